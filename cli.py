@@ -1,0 +1,309 @@
+"""pa-archive: the command line. Each command parses options, calls the library, formats.
+
+Run `pa-archive COMMAND --help` for examples.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import click
+
+from dedupe import diff as difftools
+from dedupe.archive import DEFAULT_DB, REF_HELP, Archive, ArchiveError
+from dedupe.sources import read_inputs
+
+
+def db_option(fn: Callable) -> Callable:
+    """--db PATH on every command (default ./archive.db, or $PA_ARCHIVE_DB)."""
+    return click.option(
+        "--db", "db_path", default=DEFAULT_DB, envvar="PA_ARCHIVE_DB", show_default=True, show_envvar=True,
+        type=click.Path(dir_okay=False), help="The archive's SQLite file.",
+    )(fn)
+
+
+def json_option(fn: Callable) -> Callable:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts instead of text.")(fn)
+
+
+def open_archive(db_path: str, must_exist: bool = True) -> Archive:
+    """Open the archive or stop with one sentence; a stale archive is refreshed first."""
+    try:
+        archive = Archive(db_path, create=not must_exist)
+        archive.refresh()
+        return archive
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="pa-archive")
+def cli() -> None:
+    """Archive the CSTO Parliamentary Assembly's website with its history.
+
+    Snapshots (imported files or crawled pages) are split into articles and the
+    repeated page furniture (the delegation block), stored once per version in
+    archive.db, with the facts each block version states and where they conflict.
+
+    \b
+    Quick tour:
+      pa-archive demo                      # everything below, on the bundled seeds
+      pa-archive import snapshots/         # files, folders, globs, JSON Lines
+      pa-archive blocks                    # delegation block variants, when seen
+      pa-archive conflicts                 # facts that disagree between snapshots
+      pa-archive history a1                # every version of article 1
+      pa-archive diff bv-1a2b bv-3c4d --words
+    """
+
+
+@cli.command(name="import")
+@click.argument("inputs", nargs=-1, required=True)
+@db_option
+@json_option
+def import_(inputs: tuple[str, ...], db_path: str, as_json: bool) -> None:
+    """Import snapshots from files, folders, globs or JSON Lines.
+
+    Text or HTML is told by content, not by name. JSON Lines files (.jsonl) hold one
+    {"url", "observed_at", "text"|"html"} object a line. Importing the same input again
+    adds nothing. A bad input is reported and skipped; the exit status is 1 if any failed.
+
+    \b
+    Example:
+      pa-archive import ../shared/seeds/
+      pa-archive import 'dumps/*.html' other-scraper.jsonl --db news.db
+    """
+    archive = open_archive(db_path, must_exist=False)
+    with archive:
+        report = archive.ingest(read_inputs(inputs))
+    if as_json:
+        emit_json(report.as_dict())
+    else:
+        data = report.as_dict()
+        click.echo(
+            f"Imported {report.added} snapshot(s) ({report.new_content} new content, {report.duplicates} already archived); "
+            f"{data['new_article_versions']:+d} article version(s), {data['new_block_versions']:+d} block version(s)."
+        )
+    for error in report.errors:
+        click.echo(click.style("error: ", fg="red") + error, err=True)
+    if report.errors:
+        sys.exit(1)
+
+
+@cli.command()
+@db_option
+@json_option
+def conflicts(db_path: str, as_json: bool) -> None:
+    """Facts that disagree between snapshots (and values missing in some).
+
+    A conflict is one delegation's field (seats, plenipotentiary, website) stated with
+    different non-empty values. An empty website line is a missing value, and the same
+    numbers in other words are a rewording: neither is a conflict.
+
+    \b
+    Example:
+      pa-archive conflicts
+      pa-archive conflicts --json | jq '.[].delegation'
+    """
+    with open_archive(db_path) as archive:
+        found, missing = archive.conflicts(), archive.missing_values()
+    if as_json:
+        emit_json(found)
+        return
+    if not found:
+        click.echo("No conflicting facts.")
+    for record in found:
+        click.echo(click.style(f"{record['delegation']} {record['field']}", bold=True))
+        for value in record["values"]:
+            click.echo(f"  {value['value']!s:<30} {value['snapshots']:>4} snapshot(s)  {value['first_seen']} .. {value['last_seen']}")
+    if missing:
+        click.echo("\nMissing values (line present, value empty; not conflicts):")
+        for row in missing:
+            click.echo(f"  {row['delegation']} {row['field']}: empty in {row['snapshots']} snapshot(s)  {row['first_seen']} .. {row['last_seen']}")
+
+
+@cli.command()
+@db_option
+@json_option
+def blocks(db_path: str, as_json: bool) -> None:
+    """Repeated page furniture (the delegation block): each variant and when it was seen.
+
+    Each version lists what changed from the one before, line by line, named by its
+    facts: conflict, missing, filled, reworded, changed, added or removed.
+
+    \b
+    Example:
+      pa-archive blocks
+      pa-archive diff bv-<first> bv-<second> --words
+    """
+    with open_archive(db_path) as archive:
+        versions = archive.block_versions()
+    if as_json:
+        emit_json(versions)
+        return
+    if not versions:
+        click.echo("No blocks yet: a block is recognised once it repeats across articles.")
+    current = None
+    for v in versions:
+        if v["block_id"] != current:
+            current = v["block_id"]
+            click.echo(click.style(f"block b{v['block_id']}: {v['block'][:70]}…", bold=True))
+        click.echo(f"  v{v['version']} {v['version_id']}  {v['line_count']} lines  {v['snapshots']} snapshot(s)  "
+                   f"{v['first_seen']} .. {v['last_seen']}")
+        click.echo(f"     seen in: {', '.join(v['seen_in'])}")
+        for change in v["changes"]:
+            colour = {"conflict": "red", "missing": "yellow", "reworded": "cyan"}.get(change["kind"])
+            detail = change["detail"] or (change["new_text"] or change["old_text"] or "")[:90]
+            click.echo("     " + click.style(f"{change['kind']:>9}", fg=colour) + f"  {detail}")
+
+
+@cli.command()
+@click.argument("ref")
+@db_option
+@json_option
+def history(ref: str, db_path: str, as_json: bool) -> None:
+    """Every version of one article or block, oldest first.
+
+    REF is a snapshot id, a URL or file path, an article (a3), a block (b1) or a version id.
+
+    \b
+    Example:
+      pa-archive history a1
+      pa-archive history https://pacsto.org/events/erlan-koshanov-kazahstan-budet-delat-vse-vozmozhnoe
+      pa-archive history ../shared/seeds/001_34847c4070c3c854.txt
+    """
+    with open_archive(db_path) as archive:
+        try:
+            result = archive.history(archive.resolve(ref))
+        except ArchiveError as exc:
+            raise click.ClickException(str(exc)) from None
+    if as_json:
+        emit_json(result)
+        return
+    if result["kind"] == "url":
+        click.echo(click.style(result["url"], bold=True))
+        for s in result["snapshots"]:
+            click.echo(f"  s{s['snapshot_id']}  {s['observed_at']}  HTTP {s['http_status'] or '-'}  {s['status']}")
+        return
+    head = result[result["kind"]]
+    name = head.get("title") or head.get("name") or "(untitled)"
+    prefix = "a" if result["kind"] == "article" else "b"
+    status = f"  [{head['status']}]" if head.get("status") == "removed" else ""
+    click.echo(click.style(f"{result['kind']} {prefix}{head['id']}: {name}{status}", bold=True))
+    for v in result["versions"]:
+        vid = v.get("id") or v.get("version_id")
+        sim = v.get("similarity_to_previous")
+        extra = f"  similarity to previous {sim:.2f}" if sim is not None else ""
+        click.echo(f"  v{v['version']} {vid}  {v['snapshots']} snapshot(s)  {v['first_seen']} .. {v['last_seen']}{extra}")
+        for url in v.get("seen_as", []):
+            click.echo(f"     {url}")
+        for change in v.get("changes", []):
+            click.echo(f"     {change['kind']}: {change['detail'] or change['new_text'] or change['old_text']}")
+
+
+@cli.command(name="diff")
+@click.argument("a")
+@click.argument("b")
+@click.option("--words", "mode", flag_value="words", help="Changed lines with word-level marks.")
+@click.option("--side-by-side", "mode", flag_value="side", help="Two columns.")
+@click.option("--unified", "mode", flag_value="unified", default=True, help="Unified line diff (default).")
+@db_option
+@json_option
+def diff_(a: str, b: str, mode: str, db_path: str, as_json: bool) -> None:
+    """Compare two snapshots, article versions or block versions.
+
+    A and B are each a snapshot id (12 or s12), an article version (av-...) or a block
+    version (bv-...); see `pa-archive blocks` and `pa-archive history`. Colour is used on
+    a terminal only.
+
+    \b
+    Example:
+      pa-archive diff 1 2
+      pa-archive diff bv-9f1c bv-0a7e --words
+      pa-archive diff av-12ab av-34cd --side-by-side
+    """
+    with open_archive(db_path) as archive:
+        try:
+            ra, rb = archive.resolve(a), archive.resolve(b)
+            ta, tb = archive.text_of(ra), archive.text_of(rb)
+        except ArchiveError as exc:
+            raise click.ClickException(str(exc)) from None
+    colour = sys.stdout.isatty()
+    if as_json:
+        emit_json(difftools.structured(ta, tb, ra.label, rb.label))
+    elif mode == "words":
+        click.echo(difftools.words(ta, tb, color=colour) or "(identical)")
+    elif mode == "side":
+        click.echo(difftools.side_by_side(ta, tb, ra.label, rb.label))
+    else:
+        click.echo(difftools.unified(ta, tb, ra.label, rb.label, color=colour) or "(identical)")
+
+
+@cli.command()
+@db_option
+@json_option
+def stats(db_path: str, as_json: bool) -> None:
+    """Counts of snapshots, articles, versions, blocks and conflicts.
+
+    \b
+    Example:
+      pa-archive stats --json
+    """
+    with open_archive(db_path) as archive:
+        numbers = archive.stats()
+    if as_json:
+        emit_json(numbers)
+        return
+    for name, value in numbers.items():
+        click.echo(f"{name:>18}  {value}")
+
+
+def bundled_seeds() -> list[Path]:
+    """The five seed snapshots shipped inside the package."""
+    folder = resources.files("dedupe") / "seeds"
+    return sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(".txt"))
+
+
+@cli.command()
+@click.option("--db", "db_path", default="demo-archive.db", show_default=True, type=click.Path(dir_okay=False),
+              help="Where the demo builds its fresh archive (replaced if it exists).")
+def demo(db_path: str) -> None:
+    """Build a fresh archive from the bundled seeds and show blocks, conflicts and a diff.
+
+    \b
+    Example:
+      pa-archive demo && pa-archive blocks --db demo-archive.db
+    """
+    for suffix in ("", "-wal", "-shm"):
+        Path(db_path + suffix).unlink(missing_ok=True)
+    ctx = click.get_current_context()
+    seeds = [str(p) for p in bundled_seeds()]
+    click.echo(click.style(f"$ pa-archive import <{len(seeds)} bundled seed snapshots> --db {db_path}", bold=True))
+    ctx.invoke(import_, inputs=tuple(seeds), db_path=db_path, as_json=False)
+    click.echo(click.style("\n$ pa-archive blocks", bold=True))
+    ctx.invoke(blocks, db_path=db_path, as_json=False)
+    click.echo(click.style("\n$ pa-archive conflicts", bold=True))
+    ctx.invoke(conflicts, db_path=db_path, as_json=False)
+    with open_archive(db_path) as archive:
+        versions = archive.query(
+            "SELECT c.previous_version_id, c.block_version_id FROM block_line_changes c WHERE c.kind = 'conflict' LIMIT 1")
+    if versions:
+        a, b = versions[0]["previous_version_id"], versions[0]["block_version_id"]
+        click.echo(click.style(f"\n$ pa-archive diff {a} {b} --words", bold=True))
+        ctx.invoke(diff_, a=a, b=b, mode="words", db_path=db_path, as_json=False)
+    click.echo(click.style("\n$ pa-archive stats", bold=True))
+    ctx.invoke(stats, db_path=db_path, as_json=False)
+    click.echo(f"\nThe archive is in {db_path}; try `pa-archive history a1 --db {db_path}`.")
+
+
+if __name__ == "__main__":
+    cli()

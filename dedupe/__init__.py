@@ -1,0 +1,1 @@
+"""pa-archive: extraction, boilerplate detection, facts, MinHash and the versioned archive."""

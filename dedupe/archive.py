@@ -1,0 +1,529 @@
+"""archive.db: store observations, derive versioned articles, blocks and facts, answer queries.
+
+``Archive.add`` stores one observation (raw content once by hash, its analysis once, the
+snapshot row) in its own transaction and marks the derived tables stale. ``Archive.refresh``
+recomputes every derived table from the observations in one transaction: the result is a
+function of the set of snapshots only (see ``dedupe.blocks``), and a kill at any point leaves
+either the old or the new state. A stale archive refreshes itself on the next write.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import numpy as np
+from sqlite_utils import Database
+
+from . import schema
+from .blocks import ARTICLE_CONFIG, Derivation, PageLines, derive
+from .document import InputError, RawSnapshot
+from .extract import EXTRACTOR_VERSION, analyse
+from .facts import extract_facts
+from .minhash import compute_signatures, deserialize, estimate_jaccard, serialize
+from .sources import SourceError
+from .storage import compress, content_hash, decompress, text_hash
+from .variants import assign_slots, compare_versions
+
+DEFAULT_DB = "archive.db"
+REMOVED_STATUSES = {404, 410}
+
+
+class ArchiveError(Exception):
+    """The database cannot be used as an archive (one clear sentence)."""
+
+
+@dataclass
+class AddResult:
+    """What storing one observation did: 'new', 'seen_again', 'not_modified', 'removed', 'duplicate', 'error', 'failed'."""
+
+    status: str
+    snapshot_id: int | None = None
+    message: str = ""
+
+
+@dataclass
+class IngestReport:
+    """Counts of one import or crawl batch, and the errors by input."""
+
+    added: int = 0
+    new_content: int = 0
+    seen_again: int = 0
+    duplicates: int = 0
+    errors: list[str] = field(default_factory=list)
+    before: dict[str, int] = field(default_factory=dict)
+    after: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "added": self.added,
+            "new_content": self.new_content,
+            "seen_again": self.seen_again,
+            "duplicates": self.duplicates,
+            "errors": self.errors,
+            "new_article_versions": self.after.get("article_versions", 0) - self.before.get("article_versions", 0),
+            "new_block_versions": self.after.get("block_versions", 0) - self.before.get("block_versions", 0),
+            "stats": self.after,
+        }
+
+
+class Archive:
+    """One archive.db: open (creating and migrating it), add observations, refresh, query."""
+
+    def __init__(self, path: str | Path = DEFAULT_DB, *, create: bool = True) -> None:
+        self.path = Path(path)
+        if not create and not self.path.exists():
+            raise ArchiveError(f"{self.path} does not exist (run `pa-archive import` or `crawl` first)")
+        try:
+            self.db = Database(self.path)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA busy_timeout=30000")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            if not schema.is_archive(self.db):
+                raise ArchiveError(f"{self.path} is a SQLite database but not a pa-archive archive")
+            schema.migrate(self.db)
+        except sqlite3.DatabaseError as exc:
+            raise ArchiveError(f"{self.path} is not a usable SQLite database ({exc})") from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> "Archive":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- observations ---------------------------------------------------------------
+
+    def add(self, snap: RawSnapshot) -> AddResult:
+        """Store one observation in its own transaction; bad input stores nothing."""
+        try:
+            prepared = self._prepare(snap)
+        except InputError as exc:
+            return AddResult("error", message=str(exc))
+        with self.db.atomic():
+            return self._store(snap, *prepared)
+
+    def _prepare(self, snap: RawSnapshot) -> tuple[str | None, dict[str, Any] | None, dict[str, Any] | None]:
+        """Hash, analyse and compress outside the transaction (the expensive part)."""
+        if snap.body is None:
+            return None, None, None
+        sha = content_hash(snap.body)
+        if self.db.execute("SELECT 1 FROM contents WHERE sha256 = ?", [sha]).fetchone():
+            return sha, None, None  # exact repeat: no analysis, no MinHash
+        analysis = analyse(snap.body, snap.declared_charset, snap.kind_hint)
+        blob, method = compress(snap.body)
+        content = {
+            "sha256": sha, "kind": analysis.kind, "size": len(snap.body), "stored_size": len(blob),
+            "compression": method, "encoding": analysis.encoding, "body": blob,
+        }
+        page = {
+            "content_sha256": sha, "extractor": EXTRACTOR_VERSION, "language": analysis.language,
+            "title": analysis.title, "published": analysis.published, "structured": int(analysis.structured),
+            "lines": json.dumps(analysis.lines, ensure_ascii=False),
+        }
+        return sha, content, page
+
+    def _store(self, snap: RawSnapshot, sha: str | None, content: dict | None, page: dict | None) -> AddResult:
+        status_code = snap.http_status
+        if status_code == 304:
+            row = self.db.execute(
+                "SELECT content_sha256 FROM snapshots WHERE url = ? AND content_sha256 IS NOT NULL "
+                "ORDER BY observed_at DESC, id DESC LIMIT 1", [snap.url]).fetchone()
+            sha, status = (row[0] if row else None), "not_modified"
+        elif status_code in REMOVED_STATUSES:
+            sha, status = None, "removed"
+        elif sha is None:
+            status = "error"
+        else:
+            previous = self.db.execute(
+                "SELECT content_sha256 FROM snapshots WHERE url = ? ORDER BY observed_at DESC, id DESC LIMIT 1", [snap.url]
+            ).fetchone()
+            status = "seen_again" if previous and previous[0] == sha else "new"
+        if self.db.execute(
+            "SELECT 1 FROM snapshots WHERE url = ? AND observed_at = ? AND coalesce(content_sha256, '') = ?",
+            [snap.url, snap.observed_at, sha or ""],
+        ).fetchone():
+            return AddResult("duplicate", message="already in the archive")
+        if content is not None:
+            self.db["contents"].insert(content, ignore=True)
+            self.db["pages"].insert(page, ignore=True)
+        headers = {k.lower(): v for k, v in (snap.headers or {}).items()}
+        cursor = self.db["snapshots"].insert({
+            "url": snap.url, "host": urlsplit(snap.url).hostname, "observed_at": snap.observed_at,
+            "source": snap.source, "origin": snap.origin, "http_status": status_code,
+            "headers": json.dumps(headers, ensure_ascii=False) if headers else None,
+            "etag": headers.get("etag"), "last_modified": headers.get("last-modified"),
+            "page_type": snap.page_type, "content_sha256": sha, "status": status,
+        })
+        self._mark_stale()
+        return AddResult(status if content is None or status != "new" else "new", cursor.last_pk)
+
+    def _mark_stale(self) -> None:
+        self.db.execute("INSERT OR REPLACE INTO archive_state(key, value) VALUES ('derived_stale', '1')")
+
+    def is_stale(self) -> bool:
+        row = self.db.execute("SELECT value FROM archive_state WHERE key = 'derived_stale'").fetchone()
+        return bool(row and row[0] == "1")
+
+    def ingest(self, items: Iterable[RawSnapshot | SourceError], progress: Any = None) -> IngestReport:
+        """Add every snapshot (errors are collected, not raised), then refresh once."""
+        report = IngestReport(before=self.stats())
+        for item in items:
+            if isinstance(item, SourceError):
+                report.errors.append(str(item))
+            else:
+                result = self.add(item)
+                if result.status == "error":
+                    report.errors.append(f"{item.origin or item.url}: {result.message}")
+                elif result.status == "duplicate":
+                    report.duplicates += 1
+                else:
+                    report.added += 1
+                    report.seen_again += result.status in ("seen_again", "not_modified")
+            if progress is not None:
+                progress(item)
+        self.refresh()
+        report.after = self.stats()
+        report.new_content = report.after["contents"] - report.before["contents"]
+        return report
+
+    def last_validators(self, url: str) -> tuple[str | None, str | None]:
+        """ETag and Last-Modified of the URL's newest stored content (for conditional requests)."""
+        row = self.db.execute(
+            "SELECT etag, last_modified FROM snapshots WHERE url = ? AND content_sha256 IS NOT NULL "
+            "ORDER BY observed_at DESC, id DESC LIMIT 1", [url]).fetchone()
+        return (row[0], row[1]) if row else (None, None)
+
+    # --- derived records --------------------------------------------------------------
+
+    def refresh(self, force: bool = False) -> bool:
+        """Rebuild every derived table from the observations, in one transaction."""
+        if not force and not self.is_stale():
+            return False
+        pages = self._load_pages()
+        derivation = derive(pages, self._signatures)
+        with self.db.atomic():
+            for table in schema.DERIVED_TABLES:
+                self.db.execute(f"DELETE FROM [{table}]")  # fixed names from schema.DERIVED_TABLES
+            _Writer(self.db, pages, derivation).write()
+            self.db.execute("INSERT OR REPLACE INTO archive_state(key, value) VALUES ('derived_stale', '0')")
+        return True
+
+    def _load_pages(self) -> list[PageLines]:
+        rows = self.db.execute(
+            """SELECT p.content_sha256, p.structured, p.lines,
+                      max(coalesce(s.page_type, '') != 'listing') AS has_article
+               FROM pages p JOIN snapshots s ON s.content_sha256 = p.content_sha256
+               GROUP BY p.content_sha256"""
+        ).fetchall()
+        return [
+            PageLines(key=sha, structured=bool(structured), lines=[tuple(x) for x in json.loads(lines)], has_article=bool(art))
+            for sha, structured, lines, art in rows
+        ]
+
+    def _signatures(self, texts: Sequence[str]) -> np.ndarray:
+        """Article signatures, cached in ``signatures`` by text hash (computed once ever)."""
+        hashes = [text_hash(t) for t in texts]
+        known: dict[str, np.ndarray] = {}
+        for start in range(0, len(hashes), 500):
+            chunk = hashes[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for sha, blob in self.db.execute(
+                f"SELECT text_sha256, signature FROM signatures WHERE config = ? AND text_sha256 IN ({marks})",
+                [str(ARTICLE_CONFIG), *chunk],
+            ):
+                known[sha] = deserialize(blob)
+        missing = [i for i, sha in enumerate(hashes) if sha not in known]
+        if missing:
+            fresh = compute_signatures([texts[i] for i in missing], ARTICLE_CONFIG)
+            rows = []
+            for row_index, i in enumerate(missing):
+                known[hashes[i]] = fresh[row_index]
+                rows.append({"text_sha256": hashes[i], "config": str(ARTICLE_CONFIG),
+                             "signature": serialize(fresh[row_index], ARTICLE_CONFIG)})
+            with self.db.atomic():
+                self.db["signatures"].insert_all(rows, replace=True)
+        return np.vstack([known[sha] for sha in hashes])
+
+    # --- queries ----------------------------------------------------------------------
+
+    def stats(self) -> dict[str, int]:
+        return {name: self.db.execute(sql).fetchone()[0] for name, sql in schema.STATS_SQL.items()}
+
+    def query(self, sql: str, params: dict[str, Any] | Sequence[Any] = ()) -> list[dict[str, Any]]:
+        cursor = self.db.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+    def conflicts(self) -> list[dict[str, Any]]:
+        """One record per conflicting (delegation, field), values by snapshot count."""
+        grouped: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+        for row in self.query(schema.CONFLICTS_SQL):
+            grouped[(row["delegation"], row["field"])].append(
+                {k: row[k] for k in ("value", "snapshots", "first_seen", "last_seen")})
+        return [{"delegation": d, "field": f, "values": values} for (d, f), values in grouped.items()]
+
+    def missing_values(self) -> list[dict[str, Any]]:
+        return self.query(schema.MISSING_SQL)
+
+    def block_versions(self) -> list[dict[str, Any]]:
+        versions = self.query(schema.BLOCK_VERSIONS_SQL)
+        changes = defaultdict(list)
+        for row in self.query(schema.BLOCK_CHANGES_SQL):
+            changes[row["block_version_id"]].append(row)
+        members = defaultdict(list)
+        for bv, origin, url in self.db.execute(
+            "SELECT cb.block_version_id, s.origin, s.url FROM content_blocks cb "
+            "JOIN snapshots s ON s.content_sha256 = cb.content_sha256 ORDER BY s.observed_at, s.id"):
+            members[bv].append(_short_name(origin or url))
+        for row in versions:
+            row["changes"] = changes.get(row["version_id"], [])
+            row["seen_in"] = members.get(row["version_id"], [])
+        return versions
+
+    def resolve(self, ref: str) -> Ref:
+        """What ``ref`` names (see REF_HELP)."""
+        return _resolve(self, ref)
+
+    def text_of(self, ref: Ref) -> str:
+        """The text a diff compares: a snapshot's page, a version's text."""
+        if ref.kind == "snapshot":
+            row = self.db.execute("SELECT content_sha256, http_status FROM snapshots WHERE id = ?", [ref.id]).fetchone()
+            if row[0] is None:
+                raise ArchiveError(f"snapshot {ref.id} has no content (HTTP {row[1]})")
+            return self.content_text(row[0])
+        table = {"article_version": "article_versions", "block_version": "block_versions"}.get(ref.kind)
+        if table is None:
+            raise ArchiveError(f"{ref.label} has several versions: diff two of its versions (see `pa-archive history {ref.label.replace(' ', '')[:1]}{ref.id}`)")
+        return self.db.execute(f"SELECT text FROM [{table}] WHERE id = ?", [ref.id]).fetchone()[0]
+
+    def history(self, ref: Ref) -> dict[str, Any]:
+        """Every version of the article or block ``ref`` belongs to, oldest first."""
+        if ref.kind in ("snapshot", "article_version"):
+            sql = ("SELECT av.article_id FROM snapshots s JOIN content_articles ca ON ca.content_sha256 = s.content_sha256 "
+                   "JOIN article_versions av ON av.id = ca.article_version_id WHERE s.id = ?") if ref.kind == "snapshot" \
+                else "SELECT article_id FROM article_versions WHERE id = ?"
+            row = self.db.execute(sql, [ref.id]).fetchone()
+            if row is None:
+                return self._url_history(ref)
+            ref = Ref("article", str(row[0]), f"article {row[0]}")
+        if ref.kind == "block_version":
+            row = self.db.execute("SELECT block_id FROM block_versions WHERE id = ?", [ref.id]).fetchone()
+            ref = Ref("block", str(row[0]), f"block {row[0]}")
+        if ref.kind == "article":
+            head = self.query("SELECT * FROM articles WHERE id = ?", [ref.id])[0]
+            versions = self.query(
+                "SELECT id, version, title, published, similarity_to_previous, snapshots, first_seen, last_seen, text "
+                "FROM article_versions WHERE article_id = ? ORDER BY version", [ref.id])
+            for version in versions:
+                version["seen_as"] = [r["url"] for r in self.query(
+                    "SELECT DISTINCT s.url FROM snapshots s JOIN content_articles ca ON ca.content_sha256 = s.content_sha256 "
+                    "WHERE ca.article_version_id = ? ORDER BY s.url", [version["id"]])]
+            return {"kind": "article", "article": head, "versions": versions}
+        head = self.query("SELECT * FROM blocks WHERE id = ?", [ref.id])[0]
+        versions = [v for v in self.block_versions() if v["block_id"] == int(ref.id)]
+        return {"kind": "block", "block": head, "versions": versions}
+
+    def _url_history(self, ref: Ref) -> dict[str, Any]:
+        url = self.db.execute("SELECT url FROM snapshots WHERE id = ?", [ref.id]).fetchone()[0]
+        return {"kind": "url", "url": url, "snapshots": self.query(schema.URL_VERSIONS_SQL, {"url": url})}
+
+    def content_text(self, sha: str) -> str:
+        """The decoded page text of one stored content (its lines, in order)."""
+        row = self.db.execute("SELECT lines FROM pages WHERE content_sha256 = ?", [sha]).fetchone()
+        if not row:
+            raise ArchiveError(f"no content {sha}")
+        return "\n".join(text for text, _ in json.loads(row[0]))
+
+    def raw_content(self, sha: str) -> bytes:
+        row = self.db.execute("SELECT body, compression FROM contents WHERE sha256 = ?", [sha]).fetchone()
+        if not row:
+            raise ArchiveError(f"no content {sha}")
+        return decompress(row[0], row[1])
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A thing a user named: kind is 'snapshot', 'article', 'block', 'article_version' or 'block_version'."""
+
+    kind: str
+    id: str
+    label: str
+
+
+REF_HELP = (
+    "a snapshot (12 or s12), an article (a3), a block (b1), an article version (av-1a2b...), "
+    "a block version (bv-3c4d...; a unique prefix is enough), or a URL or file path"
+)
+
+
+def _resolve(archive: "Archive", ref: str) -> Ref:
+    """Parse a user's reference; raise ArchiveError with a sentence when it names nothing."""
+    ref = ref.strip()
+    db = archive.db
+    if re.fullmatch(r"s?\d+", ref):
+        sid = ref.lstrip("s")
+        if db.execute("SELECT 1 FROM snapshots WHERE id = ?", [sid]).fetchone():
+            return Ref("snapshot", sid, f"snapshot {sid}")
+        raise ArchiveError(f"there is no snapshot {sid}")
+    for prefix, kind, table in (("a", "article", "articles"), ("b", "block", "blocks")):
+        if re.fullmatch(prefix + r"\d+", ref):
+            if db.execute(f"SELECT 1 FROM [{table}] WHERE id = ?", [ref[1:]]).fetchone():
+                return Ref(kind, ref[1:], f"{kind} {ref[1:]}")
+            raise ArchiveError(f"there is no {kind} {ref[1:]}")
+    for prefix, kind, table in (("av-", "article_version", "article_versions"), ("bv-", "block_version", "block_versions")):
+        if ref.startswith(prefix):
+            rows = db.execute(f"SELECT id FROM [{table}] WHERE id LIKE ? || '%'", [ref]).fetchall()
+            if len(rows) == 1:
+                return Ref(kind, rows[0][0], rows[0][0])
+            raise ArchiveError(f"{ref} matches {len(rows)} {kind.replace('_', ' ')}s" + ("" if rows else "; see `pa-archive blocks` or `history`"))
+    url = ref
+    if "://" not in ref and (Path(ref).exists() or "/" in ref or "." in ref):
+        url = Path(ref).resolve().as_uri()
+    row = db.execute("SELECT id FROM snapshots WHERE url = ? ORDER BY observed_at DESC, id DESC LIMIT 1", [url]).fetchone()
+    if row is None:
+        row = db.execute("SELECT id FROM snapshots WHERE url LIKE '%/' || ? ORDER BY observed_at DESC, id DESC LIMIT 1", [ref]).fetchone()
+    if row is None:
+        raise ArchiveError(f"nothing in the archive is called {ref!r} ({REF_HELP})")
+    return Ref("snapshot", str(row[0]), ref)
+
+
+def _short_name(where: str) -> str:
+    """A file name for imports, the URL for fetches: what a person recognises."""
+    if where.startswith("file:") or "/" in where and not where.startswith("http"):
+        return where.rsplit("/", 1)[-1]
+    return where
+
+
+class _Writer:
+    """Turns one ``Derivation`` into rows of the derived tables."""
+
+    def __init__(self, db: Database, pages: list[PageLines], derivation: Derivation) -> None:
+        self.db = db
+        self.pages = {p.key: p for p in pages}
+        self.d = derivation
+        self.seen: dict[str, tuple[int, str, str]] = {}
+        for sha, count, first, last in db.execute(
+            "SELECT content_sha256, count(*), min(observed_at), max(observed_at) FROM snapshots "
+            "WHERE content_sha256 IS NOT NULL GROUP BY content_sha256"):
+            self.seen[sha] = (count, first, last)
+        self.meta = {sha: (title, published) for sha, title, published in
+                     db.execute("SELECT content_sha256, title, published FROM pages")}
+
+    def _span(self, keys: Iterable[str]) -> tuple[int, str, str]:
+        spans = [self.seen[k] for k in keys if k in self.seen]
+        return sum(s[0] for s in spans), min(s[1] for s in spans), max(s[2] for s in spans)
+
+    def write(self) -> None:
+        self._write_articles()
+        self._write_blocks()
+
+    def _write_articles(self) -> None:
+        members: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+        for key, group in self.d.article_group.items():
+            if key in self.seen:
+                members[group][self.d.article_text[key]].append(key)
+        latest = {url: (status, ts) for url, status, ts in self.db.execute(
+            "SELECT url, http_status, max(observed_at) FROM snapshots GROUP BY url")}
+        url_of = {sha: url for sha, url in self.db.execute(
+            "SELECT content_sha256, url FROM snapshots WHERE content_sha256 IS NOT NULL ORDER BY observed_at, id")}
+        articles = []
+        for versions in members.values():
+            spans = {text: self._span(keys) for text, keys in versions.items()}
+            ordered = sorted(versions, key=lambda t: (spans[t][1], text_hash(t)))
+            articles.append((spans[ordered[0]][1], text_hash(ordered[0]), ordered, versions, spans))
+        articles.sort()
+        article_rows, version_rows, link_rows = [], [], []
+        for article_id, (_, _, ordered, versions, spans) in enumerate(articles, start=1):
+            previous_sig = None
+            titles = []
+            for number, text in enumerate(ordered, start=1):
+                keys = versions[text]
+                count, first, last = spans[text]
+                title = next((self.meta[k][0] for k in keys if self.meta[k][0]), None)
+                published = next((self.meta[k][1] for k in keys if self.meta[k][1]), None)
+                titles.append(title)
+                sig = self._signature(text)
+                version_id = "av-" + text_hash(text)[:12]
+                version_rows.append({
+                    "id": version_id, "article_id": article_id, "version": number, "title": title,
+                    "published": published, "text": text, "snapshots": count, "first_seen": first, "last_seen": last,
+                    "similarity_to_previous": None if previous_sig is None else round(estimate_jaccard(previous_sig, sig), 3),
+                })
+                link_rows += [{"content_sha256": k, "article_version_id": version_id} for k in keys]
+                previous_sig = sig
+            all_keys = [k for keys in versions.values() for k in keys]
+            count, first, last = self._span(all_keys)
+            url = max(all_keys, key=lambda k: self.seen[k][2])
+            url = url_of.get(url)
+            status = "removed" if url in latest and latest[url][0] in REMOVED_STATUSES else "live"
+            article_rows.append({
+                "id": article_id, "title": next((t for t in reversed(titles) if t), None), "url": url, "status": status,
+                "versions": len(ordered), "snapshots": count, "first_seen": first, "last_seen": last,
+            })
+        self.db["articles"].insert_all(article_rows)
+        self.db["article_versions"].insert_all(version_rows)
+        self.db["content_articles"].insert_all(link_rows)
+
+    def _signature(self, text: str) -> np.ndarray:
+        row = self.db.execute("SELECT signature FROM signatures WHERE text_sha256 = ?", [text_hash(text)]).fetchone()
+        return deserialize(row[0])
+
+    def _write_blocks(self) -> None:
+        occurrences: dict[int, dict[tuple[str, ...], list[str]]] = defaultdict(lambda: defaultdict(list))
+        labels_of: dict[tuple[str, ...], list[int]] = {}
+        for key, runs in self.d.runs.items():
+            if key not in self.seen:
+                continue
+            page = self.pages[key]
+            for run in runs:
+                lines = tuple(page.lines[i][0] for i in run.lines)
+                occurrences[run.block][lines].append(key)
+                labels_of[lines] = [self.d.line_label[t] for t in lines]
+        blocks = []
+        for versions in occurrences.values():
+            spans = {lines: self._span(keys) for lines, keys in versions.items()}
+            ordered = sorted(versions, key=lambda v: (spans[v][1], text_hash("\n".join(v))))
+            blocks.append((spans[ordered[0]][1], text_hash("\n".join(ordered[0])), ordered, versions, spans))
+        blocks.sort()
+        block_rows, version_rows, line_rows, change_rows, link_rows, fact_rows = [], [], [], [], [], []
+        for block_id, (_, _, ordered, versions, spans) in enumerate(blocks, start=1):
+            slots = assign_slots([labels_of[v] for v in ordered])
+            commonest = max(ordered, key=lambda v: spans[v][0])
+            all_keys = [k for keys in versions.values() for k in keys]
+            count, first, last = self._span(all_keys)
+            block_rows.append({"id": block_id, "name": commonest[0][:80], "versions": len(ordered),
+                               "snapshots": count, "first_seen": first, "last_seen": last})
+            previous = None
+            for number, (lines, line_slots) in enumerate(zip(ordered, slots), start=1):
+                text = "\n".join(lines)
+                version_id = "bv-" + text_hash(text)[:12]
+                n, vfirst, vlast = spans[lines]
+                version_rows.append({"id": version_id, "block_id": block_id, "version": number, "text": text,
+                                     "line_count": len(lines), "snapshots": n, "first_seen": vfirst, "last_seen": vlast})
+                line_rows += [{"block_version_id": version_id, "line_no": i, "slot": s, "text": t}
+                              for i, (t, s) in enumerate(zip(lines, line_slots))]
+                link_rows += [{"content_sha256": k, "block_version_id": version_id} for k in set(versions[lines])]
+                fact_rows += [{"block_version_id": version_id, "delegation": f.delegation, "field": f.field,
+                               "value": f.value, "line_no": f.line_no} for f in extract_facts(lines)]
+                if previous is not None:
+                    prev_id, prev_lines, prev_slots = previous
+                    change_rows += [{"block_version_id": version_id, "previous_version_id": prev_id, "slot": c.slot,
+                                     "kind": c.kind, "old_text": c.old_text, "new_text": c.new_text, "detail": c.detail}
+                                    for c in compare_versions(prev_lines, prev_slots, lines, line_slots)]
+                previous = (version_id, lines, line_slots)
+        self.db["blocks"].insert_all(block_rows)
+        self.db["block_versions"].insert_all(version_rows)
+        self.db["block_version_lines"].insert_all(line_rows)
+        self.db["block_line_changes"].insert_all(change_rows)
+        self.db["content_blocks"].insert_all(link_rows, ignore=True)
+        self.db["facts"].insert_all(fact_rows, ignore=True)

@@ -1,0 +1,202 @@
+"""Page furniture found by repetition: which lines are blocks, which are the article.
+
+A line is furniture when near-duplicates of it (MinHash over character shingles, so
+"7 deputies" and "6 deputies" are the same line) appear among the candidate lines of at
+least two *different articles*. Articles are told apart by their block-free text (MinHash
+over word shingles). The two definitions lean on each other only for unstructured pages
+(plain text without a title or date, like seed 000), so the computation runs a fixed
+number of rounds over the whole set of pages:
+
+1. articles of structured pages (title/date or trafilatura body) -> furniture F0;
+2. unstructured pages lose F0 -> all articles -> furniture F1 (final);
+3. unstructured pages lose F1 -> final articles.
+
+Everything is a function of the *set* of pages (components of similarity graphs, sorted
+inputs), so importing snapshots one by one, in any order, or as one batch gives the same
+result. Runs of furniture lines (allowing short gaps for lines seen only once, such as a
+brand-new delegation line) are the blocks; runs that share a line belong to one block.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .document import Role
+from .minhash import MinhashConfig, compute_signatures, find_clusters
+
+LINE_CONFIG = MinhashConfig(num_perm=128, unit="char", ngram=4, threshold=0.5, seed=1)
+ARTICLE_CONFIG = MinhashConfig(num_perm=128, unit="word", ngram=3, threshold=0.6, seed=1)
+
+MIN_RUN_LINES = 2  # a block is at least two furniture lines
+MAX_GAP = 2  # lines seen once that may sit inside a block (e.g. a new delegation)
+
+SignatureSource = Callable[[Sequence[str]], np.ndarray]
+
+
+@dataclass
+class PageLines:
+    """The part of a page analysis the cross-page step needs."""
+
+    key: str
+    structured: bool
+    lines: list[tuple[str, Role]]
+    has_article: bool = True  # False for listings: their lines still count as furniture evidence
+
+
+@dataclass
+class Run:
+    """One occurrence of a block on one page: its line indexes and its block label."""
+
+    lines: list[int]
+    block: int = -1
+
+
+@dataclass
+class Derivation:
+    """The cross-page result: furniture, article text and group, block runs per page."""
+
+    line_label: dict[str, int]
+    furniture: set[int]
+    article_text: dict[str, str] = field(default_factory=dict)
+    article_group: dict[str, int] = field(default_factory=dict)
+    runs: dict[str, list[Run]] = field(default_factory=dict)
+
+
+def cluster_lines(texts: Sequence[str]) -> dict[str, int]:
+    """Near-duplicate line clusters: label = index of the cluster's first line in sorted order."""
+    distinct = sorted(set(texts))
+    if not distinct:
+        return {}
+    labels = find_clusters(compute_signatures(distinct, LINE_CONFIG), LINE_CONFIG.threshold)
+    return {text: int(label) for text, label in zip(distinct, labels)}
+
+
+def group_texts(texts: dict[str, str], signatures: SignatureSource) -> dict[str, int]:
+    """Near-duplicate article groups over pages with a non-empty text (label per page key)."""
+    distinct = sorted({text for text in texts.values() if text})
+    if not distinct:
+        return {}
+    labels = find_clusters(signatures(distinct), ARTICLE_CONFIG.threshold)
+    by_text = {text: int(label) for text, label in zip(distinct, labels)}
+    return {key: by_text[text] for key, text in texts.items() if text}
+
+
+def _candidate_positions(page: PageLines) -> list[int]:
+    """Line indexes that may be furniture: every line of an unstructured page."""
+    if not page.structured:
+        return list(range(len(page.lines)))
+    return [i for i, (_, role) in enumerate(page.lines) if role == "candidate"]
+
+
+def find_furniture(pages: Sequence[PageLines], groups: dict[str, int], line_label: dict[str, int]) -> set[int]:
+    """Line clusters that occur among the candidates of two or more article groups.
+
+    Pages without an article (listings) give no evidence: the titles they list move from
+    one listing page to the next and would otherwise look repeated.
+    """
+    seen_in: dict[int, set[object]] = defaultdict(set)
+    for page in pages:
+        if not page.has_article:
+            continue
+        group: object = groups.get(page.key, ("page", page.key))
+        for i in _candidate_positions(page):
+            seen_in[line_label[page.lines[i][0]]].add(group)
+    return {label for label, where in seen_in.items() if len(where) >= 2}
+
+
+def find_runs(page: PageLines, line_label: dict[str, int], furniture: set[int]) -> list[Run]:
+    """Maximal runs of furniture lines among a page's candidates, bridging short gaps."""
+    runs: list[Run] = []
+    current: list[int] = []
+    pending: list[int] = []
+    previous = None
+    for i in _candidate_positions(page):
+        contiguous = previous is not None and i == previous + 1
+        previous = i
+        if line_label[page.lines[i][0]] in furniture:
+            if current and contiguous and len(pending) <= MAX_GAP:
+                current.extend(pending)
+                current.append(i)
+            else:
+                _close(runs, current)
+                current = [i]
+            pending = []
+        elif current and contiguous:
+            pending.append(i)
+        else:
+            _close(runs, current)
+            current, pending = [], []
+    _close(runs, current)
+    return runs
+
+
+def _close(runs: list[Run], lines: list[int]) -> None:
+    if len(lines) >= MIN_RUN_LINES:
+        runs.append(Run(list(lines)))
+
+
+def article_text(page: PageLines, line_label: dict[str, int], furniture: set[int], runs: list[Run]) -> str:
+    """The block-free article: body lines (or, unstructured, lines outside blocks) minus furniture."""
+    if not page.has_article:
+        return ""
+    in_runs = {i for run in runs for i in run.lines}
+    if page.structured:
+        keep = [text for text, role in page.lines if role == "body"]
+        keep = [text for text in keep if line_label.get(text) not in furniture]
+    else:
+        keep = [text for i, (text, _) in enumerate(page.lines) if i not in in_runs and line_label[text] not in furniture]
+    return "\n".join(keep)
+
+
+def label_blocks(runs: dict[str, list[Run]], pages: dict[str, PageLines], line_label: dict[str, int]) -> None:
+    """Give runs that share a line cluster one block label (the smallest cluster label)."""
+    parent: dict[int, int] = {}
+
+    def find(x: int) -> int:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for key, page_runs in runs.items():
+        for run in page_runs:
+            labels = [line_label[pages[key].lines[i][0]] for i in run.lines]
+            root = find(min(labels))
+            for label in labels:
+                other = find(label)
+                if other != root:
+                    parent[max(root, other)] = min(root, other)
+                    root = min(root, other)
+    for key, page_runs in runs.items():
+        for run in page_runs:
+            run.block = find(line_label[pages[key].lines[run.lines[0]][0]])
+
+
+def derive(pages: Sequence[PageLines], signatures: SignatureSource) -> Derivation:
+    """Furniture, blocks and article groups for a whole set of pages (order-independent)."""
+    pages = sorted(pages, key=lambda p: p.key)
+    by_key = {page.key: page for page in pages}
+    all_candidates = [page.lines[i][0] for page in pages for i in _candidate_positions(page)]
+    line_label = cluster_lines(all_candidates)
+    for page in pages:  # body/title lines are matched against furniture by exact text too
+        for text, _ in page.lines:
+            line_label.setdefault(text, -1 - len(line_label))
+
+    structured_texts = {p.key: article_text(p, line_label, set(), []) for p in pages if p.structured}
+    groups = group_texts(structured_texts, signatures)
+    furniture = find_furniture([p for p in pages if p.structured], groups, line_label)
+
+    for rounds in range(2):
+        runs = {page.key: find_runs(page, line_label, furniture) for page in pages}
+        texts = {page.key: article_text(page, line_label, furniture, runs[page.key]) for page in pages}
+        groups = group_texts(texts, signatures)
+        if rounds == 0:
+            furniture = find_furniture(pages, groups, line_label)
+
+    label_blocks(runs, by_key, line_label)
+    return Derivation(line_label=line_label, furniture=furniture, article_text=texts, article_group=groups, runs=runs)

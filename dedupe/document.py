@@ -1,0 +1,54 @@
+"""The typed records that flow through every stage: a raw observation and its analysis."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Role = Literal["candidate", "title", "date", "body"]
+
+
+class InputError(ValueError):
+    """Bad input (empty, binary, undecodable, truncated...): one clear sentence, no record."""
+
+
+@dataclass
+class RawSnapshot:
+    """One observation of a URL as it arrives from an import or a crawl.
+
+    ``body`` is the raw bytes; it is None when there is nothing to store (a 304 or a 404).
+    ``kind_hint`` is 'html' or 'text' when the source knows (JSON Lines fields), else None
+    and the content decides.
+    """
+
+    url: str
+    observed_at: str
+    body: bytes | None
+    source: str = "import"
+    origin: str | None = None
+    http_status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    declared_charset: str | None = None
+    kind_hint: str | None = None
+    page_type: str | None = None
+
+
+@dataclass
+class PageAnalysis:
+    """What one content says, before any cross-page knowledge.
+
+    ``lines`` are the page's text units in reading order with a role: ``candidate`` lines
+    may be page furniture (a block) once they repeat across articles; ``title``/``date`` lines
+    were recognised as such; ``body`` lines are the article as the extractor saw it.
+    ``structured`` says the extractor found an article (title+date or a trafilatura body);
+    unstructured pages (seed 000) have only candidates and get their article by elimination.
+    """
+
+    kind: str
+    encoding: str
+    text: str
+    language: str
+    title: str | None
+    published: str | None
+    structured: bool
+    lines: list[tuple[str, Role]]

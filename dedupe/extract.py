@@ -1,0 +1,251 @@
+"""Bytes -> text -> lines with roles: decoding, HTML-vs-text detection, trafilatura extraction.
+
+Nothing here knows about other pages: deciding which lines are furniture needs repetition
+across snapshots and happens in ``dedupe.blocks``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from datetime import date
+
+import dateparser
+import trafilatura
+from lxml import etree, html as lxml_html
+
+from .document import InputError, PageAnalysis, Role
+
+EXTRACTOR_VERSION = "extract-1"
+
+_HTML_START = re.compile(
+    rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|title|div|p|article|section|header)\b",
+    re.IGNORECASE | re.DOTALL,
+)
+_HTML_TAGS = re.compile(rb"</(?:p|div|body|html|article|section|span|a|li|h[1-6])>", re.IGNORECASE)
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_\-:.]+)""", re.IGNORECASE)
+_BINARY_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"%PDF", b"PK\x03\x04", b"\x1f\x8b", b"\x7fELF")
+_SINGLE_BYTE_CHARSETS = {"latin-1", "iso8859-1", "cp1252", "ascii", "iso8859-15", "cp1251", "koi8-r", "cp866"}
+
+BLOCK_TAGS = {
+    "address", "article", "aside", "blockquote", "body", "dd", "details", "dialog", "div", "dl", "dt",
+    "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header",
+    "hr", "li", "main", "nav", "ol", "p", "pre", "section", "summary", "table", "td", "th", "tr", "ul", "br",
+}
+SKIP_TAGS = {"script", "style", "noscript", "template", "head", "svg", "iframe", "object", "button", "select"}
+
+_DATE_LINE = re.compile(r"^\W*\d{1,2}[\s./-]+\w+[\s./-]+\d{4}\W*$|^\W*\w+\s+\d{1,2},?\s+\d{4}\W*$|^\d{4}-\d{2}-\d{2}$")
+_DATEPARSER_SETTINGS = {"STRICT_PARSING": True, "REQUIRE_PARTS": ["day", "month", "year"], "PREFER_LOCALE_DATE_ORDER": False}
+
+
+def detect_kind(raw: bytes) -> str:
+    """'html' when the bytes look like markup, else 'text' (decided by content, not name)."""
+    head = raw[:4096].lstrip(codecs.BOM_UTF8)
+    if _HTML_START.match(head) or len(_HTML_TAGS.findall(raw[:65536])) >= 3:
+        return "html"
+    return "text"
+
+
+def _declared_html_charset(raw: bytes) -> str | None:
+    match = _META_CHARSET.search(raw[:4096])
+    return match.group(1).decode("ascii", "replace") if match else None
+
+
+def _canonical(charset: str | None) -> str | None:
+    if not charset:
+        return None
+    try:
+        return codecs.lookup(charset.strip().strip("'\"")).name
+    except LookupError:
+        return None
+
+
+def decode(raw: bytes, declared_charset: str | None = None, kind_hint: str | None = None) -> tuple[str, str, str]:
+    """Return (text, kind, encoding) or raise InputError saying why the bytes are unusable.
+
+    The declared charset (HTTP header, then <meta>) is honoured, except that a body which is
+    valid UTF-8 with non-ASCII bytes is read as UTF-8 even when a single-byte charset is
+    declared: that mislabelling is common and UTF-8 validity is near-proof.
+    """
+    if not raw or not raw.strip():
+        raise InputError("empty content")
+    if raw.startswith(_BINARY_MAGIC) or b"\x00" in raw[:8192]:
+        raise InputError("binary content (not text or HTML)")
+    kind = kind_hint or detect_kind(raw)
+    if raw.startswith(codecs.BOM_UTF8):
+        return _checked(raw[3:].decode("utf-8", "strict"), kind), kind, "utf-8"
+    declared = _canonical(declared_charset) or (_canonical(_declared_html_charset(raw)) if kind == "html" else None)
+    try:
+        utf8 = raw.decode("utf-8", "strict")
+    except UnicodeDecodeError as exc:
+        utf8 = None
+        utf8_error = exc
+    if utf8 is not None and (declared in (None, "utf-8") or (declared in _SINGLE_BYTE_CHARSETS and not raw.isascii())):
+        return _checked(utf8, kind), kind, "utf-8"
+    if declared and declared != "utf-8":
+        try:
+            return _checked(raw.decode(declared, "strict"), kind), kind, declared
+        except UnicodeDecodeError:
+            raise InputError(f"cannot be decoded as its declared charset {declared}") from None
+    if utf8 is None:
+        where = utf8_error.start
+        if where >= len(raw) - 3:
+            raise InputError("truncated: the content ends inside a UTF-8 character")
+        raise InputError(f"not valid UTF-8 (byte {where}) and no charset declared")
+    return _checked(utf8, kind), kind, "utf-8"
+
+
+def _checked(text: str, kind: str) -> str:
+    """Reject text that is mostly control characters, or HTML cut off before its end."""
+    sample = text[:8192]
+    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r\f")
+    if controls > max(8, len(sample) // 50):
+        raise InputError("binary content (too many control characters)")
+    if kind == "html" and re.search(r"<html\b", text[:4096], re.IGNORECASE) and not re.search(
+        r"</html\s*>|</body\s*>", text[-4096:], re.IGNORECASE
+    ):
+        raise InputError("truncated HTML: no closing </body> or </html>")
+    return text
+
+
+def normalise_line(line: str) -> str:
+    """Collapse whitespace so that markup differences do not make lines differ."""
+    return " ".join(line.split())
+
+
+def parse_date_line(line: str) -> str | None:
+    """ISO date when the whole line is a date ("4 June 2022", "02 December 2021", "4 июня 2022")."""
+    line = line.strip()
+    if len(line) > 40 or not _DATE_LINE.match(line):
+        return None
+    parsed = dateparser.parse(line, languages=["en", "ru"], settings=_DATEPARSER_SETTINGS)
+    if parsed is None or not (1990 <= parsed.year <= date.today().year + 1):
+        return None
+    return parsed.date().isoformat()
+
+
+def detect_language(text: str) -> str:
+    """'ru' when Cyrillic letters dominate, else 'en' (the site has no other languages)."""
+    cyrillic = sum(1 for ch in text if "\u0400" <= ch <= "\u04ff")
+    latin = sum(1 for ch in text if ch.isascii() and ch.isalpha())
+    return "ru" if cyrillic > latin else "en"
+
+
+def html_lines(markup: str) -> list[str]:
+    """The page's visible text as lines: one per block-level element, in reading order."""
+    try:
+        root = lxml_html.document_fromstring(markup)
+    except (etree.ParserError, ValueError) as exc:
+        raise InputError(f"malformed HTML ({exc})") from None
+    lines: list[str] = []
+    buffer: list[str] = []
+
+    def flush() -> None:
+        text = normalise_line("".join(buffer))
+        buffer.clear()
+        if text:
+            lines.append(text)
+
+    skipping = 0
+    for event, element in etree.iterwalk(root, events=("start", "end")):
+        tag = element.tag if isinstance(element.tag, str) else ""
+        if event == "start":
+            if tag in SKIP_TAGS or not tag:
+                skipping += 1
+                continue
+            if skipping:
+                continue
+            if tag in BLOCK_TAGS:
+                flush()
+            if element.text:
+                buffer.append(element.text)
+        else:
+            if tag in SKIP_TAGS or not tag:
+                skipping -= 1
+            elif not skipping and tag in BLOCK_TAGS:
+                flush()
+            if not skipping and element.tail:
+                buffer.append(element.tail)
+    flush()
+    return lines
+
+
+def _extract_article(markup: str) -> tuple[str | None, str | None, list[str]]:
+    """trafilatura's title, publication date and body lines (date only when the page states it)."""
+    doc = trafilatura.bare_extraction(
+        markup,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=False,
+        include_images=False,
+        deduplicate=False,
+        date_extraction_params={"extensive_search": False, "original_date": True},
+    )
+    if doc is None:
+        return None, None, []
+    body = [normalise_line(line) for line in (doc.text or "").split("\n")]
+    return doc.title or None, doc.date or None, [line for line in body if line]
+
+
+def analyse_html(markup: str, encoding: str) -> PageAnalysis:
+    """Roles for an HTML page: trafilatura's article is body; the rest are candidates.
+
+    The date is the one a line of the page states (trafilatura's guess must agree with it):
+    a date is never taken from a URL or a copyright footer.
+    """
+    lines = html_lines(markup)
+    if not lines:
+        raise InputError("HTML without any text")
+    title, published, body = _extract_article(markup)
+    body_set = set(body)
+    roled: list[tuple[str, Role]] = []
+    page_date: str | None = None
+    for line in lines:
+        role: Role = "candidate"
+        if title and line == normalise_line(title):
+            role = "title"
+        elif line in body_set:
+            role = "body"
+        elif (when := parse_date_line(line)) is not None and (published is None or when == published):
+            role, page_date = "date", when
+        roled.append((line, role))
+    structured = bool(body_set)
+    text = "\n".join(lines)
+    return PageAnalysis(
+        kind="html", encoding=encoding, text=text, language=detect_language(text),
+        title=title, published=page_date, structured=structured, lines=roled,
+    )
+
+
+def analyse_text(text: str, encoding: str) -> PageAnalysis:
+    """Roles for a plain-text snapshot: furniture, then title, date, title again, body.
+
+    The first line that is wholly a date splits the page: the line before it is the title,
+    a repeat of the title after it is dropped, what follows is body and what precedes the
+    title is candidate furniture. Without a date line every line is a candidate and the
+    title and date stay None (seed 000): nothing is invented.
+    """
+    lines = [normalise_line(line) for line in text.splitlines()]
+    lines = [line for line in lines if line]
+    if not lines:
+        raise InputError("empty content")
+    date_at = next((i for i, line in enumerate(lines) if i > 0 and parse_date_line(line)), None)
+    if date_at is None:
+        roled: list[tuple[str, Role]] = [(line, "candidate") for line in lines]
+        return PageAnalysis("text", encoding, "\n".join(lines), detect_language(text), None, None, False, roled)
+    title = lines[date_at - 1]
+    roled = [(line, "candidate") for line in lines[: date_at - 1]]
+    roled += [(title, "title"), (lines[date_at], "date")]
+    rest = lines[date_at + 1 :]
+    if rest and rest[0] == title:
+        roled.append((rest.pop(0), "title"))
+    roled += [(line, "body") for line in rest]
+    return PageAnalysis(
+        "text", encoding, "\n".join(lines), detect_language(text), title, parse_date_line(lines[date_at]), True, roled
+    )
+
+
+def analyse(raw: bytes, declared_charset: str | None = None, kind_hint: str | None = None) -> PageAnalysis:
+    """Decode and analyse one content; raises InputError for unusable input."""
+    text, kind, encoding = decode(raw, declared_charset, kind_hint)
+    return analyse_html(text, encoding) if kind == "html" else analyse_text(text, encoding)

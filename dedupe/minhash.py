@@ -1,0 +1,421 @@
+"""MinHash signatures and LSH near-duplicate clustering for archived page texts.
+
+Signatures are bit-identical to ``datasketch.MinHash(num_perm, seed).update_batch(shingles)``
+(datasketch >= 2.0, default ``"affine32"`` scheme, SHA-1 input hash), so stored BLOBs stay
+readable and comparable with datasketch, but they are computed vectorised with numpy:
+one SHA-1 per shingle in a list comprehension, then permutation and min for the whole
+document as a single numpy operation.
+
+Clustering (:func:`find_clusters`) does LSH banding on a plain ``(n, num_perm)`` array
+(band hash -> sort -> neighbours in the same bucket), verifies every candidate pair with
+the estimated Jaccard and takes connected components, which keeps memory to a few bytes
+per row beyond the signatures themselves (``datasketch.MinHashLSH`` costs ~7 KB a doc).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from datasketch import LeanMinHash, MinHashLSH
+from scipy.integrate import quad
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+__all__ = [
+    "CLUSTER_WEIGHTS",
+    "LSHIndex",
+    "MinhashConfig",
+    "compute_signature",
+    "compute_signatures",
+    "deserialize",
+    "estimate_jaccard",
+    "find_clusters",
+    "find_pairs",
+    "optimal_param",
+    "serialize",
+    "shingles",
+    "to_lean",
+]
+
+UNITS = ("word", "char")
+SCHEMES = ("affine32", "affine64", "legacy")  # datasketch 2.0 permutation schemes
+DEFAULT_SCHEME = "affine32"  # datasketch 2.0's default
+
+# LSH weights (false positive, false negative) used by find_clusters/find_pairs/LSHIndex.
+# Every candidate is verified by estimated Jaccard, so a false-positive candidate only costs
+# one cheap comparison while a false negative is a missed duplicate: lean towards recall.
+CLUSTER_WEIGHTS = (0.2, 0.8)
+# Each row is compared with at most this many following rows of its bucket (sorted by
+# signature), so a huge bucket costs O(size) pairs instead of O(size^2).
+BUCKET_WINDOW = 8
+
+_MERSENNE_PRIME = np.uint64((1 << 61) - 1)
+_LEGACY_MAX_HASH = np.uint64((1 << 32) - 1)
+_FMIX = {
+    32: (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35), np.uint32(16)),
+    64: (np.uint64(33), np.uint64(0xFF51AFD7ED558CCD), np.uint64(33), np.uint64(0xC4CEB9FE1A85EC53), np.uint64(33)),
+}
+_SHINGLE_BLOCK = 4096  # shingles permuted at once: bounds the (num_perm, block) temporary
+_VERIFY_BLOCK = 32768  # candidate pairs verified at once
+_sha1 = hashlib.sha1
+
+
+@dataclass(frozen=True)
+class MinhashConfig:
+    """Everything that determines a signature, so stored signatures can name their recipe."""
+
+    num_perm: int = 128
+    ngram: int = 5  # shingle size
+    unit: str = "word"  # "word" n-grams or "char" n-grams of the normalised text
+    seed: int = 1
+    threshold: float = 0.8  # Jaccard threshold for near-duplicates
+    scheme: str = DEFAULT_SCHEME  # datasketch permutation scheme
+
+    def __post_init__(self) -> None:
+        """Reject configurations datasketch could not reproduce."""
+        if self.num_perm < 2:
+            raise ValueError(f"num_perm must be >= 2, got {self.num_perm}")
+        if self.ngram < 1:
+            raise ValueError(f"ngram must be >= 1, got {self.ngram}")
+        if self.unit not in UNITS:
+            raise ValueError(f"unit must be one of {UNITS}, got {self.unit!r}")
+        if self.scheme not in SCHEMES:
+            raise ValueError(f"scheme must be one of {SCHEMES}, got {self.scheme!r}")
+        if not 0.0 < self.threshold <= 1.0:
+            raise ValueError(f"threshold must be in (0, 1], got {self.threshold}")
+
+    def __str__(self) -> str:
+        """Name how a stored signature was made (scheme only when not the default)."""
+        name = f"minhash:perm={self.num_perm},unit={self.unit},ngram={self.ngram},seed={self.seed},t={self.threshold:g}"
+        if self.scheme != DEFAULT_SCHEME:
+            name += f",scheme={self.scheme}"
+        return name
+
+
+# ---------------------------------------------------------------- shingling
+
+
+def _normalise(text: str) -> bytes:
+    """Lower-case and collapse all (Unicode) whitespace to single spaces, as UTF-8."""
+    return " ".join(text.lower().split()).encode("utf-8")
+
+
+def _spans(text: str, config: MinhashConfig) -> tuple[bytes, list[int], list[int]]:
+    """Byte offsets of every shingle in the normalised text (slicing bytes beats joining words)."""
+    enc = _normalise(text)
+    if not enc:
+        return enc, [], []
+    raw = np.frombuffer(enc, dtype=np.uint8)
+    if config.unit == "word":
+        gaps = np.flatnonzero(raw == 0x20)
+        starts = [0, *(gaps + 1).tolist()]
+        ends = [*gaps.tolist(), len(enc)]
+    else:
+        starts = np.flatnonzero((raw & 0xC0) != 0x80).tolist()  # first byte of each character
+        ends = [*starts[1:], len(enc)]
+    count = len(starts) - config.ngram + 1
+    if count <= 0:
+        return enc, [0], [len(enc)]
+    return enc, starts[:count], ends[config.ngram - 1 :]
+
+
+def shingles(text: str, config: MinhashConfig) -> list[bytes]:
+    """Distinct UTF-8 shingles in first-seen order: the set a signature summarises."""
+    enc, starts, ends = _spans(text, config)
+    return list(dict.fromkeys([enc[s:e] for s, e in zip(starts, ends)]))
+
+
+# ---------------------------------------------------------------- signatures
+
+
+@dataclass(frozen=True)
+class _Permutations:
+    """datasketch's permutation parameters for one (num_perm, seed, scheme)."""
+
+    scheme: str
+    width: int
+    a: np.ndarray  # column vectors, shape (num_perm, 1)
+    b: np.ndarray
+    empty: np.ndarray  # signature of the empty set
+
+
+@functools.lru_cache(maxsize=16)
+def _permutations(num_perm: int, seed: int, scheme: str) -> _Permutations:
+    """Draw a, b exactly as datasketch.MinHash._init_permutations does."""
+    gen = np.random.RandomState(seed)
+    if scheme == "legacy":
+        pairs = [
+            (gen.randint(1, _MERSENNE_PRIME, dtype=np.uint64), gen.randint(0, _MERSENNE_PRIME, dtype=np.uint64))
+            for _ in range(num_perm)
+        ]
+        a, b = np.array(pairs, dtype=np.uint64).T
+        empty = np.full(num_perm, _LEGACY_MAX_HASH, dtype=np.uint64)
+        return _Permutations(scheme, 32, a[:, None].copy(), b[:, None].copy(), empty)
+    width = 32 if scheme == "affine32" else 64
+    dtype = np.uint32 if width == 32 else np.uint64
+    a = gen.randint(0, 1 << (width - 1), num_perm, dtype=dtype) * dtype(2) + dtype(1)
+    b = gen.randint(0, 1 << width, num_perm, dtype=dtype)
+    empty = np.full(num_perm, np.iinfo(dtype).max, dtype=dtype)
+    return _Permutations(scheme, width, a[:, None], b[:, None], empty)
+
+
+def _config_permutations(config: MinhashConfig) -> _Permutations:
+    """Permutations for a config (cached)."""
+    return _permutations(config.num_perm, config.seed, config.scheme)
+
+
+def _fmix(hv: np.ndarray, width: int) -> np.ndarray:
+    """MurmurHash3 finaliser, datasketch's pre-mix for the affine schemes (wrapping arithmetic)."""
+    s1, m1, s2, m2, s3 = _FMIX[width]
+    hv = hv ^ (hv >> s1)
+    hv *= m1
+    hv ^= hv >> s2
+    hv *= m2
+    hv ^= hv >> s3
+    return hv
+
+
+def _input_hashes(digests: bytes, width: int) -> np.ndarray:
+    """First 4 or 8 bytes of each 20-byte SHA-1 digest as little-endian ints (sha1_hash32/64)."""
+    if width == 32:
+        return np.frombuffer(digests, dtype="<u4")[::5].astype(np.uint32)
+    rows = np.frombuffer(digests, dtype=np.uint8).reshape(-1, 20)[:, :8]
+    return np.ascontiguousarray(rows).view("<u8").ravel().astype(np.uint64)
+
+
+def _permuted_min(hv: np.ndarray, perm: _Permutations) -> np.ndarray:
+    """Min over shingles of every permutation; (num_perm, shingles) layout keeps the min contiguous."""
+    if perm.scheme == "legacy":
+        phv = hv.astype(np.uint64) * perm.a  # uint64 wrap-around, exactly like datasketch
+        phv += perm.b
+        phv %= _MERSENNE_PRIME
+        phv &= _LEGACY_MAX_HASH
+    else:
+        phv = _fmix(hv, perm.width) * perm.a
+        phv += perm.b
+    return phv.min(axis=1)
+
+
+def _signature_of_spans(enc: bytes, starts: list[int], ends: list[int], perm: _Permutations) -> np.ndarray:
+    """Signature of a document from its shingle offsets (duplicates are harmless for a min)."""
+    signature = perm.empty.copy()
+    for lo in range(0, len(starts), _SHINGLE_BLOCK):
+        hi = lo + _SHINGLE_BLOCK
+        digests = b"".join([_sha1(enc[s:e]).digest() for s, e in zip(starts[lo:hi], ends[lo:hi])])
+        np.minimum(signature, _permuted_min(_input_hashes(digests, perm.width), perm), out=signature)
+    return signature
+
+
+def compute_signature(text: str, config: MinhashConfig) -> np.ndarray:
+    """MinHash hash values of one text, equal to datasketch's update_batch(shingles(text))."""
+    return _signature_of_spans(*_spans(text, config), _config_permutations(config))
+
+
+def compute_signatures(texts: Sequence[str], config: MinhashConfig) -> np.ndarray:
+    """Signatures of many texts as one (n, num_perm) array, the input find_clusters wants."""
+    perm = _config_permutations(config)
+    out = np.empty((len(texts), config.num_perm), dtype=perm.empty.dtype)
+    for row, text in enumerate(texts):
+        out[row] = _signature_of_spans(*_spans(text, config), perm)
+    return out
+
+
+def to_lean(signature: np.ndarray, config: MinhashConfig) -> LeanMinHash:
+    """Wrap hash values as a datasketch LeanMinHash (for MinHashLSH or datasketch's jaccard)."""
+    return LeanMinHash(seed=config.seed, hashvalues=signature, scheme=config.scheme)
+
+
+def serialize(signature: np.ndarray, config: MinhashConfig) -> bytes:
+    """Stable BLOB in LeanMinHash's own format, so datasketch can read stored signatures."""
+    lean = to_lean(signature, config)
+    buf = bytearray(lean.bytesize())
+    lean.serialize(buf)
+    return bytes(buf)
+
+
+def deserialize(blob: bytes) -> np.ndarray:
+    """Hash values back from a BLOB written by serialize (or by LeanMinHash.serialize)."""
+    return LeanMinHash.deserialize(blob).hashvalues
+
+
+def estimate_jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    """Fraction of equal hash values: datasketch's MinHash.jaccard estimate."""
+    if a.shape != b.shape:
+        raise ValueError(f"signatures differ in shape: {a.shape} vs {b.shape}")
+    return float(np.count_nonzero(a == b)) / float(a.shape[-1])
+
+
+# ---------------------------------------------------------------- LSH parameters
+
+
+def _false_positive_area(threshold: float, bands: int, rows: int) -> float:
+    """Integral of the candidate probability below the threshold."""
+    return quad(lambda s: 1 - (1 - s ** float(rows)) ** float(bands), 0.0, threshold)[0]
+
+
+def _false_negative_area(threshold: float, bands: int, rows: int) -> float:
+    """Integral of the miss probability above the threshold (datasketch's exact expression)."""
+    return quad(lambda s: 1 - (1 - (1 - s ** float(rows)) ** float(bands)), threshold, 1.0)[0]
+
+
+@functools.lru_cache(maxsize=64)
+def optimal_param(threshold: float, num_perm: int, fp_weight: float = 0.5, fn_weight: float = 0.5) -> tuple[int, int]:
+    """(bands, rows) minimising weighted FP+FN areas of the LSH S-curve, as datasketch does."""
+    if not 0.0 <= threshold <= 1.0:
+        raise ValueError(f"threshold must be in [0, 1], got {threshold}")
+    best, best_error = (0, 0), float("inf")
+    for bands in range(1, num_perm + 1):
+        for rows in range(1, num_perm // bands + 1):
+            fp = _false_positive_area(threshold, bands, rows)
+            fn = _false_negative_area(threshold, bands, rows)
+            error = fp * fp_weight + fn * fn_weight
+            if error < best_error:
+                best, best_error = (bands, rows), error
+    return best
+
+
+# ---------------------------------------------------------------- clustering
+
+
+def _mix64(h: np.ndarray) -> np.ndarray:
+    """In-place 64-bit finaliser so band hashes spread evenly."""
+    s1, m1, s2, m2, s3 = _FMIX[64]
+    h ^= h >> s1
+    h *= m1
+    h ^= h >> s2
+    h *= m2
+    h ^= h >> s3
+    return h
+
+
+def _row_hash(block: np.ndarray, salt: int) -> np.ndarray:
+    """One uint64 per row of a (n, k) block: a bucket key for LSH banding."""
+    h = np.full(block.shape[0], np.uint64(salt) * np.uint64(0x9E3779B97F4A7C15), dtype=np.uint64)
+    for column in block.T:
+        h ^= column.astype(np.uint64)
+        _mix64(h)
+    return h
+
+
+def _as_signature_matrix(signatures: np.ndarray, num_perm: int | None) -> np.ndarray:
+    """Validate the (n, num_perm) integer matrix find_clusters works on."""
+    sig = np.asarray(signatures)
+    if sig.ndim != 2 or sig.dtype.kind != "u":
+        raise ValueError(f"expected an (n, num_perm) unsigned array, got shape {sig.shape} dtype {sig.dtype}")
+    if num_perm is not None and sig.shape[1] != num_perm:
+        raise ValueError(f"signatures have {sig.shape[1]} hash values, expected num_perm={num_perm}")
+    return sig
+
+
+def _candidate_keys(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """Sorted unique i*n+j (i<j) of rows sharing a band; in-bucket order is by signature so
+    the result does not depend on row order."""
+    n = sig.shape[0]
+    tie_break = _row_hash(sig, salt=bands + 1)
+    keys = np.empty(0, dtype=np.int64)
+    for band in range(bands):
+        bucket = _row_hash(sig[:, band * rows : (band + 1) * rows], salt=band + 1)
+        order = np.lexsort((tie_break, bucket))
+        bucket = bucket[order]
+        found = []
+        for distance in range(1, BUCKET_WINDOW + 1):
+            same = bucket[distance:] == bucket[:-distance]
+            if not same.any():
+                break  # no bucket is larger than `distance`
+            left, right = order[:-distance][same], order[distance:][same]
+            found.append(np.minimum(left, right).astype(np.int64) * n + np.maximum(left, right))
+        if found:
+            keys = np.union1d(keys, np.concatenate(found))
+    return keys
+
+
+def _verified_edges(
+    sig: np.ndarray, threshold: float, weights: tuple[float, float]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Candidate pairs from banding whose estimated Jaccard reaches the threshold: (i, j, estimate)."""
+    n, num_perm = sig.shape
+    bands, rows = optimal_param(threshold, num_perm, *weights)
+    keys = _candidate_keys(sig, bands, rows)
+    left, right, estimates = [], [], []
+    for lo in range(0, len(keys), _VERIFY_BLOCK):
+        block = keys[lo : lo + _VERIFY_BLOCK]
+        i, j = block // n, block % n
+        estimate = np.count_nonzero(sig[i] == sig[j], axis=1) / float(num_perm)
+        keep = estimate >= threshold
+        left.append(i[keep])
+        right.append(j[keep])
+        estimates.append(estimate[keep])
+    if not left:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty, np.empty(0, dtype=np.float64)
+    return np.concatenate(left), np.concatenate(right), np.concatenate(estimates)
+
+
+def find_clusters(
+    signatures: np.ndarray,
+    threshold: float,
+    num_perm: int | None = None,
+    *,
+    weights: tuple[float, float] = CLUSTER_WEIGHTS,
+) -> list[int]:
+    """Near-duplicate clusters: per row, the smallest row index of its connected component
+    in the graph of LSH candidate pairs verified by estimated Jaccard >= threshold."""
+    sig = _as_signature_matrix(signatures, num_perm)
+    n = sig.shape[0]
+    if n == 0:
+        return []
+    i, j, _ = _verified_edges(sig, threshold, weights)
+    graph = coo_matrix((np.ones(len(i), dtype=np.int8), (i, j)), shape=(n, n))
+    _, component = connected_components(graph, directed=False)
+    _, first_row = np.unique(component, return_index=True)  # rows ascend, so first == smallest
+    return first_row[component].tolist()
+
+
+def find_pairs(
+    signatures: np.ndarray, threshold: float, *, weights: tuple[float, float] = CLUSTER_WEIGHTS
+) -> list[tuple[int, int, float]]:
+    """Verified near-duplicate pairs (i < j, estimated Jaccard), sorted: the edges find_clusters uses."""
+    sig = _as_signature_matrix(signatures, None)
+    i, j, estimate = _verified_edges(sig, threshold, weights)
+    return list(zip(i.tolist(), j.tolist(), estimate.tolist()))
+
+
+class LSHIndex:
+    """Incremental near-duplicate lookup over datasketch.MinHashLSH, for small online use."""
+
+    def __init__(self, config: MinhashConfig):
+        """Band like find_clusters does, so online and batch dedupe agree."""
+        self.config = config
+        params = optimal_param(config.threshold, config.num_perm, *CLUSTER_WEIGHTS)
+        self._lsh = MinHashLSH(threshold=config.threshold, num_perm=config.num_perm, params=params)
+        self._signatures: dict[str, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        """Number of indexed keys."""
+        return len(self._signatures)
+
+    def __contains__(self, key: object) -> bool:
+        """Whether a key was inserted."""
+        return key in self._signatures
+
+    def insert(self, key: str, signature: np.ndarray) -> None:
+        """Index a signature under a key (keys are unique, as in MinHashLSH)."""
+        if key in self._signatures:
+            raise ValueError(f"key already indexed: {key!r}")
+        signature = np.asarray(signature)
+        self._lsh.insert(key, to_lean(signature, self.config))
+        self._signatures[key] = signature
+
+    def query(self, signature: np.ndarray) -> list[str]:
+        """Sorted keys whose estimated Jaccard with the signature reaches config.threshold."""
+        signature = np.asarray(signature)
+        candidates = self._lsh.query(to_lean(signature, self.config))
+        return sorted(
+            key
+            for key in candidates
+            if estimate_jaccard(self._signatures[key], signature) >= self.config.threshold
+        )

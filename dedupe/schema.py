@@ -1,0 +1,287 @@
+"""The archive's schema and every SQL query shared by the CLI and Datasette.
+
+One module holds the DDL (applied as sqlite-utils ``Migrations``, each in a transaction,
+recorded in ``_sqlite_migrations``) and the named queries, so ``pa-archive conflicts`` and the
+Datasette canned query "conflicts" run the very same SQL.
+
+Tables come in two kinds:
+
+* **observations** - ``contents``, ``snapshots``, ``pages``, ``signatures``: written once,
+  never rewritten; the truth of what was fetched or imported.
+* **derived** - ``articles``, ``article_versions``, ``blocks``, ``block_versions``,
+  ``block_version_lines``, ``block_line_changes``, ``content_blocks``, ``facts``: a
+  deterministic function of the observations, rebuilt by ``dedupe.archive.Archive.refresh``
+  in one transaction, so that the result never depends on the order snapshots arrived in.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+SCHEMA_VERSION = 1
+
+migrations = Migrations("pa-archive")
+
+DERIVED_TABLES = (
+    "facts",
+    "content_articles",
+    "block_line_changes",
+    "block_version_lines",
+    "content_blocks",
+    "block_versions",
+    "blocks",
+    "article_versions",
+    "articles",
+)
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    """Observations, derived records, views and full-text search."""
+    db.executescript(
+        """
+        CREATE TABLE contents (
+            sha256 TEXT PRIMARY KEY,            -- of the raw bytes
+            kind TEXT NOT NULL,                 -- 'html' or 'text'
+            size INTEGER NOT NULL,              -- raw bytes
+            stored_size INTEGER NOT NULL,       -- compressed bytes
+            compression TEXT NOT NULL,          -- 'zstd' or 'zstd-dict:<id>'
+            encoding TEXT NOT NULL,             -- charset the text was decoded with
+            body BLOB NOT NULL
+        );
+        CREATE TABLE snapshots (
+            id INTEGER PRIMARY KEY,
+            url TEXT NOT NULL,
+            host TEXT,
+            observed_at TEXT NOT NULL,          -- ISO 8601, UTC
+            source TEXT NOT NULL,               -- 'import' or 'crawl'
+            origin TEXT,                        -- file path or crawl run that produced it
+            http_status INTEGER,
+            headers TEXT,                       -- JSON object
+            etag TEXT,
+            last_modified TEXT,
+            page_type TEXT,                     -- 'article', 'listing', 'country' or NULL
+            content_sha256 TEXT REFERENCES contents(sha256),
+            status TEXT NOT NULL                -- 'new', 'seen_again', 'not_modified', 'removed', 'error'
+        );
+        CREATE UNIQUE INDEX snapshots_identity
+            ON snapshots(url, observed_at, coalesce(content_sha256, ''));
+        CREATE INDEX snapshots_url ON snapshots(url, observed_at);
+        CREATE INDEX snapshots_content ON snapshots(content_sha256);
+        CREATE TABLE pages (
+            content_sha256 TEXT PRIMARY KEY REFERENCES contents(sha256),
+            extractor TEXT NOT NULL,            -- version of the extraction code
+            language TEXT,
+            title TEXT,
+            published TEXT,                     -- ISO date or NULL, never guessed
+            structured INTEGER NOT NULL,        -- 1 when title/date or an article body were found
+            lines TEXT NOT NULL                 -- JSON [[text, role], ...]
+        );
+        CREATE TABLE archive_state (
+            key TEXT PRIMARY KEY,               -- 'derived_stale': '1' while derived tables lag behind
+            value TEXT NOT NULL
+        );
+        CREATE TABLE signatures (
+            text_sha256 TEXT PRIMARY KEY,
+            config TEXT NOT NULL,               -- str(MinhashConfig): how it was made
+            signature BLOB NOT NULL             -- datasketch LeanMinHash.serialize
+        );
+        CREATE TABLE articles (
+            id INTEGER PRIMARY KEY,
+            title TEXT,
+            url TEXT,                           -- the URL it was last seen under
+            status TEXT NOT NULL,               -- 'live' or 'removed'
+            versions INTEGER NOT NULL,
+            snapshots INTEGER NOT NULL,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL
+        );
+        CREATE TABLE article_versions (
+            id TEXT PRIMARY KEY,                -- 'av-' + hash of the text
+            article_id INTEGER NOT NULL REFERENCES articles(id),
+            version INTEGER NOT NULL,           -- 1, 2, ... by first_seen
+            title TEXT,
+            published TEXT,
+            text TEXT NOT NULL,                 -- block-free article text
+            similarity_to_previous REAL,        -- estimated Jaccard to version - 1
+            snapshots INTEGER NOT NULL,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL
+        );
+        CREATE INDEX article_versions_article ON article_versions(article_id, version);
+        CREATE TABLE blocks (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,                 -- start of its most common first line
+            versions INTEGER NOT NULL,
+            snapshots INTEGER NOT NULL,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL
+        );
+        CREATE TABLE block_versions (
+            id TEXT PRIMARY KEY,                -- 'bv-' + hash of the text
+            block_id INTEGER NOT NULL REFERENCES blocks(id),
+            version INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            line_count INTEGER NOT NULL,
+            snapshots INTEGER NOT NULL,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL
+        );
+        CREATE INDEX block_versions_block ON block_versions(block_id, version);
+        CREATE TABLE block_version_lines (
+            block_version_id TEXT NOT NULL REFERENCES block_versions(id),
+            line_no INTEGER NOT NULL,
+            slot INTEGER NOT NULL,              -- aligned position, shared by all versions of the block
+            text TEXT NOT NULL,
+            PRIMARY KEY (block_version_id, line_no)
+        );
+        CREATE TABLE block_line_changes (
+            block_version_id TEXT NOT NULL REFERENCES block_versions(id),
+            previous_version_id TEXT NOT NULL REFERENCES block_versions(id),
+            slot INTEGER NOT NULL,
+            kind TEXT NOT NULL,                 -- 'conflict', 'missing', 'filled', 'reworded', 'changed', 'added', 'removed'
+            old_text TEXT,
+            new_text TEXT,
+            detail TEXT,
+            PRIMARY KEY (block_version_id, slot)
+        );
+        CREATE TABLE content_blocks (
+            content_sha256 TEXT NOT NULL REFERENCES contents(sha256),
+            block_version_id TEXT NOT NULL REFERENCES block_versions(id),
+            PRIMARY KEY (content_sha256, block_version_id)
+        );
+        CREATE INDEX content_blocks_version ON content_blocks(block_version_id);
+        CREATE TABLE content_articles (
+            content_sha256 TEXT PRIMARY KEY REFERENCES contents(sha256),
+            article_version_id TEXT NOT NULL REFERENCES article_versions(id)
+        );
+        CREATE INDEX content_articles_version ON content_articles(article_version_id);
+        CREATE TABLE facts (
+            block_version_id TEXT NOT NULL REFERENCES block_versions(id),
+            delegation TEXT NOT NULL,           -- English country name
+            field TEXT NOT NULL,                -- seats_total, seats.<chamber>, plenipotentiary, website.<body>
+            value TEXT NOT NULL,                -- '' when the line is there but empty
+            line_no INTEGER NOT NULL,
+            PRIMARY KEY (block_version_id, delegation, field)
+        );
+
+        -- every snapshot with the facts its page stated
+        CREATE VIEW snapshot_facts AS
+        SELECT s.id AS snapshot_id, s.url, s.observed_at, f.delegation, f.field, f.value,
+               f.block_version_id
+        FROM snapshots s
+        JOIN content_blocks cb ON cb.content_sha256 = s.content_sha256
+        JOIN facts f ON f.block_version_id = cb.block_version_id;
+
+        -- each stated value of each (delegation, field), with how often and when it was seen
+        CREATE VIEW fact_values AS
+        SELECT delegation, field, value,
+               count(DISTINCT snapshot_id) AS snapshots,
+               min(observed_at) AS first_seen, max(observed_at) AS last_seen
+        FROM snapshot_facts
+        GROUP BY delegation, field, value;
+
+        -- the same (delegation, field) with different non-empty values across snapshots
+        CREATE VIEW conflicts AS
+        SELECT v.delegation, v.field, v.value, v.snapshots, v.first_seen, v.last_seen
+        FROM fact_values v
+        WHERE v.value != ''
+          AND (SELECT count(DISTINCT w.value) FROM fact_values w
+               WHERE w.delegation = v.delegation AND w.field = v.field AND w.value != '') > 1;
+
+        -- values that are absent (empty) in some snapshots: missing, not a conflict
+        CREATE VIEW missing_values AS
+        SELECT delegation, field, snapshots, first_seen, last_seen
+        FROM fact_values WHERE value = '';
+
+        -- snapshots with what was extracted from them
+        CREATE VIEW snapshots_extracted AS
+        SELECT s.id, s.url, s.observed_at, s.source, s.http_status, s.status, s.page_type,
+               s.content_sha256, ca.article_version_id, av.article_id,
+               (SELECT group_concat(cb.block_version_id) FROM content_blocks cb
+                WHERE cb.content_sha256 = s.content_sha256) AS block_version_ids
+        FROM snapshots s
+        LEFT JOIN content_articles ca ON ca.content_sha256 = s.content_sha256
+        LEFT JOIN article_versions av ON av.id = ca.article_version_id;
+        """
+    )
+    db["article_versions"].enable_fts(["title", "text"], create_triggers=True, tokenize="unicode61")
+
+
+def migrate(db: Database) -> None:
+    """Bring ``db`` to the current schema (idempotent)."""
+    migrations.apply(db)
+
+
+def is_archive(db: Database) -> bool:
+    """True when ``db`` is empty or was created by this project."""
+    names = set(db.table_names())
+    if not names:
+        return True
+    return "_sqlite_migrations" in names and "snapshots" in names
+
+
+# --- named queries: the CLI and Datasette's canned queries share these -------------------
+
+CONFLICTS_SQL = """
+SELECT delegation, field, value, snapshots, first_seen, last_seen
+FROM conflicts
+ORDER BY delegation, field, snapshots DESC, value
+"""
+
+MISSING_SQL = """
+SELECT delegation, field, snapshots, first_seen, last_seen
+FROM missing_values
+ORDER BY delegation, field
+"""
+
+BLOCK_VERSIONS_SQL = """
+SELECT b.id AS block_id, b.name AS block, bv.id AS version_id, bv.version, bv.line_count,
+       bv.snapshots, bv.first_seen, bv.last_seen
+FROM block_versions bv JOIN blocks b ON b.id = bv.block_id
+ORDER BY b.id, bv.version
+"""
+
+BLOCK_CHANGES_SQL = """
+SELECT block_version_id, previous_version_id, slot, kind, old_text, new_text, detail
+FROM block_line_changes
+ORDER BY block_version_id, slot
+"""
+
+URL_VERSIONS_SQL = """
+SELECT s.id AS snapshot_id, s.url, s.observed_at, s.http_status, s.status,
+       av.article_id, av.id AS article_version_id, av.version, av.title
+FROM snapshots s
+LEFT JOIN content_articles ca ON ca.content_sha256 = s.content_sha256
+LEFT JOIN article_versions av ON av.id = ca.article_version_id
+WHERE s.url = :url
+ORDER BY s.observed_at, s.id
+"""
+
+REMOVED_ARTICLES_SQL = """
+SELECT id, title, url, versions, first_seen, last_seen
+FROM articles WHERE status = 'removed' ORDER BY last_seen DESC
+"""
+
+SEARCH_SQL = """
+SELECT av.article_id, av.id AS version_id, av.title, av.published,
+       snippet(article_versions_fts, 1, '[', ']', '…', 12) AS snippet
+FROM article_versions_fts
+JOIN article_versions av ON av.rowid = article_versions_fts.rowid
+WHERE article_versions_fts MATCH :q
+ORDER BY rank LIMIT 50
+"""
+
+STATS_SQL = {
+    "snapshots": "SELECT count(*) FROM snapshots",
+    "contents": "SELECT count(*) FROM contents",
+    "articles": "SELECT count(*) FROM articles",
+    "article_versions": "SELECT count(*) FROM article_versions",
+    "blocks": "SELECT count(*) FROM blocks",
+    "block_versions": "SELECT count(*) FROM block_versions",
+    "facts": "SELECT count(*) FROM facts",
+    "conflicts": "SELECT count(*) FROM (SELECT DISTINCT delegation, field FROM conflicts)",
+    "raw_bytes": "SELECT coalesce(sum(size), 0) FROM contents",
+    "stored_bytes": "SELECT coalesce(sum(stored_size), 0) FROM contents",
+}

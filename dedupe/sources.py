@@ -1,0 +1,144 @@
+"""Where imported snapshots come from: files, folders, globs and JSON Lines.
+
+Each input yields either a ``RawSnapshot`` or a ``SourceError`` naming the input, so one bad
+file never stops the batch and never leaves a partial record.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from w3lib.url import safe_url_string
+
+from .document import RawSnapshot
+
+JSONL_SUFFIXES = {".jsonl", ".ndjson"}
+MAX_FILE_BYTES = 50 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class SourceError:
+    """An input that could not become a snapshot, and why (one sentence)."""
+
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+def utc_iso(moment: datetime) -> str:
+    """ISO 8601 in UTC to the second: the one timestamp format of the archive."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_observed_at(value: object) -> str:
+    """Normalise an observed_at given in JSON (ISO 8601 string or epoch seconds)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return utc_iso(datetime.fromtimestamp(value, timezone.utc))
+    if isinstance(value, str) and value.strip():
+        text = value.strip().replace("Z", "+00:00")
+        return utc_iso(datetime.fromisoformat(text))
+    raise ValueError("observed_at must be an ISO 8601 string or epoch seconds")
+
+
+def check_url(url: object) -> str:
+    """A snapshot URL must be http(s) or file; anything else is refused, never followed."""
+    if not isinstance(url, str) or not url.strip():
+        raise ValueError("url must be a non-empty string")
+    url = url.strip()
+    scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+    if scheme not in {"http", "https", "file"}:
+        raise ValueError(f"url scheme {scheme or '(none)'!r} is not http, https or file")
+    if any(ch in url for ch in "\x00\r\n"):
+        raise ValueError("url contains control characters")
+    return safe_url_string(url)
+
+
+def expand(inputs: Iterable[str]) -> Iterator[Path | SourceError]:
+    """Files named, found in folders (recursively, sorted) or matched by globs."""
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+            if not found:
+                yield SourceError(item, "folder contains no files")
+            yield from found
+        elif path.is_file():
+            yield path
+        elif any(ch in item for ch in "*?["):
+            matches = sorted(Path(p) for p in glob.glob(item, recursive=True) if Path(p).is_file())
+            if not matches:
+                yield SourceError(item, "no file matches this pattern")
+            yield from matches
+        else:
+            yield SourceError(item, "no such file or folder")
+
+
+def read_file(path: Path) -> Iterator[RawSnapshot | SourceError]:
+    """One snapshot per file, or one per line for JSON Lines."""
+    if path.suffix.lower() in JSONL_SUFFIXES:
+        yield from read_jsonl(path)
+        return
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            yield SourceError(str(path), f"file is larger than {MAX_FILE_BYTES // 2**20} MB")
+            return
+        body = path.read_bytes()
+        observed = utc_iso(datetime.fromtimestamp(os.stat(path).st_mtime, timezone.utc))
+    except OSError as exc:
+        yield SourceError(str(path), exc.strerror or str(exc))
+        return
+    yield RawSnapshot(url=path.resolve().as_uri(), observed_at=observed, body=body, source="import", origin=str(path))
+
+
+def read_jsonl(path: Path) -> Iterator[RawSnapshot | SourceError]:
+    """``{"url", "observed_at", "text"|"html"}`` per line; a bad line is an error of its own."""
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        yield SourceError(str(path), exc.strerror or str(exc))
+        return
+    with handle:
+        for number, raw in enumerate(handle, start=1):
+            where = f"{path}:{number}"
+            if not raw.strip():
+                continue
+            try:
+                record = json.loads(raw)
+                if not isinstance(record, dict):
+                    raise ValueError("a line must be a JSON object")
+                url = check_url(record.get("url"))
+                observed = parse_observed_at(record.get("observed_at"))
+                kinds = [k for k in ("html", "text") if isinstance(record.get(k), str)]
+                if len(kinds) != 1:
+                    raise ValueError('a line needs exactly one of "text" or "html" (a string)')
+                body = record[kinds[0]].encode("utf-8")
+            except UnicodeDecodeError:
+                yield SourceError(where, "line is not valid UTF-8")
+                continue
+            except json.JSONDecodeError as exc:
+                yield SourceError(where, f"malformed JSON ({exc.msg} at column {exc.colno})")
+                continue
+            except ValueError as exc:
+                yield SourceError(where, str(exc))
+                continue
+            yield RawSnapshot(url=url, observed_at=observed, body=body, source="import", origin=where, kind_hint=kinds[0])
+
+
+def read_inputs(inputs: Iterable[str]) -> Iterator[RawSnapshot | SourceError]:
+    """Every snapshot (or error) from files, folders, globs and JSON Lines files."""
+    for item in expand(inputs):
+        if isinstance(item, SourceError):
+            yield item
+        else:
+            yield from read_file(item)

@@ -1,0 +1,106 @@
+"""Block variants line by line: align each version's lines to shared slots, name each change.
+
+A slot is a line position shared by all versions of one block, so "the Kyrgyz seats line"
+is one slot whether it says 7 or 6. Lines are matched to slots by their near-duplicate
+cluster (the same labels the furniture step computed), in order. A changed slot is then
+named by what its facts say: a different non-empty value is a ``conflict``; a value that
+became empty is ``missing`` (and the reverse ``filled``); the same facts in other words are
+a ``reworded`` line; anything else is ``changed``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .facts import Fact, extract_facts
+
+
+@dataclass(frozen=True)
+class LineChange:
+    """How one slot differs between a block version and the one before it."""
+
+    slot: int
+    kind: str
+    old_text: str | None
+    new_text: str | None
+    detail: str
+
+
+def assign_slots(versions: Sequence[Sequence[int]]) -> list[list[int]]:
+    """Slots for each version's lines, given each line's cluster label.
+
+    The first version (the reference) numbers its lines 0..n-1; a later line takes the first
+    unused slot with its label, or a new slot after the last one.
+    """
+    slots_of_label: dict[int, list[int]] = {}
+    next_slot = 0
+    result: list[list[int]] = []
+    for labels in versions:
+        used: set[int] = set()
+        assigned = []
+        for label in labels:
+            slot = next((s for s in slots_of_label.get(label, []) if s not in used), None)
+            if slot is None:
+                slot = next_slot
+                next_slot += 1
+                slots_of_label.setdefault(label, []).append(slot)
+            used.add(slot)
+            assigned.append(slot)
+        result.append(assigned)
+    return result
+
+
+def _facts_by_line(lines: Sequence[str]) -> dict[int, dict[tuple[str, str], str]]:
+    by_line: dict[int, dict[tuple[str, str], str]] = {}
+    fact: Fact
+    for fact in extract_facts(lines):
+        by_line.setdefault(fact.line_no, {})[(fact.delegation, fact.field)] = fact.value
+    return by_line
+
+
+def classify(old: dict[tuple[str, str], str], new: dict[tuple[str, str], str]) -> tuple[str, str]:
+    """Kind and a short detail for a line whose text changed, from the facts on each side."""
+    conflicts, missing, filled = [], [], []
+    for key in sorted(set(old) & set(new)):
+        before, after = old[key], new[key]
+        name = f"{key[0]} {key[1]}"
+        if before and after and before != after:
+            conflicts.append(f"{name}: {before} → {after}")
+        elif before and not after:
+            missing.append(f"{name}: {before} → (empty)")
+        elif after and not before:
+            filled.append(f"{name}: (empty) → {after}")
+    if conflicts:
+        return "conflict", "; ".join(conflicts)
+    if missing:
+        return "missing", "; ".join(missing)
+    if filled:
+        return "filled", "; ".join(filled)
+    if old and old == new:
+        return "reworded", "same facts: " + "; ".join(f"{d} {f} = {v}" for (d, f), v in sorted(old.items()))
+    return "changed", ""
+
+
+def compare_versions(
+    old_lines: Sequence[str], old_slots: Sequence[int], new_lines: Sequence[str], new_slots: Sequence[int]
+) -> list[LineChange]:
+    """Line-level changes from one block version to the next, by slot."""
+    old_by_slot = dict(zip(old_slots, range(len(old_lines))))
+    new_by_slot = dict(zip(new_slots, range(len(new_lines))))
+    old_facts, new_facts = _facts_by_line(old_lines), _facts_by_line(new_lines)
+    changes: list[LineChange] = []
+    for slot in sorted(set(old_by_slot) | set(new_by_slot)):
+        i, j = old_by_slot.get(slot), new_by_slot.get(slot)
+        old_text = old_lines[i] if i is not None else None
+        new_text = new_lines[j] if j is not None else None
+        if old_text == new_text:
+            continue
+        if old_text is None:
+            changes.append(LineChange(slot, "added", None, new_text, ""))
+        elif new_text is None:
+            changes.append(LineChange(slot, "removed", old_text, None, ""))
+        else:
+            kind, detail = classify(old_facts.get(i, {}), new_facts.get(j, {}))
+            changes.append(LineChange(slot, kind, old_text, new_text, detail))
+    return changes
