@@ -342,7 +342,7 @@ class Archive:
         row = self.db.execute("SELECT lines FROM pages WHERE content_sha256 = ?", [sha]).fetchone()
         if not row:
             raise ArchiveError(f"no content {sha}")
-        return "\n".join(text for text, _ in json.loads(row[0]))
+        return "\n".join(line[0] for line in json.loads(row[0]))
 
     def raw_content(self, sha: str) -> bytes:
         row = self.db.execute("SELECT body, compression FROM contents WHERE sha256 = ?", [sha]).fetchone()
@@ -412,12 +412,19 @@ class _Writer:
         self.pages = {p.key: p for p in pages}
         self.d = derivation
         self.seen: dict[str, tuple[int, str, str]] = {}
-        for sha, count, first, last in db.execute(
-            "SELECT content_sha256, count(*), min(observed_at), max(observed_at) FROM snapshots "
+        self.first_url: dict[str, str] = {}
+        for sha, count, first, last, url in db.execute(
+            "SELECT content_sha256, count(*), min(observed_at), max(observed_at), min(url) FROM snapshots "
             "WHERE content_sha256 IS NOT NULL GROUP BY content_sha256"):
             self.seen[sha] = (count, first, last)
+            self.first_url[sha] = url
         self.meta = {sha: (title, published) for sha, title, published in
                      db.execute("SELECT content_sha256, title, published FROM pages")}
+
+    def _order(self, keys: Iterable[str], text: str) -> tuple[str, str, str]:
+        """Sort key of a version: first seen, then the smallest URL, then its hash (never arrival order)."""
+        keys = [k for k in keys if k in self.seen]
+        return min(self.seen[k][1] for k in keys), min(self.first_url[k] for k in keys), text_hash(text)
 
     def _span(self, keys: Iterable[str]) -> tuple[int, str, str]:
         spans = [self.seen[k] for k in keys if k in self.seen]
@@ -439,11 +446,11 @@ class _Writer:
         articles = []
         for versions in members.values():
             spans = {text: self._span(keys) for text, keys in versions.items()}
-            ordered = sorted(versions, key=lambda t: (spans[t][1], text_hash(t)))
-            articles.append((spans[ordered[0]][1], text_hash(ordered[0]), ordered, versions, spans))
+            ordered = sorted(versions, key=lambda t: self._order(versions[t], t))
+            articles.append((self._order(versions[ordered[0]], ordered[0]), ordered, versions, spans))
         articles.sort()
         article_rows, version_rows, link_rows = [], [], []
-        for article_id, (_, _, ordered, versions, spans) in enumerate(articles, start=1):
+        for article_id, (_, ordered, versions, spans) in enumerate(articles, start=1):
             previous_sig = None
             titles = []
             for number, text in enumerate(ordered, start=1):
@@ -492,11 +499,11 @@ class _Writer:
         blocks = []
         for versions in occurrences.values():
             spans = {lines: self._span(keys) for lines, keys in versions.items()}
-            ordered = sorted(versions, key=lambda v: (spans[v][1], text_hash("\n".join(v))))
-            blocks.append((spans[ordered[0]][1], text_hash("\n".join(ordered[0])), ordered, versions, spans))
+            ordered = sorted(versions, key=lambda v: self._order(versions[v], "\n".join(v)))
+            blocks.append((self._order(versions[ordered[0]], "\n".join(ordered[0])), ordered, versions, spans))
         blocks.sort()
         block_rows, version_rows, line_rows, change_rows, link_rows, fact_rows = [], [], [], [], [], []
-        for block_id, (_, _, ordered, versions, spans) in enumerate(blocks, start=1):
+        for block_id, (_, ordered, versions, spans) in enumerate(blocks, start=1):
             slots = assign_slots([labels_of[v] for v in ordered])
             commonest = max(ordered, key=lambda v: spans[v][0])
             all_keys = [k for keys in versions.values() for k in keys]

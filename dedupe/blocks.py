@@ -1,20 +1,26 @@
 """Page furniture found by repetition: which lines are blocks, which are the article.
 
 A line is furniture when near-duplicates of it (MinHash over character shingles, so
-"7 deputies" and "6 deputies" are the same line) appear among the candidate lines of at
-least two *different articles*. Articles are told apart by their block-free text (MinHash
-over word shingles). The two definitions lean on each other only for unstructured pages
-(plain text without a title or date, like seed 000), so the computation runs a fixed
-number of rounds over the whole set of pages:
+"7 deputies" and "6 deputies" are the same line) appear on at least two pages that are
+*different articles*. Every line except the title and the date is evidence, including the
+lines trafilatura put in the body: on a short page it takes the delegation block for the
+article, and repetition is what corrects it.
 
-1. articles of structured pages (title/date or trafilatura body) -> furniture F0;
-2. unstructured pages lose F0 -> all articles -> furniture F1 (final);
-3. unstructured pages lose F1 -> final articles.
+Which pages are different articles? Pages with a title are grouped by title (near-duplicate
+titles, so a typo fix is the same article); pages without one by their block-free text
+(MinHash over word shingles). The text of an untitled page depends on the furniture, so the
+computation runs a fixed number of rounds over the whole set of pages:
+
+1. furniture F0 from titled pages;
+2. untitled pages lose F0 -> text groups -> furniture F1 from all pages (final);
+3. every page loses F1 -> final article groups (by block-free text).
 
 Everything is a function of the *set* of pages (components of similarity graphs, sorted
 inputs), so importing snapshots one by one, in any order, or as one batch gives the same
 result. Runs of furniture lines (allowing short gaps for lines seen only once, such as a
 brand-new delegation line) are the blocks; runs that share a line belong to one block.
+Assumption, documented in the README: two pages with clearly different titles are
+different articles (an article re-titled beyond recognition would lose its shared lines).
 """
 
 from __future__ import annotations
@@ -43,7 +49,7 @@ class PageLines:
 
     key: str
     structured: bool
-    lines: list[tuple[str, Role]]
+    lines: list[tuple[str, Role, int]]
     has_article: bool = True  # False for listings: their lines still count as furniture evidence
 
 
@@ -86,13 +92,15 @@ def group_texts(texts: dict[str, str], signatures: SignatureSource) -> dict[str,
 
 
 def _candidate_positions(page: PageLines) -> list[int]:
-    """Line indexes that may be furniture: every line of an unstructured page."""
-    if not page.structured:
-        return list(range(len(page.lines)))
-    return [i for i, (_, role) in enumerate(page.lines) if role == "candidate"]
+    """Line indexes that may be furniture: all but the title and the date."""
+    return [i for i, (_, role, _) in enumerate(page.lines) if role not in ("title", "date")]
 
 
-def find_furniture(pages: Sequence[PageLines], groups: dict[str, int], line_label: dict[str, int]) -> set[int]:
+def _title(page: PageLines) -> str | None:
+    return next((text for text, role, _ in page.lines if role == "title"), None)
+
+
+def find_furniture(pages: Sequence[PageLines], groups: dict[str, object], line_label: dict[str, int]) -> set[int]:
     """Line clusters that occur among the candidates of two or more article groups.
 
     Pages without an article (listings) give no evidence: the titles they list move from
@@ -102,20 +110,25 @@ def find_furniture(pages: Sequence[PageLines], groups: dict[str, int], line_labe
     for page in pages:
         if not page.has_article:
             continue
-        group: object = groups.get(page.key, ("page", page.key))
+        group = groups.get(page.key, ("page", page.key))
         for i in _candidate_positions(page):
             seen_in[line_label[page.lines[i][0]]].add(group)
     return {label for label, where in seen_in.items() if len(where) >= 2}
 
 
 def find_runs(page: PageLines, line_label: dict[str, int], furniture: set[int]) -> list[Run]:
-    """Maximal runs of furniture lines among a page's candidates, bridging short gaps."""
+    """Maximal runs of furniture lines among a page's candidates, bridging short gaps.
+
+    A run ends where the page's landmark container changes (see ``extract.html_lines``).
+    """
     runs: list[Run] = []
     current: list[int] = []
     pending: list[int] = []
     previous = None
     for i in _candidate_positions(page):
-        contiguous = previous is not None and i == previous + 1
+        contiguous = (
+            previous is not None and i == previous + 1 and page.lines[i][2] == page.lines[previous][2]
+        )
         previous = i
         if line_label[page.lines[i][0]] in furniture:
             if current and contiguous and len(pending) <= MAX_GAP:
@@ -145,10 +158,10 @@ def article_text(page: PageLines, line_label: dict[str, int], furniture: set[int
         return ""
     in_runs = {i for run in runs for i in run.lines}
     if page.structured:
-        keep = [text for text, role in page.lines if role == "body"]
+        keep = [text for text, role, _ in page.lines if role == "body"]
         keep = [text for text in keep if line_label.get(text) not in furniture]
     else:
-        keep = [text for i, (text, _) in enumerate(page.lines) if i not in in_runs and line_label[text] not in furniture]
+        keep = [text for i, (text, _, _) in enumerate(page.lines) if i not in in_runs and line_label[text] not in furniture]
     return "\n".join(keep)
 
 
@@ -177,26 +190,37 @@ def label_blocks(runs: dict[str, list[Run]], pages: dict[str, PageLines], line_l
             run.block = find(line_label[pages[key].lines[run.lines[0]][0]])
 
 
+def evidence_groups(pages: Sequence[PageLines], title_label: dict[str, int], text_groups: dict[str, int]) -> dict[str, object]:
+    """Which article each page counts as when lines are counted: its title, else its text."""
+    groups: dict[str, object] = {}
+    for page in pages:
+        title = _title(page)
+        if title is not None:
+            groups[page.key] = ("title", title_label[title])
+        elif page.key in text_groups:
+            groups[page.key] = ("text", text_groups[page.key])
+    return groups
+
+
 def derive(pages: Sequence[PageLines], signatures: SignatureSource) -> Derivation:
     """Furniture, blocks and article groups for a whole set of pages (order-independent)."""
     pages = sorted(pages, key=lambda p: p.key)
     by_key = {page.key: page for page in pages}
-    all_candidates = [page.lines[i][0] for page in pages for i in _candidate_positions(page)]
-    line_label = cluster_lines(all_candidates)
-    for page in pages:  # body/title lines are matched against furniture by exact text too
-        for text, _ in page.lines:
+    line_label = cluster_lines([page.lines[i][0] for page in pages for i in _candidate_positions(page)])
+    for page in pages:  # titles and dates get labels of their own
+        for text, _, _ in page.lines:
             line_label.setdefault(text, -1 - len(line_label))
+    titles = [t for t in (_title(p) for p in pages) if t is not None]
+    title_label = cluster_lines(titles)
 
-    structured_texts = {p.key: article_text(p, line_label, set(), []) for p in pages if p.structured}
-    groups = group_texts(structured_texts, signatures)
-    furniture = find_furniture([p for p in pages if p.structured], groups, line_label)
-
+    titled = [p for p in pages if _title(p) is not None]
+    furniture = find_furniture(titled, evidence_groups(titled, title_label, {}), line_label)
     for rounds in range(2):
         runs = {page.key: find_runs(page, line_label, furniture) for page in pages}
         texts = {page.key: article_text(page, line_label, furniture, runs[page.key]) for page in pages}
         groups = group_texts(texts, signatures)
         if rounds == 0:
-            furniture = find_furniture(pages, groups, line_label)
+            furniture = find_furniture(pages, evidence_groups(pages, title_label, groups), line_label)
 
     label_blocks(runs, by_key, line_label)
     return Derivation(line_label=line_label, furniture=furniture, article_text=texts, article_group=groups, runs=runs)

@@ -37,7 +37,8 @@ class RawSnapshot:
 class PageAnalysis:
     """What one content says, before any cross-page knowledge.
 
-    ``lines`` are the page's text units in reading order with a role: ``candidate`` lines
+    ``lines`` are the page's text units in reading order, each (text, role, section) where
+    section numbers the landmark container the line sits in (0 for plain text), with a role: ``candidate`` lines
     may be page furniture (a block) once they repeat across articles; ``title``/``date`` lines
     were recognised as such; ``body`` lines are the article as the extractor saw it.
     ``structured`` says the extractor found an article (title+date or a trafilatura body);
@@ -51,4 +52,4 @@ class PageAnalysis:
     title: str | None
     published: str | None
     structured: bool
-    lines: list[tuple[str, Role]]
+    lines: list[tuple[str, Role, int]]

@@ -16,7 +16,7 @@ from lxml import etree, html as lxml_html
 
 from .document import InputError, PageAnalysis, Role
 
-EXTRACTOR_VERSION = "extract-1"
+EXTRACTOR_VERSION = "extract-2"
 
 _HTML_START = re.compile(
     rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|title|div|p|article|section|header)\b",
@@ -131,20 +131,30 @@ def detect_language(text: str) -> str:
     return "ru" if cyrillic > latin else "en"
 
 
-def html_lines(markup: str) -> list[str]:
-    """The page's visible text as lines: one per block-level element, in reading order."""
+LANDMARK_TAGS = {"header", "nav", "main", "aside", "footer", "section", "article", "form", "ul", "ol", "table", "dl"}
+
+
+def html_lines(markup: str) -> list[tuple[str, int]]:
+    """The page's visible text as lines, one per block-level element, in reading order.
+
+    Each line carries the number of its nearest landmark container (header, nav, aside,
+    a list...), so a block found by repetition can be split where the page's own structure
+    changes (a nav menu directly above the delegation widget is another block).
+    """
     try:
         root = lxml_html.document_fromstring(markup)
     except (etree.ParserError, ValueError) as exc:
         raise InputError(f"malformed HTML ({exc})") from None
-    lines: list[str] = []
+    lines: list[tuple[str, int]] = []
     buffer: list[str] = []
+    landmarks = [0]
+    opened = 0
 
     def flush() -> None:
         text = normalise_line("".join(buffer))
         buffer.clear()
         if text:
-            lines.append(text)
+            lines.append((text, landmarks[-1]))
 
     skipping = 0
     for event, element in etree.iterwalk(root, events=("start", "end")):
@@ -155,15 +165,20 @@ def html_lines(markup: str) -> list[str]:
                 continue
             if skipping:
                 continue
-            if tag in BLOCK_TAGS:
+            if tag in BLOCK_TAGS or tag in LANDMARK_TAGS:
                 flush()
+            if tag in LANDMARK_TAGS:
+                opened += 1
+                landmarks.append(opened)
             if element.text:
                 buffer.append(element.text)
         else:
             if tag in SKIP_TAGS or not tag:
                 skipping -= 1
-            elif not skipping and tag in BLOCK_TAGS:
+            elif not skipping and (tag in BLOCK_TAGS or tag in LANDMARK_TAGS):
                 flush()
+                if tag in LANDMARK_TAGS:
+                    landmarks.pop()
             if not skipping and element.tail:
                 buffer.append(element.tail)
     flush()
@@ -198,9 +213,9 @@ def analyse_html(markup: str, encoding: str) -> PageAnalysis:
         raise InputError("HTML without any text")
     title, published, body = _extract_article(markup)
     body_set = set(body)
-    roled: list[tuple[str, Role]] = []
+    roled: list[tuple[str, Role, int]] = []
     page_date: str | None = None
-    for line in lines:
+    for line, section in lines:
         role: Role = "candidate"
         if title and line == normalise_line(title):
             role = "title"
@@ -208,9 +223,9 @@ def analyse_html(markup: str, encoding: str) -> PageAnalysis:
             role = "body"
         elif (when := parse_date_line(line)) is not None and (published is None or when == published):
             role, page_date = "date", when
-        roled.append((line, role))
+        roled.append((line, role, section))
     structured = bool(body_set)
-    text = "\n".join(lines)
+    text = "\n".join(line for line, _ in lines)
     return PageAnalysis(
         kind="html", encoding=encoding, text=text, language=detect_language(text),
         title=title, published=page_date, structured=structured, lines=roled,
@@ -231,15 +246,15 @@ def analyse_text(text: str, encoding: str) -> PageAnalysis:
         raise InputError("empty content")
     date_at = next((i for i, line in enumerate(lines) if i > 0 and parse_date_line(line)), None)
     if date_at is None:
-        roled: list[tuple[str, Role]] = [(line, "candidate") for line in lines]
+        roled: list[tuple[str, Role, int]] = [(line, "candidate", 0) for line in lines]
         return PageAnalysis("text", encoding, "\n".join(lines), detect_language(text), None, None, False, roled)
     title = lines[date_at - 1]
-    roled = [(line, "candidate") for line in lines[: date_at - 1]]
-    roled += [(title, "title"), (lines[date_at], "date")]
+    roled = [(line, "candidate", 0) for line in lines[: date_at - 1]]
+    roled += [(title, "title", 0), (lines[date_at], "date", 0)]
     rest = lines[date_at + 1 :]
     if rest and rest[0] == title:
-        roled.append((rest.pop(0), "title"))
-    roled += [(line, "body") for line in rest]
+        roled.append((rest.pop(0), "title", 0))
+    roled += [(line, "body", 0) for line in rest]
     return PageAnalysis(
         "text", encoding, "\n".join(lines), detect_language(text), title, parse_date_line(lines[date_at]), True, roled
     )

@@ -1,0 +1,215 @@
+"""The replica's HTTP server: ``http.server.ThreadingHTTPServer`` on a loopback address only.
+
+    with ReplicaServer(epoch=1, lang="en", faults={"slow"}) as server:
+        urllib.request.urlopen(server.url + "/events?page=1")
+        server.set_epoch(2)
+
+Or from a shell: ``python -m crawler.replica --epoch 2 --port 8000 --faults slow,flaky500``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import socket
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from .content import EPOCHS, LANGS
+from .faults import FAULTS
+from .render import BLOCK_MARKUPS
+from .site import ReplicaSite
+
+_QUIET_ERRORS = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, TimeoutError)
+
+
+def loopback_host(host: str) -> str:
+    """``host`` if it is a loopback IP address ("localhost" means 127.0.0.1); else ValueError."""
+    if host == "localhost":
+        return "127.0.0.1"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        raise ValueError(f"the replica binds only a loopback IP address, not {host!r}") from None
+    if not address.is_loopback:
+        raise ValueError(f"the replica binds only a loopback address, not {host}")
+    return host
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "nginx"
+
+    def version_string(self) -> str:
+        return self.server_version
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        self._serve(head=False)
+
+    def do_HEAD(self) -> None:  # noqa: N802
+        self._serve(head=True)
+
+    def _serve(self, head: bool) -> None:
+        replica: ReplicaServer = self.server.replica  # type: ignore[attr-defined]
+        response = replica.site.respond(self.command, self.path, self.headers, replica.epoch, replica.url)
+        if response.delay and replica._stopping.wait(response.delay):
+            self.close_connection = True
+            return
+        self.send_response(response.status)
+        for name, value in response.headers:
+            self.send_header(name, value)
+        if response.status != 304:
+            self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()
+        if not head and response.status != 304:
+            self.wfile.write(response.body[: response.send_bytes])
+        if response.send_bytes is not None:
+            self.close_connection = True  # the truncated page: fewer bytes than announced, then EOF
+
+    def log_request(self, code="-", size="-") -> None:
+        replica: ReplicaServer = self.server.replica  # type: ignore[attr-defined]
+        status = int(code) if isinstance(code, int) else 0
+        replica._record(self.command or "-", self.path if hasattr(self, "path") else "-", status)
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 - keep the test output clean
+        pass
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        if not isinstance(sys.exc_info()[1], _QUIET_ERRORS):
+            super().handle_error(request, client_address)
+
+
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
+class ReplicaServer:
+    """A running replica of pacsto.org ("en") or paodkb.org ("ru") at one epoch (switchable).
+
+    ``request_log`` holds ``(method, path, status)`` of every request served, in order.
+    """
+
+    def __init__(
+        self,
+        epoch: int = 1,
+        lang: str = "en",
+        block_markup: str = "header",
+        faults=(),
+        host: str = "127.0.0.1",
+        port: int = 0,
+        slow_seconds: float = 5.0,
+    ):
+        self.host = loopback_host(host)
+        self.port = int(port)
+        if epoch not in EPOCHS:
+            raise ValueError(f"epoch must be one of {EPOCHS}, not {epoch!r}")
+        self.site = ReplicaSite(lang=lang, block_markup=block_markup, faults=faults, slow_seconds=slow_seconds)
+        self._epoch = epoch
+        self.request_log: list[tuple[str, str, int]] = []
+        self._log_lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._httpd: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> "ReplicaServer":
+        """Bind and serve in a daemon thread; returns self."""
+        if self._httpd is not None:
+            raise RuntimeError("the replica server is already running")
+        server_class = _Server6 if ":" in self.host else _Server
+        self._stopping.clear()
+        self._httpd = server_class((self.host, self.port), _Handler)
+        self._httpd.replica = self  # type: ignore[attr-defined]
+        self.port = self._httpd.server_address[1]
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name=f"replica-{self.port}", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the socket (slow responses in flight are abandoned)."""
+        if self._httpd is None:
+            return
+        self._stopping.set()
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._httpd = self._thread = None
+
+    def __enter__(self) -> "ReplicaServer":
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------ state
+
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:<port>`` (the port is known once started)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def lang(self) -> str:
+        return self.site.lang
+
+    @property
+    def epoch(self) -> int:
+        return self._epoch
+
+    def set_epoch(self, epoch: int) -> None:
+        """Switch the site to another epoch; the next request sees it."""
+        if epoch not in EPOCHS:
+            raise ValueError(f"epoch must be one of {EPOCHS}, not {epoch!r}")
+        self._epoch = epoch
+
+    def _record(self, method: str, path: str, status: int) -> None:
+        with self._log_lock:
+            self.request_log.append((method, path, status))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m crawler.replica",
+        description="Serve a local replica of pacsto.org (en) or paodkb.org (ru) on a loopback address.",
+        epilog="Example: python -m crawler.replica --epoch 2 --port 8000 --faults slow,flaky500 --lang ru",
+    )
+    parser.add_argument("--epoch", type=int, choices=EPOCHS, default=1, help="the site's state in time (default 1)")
+    parser.add_argument("--lang", choices=LANGS, default="en", help="en = pacsto.org, ru = paodkb.org")
+    parser.add_argument("--markup", choices=BLOCK_MARKUPS, default="header", help="markup of the delegation block")
+    parser.add_argument("--faults", default="", help=f"comma-separated, from: {','.join(FAULTS)}")
+    parser.add_argument("--host", default="127.0.0.1", help="a loopback address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="0 picks a free port (default 8000)")
+    parser.add_argument("--slow-seconds", type=float, default=5.0, help="delay of the 'slow' fault page")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the replica until Ctrl-C, printing its URL."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        server = ReplicaServer(
+            epoch=args.epoch, lang=args.lang, block_markup=args.markup, faults=args.faults,
+            host=args.host, port=args.port, slow_seconds=args.slow_seconds,
+        )
+        server.start()
+    except (ValueError, OSError) as exc:
+        parser.error(str(exc))
+    print(server.url, flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0

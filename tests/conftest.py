@@ -1,0 +1,72 @@
+"""Shared fixtures: the seed snapshots, fresh archives, and seeds rendered as HTML pages."""
+
+from __future__ import annotations
+
+import html
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from dedupe.archive import Archive  # noqa: E402
+
+SHARED_SEEDS = ROOT.parent / "shared" / "seeds"
+PACKAGE_SEEDS = ROOT / "dedupe" / "seeds"
+SEEDS = SHARED_SEEDS if SHARED_SEEDS.is_dir() else PACKAGE_SEEDS
+BLOCK_LINES = 12
+
+
+def seed_files() -> list[Path]:
+    return sorted(SEEDS.glob("*.txt"))
+
+
+def seed_name(path_or_url: str) -> str:
+    """'000' for .../000_d3c53b123cbc5ee3.txt (or a URL ending in it)."""
+    return path_or_url.rsplit("/", 1)[-1][:3]
+
+
+def seed_block(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines()[:BLOCK_LINES]
+
+
+def render_html(block: list[str], title: str | None, date: str | None, body: list[str], markup: str = "header") -> str:
+    """A page shaped like the site's: nav, the block (header widget or aside), article, footer."""
+    esc = html.escape
+    block_html = (
+        "<div class='member-states'>" + "".join(f"<p>{esc(x)}</p>" for x in block) + "</div>"
+        if markup == "header"
+        else "<aside class='delegations'><ul>" + "".join(f"<li>{esc(x)}</li>" for x in block) + "</ul></aside>"
+    )
+    head = f"<h1 class='content__title content__title--h2'>{esc(title)}</h1>" if title else ""
+    when = f"<div class='content__date'>{esc(date)}</div>" if date else ""
+    return (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>CSTO PA</title></head><body>"
+        "<header><nav><ul><li><a href='/'>Home</a></li><li><a href='/events'>Events</a></li>"
+        "<li><a href='/countries'>Countries</a></li></ul></nav>"
+        + (block_html if markup == "header" else "")
+        + "</header>"
+        + (block_html if markup != "header" else "")
+        + f"<main>{head}{when}<div class='wysiwyg js-wysiwyg'>"
+        + "".join(f"<p>{esc(x)}</p>" for x in body)
+        + "</div></main><footer><p>© 2013-2026 Parliamentary Assembly of the CSTO</p>"
+        "<p>Saint Petersburg, Tavricheskaya 5</p></footer></body></html>"
+    )
+
+
+def seed_as_html(path: Path, markup: str = "header") -> str:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    block, rest = lines[:BLOCK_LINES], lines[BLOCK_LINES:]
+    if len(rest) > 3 and rest[0] == rest[2]:
+        return render_html(block, rest[0], rest[1], rest[3:], markup)
+    return render_html(block, None, None, rest, markup)
+
+
+@pytest.fixture
+def archive(tmp_path: Path):
+    arc = Archive(tmp_path / "archive.db")
+    yield arc
+    arc.close()

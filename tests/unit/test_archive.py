@@ -1,0 +1,242 @@
+"""The archive on the seeds: the issue's acceptance, idempotence, bad input, order independence."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dedupe.archive import Archive, ArchiveError
+from dedupe.document import RawSnapshot
+from dedupe.sources import read_inputs
+from tests.conftest import SEEDS, render_html, seed_block, seed_files, seed_name
+
+
+def groups(archive: Archive, sql: str) -> set[frozenset[str]]:
+    """Partition of seed names by the id the SQL returns next to each snapshot URL."""
+    found: dict[object, set[str]] = {}
+    for key, url in archive.db.execute(sql):
+        found.setdefault(key, set()).add(seed_name(url))
+    return {frozenset(v) for v in found.values()}
+
+
+ARTICLES_SQL = """SELECT av.article_id, s.url FROM snapshots s
+JOIN content_articles ca ON ca.content_sha256 = s.content_sha256
+JOIN article_versions av ON av.id = ca.article_version_id"""
+BLOCK_VARIANTS_SQL = """SELECT cb.block_version_id, s.url FROM snapshots s
+JOIN content_blocks cb ON cb.content_sha256 = s.content_sha256"""
+
+
+def summary(archive: Archive) -> tuple:
+    """What must not depend on the order of import: articles, block variants, conflicts."""
+    conflicts = [(c["delegation"], c["field"], sorted((v["value"], v["snapshots"]) for v in c["values"]))
+                 for c in archive.conflicts()]
+    return groups(archive, ARTICLES_SQL), groups(archive, BLOCK_VARIANTS_SQL), conflicts
+
+
+def test_seeds_give_five_articles_three_block_variants_one_conflict(archive: Archive) -> None:
+    report = archive.ingest(read_inputs([str(SEEDS)]))
+    assert report.errors == [] and report.added == 5
+    stats = archive.stats()
+    assert (stats["articles"], stats["article_versions"], stats["blocks"], stats["block_versions"]) == (5, 5, 1, 3)
+    articles, variants, conflicts = summary(archive)
+    assert articles == {frozenset({n}) for n in ("000", "001", "002", "003", "004")}
+    assert variants == {frozenset({"000", "002"}), frozenset({"001", "004"}), frozenset({"003"})}
+    assert conflicts == [("Kyrgyzstan", "seats_total", [("6", 3), ("7", 2)])]
+
+
+def test_no_article_text_contains_a_block_line(archive: Archive) -> None:
+    archive.ingest(read_inputs([str(SEEDS)]))
+    block_lines = {line for path in seed_files() for line in seed_block(path)}
+    for (text,) in archive.db.execute("SELECT text FROM article_versions"):
+        assert not block_lines & set(text.splitlines())
+        assert len(text) > 500
+
+
+def test_titles_and_dates_are_extracted_and_never_invented(archive: Archive) -> None:
+    archive.ingest(read_inputs([str(SEEDS)]))
+    rows = {seed_name(url): (title, published) for url, title, published in archive.db.execute(
+        "SELECT s.url, av.title, av.published FROM snapshots s JOIN content_articles ca USING (content_sha256) "
+        "JOIN article_versions av ON av.id = ca.article_version_id")}
+    assert rows["000"] == (None, None)
+    assert rows["001"] == ("Erlan Koshanov: Kazakhstan will do its utmost to enhance the influence of the CSTO", "2022-06-04")
+    assert rows["004"][1] == "2021-03-02"
+
+
+def test_websites_missing_and_russian_rewording_are_not_conflicts(archive: Archive) -> None:
+    archive.ingest(read_inputs([str(SEEDS)]))
+    assert [(c["delegation"], c["field"]) for c in archive.conflicts()] == [("Kyrgyzstan", "seats_total")]
+    missing = {(m["delegation"], m["field"]): m["snapshots"] for m in archive.missing_values()}
+    assert missing == {("Belarus", "website.council_of_the_republic"): 2,
+                       ("Belarus", "website.house_of_representatives"): 2,
+                       ("Kyrgyzstan", "website.supreme_council"): 2}
+    kinds = {(row[0], row[1]) for row in archive.db.execute("SELECT kind, detail FROM block_line_changes")}
+    reworded = [detail for kind, detail in kinds if kind == "reworded"]
+    assert reworded and "Russia seats.federation_council = 12" in reworded[0]
+    assert {kind for kind, _ in kinds} <= {"conflict", "missing", "filled", "reworded"}
+
+
+def test_importing_the_same_folder_again_adds_nothing(archive: Archive) -> None:
+    archive.ingest(read_inputs([str(SEEDS)]))
+    before = archive.stats()
+    report = archive.ingest(read_inputs([str(SEEDS)]))
+    assert report.added == 0 and report.duplicates == 5
+    assert archive.stats() == before
+
+
+def test_a_copy_with_one_sentence_changed_is_a_new_version_of_that_article(archive: Archive, tmp_path: Path) -> None:
+    archive.ingest(read_inputs([str(SEEDS)]))
+    source = seed_files()[2]
+    text = source.read_text(encoding="utf-8")
+    sentence = "The group has specified the main parameters and the concept of the draft Recommendations"
+    assert sentence in text
+    copy = tmp_path / "renamed-copy.txt"
+    copy.write_text(text.replace(sentence, "The working group agreed on the structure and the key provisions of the draft Recommendations"), encoding="utf-8")
+    archive.ingest(read_inputs([str(copy)]))
+    stats = archive.stats()
+    assert (stats["articles"], stats["article_versions"]) == (5, 6)
+    history = archive.history(archive.resolve(str(copy)))
+    assert [v["version"] for v in history["versions"]] == [1, 2]
+    assert 0.6 < history["versions"][1]["similarity_to_previous"] < 1.0
+    assert any(seed_name(u) == "002" for u in history["versions"][0]["seen_as"])
+
+
+def test_two_short_articles_sharing_the_full_block_are_never_merged(archive: Archive, tmp_path: Path) -> None:
+    block = seed_block(seed_files()[0])
+    a = tmp_path / "short-a.html"
+    b = tmp_path / "short-b.html"
+    a.write_text(render_html(block, "Delegation visits Minsk", "3 May 2023",
+                             ["The delegation met colleagues in Minsk on Tuesday to discuss cooperation."]))
+    b.write_text(render_html(block, "Budget hearings held in Astana", "3 May 2023",
+                             ["Deputies reviewed the draft budget of the Assembly for the coming year."]))
+    archive.ingest(read_inputs([str(a), str(b)]))
+    assert archive.stats()["articles"] == 2
+    texts = sorted(t for (t,) in archive.db.execute("SELECT text FROM article_versions"))
+    assert texts[0].startswith("Deputies reviewed") and texts[1].startswith("The delegation met")
+
+
+def test_block_in_header_or_aside_gives_the_same_facts(tmp_path: Path) -> None:
+    facts = []
+    for markup in ("header", "aside"):
+        pages = []
+        for i, path in enumerate(seed_files()[1:]):
+            lines = path.read_text(encoding="utf-8").splitlines()
+            page = tmp_path / markup / f"{i}.html"
+            page.parent.mkdir(exist_ok=True)
+            page.write_text(render_html(lines[:12], lines[12], lines[13], lines[15:], markup), encoding="utf-8")
+            pages.append(str(page))
+        with Archive(tmp_path / f"{markup}.db") as arc:
+            arc.ingest(read_inputs(pages))
+            facts.append(sorted(arc.db.execute("SELECT delegation, field, value FROM facts").fetchall()))
+            assert [c["delegation"] for c in arc.conflicts()] == ["Kyrgyzstan"]
+    assert facts[0] == facts[1] and len(facts[0]) > 40
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(order=st.permutations(list(range(5))), cuts=st.lists(st.integers(1, 4), max_size=3, unique=True))
+def test_result_does_not_depend_on_order_or_batching(order: list[int], cuts: list[int], tmp_path_factory) -> None:
+    files = seed_files()
+    folder = tmp_path_factory.mktemp("order")
+    reference_db, shuffled_db = folder / "batch.db", folder / "shuffled.db"
+    with Archive(reference_db) as batch:
+        batch.ingest(read_inputs([str(SEEDS)]))
+        expected = summary(batch)
+    with Archive(shuffled_db) as arc:
+        bounds = [0, *sorted(cuts), 5]
+        for start, end in zip(bounds, bounds[1:]):
+            arc.ingest(read_inputs([str(files[i]) for i in order[start:end]]))
+        assert summary(arc) == expected
+
+
+def test_one_by_one_import_in_reverse_gives_the_same_result(tmp_path: Path) -> None:
+    with Archive(tmp_path / "a.db") as batch, Archive(tmp_path / "b.db") as single:
+        batch.ingest(read_inputs([str(SEEDS)]))
+        for path in reversed(seed_files()):
+            single.ingest(read_inputs([str(path)]))
+        assert summary(single) == summary(batch)
+
+
+def test_bad_inputs_are_reported_and_the_rest_imported(archive: Archive, tmp_path: Path) -> None:
+    tmp_path = tmp_path / "inputs"
+    tmp_path.mkdir()
+    (tmp_path / "empty.txt").write_bytes(b"")
+    (tmp_path / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+    (tmp_path / "cp1251.txt").write_bytes("Делегация парламента".encode("cp1251"))
+    (tmp_path / "cut.html").write_bytes(b"<html><body><p>half a page")
+    (tmp_path / "feed.jsonl").write_text(
+        '{"url": "https://pacsto.org/events/a", "observed_at": "2024-01-02T03:04:05Z", "text": "One line of text here."}\n'
+        '{"url": "https://pacsto.org/events/b", "observed_at": "2024-01-02T03:04:05Z", "text": \n'
+        '{"url": "javascript:alert(1)", "observed_at": "2024-01-02T03:04:05Z", "text": "x"}\n'
+        '{"url": "https://pacsto.org/events/c", "observed_at": "2024-01-02", "html": "<p>a</p>", "text": "b"}\n'
+    )
+    shutil.copy(seed_files()[1], tmp_path / "good.txt")
+    report = archive.ingest(read_inputs([str(tmp_path), str(tmp_path / "missing.txt"), str(tmp_path / "*.none")]))
+    messages = "\n".join(report.errors)
+    assert len(report.errors) == 9, messages
+    for expected in ("empty.txt: empty content", "image.png: binary", "cp1251.txt: not valid UTF-8",
+                     "cut.html: truncated HTML", "feed.jsonl:2: malformed JSON", "feed.jsonl:3: url scheme 'javascript'",
+                     "feed.jsonl:4: a line needs exactly one", "missing.txt: no such file", "*.none: no file matches"):
+        assert expected in messages
+    assert report.added == 2
+    urls = {url for (url,) in archive.db.execute("SELECT url FROM snapshots")}
+    assert "https://pacsto.org/events/a" in urls and len(urls) == 2
+    assert archive.db.execute("SELECT count(*) FROM contents").fetchone()[0] == 2
+
+
+def test_a_database_that_is_not_an_archive_is_refused(tmp_path: Path) -> None:
+    other = tmp_path / "other.db"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE people (name TEXT)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(ArchiveError, match="not a pa-archive archive"):
+        Archive(other)
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"this is not sqlite at all" * 100)
+    with pytest.raises(ArchiveError, match="not a usable SQLite database"):
+        Archive(garbage)
+
+
+def test_a_failure_inside_the_refresh_leaves_the_previous_state(archive: Archive, monkeypatch) -> None:
+    archive.ingest(read_inputs([str(SEEDS)]))
+    before = archive.stats()
+    import dedupe.archive as module
+
+    def explode(self) -> None:
+        self.db["articles"].insert({"id": 999, "status": "live", "versions": 0, "snapshots": 0,
+                                    "first_seen": "x", "last_seen": "x"})
+        raise RuntimeError("killed mid-refresh")
+
+    monkeypatch.setattr(module._Writer, "write", explode)
+    with pytest.raises(RuntimeError):
+        archive.refresh(force=True)
+    assert archive.stats() == before
+    assert archive.db.execute("SELECT count(*) FROM articles WHERE id = 999").fetchone()[0] == 0
+
+
+def test_304_and_404_record_seen_again_and_removed(archive: Archive) -> None:
+    url = "https://pacsto.org/events/some-article"
+    body = seed_files()[1].read_bytes()
+    archive.add(RawSnapshot(url, "2024-01-01T00:00:00Z", body, source="crawl", http_status=200))
+    archive.add(RawSnapshot(url, "2024-02-01T00:00:00Z", None, source="crawl", http_status=304))
+    archive.refresh()
+    row = archive.query("SELECT versions, snapshots, last_seen, status FROM articles")[0]
+    assert row == {"versions": 1, "snapshots": 2, "last_seen": "2024-02-01T00:00:00Z", "status": "live"}
+    archive.add(RawSnapshot(url, "2024-03-01T00:00:00Z", None, source="crawl", http_status=404))
+    archive.refresh()
+    row = archive.query("SELECT versions, status, last_seen FROM articles")[0]
+    assert row == {"versions": 1, "status": "removed", "last_seen": "2024-02-01T00:00:00Z"}
+
+
+def test_wal_mode_and_raw_content_round_trip(archive: Archive) -> None:
+    archive.ingest(read_inputs([str(seed_files()[3])]))
+    assert archive.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    sha, size, stored = archive.db.execute("SELECT sha256, size, stored_size FROM contents").fetchone()
+    assert archive.raw_content(sha) == seed_files()[3].read_bytes()
+    assert stored < size

@@ -1,0 +1,142 @@
+"""The CLI as a user runs it (CliRunner): outputs, JSON interfaces, errors, help."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli import cli
+from tests.conftest import ROOT, SEEDS, seed_files
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    path = str(tmp_path / "archive.db")
+    result = CliRunner().invoke(cli, ["import", str(SEEDS), "--db", path])
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def run(*args: str) -> object:
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_import_reports_counts(tmp_path: Path) -> None:
+    result = run("import", str(SEEDS), "--db", str(tmp_path / "a.db"))
+    assert result.exit_code == 0
+    assert "Imported 5 snapshot(s)" in result.output and "+5 article version(s), +3 block version(s)" in result.output
+
+
+def test_db_defaults_to_env_variable(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("PA_ARCHIVE_DB", str(tmp_path / "env.db"))
+    assert run("import", str(seed_files()[0])).exit_code == 0
+    assert (tmp_path / "env.db").exists()
+
+
+def test_stats_json_is_the_public_interface(db: str) -> None:
+    data = json.loads(run("stats", "--db", db, "--json").output)
+    assert {k: data[k] for k in ("snapshots", "articles", "article_versions", "blocks", "block_versions", "conflicts")} == {
+        "snapshots": 5, "articles": 5, "article_versions": 5, "blocks": 1, "block_versions": 3, "conflicts": 1}
+
+
+def test_conflicts_json_shape(db: str) -> None:
+    data = json.loads(run("conflicts", "--db", db, "--json").output)
+    assert len(data) == 1
+    record = data[0]
+    assert (record["delegation"], record["field"]) == ("Kyrgyzstan", "seats_total")
+    assert [(v["value"], v["snapshots"]) for v in record["values"]] == [("6", 3), ("7", 2)]
+    assert all(v["first_seen"] <= v["last_seen"] for v in record["values"])
+
+
+def test_conflicts_text_lists_missing_values_apart(db: str) -> None:
+    output = run("conflicts", "--db", db).output
+    assert "Kyrgyzstan seats_total" in output
+    assert "Missing values" in output and "Kyrgyzstan website.supreme_council: empty in 2" in output
+
+
+def test_blocks_shows_variants_and_named_changes(db: str) -> None:
+    output = run("blocks", "--db", db).output
+    assert output.count("  v") == 3
+    assert "conflict  Kyrgyzstan seats_total" in output and "reworded" in output
+    data = json.loads(run("blocks", "--db", db, "--json").output)
+    assert sorted(len(v["seen_in"]) for v in data) == [1, 2, 2]
+
+
+def test_history_of_an_article_by_path_and_by_id(db: str) -> None:
+    by_path = run("history", str(seed_files()[1]), "--db", db)
+    assert by_path.exit_code == 0 and "Erlan Koshanov" in by_path.output and "v1 av-" in by_path.output
+    data = json.loads(run("history", "a1", "--db", db, "--json").output)
+    assert data["kind"] == "article" and len(data["versions"]) == 1
+
+
+def test_history_of_the_block(db: str) -> None:
+    data = json.loads(run("history", "b1", "--db", db, "--json").output)
+    assert data["kind"] == "block" and [v["version"] for v in data["versions"]] == [1, 2, 3]
+
+
+def test_diff_of_two_block_versions_highlights_7_to_6(db: str) -> None:
+    versions = {v["version_id"]: v for v in json.loads(run("blocks", "--db", db, "--json").output)}
+    seven = next(i for i, v in versions.items() if "000_" in " ".join(v["seen_in"]))
+    six = next(i for i, v in versions.items() if "001_" in " ".join(v["seen_in"]))
+    words = run("diff", seven, six, "--words", "--db", db).output
+    assert "[-7-]{+6+}" in words and "Kyrgyz" in words
+    unified = run("diff", seven, six, "--db", db).output
+    assert "-Delegation of the Supreme Council of the Kyrgyz Republic to the CSTO PA consists of 7 deputies." in unified
+    assert "+Delegation of the Supreme Council of the Kyrgyz Republic to the CSTO PA consists of 6 deputies." in unified
+    side = run("diff", seven[:8], six[:8], "--side-by-side", "--db", db).output
+    assert " | " in side
+    data = json.loads(run("diff", seven, six, "--json", "--db", db).output)
+    kyrgyz = next(c for c in data["changes"] if "Kyrgyz Republic to the CSTO" in c["old"])
+    assert {"op": "delete", "text": "7"} in kyrgyz["words"] and {"op": "insert", "text": "6"} in kyrgyz["words"]
+    assert "\x1b[" not in words  # no colour when not a terminal
+
+
+def test_diff_of_two_snapshots(db: str) -> None:
+    result = run("diff", "1", "s2", "--db", db)
+    assert result.exit_code == 0 and result.output.startswith("--- snapshot 1")
+
+
+def test_user_mistakes_are_one_clear_sentence(db: str, tmp_path: Path) -> None:
+    missing = run("history", "a99", "--db", db)
+    assert missing.exit_code == 1 and "Error: there is no article 99" in missing.output
+    unknown = run("diff", "bv-zzz", "1", "--db", db)
+    assert unknown.exit_code == 1 and "matches 0 block versions" in unknown.output
+    absent = run("stats", "--db", str(tmp_path / "nothing.db"))
+    assert absent.exit_code == 1 and "does not exist" in absent.output
+    whole = run("diff", "a1", "1", "--db", db)
+    assert whole.exit_code == 1 and "several versions" in whole.output
+
+
+def test_import_exit_status_is_nonzero_when_an_input_failed(tmp_path: Path) -> None:
+    bad = tmp_path / "empty.txt"
+    bad.write_bytes(b"")
+    result = CliRunner().invoke(cli, ["import", str(bad), str(seed_files()[0]), "--db", str(tmp_path / "a.db")])
+    assert result.exit_code == 1
+    assert "empty.txt: empty content" in result.output
+    assert "Imported 1 snapshot(s)" in result.output
+
+
+def test_not_an_archive_is_refused(tmp_path: Path) -> None:
+    other = tmp_path / "notes.txt"
+    other.write_text("hello")
+    result = run("stats", "--db", str(other))
+    assert result.exit_code == 1 and "not a usable SQLite database" in result.output
+
+
+def test_every_command_has_help_with_an_example_and_is_in_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name, command in cli.commands.items():
+        result = run(name, "--help")
+        assert result.exit_code == 0 and "Example" in result.output, name
+        assert f"pa-archive {name}" in readme, f"README does not mention `pa-archive {name}`"
+
+
+def test_demo_runs_from_any_folder(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = run("demo")
+    assert result.exit_code == 0, result.output
+    assert "Kyrgyzstan seats_total" in result.output
+    assert "[-7-]{+6+}" in result.output or "[-6-]{+7+}" in result.output

@@ -1,0 +1,98 @@
+"""Decoding, kind detection and per-page roles: bad input is refused with a reason."""
+
+from __future__ import annotations
+
+import pytest
+
+from dedupe.document import InputError
+from dedupe.extract import analyse, decode, detect_kind, html_lines, parse_date_line
+from tests.conftest import seed_as_html, seed_block, seed_files
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b"", "empty"),
+        (b"   \n\t ", "empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00IHDR", "binary"),
+        (b"abc\x00def" * 20, "binary"),
+        ("Делегация".encode("cp1251"), "not valid UTF-8"),
+        ("<html><body><p>Делегация</p></body></html>".encode("utf-8")[:-1] + b"\xd0", "truncated"),
+        (b"<html><head></head><body><p>cut off here", "truncated HTML"),
+    ],
+)
+def test_unusable_input_is_refused_with_a_reason(raw: bytes, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        decode(raw)
+
+
+def test_declared_charset_is_honoured() -> None:
+    text, kind, encoding = decode("Делегация парламента".encode("cp1251"), declared_charset="windows-1251")
+    assert (text, kind, encoding) == ("Делегация парламента", "text", "cp1251")
+
+
+def test_utf8_body_mislabelled_as_latin1_keeps_its_cyrillic() -> None:
+    body = "<html><body><p>Делегация Жогорку Кенеша</p></body></html>".encode("utf-8")
+    text, kind, encoding = decode(body, declared_charset="iso-8859-1")
+    assert "Делегация Жогорку Кенеша" in text and kind == "html" and encoding == "utf-8"
+
+
+def test_wrong_declared_charset_that_cannot_decode_is_an_error() -> None:
+    with pytest.raises(InputError, match="declared charset"):
+        decode(b"\x81\x8d\x8f\x90\x9d caf\xe9", declared_charset="ascii")
+
+
+def test_kind_is_told_by_content_not_name() -> None:
+    assert detect_kind(b"<!DOCTYPE html><html><body></body></html>") == "html"
+    assert detect_kind(b"  <div><p>a</p></div><p>b</p><p>c</p>") == "html"
+    assert detect_kind(seed_files()[0].read_bytes()) == "text"
+    assert detect_kind(b"Price < 5 and > 3") == "text"
+
+
+def test_dates_are_recognised_only_when_a_line_is_a_date() -> None:
+    assert parse_date_line("4 June 2022") == "2022-06-04"
+    assert parse_date_line("02 December 2021") == "2021-12-02"
+    assert parse_date_line("4 июня 2022") == "2022-06-04"
+    assert parse_date_line("The election was held on January 10, 2021.") is None
+    assert parse_date_line("Participation of states is voluntary.") is None
+
+
+def test_text_seed_roles_title_date_body() -> None:
+    path = seed_files()[1]
+    page = analyse(path.read_bytes())
+    roles = [role for _, role, _ in page.lines]
+    assert page.kind == "text" and page.structured and page.language == "en"
+    assert page.title == "Erlan Koshanov: Kazakhstan will do its utmost to enhance the influence of the CSTO"
+    assert page.published == "2022-06-04"
+    assert roles[:12] == ["candidate"] * 12
+    assert roles[12:15] == ["title", "date", "title"]
+    assert set(roles[15:]) == {"body"}
+
+
+def test_seed_without_title_or_date_invents_neither() -> None:
+    page = analyse(seed_files()[0].read_bytes())
+    assert page.title is None and page.published is None and not page.structured
+    assert {role for _, role, _ in page.lines} == {"candidate"}
+
+
+def test_html_page_trafilatura_keeps_block_out_of_the_body() -> None:
+    path = seed_files()[1]
+    page = analyse(seed_as_html(path).encode("utf-8"))
+    block = set(seed_block(path))
+    body = [text for text, role, _ in page.lines if role == "body"]
+    assert page.kind == "html" and page.title.startswith("Erlan Koshanov") and page.published == "2022-06-04"
+    assert len(body) == 6 and not block & set(body)
+    assert block <= {text for text, role, _ in page.lines if role == "candidate"}
+
+
+def test_html_lines_split_by_block_elements_and_landmarks() -> None:
+    lines = html_lines("<html><body><nav><ul><li>Home</li><li>News</li></ul></nav>"
+                       "<div><p>One <b>bold</b> line</p><p>Two</p></div><script>var x='<p>no</p>'</script></body></html>")
+    assert [text for text, _ in lines] == ["Home", "News", "One bold line", "Two"]
+    assert lines[0][1] == lines[1][1] != lines[2][1]
+
+
+def test_html_without_a_date_line_gets_no_date() -> None:
+    markup = ("<html><body><h1>Title of the page here</h1><div><p>" + "Some words of an article. " * 40
+              + "</p><p>Copyright 2024</p></div></body></html>")
+    assert analyse(markup.encode()).published is None
