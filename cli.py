@@ -83,8 +83,11 @@ def import_(inputs: tuple[str, ...], db_path: str, as_json: bool) -> None:
       pa-archive import 'dumps/*.html' other-scraper.jsonl --db news.db
     """
     archive = open_archive(db_path, must_exist=False)
-    with archive:
-        report = archive.ingest(read_inputs(inputs))
+    items = list(read_inputs(inputs))
+    with archive, click.progressbar(
+        length=len(items), label="Importing", file=sys.stderr, show_pos=True
+    ) as bar:  # click draws it only on a terminal
+        report = archive.ingest(items, progress=lambda _: bar.update(1))
     if as_json:
         emit_json(report.as_dict())
     else:
@@ -128,7 +131,8 @@ def conflicts(db_path: str, as_json: bool) -> None:
     if missing:
         click.echo("\nMissing values (line present, value empty; not conflicts):")
         for row in missing:
-            click.echo(f"  {row['delegation']} {row['field']}: empty in {row['snapshots']} snapshot(s)  {row['first_seen']} .. {row['last_seen']}")
+            click.echo(f"  {row['delegation']} {row['field']}: empty in {row['snapshots']} snapshot(s) "
+                       f"({', '.join(row['seen_in'])})  {row['first_seen']} .. {row['last_seen']}")
 
 
 @cli.command()
@@ -246,6 +250,33 @@ def diff_(a: str, b: str, mode: str, db_path: str, as_json: bool) -> None:
         click.echo(difftools.side_by_side(ta, tb, ra.label, rb.label))
     else:
         click.echo(difftools.unified(ta, tb, ra.label, rb.label, color=colour) or "(identical)")
+
+
+@cli.command()
+@click.argument("query")
+@db_option
+@json_option
+def search(query: str, db_path: str, as_json: bool) -> None:
+    """Full-text search over article titles and texts (SQLite FTS5 syntax).
+
+    \b
+    Example:
+      pa-archive search peacekeeping
+      pa-archive search '"Collective Security Council" OR referendum'
+    """
+    with open_archive(db_path) as archive:
+        try:
+            rows = archive.search(query)
+        except ArchiveError as exc:
+            raise click.ClickException(str(exc)) from None
+    if as_json:
+        emit_json(rows)
+        return
+    if not rows:
+        click.echo("No article matches.")
+    for row in rows:
+        click.echo(click.style(f"a{row['article_id']} {row['version_id']}  {row['title'] or '(untitled)'}", bold=True))
+        click.echo(f"   {row['snippet']}")
 
 
 @cli.command()

@@ -49,7 +49,6 @@ PROCESSES = 2
 # ---------------------------------------------------------------- synthetic words
 
 _SYLLABLES = [c + v for c in "бвгдзклмнпрстфхцчшщж" for v in "аеиоуыэюяё"]
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
 
 @functools.lru_cache(maxsize=4)
@@ -82,7 +81,7 @@ def _mix64(h: np.ndarray) -> np.ndarray:
 def _uniform(key: int, salt: int, count: int) -> np.ndarray:
     """Deterministic floats in [0, 1) for (key, salt): no RNG object per document (37 us each)."""
     counter = np.arange(count, dtype=np.uint64) + np.uint64(salt) * np.uint64(1 << 40)
-    h = _mix64(counter ^ (np.uint64(key) * _GOLDEN))
+    h = _mix64(counter ^ np.uint64((key * 0x9E3779B97F4A7C15) % (1 << 64)))
     return (h >> np.uint64(11)).astype(np.float64) / float(1 << 53)
 
 

@@ -273,7 +273,20 @@ class Archive:
         return [{"delegation": d, "field": f, "values": values} for (d, f), values in grouped.items()]
 
     def missing_values(self) -> list[dict[str, Any]]:
-        return self.query(schema.MISSING_SQL)
+        """Values present as a line but empty, with the snapshots they are missing in."""
+        rows = self.query(schema.MISSING_SQL)
+        names = {str(i): _short_name(origin or url) for i, origin, url in self.db.execute("SELECT id, origin, url FROM snapshots")}
+        for row in rows:
+            ids = sorted(row.pop("snapshot_ids").split(","), key=int)
+            row["seen_in"] = [names[i] for i in ids]
+        return rows
+
+    def search(self, query: str) -> list[dict[str, Any]]:
+        """Full-text search (FTS5 syntax) over article titles and texts, best first."""
+        try:
+            return self.query(schema.SEARCH_SQL, {"q": query})
+        except sqlite3.OperationalError as exc:
+            raise ArchiveError(f"cannot search for {query!r}: {exc}") from None
 
     def block_versions(self) -> list[dict[str, Any]]:
         versions = self.query(schema.BLOCK_VERSIONS_SQL)

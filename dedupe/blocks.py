@@ -6,13 +6,14 @@ A line is furniture when near-duplicates of it (MinHash over character shingles,
 lines trafilatura put in the body: on a short page it takes the delegation block for the
 article, and repetition is what corrects it.
 
-Which pages are different articles? Pages with a title are grouped by title (near-duplicate
-titles, so a typo fix is the same article); pages without one by their block-free text
-(MinHash over word shingles). The text of an untitled page depends on the furniture, so the
-computation runs a fixed number of rounds over the whole set of pages:
+Which pages are different articles? Two titled pages are the same article only when both
+their titles (near-duplicates, so a typo fix is the same article) and their texts are alike;
+weekly "Session 12 / Session 13 of the commission" pages have alike titles and different
+texts. Untitled pages are grouped by their block-free text alone. That text depends on the
+furniture, so the computation runs a fixed number of rounds over the whole set of pages:
 
-1. furniture F0 from titled pages;
-2. untitled pages lose F0 -> text groups -> furniture F1 from all pages (final);
+1. titled pages grouped by (title, raw body text) -> furniture F0;
+2. every page loses F0 -> text groups -> furniture F1 from all pages (final);
 3. every page loses F1 -> final article groups (by block-free text).
 
 Everything is a function of the *set* of pages (components of similarity graphs, sorted
@@ -191,12 +192,12 @@ def label_blocks(runs: dict[str, list[Run]], pages: dict[str, PageLines], line_l
 
 
 def evidence_groups(pages: Sequence[PageLines], title_label: dict[str, int], text_groups: dict[str, int]) -> dict[str, object]:
-    """Which article each page counts as when lines are counted: its title, else its text."""
+    """Which article each page counts as when lines are counted: its title and text, or its text."""
     groups: dict[str, object] = {}
     for page in pages:
         title = _title(page)
-        if title is not None:
-            groups[page.key] = ("title", title_label[title])
+        if title is not None:  # an empty text makes a page like no other, never like every other
+            groups[page.key] = ("title", title_label[title], text_groups.get(page.key, ("page", page.key)))
         elif page.key in text_groups:
             groups[page.key] = ("text", text_groups[page.key])
     return groups
@@ -214,13 +215,14 @@ def derive(pages: Sequence[PageLines], signatures: SignatureSource) -> Derivatio
     title_label = cluster_lines(titles)
 
     titled = [p for p in pages if _title(p) is not None]
-    furniture = find_furniture(titled, evidence_groups(titled, title_label, {}), line_label)
+    raw_groups = group_texts({p.key: article_text(p, line_label, set(), []) for p in titled}, signatures)
+    furniture = find_furniture(titled, evidence_groups(titled, title_label, raw_groups), line_label)
     for rounds in range(2):
         runs = {page.key: find_runs(page, line_label, furniture) for page in pages}
         texts = {page.key: article_text(page, line_label, furniture, runs[page.key]) for page in pages}
         groups = group_texts(texts, signatures)
-        if rounds == 0:
-            furniture = find_furniture(pages, evidence_groups(pages, title_label, groups), line_label)
+        if rounds == 0:  # furniture only grows: later rounds add evidence from untitled pages
+            furniture |= find_furniture(pages, evidence_groups(pages, title_label, groups), line_label)
 
     label_blocks(runs, by_key, line_label)
     return Derivation(line_label=line_label, furniture=furniture, article_text=texts, article_group=groups, runs=runs)

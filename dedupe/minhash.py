@@ -299,7 +299,7 @@ def _mix64(h: np.ndarray) -> np.ndarray:
 
 def _row_hash(block: np.ndarray, salt: int) -> np.ndarray:
     """One uint64 per row of a (n, k) block: a bucket key for LSH banding."""
-    h = np.full(block.shape[0], np.uint64(salt) * np.uint64(0x9E3779B97F4A7C15), dtype=np.uint64)
+    h = np.full(block.shape[0], (salt * 0x9E3779B97F4A7C15) % (1 << 64), dtype=np.uint64)
     for column in block.T:
         h ^= column.astype(np.uint64)
         _mix64(h)

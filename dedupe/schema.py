@@ -231,8 +231,11 @@ ORDER BY delegation, field, snapshots DESC, value
 """
 
 MISSING_SQL = """
-SELECT delegation, field, snapshots, first_seen, last_seen
-FROM missing_values
+SELECT delegation, field, count(DISTINCT snapshot_id) AS snapshots,
+       min(observed_at) AS first_seen, max(observed_at) AS last_seen,
+       group_concat(DISTINCT snapshot_id) AS snapshot_ids
+FROM snapshot_facts WHERE value = ''
+GROUP BY delegation, field
 ORDER BY delegation, field
 """
 
@@ -285,3 +288,96 @@ STATS_SQL = {
     "raw_bytes": "SELECT coalesce(sum(size), 0) FROM contents",
     "stored_bytes": "SELECT coalesce(sum(stored_size), 0) FROM contents",
 }
+
+
+# --- crawl runs (migration 2): one row per `pa-archive crawl` / `scrapy crawl pacsto` -----
+
+
+@migrations()
+def m002_crawl_runs(db: Database) -> None:
+    """Every crawl run: when, how it ended, what it fetched and what changed."""
+    db.executescript(
+        """
+        CREATE TABLE crawl_runs (
+            id INTEGER PRIMARY KEY,
+            started_at TEXT NOT NULL,           -- ISO 8601, UTC
+            finished_at TEXT,                   -- NULL while running (or when the process was killed)
+            status TEXT NOT NULL                -- 'running', 'finished', 'failed', 'interrupted'
+                CHECK (status IN ('running', 'finished', 'failed', 'interrupted')),
+            start_urls TEXT NOT NULL,           -- JSON list
+            pages_fetched INTEGER NOT NULL DEFAULT 0,  -- responses handed to the archive (304s included)
+            new INTEGER NOT NULL DEFAULT 0,     -- URLs seen for the first time
+            changed INTEGER NOT NULL DEFAULT 0, -- known URLs with new content
+            unchanged INTEGER NOT NULL DEFAULT 0,  -- 304 or byte-identical content
+            removed INTEGER NOT NULL DEFAULT 0, -- 404/410: the article is marked removed
+            failed INTEGER NOT NULL DEFAULT 0,  -- pages that could not be fetched or stored
+            errors TEXT NOT NULL DEFAULT '[]',  -- JSON list of {"url", "error"}
+            stats TEXT NOT NULL DEFAULT '{}',   -- JSON: Scrapy stats, settings, changes of the run
+            resumed_from INTEGER REFERENCES crawl_runs(id),  -- the interrupted run this one continues
+            jobdir TEXT,
+            pid INTEGER
+        );
+        CREATE INDEX crawl_runs_started ON crawl_runs(started_at);
+        """
+    )
+
+
+CRAWL_RUN_INSERT_SQL = """
+INSERT INTO crawl_runs (started_at, status, start_urls, resumed_from, jobdir, pid)
+VALUES (:started_at, 'running', :start_urls, :resumed_from, :jobdir, :pid)
+"""
+
+CRAWL_RUN_FINISH_SQL = """
+UPDATE crawl_runs
+SET finished_at = :finished_at, status = :status, pages_fetched = :pages_fetched, new = :new,
+    changed = :changed, unchanged = :unchanged, removed = :removed, failed = :failed,
+    errors = :errors, stats = :stats
+WHERE id = :id
+"""
+
+# Runs left 'running' by a process that no longer holds the lock (killed): mark them interrupted.
+CRAWL_RUNS_STALE_SQL = """
+UPDATE crawl_runs
+SET status = 'interrupted',
+    finished_at = (SELECT max(s.observed_at) FROM snapshots s WHERE s.origin = 'crawl:' || crawl_runs.id),
+    errors = json_insert(errors, '$[#]', json_object('url', NULL, 'error',
+             'the crawl process ended without closing the run (killed?)'))
+WHERE status = 'running'
+"""
+
+CRAWL_RUN_SQL = "SELECT * FROM crawl_runs WHERE id = :id"
+
+CRAWL_RUNS_SQL = """
+SELECT id, started_at, finished_at, status, start_urls, pages_fetched, new, changed, unchanged, removed,
+       failed, resumed_from
+FROM crawl_runs ORDER BY id DESC LIMIT :limit
+"""
+
+# URLs a run (and the runs it resumes) already stored: a resumed run does not store them again.
+CRAWL_RUN_URLS_SQL = """
+SELECT DISTINCT url, page_type FROM snapshots WHERE origin = :origin
+"""
+
+# Article and country pages to revisit on every run (a vanished one answers 404: removed).
+CRAWL_REVISIT_SQL = """
+SELECT url, page_type FROM (
+    SELECT url, page_type, http_status,
+           row_number() OVER (PARTITION BY url ORDER BY observed_at DESC, id DESC) AS newest
+    FROM snapshots WHERE source = 'crawl' AND page_type IN ('article', 'country')
+) WHERE newest = 1 AND coalesce(http_status, 0) NOT IN (404, 410)
+ORDER BY url
+"""
+
+# The newest stored content of a URL (a 304 answer is parsed from it).
+CRAWL_LAST_CONTENT_SQL = """
+SELECT s.content_sha256, c.encoding FROM snapshots s JOIN contents c ON c.sha256 = s.content_sha256
+WHERE s.url = :url ORDER BY s.observed_at DESC, s.id DESC LIMIT 1
+"""
+
+# Whether a URL was ever observed before (a new content of a known URL is a change).
+CRAWL_URL_KNOWN_SQL = "SELECT 1 FROM snapshots WHERE url = :url LIMIT 1"
+
+# Articles as a crawl summary compares them before and after a run.
+CRAWL_ARTICLES_STATE_SQL = """
+SELECT id, title, url, status, versions, first_seen, last_seen FROM articles ORDER BY id
+"""

@@ -240,3 +240,18 @@ def test_wal_mode_and_raw_content_round_trip(archive: Archive) -> None:
     sha, size, stored = archive.db.execute("SELECT sha256, size, stored_size FROM contents").fetchone()
     assert archive.raw_content(sha) == seed_files()[3].read_bytes()
     assert stored < size
+
+
+def test_recurring_near_identical_titles_are_still_different_articles(archive: Archive, tmp_path: Path) -> None:
+    block = seed_block(seed_files()[0])
+    bodies = [seed_files()[i].read_text(encoding="utf-8").splitlines()[15:18] for i in (1, 2, 3)]
+    paths = []
+    for i, body in enumerate(bodies):
+        path = tmp_path / f"session-{i}.html"
+        path.write_text(render_html(block, f"Session {i + 12} of the Standing Commission", "3 May 2023", body))
+        paths.append(str(path))
+    archive.ingest(read_inputs(paths))
+    stats = archive.stats()
+    assert (stats["articles"], stats["blocks"]) == (3, 3)  # the delegation block, the nav menu, the footer
+    block_texts = [t for (t,) in archive.db.execute("SELECT text FROM block_versions")]
+    assert any(t.splitlines() == block for t in block_texts)

@@ -140,3 +140,16 @@ def test_demo_runs_from_any_folder(tmp_path: Path, monkeypatch) -> None:
     assert result.exit_code == 0, result.output
     assert "Kyrgyzstan seats_total" in result.output
     assert "[-7-]{+6+}" in result.output or "[-6-]{+7+}" in result.output
+
+
+def test_search_finds_articles_by_text(db: str) -> None:
+    rows = json.loads(run("search", "peacekeeping", "--db", db, "--json").output)
+    assert len(rows) == 1 and rows[0]["title"] is None and "[peacekeeping]" in rows[0]["snippet"].lower()
+    assert "Erlan Koshanov" in run("search", "referendum", "--db", db).output
+    bad = run("search", '"unbalanced', "--db", db)
+    assert bad.exit_code == 1 and "cannot search" in bad.output
+
+
+def test_missing_values_name_the_snapshots(db: str) -> None:
+    output = run("conflicts", "--db", db).output
+    assert "Kyrgyzstan website.supreme_council: empty in 2 snapshot(s) (001_34847c4070c3c854.txt, 004_b569dc52b8981c01.txt)" in output

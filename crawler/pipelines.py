@@ -1,0 +1,284 @@
+"""The archive pipeline: every page the spider yields goes to ``Archive.add`` (as ``import`` does).
+
+Analysing a page (decoding, extraction, MinHash) costs far more than fetching it from a nearby
+server, so by default the archive is written by a separate **writer process** fed through a
+queue: the crawl never waits for the archive. Pages are stored in the order they arrived;
+at the end of the crawl the writer stores what is left, refreshes the derived tables once and
+reports what changed. If the writer falls far behind, the engine pauses until it catches up;
+if it dies, the run is closed as failed. ``ARCHIVE_WRITER = "inline"`` stores in the crawl's
+own thread instead (simpler to debug, slower).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import signal
+import traceback
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+from scrapy import signals
+from twisted.internet import task, threads
+
+from crawler.items import PageFailure, PageSnapshot
+from crawler.runs import CrawlRun, archive_state, changes_between
+from dedupe import schema
+from dedupe.archive import Archive
+from dedupe.document import RawSnapshot
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+HIGH_WATER = 400  # pages waiting for the writer before the engine pauses
+LOW_WATER = 100
+
+
+# --------------------------------------------------------------------------- the writer's work
+
+
+class ArchiveWriter:
+    """Stores observations and names what each one was for the run: new, changed, unchanged, removed, failed."""
+
+    def __init__(self, db_path: str) -> None:
+        self.archive = Archive(db_path)
+        self.archive.refresh()  # a killed run may have left the derived tables behind
+        self.before = archive_state(self.archive)
+
+    def store(self, snap: RawSnapshot) -> tuple[str, str]:
+        """(kind, message) of one observation after storing it."""
+        known = self.archive.db.execute(schema.CRAWL_URL_KNOWN_SQL, {"url": snap.url}).fetchone() is not None
+        if snap.http_status in (404, 410) and not known:
+            return "failed", f"HTTP {snap.http_status}: linked but not found (never archived)"
+        result = self.archive.add(snap)
+        if result.status == "new":
+            return ("changed" if known else "new"), ""
+        if result.status in ("seen_again", "not_modified", "duplicate"):
+            return "unchanged", ""
+        if result.status == "removed":
+            return "removed", ""
+        return "failed", result.message or f"not stored ({result.status})"
+
+    def finish(self) -> dict[str, Any]:
+        """Refresh the derived tables once; what changed since the writer opened the archive."""
+        self.archive.refresh()
+        summary = {"changes": changes_between(self.before, archive_state(self.archive)), "stats": self.archive.stats()}
+        self.archive.close()
+        return summary
+
+
+def writer_main(db_path: str, inbox: Any, outbox: Any, parent_pid: int) -> None:
+    """The writer process: ("page", RawSnapshot fields) in, ("result", url, kind, message) out, until ("stop",)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C and `systemctl stop` reach the crawl, which stops us
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        writer = ArchiveWriter(db_path)
+        outbox.put(("ready",))
+        while True:
+            try:
+                message = inbox.get(timeout=1.0)
+            except queue.Empty:
+                if os.getppid() != parent_pid:
+                    return  # the crawl was killed: store nothing more, release the lock we inherited
+                continue
+            if message[0] == "stop":
+                break
+            if os.getppid() != parent_pid:
+                return
+            snap = RawSnapshot(**message[1])
+            try:
+                kind, text = writer.store(snap)
+            except Exception as exc:  # noqa: BLE001 - one bad page must not stop the writer
+                kind, text = "failed", f"archive error: {type(exc).__name__}: {exc}"
+            outbox.put(("result", snap.url, kind, text))
+        outbox.put(("done", writer.finish()))
+    except BaseException:  # noqa: BLE001 - reported to the crawl, which fails the run
+        outbox.put(("crashed", traceback.format_exc()))
+
+
+class ProcessWriter:
+    """A writer process and its two queues, seen from the crawl."""
+
+    def __init__(self, db_path: str, start_method: str | None = None) -> None:
+        methods = multiprocessing.get_all_start_methods()
+        method = start_method or ("fork" if "fork" in methods else "spawn")
+        # fork: the child inherits the run lock's descriptor, so the lock holds until the writer is gone
+        context = multiprocessing.get_context(method)
+        self.inbox = context.Queue()
+        self.outbox = context.Queue()
+        self.process = context.Process(
+            target=writer_main, args=(db_path, self.inbox, self.outbox, os.getpid()), name="pa-archive-writer",
+            daemon=True,
+        )
+        self.process.start()
+        self.pending = 0
+        self.summary: dict[str, Any] | None = None
+        self.error: str | None = None
+
+    def submit(self, snap: RawSnapshot) -> None:
+        self.pending += 1
+        self.inbox.put(("page", asdict(snap)))
+
+    def poll(self) -> list[tuple[str, str, str]]:
+        """Results that arrived, without waiting."""
+        results = []
+        while True:
+            try:
+                message = self.outbox.get_nowait()
+            except queue.Empty:
+                break
+            results += self._handle(message)
+        if self.error is None and self.summary is None and not self.process.is_alive():
+            self.error = f"the archive writer process exited unexpectedly (exit code {self.process.exitcode})"
+        return results
+
+    def _handle(self, message: tuple) -> list[tuple[str, str, str]]:
+        if message[0] == "result":
+            self.pending -= 1
+            return [message[1:]]
+        if message[0] == "done":
+            self.summary = message[1]
+        elif message[0] == "crashed":
+            self.error = "the archive writer failed: " + message[1].strip().splitlines()[-1]
+            self.traceback = message[1]
+        return []
+
+    def close(self) -> list[tuple[str, str, str]]:
+        """Stop after the queued pages, wait for the final summary (blocking: run in a thread)."""
+        results = []
+        if self.error is None:
+            self.inbox.put(("stop",))
+        while self.summary is None and self.error is None:
+            try:
+                results += self._handle(self.outbox.get(timeout=1.0))
+            except queue.Empty:
+                if not self.process.is_alive():
+                    results += self.poll()
+                    if self.summary is None and self.error is None:
+                        self.error = f"the archive writer process exited unexpectedly (exit code {self.process.exitcode})"
+        self.process.join(timeout=30)
+        self.inbox.close()
+        self.outbox.close()
+        return results
+
+
+class InlineWriter:
+    """The same work in the crawl's own thread."""
+
+    def __init__(self, db_path: str) -> None:
+        self.writer = ArchiveWriter(db_path)
+        self.results: list[tuple[str, str, str]] = []
+        self.pending = 0
+        self.summary: dict[str, Any] | None = None
+        self.error: str | None = None
+
+    def submit(self, snap: RawSnapshot) -> None:
+        try:
+            kind, text = self.writer.store(snap)
+        except Exception as exc:  # noqa: BLE001
+            kind, text = "failed", f"archive error: {type(exc).__name__}: {exc}"
+        self.results.append((snap.url, kind, text))
+
+    def poll(self) -> list[tuple[str, str, str]]:
+        results, self.results = self.results, []
+        return results
+
+    def close(self) -> list[tuple[str, str, str]]:
+        try:
+            self.summary = self.writer.finish()
+        except Exception as exc:  # noqa: BLE001
+            self.error = f"the archive refresh failed: {type(exc).__name__}: {exc}"
+        return self.poll()
+
+
+# --------------------------------------------------------------------------- the Scrapy pipeline
+
+
+class ArchivePipeline:
+    """PageSnapshot -> the archive (one ingestion path with `import`); PageFailure -> the run's errors."""
+
+    def __init__(self, crawler: "Crawler") -> None:
+        self.crawler = crawler
+        self.mode = crawler.settings.get("ARCHIVE_WRITER", "process")
+        self.start_method = crawler.settings.get("ARCHIVE_WRITER_START") or None
+        self.writer: ProcessWriter | InlineWriter | None = None
+        self.loop: task.LoopingCall | None = None
+        self.paused = False
+
+    @classmethod
+    def from_crawler(cls, crawler: "Crawler") -> "ArchivePipeline":
+        pipeline = cls(crawler)
+        crawler.signals.connect(pipeline.request_dropped, signal=signals.request_dropped)
+        return pipeline
+
+    @property
+    def run(self) -> CrawlRun:
+        return CrawlRun.for_crawler(self.crawler)
+
+    def open_spider(self) -> None:
+        run = self.run.begin()
+        if self.mode == "inline":
+            self.writer = InlineWriter(str(run.db_path))
+        else:
+            self.writer = ProcessWriter(str(run.db_path), self.start_method)
+            self.loop = task.LoopingCall(self.drain)
+            self.loop.start(0.2, now=False)
+
+    def process_item(self, item: Any) -> Any:
+        run = self.run
+        if isinstance(item, PageFailure):
+            run.counts.add("failed", item.url, item.error)
+        elif isinstance(item, PageSnapshot):
+            if item.url in run.stored_before:
+                run.counts.add("skipped")  # a listing re-read for its links by a resumed run
+                return item
+            run.counts.pages_fetched += 1
+            self.writer.submit(item.to_raw(run.origin))
+            if self.mode == "inline":
+                self.drain()
+        return item
+
+    def drain(self) -> None:
+        """Count the writer's results; pause the engine while it is far behind; stop if it died."""
+        if self.writer is None:
+            return
+        for url, kind, message in self.writer.poll():
+            self.run.counts.add(kind, url, message)
+        engine = self.crawler.engine
+        if not self.paused and self.writer.pending > HIGH_WATER:
+            self.paused = True
+            engine.pause()
+        elif self.paused and self.writer.pending < LOW_WATER:
+            self.paused = False
+            engine.unpause()
+        if self.writer.error and self.loop is not None and self.loop.running:
+            self.loop.stop()
+            if self.paused:
+                engine.unpause()
+            from scrapy.utils.defer import deferred_from_coro
+
+            deferred_from_coro(engine.close_spider_async(reason="archive_writer_failed"))
+
+    async def close_spider(self) -> None:
+        if self.loop is not None and self.loop.running:
+            self.loop.stop()
+        if self.writer is None:
+            return
+        from scrapy.utils.defer import maybe_deferred_to_future
+
+        writer = self.writer
+        if isinstance(writer, InlineWriter):
+            results = writer.close()  # its SQLite connection belongs to this thread
+        else:
+            results = await maybe_deferred_to_future(threads.deferToThread(writer.close))
+        for url, kind, message in results:
+            self.run.counts.add(kind, url, message)
+        self.run.writer_summary = writer.summary or {}
+        self.run.writer_error = writer.error
+
+    def request_dropped(self, request: Any) -> None:
+        """A redirect back to a URL of its own chain is a loop: the page fails (Scrapy drops it silently)."""
+        chain = request.meta.get("redirect_urls") or []
+        if request.meta.get("archive_page") and request.url in chain:
+            self.run.counts.add("failed", chain[0], f"redirect loop: {' -> '.join([*chain, request.url])}")

@@ -1,0 +1,463 @@
+"""Crawl runs: the lock, the ``crawl_runs`` row, resuming an interrupted run, progress, changes.
+
+One ``CrawlRun`` per crawl. ``begin()`` takes an exclusive ``flock`` on ``<archive>.lock`` (a
+second run exits with ``RunLocked``), marks runs left 'running' by a killed process as
+'interrupted', decides whether this run resumes one (``--jobdir`` remembers the run it
+belongs to) and inserts the run's row. ``finish()`` writes the outcome and releases the lock.
+
+Resuming: Scrapy's JOBDIR survives a clean stop (SIGINT/SIGTERM) but not a SIGKILL, whose
+request queue and seen-requests file are half-written. So the archive is the truth: a run that
+resumes an interrupted one does not fetch again the article and country pages the interrupted
+run (and the runs it resumed) stored, and does not store its listing pages again (they are
+fetched for their links only). Scrapy's own JOBDIR state is kept after a clean stop and cleared
+after a kill or a finished run (a finished run's seen-requests would filter every page).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import sys
+import time
+import weakref
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scrapy import signals
+
+from dedupe import schema
+from dedupe.archive import Archive
+from dedupe.sources import utc_iso
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+JOBDIR_STATE = "pa-archive-run.json"
+SCRAPY_JOBDIR_FILES = ("requests.seen", "requests.queue", "spider.state")
+MAX_ERRORS = 1000
+EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the archive; try again later
+
+
+class RunLocked(Exception):
+    """Another crawl is writing this archive (one sentence naming it)."""
+
+
+def now_iso() -> str:
+    return utc_iso(datetime.now(timezone.utc))
+
+
+class RunLock:
+    """An exclusive, non-blocking ``flock`` on ``<db>.lock``, released when the holder exits (even killed)."""
+
+    def __init__(self, db_path: str | Path) -> None:
+        self.path = Path(f"{db_path}.lock")
+        self._handle: Any = None
+
+    def acquire(self, note: dict[str, Any]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(self.path, "a+", encoding="utf-8")
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            try:
+                holder = json.loads(handle.read() or "{}")
+            except ValueError:
+                holder = {}
+            handle.close()
+            who = f" (pid {holder['pid']}, started {holder.get('started_at', '?')})" if holder.get("pid") else ""
+            raise RunLocked(
+                f"another crawl is already writing {self.path.name[:-5]}{who}; "
+                f"this run stops without fetching anything (the lock is {self.path})"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(json.dumps(note))
+        handle.flush()
+        self._handle = handle
+
+    def release(self) -> None:
+        if self._handle is not None:
+            fcntl.flock(self._handle.fileno(), fcntl.LOCK_UN)
+            self._handle.close()
+            self._handle = None
+
+    @property
+    def held(self) -> bool:
+        return self._handle is not None
+
+
+@dataclass
+class RunCounts:
+    """What a run did to the archive, page by page."""
+
+    pages_fetched: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    failed: int = 0
+    skipped: int = 0  # stored by the interrupted run this one resumes
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, kind: str, url: str | None = None, message: str = "") -> None:
+        if kind == "failed":
+            self.failed += 1
+            if len(self.errors) < MAX_ERRORS:
+                self.errors.append({"url": url, "error": message})
+        elif kind in ("new", "changed", "unchanged", "removed", "skipped"):
+            setattr(self, kind, getattr(self, kind) + 1)
+
+
+_RUNS: "weakref.WeakKeyDictionary[Crawler, CrawlRun]" = weakref.WeakKeyDictionary()
+
+
+class CrawlRun:
+    """One crawl of one archive, from the lock to the ``crawl_runs`` row's outcome."""
+
+    def __init__(self, db_path: str | Path, start_urls: list[str], jobdir: str | None = None,
+                 max_failed_ratio: float = 0.5) -> None:
+        self.db_path = Path(db_path)
+        self.start_urls = list(start_urls)
+        self.jobdir = Path(jobdir) if jobdir else None
+        self.max_failed_ratio = max_failed_ratio
+        self.lock = RunLock(self.db_path)
+        self.archive: Archive | None = None
+        self.id: int | None = None
+        self.resumed_from: int | None = None
+        self.started_at: str | None = None
+        self.status = "new"
+        self.counts = RunCounts()
+        self.stored_before: dict[str, str | None] = {}  # url -> page_type, by the runs this one resumes
+        self.writer_summary: dict[str, Any] = {}
+        self.writer_error: str | None = None
+        self.scrapy_stats: dict[str, Any] = {}
+        self.started_clock = time.monotonic()
+
+    # ------------------------------------------------------------------ registry
+
+    @classmethod
+    def attach(cls, crawler: "Crawler", run: "CrawlRun") -> "CrawlRun":
+        _RUNS[crawler] = run
+        return run
+
+    @classmethod
+    def for_crawler(cls, crawler: "Crawler") -> "CrawlRun":
+        """The crawler's run, made from its settings when the command did not attach one."""
+        run = _RUNS.get(crawler)
+        if run is None:
+            settings = crawler.settings
+            spider_urls = getattr(getattr(crawler, "spider", None), "start_urls", None)
+            run = cls(settings.get("ARCHIVE_DB") or "archive.db", list(spider_urls or settings.getlist("START_URLS")),
+                      settings.get("JOBDIR") or None, settings.getfloat("CRAWL_MAX_FAILED_RATIO", 0.5))
+            _RUNS[crawler] = run
+        return run
+
+    @property
+    def origin(self) -> str:
+        return f"crawl:{self.id}"
+
+    # ------------------------------------------------------------------ begin / finish
+
+    def begin(self) -> "CrawlRun":
+        """Lock the archive, settle stale runs, resume or start, insert the row (idempotent)."""
+        if self.id is not None:
+            return self
+        self.started_at = now_iso()
+        self.lock.acquire({"pid": os.getpid(), "started_at": self.started_at, "db": str(self.db_path.resolve())})
+        try:
+            self.archive = Archive(self.db_path)
+            db = self.archive.db
+            with db.atomic():
+                db.execute(schema.CRAWL_RUNS_STALE_SQL)
+            self.resumed_from = self._prepare_jobdir()
+            with db.atomic():
+                cursor = db.execute(schema.CRAWL_RUN_INSERT_SQL, {
+                    "started_at": self.started_at, "start_urls": json.dumps(self.start_urls),
+                    "resumed_from": self.resumed_from, "jobdir": str(self.jobdir) if self.jobdir else None,
+                    "pid": os.getpid(),
+                })
+                self.id = cursor.lastrowid
+            self._load_resumed_pages()
+            self._write_jobdir_state(clean=False)
+            self.status = "running"
+        except BaseException:
+            self.lock.release()
+            raise
+        return self
+
+    def _prepare_jobdir(self) -> int | None:
+        """The run this one resumes (if any); clears Scrapy's JOBDIR state it must not trust."""
+        if self.jobdir is None:
+            return None
+        self.jobdir.mkdir(parents=True, exist_ok=True)
+        state_file = self.jobdir / JOBDIR_STATE
+        try:
+            state = json.loads(state_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            state = {}
+        previous = None
+        if state.get("db") == str(self.db_path.resolve()) and state.get("run_id"):
+            rows = self.archive.query(schema.CRAWL_RUN_SQL, {"id": state["run_id"]})
+            previous = rows[0] if rows else None
+        resumable = previous is not None and previous["status"] == "interrupted"
+        if not (resumable and state.get("clean")):
+            for name in SCRAPY_JOBDIR_FILES:  # half-written by a kill, or complete from a finished run
+                target = self.jobdir / name
+                if target.is_dir():
+                    shutil.rmtree(target)
+                elif target.exists():
+                    target.unlink()
+        return previous["id"] if resumable else None
+
+    def _load_resumed_pages(self) -> None:
+        run_id = self.resumed_from
+        seen: set[int] = set()
+        while run_id is not None and run_id not in seen:
+            seen.add(run_id)
+            for row in self.archive.query(schema.CRAWL_RUN_URLS_SQL, {"origin": f"crawl:{run_id}"}):
+                self.stored_before.setdefault(row["url"], row["page_type"])
+            rows = self.archive.query(schema.CRAWL_RUN_SQL, {"id": run_id})
+            run_id = rows[0]["resumed_from"] if rows else None
+
+    def _write_jobdir_state(self, clean: bool) -> None:
+        if self.jobdir is None:
+            return
+        state = {"db": str(self.db_path.resolve()), "run_id": self.id, "clean": clean, "pid": os.getpid()}
+        tmp = self.jobdir / (JOBDIR_STATE + ".tmp")
+        tmp.write_text(json.dumps(state), encoding="utf-8")
+        os.replace(tmp, self.jobdir / JOBDIR_STATE)
+
+    def conclude(self, reason: str) -> str:
+        """The run's status from Scrapy's finish reason and what happened to its pages."""
+        tried = self.counts.pages_fetched + self.counts.failed
+        if reason in ("shutdown", "interrupted"):
+            return "interrupted"
+        if self.writer_error or reason != "finished":
+            return "failed"
+        if tried and self.counts.pages_fetched == 0:
+            return "failed"
+        if tried and self.counts.failed / tried > self.max_failed_ratio:
+            return "failed"
+        if not tried and not self.counts.skipped:
+            return "failed"
+        return "finished"
+
+    def finish(self, reason: str, stats: dict[str, Any] | None = None) -> str:
+        """Write the outcome to the run's row, release the lock; returns the status."""
+        if self.id is None or self.status not in ("running",):
+            return self.status
+        self.status = self.conclude(reason)
+        if stats is not None:
+            self.scrapy_stats = stats
+        errors = list(self.counts.errors)
+        if self.writer_error:
+            errors.append({"url": None, "error": self.writer_error})
+        if reason not in ("finished", "shutdown"):
+            errors.append({"url": None, "error": f"the crawl ended early: {reason}"})
+        elif self.status == "failed" and not self.writer_error:
+            errors.append({"url": None, "error": "too many pages failed" if self.counts.pages_fetched else
+                           "no page could be fetched"})
+        summary = {
+            "finish_reason": reason,
+            "skipped_as_stored": self.counts.skipped,
+            "elapsed_seconds": round(time.monotonic() - self.started_clock, 2),
+            "changes": self.writer_summary.get("changes", {}),
+            "archive": self.writer_summary.get("stats", {}),
+            "scrapy": _jsonable(self.scrapy_stats),
+        }
+        try:
+            with self.archive.db.atomic():
+                self.archive.db.execute(schema.CRAWL_RUN_FINISH_SQL, {
+                    "id": self.id, "finished_at": now_iso(), "status": self.status,
+                    "pages_fetched": self.counts.pages_fetched, "new": self.counts.new,
+                    "changed": self.counts.changed, "unchanged": self.counts.unchanged,
+                    "removed": self.counts.removed, "failed": self.counts.failed,
+                    "errors": json.dumps(errors, ensure_ascii=False),
+                    "stats": json.dumps(summary, ensure_ascii=False, default=str),
+                })
+            self._write_jobdir_state(clean=self.status == "interrupted")
+        finally:
+            self.close()
+        return self.status
+
+    def close(self) -> None:
+        if self.archive is not None:
+            self.archive.close()
+            self.archive = None
+        self.lock.release()
+
+    def result(self) -> dict[str, Any]:
+        """The run's row as a dict (errors and stats decoded), read back from the archive."""
+        with Archive(self.db_path) as archive:
+            rows = archive.query(schema.CRAWL_RUN_SQL, {"id": self.id})
+        return decode_run(rows[0]) if rows else {"id": self.id, "status": self.status}
+
+    # ------------------------------------------------------------------ used while crawling
+
+    def validators(self, url: str) -> tuple[str | None, str | None]:
+        if self.archive is None:
+            return None, None
+        return self.archive.last_validators(url)
+
+    def last_content(self, url: str) -> tuple[bytes, str] | None:
+        """The URL's newest stored body and the charset it was decoded with."""
+        if self.archive is None:
+            return None
+        rows = self.archive.query(schema.CRAWL_LAST_CONTENT_SQL, {"url": url})
+        if not rows or rows[0]["content_sha256"] is None:
+            return None
+        return self.archive.raw_content(rows[0]["content_sha256"]), rows[0]["encoding"]
+
+    def already_stored(self, url: str, page_type: str | None) -> bool:
+        """Not to be fetched again: stored by the interrupted run this one resumes (listings are re-read)."""
+        return url in self.stored_before and (page_type or self.stored_before[url]) != "listing"
+
+    def revisit_pages(self) -> list[tuple[str, str | None]]:
+        if self.archive is None:
+            return []
+        return [(row["url"], row["page_type"]) for row in self.archive.query(schema.CRAWL_REVISIT_SQL)]
+
+
+def archived_pages(crawler: "Crawler | None") -> list[tuple[str, str | None]]:
+    """Article and country pages the archive knows (revisited each run); none without a run."""
+    run = _RUNS.get(crawler) if crawler is not None else None
+    return run.revisit_pages() if run is not None else []
+
+
+def decode_run(row: dict[str, Any]) -> dict[str, Any]:
+    data = dict(row)
+    for key, default in (("start_urls", []), ("errors", []), ("stats", {})):
+        try:
+            data[key] = json.loads(data.get(key) or "null") or default
+        except ValueError:
+            data[key] = default
+    return data
+
+
+def _jsonable(stats: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v if isinstance(v, (int, float, str, bool, type(None))) else str(v)) for k, v in stats.items()}
+
+
+class CrawlRunExtension:
+    """Begins the run when the crawler starts (``scrapy crawl`` too) and finishes it with the close reason."""
+
+    def __init__(self, crawler: "Crawler") -> None:
+        self.crawler = crawler
+        self.run = CrawlRun.for_crawler(crawler)
+        self.run.begin()  # before the scheduler reads JOBDIR; RunLocked stops the crawl here
+
+    @classmethod
+    def from_crawler(cls, crawler: "Crawler") -> "CrawlRunExtension":
+        ext = cls(crawler)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        stats = dict(self.crawler.stats.get_stats())
+        stats["finish_reason"] = reason
+        status = self.run.finish(reason, stats)
+        spider.logger.info("crawl run %s %s: %s", self.run.id, status, self.run.counts)
+
+
+# --------------------------------------------------------------------------- changes between states
+
+
+def archive_state(archive: Archive) -> dict[str, Any]:
+    """What a person compares between runs: articles, block versions, conflicts."""
+    articles = {row["url"]: row for row in archive.query(schema.CRAWL_ARTICLES_STATE_SQL)}
+    blocks = {row["version_id"]: row for row in archive.block_versions()}
+    conflicts = {f"{c['delegation']} {c['field']}": c for c in archive.conflicts()}
+    return {"articles": articles, "block_versions": blocks, "conflicts": conflicts}
+
+
+def changes_between(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """New, changed and removed articles, new block versions (with their line changes), conflicts."""
+    old_articles, new_articles = before["articles"], after["articles"]
+    added = [a for url, a in new_articles.items() if url not in old_articles]
+    changed = [a for url, a in new_articles.items()
+               if url in old_articles and a["versions"] > old_articles[url]["versions"]]
+    removed = [a for url, a in new_articles.items()
+               if a["status"] == "removed" and old_articles.get(url, {}).get("status") != "removed"]
+    versions = [
+        {"version_id": v["version_id"], "block_id": v["block_id"], "block": v["block"], "version": v["version"],
+         "changes": [{k: c[k] for k in ("kind", "old_text", "new_text", "detail")} for c in v["changes"]]}
+        for vid, v in after["block_versions"].items() if vid not in before["block_versions"]
+    ]
+    brief = ("id", "title", "url", "versions", "status")
+    return {
+        "new_articles": [{k: a[k] for k in brief} for a in added],
+        "changed_articles": [{k: a[k] for k in brief} for a in changed],
+        "removed_articles": [{k: a[k] for k in brief} for a in removed],
+        "new_block_versions": versions,
+        "conflicts": list(after["conflicts"].values()),
+        "new_conflicts": [c for key, c in after["conflicts"].items() if key not in before["conflicts"]],
+    }
+
+
+# --------------------------------------------------------------------------- progress
+
+
+class ProgressReporter:
+    """A progress line on stderr while the crawl runs: a live line on a terminal, else one every N s."""
+
+    def __init__(self, crawler: "Crawler") -> None:
+        self.crawler = crawler
+        self.interactive = sys.stderr.isatty()
+        self.interval = crawler.settings.getfloat("PROGRESS_INTERVAL", 0.5 if self.interactive else 10.0)
+        self.task: Any = None
+        self.live: Any = None
+        self.last_line = ""
+
+    @classmethod
+    def from_crawler(cls, crawler: "Crawler") -> "ProgressReporter":
+        ext = cls(crawler)
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    def line(self) -> str:
+        run = _RUNS.get(self.crawler)
+        counts = run.counts if run else RunCounts()
+        engine = self.crawler.engine
+        try:
+            queued = len(engine._slot.scheduler)  # noqa: SLF001 - no public accessor
+        except Exception:  # noqa: BLE001
+            queued = 0
+        in_flight = len(getattr(engine.downloader, "active", ()) or ())
+        return (f"crawl: {counts.pages_fetched} pages · {counts.new} new · {counts.changed} changed · "
+                f"{counts.unchanged} unchanged · {counts.removed} removed · {counts.failed} failed · "
+                f"{queued} queued · {in_flight} in flight")
+
+    def spider_opened(self, spider: Any) -> None:
+        from twisted.internet import task
+
+        if self.interactive:
+            from rich.console import Console
+            from rich.live import Live
+            from rich.spinner import Spinner
+
+            self.spinner = Spinner("dots", text=self.line())
+            self.live = Live(self.spinner, console=Console(stderr=True), refresh_per_second=8, transient=True)
+            self.live.start()
+        self.task = task.LoopingCall(self.tick)
+        self.task.start(self.interval, now=False)
+
+    def tick(self) -> None:
+        text = self.line()
+        if self.live is not None:
+            self.spinner.update(text=text)
+        elif text != self.last_line:
+            print(text, file=sys.stderr, flush=True)
+        self.last_line = text
+
+    def spider_closed(self, spider: Any) -> None:
+        if self.task is not None and self.task.running:
+            self.task.stop()
+        if self.live is not None:
+            self.live.stop()

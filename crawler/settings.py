@@ -1,0 +1,106 @@
+"""Scrapy settings of the pa-archive crawler: polite by default, overridable everywhere.
+
+Precedence, lowest first: the values below, then an environment variable named ``PA_`` + the
+setting's name (``PA_ARCHIVE_DB=/srv/pa/archive.db``, ``PA_DOWNLOAD_DELAY=2``,
+``PA_ROBOTSTXT_OBEY=false``; JSON values such as numbers, booleans and lists are parsed), then
+``scrapy crawl -s NAME=VALUE`` or ``pa-archive crawl -s NAME=VALUE``, then the flags of
+``pa-archive crawl`` (``--db``, ``--jobdir``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+BOT_NAME = "pa_archive"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# --- where the crawl goes ---------------------------------------------------------------
+# The archive every response is stored in (the same ingestion as `pa-archive import`).
+ARCHIVE_DB = "archive.db"
+# Start page(s) when the spider gets no start_url(s) argument; their hosts are the allowed hosts.
+START_URLS = ["https://pacsto.org/events"]
+# Revisit article and country pages already in the archive (a vanished one answers 404 and is
+# recorded as removed), not only those the listings still link.
+REVISIT_ARCHIVED = True
+# Read /sitemap.xml of each start host when there is one (it is not needed: listings suffice).
+SITEMAP_FOLLOW = True
+# Bounds: listing pages (/events?page=N) per listing, and month pages of the news calendar
+# (/events?month=M&year=YYYY), which is never followed before the site's first news.
+LISTING_MAX_PAGES = 5000
+CALENDAR_MAX_PAGES = 300
+CALENDAR_EARLIEST = "2013-07"
+# Conditional requests from the archive's validators (If-None-Match / If-Modified-Since).
+CONDITIONAL_REQUESTS = True
+
+# --- politeness ----------------------------------------------------------------------------
+USER_AGENT = "pa-archive/0.1 (+https://github.com/pa-archive/pa-archive; archive of the CSTO PA news site)"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False  # Scrapy >= 2.19 runs a code-execution HTTP server by default; not for scheduled runs
+
+# --- failures --------------------------------------------------------------------------------
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+# Seconds before retry n: RETRY_BACKOFF_BASE * 2 ** (n - 1), at most RETRY_BACKOFF_MAX.
+RETRY_BACKOFF_BASE = 2.0
+RETRY_BACKOFF_MAX = 60.0
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+DOWNLOAD_FAIL_ON_DATALOSS = True  # a truncated body is an error (retried), never a page
+REDIRECT_MAX_TIMES = 5
+METAREFRESH_ENABLED = False
+DEPTH_LIMIT = 0  # the listing and calendar bounds above are explicit; depth would cut the listing short
+# A run whose failed pages exceed this share of the pages it tried is 'failed' (exit status 1).
+CRAWL_MAX_FAILED_RATIO = 0.5
+
+# --- components ----------------------------------------------------------------------------
+DOWNLOADER_MIDDLEWARES = {
+    # Scrapy's offsite filter drops redirects silently and lets dont_filter requests through;
+    # ours refuses every request off the allowed hosts, before robots.txt is even asked.
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "crawler.middlewares.AllowedHostsMiddleware": 50,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.BackoffRetryMiddleware": 550,
+    "crawler.middlewares.ArchiveMiddleware": 560,
+}
+ITEM_PIPELINES = {"crawler.pipelines.ArchivePipeline": 300}
+EXTENSIONS = {"crawler.runs.CrawlRunExtension": 0}
+# How the archive is written: "process" (a writer process fed by a queue: analysis never slows
+# the crawl) or "inline" (in the crawl's own thread; simpler to debug).
+ARCHIVE_WRITER = "process"
+
+# --- Scrapy housekeeping ---------------------------------------------------------------------
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"
+
+
+def _from_env(names: list[str]) -> None:
+    """Let ``PA_<NAME>`` override setting NAME (JSON values parsed, anything else a string)."""
+    scope = globals()
+    for name in names:
+        raw = os.environ.get(f"PA_{name}")
+        if raw is None:
+            continue
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            value = raw
+        if isinstance(scope[name], bool) and isinstance(value, str):
+            value = value.strip().lower() in ("1", "true", "yes", "on")
+        scope[name] = value
+
+
+_from_env([name for name in list(globals()) if name.isupper()])

@@ -1,0 +1,363 @@
+"""The ``pacsto`` spider: news listings, every article, country pages; nothing else, nowhere else.
+
+    scrapy crawl pacsto                                   # https://pacsto.org/events
+    scrapy crawl pacsto -a start_url=http://127.0.0.1:8000/events
+    scrapy crawl pacsto -a start_urls=https://pacsto.org/events,https://paodkb.org/events
+
+The hosts of the start URLs (and their ``www.`` twins) are the only hosts it ever requests.
+It reads ``/events?page=N`` until a page lists no article it has not seen (an empty page past
+the end, or one that only repeats), follows every ``/events/<slug>`` and ``/countries/<slug>``
+link, follows the month calendar (``/events?month=M&year=YYYY``) only inside explicit bounds,
+and revisits the archive's known article pages so that a vanished one is recorded as removed.
+Callbacks only yield items (``PageSnapshot``, ``PageFailure``) and requests.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+
+import scrapy
+from scrapy.http import Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.sitemap import Sitemap
+from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TCPTimedOutError, TimeoutError
+from twisted.python.failure import Failure
+from twisted.web._newclient import ResponseFailed
+from w3lib.url import safe_url_string
+
+from crawler.items import PageFailure, PageSnapshot
+from dedupe.sources import utc_iso
+
+PAGE_STATUSES = [304, 404, 410]  # handed to the callback: "not modified" and "removed" are observations
+ARTICLE_PATH = re.compile(r"^/events/[^/]+/?$")
+COUNTRY_PATH = re.compile(r"^/countries/[^/]+/?$")
+LISTING_PATHS = ("/events", "/events/")
+DEFAULT_PORTS = {"http": 80, "https": 443}
+_CHARSET = re.compile(r"""charset\s*=\s*["']?([^"';\s]+)""", re.IGNORECASE)
+
+PRIORITY = {"listing": 20, "calendar": 10, "article": 0, "country": 0, None: 0, "revisit": -10}
+
+
+# --------------------------------------------------------------------------- URLs
+
+
+def page_type_of(url: str) -> str | None:
+    """'listing', 'article' or 'country' by the site's address scheme (shared/site.md), else None."""
+    path = urlsplit(url).path
+    if path in LISTING_PATHS:
+        return "listing"
+    if ARTICLE_PATH.match(path):
+        return "article"
+    if COUNTRY_PATH.match(path):
+        return "country"
+    return None
+
+
+def _int(values: list[str] | None) -> int | None:
+    try:
+        return int(values[0]) if values else None
+    except ValueError:
+        return None
+
+
+def listing_params(url: str) -> tuple[int, int | None, int | None]:
+    """(page, month, year) of a listing URL; page 1 when absent."""
+    query = parse_qs(urlsplit(url).query)
+    return max(_int(query.get("page")) or 1, 1), _int(query.get("month")), _int(query.get("year"))
+
+
+def listing_url(url: str, page: int, month: int | None = None, year: int | None = None) -> str:
+    """``/events?page=N`` (or ``?month=M&year=YYYY&page=N``, month not zero-padded) on url's host."""
+    parts = urlsplit(url)
+    query = {} if month is None or year is None else {"month": month, "year": year}
+    return urlunsplit((parts.scheme, parts.netloc, "/events", urlencode({**query, "page": page}), ""))
+
+
+def listing_root(url: str) -> str:
+    """The first page of the news list, always as ``/events`` (``/events?page=1`` is the same page)."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/events", "", ""))
+
+
+@dataclass(frozen=True)
+class HostScope:
+    """The hosts a crawl may request: those of its start URLs, their ``www.`` twins, same ports.
+
+    A start URL with an explicit port (the replica) allows that port only; one without allows
+    the default http and https ports. Only http and https are ever allowed.
+    """
+
+    hosts: tuple[tuple[str, int | None], ...]
+
+    @classmethod
+    def from_urls(cls, urls: Iterable[str]) -> "HostScope":
+        found: list[tuple[str, int | None]] = []
+        for url in urls:
+            parts = urlsplit(url)
+            host = (parts.hostname or "").lower()
+            if parts.scheme not in DEFAULT_PORTS or not host:
+                raise ValueError(f"start URL {url!r} is not an http(s) URL with a host")
+            port = parts.port if parts.port not in (None, DEFAULT_PORTS[parts.scheme]) else None
+            twins = {host}
+            if not re.fullmatch(r"[\d.]+|\[?[0-9a-f:]+\]?", host):
+                twins.add(host[4:] if host.startswith("www.") else "www." + host)
+            found += [(name, port) for name in sorted(twins)]
+        return cls(tuple(dict.fromkeys(found)))
+
+    @property
+    def hostnames(self) -> list[str]:
+        return sorted({host for host, _ in self.hosts})
+
+    def allows(self, url: str) -> bool:
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError:
+            return False
+        if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
+            return False
+        if port == DEFAULT_PORTS[parts.scheme]:
+            port = None
+        return (parts.hostname.lower(), port) in self.hosts
+
+
+def clean_link(response: Response, href: str, scope: HostScope) -> str | None:
+    """An absolute http(s) URL without fragment inside the scope, or None (mailto:, data:, file:, off-site...)."""
+    href = (href or "").strip()
+    if not href or href.startswith("#"):
+        return None
+    try:
+        url = response.urljoin(href)
+    except ValueError:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in DEFAULT_PORTS:
+        return None
+    url = safe_url_string(urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, "")))
+    return url if scope.allows(url) else None
+
+
+def declared_charset(content_type: str | None) -> str | None:
+    """The charset a Content-Type header declares, as written (the archive decides what to trust)."""
+    match = _CHARSET.search(content_type or "")
+    return match.group(1) if match else None
+
+
+def snapshot_of(response: Response, page_type: str | None, observed: datetime | None = None) -> PageSnapshot:
+    """The observation a response is: a 304 or 404/410 carries no body, anything else its raw bytes."""
+    headers = {
+        key.decode("latin-1"): b", ".join(values).decode("latin-1")
+        for key, values in response.headers.items()
+    }
+    status = response.status
+    return PageSnapshot(
+        url=response.url,
+        observed_at=utc_iso(observed or datetime.now(timezone.utc)),
+        http_status=status,
+        body=None if status in PAGE_STATUSES else response.body,
+        headers=headers,
+        declared_charset=declared_charset(headers.get("Content-Type")),
+        page_type=page_type,
+    )
+
+
+def describe_failure(failure: Failure) -> str:
+    """One sentence for the run's error list."""
+    request = getattr(failure, "request", None)
+    retries = request.meta.get("retry_times", 0) if request is not None else 0
+    after = f" (after {retries} retr{'y' if retries == 1 else 'ies'})" if retries else ""
+    if failure.check(HttpError):
+        response = failure.value.response
+        return f"HTTP {response.status}{after}"
+    if failure.check(TimeoutError, TCPTimedOutError):
+        return f"timed out{after}"
+    if failure.check(ResponseFailed):
+        reasons = getattr(failure.value, "reasons", []) or []
+        if any("DataLoss" in type(r.value).__name__ or "PotentialDataLoss" in str(r.value) for r in reasons):
+            return f"truncated body: the connection closed before the announced length{after}"
+        return f"connection failed mid-response{after}"
+    if failure.check(DNSLookupError):
+        return f"DNS lookup failed{after}"
+    if failure.check(ConnectionRefusedError):
+        return f"connection refused{after}"
+    message = str(failure.value) or type(failure.value).__name__
+    return f"{type(failure.value).__name__}: {message}{after}"
+
+
+# --------------------------------------------------------------------------- spider
+
+
+class PacstoSpider(scrapy.Spider):
+    """News of the CSTO Parliamentary Assembly: listings, articles, country pages."""
+
+    name = "pacsto"
+
+    def __init__(self, start_url: str | None = None, start_urls: str | list[str] | None = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        urls: list[str] = []
+        if start_url:
+            urls.append(start_url)
+        if start_urls:
+            urls += start_urls.split(",") if isinstance(start_urls, str) else list(start_urls)
+        self.start_urls = [u.strip() for u in urls if u and u.strip()]
+        self.listing_max_pages = 5000
+        self.calendar_max_pages = 300
+        self.calendar_earliest = (2013, 7)
+        self.sitemap_follow = True
+        self.revisit_archived = True
+        self._listed: set[str] = set()  # article URLs seen on listing pages (a page of old ones ends a listing)
+        self._calendar: set[str] = set()
+        self._configure_scope()
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> "PacstoSpider":
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.configure(crawler.settings)
+        return spider
+
+    def configure(self, settings: Any) -> None:
+        """Bounds and defaults from the settings (the start URL setting only when none was given)."""
+        if not self.start_urls:
+            urls = settings.getlist("START_URLS") or ["https://pacsto.org/events"]
+            self.start_urls = [u.strip() for u in urls if u.strip()]
+        self.listing_max_pages = settings.getint("LISTING_MAX_PAGES", 5000)
+        self.calendar_max_pages = settings.getint("CALENDAR_MAX_PAGES", 300)
+        year, _, month = str(settings.get("CALENDAR_EARLIEST", "2013-07")).partition("-")
+        self.calendar_earliest = (int(year), int(month or 1))
+        self.sitemap_follow = settings.getbool("SITEMAP_FOLLOW", True)
+        self.revisit_archived = settings.getbool("REVISIT_ARCHIVED", True)
+        self._configure_scope()
+
+    def _configure_scope(self) -> None:
+        urls = self.start_urls or ["https://pacsto.org/events"]
+        self.scope = HostScope.from_urls(urls)
+        self.allowed_domains = self.scope.hostnames
+
+    # ------------------------------------------------------------------ requests
+
+    def page_request(self, url: str, page_type: str | None = None, priority: int | None = None) -> scrapy.Request:
+        """A request for a page the archive stores (its 304/404/410 answers reach ``parse``)."""
+        kind = page_type or page_type_of(url)
+        return scrapy.Request(
+            url, callback=self.parse, errback=self.failed,
+            priority=PRIORITY.get(kind, 0) if priority is None else priority,
+            meta={"page_type": kind, "handle_httpstatus_list": PAGE_STATUSES, "archive_page": True},
+        )
+
+    async def start(self):  # Scrapy >= 2.13
+        for request in self.initial_requests():
+            yield request
+
+    def start_requests(self) -> Iterator[scrapy.Request]:  # Scrapy < 2.13
+        return self.initial_requests()
+
+    def initial_requests(self) -> Iterator[scrapy.Request]:
+        """Start URLs, each start host's sitemap, then the archive's known pages (revisited last)."""
+        for url in self.start_urls:
+            yield self.page_request(safe_url_string(url), priority=PRIORITY["listing"] + 10)
+        if self.sitemap_follow:
+            for origin in dict.fromkeys(f"{urlsplit(u).scheme}://{urlsplit(u).netloc}" for u in self.start_urls):
+                yield scrapy.Request(
+                    origin + "/sitemap.xml", callback=self.parse_sitemap, errback=self.sitemap_failed,
+                    priority=PRIORITY["listing"], meta={"archive_page": False, "dont_retry": True},
+                )
+        if self.revisit_archived:
+            from crawler.runs import archived_pages  # the run knows the archive; a bare spider has none
+
+            for url, page_type in archived_pages(getattr(self, "crawler", None)):
+                if self.scope.allows(url):
+                    yield self.page_request(url, page_type, priority=PRIORITY["revisit"])
+
+    # ------------------------------------------------------------------ callbacks
+
+    def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
+        """Every page: its snapshot, then the article and country pages it links."""
+        page_type = page_type_of(response.url) or response.meta.get("page_type")
+        yield snapshot_of(response, page_type)
+        if response.status in (404, 410) or not isinstance(response, TextResponse) or not response.body:
+            return  # a 304 arrives with the archived body (ArchiveMiddleware), so its links are followed
+        links = [u for u in (clean_link(response, h, self.scope) for h in response.css("a::attr(href)").getall()) if u]
+        for url in dict.fromkeys(links):
+            kind = page_type_of(url)
+            if kind in ("article", "country"):
+                yield self.page_request(url, kind)
+            elif kind == "listing" and listing_params(url) == (1, None, None):
+                yield self.page_request(listing_root(url), kind)  # the news list itself, one URL for it
+        if page_type == "listing":
+            yield from self.next_listing_pages(response, links)
+
+    def next_listing_pages(self, response: TextResponse, links: list[str]) -> Iterator[scrapy.Request]:
+        """The next page while this one lists unseen articles; calendar months inside the bounds."""
+        items = [clean_link(response, h, self.scope) for h in response.css("div.events__content a::attr(href)").getall()]
+        if not response.css("div.events__content"):  # unknown markup: any article link counts
+            items = links
+        items = [u for u in items if u and page_type_of(u) == "article"]
+        unseen = [u for u in items if u not in self._listed]
+        self._listed.update(items)
+        page, month, year = listing_params(response.url)
+        if unseen:
+            next_url = listing_url(response.url, page + 1, month, year)
+            if month is not None and year is not None:
+                if len(self._calendar) < self.calendar_max_pages and next_url not in self._calendar:
+                    self._calendar.add(next_url)
+                    yield self.page_request(next_url, "listing", PRIORITY["calendar"])
+            elif page < self.listing_max_pages:
+                yield self.page_request(next_url, "listing", PRIORITY["listing"])
+        for url in links:
+            if page_type_of(url) != "listing":
+                continue
+            link_page, link_month, link_year = listing_params(url)
+            if link_month is None or link_year is None or link_page != 1:
+                continue  # pagination links are not followed: the next page is computed above
+            url = listing_url(url, 1, link_month, link_year)
+            if url not in self._calendar and self.calendar_allows(link_month, link_year):
+                self._calendar.add(url)
+                yield self.page_request(url, "listing", PRIORITY["calendar"])
+
+    def calendar_allows(self, month: int, year: int) -> bool:
+        """A month page is followed if it lies between the site's first news and now, within the page budget."""
+        now = datetime.now(timezone.utc)
+        return (
+            1 <= month <= 12
+            and self.calendar_earliest <= (year, month) <= (now.year, now.month)
+            and len(self._calendar) < self.calendar_max_pages
+        )
+
+    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        """Article, country and listing pages named in sitemap.xml (nested sitemaps followed)."""
+        try:
+            sitemap = Sitemap(response.body)
+        except Exception:  # noqa: BLE001 - a broken sitemap is not needed: the listings suffice
+            self.logger.info("ignoring unreadable sitemap %s", response.url)
+            return
+        for entry in sitemap:
+            url = clean_link(response, entry.get("loc", ""), self.scope)
+            if url is None:
+                continue
+            if sitemap.type == "sitemapindex":
+                yield scrapy.Request(url, callback=self.parse_sitemap, errback=self.sitemap_failed,
+                                     meta={"archive_page": False, "dont_retry": True})
+            elif page_type_of(url) in ("article", "country"):
+                yield self.page_request(url)
+
+    def sitemap_failed(self, failure: Failure) -> None:
+        self.logger.info("no sitemap: %s", describe_failure(failure))
+
+    def failed(self, failure: Failure) -> Iterator[PageFailure]:
+        """A page that could not be fetched becomes a failure of the run (the run goes on)."""
+        from scrapy.exceptions import IgnoreRequest
+
+        from crawler.middlewares import AlreadyArchived
+
+        request = failure.request
+        if failure.check(AlreadyArchived):
+            return  # stored by the interrupted run this one resumes
+        if failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
+            self.crawler.stats.inc_value("pacsto/robots_forbidden")
+            return
+        yield PageFailure(url=request.url, error=describe_failure(failure), page_type=request.meta.get("page_type"))

@@ -1,0 +1,538 @@
+"""Datasette metadata for archive.db: descriptions, facets and canned queries.
+
+The canned queries are built from the SQL constants of ``dedupe.schema`` (the ones the CLI
+runs), so "conflicts" in Datasette and ``pa-archive conflicts`` are the same query. The
+shipped ``dedupe/metadata.yml`` is generated from ``metadata()``; regenerate it with::
+
+    python -m dedupe.datasette_metadata > dedupe/metadata.yml
+    python -m dedupe.datasette_metadata news.db      # for an archive with another file name
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+from collections.abc import Collection
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlite_utils import Database
+
+from . import schema
+
+SHIPPED = Path(__file__).with_name("metadata.yml")
+
+# --- queries that only Datasette (and its plugin pages) run ------------------------------
+
+# Every seat count each snapshot stated: the data behind the /-/timeline page.
+SEATS_SQL = """
+SELECT sf.delegation, sf.field, sf.value, sf.snapshot_id, sf.observed_at, sf.url, sf.block_version_id
+FROM snapshot_facts sf
+WHERE (sf.field = 'seats_total' OR sf.field LIKE 'seats.%')
+  AND (:delegation = '' OR sf.delegation = :delegation)
+ORDER BY sf.delegation, sf.observed_at, sf.snapshot_id, sf.field
+"""
+
+# What changed in the last crawl run (or run :run, with the interrupted runs it resumed):
+# its snapshots (origin 'crawl:<id>') that brought new content, a removal or an error.
+LAST_RUN_SQL = """
+WITH RECURSIVE chosen(id) AS (
+  SELECT coalesce(nullif(:run, ''), (SELECT id FROM crawl_runs ORDER BY started_at DESC, id DESC LIMIT 1))
+), runs(id, started_at, resumed_from) AS (
+  SELECT c.id, c.started_at, c.resumed_from FROM crawl_runs c JOIN chosen ON c.id = chosen.id
+  UNION
+  SELECT c.id, c.started_at, c.resumed_from FROM crawl_runs c JOIN runs r ON c.id = r.resumed_from
+), since_when AS (SELECT min(started_at) AS since FROM runs)
+SELECT substr(s.origin, 7) AS run, s.id AS snapshot_id, s.url, s.observed_at, s.http_status, s.status,
+{change}
+FROM snapshots s CROSS JOIN since_when w
+LEFT JOIN content_articles ca ON ca.content_sha256 = s.content_sha256
+LEFT JOIN article_versions av ON av.id = ca.article_version_id
+WHERE s.origin IN (SELECT 'crawl:' || id FROM runs) AND s.status IN ('new', 'removed', 'error')
+ORDER BY s.observed_at, s.id
+"""
+
+# The same without a crawl_runs table (an archive from before migration m002): since :since,
+# by default since the start of the last day anything was observed.
+SINCE_SQL = """
+WITH since_when AS (
+  SELECT coalesce(nullif(:since, ''), (SELECT max(date(observed_at)) FROM snapshots)) AS since
+)
+SELECT s.origin AS run, s.id AS snapshot_id, s.url, s.observed_at, s.http_status, s.status,
+{change}
+FROM snapshots s CROSS JOIN since_when w
+LEFT JOIN content_articles ca ON ca.content_sha256 = s.content_sha256
+LEFT JOIN article_versions av ON av.id = ca.article_version_id
+WHERE s.observed_at >= w.since AND s.status IN ('new', 'removed', 'error')
+ORDER BY s.observed_at, s.id
+"""
+
+# What a changed snapshot brought, relative to the start w.since of the period looked at.
+_CHANGE_COLUMNS = """\
+       CASE
+         WHEN s.status = 'removed' THEN 'page removed'
+         WHEN s.status = 'error' THEN 'fetch failed'
+         WHEN av.id IS NULL THEN 'page changed (no article)'
+         WHEN av.first_seen >= w.since AND av.version = 1 THEN 'new article'
+         WHEN av.first_seen >= w.since THEN 'new article version'
+         ELSE 'page changed, article text unchanged'
+       END AS change,
+       av.article_id, av.id AS article_version_id, av.version, av.title,
+       (SELECT group_concat(cb.block_version_id, ' ') FROM content_blocks cb
+          JOIN block_versions bv ON bv.id = cb.block_version_id
+        WHERE cb.content_sha256 = s.content_sha256 AND bv.first_seen >= w.since) AS new_block_versions"""
+
+LAST_RUN_SQL = LAST_RUN_SQL.format(change=_CHANGE_COLUMNS)
+SINCE_SQL = SINCE_SQL.format(change=_CHANGE_COLUMNS)
+
+
+def unless_blank(sql: str, param: str) -> str:
+    """Run ``sql`` only when ``:param`` is given (Datasette opens a canned query with blank params)."""
+    return f"SELECT * FROM ({sql.strip()}\n) WHERE :{param} != ''"
+
+
+# --- descriptions --------------------------------------------------------------------
+
+TITLE = "CSTO Parliamentary Assembly website archive"
+
+DESCRIPTION = (
+    "Every page fetched from or imported for the CSTO Parliamentary Assembly's websites "
+    "(pacsto.org, paodkb.org) is stored here once per distinct version, split into its article "
+    "and the delegation block repeated on every page. "
+    "The facts the block states (seats, plenipotentiaries, websites) are extracted from each "
+    "block version, so you can see when they changed and where snapshots disagree."
+)
+
+SEEN = "first_seen / last_seen: earliest and latest observed_at (UTC) of the snapshots"
+
+_TIMESTAMP = "ISO 8601, UTC"
+
+# table -> (description, {column: description}); hidden tables are internal bookkeeping.
+TABLES: dict[str, tuple[str, dict[str, str]]] = {
+    "snapshots": (
+        "One row per observation of a URL: an imported file or a crawled page, with what the fetch returned. "
+        "Observations are never rewritten.",
+        {
+            "id": "Snapshot number (s12 in the CLI).",
+            "url": "The page's URL (file:// for imported files).",
+            "host": "Host name of the URL (pacsto.org, paodkb.org; empty for files).",
+            "observed_at": f"When the page was fetched or the file last modified ({_TIMESTAMP}).",
+            "source": "'import' (a file or JSON Lines record) or 'crawl'.",
+            "origin": "The file path, JSON Lines line or crawl run that produced the snapshot.",
+            "http_status": "HTTP status of the fetch (empty for imports).",
+            "headers": "Response headers as a JSON object.",
+            "etag": "ETag response header, sent back on the next crawl.",
+            "last_modified": "Last-Modified response header, sent back on the next crawl.",
+            "page_type": "'article', 'listing', 'country' or empty when unknown.",
+            "content_sha256": "SHA-256 of the raw bytes; the same content is stored once in contents.",
+            "status": "'new' (content differs from the URL's previous snapshot), 'seen_again', "
+                      "'not_modified' (HTTP 304), 'removed' (404/410) or 'error'.",
+        },
+    ),
+    "contents": (
+        "Each distinct raw page or file, stored once (zstd-compressed) however often it was seen.",
+        {
+            "sha256": "SHA-256 of the raw bytes.",
+            "kind": "'html' or 'text', told by the content.",
+            "size": "Raw size in bytes.",
+            "stored_size": "Compressed size in bytes.",
+            "compression": "'zstd' or 'zstd-dict:<id>'.",
+            "encoding": "Character set the bytes were decoded with.",
+            "body": "The compressed raw bytes (download to inspect; never rendered).",
+        },
+    ),
+    "pages": (
+        "What the extractor read from each distinct content: title, date and the page's text lines.",
+        {
+            "content_sha256": "The content analysed (contents.sha256).",
+            "extractor": "Version of the extraction code that produced this row.",
+            "language": "Detected language ('en', 'ru', ...).",
+            "title": "Title found on the page, if any.",
+            "published": "Publication date found on the page (ISO date), never guessed.",
+            "structured": "1 when a title/date or an article body was recognised, 0 for plain text.",
+            "lines": "The page's text lines in reading order, JSON [[text, role], ...].",
+        },
+    ),
+    "articles": (
+        "One row per article: the pages whose article text is the same story, across URLs and edits.",
+        {
+            "id": "Article number (a3 in the CLI).",
+            "title": "Latest known title.",
+            "url": "URL the article was last seen under.",
+            "status": "'live', or 'removed' when its URL last answered 404/410.",
+            "versions": "Number of distinct texts (article_versions).",
+            "snapshots": "Number of snapshots showing the article.",
+            "first_seen": f"Earliest snapshot showing it ({_TIMESTAMP}).",
+            "last_seen": f"Latest snapshot showing it ({_TIMESTAMP}).",
+        },
+    ),
+    "article_versions": (
+        "Each distinct text of an article, without the delegation block; full-text searchable. "
+        "Follow 'diff' in the version column to compare a version with the one before.",
+        {
+            "id": "Version id: 'av-' and the start of the text's hash.",
+            "article_id": "The article (articles.id).",
+            "version": "1, 2, ... in order of first appearance; links to the diff with the previous version.",
+            "title": "Title of the page(s) with this text.",
+            "published": "Publication date stated on the page, if any.",
+            "text": "The article text, block lines removed.",
+            "similarity_to_previous": "Estimated Jaccard similarity (MinHash) to the previous version, 0-1.",
+            "snapshots": "Number of snapshots with this text.",
+            "first_seen": f"Earliest snapshot with this text ({_TIMESTAMP}).",
+            "last_seen": f"Latest snapshot with this text ({_TIMESTAMP}).",
+        },
+    ),
+    "blocks": (
+        "Page furniture repeated across articles, above all the list of national delegations.",
+        {
+            "id": "Block number (b1 in the CLI).",
+            "name": "Start of the block's most common first line.",
+            "versions": "Number of distinct variants (block_versions).",
+            "snapshots": "Number of snapshots showing the block.",
+            "first_seen": f"Earliest snapshot showing it ({_TIMESTAMP}).",
+            "last_seen": f"Latest snapshot showing it ({_TIMESTAMP}).",
+        },
+    ),
+    "block_versions": (
+        "Each distinct variant of a block, stored once, with when it was seen. "
+        "Follow 'diff' in the version column to compare a variant with the one before.",
+        {
+            "id": "Variant id: 'bv-' and the start of the text's hash.",
+            "block_id": "The block (blocks.id).",
+            "version": "1, 2, ... in order of first appearance; links to the diff with the previous variant.",
+            "text": "The variant's lines.",
+            "line_count": "Number of lines.",
+            "snapshots": "Number of snapshots showing this variant.",
+            "first_seen": f"Earliest snapshot showing it ({_TIMESTAMP}).",
+            "last_seen": f"Latest snapshot showing it ({_TIMESTAMP}).",
+        },
+    ),
+    "block_version_lines": (
+        "The lines of each block variant, aligned: the same slot is the same line in every variant of a block.",
+        {
+            "block_version_id": "The variant (block_versions.id).",
+            "line_no": "Position of the line in this variant, from 0.",
+            "slot": "Aligned position shared by all variants of the block.",
+            "text": "The line.",
+        },
+    ),
+    "block_line_changes": (
+        "What changed in each block variant compared with the previous one, line by line, named by its facts.",
+        {
+            "block_version_id": "The later variant (block_versions.id).",
+            "previous_version_id": "The variant before it.",
+            "slot": "Aligned line position (block_version_lines.slot).",
+            "kind": "'conflict' (a fact has another value), 'missing' (a value went empty), 'filled', "
+                    "'reworded' (other words, same facts), 'changed', 'added' or 'removed'.",
+            "old_text": "The line in the previous variant.",
+            "new_text": "The line in this variant.",
+            "detail": "The facts involved, e.g. 'Kyrgyzstan seats_total: 7 → 6'.",
+        },
+    ),
+    "content_blocks": (
+        "Which block variants each distinct content shows.",
+        {
+            "content_sha256": "The content (contents.sha256).",
+            "block_version_id": "A block variant it shows (block_versions.id).",
+        },
+    ),
+    "content_articles": (
+        "Which article version each distinct content carries.",
+        {
+            "content_sha256": "The content (contents.sha256).",
+            "article_version_id": "Its article version (article_versions.id).",
+        },
+    ),
+    "facts": (
+        "The facts each block variant states: per delegation, seats, plenipotentiary and websites.",
+        {
+            "block_version_id": "The variant stating it (block_versions.id).",
+            "delegation": "Country of the delegation, in English.",
+            "field": "'seats_total', 'seats.<chamber>', 'plenipotentiary' or 'website.<body>'.",
+            "value": "The stated value; empty when the line is there but says nothing.",
+            "line_no": "Line of the variant the fact comes from.",
+        },
+    ),
+    "snapshot_facts": (
+        "Every snapshot with each fact its page stated (view).",
+        {
+            "snapshot_id": "The snapshot (snapshots.id).",
+            "url": "Its URL.",
+            "observed_at": f"When it was observed ({_TIMESTAMP}).",
+            "delegation": "Country of the delegation.",
+            "field": "Which fact (see facts.field).",
+            "value": "The value stated in this snapshot.",
+            "block_version_id": "The block variant it comes from.",
+        },
+    ),
+    "fact_values": (
+        "Each value stated for each delegation's field, with how many snapshots stated it and when (view).",
+        {
+            "delegation": "Country of the delegation.",
+            "field": "Which fact (see facts.field).",
+            "value": "One stated value ('' when empty).",
+            "snapshots": "Number of snapshots stating this value.",
+            "first_seen": f"Earliest of those snapshots ({_TIMESTAMP}).",
+            "last_seen": f"Latest of those snapshots ({_TIMESTAMP}).",
+        },
+    ),
+    "conflicts": (
+        "Facts stated with different non-empty values in different snapshots: one row per value (view).",
+        {
+            "delegation": "Country of the delegation.",
+            "field": "Which fact disagrees.",
+            "value": "One of the competing values.",
+            "snapshots": "Number of snapshots stating this value.",
+            "first_seen": f"Earliest snapshot stating it ({_TIMESTAMP}).",
+            "last_seen": f"Latest snapshot stating it ({_TIMESTAMP}).",
+        },
+    ),
+    "missing_values": (
+        "Facts whose line is present but empty in some snapshots: missing, not conflicting (view).",
+        {
+            "delegation": "Country of the delegation.",
+            "field": "Which fact is empty.",
+            "snapshots": "Number of snapshots where it is empty.",
+            "first_seen": f"Earliest of those snapshots ({_TIMESTAMP}).",
+            "last_seen": f"Latest of those snapshots ({_TIMESTAMP}).",
+        },
+    ),
+    "snapshots_extracted": (
+        "Snapshots with what was extracted from them: article version and block variants (view).",
+        {
+            "id": "The snapshot (snapshots.id).",
+            "url": "Its URL.",
+            "observed_at": f"When it was observed ({_TIMESTAMP}).",
+            "source": "'import' or 'crawl'.",
+            "http_status": "HTTP status (empty for imports).",
+            "status": "'new', 'seen_again', 'not_modified', 'removed' or 'error'.",
+            "page_type": "'article', 'listing', 'country' or empty.",
+            "content_sha256": "The content (contents.sha256).",
+            "article_version_id": "Article version it carries.",
+            "article_id": "Article it belongs to.",
+            "block_version_ids": "Block variants it shows, comma-separated.",
+        },
+    ),
+    "crawl_runs": (
+        "One row per run of the crawler: when, how it ended, what it fetched and what changed. "
+        "A run's snapshots have origin 'crawl:<id>'.",
+        {
+            "id": "Run number; its snapshots have origin 'crawl:<id>'.",
+            "started_at": f"When the run started ({_TIMESTAMP}).",
+            "finished_at": f"When it ended ({_TIMESTAMP}); empty while running.",
+            "status": "'running', 'finished', 'failed' or 'interrupted' (the process ended without closing the run).",
+            "start_urls": "The URLs the run started from, JSON list.",
+            "pages_fetched": "Responses handed to the archive (HTTP 304s included).",
+            "new": "URLs seen for the first time.",
+            "changed": "Known URLs with new content.",
+            "unchanged": "Pages answering 304 or with byte-identical content.",
+            "removed": "Pages answering 404/410: their articles are marked removed.",
+            "failed": "Pages that could not be fetched or stored.",
+            "errors": "JSON list of {url, error}, one per failure.",
+            "stats": "JSON: Scrapy's stats, the settings and the changes of the run.",
+            "resumed_from": "The interrupted run this one continues.",
+            "jobdir": "Scrapy job directory that makes the run resumable.",
+            "pid": "Process id of the crawl.",
+        },
+    ),
+    # internal bookkeeping, hidden from the table list
+    "signatures": (
+        "Cached MinHash signatures of article texts (internal).",
+        {
+            "text_sha256": "SHA-256 of the text.",
+            "config": "The MinHash configuration that produced the signature.",
+            "signature": "Serialized signature.",
+        },
+    ),
+    "archive_state": (
+        "Internal flags, e.g. derived_stale = 1 while the derived tables lag behind the snapshots.",
+        {"key": "Flag name.", "value": "Flag value."},
+    ),
+    "_sqlite_migrations": (
+        "Schema migrations applied to this archive (internal).",
+        {
+            "id": "Row number.",
+            "migration_set": "Set of migrations ('pa-archive').",
+            "name": "Migration applied.",
+            "applied_at": "When it was applied.",
+        },
+    ),
+}
+
+HIDDEN = {"signatures", "archive_state", "_sqlite_migrations"}
+
+FACETS: dict[str, list[Any]] = {
+    "snapshots": ["host", "source", "status", "origin", {"date": "observed_at"}],
+    "articles": ["status"],
+    "block_line_changes": ["kind"],
+    "facts": ["delegation", "field"],
+    "snapshot_facts": ["delegation", "field"],
+    "fact_values": ["delegation", "field"],
+    "conflicts": ["delegation", "field"],
+    "missing_values": ["delegation", "field"],
+    "snapshots_extracted": ["source", "status", "page_type"],
+    "crawl_runs": ["status"],
+}
+
+EXTRA: dict[str, dict[str, Any]] = {
+    "snapshots": {"sort_desc": "observed_at"},
+    "articles": {"label_column": "title", "sort_desc": "last_seen"},
+    "blocks": {"label_column": "name"},
+    "article_versions": {"fts_table": "article_versions_fts"},
+    "crawl_runs": {"sort_desc": "started_at"},
+}
+
+
+def last_run_query(has_crawl_runs: bool) -> dict[str, Any]:
+    """The canned query "last_run_changes", by crawl run when the archive records runs."""
+    if has_crawl_runs:
+        return {
+            "title": "What changed in the last crawl run",
+            "description": "Pages of the last crawl run (or of run number run; with the interrupted runs it "
+                           "resumed) that brought something: new or changed pages, new article versions, new "
+                           "block variants, removed pages and failed fetches. Runs are listed in crawl_runs.",
+            "sql": LAST_RUN_SQL.strip(),
+            "params": ["run"],
+        }
+    return {
+        "title": "What changed in the last crawl run",
+        "description": "This archive records no crawl runs yet: pages observed since since (an ISO date; by "
+                       "default the last day anything was observed) that brought something new.",
+        "sql": SINCE_SQL.strip(),
+        "params": ["since"],
+    }
+
+
+def canned_queries(has_crawl_runs: bool = True) -> dict[str, dict[str, Any]]:
+    """The named questions, in the order the database page lists them."""
+    return {
+        "conflicts": {
+            "title": "Conflicting facts",
+            "description": "Each delegation fact stated with different non-empty values in different snapshots: "
+                           "every competing value, how many snapshots stated it, first and last seen. "
+                           "Same query as `pa-archive conflicts`.",
+            "sql": schema.CONFLICTS_SQL.strip(),
+        },
+        "missing_values": {
+            "title": "Missing values",
+            "description": "Facts whose line is present but empty in some snapshots (not conflicts).",
+            "sql": schema.MISSING_SQL.strip(),
+        },
+        "seat_counts": {
+            "title": "Seat counts by snapshot",
+            "description": "Each delegation's seat counts as every snapshot stated them, in time order: the data "
+                           "behind the seats timeline (/-/timeline). Leave delegation empty for all.",
+            "sql": SEATS_SQL.strip(),
+            "params": ["delegation"],
+        },
+        "block_variants": {
+            "title": "Delegation block: variants over time",
+            "description": "Every variant of each block, oldest first, with how many snapshots showed it and when. "
+                           "Follow 'diff' to compare a variant with the previous one. Same as `pa-archive blocks`.",
+            "sql": schema.BLOCK_VERSIONS_SQL.strip(),
+        },
+        "block_changes": {
+            "title": "Delegation block: what changed between variants",
+            "description": "Line by line, what each variant changed from the one before: conflict, missing, filled, "
+                           "reworded, changed, added or removed, with the facts involved.",
+            "sql": schema.BLOCK_CHANGES_SQL.strip(),
+        },
+        "last_run_changes": last_run_query(has_crawl_runs),
+        "url_versions": {
+            "title": "Every version of one URL",
+            "description": "All snapshots of the URL you give, oldest first, with the article version each carried. "
+                           "Same as `pa-archive history <URL>`.",
+            "sql": schema.URL_VERSIONS_SQL.strip(),
+            "params": ["url"],
+        },
+        "removed_articles": {
+            "title": "Removed articles",
+            "description": "Articles whose URL last answered 404 or 410, most recently removed first.",
+            "sql": schema.REMOVED_ARTICLES_SQL.strip(),
+        },
+        "search": {
+            "title": "Full-text search over articles",
+            "description": "Article versions matching q (SQLite FTS5: words, \"a phrase\", prefix*, OR, NOT), "
+                           "best first, with a snippet where [matches] are bracketed. "
+                           "Nothing runs until q is given.",
+            "sql": unless_blank(schema.SEARCH_SQL, "q"),
+            "params": ["q"],
+        },
+    }
+
+
+def _home_html(database: str) -> str:
+    links = [
+        (f"{database}/conflicts", "conflicting facts"),
+        ("-/timeline", "seats timeline"),
+        (f"{database}/block_variants", "delegation block variants"),
+        (f"{database}/last_run_changes", "what changed in the last crawl"),
+        (f"{database}/search", "search articles"),
+    ]
+    items = " · ".join(f'<a href="{href}">{text}</a>' for href, text in links)
+    return f"<p>{DESCRIPTION}</p>\n<p>Start with: {items}.</p>"
+
+
+def metadata(database: str = "archive", tables: Collection[str] | None = None) -> dict[str, Any]:
+    """Datasette metadata for an archive served as ``database`` (its file name without .db).
+
+    ``tables`` are the tables and views the file has; by default those of the current schema.
+    """
+    present = set(tables) if tables is not None else schema_tables()
+    table_meta: dict[str, Any] = {}
+    for name, (description, columns) in TABLES.items():
+        entry: dict[str, Any] = {"description": description, "columns": dict(columns)}
+        if name in HIDDEN:
+            entry["hidden"] = True
+        if name in FACETS:
+            entry["facets"] = FACETS[name]
+        entry.update(EXTRA.get(name, {}))
+        table_meta[name] = entry
+    return {
+        "title": TITLE,
+        "description_html": _home_html(database),
+        "source": "pacsto.org and paodkb.org",
+        "source_url": "https://pacsto.org/",
+        "databases": {
+            database: {
+                "description": DESCRIPTION,
+                "tables": table_meta,
+                "queries": canned_queries(has_crawl_runs="crawl_runs" in present),
+            }
+        },
+    }
+
+
+def schema_tables() -> set[str]:
+    """Tables and views of a freshly migrated archive (the current schema)."""
+    db = Database(memory=True)
+    schema.migrate(db)
+    return set(db.table_names()) | set(db.view_names())
+
+
+def archive_tables(path: str | Path) -> set[str]:
+    """Tables and views of an archive file, read without writing to it."""
+    conn = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
+    try:
+        return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
+    finally:
+        conn.close()
+
+
+def to_yaml(data: dict[str, Any]) -> str:
+    header = "# Generated by `python -m dedupe.datasette_metadata` from dedupe/datasette_metadata.py: do not edit.\n"
+    return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+
+
+def main(argv: list[str]) -> None:
+    """Print metadata YAML: for archive.db, or for the archive file named (its name and tables)."""
+    if argv:
+        path = Path(argv[0])
+        print(to_yaml(metadata(path.stem, archive_tables(path))), end="")
+    else:
+        print(to_yaml(metadata()), end="")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,506 @@
+"""pa-archive's Datasette plugin: what no existing plugin does.
+
+* ``/-/diff?a=...&b=...`` compares any two versions (article ``av-``, block ``bv-`` or
+  snapshot) side by side with the word-level highlights of ``pa-archive diff --words``
+  (``dedupe.diff``); ``/-/diff.json`` returns the same JSON as ``pa-archive diff --json``.
+  With only ``b``, ``a`` is the version before it.
+* ``/-/timeline`` draws each delegation's seat counts across snapshots as inline SVG
+  (``/-/timeline.json`` for the data), from the "seat_counts" canned query's SQL.
+* ``render_cell`` links version ids and version numbers to their diff.
+
+Archived pages are hostile input: every text reaches the HTML through Jinja's autoescape
+(``|safe`` is never used on page text) and the plugin's pages forbid inline scripts (CSP).
+The archive is only read, through Datasette's read-only connections.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from datasette import hookimpl
+from datasette.utils.asgi import NotFound, Response
+from jinja2 import ChoiceLoader, FileSystemLoader
+from markupsafe import Markup, escape
+from sqlite_utils import Database
+
+from . import diff as difftools
+from .archive import Archive, ArchiveError, Ref
+from .datasette_metadata import SEATS_SQL
+
+TEMPLATES = Path(__file__).with_name("templates")
+
+# Only these reach Archive.resolve from the web: no file paths, nothing looked up on disk.
+WEB_REF = re.compile(r"s?\d{1,12}|[ab]\d{1,12}|[ab]v-[0-9a-f]{4,64}|(?:https?|file)://\S{1,2000}")
+VERSION_ID = re.compile(r"[ab]v-[0-9a-f]{4,64}")
+VERSION_TABLES = {"article_versions": "av-", "block_versions": "bv-"}
+ID_COLUMNS = {"id", "version_id", "article_version_id", "block_version_id", "previous_version_id"}
+CONTEXT_LINES = 3
+
+# The plugin's pages run no inline script at all: a stored <script> that escaped escaping still would not run.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+       "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'")
+
+
+class ReadOnlyArchive(Archive):
+    """``Archive``'s resolve/text_of/history over Datasette's read-only connection (no migration)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:  # noqa: D107 - deliberately skips Archive.__init__
+        self.path = Path("")
+        self.db = Database(conn, recursive_triggers=False)
+
+
+# --- hooks ---------------------------------------------------------------------------
+
+
+@hookimpl
+def prepare_jinja2_environment(env: Any, datasette: Any) -> None:
+    """Make dedupe/templates available, after Datasette's own and any --template-dir."""
+    env.loader = ChoiceLoader([env.loader, FileSystemLoader(str(TEMPLATES))])
+
+
+@hookimpl
+def register_routes(datasette: Any) -> list[tuple[str, Any]]:
+    return [
+        (r"^/-/diff(?P<as_json>\.json)?$", diff_view),
+        (r"^/-/timeline(?P<as_json>\.json)?$", timeline_view),
+    ]
+
+
+@hookimpl
+def menu_links(datasette: Any, actor: Any, request: Any) -> list[dict[str, str]]:
+    return [
+        {"href": datasette.urls.path("/-/timeline"), "label": "Seats timeline"},
+        {"href": datasette.urls.path("/-/diff"), "label": "Compare two versions"},
+    ]
+
+
+@hookimpl
+def table_actions(datasette: Any, actor: Any, database: str, table: str, request: Any) -> list[dict[str, str]] | None:
+    if table in ("facts", "snapshot_facts", "fact_values", "conflicts", "blocks", "block_versions"):
+        return [{"href": datasette.urls.path("/-/timeline") + "?" + urlencode({"database": database}),
+                 "label": "Seats timeline"}]
+    return None
+
+
+@hookimpl
+def render_cell(row: Any, value: Any, column: str, table: str | None, database: str, datasette: Any) -> Markup | None:
+    """Version numbers and version ids link to their diff; anything else is left to Datasette."""
+    raw = value.get("value") if isinstance(value, dict) else value
+    if table in VERSION_TABLES and column == "version" and isinstance(raw, int):
+        version_id = _cell(row, "id")
+        if not isinstance(version_id, str) or raw < 2:
+            return Markup(f"v{raw}")
+        href = diff_href(datasette, b=version_id, database=database)
+        return Markup('v{} <a class="pa-diff-link" href="{}">diff ← v{}</a>').format(raw, href, raw - 1)
+    if column not in ID_COLUMNS or not isinstance(raw, str) or not VERSION_ID.fullmatch(raw):
+        return None
+    row_table = "article_versions" if raw.startswith("av-") else "block_versions"
+    row_href = datasette.urls.row(database, row_table, raw)
+    previous, later = _cell(row, "previous_version_id"), _cell(row, "block_version_id")
+    if column == "block_version_id" and isinstance(previous, str) and VERSION_ID.fullmatch(previous):
+        href = diff_href(datasette, a=previous, b=raw, database=database)
+    elif column == "previous_version_id" and isinstance(later, str) and VERSION_ID.fullmatch(later):
+        href = diff_href(datasette, a=raw, b=later, database=database)
+    elif _cell(row, "version") == 1:
+        href = None  # a first version has nothing before it
+    else:
+        href = diff_href(datasette, b=raw, database=database)
+    link = Markup('<a href="{}">{}</a>').format(row_href, raw)
+    if href:
+        link += Markup(' <a class="pa-diff-link" href="{}">diff</a>').format(href)
+    return link
+
+
+def _cell(row: Any, key: str) -> Any:
+    try:
+        value = row[key]
+    except (IndexError, KeyError, TypeError):
+        return None
+    return value.get("value") if isinstance(value, dict) else value
+
+
+def diff_href(datasette: Any, b: str, a: str | None = None, database: str | None = None) -> str:
+    params = {k: v for k, v in (("a", a), ("b", b), ("database", database)) if v}
+    return datasette.urls.path("/-/diff") + "?" + urlencode(params)
+
+
+# --- which database --------------------------------------------------------------------
+
+
+async def archive_database(datasette: Any, request: Any) -> Any:
+    """The database named by ?database=, else the first one that is a pa-archive archive."""
+    wanted = request.args.get("database")
+    if wanted:
+        try:
+            db = datasette.get_database(wanted)
+        except KeyError:
+            raise NotFound(f"There is no database called {wanted}") from None
+        if "block_versions" not in await db.table_names():
+            raise NotFound(f"{wanted} is not a pa-archive archive")
+        return db
+    for name, db in datasette.databases.items():
+        if name.startswith("_"):
+            continue
+        if "block_versions" in await db.table_names():
+            return db
+    raise NotFound("No pa-archive archive is being served")
+
+
+def _html(body: str, status: int = 200) -> Response:
+    return Response.html(body, status=status, headers={"Content-Security-Policy": CSP,
+                                                       "X-Content-Type-Options": "nosniff"})
+
+
+# --- the diff page ----------------------------------------------------------------------
+
+
+class DiffError(Exception):
+    """A diff that cannot be shown (one sentence for the page)."""
+
+
+@dataclass
+class Side:
+    """One side of a diff: what it is, where it lives, its text."""
+
+    ref: str
+    kind: str
+    label: str
+    text: str
+    version: int | None = None
+    parent: str | None = None  # 'a3' or 'b1'
+    title: str | None = None
+    first_seen: str | None = None
+    last_seen: str | None = None
+    snapshots: int | None = None
+    url: str | None = None
+
+
+def diff_data(conn: sqlite3.Connection, a: str | None, b: str | None) -> dict[str, Any]:
+    """Both sides, the side-by-side rows and the CLI's structured diff (raises DiffError)."""
+    archive = ReadOnlyArchive(conn)
+    rb = _resolve(archive, b, "b")
+    rb = _latest_version(archive, rb)
+    if a:
+        ra = _latest_version(archive, _resolve(archive, a, "a"))
+    else:
+        ra = _previous(archive, rb)
+        if ra is None:
+            raise DiffError(f"{rb.label} is the first version: there is nothing before it to compare with.")
+    side_a, side_b = _side(archive, ra), _side(archive, rb)
+    return {
+        "a": side_a,
+        "b": side_b,
+        "rows": side_by_side_rows(side_a.text, side_b.text),
+        "structured": difftools.structured(side_a.text, side_b.text, ra.label, rb.label),
+        "siblings": _siblings(archive, rb),
+    }
+
+
+def _resolve(archive: Archive, ref: str | None, name: str) -> Ref:
+    ref = (ref or "").strip()
+    if not ref:
+        raise DiffError(f"Give {name}: a version id (av-… or bv-…), a snapshot number, an article (a3) or a block (b1).")
+    if not WEB_REF.fullmatch(ref):
+        raise DiffError(f"{name} must be a version id (av-… or bv-…), a snapshot number (12), an article (a3), "
+                        "a block (b1) or a URL.")
+    try:
+        return archive.resolve(ref)
+    except ArchiveError as exc:
+        raise DiffError(str(exc)) from None
+
+
+def _latest_version(archive: Archive, ref: Ref) -> Ref:
+    """An article or a block stands for its latest version."""
+    table = {"article": ("article_versions", "article_id"), "block": ("block_versions", "block_id")}.get(ref.kind)
+    if table is None:
+        return ref
+    row = archive.db.execute(
+        f"SELECT id FROM [{table[0]}] WHERE [{table[1]}] = ? ORDER BY version DESC LIMIT 1", [ref.id]).fetchone()
+    if row is None:
+        raise DiffError(f"{ref.label} has no versions")
+    kind = "article_version" if ref.kind == "article" else "block_version"
+    return Ref(kind, row[0], row[0])
+
+
+def _previous(archive: Archive, ref: Ref) -> Ref | None:
+    """The version before ``ref`` (the URL's previous snapshot with content, for a snapshot)."""
+    db = archive.db
+    if ref.kind in ("article_version", "block_version"):
+        table, parent = ("article_versions", "article_id") if ref.kind == "article_version" else ("block_versions", "block_id")
+        row = db.execute(
+            f"SELECT p.id FROM [{table}] v JOIN [{table}] p ON p.[{parent}] = v.[{parent}] AND p.version < v.version "
+            "WHERE v.id = ? ORDER BY p.version DESC LIMIT 1", [ref.id]).fetchone()
+        return Ref(ref.kind, row[0], row[0]) if row else None
+    if ref.kind == "snapshot":
+        row = db.execute(
+            "SELECT p.id FROM snapshots s JOIN snapshots p ON p.url = s.url AND p.content_sha256 IS NOT NULL "
+            "AND (p.observed_at < s.observed_at OR (p.observed_at = s.observed_at AND p.id < s.id)) "
+            "WHERE s.id = ? ORDER BY p.observed_at DESC, p.id DESC LIMIT 1", [ref.id]).fetchone()
+        return Ref("snapshot", str(row[0]), f"snapshot {row[0]}") if row else None
+    return None
+
+
+def _side(archive: Archive, ref: Ref) -> Side:
+    try:
+        text = archive.text_of(ref)
+    except ArchiveError as exc:
+        raise DiffError(str(exc)) from None
+    db = archive.db
+    if ref.kind == "article_version":
+        r = db.execute("SELECT version, article_id, title, first_seen, last_seen, snapshots "
+                       "FROM article_versions WHERE id = ?", [ref.id]).fetchone()
+        return Side(ref.id, ref.kind, ref.label, text, r[0], f"a{r[1]}", r[2], r[3], r[4], r[5])
+    if ref.kind == "block_version":
+        r = db.execute("SELECT bv.version, bv.block_id, b.name, bv.first_seen, bv.last_seen, bv.snapshots "
+                       "FROM block_versions bv JOIN blocks b ON b.id = bv.block_id WHERE bv.id = ?", [ref.id]).fetchone()
+        return Side(ref.id, ref.kind, ref.label, text, r[0], f"b{r[1]}", r[2], r[3], r[4], r[5])
+    r = db.execute("SELECT url, observed_at FROM snapshots WHERE id = ?", [ref.id]).fetchone()
+    return Side(f"s{ref.id}", ref.kind, ref.label, text, None, None, None, r[1], r[1], 1, r[0])
+
+
+def _siblings(archive: Archive, ref: Ref) -> list[dict[str, Any]]:
+    """Every version of the same article or block, for the "compare with" links."""
+    if ref.kind == "article_version":
+        sql = ("SELECT o.id, o.version, o.first_seen FROM article_versions v JOIN article_versions o "
+               "ON o.article_id = v.article_id WHERE v.id = ? ORDER BY o.version")
+    elif ref.kind == "block_version":
+        sql = ("SELECT o.id, o.version, o.first_seen FROM block_versions v JOIN block_versions o "
+               "ON o.block_id = v.block_id WHERE v.id = ? ORDER BY o.version")
+    else:
+        return []
+    return [{"id": r[0], "version": r[1], "first_seen": r[2]} for r in archive.db.execute(sql, [ref.id]).fetchall()]
+
+
+def side_by_side_rows(a: str, b: str) -> list[dict[str, Any]]:
+    """Aligned rows: equal lines once on each side, changed lines paired as in
+    ``dedupe.diff.changed_line_pairs`` with ``dedupe.diff.word_ops`` on each pair.
+
+    A row is {"kind": 'equal'|'changed'|'deleted'|'inserted', "ln_a", "ln_b",
+    "left": [(op, text), ...] or None, "right": [...] or None}.
+    """
+    la, lb = a.splitlines(), b.splitlines()
+    rows: list[dict[str, Any]] = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, la, lb, autojunk=False).get_opcodes():
+        if tag == "equal":
+            for k in range(i2 - i1):
+                line = la[i1 + k]
+                rows.append({"kind": "equal", "ln_a": i1 + k + 1, "ln_b": j1 + k + 1,
+                             "left": [("equal", line)], "right": [("equal", line)]})
+            continue
+        old, new = la[i1:i2], lb[j1:j2]
+        for k in range(max(len(old), len(new))):
+            o = old[k] if k < len(old) else None
+            n = new[k] if k < len(new) else None
+            ops = difftools.word_ops(o or "", n or "")
+            rows.append({
+                "kind": "changed" if o is not None and n is not None else ("deleted" if n is None else "inserted"),
+                "ln_a": i1 + k + 1 if o is not None else None,
+                "ln_b": j1 + k + 1 if n is not None else None,
+                "left": [(op.op, op.text) for op in ops if op.op != "insert"] if o is not None else None,
+                "right": [(op.op, op.text) for op in ops if op.op != "delete"] if n is not None else None,
+            })
+    return rows
+
+
+def collapse(rows: list[dict[str, Any]], context: int = CONTEXT_LINES) -> list[dict[str, Any]]:
+    """Keep ``context`` equal rows around each change; runs beyond become one 'skip' row."""
+    changed = [i for i, r in enumerate(rows) if r["kind"] != "equal"]
+    keep = {j for i in changed for j in range(i - context, i + context + 1)}
+    out: list[dict[str, Any]] = []
+    skipped = 0
+    for i, row in enumerate(rows):
+        if row["kind"] != "equal" or i in keep:
+            if skipped:
+                out.append({"kind": "skip", "count": skipped})
+                skipped = 0
+            out.append(row)
+        else:
+            skipped += 1
+    if skipped:
+        out.append({"kind": "skip", "count": skipped})
+    return out
+
+
+async def diff_view(datasette: Any, request: Any) -> Response:
+    as_json = bool(request.url_vars.get("as_json"))
+    db = await archive_database(datasette, request)
+    a, b = request.args.get("a"), request.args.get("b")
+    show_all = request.args.get("context") == "all"
+    context: dict[str, Any] = {"database": db.name, "a_param": a or "", "b_param": b or "", "error": None,
+                               "show_all": show_all}
+    status = 200
+    if not a and not b:
+        if as_json:
+            return Response.json({"error": "give b (and optionally a): version ids, snapshot numbers, a3 or b1"}, status=400)
+        context["recent"] = (await db.execute(
+            "SELECT bv.id, bv.version, bv.block_id, bv.first_seen FROM block_versions bv "
+            "ORDER BY bv.first_seen DESC, bv.version DESC LIMIT 20")).rows
+    else:
+        try:
+            data = await db.execute_fn(lambda conn: diff_data(conn, a, b))
+        except DiffError as exc:
+            if as_json:
+                return Response.json({"error": str(exc)}, status=404)
+            context["error"] = str(exc)
+            status = 404
+        else:
+            if as_json:
+                return Response.json(data["structured"])
+            rows = data["rows"]
+            context.update(data)
+            context["rows"] = rows if show_all else collapse(rows)
+            context["changed_count"] = sum(r["kind"] != "equal" for r in rows)
+            context["a_href"] = _side_href(datasette, db.name, data["a"])
+            context["b_href"] = _side_href(datasette, db.name, data["b"])
+            context["links"] = {
+                "all": diff_href(datasette, a=data["a"].ref, b=data["b"].ref, database=db.name) + "&context=all",
+                "changes": diff_href(datasette, a=data["a"].ref, b=data["b"].ref, database=db.name),
+                "json": datasette.urls.path("/-/diff.json") + "?" + urlencode({"a": data["a"].ref, "b": data["b"].ref,
+                                                                             "database": db.name}),
+                "swap": diff_href(datasette, a=data["b"].ref, b=data["a"].ref, database=db.name),
+            }
+            context["compare"] = [
+                {**s, "href": diff_href(datasette, a=s["id"], b=data["b"].ref, database=db.name)}
+                for s in data["siblings"] if s["id"] != data["b"].ref
+            ]
+    context["diff_path"] = datasette.urls.path("/-/diff")
+    body = await datasette.render_template("pa_diff.html", context, request=request)
+    return _html(body, status)
+
+
+def _side_href(datasette: Any, database: str, side: Side) -> str:
+    if side.kind == "article_version":
+        return datasette.urls.row(database, "article_versions", side.ref)
+    if side.kind == "block_version":
+        return datasette.urls.row(database, "block_versions", side.ref)
+    return datasette.urls.row(database, "snapshots", side.ref.lstrip("s"))
+
+
+# --- the seats timeline -------------------------------------------------------------------
+
+CHART_WIDTH, CHART_HEIGHT = 760, 150
+MARGIN = {"left": 46, "right": 20, "top": 24, "bottom": 34}
+COLOURS = ["#1f4e79", "#c77c02", "#2e8540", "#8e44ad", "#7f7f7f"]
+MAX_POINTS_DRAWN = 80  # beyond this many snapshots only changes and ends get a dot
+
+
+def timeline_data(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Seat counts per delegation and field, on one ordinal axis of snapshots (time order)."""
+    order: dict[int, tuple[str, int]] = {}
+    for r in rows:
+        order[r["snapshot_id"]] = (r["observed_at"], r["snapshot_id"])
+    snapshots = sorted(order.values())
+    index = {sid: i for i, (_, sid) in enumerate(snapshots)}
+    delegations: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for r in rows:
+        try:
+            value = int(str(r["value"]).strip())
+        except ValueError:
+            continue
+        series = delegations.setdefault(r["delegation"], {}).setdefault(r["field"], [])
+        if series and series[-1]["snapshot_id"] == r["snapshot_id"]:
+            continue  # one value per snapshot and field (a page showing the block twice)
+        series.append({"x": index[r["snapshot_id"]], "value": value, "snapshot_id": r["snapshot_id"],
+                       "observed_at": r["observed_at"], "block_version_id": r["block_version_id"]})
+    result = []
+    for name in sorted(delegations):
+        fields = sorted(delegations[name], key=lambda f: (f != "seats_total", f))
+        series = []
+        for field_name in fields:
+            points = sorted(delegations[name][field_name], key=lambda p: p["x"])
+            changes = []
+            for before, after in zip(points, points[1:]):
+                if before["value"] != after["value"]:
+                    after["changed_from"] = before["value"]
+                    changes.append({"field": field_name, "from": before, "to": after})
+            series.append({"field": field_name, "points": points, "changes": changes})
+        result.append({"delegation": name, "series": series,
+                       "changes": [c for s in series for c in s["changes"]]})
+    return {"snapshots": [{"snapshot_id": sid, "observed_at": at} for at, sid in snapshots], "delegations": result}
+
+
+def chart(panel: dict[str, Any], n: int) -> dict[str, Any]:
+    """Coordinates for one delegation's SVG: scaled points, step paths, ticks, change labels."""
+    values = [p["value"] for s in panel["series"] for p in s["points"]]
+    low, high = min(values), max(values)
+    if low == high:
+        low, high = low - 1, high + 1
+    pad = max(1, round((high - low) * 0.15))
+    low, high = max(0, low - pad), high + pad
+    plot_w = CHART_WIDTH - MARGIN["left"] - MARGIN["right"]
+    plot_h = CHART_HEIGHT - MARGIN["top"] - MARGIN["bottom"]
+
+    def x(i: int) -> float:
+        return MARGIN["left"] + (plot_w / 2 if n < 2 else plot_w * i / (n - 1))
+
+    def y(v: float) -> float:
+        return MARGIN["top"] + plot_h * (high - v) / (high - low)
+
+    step = max(1, round((high - low) / 4))
+    y_ticks = [{"value": v, "y": round(y(v), 1)} for v in range(int(low), int(high) + 1, step)]
+    lines = []
+    for k, s in enumerate(panel["series"]):
+        pts = s["points"]
+        path = ""
+        for j, p in enumerate(pts):
+            px, py = round(x(p["x"]), 1), round(y(p["value"]), 1)
+            path += f"M{px},{py}" if j == 0 else f"H{px}V{py}"
+        draw_all = len(pts) <= MAX_POINTS_DRAWN
+        dots = [
+            {**p, "cx": round(x(p["x"]), 1), "cy": round(y(p["value"]), 1), "changed": "changed_from" in p}
+            for j, p in enumerate(pts) if draw_all or "changed_from" in p or j in (0, len(pts) - 1)
+        ]
+        lines.append({"field": s["field"], "colour": COLOURS[k % len(COLOURS)], "path": path, "dots": dots,
+                      "total": s["field"] == "seats_total"})
+    return {"width": CHART_WIDTH, "height": CHART_HEIGHT, "lines": lines, "y_ticks": y_ticks,
+            "x0": MARGIN["left"], "x1": CHART_WIDTH - MARGIN["right"], "y_base": CHART_HEIGHT - MARGIN["bottom"],
+            "x_of": x}
+
+
+def x_ticks(snapshots: list[dict[str, Any]], x_of: Any, most: int = 6) -> list[dict[str, Any]]:
+    n = len(snapshots)
+    picks = sorted({round(i * (n - 1) / (most - 1)) for i in range(most)}) if n > most else range(n)
+    return [{"x": round(x_of(i), 1), "label": f"s{snapshots[i]['snapshot_id']}",
+             "date": snapshots[i]["observed_at"][:10]} for i in picks]
+
+
+async def timeline_view(datasette: Any, request: Any) -> Response:
+    as_json = bool(request.url_vars.get("as_json"))
+    db = await archive_database(datasette, request)
+    wanted = request.args.get("delegation") or ""
+    results = await db.execute(SEATS_SQL, {"delegation": wanted})
+    data = timeline_data([dict(r) for r in results.rows])
+    if as_json:
+        return Response.json(data)
+    n = len(data["snapshots"])
+    panels = []
+    for number, panel in enumerate(data["delegations"], start=1):
+        drawing = chart(panel, n)
+        drawing["x_ticks"] = x_ticks(data["snapshots"], drawing.pop("x_of"))
+        for change in panel["changes"]:
+            change["diff_href"] = diff_href(datasette, a=change["from"]["block_version_id"],
+                                            b=change["to"]["block_version_id"], database=db.name)
+            change["from_href"] = datasette.urls.row(db.name, "snapshots", str(change["from"]["snapshot_id"]))
+            change["to_href"] = datasette.urls.row(db.name, "snapshots", str(change["to"]["snapshot_id"]))
+        panels.append({**panel, "chart": drawing, "anchor": f"delegation-{number}"})
+    context = {
+        "database": db.name,
+        "panels": panels,
+        "snapshot_count": n,
+        "delegation": wanted,
+        "all_delegations": [r[0] for r in (await db.execute(
+            "SELECT DISTINCT delegation FROM facts WHERE field = 'seats_total' ORDER BY delegation")).rows],
+        "snapshot_href": lambda sid: datasette.urls.row(db.name, "snapshots", str(sid)),
+        "timeline_path": datasette.urls.path("/-/timeline"),
+        "seat_counts_href": datasette.urls.query(db.name, "seat_counts"),
+        "json_href": datasette.urls.path("/-/timeline.json") + "?" + urlencode(
+            {k: v for k, v in (("database", db.name), ("delegation", wanted)) if v}),
+    }
+    body = await datasette.render_template("pa_timeline.html", context, request=request)
+    return _html(body)
