@@ -161,6 +161,10 @@ def article_text(page: PageLines, line_label: dict[str, int], furniture: set[int
     if page.structured:
         keep = [text for text, role, _ in page.lines if role == "body"]
         keep = [text for text in keep if line_label.get(text) not in furniture]
+        if not keep and furniture:  # the extractor took furniture for the article: read after the title
+            start = next((i for i, (_, role, _) in enumerate(page.lines) if role in ("title", "date")), 0)
+            keep = [text for i, (text, role, _) in enumerate(page.lines)
+                    if i > start and role not in ("title", "date") and i not in in_runs and line_label[text] not in furniture]
     else:
         keep = [text for i, (text, _, _) in enumerate(page.lines) if i not in in_runs and line_label[text] not in furniture]
     return "\n".join(keep)

@@ -347,11 +347,7 @@ WHERE status = 'running'
 
 CRAWL_RUN_SQL = "SELECT * FROM crawl_runs WHERE id = :id"
 
-CRAWL_RUNS_SQL = """
-SELECT id, started_at, finished_at, status, start_urls, pages_fetched, new, changed, unchanged, removed,
-       failed, resumed_from
-FROM crawl_runs ORDER BY id DESC LIMIT :limit
-"""
+CRAWL_RUNS_SQL = "SELECT * FROM crawl_runs ORDER BY id DESC LIMIT :limit"
 
 # URLs a run (and the runs it resumes) already stored: a resumed run does not store them again.
 CRAWL_RUN_URLS_SQL = """

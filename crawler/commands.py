@@ -1,0 +1,326 @@
+"""Click commands for crawling: ``crawl``, ``runs``, ``replica`` and the crawling ``demo``.
+
+They are registered on the ``pa-archive`` group in ``cli.py``; ``python -m crawler.commands
+COMMAND`` runs them without it. Each one parses options, calls ``crawler.runs`` / Scrapy /
+the replica, and formats the result.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cli import db_option, emit_json, json_option
+from crawler.runs import EXIT_LOCKED, CrawlRun, RunLocked, decode_run
+
+FAST_SETTINGS = ("DOWNLOAD_DELAY=0", "AUTOTHROTTLE_ENABLED=false", "CONCURRENT_REQUESTS_PER_DOMAIN=8")
+
+
+def crawl_settings(db_path: str | None, jobdir: str | None, overrides: tuple[str, ...], log_level: str | None,
+                   progress: bool) -> Any:
+    """The project's Scrapy settings, then -s NAME=VALUE, then the flags."""
+    from scrapy.settings import Settings
+
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    for item in overrides:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"{item!r} is not NAME=VALUE", param_hint="-s")
+        settings.set(name.strip(), value, priority="cmdline")
+    if db_path:
+        settings.set("ARCHIVE_DB", db_path, priority="cmdline")
+    if jobdir:
+        settings.set("JOBDIR", jobdir, priority="cmdline")
+    if log_level and "LOG_LEVEL" not in {o.partition("=")[0].strip() for o in overrides}:
+        settings.set("LOG_LEVEL", log_level.upper(), priority="cmdline")
+    if progress:
+        extensions = settings.getdict("EXTENSIONS")
+        extensions["crawler.runs.ProgressReporter"] = 900
+        settings.set("EXTENSIONS", extensions, priority="cmdline")
+    return settings
+
+
+def run_crawl(settings: Any, start_urls: list[str]) -> CrawlRun:
+    """Lock the archive, run the pacsto spider in this process (once: the reactor cannot restart)."""
+    from scrapy.crawler import CrawlerProcess
+
+    from crawler.spiders.pacsto import HostScope, PacstoSpider
+
+    urls = start_urls or settings.getlist("START_URLS")
+    try:
+        HostScope.from_urls(urls)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--start-url") from None
+    run = CrawlRun(settings.get("ARCHIVE_DB"), urls, settings.get("JOBDIR") or None,
+                   settings.getfloat("CRAWL_MAX_FAILED_RATIO", 0.5))
+    run.begin()  # RunLocked: nothing fetched, nothing written
+    process = CrawlerProcess(settings, install_root_handler=True)
+    crawler = process.create_crawler(PacstoSpider)
+    CrawlRun.attach(crawler, run)
+    failures: list[str] = []
+    deferred = process.crawl(crawler, start_urls=urls)
+    deferred.addErrback(lambda failure: failures.append(f"{failure.type.__name__}: {failure.value}"))
+    process.start()
+    if run.status == "running":  # the crawl could not start or close normally
+        run.writer_error = run.writer_error or (failures[0] if failures else "the crawl stopped unexpectedly")
+        run.finish("error")
+    return run
+
+
+def describe_run(run: dict[str, Any]) -> list[str]:
+    """A person's summary of one crawl_runs row."""
+    stats = run.get("stats") or {}
+    changes = stats.get("changes") or {}
+    elapsed = stats.get("elapsed_seconds")
+    lines = [
+        f"Crawl run {run['id']} {run['status']}"
+        + (f" in {elapsed:.1f} s" if isinstance(elapsed, (int, float)) else "")
+        + f": {run['pages_fetched']} page(s) fetched - {run['new']} new, {run['changed']} changed, "
+        f"{run['unchanged']} unchanged, {run['removed']} removed; {run['failed']} failed."
+    ]
+    if run.get("resumed_from"):
+        lines.append(f"  resumed run {run['resumed_from']}: {stats.get('skipped_as_stored', 0)} page(s) it had stored were not fetched again")
+    if changes:
+        lines.append(
+            f"  articles: {len(changes.get('new_articles', []))} new, {len(changes.get('changed_articles', []))} with a new "
+            f"version, {len(changes.get('removed_articles', []))} removed; block versions: "
+            f"{len(changes.get('new_block_versions', []))} new; conflicts: {len(changes.get('conflicts', []))}"
+        )
+    errors = run.get("errors") or []
+    for error in errors[:10]:
+        lines.append(f"  failed: {error.get('url') or '(run)'}: {error.get('error')}")
+    if len(errors) > 10:
+        lines.append(f"  ... and {len(errors) - 10} more (pa-archive runs --json)")
+    return lines
+
+
+@click.command()
+@click.option("--start-url", "start_urls", multiple=True, metavar="URL",
+              help="Where to start (repeat for both sites); its host is the only one crawled. "
+                   "Default: https://pacsto.org/events.")
+@db_option
+@click.option("--jobdir", type=click.Path(file_okay=False), default=None,
+              help="Keep the crawl's state here: a run that was stopped or killed resumes from it.")
+@json_option
+@click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
+              help="A Scrapy setting, e.g. -s DOWNLOAD_DELAY=2 -s CONCURRENT_REQUESTS_PER_DOMAIN=1.")
+@click.option("--log-level", default="WARNING", show_default=True,
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+              help="Scrapy's log on stderr.")
+@click.option("--progress/--no-progress", default=True, help="A progress line on stderr while crawling.")
+def crawl(start_urls: tuple[str, ...], db_path: str, jobdir: str | None, as_json: bool,
+          overrides: tuple[str, ...], log_level: str, progress: bool) -> None:
+    """Crawl the site into the archive: listings, every article, country pages.
+
+    Requests are conditional on what the archive holds (a 304 is recorded as "seen again"),
+    a vanished article (404/410) is recorded as removed, and every run is a row of
+    crawl_runs (see `pa-archive runs`). One run at a time per archive: a second one exits
+    with status 75. The exit status is 1 when the run failed or was interrupted.
+
+    \b
+    Example:
+      pa-archive crawl
+      pa-archive crawl --start-url https://pacsto.org/events --start-url https://paodkb.org/events
+      pa-archive crawl --start-url http://127.0.0.1:8000/events --db test.db -s DOWNLOAD_DELAY=0
+      pa-archive crawl --jobdir crawls/pacsto --json     # resumable; JSON summary
+    """
+    ctx = click.get_current_context()
+    if ctx.get_parameter_source("db_path") == click.core.ParameterSource.DEFAULT and any(
+            o.partition("=")[0].strip() == "ARCHIVE_DB" for o in overrides):
+        db_path = None  # -s ARCHIVE_DB=... given, --db not
+    settings = crawl_settings(db_path, jobdir, overrides, log_level, progress and not as_json)
+    try:
+        run = run_crawl(settings, list(start_urls))
+    except RunLocked as exc:
+        click.echo(click.style("error: ", fg="red") + str(exc), err=True)
+        sys.exit(EXIT_LOCKED)
+    result = run.result()
+    if as_json:
+        emit_json(result)
+    else:
+        for line in describe_run(result):
+            click.echo(line)
+    if result.get("status") != "finished":
+        sys.exit(1)
+
+
+@click.command()
+@db_option
+@json_option
+@click.option("--limit", default=20, show_default=True, help="How many runs, newest first.")
+def runs(db_path: str, as_json: bool, limit: int) -> None:
+    """Crawl runs, newest first: status, pages, what changed, failures.
+
+    \b
+    Example:
+      pa-archive runs
+      pa-archive runs --json --limit 1 | jq '.[0].status'
+    """
+    from dedupe import schema
+    from dedupe.archive import Archive, ArchiveError
+
+    try:
+        with Archive(db_path, create=False) as archive:
+            rows = [decode_run(r) for r in archive.query(schema.CRAWL_RUNS_SQL, {"limit": limit})]
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        emit_json(rows)
+        return
+    if not rows:
+        click.echo("No crawl runs yet: run `pa-archive crawl`.")
+    for row in rows:
+        click.echo(click.style(f"{row['started_at']} .. {row['finished_at'] or '?'}", bold=True))
+        for line in describe_run(row):
+            click.echo("  " + line)
+
+
+@click.command()
+@click.option("--epoch", type=click.IntRange(1, 3), default=1, show_default=True,
+              help="The site's state: 1, 2 (block and one article changed), 3 (one removed, two added).")
+@click.option("--port", type=int, default=8000, show_default=True, help="0 picks a free port.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="A loopback address.")
+@click.option("--faults", default="", help="Comma-separated: flaky500, slow, truncated, wrong_charset, "
+                                            "redirect_loop, offsite_redirect, calendar_trap.")
+@click.option("--lang", type=click.Choice(["en", "ru"]), default="en", show_default=True,
+              help="en = pacsto.org, ru = paodkb.org.")
+@click.option("--markup", type=click.Choice(["header", "aside"]), default="header", show_default=True,
+              help="How the delegation block is marked up.")
+@click.option("--slow-seconds", type=float, default=5.0, show_default=True, help="Delay of the 'slow' fault page.")
+def replica(epoch: int, port: int, host: str, faults: str, lang: str, markup: str, slow_seconds: float) -> None:
+    """Serve a local replica of the site to crawl (loopback only) until Ctrl-C.
+
+    Send SIGUSR1 to move it to the next epoch, as the real site changes between runs.
+
+    \b
+    Example:
+      pa-archive replica --epoch 1 --port 8000 &
+      pa-archive crawl --start-url http://127.0.0.1:8000/events --db replica.db -s DOWNLOAD_DELAY=0
+      pa-archive replica --lang ru --markup aside --faults slow,flaky500 --port 8001
+    """
+    from crawler.replica import ReplicaServer
+
+    try:
+        server = ReplicaServer(epoch=epoch, lang=lang, block_markup=markup, faults=faults, host=host, port=port,
+                               slow_seconds=slow_seconds).start()
+    except (ValueError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+    def next_epoch(*_: Any) -> None:
+        server.set_epoch(server.epoch % 3 + 1)
+        click.echo(f"now serving epoch {server.epoch}", err=True)
+
+    signal.signal(signal.SIGUSR1, next_epoch)
+    click.echo(server.url)
+    click.echo(f"Serving the {lang} replica at epoch {epoch} ({markup} markup"
+               f"{', faults: ' + faults if faults else ''}). Crawl it with:\n"
+               f"  pa-archive crawl --start-url {server.url}/events -s DOWNLOAD_DELAY=0\nCtrl-C stops it.", err=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
+def crawl_subprocess(db_path: str, start_urls: list[str], *extra: str, timeout: float = 120) -> dict[str, Any]:
+    """One crawl in a child process (a Twisted reactor runs once per process); its JSON summary."""
+    command = [sys.executable, "-m", "crawler.commands", "crawl", "--db", db_path, "--json", "--no-progress"]
+    for url in start_urls:
+        command += ["--start-url", url]
+    for setting in FAST_SETTINGS:
+        command += ["-s", setting]
+    command += list(extra)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=Path(__file__).resolve().parents[1])
+    try:
+        return json.loads(done.stdout)
+    except ValueError:
+        raise click.ClickException(f"the crawl failed (exit status {done.returncode}): {done.stderr.strip()[-800:]}") from None
+
+
+@click.command()
+@click.option("--db", "db_path", default="demo-archive.db", show_default=True, type=click.Path(dir_okay=False),
+              help="Where the demo builds its fresh archive (replaced if it exists).")
+@click.option("--markup", type=click.Choice(["header", "aside"]), default="header", show_default=True,
+              help="How the replica marks up the delegation block.")
+def demo(db_path: str, markup: str) -> None:
+    """Crawl a local replica of both sites at three moments and show what changed.
+
+    Starts the replica (English and Russian) on 127.0.0.1, crawls it at epochs 1, 2 and 3 as
+    a schedule would (epoch 2: the block's Kyrgyz seats go from 7 to 6, website lines empty,
+    one article edited; epoch 3: "12 senators", one article removed, two added), stops it,
+    and prints each run's new, changed and removed articles, block variants and conflicts.
+
+    \b
+    Example:
+      pa-archive demo && pa-archive conflicts --db demo-archive.db
+    """
+    from cli import conflicts as conflicts_command
+    from crawler.replica import ReplicaServer
+
+    for suffix in ("", "-wal", "-shm", ".lock"):
+        Path(db_path + suffix).unlink(missing_ok=True)
+    started = time.monotonic()
+    ctx = click.get_current_context()
+    with ReplicaServer(epoch=1, lang="en", block_markup=markup) as en, \
+            ReplicaServer(epoch=1, lang="ru", block_markup=markup) as ru:
+        click.echo(f"Replica of pacsto.org at {en.url}, of paodkb.org at {ru.url}.")
+        for epoch in (1, 2, 3):
+            en.set_epoch(epoch)
+            ru.set_epoch(epoch)
+            click.echo(click.style(f"\n$ pa-archive crawl --start-url {en.url}/events --start-url {ru.url}/events"
+                                   f"   # the site at epoch {epoch}", bold=True))
+            result = crawl_subprocess(db_path, [f"{en.url}/events", f"{ru.url}/events"])
+            for line in describe_run(result):
+                click.echo(line)
+            for line in describe_changes((result.get("stats") or {}).get("changes") or {}, first=epoch == 1):
+                click.echo(line)
+    click.echo(click.style("\n$ pa-archive conflicts", bold=True))
+    ctx.invoke(conflicts_command, db_path=db_path, as_json=False)
+    click.echo(f"\nDone in {time.monotonic() - started:.0f} s. The archive is {db_path}; try "
+               f"`pa-archive runs --db {db_path}` or `pa-archive blocks --db {db_path}`.")
+
+
+def describe_changes(changes: dict[str, Any], first: bool = False, limit: int = 5) -> list[str]:
+    """What one run changed in the archive, for a person."""
+    lines = []
+    for key, label in (("new_articles", "new article"), ("changed_articles", "changed article"),
+                       ("removed_articles", "removed article")):
+        items = changes.get(key) or []
+        shown = items[: 2 if first else limit]
+        for item in shown:
+            lines.append(f"  {label}: {item.get('title') or '(untitled)'}  [{item['url']}]"
+                         + (f"  now v{item['versions']}" if key == "changed_articles" else ""))
+        if len(items) > len(shown):
+            lines.append(f"  ... {len(items) - len(shown)} more {label}s")
+    for version in changes.get("new_block_versions") or []:
+        lines.append(f"  block variant: {version['version_id']} (block b{version['block_id']} v{version['version']})")
+        for change in version.get("changes", [])[:limit]:
+            detail = change.get("detail") or change.get("new_text") or change.get("old_text") or ""
+            lines.append(f"      {change['kind']:>9}: {detail[:100]}")
+    for conflict in changes.get("new_conflicts") or []:
+        values = " vs ".join(str(v["value"]) for v in conflict.get("values", []))
+        lines.append(f"  new conflict: {conflict['delegation']} {conflict['field']}: {values}")
+    return lines
+
+
+@click.group()
+def main() -> None:
+    """pa-archive's crawling commands (also registered on the `pa-archive` group)."""
+
+
+for _command in (crawl, runs, replica, demo):
+    main.add_command(_command)
+
+
+if __name__ == "__main__":
+    main()
