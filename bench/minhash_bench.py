@@ -416,8 +416,9 @@ def bench_scale(n: int, seed: int = 0, processes: int = PROCESSES) -> dict:
 
     Reports size, seconds (wall, including regenerating the synthetic texts twice: for the
     exact-repeat hashes and for the signatures), peak_rss_mb (main process + processes x the
-    largest worker's peak: an upper bound on the run's footprint), exact_repeats, and
-    precision/recall as defined in pair_precision_recall.
+    largest worker's peak: an upper bound on the run's footprint), exact_repeats (found by
+    blake2b; can exceed exact_repeats_planted by a few when two near-duplicates of one base happen
+    to get the same deletion), and precision/recall as defined in pair_precision_recall.
     """
     command = [sys.executable, "-m", "bench.minhash_bench", "--scale-child", str(n),
                "--seed", str(seed), "--processes", str(processes)]

@@ -38,7 +38,8 @@ from crawler.replica.site import HTML, STATIC_TIME, ReplicaSite, Response, _int,
 DEFAULT_PAGES = 1000
 SEED = 20240611
 LAST_DAY = date(2025, 9, 30)
-SENTENCES_PER_PARAGRAPH = (3, 4, 4, 5, 6)
+SENTENCES_PER_PARAGRAPH = (1, 1, 2, 2, 2)  # the seeds' bodies: 1.4-2.6 KB in 4-12 paragraphs
+TEMPLATE_SHARE = 0.3  # paragraphs with one of the replica's sentences
 PAGINATION_WINDOW = 3  # page numbers shown either side of the current one
 
 
@@ -100,10 +101,14 @@ def _generate(rng: random.Random, day: date, lang: str, used: set[str]) -> Artic
         template = words.SENTENCES[templates.pop() if templates else rng.randrange(len(words.SENTENCES))]
         return template[0 if lang == "en" else 1].format(**vars(_slots(rng, ctx)))
 
-    paragraphs = [" ".join([lead] + [_filler(rng, lang, rng.randint(10, 25)) for _ in range(rng.randint(1, 3))])]
+    # A template sentence never stands alone: two articles' paragraphs built on the same template
+    # would be near-duplicate lines, which is what page furniture looks like.
+    paragraphs = [" ".join([lead] + [_filler(rng, lang, rng.randint(10, 25)) for _ in range(2)])]
     for _ in range(rng.randint(5, 12) - 1):
-        prose = [_filler(rng, lang, rng.randint(10, 25)) for _ in range(rng.choice(SENTENCES_PER_PARAGRAPH) - 1)]
-        prose.insert(rng.randrange(len(prose) + 1), sentence())
+        prose = [_filler(rng, lang, rng.randint(10, 25)) for _ in range(rng.choice(SENTENCES_PER_PARAGRAPH))]
+        if rng.random() < TEMPLATE_SHARE:
+            prose.insert(rng.randrange(len(prose) + 1), sentence())
+            prose += [_filler(rng, lang, rng.randint(10, 25))] * (len(prose) < 3)
         paragraphs.append(" ".join(prose))
     body: list = list(paragraphs)
     if rng.random() < 0.5:
@@ -111,6 +116,56 @@ def _generate(rng: random.Random, day: date, lang: str, used: set[str]) -> Artic
             body.insert(rng.randrange(len(body)), Figure(rng.randrange(10000, 99999), f"img_{rng.randrange(1000, 9999)}"))
     pad = day.day < 10 and rng.random() < 0.4 and lang == "en"
     return Article(slug, lang, title, day, format_date(day, lang, pad=pad), tuple(body), "generated")
+
+
+ASSET_HASH = "3f9c2a7d51e8b40c6a1f"
+# What a Rails site's <head> carries beyond the replica's (assets, icons, a page description,
+# Open Graph and Twitter cards, a web-analytics counter): the replica's template is leaner than
+# the real pages, and this is what brings a page to the site's 7-12 KB. Identical on every page
+# except the description and image, as on the real site.
+HEAD_ASSETS = (
+    '<meta http-equiv="X-UA-Compatible" content="IE=edge">'
+    '<meta name="format-detection" content="telephone=no">'
+    '<meta name="csrf-param" content="authenticity_token">'
+    f'<link rel="stylesheet" media="all" href="/assets/application-{ASSET_HASH}.css">'
+    f'<link rel="stylesheet" media="print" href="/assets/print-{ASSET_HASH[::-1]}.css">'
+    f'<script src="/assets/application-{ASSET_HASH}.js" defer></script>'
+    '<link rel="icon" type="image/png" sizes="32x32" href="/favicon-32x32.png">'
+    '<link rel="icon" type="image/png" sizes="16x16" href="/favicon-16x16.png">'
+    '<link rel="apple-touch-icon" sizes="180x180" href="/apple-touch-icon.png">'
+    '<link rel="manifest" href="/site.webmanifest">'
+    '<link rel="alternate" hreflang="ru" href="https://paodkb.org/">'
+    '<link rel="alternate" hreflang="en" href="https://pacsto.org/">'
+    '<meta name="theme-color" content="#1c3f7a">'
+    '<meta property="og:type" content="article"><meta property="og:site_name" content="{site}">'
+    '<meta name="twitter:card" content="summary_large_image"><meta name="twitter:site" content="@pacsto">'
+    '<script type="text/javascript">(function(m,e,t,r,i,k,a){{m[i]=m[i]||function(){{(m[i].a=m[i].a||[])'
+    '.push(arguments)}};m[i].l=1*new Date();for(var j=0;j<document.scripts.length;j++){{if(document.scripts[j]'
+    '.src===r){{return;}}}}k=e.createElement(t),a=e.getElementsByTagName(t)[0],k.async=1,k.src=r,a.parentNode'
+    '.insertBefore(k,a)}})(window,document,"script","/assets/counter/tag.js","counter");counter(48151623,"init",'
+    '{{clickmap:true,trackLinks:true,accurateTrackBounce:true,webvisor:false,trackHash:true}});</script>'
+    '<noscript><div><img src="/assets/counter/watch/48151623" style="position:absolute; left:-9999px;" alt="">'
+    '</div></noscript>'
+    '<script type="application/ld+json">{{"@context":"https://schema.org","@type":"Organization",'
+    '"name":"{site}","url":"https://pacsto.org/","logo":"https://pacsto.org/assets/logo-{hash}.png",'
+    '"address":{{"@type":"PostalAddress","streetAddress":"Shpalernaya 47","addressLocality":"St. Petersburg",'
+    '"postalCode":"191015","addressCountry":"RU"}}}}</script>'
+)
+
+
+def article_head(article: Article) -> str:
+    """The replica's article meta tags plus the head a real page has (see HEAD_ASSETS)."""
+    site = render.UI[article.lang]["site"]
+    lead = article.paragraphs[0] if article.paragraphs else article.title
+    description = render._e(lead[:200])
+    image = next((f.path for f in article.figures), f"/assets/logo-{ASSET_HASH}.png")
+    return (
+        render.article_meta(article)
+        + f'<meta name="description" content="{description}">'
+        + f'<meta property="og:description" content="{description}">'
+        + f'<meta property="og:image" content="{image}">'
+        + HEAD_ASSETS.format(site=render._e(site), hash=ASSET_HASH)
+    )
 
 
 @functools.lru_cache(maxsize=4)
@@ -199,6 +254,12 @@ class SyntheticSite(ReplicaSite):
         items = list(state.articles[(page_no - 1) * PAGE_SIZE: page_no * PAGE_SIZE])
         return self._html(state, ui["news"], render.listing_main(self.lang, ui["news"], items,
                                                                  pagination(self.lang, page_no, last)))
+
+    def _article(self, state: SiteState, slug: str) -> Response:
+        article = state.by_slug.get(slug)
+        if article is None:
+            return self._not_found(state)
+        return self._html(state, article.title, render.article_main(article), meta=article_head(article))
 
     def page_html(self, article: Article) -> bytes:
         """The bytes the server sends for an article (what ``import`` reads from files)."""

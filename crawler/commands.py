@@ -18,10 +18,29 @@ from typing import Any
 
 import click
 
-from cli import db_option, emit_json, json_option
-from crawler.runs import EXIT_LOCKED, CrawlRun, RunLocked, decode_run
+from dedupe.archive import DEFAULT_DB
+
+# crawler.runs (Scrapy, Twisted) is imported inside the commands: `pa-archive --help` stays fast.
 
 FAST_SETTINGS = ("DOWNLOAD_DELAY=0", "AUTOTHROTTLE_ENABLED=false", "CONCURRENT_REQUESTS_PER_DOMAIN=8")
+
+
+# The same --db and --json as cli.py's decorators. They are not imported from cli so that cli.py
+# can import this module at its top (cli -> crawler.commands, never back).
+def db_option(fn: Any) -> Any:
+    """--db PATH (default ./archive.db, or $PA_ARCHIVE_DB)."""
+    return click.option(
+        "--db", "db_path", default=DEFAULT_DB, envvar="PA_ARCHIVE_DB", show_default=True, show_envvar=True,
+        type=click.Path(dir_okay=False), help="The archive's SQLite file.",
+    )(fn)
+
+
+def json_option(fn: Any) -> Any:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts instead of text.")(fn)
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
 def crawl_settings(db_path: str | None, jobdir: str | None, overrides: tuple[str, ...], log_level: str | None,
@@ -49,10 +68,11 @@ def crawl_settings(db_path: str | None, jobdir: str | None, overrides: tuple[str
     return settings
 
 
-def run_crawl(settings: Any, start_urls: list[str]) -> CrawlRun:
+def run_crawl(settings: Any, start_urls: list[str], wait: float = 0) -> Any:
     """Lock the archive, run the pacsto spider in this process (once: the reactor cannot restart)."""
     from scrapy.crawler import CrawlerProcess
 
+    from crawler.runs import CrawlRun, RunLocked
     from crawler.spiders.pacsto import HostScope, PacstoSpider
 
     urls = start_urls or settings.getlist("START_URLS")
@@ -62,8 +82,16 @@ def run_crawl(settings: Any, start_urls: list[str]) -> CrawlRun:
         raise click.BadParameter(str(exc), param_hint="--start-url") from None
     run = CrawlRun(settings.get("ARCHIVE_DB"), urls, settings.get("JOBDIR") or None,
                    settings.getfloat("CRAWL_MAX_FAILED_RATIO", 0.5))
-    run.begin()  # RunLocked: nothing fetched, nothing written
-    process = CrawlerProcess(settings, install_root_handler=True)
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            run.begin()  # RunLocked: nothing fetched, nothing written
+            break
+        except RunLocked:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(min(1.0, max(0.05, deadline - time.monotonic())))
+    process = CrawlerProcess(settings)
     crawler = process.create_crawler(PacstoSpider)
     CrawlRun.attach(crawler, run)
     failures: list[str] = []
@@ -88,7 +116,7 @@ def describe_run(run: dict[str, Any]) -> list[str]:
         f"{run['unchanged']} unchanged, {run['removed']} removed; {run['failed']} failed."
     ]
     if run.get("resumed_from"):
-        lines.append(f"  resumed run {run['resumed_from']}: {stats.get('skipped_as_stored', 0)} page(s) it had stored were not fetched again")
+        lines.append(f"  resumed run {run['resumed_from']}: {stats.get('skipped_as_stored', 0)} page(s) it had already stored were skipped")
     if changes:
         lines.append(
             f"  articles: {len(changes.get('new_articles', []))} new, {len(changes.get('changed_articles', []))} with a new "
@@ -116,9 +144,11 @@ def describe_run(run: dict[str, Any]) -> list[str]:
 @click.option("--log-level", default="WARNING", show_default=True,
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
               help="Scrapy's log on stderr.")
+@click.option("--wait", "wait", type=float, default=0, metavar="SECONDS",
+              help="If another run holds the archive, wait up to this long for it (default: exit at once).")
 @click.option("--progress/--no-progress", default=True, help="A progress line on stderr while crawling.")
 def crawl(start_urls: tuple[str, ...], db_path: str, jobdir: str | None, as_json: bool,
-          overrides: tuple[str, ...], log_level: str, progress: bool) -> None:
+          overrides: tuple[str, ...], log_level: str, wait: float, progress: bool) -> None:
     """Crawl the site into the archive: listings, every article, country pages.
 
     Requests are conditional on what the archive holds (a 304 is recorded as "seen again"),
@@ -133,13 +163,15 @@ def crawl(start_urls: tuple[str, ...], db_path: str, jobdir: str | None, as_json
       pa-archive crawl --start-url http://127.0.0.1:8000/events --db test.db -s DOWNLOAD_DELAY=0
       pa-archive crawl --jobdir crawls/pacsto --json     # resumable; JSON summary
     """
+    from crawler.runs import EXIT_LOCKED, RunLocked
+
     ctx = click.get_current_context()
     if ctx.get_parameter_source("db_path") == click.core.ParameterSource.DEFAULT and any(
             o.partition("=")[0].strip() == "ARCHIVE_DB" for o in overrides):
         db_path = None  # -s ARCHIVE_DB=... given, --db not
     settings = crawl_settings(db_path, jobdir, overrides, log_level, progress and not as_json)
     try:
-        run = run_crawl(settings, list(start_urls))
+        run = run_crawl(settings, list(start_urls), wait)
     except RunLocked as exc:
         click.echo(click.style("error: ", fg="red") + str(exc), err=True)
         sys.exit(EXIT_LOCKED)
@@ -165,6 +197,7 @@ def runs(db_path: str, as_json: bool, limit: int) -> None:
       pa-archive runs
       pa-archive runs --json --limit 1 | jq '.[0].status'
     """
+    from crawler.runs import decode_run
     from dedupe import schema
     from dedupe.archive import Archive, ArchiveError
 

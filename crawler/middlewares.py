@@ -111,6 +111,7 @@ class ArchiveMiddleware:
         run = self._run
         if run.already_stored(request.url, request.meta.get("page_type")):
             self.crawler.stats.inc_value("pacsto/resume_skipped")
+            run.counts.add("skipped")
             raise AlreadyArchived(f"already stored by run {run.resumed_from}: {request.url}")
         for name in ("If-None-Match", "If-Modified-Since"):  # a redirect copies the first URL's validators
             request.headers.pop(name, None)

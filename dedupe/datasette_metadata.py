@@ -1,7 +1,8 @@
 """Datasette metadata for archive.db: descriptions, facets and canned queries.
 
 The canned queries are built from the SQL constants of ``dedupe.schema`` (the ones the CLI
-runs), so "conflicts" in Datasette and ``pa-archive conflicts`` are the same query. The
+runs), so "conflicting_facts" in Datasette and ``pa-archive conflicts`` are the same query.
+Canned queries never take a table's or view's name: Datasette would hide the table behind it. The
 shipped ``dedupe/metadata.yml`` is generated from ``metadata()``; regenerate it with::
 
     python -m dedupe.datasette_metadata > dedupe/metadata.yml
@@ -10,13 +11,14 @@ shipped ``dedupe/metadata.yml`` is generated from ``metadata()``; regenerate it 
 
 from __future__ import annotations
 
+import html
 import sqlite3
 import sys
 from collections.abc import Collection
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
-import yaml
 from sqlite_utils import Database
 
 from . import schema
@@ -25,13 +27,45 @@ SHIPPED = Path(__file__).with_name("metadata.yml")
 
 # --- queries that only Datasette (and its plugin pages) run ------------------------------
 
-# Every seat count each snapshot stated: the data behind the /-/timeline page.
-SEATS_SQL = """
-SELECT sf.delegation, sf.field, sf.value, sf.snapshot_id, sf.observed_at, sf.url, sf.block_version_id
-FROM snapshot_facts sf
-WHERE (sf.field = 'seats_total' OR sf.field LIKE 'seats.%')
-  AND (:delegation = '' OR sf.delegation = :delegation)
-ORDER BY sf.delegation, sf.observed_at, sf.snapshot_id, sf.field
+# Seat counts as the snapshots stated them, on one axis of snapshots in time order (x = 0, 1,
+# ...): per delegation and field its first value, every change and its last value, so that the
+# /-/timeline page draws an archive of any size from a few rows.
+_SEAT_FACTS = """
+seat_facts AS (
+  SELECT delegation, field, value, snapshot_id, observed_at, block_version_id FROM snapshot_facts
+  WHERE (field = 'seats_total' OR field LIKE 'seats.%') AND (:delegation = '' OR delegation = :delegation)
+), axis AS (
+  SELECT snapshot_id, observed_at, row_number() OVER (ORDER BY observed_at, snapshot_id) - 1 AS x,
+         count(*) OVER () AS n
+  FROM (SELECT DISTINCT snapshot_id, observed_at FROM seat_facts)
+)"""
+
+SEAT_CHANGES_SQL = f"""
+WITH {_SEAT_FACTS.strip()}, ordered AS (
+  SELECT f.delegation, f.field, f.value, a.x, a.n, f.snapshot_id, f.observed_at, f.block_version_id,
+         lag(f.value) OVER w AS previous_value, lag(f.snapshot_id) OVER w AS previous_snapshot_id,
+         lag(f.observed_at) OVER w AS previous_observed_at,
+         lag(f.block_version_id) OVER w AS previous_block_version_id,
+         lead(f.snapshot_id) OVER w AS next_snapshot_id
+  FROM seat_facts f JOIN axis a ON a.snapshot_id = f.snapshot_id
+  WINDOW w AS (PARTITION BY f.delegation, f.field ORDER BY a.x)
+)
+SELECT delegation, field, value,
+       CASE WHEN previous_value IS NULL THEN 'first'
+            WHEN previous_value != value THEN 'change' ELSE 'last' END AS kind,
+       previous_value, snapshot_id, observed_at, block_version_id, x, n,
+       previous_snapshot_id, previous_observed_at, previous_block_version_id
+FROM ordered
+WHERE previous_value IS NULL OR previous_value != value OR next_snapshot_id IS NULL
+ORDER BY delegation, field = 'seats_total' DESC, field, x
+"""
+
+# Snapshots at every :step-th position of that axis, and the last one: the timeline's x ticks.
+TIMELINE_AXIS_SQL = f"""
+WITH {_SEAT_FACTS.strip()}
+SELECT x, n, snapshot_id, observed_at FROM axis
+WHERE x % max(1, :step) = 0 OR x = n - 1
+ORDER BY x
 """
 
 # What changed in the last crawl run (or run :run, with the interrupted runs it resumed):
@@ -407,23 +441,25 @@ def last_run_query(has_crawl_runs: bool) -> dict[str, Any]:
 def canned_queries(has_crawl_runs: bool = True) -> dict[str, dict[str, Any]]:
     """The named questions, in the order the database page lists them."""
     return {
-        "conflicts": {
+        "conflicting_facts": {
             "title": "Conflicting facts",
             "description": "Each delegation fact stated with different non-empty values in different snapshots: "
                            "every competing value, how many snapshots stated it, first and last seen. "
                            "Same query as `pa-archive conflicts`.",
             "sql": schema.CONFLICTS_SQL.strip(),
         },
-        "missing_values": {
+        "missing_facts": {
             "title": "Missing values",
             "description": "Facts whose line is present but empty in some snapshots (not conflicts).",
             "sql": schema.MISSING_SQL.strip(),
         },
         "seat_counts": {
-            "title": "Seat counts by snapshot",
-            "description": "Each delegation's seat counts as every snapshot stated them, in time order: the data "
-                           "behind the seats timeline (/-/timeline). Leave delegation empty for all.",
-            "sql": SEATS_SQL.strip(),
+            "title": "Seat counts over time",
+            "description": "Each delegation's seat counts (total and per chamber) as the snapshots stated them, "
+                           "in time order: the first value, every change (kind 'change', with the value before "
+                           "and the block variants to diff) and the last. x numbers the snapshots 0 .. n-1: the "
+                           "seats timeline (/-/timeline) draws these rows. Leave delegation empty for all.",
+            "sql": SEAT_CHANGES_SQL.strip(),
             "params": ["delegation"],
         },
         "block_variants": {
@@ -462,13 +498,23 @@ def canned_queries(has_crawl_runs: bool = True) -> dict[str, dict[str, Any]]:
     }
 
 
+def _route(database: str) -> str:
+    """The database's URL segment, encoded as Datasette encodes it."""
+    try:
+        from datasette.utils import tilde_encode
+    except ImportError:  # metadata printed without Datasette installed
+        return quote(database, safe="")
+    return tilde_encode(database)
+
+
 def _home_html(database: str) -> str:
+    route = html.escape(_route(database))
     links = [
-        (f"{database}/conflicts", "conflicting facts"),
+        (f"{route}/conflicting_facts", "conflicting facts"),
         ("-/timeline", "seats timeline"),
-        (f"{database}/block_variants", "delegation block variants"),
-        (f"{database}/last_run_changes", "what changed in the last crawl"),
-        (f"{database}/search", "search articles"),
+        (f"{route}/block_variants", "delegation block variants"),
+        (f"{route}/last_run_changes", "what changed in the last crawl"),
+        (f"{route}/search", "search articles"),
     ]
     items = " · ".join(f'<a href="{href}">{text}</a>' for href, text in links)
     return f"<p>{DESCRIPTION}</p>\n<p>Start with: {items}.</p>"
@@ -521,6 +567,9 @@ def archive_tables(path: str | Path) -> set[str]:
 
 
 def to_yaml(data: dict[str, Any]) -> str:
+    """YAML for ``datasette -m`` (PyYAML comes with Datasette, so it is imported only here)."""
+    import yaml
+
     header = "# Generated by `python -m dedupe.datasette_metadata` from dedupe/datasette_metadata.py: do not edit.\n"
     return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
 

@@ -5,7 +5,8 @@
   (``dedupe.diff``); ``/-/diff.json`` returns the same JSON as ``pa-archive diff --json``.
   With only ``b``, ``a`` is the version before it.
 * ``/-/timeline`` draws each delegation's seat counts across snapshots as inline SVG
-  (``/-/timeline.json`` for the data), from the "seat_counts" canned query's SQL.
+  (``/-/timeline.json`` for the data) from the "seat_counts" canned query's SQL, which
+  returns only first values, changes and last values: a few rows for any archive.
 * ``render_cell`` links version ids and version numbers to their diff.
 
 Archived pages are hostile input: every text reaches the HTML through Jinja's autoescape
@@ -26,19 +27,19 @@ from urllib.parse import urlencode
 from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response
 from jinja2 import ChoiceLoader, FileSystemLoader
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from sqlite_utils import Database
 
 from . import diff as difftools
 from .archive import Archive, ArchiveError, Ref
-from .datasette_metadata import SEATS_SQL
+from .datasette_metadata import SEAT_CHANGES_SQL, TIMELINE_AXIS_SQL
 
 TEMPLATES = Path(__file__).with_name("templates")
 
 # Only these reach Archive.resolve from the web: no file paths, nothing looked up on disk.
 WEB_REF = re.compile(r"s?\d{1,12}|[ab]\d{1,12}|[ab]v-[0-9a-f]{4,64}|(?:https?|file)://\S{1,2000}")
 VERSION_ID = re.compile(r"[ab]v-[0-9a-f]{4,64}")
-VERSION_TABLES = {"article_versions": "av-", "block_versions": "bv-"}
+VERSION_TABLES = {"article_versions", "block_versions"}
 ID_COLUMNS = {"id", "version_id", "article_version_id", "block_version_id", "previous_version_id"}
 CONTEXT_LINES = 3
 
@@ -97,7 +98,7 @@ def render_cell(row: Any, value: Any, column: str, table: str | None, database: 
         if not isinstance(version_id, str) or raw < 2:
             return Markup(f"v{raw}")
         href = diff_href(datasette, b=version_id, database=database)
-        return Markup('v{} <a class="pa-diff-link" href="{}">diff ← v{}</a>').format(raw, href, raw - 1)
+        return Markup('v{} · <a class="pa-diff-link" href="{}">diff ← v{}</a>').format(raw, href, raw - 1)
     if column not in ID_COLUMNS or not isinstance(raw, str) or not VERSION_ID.fullmatch(raw):
         return None
     row_table = "article_versions" if raw.startswith("av-") else "block_versions"
@@ -164,6 +165,15 @@ class DiffError(Exception):
     """A diff that cannot be shown (one sentence for the page)."""
 
 
+class FirstVersion(DiffError):
+    """B has no version before it; ``later`` are the versions it can be compared with."""
+
+    def __init__(self, message: str, ref: str, later: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.ref = ref
+        self.later = later
+
+
 @dataclass
 class Side:
     """One side of a diff: what it is, where it lives, its text."""
@@ -191,7 +201,9 @@ def diff_data(conn: sqlite3.Connection, a: str | None, b: str | None) -> dict[st
     else:
         ra = _previous(archive, rb)
         if ra is None:
-            raise DiffError(f"{rb.label} is the first version: there is nothing before it to compare with.")
+            later = [v for v in _siblings(archive, rb) if v["id"] != rb.id]
+            raise FirstVersion(f"{rb.label} is the first version: there is nothing before it to compare with.",
+                               rb.id, later)
     side_a, side_b = _side(archive, ra), _side(archive, rb)
     return {
         "a": side_a,
@@ -259,7 +271,7 @@ def _side(archive: Archive, ref: Ref) -> Side:
     if ref.kind == "block_version":
         r = db.execute("SELECT bv.version, bv.block_id, b.name, bv.first_seen, bv.last_seen, bv.snapshots "
                        "FROM block_versions bv JOIN blocks b ON b.id = bv.block_id WHERE bv.id = ?", [ref.id]).fetchone()
-        return Side(ref.id, ref.kind, ref.label, text, r[0], f"b{r[1]}", r[2], r[3], r[4], r[5])
+        return Side(ref.id, ref.kind, ref.label, text, r[0], f"b{r[1]}", f"block b{r[1]}: {r[2]}…", r[3], r[4], r[5])
     r = db.execute("SELECT url, observed_at FROM snapshots WHERE id = ?", [ref.id]).fetchone()
     return Side(f"s{ref.id}", ref.kind, ref.label, text, None, None, None, r[1], r[1], 1, r[0])
 
@@ -348,6 +360,9 @@ async def diff_view(datasette: Any, request: Any) -> Response:
             if as_json:
                 return Response.json({"error": str(exc)}, status=404)
             context["error"] = str(exc)
+            if isinstance(exc, FirstVersion):
+                context["compare"] = [{**v, "href": diff_href(datasette, a=exc.ref, b=v["id"], database=db.name)}
+                                      for v in exc.later]
             status = 404
         else:
             if as_json:
@@ -385,48 +400,54 @@ def _side_href(datasette: Any, database: str, side: Side) -> str:
 # --- the seats timeline -------------------------------------------------------------------
 
 CHART_WIDTH, CHART_HEIGHT = 760, 150
-MARGIN = {"left": 46, "right": 20, "top": 24, "bottom": 34}
+MARGIN = {"left": 46, "right": 44, "top": 26, "bottom": 34}
 COLOURS = ["#1f4e79", "#c77c02", "#2e8540", "#8e44ad", "#7f7f7f"]
-MAX_POINTS_DRAWN = 80  # beyond this many snapshots only changes and ends get a dot
+MAX_TICKS = 6
+MAX_LABELLED_CHANGES = 12  # a series that flips more often gets red dots without "7 → 6" labels
+MAX_LISTED_CHANGES = 50  # per delegation in the table under its chart; the seat_counts query has all
+TIMELINE_TIME_LIMIT_MS = 30_000  # the window query reads every snapshot's facts once
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return None
 
 
 def timeline_data(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Seat counts per delegation and field, on one ordinal axis of snapshots (time order)."""
-    order: dict[int, tuple[str, int]] = {}
-    for r in rows:
-        order[r["snapshot_id"]] = (r["observed_at"], r["snapshot_id"])
-    snapshots = sorted(order.values())
-    index = {sid: i for i, (_, sid) in enumerate(snapshots)}
+    """Series per delegation and field from SEAT_CHANGES_SQL rows (first value, changes, last value)."""
     delegations: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    changes: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
-        try:
-            value = int(str(r["value"]).strip())
-        except ValueError:
-            continue
-        series = delegations.setdefault(r["delegation"], {}).setdefault(r["field"], [])
-        if series and series[-1]["snapshot_id"] == r["snapshot_id"]:
-            continue  # one value per snapshot and field (a page showing the block twice)
-        series.append({"x": index[r["snapshot_id"]], "value": value, "snapshot_id": r["snapshot_id"],
-                       "observed_at": r["observed_at"], "block_version_id": r["block_version_id"]})
-    result = []
-    for name in sorted(delegations):
-        fields = sorted(delegations[name], key=lambda f: (f != "seats_total", f))
-        series = []
-        for field_name in fields:
-            points = sorted(delegations[name][field_name], key=lambda p: p["x"])
-            changes = []
-            for before, after in zip(points, points[1:]):
-                if before["value"] != after["value"]:
-                    after["changed_from"] = before["value"]
-                    changes.append({"field": field_name, "from": before, "to": after})
-            series.append({"field": field_name, "points": points, "changes": changes})
-        result.append({"delegation": name, "series": series,
-                       "changes": [c for s in series for c in s["changes"]]})
-    return {"snapshots": [{"snapshot_id": sid, "observed_at": at} for at, sid in snapshots], "delegations": result}
+        value = _int(r["value"])
+        if value is None:
+            continue  # a seat count that is not a number is not drawn (the seat_counts query shows it)
+        point = {"x": r["x"], "value": value, "snapshot_id": r["snapshot_id"], "observed_at": r["observed_at"],
+                 "block_version_id": r["block_version_id"]}
+        before = _int(r["previous_value"]) if r["kind"] == "change" else None
+        if before is not None:
+            point["changed_from"] = before
+            changes.setdefault(r["delegation"], []).append({
+                "field": r["field"],
+                "from": {"value": before, "snapshot_id": r["previous_snapshot_id"],
+                         "observed_at": r["previous_observed_at"], "block_version_id": r["previous_block_version_id"]},
+                "to": point,
+            })
+        delegations.setdefault(r["delegation"], {}).setdefault(r["field"], []).append(point)
+    return {
+        "snapshots": rows[0]["n"] if rows else 0,
+        "delegations": [
+            {"delegation": name,
+             "series": [{"field": f, "points": points} for f, points in fields.items()],
+             "changes": changes.get(name, [])}
+            for name, fields in sorted(delegations.items())
+        ],
+    }
 
 
 def chart(panel: dict[str, Any], n: int) -> dict[str, Any]:
-    """Coordinates for one delegation's SVG: scaled points, step paths, ticks, change labels."""
+    """Coordinates for one delegation's SVG: scaled points, step paths and y ticks."""
     values = [p["value"] for s in panel["series"] for p in s["points"]]
     low, high = min(values), max(values)
     if low == high:
@@ -437,53 +458,76 @@ def chart(panel: dict[str, Any], n: int) -> dict[str, Any]:
     plot_h = CHART_HEIGHT - MARGIN["top"] - MARGIN["bottom"]
 
     def x(i: int) -> float:
-        return MARGIN["left"] + (plot_w / 2 if n < 2 else plot_w * i / (n - 1))
+        return round(MARGIN["left"] + (plot_w / 2 if n < 2 else plot_w * i / (n - 1)), 1)
 
     def y(v: float) -> float:
-        return MARGIN["top"] + plot_h * (high - v) / (high - low)
+        return round(MARGIN["top"] + plot_h * (high - v) / (high - low), 1)
 
     step = max(1, round((high - low) / 4))
-    y_ticks = [{"value": v, "y": round(y(v), 1)} for v in range(int(low), int(high) + 1, step)]
     lines = []
     for k, s in enumerate(panel["series"]):
-        pts = s["points"]
-        path = ""
-        for j, p in enumerate(pts):
-            px, py = round(x(p["x"]), 1), round(y(p["value"]), 1)
-            path += f"M{px},{py}" if j == 0 else f"H{px}V{py}"
-        draw_all = len(pts) <= MAX_POINTS_DRAWN
-        dots = [
-            {**p, "cx": round(x(p["x"]), 1), "cy": round(y(p["value"]), 1), "changed": "changed_from" in p}
-            for j, p in enumerate(pts) if draw_all or "changed_from" in p or j in (0, len(pts) - 1)
-        ]
+        # a step line: each value holds until the snapshot that states another
+        path = "".join(f"M{x(p['x'])},{y(p['value'])}" if j == 0 else f"H{x(p['x'])}V{y(p['value'])}"
+                       for j, p in enumerate(s["points"]))
+        dots = [{**p, "cx": x(p["x"]), "cy": y(p["value"]), "changed": "changed_from" in p} for p in s["points"]]
         lines.append({"field": s["field"], "colour": COLOURS[k % len(COLOURS)], "path": path, "dots": dots,
-                      "total": s["field"] == "seats_total"})
-    return {"width": CHART_WIDTH, "height": CHART_HEIGHT, "lines": lines, "y_ticks": y_ticks,
+                      "total": s["field"] == "seats_total",
+                      "labelled": sum(d["changed"] for d in dots) <= MAX_LABELLED_CHANGES})
+    return {"width": CHART_WIDTH, "height": CHART_HEIGHT, "lines": lines,
+            "y_ticks": [{"value": v, "y": y(v)} for v in range(int(low), int(high) + 1, step)],
             "x0": MARGIN["left"], "x1": CHART_WIDTH - MARGIN["right"], "y_base": CHART_HEIGHT - MARGIN["bottom"],
             "x_of": x}
 
 
-def x_ticks(snapshots: list[dict[str, Any]], x_of: Any, most: int = 6) -> list[dict[str, Any]]:
-    n = len(snapshots)
-    picks = sorted({round(i * (n - 1) / (most - 1)) for i in range(most)}) if n > most else range(n)
-    return [{"x": round(x_of(i), 1), "label": f"s{snapshots[i]['snapshot_id']}",
-             "date": snapshots[i]["observed_at"][:10]} for i in picks]
+def change_summary(panel: dict[str, Any], spelled_out: int = 4) -> list[str]:
+    """One phrase per changed field: "seats_total 7 → 6", or a count when it flipped often."""
+    phrases = []
+    for series in panel["series"]:
+        changed = [p for p in series["points"] if "changed_from" in p]
+        if not changed:
+            continue
+        if len(changed) <= spelled_out:
+            steps = [changed[0]["changed_from"]] + [p["value"] for p in changed]
+            phrases.append(f"{series['field']} " + " → ".join(str(v) for v in steps))
+        else:
+            values = sorted({p["value"] for p in series["points"]})
+            phrases.append(f"{series['field']} changed {len(changed)} times between "
+                           f"{', '.join(str(v) for v in values)}, last {series['points'][-1]['value']}")
+    return phrases
+
+
+def tick_step(n: int) -> int:
+    """Every how many snapshots an x tick goes, for at most MAX_TICKS of them."""
+    return max(1, -(-(n - 1) // (MAX_TICKS - 1)))
+
+
+def x_ticks(axis: list[dict[str, Any]], x_of: Any, step: int) -> list[dict[str, Any]]:
+    """Ticks at the axis rows, without a regular tick crowding the last one."""
+    last = axis[-1]["x"] if axis else 0
+    kept = [a for a in axis if a["x"] == last or last - a["x"] >= step / 2]
+    return [{"x": x_of(a["x"]), "label": f"s{a['snapshot_id']}", "date": a["observed_at"][:10]} for a in kept]
 
 
 async def timeline_view(datasette: Any, request: Any) -> Response:
     as_json = bool(request.url_vars.get("as_json"))
     db = await archive_database(datasette, request)
     wanted = request.args.get("delegation") or ""
-    results = await db.execute(SEATS_SQL, {"delegation": wanted})
+    results = await db.execute(SEAT_CHANGES_SQL, {"delegation": wanted}, custom_time_limit=TIMELINE_TIME_LIMIT_MS)
     data = timeline_data([dict(r) for r in results.rows])
     if as_json:
         return Response.json(data)
-    n = len(data["snapshots"])
+    n = data["snapshots"]
+    step = tick_step(n)
+    axis = [dict(r) for r in (await db.execute(TIMELINE_AXIS_SQL, {"delegation": wanted, "step": step},
+                                                custom_time_limit=TIMELINE_TIME_LIMIT_MS)).rows]
     panels = []
     for number, panel in enumerate(data["delegations"], start=1):
         drawing = chart(panel, n)
-        drawing["x_ticks"] = x_ticks(data["snapshots"], drawing.pop("x_of"))
-        for change in panel["changes"]:
+        drawing["x_ticks"] = x_ticks(axis, drawing.pop("x_of"), step)
+        panel["summary"] = change_summary(panel)
+        panel["listed_changes"] = panel["changes"][:MAX_LISTED_CHANGES]
+        panel["more_changes"] = len(panel["changes"]) - len(panel["listed_changes"])
+        for change in panel["listed_changes"]:
             change["diff_href"] = diff_href(datasette, a=change["from"]["block_version_id"],
                                             b=change["to"]["block_version_id"], database=db.name)
             change["from_href"] = datasette.urls.row(db.name, "snapshots", str(change["from"]["snapshot_id"]))

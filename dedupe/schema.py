@@ -340,6 +340,7 @@ CRAWL_RUNS_STALE_SQL = """
 UPDATE crawl_runs
 SET status = 'interrupted',
     finished_at = (SELECT max(s.observed_at) FROM snapshots s WHERE s.origin = 'crawl:' || crawl_runs.id),
+    pages_fetched = (SELECT count(*) FROM snapshots s WHERE s.origin = 'crawl:' || crawl_runs.id),
     errors = json_insert(errors, '$[#]', json_object('url', NULL, 'error',
              'the crawl process ended without closing the run (killed?)'))
 WHERE status = 'running'

@@ -20,8 +20,9 @@ import click
 from . import datasette_metadata
 from .archive import DEFAULT_DB
 
-# Long article texts are cut in table views (the row page shows them whole).
-DEFAULT_SETTINGS = (("truncate_cells_html", "300"),)
+# Long article texts are cut in table views (the row page shows them whole); one analyst's
+# questions over a large archive may take longer than Datasette's default 1 s.
+DEFAULT_SETTINGS = (("truncate_cells_html", "300"), ("sql_time_limit_ms", "10000"))
 
 
 def check_archive(db_path: str | Path) -> set[str]:
@@ -119,7 +120,8 @@ def serve(db_path: str, host: str, port: int, print_metadata: bool, datasette_ar
     extra = [a for a in datasette_args if a != "--"]
     with tempfile.TemporaryDirectory(prefix="pa-archive-serve-") as folder:
         metadata_path = write_metadata(db_path, tables, folder)
-        click.echo(f"Serving {db_path} read-only at http://{host}:{port}/ (Ctrl-C stops)", err=True)
+        if "--get" not in extra:
+            click.echo(f"Serving {db_path} read-only at http://{host}:{port}/ (Ctrl-C stops)", err=True)
         run_datasette(datasette_argv(db_path, metadata_path, host, port, extra))
 
 

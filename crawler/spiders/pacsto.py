@@ -22,10 +22,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import scrapy
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap
-from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TCPTimedOutError, TimeoutError
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed
 from w3lib.url import safe_url_string
@@ -166,27 +166,40 @@ def snapshot_of(response: Response, page_type: str | None, observed: datetime | 
     )
 
 
+_FAILURE_NAMES = {
+    "DownloadTimeoutError": "timed out",
+    "TimeoutError": "timed out",
+    "TCPTimedOutError": "timed out",
+    "ResponseDataLossError": "truncated body: the connection closed before the announced length",
+    "CannotResolveHostError": "DNS lookup failed",
+    "DNSLookupError": "DNS lookup failed",
+    "DownloadConnectionRefusedError": "connection refused",
+    "ConnectionRefusedError": "connection refused",
+    "ConnectionLost": "connection lost",
+    "ConnectionDone": "connection closed",
+    "DownloadCancelledError": "download cancelled (larger than DOWNLOAD_MAXSIZE?)",
+}
+
+
 def describe_failure(failure: Failure) -> str:
     """One sentence for the run's error list."""
     request = getattr(failure, "request", None)
     retries = request.meta.get("retry_times", 0) if request is not None else 0
     after = f" (after {retries} retr{'y' if retries == 1 else 'ies'})" if retries else ""
+    value = failure.value
     if failure.check(HttpError):
-        response = failure.value.response
-        return f"HTTP {response.status}{after}"
-    if failure.check(TimeoutError, TCPTimedOutError):
-        return f"timed out{after}"
+        return f"HTTP {value.response.status}{after}"
+    name = type(value).__name__
+    if name in _FAILURE_NAMES:
+        return _FAILURE_NAMES[name] + after
     if failure.check(ResponseFailed):
-        reasons = getattr(failure.value, "reasons", []) or []
-        if any("DataLoss" in type(r.value).__name__ or "PotentialDataLoss" in str(r.value) for r in reasons):
-            return f"truncated body: the connection closed before the announced length{after}"
+        reasons = getattr(value, "reasons", []) or []
+        if any("DataLoss" in type(getattr(r, "value", r)).__name__ for r in reasons):
+            return _FAILURE_NAMES["ResponseDataLossError"] + after
         return f"connection failed mid-response{after}"
-    if failure.check(DNSLookupError):
-        return f"DNS lookup failed{after}"
-    if failure.check(ConnectionRefusedError):
-        return f"connection refused{after}"
-    message = str(failure.value) or type(failure.value).__name__
-    return f"{type(failure.value).__name__}: {message}{after}"
+    if failure.check(IgnoreRequest):
+        return str(value) or "request ignored"
+    return f"{name}: {value}{after}" if str(value) else f"{name}{after}"
 
 
 # --------------------------------------------------------------------------- spider
@@ -350,8 +363,6 @@ class PacstoSpider(scrapy.Spider):
 
     def failed(self, failure: Failure) -> Iterator[PageFailure]:
         """A page that could not be fetched becomes a failure of the run (the run goes on)."""
-        from scrapy.exceptions import IgnoreRequest
-
         from crawler.middlewares import AlreadyArchived
 
         request = failure.request
@@ -360,4 +371,5 @@ class PacstoSpider(scrapy.Spider):
         if failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
             self.crawler.stats.inc_value("pacsto/robots_forbidden")
             return
-        yield PageFailure(url=request.url, error=describe_failure(failure), page_type=request.meta.get("page_type"))
+        page = (request.meta.get("redirect_urls") or [request.url])[0]  # the page asked for, not where it led
+        yield PageFailure(url=page, error=describe_failure(failure), page_type=request.meta.get("page_type"))

@@ -160,13 +160,13 @@ class Server:
 
 
 @pytest.fixture(scope="module")
-def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def served_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_archive(tmp_path_factory.mktemp("datasette"))
 
 
 @pytest.fixture(scope="module")
-def server(archive: Path) -> Iterator[Server]:
-    running = Server(archive, archive.parent / "serve.log")
+def server(served_archive: Path) -> Iterator[Server]:
+    running = Server(served_archive, served_archive.parent / "serve.log")
     try:
         running.wait_ready()
         yield running
@@ -215,9 +215,10 @@ def test_serve_refuses_what_is_not_an_archive(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "not a pa-archive archive" in result.output
 
 
-def test_print_metadata_is_fitted_to_the_archive(archive: Path) -> None:
+def test_print_metadata_is_fitted_to_the_archive(served_archive: Path) -> None:
     from dedupe.serve import datasette_argv, serve
 
+    archive = served_archive
     result = CliRunner().invoke(serve, ["--db", str(archive), "--print-metadata"])
     assert result.exit_code == 0, result.output
     assert "\n  archive:\n" in result.output and "last_run_changes:" in result.output
@@ -227,11 +228,11 @@ def test_print_metadata_is_fitted_to_the_archive(archive: Path) -> None:
 
 
 def test_shipped_metadata_is_generated_from_the_sql_constants() -> None:
-    shipped = (ROOT / "dedupe" / "metadata.yml").read_text(encoding="utf-8")
+    shipped = datasette_metadata.SHIPPED.read_text(encoding="utf-8")
     assert shipped == datasette_metadata.to_yaml(datasette_metadata.metadata()), \
         "regenerate: python -m dedupe.datasette_metadata > dedupe/metadata.yml"
     queries = datasette_metadata.metadata()["databases"]["archive"]["queries"]
-    assert queries["conflicts"]["sql"] == schema.CONFLICTS_SQL.strip()
+    assert queries["conflicting_facts"]["sql"] == schema.CONFLICTS_SQL.strip()
     assert queries["url_versions"]["sql"] == schema.URL_VERSIONS_SQL.strip()
     assert schema.SEARCH_SQL.strip() in queries["search"]["sql"]
 
@@ -243,7 +244,7 @@ def test_home_page_explains_the_archive(server: Server) -> None:
     page = get(server, "/").text
     assert "CSTO Parliamentary Assembly website archive" in page
     assert "stored here once per distinct version" in page and "where snapshots disagree" in page
-    assert 'href="archive/conflicts"' in page and 'href="-/timeline"' in page
+    assert 'href="archive/conflicting_facts"' in page and 'href="-/timeline"' in page
 
 
 def test_every_table_and_column_an_analyst_sees_has_a_description(server: Server) -> None:
@@ -275,7 +276,7 @@ def test_facets_for_delegation_field_host_and_run(server: Server) -> None:
 
 
 def test_conflicts_returns_the_kyrgyz_seats(server: Server) -> None:
-    found = rows(server, "conflicts")
+    found = rows(server, "conflicting_facts")
     assert [(r["delegation"], r["field"], r["value"], r["snapshots"]) for r in found] == [
         ("Kyrgyzstan", "seats_total", "6", 3), ("Kyrgyzstan", "seats_total", "7", 2)]
     seven = found[1]
@@ -283,15 +284,20 @@ def test_conflicts_returns_the_kyrgyz_seats(server: Server) -> None:
 
 
 def test_missing_values_are_not_conflicts(server: Server) -> None:
-    found = {(r["delegation"], r["field"]) for r in rows(server, "missing_values")}
+    found = {(r["delegation"], r["field"]) for r in rows(server, "missing_facts")}
     assert ("Kyrgyzstan", "website.supreme_council") in found
     assert all(field != "seats_total" for _, field in found)
 
 
 def test_seat_counts_by_snapshot(server: Server) -> None:
     found = rows(server, "seat_counts?delegation=Kyrgyzstan")
-    assert [(r["snapshot_id"], r["value"]) for r in found] == [(1, "7"), (2, "6"), (3, "7"), (4, "6"), (5, "6")]
-    assert len({r["delegation"] for r in rows(server, "seat_counts")}) == 5
+    assert [(r["snapshot_id"], r["kind"], r["previous_value"], r["value"]) for r in found] == [
+        (1, "first", None, "7"), (2, "change", "7", "6"), (3, "change", "6", "7"), (4, "change", "7", "6"),
+        (5, "last", "6", "6")]
+    everyone = rows(server, "seat_counts")
+    assert len({r["delegation"] for r in everyone}) == 5
+    belarus = [(r["kind"], r["snapshot_id"]) for r in everyone if r["delegation"] == "Belarus" and r["field"] == "seats_total"]
+    assert belarus == [("first", 1), ("last", 5)]  # unchanged: no rows in between
 
 
 def test_block_variants_over_time(server: Server) -> None:
@@ -326,9 +332,9 @@ def test_removed_articles(server: Server) -> None:
 
 
 def test_full_text_search(server: Server) -> None:
-    found = rows(server, "search?q=Dushanbe")
-    assert [r["version_id"] for r in found] == [planted_versions(server)[0]["article_version_id"]]
-    assert "[Dushanbe]" in found[0]["snippet"]
+    found = rows(server, "search?q=harmonisation")
+    assert sorted(r["version_id"] for r in found) == sorted(r["article_version_id"] for r in planted_versions(server))
+    assert "[harmonisation]" in found[0]["snippet"]
     assert rows(server, "search?q=Kyrgyz*")  # FTS5 syntax: prefix
     assert rows(server, "search") == []  # opened without q: no FTS syntax error
     # the table page's own search escapes what is typed
@@ -336,8 +342,11 @@ def test_full_text_search(server: Server) -> None:
 
 
 def test_every_canned_query_is_checked_here(server: Server) -> None:
-    names = {q["name"] for q in get(server, "/archive.json").json()["queries"]}
-    checked = {"conflicts", "missing_values", "seat_counts", "block_variants", "block_changes", "last_run_changes",
+    database = get(server, "/archive.json").json()
+    names = {q["name"] for q in database["queries"]}
+    tables = {t["name"] for t in database["tables"]} | {v["name"] for v in database["views"]}
+    assert not names & tables, "a canned query named like a table hides the table"
+    checked = {"conflicting_facts", "missing_facts", "seat_counts", "block_variants", "block_changes", "last_run_changes",
                "url_versions", "removed_articles", "search"}
     assert names == checked
     for name in names:  # and each page renders without an SQL error
@@ -365,17 +374,18 @@ def test_diff_page_highlights_the_seats_change(server: Server) -> None:
         "equal", "delete", "insert", "equal"]
 
 
-def test_diff_json_is_the_cli_json(server: Server, archive: Path) -> None:
+def test_diff_json_is_the_cli_json(server: Server, served_archive: Path) -> None:
     a, b = conflict_pair(server)
     served = get(server, f"/-/diff.json?a={a}&b={b}").json()
-    cli = subprocess.run([str(BIN / "pa-archive"), "diff", a, b, "--json", "--db", str(archive)],
+    cli = subprocess.run([str(BIN / "pa-archive"), "diff", a, b, "--json", "--db", str(served_archive)],
                          check=True, capture_output=True, text=True, timeout=60)
     assert served == json.loads(cli.stdout)
 
 
 def test_diff_page_errors_are_sentences(server: Server) -> None:
-    first = rows(server, "block_variants")[0]["version_id"]
-    assert "is the first version" in get(server, f"/-/diff?b={first}", status=404).text
+    first, second = (r["version_id"] for r in rows(server, "block_variants")[:2])
+    page = get(server, f"/-/diff?b={first}", status=404).text
+    assert "is the first version" in page and f"/-/diff?a={first}&amp;b={second}&amp;database=archive" in page
     assert "must be a version id" in get(server, "/-/diff?b=../../etc/passwd", status=404).text
     assert "Which versions?" in get(server, "/-/diff").text
 
@@ -393,17 +403,19 @@ def test_version_rows_link_to_their_diff(server: Server) -> None:
 
 def test_timeline_draws_the_kyrgyz_seats(server: Server) -> None:
     page = get(server, "/-/timeline").text
-    assert page.count("<svg") == 5 and "Kyrgyzstan" in page
+    assert page.count('<svg class="pa-chart"') == 5 and "Kyrgyzstan" in page
     assert '<text class="change"' in page and "7 → 6" in page
     data = get(server, "/-/timeline.json").json()
     kyrgyz = next(d for d in data["delegations"] if d["delegation"] == "Kyrgyzstan")
     total = next(s for s in kyrgyz["series"] if s["field"] == "seats_total")
     assert [p["value"] for p in total["points"]] == [7, 6, 7, 6, 6]
-    assert [(c["from"]["value"], c["to"]["value"]) for c in total["changes"]] == [(7, 6), (6, 7), (7, 6)]
+    assert [(c["field"], c["from"]["value"], c["to"]["value"], c["to"]["snapshot_id"]) for c in kyrgyz["changes"]] == [
+        ("seats_total", 7, 6, 2), ("seats_total", 6, 7, 3), ("seats_total", 7, 6, 4)]
+    assert data["snapshots"] == 5 and page.count("<text x=") >= 5 * 2 * 5  # y ticks, x ticks (id + date)
     belarus = next(d for d in data["delegations"] if d["delegation"] == "Belarus")
     assert belarus["changes"] == []
     one = get(server, "/-/timeline?delegation=Kyrgyzstan").text
-    assert one.count("<svg") == 1
+    assert one.count('<svg class="pa-chart"') == 1
 
 
 # --- hostile pages --------------------------------------------------------------------------
@@ -430,10 +442,10 @@ def test_planted_script_is_shown_as_text_everywhere(server: Server) -> None:
 # --- read-only while a crawl writes ------------------------------------------------------------
 
 
-def test_datasette_reads_while_a_writer_writes(server: Server, archive: Path) -> None:
+def test_datasette_reads_while_a_writer_writes(server: Server, served_archive: Path) -> None:
     """WAL: a writer holding a write transaction does not block Datasette, which sees each commit."""
     assert get(server, "/-/databases.json").json()[0]["is_mutable"] is True  # read-only, not immutable
-    writer = sqlite3.connect(archive, timeout=5, isolation_level=None)
+    writer = sqlite3.connect(served_archive, timeout=5, isolation_level=None)
     try:
         assert writer.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         writer.execute("BEGIN IMMEDIATE")

@@ -1,0 +1,165 @@
+"""The analyst's view in a real browser: Playwright driving Debian's /usr/bin/chromium.
+
+Opens the home page, runs the conflicts query, follows a version's diff link to the
+highlighted 7 → 6, draws the seats timeline, and checks that a `<script>` planted in an
+archived page is shown as text and never runs. Screenshots go to a temporary folder, and
+also to $PA_ARCHIVE_SCREENSHOTS when set (`PA_ARCHIVE_SCREENSHOTS=docs/img` refreshes the
+README's). Never a downloaded browser: `playwright install` is not used.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+try:
+    from .test_datasette import PLANTED_URL, Server, build_archive
+except ImportError:  # tests/e2e is not a package: pytest put its folder on sys.path
+    from test_datasette import PLANTED_URL, Server, build_archive
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium: apt-get install -y chromium"),
+]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    archive = build_archive(tmp_path_factory.mktemp("browser"))
+    running = Server(archive, archive.parent / "serve.log")
+    try:
+        running.wait_ready()
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("Playwright is not installed: pip install -e '.[browser]' (it drives /usr/bin/chromium; "
+                    "never `playwright install`)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture()
+def page(browser: object) -> Iterator[object]:
+    """A fresh page; any dialog (alert, confirm) a page opens fails the test."""
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+    assert dialogs == [], f"a page opened dialogs: {dialogs}"
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("screenshots")
+
+
+def screenshot(page: object, shots: Path, name: str) -> Path:
+    path = shots / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 10_000, f"{name}.png is suspiciously small: did the page render?"
+    if os.environ.get("PA_ARCHIVE_SCREENSHOTS"):
+        target = Path(os.environ["PA_ARCHIVE_SCREENSHOTS"])
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target / path.name)
+    return path
+
+
+def visit(page: object, url: str) -> None:
+    response = page.goto(url)
+    assert response is not None and response.ok, f"{url}: HTTP {response.status if response else '?'}"
+    page.wait_for_load_state("load")
+
+
+def assert_not_pwned(page: object) -> None:
+    assert page.evaluate("typeof window.__pwned") == "undefined", "a planted script ran"
+    assert page.title() != "pwned" and "pwned" not in page.title().replace("document.title='pwned'", "")
+
+
+def test_home_page_and_the_conflicts_query(page: object, server: Server, shots: Path) -> None:
+    visit(page, server.url + "/")
+    assert page.locator("h1").inner_text() == "CSTO Parliamentary Assembly website archive"
+    assert "where snapshots disagree" in page.locator(".metadata-description").inner_text()
+    screenshot(page, shots, "home")
+    page.get_by_role("link", name="conflicting facts").click()
+    page.wait_for_load_state("load")
+    assert page.url.endswith("/archive/conflicting_facts")
+    cells = page.locator("table.rows-and-columns tbody tr").all_inner_texts()
+    assert len(cells) == 2 and all("Kyrgyzstan" in c and "seats_total" in c for c in cells)
+    assert {c.split("\t")[2].strip() for c in cells} == {"6", "7"}
+    screenshot(page, shots, "conflicts")
+
+
+def test_diff_page_from_a_version_row_highlights_7_to_6(page: object, server: Server, shots: Path) -> None:
+    visit(page, server.url + "/archive/block_versions?_sort=version")
+    page.get_by_role("link", name="diff ← v1").click()
+    page.wait_for_load_state("load")
+    assert "/-/diff?b=bv-" in page.url
+    row = page.locator("table.pa-diff tr", has_text="Kyrgyz Republic to the CSTO PA consists of")
+    assert row.count() == 1
+    deleted, inserted = row.locator("td.old del"), row.locator("td.new ins")
+    assert deleted.inner_text() == "7" and inserted.inner_text() == "6"
+    assert deleted.is_visible() and inserted.is_visible()
+    # highlighted, not merely marked up: the stylesheet gave them a background
+    for mark in (deleted, inserted):
+        assert mark.evaluate("e => getComputedStyle(e).backgroundColor") not in ("rgba(0, 0, 0, 0)", "transparent")
+    assert page.locator("table.pa-diff tr.pa-changed").count() >= 1
+    row.scroll_into_view_if_needed()
+    screenshot(page, shots, "diff")
+
+
+def test_timeline_shows_the_kyrgyz_change(page: object, server: Server, shots: Path) -> None:
+    visit(page, server.url + "/-/timeline")
+    charts = page.locator("svg.pa-chart")
+    assert charts.count() == 5
+    kyrgyz = page.locator("section.pa-panel", has=page.locator("h2", has_text="Kyrgyzstan"))
+    box = kyrgyz.locator("svg.pa-chart").bounding_box()
+    assert box and box["width"] > 300 and box["height"] > 100
+    assert kyrgyz.locator("svg text.change").all_text_contents()[0] == "7 → 6"
+    assert kyrgyz.locator("circle.pa-dot-changed").count() == 3
+    assert "Kyrgyzstan" in page.locator(".pa-changed-summary").inner_text()
+    screenshot(page, shots, "timeline")
+
+
+def test_planted_script_does_not_run(page: object, server: Server, shots: Path) -> None:
+    visit(page, server.url + f"/archive/url_versions?url={quote(PLANTED_URL, safe='')}")
+    assert_not_pwned(page)
+    versions = [v for v in page.locator("td.col-article_version_id a").all_inner_texts() if v.startswith("av-")]
+    assert len(versions) == 2
+    title = "<script>document.title='pwned'</script> Commission meets"
+    comment = "<script>window.__pwned = 1; document.title = 'pwned'</script>"
+    for path, shown in ((f"/-/diff?a={versions[0]}&b={versions[1]}&context=all", comment),
+                        (f"/archive/article_versions/{versions[1]}", comment),
+                        ("/archive/article_versions", title),
+                        ("/archive/search?q=visitor", title),
+                        ("/archive/articles", title)):
+        visit(page, server.url + path)
+        assert_not_pwned(page)
+        assert shown in page.locator("body").inner_text(), path  # the markup is there, as text
+    visit(page, server.url + f"/-/diff?a={versions[0]}&b={versions[1]}")
+    assert page.locator("td.new ins", has_text="<script>window.__pwned = 4</script>").count() == 1
+    assert_not_pwned(page)
+    screenshot(page, shots, "planted-script")

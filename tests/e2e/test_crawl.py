@@ -1,0 +1,353 @@
+"""End to end: the crawl command against the replica on 127.0.0.1, as a scheduler would run it.
+
+Every crawl is a subprocess (a Twisted reactor runs once per process) with a timeout; every
+replica server is stopped by its fixture. Politeness is switched off for speed (no delay, no
+AutoThrottle, short timeouts), everything else is the project's default settings.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from crawler.replica import EPOCH_CHANGES, FAULT_PATHS, ReplicaServer, edit_details, site_state
+from crawler.replica.content import fault_article
+from crawler.replica.faults import FAULT_ARTICLES
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+# Concurrency 4: the replica's ThreadingHTTPServer has a listen backlog of 5, and a dropped SYN is
+# retried by the kernel after a second, which a short timeout would take for a slow page.
+FAST = ("DOWNLOAD_DELAY=0", "AUTOTHROTTLE_ENABLED=false", "CONCURRENT_REQUESTS_PER_DOMAIN=4", "DOWNLOAD_TIMEOUT=5",
+        "RETRY_BACKOFF_BASE=0.1", "RETRY_TIMES=1")
+NOT_PAGES = ("/robots.txt", "/sitemap.xml")
+
+
+def crawl(db: Path, urls: list[str], *settings: str, jobdir: Path | None = None, timeout: float = 120,
+          extra: tuple[str, ...] = ()) -> tuple[subprocess.CompletedProcess, dict[str, Any] | None]:
+    """`pa-archive crawl --json` in a child process; its exit and its JSON summary (None if none)."""
+    command = [sys.executable, "-m", "crawler.commands", "crawl", "--db", str(db), "--json", "--no-progress", *extra]
+    for url in urls:
+        command += ["--start-url", url]
+    for setting in (*FAST, *settings):
+        command += ["-s", setting]
+    if jobdir is not None:
+        command += ["--jobdir", str(jobdir)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+    try:
+        return done, json.loads(done.stdout)
+    except ValueError:
+        return done, None
+
+
+def query(db: Path, sql: str, params: tuple = ()) -> list[dict[str, Any]]:
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    con.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in con.execute(sql, params)]
+    finally:
+        con.close()
+
+
+def pa_archive(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True, text=True, timeout=60, cwd=ROOT)
+
+
+def page_requests(log: list[tuple[str, str, int]]) -> list[tuple[str, int]]:
+    return [(path, status) for method, path, status in log if method == "GET" and path not in NOT_PAGES]
+
+
+def facts_of(db: Path) -> set[tuple[str, str, str]]:
+    return {(r["delegation"], r["field"], r["value"]) for r in query(db, "SELECT delegation, field, value FROM facts")}
+
+
+def conflicts_of(db: Path) -> dict[tuple[str, str], set[str]]:
+    found: dict[tuple[str, str], set[str]] = {}
+    for row in query(db, "SELECT delegation, field, value FROM conflicts"):
+        found.setdefault((row["delegation"], row["field"]), set()).add(row["value"])
+    return found
+
+
+# --------------------------------------------------------------------------- epochs 1, 1, 2, 3
+
+
+@pytest.fixture(scope="module")
+def epochs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Both sites crawled at epochs 1, 1 again, 2 and 3 into one archive (header markup)."""
+    folder = tmp_path_factory.mktemp("epochs")
+    db = folder / "archive.db"
+    runs: list[dict[str, Any]] = []
+    with ReplicaServer(epoch=1, lang="en") as en, ReplicaServer(epoch=1, lang="ru") as ru:
+        for epoch in (1, 1, 2, 3):
+            en.set_epoch(epoch)
+            ru.set_epoch(epoch)
+            marks = len(en.request_log), len(ru.request_log)
+            done, result = crawl(db, [f"{en.url}/events", f"{ru.url}/events"])
+            assert done.returncode == 0 and result is not None, done.stderr[-2000:]
+            runs.append({"epoch": epoch, "result": result, "en": list(en.request_log[marks[0]:]),
+                         "ru": list(ru.request_log[marks[1]:]), "stats": json.loads(json.dumps(query(db, "SELECT "
+                         "(SELECT count(*) FROM article_versions) AS article_versions, (SELECT count(*) FROM "
+                         "block_versions) AS block_versions, (SELECT count(*) FROM articles) AS articles")[0]))})
+            if len(runs) == 3:
+                shutil.copy(db, folder / "after-epoch-2.db")  # for the markup comparison
+        urls = {"en": en.url, "ru": ru.url}
+    return {"db": db, "runs": runs, "urls": urls, "after_epoch_2": folder / "after-epoch-2.db"}
+
+
+def test_epoch_1_fetches_every_page_once_and_archives_every_article(epochs: dict[str, Any]) -> None:
+    run = epochs["runs"][0]
+    db = epochs["db"]
+    for lang in ("en", "ru"):
+        state = site_state(lang, 1)
+        fetched = Counter(path for path, _ in page_requests(run[lang]))
+        assert max(fetched.values()) == 1, [p for p, n in fetched.items() if n > 1]
+        pages = -(-len(state.articles) // 6)
+        listings = {"/events"} | {f"/events?page={n}" for n in range(2, pages + 2)}  # up to the empty page
+        assert {a.path for a in state.articles} | listings <= set(fetched)
+        assert all(status == 200 for _, status in page_requests(run[lang]))
+    result = run["result"]
+    assert result["status"] == "finished" and result["failed"] == 0
+    assert result["new"] == result["pages_fetched"] > 0 and result["changed"] == result["unchanged"] == 0
+    expected = {(a.title, a.published.isoformat()) for lang in ("en", "ru") for a in site_state(lang, 1).articles}
+    archived = {(r["title"], r["published"]) for r in query(db, "SELECT title, published FROM article_versions")
+                if r["title"]}
+    assert expected <= archived
+    assert run["stats"]["articles"] == len(expected) == run["stats"]["article_versions"]
+    assert run["stats"]["block_versions"] == 2  # one per language
+
+
+def test_the_same_epoch_again_is_all_unchanged_and_mostly_304(epochs: dict[str, Any]) -> None:
+    first, again = epochs["runs"][0], epochs["runs"][1]
+    result = again["result"]
+    assert result["status"] == "finished"
+    assert result["new"] == result["changed"] == result["removed"] == result["failed"] == 0
+    assert result["unchanged"] == result["pages_fetched"] == first["result"]["pages_fetched"]
+    assert again["stats"] == first["stats"]  # no new article or block versions
+    statuses = [status for lang in ("en", "ru") for _, status in page_requests(again[lang])]
+    assert statuses.count(304) / len(statuses) >= 0.9, Counter(statuses)
+    assert result["stats"]["changes"]["new_block_versions"] == [] and result["stats"]["changes"]["new_articles"] == []
+
+
+def test_epoch_2_records_the_new_block_and_the_one_edited_article(epochs: dict[str, Any]) -> None:
+    db, run = epochs["db"], epochs["runs"][2]
+    result, changes = run["result"], run["result"]["stats"]["changes"]
+    assert result["status"] == "finished" and result["new"] == 0 and result["failed"] == 0
+    assert result["changed"] == result["pages_fetched"]  # the block is on every page
+    (slug,) = EPOCH_CHANGES["en"][2]["edited"]
+    assert sorted(urlsplit(a["url"]).path for a in changes["changed_articles"]) == [f"/events/{slug}"] * 2
+    assert len(changes["new_block_versions"]) == 2 and changes["new_articles"] == changes["removed_articles"] == []
+    for lang in ("en", "ru"):
+        edit = edit_details(lang)
+        url = f"{epochs['urls'][lang]}/events/{slug}"
+        texts = [r["text"] for r in query(db, "SELECT av.text FROM article_versions av JOIN articles a "
+                                              "ON a.id = av.article_id WHERE a.url = ? ORDER BY av.version", (url,))]
+        assert len(texts) == 2 and edit["old"] in texts[0] and edit["new"] in texts[1] and edit["old"] not in texts[1]
+    assert run["stats"]["article_versions"] == epochs["runs"][1]["stats"]["article_versions"] + 2
+
+
+def test_epoch_3_records_the_removed_and_added_articles(epochs: dict[str, Any]) -> None:
+    db, run = epochs["db"], epochs["runs"][3]
+    result, changes = run["result"], run["result"]["stats"]["changes"]
+    assert result["status"] == "finished" and result["failed"] == 0
+    (removed,) = EPOCH_CHANGES["en"][3]["removed"]
+    added = set(EPOCH_CHANGES["en"][3]["added"])
+    assert result["removed"] == 2 and result["new"] == 4  # both sites
+    assert {urlsplit(a["url"]).path for a in changes["removed_articles"]} == {f"/events/{removed}"}
+    assert {urlsplit(a["url"]).path.removeprefix("/events/") for a in changes["new_articles"]} == added
+    assert len(changes["new_block_versions"]) == 2
+    rows = query(db, "SELECT status, versions FROM articles WHERE url LIKE ?", (f"%/events/{removed}",))
+    assert [r["status"] for r in rows] == ["removed", "removed"] and all(r["versions"] == 1 for r in rows)  # history kept
+    assert run["stats"]["articles"] == epochs["runs"][2]["stats"]["articles"] + 4
+
+
+def test_conflicts_show_the_kyrgyz_seats_with_the_crawl_times(epochs: dict[str, Any]) -> None:
+    done = pa_archive("conflicts", "--json", "--db", str(epochs["db"]))
+    assert done.returncode == 0, done.stderr
+    records = {(c["delegation"], c["field"]): c["values"] for c in json.loads(done.stdout)}
+    values = {v["value"]: v for v in records[("Kyrgyzstan", "seats_total")]}
+    assert set(values) == {"7", "6"}
+    runs = [r["result"] for r in epochs["runs"]]
+    assert runs[0]["started_at"] <= values["7"]["first_seen"] <= values["7"]["last_seen"] <= runs[1]["finished_at"]
+    assert runs[2]["started_at"] <= values["6"]["first_seen"] <= runs[2]["finished_at"]
+    assert runs[3]["started_at"] <= values["6"]["last_seen"] <= runs[3]["finished_at"]
+    assert set(records) == {("Kyrgyzstan", "seats_total")}  # empty website lines and "12 senators" are no conflict
+
+
+def test_every_run_is_a_row(epochs: dict[str, Any]) -> None:
+    rows = query(epochs["db"], "SELECT id, status, started_at, finished_at FROM crawl_runs ORDER BY id")
+    assert [r["status"] for r in rows] == ["finished"] * 4
+    assert all(r["started_at"] <= r["finished_at"] for r in rows)
+    origins = {r["origin"] for r in query(epochs["db"], "SELECT DISTINCT origin FROM snapshots")}
+    assert origins == {f"crawl:{r['id']}" for r in rows}
+
+
+# --------------------------------------------------------------------------- block markup
+
+
+def test_both_block_markups_give_the_same_facts(epochs: dict[str, Any], tmp_path: Path) -> None:
+    db = tmp_path / "aside.db"
+    with ReplicaServer(epoch=1, lang="en", block_markup="aside") as en, \
+            ReplicaServer(epoch=1, lang="ru", block_markup="aside") as ru:
+        urls = [f"{en.url}/events", f"{ru.url}/events"]
+        # epoch 1 with plain `scrapy crawl` from the repository root, epoch 2 with the command
+        scrapy = [sys.executable, "-m", "scrapy", "crawl", "pacsto", "-a", "start_urls=" + ",".join(urls),
+                  "-s", f"ARCHIVE_DB={db}", "-s", "LOG_LEVEL=WARNING"]
+        for setting in FAST:
+            scrapy += ["-s", setting]
+        done = subprocess.run(scrapy, capture_output=True, text=True, timeout=120, cwd=ROOT)
+        assert done.returncode == 0, done.stderr[-2000:]
+        en.set_epoch(2)
+        ru.set_epoch(2)
+        done, result = crawl(db, urls)
+        assert done.returncode == 0 and result["status"] == "finished", done.stderr[-2000:]
+    header = epochs["after_epoch_2"]
+    assert facts_of(db) == facts_of(header) and len(facts_of(db)) > 20
+    assert conflicts_of(db) == conflicts_of(header) == {("Kyrgyzstan", "seats_total"): {"7", "6"}}
+    count = "SELECT (SELECT count(*) FROM block_versions) AS b, (SELECT count(*) FROM article_versions) AS a"
+    assert query(db, count) == query(header, count)
+
+
+# --------------------------------------------------------------------------- faults
+
+
+def test_faults_are_retried_or_recorded_and_the_run_goes_on(tmp_path: Path) -> None:
+    db = tmp_path / "faults.db"
+    faults = ("flaky500", "slow", "truncated", "wrong_charset", "redirect_loop", "offsite_redirect", "calendar_trap")
+    with ReplicaServer(epoch=1, lang="en", faults=faults, slow_seconds=4) as server:
+        done, result = crawl(db, [f"{server.url}/events", f"{server.url}/loop/a"],
+                             "DOWNLOAD_TIMEOUT=2", "CALENDAR_MAX_PAGES=12", extra=("--log-level", "DEBUG"))
+        log = list(server.request_log)
+        netloc = urlsplit(server.url).netloc
+    assert done.returncode == 0 and result["status"] == "finished", done.stderr[-2000:]
+    errors = {urlsplit(e["url"]).path: e["error"] for e in result["errors"] if e["url"]}
+    by_path: dict[str, list[int]] = {}
+    for path, status in page_requests(log):
+        by_path.setdefault(path, []).append(status)
+    archived = {urlsplit(r["url"]).path: r for r in query(db, "SELECT url, http_status, content_sha256 FROM snapshots")}
+
+    assert by_path[FAULT_PATHS["flaky500"]] == [500, 200] and FAULT_PATHS["flaky500"] in archived  # retried
+    assert errors[FAULT_PATHS["slow"]] == "timed out (after 1 retry)" and FAULT_PATHS["slow"] not in archived
+    assert "truncated" in errors[FAULT_PATHS["truncated"]] and FAULT_PATHS["truncated"] not in archived
+    assert by_path[FAULT_PATHS["truncated"]] == [200, 200]  # retried, then given up
+    assert "redirect loop" in errors[FAULT_PATHS["redirect_loop"]]
+    assert "refused to leave the allowed hosts" in errors[FAULT_PATHS["offsite_redirect"]]
+    assert result["failed"] == 4 and len(result["errors"]) == 4
+    # no request left the replica: every download Scrapy logged was for it; the off-site one never reached
+    # the downloader (it would have failed on DNS: example.invalid does not resolve)
+    downloads = re.findall(r"(?:Crawled \(\d+\)|Retrying|Gave up retrying|Error downloading) <GET ([^>]+)>", done.stderr)
+    assert len(downloads) >= len(log) - 5 and {urlsplit(url).netloc for url in downloads} == {netloc}
+    assert result["stats"]["scrapy"]["pacsto/offsite_refused"] == 1 and "DNS" not in json.dumps(result["errors"])
+    # Cyrillic text behind a wrong charset header arrives intact
+    (wrong,) = query(db, "SELECT p.title, p.lines FROM snapshots s JOIN pages p ON p.content_sha256 = s.content_sha256 "
+                         "WHERE s.url LIKE ?", ("%" + FAULT_PATHS["wrong_charset"],))
+    article = fault_article(FAULT_ARTICLES["wrong_charset"], "ru", FAULT_PATHS["wrong_charset"].rsplit("/", 1)[1])
+    assert wrong["title"] == article.title and article.paragraphs[0] in wrong["lines"]
+    assert "Ã" not in wrong["lines"] and "Ð" not in wrong["lines"]
+    # the calendar trap is bounded, never before the site's first news
+    months = [parse_qs(urlsplit(path).query) for path in by_path if "month=" in path]
+    assert 0 < len(months) <= 12
+    assert all((int(q["year"][0]), int(q["month"][0])) >= (2013, 7) for q in months)
+    # nothing truncated or undecodable became a version; the real news are all there
+    titles = {r["title"] for r in query(db, "SELECT title FROM article_versions")}
+    assert {a.title for a in site_state("en", 1).articles} <= titles
+
+
+# --------------------------------------------------------------------------- lock, kill, resume
+
+
+def wait_for(predicate: Any, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def has_rows(db: Path, sql: str, minimum: int = 1) -> bool:
+    try:
+        return query(db, sql)[0]["n"] >= minimum
+    except (sqlite3.Error, IndexError):
+        return False
+
+
+def test_a_second_concurrent_run_exits_with_the_lock_message(tmp_path: Path) -> None:
+    db = tmp_path / "archive.db"
+    with ReplicaServer(epoch=1, lang="en", faults=("slow",), slow_seconds=2) as server:
+        command = [sys.executable, "-m", "crawler.commands", "crawl", "--db", str(db), "--json", "--no-progress",
+                   "--start-url", f"{server.url}/events"]
+        for setting in (*FAST, "RETRY_TIMES=0"):
+            command += ["-s", setting]
+        first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+        try:
+            assert wait_for(lambda: has_rows(db, "SELECT count(*) AS n FROM crawl_runs WHERE status = 'running'"), 30)
+            done, result = crawl(db, [f"{server.url}/events"])
+            assert done.returncode == 75 and result is None
+            assert "another crawl is already writing archive.db" in done.stderr
+            out, err = first.communicate(timeout=60)
+        finally:
+            if first.poll() is None:
+                first.kill()
+                first.wait()
+    assert first.returncode == 0, err[-2000:]
+    assert [r["status"] for r in query(db, "SELECT status FROM crawl_runs")] == ["finished"]
+
+
+def test_a_killed_run_resumed_with_its_jobdir_leaves_no_duplicates(tmp_path: Path) -> None:
+    db, jobdir = tmp_path / "archive.db", tmp_path / "job"
+    with ReplicaServer(epoch=1, lang="en") as server:
+        command = [sys.executable, "-m", "crawler.commands", "crawl", "--db", str(db), "--json", "--no-progress",
+                   "--start-url", f"{server.url}/events", "--jobdir", str(jobdir)]
+        for setting in (*FAST, "DOWNLOAD_DELAY=0.15", "CONCURRENT_REQUESTS_PER_DOMAIN=1"):
+            command += ["-s", setting]
+        victim = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+        try:
+            assert wait_for(lambda: has_rows(db, "SELECT count(*) AS n FROM snapshots", 8), 60)
+        finally:
+            os.kill(victim.pid, signal.SIGKILL)  # the crawl only: its writer notices and exits by itself
+            victim.wait()
+        stored_by_victim = query(db, "SELECT count(*) AS n FROM snapshots")[0]["n"]
+        done, result = crawl(db, [f"{server.url}/events"], jobdir=jobdir, extra=("--wait", "15"))
+        log = list(server.request_log)
+    assert done.returncode == 0 and result["status"] == "finished", done.stderr[-2000:]
+    assert result["resumed_from"] == 1
+    runs = query(db, "SELECT id, status FROM crawl_runs ORDER BY id")
+    assert [r["status"] for r in runs] == ["interrupted", "finished"]
+    snapshots = query(db, "SELECT url, count(*) AS n FROM snapshots GROUP BY url")
+    assert all(r["n"] == 1 for r in snapshots), [r for r in snapshots if r["n"] > 1]
+    articles = site_state("en", 1).articles
+    stats = query(db, "SELECT (SELECT count(*) FROM articles) AS a, (SELECT count(*) FROM article_versions) AS v")[0]
+    assert stats == {"a": len(articles), "v": len(articles)}
+    assert len(snapshots) >= stored_by_victim + result["pages_fetched"] - 1
+    fetched = Counter(path for path, status in page_requests(log) if status == 200)
+    assert all(n == 1 for path, n in fetched.items() if "/events/" in path)  # no article downloaded twice
+
+
+# --------------------------------------------------------------------------- the demo
+
+
+def test_demo_crawls_three_epochs_and_tells_what_changed(tmp_path: Path) -> None:
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "crawler.commands", "demo", "--db", str(tmp_path / "demo.db")],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    elapsed = time.monotonic() - started
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = done.stdout
+    assert out.count("$ pa-archive crawl") == 3
+    for expected in ("new article:", "changed article:", "removed article:", "block variant:", "Kyrgyzstan seats_total"):
+        assert expected in out, expected
+    assert elapsed < 60

@@ -1,0 +1,315 @@
+"""The crawl's way into the archive: writer, run bookkeeping, lock, resume, middlewares. No network."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from scrapy import Request
+from scrapy.http import HtmlResponse, Response
+from scrapy.settings import Settings
+
+from crawler import settings as project_settings
+from crawler.items import PageSnapshot
+from crawler.middlewares import AllowedHostsMiddleware, AlreadyArchived, ArchiveMiddleware, BackoffRetryMiddleware, \
+    OffsiteRefused
+from crawler.pipelines import ArchiveWriter, InlineWriter, ProcessWriter
+from crawler.replica import ReplicaSite, site_state
+from crawler.runs import JOBDIR_STATE, CrawlRun, RunLocked, archive_state, changes_between, decode_run
+from crawler.spiders.pacsto import HostScope
+from dedupe.archive import Archive
+from dedupe.document import RawSnapshot
+
+BASE = "http://127.0.0.1:8000"
+
+
+def replica_page(path: str, epoch: int = 1, lang: str = "en", markup: str = "header") -> tuple[bytes, dict]:
+    answer = ReplicaSite(lang=lang, block_markup=markup).respond("GET", path, {}, epoch, BASE)
+    return answer.body, dict(answer.headers)
+
+
+def snap(path: str, when: str, epoch: int = 1, status: int = 200, body: bytes | None = None,
+         page_type: str = "article", origin: str = "crawl:1") -> RawSnapshot:
+    headers: dict = {}
+    if body is None and status == 200:
+        body, headers = replica_page(path, epoch)
+    return RawSnapshot(url=BASE + path, observed_at=when, body=body, source="crawl", origin=origin, http_status=status,
+                       headers=headers, declared_charset="utf-8" if body else None, page_type=page_type)
+
+
+ARTICLES = [a.path for a in site_state("en", 1).articles]
+
+
+# --------------------------------------------------------------------------- the writer
+
+
+def test_writer_names_each_observation_new_changed_unchanged_removed_or_failed(tmp_path: Path) -> None:
+    db = str(tmp_path / "a.db")
+    writer = ArchiveWriter(db)
+    first, second = ARTICLES[0], ARTICLES[1]
+    assert writer.store(snap(first, "2025-10-20T09:00:00Z")) == ("new", "")
+    assert writer.store(snap(second, "2025-10-20T09:00:01Z")) == ("new", "")
+    assert writer.store(snap(first, "2025-10-21T09:00:00Z")) == ("unchanged", "")  # byte-identical
+    assert writer.store(snap(first, "2025-10-22T09:00:00Z", status=304)) == ("unchanged", "")
+    assert writer.store(snap(first, "2025-11-10T09:00:00Z", epoch=2)) == ("changed", "")  # the block changed
+    assert writer.store(snap(second, "2025-12-01T09:00:00Z", status=404)) == ("removed", "")
+    kind, message = writer.store(snap("/events/never-seen", "2025-12-01T09:00:00Z", status=404))
+    assert kind == "failed" and "never archived" in message
+    kind, message = writer.store(snap("/events/binary", "2025-12-01T09:00:00Z", body=b"\x89PNG\r\n\x1a\n\x00\x00"))
+    assert kind == "failed" and message
+    summary = writer.finish()
+    assert summary["stats"]["snapshots"] == 6  # the never-archived 404 and the binary body left no record
+    assert len(summary["changes"]["new_articles"]) == 2
+    with Archive(db) as archive:
+        assert archive.query("SELECT count(*) AS n FROM snapshots WHERE url LIKE '%binary%' OR url LIKE '%never%'")[0]["n"] == 0
+        statuses = [r["status"] for r in archive.query("SELECT status FROM snapshots WHERE url = ? ORDER BY id", [BASE + first])]
+        assert statuses == ["new", "seen_again", "not_modified", "new"]
+
+
+def test_a_truncated_or_undecodable_body_never_becomes_a_version(tmp_path: Path) -> None:
+    writer = ArchiveWriter(str(tmp_path / "a.db"))
+    undecodable = "<html><body><p>Парламентская Ассамблея</p></body></html>".encode("utf-8")[:-30] + b"\xff\xfe\x00\x00"
+    kind, _ = writer.store(snap("/events/broken", "2025-10-20T09:00:00Z", body=undecodable))
+    assert kind == "failed"
+    assert writer.store(snap("/events/empty", "2025-10-20T09:00:00Z", body=b""))[0] == "failed"
+    summary = writer.finish()
+    assert summary["stats"]["snapshots"] == 0 and summary["stats"]["article_versions"] == 0
+
+
+def test_process_writer_keeps_order_counts_everything_and_reports_at_close(tmp_path: Path) -> None:
+    db = str(tmp_path / "a.db")
+    writer = ProcessWriter(db)
+    path = ARTICLES[0]
+    sent = [snap(path, "2025-10-20T09:00:00Z"), snap(path, "2025-10-20T09:00:05Z", status=304),
+            snap(path, "2025-11-10T09:00:00Z", epoch=2)] + [snap(p, "2025-10-20T09:00:00Z") for p in ARTICLES[1:6]]
+    for item in sent:
+        writer.submit(item)
+    results = writer.poll() + writer.close()
+    assert writer.error is None and writer.pending == 0
+    assert [kind for url, kind, _ in results if url == BASE + path] == ["new", "unchanged", "changed"]
+    assert len(results) == len(sent)
+    assert writer.summary["stats"]["snapshots"] == len(sent)
+    assert not writer.process.is_alive()
+
+
+def test_inline_writer_does_the_same_work(tmp_path: Path) -> None:
+    writer = InlineWriter(str(tmp_path / "a.db"))
+    writer.submit(snap(ARTICLES[0], "2025-10-20T09:00:00Z"))
+    assert writer.close() == [(BASE + ARTICLES[0], "new", "")]
+    assert writer.summary["stats"]["articles"] == 1
+
+
+# --------------------------------------------------------------------------- runs, lock, resume
+
+
+def test_a_run_is_a_row_from_start_to_finish(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    run = CrawlRun(db, [f"{BASE}/events"]).begin()
+    row = decode_run(Archive(db).query("SELECT * FROM crawl_runs")[0])
+    assert (row["status"], row["start_urls"], row["finished_at"]) == ("running", [f"{BASE}/events"], None)
+    run.counts.pages_fetched, run.counts.new = 3, 2
+    run.counts.add("unchanged")
+    run.counts.add("failed", f"{BASE}/events/x", "HTTP 500 (after 3 retries)")
+    assert run.finish("finished", {"downloader/response_count": 4}) == "finished"
+    row = decode_run(Archive(db).query("SELECT * FROM crawl_runs")[0])
+    assert (row["status"], row["pages_fetched"], row["new"], row["unchanged"], row["failed"]) == ("finished", 3, 2, 1, 1)
+    assert row["errors"] == [{"url": f"{BASE}/events/x", "error": "HTTP 500 (after 3 retries)"}]
+    assert row["stats"]["scrapy"]["downloader/response_count"] == 4 and row["finished_at"]
+    assert not run.lock.held
+
+
+def test_a_second_run_on_the_same_archive_is_refused_with_a_clear_message(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    first = CrawlRun(db, [f"{BASE}/events"]).begin()
+    with pytest.raises(RunLocked, match=r"another crawl is already writing a\.db \(pid \d+"):
+        CrawlRun(db, [f"{BASE}/events"]).begin()
+    assert Archive(db).query("SELECT count(*) AS n FROM crawl_runs")[0]["n"] == 1
+    first.finish("finished")
+    CrawlRun(db, [f"{BASE}/events"]).begin().finish("finished")
+
+
+@pytest.mark.parametrize("reason, pages, failed, expected", [
+    ("finished", 10, 0, "finished"),
+    ("finished", 10, 3, "finished"),
+    ("finished", 2, 8, "failed"),
+    ("finished", 0, 5, "failed"),
+    ("finished", 0, 0, "failed"),
+    ("shutdown", 3, 0, "interrupted"),
+    ("archive_writer_failed", 10, 0, "failed"),
+    ("closespider_timeout", 10, 0, "failed"),
+])
+def test_run_status(tmp_path: Path, reason: str, pages: int, failed: int, expected: str) -> None:
+    run = CrawlRun(tmp_path / "a.db", [f"{BASE}/events"])
+    run.counts.pages_fetched, run.counts.failed = pages, failed
+    assert run.conclude(reason) == expected
+
+
+def test_a_killed_run_is_marked_interrupted_and_resumed_without_storing_its_pages_again(tmp_path: Path) -> None:
+    db, jobdir = tmp_path / "a.db", tmp_path / "job"
+    killed = CrawlRun(db, [f"{BASE}/events"], str(jobdir)).begin()
+    writer = ArchiveWriter(str(db))
+    writer.store(snap("/events", "2025-10-20T09:00:00Z", page_type="listing", origin=killed.origin))
+    writer.store(snap(ARTICLES[0], "2025-10-20T09:00:01Z", origin=killed.origin))
+    writer.archive.close()
+    (jobdir / "requests.seen").write_text("half-written\n")
+    (jobdir / "requests.queue").mkdir()
+    killed.lock.release()  # what the kernel does when the process is killed; the row stays 'running'
+    killed.archive.close()
+
+    resumed = CrawlRun(db, [f"{BASE}/events"], str(jobdir)).begin()
+    assert resumed.resumed_from == killed.id
+    assert resumed.already_stored(BASE + ARTICLES[0], "article")
+    assert not resumed.already_stored(BASE + "/events", "listing")  # re-read for its links, not stored again
+    assert BASE + "/events" in resumed.stored_before
+    assert not resumed.already_stored(BASE + ARTICLES[1], "article")
+    assert not (jobdir / "requests.seen").exists() and not (jobdir / "requests.queue").exists()
+    old = decode_run(Archive(db).query("SELECT * FROM crawl_runs WHERE id = ?", [killed.id])[0])
+    assert old["status"] == "interrupted" and old["pages_fetched"] == 2 and "killed" in old["errors"][0]["error"]
+    state = json.loads((jobdir / JOBDIR_STATE).read_text())
+    assert state["run_id"] == resumed.id and state["clean"] is False
+    resumed.counts.pages_fetched = 5
+    assert resumed.finish("finished") == "finished"
+
+    after_finish = CrawlRun(db, [f"{BASE}/events"], str(jobdir)).begin()  # a finished run is not resumed
+    assert after_finish.resumed_from is None and after_finish.stored_before == {}
+    after_finish.finish("shutdown")
+    assert json.loads((jobdir / JOBDIR_STATE).read_text())["clean"] is True
+    (jobdir / "requests.seen").write_text("kept after a clean stop\n")
+    clean_resume = CrawlRun(db, [f"{BASE}/events"], str(jobdir)).begin()
+    assert clean_resume.resumed_from == after_finish.id and (jobdir / "requests.seen").exists()
+    clean_resume.finish("finished")
+
+
+def test_changes_between_two_states(tmp_path: Path) -> None:
+    db = str(tmp_path / "a.db")
+    writer = ArchiveWriter(db)
+    for i, path in enumerate(ARTICLES[:8]):
+        writer.store(snap(path, f"2025-10-20T09:00:{i:02d}Z"))
+    writer.archive.refresh()
+    before = archive_state(writer.archive)
+    writer.store(snap(ARTICLES[0], "2025-12-01T09:00:00Z", status=404))
+    writer.archive.refresh()
+    changes = changes_between(before, archive_state(writer.archive))
+    assert [a["url"] for a in changes["removed_articles"]] == [BASE + ARTICLES[0]]
+    assert changes["new_articles"] == [] and changes["changed_articles"] == []
+
+
+def test_m002_adds_crawl_runs(tmp_path: Path) -> None:
+    Archive(tmp_path / "a.db").close()
+    con = sqlite3.connect(tmp_path / "a.db")
+    columns = [r[1] for r in con.execute("PRAGMA table_info(crawl_runs)")]
+    assert columns[:13] == ["id", "started_at", "finished_at", "status", "start_urls", "pages_fetched", "new",
+                            "changed", "unchanged", "removed", "failed", "errors", "stats"]
+    assert [r[0] for r in con.execute("SELECT name FROM _sqlite_migrations ORDER BY id")][:2] == \
+        ["m001_initial", "m002_crawl_runs"]
+    with pytest.raises(sqlite3.IntegrityError):
+        con.execute("INSERT INTO crawl_runs (started_at, status, start_urls) VALUES ('x', 'bogus', '[]')")
+
+
+# --------------------------------------------------------------------------- middlewares
+
+
+def fake_crawler(tmp_path: Path, **settings: object) -> SimpleNamespace:
+    values = Settings()
+    values.setmodule(project_settings)
+    values.set("ARCHIVE_DB", str(tmp_path / "a.db"))
+    for name, value in settings.items():
+        values.set(name, value)
+    stats = SimpleNamespace(counts={}, inc_value=lambda key, count=1, **_: stats.counts.__setitem__(
+        key, stats.counts.get(key, 0) + count))
+    spider = SimpleNamespace(scope=HostScope.from_urls([f"{BASE}/events"]))
+    return SimpleNamespace(settings=values, stats=stats, spider=spider,
+                           signals=SimpleNamespace(connect=lambda *a, **k: None))
+
+
+def test_allowed_hosts_middleware_refuses_redirects_off_the_site(tmp_path: Path) -> None:
+    mw = AllowedHostsMiddleware(fake_crawler(tmp_path))
+    assert mw.process_request(Request(f"{BASE}/events/x")) is None
+    away = Request("http://example.invalid/events/moved", dont_filter=True,
+                   meta={"redirect_urls": [f"{BASE}/events/fault-offsite-redirect"]})
+    with pytest.raises(OffsiteRefused, match="redirected from"):
+        mw.process_request(away)
+    with pytest.raises(OffsiteRefused):
+        mw.process_request(Request("http://127.0.0.1:8001/robots.txt"))
+
+
+def test_retries_wait_longer_each_time(tmp_path: Path) -> None:
+    crawler = fake_crawler(tmp_path, RETRY_BACKOFF_BASE=2.0, RETRY_BACKOFF_MAX=5.0, RETRY_TIMES=5)
+    mw = BackoffRetryMiddleware(crawler.settings)
+    mw.crawler = SimpleNamespace(spider=SimpleNamespace(name="pacsto"), stats=crawler.stats)
+    from scrapy.utils.test import get_crawler
+
+    from crawler.spiders.pacsto import PacstoSpider
+
+    real = get_crawler(PacstoSpider, {"RETRY_TIMES": 5})
+    real.spider = PacstoSpider.from_crawler(real, start_url=f"{BASE}/events")
+    mw.crawler = real
+    request = Request(f"{BASE}/events/x")
+    delays = []
+    for _ in range(4):
+        request = mw._retry(request, "500 Internal Server Error")
+        delays.append(request.meta["retry_delay"])
+    assert 1.6 <= delays[0] <= 2.4 and 3.2 <= delays[1] <= 4.8 and delays[2] <= 6.0 and delays[3] <= 6.0
+
+
+def test_archive_middleware_makes_requests_conditional_and_answers_304_with_the_archived_body(tmp_path: Path) -> None:
+    crawler = fake_crawler(tmp_path)
+    writer = ArchiveWriter(crawler.settings["ARCHIVE_DB"])
+    body, headers = replica_page("/events")
+    writer.store(RawSnapshot(url=f"{BASE}/events", observed_at="2025-10-20T09:00:00Z", body=body, source="crawl",
+                             origin="crawl:0", http_status=200, headers=headers, declared_charset="utf-8",
+                             page_type="listing"))
+    writer.archive.close()
+    run = CrawlRun(crawler.settings["ARCHIVE_DB"], [f"{BASE}/events"]).begin()
+    mw = ArchiveMiddleware(crawler)
+    mw.run = run
+    request = Request(f"{BASE}/events", meta={"archive_page": True, "page_type": "listing"},
+                      headers={"If-None-Match": '"from-a-redirect"'})
+    assert mw.process_request(request) is None
+    assert request.headers["If-None-Match"].decode() == headers["ETag"]
+    assert request.headers["If-Modified-Since"].decode() == headers["Last-Modified"]
+    fresh = Request(f"{BASE}/events/unknown", meta={"archive_page": True})
+    mw.process_request(fresh)
+    assert b"If-None-Match" not in fresh.headers
+    answer = Response(f"{BASE}/events", status=304, headers={"ETag": headers["ETag"]}, request=request)
+    replaced = mw.process_response(request, answer)
+    assert isinstance(replaced, HtmlResponse) and replaced.status == 304 and replaced.body == body
+    assert "archived-body" in replaced.flags
+    assert mw.process_response(fresh, Response(fresh.url, status=200, body=b"x")).body == b"x"
+    run.stored_before = {f"{BASE}/events/done": "article", f"{BASE}/events": "listing"}
+    with pytest.raises(AlreadyArchived):
+        mw.process_request(Request(f"{BASE}/events/done", meta={"archive_page": True, "page_type": "article"}))
+    assert mw.process_request(Request(f"{BASE}/events", meta={"archive_page": True, "page_type": "listing"})) is None
+    run.finish("finished")
+
+
+def test_settings_are_polite_and_env_overridable(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    from crawler import settings as module
+
+    assert module.ROBOTSTXT_OBEY and module.AUTOTHROTTLE_ENABLED and module.DOWNLOAD_FAIL_ON_DATALOSS
+    assert module.CONCURRENT_REQUESTS_PER_DOMAIN <= 4 and module.DOWNLOAD_DELAY >= 0.5
+    assert "+http" in module.USER_AGENT and module.DOWNLOAD_MAXSIZE and module.REDIRECT_MAX_TIMES
+    assert {500, 502, 503, 504} <= set(module.RETRY_HTTP_CODES) and not module.REMOTE_CONTROL_ENABLED
+    monkeypatch.setenv("PA_ARCHIVE_DB", "/srv/pa/archive.db")
+    monkeypatch.setenv("PA_DOWNLOAD_DELAY", "2.5")
+    monkeypatch.setenv("PA_ROBOTSTXT_OBEY", "false")
+    monkeypatch.setenv("PA_START_URLS", '["https://paodkb.org/events"]')
+    try:
+        importlib.reload(module)
+        assert module.ARCHIVE_DB == "/srv/pa/archive.db" and module.DOWNLOAD_DELAY == 2.5
+        assert module.ROBOTSTXT_OBEY is False and module.START_URLS == ["https://paodkb.org/events"]
+    finally:
+        monkeypatch.undo()
+        importlib.reload(module)
+
+
+def test_page_snapshot_item_is_a_dataclass_for_item_adapter() -> None:
+    from itemadapter import ItemAdapter
+
+    item = PageSnapshot(url=f"{BASE}/events", observed_at="2025-10-20T09:00:00Z", http_status=304, body=None)
+    assert ItemAdapter(item).asdict()["http_status"] == 304

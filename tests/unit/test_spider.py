@@ -1,0 +1,287 @@
+"""The pacsto spider on saved pages (HtmlResponse objects): no network, no reactor.
+
+Pages come from the replica's page builder (``ReplicaSite.respond``, no sockets) or are written
+out here; they are the markup of shared/site.md.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+from scrapy import Request
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import HtmlResponse, Response
+from scrapy.settings import Settings
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from crawler import settings as project_settings
+from crawler.items import PageFailure, PageSnapshot
+from crawler.middlewares import AlreadyArchived, OffsiteRefused
+from crawler.replica import ReplicaSite, site_state
+from crawler.spiders.pacsto import (
+    HostScope, PacstoSpider, clean_link, declared_charset, describe_failure, listing_params, listing_root,
+    listing_url, page_type_of, snapshot_of,
+)
+
+BASE = "http://127.0.0.1:8000"
+FAULTS = ("flaky500", "slow", "truncated", "wrong_charset", "redirect_loop", "offsite_redirect", "calendar_trap")
+
+
+def make_spider(**settings: object) -> PacstoSpider:
+    spider = PacstoSpider(start_url=f"{BASE}/events")
+    values = Settings()
+    values.setmodule(project_settings)
+    for name, value in settings.items():
+        values.set(name, value)
+    spider.configure(values)
+    return spider
+
+
+def page(path: str, epoch: int = 1, lang: str = "en", faults: tuple[str, ...] = (), markup: str = "header",
+         headers: dict | None = None) -> HtmlResponse:
+    """The replica's answer for ``path`` as Scrapy would hand it to a callback."""
+    site = ReplicaSite(lang=lang, block_markup=markup, faults=faults)
+    answer = site.respond("GET", path, headers or {}, epoch, BASE)
+    url = BASE + path
+    request = Request(url, meta={"page_type": page_type_of(url)})
+    return HtmlResponse(url=url, status=answer.status, headers=dict(answer.headers), body=answer.body, request=request)
+
+
+def split(results: list) -> tuple[list, list[Request]]:
+    items = [r for r in results if not isinstance(r, Request)]
+    return items, [r for r in results if isinstance(r, Request)]
+
+
+# --------------------------------------------------------------------------- URLs
+
+
+@pytest.mark.parametrize("url, kind", [
+    (f"{BASE}/events", "listing"),
+    (f"{BASE}/events?page=3", "listing"),
+    (f"{BASE}/events?month=7&year=2013&page=1", "listing"),
+    (f"{BASE}/events/erlan-koshanov-kazahstan-budet-delat-vse-vozmozhnoe", "article"),
+    (f"{BASE}/events/slug-0b8f1c4e-7d3a-4c52-9a43-6f1e2d3c4b5a/", "article"),
+    (f"{BASE}/countries/republic-of-tajikistan", "country"),
+    (f"{BASE}/events/a/b", None),
+    (f"{BASE}/contacts", None),
+    (f"{BASE}/uploads/ckeditor/pictures/1/content_x.jpg", None),
+])
+def test_page_type_of(url: str, kind: str | None) -> None:
+    assert page_type_of(url) == kind
+
+
+def test_listing_urls() -> None:
+    assert listing_params(f"{BASE}/events") == (1, None, None)
+    assert listing_params(f"{BASE}/events?month=7&year=2013&page=2") == (2, 7, 2013)
+    assert listing_url(f"{BASE}/events", 2) == f"{BASE}/events?page=2"
+    assert listing_url(f"{BASE}/events?page=4", 1, 7, 2013) == f"{BASE}/events?month=7&year=2013&page=1"
+    assert listing_root(f"{BASE}/events?page=1#top") == f"{BASE}/events"
+
+
+def test_scope_is_the_start_hosts_their_www_twins_and_ports() -> None:
+    scope = HostScope.from_urls(["https://pacsto.org/events", "https://paodkb.org/events", f"{BASE}/events"])
+    for url in ("https://pacsto.org/events/x", "http://www.pacsto.org/events", "https://www.paodkb.org/",
+                "https://pacsto.org:443/events", f"{BASE}/countries/x"):
+        assert scope.allows(url), url
+    for url in ("https://example.org/", "https://evil.pacsto.org.example.com/", "https://pacsto.org:8443/",
+                "http://127.0.0.1:8001/events", "http://localhost:8000/events", "ftp://pacsto.org/x",
+                "file:///etc/passwd", "data:text/html,<p>x</p>", "javascript:alert(1)", "mailto:pa@pacsto.org",
+                "http://127.0.0.1/events", "https://sub.pacsto.org/"):
+        assert not scope.allows(url), url
+    with pytest.raises(ValueError):
+        HostScope.from_urls(["file:///tmp/events"])
+
+
+def test_links_outside_the_scope_or_http_are_never_followed() -> None:
+    body = b"""<html><body><main>
+      <a href="/events/kept-one">ok</a> <a href="../events/kept-two#frag">ok</a>
+      <a href="https://example.org/events/x">offsite</a> <a href="//evil.example/events/y">offsite</a>
+      <a href="http://127.0.0.1:9999/events/z">other port</a>
+      <a href="javascript:void(0)">js</a> <a href="mailto:x@pacsto.org">mail</a>
+      <a href="data:text/html,hi">data</a> <a href="file:///etc/passwd">file</a> <a href="ftp://127.0.0.1:8000/x">ftp</a>
+      <a href="#top">fragment</a> <a href="">empty</a>
+    </main></body></html>"""
+    response = HtmlResponse(url=f"{BASE}/events/here", body=body, encoding="utf-8")
+    scope = HostScope.from_urls([f"{BASE}/events"])
+    links = {clean_link(response, href, scope) for href in response.css("a::attr(href)").getall()} - {None}
+    assert links == {f"{BASE}/events/kept-one", f"{BASE}/events/kept-two"}
+    spider = make_spider()
+    _, requests = split(list(spider.parse(response)))
+    assert {r.url for r in requests} == links
+
+
+def test_declared_charset_is_taken_as_written() -> None:
+    assert declared_charset("text/html; charset=iso-8859-1") == "iso-8859-1"
+    assert declared_charset('text/html; charset="UTF-8"') == "UTF-8"
+    assert declared_charset("text/html") is None and declared_charset(None) is None
+
+
+# --------------------------------------------------------------------------- callbacks
+
+
+def test_listing_page_yields_its_snapshot_its_articles_countries_and_the_next_page() -> None:
+    spider = make_spider()
+    response = page("/events")
+    items, requests = split(list(spider.parse(response)))
+    (item,) = items
+    assert isinstance(item, PageSnapshot)
+    assert (item.url, item.page_type, item.http_status, item.body) == (f"{BASE}/events", "listing", 200, response.body)
+    assert item.declared_charset == "utf-8" and item.headers["Etag"].startswith('"')
+    assert datetime.strptime(item.observed_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc) <= datetime.now(timezone.utc)
+    listed = [a.path for a in site_state("en", 1).articles[:6]]
+    by_type: dict = {}
+    for request in requests:
+        by_type.setdefault(request.meta["page_type"], []).append(request.url)
+        assert request.meta["handle_httpstatus_list"] == [304, 404, 410]
+        assert request.callback == spider.parse and request.errback == spider.failed
+    assert by_type["article"] == [BASE + path for path in listed]
+    assert len(by_type["country"]) == 5
+    # the next page is computed (pagination links are not followed); the menu's /events is the start page
+    assert by_type["listing"] == [f"{BASE}/events", f"{BASE}/events?page=2"]
+
+
+def test_listing_ends_at_the_empty_page() -> None:
+    spider = make_spider()
+    pages = -(-len(site_state("en", 1).articles) // 6)
+    for number in range(1, pages + 1):
+        _, requests = split(list(spider.parse(page(f"/events?page={number}"))))
+        assert f"{BASE}/events?page={number + 1}" in {r.url for r in requests}
+    items, requests = split(list(spider.parse(page(f"/events?page={pages + 1}"))))
+    assert items[0].page_type == "listing" and items[0].http_status == 200
+    assert not [r for r in requests if listing_params(r.url)[0] > 1]
+
+
+def test_a_listing_that_only_repeats_seen_articles_ends_too() -> None:
+    spider = make_spider()
+    list(spider.parse(page("/events?page=1")))
+    _, requests = split(list(spider.parse(page("/events?page=1"))))  # same items again (the site shifted?)
+    assert not [r for r in requests if listing_params(r.url)[0] > 1]
+
+
+def test_article_page_snapshot_keeps_the_raw_bytes_and_follows_country_pages() -> None:
+    spider = make_spider()
+    article = site_state("en", 1).articles[0]
+    response = page(article.path)
+    items, requests = split(list(spider.parse(response)))
+    assert items[0].body == response.body and items[0].page_type == "article"
+    assert {r.meta["page_type"] for r in requests} <= {"country", "listing"}
+    assert f"{BASE}/events" in {r.url for r in requests}  # the news list, from the menu
+
+
+def test_not_modified_and_removed_pages_carry_no_body() -> None:
+    spider = make_spider()
+    path = site_state("en", 1).articles[0].path
+    etag = page(path).headers["ETag"].decode()
+    not_modified = page(path, headers={"If-None-Match": etag})
+    assert not_modified.status == 304
+    items, requests = split(list(spider.parse(not_modified)))
+    assert (items[0].http_status, items[0].body) == (304, None) and requests == []
+    # ArchiveMiddleware answers a 304 with the archived body: its links are followed, still no body stored
+    archived = HtmlResponse(url=not_modified.url, status=304, headers=not_modified.headers, body=page(path).body,
+                            encoding="utf-8", request=not_modified.request)
+    items, requests = split(list(spider.parse(archived)))
+    assert (items[0].http_status, items[0].body) == (304, None) and requests
+    removed = page("/events/no-such-article")
+    assert removed.status == 404
+    items, requests = split(list(spider.parse(removed)))
+    assert (items[0].http_status, items[0].body, items[0].page_type) == (404, None, "article") and requests == []
+
+
+def test_wrong_declared_charset_passes_the_raw_utf8_bytes_and_the_header_as_written() -> None:
+    spider = make_spider()
+    response = page("/events/fault-wrong-charset", faults=FAULTS)
+    (item,), _ = split(list(spider.parse(response)))[0], None
+    assert item.declared_charset == "iso-8859-1"
+    assert "Парламентская Ассамблея".encode() in item.body  # decoding is the archive's job
+
+
+def test_calendar_trap_is_bounded_by_date_and_by_page_count() -> None:
+    spider = make_spider(CALENDAR_MAX_PAGES=3)
+    _, requests = split(list(spider.parse(page("/events", faults=FAULTS))))
+    months = [r for r in requests if listing_params(r.url)[1] is not None]
+    assert len(months) == 1
+    followed = []
+    frontier = months
+    while frontier:
+        request = frontier.pop()
+        followed.append(request.url)
+        path = request.url.removeprefix(BASE)
+        _, more = split(list(spider.parse(page(path, faults=FAULTS))))
+        frontier += [r for r in more if listing_params(r.url)[1] is not None]
+    assert len(followed) == 3  # the budget, though every month links the one before, forever
+
+
+def test_calendar_never_goes_before_the_first_news() -> None:
+    spider = make_spider()
+    assert spider.calendar_allows(7, 2013) and not spider.calendar_allows(6, 2013)
+    assert not spider.calendar_allows(12, 1)
+    now = datetime.now(timezone.utc)
+    assert not spider.calendar_allows(now.month, now.year + 1) and not spider.calendar_allows(13, 2020)
+    _, requests = split(list(spider.parse(page("/events?month=7&year=2013&page=1", faults=FAULTS))))
+    assert not [r for r in requests if listing_params(r.url)[1:] == (6, 2013)]
+
+
+def test_sitemap_gives_article_and_country_pages_in_scope() -> None:
+    spider = make_spider()
+    site = ReplicaSite()
+    answer = site.respond("GET", "/sitemap.xml", {}, 1, BASE)
+    response = Response(url=f"{BASE}/sitemap.xml", body=answer.body)
+    requests = list(spider.parse_sitemap(response))
+    kinds = {r.meta["page_type"] for r in requests}
+    assert kinds == {"article", "country"}
+    assert len(requests) == len(site_state("en", 1).articles) + 5
+    offsite = Response(url=f"{BASE}/sitemap.xml", body=b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/'
+                       b'schemas/sitemap/0.9"><url><loc>https://example.org/events/x</loc></url></urlset>')
+    assert list(spider.parse_sitemap(offsite)) == []
+
+
+def test_start_requests_are_the_start_urls_then_the_sitemap() -> None:
+    spider = PacstoSpider(start_urls=f"{BASE}/events,http://127.0.0.1:8001/events")
+    requests = list(spider.initial_requests())
+    assert [r.url for r in requests] == [f"{BASE}/events", "http://127.0.0.1:8001/events",
+                                         f"{BASE}/sitemap.xml", "http://127.0.0.1:8001/sitemap.xml"]
+    assert spider.allowed_domains == ["127.0.0.1"]
+    assert PacstoSpider().start_urls == [] and make_spider().start_urls == [f"{BASE}/events"]
+
+
+# --------------------------------------------------------------------------- failures
+
+
+def failure_of(exc: Exception, url: str = f"{BASE}/events/x", **meta: object) -> Failure:
+    failure = Failure(exc)
+    failure.request = Request(url, meta={"page_type": "article", **meta})
+    return failure
+
+
+def test_failures_become_one_sentence_per_page() -> None:
+    from scrapy.exceptions import DownloadTimeoutError, ResponseDataLossError
+
+    spider = make_spider()
+    spider.crawler = type("C", (), {"stats": type("S", (), {"inc_value": lambda *a, **k: None})()})()
+    response = HtmlResponse(url=f"{BASE}/events/x", status=500, body=b"", request=Request(f"{BASE}/events/x"))
+    cases = [
+        (HttpError(response, "Ignoring non-200 response"), {"retry_times": 3}, "HTTP 500 (after 3 retries)"),
+        (DownloadTimeoutError("took longer than 1.0 seconds"), {"retry_times": 1}, "timed out (after 1 retry)"),
+        (ResponseDataLossError(), {}, "truncated body: the connection closed before the announced length"),
+    ]
+    for exc, meta, expected in cases:
+        (item,) = list(spider.failed(failure_of(exc, **meta)))
+        assert isinstance(item, PageFailure) and (item.url, item.error) == (f"{BASE}/events/x", expected)
+    offsite = failure_of(OffsiteRefused("refused to leave the allowed hosts: http://example.invalid/"),
+                         "http://example.invalid/", redirect_urls=[f"{BASE}/events/moved"])
+    (item,) = list(spider.failed(offsite))
+    assert item.url == f"{BASE}/events/moved" and "refused" in item.error
+    assert list(spider.failed(failure_of(AlreadyArchived("stored")))) == []
+    assert list(spider.failed(failure_of(IgnoreRequest("Forbidden by robots.txt")))) == []
+    assert describe_failure(failure_of(ValueError("odd"))) == "ValueError: odd"
+
+
+def test_snapshot_of_a_redirected_page_is_filed_under_where_it_landed() -> None:
+    response = HtmlResponse(url=f"{BASE}/events/new-slug", body=b"<html><body><p>x</p></body></html>",
+                            headers={"Content-Type": "text/html; charset=utf-8"})
+    item = snapshot_of(response, "article")
+    raw = item.to_raw("crawl:7")
+    assert (raw.url, raw.source, raw.origin, raw.http_status, raw.declared_charset, raw.page_type) == (
+        f"{BASE}/events/new-slug", "crawl", "crawl:7", 200, "utf-8", "article")
