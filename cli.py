@@ -336,5 +336,14 @@ def demo(db_path: str) -> None:
     click.echo(f"\nThe archive is in {db_path}; try `pa-archive history a1 --db {db_path}`.")
 
 
+def _register_commands() -> None:
+    """Commands that live beside the code they drive (Datasette, the crawler)."""
+    from dedupe.serve import serve
+
+    cli.add_command(serve)
+
+
+_register_commands()
+
 if __name__ == "__main__":
     cli()

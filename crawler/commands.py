@@ -335,11 +335,16 @@ def describe_changes(changes: dict[str, Any], first: bool = False, limit: int = 
                          + (f"  now v{item['versions']}" if key == "changed_articles" else ""))
         if len(items) > len(shown):
             lines.append(f"  ... {len(items) - len(shown)} more {label}s")
-    for version in changes.get("new_block_versions") or []:
+    factual = {"conflict", "missing", "filled", "reworded"}
+    versions = sorted(changes.get("new_block_versions") or [],  # variants whose facts changed first
+                      key=lambda v: not any(c["kind"] in factual for c in v.get("changes", [])))
+    for version in versions[:limit]:
         lines.append(f"  block variant: {version['version_id']} (block b{version['block_id']} v{version['version']})")
         for change in version.get("changes", [])[:limit]:
             detail = change.get("detail") or change.get("new_text") or change.get("old_text") or ""
             lines.append(f"      {change['kind']:>9}: {detail[:100]}")
+    if len(versions) > limit:
+        lines.append(f"  ... {len(versions) - limit} more block variants (pa-archive blocks)")
     for conflict in changes.get("new_conflicts") or []:
         values = " vs ".join(str(v["value"]) for v in conflict.get("values", []))
         lines.append(f"  new conflict: {conflict['delegation']} {conflict['field']}: {values}")

@@ -245,6 +245,7 @@ class ArchivePipeline:
             return
         for url, kind, message in self.writer.poll():
             self.run.counts.add(kind, url, message)
+        self.run.backlog = self.writer.pending
         engine = self.crawler.engine
         if not self.paused and self.writer.pending > HIGH_WATER:
             self.paused = True

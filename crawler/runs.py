@@ -83,6 +83,8 @@ class RunLock:
 
     def release(self) -> None:
         if self._handle is not None:
+            self._handle.truncate(0)  # no stale holder note for the next one to report
+            self._handle.flush()
             fcntl.flock(self._handle.fileno(), fcntl.LOCK_UN)
             self._handle.close()
             self._handle = None
@@ -136,6 +138,7 @@ class CrawlRun:
         self.stored_before: dict[str, str | None] = {}  # url -> page_type, by the runs this one resumes
         self.writer_summary: dict[str, Any] = {}
         self.writer_error: str | None = None
+        self.backlog = 0  # pages handed to the archive writer, not yet stored
         self.scrapy_stats: dict[str, Any] = {}
         self.started_clock = time.monotonic()
 
@@ -430,9 +433,10 @@ class ProgressReporter:
         except Exception:  # noqa: BLE001
             queued = 0
         in_flight = len(getattr(engine.downloader, "active", ()) or ())
-        return (f"crawl: {counts.pages_fetched} pages · {counts.new} new · {counts.changed} changed · "
-                f"{counts.unchanged} unchanged · {counts.removed} removed · {counts.failed} failed · "
-                f"{queued} queued · {in_flight} in flight")
+        backlog = run.backlog if run else 0
+        return (f"{counts.pages_fetched} pages: {counts.new} new, {counts.changed} changed, {counts.unchanged} "
+                f"unchanged, {counts.removed} removed, {counts.failed} failed | {queued} queued, {in_flight} in "
+                f"flight, {backlog} to store")
 
     def spider_opened(self, spider: Any) -> None:
         from twisted.internet import task
@@ -440,10 +444,9 @@ class ProgressReporter:
         if self.interactive:
             from rich.console import Console
             from rich.live import Live
-            from rich.spinner import Spinner
 
-            self.spinner = Spinner("dots", text=self.line())
-            self.live = Live(self.spinner, console=Console(stderr=True), refresh_per_second=8, transient=True)
+            self.live = Live(self._text(self.line()), console=Console(stderr=True), refresh_per_second=4,
+                             transient=True)
             self.live.start()
         self.task = task.LoopingCall(self.tick)
         self.task.start(self.interval, now=False)
@@ -451,10 +454,16 @@ class ProgressReporter:
     def tick(self) -> None:
         text = self.line()
         if self.live is not None:
-            self.spinner.update(text=text)
+            self.live.update(self._text(text))
         elif text != self.last_line:
             print(text, file=sys.stderr, flush=True)
         self.last_line = text
+
+    @staticmethod
+    def _text(line: str) -> Any:
+        from rich.text import Text
+
+        return Text("crawling: " + line, no_wrap=True, overflow="ellipsis")
 
     def spider_closed(self, spider: Any) -> None:
         if self.task is not None and self.task.running:

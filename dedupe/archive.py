@@ -29,11 +29,27 @@ from .extract import EXTRACTOR_VERSION, analyse
 from .facts import extract_facts
 from .minhash import compute_signatures, deserialize, estimate_jaccard, serialize
 from .sources import SourceError
-from .storage import compress, content_hash, decompress, text_hash
+from .storage import Codec, content_hash, text_hash
 from .variants import assign_slots, compare_versions
 
 DEFAULT_DB = "archive.db"
 REMOVED_STATUSES = {404, 410}
+INGEST_BATCH = 200  # snapshots stored per transaction by ``ingest``
+
+_CONTENT_COLUMNS = ("sha256", "kind", "size", "stored_size", "compression", "encoding", "body")
+_PAGE_COLUMNS = ("content_sha256", "extractor", "language", "title", "published", "structured", "lines")
+_SNAPSHOT_COLUMNS = ("url", "host", "observed_at", "source", "origin", "http_status", "headers", "etag",
+                     "last_modified", "page_type", "content_sha256", "status")
+
+
+def _insert_sql(table: str, columns: tuple[str, ...], verb: str = "INSERT") -> str:
+    """``INSERT INTO table (columns) VALUES (:columns)`` for a fixed table of this module."""
+    return f"{verb} INTO [{table}] ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})"
+
+
+_INSERT_CONTENT = _insert_sql("contents", _CONTENT_COLUMNS, "INSERT OR IGNORE")
+_INSERT_PAGE = _insert_sql("pages", _PAGE_COLUMNS, "INSERT OR IGNORE")
+_INSERT_SNAPSHOT = _insert_sql("snapshots", _SNAPSHOT_COLUMNS)
 
 
 class ArchiveError(Exception):
@@ -84,11 +100,15 @@ class Archive:
         try:
             self.db = Database(self.path)
             self.db.execute("PRAGMA journal_mode=WAL")
+            # WAL + NORMAL: a commit is not fsynced (a checkpoint is). A killed process loses nothing
+            # committed; a power cut may lose the last commits but never corrupts the archive.
+            self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA busy_timeout=30000")
             self.db.execute("PRAGMA foreign_keys=ON")
             if not schema.is_archive(self.db):
                 raise ArchiveError(f"{self.path} is a SQLite database but not a pa-archive archive")
             schema.migrate(self.db)
+            self.codec = Codec(self.db)
         except sqlite3.DatabaseError as exc:
             raise ArchiveError(f"{self.path} is not a usable SQLite database ({exc})") from None
 
@@ -110,7 +130,15 @@ class Archive:
         except InputError as exc:
             return AddResult("error", message=str(exc))
         with self.db.atomic():
-            return self._store(snap, *prepared)
+            result = self._store(snap, *prepared)
+        self._train_compression()
+        return result
+
+    def _train_compression(self) -> None:
+        """Train the compression dictionary when due (see ``dedupe.storage``), in its own transaction."""
+        if self.codec.train_due:
+            with self.db.atomic():
+                self.codec.train()
 
     def _prepare(self, snap: RawSnapshot) -> tuple[str | None, dict[str, Any] | None, dict[str, Any] | None]:
         """Hash, analyse and compress outside the transaction (the expensive part)."""
@@ -120,7 +148,7 @@ class Archive:
         if self.db.execute("SELECT 1 FROM contents WHERE sha256 = ?", [sha]).fetchone():
             return sha, None, None  # exact repeat: no analysis, no MinHash
         analysis = analyse(snap.body, snap.declared_charset, snap.kind_hint)
-        blob, method = compress(snap.body)
+        blob, method = self.codec.compress(snap.body, analysis.kind)
         content = {
             "sha256": sha, "kind": analysis.kind, "size": len(snap.body), "stored_size": len(blob),
             "compression": method, "encoding": analysis.encoding, "body": blob,
@@ -154,10 +182,10 @@ class Archive:
         ).fetchone():
             return AddResult("duplicate", message="already in the archive")
         if content is not None:
-            self.db["contents"].insert(content, ignore=True)
-            self.db["pages"].insert(page, ignore=True)
+            self.db.execute(_INSERT_CONTENT, content)
+            self.db.execute(_INSERT_PAGE, page)
         headers = {k.lower(): v for k, v in (snap.headers or {}).items()}
-        cursor = self.db["snapshots"].insert({
+        cursor = self.db.execute(_INSERT_SNAPSHOT, {
             "url": snap.url, "host": urlsplit(snap.url).hostname, "observed_at": snap.observed_at,
             "source": snap.source, "origin": snap.origin, "http_status": status_code,
             "headers": json.dumps(headers, ensure_ascii=False) if headers else None,
@@ -165,7 +193,7 @@ class Archive:
             "page_type": snap.page_type, "content_sha256": sha, "status": status,
         })
         self._mark_stale()
-        return AddResult(status if content is None or status != "new" else "new", cursor.last_pk)
+        return AddResult(status if content is None or status != "new" else "new", cursor.lastrowid)
 
     def _mark_stale(self) -> None:
         self.db.execute("INSERT OR REPLACE INTO archive_state(key, value) VALUES ('derived_stale', '1')")
@@ -175,13 +203,61 @@ class Archive:
         return bool(row and row[0] == "1")
 
     def ingest(self, items: Iterable[RawSnapshot | SourceError], progress: Any = None) -> IngestReport:
-        """Add every snapshot (errors are collected, not raised), then refresh once."""
+        """Add every snapshot (errors are collected, not raised), then refresh once.
+
+        The same as ``add`` for each item in turn, but stored INGEST_BATCH snapshots to a
+        transaction (one savepoint each: a snapshot is stored whole or not at all).
+        """
         report = IngestReport(before=self.stats())
+        batch: list[RawSnapshot | SourceError] = []
         for item in items:
+            batch.append(item)
+            if len(batch) >= INGEST_BATCH:
+                self._ingest_batch(batch, report, progress)
+                batch = []
+        self._ingest_batch(batch, report, progress)
+        self.refresh()
+        report.after = self.stats()
+        report.new_content = report.after["contents"] - report.before["contents"]
+        return report
+
+    def _ingest_batch(self, batch: list[RawSnapshot | SourceError], report: IngestReport, progress: Any) -> None:
+        """Analyse a batch outside any transaction, store it in one, then count it in order."""
+        prepared: dict[int, tuple] = {}
+        results: dict[int, AddResult] = {}
+        in_batch: dict[str, tuple] = {}  # sha256 -> prepared: a repeat inside the batch is analysed once
+        for index, item in enumerate(batch):
+            if isinstance(item, SourceError):
+                continue
+            sha = content_hash(item.body) if item.body is not None else None
+            if sha is not None and sha in in_batch:
+                prepared[index] = (sha, None, None)
+                continue
+            try:
+                prepared[index] = self._prepare(item)
+            except InputError as exc:
+                results[index] = AddResult("error", message=str(exc))
+                continue
+            if sha is not None:
+                in_batch[sha] = prepared[index]
+        failure: BaseException | None = None
+        if prepared:
+            with self.db.atomic():
+                for index, parts in prepared.items():
+                    try:
+                        with self.db.atomic():  # a savepoint: this snapshot whole or not at all
+                            results[index] = self._store(batch[index], *parts)
+                    except BaseException as exc:  # noqa: BLE001 - re-raised once the earlier ones are committed
+                        failure = exc
+                        break
+        if failure is not None:
+            raise failure
+        self._train_compression()
+        for index, item in enumerate(batch):
             if isinstance(item, SourceError):
                 report.errors.append(str(item))
             else:
-                result = self.add(item)
+                result = results[index]
                 if result.status == "error":
                     report.errors.append(f"{item.origin or item.url}: {result.message}")
                 elif result.status == "duplicate":
@@ -191,10 +267,6 @@ class Archive:
                     report.seen_again += result.status in ("seen_again", "not_modified")
             if progress is not None:
                 progress(item)
-        self.refresh()
-        report.after = self.stats()
-        report.new_content = report.after["contents"] - report.before["contents"]
-        return report
 
     def last_validators(self, url: str) -> tuple[str | None, str | None]:
         """ETag and Last-Modified of the URL's newest stored content (for conditional requests)."""
@@ -361,7 +433,7 @@ class Archive:
         row = self.db.execute("SELECT body, compression FROM contents WHERE sha256 = ?", [sha]).fetchone()
         if not row:
             raise ArchiveError(f"no content {sha}")
-        return decompress(row[0], row[1])
+        return self.codec.decompress(row[0], row[1])
 
 
 @dataclass(frozen=True)

@@ -379,6 +379,17 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "signature": "Serialized signature.",
         },
     ),
+    "compression_dicts": (
+        "zstd dictionaries trained on the archive's own pages, used to compress raw HTML (internal).",
+        {
+            "id": "Dictionary number: contents.compression says 'zstd-dict:<id>'.",
+            "created_at": "When it was trained (UTC).",
+            "samples": "How many HTML contents it was trained on.",
+            "contents_at": "How many HTML contents the archive held then.",
+            "level": "zstd level contents are compressed at with it.",
+            "dict": "The dictionary itself.",
+        },
+    ),
     "archive_state": (
         "Internal flags, e.g. derived_stale = 1 while the derived tables lag behind the snapshots.",
         {"key": "Flag name.", "value": "Flag value."},
@@ -394,7 +405,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
     ),
 }
 
-HIDDEN = {"signatures", "archive_state", "_sqlite_migrations"}
+HIDDEN = {"signatures", "archive_state", "compression_dicts", "_sqlite_migrations"}
 
 FACETS: dict[str, list[Any]] = {
     "snapshots": ["host", "source", "status", "origin", {"date": "observed_at"}],
@@ -423,16 +434,16 @@ def last_run_query(has_crawl_runs: bool) -> dict[str, Any]:
     if has_crawl_runs:
         return {
             "title": "What changed in the last crawl run",
-            "description": "Pages of the last crawl run (or of run number run; with the interrupted runs it "
-                           "resumed) that brought something: new or changed pages, new article versions, new "
-                           "block variants, removed pages and failed fetches. Runs are listed in crawl_runs.",
+            "description": "Pages of the last crawl run, with the interrupted runs it resumed, that brought "
+                           "something: new or changed pages, new article versions, new block variants, removed "
+                           "pages and failed fetches. Give run (a crawl_runs id) to look at an earlier run.",
             "sql": LAST_RUN_SQL.strip(),
             "params": ["run"],
         }
     return {
         "title": "What changed in the last crawl run",
-        "description": "This archive records no crawl runs yet: pages observed since since (an ISO date; by "
-                       "default the last day anything was observed) that brought something new.",
+        "description": "This archive has no crawl_runs table yet: pages observed since the date you give in "
+                       "since (by default the last day anything was observed) that brought something new.",
         "sql": SINCE_SQL.strip(),
         "params": ["since"],
     }
@@ -449,7 +460,7 @@ def canned_queries(has_crawl_runs: bool = True) -> dict[str, dict[str, Any]]:
             "sql": schema.CONFLICTS_SQL.strip(),
         },
         "missing_facts": {
-            "title": "Missing values",
+            "title": "Missing values (not conflicts)",
             "description": "Facts whose line is present but empty in some snapshots (not conflicts).",
             "sql": schema.MISSING_SQL.strip(),
         },

@@ -1,10 +1,24 @@
 """MinHash signatures and LSH near-duplicate clustering for archived page texts.
 
-Signatures are bit-identical to ``datasketch.MinHash(num_perm, seed).update_batch(shingles)``
-(datasketch >= 2.0, default ``"affine32"`` scheme, SHA-1 input hash), so stored BLOBs stay
-readable and comparable with datasketch, but they are computed vectorised with numpy:
-one SHA-1 per shingle in a list comprehension, then permutation and min for the whole
-document as a single numpy operation.
+Every signature is a datasketch 2.0 MinHash: ``datasketch.MinHash(num_perm, seed, scheme,
+hashfunc=hash_function(config)).update_batch(shingles(text, config))`` gives the same hash
+values, so stored BLOBs are ``LeanMinHash`` BLOBs that datasketch reads, compares and indexes.
+Only the input hash of a shingle differs between the two ``MinhashConfig.hashing`` modes:
+
+* ``"poly64"`` (the default): a 64-bit polynomial hash of the shingle's UTF-8 bytes (a random
+  64-bit value per byte value, base an odd constant, arithmetic mod 2**64), put through the
+  MurmurHash3 64-bit finaliser; the top 32 bits (all 64 for ``affine64``) are the input hash.
+  Being polynomial, the hash of every shingle of a whole batch of texts comes from one prefix
+  sum over the concatenated bytes, ``H[s:e] = P**e * (C[e] - C[s])`` with
+  ``C[k] = sum(T[byte_j] * P**-j, j < k)``: no Python work per shingle or per word at all.
+* ``"sha1"``: datasketch's own default ``sha1_hash32``/``sha1_hash64`` (one hashlib SHA-1 per
+  shingle), i.e. bit-identical to ``MinHash(num_perm, seed).update_batch(shingles)``; kept for
+  signatures that must match ones datasketch computed with its defaults.
+
+Either way the permutation (datasketch's ``fmix`` pre-mix, then ``a*h + b``) and the min run
+vectorised with numpy over blocks of shingles. The estimate is a MinHash estimate with a
+well-mixed input hash in both modes, so its error is the same (see the unit tests and the
+bench's MAE on pairs of known overlap).
 
 Clustering (:func:`find_clusters`) does LSH banding on a plain ``(n, num_perm)`` array
 (band hash -> sort -> neighbours in the same bucket), verifies every candidate pair with
@@ -16,11 +30,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from datasketch import LeanMinHash, MinHashLSH
+from datasketch.hashfunc import sha1_hash32, sha1_hash64
 from scipy.integrate import quad
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
@@ -35,7 +50,10 @@ __all__ = [
     "estimate_jaccard",
     "find_clusters",
     "find_pairs",
+    "hash_function",
     "optimal_param",
+    "poly64_hash32",
+    "poly64_hash64",
     "serialize",
     "shingles",
     "to_lean",
@@ -44,6 +62,8 @@ __all__ = [
 UNITS = ("word", "char")
 SCHEMES = ("affine32", "affine64", "legacy")  # datasketch 2.0 permutation schemes
 DEFAULT_SCHEME = "affine32"  # datasketch 2.0's default
+HASHINGS = ("poly64", "sha1")  # input hash of a shingle (see the module docstring)
+DEFAULT_HASHING = "poly64"
 
 # LSH weights (false positive, false negative) used by find_clusters/find_pairs/LSHIndex.
 # Every candidate is verified by estimated Jaccard, so a false-positive candidate only costs
@@ -75,6 +95,7 @@ class MinhashConfig:
     seed: int = 1
     threshold: float = 0.8  # Jaccard threshold for near-duplicates
     scheme: str = DEFAULT_SCHEME  # datasketch permutation scheme
+    hashing: str = DEFAULT_HASHING  # "poly64" (fast) or "sha1" (datasketch's default hashfunc)
 
     def __post_init__(self) -> None:
         """Reject configurations datasketch could not reproduce."""
@@ -86,14 +107,19 @@ class MinhashConfig:
             raise ValueError(f"unit must be one of {UNITS}, got {self.unit!r}")
         if self.scheme not in SCHEMES:
             raise ValueError(f"scheme must be one of {SCHEMES}, got {self.scheme!r}")
+        if self.hashing not in HASHINGS:
+            raise ValueError(f"hashing must be one of {HASHINGS}, got {self.hashing!r}")
         if not 0.0 < self.threshold <= 1.0:
             raise ValueError(f"threshold must be in (0, 1], got {self.threshold}")
 
     def __str__(self) -> str:
-        """Name how a stored signature was made (scheme only when not the default)."""
+        """Name how a stored signature was made: scheme only when not the default, hashing only
+        when not sha1, so names written before poly64 existed still describe their (sha1) values."""
         name = f"minhash:perm={self.num_perm},unit={self.unit},ngram={self.ngram},seed={self.seed},t={self.threshold:g}"
         if self.scheme != DEFAULT_SCHEME:
             name += f",scheme={self.scheme}"
+        if self.hashing != "sha1":
+            name += f",hash={self.hashing}"
         return name
 
 
@@ -187,8 +213,8 @@ def _input_hashes(digests: bytes, width: int) -> np.ndarray:
     return np.ascontiguousarray(rows).view("<u8").ravel().astype(np.uint64)
 
 
-def _permuted_min(hv: np.ndarray, perm: _Permutations) -> np.ndarray:
-    """Min over shingles of every permutation; (num_perm, shingles) layout keeps the min contiguous."""
+def _permuted(hv: np.ndarray, perm: _Permutations) -> np.ndarray:
+    """Every permutation of every input hash, (num_perm, shingles): that layout keeps mins contiguous."""
     if perm.scheme == "legacy":
         phv = hv.astype(np.uint64) * perm.a  # uint64 wrap-around, exactly like datasketch
         phv += perm.b
@@ -197,7 +223,12 @@ def _permuted_min(hv: np.ndarray, perm: _Permutations) -> np.ndarray:
     else:
         phv = _fmix(hv, perm.width) * perm.a
         phv += perm.b
-    return phv.min(axis=1)
+    return phv
+
+
+def _permuted_min(hv: np.ndarray, perm: _Permutations) -> np.ndarray:
+    """Min over shingles of every permutation."""
+    return _permuted(hv, perm).min(axis=1)
 
 
 def _sha1_digests(enc: bytes, starts: list[int], ends: list[int]) -> bytes:
@@ -215,14 +246,179 @@ def _signature_of_spans(enc: bytes, starts: list[int], ends: list[int], perm: _P
     return signature
 
 
+# ---------------------------------------------------------------- poly64 input hash
+
+_MASK64 = (1 << 64) - 1
+_POLY_BASE = 0x9E3779B97F4A7C15  # odd (5 mod 8: multiplicative order 2**62 mod 2**64)
+_POLY_BASE_INV = pow(_POLY_BASE, -1, 1 << 64)
+_POLY_CHUNK_BYTES = 1 << 18  # normalised bytes hashed at once: bounds the uint64 temporaries
+_POLY_CACHED_POWERS = 1 << 20  # longest power tables kept between calls (16 MB)
+
+
+def _splitmix64(x: int) -> int:
+    """SplitMix64 output for counter x: the fixed random value of one byte value."""
+    z = (x * 0x9E3779B97F4A7C15) & _MASK64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return z ^ (z >> 31)
+
+
+_POLY_TABLE_INTS = tuple(_splitmix64(byte + 1) for byte in range(256))
+_POLY_TABLE = np.array(_POLY_TABLE_INTS, dtype=np.uint64)
+
+
+def _fmix64_int(h: int) -> int:
+    """MurmurHash3 64-bit finaliser on a Python int (reference for the numpy path)."""
+    h ^= h >> 33
+    h = (h * 0xFF51AFD7ED558CCD) & _MASK64
+    h ^= h >> 33
+    h = (h * 0xC4CEB9FE1A85EC53) & _MASK64
+    return h ^ (h >> 33)
+
+
+def poly64_hash64(shingle: bytes) -> int:
+    """The poly64 input hash of one shingle (UTF-8 bytes) for 64-bit schemes: a pure-Python
+    reference and a datasketch ``hashfunc``; compute_signatures gets the same values vectorised."""
+    h = 0
+    for byte in shingle:  # Horner: sum(T[b_j] * P**(len - j))
+        h = ((h + _POLY_TABLE_INTS[byte]) * _POLY_BASE) & _MASK64
+    return _fmix64_int(h)
+
+
+def poly64_hash32(shingle: bytes) -> int:
+    """The poly64 input hash for 32-bit schemes (affine32, legacy): the top 32 bits."""
+    return poly64_hash64(shingle) >> 32
+
+
+def hash_function(config: MinhashConfig) -> Callable[[bytes], int]:
+    """The ``hashfunc`` with which datasketch.MinHash reproduces this config's signatures."""
+    wide = config.scheme == "affine64"
+    if config.hashing == "sha1":
+        return sha1_hash64 if wide else sha1_hash32
+    return poly64_hash64 if wide else poly64_hash32
+
+
+_poly_power_cache: tuple[np.ndarray, np.ndarray] = (np.ones(1, np.uint64), np.ones(1, np.uint64))
+
+
+def _geometric(base: int, size: int) -> np.ndarray:
+    """base**k mod 2**64 for k < size."""
+    powers = np.full(size, base, dtype=np.uint64)
+    powers[0] = 1
+    return np.cumprod(powers, out=powers)  # uint64 products wrap mod 2**64
+
+
+def _poly_powers(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """(P**k, P**-k) mod 2**64 for k < at least size; tables up to _POLY_CACHED_POWERS are kept."""
+    global _poly_power_cache
+    powers = _poly_power_cache
+    if len(powers[0]) < size:
+        grown = max(size, min(2 * len(powers[0]), _POLY_CACHED_POWERS), 1 << 16)
+        powers = (_geometric(_POLY_BASE, grown), _geometric(_POLY_BASE_INV, grown))
+        if grown <= _POLY_CACHED_POWERS:
+            _poly_power_cache = powers
+    return powers
+
+
+def _poly_shingles(raw: np.ndarray, lens: np.ndarray, config: MinhashConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Shingle byte spans (start, end) in raw, the concatenated normalised texts of lengths lens,
+    grouped by text, and bounds such that text d owns spans bounds[d]:bounds[d+1]: the same
+    shingles as _spans gives each text (repeats included), without a Python loop."""
+    n_docs, n, total = len(lens), config.ngram, len(raw)
+    doc_end = np.cumsum(lens)
+    doc_start = doc_end - lens
+    present = lens > 0
+    if config.unit == "word":  # normalised: words separated by exactly one space, none at the ends
+        space = raw == 0x20
+        first = np.zeros(total + 1, dtype=bool)
+        first[1:] = space
+        first[doc_start[present]] = True
+        last = np.zeros(total + 1, dtype=bool)
+        last[:total] = space
+        last[doc_end[present]] = True
+        starts, ends = np.flatnonzero(first), np.flatnonzero(last)
+    else:
+        starts = np.flatnonzero((raw & 0xC0) != 0x80)  # first byte of each character
+        ends = np.append(starts[1:], total)  # texts are contiguous, so a text's end is the next start
+    token_doc = np.searchsorted(doc_end, starts, side="right")
+    count = len(starts) - n + 1
+    if count > 0:
+        shingle_doc = token_doc[:count]
+        span_start, span_end = starts[:count], ends[n - 1 :]
+        inside = shingle_doc == token_doc[n - 1 :]  # no shingle crosses from one text into the next
+        if not inside.all():
+            shingle_doc, span_start, span_end = shingle_doc[inside], span_start[inside], span_end[inside]
+    else:
+        shingle_doc = span_start = span_end = np.empty(0, dtype=np.int64)
+    tokens = np.bincount(token_doc, minlength=n_docs)
+    short = np.flatnonzero((tokens > 0) & (tokens < n))  # fewer tokens than n: the whole text
+    if len(short):
+        shingle_doc = np.concatenate((shingle_doc, short))
+        span_start = np.concatenate((span_start, doc_start[short]))
+        span_end = np.concatenate((span_end, doc_end[short]))
+        order = np.argsort(shingle_doc, kind="stable")
+        shingle_doc, span_start, span_end = shingle_doc[order], span_start[order], span_end[order]
+    bounds = np.searchsorted(shingle_doc, np.arange(n_docs + 1))
+    return span_start, span_end, bounds
+
+
+def _poly_input_hashes(raw: np.ndarray, span_start: np.ndarray, span_end: np.ndarray, width: int) -> np.ndarray:
+    """poly64_hash32/64 of every span raw[start:end], from one prefix sum over the bytes."""
+    base_powers, inverse_powers = _poly_powers(len(raw) + 1)
+    prefix = np.zeros(len(raw) + 1, dtype=np.uint64)
+    np.cumsum(_POLY_TABLE[raw] * inverse_powers[: len(raw)], out=prefix[1:])  # C[k], wrapping
+    hv = prefix[span_end] - prefix[span_start]
+    hv *= base_powers[span_end]  # sum(T[b_j] * P**(end - j)): depends on the span's bytes only
+    hv = _fmix(hv, 64)
+    return (hv >> np.uint64(32)).astype(np.uint32) if width == 32 else hv
+
+
+def _min_per_text(hv: np.ndarray, bounds: np.ndarray, perm: _Permutations, out: np.ndarray) -> None:
+    """out[d] = min(out[d], permuted min of hv[bounds[d]:bounds[d+1]]) for every text d, a block
+    of shingles at a time (np.minimum.reduceat over the texts a block covers)."""
+    total = len(hv)
+    for lo in range(0, total, _SHINGLE_BLOCK):
+        hi = min(lo + _SHINGLE_BLOCK, total)
+        docs = np.arange(np.searchsorted(bounds, lo, side="right") - 1, np.searchsorted(bounds, hi, side="left"))
+        seg_start = np.maximum(bounds[docs], lo)
+        nonempty = seg_start < np.minimum(bounds[docs + 1], hi)
+        docs, seg_start = docs[nonempty], seg_start[nonempty]
+        mins = np.minimum.reduceat(_permuted(hv[lo:hi], perm), seg_start - lo, axis=1)
+        out[docs] = np.minimum(out[docs], mins.T)
+
+
+def _poly_signatures(texts: Sequence[str], config: MinhashConfig, perm: _Permutations) -> np.ndarray:
+    """poly64 signatures of many texts, a chunk of about _POLY_CHUNK_BYTES normalised bytes at a time."""
+    out = np.tile(perm.empty, (len(texts), 1))
+    encs = [_normalise(text) for text in texts]
+    lo = 0
+    while lo < len(encs):
+        hi, size = lo, 0
+        while hi < len(encs) and (hi == lo or size + len(encs[hi]) <= _POLY_CHUNK_BYTES):
+            size += len(encs[hi])
+            hi += 1
+        raw = np.frombuffer(b"".join(encs[lo:hi]), dtype=np.uint8)
+        lens = np.fromiter(map(len, encs[lo:hi]), dtype=np.int64, count=hi - lo)
+        span_start, span_end, bounds = _poly_shingles(raw, lens, config)
+        hv = _poly_input_hashes(raw, span_start, span_end, perm.width)
+        _min_per_text(hv, bounds, perm, out[lo:hi])
+        lo = hi
+    return out
+
+
+# ---------------------------------------------------------------- signatures of texts
+
+
 def compute_signature(text: str, config: MinhashConfig) -> np.ndarray:
-    """MinHash hash values of one text, equal to datasketch's update_batch(shingles(text))."""
-    return _signature_of_spans(*_spans(text, config), _config_permutations(config))
+    """MinHash hash values of one text: MinHash(hashfunc=hash_function(config)).update_batch(shingles)."""
+    return compute_signatures([text], config)[0]
 
 
 def compute_signatures(texts: Sequence[str], config: MinhashConfig) -> np.ndarray:
     """Signatures of many texts as one (n, num_perm) array, the input find_clusters wants."""
     perm = _config_permutations(config)
+    if config.hashing == "poly64":
+        return _poly_signatures(texts, config, perm)
     out = np.empty((len(texts), config.num_perm), dtype=perm.empty.dtype)
     for row, text in enumerate(texts):
         out[row] = _signature_of_spans(*_spans(text, config), perm)

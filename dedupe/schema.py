@@ -69,6 +69,7 @@ def m001_initial(db: Database) -> None:
             ON snapshots(url, observed_at, coalesce(content_sha256, ''));
         CREATE INDEX snapshots_url ON snapshots(url, observed_at);
         CREATE INDEX snapshots_content ON snapshots(content_sha256);
+        CREATE INDEX snapshots_origin ON snapshots(origin);
         CREATE TABLE pages (
             content_sha256 TEXT PRIMARY KEY REFERENCES contents(sha256),
             extractor TEXT NOT NULL,            -- version of the extraction code
@@ -184,11 +185,10 @@ def m001_initial(db: Database) -> None:
 
         -- the same (delegation, field) with different non-empty values across snapshots
         CREATE VIEW conflicts AS
+        WITH v AS (SELECT * FROM fact_values WHERE value != ''),
+             c AS (SELECT delegation, field FROM v GROUP BY delegation, field HAVING count(*) > 1)
         SELECT v.delegation, v.field, v.value, v.snapshots, v.first_seen, v.last_seen
-        FROM fact_values v
-        WHERE v.value != ''
-          AND (SELECT count(DISTINCT w.value) FROM fact_values w
-               WHERE w.delegation = v.delegation AND w.field = v.field AND w.value != '') > 1;
+        FROM v JOIN c USING (delegation, field);
 
         -- values that are absent (empty) in some snapshots: missing, not a conflict
         CREATE VIEW missing_values AS
@@ -378,3 +378,20 @@ CRAWL_URL_KNOWN_SQL = "SELECT 1 FROM snapshots WHERE url = :url LIMIT 1"
 CRAWL_ARTICLES_STATE_SQL = """
 SELECT id, title, url, status, versions, first_seen, last_seen FROM articles ORDER BY id
 """
+
+
+@migrations()
+def m004_compression_dicts(db: Database) -> None:
+    """zstd dictionaries trained on the archive's own pages (contents.compression 'zstd-dict:<id>')."""
+    db.executescript(
+        """
+        CREATE TABLE compression_dicts (
+            id INTEGER PRIMARY KEY,             -- the <id> of 'zstd-dict:<id>'
+            created_at TEXT NOT NULL,           -- ISO 8601, UTC
+            samples INTEGER NOT NULL,           -- HTML contents it was trained on
+            contents_at INTEGER NOT NULL,       -- HTML contents in the archive when it was trained
+            level INTEGER NOT NULL,             -- zstd level contents are compressed at with it
+            dict BLOB NOT NULL                  -- zstandard.train_dictionary(...).as_bytes(); never deleted
+        );
+        """
+    )

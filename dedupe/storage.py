@@ -1,14 +1,47 @@
-"""Raw bytes stored once by content hash, compressed with zstd."""
+"""Raw bytes stored once by content hash, compressed with zstd and a dictionary of the site's pages.
+
+The site's pages are small and share one template (header, menu, the delegation block,
+footer), so each page compressed on its own carries the template again: plain zstd gets ~3x.
+A zstd dictionary trained on the archive's own pages holds the template once, and every page
+compressed with it stores little more than its article (~10x on the replica's pages).
+
+* Until ``TRAIN_AFTER`` HTML contents exist, contents are stored as plain ``'zstd'``.
+* Then a dictionary is trained on a sample of them (``zstandard.train_dictionary``, with fixed
+  parameters: tens of milliseconds), stored in ``compression_dicts`` and the plain-zstd
+  contents are recompressed with it (same bytes out, so sha256 and everything derived stay).
+  Later contents are stored as ``'zstd-dict:<id>'``.
+* Every ``RETRAIN_EVERY`` further contents a new dictionary is trained on the newest pages,
+  so a redesigned site gets a dictionary of its new template; older contents keep theirs.
+  Dictionaries are never deleted: every method ever written stays readable.
+
+``Codec`` is one archive's compression (its dictionaries, cached compressors); ``compress``
+and ``decompress`` are the dictionary-free functions for callers without an archive.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import random
+import sqlite3
+from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
 
 import zstandard
 
-LEVEL = 10
+LEVEL = 10  # plain zstd
+DICT_LEVEL = 9  # with a dictionary: ~0.15 ms for a 10 KB page, within 3% of level 19's ratio
+DICT_SIZE = 112_640  # zstd's default dictionary size (110 KiB)
+TRAIN_AFTER = 200  # HTML contents before the first dictionary is trained
+TRAIN_SAMPLE = 1000  # newest HTML contents a dictionary is trained on
+RETRAIN_EVERY = 10_000  # contents stored with one dictionary before the next is trained
+# fastcover with fixed parameters: the default search over k and d takes seconds for the same ratio
+TRAIN_PARAMS = {"k": 1024, "d": 8}
+DICT_PREFIX = "zstd-dict:"
+
 _compressor = zstandard.ZstdCompressor(level=LEVEL)
 _decompressor = zstandard.ZstdDecompressor()
+
+DictionarySource = Callable[[int], bytes] | Mapping[int, bytes]
 
 
 def content_hash(body: bytes) -> str:
@@ -22,12 +55,156 @@ def text_hash(text: str) -> str:
 
 
 def compress(body: bytes) -> tuple[bytes, str]:
-    """Compressed bytes and the name of the method, stored beside them."""
+    """Compressed bytes and the name of the method, stored beside them (plain zstd)."""
     return _compressor.compress(body), "zstd"
 
 
-def decompress(blob: bytes, method: str) -> bytes:
-    """Inverse of ``compress`` for every method the archive has ever written."""
+def dictionary_id(method: str) -> int | None:
+    """The dictionary a method names ('zstd-dict:3' -> 3), None for a dictionary-free method."""
+    if method.startswith(DICT_PREFIX):
+        try:
+            return int(method[len(DICT_PREFIX):])
+        except ValueError:
+            raise ValueError(f"unknown compression {method!r}") from None
+    return None
+
+
+def decompress(blob: bytes, method: str, dictionaries: DictionarySource | None = None) -> bytes:
+    """Inverse of ``compress`` and ``Codec.compress`` for every method the archive has ever written.
+
+    A 'zstd-dict:<id>' blob needs its dictionary: pass ``dictionaries`` (id -> bytes, as a
+    mapping or a function), or use the archive's ``Codec``, which caches them.
+    """
     if method == "zstd":
         return _decompressor.decompress(blob)
-    raise ValueError(f"unknown compression {method!r}")
+    number = dictionary_id(method)
+    if number is None:
+        raise ValueError(f"unknown compression {method!r}")
+    if dictionaries is None:
+        raise ValueError(f"{method} needs the archive's dictionary {number} (use Archive.raw_content)")
+    data = dictionaries[number] if isinstance(dictionaries, Mapping) else dictionaries(number)
+    return zstandard.ZstdDecompressor(dict_data=zstandard.ZstdCompressionDict(data)).decompress(blob)
+
+
+def train_dictionary(samples: list[bytes], size: int = DICT_SIZE) -> bytes:
+    """A zstd dictionary of at most ``size`` bytes for pages like ``samples``."""
+    return zstandard.train_dictionary(size, samples, **TRAIN_PARAMS).as_bytes()
+
+
+class _Dictionary:
+    """One stored dictionary with its (lazily built) compressor and decompressor."""
+
+    def __init__(self, number: int, data: bytes) -> None:
+        self.id = number
+        self.method = f"{DICT_PREFIX}{number}"
+        self.data = zstandard.ZstdCompressionDict(data)
+        self._compressor: zstandard.ZstdCompressor | None = None
+        self._decompressor: zstandard.ZstdDecompressor | None = None
+
+    def compress(self, body: bytes) -> bytes:
+        if self._compressor is None:
+            self._compressor = zstandard.ZstdCompressor(level=DICT_LEVEL, dict_data=self.data)
+        return self._compressor.compress(body)
+
+    def decompress(self, blob: bytes) -> bytes:
+        if self._decompressor is None:
+            self._decompressor = zstandard.ZstdDecompressor(dict_data=self.data)
+        return self._decompressor.decompress(blob)
+
+
+class Codec:
+    """One archive's compression: its newest dictionary for new contents, all of them for reading.
+
+    ``compress`` never touches the database; ``train_due`` says (from a counter kept in memory)
+    when ``train`` should run, which the archive calls between transactions of its own.
+    """
+
+    def __init__(self, db: sqlite3.Connection | object) -> None:
+        self.db = db
+        self._loaded: dict[int, _Dictionary] = {}
+        row = self._execute("SELECT id, contents_at FROM compression_dicts ORDER BY id DESC LIMIT 1").fetchone()
+        self.current = self._dictionary(row[0]) if row else None
+        self.contents_at = row[1] if row else 0
+        self._failed_at = 0  # HTML contents when training last failed
+        self._html_contents: int | None = None  # counted on first use: opening an archive stays cheap
+
+    @property
+    def html_contents(self) -> int:
+        """HTML contents in the archive (counted once, then kept up to date by ``compress``)."""
+        if self._html_contents is None:
+            self._html_contents = self._execute("SELECT count(*) FROM contents WHERE kind = 'html'").fetchone()[0]
+        return self._html_contents
+
+    def _execute(self, sql: str, params: tuple = ()) -> sqlite3.Cursor:
+        return self.db.execute(sql, params)
+
+    def _dictionary(self, number: int) -> _Dictionary:
+        found = self._loaded.get(number)
+        if found is None:
+            row = self._execute("SELECT dict FROM compression_dicts WHERE id = ?", (number,)).fetchone()
+            if row is None:
+                raise ValueError(f"the archive has no compression dictionary {number}")
+            found = self._loaded[number] = _Dictionary(number, row[0])
+        return found
+
+    # ------------------------------------------------------------------ reading and writing
+
+    def compress(self, body: bytes, kind: str = "html") -> tuple[bytes, str]:
+        """Compressed bytes and their method: the newest dictionary's, or plain zstd before the first."""
+        if kind == "html":
+            self._html_contents = self.html_contents + 1
+        if self.current is None:
+            return compress(body)
+        return self.current.compress(body), self.current.method
+
+    def decompress(self, blob: bytes, method: str) -> bytes:
+        number = dictionary_id(method)
+        if number is None:
+            return decompress(blob, method)
+        return self._dictionary(number).decompress(blob)
+
+    # ------------------------------------------------------------------ training
+
+    @property
+    def train_due(self) -> bool:
+        """A first dictionary once TRAIN_AFTER HTML contents exist; a new one every RETRAIN_EVERY."""
+        if self.current is None:
+            return self.html_contents >= max(TRAIN_AFTER, 2 * self._failed_at)
+        return self.html_contents - self.contents_at >= RETRAIN_EVERY
+
+    def train(self) -> int | None:
+        """Train and store a dictionary on the newest HTML contents; recompress plain-zstd contents
+        with it. Run inside a transaction (the caller's). Returns its id (None: too few samples)."""
+        rows = self._execute(
+            "SELECT body, compression FROM contents WHERE kind = 'html' ORDER BY rowid DESC LIMIT ?", (TRAIN_SAMPLE,)
+        ).fetchall()
+        samples = [self.decompress(blob, method) for blob, method in rows]
+        if len(samples) < min(TRAIN_AFTER, 8):
+            return None
+        random.Random(len(samples)).shuffle(samples)  # fastcover samples in order: no bias to the newest
+        count = self._execute("SELECT count(*) FROM contents WHERE kind = 'html'").fetchone()[0]
+        try:
+            data = train_dictionary(samples, min(DICT_SIZE, max(4096, sum(map(len, samples)) // 10)))
+        except zstandard.ZstdError:  # degenerate samples (e.g. all alike): try again when there are twice as many
+            self._failed_at = count
+            return None
+        cursor = self._execute(
+            "INSERT INTO compression_dicts (created_at, samples, contents_at, level, dict) VALUES (?, ?, ?, ?, ?)",
+            (datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), len(samples), count, DICT_LEVEL, data),
+        )
+        self.current = self._dictionary(cursor.lastrowid)
+        self.contents_at = self._html_contents = count
+        self._recompress_plain()
+        return self.current.id
+
+    def _recompress_plain(self) -> None:
+        """Plain-zstd contents (stored before the first dictionary) recompressed with the current one."""
+        plain = self._execute("SELECT sha256, body FROM contents WHERE compression = 'zstd'").fetchall()
+        updates = []
+        for sha, blob in plain:
+            raw = decompress(blob, "zstd")
+            packed = self.current.compress(raw)
+            if len(packed) < len(blob) and self.current.decompress(packed) == raw:
+                updates.append((packed, len(packed), self.current.method, sha))
+        for update in updates:
+            self._execute("UPDATE contents SET body = ?, stored_size = ?, compression = ? WHERE sha256 = ?", update)

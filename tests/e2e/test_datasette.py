@@ -133,7 +133,8 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
-        self.process = subprocess.Popen(serve_command(db, self.port), stdout=log.open("wb"), stderr=subprocess.STDOUT,
+        self._log_file = log.open("wb")
+        self.process = subprocess.Popen(serve_command(db, self.port), stdout=self._log_file, stderr=subprocess.STDOUT,
                                         cwd=db.parent)
 
     def wait_ready(self, timeout: float = 30) -> None:
@@ -157,6 +158,7 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(10)
+        self._log_file.close()
 
 
 @pytest.fixture(scope="module")
@@ -318,6 +320,21 @@ def test_what_changed_in_the_last_crawl_run(server: Server) -> None:
         ("1", PLANTED_URL, "new article version"), ("1", REMOVED_URL, "page removed")]
     assert rows(server, "last_run_changes?run=1") == found
     assert rows(server, "last_run_changes?run=99") == []
+
+
+def test_last_run_query_of_an_archive_without_crawl_runs(served_archive: Path) -> None:
+    """Before migration m002 the query looks at the last day observed (or since a date)."""
+    tables = datasette_metadata.archive_tables(served_archive) - {"crawl_runs"}
+    query = datasette_metadata.metadata("archive", tables)["databases"]["archive"]["queries"]["last_run_changes"]
+    assert query["params"] == ["since"]
+    conn = sqlite3.connect(f"file:{served_archive}?mode=ro", uri=True)
+    try:
+        last_day = conn.execute(query["sql"], {"since": ""}).fetchall()
+        since = conn.execute(query["sql"], {"since": "2025-10-06"}).fetchall()
+    finally:
+        conn.close()
+    assert [r[2] for r in last_day] == [PLANTED_URL, REMOVED_URL]
+    assert len(since) == 4  # the two imported pages too
 
 
 def test_every_version_of_one_url(server: Server) -> None:

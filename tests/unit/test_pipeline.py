@@ -313,3 +313,64 @@ def test_page_snapshot_item_is_a_dataclass_for_item_adapter() -> None:
 
     item = PageSnapshot(url=f"{BASE}/events", observed_at="2025-10-20T09:00:00Z", http_status=304, body=None)
     assert ItemAdapter(item).asdict()["http_status"] == 304
+
+
+# --------------------------------------------------------------------------- the archive on crawled pages
+# Reproductions, without a network, of what the e2e crawl tests need from the archive library:
+# replica pages stored as a crawl stores them, then what dedupe derives from them.
+
+COUNTRIES = ("republic-of-belarus", "republic-of-kazakhstan", "kyrgyz-republic", "russian-federation",
+             "republic-of-tajikistan")
+HOSTS = {"en": BASE, "ru": "http://127.0.0.1:8001"}
+
+
+def crawl_like(archive: Archive, lang: str, epoch: int) -> None:
+    """Every listing, article and country page of one site at one epoch, stored as the crawl stores them."""
+    site, state = ReplicaSite(lang=lang), site_state(lang, epoch)
+    listings = ["/events"] + [f"/events?page={n}" for n in range(2, -(-len(state.articles) // 6) + 2)]
+    pages = [(p, "listing") for p in listings] + [(a.path, "article") for a in state.articles] + \
+        [(f"/countries/{c}", "country") for c in COUNTRIES]
+    for path, kind in pages:
+        answer = site.respond("GET", path, {}, epoch, HOSTS[lang])
+        archive.add(RawSnapshot(url=HOSTS[lang] + path, observed_at=f"2025-1{epoch - 1}-01T09:00:00Z", body=answer.body,
+                                source="crawl", origin=f"crawl:{epoch}", http_status=answer.status,
+                                headers=dict(answer.headers), declared_charset="utf-8", page_type=kind))
+
+
+@pytest.mark.xfail(strict=False, reason="dedupe: menu/country lines and recurring template sentences of the "
+                                        "generated articles become extra blocks")
+def test_library_finds_one_block_version_per_site_on_crawled_pages(tmp_path: Path) -> None:
+    archive = Archive(tmp_path / "a.db")
+    crawl_like(archive, "en", 1)
+    archive.refresh()
+    assert [v["text"] for v in archive.query("SELECT text FROM block_versions")] == \
+        ["\n".join(site_state("en", 1).block_lines)]
+
+
+@pytest.mark.xfail(strict=False, reason="dedupe: article paragraphs that resemble other articles' sentences are "
+                                        "taken for furniture and dropped from the article text")
+def test_library_keeps_every_paragraph_and_no_block_line_in_article_text(tmp_path: Path) -> None:
+    archive = Archive(tmp_path / "a.db")
+    crawl_like(archive, "en", 1)
+    crawl_like(archive, "ru", 1)
+    archive.refresh()
+    for lang in ("en", "ru"):
+        block = set(site_state(lang, 1).block_lines)
+        for article in site_state(lang, 1).articles:
+            (row,) = archive.query(
+                "SELECT av.text FROM article_versions av JOIN content_articles ca ON ca.article_version_id = av.id "
+                "JOIN snapshots s ON s.content_sha256 = ca.content_sha256 WHERE s.url = ?", [HOSTS[lang] + article.path])
+            assert all(p in row["text"] for p in article.paragraphs), (lang, article.path)
+            assert not block & set(row["text"].splitlines()), (lang, article.path)
+
+
+@pytest.mark.xfail(strict=False, reason="dedupe: facts of the English and Russian blocks are compared with each "
+                                        "other, so names in two scripts and the /ru/ URLs count as conflicts")
+def test_library_conflicts_of_both_sites_are_only_the_kyrgyz_seats(tmp_path: Path) -> None:
+    archive = Archive(tmp_path / "a.db")
+    for epoch in (1, 2):
+        crawl_like(archive, "en", epoch)
+        crawl_like(archive, "ru", epoch)
+    archive.refresh()
+    assert [(c["delegation"], c["field"], sorted(v["value"] for v in c["values"])) for c in archive.conflicts()] == \
+        [("Kyrgyzstan", "seats_total", ["6", "7"])]
