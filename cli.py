@@ -125,13 +125,13 @@ def conflicts(db_path: str, as_json: bool) -> None:
     if not found:
         click.echo("No conflicting facts.")
     for record in found:
-        click.echo(click.style(f"{record['delegation']} {record['field']}", bold=True))
+        click.echo(click.style(f"{record['delegation']} {record['field']}", bold=True) + f"  ({record['language']} pages)")
         for value in record["values"]:
             click.echo(f"  {value['value']!s:<30} {value['snapshots']:>4} snapshot(s)  {value['first_seen']} .. {value['last_seen']}")
     if missing:
         click.echo("\nMissing values (line present, value empty; not conflicts):")
         for row in missing:
-            click.echo(f"  {row['delegation']} {row['field']}: empty in {row['snapshots']} snapshot(s) "
+            click.echo(f"  {row['delegation']} {row['field']} ({row['language']}): empty in {row['snapshots']} snapshot(s) "
                        f"({', '.join(row['seen_in'])})  {row['first_seen']} .. {row['last_seen']}")
 
 

@@ -2,8 +2,9 @@
 
     python -m bench.minhash_bench [--size N] [--scale 100000,1000000] [--json]
 
-``bench_minhash`` compares the project's vectorised signatures with datasketch on the
-same ~900-word texts; ``bench_scale`` runs the whole dedupe (exact repeats by hash, then
+``bench_minhash`` compares the project's vectorised signatures (the default poly64 hashing, and
+the sha1 hashing that is bit-identical to datasketch's defaults) with datasketch on the same
+~900-word texts; ``bench_scale`` runs the whole dedupe (exact repeats by hash, then
 signatures + ``find_clusters``) on n synthetic snapshots in a fresh subprocess, so each
 scale reports its own peak RSS.
 """
@@ -11,9 +12,11 @@ scale reports its own peak RSS.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import functools
 import hashlib
 import json
+import math
 import os
 import random
 import resource
@@ -39,10 +42,13 @@ from dedupe.minhash import (  # noqa: E402
     compute_signatures,
     estimate_jaccard,
     find_clusters,
+    hash_function,
     shingles,
 )
 
-CONFIG = MinhashConfig()  # word 5-grams, 128 perms, t=0.8: what the archive uses
+CONFIG = MinhashConfig()  # word 5-grams, 128 perms, t=0.8, poly64 hashing: what the archive uses
+SHA1_CONFIG = dataclasses.replace(CONFIG, hashing="sha1")  # bit-identical to datasketch's defaults
+IDENTITY_SAMPLE = 10  # docs checked against datasketch with the (pure-Python, slow) poly64 hashfunc
 VOCAB_SIZE = 30_000
 PROCESSES = 2
 
@@ -129,7 +135,7 @@ def known_overlap_pairs(docs: Sequence[str], seed: int = 0) -> list[tuple[str, s
 
 
 def _datasketch_update(texts: Sequence[str], config: MinhashConfig) -> list[np.ndarray]:
-    """Baseline: one MinHash.update call per shingle."""
+    """Baseline: one MinHash.update call per shingle (datasketch's default sha1 hashfunc)."""
     out = []
     for text in texts:
         m = MinHash(num_perm=config.num_perm, seed=config.seed)
@@ -139,14 +145,28 @@ def _datasketch_update(texts: Sequence[str], config: MinhashConfig) -> list[np.n
     return out
 
 
-def _datasketch_batch(texts: Sequence[str], config: MinhashConfig) -> list[np.ndarray]:
-    """Baseline: datasketch's own vectorised update_batch."""
+def _datasketch_batch(texts: Sequence[str], config: MinhashConfig, hashfunc=None) -> list[np.ndarray]:
+    """Baseline: datasketch's own vectorised update_batch (default sha1 hashfunc unless given)."""
     out = []
     for text in texts:
-        m = MinHash(num_perm=config.num_perm, seed=config.seed)
+        m = MinHash(num_perm=config.num_perm, seed=config.seed, hashfunc=hashfunc)
         m.update_batch(shingles(text, config))
         out.append(m.hashvalues)
     return out
+
+
+def _binomial_mae(truth: np.ndarray, num_perm: int) -> float:
+    """Mean |error| an ideal MinHash would have on these true Jaccards: its estimate is
+    Binomial(num_perm, J) / num_perm."""
+    m = np.arange(num_perm + 1)
+    log_comb = np.array([math.lgamma(num_perm + 1) - math.lgamma(k + 1) - math.lgamma(num_perm - k + 1) for k in m])
+    total = 0.0
+    for j in truth.tolist():
+        if j in (0.0, 1.0):
+            continue
+        pmf = np.exp(log_comb + m * math.log(j) + (num_perm - m) * math.log1p(-j))
+        total += float(pmf @ np.abs(m / num_perm - j))
+    return total / len(truth)
 
 
 def _sha1_only(texts: Sequence[str], config: MinhashConfig) -> None:
@@ -175,49 +195,74 @@ def _parallel_signatures(pool: ProcessPoolExecutor, texts: Sequence[str], proces
     return np.concatenate(list(pool.map(compute_signatures, chunks, [CONFIG] * len(chunks))))
 
 
+def _estimates(pairs: Sequence[tuple[str, str, float]], config: MinhashConfig) -> np.ndarray:
+    """The project's Jaccard estimate of every pair."""
+    sig_a = compute_signatures([a for a, _, _ in pairs], config)
+    sig_b = compute_signatures([b for _, b, _ in pairs], config)
+    return np.array([estimate_jaccard(x, y) for x, y in zip(sig_a, sig_b)])
+
+
 def bench_minhash(n_docs: int = 200, seed: int = 0) -> dict:
-    """docs/s of compute_signatures vs datasketch update / update_batch, and Jaccard MAE."""
+    """docs/s of compute_signatures (poly64 hashing, and sha1) vs datasketch update / update_batch,
+    whether each reproduces datasketch, and the Jaccard MAE of each on pairs of known overlap.
+
+    ``minhash_speedup`` is the default (poly64) mode's; ``minhash_speedup_sha1`` the bit-identical
+    mode's. The baseline is datasketch's per-shingle ``update`` with its default sha1 hashfunc.
+    """
     docs = synthetic_docs(n_docs, seed=seed)
     project = compute_signatures(docs, CONFIG)  # also warms the permutation cache
-    updated, batched = _datasketch_update(docs, CONFIG), _datasketch_batch(docs, CONFIG)
+    project_sha1 = compute_signatures(docs, SHA1_CONFIG)
+    updated, batched = _datasketch_update(docs, SHA1_CONFIG), _datasketch_batch(docs, SHA1_CONFIG)
+    sample = docs[:IDENTITY_SAMPLE]
+    poly_reference = _datasketch_batch(sample, CONFIG, hashfunc=hash_function(CONFIG))
     with ProcessPoolExecutor(PROCESSES, mp_context=get_context("spawn")) as pool:
         parallel = _parallel_signatures(pool, docs, PROCESSES)  # starts and warms the workers
         seconds = _best_times({
             "project": lambda: compute_signatures(docs, CONFIG),
+            "project_sha1": lambda: compute_signatures(docs, SHA1_CONFIG),
             "project_2proc": lambda: _parallel_signatures(pool, docs, PROCESSES),
-            "update": lambda: _datasketch_update(docs, CONFIG),
-            "update_batch": lambda: _datasketch_batch(docs, CONFIG),
-            "sha1_only": lambda: _sha1_only(docs, CONFIG),
+            "update": lambda: _datasketch_update(docs, SHA1_CONFIG),
+            "update_batch": lambda: _datasketch_batch(docs, SHA1_CONFIG),
+            "sha1_only": lambda: _sha1_only(docs, SHA1_CONFIG),
         })
 
     pairs = known_overlap_pairs(docs, seed)
-    sig_a = compute_signatures([a for a, _, _ in pairs], CONFIG)
-    sig_b = compute_signatures([b for _, b, _ in pairs], CONFIG)
-    ds_a = _datasketch_batch([a for a, _, _ in pairs], CONFIG)
-    ds_b = _datasketch_batch([b for _, b, _ in pairs], CONFIG)
     truth = np.array([j for _, _, j in pairs])
-    est_project = np.array([estimate_jaccard(x, y) for x, y in zip(sig_a, sig_b)])
+    est_project, est_project_sha1 = _estimates(pairs, CONFIG), _estimates(pairs, SHA1_CONFIG)
+    ds_a = _datasketch_batch([a for a, _, _ in pairs], SHA1_CONFIG)
+    ds_b = _datasketch_batch([b for _, b, _ in pairs], SHA1_CONFIG)
     est_datasketch = np.array([MinHash(seed=1, hashvalues=x, scheme="affine32").jaccard(
         MinHash(seed=1, hashvalues=y, scheme="affine32")) for x, y in zip(ds_a, ds_b)])
     words = np.mean([len(d.split()) for d in docs])
+    abs_error = np.abs(est_project - truth)
     return {
         "minhash_docs": n_docs,
         "minhash_words_per_doc": round(float(words), 1),
+        "minhash_config": str(CONFIG),
         "minhash_project_docs_per_s": round(n_docs / seconds["project"], 1),
+        "minhash_project_sha1_docs_per_s": round(n_docs / seconds["project_sha1"], 1),
         "minhash_project_2proc_docs_per_s": round(n_docs / seconds["project_2proc"], 1),
         "minhash_datasketch_update_docs_per_s": round(n_docs / seconds["update"], 1),
         "minhash_datasketch_update_batch_docs_per_s": round(n_docs / seconds["update_batch"], 1),
         "minhash_sha1_only_docs_per_s": round(n_docs / seconds["sha1_only"], 1),
         "minhash_speedup": round(seconds["update"] / seconds["project"], 1),
+        "minhash_speedup_sha1": round(seconds["update"] / seconds["project_sha1"], 1),
         "minhash_speedup_2proc": round(seconds["update"] / seconds["project_2proc"], 1),
         "minhash_speedup_vs_update_batch": round(seconds["update_batch"] / seconds["project"], 1),
+        # sha1 mode == datasketch's defaults (update and update_batch), on every doc
         "minhash_bit_identical": bool(
-            all(np.array_equal(p, u) and np.array_equal(p, b) for p, u, b in zip(project, updated, batched))
-            and np.array_equal(parallel, project)
+            all(np.array_equal(p, u) and np.array_equal(p, b) for p, u, b in zip(project_sha1, updated, batched))
+        ),
+        # poly64 mode == datasketch MinHash(hashfunc=poly64_hash32), on a sample; and across processes
+        "minhash_poly64_datasketch_identical": bool(
+            all(np.array_equal(p, r) for p, r in zip(project, poly_reference)) and np.array_equal(parallel, project)
         ),
         "minhash_pairs": len(pairs),
-        "minhash_mae_project": round(float(np.mean(np.abs(est_project - truth))), 4),
+        "minhash_mae_project": round(float(abs_error.mean()), 4),
+        "minhash_mae_project_sha1": round(float(np.mean(np.abs(est_project_sha1 - truth))), 4),
         "minhash_mae_datasketch": round(float(np.mean(np.abs(est_datasketch - truth))), 4),
+        "minhash_mae_ideal": round(_binomial_mae(truth, CONFIG.num_perm), 4),  # Binomial(num_perm, J) error
+        "minhash_mae_noise_sd": round(float(abs_error.std() / math.sqrt(len(pairs))), 4),  # sd of an MAE
     }
 
 

@@ -118,10 +118,11 @@ def describe_run(run: dict[str, Any]) -> list[str]:
     if run.get("resumed_from"):
         lines.append(f"  resumed run {run['resumed_from']}: {stats.get('skipped_as_stored', 0)} page(s) it had already stored were skipped")
     if changes:
+        counts = changes.get("counts") or {key: len(value) for key, value in changes.items()}
         lines.append(
-            f"  articles: {len(changes.get('new_articles', []))} new, {len(changes.get('changed_articles', []))} with a new "
-            f"version, {len(changes.get('removed_articles', []))} removed; block versions: "
-            f"{len(changes.get('new_block_versions', []))} new; conflicts: {len(changes.get('conflicts', []))}"
+            f"  articles: {counts.get('new_articles', 0)} new, {counts.get('changed_articles', 0)} with a new "
+            f"version, {counts.get('removed_articles', 0)} removed; block versions: "
+            f"{counts.get('new_block_versions', 0)} new; conflicts: {counts.get('conflicts', 0)}"
         )
     errors = run.get("errors") or []
     for error in errors[:10]:
@@ -136,7 +137,7 @@ def describe_run(run: dict[str, Any]) -> list[str]:
               help="Where to start (repeat for both sites); its host is the only one crawled. "
                    "Default: https://pacsto.org/events.")
 @db_option
-@click.option("--jobdir", type=click.Path(file_okay=False), default=None,
+@click.option("--jobdir", type=click.Path(file_okay=False), default=None, envvar="PA_JOBDIR", show_envvar=True,
               help="Keep the crawl's state here: a run that was stopped or killed resumes from it.")
 @json_option
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
@@ -164,6 +165,7 @@ def crawl(start_urls: tuple[str, ...], db_path: str, jobdir: str | None, as_json
       pa-archive crawl --jobdir crawls/pacsto --json     # resumable; JSON summary
     """
     from crawler.runs import EXIT_LOCKED, RunLocked
+    from dedupe.archive import ArchiveError
 
     ctx = click.get_current_context()
     if ctx.get_parameter_source("db_path") == click.core.ParameterSource.DEFAULT and any(
@@ -175,6 +177,8 @@ def crawl(start_urls: tuple[str, ...], db_path: str, jobdir: str | None, as_json
     except RunLocked as exc:
         click.echo(click.style("error: ", fg="red") + str(exc), err=True)
         sys.exit(EXIT_LOCKED)
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from None
     result = run.result()
     if as_json:
         emit_json(result)
@@ -326,6 +330,7 @@ def demo(db_path: str, markup: str) -> None:
 def describe_changes(changes: dict[str, Any], first: bool = False, limit: int = 5) -> list[str]:
     """What one run changed in the archive, for a person."""
     lines = []
+    counts = changes.get("counts") or {}
     for key, label in (("new_articles", "new article"), ("changed_articles", "changed article"),
                        ("removed_articles", "removed article")):
         items = changes.get(key) or []
@@ -333,8 +338,9 @@ def describe_changes(changes: dict[str, Any], first: bool = False, limit: int = 
         for item in shown:
             lines.append(f"  {label}: {item.get('title') or '(untitled)'}  [{item['url']}]"
                          + (f"  now v{item['versions']}" if key == "changed_articles" else ""))
-        if len(items) > len(shown):
-            lines.append(f"  ... {len(items) - len(shown)} more {label}s")
+        total = counts.get(key, len(items))
+        if total > len(shown):
+            lines.append(f"  ... {total - len(shown)} more {label}s")
     factual = {"conflict", "missing", "filled", "reworded"}
     versions = sorted(changes.get("new_block_versions") or [],  # variants whose facts changed first
                       key=lambda v: not any(c["kind"] in factual for c in v.get("changes", [])))
@@ -343,8 +349,9 @@ def describe_changes(changes: dict[str, Any], first: bool = False, limit: int = 
         for change in version.get("changes", [])[:limit]:
             detail = change.get("detail") or change.get("new_text") or change.get("old_text") or ""
             lines.append(f"      {change['kind']:>9}: {detail[:100]}")
-    if len(versions) > limit:
-        lines.append(f"  ... {len(versions) - limit} more block variants (pa-archive blocks)")
+    total = counts.get("new_block_versions", len(versions))
+    if total > limit:
+        lines.append(f"  ... {total - limit} more block variants (pa-archive blocks)")
     for conflict in changes.get("new_conflicts") or []:
         values = " vs ".join(str(v["value"]) for v in conflict.get("values", []))
         lines.append(f"  new conflict: {conflict['delegation']} {conflict['field']}: {values}")

@@ -15,8 +15,10 @@ import multiprocessing
 import os
 import queue
 import signal
+import time
 import traceback
 from dataclasses import asdict
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
@@ -27,6 +29,7 @@ from crawler.runs import CrawlRun, archive_state, changes_between
 from dedupe import schema
 from dedupe.archive import Archive
 from dedupe.document import RawSnapshot
+from dedupe.sources import utc_iso
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -46,8 +49,11 @@ class ArchiveWriter:
         self.archive.refresh()  # a killed run may have left the derived tables behind
         self.before = archive_state(self.archive)
 
-    def store(self, snap: RawSnapshot) -> tuple[str, str]:
-        """(kind, message) of one observation after storing it."""
+    def store(self, snap: RawSnapshot, failure: str | None = None) -> tuple[str, str]:
+        """(kind, message) of one observation after storing it; ``failure`` records a page that failed."""
+        if failure is not None:
+            self.archive.add(snap)  # a snapshot without content, status 'error': the URL's history shows it
+            return "failed", failure
         known = self.archive.db.execute(schema.CRAWL_URL_KNOWN_SQL, {"url": snap.url}).fetchone() is not None
         if snap.http_status in (404, 410) and not known:
             return "failed", f"HTTP {snap.http_status}: linked but not found (never archived)"
@@ -70,8 +76,7 @@ class ArchiveWriter:
 
 def writer_main(db_path: str, inbox: Any, outbox: Any, parent_pid: int) -> None:
     """The writer process: ("page", RawSnapshot fields) in, ("result", url, kind, message) out, until ("stop",)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C and `systemctl stop` reach the crawl, which stops us
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the crawl stops us
     try:
         writer = ArchiveWriter(db_path)
         outbox.put(("ready",))
@@ -88,7 +93,7 @@ def writer_main(db_path: str, inbox: Any, outbox: Any, parent_pid: int) -> None:
                 return
             snap = RawSnapshot(**message[1])
             try:
-                kind, text = writer.store(snap)
+                kind, text = writer.store(snap, message[2])
             except Exception as exc:  # noqa: BLE001 - one bad page must not stop the writer
                 kind, text = "failed", f"archive error: {type(exc).__name__}: {exc}"
             outbox.put(("result", snap.url, kind, text))
@@ -102,7 +107,7 @@ class ProcessWriter:
 
     def __init__(self, db_path: str, start_method: str | None = None) -> None:
         methods = multiprocessing.get_all_start_methods()
-        method = start_method or ("fork" if "fork" in methods else "spawn")
+        method = start_method if start_method in methods else ("fork" if "fork" in methods else "spawn")
         # fork: the child inherits the run lock's descriptor, so the lock holds until the writer is gone
         context = multiprocessing.get_context(method)
         self.inbox = context.Queue()
@@ -116,9 +121,9 @@ class ProcessWriter:
         self.summary: dict[str, Any] | None = None
         self.error: str | None = None
 
-    def submit(self, snap: RawSnapshot) -> None:
+    def submit(self, snap: RawSnapshot, failure: str | None = None) -> None:
         self.pending += 1
-        self.inbox.put(("page", asdict(snap)))
+        self.inbox.put(("page", asdict(snap), failure))
 
     def poll(self) -> list[tuple[str, str, str]]:
         """Results that arrived, without waiting."""
@@ -173,9 +178,9 @@ class InlineWriter:
         self.summary: dict[str, Any] | None = None
         self.error: str | None = None
 
-    def submit(self, snap: RawSnapshot) -> None:
+    def submit(self, snap: RawSnapshot, failure: str | None = None) -> None:
         try:
-            kind, text = self.writer.store(snap)
+            kind, text = self.writer.store(snap, failure)
         except Exception as exc:  # noqa: BLE001
             kind, text = "failed", f"archive error: {type(exc).__name__}: {exc}"
         self.results.append((snap.url, kind, text))
@@ -228,7 +233,10 @@ class ArchivePipeline:
     def process_item(self, item: Any) -> Any:
         run = self.run
         if isinstance(item, PageFailure):
-            run.counts.add("failed", item.url, item.error)
+            if item.observed_at:
+                self.writer.submit(item.to_raw(run.origin), item.error)  # counted when stored
+            else:
+                run.counts.add("failed", item.url, item.error)
         elif isinstance(item, PageSnapshot):
             if item.url in run.stored_before:
                 run.counts.add("skipped")  # a listing re-read for its links by a resumed run
@@ -269,6 +277,9 @@ class ArchivePipeline:
         from scrapy.utils.defer import maybe_deferred_to_future
 
         writer = self.writer
+        for url, kind, message in writer.poll():
+            self.run.counts.add(kind, url, message)
+        started, backlog = time.monotonic(), writer.pending
         if isinstance(writer, InlineWriter):
             results = writer.close()  # its SQLite connection belongs to this thread
         else:
@@ -277,9 +288,13 @@ class ArchivePipeline:
             self.run.counts.add(kind, url, message)
         self.run.writer_summary = writer.summary or {}
         self.run.writer_error = writer.error
+        self.crawler.stats.set_value("archive/backlog_at_close", backlog)
+        self.crawler.stats.set_value("archive/close_seconds", round(time.monotonic() - started, 3))
 
     def request_dropped(self, request: Any) -> None:
         """A redirect back to a URL of its own chain is a loop: the page fails (Scrapy drops it silently)."""
         chain = request.meta.get("redirect_urls") or []
         if request.meta.get("archive_page") and request.url in chain:
-            self.run.counts.add("failed", chain[0], f"redirect loop: {' -> '.join([*chain, request.url])}")
+            self.process_item(PageFailure(
+                url=chain[0], error=f"redirect loop: {' -> '.join([*chain, request.url])}",
+                page_type=request.meta.get("page_type"), observed_at=utc_iso(datetime.now(timezone.utc)), http_status=302))

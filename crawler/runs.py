@@ -40,11 +40,22 @@ if TYPE_CHECKING:
 JOBDIR_STATE = "pa-archive-run.json"
 SCRAPY_JOBDIR_FILES = ("requests.seen", "requests.queue", "spider.state")
 MAX_ERRORS = 1000
+MAX_LISTED = 100  # articles, block versions... listed per kind of change in a run's stats
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the archive; try again later
 
 
 class RunLocked(Exception):
     """Another crawl is writing this archive (one sentence naming it)."""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, ValueError, OverflowError):
+        return True
+    return True
 
 
 def now_iso() -> str:
@@ -71,6 +82,8 @@ class RunLock:
                 holder = {}
             handle.close()
             who = f" (pid {holder['pid']}, started {holder.get('started_at', '?')})" if holder.get("pid") else ""
+            if holder.get("pid") and not _alive(holder["pid"]):
+                who = f" (pid {holder['pid']} has ended; its archive writer is still stopping, try again in a moment)"
             raise RunLocked(
                 f"another crawl is already writing {self.path.name[:-5]}{who}; "
                 f"this run stops without fetching anything (the lock is {self.path})"
@@ -393,7 +406,7 @@ def changes_between(before: dict[str, Any], after: dict[str, Any]) -> dict[str, 
         for vid, v in after["block_versions"].items() if vid not in before["block_versions"]
     ]
     brief = ("id", "title", "url", "versions", "status")
-    return {
+    found = {
         "new_articles": [{k: a[k] for k in brief} for a in added],
         "changed_articles": [{k: a[k] for k in brief} for a in changed],
         "removed_articles": [{k: a[k] for k in brief} for a in removed],
@@ -401,6 +414,9 @@ def changes_between(before: dict[str, Any], after: dict[str, Any]) -> dict[str, 
         "conflicts": list(after["conflicts"].values()),
         "new_conflicts": [c for key, c in after["conflicts"].items() if key not in before["conflicts"]],
     }
+    # counts of everything; the lists themselves are cut (a first crawl of the real site adds thousands)
+    return {"counts": {key: len(items) for key, items in found.items()},
+            **{key: items[:MAX_LISTED] for key, items in found.items()}}
 
 
 # --------------------------------------------------------------------------- progress

@@ -80,9 +80,11 @@ EXTENSIONS = {"crawler.runs.CrawlRunExtension": 0}
 # How the archive is written: "process" (a writer process fed by a queue: analysis never slows
 # the crawl) or "inline" (in the crawl's own thread; simpler to debug).
 ARCHIVE_WRITER = "process"
+# How the writer process starts: "fork" (default where available: it inherits the run's lock, so a
+# killed crawl's writer keeps the archive locked until it has stopped too) or "spawn".
+ARCHIVE_WRITER_START = "fork"
 
 # --- Scrapy housekeeping ---------------------------------------------------------------------
-REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
 

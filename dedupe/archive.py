@@ -10,10 +10,13 @@ either the old or the new state. A stale archive refreshes itself on the next wr
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import re
 import sqlite3
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,8 +27,8 @@ from sqlite_utils import Database
 
 from . import schema
 from .blocks import ARTICLE_CONFIG, Derivation, PageLines, derive
-from .document import InputError, RawSnapshot
-from .extract import EXTRACTOR_VERSION, analyse
+from .document import InputError, PageAnalysis, RawSnapshot
+from .extract import EXTRACTOR_VERSION, analyse, detect_language
 from .facts import extract_facts
 from .minhash import compute_signatures, deserialize, estimate_jaccard, serialize
 from .sources import SourceError
@@ -35,6 +38,8 @@ from .variants import assign_slots, compare_versions
 DEFAULT_DB = "archive.db"
 REMOVED_STATUSES = {404, 410}
 INGEST_BATCH = 200  # snapshots stored per transaction by ``ingest``
+PARALLEL_MIN = 32  # contents to analyse in one batch before ``ingest`` uses worker processes
+ANALYSIS_CHUNK = 8  # contents per task sent to a worker
 
 _CONTENT_COLUMNS = ("sha256", "kind", "size", "stored_size", "compression", "encoding", "body")
 _PAGE_COLUMNS = ("content_sha256", "extractor", "language", "title", "published", "structured", "lines")
@@ -142,12 +147,20 @@ class Archive:
 
     def _prepare(self, snap: RawSnapshot) -> tuple[str | None, dict[str, Any] | None, dict[str, Any] | None]:
         """Hash, analyse and compress outside the transaction (the expensive part)."""
-        if snap.body is None:
-            return None, None, None
-        sha = content_hash(snap.body)
-        if self.db.execute("SELECT 1 FROM contents WHERE sha256 = ?", [sha]).fetchone():
+        sha, known = self._lookup(snap)
+        if sha is None or known:
             return sha, None, None  # exact repeat: no analysis, no MinHash
-        analysis = analyse(snap.body, snap.declared_charset, snap.kind_hint)
+        return self._pack(snap, sha, analyse(snap.body, snap.declared_charset, snap.kind_hint))
+
+    def _lookup(self, snap: RawSnapshot) -> tuple[str | None, bool]:
+        """The content's sha256 (None without a body) and whether the archive already has it."""
+        if snap.body is None:
+            return None, False
+        sha = content_hash(snap.body)
+        return sha, self.db.execute("SELECT 1 FROM contents WHERE sha256 = ?", [sha]).fetchone() is not None
+
+    def _pack(self, snap: RawSnapshot, sha: str, analysis: PageAnalysis) -> tuple[str, dict[str, Any], dict[str, Any]]:
+        """The contents and pages rows of a new content."""
         blob, method = self.codec.compress(snap.body, analysis.kind)
         content = {
             "sha256": sha, "kind": analysis.kind, "size": len(snap.body), "stored_size": len(blob),
@@ -202,51 +215,77 @@ class Archive:
         row = self.db.execute("SELECT value FROM archive_state WHERE key = 'derived_stale'").fetchone()
         return bool(row and row[0] == "1")
 
-    def ingest(self, items: Iterable[RawSnapshot | SourceError], progress: Any = None) -> IngestReport:
+    def ingest(self, items: Iterable[RawSnapshot | SourceError], progress: Any = None,
+               workers: int | None = None) -> IngestReport:
         """Add every snapshot (errors are collected, not raised), then refresh once.
 
-        The same as ``add`` for each item in turn, but stored INGEST_BATCH snapshots to a
-        transaction (one savepoint each: a snapshot is stored whole or not at all).
+        The same as ``add`` for each item in turn, but faster: INGEST_BATCH snapshots are stored
+        per transaction (one savepoint each: a snapshot is stored whole or not at all), and the
+        pages of a batch are analysed by ``workers`` processes (default: one per CPU) while the
+        batch before it is stored. ``progress(item)`` is called as each item is stored.
         """
         report = IngestReport(before=self.stats())
-        batch: list[RawSnapshot | SourceError] = []
-        for item in items:
-            batch.append(item)
-            if len(batch) >= INGEST_BATCH:
-                self._ingest_batch(batch, report, progress)
-                batch = []
-        self._ingest_batch(batch, report, progress)
+        analyser = _Analyser(os.cpu_count() or 1 if workers is None else workers)
+        try:
+            pending: tuple | None = None
+            batch: list[RawSnapshot | SourceError] = []
+            for item in [*items, None]:
+                if item is not None:
+                    batch.append(item)
+                    if len(batch) < INGEST_BATCH:
+                        continue
+                elif not batch:
+                    break
+                job = self._start_batch(batch, analyser)  # analysed while the previous batch is stored
+                if pending is not None:
+                    self._finish_batch(*pending, report, progress)
+                pending, batch = (batch, *job), []
+            if pending is not None:
+                self._finish_batch(*pending, report, progress)
+        finally:
+            analyser.close()
         self.refresh()
         report.after = self.stats()
         report.new_content = report.after["contents"] - report.before["contents"]
         return report
 
-    def _ingest_batch(self, batch: list[RawSnapshot | SourceError], report: IngestReport, progress: Any) -> None:
-        """Analyse a batch outside any transaction, store it in one, then count it in order."""
-        prepared: dict[int, tuple] = {}
-        results: dict[int, AddResult] = {}
-        in_batch: dict[str, tuple] = {}  # sha256 -> prepared: a repeat inside the batch is analysed once
+    def _start_batch(self, batch: list[RawSnapshot | SourceError], analyser: "_Analyser") -> tuple:
+        """Hash a batch and start analysing its new contents (a repeat inside the batch once)."""
+        lookups: dict[int, tuple[str | None, bool]] = {}
+        first_of: dict[str, int] = {}
+        todo: list[int] = []
         for index, item in enumerate(batch):
             if isinstance(item, SourceError):
                 continue
-            sha = content_hash(item.body) if item.body is not None else None
-            if sha is not None and sha in in_batch:
-                prepared[index] = (sha, None, None)
+            sha, known = lookups[index] = self._lookup(item)
+            if sha is None or known or sha in first_of:
                 continue
-            try:
-                prepared[index] = self._prepare(item)
-            except InputError as exc:
-                results[index] = AddResult("error", message=str(exc))
-                continue
-            if sha is not None:
-                in_batch[sha] = prepared[index]
+            first_of[sha] = index
+            todo.append(index)
+        return lookups, first_of, todo, analyser.submit([batch[i] for i in todo])
+
+    def _finish_batch(self, batch: list[RawSnapshot | SourceError], lookups: dict, first_of: dict, todo: list[int],
+                      analyses: Callable[[], list], report: IngestReport, progress: Any) -> None:
+        """Store an analysed batch in one transaction, then count it in order."""
+        outcome = dict(zip(todo, analyses()))  # index -> PageAnalysis or InputError
+        prepared: dict[int, tuple] = {}
+        results: dict[int, AddResult] = {}
+        for index, (sha, known) in lookups.items():
+            item = batch[index]
+            found = outcome.get(first_of.get(sha, -1)) if sha is not None and not known else None
+            if isinstance(found, InputError):
+                results[index] = AddResult("error", message=str(found))
+            elif found is not None and first_of[sha] == index:
+                prepared[index] = self._pack(item, sha, found)
+            else:
+                prepared[index] = (sha, None, None)  # no body, known, or a repeat of an earlier one
         failure: BaseException | None = None
         if prepared:
             with self.db.atomic():
-                for index, parts in prepared.items():
+                for index in sorted(prepared):
                     try:
                         with self.db.atomic():  # a savepoint: this snapshot whole or not at all
-                            results[index] = self._store(batch[index], *parts)
+                            results[index] = self._store(batch[index], *prepared[index])
                     except BaseException as exc:  # noqa: BLE001 - re-raised once the earlier ones are committed
                         failure = exc
                         break
@@ -337,12 +376,13 @@ class Archive:
         return [dict(zip(names, row)) for row in cursor.fetchall()]
 
     def conflicts(self) -> list[dict[str, Any]]:
-        """One record per conflicting (delegation, field), values by snapshot count."""
-        grouped: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+        """One record per conflicting (delegation, field) of one language, values by snapshot count."""
+        grouped: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
         for row in self.query(schema.CONFLICTS_SQL):
-            grouped[(row["delegation"], row["field"])].append(
+            grouped[(row["delegation"], row["field"], row["language"])].append(
                 {k: row[k] for k in ("value", "snapshots", "first_seen", "last_seen")})
-        return [{"delegation": d, "field": f, "values": values} for (d, f), values in grouped.items()]
+        return [{"delegation": d, "field": f, "language": lang, "values": values}
+                for (d, f, lang), values in grouped.items()]
 
     def missing_values(self) -> list[dict[str, Any]]:
         """Values present as a line but empty, with the snapshots they are missing in."""
@@ -434,6 +474,43 @@ class Archive:
         if not row:
             raise ArchiveError(f"no content {sha}")
         return self.codec.decompress(row[0], row[1])
+
+
+def _analyse_chunk(snaps: list[tuple[bytes, str | None, str | None]]) -> list[PageAnalysis | InputError]:
+    """``analyse`` of each (body, declared charset, kind hint); bad input gives its InputError."""
+    results: list[PageAnalysis | InputError] = []
+    for body, charset, kind_hint in snaps:
+        try:
+            results.append(analyse(body, charset, kind_hint))
+        except InputError as exc:
+            results.append(exc)
+    return results
+
+
+class _Analyser:
+    """``analyse`` for the batches of one ingest: in worker processes when a batch has enough
+    new contents (and the platform can fork), else in this process. The pool starts on first use."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.pool: ProcessPoolExecutor | None = None
+
+    def submit(self, snaps: list[RawSnapshot]) -> Callable[[], list[PageAnalysis | InputError]]:
+        """Start analysing; the returned function waits for the results, in order."""
+        args = [(s.body, s.declared_charset, s.kind_hint) for s in snaps]
+        if self.workers < 2 or len(args) < PARALLEL_MIN or "fork" not in multiprocessing.get_all_start_methods():
+            return lambda: _analyse_chunk(args)
+        if self.pool is None:
+            # fork: the workers inherit the loaded extractors (spawn would import trafilatura again)
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"))
+        futures = [self.pool.submit(_analyse_chunk, args[lo:lo + ANALYSIS_CHUNK])
+                   for lo in range(0, len(args), ANALYSIS_CHUNK)]
+        return lambda: [result for future in futures for result in future.result()]
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+            self.pool = None
 
 
 @dataclass(frozen=True)
@@ -600,7 +677,8 @@ class _Writer:
                 text = "\n".join(lines)
                 version_id = "bv-" + text_hash(text)[:12]
                 n, vfirst, vlast = spans[lines]
-                version_rows.append({"id": version_id, "block_id": block_id, "version": number, "text": text,
+                version_rows.append({"id": version_id, "block_id": block_id, "version": number,
+                                     "language": detect_language(text), "text": text,
                                      "line_count": len(lines), "snapshots": n, "first_seen": vfirst, "last_seen": vlast})
                 line_rows += [{"block_version_id": version_id, "line_no": i, "slot": s, "text": t}
                               for i, (t, s) in enumerate(zip(lines, line_slots))]

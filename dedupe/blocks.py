@@ -67,7 +67,7 @@ class Derivation:
     """The cross-page result: furniture, article text and group, block runs per page."""
 
     line_label: dict[str, int]
-    furniture: set[int]
+    furniture: set[str]
     article_text: dict[str, str] = field(default_factory=dict)
     article_group: dict[str, int] = field(default_factory=dict)
     runs: dict[str, list[Run]] = field(default_factory=dict)
@@ -101,23 +101,50 @@ def _title(page: PageLines) -> str | None:
     return next((text for text, role, _ in page.lines if role == "title"), None)
 
 
-def find_furniture(pages: Sequence[PageLines], groups: dict[str, object], line_label: dict[str, int]) -> set[int]:
-    """Line clusters that occur among the candidates of two or more article groups.
+MIN_BODY_RUN = 3  # verbatim body lines count as furniture only as a run this long (a swallowed block)
 
+
+def find_furniture(pages: Sequence[PageLines], groups: dict[str, object], line_label: dict[str, int]) -> set[str]:
+    """Line texts that repeat on two or more different articles.
+
+    Lines outside the extractor's body repeat as near-duplicates (a changed seat count is
+    the same line), so their whole cluster is furniture. Body lines must repeat verbatim,
+    and as a run of at least MIN_BODY_RUN lines: a block the extractor took for the article
+    repeats so, while articles of one site share formulaic sentences, near-duplicate or even
+    verbatim, that are still part of each article.
     Pages without an article (listings) give no evidence: the titles they list move from
     one listing page to the next and would otherwise look repeated.
     """
-    seen_in: dict[int, set[object]] = defaultdict(set)
-    for page in pages:
-        if not page.has_article:
-            continue
+    near: dict[int, set[object]] = defaultdict(set)
+    exact: dict[str, set[object]] = defaultdict(set)
+    evidence = [page for page in pages if page.has_article]
+    for page in evidence:
         group = groups.get(page.key, ("page", page.key))
         for i in _candidate_positions(page):
-            seen_in[line_label[page.lines[i][0]]].add(group)
-    return {label for label, where in seen_in.items() if len(where) >= 2}
+            text, role, _ = page.lines[i]
+            exact[text].add(group)
+            if role != "body":
+                near[line_label[text]].add(group)
+    labels = {label for label, where in near.items() if len(where) >= 2}
+    furniture = {text for text, label in line_label.items() if label in labels}
+    repeated = {text for text, where in exact.items() if len(where) >= 2}
+    for page in evidence:
+        run: list[str] = []
+        previous = None
+        for i in [*_candidate_positions(page), None]:
+            text = page.lines[i][0] if i is not None else None
+            joined = i is not None and previous is not None and i == previous + 1 and page.lines[i][2] == page.lines[previous][2]
+            if text in repeated and (joined or not run):
+                run.append(text)
+            else:
+                if len(run) >= MIN_BODY_RUN:
+                    furniture.update(run)
+                run = [text] if text in repeated else []
+            previous = i
+    return furniture
 
 
-def find_runs(page: PageLines, line_label: dict[str, int], furniture: set[int]) -> list[Run]:
+def find_runs(page: PageLines, furniture: set[str]) -> list[Run]:
     """Maximal runs of furniture lines among a page's candidates, bridging short gaps.
 
     A run ends where the page's landmark container changes (see ``extract.html_lines``).
@@ -131,7 +158,7 @@ def find_runs(page: PageLines, line_label: dict[str, int], furniture: set[int]) 
             previous is not None and i == previous + 1 and page.lines[i][2] == page.lines[previous][2]
         )
         previous = i
-        if line_label[page.lines[i][0]] in furniture:
+        if page.lines[i][0] in furniture:
             if current and contiguous and len(pending) <= MAX_GAP:
                 current.extend(pending)
                 current.append(i)
@@ -153,20 +180,23 @@ def _close(runs: list[Run], lines: list[int]) -> None:
         runs.append(Run(list(lines)))
 
 
-def article_text(page: PageLines, line_label: dict[str, int], furniture: set[int], runs: list[Run]) -> str:
-    """The block-free article: body lines (or, unstructured, lines outside blocks) minus furniture."""
+def article_text(page: PageLines, furniture: set[str], runs: list[Run]) -> str:
+    """The block-free article: body lines (or, unstructured, every line) outside blocks.
+
+    Only lines inside a block run are removed: a lone sentence that repeats elsewhere is
+    still part of its article.
+    """
     if not page.has_article:
         return ""
     in_runs = {i for run in runs for i in run.lines}
     if page.structured:
-        keep = [text for text, role, _ in page.lines if role == "body"]
-        keep = [text for text in keep if line_label.get(text) not in furniture]
+        keep = [text for i, (text, role, _) in enumerate(page.lines) if role == "body" and i not in in_runs]
         if not keep and furniture:  # the extractor took furniture for the article: read after the title
             start = next((i for i, (_, role, _) in enumerate(page.lines) if role in ("title", "date")), 0)
             keep = [text for i, (text, role, _) in enumerate(page.lines)
-                    if i > start and role not in ("title", "date") and i not in in_runs and line_label[text] not in furniture]
+                    if i > start and role not in ("title", "date") and i not in in_runs and text not in furniture]
     else:
-        keep = [text for i, (text, _, _) in enumerate(page.lines) if i not in in_runs and line_label[text] not in furniture]
+        keep = [text for i, (text, _, _) in enumerate(page.lines) if i not in in_runs]
     return "\n".join(keep)
 
 
@@ -219,11 +249,11 @@ def derive(pages: Sequence[PageLines], signatures: SignatureSource) -> Derivatio
     title_label = cluster_lines(titles)
 
     titled = [p for p in pages if _title(p) is not None]
-    raw_groups = group_texts({p.key: article_text(p, line_label, set(), []) for p in titled}, signatures)
+    raw_groups = group_texts({p.key: article_text(p, set(), []) for p in titled}, signatures)
     furniture = find_furniture(titled, evidence_groups(titled, title_label, raw_groups), line_label)
     for rounds in range(2):
-        runs = {page.key: find_runs(page, line_label, furniture) for page in pages}
-        texts = {page.key: article_text(page, line_label, furniture, runs[page.key]) for page in pages}
+        runs = {page.key: find_runs(page, furniture) for page in pages}
+        texts = {page.key: article_text(page, furniture, runs[page.key]) for page in pages}
         groups = group_texts(texts, signatures)
         if rounds == 0:  # furniture only grows: later rounds add evidence from untitled pages
             furniture |= find_furniture(pages, evidence_groups(pages, title_label, groups), line_label)

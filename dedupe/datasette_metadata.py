@@ -235,6 +235,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "id": "Variant id: 'bv-' and the start of the text's hash.",
             "block_id": "The block (blocks.id).",
             "version": "1, 2, ... in order of first appearance; links to the diff with the previous variant.",
+            "language": "'en' (pacsto.org) or 'ru' (paodkb.org): facts are compared within one language.",
             "text": "The variant's lines.",
             "line_count": "Number of lines.",
             "snapshots": "Number of snapshots showing this variant.",
@@ -294,6 +295,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "snapshot_id": "The snapshot (snapshots.id).",
             "url": "Its URL.",
             "observed_at": f"When it was observed ({_TIMESTAMP}).",
+            "language": "Language of the pages that stated it ('en' or 'ru'); conflicts are within one language.",
             "delegation": "Country of the delegation.",
             "field": "Which fact (see facts.field).",
             "value": "The value stated in this snapshot.",
@@ -303,6 +305,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
     "fact_values": (
         "Each value stated for each delegation's field, with how many snapshots stated it and when (view).",
         {
+            "language": "Language of the pages that stated it ('en' or 'ru'); conflicts are within one language.",
             "delegation": "Country of the delegation.",
             "field": "Which fact (see facts.field).",
             "value": "One stated value ('' when empty).",
@@ -314,6 +317,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
     "conflicts": (
         "Facts stated with different non-empty values in different snapshots: one row per value (view).",
         {
+            "language": "Language of the pages that stated it ('en' or 'ru'); conflicts are within one language.",
             "delegation": "Country of the delegation.",
             "field": "Which fact disagrees.",
             "value": "One of the competing values.",
@@ -325,6 +329,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
     "missing_values": (
         "Facts whose line is present but empty in some snapshots: missing, not conflicting (view).",
         {
+            "language": "Language of the pages that stated it ('en' or 'ru'); conflicts are within one language.",
             "delegation": "Country of the delegation.",
             "field": "Which fact is empty.",
             "snapshots": "Number of snapshots where it is empty.",

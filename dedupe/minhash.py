@@ -249,26 +249,17 @@ def _signature_of_spans(enc: bytes, starts: list[int], ends: list[int], perm: _P
 # ---------------------------------------------------------------- poly64 input hash
 
 _MASK64 = (1 << 64) - 1
-_POLY_BASE = 0x9E3779B97F4A7C15  # odd (5 mod 8: multiplicative order 2**62 mod 2**64)
+_POLY_BASE = 0x9E3779B97F4A7C15  # 2**64 / golden ratio, odd: small multiples stay far from 0 mod 2**64
 _POLY_BASE_INV = pow(_POLY_BASE, -1, 1 << 64)
-_POLY_CHUNK_BYTES = 1 << 18  # normalised bytes hashed at once: bounds the uint64 temporaries
+_POLY_CHUNK_CHARS = 1 << 16  # characters hashed at once: keeps the uint64 temporaries in L2 cache
+_POLY_BLOCK = 8192  # shingles permuted at once (a 4 MB (num_perm, block) temporary at 128 perms)
 _POLY_CACHED_POWERS = 1 << 20  # longest power tables kept between calls (16 MB)
-
-
-def _splitmix64(x: int) -> int:
-    """SplitMix64 output for counter x: the fixed random value of one byte value."""
-    z = (x * 0x9E3779B97F4A7C15) & _MASK64
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
-    return z ^ (z >> 31)
-
-
-_POLY_TABLE_INTS = tuple(_splitmix64(byte + 1) for byte in range(256))
-_POLY_TABLE = np.array(_POLY_TABLE_INTS, dtype=np.uint64)
+_SPACE_LIMIT = 0x3000  # no code point above this is str.isspace() (a unit test checks all of Unicode)
+_IS_SPACE = np.array([chr(c).isspace() for c in range(_SPACE_LIMIT + 1)])
 
 
 def _fmix64_int(h: int) -> int:
-    """MurmurHash3 64-bit finaliser on a Python int (reference for the numpy path)."""
+    """MurmurHash3 64-bit finaliser on a Python int (the reference for the numpy path)."""
     h ^= h >> 33
     h = (h * 0xFF51AFD7ED558CCD) & _MASK64
     h ^= h >> 33
@@ -277,11 +268,12 @@ def _fmix64_int(h: int) -> int:
 
 
 def poly64_hash64(shingle: bytes) -> int:
-    """The poly64 input hash of one shingle (UTF-8 bytes) for 64-bit schemes: a pure-Python
-    reference and a datasketch ``hashfunc``; compute_signatures gets the same values vectorised."""
+    """The poly64 input hash of one shingle (UTF-8) for 64-bit schemes: fmix64 of the polynomial
+    sum((ord(c_j) + 1) * P**(len - j)) mod 2**64 over its code points. A pure-Python reference and
+    a datasketch ``hashfunc``; compute_signatures gets the same values vectorised."""
     h = 0
-    for byte in shingle:  # Horner: sum(T[b_j] * P**(len - j))
-        h = ((h + _POLY_TABLE_INTS[byte]) * _POLY_BASE) & _MASK64
+    for char in shingle.decode("utf-8"):  # Horner
+        h = ((h + ord(char) + 1) * _POLY_BASE) & _MASK64
     return _fmix64_int(h)
 
 
@@ -313,38 +305,59 @@ def _poly_powers(size: int) -> tuple[np.ndarray, np.ndarray]:
     global _poly_power_cache
     powers = _poly_power_cache
     if len(powers[0]) < size:
-        grown = max(size, min(2 * len(powers[0]), _POLY_CACHED_POWERS), 1 << 16)
+        grown = max(size, min(2 * len(powers[0]), _POLY_CACHED_POWERS), 1 << 17)
         powers = (_geometric(_POLY_BASE, grown), _geometric(_POLY_BASE_INV, grown))
         if grown <= _POLY_CACHED_POWERS:
             _poly_power_cache = powers
     return powers
 
 
-def _poly_shingles(raw: np.ndarray, lens: np.ndarray, config: MinhashConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Shingle byte spans (start, end) in raw, the concatenated normalised texts of lengths lens,
-    grouped by text, and bounds such that text d owns spans bounds[d]:bounds[d+1]: the same
+def _is_space(points: np.ndarray) -> np.ndarray:
+    """str.isspace() of every code point: one compare for " ", a table for the rare candidates
+    (controls, U+0085..U+00A0, U+1680..U+3000; the last also holds common punctuation)."""
+    space = points == 0x20
+    rare = points < 0x20
+    rare |= (points - np.uint32(0x85)) <= np.uint32(0xA0 - 0x85)  # wraps below 0x85
+    rare |= (points - np.uint32(0x1680)) <= np.uint32(_SPACE_LIMIT - 0x1680)
+    candidates = np.flatnonzero(rare)
+    if len(candidates):
+        space[candidates] = _IS_SPACE[points[candidates]]
+    return space
+
+
+def _normalised_code_points(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """_normalise of every text, concatenated, as code points: (code points, text ends, word
+    starts, word ends); text d is points[ends[d-1]:ends[d]], words are [start, end) spans."""
+    lowered = [text.lower() for text in texts]  # per text: lower() of "Σ" depends on what follows
+    lens = np.fromiter(map(len, lowered), dtype=np.int64, count=len(lowered))
+    points = np.frombuffer("\n".join(lowered).encode("utf-32-le"), dtype=np.uint32)  # "\n": words never span texts
+    ends = np.cumsum(lens + 1) - 1  # where each text ends (its "\n")
+    letter = np.zeros(len(points) + 2, dtype=np.int8)  # padded: letter[p + 1] is "points[p] is no space"
+    np.logical_not(_is_space(points), out=letter[1:-1].view(bool))
+    edges = np.diff(letter)  # +1 where a word starts, -1 where one has ended
+    word_start, word_end = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    keep = letter[1:-1].view(bool)  # letters, and the first space after a word followed by a word of its text
+    same_text = np.searchsorted(ends, word_start[1:]) == np.searchsorted(ends, word_start[:-1])
+    separators = word_end[:-1][same_text]
+    keep[separators] = True
+    kept = np.zeros(len(points) + 1, dtype=np.int64)  # old position -> new position
+    np.cumsum(keep, out=kept[1:])
+    normalised = points[keep]
+    normalised[kept[separators]] = 0x20
+    return normalised, kept[ends], kept[word_start], kept[word_end]
+
+
+def _poly_shingles(
+    ends: np.ndarray, starts: np.ndarray, stops: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Shingle spans (first token's start, n-th token's stop) grouped by text, given token spans
+    and text ends, and bounds such that text d owns spans bounds[d]:bounds[d+1]: the same
     shingles as _spans gives each text (repeats included), without a Python loop."""
-    n_docs, n, total = len(lens), config.ngram, len(raw)
-    doc_end = np.cumsum(lens)
-    doc_start = doc_end - lens
-    present = lens > 0
-    if config.unit == "word":  # normalised: words separated by exactly one space, none at the ends
-        space = raw == 0x20
-        first = np.zeros(total + 1, dtype=bool)
-        first[1:] = space
-        first[doc_start[present]] = True
-        last = np.zeros(total + 1, dtype=bool)
-        last[:total] = space
-        last[doc_end[present]] = True
-        starts, ends = np.flatnonzero(first), np.flatnonzero(last)
-    else:
-        starts = np.flatnonzero((raw & 0xC0) != 0x80)  # first byte of each character
-        ends = np.append(starts[1:], total)  # texts are contiguous, so a text's end is the next start
-    token_doc = np.searchsorted(doc_end, starts, side="right")
+    n_docs = len(ends)
+    token_doc = np.searchsorted(ends, starts, side="right")
     count = len(starts) - n + 1
     if count > 0:
-        shingle_doc = token_doc[:count]
-        span_start, span_end = starts[:count], ends[n - 1 :]
+        shingle_doc, span_start, span_end = token_doc[:count], starts[:count], stops[n - 1 :]
         inside = shingle_doc == token_doc[n - 1 :]  # no shingle crosses from one text into the next
         if not inside.all():
             shingle_doc, span_start, span_end = shingle_doc[inside], span_start[inside], span_end[inside]
@@ -354,21 +367,26 @@ def _poly_shingles(raw: np.ndarray, lens: np.ndarray, config: MinhashConfig) -> 
     short = np.flatnonzero((tokens > 0) & (tokens < n))  # fewer tokens than n: the whole text
     if len(short):
         shingle_doc = np.concatenate((shingle_doc, short))
-        span_start = np.concatenate((span_start, doc_start[short]))
-        span_end = np.concatenate((span_end, doc_end[short]))
+        span_start = np.concatenate((span_start, starts[np.searchsorted(token_doc, short)]))
+        span_end = np.concatenate((span_end, ends[short]))
         order = np.argsort(shingle_doc, kind="stable")
         shingle_doc, span_start, span_end = shingle_doc[order], span_start[order], span_end[order]
     bounds = np.searchsorted(shingle_doc, np.arange(n_docs + 1))
     return span_start, span_end, bounds
 
 
-def _poly_input_hashes(raw: np.ndarray, span_start: np.ndarray, span_end: np.ndarray, width: int) -> np.ndarray:
-    """poly64_hash32/64 of every span raw[start:end], from one prefix sum over the bytes."""
-    base_powers, inverse_powers = _poly_powers(len(raw) + 1)
-    prefix = np.zeros(len(raw) + 1, dtype=np.uint64)
-    np.cumsum(_POLY_TABLE[raw] * inverse_powers[: len(raw)], out=prefix[1:])  # C[k], wrapping
-    hv = prefix[span_end] - prefix[span_start]
-    hv *= base_powers[span_end]  # sum(T[b_j] * P**(end - j)): depends on the span's bytes only
+def _poly_input_hashes(points: np.ndarray, span_start: np.ndarray, span_end: np.ndarray, width: int) -> np.ndarray:
+    """poly64_hash32/64 of every span points[start:end], from one prefix sum over the code points:
+    sum((c_j + 1) * P**(end - j)) = P**end * (C[end] - C[start]), C[k] = sum((c_j + 1) * P**-j, j < k)."""
+    base_powers, inverse_powers = _poly_powers(len(points) + 1)
+    prefix = np.zeros(len(points) + 1, dtype=np.uint64)
+    coefficients = points.astype(np.uint64)
+    coefficients += np.uint64(1)
+    coefficients *= inverse_powers[: len(points)]
+    np.cumsum(coefficients, out=prefix[1:])  # wraps mod 2**64
+    hv = prefix[span_end]
+    hv -= prefix[span_start]
+    hv *= base_powers[span_end]
     hv = _fmix(hv, 64)
     return (hv >> np.uint64(32)).astype(np.uint32) if width == 32 else hv
 
@@ -377,8 +395,9 @@ def _min_per_text(hv: np.ndarray, bounds: np.ndarray, perm: _Permutations, out: 
     """out[d] = min(out[d], permuted min of hv[bounds[d]:bounds[d+1]]) for every text d, a block
     of shingles at a time (np.minimum.reduceat over the texts a block covers)."""
     total = len(hv)
-    for lo in range(0, total, _SHINGLE_BLOCK):
-        hi = min(lo + _SHINGLE_BLOCK, total)
+    step = -(-total // -(-total // _POLY_BLOCK)) if total else 1  # equal blocks of <= _POLY_BLOCK
+    for lo in range(0, total, step):
+        hi = min(lo + step, total)
         docs = np.arange(np.searchsorted(bounds, lo, side="right") - 1, np.searchsorted(bounds, hi, side="left"))
         seg_start = np.maximum(bounds[docs], lo)
         nonempty = seg_start < np.minimum(bounds[docs + 1], hi)
@@ -387,22 +406,33 @@ def _min_per_text(hv: np.ndarray, bounds: np.ndarray, perm: _Permutations, out: 
         out[docs] = np.minimum(out[docs], mins.T)
 
 
+def _poly_chunks(texts: Sequence[str]) -> list[tuple[int, int]]:
+    """[lo, hi) runs of texts of about _POLY_CHUNK_CHARS characters (one long text on its own)."""
+    chunks, lo, size = [], 0, 0
+    for hi, text in enumerate(texts):
+        if size and size + len(text) > _POLY_CHUNK_CHARS:
+            chunks.append((lo, hi))
+            lo, size = hi, 0
+        size += len(text)
+    if lo < len(texts):
+        chunks.append((lo, len(texts)))
+    return chunks
+
+
 def _poly_signatures(texts: Sequence[str], config: MinhashConfig, perm: _Permutations) -> np.ndarray:
-    """poly64 signatures of many texts, a chunk of about _POLY_CHUNK_BYTES normalised bytes at a time."""
+    """poly64 signatures of many texts, a chunk of texts at a time."""
+    texts = list(texts)
     out = np.tile(perm.empty, (len(texts), 1))
-    encs = [_normalise(text) for text in texts]
-    lo = 0
-    while lo < len(encs):
-        hi, size = lo, 0
-        while hi < len(encs) and (hi == lo or size + len(encs[hi]) <= _POLY_CHUNK_BYTES):
-            size += len(encs[hi])
-            hi += 1
-        raw = np.frombuffer(b"".join(encs[lo:hi]), dtype=np.uint8)
-        lens = np.fromiter(map(len, encs[lo:hi]), dtype=np.int64, count=hi - lo)
-        span_start, span_end, bounds = _poly_shingles(raw, lens, config)
-        hv = _poly_input_hashes(raw, span_start, span_end, perm.width)
+    for lo, hi in _poly_chunks(texts):
+        points, ends, word_start, word_end = _normalised_code_points(texts[lo:hi])
+        if config.unit == "word":
+            starts, stops = word_start, word_end
+        else:
+            starts = np.arange(len(points))
+            stops = starts + 1
+        span_start, span_end, bounds = _poly_shingles(ends, starts, stops, config.ngram)
+        hv = _poly_input_hashes(points, span_start, span_end, perm.width)
         _min_per_text(hv, bounds, perm, out[lo:hi])
-        lo = hi
     return out
 
 

@@ -123,6 +123,7 @@ def m001_initial(db: Database) -> None:
             id TEXT PRIMARY KEY,                -- 'bv-' + hash of the text
             block_id INTEGER NOT NULL REFERENCES blocks(id),
             version INTEGER NOT NULL,
+            language TEXT NOT NULL,             -- 'en' or 'ru': facts are compared within a language
             text TEXT NOT NULL,
             line_count INTEGER NOT NULL,
             snapshots INTEGER NOT NULL,
@@ -167,32 +168,34 @@ def m001_initial(db: Database) -> None:
             PRIMARY KEY (block_version_id, delegation, field)
         );
 
-        -- every snapshot with the facts its page stated
+        -- every snapshot with the facts its page stated (in the page's language)
         CREATE VIEW snapshot_facts AS
-        SELECT s.id AS snapshot_id, s.url, s.observed_at, f.delegation, f.field, f.value,
+        SELECT s.id AS snapshot_id, s.url, s.observed_at, bv.language, f.delegation, f.field, f.value,
                f.block_version_id
         FROM snapshots s
         JOIN content_blocks cb ON cb.content_sha256 = s.content_sha256
-        JOIN facts f ON f.block_version_id = cb.block_version_id;
+        JOIN facts f ON f.block_version_id = cb.block_version_id
+        JOIN block_versions bv ON bv.id = f.block_version_id;
 
-        -- each stated value of each (delegation, field), with how often and when it was seen
+        -- each stated value of each (language, delegation, field), with how often and when it was seen
         CREATE VIEW fact_values AS
-        SELECT delegation, field, value,
+        SELECT language, delegation, field, value,
                count(DISTINCT snapshot_id) AS snapshots,
                min(observed_at) AS first_seen, max(observed_at) AS last_seen
         FROM snapshot_facts
-        GROUP BY delegation, field, value;
+        GROUP BY language, delegation, field, value;
 
-        -- the same (delegation, field) with different non-empty values across snapshots
+        -- the same (delegation, field) with different non-empty values across snapshots of one
+        -- language: "Виктор Когут" and "Viktor Kogut" are one name in two scripts, not a conflict
         CREATE VIEW conflicts AS
         WITH v AS (SELECT * FROM fact_values WHERE value != ''),
-             c AS (SELECT delegation, field FROM v GROUP BY delegation, field HAVING count(*) > 1)
-        SELECT v.delegation, v.field, v.value, v.snapshots, v.first_seen, v.last_seen
-        FROM v JOIN c USING (delegation, field);
+             c AS (SELECT language, delegation, field FROM v GROUP BY language, delegation, field HAVING count(*) > 1)
+        SELECT v.language, v.delegation, v.field, v.value, v.snapshots, v.first_seen, v.last_seen
+        FROM v JOIN c USING (language, delegation, field);
 
         -- values that are absent (empty) in some snapshots: missing, not a conflict
         CREATE VIEW missing_values AS
-        SELECT delegation, field, snapshots, first_seen, last_seen
+        SELECT language, delegation, field, snapshots, first_seen, last_seen
         FROM fact_values WHERE value = '';
 
         -- snapshots with what was extracted from them
@@ -225,18 +228,18 @@ def is_archive(db: Database) -> bool:
 # --- named queries: the CLI and Datasette's canned queries share these -------------------
 
 CONFLICTS_SQL = """
-SELECT delegation, field, value, snapshots, first_seen, last_seen
+SELECT language, delegation, field, value, snapshots, first_seen, last_seen
 FROM conflicts
-ORDER BY delegation, field, snapshots DESC, value
+ORDER BY delegation, field, language, snapshots DESC, value
 """
 
 MISSING_SQL = """
-SELECT delegation, field, count(DISTINCT snapshot_id) AS snapshots,
+SELECT language, delegation, field, count(DISTINCT snapshot_id) AS snapshots,
        min(observed_at) AS first_seen, max(observed_at) AS last_seen,
        group_concat(DISTINCT snapshot_id) AS snapshot_ids
 FROM snapshot_facts WHERE value = ''
-GROUP BY delegation, field
-ORDER BY delegation, field
+GROUP BY language, delegation, field
+ORDER BY delegation, field, language
 """
 
 BLOCK_VERSIONS_SQL = """
@@ -284,7 +287,7 @@ STATS_SQL = {
     "blocks": "SELECT count(*) FROM blocks",
     "block_versions": "SELECT count(*) FROM block_versions",
     "facts": "SELECT count(*) FROM facts",
-    "conflicts": "SELECT count(*) FROM (SELECT DISTINCT delegation, field FROM conflicts)",
+    "conflicts": "SELECT count(*) FROM (SELECT DISTINCT language, delegation, field FROM conflicts)",
     "raw_bytes": "SELECT coalesce(sum(size), 0) FROM contents",
     "stored_bytes": "SELECT coalesce(sum(stored_size), 0) FROM contents",
 }
@@ -340,7 +343,8 @@ CRAWL_RUNS_STALE_SQL = """
 UPDATE crawl_runs
 SET status = 'interrupted',
     finished_at = (SELECT max(s.observed_at) FROM snapshots s WHERE s.origin = 'crawl:' || crawl_runs.id),
-    pages_fetched = (SELECT count(*) FROM snapshots s WHERE s.origin = 'crawl:' || crawl_runs.id),
+    pages_fetched = (SELECT count(*) FROM snapshots s WHERE s.origin = 'crawl:' || crawl_runs.id
+                     AND s.status != 'error'),
     errors = json_insert(errors, '$[#]', json_object('url', NULL, 'error',
              'the crawl process ended without closing the run (killed?)'))
 WHERE status = 'running'
@@ -350,9 +354,10 @@ CRAWL_RUN_SQL = "SELECT * FROM crawl_runs WHERE id = :id"
 
 CRAWL_RUNS_SQL = "SELECT * FROM crawl_runs ORDER BY id DESC LIMIT :limit"
 
-# URLs a run (and the runs it resumes) already stored: a resumed run does not store them again.
+# URLs a run (and the runs it resumes) already stored: a resumed run does not store them again
+# (a page that failed is tried again).
 CRAWL_RUN_URLS_SQL = """
-SELECT DISTINCT url, page_type FROM snapshots WHERE origin = :origin
+SELECT DISTINCT url, page_type FROM snapshots WHERE origin = :origin AND status != 'error'
 """
 
 # Article and country pages to revisit on every run (a vanished one answers 404: removed).
@@ -371,8 +376,8 @@ SELECT s.content_sha256, c.encoding FROM snapshots s JOIN contents c ON c.sha256
 WHERE s.url = :url ORDER BY s.observed_at DESC, s.id DESC LIMIT 1
 """
 
-# Whether a URL was ever observed before (a new content of a known URL is a change).
-CRAWL_URL_KNOWN_SQL = "SELECT 1 FROM snapshots WHERE url = :url LIMIT 1"
+# Whether a URL ever had content (a new content of a known URL is a change, not a new page).
+CRAWL_URL_KNOWN_SQL = "SELECT 1 FROM snapshots WHERE url = :url AND content_sha256 IS NOT NULL LIMIT 1"
 
 # Articles as a crawl summary compares them before and after a run.
 CRAWL_ARTICLES_STATE_SQL = """

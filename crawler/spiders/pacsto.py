@@ -372,4 +372,7 @@ class PacstoSpider(scrapy.Spider):
             self.crawler.stats.inc_value("pacsto/robots_forbidden")
             return
         page = (request.meta.get("redirect_urls") or [request.url])[0]  # the page asked for, not where it led
-        yield PageFailure(url=page, error=describe_failure(failure), page_type=request.meta.get("page_type"))
+        response = getattr(failure.value, "response", None)
+        status = response.status if response is not None else (302 if request.meta.get("redirect_urls") else None)
+        yield PageFailure(url=page, error=describe_failure(failure), page_type=request.meta.get("page_type"),
+                          observed_at=utc_iso(datetime.now(timezone.utc)), http_status=status)

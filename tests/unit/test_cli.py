@@ -54,7 +54,7 @@ def test_conflicts_json_shape(db: str) -> None:
 def test_conflicts_text_lists_missing_values_apart(db: str) -> None:
     output = run("conflicts", "--db", db).output
     assert "Kyrgyzstan seats_total" in output
-    assert "Missing values" in output and "Kyrgyzstan website.supreme_council: empty in 2" in output
+    assert "Missing values" in output and "Kyrgyzstan website.supreme_council (en): empty in 2" in output
 
 
 def test_blocks_shows_variants_and_named_changes(db: str) -> None:
@@ -152,4 +152,4 @@ def test_search_finds_articles_by_text(db: str) -> None:
 
 def test_missing_values_name_the_snapshots(db: str) -> None:
     output = run("conflicts", "--db", db).output
-    assert "Kyrgyzstan website.supreme_council: empty in 2 snapshot(s) (001_34847c4070c3c854.txt, 004_b569dc52b8981c01.txt)" in output
+    assert "Kyrgyzstan website.supreme_council (en): empty in 2 snapshot(s) (001_34847c4070c3c854.txt, 004_b569dc52b8981c01.txt)" in output

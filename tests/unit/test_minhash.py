@@ -1,7 +1,9 @@
-"""dedupe.minhash: datasketch-identical signatures, BLOBs, LSH parameters and clustering."""
+"""dedupe.minhash: datasketch-reproducible signatures (poly64 and sha1 hashing), BLOBs, LSH
+parameters and clustering."""
 
 from __future__ import annotations
 
+import math
 import random
 import sys
 from pathlib import Path
@@ -23,13 +25,17 @@ from dedupe.minhash import (  # noqa: E402
     estimate_jaccard,
     find_clusters,
     find_pairs,
+    hash_function,
     optimal_param,
+    poly64_hash32,
+    poly64_hash64,
     serialize,
     shingles,
     to_lean,
 )
 
-CFG = MinhashConfig()
+CFG = MinhashConfig()  # the default: poly64 hashing
+SHA1 = MinhashConfig(hashing="sha1")  # datasketch's own default hash function
 _LETTERS = "абвгдеёжзийклмнопрстуфхцчшщъыьэюяabcdefghijklmnopqrstuvwxyz"
 VOCAB = sorted({"".join(random.Random(k).choices(_LETTERS, k=1 + k % 9)) for k in range(3000)})
 
@@ -48,8 +54,9 @@ def edited(text: str, rnd: random.Random, width: int) -> str:
 
 
 def datasketch_values(text: str, config: MinhashConfig) -> np.ndarray:
-    """What datasketch itself computes for the same shingles."""
-    m = MinHash(num_perm=config.num_perm, seed=config.seed, scheme=config.scheme)
+    """What datasketch itself computes for the same shingles (its default hashfunc for sha1)."""
+    hashfunc = None if config.hashing == "sha1" else hash_function(config)
+    m = MinHash(num_perm=config.num_perm, seed=config.seed, scheme=config.scheme, hashfunc=hashfunc)
     m.update_batch(shingles(text, config))
     return m.hashvalues
 
@@ -80,14 +87,20 @@ EDGE_CASES = [
 
 
 def test_config_str_names_the_recipe():
-    assert str(CFG) == "minhash:perm=128,unit=word,ngram=5,seed=1,t=0.8"
-    custom = MinhashConfig(num_perm=64, ngram=3, unit="char", seed=7, threshold=0.75)
+    assert CFG.hashing == "poly64"
+    assert str(CFG) == "minhash:perm=128,unit=word,ngram=5,seed=1,t=0.8,hash=poly64"
+    # sha1 names are the names written before poly64 existed: stored sha1 signatures keep theirs
+    assert str(SHA1) == "minhash:perm=128,unit=word,ngram=5,seed=1,t=0.8"
+    custom = MinhashConfig(num_perm=64, ngram=3, unit="char", seed=7, threshold=0.75, hashing="sha1")
     assert str(custom) == "minhash:perm=64,unit=char,ngram=3,seed=7,t=0.75"
-    assert str(MinhashConfig(scheme="legacy")).endswith(",scheme=legacy")
+    assert str(MinhashConfig(scheme="legacy", hashing="sha1")).endswith(",t=0.8,scheme=legacy")
+    assert str(MinhashConfig(scheme="legacy")).endswith(",t=0.8,scheme=legacy,hash=poly64")
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{"unit": "token"}, {"ngram": 0}, {"num_perm": 1}, {"threshold": 0.0}, {"threshold": 1.5}, {"scheme": "x"}]
+    "kwargs",
+    [{"unit": "token"}, {"ngram": 0}, {"num_perm": 1}, {"threshold": 0.0}, {"threshold": 1.5}, {"scheme": "x"},
+     {"hashing": "md5"}],
 )
 def test_config_rejects_invalid_values(kwargs):
     with pytest.raises(ValueError):
@@ -117,21 +130,28 @@ def test_short_and_empty_texts():
 # ---------------------------------------------------------------- signatures
 
 
-@pytest.mark.parametrize(
-    "config",
-    [
-        CFG,
-        MinhashConfig(num_perm=64, ngram=3, seed=42),
-        MinhashConfig(num_perm=32, ngram=1),
-        MinhashConfig(num_perm=48, ngram=4, unit="char", seed=3),
-        MinhashConfig(num_perm=16, ngram=2, scheme="legacy"),
-        MinhashConfig(num_perm=16, ngram=2, scheme="affine64"),
-    ],
-    ids=str,
-)
+SIGNATURE_CONFIGS = [
+    MinhashConfig(hashing="sha1"),
+    MinhashConfig(num_perm=64, ngram=3, seed=42, hashing="sha1"),
+    MinhashConfig(num_perm=32, ngram=1, hashing="sha1"),
+    MinhashConfig(num_perm=48, ngram=4, unit="char", seed=3, hashing="sha1"),
+    MinhashConfig(num_perm=16, ngram=2, scheme="legacy", hashing="sha1"),
+    MinhashConfig(num_perm=16, ngram=2, scheme="affine64", hashing="sha1"),
+    CFG,
+    MinhashConfig(num_perm=64, ngram=3, seed=42),
+    MinhashConfig(num_perm=32, ngram=1),
+    MinhashConfig(num_perm=48, ngram=4, unit="char", seed=3),
+    MinhashConfig(num_perm=128, ngram=4, unit="char", threshold=0.5),  # dedupe.blocks' line config
+    MinhashConfig(num_perm=16, ngram=2, scheme="legacy"),
+    MinhashConfig(num_perm=16, ngram=2, scheme="affine64"),
+]
+
+
+@pytest.mark.parametrize("config", SIGNATURE_CONFIGS, ids=str)
 def test_signatures_bit_identical_to_datasketch(config):
+    """sha1: datasketch's defaults; poly64: datasketch with hashfunc=hash_function(config)."""
     rnd = random.Random(config.num_perm)
-    texts = EDGE_CASES + [" ".join(words(rnd, rnd.randint(1, 300))) for _ in range(40)]
+    texts = EDGE_CASES + [" ".join(words(rnd, rnd.randint(1, 300))) for _ in range(40)] + EDGE_CASES
     batch = compute_signatures(texts, config)
     assert batch.shape == (len(texts), config.num_perm)
     for text, row in zip(texts, batch):
@@ -142,25 +162,91 @@ def test_signatures_bit_identical_to_datasketch(config):
         np.testing.assert_array_equal(row, expected, err_msg=repr(text))
 
 
-def test_default_signature_matches_datasketch_defaults_on_long_text():
+def test_sha1_signature_matches_datasketch_defaults_on_long_text():
     text = " ".join(words(random.Random(5), 5000))  # more shingles than one internal block
-    m = MinHash()  # datasketch defaults: 128 perms, seed 1, affine32
+    m = MinHash()  # datasketch defaults: 128 perms, seed 1, affine32, sha1_hash32
+    m.update_batch(shingles(text, SHA1))
+    np.testing.assert_array_equal(compute_signature(text, SHA1), m.hashvalues)
+
+
+def test_poly64_signature_matches_datasketch_on_long_text():
+    text = " ".join(words(random.Random(5), 5000))
+    m = MinHash(hashfunc=poly64_hash32)
     m.update_batch(shingles(text, CFG))
     np.testing.assert_array_equal(compute_signature(text, CFG), m.hashvalues)
 
 
-def test_empty_text_has_the_empty_minhash():
-    signature = compute_signature("", CFG)
+def test_hash_function_names_the_input_hash():
+    from datasketch.hashfunc import sha1_hash32, sha1_hash64
+
+    assert hash_function(SHA1) is sha1_hash32
+    assert hash_function(MinhashConfig(hashing="sha1", scheme="affine64")) is sha1_hash64
+    assert hash_function(CFG) is poly64_hash32
+    assert hash_function(MinhashConfig(scheme="legacy")) is poly64_hash32
+    assert hash_function(MinhashConfig(scheme="affine64")) is poly64_hash64
+    shingle = "ёж бежит".encode()
+    assert poly64_hash32(shingle) == poly64_hash64(shingle) >> 32 < 2**32
+    assert poly64_hash64(b"ab") != poly64_hash64(b"ba") and poly64_hash64(b"a") != poly64_hash64(b"\x00a")
+
+
+def test_no_whitespace_beyond_the_poly64_table():
+    """poly64 collapses whitespace with a table up to U+3000: str.split() must agree everywhere."""
+    from dedupe.minhash import _SPACE_LIMIT
+
+    beyond = [c for c in range(_SPACE_LIMIT + 1, sys.maxunicode + 1) if chr(c).isspace()]
+    assert beyond == []
+
+
+POLY_TRICKY = [
+    "a\u2003b\u3000c\u00a0d\u0085e\u1680f\x1cg\x1fh\x0bi\x0cj\u2028k\u2029l\u202fm\u205fn",  # all kinds of spaces
+    "\x00 \x01\x08 \x0e\x1b",  # control characters that are not whitespace
+    "İstanbul ΟΔΥΣΣΕΥΣ Σ",  # lower() lengthens İ; final sigma depends on the next character
+    "ΑΣ",
+    "   leading and trailing   ",
+    "日本語のテキスト と 絵文字 😀 も 混ぜる",
+]
+
+
+@pytest.mark.parametrize("unit,ngram", [("word", 1), ("word", 2), ("word", 5), ("char", 1), ("char", 4)])
+def test_poly64_texts_are_independent_of_their_batch(monkeypatch, unit, ngram):
+    """Many texts are hashed as one array: tiny chunks and shingle blocks split texts at every
+    possible place, and no shingle or whitespace run may leak from one text into another."""
+    import dedupe.minhash as module
+
+    cfg = MinhashConfig(num_perm=16, unit=unit, ngram=ngram)
+    rnd = random.Random(ngram)
+    texts = POLY_TRICKY + EDGE_CASES + [" ".join(words(rnd, rnd.randint(0, 12))) for _ in range(30)]
+    rnd.shuffle(texts)
+    expected = np.array([datasketch_values(text, cfg) for text in texts])
+    np.testing.assert_array_equal(compute_signatures(texts, cfg), expected)
+    for chunk, block in [(1, 1), (7, 3), (40, 5)]:
+        monkeypatch.setattr(module, "_POLY_CHUNK_CHARS", chunk)
+        monkeypatch.setattr(module, "_POLY_BLOCK", block)
+        np.testing.assert_array_equal(compute_signatures(texts, cfg), expected)
+        np.testing.assert_array_equal(compute_signatures(texts[::-1], cfg), expected[::-1])
+
+
+@pytest.mark.parametrize("config", [CFG, SHA1], ids=str)
+def test_empty_text_has_the_empty_minhash(config):
+    signature = compute_signature("", config)
     assert signature.dtype == np.uint32
     np.testing.assert_array_equal(signature, MinHash(num_perm=128).hashvalues)
-    assert compute_signatures([], CFG).shape == (0, 128)
+    np.testing.assert_array_equal(compute_signature(" \n\u3000", config), signature)
+    assert compute_signatures([], config).shape == (0, 128)
 
 
-def test_signature_depends_on_seed_and_text():
-    a = compute_signature("the quick brown fox jumps over the lazy dog", CFG)
-    assert not np.array_equal(a, compute_signature("the quick brown fox jumps over the lazy cat", CFG))
-    assert not np.array_equal(a, compute_signature("the quick brown fox jumps over the lazy dog", MinhashConfig(seed=2)))
-    np.testing.assert_array_equal(a, compute_signature("The  QUICK brown fox jumps over the lazy dog", CFG))
+@pytest.mark.parametrize("config", [CFG, SHA1], ids=str)
+def test_signature_depends_on_seed_and_text(config):
+    a = compute_signature("the quick brown fox jumps over the lazy dog", config)
+    assert not np.array_equal(a, compute_signature("the quick brown fox jumps over the lazy cat", config))
+    reseeded = MinhashConfig(seed=2, hashing=config.hashing)
+    assert not np.array_equal(a, compute_signature("the quick brown fox jumps over the lazy dog", reseeded))
+    np.testing.assert_array_equal(a, compute_signature("The  QUICK brown fox jumps over the lazy dog", config))
+
+
+def test_hashings_give_different_signatures():
+    text = "the quick brown fox jumps over the lazy dog"
+    assert not np.array_equal(compute_signature(text, CFG), compute_signature(text, SHA1))
 
 
 # ---------------------------------------------------------------- BLOBs
@@ -168,22 +254,40 @@ def test_signature_depends_on_seed_and_text():
 
 def test_serialize_round_trip_is_readable_by_datasketch():
     text = "Парламентская Ассамблея ОДКБ провела пленарное заседание в Москве"
-    signature = compute_signature(text, CFG)
-    blob = serialize(signature, CFG)
+    signature = compute_signature(text, SHA1)
+    blob = serialize(signature, SHA1)
     assert isinstance(blob, bytes)
     restored = deserialize(blob)
     assert restored.dtype == signature.dtype
     np.testing.assert_array_equal(restored, signature)
 
     lean = LeanMinHash.deserialize(blob)
-    assert lean.seed == CFG.seed and lean.scheme == "affine32"
+    assert lean.seed == SHA1.seed and lean.scheme == "affine32"
     np.testing.assert_array_equal(lean.hashvalues, signature)
     m = MinHash()
-    m.update_batch(shingles(text, CFG))
+    m.update_batch(shingles(text, SHA1))
     assert lean == LeanMinHash(m)
     buf = bytearray(LeanMinHash(m).bytesize())
     LeanMinHash(m).serialize(buf)
     assert blob == bytes(buf)  # byte-for-byte datasketch's own format
+
+
+def test_poly64_blobs_are_datasketch_blobs():
+    text = "Парламентская Ассамблея ОДКБ провела пленарное заседание в Москве"
+    other = "Парламентская Ассамблея ОДКБ провела пленарное заседание в Минске"
+    signature, other_signature = compute_signature(text, CFG), compute_signature(other, CFG)
+    blob = serialize(signature, CFG)
+    np.testing.assert_array_equal(deserialize(blob), signature)
+    lean = LeanMinHash.deserialize(blob)
+    assert lean.seed == CFG.seed and lean.scheme == "affine32" and len(lean) == CFG.num_perm
+    m = MinHash(hashfunc=poly64_hash32)
+    m.update_batch(shingles(text, CFG))
+    assert lean == LeanMinHash(m)
+    buf = bytearray(LeanMinHash(m).bytesize())
+    LeanMinHash(m).serialize(buf)
+    assert blob == bytes(buf)
+    other_lean = LeanMinHash.deserialize(serialize(other_signature, CFG))
+    assert lean.jaccard(other_lean) == estimate_jaccard(signature, other_signature)
 
 
 def test_legacy_scheme_round_trip():
@@ -194,17 +298,19 @@ def test_legacy_scheme_round_trip():
     np.testing.assert_array_equal(restored, signature)
 
 
-def test_to_lean_agrees_with_estimate():
-    a = compute_signature("one two three four five six seven eight", CFG)
-    b = compute_signature("one two three four five six seven nine", CFG)
-    assert to_lean(a, CFG).jaccard(to_lean(b, CFG)) == estimate_jaccard(a, b)
+@pytest.mark.parametrize("config", [CFG, SHA1], ids=str)
+def test_to_lean_agrees_with_estimate(config):
+    a = compute_signature("one two three four five six seven eight", config)
+    b = compute_signature("one two three four five six seven nine", config)
+    assert to_lean(a, config).jaccard(to_lean(b, config)) == estimate_jaccard(a, b)
 
 
 # ---------------------------------------------------------------- Jaccard estimate
 
 
-def test_estimate_jaccard_tracks_true_jaccard():
-    cfg = MinhashConfig(num_perm=256, ngram=1)
+@pytest.mark.parametrize("hashing", ["poly64", "sha1"])
+def test_estimate_jaccard_tracks_true_jaccard(hashing):
+    cfg = MinhashConfig(num_perm=256, ngram=1, hashing=hashing)
     errors = []
     for k, true_j in enumerate([0.1, 0.25, 0.5, 0.75, 0.9] * 4):
         union = 400
@@ -221,10 +327,82 @@ def test_estimate_jaccard_tracks_true_jaccard():
     assert np.mean(errors) < 0.04  # mean |error| of 20 estimates is ~0.8 sd ~ 0.02
 
 
-def test_estimate_jaccard_edges():
-    a = compute_signature("alpha beta gamma delta epsilon zeta", CFG)
+def known_jaccard_pairs(count: int, seed: int, config: MinhashConfig) -> list[tuple[str, str, float]]:
+    """(text, edited text, exact shingle Jaccard) with edits from none to most of the words, the
+    shape of the bench's pairs: scattered substitutions or one rewritten block."""
+    rnd = random.Random(seed)
+    pairs = []
+    for k in range(count):
+        tokens = words(rnd, rnd.randint(150, 400))
+        edited_tokens = list(tokens)
+        share = rnd.random() * 0.9
+        if k % 2:
+            width = int(share * len(tokens))
+            start = rnd.randrange(len(tokens) - width + 1)
+            edited_tokens[start : start + width] = words(rnd, width)
+        else:
+            for position in rnd.sample(range(len(tokens)), int(share * len(tokens) / 4)):
+                edited_tokens[position] = rnd.choice(VOCAB)
+        a, b = " ".join(tokens), " ".join(edited_tokens)
+        sa, sb = set(shingles(a, config)), set(shingles(b, config))
+        pairs.append((a, b, len(sa & sb) / len(sa | sb)))
+    return pairs
+
+
+def test_poly64_estimation_error_is_minhash_error():
+    """Over 400 pairs of known shingle Jaccard J, a MinHash estimate with ideal hashing is
+    Binomial(num_perm, J) / num_perm: poly64's standardised errors must have mean ~0 and
+    variance ~1, its mean |error| must match the binomial expectation, and it must do no worse
+    than datasketch's sha1 signatures of the same pairs (beyond sampling noise)."""
+    k = CFG.num_perm
+    pairs = known_jaccard_pairs(400, seed=11, config=CFG)
+    truth = np.array([j for _, _, j in pairs])
+    assert truth.min() < 0.2 and truth.max() == 1.0 and np.mean((truth > 0.05) & (truth < 0.95)) > 0.6
+
+    def estimates(config: MinhashConfig) -> np.ndarray:
+        left = compute_signatures([a for a, _, _ in pairs], config)
+        right = compute_signatures([b for _, b, _ in pairs], config)
+        return np.count_nonzero(left == right, axis=1) / k
+
+    poly, sha1 = estimates(CFG), estimates(SHA1)
+    inner = (truth > 0.02) & (truth < 0.98)  # where the binomial has a spread to standardise by
+    z = (poly - truth)[inner] / np.sqrt(truth * (1 - truth) / k)[inner]
+    n = int(inner.sum())
+    assert abs(z.mean()) < 4 / math.sqrt(n)  # unbiased: 4 sd of the mean of n standard scores
+    assert abs(z.var() - 1) < 4 * math.sqrt(2 / n)  # as spread as independent permutations give
+
+    def expected_abs_error(j: float) -> float:
+        return sum(math.comb(k, m) * j**m * (1 - j) ** (k - m) * abs(m / k - j) for m in range(k + 1))
+
+    expected = np.array([expected_abs_error(j) for j in truth])
+    mae_poly, mae_sha1 = np.abs(poly - truth).mean(), np.abs(sha1 - truth).mean()
+    noise = np.abs(poly - truth).std() / math.sqrt(len(truth))  # sd of a mean |error|
+    assert abs(mae_poly - expected.mean()) < 4 * noise
+    assert mae_poly < mae_sha1 + 4 * math.sqrt(2) * noise
+    assert np.all(poly[truth == 1.0] == 1.0)  # identical shingle sets: identical signatures
+
+
+def test_line_edits_stay_near_duplicates_under_poly64():
+    """dedupe.blocks clusters lines with char 4-grams at 0.5: a changed count is the same line."""
+    line_config = MinhashConfig(num_perm=128, unit="char", ngram=4, threshold=0.5, seed=1)
+    lines = [
+        "consists of 7 deputies.",
+        "consists of 6 deputies.",
+        "The delegation consists of 12 deputies.",
+        "The delegation consists of 7 deputies.",
+        "Plenary session of the Assembly in St. Petersburg",
+    ]
+    signatures = compute_signatures(lines, line_config)
+    for i, j in [(0, 1), (2, 3)]:  # exact char 4-gram Jaccard 0.67 and 0.78
+        assert estimate_jaccard(signatures[i], signatures[j]) >= line_config.threshold
+    assert find_clusters(signatures, line_config.threshold) == [0, 0, 0, 0, 4]
+
+
+@pytest.mark.parametrize("config", [CFG, SHA1], ids=str)
+def test_estimate_jaccard_edges(config):
+    a = compute_signature("alpha beta gamma delta epsilon zeta", config)
     assert estimate_jaccard(a, a) == 1.0
-    assert estimate_jaccard(a, compute_signature("completely other words in this text here", CFG)) < 0.1
+    assert estimate_jaccard(a, compute_signature("completely other words in this text here", config)) < 0.1
     with pytest.raises(ValueError):
         estimate_jaccard(a, a[:64])
 
@@ -266,9 +444,10 @@ def planted_corpus(seed: int = 0) -> tuple[list[str], list[int]]:
     return texts, family
 
 
-def test_find_clusters_recovers_planted_near_duplicates():
+@pytest.mark.parametrize("config", [CFG, SHA1], ids=str)
+def test_find_clusters_recovers_planted_near_duplicates(config):
     texts, family = planted_corpus()
-    labels = find_clusters(compute_signatures(texts, CFG), CFG.threshold)
+    labels = find_clusters(compute_signatures(texts, config), config.threshold)
     assert partition(labels) == partition(family)
     assert all(label == min(r for r, l in enumerate(labels) if l == label) for label in labels)
 
@@ -328,20 +507,21 @@ def test_find_clusters_edge_cases():
 # ---------------------------------------------------------------- online index
 
 
-def test_lsh_index_insert_and_query():
+@pytest.mark.parametrize("config", [CFG, SHA1], ids=str)
+def test_lsh_index_insert_and_query(config):
     rnd = random.Random(9)
     base = " ".join(words(rnd, 200))
     other = " ".join(words(rnd, 200))
-    index = LSHIndex(CFG)
-    index.insert("base", compute_signature(base, CFG))
-    index.insert("other", compute_signature(other, CFG))
+    index = LSHIndex(config)
+    index.insert("base", compute_signature(base, config))
+    index.insert("other", compute_signature(other, config))
     assert len(index) == 2 and "base" in index
-    assert index.query(compute_signature(edited(base, rnd, 3), CFG)) == ["base"]
-    assert index.query(compute_signature(" ".join(words(rnd, 200)), CFG)) == []
-    index.insert("base-copy", compute_signature(base, CFG))
-    assert index.query(compute_signature(base, CFG)) == ["base", "base-copy"]
+    assert index.query(compute_signature(edited(base, rnd, 3), config)) == ["base"]
+    assert index.query(compute_signature(" ".join(words(rnd, 200)), config)) == []
+    index.insert("base-copy", compute_signature(base, config))
+    assert index.query(compute_signature(base, config)) == ["base", "base-copy"]
     with pytest.raises(ValueError):
-        index.insert("base", compute_signature(base, CFG))
+        index.insert("base", compute_signature(base, config))
 
 
 def test_lsh_index_verifies_candidates():

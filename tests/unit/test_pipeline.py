@@ -60,13 +60,19 @@ def test_writer_names_each_observation_new_changed_unchanged_removed_or_failed(t
     assert kind == "failed" and "never archived" in message
     kind, message = writer.store(snap("/events/binary", "2025-12-01T09:00:00Z", body=b"\x89PNG\r\n\x1a\n\x00\x00"))
     assert kind == "failed" and message
+    failed = RawSnapshot(url=BASE + second, observed_at="2025-12-02T09:00:00Z", body=None, source="crawl",
+                         origin="crawl:1", http_status=500, page_type="article")
+    assert writer.store(failed, "HTTP 500 (after 3 retries)") == ("failed", "HTTP 500 (after 3 retries)")
     summary = writer.finish()
-    assert summary["stats"]["snapshots"] == 6  # the never-archived 404 and the binary body left no record
+    assert summary["stats"]["snapshots"] == 7  # the never-archived 404 and the binary body left no record
     assert len(summary["changes"]["new_articles"]) == 2
     with Archive(db) as archive:
         assert archive.query("SELECT count(*) AS n FROM snapshots WHERE url LIKE '%binary%' OR url LIKE '%never%'")[0]["n"] == 0
         statuses = [r["status"] for r in archive.query("SELECT status FROM snapshots WHERE url = ? ORDER BY id", [BASE + first])]
         assert statuses == ["new", "seen_again", "not_modified", "new"]
+        rows = archive.query("SELECT status, http_status, content_sha256 FROM snapshots WHERE url = ? ORDER BY id",
+                             [BASE + second])
+        assert [(r["status"], r["http_status"]) for r in rows] == [("new", 200), ("removed", 404), ("error", 500)]
 
 
 def test_a_truncated_or_undecodable_body_never_becomes_a_version(tmp_path: Path) -> None:
@@ -237,16 +243,13 @@ def test_allowed_hosts_middleware_refuses_redirects_off_the_site(tmp_path: Path)
 
 
 def test_retries_wait_longer_each_time(tmp_path: Path) -> None:
-    crawler = fake_crawler(tmp_path, RETRY_BACKOFF_BASE=2.0, RETRY_BACKOFF_MAX=5.0, RETRY_TIMES=5)
-    mw = BackoffRetryMiddleware(crawler.settings)
-    mw.crawler = SimpleNamespace(spider=SimpleNamespace(name="pacsto"), stats=crawler.stats)
     from scrapy.utils.test import get_crawler
 
     from crawler.spiders.pacsto import PacstoSpider
 
-    real = get_crawler(PacstoSpider, {"RETRY_TIMES": 5})
-    real.spider = PacstoSpider.from_crawler(real, start_url=f"{BASE}/events")
-    mw.crawler = real
+    crawler = get_crawler(PacstoSpider, {"RETRY_TIMES": 5, "RETRY_BACKOFF_BASE": 2.0, "RETRY_BACKOFF_MAX": 5.0})
+    crawler.spider = PacstoSpider.from_crawler(crawler, start_url=f"{BASE}/events")
+    mw = BackoffRetryMiddleware.from_crawler(crawler)
     request = Request(f"{BASE}/events/x")
     delays = []
     for _ in range(4):
@@ -374,3 +377,70 @@ def test_library_conflicts_of_both_sites_are_only_the_kyrgyz_seats(tmp_path: Pat
     archive.refresh()
     assert [(c["delegation"], c["field"], sorted(v["value"] for v in c["values"])) for c in archive.conflicts()] == \
         [("Kyrgyzstan", "seats_total", ["6", "7"])]
+
+
+# --------------------------------------------------------------------------- the commands (no crawl started)
+
+
+def test_commands_have_help_with_an_example() -> None:
+    from click.testing import CliRunner
+
+    from crawler.commands import crawl, demo, replica, runs
+
+    for command in (crawl, runs, replica, demo):
+        result = CliRunner().invoke(command, ["--help"])
+        assert result.exit_code == 0 and "Example:" in result.output, command.name
+
+
+def test_crawl_refuses_a_locked_archive_with_status_75(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from crawler.commands import crawl
+
+    db = tmp_path / "a.db"
+    holder = CrawlRun(db, [f"{BASE}/events"]).begin()
+    try:
+        result = CliRunner().invoke(crawl, ["--db", str(db), "--start-url", f"{BASE}/events"])
+    finally:
+        holder.finish("finished")
+    assert result.exit_code == 75
+    assert "another crawl is already writing a.db" in result.output
+    assert len(Archive(db).query("SELECT id FROM crawl_runs")) == 1
+
+
+def test_crawl_rejects_bad_start_urls_and_settings(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from crawler.commands import crawl
+
+    result = CliRunner().invoke(crawl, ["--db", str(tmp_path / "a.db"), "--start-url", "file:///etc/passwd"])
+    assert result.exit_code == 2 and "not an http(s) URL" in result.output
+    result = CliRunner().invoke(crawl, ["--db", str(tmp_path / "a.db"), "-s", "DOWNLOAD_DELAY"])
+    assert result.exit_code == 2 and "NAME=VALUE" in result.output
+
+
+def test_runs_lists_runs_as_text_and_json(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from crawler.commands import runs
+
+    db = tmp_path / "a.db"
+    run = CrawlRun(db, [f"{BASE}/events"]).begin()
+    run.counts.pages_fetched, run.counts.new = 2, 2
+    run.counts.add("failed", f"{BASE}/events/x", "timed out (after 3 retries)")
+    run.finish("finished")
+    text = CliRunner().invoke(runs, ["--db", str(db)])
+    assert text.exit_code == 0
+    assert "Crawl run 1 finished" in text.output and "failed: http://127.0.0.1:8000/events/x: timed out" in text.output
+    data = json.loads(CliRunner().invoke(runs, ["--db", str(db), "--json"]).output)
+    assert data[0]["status"] == "finished" and data[0]["errors"][0]["error"] == "timed out (after 3 retries)"
+
+
+@pytest.mark.xfail(strict=False, reason="dedupe: country pages (page_type 'country') are taken for news articles, "
+                                        "and the five of them are merged into one article with five versions")
+def test_library_makes_articles_of_news_pages_only(tmp_path: Path) -> None:
+    archive = Archive(tmp_path / "a.db")
+    crawl_like(archive, "en", 1)
+    archive.refresh()
+    urls = [r["url"] for r in archive.query("SELECT url FROM articles")]
+    assert len(urls) == len(site_state("en", 1).articles) and all("/events/" in url for url in urls)

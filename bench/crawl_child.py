@@ -1,0 +1,129 @@
+"""One crawl of the benchmark, in a process of its own (Twisted's reactor cannot restart).
+
+    python -m bench.crawl_child full URL --db archive.db     # what `pa-archive crawl` does
+    python -m bench.crawl_child bare URL                      # the same spider, nothing stored
+
+Both run the ``pacsto`` spider with the same settings (no delay, no AutoThrottle, 8 requests at a
+time to the one host) in the same kind of process; ``bare`` disables what the archive adds:
+the archive pipeline, the crawl-run extension and the middleware that makes requests
+conditional. Prints one JSON line: pages, seconds (from starting the crawl to its end,
+the archive's final refresh included), CPU seconds of this process and its children.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+# Polite defaults off: the benchmark measures the pipeline, not the politeness (crawler.commands.FAST_SETTINGS).
+BENCH_SETTINGS = {
+    "DOWNLOAD_DELAY": 0,
+    "AUTOTHROTTLE_ENABLED": False,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
+    "LOG_LEVEL": "WARNING",
+    "LOGSTATS_INTERVAL": 0,
+}
+ARCHIVE_MIDDLEWARE = "crawler.middlewares.ArchiveMiddleware"
+
+
+def _cpu_seconds() -> float:
+    """User + system CPU of this process and its waited-for children (the archive writer)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def preload() -> None:
+    """Import what both modes load lazily (Scrapy's HTTP handler, the archive), so that neither
+    crawl's seconds include a second or two of imports the other does not pay."""
+    from scrapy.settings import Settings
+    from scrapy.utils.reactor import install_reactor
+
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    install_reactor(settings.get("TWISTED_REACTOR"))  # before anything imports twisted's default one
+
+    import scrapy.core.downloader.handlers.http11  # noqa: F401
+    import scrapy.crawler  # noqa: F401
+
+    import crawler.commands  # noqa: F401
+    import crawler.middlewares  # noqa: F401
+    import crawler.pipelines  # noqa: F401
+    import crawler.runs  # noqa: F401
+    import crawler.spiders.pacsto  # noqa: F401
+    import dedupe.archive  # noqa: F401
+
+
+def crawl_full(url: str, db: str) -> dict:
+    """``pa-archive crawl --start-url URL --db DB`` with the benchmark's settings."""
+    from crawler.commands import crawl_settings, run_crawl
+
+    overrides = tuple(f"{name}={value}" for name, value in BENCH_SETTINGS.items())
+    settings = crawl_settings(db, None, overrides, "WARNING", False)
+    start = time.perf_counter()
+    run = run_crawl(settings, [url])
+    seconds = time.perf_counter() - start
+    result = run.result()
+    stats = (result.get("stats") or {}).get("scrapy") or {}
+    return {
+        "mode": "full", "pages": result.get("pages_fetched", 0), "seconds": seconds, "status": result.get("status"),
+        "new": result.get("new"), "unchanged": result.get("unchanged"), "failed": result.get("failed"),
+        "responses": stats.get("response_received_count"), "not_modified": stats.get("downloader/response_status_count/304", 0),
+    }
+
+
+def crawl_bare(url: str) -> dict:
+    """The ``pacsto`` spider alone: its items go nowhere."""
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.settings import Settings
+
+    from crawler.spiders.pacsto import PacstoSpider
+
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    for name, value in BENCH_SETTINGS.items():
+        settings.set(name, value, priority="cmdline")
+    middlewares = {k: v for k, v in settings.getdict("DOWNLOADER_MIDDLEWARES").items() if k != ARCHIVE_MIDDLEWARE}
+    settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="cmdline")
+    settings.set("ITEM_PIPELINES", {}, priority="cmdline")
+    settings.set("EXTENSIONS", {}, priority="cmdline")
+    settings.set("REVISIT_ARCHIVED", False, priority="cmdline")
+    settings.set("ARCHIVE_DB", "", priority="cmdline")
+    start = time.perf_counter()  # from the same point as run_crawl: engine creation included
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(PacstoSpider)
+    process.crawl(crawler, start_urls=[url])
+    process.start()
+    seconds = time.perf_counter() - start
+    stats = crawler.stats.get_stats()
+    return {
+        "mode": "bare", "pages": stats.get("item_scraped_count", 0), "seconds": seconds,
+        "status": stats.get("finish_reason"), "responses": stats.get("response_received_count"),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.crawl_child", description=__doc__.splitlines()[0])
+    parser.add_argument("mode", choices=("full", "bare"))
+    parser.add_argument("url", help="start URL, e.g. http://127.0.0.1:8000/events")
+    parser.add_argument("--db", help="the archive (full mode)")
+    args = parser.parse_args(argv)
+    if args.mode == "full" and not args.db:
+        parser.error("full mode needs --db")
+    preload()
+    cpu = _cpu_seconds()
+    result = crawl_full(args.url, args.db) if args.mode == "full" else crawl_bare(args.url)
+    result["cpu_seconds"] = _cpu_seconds() - cpu
+    print(json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
