@@ -386,7 +386,7 @@ class CrawlRunExtension:
 
 def archive_state(archive: Archive) -> dict[str, Any]:
     """What a person compares between runs: articles, block versions, conflicts."""
-    articles = {row["url"]: row for row in archive.query(schema.CRAWL_ARTICLES_STATE_SQL)}
+    articles = {row["first_version"]: row for row in archive.query(schema.CRAWL_ARTICLES_STATE_SQL)}
     blocks = {row["version_id"]: row for row in archive.block_versions()}
     conflicts = {f"{c['delegation']} {c['field']}": c for c in archive.conflicts()}
     return {"articles": articles, "block_versions": blocks, "conflicts": conflicts}
@@ -395,11 +395,11 @@ def archive_state(archive: Archive) -> dict[str, Any]:
 def changes_between(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     """New, changed and removed articles, new block versions (with their line changes), conflicts."""
     old_articles, new_articles = before["articles"], after["articles"]
-    added = [a for url, a in new_articles.items() if url not in old_articles]
-    changed = [a for url, a in new_articles.items()
-               if url in old_articles and a["versions"] > old_articles[url]["versions"]]
-    removed = [a for url, a in new_articles.items()
-               if a["status"] == "removed" and old_articles.get(url, {}).get("status") != "removed"]
+    added = [a for key, a in new_articles.items() if key not in old_articles]
+    changed = [a for key, a in new_articles.items()
+               if key in old_articles and a["versions"] > old_articles[key]["versions"]]
+    removed = [a for key, a in new_articles.items()
+               if a["status"] == "removed" and old_articles.get(key, {}).get("status") != "removed"]
     versions = [
         {"version_id": v["version_id"], "block_id": v["block_id"], "block": v["block"], "version": v["version"],
          "changes": [{k: c[k] for k in ("kind", "old_text", "new_text", "detail")} for c in v["changes"]]}

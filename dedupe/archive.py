@@ -644,7 +644,9 @@ class _Writer:
         self.db["content_articles"].insert_all(link_rows)
 
     def _signature(self, text: str) -> np.ndarray:
-        row = self.db.execute("SELECT signature FROM signatures WHERE text_sha256 = ?", [text_hash(text)]).fetchone()
+        """The article signature the derivation just cached (same config: never mix schemes)."""
+        row = self.db.execute("SELECT signature FROM signatures WHERE text_sha256 = ? AND config = ?",
+                              [text_hash(text), str(ARTICLE_CONFIG)]).fetchone()
         return deserialize(row[0])
 
     def _write_blocks(self) -> None:

@@ -5,12 +5,14 @@ hashfunc=hash_function(config)).update_batch(shingles(text, config))`` gives the
 values, so stored BLOBs are ``LeanMinHash`` BLOBs that datasketch reads, compares and indexes.
 Only the input hash of a shingle differs between the two ``MinhashConfig.hashing`` modes:
 
-* ``"poly64"`` (the default): a 64-bit polynomial hash of the shingle's UTF-8 bytes (a random
-  64-bit value per byte value, base an odd constant, arithmetic mod 2**64), put through the
-  MurmurHash3 64-bit finaliser; the top 32 bits (all 64 for ``affine64``) are the input hash.
-  Being polynomial, the hash of every shingle of a whole batch of texts comes from one prefix
-  sum over the concatenated bytes, ``H[s:e] = P**e * (C[e] - C[s])`` with
-  ``C[k] = sum(T[byte_j] * P**-j, j < k)``: no Python work per shingle or per word at all.
+* ``"poly64"`` (the default): the polynomial ``sum((code point_j + 1) * P**(len - j)) mod 2**64``
+  over the shingle's characters (``P`` = 2**64 / golden ratio), put through the MurmurHash3
+  64-bit finaliser; the top 32 bits (all 64 for ``affine64``) are the input hash
+  (:func:`poly64_hash32` / :func:`poly64_hash64`). Being polynomial, the hashes of all shingles
+  of a whole batch of texts come from one prefix sum over their concatenated normalised code
+  points, ``H[s:e] = P**e * (C[e] - C[s])`` with ``C[k] = sum((c_j + 1) * P**-j, j < k)``, and
+  the normalisation (lower-case, whitespace runs -> one space) is vectorised too: no Python
+  work per shingle, word or character.
 * ``"sha1"``: datasketch's own default ``sha1_hash32``/``sha1_hash64`` (one hashlib SHA-1 per
   shingle), i.e. bit-identical to ``MinHash(num_perm, seed).update_batch(shingles)``; kept for
   signatures that must match ones datasketch computed with its defaults.

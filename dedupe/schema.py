@@ -379,9 +379,12 @@ WHERE s.url = :url ORDER BY s.observed_at DESC, s.id DESC LIMIT 1
 # Whether a URL ever had content (a new content of a known URL is a change, not a new page).
 CRAWL_URL_KNOWN_SQL = "SELECT 1 FROM snapshots WHERE url = :url AND content_sha256 IS NOT NULL LIMIT 1"
 
-# Articles as a crawl summary compares them before and after a run.
+# Articles as a crawl summary compares them before and after a run, each known by its first
+# version (article ids are renumbered by every refresh, and an article's URL may change).
 CRAWL_ARTICLES_STATE_SQL = """
-SELECT id, title, url, status, versions, first_seen, last_seen FROM articles ORDER BY id
+SELECT a.id, a.title, a.url, a.status, a.versions, a.first_seen, a.last_seen, av.id AS first_version
+FROM articles a JOIN article_versions av ON av.article_id = a.id AND av.version = 1
+ORDER BY a.id
 """
 
 

@@ -33,17 +33,11 @@ pytestmark = pytest.mark.e2e
 # fail with it as it stands (reported to the lead with reproductions; see tests/unit/test_pipeline.py
 # test_library_*). Non-strict: they pass again as soon as the library is fixed.
 LIBRARY_BLOCKS = pytest.mark.xfail(strict=False, reason=(
-    "dedupe derives extra 'blocks' from replica pages: menu/country lines and the generated articles' "
-    "recurring template sentences become block versions (expected one block version per language)"))
-LIBRARY_TEXT = pytest.mark.xfail(strict=False, reason=(
-    "dedupe drops article paragraphs that resemble other articles' sentences (treated as furniture), "
-    "so the Russian article's epoch-2 edit in its lead paragraph gives no new version"))
+    "dedupe splits the menu's list of member states into several variants of a block (the country pages "
+    "repeat a menu line as their title), though the menu never changes"))
 LIBRARY_COUNTRIES = pytest.mark.xfail(strict=False, reason=(
     "dedupe takes country pages (page_type 'country') for news articles and merges the five different "
     "country pages into one article with five versions"))
-LIBRARY_LANGUAGES = pytest.mark.xfail(strict=False, reason=(
-    "dedupe compares facts across languages: 'Viktor Kogut' vs 'Виктор Когут' and the /ru/ website "
-    "URLs are reported as conflicts when both sites are in one archive"))
 
 ROOT = Path(__file__).resolve().parents[2]
 # Concurrency 4: the replica's ThreadingHTTPServer has a listen backlog of 5, and a dropped SYN is
@@ -90,6 +84,14 @@ def pa_archive(*args: str) -> subprocess.CompletedProcess:
 
 def page_requests(log: list[tuple[str, str, int]]) -> list[tuple[str, int]]:
     return [(path, status) for method, path, status in log if method == "GET" and path not in NOT_PAGES]
+
+
+DELEGATION_FIRST_WORDS = ("Delegation", "Делегация")
+
+
+def delegation_versions(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The run's new versions of the delegation block (the block whose first line names a delegation)."""
+    return [v for v in result["stats"]["changes"]["new_block_versions"] if v["block"].startswith(DELEGATION_FIRST_WORDS)]
 
 
 def facts_of(db: Path) -> set[tuple[str, str, str]]:
@@ -154,13 +156,19 @@ def test_only_news_pages_become_articles(epochs: dict[str, Any]) -> None:
     assert urls and all("/events/" in url for url in urls)
 
 
-@LIBRARY_BLOCKS
-def test_epoch_1_gives_one_block_version_per_language(epochs: dict[str, Any]) -> None:
-    db = epochs["db"]
-    assert epochs["runs"][0]["stats"]["block_versions"] == 2
+def test_epoch_1_gives_one_version_of_the_delegation_block_per_language(epochs: dict[str, Any]) -> None:
+    texts = [r["text"] for r in query(epochs["db"], "SELECT text FROM block_versions")]
     for lang in ("en", "ru"):
-        lines = "\n".join(site_state(lang, 1).block_lines)
-        assert any(r["text"] == lines for r in query(db, "SELECT text FROM block_versions"))
+        lines = site_state(lang, 1).block_lines
+        assert [t for t in texts if lines[0] in t.splitlines()] == ["\n".join(lines)]
+    assert len(delegation_versions(epochs["runs"][0]["result"])) == 2
+
+
+@LIBRARY_BLOCKS
+def test_other_page_furniture_is_stable(epochs: dict[str, Any]) -> None:
+    rows = query(epochs["db"], "SELECT b.name, count(*) AS n FROM block_versions bv JOIN blocks b ON b.id = bv.block_id "
+                               "GROUP BY b.id")
+    assert all(r["n"] == 1 for r in rows if not r["name"].startswith(DELEGATION_FIRST_WORDS)), rows
 
 
 def test_the_same_epoch_again_is_all_unchanged_and_mostly_304(epochs: dict[str, Any]) -> None:
@@ -183,6 +191,9 @@ def test_epoch_2_records_the_new_block_and_the_one_edited_article(epochs: dict[s
     assert result["status"] == "finished" and result["new"] == 0 and result["failed"] == 0
     assert result["changed"] == result["pages_fetched"]  # the block is on every page
     assert changes["new_articles"] == changes["removed_articles"] == []
+    assert len(delegation_versions(result)) == 2  # one per language
+    kinds = {c["kind"] for v in delegation_versions(result) for c in v["changes"]}
+    assert {"conflict", "missing"} <= kinds  # Kyrgyz seats 7 -> 6; website lines emptied
     (slug,) = EPOCH_CHANGES["en"][2]["edited"]
     edited = f"{epochs['urls']['en']}/events/{slug}"
     assert edited in {a["url"] for a in changes["changed_articles"]}
@@ -192,13 +203,11 @@ def test_epoch_2_records_the_new_block_and_the_one_edited_article(epochs: dict[s
     assert len(texts) == 2 and edit["old"] in texts[0] and edit["new"] in texts[1] and edit["old"] not in texts[1]
 
 
-@LIBRARY_TEXT
 def test_epoch_2_changes_exactly_the_edited_article_on_both_sites_and_the_block(epochs: dict[str, Any]) -> None:
     db, run = epochs["db"], epochs["runs"][2]
     changes = run["result"]["stats"]["changes"]
     (slug,) = EPOCH_CHANGES["en"][2]["edited"]
     assert sorted(urlsplit(a["url"]).path for a in changes["changed_articles"]) == [f"/events/{slug}"] * 2
-    assert len(changes["new_block_versions"]) == 2
     for lang in ("en", "ru"):
         edit = edit_details(lang)
         url = f"{epochs['urls'][lang]}/events/{slug}"
@@ -220,26 +229,25 @@ def test_epoch_3_records_the_removed_and_added_articles(epochs: dict[str, Any]) 
     rows = query(db, "SELECT status, versions FROM articles WHERE url LIKE ?", (f"%/events/{removed}",))
     assert [r["status"] for r in rows] == ["removed", "removed"] and all(r["versions"] == 1 for r in rows)  # history kept
     assert run["stats"]["articles"] == epochs["runs"][2]["stats"]["articles"] + 4
-
-
-@LIBRARY_BLOCKS
-def test_epoch_3_adds_one_block_version_per_language(epochs: dict[str, Any]) -> None:
-    assert len(epochs["runs"][3]["result"]["stats"]["changes"]["new_block_versions"]) == 2
+    versions = delegation_versions(result)
+    assert len(versions) == 2  # "12 senators" and the website lines back
+    assert {c["kind"] for v in versions for c in v["changes"]} == {"filled", "reworded"}
 
 
 def test_conflicts_show_the_kyrgyz_seats_with_the_crawl_times(epochs: dict[str, Any]) -> None:
     done = pa_archive("conflicts", "--json", "--db", str(epochs["db"]))
     assert done.returncode == 0, done.stderr
-    records = {(c["delegation"], c["field"]): c["values"] for c in json.loads(done.stdout)}
-    values = {v["value"]: v for v in records[("Kyrgyzstan", "seats_total")]}
-    assert set(values) == {"7", "6"}
+    records = [c for c in json.loads(done.stdout) if (c["delegation"], c["field"]) == ("Kyrgyzstan", "seats_total")]
+    assert records  # one per language where the archive tells languages apart
     runs = [r["result"] for r in epochs["runs"]]
-    assert runs[0]["started_at"] <= values["7"]["first_seen"] <= values["7"]["last_seen"] <= runs[1]["finished_at"]
-    assert runs[2]["started_at"] <= values["6"]["first_seen"] <= runs[2]["finished_at"]
-    assert runs[3]["started_at"] <= values["6"]["last_seen"] <= runs[3]["finished_at"]
+    for record in records:
+        values = {v["value"]: v for v in record["values"]}
+        assert set(values) == {"7", "6"}
+        assert runs[0]["started_at"] <= values["7"]["first_seen"] <= values["7"]["last_seen"] <= runs[1]["finished_at"]
+        assert runs[2]["started_at"] <= values["6"]["first_seen"] <= runs[2]["finished_at"]
+        assert runs[3]["started_at"] <= values["6"]["last_seen"] <= runs[3]["finished_at"]
 
 
-@LIBRARY_LANGUAGES
 def test_the_only_conflict_is_the_kyrgyz_seats(epochs: dict[str, Any]) -> None:
     # empty website lines, "12 senators" and the same names in Russian are no conflict
     assert conflicts_of(epochs["db"]) == {("Kyrgyzstan", "seats_total"): {"7", "6"}}

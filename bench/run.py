@@ -1,0 +1,471 @@
+"""The benchmark: where the time goes, against the issue's goals, in one run.
+
+    python -m bench.run                              # 1k pages, dedupe at 100k snapshots
+    python -m bench.run --pages 10000 --scale 100000,1000000 --json
+    python -m bench.run --pages 60 --scale 2000 --minhash-docs 20 --out /tmp/smoke.json
+
+It builds a synthetic site of ``--pages`` articles (``bench.synthetic_site``: the replica's
+templates, 7-12 KB pages) on 127.0.0.1 and measures, each ratio against a baseline taken in
+the same run:
+
+1. crawl: the bare ``pacsto`` spider vs ``pa-archive crawl`` into a fresh archive (pages/s);
+2. re-crawl of the unchanged site vs the first crawl (seconds), and the bytes it added;
+3. import of the article pages as files vs trafilatura ``extract`` alone on the same files;
+4. MinHash: the project's signatures vs datasketch's per-shingle ``update`` (``bench.minhash_bench``);
+5. scale: dedupe of ``--scale`` synthetic snapshots (``bench.minhash_bench.bench_scale``);
+6. storage: archive bytes per snapshot, raw HTML compression ratio.
+
+Crawls, imports and scale runs each run in a fresh process. It prints one Markdown table
+(``--json``: one JSON object instead) and writes the JSON to ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # runnable from anywhere in the checkout
+    sys.path.insert(0, str(ROOT))
+
+DEFAULT_OUT = ROOT / "bench" / "results" / "latest.json"
+DEFAULT_SCALE = (100_000,)
+
+# key -> (comparison, target, what the issue asks)
+GOALS: dict[str, tuple[str, float, str]] = {
+    "crawl_vs_bare": (">=", 0.8, "full crawl >= 0.8x the bare spider's pages/s"),
+    "recrawl_speedup": (">=", 10.0, "re-crawl of the unchanged site >= 10x faster than the first crawl"),
+    "recrawl_bytes_per_page": ("<", 1024.0, "re-crawl adds < 1 KB a page"),
+    "import_vs_trafilatura": (">=", 0.75, "import >= 0.75x trafilatura extract's pages/s"),
+    "minhash_speedup": (">=", 30.0, "MinHash >= 30x datasketch's per-shingle update"),
+    "compression_ratio": (">=", 8.0, "raw HTML stored at >= 8x compression"),
+}
+SCALE_GOAL = {"size": 1_000_000, "seconds": 1800.0, "peak_rss_mb": 3072.0, "precision": 0.95, "recall": 0.95}
+
+
+@dataclass
+class BenchConfig:
+    """What one benchmark run does."""
+
+    pages: int = 1000
+    scale: tuple[int, ...] = DEFAULT_SCALE
+    minhash_docs: int = 200
+    repeat: int = 2  # interleaved rounds of the in-process import comparison (best of)
+    lang: str = "en"
+    workdir: Path | None = None  # kept when given (archives and pages to inspect), else a temp dir
+    log: Any = field(default=None, repr=False)  # callable(str) for progress lines
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _env() -> dict[str, str]:
+    paths = [str(ROOT), os.environ.get("PYTHONPATH", "")]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
+
+
+def _child(args: Sequence[str], timeout: float) -> dict:
+    """Run ``python -m <args>`` from the checkout; its last stdout line is a JSON object."""
+    done = subprocess.run([sys.executable, "-m", *args], cwd=ROOT, env=_env(), capture_output=True, text=True,
+                          timeout=timeout)
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or not lines:
+        tail = "\n".join(done.stderr.strip().splitlines()[-15:])
+        raise RuntimeError(f"`python -m {' '.join(args)}` failed (exit {done.returncode}):\n{tail}")
+    return json.loads(lines[-1])
+
+
+def _db_bytes(path: Path) -> int:
+    """Size of an archive on disk with its write-ahead log folded in."""
+    con = sqlite3.connect(path)
+    try:
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        con.close()
+    return sum(p.stat().st_size for p in path.parent.glob(path.name + "*") if p.suffix != ".lock")
+
+
+def machine_info() -> dict[str, Any]:
+    """Where the numbers come from: CPUs, CPU model, memory, Python, load."""
+    model = ""
+    try:
+        model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                      if line.startswith("model name")), "")
+    except OSError:
+        pass
+    memory = None
+    try:
+        kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                  if line.startswith("MemTotal:"))
+        memory = round(kb / 1024**2, 1)
+    except (OSError, StopIteration, ValueError):
+        pass
+    return {
+        "nproc": os.cpu_count(), "cpu_model": model or platform.processor(), "memory_gb": memory,
+        "python": platform.python_version(), "platform": platform.platform(),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+# --------------------------------------------------------------------------- 1, 2, 6: crawl and storage
+
+
+def bench_crawl(url: str, work: Path, timeout: float) -> dict[str, Any]:
+    """Bare spider, first crawl into a fresh archive, re-crawl of the unchanged site; storage."""
+    db = work / "crawl.db"
+    for stale in work.glob("crawl.db*"):
+        stale.unlink()
+    bare = _child(["bench.crawl_child", "bare", url], timeout)
+    first = _child(["bench.crawl_child", "full", url, "--db", str(db)], timeout)
+    size_first = _db_bytes(db)
+    storage = archive_storage(db)
+    again = _child(["bench.crawl_child", "full", url, "--db", str(db)], timeout)
+    size_again = _db_bytes(db)
+    bare_rate = bare["pages"] / bare["seconds"]
+    full_rate = first["pages"] / first["seconds"]
+    return {
+        "crawl_bare_pages": bare["pages"],
+        "crawl_bare_seconds": round(bare["seconds"], 2),
+        "crawl_bare_pages_per_s": round(bare_rate, 1),
+        "crawl_bare_cpu_ms_per_page": round(1000 * bare["cpu_seconds"] / max(1, bare["pages"]), 2),
+        "crawl_pages": first["pages"],
+        "crawl_seconds": round(first["seconds"], 2),
+        "crawl_pages_per_s": round(full_rate, 1),
+        "crawl_cpu_ms_per_page": round(1000 * first["cpu_seconds"] / max(1, first["pages"]), 2),
+        "crawl_status": first["status"],
+        "crawl_vs_bare": round(full_rate / bare_rate, 3),
+        "recrawl_pages": again["pages"],
+        "recrawl_not_modified": again.get("not_modified"),
+        "recrawl_seconds": round(again["seconds"], 2),
+        "recrawl_pages_per_s": round(again["pages"] / again["seconds"], 1),
+        "recrawl_speedup": round(first["seconds"] / again["seconds"], 2),
+        "recrawl_bytes_per_page": round((size_again - size_first) / max(1, again["pages"]), 1),
+        "recrawl_row_bytes": snapshot_row_bytes(db, "not_modified"),
+        **storage,
+    }
+
+
+def archive_storage(db: Path) -> dict[str, Any]:
+    """Bytes per snapshot, raw HTML compression (dictionaries counted) and where the bytes are."""
+    import zstandard
+
+    from dedupe.storage import LEVEL
+
+    size = _db_bytes(db)
+    con = sqlite3.connect(db)
+    try:
+        snapshots = con.execute("SELECT count(*) FROM snapshots").fetchone()[0]
+        raw, stored = con.execute(
+            "SELECT coalesce(sum(size), 0), coalesce(sum(stored_size), 0) FROM contents WHERE kind = 'html'").fetchone()
+        dictionaries = con.execute("SELECT coalesce(sum(length(dict)), 0) FROM compression_dicts").fetchone()[0]
+        methods = dict(con.execute("SELECT compression, count(*) FROM contents GROUP BY 1").fetchall())
+        tables = _table_bytes(con)
+    finally:
+        con.close()
+    from dedupe.archive import Archive
+
+    plain = zstandard.ZstdCompressor(level=LEVEL)
+    with Archive(db) as archive:  # the baseline: plain zstd of the same bodies, page by page
+        shas = [row[0] for row in archive.db.execute("SELECT sha256 FROM contents WHERE kind = 'html'")]
+        plain_bytes = sum(len(plain.compress(archive.raw_content(sha))) for sha in shas)
+    return {
+        "archive_bytes": size,
+        "archive_bytes_per_snapshot": round(size / max(1, snapshots), 1),
+        "archive_bytes_by_table": tables,
+        "html_raw_bytes": raw,
+        "html_stored_bytes": stored,
+        "compression_dictionary_bytes": dictionaries,
+        "compression_methods": methods,
+        "compression_ratio": round(raw / max(1, stored + dictionaries), 2),
+        "compression_ratio_without_dictionaries": round(raw / max(1, stored), 2),
+        "compression_ratio_plain_zstd": round(raw / max(1, plain_bytes), 2),
+    }
+
+
+def _table_bytes(con: sqlite3.Connection) -> dict[str, int]:
+    """Bytes of each table with its indexes (dbstat), largest first; {} without dbstat."""
+    try:
+        rows = con.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name").fetchall()
+        owners = dict(con.execute("SELECT name, tbl_name FROM sqlite_master WHERE type IN ('table', 'index')"))
+    except sqlite3.Error:
+        return {}
+    totals: dict[str, int] = {}
+    for name, size in rows:
+        table = owners.get(name, name)
+        table = table.split("_fts")[0] + "_fts" if "_fts" in table else table
+        totals[table] = totals.get(table, 0) + size
+    return dict(sorted(totals.items(), key=lambda kv: -kv[1]))
+
+
+def snapshot_row_bytes(db: Path, status: str) -> float | None:
+    """Mean payload bytes of one snapshot row of ``status`` with its index entries (dbstat), or None."""
+    con = sqlite3.connect(db)
+    try:
+        count = con.execute("SELECT count(*) FROM snapshots WHERE status = ?", [status]).fetchone()[0]
+        total = con.execute("SELECT count(*) FROM snapshots").fetchone()[0]
+        names = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE tbl_name = 'snapshots'")]
+        marks = ",".join("?" * len(names))
+        payload = con.execute(f"SELECT sum(payload) FROM dbstat WHERE name IN ({marks})", names).fetchone()[0]
+    except sqlite3.Error:
+        return None
+    finally:
+        con.close()
+    if not count or not total or payload is None:
+        return None
+    return round(payload / total, 1)  # rows are alike in size: the mean over all of them
+
+
+# --------------------------------------------------------------------------- 3: import
+
+
+def bench_import(folder: Path, work: Path, repeat: int, timeout: float) -> dict[str, Any]:
+    """``pa-archive import`` of the article files vs trafilatura ``extract`` alone (fresh process)."""
+    result = _child(["bench.run", "--child-import", str(folder), str(work / "import.db"), "--repeat", str(repeat)],
+                    timeout)
+    return result
+
+
+def _child_import(folder: Path, db: Path, repeat: int) -> dict[str, Any]:
+    """In the child: best of ``repeat`` interleaved rounds of trafilatura alone, import, import on one core."""
+    import resource
+
+    import trafilatura
+
+    from dedupe.archive import Archive
+    from dedupe.sources import read_inputs
+
+    files = sorted(folder.glob("*.html"))
+    trafilatura.extract(files[0].read_bytes().decode("utf-8"))  # warm caches and lazy imports
+
+    def cpu() -> float:
+        own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+    def extract_alone() -> None:
+        for path in files:
+            trafilatura.extract(path.read_bytes().decode("utf-8"))
+
+    def import_with(workers: int | None) -> None:
+        for stale in db.parent.glob(db.name + "*"):
+            stale.unlink()
+        with Archive(db) as archive:
+            report = archive.ingest(read_inputs([str(folder)]), workers=workers)
+        if report.errors or report.added != len(files):
+            raise RuntimeError(f"import failed: {report.errors[:3]}")
+
+    runs = {"trafilatura": extract_alone, "import": lambda: import_with(None), "import_one_core": lambda: import_with(1)}
+    best = {name: (float("inf"), 0.0) for name in runs}
+    for _ in range(max(1, repeat)):
+        for name, run in runs.items():
+            start_wall, start_cpu = time.perf_counter(), cpu()
+            run()
+            wall, used = time.perf_counter() - start_wall, cpu() - start_cpu
+            if wall < best[name][0]:
+                best[name] = (wall, used)
+    n = len(files)
+    rate = {name: n / wall for name, (wall, _) in best.items()}
+    return {
+        "import_pages": n,
+        "trafilatura_pages_per_s": round(rate["trafilatura"], 1),
+        "trafilatura_ms_per_page": round(1000 * best["trafilatura"][0] / n, 2),
+        "import_pages_per_s": round(rate["import"], 1),
+        "import_cpu_ms_per_page": round(1000 * best["import"][1] / n, 2),
+        "import_workers": os.cpu_count(),
+        "import_vs_trafilatura": round(rate["import"] / rate["trafilatura"], 3),
+        "import_one_core_pages_per_s": round(rate["import_one_core"], 1),
+        "import_one_core_vs_trafilatura": round(rate["import_one_core"] / rate["trafilatura"], 3),
+    }
+
+
+# --------------------------------------------------------------------------- 4, 5: MinHash and scale
+
+
+def bench_minhash_and_scale(config: BenchConfig) -> dict[str, Any]:
+    from bench.minhash_bench import bench_minhash, bench_scale
+
+    results = dict(bench_minhash(config.minhash_docs))
+    scale = []
+    for size in config.scale:
+        _say(config, f"dedupe of {size} synthetic snapshots...")
+        scale.append(bench_scale(size))
+    results["scale"] = scale
+    return results
+
+
+# --------------------------------------------------------------------------- the run
+
+
+def _say(config: BenchConfig, message: str) -> None:
+    if config.log is not None:
+        config.log(message)
+
+
+def run_bench(config: BenchConfig) -> dict[str, Any]:
+    """All six measurements; one flat dict (``scale`` a list), goals judged under ``goals``."""
+    from bench.synthetic_site import SyntheticServer, write_pages
+
+    timeout = 600 + config.pages * 2.0
+    results: dict[str, Any] = {"pages": config.pages, "machine": machine_info()}
+    started = time.perf_counter()
+    work_root = config.workdir or Path(tempfile.mkdtemp(prefix="pa-bench-"))
+    work_root.mkdir(parents=True, exist_ok=True)
+    try:
+        _say(config, f"building a synthetic site of {config.pages} articles...")
+        with SyntheticServer(config.pages, config.lang) as server:
+            server.warm()
+            results["site_pages"] = len(server.site.articles) + server.site.listing_count()
+            sizes = sorted(len(server.site.page_html(a)) for a in server.site.articles)
+            results["page_bytes_median"] = sizes[len(sizes) // 2]
+            _say(config, f"crawling {server.url} (bare spider, crawl, re-crawl)...")
+            results.update(bench_crawl(server.url + "/events", work_root, timeout))
+            folder = work_root / "pages"
+            if folder.exists():
+                shutil.rmtree(folder)
+            write_pages(server.site, folder)
+        _say(config, "importing the pages as files...")
+        results.update(bench_import(folder, work_root, config.repeat, timeout))
+        _say(config, f"MinHash on {config.minhash_docs} documents...")
+        results.update(bench_minhash_and_scale(config))
+    finally:
+        if config.workdir is None:
+            shutil.rmtree(work_root, ignore_errors=True)
+    results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    results["seconds_total"] = round(time.perf_counter() - started, 1)
+    results["goals"] = judge(results)
+    return results
+
+
+def judge(results: dict[str, Any]) -> dict[str, Any]:
+    """Each goal: the measured value, the target and whether it is met (None when not measured)."""
+    goals: dict[str, Any] = {}
+    for key, (op, target, text) in GOALS.items():
+        value = results.get(key)
+        met = None if value is None else (value >= target if op == ">=" else value < target)
+        goals[key] = {"value": value, "target": f"{op} {target:g}", "met": met, "goal": text}
+    project, datasketch = results.get("minhash_mae_project"), results.get("minhash_mae_datasketch")
+    if project is not None and datasketch is not None:
+        noise = results.get("minhash_mae_noise_sd") or 0.0
+        allowed = max(0.005, 2 * noise)
+        goals["minhash_mae"] = {
+            "value": round(project - datasketch, 4), "target": f"<= {allowed:.4f} (2 sd of the MAE)",
+            "met": project - datasketch <= allowed,
+            "goal": "the project's signatures estimate Jaccard as well as datasketch's",
+        }
+    for run in results.get("scale", []):
+        checks = [run["seconds"] < SCALE_GOAL["seconds"] * run["size"] / SCALE_GOAL["size"] or run["size"] < 1000,
+                  run["peak_rss_mb"] < SCALE_GOAL["peak_rss_mb"],
+                  run["precision"] >= SCALE_GOAL["precision"], run["recall"] >= SCALE_GOAL["recall"]]
+        goals[f"scale_{run['size']}"] = {
+            "value": {k: run[k] for k in ("seconds", "peak_rss_mb", "precision", "recall")},
+            "target": "1M in < 1800 s (pro rata below), RSS < 3 GB, precision and recall >= 0.95",
+            "met": all(checks),
+            "goal": "dedupe at scale",
+        }
+    return goals
+
+
+# --------------------------------------------------------------------------- output
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.3g}" if abs(value) < 10 else f"{value:,.1f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def table(results: dict[str, Any]) -> str:
+    """One Markdown table: each measurement, its baseline, the ratio and the goal."""
+    r, g = results, results.get("goals", {})
+
+    def mark(key: str) -> str:
+        met = g.get(key, {}).get("met")
+        return "" if met is None else ("met" if met else "**missed**")
+
+    rows = [
+        ("1. crawl", f"{_fmt(r.get('crawl_pages_per_s'))} pages/s ({_fmt(r.get('crawl_pages'))} pages in "
+                     f"{_fmt(r.get('crawl_seconds'))} s)",
+         f"bare spider {_fmt(r.get('crawl_bare_pages_per_s'))} pages/s", f"{_fmt(r.get('crawl_vs_bare'))}x",
+         ">= 0.8x", mark("crawl_vs_bare")),
+        ("2. re-crawl (unchanged)", f"{_fmt(r.get('recrawl_seconds'))} s ({_fmt(r.get('recrawl_not_modified'))} x 304)",
+         f"first crawl {_fmt(r.get('crawl_seconds'))} s", f"{_fmt(r.get('recrawl_speedup'))}x faster",
+         ">= 10x", mark("recrawl_speedup")),
+        ("2. re-crawl bytes", f"{_fmt(r.get('recrawl_bytes_per_page'))} B/page", "", "", "< 1 KB",
+         mark("recrawl_bytes_per_page")),
+        ("3. import (files)", f"{_fmt(r.get('import_pages_per_s'))} pages/s ({_fmt(r.get('import_workers'))} processes; "
+                              f"one: {_fmt(r.get('import_one_core_pages_per_s'))})",
+         f"trafilatura extract {_fmt(r.get('trafilatura_pages_per_s'))} pages/s",
+         f"{_fmt(r.get('import_vs_trafilatura'))}x (one: {_fmt(r.get('import_one_core_vs_trafilatura'))}x)",
+         ">= 0.75x", mark("import_vs_trafilatura")),
+        ("4. MinHash", f"{_fmt(r.get('minhash_project_docs_per_s'))} docs/s",
+         f"datasketch update {_fmt(r.get('minhash_datasketch_update_docs_per_s'))} docs/s",
+         f"{_fmt(r.get('minhash_speedup'))}x", ">= 30x", mark("minhash_speedup")),
+        ("4. Jaccard MAE", f"{_fmt(r.get('minhash_mae_project'))}", f"datasketch {_fmt(r.get('minhash_mae_datasketch'))}",
+         "", "same", mark("minhash_mae")),
+    ]
+    for run in r.get("scale", []):
+        rows.append((f"5. dedupe {run['size']:,}", f"{_fmt(run['seconds'])} s, {_fmt(run['peak_rss_mb'])} MB peak",
+                     f"P {run['precision']:.3f} / R {run['recall']:.3f}", "", "1M: < 30 min, < 3 GB, P/R >= 0.95",
+                     mark(f"scale_{run['size']}")))
+    rows += [
+        ("6. HTML compression", f"{_fmt(r.get('compression_ratio'))}x (dictionaries included)",
+         f"plain zstd {_fmt(r.get('compression_ratio_plain_zstd'))}x", "", ">= 8x", mark("compression_ratio")),
+        ("6. archive size", f"{_fmt(r.get('archive_bytes_per_snapshot'))} B/snapshot", "", "", "", ""),
+    ]
+    head = ("| measurement | value | baseline (same run) | ratio | goal | |", "| --- | --- | --- | --- | --- | --- |")
+    return "\n".join(head + tuple("| " + " | ".join(row) + " |" for row in rows))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark; print the table (or JSON) and write the JSON."""
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=1000, help="articles of the synthetic site (default 1000)")
+    parser.add_argument("--scale", default=",".join(map(str, DEFAULT_SCALE)),
+                        help="comma-separated snapshot counts for the dedupe at scale ('' for none)")
+    parser.add_argument("--minhash-docs", type=int, default=200, help="documents for the MinHash comparison")
+    parser.add_argument("--repeat", type=int, default=2, help="rounds of the import comparison (best of)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"JSON file to write (default {DEFAULT_OUT})")
+    parser.add_argument("--workdir", type=Path, help="keep the archives and pages here (default: a temp dir)")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    parser.add_argument("--child-import", nargs=2, metavar=("FOLDER", "DB"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child_import:
+        print(json.dumps(_child_import(Path(args.child_import[0]), Path(args.child_import[1]), args.repeat)))
+        return 0
+    if args.pages < 1:
+        parser.error("--pages must be at least 1")
+    try:
+        scale = tuple(int(s) for s in args.scale.split(",") if s.strip())
+    except ValueError:
+        parser.error(f"--scale must be comma-separated integers, not {args.scale!r}")
+    log = None if args.quiet else (lambda message: print(f"[bench] {message}", file=sys.stderr, flush=True))
+    config = BenchConfig(pages=args.pages, scale=scale, minhash_docs=args.minhash_docs, repeat=args.repeat,
+                         workdir=args.workdir, log=log)
+    results = run_bench(config)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(results) if args.json else table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,146 @@
+"""Raw content storage: every compression method reads back, the dictionary reaches 8x, batches are atomic."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from pathlib import Path
+
+import pytest
+import zstandard
+
+from bench.synthetic_site import SyntheticSite
+from dedupe import storage
+from dedupe.archive import Archive
+from dedupe.document import RawSnapshot
+from dedupe.sources import read_inputs
+
+
+@pytest.fixture(scope="module")
+def site_pages() -> list[bytes]:
+    """300 article pages shaped like the site's (the replica's templates, 7-12 KB, one shared block)."""
+    site = SyntheticSite(300)
+    return [site.page_html(article) for article in site.articles]
+
+
+def snapshot(number: int, body: bytes, **extra) -> RawSnapshot:
+    return RawSnapshot(url=f"https://pacsto.org/events/a{number}", observed_at="2025-10-20T09:00:00Z", body=body,
+                       source="crawl", **extra)
+
+
+def test_plain_zstd_round_trip() -> None:
+    body = "<p>Делегация Жогорку Кенеша</p>".encode() * 50
+    blob, method = storage.compress(body)
+    assert method == "zstd" and len(blob) < len(body)
+    assert storage.decompress(blob, method) == body
+
+
+def test_unknown_methods_and_missing_dictionaries_are_refused() -> None:
+    with pytest.raises(ValueError, match="unknown compression 'gzip'"):
+        storage.decompress(b"", "gzip")
+    with pytest.raises(ValueError, match="unknown compression"):
+        storage.decompress(b"", "zstd-dict:x")
+    with pytest.raises(ValueError, match="needs the archive's dictionary 3"):
+        storage.decompress(b"", "zstd-dict:3")
+
+
+def test_dictionary_blob_reads_back_with_a_mapping_or_a_function(site_pages: list[bytes]) -> None:
+    data = storage.train_dictionary(site_pages[:200])
+    compressor = zstandard.ZstdCompressor(level=storage.DICT_LEVEL, dict_data=zstandard.ZstdCompressionDict(data))
+    blob = compressor.compress(site_pages[250])
+    assert storage.decompress(blob, "zstd-dict:7", {7: data}) == site_pages[250]
+    assert storage.decompress(blob, "zstd-dict:7", lambda number: data) == site_pages[250]
+
+
+def test_dictionary_compresses_site_pages_at_least_8x(site_pages: list[bytes]) -> None:
+    """Trained on 200 pages, applied to 100 others (the archive's own dictionary is counted)."""
+    data = storage.train_dictionary(site_pages[:200])
+    compressor = zstandard.ZstdCompressor(level=storage.DICT_LEVEL, dict_data=zstandard.ZstdCompressionDict(data))
+    unseen = site_pages[200:]
+    raw = sum(map(len, unseen))
+    packed = sum(len(compressor.compress(page)) for page in unseen)
+    plain = sum(len(storage.compress(page)[0]) for page in unseen)
+    assert raw / packed >= 8.0
+    assert raw / plain < 4.0  # what the dictionary is for: each page alone repeats the template
+    assert raw * 3 / (packed * 3 + len(data)) >= 8.0  # with its dictionary paid for by 300 pages
+
+
+def test_archive_trains_a_dictionary_and_recompresses_earlier_contents(tmp_path: Path, site_pages: list[bytes]) -> None:
+    with Archive(tmp_path / "archive.db") as archive:
+        for number, body in enumerate(site_pages[: storage.TRAIN_AFTER - 1]):
+            archive.add(snapshot(number, body))
+        methods = {m for (m,) in archive.db.execute("SELECT DISTINCT compression FROM contents")}
+        assert methods == {"zstd"}
+        for number, body in enumerate(site_pages[storage.TRAIN_AFTER - 1:], start=storage.TRAIN_AFTER - 1):
+            archive.add(snapshot(number, body))
+        dictionaries = archive.db.execute("SELECT id, samples, level FROM compression_dicts").fetchall()
+        assert dictionaries == [(1, storage.TRAIN_AFTER, storage.DICT_LEVEL)]
+        methods = dict(archive.db.execute("SELECT compression, count(*) FROM contents GROUP BY 1").fetchall())
+        assert methods == {"zstd-dict:1": len(site_pages)}
+        raw, stored = archive.db.execute("SELECT sum(size), sum(stored_size) FROM contents").fetchone()
+        assert raw / stored >= 8.0
+        for sha, in archive.db.execute("SELECT sha256 FROM contents"):
+            assert hashlib.sha256(archive.raw_content(sha)).hexdigest() == sha
+    with Archive(tmp_path / "archive.db") as reopened:  # a new process reads with the stored dictionary
+        sha = hashlib.sha256(site_pages[0]).hexdigest()
+        assert reopened.raw_content(sha) == site_pages[0]
+
+
+def test_every_method_ever_written_stays_readable(tmp_path: Path, site_pages: list[bytes],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Plain zstd left by an old version, then two dictionaries: all of it reads back."""
+    monkeypatch.setattr(storage, "TRAIN_AFTER", 20)
+    monkeypatch.setattr(storage, "RETRAIN_EVERY", 40)
+    db = tmp_path / "archive.db"
+    with Archive(db) as archive:
+        for number, body in enumerate(site_pages[:100]):
+            archive.add(snapshot(number, body))
+    con = sqlite3.connect(db)  # a content written before dictionaries existed, never recompressed
+    blob, _ = storage.compress(site_pages[100])
+    sha = hashlib.sha256(site_pages[100]).hexdigest()
+    con.execute("INSERT INTO contents VALUES (?, 'html', ?, ?, 'zstd', 'utf-8', ?)",
+                [sha, len(site_pages[100]), len(blob), blob])
+    con.commit()
+    con.close()
+    with Archive(db) as archive:
+        methods = {m for (m,) in archive.db.execute("SELECT DISTINCT compression FROM contents")}
+        assert methods == {"zstd", "zstd-dict:1", "zstd-dict:2"}
+        for number, body in enumerate(site_pages[:101]):
+            assert archive.raw_content(hashlib.sha256(body).hexdigest()) == body
+
+
+def test_ingest_stores_a_batch_but_never_part_of_a_bad_input(tmp_path: Path, site_pages: list[bytes]) -> None:
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    for number, body in enumerate(site_pages[:40]):
+        (folder / f"{number:03d}.html").write_bytes(body)
+    (folder / "020_truncated.html").write_bytes(site_pages[41][:3000])
+    (folder / "021_empty.html").write_bytes(b"")
+    (folder / "022_repeat.html").write_bytes(site_pages[5])
+    with Archive(tmp_path / "archive.db") as archive:
+        report = archive.ingest(read_inputs([str(folder)]), workers=2)
+        assert report.added == 41 and report.new_content == 40
+        assert [Path(e.split(": ")[0]).name for e in report.errors] == ["020_truncated.html", "021_empty.html"]
+        counts = [archive.db.execute(f"SELECT count(*) FROM [{t}]").fetchone()[0] for t in ("contents", "pages", "snapshots")]
+        assert counts == [40, 40, 41]
+
+
+def test_parallel_analysis_gives_the_same_archive(tmp_path: Path, site_pages: list[bytes]) -> None:
+    """Worker processes only change who analyses a page, never what is stored or derived."""
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    for number, body in enumerate(site_pages[:48]):
+        (folder / f"{number:03d}.html").write_bytes(body)
+    dumps = []
+    for workers in (1, 2):
+        with Archive(tmp_path / f"archive{workers}.db") as archive:
+            archive.ingest(read_inputs([str(folder)]), workers=workers)
+            dumps.append([
+                archive.db.execute(sql).fetchall() for sql in (
+                    "SELECT * FROM pages ORDER BY content_sha256",
+                    "SELECT url, status, content_sha256 FROM snapshots ORDER BY url",
+                    "SELECT id, title, text FROM article_versions ORDER BY id",
+                    "SELECT id, text FROM block_versions ORDER BY id",
+                )
+            ])
+    assert dumps[0] == dumps[1]
