@@ -6,17 +6,14 @@ Run `pa-archive COMMAND --help` for examples.
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 from collections.abc import Callable
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import click
 
 from dedupe import diff as difftools
-from dedupe.archive import DEFAULT_DB, REF_HELP, Archive, ArchiveError
+from dedupe.archive import DEFAULT_DB, Archive, ArchiveError
 from dedupe.sources import read_inputs
 
 
@@ -131,8 +128,9 @@ def conflicts(db_path: str, as_json: bool) -> None:
     if missing:
         click.echo("\nMissing values (line present, value empty; not conflicts):")
         for row in missing:
+            names = row["seen_in"][:3] + ([f"{len(row['seen_in']) - 3} more"] if len(row["seen_in"]) > 3 else [])
             click.echo(f"  {row['delegation']} {row['field']} ({row['language']}): empty in {row['snapshots']} snapshot(s) "
-                       f"({', '.join(row['seen_in'])})  {row['first_seen']} .. {row['last_seen']}")
+                       f"({', '.join(names)})  {row['first_seen']} .. {row['last_seen']}")
 
 
 @cli.command()
@@ -298,49 +296,13 @@ def stats(db_path: str, as_json: bool) -> None:
         click.echo(f"{name:>18}  {value}")
 
 
-def bundled_seeds() -> list[Path]:
-    """The five seed snapshots shipped inside the package."""
-    folder = resources.files("dedupe") / "seeds"
-    return sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(".txt"))
-
-
-@cli.command()
-@click.option("--db", "db_path", default="demo-archive.db", show_default=True, type=click.Path(dir_okay=False),
-              help="Where the demo builds its fresh archive (replaced if it exists).")
-def demo(db_path: str) -> None:
-    """Build a fresh archive from the bundled seeds and show blocks, conflicts and a diff.
-
-    \b
-    Example:
-      pa-archive demo && pa-archive blocks --db demo-archive.db
-    """
-    for suffix in ("", "-wal", "-shm"):
-        Path(db_path + suffix).unlink(missing_ok=True)
-    ctx = click.get_current_context()
-    seeds = [str(p) for p in bundled_seeds()]
-    click.echo(click.style(f"$ pa-archive import <{len(seeds)} bundled seed snapshots> --db {db_path}", bold=True))
-    ctx.invoke(import_, inputs=tuple(seeds), db_path=db_path, as_json=False)
-    click.echo(click.style("\n$ pa-archive blocks", bold=True))
-    ctx.invoke(blocks, db_path=db_path, as_json=False)
-    click.echo(click.style("\n$ pa-archive conflicts", bold=True))
-    ctx.invoke(conflicts, db_path=db_path, as_json=False)
-    with open_archive(db_path) as archive:
-        versions = archive.query(
-            "SELECT c.previous_version_id, c.block_version_id FROM block_line_changes c WHERE c.kind = 'conflict' LIMIT 1")
-    if versions:
-        a, b = versions[0]["previous_version_id"], versions[0]["block_version_id"]
-        click.echo(click.style(f"\n$ pa-archive diff {a} {b} --words", bold=True))
-        ctx.invoke(diff_, a=a, b=b, mode="words", db_path=db_path, as_json=False)
-    click.echo(click.style("\n$ pa-archive stats", bold=True))
-    ctx.invoke(stats, db_path=db_path, as_json=False)
-    click.echo(f"\nThe archive is in {db_path}; try `pa-archive history a1 --db {db_path}`.")
-
-
 def _register_commands() -> None:
     """Commands that live beside the code they drive (Datasette, the crawler)."""
+    from crawler.commands import crawl, demo, replica, runs
     from dedupe.serve import serve
 
-    cli.add_command(serve)
+    for command in (crawl, runs, replica, demo, serve):
+        cli.add_command(command)
 
 
 _register_commands()

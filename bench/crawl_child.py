@@ -34,10 +34,10 @@ BENCH_SETTINGS = {
 ARCHIVE_MIDDLEWARE = "crawler.middlewares.ArchiveMiddleware"
 
 
-def _cpu_seconds() -> float:
-    """User + system CPU of this process and its waited-for children (the archive writer)."""
+def _cpu_seconds() -> tuple[float, float]:
+    """User + system CPU of this process, and of its waited-for children (the archive writer)."""
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
 
 
 def preload() -> None:
@@ -120,7 +120,10 @@ def main(argv: list[str] | None = None) -> int:
     preload()
     cpu = _cpu_seconds()
     result = crawl_full(args.url, args.db) if args.mode == "full" else crawl_bare(args.url)
-    result["cpu_seconds"] = _cpu_seconds() - cpu
+    own, children = _cpu_seconds()
+    result["cpu_seconds"] = own + children - sum(cpu)
+    result["cpu_seconds_crawler"] = own - cpu[0]
+    result["cpu_seconds_writer"] = children - cpu[1]
     print(json.dumps(result), flush=True)
     return 0
 

@@ -271,13 +271,14 @@ def replica(epoch: int, port: int, host: str, faults: str, lang: str, markup: st
 
 def crawl_subprocess(db_path: str, start_urls: list[str], *extra: str, timeout: float = 120) -> dict[str, Any]:
     """One crawl in a child process (a Twisted reactor runs once per process); its JSON summary."""
-    command = [sys.executable, "-m", "crawler.commands", "crawl", "--db", db_path, "--json", "--no-progress"]
+    command = [sys.executable, "-m", "crawler.commands", "crawl", "--db", str(Path(db_path).resolve()), "--json",
+               "--no-progress"]
     for url in start_urls:
         command += ["--start-url", url]
     for setting in FAST_SETTINGS:
         command += ["-s", setting]
     command += list(extra)
-    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=Path(__file__).resolve().parents[1])
+    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
     try:
         return json.loads(done.stdout)
     except ValueError:
@@ -302,7 +303,10 @@ def demo(db_path: str, markup: str) -> None:
       pa-archive demo && pa-archive conflicts --db demo-archive.db
     """
     from cli import conflicts as conflicts_command
+    from cli import diff_ as diff_command
     from crawler.replica import ReplicaServer
+    from dedupe import schema
+    from dedupe.archive import Archive
 
     for suffix in ("", "-wal", "-shm", ".lock"):
         Path(db_path + suffix).unlink(missing_ok=True)
@@ -323,6 +327,12 @@ def demo(db_path: str, markup: str) -> None:
                 click.echo(line)
     click.echo(click.style("\n$ pa-archive conflicts", bold=True))
     ctx.invoke(conflicts_command, db_path=db_path, as_json=False)
+    with Archive(db_path, create=False) as archive:
+        change = archive.query(schema.FIRST_CONFLICT_CHANGE_SQL)
+    if change:
+        before, after = change[0]["previous_version_id"], change[0]["block_version_id"]
+        click.echo(click.style(f"\n$ pa-archive diff {before} {after} --words", bold=True))
+        ctx.invoke(diff_command, a=before, b=after, mode="words", db_path=db_path, as_json=False)
     click.echo(f"\nDone in {time.monotonic() - started:.0f} s. The archive is {db_path}; try "
                f"`pa-archive runs --db {db_path}` or `pa-archive blocks --db {db_path}`.")
 

@@ -22,7 +22,6 @@ import shutil
 import sys
 import time
 import weakref
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path

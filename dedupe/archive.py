@@ -9,12 +9,13 @@ either the old or the new state. A stale archive refreshes itself on the next wr
 
 from __future__ import annotations
 
+import itertools
 import json
 import multiprocessing
 import os
 import re
 import sqlite3
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -229,7 +230,7 @@ class Archive:
         try:
             pending: tuple | None = None
             batch: list[RawSnapshot | SourceError] = []
-            for item in [*items, None]:
+            for item in itertools.chain(items, [None]):  # None: the end, to store the last batch
                 if item is not None:
                     batch.append(item)
                     if len(batch) < INGEST_BATCH:
@@ -332,7 +333,7 @@ class Archive:
     def _load_pages(self) -> list[PageLines]:
         rows = self.db.execute(
             """SELECT p.content_sha256, p.structured, p.lines,
-                      max(coalesce(s.page_type, '') != 'listing') AS has_article
+                      max(coalesce(s.page_type, 'article') = 'article') AS has_article
                FROM pages p JOIN snapshots s ON s.content_sha256 = p.content_sha256
                GROUP BY p.content_sha256"""
         ).fetchall()
@@ -387,7 +388,7 @@ class Archive:
     def missing_values(self) -> list[dict[str, Any]]:
         """Values present as a line but empty, with the snapshots they are missing in."""
         rows = self.query(schema.MISSING_SQL)
-        names = {str(i): _short_name(origin or url) for i, origin, url in self.db.execute("SELECT id, origin, url FROM snapshots")}
+        names = {str(i): _short_name(url) for i, origin, url in self.db.execute("SELECT id, origin, url FROM snapshots")}
         for row in rows:
             ids = sorted(row.pop("snapshot_ids").split(","), key=int)
             row["seen_in"] = [names[i] for i in ids]
@@ -409,7 +410,7 @@ class Archive:
         for bv, origin, url in self.db.execute(
             "SELECT cb.block_version_id, s.origin, s.url FROM content_blocks cb "
             "JOIN snapshots s ON s.content_sha256 = cb.content_sha256 ORDER BY s.observed_at, s.id"):
-            members[bv].append(_short_name(origin or url))
+            members[bv].append(_short_name(url))
         for row in versions:
             row["changes"] = changes.get(row["version_id"], [])
             row["seen_in"] = members.get(row["version_id"], [])
@@ -559,11 +560,9 @@ def _resolve(archive: "Archive", ref: str) -> Ref:
     return Ref("snapshot", str(row[0]), ref)
 
 
-def _short_name(where: str) -> str:
-    """A file name for imports, the URL for fetches: what a person recognises."""
-    if where.startswith("file:") or "/" in where and not where.startswith("http"):
-        return where.rsplit("/", 1)[-1]
-    return where
+def _short_name(url: str) -> str:
+    """A file name for imported files, the URL for fetched pages: what a person recognises."""
+    return url.rsplit("/", 1)[-1] if url.startswith("file:") else url
 
 
 class _Writer:

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .document import Role
-from .minhash import MinhashConfig, compute_signatures, find_clusters
+from .minhash import MinhashConfig, compute_signatures, find_clusters, find_pairs, shingles
 
 LINE_CONFIG = MinhashConfig(num_perm=128, unit="char", ngram=4, threshold=0.5, seed=1)
 ARTICLE_CONFIG = MinhashConfig(num_perm=128, unit="word", ngram=3, threshold=0.6, seed=1)
@@ -51,7 +51,7 @@ class PageLines:
     key: str
     structured: bool
     lines: list[tuple[str, Role, int]]
-    has_article: bool = True  # False for listings: their lines still count as furniture evidence
+    has_article: bool = True  # False for listings and country pages: no article, no furniture evidence
 
 
 @dataclass
@@ -73,13 +73,36 @@ class Derivation:
     runs: dict[str, list[Run]] = field(default_factory=dict)
 
 
+LINE_CANDIDATE_SLACK = 0.1  # LSH candidates a little below the threshold, so estimates never lose a pair
+
+
 def cluster_lines(texts: Sequence[str]) -> dict[str, int]:
-    """Near-duplicate line clusters: label = index of the cluster's first line in sorted order."""
+    """Near-duplicate line clusters: label = index of the cluster's first line in sorted order.
+
+    MinHash/LSH proposes pairs; each is confirmed by the exact Jaccard of the two lines'
+    shingle sets (lines are short), because clusters are connected components and a single
+    over-estimated pair would chain unrelated lines (a footer and a paragraph) together.
+    """
     distinct = sorted(set(texts))
     if not distinct:
         return {}
-    labels = find_clusters(compute_signatures(distinct, LINE_CONFIG), LINE_CONFIG.threshold)
-    return {text: int(label) for text, label in zip(distinct, labels)}
+    signatures = compute_signatures(distinct, LINE_CONFIG)
+    parent = list(range(len(distinct)))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    sets: dict[int, set[bytes]] = {}
+    for i, j, _ in find_pairs(signatures, LINE_CONFIG.threshold - LINE_CANDIDATE_SLACK):
+        a = sets.setdefault(i, set(shingles(distinct[i], LINE_CONFIG)))
+        b = sets.setdefault(j, set(shingles(distinct[j], LINE_CONFIG)))
+        if len(a & b) >= LINE_CONFIG.threshold * len(a | b):
+            ri, rj = find(i), find(j)
+            parent[max(ri, rj)] = min(ri, rj)
+    return {text: find(i) for i, text in enumerate(distinct)}
 
 
 def group_texts(texts: dict[str, str], signatures: SignatureSource) -> dict[str, int]:
@@ -145,28 +168,26 @@ def find_furniture(pages: Sequence[PageLines], groups: dict[str, object], line_l
 
 
 def find_runs(page: PageLines, furniture: set[str]) -> list[Run]:
-    """Maximal runs of furniture lines among a page's candidates, bridging short gaps.
+    """Maximal runs of furniture lines, bridging short gaps of lines seen once.
 
-    A run ends where the page's landmark container changes (see ``extract.html_lines``).
+    A run ends where the page's landmark container changes (see ``extract.html_lines``), and
+    at a title or date that is not furniture. A title that *is* furniture stays in the run: on
+    a country page the menu entry of that country is also the page's title.
     """
     runs: list[Run] = []
     current: list[int] = []
     pending: list[int] = []
-    previous = None
-    for i in _candidate_positions(page):
-        contiguous = (
-            previous is not None and i == previous + 1 and page.lines[i][2] == page.lines[previous][2]
-        )
-        previous = i
-        if page.lines[i][0] in furniture:
-            if current and contiguous and len(pending) <= MAX_GAP:
+    for i, (text, role, section) in enumerate(page.lines):
+        contiguous = bool(current) and page.lines[current[-1]][2] == section and i == (pending or current)[-1] + 1
+        if text in furniture:
+            if contiguous and len(pending) <= MAX_GAP:
                 current.extend(pending)
                 current.append(i)
             else:
                 _close(runs, current)
                 current = [i]
             pending = []
-        elif current and contiguous:
+        elif contiguous and role not in ("title", "date"):
             pending.append(i)
         else:
             _close(runs, current)

@@ -403,3 +403,9 @@ def m004_compression_dicts(db: Database) -> None:
         );
         """
     )
+
+# The first block-line change that is a conflict of facts (the crawling demo shows its word diff).
+FIRST_CONFLICT_CHANGE_SQL = """
+SELECT previous_version_id, block_version_id FROM block_line_changes
+WHERE kind = 'conflict' ORDER BY block_version_id LIMIT 1
+"""

@@ -351,8 +351,6 @@ def test_library_finds_the_delegation_block_once_per_site_on_crawled_pages(tmp_p
         assert [t for t in texts if lines[0] in t.splitlines()] == ["\n".join(lines)]
 
 
-@pytest.mark.xfail(strict=False, reason="dedupe: the menu's list of member states becomes a block with several "
-                                        "variants (country pages repeat a menu line as their title)")
 def test_library_other_furniture_has_one_version(tmp_path: Path) -> None:
     archive = Archive(tmp_path / "a.db")
     crawl_like(archive, "en", 1)
@@ -445,8 +443,6 @@ def test_runs_lists_runs_as_text_and_json(tmp_path: Path) -> None:
     assert data[0]["status"] == "finished" and data[0]["errors"][0]["error"] == "timed out (after 3 retries)"
 
 
-@pytest.mark.xfail(strict=False, reason="dedupe: country pages (page_type 'country') are taken for news articles, "
-                                        "and the five of them are merged into one article with five versions")
 def test_library_makes_articles_of_news_pages_only(tmp_path: Path) -> None:
     archive = Archive(tmp_path / "a.db")
     crawl_like(archive, "en", 1)

@@ -192,7 +192,7 @@ def test_not_modified_and_removed_pages_carry_no_body() -> None:
 def test_wrong_declared_charset_passes_the_raw_utf8_bytes_and_the_header_as_written() -> None:
     spider = make_spider()
     response = page("/events/fault-wrong-charset", faults=FAULTS)
-    (item,), _ = split(list(spider.parse(response)))[0], None
+    (item,), _ = split(list(spider.parse(response)))
     assert item.declared_charset == "iso-8859-1"
     assert "Парламентская Ассамблея".encode() in item.body  # decoding is the archive's job
 
