@@ -124,38 +124,51 @@ def machine_info() -> dict[str, Any]:
 # --------------------------------------------------------------------------- 1, 2, 6: crawl and storage
 
 
-def bench_crawl(url: str, work: Path, timeout: float) -> dict[str, Any]:
-    """Bare spider, first crawl into a fresh archive, re-crawl of the unchanged site; storage."""
-    db = work / "crawl.db"
-    for stale in work.glob("crawl.db*"):
-        stale.unlink()
-    bare = _child(["bench.crawl_child", "bare", url], timeout)
-    first = _child(["bench.crawl_child", "full", url, "--db", str(db)], timeout)
-    size_first = _db_bytes(db)
-    storage = archive_storage(db)
-    again = _child(["bench.crawl_child", "full", url, "--db", str(db)], timeout)
-    size_again = _db_bytes(db)
+def bench_crawl(url: str, work: Path, repeat: int, timeout: float) -> dict[str, Any]:
+    """Bare spider, first crawl into a fresh archive, re-crawl of the unchanged site (best of
+    ``repeat`` interleaved rounds, each crawl in its own process); storage of the last archive."""
+    best: dict[str, dict] = {}
+    for _ in range(max(1, repeat)):
+        db = work / "crawl.db"
+        for stale in work.glob("crawl.db*"):
+            stale.unlink()
+        rounds = {"bare": _child(["bench.crawl_child", "bare", url], timeout),
+                  "first": _child(["bench.crawl_child", "full", url, "--db", str(db)], timeout)}
+        size_first = _db_bytes(db)
+        rounds["again"] = _child(["bench.crawl_child", "full", url, "--db", str(db)], timeout)
+        rounds["again"]["added_bytes"] = _db_bytes(db) - size_first
+        for name, result in rounds.items():
+            if name not in best or result["seconds"] < best[name]["seconds"]:
+                best[name] = result
+    bare, first, again = best["bare"], best["first"], best["again"]
     bare_rate = bare["pages"] / bare["seconds"]
     full_rate = first["pages"] / first["seconds"]
+
+    def cpu_ms(result: dict, key: str = "cpu_seconds") -> float:
+        return round(1000 * result[key] / max(1, result["pages"]), 2)
+
     return {
         "crawl_bare_pages": bare["pages"],
         "crawl_bare_seconds": round(bare["seconds"], 2),
         "crawl_bare_pages_per_s": round(bare_rate, 1),
-        "crawl_bare_cpu_ms_per_page": round(1000 * bare["cpu_seconds"] / max(1, bare["pages"]), 2),
+        "crawl_bare_cpu_ms_per_page": cpu_ms(bare),
         "crawl_pages": first["pages"],
         "crawl_seconds": round(first["seconds"], 2),
         "crawl_pages_per_s": round(full_rate, 1),
-        "crawl_cpu_ms_per_page": round(1000 * first["cpu_seconds"] / max(1, first["pages"]), 2),
+        "crawl_cpu_ms_per_page": cpu_ms(first),
+        "crawl_crawler_cpu_ms_per_page": cpu_ms(first, "cpu_seconds_crawler"),
+        "crawl_writer_cpu_ms_per_page": cpu_ms(first, "cpu_seconds_writer"),
         "crawl_status": first["status"],
         "crawl_vs_bare": round(full_rate / bare_rate, 3),
         "recrawl_pages": again["pages"],
         "recrawl_not_modified": again.get("not_modified"),
         "recrawl_seconds": round(again["seconds"], 2),
         "recrawl_pages_per_s": round(again["pages"] / again["seconds"], 1),
+        "recrawl_cpu_ms_per_page": cpu_ms(again),
         "recrawl_speedup": round(first["seconds"] / again["seconds"], 2),
-        "recrawl_bytes_per_page": round((size_again - size_first) / max(1, again["pages"]), 1),
-        "recrawl_row_bytes": snapshot_row_bytes(db, "not_modified"),
-        **storage,
+        "recrawl_bytes_per_page": round(again["added_bytes"] / max(1, again["pages"]), 1),
+        "recrawl_row_bytes": snapshot_row_bytes(work / "crawl.db", "not_modified"),
+        **archive_storage(work / "crawl.db"),
     }
 
 
@@ -169,6 +182,7 @@ def archive_storage(db: Path) -> dict[str, Any]:
     con = sqlite3.connect(db)
     try:
         snapshots = con.execute("SELECT count(*) FROM snapshots").fetchone()[0]
+        contents = con.execute("SELECT count(*) FROM contents").fetchone()[0]
         raw, stored = con.execute(
             "SELECT coalesce(sum(size), 0), coalesce(sum(stored_size), 0) FROM contents WHERE kind = 'html'").fetchone()
         dictionaries = con.execute("SELECT coalesce(sum(length(dict)), 0) FROM compression_dicts").fetchone()[0]
@@ -183,8 +197,10 @@ def archive_storage(db: Path) -> dict[str, Any]:
         shas = [row[0] for row in archive.db.execute("SELECT sha256 FROM contents WHERE kind = 'html'")]
         plain_bytes = sum(len(plain.compress(archive.raw_content(sha))) for sha in shas)
     return {
-        "archive_bytes": size,
+        "archive_bytes": size,  # after the first crawl and the re-crawl
+        "archive_snapshots": snapshots,
         "archive_bytes_per_snapshot": round(size / max(1, snapshots), 1),
+        "archive_bytes_per_content": round(size / max(1, contents), 1),
         "archive_bytes_by_table": tables,
         "html_raw_bytes": raw,
         "html_stored_bytes": stored,
@@ -331,7 +347,7 @@ def run_bench(config: BenchConfig) -> dict[str, Any]:
             sizes = sorted(len(server.site.page_html(a)) for a in server.site.articles)
             results["page_bytes_median"] = sizes[len(sizes) // 2]
             _say(config, f"crawling {server.url} (bare spider, crawl, re-crawl)...")
-            results.update(bench_crawl(server.url + "/events", work_root, timeout))
+            results.update(bench_crawl(server.url + "/events", work_root, config.repeat, timeout))
             folder = work_root / "pages"
             if folder.exists():
                 shutil.rmtree(folder)
@@ -427,7 +443,9 @@ def table(results: dict[str, Any]) -> str:
     rows += [
         ("6. HTML compression", f"{_fmt(r.get('compression_ratio'))}x (dictionaries included)",
          f"plain zstd {_fmt(r.get('compression_ratio_plain_zstd'))}x", "", ">= 8x", mark("compression_ratio")),
-        ("6. archive size", f"{_fmt(r.get('archive_bytes_per_snapshot'))} B/snapshot", "", "", "", ""),
+        ("6. archive size", f"{_fmt(r.get('archive_bytes_per_content'))} B/page crawled once, "
+                            f"{_fmt(r.get('archive_bytes_per_snapshot'))} B/snapshot after the re-crawl",
+         f"raw HTML {_fmt(r.get('html_raw_bytes', 0) / max(1, r.get('crawl_pages') or 1))} B/page", "", "", ""),
     ]
     head = ("| measurement | value | baseline (same run) | ratio | goal | |", "| --- | --- | --- | --- | --- | --- |")
     return "\n".join(head + tuple("| " + " | ".join(row) + " |" for row in rows))

@@ -129,7 +129,7 @@ def test_parallel_analysis_gives_the_same_archive(tmp_path: Path, site_pages: li
     """Worker processes only change who analyses a page, never what is stored or derived."""
     folder = tmp_path / "pages"
     folder.mkdir()
-    for number, body in enumerate(site_pages[:48]):
+    for number, body in enumerate(site_pages[:120]):
         (folder / f"{number:03d}.html").write_bytes(body)
     dumps = []
     for workers in (1, 2):
