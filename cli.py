@@ -5,42 +5,25 @@ Run `pa-archive COMMAND --help` for examples.
 
 from __future__ import annotations
 
-import json
 import sys
-from collections.abc import Callable
-from typing import Any
 
 import click
 
 from dedupe import diff as difftools
-from dedupe.archive import DEFAULT_DB, Archive, ArchiveError
-from dedupe.sources import read_inputs
-
-
-def db_option(fn: Callable) -> Callable:
-    """--db PATH on every command (default ./archive.db, or $PA_ARCHIVE_DB)."""
-    return click.option(
-        "--db", "db_path", default=DEFAULT_DB, envvar="PA_ARCHIVE_DB", show_default=True, show_envvar=True,
-        type=click.Path(dir_okay=False), help="The archive's SQLite file.",
-    )(fn)
-
-
-def json_option(fn: Callable) -> Callable:
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts instead of text.")(fn)
+from dedupe.archive import Archive, ArchiveError
+from dedupe.cli_options import db_option, emit_json, json_option, user_errors
+from dedupe.sources import expand, read_sources
 
 
 def open_archive(db_path: str, must_exist: bool = True) -> Archive:
     """Open the archive or stop with one sentence; a stale archive is refreshed first."""
     try:
-        archive = Archive(db_path, create=not must_exist)
-        archive.refresh()
+        with user_errors():
+            archive = Archive(db_path, create=not must_exist)
+            archive.refresh()
         return archive
     except ArchiveError as exc:
         raise click.ClickException(str(exc)) from None
-
-
-def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -80,11 +63,11 @@ def import_(inputs: tuple[str, ...], db_path: str, as_json: bool) -> None:
       pa-archive import 'dumps/*.html' other-scraper.jsonl --db news.db
     """
     archive = open_archive(db_path, must_exist=False)
-    items = list(read_inputs(inputs))
-    with archive, click.progressbar(
-        length=len(items), label="Importing", file=sys.stderr, show_pos=True
-    ) as bar:  # click draws it only on a terminal
-        report = archive.ingest(items, progress=lambda _: bar.update(1))
+    sources = list(expand(inputs))  # paths only: bodies are read one file at a time
+    with archive, user_errors(), click.progressbar(
+        sources, label="Importing", file=sys.stderr, show_pos=True, hidden=not sys.stderr.isatty()
+    ) as files:  # click draws the bar only on a terminal
+        report = archive.ingest(read_sources(files))
     if as_json:
         emit_json(report.as_dict())
     else:

@@ -104,6 +104,15 @@ def run_crawl(settings: Any, start_urls: list[str], wait: float = 0) -> Any:
     return run
 
 
+def conflicts_by_language(conflicts: list[dict[str, Any]]) -> str:
+    """" (en 1, ru 1)": how many conflicts each language has (facts are compared within a language)."""
+    counts: dict[str, int] = {}
+    for conflict in conflicts:
+        if conflict.get("language"):
+            counts[conflict["language"]] = counts.get(conflict["language"], 0) + 1
+    return f" ({', '.join(f'{lang} {n}' for lang, n in sorted(counts.items()))})" if counts else ""
+
+
 def describe_run(run: dict[str, Any]) -> list[str]:
     """A person's summary of one crawl_runs row."""
     stats = run.get("stats") or {}
@@ -123,6 +132,7 @@ def describe_run(run: dict[str, Any]) -> list[str]:
             f"  articles: {counts.get('new_articles', 0)} new, {counts.get('changed_articles', 0)} with a new "
             f"version, {counts.get('removed_articles', 0)} removed; block versions: "
             f"{counts.get('new_block_versions', 0)} new; conflicts: {counts.get('conflicts', 0)}"
+            f"{conflicts_by_language(changes.get('conflicts') or [])}"
         )
     errors = run.get("errors") or []
     for error in errors[:10]:
@@ -364,7 +374,8 @@ def describe_changes(changes: dict[str, Any], first: bool = False, limit: int = 
         lines.append(f"  ... {total - limit} more block variants (pa-archive blocks)")
     for conflict in changes.get("new_conflicts") or []:
         values = " vs ".join(str(v["value"]) for v in conflict.get("values", []))
-        lines.append(f"  new conflict: {conflict['delegation']} {conflict['field']}: {values}")
+        language = f" ({conflict['language']})" if conflict.get("language") else ""
+        lines.append(f"  new conflict: {conflict['delegation']} {conflict['field']}{language}: {values}")
     return lines
 
 

@@ -226,7 +226,8 @@ class ArchivePipeline:
         if self.mode == "inline":
             self.writer = InlineWriter(str(run.db_path))
         else:
-            self.writer = ProcessWriter(str(run.db_path), self.start_method)
+            with run.archive_closed():  # no SQLite connection of ours may cross the fork into the writer
+                self.writer = ProcessWriter(str(run.db_path), self.start_method)
             self.loop = task.LoopingCall(self.drain)
             self.loop.start(0.2, now=False)
 

@@ -22,6 +22,8 @@ import shutil
 import sys
 import time
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -307,6 +309,24 @@ class CrawlRun:
             self.archive = None
         self.lock.release()
 
+    @contextmanager
+    def archive_closed(self) -> Iterator[None]:
+        """The run's SQLite connection closed meanwhile, reopened after (the lock stays held).
+
+        For forking the archive writer: SQLite must not have a connection carried across a fork
+        (https://www.sqlite.org/howtocorrupt.html#_carrying_an_open_database_connection_across_a_fork_),
+        and a WAL connection has the -shm file mapped and POSIX locks the child would share.
+        """
+        if self.archive is None:
+            yield
+            return
+        self.archive.close()
+        self.archive = None
+        try:
+            yield
+        finally:
+            self.archive = Archive(self.db_path)
+
     def result(self) -> dict[str, Any]:
         """The run's row as a dict (errors and stats decoded), read back from the archive."""
         with Archive(self.db_path) as archive:
@@ -387,7 +407,9 @@ def archive_state(archive: Archive) -> dict[str, Any]:
     """What a person compares between runs: articles, block versions, conflicts."""
     articles = {row["first_version"]: row for row in archive.query(schema.CRAWL_ARTICLES_STATE_SQL)}
     blocks = {row["version_id"]: row for row in archive.block_versions()}
-    conflicts = {f"{c['delegation']} {c['field']}": c for c in archive.conflicts()}
+    # one conflict per language (facts are compared within a language): Kyrgyzstan's seats in English
+    # and the same in Russian are two, and the second one appearing later is a new conflict
+    conflicts = {(c.get("language") or "", c["delegation"], c["field"]): c for c in archive.conflicts()}
     return {"articles": articles, "block_versions": blocks, "conflicts": conflicts}
 
 

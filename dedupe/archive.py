@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 import numpy as np
 from sqlite_utils import Database
 
-from . import schema
+from . import DEFAULT_DB, schema
 from .blocks import ARTICLE_CONFIG, Derivation, PageLines, derive
 from .document import InputError, PageAnalysis, RawSnapshot
 from .extract import EXTRACTOR_VERSION, analyse, detect_language
@@ -36,7 +36,6 @@ from .sources import SourceError
 from .storage import Codec, content_hash, text_hash
 from .variants import assign_slots, compare_versions
 
-DEFAULT_DB = "archive.db"
 REMOVED_STATUSES = {404, 410}
 INGEST_BATCH = 200  # snapshots stored per transaction by ``ingest``
 PARALLEL_MIN = 100  # contents to analyse in one batch before ``ingest`` uses worker processes (starting them costs ~0.2 s)
@@ -207,14 +206,25 @@ class Archive:
             "page_type": snap.page_type, "content_sha256": sha, "status": status,
         })
         self._mark_stale()
-        return AddResult(status if content is None or status != "new" else "new", cursor.lastrowid)
+        return AddResult(status, cursor.lastrowid)
 
     def _mark_stale(self) -> None:
-        self.db.execute("INSERT OR REPLACE INTO archive_state(key, value) VALUES ('derived_stale', '1')")
+        """Count one more change of the observations (inside the transaction that made it)."""
+        self.db.execute(
+            "INSERT INTO archive_state(key, value) VALUES ('generation', '1') "
+            "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1")
+
+    def _generations(self) -> tuple[int, int]:
+        """(observations' generation, generation the derived tables were built from)."""
+        state = dict(self.db.execute(
+            "SELECT key, CAST(value AS INTEGER) FROM archive_state WHERE key IN ('generation', 'derived_generation')"))
+        return state.get("generation", 0), state.get("derived_generation", 0)
 
     def is_stale(self) -> bool:
-        row = self.db.execute("SELECT value FROM archive_state WHERE key = 'derived_stale'").fetchone()
-        return bool(row and row[0] == "1")
+        """True when observations or the extractor changed since the derived tables were built."""
+        generation, derived = self._generations()
+        outdated = self.db.execute("SELECT 1 FROM pages WHERE extractor != ? LIMIT 1", [EXTRACTOR_VERSION]).fetchone()
+        return generation != derived or outdated is not None
 
     def ingest(self, items: Iterable[RawSnapshot | SourceError], progress: Any = None,
                workers: int | None = None) -> IngestReport:
@@ -321,14 +331,36 @@ class Archive:
         """Rebuild every derived table from the observations, in one transaction."""
         if not force and not self.is_stale():
             return False
-        pages = self._load_pages()
+        self._reanalyse_outdated()
+        with self.db.atomic():  # one read snapshot: these pages are exactly that generation's
+            generation, _ = self._generations()
+            pages = self._load_pages()
         derivation = derive(pages, self._signatures)
         with self.db.atomic():
             for table in schema.DERIVED_TABLES:
                 self.db.execute(f"DELETE FROM [{table}]")  # fixed names from schema.DERIVED_TABLES
             _Writer(self.db, pages, derivation).write()
-            self.db.execute("INSERT OR REPLACE INTO archive_state(key, value) VALUES ('derived_stale', '0')")
+            # snapshots stored meanwhile belong to a later generation: the archive stays stale for them
+            self.db.execute("INSERT OR REPLACE INTO archive_state(key, value) VALUES ('derived_generation', ?)",
+                            [str(generation)])
         return True
+
+    def _reanalyse_outdated(self) -> None:
+        """Analyse again the contents an older extractor analysed, so results depend on the bytes only."""
+        outdated = [sha for (sha,) in self.db.execute(
+            "SELECT content_sha256 FROM pages WHERE extractor != ?", [EXTRACTOR_VERSION])]
+        for sha in outdated:
+            kind, encoding = self.db.execute("SELECT kind, encoding FROM contents WHERE sha256 = ?", [sha]).fetchone()
+            try:
+                analysis = analyse(self.raw_content(sha), encoding, kind)
+            except InputError:
+                continue  # keep the old analysis rather than lose the snapshot's page
+            with self.db.atomic():
+                self.db.execute(
+                    "UPDATE pages SET extractor = ?, language = ?, title = ?, published = ?, structured = ?, lines = ? "
+                    "WHERE content_sha256 = ?",
+                    [EXTRACTOR_VERSION, analysis.language, analysis.title, analysis.published, int(analysis.structured),
+                     json.dumps(analysis.lines, ensure_ascii=False), sha])
 
     def _load_pages(self) -> list[PageLines]:
         rows = self.db.execute(
@@ -554,7 +586,8 @@ def _resolve(archive: "Archive", ref: str) -> Ref:
         url = Path(ref).resolve().as_uri()
     row = db.execute("SELECT id FROM snapshots WHERE url = ? ORDER BY observed_at DESC, id DESC LIMIT 1", [url]).fetchone()
     if row is None:
-        row = db.execute("SELECT id FROM snapshots WHERE url LIKE '%/' || ? ORDER BY observed_at DESC, id DESC LIMIT 1", [ref]).fetchone()
+        row = db.execute("SELECT id FROM snapshots WHERE substr(url, -length(?) - 1) = '/' || ? "
+                         "ORDER BY observed_at DESC, id DESC LIMIT 1", [ref, ref]).fetchone()
     if row is None:
         raise ArchiveError(f"nothing in the archive is called {ref!r} ({REF_HELP})")
     return Ref("snapshot", str(row[0]), ref)
@@ -697,4 +730,4 @@ class _Writer:
         self.db["block_version_lines"].insert_all(line_rows)
         self.db["block_line_changes"].insert_all(change_rows)
         self.db["content_blocks"].insert_all(link_rows, ignore=True)
-        self.db["facts"].insert_all(fact_rows, ignore=True)
+        self.db["facts"].insert_all(fact_rows)

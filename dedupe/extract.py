@@ -20,7 +20,7 @@ from trafilatura.utils import line_processing, load_html
 
 from .document import InputError, PageAnalysis, Role
 
-EXTRACTOR_VERSION = "extract-2"
+EXTRACTOR_VERSION = "extract-3"
 
 _HTML_START = re.compile(
     rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|title|div|p|article|section|header)\b",
@@ -39,6 +39,7 @@ BLOCK_TAGS = {
 SKIP_TAGS = {"script", "style", "noscript", "template", "head", "svg", "iframe", "object", "button", "select"}
 
 _DATE_LINE = re.compile(r"^\W*\d{1,2}[\s./-]+\w+[\s./-]+\d{4}\W*$|^\W*\w+\s+\d{1,2},?\s+\d{4}\W*$|^\d{4}-\d{2}-\d{2}$")
+MIN_YEAR, MAX_YEAR = 1990, 2100  # fixed bounds: the same bytes must get the same roles on any day
 _DATEPARSER_SETTINGS = {"STRICT_PARSING": True, "REQUIRE_PARTS": ["day", "month", "year"], "PREFER_LOCALE_DATE_ORDER": False}
 # The site's own date forms, read without dateparser (~3 ms a call): "4 June 2022", "4 июня 2022",
 # "June 4, 2022", "2022-06-04". Anything else (abbreviations, other separators) goes to dateparser.
@@ -130,9 +131,12 @@ def _checked(text: str, kind: str) -> str:
     return text
 
 
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def normalise_line(line: str) -> str:
-    """Collapse whitespace so that markup differences do not make lines differ."""
-    return " ".join(line.split())
+    """Collapse whitespace and drop control characters (an archived ESC must never reach a terminal)."""
+    return " ".join(_CONTROLS.sub(" ", line).split())
 
 
 def parse_date_line(line: str) -> str | None:
@@ -144,7 +148,7 @@ def parse_date_line(line: str) -> str | None:
     if parsed is None:
         found = dateparser.parse(line, languages=["en", "ru"], settings=_DATEPARSER_SETTINGS)
         parsed = found.date() if found is not None else None
-    if parsed is None or not (1990 <= parsed.year <= date.today().year + 1):
+    if parsed is None or not (MIN_YEAR <= parsed.year <= MAX_YEAR):
         return None
     return parsed.isoformat()
 
@@ -189,6 +193,8 @@ def html_lines(markup: str) -> list[tuple[str, int]]:
         root = lxml_html.document_fromstring(markup)
     except (etree.ParserError, ValueError) as exc:
         raise InputError(f"malformed HTML ({exc})") from None
+    # iterwalk never visits comments, so text after one would be lost: "7 <!--x-->deputies"
+    etree.strip_tags(root, etree.Comment, etree.ProcessingInstruction)
     lines: list[tuple[str, int]] = []
     buffer: list[str] = []
     landmarks = [0]

@@ -19,7 +19,6 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-SCHEMA_VERSION = 1
 
 migrations = Migrations("pa-archive")
 
@@ -77,10 +76,12 @@ def m001_initial(db: Database) -> None:
             title TEXT,
             published TEXT,                     -- ISO date or NULL, never guessed
             structured INTEGER NOT NULL,        -- 1 when title/date or an article body were found
-            lines TEXT NOT NULL                 -- JSON [[text, role], ...]
+            lines TEXT NOT NULL                 -- JSON [[text, role, section], ...]
         );
+        CREATE INDEX pages_extractor ON pages(extractor);
         CREATE TABLE archive_state (
-            key TEXT PRIMARY KEY,               -- 'derived_stale': '1' while derived tables lag behind
+            key TEXT PRIMARY KEY,               -- 'generation' (bumped by every stored observation) and
+                                                -- 'derived_generation' (what the derived tables were built from)
             value TEXT NOT NULL
         );
         CREATE TABLE signatures (
@@ -165,7 +166,7 @@ def m001_initial(db: Database) -> None:
             field TEXT NOT NULL,                -- seats_total, seats.<chamber>, plenipotentiary, website.<body>
             value TEXT NOT NULL,                -- '' when the line is there but empty
             line_no INTEGER NOT NULL,
-            PRIMARY KEY (block_version_id, delegation, field)
+            PRIMARY KEY (block_version_id, delegation, field, line_no)
         );
 
         -- every snapshot with the facts its page stated (in the page's language)

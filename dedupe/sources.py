@@ -42,11 +42,14 @@ def utc_iso(moment: datetime) -> str:
 
 def parse_observed_at(value: object) -> str:
     """Normalise an observed_at given in JSON (ISO 8601 string or epoch seconds)."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return utc_iso(datetime.fromtimestamp(value, timezone.utc))
-    if isinstance(value, str) and value.strip():
-        text = value.strip().replace("Z", "+00:00")
-        return utc_iso(datetime.fromisoformat(text))
+    try:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return utc_iso(datetime.fromtimestamp(value, timezone.utc))
+        if isinstance(value, str) and value.strip():
+            text = value.strip().replace("Z", "+00:00")
+            return utc_iso(datetime.fromisoformat(text))
+    except (OverflowError, OSError, ValueError):
+        raise ValueError(f"observed_at {str(value)[:40]!r} is not a date and time") from None
     raise ValueError("observed_at must be an ISO 8601 string or epoch seconds")
 
 
@@ -74,6 +77,8 @@ def expand(inputs: Iterable[str]) -> Iterator[Path | SourceError]:
             yield from found
         elif path.is_file():
             yield path
+        elif path.exists():
+            yield SourceError(item, "not a regular file or folder")
         elif any(ch in item for ch in "*?["):
             matches = sorted(Path(p) for p in glob.glob(item, recursive=True) if Path(p).is_file())
             if not matches:
@@ -135,10 +140,15 @@ def read_jsonl(path: Path) -> Iterator[RawSnapshot | SourceError]:
             yield RawSnapshot(url=url, observed_at=observed, body=body, source="import", origin=where, kind_hint=kinds[0])
 
 
-def read_inputs(inputs: Iterable[str]) -> Iterator[RawSnapshot | SourceError]:
-    """Every snapshot (or error) from files, folders, globs and JSON Lines files."""
-    for item in expand(inputs):
+def read_sources(items: Iterable[Path | SourceError]) -> Iterator[RawSnapshot | SourceError]:
+    """Every snapshot (or error) from expanded inputs, reading one file at a time."""
+    for item in items:
         if isinstance(item, SourceError):
             yield item
         else:
             yield from read_file(item)
+
+
+def read_inputs(inputs: Iterable[str]) -> Iterator[RawSnapshot | SourceError]:
+    """Every snapshot (or error) from files, folders, globs and JSON Lines files."""
+    return read_sources(expand(inputs))

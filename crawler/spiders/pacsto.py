@@ -5,7 +5,7 @@
     scrapy crawl pacsto -a start_urls=https://pacsto.org/events,https://paodkb.org/events
 
 The hosts of the start URLs (and their ``www.`` twins) are the only hosts it ever requests.
-It reads ``/events?page=N`` until a page lists no article it has not seen (an empty page past
+It reads ``/events?page=N`` until a page lists no article that listing has not seen (an empty page past
 the end, or one that only repeats), follows every ``/events/<slug>`` and ``/countries/<slug>``
 link, follows the month calendar (``/events?month=M&year=YYYY``) only inside explicit bounds,
 and revisits the archive's known article pages so that a vanished one is recorded as removed.
@@ -126,19 +126,34 @@ class HostScope:
         return (parts.hostname.lower(), port) in self.hosts
 
 
+def canonical_url(url: str) -> str:
+    """One spelling per page: percent-encoded, lowercase scheme and host (IDNA), no user info, no
+    default port (``:443``/``:80``), no fragment, ``/`` for an empty path; the query is kept as is,
+    in its order (``?month=7&year=2013&page=2`` stays so). ValueError for a URL that has no valid
+    http(s) form (a port like ``:99999`` or ``:abc``, no host, another scheme)."""
+    url = safe_url_string(url)  # ValueError for a port out of range or not a number
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in DEFAULT_PORTS or not parts.hostname:
+        raise ValueError(f"not an http(s) URL with a host: {url!r}")
+    port = parts.port
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
+    return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
+
+
 def clean_link(response: Response, href: str, scope: HostScope) -> str | None:
-    """An absolute http(s) URL without fragment inside the scope, or None (mailto:, data:, file:, off-site...)."""
+    """The canonical URL (``canonical_url``) of a link inside the scope, or None: mailto:, data:, file:,
+    off-site, fragment-only, or malformed (a bad port) - one bad link never costs the page's others."""
     href = (href or "").strip()
     if not href or href.startswith("#"):
         return None
     try:
-        url = response.urljoin(href)
+        url = canonical_url(response.urljoin(href))
     except ValueError:
         return None
-    parts = urlsplit(url)
-    if parts.scheme not in DEFAULT_PORTS:
-        return None
-    url = safe_url_string(urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, "")))
     return url if scope.allows(url) else None
 
 
@@ -223,7 +238,10 @@ class PacstoSpider(scrapy.Spider):
         self.calendar_earliest = (2013, 7)
         self.sitemap_follow = True
         self.revisit_archived = True
-        self._listed: set[str] = set()  # article URLs seen on listing pages (a page of old ones ends a listing)
+        # article URLs seen per listing sequence, keyed (netloc, month, year): /events?page=N of one host is
+        # one sequence, each calendar month of each host another; a page listing only ones its own sequence
+        # has seen ends that sequence, whatever order the responses of the others arrive in
+        self._listed: dict[tuple[str, int | None, int | None], set[str]] = {}
         self._calendar: set[str] = set()
         self._configure_scope()
 
@@ -262,19 +280,17 @@ class PacstoSpider(scrapy.Spider):
             meta={"page_type": kind, "handle_httpstatus_list": PAGE_STATUSES, "archive_page": True},
         )
 
-    async def start(self):  # Scrapy >= 2.13
+    async def start(self):  # Scrapy >= 2.13 (the project needs >= 2.19): start_requests() is never called
         for request in self.initial_requests():
             yield request
 
-    def start_requests(self) -> Iterator[scrapy.Request]:  # Scrapy < 2.13
-        return self.initial_requests()
-
     def initial_requests(self) -> Iterator[scrapy.Request]:
         """Start URLs, each start host's sitemap, then the archive's known pages (revisited last)."""
-        for url in self.start_urls:
-            yield self.page_request(safe_url_string(url), priority=PRIORITY["listing"] + 10)
+        starts = [canonical_url(url) for url in self.start_urls]
+        for url in starts:
+            yield self.page_request(url, priority=PRIORITY["listing"] + 10)
         if self.sitemap_follow:
-            for origin in dict.fromkeys(f"{urlsplit(u).scheme}://{urlsplit(u).netloc}" for u in self.start_urls):
+            for origin in dict.fromkeys(f"{urlsplit(u).scheme}://{urlsplit(u).netloc}" for u in starts):
                 yield scrapy.Request(
                     origin + "/sitemap.xml", callback=self.parse_sitemap, errback=self.sitemap_failed,
                     priority=PRIORITY["listing"], meta={"archive_page": False, "dont_retry": True},
@@ -310,9 +326,10 @@ class PacstoSpider(scrapy.Spider):
         if not response.css("div.events__content"):  # unknown markup: any article link counts
             items = links
         items = [u for u in items if u and page_type_of(u) == "article"]
-        unseen = [u for u in items if u not in self._listed]
-        self._listed.update(items)
         page, month, year = listing_params(response.url)
+        seen = self._listed.setdefault(self.listing_sequence(response.url), set())
+        unseen = [u for u in items if u not in seen]
+        seen.update(items)
         if unseen:
             next_url = listing_url(response.url, page + 1, month, year)
             if month is not None and year is not None:
@@ -331,6 +348,14 @@ class PacstoSpider(scrapy.Spider):
             if url not in self._calendar and self.calendar_allows(link_month, link_year):
                 self._calendar.add(url)
                 yield self.page_request(url, "listing", PRIORITY["calendar"])
+
+    @staticmethod
+    def listing_sequence(url: str) -> tuple[str, int | None, int | None]:
+        """Which listing a listing page belongs to: (netloc, month, year), month and year None for /events?page=N."""
+        _, month, year = listing_params(url)
+        if month is None or year is None:
+            month = year = None
+        return urlsplit(url).netloc, month, year
 
     def calendar_allows(self, month: int, year: int) -> bool:
         """A month page is followed if it lies between the site's first news and now, within the page budget."""

@@ -138,20 +138,41 @@ def test_block_in_header_or_aside_gives_the_same_facts(tmp_path: Path) -> None:
     assert facts[0] == facts[1] and len(facts[0]) > 40
 
 
+def dated_seeds(folder: Path) -> list[Path]:
+    """Copies of the seeds observed a day apart (000 first), so time order is exercised."""
+    folder.mkdir(exist_ok=True)
+    copies = []
+    for day, path in enumerate(seed_files()):
+        copy = folder / path.name
+        shutil.copy(path, copy)
+        moment = 1_700_000_000 + day * 86_400
+        os.utime(copy, (moment, moment))
+        copies.append(copy)
+    return copies
+
+
+def derived_dump(archive: Archive) -> dict[str, list[tuple]]:
+    """Every row of every derived table, in key order: what must not depend on arrival."""
+    from dedupe.schema import DERIVED_TABLES
+    return {table: sorted(map(tuple, archive.db.execute(f"SELECT * FROM [{table}]").fetchall()), key=repr)
+            for table in DERIVED_TABLES}
+
+
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(order=st.permutations(list(range(5))), cuts=st.lists(st.integers(1, 4), max_size=3, unique=True))
 def test_result_does_not_depend_on_order_or_batching(order: list[int], cuts: list[int], tmp_path_factory) -> None:
-    files = seed_files()
     folder = tmp_path_factory.mktemp("order")
-    reference_db, shuffled_db = folder / "batch.db", folder / "shuffled.db"
-    with Archive(reference_db) as batch:
-        batch.ingest(read_inputs([str(SEEDS)]))
-        expected = summary(batch)
-    with Archive(shuffled_db) as arc:
+    files = dated_seeds(folder / "seeds")
+    with Archive(folder / "batch.db") as batch:
+        batch.ingest(read_inputs([str(folder / "seeds")]))
+        expected = derived_dump(batch)
+    with Archive(folder / "shuffled.db") as arc:
         bounds = [0, *sorted(cuts), 5]
         for start, end in zip(bounds, bounds[1:]):
             arc.ingest(read_inputs([str(files[i]) for i in order[start:end]]))
-        assert summary(arc) == expected
+        assert derived_dump(arc) == expected
+    assert [row[3] for row in sorted(expected["block_versions"], key=lambda r: r[2])] == ["en"] * 3
+    assert sorted(r[2] for r in expected["block_versions"]) == [1, 2, 3]
 
 
 def test_one_by_one_import_in_reverse_gives_the_same_result(tmp_path: Path) -> None:
@@ -255,3 +276,53 @@ def test_recurring_near_identical_titles_are_still_different_articles(archive: A
     assert (stats["articles"], stats["blocks"]) == (3, 3)  # the delegation block, the nav menu, the footer
     block_texts = [t for (t,) in archive.db.execute("SELECT text FROM block_versions")]
     assert any(t.splitlines() == block for t in block_texts)
+
+
+def test_versions_are_numbered_by_time_not_arrival(archive: Archive, tmp_path: Path) -> None:
+    files = dated_seeds(tmp_path / "seeds")
+    for path in reversed(files):
+        archive.ingest(read_inputs([str(path)]))
+    versions = archive.query("SELECT version, first_seen FROM block_versions ORDER BY version")
+    assert [v["first_seen"] for v in versions] == sorted(v["first_seen"] for v in versions)
+    first = archive.history(archive.resolve("b1"))["versions"][0]
+    assert [name[:3] for name in first["seen_in"]] == ["000", "002"]
+
+
+def test_snapshots_stored_during_a_refresh_keep_the_archive_stale(archive: Archive, monkeypatch) -> None:
+    archive.ingest(read_inputs([str(p) for p in seed_files()[:3]]))
+    import dedupe.archive as module
+    real_derive = module.derive
+
+    def derive_while_a_writer_adds(pages, signatures):
+        with Archive(archive.path) as writer:  # another process's connection, storing meanwhile
+            writer.add(RawSnapshot("https://pacsto.org/events/late", "2024-01-01T00:00:00Z",
+                                   seed_files()[3].read_bytes(), source="crawl", http_status=200))
+        return real_derive(pages, signatures)
+
+    monkeypatch.setattr(module, "derive", derive_while_a_writer_adds)
+    archive.add(RawSnapshot("https://pacsto.org/events/x", "2024-01-01T00:00:00Z", seed_files()[4].read_bytes()))
+    archive.refresh()
+    assert archive.is_stale()  # the late snapshot is not in the derived tables yet
+    monkeypatch.setattr(module, "derive", real_derive)
+    archive.refresh()
+    assert not archive.is_stale() and archive.stats()["articles"] == 5
+
+
+def test_pages_of_an_older_extractor_are_analysed_again(archive: Archive, monkeypatch) -> None:
+    archive.ingest(read_inputs([str(SEEDS)]))
+    archive.db.execute("UPDATE pages SET extractor = 'extract-0', lines = '[]', title = NULL")
+    assert archive.is_stale()
+    archive.refresh()
+    assert archive.stats()["articles"] == 5
+    assert archive.db.execute("SELECT count(*) FROM pages WHERE title IS NOT NULL").fetchone()[0] == 4
+
+
+def test_every_fact_of_a_block_is_kept_even_when_a_field_repeats(archive: Archive, tmp_path: Path) -> None:
+    lines = seed_block(seed_files()[0])
+    extra = lines[:9] + ["Website of the Supreme Council of the Kyrgyz Republic: http://kenesh.kg/ru/"] + lines[9:]
+    for i, body in enumerate(seed_files()[1:3]):
+        text = body.read_text(encoding="utf-8").splitlines()
+        (tmp_path / f"{i}.txt").write_text("\n".join(extra + text[12:]), encoding="utf-8")
+    archive.ingest(read_inputs([str(tmp_path / "0.txt"), str(tmp_path / "1.txt")]))
+    websites = archive.query("SELECT value FROM facts WHERE field = 'website.supreme_council' ORDER BY line_no")
+    assert [w["value"] for w in websites] == ["http://www.kenesh.kg/", "http://kenesh.kg/ru/"]

@@ -153,3 +153,22 @@ def test_search_finds_articles_by_text(db: str) -> None:
 def test_missing_values_name_the_snapshots(db: str) -> None:
     output = run("conflicts", "--db", db).output
     assert "Kyrgyzstan website.supreme_council (en): empty in 2 snapshot(s) (001_34847c4070c3c854.txt, 004_b569dc52b8981c01.txt)" in output
+
+
+def test_history_by_file_name_is_not_a_pattern(db: str) -> None:
+    assert run("history", "%", "--db", db).exit_code == 1
+    assert "Erlan Koshanov" in run("history", "001_34847c4070c3c854.txt", "--db", db).output
+
+
+def test_odd_inputs_are_one_line_each(tmp_path: Path) -> None:
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text('{"url": "https://pacsto.org/x", "observed_at": 1e20, "text": "Some text here."}\n')
+    result = run("import", str(feed), "/dev/null", "--db", str(tmp_path / "a.db"))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "feed.jsonl:1: observed_at '1e+20' is not a date and time" in result.output
+    assert "/dev/null: not a regular file or folder" in result.output
+
+
+def test_an_unwritable_database_path_is_one_sentence(tmp_path: Path) -> None:
+    result = run("import", str(seed_files()[0]), "--db", str(tmp_path / "no" / "such" / "dir" / "a.db"))
+    assert result.exit_code == 1 and "Traceback" not in result.output and result.output.startswith("Error:")

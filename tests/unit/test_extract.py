@@ -96,3 +96,13 @@ def test_html_without_a_date_line_gets_no_date() -> None:
     markup = ("<html><body><h1>Title of the page here</h1><div><p>" + "Some words of an article. " * 40
               + "</p><p>Copyright 2024</p></div></body></html>")
     assert analyse(markup.encode()).published is None
+
+
+def test_text_after_an_html_comment_is_kept() -> None:
+    lines = html_lines("<html><body><p>Delegation consists of <!-- seats -->7 deputies.</p></body></html>")
+    assert [text for text, _ in lines] == ["Delegation consists of 7 deputies."]
+
+
+def test_control_characters_never_reach_the_lines() -> None:
+    page = analyse("Title line here\n4 June 2022\nBody with \x1b]0;pwned\x07 escape and \x1b[2J clear.".encode())
+    assert all("\x1b" not in text and "\x07" not in text for text, _, _ in page.lines)

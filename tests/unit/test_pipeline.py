@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from pathlib import Path
 from types import SimpleNamespace
@@ -99,6 +100,62 @@ def test_process_writer_keeps_order_counts_everything_and_reports_at_close(tmp_p
     assert len(results) == len(sent)
     assert writer.summary["stats"]["snapshots"] == len(sent)
     assert not writer.process.is_alive()
+
+
+def open_files_of(db: Path) -> list[str]:
+    """This process's descriptors and mappings of the archive's files (its SQLite connections' traces)."""
+    names = {str(db), f"{db}-wal", f"{db}-shm"}
+    found = []
+    for fd in Path("/proc/self/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target in names:
+            found.append(target)
+    maps = Path("/proc/self/maps").read_text().splitlines()
+    return found + [line.split()[-1] for line in maps if line.split()[-1] in names]
+
+
+class Crawler:
+    """Enough of a Scrapy crawler for ArchivePipeline (weak-referenceable, as CrawlRun's registry needs)."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.settings = Settings()
+        self.settings.setmodule(project_settings)
+        self.settings.set("ARCHIVE_DB", str(tmp_path / "a.db"))
+        self.signals = SimpleNamespace(connect=lambda *a, **k: None)
+
+
+def test_the_writer_process_is_forked_with_no_sqlite_connection_open(tmp_path: Path, monkeypatch) -> None:
+    import multiprocessing.process
+
+    from crawler.pipelines import ArchivePipeline
+
+    db = tmp_path / "a.db"
+    crawler = Crawler(tmp_path)
+    run = CrawlRun.attach(crawler, CrawlRun(db, [f"{BASE}/events"])).begin()
+    assert open_files_of(db)  # the run reads validators and archived bodies through its connection
+    at_fork: list[list[str]] = []
+    real_start = multiprocessing.process.BaseProcess.start
+
+    def start(process: object) -> None:
+        at_fork.append(open_files_of(db))
+        real_start(process)
+
+    monkeypatch.setattr(multiprocessing.process.BaseProcess, "start", start)
+    pipeline = ArchivePipeline(crawler)
+    pipeline.open_spider()
+    try:
+        pipeline.loop.stop()
+        assert at_fork == [[]]  # nothing of SQLite's crossed the fork
+        assert open_files_of(db) and run.validators(BASE + "/events/x") == (None, None)  # reopened after it
+        pipeline.process_item(PageSnapshot(url=BASE + ARTICLES[0], observed_at="2025-10-20T09:00:00Z",
+                                           http_status=200, body=replica_page(ARTICLES[0])[0], page_type="article"))
+    finally:
+        results = pipeline.writer.close()
+    assert [(kind, pipeline.writer.error) for _, kind, _ in results] == [("new", None)]
+    assert run.finish("finished") == "finished"
 
 
 def test_inline_writer_does_the_same_work(tmp_path: Path) -> None:
@@ -381,9 +438,35 @@ def test_library_conflicts_of_both_sites_are_only_the_kyrgyz_seats(tmp_path: Pat
         crawl_like(archive, "en", epoch)
         crawl_like(archive, "ru", epoch)
     archive.refresh()
-    found = {(c["delegation"], c["field"], tuple(sorted(v["value"] for v in c["values"]))) for c in archive.conflicts()}
-    assert found == {("Kyrgyzstan", "seats_total", ("6", "7"))}
-    assert sorted(c.get("language") or "" for c in archive.conflicts()) in (["en", "ru"], [""])
+    found = sorted((c["language"], c["delegation"], c["field"], tuple(sorted(v["value"] for v in c["values"])))
+                   for c in archive.conflicts())
+    # one Kyrgyz seats conflict per language, each with both values: a list, so en and ru cannot collapse
+    assert found == [("en", "Kyrgyzstan", "seats_total", ("6", "7")), ("ru", "Kyrgyzstan", "seats_total", ("6", "7"))]
+
+
+def test_a_conflict_that_appears_in_the_second_language_later_is_new(tmp_path: Path) -> None:
+    from crawler.commands import describe_changes, describe_run
+
+    archive = Archive(tmp_path / "a.db")
+    for epoch in (1, 2):
+        crawl_like(archive, "en", epoch)
+    archive.refresh()
+    before = archive_state(archive)
+    assert [(c["language"], c["delegation"], c["field"]) for c in before["conflicts"].values()] == [
+        ("en", "Kyrgyzstan", "seats_total")]
+    for epoch in (1, 2):
+        crawl_like(archive, "ru", epoch)
+    archive.refresh()
+    changes = changes_between(before, archive_state(archive))
+    assert [(c["language"], c["delegation"], c["field"]) for c in changes["new_conflicts"]] == [
+        ("ru", "Kyrgyzstan", "seats_total")]
+    assert changes["counts"]["conflicts"] == 2 and changes["counts"]["new_conflicts"] == 1
+    assert "  new conflict: Kyrgyzstan seats_total (ru): 7 vs 6" in describe_changes(changes) or \
+        "  new conflict: Kyrgyzstan seats_total (ru): 6 vs 7" in describe_changes(changes)
+    run = {"id": 2, "status": "finished", "pages_fetched": 1, "new": 0, "changed": 1, "unchanged": 0, "removed": 0,
+           "failed": 0, "stats": {"changes": changes}}
+    assert "conflicts: 2 (en 1, ru 1)" in describe_run(run)[1]
+    archive.close()
 
 
 # --------------------------------------------------------------------------- the commands (no crawl started)

@@ -21,8 +21,8 @@ from crawler.items import PageFailure, PageSnapshot
 from crawler.middlewares import AlreadyArchived, OffsiteRefused
 from crawler.replica import ReplicaSite, site_state
 from crawler.spiders.pacsto import (
-    HostScope, PacstoSpider, clean_link, declared_charset, describe_failure, listing_params, listing_root,
-    listing_url, page_type_of, snapshot_of,
+    HostScope, PacstoSpider, canonical_url, clean_link, declared_charset, describe_failure, listing_params,
+    listing_root, listing_url, page_type_of, snapshot_of,
 )
 
 BASE = "http://127.0.0.1:8000"
@@ -112,6 +112,44 @@ def test_links_outside_the_scope_or_http_are_never_followed() -> None:
     assert {r.url for r in requests} == links
 
 
+def test_a_link_with_a_bad_port_is_dropped_alone_not_with_the_page_s_other_links() -> None:
+    body = b"""<html><body><main>
+      <a href="https://pacsto.org/events/before">ok</a>
+      <a href="https://pacsto.org:99999/">port out of range</a> <a href="https://pacsto.org:abc/">port not a number</a>
+      <a href="https://pacsto.org:99999/events/x">port out of range</a>
+      <a href="/events/after">ok</a> <a href="/countries/kyrgyz-republic">ok</a>
+    </main></body></html>"""
+    response = HtmlResponse(url="https://pacsto.org/events/here", body=body, encoding="utf-8")
+    scope = HostScope.from_urls(["https://pacsto.org/events"])
+    for bad in ("https://pacsto.org:99999/", "https://pacsto.org:abc/", "http://[::1/x"):
+        assert clean_link(response, bad, scope) is None
+    spider = PacstoSpider(start_url="https://pacsto.org/events")
+    _, requests = split(list(spider.parse(response)))
+    assert [r.url for r in requests] == ["https://pacsto.org/events/before", "https://pacsto.org/events/after",
+                                         "https://pacsto.org/countries/kyrgyz-republic"]
+
+
+def test_links_are_canonical_so_a_page_has_one_url_history() -> None:
+    response = HtmlResponse(url="https://pacsto.org/events?page=2", body=b"<html></html>", encoding="utf-8")
+    scope = HostScope.from_urls(["https://pacsto.org/events", f"{BASE}/events"])
+    same = ["https://pacsto.org/events/x", "https://pacsto.org:443/events/x", "HTTPS://PacSTO.org:443/events/x#top",
+            "https://user@pacsto.org/events/x", "/events/x", "//PACSTO.ORG/events/x"]
+    assert {clean_link(response, href, scope) for href in same} == {"https://pacsto.org/events/x"}
+    assert clean_link(response, "http://pacsto.org:80/events/x", scope) == "http://pacsto.org/events/x"
+    assert clean_link(response, "https://pacsto.org", scope) == "https://pacsto.org/"
+    # the query is kept, in its order: the calendar's month, year and page
+    assert clean_link(response, "/events?month=7&year=2013&page=2", scope) == \
+        "https://pacsto.org/events?month=7&year=2013&page=2"
+    assert clean_link(response, "?page=3", scope) == "https://pacsto.org/events?page=3"
+    assert clean_link(response, "http://127.0.0.1:8000/events?page=2", scope) == f"{BASE}/events?page=2"
+    assert canonical_url("https://PACSTO.org:443/events") == "https://pacsto.org/events"
+    with pytest.raises(ValueError):
+        canonical_url("https://pacsto.org:99999/")
+    spider = PacstoSpider(start_urls="https://PACSTO.org:443/events")
+    assert [r.url for r in spider.initial_requests()][:2] == ["https://pacsto.org/events",
+                                                              "https://pacsto.org/sitemap.xml"]
+
+
 def test_declared_charset_is_taken_as_written() -> None:
     assert declared_charset("text/html; charset=iso-8859-1") == "iso-8859-1"
     assert declared_charset('text/html; charset="UTF-8"') == "UTF-8"
@@ -158,6 +196,50 @@ def test_a_listing_that_only_repeats_seen_articles_ends_too() -> None:
     list(spider.parse(page("/events?page=1")))
     _, requests = split(list(spider.parse(page("/events?page=1"))))  # same items again (the site shifted?)
     assert not [r for r in requests if listing_params(r.url)[0] > 1]
+
+
+def listing_page(url: str, articles: list[str]) -> HtmlResponse:
+    """A listing (or calendar month) page in the site's markup listing these article paths."""
+    items = "".join(f'<div class="events__item"><a href="{path}">{path}</a></div>' for path in articles)
+    body = f'<html><body><div class="events"><div class="events__content">{items}</div></div></body></html>'
+    return HtmlResponse(url=url, body=body.encode(), encoding="utf-8",
+                        request=Request(url, meta={"page_type": "listing"}))
+
+
+def next_pages(spider: PacstoSpider, response: HtmlResponse) -> set[str]:
+    _, requests = split(list(spider.parse(response)))
+    return {r.url for r in requests if listing_params(r.url)[0] > 1}
+
+
+def test_each_listing_and_calendar_month_ends_on_its_own_whatever_order_pages_arrive_in() -> None:
+    first = [f"/events/news-{n}" for n in range(6)]
+    october, november = first[:3], first[3:]
+    listing = f"{BASE}/events?page=1"
+    month = f"{BASE}/events?month=10&year=2025&page=1"
+    other_month = f"{BASE}/events?month=11&year=2025&page=1"
+    # the calendar months arrive first and list every article of the news list's first page...
+    spider = make_spider()
+    assert next_pages(spider, listing_page(month, october)) == {f"{BASE}/events?month=10&year=2025&page=2"}
+    assert next_pages(spider, listing_page(other_month, november)) == {f"{BASE}/events?month=11&year=2025&page=2"}
+    # ...which still goes on to page 2: those articles are new to it
+    assert next_pages(spider, listing_page(listing, first)) == {f"{BASE}/events?page=2"}
+    # the other way round: the news list first, then a month listing only articles it has seen
+    spider = make_spider()
+    assert next_pages(spider, listing_page(listing, first)) == {f"{BASE}/events?page=2"}
+    assert next_pages(spider, listing_page(month, october)) == {f"{BASE}/events?month=10&year=2025&page=2"}
+    # a sequence still ends when its own page repeats what it has seen
+    assert next_pages(spider, listing_page(f"{BASE}/events?page=2", first)) == set()
+    assert next_pages(spider, listing_page(f"{BASE}/events?month=10&year=2025&page=2", october)) == set()
+
+
+def test_the_two_hosts_listings_do_not_end_each_other() -> None:
+    spider = PacstoSpider(start_urls=f"{BASE}/events,http://127.0.0.1:8001/events")
+    paths = [f"/events/news-{n}" for n in range(6)]
+    # the same absolute links on both hosts' pages (a site linking its twin): each host's listing is its own
+    absolute = [f"{BASE}{p}" for p in paths]
+    assert next_pages(spider, listing_page(f"{BASE}/events", absolute)) == {f"{BASE}/events?page=2"}
+    assert next_pages(spider, listing_page("http://127.0.0.1:8001/events", absolute)) == {
+        "http://127.0.0.1:8001/events?page=2"}
 
 
 def test_article_page_snapshot_keeps_the_raw_bytes_and_follows_country_pages() -> None:
