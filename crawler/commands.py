@@ -11,36 +11,35 @@ import json
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import click
 
-from dedupe.archive import DEFAULT_DB
+from dedupe.cli_options import db_option, emit_json, json_option, user_errors
 
 # crawler.runs (Scrapy, Twisted) is imported inside the commands: `pa-archive --help` stays fast.
 
 FAST_SETTINGS = ("DOWNLOAD_DELAY=0", "AUTOTHROTTLE_ENABLED=false", "CONCURRENT_REQUESTS_PER_DOMAIN=8")
 
 
-# The same --db and --json as cli.py's decorators. They are not imported from cli so that cli.py
-# can import this module at its top (cli -> crawler.commands, never back).
-def db_option(fn: Any) -> Any:
-    """--db PATH (default ./archive.db, or $PA_ARCHIVE_DB)."""
-    return click.option(
-        "--db", "db_path", default=DEFAULT_DB, envvar="PA_ARCHIVE_DB", show_default=True, show_envvar=True,
-        type=click.Path(dir_okay=False), help="The archive's SQLite file.",
-    )(fn)
+def sentence(message: object) -> str:
+    text = str(message).strip()
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
-def json_option(fn: Any) -> Any:
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts instead of text.")(fn)
+class UsageFailure(click.ClickException):
+    """A value the command cannot work with: "Error: <one sentence>", exit status 2, no usage text."""
+
+    exit_code = 2
 
 
-def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+def check_db_folder(db_path: str) -> None:
+    """Refuse an archive path whose folder does not exist (a typo must not create folders)."""
+    folder = Path(db_path).expanduser().parent
+    if not folder.is_dir():
+        raise UsageFailure(f"cannot use {db_path} as the archive: the folder {folder} does not exist.")
 
 
 def crawl_settings(db_path: str | None, jobdir: str | None, overrides: tuple[str, ...], log_level: str | None,
@@ -53,7 +52,7 @@ def crawl_settings(db_path: str | None, jobdir: str | None, overrides: tuple[str
     for item in overrides:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
-            raise click.BadParameter(f"{item!r} is not NAME=VALUE", param_hint="-s")
+            raise UsageFailure(f"-s {item}: a setting is given as NAME=VALUE, e.g. -s DOWNLOAD_DELAY=2.")
         settings.set(name.strip(), value, priority="cmdline")
     if db_path:
         settings.set("ARCHIVE_DB", db_path, priority="cmdline")
@@ -65,6 +64,11 @@ def crawl_settings(db_path: str | None, jobdir: str | None, overrides: tuple[str
         extensions = settings.getdict("EXTENSIONS")
         extensions["crawler.runs.ProgressReporter"] = 900
         settings.set("EXTENSIONS", extensions, priority="cmdline")
+    from crawler.settings import setting_errors
+
+    errors = setting_errors(settings)
+    if errors:
+        raise UsageFailure(errors[0])
     return settings
 
 
@@ -79,7 +83,7 @@ def run_crawl(settings: Any, start_urls: list[str], wait: float = 0) -> Any:
     try:
         HostScope.from_urls(urls)
     except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--start-url") from None
+        raise UsageFailure(f"{exc}.") from None
     run = CrawlRun(settings.get("ARCHIVE_DB"), urls, settings.get("JOBDIR") or None,
                    settings.getfloat("CRAWL_MAX_FAILED_RATIO", 0.5))
     deadline = time.monotonic() + wait
@@ -182,14 +186,16 @@ def crawl(start_urls: tuple[str, ...], db_path: str, jobdir: str | None, as_json
             o.partition("=")[0].strip() == "ARCHIVE_DB" for o in overrides):
         db_path = None  # -s ARCHIVE_DB=... given, --db not
     settings = crawl_settings(db_path, jobdir, overrides, log_level, progress and not as_json)
+    check_db_folder(settings.get("ARCHIVE_DB"))
     try:
-        run = run_crawl(settings, list(start_urls), wait)
+        with user_errors():
+            run = run_crawl(settings, list(start_urls), wait)
+            result = run.result()
     except RunLocked as exc:
         click.echo(click.style("error: ", fg="red") + str(exc), err=True)
         sys.exit(EXIT_LOCKED)
     except ArchiveError as exc:
-        raise click.ClickException(str(exc)) from None
-    result = run.result()
+        raise click.ClickException(sentence(exc)) from None
     if as_json:
         emit_json(result)
     else:
@@ -202,7 +208,7 @@ def crawl(start_urls: tuple[str, ...], db_path: str, jobdir: str | None, as_json
 @click.command()
 @db_option
 @json_option
-@click.option("--limit", default=20, show_default=True, help="How many runs, newest first.")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1), help="How many runs, newest first.")
 def runs(db_path: str, as_json: bool, limit: int) -> None:
     """Crawl runs, newest first: status, pages, what changed, failures.
 
@@ -216,10 +222,10 @@ def runs(db_path: str, as_json: bool, limit: int) -> None:
     from dedupe.archive import Archive, ArchiveError
 
     try:
-        with Archive(db_path, create=False) as archive:
+        with user_errors(), Archive(db_path, create=False) as archive:
             rows = [decode_run(r) for r in archive.query(schema.CRAWL_RUNS_SQL, {"limit": limit})]
     except ArchiveError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise click.ClickException(sentence(exc)) from None
     if as_json:
         emit_json(rows)
         return
@@ -271,12 +277,7 @@ def replica(epoch: int, port: int, host: str, faults: str, lang: str, markup: st
     click.echo(f"Serving the {lang} replica at epoch {epoch} ({markup} markup"
                f"{', faults: ' + faults if faults else ''}). Crawl it with:\n"
                f"  pa-archive crawl --start-url {server.url}/events -s DOWNLOAD_DELAY=0\nCtrl-C stops it.", err=True)
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
+    server.serve_forever()
 
 
 def crawl_subprocess(db_path: str, start_urls: list[str], *extra: str, timeout: float = 120) -> dict[str, Any]:
@@ -295,12 +296,48 @@ def crawl_subprocess(db_path: str, start_urls: list[str], *extra: str, timeout: 
         raise click.ClickException(f"the crawl failed (exit status {done.returncode}): {done.stderr.strip()[-800:]}") from None
 
 
+DEMO_MARK = ("made_by", "pa-archive demo")  # an archive_state row: this archive is the demo's, to replace
+
+
+def is_demo_archive(db_path: str | Path) -> bool:
+    """True for an archive an earlier demo made (its archive_state row says so), read without writing."""
+    import sqlite3
+
+    try:
+        conn = sqlite3.connect(f"file:{Path(db_path).resolve()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return False
+    try:
+        row = conn.execute("SELECT value FROM archive_state WHERE key = ?", [DEMO_MARK[0]]).fetchone()
+        return bool(row) and row[0] == DEMO_MARK[1]
+    except sqlite3.Error:
+        return False
+    finally:
+        conn.close()
+
+
+def prepare_demo_archive(db_path: str, force: bool) -> None:
+    """Remove the demo's earlier archive (never anything else unless forced), then make a marked empty one."""
+    from dedupe.archive import Archive
+
+    check_db_folder(db_path)
+    path = Path(db_path)
+    if path.exists() and not force and not is_demo_archive(path):
+        raise UsageFailure(f"{db_path} exists and is not an archive the demo made: give another --db, or --force "
+                           "to replace it.")
+    for suffix in ("", "-wal", "-shm", ".lock"):
+        Path(db_path + suffix).unlink(missing_ok=True)
+    with Archive(db_path) as archive, archive.db.atomic():
+        archive.db.execute("INSERT OR REPLACE INTO archive_state(key, value) VALUES (?, ?)", list(DEMO_MARK))
+
+
 @click.command()
 @click.option("--db", "db_path", default="demo-archive.db", show_default=True, type=click.Path(dir_okay=False),
-              help="Where the demo builds its fresh archive (replaced if it exists).")
+              help="Where the demo builds its fresh archive: a new file, or one an earlier demo made (replaced).")
+@click.option("--force", is_flag=True, help="Replace --db even if it is not an archive the demo made.")
 @click.option("--markup", type=click.Choice(["header", "aside"]), default="header", show_default=True,
               help="How the replica marks up the delegation block.")
-def demo(db_path: str, markup: str) -> None:
+def demo(db_path: str, force: bool, markup: str) -> None:
     """Crawl a local replica of both sites at three moments and show what changed.
 
     Starts the replica (English and Russian) on 127.0.0.1, crawls it at epochs 1, 2 and 3 as
@@ -312,14 +349,14 @@ def demo(db_path: str, markup: str) -> None:
     Example:
       pa-archive demo && pa-archive conflicts --db demo-archive.db
     """
+    prepare_demo_archive(db_path, force)  # first: a refused --db costs nothing
+
     from cli import conflicts as conflicts_command
     from cli import diff_ as diff_command
     from crawler.replica import ReplicaServer
     from dedupe import schema
     from dedupe.archive import Archive
 
-    for suffix in ("", "-wal", "-shm", ".lock"):
-        Path(db_path + suffix).unlink(missing_ok=True)
     started = time.monotonic()
     ctx = click.get_current_context()
     with ReplicaServer(epoch=1, lang="en", block_markup=markup) as en, \

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 
 from dedupe import schema
-from dedupe.archive import Archive
+from dedupe.archive import Archive, ArchiveError
 from dedupe.sources import utc_iso
 
 if TYPE_CHECKING:
@@ -71,8 +71,14 @@ class RunLock:
         self._handle: Any = None
 
     def acquire(self, note: dict[str, Any]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(self.path, "a+", encoding="utf-8")
+        """Take the lock or raise RunLocked; ArchiveError (one sentence) when the lock file cannot be written."""
+        folder = self.path.parent
+        if not folder.is_dir():  # a mistyped --db: refused, never created
+            raise ArchiveError(f"cannot lock {self.path.name[:-5]}: the folder {folder} does not exist")
+        try:
+            handle = open(self.path, "a+", encoding="utf-8")
+        except OSError as exc:
+            raise ArchiveError(f"cannot write the run's lock file {self.path} ({exc.strerror or exc})") from None
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

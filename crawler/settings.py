@@ -89,6 +89,63 @@ FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
 
 
+# Checked before a crawl starts (`pa-archive crawl` exits with status 2 and the first problem): whole
+# numbers and numbers with their lowest allowed value, flags, and settings with a few allowed values.
+_WHOLE = {"LISTING_MAX_PAGES": 0, "CALENDAR_MAX_PAGES": 0, "CONCURRENT_REQUESTS": 1,
+          "CONCURRENT_REQUESTS_PER_DOMAIN": 1, "RETRY_TIMES": 0, "REDIRECT_MAX_TIMES": 0, "DEPTH_LIMIT": 0,
+          "DOWNLOAD_MAXSIZE": 0, "DOWNLOAD_WARNSIZE": 0}
+_NUMBER = {"DOWNLOAD_DELAY": 0, "DOWNLOAD_TIMEOUT": 0, "AUTOTHROTTLE_START_DELAY": 0, "AUTOTHROTTLE_MAX_DELAY": 0,
+           "AUTOTHROTTLE_TARGET_CONCURRENCY": 0, "RETRY_BACKOFF_BASE": 0, "RETRY_BACKOFF_MAX": 0,
+           "CRAWL_MAX_FAILED_RATIO": 0, "PROGRESS_INTERVAL": 0}
+_FLAGS = ("ROBOTSTXT_OBEY", "AUTOTHROTTLE_ENABLED", "SITEMAP_FOLLOW", "REVISIT_ARCHIVED", "CONDITIONAL_REQUESTS",
+          "COOKIES_ENABLED", "DOWNLOAD_FAIL_ON_DATALOSS", "RETRY_ENABLED")
+_CHOICES = {"ARCHIVE_WRITER": ("process", "inline"), "ARCHIVE_WRITER_START": ("fork", "spawn", "forkserver"),
+            "LOG_LEVEL": ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")}
+
+
+def setting_errors(settings) -> list[str]:
+    """One sentence per setting whose value the crawl could not use (``-s`` or ``PA_`` values included)."""
+    from crawler.spiders.pacsto import year_month
+
+    errors = []
+    for name, lowest in _WHOLE.items():
+        value = settings.get(name)
+        try:
+            ok = value is None or int(str(value)) >= lowest
+        except ValueError:
+            ok = False
+        if not ok:
+            errors.append(f"{name} must be a whole number of at least {lowest}, not {str(value)!r}.")
+    for name, lowest in _NUMBER.items():
+        value = settings.get(name)
+        try:
+            number = None if value is None else float(str(value))
+            ok = number is None or (number >= lowest and number == number and number != float("inf"))
+        except ValueError:
+            ok = False
+        if ok and name == "CRAWL_MAX_FAILED_RATIO" and number is not None and number > 1:
+            ok = False
+        if not ok:
+            bounds = "between 0 and 1" if name == "CRAWL_MAX_FAILED_RATIO" else f"of at least {lowest}"
+            errors.append(f"{name} must be a number {bounds}, not {str(value)!r}.")
+    for name in _FLAGS:
+        try:
+            settings.getbool(name)
+        except ValueError:
+            errors.append(f"{name} must be true or false (or 1 or 0), not {str(settings.get(name))!r}.")
+    for name, allowed in _CHOICES.items():
+        value = settings.get(name)
+        if isinstance(value, int) and name == "LOG_LEVEL":
+            continue  # logging.INFO and the like
+        if value not in (None, "") and str(value).upper() not in {a.upper() for a in allowed}:
+            errors.append(f"{name} must be one of {', '.join(allowed)}, not {str(value)!r}.")
+    try:
+        year_month(settings.get("CALENDAR_EARLIEST", "2013-07"))
+    except ValueError as exc:
+        errors.append(f"{exc}.")
+    return errors
+
+
 def _from_env(names: list[str]) -> None:
     """Let ``PA_<NAME>`` override setting NAME (JSON values parsed, anything else a string)."""
     scope = globals()

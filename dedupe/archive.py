@@ -534,7 +534,9 @@ class _Analyser:
         if self.workers < 2 or len(args) < PARALLEL_MIN or "fork" not in multiprocessing.get_all_start_methods():
             return lambda: _analyse_chunk(args)
         if self.pool is None:
-            # fork: the workers inherit the loaded extractors (spawn would import trafilatura again)
+            # fork: the workers inherit the loaded extractors (spawn would import trafilatura again).
+            # They run only the pure ``analyse`` and leave through os._exit, so the SQLite connection
+            # they inherit is never used or closed there, and fcntl locks are not inherited.
             self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"))
         futures = [self.pool.submit(_analyse_chunk, args[lo:lo + ANALYSIS_CHUNK])
                    for lo in range(0, len(args), ANALYSIS_CHUNK)]

@@ -28,11 +28,12 @@ SHIPPED = Path(__file__).with_name("metadata.yml")
 # --- queries that only Datasette (and its plugin pages) run ------------------------------
 
 # Seat counts as the snapshots stated them, on one axis of snapshots in time order (x = 0, 1,
-# ...): per delegation and field its first value, every change and its last value, so that the
-# /-/timeline page draws an archive of any size from a few rows.
+# ...): per language, delegation and field its first value, every change and its last value, so
+# that the /-/timeline page draws an archive of any size from a few rows. Facts are compared
+# within one language (pacsto.org and paodkb.org are two series, never one alternating between them).
 _SEAT_FACTS = """
 seat_facts AS (
-  SELECT delegation, field, value, snapshot_id, observed_at, block_version_id FROM snapshot_facts
+  SELECT language, delegation, field, value, snapshot_id, observed_at, block_version_id FROM snapshot_facts
   WHERE (field = 'seats_total' OR field LIKE 'seats.%') AND (:delegation = '' OR delegation = :delegation)
 ), axis AS (
   SELECT snapshot_id, observed_at, row_number() OVER (ORDER BY observed_at, snapshot_id) - 1 AS x,
@@ -42,22 +43,22 @@ seat_facts AS (
 
 SEAT_CHANGES_SQL = f"""
 WITH {_SEAT_FACTS.strip()}, ordered AS (
-  SELECT f.delegation, f.field, f.value, a.x, a.n, f.snapshot_id, f.observed_at, f.block_version_id,
+  SELECT f.language, f.delegation, f.field, f.value, a.x, a.n, f.snapshot_id, f.observed_at, f.block_version_id,
          lag(f.value) OVER w AS previous_value, lag(f.snapshot_id) OVER w AS previous_snapshot_id,
          lag(f.observed_at) OVER w AS previous_observed_at,
          lag(f.block_version_id) OVER w AS previous_block_version_id,
          lead(f.snapshot_id) OVER w AS next_snapshot_id
   FROM seat_facts f JOIN axis a ON a.snapshot_id = f.snapshot_id
-  WINDOW w AS (PARTITION BY f.delegation, f.field ORDER BY a.x)
+  WINDOW w AS (PARTITION BY f.language, f.delegation, f.field ORDER BY a.x)
 )
-SELECT delegation, field, value,
+SELECT language, delegation, field, value,
        CASE WHEN previous_value IS NULL THEN 'first'
             WHEN previous_value != value THEN 'change' ELSE 'last' END AS kind,
        previous_value, snapshot_id, observed_at, block_version_id, x, n,
        previous_snapshot_id, previous_observed_at, previous_block_version_id
 FROM ordered
 WHERE previous_value IS NULL OR previous_value != value OR next_snapshot_id IS NULL
-ORDER BY delegation, field = 'seats_total' DESC, field, x
+ORDER BY delegation, language, field = 'seats_total' DESC, field, x
 """
 
 # Snapshots at every :step-th position of that axis, and the last one: the timeline's x ticks.
@@ -396,7 +397,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         },
     ),
     "archive_state": (
-        "Internal flags, e.g. derived_stale = 1 while the derived tables lag behind the snapshots.",
+        "Internal flags, e.g. generation and derived_generation: the derived tables lag behind the snapshots "
+        "while they differ.",
         {"key": "Flag name.", "value": "Flag value."},
     ),
     "_sqlite_migrations": (
@@ -472,6 +474,7 @@ def canned_queries(has_crawl_runs: bool = True) -> dict[str, dict[str, Any]]:
         "seat_counts": {
             "title": "Seat counts over time",
             "description": "Each delegation's seat counts (total and per chamber) as the snapshots stated them, "
+                           "per language (en: pacsto.org, ru: paodkb.org), "
                            "in time order: the first value, every change (kind 'change', with the value before "
                            "and the block variants to diff) and the last. x numbers the snapshots 0 .. n-1: the "
                            "seats timeline (/-/timeline) draws these rows. Leave delegation empty for all.",

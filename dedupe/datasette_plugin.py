@@ -3,8 +3,11 @@
 * ``/-/diff?a=...&b=...`` compares any two versions (article ``av-``, block ``bv-`` or
   snapshot) side by side with the word-level highlights of ``pa-archive diff --words``
   (``dedupe.diff``); ``/-/diff.json`` returns the same JSON as ``pa-archive diff --json``.
-  With only ``b``, ``a`` is the version before it.
-* ``/-/timeline`` draws each delegation's seat counts across snapshots as inline SVG
+  With only ``b``, ``a`` is the version before it. Texts too large for difflib's word-level work
+  (over 200 KB, 5,000 lines, a 5,000-character line, or too many words in the changed lines) get a
+  plain line diff that says so: difflib runs outside Datasette's SQL time limit. A malformed request
+  answers 400, a version that is not there 404, each with a one-sentence error.
+* ``/-/timeline`` draws each delegation's seat counts, per language, across snapshots as inline SVG
   (``/-/timeline.json`` for the data) from the "seat_counts" canned query's SQL, which
   returns only first values, changes and last values: a few rows for any archive.
 * ``render_cell`` links version ids and version numbers to their diff.
@@ -42,6 +45,15 @@ VERSION_ID = re.compile(r"[ab]v-[0-9a-f]{4,64}")
 VERSION_TABLES = {"article_versions", "block_versions"}
 ID_COLUMNS = {"id", "version_id", "article_version_id", "block_version_id", "previous_version_id"}
 CONTEXT_LINES = 3
+# difflib runs in execute_fn, which Datasette's sql_time_limit_ms does not cover: beyond these the page
+# is a plain line diff (common start and end, one aligned middle), without word-level highlights
+MAX_WORD_DIFF_BYTES = 200_000  # of either text, UTF-8
+MAX_WORD_DIFF_LINES = 5_000  # of either text
+MAX_WORD_DIFF_LINE_CHARS = 5_000  # of any one line
+MAX_WORD_WORK = 4_000_000  # sum over changed line pairs of words(old) x words(new): difflib's cost, ~1 s
+MAX_ALIGNED_LINES = 20_000  # a plain diff's middle longer than this is shown as removed, then added
+MAX_SHOWN_CHARS = 5_000  # of one line on the page (the JSON has the whole line)
+MAX_SHOWN_ROWS = 5_000  # rows of the page's table
 
 # The plugin's pages run no inline script at all: a stored <script> that escaped escaping still would not run.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -162,7 +174,20 @@ def _html(body: str, status: int = 200) -> Response:
 
 
 class DiffError(Exception):
-    """A diff that cannot be shown (one sentence for the page)."""
+    """A diff that cannot be shown (one sentence for the page); HTTP 404: what was asked for is not there."""
+
+    status = 404
+
+
+class BadDiffRequest(DiffError):
+    """A request that names no version, or not in a form the page takes: HTTP 400."""
+
+    status = 400
+
+
+def _sentence(text: str) -> str:
+    text = " ".join(str(text).split())
+    return text if text.endswith((".", "?", "!")) else text + "."
 
 
 class FirstVersion(DiffError):
@@ -205,21 +230,143 @@ def diff_data(conn: sqlite3.Connection, a: str | None, b: str | None) -> dict[st
             raise FirstVersion(f"{rb.label} is the first version: there is nothing before it to compare with.",
                                rb.id, later)
     side_a, side_b = _side(archive, ra), _side(archive, rb)
+    plain = too_large_for_words(side_a.text, side_b.text)
+    opcodes = None
+    if not plain:
+        la, lb = side_a.text.splitlines(), side_b.text.splitlines()
+        opcodes = difflib.SequenceMatcher(None, la, lb, autojunk=False).get_opcodes()
+        plain = too_many_words(la, lb, opcodes)
+    if plain:
+        rows, structured = plain_line_diff(side_a.text, side_b.text, ra.label, rb.label, plain)
+    else:
+        rows = side_by_side_rows(side_a.text, side_b.text, opcodes)
+        structured = difftools.structured(side_a.text, side_b.text, ra.label, rb.label)
     return {
         "a": side_a,
         "b": side_b,
-        "rows": side_by_side_rows(side_a.text, side_b.text),
-        "structured": difftools.structured(side_a.text, side_b.text, ra.label, rb.label),
+        "rows": rows,
+        "structured": structured,
+        "plain": plain,
         "siblings": _siblings(archive, rb),
     }
+
+
+def too_large_for_words(a: str, b: str) -> str | None:
+    """Why these texts get a plain line diff (one sentence), or None when a word-level diff is affordable."""
+    for name, text in (("A", a), ("B", b)):
+        size = len(text.encode("utf-8", "replace"))
+        if size > MAX_WORD_DIFF_BYTES:
+            return (f"{name} is {size:,} bytes (more than {MAX_WORD_DIFF_BYTES:,}): this is a plain line diff, "
+                    "without word-level highlights.")
+        lines = text.splitlines()
+        if len(lines) > MAX_WORD_DIFF_LINES:
+            return (f"{name} has {len(lines):,} lines (more than {MAX_WORD_DIFF_LINES:,}): this is a plain line "
+                    "diff, without word-level highlights.")
+        longest = max(map(len, lines), default=0)
+        if longest > MAX_WORD_DIFF_LINE_CHARS:
+            return (f"{name} has a line of {longest:,} characters (more than {MAX_WORD_DIFF_LINE_CHARS:,}): this is "
+                    "a plain line diff, without word-level highlights.")
+    return None
+
+
+_WORDS = re.compile(r"\s+|[^\s]+")  # dedupe.diff's tokens
+
+
+def too_many_words(la: list[str], lb: list[str], opcodes: list[tuple[str, int, int, int, int]]) -> str | None:
+    """Why the changed line pairs are too costly to compare word by word (one sentence), or None."""
+    work = 0
+    for tag, i1, i2, j1, j2 in opcodes:
+        if tag != "replace":
+            continue  # a line only removed or only added costs nothing to compare
+        for old, new in zip(la[i1:i2], lb[j1:j2]):
+            work += len(_WORDS.findall(old)) * len(_WORDS.findall(new))
+            if work > MAX_WORD_WORK:
+                return ("The changed lines hold too many words to compare word by word: this is a plain line diff, "
+                        "without word-level highlights.")
+    return None
+
+
+def plain_line_opcodes(la: list[str], lb: list[str]) -> list[tuple[str, int, int, int, int]]:
+    """difflib's opcodes for a common start and end and a middle aligned only while it is small enough."""
+    start = 0
+    while start < len(la) and start < len(lb) and la[start] == lb[start]:
+        start += 1
+    end = 0
+    while end < len(la) - start and end < len(lb) - start and la[-1 - end] == lb[-1 - end]:
+        end += 1
+    ma, mb = la[start:len(la) - end], lb[start:len(lb) - end]
+    ops: list[tuple[str, int, int, int, int]] = [("equal", 0, start, 0, start)] if start else []
+    if max(len(ma), len(mb)) <= MAX_ALIGNED_LINES:
+        for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, ma, mb).get_opcodes():
+            ops.append((tag, i1 + start, i2 + start, j1 + start, j2 + start))
+    else:
+        if ma:
+            ops.append(("delete", start, start + len(ma), start, start))
+        if mb:
+            ops.append(("insert", start + len(ma), start + len(ma), start, start + len(mb)))
+    if end:
+        ops.append(("equal", len(la) - end, len(la), len(lb) - end, len(lb)))
+    return ops
+
+
+def plain_line_diff(a: str, b: str, a_id: str, b_id: str, reason: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Side-by-side rows (whole lines, no word operations) and the structured diff's shape without ``words``."""
+    la, lb = a.splitlines(), b.splitlines()
+    rows: list[dict[str, Any]] = []
+    changes: list[dict[str, Any]] = []
+    matched = 0
+    for tag, i1, i2, j1, j2 in plain_line_opcodes(la, lb):
+        if tag == "equal":
+            matched += i2 - i1
+            for k in range(i2 - i1):
+                line = la[i1 + k]
+                rows.append({"kind": "equal", "ln_a": i1 + k + 1, "ln_b": j1 + k + 1,
+                             "left": [("equal", line)], "right": [("equal", line)]})
+            continue
+        old, new = la[i1:i2], lb[j1:j2]
+        for k in range(max(len(old), len(new))):
+            o = old[k] if k < len(old) else None
+            n = new[k] if k < len(new) else None
+            changes.append({"old": o, "new": n})
+            rows.append({
+                "kind": "changed" if o is not None and n is not None else ("deleted" if n is None else "inserted"),
+                "ln_a": i1 + k + 1 if o is not None else None,
+                "ln_b": j1 + k + 1 if n is not None else None,
+                "left": [("equal", o)] if o is not None else None,  # whole lines: the row's colour marks them
+                "right": [("equal", n)] if n is not None else None,
+            })
+    total = len(la) + len(lb)
+    structured = {"a": a_id, "b": b_id, "identical": a == b,
+                  "line_similarity": round(2 * matched / total, 4) if total else 1.0,
+                  "changes": changes, "word_level": False, "note": reason}
+    return rows, structured
+
+
+def shown(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+    """The page's rows with very long lines cut, at most MAX_SHOWN_ROWS of them; and how many were left out."""
+    out = []
+    for row in rows[:MAX_SHOWN_ROWS]:
+        for side in ("left", "right"):
+            parts = row.get(side)
+            if parts and sum(len(text) for _, text in parts) > MAX_SHOWN_CHARS:
+                kept, room = [], MAX_SHOWN_CHARS
+                for op, text in parts:
+                    if room <= 0:
+                        break
+                    kept.append((op, text[:room]))
+                    room -= len(text)
+                cut = sum(len(text) for _, text in parts) - MAX_SHOWN_CHARS
+                row = {**row, side: kept + [("equal", f" … ({cut:,} more characters)")]}
+        out.append(row)
+    return out, max(0, len(rows) - MAX_SHOWN_ROWS)
 
 
 def _resolve(archive: Archive, ref: str | None, name: str) -> Ref:
     ref = (ref or "").strip()
     if not ref:
-        raise DiffError(f"Give {name}: a version id (av-… or bv-…), a snapshot number, an article (a3) or a block (b1).")
+        raise BadDiffRequest(f"Give {name}: a version id (av-… or bv-…), a snapshot number, an article (a3) or a block (b1).")
     if not WEB_REF.fullmatch(ref):
-        raise DiffError(f"{name} must be a version id (av-… or bv-…), a snapshot number (12), an article (a3), "
+        raise BadDiffRequest(f"{name} must be a version id (av-… or bv-…), a snapshot number (12), an article (a3), "
                         "a block (b1) or a URL.")
     try:
         return archive.resolve(ref)
@@ -289,7 +436,8 @@ def _siblings(archive: Archive, ref: Ref) -> list[dict[str, Any]]:
     return [{"id": r[0], "version": r[1], "first_seen": r[2]} for r in archive.db.execute(sql, [ref.id]).fetchall()]
 
 
-def side_by_side_rows(a: str, b: str) -> list[dict[str, Any]]:
+def side_by_side_rows(a: str, b: str, opcodes: list[tuple[str, int, int, int, int]] | None = None
+                      ) -> list[dict[str, Any]]:
     """Aligned rows: equal lines once on each side, changed lines paired as in
     ``dedupe.diff.changed_line_pairs`` with ``dedupe.diff.word_ops`` on each pair.
 
@@ -298,7 +446,9 @@ def side_by_side_rows(a: str, b: str) -> list[dict[str, Any]]:
     """
     la, lb = a.splitlines(), b.splitlines()
     rows: list[dict[str, Any]] = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, la, lb, autojunk=False).get_opcodes():
+    if opcodes is None:
+        opcodes = difflib.SequenceMatcher(None, la, lb, autojunk=False).get_opcodes()
+    for tag, i1, i2, j1, j2 in opcodes:
         if tag == "equal":
             for k in range(i2 - i1):
                 line = la[i1 + k]
@@ -341,7 +491,12 @@ def collapse(rows: list[dict[str, Any]], context: int = CONTEXT_LINES) -> list[d
 
 async def diff_view(datasette: Any, request: Any) -> Response:
     as_json = bool(request.url_vars.get("as_json"))
-    db = await archive_database(datasette, request)
+    try:
+        db = await archive_database(datasette, request)
+    except NotFound as exc:
+        if as_json:
+            return Response.json({"error": _sentence(exc.args[0] if exc.args else "Not found")}, status=404)
+        raise
     a, b = request.args.get("a"), request.args.get("b")
     show_all = request.args.get("context") == "all"
     context: dict[str, Any] = {"database": db.name, "a_param": a or "", "b_param": b or "", "error": None,
@@ -349,7 +504,8 @@ async def diff_view(datasette: Any, request: Any) -> Response:
     status = 200
     if not a and not b:
         if as_json:
-            return Response.json({"error": "give b (and optionally a): version ids, snapshot numbers, a3 or b1"}, status=400)
+            return Response.json({"error": "Give b (and optionally a): a version id (av-… or bv-…), a snapshot "
+                                           "number, an article (a3) or a block (b1)."}, status=400)
         context["recent"] = (await db.execute(
             "SELECT bv.id, bv.version, bv.block_id, bv.first_seen FROM block_versions bv "
             "ORDER BY bv.first_seen DESC, bv.version DESC LIMIT 20")).rows
@@ -358,18 +514,18 @@ async def diff_view(datasette: Any, request: Any) -> Response:
             data = await db.execute_fn(lambda conn: diff_data(conn, a, b))
         except DiffError as exc:
             if as_json:
-                return Response.json({"error": str(exc)}, status=404)
-            context["error"] = str(exc)
+                return Response.json({"error": _sentence(str(exc))}, status=exc.status)
+            context["error"] = _sentence(str(exc))
             if isinstance(exc, FirstVersion):
                 context["compare"] = [{**v, "href": diff_href(datasette, a=exc.ref, b=v["id"], database=db.name)}
                                       for v in exc.later]
-            status = 404
+            status = exc.status
         else:
             if as_json:
                 return Response.json(data["structured"])
             rows = data["rows"]
             context.update(data)
-            context["rows"] = rows if show_all else collapse(rows)
+            context["rows"], context["rows_left_out"] = shown(rows if show_all else collapse(rows))
             context["changed_count"] = sum(r["kind"] != "equal" for r in rows)
             context["a_href"] = _side_href(datasette, db.name, data["a"])
             context["b_href"] = _side_href(datasette, db.name, data["b"])
@@ -416,32 +572,37 @@ def _int(value: Any) -> int | None:
 
 
 def timeline_data(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Series per delegation and field from SEAT_CHANGES_SQL rows (first value, changes, last value)."""
-    delegations: dict[str, dict[str, list[dict[str, Any]]]] = {}
-    changes: dict[str, list[dict[str, Any]]] = {}
+    """Series per delegation, language and field from SEAT_CHANGES_SQL rows (first value, changes, last value).
+
+    One panel per delegation and language: the English and the Russian site state their facts
+    separately (and may disagree), so each is its own line, never one alternating between them.
+    """
+    panels: dict[tuple[str, str], dict[str, list[dict[str, Any]]]] = {}
+    changes: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for r in rows:
         value = _int(r["value"])
         if value is None:
             continue  # a seat count that is not a number is not drawn (the seat_counts query shows it)
+        key = (r["delegation"], r.get("language") or "")
         point = {"x": r["x"], "value": value, "snapshot_id": r["snapshot_id"], "observed_at": r["observed_at"],
                  "block_version_id": r["block_version_id"]}
         before = _int(r["previous_value"]) if r["kind"] == "change" else None
         if before is not None:
             point["changed_from"] = before
-            changes.setdefault(r["delegation"], []).append({
+            changes.setdefault(key, []).append({
                 "field": r["field"],
                 "from": {"value": before, "snapshot_id": r["previous_snapshot_id"],
                          "observed_at": r["previous_observed_at"], "block_version_id": r["previous_block_version_id"]},
                 "to": point,
             })
-        delegations.setdefault(r["delegation"], {}).setdefault(r["field"], []).append(point)
+        panels.setdefault(key, {}).setdefault(r["field"], []).append(point)
     return {
         "snapshots": rows[0]["n"] if rows else 0,
         "delegations": [
-            {"delegation": name,
-             "series": [{"field": f, "points": points} for f, points in fields.items()],
-             "changes": changes.get(name, [])}
-            for name, fields in sorted(delegations.items())
+            {"delegation": name, "language": language,
+             "series": [{"field": f, "language": language, "points": points} for f, points in fields.items()],
+             "changes": changes.get((name, language), [])}
+            for (name, language), fields in sorted(panels.items())
         ],
     }
 

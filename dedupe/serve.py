@@ -18,7 +18,7 @@ from pathlib import Path
 import click
 
 from . import datasette_metadata
-from .archive import DEFAULT_DB
+from .cli_options import db_option
 
 # Long article texts are cut in table views (the row page shows them whole); one analyst's
 # questions over a large archive may take longer than Datasette's default 1 s.
@@ -40,15 +40,22 @@ def check_archive(db_path: str | Path) -> set[str]:
 
 
 def is_stale(db_path: str | Path) -> bool:
-    """True while the derived tables lag behind the snapshots (the next import or crawl refreshes them)."""
+    """True while the derived tables lag behind the snapshots (the next import or crawl refreshes them).
+
+    The archive counts changes of its observations ('generation') and notes the count the derived
+    tables were built from ('derived_generation'); older archives kept a 'derived_stale' flag.
+    """
     conn = sqlite3.connect(f"file:{Path(db_path).resolve()}?mode=ro", uri=True)
     try:
-        row = conn.execute("SELECT value FROM archive_state WHERE key = 'derived_stale'").fetchone()
-        return bool(row and row[0] == "1")
+        state = dict(conn.execute("SELECT key, value FROM archive_state "
+                                  "WHERE key IN ('generation', 'derived_generation', 'derived_stale')"))
     except sqlite3.DatabaseError:
         return False
     finally:
         conn.close()
+    if "generation" in state:
+        return str(state["generation"]) != str(state.get("derived_generation", "0"))
+    return str(state.get("derived_stale")) == "1"
 
 
 def write_metadata(db_path: str | Path, tables: set[str], folder: str | Path) -> Path:
@@ -89,8 +96,7 @@ def run_datasette(argv: Sequence[str]) -> None:
 
 
 @click.command(context_settings={"ignore_unknown_options": True, "help_option_names": ["-h", "--help"]})
-@click.option("--db", "db_path", default=DEFAULT_DB, envvar="PA_ARCHIVE_DB", show_default=True, show_envvar=True,
-              type=click.Path(dir_okay=False), help="The archive's SQLite file.")
+@db_option
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on; 0.0.0.0 makes the archive reachable from other machines.")
 @click.option("--port", default=8001, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")

@@ -78,6 +78,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # listen backlog (socketserver's default is 5): a crawl opening connections faster than they are
+    # accepted would see SYNs dropped and retried a second later, which a short timeout takes for a slow page
+    request_queue_size = 64
 
     def handle_error(self, request, client_address) -> None:
         if not isinstance(sys.exc_info()[1], _QUIET_ERRORS):
@@ -113,6 +116,7 @@ class ReplicaServer:
         self.request_log: list[tuple[str, str, int]] = []
         self._log_lock = threading.Lock()
         self._stopping = threading.Event()
+        self._stop_lock = threading.Lock()  # stop() from serve_forever and from another thread at once
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -133,16 +137,28 @@ class ReplicaServer:
         self._thread.start()
         return self
 
+    def serve_forever(self) -> None:
+        """Serve (starting first if needed) until Ctrl-C or ``stop()`` from another thread, then stop."""
+        if self._httpd is None:
+            self.start()
+        try:
+            self._stopping.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()
+
     def stop(self) -> None:
         """Stop serving and close the socket (slow responses in flight are abandoned)."""
-        if self._httpd is None:
-            return
-        self._stopping.set()
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._httpd = self._thread = None
+        with self._stop_lock:
+            if self._httpd is None:
+                return
+            self._stopping.set()
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            if self._thread is not None:
+                self._thread.join(timeout=5)
+            self._httpd = self._thread = None
 
     def __enter__(self) -> "ReplicaServer":
         return self.start()
@@ -206,10 +222,5 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, OSError) as exc:
         parser.error(str(exc))
     print(server.url, flush=True)
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
+    server.serve_forever()
     return 0

@@ -102,7 +102,10 @@ class HostScope:
             host = (parts.hostname or "").lower()
             if parts.scheme not in DEFAULT_PORTS or not host:
                 raise ValueError(f"start URL {url!r} is not an http(s) URL with a host")
-            port = parts.port if parts.port not in (None, DEFAULT_PORTS[parts.scheme]) else None
+            try:
+                port = parts.port if parts.port not in (None, DEFAULT_PORTS[parts.scheme]) else None
+            except ValueError:
+                raise ValueError(f"start URL {url!r} has no valid port (1-65535)") from None
             twins = {host}
             if not re.fullmatch(r"[\d.]+|\[?[0-9a-f:]+\]?", host):
                 twins.add(host[4:] if host.startswith("www.") else "www." + host)
@@ -157,6 +160,21 @@ def clean_link(response: Response, href: str, scope: HostScope) -> str | None:
     return url if scope.allows(url) else None
 
 
+def year_month(value: Any) -> tuple[int, int]:
+    """(year, month) of "YYYY-MM" (or "YYYY", January); ValueError naming the expected form."""
+    match = re.fullmatch(r"\s*(\d{4})(?:-(\d{1,2}))?\s*", str(value))
+    if not match or not 1 <= int(match.group(2) or 1) <= 12:
+        raise ValueError(f"CALENDAR_EARLIEST must be a month as YYYY-MM, e.g. 2013-07, not {str(value)!r}")
+    return int(match.group(1)), int(match.group(2) or 1)
+
+
+def _canonical_or_as_is(url: str) -> str:
+    try:
+        return canonical_url(url)
+    except ValueError:
+        return url
+
+
 def declared_charset(content_type: str | None) -> str | None:
     """The charset a Content-Type header declares, as written (the archive decides what to trust)."""
     match = _CHARSET.search(content_type or "")
@@ -171,7 +189,7 @@ def snapshot_of(response: Response, page_type: str | None, observed: datetime | 
     }
     status = response.status
     return PageSnapshot(
-        url=response.url,
+        url=_canonical_or_as_is(response.url),  # a redirect may land on https://host:443/...
         observed_at=utc_iso(observed or datetime.now(timezone.utc)),
         http_status=status,
         body=None if status in PAGE_STATUSES else response.body,
@@ -258,8 +276,7 @@ class PacstoSpider(scrapy.Spider):
             self.start_urls = [u.strip() for u in urls if u.strip()]
         self.listing_max_pages = settings.getint("LISTING_MAX_PAGES", 5000)
         self.calendar_max_pages = settings.getint("CALENDAR_MAX_PAGES", 300)
-        year, _, month = str(settings.get("CALENDAR_EARLIEST", "2013-07")).partition("-")
-        self.calendar_earliest = (int(year), int(month or 1))
+        self.calendar_earliest = year_month(settings.get("CALENDAR_EARLIEST", "2013-07"))
         self.sitemap_follow = settings.getbool("SITEMAP_FOLLOW", True)
         self.revisit_archived = settings.getbool("REVISIT_ARCHIVED", True)
         self._configure_scope()

@@ -17,10 +17,7 @@ from urllib.parse import quote
 
 import pytest
 
-try:
-    from .test_datasette import PLANTED_URL, Server, build_archive
-except ImportError:  # tests/e2e is not a package: pytest put its folder on sys.path
-    from test_datasette import PLANTED_URL, Server, build_archive
+from .conftest import PLANTED_URL, Server  # the `server` fixture is conftest's too
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -31,17 +28,6 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium: apt-get install -y chromium"),
 ]
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    archive = build_archive(tmp_path_factory.mktemp("browser"))
-    running = Server(archive, archive.parent / "serve.log")
-    try:
-        running.wait_ready()
-        yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(scope="module")

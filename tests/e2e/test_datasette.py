@@ -1,24 +1,17 @@
 """`pa-archive serve` as an analyst meets it: Datasette on 127.0.0.1 over an archive of the seeds.
 
-The archive is built the way a user builds one: `pa-archive import` of the bundled seeds
-(their files dated one day apart) and of a JSON Lines file with hostile pages (a `<script>`
-quoted in the text and in the title), then one recorded crawl run that changes a page and
-finds another removed. The server runs in a subprocess and is always stopped.
+The archive (``build_archive`` in conftest.py) is built the way a user builds one: `pa-archive import`
+of the bundled seeds and of hostile pages, then one recorded crawl run that changes a page and finds
+another removed. The server (the ``server`` fixture) runs in a subprocess and is always stopped.
+A few tests serve a small archive of their own with Datasette in this process (no port).
 """
 
 from __future__ import annotations
 
-import html
+import asyncio
 import json
-import os
-import shutil
-import socket
 import sqlite3
 import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import quote
 
@@ -31,149 +24,9 @@ from dedupe.archive import Archive
 from dedupe.diff import changed_line_pairs, word_ops
 from dedupe.document import RawSnapshot
 
+from .conftest import BIN, PLANTED_URL, REMOVED_URL, Server
+
 pytestmark = pytest.mark.e2e
-
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
-SEEDS = ROOT / "dedupe" / "seeds"
-
-PLANTED_URL = "https://pacsto.org/en/news/planted-script"
-REMOVED_URL = "https://pacsto.org/en/news/youth-session"
-SCRIPT = "<script>window.__pwned = 1; document.title = 'pwned'</script>"
-IMG = '<img src=x onerror="window.__pwned = 2">'
-TITLE = "<script>document.title='pwned'</script> Commission meets"
-PARAGRAPHS = [
-    "The Standing Commission of the CSTO Parliamentary Assembly on defence and security met in Minsk to discuss "
-    "the harmonisation of national legislation on the protection of critical infrastructure.",
-    "Participants reviewed draft model laws on information security, on countering the financing of terrorism "
-    "and on the status of allied forces deployed on the territory of member states.",
-    f"A visitor comment quoted in the report read: {SCRIPT} and also {IMG} which the archive must show as text.",
-    "The commission agreed to submit the drafts to the plenary session of the Assembly in November and to hold "
-    "the next meeting in Dushanbe.",
-]
-EDITED = PARAGRAPHS[:2] + [
-    PARAGRAPHS[2] + " <script>window.__pwned = 4</script>",
-    PARAGRAPHS[3].replace("November", "December").replace("Dushanbe", "Bishkek"),
-]
-REMOVED = [
-    "Young deputies from six countries gathered in Astana for the annual session of the youth interparliamentary "
-    "assembly and elected a new chair.",
-    "They discussed education exchanges, volunteering programmes and a joint statement on digital literacy to be "
-    "presented to the Council of the Assembly.",
-    "The next session will take place in Yerevan in the spring.",
-]
-
-
-def hostile_page(title: str, paragraphs: list[str], date: str) -> str:
-    """An article page whose text quotes markup, with real scripts around it (the extractor drops those)."""
-    body = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
-    return (f"<html><head><title>{html.escape(title)}</title><script>window.__pwned = 3</script></head><body>"
-            f"<article><h1>{html.escape(title)}</h1><p class='date'>{date}</p>{body}</article>"
-            f"<script>document.title = 'pwned'</script></body></html>")
-
-
-def build_archive(folder: Path) -> Path:
-    """Seeds dated a day apart + hostile pages via `pa-archive import`, then one crawl run (changed + removed)."""
-    seeds = folder / "seeds"
-    seeds.mkdir(parents=True)
-    for day, seed in enumerate(sorted(SEEDS.glob("*.txt")), start=1):
-        target = seeds / seed.name
-        shutil.copyfile(seed, target)
-        moment = datetime(2025, 10, day, 9, 0, tzinfo=timezone.utc).timestamp()
-        os.utime(target, (moment, moment))
-    planted = folder / "planted.jsonl"
-    planted.write_text("\n".join(json.dumps(record) for record in [
-        {"url": PLANTED_URL, "observed_at": "2025-10-06T10:00:00Z", "html": hostile_page(TITLE, PARAGRAPHS, "2025-10-06")},
-        {"url": REMOVED_URL, "observed_at": "2025-10-06T11:00:00Z",
-         "html": hostile_page("Youth parliament session in Astana", REMOVED, "2025-09-30")},
-    ]) + "\n", encoding="utf-8")
-    db = folder / "archive.db"
-    subprocess.run([str(BIN / "pa-archive"), "import", str(seeds), str(planted), "--db", str(db)],
-                   check=True, capture_output=True, timeout=120)
-    with Archive(db) as archive:  # what a crawl run records (see dedupe.schema's CRAWL_RUN_* SQL)
-        with archive.db.atomic():
-            run = archive.db.execute(schema.CRAWL_RUN_INSERT_SQL, {
-                "started_at": "2025-10-07T08:00:00Z", "start_urls": '["https://pacsto.org/en/"]',
-                "resumed_from": None, "jobdir": None, "pid": None}).lastrowid
-        origin = f"crawl:{run}"
-        archive.ingest([
-            RawSnapshot(url=PLANTED_URL, observed_at="2025-10-07T08:01:00Z", source="crawl", origin=origin,
-                        http_status=200, page_type="article",
-                        body=hostile_page(TITLE, EDITED, "2025-10-06").encode()),
-            RawSnapshot(url=REMOVED_URL, observed_at="2025-10-07T08:02:00Z", source="crawl", origin=origin,
-                        http_status=404, page_type="article", body=None),
-        ])
-        with archive.db.atomic():
-            archive.db.execute(schema.CRAWL_RUN_FINISH_SQL, {
-                "id": run, "finished_at": "2025-10-07T08:05:00Z", "status": "finished", "pages_fetched": 2,
-                "new": 0, "changed": 1, "unchanged": 0, "removed": 1, "failed": 0, "errors": "[]", "stats": "{}"})
-    return db
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def serve_command(db: Path, port: int) -> list[str]:
-    """`pa-archive serve` once cli.py registers it; until then the same command through its module."""
-    from cli import cli
-
-    args = ["--db", str(db), "--host", "127.0.0.1", "--port", str(port)]
-    if "serve" in cli.commands:
-        return [str(BIN / "pa-archive"), "serve", *args]
-    return [sys.executable, "-m", "dedupe.serve", *args]
-
-
-class Server:
-    """`pa-archive serve` in a subprocess on a free port of 127.0.0.1."""
-
-    def __init__(self, db: Path, log: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = log
-        self._log_file = log.open("wb")
-        self.process = subprocess.Popen(serve_command(db, self.port), stdout=self._log_file, stderr=subprocess.STDOUT,
-                                        cwd=db.parent)
-
-    def wait_ready(self, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"pa-archive serve exited with {self.process.returncode}:\n{self.log.read_text()}")
-            try:
-                if httpx.get(self.url + "/-/versions.json", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        raise AssertionError(f"pa-archive serve did not answer within {timeout}s:\n{self.log.read_text()}")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
-        self._log_file.close()
-
-
-@pytest.fixture(scope="module")
-def served_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_archive(tmp_path_factory.mktemp("datasette"))
-
-
-@pytest.fixture(scope="module")
-def server(served_archive: Path) -> Iterator[Server]:
-    running = Server(served_archive, served_archive.parent / "serve.log")
-    try:
-        running.wait_ready()
-        yield running
-    finally:
-        running.stop()
 
 
 def get(server: Server, path: str, status: int = 200) -> httpx.Response:
@@ -403,8 +256,20 @@ def test_diff_page_errors_are_sentences(server: Server) -> None:
     first, second = (r["version_id"] for r in rows(server, "block_variants")[:2])
     page = get(server, f"/-/diff?b={first}", status=404).text
     assert "is the first version" in page and f"/-/diff?a={first}&amp;b={second}&amp;database=archive" in page
-    assert "must be a version id" in get(server, "/-/diff?b=../../etc/passwd", status=404).text
+    assert "must be a version id" in get(server, "/-/diff?b=../../etc/passwd", status=400).text
     assert "Which versions?" in get(server, "/-/diff").text
+
+
+def test_diff_json_answers_a_bad_request_with_400_and_one_sentence(server: Server) -> None:
+    for path in ("/-/diff.json", "/-/diff.json?a=bv-0000", "/-/diff.json?b=../../etc/passwd",
+                 "/-/diff.json?a=%3Cscript%3E&b=s1", "/-/diff.json?b=" + "9" * 20):
+        error = get(server, path, status=400).json()["error"]
+        assert error.endswith(".") and ". " not in error[:-1] and "\n" not in error, (path, error)
+    # what is well asked for but not there is a 404, still one sentence
+    error = get(server, "/-/diff.json?b=s99999", status=404).json()["error"]
+    assert error.endswith(".") and "99999" in error
+    assert get(server, "/-/diff.json?b=s1&database=nope", status=404).json() == {
+        "error": "There is no database called nope."}
 
 
 def test_version_rows_link_to_their_diff(server: Server) -> None:
@@ -474,3 +339,110 @@ def test_datasette_reads_while_a_writer_writes(server: Server, served_archive: P
     finally:
         writer.execute("DELETE FROM archive_state WHERE key = 'e2e_writer'")
         writer.close()
+
+
+# --- Datasette in this process, over small archives of their own ------------------------------
+
+
+def in_process(db: Path, *paths: str) -> list[httpx.Response]:
+    """GET each path from Datasette serving ``db`` in this process, with the plugin (no port, no subprocess)."""
+    from datasette.app import Datasette
+
+    from dedupe.serve import register_plugin
+
+    register_plugin()
+    datasette = Datasette([str(db)], settings={"sql_time_limit_ms": 10_000})
+
+    async def fetch() -> list[httpx.Response]:
+        return [await datasette.client.get(path) for path in paths]
+
+    return asyncio.run(fetch())
+
+
+def both_languages(folder: Path) -> Path:
+    """Article pages of the replica: pacsto.org (en) at epochs 1 and 2 (Kyrgyz seats 7 -> 6), then
+    paodkb.org (ru) at epoch 1 after each, so that the Russian 7s come after the English 6."""
+    from crawler.replica import ReplicaSite, site_state
+
+    db = folder / "both.db"
+    hosts = {"en": "https://pacsto.org", "ru": "https://paodkb.org"}
+    with Archive(db) as archive:
+        for day, lang, epoch in (("2025-10-01", "en", 1), ("2025-10-02", "ru", 1), ("2025-11-01", "en", 2),
+                                 ("2025-11-02", "ru", 1)):
+            site = ReplicaSite(lang=lang)
+            for k, article in enumerate(site_state(lang, epoch).articles[:4]):
+                answer = site.respond("GET", article.path, {}, epoch, hosts[lang])
+                archive.add(RawSnapshot(url=hosts[lang] + article.path, observed_at=f"{day}T09:00:0{k}Z",
+                                        body=answer.body, source="crawl", origin="crawl:1", http_status=200,
+                                        declared_charset="utf-8", page_type="article"))
+        archive.refresh()
+    return db
+
+
+def test_seat_counts_and_the_timeline_keep_the_two_languages_apart(tmp_path: Path) -> None:
+    db = both_languages(tmp_path)
+    con = sqlite3.connect(db)
+    con.row_factory = sqlite3.Row
+    try:
+        found = [(r["language"], r["kind"], r["previous_value"], r["value"]) for r in con.execute(
+            datasette_metadata.SEAT_CHANGES_SQL, {"delegation": "Kyrgyzstan"}) if r["field"] == "seats_total"]
+    finally:
+        con.close()
+    # English: 7 then 6; Russian: 7 throughout - not "6 -> 7" because a Russian page came after an English one
+    assert found == [("en", "first", None, "7"), ("en", "change", "7", "6"), ("en", "last", "6", "6"),
+                     ("ru", "first", None, "7"), ("ru", "last", "7", "7")]
+    data, page = in_process(db, "/-/timeline.json", "/-/timeline?delegation=Kyrgyzstan")
+    panels = {(d["delegation"], d["language"]): d for d in data.json()["delegations"]}
+    assert {lang for name, lang in panels if name == "Kyrgyzstan"} == {"en", "ru"}
+    assert [(c["from"]["value"], c["to"]["value"]) for c in panels["Kyrgyzstan", "en"]["changes"]] == [(7, 6)]
+    assert panels["Kyrgyzstan", "ru"]["changes"] == []
+    assert {s["language"] for s in panels["Kyrgyzstan", "ru"]["series"]} == {"ru"}
+    html_page = page.text
+    assert page.status_code == 200 and html_page.count('<svg class="pa-chart"') == 2
+    assert 'Kyrgyzstan <span class="pa-lang"' in html_page and ">en</span>" in html_page and ">ru</span>" in html_page
+    assert "Kyrgyzstan [en]</a> (seats_total 7 → 6)" in html_page and "Kyrgyzstan [ru]</a>" not in html_page
+
+
+def test_texts_too_large_for_word_highlights_get_a_plain_line_diff_that_says_so(tmp_path: Path) -> None:
+    from dedupe import datasette_plugin as plugin
+
+    # the limits, on texts (no archive): bytes, lines, one long line, and the word-level work of the changed lines
+    small = "Delegation of the Kyrgyz Republic consists of 7 deputies."
+    assert plugin.too_large_for_words(small, small.replace("7", "6")) is None
+    assert "bytes" in plugin.too_large_for_words("x" * 200_001, small)
+    assert "lines" in plugin.too_large_for_words(small, "\n".join(["line"] * 5_001))
+    assert "a line of" in plugin.too_large_for_words(small, "word " * 1_200)
+    wordy = [" ".join(f"w{i % 30}" for i in range(800)) for _ in range(4)]  # 1,599 tokens a line
+    other = [line.replace("w7", "w8") for line in wordy]
+    opcodes = [("replace", 0, 4, 0, 4)]
+    assert "too many words" in plugin.too_many_words(wordy, other, opcodes)
+    assert plugin.too_many_words(wordy[:1], other[:1], [("replace", 0, 1, 0, 1)]) is None
+    rows, structured = plugin.plain_line_diff("a\nb\nc", "a\nB\nc", "A", "B", "too large.")
+    assert [r["kind"] for r in rows] == ["equal", "changed", "equal"]
+    assert structured["changes"] == [{"old": "b", "new": "B"}] and structured["word_level"] is False
+    # and served: two snapshots of a page with one line of 9,000 characters
+    long_line = " ".join(f"word{i}" for i in range(1_200))
+    db = tmp_path / "long.db"
+    with Archive(db) as archive:
+        for day, text in (("01", long_line), ("02", long_line.replace("word600 ", "changed "))):
+            archive.add(RawSnapshot(url="https://pacsto.org/long.txt", observed_at=f"2025-10-{day}T09:00:00Z",
+                                    body=f"A long page\n{text}\nThe end.".encode(), kind_hint="text"))
+        archive.refresh()
+    page, data = in_process(db, "/-/diff?a=1&b=2", "/-/diff.json?a=1&b=2")
+    assert page.status_code == 200 and data.status_code == 200
+    assert "is a plain line diff, without word-level highlights" in page.text and "<ins>" not in page.text
+    assert "more characters)" in page.text  # the long line is cut on the page
+    assert data.json()["word_level"] is False and "a line of" in data.json()["note"]
+    assert [c["new"] for c in data.json()["changes"]] == [long_line.replace("word600 ", "changed ")]
+
+
+def test_serve_tells_when_the_derived_tables_lag_behind(tmp_path: Path) -> None:
+    from dedupe.serve import is_stale
+
+    db = tmp_path / "a.db"
+    with Archive(db) as archive:
+        archive.add(RawSnapshot(url="https://pacsto.org/a.txt", observed_at="2025-10-01T09:00:00Z",
+                                body=b"A page\nwith two lines.", kind_hint="text"))
+        assert is_stale(db)  # a snapshot the derived tables do not show yet
+        archive.refresh()
+    assert not is_stale(db)

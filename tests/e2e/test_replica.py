@@ -557,6 +557,29 @@ def test_command_line_serves_until_interrupted():
             process.stderr.close()
 
 
+def test_serve_forever_serves_until_stopped_with_a_deep_listen_backlog():
+    server = ReplicaServer().start()
+    try:
+        assert server._httpd.request_queue_size == 64  # socketserver's default of 5 drops a crawl's SYNs
+        serving = threading.Thread(target=server.serve_forever, daemon=True)
+        serving.start()
+        # more connections at once than the old backlog held, none accepted by hand: all are answered
+        connections = [http.client.HTTPConnection("127.0.0.1", server.port, timeout=5) for _ in range(24)]
+        for connection in connections:
+            connection.connect()
+        for connection in connections:
+            connection.request("GET", "/robots.txt")
+        assert {connection.getresponse().status for connection in connections} == {200}
+        for connection in connections:
+            connection.close()
+        assert serving.is_alive()
+        server.stop()  # from another thread, as a signal handler would
+        serving.join(timeout=5)
+        assert not serving.is_alive() and server._httpd is None
+    finally:
+        server.stop()
+
+
 def get_html_at(base_url: str, path: str) -> Selector:
     status, headers, body = fetch(base_url + path)
     assert status == 200

@@ -498,15 +498,94 @@ def test_crawl_refuses_a_locked_archive_with_status_75(tmp_path: Path) -> None:
     assert len(Archive(db).query("SELECT id FROM crawl_runs")) == 1
 
 
+def one_sentence_error(result) -> str:
+    """The one line a refused command printed: "Error: ...", no usage text, no traceback."""
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and lines[0].endswith("."), result.output
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return lines[0]
+
+
 def test_crawl_rejects_bad_start_urls_and_settings(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
     from crawler.commands import crawl
 
-    result = CliRunner().invoke(crawl, ["--db", str(tmp_path / "a.db"), "--start-url", "file:///etc/passwd"])
-    assert result.exit_code == 2 and "not an http(s) URL" in result.output
-    result = CliRunner().invoke(crawl, ["--db", str(tmp_path / "a.db"), "-s", "DOWNLOAD_DELAY"])
-    assert result.exit_code == 2 and "NAME=VALUE" in result.output
+    db = tmp_path / "a.db"
+    result = CliRunner().invoke(crawl, ["--db", str(db), "--start-url", "file:///etc/passwd"])
+    assert result.exit_code == 2 and "not an http(s) URL" in one_sentence_error(result)
+    result = CliRunner().invoke(crawl, ["--db", str(db), "--start-url", "https://pacsto.org:99999/events"])
+    assert result.exit_code == 2 and "no valid port" in one_sentence_error(result)
+    result = CliRunner().invoke(crawl, ["--db", str(db), "-s", "DOWNLOAD_DELAY"])
+    assert result.exit_code == 2 and "NAME=VALUE" in one_sentence_error(result)
+    for setting, expected in (("CALENDAR_EARLIEST=bad", "CALENDAR_EARLIEST must be a month as YYYY-MM"),
+                              ("CALENDAR_EARLIEST=2013-13", "CALENDAR_EARLIEST must be a month"),
+                              ("LISTING_MAX_PAGES=many", "LISTING_MAX_PAGES must be a whole number"),
+                              ("DOWNLOAD_DELAY=-1", "DOWNLOAD_DELAY must be a number of at least 0"),
+                              ("ROBOTSTXT_OBEY=perhaps", "ROBOTSTXT_OBEY must be true or false"),
+                              ("ARCHIVE_WRITER=thread", "ARCHIVE_WRITER must be one of process, inline")):
+        result = CliRunner().invoke(crawl, ["--db", str(db), "--start-url", f"{BASE}/events", "-s", setting])
+        assert result.exit_code == 2 and expected in one_sentence_error(result), setting
+    assert not db.exists() and not Path(f"{db}.lock").exists()  # refused up front: nothing locked or created
+
+
+def test_crawl_refuses_an_archive_path_it_cannot_write_in_one_sentence(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from crawler.commands import crawl
+    from dedupe.archive import ArchiveError
+
+    missing = tmp_path / "typo" / "archive.db"
+    result = CliRunner().invoke(crawl, ["--db", str(missing), "--start-url", f"{BASE}/events"])
+    assert result.exit_code == 2 and "does not exist" in one_sentence_error(result)
+    assert not missing.parent.exists()  # no folder made for a mistyped path
+    with pytest.raises(ArchiveError, match="does not exist"):
+        CrawlRun(missing, [f"{BASE}/events"]).begin()  # `scrapy crawl -s ARCHIVE_DB=...` reaches the lock directly
+    assert not missing.parent.exists()
+    result = CliRunner().invoke(crawl, ["--db", "/proc/pa-archive-test.db", "--start-url", f"{BASE}/events"])
+    assert result.exit_code == 1 and "/proc/pa-archive-test.db" in one_sentence_error(result)
+
+
+def test_runs_limit_is_at_least_one(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from crawler.commands import runs
+
+    CrawlRun(tmp_path / "a.db", [f"{BASE}/events"]).begin().finish("finished")
+    for bad in ("0", "-3"):
+        result = CliRunner().invoke(runs, ["--db", str(tmp_path / "a.db"), "--limit", bad])
+        assert result.exit_code == 2 and "--limit" in result.output
+    assert CliRunner().invoke(runs, ["--db", str(tmp_path / "a.db"), "--limit", "1"]).exit_code == 0
+
+
+def test_demo_replaces_only_an_archive_it_made(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from crawler.commands import demo, is_demo_archive, prepare_demo_archive
+
+    mine = tmp_path / "demo.db"
+    prepare_demo_archive(str(mine), force=False)  # a new file: made and marked
+    assert is_demo_archive(mine)
+    prepare_demo_archive(str(mine), force=False)  # the demo's own: replaced
+    assert is_demo_archive(mine)
+    precious = tmp_path / "archive.db"
+    with Archive(precious) as archive:
+        archive.add(snap(ARTICLES[0], "2025-10-20T09:00:00Z"))
+    Path(f"{precious}-wal").write_bytes(b"")  # what a crawl may leave next to it
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not an archive at all")
+    for target in (precious, notes):
+        result = CliRunner().invoke(demo, ["--db", str(target)])
+        assert result.exit_code == 2 and "is not an archive the demo made" in one_sentence_error(result)
+    assert notes.read_text() == "not an archive at all" and Path(f"{precious}-wal").exists()
+    with Archive(precious) as archive:
+        assert archive.query("SELECT count(*) AS n FROM snapshots")[0]["n"] == 1
+    assert not is_demo_archive(precious) and not is_demo_archive(notes)
+    prepare_demo_archive(str(precious), force=True)  # --force: replaced
+    assert is_demo_archive(precious)
+    with Archive(precious) as archive:
+        assert archive.query("SELECT count(*) AS n FROM snapshots")[0]["n"] == 0
 
 
 def test_runs_lists_runs_as_text_and_json(tmp_path: Path) -> None:

@@ -145,6 +145,8 @@ def test_links_are_canonical_so_a_page_has_one_url_history() -> None:
     assert canonical_url("https://PACSTO.org:443/events") == "https://pacsto.org/events"
     with pytest.raises(ValueError):
         canonical_url("https://pacsto.org:99999/")
+    landed = HtmlResponse(url="https://PACSTO.org:443/events/x", body=b"<html></html>", encoding="utf-8")
+    assert snapshot_of(landed, "article").url == "https://pacsto.org/events/x"  # where a redirect led
     spider = PacstoSpider(start_urls="https://PACSTO.org:443/events")
     assert [r.url for r in spider.initial_requests()][:2] == ["https://pacsto.org/events",
                                                               "https://pacsto.org/sitemap.xml"]
@@ -326,6 +328,20 @@ def test_start_requests_are_the_start_urls_then_the_sitemap() -> None:
                                          f"{BASE}/sitemap.xml", "http://127.0.0.1:8001/sitemap.xml"]
     assert spider.allowed_domains == ["127.0.0.1"]
     assert PacstoSpider().start_urls == [] and make_spider().start_urls == [f"{BASE}/events"]
+
+
+def test_start_is_the_only_way_in() -> None:
+    import asyncio
+
+    # Scrapy >= 2.13 iterates start(); the project needs >= 2.19, so a start_requests() would be dead code
+    assert "start_requests" not in PacstoSpider.__dict__
+    spider = PacstoSpider(start_url=f"{BASE}/events")
+
+    async def collect() -> list[str]:
+        return [request.url async for request in spider.start()]
+
+    assert asyncio.run(collect()) == [r.url for r in spider.initial_requests()] == [
+        f"{BASE}/events", f"{BASE}/sitemap.xml"]
 
 
 # --------------------------------------------------------------------------- failures
