@@ -37,7 +37,7 @@ def cli() -> None:
 
     \b
     Quick tour:
-      pa-archive demo                      # everything below, on the bundled seeds
+      pa-archive demo                      # a local replica crawled at three moments: what changed
       pa-archive import snapshots/         # files, folders, globs, JSON Lines
       pa-archive blocks                    # delegation block variants, when seen
       pa-archive conflicts                 # facts that disagree between snapshots

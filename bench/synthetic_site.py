@@ -3,14 +3,16 @@
     with SyntheticServer(pages=1000) as server:       # http://127.0.0.1:<port>
         ...crawl server.url...
 
-The pages are the replica's own (``crawler.replica.render`` templates, ``content``'s sentence
-generator and the epoch-1 delegation block), so the crawler and the archive see what they see
-on the replica, only more of it: each article has 5-12 paragraphs of 2-4 sentences, which puts
-its HTML at 7-12 KB around a ~1.9 KB delegation block, like the real site's pages. Listing
-pages show a window of page numbers (the replica lists every page number, which at 10k
-articles would make each listing page ~100 KB). Everything is deterministic for a given
-(pages, lang, seed); responses are rendered once and cached, so serving costs the server
-little CPU next to the crawler it is measured against.
+The pages are the replica's (``crawler.replica.render`` templates, its routing, ETags and
+304s, the epoch-1 delegation block of ~1.9 KB), so the crawler and the archive see what they
+see on the replica, only more of it. Each article has the replica's title and lead templates
+and 5-12 paragraphs of prose (1.4-3.9 KB, like the seeds' bodies), a third of them with one
+of the replica's sentences; the prose comes from a 20,000-word pseudo-vocabulary, because
+34 sentence templates repeated over thousands of articles would look like page furniture.
+A head like a Rails site's (``HEAD_ASSETS``) brings the pages to the real site's 7-12 KB.
+Listing pages show a window of page numbers (the replica lists every one, ~100 KB a listing
+page at 10k articles). Everything is deterministic for a given (pages, lang, seed);
+responses are rendered once and cached, so the server costs little CPU next to the crawler.
 
     python -m bench.synthetic_site --pages 1000 --port 8000
 """
@@ -33,12 +35,12 @@ from crawler.replica.content import (
     ARCHIVE_START, PAGE_SIZE, Article, Figure, SiteState, _context, _slots, block_lines, format_date, make_slug,
 )
 from crawler.replica.server import ReplicaServer
-from crawler.replica.site import HTML, STATIC_TIME, ReplicaSite, Response, _int, etag_for, last_modified_for, not_modified
+from crawler.replica.site import STATIC_TIME, ReplicaSite, Response, _int, etag_for, last_modified_for, not_modified
 
 DEFAULT_PAGES = 1000
 SEED = 20240611
 LAST_DAY = date(2025, 9, 30)
-SENTENCES_PER_PARAGRAPH = (1, 1, 2, 2, 2)  # the seeds' bodies: 1.4-2.6 KB in 4-12 paragraphs
+SENTENCES_PER_PARAGRAPH = (1, 1, 2, 2, 2)  # prose sentences (10-25 words) of a paragraph
 TEMPLATE_SHARE = 0.3  # paragraphs with one of the replica's sentences
 PAGINATION_WINDOW = 3  # page numbers shown either side of the current one
 
@@ -81,8 +83,8 @@ def _filler(rng: random.Random, lang: str, n_words: int) -> str:
 
 
 def _generate(rng: random.Random, day: date, lang: str, used: set[str]) -> Article:
-    """One article: the replica's title and lead templates, paragraphs of one template sentence
-    (the replica's own) and prose, 5-12 paragraphs, sometimes a figure; slug and title unique."""
+    """One article: the replica's title and lead templates, 5-12 paragraphs of prose (some with
+    one of the replica's sentences), sometimes a figure or two; a unique slug."""
     kind = rng.choice(sorted(words.KINDS))
     ctx = _context(rng, day)
     ru_title = words.KINDS[kind][1].format(**vars(ctx))

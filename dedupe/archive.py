@@ -14,6 +14,7 @@ import json
 import multiprocessing
 import os
 import re
+import signal
 import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -509,6 +510,19 @@ class Archive:
         return self.codec.decompress(row[0], row[1])
 
 
+def _die_with_parent() -> None:
+    """Pool initializer: a worker ends when the importing process dies, even by SIGKILL (Linux)."""
+    try:
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: workers still end when the pool shuts down
+        pass
+    if os.getppid() == 1:  # the parent died before prctl took effect
+        os._exit(0)
+
+
 def _analyse_chunk(snaps: list[tuple[bytes, str | None, str | None]]) -> list[PageAnalysis | InputError]:
     """``analyse`` of each (body, declared charset, kind hint); bad input gives its InputError."""
     results: list[PageAnalysis | InputError] = []
@@ -537,7 +551,8 @@ class _Analyser:
             # fork: the workers inherit the loaded extractors (spawn would import trafilatura again).
             # They run only the pure ``analyse`` and leave through os._exit, so the SQLite connection
             # they inherit is never used or closed there, and fcntl locks are not inherited.
-            self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"))
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"),
+                                            initializer=_die_with_parent)
         futures = [self.pool.submit(_analyse_chunk, args[lo:lo + ANALYSIS_CHUNK])
                    for lo in range(0, len(args), ANALYSIS_CHUNK)]
         return lambda: [result for future in futures for result in future.result()]

@@ -58,7 +58,7 @@ _MONTH_DAY_YEAR = re.compile(r"([^\W\d_]+) (\d{1,2}),? (\d{4})")
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _LATIN_BYTES = bytes(range(ord("A"), ord("Z") + 1)) + bytes(range(ord("a"), ord("z") + 1))
 _CYRILLIC_LEAD_BYTES = b"\xd0\xd1\xd2\xd3"  # UTF-8 lead bytes of exactly U+0400..U+04FF
-_CONTROLS = re.compile("[\x00-\x08\x0b\x0e-\x1f]")  # ord < 32 except \t \n \f \r
+_BINARY_CONTROLS = re.compile("[\x00-\x08\x0b\x0e-\x1f]")  # ord < 32 except \t \n \f \r
 
 
 def detect_kind(raw: bytes) -> str:
@@ -121,7 +121,7 @@ def decode(raw: bytes, declared_charset: str | None = None, kind_hint: str | Non
 def _checked(text: str, kind: str) -> str:
     """Reject text that is mostly control characters, or HTML cut off before its end."""
     sample = text[:8192]
-    controls = len(_CONTROLS.findall(sample))
+    controls = len(_BINARY_CONTROLS.findall(sample))
     if controls > max(8, len(sample) // 50):
         raise InputError("binary content (too many control characters)")
     if kind == "html" and re.search(r"<html\b", text[:4096], re.IGNORECASE) and not re.search(

@@ -3,12 +3,13 @@
 The site's pages are small and share one template (header, menu, the delegation block,
 footer), so each page compressed on its own carries the template again: plain zstd gets ~3x.
 A zstd dictionary trained on the archive's own pages holds the template once, and every page
-compressed with it stores little more than its article (~10x on the replica's pages).
+compressed with it stores little more than its article (~10x on the benchmark's site-shaped pages).
 
 * Until ``TRAIN_AFTER`` HTML contents exist, contents are stored as plain ``'zstd'``.
 * Then a dictionary is trained on a sample of them (``zstandard.train_dictionary``, with fixed
   parameters: tens of milliseconds), stored in ``compression_dicts`` and the plain-zstd
-  contents are recompressed with it (same bytes out, so sha256 and everything derived stay).
+  contents (the newest ``RECOMPRESS_LIMIT``) are recompressed with it (same bytes out, so
+  sha256 and everything derived stay).
   Later contents are stored as ``'zstd-dict:<id>'``.
 * Every ``RETRAIN_EVERY`` further contents a new dictionary is trained on the newest pages,
   so a redesigned site gets a dictionary of its new template; older contents keep theirs.
@@ -34,6 +35,10 @@ DICT_SIZE = 65_536  # 64 KiB: the template and common phrases; 110 KiB gains 2% 
 TRAIN_AFTER = 200  # HTML contents before the first dictionary is trained
 TRAIN_SAMPLE = 1000  # newest HTML contents a dictionary is trained on
 RETRAIN_EVERY = 10_000  # contents stored with one dictionary before the next is trained
+# Plain-zstd contents recompressed when the first dictionary arrives: those of a new archive; an
+# archive written before dictionaries existed keeps its older ones as they are (still readable).
+RECOMPRESS_LIMIT = 5_000
+RECOMPRESS_CHUNK = 500
 # fastcover with fixed parameters: the default search over k and d takes seconds for the same ratio
 TRAIN_PARAMS = {"k": 1024, "d": 8}
 DICT_PREFIX = "zstd-dict:"
@@ -174,19 +179,19 @@ class Codec:
 
     def train(self) -> int | None:
         """Train and store a dictionary on the newest HTML contents; recompress plain-zstd contents
-        with it. Run inside a transaction (the caller's). Returns its id (None: too few samples)."""
+        with it. Run inside a transaction (the caller's). Returns its id (None: training failed)."""
         rows = self._execute(
             "SELECT body, compression FROM contents WHERE kind = 'html' ORDER BY rowid DESC LIMIT ?", (TRAIN_SAMPLE,)
         ).fetchall()
         samples = [self.decompress(blob, method) for blob, method in rows]
-        if len(samples) < min(TRAIN_AFTER, 8):
-            return None
         random.Random(len(samples)).shuffle(samples)  # fastcover samples in order: no bias to the newest
         count = self._execute("SELECT count(*) FROM contents WHERE kind = 'html'").fetchone()[0]
         try:
+            if len(samples) < 8:
+                raise zstandard.ZstdError("too few samples")
             data = train_dictionary(samples, min(DICT_SIZE, max(4096, sum(map(len, samples)) // 30)))
         except zstandard.ZstdError:  # degenerate samples (e.g. all alike): try again when there are twice as many
-            self._failed_at = count
+            self._failed_at = max(count, self.html_contents)
             return None
         cursor = self._execute(
             "INSERT INTO compression_dicts (created_at, samples, contents_at, level, dict) VALUES (?, ?, ?, ?, ?)",
@@ -198,13 +203,21 @@ class Codec:
         return self.current.id
 
     def _recompress_plain(self) -> None:
-        """Plain-zstd contents (stored before the first dictionary) recompressed with the current one."""
-        plain = self._execute("SELECT sha256, body FROM contents WHERE compression = 'zstd'").fetchall()
-        updates = []
-        for sha, blob in plain:
-            raw = decompress(blob, "zstd")
-            packed = self.current.compress(raw)
-            if len(packed) < len(blob) and self.current.decompress(packed) == raw:
-                updates.append((packed, len(packed), self.current.method, sha))
-        for update in updates:
-            self._execute("UPDATE contents SET body = ?, stored_size = ?, compression = ? WHERE sha256 = ?", update)
+        """The newest RECOMPRESS_LIMIT plain-zstd contents (those stored before the first dictionary)
+        recompressed with the current one, RECOMPRESS_CHUNK at a time; older ones stay as they are."""
+        last, left = 2**63 - 1, RECOMPRESS_LIMIT
+        while left > 0:
+            chunk = min(RECOMPRESS_CHUNK, left)
+            rows = self._execute(
+                "SELECT rowid, body FROM contents WHERE compression = 'zstd' AND rowid < ? "
+                "ORDER BY rowid DESC LIMIT ?", (last, chunk)).fetchall()
+            left -= len(rows)
+            for rowid, blob in rows:
+                raw = decompress(blob, "zstd")
+                packed = self.current.compress(raw)
+                if len(packed) < len(blob) and self.current.decompress(packed) == raw:
+                    self._execute("UPDATE contents SET body = ?, stored_size = ?, compression = ? WHERE rowid = ?",
+                                  (packed, len(packed), self.current.method, rowid))
+                last = rowid
+            if len(rows) < chunk:
+                break

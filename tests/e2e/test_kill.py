@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -29,6 +30,20 @@ def make_snapshots(folder: Path, count: int) -> None:
         (folder / f"{i:04d}.txt").write_text("\n".join(text), encoding="utf-8")
 
 
+def survivors(group: int) -> list[int]:
+    """Processes still alive in the killed import's process group."""
+    alive = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == group and fields[0] != "Z":
+                alive.append(int(entry.name))
+    return alive
+
+
 def snapshot_count(db: Path) -> int:
     try:
         with sqlite3.connect(db, timeout=5) as conn:
@@ -41,7 +56,7 @@ def test_sigkill_during_import_leaves_a_consistent_archive(tmp_path: Path) -> No
     make_snapshots(tmp_path / "in", 400)
     db = tmp_path / "archive.db"
     proc = subprocess.Popen([str(SCRIPT), "import", str(tmp_path / "in"), "--db", str(db)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         deadline = time.monotonic() + 60
         while snapshot_count(db) < 30 and time.monotonic() < deadline and proc.poll() is None:
@@ -49,6 +64,14 @@ def test_sigkill_during_import_leaves_a_consistent_archive(tmp_path: Path) -> No
         proc.send_signal(signal.SIGKILL)
     finally:
         proc.wait(timeout=30)
+    # its analysis workers die with it (never orphans); then clean up whatever would remain
+    deadline = time.monotonic() + 10
+    while survivors(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = survivors(proc.pid)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    assert left == []
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         orphans = conn.execute("SELECT count(*) FROM snapshots s LEFT JOIN contents c ON c.sha256 = s.content_sha256 "

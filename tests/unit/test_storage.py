@@ -109,6 +109,21 @@ def test_every_method_ever_written_stays_readable(tmp_path: Path, site_pages: li
             assert archive.raw_content(hashlib.sha256(body).hexdigest()) == body
 
 
+def test_first_dictionary_recompresses_only_the_newest_plain_contents(tmp_path: Path, site_pages: list[bytes],
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """An archive written before dictionaries existed is not rewritten whole when the first one arrives."""
+    monkeypatch.setattr(storage, "TRAIN_AFTER", 50)
+    monkeypatch.setattr(storage, "RECOMPRESS_LIMIT", 30)
+    monkeypatch.setattr(storage, "RECOMPRESS_CHUNK", 7)
+    with Archive(tmp_path / "archive.db") as archive:
+        for number, body in enumerate(site_pages[:50]):
+            archive.add(snapshot(number, body))
+        rows = archive.db.execute("SELECT rowid, compression FROM contents ORDER BY rowid").fetchall()
+        assert [method for _, method in rows] == ["zstd"] * 20 + ["zstd-dict:1"] * 30
+        for number, body in enumerate(site_pages[:50]):
+            assert archive.raw_content(hashlib.sha256(body).hexdigest()) == body
+
+
 def test_ingest_stores_a_batch_but_never_part_of_a_bad_input(tmp_path: Path, site_pages: list[bytes]) -> None:
     folder = tmp_path / "pages"
     folder.mkdir()
