@@ -202,7 +202,8 @@ class Archive:
         cursor = self.db.execute(_INSERT_SNAPSHOT, {
             "url": snap.url, "host": urlsplit(snap.url).hostname, "observed_at": snap.observed_at,
             "source": snap.source, "origin": snap.origin, "http_status": status_code,
-            "headers": json.dumps(headers, ensure_ascii=False) if headers else None,
+            # a 304 repeats what the stored content's snapshot already says: keep its row small
+            "headers": json.dumps(headers, ensure_ascii=False) if headers and status_code != 304 else None,
             "etag": headers.get("etag"), "last_modified": headers.get("last-modified"),
             "page_type": snap.page_type, "content_sha256": sha, "status": status,
         })

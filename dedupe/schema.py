@@ -64,9 +64,8 @@ def m001_initial(db: Database) -> None:
             content_sha256 TEXT REFERENCES contents(sha256),
             status TEXT NOT NULL                -- 'new', 'seen_again', 'not_modified', 'removed', 'error'
         );
-        CREATE UNIQUE INDEX snapshots_identity
+        CREATE UNIQUE INDEX snapshots_identity  -- also serves "the snapshots of a URL, by time"
             ON snapshots(url, observed_at, coalesce(content_sha256, ''));
-        CREATE INDEX snapshots_url ON snapshots(url, observed_at);
         CREATE INDEX snapshots_content ON snapshots(content_sha256);
         CREATE INDEX snapshots_origin ON snapshots(origin);
         CREATE TABLE pages (
