@@ -73,6 +73,26 @@ class Derivation:
     runs: dict[str, list[Run]] = field(default_factory=dict)
 
 
+class _Components:
+    """Union-find whose representative is always the smallest member: labels never depend on order."""
+
+    def __init__(self) -> None:
+        self.parent: dict[int, int] = {}
+
+    def find(self, x: int) -> int:
+        parent = self.parent
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
 LINE_CANDIDATE_SLACK = 0.1  # LSH candidates a little below the threshold, so estimates never lose a pair
 
 
@@ -87,22 +107,19 @@ def cluster_lines(texts: Sequence[str]) -> dict[str, int]:
     if not distinct:
         return {}
     signatures = compute_signatures(distinct, LINE_CONFIG)
-    parent = list(range(len(distinct)))
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
+    components = _Components()
     sets: dict[int, set[bytes]] = {}
+
+    def shingle_set(i: int) -> set[bytes]:
+        if i not in sets:
+            sets[i] = set(shingles(distinct[i], LINE_CONFIG))
+        return sets[i]
+
     for i, j, _ in find_pairs(signatures, LINE_CONFIG.threshold - LINE_CANDIDATE_SLACK):
-        a = sets.setdefault(i, set(shingles(distinct[i], LINE_CONFIG)))
-        b = sets.setdefault(j, set(shingles(distinct[j], LINE_CONFIG)))
+        a, b = shingle_set(i), shingle_set(j)
         if len(a & b) >= LINE_CONFIG.threshold * len(a | b):
-            ri, rj = find(i), find(j)
-            parent[max(ri, rj)] = min(ri, rj)
-    return {text: find(i) for i, text in enumerate(distinct)}
+            components.union(i, j)
+    return {text: components.find(i) for i, text in enumerate(distinct)}
 
 
 def group_texts(texts: dict[str, str], signatures: SignatureSource) -> dict[str, int]:
@@ -223,27 +240,15 @@ def article_text(page: PageLines, furniture: set[str], runs: list[Run]) -> str:
 
 def label_blocks(runs: dict[str, list[Run]], pages: dict[str, PageLines], line_label: dict[str, int]) -> None:
     """Give runs that share a line cluster one block label (the smallest cluster label)."""
-    parent: dict[int, int] = {}
-
-    def find(x: int) -> int:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
+    components = _Components()
     for key, page_runs in runs.items():
         for run in page_runs:
             labels = [line_label[pages[key].lines[i][0]] for i in run.lines]
-            root = find(min(labels))
-            for label in labels:
-                other = find(label)
-                if other != root:
-                    parent[max(root, other)] = min(root, other)
-                    root = min(root, other)
+            for label in labels[1:]:
+                components.union(labels[0], label)
     for key, page_runs in runs.items():
         for run in page_runs:
-            run.block = find(line_label[pages[key].lines[run.lines[0]][0]])
+            run.block = components.find(line_label[pages[key].lines[run.lines[0]][0]])
 
 
 def evidence_groups(pages: Sequence[PageLines], title_label: dict[str, int], text_groups: dict[str, int]) -> dict[str, object]:

@@ -1,0 +1,65 @@
+"""Furniture by repetition, piece by piece: line clusters, runs, furniture evidence."""
+
+from __future__ import annotations
+
+from dedupe.blocks import PageLines, cluster_lines, find_furniture, find_runs
+from tests.conftest import seed_block, seed_files
+
+BLOCK = seed_block(seed_files()[0])
+KYRGYZ_7, KYRGYZ_6 = BLOCK[6], BLOCK[6].replace("7 deputies", "6 deputies")
+
+
+def test_a_changed_seat_count_is_the_same_line_and_different_lines_stay_apart() -> None:
+    labels = cluster_lines([*BLOCK, KYRGYZ_6])
+    assert labels[KYRGYZ_7] == labels[KYRGYZ_6]
+    seat_lines = [BLOCK[i] for i in (0, 4, 6, 9, 11)]  # one "Delegation of ..." line per country
+    assert len({labels[line] for line in seat_lines}) == 5
+
+
+def test_clusters_do_not_chain_through_overestimated_pairs() -> None:
+    footer = "Parliamentary Assembly of the Collective Security Treaty Organization"
+    country = ("Kyrgyz Republic is a member state of the Collective Security Treaty Organization. "
+               "Its national parliament sends a delegation to the Parliamentary Assembly.")
+    labels = cluster_lines([footer, country, country.replace("Kyrgyz Republic", "Republic of Belarus")])
+    assert labels[footer] != labels[country]
+
+
+def page(key: str, lines: list[tuple[str, str, int]]) -> PageLines:
+    return PageLines(key=key, structured=True, lines=lines)
+
+
+def test_runs_bridge_a_line_seen_once_and_stop_at_a_landmark() -> None:
+    furniture = {"a", "b", "c", "nav1", "nav2"}
+    lines = [("nav1", "candidate", 1), ("nav2", "candidate", 1), ("a", "candidate", 2), ("new line", "candidate", 2),
+             ("b", "candidate", 2), ("c", "candidate", 2), ("Title", "title", 3), ("body", "body", 3)]
+    runs = find_runs(page("p", lines), furniture)
+    assert [r.lines for r in runs] == [[0, 1], [2, 3, 4, 5]]
+
+
+def test_a_title_that_is_furniture_stays_in_its_menu_run() -> None:
+    furniture = {"Belarus", "Kazakhstan", "Kyrgyzstan"}
+    lines = [("Belarus", "candidate", 1), ("Kazakhstan", "title", 1), ("Kyrgyzstan", "candidate", 1)]
+    assert [r.lines for r in find_runs(page("p", lines), furniture)] == [[0, 1, 2]]
+
+
+def test_single_lines_are_not_blocks() -> None:
+    assert find_runs(page("p", [("a", "candidate", 1), ("x", "body", 1)]), {"a"}) == []
+
+
+def test_body_lines_count_only_as_verbatim_runs_of_three() -> None:
+    shared = ["Formulaic sentence one.", "Formulaic sentence two.", "Formulaic sentence three."]
+    pages = [page("p1", [("T1", "title", 0), *[(s, "body", 0) for s in shared[:2]], ("own 1", "body", 0)]),
+             page("p2", [("T2", "title", 0), *[(s, "body", 0) for s in shared[:2]], ("own 2", "body", 0)])]
+    labels = cluster_lines([t for p in pages for t, _, _ in p.lines])
+    groups = {"p1": 1, "p2": 2}
+    assert find_furniture(pages, groups, labels) == set()  # two shared sentences: still articles
+    pages = [page(p.key, [*p.lines[:3], (shared[2], "body", 0), p.lines[3]]) for p in pages]
+    labels = cluster_lines([t for p in pages for t, _, _ in p.lines])
+    assert find_furniture(pages, groups, labels) == set(shared)  # a swallowed block of three
+
+
+def test_listing_pages_give_no_evidence() -> None:
+    listing = [PageLines(k, True, [("Title A", "candidate", 1), ("Title B", "candidate", 1)], has_article=False)
+               for k in ("l1", "l2")]
+    labels = cluster_lines(["Title A", "Title B"])
+    assert find_furniture(listing, {}, labels) == set()

@@ -1,0 +1,33 @@
+"""Diffs: word operations re-join exactly; each format shows the 7 → 6."""
+
+from __future__ import annotations
+
+from dedupe import diff
+
+OLD = "Delegation consists of 7 deputies.\nWebsite: http://www.kenesh.kg/\nSame line."
+NEW = "Delegation consists of 6 deputies.\nWebsite:\nSame line."
+
+
+def test_word_ops_rejoin_both_texts() -> None:
+    ops = diff.word_ops(OLD, NEW)
+    assert "".join(o.text for o in ops if o.op != "insert") == OLD
+    assert "".join(o.text for o in ops if o.op != "delete") == NEW
+
+
+def test_changed_line_pairs_skip_equal_lines() -> None:
+    assert diff.changed_line_pairs(OLD, NEW) == [
+        ("Delegation consists of 7 deputies.", "Delegation consists of 6 deputies."),
+        ("Website: http://www.kenesh.kg/", "Website:")]
+
+
+def test_every_format_marks_the_change() -> None:
+    assert "[-7-]{+6+}" in diff.words(OLD, NEW)
+    assert "-Delegation consists of 7 deputies." in diff.unified(OLD, NEW, "a", "b")
+    assert " | " in diff.side_by_side(OLD, NEW, "a", "b", width=120)
+    data = diff.structured(OLD, NEW, "a", "b")
+    assert not data["identical"] and len(data["changes"]) == 2
+    assert diff.structured(OLD, OLD, "a", "a")["changes"] == []
+
+
+def test_colour_only_when_asked() -> None:
+    assert "\x1b[" not in diff.words(OLD, NEW) and "\x1b[" in diff.words(OLD, NEW, color=True)
