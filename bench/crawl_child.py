@@ -1,13 +1,16 @@
 """One crawl of the benchmark, in a process of its own (Twisted's reactor cannot restart).
 
     python -m bench.crawl_child full URL --db archive.db     # what `pa-archive crawl` does
+    python -m bench.crawl_child full URL --db archive.db --revisit-after 0   # a full revisit
     python -m bench.crawl_child bare URL                      # the same spider, nothing stored
 
 Both run the ``pacsto`` spider with the same settings (no delay, no AutoThrottle, 8 requests at a
 time to the one host) in the same kind of process; ``bare`` disables what the archive adds:
 the archive pipeline, the crawl-run extension and the middleware that makes requests
-conditional. Prints one JSON line: pages, seconds (from starting the crawl to its end,
-the archive's final refresh included), CPU seconds of this process and its children.
+conditional. ``full`` uses the project's revisit policy (``REVISIT_AFTER``, 7 days) unless
+``--revisit-after`` says otherwise. Prints one JSON line: pages (stored observations), requests
+(every request sent, robots.txt and the sitemap included), seconds (from starting the crawl to
+its end, the archive's final refresh included), CPU seconds of this process and its children.
 """
 
 from __future__ import annotations
@@ -61,12 +64,12 @@ def preload() -> None:
     import dedupe.archive  # noqa: F401
 
 
-def crawl_full(url: str, db: str) -> dict:
-    """``pa-archive crawl --start-url URL --db DB`` with the benchmark's settings."""
+def crawl_full(url: str, db: str, revisit_after: str | None = None) -> dict:
+    """``pa-archive crawl --start-url URL --db DB [--revisit-after D]`` with the benchmark's settings."""
     from crawler.commands import crawl_settings, run_crawl
 
     overrides = tuple(f"{name}={value}" for name, value in BENCH_SETTINGS.items())
-    settings = crawl_settings(db, None, overrides, "WARNING", False)
+    settings = crawl_settings(db, None, overrides, "WARNING", False, revisit_after)
     start = time.perf_counter()
     run = run_crawl(settings, [url])
     seconds = time.perf_counter() - start
@@ -76,6 +79,8 @@ def crawl_full(url: str, db: str) -> dict:
         "mode": "full", "pages": result.get("pages_fetched", 0), "seconds": seconds, "status": result.get("status"),
         "new": result.get("new"), "unchanged": result.get("unchanged"), "failed": result.get("failed"),
         "responses": stats.get("response_received_count"), "not_modified": stats.get("downloader/response_status_count/304", 0),
+        "requests": stats.get("downloader/request_count", 0), "not_due": stats.get("pacsto/not_due", 0),
+        "revisit_after_seconds": stats.get("pacsto/revisit/revisit_after_seconds"),
     }
 
 
@@ -114,12 +119,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("mode", choices=("full", "bare"))
     parser.add_argument("url", help="start URL, e.g. http://127.0.0.1:8000/events")
     parser.add_argument("--db", help="the archive (full mode)")
+    parser.add_argument("--revisit-after", help="REVISIT_AFTER of the full crawl (default: the project's, 7d)")
     args = parser.parse_args(argv)
     if args.mode == "full" and not args.db:
         parser.error("full mode needs --db")
     preload()
     cpu = _cpu_seconds()
-    result = crawl_full(args.url, args.db) if args.mode == "full" else crawl_bare(args.url)
+    result = crawl_full(args.url, args.db, args.revisit_after) if args.mode == "full" else crawl_bare(args.url)
     own, children = _cpu_seconds()
     result["cpu_seconds"] = own + children - sum(cpu)
     result["cpu_seconds_crawler"] = own - cpu[0]

@@ -35,6 +35,19 @@ class UsageFailure(click.ClickException):
     exit_code = 2
 
 
+def _check_duration(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """--revisit-after: a duration the crawl can use, or exit status 2 with one sentence."""
+    if value is None:
+        return None
+    from crawler.revisit import parse_duration
+
+    try:
+        parse_duration(value, "--revisit-after")
+    except ValueError as exc:
+        raise UsageFailure(f"{exc}.") from None
+    return value
+
+
 def check_db_folder(db_path: str) -> None:
     """Refuse an archive path whose folder does not exist (a typo must not create folders)."""
     folder = Path(db_path).expanduser().parent
@@ -43,7 +56,7 @@ def check_db_folder(db_path: str) -> None:
 
 
 def crawl_settings(db_path: str | None, jobdir: str | None, overrides: tuple[str, ...], log_level: str | None,
-                   progress: bool) -> Any:
+                   progress: bool, revisit_after: str | None = None) -> Any:
     """The project's Scrapy settings, then -s NAME=VALUE, then the flags."""
     from scrapy.settings import Settings
 
@@ -58,6 +71,8 @@ def crawl_settings(db_path: str | None, jobdir: str | None, overrides: tuple[str
         settings.set("ARCHIVE_DB", db_path, priority="cmdline")
     if jobdir:
         settings.set("JOBDIR", jobdir, priority="cmdline")
+    if revisit_after is not None:
+        settings.set("REVISIT_AFTER", revisit_after, priority="cmdline")
     if log_level and "LOG_LEVEL" not in {o.partition("=")[0].strip() for o in overrides}:
         settings.set("LOG_LEVEL", log_level.upper(), priority="cmdline")
     if progress:
@@ -162,14 +177,21 @@ def describe_run(run: dict[str, Any]) -> list[str]:
 @click.option("--wait", "wait", type=float, default=0, metavar="SECONDS",
               help="If another run holds the archive, wait up to this long for it (default: exit at once).")
 @click.option("--progress/--no-progress", default=True, help="A progress line on stderr while crawling.")
+@click.option("--revisit-after", "revisit_after", default=None, metavar="DURATION", callback=_check_duration,
+              help="Request an archived page again once its last observation is older than this: 7d, 12h, 90m "
+                   "or seconds; 0 revisits every page. Default: the REVISIT_AFTER setting ($PA_REVISIT_AFTER), 7d.")
 def crawl(start_urls: tuple[str, ...], db_path: str, jobdir: str | None, as_json: bool,
-          overrides: tuple[str, ...], log_level: str, wait: float, progress: bool) -> None:
-    """Crawl the site into the archive: listings, every article, country pages.
+          overrides: tuple[str, ...], log_level: str, wait: float, progress: bool, revisit_after: str | None) -> None:
+    """Crawl the site into the archive: new articles, the listings, and what is due again.
 
-    Requests are conditional on what the archive holds (a 304 is recorded as "seen again"),
-    a vanished article (404/410) is recorded as removed, and every run is a row of
-    crawl_runs (see `pa-archive runs`). One run at a time per archive: a second one exits
-    with status 75. The exit status is 1 when the run failed or was interrupted.
+    Each run reads the news list's first page (new articles, the delegation block) and the
+    list down to the first page whose articles are all archived, fetches every page the
+    archive does not have, and requests an archived page again once its last observation is
+    older than --revisit-after (7 days by default): an edited or removed article is seen
+    within that time. Requests are conditional on what the archive holds (a 304 is recorded
+    as "seen again"), a vanished article (404/410) is recorded as removed, and every run is a
+    row of crawl_runs (see `pa-archive runs`). One run at a time per archive: a second one
+    exits with status 75. The exit status is 1 when the run failed or was interrupted.
 
     \b
     Example:
@@ -177,6 +199,7 @@ def crawl(start_urls: tuple[str, ...], db_path: str, jobdir: str | None, as_json
       pa-archive crawl --start-url https://pacsto.org/events --start-url https://paodkb.org/events
       pa-archive crawl --start-url http://127.0.0.1:8000/events --db test.db -s DOWNLOAD_DELAY=0
       pa-archive crawl --jobdir crawls/pacsto --json     # resumable; JSON summary
+      pa-archive crawl --revisit-after 0                 # a full revisit: every archived page again
     """
     from crawler.runs import EXIT_LOCKED, RunLocked
     from dedupe.archive import ArchiveError
@@ -185,7 +208,7 @@ def crawl(start_urls: tuple[str, ...], db_path: str, jobdir: str | None, as_json
     if ctx.get_parameter_source("db_path") == click.core.ParameterSource.DEFAULT and any(
             o.partition("=")[0].strip() == "ARCHIVE_DB" for o in overrides):
         db_path = None  # -s ARCHIVE_DB=... given, --db not
-    settings = crawl_settings(db_path, jobdir, overrides, log_level, progress and not as_json)
+    settings = crawl_settings(db_path, jobdir, overrides, log_level, progress and not as_json, revisit_after)
     check_db_folder(settings.get("ARCHIVE_DB"))
     try:
         with user_errors():
@@ -344,6 +367,9 @@ def demo(db_path: str, force: bool, markup: str) -> None:
     a schedule would (epoch 2: the block's Kyrgyz seats go from 7 to 6, website lines empty,
     one article edited; epoch 3: "12 senators", one article removed, two added), stops it,
     and prints each run's new, changed and removed articles, block variants and conflicts.
+    The three moments are weeks apart on the site but seconds apart here, so each crawl runs
+    with --revisit-after 0: every archived page is due, as it would be after REVISIT_AFTER
+    (7 days by default) on a real schedule.
 
     \b
     Example:
@@ -362,12 +388,15 @@ def demo(db_path: str, force: bool, markup: str) -> None:
     with ReplicaServer(epoch=1, lang="en", block_markup=markup) as en, \
             ReplicaServer(epoch=1, lang="ru", block_markup=markup) as ru:
         click.echo(f"Replica of pacsto.org at {en.url}, of paodkb.org at {ru.url}.")
+        click.echo("Its three moments are weeks apart on the site but seconds apart here: each crawl runs with "
+                   "--revisit-after 0,\nso every archived page is due again, as it would be after a week "
+                   "(REVISIT_AFTER, 7d) on a real schedule.")
         for epoch in (1, 2, 3):
             en.set_epoch(epoch)
             ru.set_epoch(epoch)
             click.echo(click.style(f"\n$ pa-archive crawl --start-url {en.url}/events --start-url {ru.url}/events"
-                                   f"   # the site at epoch {epoch}", bold=True))
-            result = crawl_subprocess(db_path, [f"{en.url}/events", f"{ru.url}/events"])
+                                   f" --revisit-after 0   # the site at epoch {epoch}", bold=True))
+            result = crawl_subprocess(db_path, [f"{en.url}/events", f"{ru.url}/events"], "--revisit-after", "0")
             for line in describe_run(result):
                 click.echo(line)
             for line in describe_changes((result.get("stats") or {}).get("changes") or {}, first=epoch == 1):

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 
+from crawler.revisit import PageRecord, RevisitPolicy, parse_time
 from dedupe import schema
 from dedupe.archive import Archive, ArchiveError
 from dedupe.sources import utc_iso
@@ -359,16 +360,53 @@ class CrawlRun:
         """Not to be fetched again: stored by the interrupted run this one resumes (listings are re-read)."""
         return url in self.stored_before and (page_type or self.stored_before[url]) != "listing"
 
-    def revisit_pages(self) -> list[tuple[str, str | None]]:
+    def page_records(self) -> dict[str, PageRecord]:
+        """Every URL this archive's crawls observed: its newest observation that was not a failure, and
+        whether a failure came after it (the revisit policy's knowledge)."""
         if self.archive is None:
-            return []
-        return [(row["url"], row["page_type"]) for row in self.archive.query(schema.CRAWL_REVISIT_SQL)]
+            return {}
+        seen = {row["url"]: row for row in self.archive.query(CRAWL_LAST_SEEN_SQL)}
+        failed = {row["url"]: row for row in self.archive.query(CRAWL_LAST_FAILED_SQL)}
+        records = {}
+        for url in seen.keys() | failed.keys():
+            good, bad = seen.get(url), failed.get(url)
+            records[url] = PageRecord(
+                seen_at=parse_time(good["observed_at"]) if good else None,
+                http_status=good["http_status"] if good else None,
+                page_type=(good or bad)["page_type"],
+                failed_last=bad is not None and (good is None or bad["observed_at"] > good["observed_at"]),
+            )
+        return records
+
+    def revisit_policy(self, revisit_after: float, use_lastmod: bool = True) -> RevisitPolicy:
+        """What this run requests again (``crawler.revisit``), from the archive as the run began.
+
+        Pages the interrupted run being resumed stored are not "recently seen" for the listing walk:
+        its listing pages are read again, so the walk reaches the articles it had not stored yet."""
+        reread = frozenset(url for url, kind in self.stored_before.items() if kind == "listing")
+        started = parse_time(self.started_at) if self.started_at else None
+        return RevisitPolicy(revisit_after=revisit_after, records=self.page_records(),
+                             now=started or datetime.now(timezone.utc), reread=reread, use_lastmod=use_lastmod)
 
 
-def archived_pages(crawler: "Crawler | None") -> list[tuple[str, str | None]]:
-    """Article and country pages the archive knows (revisited each run); none without a run."""
+# The newest observation of each crawled URL that was not a failure (200, 304, 404, 410: the page was seen),
+# and the newest failure; SQLite takes the bare columns from the row holding max(observed_at).
+CRAWL_LAST_SEEN_SQL = """
+SELECT url, max(observed_at) AS observed_at, http_status, page_type FROM snapshots
+WHERE source = 'crawl' AND status != 'error' GROUP BY url
+"""
+CRAWL_LAST_FAILED_SQL = """
+SELECT url, max(observed_at) AS observed_at, page_type FROM snapshots
+WHERE source = 'crawl' AND status = 'error' GROUP BY url
+"""
+
+
+def revisit_policy(crawler: "Crawler | None", revisit_after: float, use_lastmod: bool = True) -> RevisitPolicy:
+    """The run's revisit policy; without a run (a bare spider) one that knows no page: everything is new."""
     run = _RUNS.get(crawler) if crawler is not None else None
-    return run.revisit_pages() if run is not None else []
+    if run is None:
+        return RevisitPolicy(revisit_after=revisit_after, use_lastmod=use_lastmod)
+    return run.revisit_policy(revisit_after, use_lastmod)
 
 
 def decode_run(row: dict[str, Any]) -> dict[str, Any]:

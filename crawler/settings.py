@@ -24,8 +24,17 @@ START_URLS = ["https://pacsto.org/events"]
 # Revisit article and country pages already in the archive (a vanished one answers 404 and is
 # recorded as removed), not only those the listings still link.
 REVISIT_ARCHIVED = True
+# How old an archived page's last observation must be before a run requests it again: a duration
+# ("7d", "12h", "90m", "1d12h") or seconds. Each run still reads listing page 1 (new articles, the
+# delegation block) and the listing down to the first page whose articles are all archived, and
+# fetches every page it has never archived; an edit or a removal is seen within REVISIT_AFTER.
+# 0 = every archived page, every run (`pa-archive crawl --revisit-after 0` forces a full revisit).
+REVISIT_AFTER = "7d"
 # Read /sitemap.xml of each start host when there is one (it is not needed: listings suffice).
 SITEMAP_FOLLOW = True
+# Request an archived page at once when the sitemap's <lastmod> is later than its last observation
+# (false for a site whose lastmod is always "now").
+SITEMAP_LASTMOD = True
 # Bounds: listing pages (/events?page=N) per listing, and month pages of the news calendar
 # (/events?month=M&year=YYYY), which is never followed before the site's first news.
 LISTING_MAX_PAGES = 5000
@@ -97,14 +106,15 @@ _WHOLE = {"LISTING_MAX_PAGES": 0, "CALENDAR_MAX_PAGES": 0, "CONCURRENT_REQUESTS"
 _NUMBER = {"DOWNLOAD_DELAY": 0, "DOWNLOAD_TIMEOUT": 0, "AUTOTHROTTLE_START_DELAY": 0, "AUTOTHROTTLE_MAX_DELAY": 0,
            "AUTOTHROTTLE_TARGET_CONCURRENCY": 0, "RETRY_BACKOFF_BASE": 0, "RETRY_BACKOFF_MAX": 0,
            "CRAWL_MAX_FAILED_RATIO": 0, "PROGRESS_INTERVAL": 0}
-_FLAGS = ("ROBOTSTXT_OBEY", "AUTOTHROTTLE_ENABLED", "SITEMAP_FOLLOW", "REVISIT_ARCHIVED", "CONDITIONAL_REQUESTS",
-          "COOKIES_ENABLED", "DOWNLOAD_FAIL_ON_DATALOSS", "RETRY_ENABLED")
+_FLAGS = ("ROBOTSTXT_OBEY", "AUTOTHROTTLE_ENABLED", "SITEMAP_FOLLOW", "SITEMAP_LASTMOD", "REVISIT_ARCHIVED",
+          "CONDITIONAL_REQUESTS", "COOKIES_ENABLED", "DOWNLOAD_FAIL_ON_DATALOSS", "RETRY_ENABLED")
 _CHOICES = {"ARCHIVE_WRITER": ("process", "inline"), "ARCHIVE_WRITER_START": ("fork", "spawn", "forkserver"),
             "LOG_LEVEL": ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")}
 
 
 def setting_errors(settings) -> list[str]:
     """One sentence per setting whose value the crawl could not use (``-s`` or ``PA_`` values included)."""
+    from crawler.revisit import parse_duration
     from crawler.spiders.pacsto import year_month
 
     errors = []
@@ -141,6 +151,10 @@ def setting_errors(settings) -> list[str]:
             errors.append(f"{name} must be one of {', '.join(allowed)}, not {str(value)!r}.")
     try:
         year_month(settings.get("CALENDAR_EARLIEST", "2013-07"))
+    except ValueError as exc:
+        errors.append(f"{exc}.")
+    try:
+        parse_duration(settings.get("REVISIT_AFTER", "7d"))
     except ValueError as exc:
         errors.append(f"{exc}.")
     return errors

@@ -6,9 +6,15 @@
 
 The hosts of the start URLs (and their ``www.`` twins) are the only hosts it ever requests.
 It reads ``/events?page=N`` until a page lists no article that listing has not seen (an empty page past
-the end, or one that only repeats), follows every ``/events/<slug>`` and ``/countries/<slug>``
-link, follows the month calendar (``/events?month=M&year=YYYY``) only inside explicit bounds,
-and revisits the archive's known article pages so that a vanished one is recorded as removed.
+the end, or one that only repeats), follows ``/events/<slug>`` and ``/countries/<slug>`` links,
+follows the month calendar (``/events?month=M&year=YYYY``) only inside explicit bounds, and
+revisits the archive's known article pages so that a vanished one is recorded as removed.
+
+What it requests again of what the archive already holds is the revisit policy's decision
+(``crawler.revisit``, setting ``REVISIT_AFTER``): the start pages always; further listing pages
+only down to the first one whose articles are all archived; archived articles and country pages
+once their last observation is older than ``REVISIT_AFTER`` (or their sitemap ``<lastmod>`` is
+later). Without an archive (a bare spider) every page is new, so everything is requested.
 Callbacks only yield items (``PageSnapshot``, ``PageFailure``) and requests.
 """
 
@@ -31,6 +37,7 @@ from twisted.web._newclient import ResponseFailed
 from w3lib.url import safe_url_string
 
 from crawler.items import PageFailure, PageSnapshot
+from crawler.revisit import DEFAULT_REVISIT_AFTER, RevisitPolicy, parse_duration
 from dedupe.sources import utc_iso
 
 PAGE_STATUSES = [304, 404, 410]  # handed to the callback: "not modified" and "removed" are observations
@@ -255,7 +262,10 @@ class PacstoSpider(scrapy.Spider):
         self.calendar_max_pages = 300
         self.calendar_earliest = (2013, 7)
         self.sitemap_follow = True
+        self.sitemap_lastmod = True
         self.revisit_archived = True
+        self.revisit_after = 0.0  # no settings, no archive: a first crawl, everything requested
+        self._policy: RevisitPolicy | None = None
         # article URLs seen per listing sequence, keyed (netloc, month, year): /events?page=N of one host is
         # one sequence, each calendar month of each host another; a page listing only ones its own sequence
         # has seen ends that sequence, whatever order the responses of the others arrive in
@@ -278,13 +288,41 @@ class PacstoSpider(scrapy.Spider):
         self.calendar_max_pages = settings.getint("CALENDAR_MAX_PAGES", 300)
         self.calendar_earliest = year_month(settings.get("CALENDAR_EARLIEST", "2013-07"))
         self.sitemap_follow = settings.getbool("SITEMAP_FOLLOW", True)
+        self.sitemap_lastmod = settings.getbool("SITEMAP_LASTMOD", True)
         self.revisit_archived = settings.getbool("REVISIT_ARCHIVED", True)
+        self.revisit_after = parse_duration(settings.get("REVISIT_AFTER", DEFAULT_REVISIT_AFTER))
+        self._policy = None
         self._configure_scope()
 
     def _configure_scope(self) -> None:
         urls = self.start_urls or ["https://pacsto.org/events"]
         self.scope = HostScope.from_urls(urls)
         self.allowed_domains = self.scope.hostnames
+
+    @property
+    def policy(self) -> RevisitPolicy:
+        """The revisit policy of this run, built from the archive when the crawl starts (``crawler.runs``)."""
+        if self._policy is None:
+            from crawler.runs import revisit_policy  # the run knows the archive; a bare spider has none
+
+            self._policy = revisit_policy(getattr(self, "crawler", None), self.revisit_after, self.sitemap_lastmod)
+        return self._policy
+
+    @policy.setter
+    def policy(self, policy: RevisitPolicy) -> None:
+        self._policy = policy
+
+    def _count(self, key: str, n: int = 1) -> None:
+        crawler = getattr(self, "crawler", None)
+        if crawler is not None and getattr(crawler, "stats", None) is not None:
+            crawler.stats.inc_value(f"pacsto/{key}", n)
+
+    def wanted(self, url: str) -> bool:
+        """Request this linked article or country page? (the revisit policy; counted when not)"""
+        if self.policy.wanted(url):
+            return True
+        self._count("not_due")
+        return False
 
     # ------------------------------------------------------------------ requests
 
@@ -302,8 +340,13 @@ class PacstoSpider(scrapy.Spider):
             yield request
 
     def initial_requests(self) -> Iterator[scrapy.Request]:
-        """Start URLs, each start host's sitemap, then the archive's known pages (revisited last)."""
+        """Start URLs, each start host's sitemap, then the archive's pages that are due (revisited last)."""
         starts = [canonical_url(url) for url in self.start_urls]
+        policy = self.policy
+        crawler = getattr(self, "crawler", None)
+        if crawler is not None and getattr(crawler, "stats", None) is not None:
+            for key, value in policy.summary().items():
+                crawler.stats.set_value(f"pacsto/revisit/{key}", value)
         for url in starts:
             yield self.page_request(url, priority=PRIORITY["listing"] + 10)
         if self.sitemap_follow:
@@ -313,10 +356,9 @@ class PacstoSpider(scrapy.Spider):
                     priority=PRIORITY["listing"], meta={"archive_page": False, "dont_retry": True},
                 )
         if self.revisit_archived:
-            from crawler.runs import archived_pages  # the run knows the archive; a bare spider has none
-
-            for url, page_type in archived_pages(getattr(self, "crawler", None)):
-                if self.scope.allows(url):
+            for url, page_type in policy.revisits():
+                if self.scope.allows(url) and url not in starts:
+                    self._count("revisit/requested")
                     yield self.page_request(url, page_type, priority=PRIORITY["revisit"])
 
     # ------------------------------------------------------------------ callbacks
@@ -331,14 +373,18 @@ class PacstoSpider(scrapy.Spider):
         for url in dict.fromkeys(links):
             kind = page_type_of(url)
             if kind in ("article", "country"):
-                yield self.page_request(url, kind)
+                if self.wanted(url):
+                    yield self.page_request(url, kind)
             elif kind == "listing" and listing_params(url) == (1, None, None):
                 yield self.page_request(listing_root(url), kind)  # the news list itself, one URL for it
         if page_type == "listing":
             yield from self.next_listing_pages(response, links)
 
     def next_listing_pages(self, response: TextResponse, links: list[str]) -> Iterator[scrapy.Request]:
-        """The next page while this one lists unseen articles; calendar months inside the bounds."""
+        """The next page while this one lists articles the listing has not shown yet in this run, and
+        either one the archive does not have or the next page is due (``REVISIT_AFTER``): a re-crawl
+        stops at the first page whose articles are all archived (a 304's archived copy included);
+        calendar months inside the bounds, when due."""
         items = [clean_link(response, h, self.scope) for h in response.css("div.events__content a::attr(href)").getall()]
         if not response.css("div.events__content"):  # unknown markup: any article link counts
             items = links
@@ -347,8 +393,11 @@ class PacstoSpider(scrapy.Spider):
         seen = self._listed.setdefault(self.listing_sequence(response.url), set())
         unseen = [u for u in items if u not in seen]
         seen.update(items)
+        next_url = listing_url(response.url, page + 1, month, year)
+        if unseen and all(self.policy.known(u) for u in items) and not self.policy.due(next_url):
+            self._count("listing_stopped_archived")  # every article here is archived, the next page recent
+            unseen = []
         if unseen:
-            next_url = listing_url(response.url, page + 1, month, year)
             if month is not None and year is not None:
                 if len(self._calendar) < self.calendar_max_pages and next_url not in self._calendar:
                     self._calendar.add(next_url)
@@ -362,7 +411,7 @@ class PacstoSpider(scrapy.Spider):
             if link_month is None or link_year is None or link_page != 1:
                 continue  # pagination links are not followed: the next page is computed above
             url = listing_url(url, 1, link_month, link_year)
-            if url not in self._calendar and self.calendar_allows(link_month, link_year):
+            if url not in self._calendar and self.calendar_allows(link_month, link_year) and self.policy.due(url):
                 self._calendar.add(url)
                 yield self.page_request(url, "listing", PRIORITY["calendar"])
 
@@ -384,7 +433,8 @@ class PacstoSpider(scrapy.Spider):
         )
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
-        """Article, country and listing pages named in sitemap.xml (nested sitemaps followed)."""
+        """Article and country pages named in sitemap.xml (nested sitemaps followed) that the revisit
+        policy wants: new, due, or changed by their ``<lastmod>`` since the archive last saw them."""
         try:
             sitemap = Sitemap(response.body)
         except Exception:  # noqa: BLE001 - a broken sitemap is not needed: the listings suffice
@@ -398,7 +448,11 @@ class PacstoSpider(scrapy.Spider):
                 yield scrapy.Request(url, callback=self.parse_sitemap, errback=self.sitemap_failed,
                                      meta={"archive_page": False, "dont_retry": True})
             elif page_type_of(url) in ("article", "country"):
-                yield self.page_request(url)
+                if self.policy.changed_since_seen(url, entry.get("lastmod")):
+                    self._count("sitemap_lastmod_changed")
+                    yield self.page_request(url)
+                elif self.wanted(url):
+                    yield self.page_request(url)
 
     def sitemap_failed(self, failure: Failure) -> None:
         self.logger.info("no sitemap: %s", describe_failure(failure))

@@ -2,7 +2,10 @@
 
 Every crawl is a subprocess (a Twisted reactor runs once per process) with a timeout; every
 replica server is stopped by its fixture. Politeness is switched off for speed (no delay, no
-AutoThrottle, short timeouts), everything else is the project's default settings.
+AutoThrottle, short timeouts), everything else is the project's default settings. The replica's
+epochs are weeks apart on the site but seconds apart here, so the tests of what each epoch
+changes crawl with ``REVISIT_AFTER=0`` (every archived page due, as after a week on a real
+schedule); ``test_the_default_policy_...`` shows what the default policy (7 days) requests.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ ROOT = Path(__file__).resolve().parents[2]
 FAST = ("DOWNLOAD_DELAY=0", "AUTOTHROTTLE_ENABLED=false", "CONCURRENT_REQUESTS_PER_DOMAIN=4", "DOWNLOAD_TIMEOUT=5",
         "RETRY_BACKOFF_BASE=0.1", "RETRY_TIMES=1")
 NOT_PAGES = ("/robots.txt", "/sitemap.xml")
+# The epochs are seconds apart: every archived page is due on every run (as after REVISIT_AFTER on a schedule)
+REVISIT_ALL = "REVISIT_AFTER=0"
 # News articles (under /events/) and their versions, and all block versions
 NEWS_COUNTS = """SELECT (SELECT count(*) FROM articles WHERE url LIKE '%/events/%') AS articles,
   (SELECT count(*) FROM article_versions av JOIN articles a ON a.id = av.article_id
@@ -110,7 +115,7 @@ def epochs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             en.set_epoch(epoch)
             ru.set_epoch(epoch)
             marks = len(en.request_log), len(ru.request_log)
-            done, result = crawl(db, [f"{en.url}/events", f"{ru.url}/events"])
+            done, result = crawl(db, [f"{en.url}/events", f"{ru.url}/events"], REVISIT_ALL)
             assert done.returncode == 0 and result is not None, done.stderr[-2000:]
             runs.append({"epoch": epoch, "result": result, "en": list(en.request_log[marks[0]:]),
                          "ru": list(ru.request_log[marks[1]:]), "stats": query(db, NEWS_COUNTS)[0]})
@@ -252,6 +257,79 @@ def test_every_run_is_a_row(epochs: dict[str, Any]) -> None:
     assert origins == {f"crawl:{r['id']}" for r in rows}
 
 
+# --------------------------------------------------------------------------- the default revisit policy
+
+
+def test_the_default_policy_rereads_the_first_listing_page_finds_new_articles_and_forces_a_full_revisit(
+        tmp_path: Path) -> None:
+    """REVISIT_AFTER as shipped (7 days): a re-crawl of an unchanged site asks for listing page 1 (304),
+    robots.txt and the sitemap, nothing else; a new article on page 1 and the block change on it are still
+    recorded; an edit or removal deeper in waits for its page to be due, which --revisit-after 0 forces."""
+    db = tmp_path / "archive.db"
+    with ReplicaServer(epoch=1, lang="en") as en, ReplicaServer(epoch=1, lang="ru") as ru:
+        servers = {"en": en, "ru": ru}
+        urls = [f"{en.url}/events", f"{ru.url}/events"]
+
+        def run(epoch: int, *extra: str) -> tuple[dict[str, Any], dict[str, list[tuple[str, int]]], dict[str, list]]:
+            for server in servers.values():
+                server.set_epoch(epoch)
+            marks = {lang: len(server.request_log) for lang, server in servers.items()}
+            done, result = crawl(db, urls, extra=extra)
+            assert done.returncode == 0 and result is not None and result["status"] == "finished", done.stderr[-2000:]
+            logs = {lang: list(server.request_log[marks[lang]:]) for lang, server in servers.items()}
+            return result, {lang: page_requests(log) for lang, log in logs.items()}, logs
+
+        first, first_pages, _ = run(1)  # the default policy on an empty archive: every page is new
+        for lang in ("en", "ru"):
+            assert {a.path for a in site_state(lang, 1).articles} <= {path for path, _ in first_pages[lang]}
+
+        # the same site again: listing page 1 only (304), plus robots.txt and the sitemap
+        again, pages, logs = run(1)
+        for lang in ("en", "ru"):
+            assert pages[lang] == [("/events", 304)], pages[lang]
+            assert len(logs[lang]) <= 3, logs[lang]
+        assert (again["pages_fetched"], again["unchanged"], again["new"], again["changed"], again["failed"]) == (
+            2, 2, 0, 0, 0)
+        scrapy_stats = again["stats"]["scrapy"]
+        assert scrapy_stats["pacsto/not_due"] > 0 and scrapy_stats["pacsto/revisit/due_at_start"] == 0
+        assert scrapy_stats["pacsto/revisit/revisit_after_seconds"] == 7 * 86400
+        assert sum(len(p) for p in first_pages.values()) >= 15 * sum(len(p) for p in pages.values())
+
+        # epoch 3 (a new block, two new articles on page 1, one removed, epoch 2's edit): the new articles
+        # and the block are found on the first page; the list is read down to the first all-archived page
+        later, pages, _ = run(3)
+        changes = later["stats"]["changes"]
+        added = set(EPOCH_CHANGES["en"][3]["added"])
+        for lang in ("en", "ru"):
+            assert {path for path, _ in pages[lang]} == {"/events", "/events?page=2"} | {f"/events/{s}" for s in added}
+            assert all(status == 200 for _, status in pages[lang]), pages[lang]
+        assert {urlsplit(a["url"]).path.removeprefix("/events/") for a in changes["new_articles"]} == added
+        assert later["new"] == 4 and len(changes["new_articles"]) == 4  # two per site
+        assert len(delegation_versions(later)) == 2  # the block's new variant, one per language
+        assert later["removed"] == 0 and changes["removed_articles"] == [] and changes["changed_articles"] == []
+
+        # a full revisit, as the week's end would bring: the removal and the edit are recorded
+        full, pages, _ = run(3, "--revisit-after", "0")
+        changes = full["stats"]["changes"]
+        (removed,) = EPOCH_CHANGES["en"][3]["removed"]
+        (edited,) = EPOCH_CHANGES["en"][2]["edited"]
+        assert full["removed"] == 2 and {urlsplit(a["url"]).path for a in changes["removed_articles"]} == {
+            f"/events/{removed}"}
+        assert sorted(urlsplit(a["url"]).path for a in changes["changed_articles"]) == [f"/events/{edited}"] * 2
+        assert changes["new_articles"] == [] and delegation_versions(full) == []
+        for lang in ("en", "ru"):
+            assert {a.path for a in site_state(lang, 3).articles} <= {path for path, _ in pages[lang]}
+
+
+def test_revisit_after_is_checked_before_anything_is_fetched(tmp_path: Path) -> None:
+    done, result = crawl(tmp_path / "archive.db", ["http://127.0.0.1:9/events"], extra=("--revisit-after", "soon"))
+    assert done.returncode == 2 and result is None
+    assert "--revisit-after must be a duration such as 7d" in done.stderr
+    done, result = crawl(tmp_path / "archive.db", ["http://127.0.0.1:9/events"], "REVISIT_AFTER=-1d")
+    assert done.returncode == 2 and "REVISIT_AFTER must be" in done.stderr
+    assert not (tmp_path / "archive.db").exists()
+
+
 # --------------------------------------------------------------------------- block markup
 
 
@@ -269,7 +347,7 @@ def test_both_block_markups_give_the_same_facts(epochs: dict[str, Any], tmp_path
         assert done.returncode == 0, done.stderr[-2000:]
         en.set_epoch(2)
         ru.set_epoch(2)
-        done, result = crawl(db, urls)
+        done, result = crawl(db, urls, REVISIT_ALL)
         assert done.returncode == 0 and result["status"] == "finished", done.stderr[-2000:]
     header = epochs["after_epoch_2"]
     assert facts_of(db) == facts_of(header) and len(facts_of(db)) > 20

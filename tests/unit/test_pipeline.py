@@ -611,3 +611,94 @@ def test_library_makes_articles_of_news_pages_only(tmp_path: Path) -> None:
     archive.refresh()
     urls = [r["url"] for r in archive.query("SELECT url FROM articles")]
     assert len(urls) == len(site_state("en", 1).articles) and all("/events/" in url for url in urls)
+
+
+# --------------------------------------------------------------------------- the revisit policy's knowledge
+
+
+def test_the_run_tells_the_revisit_policy_what_each_url_last_was(tmp_path: Path) -> None:
+    from datetime import datetime, timezone
+
+    from crawler.items import PageFailure
+    from crawler.runs import revisit_policy
+
+    db = tmp_path / "a.db"
+    writer = ArchiveWriter(str(db))
+    a, b, c, d = ARTICLES[:4]
+    writer.store(snap("/events", "2026-11-01T03:00:00Z", page_type="listing"))
+    writer.store(snap(a, "2026-11-01T03:00:01Z"))
+    writer.store(snap(a, "2026-11-20T03:00:01Z", status=304))  # seen again: the newest observation counts
+    writer.store(snap(b, "2026-11-01T03:00:02Z"))
+    writer.store(snap(b, "2026-11-20T03:00:02Z", status=404))  # removed
+    writer.store(snap(c, "2026-11-01T03:00:03Z"))
+    writer.store(PageFailure(BASE + c, "timed out", "article", "2026-11-20T03:00:03Z").to_raw("crawl:2"), "timed out")
+    writer.store(PageFailure(BASE + d, "HTTP 500", "article", "2026-11-20T03:00:04Z").to_raw("crawl:2"), "HTTP 500")
+    writer.archive.close()
+
+    run = CrawlRun(db, [f"{BASE}/events"]).begin()
+    try:
+        records = run.page_records()
+        assert set(records) == {BASE + p for p in ("/events", a, b, c, d)}
+        assert records[BASE + a].seen_at == datetime(2026, 11, 20, 3, 0, 1, tzinfo=timezone.utc)
+        assert (records[BASE + a].http_status, records[BASE + a].failed_last) == (304, False)
+        assert records[BASE + b].removed and not records[BASE + b].failed_last
+        assert records[BASE + c].failed_last and records[BASE + c].seen_at is not None  # failed after a success
+        assert records[BASE + d].failed_last and records[BASE + d].seen_at is None  # never fetched at all
+        assert records[BASE + "/events"].page_type == "listing"
+        policy = run.revisit_policy(7 * 86400)
+        assert policy.now == datetime.fromisoformat(run.started_at.replace("Z", "+00:00"))
+        crawler = type("Crawler", (), {})()  # what the registry needs: an object it can refer to weakly
+        CrawlRun.attach(crawler, run)
+        assert revisit_policy(crawler, 7 * 86400).records == records
+        assert revisit_policy(None, 7 * 86400).records == {}  # a bare spider knows no page
+    finally:
+        run.finish("finished")
+
+
+def test_a_resumed_run_reads_again_the_listing_pages_the_killed_run_stored(tmp_path: Path) -> None:
+    db, jobdir = tmp_path / "a.db", tmp_path / "job"
+    killed = CrawlRun(db, [f"{BASE}/events"], str(jobdir)).begin()
+    writer = ArchiveWriter(str(db))
+    writer.store(snap("/events?page=2", "2026-11-20T09:00:00Z", page_type="listing", origin=killed.origin))
+    writer.store(snap(ARTICLES[0], "2026-11-20T09:00:01Z", origin=killed.origin))
+    writer.archive.close()
+    killed.lock.release()
+    killed.archive.close()
+    resumed = CrawlRun(db, [f"{BASE}/events"], str(jobdir)).begin()
+    try:
+        policy = resumed.revisit_policy(7 * 86400)
+        assert policy.due(f"{BASE}/events?page=2")  # so the listing walk reaches what the killed run had not
+        assert policy.known(BASE + ARTICLES[0]) and resumed.already_stored(BASE + ARTICLES[0], "article")
+    finally:
+        resumed.finish("finished")
+
+
+def test_crawl_takes_revisit_after_as_a_flag_a_setting_or_the_environment(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    from click.testing import CliRunner
+
+    from crawler import settings as module
+    from crawler.commands import crawl, crawl_settings
+
+    assert crawl_settings(None, None, (), None, False).get("REVISIT_AFTER") == "7d"
+    assert crawl_settings(None, None, ("REVISIT_AFTER=1d",), None, False, "0").get("REVISIT_AFTER") == "0"  # flag wins
+    monkeypatch.setenv("PA_REVISIT_AFTER", "12h")
+    try:
+        importlib.reload(module)
+        assert module.REVISIT_AFTER == "12h"
+        monkeypatch.setenv("PA_REVISIT_AFTER", "0")
+        importlib.reload(module)
+        assert module.REVISIT_AFTER == 0
+    finally:
+        monkeypatch.undo()
+        importlib.reload(module)
+    db = tmp_path / "a.db"
+    result = CliRunner().invoke(crawl, ["--db", str(db), "--start-url", f"{BASE}/events", "--revisit-after", "weekly"])
+    assert result.exit_code == 2 and "--revisit-after must be a duration such as 7d" in one_sentence_error(result)
+    result = CliRunner().invoke(crawl, ["--db", str(db), "--start-url", f"{BASE}/events", "-s", "REVISIT_AFTER=-2h"])
+    assert result.exit_code == 2 and "REVISIT_AFTER must be a" in one_sentence_error(result)
+    assert not db.exists()
+    help_text = CliRunner().invoke(crawl, ["--help"]).output
+    assert "--revisit-after" in help_text and "--revisit-after 0" in help_text

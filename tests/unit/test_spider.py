@@ -6,7 +6,7 @@ out here; they are the markup of shared/site.md.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from scrapy import Request
@@ -20,6 +20,7 @@ from crawler import settings as project_settings
 from crawler.items import PageFailure, PageSnapshot
 from crawler.middlewares import AlreadyArchived, OffsiteRefused
 from crawler.replica import ReplicaSite, site_state
+from crawler.revisit import PageRecord, RevisitPolicy, describe_duration, parse_duration, parse_time
 from crawler.spiders.pacsto import (
     HostScope, PacstoSpider, canonical_url, clean_link, declared_charset, describe_failure, listing_params,
     listing_root, listing_url, page_type_of, snapshot_of,
@@ -383,3 +384,209 @@ def test_snapshot_of_a_redirected_page_is_filed_under_where_it_landed() -> None:
     raw = item.to_raw("crawl:7")
     assert (raw.url, raw.source, raw.origin, raw.http_status, raw.declared_charset, raw.page_type) == (
         f"{BASE}/events/new-slug", "crawl", "crawl:7", 200, "utf-8", "article")
+
+
+# --------------------------------------------------------------------------- the revisit policy
+
+NOW = datetime(2026, 11, 23, 3, 17, tzinfo=timezone.utc)
+WEEK = 7 * 86400
+
+
+def ago(**delta: float) -> datetime:
+    return NOW - timedelta(**delta)
+
+
+def seen(when: datetime | None, kind: str = "article", status: int = 200, failed_last: bool = False) -> PageRecord:
+    return PageRecord(seen_at=when, http_status=status, page_type=kind, failed_last=failed_last)
+
+
+@pytest.mark.parametrize("value, seconds", [
+    ("0", 0), (0, 0), ("7d", WEEK), ("12h", 43200), ("90m", 5400), ("45s", 45), ("2w", 2 * WEEK),
+    ("1d12h", 129600), (" 1D 6H ", 108000), ("1.5h", 5400), ("3600", 3600), (86400.0, 86400),
+])
+def test_revisit_after_is_a_duration_or_seconds(value: object, seconds: float) -> None:
+    assert parse_duration(value) == seconds
+
+
+@pytest.mark.parametrize("value", ["", "soon", "7x", "d", "-1", "-1d", "7d later", "nan", "inf", True])
+def test_revisit_after_refuses_what_is_not_a_duration(value: object) -> None:
+    with pytest.raises(ValueError, match="REVISIT_AFTER must be a"):
+        parse_duration(value)
+
+
+def test_durations_and_times_read_back() -> None:
+    assert [describe_duration(s) for s in (WEEK, 86400, 129600, 5400, 45)] == ["1w", "1d", "36h", "90m", "45s"]
+    assert parse_time("2025-10-20T09:00:00Z") == datetime(2025, 10, 20, 9, tzinfo=timezone.utc)
+    assert parse_time("2025-10-20T11:00:00+02:00") == datetime(2025, 10, 20, 9, tzinfo=timezone.utc)
+    assert parse_time("2025-10-20") == datetime(2025, 10, 20, 23, 59, 59, tzinfo=timezone.utc)  # the day's end
+    assert parse_time("") is None and parse_time("last tuesday") is None and parse_time(None) is None
+
+
+def test_an_archived_page_is_due_once_its_last_observation_is_older_than_revisit_after() -> None:
+    records = {
+        "fresh": seen(ago(days=1)), "old": seen(ago(days=8)), "almost": seen(ago(days=7, minutes=-30)),
+        "early": seen(ago(days=7, hours=-2)), "failed": seen(ago(hours=1), failed_last=True),
+        "never_ok": seen(None, failed_last=True), "listing": seen(ago(minutes=5), "listing"),
+    }
+    policy = RevisitPolicy(WEEK, records, NOW, reread=frozenset({"listing"}))
+    assert policy.grace_seconds == 3600  # a daily run starting up to an hour early still counts the week
+    assert {url: policy.due(url) for url in records} == {
+        "fresh": False, "old": True, "almost": True, "early": False, "failed": True, "never_ok": True,
+        "listing": True}  # stored by the interrupted run being resumed: read again
+    assert policy.due("never-seen") and not policy.known("never-seen") and not policy.known("never_ok")
+    assert policy.known("fresh") and policy.known("failed")
+    everything = RevisitPolicy(0, records, NOW)
+    assert all(everything.due(url) for url in records) and everything.grace_seconds == 0
+    assert RevisitPolicy(3600, records, NOW).grace_seconds == 150  # a 24th of a short interval
+
+
+def test_a_removed_page_is_not_revisited_but_is_requested_if_the_site_links_it_again() -> None:
+    policy = RevisitPolicy(WEEK, {"gone": seen(ago(days=30), status=404)}, NOW)
+    assert policy.due("gone") and list(policy.revisits()) == []  # its history is kept; no need to ask again
+    recent = RevisitPolicy(WEEK, {"gone": seen(ago(days=1), status=410)}, NOW)
+    assert not recent.due("gone") and recent.wanted("gone")
+
+
+def test_revisits_are_the_due_article_and_country_pages_and_failed_pages_oldest_first() -> None:
+    records = {
+        f"{BASE}/events/a": seen(ago(days=9)), f"{BASE}/events/b": seen(ago(days=30)),
+        f"{BASE}/events/c": seen(ago(days=2)), f"{BASE}/countries/x": seen(ago(days=8), "country"),
+        f"{BASE}/events/gone": seen(ago(days=40), status=404),
+        f"{BASE}/events?page=4": seen(ago(days=1), "listing", failed_last=True),
+        f"{BASE}/events?page=5": seen(ago(days=10), "listing"),  # due, but reached by the walk, not directly
+        f"{BASE}/events/timed-out": seen(None, failed_last=True),
+    }
+    policy = RevisitPolicy(WEEK, records, NOW)
+    assert [url.removeprefix(BASE) for url, _ in policy.revisits()] == [
+        "/events/timed-out", "/events/b", "/events/a", "/countries/x", "/events?page=4"]
+    assert policy.summary() == {"revisit_after_seconds": WEEK, "archived_pages": 8, "due_at_start": 4}
+
+
+def archived_spider(records: dict[str, PageRecord], revisit_after: str = "7d", **settings: object) -> PacstoSpider:
+    spider = make_spider(REVISIT_AFTER=revisit_after, **settings)
+    spider.policy = RevisitPolicy(spider.revisit_after, records, NOW, use_lastmod=spider.sitemap_lastmod)
+    return spider
+
+
+def epoch_1_records(when: datetime) -> dict[str, PageRecord]:
+    """An archive that crawled the replica's epoch 1 at ``when``: every article, listing and country page."""
+    state = site_state("en", 1)
+    records = {BASE + a.path: seen(when) for a in state.articles}
+    records |= {f"{BASE}/events?page={n}": seen(when, "listing") for n in range(2, 7)}
+    records[f"{BASE}/events"] = seen(when, "listing")
+    _, requests = split(list(make_spider().parse(page("/events"))))
+    records |= {r.url: seen(when, "country") for r in requests if r.meta["page_type"] == "country"}
+    return records
+
+
+def test_settings_give_the_spider_its_revisit_policy() -> None:
+    assert make_spider().revisit_after == WEEK  # the project's default
+    assert make_spider(REVISIT_AFTER="36h").revisit_after == 129600 and make_spider(REVISIT_AFTER=0).revisit_after == 0
+    assert PacstoSpider(start_url=f"{BASE}/events").policy.records == {}  # no archive: everything is new
+    with pytest.raises(ValueError, match="REVISIT_AFTER"):
+        make_spider(REVISIT_AFTER="weekly")
+    assert project_settings.REVISIT_AFTER == "7d" and project_settings.SITEMAP_LASTMOD is True
+    errors = project_settings.setting_errors(Settings({"REVISIT_AFTER": "weekly"}))
+    assert errors == ["REVISIT_AFTER must be a duration such as 7d, 12h, 30m or a number of seconds, not 'weekly'."]
+
+
+def test_an_unchanged_first_listing_page_requests_nothing_more_when_all_is_archived_and_recent() -> None:
+    spider = archived_spider(epoch_1_records(ago(days=1)))
+    for response in (page("/events"), archived_304(page("/events"))):  # a 200, or a 304 read from the archive
+        spider._listed.clear()
+        items, requests = split(list(spider.parse(response)))
+        assert len(items) == 1 and [r.url for r in requests] == [f"{BASE}/events"], [r.url for r in requests]
+
+
+def archived_304(response: HtmlResponse) -> HtmlResponse:
+    """What ArchiveMiddleware hands the spider for a 304: the archived body, status 304."""
+    return HtmlResponse(url=response.url, status=304, headers=response.headers, body=response.body, encoding="utf-8",
+                        request=response.request)
+
+
+def test_a_new_article_on_the_first_page_is_fetched_and_the_listing_read_on_to_the_next_page() -> None:
+    records = epoch_1_records(ago(days=1))
+    newest = BASE + site_state("en", 1).articles[0].path
+    del records[newest]  # the site published it since the last run
+    spider = archived_spider(records)
+    _, requests = split(list(spider.parse(page("/events"))))
+    assert {r.url for r in requests} == {newest, f"{BASE}/events", f"{BASE}/events?page=2"}
+    # page 2 lists only archived articles and page 3 was read a day ago: the walk stops there
+    _, requests = split(list(spider.parse(page("/events?page=2"))))
+    assert {r.url for r in requests} == {f"{BASE}/events"}
+
+
+def test_the_listing_is_read_on_when_its_next_page_is_due_and_everything_when_revisit_after_is_0() -> None:
+    records = epoch_1_records(ago(days=1))
+    records[f"{BASE}/events?page=2"] = seen(ago(days=8), "listing")
+    spider = archived_spider(records)
+    _, requests = split(list(spider.parse(page("/events"))))
+    assert {r.url for r in requests} == {f"{BASE}/events", f"{BASE}/events?page=2"}
+    spider = archived_spider(epoch_1_records(ago(minutes=1)), revisit_after="0")  # the old behaviour
+    _, requests = split(list(spider.parse(page("/events"))))
+    assert {r.meta["page_type"] for r in requests} == {"article", "country", "listing"}
+    assert f"{BASE}/events?page=2" in {r.url for r in requests} and len(requests) == 6 + 5 + 2
+
+
+def test_due_archived_pages_are_requested_from_links_and_counted_when_not() -> None:
+    records = epoch_1_records(ago(days=1))
+    due = BASE + site_state("en", 1).articles[2].path
+    records[due] = seen(ago(days=10))
+    spider = archived_spider(records)
+    stats: dict[str, int] = {}
+    spider.crawler = SimpleCrawler(stats)
+    _, requests = split(list(spider.parse(page("/events"))))
+    assert [r.url for r in requests if r.meta["page_type"] == "article"] == [due]
+    assert stats["pacsto/not_due"] == 5 + 5 and stats["pacsto/listing_stopped_archived"] == 1
+
+
+class SimpleCrawler:
+    """Just the stats a spider counts into."""
+
+    def __init__(self, stats: dict[str, int]) -> None:
+        self.stats = type("Stats", (), {
+            "inc_value": lambda _, key, n=1: stats.__setitem__(key, stats.get(key, 0) + n),
+            "set_value": lambda _, key, value: stats.__setitem__(key, value)})()
+
+
+def sitemap_response(entries: list[tuple[str, str | None]]) -> Response:
+    urls = "".join(f"<url><loc>{BASE}{path}</loc>{f'<lastmod>{mod}</lastmod>' if mod else ''}</url>"
+                   for path, mod in entries)
+    body = f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
+    return Response(url=f"{BASE}/sitemap.xml", body=body.encode())
+
+
+def test_the_sitemap_gives_new_due_and_lastmod_changed_pages_only() -> None:
+    records = {f"{BASE}/events/{name}": seen(ago(days=1)) for name in ("same", "edited", "undated", "today")}
+    records[f"{BASE}/events/old"] = seen(ago(days=9))
+    records[f"{BASE}/events/today"] = seen(datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc))
+    entries = [("/events/same", "2026-11-01"), ("/events/edited", (NOW - timedelta(hours=2)).isoformat()),
+               ("/events/undated", None), ("/events/old", "2020-01-01"), ("/events/brand-new", None),
+               ("/events/today", "2026-11-23")]  # a bare date: it may have changed after 01:00 that day
+    spider = archived_spider(records)
+    requested = [r.url.removeprefix(BASE) for r in spider.parse_sitemap(sitemap_response(entries))]
+    assert requested == ["/events/edited", "/events/old", "/events/brand-new", "/events/today"]
+    spider = archived_spider(records, SITEMAP_LASTMOD=False)  # a site whose lastmod always says "now"
+    requested = [r.url.removeprefix(BASE) for r in spider.parse_sitemap(sitemap_response(entries))]
+    assert requested == ["/events/old", "/events/brand-new"]
+
+
+def test_the_replica_sitemap_lastmod_is_the_publication_date_so_nothing_archived_is_asked_for_again() -> None:
+    spider = archived_spider(epoch_1_records(ago(days=1)))
+    answer = ReplicaSite().respond("GET", "/sitemap.xml", {}, 1, BASE)
+    assert b"<lastmod>" in answer.body
+    assert list(spider.parse_sitemap(Response(url=f"{BASE}/sitemap.xml", body=answer.body))) == []
+
+
+def test_the_first_requests_are_the_start_page_the_sitemap_then_the_due_pages() -> None:
+    records = epoch_1_records(ago(days=1))
+    old = [BASE + a.path for a in site_state("en", 1).articles[-2:]]
+    records[old[0]] = seen(ago(days=8))
+    records[old[1]] = seen(ago(days=20))
+    records[f"{BASE}/events/elsewhere".replace("8000", "8001")] = seen(ago(days=20))  # not this crawl's host
+    spider = archived_spider(records)
+    requests = list(spider.initial_requests())
+    assert [r.url for r in requests] == [f"{BASE}/events", f"{BASE}/sitemap.xml", old[1], old[0]]
+    assert [r.priority for r in requests[2:]] == [-10, -10]
+    spider = archived_spider(records, REVISIT_ARCHIVED=False)
+    assert [r.url for r in spider.initial_requests()] == [f"{BASE}/events", f"{BASE}/sitemap.xml"]
