@@ -4,7 +4,9 @@
 snapshot row) in its own transaction and marks the derived tables stale. ``Archive.refresh``
 recomputes every derived table from the observations in one transaction: the result is a
 function of the set of snapshots only (see ``dedupe.blocks``), and a kill at any point leaves
-either the old or the new state. A stale archive refreshes itself on the next write.
+either the old or the new state. When the observations since the last refresh brought no new
+content (a re-crawl's 304s), it updates counts and first/last seen in place instead, with the
+same result. A stale archive refreshes itself on the next write.
 """
 
 from __future__ import annotations
@@ -330,21 +332,69 @@ class Archive:
     # --- derived records --------------------------------------------------------------
 
     def refresh(self, force: bool = False) -> bool:
-        """Rebuild every derived table from the observations, in one transaction."""
+        """Bring every derived table up to date with the observations, in one transaction.
+
+        When the observations since the last refresh brought no new content (304s, byte-identical
+        pages, removals, failures), only counts, first/last seen, article status and URL can change:
+        those rows are updated in place (``_refresh_spans``). Otherwise, or with ``force``, every
+        derived table is rebuilt."""
         if not force and not self.is_stale():
             return False
+        if not force and self._refresh_spans():
+            return True
         self._reanalyse_outdated()
         with self.db.atomic():  # one read snapshot: these pages are exactly that generation's
             generation, _ = self._generations()
             pages = self._load_pages()
+            last_id = self.db.execute("SELECT coalesce(max(id), 0) FROM snapshots").fetchone()[0]
         derivation = derive(pages, self._signatures)
         with self.db.atomic():
             for table in schema.DERIVED_TABLES:
                 self.db.execute(f"DELETE FROM [{table}]")  # fixed names from schema.DERIVED_TABLES
             _Writer(self.db, pages, derivation).write()
             # snapshots stored meanwhile belong to a later generation: the archive stays stale for them
-            self.db.execute("INSERT OR REPLACE INTO archive_state(key, value) VALUES ('derived_generation', ?)",
-                            [str(generation)])
+            self._mark_derived(generation, last_id, _contents_key(len(pages), sum(p.has_article for p in pages)))
+        return True
+
+    def _mark_derived(self, generation: int, last_snapshot_id: int, contents_key: str) -> None:
+        """Which observations the derived tables were built from: the generation, the last snapshot id
+        and which contents (count, with an article) - what ``_refresh_spans`` needs to stay exact."""
+        self.db.conn.executemany("INSERT OR REPLACE INTO archive_state(key, value) VALUES (?, ?)", [
+            ("derived_generation", str(generation)), ("derived_snapshot_id", str(last_snapshot_id)),
+            ("derived_contents", contents_key)])
+
+    def _refresh_spans(self) -> bool:
+        """Update counts, first/last seen, article status and URL in place, when that is all that can have
+        changed; False (nothing written) when a full rebuild is needed.
+
+        That is the case when the set of analysed contents (and which of them were seen as articles) is
+        the one the derived tables were built from, no content's first observation or first URL moved
+        (they order versions), and the stored rows are exactly what the rules below give for the
+        observations they were built from (else, e.g. a page carrying the same block twice, rebuild)."""
+        state = dict(self.db.execute(
+            "SELECT key, value FROM archive_state WHERE key IN ('derived_snapshot_id', 'derived_contents')"))
+        if len(state) < 2 or self.db.execute(
+                "SELECT 1 FROM pages WHERE extractor != ? LIMIT 1", [EXTRACTOR_VERSION]).fetchone():
+            return False
+        with self.db.atomic():
+            generation, _ = self._generations()
+            contents, articles = self.db.execute(
+                "SELECT count(*), coalesce(sum(has_article), 0) FROM (SELECT max(coalesce(s.page_type, 'article') "
+                "= 'article') AS has_article FROM pages p JOIN snapshots s ON s.content_sha256 = p.content_sha256 "
+                "GROUP BY p.content_sha256)").fetchone()
+            if _contents_key(contents, articles) != state["derived_contents"]:
+                return False
+            old_id = int(state["derived_snapshot_id"])
+            last_id = self.db.execute("SELECT coalesce(max(id), 0) FROM snapshots").fetchone()[0]
+            before, now = _Spans(self.db, old_id), _Spans(self.db, last_id)
+            if set(before.seen) != set(now.seen) or any(
+                    before.seen[k][1] != now.seen[k][1] or before.first_url[k] != now.first_url[k] for k in before.seen):
+                return False  # a version's first observation or first URL moved: the order may change
+            rows = _SpanRows(self.db)
+            if rows.computed(before) != rows.stored:
+                return False
+            rows.update(now)
+            self._mark_derived(generation, last_id, state["derived_contents"])
         return True
 
     def _reanalyse_outdated(self) -> None:
@@ -614,6 +664,96 @@ def _resolve(archive: "Archive", ref: str) -> Ref:
 def _short_name(url: str) -> str:
     """A file name for imported files, the URL for fetched pages: what a person recognises."""
     return url.rsplit("/", 1)[-1] if url.startswith("file:") else url
+
+
+def _contents_key(contents: int, with_article: int) -> str:
+    """The analysed contents the derived tables were built from, as far as a refresh in place needs to know
+    (contents and snapshots are never deleted, so equal counts mean the same set and the same flags)."""
+    return f"{contents}:{with_article}"
+
+
+class _Spans:
+    """Per content, from the snapshots up to ``last_id``: (count, first seen, last seen), its smallest URL, the
+    URL of its newest snapshot; per URL, the HTTP status of its newest snapshot (as ``_Writer`` reads them)."""
+
+    def __init__(self, db: Database, last_id: int) -> None:
+        self.seen: dict[str, tuple[int, str, str]] = {}
+        self.first_url: dict[str, str] = {}
+        for sha, count, first, last, url in db.execute(
+                "SELECT content_sha256, count(*), min(observed_at), max(observed_at), min(url) FROM snapshots "
+                "WHERE content_sha256 IS NOT NULL AND id <= ? GROUP BY content_sha256", [last_id]):
+            self.seen[sha] = (count, first, last)
+            self.first_url[sha] = url
+        self.latest = {url: status for url, status, _ in db.execute(
+            "SELECT url, http_status, max(observed_at) FROM snapshots WHERE id <= ? GROUP BY url", [last_id])}
+        self.url_of = {sha: url for sha, url in db.execute(
+            "SELECT content_sha256, url FROM snapshots WHERE content_sha256 IS NOT NULL AND id <= ? "
+            "ORDER BY observed_at, id", [last_id])}
+
+    def span(self, keys: Iterable[str]) -> tuple[int, str, str]:
+        spans = [self.seen[k] for k in keys if k in self.seen]
+        return sum(s[0] for s in spans), min(s[1] for s in spans), max(s[2] for s in spans)
+
+
+class _SpanRows:
+    """The span columns of the derived tables (what observations without new content change), stored and
+    as ``_Writer``'s rules compute them for a ``_Spans``."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.version_keys: dict[str, list[str]] = defaultdict(list)
+        self.article_versions: dict[int, list[str]] = defaultdict(list)
+        for version_id, article_id, sha in db.execute(
+                "SELECT av.id, av.article_id, ca.content_sha256 FROM article_versions av "
+                "JOIN content_articles ca ON ca.article_version_id = av.id ORDER BY av.article_id, av.version"):
+            self.version_keys[version_id].append(sha)
+            self.article_versions[article_id].append(sha)
+        self.block_keys: dict[str, list[str]] = defaultdict(list)
+        self.block_versions: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
+        for version_id, block_id, number, first_line in db.execute(
+                "SELECT id, block_id, version, substr(text, 1, instr(text || char(10), char(10)) - 1) "
+                "FROM block_versions ORDER BY block_id, version"):
+            self.block_versions[block_id].append((number, version_id, first_line))
+        for version_id, sha in db.execute("SELECT block_version_id, content_sha256 FROM content_blocks"):
+            self.block_keys[version_id].append(sha)
+        self.stored = {
+            "article_versions": {r[0]: tuple(r[1:]) for r in db.execute(
+                "SELECT id, snapshots, first_seen, last_seen FROM article_versions")},
+            "articles": {r[0]: tuple(r[1:]) for r in db.execute(
+                "SELECT id, snapshots, first_seen, last_seen, url, status FROM articles")},
+            "block_versions": {r[0]: tuple(r[1:]) for r in db.execute(
+                "SELECT id, snapshots, first_seen, last_seen FROM block_versions")},
+            "blocks": {r[0]: tuple(r[1:]) for r in db.execute("SELECT id, snapshots, first_seen, last_seen, name FROM blocks")},
+        }
+
+    def computed(self, spans: _Spans) -> dict[str, dict[Any, tuple]]:
+        versions = {vid: spans.span(keys) for vid, keys in self.version_keys.items()}
+        articles = {}
+        for article_id, keys in self.article_versions.items():
+            newest = max(keys, key=lambda k: spans.seen[k][2])
+            url = spans.url_of.get(newest)
+            status = "removed" if url in spans.latest and spans.latest[url] in REMOVED_STATUSES else "live"
+            articles[article_id] = (*spans.span(keys), url, status)
+        block_versions = {vid: spans.span(keys) for vid, keys in self.block_keys.items()}
+        blocks = {}
+        for block_id, members in self.block_versions.items():
+            counts = [block_versions[vid][0] for _, vid, _ in members]
+            commonest = members[counts.index(max(counts))][2]  # ties: the earliest version, as _Writer picks
+            blocks[block_id] = (sum(counts), min(block_versions[vid][1] for _, vid, _ in members),
+                                max(block_versions[vid][2] for _, vid, _ in members), commonest[:80])
+        return {"article_versions": versions, "articles": articles, "block_versions": block_versions, "blocks": blocks}
+
+    def update(self, spans: _Spans) -> None:
+        """Write the rows whose spans changed (the full-text index is only touched for those)."""
+        columns = {"article_versions": ("snapshots", "first_seen", "last_seen"),
+                   "articles": ("snapshots", "first_seen", "last_seen", "url", "status"),
+                   "block_versions": ("snapshots", "first_seen", "last_seen"),
+                   "blocks": ("snapshots", "first_seen", "last_seen", "name")}
+        for table, rows in self.computed(spans).items():
+            sets = ", ".join(f"{c} = ?" for c in columns[table])
+            changed = [(*values, key) for key, values in rows.items() if self.stored[table].get(key) != values]
+            if changed:
+                self.db.conn.executemany(f"UPDATE [{table}] SET {sets} WHERE id = ?", changed)  # fixed names
 
 
 class _Writer:

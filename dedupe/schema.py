@@ -409,3 +409,19 @@ FIRST_CONFLICT_CHANGE_SQL = """
 SELECT previous_version_id, block_version_id FROM block_line_changes
 WHERE kind = 'conflict' ORDER BY block_version_id LIMIT 1
 """
+
+
+@migrations()
+def m005_fts_follows_text_only(db: Database) -> None:
+    """Re-index an article version in the full-text index only when its title or text changes, not
+    when a refresh in place moves its counts or last_seen (a re-crawl's 304s)."""
+    db.executescript(
+        """
+        DROP TRIGGER IF EXISTS [article_versions_au];
+        CREATE TRIGGER [article_versions_au] AFTER UPDATE OF [title], [text] ON [article_versions] BEGIN
+          INSERT INTO [article_versions_fts] ([article_versions_fts], rowid, [title], [text])
+            VALUES ('delete', old.rowid, old.[title], old.[text]);
+          INSERT INTO [article_versions_fts] (rowid, [title], [text]) VALUES (new.rowid, new.[title], new.[text]);
+        END;
+        """
+    )
