@@ -68,6 +68,12 @@ class ReadOnlyArchive(Archive):
         self.db = Database(conn, recursive_triggers=False)
 
 
+def _equal_rows(la: list[str], i1: int, i2: int, j1: int) -> list[dict[str, Any]]:
+    """Side-by-side rows for lines a[i1:i2] that equal b[j1:...], with 1-based line numbers."""
+    return [{"kind": "equal", "ln_a": i1 + k + 1, "ln_b": j1 + k + 1,
+             "left": [("equal", la[i1 + k])], "right": [("equal", la[i1 + k])]} for k in range(i2 - i1)]
+
+
 # --- hooks ---------------------------------------------------------------------------
 
 
@@ -318,10 +324,7 @@ def plain_line_diff(a: str, b: str, a_id: str, b_id: str, reason: str) -> tuple[
     for tag, i1, i2, j1, j2 in plain_line_opcodes(la, lb):
         if tag == "equal":
             matched += i2 - i1
-            for k in range(i2 - i1):
-                line = la[i1 + k]
-                rows.append({"kind": "equal", "ln_a": i1 + k + 1, "ln_b": j1 + k + 1,
-                             "left": [("equal", line)], "right": [("equal", line)]})
+            rows.extend(_equal_rows(la, i1, i2, j1))
             continue
         old, new = la[i1:i2], lb[j1:j2]
         for k in range(max(len(old), len(new))):
@@ -450,10 +453,7 @@ def side_by_side_rows(a: str, b: str, opcodes: list[tuple[str, int, int, int, in
         opcodes = difflib.SequenceMatcher(None, la, lb, autojunk=False).get_opcodes()
     for tag, i1, i2, j1, j2 in opcodes:
         if tag == "equal":
-            for k in range(i2 - i1):
-                line = la[i1 + k]
-                rows.append({"kind": "equal", "ln_a": i1 + k + 1, "ln_b": j1 + k + 1,
-                             "left": [("equal", line)], "right": [("equal", line)]})
+            rows.extend(_equal_rows(la, i1, i2, j1))
             continue
         old, new = la[i1:i2], lb[j1:j2]
         for k in range(max(len(old), len(new))):
