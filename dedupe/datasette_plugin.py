@@ -68,10 +68,13 @@ class ReadOnlyArchive(Archive):
         self.db = Database(conn, recursive_triggers=False)
 
 
-def _equal_rows(la: list[str], i1: int, i2: int, j1: int) -> list[dict[str, Any]]:
-    """Side-by-side rows for lines a[i1:i2] that equal b[j1:...], with 1-based line numbers."""
-    return [{"kind": "equal", "ln_a": i1 + k + 1, "ln_b": j1 + k + 1,
-             "left": [("equal", la[i1 + k])], "right": [("equal", la[i1 + k])]} for k in range(i2 - i1)]
+def _row(line: difftools.LineRow, left: list | None, right: list | None) -> dict[str, Any]:
+    """A row of the side-by-side page: its kind, line numbers and the highlighted runs of each side."""
+    if line.tag == "equal":
+        kind = "equal"
+    else:
+        kind = "changed" if line.old is not None and line.new is not None else ("deleted" if line.new is None else "inserted")
+    return {"kind": kind, "ln_a": line.ln_a, "ln_b": line.ln_b, "left": left, "right": right}
 
 
 # --- hooks ---------------------------------------------------------------------------
@@ -321,23 +324,14 @@ def plain_line_diff(a: str, b: str, a_id: str, b_id: str, reason: str) -> tuple[
     rows: list[dict[str, Any]] = []
     changes: list[dict[str, Any]] = []
     matched = 0
-    for tag, i1, i2, j1, j2 in plain_line_opcodes(la, lb):
-        if tag == "equal":
-            matched += i2 - i1
-            rows.extend(_equal_rows(la, i1, i2, j1))
-            continue
-        old, new = la[i1:i2], lb[j1:j2]
-        for k in range(max(len(old), len(new))):
-            o = old[k] if k < len(old) else None
-            n = new[k] if k < len(new) else None
-            changes.append({"old": o, "new": n})
-            rows.append({
-                "kind": "changed" if o is not None and n is not None else ("deleted" if n is None else "inserted"),
-                "ln_a": i1 + k + 1 if o is not None else None,
-                "ln_b": j1 + k + 1 if n is not None else None,
-                "left": [("equal", o)] if o is not None else None,  # whole lines: the row's colour marks them
-                "right": [("equal", n)] if n is not None else None,
-            })
+    for line in difftools.aligned_rows(la, lb, plain_line_opcodes(la, lb)):
+        if line.tag == "equal":
+            matched += 1
+        else:
+            changes.append({"old": line.old, "new": line.new})
+        # whole lines: the row's colour marks them
+        rows.append(_row(line, [("equal", line.old)] if line.old is not None else None,
+                         [("equal", line.new)] if line.new is not None else None))
     total = len(la) + len(lb)
     structured = {"a": a_id, "b": b_id, "identical": a == b,
                   "line_similarity": round(2 * matched / total, 4) if total else 1.0,
@@ -447,26 +441,14 @@ def side_by_side_rows(a: str, b: str, opcodes: list[tuple[str, int, int, int, in
     A row is {"kind": 'equal'|'changed'|'deleted'|'inserted', "ln_a", "ln_b",
     "left": [(op, text), ...] or None, "right": [...] or None}.
     """
-    la, lb = a.splitlines(), b.splitlines()
     rows: list[dict[str, Any]] = []
-    if opcodes is None:
-        opcodes = difflib.SequenceMatcher(None, la, lb, autojunk=False).get_opcodes()
-    for tag, i1, i2, j1, j2 in opcodes:
-        if tag == "equal":
-            rows.extend(_equal_rows(la, i1, i2, j1))
+    for line in difftools.aligned_rows(a.splitlines(), b.splitlines(), opcodes):
+        if line.tag == "equal":
+            rows.append(_row(line, [("equal", line.old)], [("equal", line.new)]))
             continue
-        old, new = la[i1:i2], lb[j1:j2]
-        for k in range(max(len(old), len(new))):
-            o = old[k] if k < len(old) else None
-            n = new[k] if k < len(new) else None
-            ops = difftools.word_ops(o or "", n or "")
-            rows.append({
-                "kind": "changed" if o is not None and n is not None else ("deleted" if n is None else "inserted"),
-                "ln_a": i1 + k + 1 if o is not None else None,
-                "ln_b": j1 + k + 1 if n is not None else None,
-                "left": [(op.op, op.text) for op in ops if op.op != "insert"] if o is not None else None,
-                "right": [(op.op, op.text) for op in ops if op.op != "delete"] if n is not None else None,
-            })
+        ops = difftools.word_ops(line.old or "", line.new or "")
+        rows.append(_row(line, [(op.op, op.text) for op in ops if op.op != "insert"] if line.old is not None else None,
+                         [(op.op, op.text) for op in ops if op.op != "delete"] if line.new is not None else None))
     return rows
 
 

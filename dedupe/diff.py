@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,17 +54,31 @@ def word_ops(a: str, b: str) -> list[WordOp]:
     return ops
 
 
+@dataclass(frozen=True)
+class LineRow:
+    """One row of a two-column diff: the opcode it came from, 1-based line numbers, both lines."""
+
+    tag: str  # difflib's 'equal', 'replace', 'delete' or 'insert'
+    ln_a: int | None
+    ln_b: int | None
+    old: str | None
+    new: str | None
+
+
+def aligned_rows(la: list[str], lb: list[str], opcodes: list[tuple] | None = None) -> Iterator[LineRow]:
+    """Lines of a and b paired row by row (None where one side has no line): every diff view's base."""
+    if opcodes is None:
+        opcodes = difflib.SequenceMatcher(None, la, lb, autojunk=False).get_opcodes()
+    for tag, i1, i2, j1, j2 in opcodes:
+        for k in range(max(i2 - i1, j2 - j1)):
+            old = la[i1 + k] if k < i2 - i1 else None
+            new = lb[j1 + k] if k < j2 - j1 else None
+            yield LineRow(tag, i1 + k + 1 if old is not None else None, j1 + k + 1 if new is not None else None, old, new)
+
+
 def changed_line_pairs(a: str, b: str) -> list[tuple[str | None, str | None]]:
     """Pairs of lines that differ, aligned by difflib (None where a line was added or removed)."""
-    la, lb = a.splitlines(), b.splitlines()
-    pairs: list[tuple[str | None, str | None]] = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, la, lb, autojunk=False).get_opcodes():
-        if tag == "equal":
-            continue
-        old, new = la[i1:i2], lb[j1:j2]
-        for k in range(max(len(old), len(new))):
-            pairs.append((old[k] if k < len(old) else None, new[k] if k < len(new) else None))
-    return pairs
+    return [(row.old, row.new) for row in aligned_rows(a.splitlines(), b.splitlines()) if row.tag != "equal"]
 
 
 def words(a: str, b: str, color: bool = False) -> str:
@@ -87,15 +102,11 @@ def side_by_side(a: str, b: str, a_name: str, b_name: str, width: int | None = N
     width = width or shutil.get_terminal_size((160, 24)).columns
     col = max(20, (width - 3) // 2)
     rows = [f"{a_name[:col]:<{col}} | {b_name[:col]}"]
-    la, lb = a.splitlines(), b.splitlines()
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, la, lb, autojunk=False).get_opcodes():
-        old, new = la[i1:i2], lb[j1:j2]
-        mark = {"equal": " ", "replace": "|", "delete": "<", "insert": ">"}[tag]
-        for k in range(max(len(old), len(new))):
-            left = old[k] if k < len(old) else ""
-            right = new[k] if k < len(new) else ""
-            left = left if len(left) <= col else left[: col - 1] + "…"
-            rows.append(f"{left:<{col}} {mark} {right[:col]}")
+    marks = {"equal": " ", "replace": "|", "delete": "<", "insert": ">"}
+    for row in aligned_rows(a.splitlines(), b.splitlines()):
+        left, right = row.old or "", row.new or ""
+        left = left if len(left) <= col else left[: col - 1] + "…"
+        rows.append(f"{left:<{col}} {marks[row.tag]} {right[:col]}")
     return "\n".join(rows)
 
 

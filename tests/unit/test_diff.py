@@ -31,3 +31,15 @@ def test_every_format_marks_the_change() -> None:
 
 def test_colour_only_when_asked() -> None:
     assert "\x1b[" not in diff.words(OLD, NEW) and "\x1b[" in diff.words(OLD, NEW, color=True)
+
+
+def test_aligned_rows_pair_lines_with_their_numbers() -> None:
+    rows = list(diff.aligned_rows(["a", "b", "c"], ["a", "B", "c", "d"]))
+    assert [(r.tag, r.ln_a, r.ln_b, r.old, r.new) for r in rows] == [
+        ("equal", 1, 1, "a", "a"), ("replace", 2, 2, "b", "B"), ("equal", 3, 3, "c", "c"), ("insert", None, 4, None, "d")]
+
+
+def test_side_by_side_marks_each_row_like_diff_y() -> None:
+    out = diff.side_by_side("a\nb\nc", "a\nB\nc\nd", "old", "new", width=43).splitlines()
+    assert out == ["old                  | new", "a                      a", "b                    | B",
+                   "c                      c", "                     > d"]
