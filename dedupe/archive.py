@@ -351,7 +351,7 @@ class Archive:
         with self.db.atomic():
             for table in schema.DERIVED_TABLES:
                 self.db.execute(f"DELETE FROM [{table}]")  # fixed names from schema.DERIVED_TABLES
-            _Writer(self.db, pages, derivation).write()
+            _Writer(self.db, pages, derivation, self._signatures).write()
             # snapshots stored meanwhile belong to a later generation: the archive stays stale for them
             self._mark_derived(generation, last_id, _contents_key(len(pages), sum(p.has_article for p in pages)))
         return True
@@ -759,8 +759,10 @@ class _SpanRows:
 class _Writer:
     """Turns one ``Derivation`` into rows of the derived tables."""
 
-    def __init__(self, db: Database, pages: list[PageLines], derivation: Derivation) -> None:
+    def __init__(self, db: Database, pages: list[PageLines], derivation: Derivation,
+                 signatures: Callable[[Sequence[str]], np.ndarray]) -> None:
         self.db = db
+        self.signatures = signatures  # Archive._signatures: cached, one batched lookup
         self.pages = {p.key: p for p in pages}
         self.d = derivation
         self.seen: dict[str, tuple[int, str, str]] = {}
@@ -801,6 +803,8 @@ class _Writer:
             ordered = sorted(versions, key=lambda t: self._order(versions[t], t))
             articles.append((self._order(versions[ordered[0]], ordered[0]), ordered, versions, spans))
         articles.sort()
+        edited = [text for _, ordered, _, _ in articles if len(ordered) > 1 for text in ordered]
+        signature_of = dict(zip(edited, self.signatures(edited))) if edited else {}  # only to compare versions
         article_rows, version_rows, link_rows = [], [], []
         for article_id, (_, ordered, versions, spans) in enumerate(articles, start=1):
             previous_sig = None
@@ -811,7 +815,7 @@ class _Writer:
                 title = next((self.meta[k][0] for k in keys if self.meta[k][0]), None)
                 published = next((self.meta[k][1] for k in keys if self.meta[k][1]), None)
                 titles.append(title)
-                sig = self._signature(text)
+                sig = signature_of.get(text)
                 version_id = "av-" + text_hash(text)[:12]
                 version_rows.append({
                     "id": version_id, "article_id": article_id, "version": number, "title": title,
@@ -832,12 +836,6 @@ class _Writer:
         self.db["articles"].insert_all(article_rows)
         self.db["article_versions"].insert_all(version_rows)
         self.db["content_articles"].insert_all(link_rows)
-
-    def _signature(self, text: str) -> np.ndarray:
-        """The article signature the derivation just cached (same config: never mix schemes)."""
-        row = self.db.execute("SELECT signature FROM signatures WHERE text_sha256 = ? AND config = ?",
-                              [text_hash(text), str(ARTICLE_CONFIG)]).fetchone()
-        return deserialize(row[0])
 
     def _write_blocks(self) -> None:
         occurrences: dict[int, dict[tuple[str, ...], list[str]]] = defaultdict(lambda: defaultdict(list))
