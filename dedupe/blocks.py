@@ -27,13 +27,13 @@ different articles (an article re-titled beyond recognition would lose its share
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .document import Role
-from .minhash import MinhashConfig, compute_signatures, find_clusters, find_pairs, shingles
+from .minhash import MinhashConfig, band_keys, compute_signatures, connect_by_bands, estimate_jaccard, shingles
 
 LINE_CONFIG = MinhashConfig(num_perm=128, unit="char", ngram=4, threshold=0.5, seed=1)
 ARTICLE_CONFIG = MinhashConfig(num_perm=128, unit="word", ngram=3, threshold=0.6, seed=1)
@@ -93,33 +93,49 @@ class _Components:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
-LINE_CANDIDATE_SLACK = 0.1  # LSH candidates a little below the threshold, so estimates never lose a pair
+LINE_CANDIDATE_SLACK = 0.1  # LSH candidates a little below the threshold, so banding never loses a pair
+LINE_BAND_THRESHOLD = LINE_CONFIG.threshold - LINE_CANDIDATE_SLACK
+
+
+def line_keys(texts: Sequence[str]) -> np.ndarray:
+    """LSH band keys of line texts (char 4-gram MinHash, banded a little below the threshold)."""
+    return band_keys(compute_signatures(texts, LINE_CONFIG), LINE_BAND_THRESHOLD)
+
+
+def lines_alike(a: set[bytes], b: set[bytes]) -> bool:
+    """The exact test of two lines' shingle sets that confirms every LSH candidate pair."""
+    return len(a & b) >= LINE_CONFIG.threshold * len(a | b)
+
+
+def line_shingles(text: str) -> set[bytes]:
+    return set(shingles(text, LINE_CONFIG))
 
 
 def cluster_lines(texts: Sequence[str]) -> dict[str, int]:
     """Near-duplicate line clusters: label = index of the cluster's first line in sorted order.
 
-    MinHash/LSH proposes pairs; each is confirmed by the exact Jaccard of the two lines'
-    shingle sets (lines are short), because clusters are connected components and a single
-    over-estimated pair would chain unrelated lines (a footer and a paragraph) together.
+    Lines sharing an LSH band key are candidates; each is confirmed by the exact Jaccard of the
+    two lines' shingle sets (lines are short), because clusters are connected components and a
+    single over-estimated pair would chain unrelated lines (a footer and a paragraph) together.
+    The edge depends on the pair alone, so the archive's persisted index finds the same clusters.
     """
     distinct = sorted(set(texts))
     if not distinct:
         return {}
-    signatures = compute_signatures(distinct, LINE_CONFIG)
-    components = _Components()
     sets: dict[int, set[bytes]] = {}
 
     def shingle_set(i: int) -> set[bytes]:
         if i not in sets:
-            sets[i] = set(shingles(distinct[i], LINE_CONFIG))
+            sets[i] = line_shingles(distinct[i])
         return sets[i]
 
-    for i, j, _ in find_pairs(signatures, LINE_CONFIG.threshold - LINE_CANDIDATE_SLACK):
-        a, b = shingle_set(i), shingle_set(j)
-        if len(a & b) >= LINE_CONFIG.threshold * len(a | b):
-            components.union(i, j)
-    return {text: components.find(i) for i, text in enumerate(distinct)}
+    labels = connect_by_bands(line_keys(distinct), lambda i, j: lines_alike(shingle_set(i), shingle_set(j)))
+    return {text: label for text, label in zip(distinct, labels)}
+
+
+def texts_alike(a: np.ndarray, b: np.ndarray) -> bool:
+    """Two article texts are near-duplicates: estimated Jaccard at least ARTICLE_CONFIG.threshold."""
+    return estimate_jaccard(a, b) >= ARTICLE_CONFIG.threshold
 
 
 def group_texts(texts: dict[str, str], signatures: SignatureSource) -> dict[str, int]:
@@ -127,7 +143,8 @@ def group_texts(texts: dict[str, str], signatures: SignatureSource) -> dict[str,
     distinct = sorted({text for text in texts.values() if text})
     if not distinct:
         return {}
-    labels = find_clusters(signatures(distinct), ARTICLE_CONFIG.threshold)
+    sig = signatures(distinct)
+    labels = connect_by_bands(band_keys(sig, ARTICLE_CONFIG.threshold), lambda i, j: texts_alike(sig[i], sig[j]))
     by_text = {text: int(label) for text, label in zip(distinct, labels)}
     return {key: by_text[text] for key, text in texts.items() if text}
 
@@ -142,6 +159,38 @@ def _title(page: PageLines) -> str | None:
 
 
 MIN_BODY_RUN = 3  # verbatim body lines count as furniture only as a run this long (a swallowed block)
+
+
+def page_evidence(page: PageLines) -> tuple[set[str], set[str]]:
+    """What one article page says towards furniture: its candidate lines outside the extractor's
+    body (counted as near-duplicate clusters) and all its candidate lines (counted verbatim)."""
+    near: set[str] = set()
+    exact: set[str] = set()
+    for i in _candidate_positions(page):
+        text, role, _ = page.lines[i]
+        exact.add(text)
+        if role != "body":
+            near.add(text)
+    return near, exact
+
+
+def body_runs(page: PageLines, repeated: Container[str]) -> set[str]:
+    """Lines of the page in a run of at least MIN_BODY_RUN consecutive ``repeated`` lines of one
+    landmark section: a block the extractor took for the article."""
+    found: set[str] = set()
+    run: list[str] = []
+    previous = None
+    for i in [*_candidate_positions(page), None]:
+        text = page.lines[i][0] if i is not None else None
+        joined = i is not None and previous is not None and i == previous + 1 and page.lines[i][2] == page.lines[previous][2]
+        if text is not None and text in repeated and (joined or not run):
+            run.append(text)
+        else:
+            if len(run) >= MIN_BODY_RUN:
+                found.update(run)
+            run = [text] if text is not None and text in repeated else []
+        previous = i
+    return found
 
 
 def find_furniture(pages: Sequence[PageLines], groups: dict[str, object], line_label: dict[str, int]) -> set[str]:
@@ -160,27 +209,16 @@ def find_furniture(pages: Sequence[PageLines], groups: dict[str, object], line_l
     evidence = [page for page in pages if page.has_article]
     for page in evidence:
         group = groups.get(page.key, ("page", page.key))
-        for i in _candidate_positions(page):
-            text, role, _ = page.lines[i]
+        page_near, page_exact = page_evidence(page)
+        for text in page_exact:
             exact[text].add(group)
-            if role != "body":
-                near[line_label[text]].add(group)
+        for text in page_near:
+            near[line_label[text]].add(group)
     labels = {label for label, where in near.items() if len(where) >= 2}
     furniture = {text for text, label in line_label.items() if label in labels}
     repeated = {text for text, where in exact.items() if len(where) >= 2}
     for page in evidence:
-        run: list[str] = []
-        previous = None
-        for i in [*_candidate_positions(page), None]:
-            text = page.lines[i][0] if i is not None else None
-            joined = i is not None and previous is not None and i == previous + 1 and page.lines[i][2] == page.lines[previous][2]
-            if text in repeated and (joined or not run):
-                run.append(text)
-            else:
-                if len(run) >= MIN_BODY_RUN:
-                    furniture.update(run)
-                run = [text] if text in repeated else []
-            previous = i
+        furniture |= body_runs(page, repeated)
     return furniture
 
 

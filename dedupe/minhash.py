@@ -49,6 +49,8 @@ __all__ = [
     "compute_signature",
     "compute_signatures",
     "deserialize",
+    "band_keys",
+    "connect_by_bands",
     "estimate_jaccard",
     "find_clusters",
     "find_pairs",
@@ -113,6 +115,12 @@ class MinhashConfig:
             raise ValueError(f"hashing must be one of {HASHINGS}, got {self.hashing!r}")
         if not 0.0 < self.threshold <= 1.0:
             raise ValueError(f"threshold must be in (0, 1], got {self.threshold}")
+
+    @property
+    def full_name(self) -> str:
+        """Every parameter, scheme and input hashing included: what a stored signature records."""
+        return (f"minhash:perm={self.num_perm},unit={self.unit},ngram={self.ngram},seed={self.seed},"
+                f"t={self.threshold:g},scheme={self.scheme},hash={self.hashing}")
 
     def __str__(self) -> str:
         """Name how a stored signature was made: scheme only when not the default, hashing only
@@ -615,6 +623,52 @@ def find_pairs(
     sig = _as_signature_matrix(signatures, None)
     i, j, estimate = _verified_edges(sig, threshold, weights)
     return list(zip(i.tolist(), j.tolist(), estimate.tolist()))
+
+
+def band_keys(signatures: np.ndarray, threshold: float, *, weights: tuple[float, float] = CLUSTER_WEIGHTS) -> np.ndarray:
+    """(n, bands) int64 LSH bucket keys at ``threshold``: two rows sharing any key are candidates.
+
+    Each band's key is salted by the band number, so keys of different bands never meet and one
+    SQLite index on the key serves every band (``derive_*_bands`` tables store exactly these)."""
+    sig = _as_signature_matrix(signatures, None)
+    bands, rows = optimal_param(threshold, sig.shape[1], *weights)
+    keys = np.empty((sig.shape[0], bands), dtype=np.uint64)
+    for band in range(bands):
+        keys[:, band] = _row_hash(sig[:, band * rows : (band + 1) * rows], salt=band + 1)
+    return keys.view(np.int64)
+
+
+def connect_by_bands(keys: np.ndarray, confirm: Callable[[int, int], bool]) -> list[int]:
+    """Per row, the smallest row of its connected component in the graph of pairs that share a
+    band key (``band_keys``) and pass ``confirm``.
+
+    Unlike ``find_clusters`` (which compares a row with a window of its bucket), an edge here
+    depends on the pair alone, so an index that adds rows one at a time and looks their keys up
+    finds exactly the same components: this is what lets the archive derive incrementally."""
+    n = keys.shape[0]
+    parent = list(range(n))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    if n:
+        flat = keys.reshape(-1)
+        rows = np.repeat(np.arange(n), keys.shape[1])
+        order = np.lexsort((rows, flat))
+        flat, rows = flat[order], rows[order]
+        starts = np.flatnonzero(np.concatenate(([True], flat[1:] != flat[:-1])))
+        ends = np.append(starts[1:], len(flat))
+        for lo, hi in zip(starts[ends - starts > 1].tolist(), ends[ends - starts > 1].tolist()):
+            members = rows[lo:hi].tolist()
+            for x_index, a in enumerate(members):
+                for b in members[x_index + 1 :]:
+                    ra, rb = find(a), find(b)
+                    if ra != rb and confirm(a, b):
+                        parent[max(ra, rb)] = min(ra, rb)
+    return [find(i) for i in range(n)]
 
 
 class LSHIndex:

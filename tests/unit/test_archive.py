@@ -224,21 +224,28 @@ def test_a_database_that_is_not_an_archive_is_refused(tmp_path: Path) -> None:
         Archive(garbage)
 
 
-def test_a_failure_inside_the_refresh_leaves_the_previous_state(archive: Archive, monkeypatch) -> None:
-    archive.ingest(read_inputs([str(SEEDS)]))
+@pytest.mark.parametrize("force", [False, True])
+def test_a_failure_inside_the_refresh_leaves_the_previous_state(archive: Archive, monkeypatch, force: bool) -> None:
+    archive.ingest(read_inputs([str(p) for p in seed_files()[:4]]))
     before = archive.stats()
-    import dedupe.archive as module
+    archive.add(RawSnapshot("https://pacsto.org/events/x", "2024-01-01T00:00:00Z", seed_files()[4].read_bytes()))
+    from dedupe.archive import incremental
 
     def explode(self) -> None:
-        self.db["articles"].insert({"id": 999, "status": "live", "versions": 0, "snapshots": 0,
-                                    "first_seen": "x", "last_seen": "x"})
+        self.d.conn.execute("INSERT INTO articles(id, status, versions, snapshots, first_seen, last_seen) "
+                            "VALUES (999, 'live', 0, 0, 'x', 'x')")
         raise RuntimeError("killed mid-refresh")
 
-    monkeypatch.setattr(module._Writer, "write", explode)
+    monkeypatch.setattr(incremental._RecordWriter, "write", explode)
     with pytest.raises(RuntimeError):
-        archive.refresh(force=True)
-    assert archive.stats() == before
+        archive.refresh(force=force)
+    assert {k: v for k, v in archive.stats().items() if k not in ("snapshots", "contents", "raw_bytes", "stored_bytes")} \
+        == {k: v for k, v in before.items() if k not in ("snapshots", "contents", "raw_bytes", "stored_bytes")}
     assert archive.db.execute("SELECT count(*) FROM articles WHERE id = 999").fetchone()[0] == 0
+    assert archive.is_stale()
+    monkeypatch.undo()
+    archive.refresh()
+    assert archive.stats()["articles"] == 5 and archive.check() == {}
 
 
 def test_304_and_404_record_seen_again_and_removed(archive: Archive) -> None:
@@ -288,22 +295,30 @@ def test_versions_are_numbered_by_time_not_arrival(archive: Archive, tmp_path: P
     assert [name[:3] for name in first["seen_in"]] == ["000", "002"]
 
 
-def test_snapshots_stored_during_a_refresh_keep_the_archive_stale(archive: Archive, monkeypatch) -> None:
+def test_a_refresh_holds_the_write_lock_and_a_later_snapshot_keeps_the_archive_stale(archive: Archive, monkeypatch) -> None:
     archive.ingest(read_inputs([str(p) for p in seed_files()[:3]]))
-    import dedupe.archive as module
-    real_derive = module.derive
+    from dedupe.archive import incremental
+    real_update = incremental.Deriver.update
+    refused = []
 
-    def derive_while_a_writer_adds(pages, signatures):
-        with Archive(archive.path) as writer:  # another process's connection, storing meanwhile
-            writer.add(RawSnapshot("https://pacsto.org/events/late", "2024-01-01T00:00:00Z",
-                                   seed_files()[3].read_bytes(), source="crawl", http_status=200))
-        return real_derive(pages, signatures)
+    def update_while_a_writer_tries(self, after_id, last_id):
+        other = sqlite3.connect(archive.path, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:  # another writer cannot slip a snapshot in meanwhile
+            refused.append(str(exc))
+        finally:
+            other.close()
+        return real_update(self, after_id, last_id)
 
-    monkeypatch.setattr(module, "derive", derive_while_a_writer_adds)
+    monkeypatch.setattr(incremental.Deriver, "update", update_while_a_writer_tries)
     archive.add(RawSnapshot("https://pacsto.org/events/x", "2024-01-01T00:00:00Z", seed_files()[4].read_bytes()))
     archive.refresh()
-    assert archive.is_stale()  # the late snapshot is not in the derived tables yet
-    monkeypatch.setattr(module, "derive", real_derive)
+    assert refused == ["database is locked"]
+    with Archive(archive.path) as writer:  # the writer comes after the refresh: the archive is stale again
+        writer.add(RawSnapshot("https://pacsto.org/events/late", "2024-01-01T00:00:00Z",
+                               seed_files()[3].read_bytes(), source="crawl", http_status=200))
+    assert archive.is_stale()
     archive.refresh()
     assert not archive.is_stale() and archive.stats()["articles"] == 5
 

@@ -1,0 +1,141 @@
+"""Keeping the derived tables in step with the observations: refresh, rebuild, check.
+
+``refresh`` derives incrementally what the snapshots stored since the last refresh bring
+(``dedupe.archive.incremental``), in one write transaction: a kill leaves the old state or the
+new one. ``rebuild`` clears the derived tables and their state and derives everything again;
+``check`` writes the reference derivation (``dedupe.archive.reference``) into a copy of the
+archive and lists every difference from what the incremental refreshes built.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import tempfile
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from .. import schema
+from ..document import InputError
+from ..extract import EXTRACTOR_VERSION, analyse
+from .base import write_transaction
+from .incremental import Deriver, NeedsRebuild
+from .reference import write_reference
+
+ENGINE = "incremental-1"  # archive_state 'derive_engine': what built the derive_* state
+CHECK_SAMPLE = 5  # differing rows shown per table by ``check``
+
+
+class DerivedRecords:
+    """The derivation half of ``Archive``."""
+
+    db: Database
+
+    def _state(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT key, value FROM archive_state WHERE key IN "
+                                    "('derived_snapshot_id', 'derive_engine')").fetchall())
+
+    def _last_snapshot_id(self) -> int:
+        return self.db.execute("SELECT coalesce(max(id), 0) FROM snapshots").fetchone()[0]
+
+    def _outdated(self) -> bool:
+        return self.db.execute("SELECT 1 FROM pages WHERE extractor != ? LIMIT 1", [EXTRACTOR_VERSION]).fetchone() is not None
+
+    def is_stale(self) -> bool:
+        """True when snapshots arrived, or the extractor changed, since the derived tables were built."""
+        state = self._state()
+        if state.get("derive_engine") != ENGINE:
+            return self._last_snapshot_id() > 0
+        return int(state.get("derived_snapshot_id", 0)) != self._last_snapshot_id() or self._outdated()
+
+    def refresh(self, force: bool = False) -> bool:
+        """Bring the derived tables up to date; returns whether anything was derived.
+
+        Incremental unless ``force``, the extractor changed, or the derivation state was built by
+        another engine (an archive from an older version): then everything is rebuilt."""
+        if force or (self.is_stale() and (self._outdated() or self._state().get("derive_engine") != ENGINE)):
+            self.rebuild()
+            return True
+        if not self.is_stale():
+            return False
+        with write_transaction(self.db):
+            after = int(self._state().get("derived_snapshot_id", 0))
+            last = self._last_snapshot_id()
+            if last == after:
+                return False  # another process refreshed meanwhile
+            try:
+                with self.db.atomic():  # a savepoint: a change derived in place is whole or not at all
+                    Deriver(self.db.conn).update(after, last)
+            except NeedsRebuild:
+                self._derive_all(last)
+            self._mark_derived(last)
+        return True
+
+    def rebuild(self) -> None:
+        """Derive every derived table again from the observations (analysing outdated pages first)."""
+        self._reanalyse_outdated()
+        with write_transaction(self.db):
+            self._derive_all(self._last_snapshot_id())
+
+    def _derive_all(self, last: int) -> None:
+        for table in (*schema.DERIVED_TABLES, *schema.DERIVE_STATE_TABLES):
+            self.db.execute(f"DELETE FROM [{table}]")  # fixed names from dedupe.schema
+        Deriver(self.db.conn).update(0, last)
+        self._mark_derived(last)
+
+    def _mark_derived(self, last_snapshot_id: int) -> None:
+        self.db.conn.executemany("INSERT OR REPLACE INTO archive_state(key, value) VALUES (?, ?)", [
+            ("derived_snapshot_id", str(last_snapshot_id)), ("derive_engine", ENGINE)])
+
+    def _reanalyse_outdated(self) -> None:
+        """Analyse again the contents an older extractor analysed, so results depend on the bytes only."""
+        outdated = [sha for (sha,) in self.db.execute(
+            "SELECT content_sha256 FROM pages WHERE extractor != ?", [EXTRACTOR_VERSION])]
+        for sha in outdated:
+            kind, encoding = self.db.execute("SELECT kind, encoding FROM contents WHERE sha256 = ?", [sha]).fetchone()
+            try:
+                analysis = analyse(self.raw_content(sha), encoding, kind)
+            except InputError:
+                continue  # keep the old analysis rather than lose the snapshot's page
+            with write_transaction(self.db):
+                self.db.execute(
+                    "UPDATE pages SET extractor = ?, language = ?, title = ?, published = ?, structured = ?, lines = ? "
+                    "WHERE content_sha256 = ?",
+                    [EXTRACTOR_VERSION, analysis.language, analysis.title, analysis.published, int(analysis.structured),
+                     json.dumps(analysis.lines, ensure_ascii=False), sha])
+
+    def check(self) -> dict[str, list[str]]:
+        """Differences between the derived tables and the reference derivation, by table (empty: none).
+
+        The reference is written into a temporary copy of the archive, never into the archive."""
+        self.refresh()
+        with tempfile.TemporaryDirectory(prefix="pa-archive-check-") as tmp:
+            copy_path = Path(tmp) / "reference.db"
+            target = sqlite3.connect(copy_path)
+            with target:
+                self.db.conn.backup(target)
+            target.close()
+            reference = Database(copy_path)
+            with write_transaction(reference):
+                write_reference(reference)
+            differences = {table: diff for table in schema.DERIVED_TABLES
+                           if (diff := _table_differences(self.db, reference, table))}
+            reference.close()
+        return differences
+
+
+def _rows(db: Database, table: str) -> list[tuple]:
+    return sorted(db.execute(f"SELECT * FROM [{table}]").fetchall(), key=repr)  # fixed names
+
+
+def _table_differences(ours: Database, reference: Database, table: str) -> list[str]:
+    mine, theirs = _rows(ours, table), _rows(reference, table)
+    if mine == theirs:
+        return []
+    only_mine = sorted(set(mine) - set(theirs), key=repr)
+    only_theirs = sorted(set(theirs) - set(mine), key=repr)
+    lines = [f"{len(mine)} rows here, {len(theirs)} in the reference"]
+    lines += [f"only here: {row!r}"[:300] for row in only_mine[:CHECK_SAMPLE]]
+    lines += [f"only in the reference: {row!r}"[:300] for row in only_theirs[:CHECK_SAMPLE]]
+    return lines

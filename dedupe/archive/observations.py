@@ -1,0 +1,333 @@
+"""Storing observations: raw content once by hash, its analysis once, one snapshot row each.
+
+``add`` stores one observation in its own transaction; ``ingest`` stores many, INGEST_BATCH per
+transaction, analysing the next batch in worker processes while one is stored. Neither derives
+anything: the derived records follow in ``refresh`` (see ``dedupe.archive.derivation``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..document import InputError, PageAnalysis, RawSnapshot
+from ..extract import EXTRACTOR_VERSION, analyse
+from ..sources import SourceError
+from ..storage import content_hash
+from .base import REMOVED_STATUSES, ArchiveError, write_transaction
+
+INGEST_BATCH = 200  # snapshots stored per transaction by ``ingest``
+PARALLEL_MIN = 100  # contents to analyse in one batch before ``ingest`` uses worker processes (starting them costs ~0.2 s)
+ANALYSIS_CHUNK = 8  # contents per task sent to a worker
+
+_CONTENT_COLUMNS = ("sha256", "kind", "size", "stored_size", "compression", "encoding", "body")
+_PAGE_COLUMNS = ("content_sha256", "extractor", "language", "title", "published", "structured", "lines")
+_SNAPSHOT_COLUMNS = ("url", "host", "observed_at", "source", "origin", "http_status", "headers", "etag",
+                     "last_modified", "page_type", "content_sha256", "status")
+
+
+def _insert_sql(table: str, columns: tuple[str, ...], verb: str = "INSERT") -> str:
+    """``INSERT INTO table (columns) VALUES (:columns)`` for a fixed table of this module."""
+    return f"{verb} INTO [{table}] ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})"
+
+
+_INSERT_CONTENT = _insert_sql("contents", _CONTENT_COLUMNS, "INSERT OR IGNORE")
+_INSERT_PAGE = _insert_sql("pages", _PAGE_COLUMNS, "INSERT OR IGNORE")
+_INSERT_SNAPSHOT = _insert_sql("snapshots", _SNAPSHOT_COLUMNS)
+
+
+@dataclass
+class AddResult:
+    """What storing one observation did: 'new', 'seen_again', 'not_modified', 'removed', 'duplicate', 'error', 'failed'."""
+
+    status: str
+    snapshot_id: int | None = None
+    message: str = ""
+
+
+@dataclass
+class IngestReport:
+    """Counts of one import or crawl batch, and the errors by input."""
+
+    added: int = 0
+    new_content: int = 0
+    seen_again: int = 0
+    duplicates: int = 0
+    errors: list[str] = field(default_factory=list)
+    before: dict[str, int] = field(default_factory=dict)
+    after: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "added": self.added,
+            "new_content": self.new_content,
+            "seen_again": self.seen_again,
+            "duplicates": self.duplicates,
+            "errors": self.errors,
+            "new_article_versions": self.after.get("article_versions", 0) - self.before.get("article_versions", 0),
+            "new_block_versions": self.after.get("block_versions", 0) - self.before.get("block_versions", 0),
+            "stats": self.after,
+        }
+
+
+
+class ObservationStore:
+    """The observation half of ``Archive``: everything that writes contents, pages and snapshots."""
+
+    # --- observations ---------------------------------------------------------------
+
+    def add(self, snap: RawSnapshot) -> AddResult:
+        """Store one observation in its own transaction; bad input stores nothing."""
+        try:
+            prepared = self._prepare(snap)
+        except InputError as exc:
+            return AddResult("error", message=str(exc))
+        with write_transaction(self.db):
+            result = self._store(snap, *prepared)
+        self._train_compression()
+        return result
+
+    def _train_compression(self) -> None:
+        """Train the compression dictionary when due (see ``dedupe.storage``), in its own transaction."""
+        if self.codec.train_due:
+            with write_transaction(self.db):
+                self.codec.train()
+
+    def _prepare(self, snap: RawSnapshot) -> tuple[str | None, dict[str, Any] | None, dict[str, Any] | None]:
+        """Hash, analyse and compress outside the transaction (the expensive part)."""
+        sha, known = self._lookup(snap)
+        if sha is None or known:
+            return sha, None, None  # exact repeat: no analysis, no MinHash
+        return self._pack(snap, sha, analyse(snap.body, snap.declared_charset, snap.kind_hint))
+
+    def _lookup(self, snap: RawSnapshot) -> tuple[str | None, bool]:
+        """The content's sha256 (None without a body) and whether the archive already has it."""
+        if snap.body is None:
+            return None, False
+        sha = content_hash(snap.body)
+        return sha, self.db.execute("SELECT 1 FROM contents WHERE sha256 = ?", [sha]).fetchone() is not None
+
+    def _pack(self, snap: RawSnapshot, sha: str, analysis: PageAnalysis) -> tuple[str, dict[str, Any], dict[str, Any]]:
+        """The contents and pages rows of a new content."""
+        blob, method = self.codec.compress(snap.body, analysis.kind)
+        content = {
+            "sha256": sha, "kind": analysis.kind, "size": len(snap.body), "stored_size": len(blob),
+            "compression": method, "encoding": analysis.encoding, "body": blob,
+        }
+        page = {
+            "content_sha256": sha, "extractor": EXTRACTOR_VERSION, "language": analysis.language,
+            "title": analysis.title, "published": analysis.published, "structured": int(analysis.structured),
+            "lines": json.dumps(analysis.lines, ensure_ascii=False),
+        }
+        return sha, content, page
+
+    def _store(self, snap: RawSnapshot, sha: str | None, content: dict | None, page: dict | None) -> AddResult:
+        status_code = snap.http_status
+        if status_code == 304:
+            row = self.db.execute(
+                "SELECT content_sha256 FROM snapshots WHERE url = ? AND content_sha256 IS NOT NULL "
+                "ORDER BY observed_at DESC, id DESC LIMIT 1", [snap.url]).fetchone()
+            sha, status = (row[0] if row else None), "not_modified"
+        elif status_code in REMOVED_STATUSES:
+            sha, status = None, "removed"
+        elif sha is None:
+            status = "error"
+        else:
+            previous = self.db.execute(
+                "SELECT content_sha256 FROM snapshots WHERE url = ? ORDER BY observed_at DESC, id DESC LIMIT 1", [snap.url]
+            ).fetchone()
+            status = "seen_again" if previous and previous[0] == sha else "new"
+        if self.db.execute(
+            "SELECT 1 FROM snapshots WHERE url = ? AND observed_at = ? AND coalesce(content_sha256, '') = ?",
+            [snap.url, snap.observed_at, sha or ""],
+        ).fetchone():
+            return AddResult("duplicate", message="already in the archive")
+        if content is not None:
+            self.db.execute(_INSERT_CONTENT, content)
+            self.db.execute(_INSERT_PAGE, page)
+        headers = {k.lower(): v for k, v in (snap.headers or {}).items()}
+        cursor = self.db.execute(_INSERT_SNAPSHOT, {
+            "url": snap.url, "host": urlsplit(snap.url).hostname, "observed_at": snap.observed_at,
+            "source": snap.source, "origin": snap.origin, "http_status": status_code,
+            # a 304 repeats what the stored content's snapshot already says: keep its row small
+            "headers": json.dumps(headers, ensure_ascii=False) if headers and status_code != 304 else None,
+            "etag": headers.get("etag"), "last_modified": headers.get("last-modified"),
+            "page_type": snap.page_type, "content_sha256": sha, "status": status,
+        })
+        return AddResult(status, cursor.lastrowid)
+
+    def ingest(self, items: Iterable[RawSnapshot | SourceError], progress: Any = None,
+               workers: int | None = None) -> IngestReport:
+        """Add every snapshot (errors are collected, not raised), then refresh once.
+
+        The same as ``add`` for each item in turn, but faster: INGEST_BATCH snapshots are stored
+        per transaction (one savepoint each: a snapshot is stored whole or not at all), and the
+        pages of a batch are analysed by ``workers`` processes (default: one per CPU) while the
+        batch before it is stored. ``progress(item)`` is called as each item is stored.
+        """
+        report = IngestReport(before=self.stats())
+        analyser = _Analyser((os.cpu_count() or 1) if workers is None else workers)
+        try:
+            pending: tuple | None = None
+            batch: list[RawSnapshot | SourceError] = []
+            for item in itertools.chain(items, [None]):  # None: the end, to store the last batch
+                if item is not None:
+                    batch.append(item)
+                    if len(batch) < INGEST_BATCH:
+                        continue
+                elif not batch:
+                    break
+                job = self._start_batch(batch, analyser)  # analysed while the previous batch is stored
+                if pending is not None:
+                    self._finish_batch(*pending, report, progress)
+                pending, batch = (batch, *job), []
+            if pending is not None:
+                self._finish_batch(*pending, report, progress)
+        finally:
+            analyser.close()
+        self.refresh()
+        report.after = self.stats()
+        report.new_content = report.after["contents"] - report.before["contents"]
+        return report
+
+    def _start_batch(self, batch: list[RawSnapshot | SourceError], analyser: "_Analyser") -> tuple:
+        """Hash a batch and start analysing its new contents (a repeat inside the batch once)."""
+        lookups: dict[int, tuple[str | None, bool]] = {}
+        first_of: dict[str, int] = {}
+        todo: list[int] = []
+        for index, item in enumerate(batch):
+            if isinstance(item, SourceError):
+                continue
+            sha, known = lookups[index] = self._lookup(item)
+            if sha is None or known or sha in first_of:
+                continue
+            first_of[sha] = index
+            todo.append(index)
+        return lookups, first_of, todo, analyser.submit([batch[i] for i in todo])
+
+    def _finish_batch(self, batch: list[RawSnapshot | SourceError], lookups: dict, first_of: dict, todo: list[int],
+                      analyses: Callable[[], list], report: IngestReport, progress: Any) -> None:
+        """Store an analysed batch in one transaction, then count it in order."""
+        outcome = dict(zip(todo, analyses()))  # index -> PageAnalysis or InputError
+        prepared: dict[int, tuple] = {}
+        results: dict[int, AddResult] = {}
+        for index, (sha, known) in lookups.items():
+            item = batch[index]
+            found = outcome.get(first_of.get(sha, -1)) if sha is not None and not known else None
+            if isinstance(found, InputError):
+                results[index] = AddResult("error", message=str(found))
+            elif found is not None and first_of[sha] == index:
+                prepared[index] = self._pack(item, sha, found)
+            else:
+                prepared[index] = (sha, None, None)  # no body, known, or a repeat of an earlier one
+        failure: BaseException | None = None
+        if prepared:
+            with write_transaction(self.db):
+                for index in sorted(prepared):
+                    try:
+                        with self.db.atomic():  # a savepoint: this snapshot whole or not at all
+                            results[index] = self._store(batch[index], *prepared[index])
+                    except BaseException as exc:  # noqa: BLE001 - re-raised once the earlier ones are committed
+                        failure = exc
+                        break
+        if failure is not None:
+            raise failure
+        self._train_compression()
+        for index, item in enumerate(batch):
+            if isinstance(item, SourceError):
+                report.errors.append(str(item))
+            else:
+                result = results[index]
+                if result.status == "error":
+                    report.errors.append(f"{item.origin or item.url}: {result.message}")
+                elif result.status == "duplicate":
+                    report.duplicates += 1
+                else:
+                    report.added += 1
+                    report.seen_again += result.status in ("seen_again", "not_modified")
+            if progress is not None:
+                progress(item)
+
+    def last_validators(self, url: str) -> tuple[str | None, str | None]:
+        """ETag and Last-Modified of the URL's newest stored content (for conditional requests)."""
+        row = self.db.execute(
+            "SELECT etag, last_modified FROM snapshots WHERE url = ? AND content_sha256 IS NOT NULL "
+            "ORDER BY observed_at DESC, id DESC LIMIT 1", [url]).fetchone()
+        return (row[0], row[1]) if row else (None, None)
+
+    # --- derived records --------------------------------------------------------------
+    def content_text(self, sha: str) -> str:
+        """The decoded page text of one stored content (its lines, in order)."""
+        row = self.db.execute("SELECT lines FROM pages WHERE content_sha256 = ?", [sha]).fetchone()
+        if not row:
+            raise ArchiveError(f"no content {sha}")
+        return "\n".join(line[0] for line in json.loads(row[0]))
+
+    def raw_content(self, sha: str) -> bytes:
+        row = self.db.execute("SELECT body, compression FROM contents WHERE sha256 = ?", [sha]).fetchone()
+        if not row:
+            raise ArchiveError(f"no content {sha}")
+        return self.codec.decompress(row[0], row[1])
+
+
+
+def _die_with_parent() -> None:
+    """Pool initializer: a worker ends when the importing process dies, even by SIGKILL (Linux)."""
+    try:
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: workers still end when the pool shuts down
+        pass
+    if os.getppid() == 1:  # the parent died before prctl took effect
+        os._exit(0)
+
+
+def _analyse_chunk(snaps: list[tuple[bytes, str | None, str | None]]) -> list[PageAnalysis | InputError]:
+    """``analyse`` of each (body, declared charset, kind hint); bad input gives its InputError."""
+    results: list[PageAnalysis | InputError] = []
+    for body, charset, kind_hint in snaps:
+        try:
+            results.append(analyse(body, charset, kind_hint))
+        except InputError as exc:
+            results.append(exc)
+    return results
+
+
+class _Analyser:
+    """``analyse`` for the batches of one ingest: in worker processes when a batch has enough
+    new contents (and the platform can fork), else in this process. The pool starts on first use."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.pool: ProcessPoolExecutor | None = None
+
+    def submit(self, snaps: list[RawSnapshot]) -> Callable[[], list[PageAnalysis | InputError]]:
+        """Start analysing; the returned function waits for the results, in order."""
+        args = [(s.body, s.declared_charset, s.kind_hint) for s in snaps]
+        if self.workers < 2 or len(args) < PARALLEL_MIN or "fork" not in multiprocessing.get_all_start_methods():
+            return lambda: _analyse_chunk(args)
+        if self.pool is None:
+            # fork: the workers inherit the loaded extractors (spawn would import trafilatura again).
+            # They run only the pure ``analyse`` and leave through os._exit, so the SQLite connection
+            # they inherit is never used or closed there, and fcntl locks are not inherited.
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"),
+                                            initializer=_die_with_parent)
+        futures = [self.pool.submit(_analyse_chunk, args[lo:lo + ANALYSIS_CHUNK])
+                   for lo in range(0, len(args), ANALYSIS_CHUNK)]
+        return lambda: [result for future in futures for result in future.result()]
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+            self.pool = None
+

@@ -1,0 +1,170 @@
+"""References, history and the queries the CLI and Datasette ask of the derived records."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from collections.abc import Sequence
+from typing import Any
+
+from .. import schema
+from .base import ArchiveError
+
+
+class ArchiveQueries:
+    """The read half of ``Archive``: stats, conflicts, search, history, references."""
+
+    # --- queries ----------------------------------------------------------------------
+
+    def stats(self) -> dict[str, int]:
+        return {name: self.db.execute(sql).fetchone()[0] for name, sql in schema.STATS_SQL.items()}
+
+    def query(self, sql: str, params: dict[str, Any] | Sequence[Any] = ()) -> list[dict[str, Any]]:
+        cursor = self.db.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+    def conflicts(self) -> list[dict[str, Any]]:
+        """One record per conflicting (delegation, field) of one language, values by snapshot count."""
+        grouped: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+        for row in self.query(schema.CONFLICTS_SQL):
+            grouped[(row["delegation"], row["field"], row["language"])].append(
+                {k: row[k] for k in ("value", "snapshots", "first_seen", "last_seen")})
+        return [{"delegation": d, "field": f, "language": lang, "values": values}
+                for (d, f, lang), values in grouped.items()]
+
+    def missing_values(self) -> list[dict[str, Any]]:
+        """Values present as a line but empty, with the snapshots they are missing in."""
+        rows = self.query(schema.MISSING_SQL)
+        names = {str(i): _short_name(url) for i, origin, url in self.db.execute("SELECT id, origin, url FROM snapshots")}
+        for row in rows:
+            ids = sorted(row.pop("snapshot_ids").split(","), key=int)
+            row["seen_in"] = [names[i] for i in ids]
+        return rows
+
+    def search(self, query: str) -> list[dict[str, Any]]:
+        """Full-text search (FTS5 syntax) over article titles and texts, best first."""
+        try:
+            return self.query(schema.SEARCH_SQL, {"q": query})
+        except sqlite3.OperationalError as exc:
+            raise ArchiveError(f"cannot search for {query!r}: {exc}") from None
+
+    def block_versions(self) -> list[dict[str, Any]]:
+        versions = self.query(schema.BLOCK_VERSIONS_SQL)
+        changes = defaultdict(list)
+        for row in self.query(schema.BLOCK_CHANGES_SQL):
+            changes[row["block_version_id"]].append(row)
+        members = defaultdict(list)
+        for bv, origin, url in self.db.execute(
+            "SELECT cb.block_version_id, s.origin, s.url FROM content_blocks cb "
+            "JOIN snapshots s ON s.content_sha256 = cb.content_sha256 ORDER BY s.observed_at, s.id"):
+            members[bv].append(_short_name(url))
+        for row in versions:
+            row["changes"] = changes.get(row["version_id"], [])
+            row["seen_in"] = members.get(row["version_id"], [])
+        return versions
+
+    def resolve(self, ref: str) -> Ref:
+        """What ``ref`` names (see REF_HELP)."""
+        return _resolve(self, ref)
+
+    def text_of(self, ref: Ref) -> str:
+        """The text a diff compares: a snapshot's page, a version's text."""
+        if ref.kind == "snapshot":
+            row = self.db.execute("SELECT content_sha256, http_status FROM snapshots WHERE id = ?", [ref.id]).fetchone()
+            if row[0] is None:
+                raise ArchiveError(f"snapshot {ref.id} has no content (HTTP {row[1]})")
+            return self.content_text(row[0])
+        table = {"article_version": "article_versions", "block_version": "block_versions"}.get(ref.kind)
+        if table is None:
+            raise ArchiveError(f"{ref.label} has several versions: diff two of its versions (see `pa-archive history {ref.label.replace(' ', '')[:1]}{ref.id}`)")
+        return self.db.execute(f"SELECT text FROM [{table}] WHERE id = ?", [ref.id]).fetchone()[0]
+
+    def history(self, ref: Ref) -> dict[str, Any]:
+        """Every version of the article or block ``ref`` belongs to, oldest first."""
+        if ref.kind in ("snapshot", "article_version"):
+            sql = ("SELECT av.article_id FROM snapshots s JOIN content_articles ca ON ca.content_sha256 = s.content_sha256 "
+                   "JOIN article_versions av ON av.id = ca.article_version_id WHERE s.id = ?") if ref.kind == "snapshot" \
+                else "SELECT article_id FROM article_versions WHERE id = ?"
+            row = self.db.execute(sql, [ref.id]).fetchone()
+            if row is None:
+                return self._url_history(ref)
+            ref = Ref("article", str(row[0]), f"article {row[0]}")
+        if ref.kind == "block_version":
+            row = self.db.execute("SELECT block_id FROM block_versions WHERE id = ?", [ref.id]).fetchone()
+            ref = Ref("block", str(row[0]), f"block {row[0]}")
+        if ref.kind == "article":
+            head = self.query("SELECT * FROM articles WHERE id = ?", [ref.id])[0]
+            versions = self.query(
+                "SELECT id, version, title, published, similarity_to_previous, snapshots, first_seen, last_seen, text "
+                "FROM article_versions WHERE article_id = ? ORDER BY version", [ref.id])
+            for version in versions:
+                version["seen_as"] = [r["url"] for r in self.query(
+                    "SELECT DISTINCT s.url FROM snapshots s JOIN content_articles ca ON ca.content_sha256 = s.content_sha256 "
+                    "WHERE ca.article_version_id = ? ORDER BY s.url", [version["id"]])]
+            return {"kind": "article", "article": head, "versions": versions}
+        head = self.query("SELECT * FROM blocks WHERE id = ?", [ref.id])[0]
+        versions = [v for v in self.block_versions() if v["block_id"] == int(ref.id)]
+        return {"kind": "block", "block": head, "versions": versions}
+
+    def _url_history(self, ref: Ref) -> dict[str, Any]:
+        url = self.db.execute("SELECT url FROM snapshots WHERE id = ?", [ref.id]).fetchone()[0]
+        return {"kind": "url", "url": url, "snapshots": self.query(schema.URL_VERSIONS_SQL, {"url": url})}
+
+
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A thing a user named: kind is 'snapshot', 'article', 'block', 'article_version' or 'block_version'."""
+
+    kind: str
+    id: str
+    label: str
+
+
+REF_HELP = (
+    "a snapshot (12 or s12), an article (a3), a block (b1), an article version (av-1a2b...), "
+    "a block version (bv-3c4d...; a unique prefix is enough), or a URL or file path"
+)
+
+
+def _resolve(archive: ArchiveQueries, ref: str) -> Ref:
+    """Parse a user's reference; raise ArchiveError with a sentence when it names nothing."""
+    ref = ref.strip()
+    db = archive.db
+    if re.fullmatch(r"s?\d+", ref):
+        sid = ref.lstrip("s")
+        if db.execute("SELECT 1 FROM snapshots WHERE id = ?", [sid]).fetchone():
+            return Ref("snapshot", sid, f"snapshot {sid}")
+        raise ArchiveError(f"there is no snapshot {sid}")
+    for prefix, kind, table in (("a", "article", "articles"), ("b", "block", "blocks")):
+        if re.fullmatch(prefix + r"\d+", ref):
+            if db.execute(f"SELECT 1 FROM [{table}] WHERE id = ?", [ref[1:]]).fetchone():
+                return Ref(kind, ref[1:], f"{kind} {ref[1:]}")
+            raise ArchiveError(f"there is no {kind} {ref[1:]}")
+    for prefix, kind, table in (("av-", "article_version", "article_versions"), ("bv-", "block_version", "block_versions")):
+        if ref.startswith(prefix):
+            rows = db.execute(f"SELECT id FROM [{table}] WHERE id LIKE ? || '%'", [ref]).fetchall()
+            if len(rows) == 1:
+                return Ref(kind, rows[0][0], rows[0][0])
+            raise ArchiveError(f"{ref} matches {len(rows)} {kind.replace('_', ' ')}s" + ("" if rows else "; see `pa-archive blocks` or `history`"))
+    url = ref
+    if "://" not in ref and (Path(ref).exists() or "/" in ref or "." in ref):
+        url = Path(ref).resolve().as_uri()
+    row = db.execute("SELECT id FROM snapshots WHERE url = ? ORDER BY observed_at DESC, id DESC LIMIT 1", [url]).fetchone()
+    if row is None:
+        row = db.execute("SELECT id FROM snapshots WHERE substr(url, -length(?) - 1) = '/' || ? "
+                         "ORDER BY observed_at DESC, id DESC LIMIT 1", [ref, ref]).fetchone()
+    if row is None:
+        raise ArchiveError(f"nothing in the archive is called {ref!r} ({REF_HELP})")
+    return Ref("snapshot", str(row[0]), ref)
+
+
+def _short_name(url: str) -> str:
+    """A file name for imported files, the URL for fetched pages: what a person recognises."""
+    return url.rsplit("/", 1)[-1] if url.startswith("file:") else url
+
