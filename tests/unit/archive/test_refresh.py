@@ -1,4 +1,5 @@
-"""A refresh after observations that bring no new content updates spans in place, with the very result of a rebuild."""
+"""Every refresh derives in place (no rebuild), with the very result of a rebuild: 304s, byte-identical
+pages, removals, failures, new contents and late-arriving older observations alike."""
 
 from __future__ import annotations
 
@@ -31,8 +32,9 @@ def derived(db: Path) -> dict[str, list[tuple]]:
     con = sqlite3.connect(db)
     try:
         tables = {t: sorted(con.execute(f"SELECT * FROM [{t}]").fetchall(), key=repr) for t in schema.DERIVED_TABLES}
-        tables["fts"] = sorted(con.execute(
-            "SELECT rowid FROM article_versions_fts WHERE article_versions_fts MATCH 'assembly OR ассамблея'").fetchall())
+        tables["fts"] = sorted(con.execute(  # the versions full-text search finds (rowids follow arrival)
+            "SELECT av.id FROM article_versions_fts JOIN article_versions av ON av.rowid = article_versions_fts.rowid "
+            "WHERE article_versions_fts MATCH 'assembly OR ассамблея'").fetchall())
         return tables
     finally:
         con.close()
@@ -49,15 +51,23 @@ def rebuilt(db: Path, folder: Path) -> dict[str, list[tuple]]:
 
 
 def spied(archive: Archive, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Records each refresh as "in place" or "rebuild"."""
     calls: list[str] = []
-    original = archive._refresh_spans
+    derive_all, refresh = archive._derive_all, archive.refresh
 
-    def spans() -> bool:
-        done = original()
-        calls.append("in place" if done else "rebuild")
+    def rebuild_all(last: int) -> None:
+        calls.append("rebuild")
+        derive_all(last)
+
+    def spied_refresh(force: bool = False) -> bool:
+        count = len(calls)
+        done = refresh(force)
+        if done and len(calls) == count:
+            calls.append("in place")
         return done
 
-    monkeypatch.setattr(archive, "_refresh_spans", spans)
+    monkeypatch.setattr(archive, "_derive_all", rebuild_all)
+    monkeypatch.setattr(archive, "refresh", spied_refresh)
     return calls
 
 
@@ -92,23 +102,24 @@ def test_observations_without_new_content_refresh_in_place_exactly_as_a_rebuild(
     assert removed and removed[0][3] == "removed"
 
 
-def test_a_new_content_or_an_older_observation_rebuilds(crawled: Path, tmp_path: Path,
+def test_a_new_content_or_an_older_observation_is_derived_in_place(crawled: Path, tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     articles = [a.path for a in site_state("en", 1).articles]
     with Archive(crawled) as archive:
         calls = spied(archive, monkeypatch)
         archive.add(observe(articles[8], "2026-11-09T03:00:00Z", epoch=3))  # a new block variant: new content
-        assert archive.refresh() and calls == ["rebuild"]
+        assert archive.refresh() and calls == ["in place"]
         archive.add(observe(articles[9], "2025-01-01T00:00:00Z"))  # imported late, seen before anything else
-        assert archive.refresh() and calls == ["rebuild", "rebuild"]
+        assert archive.refresh() and calls == ["in place"] * 2
         archive.add(observe(articles[9], "2026-11-10T00:00:00Z", status=304))
-        assert archive.refresh() and calls == ["rebuild", "rebuild", "in place"]
+        assert archive.refresh() and calls == ["in place"] * 3
+        assert archive.check() == {}
     assert derived(crawled) == rebuilt(crawled, tmp_path)
 
 
-def test_an_archive_refreshed_before_this_change_rebuilds_once(crawled: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_archive_derived_by_an_older_version_rebuilds_once(crawled: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with Archive(crawled) as archive:
-        archive.db.execute("DELETE FROM archive_state WHERE key IN ('derived_snapshot_id', 'derived_contents')")
+        archive.db.execute("DELETE FROM archive_state WHERE key = 'derive_engine'")
         archive.add(observe("/events", "2026-11-09T03:00:00Z", status=304))
         calls = spied(archive, monkeypatch)
         assert archive.refresh() and calls == ["rebuild"]
