@@ -172,3 +172,19 @@ def test_odd_inputs_are_one_line_each(tmp_path: Path) -> None:
 def test_an_unwritable_database_path_is_one_sentence(tmp_path: Path) -> None:
     result = run("import", str(seed_files()[0]), "--db", str(tmp_path / "no" / "such" / "dir" / "a.db"))
     assert result.exit_code == 1 and "Traceback" not in result.output and result.output.startswith("Error:")
+
+
+def test_check_passes_on_the_seeds_and_fails_with_the_difference_when_a_derived_row_is_wrong(db: str) -> None:
+    result = run("check", "--db", db)
+    assert result.exit_code == 0 and "equals a full rebuild" in result.output
+    import sqlite3
+    con = sqlite3.connect(db)
+    con.execute("UPDATE block_versions SET snapshots = snapshots + 1 WHERE version = 1")
+    con.commit()
+    con.close()
+    result = run("check", "--db", db, "--json")
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    assert report["equal"] is False and list(report["differences"]) == ["block_versions"]
+    assert run("rebuild", "--db", db).exit_code == 0
+    assert run("check", "--db", db).exit_code == 0
