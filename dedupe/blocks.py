@@ -305,8 +305,9 @@ def derive(pages: Sequence[PageLines], signatures: SignatureSource) -> Derivatio
     """Furniture, blocks and article groups for a whole set of pages (order-independent)."""
     pages = sorted(pages, key=lambda p: p.key)
     by_key = {page.key: page for page in pages}
-    line_label = cluster_lines([page.lines[i][0] for page in pages for i in _candidate_positions(page)])
-    for page in pages:  # titles and dates get labels of their own
+    line_label = cluster_lines([page.lines[i][0] for page in pages for i in _candidate_positions(page)
+                                if page.lines[i][1] != "body"])
+    for page in pages:  # body-only lines (they count verbatim), titles and dates get labels of their own
         for text, _, _ in page.lines:
             line_label.setdefault(text, -1 - len(line_label))
     titles = [t for t in (_title(p) for p in pages) if t is not None]

@@ -449,6 +449,8 @@ def m006_incremental_derivation(db: Database) -> None:
             hash TEXT NOT NULL,                 -- text_hash(text)
             text TEXT NOT NULL,
             cluster INTEGER,                    -- near-duplicate component (a member's id); NULL: never a candidate line
+            indexed INTEGER NOT NULL DEFAULT 0, -- 1 once seen outside a body: banded and clustered (body-only
+                                                -- lines count verbatim and are clusters of their own)
             rep0 INTEGER NOT NULL DEFAULT 0,    -- verbatim on 2+ different articles, as round 0 counts them
             rep1 INTEGER NOT NULL DEFAULT 0,    -- ... as round 1 counts them
             f0 INTEGER NOT NULL DEFAULT 0,      -- furniture after round 0
@@ -523,7 +525,11 @@ def m006_incremental_derivation(db: Database) -> None:
             hash TEXT NOT NULL UNIQUE,          -- text_hash of its lines
             line_ids TEXT NOT NULL,             -- JSON
             block INTEGER NOT NULL,             -- component of line clusters
-            pages INTEGER NOT NULL
+            pages INTEGER NOT NULL,
+            snapshots INTEGER NOT NULL DEFAULT 0,  -- kept up to date by deltas, so a block seen on every
+            first_seen TEXT,                    -- page costs nothing per new page
+            last_seen TEXT,
+            min_url TEXT
         );
         CREATE INDEX derive_block_versions_block ON derive_block_versions(block);
         CREATE TABLE derive_page_blocks (

@@ -116,6 +116,7 @@ class Deriver:
         self.new_facts: dict[str, list] = {}  # block version hash -> facts, extracted once when it appears
         self.link_add: set[tuple[str, str]] = set()  # (content, block version id) pairs that appeared
         self.link_del: set[tuple[str, str]] = set()  # ... and disappeared
+        self.recount: set[int] = set()  # block versions a page left: their spans are summed again
 
     # ------------------------------------------------------------------ entry point
 
@@ -133,7 +134,9 @@ class Deriver:
         old_ids = list(known.values())
         self._check_has_article(old_ids)
         new_pages = self._load_new_pages(new_shas)
-        self._refresh_page_stats(old_ids + [p.page_id for p in new_pages])
+        before = self._page_stats(old_ids)
+        self._refresh_page_stats(old_ids)
+        self._add_version_deltas(before)
         self._add_pages(new_pages)
         # observations of already-derived contents and of URLs (a 404) change spans, URL and status
         for chunk in _chunks(old_ids):
@@ -184,6 +187,27 @@ class Deriver:
                   newest_url = (SELECT url FROM snapshots s WHERE s.content_sha256 = derive_pages.content_sha256
                                 ORDER BY observed_at DESC, id DESC LIMIT 1)
                 WHERE page_id IN ({_marks(chunk)})""", list(chunk))
+
+    def _page_stats(self, page_ids: list[int]) -> dict[int, tuple]:
+        stats = {}
+        for chunk in _chunks(page_ids):
+            for row in self.x(f"SELECT page_id, snapshots, first_seen, last_seen, min_url FROM derive_pages "
+                              f"WHERE page_id IN ({_marks(chunk)})", list(chunk)):
+                stats[row[0]] = row[1:]
+        return stats
+
+    def _add_version_deltas(self, before: dict[int, tuple]) -> None:
+        """New snapshots of contents already in block versions: add them to the versions' spans."""
+        after = self._page_stats(list(before))
+        for page_id, (count, _, _, _) in before.items():
+            new_count, first, last, min_url = after[page_id]
+            for version_id, n in self.x("SELECT version_id, n FROM derive_page_blocks WHERE page_id = ?", [page_id]).fetchall():
+                self._add_to_version(version_id, n * (new_count - count), first, last, min_url)
+
+    def _add_to_version(self, version_id: int, count: int, first: str, last: str, min_url: str) -> None:
+        self.x("""UPDATE derive_block_versions SET snapshots = snapshots + ?, first_seen = min(coalesce(first_seen, ?), ?),
+                  last_seen = max(coalesce(last_seen, ?), ?), min_url = min(coalesce(min_url, ?), ?) WHERE id = ?""",
+               [count, first, first, last, last, min_url, min_url, version_id])
 
     def page(self, page_id: int) -> _Page:
         if page_id not in self._pages:
@@ -245,9 +269,13 @@ class Deriver:
         cluster, clusters that gained members)."""
         todo_ids = [line_id for line_id in ids.values()]
         unclustered = set()
+        singletons: dict[int, int] = {}  # body-only lines seen outside a body for the first time: their own cluster
         for chunk in _chunks(todo_ids):
-            unclustered.update(i for (i,) in self.x(
-                f"SELECT id FROM derive_lines WHERE id IN ({_marks(chunk)}) AND cluster IS NULL", list(chunk)))
+            for i, cluster in self.x(
+                    f"SELECT id, cluster FROM derive_lines WHERE id IN ({_marks(chunk)}) AND indexed = 0", list(chunk)):
+                unclustered.add(i)
+                if cluster is not None:
+                    singletons[i] = cluster
         if not unclustered:
             return {}, set()
         text_of = {i: t for t, i in ids.items() if i in unclustered}
@@ -266,7 +294,7 @@ class Deriver:
         bucket_members: dict[int, list[int]] = defaultdict(list)
         for chunk in _chunks(flat):
             for key, line_id, cluster, text in self.x(
-                f"SELECT b.key, b.line_id, l.cluster, l.text FROM derive_line_bands b JOIN derive_lines l ON l.id = b.line_id "
+                f"SELECT b.key, b.line_id, l.cluster, l.text FROM derive_line_bands b CROSS JOIN derive_lines l ON l.id = b.line_id "
                 f"WHERE b.key IN ({_marks(chunk)}) AND l.space = ?", [*chunk, space]):
                 bucket_members[key].append(line_id)
                 existing[line_id] = (cluster, text)
@@ -299,7 +327,8 @@ class Deriver:
             for absorbed in clusters[1:]:
                 merged[absorbed] = keep
                 self.x("UPDATE derive_lines SET cluster = ? WHERE cluster = ?", [keep, absorbed])
-            self.conn.executemany("UPDATE derive_lines SET cluster = ? WHERE id = ?", [(keep, i) for i in lines])
+            self.conn.executemany("UPDATE derive_lines SET cluster = ?, indexed = 1 WHERE id = ?", [(keep, i) for i in lines])
+            merged.update({singletons[i]: keep for i in lines if i in singletons and singletons[i] != keep})
             gained.add(keep)
         rows = [(key, line_id) for row, line_id in enumerate(new) for key in set(keys[row].tolist())]
         self.conn.executemany("INSERT OR IGNORE INTO derive_line_bands(key, line_id) VALUES (?, ?)", rows)
@@ -315,7 +344,12 @@ class Deriver:
         texts = {text for p in pages for text, _, _ in p.lines.lines}
         ids = self._line_ids("line", texts)
         candidates = {p.lines.lines[i][0] for p in pages for i in _candidate_positions(p.lines)}
-        merged, gained = self._cluster("line", {t: ids[t] for t in candidates})
+        outside_body = {p.lines.lines[i][0] for p in pages for i in _candidate_positions(p.lines)
+                        if p.lines.lines[i][1] != "body"}
+        merged, gained = self._cluster("line", {t: ids[t] for t in outside_body})
+        body_only = [ids[t] for t in candidates - outside_body]
+        for chunk in _chunks(body_only):  # a cluster of their own until seen outside a body
+            self.x(f"UPDATE derive_lines SET cluster = id WHERE id IN ({_marks(chunk)}) AND cluster IS NULL", list(chunk))
         rows, page_rows = [], []
         for p in pages:
             kinds: dict[int, int] = defaultdict(int)
@@ -419,7 +453,7 @@ class Deriver:
             keys = keys_of[text_id]
             for chunk in _chunks(keys):
                 for (other,) in self.x(
-                    f"SELECT DISTINCT b.text_id FROM derive_text_bands b JOIN derive_groups g ON g.space = ? AND "
+                    f"SELECT DISTINCT b.text_id FROM derive_text_bands b CROSS JOIN derive_groups g ON g.space = ? AND "
                     f"g.text_id = b.text_id WHERE b.key IN ({_marks(chunk)}) AND b.text_id != ?", [space, *chunk, text_id]):
                     candidates[text_id].add(other)
         sigs = self._signatures(set(joining) | {o for c in candidates.values() for o in c})
@@ -684,6 +718,11 @@ class Deriver:
             elif version_id in old and version_id not in new:
                 self.link_del.add(link)
                 self.link_add.discard(link)
+            if version_id in new:  # the page's own snapshots count once per occurrence
+                stats = self._page_stats([page_id])[page_id]
+                self._add_to_version(version_id, delta * stats[0], *stats[1:])
+            else:
+                self.recount.add(version_id)
             if version_id in new and version_id in old:
                 self.x("UPDATE derive_page_blocks SET n = ? WHERE version_id = ? AND page_id = ?",
                        [new[version_id], version_id, page_id])
@@ -795,6 +834,11 @@ class _RecordWriter:
 
     def write(self) -> None:
         self.x("PRAGMA defer_foreign_keys = ON")
+        for version_id in sorted(self.d.recount):  # a page left it: min and max cannot be taken back
+            self.x("""UPDATE derive_block_versions SET (snapshots, first_seen, last_seen, min_url) = (
+                      SELECT sum(pb.n * p.snapshots), min(p.first_seen), max(p.last_seen), min(p.min_url)
+                      FROM derive_page_blocks pb JOIN derive_pages p ON p.page_id = pb.page_id WHERE pb.version_id = ?)
+                      WHERE id = ?""", [version_id, version_id])
         self._write_articles(sorted(self.d.touched_articles))
         self._write_blocks(sorted(self.d.touched_blocks))
 
@@ -973,15 +1017,12 @@ class _RecordWriter:
                               sorted(self.d.link_add))
 
     def _block(self, block: int):
-        versions = self.x("SELECT id, hash, line_ids FROM derive_block_versions WHERE block = ?", [block]).fetchall()
+        versions = self.x("SELECT id, hash, line_ids, snapshots, first_seen, last_seen, min_url "
+                          "FROM derive_block_versions WHERE block = ?", [block]).fetchall()
         if not versions:
             return None
         info = {}
-        for version_id, h, line_ids in versions:
-            count, first, last, min_url = self.x(
-                """SELECT sum(pb.n * p.snapshots), min(p.first_seen), max(p.last_seen), min(p.min_url)
-                   FROM derive_page_blocks pb JOIN derive_pages p ON p.page_id = pb.page_id WHERE pb.version_id = ?""",
-                [version_id]).fetchone()
+        for version_id, h, line_ids, count, first, last, min_url in versions:
             ids = json.loads(line_ids)
             texts = dict(self.x(f"SELECT id, text FROM derive_lines WHERE id IN ({_marks(ids)})", ids).fetchall())
             clusters = dict(self.x(f"SELECT id, cluster FROM derive_lines WHERE id IN ({_marks(ids)})", ids).fetchall())
