@@ -68,10 +68,11 @@ def import_(inputs: tuple[str, ...], db_path: str, as_json: bool) -> None:
         sources, label="Importing", file=sys.stderr, show_pos=True, hidden=not sys.stderr.isatty()
     ) as files:  # click draws the bar only on a terminal
         report = archive.ingest(read_sources(files))
+    data = report.as_dict()
     if as_json:
-        emit_json(report.as_dict())
+        with open_archive(db_path) as again:
+            emit_json({**data, "stats": again.stats()})
     else:
-        data = report.as_dict()
         click.echo(
             f"Imported {report.added} snapshot(s) ({report.new_content} new content, {report.duplicates} already archived); "
             f"{data['new_article_versions']:+d} article version(s), {data['new_block_versions']:+d} block version(s)."

@@ -279,6 +279,16 @@ WHERE article_versions_fts MATCH :q
 ORDER BY rank LIMIT 50
 """
 
+# What an import reports as its own effect: counts that cost a B-tree scan, not a join over every fact
+COUNT_SQL = {
+    "snapshots": "SELECT count(*) FROM snapshots",
+    "contents": "SELECT count(*) FROM contents",
+    "articles": "SELECT count(*) FROM articles",
+    "article_versions": "SELECT count(*) FROM article_versions",
+    "blocks": "SELECT count(*) FROM blocks",
+    "block_versions": "SELECT count(*) FROM block_versions",
+}
+
 STATS_SQL = {
     "snapshots": "SELECT count(*) FROM snapshots",
     "contents": "SELECT count(*) FROM contents",

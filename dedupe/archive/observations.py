@@ -173,7 +173,7 @@ class ObservationStore:
         pages of a batch are analysed by ``workers`` processes (default: one per CPU) while the
         batch before it is stored. ``progress(item)`` is called as each item is stored.
         """
-        report = IngestReport(before=self.stats())
+        report = IngestReport(before=self.counts())
         analyser = _Analyser((os.cpu_count() or 1) if workers is None else workers)
         try:
             pending: tuple | None = None
@@ -194,7 +194,7 @@ class ObservationStore:
         finally:
             analyser.close()
         self.refresh()
-        report.after = self.stats()
+        report.after = self.counts()
         report.new_content = report.after["contents"] - report.before["contents"]
         return report
 

@@ -19,6 +19,10 @@ class ArchiveQueries:
 
     # --- queries ----------------------------------------------------------------------
 
+    def counts(self) -> dict[str, int]:
+        """Rows of the main tables (no conflicts, no bytes): cheap enough to ask around every batch."""
+        return {name: self.db.execute(sql).fetchone()[0] for name, sql in schema.COUNT_SQL.items()}
+
     def stats(self) -> dict[str, int]:
         return {name: self.db.execute(sql).fetchone()[0] for name, sql in schema.STATS_SQL.items()}
 
