@@ -54,20 +54,24 @@ def import_(inputs: tuple[str, ...], db_path: str, as_json: bool) -> None:
     """Import snapshots from files, folders, globs or JSON Lines.
 
     Text or HTML is told by content, not by name. JSON Lines files (.jsonl) hold one
-    {"url", "observed_at", "text"|"html"} object a line. Importing the same input again
+    {"url", "observed_at", "text"|"html"} object a line. Web archives (WARC, WARC.gz,
+    ARC, WACZ) give one snapshot per HTML response or revisit record. Importing the same input again
     adds nothing. A bad input is reported and skipped; the exit status is 1 if any failed.
 
     \b
     Example:
       pa-archive import ../shared/seeds/
       pa-archive import 'dumps/*.html' other-scraper.jsonl --db news.db
+      pa-archive import crawl.warc.gz collection.wacz
     """
     archive = open_archive(db_path, must_exist=False)
     sources = list(expand(inputs))  # paths only: bodies are read one file at a time
     with archive, user_errors(), click.progressbar(
         sources, label="Importing", file=sys.stderr, show_pos=True, hidden=not sys.stderr.isatty()
     ) as files:  # click draws the bar only on a terminal
-        report = archive.ingest(read_sources(files))
+        report = archive.ingest(read_sources(files, web_archives := []))
+    for summary in web_archives:  # WARC, ARC, WACZ: what each held and what was skipped
+        click.echo(str(summary), err=True)
     if as_json:
         emit_json(report.as_dict())
     else:
