@@ -437,10 +437,11 @@ def backfill(cdx_api: str, patterns: tuple[str, ...], since: str, until: str, re
         emit_json({"dry_run": dry_run, **result.as_dict()})
     else:
         click.echo(f"{len(captures)} capture(s) listed; {client.requests} request(s)" + (" (dry run)" if dry_run else ""))
-        header = "year  captures  archived before" + ("" if dry_run else "  fetched  failed  new contents  new block versions  conflicts")
+        header = "year  captures  not HTML  archived before" + (
+            "" if dry_run else "  fetched  failed  new contents  new block versions  conflicts")
         click.echo(header)
         for y in result.years:
-            line = f"{y.year}  {y.captures:>8}  {y.archived_before:>15}"
+            line = f"{y.year}  {y.captures:>8}  {y.not_html:>8}  {y.archived_before:>15}"
             if not dry_run:
                 line += f"  {y.fetched:>7}  {y.failed:>6}  {y.new_contents:>12}  {y.new_block_versions:>18}  {y.conflicts:>9}"
             click.echo(line)

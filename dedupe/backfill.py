@@ -30,10 +30,11 @@ from typing import Any
 
 from .document import RawSnapshot
 from .sources import SourceError, check_url
-from .warc import warc_date
+from .warc import HTML_TYPES, warc_date
 
 USER_AGENT = "pa-archive/0.1 (+https://github.com/pa-archive/pa-archive; backfill from a web archive)"
 FIELDS = ("timestamp", "original", "mimetype", "statuscode", "digest")
+PYWB_FIELDS = ("timestamp", "url", "mime", "status", "digest")  # pywb's names for the same fields
 FIELD_ALIASES = {"url": "original", "mime": "mimetype", "status": "statuscode"}  # pywb's JSON names
 PAGE_SIZE = 5000
 MAX_PAGES = 1000  # CDX pages per query: a bound, never reached by the site's few thousand URLs
@@ -61,6 +62,12 @@ class Capture:
     digest: str = ""
 
     @property
+    def is_page(self) -> bool:
+        """HTML or text by its CDX mimetype (unknown counts as a page): images, CSS and scripts are never fetched."""
+        mime = self.mimetype.split(";")[0].strip().lower()
+        return mime in ("", "-", "unk", "warc/revisit") or mime in HTML_TYPES
+
+    @property
     def year(self) -> str:
         return self.timestamp[:4]
 
@@ -75,6 +82,7 @@ class YearSummary:
 
     year: str
     captures: int = 0
+    not_html: int = 0
     archived_before: int = 0
     fetched: int = 0
     failed: int = 0
@@ -211,7 +219,8 @@ def list_captures(client: Client, cdx_api: str, pattern: str, since: str = "", u
 
     Pages follow ``resumeKey`` when the server gives one; a server without it (pywb) answers a
     query whole, so a full page without a key is taken as complete."""
-    params: dict[str, str] = {"url": pattern, "output": "json", "fl": ",".join(FIELDS),
+    wayback = urllib.parse.urlsplit(cdx_api).path.rstrip("/").endswith("/cdx/search/cdx")
+    params: dict[str, str] = {"url": pattern, "output": "json", "fl": ",".join(FIELDS if wayback else PYWB_FIELDS),
                               "filter": "statuscode:200", "collapse": "digest", "limit": str(page_size),
                               "showResumeKey": "true"}
     if since:
@@ -229,7 +238,7 @@ def list_captures(client: Client, cdx_api: str, pattern: str, since: str = "", u
         except ValueError:
             raise BackfillError(f"the CDX server at {cdx_api} did not answer CDX JSON") from None
         if rows and "original" not in rows[0] and "fl" in params:
-            del params["fl"]  # pywb names its fields url/mime/status: ask for all of them instead
+            del params["fl"]  # a server that names the fields otherwise: ask for all of them instead
             continue
         for row in rows:
             if row.get("statuscode", "200") not in ("200", "-", ""):
@@ -309,7 +318,9 @@ def plan(captures: Iterable[Capture], archived: set[tuple[str, str]]) -> dict[st
     summaries: dict[str, YearSummary] = {}
     for year, found in by_year(captures).items():
         summary = summaries[year] = YearSummary(year, captures=len(found))
-        summary.archived_before = sum(capture_key(c) in archived for c in found)
+        pages = [c for c in found if c.is_page]
+        summary.not_html = len(found) - len(pages)
+        summary.archived_before = sum(capture_key(c) in archived for c in pages)
     return summaries
 
 
@@ -333,10 +344,12 @@ def backfill(archive, client: Client, prefix: str, captures: Iterable[Capture],
     archived = archived_captures(archive)
     for year, found in by_year(captures).items():
         summary = YearSummary(year, captures=len(found))
-        todo = [c for c in found if capture_key(c) not in archived]
-        summary.archived_before = len(found) - len(todo)
-        if progress is not None and summary.archived_before:
-            progress(summary.archived_before)
+        pages = [c for c in found if c.is_page]
+        todo = [c for c in pages if capture_key(c) not in archived]
+        summary.not_html = len(found) - len(pages)
+        summary.archived_before = len(pages) - len(todo)
+        if progress is not None and len(found) > len(todo):
+            progress(len(found) - len(todo))
 
         def fetched(todo: list[Capture] = todo) -> Iterator[RawSnapshot | SourceError]:
             for capture in todo:
