@@ -418,7 +418,7 @@ def backfill(cdx_api: str, patterns: tuple[str, ...], since: str, until: str, re
     try:
         prefix = replay_prefix or bf.replay_prefix_for(cdx_api)
     except ValueError as exc:
-        raise click.ClickException(f"{exc} with --replay-prefix.") from None
+        raise click.ClickException(f"{exc}: give --replay-prefix.") from None
     client = bf.Client(delay=bf.default_delay(cdx_api) if delay is None else delay)
     archive = open_archive(db_path, must_exist=False)
     with archive, user_errors():

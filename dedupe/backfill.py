@@ -106,7 +106,7 @@ def replay_prefix_for(cdx_api: str) -> str:
     elif path.endswith("/cdx"):
         path = path[: -len("/cdx")]
     else:
-        raise ValueError(f"cannot tell where {cdx_api} replays its captures (give the replay prefix)")
+        raise ValueError(f"cannot tell where {cdx_api} replays its captures")
     return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, "", ""))
 
 
