@@ -455,9 +455,10 @@ def backfill(cdx_api: str, patterns: tuple[str, ...], since: str, until: str, re
 @click.argument("url")
 @click.option("--replay-prefix", default=None, help="Memento URIs in this pywb/Wayback collection instead of Datasette.")
 @click.option("--datasette", default="http://127.0.0.1:8001", show_default=True, help="Where `pa-archive serve` runs.")
+@click.option("--calendar", "as_calendar", is_flag=True, help="Captures by year and month, with the version each one saw.")
 @db_option
 @json_option
-def timemap(url: str, replay_prefix: str | None, datasette: str, db_path: str, as_json: bool) -> None:
+def timemap(url: str, replay_prefix: str | None, datasette: str, as_calendar: bool, db_path: str, as_json: bool) -> None:
     """The archive's copies of URL as a Memento TimeMap (RFC 7089 link format, or JSON).
 
     Each observation with a content is a memento (a 304 re-links the stored copy); removals
@@ -468,6 +469,7 @@ def timemap(url: str, replay_prefix: str | None, datasette: str, db_path: str, a
       pa-archive timemap https://pacsto.org/events
       pa-archive timemap https://pacsto.org/events --json | jq '.[].datetime'
       pa-archive timemap https://pacsto.org/events --replay-prefix http://127.0.0.1:8080/my-coll
+      pa-archive timemap https://pacsto.org/events --calendar
     """
     from pathlib import Path
 
@@ -477,7 +479,18 @@ def timemap(url: str, replay_prefix: str | None, datasette: str, db_path: str, a
         rows = memento.mementos(archive, url, datasette, Path(db_path).stem, replay_prefix)
     if not rows:
         raise click.ClickException(f"the archive has no copy of {url}.")
-    if as_json:
+    if as_calendar:
+        years = memento.calendar(rows)
+        if as_json:
+            emit_json(years)
+            return
+        for year, months in years.items():
+            click.echo(click.style(year, bold=True) + "  " + "  ".join(f"{m}: {len(c)}" for m, c in months.items()))
+            for entries in months.values():
+                for e in entries:
+                    changed = f"  (changed from {e['previous_version'][:18]})" if e["changed"] else ""
+                    click.echo(f"  {e['observed_at']}  s{e['snapshot_id']}  {e['version'][:18]}{changed}")
+    elif as_json:
         emit_json(rows)
     else:
         click.echo(memento.link_format(url, rows), nl=False)

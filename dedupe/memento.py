@@ -62,3 +62,19 @@ def link_format(url: str, rows: list[dict[str, Any]], self_uri: str | None = Non
             rel.insert(0, "last") if len(rows) > 1 else rel.insert(1, "last")
         links.append(f'<{row["memento"]}>; rel="{" ".join(rel)}"; datetime="{row["datetime"]}"')
     return ",\n".join(links) + "\n"
+
+
+def calendar(rows: list[dict[str, Any]]) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """Mementos by year, then month (the Wayback Machine's calendar), each with the version seen
+    and the previous different one (for a link to their diff); the data of a calendar page."""
+    years: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    previous: str | None = None
+    current: str | None = None
+    for row in rows:
+        version = row.get("article_version_id") or row["content_sha256"]
+        changed = current is not None and version != current
+        if version != current:
+            previous, current = current, version
+        entry = {**row, "version": version, "previous_version": previous, "changed": changed}
+        years.setdefault(row["observed_at"][:4], {}).setdefault(row["observed_at"][5:7], []).append(entry)
+    return years

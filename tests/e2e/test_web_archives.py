@@ -295,3 +295,15 @@ def test_timemap_lists_the_archives_copies_in_link_format(imported: dict[str, An
     as_json = json.loads(pa_archive("timemap", f"{SITE}/events", "--json", "--db", str(imported["db"])).stdout)
     assert [r["status"] for r in as_json] == ["new", "seen_again", "new", "new"]
     assert as_json[0]["memento"] == f"http://127.0.0.1:8001/archive/snapshots/{as_json[0]['snapshot_id']}"
+
+
+def test_the_calendar_shows_when_the_edited_article_changed(imported: dict[str, Any]) -> None:
+    done = pa_archive("timemap", f"{SITE}/events/{EDITED}", "--calendar", "--json", "--db", str(imported["db"]))
+    assert done.returncode == 0, done.stderr
+    years = json.loads(done.stdout)
+    assert {year: list(months) for year, months in years.items()} == {"2016": ["03"], "2019": ["06"], "2023": ["09"]}
+    entries = [e for months in years.values() for entries in months.values() for e in entries]
+    assert [e["changed"] for e in entries] == [False, True, False]
+    assert entries[1]["previous_version"] == entries[0]["version"] != entries[1]["version"] == entries[2]["version"]
+    text = pa_archive("timemap", f"{SITE}/events/{EDITED}", "--calendar", "--db", str(imported["db"])).stdout
+    assert text.count("changed from") == 1 and text.startswith("2016  03: 1")
