@@ -88,10 +88,18 @@ def expand(inputs: Iterable[str]) -> Iterator[Path | SourceError]:
             yield SourceError(item, "no such file or folder")
 
 
-def read_file(path: Path) -> Iterator[RawSnapshot | SourceError]:
-    """One snapshot per file, or one per line for JSON Lines."""
+def read_file(path: Path, summaries: list | None = None) -> Iterator[RawSnapshot | SourceError]:
+    """One snapshot per file, one per line for JSON Lines, one per record for web archives.
+
+    A WARC, ARC or WACZ file is told by its content (see ``dedupe.warc.detect``); what it
+    held is appended to ``summaries`` (``dedupe.warc.ReadSummary``) when given."""
     if path.suffix.lower() in JSONL_SUFFIXES:
         yield from read_jsonl(path)
+        return
+    from . import warc  # imports sources: only here, to avoid a cycle
+
+    if warc.detect(path):
+        yield from warc.read_web_archive(path, summaries)
         return
     try:
         size = path.stat().st_size
@@ -140,13 +148,13 @@ def read_jsonl(path: Path) -> Iterator[RawSnapshot | SourceError]:
             yield RawSnapshot(url=url, observed_at=observed, body=body, source="import", origin=where, kind_hint=kinds[0])
 
 
-def read_sources(items: Iterable[Path | SourceError]) -> Iterator[RawSnapshot | SourceError]:
+def read_sources(items: Iterable[Path | SourceError], summaries: list | None = None) -> Iterator[RawSnapshot | SourceError]:
     """Every snapshot (or error) from expanded inputs, reading one file at a time."""
     for item in items:
         if isinstance(item, SourceError):
             yield item
         else:
-            yield from read_file(item)
+            yield from read_file(item, summaries)
 
 
 def read_inputs(inputs: Iterable[str]) -> Iterator[RawSnapshot | SourceError]:

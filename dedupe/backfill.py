@@ -1,0 +1,369 @@
+"""Backfill the archive from a web archive: any CDX server that speaks the Wayback Machine's API.
+
+Why: the history analysts ask about (when did the Kyrgyz seat count change, and back?) is
+older than the first crawl; the Wayback Machine and other web archives hold it. A capture is
+listed by the CDX API (``output=json``, ``fl``, ``filter=statuscode:200``, ``collapse=digest``,
+``from``/``to``, ``limit`` with ``showResumeKey``/``resumeKey``), fetched in its original form
+(the ``id_`` replay URL) and ingested like a crawled page, dated by the capture's timestamp.
+
+Polite and resumable: one request at a time, ``delay`` seconds apart (1 s by default for
+web.archive.org), retries with exponential backoff on 429, 5xx and network errors (honouring
+Retry-After), and a capture already archived (same URL and capture time from a backfill) is
+never fetched again, so an interrupted backfill picks up where it stopped.
+
+Replay URLs: a CDX API at ``<base>/cdx/search/cdx`` replays at ``<base>/web/<ts>id_/<url>``
+(the Wayback Machine), one at ``<base>/<coll>/cdx`` at ``<base>/<coll>/<ts>id_/<url>`` (pywb).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from .document import RawSnapshot
+from .sources import SourceError, check_url
+from .warc import HTML_TYPES, warc_date
+
+USER_AGENT = "pa-archive/0.1 (+https://github.com/pa-archive/pa-archive; backfill from a web archive)"
+FIELDS = ("timestamp", "original", "mimetype", "statuscode", "digest")
+PYWB_FIELDS = ("timestamp", "url", "mime", "status", "digest")  # pywb's names for the same fields
+FIELD_ALIASES = {"url": "original", "mime": "mimetype", "status": "statuscode"}  # pywb's JSON names
+PAGE_SIZE = 5000
+MAX_PAGES = 1000  # CDX pages per query: a bound, never reached by the site's few thousand URLs
+RETRY_STATUSES = {429, 500, 502, 503, 504}
+# headers of the replay, not of the capture (pywb and the Wayback Machine add them)
+REPLAY_HEADERS = {"memento-datetime", "link", "content-location", "content-length", "content-encoding",
+                  "transfer-encoding", "connection", "keep-alive", "set-cookie", "set-cookie2", "date", "server",
+                  "x-archive-src", "x-archive-guessed-content-type", "x-archive-guessed-charset",
+                  "preference-applied", "cache-control", "x-ts", "x-location", "server-timing"}
+REPLAY_TIMESTAMP = re.compile(r"/(\d{14})id_/")
+
+
+class BackfillError(Exception):
+    """The CDX server cannot be used (one sentence, for the user)."""
+
+
+@dataclass(frozen=True)
+class Capture:
+    """One CDX row: a URL captured at a moment, with its payload digest."""
+
+    timestamp: str
+    original: str
+    mimetype: str = ""
+    statuscode: str = ""
+    digest: str = ""
+
+    @property
+    def is_page(self) -> bool:
+        """HTML or text by its CDX mimetype (unknown counts as a page): images, CSS and scripts are never fetched."""
+        mime = self.mimetype.split(";")[0].strip().lower()
+        return mime in ("", "-", "unk", "warc/revisit") or mime in HTML_TYPES
+
+    @property
+    def year(self) -> str:
+        return self.timestamp[:4]
+
+    @property
+    def observed_at(self) -> str | None:
+        return warc_date(self.timestamp)
+
+
+@dataclass
+class YearSummary:
+    """One year of a backfill: captures listed and what they brought."""
+
+    year: str
+    captures: int = 0
+    not_html: int = 0
+    archived_before: int = 0
+    fetched: int = 0
+    failed: int = 0
+    new_contents: int = 0
+    new_block_versions: int = 0
+    conflicts: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+# ----------------------------------------------------------------------------- addresses
+
+
+def replay_prefix_for(cdx_api: str) -> str:
+    """Where a CDX API's captures replay (see the module's doc); ValueError when not recognised."""
+    parts = urllib.parse.urlsplit(cdx_api)
+    path = parts.path.rstrip("/")
+    if path.endswith("/cdx/search/cdx"):
+        path = path[: -len("/cdx/search/cdx")] + "/web"
+    elif path.endswith("/cdx"):
+        path = path[: -len("/cdx")]
+    else:
+        raise ValueError(f"cannot tell where {cdx_api} replays its captures")
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
+def replay_url(prefix: str, capture: Capture) -> str:
+    """The capture's original bytes: ``<prefix>/<timestamp>id_/<url>``."""
+    return f"{prefix.rstrip('/')}/{capture.timestamp}id_/{capture.original}"
+
+
+def default_delay(cdx_api: str) -> float:
+    """1 s between requests to web.archive.org (its own guidance), none elsewhere."""
+    host = urllib.parse.urlsplit(cdx_api).hostname or ""
+    return 1.0 if host == "archive.org" or host.endswith(".archive.org") else 0.0
+
+
+def _is_loopback(url: str) -> bool:
+    host = urllib.parse.urlsplit(url).hostname or ""
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+# ----------------------------------------------------------------------------- HTTP
+
+
+class _SameHostRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow a web archive's redirects (to the nearest capture) only on its own host."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        if urllib.parse.urlsplit(newurl).netloc != urllib.parse.urlsplit(req.full_url).netloc:
+            return None
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+class Client:
+    """One request at a time, ``delay`` seconds apart, with retries and backoff."""
+
+    def __init__(self, delay: float = 0.0, retries: int = 4, backoff: float = 2.0, timeout: float = 60.0,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.delay, self.retries, self.backoff, self.timeout = delay, retries, backoff, timeout
+        self.sleep = sleep
+        self.requests = 0
+        self._last = 0.0
+
+    def get(self, url: str) -> tuple[int, dict[str, str], bytes, str]:
+        """(status, headers, body, final URL) of a 2xx answer; OSError after the last retry."""
+        handlers: list[Any] = [_SameHostRedirects()]
+        if _is_loopback(url):
+            handlers.append(urllib.request.ProxyHandler({}))  # never send loopback requests to a proxy
+        opener = urllib.request.build_opener(*handlers)
+        for attempt in range(self.retries + 1):
+            wait = self._last + self.delay - time.monotonic()
+            if wait > 0:
+                self.sleep(wait)
+            self._last = time.monotonic()
+            self.requests += 1
+            request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity"})
+            try:
+                with opener.open(request, timeout=self.timeout) as response:
+                    return response.status, dict(response.headers.items()), response.read(), response.geturl()
+            except urllib.error.HTTPError as exc:
+                with exc:
+                    if exc.code not in RETRY_STATUSES or attempt == self.retries:
+                        raise OSError(f"HTTP {exc.code} from {url}") from None
+                    retry_after = exc.headers.get("Retry-After", "")
+                pause = float(retry_after) if retry_after.isdigit() else self.backoff ** attempt
+            except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+                if attempt == self.retries:
+                    reason = getattr(exc, "reason", exc)
+                    raise OSError(f"{url} cannot be fetched ({reason})") from None
+                pause = self.backoff ** attempt
+            self.sleep(min(pause, 300.0))
+        raise OSError(f"{url} cannot be fetched")  # not reached: the loop returns or raises
+
+
+# ----------------------------------------------------------------------------- the CDX API
+
+
+def parse_cdx(body: bytes) -> tuple[list[dict[str, str]], str | None]:
+    """Rows and the resume key of one CDX answer, in the Wayback Machine's or pywb's JSON.
+
+    The Wayback Machine answers one JSON array: a header row, the rows, then (with
+    showResumeKey) an empty row and the key. pywb answers one JSON object a line."""
+    text = body.decode("utf-8", "replace").strip()
+    if not text:
+        return [], None
+    if text.startswith("["):
+        table = json.loads(text)
+        if not table:
+            return [], None
+        header, rows, resume = table[0], [], None
+        for index, row in enumerate(table[1:], start=1):
+            if not row:  # the resume key follows the empty row
+                rest = table[index + 1:]
+                resume = rest[0][0] if rest and rest[0] else None
+                break
+            rows.append({FIELD_ALIASES.get(k, k): str(v) for k, v in zip(header, row)})
+        return rows, resume
+    rows = []
+    for line in text.splitlines():
+        if line.strip():
+            record = json.loads(line)
+            rows.append({FIELD_ALIASES.get(k, k): str(v) for k, v in record.items()})
+    return rows, None
+
+
+def list_captures(client: Client, cdx_api: str, pattern: str, since: str = "", until: str = "",
+                  page_size: int = PAGE_SIZE) -> Iterator[Capture]:
+    """Every 200 capture of ``pattern`` (a URL, or a prefix ending in ``*``), a digest's repeats collapsed.
+
+    Pages follow ``resumeKey`` when the server gives one; a server without it (pywb) answers a
+    query whole, so a full page without a key is taken as complete."""
+    wayback = urllib.parse.urlsplit(cdx_api).path.rstrip("/").endswith("/cdx/search/cdx")
+    params: dict[str, str] = {"url": pattern, "output": "json", "fl": ",".join(FIELDS if wayback else PYWB_FIELDS),
+                              "filter": "statuscode:200", "collapse": "digest", "limit": str(page_size),
+                              "showResumeKey": "true"}
+    if since:
+        params["from"] = since
+    if until:
+        params["to"] = until
+    last: dict[str, str] = {}  # URL -> digest of its previous capture (collapse=digest, client side too)
+    for _ in range(MAX_PAGES):
+        url = f"{cdx_api}?{urllib.parse.urlencode(params)}"
+        try:
+            status, _, body, _ = client.get(url)
+            rows, resume = parse_cdx(body)
+        except OSError as exc:
+            raise BackfillError(f"the CDX server failed: {exc}") from None
+        except ValueError:
+            raise BackfillError(f"the CDX server at {cdx_api} did not answer CDX JSON") from None
+        if rows and "original" not in rows[0] and "fl" in params:
+            del params["fl"]  # a server that names the fields otherwise: ask for all of them instead
+            continue
+        for row in rows:
+            if row.get("statuscode", "200") not in ("200", "-", ""):
+                continue
+            capture = Capture(**{name: row.get(name, "") for name in FIELDS})
+            if not capture.timestamp or not capture.original or last.get(capture.original) == capture.digest != "":
+                continue
+            last[capture.original] = capture.digest
+            yield capture
+        if not resume:
+            return
+        params["resumeKey"] = resume
+    raise BackfillError(f"more than {MAX_PAGES} pages of captures: narrow the pattern or the dates")
+
+
+# ----------------------------------------------------------------------------- fetching and ingesting
+
+
+def archived_captures(archive) -> set[tuple[str, str]]:
+    """(URL, observed_at) of every capture a backfill already stored: never fetched again."""
+    rows = archive.query("SELECT DISTINCT url, observed_at FROM snapshots WHERE source = 'backfill'")
+    return {(r["url"], r["observed_at"]) for r in rows}
+
+
+def capture_key(capture: Capture) -> tuple[str, str] | None:
+    try:
+        return check_url(capture.original), capture.observed_at or ""
+    except ValueError:
+        return None
+
+
+def fetch_capture(client: Client, prefix: str, capture: Capture) -> RawSnapshot | SourceError:
+    """The capture's original bytes as an observation dated by its timestamp."""
+    address = replay_url(prefix, capture)
+    try:
+        url = check_url(capture.original)
+    except ValueError as exc:
+        return SourceError(address, str(exc))
+    try:
+        status, headers, body, final = client.get(address)
+    except OSError as exc:
+        return SourceError(address, str(exc))
+    moved = REPLAY_TIMESTAMP.search(final)
+    observed = warc_date(moved.group(1)) if moved else capture.observed_at
+    return RawSnapshot(url=url, observed_at=observed or "", body=body, source="backfill", origin=address,
+                       http_status=200, headers=original_headers(headers),
+                       declared_charset=_charset(original_headers(headers).get("content-type", "")))
+
+
+def original_headers(headers: dict[str, str]) -> dict[str, str]:
+    """The captured response's headers: the Wayback Machine's ``x-archive-orig-*``, else pywb's own minus replay headers."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    prefixed = {k[len("x-archive-orig-"):]: v for k, v in lowered.items() if k.startswith("x-archive-orig-")}
+    if prefixed:
+        kept = {k: v for k, v in prefixed.items() if k not in REPLAY_HEADERS}
+        if "content-type" in lowered:
+            kept["content-type"] = lowered["content-type"]
+        return kept
+    return {k: v for k, v in lowered.items() if k not in REPLAY_HEADERS and not k.startswith("x-archive")}
+
+
+def _charset(content_type: str) -> str | None:
+    match = re.search(r"charset=[\"']?([\w.:-]+)", content_type, re.I)
+    return match.group(1) if match else None
+
+
+def by_year(captures: Iterable[Capture]) -> dict[str, list[Capture]]:
+    """Captures grouped by year, years in order, each in time order."""
+    years: dict[str, list[Capture]] = {}
+    for capture in sorted(captures, key=lambda c: (c.timestamp, c.original)):
+        years.setdefault(capture.year, []).append(capture)
+    return years
+
+
+def plan(captures: Iterable[Capture], archived: set[tuple[str, str]]) -> dict[str, YearSummary]:
+    """Per-year counts of what a backfill would fetch (for --dry-run and the progress bar)."""
+    summaries: dict[str, YearSummary] = {}
+    for year, found in by_year(captures).items():
+        summary = summaries[year] = YearSummary(year, captures=len(found))
+        pages = [c for c in found if c.is_page]
+        summary.not_html = len(found) - len(pages)
+        summary.archived_before = sum(capture_key(c) in archived for c in pages)
+    return summaries
+
+
+@dataclass
+class BackfillResult:
+    years: list[YearSummary] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    requests: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"years": [y.as_dict() for y in self.years], "errors": self.errors, "requests": self.requests}
+
+
+def backfill(archive, client: Client, prefix: str, captures: Iterable[Capture],
+             progress: Callable[[int], None] | None = None) -> BackfillResult:
+    """Fetch and ingest every capture not yet archived, a year at a time (oldest first).
+
+    A year is one ``ingest`` (one refresh of the derived tables), so its summary says what that
+    year brought: new contents, new block versions, and the conflicts known once it is in."""
+    result = BackfillResult()
+    archived = archived_captures(archive)
+    for year, found in by_year(captures).items():
+        summary = YearSummary(year, captures=len(found))
+        pages = [c for c in found if c.is_page]
+        todo = [c for c in pages if capture_key(c) not in archived]
+        summary.not_html = len(found) - len(pages)
+        summary.archived_before = len(pages) - len(todo)
+        if progress is not None and len(found) > len(todo):
+            progress(len(found) - len(todo))
+
+        def fetched(todo: list[Capture] = todo) -> Iterator[RawSnapshot | SourceError]:
+            for capture in todo:
+                yield fetch_capture(client, prefix, capture)
+                if progress is not None:
+                    progress(1)
+
+        report = archive.ingest(fetched())
+        summary.failed = len(report.errors)
+        summary.fetched = len(todo) - summary.failed
+        summary.new_contents = report.new_content
+        summary.new_block_versions = report.as_dict()["new_block_versions"]
+        summary.conflicts = report.after.get("conflicts", 0)
+        result.errors += report.errors
+        result.years.append(summary)
+    result.requests = client.requests
+    return result
