@@ -7,6 +7,10 @@ from typing import Literal
 
 Role = Literal["candidate", "title", "date", "body"]
 
+# Version of the extraction code (``dedupe.extract``): pages analysed by another are analysed again.
+# Here, not in extract.py, so that asking whether an archive is stale does not import trafilatura.
+EXTRACTOR_VERSION = "extract-3"
+
 
 class InputError(ValueError):
     """Bad input (empty, binary, undecodable, truncated...): one clear sentence, no record."""

@@ -20,7 +20,7 @@ from trafilatura.utils import line_processing, load_html
 
 from .document import InputError, PageAnalysis, Role
 
-EXTRACTOR_VERSION = "extract-3"
+from .document import EXTRACTOR_VERSION  # noqa: E402,F401 - kept importable from here
 
 _HTML_START = re.compile(
     rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|title|div|p|article|section|header)\b",

@@ -17,11 +17,8 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from .. import schema
-from ..document import InputError
-from ..extract import EXTRACTOR_VERSION, analyse
+from ..document import EXTRACTOR_VERSION, InputError
 from .base import write_transaction
-from .incremental import Deriver, NeedsRebuild
-from .reference import write_reference
 
 ENGINE = "incremental-1"  # archive_state 'derive_engine': what built the derive_* state
 CHECK_SAMPLE = 5  # differing rows shown per table by ``check``
@@ -59,6 +56,8 @@ class DerivedRecords:
             return True
         if not self.is_stale():
             return False
+        from .incremental import Deriver, NeedsRebuild  # numpy, datasketch: only when there is work
+
         with write_transaction(self.db):
             after = int(self._state().get("derived_snapshot_id", 0))
             last = self._last_snapshot_id()
@@ -79,6 +78,8 @@ class DerivedRecords:
             self._derive_all(self._last_snapshot_id())
 
     def _derive_all(self, last: int) -> None:
+        from .incremental import Deriver
+
         for table in (*schema.DERIVED_TABLES, *schema.DERIVE_STATE_TABLES):
             self.db.execute(f"DELETE FROM [{table}]")  # fixed names from dedupe.schema
         Deriver(self.db.conn).update(0, last)
@@ -90,6 +91,8 @@ class DerivedRecords:
 
     def _reanalyse_outdated(self) -> None:
         """Analyse again the contents an older extractor analysed, so results depend on the bytes only."""
+        from ..extract import analyse
+
         outdated = [sha for (sha,) in self.db.execute(
             "SELECT content_sha256 FROM pages WHERE extractor != ?", [EXTRACTOR_VERSION])]
         for sha in outdated:
@@ -109,6 +112,8 @@ class DerivedRecords:
         """Differences between the derived tables and the reference derivation, by table (empty: none).
 
         The reference is written into a temporary copy of the archive, never into the archive."""
+        from .reference import write_reference
+
         self.refresh()
         with tempfile.TemporaryDirectory(prefix="pa-archive-check-") as tmp:
             copy_path = Path(tmp) / "reference.db"

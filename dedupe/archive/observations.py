@@ -18,8 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..document import InputError, PageAnalysis, RawSnapshot
-from ..extract import EXTRACTOR_VERSION, analyse
+from ..document import EXTRACTOR_VERSION, InputError, PageAnalysis, RawSnapshot
 from ..sources import SourceError
 from ..storage import content_hash
 from .base import REMOVED_STATUSES, ArchiveError, write_transaction
@@ -106,6 +105,8 @@ class ObservationStore:
         sha, known = self._lookup(snap)
         if sha is None or known:
             return sha, None, None  # exact repeat: no analysis, no MinHash
+        from ..extract import analyse  # trafilatura: only when a new content arrives
+
         return self._pack(snap, sha, analyse(snap.body, snap.declared_charset, snap.kind_hint))
 
     def _lookup(self, snap: RawSnapshot) -> tuple[str | None, bool]:
@@ -294,6 +295,8 @@ def _die_with_parent() -> None:
 
 def _analyse_chunk(snaps: list[tuple[bytes, str | None, str | None]]) -> list[PageAnalysis | InputError]:
     """``analyse`` of each (body, declared charset, kind hint); bad input gives its InputError."""
+    from ..extract import analyse
+
     results: list[PageAnalysis | InputError] = []
     for body, charset, kind_hint in snaps:
         try:
@@ -317,6 +320,7 @@ class _Analyser:
         if self.workers < 2 or len(args) < PARALLEL_MIN or "fork" not in multiprocessing.get_all_start_methods():
             return lambda: _analyse_chunk(args)
         if self.pool is None:
+            from .. import extract  # noqa: F401 - loaded before the fork, so every worker has it already
             # fork: the workers inherit the loaded extractors (spawn would import trafilatura again).
             # They run only the pure ``analyse`` and leave through os._exit, so the SQLite connection
             # they inherit is never used or closed there, and fcntl locks are not inherited.
