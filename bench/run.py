@@ -54,6 +54,8 @@ GOALS: dict[str, tuple[str, float, str]] = {
     "import_vs_trafilatura": (">=", 0.75, "import >= 0.75x trafilatura extract's pages/s"),
     "minhash_speedup": (">=", 30.0, "MinHash >= 30x datasketch's per-shingle update"),
     "compression_ratio": (">=", 8.0, "raw HTML stored at >= 8x compression"),
+    "add_one_flatness": ("<=", 1.5, "adding one article to the largest archive costs <= 1.5x adding it to the smallest"),
+    "import_flatness": ("<=", 1.25, "per-page import time at the largest size <= 1.25x at the smallest"),
 }
 SCALE_GOAL = {"size": 1_000_000, "seconds": 1800.0, "peak_rss_mb": 3072.0, "precision": 0.95, "recall": 0.95}
 
@@ -67,6 +69,7 @@ class BenchConfig:
     minhash_docs: int = 200
     repeat: int = 2  # interleaved rounds of the in-process import comparison (best of)
     lang: str = "en"
+    growth: tuple[int, ...] = (1000, 20000)  # archive sizes of bench.growth (add one page, import flatness)
     workdir: Path | None = None  # kept when given (archives and pages to inspect), else a temp dir
     log: Any = field(default=None, repr=False)  # callable(str) for progress lines
 
@@ -393,6 +396,15 @@ def run_bench(config: BenchConfig) -> dict[str, Any]:
             write_pages(server.site, folder)
         _say(config, "importing the pages as files...")
         results.update(bench_import(folder, work_root, config.repeat, timeout))
+        if config.growth:
+            from bench.growth import measure
+
+            _say(config, f"growth: import then add one page at {', '.join(map(str, config.growth))} pages...")
+            rows = [measure(size, work_root) for size in sorted(config.growth)]
+            results["growth"] = rows
+            if len(rows) > 1:
+                results["add_one_flatness"] = round(rows[-1]["add_new_article_s"] / rows[0]["add_new_article_s"], 2)
+                results["import_flatness"] = round(rows[-1]["import_ms_per_page"] / rows[0]["import_ms_per_page"], 2)
         _say(config, f"MinHash on {config.minhash_docs} documents...")
         results.update(bench_minhash_and_scale(config))
     finally:
@@ -409,7 +421,7 @@ def judge(results: dict[str, Any]) -> dict[str, Any]:
     goals: dict[str, Any] = {}
     for key, (op, target, text) in GOALS.items():
         value = results.get(key)
-        met = None if value is None else (value >= target if op == ">=" else value < target)
+        met = None if value is None else {">=": value >= target, "<=": value <= target, "<": value < target}[op]
         goals[key] = {"value": value, "target": f"{op} {target:g}", "met": met, "goal": text}
     project, datasketch = results.get("minhash_mae_project"), results.get("minhash_mae_datasketch")
     if project is not None and datasketch is not None:
@@ -503,6 +515,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--pages", type=int, default=1000, help="articles of the synthetic site (default 1000)")
     parser.add_argument("--scale", default=",".join(map(str, DEFAULT_SCALE)),
                         help="comma-separated snapshot counts for the dedupe at scale ('' for none)")
+    parser.add_argument("--growth", default="1000,20000",
+                        help="archive sizes for the add-one and import flatness (comma-separated; '' to skip)")
     parser.add_argument("--minhash-docs", type=int, default=200, help="documents for the MinHash comparison")
     parser.add_argument("--repeat", type=int, default=2, help="rounds of the import comparison (best of)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
@@ -522,6 +536,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--scale must be comma-separated integers, not {args.scale!r}")
     log = None if args.quiet else (lambda message: print(f"[bench] {message}", file=sys.stderr, flush=True))
     config = BenchConfig(pages=args.pages, scale=scale, minhash_docs=args.minhash_docs, repeat=args.repeat,
+                         growth=tuple(int(x) for x in args.growth.split(",") if x.strip()),
                          workdir=args.workdir, log=log)
     results = run_bench(config)
     if args.out:

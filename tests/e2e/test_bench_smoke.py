@@ -22,7 +22,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict:
     out = tmp_path_factory.mktemp("bench") / "smoke.json"
     done = subprocess.run(
         [sys.executable, "-m", "bench.run", "--pages", "60", "--scale", "2000", "--minhash-docs", "20",
-         "--repeat", "1", "--json", "--quiet", "--out", str(out)],
+         "--growth", "30,60", "--repeat", "1", "--json", "--quiet", "--out", str(out)],
         cwd=ROOT, capture_output=True, text=True, timeout=230,
     )
     assert done.returncode == 0, done.stderr[-3000:]
@@ -73,3 +73,10 @@ def test_the_table_names_every_measurement() -> None:
     for label in ("1. crawl", "2. re-crawl", "3. import", "4. MinHash", "5. dedupe 10", "6. HTML compression"):
         assert label in text
     assert "| met |" in text
+
+
+def test_growth_reports_the_flatness_of_adding_and_importing(results: dict) -> None:
+    assert [row["pages"] for row in results["growth"]] == [30, 60]
+    assert results["growth"][1]["stats"]["articles"] == 61  # 60 imported, then one new article added
+    assert results["add_one_flatness"] > 0 and results["import_flatness"] > 0
+    assert results["goals"]["add_one_flatness"]["target"] == "<= 1.5"
