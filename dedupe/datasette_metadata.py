@@ -554,6 +554,9 @@ def metadata(database: str = "archive", tables: Collection[str] | None = None) -
             entry["facets"] = FACETS[name]
         entry.update(EXTRA.get(name, {}))
         table_meta[name] = entry
+    for name in schema.DERIVE_STATE_TABLES:  # the incremental derivation's state: internal, hidden
+        table_meta[name] = {"description": "State of the incremental derivation (internal; rebuilt with the "
+                                           "derived tables by `pa-archive rebuild`).", "hidden": True}
     return {
         "title": TITLE,
         "description_html": _home_html(database),
