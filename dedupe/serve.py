@@ -40,22 +40,16 @@ def check_archive(db_path: str | Path) -> set[str]:
 
 
 def is_stale(db_path: str | Path) -> bool:
-    """True while the derived tables lag behind the snapshots (the next import or crawl refreshes them).
+    """True while the derived tables lag behind the snapshots (the next import or crawl refreshes them)."""
+    from dedupe.archive.derivation import derived_tables_lag
 
-    The archive counts changes of its observations ('generation') and notes the count the derived
-    tables were built from ('derived_generation'); older archives kept a 'derived_stale' flag.
-    """
     conn = sqlite3.connect(f"file:{Path(db_path).resolve()}?mode=ro", uri=True)
     try:
-        state = dict(conn.execute("SELECT key, value FROM archive_state "
-                                  "WHERE key IN ('generation', 'derived_generation', 'derived_stale')"))
+        return derived_tables_lag(conn)
     except sqlite3.DatabaseError:
         return False
     finally:
         conn.close()
-    if "generation" in state:
-        return str(state["generation"]) != str(state.get("derived_generation", "0"))
-    return str(state.get("derived_stale")) == "1"
 
 
 def write_metadata(db_path: str | Path, tables: set[str], folder: str | Path) -> Path:

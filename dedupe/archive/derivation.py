@@ -24,6 +24,18 @@ ENGINE = "incremental-1"  # archive_state 'derive_engine': what built the derive
 CHECK_SAMPLE = 5  # differing rows shown per table by ``check``
 
 
+def derived_tables_lag(conn: sqlite3.Connection) -> bool:
+    """True when snapshots arrived, or the extractor changed, since the derived tables were built:
+    the one answer for the archive's refresh and for a read-only reader such as ``serve``."""
+    state = dict(conn.execute("SELECT key, value FROM archive_state WHERE key IN "
+                              "('derived_snapshot_id', 'derive_engine')").fetchall())
+    last = conn.execute("SELECT coalesce(max(id), 0) FROM snapshots").fetchone()[0]
+    if state.get("derive_engine") != ENGINE:
+        return last > 0
+    outdated = conn.execute("SELECT 1 FROM pages WHERE extractor != ? LIMIT 1", [EXTRACTOR_VERSION]).fetchone()
+    return int(state.get("derived_snapshot_id", 0)) != last or outdated is not None
+
+
 class DerivedRecords:
     """The derivation half of ``Archive``."""
 
@@ -41,10 +53,7 @@ class DerivedRecords:
 
     def is_stale(self) -> bool:
         """True when snapshots arrived, or the extractor changed, since the derived tables were built."""
-        state = self._state()
-        if state.get("derive_engine") != ENGINE:
-            return self._last_snapshot_id() > 0
-        return int(state.get("derived_snapshot_id", 0)) != self._last_snapshot_id() or self._outdated()
+        return derived_tables_lag(self.db.conn)
 
     def refresh(self, force: bool = False) -> bool:
         """Bring the derived tables up to date; returns whether anything was derived.
