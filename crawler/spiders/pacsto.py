@@ -34,7 +34,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed
-from w3lib.url import safe_url_string
+from w3lib.url import safe_url_string, url_query_cleaner
 
 from crawler.items import PageFailure, PageSnapshot
 from crawler.revisit import DEFAULT_REVISIT_AFTER, RevisitPolicy, parse_duration
@@ -46,6 +46,11 @@ COUNTRY_PATH = re.compile(r"^/countries/[^/]+/?$")
 LISTING_PATHS = ("/events", "/events/")
 DEFAULT_PORTS = {"http": 80, "https": 443}
 _CHARSET = re.compile(r"""charset\s*=\s*["']?([^"';\s]+)""", re.IGNORECASE)
+
+# The query parameters each kind of page may carry (shared/site.md): an article or a country page has none, so
+# ``/events/<slug>?n=1`` is the article itself, never a new page (the query-string trap); a listing keeps
+# its month, year and page, in the order written. URLs of no known kind keep their query as is.
+PAGE_QUERY_PARAMS: dict[str, tuple[str, ...]] = {"article": (), "country": (), "listing": ("month", "year", "page")}
 
 PRIORITY = {"listing": 20, "calendar": 10, "article": 0, "country": 0, None: 0, "revisit": -10}
 
@@ -138,9 +143,11 @@ class HostScope:
 
 def canonical_url(url: str) -> str:
     """One spelling per page: percent-encoded, lowercase scheme and host (IDNA), no user info, no
-    default port (``:443``/``:80``), no fragment, ``/`` for an empty path; the query is kept as is,
-    in its order (``?month=7&year=2013&page=2`` stays so). ValueError for a URL that has no valid
-    http(s) form (a port like ``:99999`` or ``:abc``, no host, another scheme)."""
+    default port (``:443``/``:80``), no fragment, ``/`` for an empty path, and only the query
+    parameters the page's kind has (``PAGE_QUERY_PARAMS``): none for an article or a country page,
+    ``month``, ``year`` and ``page`` for a listing, in their order (``?month=7&year=2013&page=2`` stays
+    so). ValueError for a URL that has no valid http(s) form (a port like ``:99999`` or ``:abc``, no
+    host, another scheme)."""
     url = safe_url_string(url)  # ValueError for a port out of range or not a number
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
@@ -151,7 +158,11 @@ def canonical_url(url: str) -> str:
     if ":" in host:
         host = f"[{host}]"
     netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
-    return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
+    canonical = urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
+    allowed = PAGE_QUERY_PARAMS.get(page_type_of(canonical))
+    if allowed is not None and parts.query:
+        canonical = url_query_cleaner(canonical, allowed, unique=True)
+    return canonical
 
 
 def clean_link(response: Response, href: str, scope: HostScope) -> str | None:

@@ -153,6 +153,30 @@ def test_links_are_canonical_so_a_page_has_one_url_history() -> None:
                                                               "https://pacsto.org/sitemap.xml"]
 
 
+@pytest.mark.parametrize("url, canonical", [
+    ("https://pacsto.org/events/x?n=1", "https://pacsto.org/events/x"),
+    ("https://pacsto.org/events/x/?utm_source=a&n=2#top", "https://pacsto.org/events/x/"),
+    ("https://pacsto.org/countries/republic-of-tajikistan?sort=1", "https://pacsto.org/countries/republic-of-tajikistan"),
+    ("https://pacsto.org/events?page=2&session=abc", "https://pacsto.org/events?page=2"),
+    ("https://pacsto.org/events?month=7&x=1&year=2013&page=2&page=9", "https://pacsto.org/events?month=7&year=2013&page=2"),
+    ("https://pacsto.org/sitemap.xml?v=2", "https://pacsto.org/sitemap.xml?v=2"),  # no known kind: as written
+])
+def test_canonical_url_keeps_only_the_query_a_page_kind_has(url: str, canonical: str) -> None:
+    assert canonical_url(url) == canonical
+
+
+def test_query_string_trap_is_one_article_not_a_chain() -> None:
+    """A page that links ``?n=2`` from ``?n=1`` of the same article yields no new page (gap 1)."""
+    spider = make_spider()
+    chain = "".join(f'<a href="/events/trap?n={n}">more</a>' for n in range(2, 12))
+    body = f"<html><body><h1>Trap</h1>{chain}<a href='/events/other?ref=x'>o</a></body></html>".encode()
+    response = HtmlResponse(url=f"{BASE}/events/trap?n=1", body=body, encoding="utf-8",
+                            request=Request(f"{BASE}/events/trap?n=1"))
+    items, requests = split(list(spider.parse(response)))
+    assert items[0].url == f"{BASE}/events/trap"
+    assert sorted(r.url for r in requests) == [f"{BASE}/events/other", f"{BASE}/events/trap"]
+
+
 def test_declared_charset_is_taken_as_written() -> None:
     assert declared_charset("text/html; charset=iso-8859-1") == "iso-8859-1"
     assert declared_charset('text/html; charset="UTF-8"') == "UTF-8"
