@@ -7,6 +7,11 @@ from typing import Literal
 
 Role = Literal["candidate", "title", "date", "body"]
 
+# The largest raw body the archive takes in or gives back: an imported file or JSON Lines record
+# (dedupe.sources), a crawled response (DOWNLOAD_MAXSIZE may not exceed it) and a stored content once
+# decompressed (dedupe.storage). One bound, so nothing stored can expand beyond what was accepted.
+MAX_BODY_BYTES = 50 * 1024 * 1024
+
 
 class InputError(ValueError):
     """Bad input (empty, binary, undecodable, truncated...): one clear sentence, no record."""

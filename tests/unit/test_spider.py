@@ -510,7 +510,10 @@ def test_settings_give_the_spider_its_revisit_policy() -> None:
     with pytest.raises(ValueError, match="REVISIT_AFTER"):
         make_spider(REVISIT_AFTER="weekly")
     assert project_settings.REVISIT_AFTER == "7d" and project_settings.SITEMAP_LASTMOD is True
-    errors = project_settings.setting_errors(Settings({"REVISIT_AFTER": "weekly"}))
+    values = Settings()
+    values.setmodule(project_settings)
+    values.set("REVISIT_AFTER", "weekly")
+    errors = project_settings.setting_errors(values)
     assert errors == ["REVISIT_AFTER must be a duration such as 7d, 12h, 30m or a number of seconds, not 'weekly'."]
 
 
@@ -614,3 +617,44 @@ def test_the_first_requests_are_the_start_page_the_sitemap_then_the_due_pages() 
     assert [r.priority for r in requests[2:]] == [-10, -10]
     spider = archived_spider(records, REVISIT_ARCHIVED=False)
     assert [r.url for r in spider.initial_requests()] == [f"{BASE}/events", f"{BASE}/sitemap.xml"]
+
+
+# --------------------------------------------------------------------------- sitemap bounds (issue 9, gaps 2 and 3)
+
+
+def sitemap_index(*locs: str) -> bytes:
+    items = "".join(f"<sitemap><loc>{loc}</loc></sitemap>" for loc in locs)
+    return f'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{items}</sitemapindex>'.encode()
+
+
+def test_nested_sitemap_indexes_stop_at_their_depth_and_count() -> None:
+    spider = make_spider(SITEMAP_MAX_DEPTH=2, SITEMAP_MAX_FILES=5)
+    spider._sitemaps_requested = 1  # sitemap.xml itself
+    deep = Response(url=f"{BASE}/sitemap-2.xml", body=sitemap_index(f"{BASE}/sitemap-3.xml"),
+                    request=Request(f"{BASE}/sitemap-2.xml", meta={"sitemap_depth": 2}))
+    assert list(spider.parse_sitemap(deep)) == []  # a third level is not read
+    wide = Response(url=f"{BASE}/sitemap.xml", body=sitemap_index(*(f"{BASE}/s{i}.xml" for i in range(100))),
+                    request=Request(f"{BASE}/sitemap.xml"))
+    requests = list(spider.parse_sitemap(wide))
+    assert len(requests) == 4 and all(r.meta["sitemap_depth"] == 1 for r in requests)
+    assert list(spider.parse_sitemap(wide)) == []  # the run's budget is spent
+
+
+def test_a_gzipped_sitemap_is_read_and_a_gzip_bomb_is_not() -> None:
+    import gzip
+
+    spider = make_spider(DOWNLOAD_MAXSIZE=100_000)
+    xml = ('<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+           f"<url><loc>{BASE}/events/from-a-gzipped-sitemap</loc></url></urlset>").encode()
+    packed = Response(url=f"{BASE}/sitemap.xml.gz", body=gzip.compress(xml))
+    assert [r.url for r in spider.parse_sitemap(packed)] == [f"{BASE}/events/from-a-gzipped-sitemap"]
+    bomb = Response(url=f"{BASE}/sitemap.xml.gz", body=gzip.compress(xml[:-10] + b" " * 1_000_000 + xml[-10:]))
+    assert list(spider.parse_sitemap(bomb)) == []  # unpacked to no more than DOWNLOAD_MAXSIZE, then ignored
+
+
+@pytest.mark.parametrize("value, ok", [(0, False), (1, True), (16 * 2**20, True), (51 * 2**20, False)])
+def test_download_maxsize_must_be_a_real_cap(value: int, ok: bool) -> None:
+    errors = project_settings.setting_errors(Settings({"DOWNLOAD_MAXSIZE": value}))
+    assert (errors == []) is ok
+    if not ok:
+        assert errors == [f"DOWNLOAD_MAXSIZE must be a whole number between 1 and 52428800, not '{value}'."]
