@@ -19,6 +19,7 @@ import click
 
 from . import datasette_metadata
 from .cli_options import db_option
+from .readonly import connect_read_only, uri_safe_path
 
 # Long article texts are cut in table views (the row page shows them whole); one analyst's
 # questions over a large archive may take longer than Datasette's default 1 s.
@@ -45,7 +46,7 @@ def is_stale(db_path: str | Path) -> bool:
     The archive counts changes of its observations ('generation') and notes the count the derived
     tables were built from ('derived_generation'); older archives kept a 'derived_stale' flag.
     """
-    conn = sqlite3.connect(f"file:{Path(db_path).resolve()}?mode=ro", uri=True)
+    conn = connect_read_only(db_path)
     try:
         state = dict(conn.execute("SELECT key, value FROM archive_state "
                                   "WHERE key IN ('generation', 'derived_generation', 'derived_stale')"))
@@ -125,10 +126,11 @@ def serve(db_path: str, host: str, port: int, print_metadata: bool, datasette_ar
                    "or crawl refreshes them.", err=True)
     extra = [a for a in datasette_args if a != "--"]
     with tempfile.TemporaryDirectory(prefix="pa-archive-serve-") as folder:
-        metadata_path = write_metadata(db_path, tables, folder)
+        served = uri_safe_path(db_path, folder)  # Datasette pastes the path into file:...?mode=ro unescaped
+        metadata_path = write_metadata(served, tables, folder)
         if "--get" not in extra:
             click.echo(f"Serving {db_path} read-only at http://{host}:{port}/ (Ctrl-C stops)", err=True)
-        run_datasette(datasette_argv(db_path, metadata_path, host, port, extra))
+        run_datasette(datasette_argv(served, metadata_path, host, port, extra))
 
 
 if __name__ == "__main__":

@@ -90,8 +90,19 @@ def expand(inputs: Iterable[str]) -> Iterator[Path | SourceError]:
             yield SourceError(item, "no such file or folder")
 
 
+def printable_path(path: Path | str) -> str:
+    """The path as text that can be printed and stored: bytes that are not UTF-8 shown as ``\\xff``."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
 def read_file(path: Path) -> Iterator[RawSnapshot | SourceError]:
-    """One snapshot per file, or one per line for JSON Lines."""
+    """One snapshot per file, or one per line for JSON Lines.
+
+    A file whose name is not UTF-8 is one error: its name could be neither stored as the
+    snapshot's origin nor printed, and it must not cost the rest of the batch."""
+    if printable_path(path) != str(path):
+        yield SourceError(printable_path(path), "file name is not valid UTF-8 (rename the file to import it)")
+        return
     if path.suffix.lower() in JSONL_SUFFIXES:
         yield from read_jsonl(path)
         return
@@ -173,7 +184,7 @@ def read_sources(items: Iterable[Path | SourceError]) -> Iterator[RawSnapshot | 
     """Every snapshot (or error) from expanded inputs, reading one file at a time."""
     for item in items:
         if isinstance(item, SourceError):
-            yield item
+            yield SourceError(printable_path(item.where), item.message) if printable_path(item.where) != item.where else item
         else:
             yield from read_file(item)
 
