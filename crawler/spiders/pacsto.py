@@ -39,6 +39,7 @@ from w3lib.url import safe_url_string, url_query_cleaner
 
 from crawler.items import PageFailure, PageSnapshot
 from crawler.revisit import DEFAULT_REVISIT_AFTER, RevisitPolicy, parse_duration
+from dedupe.document import public_headers
 from dedupe.sources import utc_iso
 
 PAGE_STATUSES = [304, 404, 410]  # handed to the callback: "not modified" and "removed" are observations
@@ -202,10 +203,10 @@ def declared_charset(content_type: str | None) -> str | None:
 
 def snapshot_of(response: Response, page_type: str | None, observed: datetime | None = None) -> PageSnapshot:
     """The observation a response is: a 304 or 404/410 carries no body, anything else its raw bytes."""
-    headers = {
+    headers = public_headers({  # never a Set-Cookie: the archive is readable by anyone who reads it
         key.decode("latin-1"): b", ".join(values).decode("latin-1")
         for key, values in response.headers.items()
-    }
+    })
     status = response.status
     return PageSnapshot(
         url=_canonical_or_as_is(response.url),  # a redirect may land on https://host:443/...
