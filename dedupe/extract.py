@@ -75,12 +75,17 @@ def _declared_html_charset(raw: bytes) -> str | None:
 
 
 def _canonical(charset: str | None) -> str | None:
+    """Python's name for a declared text charset, or None for one it does not know as a text encoding
+    (an unknown name, a NUL in it, 'undefined', or a bytes codec such as 'base64' or 'zlib')."""
     if not charset:
         return None
     try:
-        return codecs.lookup(charset.strip().strip("'\"")).name
-    except LookupError:
+        info = codecs.lookup(charset.strip().strip("'\""))
+    except (LookupError, ValueError):
         return None
+    if not getattr(info, "_is_text_encoding", True) or info.name == "undefined":
+        return None
+    return info.name
 
 
 def decode(raw: bytes, declared_charset: str | None = None, kind_hint: str | None = None) -> tuple[str, str, str]:
@@ -118,7 +123,7 @@ def decode(raw: bytes, declared_charset: str | None = None, kind_hint: str | Non
             continue
         try:
             text = raw.decode(charset, "strict")
-        except UnicodeDecodeError:
+        except UnicodeError:  # UnicodeDecodeError, or a codec's own complaint (utf-16 with an odd length...)
             problems.append(f"cannot be decoded as its declared charset {charset}")
             continue
         garbled = garbling(text)

@@ -146,3 +146,9 @@ def test_invalid_utf8_under_a_declared_utf8_does_not_say_no_charset_was_declared
     with pytest.raises(InputError) as caught:
         decode(b"<html><body>caf\xe9 \xff\xfe au lait</body></html>", declared_charset="utf-8")
     assert "no charset declared" not in str(caught.value) and "declared charset" in str(caught.value)
+
+
+@pytest.mark.parametrize("charset", ["undefined", "\x00", "base64", "zlib", "hex"])
+def test_a_declared_charset_that_is_no_text_encoding_is_ignored(charset: str) -> None:
+    """Found by fuzzing (tests/reliability): 'undefined' raised UnicodeError, a NUL ValueError."""
+    assert decode(b"plain text", declared_charset=charset) == ("plain text", "text", "utf-8")
