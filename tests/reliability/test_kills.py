@@ -101,9 +101,9 @@ def test_kill_an_import_at_random_moments(tmp_path: Path, reliability_runs: int)
         assert done.returncode == 0, done.stderr[-2000:]
         assert integrity(db) == "ok" and duplicate_snapshots(db) == []
         assert count(db, "SELECT count(*) FROM snapshots") == IMPORTED  # each file once: nothing lost, nothing twice
-        state = derived_state(db)
-        assert state == rederived(db, tmp_path)
-        assert state == expected  # and the same as an import never interrupted
+        assert derived_state(db) == expected  # the same as an import never interrupted...
+        if run == reliability_runs - 1:
+            assert expected == rederived(db, tmp_path)  # ...which is a full re-derivation
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db}{suffix}").unlink(missing_ok=True)
     print(f"\nreliability: import kills={figures['kills']} finished_before_kill={figures['finished_before_kill']} "
