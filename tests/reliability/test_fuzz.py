@@ -143,7 +143,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Archive:
     archive.close()
 
 
-refs = st.one_of(st.text(st.characters(blacklist_characters="\x00"), max_size=30), st.from_regex(r"(s|a|b)?[0-9]{1,25}", fullmatch=True),
+refs = st.one_of(st.text(st.characters(blacklist_characters="\x00", blacklist_categories=["Cs"]), max_size=30), st.from_regex(r"(s|a|b)?[0-9]{1,25}", fullmatch=True),
                  st.from_regex(r"(av|bv)-[0-9a-f]{0,12}", fullmatch=True),
                  st.sampled_from(["https://pacsto.org/", "file:///", "%", "_", "av-", "bv-", "a0", "s-1", "1e9"]))
 
@@ -159,7 +159,9 @@ def test_fuzz_resolve(seeded: Archive, ref: str) -> None:
 
 
 @pytest.mark.xfail(strict=True, raises=ValueError, reason="found by test_fuzz_resolve: dedupe/archive.py's _resolve "
-                   "passes a reference with a NUL to the file system (os.path: embedded null byte); the lead owns it")
-def test_a_reference_with_a_nul_is_an_archive_error(seeded: Archive) -> None:
+                   "passes a NUL to the file system (embedded null byte) and a lone surrogate (a non-UTF-8 argv byte) "
+                   "to SQLite (UnicodeEncodeError); archive.py's owner fixes it")
+@pytest.mark.parametrize("ref", ["/\x00", "\udcff"])
+def test_a_reference_with_a_nul_or_a_lone_surrogate_is_an_archive_error(seeded: Archive, ref: str) -> None:
     with pytest.raises(ArchiveError):
-        seeded.resolve("/\x00")
+        seeded.resolve(ref)
