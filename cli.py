@@ -228,14 +228,17 @@ def diff_(a: str, b: str, mode: str, db_path: str, as_json: bool) -> None:
         except ArchiveError as exc:
             raise click.ClickException(str(exc)) from None
     colour = sys.stdout.isatty()
-    if as_json:
-        emit_json(difftools.structured(ta, tb, ra.label, rb.label))
-    elif mode == "words":
-        click.echo(difftools.words(ta, tb, color=colour) or "(identical)")
-    elif mode == "side":
-        click.echo(difftools.side_by_side(ta, tb, ra.label, rb.label))
-    else:
-        click.echo(difftools.unified(ta, tb, ra.label, rb.label, color=colour) or "(identical)")
+    try:
+        if as_json:
+            emit_json(difftools.structured(ta, tb, ra.label, rb.label))
+        elif mode == "words":
+            click.echo(difftools.words(ta, tb, color=colour) or "(identical)")
+        elif mode == "side":
+            click.echo(difftools.side_by_side(ta, tb, ra.label, rb.label))
+        else:
+            click.echo(difftools.unified(ta, tb, ra.label, rb.label, color=colour) or "(identical)")
+    except difftools.DiffTooLarge as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @cli.command()

@@ -326,8 +326,10 @@ def is_demo_archive(db_path: str | Path) -> bool:
     """True for an archive an earlier demo made (its archive_state row says so), read without writing."""
     import sqlite3
 
+    from dedupe.readonly import connect_read_only
+
     try:
-        conn = sqlite3.connect(f"file:{Path(db_path).resolve()}?mode=ro", uri=True)
+        conn = connect_read_only(db_path)
     except sqlite3.Error:
         return False
     try:

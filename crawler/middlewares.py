@@ -1,7 +1,8 @@
 """Downloader middlewares: the host fence, retries with backoff, and the archive's part in requests.
 
 * ``AllowedHostsMiddleware`` refuses every request off the spider's hosts (redirect targets
-  and ``dont_filter`` requests included) before robots.txt is even asked for.
+  and ``dont_filter`` requests included) before robots.txt is even asked for, and every
+  redirect from https to http (same host or not).
 * ``BackoffRetryMiddleware`` is Scrapy's retry (5xx, timeouts, truncated bodies...) with an
   exponential pause before each new attempt.
 * ``ArchiveMiddleware`` makes requests conditional on the archive's validators, answers a 304
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import random
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from scrapy import signals
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
@@ -30,6 +32,10 @@ class OffsiteRefused(IgnoreRequest):
     """A request (often a redirect target) to a host the crawl may not visit."""
 
 
+class DowngradeRefused(IgnoreRequest):
+    """A redirect from https to plain http: the page would be fetched where anyone on the path can alter it."""
+
+
 class AlreadyArchived(IgnoreRequest):
     """A page the run being resumed already stored: not fetched again."""
 
@@ -45,6 +51,10 @@ class AllowedHostsMiddleware:
         return cls(crawler)
 
     def process_request(self, request: Request) -> None:
+        redirected = request.meta.get("redirect_urls")
+        if redirected and urlsplit(request.url).scheme == "http" and urlsplit(redirected[-1]).scheme == "https":
+            self.crawler.stats.inc_value("pacsto/downgrade_refused")
+            raise DowngradeRefused(f"refused to follow a redirect from https to http: {redirected[-1]} -> {request.url}")
         scope = getattr(self.crawler.spider, "scope", None)
         if scope is None or scope.allows(request.url):
             return None

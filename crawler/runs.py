@@ -18,6 +18,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import shutil
 import sys
 import time
@@ -30,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
+from scrapy.utils.url import strip_url
 
 from crawler.revisit import PageRecord, RevisitPolicy, parse_time
 from dedupe import schema
@@ -137,6 +139,15 @@ class RunCounts:
             setattr(self, kind, getattr(self, kind) + 1)
 
 
+def without_credentials(url: str) -> str:
+    """The URL without ``user:password@``: a start URL is stored in ``crawl_runs`` and printed by ``runs``,
+    so a password in it would be kept and shown forever (the crawl never sends it: ``canonical_url``)."""
+    try:
+        return strip_url(url, strip_credentials=True, strip_default_port=False, strip_fragment=False)
+    except ValueError:  # not parseable as a URL: drop whatever sits between "//" and the last "@" of the host part
+        return re.sub(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#]*@", r"\1", url)
+
+
 _RUNS: "weakref.WeakKeyDictionary[Crawler, CrawlRun]" = weakref.WeakKeyDictionary()
 
 
@@ -146,7 +157,7 @@ class CrawlRun:
     def __init__(self, db_path: str | Path, start_urls: list[str], jobdir: str | None = None,
                  max_failed_ratio: float = 0.5) -> None:
         self.db_path = Path(db_path)
-        self.start_urls = list(start_urls)
+        self.start_urls = [without_credentials(url) for url in start_urls]
         self.jobdir = Path(jobdir) if jobdir else None
         self.max_failed_ratio = max_failed_ratio
         self.lock = RunLock(self.db_path)

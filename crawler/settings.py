@@ -32,6 +32,10 @@ REVISIT_ARCHIVED = True
 REVISIT_AFTER = "7d"
 # Read /sitemap.xml of each start host when there is one (it is not needed: listings suffice).
 SITEMAP_FOLLOW = True
+# Bounds on sitemaps: how deep sitemap indexes may nest (sitemap.xml itself is depth 0) and how many sitemap
+# files one run reads in all; a sitemap beyond either is skipped with a log line (the listings suffice).
+SITEMAP_MAX_DEPTH = 2
+SITEMAP_MAX_FILES = 50
 # Request an archived page at once when the sitemap's <lastmod> is later than its last observation
 # (false for a site whose lastmod is always "now").
 SITEMAP_LASTMOD = True
@@ -65,7 +69,7 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 RETRY_BACKOFF_BASE = 2.0
 RETRY_BACKOFF_MAX = 60.0
 DOWNLOAD_TIMEOUT = 30
-DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024  # 1 byte to dedupe.document.MAX_BODY_BYTES (50 MB); 0 (no cap) is refused
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 DOWNLOAD_FAIL_ON_DATALOSS = True  # a truncated body is an error (retried), never a page
 REDIRECT_MAX_TIMES = 5
@@ -102,7 +106,7 @@ LOG_LEVEL = "INFO"
 # numbers and numbers with their lowest allowed value, flags, and settings with a few allowed values.
 _WHOLE = {"LISTING_MAX_PAGES": 0, "CALENDAR_MAX_PAGES": 0, "CONCURRENT_REQUESTS": 1,
           "CONCURRENT_REQUESTS_PER_DOMAIN": 1, "RETRY_TIMES": 0, "REDIRECT_MAX_TIMES": 0, "DEPTH_LIMIT": 0,
-          "DOWNLOAD_MAXSIZE": 0, "DOWNLOAD_WARNSIZE": 0}
+          "DOWNLOAD_MAXSIZE": 1, "DOWNLOAD_WARNSIZE": 0, "SITEMAP_MAX_DEPTH": 0, "SITEMAP_MAX_FILES": 0}
 _NUMBER = {"DOWNLOAD_DELAY": 0, "DOWNLOAD_TIMEOUT": 0, "AUTOTHROTTLE_START_DELAY": 0, "AUTOTHROTTLE_MAX_DELAY": 0,
            "AUTOTHROTTLE_TARGET_CONCURRENCY": 0, "RETRY_BACKOFF_BASE": 0, "RETRY_BACKOFF_MAX": 0,
            "CRAWL_MAX_FAILED_RATIO": 0, "PROGRESS_INTERVAL": 0}
@@ -116,6 +120,7 @@ def setting_errors(settings) -> list[str]:
     """One sentence per setting whose value the crawl could not use (``-s`` or ``PA_`` values included)."""
     from crawler.revisit import parse_duration
     from crawler.spiders.pacsto import year_month
+    from dedupe.document import MAX_BODY_BYTES
 
     errors = []
     for name, lowest in _WHOLE.items():
@@ -124,8 +129,11 @@ def setting_errors(settings) -> list[str]:
             ok = value is None or int(str(value)) >= lowest
         except ValueError:
             ok = False
+        if ok and value is not None and name == "DOWNLOAD_MAXSIZE" and int(str(value)) > MAX_BODY_BYTES:
+            ok = False  # Scrapy reads 0 as "no cap": a response of any size would reach the archive
         if not ok:
-            errors.append(f"{name} must be a whole number of at least {lowest}, not {str(value)!r}.")
+            bounds = f"between {lowest} and {MAX_BODY_BYTES}" if name == "DOWNLOAD_MAXSIZE" else f"of at least {lowest}"
+            errors.append(f"{name} must be a whole number {bounds}, not {str(value)!r}.")
     for name, lowest in _NUMBER.items():
         value = settings.get(name)
         try:

@@ -6,6 +6,7 @@ Kept free of heavy imports so any module can define a command with the same --db
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -33,13 +34,35 @@ def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
+SQLITE_FULL = 13  # sqlite3.SQLITE_FULL (Python 3.11+): the disk, or the database's own size limit, is full
+DISK_FULL = "database or disk is full: free some space and run the command again (what was stored before is kept)"
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """True for SQLite's SQLITE_FULL (any extended code) and for an OSError ENOSPC or EDQUOT."""
+    if isinstance(exc, sqlite3.Error):
+        code = getattr(exc, "sqlite_errorcode", None)
+        return (code is not None and code & 0xFF == SQLITE_FULL) or "database or disk is full" in str(exc)
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
 @contextlib.contextmanager
 def user_errors() -> Iterator[None]:
     """Turn what a user can cause or fix (a bad path, a locked or full disk) into one sentence."""
     try:
         yield
-    except sqlite3.OperationalError as exc:
-        raise click.ClickException(f"the archive database failed: {exc}") from None
-    except OSError as exc:
-        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
-        raise click.ClickException(f"{exc.strerror or exc}{where}") from None
+    except (sqlite3.Error, OSError) as exc:
+        if is_disk_full(exc):
+            raise click.ClickException(DISK_FULL) from None
+        if isinstance(exc, sqlite3.OperationalError):
+            raise click.ClickException(f"the archive database failed: {exc}") from None
+        if isinstance(exc, OSError):
+            where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+            raise click.ClickException(f"{exc.strerror or exc}{where}") from None
+        raise
+    except ValueError as exc:
+        from .storage import StorageError
+
+        if isinstance(exc, StorageError):
+            raise click.ClickException(str(exc)) from None
+        raise

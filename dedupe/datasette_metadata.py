@@ -22,6 +22,7 @@ from urllib.parse import quote
 from sqlite_utils import Database
 
 from . import schema
+from .readonly import connect_read_only
 
 SHIPPED = Path(__file__).with_name("metadata.yml")
 
@@ -581,7 +582,7 @@ def schema_tables() -> set[str]:
 
 def archive_tables(path: str | Path) -> set[str]:
     """Tables and views of an archive file, read without writing to it."""
-    conn = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
+    conn = connect_read_only(path)
     try:
         return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
     finally:

@@ -5,8 +5,10 @@
   (``dedupe.diff``); ``/-/diff.json`` returns the same JSON as ``pa-archive diff --json``.
   With only ``b``, ``a`` is the version before it. Texts too large for difflib's word-level work
   (over 200 KB, 5,000 lines, a 5,000-character line, or too many words in the changed lines) get a
-  plain line diff that says so: difflib runs outside Datasette's SQL time limit. A malformed request
-  answers 400, a version that is not there 404, each with a one-sentence error.
+  plain line diff that says so: difflib runs outside Datasette's SQL time limit. Texts no page should
+  compare (over 5 MB, or lines repeated so often that aligning them would cost more than
+  ``dedupe.diff.MAX_LINE_PAIRS``) answer 400 before any matching, as does a malformed request; a
+  version that is not there 404; each with a one-sentence error.
 * ``/-/timeline`` draws each delegation's seat counts, per language, across snapshots as inline SVG
   (``/-/timeline.json`` for the data) from the "seat_counts" canned query's SQL, which
   returns only first values, changes and last values: a few rows for any archive.
@@ -47,6 +49,7 @@ ID_COLUMNS = {"id", "version_id", "article_version_id", "block_version_id", "pre
 CONTEXT_LINES = 3
 # difflib runs in execute_fn, which Datasette's sql_time_limit_ms does not cover: beyond these the page
 # is a plain line diff (common start and end, one aligned middle), without word-level highlights
+MAX_DIFF_BYTES = 5_000_000  # of either text, UTF-8: larger texts are refused (400), before any matching
 MAX_WORD_DIFF_BYTES = 200_000  # of either text, UTF-8
 MAX_WORD_DIFF_LINES = 5_000  # of either text
 MAX_WORD_DIFF_LINE_CHARS = 5_000  # of any one line
@@ -239,17 +242,18 @@ def diff_data(conn: sqlite3.Connection, a: str | None, b: str | None) -> dict[st
             raise FirstVersion(f"{rb.label} is the first version: there is nothing before it to compare with.",
                                rb.id, later)
     side_a, side_b = _side(archive, ra), _side(archive, rb)
+    refuse_costly(side_a.text, side_b.text)
     plain = too_large_for_words(side_a.text, side_b.text)
     opcodes = None
     if not plain:
         la, lb = side_a.text.splitlines(), side_b.text.splitlines()
-        opcodes = difflib.SequenceMatcher(None, la, lb, autojunk=False).get_opcodes()
+        opcodes = difftools.line_opcodes(la, lb)
         plain = too_many_words(la, lb, opcodes)
     if plain:
         rows, structured = plain_line_diff(side_a.text, side_b.text, ra.label, rb.label, plain)
     else:
         rows = side_by_side_rows(side_a.text, side_b.text, opcodes)
-        structured = difftools.structured(side_a.text, side_b.text, ra.label, rb.label)
+        structured = difftools.structured(side_a.text, side_b.text, ra.label, rb.label, opcodes)
     return {
         "a": side_a,
         "b": side_b,
@@ -258,6 +262,20 @@ def diff_data(conn: sqlite3.Connection, a: str | None, b: str | None) -> dict[st
         "plain": plain,
         "siblings": _siblings(archive, rb),
     }
+
+
+def refuse_costly(a: str, b: str) -> None:
+    """BadDiffRequest (400, one sentence) for texts too large to compare within a request: checked before any
+    matching, since difflib runs in execute_fn, outside Datasette's SQL time limit."""
+    for name, text in (("A", a), ("B", b)):
+        size = len(text.encode("utf-8", "replace"))
+        if size > MAX_DIFF_BYTES:
+            raise BadDiffRequest(f"{name} is {size:,} bytes, more than the {MAX_DIFF_BYTES:,} this page compares; "
+                                 "use pa-archive diff.")
+    try:
+        difftools.check_alignable(a.splitlines(), b.splitlines())
+    except difftools.DiffTooLarge as exc:
+        raise BadDiffRequest(str(exc)) from None
 
 
 def too_large_for_words(a: str, b: str) -> str | None:

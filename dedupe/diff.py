@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 import shutil
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,36 @@ from typing import Any
 import click
 
 _TOKEN = re.compile(r"\s+|[^\s]+")
+# difflib's line matcher (autojunk off, so repeated lines are matched too) does work in proportion to
+# the pairs of equal lines it can match, a's line i with b's line j: a few hundred for two versions of an
+# article, 8 million for two 4,000-line texts of two lines repeated at random (2 s a pass). Beyond this
+# budget (~0.5 s a pass) the texts are refused with one sentence instead of occupying a process.
+MAX_LINE_PAIRS = 2_000_000
+
+
+class DiffTooLarge(ValueError):
+    """Two texts too costly to align line by line (one sentence)."""
+
+
+def equal_line_pairs(la: list[str], lb: list[str]) -> int:
+    """How many (i, j) have la[i] == lb[j]: the line matcher's cost, counted in linear time."""
+    counts = Counter(lb)
+    return sum(counts.get(line, 0) for line in la)
+
+
+def check_alignable(la: list[str], lb: list[str]) -> None:
+    """DiffTooLarge when aligning these lines would cost more than MAX_LINE_PAIRS: asked before any matching."""
+    pairs = equal_line_pairs(la, lb)
+    if pairs > MAX_LINE_PAIRS:
+        raise DiffTooLarge(f"The texts repeat the same lines too often to be aligned ({pairs:,} pairs of equal "
+                           f"lines, more than {MAX_LINE_PAIRS:,}).")
+
+
+def line_opcodes(la: list[str], lb: list[str]) -> list[tuple[str, int, int, int, int]]:
+    """difflib's opcodes from lines ``la`` to ``lb``: the one line matcher of every diff view, bounded by
+    MAX_LINE_PAIRS."""
+    check_alignable(la, lb)
+    return difflib.SequenceMatcher(None, la, lb, autojunk=False).get_opcodes()
 
 
 @dataclass(frozen=True)
@@ -27,7 +58,8 @@ class WordOp:
 
 
 def unified(a: str, b: str, a_name: str, b_name: str, color: bool = False) -> str:
-    """Classic line diff (``diff -u``)."""
+    """Classic line diff (``diff -u``); DiffTooLarge for texts beyond the line matcher's budget."""
+    check_alignable(a.splitlines(), b.splitlines())
     lines = difflib.unified_diff(a.splitlines(), b.splitlines(), a_name, b_name, lineterm="", n=2)
     out = []
     for line in lines:
@@ -68,7 +100,7 @@ class LineRow:
 def aligned_rows(la: list[str], lb: list[str], opcodes: list[tuple] | None = None) -> Iterator[LineRow]:
     """Lines of a and b paired row by row (None where one side has no line): every diff view's base."""
     if opcodes is None:
-        opcodes = difflib.SequenceMatcher(None, la, lb, autojunk=False).get_opcodes()
+        opcodes = line_opcodes(la, lb)
     for tag, i1, i2, j1, j2 in opcodes:
         for k in range(max(i2 - i1, j2 - j1)):
             old = la[i1 + k] if k < i2 - i1 else None
@@ -110,13 +142,21 @@ def side_by_side(a: str, b: str, a_name: str, b_name: str, width: int | None = N
     return "\n".join(rows)
 
 
-def structured(a: str, b: str, a_id: str, b_id: str) -> dict[str, Any]:
-    """JSON-ready diff: the changed line pairs, each with its word operations."""
+def structured(a: str, b: str, a_id: str, b_id: str, opcodes: list[tuple] | None = None) -> dict[str, Any]:
+    """JSON-ready diff: the changed line pairs, each with its word operations (one pass of the line matcher,
+    or the caller's ``opcodes``: the similarity is difflib's ratio, 2 x matched lines / all lines, read from them)."""
+    la, lb = a.splitlines(), b.splitlines()
+    if opcodes is None:
+        opcodes = line_opcodes(la, lb)
     changes = []
-    for old, new in changed_line_pairs(a, b):
+    for row in aligned_rows(la, lb, opcodes):
+        if row.tag == "equal":
+            continue
+        old, new = row.old, row.new
         changes.append({
             "old": old, "new": new,
             "words": [{"op": op.op, "text": op.text} for op in word_ops(old or "", new or "") if op.text.strip() or op.op == "equal"],
         })
-    similarity = difflib.SequenceMatcher(None, a.splitlines(), b.splitlines(), autojunk=False).ratio()
+    matched = sum(i2 - i1 for tag, i1, i2, _, _ in opcodes if tag == "equal")
+    similarity = 2 * matched / (len(la) + len(lb)) if la or lb else 1.0
     return {"a": a_id, "b": b_id, "identical": a == b, "line_similarity": round(similarity, 4), "changes": changes}

@@ -11,6 +11,21 @@ Role = Literal["candidate", "title", "date", "body"]
 # Here, not in extract.py, so that asking whether an archive is stale does not import trafilatura.
 EXTRACTOR_VERSION = "extract-3"
 
+# The largest raw body the archive takes in or gives back: an imported file or JSON Lines record
+# (dedupe.sources), a crawled response (DOWNLOAD_MAXSIZE may not exceed it) and a stored content once
+# decompressed (dedupe.storage). One bound, so nothing stored can expand beyond what was accepted.
+MAX_BODY_BYTES = 50 * 1024 * 1024
+
+
+# Response headers never archived: a cookie the site sets is a credential of the crawler's session, not
+# content, and stored headers are queryable by anyone who reads the archive (Datasette included).
+PRIVATE_HEADERS = frozenset({"set-cookie", "set-cookie2"})
+
+
+def public_headers(headers: dict[str, str] | None) -> dict[str, str]:
+    """``headers`` without PRIVATE_HEADERS (any case)."""
+    return {name: value for name, value in (headers or {}).items() if name.lower() not in PRIVATE_HEADERS}
+
 
 class InputError(ValueError):
     """Bad input (empty, binary, undecodable, truncated...): one clear sentence, no record."""
@@ -35,6 +50,11 @@ class RawSnapshot:
     declared_charset: str | None = None
     kind_hint: str | None = None
     page_type: str | None = None
+
+    def __post_init__(self) -> None:
+        # every source (crawl, JSON Lines, WARC...) becomes a RawSnapshot before it is stored: the one place
+        # where private headers are dropped, whoever forgot to
+        self.headers = public_headers(self.headers)
 
 
 @dataclass

@@ -75,20 +75,28 @@ def _declared_html_charset(raw: bytes) -> str | None:
 
 
 def _canonical(charset: str | None) -> str | None:
+    """Python's name for a declared text charset, or None for one it does not know as a text encoding
+    (an unknown name, a NUL in it, 'undefined', or a bytes codec such as 'base64' or 'zlib')."""
     if not charset:
         return None
     try:
-        return codecs.lookup(charset.strip().strip("'\"")).name
-    except LookupError:
+        info = codecs.lookup(charset.strip().strip("'\""))
+    except (LookupError, ValueError):
         return None
+    if not getattr(info, "_is_text_encoding", True) or info.name == "undefined":
+        return None
+    return info.name
 
 
 def decode(raw: bytes, declared_charset: str | None = None, kind_hint: str | None = None) -> tuple[str, str, str]:
     """Return (text, kind, encoding) or raise InputError saying why the bytes are unusable.
 
-    The declared charset (HTTP header, then <meta>) is honoured, except that a body which is
-    valid UTF-8 with non-ASCII bytes is read as UTF-8 even when a single-byte charset is
-    declared: that mislabelling is common and UTF-8 validity is near-proof.
+    The declared charsets are honoured: the HTTP header's, and an HTML page's ``<meta charset>``,
+    which wins when the two disagree and it decodes cleanly (the page's author wrote it; a
+    server's default header often did not). Two exceptions, both because a declaration can
+    decode without error and still be wrong: a body that is valid UTF-8 with non-ASCII bytes is
+    read as UTF-8 even when a single-byte charset is declared (UTF-8 validity is near-proof), and
+    a decoding that reads as mojibake (``garbling``) is refused, never stored.
     """
     if not raw or not raw.strip():
         raise InputError("empty content")
@@ -97,25 +105,84 @@ def decode(raw: bytes, declared_charset: str | None = None, kind_hint: str | Non
     kind = kind_hint or detect_kind(raw)
     if raw.startswith(codecs.BOM_UTF8):
         return _checked(raw[3:].decode("utf-8", "strict"), kind), kind, "utf-8"
-    declared = _canonical(declared_charset) or (_canonical(_declared_html_charset(raw)) if kind == "html" else None)
+    header = _canonical(declared_charset)
+    meta = _canonical(_declared_html_charset(raw)) if kind == "html" else None
     try:
         utf8 = raw.decode("utf-8", "strict")
     except UnicodeDecodeError as exc:
         utf8 = None
         utf8_error = exc
-    if utf8 is not None and (declared in (None, "utf-8") or (declared in _SINGLE_BYTE_CHARSETS and not raw.isascii())):
+    declared = [c for c in dict.fromkeys((meta, header) if meta != header else (header,)) if c]
+    if utf8 is not None and (not declared or "utf-8" in declared
+                             or (set(declared) <= _SINGLE_BYTE_CHARSETS and not raw.isascii())):
         return _checked(utf8, kind), kind, "utf-8"
-    if declared and declared != "utf-8":
+    problems = []
+    for charset in declared:
+        if charset == "utf-8":
+            problems.append(f"not valid UTF-8 (byte {utf8_error.start}), its declared charset")
+            continue
         try:
-            return _checked(raw.decode(declared, "strict"), kind), kind, declared
+            text = raw.decode(charset, "strict")
+        except UnicodeError:  # UnicodeDecodeError, or a codec's own complaint (utf-16 with an odd length...)
+            problems.append(f"cannot be decoded as its declared charset {charset}")
+            continue
+        garbled = garbling(text)
+        if garbled is None:
+            return _checked(text, kind), kind, charset
+        problems.append(f"garbled when decoded as its declared charset {charset}: {garbled}{_likely(raw, charset)}")
+    if problems:
+        raise InputError(problems[-1] if len(problems) == 1 else f"{problems[0]}; {problems[1]}")
+    where = utf8_error.start
+    if where >= len(raw) - 3:
+        raise InputError("truncated: the content ends inside a UTF-8 character")
+    raise InputError(f"not valid UTF-8 (byte {where}) and no charset declared")
+
+
+# Mojibake: text decoded with the wrong single-byte charset still decodes, but its words are not words.
+_WORD = re.compile(r"[^\W\d_]{5,}")
+_LATIN1_LETTERS = re.compile("^[\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff]+$")  # À..ÿ without × ÷
+_CYRILLIC_WORD = re.compile("^[\u0400-\u04ff]+$")
+_MIXED_CASE = re.compile("[\u0430-\u045f][\u0400-\u042f]")  # a lowercase Cyrillic letter, then a capital
+_TAGS = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]*>", re.IGNORECASE | re.DOTALL)
+MOJIBAKE_MIN_WORDS = 3  # fewer garbled words than this is no evidence
+MOJIBAKE_SHARE = 0.2  # of the words of 5+ letters
+_GUESSES = ("cp1251", "koi8-r", "utf-8")  # what a garbled page of this site most likely is
+
+
+def garbling(text: str) -> str | None:
+    """Why ``text`` reads as mojibake (one clause), or None when it reads as text.
+
+    Two signatures, each needing several words of 5+ letters and a fifth of them: words made
+    only of Latin-1 letters À..ÿ ('Ïàðëàìåíòñêàÿ': cp1251 read as iso-8859-1 or windows-1252;
+    no language writes whole words in accented letters), and Cyrillic words in upper case or
+    with a capital after a lowercase letter ('пАРЛАМЕНТ': cp1251 and koi8-r read as each other,
+    which swaps the case of every letter).
+    """
+    words = _WORD.findall(_TAGS.sub(" ", text[:65536]))
+    if len(words) < MOJIBAKE_MIN_WORDS:
+        return None
+    latin1 = [w for w in words if _LATIN1_LETTERS.match(w)]
+    if len(latin1) >= MOJIBAKE_MIN_WORDS and len(latin1) >= MOJIBAKE_SHARE * len(words):
+        return f"words such as {latin1[0][:20]!r} are Latin-1 mojibake"
+    cyrillic = [w for w in words if _CYRILLIC_WORD.match(w)]
+    swapped = [w for w in cyrillic if w.isupper() or _MIXED_CASE.search(w)]
+    if len(swapped) >= MOJIBAKE_MIN_WORDS and len(swapped) > 0.5 * len(cyrillic) and len(cyrillic) >= MOJIBAKE_SHARE * len(words):
+        return f"words such as {swapped[0][:20]!r} have the case of each letter swapped"
+    return None
+
+
+def _likely(raw: bytes, wrong: str) -> str:
+    """' (it reads as windows-1251)' when another of the likely charsets decodes it as text, else ''."""
+    for guess in _GUESSES:
+        if guess == wrong:
+            continue
+        try:
+            text = raw.decode(guess, "strict")
         except UnicodeDecodeError:
-            raise InputError(f"cannot be decoded as its declared charset {declared}") from None
-    if utf8 is None:
-        where = utf8_error.start
-        if where >= len(raw) - 3:
-            raise InputError("truncated: the content ends inside a UTF-8 character")
-        raise InputError(f"not valid UTF-8 (byte {where}) and no charset declared")
-    return _checked(utf8, kind), kind, "utf-8"
+            continue
+        if garbling(text) is None:
+            return f" (it reads as {codecs.lookup(guess).name})"
+    return ""
 
 
 def _checked(text: str, kind: str) -> str:

@@ -19,6 +19,7 @@ import click
 
 from . import datasette_metadata
 from .cli_options import db_option
+from .readonly import connect_read_only, uri_safe_path
 
 # Long article texts are cut in table views (the row page shows them whole); one analyst's
 # questions over a large archive may take longer than Datasette's default 1 s.
@@ -43,7 +44,7 @@ def is_stale(db_path: str | Path) -> bool:
     """True while the derived tables lag behind the snapshots (the next import or crawl refreshes them)."""
     from dedupe.archive.derivation import derived_tables_lag
 
-    conn = sqlite3.connect(f"file:{Path(db_path).resolve()}?mode=ro", uri=True)
+    conn = connect_read_only(db_path)
     try:
         return derived_tables_lag(conn)
     except sqlite3.DatabaseError:
@@ -119,10 +120,11 @@ def serve(db_path: str, host: str, port: int, print_metadata: bool, datasette_ar
                    "or crawl refreshes them.", err=True)
     extra = [a for a in datasette_args if a != "--"]
     with tempfile.TemporaryDirectory(prefix="pa-archive-serve-") as folder:
-        metadata_path = write_metadata(db_path, tables, folder)
+        served = uri_safe_path(db_path, folder)  # Datasette pastes the path into file:...?mode=ro unescaped
+        metadata_path = write_metadata(served, tables, folder)
         if "--get" not in extra:
             click.echo(f"Serving {db_path} read-only at http://{host}:{port}/ (Ctrl-C stops)", err=True)
-        run_datasette(datasette_argv(db_path, metadata_path, host, port, extra))
+        run_datasette(datasette_argv(served, metadata_path, host, port, extra))
 
 
 if __name__ == "__main__":

@@ -13,13 +13,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import BinaryIO
 
 from w3lib.url import safe_url_string
 
-from .document import RawSnapshot
+from .document import MAX_BODY_BYTES, RawSnapshot
 
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
-MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_FILE_BYTES = MAX_BODY_BYTES  # a file, or one JSON Lines record
+_SKIP_CHUNK = 1024 * 1024  # the rest of an oversized JSON line is read and dropped this much at a time
 
 
 @dataclass(frozen=True)
@@ -88,11 +90,21 @@ def expand(inputs: Iterable[str]) -> Iterator[Path | SourceError]:
             yield SourceError(item, "no such file or folder")
 
 
+def printable_path(path: Path | str) -> str:
+    """The path as text that can be printed and stored: bytes that are not UTF-8 shown as ``\\xff``."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
 def read_file(path: Path, summaries: list | None = None) -> Iterator[RawSnapshot | SourceError]:
     """One snapshot per file, one per line for JSON Lines, one per record for web archives.
 
     A WARC, ARC or WACZ file is told by its content (see ``dedupe.warc.detect``); what it
-    held is appended to ``summaries`` (``dedupe.warc.ReadSummary``) when given."""
+    held is appended to ``summaries`` (``dedupe.warc.ReadSummary``) when given. A file whose
+    name is not UTF-8 is one error: it could be neither stored nor printed, and must not cost
+    the rest of the batch."""
+    if printable_path(path) != str(path):
+        yield SourceError(printable_path(path), "file name is not valid UTF-8 (rename the file to import it)")
+        return
     if path.suffix.lower() in JSONL_SUFFIXES:
         yield from read_jsonl(path)
         return
@@ -102,16 +114,35 @@ def read_file(path: Path, summaries: list | None = None) -> Iterator[RawSnapshot
         yield from warc.read_web_archive(path, summaries)
         return
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            yield SourceError(str(path), f"file is larger than {MAX_FILE_BYTES // 2**20} MB")
-            return
-        body = path.read_bytes()
-        observed = utc_iso(datetime.fromtimestamp(os.stat(path).st_mtime, timezone.utc))
+        with path.open("rb") as handle:
+            body = handle.read(MAX_FILE_BYTES + 1)  # never more than the cap, even if the file grows
+            observed = utc_iso(datetime.fromtimestamp(os.fstat(handle.fileno()).st_mtime, timezone.utc))
     except OSError as exc:
         yield SourceError(str(path), exc.strerror or str(exc))
         return
+    if len(body) > MAX_FILE_BYTES:
+        yield SourceError(str(path), f"file is larger than {MAX_FILE_BYTES // 2**20} MB")
+        return
     yield RawSnapshot(url=path.resolve().as_uri(), observed_at=observed, body=body, source="import", origin=str(path))
+
+
+def bounded_lines(handle: BinaryIO, limit: int = MAX_FILE_BYTES) -> Iterator[tuple[int, bytes | None]]:
+    """(line number, bytes) for each line of a binary file, reading at most ``limit`` + 1 bytes of one
+    line; None for a longer line, whose rest is read and dropped in chunks, never held whole."""
+    number = 0
+    while True:
+        line = handle.readline(limit + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) > limit and not line.endswith(b"\n"):
+            while True:
+                rest = handle.readline(_SKIP_CHUNK)
+                if not rest or rest.endswith(b"\n"):
+                    break
+            yield number, None
+        else:
+            yield number, line
 
 
 def read_jsonl(path: Path) -> Iterator[RawSnapshot | SourceError]:
@@ -122,8 +153,11 @@ def read_jsonl(path: Path) -> Iterator[RawSnapshot | SourceError]:
         yield SourceError(str(path), exc.strerror or str(exc))
         return
     with handle:
-        for number, raw in enumerate(handle, start=1):
+        for number, raw in bounded_lines(handle, MAX_FILE_BYTES):
             where = f"{path}:{number}"
+            if raw is None:
+                yield SourceError(where, f"record is larger than {MAX_FILE_BYTES // 2**20} MB")
+                continue
             if not raw.strip():
                 continue
             try:
@@ -139,20 +173,25 @@ def read_jsonl(path: Path) -> Iterator[RawSnapshot | SourceError]:
             except UnicodeDecodeError:
                 yield SourceError(where, "line is not valid UTF-8")
                 continue
+            except UnicodeEncodeError:
+                yield SourceError(where, "text contains a lone surrogate (\\ud800-\\udfff), which is not Unicode text")
+                continue
             except json.JSONDecodeError as exc:
                 yield SourceError(where, f"malformed JSON ({exc.msg} at column {exc.colno})")
                 continue
-            except ValueError as exc:
-                yield SourceError(where, str(exc))
+            except (ValueError, RecursionError) as exc:
+                message = "JSON nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+                yield SourceError(where, message)
                 continue
-            yield RawSnapshot(url=url, observed_at=observed, body=body, source="import", origin=where, kind_hint=kinds[0])
+            yield RawSnapshot(url=url, observed_at=observed, body=body, source="import", origin=where,
+                              kind_hint=kinds[0])
 
 
 def read_sources(items: Iterable[Path | SourceError], summaries: list | None = None) -> Iterator[RawSnapshot | SourceError]:
     """Every snapshot (or error) from expanded inputs, reading one file at a time."""
     for item in items:
         if isinstance(item, SourceError):
-            yield item
+            yield SourceError(printable_path(item.where), item.message) if printable_path(item.where) != item.where else item
         else:
             yield from read_file(item, summaries)
 

@@ -29,6 +29,8 @@ from datetime import datetime, timezone
 
 import zstandard
 
+from .document import MAX_BODY_BYTES
+
 LEVEL = 10  # plain zstd
 DICT_LEVEL = 9  # with a dictionary: ~0.15 ms for a 10 KB page, within 3% of level 19's ratio
 DICT_SIZE = 65_536  # 64 KiB: the template and common phrases; 110 KiB gains 2% a page and costs more than that below ~3000 pages
@@ -39,6 +41,9 @@ RETRAIN_EVERY = 10_000  # contents stored with one dictionary before the next is
 # archive written before dictionaries existed keeps its older ones as they are (still readable).
 RECOMPRESS_LIMIT = 5_000
 RECOMPRESS_CHUNK = 500
+# Decompressed bytes the training sample may hold at once: 1,000 of the site's ~10 KB pages are ~10 MB,
+# so this bounds the memory of a sample of unusually large pages, never a normal one.
+TRAIN_BUDGET_BYTES = 64 * 1024 * 1024
 # fastcover with fixed parameters: the default search over k and d takes seconds for the same ratio
 TRAIN_PARAMS = {"k": 1024, "d": 8}
 DICT_PREFIX = "zstd-dict:"
@@ -47,6 +52,10 @@ _compressor = zstandard.ZstdCompressor(level=LEVEL)
 _decompressor = zstandard.ZstdDecompressor()
 
 DictionarySource = Callable[[int], bytes] | Mapping[int, bytes]
+
+
+class StorageError(ValueError):
+    """A stored blob that cannot be read back within the archive's bounds (one sentence)."""
 
 
 def content_hash(body: bytes) -> str:
@@ -79,16 +88,38 @@ def decompress(blob: bytes, method: str, dictionaries: DictionarySource | None =
 
     A 'zstd-dict:<id>' blob needs its dictionary: pass ``dictionaries`` (id -> bytes, as a
     mapping or a function), or use the archive's ``Codec``, which caches them.
+    Never more than ``MAX_BODY_BYTES`` come out (``bounded_decompress``).
     """
     if method == "zstd":
-        return _decompressor.decompress(blob)
+        return bounded_decompress(_decompressor, blob)
     number = dictionary_id(method)
     if number is None:
         raise ValueError(f"unknown compression {method!r}")
     if dictionaries is None:
         raise ValueError(f"{method} needs the archive's dictionary {number} (use Archive.raw_content)")
     data = dictionaries[number] if isinstance(dictionaries, Mapping) else dictionaries(number)
-    return zstandard.ZstdDecompressor(dict_data=zstandard.ZstdCompressionDict(data)).decompress(blob)
+    return bounded_decompress(zstandard.ZstdDecompressor(dict_data=zstandard.ZstdCompressionDict(data)), blob)
+
+
+def bounded_decompress(decompressor: zstandard.ZstdDecompressor, blob: bytes, limit: int = MAX_BODY_BYTES) -> bytes:
+    """Decompress at most ``limit`` bytes, or raise StorageError.
+
+    zstd allocates what a frame header declares and ignores ``max_output_size`` when a size is
+    declared: a 16-byte frame declaring 1 TiB would raise MemoryError, a 6 KB blob expand to
+    200 MiB. So the declared size is checked first and an undeclared one is capped.
+    """
+    try:
+        declared = zstandard.get_frame_parameters(blob).content_size
+    except zstandard.ZstdError as exc:
+        raise StorageError(f"stored content is not a zstd frame ({exc})") from None
+    if declared != zstandard.CONTENTSIZE_UNKNOWN and declared > limit:
+        raise StorageError(f"stored content would expand to {declared:,} bytes, more than the {limit:,} allowed")
+    try:
+        if declared == zstandard.CONTENTSIZE_UNKNOWN:
+            return decompressor.decompress(blob, max_output_size=limit)
+        return decompressor.decompress(blob)
+    except zstandard.ZstdError as exc:
+        raise StorageError(f"stored content cannot be decompressed within {limit:,} bytes ({exc})") from None
 
 
 def train_dictionary(samples: list[bytes], size: int = DICT_SIZE) -> bytes:
@@ -114,7 +145,7 @@ class _Dictionary:
     def decompress(self, blob: bytes) -> bytes:
         if self._decompressor is None:
             self._decompressor = zstandard.ZstdDecompressor(dict_data=self.data)
-        return self._decompressor.decompress(blob)
+        return bounded_decompress(self._decompressor, blob)
 
 
 class Codec:
@@ -180,10 +211,7 @@ class Codec:
     def train(self) -> int | None:
         """Train and store a dictionary on the newest HTML contents; recompress plain-zstd contents
         with it. Run inside a transaction (the caller's). Returns its id (None: training failed)."""
-        rows = self._execute(
-            "SELECT body, compression FROM contents WHERE kind = 'html' ORDER BY rowid DESC LIMIT ?", (TRAIN_SAMPLE,)
-        ).fetchall()
-        samples = [self.decompress(blob, method) for blob, method in rows]
+        samples = self._training_sample()
         random.Random(len(samples)).shuffle(samples)  # fastcover samples in order: no bias to the newest
         count = self._execute("SELECT count(*) FROM contents WHERE kind = 'html'").fetchone()[0]
         try:
@@ -201,6 +229,25 @@ class Codec:
         self.contents_at = self._html_contents = count
         self._recompress_plain()
         return self.current.id
+
+    def _training_sample(self) -> list[bytes]:
+        """The newest HTML contents, decompressed one row at a time, up to TRAIN_SAMPLE of them and
+        TRAIN_BUDGET_BYTES in all: a sample of huge pages stops early instead of filling memory; a
+        content that cannot be read back is left out of the sample."""
+        samples: list[bytes] = []
+        held = 0
+        cursor = self._execute(
+            "SELECT body, compression FROM contents WHERE kind = 'html' ORDER BY rowid DESC LIMIT ?", (TRAIN_SAMPLE,))
+        for blob, method in cursor:
+            try:
+                body = self.decompress(blob, method)
+            except (StorageError, ValueError):
+                continue
+            if held + len(body) > TRAIN_BUDGET_BYTES:
+                break
+            samples.append(body)
+            held += len(body)
+        return samples
 
     def _recompress_plain(self) -> None:
         """The newest RECOMPRESS_LIMIT plain-zstd contents (those stored before the first dictionary)

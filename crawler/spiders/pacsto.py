@@ -31,13 +31,15 @@ import scrapy
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed
-from w3lib.url import safe_url_string
+from w3lib.url import safe_url_string, url_query_cleaner
 
 from crawler.items import PageFailure, PageSnapshot
 from crawler.revisit import DEFAULT_REVISIT_AFTER, RevisitPolicy, parse_duration
+from dedupe.document import public_headers
 from dedupe.sources import utc_iso
 
 PAGE_STATUSES = [304, 404, 410]  # handed to the callback: "not modified" and "removed" are observations
@@ -46,6 +48,11 @@ COUNTRY_PATH = re.compile(r"^/countries/[^/]+/?$")
 LISTING_PATHS = ("/events", "/events/")
 DEFAULT_PORTS = {"http": 80, "https": 443}
 _CHARSET = re.compile(r"""charset\s*=\s*["']?([^"';\s]+)""", re.IGNORECASE)
+
+# The query parameters each kind of page may carry (shared/site.md): an article or a country page has none, so
+# ``/events/<slug>?n=1`` is the article itself, never a new page (the query-string trap); a listing keeps
+# its month, year and page, in the order written. URLs of no known kind keep their query as is.
+PAGE_QUERY_PARAMS: dict[str, tuple[str, ...]] = {"article": (), "country": (), "listing": ("month", "year", "page")}
 
 PRIORITY = {"listing": 20, "calendar": 10, "article": 0, "country": 0, None: 0, "revisit": -10}
 
@@ -138,9 +145,11 @@ class HostScope:
 
 def canonical_url(url: str) -> str:
     """One spelling per page: percent-encoded, lowercase scheme and host (IDNA), no user info, no
-    default port (``:443``/``:80``), no fragment, ``/`` for an empty path; the query is kept as is,
-    in its order (``?month=7&year=2013&page=2`` stays so). ValueError for a URL that has no valid
-    http(s) form (a port like ``:99999`` or ``:abc``, no host, another scheme)."""
+    default port (``:443``/``:80``), no fragment, ``/`` for an empty path, and only the query
+    parameters the page's kind has (``PAGE_QUERY_PARAMS``): none for an article or a country page,
+    ``month``, ``year`` and ``page`` for a listing, in their order (``?month=7&year=2013&page=2`` stays
+    so). ValueError for a URL that has no valid http(s) form (a port like ``:99999`` or ``:abc``, no
+    host, another scheme)."""
     url = safe_url_string(url)  # ValueError for a port out of range or not a number
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
@@ -151,7 +160,11 @@ def canonical_url(url: str) -> str:
     if ":" in host:
         host = f"[{host}]"
     netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
-    return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
+    canonical = urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
+    allowed = PAGE_QUERY_PARAMS.get(page_type_of(canonical))
+    if allowed is not None and parts.query:
+        canonical = url_query_cleaner(canonical, allowed, unique=True)
+    return canonical
 
 
 def clean_link(response: Response, href: str, scope: HostScope) -> str | None:
@@ -190,10 +203,10 @@ def declared_charset(content_type: str | None) -> str | None:
 
 def snapshot_of(response: Response, page_type: str | None, observed: datetime | None = None) -> PageSnapshot:
     """The observation a response is: a 304 or 404/410 carries no body, anything else its raw bytes."""
-    headers = {
+    headers = public_headers({  # never a Set-Cookie: the archive is readable by anyone who reads it
         key.decode("latin-1"): b", ".join(values).decode("latin-1")
         for key, values in response.headers.items()
-    }
+    })
     status = response.status
     return PageSnapshot(
         url=_canonical_or_as_is(response.url),  # a redirect may land on https://host:443/...
@@ -263,6 +276,10 @@ class PacstoSpider(scrapy.Spider):
         self.calendar_earliest = (2013, 7)
         self.sitemap_follow = True
         self.sitemap_lastmod = True
+        self.sitemap_max_depth = 2
+        self.sitemap_max_files = 50
+        self.sitemap_max_bytes = 16 * 1024 * 1024  # DOWNLOAD_MAXSIZE: a .xml.gz is unpacked to no more
+        self._sitemaps_requested = 0  # sitemap files requested this run (SITEMAP_MAX_FILES)
         self.revisit_archived = True
         self.revisit_after = 0.0  # no settings, no archive: a first crawl, everything requested
         self._policy: RevisitPolicy | None = None
@@ -289,6 +306,9 @@ class PacstoSpider(scrapy.Spider):
         self.calendar_earliest = year_month(settings.get("CALENDAR_EARLIEST", "2013-07"))
         self.sitemap_follow = settings.getbool("SITEMAP_FOLLOW", True)
         self.sitemap_lastmod = settings.getbool("SITEMAP_LASTMOD", True)
+        self.sitemap_max_depth = settings.getint("SITEMAP_MAX_DEPTH", 2)
+        self.sitemap_max_files = settings.getint("SITEMAP_MAX_FILES", 50)
+        self.sitemap_max_bytes = settings.getint("DOWNLOAD_MAXSIZE", 16 * 1024 * 1024)
         self.revisit_archived = settings.getbool("REVISIT_ARCHIVED", True)
         self.revisit_after = parse_duration(settings.get("REVISIT_AFTER", DEFAULT_REVISIT_AFTER))
         self._policy = None
@@ -351,6 +371,7 @@ class PacstoSpider(scrapy.Spider):
             yield self.page_request(url, priority=PRIORITY["listing"] + 10)
         if self.sitemap_follow:
             for origin in dict.fromkeys(f"{urlsplit(u).scheme}://{urlsplit(u).netloc}" for u in starts):
+                self._sitemaps_requested += 1
                 yield scrapy.Request(
                     origin + "/sitemap.xml", callback=self.parse_sitemap, errback=self.sitemap_failed,
                     priority=PRIORITY["listing"], meta={"archive_page": False, "dont_retry": True},
@@ -433,26 +454,47 @@ class PacstoSpider(scrapy.Spider):
         )
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
-        """Article and country pages named in sitemap.xml (nested sitemaps followed) that the revisit
-        policy wants: new, due, or changed by their ``<lastmod>`` since the archive last saw them."""
+        """Article and country pages named in sitemap.xml (nested sitemaps followed, gzipped ones unpacked)
+        that the revisit policy wants: new, due, or changed by their ``<lastmod>`` since the archive last
+        saw them. Sitemap indexes nest at most SITEMAP_MAX_DEPTH deep and a run reads at most
+        SITEMAP_MAX_FILES sitemaps: an index of indexes cannot keep the crawl busy forever."""
+        depth = response.request.meta.get("sitemap_depth", 0) if response.request is not None else 0
         try:
-            sitemap = Sitemap(response.body)
-        except Exception:  # noqa: BLE001 - a broken sitemap is not needed: the listings suffice
-            self.logger.info("ignoring unreadable sitemap %s", response.url)
+            sitemap = Sitemap(self.sitemap_body(response))
+        except Exception as exc:  # noqa: BLE001 - a broken sitemap is not needed: the listings suffice
+            self._count("sitemap_unreadable")
+            self.logger.info("ignoring unreadable sitemap %s: %s", response.url, exc)
             return
         for entry in sitemap:
             url = clean_link(response, entry.get("loc", ""), self.scope)
             if url is None:
                 continue
             if sitemap.type == "sitemapindex":
+                if depth >= self.sitemap_max_depth or self._sitemaps_requested >= self.sitemap_max_files:
+                    self._count("sitemap_skipped")
+                    self.logger.info("sitemap %s not read: more than SITEMAP_MAX_DEPTH=%d levels or SITEMAP_MAX_FILES=%d "
+                                     "files", url, self.sitemap_max_depth, self.sitemap_max_files)
+                    continue
+                self._sitemaps_requested += 1
                 yield scrapy.Request(url, callback=self.parse_sitemap, errback=self.sitemap_failed,
-                                     meta={"archive_page": False, "dont_retry": True})
+                                     meta={"archive_page": False, "dont_retry": True, "sitemap_depth": depth + 1})
             elif page_type_of(url) in ("article", "country"):
                 if self.policy.changed_since_seen(url, entry.get("lastmod")):
                     self._count("sitemap_lastmod_changed")
                     yield self.page_request(url)
                 elif self.wanted(url):
                     yield self.page_request(url)
+
+    def sitemap_body(self, response: Response) -> bytes:
+        """The sitemap's XML: a gzipped one (``.xml.gz`` served as a file, not as Content-Encoding) unpacked to
+        at most DOWNLOAD_MAXSIZE bytes; ValueError when it is larger or not gzip after all."""
+        body = response.body
+        if body[:2] != b"\x1f\x8b":
+            return body
+        try:
+            return gunzip(body, max_size=self.sitemap_max_bytes)
+        except OSError as exc:  # gzip.BadGzipFile, a truncated stream
+            raise ValueError(f"not a readable gzip file ({exc})") from None
 
     def sitemap_failed(self, failure: Failure) -> None:
         self.logger.info("no sitemap: %s", describe_failure(failure))

@@ -436,6 +436,26 @@ def test_texts_too_large_for_word_highlights_get_a_plain_line_diff_that_says_so(
     assert [c["new"] for c in data.json()["changes"]] == [long_line.replace("word600 ", "changed ")]
 
 
+def test_texts_too_costly_to_align_answer_400_at_once(tmp_path: Path) -> None:
+    """Two 4,000-line texts of two lines repeated at random took ~6 s a request (issue 9, gap 7)."""
+    import random
+    import time
+
+    rng = random.Random(9)
+    db = tmp_path / "costly.db"
+    with Archive(db) as archive:
+        for day in ("01", "02"):
+            text = "\n".join(rng.choice(("Delegation of Belarus.", "Delegation of Russia.")) for _ in range(4_000))
+            archive.add(RawSnapshot(url="https://pacsto.org/costly.txt", observed_at=f"2025-10-{day}T09:00:00Z",
+                                    body=f"Costly page\n{text}".encode(), kind_hint="text"))
+    started = time.monotonic()
+    page, data = in_process(db, "/-/diff?a=1&b=2", "/-/diff.json?a=1&b=2")
+    assert time.monotonic() - started < 3
+    assert page.status_code == 400 and data.status_code == 400
+    assert data.json()["error"].startswith("The texts repeat the same lines too often to be aligned (")
+    assert "too often to be aligned" in page.text
+
+
 def test_serve_tells_when_the_derived_tables_lag_behind(tmp_path: Path) -> None:
     from dedupe.serve import is_stale
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from dedupe import diff
 
 OLD = "Delegation consists of 7 deputies.\nWebsite: http://www.kenesh.kg/\nSame line."
@@ -43,3 +45,37 @@ def test_side_by_side_marks_each_row_like_diff_y() -> None:
     out = diff.side_by_side("a\nb\nc", "a\nB\nc\nd", "old", "new", width=43).splitlines()
     assert out == ["old                  | new", "a                      a", "b                    | B",
                    "c                      c", "                     > d"]
+
+
+# --------------------------------------------------------------------------- cost (issue 9, gap 7)
+
+
+def test_the_line_matcher_refuses_texts_beyond_its_budget_before_matching() -> None:
+    import random
+    import time
+
+    from dedupe import diff as difftools
+
+    rng = random.Random(3)
+    la = [rng.choice("ab") for _ in range(4_000)]
+    lb = [rng.choice("ab") for _ in range(4_000)]
+    assert difftools.equal_line_pairs(la, lb) > difftools.MAX_LINE_PAIRS
+    started = time.monotonic()
+    for view in (lambda: difftools.structured("\n".join(la), "\n".join(lb), "A", "B"),
+                 lambda: difftools.unified("\n".join(la), "\n".join(lb), "A", "B"),
+                 lambda: difftools.words("\n".join(la), "\n".join(lb)),
+                 lambda: difftools.side_by_side("\n".join(la), "\n".join(lb), "A", "B")):
+        with pytest.raises(difftools.DiffTooLarge, match="too often to be aligned"):
+            view()
+    assert time.monotonic() - started < 0.5
+    assert difftools.equal_line_pairs(["x", "y", "x"], ["x", "x"]) == 4
+
+
+def test_structured_similarity_is_difflibs_ratio() -> None:
+    import difflib
+
+    from dedupe import diff as difftools
+
+    for a, b in (("a\nb\nc", "a\nB\nc"), ("", ""), ("x", ""), ("1\n2\n3\n4", "4\n3\n2\n1")):
+        expected = round(difflib.SequenceMatcher(None, a.splitlines(), b.splitlines(), autojunk=False).ratio(), 4)
+        assert difftools.structured(a, b, "A", "B")["line_similarity"] == expected

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import codecs
+
 import pytest
 
 from dedupe.document import InputError
-from dedupe.extract import analyse, decode, detect_kind, html_lines, parse_date_line
+from dedupe.extract import analyse, decode, detect_kind, garbling, html_lines, parse_date_line
 from tests.conftest import seed_as_html, seed_block, seed_files
 
 
@@ -106,3 +108,47 @@ def test_text_after_an_html_comment_is_kept() -> None:
 def test_control_characters_never_reach_the_lines() -> None:
     page = analyse("Title line here\n4 June 2022\nBody with \x1b]0;pwned\x07 escape and \x1b[2J clear.".encode())
     assert all("\x1b" not in text and "\x07" not in text for text, _, _ in page.lines)
+
+
+# --------------------------------------------------------------------------- garbled charsets (issue 9, gap 3)
+
+RUSSIAN_PAGE = ("<html><head><title>Парламентская ассамблея</title></head><body><p>Парламентская Ассамблея "
+                "Организации Договора о коллективной безопасности провела заседание постоянной комиссии по "
+                "вопросам обороны и безопасности.</p></body></html>")
+
+
+@pytest.mark.parametrize("served_as, written_in, sign", [
+    ("iso-8859-1", "cp1251", "Latin-1 mojibake"),
+    ("windows-1252", "cp1251", "Latin-1 mojibake"),
+    ("koi8-r", "cp1251", "case of each letter swapped"),
+    ("windows-1251", "koi8-r", "case of each letter swapped"),
+])
+def test_a_declared_charset_that_decodes_into_mojibake_is_refused(served_as: str, written_in: str, sign: str) -> None:
+    with pytest.raises(InputError, match=f"garbled when decoded as its declared charset .*{sign}.*it reads as "
+                                         f"{codecs.lookup(written_in).name}"):
+        decode(RUSSIAN_PAGE.encode(written_in), declared_charset=served_as)
+
+
+def test_meta_charset_wins_when_the_header_disagrees_and_it_decodes_cleanly() -> None:
+    body = RUSSIAN_PAGE.replace("<head>", '<head><meta charset="windows-1251">').encode("cp1251")
+    text, _, encoding = decode(body, declared_charset="iso-8859-1")
+    assert encoding == "cp1251" and "Парламентская Ассамблея" in text
+
+
+def test_text_in_latin_languages_is_not_mojibake() -> None:
+    french = ("<html><body><p>Le président de la République française a été reçu à l'Élysée après une période "
+              "très éprouvante pour l'économie européenne.</p></body></html>")
+    assert decode(french.encode("latin-1"), declared_charset="iso-8859-1")[2] == "iso8859-1"
+    assert garbling("ОДКБ и СНГ: ПАРЛАМЕНТСКАЯ АССАМБЛЕЯ провела заседание постоянной комиссии в Москве и Минске") is None
+
+
+def test_invalid_utf8_under_a_declared_utf8_does_not_say_no_charset_was_declared() -> None:
+    with pytest.raises(InputError) as caught:
+        decode(b"<html><body>caf\xe9 \xff\xfe au lait</body></html>", declared_charset="utf-8")
+    assert "no charset declared" not in str(caught.value) and "declared charset" in str(caught.value)
+
+
+@pytest.mark.parametrize("charset", ["undefined", "\x00", "base64", "zlib", "hex"])
+def test_a_declared_charset_that_is_no_text_encoding_is_ignored(charset: str) -> None:
+    """Found by fuzzing (tests/reliability): 'undefined' raised UnicodeError, a NUL ValueError."""
+    assert decode(b"plain text", declared_charset=charset) == ("plain text", "text", "utf-8")

@@ -153,6 +153,30 @@ def test_links_are_canonical_so_a_page_has_one_url_history() -> None:
                                                               "https://pacsto.org/sitemap.xml"]
 
 
+@pytest.mark.parametrize("url, canonical", [
+    ("https://pacsto.org/events/x?n=1", "https://pacsto.org/events/x"),
+    ("https://pacsto.org/events/x/?utm_source=a&n=2#top", "https://pacsto.org/events/x/"),
+    ("https://pacsto.org/countries/republic-of-tajikistan?sort=1", "https://pacsto.org/countries/republic-of-tajikistan"),
+    ("https://pacsto.org/events?page=2&session=abc", "https://pacsto.org/events?page=2"),
+    ("https://pacsto.org/events?month=7&x=1&year=2013&page=2&page=9", "https://pacsto.org/events?month=7&year=2013&page=2"),
+    ("https://pacsto.org/sitemap.xml?v=2", "https://pacsto.org/sitemap.xml?v=2"),  # no known kind: as written
+])
+def test_canonical_url_keeps_only_the_query_a_page_kind_has(url: str, canonical: str) -> None:
+    assert canonical_url(url) == canonical
+
+
+def test_query_string_trap_is_one_article_not_a_chain() -> None:
+    """A page that links ``?n=2`` from ``?n=1`` of the same article yields no new page (gap 1)."""
+    spider = make_spider()
+    chain = "".join(f'<a href="/events/trap?n={n}">more</a>' for n in range(2, 12))
+    body = f"<html><body><h1>Trap</h1>{chain}<a href='/events/other?ref=x'>o</a></body></html>".encode()
+    response = HtmlResponse(url=f"{BASE}/events/trap?n=1", body=body, encoding="utf-8",
+                            request=Request(f"{BASE}/events/trap?n=1"))
+    items, requests = split(list(spider.parse(response)))
+    assert items[0].url == f"{BASE}/events/trap"
+    assert sorted(r.url for r in requests) == [f"{BASE}/events/other", f"{BASE}/events/trap"]
+
+
 def test_declared_charset_is_taken_as_written() -> None:
     assert declared_charset("text/html; charset=iso-8859-1") == "iso-8859-1"
     assert declared_charset('text/html; charset="UTF-8"') == "UTF-8"
@@ -486,7 +510,10 @@ def test_settings_give_the_spider_its_revisit_policy() -> None:
     with pytest.raises(ValueError, match="REVISIT_AFTER"):
         make_spider(REVISIT_AFTER="weekly")
     assert project_settings.REVISIT_AFTER == "7d" and project_settings.SITEMAP_LASTMOD is True
-    errors = project_settings.setting_errors(Settings({"REVISIT_AFTER": "weekly"}))
+    values = Settings()
+    values.setmodule(project_settings)
+    values.set("REVISIT_AFTER", "weekly")
+    errors = project_settings.setting_errors(values)
     assert errors == ["REVISIT_AFTER must be a duration such as 7d, 12h, 30m or a number of seconds, not 'weekly'."]
 
 
@@ -590,3 +617,44 @@ def test_the_first_requests_are_the_start_page_the_sitemap_then_the_due_pages() 
     assert [r.priority for r in requests[2:]] == [-10, -10]
     spider = archived_spider(records, REVISIT_ARCHIVED=False)
     assert [r.url for r in spider.initial_requests()] == [f"{BASE}/events", f"{BASE}/sitemap.xml"]
+
+
+# --------------------------------------------------------------------------- sitemap bounds (issue 9, gaps 2 and 3)
+
+
+def sitemap_index(*locs: str) -> bytes:
+    items = "".join(f"<sitemap><loc>{loc}</loc></sitemap>" for loc in locs)
+    return f'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{items}</sitemapindex>'.encode()
+
+
+def test_nested_sitemap_indexes_stop_at_their_depth_and_count() -> None:
+    spider = make_spider(SITEMAP_MAX_DEPTH=2, SITEMAP_MAX_FILES=5)
+    spider._sitemaps_requested = 1  # sitemap.xml itself
+    deep = Response(url=f"{BASE}/sitemap-2.xml", body=sitemap_index(f"{BASE}/sitemap-3.xml"),
+                    request=Request(f"{BASE}/sitemap-2.xml", meta={"sitemap_depth": 2}))
+    assert list(spider.parse_sitemap(deep)) == []  # a third level is not read
+    wide = Response(url=f"{BASE}/sitemap.xml", body=sitemap_index(*(f"{BASE}/s{i}.xml" for i in range(100))),
+                    request=Request(f"{BASE}/sitemap.xml"))
+    requests = list(spider.parse_sitemap(wide))
+    assert len(requests) == 4 and all(r.meta["sitemap_depth"] == 1 for r in requests)
+    assert list(spider.parse_sitemap(wide)) == []  # the run's budget is spent
+
+
+def test_a_gzipped_sitemap_is_read_and_a_gzip_bomb_is_not() -> None:
+    import gzip
+
+    spider = make_spider(DOWNLOAD_MAXSIZE=100_000)
+    xml = ('<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+           f"<url><loc>{BASE}/events/from-a-gzipped-sitemap</loc></url></urlset>").encode()
+    packed = Response(url=f"{BASE}/sitemap.xml.gz", body=gzip.compress(xml))
+    assert [r.url for r in spider.parse_sitemap(packed)] == [f"{BASE}/events/from-a-gzipped-sitemap"]
+    bomb = Response(url=f"{BASE}/sitemap.xml.gz", body=gzip.compress(xml[:-10] + b" " * 1_000_000 + xml[-10:]))
+    assert list(spider.parse_sitemap(bomb)) == []  # unpacked to no more than DOWNLOAD_MAXSIZE, then ignored
+
+
+@pytest.mark.parametrize("value, ok", [(0, False), (1, True), (16 * 2**20, True), (51 * 2**20, False)])
+def test_download_maxsize_must_be_a_real_cap(value: int, ok: bool) -> None:
+    errors = project_settings.setting_errors(Settings({"DOWNLOAD_MAXSIZE": value}))
+    assert (errors == []) is ok
+    if not ok:
+        assert errors == [f"DOWNLOAD_MAXSIZE must be a whole number between 1 and 52428800, not '{value}'."]

@@ -159,3 +159,36 @@ def test_parallel_analysis_gives_the_same_archive(tmp_path: Path, site_pages: li
                 )
             ])
     assert dumps[0] == dumps[1]
+
+
+# --------------------------------------------------------------------------- bounds (issue 9, gap 2)
+
+
+def test_a_frame_declaring_a_huge_size_is_refused_before_any_allocation() -> None:
+    """16 bytes declaring 1 TiB raised MemoryError; now one sentence, nothing allocated."""
+    frame = b"\x28\xb5\x2f\xfd" + bytes([0xE0]) + (2**40).to_bytes(8, "little") + b"\x01\x00\x00"
+    with pytest.raises(storage.StorageError, match="would expand to 1,099,511,627,776 bytes"):
+        storage.decompress(frame, "zstd")
+
+
+def test_a_small_blob_expanding_past_the_cap_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    declared = zstandard.ZstdCompressor().compress(b"a" * 200_000)
+    undeclared = zstandard.ZstdCompressor(write_content_size=False).compress(b"a" * 200_000)
+    assert len(declared) < 100
+    with pytest.raises(storage.StorageError, match="more than the 100,000 allowed"):
+        storage.bounded_decompress(zstandard.ZstdDecompressor(), declared, limit=100_000)
+    with pytest.raises(storage.StorageError, match="within 100,000 bytes"):
+        storage.bounded_decompress(zstandard.ZstdDecompressor(), undeclared, limit=100_000)
+    assert storage.bounded_decompress(zstandard.ZstdDecompressor(), undeclared) == b"a" * 200_000
+    with pytest.raises(storage.StorageError, match="not a zstd frame"):
+        storage.decompress(b"not zstd at all", "zstd")
+
+
+def test_dictionary_training_holds_at_most_its_memory_budget(tmp_path: Path, site_pages: list[bytes],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    with Archive(tmp_path / "a.db") as archive:
+        archive.ingest([snapshot(i, body) for i, body in enumerate(site_pages[:40])])
+        budget = sum(map(len, site_pages[:10]))
+        monkeypatch.setattr(storage, "TRAIN_BUDGET_BYTES", budget)
+        sample = archive.codec._training_sample()
+    assert 0 < len(sample) <= 10 and sum(map(len, sample)) <= budget
