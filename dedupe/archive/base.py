@@ -37,4 +37,5 @@ def write_transaction(db: Database) -> Iterator[None]:
         if db.conn.in_transaction:
             db.conn.execute("ROLLBACK")
         raise
-    db.conn.execute("COMMIT")
+    if db.conn.in_transaction:  # SQLite rolls back by itself on some errors (SQLITE_FULL): nothing to commit
+        db.conn.execute("COMMIT")

@@ -237,6 +237,8 @@ class ObservationStore:
                         with self.db.atomic():  # a savepoint: this snapshot whole or not at all
                             results[index] = self._store(batch[index], *prepared[index])
                     except BaseException as exc:  # noqa: BLE001 - re-raised once the earlier ones are committed
+                        if not self.db.conn.in_transaction:
+                            raise  # SQLite rolled the whole batch back (a full disk): nothing to commit, say why
                         failure = exc
                         break
         if failure is not None:

@@ -140,6 +140,8 @@ def _resolve(archive: ArchiveQueries, ref: str) -> Ref:
     """Parse a user's reference; raise ArchiveError with a sentence when it names nothing."""
     ref = ref.strip()
     db = archive.db
+    if "\x00" in ref or any("\ud800" <= c <= "\udfff" for c in ref):  # a NUL, or a byte of a non-UTF-8 argument
+        raise ArchiveError(f"{ref.encode('utf-8', 'backslashreplace').decode()!r} is not a reference ({REF_HELP})")
     if re.fullmatch(r"s?\d+", ref):
         sid = ref.lstrip("s")
         if db.execute("SELECT 1 FROM snapshots WHERE id = ?", [sid]).fetchone():

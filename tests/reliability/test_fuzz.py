@@ -158,9 +158,6 @@ def test_fuzz_resolve(seeded: Archive, ref: str) -> None:
         assert str(exc) and "\n" not in str(exc)
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason="found by test_fuzz_resolve: dedupe/archive.py's _resolve "
-                   "passes a NUL to the file system (embedded null byte) and a lone surrogate (a non-UTF-8 argv byte) "
-                   "to SQLite (UnicodeEncodeError); archive.py's owner fixes it")
 @pytest.mark.parametrize("ref", ["/\x00", "\udcff"])
 def test_a_reference_with_a_nul_or_a_lone_surrogate_is_an_archive_error(seeded: Archive, ref: str) -> None:
     with pytest.raises(ArchiveError):

@@ -33,8 +33,6 @@ def test_a_full_disk_is_one_sentence_naming_the_cause() -> None:
         assert caught.value.message == DISK_FULL and caught.value.message.startswith("database or disk is full")
 
 
-@pytest.mark.xfail(strict=True, reason="dedupe/archive.py (the lead's rewrite, gap 4) commits the batch after a "
-                                       "savepoint failed: SQLite's rollback on SQLITE_FULL is masked by 'cannot commit'")
 def test_sqlite_full_during_an_import_reaches_the_user_as_itself(tmp_path: Path) -> None:
     make_snapshots(tmp_path / "in", 60)
     with Archive(tmp_path / "a.db") as archive:
