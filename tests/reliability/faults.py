@@ -13,11 +13,6 @@ from pathlib import Path
 
 from dedupe.archive import Archive
 
-# Observations and what they hold; everything else is derived from them (or a cache, or bookkeeping).
-NOT_DERIVED = {"_sqlite_migrations", "archive_state", "compression_dicts", "contents", "crawl_runs", "pages",
-               "signatures", "snapshots"}
-
-
 def integrity(db: Path) -> str:
     with contextlib.closing(sqlite3.connect(db, timeout=30)) as conn:
         return conn.execute("PRAGMA integrity_check").fetchone()[0]
@@ -39,11 +34,13 @@ def count(db: Path, sql: str) -> int:
 
 
 def derived_state(db: Path) -> dict[str, list[tuple]]:
-    """Every derived table's rows, sorted (FTS shadow tables are checked through article_versions)."""
+    """Every derived table's rows, sorted (FTS shadow tables are checked through article_versions). The
+    incremental derivation's own state (``derive_*``: ids in arrival order) is not compared: ``check``
+    compares what it builds with the reference."""
+    from dedupe.schema import DERIVED_TABLES
+
     with contextlib.closing(sqlite3.connect(db, timeout=30)) as conn:
-        names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-                 if r[0] not in NOT_DERIVED and not r[0].startswith(("article_versions_fts", "sqlite_"))]
-        return {name: sorted(conn.execute(f"SELECT * FROM [{name}]").fetchall(), key=repr) for name in names}
+        return {name: sorted(conn.execute(f"SELECT * FROM [{name}]").fetchall(), key=repr) for name in DERIVED_TABLES}
 
 
 def rederived(db: Path, folder: Path) -> dict[str, list[tuple]]:
