@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .document import Role
-from .minhash import MinhashConfig, band_keys, compute_signatures, connect_by_bands, estimate_jaccard, shingles
+from .minhash import MinhashConfig, band_keys, compute_signatures, connect_by_bands, estimates_against, shingles
 
 LINE_CONFIG = MinhashConfig(num_perm=128, unit="char", ngram=4, threshold=0.5, seed=1)
 ARTICLE_CONFIG = MinhashConfig(num_perm=128, unit="word", ngram=3, threshold=0.6, seed=1)
@@ -97,9 +97,11 @@ LINE_CANDIDATE_SLACK = 0.1  # LSH candidates a little below the threshold, so ba
 LINE_BAND_THRESHOLD = LINE_CONFIG.threshold - LINE_CANDIDATE_SLACK
 
 
-def line_keys(texts: Sequence[str]) -> np.ndarray:
-    """LSH band keys of line texts (char 4-gram MinHash, banded a little below the threshold)."""
-    return band_keys(compute_signatures(texts, LINE_CONFIG), LINE_BAND_THRESHOLD)
+def line_signatures(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """MinHash signatures of line texts (char 4-grams) and their LSH band keys (banded a little
+    below the threshold)."""
+    signatures = compute_signatures(texts, LINE_CONFIG)
+    return signatures, band_keys(signatures, LINE_BAND_THRESHOLD)
 
 
 def lines_alike(a: set[bytes], b: set[bytes]) -> bool:
@@ -114,10 +116,11 @@ def line_shingles(text: str) -> set[bytes]:
 def cluster_lines(texts: Sequence[str]) -> dict[str, int]:
     """Near-duplicate line clusters: label = index of the cluster's first line in sorted order.
 
-    Lines sharing an LSH band key are candidates; each is confirmed by the exact Jaccard of the
-    two lines' shingle sets (lines are short), because clusters are connected components and a
-    single over-estimated pair would chain unrelated lines (a footer and a paragraph) together.
-    The edge depends on the pair alone, so the archive's persisted index finds the same clusters.
+    Lines sharing an LSH band key whose estimated Jaccard reaches LINE_BAND_THRESHOLD are
+    candidates; each is confirmed by the exact Jaccard of the two lines' shingle sets (lines are
+    short), because clusters are connected components and a single over-estimated pair would
+    chain unrelated lines (a footer and a paragraph) together. An edge depends on the pair alone,
+    so the archive's persisted index finds the same clusters.
     """
     distinct = sorted(set(texts))
     if not distinct:
@@ -129,13 +132,15 @@ def cluster_lines(texts: Sequence[str]) -> dict[str, int]:
             sets[i] = line_shingles(distinct[i])
         return sets[i]
 
-    labels = connect_by_bands(line_keys(distinct), lambda i, j: lines_alike(shingle_set(i), shingle_set(j)))
+    signatures, keys = line_signatures(distinct)
+    labels = connect_by_bands(keys, lambda i, j: lines_alike(shingle_set(i), shingle_set(j)),
+                              signatures, LINE_BAND_THRESHOLD)
     return {text: label for text, label in zip(distinct, labels)}
 
 
 def texts_alike(a: np.ndarray, b: np.ndarray) -> bool:
     """Two article texts are near-duplicates: estimated Jaccard at least ARTICLE_CONFIG.threshold."""
-    return estimate_jaccard(a, b) >= ARTICLE_CONFIG.threshold
+    return bool(estimates_against(a, b[None, :])[0] >= ARTICLE_CONFIG.threshold)
 
 
 def group_texts(texts: dict[str, str], signatures: SignatureSource) -> dict[str, int]:
@@ -144,7 +149,7 @@ def group_texts(texts: dict[str, str], signatures: SignatureSource) -> dict[str,
     if not distinct:
         return {}
     sig = signatures(distinct)
-    labels = connect_by_bands(band_keys(sig, ARTICLE_CONFIG.threshold), lambda i, j: texts_alike(sig[i], sig[j]))
+    labels = connect_by_bands(band_keys(sig, ARTICLE_CONFIG.threshold), lambda i, j: True, sig, ARTICLE_CONFIG.threshold)
     by_text = {text: int(label) for text, label in zip(distinct, labels)}
     return {key: by_text[text] for key, text in texts.items() if text}
 

@@ -461,6 +461,7 @@ def m006_incremental_derivation(db: Database) -> None:
             cluster INTEGER,                    -- near-duplicate component (a member's id); NULL: never a candidate line
             indexed INTEGER NOT NULL DEFAULT 0, -- 1 once seen outside a body: banded and clustered (body-only
                                                 -- lines count verbatim and are clusters of their own)
+            signature BLOB,                     -- of an indexed line: blocks.LINE_CONFIG MinHash, uint32 values
             rep0 INTEGER NOT NULL DEFAULT 0,    -- verbatim on 2+ different articles, as round 0 counts them
             rep1 INTEGER NOT NULL DEFAULT 0,    -- ... as round 1 counts them
             f0 INTEGER NOT NULL DEFAULT 0,      -- furniture after round 0

@@ -37,12 +37,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..blocks import (
-    ARTICLE_CONFIG, PageLines, _candidate_positions, _title, article_text, body_runs,
-    find_runs, line_keys, line_shingles, lines_alike, texts_alike,
+    ARTICLE_CONFIG, LINE_BAND_THRESHOLD, PageLines, _candidate_positions, _title, article_text, body_runs,
+    find_runs, line_shingles, line_signatures, lines_alike, texts_alike,
 )
 from ..extract import detect_language
 from ..facts import extract_facts
-from ..minhash import band_keys, compute_signatures, deserialize, estimate_jaccard, serialize
+from ..minhash import band_keys, compute_signatures, deserialize, estimate_jaccard, estimates_against, serialize
 from ..storage import text_hash
 from ..variants import assign_slots, compare_versions
 from .base import REMOVED_STATUSES, order_key
@@ -280,7 +280,7 @@ class Deriver:
             return {}, set()
         text_of = {i: t for t, i in ids.items() if i in unclustered}
         new = sorted(unclustered)
-        keys = line_keys([text_of[i] for i in new])
+        new_sigs, keys = line_signatures([text_of[i] for i in new])
         shingle_sets: dict[int, set[bytes]] = {}
 
         def sset(line_id: int, text: str) -> set[bytes]:
@@ -290,26 +290,33 @@ class Deriver:
 
         uf = _UnionFind()
         existing: dict[int, tuple[int, str]] = {}  # line id -> (cluster, text)
+        sig_of: dict[int, np.ndarray] = {line_id: new_sigs[row] for row, line_id in enumerate(new)}
         flat = sorted(set(keys.reshape(-1).tolist()))
         bucket_members: dict[int, list[int]] = defaultdict(list)
         for chunk in _chunks(flat):
-            for key, line_id, cluster, text in self.x(
-                f"SELECT b.key, b.line_id, l.cluster, l.text FROM derive_line_bands b CROSS JOIN derive_lines l ON l.id = b.line_id "
-                f"WHERE b.key IN ({_marks(chunk)}) AND l.space = ?", [*chunk, space]):
+            for key, line_id, cluster, text, blob in self.x(
+                f"SELECT b.key, b.line_id, l.cluster, l.text, l.signature FROM derive_line_bands b "
+                f"CROSS JOIN derive_lines l ON l.id = b.line_id WHERE b.key IN ({_marks(chunk)}) AND l.space = ?",
+                [*chunk, space]):
                 bucket_members[key].append(line_id)
-                existing[line_id] = (cluster, text)
+                if line_id not in existing:
+                    existing[line_id] = (cluster, text)
+                    sig_of[line_id] = np.frombuffer(blob, dtype=np.uint32)
         node = {i: ("n", i) for i in new}
         for row, line_id in enumerate(new):
-            for key in keys[row].tolist():
-                for other in bucket_members.get(key, ()):
+            candidates = sorted({other for key in keys[row].tolist() for other in bucket_members.get(key, ())})
+            if candidates:
+                estimates = estimates_against(new_sigs[row], np.vstack([sig_of[c] for c in candidates]))
+                for other in (c for c, e in zip(candidates, estimates.tolist()) if e >= LINE_BAND_THRESHOLD):
                     if other in existing:
                         cluster, text = existing[other]
-                        if uf.find(node[line_id]) != uf.find(("c", cluster)) and lines_alike(
-                                sset(line_id, text_of[line_id]), sset(other, text)):
-                            uf.union(node[line_id], ("c", cluster))
-                    elif uf.find(node[line_id]) != uf.find(node[other]) and lines_alike(
-                            sset(line_id, text_of[line_id]), sset(other, text_of[other])):
-                        uf.union(node[line_id], node[other])
+                        target = ("c", cluster)
+                    else:
+                        text, target = text_of[other], node[other]
+                    if uf.find(node[line_id]) != uf.find(target) and lines_alike(
+                            sset(line_id, text_of[line_id]), sset(other, text)):
+                        uf.union(node[line_id], target)
+            for key in keys[row].tolist():
                 bucket_members[key].append(line_id)
         components: dict[object, list] = defaultdict(list)
         for line_id in new:
@@ -327,7 +334,8 @@ class Deriver:
             for absorbed in clusters[1:]:
                 merged[absorbed] = keep
                 self.x("UPDATE derive_lines SET cluster = ? WHERE cluster = ?", [keep, absorbed])
-            self.conn.executemany("UPDATE derive_lines SET cluster = ?, indexed = 1 WHERE id = ?", [(keep, i) for i in lines])
+            self.conn.executemany("UPDATE derive_lines SET cluster = ?, indexed = 1, signature = ? WHERE id = ?",
+                                  [(keep, sig_of[i].astype(np.uint32).tobytes(), i) for i in lines])
             merged.update({singletons[i]: keep for i in lines if i in singletons and singletons[i] != keep})
             gained.add(keep)
         rows = [(key, line_id) for row, line_id in enumerate(new) for key in set(keys[row].tolist())]
