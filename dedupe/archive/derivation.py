@@ -22,6 +22,17 @@ from .base import write_transaction
 
 ENGINE = "incremental-1"  # archive_state 'derive_engine': what built the derive_* state
 CHECK_SAMPLE = 5  # differing rows shown per table by ``check``
+WINDOW = 2000  # snapshots derived at a time: bounds memory on a big import (any batching gives the same result)
+
+
+def _derive_windows(conn: sqlite3.Connection, after: int, last: int) -> None:
+    """Derive the snapshots after_id < id <= last, WINDOW at a time, inside the caller's transaction."""
+    from .incremental import Deriver
+
+    while after < last:
+        upto = min(last, after + WINDOW)
+        Deriver(conn).update(after, upto)
+        after = upto
 
 
 def derived_tables_lag(conn: sqlite3.Connection) -> bool:
@@ -65,7 +76,7 @@ class DerivedRecords:
             return True
         if not self.is_stale():
             return False
-        from .incremental import Deriver, NeedsRebuild  # numpy, datasketch: only when there is work
+        from .incremental import NeedsRebuild  # numpy, datasketch: only when there is work
 
         with write_transaction(self.db):
             after = int(self._state().get("derived_snapshot_id", 0))
@@ -74,7 +85,7 @@ class DerivedRecords:
                 return False  # another process refreshed meanwhile
             try:
                 with self.db.atomic():  # a savepoint: a change derived in place is whole or not at all
-                    Deriver(self.db.conn).update(after, last)
+                    _derive_windows(self.db.conn, after, last)
             except NeedsRebuild:
                 self._derive_all(last)
             self._mark_derived(last)
@@ -87,11 +98,9 @@ class DerivedRecords:
             self._derive_all(self._last_snapshot_id())
 
     def _derive_all(self, last: int) -> None:
-        from .incremental import Deriver
-
         for table in (*schema.DERIVED_TABLES, *schema.DERIVE_STATE_TABLES):
             self.db.execute(f"DELETE FROM [{table}]")  # fixed names from dedupe.schema
-        Deriver(self.db.conn).update(0, last)
+        _derive_windows(self.db.conn, 0, last)
         self._mark_derived(last)
 
     def _mark_derived(self, last_snapshot_id: int) -> None:

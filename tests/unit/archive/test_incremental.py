@@ -63,3 +63,13 @@ def test_a_line_that_becomes_furniture_rederives_the_pages_that_carry_it(tmp_pat
         assert archive.check() == {}
     assert block  # the seeds' block is the delegation block the pages carry
     assert shared[1] in first and all(shared[1] not in t for t in texts) and len(texts) == 2
+
+
+def test_a_big_import_derived_in_windows_equals_the_reference(tmp_path: Path, monkeypatch) -> None:
+    from dedupe.archive import derivation
+    monkeypatch.setattr(derivation, "WINDOW", 7)  # windows of 7 snapshots: memory stays bounded on a big import
+    corpus = list(replica_snapshots(("en",)))
+    with Archive(tmp_path / "a.db") as archive:
+        archive.ingest(corpus, workers=1)
+        assert archive.check() == {}
+        assert archive.stats()["conflicts"] >= 1
