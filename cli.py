@@ -64,27 +64,52 @@ def import_(inputs: tuple[str, ...], db_path: str, as_json: bool) -> None:
       pa-archive import 'dumps/*.html' other-scraper.jsonl --db news.db
       pa-archive import crawl.warc.gz collection.wacz
     """
-    archive = open_archive(db_path, must_exist=False)
-    sources = list(expand(inputs))  # paths only: bodies are read one file at a time
-    with archive, user_errors(), click.progressbar(
-        sources, label="Importing", file=sys.stderr, show_pos=True, hidden=not sys.stderr.isatty()
-    ) as files:  # click draws the bar only on a terminal
-        report = archive.ingest(read_sources(files, web_archives := []))
-    for summary in web_archives:  # WARC, ARC, WACZ: what each held and what was skipped
-        click.echo(str(summary), err=True)
-    data = report.as_dict()
-    if as_json:
-        with open_archive(db_path) as again:
-            emit_json({**data, "stats": again.stats()})
-    else:
-        click.echo(
-            f"Imported {report.added} snapshot(s) ({report.new_content} new content, {report.duplicates} already archived); "
-            f"{data['new_article_versions']:+d} article version(s), {data['new_block_versions']:+d} block version(s)."
-        )
+    lock = _writer_lock(db_path, "import")  # released when the import ends, or by the kernel if it is killed
+    try:
+        archive = open_archive(db_path, must_exist=False)
+        sources = list(expand(inputs))  # paths only: bodies are read one file at a time
+        with archive, user_errors(), click.progressbar(
+            sources, label="Importing", file=sys.stderr, show_pos=True, hidden=not sys.stderr.isatty()
+        ) as files:  # click draws the bar only on a terminal
+            report = archive.ingest(read_sources(files, web_archives := []))
+        for summary in web_archives:  # WARC, ARC, WACZ: what each held and what was skipped
+            click.echo(str(summary), err=True)
+        data = report.as_dict()
+        if as_json:
+            with open_archive(db_path) as again:
+                emit_json({**data, "stats": again.stats()})
+        else:
+            click.echo(
+                f"Imported {report.added} snapshot(s) ({report.new_content} new content, {report.duplicates} already archived); "
+                f"{data['new_article_versions']:+d} article version(s), {data['new_block_versions']:+d} block version(s)."
+            )
+    finally:
+        lock.release()
     for error in report.errors:
         click.echo(click.style("error: ", fg="red") + error, err=True)
     if report.errors:
         sys.exit(1)
+
+
+def _writer_lock(db_path: str, command: str):
+    """The archive's writer lock (the one a crawl holds): an import never interleaves with a crawl's
+    run. Held by another: one sentence and exit 75 (EX_TEMPFAIL), as a second crawl does."""
+    import os
+    from datetime import datetime, timezone
+
+    from crawler.runs import EXIT_LOCKED, RunLock, RunLocked
+
+    lock = RunLock(db_path)
+    try:
+        with user_errors():
+            lock.acquire({"pid": os.getpid(), "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                          "command": command, "if_locked": f"nothing was {command}ed; try again when it has finished"})
+    except RunLocked as exc:
+        click.echo(click.style("error: ", fg="red") + str(exc), err=True)
+        sys.exit(EXIT_LOCKED)
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from None
+    return lock
 
 
 @cli.command()

@@ -94,13 +94,14 @@ class RunLock:
             who = f" (pid {holder['pid']}, started {holder.get('started_at', '?')})" if holder.get("pid") else ""
             if holder.get("pid") and not _alive(holder["pid"]):
                 who = f" (pid {holder['pid']} has ended; its archive writer is still stopping, try again in a moment)"
+            what = "an import" if holder.get("command") == "import" else "another crawl"
+            consequence = note.get("if_locked", "this run stops without fetching anything")
             raise RunLocked(
-                f"another crawl is already writing {self.path.name[:-5]}{who}; "
-                f"this run stops without fetching anything (the lock is {self.path})"
+                f"{what} is already writing {self.path.name[:-5]}{who}; {consequence} (the lock is {self.path})"
             ) from None
         handle.seek(0)
         handle.truncate()
-        handle.write(json.dumps(note))
+        handle.write(json.dumps({k: v for k, v in note.items() if k != "if_locked"}))
         handle.flush()
         self._handle = handle
 

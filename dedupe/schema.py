@@ -217,12 +217,25 @@ def migrate(db: Database) -> None:
     migrations.apply(db)
 
 
+APPLICATION_ID = 0x70614172  # "paAr" in the SQLite header: a file this project started, even before its tables
+
+
 def is_archive(db: Database) -> bool:
-    """True when ``db`` is empty or was created by this project."""
+    """True when ``db`` was created by this project, or is no database yet (a new or 0-byte file).
+
+    An existing SQLite database without tables is someone else's empty database, not ours:
+    refused rather than adopted (unless its header carries APPLICATION_ID)."""
     names = set(db.table_names())
     if not names:
-        return True
+        empty = db.execute("PRAGMA page_count").fetchone()[0] == 0
+        return empty or db.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
     return "_sqlite_migrations" in names and "snapshots" in names
+
+
+def claim(db: Database) -> None:
+    """Mark a new database as this project's before anything else is written to it."""
+    if db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
+        db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 
 
 # --- named queries: the CLI and Datasette's canned queries share these -------------------

@@ -37,7 +37,10 @@ class Archive(ObservationStore, DerivedRecords, ArchiveQueries):
             # refuse a database that is not an archive before changing anything in it (WAL mode included)
             if not schema.is_archive(self.db):
                 self.db.close()
-                raise ArchiveError(f"{self.path} is a SQLite database but not a pa-archive archive")
+                raise ArchiveError(f"{self.path} is a SQLite database but not a pa-archive archive "
+                                   "(an existing database is never adopted: choose another --db)")
+            if not self.db.table_names():
+                schema.claim(self.db)
             self.db.execute("PRAGMA journal_mode=WAL")
             # WAL + NORMAL: a commit is not fsynced (a checkpoint is). A killed process loses nothing
             # committed; a power cut may lose the last commits but never corrupts the archive.

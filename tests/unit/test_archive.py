@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from dedupe import schema
 from dedupe.archive import Archive, ArchiveError
 from dedupe.document import RawSnapshot
 from dedupe.sources import read_inputs
@@ -341,3 +342,18 @@ def test_every_fact_of_a_block_is_kept_even_when_a_field_repeats(archive: Archiv
     archive.ingest(read_inputs([str(tmp_path / "0.txt"), str(tmp_path / "1.txt")]))
     websites = archive.query("SELECT value FROM facts WHERE field = 'website.supreme_council' ORDER BY line_no")
     assert [w["value"] for w in websites] == ["http://www.kenesh.kg/", "http://kenesh.kg/ru/"]
+
+
+def test_an_empty_sqlite_database_is_refused_untouched_and_a_new_file_is_claimed(tmp_path: Path) -> None:
+    other = tmp_path / "other.db"
+    con = sqlite3.connect(other)
+    con.execute("PRAGMA user_version = 7")  # an empty database someone made: a header, no tables
+    con.close()
+    before = other.read_bytes()
+    with pytest.raises(ArchiveError, match="not a pa-archive archive"):
+        Archive(other)
+    assert other.read_bytes() == before and not Path(f"{other}-wal").exists()  # not switched to WAL
+    fresh = tmp_path / "fresh.db"
+    fresh.touch()  # a 0-byte file is no database yet: adopted and claimed
+    with Archive(fresh) as archive:
+        assert archive.db.execute("PRAGMA application_id").fetchone()[0] == schema.APPLICATION_ID
