@@ -69,7 +69,8 @@ class BenchConfig:
     minhash_docs: int = 200
     repeat: int = 2  # interleaved rounds of the in-process import comparison (best of)
     lang: str = "en"
-    growth: tuple[int, ...] = (1000, 20000)  # archive sizes of bench.growth (add one page, import flatness)
+    growth: tuple[int, ...] = (1000, 20000)
+    archive_scale: int = 0  # observations for bench.archive_scale (0: not run; 1,000,000 is the goal's size)  # archive sizes of bench.growth (add one page, import flatness)
     workdir: Path | None = None  # kept when given (archives and pages to inspect), else a temp dir
     log: Any = field(default=None, repr=False)  # callable(str) for progress lines
 
@@ -405,6 +406,11 @@ def run_bench(config: BenchConfig) -> dict[str, Any]:
             if len(rows) > 1:
                 results["add_one_flatness"] = round(rows[-1]["add_new_article_s"] / rows[0]["add_new_article_s"], 2)
                 results["import_flatness"] = round(rows[-1]["import_ms_per_page"] / rows[0]["import_ms_per_page"], 2)
+        if config.archive_scale:
+            from bench.archive_scale import measure as measure_scale
+
+            _say(config, f"the archive at scale: {config.archive_scale:,} observations through the archive...")
+            results.update(measure_scale(config.archive_scale, work_root, say=lambda m: _say(config, m)))
         _say(config, f"MinHash on {config.minhash_docs} documents...")
         results.update(bench_minhash_and_scale(config))
     finally:
@@ -517,6 +523,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="comma-separated snapshot counts for the dedupe at scale ('' for none)")
     parser.add_argument("--growth", default="1000,20000",
                         help="archive sizes for the add-one and import flatness (comma-separated; '' to skip)")
+    parser.add_argument("--archive-scale", type=int, default=0, metavar="N",
+                        help="ingest N observations through the archive (bench.archive_scale; the goal: 1000000)")
     parser.add_argument("--minhash-docs", type=int, default=200, help="documents for the MinHash comparison")
     parser.add_argument("--repeat", type=int, default=2, help="rounds of the import comparison (best of)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
@@ -537,6 +545,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     log = None if args.quiet else (lambda message: print(f"[bench] {message}", file=sys.stderr, flush=True))
     config = BenchConfig(pages=args.pages, scale=scale, minhash_docs=args.minhash_docs, repeat=args.repeat,
                          growth=tuple(int(x) for x in args.growth.split(",") if x.strip()),
+                         archive_scale=args.archive_scale,
                          workdir=args.workdir, log=log)
     results = run_bench(config)
     if args.out:
