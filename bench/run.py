@@ -69,8 +69,8 @@ class BenchConfig:
     minhash_docs: int = 200
     repeat: int = 2  # interleaved rounds of the in-process import comparison (best of)
     lang: str = "en"
-    growth: tuple[int, ...] = (1000, 20000)
-    archive_scale: int = 0  # observations for bench.archive_scale (0: not run; 1,000,000 is the goal's size)  # archive sizes of bench.growth (add one page, import flatness)
+    growth: tuple[int, ...] = (1000, 20000)  # archive sizes of bench.growth (add one page, import flatness)
+    archive_scale: int = 0  # observations for bench.archive_scale (0: not run; 1,000,000 is the goal's size)
     workdir: Path | None = None  # kept when given (archives and pages to inspect), else a temp dir
     log: Any = field(default=None, repr=False)  # callable(str) for progress lines
 
