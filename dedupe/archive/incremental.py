@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -855,17 +855,36 @@ class _RecordWriter:
     def _renumber(self, table: str, child: str, child_column: str, order_table: str, label: str,
                   old: dict[int, tuple[str, int]], new: dict[int, str]) -> dict[int, int]:
         """Public ids as ranks by sort key: ``old`` label -> (key, id) removed, ``new`` label -> key added.
-        Returns label -> id for the new ones (and updates the ids of the others that moved)."""
-        keys = [k for k, _ in old.values()] + list(new.values())
-        if not keys:
-            return {}
-        low = min(keys)
-        base = self.x(f"SELECT count(*) FROM [{order_table}] WHERE sort_key < ?", [low]).fetchone()[0]
-        shifted = self.x(f"SELECT {label}, sort_key, public_id FROM [{order_table}] WHERE sort_key >= ?", [low]).fetchall()
-        combined = sorted([(key, lab, pid) for lab, key, pid in shifted] + [(key, lab, None) for lab, key in new.items()])
+        Returns label -> id for the new ones, and moves the ids of the others whose rank changed: only
+        those between the smallest and the largest key that differs (none when a record is appended
+        at the end or keeps its key), so a touch costs what it changed, not the table's size."""
+        old_keys = Counter(key for key, _ in old.values())
+        new_keys = Counter(new.values())
+        differing = (old_keys - new_keys) + (new_keys - old_keys)
         assigned: dict[int, int] = {}
+        if not differing:  # the same keys: the same ranks, in key order
+            free = sorted(old.values())
+            for (lab, _), (_, pid) in zip(sorted(new.items(), key=lambda item: (item[1], item[0])), free):
+                assigned[lab] = pid
+            return assigned
+        low = min(differing)
+        # rows above every changed key keep their rank unless the number of records changed
+        high = max([*old_keys, *new_keys]) if len(old) == len(new) else "\U0010ffff"
+        # ids are ranks: the rows below ``low`` are exactly ids 1..below, whichever were removed
+        last_kept = self.x(f"SELECT public_id FROM [{order_table}] WHERE sort_key < ? ORDER BY sort_key DESC LIMIT 1",
+                           [low]).fetchone()
+        below = max([last_kept[0] if last_kept else 0] + [pid for key, pid in old.values() if key < low])
+        kept_below = below - sum(1 for key, _ in old.values() if key < low)
+        same_below = sorted((key, pid) for key, pid in old.values() if key < low)  # affected, key unchanged
+        new_below = sorted((key, lab) for lab, key in new.items() if key < low)
+        for (_, lab), (_, pid) in zip(new_below, same_below):
+            assigned[lab] = pid
+        shifted = self.x(f"SELECT {label}, sort_key, public_id FROM [{order_table}] WHERE sort_key >= ? AND sort_key <= ?",
+                         [low, high]).fetchall()
+        combined = sorted([(key, lab, pid) for lab, key, pid in shifted]
+                          + [(key, lab, None) for lab, key in new.items() if key >= low])
         moves = []
-        for rank, (key, lab, pid) in enumerate(combined, start=base + 1):
+        for rank, (key, lab, pid) in enumerate(combined, start=kept_below + len(new_below) + 1):
             if pid is None:
                 assigned[lab] = rank
             elif pid != rank:
