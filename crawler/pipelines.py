@@ -17,14 +17,13 @@ import queue
 import signal
 import time
 import traceback
-from dataclasses import asdict
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from twisted.internet import task, threads
 
-from crawler.items import PageFailure, PageSnapshot
+from crawler.items import PageFailure
 from crawler.runs import CrawlRun, archive_state, changes_between
 from dedupe import schema
 from dedupe.archive import Archive
@@ -75,7 +74,7 @@ class ArchiveWriter:
 
 
 def writer_main(db_path: str, inbox: Any, outbox: Any, parent_pid: int) -> None:
-    """The writer process: ("page", RawSnapshot fields) in, ("result", url, kind, message) out, until ("stop",)."""
+    """The writer process: ("page", RawSnapshot, failure) in, ("result", url, kind, message) out, until ("stop",)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the crawl stops us
     try:
         writer = ArchiveWriter(db_path)
@@ -91,7 +90,7 @@ def writer_main(db_path: str, inbox: Any, outbox: Any, parent_pid: int) -> None:
                 break
             if os.getppid() != parent_pid:
                 return
-            snap = RawSnapshot(**message[1])
+            snap = message[1]
             try:
                 kind, text = writer.store(snap, message[2])
             except Exception as exc:  # noqa: BLE001 - one bad page must not stop the writer
@@ -123,7 +122,7 @@ class ProcessWriter:
 
     def submit(self, snap: RawSnapshot, failure: str | None = None) -> None:
         self.pending += 1
-        self.inbox.put(("page", asdict(snap), failure))
+        self.inbox.put(("page", snap, failure))  # the record itself, pickled: one type from spider to store
 
     def poll(self) -> list[tuple[str, str, str]]:
         """Results that arrived, without waiting."""
@@ -201,7 +200,7 @@ class InlineWriter:
 
 
 class ArchivePipeline:
-    """PageSnapshot -> the archive (one ingestion path with `import`); PageFailure -> the run's errors."""
+    """RawSnapshot -> the archive (one ingestion path with `import`); PageFailure -> the run's errors."""
 
     def __init__(self, crawler: "Crawler") -> None:
         self.crawler = crawler
@@ -238,12 +237,13 @@ class ArchivePipeline:
                 self.writer.submit(item.to_raw(run.origin), item.error)  # counted when stored
             else:
                 run.counts.add("failed", item.url, item.error)
-        elif isinstance(item, PageSnapshot):
+        elif isinstance(item, RawSnapshot):
             if item.url in run.stored_before:
                 run.counts.add("skipped")  # a listing re-read for its links by a resumed run
                 return item
             run.counts.pages_fetched += 1
-            self.writer.submit(item.to_raw(run.origin))
+            item.origin = run.origin
+            self.writer.submit(item)
             if self.mode == "inline":
                 self.drain()
         return item

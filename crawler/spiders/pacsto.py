@@ -15,7 +15,7 @@ What it requests again of what the archive already holds is the revisit policy's
 only down to the first one whose articles are all archived; archived articles and country pages
 once their last observation is older than ``REVISIT_AFTER`` (or their sitemap ``<lastmod>`` is
 later). Without an archive (a bare spider) every page is new, so everything is requested.
-Callbacks only yield items (``PageSnapshot``, ``PageFailure``) and requests.
+Callbacks only yield items (``dedupe.document.RawSnapshot``, ``PageFailure``) and requests.
 """
 
 from __future__ import annotations
@@ -37,9 +37,9 @@ from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed
 from w3lib.url import safe_url_string, url_query_cleaner
 
-from crawler.items import PageFailure, PageSnapshot
+from crawler.items import PageFailure
 from crawler.revisit import DEFAULT_REVISIT_AFTER, RevisitPolicy, parse_duration
-from dedupe.document import public_headers
+from dedupe.document import RawSnapshot, public_headers
 from dedupe.sources import utc_iso
 
 PAGE_STATUSES = [304, 404, 410]  # handed to the callback: "not modified" and "removed" are observations
@@ -201,18 +201,19 @@ def declared_charset(content_type: str | None) -> str | None:
     return match.group(1) if match else None
 
 
-def snapshot_of(response: Response, page_type: str | None, observed: datetime | None = None) -> PageSnapshot:
+def snapshot_of(response: Response, page_type: str | None, observed: datetime | None = None) -> RawSnapshot:
     """The observation a response is: a 304 or 404/410 carries no body, anything else its raw bytes."""
     headers = public_headers({  # never a Set-Cookie: the archive is readable by anyone who reads it
         key.decode("latin-1"): b", ".join(values).decode("latin-1")
         for key, values in response.headers.items()
     })
     status = response.status
-    return PageSnapshot(
+    return RawSnapshot(  # the archive's own record: it travels to the store as it is (the run adds its origin)
         url=_canonical_or_as_is(response.url),  # a redirect may land on https://host:443/...
         observed_at=utc_iso(observed or datetime.now(timezone.utc)),
-        http_status=status,
         body=None if status in PAGE_STATUSES else response.body,
+        source="crawl",
+        http_status=status,
         headers=headers,
         declared_charset=declared_charset(headers.get("Content-Type")),
         page_type=page_type,

@@ -14,7 +14,6 @@ from scrapy.http import HtmlResponse, Response
 from scrapy.settings import Settings
 
 from crawler import settings as project_settings
-from crawler.items import PageSnapshot
 from crawler.middlewares import AllowedHostsMiddleware, AlreadyArchived, ArchiveMiddleware, BackoffRetryMiddleware, \
     OffsiteRefused
 from crawler.pipelines import ArchiveWriter, InlineWriter, ProcessWriter
@@ -150,8 +149,8 @@ def test_the_writer_process_is_forked_with_no_sqlite_connection_open(tmp_path: P
         pipeline.loop.stop()
         assert at_fork == [[]]  # nothing of SQLite's crossed the fork
         assert open_files_of(db) and run.validators(BASE + "/events/x") == (None, None)  # reopened after it
-        pipeline.process_item(PageSnapshot(url=BASE + ARTICLES[0], observed_at="2025-10-20T09:00:00Z",
-                                           http_status=200, body=replica_page(ARTICLES[0])[0], page_type="article"))
+        pipeline.process_item(RawSnapshot(url=BASE + ARTICLES[0], observed_at="2025-10-20T09:00:00Z", source="crawl",
+                                          http_status=200, body=replica_page(ARTICLES[0])[0], page_type="article"))
     finally:
         results = pipeline.writer.close()
     assert [(kind, pipeline.writer.error) for _, kind, _ in results] == [("new", None)]
@@ -371,7 +370,7 @@ def test_settings_are_polite_and_env_overridable(monkeypatch: pytest.MonkeyPatch
 def test_page_snapshot_item_is_a_dataclass_for_item_adapter() -> None:
     from itemadapter import ItemAdapter
 
-    item = PageSnapshot(url=f"{BASE}/events", observed_at="2025-10-20T09:00:00Z", http_status=304, body=None)
+    item = RawSnapshot(url=f"{BASE}/events", observed_at="2025-10-20T09:00:00Z", source="crawl", http_status=304, body=None)
     assert ItemAdapter(item).asdict()["http_status"] == 304
 
 
