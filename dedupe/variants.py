@@ -51,10 +51,10 @@ def assign_slots(versions: Sequence[Sequence[int]]) -> list[list[int]]:
     return result
 
 
-def _facts_by_line(lines: Sequence[str]) -> dict[int, dict[tuple[str, str], str]]:
+def _facts_by_line(lines: Sequence[str], facts: Sequence[Fact] | None = None) -> dict[int, dict[tuple[str, str], str]]:
     by_line: dict[int, dict[tuple[str, str], str]] = {}
     fact: Fact
-    for fact in extract_facts(lines):
+    for fact in extract_facts(lines) if facts is None else facts:
         by_line.setdefault(fact.line_no, {})[(fact.delegation, fact.field)] = fact.value
     return by_line
 
@@ -83,12 +83,14 @@ def classify(old: dict[tuple[str, str], str], new: dict[tuple[str, str], str]) -
 
 
 def compare_versions(
-    old_lines: Sequence[str], old_slots: Sequence[int], new_lines: Sequence[str], new_slots: Sequence[int]
+    old_lines: Sequence[str], old_slots: Sequence[int], new_lines: Sequence[str], new_slots: Sequence[int],
+    old_facts: Sequence[Fact] | None = None, new_facts: Sequence[Fact] | None = None,
 ) -> list[LineChange]:
-    """Line-level changes from one block version to the next, by slot."""
+    """Line-level changes from one block version to the next, by slot. Each version's facts, when
+    the caller has them (the archive extracts them once per version), are not extracted again."""
     old_by_slot = dict(zip(old_slots, range(len(old_lines))))
     new_by_slot = dict(zip(new_slots, range(len(new_lines))))
-    old_facts, new_facts = _facts_by_line(old_lines), _facts_by_line(new_lines)
+    old_facts, new_facts = _facts_by_line(old_lines, old_facts), _facts_by_line(new_lines, new_facts)
     changes: list[LineChange] = []
     for slot in sorted(set(old_by_slot) | set(new_by_slot)):
         i, j = old_by_slot.get(slot), new_by_slot.get(slot)

@@ -41,7 +41,7 @@ from ..blocks import (
     find_runs, line_shingles, line_signatures, lines_alike, texts_alike,
 )
 from ..extract import detect_language
-from ..facts import extract_facts
+from ..facts import Fact, extract_facts
 from ..minhash import band_keys, compute_signatures, deserialize, estimate_jaccard, estimates_against, serialize
 from ..storage import text_hash
 from ..variants import assign_slots, compare_versions
@@ -1069,17 +1069,21 @@ class _RecordWriter:
             item = info[v]
             version_id = "bv-" + item["hash"][:12]
             facts = self.d.new_facts.get(item["hash"])
-            if facts is None and self.x("SELECT 1 FROM block_versions WHERE id = ?", [version_id]).fetchone() is None:
-                facts = extract_facts(item["lines"])
+            if facts is None:  # a version already written: its facts are in the facts table
+                facts = [Fact(*row) for row in self.x(
+                    "SELECT delegation, field, value, line_no FROM facts WHERE block_version_id = ?", [version_id])]
+                if not facts and self.x("SELECT 1 FROM block_versions WHERE id = ?", [version_id]).fetchone() is None:
+                    facts = extract_facts(item["lines"])
             out.append({"id": version_id, "version": number, "language": detect_language(item["text"]),
                         "text": item["text"], "line_count": len(item["lines"]), "snapshots": item["span"][0],
                         "first_seen": item["span"][1], "last_seen": item["span"][2], "facts": facts or []})
             line_rows += [(version_id, i, s, t) for i, (t, s) in enumerate(zip(item["lines"], line_slots))]
             if previous is not None:
-                prev_id, prev_lines, prev_slots = previous
+                prev_id, prev_lines, prev_slots, prev_facts = previous
                 change_rows += [(version_id, prev_id, c.slot, c.kind, c.old_text, c.new_text, c.detail)
-                                for c in compare_versions(prev_lines, prev_slots, item["lines"], line_slots)]
-            previous = (version_id, item["lines"], line_slots)
+                                for c in compare_versions(prev_lines, prev_slots, item["lines"], line_slots,
+                                                          prev_facts, facts)]
+            previous = (version_id, item["lines"], line_slots, facts)
         return info[ordered[0]]["order"], row, out, line_rows, change_rows
 
 

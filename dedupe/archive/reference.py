@@ -169,14 +169,15 @@ class _Writer:
                 line_rows += [{"block_version_id": version_id, "line_no": i, "slot": s, "text": t}
                               for i, (t, s) in enumerate(zip(lines, line_slots))]
                 link_rows += [{"content_sha256": k, "block_version_id": version_id} for k in set(versions[lines])]
+                facts = extract_facts(lines)  # once per version: the changes below reuse them
                 fact_rows += [{"block_version_id": version_id, "delegation": f.delegation, "field": f.field,
-                               "value": f.value, "line_no": f.line_no} for f in extract_facts(lines)]
+                               "value": f.value, "line_no": f.line_no} for f in facts]
                 if previous is not None:
-                    prev_id, prev_lines, prev_slots = previous
+                    prev_id, prev_lines, prev_slots, prev_facts = previous
                     change_rows += [{"block_version_id": version_id, "previous_version_id": prev_id, "slot": c.slot,
                                      "kind": c.kind, "old_text": c.old_text, "new_text": c.new_text, "detail": c.detail}
-                                    for c in compare_versions(prev_lines, prev_slots, lines, line_slots)]
-                previous = (version_id, lines, line_slots)
+                                    for c in compare_versions(prev_lines, prev_slots, lines, line_slots, prev_facts, facts)]
+                previous = (version_id, lines, line_slots, facts)
         self.db["blocks"].insert_all(block_rows)
         self.db["block_versions"].insert_all(version_rows)
         self.db["block_version_lines"].insert_all(line_rows)
