@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-# Polite defaults off: the benchmark measures the pipeline, not the politeness (crawler.commands.FAST_SETTINGS).
+# Polite defaults off: the benchmark measures the pipeline, not the politeness (crawler.process.FAST_SETTINGS).
 BENCH_SETTINGS = {
     "DOWNLOAD_DELAY": 0,
     "AUTOTHROTTLE_ENABLED": False,
@@ -56,7 +56,7 @@ def preload() -> None:
     import scrapy.core.downloader.handlers.http11  # noqa: F401
     import scrapy.crawler  # noqa: F401
 
-    import crawler.commands  # noqa: F401
+    import crawler.process  # noqa: F401
     import crawler.middlewares  # noqa: F401
     import crawler.pipelines  # noqa: F401
     import crawler.runs  # noqa: F401
@@ -66,7 +66,7 @@ def preload() -> None:
 
 def crawl_full(url: str, db: str, revisit_after: str | None = None) -> dict:
     """``pa-archive crawl --start-url URL --db DB [--revisit-after D]`` with the benchmark's settings."""
-    from crawler.commands import crawl_settings, run_crawl
+    from crawler.process import crawl_settings, run_crawl
 
     overrides = tuple(f"{name}={value}" for name, value in BENCH_SETTINGS.items())
     settings = crawl_settings(db, None, overrides, "WARNING", False, revisit_after)

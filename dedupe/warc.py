@@ -28,8 +28,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO
 
-from .document import RawSnapshot
-from .sources import SourceError, check_url, utc_iso
+from .document import RawSnapshot, SourceError, check_url, utc_iso
 
 HTML_TYPES = {"text/html", "application/xhtml+xml", "text/plain"}
 REMOVED = {404, 410}

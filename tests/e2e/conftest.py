@@ -111,13 +111,8 @@ def free_port() -> int:
 
 
 def serve_command(db: Path, port: int) -> list[str]:
-    """`pa-archive serve` once cli.py registers it; until then the same command through its module."""
-    from cli import cli
-
-    args = ["--db", str(db), "--host", "127.0.0.1", "--port", str(port)]
-    if "serve" in cli.commands:
-        return [str(BIN / "pa-archive"), "serve", *args]
-    return [sys.executable, "-m", "dedupe.serve", *args]
+    """`pa-archive serve` on 127.0.0.1:port."""
+    return [str(BIN / "pa-archive"), "serve", "--db", str(db), "--host", "127.0.0.1", "--port", str(port)]
 
 
 class Server:

@@ -50,7 +50,7 @@ NEWS_COUNTS = """SELECT (SELECT count(*) FROM articles WHERE url LIKE '%/events/
 def crawl(db: Path, urls: list[str], *settings: str, jobdir: Path | None = None, timeout: float = 120,
           extra: tuple[str, ...] = ()) -> tuple[subprocess.CompletedProcess, dict[str, Any] | None]:
     """`pa-archive crawl --json` in a child process; its exit and its JSON summary (None if none)."""
-    command = [sys.executable, "-m", "crawler.commands", "crawl", "--db", str(db), "--json", "--no-progress", *extra]
+    command = [sys.executable, "-m", "cli", "crawl", "--db", str(db), "--json", "--no-progress", *extra]
     for url in urls:
         command += ["--start-url", url]
     for setting in (*FAST, *settings):
@@ -435,7 +435,7 @@ def has_rows(db: Path, sql: str, minimum: int = 1) -> bool:
 def test_a_second_concurrent_run_exits_with_the_lock_message(tmp_path: Path) -> None:
     db = tmp_path / "archive.db"
     with ReplicaServer(epoch=1, lang="en", faults=("slow",), slow_seconds=2) as server:
-        command = [sys.executable, "-m", "crawler.commands", "crawl", "--db", str(db), "--json", "--no-progress",
+        command = [sys.executable, "-m", "cli", "crawl", "--db", str(db), "--json", "--no-progress",
                    "--start-url", f"{server.url}/events"]
         for setting in (*FAST, "RETRY_TIMES=0"):
             command += ["-s", setting]
@@ -457,7 +457,7 @@ def test_a_second_concurrent_run_exits_with_the_lock_message(tmp_path: Path) -> 
 def test_a_killed_run_resumed_with_its_jobdir_leaves_no_duplicates(tmp_path: Path) -> None:
     db, jobdir = tmp_path / "archive.db", tmp_path / "job"
     with ReplicaServer(epoch=1, lang="en") as server:
-        command = [sys.executable, "-m", "crawler.commands", "crawl", "--db", str(db), "--json", "--no-progress",
+        command = [sys.executable, "-m", "cli", "crawl", "--db", str(db), "--json", "--no-progress",
                    "--start-url", f"{server.url}/events", "--jobdir", str(jobdir)]
         for setting in (*FAST, "DOWNLOAD_DELAY=0.15", "CONCURRENT_REQUESTS_PER_DOMAIN=1"):
             command += ["-s", setting]
@@ -491,7 +491,7 @@ def test_a_killed_run_resumed_with_its_jobdir_leaves_no_duplicates(tmp_path: Pat
 
 def test_demo_crawls_three_epochs_and_tells_what_changed(tmp_path: Path) -> None:
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "crawler.commands", "demo", "--db", str(tmp_path / "demo.db")],
+    done = subprocess.run([sys.executable, "-m", "cli", "demo", "--db", str(tmp_path / "demo.db")],
                           capture_output=True, text=True, timeout=120, cwd=ROOT)
     elapsed = time.monotonic() - started
     assert done.returncode == 0, done.stderr[-2000:]
@@ -501,6 +501,6 @@ def test_demo_crawls_three_epochs_and_tells_what_changed(tmp_path: Path) -> None
                      "new conflict: Kyrgyzstan seats_total (en)", "new conflict: Kyrgyzstan seats_total (ru)"):
         assert expected in out, expected
     assert elapsed < 60
-    from crawler.commands import is_demo_archive
+    from crawler.process import is_demo_archive
 
     assert is_demo_archive(tmp_path / "demo.db")  # so the next demo may replace it, and nothing else

@@ -57,11 +57,11 @@ def planted_versions(server: Server) -> list[dict]:
 def test_serve_is_a_pa_archive_command() -> None:
     from cli import cli
 
-    assert "serve" in cli.commands, "cli.py must register it: from dedupe.serve import serve; cli.add_command(serve)"
+    assert "serve" in cli.commands, "cli/__init__.py registers every module's COMMANDS"
 
 
 def test_serve_refuses_what_is_not_an_archive(tmp_path: Path) -> None:
-    from dedupe.serve import serve
+    from cli.serve import serve
 
     result = CliRunner().invoke(serve, ["--db", str(tmp_path / "nothing.db")])
     assert result.exit_code == 1 and "does not exist" in result.output
@@ -71,7 +71,7 @@ def test_serve_refuses_what_is_not_an_archive(tmp_path: Path) -> None:
 
 
 def test_print_metadata_is_fitted_to_the_archive(served_archive: Path) -> None:
-    from dedupe.serve import datasette_argv, serve
+    from cli.serve import datasette_argv, serve
 
     archive = served_archive
     result = CliRunner().invoke(serve, ["--db", str(archive), "--print-metadata"])
@@ -348,7 +348,7 @@ def in_process(db: Path, *paths: str) -> list[httpx.Response]:
     """GET each path from Datasette serving ``db`` in this process, with the plugin (no port, no subprocess)."""
     from datasette.app import Datasette
 
-    from dedupe.serve import register_plugin
+    from cli.serve import register_plugin
 
     register_plugin()
     datasette = Datasette([str(db)], settings={"sql_time_limit_ms": 10_000})
@@ -457,7 +457,7 @@ def test_texts_too_costly_to_align_answer_400_at_once(tmp_path: Path) -> None:
 
 
 def test_serve_tells_when_the_derived_tables_lag_behind(tmp_path: Path) -> None:
-    from dedupe.serve import is_stale
+    from cli.serve import is_stale
 
     db = tmp_path / "a.db"
     with Archive(db) as archive:

@@ -536,7 +536,7 @@ def test_bad_parameters_are_refused():
 
 def test_command_line_serves_until_interrupted():
     process = subprocess.Popen(
-        [sys.executable, "-m", "crawler.replica", "--port", "0", "--epoch", "3", "--lang", "ru",
+        [sys.executable, "-m", "cli", "replica", "--port", "0", "--epoch", "3", "--lang", "ru",
          "--markup", "aside", "--faults", "slow,flaky500"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )

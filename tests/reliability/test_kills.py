@@ -30,7 +30,7 @@ def import_command(folder: Path, db: Path) -> list[str]:
 
 
 def crawl_command(url: str, db: Path, jobdir: Path) -> list[str]:
-    command = [sys.executable, "-m", "crawler.commands", "crawl", "--db", str(db), "--json", "--no-progress",
+    command = [sys.executable, "-m", "cli", "crawl", "--db", str(db), "--json", "--no-progress",
                "--start-url", url, "--jobdir", str(jobdir), "--wait", "20"]
     for setting in FAST:
         command += ["-s", setting]

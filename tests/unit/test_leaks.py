@@ -18,7 +18,7 @@ from crawler.middlewares import AllowedHostsMiddleware, DowngradeRefused
 from crawler.runs import CrawlRun, without_credentials
 from crawler.spiders.pacsto import HostScope, snapshot_of
 from dedupe.archive import Archive
-from dedupe.cli_options import DISK_FULL, user_errors
+from cli.options import DISK_FULL, user_errors
 from dedupe.document import RawSnapshot
 from dedupe.sources import read_inputs
 from tests.e2e.test_kill import make_snapshots

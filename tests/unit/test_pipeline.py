@@ -445,7 +445,7 @@ def test_library_conflicts_of_both_sites_are_only_the_kyrgyz_seats(tmp_path: Pat
 
 
 def test_a_conflict_that_appears_in_the_second_language_later_is_new(tmp_path: Path) -> None:
-    from crawler.commands import describe_changes, describe_run
+    from cli.crawl import describe_changes, describe_run
 
     archive = Archive(tmp_path / "a.db")
     for epoch in (1, 2):
@@ -475,7 +475,7 @@ def test_a_conflict_that_appears_in_the_second_language_later_is_new(tmp_path: P
 def test_commands_have_help_with_an_example() -> None:
     from click.testing import CliRunner
 
-    from crawler.commands import crawl, demo, replica, runs
+    from cli.crawl import crawl, demo, replica, runs
 
     for command in (crawl, runs, replica, demo):
         result = CliRunner().invoke(command, ["--help"])
@@ -485,7 +485,7 @@ def test_commands_have_help_with_an_example() -> None:
 def test_crawl_refuses_a_locked_archive_with_status_75(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from crawler.commands import crawl
+    from cli.crawl import crawl
 
     db = tmp_path / "a.db"
     holder = CrawlRun(db, [f"{BASE}/events"]).begin()
@@ -510,7 +510,7 @@ def one_sentence_error(result) -> str:
 def test_crawl_rejects_bad_start_urls_and_settings(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from crawler.commands import crawl
+    from cli.crawl import crawl
 
     db = tmp_path / "a.db"
     result = CliRunner().invoke(crawl, ["--db", str(db), "--start-url", "file:///etc/passwd"])
@@ -533,7 +533,7 @@ def test_crawl_rejects_bad_start_urls_and_settings(tmp_path: Path) -> None:
 def test_crawl_refuses_an_archive_path_it_cannot_write_in_one_sentence(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from crawler.commands import crawl
+    from cli.crawl import crawl
     from dedupe.archive import ArchiveError
 
     missing = tmp_path / "typo" / "archive.db"
@@ -550,7 +550,7 @@ def test_crawl_refuses_an_archive_path_it_cannot_write_in_one_sentence(tmp_path:
 def test_runs_limit_is_at_least_one(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from crawler.commands import runs
+    from cli.crawl import runs
 
     CrawlRun(tmp_path / "a.db", [f"{BASE}/events"]).begin().finish("finished")
     for bad in ("0", "-3"):
@@ -562,7 +562,8 @@ def test_runs_limit_is_at_least_one(tmp_path: Path) -> None:
 def test_demo_replaces_only_an_archive_it_made(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from crawler.commands import demo, is_demo_archive, prepare_demo_archive
+    from cli.crawl import demo
+    from crawler.process import is_demo_archive, prepare_demo_archive
 
     mine = tmp_path / "demo.db"
     prepare_demo_archive(str(mine), force=False)  # a new file: made and marked
@@ -591,7 +592,7 @@ def test_demo_replaces_only_an_archive_it_made(tmp_path: Path) -> None:
 def test_runs_lists_runs_as_text_and_json(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from crawler.commands import runs
+    from cli.crawl import runs
 
     db = tmp_path / "a.db"
     run = CrawlRun(db, [f"{BASE}/events"]).begin()
@@ -680,7 +681,8 @@ def test_crawl_takes_revisit_after_as_a_flag_a_setting_or_the_environment(tmp_pa
     from click.testing import CliRunner
 
     from crawler import settings as module
-    from crawler.commands import crawl, crawl_settings
+    from cli.crawl import crawl
+    from crawler.process import crawl_settings
 
     assert crawl_settings(None, None, (), None, False).get("REVISIT_AFTER") == "7d"
     assert crawl_settings(None, None, ("REVISIT_AFTER=1d",), None, False, "0").get("REVISIT_AFTER") == "0"  # flag wins

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import cli
-from dedupe import serve
+from cli import serve
 from dedupe.readonly import connect_read_only, read_only_uri
 from tests.conftest import SEEDS
 

@@ -1,38 +1,21 @@
-"""Click commands for crawling: ``crawl``, ``runs``, ``replica`` and the crawling ``demo``.
+"""The crawling commands: ``crawl``, ``runs``, ``replica`` and ``demo``.
 
-They are registered on the ``pa-archive`` group in ``cli.py``; ``python -m crawler.commands
-COMMAND`` runs them without it. Each one parses options, calls ``crawler.runs`` / Scrapy /
-the replica, and formats the result.
+Each parses options, calls ``crawler.process`` / ``crawler.runs`` / the replica, and formats
+the result (``describe_run``, ``describe_changes``).
 """
 
 from __future__ import annotations
 
-import json
 import signal
-import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import click
 
-from dedupe.cli_options import db_option, emit_json, json_option, user_errors
+from cli.options import UsageFailure, db_option, emit_json, json_option, sentence, user_errors
 
-# crawler.runs (Scrapy, Twisted) is imported inside the commands: `pa-archive --help` stays fast.
-
-FAST_SETTINGS = ("DOWNLOAD_DELAY=0", "AUTOTHROTTLE_ENABLED=false", "CONCURRENT_REQUESTS_PER_DOMAIN=8")
-
-
-def sentence(message: object) -> str:
-    text = str(message).strip()
-    return text if text.endswith((".", "!", "?")) else text + "."
-
-
-class UsageFailure(click.ClickException):
-    """A value the command cannot work with: "Error: <one sentence>", exit status 2, no usage text."""
-
-    exit_code = 2
+# crawler.process and crawler.runs (Scrapy, Twisted) are imported inside the commands: `pa-archive --help` stays fast.
 
 
 def _check_duration(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -46,81 +29,6 @@ def _check_duration(ctx: click.Context, param: click.Parameter, value: str | Non
     except ValueError as exc:
         raise UsageFailure(f"{exc}.") from None
     return value
-
-
-def check_db_folder(db_path: str) -> None:
-    """Refuse an archive path whose folder does not exist (a typo must not create folders)."""
-    folder = Path(db_path).expanduser().parent
-    if not folder.is_dir():
-        raise UsageFailure(f"cannot use {db_path} as the archive: the folder {folder} does not exist.")
-
-
-def crawl_settings(db_path: str | None, jobdir: str | None, overrides: tuple[str, ...], log_level: str | None,
-                   progress: bool, revisit_after: str | None = None) -> Any:
-    """The project's Scrapy settings, then -s NAME=VALUE, then the flags."""
-    from scrapy.settings import Settings
-
-    settings = Settings()
-    settings.setmodule("crawler.settings", priority="project")
-    for item in overrides:
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip():
-            raise UsageFailure(f"-s {item}: a setting is given as NAME=VALUE, e.g. -s DOWNLOAD_DELAY=2.")
-        settings.set(name.strip(), value, priority="cmdline")
-    if db_path:
-        settings.set("ARCHIVE_DB", db_path, priority="cmdline")
-    if jobdir:
-        settings.set("JOBDIR", jobdir, priority="cmdline")
-    if revisit_after is not None:
-        settings.set("REVISIT_AFTER", revisit_after, priority="cmdline")
-    if log_level and "LOG_LEVEL" not in {o.partition("=")[0].strip() for o in overrides}:
-        settings.set("LOG_LEVEL", log_level.upper(), priority="cmdline")
-    if progress:
-        extensions = settings.getdict("EXTENSIONS")
-        extensions["crawler.runs.ProgressReporter"] = 900
-        settings.set("EXTENSIONS", extensions, priority="cmdline")
-    from crawler.settings import setting_errors
-
-    errors = setting_errors(settings)
-    if errors:
-        raise UsageFailure(errors[0])
-    return settings
-
-
-def run_crawl(settings: Any, start_urls: list[str], wait: float = 0) -> Any:
-    """Lock the archive, run the pacsto spider in this process (once: the reactor cannot restart)."""
-    from scrapy.crawler import CrawlerProcess
-
-    from crawler.runs import CrawlRun, RunLocked
-    from crawler.spiders.pacsto import HostScope, PacstoSpider
-
-    urls = start_urls or settings.getlist("START_URLS")
-    try:
-        HostScope.from_urls(urls)
-    except ValueError as exc:
-        raise UsageFailure(f"{exc}.") from None
-    run = CrawlRun(settings.get("ARCHIVE_DB"), urls, settings.get("JOBDIR") or None,
-                   settings.getfloat("CRAWL_MAX_FAILED_RATIO", 0.5))
-    deadline = time.monotonic() + wait
-    while True:
-        try:
-            run.begin()  # RunLocked: nothing fetched, nothing written
-            break
-        except RunLocked:
-            if time.monotonic() >= deadline:
-                raise
-            time.sleep(min(1.0, max(0.05, deadline - time.monotonic())))
-    process = CrawlerProcess(settings)
-    crawler = process.create_crawler(PacstoSpider)
-    CrawlRun.attach(crawler, run)
-    failures: list[str] = []
-    deferred = process.crawl(crawler, start_urls=urls)
-    deferred.addErrback(lambda failure: failures.append(f"{failure.type.__name__}: {failure.value}"))
-    process.start()
-    if run.status == "running":  # the crawl could not start or close normally
-        run.writer_error = run.writer_error or (failures[0] if failures else "the crawl stopped unexpectedly")
-        run.finish("error")
-    return run
 
 
 def conflicts_by_language(conflicts: list[dict[str, Any]]) -> str:
@@ -201,6 +109,7 @@ def crawl(start_urls: tuple[str, ...], db_path: str, jobdir: str | None, as_json
       pa-archive crawl --jobdir crawls/pacsto --json     # resumable; JSON summary
       pa-archive crawl --revisit-after 0                 # a full revisit: every archived page again
     """
+    from crawler.process import CrawlSetupError, check_db_folder, crawl_settings, run_crawl
     from crawler.runs import EXIT_LOCKED, RunLocked
     from dedupe.archive import ArchiveError
 
@@ -208,12 +117,14 @@ def crawl(start_urls: tuple[str, ...], db_path: str, jobdir: str | None, as_json
     if ctx.get_parameter_source("db_path") == click.core.ParameterSource.DEFAULT and any(
             o.partition("=")[0].strip() == "ARCHIVE_DB" for o in overrides):
         db_path = None  # -s ARCHIVE_DB=... given, --db not
-    settings = crawl_settings(db_path, jobdir, overrides, log_level, progress and not as_json, revisit_after)
-    check_db_folder(settings.get("ARCHIVE_DB"))
     try:
+        settings = crawl_settings(db_path, jobdir, overrides, log_level, progress and not as_json, revisit_after)
+        check_db_folder(settings.get("ARCHIVE_DB"))
         with user_errors():
             run = run_crawl(settings, list(start_urls), wait)
             result = run.result()
+    except CrawlSetupError as exc:
+        raise UsageFailure(str(exc)) from None
     except RunLocked as exc:
         click.echo(click.style("error: ", fg="red") + str(exc), err=True)
         sys.exit(EXIT_LOCKED)
@@ -303,59 +214,6 @@ def replica(epoch: int, port: int, host: str, faults: str, lang: str, markup: st
     server.serve_forever()
 
 
-def crawl_subprocess(db_path: str, start_urls: list[str], *extra: str, timeout: float = 120) -> dict[str, Any]:
-    """One crawl in a child process (a Twisted reactor runs once per process); its JSON summary."""
-    command = [sys.executable, "-m", "crawler.commands", "crawl", "--db", str(Path(db_path).resolve()), "--json",
-               "--no-progress"]
-    for url in start_urls:
-        command += ["--start-url", url]
-    for setting in FAST_SETTINGS:
-        command += ["-s", setting]
-    command += list(extra)
-    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
-    try:
-        return json.loads(done.stdout)
-    except ValueError:
-        raise click.ClickException(f"the crawl failed (exit status {done.returncode}): {done.stderr.strip()[-800:]}") from None
-
-
-DEMO_MARK = ("made_by", "pa-archive demo")  # an archive_state row: this archive is the demo's, to replace
-
-
-def is_demo_archive(db_path: str | Path) -> bool:
-    """True for an archive an earlier demo made (its archive_state row says so), read without writing."""
-    import sqlite3
-
-    from dedupe.readonly import connect_read_only
-
-    try:
-        conn = connect_read_only(db_path)
-    except sqlite3.Error:
-        return False
-    try:
-        row = conn.execute("SELECT value FROM archive_state WHERE key = ?", [DEMO_MARK[0]]).fetchone()
-        return bool(row) and row[0] == DEMO_MARK[1]
-    except sqlite3.Error:
-        return False
-    finally:
-        conn.close()
-
-
-def prepare_demo_archive(db_path: str, force: bool) -> None:
-    """Remove the demo's earlier archive (never anything else unless forced), then make a marked empty one."""
-    from dedupe.archive import Archive
-
-    check_db_folder(db_path)
-    path = Path(db_path)
-    if path.exists() and not force and not is_demo_archive(path):
-        raise UsageFailure(f"{db_path} exists and is not an archive the demo made: give another --db, or --force "
-                           "to replace it.")
-    for suffix in ("", "-wal", "-shm", ".lock"):
-        Path(db_path + suffix).unlink(missing_ok=True)
-    with Archive(db_path) as archive, archive.db.atomic():
-        archive.db.execute("INSERT OR REPLACE INTO archive_state(key, value) VALUES (?, ?)", list(DEMO_MARK))
-
-
 @click.command()
 @click.option("--db", "db_path", default="demo-archive.db", show_default=True, type=click.Path(dir_okay=False),
               help="Where the demo builds its fresh archive: a new file, or one an earlier demo made (replaced).")
@@ -377,10 +235,15 @@ def demo(db_path: str, force: bool, markup: str) -> None:
     Example:
       pa-archive demo && pa-archive conflicts --db demo-archive.db
     """
-    prepare_demo_archive(db_path, force)  # first: a refused --db costs nothing
+    from crawler.process import CrawlFailed, CrawlSetupError, crawl_subprocess, prepare_demo_archive
 
-    from cli import conflicts as conflicts_command
-    from cli import diff_ as diff_command
+    try:
+        prepare_demo_archive(db_path, force)  # first: a refused --db costs nothing
+    except CrawlSetupError as exc:
+        raise UsageFailure(str(exc)) from None
+
+    from cli.archive import conflicts as conflicts_command
+    from cli.archive import diff_ as diff_command
     from crawler.replica import ReplicaServer
     from dedupe import schema
     from dedupe.archive import Archive
@@ -398,7 +261,10 @@ def demo(db_path: str, force: bool, markup: str) -> None:
             ru.set_epoch(epoch)
             click.echo(click.style(f"\n$ pa-archive crawl --start-url {en.url}/events --start-url {ru.url}/events"
                                    f" --revisit-after 0   # the site at epoch {epoch}", bold=True))
-            result = crawl_subprocess(db_path, [f"{en.url}/events", f"{ru.url}/events"], "--revisit-after", "0")
+            try:
+                result = crawl_subprocess(db_path, [f"{en.url}/events", f"{ru.url}/events"], "--revisit-after", "0")
+            except CrawlFailed as exc:
+                raise click.ClickException(str(exc)) from None
             for line in describe_run(result):
                 click.echo(line)
             for line in describe_changes((result.get("stats") or {}).get("changes") or {}, first=epoch == 1):
@@ -447,14 +313,4 @@ def describe_changes(changes: dict[str, Any], first: bool = False, limit: int = 
     return lines
 
 
-@click.group()
-def main() -> None:
-    """pa-archive's crawling commands (also registered on the `pa-archive` group)."""
-
-
-for _command in (crawl, runs, replica, demo):
-    main.add_command(_command)
-
-
-if __name__ == "__main__":
-    main()
+COMMANDS = (crawl, runs, replica, demo)

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import click
 
-from . import datasette_metadata
-from .cli_options import db_option
-from .readonly import connect_read_only, uri_safe_path
+from dedupe import datasette_metadata
+from cli.options import db_option
+from dedupe.readonly import connect_read_only, uri_safe_path
 
 # Long article texts are cut in table views (the row page shows them whole); one analyst's
 # questions over a large archive may take longer than Datasette's default 1 s.
@@ -74,7 +74,7 @@ def register_plugin() -> None:
     """Register dedupe.datasette_plugin with Datasette unless its entry point already did."""
     from datasette.plugins import pm
 
-    from . import datasette_plugin
+    from dedupe import datasette_plugin
 
     if not pm.is_registered(datasette_plugin):
         pm.register(datasette_plugin, name="pa-archive")
@@ -127,5 +127,4 @@ def serve(db_path: str, host: str, port: int, print_metadata: bool, datasette_ar
         run_datasette(datasette_argv(served, metadata_path, host, port, extra))
 
 
-if __name__ == "__main__":
-    serve(sys.argv[1:], prog_name="pa-archive serve")
+COMMANDS = (serve,)
