@@ -22,7 +22,7 @@ from .derivation import DerivedRecords
 from .observations import AddResult, IngestReport, ObservationStore
 from .queries import REF_HELP, ArchiveQueries, Ref
 
-__all__ = ["REF_HELP", "REMOVED_STATUSES", "AddResult", "Archive", "ArchiveError", "IngestReport", "Ref"]
+__all__ = ["REF_HELP", "REMOVED_STATUSES", "AddResult", "Archive", "ArchiveError", "IngestReport", "ReadOnlyArchive", "Ref"]
 
 
 class Archive(ObservationStore, DerivedRecords, ArchiveQueries):
@@ -57,3 +57,12 @@ class Archive(ObservationStore, DerivedRecords, ArchiveQueries):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class ReadOnlyArchive(Archive):
+    """``Archive``'s read methods (resolve, text_of, history, version navigation) over a connection opened
+    read-only elsewhere (Datasette's): nothing is migrated or written."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:  # deliberately skips Archive.__init__
+        self.path = Path("")
+        self.db = Database(conn, recursive_triggers=False)

@@ -10,7 +10,7 @@ from pathlib import Path
 from collections.abc import Sequence
 from typing import Any
 
-from .. import schema
+from .. import queries, schema
 from .base import ArchiveError
 
 
@@ -113,6 +113,34 @@ class ArchiveQueries:
         head = self.query("SELECT * FROM blocks WHERE id = ?", [ref.id])[0]
         versions = [v for v in self.block_versions() if v["block_id"] == int(ref.id)]
         return {"kind": "block", "block": head, "versions": versions}
+
+    # --- version navigation -------------------------------------------------------------
+
+    def latest_version(self, ref: Ref) -> Ref | None:
+        """An article or a block stands for its latest version (None when it has none); other refs for themselves."""
+        if ref.kind not in ("article", "block"):
+            return ref
+        sql = queries.LATEST_ARTICLE_VERSION_SQL if ref.kind == "article" else queries.LATEST_BLOCK_VERSION_SQL
+        row = self.db.execute(sql, [ref.id]).fetchone()
+        return Ref(f"{ref.kind}_version", row[0], row[0]) if row else None
+
+    def previous_version(self, ref: Ref) -> Ref | None:
+        """The version before ``ref`` (for a snapshot, the URL's previous snapshot with content), or None."""
+        sql = {"article_version": queries.PREVIOUS_ARTICLE_VERSION_SQL,
+               "block_version": queries.PREVIOUS_BLOCK_VERSION_SQL,
+               "snapshot": queries.PREVIOUS_SNAPSHOT_SQL}.get(ref.kind)
+        row = self.db.execute(sql, [ref.id]).fetchone() if sql else None
+        if row is None:
+            return None
+        return Ref("snapshot", str(row[0]), f"snapshot {row[0]}") if ref.kind == "snapshot" else Ref(ref.kind, row[0], row[0])
+
+    def sibling_versions(self, ref: Ref) -> list[dict[str, Any]]:
+        """Every version of the same article or block as ``ref`` ({id, version, first_seen}), oldest first."""
+        sql = {"article_version": queries.ARTICLE_VERSION_SIBLINGS_SQL,
+               "block_version": queries.BLOCK_VERSION_SIBLINGS_SQL}.get(ref.kind)
+        if sql is None:
+            return []
+        return [{"id": r[0], "version": r[1], "first_seen": r[2]} for r in self.db.execute(sql, [ref.id]).fetchall()]
 
     def _url_history(self, ref: Ref) -> dict[str, Any]:
         url = self.db.execute("SELECT url FROM snapshots WHERE id = ?", [ref.id]).fetchone()[0]

@@ -12,6 +12,7 @@ import asyncio
 import json
 import sqlite3
 import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import quote
 
@@ -19,7 +20,8 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from dedupe import datasette_metadata, schema
+from dedupe import schema
+from datasette_pa_archive import metadata as datasette_metadata
 from dedupe.archive import Archive
 from dedupe.diff import changed_line_pairs, word_ops
 from dedupe.document import RawSnapshot
@@ -71,7 +73,8 @@ def test_serve_refuses_what_is_not_an_archive(tmp_path: Path) -> None:
 
 
 def test_print_metadata_is_fitted_to_the_archive(served_archive: Path) -> None:
-    from cli.serve import datasette_argv, serve
+    from cli.serve import serve
+    from datasette_pa_archive.serving import datasette_argv
 
     archive = served_archive
     result = CliRunner().invoke(serve, ["--db", str(archive), "--print-metadata"])
@@ -85,7 +88,7 @@ def test_print_metadata_is_fitted_to_the_archive(served_archive: Path) -> None:
 def test_shipped_metadata_is_generated_from_the_sql_constants() -> None:
     shipped = datasette_metadata.SHIPPED.read_text(encoding="utf-8")
     assert shipped == datasette_metadata.to_yaml(datasette_metadata.metadata()), \
-        "regenerate: python -m dedupe.datasette_metadata > dedupe/metadata.yml"
+        "regenerate: python -m datasette_pa_archive.metadata > datasette_pa_archive/metadata.yml"
     queries = datasette_metadata.metadata()["databases"]["archive"]["queries"]
     assert queries["conflicting_facts"]["sql"] == schema.CONFLICTS_SQL.strip()
     assert queries["url_versions"]["sql"] == schema.URL_VERSIONS_SQL.strip()
@@ -348,7 +351,7 @@ def in_process(db: Path, *paths: str) -> list[httpx.Response]:
     """GET each path from Datasette serving ``db`` in this process, with the plugin (no port, no subprocess)."""
     from datasette.app import Datasette
 
-    from cli.serve import register_plugin
+    from datasette_pa_archive.serving import register_plugin
 
     register_plugin()
     datasette = Datasette([str(db)], settings={"sql_time_limit_ms": 10_000})
@@ -404,20 +407,20 @@ def test_seat_counts_and_the_timeline_keep_the_two_languages_apart(tmp_path: Pat
 
 
 def test_texts_too_large_for_word_highlights_get_a_plain_line_diff_that_says_so(tmp_path: Path) -> None:
-    from dedupe import datasette_plugin as plugin
+    from dedupe import diff as difftools
 
     # the limits, on texts (no archive): bytes, lines, one long line, and the word-level work of the changed lines
     small = "Delegation of the Kyrgyz Republic consists of 7 deputies."
-    assert plugin.too_large_for_words(small, small.replace("7", "6")) is None
-    assert "bytes" in plugin.too_large_for_words("x" * 200_001, small)
-    assert "lines" in plugin.too_large_for_words(small, "\n".join(["line"] * 5_001))
-    assert "a line of" in plugin.too_large_for_words(small, "word " * 1_200)
+    assert difftools.too_large_for_words(small, small.replace("7", "6")) is None
+    assert "bytes" in difftools.too_large_for_words("x" * 200_001, small)
+    assert "lines" in difftools.too_large_for_words(small, "\n".join(["line"] * 5_001))
+    assert "a line of" in difftools.too_large_for_words(small, "word " * 1_200)
     wordy = [" ".join(f"w{i % 30}" for i in range(800)) for _ in range(4)]  # 1,599 tokens a line
     other = [line.replace("w7", "w8") for line in wordy]
     opcodes = [("replace", 0, 4, 0, 4)]
-    assert "too many words" in plugin.too_many_words(wordy, other, opcodes)
-    assert plugin.too_many_words(wordy[:1], other[:1], [("replace", 0, 1, 0, 1)]) is None
-    rows, structured = plugin.plain_line_diff("a\nb\nc", "a\nB\nc", "A", "B", "too large.")
+    assert "too many words" in difftools.too_many_words(wordy, other, opcodes)
+    assert difftools.too_many_words(wordy[:1], other[:1], [("replace", 0, 1, 0, 1)]) is None
+    rows, structured = difftools.plain_line_diff("a\nb\nc", "a\nB\nc", "A", "B", "too large.")
     assert [r["kind"] for r in rows] == ["equal", "changed", "equal"]
     assert structured["changes"] == [{"old": "b", "new": "B"}] and structured["word_level"] is False
     # and served: two snapshots of a page with one line of 9,000 characters
@@ -457,7 +460,7 @@ def test_texts_too_costly_to_align_answer_400_at_once(tmp_path: Path) -> None:
 
 
 def test_serve_tells_when_the_derived_tables_lag_behind(tmp_path: Path) -> None:
-    from cli.serve import is_stale
+    from datasette_pa_archive.serving import is_stale
 
     db = tmp_path / "a.db"
     with Archive(db) as archive:
@@ -466,3 +469,14 @@ def test_serve_tells_when_the_derived_tables_lag_behind(tmp_path: Path) -> None:
         assert is_stale(db)  # a snapshot the derived tables do not show yet
         archive.refresh()
     assert not is_stale(db)
+
+
+def test_datasette_alone_finds_the_plugin_through_its_entry_point(served_archive: Path) -> None:
+    """`datasette archive.db` (no pa-archive serve) shows the diff and timeline pages, with their templates."""
+    code = ("import asyncio, sys; from datasette.app import Datasette; from datasette.plugins import get_plugins; "
+            f"d = Datasette([{str(served_archive)!r}]); "
+            "p = [p for p in get_plugins() if p['name'] == 'pa-archive']; "
+            "r = asyncio.run(d.client.get('/-/timeline')); "
+            "print(bool(p and p[0]['templates_path']), r.status_code, 'Seats' in r.text)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stdout.split() == ["True", "200", "True"], done.stdout + done.stderr

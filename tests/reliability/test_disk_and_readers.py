@@ -95,7 +95,7 @@ def test_readers_never_see_an_error_while_an_import_writes(tmp_path: Path) -> No
     def datasette_reader() -> None:
         from datasette.app import Datasette
 
-        from cli.serve import register_plugin
+        from datasette_pa_archive.serving import register_plugin
 
         register_plugin()
         datasette = Datasette([str(db)], settings={"sql_time_limit_ms": 10_000})

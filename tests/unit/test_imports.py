@@ -91,3 +91,16 @@ def test_every_module_imports_in_a_fresh_interpreter() -> None:
             "print('\\n'.join(failed))\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert done.returncode == 0 and not done.stdout.strip(), done.stdout + done.stderr
+
+
+def test_the_library_imports_neither_click_nor_datasette() -> None:
+    """dedupe/ is the library: the commands live in cli/, the Datasette plugin in datasette_pa_archive/."""
+    modules = project_modules()
+    for name, path in modules.items():
+        if name.split(".")[0] != "dedupe":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            assert not [n for n in names if n.split(".")[0] in ("click", "datasette")], f"{name} imports {names}"
