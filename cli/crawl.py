@@ -152,12 +152,12 @@ def runs(db_path: str, as_json: bool, limit: int) -> None:
       pa-archive runs --json --limit 1 | jq '.[0].status'
     """
     from crawler.runs import decode_run
-    from dedupe import schema
+    from dedupe import queries
     from dedupe.archive import Archive, ArchiveError
 
     try:
         with user_errors(), Archive(db_path, create=False) as archive:
-            rows = [decode_run(r) for r in archive.query(schema.CRAWL_RUNS_SQL, {"limit": limit})]
+            rows = [decode_run(r) for r in archive.query(queries.CRAWL_RUNS_SQL, {"limit": limit})]
     except ArchiveError as exc:
         raise click.ClickException(sentence(exc)) from None
     if as_json:
@@ -245,7 +245,7 @@ def demo(db_path: str, force: bool, markup: str) -> None:
     from cli.archive import conflicts as conflicts_command
     from cli.archive import diff_ as diff_command
     from crawler.replica import ReplicaServer
-    from dedupe import schema
+    from dedupe import queries
     from dedupe.archive import Archive
 
     started = time.monotonic()
@@ -272,7 +272,7 @@ def demo(db_path: str, force: bool, markup: str) -> None:
     click.echo(click.style("\n$ pa-archive conflicts", bold=True))
     ctx.invoke(conflicts_command, db_path=db_path, as_json=False)
     with Archive(db_path, create=False) as archive:
-        change = archive.query(schema.FIRST_CONFLICT_CHANGE_SQL)
+        change = archive.query(queries.FIRST_CONFLICT_CHANGE_SQL)
     if change:
         before, after = change[0]["previous_version_id"], change[0]["block_version_id"]
         click.echo(click.style(f"\n$ pa-archive diff {before} {after} --words", bold=True))

@@ -34,7 +34,7 @@ from scrapy import signals
 from scrapy.utils.url import strip_url
 
 from crawler.revisit import PageRecord, RevisitPolicy, parse_time
-from dedupe import schema
+from dedupe import queries
 from dedupe.archive import Archive, ArchiveError
 from dedupe.sources import utc_iso
 
@@ -209,10 +209,10 @@ class CrawlRun:
             self.archive = Archive(self.db_path)
             db = self.archive.db
             with db.atomic():
-                db.execute(schema.CRAWL_RUNS_STALE_SQL)
+                db.execute(queries.CRAWL_RUNS_STALE_SQL)
             self.resumed_from = self._prepare_jobdir()
             with db.atomic():
-                cursor = db.execute(schema.CRAWL_RUN_INSERT_SQL, {
+                cursor = db.execute(queries.CRAWL_RUN_INSERT_SQL, {
                     "started_at": self.started_at, "start_urls": json.dumps(self.start_urls),
                     "resumed_from": self.resumed_from, "jobdir": str(self.jobdir) if self.jobdir else None,
                     "pid": os.getpid(),
@@ -238,7 +238,7 @@ class CrawlRun:
             state = {}
         previous = None
         if state.get("db") == str(self.db_path.resolve()) and state.get("run_id"):
-            rows = self.archive.query(schema.CRAWL_RUN_SQL, {"id": state["run_id"]})
+            rows = self.archive.query(queries.CRAWL_RUN_SQL, {"id": state["run_id"]})
             previous = rows[0] if rows else None
         resumable = previous is not None and previous["status"] == "interrupted"
         if not (resumable and state.get("clean")):
@@ -255,9 +255,9 @@ class CrawlRun:
         seen: set[int] = set()
         while run_id is not None and run_id not in seen:
             seen.add(run_id)
-            for row in self.archive.query(schema.CRAWL_RUN_URLS_SQL, {"origin": f"crawl:{run_id}"}):
+            for row in self.archive.query(queries.CRAWL_RUN_URLS_SQL, {"origin": f"crawl:{run_id}"}):
                 self.stored_before.setdefault(row["url"], row["page_type"])
-            rows = self.archive.query(schema.CRAWL_RUN_SQL, {"id": run_id})
+            rows = self.archive.query(queries.CRAWL_RUN_SQL, {"id": run_id})
             run_id = rows[0]["resumed_from"] if rows else None
 
     def _write_jobdir_state(self, clean: bool) -> None:
@@ -308,7 +308,7 @@ class CrawlRun:
         }
         try:
             with self.archive.db.atomic():
-                self.archive.db.execute(schema.CRAWL_RUN_FINISH_SQL, {
+                self.archive.db.execute(queries.CRAWL_RUN_FINISH_SQL, {
                     "id": self.id, "finished_at": now_iso(), "status": self.status,
                     "pages_fetched": self.counts.pages_fetched, "new": self.counts.new,
                     "changed": self.counts.changed, "unchanged": self.counts.unchanged,
@@ -348,7 +348,7 @@ class CrawlRun:
     def result(self) -> dict[str, Any]:
         """The run's row as a dict (errors and stats decoded), read back from the archive."""
         with Archive(self.db_path) as archive:
-            rows = archive.query(schema.CRAWL_RUN_SQL, {"id": self.id})
+            rows = archive.query(queries.CRAWL_RUN_SQL, {"id": self.id})
         return decode_run(rows[0]) if rows else {"id": self.id, "status": self.status}
 
     # ------------------------------------------------------------------ used while crawling
@@ -362,7 +362,7 @@ class CrawlRun:
         """The URL's newest stored body and the charset it was decoded with."""
         if self.archive is None:
             return None
-        rows = self.archive.query(schema.CRAWL_LAST_CONTENT_SQL, {"url": url})
+        rows = self.archive.query(queries.CRAWL_LAST_CONTENT_SQL, {"url": url})
         if not rows or rows[0]["content_sha256"] is None:
             return None
         return self.archive.raw_content(rows[0]["content_sha256"]), rows[0]["encoding"]
@@ -376,8 +376,8 @@ class CrawlRun:
         whether a failure came after it (the revisit policy's knowledge)."""
         if self.archive is None:
             return {}
-        seen = {row["url"]: row for row in self.archive.query(CRAWL_LAST_SEEN_SQL)}
-        failed = {row["url"]: row for row in self.archive.query(CRAWL_LAST_FAILED_SQL)}
+        seen = {row["url"]: row for row in self.archive.query(queries.CRAWL_LAST_SEEN_SQL)}
+        failed = {row["url"]: row for row in self.archive.query(queries.CRAWL_LAST_FAILED_SQL)}
         records = {}
         for url in seen.keys() | failed.keys():
             good, bad = seen.get(url), failed.get(url)
@@ -398,18 +398,6 @@ class CrawlRun:
         started = parse_time(self.started_at) if self.started_at else None
         return RevisitPolicy(revisit_after=revisit_after, records=self.page_records(),
                              now=started or datetime.now(timezone.utc), reread=reread, use_lastmod=use_lastmod)
-
-
-# The newest observation of each crawled URL that was not a failure (200, 304, 404, 410: the page was seen),
-# and the newest failure; SQLite takes the bare columns from the row holding max(observed_at).
-CRAWL_LAST_SEEN_SQL = """
-SELECT url, max(observed_at) AS observed_at, http_status, page_type FROM snapshots
-WHERE source = 'crawl' AND status != 'error' GROUP BY url
-"""
-CRAWL_LAST_FAILED_SQL = """
-SELECT url, max(observed_at) AS observed_at, page_type FROM snapshots
-WHERE source = 'crawl' AND status = 'error' GROUP BY url
-"""
 
 
 def revisit_policy(crawler: "Crawler | None", revisit_after: float, use_lastmod: bool = True) -> RevisitPolicy:
@@ -460,7 +448,7 @@ class CrawlRunExtension:
 
 def archive_state(archive: Archive) -> dict[str, Any]:
     """What a person compares between runs: articles, block versions, conflicts."""
-    articles = {row["first_version"]: row for row in archive.query(schema.CRAWL_ARTICLES_STATE_SQL)}
+    articles = {row["first_version"]: row for row in archive.query(queries.CRAWL_ARTICLES_STATE_SQL)}
     blocks = {row["version_id"]: row for row in archive.block_versions()}
     # one conflict per language (facts are compared within a language): Kyrgyzstan's seats in English
     # and the same in Russian are two, and the second one appearing later is a new conflict

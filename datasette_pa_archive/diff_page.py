@@ -161,14 +161,12 @@ def read_side(archive: ReadOnlyArchive, ref: Ref) -> Side:
         raise DiffError(str(exc)) from None
     db = archive.db
     if ref.kind == "article_version":
-        r = db.execute("SELECT version, article_id, title, first_seen, last_seen, snapshots "
-                       "FROM article_versions WHERE id = ?", [ref.id]).fetchone()
+        r = db.execute(queries.ARTICLE_VERSION_SIDE_SQL, [ref.id]).fetchone()
         return Side(ref.id, ref.kind, ref.label, text, r[0], f"a{r[1]}", r[2], r[3], r[4], r[5])
     if ref.kind == "block_version":
-        r = db.execute("SELECT bv.version, bv.block_id, b.name, bv.first_seen, bv.last_seen, bv.snapshots "
-                       "FROM block_versions bv JOIN blocks b ON b.id = bv.block_id WHERE bv.id = ?", [ref.id]).fetchone()
+        r = db.execute(queries.BLOCK_VERSION_SIDE_SQL, [ref.id]).fetchone()
         return Side(ref.id, ref.kind, ref.label, text, r[0], f"b{r[1]}", f"block b{r[1]}: {r[2]}…", r[3], r[4], r[5])
-    r = db.execute("SELECT url, observed_at FROM snapshots WHERE id = ?", [ref.id]).fetchone()
+    r = db.execute(queries.SNAPSHOT_SIDE_SQL, [ref.id]).fetchone()
     return Side(f"s{ref.id}", ref.kind, ref.label, text, None, None, None, r[1], r[1], 1, r[0])
 
 
@@ -189,9 +187,7 @@ async def diff_view(datasette: Any, request: Any) -> Response:
         if as_json:
             return Response.json({"error": "Give b (and optionally a): a version id (av-… or bv-…), a snapshot "
                                            "number, an article (a3) or a block (b1)."}, status=400)
-        context["recent"] = (await db.execute(
-            "SELECT bv.id, bv.version, bv.block_id, bv.first_seen FROM block_versions bv "
-            "ORDER BY bv.first_seen DESC, bv.version DESC LIMIT 20")).rows
+        context["recent"] = (await db.execute(queries.RECENT_BLOCK_VERSIONS_SQL)).rows
     else:
         try:
             data = await db.execute_fn(lambda conn: diff_data(conn, a, b))

@@ -11,7 +11,8 @@ from urllib.parse import urlencode
 
 from datasette.utils.asgi import Response
 
-from datasette_pa_archive.metadata import SEAT_CHANGES_SQL, TIMELINE_AXIS_SQL
+from dedupe import queries
+
 from datasette_pa_archive.pages import archive_database, diff_href, html_response
 
 CHART_WIDTH, CHART_HEIGHT = 760, 150
@@ -31,7 +32,7 @@ def _int(value: Any) -> int | None:
 
 
 def timeline_data(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Series per delegation, language and field from SEAT_CHANGES_SQL rows (first value, changes, last value).
+    """Series per delegation, language and field from ``dedupe.queries.SEAT_CHANGES_SQL`` rows (first value, changes, last value).
 
     One panel per delegation and language: the English and the Russian site state their facts
     separately (and may disagree), so each is its own line, never one alternating between them.
@@ -132,13 +133,13 @@ async def timeline_view(datasette: Any, request: Any) -> Response:
     as_json = bool(request.url_vars.get("as_json"))
     db = await archive_database(datasette, request)
     wanted = request.args.get("delegation") or ""
-    results = await db.execute(SEAT_CHANGES_SQL, {"delegation": wanted}, custom_time_limit=TIMELINE_TIME_LIMIT_MS)
+    results = await db.execute(queries.SEAT_CHANGES_SQL, {"delegation": wanted}, custom_time_limit=TIMELINE_TIME_LIMIT_MS)
     data = timeline_data([dict(r) for r in results.rows])
     if as_json:
         return Response.json(data)
     n = data["snapshots"]
     step = tick_step(n)
-    axis = [dict(r) for r in (await db.execute(TIMELINE_AXIS_SQL, {"delegation": wanted, "step": step},
+    axis = [dict(r) for r in (await db.execute(queries.TIMELINE_AXIS_SQL, {"delegation": wanted, "step": step},
                                                 custom_time_limit=TIMELINE_TIME_LIMIT_MS)).rows]
     panels = []
     for number, panel in enumerate(data["delegations"], start=1):
@@ -158,8 +159,7 @@ async def timeline_view(datasette: Any, request: Any) -> Response:
         "panels": panels,
         "snapshot_count": n,
         "delegation": wanted,
-        "all_delegations": [r[0] for r in (await db.execute(
-            "SELECT DISTINCT delegation FROM facts WHERE field = 'seats_total' ORDER BY delegation")).rows],
+        "all_delegations": [r[0] for r in (await db.execute(queries.SEAT_DELEGATIONS_SQL)).rows],
         "snapshot_href": lambda sid: datasette.urls.row(db.name, "snapshots", str(sid)),
         "timeline_path": datasette.urls.path("/-/timeline"),
         "seat_counts_href": datasette.urls.query(db.name, "seat_counts"),

@@ -10,7 +10,7 @@ from pathlib import Path
 from collections.abc import Sequence
 from typing import Any
 
-from .. import queries, schema
+from .. import queries
 from .base import ArchiveError
 
 
@@ -21,10 +21,10 @@ class ArchiveQueries:
 
     def counts(self) -> dict[str, int]:
         """Rows of the main tables (no conflicts, no bytes): cheap enough to ask around every batch."""
-        return {name: self.db.execute(sql).fetchone()[0] for name, sql in schema.COUNT_SQL.items()}
+        return {name: self.db.execute(sql).fetchone()[0] for name, sql in queries.COUNT_SQL.items()}
 
     def stats(self) -> dict[str, int]:
-        return {name: self.db.execute(sql).fetchone()[0] for name, sql in schema.STATS_SQL.items()}
+        return {name: self.db.execute(sql).fetchone()[0] for name, sql in queries.STATS_SQL.items()}
 
     def query(self, sql: str, params: dict[str, Any] | Sequence[Any] = ()) -> list[dict[str, Any]]:
         cursor = self.db.execute(sql, params)
@@ -34,7 +34,7 @@ class ArchiveQueries:
     def conflicts(self) -> list[dict[str, Any]]:
         """One record per conflicting (delegation, field) of one language, values by snapshot count."""
         grouped: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
-        for row in self.query(schema.CONFLICTS_SQL):
+        for row in self.query(queries.CONFLICTS_SQL):
             grouped[(row["delegation"], row["field"], row["language"])].append(
                 {k: row[k] for k in ("value", "snapshots", "first_seen", "last_seen")})
         return [{"delegation": d, "field": f, "language": lang, "values": values}
@@ -42,7 +42,7 @@ class ArchiveQueries:
 
     def missing_values(self) -> list[dict[str, Any]]:
         """Values present as a line but empty, with the snapshots they are missing in."""
-        rows = self.query(schema.MISSING_SQL)
+        rows = self.query(queries.MISSING_SQL)
         names = {str(i): _short_name(url) for i, origin, url in self.db.execute("SELECT id, origin, url FROM snapshots")}
         for row in rows:
             ids = sorted(row.pop("snapshot_ids").split(","), key=int)
@@ -52,14 +52,14 @@ class ArchiveQueries:
     def search(self, query: str) -> list[dict[str, Any]]:
         """Full-text search (FTS5 syntax) over article titles and texts, best first."""
         try:
-            return self.query(schema.SEARCH_SQL, {"q": query})
+            return self.query(queries.SEARCH_SQL, {"q": query})
         except sqlite3.OperationalError as exc:
             raise ArchiveError(f"cannot search for {query!r}: {exc}") from None
 
     def block_versions(self) -> list[dict[str, Any]]:
-        versions = self.query(schema.BLOCK_VERSIONS_SQL)
+        versions = self.query(queries.BLOCK_VERSIONS_SQL)
         changes = defaultdict(list)
-        for row in self.query(schema.BLOCK_CHANGES_SQL):
+        for row in self.query(queries.BLOCK_CHANGES_SQL):
             changes[row["block_version_id"]].append(row)
         members = defaultdict(list)
         for bv, origin, url in self.db.execute(
@@ -144,7 +144,7 @@ class ArchiveQueries:
 
     def _url_history(self, ref: Ref) -> dict[str, Any]:
         url = self.db.execute("SELECT url FROM snapshots WHERE id = ?", [ref.id]).fetchone()[0]
-        return {"kind": "url", "url": url, "snapshots": self.query(schema.URL_VERSIONS_SQL, {"url": url})}
+        return {"kind": "url", "url": url, "snapshots": self.query(queries.URL_VERSIONS_SQL, {"url": url})}
 
 
 

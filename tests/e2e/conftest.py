@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from dedupe import schema
+from dedupe import queries
 from dedupe.archive import Archive
 from dedupe.document import RawSnapshot
 
@@ -86,7 +86,7 @@ def build_archive(folder: Path) -> Path:
                    check=True, capture_output=True, timeout=120)
     with Archive(db) as archive:  # what a crawl run records (see dedupe.schema's CRAWL_RUN_* SQL)
         with archive.db.atomic():
-            run = archive.db.execute(schema.CRAWL_RUN_INSERT_SQL, {
+            run = archive.db.execute(queries.CRAWL_RUN_INSERT_SQL, {
                 "started_at": "2025-10-07T08:00:00Z", "start_urls": '["https://pacsto.org/en/"]',
                 "resumed_from": None, "jobdir": None, "pid": None}).lastrowid
         origin = f"crawl:{run}"
@@ -98,7 +98,7 @@ def build_archive(folder: Path) -> Path:
                         http_status=404, page_type="article", body=None),
         ])
         with archive.db.atomic():
-            archive.db.execute(schema.CRAWL_RUN_FINISH_SQL, {
+            archive.db.execute(queries.CRAWL_RUN_FINISH_SQL, {
                 "id": run, "finished_at": "2025-10-07T08:05:00Z", "status": "finished", "pages_fetched": 2,
                 "new": 0, "changed": 1, "unchanged": 0, "removed": 1, "failed": 0, "errors": "[]", "stats": "{}"})
     return db

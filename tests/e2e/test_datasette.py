@@ -20,7 +20,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from dedupe import schema
+from dedupe import queries
 from datasette_pa_archive import metadata as datasette_metadata
 from dedupe.archive import Archive
 from dedupe.diff import changed_line_pairs, word_ops
@@ -89,10 +89,10 @@ def test_shipped_metadata_is_generated_from_the_sql_constants() -> None:
     shipped = datasette_metadata.SHIPPED.read_text(encoding="utf-8")
     assert shipped == datasette_metadata.to_yaml(datasette_metadata.metadata()), \
         "regenerate: python -m datasette_pa_archive.metadata > datasette_pa_archive/metadata.yml"
-    queries = datasette_metadata.metadata()["databases"]["archive"]["queries"]
-    assert queries["conflicting_facts"]["sql"] == schema.CONFLICTS_SQL.strip()
-    assert queries["url_versions"]["sql"] == schema.URL_VERSIONS_SQL.strip()
-    assert schema.SEARCH_SQL.strip() in queries["search"]["sql"]
+    canned = datasette_metadata.metadata()["databases"]["archive"]["queries"]
+    assert canned["conflicting_facts"]["sql"] == queries.CONFLICTS_SQL.strip()
+    assert canned["url_versions"]["sql"] == queries.URL_VERSIONS_SQL.strip()
+    assert queries.SEARCH_SQL.strip() in canned["search"]["sql"]
 
 
 # --- home, descriptions, facets --------------------------------------------------------------
@@ -388,7 +388,7 @@ def test_seat_counts_and_the_timeline_keep_the_two_languages_apart(tmp_path: Pat
     con.row_factory = sqlite3.Row
     try:
         found = [(r["language"], r["kind"], r["previous_value"], r["value"]) for r in con.execute(
-            datasette_metadata.SEAT_CHANGES_SQL, {"delegation": "Kyrgyzstan"}) if r["field"] == "seats_total"]
+            queries.SEAT_CHANGES_SQL, {"delegation": "Kyrgyzstan"}) if r["field"] == "seats_total"]
     finally:
         con.close()
     # English: 7 then 6; Russian: 7 throughout - not "6 -> 7" because a Russian page came after an English one
