@@ -35,7 +35,8 @@ from crawler.replica.content import (
     ARCHIVE_START, PAGE_SIZE, Article, Figure, SiteState, _context, _slots, block_lines, format_date, make_slug,
 )
 from crawler.replica.server import ReplicaServer
-from crawler.replica.site import STATIC_TIME, ReplicaSite, Response, _int, etag_for, last_modified_for, not_modified
+from crawler.replica.site import STATIC_TIME, ReplicaSite, Response, etag_for, last_modified_for, not_modified
+from crawler.urls import first_int
 
 DEFAULT_PAGES = 1000
 SEED = 20240611
@@ -251,9 +252,9 @@ class SyntheticSite(ReplicaSite):
 
     def _listing(self, state: SiteState, query: dict) -> Response:
         if "month" in query or "year" in query:
-            return self._month_listing(state, query, max(_int(query.get("page")) or 1, 1))
+            return self._month_listing(state, query, max(first_int(query.get("page")) or 1, 1))
         ui = render.UI[self.lang]
-        page_no = max(_int(query.get("page")) or 1, 1)
+        page_no = max(first_int(query.get("page")) or 1, 1)
         last = max(1, -(-len(state.articles) // PAGE_SIZE))
         items = list(state.articles[(page_no - 1) * PAGE_SIZE: page_no * PAGE_SIZE])
         return self._html(state, ui["news"], render.listing_main(self.lang, ui["news"], items,

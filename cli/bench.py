@@ -1,8 +1,11 @@
-"""``pa-archive bench``: the benchmarks of ``bench/`` (a checkout's, not installed)."""
+"""``pa-archive bench``: ``python -m bench.run`` from the checkout this is installed from (bench/ is not installed)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
+from pathlib import Path
 
 import click
 
@@ -21,12 +24,17 @@ def bench(args: tuple[str, ...]) -> None:
       pa-archive bench                                  # 1k pages, dedupe at 100k snapshots
       pa-archive bench --pages 200 --scale 10000 --json
     """
-    from bench.run import main
-
+    checkout = Path(__file__).resolve().parents[1]
+    if not (checkout / "bench" / "run.py").is_file():
+        raise click.ClickException("pa-archive bench runs from a checkout of the project (git clone it and run "
+                                   "pa-archive bench there): the benchmarks in bench/ are not installed.")
     if "-h" in args or "--help" in args:
         click.echo(click.get_current_context().get_help())
         click.echo("\nOptions of the benchmark:")
-    sys.exit(main(list(args)))
+        sys.stdout.flush()
+    path = os.pathsep.join(p for p in (str(checkout), os.environ.get("PYTHONPATH", "")) if p)
+    done = subprocess.run([sys.executable, "-m", "bench.run", *args], env={**os.environ, "PYTHONPATH": path})
+    sys.exit(done.returncode)
 
 
 COMMANDS = (bench,)

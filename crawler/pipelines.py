@@ -28,7 +28,7 @@ from crawler.items import PageFailure, PageSnapshot
 from crawler.runs import CrawlRun, archive_state, changes_between
 from dedupe import queries
 from dedupe.archive import Archive
-from dedupe.document import RawSnapshot
+from dedupe.document import REMOVED_STATUSES, RawSnapshot
 from dedupe.sources import utc_iso
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ class ArchiveWriter:
             self.archive.add(snap)  # a snapshot without content, status 'error': the URL's history shows it
             return "failed", failure
         known = self.archive.db.execute(queries.CRAWL_URL_KNOWN_SQL, {"url": snap.url}).fetchone() is not None
-        if snap.http_status in (404, 410) and not known:
+        if snap.http_status in REMOVED_STATUSES and not known:
             return "failed", f"HTTP {snap.http_status}: linked but not found (never archived)"
         result = self.archive.add(snap)
         if result.status == "new":

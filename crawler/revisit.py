@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from dedupe.document import REMOVED_STATUSES
+
 DEFAULT_REVISIT_AFTER = "7d"
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])", re.IGNORECASE)
@@ -57,14 +59,6 @@ def parse_duration(value: Any, name: str = "REVISIT_AFTER") -> float:
     if not 0 <= seconds < float("inf"):  # negative, NaN or infinite
         raise ValueError(f"{name} must be a finite duration of at least 0 seconds, not {str(value)!r}")
     return seconds
-
-
-def describe_duration(seconds: float) -> str:
-    """``7d``, ``36h``, ``90s``: the largest unit that divides it, for messages and docs."""
-    for unit in ("w", "d", "h", "m"):
-        if seconds >= _UNITS[unit] and seconds % _UNITS[unit] == 0:
-            return f"{int(seconds // _UNITS[unit])}{unit}"
-    return f"{seconds:g}s"
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -97,7 +91,7 @@ class PageRecord:
 
     @property
     def removed(self) -> bool:
-        return self.http_status in (404, 410)
+        return self.http_status in REMOVED_STATUSES
 
 
 @dataclass

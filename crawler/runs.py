@@ -34,7 +34,7 @@ from scrapy import signals
 from scrapy.utils.url import strip_url
 
 from crawler.revisit import PageRecord, RevisitPolicy, parse_time
-from dedupe import queries
+from dedupe import DEFAULT_DB, queries
 from dedupe.archive import Archive, ArchiveError
 from dedupe.sources import utc_iso
 
@@ -188,7 +188,7 @@ class CrawlRun:
         if run is None:
             settings = crawler.settings
             spider_urls = getattr(getattr(crawler, "spider", None), "start_urls", None)
-            run = cls(settings.get("ARCHIVE_DB") or "archive.db", list(spider_urls or settings.getlist("START_URLS")),
+            run = cls(settings.get("ARCHIVE_DB") or DEFAULT_DB, list(spider_urls or settings.getlist("START_URLS")),
                       settings.get("JOBDIR") or None, settings.getfloat("CRAWL_MAX_FAILED_RATIO", 0.5))
             _RUNS[crawler] = run
         return run

@@ -12,15 +12,18 @@ from __future__ import annotations
 import json
 import os
 
+import crawler  # lower-case names are not settings: crawler.START_URL is the default
+import dedupe
+
 BOT_NAME = "pa_archive"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
 
 # --- where the crawl goes ---------------------------------------------------------------
 # The archive every response is stored in (the same ingestion as `pa-archive import`).
-ARCHIVE_DB = "archive.db"
+ARCHIVE_DB = dedupe.DEFAULT_DB
 # Start page(s) when the spider gets no start_url(s) argument; their hosts are the allowed hosts.
-START_URLS = ["https://pacsto.org/events"]
+START_URLS = [crawler.START_URL]
 # Revisit article and country pages already in the archive (a vanished one answers 404 and is
 # recorded as removed), not only those the listings still link.
 REVISIT_ARCHIVED = True
@@ -43,7 +46,7 @@ SITEMAP_LASTMOD = True
 # (/events?month=M&year=YYYY), which is never followed before the site's first news.
 LISTING_MAX_PAGES = 5000
 CALENDAR_MAX_PAGES = 300
-CALENDAR_EARLIEST = "2013-07"
+CALENDAR_EARLIEST = crawler.CALENDAR_EARLIEST
 # Conditional requests from the archive's validators (If-None-Match / If-Modified-Since).
 CONDITIONAL_REQUESTS = True
 
@@ -158,7 +161,7 @@ def setting_errors(settings) -> list[str]:
         if value not in (None, "") and str(value).upper() not in {a.upper() for a in allowed}:
             errors.append(f"{name} must be one of {', '.join(allowed)}, not {str(value)!r}.")
     try:
-        year_month(settings.get("CALENDAR_EARLIEST", "2013-07"))
+        year_month(settings.get("CALENDAR_EARLIEST", crawler.CALENDAR_EARLIEST))
     except ValueError as exc:
         errors.append(f"{exc}.")
     try:

@@ -24,7 +24,8 @@ MAX_LISTED_CHANGES = 50  # per delegation in the table under its chart; the seat
 TIMELINE_TIME_LIMIT_MS = 30_000  # the window query reads every snapshot's facts once
 
 
-def _int(value: Any) -> int | None:
+def seat_number(value: Any) -> int | None:
+    """A stated seat count as an int, or None when it is not a number."""
     try:
         return int(str(value).strip())
     except ValueError:
@@ -40,13 +41,13 @@ def timeline_data(rows: list[dict[str, Any]]) -> dict[str, Any]:
     panels: dict[tuple[str, str], dict[str, list[dict[str, Any]]]] = {}
     changes: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for r in rows:
-        value = _int(r["value"])
+        value = seat_number(r["value"])
         if value is None:
             continue  # a seat count that is not a number is not drawn (the seat_counts query shows it)
         key = (r["delegation"], r.get("language") or "")
         point = {"x": r["x"], "value": value, "snapshot_id": r["snapshot_id"], "observed_at": r["observed_at"],
                  "block_version_id": r["block_version_id"]}
-        before = _int(r["previous_value"]) if r["kind"] == "change" else None
+        before = seat_number(r["previous_value"]) if r["kind"] == "change" else None
         if before is not None:
             point["changed_from"] = before
             changes.setdefault(key, []).append({

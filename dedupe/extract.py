@@ -201,7 +201,7 @@ def _checked(text: str, kind: str) -> str:
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
-def normalise_line(line: str) -> str:
+def clean_line(line: str) -> str:
     """Collapse whitespace and drop control characters (an archived ESC must never reach a terminal)."""
     return " ".join(_CONTROLS.sub(" ", line).split())
 
@@ -268,7 +268,7 @@ def html_lines(markup: str) -> list[tuple[str, int]]:
     opened = 0
 
     def flush() -> None:
-        text = normalise_line("".join(buffer))
+        text = clean_line("".join(buffer))
         buffer.clear()
         if text:
             lines.append((text, landmarks[-1]))
@@ -360,7 +360,7 @@ def _extract_article(markup: str) -> tuple[str | None, str | None, list[str]]:
     )
     if doc is None:
         return None, None, []
-    body = [normalise_line(line) for line in (doc.text or "").split("\n")]
+    body = [clean_line(line) for line in (doc.text or "").split("\n")]
     return title or None, published or None, [line for line in body if line]
 
 
@@ -379,7 +379,7 @@ def analyse_html(markup: str, encoding: str) -> PageAnalysis:
     page_date: str | None = None
     for line, section in lines:
         role: Role = "candidate"
-        if title and line == normalise_line(title):
+        if title and line == clean_line(title):
             role = "title"
         elif line in body_set:
             role = "body"
@@ -402,7 +402,7 @@ def analyse_text(text: str, encoding: str) -> PageAnalysis:
     title is candidate furniture. Without a date line every line is a candidate and the
     title and date stay None (seed 000): nothing is invented.
     """
-    lines = [normalise_line(line) for line in text.splitlines()]
+    lines = [clean_line(line) for line in text.splitlines()]
     lines = [line for line in lines if line]
     if not lines:
         raise InputError("empty content")

@@ -36,7 +36,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from datasketch import LeanMinHash, MinHashLSH
+from datasketch import LeanMinHash
 from datasketch.hashfunc import sha1_hash32, sha1_hash64
 from scipy.integrate import quad
 from scipy.sparse import coo_matrix
@@ -44,7 +44,6 @@ from scipy.sparse.csgraph import connected_components
 
 __all__ = [
     "CLUSTER_WEIGHTS",
-    "LSHIndex",
     "MinhashConfig",
     "compute_signature",
     "compute_signatures",
@@ -69,7 +68,7 @@ DEFAULT_SCHEME = "affine32"  # datasketch 2.0's default
 HASHINGS = ("poly64", "sha1")  # input hash of a shingle (see the module docstring)
 DEFAULT_HASHING = "poly64"
 
-# LSH weights (false positive, false negative) used by find_clusters/find_pairs/LSHIndex.
+# LSH weights (false positive, false negative) used by find_clusters/find_pairs.
 # Every candidate is verified by estimated Jaccard, so a false-positive candidate only costs
 # one cheap comparison while a false negative is a missed duplicate: lean towards recall.
 CLUSTER_WEIGHTS = (0.2, 0.8)
@@ -669,40 +668,3 @@ def connect_by_bands(keys: np.ndarray, confirm: Callable[[int, int], bool]) -> l
                     if ra != rb and confirm(a, b):
                         parent[max(ra, rb)] = min(ra, rb)
     return [find(i) for i in range(n)]
-
-
-class LSHIndex:
-    """Incremental near-duplicate lookup over datasketch.MinHashLSH, for small online use."""
-
-    def __init__(self, config: MinhashConfig):
-        """Band like find_clusters does, so online and batch dedupe agree."""
-        self.config = config
-        params = optimal_param(config.threshold, config.num_perm, *CLUSTER_WEIGHTS)
-        self._lsh = MinHashLSH(threshold=config.threshold, num_perm=config.num_perm, params=params)
-        self._signatures: dict[str, np.ndarray] = {}
-
-    def __len__(self) -> int:
-        """Number of indexed keys."""
-        return len(self._signatures)
-
-    def __contains__(self, key: object) -> bool:
-        """Whether a key was inserted."""
-        return key in self._signatures
-
-    def insert(self, key: str, signature: np.ndarray) -> None:
-        """Index a signature under a key (keys are unique, as in MinHashLSH)."""
-        if key in self._signatures:
-            raise ValueError(f"key already indexed: {key!r}")
-        signature = np.asarray(signature)
-        self._lsh.insert(key, to_lean(signature, self.config))
-        self._signatures[key] = signature
-
-    def query(self, signature: np.ndarray) -> list[str]:
-        """Sorted keys whose estimated Jaccard with the signature reaches config.threshold."""
-        signature = np.asarray(signature)
-        candidates = self._lsh.query(to_lean(signature, self.config))
-        return sorted(
-            key
-            for key in candidates
-            if estimate_jaccard(self._signatures[key], signature) >= self.config.threshold
-        )

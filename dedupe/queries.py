@@ -7,6 +7,8 @@ tables these read) live in ``dedupe.schema``; the incremental engine's own SQL s
 
 from __future__ import annotations
 
+from dedupe.document import REMOVED_STATUSES
+
 # --------------------------------------------------------------------------- the archive's questions
 
 CONFLICTS_SQL = """
@@ -128,9 +130,9 @@ SELECT url, page_type FROM (
     SELECT url, page_type, http_status,
            row_number() OVER (PARTITION BY url ORDER BY observed_at DESC, id DESC) AS newest
     FROM snapshots WHERE source = 'crawl' AND page_type IN ('article', 'country')
-) WHERE newest = 1 AND coalesce(http_status, 0) NOT IN (404, 410)
+) WHERE newest = 1 AND coalesce(http_status, 0) NOT IN ({removed})
 ORDER BY url
-"""
+""".format(removed=", ".join(map(str, sorted(REMOVED_STATUSES))))
 
 # The newest stored content of a URL (a 304 answer is parsed from it).
 CRAWL_LAST_CONTENT_SQL = """

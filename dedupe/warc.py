@@ -28,11 +28,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO
 
-from .document import RawSnapshot, SourceError, check_url, utc_iso
+from .document import PRIVATE_HEADERS, REMOVED_STATUSES, RawSnapshot, SourceError, check_url, utc_iso
 
 HTML_TYPES = {"text/html", "application/xhtml+xml", "text/plain"}
-REMOVED = {404, 410}
-DROPPED_HEADERS = {"set-cookie", "set-cookie2"}
 MAX_REVISIT_CACHE = 256 * 2**20  # payload bytes kept in memory to resolve revisits within one file
 WACZ_MEMBER_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
 
@@ -213,7 +211,7 @@ def _observe(record, where: str, source: str, payloads: "_PayloadCache",
         stored_headers = stored_headers or headers
         return RawSnapshot(**{**base, "http_status": stored_status, "headers": stored_headers,
                               "declared_charset": _charset(stored_headers.get("Content-Type") or "")}, body=payload)
-    if status in REMOVED:
+    if status in REMOVED_STATUSES:
         summary.observations += 1
         return RawSnapshot(**base, body=None)
     if status is not None and not 200 <= status < 300:
@@ -238,7 +236,7 @@ def _http_part(record) -> tuple[int | None, dict[str, str]]:
         status = None
     headers: dict[str, str] = {}
     for name, value in http.headers:
-        if name.lower() in DROPPED_HEADERS:
+        if name.lower() in PRIVATE_HEADERS:
             continue
         headers[name] = f"{headers[name]}, {value}" if name in headers else value
     return status, headers

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from dedupe.archive import Archive
+from dedupe.document import REMOVED_STATUSES
 
 REVISIT_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 REVISIT_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
@@ -131,7 +132,7 @@ def export_warc(archive: Archive, out: Path, url_prefix: str = "", since: str = 
 def _skip_reason(row: dict[str, Any]) -> str | None:
     if not row["url"].startswith(("http://", "https://")):
         return "not an HTTP URL"
-    if row["content_sha256"] is None and row["http_status"] not in (404, 410):
+    if row["content_sha256"] is None and row["http_status"] not in REMOVED_STATUSES:
         return "no content (failed fetch or 304 of an unknown page)"
     return None
 

@@ -15,6 +15,8 @@ from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 from urllib.parse import parse_qs, urlsplit
 
+from crawler.urls import first_int
+
 from . import render
 from .content import EPOCH_TIMES, EPOCHS, LANGS, PAGE_SIZE, SiteState, all_figures, fault_article, site_state
 from .faults import (
@@ -67,13 +69,6 @@ def not_modified(headers: Mapping[str, str], etag: str, modified: datetime) -> b
             since = since.replace(tzinfo=timezone.utc)
         return modified.replace(microsecond=0) <= since
     return False
-
-
-def _int(values: list[str] | None) -> int | None:
-    try:
-        return int(values[0]) if values else None
-    except ValueError:
-        return None
 
 
 class ReplicaSite:
@@ -186,7 +181,7 @@ class ReplicaSite:
 
     def _listing(self, state: SiteState, query: dict) -> Response:
         ui = render.UI[self.lang]
-        page_no = max(_int(query.get("page")) or 1, 1)
+        page_no = max(first_int(query.get("page")) or 1, 1)
         if "month" in query or "year" in query:
             return self._month_listing(state, query, page_no)
         articles = list(state.articles)
@@ -203,7 +198,7 @@ class ReplicaSite:
 
     def _month_listing(self, state: SiteState, query: dict, page_no: int) -> Response:
         ui = render.UI[self.lang]
-        month, year = _int(query.get("month")), _int(query.get("year"))
+        month, year = first_int(query.get("month")), first_int(query.get("year"))
         if month is None or year is None or not 1 <= month <= 12:
             return self._html(state, ui["news"], render.listing_main(self.lang, ui["news"], []))
         matching = [a for a in state.articles if (a.published.year, a.published.month) == (year, month)]

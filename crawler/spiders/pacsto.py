@@ -39,10 +39,12 @@ from w3lib.url import safe_url_string, url_query_cleaner
 
 from crawler.items import PageFailure, PageSnapshot
 from crawler.revisit import DEFAULT_REVISIT_AFTER, RevisitPolicy, parse_duration
-from dedupe.document import public_headers
+from crawler.urls import first_int
+from crawler import CALENDAR_EARLIEST, START_URL
+from dedupe.document import REMOVED_STATUSES, public_headers
 from dedupe.sources import utc_iso
 
-PAGE_STATUSES = [304, 404, 410]  # handed to the callback: "not modified" and "removed" are observations
+PAGE_STATUSES = [304, *sorted(REMOVED_STATUSES)]  # handed to the callback: "not modified" and "removed" are observations
 ARTICLE_PATH = re.compile(r"^/events/[^/]+/?$")
 COUNTRY_PATH = re.compile(r"^/countries/[^/]+/?$")
 LISTING_PATHS = ("/events", "/events/")
@@ -72,17 +74,10 @@ def page_type_of(url: str) -> str | None:
     return None
 
 
-def _int(values: list[str] | None) -> int | None:
-    try:
-        return int(values[0]) if values else None
-    except ValueError:
-        return None
-
-
 def listing_params(url: str) -> tuple[int, int | None, int | None]:
     """(page, month, year) of a listing URL; page 1 when absent."""
     query = parse_qs(urlsplit(url).query)
-    return max(_int(query.get("page")) or 1, 1), _int(query.get("month")), _int(query.get("year"))
+    return max(first_int(query.get("page")) or 1, 1), first_int(query.get("month")), first_int(query.get("year"))
 
 
 def listing_url(url: str, page: int, month: int | None = None, year: int | None = None) -> str:
@@ -273,7 +268,7 @@ class PacstoSpider(scrapy.Spider):
         self.start_urls = [u.strip() for u in urls if u and u.strip()]
         self.listing_max_pages = 5000
         self.calendar_max_pages = 300
-        self.calendar_earliest = (2013, 7)
+        self.calendar_earliest = year_month(CALENDAR_EARLIEST)
         self.sitemap_follow = True
         self.sitemap_lastmod = True
         self.sitemap_max_depth = 2
@@ -299,11 +294,11 @@ class PacstoSpider(scrapy.Spider):
     def configure(self, settings: Any) -> None:
         """Bounds and defaults from the settings (the start URL setting only when none was given)."""
         if not self.start_urls:
-            urls = settings.getlist("START_URLS") or ["https://pacsto.org/events"]
+            urls = settings.getlist("START_URLS") or [START_URL]
             self.start_urls = [u.strip() for u in urls if u.strip()]
         self.listing_max_pages = settings.getint("LISTING_MAX_PAGES", 5000)
         self.calendar_max_pages = settings.getint("CALENDAR_MAX_PAGES", 300)
-        self.calendar_earliest = year_month(settings.get("CALENDAR_EARLIEST", "2013-07"))
+        self.calendar_earliest = year_month(settings.get("CALENDAR_EARLIEST", CALENDAR_EARLIEST))
         self.sitemap_follow = settings.getbool("SITEMAP_FOLLOW", True)
         self.sitemap_lastmod = settings.getbool("SITEMAP_LASTMOD", True)
         self.sitemap_max_depth = settings.getint("SITEMAP_MAX_DEPTH", 2)
@@ -315,7 +310,7 @@ class PacstoSpider(scrapy.Spider):
         self._configure_scope()
 
     def _configure_scope(self) -> None:
-        urls = self.start_urls or ["https://pacsto.org/events"]
+        urls = self.start_urls or [START_URL]
         self.scope = HostScope.from_urls(urls)
         self.allowed_domains = self.scope.hostnames
 
@@ -388,7 +383,7 @@ class PacstoSpider(scrapy.Spider):
         """Every page: its snapshot, then the article and country pages it links."""
         page_type = page_type_of(response.url) or response.meta.get("page_type")
         yield snapshot_of(response, page_type)
-        if response.status in (404, 410) or not isinstance(response, TextResponse) or not response.body:
+        if response.status in REMOVED_STATUSES or not isinstance(response, TextResponse) or not response.body:
             return  # a 304 arrives with the archived body (ArchiveMiddleware), so its links are followed
         links = [u for u in (clean_link(response, h, self.scope) for h in response.css("a::attr(href)").getall()) if u]
         for url in dict.fromkeys(links):

@@ -17,7 +17,6 @@ if str(ROOT) not in sys.path:  # run from anywhere, even before the package is i
     sys.path.insert(0, str(ROOT))
 
 from dedupe.minhash import (  # noqa: E402
-    LSHIndex,
     MinhashConfig,
     compute_signature,
     compute_signatures,
@@ -502,32 +501,3 @@ def test_find_clusters_edge_cases():
     assert find_clusters(compute_signatures(["a b c d e f"], CFG), 0.8) == [0]
     with pytest.raises(ValueError):
         find_clusters(compute_signatures(["a b c d e f"], CFG), 0.8, num_perm=64)
-
-
-# ---------------------------------------------------------------- online index
-
-
-@pytest.mark.parametrize("config", [CFG, SHA1], ids=str)
-def test_lsh_index_insert_and_query(config):
-    rnd = random.Random(9)
-    base = " ".join(words(rnd, 200))
-    other = " ".join(words(rnd, 200))
-    index = LSHIndex(config)
-    index.insert("base", compute_signature(base, config))
-    index.insert("other", compute_signature(other, config))
-    assert len(index) == 2 and "base" in index
-    assert index.query(compute_signature(edited(base, rnd, 3), config)) == ["base"]
-    assert index.query(compute_signature(" ".join(words(rnd, 200)), config)) == []
-    index.insert("base-copy", compute_signature(base, config))
-    assert index.query(compute_signature(base, config)) == ["base", "base-copy"]
-    with pytest.raises(ValueError):
-        index.insert("base", compute_signature(base, config))
-
-
-def test_lsh_index_verifies_candidates():
-    rows = synthetic_rows()
-    index = LSHIndex(MinhashConfig(threshold=0.8))
-    index.insert("zero", rows[0])
-    # rows[3] shares a whole band with rows[0] (an LSH candidate) but only 31% of values
-    assert index.query(rows[3]) == []
-    assert index.query(rows[1]) == ["zero"]
