@@ -9,9 +9,9 @@ import sys
 
 import click
 
+from cli.options import db_option, emit_json, json_option, user_errors
 from dedupe import diff as difftools
 from dedupe.archive import Archive, ArchiveError
-from cli.options import db_option, emit_json, json_option, user_errors
 from dedupe.sources import expand, read_sources
 
 
@@ -46,9 +46,13 @@ def import_(inputs: tuple[str, ...], db_path: str, as_json: bool) -> None:
     """
     archive = open_archive(db_path, must_exist=False)
     sources = list(expand(inputs))  # paths only: bodies are read one file at a time
-    with archive, user_errors(), click.progressbar(
-        sources, label="Importing", file=sys.stderr, show_pos=True, hidden=not sys.stderr.isatty()
-    ) as files:  # click draws the bar only on a terminal
+    with (
+        archive,
+        user_errors(),
+        click.progressbar(
+            sources, label="Importing", file=sys.stderr, show_pos=True, hidden=not sys.stderr.isatty()
+        ) as files,
+    ):  # click draws the bar only on a terminal
         report = archive.ingest(read_sources(files, web_archives := []))
     for summary in web_archives:  # WARC, ARC, WACZ: what each held and what was skipped
         click.echo(str(summary), err=True)
@@ -58,7 +62,8 @@ def import_(inputs: tuple[str, ...], db_path: str, as_json: bool) -> None:
             emit_json({**data, "stats": again.stats()})
     else:
         click.echo(
-            f"Imported {report.added} snapshot(s) ({report.new_content} new content, {report.duplicates} already archived); "
+            f"Imported {report.added} snapshot(s) ({report.new_content} new content, "
+            f"{report.duplicates} already archived); "
             f"{data['new_article_versions']:+d} article version(s), {data['new_block_versions']:+d} block version(s)."
         )
     for error in report.errors:
@@ -90,15 +95,22 @@ def conflicts(db_path: str, as_json: bool) -> None:
     if not found:
         click.echo("No conflicting facts.")
     for record in found:
-        click.echo(click.style(f"{record['delegation']} {record['field']}", bold=True) + f"  ({record['language']} pages)")
+        click.echo(
+            click.style(f"{record['delegation']} {record['field']}", bold=True) + f"  ({record['language']} pages)"
+        )
         for value in record["values"]:
-            click.echo(f"  {value['value']!s:<30} {value['snapshots']:>4} snapshot(s)  {value['first_seen']} .. {value['last_seen']}")
+            click.echo(
+                f"  {value['value']!s:<30} {value['snapshots']:>4} snapshot(s)  "
+                f"{value['first_seen']} .. {value['last_seen']}"
+            )
     if missing:
         click.echo("\nMissing values (line present, value empty; not conflicts):")
         for row in missing:
             names = row["seen_in"][:3] + ([f"{len(row['seen_in']) - 3} more"] if len(row["seen_in"]) > 3 else [])
-            click.echo(f"  {row['delegation']} {row['field']} ({row['language']}): empty in {row['snapshots']} snapshot(s) "
-                       f"({', '.join(names)})  {row['first_seen']} .. {row['last_seen']}")
+            click.echo(
+                f"  {row['delegation']} {row['field']} ({row['language']}): empty in {row['snapshots']} snapshot(s) "
+                f"({', '.join(names)})  {row['first_seen']} .. {row['last_seen']}"
+            )
 
 
 @click.command()
@@ -127,8 +139,10 @@ def blocks(db_path: str, as_json: bool) -> None:
         if v["block_id"] != current:
             current = v["block_id"]
             click.echo(click.style(f"block b{v['block_id']}: {v['block'][:70]}…", bold=True))
-        click.echo(f"  v{v['version']} {v['version_id']}  {v['line_count']} lines  {v['snapshots']} snapshot(s)  "
-                   f"{v['first_seen']} .. {v['last_seen']}")
+        click.echo(
+            f"  v{v['version']} {v['version_id']}  {v['line_count']} lines  {v['snapshots']} snapshot(s)  "
+            f"{v['first_seen']} .. {v['last_seen']}"
+        )
         click.echo(f"     seen in: {', '.join(v['seen_in'])}")
         for change in v["changes"]:
             colour = {"conflict": "red", "missing": "yellow", "reworded": "cyan"}.get(change["kind"])
@@ -173,7 +187,9 @@ def history(ref: str, db_path: str, as_json: bool) -> None:
         vid = v.get("id") or v.get("version_id")
         sim = v.get("similarity_to_previous")
         extra = f"  similarity to previous {sim:.2f}" if sim is not None else ""
-        click.echo(f"  v{v['version']} {vid}  {v['snapshots']} snapshot(s)  {v['first_seen']} .. {v['last_seen']}{extra}")
+        click.echo(
+            f"  v{v['version']} {vid}  {v['snapshots']} snapshot(s)  {v['first_seen']} .. {v['last_seen']}{extra}"
+        )
         for url in v.get("seen_as", []):
             click.echo(f"     {url}")
         for change in v.get("changes", []):
@@ -287,9 +303,11 @@ def rebuild(db_path: str, as_json: bool) -> None:
     if as_json:
         emit_json(counts)
     else:
-        click.echo(f"Rebuilt: {counts['articles']} article(s), {counts['article_versions']} version(s), "
-                   f"{counts['blocks']} block(s), {counts['block_versions']} block version(s), "
-                   f"{counts['conflicts']} conflict(s).")
+        click.echo(
+            f"Rebuilt: {counts['articles']} article(s), {counts['article_versions']} version(s), "
+            f"{counts['blocks']} block(s), {counts['block_versions']} block version(s), "
+            f"{counts['conflicts']} conflict(s)."
+        )
 
 
 @click.command()

@@ -26,8 +26,10 @@ def bench(args: tuple[str, ...]) -> None:
     """
     checkout = Path(__file__).resolve().parents[1]
     if not (checkout / "bench" / "run.py").is_file():
-        raise click.ClickException("pa-archive bench runs from a checkout of the project (git clone it and run "
-                                   "pa-archive bench there): the benchmarks in bench/ are not installed.")
+        raise click.ClickException(
+            "pa-archive bench runs from a checkout of the project (git clone it and run "
+            "pa-archive bench there): the benchmarks in bench/ are not installed."
+        )
     if "-h" in args or "--help" in args:
         click.echo(click.get_current_context().get_help())
         click.echo("\nOptions of the benchmark:")

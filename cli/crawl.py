@@ -32,7 +32,7 @@ def _check_duration(ctx: click.Context, param: click.Parameter, value: str | Non
 
 
 def conflicts_by_language(conflicts: list[dict[str, Any]]) -> str:
-    """" (en 1, ru 1)": how many conflicts each language has (facts are compared within a language)."""
+    """ " (en 1, ru 1)": how many conflicts each language has (facts are compared within a language)."""
     counts: dict[str, int] = {}
     for conflict in conflicts:
         if conflict.get("language"):
@@ -52,7 +52,10 @@ def describe_run(run: dict[str, Any]) -> list[str]:
         f"{run['unchanged']} unchanged, {run['removed']} removed; {run['failed']} failed."
     ]
     if run.get("resumed_from"):
-        lines.append(f"  resumed run {run['resumed_from']}: {stats.get('skipped_as_stored', 0)} page(s) it had already stored were skipped")
+        lines.append(
+            f"  resumed run {run['resumed_from']}: {stats.get('skipped_as_stored', 0)} page(s) it had already "
+            "stored were skipped"
+        )
     if changes:
         counts = changes.get("counts") or {key: len(value) for key, value in changes.items()}
         lines.append(
@@ -70,26 +73,68 @@ def describe_run(run: dict[str, Any]) -> list[str]:
 
 
 @click.command()
-@click.option("--start-url", "start_urls", multiple=True, metavar="URL",
-              help="Where to start (repeat for both sites); its host is the only one crawled. "
-                   "Default: https://pacsto.org/events.")
+@click.option(
+    "--start-url",
+    "start_urls",
+    multiple=True,
+    metavar="URL",
+    help="Where to start (repeat for both sites); its host is the only one crawled. "
+    "Default: https://pacsto.org/events.",
+)
 @db_option
-@click.option("--jobdir", type=click.Path(file_okay=False), default=None, envvar="PA_JOBDIR", show_envvar=True,
-              help="Keep the crawl's state here: a run that was stopped or killed resumes from it.")
+@click.option(
+    "--jobdir",
+    type=click.Path(file_okay=False),
+    default=None,
+    envvar="PA_JOBDIR",
+    show_envvar=True,
+    help="Keep the crawl's state here: a run that was stopped or killed resumes from it.",
+)
 @json_option
-@click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
-              help="A Scrapy setting, e.g. -s DOWNLOAD_DELAY=2 -s CONCURRENT_REQUESTS_PER_DOMAIN=1.")
-@click.option("--log-level", default="WARNING", show_default=True,
-              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
-              help="Scrapy's log on stderr.")
-@click.option("--wait", "wait", type=float, default=0, metavar="SECONDS",
-              help="If another run holds the archive, wait up to this long for it (default: exit at once).")
+@click.option(
+    "-s",
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A Scrapy setting, e.g. -s DOWNLOAD_DELAY=2 -s CONCURRENT_REQUESTS_PER_DOMAIN=1.",
+)
+@click.option(
+    "--log-level",
+    default="WARNING",
+    show_default=True,
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+    help="Scrapy's log on stderr.",
+)
+@click.option(
+    "--wait",
+    "wait",
+    type=float,
+    default=0,
+    metavar="SECONDS",
+    help="If another run holds the archive, wait up to this long for it (default: exit at once).",
+)
 @click.option("--progress/--no-progress", default=True, help="A progress line on stderr while crawling.")
-@click.option("--revisit-after", "revisit_after", default=None, metavar="DURATION", callback=_check_duration,
-              help="Request an archived page again once its last observation is older than this: 7d, 12h, 90m "
-                   "or seconds; 0 revisits every page. Default: the REVISIT_AFTER setting ($PA_REVISIT_AFTER), 7d.")
-def crawl(start_urls: tuple[str, ...], db_path: str, jobdir: str | None, as_json: bool,
-          overrides: tuple[str, ...], log_level: str, wait: float, progress: bool, revisit_after: str | None) -> None:
+@click.option(
+    "--revisit-after",
+    "revisit_after",
+    default=None,
+    metavar="DURATION",
+    callback=_check_duration,
+    help="Request an archived page again once its last observation is older than this: 7d, 12h, 90m "
+    "or seconds; 0 revisits every page. Default: the REVISIT_AFTER setting ($PA_REVISIT_AFTER), 7d.",
+)
+def crawl(
+    start_urls: tuple[str, ...],
+    db_path: str,
+    jobdir: str | None,
+    as_json: bool,
+    overrides: tuple[str, ...],
+    log_level: str,
+    wait: float,
+    progress: bool,
+    revisit_after: str | None,
+) -> None:
     """Crawl the site into the archive: new articles, the listings, and what is due again.
 
     Each run reads the news list's first page (new articles, the delegation block) and the
@@ -115,7 +160,8 @@ def crawl(start_urls: tuple[str, ...], db_path: str, jobdir: str | None, as_json
 
     ctx = click.get_current_context()
     if ctx.get_parameter_source("db_path") == click.core.ParameterSource.DEFAULT and any(
-            o.partition("=")[0].strip() == "ARCHIVE_DB" for o in overrides):
+        o.partition("=")[0].strip() == "ARCHIVE_DB" for o in overrides
+    ):
         db_path = None  # -s ARCHIVE_DB=... given, --db not
     try:
         settings = crawl_settings(db_path, jobdir, overrides, log_level, progress and not as_json, revisit_after)
@@ -172,16 +218,30 @@ def runs(db_path: str, as_json: bool, limit: int) -> None:
 
 
 @click.command()
-@click.option("--epoch", type=click.IntRange(1, 3), default=1, show_default=True,
-              help="The site's state: 1, 2 (block and one article changed), 3 (one removed, two added).")
+@click.option(
+    "--epoch",
+    type=click.IntRange(1, 3),
+    default=1,
+    show_default=True,
+    help="The site's state: 1, 2 (block and one article changed), 3 (one removed, two added).",
+)
 @click.option("--port", type=int, default=8000, show_default=True, help="0 picks a free port.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="A loopback address.")
-@click.option("--faults", default="", help="Comma-separated: flaky500, slow, truncated, wrong_charset, "
-                                            "redirect_loop, offsite_redirect, calendar_trap.")
-@click.option("--lang", type=click.Choice(["en", "ru"]), default="en", show_default=True,
-              help="en = pacsto.org, ru = paodkb.org.")
-@click.option("--markup", type=click.Choice(["header", "aside"]), default="header", show_default=True,
-              help="How the delegation block is marked up.")
+@click.option(
+    "--faults",
+    default="",
+    help="Comma-separated: flaky500, slow, truncated, wrong_charset, redirect_loop, offsite_redirect, calendar_trap.",
+)
+@click.option(
+    "--lang", type=click.Choice(["en", "ru"]), default="en", show_default=True, help="en = pacsto.org, ru = paodkb.org."
+)
+@click.option(
+    "--markup",
+    type=click.Choice(["header", "aside"]),
+    default="header",
+    show_default=True,
+    help="How the delegation block is marked up.",
+)
 @click.option("--slow-seconds", type=float, default=5.0, show_default=True, help="Delay of the 'slow' fault page.")
 def replica(epoch: int, port: int, host: str, faults: str, lang: str, markup: str, slow_seconds: float) -> None:
     """Serve a local replica of the site to crawl (loopback only) until Ctrl-C.
@@ -197,8 +257,9 @@ def replica(epoch: int, port: int, host: str, faults: str, lang: str, markup: st
     from crawler.replica import ReplicaServer
 
     try:
-        server = ReplicaServer(epoch=epoch, lang=lang, block_markup=markup, faults=faults, host=host, port=port,
-                               slow_seconds=slow_seconds).start()
+        server = ReplicaServer(
+            epoch=epoch, lang=lang, block_markup=markup, faults=faults, host=host, port=port, slow_seconds=slow_seconds
+        ).start()
     except (ValueError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -208,18 +269,32 @@ def replica(epoch: int, port: int, host: str, faults: str, lang: str, markup: st
 
     signal.signal(signal.SIGUSR1, next_epoch)
     click.echo(server.url)
-    click.echo(f"Serving the {lang} replica at epoch {epoch} ({markup} markup"
-               f"{', faults: ' + faults if faults else ''}). Crawl it with:\n"
-               f"  pa-archive crawl --start-url {server.url}/events -s DOWNLOAD_DELAY=0\nCtrl-C stops it.", err=True)
+    click.echo(
+        f"Serving the {lang} replica at epoch {epoch} ({markup} markup"
+        f"{', faults: ' + faults if faults else ''}). Crawl it with:\n"
+        f"  pa-archive crawl --start-url {server.url}/events -s DOWNLOAD_DELAY=0\nCtrl-C stops it.",
+        err=True,
+    )
     server.serve_forever()
 
 
 @click.command()
-@click.option("--db", "db_path", default="demo-archive.db", show_default=True, type=click.Path(dir_okay=False),
-              help="Where the demo builds its fresh archive: a new file, or one an earlier demo made (replaced).")
+@click.option(
+    "--db",
+    "db_path",
+    default="demo-archive.db",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="Where the demo builds its fresh archive: a new file, or one an earlier demo made (replaced).",
+)
 @click.option("--force", is_flag=True, help="Replace --db even if it is not an archive the demo made.")
-@click.option("--markup", type=click.Choice(["header", "aside"]), default="header", show_default=True,
-              help="How the replica marks up the delegation block.")
+@click.option(
+    "--markup",
+    type=click.Choice(["header", "aside"]),
+    default="header",
+    show_default=True,
+    help="How the replica marks up the delegation block.",
+)
 def demo(db_path: str, force: bool, markup: str) -> None:
     """Crawl a local replica of both sites at three moments and show what changed.
 
@@ -250,17 +325,26 @@ def demo(db_path: str, force: bool, markup: str) -> None:
 
     started = time.monotonic()
     ctx = click.get_current_context()
-    with ReplicaServer(epoch=1, lang="en", block_markup=markup) as en, \
-            ReplicaServer(epoch=1, lang="ru", block_markup=markup) as ru:
+    with (
+        ReplicaServer(epoch=1, lang="en", block_markup=markup) as en,
+        ReplicaServer(epoch=1, lang="ru", block_markup=markup) as ru,
+    ):
         click.echo(f"Replica of pacsto.org at {en.url}, of paodkb.org at {ru.url}.")
-        click.echo("Its three moments are weeks apart on the site but seconds apart here: each crawl runs with "
-                   "--revisit-after 0,\nso every archived page is due again, as it would be after a week "
-                   "(REVISIT_AFTER, 7d) on a real schedule.")
+        click.echo(
+            "Its three moments are weeks apart on the site but seconds apart here: each crawl runs with "
+            "--revisit-after 0,\nso every archived page is due again, as it would be after a week "
+            "(REVISIT_AFTER, 7d) on a real schedule."
+        )
         for epoch in (1, 2, 3):
             en.set_epoch(epoch)
             ru.set_epoch(epoch)
-            click.echo(click.style(f"\n$ pa-archive crawl --start-url {en.url}/events --start-url {ru.url}/events"
-                                   f" --revisit-after 0   # the site at epoch {epoch}", bold=True))
+            click.echo(
+                click.style(
+                    f"\n$ pa-archive crawl --start-url {en.url}/events --start-url {ru.url}/events"
+                    f" --revisit-after 0   # the site at epoch {epoch}",
+                    bold=True,
+                )
+            )
             try:
                 result = crawl_subprocess(db_path, [f"{en.url}/events", f"{ru.url}/events"], "--revisit-after", "0")
             except CrawlFailed as exc:
@@ -277,27 +361,36 @@ def demo(db_path: str, force: bool, markup: str) -> None:
         before, after = change[0]["previous_version_id"], change[0]["block_version_id"]
         click.echo(click.style(f"\n$ pa-archive diff {before} {after} --words", bold=True))
         ctx.invoke(diff_command, a=before, b=after, mode="words", db_path=db_path, as_json=False)
-    click.echo(f"\nDone in {time.monotonic() - started:.0f} s. The archive is {db_path}; try "
-               f"`pa-archive runs --db {db_path}` or `pa-archive blocks --db {db_path}`.")
+    click.echo(
+        f"\nDone in {time.monotonic() - started:.0f} s. The archive is {db_path}; try "
+        f"`pa-archive runs --db {db_path}` or `pa-archive blocks --db {db_path}`."
+    )
 
 
 def describe_changes(changes: dict[str, Any], first: bool = False, limit: int = 5) -> list[str]:
     """What one run changed in the archive, for a person."""
     lines = []
     counts = changes.get("counts") or {}
-    for key, label in (("new_articles", "new article"), ("changed_articles", "changed article"),
-                       ("removed_articles", "removed article")):
+    for key, label in (
+        ("new_articles", "new article"),
+        ("changed_articles", "changed article"),
+        ("removed_articles", "removed article"),
+    ):
         items = changes.get(key) or []
         shown = items[: 2 if first else limit]
         for item in shown:
-            lines.append(f"  {label}: {item.get('title') or '(untitled)'}  [{item['url']}]"
-                         + (f"  now v{item['versions']}" if key == "changed_articles" else ""))
+            lines.append(
+                f"  {label}: {item.get('title') or '(untitled)'}  [{item['url']}]"
+                + (f"  now v{item['versions']}" if key == "changed_articles" else "")
+            )
         total = counts.get(key, len(items))
         if total > len(shown):
             lines.append(f"  ... {total - len(shown)} more {label}s")
     factual = {"conflict", "missing", "filled", "reworded"}
-    versions = sorted(changes.get("new_block_versions") or [],  # variants whose facts changed first
-                      key=lambda v: not any(c["kind"] in factual for c in v.get("changes", [])))
+    versions = sorted(
+        changes.get("new_block_versions") or [],  # variants whose facts changed first
+        key=lambda v: not any(c["kind"] in factual for c in v.get("changes", [])),
+    )
     for version in versions[:limit]:
         lines.append(f"  block variant: {version['version_id']} (block b{version['block_id']} v{version['version']})")
         for change in version.get("changes", [])[:limit]:

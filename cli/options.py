@@ -20,8 +20,14 @@ from dedupe import DEFAULT_DB
 def db_option(fn: Callable) -> Callable:
     """--db PATH on every command (default ./archive.db, or $PA_ARCHIVE_DB)."""
     return click.option(
-        "--db", "db_path", default=DEFAULT_DB, envvar="PA_ARCHIVE_DB", show_default=True, show_envvar=True,
-        type=click.Path(dir_okay=False), help="The archive's SQLite file.",
+        "--db",
+        "db_path",
+        default=DEFAULT_DB,
+        envvar="PA_ARCHIVE_DB",
+        show_default=True,
+        show_envvar=True,
+        type=click.Path(dir_okay=False),
+        help="The archive's SQLite file.",
     )(fn)
 
 

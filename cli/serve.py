@@ -26,11 +26,18 @@ def serving_module():
 
 @click.command(context_settings={"ignore_unknown_options": True, "help_option_names": ["-h", "--help"]})
 @db_option
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on; 0.0.0.0 makes the archive reachable from other machines.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; 0.0.0.0 makes the archive reachable from other machines.",
+)
 @click.option("--port", default=8001, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
-@click.option("--print-metadata", is_flag=True,
-              help="Print the Datasette metadata (YAML) fitted to this archive and exit, for `datasette -m`.")
+@click.option(
+    "--print-metadata",
+    is_flag=True,
+    help="Print the Datasette metadata (YAML) fitted to this archive and exit, for `datasette -m`.",
+)
 @click.argument("datasette_args", nargs=-1, type=click.UNPROCESSED)
 def serve(db_path: str, host: str, port: int, print_metadata: bool, datasette_args: tuple[str, ...]) -> None:
     """Browse the archive in Datasette: canned questions, search, diffs and a seats timeline.
@@ -54,8 +61,11 @@ def serve(db_path: str, host: str, port: int, print_metadata: bool, datasette_ar
         click.echo(serving.metadata_yaml(db_path, tables), nl=False)
         return
     if serving.is_stale(db_path):
-        click.echo("note: the derived tables lag behind the latest snapshots; the next `pa-archive import` "
-                   "or crawl refreshes them.", err=True)
+        click.echo(
+            "note: the derived tables lag behind the latest snapshots; the next `pa-archive import` "
+            "or crawl refreshes them.",
+            err=True,
+        )
     extra = [a for a in datasette_args if a != "--"]
     with tempfile.TemporaryDirectory(prefix="pa-archive-serve-") as folder:
         served = uri_safe_path(db_path, folder)  # Datasette pastes the path into file:...?mode=ro unescaped

@@ -10,19 +10,25 @@ from cli.archive import open_archive
 from cli.options import db_option, emit_json, json_option, user_errors
 
 
-
 def _since_option(value: str) -> str:
     """YYYY, YYYY-MM, YYYY-MM-DD or an ISO time: a prefix the archive's ISO times compare with."""
     import re
 
     if value and not re.fullmatch(r"\d{4}(-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2})?Z?)?)?)?", value):
-        raise click.ClickException(f"--since {value!r} is not a date (YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ).")
+        raise click.ClickException(
+            f"--since {value!r} is not a date (YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ)."
+        )
     return value
 
 
 @click.command()
-@click.option("--warc", "warc_path", required=True, type=click.Path(dir_okay=False),
-              help="The WARC/1.1 file to write (gzipped when it ends in .gz); a .cdxj index is written beside it.")
+@click.option(
+    "--warc",
+    "warc_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The WARC/1.1 file to write (gzipped when it ends in .gz); a .cdxj index is written beside it.",
+)
 @click.option("--wacz", "wacz_path", type=click.Path(dir_okay=False), help="Also package the WARC as this WACZ.")
 @click.option("--url-prefix", default="", help="Only URLs that start with this.")
 @click.option("--since", default="", help="Only observations from this date on (YYYY-MM-DD).")
@@ -53,8 +59,14 @@ def export(warc_path: str, wacz_path: str | None, url_prefix: str, since: str, d
     cdxj = out.with_name(out.name.removesuffix(".gz").removesuffix(".warc") + ".cdxj")
     with open_archive(db_path) as archive, user_errors():
         total = warc_export.count_snapshots(archive, url_prefix, since)
-        with click.progressbar(length=total, label="Exporting", file=sys.stderr, show_pos=True, show_eta=True,
-                               hidden=not sys.stderr.isatty()) as bar:
+        with click.progressbar(
+            length=total,
+            label="Exporting",
+            file=sys.stderr,
+            show_pos=True,
+            show_eta=True,
+            hidden=not sys.stderr.isatty(),
+        ) as bar:
             report = warc_export.export_warc(archive, out, url_prefix, since, progress=bar.update)
         warc_export.write_cdxj(out, cdxj)
         report.cdxj = str(cdxj)
@@ -68,24 +80,39 @@ def export(warc_path: str, wacz_path: str | None, url_prefix: str, since: str, d
         emit_json(report.as_dict())
         return
     skipped = sum(report.skipped.values())
-    click.echo(f"Wrote {out}: {report.responses} response(s), {report.revisits} revisit(s), {report.not_modified} "
-               f"not-modified revisit(s), {report.removed} removal(s), {report.metadata} metadata record(s); "
-               f"{skipped} observation(s) skipped.")
+    click.echo(
+        f"Wrote {out}: {report.responses} response(s), {report.revisits} revisit(s), {report.not_modified} "
+        f"not-modified revisit(s), {report.removed} removal(s), {report.metadata} metadata record(s); "
+        f"{skipped} observation(s) skipped."
+    )
     click.echo(f"Index: {cdxj}" + (f"; WACZ: {wacz_path}" if wacz_path else ""))
 
 
 @click.command()
-@click.option("--cdx-api", required=True, help="The CDX API (…/cdx/search/cdx on the Wayback Machine, …/<coll>/cdx on pywb).")
+@click.option(
+    "--cdx-api", required=True, help="The CDX API (…/cdx/search/cdx on the Wayback Machine, …/<coll>/cdx on pywb)."
+)
 @click.option("--url", "patterns", required=True, multiple=True, help="A URL, or a prefix ending in * (repeatable).")
 @click.option("--from", "since", default="", help="Captures from YYYY[MM[DD[hhmmss]]].")
 @click.option("--to", "until", default="", help="Captures up to YYYY[MM[DD[hhmmss]]].")
 @click.option("--replay-prefix", default=None, help="Where captures replay, if not told by the CDX API's address.")
-@click.option("--delay", type=float, default=None, help="Seconds between requests [default: 1 for web.archive.org, else 0].")
+@click.option(
+    "--delay", type=float, default=None, help="Seconds between requests [default: 1 for web.archive.org, else 0]."
+)
 @click.option("--dry-run", is_flag=True, help="List the captures per year; fetch nothing.")
 @db_option
 @json_option
-def backfill(cdx_api: str, patterns: tuple[str, ...], since: str, until: str, replay_prefix: str | None,
-             delay: float | None, dry_run: bool, db_path: str, as_json: bool) -> None:
+def backfill(
+    cdx_api: str,
+    patterns: tuple[str, ...],
+    since: str,
+    until: str,
+    replay_prefix: str | None,
+    delay: float | None,
+    dry_run: bool,
+    db_path: str,
+    as_json: bool,
+) -> None:
     """Fill the archive with the dated history a web archive holds (any Wayback-style CDX server).
 
     Lists the 200 captures (a digest's repeats collapsed), fetches each one's original bytes
@@ -95,7 +122,8 @@ def backfill(cdx_api: str, patterns: tuple[str, ...], since: str, until: str, re
 
     \b
     Example:
-      pa-archive backfill --cdx-api https://web.archive.org/cdx/search/cdx --url 'pacsto.org/events*' --from 2014 --dry-run
+      pa-archive backfill --cdx-api https://web.archive.org/cdx/search/cdx --url 'pacsto.org/events*' \\
+        --from 2014 --dry-run
       pa-archive backfill --cdx-api https://web.archive.org/cdx/search/cdx --url pacsto.org/events --from 2014 --to 2016
       pa-archive backfill --cdx-api http://127.0.0.1:8080/my-coll/cdx --url 'https://pacsto.org/*'
     """
@@ -105,7 +133,9 @@ def backfill(cdx_api: str, patterns: tuple[str, ...], since: str, until: str, re
 
     for name, value in (("--from", since), ("--to", until)):
         if value and not re.fullmatch(r"\d{4,14}", value):
-            raise click.ClickException(f"{name} {value!r} is not a timestamp (YYYY, YYYYMM, YYYYMMDD or up to YYYYMMDDhhmmss).")
+            raise click.ClickException(
+                f"{name} {value!r} is not a timestamp (YYYY, YYYYMM, YYYYMMDD or up to YYYYMMDDhhmmss)."
+            )
     try:
         prefix = replay_prefix or bf.replay_prefix_for(cdx_api)
     except ValueError as exc:
@@ -121,20 +151,32 @@ def backfill(cdx_api: str, patterns: tuple[str, ...], since: str, until: str, re
             years = list(bf.plan(captures, bf.archived_captures(archive)).values())
             result = bf.BackfillResult(years=years, requests=client.requests)
         else:
-            with click.progressbar(length=len(captures), label="Backfilling", file=sys.stderr, show_pos=True,
-                                   show_eta=True, hidden=not sys.stderr.isatty()) as bar:
+            with click.progressbar(
+                length=len(captures),
+                label="Backfilling",
+                file=sys.stderr,
+                show_pos=True,
+                show_eta=True,
+                hidden=not sys.stderr.isatty(),
+            ) as bar:
                 result = bf.backfill(archive, client, prefix, captures, progress=bar.update)
     if as_json:
         emit_json({"dry_run": dry_run, **result.as_dict()})
     else:
-        click.echo(f"{len(captures)} capture(s) listed; {client.requests} request(s)" + (" (dry run)" if dry_run else ""))
+        click.echo(
+            f"{len(captures)} capture(s) listed; {client.requests} request(s)" + (" (dry run)" if dry_run else "")
+        )
         header = "year  captures  not HTML  archived before" + (
-            "" if dry_run else "  fetched  failed  new contents  new block versions  conflicts")
+            "" if dry_run else "  fetched  failed  new contents  new block versions  conflicts"
+        )
         click.echo(header)
         for y in result.years:
             line = f"{y.year}  {y.captures:>8}  {y.not_html:>8}  {y.archived_before:>15}"
             if not dry_run:
-                line += f"  {y.fetched:>7}  {y.failed:>6}  {y.new_contents:>12}  {y.new_block_versions:>18}  {y.conflicts:>9}"
+                line += (
+                    f"  {y.fetched:>7}  {y.failed:>6}  {y.new_contents:>12}  {y.new_block_versions:>18}"
+                    f"  {y.conflicts:>9}"
+                )
             click.echo(line)
     for error in result.errors:
         click.echo(click.style("error: ", fg="red") + error, err=True)
@@ -144,12 +186,18 @@ def backfill(cdx_api: str, patterns: tuple[str, ...], since: str, until: str, re
 
 @click.command()
 @click.argument("url")
-@click.option("--replay-prefix", default=None, help="Memento URIs in this pywb/Wayback collection instead of Datasette.")
+@click.option(
+    "--replay-prefix", default=None, help="Memento URIs in this pywb/Wayback collection instead of Datasette."
+)
 @click.option("--datasette", default="http://127.0.0.1:8001", show_default=True, help="Where `pa-archive serve` runs.")
-@click.option("--calendar", "as_calendar", is_flag=True, help="Captures by year and month, with the version each one saw.")
+@click.option(
+    "--calendar", "as_calendar", is_flag=True, help="Captures by year and month, with the version each one saw."
+)
 @db_option
 @json_option
-def timemap(url: str, replay_prefix: str | None, datasette: str, as_calendar: bool, db_path: str, as_json: bool) -> None:
+def timemap(
+    url: str, replay_prefix: str | None, datasette: str, as_calendar: bool, db_path: str, as_json: bool
+) -> None:
     """The archive's copies of URL as a Memento TimeMap (RFC 7089 link format, or JSON).
 
     Each observation with a content is a memento (a 304 re-links the stored copy); removals

@@ -26,8 +26,14 @@ class PageSnapshot:
     def to_raw(self, origin: str) -> RawSnapshot:
         """The archive's input record (the same type `pa-archive import` produces)."""
         return RawSnapshot(
-            url=self.url, observed_at=self.observed_at, body=self.body, source="crawl", origin=origin,
-            http_status=self.http_status, headers=dict(self.headers), declared_charset=self.declared_charset,
+            url=self.url,
+            observed_at=self.observed_at,
+            body=self.body,
+            source="crawl",
+            origin=origin,
+            http_status=self.http_status,
+            headers=dict(self.headers),
+            declared_charset=self.declared_charset,
             page_type=self.page_type,
         )
 
@@ -47,5 +53,12 @@ class PageFailure:
     http_status: int | None = None  # the last HTTP status, when there was an answer
 
     def to_raw(self, origin: str) -> RawSnapshot:
-        return RawSnapshot(url=self.url, observed_at=self.observed_at or "", body=None, source="crawl", origin=origin,
-                           http_status=self.http_status, page_type=self.page_type)
+        return RawSnapshot(
+            url=self.url,
+            observed_at=self.observed_at or "",
+            body=None,
+            source="crawl",
+            origin=origin,
+            http_status=self.http_status,
+            page_type=self.page_type,
+        )

@@ -35,8 +35,14 @@ def check_db_folder(db_path: str) -> None:
         raise CrawlSetupError(f"cannot use {db_path} as the archive: the folder {folder} does not exist.")
 
 
-def crawl_settings(db_path: str | None, jobdir: str | None, overrides: tuple[str, ...], log_level: str | None,
-                   progress: bool, revisit_after: str | None = None) -> Any:
+def crawl_settings(
+    db_path: str | None,
+    jobdir: str | None,
+    overrides: tuple[str, ...],
+    log_level: str | None,
+    progress: bool,
+    revisit_after: str | None = None,
+) -> Any:
     """The project's Scrapy settings, then -s NAME=VALUE, then the flags."""
     from scrapy.settings import Settings
 
@@ -79,8 +85,12 @@ def run_crawl(settings: Any, start_urls: list[str], wait: float = 0) -> Any:
         HostScope.from_urls(urls)
     except ValueError as exc:
         raise CrawlSetupError(f"{exc}.") from None
-    run = CrawlRun(settings.get("ARCHIVE_DB"), urls, settings.get("JOBDIR") or None,
-                   settings.getfloat("CRAWL_MAX_FAILED_RATIO", 0.5))
+    run = CrawlRun(
+        settings.get("ARCHIVE_DB"),
+        urls,
+        settings.get("JOBDIR") or None,
+        settings.getfloat("CRAWL_MAX_FAILED_RATIO", 0.5),
+    )
     deadline = time.monotonic() + wait
     while True:
         try:
@@ -146,8 +156,9 @@ def prepare_demo_archive(db_path: str, force: bool) -> None:
     check_db_folder(db_path)
     path = Path(db_path)
     if path.exists() and not force and not is_demo_archive(path):
-        raise CrawlSetupError(f"{db_path} exists and is not an archive the demo made: give another --db, or --force "
-                              "to replace it.")
+        raise CrawlSetupError(
+            f"{db_path} exists and is not an archive the demo made: give another --db, or --force to replace it."
+        )
     for suffix in ("", "-wal", "-shm", ".lock"):
         Path(db_path + suffix).unlink(missing_ok=True)
     with Archive(db_path) as archive, archive.db.atomic():

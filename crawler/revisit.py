@@ -53,8 +53,9 @@ def parse_duration(value: Any, name: str = "REVISIT_AFTER") -> float:
         except ValueError:
             parts = _DURATION.findall(text)
             if not text or not parts or "".join(f"{n}{u}" for n, u in parts) != text:
-                raise ValueError(f"{name} must be a duration such as 7d, 12h, 30m or a number of seconds, "
-                                 f"not {str(value)!r}") from None
+                raise ValueError(
+                    f"{name} must be a duration such as 7d, 12h, 30m or a number of seconds, not {str(value)!r}"
+                ) from None
             seconds = sum(float(n) * _UNITS[u] for n, u in parts)
     if not 0 <= seconds < float("inf"):  # negative, NaN or infinite
         raise ValueError(f"{name} must be a finite duration of at least 0 seconds, not {str(value)!r}")
@@ -151,9 +152,8 @@ class RevisitPolicy:
         kinds = set(page_types)
         chosen = []
         for url, record in self.records.items():
-            if record.failed_last and (record.page_type in kinds or record.page_type == "listing"):
-                chosen.append((record.seen_at, url, record.page_type))
-            elif record.page_type in kinds and not record.removed and self.due(url):
+            failed_again = record.failed_last and (record.page_type in kinds or record.page_type == "listing")
+            if failed_again or (record.page_type in kinds and not record.removed and self.due(url)):
                 chosen.append((record.seen_at, url, record.page_type))
         oldest = datetime.min.replace(tzinfo=timezone.utc)
         for _, url, page_type in sorted(chosen, key=lambda c: (c[0] or oldest, c[1])):
@@ -161,7 +161,9 @@ class RevisitPolicy:
 
     def summary(self) -> dict[str, Any]:
         """For the run's statistics: the policy and how much of the archive it made due."""
-        due = sum(1 for url, r in self.records.items() if r.page_type in ("article", "country") and not r.removed
-                  and self.due(url))
-        return {"revisit_after_seconds": self.revisit_after, "archived_pages": len(self.records),
-                "due_at_start": due}
+        due = sum(
+            1
+            for url, r in self.records.items()
+            if r.page_type in ("article", "country") and not r.removed and self.due(url)
+        )
+        return {"revisit_after_seconds": self.revisit_after, "archived_pages": len(self.records), "due_at_start": due}

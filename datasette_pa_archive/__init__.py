@@ -52,8 +52,12 @@ def menu_links(datasette: Any, actor: Any, request: Any) -> list[dict[str, str]]
 @hookimpl
 def table_actions(datasette: Any, actor: Any, database: str, table: str, request: Any) -> list[dict[str, str]] | None:
     if table in ("facts", "snapshot_facts", "fact_values", "conflicts", "blocks", "block_versions"):
-        return [{"href": datasette.urls.path("/-/timeline") + "?" + urlencode({"database": database}),
-                 "label": "Seats timeline"}]
+        return [
+            {
+                "href": datasette.urls.path("/-/timeline") + "?" + urlencode({"database": database}),
+                "label": "Seats timeline",
+            }
+        ]
     return None
 
 
@@ -92,21 +96,3 @@ def _cell(row: Any, key: str) -> Any:
     except (IndexError, KeyError, TypeError):
         return None
     return value.get("value") if isinstance(value, dict) else value
-
-
-def diff_href(datasette: Any, b: str, a: str | None = None, database: str | None = None) -> str:
-    params = {k: v for k, v in (("a", a), ("b", b), ("database", database)) if v}
-    return datasette.urls.path("/-/diff") + "?" + urlencode(params)
-
-
-def _cell(row: Any, key: str) -> Any:
-    try:
-        value = row[key]
-    except (IndexError, KeyError, TypeError):
-        return None
-    return value.get("value") if isinstance(value, dict) else value
-
-
-def diff_href(datasette: Any, b: str, a: str | None = None, database: str | None = None) -> str:
-    params = {k: v for k, v in (("a", a), ("b", b), ("database", database)) if v}
-    return datasette.urls.path("/-/diff") + "?" + urlencode(params)

@@ -19,11 +19,10 @@ from urllib.parse import urlencode
 
 from datasette.utils.asgi import NotFound, Response
 
+from datasette_pa_archive.pages import archive_database, diff_href, html_response
 from dedupe import diff as difftools
 from dedupe import queries
 from dedupe.archive import ArchiveError, ReadOnlyArchive, Ref
-
-from datasette_pa_archive.pages import archive_database, diff_href, html_response
 
 # Only these reach Archive.resolve from the web: no file paths, nothing looked up on disk.
 WEB_REF = re.compile(r"s?\d{1,12}|[ab]\d{1,12}|[ab]v-[0-9a-f]{4,64}|(?:https?|file)://\S{1,2000}")
@@ -84,8 +83,9 @@ def diff_data(conn: sqlite3.Connection, a: str | None, b: str | None) -> dict[st
         ra = archive.previous_version(rb)
         if ra is None:
             later = [v for v in archive.sibling_versions(rb) if v["id"] != rb.id]
-            raise FirstVersion(f"{rb.label} is the first version: there is nothing before it to compare with.",
-                               rb.id, later)
+            raise FirstVersion(
+                f"{rb.label} is the first version: there is nothing before it to compare with.", rb.id, later
+            )
     side_a, side_b = read_side(archive, ra), read_side(archive, rb)
     try:
         difftools.check_comparable(side_a.text, side_b.text)
@@ -135,10 +135,14 @@ def resolve(archive: ReadOnlyArchive, ref: str | None, name: str) -> Ref:
     """A reference from the request (only what ``WEB_REF`` allows), resolved; BadDiffRequest or DiffError."""
     ref = (ref or "").strip()
     if not ref:
-        raise BadDiffRequest(f"Give {name}: a version id (av-… or bv-…), a snapshot number, an article (a3) or a block (b1).")
+        raise BadDiffRequest(
+            f"Give {name}: a version id (av-… or bv-…), a snapshot number, an article (a3) or a block (b1)."
+        )
     if not WEB_REF.fullmatch(ref):
-        raise BadDiffRequest(f"{name} must be a version id (av-… or bv-…), a snapshot number (12), an article (a3), "
-                        "a block (b1) or a URL.")
+        raise BadDiffRequest(
+            f"{name} must be a version id (av-… or bv-…), a snapshot number (12), an article (a3), "
+            "a block (b1) or a URL."
+        )
     try:
         return archive.resolve(ref)
     except ArchiveError as exc:
@@ -180,13 +184,23 @@ async def diff_view(datasette: Any, request: Any) -> Response:
         raise
     a, b = request.args.get("a"), request.args.get("b")
     show_all = request.args.get("context") == "all"
-    context: dict[str, Any] = {"database": db.name, "a_param": a or "", "b_param": b or "", "error": None,
-                               "show_all": show_all}
+    context: dict[str, Any] = {
+        "database": db.name,
+        "a_param": a or "",
+        "b_param": b or "",
+        "error": None,
+        "show_all": show_all,
+    }
     status = 200
     if not a and not b:
         if as_json:
-            return Response.json({"error": "Give b (and optionally a): a version id (av-… or bv-…), a snapshot "
-                                           "number, an article (a3) or a block (b1)."}, status=400)
+            return Response.json(
+                {
+                    "error": "Give b (and optionally a): a version id (av-… or bv-…), a snapshot "
+                    "number, an article (a3) or a block (b1)."
+                },
+                status=400,
+            )
         context["recent"] = (await db.execute(queries.RECENT_BLOCK_VERSIONS_SQL)).rows
     else:
         try:
@@ -196,8 +210,9 @@ async def diff_view(datasette: Any, request: Any) -> Response:
                 return Response.json({"error": sentence(str(exc))}, status=exc.status)
             context["error"] = sentence(str(exc))
             if isinstance(exc, FirstVersion):
-                context["compare"] = [{**v, "href": diff_href(datasette, a=exc.ref, b=v["id"], database=db.name)}
-                                      for v in exc.later]
+                context["compare"] = [
+                    {**v, "href": diff_href(datasette, a=exc.ref, b=v["id"], database=db.name)} for v in exc.later
+                ]
             status = exc.status
         else:
             if as_json:
@@ -211,13 +226,15 @@ async def diff_view(datasette: Any, request: Any) -> Response:
             context["links"] = {
                 "all": diff_href(datasette, a=data["a"].ref, b=data["b"].ref, database=db.name) + "&context=all",
                 "changes": diff_href(datasette, a=data["a"].ref, b=data["b"].ref, database=db.name),
-                "json": datasette.urls.path("/-/diff.json") + "?" + urlencode({"a": data["a"].ref, "b": data["b"].ref,
-                                                                             "database": db.name}),
+                "json": datasette.urls.path("/-/diff.json")
+                + "?"
+                + urlencode({"a": data["a"].ref, "b": data["b"].ref, "database": db.name}),
                 "swap": diff_href(datasette, a=data["b"].ref, b=data["a"].ref, database=db.name),
             }
             context["compare"] = [
                 {**s, "href": diff_href(datasette, a=s["id"], b=data["b"].ref, database=db.name)}
-                for s in data["siblings"] if s["id"] != data["b"].ref
+                for s in data["siblings"]
+                if s["id"] != data["b"].ref
             ]
     context["diff_path"] = datasette.urls.path("/-/diff")
     body = await datasette.render_template("pa_diff.html", context, request=request)
@@ -230,5 +247,3 @@ def side_href(datasette: Any, database: str, side: Side) -> str:
     if side.kind == "block_version":
         return datasette.urls.row(database, "block_versions", side.ref)
     return datasette.urls.row(database, "snapshots", side.ref.lstrip("s"))
-
-

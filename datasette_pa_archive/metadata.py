@@ -1,6 +1,7 @@
 """Datasette metadata for archive.db: descriptions, facets and canned queries.
 
-The canned queries are the named SQL of ``dedupe.queries`` (the ones the CLI runs), so "conflicting_facts" in Datasette and ``pa-archive conflicts`` are the same query.
+The canned queries are the named SQL of ``dedupe.queries`` (the ones the CLI runs), so
+"conflicting_facts" in Datasette and ``pa-archive conflicts`` are the same query.
 Canned queries never take a table's or view's name: Datasette would hide the table behind it. The
 shipped ``datasette_pa_archive/metadata.yml`` is generated from ``metadata()``; regenerate it with::
 
@@ -11,7 +12,6 @@ shipped ``datasette_pa_archive/metadata.yml`` is generated from ``metadata()``; 
 from __future__ import annotations
 
 import html
-import sqlite3
 import sys
 from collections.abc import Collection
 from pathlib import Path
@@ -24,6 +24,7 @@ from dedupe import queries, schema
 from dedupe.readonly import connect_read_only
 
 SHIPPED = Path(__file__).with_name("metadata.yml")
+
 
 def unless_blank(sql: str, param: str) -> str:
     """Run ``sql`` only when ``:param`` is given (Datasette opens a canned query with blank params)."""
@@ -65,7 +66,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "page_type": "'article', 'listing', 'country' or empty when unknown.",
             "content_sha256": "SHA-256 of the raw bytes; the same content is stored once in contents.",
             "status": "'new' (content differs from the URL's previous snapshot), 'seen_again', "
-                      "'not_modified' (HTTP 304), 'removed' (404/410) or 'error'.",
+            "'not_modified' (HTTP 304), 'removed' (404/410) or 'error'.",
         },
     ),
     "contents": (
@@ -163,7 +164,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "previous_version_id": "The variant before it.",
             "slot": "Aligned line position (block_version_lines.slot).",
             "kind": "'conflict' (a fact has another value), 'missing' (a value went empty), 'filled', "
-                    "'reworded' (other words, same facts), 'changed', 'added' or 'removed'.",
+            "'reworded' (other words, same facts), 'changed', 'added' or 'removed'.",
             "old_text": "The line in the previous variant.",
             "new_text": "The line in this variant.",
             "detail": "The facts involved, e.g. 'Kyrgyzstan seats_total: 7 → 6'.",
@@ -345,15 +346,15 @@ def last_run_query(has_crawl_runs: bool) -> dict[str, Any]:
         return {
             "title": "What changed in the last crawl run",
             "description": "Pages of the last crawl run, with the interrupted runs it resumed, that brought "
-                           "something: new or changed pages, new article versions, new block variants, removed "
-                           "pages and failed fetches. Give run (a crawl_runs id) to look at an earlier run.",
+            "something: new or changed pages, new article versions, new block variants, removed "
+            "pages and failed fetches. Give run (a crawl_runs id) to look at an earlier run.",
             "sql": queries.LAST_RUN_SQL.strip(),
             "params": ["run"],
         }
     return {
         "title": "What changed in the last crawl run",
         "description": "This archive has no crawl_runs table yet: pages observed since the date you give in "
-                       "since (by default the last day anything was observed) that brought something new.",
+        "since (by default the last day anything was observed) that brought something new.",
         "sql": queries.SINCE_SQL.strip(),
         "params": ["since"],
     }
@@ -365,8 +366,8 @@ def canned_queries(has_crawl_runs: bool = True) -> dict[str, dict[str, Any]]:
         "conflicting_facts": {
             "title": "Conflicting facts",
             "description": "Each delegation fact stated with different non-empty values in different snapshots: "
-                           "every competing value, how many snapshots stated it, first and last seen. "
-                           "Same query as `pa-archive conflicts`.",
+            "every competing value, how many snapshots stated it, first and last seen. "
+            "Same query as `pa-archive conflicts`.",
             "sql": queries.CONFLICTS_SQL.strip(),
         },
         "missing_facts": {
@@ -377,30 +378,30 @@ def canned_queries(has_crawl_runs: bool = True) -> dict[str, dict[str, Any]]:
         "seat_counts": {
             "title": "Seat counts over time",
             "description": "Each delegation's seat counts (total and per chamber) as the snapshots stated them, "
-                           "per language (en: pacsto.org, ru: paodkb.org), "
-                           "in time order: the first value, every change (kind 'change', with the value before "
-                           "and the block variants to diff) and the last. x numbers the snapshots 0 .. n-1: the "
-                           "seats timeline (/-/timeline) draws these rows. Leave delegation empty for all.",
+            "per language (en: pacsto.org, ru: paodkb.org), "
+            "in time order: the first value, every change (kind 'change', with the value before "
+            "and the block variants to diff) and the last. x numbers the snapshots 0 .. n-1: the "
+            "seats timeline (/-/timeline) draws these rows. Leave delegation empty for all.",
             "sql": queries.SEAT_CHANGES_SQL.strip(),
             "params": ["delegation"],
         },
         "block_variants": {
             "title": "Delegation block: variants over time",
             "description": "Every variant of each block, oldest first, with how many snapshots showed it and when. "
-                           "Follow 'diff' to compare a variant with the previous one. Same as `pa-archive blocks`.",
+            "Follow 'diff' to compare a variant with the previous one. Same as `pa-archive blocks`.",
             "sql": queries.BLOCK_VERSIONS_SQL.strip(),
         },
         "block_changes": {
             "title": "Delegation block: what changed between variants",
             "description": "Line by line, what each variant changed from the one before: conflict, missing, filled, "
-                           "reworded, changed, added or removed, with the facts involved.",
+            "reworded, changed, added or removed, with the facts involved.",
             "sql": queries.BLOCK_CHANGES_SQL.strip(),
         },
         "last_run_changes": last_run_query(has_crawl_runs),
         "url_versions": {
             "title": "Every version of one URL",
             "description": "All snapshots of the URL you give, oldest first, with the article version each carried. "
-                           "Same as `pa-archive history <URL>`.",
+            "Same as `pa-archive history <URL>`.",
             "sql": queries.URL_VERSIONS_SQL.strip(),
             "params": ["url"],
         },
@@ -411,9 +412,9 @@ def canned_queries(has_crawl_runs: bool = True) -> dict[str, dict[str, Any]]:
         },
         "search": {
             "title": "Full-text search over articles",
-            "description": "Article versions matching q (SQLite FTS5: words, \"a phrase\", prefix*, OR, NOT), "
-                           "best first, with a snippet where [matches] are bracketed. "
-                           "Nothing runs until q is given.",
+            "description": 'Article versions matching q (SQLite FTS5: words, "a phrase", prefix*, OR, NOT), '
+            "best first, with a snippet where [matches] are bracketed. "
+            "Nothing runs until q is given.",
             "sql": unless_blank(queries.SEARCH_SQL, "q"),
             "params": ["q"],
         },
@@ -458,8 +459,11 @@ def metadata(database: str = "archive", tables: Collection[str] | None = None) -
         entry.update(EXTRA.get(name, {}))
         table_meta[name] = entry
     for name in schema.DERIVE_STATE_TABLES:  # the incremental derivation's state: internal, hidden
-        table_meta[name] = {"description": "State of the incremental derivation (internal; rebuilt with the "
-                                           "derived tables by `pa-archive rebuild`).", "hidden": True}
+        table_meta[name] = {
+            "description": "State of the incremental derivation (internal; rebuilt with the "
+            "derived tables by `pa-archive rebuild`).",
+            "hidden": True,
+        }
     return {
         "title": TITLE,
         "description_html": _home_html(database),
@@ -495,7 +499,9 @@ def to_yaml(data: dict[str, Any]) -> str:
     """YAML for ``datasette -m`` (PyYAML comes with Datasette, so it is imported only here)."""
     import yaml
 
-    header = "# Generated by `python -m datasette_pa_archive.metadata` from datasette_pa_archive/metadata.py: do not edit.\n"
+    header = (
+        "# Generated by `python -m datasette_pa_archive.metadata` from datasette_pa_archive/metadata.py: do not edit.\n"
+    )
     return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
 
 

@@ -8,8 +8,10 @@ from urllib.parse import urlencode
 from datasette.utils.asgi import NotFound, Response
 
 # The plugin's pages run no inline script at all: a stored <script> that escaped escaping still would not run.
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-       "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'"
+)
 
 
 def diff_href(datasette: Any, b: str, a: str | None = None, database: str | None = None) -> str:
@@ -37,10 +39,7 @@ async def archive_database(datasette: Any, request: Any) -> Any:
 
 
 def html_response(body: str, status: int = 200) -> Response:
-    return Response.html(body, status=status, headers={"Content-Security-Policy": CSP,
-                                                       "X-Content-Type-Options": "nosniff"})
-
-
-def html_response(body: str, status: int = 200) -> Response:
-    return Response.html(body, status=status, headers={"Content-Security-Policy": CSP,
-                                                       "X-Content-Type-Options": "nosniff"})
+    """A page of the plugin: HTML with its Content-Security-Policy."""
+    return Response.html(
+        body, status=status, headers={"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff"}
+    )

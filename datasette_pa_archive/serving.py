@@ -11,10 +11,9 @@ import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
+from datasette_pa_archive import metadata
 from dedupe.archive.derivation import derived_tables_lag
 from dedupe.readonly import connect_read_only
-
-from datasette_pa_archive import metadata
 
 # Long article texts are cut in table views (the row page shows them whole); one analyst's
 # questions over a large archive may take longer than Datasette's default 1 s.
@@ -53,8 +52,9 @@ def is_stale(db_path: str | Path) -> bool:
 def write_metadata(db_path: str | Path, tables: set[str], folder: str | Path) -> Path:
     """Metadata for this archive (named after its file, fitted to its tables) as a JSON file in ``folder``."""
     target = Path(folder) / "pa-archive-metadata.json"
-    target.write_text(json.dumps(metadata.metadata(Path(db_path).stem, tables), ensure_ascii=False, indent=2),
-                      encoding="utf-8")
+    target.write_text(
+        json.dumps(metadata.metadata(Path(db_path).stem, tables), ensure_ascii=False, indent=2), encoding="utf-8"
+    )
     return target
 
 
@@ -63,8 +63,9 @@ def metadata_yaml(db_path: str | Path, tables: set[str]) -> str:
     return metadata.to_yaml(metadata.metadata(Path(db_path).stem, tables))
 
 
-def datasette_argv(db_path: str | Path, metadata_path: str | Path, host: str = "127.0.0.1", port: int = 8001,
-                   extra: Sequence[str] = ()) -> list[str]:
+def datasette_argv(
+    db_path: str | Path, metadata_path: str | Path, host: str = "127.0.0.1", port: int = 8001, extra: Sequence[str] = ()
+) -> list[str]:
     """``datasette serve`` arguments: the archive (read-only, not immutable), metadata, host, port, then ``extra``."""
     argv = ["serve", str(db_path), "--metadata", str(metadata_path), "--host", host, "--port", str(port)]
     for name, value in DEFAULT_SETTINGS:

@@ -11,9 +11,8 @@ from urllib.parse import urlencode
 
 from datasette.utils.asgi import Response
 
-from dedupe import queries
-
 from datasette_pa_archive.pages import archive_database, diff_href, html_response
+from dedupe import queries
 
 CHART_WIDTH, CHART_HEIGHT = 760, 150
 MARGIN = {"left": 46, "right": 44, "top": 26, "bottom": 34}
@@ -33,7 +32,8 @@ def seat_number(value: Any) -> int | None:
 
 
 def timeline_data(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Series per delegation, language and field from ``dedupe.queries.SEAT_CHANGES_SQL`` rows (first value, changes, last value).
+    """Series per delegation, language and field from ``dedupe.queries.SEAT_CHANGES_SQL`` rows (first value,
+    changes, last value).
 
     One panel per delegation and language: the English and the Russian site state their facts
     separately (and may disagree), so each is its own line, never one alternating between them.
@@ -45,24 +45,38 @@ def timeline_data(rows: list[dict[str, Any]]) -> dict[str, Any]:
         if value is None:
             continue  # a seat count that is not a number is not drawn (the seat_counts query shows it)
         key = (r["delegation"], r.get("language") or "")
-        point = {"x": r["x"], "value": value, "snapshot_id": r["snapshot_id"], "observed_at": r["observed_at"],
-                 "block_version_id": r["block_version_id"]}
+        point = {
+            "x": r["x"],
+            "value": value,
+            "snapshot_id": r["snapshot_id"],
+            "observed_at": r["observed_at"],
+            "block_version_id": r["block_version_id"],
+        }
         before = seat_number(r["previous_value"]) if r["kind"] == "change" else None
         if before is not None:
             point["changed_from"] = before
-            changes.setdefault(key, []).append({
-                "field": r["field"],
-                "from": {"value": before, "snapshot_id": r["previous_snapshot_id"],
-                         "observed_at": r["previous_observed_at"], "block_version_id": r["previous_block_version_id"]},
-                "to": point,
-            })
+            changes.setdefault(key, []).append(
+                {
+                    "field": r["field"],
+                    "from": {
+                        "value": before,
+                        "snapshot_id": r["previous_snapshot_id"],
+                        "observed_at": r["previous_observed_at"],
+                        "block_version_id": r["previous_block_version_id"],
+                    },
+                    "to": point,
+                }
+            )
         panels.setdefault(key, {}).setdefault(r["field"], []).append(point)
     return {
         "snapshots": rows[0]["n"] if rows else 0,
         "delegations": [
-            {"delegation": name, "language": language,
-             "series": [{"field": f, "language": language, "points": points} for f, points in fields.items()],
-             "changes": changes.get((name, language), [])}
+            {
+                "delegation": name,
+                "language": language,
+                "series": [{"field": f, "language": language, "points": points} for f, points in fields.items()],
+                "changes": changes.get((name, language), []),
+            }
             for (name, language), fields in sorted(panels.items())
         ],
     }
@@ -89,16 +103,31 @@ def chart(panel: dict[str, Any], n: int) -> dict[str, Any]:
     lines = []
     for k, s in enumerate(panel["series"]):
         # a step line: each value holds until the snapshot that states another
-        path = "".join(f"M{x(p['x'])},{y(p['value'])}" if j == 0 else f"H{x(p['x'])}V{y(p['value'])}"
-                       for j, p in enumerate(s["points"]))
+        path = "".join(
+            f"M{x(p['x'])},{y(p['value'])}" if j == 0 else f"H{x(p['x'])}V{y(p['value'])}"
+            for j, p in enumerate(s["points"])
+        )
         dots = [{**p, "cx": x(p["x"]), "cy": y(p["value"]), "changed": "changed_from" in p} for p in s["points"]]
-        lines.append({"field": s["field"], "colour": COLOURS[k % len(COLOURS)], "path": path, "dots": dots,
-                      "total": s["field"] == "seats_total",
-                      "labelled": sum(d["changed"] for d in dots) <= MAX_LABELLED_CHANGES})
-    return {"width": CHART_WIDTH, "height": CHART_HEIGHT, "lines": lines,
-            "y_ticks": [{"value": v, "y": y(v)} for v in range(int(low), int(high) + 1, step)],
-            "x0": MARGIN["left"], "x1": CHART_WIDTH - MARGIN["right"], "y_base": CHART_HEIGHT - MARGIN["bottom"],
-            "x_of": x}
+        lines.append(
+            {
+                "field": s["field"],
+                "colour": COLOURS[k % len(COLOURS)],
+                "path": path,
+                "dots": dots,
+                "total": s["field"] == "seats_total",
+                "labelled": sum(d["changed"] for d in dots) <= MAX_LABELLED_CHANGES,
+            }
+        )
+    return {
+        "width": CHART_WIDTH,
+        "height": CHART_HEIGHT,
+        "lines": lines,
+        "y_ticks": [{"value": v, "y": y(v)} for v in range(int(low), int(high) + 1, step)],
+        "x0": MARGIN["left"],
+        "x1": CHART_WIDTH - MARGIN["right"],
+        "y_base": CHART_HEIGHT - MARGIN["bottom"],
+        "x_of": x,
+    }
 
 
 def change_summary(panel: dict[str, Any], spelled_out: int = 4) -> list[str]:
@@ -113,8 +142,10 @@ def change_summary(panel: dict[str, Any], spelled_out: int = 4) -> list[str]:
             phrases.append(f"{series['field']} " + " → ".join(str(v) for v in steps))
         else:
             values = sorted({p["value"] for p in series["points"]})
-            phrases.append(f"{series['field']} changed {len(changed)} times between "
-                           f"{', '.join(str(v) for v in values)}, last {series['points'][-1]['value']}")
+            phrases.append(
+                f"{series['field']} changed {len(changed)} times between "
+                f"{', '.join(str(v) for v in values)}, last {series['points'][-1]['value']}"
+            )
     return phrases
 
 
@@ -134,14 +165,24 @@ async def timeline_view(datasette: Any, request: Any) -> Response:
     as_json = bool(request.url_vars.get("as_json"))
     db = await archive_database(datasette, request)
     wanted = request.args.get("delegation") or ""
-    results = await db.execute(queries.SEAT_CHANGES_SQL, {"delegation": wanted}, custom_time_limit=TIMELINE_TIME_LIMIT_MS)
+    results = await db.execute(
+        queries.SEAT_CHANGES_SQL, {"delegation": wanted}, custom_time_limit=TIMELINE_TIME_LIMIT_MS
+    )
     data = timeline_data([dict(r) for r in results.rows])
     if as_json:
         return Response.json(data)
     n = data["snapshots"]
     step = tick_step(n)
-    axis = [dict(r) for r in (await db.execute(queries.TIMELINE_AXIS_SQL, {"delegation": wanted, "step": step},
-                                                custom_time_limit=TIMELINE_TIME_LIMIT_MS)).rows]
+    axis = [
+        dict(r)
+        for r in (
+            await db.execute(
+                queries.TIMELINE_AXIS_SQL,
+                {"delegation": wanted, "step": step},
+                custom_time_limit=TIMELINE_TIME_LIMIT_MS,
+            )
+        ).rows
+    ]
     panels = []
     for number, panel in enumerate(data["delegations"], start=1):
         drawing = chart(panel, n)
@@ -150,8 +191,9 @@ async def timeline_view(datasette: Any, request: Any) -> Response:
         panel["listed_changes"] = panel["changes"][:MAX_LISTED_CHANGES]
         panel["more_changes"] = len(panel["changes"]) - len(panel["listed_changes"])
         for change in panel["listed_changes"]:
-            change["diff_href"] = diff_href(datasette, a=change["from"]["block_version_id"],
-                                            b=change["to"]["block_version_id"], database=db.name)
+            change["diff_href"] = diff_href(
+                datasette, a=change["from"]["block_version_id"], b=change["to"]["block_version_id"], database=db.name
+            )
             change["from_href"] = datasette.urls.row(db.name, "snapshots", str(change["from"]["snapshot_id"]))
             change["to_href"] = datasette.urls.row(db.name, "snapshots", str(change["to"]["snapshot_id"]))
         panels.append({**panel, "chart": drawing, "anchor": f"delegation-{number}"})
@@ -164,8 +206,9 @@ async def timeline_view(datasette: Any, request: Any) -> Response:
         "snapshot_href": lambda sid: datasette.urls.row(db.name, "snapshots", str(sid)),
         "timeline_path": datasette.urls.path("/-/timeline"),
         "seat_counts_href": datasette.urls.query(db.name, "seat_counts"),
-        "json_href": datasette.urls.path("/-/timeline.json") + "?" + urlencode(
-            {k: v for k, v in (("database", db.name), ("delegation", wanted)) if v}),
+        "json_href": datasette.urls.path("/-/timeline.json")
+        + "?"
+        + urlencode({k: v for k, v in (("database", db.name), ("delegation", wanted)) if v}),
     }
     body = await datasette.render_template("pa_timeline.html", context, request=request)
     return html_response(body)

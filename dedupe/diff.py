@@ -50,8 +50,10 @@ def check_alignable(la: list[str], lb: list[str]) -> None:
     """DiffTooLarge when aligning these lines would cost more than MAX_LINE_PAIRS: asked before any matching."""
     pairs = equal_line_pairs(la, lb)
     if pairs > MAX_LINE_PAIRS:
-        raise DiffTooLarge(f"The texts repeat the same lines too often to be aligned ({pairs:,} pairs of equal "
-                           f"lines, more than {MAX_LINE_PAIRS:,}).")
+        raise DiffTooLarge(
+            f"The texts repeat the same lines too often to be aligned ({pairs:,} pairs of equal "
+            f"lines, more than {MAX_LINE_PAIRS:,})."
+        )
 
 
 def line_opcodes(la: list[str], lb: list[str]) -> list[tuple[str, int, int, int, int]]:
@@ -117,7 +119,9 @@ def aligned_rows(la: list[str], lb: list[str], opcodes: list[tuple] | None = Non
         for k in range(max(i2 - i1, j2 - j1)):
             old = la[i1 + k] if k < i2 - i1 else None
             new = lb[j1 + k] if k < j2 - j1 else None
-            yield LineRow(tag, i1 + k + 1 if old is not None else None, j1 + k + 1 if new is not None else None, old, new)
+            yield LineRow(
+                tag, i1 + k + 1 if old is not None else None, j1 + k + 1 if new is not None else None, old, new
+            )
 
 
 def changed_line_pairs(a: str, b: str) -> list[tuple[str | None, str | None]]:
@@ -165,10 +169,17 @@ def structured(a: str, b: str, a_id: str, b_id: str, opcodes: list[tuple] | None
         if row.tag == "equal":
             continue
         old, new = row.old, row.new
-        changes.append({
-            "old": old, "new": new,
-            "words": [{"op": op.op, "text": op.text} for op in word_ops(old or "", new or "") if op.text.strip() or op.op == "equal"],
-        })
+        changes.append(
+            {
+                "old": old,
+                "new": new,
+                "words": [
+                    {"op": op.op, "text": op.text}
+                    for op in word_ops(old or "", new or "")
+                    if op.text.strip() or op.op == "equal"
+                ],
+            }
+        )
     matched = sum(i2 - i1 for tag, i1, i2, _, _ in opcodes if tag == "equal")
     similarity = 2 * matched / (len(la) + len(lb)) if la or lb else 1.0
     return {"a": a_id, "b": b_id, "identical": a == b, "line_similarity": round(similarity, 4), "changes": changes}
@@ -182,8 +193,9 @@ def check_comparable(a: str, b: str) -> None:
     for name, text in (("A", a), ("B", b)):
         size = len(text.encode("utf-8", "replace"))
         if size > MAX_DIFF_BYTES:
-            raise DiffTooLarge(f"{name} is {size:,} bytes, more than the {MAX_DIFF_BYTES:,} this page compares; "
-                               "use pa-archive diff.")
+            raise DiffTooLarge(
+                f"{name} is {size:,} bytes, more than the {MAX_DIFF_BYTES:,} this page compares; use pa-archive diff."
+            )
     check_alignable(a.splitlines(), b.splitlines())
 
 
@@ -192,16 +204,22 @@ def too_large_for_words(a: str, b: str) -> str | None:
     for name, text in (("A", a), ("B", b)):
         size = len(text.encode("utf-8", "replace"))
         if size > MAX_WORD_DIFF_BYTES:
-            return (f"{name} is {size:,} bytes (more than {MAX_WORD_DIFF_BYTES:,}): this is a plain line diff, "
-                    "without word-level highlights.")
+            return (
+                f"{name} is {size:,} bytes (more than {MAX_WORD_DIFF_BYTES:,}): this is a plain line diff, "
+                "without word-level highlights."
+            )
         lines = text.splitlines()
         if len(lines) > MAX_WORD_DIFF_LINES:
-            return (f"{name} has {len(lines):,} lines (more than {MAX_WORD_DIFF_LINES:,}): this is a plain line "
-                    "diff, without word-level highlights.")
+            return (
+                f"{name} has {len(lines):,} lines (more than {MAX_WORD_DIFF_LINES:,}): this is a plain line "
+                "diff, without word-level highlights."
+            )
         longest = max(map(len, lines), default=0)
         if longest > MAX_WORD_DIFF_LINE_CHARS:
-            return (f"{name} has a line of {longest:,} characters (more than {MAX_WORD_DIFF_LINE_CHARS:,}): this is "
-                    "a plain line diff, without word-level highlights.")
+            return (
+                f"{name} has a line of {longest:,} characters (more than {MAX_WORD_DIFF_LINE_CHARS:,}): this is "
+                "a plain line diff, without word-level highlights."
+            )
     return None
 
 
@@ -214,8 +232,10 @@ def too_many_words(la: list[str], lb: list[str], opcodes: list[tuple[str, int, i
         for old, new in zip(la[i1:i2], lb[j1:j2]):
             work += len(TOKEN.findall(old)) * len(TOKEN.findall(new))
             if work > MAX_WORD_WORK:
-                return ("The changed lines hold too many words to compare word by word: this is a plain line diff, "
-                        "without word-level highlights.")
+                return (
+                    "The changed lines hold too many words to compare word by word: this is a plain line diff, "
+                    "without word-level highlights."
+                )
     return None
 
 
@@ -227,7 +247,7 @@ def plain_line_opcodes(la: list[str], lb: list[str]) -> list[tuple[str, int, int
     end = 0
     while end < len(la) - start and end < len(lb) - start and la[-1 - end] == lb[-1 - end]:
         end += 1
-    ma, mb = la[start:len(la) - end], lb[start:len(lb) - end]
+    ma, mb = la[start : len(la) - end], lb[start : len(lb) - end]
     ops: list[tuple[str, int, int, int, int]] = [("equal", 0, start, 0, start)] if start else []
     if max(len(ma), len(mb)) <= MAX_ALIGNED_LINES:
         for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, ma, mb).get_opcodes():
@@ -254,12 +274,23 @@ def plain_line_diff(a: str, b: str, a_id: str, b_id: str, reason: str) -> tuple[
         else:
             changes.append({"old": line.old, "new": line.new})
         # whole lines: the row's colour marks them
-        rows.append(_row(line, [("equal", line.old)] if line.old is not None else None,
-                         [("equal", line.new)] if line.new is not None else None))
+        rows.append(
+            _row(
+                line,
+                [("equal", line.old)] if line.old is not None else None,
+                [("equal", line.new)] if line.new is not None else None,
+            )
+        )
     total = len(la) + len(lb)
-    structured = {"a": a_id, "b": b_id, "identical": a == b,
-                  "line_similarity": round(2 * matched / total, 4) if total else 1.0,
-                  "changes": changes, "word_level": False, "note": reason}
+    structured = {
+        "a": a_id,
+        "b": b_id,
+        "identical": a == b,
+        "line_similarity": round(2 * matched / total, 4) if total else 1.0,
+        "changes": changes,
+        "word_level": False,
+        "note": reason,
+    }
     return rows, structured
 
 
@@ -268,12 +299,17 @@ def _row(line: LineRow, left: list | None, right: list | None) -> dict[str, Any]
     if line.tag == "equal":
         kind = "equal"
     else:
-        kind = "changed" if line.old is not None and line.new is not None else ("deleted" if line.new is None else "inserted")
+        kind = (
+            "changed"
+            if line.old is not None and line.new is not None
+            else ("deleted" if line.new is None else "inserted")
+        )
     return {"kind": kind, "ln_a": line.ln_a, "ln_b": line.ln_b, "left": left, "right": right}
 
 
-def side_by_side_rows(a: str, b: str, opcodes: list[tuple[str, int, int, int, int]] | None = None
-                      ) -> list[dict[str, Any]]:
+def side_by_side_rows(
+    a: str, b: str, opcodes: list[tuple[str, int, int, int, int]] | None = None
+) -> list[dict[str, Any]]:
     """Aligned rows: equal lines once on each side, changed lines paired as in
     ``changed_line_pairs`` with ``word_ops`` on each pair.
 
@@ -286,8 +322,13 @@ def side_by_side_rows(a: str, b: str, opcodes: list[tuple[str, int, int, int, in
             rows.append(_row(line, [("equal", line.old)], [("equal", line.new)]))
             continue
         ops = word_ops(line.old or "", line.new or "")
-        rows.append(_row(line, [(op.op, op.text) for op in ops if op.op != "insert"] if line.old is not None else None,
-                         [(op.op, op.text) for op in ops if op.op != "delete"] if line.new is not None else None))
+        rows.append(
+            _row(
+                line,
+                [(op.op, op.text) for op in ops if op.op != "insert"] if line.old is not None else None,
+                [(op.op, op.text) for op in ops if op.op != "delete"] if line.new is not None else None,
+            )
+        )
     return rows
 
 

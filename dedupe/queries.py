@@ -158,12 +158,6 @@ WHERE kind = 'conflict' ORDER BY block_version_id LIMIT 1
 """
 
 
-
-
-
-
-
-
 # The newest observation of each crawled URL that was not a failure (200, 304, 404, 410: the page was seen),
 # and the newest failure; SQLite takes the bare columns from the row holding max(observed_at).
 CRAWL_LAST_SEEN_SQL = """

@@ -19,7 +19,6 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-
 migrations = Migrations("pa-archive")
 
 DERIVED_TABLES = (
@@ -142,7 +141,8 @@ def m001_initial(db: Database) -> None:
             block_version_id TEXT NOT NULL REFERENCES block_versions(id),
             previous_version_id TEXT NOT NULL REFERENCES block_versions(id),
             slot INTEGER NOT NULL,
-            kind TEXT NOT NULL,                 -- 'conflict', 'missing', 'filled', 'reworded', 'changed', 'added', 'removed'
+            kind TEXT NOT NULL,                 -- 'conflict', 'missing', 'filled', 'reworded', 'changed',
+                                                --  'added' or 'removed'
             old_text TEXT,
             new_text TEXT,
             detail TEXT,
@@ -293,9 +293,20 @@ def m005_fts_follows_text_only(db: Database) -> None:
 # --- incremental derivation (migration 6): the state ``dedupe.archive.incremental`` keeps ---------
 
 DERIVE_STATE_TABLES = (
-    "derive_lines", "derive_line_bands", "derive_near", "derive_runs", "derive_texts", "derive_text_bands",
-    "derive_groups", "derive_pages", "derive_page_lines", "derive_block_versions", "derive_page_blocks",
-    "derive_block_clusters", "derive_article_order", "derive_block_order",
+    "derive_lines",
+    "derive_line_bands",
+    "derive_near",
+    "derive_runs",
+    "derive_texts",
+    "derive_text_bands",
+    "derive_groups",
+    "derive_pages",
+    "derive_page_lines",
+    "derive_block_versions",
+    "derive_page_blocks",
+    "derive_block_clusters",
+    "derive_article_order",
+    "derive_block_order",
 )
 
 
@@ -311,7 +322,8 @@ def m006_incremental_derivation(db: Database) -> None:
             space TEXT NOT NULL,                -- 'line' or 'title'
             hash TEXT NOT NULL,                 -- text_hash(text)
             text TEXT NOT NULL,
-            cluster INTEGER,                    -- near-duplicate component (a member's id); NULL: never a candidate line
+            cluster INTEGER,                    -- near-duplicate component (a member's id);
+                                                -- NULL: never a candidate line
             indexed INTEGER NOT NULL DEFAULT 0, -- 1 once seen outside a body: banded and clustered (body-only
                                                 -- lines count verbatim and are clusters of their own)
             rep0 INTEGER NOT NULL DEFAULT 0,    -- verbatim on 2+ different articles, as round 0 counts them

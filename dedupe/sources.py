@@ -136,15 +136,22 @@ def read_jsonl(path: Path) -> Iterator[RawSnapshot | SourceError]:
                 message = "JSON nested too deeply" if isinstance(exc, RecursionError) else str(exc)
                 yield SourceError(where, message)
                 continue
-            yield RawSnapshot(url=url, observed_at=observed, body=body, source="import", origin=where,
-                              kind_hint=kinds[0])
+            yield RawSnapshot(
+                url=url, observed_at=observed, body=body, source="import", origin=where, kind_hint=kinds[0]
+            )
 
 
-def read_sources(items: Iterable[Path | SourceError], summaries: list | None = None) -> Iterator[RawSnapshot | SourceError]:
+def read_sources(
+    items: Iterable[Path | SourceError], summaries: list | None = None
+) -> Iterator[RawSnapshot | SourceError]:
     """Every snapshot (or error) from expanded inputs, reading one file at a time."""
     for item in items:
         if isinstance(item, SourceError):
-            yield SourceError(printable_path(item.where), item.message) if printable_path(item.where) != item.where else item
+            yield (
+                SourceError(printable_path(item.where), item.message)
+                if printable_path(item.where) != item.where
+                else item
+            )
         else:
             yield from read_file(item, summaries)
 

@@ -11,6 +11,14 @@ from .server import ReplicaServer
 from .site import ReplicaSite
 
 __all__ = [
-    "EPOCHS", "EPOCH_CHANGES", "FAULTS", "FAULT_PATHS", "LANGS", "PAGE_SIZE", "ReplicaServer", "ReplicaSite",
-    "edit_details", "site_state",
+    "EPOCHS",
+    "EPOCH_CHANGES",
+    "FAULTS",
+    "FAULT_PATHS",
+    "LANGS",
+    "PAGE_SIZE",
+    "ReplicaServer",
+    "ReplicaSite",
+    "edit_details",
+    "site_state",
 ]

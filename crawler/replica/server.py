@@ -41,10 +41,10 @@ class _Handler(BaseHTTPRequestHandler):
     def version_string(self) -> str:
         return self.server_version
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_GET(self) -> None:  # http.server's naming
         self._serve(head=False)
 
-    def do_HEAD(self) -> None:  # noqa: N802
+    def do_HEAD(self) -> None:
         self._serve(head=True)
 
     def _serve(self, head: bool) -> None:
@@ -69,7 +69,7 @@ class _Handler(BaseHTTPRequestHandler):
         status = int(code) if isinstance(code, int) else 0
         replica._record(self.command or "-", self.path if hasattr(self, "path") else "-", status)
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - keep the test output clean
+    def log_message(self, format: str, *args) -> None:  # silent: keep the test output clean
         pass
 
 
@@ -119,7 +119,7 @@ class ReplicaServer:
 
     # ------------------------------------------------------------------ lifecycle
 
-    def start(self) -> "ReplicaServer":
+    def start(self) -> ReplicaServer:
         """Bind and serve in a daemon thread; returns self."""
         if self._httpd is not None:
             raise RuntimeError("the replica server is already running")
@@ -157,7 +157,7 @@ class ReplicaServer:
                 self._thread.join(timeout=5)
             self._httpd = self._thread = None
 
-    def __enter__(self) -> "ReplicaServer":
+    def __enter__(self) -> ReplicaServer:
         return self.start()
 
     def __exit__(self, *exc_info) -> None:

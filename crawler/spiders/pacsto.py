@@ -37,14 +37,17 @@ from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed
 from w3lib.url import safe_url_string, url_query_cleaner
 
+from crawler import CALENDAR_EARLIEST, START_URL
 from crawler.items import PageFailure, PageSnapshot
 from crawler.revisit import DEFAULT_REVISIT_AFTER, RevisitPolicy, parse_duration
 from crawler.urls import first_int
-from crawler import CALENDAR_EARLIEST, START_URL
 from dedupe.document import REMOVED_STATUSES, public_headers
 from dedupe.sources import utc_iso
 
-PAGE_STATUSES = [304, *sorted(REMOVED_STATUSES)]  # handed to the callback: "not modified" and "removed" are observations
+PAGE_STATUSES = [
+    304,
+    *sorted(REMOVED_STATUSES),
+]  # handed to the callback: "not modified" and "removed" are observations
 ARTICLE_PATH = re.compile(r"^/events/[^/]+/?$")
 COUNTRY_PATH = re.compile(r"^/countries/[^/]+/?$")
 LISTING_PATHS = ("/events", "/events/")
@@ -104,7 +107,7 @@ class HostScope:
     hosts: tuple[tuple[str, int | None], ...]
 
     @classmethod
-    def from_urls(cls, urls: Iterable[str]) -> "HostScope":
+    def from_urls(cls, urls: Iterable[str]) -> HostScope:
         found: list[tuple[str, int | None]] = []
         for url in urls:
             parts = urlsplit(url)
@@ -198,10 +201,11 @@ def declared_charset(content_type: str | None) -> str | None:
 
 def snapshot_of(response: Response, page_type: str | None, observed: datetime | None = None) -> PageSnapshot:
     """The observation a response is: a 304 or 404/410 carries no body, anything else its raw bytes."""
-    headers = public_headers({  # never a Set-Cookie: the archive is readable by anyone who reads it
-        key.decode("latin-1"): b", ".join(values).decode("latin-1")
-        for key, values in response.headers.items()
-    })
+    headers = public_headers(
+        {  # never a Set-Cookie: the archive is readable by anyone who reads it
+            key.decode("latin-1"): b", ".join(values).decode("latin-1") for key, values in response.headers.items()
+        }
+    )
     status = response.status
     return PageSnapshot(
         url=_canonical_or_as_is(response.url),  # a redirect may land on https://host:443/...
@@ -286,7 +290,7 @@ class PacstoSpider(scrapy.Spider):
         self._configure_scope()
 
     @classmethod
-    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> "PacstoSpider":
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> PacstoSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.configure(crawler.settings)
         return spider
@@ -345,7 +349,9 @@ class PacstoSpider(scrapy.Spider):
         """A request for a page the archive stores (its 304/404/410 answers reach ``parse``)."""
         kind = page_type or page_type_of(url)
         return scrapy.Request(
-            url, callback=self.parse, errback=self.failed,
+            url,
+            callback=self.parse,
+            errback=self.failed,
             priority=PRIORITY.get(kind, 0) if priority is None else priority,
             meta={"page_type": kind, "handle_httpstatus_list": PAGE_STATUSES, "archive_page": True},
         )
@@ -368,8 +374,11 @@ class PacstoSpider(scrapy.Spider):
             for origin in dict.fromkeys(f"{urlsplit(u).scheme}://{urlsplit(u).netloc}" for u in starts):
                 self._sitemaps_requested += 1
                 yield scrapy.Request(
-                    origin + "/sitemap.xml", callback=self.parse_sitemap, errback=self.sitemap_failed,
-                    priority=PRIORITY["listing"], meta={"archive_page": False, "dont_retry": True},
+                    origin + "/sitemap.xml",
+                    callback=self.parse_sitemap,
+                    errback=self.sitemap_failed,
+                    priority=PRIORITY["listing"],
+                    meta={"archive_page": False, "dont_retry": True},
                 )
         if self.revisit_archived:
             for url, page_type in policy.revisits():
@@ -401,7 +410,9 @@ class PacstoSpider(scrapy.Spider):
         either one the archive does not have or the next page is due (``REVISIT_AFTER``): a re-crawl
         stops at the first page whose articles are all archived (a 304's archived copy included);
         calendar months inside the bounds, when due."""
-        items = [clean_link(response, h, self.scope) for h in response.css("div.events__content a::attr(href)").getall()]
+        items = [
+            clean_link(response, h, self.scope) for h in response.css("div.events__content a::attr(href)").getall()
+        ]
         if not response.css("div.events__content"):  # unknown markup: any article link counts
             items = links
         items = [u for u in items if u and page_type_of(u) == "article"]
@@ -456,7 +467,7 @@ class PacstoSpider(scrapy.Spider):
         depth = response.request.meta.get("sitemap_depth", 0) if response.request is not None else 0
         try:
             sitemap = Sitemap(self.sitemap_body(response))
-        except Exception as exc:  # noqa: BLE001 - a broken sitemap is not needed: the listings suffice
+        except Exception as exc:  # a broken sitemap is not needed: the listings suffice
             self._count("sitemap_unreadable")
             self.logger.info("ignoring unreadable sitemap %s: %s", response.url, exc)
             return
@@ -467,12 +478,20 @@ class PacstoSpider(scrapy.Spider):
             if sitemap.type == "sitemapindex":
                 if depth >= self.sitemap_max_depth or self._sitemaps_requested >= self.sitemap_max_files:
                     self._count("sitemap_skipped")
-                    self.logger.info("sitemap %s not read: more than SITEMAP_MAX_DEPTH=%d levels or SITEMAP_MAX_FILES=%d "
-                                     "files", url, self.sitemap_max_depth, self.sitemap_max_files)
+                    self.logger.info(
+                        "sitemap %s not read: more than SITEMAP_MAX_DEPTH=%d levels or SITEMAP_MAX_FILES=%d files",
+                        url,
+                        self.sitemap_max_depth,
+                        self.sitemap_max_files,
+                    )
                     continue
                 self._sitemaps_requested += 1
-                yield scrapy.Request(url, callback=self.parse_sitemap, errback=self.sitemap_failed,
-                                     meta={"archive_page": False, "dont_retry": True, "sitemap_depth": depth + 1})
+                yield scrapy.Request(
+                    url,
+                    callback=self.parse_sitemap,
+                    errback=self.sitemap_failed,
+                    meta={"archive_page": False, "dont_retry": True, "sitemap_depth": depth + 1},
+                )
             elif page_type_of(url) in ("article", "country"):
                 if self.policy.changed_since_seen(url, entry.get("lastmod")):
                     self._count("sitemap_lastmod_changed")
@@ -507,5 +526,10 @@ class PacstoSpider(scrapy.Spider):
         page = (request.meta.get("redirect_urls") or [request.url])[0]  # the page asked for, not where it led
         response = getattr(failure.value, "response", None)
         status = response.status if response is not None else (302 if request.meta.get("redirect_urls") else None)
-        yield PageFailure(url=page, error=describe_failure(failure), page_type=request.meta.get("page_type"),
-                          observed_at=utc_iso(datetime.now(timezone.utc)), http_status=status)
+        yield PageFailure(
+            url=page,
+            error=describe_failure(failure),
+            page_type=request.meta.get("page_type"),
+            observed_at=utc_iso(datetime.now(timezone.utc)),
+            http_status=status,
+        )

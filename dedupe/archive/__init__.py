@@ -22,7 +22,16 @@ from .derivation import DerivedRecords
 from .observations import AddResult, IngestReport, ObservationStore
 from .queries import REF_HELP, ArchiveQueries, Ref
 
-__all__ = ["REF_HELP", "REMOVED_STATUSES", "AddResult", "Archive", "ArchiveError", "IngestReport", "ReadOnlyArchive", "Ref"]
+__all__ = [
+    "REF_HELP",
+    "REMOVED_STATUSES",
+    "AddResult",
+    "Archive",
+    "ArchiveError",
+    "IngestReport",
+    "ReadOnlyArchive",
+    "Ref",
+]
 
 
 class Archive(ObservationStore, DerivedRecords, ArchiveQueries):
@@ -52,7 +61,7 @@ class Archive(ObservationStore, DerivedRecords, ArchiveQueries):
     def close(self) -> None:
         self.db.close()
 
-    def __enter__(self) -> "Archive":
+    def __enter__(self) -> Archive:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -14,8 +14,16 @@ from pathlib import Path
 from dedupe.archive import Archive
 
 # Observations and what they hold; everything else is derived from them (or a cache, or bookkeeping).
-NOT_DERIVED = {"_sqlite_migrations", "archive_state", "compression_dicts", "contents", "crawl_runs", "pages",
-               "signatures", "snapshots"}
+NOT_DERIVED = {
+    "_sqlite_migrations",
+    "archive_state",
+    "compression_dicts",
+    "contents",
+    "crawl_runs",
+    "pages",
+    "signatures",
+    "snapshots",
+}
 
 
 def integrity(db: Path) -> str:
@@ -26,8 +34,10 @@ def integrity(db: Path) -> str:
 def duplicate_snapshots(db: Path) -> list[tuple]:
     """Observations stored twice: the same URL, moment and content."""
     with contextlib.closing(sqlite3.connect(db, timeout=30)) as conn:
-        return conn.execute("SELECT url, observed_at, content_sha256, count(*) FROM snapshots "
-                            "GROUP BY url, observed_at, content_sha256 HAVING count(*) > 1").fetchall()
+        return conn.execute(
+            "SELECT url, observed_at, content_sha256, count(*) FROM snapshots "
+            "GROUP BY url, observed_at, content_sha256 HAVING count(*) > 1"
+        ).fetchall()
 
 
 def count(db: Path, sql: str) -> int:
@@ -41,16 +51,21 @@ def count(db: Path, sql: str) -> int:
 def derived_state(db: Path) -> dict[str, list[tuple]]:
     """Every derived table's rows, sorted (FTS shadow tables are checked through article_versions)."""
     with contextlib.closing(sqlite3.connect(db, timeout=30)) as conn:
-        names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-                 if r[0] not in NOT_DERIVED and not r[0].startswith(("article_versions_fts", "sqlite_"))]
+        names = [
+            r[0]
+            for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            if r[0] not in NOT_DERIVED and not r[0].startswith(("article_versions_fts", "sqlite_"))
+        ]
         return {name: sorted(conn.execute(f"SELECT * FROM [{name}]").fetchall(), key=repr) for name in names}
 
 
 def rederived(db: Path, folder: Path) -> dict[str, list[tuple]]:
     """The derived tables of a copy of ``db`` after a full rebuild (``refresh(force=True)``)."""
     copy = folder / f"rederived-{db.name}"
-    with contextlib.closing(sqlite3.connect(db, timeout=30)) as source, \
-            contextlib.closing(sqlite3.connect(copy)) as target:
+    with (
+        contextlib.closing(sqlite3.connect(db, timeout=30)) as source,
+        contextlib.closing(sqlite3.connect(copy)) as target,
+    ):
         source.backup(target)
     with Archive(copy) as archive:
         archive.refresh(force=True)

@@ -98,8 +98,15 @@ def test_config_str_names_the_recipe():
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"unit": "token"}, {"ngram": 0}, {"num_perm": 1}, {"threshold": 0.0}, {"threshold": 1.5}, {"scheme": "x"},
-     {"hashing": "md5"}],
+    [
+        {"unit": "token"},
+        {"ngram": 0},
+        {"num_perm": 1},
+        {"threshold": 0.0},
+        {"threshold": 1.5},
+        {"scheme": "x"},
+        {"hashing": "md5"},
+    ],
 )
 def test_config_rejects_invalid_values(kwargs):
     with pytest.raises(ValueError):
@@ -448,7 +455,7 @@ def test_find_clusters_recovers_planted_near_duplicates(config):
     texts, family = planted_corpus()
     labels = find_clusters(compute_signatures(texts, config), config.threshold)
     assert partition(labels) == partition(family)
-    assert all(label == min(r for r, l in enumerate(labels) if l == label) for label in labels)
+    assert all(label == min(r for r, lab in enumerate(labels) if lab == label) for label in labels)
 
 
 def test_find_clusters_is_independent_of_row_order():
@@ -460,7 +467,7 @@ def test_find_clusters_is_independent_of_row_order():
         random.Random(seed).shuffle(order)
         labels = find_clusters(signatures[order], CFG.threshold)
         assert partition(labels, ids=order) == expected
-        assert labels[0] == 0 and labels == [min(r for r, l in enumerate(labels) if l == x) for x in labels]
+        assert labels[0] == 0 and labels == [min(r for r, lab in enumerate(labels) if lab == x) for x in labels]
 
 
 def synthetic_rows(seed: int = 0) -> np.ndarray:

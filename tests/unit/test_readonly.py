@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli import cli
-from cli import serve
+from cli import cli, serve
 from datasette_pa_archive import serving
 from dedupe.readonly import connect_read_only, read_only_uri
 from tests.conftest import SEEDS
