@@ -1,4 +1,5 @@
 """Shim for scrapyd-deploy, which builds an egg through setup.py; the project is described in pyproject.toml."""
+
 from setuptools import setup
 
 setup()

@@ -47,8 +47,10 @@ EDIT_SHARE = 0.02
 def _article(index: int, lang: str) -> tuple[str, list[str]]:
     rng = random.Random(index * 2 + (lang == "ru"))
     title = _filler(rng, lang, rng.randint(6, 12)).rstrip(".")
-    paragraphs = [" ".join(_filler(rng, lang, rng.randint(10, 25)) for _ in range(rng.randint(1, 3)))
-                  for _ in range(rng.randint(4, 9))]
+    paragraphs = [
+        " ".join(_filler(rng, lang, rng.randint(10, 25)) for _ in range(rng.randint(1, 3)))
+        for _ in range(rng.randint(4, 9))
+    ]
     return title, paragraphs
 
 
@@ -59,9 +61,12 @@ def _page(index: int, lang: str, week: int, edits: int) -> bytes:
     variant = "a" if week < BLOCK_CHANGE_WEEK else "b"
     if week >= REWORDED_WEEK and random.Random(index * 7 + week).random() < REWORDED_SHARE:
         variant = "c"
-    main = (f'<h1 class="content__title content__title--h2">{html.escape(title)}</h1>'
-            f'<div class="content__date">{1 + index % 28} June 2024</div><div class="wysiwyg js-wysiwyg">'
-            + "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs) + "</div>")
+    main = (
+        f'<h1 class="content__title content__title--h2">{html.escape(title)}</h1>'
+        f'<div class="content__date">{1 + index % 28} June 2024</div><div class="wysiwyg js-wysiwyg">'
+        + "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+        + "</div>"
+    )
     return page(lang, title, main, block_lines(lang, variant), "header").encode("utf-8")
 
 
@@ -75,11 +80,21 @@ def observations(urls: int):
             for lang in ("en", "ru"):
                 if week and rng.random() < EDIT_SHARE:
                     edits[(lang, index)] += 1
-                observed = f"2024-{1 + week // 4:02d}-{1 + 7 * (week % 4):02d}T{index // 3600 % 24:02d}:" \
-                           f"{index // 60 % 60:02d}:{index % 60:02d}Z"
-                batch.append(RawSnapshot(f"{HOSTS[lang]}/events/article-{index}", observed,
-                                         _page(index, lang, week, edits[(lang, index)]), source="crawl",
-                                         http_status=200, page_type="article", declared_charset="utf-8"))
+                observed = (
+                    f"2024-{1 + week // 4:02d}-{1 + 7 * (week % 4):02d}T{index // 3600 % 24:02d}:"
+                    f"{index // 60 % 60:02d}:{index % 60:02d}Z"
+                )
+                batch.append(
+                    RawSnapshot(
+                        f"{HOSTS[lang]}/events/article-{index}",
+                        observed,
+                        _page(index, lang, week, edits[(lang, index)]),
+                        source="crawl",
+                        http_status=200,
+                        page_type="article",
+                        declared_charset="utf-8",
+                    )
+                )
         yield week, batch
 
 
@@ -91,8 +106,10 @@ def grouping_quality(archive: Archive) -> tuple[float, float]:
     """Pairwise precision and recall of contents grouped into articles (truth: one article per URL)."""
     rows = archive.db.execute(
         "SELECT ca.content_sha256, av.article_id, min(s.url) FROM content_articles ca "
-        "JOIN article_versions av ON av.id = ca.article_version_id JOIN snapshots s ON s.content_sha256 = ca.content_sha256 "
-        "GROUP BY ca.content_sha256").fetchall()
+        "JOIN article_versions av ON av.id = ca.article_version_id "
+        "JOIN snapshots s ON s.content_sha256 = ca.content_sha256 "
+        "GROUP BY ca.content_sha256"
+    ).fetchall()
     cells = Counter((article, url) for _, article, url in rows)
     predicted = _pairs(Counter(article for _, article, _ in rows).values())
     true = _pairs(Counter(url for _, _, url in rows).values())
@@ -113,16 +130,22 @@ def measure(size: int, work: Path, say=lambda message: None) -> dict:
         query_started = time.perf_counter()
         found = archive.conflicts()
         conflicts_s = time.perf_counter() - query_started
-        kyrgyz = sorted((c["language"], sorted(v["value"] for v in c["values"])) for c in found
-                        if c["delegation"] == "Kyrgyzstan" and c["field"] == "seats_total")
+        kyrgyz = sorted(
+            (c["language"], sorted(v["value"] for v in c["values"]))
+            for c in found
+            if c["delegation"] == "Kyrgyzstan" and c["field"] == "seats_total"
+        )
         delegation_versions = archive.db.execute(
-            "SELECT count(*) FROM block_versions WHERE text LIKE '%Kyrgyz%' OR text LIKE '%Кыргыз%'").fetchone()[0]
+            "SELECT count(*) FROM block_versions WHERE text LIKE '%Kyrgyz%' OR text LIKE '%Кыргыз%'"
+        ).fetchone()[0]
         stats = archive.stats()
     return {
-        "archive_scale_observations": urls * WEEKS, "archive_scale_urls": urls,
+        "archive_scale_observations": urls * WEEKS,
+        "archive_scale_urls": urls,
         "archive_scale_s": round(seconds, 1),
         "archive_scale_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "archive_scale_precision": round(precision, 4), "archive_scale_recall": round(recall, 4),
+        "archive_scale_precision": round(precision, 4),
+        "archive_scale_recall": round(recall, 4),
         "archive_scale_conflicts_query_s": round(conflicts_s, 3),
         "archive_scale_planted_found": kyrgyz == [("en", ["6", "7"]), ("ru", ["6", "7"])] and delegation_versions >= 6,
         "archive_scale_db_mb": round(sum(p.stat().st_size for p in work.glob(f"scale-{size}.db*")) / 1e6, 1),

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-# Polite defaults off: the benchmark measures the pipeline, not the politeness (crawler.commands.FAST_SETTINGS).
+# Polite defaults off: the benchmark measures the pipeline, not the politeness (crawler.process.FAST_SETTINGS).
 BENCH_SETTINGS = {
     "DOWNLOAD_DELAY": 0,
     "AUTOTHROTTLE_ENABLED": False,
@@ -56,9 +56,9 @@ def preload() -> None:
     import scrapy.core.downloader.handlers.http11  # noqa: F401
     import scrapy.crawler  # noqa: F401
 
-    import crawler.commands  # noqa: F401
     import crawler.middlewares  # noqa: F401
     import crawler.pipelines  # noqa: F401
+    import crawler.process  # noqa: F401
     import crawler.runs  # noqa: F401
     import crawler.spiders.pacsto  # noqa: F401
     import dedupe.archive  # noqa: F401
@@ -66,7 +66,7 @@ def preload() -> None:
 
 def crawl_full(url: str, db: str, revisit_after: str | None = None) -> dict:
     """``pa-archive crawl --start-url URL --db DB [--revisit-after D]`` with the benchmark's settings."""
-    from crawler.commands import crawl_settings, run_crawl
+    from crawler.process import crawl_settings, run_crawl
 
     overrides = tuple(f"{name}={value}" for name, value in BENCH_SETTINGS.items())
     settings = crawl_settings(db, None, overrides, "WARNING", False, revisit_after)
@@ -76,10 +76,17 @@ def crawl_full(url: str, db: str, revisit_after: str | None = None) -> dict:
     result = run.result()
     stats = (result.get("stats") or {}).get("scrapy") or {}
     return {
-        "mode": "full", "pages": result.get("pages_fetched", 0), "seconds": seconds, "status": result.get("status"),
-        "new": result.get("new"), "unchanged": result.get("unchanged"), "failed": result.get("failed"),
-        "responses": stats.get("response_received_count"), "not_modified": stats.get("downloader/response_status_count/304", 0),
-        "requests": stats.get("downloader/request_count", 0), "not_due": stats.get("pacsto/not_due", 0),
+        "mode": "full",
+        "pages": result.get("pages_fetched", 0),
+        "seconds": seconds,
+        "status": result.get("status"),
+        "new": result.get("new"),
+        "unchanged": result.get("unchanged"),
+        "failed": result.get("failed"),
+        "responses": stats.get("response_received_count"),
+        "not_modified": stats.get("downloader/response_status_count/304", 0),
+        "requests": stats.get("downloader/request_count", 0),
+        "not_due": stats.get("pacsto/not_due", 0),
         "revisit_after_seconds": stats.get("pacsto/revisit/revisit_after_seconds"),
     }
 
@@ -109,8 +116,11 @@ def crawl_bare(url: str) -> dict:
     seconds = time.perf_counter() - start
     stats = crawler.stats.get_stats()
     return {
-        "mode": "bare", "pages": stats.get("item_scraped_count", 0), "seconds": seconds,
-        "status": stats.get("finish_reason"), "responses": stats.get("response_received_count"),
+        "mode": "bare",
+        "pages": stats.get("item_scraped_count", 0),
+        "seconds": seconds,
+        "status": stats.get("finish_reason"),
+        "responses": stats.get("response_received_count"),
     }
 
 

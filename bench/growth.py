@@ -30,23 +30,36 @@ SEAT_LINE = "consists of 7 deputies"
 
 
 def _snapshot(url: str, body: bytes | None, when: str, status: int = 200) -> RawSnapshot:
-    return RawSnapshot(url, when, body, source="crawl", http_status=status, page_type="article",
-                       declared_charset="utf-8" if body else None)
+    return RawSnapshot(
+        url,
+        when,
+        body,
+        source="crawl",
+        http_status=status,
+        page_type="article",
+        declared_charset="utf-8" if body else None,
+    )
 
 
 def measure(size: int, work: Path, say=lambda message: None) -> dict:
     """Import ``size`` pages into a fresh archive, then add one page three ways; seconds of each."""
     site = SyntheticSite(pages=size + 1)
     articles = list(reversed(site.articles))  # oldest first, as a crawl of the site's history finds them
-    snaps = [_snapshot(BASE + a.path, site.page_html(a), f"2025-01-01T00:00:{i % 60:02d}Z") for i, a in
-             enumerate(articles[:size])]
+    snaps = [
+        _snapshot(BASE + a.path, site.page_html(a), f"2025-01-01T00:00:{i % 60:02d}Z")
+        for i, a in enumerate(articles[:size])
+    ]
     db = work / f"growth-{size}.db"
     with Archive(db) as archive:
         started = time.perf_counter()
         archive.ingest(snaps)
         import_s = time.perf_counter() - started
         say(f"{size} pages imported in {import_s:.1f} s")
-        results = {"pages": size, "import_s": round(import_s, 2), "import_ms_per_page": round(1000 * import_s / size, 3)}
+        results = {
+            "pages": size,
+            "import_s": round(import_s, 2),
+            "import_ms_per_page": round(1000 * import_s / size, 3),
+        }
         new = articles[size]
         changed_body = site.page_html(articles[size // 2])
         if SEAT_LINE.encode() in changed_body:
@@ -92,10 +105,14 @@ def main(argv: list[str] | None = None) -> int:
         print("| pages | import (s) | ms/page | add new article (s) | add changed block (s) | add 304 (s) | MB |")
         print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         for r in rows:
-            print(f"| {r['pages']:,} | {r['import_s']} | {r['import_ms_per_page']} | {r['add_new_article_s']} | "
-                  f"{r['add_changed_block_s']} | {r['add_not_modified_s']} | {r['db_mb']} |")
-        print(f"add_one_flatness {summary['add_one_flatness']} (goal <= 1.5), "
-              f"import_flatness {summary['import_flatness']} (goal <= 1.25)")
+            print(
+                f"| {r['pages']:,} | {r['import_s']} | {r['import_ms_per_page']} | {r['add_new_article_s']} | "
+                f"{r['add_changed_block_s']} | {r['add_not_modified_s']} | {r['db_mb']} |"
+            )
+        print(
+            f"add_one_flatness {summary['add_one_flatness']} (goal <= 1.5), "
+            f"import_flatness {summary['import_flatness']} (goal <= 1.25)"
+        )
     return 0
 
 

@@ -217,22 +217,28 @@ def bench_minhash(n_docs: int = 200, seed: int = 0) -> dict:
     poly_reference = _datasketch_batch(sample, CONFIG, hashfunc=hash_function(CONFIG))
     with ProcessPoolExecutor(PROCESSES, mp_context=get_context("spawn")) as pool:
         parallel = _parallel_signatures(pool, docs, PROCESSES)  # starts and warms the workers
-        seconds = _best_times({
-            "project": lambda: compute_signatures(docs, CONFIG),
-            "project_sha1": lambda: compute_signatures(docs, SHA1_CONFIG),
-            "project_2proc": lambda: _parallel_signatures(pool, docs, PROCESSES),
-            "update": lambda: _datasketch_update(docs, SHA1_CONFIG),
-            "update_batch": lambda: _datasketch_batch(docs, SHA1_CONFIG),
-            "sha1_only": lambda: _sha1_only(docs, SHA1_CONFIG),
-        })
+        seconds = _best_times(
+            {
+                "project": lambda: compute_signatures(docs, CONFIG),
+                "project_sha1": lambda: compute_signatures(docs, SHA1_CONFIG),
+                "project_2proc": lambda: _parallel_signatures(pool, docs, PROCESSES),
+                "update": lambda: _datasketch_update(docs, SHA1_CONFIG),
+                "update_batch": lambda: _datasketch_batch(docs, SHA1_CONFIG),
+                "sha1_only": lambda: _sha1_only(docs, SHA1_CONFIG),
+            }
+        )
 
     pairs = known_overlap_pairs(docs, seed)
     truth = np.array([j for _, _, j in pairs])
     est_project, est_project_sha1 = _estimates(pairs, CONFIG), _estimates(pairs, SHA1_CONFIG)
     ds_a = _datasketch_batch([a for a, _, _ in pairs], SHA1_CONFIG)
     ds_b = _datasketch_batch([b for _, b, _ in pairs], SHA1_CONFIG)
-    est_datasketch = np.array([MinHash(seed=1, hashvalues=x, scheme="affine32").jaccard(
-        MinHash(seed=1, hashvalues=y, scheme="affine32")) for x, y in zip(ds_a, ds_b)])
+    est_datasketch = np.array(
+        [
+            MinHash(seed=1, hashvalues=x, scheme="affine32").jaccard(MinHash(seed=1, hashvalues=y, scheme="affine32"))
+            for x, y in zip(ds_a, ds_b)
+        ]
+    )
     words = np.mean([len(d.split()) for d in docs])
     abs_error = np.abs(est_project - truth)
     return {
@@ -410,8 +416,9 @@ def _bench_scale_inline(n: int, seed: int = 0, processes: int = PROCESSES, chunk
     """The whole dedupe of n snapshots in this process (plus a worker pool); see bench_scale."""
     corpus = plan_corpus(n, seed)
     start = time.perf_counter()
-    with ProcessPoolExecutor(processes, mp_context=get_context("spawn"), initializer=_init_worker,
-                             initargs=(corpus,)) as pool:
+    with ProcessPoolExecutor(
+        processes, mp_context=get_context("spawn"), initializer=_init_worker, initargs=(corpus,)
+    ) as pool:
         # 1. exact repeats: one blake2b per snapshot, keep the first snapshot of each digest
         results = list(pool.map(_digest_chunk, _chunks(n, chunk)))
         digests = np.frombuffer(b"".join(d for d, _ in results), dtype="S16")
@@ -465,8 +472,17 @@ def bench_scale(n: int, seed: int = 0, processes: int = PROCESSES) -> dict:
     blake2b; can exceed exact_repeats_planted by a few when two near-duplicates of one base happen
     to get the same deletion), and precision/recall as defined in pair_precision_recall.
     """
-    command = [sys.executable, "-m", "bench.minhash_bench", "--scale-child", str(n),
-               "--seed", str(seed), "--processes", str(processes)]
+    command = [
+        sys.executable,
+        "-m",
+        "bench.minhash_bench",
+        "--scale-child",
+        str(n),
+        "--seed",
+        str(seed),
+        "--processes",
+        str(processes),
+    ]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])

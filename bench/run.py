@@ -54,7 +54,11 @@ GOALS: dict[str, tuple[str, float, str]] = {
     "import_vs_trafilatura": (">=", 0.75, "import >= 0.75x trafilatura extract's pages/s"),
     "minhash_speedup": (">=", 30.0, "MinHash >= 30x datasketch's per-shingle update"),
     "compression_ratio": (">=", 8.0, "raw HTML stored at >= 8x compression"),
-    "add_one_flatness": ("<=", 1.5, "adding one article to the largest archive costs <= 1.5x adding it to the smallest"),
+    "add_one_flatness": (
+        "<=",
+        1.5,
+        "adding one article to the largest archive costs <= 1.5x adding it to the smallest",
+    ),
     "import_flatness": ("<=", 1.25, "per-page import time at the largest size <= 1.25x at the smallest"),
 }
 SCALE_GOAL = {"size": 1_000_000, "seconds": 1800.0, "peak_rss_mb": 3072.0, "precision": 0.95, "recall": 0.95}
@@ -85,8 +89,9 @@ def _env() -> dict[str, str]:
 
 def _child(args: Sequence[str], timeout: float) -> dict:
     """Run ``python -m <args>`` from the checkout; its last stdout line is a JSON object."""
-    done = subprocess.run([sys.executable, "-m", *args], cwd=ROOT, env=_env(), capture_output=True, text=True,
-                          timeout=timeout)
+    done = subprocess.run(
+        [sys.executable, "-m", *args], cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=timeout
+    )
     lines = done.stdout.strip().splitlines()
     if done.returncode != 0 or not lines:
         tail = "\n".join(done.stderr.strip().splitlines()[-15:])
@@ -120,20 +125,32 @@ def machine_info() -> dict[str, Any]:
     """Where the numbers come from: CPUs, CPU model, memory, Python, load."""
     model = ""
     try:
-        model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                      if line.startswith("model name")), "")
+        model = next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            "",
+        )
     except OSError:
         pass
     memory = None
     try:
-        kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
-                  if line.startswith("MemTotal:"))
+        kb = next(
+            int(line.split()[1])
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal:")
+        )
         memory = round(kb / 1024**2, 1)
     except (OSError, StopIteration, ValueError):
         pass
     return {
-        "nproc": os.cpu_count(), "cpu_model": model or platform.processor(), "memory_gb": memory,
-        "python": platform.python_version(), "platform": platform.platform(),
+        "nproc": os.cpu_count(),
+        "cpu_model": model or platform.processor(),
+        "memory_gb": memory,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
@@ -152,8 +169,10 @@ def bench_crawl(url: str, work: Path, repeat: int, timeout: float) -> dict[str, 
         db, full_db = work / "crawl.db", work / "crawl-full-revisit.db"
         for stale in [*work.glob("crawl.db*"), *work.glob("crawl-full-revisit.db*")]:
             stale.unlink()
-        rounds = {"bare": _child(["bench.crawl_child", "bare", url], timeout),
-                  "first": _child(["bench.crawl_child", "full", url, "--db", str(db)], timeout)}
+        rounds = {
+            "bare": _child(["bench.crawl_child", "bare", url], timeout),
+            "first": _child(["bench.crawl_child", "full", url, "--db", str(db)], timeout),
+        }
         size_first = _db_bytes(db)  # checkpointed: the file is the whole archive
         payload_first = _payload_bytes(db)
         shutil.copyfile(db, full_db)
@@ -161,9 +180,12 @@ def bench_crawl(url: str, work: Path, repeat: int, timeout: float) -> dict[str, 
         rounds["again"] = _child(["bench.crawl_child", "full", url, "--db", str(db)], timeout)
         rounds["again"]["added_bytes"] = _db_bytes(db) - size_first
         payload_again = _payload_bytes(db)
-        rounds["again"]["added_payload"] = (None if payload_first is None or payload_again is None
-                                            else payload_again - payload_first)
-        rounds["full"] = _child(["bench.crawl_child", "full", url, "--db", str(full_db), "--revisit-after", "0"], timeout)
+        rounds["again"]["added_payload"] = (
+            None if payload_first is None or payload_again is None else payload_again - payload_first
+        )
+        rounds["full"] = _child(
+            ["bench.crawl_child", "full", url, "--db", str(full_db), "--revisit-after", "0"], timeout
+        )
         rounds["full"]["added_bytes"] = _db_bytes(full_db) - size_first
         for name, result in rounds.items():
             if name not in best or result["seconds"] < best[name]["seconds"]:
@@ -228,7 +250,8 @@ def archive_storage(db: Path) -> dict[str, Any]:
     try:
         snapshots = con.execute("SELECT count(*) FROM snapshots").fetchone()[0]
         raw, stored = con.execute(
-            "SELECT coalesce(sum(size), 0), coalesce(sum(stored_size), 0) FROM contents WHERE kind = 'html'").fetchone()
+            "SELECT coalesce(sum(size), 0), coalesce(sum(stored_size), 0) FROM contents WHERE kind = 'html'"
+        ).fetchone()
         dictionaries = con.execute("SELECT coalesce(sum(length(dict)), 0) FROM compression_dicts").fetchone()[0]
         methods = dict(con.execute("SELECT compression, count(*) FROM contents GROUP BY 1").fetchall())
         tables = _table_bytes(con)
@@ -293,8 +316,9 @@ def snapshot_row_bytes(db: Path, status: str) -> float | None:
 
 def bench_import(folder: Path, work: Path, repeat: int, timeout: float) -> dict[str, Any]:
     """``pa-archive import`` of the article files vs trafilatura ``extract`` alone (fresh process)."""
-    result = _child(["bench.run", "--child-import", str(folder), str(work / "import.db"), "--repeat", str(repeat)],
-                    timeout)
+    result = _child(
+        ["bench.run", "--child-import", str(folder), str(work / "import.db"), "--repeat", str(repeat)], timeout
+    )
     return result
 
 
@@ -326,7 +350,11 @@ def _child_import(folder: Path, db: Path, repeat: int) -> dict[str, Any]:
         if report.errors or report.added != len(files):
             raise RuntimeError(f"import failed: {report.errors[:3]}")
 
-    runs = {"trafilatura": extract_alone, "import": lambda: import_with(None), "import_one_core": lambda: import_with(1)}
+    runs = {
+        "trafilatura": extract_alone,
+        "import": lambda: import_with(None),
+        "import_one_core": lambda: import_with(1),
+    }
     best = {name: (float("inf"), 0.0) for name in runs}
     for _ in range(max(1, repeat)):
         for name, run in runs.items():
@@ -434,14 +462,18 @@ def judge(results: dict[str, Any]) -> dict[str, Any]:
         noise = results.get("minhash_mae_noise_sd") or 0.0
         allowed = max(0.005, 2 * noise)
         goals["minhash_mae"] = {
-            "value": round(project - datasketch, 4), "target": f"<= {allowed:.4f} (2 sd of the MAE)",
+            "value": round(project - datasketch, 4),
+            "target": f"<= {allowed:.4f} (2 sd of the MAE)",
             "met": project - datasketch <= allowed,
             "goal": "the project's signatures estimate Jaccard as well as datasketch's",
         }
     for run in results.get("scale", []):
-        checks = [run["seconds"] < SCALE_GOAL["seconds"] * run["size"] / SCALE_GOAL["size"] or run["size"] < 1000,
-                  run["peak_rss_mb"] < SCALE_GOAL["peak_rss_mb"],
-                  run["precision"] >= SCALE_GOAL["precision"], run["recall"] >= SCALE_GOAL["recall"]]
+        checks = [
+            run["seconds"] < SCALE_GOAL["seconds"] * run["size"] / SCALE_GOAL["size"] or run["size"] < 1000,
+            run["peak_rss_mb"] < SCALE_GOAL["peak_rss_mb"],
+            run["precision"] >= SCALE_GOAL["precision"],
+            run["recall"] >= SCALE_GOAL["recall"],
+        ]
         goals[f"scale_{run['size']}"] = {
             "value": {k: run[k] for k in ("seconds", "peak_rss_mb", "precision", "recall")},
             "target": "1M in < 1800 s (pro rata below), RSS < 3 GB, precision and recall >= 0.95",
@@ -473,43 +505,99 @@ def table(results: dict[str, Any]) -> str:
         return "" if met is None else ("met" if met else "**missed**")
 
     rows = [
-        ("1. crawl", f"{_fmt(r.get('crawl_pages_per_s'))} pages/s ({_fmt(r.get('crawl_pages'))} pages in "
-                     f"{_fmt(r.get('crawl_seconds'))} s)",
-         f"bare spider {_fmt(r.get('crawl_bare_pages_per_s'))} pages/s", f"{_fmt(r.get('crawl_vs_bare'))}x",
-         ">= 0.8x", mark("crawl_vs_bare")),
-        ("2. re-crawl (unchanged)", f"{_fmt(r.get('recrawl_seconds'))} s ({_fmt(r.get('recrawl_requests'))} requests, "
-                                    f"{_fmt(r.get('recrawl_not_modified'))} x 304)",
-         f"first crawl {_fmt(r.get('crawl_seconds'))} s", f"{_fmt(r.get('recrawl_speedup'))}x faster",
-         ">= 10x", mark("recrawl_speedup")),
-        ("2. re-crawl bytes", f"{_fmt(r.get('recrawl_bytes_per_page'))} B per page of the site "
-                              f"({_fmt(r.get('recrawl_bytes_per_request'))} B per request made; file growth, "
-                              f"{_fmt(r.get('recrawl_payload_bytes_added'))} B of data in all)", "", "", "< 1 KB",
-         mark("recrawl_bytes_per_page")),
-        ("2. full revisit (reference)", f"{_fmt(r.get('recrawl_full_seconds'))} s "
-                                        f"({_fmt(r.get('recrawl_full_not_modified'))} x 304), "
-                                        f"{_fmt(r.get('recrawl_full_bytes_per_page'))} B/page",
-         f"first crawl {_fmt(r.get('crawl_seconds'))} s", f"{_fmt(r.get('recrawl_full_speedup'))}x faster", "", ""),
-        ("3. import (files)", f"{_fmt(r.get('import_pages_per_s'))} pages/s ({_fmt(r.get('import_workers'))} processes; "
-                              f"one: {_fmt(r.get('import_one_core_pages_per_s'))})",
-         f"trafilatura extract {_fmt(r.get('trafilatura_pages_per_s'))} pages/s",
-         f"{_fmt(r.get('import_vs_trafilatura'))}x (one: {_fmt(r.get('import_one_core_vs_trafilatura'))}x)",
-         ">= 0.75x", mark("import_vs_trafilatura")),
-        ("4. MinHash", f"{_fmt(r.get('minhash_project_docs_per_s'))} docs/s",
-         f"datasketch update {_fmt(r.get('minhash_datasketch_update_docs_per_s'))} docs/s",
-         f"{_fmt(r.get('minhash_speedup'))}x", ">= 30x", mark("minhash_speedup")),
-        ("4. Jaccard MAE", f"{_fmt(r.get('minhash_mae_project'))}", f"datasketch {_fmt(r.get('minhash_mae_datasketch'))}",
-         "", "same", mark("minhash_mae")),
+        (
+            "1. crawl",
+            f"{_fmt(r.get('crawl_pages_per_s'))} pages/s ({_fmt(r.get('crawl_pages'))} pages in "
+            f"{_fmt(r.get('crawl_seconds'))} s)",
+            f"bare spider {_fmt(r.get('crawl_bare_pages_per_s'))} pages/s",
+            f"{_fmt(r.get('crawl_vs_bare'))}x",
+            ">= 0.8x",
+            mark("crawl_vs_bare"),
+        ),
+        (
+            "2. re-crawl (unchanged)",
+            f"{_fmt(r.get('recrawl_seconds'))} s ({_fmt(r.get('recrawl_requests'))} requests, "
+            f"{_fmt(r.get('recrawl_not_modified'))} x 304)",
+            f"first crawl {_fmt(r.get('crawl_seconds'))} s",
+            f"{_fmt(r.get('recrawl_speedup'))}x faster",
+            ">= 10x",
+            mark("recrawl_speedup"),
+        ),
+        (
+            "2. re-crawl bytes",
+            f"{_fmt(r.get('recrawl_bytes_per_page'))} B per page of the site "
+            f"({_fmt(r.get('recrawl_bytes_per_request'))} B per request made; file growth, "
+            f"{_fmt(r.get('recrawl_payload_bytes_added'))} B of data in all)",
+            "",
+            "",
+            "< 1 KB",
+            mark("recrawl_bytes_per_page"),
+        ),
+        (
+            "2. full revisit (reference)",
+            f"{_fmt(r.get('recrawl_full_seconds'))} s "
+            f"({_fmt(r.get('recrawl_full_not_modified'))} x 304), "
+            f"{_fmt(r.get('recrawl_full_bytes_per_page'))} B/page",
+            f"first crawl {_fmt(r.get('crawl_seconds'))} s",
+            f"{_fmt(r.get('recrawl_full_speedup'))}x faster",
+            "",
+            "",
+        ),
+        (
+            "3. import (files)",
+            f"{_fmt(r.get('import_pages_per_s'))} pages/s ({_fmt(r.get('import_workers'))} processes; "
+            f"one: {_fmt(r.get('import_one_core_pages_per_s'))})",
+            f"trafilatura extract {_fmt(r.get('trafilatura_pages_per_s'))} pages/s",
+            f"{_fmt(r.get('import_vs_trafilatura'))}x (one: {_fmt(r.get('import_one_core_vs_trafilatura'))}x)",
+            ">= 0.75x",
+            mark("import_vs_trafilatura"),
+        ),
+        (
+            "4. MinHash",
+            f"{_fmt(r.get('minhash_project_docs_per_s'))} docs/s",
+            f"datasketch update {_fmt(r.get('minhash_datasketch_update_docs_per_s'))} docs/s",
+            f"{_fmt(r.get('minhash_speedup'))}x",
+            ">= 30x",
+            mark("minhash_speedup"),
+        ),
+        (
+            "4. Jaccard MAE",
+            f"{_fmt(r.get('minhash_mae_project'))}",
+            f"datasketch {_fmt(r.get('minhash_mae_datasketch'))}",
+            "",
+            "same",
+            mark("minhash_mae"),
+        ),
     ]
     for run in r.get("scale", []):
-        rows.append((f"5. dedupe {run['size']:,}", f"{_fmt(run['seconds'])} s, {_fmt(run['peak_rss_mb'])} MB peak",
-                     f"P {run['precision']:.3f} / R {run['recall']:.3f}", "", "1M: < 30 min, < 3 GB, P/R >= 0.95",
-                     mark(f"scale_{run['size']}")))
+        rows.append(
+            (
+                f"5. dedupe {run['size']:,}",
+                f"{_fmt(run['seconds'])} s, {_fmt(run['peak_rss_mb'])} MB peak",
+                f"P {run['precision']:.3f} / R {run['recall']:.3f}",
+                "",
+                "1M: < 30 min, < 3 GB, P/R >= 0.95",
+                mark(f"scale_{run['size']}"),
+            )
+        )
     rows += [
-        ("6. HTML compression", f"{_fmt(r.get('compression_ratio'))}x (dictionaries included)",
-         f"plain zstd {_fmt(r.get('compression_ratio_plain_zstd'))}x", "", ">= 8x", mark("compression_ratio")),
-        ("6. archive size", f"{_fmt(r.get('archive_bytes_per_page_first_crawl'))} B/page after the first crawl, "
-                            f"{_fmt(r.get('archive_bytes_per_snapshot'))} B/snapshot after the re-crawl",
-         f"raw HTML {_fmt(r.get('html_raw_bytes', 0) / max(1, r.get('crawl_pages') or 1))} B/page", "", "", ""),
+        (
+            "6. HTML compression",
+            f"{_fmt(r.get('compression_ratio'))}x (dictionaries included)",
+            f"plain zstd {_fmt(r.get('compression_ratio_plain_zstd'))}x",
+            "",
+            ">= 8x",
+            mark("compression_ratio"),
+        ),
+        (
+            "6. archive size",
+            f"{_fmt(r.get('archive_bytes_per_page_first_crawl'))} B/page after the first crawl, "
+            f"{_fmt(r.get('archive_bytes_per_snapshot'))} B/snapshot after the re-crawl",
+            f"raw HTML {_fmt(r.get('html_raw_bytes', 0) / max(1, r.get('crawl_pages') or 1))} B/page",
+            "",
+            "",
+            "",
+        ),
     ]
     head = ("| measurement | value | baseline (same run) | ratio | goal | |", "| --- | --- | --- | --- | --- | --- |")
     return "\n".join(head + tuple("| " + " | ".join(row) + " |" for row in rows))
@@ -519,12 +607,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; print the table (or JSON) and write the JSON."""
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=1000, help="articles of the synthetic site (default 1000)")
-    parser.add_argument("--scale", default=",".join(map(str, DEFAULT_SCALE)),
-                        help="comma-separated snapshot counts for the dedupe at scale ('' for none)")
-    parser.add_argument("--growth", default="1000,20000",
-                        help="archive sizes for the add-one and import flatness (comma-separated; '' to skip)")
-    parser.add_argument("--archive-scale", type=int, default=0, metavar="N",
-                        help="ingest N observations through the archive (bench.archive_scale; the goal: 1000000)")
+    parser.add_argument(
+        "--scale",
+        default=",".join(map(str, DEFAULT_SCALE)),
+        help="comma-separated snapshot counts for the dedupe at scale ('' for none)",
+    )
+    parser.add_argument(
+        "--growth",
+        default="1000,20000",
+        help="archive sizes for the add-one and import flatness (comma-separated; '' to skip)",
+    )
+    parser.add_argument(
+        "--archive-scale",
+        type=int,
+        default=0,
+        metavar="N",
+        help="ingest N observations through the archive (bench.archive_scale; the goal: 1000000)",
+    )
     parser.add_argument("--minhash-docs", type=int, default=200, help="documents for the MinHash comparison")
     parser.add_argument("--repeat", type=int, default=2, help="rounds of the import comparison (best of)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
@@ -543,10 +642,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError:
         parser.error(f"--scale must be comma-separated integers, not {args.scale!r}")
     log = None if args.quiet else (lambda message: print(f"[bench] {message}", file=sys.stderr, flush=True))
-    config = BenchConfig(pages=args.pages, scale=scale, minhash_docs=args.minhash_docs, repeat=args.repeat,
-                         growth=tuple(int(x) for x in args.growth.split(",") if x.strip()),
-                         archive_scale=args.archive_scale,
-                         workdir=args.workdir, log=log)
+    config = BenchConfig(
+        pages=args.pages,
+        scale=scale,
+        minhash_docs=args.minhash_docs,
+        repeat=args.repeat,
+        growth=tuple(int(x) for x in args.growth.split(",") if x.strip()),
+        archive_scale=args.archive_scale,
+        workdir=args.workdir,
+        log=log,
+    )
     results = run_bench(config)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -32,10 +32,20 @@ from urllib.parse import parse_qs, urlsplit
 
 from crawler.replica import render, words
 from crawler.replica.content import (
-    ARCHIVE_START, PAGE_SIZE, Article, Figure, SiteState, _context, _slots, block_lines, format_date, make_slug,
+    ARCHIVE_START,
+    PAGE_SIZE,
+    Article,
+    Figure,
+    SiteState,
+    _context,
+    _slots,
+    block_lines,
+    format_date,
+    make_slug,
 )
 from crawler.replica.server import ReplicaServer
-from crawler.replica.site import STATIC_TIME, ReplicaSite, Response, _int, etag_for, last_modified_for, not_modified
+from crawler.replica.site import STATIC_TIME, ReplicaSite, Response, etag_for, last_modified_for, not_modified
+from crawler.urls import first_int
 
 DEFAULT_PAGES = 1000
 SEED = 20240611
@@ -45,10 +55,41 @@ TEMPLATE_SHARE = 0.3  # paragraphs with one of the replica's sentences
 PAGINATION_WINDOW = 3  # page numbers shown either side of the current one
 
 
-_ONSETS = {"en": "b c d f g h k l m n p r s t v z br dr gr kr pl st tr sh ch".split(),
-           "ru": "б в г д з к л м н п р с т ф х ж ш бр др гр кр пл ст тр".split()}
-_VOWELS = {"en": "a e i o u ai ea ou".split(), "ru": "а е и о у ы я ю".split()}
-_CODAS = {"en": ["", "", "n", "r", "s", "t", "l", "m", "nd", "st"], "ru": ["", "", "н", "р", "с", "т", "л", "м", "нд", "ст"]}
+_ONSETS = {
+    "en": [
+        "b",
+        "c",
+        "d",
+        "f",
+        "g",
+        "h",
+        "k",
+        "l",
+        "m",
+        "n",
+        "p",
+        "r",
+        "s",
+        "t",
+        "v",
+        "z",
+        "br",
+        "dr",
+        "gr",
+        "kr",
+        "pl",
+        "st",
+        "tr",
+        "sh",
+        "ch",
+    ],
+    "ru": "б в г д з к л м н п р с т ф х ж ш бр др гр кр пл ст тр".split(),
+}
+_VOWELS = {"en": ["a", "e", "i", "o", "u", "ai", "ea", "ou"], "ru": ["а", "е", "и", "о", "у", "ы", "я", "ю"]}
+_CODAS = {
+    "en": ["", "", "n", "r", "s", "t", "l", "m", "nd", "st"],
+    "ru": ["", "", "н", "р", "с", "т", "л", "м", "нд", "ст"],
+}
 _FUNCTION_WORDS = {
     "en": "the of and to in a for on with that as by at from is was be will this has its their".split(),
     "ru": "и в на с по о к для что из от как это его их был будет также при".split(),
@@ -63,8 +104,10 @@ def vocabulary(lang: str) -> tuple[tuple[str, ...], tuple[float, ...]]:
     rng = random.Random(7)
     found: dict[str, None] = {}
     while len(found) < VOCABULARY_SIZE:
-        word = "".join(rng.choice(_ONSETS[lang]) + rng.choice(_VOWELS[lang]) + rng.choice(_CODAS[lang])
-                       for _ in range(rng.choice((1, 2, 2, 3))))
+        word = "".join(
+            rng.choice(_ONSETS[lang]) + rng.choice(_VOWELS[lang]) + rng.choice(_CODAS[lang])
+            for _ in range(rng.choice((1, 2, 2, 3)))
+        )
         found[word] = None
     weights, total = [], 0.0
     for rank in range(len(found)):
@@ -88,8 +131,9 @@ def _generate(rng: random.Random, day: date, lang: str, used: set[str]) -> Artic
     kind = rng.choice(sorted(words.KINDS))
     ctx = _context(rng, day)
     ru_title = words.KINDS[kind][1].format(**vars(ctx))
-    slug = make_slug(ru_title, rng.randint(5, 8), uuid.UUID(int=rng.getrandbits(128), version=4)
-                     if rng.random() < 0.25 else None)
+    slug = make_slug(
+        ru_title, rng.randint(5, 8), uuid.UUID(int=rng.getrandbits(128), version=4) if rng.random() < 0.25 else None
+    )
     while slug in used:  # like friendly_id: disambiguate with a UUID
         slug = make_slug(ru_title, 8, uuid.UUID(int=rng.getrandbits(128), version=4))
     used.add(slug)
@@ -117,7 +161,9 @@ def _generate(rng: random.Random, day: date, lang: str, used: set[str]) -> Artic
     body: list = list(paragraphs)
     if rng.random() < 0.5:
         for _ in range(rng.randint(1, 2)):
-            body.insert(rng.randrange(len(body)), Figure(rng.randrange(10000, 99999), f"img_{rng.randrange(1000, 9999)}"))
+            body.insert(
+                rng.randrange(len(body)), Figure(rng.randrange(10000, 99999), f"img_{rng.randrange(1000, 9999)}")
+            )
     pad = day.day < 10 and rng.random() < 0.4 and lang == "en"
     return Article(slug, lang, title, day, format_date(day, lang, pad=pad), tuple(body), "generated")
 
@@ -144,12 +190,12 @@ HEAD_ASSETS = (
     '<meta property="og:type" content="article"><meta property="og:site_name" content="{site}">'
     '<meta name="twitter:card" content="summary_large_image"><meta name="twitter:site" content="@pacsto">'
     '<script type="text/javascript">(function(m,e,t,r,i,k,a){{m[i]=m[i]||function(){{(m[i].a=m[i].a||[])'
-    '.push(arguments)}};m[i].l=1*new Date();for(var j=0;j<document.scripts.length;j++){{if(document.scripts[j]'
-    '.src===r){{return;}}}}k=e.createElement(t),a=e.getElementsByTagName(t)[0],k.async=1,k.src=r,a.parentNode'
+    ".push(arguments)}};m[i].l=1*new Date();for(var j=0;j<document.scripts.length;j++){{if(document.scripts[j]"
+    ".src===r){{return;}}}}k=e.createElement(t),a=e.getElementsByTagName(t)[0],k.async=1,k.src=r,a.parentNode"
     '.insertBefore(k,a)}})(window,document,"script","/assets/counter/tag.js","counter");counter(48151623,"init",'
-    '{{clickmap:true,trackLinks:true,accurateTrackBounce:true,webvisor:false,trackHash:true}});</script>'
+    "{{clickmap:true,trackLinks:true,accurateTrackBounce:true,webvisor:false,trackHash:true}});</script>"
     '<noscript><div><img src="/assets/counter/watch/48151623" style="position:absolute; left:-9999px;" alt="">'
-    '</div></noscript>'
+    "</div></noscript>"
     '<script type="application/ld+json">{{"@context":"https://schema.org","@type":"Organization",'
     '"name":"{site}","url":"https://pacsto.org/","logo":"https://pacsto.org/assets/logo-{hash}.png",'
     '"address":{{"@type":"PostalAddress","streetAddress":"Shpalernaya 47","addressLocality":"St. Petersburg",'
@@ -251,13 +297,14 @@ class SyntheticSite(ReplicaSite):
 
     def _listing(self, state: SiteState, query: dict) -> Response:
         if "month" in query or "year" in query:
-            return self._month_listing(state, query, max(_int(query.get("page")) or 1, 1))
+            return self._month_listing(state, query, max(first_int(query.get("page")) or 1, 1))
         ui = render.UI[self.lang]
-        page_no = max(_int(query.get("page")) or 1, 1)
+        page_no = max(first_int(query.get("page")) or 1, 1)
         last = max(1, -(-len(state.articles) // PAGE_SIZE))
-        items = list(state.articles[(page_no - 1) * PAGE_SIZE: page_no * PAGE_SIZE])
-        return self._html(state, ui["news"], render.listing_main(self.lang, ui["news"], items,
-                                                                 pagination(self.lang, page_no, last)))
+        items = list(state.articles[(page_no - 1) * PAGE_SIZE : page_no * PAGE_SIZE])
+        return self._html(
+            state, ui["news"], render.listing_main(self.lang, ui["news"], items, pagination(self.lang, page_no, last))
+        )
 
     def _article(self, state: SiteState, slug: str) -> Response:
         article = state.by_slug.get(slug)
@@ -276,8 +323,15 @@ class SyntheticSite(ReplicaSite):
 class SyntheticServer(ReplicaServer):
     """``ReplicaServer`` serving a ``SyntheticSite`` of ``pages`` articles on 127.0.0.1."""
 
-    def __init__(self, pages: int = DEFAULT_PAGES, lang: str = "en", block_markup: str = "header",
-                 host: str = "127.0.0.1", port: int = 0, seed: int = SEED):
+    def __init__(
+        self,
+        pages: int = DEFAULT_PAGES,
+        lang: str = "en",
+        block_markup: str = "header",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        seed: int = SEED,
+    ):
         super().__init__(epoch=1, lang=lang, block_markup=block_markup, host=host, port=port)
         self.site = SyntheticSite(pages, lang, block_markup, seed)
 

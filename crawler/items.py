@@ -23,5 +23,12 @@ class PageFailure:
     http_status: int | None = None  # the last HTTP status, when there was an answer
 
     def to_raw(self, origin: str) -> RawSnapshot:
-        return RawSnapshot(url=self.url, observed_at=self.observed_at or "", body=None, source="crawl", origin=origin,
-                           http_status=self.http_status, page_type=self.page_type)
+        return RawSnapshot(
+            url=self.url,
+            observed_at=self.observed_at or "",
+            body=None,
+            source="crawl",
+            origin=origin,
+            http_status=self.http_status,
+            page_type=self.page_type,
+        )

@@ -43,18 +43,20 @@ class AlreadyArchived(IgnoreRequest):
 class AllowedHostsMiddleware:
     """Only the hosts (and ports) of the start URLs, only http and https, whatever the request."""
 
-    def __init__(self, crawler: "Crawler") -> None:
+    def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
 
     @classmethod
-    def from_crawler(cls, crawler: "Crawler") -> "AllowedHostsMiddleware":
+    def from_crawler(cls, crawler: Crawler) -> AllowedHostsMiddleware:
         return cls(crawler)
 
     def process_request(self, request: Request) -> None:
         redirected = request.meta.get("redirect_urls")
         if redirected and urlsplit(request.url).scheme == "http" and urlsplit(redirected[-1]).scheme == "https":
             self.crawler.stats.inc_value("pacsto/downgrade_refused")
-            raise DowngradeRefused(f"refused to follow a redirect from https to http: {redirected[-1]} -> {request.url}")
+            raise DowngradeRefused(
+                f"refused to follow a redirect from https to http: {redirected[-1]} -> {request.url}"
+            )
         scope = getattr(self.crawler.spider, "scope", None)
         if scope is None or scope.allows(request.url):
             return None
@@ -89,12 +91,12 @@ class BackoffRetryMiddleware(RetryMiddleware):
 class ArchiveMiddleware:
     """Conditional requests from the archive; archived bodies for 304s; resumed runs skip stored pages."""
 
-    def __init__(self, crawler: "Crawler") -> None:
+    def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.conditional = crawler.settings.getbool("CONDITIONAL_REQUESTS", True)
 
     @classmethod
-    def from_crawler(cls, crawler: "Crawler") -> "ArchiveMiddleware":
+    def from_crawler(cls, crawler: Crawler) -> ArchiveMiddleware:
         if not crawler.settings.get("ARCHIVE_DB"):
             raise NotConfigured("no ARCHIVE_DB")
         mw = cls(crawler)
@@ -144,6 +146,12 @@ class ArchiveMiddleware:
             return response
         body, encoding = stored
         return HtmlResponse(
-            url=response.url, status=304, headers=response.headers, body=body, encoding=encoding,
-            request=request, flags=[*response.flags, "archived-body"], protocol=response.protocol,
+            url=response.url,
+            status=304,
+            headers=response.headers,
+            body=body,
+            encoding=encoding,
+            request=request,
+            flags=[*response.flags, "archived-body"],
+            protocol=response.protocol,
         )

@@ -25,9 +25,9 @@ from twisted.internet import task, threads
 
 from crawler.items import PageFailure
 from crawler.runs import CrawlRun, archive_state, changes_between
-from dedupe import schema
+from dedupe import queries
 from dedupe.archive import Archive
-from dedupe.document import RawSnapshot
+from dedupe.document import REMOVED_STATUSES, RawSnapshot
 from dedupe.sources import utc_iso
 
 if TYPE_CHECKING:
@@ -53,8 +53,8 @@ class ArchiveWriter:
         if failure is not None:
             self.archive.add(snap)  # a snapshot without content, status 'error': the URL's history shows it
             return "failed", failure
-        known = self.archive.db.execute(schema.CRAWL_URL_KNOWN_SQL, {"url": snap.url}).fetchone() is not None
-        if snap.http_status in (404, 410) and not known:
+        known = self.archive.db.execute(queries.CRAWL_URL_KNOWN_SQL, {"url": snap.url}).fetchone() is not None
+        if snap.http_status in REMOVED_STATUSES and not known:
             return "failed", f"HTTP {snap.http_status}: linked but not found (never archived)"
         result = self.archive.add(snap)
         if result.status == "new":
@@ -112,7 +112,9 @@ class ProcessWriter:
         self.inbox = context.Queue()
         self.outbox = context.Queue()
         self.process = context.Process(
-            target=writer_main, args=(db_path, self.inbox, self.outbox, os.getpid()), name="pa-archive-writer",
+            target=writer_main,
+            args=(db_path, self.inbox, self.outbox, os.getpid()),
+            name="pa-archive-writer",
             daemon=True,
         )
         self.process.start()
@@ -160,7 +162,9 @@ class ProcessWriter:
                 if not self.process.is_alive():
                     results += self.poll()
                     if self.summary is None and self.error is None:
-                        self.error = f"the archive writer process exited unexpectedly (exit code {self.process.exitcode})"
+                        self.error = (
+                            f"the archive writer process exited unexpectedly (exit code {self.process.exitcode})"
+                        )
         self.process.join(timeout=30)
         self.inbox.close()
         self.outbox.close()
@@ -202,7 +206,7 @@ class InlineWriter:
 class ArchivePipeline:
     """RawSnapshot -> the archive (one ingestion path with `import`); PageFailure -> the run's errors."""
 
-    def __init__(self, crawler: "Crawler") -> None:
+    def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.mode = crawler.settings.get("ARCHIVE_WRITER", "process")
         self.start_method = crawler.settings.get("ARCHIVE_WRITER_START") or None
@@ -211,7 +215,7 @@ class ArchivePipeline:
         self.paused = False
 
     @classmethod
-    def from_crawler(cls, crawler: "Crawler") -> "ArchivePipeline":
+    def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
         pipeline = cls(crawler)
         crawler.signals.connect(pipeline.request_dropped, signal=signals.request_dropped)
         return pipeline
@@ -296,6 +300,12 @@ class ArchivePipeline:
         """A redirect back to a URL of its own chain is a loop: the page fails (Scrapy drops it silently)."""
         chain = request.meta.get("redirect_urls") or []
         if request.meta.get("archive_page") and request.url in chain:
-            self.process_item(PageFailure(
-                url=chain[0], error=f"redirect loop: {' -> '.join([*chain, request.url])}",
-                page_type=request.meta.get("page_type"), observed_at=utc_iso(datetime.now(timezone.utc)), http_status=302))
+            self.process_item(
+                PageFailure(
+                    url=chain[0],
+                    error=f"redirect loop: {' -> '.join([*chain, request.url])}",
+                    page_type=request.meta.get("page_type"),
+                    observed_at=utc_iso(datetime.now(timezone.utc)),
+                    http_status=302,
+                )
+            )

@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from dedupe.document import REMOVED_STATUSES
+
 DEFAULT_REVISIT_AFTER = "7d"
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])", re.IGNORECASE)
@@ -51,20 +53,13 @@ def parse_duration(value: Any, name: str = "REVISIT_AFTER") -> float:
         except ValueError:
             parts = _DURATION.findall(text)
             if not text or not parts or "".join(f"{n}{u}" for n, u in parts) != text:
-                raise ValueError(f"{name} must be a duration such as 7d, 12h, 30m or a number of seconds, "
-                                 f"not {str(value)!r}") from None
+                raise ValueError(
+                    f"{name} must be a duration such as 7d, 12h, 30m or a number of seconds, not {str(value)!r}"
+                ) from None
             seconds = sum(float(n) * _UNITS[u] for n, u in parts)
     if not 0 <= seconds < float("inf"):  # negative, NaN or infinite
         raise ValueError(f"{name} must be a finite duration of at least 0 seconds, not {str(value)!r}")
     return seconds
-
-
-def describe_duration(seconds: float) -> str:
-    """``7d``, ``36h``, ``90s``: the largest unit that divides it, for messages and docs."""
-    for unit in ("w", "d", "h", "m"):
-        if seconds >= _UNITS[unit] and seconds % _UNITS[unit] == 0:
-            return f"{int(seconds // _UNITS[unit])}{unit}"
-    return f"{seconds:g}s"
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -97,7 +92,7 @@ class PageRecord:
 
     @property
     def removed(self) -> bool:
-        return self.http_status in (404, 410)
+        return self.http_status in REMOVED_STATUSES
 
 
 @dataclass
@@ -157,9 +152,8 @@ class RevisitPolicy:
         kinds = set(page_types)
         chosen = []
         for url, record in self.records.items():
-            if record.failed_last and (record.page_type in kinds or record.page_type == "listing"):
-                chosen.append((record.seen_at, url, record.page_type))
-            elif record.page_type in kinds and not record.removed and self.due(url):
+            failed_again = record.failed_last and (record.page_type in kinds or record.page_type == "listing")
+            if failed_again or (record.page_type in kinds and not record.removed and self.due(url)):
                 chosen.append((record.seen_at, url, record.page_type))
         oldest = datetime.min.replace(tzinfo=timezone.utc)
         for _, url, page_type in sorted(chosen, key=lambda c: (c[0] or oldest, c[1])):
@@ -167,7 +161,9 @@ class RevisitPolicy:
 
     def summary(self) -> dict[str, Any]:
         """For the run's statistics: the policy and how much of the archive it made due."""
-        due = sum(1 for url, r in self.records.items() if r.page_type in ("article", "country") and not r.removed
-                  and self.due(url))
-        return {"revisit_after_seconds": self.revisit_after, "archived_pages": len(self.records),
-                "due_at_start": due}
+        due = sum(
+            1
+            for url, r in self.records.items()
+            if r.page_type in ("article", "country") and not r.removed and self.due(url)
+        )
+        return {"revisit_after_seconds": self.revisit_after, "archived_pages": len(self.records), "due_at_start": due}

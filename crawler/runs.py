@@ -34,7 +34,7 @@ from scrapy import signals
 from scrapy.utils.url import strip_url
 
 from crawler.revisit import PageRecord, RevisitPolicy, parse_time
-from dedupe import schema
+from dedupe import DEFAULT_DB, queries
 from dedupe.archive import Archive, ArchiveError
 from dedupe.sources import utc_iso
 
@@ -79,7 +79,7 @@ class RunLock:
         if not folder.is_dir():  # a mistyped --db: refused, never created
             raise ArchiveError(f"cannot lock {self.path.name[:-5]}: the folder {folder} does not exist")
         try:
-            handle = open(self.path, "a+", encoding="utf-8")
+            handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held until release(), not a block
         except OSError as exc:
             raise ArchiveError(f"cannot write the run's lock file {self.path} ({exc.strerror or exc})") from None
         try:
@@ -149,14 +149,15 @@ def without_credentials(url: str) -> str:
         return re.sub(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#]*@", r"\1", url)
 
 
-_RUNS: "weakref.WeakKeyDictionary[Crawler, CrawlRun]" = weakref.WeakKeyDictionary()
+_RUNS: weakref.WeakKeyDictionary[Crawler, CrawlRun] = weakref.WeakKeyDictionary()
 
 
 class CrawlRun:
     """One crawl of one archive, from the lock to the ``crawl_runs`` row's outcome."""
 
-    def __init__(self, db_path: str | Path, start_urls: list[str], jobdir: str | None = None,
-                 max_failed_ratio: float = 0.5) -> None:
+    def __init__(
+        self, db_path: str | Path, start_urls: list[str], jobdir: str | None = None, max_failed_ratio: float = 0.5
+    ) -> None:
         self.db_path = Path(db_path)
         self.start_urls = [without_credentials(url) for url in start_urls]
         self.jobdir = Path(jobdir) if jobdir else None
@@ -178,19 +179,23 @@ class CrawlRun:
     # ------------------------------------------------------------------ registry
 
     @classmethod
-    def attach(cls, crawler: "Crawler", run: "CrawlRun") -> "CrawlRun":
+    def attach(cls, crawler: Crawler, run: CrawlRun) -> CrawlRun:
         _RUNS[crawler] = run
         return run
 
     @classmethod
-    def for_crawler(cls, crawler: "Crawler") -> "CrawlRun":
+    def for_crawler(cls, crawler: Crawler) -> CrawlRun:
         """The crawler's run, made from its settings when the command did not attach one."""
         run = _RUNS.get(crawler)
         if run is None:
             settings = crawler.settings
             spider_urls = getattr(getattr(crawler, "spider", None), "start_urls", None)
-            run = cls(settings.get("ARCHIVE_DB") or "archive.db", list(spider_urls or settings.getlist("START_URLS")),
-                      settings.get("JOBDIR") or None, settings.getfloat("CRAWL_MAX_FAILED_RATIO", 0.5))
+            run = cls(
+                settings.get("ARCHIVE_DB") or DEFAULT_DB,
+                list(spider_urls or settings.getlist("START_URLS")),
+                settings.get("JOBDIR") or None,
+                settings.getfloat("CRAWL_MAX_FAILED_RATIO", 0.5),
+            )
             _RUNS[crawler] = run
         return run
 
@@ -200,7 +205,7 @@ class CrawlRun:
 
     # ------------------------------------------------------------------ begin / finish
 
-    def begin(self) -> "CrawlRun":
+    def begin(self) -> CrawlRun:
         """Lock the archive, settle stale runs, resume or start, insert the row (idempotent)."""
         if self.id is not None:
             return self
@@ -210,14 +215,19 @@ class CrawlRun:
             self.archive = Archive(self.db_path)
             db = self.archive.db
             with db.atomic():
-                db.execute(schema.CRAWL_RUNS_STALE_SQL)
+                db.execute(queries.CRAWL_RUNS_STALE_SQL)
             self.resumed_from = self._prepare_jobdir()
             with db.atomic():
-                cursor = db.execute(schema.CRAWL_RUN_INSERT_SQL, {
-                    "started_at": self.started_at, "start_urls": json.dumps(self.start_urls),
-                    "resumed_from": self.resumed_from, "jobdir": str(self.jobdir) if self.jobdir else None,
-                    "pid": os.getpid(),
-                })
+                cursor = db.execute(
+                    queries.CRAWL_RUN_INSERT_SQL,
+                    {
+                        "started_at": self.started_at,
+                        "start_urls": json.dumps(self.start_urls),
+                        "resumed_from": self.resumed_from,
+                        "jobdir": str(self.jobdir) if self.jobdir else None,
+                        "pid": os.getpid(),
+                    },
+                )
                 self.id = cursor.lastrowid
             self._load_resumed_pages()
             self._write_jobdir_state(clean=False)
@@ -239,7 +249,7 @@ class CrawlRun:
             state = {}
         previous = None
         if state.get("db") == str(self.db_path.resolve()) and state.get("run_id"):
-            rows = self.archive.query(schema.CRAWL_RUN_SQL, {"id": state["run_id"]})
+            rows = self.archive.query(queries.CRAWL_RUN_SQL, {"id": state["run_id"]})
             previous = rows[0] if rows else None
         resumable = previous is not None and previous["status"] == "interrupted"
         if not (resumable and state.get("clean")):
@@ -256,9 +266,9 @@ class CrawlRun:
         seen: set[int] = set()
         while run_id is not None and run_id not in seen:
             seen.add(run_id)
-            for row in self.archive.query(schema.CRAWL_RUN_URLS_SQL, {"origin": f"crawl:{run_id}"}):
+            for row in self.archive.query(queries.CRAWL_RUN_URLS_SQL, {"origin": f"crawl:{run_id}"}):
                 self.stored_before.setdefault(row["url"], row["page_type"])
-            rows = self.archive.query(schema.CRAWL_RUN_SQL, {"id": run_id})
+            rows = self.archive.query(queries.CRAWL_RUN_SQL, {"id": run_id})
             run_id = rows[0]["resumed_from"] if rows else None
 
     def _write_jobdir_state(self, clean: bool) -> None:
@@ -297,8 +307,12 @@ class CrawlRun:
         if reason not in ("finished", "shutdown"):
             errors.append({"url": None, "error": f"the crawl ended early: {reason}"})
         elif self.status == "failed" and not self.writer_error:
-            errors.append({"url": None, "error": "too many pages failed" if self.counts.pages_fetched else
-                           "no page could be fetched"})
+            errors.append(
+                {
+                    "url": None,
+                    "error": "too many pages failed" if self.counts.pages_fetched else "no page could be fetched",
+                }
+            )
         summary = {
             "finish_reason": reason,
             "skipped_as_stored": self.counts.skipped,
@@ -309,14 +323,22 @@ class CrawlRun:
         }
         try:
             with self.archive.db.atomic():
-                self.archive.db.execute(schema.CRAWL_RUN_FINISH_SQL, {
-                    "id": self.id, "finished_at": now_iso(), "status": self.status,
-                    "pages_fetched": self.counts.pages_fetched, "new": self.counts.new,
-                    "changed": self.counts.changed, "unchanged": self.counts.unchanged,
-                    "removed": self.counts.removed, "failed": self.counts.failed,
-                    "errors": json.dumps(errors, ensure_ascii=False),
-                    "stats": json.dumps(summary, ensure_ascii=False, default=str),
-                })
+                self.archive.db.execute(
+                    queries.CRAWL_RUN_FINISH_SQL,
+                    {
+                        "id": self.id,
+                        "finished_at": now_iso(),
+                        "status": self.status,
+                        "pages_fetched": self.counts.pages_fetched,
+                        "new": self.counts.new,
+                        "changed": self.counts.changed,
+                        "unchanged": self.counts.unchanged,
+                        "removed": self.counts.removed,
+                        "failed": self.counts.failed,
+                        "errors": json.dumps(errors, ensure_ascii=False),
+                        "stats": json.dumps(summary, ensure_ascii=False, default=str),
+                    },
+                )
             self._write_jobdir_state(clean=self.status == "interrupted")
         finally:
             self.close()
@@ -349,7 +371,7 @@ class CrawlRun:
     def result(self) -> dict[str, Any]:
         """The run's row as a dict (errors and stats decoded), read back from the archive."""
         with Archive(self.db_path) as archive:
-            rows = archive.query(schema.CRAWL_RUN_SQL, {"id": self.id})
+            rows = archive.query(queries.CRAWL_RUN_SQL, {"id": self.id})
         return decode_run(rows[0]) if rows else {"id": self.id, "status": self.status}
 
     # ------------------------------------------------------------------ used while crawling
@@ -363,7 +385,7 @@ class CrawlRun:
         """The URL's newest stored body and the charset it was decoded with."""
         if self.archive is None:
             return None
-        rows = self.archive.query(schema.CRAWL_LAST_CONTENT_SQL, {"url": url})
+        rows = self.archive.query(queries.CRAWL_LAST_CONTENT_SQL, {"url": url})
         if not rows or rows[0]["content_sha256"] is None:
             return None
         return self.archive.raw_content(rows[0]["content_sha256"]), rows[0]["encoding"]
@@ -377,8 +399,8 @@ class CrawlRun:
         whether a failure came after it (the revisit policy's knowledge)."""
         if self.archive is None:
             return {}
-        seen = {row["url"]: row for row in self.archive.query(CRAWL_LAST_SEEN_SQL)}
-        failed = {row["url"]: row for row in self.archive.query(CRAWL_LAST_FAILED_SQL)}
+        seen = {row["url"]: row for row in self.archive.query(queries.CRAWL_LAST_SEEN_SQL)}
+        failed = {row["url"]: row for row in self.archive.query(queries.CRAWL_LAST_FAILED_SQL)}
         records = {}
         for url in seen.keys() | failed.keys():
             good, bad = seen.get(url), failed.get(url)
@@ -397,23 +419,16 @@ class CrawlRun:
         its listing pages are read again, so the walk reaches the articles it had not stored yet."""
         reread = frozenset(url for url, kind in self.stored_before.items() if kind == "listing")
         started = parse_time(self.started_at) if self.started_at else None
-        return RevisitPolicy(revisit_after=revisit_after, records=self.page_records(),
-                             now=started or datetime.now(timezone.utc), reread=reread, use_lastmod=use_lastmod)
+        return RevisitPolicy(
+            revisit_after=revisit_after,
+            records=self.page_records(),
+            now=started or datetime.now(timezone.utc),
+            reread=reread,
+            use_lastmod=use_lastmod,
+        )
 
 
-# The newest observation of each crawled URL that was not a failure (200, 304, 404, 410: the page was seen),
-# and the newest failure; SQLite takes the bare columns from the row holding max(observed_at).
-CRAWL_LAST_SEEN_SQL = """
-SELECT url, max(observed_at) AS observed_at, http_status, page_type FROM snapshots
-WHERE source = 'crawl' AND status != 'error' GROUP BY url
-"""
-CRAWL_LAST_FAILED_SQL = """
-SELECT url, max(observed_at) AS observed_at, page_type FROM snapshots
-WHERE source = 'crawl' AND status = 'error' GROUP BY url
-"""
-
-
-def revisit_policy(crawler: "Crawler | None", revisit_after: float, use_lastmod: bool = True) -> RevisitPolicy:
+def revisit_policy(crawler: Crawler | None, revisit_after: float, use_lastmod: bool = True) -> RevisitPolicy:
     """The run's revisit policy; without a run (a bare spider) one that knows no page: everything is new."""
     run = _RUNS.get(crawler) if crawler is not None else None
     if run is None:
@@ -438,13 +453,13 @@ def _jsonable(stats: dict[str, Any]) -> dict[str, Any]:
 class CrawlRunExtension:
     """Begins the run when the crawler starts (``scrapy crawl`` too) and finishes it with the close reason."""
 
-    def __init__(self, crawler: "Crawler") -> None:
+    def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.run = CrawlRun.for_crawler(crawler)
         self.run.begin()  # before the scheduler reads JOBDIR; RunLocked stops the crawl here
 
     @classmethod
-    def from_crawler(cls, crawler: "Crawler") -> "CrawlRunExtension":
+    def from_crawler(cls, crawler: Crawler) -> CrawlRunExtension:
         ext = cls(crawler)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
@@ -461,7 +476,7 @@ class CrawlRunExtension:
 
 def archive_state(archive: Archive) -> dict[str, Any]:
     """What a person compares between runs: articles, block versions, conflicts."""
-    articles = {row["first_version"]: row for row in archive.query(schema.CRAWL_ARTICLES_STATE_SQL)}
+    articles = {row["first_version"]: row for row in archive.query(queries.CRAWL_ARTICLES_STATE_SQL)}
     blocks = {row["version_id"]: row for row in archive.block_versions()}
     # one conflict per language (facts are compared within a language): Kyrgyzstan's seats in English
     # and the same in Russian are two, and the second one appearing later is a new conflict
@@ -473,14 +488,24 @@ def changes_between(before: dict[str, Any], after: dict[str, Any]) -> dict[str, 
     """New, changed and removed articles, new block versions (with their line changes), conflicts."""
     old_articles, new_articles = before["articles"], after["articles"]
     added = [a for key, a in new_articles.items() if key not in old_articles]
-    changed = [a for key, a in new_articles.items()
-               if key in old_articles and a["versions"] > old_articles[key]["versions"]]
-    removed = [a for key, a in new_articles.items()
-               if a["status"] == "removed" and old_articles.get(key, {}).get("status") != "removed"]
+    changed = [
+        a for key, a in new_articles.items() if key in old_articles and a["versions"] > old_articles[key]["versions"]
+    ]
+    removed = [
+        a
+        for key, a in new_articles.items()
+        if a["status"] == "removed" and old_articles.get(key, {}).get("status") != "removed"
+    ]
     versions = [
-        {"version_id": v["version_id"], "block_id": v["block_id"], "block": v["block"], "version": v["version"],
-         "changes": [{k: c[k] for k in ("kind", "old_text", "new_text", "detail")} for c in v["changes"]]}
-        for vid, v in after["block_versions"].items() if vid not in before["block_versions"]
+        {
+            "version_id": v["version_id"],
+            "block_id": v["block_id"],
+            "block": v["block"],
+            "version": v["version"],
+            "changes": [{k: c[k] for k in ("kind", "old_text", "new_text", "detail")} for c in v["changes"]],
+        }
+        for vid, v in after["block_versions"].items()
+        if vid not in before["block_versions"]
     ]
     brief = ("id", "title", "url", "versions", "status")
     found = {
@@ -492,8 +517,10 @@ def changes_between(before: dict[str, Any], after: dict[str, Any]) -> dict[str, 
         "new_conflicts": [c for key, c in after["conflicts"].items() if key not in before["conflicts"]],
     }
     # counts of everything; the lists themselves are cut (a first crawl of the real site adds thousands)
-    return {"counts": {key: len(items) for key, items in found.items()},
-            **{key: items[:MAX_LISTED] for key, items in found.items()}}
+    return {
+        "counts": {key: len(items) for key, items in found.items()},
+        **{key: items[:MAX_LISTED] for key, items in found.items()},
+    }
 
 
 # --------------------------------------------------------------------------- progress
@@ -502,7 +529,7 @@ def changes_between(before: dict[str, Any], after: dict[str, Any]) -> dict[str, 
 class ProgressReporter:
     """A progress line on stderr while the crawl runs: a live line on a terminal, else one every N s."""
 
-    def __init__(self, crawler: "Crawler") -> None:
+    def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.interactive = sys.stderr.isatty()
         self.interval = crawler.settings.getfloat("PROGRESS_INTERVAL", 0.5 if self.interactive else 10.0)
@@ -511,7 +538,7 @@ class ProgressReporter:
         self.last_line = ""
 
     @classmethod
-    def from_crawler(cls, crawler: "Crawler") -> "ProgressReporter":
+    def from_crawler(cls, crawler: Crawler) -> ProgressReporter:
         ext = cls(crawler)
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
@@ -522,14 +549,16 @@ class ProgressReporter:
         counts = run.counts if run else RunCounts()
         engine = self.crawler.engine
         try:
-            queued = len(engine._slot.scheduler)  # noqa: SLF001 - no public accessor
-        except Exception:  # noqa: BLE001
+            queued = len(engine._slot.scheduler)  # no public accessor
+        except Exception:
             queued = 0
         in_flight = len(getattr(engine.downloader, "active", ()) or ())
         backlog = run.backlog if run else 0
-        return (f"{counts.pages_fetched} pages: {counts.new} new, {counts.changed} changed, {counts.unchanged} "
-                f"unchanged, {counts.removed} removed, {counts.failed} failed | {queued} queued, {in_flight} in "
-                f"flight, {backlog} to store")
+        return (
+            f"{counts.pages_fetched} pages: {counts.new} new, {counts.changed} changed, {counts.unchanged} "
+            f"unchanged, {counts.removed} removed, {counts.failed} failed | {queued} queued, {in_flight} in "
+            f"flight, {backlog} to store"
+        )
 
     def spider_opened(self, spider: Any) -> None:
         from twisted.internet import task
@@ -538,8 +567,9 @@ class ProgressReporter:
             from rich.console import Console
             from rich.live import Live
 
-            self.live = Live(self._text(self.line()), console=Console(stderr=True), refresh_per_second=4,
-                             transient=True)
+            self.live = Live(
+                self._text(self.line()), console=Console(stderr=True), refresh_per_second=4, transient=True
+            )
             self.live.start()
         self.task = task.LoopingCall(self.tick)
         self.task.start(self.interval, now=False)

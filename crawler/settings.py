@@ -12,15 +12,18 @@ from __future__ import annotations
 import json
 import os
 
+import crawler  # lower-case names are not settings: crawler.START_URL is the default
+import dedupe
+
 BOT_NAME = "pa_archive"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
 
 # --- where the crawl goes ---------------------------------------------------------------
 # The archive every response is stored in (the same ingestion as `pa-archive import`).
-ARCHIVE_DB = "archive.db"
+ARCHIVE_DB = dedupe.DEFAULT_DB
 # Start page(s) when the spider gets no start_url(s) argument; their hosts are the allowed hosts.
-START_URLS = ["https://pacsto.org/events"]
+START_URLS = [crawler.START_URL]
 # Revisit article and country pages already in the archive (a vanished one answers 404 and is
 # recorded as removed), not only those the listings still link.
 REVISIT_ARCHIVED = True
@@ -43,7 +46,7 @@ SITEMAP_LASTMOD = True
 # (/events?month=M&year=YYYY), which is never followed before the site's first news.
 LISTING_MAX_PAGES = 5000
 CALENDAR_MAX_PAGES = 300
-CALENDAR_EARLIEST = "2013-07"
+CALENDAR_EARLIEST = crawler.CALENDAR_EARLIEST
 # Conditional requests from the archive's validators (If-None-Match / If-Modified-Since).
 CONDITIONAL_REQUESTS = True
 
@@ -104,16 +107,46 @@ LOG_LEVEL = "INFO"
 
 # Checked before a crawl starts (`pa-archive crawl` exits with status 2 and the first problem): whole
 # numbers and numbers with their lowest allowed value, flags, and settings with a few allowed values.
-_WHOLE = {"LISTING_MAX_PAGES": 0, "CALENDAR_MAX_PAGES": 0, "CONCURRENT_REQUESTS": 1,
-          "CONCURRENT_REQUESTS_PER_DOMAIN": 1, "RETRY_TIMES": 0, "REDIRECT_MAX_TIMES": 0, "DEPTH_LIMIT": 0,
-          "DOWNLOAD_MAXSIZE": 1, "DOWNLOAD_WARNSIZE": 0, "SITEMAP_MAX_DEPTH": 0, "SITEMAP_MAX_FILES": 0}
-_NUMBER = {"DOWNLOAD_DELAY": 0, "DOWNLOAD_TIMEOUT": 0, "AUTOTHROTTLE_START_DELAY": 0, "AUTOTHROTTLE_MAX_DELAY": 0,
-           "AUTOTHROTTLE_TARGET_CONCURRENCY": 0, "RETRY_BACKOFF_BASE": 0, "RETRY_BACKOFF_MAX": 0,
-           "CRAWL_MAX_FAILED_RATIO": 0, "PROGRESS_INTERVAL": 0}
-_FLAGS = ("ROBOTSTXT_OBEY", "AUTOTHROTTLE_ENABLED", "SITEMAP_FOLLOW", "SITEMAP_LASTMOD", "REVISIT_ARCHIVED",
-          "CONDITIONAL_REQUESTS", "COOKIES_ENABLED", "DOWNLOAD_FAIL_ON_DATALOSS", "RETRY_ENABLED")
-_CHOICES = {"ARCHIVE_WRITER": ("process", "inline"), "ARCHIVE_WRITER_START": ("fork", "spawn", "forkserver"),
-            "LOG_LEVEL": ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")}
+_WHOLE = {
+    "LISTING_MAX_PAGES": 0,
+    "CALENDAR_MAX_PAGES": 0,
+    "CONCURRENT_REQUESTS": 1,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
+    "RETRY_TIMES": 0,
+    "REDIRECT_MAX_TIMES": 0,
+    "DEPTH_LIMIT": 0,
+    "DOWNLOAD_MAXSIZE": 1,
+    "DOWNLOAD_WARNSIZE": 0,
+    "SITEMAP_MAX_DEPTH": 0,
+    "SITEMAP_MAX_FILES": 0,
+}
+_NUMBER = {
+    "DOWNLOAD_DELAY": 0,
+    "DOWNLOAD_TIMEOUT": 0,
+    "AUTOTHROTTLE_START_DELAY": 0,
+    "AUTOTHROTTLE_MAX_DELAY": 0,
+    "AUTOTHROTTLE_TARGET_CONCURRENCY": 0,
+    "RETRY_BACKOFF_BASE": 0,
+    "RETRY_BACKOFF_MAX": 0,
+    "CRAWL_MAX_FAILED_RATIO": 0,
+    "PROGRESS_INTERVAL": 0,
+}
+_FLAGS = (
+    "ROBOTSTXT_OBEY",
+    "AUTOTHROTTLE_ENABLED",
+    "SITEMAP_FOLLOW",
+    "SITEMAP_LASTMOD",
+    "REVISIT_ARCHIVED",
+    "CONDITIONAL_REQUESTS",
+    "COOKIES_ENABLED",
+    "DOWNLOAD_FAIL_ON_DATALOSS",
+    "RETRY_ENABLED",
+)
+_CHOICES = {
+    "ARCHIVE_WRITER": ("process", "inline"),
+    "ARCHIVE_WRITER_START": ("fork", "spawn", "forkserver"),
+    "LOG_LEVEL": ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"),
+}
 
 
 def setting_errors(settings) -> list[str]:
@@ -158,7 +191,7 @@ def setting_errors(settings) -> list[str]:
         if value not in (None, "") and str(value).upper() not in {a.upper() for a in allowed}:
             errors.append(f"{name} must be one of {', '.join(allowed)}, not {str(value)!r}.")
     try:
-        year_month(settings.get("CALENDAR_EARLIEST", "2013-07"))
+        year_month(settings.get("CALENDAR_EARLIEST", crawler.CALENDAR_EARLIEST))
     except ValueError as exc:
         errors.append(f"{exc}.")
     try:

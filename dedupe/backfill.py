@@ -40,10 +40,28 @@ PAGE_SIZE = 5000
 MAX_PAGES = 1000  # CDX pages per query: a bound, never reached by the site's few thousand URLs
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 # headers of the replay, not of the capture (pywb and the Wayback Machine add them)
-REPLAY_HEADERS = {"memento-datetime", "link", "content-location", "content-length", "content-encoding",
-                  "transfer-encoding", "connection", "keep-alive", "set-cookie", "set-cookie2", "date", "server",
-                  "x-archive-src", "x-archive-guessed-content-type", "x-archive-guessed-charset",
-                  "preference-applied", "cache-control", "x-ts", "x-location", "server-timing"}
+REPLAY_HEADERS = {
+    "memento-datetime",
+    "link",
+    "content-location",
+    "content-length",
+    "content-encoding",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "set-cookie",
+    "set-cookie2",
+    "date",
+    "server",
+    "x-archive-src",
+    "x-archive-guessed-content-type",
+    "x-archive-guessed-charset",
+    "preference-applied",
+    "cache-control",
+    "x-ts",
+    "x-location",
+    "server-timing",
+}
 REPLAY_TIMESTAMP = re.compile(r"/(\d{14})id_/")
 
 
@@ -144,8 +162,14 @@ class _SameHostRedirects(urllib.request.HTTPRedirectHandler):
 class Client:
     """One request at a time, ``delay`` seconds apart, with retries and backoff."""
 
-    def __init__(self, delay: float = 0.0, retries: int = 4, backoff: float = 2.0, timeout: float = 60.0,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        delay: float = 0.0,
+        retries: int = 4,
+        backoff: float = 2.0,
+        timeout: float = 60.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.delay, self.retries, self.backoff, self.timeout = delay, retries, backoff, timeout
         self.sleep = sleep
         self.requests = 0
@@ -172,12 +196,12 @@ class Client:
                     if exc.code not in RETRY_STATUSES or attempt == self.retries:
                         raise OSError(f"HTTP {exc.code} from {url}") from None
                     retry_after = exc.headers.get("Retry-After", "")
-                pause = float(retry_after) if retry_after.isdigit() else self.backoff ** attempt
+                pause = float(retry_after) if retry_after.isdigit() else self.backoff**attempt
             except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
                 if attempt == self.retries:
                     reason = getattr(exc, "reason", exc)
                     raise OSError(f"{url} cannot be fetched ({reason})") from None
-                pause = self.backoff ** attempt
+                pause = self.backoff**attempt
             self.sleep(min(pause, 300.0))
         raise OSError(f"{url} cannot be fetched")  # not reached: the loop returns or raises
 
@@ -200,7 +224,7 @@ def parse_cdx(body: bytes) -> tuple[list[dict[str, str]], str | None]:
         header, rows, resume = table[0], [], None
         for index, row in enumerate(table[1:], start=1):
             if not row:  # the resume key follows the empty row
-                rest = table[index + 1:]
+                rest = table[index + 1 :]
                 resume = rest[0][0] if rest and rest[0] else None
                 break
             rows.append({FIELD_ALIASES.get(k, k): str(v) for k, v in zip(header, row)})
@@ -213,16 +237,23 @@ def parse_cdx(body: bytes) -> tuple[list[dict[str, str]], str | None]:
     return rows, None
 
 
-def list_captures(client: Client, cdx_api: str, pattern: str, since: str = "", until: str = "",
-                  page_size: int = PAGE_SIZE) -> Iterator[Capture]:
+def list_captures(
+    client: Client, cdx_api: str, pattern: str, since: str = "", until: str = "", page_size: int = PAGE_SIZE
+) -> Iterator[Capture]:
     """Every 200 capture of ``pattern`` (a URL, or a prefix ending in ``*``), a digest's repeats collapsed.
 
     Pages follow ``resumeKey`` when the server gives one; a server without it (pywb) answers a
     query whole, so a full page without a key is taken as complete."""
     wayback = urllib.parse.urlsplit(cdx_api).path.rstrip("/").endswith("/cdx/search/cdx")
-    params: dict[str, str] = {"url": pattern, "output": "json", "fl": ",".join(FIELDS if wayback else PYWB_FIELDS),
-                              "filter": "statuscode:200", "collapse": "digest", "limit": str(page_size),
-                              "showResumeKey": "true"}
+    params: dict[str, str] = {
+        "url": pattern,
+        "output": "json",
+        "fl": ",".join(FIELDS if wayback else PYWB_FIELDS),
+        "filter": "statuscode:200",
+        "collapse": "digest",
+        "limit": str(page_size),
+        "showResumeKey": "true",
+    }
     if since:
         params["from"] = since
     if until:
@@ -283,15 +314,23 @@ def fetch_capture(client: Client, prefix: str, capture: Capture) -> RawSnapshot 
         return SourceError(address, str(exc))
     moved = REPLAY_TIMESTAMP.search(final)
     observed = warc_date(moved.group(1)) if moved else capture.observed_at
-    return RawSnapshot(url=url, observed_at=observed or "", body=body, source="backfill", origin=address,
-                       http_status=200, headers=original_headers(headers),
-                       declared_charset=_charset(original_headers(headers).get("content-type", "")))
+    return RawSnapshot(
+        url=url,
+        observed_at=observed or "",
+        body=body,
+        source="backfill",
+        origin=address,
+        http_status=200,
+        headers=original_headers(headers),
+        declared_charset=_charset(original_headers(headers).get("content-type", "")),
+    )
 
 
 def original_headers(headers: dict[str, str]) -> dict[str, str]:
-    """The captured response's headers: the Wayback Machine's ``x-archive-orig-*``, else pywb's own minus replay headers."""
+    """The captured response's headers: the Wayback Machine's ``x-archive-orig-*``, else pywb's own minus
+    replay headers."""
     lowered = {k.lower(): v for k, v in headers.items()}
-    prefixed = {k[len("x-archive-orig-"):]: v for k, v in lowered.items() if k.startswith("x-archive-orig-")}
+    prefixed = {k[len("x-archive-orig-") :]: v for k, v in lowered.items() if k.startswith("x-archive-orig-")}
     if prefixed:
         kept = {k: v for k, v in prefixed.items() if k not in REPLAY_HEADERS}
         if "content-type" in lowered:
@@ -334,8 +373,9 @@ class BackfillResult:
         return {"years": [y.as_dict() for y in self.years], "errors": self.errors, "requests": self.requests}
 
 
-def backfill(archive, client: Client, prefix: str, captures: Iterable[Capture],
-             progress: Callable[[int], None] | None = None) -> BackfillResult:
+def backfill(
+    archive, client: Client, prefix: str, captures: Iterable[Capture], progress: Callable[[int], None] | None = None
+) -> BackfillResult:
     """Fetch and ingest every capture not yet archived, a year at a time (oldest first).
 
     A year is one ``ingest`` (one refresh of the derived tables), so its summary says what that

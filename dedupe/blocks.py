@@ -133,8 +133,9 @@ def cluster_lines(texts: Sequence[str]) -> dict[str, int]:
         return sets[i]
 
     signatures, keys = line_signatures(distinct)
-    labels = connect_by_bands(keys, lambda i, j: lines_alike(shingle_set(i), shingle_set(j)),
-                              signatures, LINE_BAND_THRESHOLD)
+    labels = connect_by_bands(
+        keys, lambda i, j: lines_alike(shingle_set(i), shingle_set(j)), signatures, LINE_BAND_THRESHOLD
+    )
     return {text: label for text, label in zip(distinct, labels)}
 
 
@@ -149,7 +150,9 @@ def group_texts(texts: dict[str, str], signatures: SignatureSource) -> dict[str,
     if not distinct:
         return {}
     sig = signatures(distinct)
-    labels = connect_by_bands(band_keys(sig, ARTICLE_CONFIG.threshold), lambda i, j: True, sig, ARTICLE_CONFIG.threshold)
+    labels = connect_by_bands(
+        band_keys(sig, ARTICLE_CONFIG.threshold), lambda i, j: True, sig, ARTICLE_CONFIG.threshold
+    )
     by_text = {text: int(label) for text, label in zip(distinct, labels)}
     return {key: by_text[text] for key, text in texts.items() if text}
 
@@ -187,7 +190,9 @@ def body_runs(page: PageLines, repeated: Container[str]) -> set[str]:
     previous = None
     for i in [*_candidate_positions(page), None]:
         text = page.lines[i][0] if i is not None else None
-        joined = i is not None and previous is not None and i == previous + 1 and page.lines[i][2] == page.lines[previous][2]
+        joined = (
+            i is not None and previous is not None and i == previous + 1 and page.lines[i][2] == page.lines[previous][2]
+        )
         if text is not None and text in repeated and (joined or not run):
             run.append(text)
         else:
@@ -274,8 +279,11 @@ def article_text(page: PageLines, furniture: set[str], runs: list[Run]) -> str:
         keep = [text for i, (text, role, _) in enumerate(page.lines) if role == "body" and i not in in_runs]
         if not keep and furniture:  # the extractor took furniture for the article: read after the title
             start = next((i for i, (_, role, _) in enumerate(page.lines) if role in ("title", "date")), 0)
-            keep = [text for i, (text, role, _) in enumerate(page.lines)
-                    if i > start and role not in ("title", "date") and i not in in_runs and text not in furniture]
+            keep = [
+                text
+                for i, (text, role, _) in enumerate(page.lines)
+                if i > start and role not in ("title", "date") and i not in in_runs and text not in furniture
+            ]
     else:
         keep = [text for i, (text, _, _) in enumerate(page.lines) if i not in in_runs]
     return "\n".join(keep)
@@ -294,7 +302,9 @@ def label_blocks(runs: dict[str, list[Run]], pages: dict[str, PageLines], line_l
             run.block = components.find(line_label[pages[key].lines[run.lines[0]][0]])
 
 
-def evidence_groups(pages: Sequence[PageLines], title_label: dict[str, int], text_groups: dict[str, int]) -> dict[str, object]:
+def evidence_groups(
+    pages: Sequence[PageLines], title_label: dict[str, int], text_groups: dict[str, int]
+) -> dict[str, object]:
     """Which article each page counts as when lines are counted: its title and text, or its text."""
     groups: dict[str, object] = {}
     for page in pages:
@@ -310,8 +320,9 @@ def derive(pages: Sequence[PageLines], signatures: SignatureSource) -> Derivatio
     """Furniture, blocks and article groups for a whole set of pages (order-independent)."""
     pages = sorted(pages, key=lambda p: p.key)
     by_key = {page.key: page for page in pages}
-    line_label = cluster_lines([page.lines[i][0] for page in pages for i in _candidate_positions(page)
-                                if page.lines[i][1] != "body"])
+    line_label = cluster_lines(
+        [page.lines[i][0] for page in pages for i in _candidate_positions(page) if page.lines[i][1] != "body"]
+    )
     for page in pages:  # body-only lines (they count verbatim), titles and dates get labels of their own
         for text, _, _ in page.lines:
             line_label.setdefault(text, -1 - len(line_label))

@@ -1,7 +1,9 @@
-"""Differences between two texts: unified, word-level, side by side and structured.
+"""Differences between two texts: unified, word-level, side by side, structured, and the page's rows.
 
-The same word-level opcodes feed the terminal output here and the Datasette diff page,
-so a "7 → 6" is highlighted the same way everywhere.
+The same word-level opcodes feed the terminal output here and the Datasette diff page
+(``datasette_pa_archive.diff_page``), so a "7 → 6" is highlighted the same way everywhere. Texts
+too costly for word-level work get a plain line diff (``too_large_for_words``, ``too_many_words``,
+``plain_line_diff``); texts no one should compare raise ``DiffTooLarge`` (``check_comparable``).
 """
 
 from __future__ import annotations
@@ -14,14 +16,24 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import click
-
-_TOKEN = re.compile(r"\s+|[^\s]+")
+TOKEN = re.compile(r"\s+|[^\s]+")  # a word or a run of whitespace: word diffs re-join exactly
 # difflib's line matcher (autojunk off, so repeated lines are matched too) does work in proportion to
 # the pairs of equal lines it can match, a's line i with b's line j: a few hundred for two versions of an
 # article, 8 million for two 4,000-line texts of two lines repeated at random (2 s a pass). Beyond this
 # budget (~0.5 s a pass) the texts are refused with one sentence instead of occupying a process.
 MAX_LINE_PAIRS = 2_000_000
+# The diff page runs difflib outside Datasette's SQL time limit: beyond these it is a plain line diff
+# (common start and end, one aligned middle), without word-level highlights.
+MAX_DIFF_BYTES = 5_000_000  # of either text, UTF-8: larger texts are refused, before any matching
+MAX_WORD_DIFF_BYTES = 200_000  # of either text, UTF-8
+MAX_WORD_DIFF_LINES = 5_000  # of either text
+MAX_WORD_DIFF_LINE_CHARS = 5_000  # of any one line
+MAX_WORD_WORK = 4_000_000  # sum over changed line pairs of words(old) x words(new): difflib's cost, ~1 s
+MAX_ALIGNED_LINES = 20_000  # a plain diff's middle longer than this is shown as removed, then added
+CONTEXT_LINES = 3  # equal rows kept around each change by ``collapse``
+
+# ANSI styles for a terminal: the codes click.style writes for these, without importing click here
+_GREEN, _RED, _BOLD, _STRIKE, _RESET = "\x1b[32m", "\x1b[31m", "\x1b[1m", "\x1b[9m", "\x1b[0m"
 
 
 class DiffTooLarge(ValueError):
@@ -38,8 +50,10 @@ def check_alignable(la: list[str], lb: list[str]) -> None:
     """DiffTooLarge when aligning these lines would cost more than MAX_LINE_PAIRS: asked before any matching."""
     pairs = equal_line_pairs(la, lb)
     if pairs > MAX_LINE_PAIRS:
-        raise DiffTooLarge(f"The texts repeat the same lines too often to be aligned ({pairs:,} pairs of equal "
-                           f"lines, more than {MAX_LINE_PAIRS:,}).")
+        raise DiffTooLarge(
+            f"The texts repeat the same lines too often to be aligned ({pairs:,} pairs of equal "
+            f"lines, more than {MAX_LINE_PAIRS:,})."
+        )
 
 
 def line_opcodes(la: list[str], lb: list[str]) -> list[tuple[str, int, int, int, int]]:
@@ -64,16 +78,16 @@ def unified(a: str, b: str, a_name: str, b_name: str, color: bool = False) -> st
     out = []
     for line in lines:
         if color and line.startswith("+") and not line.startswith("+++"):
-            line = click.style(line, fg="green")
+            line = f"{_GREEN}{line}{_RESET}"
         elif color and line.startswith("-") and not line.startswith("---"):
-            line = click.style(line, fg="red")
+            line = f"{_RED}{line}{_RESET}"
         out.append(line)
     return "\n".join(out)
 
 
 def word_ops(a: str, b: str) -> list[WordOp]:
     """Word-level edit script from ``a`` to ``b`` (whitespace kept, so it re-joins exactly)."""
-    ta, tb = _TOKEN.findall(a), _TOKEN.findall(b)
+    ta, tb = TOKEN.findall(a), TOKEN.findall(b)
     ops: list[WordOp] = []
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, ta, tb, autojunk=False).get_opcodes():
         if tag == "equal":
@@ -105,7 +119,9 @@ def aligned_rows(la: list[str], lb: list[str], opcodes: list[tuple] | None = Non
         for k in range(max(i2 - i1, j2 - j1)):
             old = la[i1 + k] if k < i2 - i1 else None
             new = lb[j1 + k] if k < j2 - j1 else None
-            yield LineRow(tag, i1 + k + 1 if old is not None else None, j1 + k + 1 if new is not None else None, old, new)
+            yield LineRow(
+                tag, i1 + k + 1 if old is not None else None, j1 + k + 1 if new is not None else None, old, new
+            )
 
 
 def changed_line_pairs(a: str, b: str) -> list[tuple[str | None, str | None]]:
@@ -122,9 +138,9 @@ def words(a: str, b: str, color: bool = False) -> str:
             if op.op == "equal":
                 parts.append(op.text)
             elif op.op == "delete":
-                parts.append(click.style(op.text, fg="red", strikethrough=True) if color else f"[-{op.text}-]")
+                parts.append(f"{_RED}{_STRIKE}{op.text}{_RESET}" if color else f"[-{op.text}-]")
             else:
-                parts.append(click.style(op.text, fg="green", bold=True) if color else f"{{+{op.text}+}}")
+                parts.append(f"{_GREEN}{_BOLD}{op.text}{_RESET}" if color else f"{{+{op.text}+}}")
         out.append("".join(parts))
     return "\n".join(out)
 
@@ -153,10 +169,183 @@ def structured(a: str, b: str, a_id: str, b_id: str, opcodes: list[tuple] | None
         if row.tag == "equal":
             continue
         old, new = row.old, row.new
-        changes.append({
-            "old": old, "new": new,
-            "words": [{"op": op.op, "text": op.text} for op in word_ops(old or "", new or "") if op.text.strip() or op.op == "equal"],
-        })
+        changes.append(
+            {
+                "old": old,
+                "new": new,
+                "words": [
+                    {"op": op.op, "text": op.text}
+                    for op in word_ops(old or "", new or "")
+                    if op.text.strip() or op.op == "equal"
+                ],
+            }
+        )
     matched = sum(i2 - i1 for tag, i1, i2, _, _ in opcodes if tag == "equal")
     similarity = 2 * matched / (len(la) + len(lb)) if la or lb else 1.0
     return {"a": a_id, "b": b_id, "identical": a == b, "line_similarity": round(similarity, 4), "changes": changes}
+
+
+# --- the diff page's rows (datasette_pa_archive.diff_page) ----------------------------------
+
+
+def check_comparable(a: str, b: str) -> None:
+    """DiffTooLarge (one sentence) for texts too large to compare within a web request, before any matching."""
+    for name, text in (("A", a), ("B", b)):
+        size = len(text.encode("utf-8", "replace"))
+        if size > MAX_DIFF_BYTES:
+            raise DiffTooLarge(
+                f"{name} is {size:,} bytes, more than the {MAX_DIFF_BYTES:,} this page compares; use pa-archive diff."
+            )
+    check_alignable(a.splitlines(), b.splitlines())
+
+
+def too_large_for_words(a: str, b: str) -> str | None:
+    """Why these texts get a plain line diff (one sentence), or None when a word-level diff is affordable."""
+    for name, text in (("A", a), ("B", b)):
+        size = len(text.encode("utf-8", "replace"))
+        if size > MAX_WORD_DIFF_BYTES:
+            return (
+                f"{name} is {size:,} bytes (more than {MAX_WORD_DIFF_BYTES:,}): this is a plain line diff, "
+                "without word-level highlights."
+            )
+        lines = text.splitlines()
+        if len(lines) > MAX_WORD_DIFF_LINES:
+            return (
+                f"{name} has {len(lines):,} lines (more than {MAX_WORD_DIFF_LINES:,}): this is a plain line "
+                "diff, without word-level highlights."
+            )
+        longest = max(map(len, lines), default=0)
+        if longest > MAX_WORD_DIFF_LINE_CHARS:
+            return (
+                f"{name} has a line of {longest:,} characters (more than {MAX_WORD_DIFF_LINE_CHARS:,}): this is "
+                "a plain line diff, without word-level highlights."
+            )
+    return None
+
+
+def too_many_words(la: list[str], lb: list[str], opcodes: list[tuple[str, int, int, int, int]]) -> str | None:
+    """Why the changed line pairs are too costly to compare word by word (one sentence), or None."""
+    work = 0
+    for tag, i1, i2, j1, j2 in opcodes:
+        if tag != "replace":
+            continue  # a line only removed or only added costs nothing to compare
+        for old, new in zip(la[i1:i2], lb[j1:j2]):
+            work += len(TOKEN.findall(old)) * len(TOKEN.findall(new))
+            if work > MAX_WORD_WORK:
+                return (
+                    "The changed lines hold too many words to compare word by word: this is a plain line diff, "
+                    "without word-level highlights."
+                )
+    return None
+
+
+def plain_line_opcodes(la: list[str], lb: list[str]) -> list[tuple[str, int, int, int, int]]:
+    """difflib's opcodes for a common start and end and a middle aligned only while it is small enough."""
+    start = 0
+    while start < len(la) and start < len(lb) and la[start] == lb[start]:
+        start += 1
+    end = 0
+    while end < len(la) - start and end < len(lb) - start and la[-1 - end] == lb[-1 - end]:
+        end += 1
+    ma, mb = la[start : len(la) - end], lb[start : len(lb) - end]
+    ops: list[tuple[str, int, int, int, int]] = [("equal", 0, start, 0, start)] if start else []
+    if max(len(ma), len(mb)) <= MAX_ALIGNED_LINES:
+        for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, ma, mb).get_opcodes():
+            ops.append((tag, i1 + start, i2 + start, j1 + start, j2 + start))
+    else:
+        if ma:
+            ops.append(("delete", start, start + len(ma), start, start))
+        if mb:
+            ops.append(("insert", start + len(ma), start + len(ma), start, start + len(mb)))
+    if end:
+        ops.append(("equal", len(la) - end, len(la), len(lb) - end, len(lb)))
+    return ops
+
+
+def plain_line_diff(a: str, b: str, a_id: str, b_id: str, reason: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Side-by-side rows (whole lines, no word operations) and the structured diff's shape without ``words``."""
+    la, lb = a.splitlines(), b.splitlines()
+    rows: list[dict[str, Any]] = []
+    changes: list[dict[str, Any]] = []
+    matched = 0
+    for line in aligned_rows(la, lb, plain_line_opcodes(la, lb)):
+        if line.tag == "equal":
+            matched += 1
+        else:
+            changes.append({"old": line.old, "new": line.new})
+        # whole lines: the row's colour marks them
+        rows.append(
+            _row(
+                line,
+                [("equal", line.old)] if line.old is not None else None,
+                [("equal", line.new)] if line.new is not None else None,
+            )
+        )
+    total = len(la) + len(lb)
+    structured = {
+        "a": a_id,
+        "b": b_id,
+        "identical": a == b,
+        "line_similarity": round(2 * matched / total, 4) if total else 1.0,
+        "changes": changes,
+        "word_level": False,
+        "note": reason,
+    }
+    return rows, structured
+
+
+def _row(line: LineRow, left: list | None, right: list | None) -> dict[str, Any]:
+    """A row of the side-by-side page: its kind, line numbers and the highlighted runs of each side."""
+    if line.tag == "equal":
+        kind = "equal"
+    else:
+        kind = (
+            "changed"
+            if line.old is not None and line.new is not None
+            else ("deleted" if line.new is None else "inserted")
+        )
+    return {"kind": kind, "ln_a": line.ln_a, "ln_b": line.ln_b, "left": left, "right": right}
+
+
+def side_by_side_rows(
+    a: str, b: str, opcodes: list[tuple[str, int, int, int, int]] | None = None
+) -> list[dict[str, Any]]:
+    """Aligned rows: equal lines once on each side, changed lines paired as in
+    ``changed_line_pairs`` with ``word_ops`` on each pair.
+
+    A row is {"kind": 'equal'|'changed'|'deleted'|'inserted', "ln_a", "ln_b",
+    "left": [(op, text), ...] or None, "right": [...] or None}.
+    """
+    rows: list[dict[str, Any]] = []
+    for line in aligned_rows(a.splitlines(), b.splitlines(), opcodes):
+        if line.tag == "equal":
+            rows.append(_row(line, [("equal", line.old)], [("equal", line.new)]))
+            continue
+        ops = word_ops(line.old or "", line.new or "")
+        rows.append(
+            _row(
+                line,
+                [(op.op, op.text) for op in ops if op.op != "insert"] if line.old is not None else None,
+                [(op.op, op.text) for op in ops if op.op != "delete"] if line.new is not None else None,
+            )
+        )
+    return rows
+
+
+def collapse(rows: list[dict[str, Any]], context: int = CONTEXT_LINES) -> list[dict[str, Any]]:
+    """Keep ``context`` equal rows around each change; runs beyond become one 'skip' row."""
+    changed = [i for i, r in enumerate(rows) if r["kind"] != "equal"]
+    keep = {j for i in changed for j in range(i - context, i + context + 1)}
+    out: list[dict[str, Any]] = []
+    skipped = 0
+    for i, row in enumerate(rows):
+        if row["kind"] != "equal" or i in keep:
+            if skipped:
+                out.append({"kind": "skip", "count": skipped})
+                skipped = 0
+            out.append(row)
+        else:
+            skipped += 1
+    if skipped:
+        out.append({"kind": "skip", "count": skipped})
+    return out

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Literal
+
+from w3lib.url import safe_url_string
 
 Role = Literal["candidate", "title", "date", "body"]
 
@@ -20,6 +23,8 @@ MAX_BODY_BYTES = 50 * 1024 * 1024
 # Response headers never archived: a cookie the site sets is a credential of the crawler's session, not
 # content, and stored headers are queryable by anyone who reads the archive (Datasette included).
 PRIVATE_HEADERS = frozenset({"set-cookie", "set-cookie2"})
+# HTTP statuses that say a page was removed: its article is marked removed, its history kept.
+REMOVED_STATUSES = frozenset({404, 410})
 
 
 def public_headers(headers: dict[str, str] | None) -> dict[str, str]:
@@ -77,3 +82,47 @@ class PageAnalysis:
     published: str | None
     structured: bool
     lines: list[tuple[str, Role, int]]
+
+
+@dataclass(frozen=True)
+class SourceError:
+    """An input that could not become a snapshot, and why (one sentence)."""
+
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+def utc_iso(moment: datetime) -> str:
+    """ISO 8601 in UTC to the second: the one timestamp format of the archive."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_observed_at(value: object) -> str:
+    """Normalise an observed_at given in JSON (ISO 8601 string or epoch seconds)."""
+    try:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return utc_iso(datetime.fromtimestamp(value, timezone.utc))
+        if isinstance(value, str) and value.strip():
+            text = value.strip().replace("Z", "+00:00")
+            return utc_iso(datetime.fromisoformat(text))
+    except (OverflowError, OSError, ValueError):
+        raise ValueError(f"observed_at {str(value)[:40]!r} is not a date and time") from None
+    raise ValueError("observed_at must be an ISO 8601 string or epoch seconds")
+
+
+def check_url(url: object) -> str:
+    """A snapshot URL must be http(s) or file; anything else is refused, never followed."""
+    if not isinstance(url, str) or not url.strip():
+        raise ValueError("url must be a non-empty string")
+    url = url.strip()
+    scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+    if scheme not in {"http", "https", "file"}:
+        raise ValueError(f"url scheme {scheme or '(none)'!r} is not http, https or file")
+    if any(ch in url for ch in "\x00\r\n"):
+        raise ValueError("url contains control characters")
+    return safe_url_string(url)

@@ -7,20 +7,24 @@ across snapshots and happens in ``dedupe.blocks``.
 from __future__ import annotations
 
 import codecs
-from html import unescape
 import re
 from datetime import date
+from html import unescape
 
 import dateparser
 import trafilatura
 from htmldate import find_date
-from lxml import etree, html as lxml_html
+from lxml import etree
+from lxml import html as lxml_html
 from trafilatura.metadata import examine_meta, extract_meta_json, extract_title, extract_url
 from trafilatura.utils import line_processing, load_html
 
-from .document import InputError, PageAnalysis, Role
-
-from .document import EXTRACTOR_VERSION  # noqa: E402,F401 - kept importable from here
+from .document import (
+    EXTRACTOR_VERSION,  # noqa: F401 - kept importable from here
+    InputError,
+    PageAnalysis,
+    Role,
+)
 
 _HTML_START = re.compile(
     rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|title|div|p|article|section|header)\b",
@@ -32,24 +36,87 @@ _BINARY_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"%PDF", b"PK\x03\x04", b
 _SINGLE_BYTE_CHARSETS = {"latin-1", "iso8859-1", "cp1252", "ascii", "iso8859-15", "cp1251", "koi8-r", "cp866"}
 
 BLOCK_TAGS = {
-    "address", "article", "aside", "blockquote", "body", "dd", "details", "dialog", "div", "dl", "dt",
-    "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header",
-    "hr", "li", "main", "nav", "ol", "p", "pre", "section", "summary", "table", "td", "th", "tr", "ul", "br",
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "body",
+    "dd",
+    "details",
+    "dialog",
+    "div",
+    "dl",
+    "dt",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hr",
+    "li",
+    "main",
+    "nav",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "summary",
+    "table",
+    "td",
+    "th",
+    "tr",
+    "ul",
+    "br",
 }
 SKIP_TAGS = {"script", "style", "noscript", "template", "head", "svg", "iframe", "object", "button", "select"}
 
 _DATE_LINE = re.compile(r"^\W*\d{1,2}[\s./-]+\w+[\s./-]+\d{4}\W*$|^\W*\w+\s+\d{1,2},?\s+\d{4}\W*$|^\d{4}-\d{2}-\d{2}$")
 MIN_YEAR, MAX_YEAR = 1990, 2100  # fixed bounds: the same bytes must get the same roles on any day
-_DATEPARSER_SETTINGS = {"STRICT_PARSING": True, "REQUIRE_PARTS": ["day", "month", "year"], "PREFER_LOCALE_DATE_ORDER": False}
+_DATEPARSER_SETTINGS = {
+    "STRICT_PARSING": True,
+    "REQUIRE_PARTS": ["day", "month", "year"],
+    "PREFER_LOCALE_DATE_ORDER": False,
+}
 # The site's own date forms, read without dateparser (~3 ms a call): "4 June 2022", "4 июня 2022",
 # "June 4, 2022", "2022-06-04". Anything else (abbreviations, other separators) goes to dateparser.
 _MONTH_NUMBER = {
     name: number
     for names in (
-        ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-         "november", "december"),
-        ("января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября", "октября",
-         "ноября", "декабря"),
+        (
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        ),
+        (
+            "января",
+            "февраля",
+            "марта",
+            "апреля",
+            "мая",
+            "июня",
+            "июля",
+            "августа",
+            "сентября",
+            "октября",
+            "ноября",
+            "декабря",
+        ),
     )
     for number, name in enumerate(names, start=1)
 }
@@ -113,8 +180,9 @@ def decode(raw: bytes, declared_charset: str | None = None, kind_hint: str | Non
         utf8 = None
         utf8_error = exc
     declared = [c for c in dict.fromkeys((meta, header) if meta != header else (header,)) if c]
-    if utf8 is not None and (not declared or "utf-8" in declared
-                             or (set(declared) <= _SINGLE_BYTE_CHARSETS and not raw.isascii())):
+    if utf8 is not None and (
+        not declared or "utf-8" in declared or (set(declared) <= _SINGLE_BYTE_CHARSETS and not raw.isascii())
+    ):
         return _checked(utf8, kind), kind, "utf-8"
     problems = []
     for charset in declared:
@@ -166,7 +234,11 @@ def garbling(text: str) -> str | None:
         return f"words such as {latin1[0][:20]!r} are Latin-1 mojibake"
     cyrillic = [w for w in words if _CYRILLIC_WORD.match(w)]
     swapped = [w for w in cyrillic if w.isupper() or _MIXED_CASE.search(w)]
-    if len(swapped) >= MOJIBAKE_MIN_WORDS and len(swapped) > 0.5 * len(cyrillic) and len(cyrillic) >= MOJIBAKE_SHARE * len(words):
+    if (
+        len(swapped) >= MOJIBAKE_MIN_WORDS
+        and len(swapped) > 0.5 * len(cyrillic)
+        and len(cyrillic) >= MOJIBAKE_SHARE * len(words)
+    ):
         return f"words such as {swapped[0][:20]!r} have the case of each letter swapped"
     return None
 
@@ -191,8 +263,10 @@ def _checked(text: str, kind: str) -> str:
     controls = len(_BINARY_CONTROLS.findall(sample))
     if controls > max(8, len(sample) // 50):
         raise InputError("binary content (too many control characters)")
-    if kind == "html" and re.search(r"<html\b", text[:4096], re.IGNORECASE) and not re.search(
-        r"</html\s*>|</body\s*>", text[-4096:], re.IGNORECASE
+    if (
+        kind == "html"
+        and re.search(r"<html\b", text[:4096], re.IGNORECASE)
+        and not re.search(r"</html\s*>|</body\s*>", text[-4096:], re.IGNORECASE)
     ):
         raise InputError("truncated HTML: no closing </body> or </html>")
     return text
@@ -201,7 +275,7 @@ def _checked(text: str, kind: str) -> str:
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
-def normalise_line(line: str) -> str:
+def clean_line(line: str) -> str:
     """Collapse whitespace and drop control characters (an archived ESC must never reach a terminal)."""
     return " ".join(_CONTROLS.sub(" ", line).split())
 
@@ -268,7 +342,7 @@ def html_lines(markup: str) -> list[tuple[str, int]]:
     opened = 0
 
     def flush() -> None:
-        text = normalise_line("".join(buffer))
+        text = clean_line("".join(buffer))
         buffer.clear()
         if text:
             lines.append((text, landmarks[-1]))
@@ -317,7 +391,7 @@ def _title_and_date(tree: lxml_html.HtmlElement) -> tuple[str | None, str | None
         metadata.author = None
     try:
         metadata = extract_meta_json(tree, metadata)
-    except Exception:  # noqa: BLE001 - as trafilatura: a broken JSON-LD block is ignored
+    except Exception:  # as trafilatura: a broken JSON-LD block is ignored
         pass
     if not metadata.title:
         metadata.title = extract_title(tree)
@@ -360,7 +434,7 @@ def _extract_article(markup: str) -> tuple[str | None, str | None, list[str]]:
     )
     if doc is None:
         return None, None, []
-    body = [normalise_line(line) for line in (doc.text or "").split("\n")]
+    body = [clean_line(line) for line in (doc.text or "").split("\n")]
     return title or None, published or None, [line for line in body if line]
 
 
@@ -379,7 +453,7 @@ def analyse_html(markup: str, encoding: str) -> PageAnalysis:
     page_date: str | None = None
     for line, section in lines:
         role: Role = "candidate"
-        if title and line == normalise_line(title):
+        if title and line == clean_line(title):
             role = "title"
         elif line in body_set:
             role = "body"
@@ -389,8 +463,14 @@ def analyse_html(markup: str, encoding: str) -> PageAnalysis:
     structured = bool(body_set)
     text = "\n".join(line for line, _ in lines)
     return PageAnalysis(
-        kind="html", encoding=encoding, text=text, language=detect_language(text),
-        title=title, published=page_date, structured=structured, lines=roled,
+        kind="html",
+        encoding=encoding,
+        text=text,
+        language=detect_language(text),
+        title=title,
+        published=page_date,
+        structured=structured,
+        lines=roled,
     )
 
 
@@ -402,7 +482,7 @@ def analyse_text(text: str, encoding: str) -> PageAnalysis:
     title is candidate furniture. Without a date line every line is a candidate and the
     title and date stay None (seed 000): nothing is invented.
     """
-    lines = [normalise_line(line) for line in text.splitlines()]
+    lines = [clean_line(line) for line in text.splitlines()]
     lines = [line for line in lines if line]
     if not lines:
         raise InputError("empty content")

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 __all__ = ["Fact", "extract_facts", "normalise_line", "COUNTRIES", "BODIES"]
 
@@ -66,9 +66,7 @@ BODIES: dict[str, tuple[tuple[str, str, bool], ...]] = {
         ("senate", r"\bSenat|\bСенат", True),
         ("parliament", r"Parliament|Парламент", False),
     ),
-    "Kyrgyzstan": (
-        ("supreme_council", r"Supreme\s+Council|[JZ]h?ogorku\s+Kenesh|Жогорку\s+Кенеш", False),
-    ),
+    "Kyrgyzstan": (("supreme_council", r"Supreme\s+Council|[JZ]h?ogorku\s+Kenesh|Жогорку\s+Кенеш", False),),
     "Russia": (
         ("state_duma", r"State\s+Duma|\bDuma\b|Государственн\w*\s+Дум|Госдум", True),
         (
@@ -87,20 +85,15 @@ BODIES: dict[str, tuple[tuple[str, str, bool], ...]] = {
         ),
         ("supreme_assembly", r"Supreme\s+Assembly|Majlisi\s+Oli|Маджлиси\s+Оли", False),
     ),
-    "Armenia": (
-        ("national_assembly", r"National\s+Assembly|Национальн\w*\s+собрани", False),
-    ),
+    "Armenia": (("national_assembly", r"National\s+Assembly|Национальн\w*\s+собрани", False),),
 }
 
 # Line kinds, recognised by how the line starts.
 _LEAD = r"^[\W_]*"  # bullets, quotes, stray punctuation before the first word
-DELEGATION_HEAD = re.compile(
-    _LEAD + r"(?:(?:the\s+)?delegation\b|делегаци\w*|в\s+состав\w*\s+делегаци)", _I
-)
+DELEGATION_HEAD = re.compile(_LEAD + r"(?:(?:the\s+)?delegation\b|делегаци\w*|в\s+состав\w*\s+делегаци)", _I)
 PLENIPOTENTIARY_HEAD = re.compile(_LEAD + r"(?:the\s+)?plenipotentiary\b|" + _LEAD + r"полномочн\w*\s+представител", _I)
 WEBSITE_HEAD = re.compile(
-    _LEAD + r"(?:the\s+)?(?:official\s+)?(?:web\s*-?\s*)?site\b|"
-    + _LEAD + r"(?:официальн\w*\s+)?(?:веб\s*-?\s*)?сайт",
+    _LEAD + r"(?:the\s+)?(?:official\s+)?(?:web\s*-?\s*)?site\b|" + _LEAD + r"(?:официальн\w*\s+)?(?:веб\s*-?\s*)?сайт",
     _I,
 )
 
@@ -116,9 +109,7 @@ COMPOSITION = re.compile(
 
 # "<number> <member noun>": 7 deputies / 12 members / 12 senators / 10 депутатами / 4 членов.
 MEMBER_NOUNS = r"deput\w*|members?|senators?|parliamentarians?|MPs?|депутат\w*|член\w*|сенатор\w*|парламентари\w*"
-SEAT_COUNT = re.compile(
-    r"(?<!\d)(\d{1,4})\s+(?:[^\W\d_]+\s+)?(?:" + MEMBER_NOUNS + r")\b", _I
-)
+SEAT_COUNT = re.compile(r"(?<!\d)(\d{1,4})\s+(?:[^\W\d_]+\s+)?(?:" + MEMBER_NOUNS + r")\b", _I)
 
 URL = re.compile(r"(?:https?://|www\.)\S+", _I)
 LABEL_COLON = re.compile(r":(?!//)")  # the colon ending a label, not the one in "http://"

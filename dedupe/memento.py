@@ -52,8 +52,10 @@ def link_format(url: str, rows: list[dict[str, Any]], self_uri: str | None = Non
     """An RFC 7089 TimeMap (application/link-format) of ``rows`` from ``mementos``."""
     links = [f'<{url}>; rel="original"']
     if self_uri and rows:
-        links.append(f'<{self_uri}>; rel="self"; type="application/link-format"; '
-                     f'from="{rows[0]["datetime"]}"; until="{rows[-1]["datetime"]}"')
+        links.append(
+            f'<{self_uri}>; rel="self"; type="application/link-format"; '
+            f'from="{rows[0]["datetime"]}"; until="{rows[-1]["datetime"]}"'
+        )
     for index, row in enumerate(rows):
         rel = ["memento"]
         if index == 0:

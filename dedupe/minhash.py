@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from datasketch import LeanMinHash, MinHashLSH
+from datasketch import LeanMinHash
 from datasketch.hashfunc import sha1_hash32, sha1_hash64
 from scipy.integrate import quad
 from scipy.sparse import coo_matrix
@@ -44,7 +44,6 @@ from scipy.sparse.csgraph import connected_components
 
 __all__ = [
     "CLUSTER_WEIGHTS",
-    "LSHIndex",
     "MinhashConfig",
     "compute_signature",
     "compute_signatures",
@@ -70,7 +69,7 @@ DEFAULT_SCHEME = "affine32"  # datasketch 2.0's default
 HASHINGS = ("poly64", "sha1")  # input hash of a shingle (see the module docstring)
 DEFAULT_HASHING = "poly64"
 
-# LSH weights (false positive, false negative) used by find_clusters/find_pairs/LSHIndex.
+# LSH weights (false positive, false negative) used by find_clusters/find_pairs.
 # Every candidate is verified by estimated Jaccard, so a false-positive candidate only costs
 # one cheap comparison while a false negative is a missed duplicate: lean towards recall.
 CLUSTER_WEIGHTS = (0.2, 0.8)
@@ -120,8 +119,10 @@ class MinhashConfig:
     @property
     def full_name(self) -> str:
         """Every parameter, scheme and input hashing included: what a stored signature records."""
-        return (f"minhash:perm={self.num_perm},unit={self.unit},ngram={self.ngram},seed={self.seed},"
-                f"t={self.threshold:g},scheme={self.scheme},hash={self.hashing}")
+        return (
+            f"minhash:perm={self.num_perm},unit={self.unit},ngram={self.ngram},seed={self.seed},"
+            f"t={self.threshold:g},scheme={self.scheme},hash={self.hashing}"
+        )
 
     def __str__(self) -> str:
         """Name how a stored signature was made: scheme only when not the default, hashing only
@@ -626,7 +627,9 @@ def find_pairs(
     return list(zip(i.tolist(), j.tolist(), estimate.tolist()))
 
 
-def band_keys(signatures: np.ndarray, threshold: float, *, weights: tuple[float, float] = CLUSTER_WEIGHTS) -> np.ndarray:
+def band_keys(
+    signatures: np.ndarray, threshold: float, *, weights: tuple[float, float] = CLUSTER_WEIGHTS
+) -> np.ndarray:
     """(n, bands) int64 LSH bucket keys at ``threshold``: two rows sharing any key are candidates.
 
     Each band's key is salted by the band number, so keys of different bands never meet and one
@@ -648,8 +651,12 @@ def estimates_against(signature: np.ndarray, others: np.ndarray) -> np.ndarray:
 _BUCKET_ROWS = 256  # rows of a bucket compared at once against the whole bucket
 
 
-def connect_by_bands(keys: np.ndarray, confirm: Callable[[int, int], bool], signatures: np.ndarray | None = None,
-                     min_estimate: float = 0.0) -> list[int]:
+def connect_by_bands(
+    keys: np.ndarray,
+    confirm: Callable[[int, int], bool],
+    signatures: np.ndarray | None = None,
+    min_estimate: float = 0.0,
+) -> list[int]:
     """Per row, the smallest row of its connected component in the graph of pairs that share a
     band key (``band_keys``), whose estimated Jaccard reaches ``min_estimate`` (when signatures
     are given) and that pass ``confirm``.
@@ -699,42 +706,4 @@ def _bucket_pairs(members: np.ndarray, signatures: np.ndarray | None, min_estima
         counts = (block[:, None, :] == sig[None, :, :]).sum(axis=2) / float(sig.shape[1])
         i, j = np.nonzero(counts >= min_estimate)
         keep = j > i + lo
-        for a, b in zip((i[keep] + lo).tolist(), j[keep].tolist()):
-            yield a, b
-
-
-class LSHIndex:
-    """Incremental near-duplicate lookup over datasketch.MinHashLSH, for small online use."""
-
-    def __init__(self, config: MinhashConfig):
-        """Band like find_clusters does, so online and batch dedupe agree."""
-        self.config = config
-        params = optimal_param(config.threshold, config.num_perm, *CLUSTER_WEIGHTS)
-        self._lsh = MinHashLSH(threshold=config.threshold, num_perm=config.num_perm, params=params)
-        self._signatures: dict[str, np.ndarray] = {}
-
-    def __len__(self) -> int:
-        """Number of indexed keys."""
-        return len(self._signatures)
-
-    def __contains__(self, key: object) -> bool:
-        """Whether a key was inserted."""
-        return key in self._signatures
-
-    def insert(self, key: str, signature: np.ndarray) -> None:
-        """Index a signature under a key (keys are unique, as in MinHashLSH)."""
-        if key in self._signatures:
-            raise ValueError(f"key already indexed: {key!r}")
-        signature = np.asarray(signature)
-        self._lsh.insert(key, to_lean(signature, self.config))
-        self._signatures[key] = signature
-
-    def query(self, signature: np.ndarray) -> list[str]:
-        """Sorted keys whose estimated Jaccard with the signature reaches config.threshold."""
-        signature = np.asarray(signature)
-        candidates = self._lsh.query(to_lean(signature, self.config))
-        return sorted(
-            key
-            for key in candidates
-            if estimate_jaccard(self._signatures[key], signature) >= self.config.threshold
-        )
+        yield from zip((i[keep] + lo).tolist(), j[keep].tolist())

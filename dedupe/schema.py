@@ -1,8 +1,8 @@
-"""The archive's schema and every SQL query shared by the CLI and Datasette.
+"""The archive's schema: the DDL, applied as migrations, and nothing else.
 
-One module holds the DDL (applied as sqlite-utils ``Migrations``, each in a transaction,
-recorded in ``_sqlite_migrations``) and the named queries, so ``pa-archive conflicts`` and the
-Datasette canned query "conflicts" run the very same SQL.
+Each migration is a sqlite-utils ``Migrations`` step, run in a transaction and recorded in
+``_sqlite_migrations``; the schema changes only by a new one. The named queries that read these
+tables live in ``dedupe.queries``.
 
 Tables come in two kinds:
 
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
-
 
 migrations = Migrations("pa-archive")
 
@@ -142,7 +141,8 @@ def m001_initial(db: Database) -> None:
             block_version_id TEXT NOT NULL REFERENCES block_versions(id),
             previous_version_id TEXT NOT NULL REFERENCES block_versions(id),
             slot INTEGER NOT NULL,
-            kind TEXT NOT NULL,                 -- 'conflict', 'missing', 'filled', 'reworded', 'changed', 'added', 'removed'
+            kind TEXT NOT NULL,                 -- 'conflict', 'missing', 'filled', 'reworded', 'changed',
+                                                --  'added' or 'removed'
             old_text TEXT,
             new_text TEXT,
             detail TEXT,
@@ -238,84 +238,6 @@ def claim(db: Database) -> None:
         db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 
 
-# --- named queries: the CLI and Datasette's canned queries share these -------------------
-
-CONFLICTS_SQL = """
-SELECT language, delegation, field, value, snapshots, first_seen, last_seen
-FROM conflicts
-ORDER BY delegation, field, language, snapshots DESC, value
-"""
-
-MISSING_SQL = """
-SELECT language, delegation, field, count(DISTINCT snapshot_id) AS snapshots,
-       min(observed_at) AS first_seen, max(observed_at) AS last_seen,
-       group_concat(DISTINCT snapshot_id) AS snapshot_ids
-FROM snapshot_facts WHERE value = ''
-GROUP BY language, delegation, field
-ORDER BY delegation, field, language
-"""
-
-BLOCK_VERSIONS_SQL = """
-SELECT b.id AS block_id, b.name AS block, bv.id AS version_id, bv.version, bv.line_count,
-       bv.snapshots, bv.first_seen, bv.last_seen
-FROM block_versions bv JOIN blocks b ON b.id = bv.block_id
-ORDER BY b.id, bv.version
-"""
-
-BLOCK_CHANGES_SQL = """
-SELECT block_version_id, previous_version_id, slot, kind, old_text, new_text, detail
-FROM block_line_changes
-ORDER BY block_version_id, slot
-"""
-
-URL_VERSIONS_SQL = """
-SELECT s.id AS snapshot_id, s.url, s.observed_at, s.http_status, s.status,
-       av.article_id, av.id AS article_version_id, av.version, av.title
-FROM snapshots s
-LEFT JOIN content_articles ca ON ca.content_sha256 = s.content_sha256
-LEFT JOIN article_versions av ON av.id = ca.article_version_id
-WHERE s.url = :url
-ORDER BY s.observed_at, s.id
-"""
-
-REMOVED_ARTICLES_SQL = """
-SELECT id, title, url, versions, first_seen, last_seen
-FROM articles WHERE status = 'removed' ORDER BY last_seen DESC
-"""
-
-SEARCH_SQL = """
-SELECT av.article_id, av.id AS version_id, av.title, av.published,
-       snippet(article_versions_fts, 1, '[', ']', '…', 12) AS snippet
-FROM article_versions_fts
-JOIN article_versions av ON av.rowid = article_versions_fts.rowid
-WHERE article_versions_fts MATCH :q
-ORDER BY rank LIMIT 50
-"""
-
-# What an import reports as its own effect: counts that cost a B-tree scan, not a join over every fact
-COUNT_SQL = {
-    "snapshots": "SELECT count(*) FROM snapshots",
-    "contents": "SELECT count(*) FROM contents",
-    "articles": "SELECT count(*) FROM articles",
-    "article_versions": "SELECT count(*) FROM article_versions",
-    "blocks": "SELECT count(*) FROM blocks",
-    "block_versions": "SELECT count(*) FROM block_versions",
-}
-
-STATS_SQL = {
-    "snapshots": "SELECT count(*) FROM snapshots",
-    "contents": "SELECT count(*) FROM contents",
-    "articles": "SELECT count(*) FROM articles",
-    "article_versions": "SELECT count(*) FROM article_versions",
-    "blocks": "SELECT count(*) FROM blocks",
-    "block_versions": "SELECT count(*) FROM block_versions",
-    "facts": "SELECT count(*) FROM facts",
-    "conflicts": "SELECT count(*) FROM (SELECT DISTINCT language, delegation, field FROM conflicts)",
-    "raw_bytes": "SELECT coalesce(sum(size), 0) FROM contents",
-    "stored_bytes": "SELECT coalesce(sum(stored_size), 0) FROM contents",
-}
-
-
 # --- crawl runs (migration 2): one row per `pa-archive crawl` / `scrapy crawl pacsto` -----
 
 
@@ -348,69 +270,6 @@ def m002_crawl_runs(db: Database) -> None:
     )
 
 
-CRAWL_RUN_INSERT_SQL = """
-INSERT INTO crawl_runs (started_at, status, start_urls, resumed_from, jobdir, pid)
-VALUES (:started_at, 'running', :start_urls, :resumed_from, :jobdir, :pid)
-"""
-
-CRAWL_RUN_FINISH_SQL = """
-UPDATE crawl_runs
-SET finished_at = :finished_at, status = :status, pages_fetched = :pages_fetched, new = :new,
-    changed = :changed, unchanged = :unchanged, removed = :removed, failed = :failed,
-    errors = :errors, stats = :stats
-WHERE id = :id
-"""
-
-# Runs left 'running' by a process that no longer holds the lock (killed): mark them interrupted.
-CRAWL_RUNS_STALE_SQL = """
-UPDATE crawl_runs
-SET status = 'interrupted',
-    finished_at = (SELECT max(s.observed_at) FROM snapshots s WHERE s.origin = 'crawl:' || crawl_runs.id),
-    pages_fetched = (SELECT count(*) FROM snapshots s WHERE s.origin = 'crawl:' || crawl_runs.id
-                     AND s.status != 'error'),
-    errors = json_insert(errors, '$[#]', json_object('url', NULL, 'error',
-             'the crawl process ended without closing the run (killed?)'))
-WHERE status = 'running'
-"""
-
-CRAWL_RUN_SQL = "SELECT * FROM crawl_runs WHERE id = :id"
-
-CRAWL_RUNS_SQL = "SELECT * FROM crawl_runs ORDER BY id DESC LIMIT :limit"
-
-# URLs a run (and the runs it resumes) already stored: a resumed run does not store them again
-# (a page that failed is tried again).
-CRAWL_RUN_URLS_SQL = """
-SELECT DISTINCT url, page_type FROM snapshots WHERE origin = :origin AND status != 'error'
-"""
-
-# Article and country pages to revisit on every run (a vanished one answers 404: removed).
-CRAWL_REVISIT_SQL = """
-SELECT url, page_type FROM (
-    SELECT url, page_type, http_status,
-           row_number() OVER (PARTITION BY url ORDER BY observed_at DESC, id DESC) AS newest
-    FROM snapshots WHERE source = 'crawl' AND page_type IN ('article', 'country')
-) WHERE newest = 1 AND coalesce(http_status, 0) NOT IN (404, 410)
-ORDER BY url
-"""
-
-# The newest stored content of a URL (a 304 answer is parsed from it).
-CRAWL_LAST_CONTENT_SQL = """
-SELECT s.content_sha256, c.encoding FROM snapshots s JOIN contents c ON c.sha256 = s.content_sha256
-WHERE s.url = :url ORDER BY s.observed_at DESC, s.id DESC LIMIT 1
-"""
-
-# Whether a URL ever had content (a new content of a known URL is a change, not a new page).
-CRAWL_URL_KNOWN_SQL = "SELECT 1 FROM snapshots WHERE url = :url AND content_sha256 IS NOT NULL LIMIT 1"
-
-# Articles as a crawl summary compares them before and after a run, each known by its first
-# version (article ids are renumbered by every refresh, and an article's URL may change).
-CRAWL_ARTICLES_STATE_SQL = """
-SELECT a.id, a.title, a.url, a.status, a.versions, a.first_seen, a.last_seen, av.id AS first_version
-FROM articles a JOIN article_versions av ON av.article_id = a.id AND av.version = 1
-ORDER BY a.id
-"""
-
-
 @migrations()
 def m004_compression_dicts(db: Database) -> None:
     """zstd dictionaries trained on the archive's own pages (contents.compression 'zstd-dict:<id>')."""
@@ -426,12 +285,6 @@ def m004_compression_dicts(db: Database) -> None:
         );
         """
     )
-
-# The first block-line change that is a conflict of facts (the crawling demo shows its word diff).
-FIRST_CONFLICT_CHANGE_SQL = """
-SELECT previous_version_id, block_version_id FROM block_line_changes
-WHERE kind = 'conflict' ORDER BY block_version_id LIMIT 1
-"""
 
 
 @migrations()
@@ -453,9 +306,20 @@ def m005_fts_follows_text_only(db: Database) -> None:
 # --- incremental derivation (migration 6): the state ``dedupe.archive.incremental`` keeps ---------
 
 DERIVE_STATE_TABLES = (
-    "derive_lines", "derive_line_bands", "derive_near", "derive_runs", "derive_texts", "derive_text_bands",
-    "derive_groups", "derive_pages", "derive_page_lines", "derive_block_versions", "derive_page_blocks",
-    "derive_block_clusters", "derive_article_order", "derive_block_order",
+    "derive_lines",
+    "derive_line_bands",
+    "derive_near",
+    "derive_runs",
+    "derive_texts",
+    "derive_text_bands",
+    "derive_groups",
+    "derive_pages",
+    "derive_page_lines",
+    "derive_block_versions",
+    "derive_page_blocks",
+    "derive_block_clusters",
+    "derive_article_order",
+    "derive_block_order",
 )
 
 
@@ -471,7 +335,8 @@ def m006_incremental_derivation(db: Database) -> None:
             space TEXT NOT NULL,                -- 'line' or 'title'
             hash TEXT NOT NULL,                 -- text_hash(text)
             text TEXT NOT NULL,
-            cluster INTEGER,                    -- near-duplicate component (a member's id); NULL: never a candidate line
+            cluster INTEGER,                    -- near-duplicate component (a member's id);
+                                                -- NULL: never a candidate line
             indexed INTEGER NOT NULL DEFAULT 0, -- 1 once seen outside a body: banded and clustered (body-only
                                                 -- lines count verbatim and are clusters of their own)
             signature BLOB,                     -- of an indexed line: blocks.LINE_CONFIG MinHash, uint32 values

@@ -10,62 +10,15 @@ import glob
 import json
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO
 
-from w3lib.url import safe_url_string
-
-from .document import MAX_BODY_BYTES, RawSnapshot
+from .document import MAX_BODY_BYTES, RawSnapshot, SourceError, check_url, parse_observed_at, utc_iso
 
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
 MAX_FILE_BYTES = MAX_BODY_BYTES  # a file, or one JSON Lines record
 _SKIP_CHUNK = 1024 * 1024  # the rest of an oversized JSON line is read and dropped this much at a time
-
-
-@dataclass(frozen=True)
-class SourceError:
-    """An input that could not become a snapshot, and why (one sentence)."""
-
-    where: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.where}: {self.message}"
-
-
-def utc_iso(moment: datetime) -> str:
-    """ISO 8601 in UTC to the second: the one timestamp format of the archive."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_observed_at(value: object) -> str:
-    """Normalise an observed_at given in JSON (ISO 8601 string or epoch seconds)."""
-    try:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return utc_iso(datetime.fromtimestamp(value, timezone.utc))
-        if isinstance(value, str) and value.strip():
-            text = value.strip().replace("Z", "+00:00")
-            return utc_iso(datetime.fromisoformat(text))
-    except (OverflowError, OSError, ValueError):
-        raise ValueError(f"observed_at {str(value)[:40]!r} is not a date and time") from None
-    raise ValueError("observed_at must be an ISO 8601 string or epoch seconds")
-
-
-def check_url(url: object) -> str:
-    """A snapshot URL must be http(s) or file; anything else is refused, never followed."""
-    if not isinstance(url, str) or not url.strip():
-        raise ValueError("url must be a non-empty string")
-    url = url.strip()
-    scheme = url.split(":", 1)[0].lower() if ":" in url else ""
-    if scheme not in {"http", "https", "file"}:
-        raise ValueError(f"url scheme {scheme or '(none)'!r} is not http, https or file")
-    if any(ch in url for ch in "\x00\r\n"):
-        raise ValueError("url contains control characters")
-    return safe_url_string(url)
 
 
 def expand(inputs: Iterable[str]) -> Iterator[Path | SourceError]:
@@ -108,7 +61,7 @@ def read_file(path: Path, summaries: list | None = None) -> Iterator[RawSnapshot
     if path.suffix.lower() in JSONL_SUFFIXES:
         yield from read_jsonl(path)
         return
-    from . import warc  # imports sources: only here, to avoid a cycle
+    from . import warc  # WARC, ARC, WACZ: warcio is imported only for them
 
     if warc.detect(path):
         yield from warc.read_web_archive(path, summaries)
@@ -183,15 +136,22 @@ def read_jsonl(path: Path) -> Iterator[RawSnapshot | SourceError]:
                 message = "JSON nested too deeply" if isinstance(exc, RecursionError) else str(exc)
                 yield SourceError(where, message)
                 continue
-            yield RawSnapshot(url=url, observed_at=observed, body=body, source="import", origin=where,
-                              kind_hint=kinds[0])
+            yield RawSnapshot(
+                url=url, observed_at=observed, body=body, source="import", origin=where, kind_hint=kinds[0]
+            )
 
 
-def read_sources(items: Iterable[Path | SourceError], summaries: list | None = None) -> Iterator[RawSnapshot | SourceError]:
+def read_sources(
+    items: Iterable[Path | SourceError], summaries: list | None = None
+) -> Iterator[RawSnapshot | SourceError]:
     """Every snapshot (or error) from expanded inputs, reading one file at a time."""
     for item in items:
         if isinstance(item, SourceError):
-            yield SourceError(printable_path(item.where), item.message) if printable_path(item.where) != item.where else item
+            yield (
+                SourceError(printable_path(item.where), item.message)
+                if printable_path(item.where) != item.where
+                else item
+            )
         else:
             yield from read_file(item, summaries)
 

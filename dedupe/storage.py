@@ -33,7 +33,8 @@ from .document import MAX_BODY_BYTES
 
 LEVEL = 10  # plain zstd
 DICT_LEVEL = 9  # with a dictionary: ~0.15 ms for a 10 KB page, within 3% of level 19's ratio
-DICT_SIZE = 65_536  # 64 KiB: the template and common phrases; 110 KiB gains 2% a page and costs more than that below ~3000 pages
+# 64 KiB: the template and common phrases; 110 KiB gains 2% a page and costs more than that below ~3000 pages
+DICT_SIZE = 65_536
 TRAIN_AFTER = 200  # HTML contents before the first dictionary is trained
 TRAIN_SAMPLE = 1000  # newest HTML contents a dictionary is trained on
 RETRAIN_EVERY = 10_000  # contents stored with one dictionary before the next is trained
@@ -77,7 +78,7 @@ def dictionary_id(method: str) -> int | None:
     """The dictionary a method names ('zstd-dict:3' -> 3), None for a dictionary-free method."""
     if method.startswith(DICT_PREFIX):
         try:
-            return int(method[len(DICT_PREFIX):])
+            return int(method[len(DICT_PREFIX) :])
         except ValueError:
             raise ValueError(f"unknown compression {method!r}") from None
     return None
@@ -237,7 +238,8 @@ class Codec:
         samples: list[bytes] = []
         held = 0
         cursor = self._execute(
-            "SELECT body, compression FROM contents WHERE kind = 'html' ORDER BY rowid DESC LIMIT ?", (TRAIN_SAMPLE,))
+            "SELECT body, compression FROM contents WHERE kind = 'html' ORDER BY rowid DESC LIMIT ?", (TRAIN_SAMPLE,)
+        )
         for blob, method in cursor:
             try:
                 body = self.decompress(blob, method)
@@ -256,15 +258,18 @@ class Codec:
         while left > 0:
             chunk = min(RECOMPRESS_CHUNK, left)
             rows = self._execute(
-                "SELECT rowid, body FROM contents WHERE compression = 'zstd' AND rowid < ? "
-                "ORDER BY rowid DESC LIMIT ?", (last, chunk)).fetchall()
+                "SELECT rowid, body FROM contents WHERE compression = 'zstd' AND rowid < ? ORDER BY rowid DESC LIMIT ?",
+                (last, chunk),
+            ).fetchall()
             left -= len(rows)
             for rowid, blob in rows:
                 raw = decompress(blob, "zstd")
                 packed = self.current.compress(raw)
                 if len(packed) < len(blob) and self.current.decompress(packed) == raw:
-                    self._execute("UPDATE contents SET body = ?, stored_size = ?, compression = ? WHERE rowid = ?",
-                                  (packed, len(packed), self.current.method, rowid))
+                    self._execute(
+                        "UPDATE contents SET body = ?, stored_size = ?, compression = ? WHERE rowid = ?",
+                        (packed, len(packed), self.current.method, rowid),
+                    )
                 last = rowid
             if len(rows) < chunk:
                 break

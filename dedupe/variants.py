@@ -83,8 +83,12 @@ def classify(old: dict[tuple[str, str], str], new: dict[tuple[str, str], str]) -
 
 
 def compare_versions(
-    old_lines: Sequence[str], old_slots: Sequence[int], new_lines: Sequence[str], new_slots: Sequence[int],
-    old_facts: Sequence[Fact] | None = None, new_facts: Sequence[Fact] | None = None,
+    old_lines: Sequence[str],
+    old_slots: Sequence[int],
+    new_lines: Sequence[str],
+    new_slots: Sequence[int],
+    old_facts: Sequence[Fact] | None = None,
+    new_facts: Sequence[Fact] | None = None,
 ) -> list[LineChange]:
     """Line-level changes from one block version to the next, by slot. Each version's facts, when
     the caller has them (the archive extracts them once per version), are not extracted again."""

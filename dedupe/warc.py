@@ -28,12 +28,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO
 
-from .document import RawSnapshot
-from .sources import SourceError, check_url, utc_iso
+from .document import PRIVATE_HEADERS, REMOVED_STATUSES, RawSnapshot, SourceError, check_url, utc_iso
 
 HTML_TYPES = {"text/html", "application/xhtml+xml", "text/plain"}
-REMOVED = {404, 410}
-DROPPED_HEADERS = {"set-cookie", "set-cookie2"}
 MAX_REVISIT_CACHE = 256 * 2**20  # payload bytes kept in memory to resolve revisits within one file
 WACZ_MEMBER_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
 
@@ -50,9 +47,11 @@ class ReadSummary:
 
     def __str__(self) -> str:
         skipped = ", ".join(f"{n} {why}" for why, n in sorted(self.skipped.items()))
-        return (f"{self.where}: {self.observations} observation(s) ({self.revisits} revisit(s)), "
-                f"{sum(self.skipped.values())} record(s) skipped{' (' + skipped + ')' if skipped else ''}, "
-                f"{self.errors} bad record(s)")
+        return (
+            f"{self.where}: {self.observations} observation(s) ({self.revisits} revisit(s)), "
+            f"{sum(self.skipped.values())} record(s) skipped{' (' + skipped + ')' if skipped else ''}, "
+            f"{self.errors} bad record(s)"
+        )
 
 
 # ----------------------------------------------------------------------------- detection
@@ -134,8 +133,9 @@ def read_web_archive(path: Path, summaries: list[ReadSummary] | None = None) -> 
         yield from read_stream(handle, str(path), "warc", summaries)
 
 
-def read_stream(handle: IO[bytes], where: str, source: str = "warc",
-                summaries: list[ReadSummary] | None = None) -> Iterator[RawSnapshot | SourceError]:
+def read_stream(
+    handle: IO[bytes], where: str, source: str = "warc", summaries: list[ReadSummary] | None = None
+) -> Iterator[RawSnapshot | SourceError]:
     """The records of one WARC/ARC stream (gzipped or not) as observations; see the module's doc."""
     from warcio.archiveiterator import ArchiveIterator
     from warcio.exceptions import ArchiveLoadFailed
@@ -168,8 +168,9 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())[:160] or type(exc).__name__
 
 
-def _observe(record, where: str, source: str, payloads: "_PayloadCache",
-             summary: ReadSummary) -> RawSnapshot | SourceError | None:
+def _observe(
+    record, where: str, source: str, payloads: _PayloadCache, summary: ReadSummary
+) -> RawSnapshot | SourceError | None:
     """One record as an observation, an error, or None (skipped and counted)."""
     rec_type = record.rec_type
     if rec_type not in ("response", "resource", "revisit"):
@@ -188,7 +189,12 @@ def _observe(record, where: str, source: str, payloads: "_PayloadCache",
     if observed is None:
         return SourceError(where, f"record of {url} has no valid WARC-Date")
     status, headers = _http_part(record)
-    mime = (headers.get("Content-Type") or record.rec_headers.get_header("Content-Type") or "").split(";")[0].strip().lower()
+    mime = (
+        (headers.get("Content-Type") or record.rec_headers.get_header("Content-Type") or "")
+        .split(";")[0]
+        .strip()
+        .lower()
+    )
     if rec_type == "response" and record.http_headers is None:
         summary.skipped["no HTTP headers"] += 1
         return None
@@ -200,21 +206,38 @@ def _observe(record, where: str, source: str, payloads: "_PayloadCache",
     if checker is not None and checker.passed is False:
         return SourceError(where, f"record of {url} fails its digest ({'; '.join(checker.problems)[:120]})")
     charset = _charset(headers.get("Content-Type") or "")
-    base = dict(url=url, observed_at=observed, source=source, origin=f"{where}", http_status=status,
-                headers=headers, declared_charset=charset)
+    base = dict(
+        url=url,
+        observed_at=observed,
+        source=source,
+        origin=f"{where}",
+        http_status=status,
+        headers=headers,
+        declared_charset=charset,
+    )
     if rec_type == "revisit":
         target = record.rec_headers.get_header("WARC-Refers-To-Target-URI") or url
-        referred = payloads.get(record.rec_headers.get_header("WARC-Payload-Digest"),
-                                target, warc_date(record.rec_headers.get_header("WARC-Refers-To-Date") or ""))
+        referred = payloads.get(
+            record.rec_headers.get_header("WARC-Payload-Digest"),
+            target,
+            warc_date(record.rec_headers.get_header("WARC-Refers-To-Date") or ""),
+        )
         summary.revisits += 1
         summary.observations += 1
         if referred is None:  # not in this file: the URL's latest stored content, seen again
             return RawSnapshot(**{**base, "http_status": 304, "headers": {}}, body=None)
         stored_status, stored_headers, payload = referred
         stored_headers = stored_headers or headers
-        return RawSnapshot(**{**base, "http_status": stored_status, "headers": stored_headers,
-                              "declared_charset": _charset(stored_headers.get("Content-Type") or "")}, body=payload)
-    if status in REMOVED:
+        return RawSnapshot(
+            **{
+                **base,
+                "http_status": stored_status,
+                "headers": stored_headers,
+                "declared_charset": _charset(stored_headers.get("Content-Type") or ""),
+            },
+            body=payload,
+        )
+    if status in REMOVED_STATUSES:
         summary.observations += 1
         return RawSnapshot(**base, body=None)
     if status is not None and not 200 <= status < 300:
@@ -239,7 +262,7 @@ def _http_part(record) -> tuple[int | None, dict[str, str]]:
         status = None
     headers: dict[str, str] = {}
     for name, value in http.headers:
-        if name.lower() in DROPPED_HEADERS:
+        if name.lower() in PRIVATE_HEADERS:
             continue
         headers[name] = f"{headers[name]}, {value}" if name in headers else value
     return status, headers
@@ -260,7 +283,7 @@ def warc_date(value: str) -> str | None:
         return None
     try:
         if value.isdigit() and 4 <= len(value) <= 14:
-            padded = (value + "0101000000"[len(value) - 4:]) if len(value) < 14 else value
+            padded = (value + "0101000000"[len(value) - 4 :]) if len(value) < 14 else value
             return utc_iso(datetime.strptime(padded[:14], "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc))
         return utc_iso(datetime.fromisoformat(value.replace("Z", "+00:00")))
     except ValueError:

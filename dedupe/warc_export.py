@@ -33,12 +33,20 @@ from pathlib import Path
 from typing import Any
 
 from dedupe.archive import Archive
+from dedupe.document import REMOVED_STATUSES
 
 REVISIT_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 REVISIT_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 # headers that described the bytes on the wire, not the decoded body the archive keeps
-REWRITTEN_HEADERS = {"content-length", "content-encoding", "transfer-encoding", "connection", "keep-alive",
-                     "set-cookie", "set-cookie2"}
+REWRITTEN_HEADERS = {
+    "content-length",
+    "content-encoding",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "set-cookie",
+    "set-cookie2",
+}
 
 SNAPSHOTS_SQL = """
 SELECT s.id, s.url, s.observed_at, s.http_status, s.headers, s.content_sha256, s.status,
@@ -96,8 +104,9 @@ def count_snapshots(archive: Archive, url_prefix: str = "", since: str = "") -> 
     return rows[0]["n"]
 
 
-def export_warc(archive: Archive, out: Path, url_prefix: str = "", since: str = "",
-                progress: Callable[[int], None] | None = None) -> ExportReport:
+def export_warc(
+    archive: Archive, out: Path, url_prefix: str = "", since: str = "", progress: Callable[[int], None] | None = None
+) -> ExportReport:
     """Write the archive's observations (URL prefix, observed since) to ``out`` as WARC/1.1."""
     from warcio.warcwriter import WARCWriter
 
@@ -107,9 +116,16 @@ def export_warc(archive: Archive, out: Path, url_prefix: str = "", since: str = 
     gzipped = out.name.endswith(".gz")
     with out.open("wb") as handle:
         writer = WARCWriter(handle, gzip=gzipped, warc_version="WARC/1.1")
-        writer.write_record(writer.create_warcinfo_record(out.name, {
-            "software": "pa-archive", "format": "WARC File Format 1.1",
-            "description": "Observations of the CSTO PA website exported from a pa-archive archive.db"}))
+        writer.write_record(
+            writer.create_warcinfo_record(
+                out.name,
+                {
+                    "software": "pa-archive",
+                    "format": "WARC File Format 1.1",
+                    "description": "Observations of the CSTO PA website exported from a pa-archive archive.db",
+                },
+            )
+        )
         rows = archive.db.execute(SNAPSHOTS_SQL, {"prefix": url_prefix, "since": since})
         columns = [d[0] for d in rows.description]
         for values in rows:
@@ -131,7 +147,7 @@ def export_warc(archive: Archive, out: Path, url_prefix: str = "", since: str = 
 def _skip_reason(row: dict[str, Any]) -> str | None:
     if not row["url"].startswith(("http://", "https://")):
         return "not an HTTP URL"
-    if row["content_sha256"] is None and row["http_status"] not in (404, 410):
+    if row["content_sha256"] is None and row["http_status"] not in REMOVED_STATUSES:
         return "no content (failed fetch or 304 of an unknown page)"
     return None
 
@@ -145,8 +161,9 @@ def _observation_record(writer, archive: Archive, row: dict[str, Any], written: 
     if sha is None:  # removed: the status, no body
         report.removed += 1
         http = StatusAndHeaders(_status_line(row["http_status"]), [("Content-Length", "0")], protocol="HTTP/1.1")
-        return writer.create_warc_record(row["url"], "response", payload=io.BytesIO(b""), http_headers=http,
-                                         warc_headers_dict={"WARC-Date": date})
+        return writer.create_warc_record(
+            row["url"], "response", payload=io.BytesIO(b""), http_headers=http, warc_headers_dict={"WARC-Date": date}
+        )
     headers, status = _headers_of(archive, row)
     if sha in written:
         digest, first_url, first_date = written[sha]
@@ -154,16 +171,22 @@ def _observation_record(writer, archive: Archive, row: dict[str, Any], written: 
         report.not_modified += not_modified
         report.revisits += not not_modified
         http = StatusAndHeaders(_status_line(304 if not_modified else status), headers, protocol="HTTP/1.1")
-        record = writer.create_revisit_record(row["url"], digest, first_url, first_date, http_headers=http,
-                                              warc_headers_dict={"WARC-Date": date})
+        record = writer.create_revisit_record(
+            row["url"], digest, first_url, first_date, http_headers=http, warc_headers_dict={"WARC-Date": date}
+        )
         record.rec_headers.replace_header("WARC-Profile", REVISIT_NOT_MODIFIED if not_modified else REVISIT_IDENTICAL)
         return record
     body = archive.raw_content(sha)
     headers = [(k, v) for k, v in headers if k.lower() != "content-length"] + [("Content-Length", str(len(body)))]
     http = StatusAndHeaders(_status_line(status), headers, protocol="HTTP/1.1")
     digest = payload_digest(body)
-    record = writer.create_warc_record(row["url"], "response", payload=io.BytesIO(body), http_headers=http,
-                                       warc_headers_dict={"WARC-Date": date, "WARC-Payload-Digest": digest})
+    record = writer.create_warc_record(
+        row["url"],
+        "response",
+        payload=io.BytesIO(body),
+        http_headers=http,
+        warc_headers_dict={"WARC-Date": date, "WARC-Payload-Digest": digest},
+    )
     written[sha] = (digest, row["url"], date)
     report.responses += 1
     return record
@@ -185,8 +208,11 @@ def _headers_of(archive: Archive, row: dict[str, Any]) -> tuple[list[tuple[str, 
         if first:
             raw, status = first[0]["headers"], first[0]["http_status"] if status in (None, 304) else status
     stored = json.loads(raw) if raw else {}
-    headers = [("-".join(p.capitalize() for p in k.split("-")), str(v)) for k, v in stored.items()
-               if k.lower() not in REWRITTEN_HEADERS]
+    headers = [
+        ("-".join(p.capitalize() for p in k.split("-")), str(v))
+        for k, v in stored.items()
+        if k.lower() not in REWRITTEN_HEADERS
+    ]
     if not any(k.lower() == "content-type" for k, _ in headers):
         kind = "text/html" if row["kind"] == "html" else "text/plain"
         headers.append(("Content-Type", f"{kind}; charset={row['encoding'] or 'utf-8'}"))
@@ -204,9 +230,15 @@ def _metadata_record(writer, archive: Archive, row: dict[str, Any], concurrent):
     """What the archive derived from this observation, as JSON, tied to its response or revisit."""
     sha = row["content_sha256"]
     derived: dict[str, Any] = {
-        "snapshot_id": row["id"], "url": row["url"], "observed_at": row["observed_at"],
-        "http_status": row["http_status"], "status": row["status"], "content_sha256": sha,
-        "article_version": None, "block_versions": [], "facts": [],
+        "snapshot_id": row["id"],
+        "url": row["url"],
+        "observed_at": row["observed_at"],
+        "http_status": row["http_status"],
+        "status": row["status"],
+        "content_sha256": sha,
+        "article_version": None,
+        "block_versions": [],
+        "facts": [],
     }
     if sha is not None:
         article = archive.query(ARTICLE_SQL, {"sha": sha})
@@ -221,10 +253,16 @@ def _metadata_record(writer, archive: Archive, row: dict[str, Any], concurrent):
     lines += [f"block-version-id: {b['id']}" for b in derived["block_versions"]]
     lines.append("pa-archive-derived: " + json.dumps(derived, ensure_ascii=False, separators=(",", ":")))
     payload = ("\r\n".join(lines) + "\r\n").encode("utf-8")
-    return writer.create_warc_record(row["url"], "metadata", payload=io.BytesIO(payload),
-                                     warc_content_type="application/warc-fields", warc_headers_dict={
-                                         "WARC-Date": warc_date(row["observed_at"]),
-                                         "WARC-Concurrent-To": concurrent.rec_headers.get_header("WARC-Record-ID")})
+    return writer.create_warc_record(
+        row["url"],
+        "metadata",
+        payload=io.BytesIO(payload),
+        warc_content_type="application/warc-fields",
+        warc_headers_dict={
+            "WARC-Date": warc_date(row["observed_at"]),
+            "WARC-Concurrent-To": concurrent.rec_headers.get_header("WARC-Record-ID"),
+        },
+    )
 
 
 def write_cdxj(warc: Path, out: Path) -> None:

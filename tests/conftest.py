@@ -24,8 +24,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     """``--reliability-runs N``: kills of each kind in tests/reliability (CI 5; the README's figures use 50)."""
     import os
 
-    parser.addoption("--reliability-runs", type=int, default=int(os.environ.get("PA_RELIABILITY_RUNS", 5)),
-                     help="kills of each kind in tests/reliability (default 5, or $PA_RELIABILITY_RUNS)")
+    parser.addoption(
+        "--reliability-runs",
+        type=int,
+        default=int(os.environ.get("PA_RELIABILITY_RUNS", 5)),
+        help="kills of each kind in tests/reliability (default 5, or $PA_RELIABILITY_RUNS)",
+    )
 
 
 def seed_files() -> list[Path]:

@@ -27,14 +27,26 @@ def replica_snapshots(langs: tuple[str, ...] = ("en", "ru"), markup: str = "head
     for lang in langs:
         site = ReplicaSite(lang, markup)
         slugs = sorted({a.slug for epoch in EPOCHS for a in site_state(lang, epoch).articles})
-        paths = ["/events?page=1", "/events?page=2", *(f"/countries/{c}" for c in COUNTRY_SLUGS[:2]),
-                 *(f"/events/{slug}" for slug in slugs)]
+        paths = [
+            "/events?page=1",
+            "/events?page=2",
+            *(f"/countries/{c}" for c in COUNTRY_SLUGS[:2]),
+            *(f"/events/{slug}" for slug in slugs),
+        ]
         for epoch in EPOCHS:
             for minute, path in enumerate(paths):
                 response = site.respond("GET", path, {}, epoch, HOSTS[lang])
                 observed = f"2024-0{epoch}-01T{minute // 60:02d}:{minute % 60:02d}:00Z"
                 body = response.body if response.status == 200 else None
-                snapshots.append(RawSnapshot(HOSTS[lang] + path, observed, body, source="crawl",
-                                             http_status=response.status, page_type=_page_type(path),
-                                             headers={"content-type": "text/html; charset=utf-8"}))
+                snapshots.append(
+                    RawSnapshot(
+                        HOSTS[lang] + path,
+                        observed,
+                        body,
+                        source="crawl",
+                        http_status=response.status,
+                        page_type=_page_type(path),
+                        headers={"content-type": "text/html; charset=utf-8"},
+                    )
+                )
     return tuple(snapshots)

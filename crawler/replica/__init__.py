@@ -7,10 +7,18 @@ templates, ``site`` the routing, ``faults`` the fault pages and ``server`` the H
 
 from .content import EPOCH_CHANGES, EPOCHS, LANGS, PAGE_SIZE, edit_details, site_state
 from .faults import FAULT_PATHS, FAULTS
-from .server import ReplicaServer, main
+from .server import ReplicaServer
 from .site import ReplicaSite
 
 __all__ = [
-    "EPOCHS", "EPOCH_CHANGES", "FAULTS", "FAULT_PATHS", "LANGS", "PAGE_SIZE", "ReplicaServer", "ReplicaSite",
-    "edit_details", "main", "site_state",
+    "EPOCHS",
+    "EPOCH_CHANGES",
+    "FAULTS",
+    "FAULT_PATHS",
+    "LANGS",
+    "PAGE_SIZE",
+    "ReplicaServer",
+    "ReplicaSite",
+    "edit_details",
+    "site_state",
 ]

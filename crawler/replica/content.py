@@ -162,14 +162,14 @@ def _seed_files() -> dict[str, str]:
     return found
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def english_blocks() -> dict[str, tuple[str, ...]]:
     """English block variants a/b/c: the first 12 lines of seeds 000, 001 and 003."""
     seeds = _seed_files()
     return {variant: tuple(seeds[seed].split("\n")[:12]) for variant, seed in BLOCK_SEEDS.items()}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def russian_blocks() -> dict[str, tuple[str, ...]]:
     """Russian block variants a/b/c from ``crawler/replica/data/block_ru_*.txt``."""
     folder = files("crawler.replica") / "data"
@@ -184,7 +184,7 @@ def block_lines(lang: str, variant: str) -> tuple[str, ...]:
     return (english_blocks() if lang == "en" else russian_blocks())[variant]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def seed_articles() -> tuple[Article, ...]:
     """The five English seed articles, body text exactly as in the snapshots."""
     rng = random.Random(SEED + 1)
@@ -236,10 +236,19 @@ def _slots(rng: random.Random, base: NS) -> NS:
     law2 = rng.choice([law for law in words.LAWS if law is not base.law])
     later = base.day + timedelta(days=rng.randint(7, 75))
     fresh = dict(
-        p2=p2, c2=c2, city2=city2, law2=law2, org=rng.choice(words.ORGS),
-        field=rng.choice(words.FIELDS), n=rng.randint(3, 6), n5=rng.randint(5, 9),
-        big10=rng.randint(2, 40) * 10, big=rng.randint(12, 300), pct=rng.randint(11, 64),
-        yprev=base.year - rng.randint(1, 3), d2=_day_month(later),
+        p2=p2,
+        c2=c2,
+        city2=city2,
+        law2=law2,
+        org=rng.choice(words.ORGS),
+        field=rng.choice(words.FIELDS),
+        n=rng.randint(3, 6),
+        n5=rng.randint(5, 9),
+        big10=rng.randint(2, 40) * 10,
+        big=rng.randint(12, 300),
+        pct=rng.randint(11, 64),
+        yprev=base.year - rng.randint(1, 3),
+        d2=_day_month(later),
     )
     return NS(**{**vars(base), **fresh})
 
@@ -248,9 +257,18 @@ def _context(rng: random.Random, day: date) -> NS:
     country = rng.choice(words.COUNTRIES)
     city = words.CAPITALS[country.key] if rng.random() < 0.6 else rng.choice(words.CITIES)
     return NS(
-        p=rng.choice(words.PERSONS), c=country, city=city, com=rng.choice(words.COMMISSIONS),
-        law=rng.choice(words.LAWS), org=rng.choice(words.ORGS), ex=rng.choice(words.EXERCISES),
-        elec=rng.choice(words.ELECTIONS), year=day.year, ynext=day.year + 1, day=day, d=_day_month(day),
+        p=rng.choice(words.PERSONS),
+        c=country,
+        city=city,
+        com=rng.choice(words.COMMISSIONS),
+        law=rng.choice(words.LAWS),
+        org=rng.choice(words.ORGS),
+        ex=rng.choice(words.EXERCISES),
+        elec=rng.choice(words.ELECTIONS),
+        year=day.year,
+        ynext=day.year + 1,
+        day=day,
+        d=_day_month(day),
     )
 
 
@@ -290,8 +308,13 @@ def _generate_one(rng: random.Random, day: date, used_slugs: set[str]) -> _Abstr
             where = rng.randrange(len(paragraphs))
             figures.append((where, Figure(rng.randrange(10000, 99999), f"img_{rng.randrange(1000, 9999)}")))
     return _Abstract(
-        kind, ctx, day, day.day < 10 and rng.random() < 0.4, slug,
-        tuple(tuple(p) for p in paragraphs), tuple(sorted(figures, key=lambda f: f[0])),
+        kind,
+        ctx,
+        day,
+        day.day < 10 and rng.random() < 0.4,
+        slug,
+        tuple(tuple(p) for p in paragraphs),
+        tuple(sorted(figures, key=lambda f: f[0])),
     )
 
 
@@ -318,7 +341,7 @@ class _Generated:
     removed: str
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _generated() -> _Generated:
     rng = random.Random(SEED)
     used = {article.slug for article in seed_articles()}
@@ -344,8 +367,10 @@ def _generated() -> _Generated:
     template, old_slots = edited.paragraphs[where][1]
     for _ in range(100):
         new_item = (template, _slots(rng, edited.ctx))
-        if all(_render_sentence(new_item, edited.kind, lang) != _render_sentence((template, old_slots), edited.kind, lang)
-               for lang in LANGS):
+        if all(
+            _render_sentence(new_item, edited.kind, lang) != _render_sentence((template, old_slots), edited.kind, lang)
+            for lang in LANGS
+        ):
             break
     removed = next(base[i] for i in russian if base[i] is not edited)
     return _Generated(
@@ -391,7 +416,7 @@ def edit_details(lang: str) -> dict:
     }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def site_state(lang: str, epoch: int) -> SiteState:
     """The articles (newest first) and block of one language's site at one epoch."""
     if lang not in LANGS:

@@ -18,62 +18,96 @@ from .content import DELEGATION_LINES, Article, Figure, month_name
 BLOCK_MARKUPS = ("header", "aside")
 
 COUNTRY_SLUGS = (
-    "republic-of-belarus", "republic-of-kazakhstan", "kyrgyz-republic", "russian-federation", "republic-of-tajikistan",
+    "republic-of-belarus",
+    "republic-of-kazakhstan",
+    "kyrgyz-republic",
+    "russian-federation",
+    "republic-of-tajikistan",
 )
 
 UI = {
     "en": {
         "site": "CSTO Parliamentary Assembly",
-        "home": "Home", "news": "News", "member_states": "Member states", "contacts": "Contacts",
-        "countries": ("Republic of Belarus", "Republic of Kazakhstan", "Kyrgyz Republic", "Russian Federation",
-                      "Republic of Tajikistan"),
+        "home": "Home",
+        "news": "News",
+        "member_states": "Member states",
+        "contacts": "Contacts",
+        "countries": (
+            "Republic of Belarus",
+            "Republic of Kazakhstan",
+            "Kyrgyz Republic",
+            "Russian Federation",
+            "Republic of Tajikistan",
+        ),
         "country_text": (
             "{name} is a member state of the Collective Security Treaty Organization. Its national parliament "
             "sends a delegation to the Parliamentary Assembly.",
             "The delegation takes part in the work of the Council, the standing commissions and the plenary "
             "sessions of the Assembly.",
         ),
-        "next": "Next ›", "prev": "‹ Previous", "last": "Last »",
-        "latest": "Latest news", "all_news": "All news",
+        "next": "Next ›",
+        "prev": "‹ Previous",
+        "last": "Last »",
+        "latest": "Latest news",
+        "all_news": "All news",
         "welcome": "The Parliamentary Assembly of the Collective Security Treaty Organization is the body "
-                   "of inter-parliamentary cooperation of the CSTO member states.",
+        "of inter-parliamentary cooperation of the CSTO member states.",
         "announcements": "Announcements",
         "calendar": "News archive",
         "not_found": "Page not found",
         "not_found_text": "The page you requested does not exist or has been removed.",
         "server_error": "Internal server error",
         "server_error_text": "Something went wrong. Please try again later.",
-        "contacts_text": ("Tauride Palace, 47 Shpalernaya Street, St. Petersburg, 191015, Russia",
-                          "Secretariat of the CSTO Parliamentary Assembly"),
-        "footer": ("Parliamentary Assembly of the Collective Security Treaty Organization",
-                   "Tauride Palace, St. Petersburg, Russia"),
+        "contacts_text": (
+            "Tauride Palace, 47 Shpalernaya Street, St. Petersburg, 191015, Russia",
+            "Secretariat of the CSTO Parliamentary Assembly",
+        ),
+        "footer": (
+            "Parliamentary Assembly of the Collective Security Treaty Organization",
+            "Tauride Palace, St. Petersburg, Russia",
+        ),
         "copyright": "© 2006–2025 CSTO Parliamentary Assembly. All rights reserved.",
         "share": "Share",
     },
     "ru": {
         "site": "Парламентская Ассамблея ОДКБ",
-        "home": "Главная", "news": "Новости", "member_states": "Государства-члены", "contacts": "Контакты",
-        "countries": ("Республика Беларусь", "Республика Казахстан", "Кыргызская Республика",
-                      "Российская Федерация", "Республика Таджикистан"),
+        "home": "Главная",
+        "news": "Новости",
+        "member_states": "Государства-члены",
+        "contacts": "Контакты",
+        "countries": (
+            "Республика Беларусь",
+            "Республика Казахстан",
+            "Кыргызская Республика",
+            "Российская Федерация",
+            "Республика Таджикистан",
+        ),
         "country_text": (
             "{name} является государством – членом Организации Договора о коллективной безопасности. "
             "Национальный парламент направляет делегацию в Парламентскую Ассамблею.",
             "Делегация участвует в работе Совета, постоянных комиссий и пленарных заседаний Ассамблеи.",
         ),
-        "next": "Следующая ›", "prev": "‹ Предыдущая", "last": "Последняя »",
-        "latest": "Последние новости", "all_news": "Все новости",
+        "next": "Следующая ›",
+        "prev": "‹ Предыдущая",
+        "last": "Последняя »",
+        "latest": "Последние новости",
+        "all_news": "Все новости",
         "welcome": "Парламентская Ассамблея Организации Договора о коллективной безопасности – орган "
-                   "межпарламентского сотрудничества государств – членов ОДКБ.",
+        "межпарламентского сотрудничества государств – членов ОДКБ.",
         "announcements": "Объявления",
         "calendar": "Архив новостей",
         "not_found": "Страница не найдена",
         "not_found_text": "Запрашиваемая страница не существует или была удалена.",
         "server_error": "Внутренняя ошибка сервера",
         "server_error_text": "Что-то пошло не так. Попробуйте позже.",
-        "contacts_text": ("Таврический дворец, ул. Шпалерная, 47, Санкт-Петербург, 191015, Россия",
-                          "Секретариат Парламентской Ассамблеи ОДКБ"),
-        "footer": ("Парламентская Ассамблея Организации Договора о коллективной безопасности",
-                   "Таврический дворец, Санкт-Петербург, Россия"),
+        "contacts_text": (
+            "Таврический дворец, ул. Шпалерная, 47, Санкт-Петербург, 191015, Россия",
+            "Секретариат Парламентской Ассамблеи ОДКБ",
+        ),
+        "footer": (
+            "Парламентская Ассамблея Организации Договора о коллективной безопасности",
+            "Таврический дворец, Санкт-Петербург, Россия",
+        ),
         "copyright": "© 2006–2025 Парламентская Ассамблея ОДКБ. Все права защищены.",
         "share": "Поделиться",
     },
@@ -204,16 +238,20 @@ def pagination(lang: str, page_no: int, last: int, month: int | None = None, yea
     ui = UI[lang]
     links = []
     if page_no > 1:
-        links.append(f'<a class="pagination__prev" rel="prev" href="{_e(listing_url(page_no - 1, month, year))}">'
-                     f'{_e(ui["prev"])}</a>')
+        links.append(
+            f'<a class="pagination__prev" rel="prev" href="{_e(listing_url(page_no - 1, month, year))}">'
+            f"{_e(ui['prev'])}</a>"
+        )
     for number in range(1, last + 1):
         if number == page_no:
             links.append(f'<span class="pagination__current">{number}</span>')
         else:
             links.append(f'<a class="pagination__page" href="{_e(listing_url(number, month, year))}">{number}</a>')
     if page_no < last:
-        links.append(f'<a class="pagination__next" rel="next" href="{_e(listing_url(page_no + 1, month, year))}">'
-                     f'{_e(ui["next"])}</a>')
+        links.append(
+            f'<a class="pagination__next" rel="next" href="{_e(listing_url(page_no + 1, month, year))}">'
+            f"{_e(ui['next'])}</a>"
+        )
         links.append(f'<a class="pagination__last" href="{_e(listing_url(last, month, year))}">{_e(ui["last"])}</a>')
     return f'<nav class="pagination">{"".join(links)}</nav>'
 
@@ -223,8 +261,7 @@ def calendar_links(lang: str, links: list[tuple[str, int, int]]) -> str:
     if not links:
         return ""
     items = "".join(
-        f'<a class="calendar__{kind}" href="{_e(listing_url(1, month, year))}">'
-        f"{_e(month_name(month, lang))} {year}</a>"
+        f'<a class="calendar__{kind}" href="{_e(listing_url(1, month, year))}">{_e(month_name(month, lang))} {year}</a>'
         for kind, month, year in links
     )
     return f'<div class="calendar"><span class="calendar__label">{_e(UI[lang]["calendar"])}</span>{items}</div>'

@@ -9,16 +9,13 @@ Or from a shell: ``python -m crawler.replica --epoch 2 --port 8000 --faults slow
 
 from __future__ import annotations
 
-import argparse
 import ipaddress
 import socket
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from .content import EPOCHS, LANGS
-from .faults import FAULTS
-from .render import BLOCK_MARKUPS
+from .content import EPOCHS
 from .site import ReplicaSite
 
 _QUIET_ERRORS = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, TimeoutError)
@@ -44,10 +41,10 @@ class _Handler(BaseHTTPRequestHandler):
     def version_string(self) -> str:
         return self.server_version
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_GET(self) -> None:  # http.server's naming
         self._serve(head=False)
 
-    def do_HEAD(self) -> None:  # noqa: N802
+    def do_HEAD(self) -> None:
         self._serve(head=True)
 
     def _serve(self, head: bool) -> None:
@@ -72,7 +69,7 @@ class _Handler(BaseHTTPRequestHandler):
         status = int(code) if isinstance(code, int) else 0
         replica._record(self.command or "-", self.path if hasattr(self, "path") else "-", status)
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - keep the test output clean
+    def log_message(self, format: str, *args) -> None:  # silent: keep the test output clean
         pass
 
 
@@ -122,7 +119,7 @@ class ReplicaServer:
 
     # ------------------------------------------------------------------ lifecycle
 
-    def start(self) -> "ReplicaServer":
+    def start(self) -> ReplicaServer:
         """Bind and serve in a daemon thread; returns self."""
         if self._httpd is not None:
             raise RuntimeError("the replica server is already running")
@@ -160,7 +157,7 @@ class ReplicaServer:
                 self._thread.join(timeout=5)
             self._httpd = self._thread = None
 
-    def __enter__(self) -> "ReplicaServer":
+    def __enter__(self) -> ReplicaServer:
         return self.start()
 
     def __exit__(self, *exc_info) -> None:
@@ -191,36 +188,3 @@ class ReplicaServer:
     def _record(self, method: str, path: str, status: int) -> None:
         with self._log_lock:
             self.request_log.append((method, path, status))
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m crawler.replica",
-        description="Serve a local replica of pacsto.org (en) or paodkb.org (ru) on a loopback address.",
-        epilog="Example: python -m crawler.replica --epoch 2 --port 8000 --faults slow,flaky500 --lang ru",
-    )
-    parser.add_argument("--epoch", type=int, choices=EPOCHS, default=1, help="the site's state in time (default 1)")
-    parser.add_argument("--lang", choices=LANGS, default="en", help="en = pacsto.org, ru = paodkb.org")
-    parser.add_argument("--markup", choices=BLOCK_MARKUPS, default="header", help="markup of the delegation block")
-    parser.add_argument("--faults", default="", help=f"comma-separated, from: {','.join(FAULTS)}")
-    parser.add_argument("--host", default="127.0.0.1", help="a loopback address (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8000, help="0 picks a free port (default 8000)")
-    parser.add_argument("--slow-seconds", type=float, default=5.0, help="delay of the 'slow' fault page")
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run the replica until Ctrl-C, printing its URL."""
-    parser = _parser()
-    args = parser.parse_args(argv)
-    try:
-        server = ReplicaServer(
-            epoch=args.epoch, lang=args.lang, block_markup=args.markup, faults=args.faults,
-            host=args.host, port=args.port, slow_seconds=args.slow_seconds,
-        )
-        server.start()
-    except (ValueError, OSError) as exc:
-        parser.error(str(exc))
-    print(server.url, flush=True)
-    server.serve_forever()
-    return 0

@@ -15,10 +15,18 @@ from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 from urllib.parse import parse_qs, urlsplit
 
+from crawler.urls import first_int
+
 from . import render
 from .content import EPOCH_TIMES, EPOCHS, LANGS, PAGE_SIZE, SiteState, all_figures, fault_article, site_state
 from .faults import (
-    FAULT_ARTICLES, FAULT_PATHS, LINK_TEXT, LOOP, OFFSITE_LOCATION, WRONG_CHARSET_DECLARED, FirstTimeTracker,
+    FAULT_ARTICLES,
+    FAULT_PATHS,
+    LINK_TEXT,
+    LOOP,
+    OFFSITE_LOCATION,
+    WRONG_CHARSET_DECLARED,
+    FirstTimeTracker,
     parse_faults,
 )
 from .image import JPEG_BYTES
@@ -69,13 +77,6 @@ def not_modified(headers: Mapping[str, str], etag: str, modified: datetime) -> b
     return False
 
 
-def _int(values: list[str] | None) -> int | None:
-    try:
-        return int(values[0]) if values else None
-    except ValueError:
-        return None
-
-
 class ReplicaSite:
     """The pages of one language's site (pacsto.org for "en", paodkb.org for "ru")."""
 
@@ -119,7 +120,9 @@ class ReplicaSite:
 
     def _route(self, state: SiteState, path: str, query: dict, base_url: str) -> Response:
         if path == "/":
-            return self._html(state, render.UI[self.lang]["home"], render.home_main(self.lang, list(state.articles[:3])))
+            return self._html(
+                state, render.UI[self.lang]["home"], render.home_main(self.lang, list(state.articles[:3]))
+            )
         if path in ("/events", "/events/"):
             return self._listing(state, query)
         if path.startswith("/events/"):
@@ -164,16 +167,26 @@ class ReplicaSite:
             return self._redirect(OFFSITE_LOCATION)
         if fault == "flaky500" and self._flaky.first(FAULT_PATHS[fault]):
             ui = render.UI[self.lang]
-            markup = (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{ui['server_error']}</title>"
-                      f"</head><body><h1>{ui['server_error']}</h1><p>{ui['server_error_text']}</p></body></html>\n")
+            markup = (
+                f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{ui["server_error"]}</title>'
+                f"</head><body><h1>{ui['server_error']}</h1><p>{ui['server_error_text']}</p></body></html>\n"
+            )
             return Response(500, [("Content-Type", HTML)], markup.encode("utf-8"))
         if fault == "wrong_charset":
             ru_state = site_state("ru", state.epoch)
             article = fault_article(FAULT_ARTICLES[fault], "ru", slug)
-            markup = render.page("ru", article.title, render.article_main(article), ru_state.block_lines,
-                                 self.block_markup, meta=render.article_meta(article), charset_meta=False)
-            return Response(200, [("Content-Type", f"text/html; charset={WRONG_CHARSET_DECLARED}")],
-                            markup.encode("utf-8"))
+            markup = render.page(
+                "ru",
+                article.title,
+                render.article_main(article),
+                ru_state.block_lines,
+                self.block_markup,
+                meta=render.article_meta(article),
+                charset_meta=False,
+            )
+            return Response(
+                200, [("Content-Type", f"text/html; charset={WRONG_CHARSET_DECLARED}")], markup.encode("utf-8")
+            )
         article = fault_article(FAULT_ARTICLES[fault], self.lang, slug)
         response = self._html(state, article.title, render.article_main(article), meta=render.article_meta(article))
         if fault == "slow":
@@ -186,12 +199,12 @@ class ReplicaSite:
 
     def _listing(self, state: SiteState, query: dict) -> Response:
         ui = render.UI[self.lang]
-        page_no = max(_int(query.get("page")) or 1, 1)
+        page_no = max(first_int(query.get("page")) or 1, 1)
         if "month" in query or "year" in query:
             return self._month_listing(state, query, page_no)
         articles = list(state.articles)
         last = max(1, -(-len(articles) // PAGE_SIZE))
-        items = articles[(page_no - 1) * PAGE_SIZE: page_no * PAGE_SIZE]
+        items = articles[(page_no - 1) * PAGE_SIZE : page_no * PAGE_SIZE]
         extra = render.pagination(self.lang, page_no, last)
         if page_no == 1:
             if "calendar_trap" in self.faults and articles:
@@ -203,12 +216,12 @@ class ReplicaSite:
 
     def _month_listing(self, state: SiteState, query: dict, page_no: int) -> Response:
         ui = render.UI[self.lang]
-        month, year = _int(query.get("month")), _int(query.get("year"))
+        month, year = first_int(query.get("month")), first_int(query.get("year"))
         if month is None or year is None or not 1 <= month <= 12:
             return self._html(state, ui["news"], render.listing_main(self.lang, ui["news"], []))
         matching = [a for a in state.articles if (a.published.year, a.published.month) == (year, month)]
         last = max(1, -(-len(matching) // PAGE_SIZE))
-        items = matching[(page_no - 1) * PAGE_SIZE: page_no * PAGE_SIZE]
+        items = matching[(page_no - 1) * PAGE_SIZE : page_no * PAGE_SIZE]
         trap = "calendar_trap" in self.faults
         if trap and not items and state.articles:
             items = [state.articles[0]]  # the trap: a pinned item, the page is never empty

@@ -37,12 +37,17 @@ from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed
 from w3lib.url import safe_url_string, url_query_cleaner
 
+from crawler import CALENDAR_EARLIEST, START_URL
 from crawler.items import PageFailure
 from crawler.revisit import DEFAULT_REVISIT_AFTER, RevisitPolicy, parse_duration
-from dedupe.document import RawSnapshot, public_headers
+from crawler.urls import first_int
+from dedupe.document import REMOVED_STATUSES, RawSnapshot, public_headers
 from dedupe.sources import utc_iso
 
-PAGE_STATUSES = [304, 404, 410]  # handed to the callback: "not modified" and "removed" are observations
+PAGE_STATUSES = [
+    304,
+    *sorted(REMOVED_STATUSES),
+]  # handed to the callback: "not modified" and "removed" are observations
 ARTICLE_PATH = re.compile(r"^/events/[^/]+/?$")
 COUNTRY_PATH = re.compile(r"^/countries/[^/]+/?$")
 LISTING_PATHS = ("/events", "/events/")
@@ -72,17 +77,10 @@ def page_type_of(url: str) -> str | None:
     return None
 
 
-def _int(values: list[str] | None) -> int | None:
-    try:
-        return int(values[0]) if values else None
-    except ValueError:
-        return None
-
-
 def listing_params(url: str) -> tuple[int, int | None, int | None]:
     """(page, month, year) of a listing URL; page 1 when absent."""
     query = parse_qs(urlsplit(url).query)
-    return max(_int(query.get("page")) or 1, 1), _int(query.get("month")), _int(query.get("year"))
+    return max(first_int(query.get("page")) or 1, 1), first_int(query.get("month")), first_int(query.get("year"))
 
 
 def listing_url(url: str, page: int, month: int | None = None, year: int | None = None) -> str:
@@ -109,7 +107,7 @@ class HostScope:
     hosts: tuple[tuple[str, int | None], ...]
 
     @classmethod
-    def from_urls(cls, urls: Iterable[str]) -> "HostScope":
+    def from_urls(cls, urls: Iterable[str]) -> HostScope:
         found: list[tuple[str, int | None]] = []
         for url in urls:
             parts = urlsplit(url)
@@ -203,10 +201,11 @@ def declared_charset(content_type: str | None) -> str | None:
 
 def snapshot_of(response: Response, page_type: str | None, observed: datetime | None = None) -> RawSnapshot:
     """The observation a response is: a 304 or 404/410 carries no body, anything else its raw bytes."""
-    headers = public_headers({  # never a Set-Cookie: the archive is readable by anyone who reads it
-        key.decode("latin-1"): b", ".join(values).decode("latin-1")
-        for key, values in response.headers.items()
-    })
+    headers = public_headers(
+        {  # never a Set-Cookie: the archive is readable by anyone who reads it
+            key.decode("latin-1"): b", ".join(values).decode("latin-1") for key, values in response.headers.items()
+        }
+    )
     status = response.status
     return RawSnapshot(  # the archive's own record: it travels to the store as it is (the run adds its origin)
         url=_canonical_or_as_is(response.url),  # a redirect may land on https://host:443/...
@@ -274,7 +273,7 @@ class PacstoSpider(scrapy.Spider):
         self.start_urls = [u.strip() for u in urls if u and u.strip()]
         self.listing_max_pages = 5000
         self.calendar_max_pages = 300
-        self.calendar_earliest = (2013, 7)
+        self.calendar_earliest = year_month(CALENDAR_EARLIEST)
         self.sitemap_follow = True
         self.sitemap_lastmod = True
         self.sitemap_max_depth = 2
@@ -292,7 +291,7 @@ class PacstoSpider(scrapy.Spider):
         self._configure_scope()
 
     @classmethod
-    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> "PacstoSpider":
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> PacstoSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.configure(crawler.settings)
         return spider
@@ -300,11 +299,11 @@ class PacstoSpider(scrapy.Spider):
     def configure(self, settings: Any) -> None:
         """Bounds and defaults from the settings (the start URL setting only when none was given)."""
         if not self.start_urls:
-            urls = settings.getlist("START_URLS") or ["https://pacsto.org/events"]
+            urls = settings.getlist("START_URLS") or [START_URL]
             self.start_urls = [u.strip() for u in urls if u.strip()]
         self.listing_max_pages = settings.getint("LISTING_MAX_PAGES", 5000)
         self.calendar_max_pages = settings.getint("CALENDAR_MAX_PAGES", 300)
-        self.calendar_earliest = year_month(settings.get("CALENDAR_EARLIEST", "2013-07"))
+        self.calendar_earliest = year_month(settings.get("CALENDAR_EARLIEST", CALENDAR_EARLIEST))
         self.sitemap_follow = settings.getbool("SITEMAP_FOLLOW", True)
         self.sitemap_lastmod = settings.getbool("SITEMAP_LASTMOD", True)
         self.sitemap_max_depth = settings.getint("SITEMAP_MAX_DEPTH", 2)
@@ -316,7 +315,7 @@ class PacstoSpider(scrapy.Spider):
         self._configure_scope()
 
     def _configure_scope(self) -> None:
-        urls = self.start_urls or ["https://pacsto.org/events"]
+        urls = self.start_urls or [START_URL]
         self.scope = HostScope.from_urls(urls)
         self.allowed_domains = self.scope.hostnames
 
@@ -351,7 +350,9 @@ class PacstoSpider(scrapy.Spider):
         """A request for a page the archive stores (its 304/404/410 answers reach ``parse``)."""
         kind = page_type or page_type_of(url)
         return scrapy.Request(
-            url, callback=self.parse, errback=self.failed,
+            url,
+            callback=self.parse,
+            errback=self.failed,
             priority=PRIORITY.get(kind, 0) if priority is None else priority,
             meta={"page_type": kind, "handle_httpstatus_list": PAGE_STATUSES, "archive_page": True},
         )
@@ -374,8 +375,11 @@ class PacstoSpider(scrapy.Spider):
             for origin in dict.fromkeys(f"{urlsplit(u).scheme}://{urlsplit(u).netloc}" for u in starts):
                 self._sitemaps_requested += 1
                 yield scrapy.Request(
-                    origin + "/sitemap.xml", callback=self.parse_sitemap, errback=self.sitemap_failed,
-                    priority=PRIORITY["listing"], meta={"archive_page": False, "dont_retry": True},
+                    origin + "/sitemap.xml",
+                    callback=self.parse_sitemap,
+                    errback=self.sitemap_failed,
+                    priority=PRIORITY["listing"],
+                    meta={"archive_page": False, "dont_retry": True},
                 )
         if self.revisit_archived:
             for url, page_type in policy.revisits():
@@ -389,7 +393,7 @@ class PacstoSpider(scrapy.Spider):
         """Every page: its snapshot, then the article and country pages it links."""
         page_type = page_type_of(response.url) or response.meta.get("page_type")
         yield snapshot_of(response, page_type)
-        if response.status in (404, 410) or not isinstance(response, TextResponse) or not response.body:
+        if response.status in REMOVED_STATUSES or not isinstance(response, TextResponse) or not response.body:
             return  # a 304 arrives with the archived body (ArchiveMiddleware), so its links are followed
         links = [u for u in (clean_link(response, h, self.scope) for h in response.css("a::attr(href)").getall()) if u]
         for url in dict.fromkeys(links):
@@ -407,7 +411,9 @@ class PacstoSpider(scrapy.Spider):
         either one the archive does not have or the next page is due (``REVISIT_AFTER``): a re-crawl
         stops at the first page whose articles are all archived (a 304's archived copy included);
         calendar months inside the bounds, when due."""
-        items = [clean_link(response, h, self.scope) for h in response.css("div.events__content a::attr(href)").getall()]
+        items = [
+            clean_link(response, h, self.scope) for h in response.css("div.events__content a::attr(href)").getall()
+        ]
         if not response.css("div.events__content"):  # unknown markup: any article link counts
             items = links
         items = [u for u in items if u and page_type_of(u) == "article"]
@@ -462,7 +468,7 @@ class PacstoSpider(scrapy.Spider):
         depth = response.request.meta.get("sitemap_depth", 0) if response.request is not None else 0
         try:
             sitemap = Sitemap(self.sitemap_body(response))
-        except Exception as exc:  # noqa: BLE001 - a broken sitemap is not needed: the listings suffice
+        except Exception as exc:  # a broken sitemap is not needed: the listings suffice
             self._count("sitemap_unreadable")
             self.logger.info("ignoring unreadable sitemap %s: %s", response.url, exc)
             return
@@ -473,12 +479,20 @@ class PacstoSpider(scrapy.Spider):
             if sitemap.type == "sitemapindex":
                 if depth >= self.sitemap_max_depth or self._sitemaps_requested >= self.sitemap_max_files:
                     self._count("sitemap_skipped")
-                    self.logger.info("sitemap %s not read: more than SITEMAP_MAX_DEPTH=%d levels or SITEMAP_MAX_FILES=%d "
-                                     "files", url, self.sitemap_max_depth, self.sitemap_max_files)
+                    self.logger.info(
+                        "sitemap %s not read: more than SITEMAP_MAX_DEPTH=%d levels or SITEMAP_MAX_FILES=%d files",
+                        url,
+                        self.sitemap_max_depth,
+                        self.sitemap_max_files,
+                    )
                     continue
                 self._sitemaps_requested += 1
-                yield scrapy.Request(url, callback=self.parse_sitemap, errback=self.sitemap_failed,
-                                     meta={"archive_page": False, "dont_retry": True, "sitemap_depth": depth + 1})
+                yield scrapy.Request(
+                    url,
+                    callback=self.parse_sitemap,
+                    errback=self.sitemap_failed,
+                    meta={"archive_page": False, "dont_retry": True, "sitemap_depth": depth + 1},
+                )
             elif page_type_of(url) in ("article", "country"):
                 if self.policy.changed_since_seen(url, entry.get("lastmod")):
                     self._count("sitemap_lastmod_changed")
@@ -513,5 +527,10 @@ class PacstoSpider(scrapy.Spider):
         page = (request.meta.get("redirect_urls") or [request.url])[0]  # the page asked for, not where it led
         response = getattr(failure.value, "response", None)
         status = response.status if response is not None else (302 if request.meta.get("redirect_urls") else None)
-        yield PageFailure(url=page, error=describe_failure(failure), page_type=request.meta.get("page_type"),
-                          observed_at=utc_iso(datetime.now(timezone.utc)), http_status=status)
+        yield PageFailure(
+            url=page,
+            error=describe_failure(failure),
+            page_type=request.meta.get("page_type"),
+            observed_at=utc_iso(datetime.now(timezone.utc)),
+            http_status=status,
+        )

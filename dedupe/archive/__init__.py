@@ -22,7 +22,16 @@ from .derivation import DerivedRecords
 from .observations import AddResult, IngestReport, ObservationStore
 from .queries import REF_HELP, ArchiveQueries, Ref
 
-__all__ = ["REF_HELP", "REMOVED_STATUSES", "AddResult", "Archive", "ArchiveError", "IngestReport", "Ref"]
+__all__ = [
+    "REF_HELP",
+    "REMOVED_STATUSES",
+    "AddResult",
+    "Archive",
+    "ArchiveError",
+    "IngestReport",
+    "ReadOnlyArchive",
+    "Ref",
+]
 
 
 class Archive(ObservationStore, DerivedRecords, ArchiveQueries):
@@ -37,8 +46,10 @@ class Archive(ObservationStore, DerivedRecords, ArchiveQueries):
             # refuse a database that is not an archive before changing anything in it (WAL mode included)
             if not schema.is_archive(self.db):
                 self.db.close()
-                raise ArchiveError(f"{self.path} is a SQLite database but not a pa-archive archive "
-                                   "(an existing database is never adopted: choose another --db)")
+                raise ArchiveError(
+                    f"{self.path} is a SQLite database but not a pa-archive archive "
+                    "(an existing database is never adopted: choose another --db)"
+                )
             if not self.db.table_names():
                 schema.claim(self.db)
             self.db.execute("PRAGMA journal_mode=WAL")
@@ -55,8 +66,17 @@ class Archive(ObservationStore, DerivedRecords, ArchiveQueries):
     def close(self) -> None:
         self.db.close()
 
-    def __enter__(self) -> "Archive":
+    def __enter__(self) -> Archive:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class ReadOnlyArchive(Archive):
+    """``Archive``'s read methods (resolve, text_of, history, version navigation) over a connection opened
+    read-only elsewhere (Datasette's): nothing is migrated or written."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:  # deliberately skips Archive.__init__
+        self.path = Path("")
+        self.db = Database(conn, recursive_triggers=False)

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from sqlite_utils import Database
 
-REMOVED_STATUSES = frozenset({404, 410})
+from ..document import REMOVED_STATUSES  # noqa: F401 - re-exported: dedupe.archive.REMOVED_STATUSES
 
 
 class ArchiveError(Exception):

@@ -38,8 +38,11 @@ def _derive_windows(conn: sqlite3.Connection, after: int, last: int) -> None:
 def derived_tables_lag(conn: sqlite3.Connection) -> bool:
     """True when snapshots arrived, or the extractor changed, since the derived tables were built:
     the one answer for the archive's refresh and for a read-only reader such as ``serve``."""
-    state = dict(conn.execute("SELECT key, value FROM archive_state WHERE key IN "
-                              "('derived_snapshot_id', 'derive_engine')").fetchall())
+    state = dict(
+        conn.execute(
+            "SELECT key, value FROM archive_state WHERE key IN ('derived_snapshot_id', 'derive_engine')"
+        ).fetchall()
+    )
     last = conn.execute("SELECT coalesce(max(id), 0) FROM snapshots").fetchone()[0]
     if state.get("derive_engine") != ENGINE:
         return last > 0
@@ -53,14 +56,20 @@ class DerivedRecords:
     db: Database
 
     def _state(self) -> dict[str, str]:
-        return dict(self.db.execute("SELECT key, value FROM archive_state WHERE key IN "
-                                    "('derived_snapshot_id', 'derive_engine')").fetchall())
+        return dict(
+            self.db.execute(
+                "SELECT key, value FROM archive_state WHERE key IN ('derived_snapshot_id', 'derive_engine')"
+            ).fetchall()
+        )
 
     def _last_snapshot_id(self) -> int:
         return self.db.execute("SELECT coalesce(max(id), 0) FROM snapshots").fetchone()[0]
 
     def _outdated(self) -> bool:
-        return self.db.execute("SELECT 1 FROM pages WHERE extractor != ? LIMIT 1", [EXTRACTOR_VERSION]).fetchone() is not None
+        return (
+            self.db.execute("SELECT 1 FROM pages WHERE extractor != ? LIMIT 1", [EXTRACTOR_VERSION]).fetchone()
+            is not None
+        )
 
     def is_stale(self) -> bool:
         """True when snapshots arrived, or the extractor changed, since the derived tables were built."""
@@ -104,15 +113,19 @@ class DerivedRecords:
         self._mark_derived(last)
 
     def _mark_derived(self, last_snapshot_id: int) -> None:
-        self.db.conn.executemany("INSERT OR REPLACE INTO archive_state(key, value) VALUES (?, ?)", [
-            ("derived_snapshot_id", str(last_snapshot_id)), ("derive_engine", ENGINE)])
+        self.db.conn.executemany(
+            "INSERT OR REPLACE INTO archive_state(key, value) VALUES (?, ?)",
+            [("derived_snapshot_id", str(last_snapshot_id)), ("derive_engine", ENGINE)],
+        )
 
     def _reanalyse_outdated(self) -> None:
         """Analyse again the contents an older extractor analysed, so results depend on the bytes only."""
         from ..extract import analyse
 
-        outdated = [sha for (sha,) in self.db.execute(
-            "SELECT content_sha256 FROM pages WHERE extractor != ?", [EXTRACTOR_VERSION])]
+        outdated = [
+            sha
+            for (sha,) in self.db.execute("SELECT content_sha256 FROM pages WHERE extractor != ?", [EXTRACTOR_VERSION])
+        ]
         for sha in outdated:
             kind, encoding = self.db.execute("SELECT kind, encoding FROM contents WHERE sha256 = ?", [sha]).fetchone()
             try:
@@ -123,8 +136,16 @@ class DerivedRecords:
                 self.db.execute(
                     "UPDATE pages SET extractor = ?, language = ?, title = ?, published = ?, structured = ?, lines = ? "
                     "WHERE content_sha256 = ?",
-                    [EXTRACTOR_VERSION, analysis.language, analysis.title, analysis.published, int(analysis.structured),
-                     json.dumps(analysis.lines, ensure_ascii=False), sha])
+                    [
+                        EXTRACTOR_VERSION,
+                        analysis.language,
+                        analysis.title,
+                        analysis.published,
+                        int(analysis.structured),
+                        json.dumps(analysis.lines, ensure_ascii=False),
+                        sha,
+                    ],
+                )
 
     def check(self) -> dict[str, list[str]]:
         """Differences between the derived tables and the reference derivation, by table (empty: none).
@@ -142,8 +163,11 @@ class DerivedRecords:
             reference = Database(copy_path)
             with write_transaction(reference):
                 write_reference(reference)
-            differences = {table: diff for table in schema.DERIVED_TABLES
-                           if (diff := _table_differences(self.db, reference, table))}
+            differences = {
+                table: diff
+                for table in schema.DERIVED_TABLES
+                if (diff := _table_differences(self.db, reference, table))
+            }
             reference.close()
         return differences
 

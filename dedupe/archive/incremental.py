@@ -37,8 +37,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..blocks import (
-    ARTICLE_CONFIG, LINE_BAND_THRESHOLD, PageLines, _candidate_positions, _title, article_text, body_runs,
-    find_runs, line_shingles, line_signatures, lines_alike, texts_alike,
+    ARTICLE_CONFIG,
+    LINE_BAND_THRESHOLD,
+    PageLines,
+    _candidate_positions,
+    _title,
+    article_text,
+    body_runs,
+    find_runs,
+    line_shingles,
+    line_signatures,
+    lines_alike,
+    texts_alike,
 )
 from ..extract import detect_language
 from ..facts import Fact, extract_facts
@@ -122,14 +132,24 @@ class Deriver:
 
     def update(self, after_id: int, last_id: int) -> None:
         """Derive what the snapshots with after_id < id <= last_id bring."""
-        contents = [sha for (sha,) in self.x(
-            "SELECT DISTINCT content_sha256 FROM snapshots WHERE id > ? AND id <= ? AND content_sha256 IS NOT NULL",
-            [after_id, last_id])]
-        urls = [url for (url,) in self.x("SELECT DISTINCT url FROM snapshots WHERE id > ? AND id <= ?", [after_id, last_id])]
+        contents = [
+            sha
+            for (sha,) in self.x(
+                "SELECT DISTINCT content_sha256 FROM snapshots WHERE id > ? AND id <= ? AND content_sha256 IS NOT NULL",
+                [after_id, last_id],
+            )
+        ]
+        urls = [
+            url for (url,) in self.x("SELECT DISTINCT url FROM snapshots WHERE id > ? AND id <= ?", [after_id, last_id])
+        ]
         known = {}
         for chunk in _chunks(contents):
-            known.update(self.x(f"SELECT content_sha256, page_id FROM derive_pages WHERE content_sha256 IN ({_marks(chunk)})",
-                                list(chunk)).fetchall())
+            known.update(
+                self.x(
+                    f"SELECT content_sha256, page_id FROM derive_pages WHERE content_sha256 IN ({_marks(chunk)})",
+                    list(chunk),
+                ).fetchall()
+            )
         new_shas = [sha for sha in contents if sha not in known]
         old_ids = list(known.values())
         self._check_has_article(old_ids)
@@ -140,15 +160,29 @@ class Deriver:
         self._add_pages(new_pages)
         # observations of already-derived contents and of URLs (a 404) change spans, URL and status
         for chunk in _chunks(old_ids):
-            self.touched_articles.update(g for (g,) in self.x(
-                f"SELECT g.grp FROM derive_pages p JOIN derive_groups g ON g.space = 's1' AND g.text_id = p.text1_id "
-                f"WHERE p.page_id IN ({_marks(chunk)})", list(chunk)))
-            self.touched_blocks.update(b for (b,) in self.x(
-                f"SELECT DISTINCT v.block FROM derive_page_blocks pb JOIN derive_block_versions v ON v.id = pb.version_id "
-                f"WHERE pb.page_id IN ({_marks(chunk)})", list(chunk)))
+            self.touched_articles.update(
+                g
+                for (g,) in self.x(
+                    f"SELECT g.grp FROM derive_pages p JOIN derive_groups g "
+                    f"ON g.space = 's1' AND g.text_id = p.text1_id "
+                    f"WHERE p.page_id IN ({_marks(chunk)})",
+                    list(chunk),
+                )
+            )
+            self.touched_blocks.update(
+                b
+                for (b,) in self.x(
+                    f"SELECT DISTINCT v.block FROM derive_page_blocks pb "
+                    f"JOIN derive_block_versions v ON v.id = pb.version_id "
+                    f"WHERE pb.page_id IN ({_marks(chunk)})",
+                    list(chunk),
+                )
+            )
         for chunk in _chunks(urls):
-            self.touched_articles.update(g for (g,) in self.x(
-                f"SELECT grp FROM derive_article_order WHERE url IN ({_marks(chunk)})", list(chunk)))
+            self.touched_articles.update(
+                g
+                for (g,) in self.x(f"SELECT grp FROM derive_article_order WHERE url IN ({_marks(chunk)})", list(chunk))
+            )
         _RecordWriter(self).write()
 
     def _check_has_article(self, page_ids: list[int]) -> None:
@@ -156,7 +190,9 @@ class Deriver:
             changed = self.x(
                 f"""SELECT 1 FROM derive_pages dp WHERE dp.page_id IN ({_marks(chunk)}) AND dp.has_article !=
                     (SELECT max(coalesce(s.page_type, 'article') = 'article') FROM snapshots s
-                     WHERE s.content_sha256 = dp.content_sha256) LIMIT 1""", list(chunk)).fetchone()
+                     WHERE s.content_sha256 = dp.content_sha256) LIMIT 1""",
+                list(chunk),
+            ).fetchone()
             if changed:
                 raise NeedsRebuild("a content seen before as a listing was seen as an article")
 
@@ -167,9 +203,15 @@ class Deriver:
                 f"""SELECT p.rowid, p.content_sha256, p.structured, p.lines,
                            (SELECT max(coalesce(s.page_type, 'article') = 'article') FROM snapshots s
                             WHERE s.content_sha256 = p.content_sha256)
-                    FROM pages p WHERE p.content_sha256 IN ({_marks(chunk)})""", list(chunk)):
-                page = PageLines(key=sha, structured=bool(structured), lines=[tuple(x) for x in json.loads(lines)],
-                                 has_article=bool(has_article))
+                    FROM pages p WHERE p.content_sha256 IN ({_marks(chunk)})""",
+                list(chunk),
+            ):
+                page = PageLines(
+                    key=sha,
+                    structured=bool(structured),
+                    lines=[tuple(x) for x in json.loads(lines)],
+                    has_article=bool(has_article),
+                )
                 pages.append(_Page(page_id, sha, page, _title(page)))
         pages.sort(key=lambda p: p.sha)
         for page in pages:
@@ -179,20 +221,28 @@ class Deriver:
     def _refresh_page_stats(self, page_ids: list[int]) -> None:
         """Per content: snapshot count, first and last seen, smallest URL, URL of its newest snapshot."""
         for chunk in _chunks(page_ids):
-            self.x(f"""UPDATE derive_pages SET
+            self.x(
+                f"""UPDATE derive_pages SET
                   snapshots = (SELECT count(*) FROM snapshots s WHERE s.content_sha256 = derive_pages.content_sha256),
-                  first_seen = (SELECT min(observed_at) FROM snapshots s WHERE s.content_sha256 = derive_pages.content_sha256),
-                  last_seen = (SELECT max(observed_at) FROM snapshots s WHERE s.content_sha256 = derive_pages.content_sha256),
+                  first_seen = (SELECT min(observed_at) FROM snapshots s
+                                WHERE s.content_sha256 = derive_pages.content_sha256),
+                  last_seen = (SELECT max(observed_at) FROM snapshots s
+                               WHERE s.content_sha256 = derive_pages.content_sha256),
                   min_url = (SELECT min(url) FROM snapshots s WHERE s.content_sha256 = derive_pages.content_sha256),
                   newest_url = (SELECT url FROM snapshots s WHERE s.content_sha256 = derive_pages.content_sha256
                                 ORDER BY observed_at DESC, id DESC LIMIT 1)
-                WHERE page_id IN ({_marks(chunk)})""", list(chunk))
+                WHERE page_id IN ({_marks(chunk)})""",
+                list(chunk),
+            )
 
     def _page_stats(self, page_ids: list[int]) -> dict[int, tuple]:
         stats = {}
         for chunk in _chunks(page_ids):
-            for row in self.x(f"SELECT page_id, snapshots, first_seen, last_seen, min_url FROM derive_pages "
-                              f"WHERE page_id IN ({_marks(chunk)})", list(chunk)):
+            for row in self.x(
+                f"SELECT page_id, snapshots, first_seen, last_seen, min_url FROM derive_pages "
+                f"WHERE page_id IN ({_marks(chunk)})",
+                list(chunk),
+            ):
                 stats[row[0]] = row[1:]
         return stats
 
@@ -201,21 +251,31 @@ class Deriver:
         after = self._page_stats(list(before))
         for page_id, (count, _, _, _) in before.items():
             new_count, first, last, min_url = after[page_id]
-            for version_id, n in self.x("SELECT version_id, n FROM derive_page_blocks WHERE page_id = ?", [page_id]).fetchall():
+            for version_id, n in self.x(
+                "SELECT version_id, n FROM derive_page_blocks WHERE page_id = ?", [page_id]
+            ).fetchall():
                 self._add_to_version(version_id, n * (new_count - count), first, last, min_url)
 
     def _add_to_version(self, version_id: int, count: int, first: str, last: str, min_url: str) -> None:
-        self.x("""UPDATE derive_block_versions SET snapshots = snapshots + ?, first_seen = min(coalesce(first_seen, ?), ?),
+        self.x(
+            """UPDATE derive_block_versions SET snapshots = snapshots + ?, first_seen = min(coalesce(first_seen, ?), ?),
                   last_seen = max(coalesce(last_seen, ?), ?), min_url = min(coalesce(min_url, ?), ?) WHERE id = ?""",
-               [count, first, first, last, last, min_url, min_url, version_id])
+            [count, first, first, last, last, min_url, min_url, version_id],
+        )
 
     def page(self, page_id: int) -> _Page:
         if page_id not in self._pages:
             sha, structured, lines, has_article = self.x(
                 "SELECT p.content_sha256, p.structured, p.lines, d.has_article FROM pages p "
-                "JOIN derive_pages d ON d.page_id = p.rowid WHERE p.rowid = ?", [page_id]).fetchone()
-            page = PageLines(key=sha, structured=bool(structured), lines=[tuple(x) for x in json.loads(lines)],
-                             has_article=bool(has_article))
+                "JOIN derive_pages d ON d.page_id = p.rowid WHERE p.rowid = ?",
+                [page_id],
+            ).fetchone()
+            page = PageLines(
+                key=sha,
+                structured=bool(structured),
+                lines=[tuple(x) for x in json.loads(lines)],
+                has_article=bool(has_article),
+            )
             self._pages[page_id] = _Page(page_id, sha, page, _title(page))
         return self._pages[page_id]
 
@@ -236,15 +296,16 @@ class Deriver:
         if any0:
             rerun0 |= self._all_pages()
         moves0, emptiness0 = self._rerun(0, rerun0)
-        dirty1 = (set(new_ids) | emptiness0 | self._pages_with("text0_id", moves0)
-                  | self._pages_with("title_id", title_moves))
+        dirty1 = (
+            set(new_ids) | emptiness0 | self._pages_with("text0_id", moves0) | self._pages_with("title_id", title_moves)
+        )
         changed_ev1 = self._set_evidence(1, dirty1)
         flipped1, any1 = self._evidence(1, changed_ev1, moved_clusters, also=flipped0)
         rerun1 = set(new_ids) | self._pages_containing(flipped1)
         if any1:
             rerun1 |= self._all_pages()
         moves1, _ = self._rerun(1, rerun1)
-        for text_id, (old, new) in moves1.items():
+        for old, new in moves1.values():
             self.touched_articles.update(g for g in (old, new) if g is not None)
 
     # --- 1. line and title clusters
@@ -255,13 +316,15 @@ class Deriver:
         hashes = list(by_hash)
         ids: dict[str, int] = {}
         for chunk in _chunks(hashes):
-            for line_id, h in self.x(f"SELECT id, hash FROM derive_lines WHERE space = ? AND hash IN ({_marks(chunk)})",
-                                     [space, *chunk]):
+            for line_id, h in self.x(
+                f"SELECT id, hash FROM derive_lines WHERE space = ? AND hash IN ({_marks(chunk)})", [space, *chunk]
+            ):
                 ids[by_hash[h]] = line_id
         for h in hashes:
             if by_hash[h] not in ids:
-                ids[by_hash[h]] = self.x("INSERT INTO derive_lines(space, hash, text) VALUES (?, ?, ?)",
-                                         [space, h, by_hash[h]]).lastrowid
+                ids[by_hash[h]] = self.x(
+                    "INSERT INTO derive_lines(space, hash, text) VALUES (?, ?, ?)", [space, h, by_hash[h]]
+                ).lastrowid
         return ids
 
     def _cluster(self, space: str, ids: dict[str, int]) -> tuple[dict[int, int], set[int]]:
@@ -272,7 +335,8 @@ class Deriver:
         singletons: dict[int, int] = {}  # body-only lines seen outside a body for the first time: their own cluster
         for chunk in _chunks(todo_ids):
             for i, cluster in self.x(
-                    f"SELECT id, cluster FROM derive_lines WHERE id IN ({_marks(chunk)}) AND indexed = 0", list(chunk)):
+                f"SELECT id, cluster FROM derive_lines WHERE id IN ({_marks(chunk)}) AND indexed = 0", list(chunk)
+            ):
                 unclustered.add(i)
                 if cluster is not None:
                     singletons[i] = cluster
@@ -297,7 +361,8 @@ class Deriver:
             for key, line_id, cluster, text, blob in self.x(
                 f"SELECT b.key, b.line_id, l.cluster, l.text, l.signature FROM derive_line_bands b "
                 f"CROSS JOIN derive_lines l ON l.id = b.line_id WHERE b.key IN ({_marks(chunk)}) AND l.space = ?",
-                [*chunk, space]):
+                [*chunk, space],
+            ):
                 bucket_members[key].append(line_id)
                 if line_id not in existing:
                     existing[line_id] = (cluster, text)
@@ -314,7 +379,8 @@ class Deriver:
                     else:
                         text, target = text_of[other], node[other]
                     if uf.find(node[line_id]) != uf.find(target) and lines_alike(
-                            sset(line_id, text_of[line_id]), sset(other, text)):
+                        sset(line_id, text_of[line_id]), sset(other, text)
+                    ):
                         uf.union(node[line_id], target)
             for key in keys[row].tolist():
                 bucket_members[key].append(line_id)
@@ -334,8 +400,10 @@ class Deriver:
             for absorbed in clusters[1:]:
                 merged[absorbed] = keep
                 self.x("UPDATE derive_lines SET cluster = ? WHERE cluster = ?", [keep, absorbed])
-            self.conn.executemany("UPDATE derive_lines SET cluster = ?, indexed = 1, signature = ? WHERE id = ?",
-                                  [(keep, sig_of[i].astype(np.uint32).tobytes(), i) for i in lines])
+            self.conn.executemany(
+                "UPDATE derive_lines SET cluster = ?, indexed = 1, signature = ? WHERE id = ?",
+                [(keep, sig_of[i].astype(np.uint32).tobytes(), i) for i in lines],
+            )
             merged.update({singletons[i]: keep for i in lines if i in singletons and singletons[i] != keep})
             gained.add(keep)
         rows = [(key, line_id) for row, line_id in enumerate(new) for key in set(keys[row].tolist())]
@@ -352,28 +420,32 @@ class Deriver:
         texts = {text for p in pages for text, _, _ in p.lines.lines}
         ids = self._line_ids("line", texts)
         candidates = {p.lines.lines[i][0] for p in pages for i in _candidate_positions(p.lines)}
-        outside_body = {p.lines.lines[i][0] for p in pages for i in _candidate_positions(p.lines)
-                        if p.lines.lines[i][1] != "body"}
+        outside_body = {
+            p.lines.lines[i][0] for p in pages for i in _candidate_positions(p.lines) if p.lines.lines[i][1] != "body"
+        }
         merged, gained = self._cluster("line", {t: ids[t] for t in outside_body})
         body_only = [ids[t] for t in candidates - outside_body]
         for chunk in _chunks(body_only):  # a cluster of their own until seen outside a body
-            self.x(f"UPDATE derive_lines SET cluster = id WHERE id IN ({_marks(chunk)}) AND cluster IS NULL", list(chunk))
+            self.x(
+                f"UPDATE derive_lines SET cluster = id WHERE id IN ({_marks(chunk)}) AND cluster IS NULL", list(chunk)
+            )
         rows, page_rows = [], []
         for p in pages:
             kinds: dict[int, int] = defaultdict(int)
-            for text, role, _ in p.lines.lines:
+            for text, _, _ in p.lines.lines:
                 kinds[ids[text]] |= 0
             for i in _candidate_positions(p.lines):
                 text, role, _ = p.lines.lines[i]
                 kinds[ids[text]] |= CANDIDATE | (NEAR if role != "body" else 0)
             rows += [(line_id, p.page_id, kind) for line_id, kind in kinds.items()]
             page_rows.append((p.page_id, p.sha, int(p.lines.has_article)))
-        self.conn.executemany("INSERT OR IGNORE INTO derive_pages(page_id, content_sha256, has_article) VALUES (?, ?, ?)",
-                              page_rows)
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO derive_pages(page_id, content_sha256, has_article) VALUES (?, ?, ?)", page_rows
+        )
         self.conn.executemany("INSERT INTO derive_page_lines(line_id, page_id, kind) VALUES (?, ?, ?)", rows)
         self._refresh_page_stats([p.page_id for p in pages])
         if merged:
-            self.x("DELETE FROM derive_near WHERE cluster IN (%s)" % _marks(list(merged)), list(merged))
+            self.x(f"DELETE FROM derive_near WHERE cluster IN ({_marks(list(merged))})", list(merged))
         self._merged_lines = merged
         return merged, gained
 
@@ -384,10 +456,12 @@ class Deriver:
             return set()
         ids = self._line_ids("title", titles)
         merged, _ = self._cluster("title", ids)
-        self.conn.executemany("UPDATE derive_pages SET title_id = ? WHERE page_id = ?",
-                              [(ids[p.title], p.page_id) for p in pages if p.title is not None])
+        self.conn.executemany(
+            "UPDATE derive_pages SET title_id = ? WHERE page_id = ?",
+            [(ids[p.title], p.page_id) for p in pages if p.title is not None],
+        )
         moved: set[int] = set()
-        for absorbed, kept in merged.items():
+        for kept in merged.values():
             moved.update(i for (i,) in self.x("SELECT id FROM derive_lines WHERE cluster = ?", [kept]))
         return moved
 
@@ -406,29 +480,38 @@ class Deriver:
             sig = compute_signatures([by_hash[h] for h in missing], ARTICLE_CONFIG)
             keys = band_keys(sig, ARTICLE_CONFIG.threshold)
             for row, h in enumerate(missing):
-                text_id = self.x("INSERT INTO derive_texts(hash, text, config, signature) VALUES (?, ?, ?, ?)",
-                                 [h, by_hash[h], ARTICLE_CONFIG.full_name, serialize(sig[row], ARTICLE_CONFIG)]).lastrowid
+                text_id = self.x(
+                    "INSERT INTO derive_texts(hash, text, config, signature) VALUES (?, ?, ?, ?)",
+                    [h, by_hash[h], ARTICLE_CONFIG.full_name, serialize(sig[row], ARTICLE_CONFIG)],
+                ).lastrowid
                 ids[by_hash[h]] = text_id
-                self.conn.executemany("INSERT OR IGNORE INTO derive_text_bands(key, text_id) VALUES (?, ?)",
-                                      [(k, text_id) for k in set(keys[row].tolist())])
+                self.conn.executemany(
+                    "INSERT OR IGNORE INTO derive_text_bands(key, text_id) VALUES (?, ?)",
+                    [(k, text_id) for k in set(keys[row].tolist())],
+                )
         return ids
 
     def _signatures(self, text_ids: Iterable[int]) -> dict[int, np.ndarray]:
         ids = list(set(text_ids))
         out: dict[int, np.ndarray] = {}
         for chunk in _chunks(ids):
-            for text_id, blob in self.x(f"SELECT id, signature FROM derive_texts WHERE id IN ({_marks(chunk)})", list(chunk)):
+            for text_id, blob in self.x(
+                f"SELECT id, signature FROM derive_texts WHERE id IN ({_marks(chunk)})", list(chunk)
+            ):
                 out[text_id] = deserialize(blob)
         return out
 
-    def _space_update(self, space: str, added: list[int], removed: list[int]) -> dict[int, tuple[int | None, int | None]]:
+    def _space_update(
+        self, space: str, added: list[int], removed: list[int]
+    ) -> dict[int, tuple[int | None, int | None]]:
         """Count pages in and out of a text space; join added texts to groups, re-split groups that lost
         a text. Returns text id -> (old group, new group) for every member whose group changed."""
         moves: dict[int, tuple[int | None, int | None]] = {}
         resplit: set[int] = set()
         for text_id in removed:
-            grp, pages = self.x("SELECT grp, pages FROM derive_groups WHERE space = ? AND text_id = ?",
-                                [space, text_id]).fetchone()
+            grp, pages = self.x(
+                "SELECT grp, pages FROM derive_groups WHERE space = ? AND text_id = ?", [space, text_id]
+            ).fetchone()
             if pages > 1:
                 self.x("UPDATE derive_groups SET pages = pages - 1 WHERE space = ? AND text_id = ?", [space, text_id])
             else:
@@ -444,7 +527,10 @@ class Deriver:
                 self.x("UPDATE derive_groups SET pages = pages + 1 WHERE space = ? AND text_id = ?", [space, text_id])
             else:
                 joining.append(text_id)
-                self.x("INSERT INTO derive_groups(space, text_id, grp, pages) VALUES (?, ?, ?, 1)", [space, text_id, text_id])
+                self.x(
+                    "INSERT INTO derive_groups(space, text_id, grp, pages) VALUES (?, ?, ?, 1)",
+                    [space, text_id, text_id],
+                )
                 moves[text_id] = (moves.get(text_id, (None, None))[0], text_id)
         if joining:
             self._join(space, sorted(joining), moves)
@@ -453,8 +539,9 @@ class Deriver:
     def _join(self, space: str, joining: list[int], moves: dict) -> None:
         keys_of: dict[int, list[int]] = defaultdict(list)
         for chunk in _chunks(joining):
-            for text_id, key in self.x(f"SELECT text_id, key FROM derive_text_bands WHERE text_id IN ({_marks(chunk)})",
-                                       list(chunk)):
+            for text_id, key in self.x(
+                f"SELECT text_id, key FROM derive_text_bands WHERE text_id IN ({_marks(chunk)})", list(chunk)
+            ):
                 keys_of[text_id].append(key)
         candidates: dict[int, set[int]] = defaultdict(set)
         for text_id in joining:
@@ -462,13 +549,19 @@ class Deriver:
             for chunk in _chunks(keys):
                 for (other,) in self.x(
                     f"SELECT DISTINCT b.text_id FROM derive_text_bands b CROSS JOIN derive_groups g ON g.space = ? AND "
-                    f"g.text_id = b.text_id WHERE b.key IN ({_marks(chunk)}) AND b.text_id != ?", [space, *chunk, text_id]):
+                    f"g.text_id = b.text_id WHERE b.key IN ({_marks(chunk)}) AND b.text_id != ?",
+                    [space, *chunk, text_id],
+                ):
                     candidates[text_id].add(other)
         sigs = self._signatures(set(joining) | {o for c in candidates.values() for o in c})
         group_of = {}
         for chunk in _chunks(list(sigs)):
-            group_of.update(self.x(f"SELECT text_id, grp FROM derive_groups WHERE space = ? AND text_id IN ({_marks(chunk)})",
-                                   [space, *chunk]).fetchall())
+            group_of.update(
+                self.x(
+                    f"SELECT text_id, grp FROM derive_groups WHERE space = ? AND text_id IN ({_marks(chunk)})",
+                    [space, *chunk],
+                ).fetchall()
+            )
         uf = _UnionFind()
         for text_id in joining:
             for other in sorted(candidates[text_id]):
@@ -481,21 +574,28 @@ class Deriver:
             if root != grp:
                 relabel[grp] = root
         for old, new in relabel.items():
-            for (text_id,) in self.x("SELECT text_id FROM derive_groups WHERE space = ? AND grp = ?", [space, old]).fetchall():
+            for (text_id,) in self.x(
+                "SELECT text_id FROM derive_groups WHERE space = ? AND grp = ?", [space, old]
+            ).fetchall():
                 before = moves.get(text_id, (old, old))[0]
                 moves[text_id] = (before, new)
             self.x("UPDATE derive_groups SET grp = ? WHERE space = ? AND grp = ?", [new, space, old])
 
     def _resplit(self, space: str, grp: int, moves: dict) -> None:
-        members = [t for (t,) in self.x("SELECT text_id FROM derive_groups WHERE space = ? AND grp = ? ORDER BY text_id",
-                                        [space, grp])]
+        members = [
+            t
+            for (t,) in self.x(
+                "SELECT text_id FROM derive_groups WHERE space = ? AND grp = ? ORDER BY text_id", [space, grp]
+            )
+        ]
         if not members:
             return
         sigs = self._signatures(members)
         keys = {t: set() for t in members}
         for chunk in _chunks(members):
-            for text_id, key in self.x(f"SELECT text_id, key FROM derive_text_bands WHERE text_id IN ({_marks(chunk)})",
-                                       list(chunk)):
+            for text_id, key in self.x(
+                f"SELECT text_id, key FROM derive_text_bands WHERE text_id IN ({_marks(chunk)})", list(chunk)
+            ):
                 keys[text_id].add(key)
         uf = _UnionFind()
         for i, a in enumerate(members):
@@ -524,15 +624,21 @@ class Deriver:
     def _pages_with(self, column: str, ids: set[int]) -> set[int]:
         found: set[int] = set()
         for chunk in _chunks(sorted(ids)):
-            found.update(p for (p,) in self.x(f"SELECT page_id FROM derive_pages WHERE {column} IN ({_marks(chunk)})",
-                                              list(chunk)))  # column: a fixed name of this module
+            found.update(
+                p
+                for (p,) in self.x(f"SELECT page_id FROM derive_pages WHERE {column} IN ({_marks(chunk)})", list(chunk))
+            )  # column: a fixed name of this module
         return found
 
     def _pages_containing(self, line_ids: set[int]) -> set[int]:
         found: set[int] = set()
         for chunk in _chunks(sorted(line_ids)):
-            found.update(p for (p,) in self.x(f"SELECT page_id FROM derive_page_lines WHERE line_id IN ({_marks(chunk)})",
-                                              list(chunk)))
+            found.update(
+                p
+                for (p,) in self.x(
+                    f"SELECT page_id FROM derive_page_lines WHERE line_id IN ({_marks(chunk)})", list(chunk)
+                )
+            )
         return found
 
     def _all_pages(self) -> set[int]:
@@ -549,8 +655,10 @@ class Deriver:
         changed = set()
         column = f"ev{stage}"
         for page_id in sorted(page_ids):
-            row = self.x(f"SELECT has_article, title_id, raw_id, text0_id, {column} FROM derive_pages WHERE page_id = ?",
-                         [page_id]).fetchone()
+            row = self.x(
+                f"SELECT has_article, title_id, raw_id, text0_id, {column} FROM derive_pages WHERE page_id = ?",
+                [page_id],
+            ).fetchone()
             has_article, title_id, raw_id, text0_id, old = row
             title_cluster = None
             if title_id is not None:
@@ -571,8 +679,9 @@ class Deriver:
                 changed.add(page_id)
         return changed
 
-    def _evidence(self, stage: int, pages: set[int], moved_clusters: set[int],
-                  also: set[int] = frozenset()) -> tuple[set[int], bool]:
+    def _evidence(
+        self, stage: int, pages: set[int], moved_clusters: set[int], also: set[int] = frozenset()
+    ) -> tuple[set[int], bool]:
         """Bring repeat flags, body runs, near-duplicate clusters and the furniture flags of round
         ``stage`` up to date after the evidence of ``pages`` changed. Returns the line ids whose
         furniture flag flipped and whether "there is furniture at all" flipped."""
@@ -581,8 +690,11 @@ class Deriver:
         clusters: set[int] = set(moved_clusters)
         for chunk in _chunks(sorted(pages)):
             for line_id, kind, cluster in self.x(
-                f"SELECT pl.line_id, pl.kind, l.cluster FROM derive_page_lines pl JOIN derive_lines l ON l.id = pl.line_id "
-                f"WHERE pl.page_id IN ({_marks(chunk)}) AND pl.kind > 0", list(chunk)):
+                f"SELECT pl.line_id, pl.kind, l.cluster FROM derive_page_lines pl "
+                f"JOIN derive_lines l ON l.id = pl.line_id "
+                f"WHERE pl.page_id IN ({_marks(chunk)}) AND pl.kind > 0",
+                list(chunk),
+            ):
                 texts.add(line_id)
                 if kind & NEAR:
                     clusters.add(cluster)
@@ -593,15 +705,22 @@ class Deriver:
                 f"""SELECT l.id, l.{rep}, (SELECT count(*) FROM (SELECT DISTINCT p.{ev} FROM derive_page_lines pl
                         JOIN derive_pages p ON p.page_id = pl.page_id
                         WHERE pl.line_id = l.id AND pl.kind & {CANDIDATE} AND p.{ev} IS NOT NULL LIMIT 2)) >= 2
-                    FROM derive_lines l WHERE l.id IN ({_marks(chunk)})""", list(chunk)):
+                    FROM derive_lines l WHERE l.id IN ({_marks(chunk)})""",
+                list(chunk),
+            ):
                 if old != new:
                     rep_flips.add(line_id)
                     self.x(f"UPDATE derive_lines SET {rep} = ? WHERE id = ?", [new, line_id])
         run_pages = set(pages)
         for chunk in _chunks(sorted(rep_flips)):
-            run_pages.update(p for (p,) in self.x(
-                f"SELECT pl.page_id FROM derive_page_lines pl JOIN derive_pages p ON p.page_id = pl.page_id "
-                f"WHERE pl.line_id IN ({_marks(chunk)}) AND p.{ev} IS NOT NULL", list(chunk)))
+            run_pages.update(
+                p
+                for (p,) in self.x(
+                    f"SELECT pl.page_id FROM derive_page_lines pl JOIN derive_pages p ON p.page_id = pl.page_id "
+                    f"WHERE pl.line_id IN ({_marks(chunk)}) AND p.{ev} IS NOT NULL",
+                    list(chunk),
+                )
+            )
         run_texts = self._body_runs(stage, run_pages)
         # near-duplicate clusters outside the body on two different articles
         for chunk in _chunks(sorted(c for c in clusters if c is not None)):
@@ -610,7 +729,9 @@ class Deriver:
                         JOIN derive_page_lines pl ON pl.line_id = l.id AND pl.kind & {NEAR}
                         JOIN derive_pages p ON p.page_id = pl.page_id
                         WHERE l.cluster = c.value AND p.{ev} IS NOT NULL LIMIT 2)) >= 2
-                    FROM json_each(?) c""", [json.dumps(list(chunk))]):
+                    FROM json_each(?) c""",
+                [json.dumps(list(chunk))],
+            ):
                 if near:
                     self.x("INSERT OR IGNORE INTO derive_near(stage, cluster) VALUES (?, ?)", [stage, cluster])
                 else:
@@ -618,7 +739,9 @@ class Deriver:
         # the flags of every text whose inputs moved
         check = set(run_texts) | set(also)
         for chunk in _chunks(sorted(c for c in clusters if c is not None)):
-            check.update(i for (i,) in self.x(f"SELECT id FROM derive_lines WHERE cluster IN ({_marks(chunk)})", list(chunk)))
+            check.update(
+                i for (i,) in self.x(f"SELECT id FROM derive_lines WHERE cluster IN ({_marks(chunk)})", list(chunk))
+            )
         any_before = self._any_furniture(stage)
         flips: set[int] = set()
         earlier = "OR l.f0 = 1" if stage == 1 else ""
@@ -627,7 +750,9 @@ class Deriver:
                 f"""SELECT l.id, l.{flag}, (l.cluster IS NOT NULL AND (
                         EXISTS (SELECT 1 FROM derive_near n WHERE n.stage = {stage} AND n.cluster = l.cluster)
                         OR EXISTS (SELECT 1 FROM derive_runs r WHERE r.stage = {stage} AND r.line_id = l.id) {earlier}))
-                    FROM derive_lines l WHERE l.id IN ({_marks(chunk)})""", list(chunk)):
+                    FROM derive_lines l WHERE l.id IN ({_marks(chunk)})""",
+                list(chunk),
+            ):
                 if old != new:
                     flips.add(line_id)
                     self.x(f"UPDATE derive_lines SET {flag} = ? WHERE id = ?", [new, line_id])
@@ -641,21 +766,38 @@ class Deriver:
         ev, rep = f"ev{stage}", f"rep{stage}"
         changed: set[int] = set()
         for page_id in sorted(page_ids):
-            is_evidence = self.x(f"SELECT {ev} IS NOT NULL FROM derive_pages WHERE page_id = ?", [page_id]).fetchone()[0]
+            is_evidence = self.x(f"SELECT {ev} IS NOT NULL FROM derive_pages WHERE page_id = ?", [page_id]).fetchone()[
+                0
+            ]
             new: set[int] = set()
             if is_evidence:
-                ids = dict(self.x("SELECT l.text, l.id FROM derive_page_lines pl JOIN derive_lines l ON l.id = pl.line_id "
-                                  "WHERE pl.page_id = ?", [page_id]).fetchall())
-                repeated = {t for (t,) in self.x(
-                    f"SELECT l.text FROM derive_page_lines pl JOIN derive_lines l ON l.id = pl.line_id "
-                    f"WHERE pl.page_id = ? AND l.{rep} = 1", [page_id])}
+                ids = dict(
+                    self.x(
+                        "SELECT l.text, l.id FROM derive_page_lines pl JOIN derive_lines l ON l.id = pl.line_id "
+                        "WHERE pl.page_id = ?",
+                        [page_id],
+                    ).fetchall()
+                )
+                repeated = {
+                    t
+                    for (t,) in self.x(
+                        f"SELECT l.text FROM derive_page_lines pl JOIN derive_lines l ON l.id = pl.line_id "
+                        f"WHERE pl.page_id = ? AND l.{rep} = 1",
+                        [page_id],
+                    )
+                }
                 if repeated:
                     new = {ids[t] for t in body_runs(self.page(page_id).lines, repeated)}
-            old = {i for (i,) in self.x("SELECT line_id FROM derive_runs WHERE stage = ? AND page_id = ?", [stage, page_id])}
+            old = {
+                i
+                for (i,) in self.x("SELECT line_id FROM derive_runs WHERE stage = ? AND page_id = ?", [stage, page_id])
+            }
             if old != new:
                 self.x("DELETE FROM derive_runs WHERE stage = ? AND page_id = ?", [stage, page_id])
-                self.conn.executemany("INSERT INTO derive_runs(stage, line_id, page_id) VALUES (?, ?, ?)",
-                                      [(stage, i, page_id) for i in new])
+                self.conn.executemany(
+                    "INSERT INTO derive_runs(stage, line_id, page_id) VALUES (?, ?, ?)",
+                    [(stage, i, page_id) for i in new],
+                )
                 changed |= old ^ new
         return changed
 
@@ -670,14 +812,24 @@ class Deriver:
         results: dict[int, tuple[str, list]] = {}
         for page_id in sorted(page_ids):
             page = self.page(page_id)
-            furniture = _Furniture({t for (t,) in self.x(
-                f"SELECT l.text FROM derive_page_lines pl JOIN derive_lines l ON l.id = pl.line_id "
-                f"WHERE pl.page_id = ? AND l.{flag} = 1", [page_id])}, any_furniture)
+            furniture = _Furniture(
+                {
+                    t
+                    for (t,) in self.x(
+                        f"SELECT l.text FROM derive_page_lines pl JOIN derive_lines l ON l.id = pl.line_id "
+                        f"WHERE pl.page_id = ? AND l.{flag} = 1",
+                        [page_id],
+                    )
+                },
+                any_furniture,
+            )
             runs = find_runs(page.lines, furniture)
             results[page_id] = (article_text(page.lines, furniture, runs), runs)
         ids = self._text_ids(text for text, _ in results.values())
         for page_id, (text, runs) in results.items():
-            old_id, old_runs = self.x(f"SELECT {column}, runs FROM derive_pages WHERE page_id = ?", [page_id]).fetchone()
+            old_id, old_runs = self.x(
+                f"SELECT {column}, runs FROM derive_pages WHERE page_id = ?", [page_id]
+            ).fetchone()
             new_id = ids.get(text) if text else None
             if new_id != old_id:
                 if stage == 1:
@@ -699,7 +851,9 @@ class Deriver:
         moves = self._space_update(space, added, removed)
         if stage == 1:
             for page_id in page_ids:
-                grp = self._group("s1", self.x("SELECT text1_id FROM derive_pages WHERE page_id = ?", [page_id]).fetchone()[0])
+                grp = self._group(
+                    "s1", self.x("SELECT text1_id FROM derive_pages WHERE page_id = ?", [page_id]).fetchone()[0]
+                )
                 if grp is not None:
                     self.touched_articles.add(grp)
         return moves, emptiness
@@ -732,14 +886,20 @@ class Deriver:
             else:
                 self.recount.add(version_id)
             if version_id in new and version_id in old:
-                self.x("UPDATE derive_page_blocks SET n = ? WHERE version_id = ? AND page_id = ?",
-                       [new[version_id], version_id, page_id])
+                self.x(
+                    "UPDATE derive_page_blocks SET n = ? WHERE version_id = ? AND page_id = ?",
+                    [new[version_id], version_id, page_id],
+                )
             elif version_id in new:
-                self.x("INSERT INTO derive_page_blocks(version_id, page_id, n) VALUES (?, ?, ?)",
-                       [version_id, page_id, new[version_id]])
+                self.x(
+                    "INSERT INTO derive_page_blocks(version_id, page_id, n) VALUES (?, ?, ?)",
+                    [version_id, page_id, new[version_id]],
+                )
             else:
                 self.x("DELETE FROM derive_page_blocks WHERE version_id = ? AND page_id = ?", [version_id, page_id])
-            block, pages = self.x("SELECT block, pages FROM derive_block_versions WHERE id = ?", [version_id]).fetchone()
+            block, pages = self.x(
+                "SELECT block, pages FROM derive_block_versions WHERE id = ?", [version_id]
+            ).fetchone()
             pages += (version_id in new) - (version_id in old)
             self.touched_blocks.add(block)
             if pages == 0:
@@ -760,27 +920,38 @@ class Deriver:
             return row[0]
         ids = self._line_ids("line", lines)
         line_ids = [ids[t] for t in lines]
-        version_id = self.x("INSERT INTO derive_block_versions(hash, line_ids, block, pages) VALUES (?, ?, 0, 0)",
-                            [h, json.dumps(line_ids)]).lastrowid
+        version_id = self.x(
+            "INSERT INTO derive_block_versions(hash, line_ids, block, pages) VALUES (?, ?, 0, 0)",
+            [h, json.dumps(line_ids)],
+        ).lastrowid
         clusters = self._clusters_of(line_ids)
-        blocks = sorted({b for (b,) in self.x(
-            f"SELECT DISTINCT block FROM derive_block_clusters WHERE cluster IN ({_marks(clusters)})", clusters)})
+        blocks = sorted(
+            {
+                b
+                for (b,) in self.x(
+                    f"SELECT DISTINCT block FROM derive_block_clusters WHERE cluster IN ({_marks(clusters)})", clusters
+                )
+            }
+        )
         if blocks:
             block = blocks[0]
             for other in blocks[1:]:
                 self._relabel_block(other, block)
         else:
-            block = (self.x("SELECT coalesce(max(block), 0) + 1 FROM derive_block_versions").fetchone()[0])
+            block = self.x("SELECT coalesce(max(block), 0) + 1 FROM derive_block_versions").fetchone()[0]
         self.x("UPDATE derive_block_versions SET block = ? WHERE id = ?", [block, version_id])
-        self.conn.executemany("INSERT OR REPLACE INTO derive_block_clusters(cluster, block) VALUES (?, ?)",
-                              [(c, block) for c in clusters])
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO derive_block_clusters(cluster, block) VALUES (?, ?)", [(c, block) for c in clusters]
+        )
         self.touched_blocks.add(block)
         facts = extract_facts(lines)  # once per block version: a version's text never changes
         self.new_facts[h] = facts
         return version_id
 
     def _clusters_of(self, line_ids: list[int]) -> list[int]:
-        rows = dict(self.x(f"SELECT id, cluster FROM derive_lines WHERE id IN ({_marks(line_ids)})", line_ids).fetchall())
+        rows = dict(
+            self.x(f"SELECT id, cluster FROM derive_lines WHERE id IN ({_marks(line_ids)})", line_ids).fetchall()
+        )
         return sorted({rows[i] for i in line_ids})
 
     def _relabel_block(self, old: int, new: int) -> None:
@@ -794,7 +965,9 @@ class Deriver:
 
     def _resplit_block(self, block: int) -> None:
         """Components of a block's remaining versions (a removed version may have held it together)."""
-        versions = self.x("SELECT id, line_ids FROM derive_block_versions WHERE block = ? ORDER BY id", [block]).fetchall()
+        versions = self.x(
+            "SELECT id, line_ids FROM derive_block_versions WHERE block = ? ORDER BY id", [block]
+        ).fetchall()
         self.x("DELETE FROM derive_block_clusters WHERE block = ?", [block])
         uf = _UnionFind()
         clusters_of = {}
@@ -811,8 +984,10 @@ class Deriver:
         for version_id, clusters in clusters_of.items():
             label = label_of[uf.find(clusters[0])]
             self.x("UPDATE derive_block_versions SET block = ? WHERE id = ?", [label, version_id])
-            self.conn.executemany("INSERT OR REPLACE INTO derive_block_clusters(cluster, block) VALUES (?, ?)",
-                                  [(c, label) for c in clusters])
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO derive_block_clusters(cluster, block) VALUES (?, ?)",
+                [(c, label) for c in clusters],
+            )
             self.touched_blocks.add(label)
         self.touched_blocks.add(block)
 
@@ -831,7 +1006,6 @@ class Deriver:
             self.touched_blocks.add(row[0])
 
 
-
 class _RecordWriter:
     """Rewrites the public rows of the articles and blocks a refresh touched, and keeps ids ranks."""
 
@@ -843,17 +1017,28 @@ class _RecordWriter:
     def write(self) -> None:
         self.x("PRAGMA defer_foreign_keys = ON")
         for version_id in sorted(self.d.recount):  # a page left it: min and max cannot be taken back
-            self.x("""UPDATE derive_block_versions SET (snapshots, first_seen, last_seen, min_url) = (
+            self.x(
+                """UPDATE derive_block_versions SET (snapshots, first_seen, last_seen, min_url) = (
                       SELECT sum(pb.n * p.snapshots), min(p.first_seen), max(p.last_seen), min(p.min_url)
                       FROM derive_page_blocks pb JOIN derive_pages p ON p.page_id = pb.page_id WHERE pb.version_id = ?)
-                      WHERE id = ?""", [version_id, version_id])
+                      WHERE id = ?""",
+                [version_id, version_id],
+            )
         self._write_articles(sorted(self.d.touched_articles))
         self._write_blocks(sorted(self.d.touched_blocks))
 
     # --- ranks
 
-    def _renumber(self, table: str, child: str, child_column: str, order_table: str, label: str,
-                  old: dict[int, tuple[str, int]], new: dict[int, str]) -> dict[int, int]:
+    def _renumber(
+        self,
+        table: str,
+        child: str,
+        child_column: str,
+        order_table: str,
+        label: str,
+        old: dict[int, tuple[str, int]],
+        new: dict[int, str],
+    ) -> dict[int, int]:
         """Public ids as ranks by sort key: ``old`` label -> (key, id) removed, ``new`` label -> key added.
         Returns label -> id for the new ones, and moves the ids of the others whose rank changed: only
         those between the smallest and the largest key that differs (none when a record is appended
@@ -871,32 +1056,38 @@ class _RecordWriter:
         # rows above every changed key keep their rank unless the number of records changed
         high = max([*old_keys, *new_keys]) if len(old) == len(new) else "\U0010ffff"
         # ids are ranks: the rows below ``low`` are exactly ids 1..below, whichever were removed
-        last_kept = self.x(f"SELECT public_id FROM [{order_table}] WHERE sort_key < ? ORDER BY sort_key DESC LIMIT 1",
-                           [low]).fetchone()
+        last_kept = self.x(
+            f"SELECT public_id FROM [{order_table}] WHERE sort_key < ? ORDER BY sort_key DESC LIMIT 1", [low]
+        ).fetchone()
         below = max([last_kept[0] if last_kept else 0] + [pid for key, pid in old.values() if key < low])
         kept_below = below - sum(1 for key, _ in old.values() if key < low)
         same_below = sorted((key, pid) for key, pid in old.values() if key < low)  # affected, key unchanged
         new_below = sorted((key, lab) for lab, key in new.items() if key < low)
         for (_, lab), (_, pid) in zip(new_below, same_below):
             assigned[lab] = pid
-        shifted = self.x(f"SELECT {label}, sort_key, public_id FROM [{order_table}] WHERE sort_key >= ? AND sort_key <= ?",
-                         [low, high]).fetchall()
-        combined = sorted([(key, lab, pid) for lab, key, pid in shifted]
-                          + [(key, lab, None) for lab, key in new.items() if key >= low])
+        shifted = self.x(
+            f"SELECT {label}, sort_key, public_id FROM [{order_table}] WHERE sort_key >= ? AND sort_key <= ?",
+            [low, high],
+        ).fetchall()
+        combined = sorted(
+            [(key, lab, pid) for lab, key, pid in shifted]
+            + [(key, lab, None) for lab, key in new.items() if key >= low]
+        )
         moves = []
-        for rank, (key, lab, pid) in enumerate(combined, start=kept_below + len(new_below) + 1):
+        for rank, (_, lab, pid) in enumerate(combined, start=kept_below + len(new_below) + 1):
             if pid is None:
                 assigned[lab] = rank
             elif pid != rank:
                 moves.append((lab, pid, rank))
         if moves:
             for step in ("neg", "pos"):
-                for lab, pid, rank in moves:
+                for _, pid, rank in moves:
                     src, dst = (pid, -rank) if step == "neg" else (-rank, rank)
                     self.x(f"UPDATE [{table}] SET id = ? WHERE id = ?", [dst, src])
                     self.x(f"UPDATE [{child}] SET {child_column} = ? WHERE {child_column} = ?", [dst, src])
-            self.conn.executemany(f"UPDATE [{order_table}] SET public_id = ? WHERE {label} = ?",
-                                  [(rank, lab) for lab, _, rank in moves])
+            self.conn.executemany(
+                f"UPDATE [{order_table}] SET public_id = ? WHERE {label} = ?", [(rank, lab) for lab, _, rank in moves]
+            )
         return assigned
 
     # --- articles
@@ -904,13 +1095,16 @@ class _RecordWriter:
     def _write_articles(self, groups: list[int]) -> None:
         old: dict[int, tuple[str, int]] = {}
         for chunk in _chunks(groups):
-            for grp, key, pid in self.x(f"SELECT grp, sort_key, public_id FROM derive_article_order "
-                                        f"WHERE grp IN ({_marks(chunk)})", list(chunk)):
+            for grp, key, pid in self.x(
+                f"SELECT grp, sort_key, public_id FROM derive_article_order WHERE grp IN ({_marks(chunk)})", list(chunk)
+            ):
                 old[grp] = (key, pid)
         old_versions: set[str] = set()
         for grp, (_, pid) in old.items():
             old_versions.update(v for (v,) in self.x("SELECT id FROM article_versions WHERE article_id = ?", [pid]))
-            self.x("UPDATE article_versions SET article_id = 0 WHERE article_id = ?", [pid])  # until rewritten or dropped
+            self.x(
+                "UPDATE article_versions SET article_id = 0 WHERE article_id = ?", [pid]
+            )  # until rewritten or dropped
             self.x("DELETE FROM articles WHERE id = ?", [pid])
             self.x("DELETE FROM derive_article_order WHERE grp = ?", [grp])
         built = {}
@@ -918,27 +1112,43 @@ class _RecordWriter:
             record = self._article(grp)
             if record is not None:
                 built[grp] = record
-        assigned = self._renumber("articles", "article_versions", "article_id", "derive_article_order", "grp", old,
-                                  {grp: r[0] for grp, r in built.items()})
+        assigned = self._renumber(
+            "articles",
+            "article_versions",
+            "article_id",
+            "derive_article_order",
+            "grp",
+            old,
+            {grp: r[0] for grp, r in built.items()},
+        )
         new_versions: set[str] = set()
         for grp, (key, article, versions, links) in built.items():
             pid = assigned[grp]
-            self.x("INSERT INTO articles(id, title, url, status, versions, snapshots, first_seen, last_seen) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [pid, *article])
-            self.x("INSERT INTO derive_article_order(grp, sort_key, public_id, url) VALUES (?, ?, ?, ?)",
-                   [grp, key, pid, article[1]])
+            self.x(
+                "INSERT INTO articles(id, title, url, status, versions, snapshots, first_seen, last_seen) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [pid, *article],
+            )
+            self.x(
+                "INSERT INTO derive_article_order(grp, sort_key, public_id, url) VALUES (?, ?, ?, ?)",
+                [grp, key, pid, article[1]],
+            )
             for v in versions:
                 new_versions.add(v["id"])
-                self.x("""INSERT INTO article_versions(id, article_id, version, title, published, text,
+                self.x(
+                    """INSERT INTO article_versions(id, article_id, version, title, published, text,
                           similarity_to_previous, snapshots, first_seen, last_seen)
                           VALUES (:id, :article_id, :version, :title, :published, :text, :similarity_to_previous,
                                   :snapshots, :first_seen, :last_seen)
                           ON CONFLICT(id) DO UPDATE SET article_id = excluded.article_id, version = excluded.version,
                           title = excluded.title, published = excluded.published,
                           similarity_to_previous = excluded.similarity_to_previous, snapshots = excluded.snapshots,
-                          first_seen = excluded.first_seen, last_seen = excluded.last_seen""", {**v, "article_id": pid})
-            self.conn.executemany("INSERT OR REPLACE INTO content_articles(content_sha256, article_version_id) VALUES (?, ?)",
-                                  links)
+                          first_seen = excluded.first_seen, last_seen = excluded.last_seen""",
+                    {**v, "article_id": pid},
+                )
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO content_articles(content_sha256, article_version_id) VALUES (?, ?)", links
+            )
         for version_id in sorted(old_versions - new_versions):  # its texts left these articles
             self.x("DELETE FROM content_articles WHERE article_version_id = ?", [version_id])
             self.x("DELETE FROM article_versions WHERE id = ?", [version_id])
@@ -949,16 +1159,21 @@ class _RecordWriter:
                       p.newest_url, pg.title, pg.published
                FROM derive_groups g JOIN derive_pages p ON p.text1_id = g.text_id
                JOIN derive_texts t ON t.id = p.text1_id JOIN pages pg ON pg.content_sha256 = p.content_sha256
-               WHERE g.space = 's1' AND g.grp = ? ORDER BY p.content_sha256""", [grp]).fetchall()
+               WHERE g.space = 's1' AND g.grp = ? ORDER BY p.content_sha256""",
+            [grp],
+        ).fetchall()
         if not rows:
             return None
         versions: dict[int, list] = {}
         for row in rows:
             versions.setdefault(row[1], []).append(row)
+
         def span(keys):
             return sum(k[4] for k in keys), min(k[5] for k in keys), max(k[6] for k in keys)
+
         def order(keys):
             return order_key(min(k[5] for k in keys), min(k[7] for k in keys), keys[0][2])
+
         ordered = sorted(versions, key=lambda t: order(versions[t]))
         sigs = self.d._signatures(ordered) if len(ordered) > 1 else {}
         out, links, titles = [], [], []
@@ -970,10 +1185,21 @@ class _RecordWriter:
             published = next((k[10] for k in keys if k[10]), None)
             titles.append(title)
             version_id = "av-" + keys[0][2][:12]
-            out.append({"id": version_id, "version": number, "title": title, "published": published, "text": keys[0][3],
-                        "snapshots": count, "first_seen": first, "last_seen": last,
-                        "similarity_to_previous": None if previous is None
-                        else round(estimate_jaccard(sigs[previous], sigs[text_id]), 3)})
+            out.append(
+                {
+                    "id": version_id,
+                    "version": number,
+                    "title": title,
+                    "published": published,
+                    "text": keys[0][3],
+                    "snapshots": count,
+                    "first_seen": first,
+                    "last_seen": last,
+                    "similarity_to_previous": None
+                    if previous is None
+                    else round(estimate_jaccard(sigs[previous], sigs[text_id]), 3),
+                }
+            )
             links += [(k[0], version_id) for k in keys]
             previous = text_id
         # iteration order of the reference: texts by their smallest content, contents by hash
@@ -990,8 +1216,10 @@ class _RecordWriter:
     def _write_blocks(self, blocks: list[int]) -> None:
         old: dict[int, tuple[str, int]] = {}
         for chunk in _chunks(blocks):
-            for block, key, pid in self.x(f"SELECT block, sort_key, public_id FROM derive_block_order "
-                                          f"WHERE block IN ({_marks(chunk)})", list(chunk)):
+            for block, key, pid in self.x(
+                f"SELECT block, sort_key, public_id FROM derive_block_order WHERE block IN ({_marks(chunk)})",
+                list(chunk),
+            ):
                 old[block] = (key, pid)
         old_versions: set[str] = set()
         for block, (_, pid) in old.items():
@@ -1004,13 +1232,22 @@ class _RecordWriter:
             record = self._block(block)
             if record is not None:
                 built[block] = record
-        assigned = self._renumber("blocks", "block_versions", "block_id", "derive_block_order", "block", old,
-                                  {b: r[0] for b, r in built.items()})
+        assigned = self._renumber(
+            "blocks",
+            "block_versions",
+            "block_id",
+            "derive_block_order",
+            "block",
+            old,
+            {b: r[0] for b, r in built.items()},
+        )
         new_versions: set[str] = set()
         for block, (key, row, versions, lines, changes) in built.items():
             pid = assigned[block]
-            self.x("INSERT INTO blocks(id, name, versions, snapshots, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?)",
-                   [pid, *row])
+            self.x(
+                "INSERT INTO blocks(id, name, versions, snapshots, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?)",
+                [pid, *row],
+            )
             self.x("INSERT INTO derive_block_order(block, sort_key, public_id) VALUES (?, ?, ?)", [block, key, pid])
             ids = [v["id"] for v in versions]
             new_versions.update(ids)
@@ -1019,33 +1256,48 @@ class _RecordWriter:
                 self.x(f"DELETE FROM block_line_changes WHERE block_version_id IN ({_marks(chunk)})", list(chunk))
             for v in versions:
                 fresh = self.x("SELECT 1 FROM block_versions WHERE id = ?", [v["id"]]).fetchone() is None
-                self.x("""INSERT INTO block_versions(id, block_id, version, language, text, line_count, snapshots,
+                self.x(
+                    """INSERT INTO block_versions(id, block_id, version, language, text, line_count, snapshots,
                           first_seen, last_seen) VALUES (:id, :block_id, :version, :language, :text, :line_count,
                           :snapshots, :first_seen, :last_seen)
                           ON CONFLICT(id) DO UPDATE SET block_id = excluded.block_id, version = excluded.version,
                           snapshots = excluded.snapshots, first_seen = excluded.first_seen,
-                          last_seen = excluded.last_seen""", {**v, "block_id": pid})
+                          last_seen = excluded.last_seen""",
+                    {**v, "block_id": pid},
+                )
                 if fresh:
                     self.conn.executemany(
-                        "INSERT OR IGNORE INTO facts(block_version_id, delegation, field, value, line_no) VALUES (?, ?, ?, ?, ?)",
-                        [(v["id"], f.delegation, f.field, f.value, f.line_no) for f in v["facts"]])
-            self.conn.executemany("INSERT INTO block_version_lines(block_version_id, line_no, slot, text) VALUES (?, ?, ?, ?)",
-                                  lines)
-            self.conn.executemany("INSERT INTO block_line_changes(block_version_id, previous_version_id, slot, kind, "
-                                  "old_text, new_text, detail) VALUES (?, ?, ?, ?, ?, ?, ?)", changes)
+                        "INSERT OR IGNORE INTO facts(block_version_id, delegation, field, value, line_no) "
+                        "VALUES (?, ?, ?, ?, ?)",
+                        [(v["id"], f.delegation, f.field, f.value, f.line_no) for f in v["facts"]],
+                    )
+            self.conn.executemany(
+                "INSERT INTO block_version_lines(block_version_id, line_no, slot, text) VALUES (?, ?, ?, ?)", lines
+            )
+            self.conn.executemany(
+                "INSERT INTO block_line_changes(block_version_id, previous_version_id, slot, kind, "
+                "old_text, new_text, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                changes,
+            )
         for version_id in sorted(old_versions - new_versions):
             for table in ("facts", "block_version_lines", "block_line_changes", "content_blocks"):
                 self.x(f"DELETE FROM [{table}] WHERE block_version_id = ?", [version_id])  # fixed names
             self.x("DELETE FROM block_line_changes WHERE previous_version_id = ?", [version_id])
             self.x("DELETE FROM block_versions WHERE id = ?", [version_id])
-        self.conn.executemany("DELETE FROM content_blocks WHERE content_sha256 = ? AND block_version_id = ?",
-                              sorted(self.d.link_del))
-        self.conn.executemany("INSERT OR IGNORE INTO content_blocks(content_sha256, block_version_id) VALUES (?, ?)",
-                              sorted(self.d.link_add))
+        self.conn.executemany(
+            "DELETE FROM content_blocks WHERE content_sha256 = ? AND block_version_id = ?", sorted(self.d.link_del)
+        )
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO content_blocks(content_sha256, block_version_id) VALUES (?, ?)",
+            sorted(self.d.link_add),
+        )
 
     def _block(self, block: int):
-        versions = self.x("SELECT id, hash, line_ids, snapshots, first_seen, last_seen, min_url "
-                          "FROM derive_block_versions WHERE block = ?", [block]).fetchall()
+        versions = self.x(
+            "SELECT id, hash, line_ids, snapshots, first_seen, last_seen, min_url "
+            "FROM derive_block_versions WHERE block = ?",
+            [block],
+        ).fetchall()
         if not versions:
             return None
         info = {}
@@ -1055,14 +1307,25 @@ class _RecordWriter:
             clusters = dict(self.x(f"SELECT id, cluster FROM derive_lines WHERE id IN ({_marks(ids)})", ids).fetchall())
             lines = [texts[i] for i in ids]
             text = "\n".join(lines)
-            info[version_id] = {"hash": h, "lines": lines, "labels": [clusters[i] for i in ids], "text": text,
-                                "span": (count, first, last), "order": order_key(first, min_url, h)}
+            info[version_id] = {
+                "hash": h,
+                "lines": lines,
+                "labels": [clusters[i] for i in ids],
+                "text": text,
+                "span": (count, first, last),
+                "order": order_key(first, min_url, h),
+            }
         ordered = sorted(info, key=lambda v: info[v]["order"])
         slots = assign_slots([info[v]["labels"] for v in ordered])
         counts = [info[v]["span"][0] for v in ordered]
         commonest = ordered[counts.index(max(counts))]
-        row = (info[commonest]["lines"][0][:80], len(ordered), sum(counts), min(info[v]["span"][1] for v in ordered),
-               max(info[v]["span"][2] for v in ordered))
+        row = (
+            info[commonest]["lines"][0][:80],
+            len(ordered),
+            sum(counts),
+            min(info[v]["span"][1] for v in ordered),
+            max(info[v]["span"][2] for v in ordered),
+        )
         out, line_rows, change_rows = [], [], []
         previous = None
         for number, (v, line_slots) in enumerate(zip(ordered, slots), start=1):
@@ -1070,19 +1333,34 @@ class _RecordWriter:
             version_id = "bv-" + item["hash"][:12]
             facts = self.d.new_facts.get(item["hash"])
             if facts is None:  # a version already written: its facts are in the facts table
-                facts = [Fact(*row) for row in self.x(
-                    "SELECT delegation, field, value, line_no FROM facts WHERE block_version_id = ?", [version_id])]
+                facts = [
+                    Fact(*row)
+                    for row in self.x(
+                        "SELECT delegation, field, value, line_no FROM facts WHERE block_version_id = ?", [version_id]
+                    )
+                ]
                 if not facts and self.x("SELECT 1 FROM block_versions WHERE id = ?", [version_id]).fetchone() is None:
                     facts = extract_facts(item["lines"])
-            out.append({"id": version_id, "version": number, "language": detect_language(item["text"]),
-                        "text": item["text"], "line_count": len(item["lines"]), "snapshots": item["span"][0],
-                        "first_seen": item["span"][1], "last_seen": item["span"][2], "facts": facts or []})
+            out.append(
+                {
+                    "id": version_id,
+                    "version": number,
+                    "language": detect_language(item["text"]),
+                    "text": item["text"],
+                    "line_count": len(item["lines"]),
+                    "snapshots": item["span"][0],
+                    "first_seen": item["span"][1],
+                    "last_seen": item["span"][2],
+                    "facts": facts or [],
+                }
+            )
             line_rows += [(version_id, i, s, t) for i, (t, s) in enumerate(zip(item["lines"], line_slots))]
             if previous is not None:
                 prev_id, prev_lines, prev_slots, prev_facts = previous
-                change_rows += [(version_id, prev_id, c.slot, c.kind, c.old_text, c.new_text, c.detail)
-                                for c in compare_versions(prev_lines, prev_slots, item["lines"], line_slots,
-                                                          prev_facts, facts)]
+                change_rows += [
+                    (version_id, prev_id, c.slot, c.kind, c.old_text, c.new_text, c.detail)
+                    for c in compare_versions(prev_lines, prev_slots, item["lines"], line_slots, prev_facts, facts)
+                ]
             previous = (version_id, item["lines"], line_slots, facts)
         return info[ordered[0]]["order"], row, out, line_rows, change_rows
 
@@ -1091,6 +1369,7 @@ def _latest_status(conn: sqlite3.Connection, url: str | None) -> int | None:
     """HTTP status of the newest snapshot of a URL (what says whether its article was removed)."""
     if url is None:
         return None
-    row = conn.execute("SELECT http_status FROM snapshots WHERE url = ? ORDER BY observed_at DESC, id DESC LIMIT 1",
-                       [url]).fetchone()
+    row = conn.execute(
+        "SELECT http_status FROM snapshots WHERE url = ? ORDER BY observed_at DESC, id DESC LIMIT 1", [url]
+    ).fetchone()
     return row[0] if row else None

@@ -24,13 +24,27 @@ from ..storage import content_hash
 from .base import REMOVED_STATUSES, ArchiveError, write_transaction
 
 INGEST_BATCH = 200  # snapshots stored per transaction by ``ingest``
-PARALLEL_MIN = 100  # contents to analyse in one batch before ``ingest`` uses worker processes (starting them costs ~0.2 s)
+PARALLEL_MIN = (
+    100  # contents to analyse in one batch before ``ingest`` uses worker processes (starting them costs ~0.2 s)
+)
 ANALYSIS_CHUNK = 8  # contents per task sent to a worker
 
 _CONTENT_COLUMNS = ("sha256", "kind", "size", "stored_size", "compression", "encoding", "body")
 _PAGE_COLUMNS = ("content_sha256", "extractor", "language", "title", "published", "structured", "lines")
-_SNAPSHOT_COLUMNS = ("url", "host", "observed_at", "source", "origin", "http_status", "headers", "etag",
-                     "last_modified", "page_type", "content_sha256", "status")
+_SNAPSHOT_COLUMNS = (
+    "url",
+    "host",
+    "observed_at",
+    "source",
+    "origin",
+    "http_status",
+    "headers",
+    "etag",
+    "last_modified",
+    "page_type",
+    "content_sha256",
+    "status",
+)
 
 
 def _insert_sql(table: str, columns: tuple[str, ...], verb: str = "INSERT") -> str:
@@ -45,7 +59,9 @@ _INSERT_SNAPSHOT = _insert_sql("snapshots", _SNAPSHOT_COLUMNS)
 
 @dataclass
 class AddResult:
-    """What storing one observation did: 'new', 'seen_again', 'not_modified', 'removed', 'duplicate', 'error', 'failed'."""
+    """What storing one observation did.
+
+    ``status``: 'new', 'seen_again', 'not_modified', 'removed', 'duplicate', 'error' or 'failed'."""
 
     status: str
     snapshot_id: int | None = None
@@ -75,7 +91,6 @@ class IngestReport:
             "new_block_versions": self.after.get("block_versions", 0) - self.before.get("block_versions", 0),
             "stats": self.after,
         }
-
 
 
 class ObservationStore:
@@ -120,12 +135,21 @@ class ObservationStore:
         """The contents and pages rows of a new content."""
         blob, method = self.codec.compress(snap.body, analysis.kind)
         content = {
-            "sha256": sha, "kind": analysis.kind, "size": len(snap.body), "stored_size": len(blob),
-            "compression": method, "encoding": analysis.encoding, "body": blob,
+            "sha256": sha,
+            "kind": analysis.kind,
+            "size": len(snap.body),
+            "stored_size": len(blob),
+            "compression": method,
+            "encoding": analysis.encoding,
+            "body": blob,
         }
         page = {
-            "content_sha256": sha, "extractor": EXTRACTOR_VERSION, "language": analysis.language,
-            "title": analysis.title, "published": analysis.published, "structured": int(analysis.structured),
+            "content_sha256": sha,
+            "extractor": EXTRACTOR_VERSION,
+            "language": analysis.language,
+            "title": analysis.title,
+            "published": analysis.published,
+            "structured": int(analysis.structured),
             "lines": json.dumps(analysis.lines, ensure_ascii=False),
         }
         return sha, content, page
@@ -135,7 +159,9 @@ class ObservationStore:
         if status_code == 304:
             row = self.db.execute(
                 "SELECT content_sha256 FROM snapshots WHERE url = ? AND content_sha256 IS NOT NULL "
-                "ORDER BY observed_at DESC, id DESC LIMIT 1", [snap.url]).fetchone()
+                "ORDER BY observed_at DESC, id DESC LIMIT 1",
+                [snap.url],
+            ).fetchone()
             sha, status = (row[0] if row else None), "not_modified"
         elif status_code in REMOVED_STATUSES:
             sha, status = None, "removed"
@@ -143,7 +169,8 @@ class ObservationStore:
             status = "error"
         else:
             previous = self.db.execute(
-                "SELECT content_sha256 FROM snapshots WHERE url = ? ORDER BY observed_at DESC, id DESC LIMIT 1", [snap.url]
+                "SELECT content_sha256 FROM snapshots WHERE url = ? ORDER BY observed_at DESC, id DESC LIMIT 1",
+                [snap.url],
             ).fetchone()
             status = "seen_again" if previous and previous[0] == sha else "new"
         if self.db.execute(
@@ -155,18 +182,29 @@ class ObservationStore:
             self.db.execute(_INSERT_CONTENT, content)
             self.db.execute(_INSERT_PAGE, page)
         headers = {k.lower(): v for k, v in (snap.headers or {}).items()}
-        cursor = self.db.execute(_INSERT_SNAPSHOT, {
-            "url": snap.url, "host": urlsplit(snap.url).hostname, "observed_at": snap.observed_at,
-            "source": snap.source, "origin": snap.origin, "http_status": status_code,
-            # a 304 repeats what the stored content's snapshot already says: keep its row small
-            "headers": json.dumps(headers, ensure_ascii=False) if headers and status_code != 304 else None,
-            "etag": headers.get("etag"), "last_modified": headers.get("last-modified"),
-            "page_type": snap.page_type, "content_sha256": sha, "status": status,
-        })
+        cursor = self.db.execute(
+            _INSERT_SNAPSHOT,
+            {
+                "url": snap.url,
+                "host": urlsplit(snap.url).hostname,
+                "observed_at": snap.observed_at,
+                "source": snap.source,
+                "origin": snap.origin,
+                "http_status": status_code,
+                # a 304 repeats what the stored content's snapshot already says: keep its row small
+                "headers": json.dumps(headers, ensure_ascii=False) if headers and status_code != 304 else None,
+                "etag": headers.get("etag"),
+                "last_modified": headers.get("last-modified"),
+                "page_type": snap.page_type,
+                "content_sha256": sha,
+                "status": status,
+            },
+        )
         return AddResult(status, cursor.lastrowid)
 
-    def ingest(self, items: Iterable[RawSnapshot | SourceError], progress: Any = None,
-               workers: int | None = None) -> IngestReport:
+    def ingest(
+        self, items: Iterable[RawSnapshot | SourceError], progress: Any = None, workers: int | None = None
+    ) -> IngestReport:
         """Add every snapshot (errors are collected, not raised), then refresh once.
 
         The same as ``add`` for each item in turn, but faster: INGEST_BATCH snapshots are stored
@@ -199,7 +237,7 @@ class ObservationStore:
         report.new_content = report.after["contents"] - report.before["contents"]
         return report
 
-    def _start_batch(self, batch: list[RawSnapshot | SourceError], analyser: "_Analyser") -> tuple:
+    def _start_batch(self, batch: list[RawSnapshot | SourceError], analyser: _Analyser) -> tuple:
         """Hash a batch and start analysing its new contents (a repeat inside the batch once)."""
         lookups: dict[int, tuple[str | None, bool]] = {}
         first_of: dict[str, int] = {}
@@ -214,8 +252,16 @@ class ObservationStore:
             todo.append(index)
         return lookups, first_of, todo, analyser.submit([batch[i] for i in todo])
 
-    def _finish_batch(self, batch: list[RawSnapshot | SourceError], lookups: dict, first_of: dict, todo: list[int],
-                      analyses: Callable[[], list], report: IngestReport, progress: Any) -> None:
+    def _finish_batch(
+        self,
+        batch: list[RawSnapshot | SourceError],
+        lookups: dict,
+        first_of: dict,
+        todo: list[int],
+        analyses: Callable[[], list],
+        report: IngestReport,
+        progress: Any,
+    ) -> None:
         """Store an analysed batch in one transaction, then count it in order."""
         outcome = dict(zip(todo, analyses()))  # index -> PageAnalysis or InputError
         prepared: dict[int, tuple] = {}
@@ -263,7 +309,9 @@ class ObservationStore:
         """ETag and Last-Modified of the URL's newest stored content (for conditional requests)."""
         row = self.db.execute(
             "SELECT etag, last_modified FROM snapshots WHERE url = ? AND content_sha256 IS NOT NULL "
-            "ORDER BY observed_at DESC, id DESC LIMIT 1", [url]).fetchone()
+            "ORDER BY observed_at DESC, id DESC LIMIT 1",
+            [url],
+        ).fetchone()
         return (row[0], row[1]) if row else (None, None)
 
     # --- derived records --------------------------------------------------------------
@@ -279,7 +327,6 @@ class ObservationStore:
         if not row:
             raise ArchiveError(f"no content {sha}")
         return self.codec.decompress(row[0], row[1])
-
 
 
 def _die_with_parent() -> None:
@@ -323,17 +370,20 @@ class _Analyser:
             return lambda: _analyse_chunk(args)
         if self.pool is None:
             from .. import extract  # noqa: F401 - loaded before the fork, so every worker has it already
+
             # fork: the workers inherit the loaded extractors (spawn would import trafilatura again).
             # They run only the pure ``analyse`` and leave through os._exit, so the SQLite connection
             # they inherit is never used or closed there, and fcntl locks are not inherited.
-            self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"),
-                                            initializer=_die_with_parent)
-        futures = [self.pool.submit(_analyse_chunk, args[lo:lo + ANALYSIS_CHUNK])
-                   for lo in range(0, len(args), ANALYSIS_CHUNK)]
+            self.pool = ProcessPoolExecutor(
+                self.workers, mp_context=multiprocessing.get_context("fork"), initializer=_die_with_parent
+            )
+        futures = [
+            self.pool.submit(_analyse_chunk, args[lo : lo + ANALYSIS_CHUNK])
+            for lo in range(0, len(args), ANALYSIS_CHUNK)
+        ]
         return lambda: [result for future in futures for result in future.result()]
 
     def close(self) -> None:
         if self.pool is not None:
             self.pool.shutdown(cancel_futures=True)
             self.pool = None
-

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Sequence
 from typing import Any
 
-from .. import schema
+from .. import queries
 from .base import ArchiveError
 
 
@@ -21,10 +21,10 @@ class ArchiveQueries:
 
     def counts(self) -> dict[str, int]:
         """Rows of the main tables (no conflicts, no bytes): cheap enough to ask around every batch."""
-        return {name: self.db.execute(sql).fetchone()[0] for name, sql in schema.COUNT_SQL.items()}
+        return {name: self.db.execute(sql).fetchone()[0] for name, sql in queries.COUNT_SQL.items()}
 
     def stats(self) -> dict[str, int]:
-        return {name: self.db.execute(sql).fetchone()[0] for name, sql in schema.STATS_SQL.items()}
+        return {name: self.db.execute(sql).fetchone()[0] for name, sql in queries.STATS_SQL.items()}
 
     def query(self, sql: str, params: dict[str, Any] | Sequence[Any] = ()) -> list[dict[str, Any]]:
         cursor = self.db.execute(sql, params)
@@ -34,16 +34,21 @@ class ArchiveQueries:
     def conflicts(self) -> list[dict[str, Any]]:
         """One record per conflicting (delegation, field) of one language, values by snapshot count."""
         grouped: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
-        for row in self.query(schema.CONFLICTS_SQL):
+        for row in self.query(queries.CONFLICTS_SQL):
             grouped[(row["delegation"], row["field"], row["language"])].append(
-                {k: row[k] for k in ("value", "snapshots", "first_seen", "last_seen")})
-        return [{"delegation": d, "field": f, "language": lang, "values": values}
-                for (d, f, lang), values in grouped.items()]
+                {k: row[k] for k in ("value", "snapshots", "first_seen", "last_seen")}
+            )
+        return [
+            {"delegation": d, "field": f, "language": lang, "values": values}
+            for (d, f, lang), values in grouped.items()
+        ]
 
     def missing_values(self) -> list[dict[str, Any]]:
         """Values present as a line but empty, with the snapshots they are missing in."""
-        rows = self.query(schema.MISSING_SQL)
-        names = {str(i): _short_name(url) for i, origin, url in self.db.execute("SELECT id, origin, url FROM snapshots")}
+        rows = self.query(queries.MISSING_SQL)
+        names = {
+            str(i): _short_name(url) for i, origin, url in self.db.execute("SELECT id, origin, url FROM snapshots")
+        }
         for row in rows:
             ids = sorted(row.pop("snapshot_ids").split(","), key=int)
             row["seen_in"] = [names[i] for i in ids]
@@ -52,19 +57,20 @@ class ArchiveQueries:
     def search(self, query: str) -> list[dict[str, Any]]:
         """Full-text search (FTS5 syntax) over article titles and texts, best first."""
         try:
-            return self.query(schema.SEARCH_SQL, {"q": query})
+            return self.query(queries.SEARCH_SQL, {"q": query})
         except sqlite3.OperationalError as exc:
             raise ArchiveError(f"cannot search for {query!r}: {exc}") from None
 
     def block_versions(self) -> list[dict[str, Any]]:
-        versions = self.query(schema.BLOCK_VERSIONS_SQL)
+        versions = self.query(queries.BLOCK_VERSIONS_SQL)
         changes = defaultdict(list)
-        for row in self.query(schema.BLOCK_CHANGES_SQL):
+        for row in self.query(queries.BLOCK_CHANGES_SQL):
             changes[row["block_version_id"]].append(row)
         members = defaultdict(list)
-        for bv, origin, url in self.db.execute(
+        for bv, _origin, url in self.db.execute(
             "SELECT cb.block_version_id, s.origin, s.url FROM content_blocks cb "
-            "JOIN snapshots s ON s.content_sha256 = cb.content_sha256 ORDER BY s.observed_at, s.id"):
+            "JOIN snapshots s ON s.content_sha256 = cb.content_sha256 ORDER BY s.observed_at, s.id"
+        ):
             members[bv].append(_short_name(url))
         for row in versions:
             row["changes"] = changes.get(row["version_id"], [])
@@ -84,15 +90,24 @@ class ArchiveQueries:
             return self.content_text(row[0])
         table = {"article_version": "article_versions", "block_version": "block_versions"}.get(ref.kind)
         if table is None:
-            raise ArchiveError(f"{ref.label} has several versions: diff two of its versions (see `pa-archive history {ref.label.replace(' ', '')[:1]}{ref.id}`)")
+            raise ArchiveError(
+                f"{ref.label} has several versions: diff two of its versions "
+                f"(see `pa-archive history {ref.label.replace(' ', '')[:1]}{ref.id}`)"
+            )
         return self.db.execute(f"SELECT text FROM [{table}] WHERE id = ?", [ref.id]).fetchone()[0]
 
     def history(self, ref: Ref) -> dict[str, Any]:
         """Every version of the article or block ``ref`` belongs to, oldest first."""
         if ref.kind in ("snapshot", "article_version"):
-            sql = ("SELECT av.article_id FROM snapshots s JOIN content_articles ca ON ca.content_sha256 = s.content_sha256 "
-                   "JOIN article_versions av ON av.id = ca.article_version_id WHERE s.id = ?") if ref.kind == "snapshot" \
+            sql = (
+                (
+                    "SELECT av.article_id FROM snapshots s "
+                    "JOIN content_articles ca ON ca.content_sha256 = s.content_sha256 "
+                    "JOIN article_versions av ON av.id = ca.article_version_id WHERE s.id = ?"
+                )
+                if ref.kind == "snapshot"
                 else "SELECT article_id FROM article_versions WHERE id = ?"
+            )
             row = self.db.execute(sql, [ref.id]).fetchone()
             if row is None:
                 return self._url_history(ref)
@@ -104,21 +119,63 @@ class ArchiveQueries:
             head = self.query("SELECT * FROM articles WHERE id = ?", [ref.id])[0]
             versions = self.query(
                 "SELECT id, version, title, published, similarity_to_previous, snapshots, first_seen, last_seen, text "
-                "FROM article_versions WHERE article_id = ? ORDER BY version", [ref.id])
+                "FROM article_versions WHERE article_id = ? ORDER BY version",
+                [ref.id],
+            )
             for version in versions:
-                version["seen_as"] = [r["url"] for r in self.query(
-                    "SELECT DISTINCT s.url FROM snapshots s JOIN content_articles ca ON ca.content_sha256 = s.content_sha256 "
-                    "WHERE ca.article_version_id = ? ORDER BY s.url", [version["id"]])]
+                version["seen_as"] = [
+                    r["url"]
+                    for r in self.query(
+                        "SELECT DISTINCT s.url FROM snapshots s "
+                        "JOIN content_articles ca ON ca.content_sha256 = s.content_sha256 "
+                        "WHERE ca.article_version_id = ? ORDER BY s.url",
+                        [version["id"]],
+                    )
+                ]
             return {"kind": "article", "article": head, "versions": versions}
         head = self.query("SELECT * FROM blocks WHERE id = ?", [ref.id])[0]
         versions = [v for v in self.block_versions() if v["block_id"] == int(ref.id)]
         return {"kind": "block", "block": head, "versions": versions}
 
+    # --- version navigation -------------------------------------------------------------
+
+    def latest_version(self, ref: Ref) -> Ref | None:
+        """An article or a block stands for its latest version (None when it has none); other refs for themselves."""
+        if ref.kind not in ("article", "block"):
+            return ref
+        sql = queries.LATEST_ARTICLE_VERSION_SQL if ref.kind == "article" else queries.LATEST_BLOCK_VERSION_SQL
+        row = self.db.execute(sql, [ref.id]).fetchone()
+        return Ref(f"{ref.kind}_version", row[0], row[0]) if row else None
+
+    def previous_version(self, ref: Ref) -> Ref | None:
+        """The version before ``ref`` (for a snapshot, the URL's previous snapshot with content), or None."""
+        sql = {
+            "article_version": queries.PREVIOUS_ARTICLE_VERSION_SQL,
+            "block_version": queries.PREVIOUS_BLOCK_VERSION_SQL,
+            "snapshot": queries.PREVIOUS_SNAPSHOT_SQL,
+        }.get(ref.kind)
+        row = self.db.execute(sql, [ref.id]).fetchone() if sql else None
+        if row is None:
+            return None
+        return (
+            Ref("snapshot", str(row[0]), f"snapshot {row[0]}")
+            if ref.kind == "snapshot"
+            else Ref(ref.kind, row[0], row[0])
+        )
+
+    def sibling_versions(self, ref: Ref) -> list[dict[str, Any]]:
+        """Every version of the same article or block as ``ref`` ({id, version, first_seen}), oldest first."""
+        sql = {
+            "article_version": queries.ARTICLE_VERSION_SIBLINGS_SQL,
+            "block_version": queries.BLOCK_VERSION_SIBLINGS_SQL,
+        }.get(ref.kind)
+        if sql is None:
+            return []
+        return [{"id": r[0], "version": r[1], "first_seen": r[2]} for r in self.db.execute(sql, [ref.id]).fetchall()]
+
     def _url_history(self, ref: Ref) -> dict[str, Any]:
         url = self.db.execute("SELECT url FROM snapshots WHERE id = ?", [ref.id]).fetchone()[0]
-        return {"kind": "url", "url": url, "snapshots": self.query(schema.URL_VERSIONS_SQL, {"url": url})}
-
-
+        return {"kind": "url", "url": url, "snapshots": self.query(queries.URL_VERSIONS_SQL, {"url": url})}
 
 
 @dataclass(frozen=True)
@@ -152,19 +209,30 @@ def _resolve(archive: ArchiveQueries, ref: str) -> Ref:
             if db.execute(f"SELECT 1 FROM [{table}] WHERE id = ?", [ref[1:]]).fetchone():
                 return Ref(kind, ref[1:], f"{kind} {ref[1:]}")
             raise ArchiveError(f"there is no {kind} {ref[1:]}")
-    for prefix, kind, table in (("av-", "article_version", "article_versions"), ("bv-", "block_version", "block_versions")):
+    for prefix, kind, table in (
+        ("av-", "article_version", "article_versions"),
+        ("bv-", "block_version", "block_versions"),
+    ):
         if ref.startswith(prefix):
             rows = db.execute(f"SELECT id FROM [{table}] WHERE id LIKE ? || '%'", [ref]).fetchall()
             if len(rows) == 1:
                 return Ref(kind, rows[0][0], rows[0][0])
-            raise ArchiveError(f"{ref} matches {len(rows)} {kind.replace('_', ' ')}s" + ("" if rows else "; see `pa-archive blocks` or `history`"))
+            raise ArchiveError(
+                f"{ref} matches {len(rows)} {kind.replace('_', ' ')}s"
+                + ("" if rows else "; see `pa-archive blocks` or `history`")
+            )
     url = ref
     if "://" not in ref and (Path(ref).exists() or "/" in ref or "." in ref):
         url = Path(ref).resolve().as_uri()
-    row = db.execute("SELECT id FROM snapshots WHERE url = ? ORDER BY observed_at DESC, id DESC LIMIT 1", [url]).fetchone()
+    row = db.execute(
+        "SELECT id FROM snapshots WHERE url = ? ORDER BY observed_at DESC, id DESC LIMIT 1", [url]
+    ).fetchone()
     if row is None:
-        row = db.execute("SELECT id FROM snapshots WHERE substr(url, -length(?) - 1) = '/' || ? "
-                         "ORDER BY observed_at DESC, id DESC LIMIT 1", [ref, ref]).fetchone()
+        row = db.execute(
+            "SELECT id FROM snapshots WHERE substr(url, -length(?) - 1) = '/' || ? "
+            "ORDER BY observed_at DESC, id DESC LIMIT 1",
+            [ref, ref],
+        ).fetchone()
     if row is None:
         raise ArchiveError(f"nothing in the archive is called {ref!r} ({REF_HELP})")
     return Ref("snapshot", str(row[0]), ref)
@@ -173,4 +241,3 @@ def _resolve(archive: ArchiveQueries, ref: str) -> Ref:
 def _short_name(url: str) -> str:
     """A file name for imported files, the URL for fetched pages: what a person recognises."""
     return url.rsplit("/", 1)[-1] if url.startswith("file:") else url
-

@@ -33,7 +33,9 @@ def load_pages(db: Database) -> list[PageLines]:
            GROUP BY p.content_sha256"""
     ).fetchall()
     return [
-        PageLines(key=sha, structured=bool(structured), lines=[tuple(x) for x in json.loads(lines)], has_article=bool(art))
+        PageLines(
+            key=sha, structured=bool(structured), lines=[tuple(x) for x in json.loads(lines)], has_article=bool(art)
+        )
         for sha, structured, lines, art in rows
     ]
 
@@ -54,8 +56,13 @@ def write_reference(db: Database) -> None:
 class _Writer:
     """Turns one ``Derivation`` into rows of the derived tables."""
 
-    def __init__(self, db: Database, pages: list[PageLines], derivation: Derivation,
-                 signatures: Callable[[Sequence[str]], np.ndarray]) -> None:
+    def __init__(
+        self,
+        db: Database,
+        pages: list[PageLines],
+        derivation: Derivation,
+        signatures: Callable[[Sequence[str]], np.ndarray],
+    ) -> None:
         self.db = db
         self.signatures = signatures  # Archive._signatures: cached, one batched lookup
         self.pages = {p.key: p for p in pages}
@@ -64,11 +71,14 @@ class _Writer:
         self.first_url: dict[str, str] = {}
         for sha, count, first, last, url in db.execute(
             "SELECT content_sha256, count(*), min(observed_at), max(observed_at), min(url) FROM snapshots "
-            "WHERE content_sha256 IS NOT NULL GROUP BY content_sha256"):
+            "WHERE content_sha256 IS NOT NULL GROUP BY content_sha256"
+        ):
             self.seen[sha] = (count, first, last)
             self.first_url[sha] = url
-        self.meta = {sha: (title, published) for sha, title, published in
-                     db.execute("SELECT content_sha256, title, published FROM pages")}
+        self.meta = {
+            sha: (title, published)
+            for sha, title, published in db.execute("SELECT content_sha256, title, published FROM pages")
+        }
 
     def _order(self, keys: Iterable[str], text: str) -> tuple[str, str, str]:
         """Sort key of a version: first seen, then the smallest URL, then its hash (never arrival order)."""
@@ -88,11 +98,19 @@ class _Writer:
         for key, group in self.d.article_group.items():
             if key in self.seen:
                 members[group][self.d.article_text[key]].append(key)
-        latest = {url: (status,) for url, status in self.db.execute(
-            "SELECT url, http_status FROM (SELECT url, http_status, row_number() OVER "
-            "(PARTITION BY url ORDER BY observed_at DESC, id DESC) AS newest FROM snapshots) WHERE newest = 1")}
-        url_of = {sha: url for sha, url in self.db.execute(
-            "SELECT content_sha256, url FROM snapshots WHERE content_sha256 IS NOT NULL ORDER BY observed_at, id")}
+        latest = {
+            url: (status,)
+            for url, status in self.db.execute(
+                "SELECT url, http_status FROM (SELECT url, http_status, row_number() OVER "
+                "(PARTITION BY url ORDER BY observed_at DESC, id DESC) AS newest FROM snapshots) WHERE newest = 1"
+            )
+        }
+        url_of = {
+            sha: url
+            for sha, url in self.db.execute(
+                "SELECT content_sha256, url FROM snapshots WHERE content_sha256 IS NOT NULL ORDER BY observed_at, id"
+            )
+        }
         articles = []
         for versions in members.values():
             spans = {text: self._span(keys) for text, keys in versions.items()}
@@ -113,11 +131,22 @@ class _Writer:
                 titles.append(title)
                 sig = signature_of.get(text)
                 version_id = "av-" + text_hash(text)[:12]
-                version_rows.append({
-                    "id": version_id, "article_id": article_id, "version": number, "title": title,
-                    "published": published, "text": text, "snapshots": count, "first_seen": first, "last_seen": last,
-                    "similarity_to_previous": None if previous_sig is None else round(estimate_jaccard(previous_sig, sig), 3),
-                })
+                version_rows.append(
+                    {
+                        "id": version_id,
+                        "article_id": article_id,
+                        "version": number,
+                        "title": title,
+                        "published": published,
+                        "text": text,
+                        "snapshots": count,
+                        "first_seen": first,
+                        "last_seen": last,
+                        "similarity_to_previous": None
+                        if previous_sig is None
+                        else round(estimate_jaccard(previous_sig, sig), 3),
+                    }
+                )
                 link_rows += [{"content_sha256": k, "article_version_id": version_id} for k in keys]
                 previous_sig = sig
             all_keys = [k for keys in versions.values() for k in keys]
@@ -125,10 +154,18 @@ class _Writer:
             url = max(all_keys, key=lambda k: self.seen[k][2])
             url = url_of.get(url)
             status = "removed" if url in latest and latest[url][0] in REMOVED_STATUSES else "live"
-            article_rows.append({
-                "id": article_id, "title": next((t for t in reversed(titles) if t), None), "url": url, "status": status,
-                "versions": len(ordered), "snapshots": count, "first_seen": first, "last_seen": last,
-            })
+            article_rows.append(
+                {
+                    "id": article_id,
+                    "title": next((t for t in reversed(titles) if t), None),
+                    "url": url,
+                    "status": status,
+                    "versions": len(ordered),
+                    "snapshots": count,
+                    "first_seen": first,
+                    "last_seen": last,
+                }
+            )
         self.db["articles"].insert_all(article_rows)
         self.db["article_versions"].insert_all(version_rows)
         self.db["content_articles"].insert_all(link_rows)
@@ -156,27 +193,64 @@ class _Writer:
             commonest = max(ordered, key=lambda v: spans[v][0])
             all_keys = [k for keys in versions.values() for k in keys]
             count, first, last = self._span(all_keys)
-            block_rows.append({"id": block_id, "name": commonest[0][:80], "versions": len(ordered),
-                               "snapshots": count, "first_seen": first, "last_seen": last})
+            block_rows.append(
+                {
+                    "id": block_id,
+                    "name": commonest[0][:80],
+                    "versions": len(ordered),
+                    "snapshots": count,
+                    "first_seen": first,
+                    "last_seen": last,
+                }
+            )
             previous = None
             for number, (lines, line_slots) in enumerate(zip(ordered, slots), start=1):
                 text = "\n".join(lines)
                 version_id = "bv-" + text_hash(text)[:12]
                 n, vfirst, vlast = spans[lines]
-                version_rows.append({"id": version_id, "block_id": block_id, "version": number,
-                                     "language": detect_language(text), "text": text,
-                                     "line_count": len(lines), "snapshots": n, "first_seen": vfirst, "last_seen": vlast})
-                line_rows += [{"block_version_id": version_id, "line_no": i, "slot": s, "text": t}
-                              for i, (t, s) in enumerate(zip(lines, line_slots))]
+                version_rows.append(
+                    {
+                        "id": version_id,
+                        "block_id": block_id,
+                        "version": number,
+                        "language": detect_language(text),
+                        "text": text,
+                        "line_count": len(lines),
+                        "snapshots": n,
+                        "first_seen": vfirst,
+                        "last_seen": vlast,
+                    }
+                )
+                line_rows += [
+                    {"block_version_id": version_id, "line_no": i, "slot": s, "text": t}
+                    for i, (t, s) in enumerate(zip(lines, line_slots))
+                ]
                 link_rows += [{"content_sha256": k, "block_version_id": version_id} for k in set(versions[lines])]
                 facts = extract_facts(lines)  # once per version: the changes below reuse them
-                fact_rows += [{"block_version_id": version_id, "delegation": f.delegation, "field": f.field,
-                               "value": f.value, "line_no": f.line_no} for f in facts]
+                fact_rows += [
+                    {
+                        "block_version_id": version_id,
+                        "delegation": f.delegation,
+                        "field": f.field,
+                        "value": f.value,
+                        "line_no": f.line_no,
+                    }
+                    for f in facts
+                ]
                 if previous is not None:
                     prev_id, prev_lines, prev_slots, prev_facts = previous
-                    change_rows += [{"block_version_id": version_id, "previous_version_id": prev_id, "slot": c.slot,
-                                     "kind": c.kind, "old_text": c.old_text, "new_text": c.new_text, "detail": c.detail}
-                                    for c in compare_versions(prev_lines, prev_slots, lines, line_slots, prev_facts, facts)]
+                    change_rows += [
+                        {
+                            "block_version_id": version_id,
+                            "previous_version_id": prev_id,
+                            "slot": c.slot,
+                            "kind": c.kind,
+                            "old_text": c.old_text,
+                            "new_text": c.new_text,
+                            "detail": c.detail,
+                        }
+                        for c in compare_versions(prev_lines, prev_slots, lines, line_slots, prev_facts, facts)
+                    ]
                 previous = (version_id, lines, line_slots, facts)
         self.db["blocks"].insert_all(block_rows)
         self.db["block_versions"].insert_all(version_rows)

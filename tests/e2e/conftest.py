@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from dedupe import schema
+from dedupe import queries
 from dedupe.archive import Archive
 from dedupe.document import RawSnapshot
 
@@ -61,9 +61,11 @@ REMOVED = [
 def hostile_page(title: str, paragraphs: list[str], date: str) -> str:
     """An article page whose text quotes markup, with real scripts around it (the extractor drops those)."""
     body = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
-    return (f"<html><head><title>{html.escape(title)}</title><script>window.__pwned = 3</script></head><body>"
-            f"<article><h1>{html.escape(title)}</h1><p class='date'>{date}</p>{body}</article>"
-            f"<script>document.title = 'pwned'</script></body></html>")
+    return (
+        f"<html><head><title>{html.escape(title)}</title><script>window.__pwned = 3</script></head><body>"
+        f"<article><h1>{html.escape(title)}</h1><p class='date'>{date}</p>{body}</article>"
+        f"<script>document.title = 'pwned'</script></body></html>"
+    )
 
 
 def build_archive(folder: Path) -> Path:
@@ -76,31 +78,84 @@ def build_archive(folder: Path) -> Path:
         moment = datetime(2025, 10, day, 9, 0, tzinfo=timezone.utc).timestamp()
         os.utime(target, (moment, moment))
     planted = folder / "planted.jsonl"
-    planted.write_text("\n".join(json.dumps(record) for record in [
-        {"url": PLANTED_URL, "observed_at": "2025-10-06T10:00:00Z", "html": hostile_page(TITLE, PARAGRAPHS, "2025-10-06")},
-        {"url": REMOVED_URL, "observed_at": "2025-10-06T11:00:00Z",
-         "html": hostile_page("Youth parliament session in Astana", REMOVED, "2025-09-30")},
-    ]) + "\n", encoding="utf-8")
+    planted.write_text(
+        "\n".join(
+            json.dumps(record)
+            for record in [
+                {
+                    "url": PLANTED_URL,
+                    "observed_at": "2025-10-06T10:00:00Z",
+                    "html": hostile_page(TITLE, PARAGRAPHS, "2025-10-06"),
+                },
+                {
+                    "url": REMOVED_URL,
+                    "observed_at": "2025-10-06T11:00:00Z",
+                    "html": hostile_page("Youth parliament session in Astana", REMOVED, "2025-09-30"),
+                },
+            ]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     db = folder / "archive.db"
-    subprocess.run([str(BIN / "pa-archive"), "import", str(seeds), str(planted), "--db", str(db)],
-                   check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [str(BIN / "pa-archive"), "import", str(seeds), str(planted), "--db", str(db)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     with Archive(db) as archive:  # what a crawl run records (see dedupe.schema's CRAWL_RUN_* SQL)
         with archive.db.atomic():
-            run = archive.db.execute(schema.CRAWL_RUN_INSERT_SQL, {
-                "started_at": "2025-10-07T08:00:00Z", "start_urls": '["https://pacsto.org/en/"]',
-                "resumed_from": None, "jobdir": None, "pid": None}).lastrowid
+            run = archive.db.execute(
+                queries.CRAWL_RUN_INSERT_SQL,
+                {
+                    "started_at": "2025-10-07T08:00:00Z",
+                    "start_urls": '["https://pacsto.org/en/"]',
+                    "resumed_from": None,
+                    "jobdir": None,
+                    "pid": None,
+                },
+            ).lastrowid
         origin = f"crawl:{run}"
-        archive.ingest([
-            RawSnapshot(url=PLANTED_URL, observed_at="2025-10-07T08:01:00Z", source="crawl", origin=origin,
-                        http_status=200, page_type="article",
-                        body=hostile_page(TITLE, EDITED, "2025-10-06").encode()),
-            RawSnapshot(url=REMOVED_URL, observed_at="2025-10-07T08:02:00Z", source="crawl", origin=origin,
-                        http_status=404, page_type="article", body=None),
-        ])
+        archive.ingest(
+            [
+                RawSnapshot(
+                    url=PLANTED_URL,
+                    observed_at="2025-10-07T08:01:00Z",
+                    source="crawl",
+                    origin=origin,
+                    http_status=200,
+                    page_type="article",
+                    body=hostile_page(TITLE, EDITED, "2025-10-06").encode(),
+                ),
+                RawSnapshot(
+                    url=REMOVED_URL,
+                    observed_at="2025-10-07T08:02:00Z",
+                    source="crawl",
+                    origin=origin,
+                    http_status=404,
+                    page_type="article",
+                    body=None,
+                ),
+            ]
+        )
         with archive.db.atomic():
-            archive.db.execute(schema.CRAWL_RUN_FINISH_SQL, {
-                "id": run, "finished_at": "2025-10-07T08:05:00Z", "status": "finished", "pages_fetched": 2,
-                "new": 0, "changed": 1, "unchanged": 0, "removed": 1, "failed": 0, "errors": "[]", "stats": "{}"})
+            archive.db.execute(
+                queries.CRAWL_RUN_FINISH_SQL,
+                {
+                    "id": run,
+                    "finished_at": "2025-10-07T08:05:00Z",
+                    "status": "finished",
+                    "pages_fetched": 2,
+                    "new": 0,
+                    "changed": 1,
+                    "unchanged": 0,
+                    "removed": 1,
+                    "failed": 0,
+                    "errors": "[]",
+                    "stats": "{}",
+                },
+            )
     return db
 
 
@@ -111,13 +166,8 @@ def free_port() -> int:
 
 
 def serve_command(db: Path, port: int) -> list[str]:
-    """`pa-archive serve` once cli.py registers it; until then the same command through its module."""
-    from cli import cli
-
-    args = ["--db", str(db), "--host", "127.0.0.1", "--port", str(port)]
-    if "serve" in cli.commands:
-        return [str(BIN / "pa-archive"), "serve", *args]
-    return [sys.executable, "-m", "dedupe.serve", *args]
+    """`pa-archive serve` on 127.0.0.1:port."""
+    return [str(BIN / "pa-archive"), "serve", "--db", str(db), "--host", "127.0.0.1", "--port", str(port)]
 
 
 class Server:
@@ -128,8 +178,9 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
         self._log_file = log.open("wb")
-        self.process = subprocess.Popen(serve_command(db, self.port), stdout=self._log_file, stderr=subprocess.STDOUT,
-                                        cwd=db.parent)
+        self.process = subprocess.Popen(
+            serve_command(db, self.port), stdout=self._log_file, stderr=subprocess.STDOUT, cwd=db.parent
+        )
 
     def wait_ready(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
@@ -168,5 +219,3 @@ def server(served_archive: Path) -> Iterator[Server]:
         yield running
     finally:
         running.stop()
-
-

@@ -21,9 +21,29 @@ REQUIRED = RATIOS + ("recrawl_bytes_per_page", "minhash_mae_project", "minhash_m
 def results(tmp_path_factory: pytest.TempPathFactory) -> dict:
     out = tmp_path_factory.mktemp("bench") / "smoke.json"
     done = subprocess.run(
-        [sys.executable, "-m", "bench.run", "--pages", "60", "--scale", "2000", "--minhash-docs", "20",
-         "--growth", "30,60", "--repeat", "1", "--json", "--quiet", "--out", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=230,
+        [
+            sys.executable,
+            "-m",
+            "bench.run",
+            "--pages",
+            "60",
+            "--scale",
+            "2000",
+            "--minhash-docs",
+            "20",
+            "--growth",
+            "30,60",
+            "--repeat",
+            "1",
+            "--json",
+            "--quiet",
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=230,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     printed = json.loads(done.stdout.strip().splitlines()[-1])
@@ -68,8 +88,11 @@ def test_goals_are_judged_and_the_machine_is_named(results: dict) -> None:
 def test_the_table_names_every_measurement() -> None:
     from bench.run import judge, table
 
-    text = table({"scale": [{"size": 10, "seconds": 1.0, "peak_rss_mb": 2.0, "precision": 1.0, "recall": 0.5}]}
-                 | {"compression_ratio": 9.0} | {"goals": judge({"compression_ratio": 9.0})})
+    text = table(
+        {"scale": [{"size": 10, "seconds": 1.0, "peak_rss_mb": 2.0, "precision": 1.0, "recall": 0.5}]}
+        | {"compression_ratio": 9.0}
+        | {"goals": judge({"compression_ratio": 9.0})}
+    )
     for label in ("1. crawl", "2. re-crawl", "3. import", "4. MinHash", "5. dedupe 10", "6. HTML compression"):
         assert label in text
     assert "| met |" in text

@@ -20,8 +20,16 @@ import pytest
 from .conftest import PLANTED_URL, Server  # the `server` fixture is conftest's too
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 pytestmark = [
     pytest.mark.e2e,
@@ -35,8 +43,10 @@ def browser() -> Iterator[object]:
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        pytest.fail("Playwright is not installed: pip install -e '.[browser]' (it drives /usr/bin/chromium; "
-                    "never `playwright install`)")
+        pytest.fail(
+            "Playwright is not installed: pip install -e '.[browser]' (it drives /usr/bin/chromium; "
+            "never `playwright install`)"
+        )
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
@@ -139,11 +149,13 @@ def test_planted_script_does_not_run(page: object, server: Server, shots: Path) 
     assert len(versions) == 2
     title = "<script>document.title='pwned'</script> Commission meets"
     comment = "<script>window.__pwned = 1; document.title = 'pwned'</script>"
-    for path, shown in ((f"/-/diff?a={versions[0]}&b={versions[1]}&context=all", comment),
-                        (f"/archive/article_versions/{versions[1]}", comment),
-                        ("/archive/article_versions", title),
-                        ("/archive/search?q=visitor", title),
-                        ("/archive/articles", title)):
+    for path, shown in (
+        (f"/-/diff?a={versions[0]}&b={versions[1]}&context=all", comment),
+        (f"/archive/article_versions/{versions[1]}", comment),
+        ("/archive/article_versions", title),
+        ("/archive/search?q=visitor", title),
+        ("/archive/articles", title),
+    ):
         visit(page, server.url + path)
         assert_not_pwned(page)
         assert shown in page.locator("body").inner_text(), path  # the markup is there, as text

@@ -35,8 +35,14 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 # Concurrency 4: more is no faster (the archive writer is the bottleneck). The replica's listen backlog is
 # 64, so no SYN is dropped (and retried a second later, which a short timeout would take for a slow page).
-FAST = ("DOWNLOAD_DELAY=0", "AUTOTHROTTLE_ENABLED=false", "CONCURRENT_REQUESTS_PER_DOMAIN=4", "DOWNLOAD_TIMEOUT=5",
-        "RETRY_BACKOFF_BASE=0.1", "RETRY_TIMES=1")
+FAST = (
+    "DOWNLOAD_DELAY=0",
+    "AUTOTHROTTLE_ENABLED=false",
+    "CONCURRENT_REQUESTS_PER_DOMAIN=4",
+    "DOWNLOAD_TIMEOUT=5",
+    "RETRY_BACKOFF_BASE=0.1",
+    "RETRY_TIMES=1",
+)
 NOT_PAGES = ("/robots.txt", "/sitemap.xml")
 # The epochs are seconds apart: every archived page is due on every run (as after REVISIT_AFTER on a schedule)
 REVISIT_ALL = "REVISIT_AFTER=0"
@@ -47,10 +53,16 @@ NEWS_COUNTS = """SELECT (SELECT count(*) FROM articles WHERE url LIKE '%/events/
   (SELECT count(*) FROM block_versions) AS block_versions"""
 
 
-def crawl(db: Path, urls: list[str], *settings: str, jobdir: Path | None = None, timeout: float = 120,
-          extra: tuple[str, ...] = ()) -> tuple[subprocess.CompletedProcess, dict[str, Any] | None]:
+def crawl(
+    db: Path,
+    urls: list[str],
+    *settings: str,
+    jobdir: Path | None = None,
+    timeout: float = 120,
+    extra: tuple[str, ...] = (),
+) -> tuple[subprocess.CompletedProcess, dict[str, Any] | None]:
     """`pa-archive crawl --json` in a child process; its exit and its JSON summary (None if none)."""
-    command = [sys.executable, "-m", "crawler.commands", "crawl", "--db", str(db), "--json", "--no-progress", *extra]
+    command = [sys.executable, "-m", "cli", "crawl", "--db", str(db), "--json", "--no-progress", *extra]
     for url in urls:
         command += ["--start-url", url]
     for setting in (*FAST, *settings):
@@ -86,7 +98,9 @@ DELEGATION_FIRST_WORDS = ("Delegation", "Делегация")
 
 def delegation_versions(result: dict[str, Any]) -> list[dict[str, Any]]:
     """The run's new versions of the delegation block (the block whose first line names a delegation)."""
-    return [v for v in result["stats"]["changes"]["new_block_versions"] if v["block"].startswith(DELEGATION_FIRST_WORDS)]
+    return [
+        v for v in result["stats"]["changes"]["new_block_versions"] if v["block"].startswith(DELEGATION_FIRST_WORDS)
+    ]
 
 
 def facts_of(db: Path) -> set[tuple[str, str, str]]:
@@ -117,8 +131,15 @@ def epochs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             marks = len(en.request_log), len(ru.request_log)
             done, result = crawl(db, [f"{en.url}/events", f"{ru.url}/events"], REVISIT_ALL)
             assert done.returncode == 0 and result is not None, done.stderr[-2000:]
-            runs.append({"epoch": epoch, "result": result, "en": list(en.request_log[marks[0]:]),
-                         "ru": list(ru.request_log[marks[1]:]), "stats": query(db, NEWS_COUNTS)[0]})
+            runs.append(
+                {
+                    "epoch": epoch,
+                    "result": result,
+                    "en": list(en.request_log[marks[0] :]),
+                    "ru": list(ru.request_log[marks[1] :]),
+                    "stats": query(db, NEWS_COUNTS)[0],
+                }
+            )
             if len(runs) == 3:
                 shutil.copy(db, folder / "after-epoch-2.db")  # for the markup comparison
         urls = {"en": en.url, "ru": ru.url}
@@ -140,8 +161,9 @@ def test_epoch_1_fetches_every_page_once_and_archives_every_article(epochs: dict
     assert result["status"] == "finished" and result["failed"] == 0
     assert result["new"] == result["pages_fetched"] > 0 and result["changed"] == result["unchanged"] == 0
     expected = {(a.title, a.published.isoformat()) for lang in ("en", "ru") for a in site_state(lang, 1).articles}
-    archived = {(r["title"], r["published"]) for r in query(db, "SELECT title, published FROM article_versions")
-                if r["title"]}
+    archived = {
+        (r["title"], r["published"]) for r in query(db, "SELECT title, published FROM article_versions") if r["title"]
+    }
     assert expected <= archived
     assert run["stats"]["articles"] == len(expected) == run["stats"]["article_versions"]
 
@@ -155,12 +177,16 @@ def test_epoch_1_gives_one_version_of_the_delegation_block_per_language(epochs: 
     first = {v["version_id"] for v in delegation_versions(epochs["runs"][0]["result"])}
     assert len(first) == 2
     texts = {r["id"]: r["text"] for r in query(epochs["db"], "SELECT id, text FROM block_versions")}
-    assert sorted(texts[v] for v in first) == sorted("\n".join(site_state(lang, 1).block_lines) for lang in ("en", "ru"))
+    assert sorted(texts[v] for v in first) == sorted(
+        "\n".join(site_state(lang, 1).block_lines) for lang in ("en", "ru")
+    )
 
 
 def test_other_page_furniture_is_stable(epochs: dict[str, Any]) -> None:
-    rows = query(epochs["db"], "SELECT b.name, count(*) AS n FROM block_versions bv JOIN blocks b ON b.id = bv.block_id "
-                               "GROUP BY b.id")
+    rows = query(
+        epochs["db"],
+        "SELECT b.name, count(*) AS n FROM block_versions bv JOIN blocks b ON b.id = bv.block_id GROUP BY b.id",
+    )
     furniture = [r for r in rows if not r["name"].startswith(DELEGATION_FIRST_WORDS)]
     assert furniture, rows  # the menu, the footer...: there is other furniture to check
     assert all(r["n"] == 1 for r in furniture), rows
@@ -192,8 +218,15 @@ def test_epoch_2_records_the_new_block_and_the_one_edited_article(epochs: dict[s
     (slug,) = EPOCH_CHANGES["en"][2]["edited"]
     edited = f"{epochs['urls']['en']}/events/{slug}"
     assert edited in {a["url"] for a in changes["changed_articles"]}
-    texts = [r["text"] for r in query(db, "SELECT av.text FROM article_versions av JOIN articles a "
-                                          "ON a.id = av.article_id WHERE a.url = ? ORDER BY av.version", (edited,))]
+    texts = [
+        r["text"]
+        for r in query(
+            db,
+            "SELECT av.text FROM article_versions av JOIN articles a "
+            "ON a.id = av.article_id WHERE a.url = ? ORDER BY av.version",
+            (edited,),
+        )
+    ]
     edit = edit_details("en")
     assert len(texts) == 2 and edit["old"] in texts[0] and edit["new"] in texts[1] and edit["old"] not in texts[1]
 
@@ -206,8 +239,15 @@ def test_epoch_2_changes_exactly_the_edited_article_on_both_sites_and_the_block(
     for lang in ("en", "ru"):
         edit = edit_details(lang)
         url = f"{epochs['urls'][lang]}/events/{slug}"
-        texts = [r["text"] for r in query(db, "SELECT av.text FROM article_versions av JOIN articles a "
-                                              "ON a.id = av.article_id WHERE a.url = ? ORDER BY av.version", (url,))]
+        texts = [
+            r["text"]
+            for r in query(
+                db,
+                "SELECT av.text FROM article_versions av JOIN articles a "
+                "ON a.id = av.article_id WHERE a.url = ? ORDER BY av.version",
+                (url,),
+            )
+        ]
         assert len(texts) == 2 and edit["old"] in texts[0] and edit["new"] in texts[1] and edit["old"] not in texts[1]
     assert run["stats"]["article_versions"] == epochs["runs"][1]["stats"]["article_versions"] + 2
 
@@ -222,7 +262,9 @@ def test_epoch_3_records_the_removed_and_added_articles(epochs: dict[str, Any]) 
     assert {urlsplit(a["url"]).path for a in changes["removed_articles"]} == {f"/events/{removed}"}
     assert {urlsplit(a["url"]).path.removeprefix("/events/") for a in changes["new_articles"]} == added
     rows = query(db, "SELECT status, versions FROM articles WHERE url LIKE ?", (f"%/events/{removed}",))
-    assert [r["status"] for r in rows] == ["removed", "removed"] and all(r["versions"] == 1 for r in rows)  # history kept
+    assert [r["status"] for r in rows] == ["removed", "removed"] and all(
+        r["versions"] == 1 for r in rows
+    )  # history kept
     assert run["stats"]["articles"] == epochs["runs"][2]["stats"]["articles"] + 4
     versions = delegation_versions(result)
     assert len(versions) == 2  # "12 senators" and the website lines back
@@ -245,8 +287,10 @@ def test_conflicts_show_the_kyrgyz_seats_with_the_crawl_times(epochs: dict[str, 
 
 def test_the_only_conflict_is_the_kyrgyz_seats(epochs: dict[str, Any]) -> None:
     # empty website lines, "12 senators" and the same names in Russian are no conflict; one per language
-    assert conflicts_of(epochs["db"]) == {("en", "Kyrgyzstan", "seats_total"): {"7", "6"},
-                                          ("ru", "Kyrgyzstan", "seats_total"): {"7", "6"}}
+    assert conflicts_of(epochs["db"]) == {
+        ("en", "Kyrgyzstan", "seats_total"): {"7", "6"},
+        ("ru", "Kyrgyzstan", "seats_total"): {"7", "6"},
+    }
 
 
 def test_every_run_is_a_row(epochs: dict[str, Any]) -> None:
@@ -261,7 +305,8 @@ def test_every_run_is_a_row(epochs: dict[str, Any]) -> None:
 
 
 def test_the_default_policy_rereads_the_first_listing_page_finds_new_articles_and_forces_a_full_revisit(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     """REVISIT_AFTER as shipped (7 days): a re-crawl of an unchanged site asks for listing page 1 (304),
     robots.txt and the sitemap, nothing else; a new article on page 1 and the block change on it are still
     recorded; an edit or removal deeper in waits for its page to be due, which --revisit-after 0 forces."""
@@ -276,7 +321,7 @@ def test_the_default_policy_rereads_the_first_listing_page_finds_new_articles_an
             marks = {lang: len(server.request_log) for lang, server in servers.items()}
             done, result = crawl(db, urls, extra=extra)
             assert done.returncode == 0 and result is not None and result["status"] == "finished", done.stderr[-2000:]
-            logs = {lang: list(server.request_log[marks[lang]:]) for lang, server in servers.items()}
+            logs = {lang: list(server.request_log[marks[lang] :]) for lang, server in servers.items()}
             return result, {lang: page_requests(log) for lang, log in logs.items()}, logs
 
         first, first_pages, _ = run(1)  # the default policy on an empty archive: every page is new
@@ -289,7 +334,12 @@ def test_the_default_policy_rereads_the_first_listing_page_finds_new_articles_an
             assert pages[lang] == [("/events", 304)], pages[lang]
             assert len(logs[lang]) <= 3, logs[lang]
         assert (again["pages_fetched"], again["unchanged"], again["new"], again["changed"], again["failed"]) == (
-            2, 2, 0, 0, 0)
+            2,
+            2,
+            0,
+            0,
+            0,
+        )
         scrapy_stats = again["stats"]["scrapy"]
         assert scrapy_stats["pacsto/not_due"] > 0 and scrapy_stats["pacsto/revisit/due_at_start"] == 0
         assert scrapy_stats["pacsto/revisit/revisit_after_seconds"] == 7 * 86400
@@ -314,7 +364,8 @@ def test_the_default_policy_rereads_the_first_listing_page_finds_new_articles_an
         (removed,) = EPOCH_CHANGES["en"][3]["removed"]
         (edited,) = EPOCH_CHANGES["en"][2]["edited"]
         assert full["removed"] == 2 and {urlsplit(a["url"]).path for a in changes["removed_articles"]} == {
-            f"/events/{removed}"}
+            f"/events/{removed}"
+        }
         assert sorted(urlsplit(a["url"]).path for a in changes["changed_articles"]) == [f"/events/{edited}"] * 2
         assert changes["new_articles"] == [] and delegation_versions(full) == []
         for lang in ("en", "ru"):
@@ -335,12 +386,25 @@ def test_revisit_after_is_checked_before_anything_is_fetched(tmp_path: Path) -> 
 
 def test_both_block_markups_give_the_same_facts(epochs: dict[str, Any], tmp_path: Path) -> None:
     db = tmp_path / "aside.db"
-    with ReplicaServer(epoch=1, lang="en", block_markup="aside") as en, \
-            ReplicaServer(epoch=1, lang="ru", block_markup="aside") as ru:
+    with (
+        ReplicaServer(epoch=1, lang="en", block_markup="aside") as en,
+        ReplicaServer(epoch=1, lang="ru", block_markup="aside") as ru,
+    ):
         urls = [f"{en.url}/events", f"{ru.url}/events"]
         # epoch 1 with plain `scrapy crawl` from the repository root, epoch 2 with the command
-        scrapy = [sys.executable, "-m", "scrapy", "crawl", "pacsto", "-a", "start_urls=" + ",".join(urls),
-                  "-s", f"ARCHIVE_DB={db}", "-s", "LOG_LEVEL=WARNING"]
+        scrapy = [
+            sys.executable,
+            "-m",
+            "scrapy",
+            "crawl",
+            "pacsto",
+            "-a",
+            "start_urls=" + ",".join(urls),
+            "-s",
+            f"ARCHIVE_DB={db}",
+            "-s",
+            "LOG_LEVEL=WARNING",
+        ]
         for setting in FAST:
             scrapy += ["-s", setting]
         done = subprocess.run(scrapy, capture_output=True, text=True, timeout=120, cwd=ROOT)
@@ -363,8 +427,13 @@ def test_faults_are_retried_or_recorded_and_the_run_goes_on(tmp_path: Path) -> N
     db = tmp_path / "faults.db"
     faults = ("flaky500", "slow", "truncated", "wrong_charset", "redirect_loop", "offsite_redirect", "calendar_trap")
     with ReplicaServer(epoch=1, lang="en", faults=faults, slow_seconds=4) as server:
-        done, result = crawl(db, [f"{server.url}/events", f"{server.url}/loop/a"],
-                             "DOWNLOAD_TIMEOUT=2", "CALENDAR_MAX_PAGES=12", extra=("--log-level", "DEBUG"))
+        done, result = crawl(
+            db,
+            [f"{server.url}/events", f"{server.url}/loop/a"],
+            "DOWNLOAD_TIMEOUT=2",
+            "CALENDAR_MAX_PAGES=12",
+            extra=("--log-level", "DEBUG"),
+        )
         log = list(server.request_log)
         netloc = urlsplit(server.url).netloc
     assert done.returncode == 0 and result["status"] == "finished", done.stderr[-2000:]
@@ -372,10 +441,14 @@ def test_faults_are_retried_or_recorded_and_the_run_goes_on(tmp_path: Path) -> N
     by_path: dict[str, list[int]] = {}
     for path, status in page_requests(log):
         by_path.setdefault(path, []).append(status)
-    archived = {urlsplit(r["url"]).path: r for r in query(
-        db, "SELECT url, http_status, content_sha256 FROM snapshots WHERE content_sha256 IS NOT NULL")}
-    recorded = {urlsplit(r["url"]).path: r for r in query(
-        db, "SELECT url, http_status, status FROM snapshots WHERE content_sha256 IS NULL")}
+    archived = {
+        urlsplit(r["url"]).path: r
+        for r in query(db, "SELECT url, http_status, content_sha256 FROM snapshots WHERE content_sha256 IS NOT NULL")
+    }
+    recorded = {
+        urlsplit(r["url"]).path: r
+        for r in query(db, "SELECT url, http_status, status FROM snapshots WHERE content_sha256 IS NULL")
+    }
 
     assert by_path[FAULT_PATHS["flaky500"]] == [500, 200] and FAULT_PATHS["flaky500"] in archived  # retried
     assert errors[FAULT_PATHS["slow"]] == "timed out (after 1 retry)" and FAULT_PATHS["slow"] not in archived
@@ -386,16 +459,25 @@ def test_faults_are_retried_or_recorded_and_the_run_goes_on(tmp_path: Path) -> N
     assert result["failed"] == 4 and len(result["errors"]) == 4
     # each failure is also in the URL's history: an observation without content, status 'error'
     assert {path: (r["status"], r["http_status"]) for path, r in recorded.items()} == {
-        FAULT_PATHS["slow"]: ("error", None), FAULT_PATHS["truncated"]: ("error", None),
-        FAULT_PATHS["redirect_loop"]: ("error", 302), FAULT_PATHS["offsite_redirect"]: ("error", 302)}
+        FAULT_PATHS["slow"]: ("error", None),
+        FAULT_PATHS["truncated"]: ("error", None),
+        FAULT_PATHS["redirect_loop"]: ("error", 302),
+        FAULT_PATHS["offsite_redirect"]: ("error", 302),
+    }
     # no request left the replica: every download Scrapy logged was for it; the off-site one never reached
     # the downloader (it would have failed on DNS: example.invalid does not resolve)
-    downloads = re.findall(r"(?:Crawled \(\d+\)|Retrying|Gave up retrying|Error downloading) <GET ([^>]+)>", done.stderr)
+    downloads = re.findall(
+        r"(?:Crawled \(\d+\)|Retrying|Gave up retrying|Error downloading) <GET ([^>]+)>", done.stderr
+    )
     assert len(downloads) >= len(log) - 5 and {urlsplit(url).netloc for url in downloads} == {netloc}
     assert result["stats"]["scrapy"]["pacsto/offsite_refused"] == 1 and "DNS" not in json.dumps(result["errors"])
     # Cyrillic text behind a wrong charset header arrives intact
-    (wrong,) = query(db, "SELECT p.title, p.lines FROM snapshots s JOIN pages p ON p.content_sha256 = s.content_sha256 "
-                         "WHERE s.url LIKE ?", ("%" + FAULT_PATHS["wrong_charset"],))
+    (wrong,) = query(
+        db,
+        "SELECT p.title, p.lines FROM snapshots s JOIN pages p ON p.content_sha256 = s.content_sha256 "
+        "WHERE s.url LIKE ?",
+        ("%" + FAULT_PATHS["wrong_charset"],),
+    )
     article = fault_article(FAULT_ARTICLES["wrong_charset"], "ru", FAULT_PATHS["wrong_charset"].rsplit("/", 1)[1])
     assert wrong["title"] == article.title and article.paragraphs[0] in wrong["lines"]
     assert "Ã" not in wrong["lines"] and "Ð" not in wrong["lines"]
@@ -435,8 +517,18 @@ def has_rows(db: Path, sql: str, minimum: int = 1) -> bool:
 def test_a_second_concurrent_run_exits_with_the_lock_message(tmp_path: Path) -> None:
     db = tmp_path / "archive.db"
     with ReplicaServer(epoch=1, lang="en", faults=("slow",), slow_seconds=2) as server:
-        command = [sys.executable, "-m", "crawler.commands", "crawl", "--db", str(db), "--json", "--no-progress",
-                   "--start-url", f"{server.url}/events"]
+        command = [
+            sys.executable,
+            "-m",
+            "cli",
+            "crawl",
+            "--db",
+            str(db),
+            "--json",
+            "--no-progress",
+            "--start-url",
+            f"{server.url}/events",
+        ]
         for setting in (*FAST, "RETRY_TIMES=0"):
             command += ["-s", setting]
         first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
@@ -457,8 +549,20 @@ def test_a_second_concurrent_run_exits_with_the_lock_message(tmp_path: Path) -> 
 def test_a_killed_run_resumed_with_its_jobdir_leaves_no_duplicates(tmp_path: Path) -> None:
     db, jobdir = tmp_path / "archive.db", tmp_path / "job"
     with ReplicaServer(epoch=1, lang="en") as server:
-        command = [sys.executable, "-m", "crawler.commands", "crawl", "--db", str(db), "--json", "--no-progress",
-                   "--start-url", f"{server.url}/events", "--jobdir", str(jobdir)]
+        command = [
+            sys.executable,
+            "-m",
+            "cli",
+            "crawl",
+            "--db",
+            str(db),
+            "--json",
+            "--no-progress",
+            "--start-url",
+            f"{server.url}/events",
+            "--jobdir",
+            str(jobdir),
+        ]
         for setting in (*FAST, "DOWNLOAD_DELAY=0.15", "CONCURRENT_REQUESTS_PER_DOMAIN=1"):
             command += ["-s", setting]
         victim = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
@@ -491,16 +595,27 @@ def test_a_killed_run_resumed_with_its_jobdir_leaves_no_duplicates(tmp_path: Pat
 
 def test_demo_crawls_three_epochs_and_tells_what_changed(tmp_path: Path) -> None:
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "crawler.commands", "demo", "--db", str(tmp_path / "demo.db")],
-                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, "-m", "cli", "demo", "--db", str(tmp_path / "demo.db")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
     elapsed = time.monotonic() - started
     assert done.returncode == 0, done.stderr[-2000:]
     out = done.stdout
     assert out.count("$ pa-archive crawl") == 3
-    for expected in ("new article:", "changed article:", "removed article:", "block variant:",
-                     "new conflict: Kyrgyzstan seats_total (en)", "new conflict: Kyrgyzstan seats_total (ru)"):
+    for expected in (
+        "new article:",
+        "changed article:",
+        "removed article:",
+        "block variant:",
+        "new conflict: Kyrgyzstan seats_total (en)",
+        "new conflict: Kyrgyzstan seats_total (ru)",
+    ):
         assert expected in out, expected
     assert elapsed < 60
-    from crawler.commands import is_demo_archive
+    from crawler.process import is_demo_archive
 
     assert is_demo_archive(tmp_path / "demo.db")  # so the next demo may replace it, and nothing else

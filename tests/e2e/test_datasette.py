@@ -12,6 +12,7 @@ import asyncio
 import json
 import sqlite3
 import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import quote
 
@@ -19,7 +20,8 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from dedupe import datasette_metadata, schema
+from datasette_pa_archive import metadata as datasette_metadata
+from dedupe import queries
 from dedupe.archive import Archive
 from dedupe.diff import changed_line_pairs, word_ops
 from dedupe.document import RawSnapshot
@@ -57,11 +59,11 @@ def planted_versions(server: Server) -> list[dict]:
 def test_serve_is_a_pa_archive_command() -> None:
     from cli import cli
 
-    assert "serve" in cli.commands, "cli.py must register it: from dedupe.serve import serve; cli.add_command(serve)"
+    assert "serve" in cli.commands, "cli/__init__.py registers every module's COMMANDS"
 
 
 def test_serve_refuses_what_is_not_an_archive(tmp_path: Path) -> None:
-    from dedupe.serve import serve
+    from cli.serve import serve
 
     result = CliRunner().invoke(serve, ["--db", str(tmp_path / "nothing.db")])
     assert result.exit_code == 1 and "does not exist" in result.output
@@ -71,7 +73,8 @@ def test_serve_refuses_what_is_not_an_archive(tmp_path: Path) -> None:
 
 
 def test_print_metadata_is_fitted_to_the_archive(served_archive: Path) -> None:
-    from dedupe.serve import datasette_argv, serve
+    from cli.serve import serve
+    from datasette_pa_archive.serving import datasette_argv
 
     archive = served_archive
     result = CliRunner().invoke(serve, ["--db", str(archive), "--print-metadata"])
@@ -84,12 +87,13 @@ def test_print_metadata_is_fitted_to_the_archive(served_archive: Path) -> None:
 
 def test_shipped_metadata_is_generated_from_the_sql_constants() -> None:
     shipped = datasette_metadata.SHIPPED.read_text(encoding="utf-8")
-    assert shipped == datasette_metadata.to_yaml(datasette_metadata.metadata()), \
-        "regenerate: python -m dedupe.datasette_metadata > dedupe/metadata.yml"
-    queries = datasette_metadata.metadata()["databases"]["archive"]["queries"]
-    assert queries["conflicting_facts"]["sql"] == schema.CONFLICTS_SQL.strip()
-    assert queries["url_versions"]["sql"] == schema.URL_VERSIONS_SQL.strip()
-    assert schema.SEARCH_SQL.strip() in queries["search"]["sql"]
+    assert shipped == datasette_metadata.to_yaml(datasette_metadata.metadata()), (
+        "regenerate: python -m datasette_pa_archive.metadata > datasette_pa_archive/metadata.yml"
+    )
+    canned = datasette_metadata.metadata()["databases"]["archive"]["queries"]
+    assert canned["conflicting_facts"]["sql"] == queries.CONFLICTS_SQL.strip()
+    assert canned["url_versions"]["sql"] == queries.URL_VERSIONS_SQL.strip()
+    assert queries.SEARCH_SQL.strip() in canned["search"]["sql"]
 
 
 # --- home, descriptions, facets --------------------------------------------------------------
@@ -133,7 +137,9 @@ def test_facets_for_delegation_field_host_and_run(server: Server) -> None:
 def test_conflicts_returns_the_kyrgyz_seats(server: Server) -> None:
     found = rows(server, "conflicting_facts")
     assert [(r["delegation"], r["field"], r["value"], r["snapshots"]) for r in found] == [
-        ("Kyrgyzstan", "seats_total", "6", 3), ("Kyrgyzstan", "seats_total", "7", 2)]
+        ("Kyrgyzstan", "seats_total", "6", 3),
+        ("Kyrgyzstan", "seats_total", "7", 2),
+    ]
     seven = found[1]
     assert (seven["first_seen"], seven["last_seen"]) == ("2025-10-01T09:00:00Z", "2025-10-03T09:00:00Z")
 
@@ -147,11 +153,17 @@ def test_missing_values_are_not_conflicts(server: Server) -> None:
 def test_seat_counts_by_snapshot(server: Server) -> None:
     found = rows(server, "seat_counts?delegation=Kyrgyzstan")
     assert [(r["snapshot_id"], r["kind"], r["previous_value"], r["value"]) for r in found] == [
-        (1, "first", None, "7"), (2, "change", "7", "6"), (3, "change", "6", "7"), (4, "change", "7", "6"),
-        (5, "last", "6", "6")]
+        (1, "first", None, "7"),
+        (2, "change", "7", "6"),
+        (3, "change", "6", "7"),
+        (4, "change", "7", "6"),
+        (5, "last", "6", "6"),
+    ]
     everyone = rows(server, "seat_counts")
     assert len({r["delegation"] for r in everyone}) == 5
-    belarus = [(r["kind"], r["snapshot_id"]) for r in everyone if r["delegation"] == "Belarus" and r["field"] == "seats_total"]
+    belarus = [
+        (r["kind"], r["snapshot_id"]) for r in everyone if r["delegation"] == "Belarus" and r["field"] == "seats_total"
+    ]
     assert belarus == [("first", 1), ("last", 5)]  # unchanged: no rows in between
 
 
@@ -170,7 +182,9 @@ def test_block_changes_name_the_facts(server: Server) -> None:
 def test_what_changed_in_the_last_crawl_run(server: Server) -> None:
     found = rows(server, "last_run_changes")
     assert [(r["run"], r["url"], r["change"]) for r in found] == [
-        ("1", PLANTED_URL, "new article version"), ("1", REMOVED_URL, "page removed")]
+        ("1", PLANTED_URL, "new article version"),
+        ("1", REMOVED_URL, "page removed"),
+    ]
     assert rows(server, "last_run_changes?run=1") == found
     assert rows(server, "last_run_changes?run=99") == []
 
@@ -216,8 +230,17 @@ def test_every_canned_query_is_checked_here(server: Server) -> None:
     names = {q["name"] for q in database["queries"]}
     tables = {t["name"] for t in database["tables"]} | {v["name"] for v in database["views"]}
     assert not names & tables, "a canned query named like a table hides the table"
-    checked = {"conflicting_facts", "missing_facts", "seat_counts", "block_variants", "block_changes", "last_run_changes",
-               "url_versions", "removed_articles", "search"}
+    checked = {
+        "conflicting_facts",
+        "missing_facts",
+        "seat_counts",
+        "block_variants",
+        "block_changes",
+        "last_run_changes",
+        "url_versions",
+        "removed_articles",
+        "search",
+    }
     assert names == checked
     for name in names:  # and each page renders without an SQL error
         assert "message-error" not in get(server, f"/archive/{name}").text, name
@@ -241,14 +264,23 @@ def test_diff_page_highlights_the_seats_change(server: Server) -> None:
     pairs = changed_line_pairs(texts[a], texts[b])
     assert text.count('<tr class="pa-changed">') == sum(o is not None and n is not None for o, n in pairs)
     assert [op.op for op in word_ops("consists of 7 deputies.", "consists of 6 deputies.")] == [
-        "equal", "delete", "insert", "equal"]
+        "equal",
+        "delete",
+        "insert",
+        "equal",
+    ]
 
 
 def test_diff_json_is_the_cli_json(server: Server, served_archive: Path) -> None:
     a, b = conflict_pair(server)
     served = get(server, f"/-/diff.json?a={a}&b={b}").json()
-    cli = subprocess.run([str(BIN / "pa-archive"), "diff", a, b, "--json", "--db", str(served_archive)],
-                         check=True, capture_output=True, text=True, timeout=60)
+    cli = subprocess.run(
+        [str(BIN / "pa-archive"), "diff", a, b, "--json", "--db", str(served_archive)],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert served == json.loads(cli.stdout)
 
 
@@ -261,21 +293,30 @@ def test_diff_page_errors_are_sentences(server: Server) -> None:
 
 
 def test_diff_json_answers_a_bad_request_with_400_and_one_sentence(server: Server) -> None:
-    for path in ("/-/diff.json", "/-/diff.json?a=bv-0000", "/-/diff.json?b=../../etc/passwd",
-                 "/-/diff.json?a=%3Cscript%3E&b=s1", "/-/diff.json?b=" + "9" * 20):
+    for path in (
+        "/-/diff.json",
+        "/-/diff.json?a=bv-0000",
+        "/-/diff.json?b=../../etc/passwd",
+        "/-/diff.json?a=%3Cscript%3E&b=s1",
+        "/-/diff.json?b=" + "9" * 20,
+    ):
         error = get(server, path, status=400).json()["error"]
         assert error.endswith(".") and ". " not in error[:-1] and "\n" not in error, (path, error)
     # what is well asked for but not there is a 404, still one sentence
     error = get(server, "/-/diff.json?b=s99999", status=404).json()["error"]
     assert error.endswith(".") and "99999" in error
     assert get(server, "/-/diff.json?b=s1&database=nope", status=404).json() == {
-        "error": "There is no database called nope."}
+        "error": "There is no database called nope."
+    }
 
 
 def test_version_rows_link_to_their_diff(server: Server) -> None:
     a, b = conflict_pair(server)
     assert f'href="/-/diff?b={b}&amp;database=archive">diff ← v' in get(server, "/archive/block_versions").text
-    assert f'href="/-/diff?a={a}&amp;b={b}&amp;database=archive">diff</a>' in get(server, "/archive/block_line_changes").text
+    assert (
+        f'href="/-/diff?a={a}&amp;b={b}&amp;database=archive">diff</a>'
+        in get(server, "/archive/block_line_changes").text
+    )
     assert "/-/diff?b=" in get(server, "/archive/article_versions").text
     assert "/-/diff?a=" in get(server, "/archive/block_changes").text
 
@@ -292,7 +333,10 @@ def test_timeline_draws_the_kyrgyz_seats(server: Server) -> None:
     total = next(s for s in kyrgyz["series"] if s["field"] == "seats_total")
     assert [p["value"] for p in total["points"]] == [7, 6, 7, 6, 6]
     assert [(c["field"], c["from"]["value"], c["to"]["value"], c["to"]["snapshot_id"]) for c in kyrgyz["changes"]] == [
-        ("seats_total", 7, 6, 2), ("seats_total", 6, 7, 3), ("seats_total", 7, 6, 4)]
+        ("seats_total", 7, 6, 2),
+        ("seats_total", 6, 7, 3),
+        ("seats_total", 7, 6, 4),
+    ]
     assert data["snapshots"] == 5 and page.count("<text x=") >= 5 * 2 * 5  # y ticks, x ticks (id + date)
     belarus = next(d for d in data["delegations"] if d["delegation"] == "Belarus")
     assert belarus["changes"] == []
@@ -335,7 +379,8 @@ def test_datasette_reads_while_a_writer_writes(server: Server, served_archive: P
         assert get(server, "/archive/archive_state.json?key=e2e_writer&_shape=array").json() == []
         writer.execute("COMMIT")
         assert get(server, "/archive/archive_state.json?key=e2e_writer&_shape=array").json() == [
-            {"key": "e2e_writer", "value": "1"}]
+            {"key": "e2e_writer", "value": "1"}
+        ]
     finally:
         writer.execute("DELETE FROM archive_state WHERE key = 'e2e_writer'")
         writer.close()
@@ -348,7 +393,7 @@ def in_process(db: Path, *paths: str) -> list[httpx.Response]:
     """GET each path from Datasette serving ``db`` in this process, with the plugin (no port, no subprocess)."""
     from datasette.app import Datasette
 
-    from dedupe.serve import register_plugin
+    from datasette_pa_archive.serving import register_plugin
 
     register_plugin()
     datasette = Datasette([str(db)], settings={"sql_time_limit_ms": 10_000})
@@ -367,14 +412,27 @@ def both_languages(folder: Path) -> Path:
     db = folder / "both.db"
     hosts = {"en": "https://pacsto.org", "ru": "https://paodkb.org"}
     with Archive(db) as archive:
-        for day, lang, epoch in (("2025-10-01", "en", 1), ("2025-10-02", "ru", 1), ("2025-11-01", "en", 2),
-                                 ("2025-11-02", "ru", 1)):
+        for day, lang, epoch in (
+            ("2025-10-01", "en", 1),
+            ("2025-10-02", "ru", 1),
+            ("2025-11-01", "en", 2),
+            ("2025-11-02", "ru", 1),
+        ):
             site = ReplicaSite(lang=lang)
             for k, article in enumerate(site_state(lang, epoch).articles[:4]):
                 answer = site.respond("GET", article.path, {}, epoch, hosts[lang])
-                archive.add(RawSnapshot(url=hosts[lang] + article.path, observed_at=f"{day}T09:00:0{k}Z",
-                                        body=answer.body, source="crawl", origin="crawl:1", http_status=200,
-                                        declared_charset="utf-8", page_type="article"))
+                archive.add(
+                    RawSnapshot(
+                        url=hosts[lang] + article.path,
+                        observed_at=f"{day}T09:00:0{k}Z",
+                        body=answer.body,
+                        source="crawl",
+                        origin="crawl:1",
+                        http_status=200,
+                        declared_charset="utf-8",
+                        page_type="article",
+                    )
+                )
         archive.refresh()
     return db
 
@@ -384,13 +442,21 @@ def test_seat_counts_and_the_timeline_keep_the_two_languages_apart(tmp_path: Pat
     con = sqlite3.connect(db)
     con.row_factory = sqlite3.Row
     try:
-        found = [(r["language"], r["kind"], r["previous_value"], r["value"]) for r in con.execute(
-            datasette_metadata.SEAT_CHANGES_SQL, {"delegation": "Kyrgyzstan"}) if r["field"] == "seats_total"]
+        found = [
+            (r["language"], r["kind"], r["previous_value"], r["value"])
+            for r in con.execute(queries.SEAT_CHANGES_SQL, {"delegation": "Kyrgyzstan"})
+            if r["field"] == "seats_total"
+        ]
     finally:
         con.close()
     # English: 7 then 6; Russian: 7 throughout - not "6 -> 7" because a Russian page came after an English one
-    assert found == [("en", "first", None, "7"), ("en", "change", "7", "6"), ("en", "last", "6", "6"),
-                     ("ru", "first", None, "7"), ("ru", "last", "7", "7")]
+    assert found == [
+        ("en", "first", None, "7"),
+        ("en", "change", "7", "6"),
+        ("en", "last", "6", "6"),
+        ("ru", "first", None, "7"),
+        ("ru", "last", "7", "7"),
+    ]
     data, page = in_process(db, "/-/timeline.json", "/-/timeline?delegation=Kyrgyzstan")
     panels = {(d["delegation"], d["language"]): d for d in data.json()["delegations"]}
     assert {lang for name, lang in panels if name == "Kyrgyzstan"} == {"en", "ru"}
@@ -404,20 +470,20 @@ def test_seat_counts_and_the_timeline_keep_the_two_languages_apart(tmp_path: Pat
 
 
 def test_texts_too_large_for_word_highlights_get_a_plain_line_diff_that_says_so(tmp_path: Path) -> None:
-    from dedupe import datasette_plugin as plugin
+    from dedupe import diff as difftools
 
     # the limits, on texts (no archive): bytes, lines, one long line, and the word-level work of the changed lines
     small = "Delegation of the Kyrgyz Republic consists of 7 deputies."
-    assert plugin.too_large_for_words(small, small.replace("7", "6")) is None
-    assert "bytes" in plugin.too_large_for_words("x" * 200_001, small)
-    assert "lines" in plugin.too_large_for_words(small, "\n".join(["line"] * 5_001))
-    assert "a line of" in plugin.too_large_for_words(small, "word " * 1_200)
+    assert difftools.too_large_for_words(small, small.replace("7", "6")) is None
+    assert "bytes" in difftools.too_large_for_words("x" * 200_001, small)
+    assert "lines" in difftools.too_large_for_words(small, "\n".join(["line"] * 5_001))
+    assert "a line of" in difftools.too_large_for_words(small, "word " * 1_200)
     wordy = [" ".join(f"w{i % 30}" for i in range(800)) for _ in range(4)]  # 1,599 tokens a line
     other = [line.replace("w7", "w8") for line in wordy]
     opcodes = [("replace", 0, 4, 0, 4)]
-    assert "too many words" in plugin.too_many_words(wordy, other, opcodes)
-    assert plugin.too_many_words(wordy[:1], other[:1], [("replace", 0, 1, 0, 1)]) is None
-    rows, structured = plugin.plain_line_diff("a\nb\nc", "a\nB\nc", "A", "B", "too large.")
+    assert "too many words" in difftools.too_many_words(wordy, other, opcodes)
+    assert difftools.too_many_words(wordy[:1], other[:1], [("replace", 0, 1, 0, 1)]) is None
+    rows, structured = difftools.plain_line_diff("a\nb\nc", "a\nB\nc", "A", "B", "too large.")
     assert [r["kind"] for r in rows] == ["equal", "changed", "equal"]
     assert structured["changes"] == [{"old": "b", "new": "B"}] and structured["word_level"] is False
     # and served: two snapshots of a page with one line of 9,000 characters
@@ -425,8 +491,14 @@ def test_texts_too_large_for_word_highlights_get_a_plain_line_diff_that_says_so(
     db = tmp_path / "long.db"
     with Archive(db) as archive:
         for day, text in (("01", long_line), ("02", long_line.replace("word600 ", "changed "))):
-            archive.add(RawSnapshot(url="https://pacsto.org/long.txt", observed_at=f"2025-10-{day}T09:00:00Z",
-                                    body=f"A long page\n{text}\nThe end.".encode(), kind_hint="text"))
+            archive.add(
+                RawSnapshot(
+                    url="https://pacsto.org/long.txt",
+                    observed_at=f"2025-10-{day}T09:00:00Z",
+                    body=f"A long page\n{text}\nThe end.".encode(),
+                    kind_hint="text",
+                )
+            )
         archive.refresh()
     page, data = in_process(db, "/-/diff?a=1&b=2", "/-/diff.json?a=1&b=2")
     assert page.status_code == 200 and data.status_code == 200
@@ -446,8 +518,14 @@ def test_texts_too_costly_to_align_answer_400_at_once(tmp_path: Path) -> None:
     with Archive(db) as archive:
         for day in ("01", "02"):
             text = "\n".join(rng.choice(("Delegation of Belarus.", "Delegation of Russia.")) for _ in range(4_000))
-            archive.add(RawSnapshot(url="https://pacsto.org/costly.txt", observed_at=f"2025-10-{day}T09:00:00Z",
-                                    body=f"Costly page\n{text}".encode(), kind_hint="text"))
+            archive.add(
+                RawSnapshot(
+                    url="https://pacsto.org/costly.txt",
+                    observed_at=f"2025-10-{day}T09:00:00Z",
+                    body=f"Costly page\n{text}".encode(),
+                    kind_hint="text",
+                )
+            )
     started = time.monotonic()
     page, data = in_process(db, "/-/diff?a=1&b=2", "/-/diff.json?a=1&b=2")
     assert time.monotonic() - started < 3
@@ -457,12 +535,31 @@ def test_texts_too_costly_to_align_answer_400_at_once(tmp_path: Path) -> None:
 
 
 def test_serve_tells_when_the_derived_tables_lag_behind(tmp_path: Path) -> None:
-    from dedupe.serve import is_stale
+    from datasette_pa_archive.serving import is_stale
 
     db = tmp_path / "a.db"
     with Archive(db) as archive:
-        archive.add(RawSnapshot(url="https://pacsto.org/a.txt", observed_at="2025-10-01T09:00:00Z",
-                                body=b"A page\nwith two lines.", kind_hint="text"))
+        archive.add(
+            RawSnapshot(
+                url="https://pacsto.org/a.txt",
+                observed_at="2025-10-01T09:00:00Z",
+                body=b"A page\nwith two lines.",
+                kind_hint="text",
+            )
+        )
         assert is_stale(db)  # a snapshot the derived tables do not show yet
         archive.refresh()
     assert not is_stale(db)
+
+
+def test_datasette_alone_finds_the_plugin_through_its_entry_point(served_archive: Path) -> None:
+    """`datasette archive.db` (no pa-archive serve) shows the diff and timeline pages, with their templates."""
+    code = (
+        "import asyncio, sys; from datasette.app import Datasette; from datasette.plugins import get_plugins; "
+        f"d = Datasette([{str(served_archive)!r}]); "
+        "p = [p for p in get_plugins() if p['name'] == 'pa-archive']; "
+        "r = asyncio.run(d.client.get('/-/timeline')); "
+        "print(bool(p and p[0]['templates_path']), r.status_code, 'Seats' in r.text)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stdout.split() == ["True", "200", "True"], done.stdout + done.stderr

@@ -26,7 +26,12 @@ def make_snapshots(folder: Path, count: int) -> None:
     folder.mkdir()
     for i in range(count):
         body = [" ".join(rng.choice(words) for _ in range(rng.randint(25, 60))) + "." for _ in range(3)]
-        text = block + [f"Session {i} of the commission", f"{1 + i % 28} March 2023", f"Session {i} of the commission", *body]
+        text = block + [
+            f"Session {i} of the commission",
+            f"{1 + i % 28} March 2023",
+            f"Session {i} of the commission",
+            *body,
+        ]
         (folder / f"{i:04d}.txt").write_text("\n".join(text), encoding="utf-8")
 
 
@@ -55,8 +60,12 @@ def snapshot_count(db: Path) -> int:
 def test_sigkill_during_import_leaves_a_consistent_archive(tmp_path: Path) -> None:
     make_snapshots(tmp_path / "in", 400)
     db = tmp_path / "archive.db"
-    proc = subprocess.Popen([str(SCRIPT), "import", str(tmp_path / "in"), "--db", str(db)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [str(SCRIPT), "import", str(tmp_path / "in"), "--db", str(db)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while snapshot_count(db) < 30 and time.monotonic() < deadline and proc.poll() is None:
@@ -74,18 +83,28 @@ def test_sigkill_during_import_leaves_a_consistent_archive(tmp_path: Path) -> No
     assert left == []
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        orphans = conn.execute("SELECT count(*) FROM snapshots s LEFT JOIN contents c ON c.sha256 = s.content_sha256 "
-                               "WHERE c.sha256 IS NULL").fetchone()[0]
+        orphans = conn.execute(
+            "SELECT count(*) FROM snapshots s LEFT JOIN contents c ON c.sha256 = s.content_sha256 "
+            "WHERE c.sha256 IS NULL"
+        ).fetchone()[0]
         assert orphans == 0
         stored = conn.execute("SELECT count(*) FROM snapshots").fetchone()[0]
     assert 30 <= stored <= 400
 
     # the next command heals the derived tables; importing again completes without duplicates
-    stats = json.loads(subprocess.run([str(SCRIPT), "stats", "--json", "--db", str(db)],
-                                      capture_output=True, text=True, timeout=120, check=True).stdout)
+    stats = json.loads(
+        subprocess.run(
+            [str(SCRIPT), "stats", "--json", "--db", str(db)], capture_output=True, text=True, timeout=120, check=True
+        ).stdout
+    )
     assert stats["articles"] == stats["snapshots"] == stored and stats["block_versions"] == 1
-    subprocess.run([str(SCRIPT), "import", str(tmp_path / "in"), "--db", str(db)], capture_output=True, timeout=300, check=True)
-    stats = json.loads(subprocess.run([str(SCRIPT), "stats", "--json", "--db", str(db)],
-                                      capture_output=True, text=True, timeout=120, check=True).stdout)
+    subprocess.run(
+        [str(SCRIPT), "import", str(tmp_path / "in"), "--db", str(db)], capture_output=True, timeout=300, check=True
+    )
+    stats = json.loads(
+        subprocess.run(
+            [str(SCRIPT), "stats", "--json", "--db", str(db)], capture_output=True, text=True, timeout=120, check=True
+        ).stdout
+    )
     assert stats["snapshots"] == stats["articles"] == stats["contents"] == 400
     assert stats["blocks"] == 1 and stats["block_versions"] == 1

@@ -133,7 +133,7 @@ def test_article_counts_and_distinct_generated_texts(lang):
 
     def shingles(article):
         tokens = re.findall(r"\w+", " ".join(article.paragraphs).lower())
-        return {tuple(tokens[i: i + 5]) for i in range(len(tokens) - 4)}
+        return {tuple(tokens[i : i + 5]) for i in range(len(tokens) - 4)}
 
     for a, b in itertools.combinations(generated, 2):
         sa, sb = shingles(a), shingles(b)
@@ -242,9 +242,16 @@ def test_block_on_every_page(start_server, markup, lang):
     server = start_server(lang=lang, block_markup=markup)
     state = site_state(lang, 1)
     paths = [
-        ("/", 200), ("/events", 200), ("/events?page=2", 200), (state.articles[0].path, 200),
-        (state.articles[-1].path, 200), ("/countries/republic-of-belarus", 200), ("/countries/kyrgyz-republic", 200),
-        ("/contacts", 200), ("/events/no-such-article", 404), ("/nowhere", 404),
+        ("/", 200),
+        ("/events", 200),
+        ("/events?page=2", 200),
+        (state.articles[0].path, 200),
+        (state.articles[-1].path, 200),
+        ("/countries/republic-of-belarus", 200),
+        ("/countries/kyrgyz-republic", 200),
+        ("/contacts", 200),
+        ("/events/no-such-article", 404),
+        ("/nowhere", 404),
     ]
     for path, status in paths:
         sel = get_html(server, path, expect=status)
@@ -256,8 +263,12 @@ def test_block_on_every_page(start_server, markup, lang):
         assert [t for t in element_texts(container[0]) if t in block_lines(lang, "a")] == list(block_lines(lang, "a"))
     nav_links = get_html(server, "/").css("nav a::attr(href)").getall()
     assert {
-        "/countries/republic-of-belarus", "/countries/republic-of-kazakhstan", "/countries/kyrgyz-republic",
-        "/countries/russian-federation", "/countries/republic-of-tajikistan", "/events",
+        "/countries/republic-of-belarus",
+        "/countries/republic-of-kazakhstan",
+        "/countries/kyrgyz-republic",
+        "/countries/russian-federation",
+        "/countries/republic-of-tajikistan",
+        "/events",
     } <= set(nav_links)
 
 
@@ -331,8 +342,9 @@ def test_block_variant_lines_per_epoch_in_english(en_server):
     for epoch in (1, 2, 3):
         en_server.set_epoch(epoch)
         texts = element_texts(get_html(en_server, "/countries/republic-of-kazakhstan"))
-        assert any(t.startswith("Delegation of the Supreme Council of the Kyrgyz") and t.endswith(kyrgyz[epoch])
-                   for t in texts)
+        assert any(
+            t.startswith("Delegation of the Supreme Council of the Kyrgyz") and t.endswith(kyrgyz[epoch]) for t in texts
+        )
         assert ("Website of the Supreme Council of the Kyrgyz Republic:" in texts) == (epoch == 2)
         assert any("12 senators" in t for t in texts) == (epoch == 3)
 
@@ -536,13 +548,30 @@ def test_bad_parameters_are_refused():
 
 def test_command_line_serves_until_interrupted():
     process = subprocess.Popen(
-        [sys.executable, "-m", "crawler.replica", "--port", "0", "--epoch", "3", "--lang", "ru",
-         "--markup", "aside", "--faults", "slow,flaky500"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "cli",
+            "replica",
+            "--port",
+            "0",
+            "--epoch",
+            "3",
+            "--lang",
+            "ru",
+            "--markup",
+            "aside",
+            "--faults",
+            "slow,flaky500",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         url = process.stdout.readline().strip()
-        assert re.fullmatch(r"http://127\.0\.0\.1:\d+", url), process.stderr.read() if not url else url
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+", url), url or process.stderr.read()
         sel = get_html_at(url, "/events")
         assert len(listing_items(sel)) == PAGE_SIZE
         assert listing_items(sel)[0][0] == site_state("ru", 3).articles[0].path

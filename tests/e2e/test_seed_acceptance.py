@@ -26,14 +26,25 @@ def test_seed_acceptance_end_to_end(tmp_path: Path) -> None:
     db = tmp_path / "archive.db"
     pa("import", str(SEEDS), db=db)
     stats = json.loads(pa("stats", "--json", db=db).stdout)
-    assert (stats["articles"], stats["article_versions"], stats["blocks"], stats["block_versions"], stats["conflicts"]) == (5, 5, 1, 3, 1)
+    assert (
+        stats["articles"],
+        stats["article_versions"],
+        stats["blocks"],
+        stats["block_versions"],
+        stats["conflicts"],
+    ) == (5, 5, 1, 3, 1)
 
     conflicts = json.loads(pa("conflicts", "--json", db=db).stdout)
     assert [(c["delegation"], c["field"], [(v["value"], v["snapshots"]) for v in c["values"]]) for c in conflicts] == [
-        ("Kyrgyzstan", "seats_total", [("6", 3), ("7", 2)])]
+        ("Kyrgyzstan", "seats_total", [("6", 3), ("7", 2)])
+    ]
 
     blocks = json.loads(pa("blocks", "--json", db=db).stdout)
-    assert sorted(sorted(name[:3] for name in v["seen_in"]) for v in blocks) == [["000", "002"], ["001", "004"], ["003"]]
+    assert sorted(sorted(name[:3] for name in v["seen_in"]) for v in blocks) == [
+        ["000", "002"],
+        ["001", "004"],
+        ["003"],
+    ]
     first, second = blocks[0]["version_id"], blocks[1]["version_id"]
     assert "[-7-]{+6+}" in pa("diff", first, second, "--words", db=db).stdout
 
@@ -44,8 +55,14 @@ def test_seed_acceptance_end_to_end(tmp_path: Path) -> None:
     edited = tmp_path / "copy-under-another-name.txt"
     source = sorted(SEEDS.glob("004_*.txt"))[0]
     text = source.read_text(encoding="utf-8")
-    edited.write_text(text.replace("The election to the Mazhilis of the Parliament of the Republic of Kazakhstan was held on January 10, 2021.",
-                                   "The election to the Mazhilis took place on 10 January 2021 under strict sanitary rules."), encoding="utf-8")
+    edited.write_text(
+        text.replace(
+            "The election to the Mazhilis of the Parliament of the Republic of Kazakhstan "
+            "was held on January 10, 2021.",
+            "The election to the Mazhilis took place on 10 January 2021 under strict sanitary rules.",
+        ),
+        encoding="utf-8",
+    )
     pa("import", str(edited), db=db)
     stats = json.loads(pa("stats", "--json", db=db).stdout)
     assert (stats["articles"], stats["article_versions"]) == (5, 6)
@@ -61,6 +78,7 @@ def test_bad_input_gives_one_line_per_input_and_nonzero_exit(tmp_path: Path) -> 
     result = pa("import", str(tmp_path / "in"), db=db, check=False)
     assert result.returncode == 1
     assert [line for line in result.stderr.splitlines() if line.startswith("error:")] == [
-        f"error: {tmp_path / 'in' / 'blob.bin'}: binary content (not text or HTML)"]
+        f"error: {tmp_path / 'in' / 'blob.bin'}: binary content (not text or HTML)"
+    ]
     assert "Traceback" not in result.stderr
     assert json.loads(pa("stats", "--json", db=db).stdout)["snapshots"] == 1

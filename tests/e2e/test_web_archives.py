@@ -8,7 +8,6 @@ each epoch, recorded under the site's real URLs and dated years apart (2016, 201
 from __future__ import annotations
 
 import json
-import shutil
 import socket
 import sqlite3
 import subprocess
@@ -67,13 +66,21 @@ def query(db: Path, sql: str, params: tuple = ()) -> list[dict[str, Any]]:
 
 def delegation_block(db: Path) -> list[dict[str, Any]]:
     """The English delegation block's versions, oldest first."""
-    return query(db, "SELECT id, version, first_seen, last_seen, snapshots FROM block_versions "
-                     "WHERE text LIKE 'Delegation of the National Assembly of the Republic of Belarus%' ORDER BY version")
+    return query(
+        db,
+        "SELECT id, version, first_seen, last_seen, snapshots FROM block_versions "
+        "WHERE text LIKE 'Delegation of the National Assembly of the Republic of Belarus%' ORDER BY version",
+    )
 
 
 def conflicts(db: Path) -> list[tuple]:
-    return [tuple(r.values()) for r in query(
-        db, "SELECT delegation, field, value, snapshots, first_seen FROM conflicts ORDER BY delegation, field, value")]
+    return [
+        tuple(r.values())
+        for r in query(
+            db,
+            "SELECT delegation, field, value, snapshots, first_seen FROM conflicts ORDER BY delegation, field, value",
+        )
+    ]
 
 
 # ----------------------------------------------------------------------------- fixtures
@@ -104,10 +111,16 @@ def warcs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
                     if epoch == 1:
                         warc.request(SITE + path, moment)
                     phrase = "200 OK" if status == 200 else f"{status} Not Found"
-                    warc.response(SITE + path, moment, body, status=phrase, headers=[("Set-Cookie", "_pa_session=secret")])
+                    warc.response(
+                        SITE + path, moment, body, status=phrase, headers=[("Set-Cookie", "_pa_session=secret")]
+                    )
                 if epoch == 1:
-                    warc.response(SITE + "/uploads/ckeditor/pictures/1/content_a.jpg", iso(start), b"\xff\xd8\xff\xe0JFIF",
-                                  content_type="image/jpeg")
+                    warc.response(
+                        SITE + "/uploads/ckeditor/pictures/1/content_a.jpg",
+                        iso(start),
+                        b"\xff\xd8\xff\xe0JFIF",
+                        content_type="image/jpeg",
+                    )
                     warc.metadata(SITE + "/events", iso(start))
                     warc.revisit(SITE + "/events", iso(start + timedelta(hours=1)), SITE + "/events", iso(start))
             files.append(folder / f"epoch-{epoch}.warc.gz")
@@ -125,13 +138,24 @@ def pywb(warcs: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Ite
     """A pywb ``wayback`` on 127.0.0.1: collection 'epochs' (the three WARCs) and 'exported' (empty)."""
     root = tmp_path_factory.mktemp("pywb")
     for collection in ("epochs", "exported"):
-        subprocess.run([str(BIN / "wb-manager"), "init", collection], cwd=root, check=True, capture_output=True, timeout=60)
-    subprocess.run([str(BIN / "wb-manager"), "add", "epochs", *map(str, warcs["files"])], cwd=root, check=True,
-                   capture_output=True, timeout=60)
+        subprocess.run(
+            [str(BIN / "wb-manager"), "init", collection], cwd=root, check=True, capture_output=True, timeout=60
+        )
+    subprocess.run(
+        [str(BIN / "wb-manager"), "add", "epochs", *map(str, warcs["files"])],
+        cwd=root,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     port = free_port()
     log = (root / "wayback.log").open("wb")
-    process = subprocess.Popen([str(BIN / "wayback"), "-b", "127.0.0.1", "-p", str(port), "-t", "2"], cwd=root,
-                               stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [str(BIN / "wayback"), "-b", "127.0.0.1", "-p", str(port), "-t", "2"],
+        cwd=root,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -187,8 +211,10 @@ def test_importing_the_epoch_warcs_takes_responses_and_revisits_and_counts_the_r
     report = json.loads(done.stdout)
     # 8 + 8 + 9 pages (the removed article a 404 at epoch 3: no content) + epoch 1's revisit of the listing
     assert (report["added"], report["new_content"], report["seen_again"], report["errors"]) == (26, 24, 1, [])
-    assert "epoch-1.warc.gz: 9 observation(s) (1 revisit(s)), 11 record(s) skipped " \
-           "(1 dns, 1 metadata, 1 not HTML, 8 request), 0 bad record(s)" in done.stderr
+    assert (
+        "epoch-1.warc.gz: 9 observation(s) (1 revisit(s)), 11 record(s) skipped "
+        "(1 dns, 1 metadata, 1 not HTML, 8 request), 0 bad record(s)" in done.stderr
+    )
     again = json.loads(imported["again"].stdout)
     assert (again["added"], again["duplicates"]) == (0, 26)
 
@@ -196,10 +222,16 @@ def test_importing_the_epoch_warcs_takes_responses_and_revisits_and_counts_the_r
 def test_imported_history_dates_each_epoch_and_keeps_no_cookie(imported: dict[str, Any]) -> None:
     db = imported["db"]
     assert [(v["version"], v["first_seen"]) for v in delegation_block(db)] == [
-        (1, "2016-03-01T10:00:00Z"), (2, "2019-06-01T10:00:00Z"), (3, "2023-09-01T10:00:00Z")]
+        (1, "2016-03-01T10:00:00Z"),
+        (2, "2019-06-01T10:00:00Z"),
+        (3, "2023-09-01T10:00:00Z"),
+    ]
     assert query(db, "SELECT count(*) AS n FROM snapshots WHERE headers LIKE '%cookie%'")[0]["n"] == 0
-    removed = query(db, "SELECT observed_at, status FROM snapshots WHERE url = ? ORDER BY observed_at",
-                    (f"{SITE}/events/{REMOVED}",))
+    removed = query(
+        db,
+        "SELECT observed_at, status FROM snapshots WHERE url = ? ORDER BY observed_at",
+        (f"{SITE}/events/{REMOVED}",),
+    )
     assert [r["status"] for r in removed] == ["new", "new", "removed"]
 
 
@@ -212,31 +244,53 @@ def test_dry_run_lists_the_captures_per_year_and_fetches_nothing(backfilled: dic
     report = json.loads(done.stdout)
     # the 404 and the revisit are not 200 captures; the image is one, never fetched
     assert [(y["year"], y["captures"], y["not_html"], y["archived_before"]) for y in report["years"]] == [
-        ("2016", 9, 1, 0), ("2019", 8, 0, 0), ("2023", 8, 0, 0)]
+        ("2016", 9, 1, 0),
+        ("2019", 8, 0, 0),
+        ("2023", 8, 0, 0),
+    ]
     assert report["requests"] == 1
 
 
-def test_backfill_from_pywb_dates_the_epoch_changes_at_their_captures(backfilled: dict[str, Any],
-                                                                      imported: dict[str, Any]) -> None:
+def test_backfill_from_pywb_dates_the_epoch_changes_at_their_captures(
+    backfilled: dict[str, Any], imported: dict[str, Any]
+) -> None:
     done = backfilled["first"]
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     # 2016: the delegation block and three stable blocks (site name, countries, navigation); then one
     # delegation block version a year, the Kyrgyz seats conflict from 2019 on
-    assert [(y["year"], y["captures"], y["fetched"], y["failed"], y["new_contents"], y["new_block_versions"],
-             y["conflicts"]) for y in report["years"]] == [
-        ("2016", 9, 8, 0, 8, 4, 0), ("2019", 8, 8, 0, 8, 1, 1), ("2023", 8, 8, 0, 8, 1, 1)]
+    assert [
+        (
+            y["year"],
+            y["captures"],
+            y["fetched"],
+            y["failed"],
+            y["new_contents"],
+            y["new_block_versions"],
+            y["conflicts"],
+        )
+        for y in report["years"]
+    ] == [("2016", 9, 8, 0, 8, 4, 0), ("2019", 8, 8, 0, 8, 1, 1), ("2023", 8, 8, 0, 8, 1, 1)]
     assert report["requests"] == 1 + 8 + 8 + 8  # one CDX query, one replay a page
     db = backfilled["db"]
     assert [(v["version"], v["first_seen"]) for v in delegation_block(db)] == [
-        (1, "2016-03-01T10:00:00Z"), (2, "2019-06-01T10:00:00Z"), (3, "2023-09-01T10:00:00Z")]
-    edited = query(db, "SELECT av.version, av.first_seen FROM article_versions av JOIN articles a ON a.id = av.article_id "
-                       "WHERE a.url LIKE ? ORDER BY av.version", (f"%{EDITED}",))
+        (1, "2016-03-01T10:00:00Z"),
+        (2, "2019-06-01T10:00:00Z"),
+        (3, "2023-09-01T10:00:00Z"),
+    ]
+    edited = query(
+        db,
+        "SELECT av.version, av.first_seen FROM article_versions av JOIN articles a ON a.id = av.article_id "
+        "WHERE a.url LIKE ? ORDER BY av.version",
+        (f"%{EDITED}",),
+    )
     assert [(r["version"], r["first_seen"][:10]) for r in edited] == [(1, "2016-03-01"), (2, "2019-06-01")]
     # the Kyrgyz seats: 7 in 2016, 6 from 2019 on; the same conflicts as importing the WARCs themselves
     found = conflicts(db)
     assert [(d, f, v, first[:10]) for d, f, v, _, first in found] == [
-        ("Kyrgyzstan", "seats_total", "6", "2019-06-01"), ("Kyrgyzstan", "seats_total", "7", "2016-03-01")]
+        ("Kyrgyzstan", "seats_total", "6", "2019-06-01"),
+        ("Kyrgyzstan", "seats_total", "7", "2016-03-01"),
+    ]
     without_revisit = [(d, f, v, first) for d, f, v, _, first in conflicts(imported["db"])]
     assert [(d, f, v, first) for d, f, v, _, first in found] == without_revisit
     origins = query(db, "SELECT DISTINCT substr(origin, 1, instr(origin, 'id_/') + 3) AS o FROM snapshots LIMIT 1")
@@ -246,30 +300,46 @@ def test_backfill_from_pywb_dates_the_epoch_changes_at_their_captures(backfilled
 def test_a_second_backfill_fetches_nothing(backfilled: dict[str, Any]) -> None:
     report = json.loads(backfilled["again"].stdout)
     assert [(y["year"], y["archived_before"], y["fetched"]) for y in report["years"]] == [
-        ("2016", 8, 0), ("2019", 8, 0), ("2023", 8, 0)]
+        ("2016", 8, 0),
+        ("2019", 8, 0),
+        ("2023", 8, 0),
+    ]
     assert report["requests"] == 1  # the CDX query
 
 
 # ----------------------------------------------------------------------------- export, replay, timemap
 
 
-def test_export_passes_warcio_check_and_replays_in_pywb(imported: dict[str, Any], pywb: dict[str, Any],
-                                                         tmp_path: Path) -> None:
+def test_export_passes_warcio_check_and_replays_in_pywb(
+    imported: dict[str, Any], pywb: dict[str, Any], tmp_path: Path
+) -> None:
     out = tmp_path / "pacsto.warc.gz"
-    done = pa_archive("export", "--warc", str(out), "--wacz", str(tmp_path / "pacsto.wacz"), "--json",
-                      "--db", str(imported["db"]))
+    done = pa_archive(
+        "export", "--warc", str(out), "--wacz", str(tmp_path / "pacsto.wacz"), "--json", "--db", str(imported["db"])
+    )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert (report["responses"], report["revisits"], report["not_modified"], report["removed"], report["metadata"]) == (
-        24, 1, 0, 1, 26)
+        24,
+        1,
+        0,
+        1,
+        26,
+    )
     assert (tmp_path / "pacsto.cdxj").read_text().count("\n") == 26  # metadata (warc-fields) is not indexed
     check = subprocess.run([str(BIN / "warcio"), "check", str(out)], capture_output=True, text=True, timeout=60)
     assert check.returncode == 0, check.stdout + check.stderr
-    subprocess.run([str(BIN / "wb-manager"), "add", "exported", str(out)], cwd=pywb["root"], check=True,
-                   capture_output=True, timeout=60)
+    subprocess.run(
+        [str(BIN / "wb-manager"), "add", "exported", str(out)],
+        cwd=pywb["root"],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
 
-    archived = query(imported["db"], "SELECT content_sha256 FROM snapshots WHERE url = ? ORDER BY observed_at",
-                     (f"{SITE}/events",))
+    archived = query(
+        imported["db"], "SELECT content_sha256 FROM snapshots WHERE url = ? ORDER BY observed_at", (f"{SITE}/events",)
+    )
     status, body = fetch(f"{pywb['url']}/exported/20160301100000id_/{SITE}/events")
     status_revisit, body_revisit = fetch(f"{pywb['url']}/exported/20160301110000id_/{SITE}/events")
     assert status == status_revisit == 200
@@ -278,19 +348,28 @@ def test_export_passes_warcio_check_and_replays_in_pywb(imported: dict[str, Any]
     status, timemap = fetch(f"{pywb['url']}/exported/timemap/link/{SITE}/events")
     assert status == 200
     assert [line.split("/exported/")[1][:14] for line in timemap.decode().splitlines() if 'rel="memento"' in line] == [
-        "20160301100000", "20160301110000", "20190601100000", "20230901100000"]
+        "20160301100000",
+        "20160301110000",
+        "20190601100000",
+        "20230901100000",
+    ]
 
 
 def test_timemap_lists_the_archives_copies_in_link_format(imported: dict[str, Any]) -> None:
-    done = pa_archive("timemap", f"{SITE}/events", "--replay-prefix", "http://127.0.0.1:8080/exported",
-                      "--db", str(imported["db"]))
+    done = pa_archive(
+        "timemap", f"{SITE}/events", "--replay-prefix", "http://127.0.0.1:8080/exported", "--db", str(imported["db"])
+    )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0] == f'<{SITE}/events>; rel="original",'
-    assert lines[1] == (f'<http://127.0.0.1:8080/exported/20160301100000/{SITE}/events>; rel="first memento"; '
-                        'datetime="Tue, 01 Mar 2016 10:00:00 GMT",')
-    assert lines[-1] == (f'<http://127.0.0.1:8080/exported/20230901100000/{SITE}/events>; rel="last memento"; '
-                         'datetime="Fri, 01 Sep 2023 10:00:00 GMT"')
+    assert lines[1] == (
+        f'<http://127.0.0.1:8080/exported/20160301100000/{SITE}/events>; rel="first memento"; '
+        'datetime="Tue, 01 Mar 2016 10:00:00 GMT",'
+    )
+    assert lines[-1] == (
+        f'<http://127.0.0.1:8080/exported/20230901100000/{SITE}/events>; rel="last memento"; '
+        'datetime="Fri, 01 Sep 2023 10:00:00 GMT"'
+    )
     assert len(lines) == 5
     as_json = json.loads(pa_archive("timemap", f"{SITE}/events", "--json", "--db", str(imported["db"])).stdout)
     assert [r["status"] for r in as_json] == ["new", "seen_again", "new", "new"]

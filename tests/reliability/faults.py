@@ -13,6 +13,7 @@ from pathlib import Path
 
 from dedupe.archive import Archive
 
+
 def integrity(db: Path) -> str:
     with contextlib.closing(sqlite3.connect(db, timeout=30)) as conn:
         return conn.execute("PRAGMA integrity_check").fetchone()[0]
@@ -21,8 +22,10 @@ def integrity(db: Path) -> str:
 def duplicate_snapshots(db: Path) -> list[tuple]:
     """Observations stored twice: the same URL, moment and content."""
     with contextlib.closing(sqlite3.connect(db, timeout=30)) as conn:
-        return conn.execute("SELECT url, observed_at, content_sha256, count(*) FROM snapshots "
-                            "GROUP BY url, observed_at, content_sha256 HAVING count(*) > 1").fetchall()
+        return conn.execute(
+            "SELECT url, observed_at, content_sha256, count(*) FROM snapshots "
+            "GROUP BY url, observed_at, content_sha256 HAVING count(*) > 1"
+        ).fetchall()
 
 
 def count(db: Path, sql: str) -> int:
@@ -46,8 +49,10 @@ def derived_state(db: Path) -> dict[str, list[tuple]]:
 def rederived(db: Path, folder: Path) -> dict[str, list[tuple]]:
     """The derived tables of a copy of ``db`` after a full rebuild (``refresh(force=True)``)."""
     copy = folder / f"rederived-{db.name}"
-    with contextlib.closing(sqlite3.connect(db, timeout=30)) as source, \
-            contextlib.closing(sqlite3.connect(copy)) as target:
+    with (
+        contextlib.closing(sqlite3.connect(db, timeout=30)) as source,
+        contextlib.closing(sqlite3.connect(copy)) as target,
+    ):
         source.backup(target)
     with Archive(copy) as archive:
         archive.refresh(force=True)

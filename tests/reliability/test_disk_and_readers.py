@@ -15,7 +15,6 @@ import contextlib
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -31,8 +30,9 @@ FILES = 200
 @contextlib.contextmanager
 def small_disk(folder: Path, size: str) -> Path:
     folder.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
-                             capture_output=True, text=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True, text=True
+    )
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here ({mounted.stderr.strip() or 'not root'})")
     try:
@@ -51,7 +51,8 @@ def test_a_full_disk_is_one_sentence_and_the_archive_survives(tmp_path: Path) ->
         assert full.returncode == 1
         assert full.stderr.strip().splitlines() == [
             "Error: database or disk is full: free some space and run the command again (what was stored before "
-            "is kept)"], full.stderr[-2000:]
+            "is kept)"
+        ], full.stderr[-2000:]
         assert integrity(db) == "ok"
         subprocess.run(["mount", "-o", "remount,size=64m", str(disk)], check=True)
         again = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
@@ -63,18 +64,29 @@ def test_a_full_disk_is_one_sentence_and_the_archive_survives(tmp_path: Path) ->
 
 
 # A snapshot whose content is missing would be a half-written observation.
-HALF_WRITTEN = ("SELECT count(*) FROM snapshots s LEFT JOIN contents c ON c.sha256 = s.content_sha256 "
-                "WHERE s.content_sha256 IS NOT NULL AND c.sha256 IS NULL")
-READER_QUERIES = ("SELECT count(*) FROM snapshots", "SELECT count(*) FROM conflicts",
-                  "SELECT count(*) FROM article_versions_fts WHERE article_versions_fts MATCH 'session'",
-                  "SELECT delegation, field, value FROM facts ORDER BY 1, 2, 3 LIMIT 50", HALF_WRITTEN)
+HALF_WRITTEN = (
+    "SELECT count(*) FROM snapshots s LEFT JOIN contents c ON c.sha256 = s.content_sha256 "
+    "WHERE s.content_sha256 IS NOT NULL AND c.sha256 IS NULL"
+)
+READER_QUERIES = (
+    "SELECT count(*) FROM snapshots",
+    "SELECT count(*) FROM conflicts",
+    "SELECT count(*) FROM article_versions_fts WHERE article_versions_fts MATCH 'session'",
+    "SELECT delegation, field, value FROM facts ORDER BY 1, 2, 3 LIMIT 50",
+    HALF_WRITTEN,
+)
 
 
 def test_readers_never_see_an_error_while_an_import_writes(tmp_path: Path) -> None:
     make_snapshots(tmp_path / "in", FILES)
     db = tmp_path / "archive.db"
-    seeds = subprocess.run([sys.executable, "-m", "cli", "import", str(ROOT / "dedupe" / "seeds"), "--db", str(db)],
-                           cwd=ROOT, capture_output=True, text=True, timeout=120)
+    seeds = subprocess.run(
+        [sys.executable, "-m", "cli", "import", str(ROOT / "dedupe" / "seeds"), "--db", str(db)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert seeds.returncode == 0, seeds.stderr
     errors: list[str] = []
     queries = {"sqlite": 0, "datasette": 0}
@@ -89,13 +101,13 @@ def test_readers_never_see_an_error_while_an_import_writes(tmp_path: Path) -> No
                         if sql is HALF_WRITTEN and value[0][0]:
                             errors.append(f"half-written: {value[0][0]} snapshot(s) without content")
                         queries["sqlite"] += 1
-            except Exception as exc:  # noqa: BLE001 - the point is that there is none
+            except Exception as exc:  # the point is that there is none
                 errors.append(f"sqlite reader: {type(exc).__name__}: {exc}")
 
     def datasette_reader() -> None:
         from datasette.app import Datasette
 
-        from dedupe.serve import register_plugin
+        from datasette_pa_archive.serving import register_plugin
 
         register_plugin()
         datasette = Datasette([str(db)], settings={"sql_time_limit_ms": 10_000})
@@ -110,22 +122,32 @@ def test_readers_never_see_an_error_while_an_import_writes(tmp_path: Path) -> No
 
         try:
             asyncio.run(loop())
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             errors.append(f"datasette reader: {type(exc).__name__}: {exc}")
 
-    readers = [threading.Thread(target=sqlite_reader), threading.Thread(target=sqlite_reader),
-               threading.Thread(target=datasette_reader)]
+    readers = [
+        threading.Thread(target=sqlite_reader),
+        threading.Thread(target=sqlite_reader),
+        threading.Thread(target=datasette_reader),
+    ]
     for reader in readers:
         reader.start()
     try:
-        done = subprocess.run([sys.executable, "-m", "cli", "import", str(tmp_path / "in"), "--db", str(db)],
-                              cwd=ROOT, capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [sys.executable, "-m", "cli", "import", str(tmp_path / "in"), "--db", str(db)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
     finally:
         stop.set()
         for reader in readers:
             reader.join(timeout=60)
-    print(f"\nreliability: readers ran {queries['sqlite']} SQLite and {queries['datasette']} Datasette queries "
-          f"during the import, errors: {len(errors)}")
+    print(
+        f"\nreliability: readers ran {queries['sqlite']} SQLite and {queries['datasette']} Datasette queries "
+        f"during the import, errors: {len(errors)}"
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert errors == []
     assert queries["sqlite"] > 0 and queries["datasette"] > 0

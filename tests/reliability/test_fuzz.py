@@ -26,28 +26,73 @@ from tests.conftest import SEEDS, seed_block
 
 CI_EXAMPLES = 200
 EXAMPLES = int(os.environ.get("PA_FUZZ_EXAMPLES", CI_EXAMPLES))
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=EXAMPLES <= CI_EXAMPLES,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                       HealthCheck.function_scoped_fixture])
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=EXAMPLES <= CI_EXAMPLES,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
+)
 
 # Pieces of the site's pages, so that examples reach the parsers' deeper paths, not only their first check.
 FRAGMENTS = [
-    "<!DOCTYPE html>", "<html>", "</html>", "<head>", "</head>", "<body>", "</body>", '<meta charset="utf-8">',
-    '<meta charset="windows-1251">', "<title>", "</title>", "<h1 class='content__title'>", "</h1>",
-    "<div class='content__date'>4 June 2022</div>", "<p>", "</p>", "<div>", "</div>", "<script>", "</script>",
-    "<!--", "-->", "<![CDATA[", "]]>", "&amp;", "&#x0;", "&nbsp;", "Delegation of the Kyrgyz Republic",
-    "consists of 7 deputies", "Plenipotentiary representative:", "Website:", "Делегация", "4 июня 2022", "\x00",
-    "\ufeff", "\r\n", "\n", " ", "Парламентская", "Ïàðëàìåíòñêàÿ", "<a href='/events/x?n=1'>", "</a>",
+    "<!DOCTYPE html>",
+    "<html>",
+    "</html>",
+    "<head>",
+    "</head>",
+    "<body>",
+    "</body>",
+    '<meta charset="utf-8">',
+    '<meta charset="windows-1251">',
+    "<title>",
+    "</title>",
+    "<h1 class='content__title'>",
+    "</h1>",
+    "<div class='content__date'>4 June 2022</div>",
+    "<p>",
+    "</p>",
+    "<div>",
+    "</div>",
+    "<script>",
+    "</script>",
+    "<!--",
+    "-->",
+    "<![CDATA[",
+    "]]>",
+    "&amp;",
+    "&#x0;",
+    "&nbsp;",
+    "Delegation of the Kyrgyz Republic",
+    "consists of 7 deputies",
+    "Plenipotentiary representative:",
+    "Website:",
+    "Делегация",
+    "4 июня 2022",
+    "\x00",
+    "\ufeff",
+    "\r\n",
+    "\n",
+    " ",
+    "Парламентская",
+    "Ïàðëàìåíòñêàÿ",
+    "<a href='/events/x?n=1'>",
+    "</a>",
 ]
 page_text = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=40)), max_size=60).map("".join)
 page_bytes = st.one_of(
     st.binary(max_size=2000),
     page_text.map(lambda t: t.encode("utf-8", "surrogatepass")),
     st.tuples(page_text, st.sampled_from(["cp1251", "koi8-r", "latin-1", "utf-16"])).map(
-        lambda p: p[0].encode(p[1], "replace")),
+        lambda p: p[0].encode(p[1], "replace")
+    ),
 )
-charsets = st.one_of(st.none(), st.sampled_from(["utf-8", "iso-8859-1", "windows-1251", "koi8-r", "ascii", "utf-16",
-                                                 "x-unknown", "", "utf-8; q=1", "UTF8"]), st.text(max_size=12))
+charsets = st.one_of(
+    st.none(),
+    st.sampled_from(
+        ["utf-8", "iso-8859-1", "windows-1251", "koi8-r", "ascii", "utf-16", "x-unknown", "", "utf-8; q=1", "UTF8"]
+    ),
+    st.text(max_size=12),
+)
 
 
 @FUZZ
@@ -61,8 +106,12 @@ def test_fuzz_analyse(raw: bytes, charset: str | None, kind: str | None) -> None
     assert isinstance(result, PageAnalysis) and result.kind in ("html", "text")
 
 
-block_lines = st.lists(st.one_of(st.sampled_from(seed_block(sorted(SEEDS.glob("*.txt"))[0])), st.text(max_size=80),
-                                 st.sampled_from(FRAGMENTS)), max_size=20)
+block_lines = st.lists(
+    st.one_of(
+        st.sampled_from(seed_block(sorted(SEEDS.glob("*.txt"))[0])), st.text(max_size=80), st.sampled_from(FRAGMENTS)
+    ),
+    max_size=20,
+)
 
 
 @FUZZ
@@ -72,8 +121,10 @@ def test_fuzz_extract_facts(lines: list[str]) -> None:
         assert fact.delegation and fact.field
 
 
-texts = st.lists(st.one_of(st.sampled_from(["a", "b", "", "Delegation 7", "Delegation 6", "  x  "]),
-                           st.text(max_size=30)), max_size=40).map("\n".join)
+texts = st.lists(
+    st.one_of(st.sampled_from(["a", "b", "", "Delegation 7", "Delegation 6", "  x  "]), st.text(max_size=30)),
+    max_size=40,
+).map("\n".join)
 
 
 @FUZZ
@@ -95,20 +146,31 @@ def test_fuzz_diff(a: str, b: str) -> None:
         assert "".join(o.text for o in ops if o.op != "delete") == (change[1] or "")
 
 
-json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
-                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
-                                                                                        max_size=3), max_leaves=8)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=8,
+)
 records = st.one_of(
-    st.fixed_dictionaries({"url": st.one_of(st.sampled_from(["https://pacsto.org/events/x", "file:///tmp/x",
-                                                             "javascript:alert(1)", "http://[::1", ""]), st.text()),
-                           "observed_at": st.one_of(st.text(max_size=25), st.integers(), st.floats()),
-                           "html": page_text}).map(json.dumps),
+    st.fixed_dictionaries(
+        {
+            "url": st.one_of(
+                st.sampled_from(
+                    ["https://pacsto.org/events/x", "file:///tmp/x", "javascript:alert(1)", "http://[::1", ""]
+                ),
+                st.text(),
+            ),
+            "observed_at": st.one_of(st.text(max_size=25), st.integers(), st.floats()),
+            "html": page_text,
+        }
+    ).map(json.dumps),
     json_values.map(json.dumps),
     st.text(max_size=200),
 )
 jsonl = st.lists(records, max_size=8).map("\n".join)
-file_names = st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters="/\x00"), min_size=1,
-                     max_size=30).filter(lambda n: n not in (".", ".."))
+file_names = st.text(
+    st.characters(blacklist_categories=["Cs"], blacklist_characters="/\x00"), min_size=1, max_size=30
+).filter(lambda n: n not in (".", ".."))
 
 
 @FUZZ
@@ -143,9 +205,12 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Archive:
     archive.close()
 
 
-refs = st.one_of(st.text(st.characters(blacklist_characters="\x00", blacklist_categories=["Cs"]), max_size=30), st.from_regex(r"(s|a|b)?[0-9]{1,25}", fullmatch=True),
-                 st.from_regex(r"(av|bv)-[0-9a-f]{0,12}", fullmatch=True),
-                 st.sampled_from(["https://pacsto.org/", "file:///", "%", "_", "av-", "bv-", "a0", "s-1", "1e9"]))
+refs = st.one_of(
+    st.text(st.characters(blacklist_characters="\x00", blacklist_categories=["Cs"]), max_size=30),
+    st.from_regex(r"(s|a|b)?[0-9]{1,25}", fullmatch=True),
+    st.from_regex(r"(av|bv)-[0-9a-f]{0,12}", fullmatch=True),
+    st.sampled_from(["https://pacsto.org/", "file:///", "%", "_", "av-", "bv-", "a0", "s-1", "1e9"]),
+)
 
 
 @FUZZ

@@ -21,8 +21,15 @@ from tests.reliability.faults import count, derived_state, duplicate_snapshots, 
 
 ROOT = Path(__file__).resolve().parents[2]
 IMPORTED = 120  # files of the import (each one snapshot)
-FAST = ("DOWNLOAD_DELAY=0", "AUTOTHROTTLE_ENABLED=false", "CONCURRENT_REQUESTS_PER_DOMAIN=4", "DOWNLOAD_TIMEOUT=5",
-        "RETRY_BACKOFF_BASE=0.1", "RETRY_TIMES=1", "REVISIT_AFTER=0")
+FAST = (
+    "DOWNLOAD_DELAY=0",
+    "AUTOTHROTTLE_ENABLED=false",
+    "CONCURRENT_REQUESTS_PER_DOMAIN=4",
+    "DOWNLOAD_TIMEOUT=5",
+    "RETRY_BACKOFF_BASE=0.1",
+    "RETRY_TIMES=1",
+    "REVISIT_AFTER=0",
+)
 
 
 def import_command(folder: Path, db: Path) -> list[str]:
@@ -30,8 +37,22 @@ def import_command(folder: Path, db: Path) -> list[str]:
 
 
 def crawl_command(url: str, db: Path, jobdir: Path) -> list[str]:
-    command = [sys.executable, "-m", "crawler.commands", "crawl", "--db", str(db), "--json", "--no-progress",
-               "--start-url", url, "--jobdir", str(jobdir), "--wait", "20"]
+    command = [
+        sys.executable,
+        "-m",
+        "cli",
+        "crawl",
+        "--db",
+        str(db),
+        "--json",
+        "--no-progress",
+        "--start-url",
+        url,
+        "--jobdir",
+        str(jobdir),
+        "--wait",
+        "20",
+    ]
     for setting in FAST:
         command += ["-s", setting]
     return command
@@ -46,8 +67,9 @@ def kill_at_random(command: list[str], runs: int, db: Path, rng: random.Random, 
     for run in range(runs):
         before = count(db, "SELECT count(*) FROM snapshots")
         target = before + rng.randint(1, spread)
-        proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
         try:
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline and proc.poll() is None:
@@ -72,8 +94,9 @@ def test_kill_an_import_at_random_moments(tmp_path: Path, reliability_runs: int)
     folder = tmp_path / "in"
     make_snapshots(folder, IMPORTED)
     reference = tmp_path / "reference.db"
-    proc = subprocess.Popen(import_command(folder, reference), cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        import_command(folder, reference), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     while not reference.exists() and proc.poll() is None:
         time.sleep(0.005)
     started = time.monotonic()
@@ -84,8 +107,13 @@ def test_kill_an_import_at_random_moments(tmp_path: Path, reliability_runs: int)
     figures = {"kills": 0, "finished_before_kill": 0, "stored_at_kill": []}
     for run in range(reliability_runs):
         db = tmp_path / f"run{run}.db"
-        proc = subprocess.Popen(import_command(folder, db), cwd=ROOT, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, start_new_session=True)
+        proc = subprocess.Popen(
+            import_command(folder, db),
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         try:
             deadline = time.monotonic() + 120
             while not db.exists() and proc.poll() is None and time.monotonic() < deadline:
@@ -106,8 +134,10 @@ def test_kill_an_import_at_random_moments(tmp_path: Path, reliability_runs: int)
             assert expected == rederived(db, tmp_path)  # ...which is a full re-derivation
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db}{suffix}").unlink(missing_ok=True)
-    print(f"\nreliability: import kills={figures['kills']} finished_before_kill={figures['finished_before_kill']} "
-          f"work={work:.2f}s stored_at_kill={figures['stored_at_kill']}")
+    print(
+        f"\nreliability: import kills={figures['kills']} finished_before_kill={figures['finished_before_kill']} "
+        f"work={work:.2f}s stored_at_kill={figures['stored_at_kill']}"
+    )
 
 
 @pytest.mark.e2e
@@ -118,16 +148,21 @@ def test_kill_a_crawl_at_random_moments(tmp_path: Path, reliability_runs: int) -
         command = crawl_command(f"{server.url}/events", db, jobdir)
         figures = kill_at_random(command, reliability_runs, db, rng, 12)
         done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
-    print(f"\nreliability: crawl kills={figures['kills']} finished_before_kill={figures['finished_before_kill']} "
-          f"runs={count(db, 'SELECT count(*) FROM crawl_runs')}")
+    print(
+        f"\nreliability: crawl kills={figures['kills']} finished_before_kill={figures['finished_before_kill']} "
+        f"runs={count(db, 'SELECT count(*) FROM crawl_runs')}"
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert figures["integrity_failures"] == 0 and figures["duplicates"] == 0, figures
     assert integrity(db) == "ok" and duplicate_snapshots(db) == []
     articles = site_state("en", 1).articles
     titles = {r for r in _titles(db)}
     assert {a.title for a in articles} <= titles  # every article of the site has its version: none lost
-    assert count(db, "SELECT count(*) FROM article_versions av JOIN articles a ON a.id = av.article_id "
-                     "WHERE a.url LIKE '%/events/%'") == len(articles)  # and none twice
+    assert count(
+        db,
+        "SELECT count(*) FROM article_versions av JOIN articles a ON a.id = av.article_id "
+        "WHERE a.url LIKE '%/events/%'",
+    ) == len(articles)  # and none twice
     assert count(db, "SELECT count(*) FROM crawl_runs WHERE status = 'running'") == 0
     assert derived_state(db) == rederived(db, tmp_path)
 

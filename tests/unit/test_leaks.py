@@ -13,17 +13,21 @@ from scrapy import Request
 from scrapy.http import HtmlResponse
 from scrapy.settings import Settings
 
+from cli.options import DISK_FULL, user_errors
 from crawler import settings as project_settings
 from crawler.middlewares import AllowedHostsMiddleware, DowngradeRefused
 from crawler.runs import CrawlRun, without_credentials
 from crawler.spiders.pacsto import HostScope, snapshot_of
 from dedupe.archive import Archive
-from dedupe.cli_options import DISK_FULL, user_errors
 from dedupe.document import RawSnapshot
 from dedupe.sources import read_inputs
 from tests.e2e.test_kill import make_snapshots
 
-COOKIES = {"Set-Cookie": "_session=secret; HttpOnly", "set-cookie2": "old=1", "Content-Type": "text/html; charset=utf-8"}
+COOKIES = {
+    "Set-Cookie": "_session=secret; HttpOnly",
+    "set-cookie2": "old=1",
+    "Content-Type": "text/html; charset=utf-8",
+}
 
 
 def test_a_full_disk_is_one_sentence_naming_the_cause() -> None:
@@ -56,13 +60,19 @@ def test_start_urls_are_stored_without_credentials(tmp_path: Path) -> None:
 
 
 def test_set_cookie_is_never_archived(tmp_path: Path) -> None:
-    response = HtmlResponse(url="https://pacsto.org/events/x", body=b"<html><body><p>x</p></body></html>",
-                            headers=COOKIES, encoding="utf-8")
+    response = HtmlResponse(
+        url="https://pacsto.org/events/x", body=b"<html><body><p>x</p></body></html>", headers=COOKIES, encoding="utf-8"
+    )
     assert {k.lower() for k in snapshot_of(response, "article").headers} == {"content-type"}
     # whatever a source hands over (JSON Lines, WARC, a crawl), the record drops them
-    snap = RawSnapshot(url="https://pacsto.org/events/y", observed_at="2025-01-01T00:00:00Z",
-                       body=b"<html><body><p>A page with enough text to be stored.</p></body></html>",
-                       source="crawl", http_status=200, headers=dict(COOKIES))
+    snap = RawSnapshot(
+        url="https://pacsto.org/events/y",
+        observed_at="2025-01-01T00:00:00Z",
+        body=b"<html><body><p>A page with enough text to be stored.</p></body></html>",
+        source="crawl",
+        http_status=200,
+        headers=dict(COOKIES),
+    )
     assert set(snap.headers) == {"Content-Type"}
     with Archive(tmp_path / "a.db") as archive:
         archive.add(snap)
@@ -74,8 +84,9 @@ def test_a_redirect_from_https_to_http_on_the_same_host_is_refused() -> None:
     values = Settings()
     values.setmodule(project_settings)
     stats = SimpleNamespace(inc_value=lambda *a, **k: None)
-    crawler = SimpleNamespace(settings=values, stats=stats,
-                              spider=SimpleNamespace(scope=HostScope.from_urls(["https://pacsto.org/events"])))
+    crawler = SimpleNamespace(
+        settings=values, stats=stats, spider=SimpleNamespace(scope=HostScope.from_urls(["https://pacsto.org/events"]))
+    )
     mw = AllowedHostsMiddleware(crawler)
     down = Request("http://pacsto.org/events/x", meta={"redirect_urls": ["https://pacsto.org/events/x"]})
     with pytest.raises(DowngradeRefused, match="^refused to follow a redirect from https to http: "):

@@ -21,8 +21,9 @@ def _ingest_in_batches(archive: Archive, snapshots: list[RawSnapshot], cuts: lis
         archive.ingest(snapshots[start:end], workers=1)
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                HealthCheck.too_slow])
+@settings(
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(seed=st.integers(0, 10_000), batches=st.integers(1, 6), share=st.floats(0.3, 1.0))
 def test_any_batching_and_order_equals_the_reference(seed: int, batches: int, share: float, tmp_path_factory) -> None:
     rng = random.Random(seed)
@@ -48,8 +49,11 @@ def test_both_languages_one_page_at_a_time_in_time_order_equals_the_reference(tm
 
 def test_a_line_that_becomes_furniture_rederives_the_pages_that_carry_it(tmp_path: Path) -> None:
     block = seed_files()[0].read_text(encoding="utf-8").splitlines()[:12]
-    shared = ["Press service of the Parliamentary Assembly of the CSTO", "Phone: 8 (812) 326-69-30, fax 8 (812) 326-69-31",
-              "Address: 191015 Saint Petersburg, Shpalernaya street 47"]  # three lines: a block inside the body
+    shared = [
+        "Press service of the Parliamentary Assembly of the CSTO",
+        "Phone: 8 (812) 326-69-30, fax 8 (812) 326-69-31",
+        "Address: 191015 Saint Petersburg, Shpalernaya street 47",
+    ]  # three lines: a block inside the body
     pages = []
     for i, path in enumerate(seed_files()[1:4]):
         contacts = "".join(f"<p>{line}</p>" for line in shared)
@@ -67,6 +71,7 @@ def test_a_line_that_becomes_furniture_rederives_the_pages_that_carry_it(tmp_pat
 
 def test_a_big_import_derived_in_windows_equals_the_reference(tmp_path: Path, monkeypatch) -> None:
     from dedupe.archive import derivation
+
     monkeypatch.setattr(derivation, "WINDOW", 7)  # windows of 7 snapshots: memory stays bounded on a big import
     corpus = list(replica_snapshots(("en",)))
     with Archive(tmp_path / "a.db") as archive:

@@ -17,24 +17,38 @@ from dedupe.document import RawSnapshot
 BASE = "http://127.0.0.1:8000"
 
 
-def observe(path: str, when: str, epoch: int = 1, status: int = 200, lang: str = "en",
-            page_type: str | None = None) -> RawSnapshot:
+def observe(
+    path: str, when: str, epoch: int = 1, status: int = 200, lang: str = "en", page_type: str | None = None
+) -> RawSnapshot:
     body, headers = None, {}
     if status == 200:
         answer = ReplicaSite(lang=lang).respond("GET", path, {}, epoch, BASE)
         body, headers = answer.body, dict(answer.headers)
     kind = page_type or ("listing" if path.startswith("/events?") or path == "/events" else "article")
-    return RawSnapshot(url=BASE + path, observed_at=when, body=body, source="crawl", origin="crawl:1",
-                       http_status=status, headers=headers, declared_charset="utf-8" if body else None, page_type=kind)
+    return RawSnapshot(
+        url=BASE + path,
+        observed_at=when,
+        body=body,
+        source="crawl",
+        origin="crawl:1",
+        http_status=status,
+        headers=headers,
+        declared_charset="utf-8" if body else None,
+        page_type=kind,
+    )
 
 
 def derived(db: Path) -> dict[str, list[tuple]]:
     con = sqlite3.connect(db)
     try:
         tables = {t: sorted(con.execute(f"SELECT * FROM [{t}]").fetchall(), key=repr) for t in schema.DERIVED_TABLES}
-        tables["fts"] = sorted(con.execute(  # the versions full-text search finds (rowids follow arrival)
-            "SELECT av.id FROM article_versions_fts JOIN article_versions av ON av.rowid = article_versions_fts.rowid "
-            "WHERE article_versions_fts MATCH 'assembly OR ассамблея'").fetchall())
+        tables["fts"] = sorted(
+            con.execute(  # the versions full-text search finds (rowids follow arrival)
+                "SELECT av.id FROM article_versions_fts "
+                "JOIN article_versions av ON av.rowid = article_versions_fts.rowid "
+                "WHERE article_versions_fts MATCH 'assembly OR ассамблея'"
+            ).fetchall()
+        )
         return tables
     finally:
         con.close()
@@ -76,23 +90,30 @@ def crawled(tmp_path: Path) -> Path:
     db = tmp_path / "a.db"
     articles = [a.path for a in site_state("en", 1).articles]
     with Archive(db) as archive:
-        archive.ingest([observe("/events", "2026-11-01T03:00:00Z"), observe("/events?page=2", "2026-11-01T03:00:01Z")]
-                       + [observe(p, f"2026-11-01T03:01:{i:02d}Z") for i, p in enumerate(articles)], workers=1)
-        archive.ingest([observe(p, f"2026-11-08T03:01:{i:02d}Z", epoch=2) for i, p in enumerate(articles[:4])],
-                       workers=1)  # a new block variant on four pages, and the edit if it is among them
+        archive.ingest(
+            [observe("/events", "2026-11-01T03:00:00Z"), observe("/events?page=2", "2026-11-01T03:00:01Z")]
+            + [observe(p, f"2026-11-01T03:01:{i:02d}Z") for i, p in enumerate(articles)],
+            workers=1,
+        )
+        archive.ingest(
+            [observe(p, f"2026-11-08T03:01:{i:02d}Z", epoch=2) for i, p in enumerate(articles[:4])], workers=1
+        )  # a new block variant on four pages, and the edit if it is among them
     return db
 
 
 def test_observations_without_new_content_refresh_in_place_exactly_as_a_rebuild(
-        crawled: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    crawled: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     articles = [a.path for a in site_state("en", 1).articles]
     with Archive(crawled) as archive:
         calls = spied(archive, monkeypatch)
-        for snap in [observe("/events", "2026-11-09T03:00:00Z", status=304),
-                     observe(articles[0], "2026-11-09T03:00:01Z", epoch=2),  # byte-identical: seen again
-                     observe(articles[5], "2026-11-09T03:00:02Z", status=304),
-                     observe(articles[6], "2026-11-09T03:00:03Z", status=404),  # removed
-                     observe(articles[7], "2026-11-09T03:00:04Z", status=500)]:  # a failure
+        for snap in [
+            observe("/events", "2026-11-09T03:00:00Z", status=304),
+            observe(articles[0], "2026-11-09T03:00:01Z", epoch=2),  # byte-identical: seen again
+            observe(articles[5], "2026-11-09T03:00:02Z", status=304),
+            observe(articles[6], "2026-11-09T03:00:03Z", status=404),  # removed
+            observe(articles[7], "2026-11-09T03:00:04Z", status=500),
+        ]:  # a failure
             archive.add(snap)
         assert archive.refresh() and calls == ["in place"]
         assert not archive.is_stale()
@@ -102,8 +123,9 @@ def test_observations_without_new_content_refresh_in_place_exactly_as_a_rebuild(
     assert removed and removed[0][3] == "removed"
 
 
-def test_a_new_content_or_an_older_observation_is_derived_in_place(crawled: Path, tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_new_content_or_an_older_observation_is_derived_in_place(
+    crawled: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     articles = [a.path for a in site_state("en", 1).articles]
     with Archive(crawled) as archive:
         calls = spied(archive, monkeypatch)

@@ -19,8 +19,10 @@ def test_a_changed_seat_count_is_the_same_line_and_different_lines_stay_apart() 
 
 def test_clusters_do_not_chain_through_overestimated_pairs() -> None:
     footer = "Parliamentary Assembly of the Collective Security Treaty Organization"
-    country = ("Kyrgyz Republic is a member state of the Collective Security Treaty Organization. "
-               "Its national parliament sends a delegation to the Parliamentary Assembly.")
+    country = (
+        "Kyrgyz Republic is a member state of the Collective Security Treaty Organization. "
+        "Its national parliament sends a delegation to the Parliamentary Assembly."
+    )
     labels = cluster_lines([footer, country, country.replace("Kyrgyz Republic", "Republic of Belarus")])
     assert labels[footer] != labels[country]
 
@@ -31,8 +33,16 @@ def page(key: str, lines: list[tuple[str, str, int]]) -> PageLines:
 
 def test_runs_bridge_a_line_seen_once_and_stop_at_a_landmark() -> None:
     furniture = {"a", "b", "c", "nav1", "nav2"}
-    lines = [("nav1", "candidate", 1), ("nav2", "candidate", 1), ("a", "candidate", 2), ("new line", "candidate", 2),
-             ("b", "candidate", 2), ("c", "candidate", 2), ("Title", "title", 3), ("body", "body", 3)]
+    lines = [
+        ("nav1", "candidate", 1),
+        ("nav2", "candidate", 1),
+        ("a", "candidate", 2),
+        ("new line", "candidate", 2),
+        ("b", "candidate", 2),
+        ("c", "candidate", 2),
+        ("Title", "title", 3),
+        ("body", "body", 3),
+    ]
     runs = find_runs(page("p", lines), furniture)
     assert [r.lines for r in runs] == [[0, 1], [2, 3, 4, 5]]
 
@@ -49,8 +59,10 @@ def test_single_lines_are_not_blocks() -> None:
 
 def test_body_lines_count_only_as_verbatim_runs_of_three() -> None:
     shared = ["Formulaic sentence one.", "Formulaic sentence two.", "Formulaic sentence three."]
-    pages = [page("p1", [("T1", "title", 0), *[(s, "body", 0) for s in shared[:2]], ("own 1", "body", 0)]),
-             page("p2", [("T2", "title", 0), *[(s, "body", 0) for s in shared[:2]], ("own 2", "body", 0)])]
+    pages = [
+        page("p1", [("T1", "title", 0), *[(s, "body", 0) for s in shared[:2]], ("own 1", "body", 0)]),
+        page("p2", [("T2", "title", 0), *[(s, "body", 0) for s in shared[:2]], ("own 2", "body", 0)]),
+    ]
     labels = cluster_lines([t for p in pages for t, _, _ in p.lines])
     groups = {"p1": 1, "p2": 2}
     assert find_furniture(pages, groups, labels) == set()  # two shared sentences: still articles
@@ -60,7 +72,9 @@ def test_body_lines_count_only_as_verbatim_runs_of_three() -> None:
 
 
 def test_listing_pages_give_no_evidence() -> None:
-    listing = [PageLines(k, True, [("Title A", "candidate", 1), ("Title B", "candidate", 1)], has_article=False)
-               for k in ("l1", "l2")]
+    listing = [
+        PageLines(k, True, [("Title A", "candidate", 1), ("Title B", "candidate", 1)], has_article=False)
+        for k in ("l1", "l2")
+    ]
     labels = cluster_lines(["Title A", "Title B"])
     assert find_furniture(listing, {}, labels) == set()

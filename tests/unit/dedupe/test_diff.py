@@ -19,7 +19,8 @@ def test_word_ops_rejoin_both_texts() -> None:
 def test_changed_line_pairs_skip_equal_lines() -> None:
     assert diff.changed_line_pairs(OLD, NEW) == [
         ("Delegation consists of 7 deputies.", "Delegation consists of 6 deputies."),
-        ("Website: http://www.kenesh.kg/", "Website:")]
+        ("Website: http://www.kenesh.kg/", "Website:"),
+    ]
 
 
 def test_every_format_marks_the_change() -> None:
@@ -38,13 +39,22 @@ def test_colour_only_when_asked() -> None:
 def test_aligned_rows_pair_lines_with_their_numbers() -> None:
     rows = list(diff.aligned_rows(["a", "b", "c"], ["a", "B", "c", "d"]))
     assert [(r.tag, r.ln_a, r.ln_b, r.old, r.new) for r in rows] == [
-        ("equal", 1, 1, "a", "a"), ("replace", 2, 2, "b", "B"), ("equal", 3, 3, "c", "c"), ("insert", None, 4, None, "d")]
+        ("equal", 1, 1, "a", "a"),
+        ("replace", 2, 2, "b", "B"),
+        ("equal", 3, 3, "c", "c"),
+        ("insert", None, 4, None, "d"),
+    ]
 
 
 def test_side_by_side_marks_each_row_like_diff_y() -> None:
     out = diff.side_by_side("a\nb\nc", "a\nB\nc\nd", "old", "new", width=43).splitlines()
-    assert out == ["old                  | new", "a                      a", "b                    | B",
-                   "c                      c", "                     > d"]
+    assert out == [
+        "old                  | new",
+        "a                      a",
+        "b                    | B",
+        "c                      c",
+        "                     > d",
+    ]
 
 
 # --------------------------------------------------------------------------- cost (issue 9, gap 7)
@@ -61,10 +71,12 @@ def test_the_line_matcher_refuses_texts_beyond_its_budget_before_matching() -> N
     lb = [rng.choice("ab") for _ in range(4_000)]
     assert difftools.equal_line_pairs(la, lb) > difftools.MAX_LINE_PAIRS
     started = time.monotonic()
-    for view in (lambda: difftools.structured("\n".join(la), "\n".join(lb), "A", "B"),
-                 lambda: difftools.unified("\n".join(la), "\n".join(lb), "A", "B"),
-                 lambda: difftools.words("\n".join(la), "\n".join(lb)),
-                 lambda: difftools.side_by_side("\n".join(la), "\n".join(lb), "A", "B")):
+    for view in (
+        lambda: difftools.structured("\n".join(la), "\n".join(lb), "A", "B"),
+        lambda: difftools.unified("\n".join(la), "\n".join(lb), "A", "B"),
+        lambda: difftools.words("\n".join(la), "\n".join(lb)),
+        lambda: difftools.side_by_side("\n".join(la), "\n".join(lb), "A", "B"),
+    ):
         with pytest.raises(difftools.DiffTooLarge, match="too often to be aligned"):
             view()
     assert time.monotonic() - started < 0.5

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli import cli
-from dedupe import serve
+from cli import cli, serve
+from datasette_pa_archive import serving
 from dedupe.readonly import connect_read_only, read_only_uri
 from tests.conftest import SEEDS
 
@@ -40,9 +40,9 @@ def test_serve_an_archive_whose_name_has_a_hash(tmp_path: Path, monkeypatch: pyt
     """``serve --db 'a#b.db'`` used to create an empty file ``a`` and serve that."""
     db = tmp_path / "a#b.db"
     assert CliRunner().invoke(cli, ["import", str(SEEDS), "--db", str(db)]).exit_code == 0
-    assert "snapshots" in serve.check_archive(db) and not serve.is_stale(db)
+    assert "snapshots" in serving.check_archive(db) and not serving.is_stale(db)
     served: list[Path] = []
-    monkeypatch.setattr(serve, "run_datasette", lambda argv: served.append(Path(argv[1]).resolve()))
+    monkeypatch.setattr(serving, "run_datasette", lambda argv: served.append(Path(argv[1]).resolve()))
     result = CliRunner().invoke(serve.serve, ["--db", str(db)])
     assert result.exit_code == 0, result.output
     assert served == [db.resolve()]  # Datasette is handed a link without '#' that leads to the archive itself

@@ -26,14 +26,16 @@ PAGES = {
     "20190601100000": page("Session in Minsk", ["The Council met in Minsk and adopted the budget."], BLOCK[:1] + ["x"]),
 }
 HEADER = ["timestamp", "original", "mimetype", "statuscode", "digest"]
-ROWS = [["20160301100000", "https://pacsto.org/events/a", "text/html", "200", "D1"],
-        ["20170101000000", "https://pacsto.org/events/a", "text/html", "200", "D1"],  # same digest: collapsed
-        ["20180101000000", "https://pacsto.org/logo.png", "image/png", "200", "P1"],
-        ["20190601100000", "https://pacsto.org/events/a", "text/html", "200", "D2"]]
+ROWS = [
+    ["20160301100000", "https://pacsto.org/events/a", "text/html", "200", "D1"],
+    ["20170101000000", "https://pacsto.org/events/a", "text/html", "200", "D1"],  # same digest: collapsed
+    ["20180101000000", "https://pacsto.org/logo.png", "image/png", "200", "P1"],
+    ["20190601100000", "https://pacsto.org/events/a", "text/html", "200", "D2"],
+]
 
 
 class _Handler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         server = self.server
         server.log.append(self.path)
         parts = urllib.parse.urlsplit(self.path)
@@ -43,15 +45,22 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(503 if server.fail_next % 2 else 429, b"busy", [("Retry-After", "0")])
         elif parts.path == "/cdx/search/cdx":  # the Wayback Machine: pages of 2 with resume keys
             start = int(query.get("resumeKey", "0"))
-            table = [HEADER, *ROWS[start:start + 2]]
+            table = [HEADER, *ROWS[start : start + 2]]
             if start + 2 < len(ROWS):
                 table += [[], [str(start + 2)]]
             self._send(200, json.dumps(table).encode())
         elif parts.path.startswith("/web/"):
             timestamp = parts.path.split("/")[2][:14]
-            self._send(200, PAGES[timestamp], [("Content-Type", "text/html; charset=utf-8"),
-                                                ("X-Archive-Orig-Etag", '"e1"'), ("X-Archive-Orig-Set-Cookie", "s=1"),
-                                                ("Memento-Datetime", "Tue, 01 Mar 2016 10:00:00 GMT")])
+            self._send(
+                200,
+                PAGES[timestamp],
+                [
+                    ("Content-Type", "text/html; charset=utf-8"),
+                    ("X-Archive-Orig-Etag", '"e1"'),
+                    ("X-Archive-Orig-Set-Cookie", "s=1"),
+                    ("Memento-Datetime", "Tue, 01 Mar 2016 10:00:00 GMT"),
+                ],
+            )
         else:
             self._send(404, b"")
 
@@ -88,9 +97,14 @@ def test_replay_addresses_follow_the_cdx_api() -> None:
     with pytest.raises(ValueError):
         bf.replay_prefix_for("http://127.0.0.1:8080/search")
     capture = bf.Capture("20160301100000", "https://pacsto.org/events")
-    assert bf.replay_url("https://web.archive.org/web", capture) == \
-        "https://web.archive.org/web/20160301100000id_/https://pacsto.org/events"
-    assert (bf.default_delay("https://web.archive.org/cdx/search/cdx"), bf.default_delay("http://127.0.0.1/c/cdx")) == (1.0, 0.0)
+    assert (
+        bf.replay_url("https://web.archive.org/web", capture)
+        == "https://web.archive.org/web/20160301100000id_/https://pacsto.org/events"
+    )
+    assert (bf.default_delay("https://web.archive.org/cdx/search/cdx"), bf.default_delay("http://127.0.0.1/c/cdx")) == (
+        1.0,
+        0.0,
+    )
 
 
 def test_both_json_dialects_are_parsed() -> None:
@@ -99,19 +113,27 @@ def test_both_json_dialects_are_parsed() -> None:
     pywb = b'{"timestamp": "20160301100000", "url": "https://pacsto.org/", "mime": "text/html", "status": "200"}\n'
     rows, key = bf.parse_cdx(pywb)
     assert (rows[0]["original"], rows[0]["mimetype"], rows[0]["statuscode"], key) == (
-        "https://pacsto.org/", "text/html", "200", None)
+        "https://pacsto.org/",
+        "text/html",
+        "200",
+        None,
+    )
     assert bf.parse_cdx(b"") == ([], None)
 
 
 def test_captures_follow_resume_keys_and_collapse_repeated_digests(wayback) -> None:
     client = bf.Client()
     found = list(bf.list_captures(client, wayback.url + "/cdx/search/cdx", "pacsto.org/*", since="2016", until="2019"))
-    assert [(c.timestamp, c.digest) for c in found] == [("20160301100000", "D1"), ("20180101000000", "P1"),
-                                                        ("20190601100000", "D2")]
+    assert [(c.timestamp, c.digest) for c in found] == [
+        ("20160301100000", "D1"),
+        ("20180101000000", "P1"),
+        ("20190601100000", "D2"),
+    ]
     queries = [dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(p).query)) for p in wayback.log]
     assert [q.get("resumeKey") for q in queries] == [None, "2"]
     assert {(q["output"], q["filter"], q["collapse"], q["from"], q["to"], q["showResumeKey"]) for q in queries} == {
-        ("json", "statuscode:200", "digest", "2016", "2019", "true")}
+        ("json", "statuscode:200", "digest", "2016", "2019", "true")
+    }
 
 
 def test_retries_back_off_on_429_and_5xx_and_keep_the_delay(wayback) -> None:
@@ -131,27 +153,44 @@ def test_backfill_stores_dated_captures_once_and_skips_what_is_archived(wayback,
     with Archive(tmp_path / "archive.db") as archive:
         captures = list(bf.list_captures(bf.Client(), api, "pacsto.org/*"))
         assert [(y.year, y.captures, y.not_html) for y in bf.plan(captures, set()).values()] == [
-            ("2016", 1, 0), ("2018", 1, 1), ("2019", 1, 0)]
+            ("2016", 1, 0),
+            ("2018", 1, 1),
+            ("2019", 1, 0),
+        ]
         ticks: list[int] = []
         result = bf.backfill(archive, bf.Client(), bf.replay_prefix_for(api), captures, progress=ticks.append)
-        assert [(y.year, y.fetched, y.new_contents) for y in result.years] == [("2016", 1, 1), ("2018", 0, 0), ("2019", 1, 1)]
+        assert [(y.year, y.fetched, y.new_contents) for y in result.years] == [
+            ("2016", 1, 1),
+            ("2018", 0, 0),
+            ("2019", 1, 1),
+        ]
         assert sum(ticks) == 3 and result.errors == []
         rows = archive.query("SELECT url, observed_at, source, origin, headers FROM snapshots ORDER BY observed_at")
-        assert [(r["observed_at"], r["source"]) for r in rows] == [("2016-03-01T10:00:00Z", "backfill"),
-                                                                    ("2019-06-01T10:00:00Z", "backfill")]
+        assert [(r["observed_at"], r["source"]) for r in rows] == [
+            ("2016-03-01T10:00:00Z", "backfill"),
+            ("2019-06-01T10:00:00Z", "backfill"),
+        ]
         assert rows[0]["origin"] == f"{wayback.url}/web/20160301100000id_/https://pacsto.org/events/a"
         assert json.loads(rows[0]["headers"]) == {"etag": '"e1"', "content-type": "text/html; charset=utf-8"}
         client = bf.Client()
         again = bf.backfill(archive, client, bf.replay_prefix_for(api), captures)
-        assert [(y.archived_before, y.fetched) for y in again.years] == [(1, 0), (0, 0), (1, 0)] and client.requests == 0
+        assert [(y.archived_before, y.fetched) for y in again.years] == [
+            (1, 0),
+            (0, 0),
+            (1, 0),
+        ] and client.requests == 0
 
 
 def test_timemap_in_link_format(tmp_path: Path) -> None:
     url = "https://pacsto.org/events/a"
     with Archive(tmp_path / "archive.db") as archive:
-        archive.ingest([RawSnapshot(url, "2016-03-01T10:00:00Z", PAGES["20160301100000"], http_status=200),
-                        RawSnapshot(url, "2019-06-01T10:00:00Z", None, http_status=304),
-                        RawSnapshot(url, "2020-01-01T00:00:00Z", None, http_status=404)])
+        archive.ingest(
+            [
+                RawSnapshot(url, "2016-03-01T10:00:00Z", PAGES["20160301100000"], http_status=200),
+                RawSnapshot(url, "2019-06-01T10:00:00Z", None, http_status=304),
+                RawSnapshot(url, "2020-01-01T00:00:00Z", None, http_status=404),
+            ]
+        )
         rows = mementos(archive, url, "http://127.0.0.1:8001", "archive")
         only = mementos(archive, url, "", "", replay_prefix="http://127.0.0.1:8080/c")[:1]
     assert [r["status"] for r in rows] == ["new", "not_modified"]  # the removal is no memento
@@ -162,6 +201,9 @@ def test_timemap_in_link_format(tmp_path: Path) -> None:
         f'<http://127.0.0.1:8001/archive/snapshots/{rows[0]["snapshot_id"]}>; rel="first memento"; '
         'datetime="Tue, 01 Mar 2016 10:00:00 GMT",',
         f'<http://127.0.0.1:8001/archive/snapshots/{rows[1]["snapshot_id"]}>; rel="last memento"; '
-        'datetime="Sat, 01 Jun 2019 10:00:00 GMT"']
+        'datetime="Sat, 01 Jun 2019 10:00:00 GMT"',
+    ]
     assert link_format(url, only).splitlines()[1] == (
-        f'<http://127.0.0.1:8080/c/20160301100000/{url}>; rel="first last memento"; datetime="Tue, 01 Mar 2016 10:00:00 GMT"')
+        f'<http://127.0.0.1:8080/c/20160301100000/{url}>; rel="first last memento"; '
+        'datetime="Tue, 01 Mar 2016 10:00:00 GMT"'
+    )

@@ -1,18 +1,17 @@
 """Datasette metadata for archive.db: descriptions, facets and canned queries.
 
-The canned queries are built from the SQL constants of ``dedupe.schema`` (the ones the CLI
-runs), so "conflicting_facts" in Datasette and ``pa-archive conflicts`` are the same query.
+The canned queries are the named SQL of ``dedupe.queries`` (the ones the CLI runs), so
+"conflicting_facts" in Datasette and ``pa-archive conflicts`` are the same query.
 Canned queries never take a table's or view's name: Datasette would hide the table behind it. The
-shipped ``dedupe/metadata.yml`` is generated from ``metadata()``; regenerate it with::
+shipped ``datasette_pa_archive/metadata.yml`` is generated from ``metadata()``; regenerate it with::
 
-    python -m dedupe.datasette_metadata > dedupe/metadata.yml
-    python -m dedupe.datasette_metadata news.db      # for an archive with another file name
+    python -m datasette_pa_archive.metadata > datasette_pa_archive/metadata.yml
+    python -m datasette_pa_archive.metadata news.db      # for an archive with another file name
 """
 
 from __future__ import annotations
 
 import html
-import sqlite3
 import sys
 from collections.abc import Collection
 from pathlib import Path
@@ -21,106 +20,10 @@ from urllib.parse import quote
 
 from sqlite_utils import Database
 
-from . import schema
-from .readonly import connect_read_only
+from dedupe import queries, schema
+from dedupe.readonly import connect_read_only
 
 SHIPPED = Path(__file__).with_name("metadata.yml")
-
-# --- queries that only Datasette (and its plugin pages) run ------------------------------
-
-# Seat counts as the snapshots stated them, on one axis of snapshots in time order (x = 0, 1,
-# ...): per language, delegation and field its first value, every change and its last value, so
-# that the /-/timeline page draws an archive of any size from a few rows. Facts are compared
-# within one language (pacsto.org and paodkb.org are two series, never one alternating between them).
-_SEAT_FACTS = """
-seat_facts AS (
-  SELECT language, delegation, field, value, snapshot_id, observed_at, block_version_id FROM snapshot_facts
-  WHERE (field = 'seats_total' OR field LIKE 'seats.%') AND (:delegation = '' OR delegation = :delegation)
-), axis AS (
-  SELECT snapshot_id, observed_at, row_number() OVER (ORDER BY observed_at, snapshot_id) - 1 AS x,
-         count(*) OVER () AS n
-  FROM (SELECT DISTINCT snapshot_id, observed_at FROM seat_facts)
-)"""
-
-SEAT_CHANGES_SQL = f"""
-WITH {_SEAT_FACTS.strip()}, ordered AS (
-  SELECT f.language, f.delegation, f.field, f.value, a.x, a.n, f.snapshot_id, f.observed_at, f.block_version_id,
-         lag(f.value) OVER w AS previous_value, lag(f.snapshot_id) OVER w AS previous_snapshot_id,
-         lag(f.observed_at) OVER w AS previous_observed_at,
-         lag(f.block_version_id) OVER w AS previous_block_version_id,
-         lead(f.snapshot_id) OVER w AS next_snapshot_id
-  FROM seat_facts f JOIN axis a ON a.snapshot_id = f.snapshot_id
-  WINDOW w AS (PARTITION BY f.language, f.delegation, f.field ORDER BY a.x)
-)
-SELECT language, delegation, field, value,
-       CASE WHEN previous_value IS NULL THEN 'first'
-            WHEN previous_value != value THEN 'change' ELSE 'last' END AS kind,
-       previous_value, snapshot_id, observed_at, block_version_id, x, n,
-       previous_snapshot_id, previous_observed_at, previous_block_version_id
-FROM ordered
-WHERE previous_value IS NULL OR previous_value != value OR next_snapshot_id IS NULL
-ORDER BY delegation, language, field = 'seats_total' DESC, field, x
-"""
-
-# Snapshots at every :step-th position of that axis, and the last one: the timeline's x ticks.
-TIMELINE_AXIS_SQL = f"""
-WITH {_SEAT_FACTS.strip()}
-SELECT x, n, snapshot_id, observed_at FROM axis
-WHERE x % max(1, :step) = 0 OR x = n - 1
-ORDER BY x
-"""
-
-# What changed in the last crawl run (or run :run, with the interrupted runs it resumed):
-# its snapshots (origin 'crawl:<id>') that brought new content, a removal or an error.
-LAST_RUN_SQL = """
-WITH RECURSIVE chosen(id) AS (
-  SELECT coalesce(nullif(:run, ''), (SELECT id FROM crawl_runs ORDER BY started_at DESC, id DESC LIMIT 1))
-), runs(id, started_at, resumed_from) AS (
-  SELECT c.id, c.started_at, c.resumed_from FROM crawl_runs c JOIN chosen ON c.id = chosen.id
-  UNION
-  SELECT c.id, c.started_at, c.resumed_from FROM crawl_runs c JOIN runs r ON c.id = r.resumed_from
-), since_when AS (SELECT min(started_at) AS since FROM runs)
-SELECT substr(s.origin, 7) AS run, s.id AS snapshot_id, s.url, s.observed_at, s.http_status, s.status,
-{change}
-FROM snapshots s CROSS JOIN since_when w
-LEFT JOIN content_articles ca ON ca.content_sha256 = s.content_sha256
-LEFT JOIN article_versions av ON av.id = ca.article_version_id
-WHERE s.origin IN (SELECT 'crawl:' || id FROM runs) AND s.status IN ('new', 'removed', 'error')
-ORDER BY s.observed_at, s.id
-"""
-
-# The same without a crawl_runs table (an archive from before migration m002): since :since,
-# by default since the start of the last day anything was observed.
-SINCE_SQL = """
-WITH since_when AS (
-  SELECT coalesce(nullif(:since, ''), (SELECT max(date(observed_at)) FROM snapshots)) AS since
-)
-SELECT s.origin AS run, s.id AS snapshot_id, s.url, s.observed_at, s.http_status, s.status,
-{change}
-FROM snapshots s CROSS JOIN since_when w
-LEFT JOIN content_articles ca ON ca.content_sha256 = s.content_sha256
-LEFT JOIN article_versions av ON av.id = ca.article_version_id
-WHERE s.observed_at >= w.since AND s.status IN ('new', 'removed', 'error')
-ORDER BY s.observed_at, s.id
-"""
-
-# What a changed snapshot brought, relative to the start w.since of the period looked at.
-_CHANGE_COLUMNS = """\
-       CASE
-         WHEN s.status = 'removed' THEN 'page removed'
-         WHEN s.status = 'error' THEN 'fetch failed'
-         WHEN av.id IS NULL THEN 'page changed (no article)'
-         WHEN av.first_seen >= w.since AND av.version = 1 THEN 'new article'
-         WHEN av.first_seen >= w.since THEN 'new article version'
-         ELSE 'page changed, article text unchanged'
-       END AS change,
-       av.article_id, av.id AS article_version_id, av.version, av.title,
-       (SELECT group_concat(cb.block_version_id, ' ') FROM content_blocks cb
-          JOIN block_versions bv ON bv.id = cb.block_version_id
-        WHERE cb.content_sha256 = s.content_sha256 AND bv.first_seen >= w.since) AS new_block_versions"""
-
-LAST_RUN_SQL = LAST_RUN_SQL.format(change=_CHANGE_COLUMNS)
-SINCE_SQL = SINCE_SQL.format(change=_CHANGE_COLUMNS)
 
 
 def unless_blank(sql: str, param: str) -> str:
@@ -163,7 +66,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "page_type": "'article', 'listing', 'country' or empty when unknown.",
             "content_sha256": "SHA-256 of the raw bytes; the same content is stored once in contents.",
             "status": "'new' (content differs from the URL's previous snapshot), 'seen_again', "
-                      "'not_modified' (HTTP 304), 'removed' (404/410) or 'error'.",
+            "'not_modified' (HTTP 304), 'removed' (404/410) or 'error'.",
         },
     ),
     "contents": (
@@ -261,7 +164,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "previous_version_id": "The variant before it.",
             "slot": "Aligned line position (block_version_lines.slot).",
             "kind": "'conflict' (a fact has another value), 'missing' (a value went empty), 'filled', "
-                    "'reworded' (other words, same facts), 'changed', 'added' or 'removed'.",
+            "'reworded' (other words, same facts), 'changed', 'added' or 'removed'.",
             "old_text": "The line in the previous variant.",
             "new_text": "The line in this variant.",
             "detail": "The facts involved, e.g. 'Kyrgyzstan seats_total: 7 → 6'.",
@@ -443,16 +346,16 @@ def last_run_query(has_crawl_runs: bool) -> dict[str, Any]:
         return {
             "title": "What changed in the last crawl run",
             "description": "Pages of the last crawl run, with the interrupted runs it resumed, that brought "
-                           "something: new or changed pages, new article versions, new block variants, removed "
-                           "pages and failed fetches. Give run (a crawl_runs id) to look at an earlier run.",
-            "sql": LAST_RUN_SQL.strip(),
+            "something: new or changed pages, new article versions, new block variants, removed "
+            "pages and failed fetches. Give run (a crawl_runs id) to look at an earlier run.",
+            "sql": queries.LAST_RUN_SQL.strip(),
             "params": ["run"],
         }
     return {
         "title": "What changed in the last crawl run",
         "description": "This archive has no crawl_runs table yet: pages observed since the date you give in "
-                       "since (by default the last day anything was observed) that brought something new.",
-        "sql": SINCE_SQL.strip(),
+        "since (by default the last day anything was observed) that brought something new.",
+        "sql": queries.SINCE_SQL.strip(),
         "params": ["since"],
     }
 
@@ -463,56 +366,56 @@ def canned_queries(has_crawl_runs: bool = True) -> dict[str, dict[str, Any]]:
         "conflicting_facts": {
             "title": "Conflicting facts",
             "description": "Each delegation fact stated with different non-empty values in different snapshots: "
-                           "every competing value, how many snapshots stated it, first and last seen. "
-                           "Same query as `pa-archive conflicts`.",
-            "sql": schema.CONFLICTS_SQL.strip(),
+            "every competing value, how many snapshots stated it, first and last seen. "
+            "Same query as `pa-archive conflicts`.",
+            "sql": queries.CONFLICTS_SQL.strip(),
         },
         "missing_facts": {
             "title": "Missing values (not conflicts)",
             "description": "Facts whose line is present but empty in some snapshots (not conflicts).",
-            "sql": schema.MISSING_SQL.strip(),
+            "sql": queries.MISSING_SQL.strip(),
         },
         "seat_counts": {
             "title": "Seat counts over time",
             "description": "Each delegation's seat counts (total and per chamber) as the snapshots stated them, "
-                           "per language (en: pacsto.org, ru: paodkb.org), "
-                           "in time order: the first value, every change (kind 'change', with the value before "
-                           "and the block variants to diff) and the last. x numbers the snapshots 0 .. n-1: the "
-                           "seats timeline (/-/timeline) draws these rows. Leave delegation empty for all.",
-            "sql": SEAT_CHANGES_SQL.strip(),
+            "per language (en: pacsto.org, ru: paodkb.org), "
+            "in time order: the first value, every change (kind 'change', with the value before "
+            "and the block variants to diff) and the last. x numbers the snapshots 0 .. n-1: the "
+            "seats timeline (/-/timeline) draws these rows. Leave delegation empty for all.",
+            "sql": queries.SEAT_CHANGES_SQL.strip(),
             "params": ["delegation"],
         },
         "block_variants": {
             "title": "Delegation block: variants over time",
             "description": "Every variant of each block, oldest first, with how many snapshots showed it and when. "
-                           "Follow 'diff' to compare a variant with the previous one. Same as `pa-archive blocks`.",
-            "sql": schema.BLOCK_VERSIONS_SQL.strip(),
+            "Follow 'diff' to compare a variant with the previous one. Same as `pa-archive blocks`.",
+            "sql": queries.BLOCK_VERSIONS_SQL.strip(),
         },
         "block_changes": {
             "title": "Delegation block: what changed between variants",
             "description": "Line by line, what each variant changed from the one before: conflict, missing, filled, "
-                           "reworded, changed, added or removed, with the facts involved.",
-            "sql": schema.BLOCK_CHANGES_SQL.strip(),
+            "reworded, changed, added or removed, with the facts involved.",
+            "sql": queries.BLOCK_CHANGES_SQL.strip(),
         },
         "last_run_changes": last_run_query(has_crawl_runs),
         "url_versions": {
             "title": "Every version of one URL",
             "description": "All snapshots of the URL you give, oldest first, with the article version each carried. "
-                           "Same as `pa-archive history <URL>`.",
-            "sql": schema.URL_VERSIONS_SQL.strip(),
+            "Same as `pa-archive history <URL>`.",
+            "sql": queries.URL_VERSIONS_SQL.strip(),
             "params": ["url"],
         },
         "removed_articles": {
             "title": "Removed articles",
             "description": "Articles whose URL last answered 404 or 410, most recently removed first.",
-            "sql": schema.REMOVED_ARTICLES_SQL.strip(),
+            "sql": queries.REMOVED_ARTICLES_SQL.strip(),
         },
         "search": {
             "title": "Full-text search over articles",
-            "description": "Article versions matching q (SQLite FTS5: words, \"a phrase\", prefix*, OR, NOT), "
-                           "best first, with a snippet where [matches] are bracketed. "
-                           "Nothing runs until q is given.",
-            "sql": unless_blank(schema.SEARCH_SQL, "q"),
+            "description": 'Article versions matching q (SQLite FTS5: words, "a phrase", prefix*, OR, NOT), '
+            "best first, with a snippet where [matches] are bracketed. "
+            "Nothing runs until q is given.",
+            "sql": unless_blank(queries.SEARCH_SQL, "q"),
             "params": ["q"],
         },
     }
@@ -556,8 +459,11 @@ def metadata(database: str = "archive", tables: Collection[str] | None = None) -
         entry.update(EXTRA.get(name, {}))
         table_meta[name] = entry
     for name in schema.DERIVE_STATE_TABLES:  # the incremental derivation's state: internal, hidden
-        table_meta[name] = {"description": "State of the incremental derivation (internal; rebuilt with the "
-                                           "derived tables by `pa-archive rebuild`).", "hidden": True}
+        table_meta[name] = {
+            "description": "State of the incremental derivation (internal; rebuilt with the "
+            "derived tables by `pa-archive rebuild`).",
+            "hidden": True,
+        }
     return {
         "title": TITLE,
         "description_html": _home_html(database),
@@ -584,7 +490,7 @@ def archive_tables(path: str | Path) -> set[str]:
     """Tables and views of an archive file, read without writing to it."""
     conn = connect_read_only(path)
     try:
-        return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
+        return {row[0] for row in conn.execute(queries.TABLES_AND_VIEWS_SQL)}
     finally:
         conn.close()
 
@@ -593,7 +499,9 @@ def to_yaml(data: dict[str, Any]) -> str:
     """YAML for ``datasette -m`` (PyYAML comes with Datasette, so it is imported only here)."""
     import yaml
 
-    header = "# Generated by `python -m dedupe.datasette_metadata` from dedupe/datasette_metadata.py: do not edit.\n"
+    header = (
+        "# Generated by `python -m datasette_pa_archive.metadata` from datasette_pa_archive/metadata.py: do not edit.\n"
+    )
     return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
 
 

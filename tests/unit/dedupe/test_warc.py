@@ -16,7 +16,9 @@ from tests.warcs import WarcBuilder, page
 BLOCK = ["Delegation of Kyrgyzstan consists of 7 deputies.", "Plenipotentiary representative: Dastan Bekeshev"]
 A = page("Session in Minsk", ["The Council met in Minsk and adopted the budget for the next two years of work."], BLOCK)
 B = page("Observers in Astana", ["Observers of the Assembly monitored the elections in Astana for three days."], BLOCK)
-C = page("Session in Minsk", ["The Council met in Minsk and adopted the budget for the next three years of work."], BLOCK)
+C = page(
+    "Session in Minsk", ["The Council met in Minsk and adopted the budget for the next three years of work."], BLOCK
+)
 
 
 def sample(path: Path, gzip: bool = True) -> Path:
@@ -30,8 +32,9 @@ def sample(path: Path, gzip: bool = True) -> Path:
         warc.response("https://pacsto.org/old", "2016-03-01T10:00:03Z", b"moved", status="301 Moved Permanently")
         warc.response("https://pacsto.org/events/gone", "2016-03-01T10:00:04Z", b"not here", status="404 Not Found")
         warc.metadata("https://pacsto.org/events/a", "2016-03-01T10:00:00Z")
-        warc.revisit("https://pacsto.org/events/a", "2017-01-01T00:00:00Z", "https://pacsto.org/events/a",
-                     "2016-03-01T10:00:00Z")
+        warc.revisit(
+            "https://pacsto.org/events/a", "2017-01-01T00:00:00Z", "https://pacsto.org/events/a", "2016-03-01T10:00:00Z"
+        )
         warc.response("mailto:info@pacsto.org", "2016-03-01T10:00:05Z", A)
     return path
 
@@ -55,21 +58,35 @@ def test_responses_revisits_and_removals_become_observations_the_rest_is_counted
     assert items[0].headers == {"Content-Type": "text/html; charset=utf-8", "Content-Length": str(len(A))}
     assert items[0].declared_charset == "utf-8" and items[0].source == "warc"
     assert (summary.observations, summary.revisits, summary.errors) == (4, 1, 0)
-    assert dict(summary.skipped) == {"dns": 1, "request": 1, "not HTML": 1, "HTTP 301": 1, "metadata": 1, "not http(s)": 1}
+    assert dict(summary.skipped) == {
+        "dns": 1,
+        "request": 1,
+        "not HTML": 1,
+        "HTTP 301": 1,
+        "metadata": 1,
+        "not http(s)": 1,
+    }
 
 
 def test_a_revisit_of_content_outside_the_file_relinks_the_urls_latest_content(tmp_path: Path) -> None:
     with WarcBuilder(tmp_path / "r.warc.gz") as warc:
-        warc.revisit("https://pacsto.org/events/a", "2018-01-01T00:00:00Z", "https://pacsto.org/events/a",
-                     "2016-03-01T10:00:00Z", digest="sha1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+        warc.revisit(
+            "https://pacsto.org/events/a",
+            "2018-01-01T00:00:00Z",
+            "https://pacsto.org/events/a",
+            "2016-03-01T10:00:00Z",
+            digest="sha1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        )
     items, _ = read(tmp_path / "r.warc.gz")
     assert [(i.http_status, i.body) for i in items] == [(304, None)]
     with Archive(tmp_path / "archive.db") as archive:
         archive.ingest(read_web_archive(sample(tmp_path / "a.warc.gz")))
         report = archive.ingest(read_web_archive(tmp_path / "r.warc.gz"))
         assert (report.added, report.seen_again, report.new_content) == (1, 1, 0)
-        rows = archive.query("SELECT status, content_sha256 FROM snapshots WHERE url = ? ORDER BY observed_at, id",
-                             ["https://pacsto.org/events/a"])
+        rows = archive.query(
+            "SELECT status, content_sha256 FROM snapshots WHERE url = ? ORDER BY observed_at, id",
+            ["https://pacsto.org/events/a"],
+        )
     assert [r["status"] for r in rows] == ["new", "seen_again", "not_modified"]
     assert len({r["content_sha256"] for r in rows}) == 1
 
@@ -81,11 +98,14 @@ def test_a_bad_digest_and_a_truncated_record_are_reported_by_offset_and_the_rest
             warc.response(f"https://pacsto.org/events/{name}", "2016-03-01T10:00:00Z", body)
     data = path.read_bytes()
     at = data.index(b"Observers of the Assembly")
-    data = data[:at] + b"OBSERVERS" + data[at + 9:]  # same length, other bytes: the digest fails
+    data = data[:at] + b"OBSERVERS" + data[at + 9 :]  # same length, other bytes: the digest fails
     path.write_bytes(data[:-60])  # the last record cut short
     items, summary = read(path)
     errors = [i for i in items if isinstance(i, SourceError)]
-    assert [e.where for e in errors] == [f"{path}@{data.rindex(b'WARC/1.1', 0, at)}", f"{path}@{data.rindex(b'WARC/1.1')}"]
+    assert [e.where for e in errors] == [
+        f"{path}@{data.rindex(b'WARC/1.1', 0, at)}",
+        f"{path}@{data.rindex(b'WARC/1.1')}",
+    ]
     assert "https://pacsto.org/events/b fails its digest" in errors[0].message
     assert "https://pacsto.org/events/c is truncated" in errors[1].message
     assert [i.url for i in items if not isinstance(i, SourceError)] == ["https://pacsto.org/events/a"]
@@ -95,7 +115,10 @@ def test_a_bad_digest_and_a_truncated_record_are_reported_by_offset_and_the_rest
 def test_arc_files_are_read(tmp_path: Path) -> None:
     desc = b"1 0 pa-archive\nURL IP-address Archive-date Content-type Archive-length\n"
     records = [b"filedesc://t.arc 0.0.0.0 20160301100000 text/plain %d\n" % len(desc) + desc + b"\n"]
-    for url, date, body in [("http://pacsto.org/events/a", b"20160301100000", A), ("http://pacsto.org/events/b", b"20160301100001", B)]:
+    for url, date, body in [
+        ("http://pacsto.org/events/a", b"20160301100000", A),
+        ("http://pacsto.org/events/b", b"20160301100001", B),
+    ]:
         block = b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" + body
         records.append(b"%s 127.0.0.1 %s text/html %d\n" % (url.encode(), date, len(block)) + block + b"\n")
     (tmp_path / "t.arc").write_bytes(b"".join(records))
@@ -104,7 +127,9 @@ def test_arc_files_are_read(tmp_path: Path) -> None:
         assert detect(tmp_path / name) == "arc"
         items, summary = read(tmp_path / name)
         assert [(i.url, i.observed_at, i.body) for i in items] == [
-            ("http://pacsto.org/events/a", "2016-03-01T10:00:00Z", A), ("http://pacsto.org/events/b", "2016-03-01T10:00:01Z", B)]
+            ("http://pacsto.org/events/a", "2016-03-01T10:00:00Z", A),
+            ("http://pacsto.org/events/b", "2016-03-01T10:00:01Z", B),
+        ]
 
 
 def test_wacz_is_read_from_its_archive_folder(tmp_path: Path) -> None:

@@ -24,8 +24,13 @@ def site_pages() -> list[bytes]:
 
 
 def snapshot(number: int, body: bytes, **extra) -> RawSnapshot:
-    return RawSnapshot(url=f"https://pacsto.org/events/a{number}", observed_at="2025-10-20T09:00:00Z", body=body,
-                       source="crawl", **extra)
+    return RawSnapshot(
+        url=f"https://pacsto.org/events/a{number}",
+        observed_at="2025-10-20T09:00:00Z",
+        body=body,
+        source="crawl",
+        **extra,
+    )
 
 
 def test_plain_zstd_round_trip() -> None:
@@ -71,7 +76,7 @@ def test_archive_trains_a_dictionary_and_recompresses_earlier_contents(tmp_path:
             archive.add(snapshot(number, body))
         methods = {m for (m,) in archive.db.execute("SELECT DISTINCT compression FROM contents")}
         assert methods == {"zstd"}
-        for number, body in enumerate(site_pages[storage.TRAIN_AFTER - 1:], start=storage.TRAIN_AFTER - 1):
+        for number, body in enumerate(site_pages[storage.TRAIN_AFTER - 1 :], start=storage.TRAIN_AFTER - 1):
             archive.add(snapshot(number, body))
         dictionaries = archive.db.execute("SELECT id, samples, level FROM compression_dicts").fetchall()
         assert dictionaries == [(1, storage.TRAIN_AFTER, storage.DICT_LEVEL)]
@@ -79,15 +84,16 @@ def test_archive_trains_a_dictionary_and_recompresses_earlier_contents(tmp_path:
         assert methods == {"zstd-dict:1": len(site_pages)}
         raw, stored = archive.db.execute("SELECT sum(size), sum(stored_size) FROM contents").fetchone()
         assert raw / stored >= 8.0
-        for sha, in archive.db.execute("SELECT sha256 FROM contents"):
+        for (sha,) in archive.db.execute("SELECT sha256 FROM contents"):
             assert hashlib.sha256(archive.raw_content(sha)).hexdigest() == sha
     with Archive(tmp_path / "archive.db") as reopened:  # a new process reads with the stored dictionary
         sha = hashlib.sha256(site_pages[0]).hexdigest()
         assert reopened.raw_content(sha) == site_pages[0]
 
 
-def test_every_method_ever_written_stays_readable(tmp_path: Path, site_pages: list[bytes],
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_method_ever_written_stays_readable(
+    tmp_path: Path, site_pages: list[bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Plain zstd left by an old version, then two dictionaries: all of it reads back."""
     monkeypatch.setattr(storage, "TRAIN_AFTER", 20)
     monkeypatch.setattr(storage, "RETRAIN_EVERY", 40)
@@ -98,19 +104,22 @@ def test_every_method_ever_written_stays_readable(tmp_path: Path, site_pages: li
     con = sqlite3.connect(db)  # a content written before dictionaries existed, never recompressed
     blob, _ = storage.compress(site_pages[100])
     sha = hashlib.sha256(site_pages[100]).hexdigest()
-    con.execute("INSERT INTO contents VALUES (?, 'html', ?, ?, 'zstd', 'utf-8', ?)",
-                [sha, len(site_pages[100]), len(blob), blob])
+    con.execute(
+        "INSERT INTO contents VALUES (?, 'html', ?, ?, 'zstd', 'utf-8', ?)",
+        [sha, len(site_pages[100]), len(blob), blob],
+    )
     con.commit()
     con.close()
     with Archive(db) as archive:
         methods = {m for (m,) in archive.db.execute("SELECT DISTINCT compression FROM contents")}
         assert methods == {"zstd", "zstd-dict:1", "zstd-dict:2"}
-        for number, body in enumerate(site_pages[:101]):
+        for body in site_pages[:101]:
             assert archive.raw_content(hashlib.sha256(body).hexdigest()) == body
 
 
-def test_first_dictionary_recompresses_only_the_newest_plain_contents(tmp_path: Path, site_pages: list[bytes],
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_first_dictionary_recompresses_only_the_newest_plain_contents(
+    tmp_path: Path, site_pages: list[bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """An archive written before dictionaries existed is not rewritten whole when the first one arrives."""
     monkeypatch.setattr(storage, "TRAIN_AFTER", 50)
     monkeypatch.setattr(storage, "RECOMPRESS_LIMIT", 30)
@@ -120,7 +129,7 @@ def test_first_dictionary_recompresses_only_the_newest_plain_contents(tmp_path: 
             archive.add(snapshot(number, body))
         rows = archive.db.execute("SELECT rowid, compression FROM contents ORDER BY rowid").fetchall()
         assert [method for _, method in rows] == ["zstd"] * 20 + ["zstd-dict:1"] * 30
-        for number, body in enumerate(site_pages[:50]):
+        for body in site_pages[:50]:
             assert archive.raw_content(hashlib.sha256(body).hexdigest()) == body
 
 
@@ -136,7 +145,9 @@ def test_ingest_stores_a_batch_but_never_part_of_a_bad_input(tmp_path: Path, sit
         report = archive.ingest(read_inputs([str(folder)]), workers=2)
         assert report.added == 41 and report.new_content == 40
         assert [Path(e.split(": ")[0]).name for e in report.errors] == ["020_truncated.html", "021_empty.html"]
-        counts = [archive.db.execute(f"SELECT count(*) FROM [{t}]").fetchone()[0] for t in ("contents", "pages", "snapshots")]
+        counts = [
+            archive.db.execute(f"SELECT count(*) FROM [{t}]").fetchone()[0] for t in ("contents", "pages", "snapshots")
+        ]
         assert counts == [40, 40, 41]
 
 
@@ -150,14 +161,17 @@ def test_parallel_analysis_gives_the_same_archive(tmp_path: Path, site_pages: li
     for workers in (1, 2):
         with Archive(tmp_path / f"archive{workers}.db") as archive:
             archive.ingest(read_inputs([str(folder)]), workers=workers)
-            dumps.append([
-                archive.db.execute(sql).fetchall() for sql in (
-                    "SELECT * FROM pages ORDER BY content_sha256",
-                    "SELECT url, status, content_sha256 FROM snapshots ORDER BY url",
-                    "SELECT id, title, text FROM article_versions ORDER BY id",
-                    "SELECT id, text FROM block_versions ORDER BY id",
-                )
-            ])
+            dumps.append(
+                [
+                    archive.db.execute(sql).fetchall()
+                    for sql in (
+                        "SELECT * FROM pages ORDER BY content_sha256",
+                        "SELECT url, status, content_sha256 FROM snapshots ORDER BY url",
+                        "SELECT id, title, text FROM article_versions ORDER BY id",
+                        "SELECT id, text FROM block_versions ORDER BY id",
+                    )
+                ]
+            )
     assert dumps[0] == dumps[1]
 
 
@@ -184,8 +198,9 @@ def test_a_small_blob_expanding_past_the_cap_is_refused(monkeypatch: pytest.Monk
         storage.decompress(b"not zstd at all", "zstd")
 
 
-def test_dictionary_training_holds_at_most_its_memory_budget(tmp_path: Path, site_pages: list[bytes],
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_dictionary_training_holds_at_most_its_memory_budget(
+    tmp_path: Path, site_pages: list[bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
     with Archive(tmp_path / "a.db") as archive:
         archive.ingest([snapshot(i, body) for i, body in enumerate(site_pages[:40])])
         budget = sum(map(len, site_pages[:10]))

@@ -23,14 +23,16 @@ def build(path: Path) -> Path:
     """A: new, seen again, 304; B: new, then removed; and an imported file (not exportable)."""
     headers = {"Content-Type": "text/html; charset=utf-8", "ETag": '"a1"', "Content-Encoding": "gzip"}
     with Archive(path) as archive:
-        archive.ingest([
-            RawSnapshot(URL_A, "2016-03-01T10:00:00Z", A, source="crawl", http_status=200, headers=headers),
-            RawSnapshot(URL_B, "2016-03-01T10:00:01Z", B, source="crawl", http_status=200, headers=headers),
-            RawSnapshot(URL_A, "2017-03-01T10:00:00Z", A, source="crawl", http_status=200, headers=headers),
-            RawSnapshot(URL_A, "2018-03-01T10:00:00Z", None, source="crawl", http_status=304),
-            RawSnapshot(URL_B, "2018-03-01T10:00:01Z", None, source="crawl", http_status=404),
-            RawSnapshot("file:///tmp/seed.txt", "2018-03-01T10:00:02Z", b"Plain text seed page\n\nwith lines"),
-        ])
+        archive.ingest(
+            [
+                RawSnapshot(URL_A, "2016-03-01T10:00:00Z", A, source="crawl", http_status=200, headers=headers),
+                RawSnapshot(URL_B, "2016-03-01T10:00:01Z", B, source="crawl", http_status=200, headers=headers),
+                RawSnapshot(URL_A, "2017-03-01T10:00:00Z", A, source="crawl", http_status=200, headers=headers),
+                RawSnapshot(URL_A, "2018-03-01T10:00:00Z", None, source="crawl", http_status=304),
+                RawSnapshot(URL_B, "2018-03-01T10:00:01Z", None, source="crawl", http_status=404),
+                RawSnapshot("file:///tmp/seed.txt", "2018-03-01T10:00:02Z", b"Plain text seed page\n\nwith lines"),
+            ]
+        )
     return path
 
 
@@ -48,11 +50,16 @@ def test_one_response_per_content_revisits_for_repeats_and_304s_metadata_for_eac
     assert (report.responses, report.revisits, report.not_modified, report.removed, report.metadata) == (2, 1, 1, 1, 5)
     assert report.skipped == {"not an HTTP URL": 1}
     found = records(tmp_path / "out.warc.gz")
-    assert [(t, h.get_header("WARC-Target-URI"), h.get_header("WARC-Date")) for t, h, _, _ in found if t != "metadata"] == [
+    assert [
+        (t, h.get_header("WARC-Target-URI"), h.get_header("WARC-Date")) for t, h, _, _ in found if t != "metadata"
+    ] == [
         ("warcinfo", None, found[0][1].get_header("WARC-Date")),
-        ("response", URL_A, "2016-03-01T10:00:00Z"), ("response", URL_B, "2016-03-01T10:00:01Z"),
-        ("revisit", URL_A, "2017-03-01T10:00:00Z"), ("revisit", URL_A, "2018-03-01T10:00:00Z"),
-        ("response", URL_B, "2018-03-01T10:00:01Z")]
+        ("response", URL_A, "2016-03-01T10:00:00Z"),
+        ("response", URL_B, "2016-03-01T10:00:01Z"),
+        ("revisit", URL_A, "2017-03-01T10:00:00Z"),
+        ("revisit", URL_A, "2018-03-01T10:00:00Z"),
+        ("response", URL_B, "2018-03-01T10:00:01Z"),
+    ]
     assert found[0][1].protocol == "WARC/1.1"
     response_a = found[1]
     assert response_a[3] == A and response_a[2].get_statuscode() == "200"
@@ -61,8 +68,14 @@ def test_one_response_per_content_revisits_for_repeats_and_304s_metadata_for_eac
     assert response_a[2].get_header("Content-Length") == str(len(A)) and response_a[2].get_header("Etag") == '"a1"'
     revisits = [h for t, h, _, _ in found if t == "revisit"]
     assert [h.get_header("WARC-Profile") for h in revisits] == [REVISIT_IDENTICAL, REVISIT_NOT_MODIFIED]
-    assert {(h.get_header("WARC-Refers-To-Target-URI"), h.get_header("WARC-Refers-To-Date"),
-             h.get_header("WARC-Payload-Digest")) for h in revisits} == {(URL_A, "2016-03-01T10:00:00Z", payload_digest(A))}
+    assert {
+        (
+            h.get_header("WARC-Refers-To-Target-URI"),
+            h.get_header("WARC-Refers-To-Date"),
+            h.get_header("WARC-Payload-Digest"),
+        )
+        for h in revisits
+    } == {(URL_A, "2016-03-01T10:00:00Z", payload_digest(A))}
     removed = found[-2]
     assert removed[2].get_statuscode() == "404" and removed[3] == b""
 
@@ -70,8 +83,9 @@ def test_one_response_per_content_revisits_for_repeats_and_304s_metadata_for_eac
 def test_metadata_records_carry_what_was_derived(tmp_path: Path) -> None:
     with Archive(build(tmp_path / "archive.db")) as archive:
         export_warc(archive, tmp_path / "out.warc")
-        version = archive.query("SELECT article_version_id FROM content_articles ca JOIN contents c "
-                                "ON c.sha256 = ca.content_sha256 LIMIT 1")
+        version = archive.query(
+            "SELECT article_version_id FROM content_articles ca JOIN contents c ON c.sha256 = ca.content_sha256 LIMIT 1"
+        )
     found = records(tmp_path / "out.warc")
     metadata = [(h, body) for t, h, _, body in found if t == "metadata"]
     concurrent = {h.get_header("WARC-Record-ID") for t, h, _, _ in found if t in ("response", "revisit")}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sqlite3
@@ -36,8 +35,10 @@ JOIN content_blocks cb ON cb.content_sha256 = s.content_sha256"""
 
 def summary(archive: Archive) -> tuple:
     """What must not depend on the order of import: articles, block variants, conflicts."""
-    conflicts = [(c["delegation"], c["field"], sorted((v["value"], v["snapshots"]) for v in c["values"]))
-                 for c in archive.conflicts()]
+    conflicts = [
+        (c["delegation"], c["field"], sorted((v["value"], v["snapshots"]) for v in c["values"]))
+        for c in archive.conflicts()
+    ]
     return groups(archive, ARTICLES_SQL), groups(archive, BLOCK_VARIANTS_SQL), conflicts
 
 
@@ -62,11 +63,18 @@ def test_no_article_text_contains_a_block_line(archive: Archive) -> None:
 
 def test_titles_and_dates_are_extracted_and_never_invented(archive: Archive) -> None:
     archive.ingest(read_inputs([str(SEEDS)]))
-    rows = {seed_name(url): (title, published) for url, title, published in archive.db.execute(
-        "SELECT s.url, av.title, av.published FROM snapshots s JOIN content_articles ca USING (content_sha256) "
-        "JOIN article_versions av ON av.id = ca.article_version_id")}
+    rows = {
+        seed_name(url): (title, published)
+        for url, title, published in archive.db.execute(
+            "SELECT s.url, av.title, av.published FROM snapshots s JOIN content_articles ca USING (content_sha256) "
+            "JOIN article_versions av ON av.id = ca.article_version_id"
+        )
+    }
     assert rows["000"] == (None, None)
-    assert rows["001"] == ("Erlan Koshanov: Kazakhstan will do its utmost to enhance the influence of the CSTO", "2022-06-04")
+    assert rows["001"] == (
+        "Erlan Koshanov: Kazakhstan will do its utmost to enhance the influence of the CSTO",
+        "2022-06-04",
+    )
     assert rows["004"][1] == "2021-03-02"
 
 
@@ -74,9 +82,11 @@ def test_websites_missing_and_russian_rewording_are_not_conflicts(archive: Archi
     archive.ingest(read_inputs([str(SEEDS)]))
     assert [(c["delegation"], c["field"]) for c in archive.conflicts()] == [("Kyrgyzstan", "seats_total")]
     missing = {(m["delegation"], m["field"]): m["snapshots"] for m in archive.missing_values()}
-    assert missing == {("Belarus", "website.council_of_the_republic"): 2,
-                       ("Belarus", "website.house_of_representatives"): 2,
-                       ("Kyrgyzstan", "website.supreme_council"): 2}
+    assert missing == {
+        ("Belarus", "website.council_of_the_republic"): 2,
+        ("Belarus", "website.house_of_representatives"): 2,
+        ("Kyrgyzstan", "website.supreme_council"): 2,
+    }
     kinds = {(row[0], row[1]) for row in archive.db.execute("SELECT kind, detail FROM block_line_changes")}
     reworded = [detail for kind, detail in kinds if kind == "reworded"]
     assert reworded and "Russia seats.federation_council = 12" in reworded[0]
@@ -98,7 +108,12 @@ def test_a_copy_with_one_sentence_changed_is_a_new_version_of_that_article(archi
     sentence = "The group has specified the main parameters and the concept of the draft Recommendations"
     assert sentence in text
     copy = tmp_path / "renamed-copy.txt"
-    copy.write_text(text.replace(sentence, "The working group agreed on the structure and the key provisions of the draft Recommendations"), encoding="utf-8")
+    copy.write_text(
+        text.replace(
+            sentence, "The working group agreed on the structure and the key provisions of the draft Recommendations"
+        ),
+        encoding="utf-8",
+    )
     archive.ingest(read_inputs([str(copy)]))
     stats = archive.stats()
     assert (stats["articles"], stats["article_versions"]) == (5, 6)
@@ -112,10 +127,22 @@ def test_two_short_articles_sharing_the_full_block_are_never_merged(archive: Arc
     block = seed_block(seed_files()[0])
     a = tmp_path / "short-a.html"
     b = tmp_path / "short-b.html"
-    a.write_text(render_html(block, "Delegation visits Minsk", "3 May 2023",
-                             ["The delegation met colleagues in Minsk on Tuesday to discuss cooperation."]))
-    b.write_text(render_html(block, "Budget hearings held in Astana", "3 May 2023",
-                             ["Deputies reviewed the draft budget of the Assembly for the coming year."]))
+    a.write_text(
+        render_html(
+            block,
+            "Delegation visits Minsk",
+            "3 May 2023",
+            ["The delegation met colleagues in Minsk on Tuesday to discuss cooperation."],
+        )
+    )
+    b.write_text(
+        render_html(
+            block,
+            "Budget hearings held in Astana",
+            "3 May 2023",
+            ["Deputies reviewed the draft budget of the Assembly for the coming year."],
+        )
+    )
     archive.ingest(read_inputs([str(a), str(b)]))
     assert archive.stats()["articles"] == 2
     texts = sorted(t for (t,) in archive.db.execute("SELECT text FROM article_versions"))
@@ -155,8 +182,11 @@ def dated_seeds(folder: Path) -> list[Path]:
 def derived_dump(archive: Archive) -> dict[str, list[tuple]]:
     """Every row of every derived table, in key order: what must not depend on arrival."""
     from dedupe.schema import DERIVED_TABLES
-    return {table: sorted(map(tuple, archive.db.execute(f"SELECT * FROM [{table}]").fetchall()), key=repr)
-            for table in DERIVED_TABLES}
+
+    return {
+        table: sorted(map(tuple, archive.db.execute(f"SELECT * FROM [{table}]").fetchall()), key=repr)
+        for table in DERIVED_TABLES
+    }
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -192,7 +222,8 @@ def test_bad_inputs_are_reported_and_the_rest_imported(archive: Archive, tmp_pat
     (tmp_path / "cp1251.txt").write_bytes("Делегация парламента".encode("cp1251"))
     (tmp_path / "cut.html").write_bytes(b"<html><body><p>half a page")
     (tmp_path / "feed.jsonl").write_text(
-        '{"url": "https://pacsto.org/events/a", "observed_at": "2024-01-02T03:04:05Z", "text": "One line of text here."}\n'
+        '{"url": "https://pacsto.org/events/a", "observed_at": "2024-01-02T03:04:05Z", '
+        '"text": "One line of text here."}\n'
         '{"url": "https://pacsto.org/events/b", "observed_at": "2024-01-02T03:04:05Z", "text": \n'
         '{"url": "javascript:alert(1)", "observed_at": "2024-01-02T03:04:05Z", "text": "x"}\n'
         '{"url": "https://pacsto.org/events/c", "observed_at": "2024-01-02", "html": "<p>a</p>", "text": "b"}\n'
@@ -201,9 +232,17 @@ def test_bad_inputs_are_reported_and_the_rest_imported(archive: Archive, tmp_pat
     report = archive.ingest(read_inputs([str(tmp_path), str(tmp_path / "missing.txt"), str(tmp_path / "*.none")]))
     messages = "\n".join(report.errors)
     assert len(report.errors) == 9, messages
-    for expected in ("empty.txt: empty content", "image.png: binary", "cp1251.txt: not valid UTF-8",
-                     "cut.html: truncated HTML", "feed.jsonl:2: malformed JSON", "feed.jsonl:3: url scheme 'javascript'",
-                     "feed.jsonl:4: a line needs exactly one", "missing.txt: no such file", "*.none: no file matches"):
+    for expected in (
+        "empty.txt: empty content",
+        "image.png: binary",
+        "cp1251.txt: not valid UTF-8",
+        "cut.html: truncated HTML",
+        "feed.jsonl:2: malformed JSON",
+        "feed.jsonl:3: url scheme 'javascript'",
+        "feed.jsonl:4: a line needs exactly one",
+        "missing.txt: no such file",
+        "*.none: no file matches",
+    ):
         assert expected in messages
     assert report.added == 2
     urls = {url for (url,) in archive.db.execute("SELECT url FROM snapshots")}
@@ -233,15 +272,18 @@ def test_a_failure_inside_the_refresh_leaves_the_previous_state(archive: Archive
     from dedupe.archive import incremental
 
     def explode(self) -> None:
-        self.d.conn.execute("INSERT INTO articles(id, status, versions, snapshots, first_seen, last_seen) "
-                            "VALUES (999, 'live', 0, 0, 'x', 'x')")
+        self.d.conn.execute(
+            "INSERT INTO articles(id, status, versions, snapshots, first_seen, last_seen) "
+            "VALUES (999, 'live', 0, 0, 'x', 'x')"
+        )
         raise RuntimeError("killed mid-refresh")
 
     monkeypatch.setattr(incremental._RecordWriter, "write", explode)
     with pytest.raises(RuntimeError):
         archive.refresh(force=force)
-    assert {k: v for k, v in archive.stats().items() if k not in ("snapshots", "contents", "raw_bytes", "stored_bytes")} \
-        == {k: v for k, v in before.items() if k not in ("snapshots", "contents", "raw_bytes", "stored_bytes")}
+    assert {
+        k: v for k, v in archive.stats().items() if k not in ("snapshots", "contents", "raw_bytes", "stored_bytes")
+    } == {k: v for k, v in before.items() if k not in ("snapshots", "contents", "raw_bytes", "stored_bytes")}
     assert archive.db.execute("SELECT count(*) FROM articles WHERE id = 999").fetchone()[0] == 0
     assert archive.is_stale()
     monkeypatch.undo()
@@ -296,9 +338,12 @@ def test_versions_are_numbered_by_time_not_arrival(archive: Archive, tmp_path: P
     assert [name[:3] for name in first["seen_in"]] == ["000", "002"]
 
 
-def test_a_refresh_holds_the_write_lock_and_a_later_snapshot_keeps_the_archive_stale(archive: Archive, monkeypatch) -> None:
+def test_a_refresh_holds_the_write_lock_and_a_later_snapshot_keeps_the_archive_stale(
+    archive: Archive, monkeypatch
+) -> None:
     archive.ingest(read_inputs([str(p) for p in seed_files()[:3]]))
     from dedupe.archive import incremental
+
     real_update = incremental.Deriver.update
     refused = []
 
@@ -317,8 +362,15 @@ def test_a_refresh_holds_the_write_lock_and_a_later_snapshot_keeps_the_archive_s
     archive.refresh()
     assert refused == ["database is locked"]
     with Archive(archive.path) as writer:  # the writer comes after the refresh: the archive is stale again
-        writer.add(RawSnapshot("https://pacsto.org/events/late", "2024-01-01T00:00:00Z",
-                               seed_files()[3].read_bytes(), source="crawl", http_status=200))
+        writer.add(
+            RawSnapshot(
+                "https://pacsto.org/events/late",
+                "2024-01-01T00:00:00Z",
+                seed_files()[3].read_bytes(),
+                source="crawl",
+                http_status=200,
+            )
+        )
     assert archive.is_stale()
     archive.refresh()
     assert not archive.is_stale() and archive.stats()["articles"] == 5

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 if str(ROOT) not in sys.path:  # run from anywhere, even before the package is installed
     sys.path.insert(0, str(ROOT))
 
@@ -165,7 +165,9 @@ def test_russian_block_variants_give_exactly_these_facts(variant, expected):
 
 
 def test_english_seeds_all_parse_to_the_same_twenty_keys():
-    keys = {p: [(f.delegation, f.field) for f in extract_facts(seed_block(p))] for p in ("000", "001", "002", "003", "004")}
+    keys = {
+        p: [(f.delegation, f.field) for f in extract_facts(seed_block(p))] for p in ("000", "001", "002", "003", "004")
+    }
     expected = [(d, f) for d, f, _, _ in SEED_000]
     assert all(k == expected for k in keys.values()), keys
 
@@ -221,7 +223,9 @@ def test_english_and_russian_variant_a_agree_on_keys_and_numbers():
     numeric = lambda facts: {(f.delegation, f.field): f.value for f in facts if f.value.isdigit()}  # noqa: E731
     assert numeric(en) == numeric(ru)
     assert len(numeric(en)) == 13
-    assert by_key(en)[("Kyrgyzstan", "website.supreme_council")] == by_key(ru)[("Kyrgyzstan", "website.supreme_council")]
+    assert (
+        by_key(en)[("Kyrgyzstan", "website.supreme_council")] == by_key(ru)[("Kyrgyzstan", "website.supreme_council")]
+    )
 
 
 def test_russian_b_versus_a_pairs_missing_websites_and_the_kyrgyz_conflict():
@@ -316,13 +320,20 @@ def test_russian_delegation_wordings_give_the_same_seats(line):
     ("line", "name"),
     [
         ("Полномочный представитель Федерального Собрания Российской Федерации — Михаил Кротов", "Михаил Кротов"),
-        ("Полномочный представитель Федерального Собрания Российской Федерации - заместитель "
-         "Ответственного секретаря ПА ОДКБ: Михаил Кротов.", "Михаил Кротов"),
-        ("Plenipotentiary representative of the Federal Assembly of the Russian Federation \u2013 Mikhail Krotov",
-         "Mikhail Krotov"),
+        (
+            "Полномочный представитель Федерального Собрания Российской Федерации - заместитель "
+            "Ответственного секретаря ПА ОДКБ: Михаил Кротов.",
+            "Михаил Кротов",
+        ),
+        (
+            "Plenipotentiary representative of the Federal Assembly of the Russian Federation \u2013 Mikhail Krotov",
+            "Mikhail Krotov",
+        ),
         ("Plenipotentiary representative of the Federal Assembly of the Russian Federation:", ""),
-        ("Plenipotentiary representative of the Russian Federation: deputy Executive Secretary: Mikhail Krotov",
-         "Mikhail Krotov"),
+        (
+            "Plenipotentiary representative of the Russian Federation: deputy Executive Secretary: Mikhail Krotov",
+            "Mikhail Krotov",
+        ),
     ],
 )
 def test_plenipotentiary_name_after_last_colon_or_dash(line, name):

@@ -38,8 +38,9 @@ def test_db_defaults_to_env_variable(tmp_path: Path, monkeypatch) -> None:
 
 def test_stats_json_is_the_public_interface(db: str) -> None:
     data = json.loads(run("stats", "--db", db, "--json").output)
-    assert {k: data[k] for k in ("snapshots", "articles", "article_versions", "blocks", "block_versions", "conflicts")} == {
-        "snapshots": 5, "articles": 5, "article_versions": 5, "blocks": 1, "block_versions": 3, "conflicts": 1}
+    assert {
+        k: data[k] for k in ("snapshots", "articles", "article_versions", "blocks", "block_versions", "conflicts")
+    } == {"snapshots": 5, "articles": 5, "article_versions": 5, "blocks": 1, "block_versions": 3, "conflicts": 1}
 
 
 def test_conflicts_json_shape(db: str) -> None:
@@ -128,7 +129,7 @@ def test_not_an_archive_is_refused(tmp_path: Path) -> None:
 
 def test_every_command_has_help_with_an_example_and_is_in_the_readme() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    for name, command in cli.commands.items():
+    for name in cli.commands:
         result = run(name, "--help")
         assert result.exit_code == 0 and "Example" in result.output, name
         assert f"pa-archive {name}" in readme, f"README does not mention `pa-archive {name}`"
@@ -152,7 +153,10 @@ def test_search_finds_articles_by_text(db: str) -> None:
 
 def test_missing_values_name_the_snapshots(db: str) -> None:
     output = run("conflicts", "--db", db).output
-    assert "Kyrgyzstan website.supreme_council (en): empty in 2 snapshot(s) (001_34847c4070c3c854.txt, 004_b569dc52b8981c01.txt)" in output
+    assert (
+        "Kyrgyzstan website.supreme_council (en): empty in 2 snapshot(s) "
+        "(001_34847c4070c3c854.txt, 004_b569dc52b8981c01.txt)" in output
+    )
 
 
 def test_history_by_file_name_is_not_a_pattern(db: str) -> None:
@@ -178,6 +182,7 @@ def test_check_passes_on_the_seeds_and_fails_with_the_difference_when_a_derived_
     result = run("check", "--db", db)
     assert result.exit_code == 0 and "equals a full rebuild" in result.output
     import sqlite3
+
     con = sqlite3.connect(db)
     con.execute("UPDATE block_versions SET snapshots = snapshots + 1 WHERE version = 1")
     con.commit()
@@ -194,15 +199,20 @@ def test_reading_commands_do_not_import_the_heavy_libraries(db: str) -> None:
     """`--help`, `stats` and `conflicts` start fast: no MinHash, extractor or crawler imported."""
     import subprocess
     import sys
-    code = ("import sys; from click.testing import CliRunner; from cli import cli; r = CliRunner(); "
-            f"[r.invoke(cli, a) for a in (['--help'], ['stats', '--db', {db!r}], ['conflicts', '--db', {db!r}])]; "
-            "print(sorted(m for m in ('datasketch', 'scipy', 'trafilatura', 'scrapy', 'dedupe.minhash') if m in sys.modules))")
+
+    code = (
+        "import sys; from click.testing import CliRunner; from cli import cli; r = CliRunner(); "
+        f"[r.invoke(cli, a) for a in (['--help'], ['stats', '--db', {db!r}], ['conflicts', '--db', {db!r}])]; "
+        "print(sorted(m for m in ('datasketch', 'scipy', 'trafilatura', 'scrapy', 'dedupe.minhash') "
+        "if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True).stdout
     assert out.strip() == "[]"
 
 
 def test_an_import_while_another_run_holds_the_archive_exits_75_and_stores_nothing(tmp_path: Path) -> None:
     from crawler.runs import RunLock
+
     db = str(tmp_path / "a.db")
     crawl = RunLock(db)
     crawl.acquire({"pid": 1, "started_at": "2026-11-29T10:00:00+00:00"})  # a crawl is writing

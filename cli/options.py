@@ -1,6 +1,6 @@
-"""Options and error handling shared by every pa-archive command (cli.py, the crawler's, serve).
+"""Options and error handling shared by every pa-archive command.
 
-Kept free of heavy imports so any module can define a command with the same --db and --json.
+Kept free of heavy imports so every command module can use the same --db and --json.
 """
 
 from __future__ import annotations
@@ -14,20 +14,38 @@ from typing import Any
 
 import click
 
-from . import DEFAULT_DB
+from dedupe import DEFAULT_DB
 
 
 def db_option(fn: Callable) -> Callable:
     """--db PATH on every command (default ./archive.db, or $PA_ARCHIVE_DB)."""
     return click.option(
-        "--db", "db_path", default=DEFAULT_DB, envvar="PA_ARCHIVE_DB", show_default=True, show_envvar=True,
-        type=click.Path(dir_okay=False), help="The archive's SQLite file.",
+        "--db",
+        "db_path",
+        default=DEFAULT_DB,
+        envvar="PA_ARCHIVE_DB",
+        show_default=True,
+        show_envvar=True,
+        type=click.Path(dir_okay=False),
+        help="The archive's SQLite file.",
     )(fn)
 
 
 def json_option(fn: Callable) -> Callable:
     """--json: machine-readable output instead of text."""
     return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts instead of text.")(fn)
+
+
+class UsageFailure(click.ClickException):
+    """A value the command cannot work with: "Error: <one sentence>", exit status 2, no usage text."""
+
+    exit_code = 2
+
+
+def sentence(message: object) -> str:
+    """``message`` as one sentence: stripped, ending in a full stop unless it ends in one already."""
+    text = str(message).strip()
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 def emit_json(data: Any) -> None:
@@ -61,7 +79,7 @@ def user_errors() -> Iterator[None]:
             raise click.ClickException(f"{exc.strerror or exc}{where}") from None
         raise
     except ValueError as exc:
-        from .storage import StorageError
+        from dedupe.storage import StorageError
 
         if isinstance(exc, StorageError):
             raise click.ClickException(str(exc)) from None

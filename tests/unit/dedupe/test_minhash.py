@@ -12,12 +12,11 @@ import numpy as np
 import pytest
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 if str(ROOT) not in sys.path:  # run from anywhere, even before the package is installed
     sys.path.insert(0, str(ROOT))
 
 from dedupe.minhash import (  # noqa: E402
-    LSHIndex,
     MinhashConfig,
     compute_signature,
     compute_signatures,
@@ -99,8 +98,15 @@ def test_config_str_names_the_recipe():
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"unit": "token"}, {"ngram": 0}, {"num_perm": 1}, {"threshold": 0.0}, {"threshold": 1.5}, {"scheme": "x"},
-     {"hashing": "md5"}],
+    [
+        {"unit": "token"},
+        {"ngram": 0},
+        {"num_perm": 1},
+        {"threshold": 0.0},
+        {"threshold": 1.5},
+        {"scheme": "x"},
+        {"hashing": "md5"},
+    ],
 )
 def test_config_rejects_invalid_values(kwargs):
     with pytest.raises(ValueError):
@@ -449,7 +455,7 @@ def test_find_clusters_recovers_planted_near_duplicates(config):
     texts, family = planted_corpus()
     labels = find_clusters(compute_signatures(texts, config), config.threshold)
     assert partition(labels) == partition(family)
-    assert all(label == min(r for r, l in enumerate(labels) if l == label) for label in labels)
+    assert all(label == min(r for r, lab in enumerate(labels) if lab == label) for label in labels)
 
 
 def test_find_clusters_is_independent_of_row_order():
@@ -461,7 +467,7 @@ def test_find_clusters_is_independent_of_row_order():
         random.Random(seed).shuffle(order)
         labels = find_clusters(signatures[order], CFG.threshold)
         assert partition(labels, ids=order) == expected
-        assert labels[0] == 0 and labels == [min(r for r, l in enumerate(labels) if l == x) for x in labels]
+        assert labels[0] == 0 and labels == [min(r for r, lab in enumerate(labels) if lab == x) for x in labels]
 
 
 def synthetic_rows(seed: int = 0) -> np.ndarray:
@@ -502,32 +508,3 @@ def test_find_clusters_edge_cases():
     assert find_clusters(compute_signatures(["a b c d e f"], CFG), 0.8) == [0]
     with pytest.raises(ValueError):
         find_clusters(compute_signatures(["a b c d e f"], CFG), 0.8, num_perm=64)
-
-
-# ---------------------------------------------------------------- online index
-
-
-@pytest.mark.parametrize("config", [CFG, SHA1], ids=str)
-def test_lsh_index_insert_and_query(config):
-    rnd = random.Random(9)
-    base = " ".join(words(rnd, 200))
-    other = " ".join(words(rnd, 200))
-    index = LSHIndex(config)
-    index.insert("base", compute_signature(base, config))
-    index.insert("other", compute_signature(other, config))
-    assert len(index) == 2 and "base" in index
-    assert index.query(compute_signature(edited(base, rnd, 3), config)) == ["base"]
-    assert index.query(compute_signature(" ".join(words(rnd, 200)), config)) == []
-    index.insert("base-copy", compute_signature(base, config))
-    assert index.query(compute_signature(base, config)) == ["base", "base-copy"]
-    with pytest.raises(ValueError):
-        index.insert("base", compute_signature(base, config))
-
-
-def test_lsh_index_verifies_candidates():
-    rows = synthetic_rows()
-    index = LSHIndex(MinhashConfig(threshold=0.8))
-    index.insert("zero", rows[0])
-    # rows[3] shares a whole band with rows[0] (an LSH candidate) but only 31% of values
-    assert index.query(rows[3]) == []
-    assert index.query(rows[1]) == ["zero"]

@@ -18,14 +18,23 @@ from twisted.python.failure import Failure
 
 from crawler import settings as project_settings
 from crawler.items import PageFailure
-from dedupe.document import RawSnapshot
 from crawler.middlewares import AlreadyArchived, OffsiteRefused
 from crawler.replica import ReplicaSite, site_state
-from crawler.revisit import PageRecord, RevisitPolicy, describe_duration, parse_duration, parse_time
+from crawler.revisit import PageRecord, RevisitPolicy, parse_duration, parse_time
 from crawler.spiders.pacsto import (
-    HostScope, PacstoSpider, canonical_url, clean_link, declared_charset, describe_failure, listing_params,
-    listing_root, listing_url, page_type_of, snapshot_of,
+    HostScope,
+    PacstoSpider,
+    canonical_url,
+    clean_link,
+    declared_charset,
+    describe_failure,
+    listing_params,
+    listing_root,
+    listing_url,
+    page_type_of,
+    snapshot_of,
 )
+from dedupe.document import RawSnapshot
 
 BASE = "http://127.0.0.1:8000"
 FAULTS = ("flaky500", "slow", "truncated", "wrong_charset", "redirect_loop", "offsite_redirect", "calendar_trap")
@@ -41,8 +50,14 @@ def make_spider(**settings: object) -> PacstoSpider:
     return spider
 
 
-def page(path: str, epoch: int = 1, lang: str = "en", faults: tuple[str, ...] = (), markup: str = "header",
-         headers: dict | None = None) -> HtmlResponse:
+def page(
+    path: str,
+    epoch: int = 1,
+    lang: str = "en",
+    faults: tuple[str, ...] = (),
+    markup: str = "header",
+    headers: dict | None = None,
+) -> HtmlResponse:
     """The replica's answer for ``path`` as Scrapy would hand it to a callback."""
     site = ReplicaSite(lang=lang, block_markup=markup, faults=faults)
     answer = site.respond("GET", path, headers or {}, epoch, BASE)
@@ -59,17 +74,20 @@ def split(results: list) -> tuple[list, list[Request]]:
 # --------------------------------------------------------------------------- URLs
 
 
-@pytest.mark.parametrize("url, kind", [
-    (f"{BASE}/events", "listing"),
-    (f"{BASE}/events?page=3", "listing"),
-    (f"{BASE}/events?month=7&year=2013&page=1", "listing"),
-    (f"{BASE}/events/erlan-koshanov-kazahstan-budet-delat-vse-vozmozhnoe", "article"),
-    (f"{BASE}/events/slug-0b8f1c4e-7d3a-4c52-9a43-6f1e2d3c4b5a/", "article"),
-    (f"{BASE}/countries/republic-of-tajikistan", "country"),
-    (f"{BASE}/events/a/b", None),
-    (f"{BASE}/contacts", None),
-    (f"{BASE}/uploads/ckeditor/pictures/1/content_x.jpg", None),
-])
+@pytest.mark.parametrize(
+    "url, kind",
+    [
+        (f"{BASE}/events", "listing"),
+        (f"{BASE}/events?page=3", "listing"),
+        (f"{BASE}/events?month=7&year=2013&page=1", "listing"),
+        (f"{BASE}/events/erlan-koshanov-kazahstan-budet-delat-vse-vozmozhnoe", "article"),
+        (f"{BASE}/events/slug-0b8f1c4e-7d3a-4c52-9a43-6f1e2d3c4b5a/", "article"),
+        (f"{BASE}/countries/republic-of-tajikistan", "country"),
+        (f"{BASE}/events/a/b", None),
+        (f"{BASE}/contacts", None),
+        (f"{BASE}/uploads/ckeditor/pictures/1/content_x.jpg", None),
+    ],
+)
 def test_page_type_of(url: str, kind: str | None) -> None:
     assert page_type_of(url) == kind
 
@@ -84,13 +102,28 @@ def test_listing_urls() -> None:
 
 def test_scope_is_the_start_hosts_their_www_twins_and_ports() -> None:
     scope = HostScope.from_urls(["https://pacsto.org/events", "https://paodkb.org/events", f"{BASE}/events"])
-    for url in ("https://pacsto.org/events/x", "http://www.pacsto.org/events", "https://www.paodkb.org/",
-                "https://pacsto.org:443/events", f"{BASE}/countries/x"):
+    for url in (
+        "https://pacsto.org/events/x",
+        "http://www.pacsto.org/events",
+        "https://www.paodkb.org/",
+        "https://pacsto.org:443/events",
+        f"{BASE}/countries/x",
+    ):
         assert scope.allows(url), url
-    for url in ("https://example.org/", "https://evil.pacsto.org.example.com/", "https://pacsto.org:8443/",
-                "http://127.0.0.1:8001/events", "http://localhost:8000/events", "ftp://pacsto.org/x",
-                "file:///etc/passwd", "data:text/html,<p>x</p>", "javascript:alert(1)", "mailto:pa@pacsto.org",
-                "http://127.0.0.1/events", "https://sub.pacsto.org/"):
+    for url in (
+        "https://example.org/",
+        "https://evil.pacsto.org.example.com/",
+        "https://pacsto.org:8443/",
+        "http://127.0.0.1:8001/events",
+        "http://localhost:8000/events",
+        "ftp://pacsto.org/x",
+        "file:///etc/passwd",
+        "data:text/html,<p>x</p>",
+        "javascript:alert(1)",
+        "mailto:pa@pacsto.org",
+        "http://127.0.0.1/events",
+        "https://sub.pacsto.org/",
+    ):
         assert not scope.allows(url), url
     with pytest.raises(ValueError):
         HostScope.from_urls(["file:///tmp/events"])
@@ -127,21 +160,32 @@ def test_a_link_with_a_bad_port_is_dropped_alone_not_with_the_page_s_other_links
         assert clean_link(response, bad, scope) is None
     spider = PacstoSpider(start_url="https://pacsto.org/events")
     _, requests = split(list(spider.parse(response)))
-    assert [r.url for r in requests] == ["https://pacsto.org/events/before", "https://pacsto.org/events/after",
-                                         "https://pacsto.org/countries/kyrgyz-republic"]
+    assert [r.url for r in requests] == [
+        "https://pacsto.org/events/before",
+        "https://pacsto.org/events/after",
+        "https://pacsto.org/countries/kyrgyz-republic",
+    ]
 
 
 def test_links_are_canonical_so_a_page_has_one_url_history() -> None:
     response = HtmlResponse(url="https://pacsto.org/events?page=2", body=b"<html></html>", encoding="utf-8")
     scope = HostScope.from_urls(["https://pacsto.org/events", f"{BASE}/events"])
-    same = ["https://pacsto.org/events/x", "https://pacsto.org:443/events/x", "HTTPS://PacSTO.org:443/events/x#top",
-            "https://user@pacsto.org/events/x", "/events/x", "//PACSTO.ORG/events/x"]
+    same = [
+        "https://pacsto.org/events/x",
+        "https://pacsto.org:443/events/x",
+        "HTTPS://PacSTO.org:443/events/x#top",
+        "https://user@pacsto.org/events/x",
+        "/events/x",
+        "//PACSTO.ORG/events/x",
+    ]
     assert {clean_link(response, href, scope) for href in same} == {"https://pacsto.org/events/x"}
     assert clean_link(response, "http://pacsto.org:80/events/x", scope) == "http://pacsto.org/events/x"
     assert clean_link(response, "https://pacsto.org", scope) == "https://pacsto.org/"
     # the query is kept, in its order: the calendar's month, year and page
-    assert clean_link(response, "/events?month=7&year=2013&page=2", scope) == \
-        "https://pacsto.org/events?month=7&year=2013&page=2"
+    assert (
+        clean_link(response, "/events?month=7&year=2013&page=2", scope)
+        == "https://pacsto.org/events?month=7&year=2013&page=2"
+    )
     assert clean_link(response, "?page=3", scope) == "https://pacsto.org/events?page=3"
     assert clean_link(response, "http://127.0.0.1:8000/events?page=2", scope) == f"{BASE}/events?page=2"
     assert canonical_url("https://PACSTO.org:443/events") == "https://pacsto.org/events"
@@ -150,18 +194,29 @@ def test_links_are_canonical_so_a_page_has_one_url_history() -> None:
     landed = HtmlResponse(url="https://PACSTO.org:443/events/x", body=b"<html></html>", encoding="utf-8")
     assert snapshot_of(landed, "article").url == "https://pacsto.org/events/x"  # where a redirect led
     spider = PacstoSpider(start_urls="https://PACSTO.org:443/events")
-    assert [r.url for r in spider.initial_requests()][:2] == ["https://pacsto.org/events",
-                                                              "https://pacsto.org/sitemap.xml"]
+    assert [r.url for r in spider.initial_requests()][:2] == [
+        "https://pacsto.org/events",
+        "https://pacsto.org/sitemap.xml",
+    ]
 
 
-@pytest.mark.parametrize("url, canonical", [
-    ("https://pacsto.org/events/x?n=1", "https://pacsto.org/events/x"),
-    ("https://pacsto.org/events/x/?utm_source=a&n=2#top", "https://pacsto.org/events/x/"),
-    ("https://pacsto.org/countries/republic-of-tajikistan?sort=1", "https://pacsto.org/countries/republic-of-tajikistan"),
-    ("https://pacsto.org/events?page=2&session=abc", "https://pacsto.org/events?page=2"),
-    ("https://pacsto.org/events?month=7&x=1&year=2013&page=2&page=9", "https://pacsto.org/events?month=7&year=2013&page=2"),
-    ("https://pacsto.org/sitemap.xml?v=2", "https://pacsto.org/sitemap.xml?v=2"),  # no known kind: as written
-])
+@pytest.mark.parametrize(
+    "url, canonical",
+    [
+        ("https://pacsto.org/events/x?n=1", "https://pacsto.org/events/x"),
+        ("https://pacsto.org/events/x/?utm_source=a&n=2#top", "https://pacsto.org/events/x/"),
+        (
+            "https://pacsto.org/countries/republic-of-tajikistan?sort=1",
+            "https://pacsto.org/countries/republic-of-tajikistan",
+        ),
+        ("https://pacsto.org/events?page=2&session=abc", "https://pacsto.org/events?page=2"),
+        (
+            "https://pacsto.org/events?month=7&x=1&year=2013&page=2&page=9",
+            "https://pacsto.org/events?month=7&year=2013&page=2",
+        ),
+        ("https://pacsto.org/sitemap.xml?v=2", "https://pacsto.org/sitemap.xml?v=2"),  # no known kind: as written
+    ],
+)
 def test_canonical_url_keeps_only_the_query_a_page_kind_has(url: str, canonical: str) -> None:
     assert canonical_url(url) == canonical
 
@@ -171,8 +226,9 @@ def test_query_string_trap_is_one_article_not_a_chain() -> None:
     spider = make_spider()
     chain = "".join(f'<a href="/events/trap?n={n}">more</a>' for n in range(2, 12))
     body = f"<html><body><h1>Trap</h1>{chain}<a href='/events/other?ref=x'>o</a></body></html>".encode()
-    response = HtmlResponse(url=f"{BASE}/events/trap?n=1", body=body, encoding="utf-8",
-                            request=Request(f"{BASE}/events/trap?n=1"))
+    response = HtmlResponse(
+        url=f"{BASE}/events/trap?n=1", body=body, encoding="utf-8", request=Request(f"{BASE}/events/trap?n=1")
+    )
     items, requests = split(list(spider.parse(response)))
     assert items[0].url == f"{BASE}/events/trap"
     assert sorted(r.url for r in requests) == [f"{BASE}/events/other", f"{BASE}/events/trap"]
@@ -195,7 +251,9 @@ def test_listing_page_yields_its_snapshot_its_articles_countries_and_the_next_pa
     assert isinstance(item, RawSnapshot) and item.source == "crawl"
     assert (item.url, item.page_type, item.http_status, item.body) == (f"{BASE}/events", "listing", 200, response.body)
     assert item.declared_charset == "utf-8" and item.headers["Etag"].startswith('"')
-    assert datetime.strptime(item.observed_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc) <= datetime.now(timezone.utc)
+    assert datetime.strptime(item.observed_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc) <= datetime.now(
+        timezone.utc
+    )
     listed = [a.path for a in site_state("en", 1).articles[:6]]
     by_type: dict = {}
     for request in requests:
@@ -230,8 +288,9 @@ def listing_page(url: str, articles: list[str]) -> HtmlResponse:
     """A listing (or calendar month) page in the site's markup listing these article paths."""
     items = "".join(f'<div class="events__item"><a href="{path}">{path}</a></div>' for path in articles)
     body = f'<html><body><div class="events"><div class="events__content">{items}</div></div></body></html>'
-    return HtmlResponse(url=url, body=body.encode(), encoding="utf-8",
-                        request=Request(url, meta={"page_type": "listing"}))
+    return HtmlResponse(
+        url=url, body=body.encode(), encoding="utf-8", request=Request(url, meta={"page_type": "listing"})
+    )
 
 
 def next_pages(spider: PacstoSpider, response: HtmlResponse) -> set[str]:
@@ -267,7 +326,8 @@ def test_the_two_hosts_listings_do_not_end_each_other() -> None:
     absolute = [f"{BASE}{p}" for p in paths]
     assert next_pages(spider, listing_page(f"{BASE}/events", absolute)) == {f"{BASE}/events?page=2"}
     assert next_pages(spider, listing_page("http://127.0.0.1:8001/events", absolute)) == {
-        "http://127.0.0.1:8001/events?page=2"}
+        "http://127.0.0.1:8001/events?page=2"
+    }
 
 
 def test_article_page_snapshot_keeps_the_raw_bytes_and_follows_country_pages() -> None:
@@ -289,8 +349,14 @@ def test_not_modified_and_removed_pages_carry_no_body() -> None:
     items, requests = split(list(spider.parse(not_modified)))
     assert (items[0].http_status, items[0].body) == (304, None) and requests == []
     # ArchiveMiddleware answers a 304 with the archived body: its links are followed, still no body stored
-    archived = HtmlResponse(url=not_modified.url, status=304, headers=not_modified.headers, body=page(path).body,
-                            encoding="utf-8", request=not_modified.request)
+    archived = HtmlResponse(
+        url=not_modified.url,
+        status=304,
+        headers=not_modified.headers,
+        body=page(path).body,
+        encoding="utf-8",
+        request=not_modified.request,
+    )
     items, requests = split(list(spider.parse(archived)))
     assert (items[0].http_status, items[0].body) == (304, None) and requests
     removed = page("/events/no-such-article")
@@ -342,16 +408,23 @@ def test_sitemap_gives_article_and_country_pages_in_scope() -> None:
     kinds = {r.meta["page_type"] for r in requests}
     assert kinds == {"article", "country"}
     assert len(requests) == len(site_state("en", 1).articles) + 5
-    offsite = Response(url=f"{BASE}/sitemap.xml", body=b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/'
-                       b'schemas/sitemap/0.9"><url><loc>https://example.org/events/x</loc></url></urlset>')
+    offsite = Response(
+        url=f"{BASE}/sitemap.xml",
+        body=b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/'
+        b'schemas/sitemap/0.9"><url><loc>https://example.org/events/x</loc></url></urlset>',
+    )
     assert list(spider.parse_sitemap(offsite)) == []
 
 
 def test_start_requests_are_the_start_urls_then_the_sitemap() -> None:
     spider = PacstoSpider(start_urls=f"{BASE}/events,http://127.0.0.1:8001/events")
     requests = list(spider.initial_requests())
-    assert [r.url for r in requests] == [f"{BASE}/events", "http://127.0.0.1:8001/events",
-                                         f"{BASE}/sitemap.xml", "http://127.0.0.1:8001/sitemap.xml"]
+    assert [r.url for r in requests] == [
+        f"{BASE}/events",
+        "http://127.0.0.1:8001/events",
+        f"{BASE}/sitemap.xml",
+        "http://127.0.0.1:8001/sitemap.xml",
+    ]
     assert spider.allowed_domains == ["127.0.0.1"]
     assert PacstoSpider().start_urls == [] and make_spider().start_urls == [f"{BASE}/events"]
 
@@ -366,8 +439,11 @@ def test_start_is_the_only_way_in() -> None:
     async def collect() -> list[str]:
         return [request.url async for request in spider.start()]
 
-    assert asyncio.run(collect()) == [r.url for r in spider.initial_requests()] == [
-        f"{BASE}/events", f"{BASE}/sitemap.xml"]
+    assert (
+        asyncio.run(collect())
+        == [r.url for r in spider.initial_requests()]
+        == [f"{BASE}/events", f"{BASE}/sitemap.xml"]
+    )
 
 
 # --------------------------------------------------------------------------- failures
@@ -393,8 +469,11 @@ def test_failures_become_one_sentence_per_page() -> None:
     for exc, meta, expected in cases:
         (item,) = list(spider.failed(failure_of(exc, **meta)))
         assert isinstance(item, PageFailure) and (item.url, item.error) == (f"{BASE}/events/x", expected)
-    offsite = failure_of(OffsiteRefused("refused to leave the allowed hosts: http://example.invalid/"),
-                         "http://example.invalid/", redirect_urls=[f"{BASE}/events/moved"])
+    offsite = failure_of(
+        OffsiteRefused("refused to leave the allowed hosts: http://example.invalid/"),
+        "http://example.invalid/",
+        redirect_urls=[f"{BASE}/events/moved"],
+    )
     (item,) = list(spider.failed(offsite))
     assert item.url == f"{BASE}/events/moved" and "refused" in item.error
     assert list(spider.failed(failure_of(AlreadyArchived("stored")))) == []
@@ -403,11 +482,20 @@ def test_failures_become_one_sentence_per_page() -> None:
 
 
 def test_snapshot_of_a_redirected_page_is_filed_under_where_it_landed() -> None:
-    response = HtmlResponse(url=f"{BASE}/events/new-slug", body=b"<html><body><p>x</p></body></html>",
-                            headers={"Content-Type": "text/html; charset=utf-8"})
+    response = HtmlResponse(
+        url=f"{BASE}/events/new-slug",
+        body=b"<html><body><p>x</p></body></html>",
+        headers={"Content-Type": "text/html; charset=utf-8"},
+    )
     raw = snapshot_of(response, "article")  # the archive's record as it is: the run sets its origin
     assert (raw.url, raw.source, raw.origin, raw.http_status, raw.declared_charset, raw.page_type) == (
-        f"{BASE}/events/new-slug", "crawl", None, 200, "utf-8", "article")
+        f"{BASE}/events/new-slug",
+        "crawl",
+        None,
+        200,
+        "utf-8",
+        "article",
+    )
 
 
 # --------------------------------------------------------------------------- the revisit policy
@@ -424,10 +512,23 @@ def seen(when: datetime | None, kind: str = "article", status: int = 200, failed
     return PageRecord(seen_at=when, http_status=status, page_type=kind, failed_last=failed_last)
 
 
-@pytest.mark.parametrize("value, seconds", [
-    ("0", 0), (0, 0), ("7d", WEEK), ("12h", 43200), ("90m", 5400), ("45s", 45), ("2w", 2 * WEEK),
-    ("1d12h", 129600), (" 1D 6H ", 108000), ("1.5h", 5400), ("3600", 3600), (86400.0, 86400),
-])
+@pytest.mark.parametrize(
+    "value, seconds",
+    [
+        ("0", 0),
+        (0, 0),
+        ("7d", WEEK),
+        ("12h", 43200),
+        ("90m", 5400),
+        ("45s", 45),
+        ("2w", 2 * WEEK),
+        ("1d12h", 129600),
+        (" 1D 6H ", 108000),
+        ("1.5h", 5400),
+        ("3600", 3600),
+        (86400.0, 86400),
+    ],
+)
 def test_revisit_after_is_a_duration_or_seconds(value: object, seconds: float) -> None:
     assert parse_duration(value) == seconds
 
@@ -439,7 +540,6 @@ def test_revisit_after_refuses_what_is_not_a_duration(value: object) -> None:
 
 
 def test_durations_and_times_read_back() -> None:
-    assert [describe_duration(s) for s in (WEEK, 86400, 129600, 5400, 45)] == ["1w", "1d", "36h", "90m", "45s"]
     assert parse_time("2025-10-20T09:00:00Z") == datetime(2025, 10, 20, 9, tzinfo=timezone.utc)
     assert parse_time("2025-10-20T11:00:00+02:00") == datetime(2025, 10, 20, 9, tzinfo=timezone.utc)
     assert parse_time("2025-10-20") == datetime(2025, 10, 20, 23, 59, 59, tzinfo=timezone.utc)  # the day's end
@@ -448,15 +548,25 @@ def test_durations_and_times_read_back() -> None:
 
 def test_an_archived_page_is_due_once_its_last_observation_is_older_than_revisit_after() -> None:
     records = {
-        "fresh": seen(ago(days=1)), "old": seen(ago(days=8)), "almost": seen(ago(days=7, minutes=-30)),
-        "early": seen(ago(days=7, hours=-2)), "failed": seen(ago(hours=1), failed_last=True),
-        "never_ok": seen(None, failed_last=True), "listing": seen(ago(minutes=5), "listing"),
+        "fresh": seen(ago(days=1)),
+        "old": seen(ago(days=8)),
+        "almost": seen(ago(days=7, minutes=-30)),
+        "early": seen(ago(days=7, hours=-2)),
+        "failed": seen(ago(hours=1), failed_last=True),
+        "never_ok": seen(None, failed_last=True),
+        "listing": seen(ago(minutes=5), "listing"),
     }
     policy = RevisitPolicy(WEEK, records, NOW, reread=frozenset({"listing"}))
     assert policy.grace_seconds == 3600  # a daily run starting up to an hour early still counts the week
     assert {url: policy.due(url) for url in records} == {
-        "fresh": False, "old": True, "almost": True, "early": False, "failed": True, "never_ok": True,
-        "listing": True}  # stored by the interrupted run being resumed: read again
+        "fresh": False,
+        "old": True,
+        "almost": True,
+        "early": False,
+        "failed": True,
+        "never_ok": True,
+        "listing": True,
+    }  # stored by the interrupted run being resumed: read again
     assert policy.due("never-seen") and not policy.known("never-seen") and not policy.known("never_ok")
     assert policy.known("fresh") and policy.known("failed")
     everything = RevisitPolicy(0, records, NOW)
@@ -473,8 +583,10 @@ def test_a_removed_page_is_not_revisited_but_is_requested_if_the_site_links_it_a
 
 def test_revisits_are_the_due_article_and_country_pages_and_failed_pages_oldest_first() -> None:
     records = {
-        f"{BASE}/events/a": seen(ago(days=9)), f"{BASE}/events/b": seen(ago(days=30)),
-        f"{BASE}/events/c": seen(ago(days=2)), f"{BASE}/countries/x": seen(ago(days=8), "country"),
+        f"{BASE}/events/a": seen(ago(days=9)),
+        f"{BASE}/events/b": seen(ago(days=30)),
+        f"{BASE}/events/c": seen(ago(days=2)),
+        f"{BASE}/countries/x": seen(ago(days=8), "country"),
         f"{BASE}/events/gone": seen(ago(days=40), status=404),
         f"{BASE}/events?page=4": seen(ago(days=1), "listing", failed_last=True),
         f"{BASE}/events?page=5": seen(ago(days=10), "listing"),  # due, but reached by the walk, not directly
@@ -482,7 +594,12 @@ def test_revisits_are_the_due_article_and_country_pages_and_failed_pages_oldest_
     }
     policy = RevisitPolicy(WEEK, records, NOW)
     assert [url.removeprefix(BASE) for url, _ in policy.revisits()] == [
-        "/events/timed-out", "/events/b", "/events/a", "/countries/x", "/events?page=4"]
+        "/events/timed-out",
+        "/events/b",
+        "/events/a",
+        "/countries/x",
+        "/events?page=4",
+    ]
     assert policy.summary() == {"revisit_after_seconds": WEEK, "archived_pages": 8, "due_at_start": 4}
 
 
@@ -527,8 +644,14 @@ def test_an_unchanged_first_listing_page_requests_nothing_more_when_all_is_archi
 
 def archived_304(response: HtmlResponse) -> HtmlResponse:
     """What ArchiveMiddleware hands the spider for a 304: the archived body, status 304."""
-    return HtmlResponse(url=response.url, status=304, headers=response.headers, body=response.body, encoding="utf-8",
-                        request=response.request)
+    return HtmlResponse(
+        url=response.url,
+        status=304,
+        headers=response.headers,
+        body=response.body,
+        encoding="utf-8",
+        request=response.request,
+    )
 
 
 def test_a_new_article_on_the_first_page_is_fetched_and_the_listing_read_on_to_the_next_page() -> None:
@@ -571,14 +694,20 @@ class SimpleCrawler:
     """Just the stats a spider counts into."""
 
     def __init__(self, stats: dict[str, int]) -> None:
-        self.stats = type("Stats", (), {
-            "inc_value": lambda _, key, n=1: stats.__setitem__(key, stats.get(key, 0) + n),
-            "set_value": lambda _, key, value: stats.__setitem__(key, value)})()
+        self.stats = type(
+            "Stats",
+            (),
+            {
+                "inc_value": lambda _, key, n=1: stats.__setitem__(key, stats.get(key, 0) + n),
+                "set_value": lambda _, key, value: stats.__setitem__(key, value),
+            },
+        )()
 
 
 def sitemap_response(entries: list[tuple[str, str | None]]) -> Response:
-    urls = "".join(f"<url><loc>{BASE}{path}</loc>{f'<lastmod>{mod}</lastmod>' if mod else ''}</url>"
-                   for path, mod in entries)
+    urls = "".join(
+        f"<url><loc>{BASE}{path}</loc>{f'<lastmod>{mod}</lastmod>' if mod else ''}</url>" for path, mod in entries
+    )
     body = f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
     return Response(url=f"{BASE}/sitemap.xml", body=body.encode())
 
@@ -587,9 +716,14 @@ def test_the_sitemap_gives_new_due_and_lastmod_changed_pages_only() -> None:
     records = {f"{BASE}/events/{name}": seen(ago(days=1)) for name in ("same", "edited", "undated", "today")}
     records[f"{BASE}/events/old"] = seen(ago(days=9))
     records[f"{BASE}/events/today"] = seen(datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc))
-    entries = [("/events/same", "2026-11-01"), ("/events/edited", (NOW - timedelta(hours=2)).isoformat()),
-               ("/events/undated", None), ("/events/old", "2020-01-01"), ("/events/brand-new", None),
-               ("/events/today", "2026-11-23")]  # a bare date: it may have changed after 01:00 that day
+    entries = [
+        ("/events/same", "2026-11-01"),
+        ("/events/edited", (NOW - timedelta(hours=2)).isoformat()),
+        ("/events/undated", None),
+        ("/events/old", "2020-01-01"),
+        ("/events/brand-new", None),
+        ("/events/today", "2026-11-23"),
+    ]  # a bare date: it may have changed after 01:00 that day
     spider = archived_spider(records)
     requested = [r.url.removeprefix(BASE) for r in spider.parse_sitemap(sitemap_response(entries))]
     assert requested == ["/events/edited", "/events/old", "/events/brand-new", "/events/today"]
@@ -630,11 +764,17 @@ def sitemap_index(*locs: str) -> bytes:
 def test_nested_sitemap_indexes_stop_at_their_depth_and_count() -> None:
     spider = make_spider(SITEMAP_MAX_DEPTH=2, SITEMAP_MAX_FILES=5)
     spider._sitemaps_requested = 1  # sitemap.xml itself
-    deep = Response(url=f"{BASE}/sitemap-2.xml", body=sitemap_index(f"{BASE}/sitemap-3.xml"),
-                    request=Request(f"{BASE}/sitemap-2.xml", meta={"sitemap_depth": 2}))
+    deep = Response(
+        url=f"{BASE}/sitemap-2.xml",
+        body=sitemap_index(f"{BASE}/sitemap-3.xml"),
+        request=Request(f"{BASE}/sitemap-2.xml", meta={"sitemap_depth": 2}),
+    )
     assert list(spider.parse_sitemap(deep)) == []  # a third level is not read
-    wide = Response(url=f"{BASE}/sitemap.xml", body=sitemap_index(*(f"{BASE}/s{i}.xml" for i in range(100))),
-                    request=Request(f"{BASE}/sitemap.xml"))
+    wide = Response(
+        url=f"{BASE}/sitemap.xml",
+        body=sitemap_index(*(f"{BASE}/s{i}.xml" for i in range(100))),
+        request=Request(f"{BASE}/sitemap.xml"),
+    )
     requests = list(spider.parse_sitemap(wide))
     assert len(requests) == 4 and all(r.meta["sitemap_depth"] == 1 for r in requests)
     assert list(spider.parse_sitemap(wide)) == []  # the run's budget is spent
@@ -644,8 +784,10 @@ def test_a_gzipped_sitemap_is_read_and_a_gzip_bomb_is_not() -> None:
     import gzip
 
     spider = make_spider(DOWNLOAD_MAXSIZE=100_000)
-    xml = ('<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
-           f"<url><loc>{BASE}/events/from-a-gzipped-sitemap</loc></url></urlset>").encode()
+    xml = (
+        '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f"<url><loc>{BASE}/events/from-a-gzipped-sitemap</loc></url></urlset>"
+    ).encode()
     packed = Response(url=f"{BASE}/sitemap.xml.gz", body=gzip.compress(xml))
     assert [r.url for r in spider.parse_sitemap(packed)] == [f"{BASE}/events/from-a-gzipped-sitemap"]
     bomb = Response(url=f"{BASE}/sitemap.xml.gz", body=gzip.compress(xml[:-10] + b" " * 1_000_000 + xml[-10:]))

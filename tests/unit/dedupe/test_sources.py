@@ -55,10 +55,13 @@ def test_a_file_over_the_cap_is_refused_without_reading_more(tmp_path: Path, mon
     assert isinstance(results[1], RawSnapshot) and results[1].body == b"fine"
 
 
-@pytest.mark.parametrize("raw, message", [
-    ("[" * 100_000, "nested too deeply"),
-    ('{"url": "https://pacsto.org/events/x", "observed_at": 0, "text": "\\ud800"}', "lone surrogate"),
-])
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        ("[" * 100_000, "nested too deeply"),
+        ('{"url": "https://pacsto.org/events/x", "observed_at": 0, "text": "\\ud800"}', "lone surrogate"),
+    ],
+)
 def test_hostile_json_lines_are_one_sentence(tmp_path: Path, raw: str, message: str) -> None:
     path = tmp_path / "in.jsonl"
     path.write_text(raw + "\n", encoding="utf-8")

@@ -14,8 +14,13 @@ from scrapy.http import HtmlResponse, Response
 from scrapy.settings import Settings
 
 from crawler import settings as project_settings
-from crawler.middlewares import AllowedHostsMiddleware, AlreadyArchived, ArchiveMiddleware, BackoffRetryMiddleware, \
-    OffsiteRefused
+from crawler.middlewares import (
+    AllowedHostsMiddleware,
+    AlreadyArchived,
+    ArchiveMiddleware,
+    BackoffRetryMiddleware,
+    OffsiteRefused,
+)
 from crawler.pipelines import ArchiveWriter, InlineWriter, ProcessWriter
 from crawler.replica import ReplicaSite, site_state
 from crawler.runs import JOBDIR_STATE, CrawlRun, RunLocked, archive_state, changes_between, decode_run
@@ -31,13 +36,29 @@ def replica_page(path: str, epoch: int = 1, lang: str = "en", markup: str = "hea
     return answer.body, dict(answer.headers)
 
 
-def snap(path: str, when: str, epoch: int = 1, status: int = 200, body: bytes | None = None,
-         page_type: str = "article", origin: str = "crawl:1") -> RawSnapshot:
+def snap(
+    path: str,
+    when: str,
+    epoch: int = 1,
+    status: int = 200,
+    body: bytes | None = None,
+    page_type: str = "article",
+    origin: str = "crawl:1",
+) -> RawSnapshot:
     headers: dict = {}
     if body is None and status == 200:
         body, headers = replica_page(path, epoch)
-    return RawSnapshot(url=BASE + path, observed_at=when, body=body, source="crawl", origin=origin, http_status=status,
-                       headers=headers, declared_charset="utf-8" if body else None, page_type=page_type)
+    return RawSnapshot(
+        url=BASE + path,
+        observed_at=when,
+        body=body,
+        source="crawl",
+        origin=origin,
+        http_status=status,
+        headers=headers,
+        declared_charset="utf-8" if body else None,
+        page_type=page_type,
+    )
 
 
 ARTICLES = [a.path for a in site_state("en", 1).articles]
@@ -60,24 +81,37 @@ def test_writer_names_each_observation_new_changed_unchanged_removed_or_failed(t
     assert kind == "failed" and "never archived" in message
     kind, message = writer.store(snap("/events/binary", "2025-12-01T09:00:00Z", body=b"\x89PNG\r\n\x1a\n\x00\x00"))
     assert kind == "failed" and message
-    failed = RawSnapshot(url=BASE + second, observed_at="2025-12-02T09:00:00Z", body=None, source="crawl",
-                         origin="crawl:1", http_status=500, page_type="article")
+    failed = RawSnapshot(
+        url=BASE + second,
+        observed_at="2025-12-02T09:00:00Z",
+        body=None,
+        source="crawl",
+        origin="crawl:1",
+        http_status=500,
+        page_type="article",
+    )
     assert writer.store(failed, "HTTP 500 (after 3 retries)") == ("failed", "HTTP 500 (after 3 retries)")
     summary = writer.finish()
     assert summary["stats"]["snapshots"] == 7  # the never-archived 404 and the binary body left no record
     assert len(summary["changes"]["new_articles"]) == 2
     with Archive(db) as archive:
-        assert archive.query("SELECT count(*) AS n FROM snapshots WHERE url LIKE '%binary%' OR url LIKE '%never%'")[0]["n"] == 0
-        statuses = [r["status"] for r in archive.query("SELECT status FROM snapshots WHERE url = ? ORDER BY id", [BASE + first])]
+        assert (
+            archive.query("SELECT count(*) AS n FROM snapshots WHERE url LIKE '%binary%' OR url LIKE '%never%'")[0]["n"]
+            == 0
+        )
+        statuses = [
+            r["status"] for r in archive.query("SELECT status FROM snapshots WHERE url = ? ORDER BY id", [BASE + first])
+        ]
         assert statuses == ["new", "seen_again", "not_modified", "new"]
-        rows = archive.query("SELECT status, http_status, content_sha256 FROM snapshots WHERE url = ? ORDER BY id",
-                             [BASE + second])
+        rows = archive.query(
+            "SELECT status, http_status, content_sha256 FROM snapshots WHERE url = ? ORDER BY id", [BASE + second]
+        )
         assert [(r["status"], r["http_status"]) for r in rows] == [("new", 200), ("removed", 404), ("error", 500)]
 
 
 def test_a_truncated_or_undecodable_body_never_becomes_a_version(tmp_path: Path) -> None:
     writer = ArchiveWriter(str(tmp_path / "a.db"))
-    undecodable = "<html><body><p>Парламентская Ассамблея</p></body></html>".encode("utf-8")[:-30] + b"\xff\xfe\x00\x00"
+    undecodable = "<html><body><p>Парламентская Ассамблея</p></body></html>".encode()[:-30] + b"\xff\xfe\x00\x00"
     kind, _ = writer.store(snap("/events/broken", "2025-10-20T09:00:00Z", body=undecodable))
     assert kind == "failed"
     assert writer.store(snap("/events/empty", "2025-10-20T09:00:00Z", body=b""))[0] == "failed"
@@ -89,8 +123,11 @@ def test_process_writer_keeps_order_counts_everything_and_reports_at_close(tmp_p
     db = str(tmp_path / "a.db")
     writer = ProcessWriter(db)
     path = ARTICLES[0]
-    sent = [snap(path, "2025-10-20T09:00:00Z"), snap(path, "2025-10-20T09:00:05Z", status=304),
-            snap(path, "2025-11-10T09:00:00Z", epoch=2)] + [snap(p, "2025-10-20T09:00:00Z") for p in ARTICLES[1:6]]
+    sent = [
+        snap(path, "2025-10-20T09:00:00Z"),
+        snap(path, "2025-10-20T09:00:05Z", status=304),
+        snap(path, "2025-11-10T09:00:00Z", epoch=2),
+    ] + [snap(p, "2025-10-20T09:00:00Z") for p in ARTICLES[1:6]]
     for item in sent:
         writer.submit(item)
     results = writer.poll() + writer.close()
@@ -149,8 +186,16 @@ def test_the_writer_process_is_forked_with_no_sqlite_connection_open(tmp_path: P
         pipeline.loop.stop()
         assert at_fork == [[]]  # nothing of SQLite's crossed the fork
         assert open_files_of(db) and run.validators(BASE + "/events/x") == (None, None)  # reopened after it
-        pipeline.process_item(RawSnapshot(url=BASE + ARTICLES[0], observed_at="2025-10-20T09:00:00Z", source="crawl",
-                                          http_status=200, body=replica_page(ARTICLES[0])[0], page_type="article"))
+        pipeline.process_item(
+            RawSnapshot(
+                url=BASE + ARTICLES[0],
+                observed_at="2025-10-20T09:00:00Z",
+                source="crawl",
+                http_status=200,
+                body=replica_page(ARTICLES[0])[0],
+                page_type="article",
+            )
+        )
     finally:
         results = pipeline.writer.close()
     assert [(kind, pipeline.writer.error) for _, kind, _ in results] == [("new", None)]
@@ -177,7 +222,13 @@ def test_a_run_is_a_row_from_start_to_finish(tmp_path: Path) -> None:
     run.counts.add("failed", f"{BASE}/events/x", "HTTP 500 (after 3 retries)")
     assert run.finish("finished", {"downloader/response_count": 4}) == "finished"
     row = decode_run(Archive(db).query("SELECT * FROM crawl_runs")[0])
-    assert (row["status"], row["pages_fetched"], row["new"], row["unchanged"], row["failed"]) == ("finished", 3, 2, 1, 1)
+    assert (row["status"], row["pages_fetched"], row["new"], row["unchanged"], row["failed"]) == (
+        "finished",
+        3,
+        2,
+        1,
+        1,
+    )
     assert row["errors"] == [{"url": f"{BASE}/events/x", "error": "HTTP 500 (after 3 retries)"}]
     assert row["stats"]["scrapy"]["downloader/response_count"] == 4 and row["finished_at"]
     assert not run.lock.held
@@ -193,16 +244,19 @@ def test_a_second_run_on_the_same_archive_is_refused_with_a_clear_message(tmp_pa
     CrawlRun(db, [f"{BASE}/events"]).begin().finish("finished")
 
 
-@pytest.mark.parametrize("reason, pages, failed, expected", [
-    ("finished", 10, 0, "finished"),
-    ("finished", 10, 3, "finished"),
-    ("finished", 2, 8, "failed"),
-    ("finished", 0, 5, "failed"),
-    ("finished", 0, 0, "failed"),
-    ("shutdown", 3, 0, "interrupted"),
-    ("archive_writer_failed", 10, 0, "failed"),
-    ("closespider_timeout", 10, 0, "failed"),
-])
+@pytest.mark.parametrize(
+    "reason, pages, failed, expected",
+    [
+        ("finished", 10, 0, "finished"),
+        ("finished", 10, 3, "finished"),
+        ("finished", 2, 8, "failed"),
+        ("finished", 0, 5, "failed"),
+        ("finished", 0, 0, "failed"),
+        ("shutdown", 3, 0, "interrupted"),
+        ("archive_writer_failed", 10, 0, "failed"),
+        ("closespider_timeout", 10, 0, "failed"),
+    ],
+)
 def test_run_status(tmp_path: Path, reason: str, pages: int, failed: int, expected: str) -> None:
     run = CrawlRun(tmp_path / "a.db", [f"{BASE}/events"])
     run.counts.pages_fetched, run.counts.failed = pages, failed
@@ -263,10 +317,25 @@ def test_m002_adds_crawl_runs(tmp_path: Path) -> None:
     Archive(tmp_path / "a.db").close()
     con = sqlite3.connect(tmp_path / "a.db")
     columns = [r[1] for r in con.execute("PRAGMA table_info(crawl_runs)")]
-    assert columns[:13] == ["id", "started_at", "finished_at", "status", "start_urls", "pages_fetched", "new",
-                            "changed", "unchanged", "removed", "failed", "errors", "stats"]
-    assert [r[0] for r in con.execute("SELECT name FROM _sqlite_migrations ORDER BY id")][:2] == \
-        ["m001_initial", "m002_crawl_runs"]
+    assert columns[:13] == [
+        "id",
+        "started_at",
+        "finished_at",
+        "status",
+        "start_urls",
+        "pages_fetched",
+        "new",
+        "changed",
+        "unchanged",
+        "removed",
+        "failed",
+        "errors",
+        "stats",
+    ]
+    assert [r[0] for r in con.execute("SELECT name FROM _sqlite_migrations ORDER BY id")][:2] == [
+        "m001_initial",
+        "m002_crawl_runs",
+    ]
     with pytest.raises(sqlite3.IntegrityError):
         con.execute("INSERT INTO crawl_runs (started_at, status, start_urls) VALUES ('x', 'bogus', '[]')")
 
@@ -280,18 +349,23 @@ def fake_crawler(tmp_path: Path, **settings: object) -> SimpleNamespace:
     values.set("ARCHIVE_DB", str(tmp_path / "a.db"))
     for name, value in settings.items():
         values.set(name, value)
-    stats = SimpleNamespace(counts={}, inc_value=lambda key, count=1, **_: stats.counts.__setitem__(
-        key, stats.counts.get(key, 0) + count))
+    stats = SimpleNamespace(
+        counts={}, inc_value=lambda key, count=1, **_: stats.counts.__setitem__(key, stats.counts.get(key, 0) + count)
+    )
     spider = SimpleNamespace(scope=HostScope.from_urls([f"{BASE}/events"]))
-    return SimpleNamespace(settings=values, stats=stats, spider=spider,
-                           signals=SimpleNamespace(connect=lambda *a, **k: None))
+    return SimpleNamespace(
+        settings=values, stats=stats, spider=spider, signals=SimpleNamespace(connect=lambda *a, **k: None)
+    )
 
 
 def test_allowed_hosts_middleware_refuses_redirects_off_the_site(tmp_path: Path) -> None:
     mw = AllowedHostsMiddleware(fake_crawler(tmp_path))
     assert mw.process_request(Request(f"{BASE}/events/x")) is None
-    away = Request("http://example.invalid/events/moved", dont_filter=True,
-                   meta={"redirect_urls": [f"{BASE}/events/fault-offsite-redirect"]})
+    away = Request(
+        "http://example.invalid/events/moved",
+        dont_filter=True,
+        meta={"redirect_urls": [f"{BASE}/events/fault-offsite-redirect"]},
+    )
     with pytest.raises(OffsiteRefused, match="redirected from"):
         mw.process_request(away)
     with pytest.raises(OffsiteRefused):
@@ -318,15 +392,28 @@ def test_archive_middleware_makes_requests_conditional_and_answers_304_with_the_
     crawler = fake_crawler(tmp_path)
     writer = ArchiveWriter(crawler.settings["ARCHIVE_DB"])
     body, headers = replica_page("/events")
-    writer.store(RawSnapshot(url=f"{BASE}/events", observed_at="2025-10-20T09:00:00Z", body=body, source="crawl",
-                             origin="crawl:0", http_status=200, headers=headers, declared_charset="utf-8",
-                             page_type="listing"))
+    writer.store(
+        RawSnapshot(
+            url=f"{BASE}/events",
+            observed_at="2025-10-20T09:00:00Z",
+            body=body,
+            source="crawl",
+            origin="crawl:0",
+            http_status=200,
+            headers=headers,
+            declared_charset="utf-8",
+            page_type="listing",
+        )
+    )
     writer.archive.close()
     run = CrawlRun(crawler.settings["ARCHIVE_DB"], [f"{BASE}/events"]).begin()
     mw = ArchiveMiddleware(crawler)
     mw.run = run
-    request = Request(f"{BASE}/events", meta={"archive_page": True, "page_type": "listing"},
-                      headers={"If-None-Match": '"from-a-redirect"'})
+    request = Request(
+        f"{BASE}/events",
+        meta={"archive_page": True, "page_type": "listing"},
+        headers={"If-None-Match": '"from-a-redirect"'},
+    )
     assert mw.process_request(request) is None
     assert request.headers["If-None-Match"].decode() == headers["ETag"]
     assert request.headers["If-Modified-Since"].decode() == headers["Last-Modified"]
@@ -370,7 +457,9 @@ def test_settings_are_polite_and_env_overridable(monkeypatch: pytest.MonkeyPatch
 def test_page_snapshot_item_is_a_dataclass_for_item_adapter() -> None:
     from itemadapter import ItemAdapter
 
-    item = RawSnapshot(url=f"{BASE}/events", observed_at="2025-10-20T09:00:00Z", source="crawl", http_status=304, body=None)
+    item = RawSnapshot(
+        url=f"{BASE}/events", observed_at="2025-10-20T09:00:00Z", source="crawl", http_status=304, body=None
+    )
     assert ItemAdapter(item).asdict()["http_status"] == 304
 
 
@@ -378,8 +467,13 @@ def test_page_snapshot_item_is_a_dataclass_for_item_adapter() -> None:
 # Reproductions, without a network, of what the e2e crawl tests need from the archive library:
 # replica pages stored as a crawl stores them, then what dedupe derives from them.
 
-COUNTRIES = ("republic-of-belarus", "republic-of-kazakhstan", "kyrgyz-republic", "russian-federation",
-             "republic-of-tajikistan")
+COUNTRIES = (
+    "republic-of-belarus",
+    "republic-of-kazakhstan",
+    "kyrgyz-republic",
+    "russian-federation",
+    "republic-of-tajikistan",
+)
 HOSTS = {"en": BASE, "ru": "http://127.0.0.1:8001"}
 
 
@@ -387,13 +481,26 @@ def crawl_like(archive: Archive, lang: str, epoch: int) -> None:
     """Every listing, article and country page of one site at one epoch, stored as the crawl stores them."""
     site, state = ReplicaSite(lang=lang), site_state(lang, epoch)
     listings = ["/events"] + [f"/events?page={n}" for n in range(2, -(-len(state.articles) // 6) + 2)]
-    pages = [(p, "listing") for p in listings] + [(a.path, "article") for a in state.articles] + \
-        [(f"/countries/{c}", "country") for c in COUNTRIES]
+    pages = (
+        [(p, "listing") for p in listings]
+        + [(a.path, "article") for a in state.articles]
+        + [(f"/countries/{c}", "country") for c in COUNTRIES]
+    )
     for path, kind in pages:
         answer = site.respond("GET", path, {}, epoch, HOSTS[lang])
-        archive.add(RawSnapshot(url=HOSTS[lang] + path, observed_at=f"2025-1{epoch - 1}-01T09:00:00Z", body=answer.body,
-                                source="crawl", origin=f"crawl:{epoch}", http_status=answer.status,
-                                headers=dict(answer.headers), declared_charset="utf-8", page_type=kind))
+        archive.add(
+            RawSnapshot(
+                url=HOSTS[lang] + path,
+                observed_at=f"2025-1{epoch - 1}-01T09:00:00Z",
+                body=answer.body,
+                source="crawl",
+                origin=f"crawl:{epoch}",
+                http_status=answer.status,
+                headers=dict(answer.headers),
+                declared_charset="utf-8",
+                page_type=kind,
+            )
+        )
 
 
 def test_library_finds_the_delegation_block_once_per_site_on_crawled_pages(tmp_path: Path) -> None:
@@ -411,8 +518,9 @@ def test_library_other_furniture_has_one_version(tmp_path: Path) -> None:
     archive = Archive(tmp_path / "a.db")
     crawl_like(archive, "en", 1)
     archive.refresh()
-    rows = archive.query("SELECT b.name, count(*) AS n FROM block_versions bv JOIN blocks b ON b.id = bv.block_id "
-                         "GROUP BY b.id")
+    rows = archive.query(
+        "SELECT b.name, count(*) AS n FROM block_versions bv JOIN blocks b ON b.id = bv.block_id GROUP BY b.id"
+    )
     assert all(r["n"] == 1 for r in rows), rows
 
 
@@ -426,7 +534,9 @@ def test_library_keeps_every_paragraph_and_no_block_line_in_article_text(tmp_pat
         for article in site_state(lang, 1).articles:
             (row,) = archive.query(
                 "SELECT av.text FROM article_versions av JOIN content_articles ca ON ca.article_version_id = av.id "
-                "JOIN snapshots s ON s.content_sha256 = ca.content_sha256 WHERE s.url = ?", [HOSTS[lang] + article.path])
+                "JOIN snapshots s ON s.content_sha256 = ca.content_sha256 WHERE s.url = ?",
+                [HOSTS[lang] + article.path],
+            )
             assert all(p in row["text"] for p in article.paragraphs), (lang, article.path)
             assert not block & set(row["text"].splitlines()), (lang, article.path)
 
@@ -437,14 +547,16 @@ def test_library_conflicts_of_both_sites_are_only_the_kyrgyz_seats(tmp_path: Pat
         crawl_like(archive, "en", epoch)
         crawl_like(archive, "ru", epoch)
     archive.refresh()
-    found = sorted((c["language"], c["delegation"], c["field"], tuple(sorted(v["value"] for v in c["values"])))
-                   for c in archive.conflicts())
+    found = sorted(
+        (c["language"], c["delegation"], c["field"], tuple(sorted(v["value"] for v in c["values"])))
+        for c in archive.conflicts()
+    )
     # one Kyrgyz seats conflict per language, each with both values: a list, so en and ru cannot collapse
     assert found == [("en", "Kyrgyzstan", "seats_total", ("6", "7")), ("ru", "Kyrgyzstan", "seats_total", ("6", "7"))]
 
 
 def test_a_conflict_that_appears_in_the_second_language_later_is_new(tmp_path: Path) -> None:
-    from crawler.commands import describe_changes, describe_run
+    from cli.crawl import describe_changes, describe_run
 
     archive = Archive(tmp_path / "a.db")
     for epoch in (1, 2):
@@ -452,18 +564,30 @@ def test_a_conflict_that_appears_in_the_second_language_later_is_new(tmp_path: P
     archive.refresh()
     before = archive_state(archive)
     assert [(c["language"], c["delegation"], c["field"]) for c in before["conflicts"].values()] == [
-        ("en", "Kyrgyzstan", "seats_total")]
+        ("en", "Kyrgyzstan", "seats_total")
+    ]
     for epoch in (1, 2):
         crawl_like(archive, "ru", epoch)
     archive.refresh()
     changes = changes_between(before, archive_state(archive))
     assert [(c["language"], c["delegation"], c["field"]) for c in changes["new_conflicts"]] == [
-        ("ru", "Kyrgyzstan", "seats_total")]
+        ("ru", "Kyrgyzstan", "seats_total")
+    ]
     assert changes["counts"]["conflicts"] == 2 and changes["counts"]["new_conflicts"] == 1
-    assert "  new conflict: Kyrgyzstan seats_total (ru): 7 vs 6" in describe_changes(changes) or \
-        "  new conflict: Kyrgyzstan seats_total (ru): 6 vs 7" in describe_changes(changes)
-    run = {"id": 2, "status": "finished", "pages_fetched": 1, "new": 0, "changed": 1, "unchanged": 0, "removed": 0,
-           "failed": 0, "stats": {"changes": changes}}
+    assert "  new conflict: Kyrgyzstan seats_total (ru): 7 vs 6" in describe_changes(
+        changes
+    ) or "  new conflict: Kyrgyzstan seats_total (ru): 6 vs 7" in describe_changes(changes)
+    run = {
+        "id": 2,
+        "status": "finished",
+        "pages_fetched": 1,
+        "new": 0,
+        "changed": 1,
+        "unchanged": 0,
+        "removed": 0,
+        "failed": 0,
+        "stats": {"changes": changes},
+    }
     assert "conflicts: 2 (en 1, ru 1)" in describe_run(run)[1]
     archive.close()
 
@@ -474,7 +598,7 @@ def test_a_conflict_that_appears_in_the_second_language_later_is_new(tmp_path: P
 def test_commands_have_help_with_an_example() -> None:
     from click.testing import CliRunner
 
-    from crawler.commands import crawl, demo, replica, runs
+    from cli.crawl import crawl, demo, replica, runs
 
     for command in (crawl, runs, replica, demo):
         result = CliRunner().invoke(command, ["--help"])
@@ -484,7 +608,7 @@ def test_commands_have_help_with_an_example() -> None:
 def test_crawl_refuses_a_locked_archive_with_status_75(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from crawler.commands import crawl
+    from cli.crawl import crawl
 
     db = tmp_path / "a.db"
     holder = CrawlRun(db, [f"{BASE}/events"]).begin()
@@ -509,7 +633,7 @@ def one_sentence_error(result) -> str:
 def test_crawl_rejects_bad_start_urls_and_settings(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from crawler.commands import crawl
+    from cli.crawl import crawl
 
     db = tmp_path / "a.db"
     result = CliRunner().invoke(crawl, ["--db", str(db), "--start-url", "file:///etc/passwd"])
@@ -518,12 +642,14 @@ def test_crawl_rejects_bad_start_urls_and_settings(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "no valid port" in one_sentence_error(result)
     result = CliRunner().invoke(crawl, ["--db", str(db), "-s", "DOWNLOAD_DELAY"])
     assert result.exit_code == 2 and "NAME=VALUE" in one_sentence_error(result)
-    for setting, expected in (("CALENDAR_EARLIEST=bad", "CALENDAR_EARLIEST must be a month as YYYY-MM"),
-                              ("CALENDAR_EARLIEST=2013-13", "CALENDAR_EARLIEST must be a month"),
-                              ("LISTING_MAX_PAGES=many", "LISTING_MAX_PAGES must be a whole number"),
-                              ("DOWNLOAD_DELAY=-1", "DOWNLOAD_DELAY must be a number of at least 0"),
-                              ("ROBOTSTXT_OBEY=perhaps", "ROBOTSTXT_OBEY must be true or false"),
-                              ("ARCHIVE_WRITER=thread", "ARCHIVE_WRITER must be one of process, inline")):
+    for setting, expected in (
+        ("CALENDAR_EARLIEST=bad", "CALENDAR_EARLIEST must be a month as YYYY-MM"),
+        ("CALENDAR_EARLIEST=2013-13", "CALENDAR_EARLIEST must be a month"),
+        ("LISTING_MAX_PAGES=many", "LISTING_MAX_PAGES must be a whole number"),
+        ("DOWNLOAD_DELAY=-1", "DOWNLOAD_DELAY must be a number of at least 0"),
+        ("ROBOTSTXT_OBEY=perhaps", "ROBOTSTXT_OBEY must be true or false"),
+        ("ARCHIVE_WRITER=thread", "ARCHIVE_WRITER must be one of process, inline"),
+    ):
         result = CliRunner().invoke(crawl, ["--db", str(db), "--start-url", f"{BASE}/events", "-s", setting])
         assert result.exit_code == 2 and expected in one_sentence_error(result), setting
     assert not db.exists() and not Path(f"{db}.lock").exists()  # refused up front: nothing locked or created
@@ -532,7 +658,7 @@ def test_crawl_rejects_bad_start_urls_and_settings(tmp_path: Path) -> None:
 def test_crawl_refuses_an_archive_path_it_cannot_write_in_one_sentence(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from crawler.commands import crawl
+    from cli.crawl import crawl
     from dedupe.archive import ArchiveError
 
     missing = tmp_path / "typo" / "archive.db"
@@ -549,7 +675,7 @@ def test_crawl_refuses_an_archive_path_it_cannot_write_in_one_sentence(tmp_path:
 def test_runs_limit_is_at_least_one(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from crawler.commands import runs
+    from cli.crawl import runs
 
     CrawlRun(tmp_path / "a.db", [f"{BASE}/events"]).begin().finish("finished")
     for bad in ("0", "-3"):
@@ -561,7 +687,8 @@ def test_runs_limit_is_at_least_one(tmp_path: Path) -> None:
 def test_demo_replaces_only_an_archive_it_made(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from crawler.commands import demo, is_demo_archive, prepare_demo_archive
+    from cli.crawl import demo
+    from crawler.process import is_demo_archive, prepare_demo_archive
 
     mine = tmp_path / "demo.db"
     prepare_demo_archive(str(mine), force=False)  # a new file: made and marked
@@ -590,7 +717,7 @@ def test_demo_replaces_only_an_archive_it_made(tmp_path: Path) -> None:
 def test_runs_lists_runs_as_text_and_json(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from crawler.commands import runs
+    from cli.crawl import runs
 
     db = tmp_path / "a.db"
     run = CrawlRun(db, [f"{BASE}/events"]).begin()
@@ -672,14 +799,16 @@ def test_a_resumed_run_reads_again_the_listing_pages_the_killed_run_stored(tmp_p
         resumed.finish("finished")
 
 
-def test_crawl_takes_revisit_after_as_a_flag_a_setting_or_the_environment(tmp_path: Path,
-                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_crawl_takes_revisit_after_as_a_flag_a_setting_or_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import importlib
 
     from click.testing import CliRunner
 
+    from cli.crawl import crawl
     from crawler import settings as module
-    from crawler.commands import crawl, crawl_settings
+    from crawler.process import crawl_settings
 
     assert crawl_settings(None, None, (), None, False).get("REVISIT_AFTER") == "7d"
     assert crawl_settings(None, None, ("REVISIT_AFTER=1d",), None, False, "0").get("REVISIT_AFTER") == "0"  # flag wins

@@ -1,0 +1,374 @@
+"""The archive's commands: import, conflicts, blocks, history, diff, search, stats, rebuild, check.
+
+Each parses options, calls one method of ``dedupe.archive.Archive`` and formats the result.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from cli.options import db_option, emit_json, json_option, user_errors
+from dedupe import diff as difftools
+from dedupe.archive import Archive, ArchiveError
+from dedupe.sources import expand, read_sources
+
+
+def open_archive(db_path: str, must_exist: bool = True) -> Archive:
+    """Open the archive or stop with one sentence; a stale archive is refreshed first."""
+    try:
+        with user_errors():
+            archive = Archive(db_path, create=not must_exist)
+            archive.refresh()
+        return archive
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.command(name="import")
+@click.argument("inputs", nargs=-1, required=True)
+@db_option
+@json_option
+def import_(inputs: tuple[str, ...], db_path: str, as_json: bool) -> None:
+    """Import snapshots from files, folders, globs or JSON Lines.
+
+    Text or HTML is told by content, not by name. JSON Lines files (.jsonl) hold one
+    {"url", "observed_at", "text"|"html"} object a line. Web archives (WARC, WARC.gz,
+    ARC, WACZ) give one snapshot per HTML response or revisit record. Importing the same input again
+    adds nothing. A bad input is reported and skipped; the exit status is 1 if any failed.
+
+    \b
+    Example:
+      pa-archive import ../shared/seeds/
+      pa-archive import 'dumps/*.html' other-scraper.jsonl --db news.db
+      pa-archive import crawl.warc.gz collection.wacz
+    """
+    lock = _writer_lock(db_path, "import")  # released when the import ends, or by the kernel if it is killed
+    try:
+        archive = open_archive(db_path, must_exist=False)
+        sources = list(expand(inputs))  # paths only: bodies are read one file at a time
+        with (
+            archive,
+            user_errors(),
+            click.progressbar(
+                sources, label="Importing", file=sys.stderr, show_pos=True, hidden=not sys.stderr.isatty()
+            ) as files,
+        ):  # click draws the bar only on a terminal
+            report = archive.ingest(read_sources(files, web_archives := []))
+        for summary in web_archives:  # WARC, ARC, WACZ: what each held and what was skipped
+            click.echo(str(summary), err=True)
+        data = report.as_dict()
+        if as_json:
+            with open_archive(db_path) as again:
+                emit_json({**data, "stats": again.stats()})
+        else:
+            click.echo(
+                f"Imported {report.added} snapshot(s) ({report.new_content} new content, "
+                f"{report.duplicates} already archived); "
+                f"{data['new_article_versions']:+d} article version(s), "
+                f"{data['new_block_versions']:+d} block version(s)."
+            )
+    finally:
+        lock.release()
+    for error in report.errors:
+        click.echo(click.style("error: ", fg="red") + error, err=True)
+    if report.errors:
+        sys.exit(1)
+
+
+def _writer_lock(db_path: str, command: str):
+    """The archive's writer lock (the one a crawl holds): an import never interleaves with a crawl's
+    run. Held by another: one sentence and exit 75 (EX_TEMPFAIL), as a second crawl does."""
+    import os
+    from datetime import datetime, timezone
+
+    from crawler.runs import EXIT_LOCKED, RunLock, RunLocked
+
+    lock = RunLock(db_path)
+    try:
+        with user_errors():
+            lock.acquire(
+                {
+                    "pid": os.getpid(),
+                    "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                    "command": command,
+                    "if_locked": f"nothing was {command}ed; try again when it has finished",
+                }
+            )
+    except RunLocked as exc:
+        click.echo(click.style("error: ", fg="red") + str(exc), err=True)
+        sys.exit(EXIT_LOCKED)
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from None
+    return lock
+
+
+@click.command()
+@db_option
+@json_option
+def conflicts(db_path: str, as_json: bool) -> None:
+    """Facts that disagree between snapshots (and values missing in some).
+
+    A conflict is one delegation's field (seats, plenipotentiary, website) stated with
+    different non-empty values. An empty website line is a missing value, and the same
+    numbers in other words are a rewording: neither is a conflict.
+
+    \b
+    Example:
+      pa-archive conflicts
+      pa-archive conflicts --json | jq '.[].delegation'
+    """
+    with open_archive(db_path) as archive:
+        found, missing = archive.conflicts(), archive.missing_values()
+    if as_json:
+        emit_json(found)
+        return
+    if not found:
+        click.echo("No conflicting facts.")
+    for record in found:
+        click.echo(
+            click.style(f"{record['delegation']} {record['field']}", bold=True) + f"  ({record['language']} pages)"
+        )
+        for value in record["values"]:
+            click.echo(
+                f"  {value['value']!s:<30} {value['snapshots']:>4} snapshot(s)  "
+                f"{value['first_seen']} .. {value['last_seen']}"
+            )
+    if missing:
+        click.echo("\nMissing values (line present, value empty; not conflicts):")
+        for row in missing:
+            names = row["seen_in"][:3] + ([f"{len(row['seen_in']) - 3} more"] if len(row["seen_in"]) > 3 else [])
+            click.echo(
+                f"  {row['delegation']} {row['field']} ({row['language']}): empty in {row['snapshots']} snapshot(s) "
+                f"({', '.join(names)})  {row['first_seen']} .. {row['last_seen']}"
+            )
+
+
+@click.command()
+@db_option
+@json_option
+def blocks(db_path: str, as_json: bool) -> None:
+    """Repeated page furniture (the delegation block): each variant and when it was seen.
+
+    Each version lists what changed from the one before, line by line, named by its
+    facts: conflict, missing, filled, reworded, changed, added or removed.
+
+    \b
+    Example:
+      pa-archive blocks
+      pa-archive diff bv-<first> bv-<second> --words
+    """
+    with open_archive(db_path) as archive:
+        versions = archive.block_versions()
+    if as_json:
+        emit_json(versions)
+        return
+    if not versions:
+        click.echo("No blocks yet: a block is recognised once it repeats across articles.")
+    current = None
+    for v in versions:
+        if v["block_id"] != current:
+            current = v["block_id"]
+            click.echo(click.style(f"block b{v['block_id']}: {v['block'][:70]}…", bold=True))
+        click.echo(
+            f"  v{v['version']} {v['version_id']}  {v['line_count']} lines  {v['snapshots']} snapshot(s)  "
+            f"{v['first_seen']} .. {v['last_seen']}"
+        )
+        click.echo(f"     seen in: {', '.join(v['seen_in'])}")
+        for change in v["changes"]:
+            colour = {"conflict": "red", "missing": "yellow", "reworded": "cyan"}.get(change["kind"])
+            detail = change["detail"] or (change["new_text"] or change["old_text"] or "")[:90]
+            click.echo("     " + click.style(f"{change['kind']:>9}", fg=colour) + f"  {detail}")
+
+
+@click.command()
+@click.argument("ref")
+@db_option
+@json_option
+def history(ref: str, db_path: str, as_json: bool) -> None:
+    """Every version of one article or block, oldest first.
+
+    REF is a snapshot id, a URL or file path, an article (a3), a block (b1) or a version id.
+
+    \b
+    Example:
+      pa-archive history a1
+      pa-archive history https://pacsto.org/events/erlan-koshanov-kazahstan-budet-delat-vse-vozmozhnoe
+      pa-archive history ../shared/seeds/001_34847c4070c3c854.txt
+    """
+    with open_archive(db_path) as archive:
+        try:
+            result = archive.history(archive.resolve(ref))
+        except ArchiveError as exc:
+            raise click.ClickException(str(exc)) from None
+    if as_json:
+        emit_json(result)
+        return
+    if result["kind"] == "url":
+        click.echo(click.style(result["url"], bold=True))
+        for s in result["snapshots"]:
+            click.echo(f"  s{s['snapshot_id']}  {s['observed_at']}  HTTP {s['http_status'] or '-'}  {s['status']}")
+        return
+    head = result[result["kind"]]
+    name = head.get("title") or head.get("name") or "(untitled)"
+    prefix = "a" if result["kind"] == "article" else "b"
+    status = f"  [{head['status']}]" if head.get("status") == "removed" else ""
+    click.echo(click.style(f"{result['kind']} {prefix}{head['id']}: {name}{status}", bold=True))
+    for v in result["versions"]:
+        vid = v.get("id") or v.get("version_id")
+        sim = v.get("similarity_to_previous")
+        extra = f"  similarity to previous {sim:.2f}" if sim is not None else ""
+        click.echo(
+            f"  v{v['version']} {vid}  {v['snapshots']} snapshot(s)  {v['first_seen']} .. {v['last_seen']}{extra}"
+        )
+        for url in v.get("seen_as", []):
+            click.echo(f"     {url}")
+        for change in v.get("changes", []):
+            click.echo(f"     {change['kind']}: {change['detail'] or change['new_text'] or change['old_text']}")
+
+
+@click.command(name="diff")
+@click.argument("a")
+@click.argument("b")
+@click.option("--words", "mode", flag_value="words", help="Changed lines with word-level marks.")
+@click.option("--side-by-side", "mode", flag_value="side", help="Two columns.")
+@click.option("--unified", "mode", flag_value="unified", default=True, help="Unified line diff (default).")
+@db_option
+@json_option
+def diff_(a: str, b: str, mode: str, db_path: str, as_json: bool) -> None:
+    """Compare two snapshots, article versions or block versions.
+
+    A and B are each a snapshot id (12 or s12), an article version (av-...) or a block
+    version (bv-...); see `pa-archive blocks` and `pa-archive history`. Colour is used on
+    a terminal only.
+
+    \b
+    Example:
+      pa-archive diff 1 2
+      pa-archive diff bv-9f1c bv-0a7e --words
+      pa-archive diff av-12ab av-34cd --side-by-side
+    """
+    with open_archive(db_path) as archive:
+        try:
+            ra, rb = archive.resolve(a), archive.resolve(b)
+            ta, tb = archive.text_of(ra), archive.text_of(rb)
+        except ArchiveError as exc:
+            raise click.ClickException(str(exc)) from None
+    colour = sys.stdout.isatty()
+    try:
+        if as_json:
+            emit_json(difftools.structured(ta, tb, ra.label, rb.label))
+        elif mode == "words":
+            click.echo(difftools.words(ta, tb, color=colour) or "(identical)")
+        elif mode == "side":
+            click.echo(difftools.side_by_side(ta, tb, ra.label, rb.label))
+        else:
+            click.echo(difftools.unified(ta, tb, ra.label, rb.label, color=colour) or "(identical)")
+    except difftools.DiffTooLarge as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.command()
+@click.argument("query")
+@db_option
+@json_option
+def search(query: str, db_path: str, as_json: bool) -> None:
+    """Full-text search over article titles and texts (SQLite FTS5 syntax).
+
+    \b
+    Example:
+      pa-archive search peacekeeping
+      pa-archive search '"Collective Security Council" OR referendum'
+    """
+    with open_archive(db_path) as archive:
+        try:
+            rows = archive.search(query)
+        except ArchiveError as exc:
+            raise click.ClickException(str(exc)) from None
+    if as_json:
+        emit_json(rows)
+        return
+    if not rows:
+        click.echo("No article matches.")
+    for row in rows:
+        click.echo(click.style(f"a{row['article_id']} {row['version_id']}  {row['title'] or '(untitled)'}", bold=True))
+        click.echo(f"   {row['snippet']}")
+
+
+@click.command()
+@db_option
+@json_option
+def stats(db_path: str, as_json: bool) -> None:
+    """Counts of snapshots, articles, versions, blocks and conflicts.
+
+    \b
+    Example:
+      pa-archive stats --json
+    """
+    with open_archive(db_path) as archive:
+        numbers = archive.stats()
+    if as_json:
+        emit_json(numbers)
+        return
+    for name, value in numbers.items():
+        click.echo(f"{name:>18}  {value}")
+
+
+@click.command()
+@db_option
+@json_option
+def rebuild(db_path: str, as_json: bool) -> None:
+    """Derive every article, block and fact again from the observations.
+
+    Refreshes are incremental: each derives only what new snapshots touch. A rebuild starts
+    over from the stored observations (pages analysed by an older extractor are analysed
+    again first) and holds the write lock while it runs; nothing fetched is lost.
+
+    \b
+    Example:
+      pa-archive rebuild --db archive.db
+    """
+    with open_archive(db_path) as archive, user_errors():
+        archive.rebuild()
+        counts = archive.stats()
+    if as_json:
+        emit_json(counts)
+    else:
+        click.echo(
+            f"Rebuilt: {counts['articles']} article(s), {counts['article_versions']} version(s), "
+            f"{counts['blocks']} block(s), {counts['block_versions']} block version(s), "
+            f"{counts['conflicts']} conflict(s)."
+        )
+
+
+@click.command()
+@db_option
+@json_option
+def check(db_path: str, as_json: bool) -> None:
+    """Compare the incrementally derived tables with a full rebuild.
+
+    The reference derivation (everything from the observations, in memory) is written into
+    a temporary copy of the archive, never into the archive itself. Exit status 1 and the
+    differing rows when any table differs.
+
+    \b
+    Example:
+      pa-archive check && echo "derived tables match a rebuild"
+    """
+    with open_archive(db_path) as archive, user_errors():
+        differences = archive.check()
+    if as_json:
+        emit_json({"equal": not differences, "differences": differences})
+    elif not differences:
+        click.echo("Every derived table equals a full rebuild.")
+    else:
+        for table, lines in differences.items():
+            click.echo(click.style(table, bold=True) + ": " + lines[0])
+            for line in lines[1:]:
+                click.echo("  " + line)
+    if differences:
+        sys.exit(1)
+
+
+COMMANDS = (import_, conflicts, blocks, history, diff_, search, stats, rebuild, check)

@@ -1,0 +1,165 @@
+"""Running a crawl: the settings, the Scrapy process, a crawl in a child process, the demo's archive.
+
+No click here: ``pa-archive crawl`` and ``demo`` (``cli/crawl.py``) and the benchmark
+(``bench/crawl_child.py``) call these. A value the crawl cannot use raises ``CrawlSetupError``
+(one sentence); the command layer turns it into its usage error.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+# Scrapy, Twisted and the archive are imported inside the functions: `pa-archive --help` stays fast.
+
+FAST_SETTINGS = ("DOWNLOAD_DELAY=0", "AUTOTHROTTLE_ENABLED=false", "CONCURRENT_REQUESTS_PER_DOMAIN=8")
+DEMO_MARK = ("made_by", "pa-archive demo")  # an archive_state row: this archive is the demo's, to replace
+
+
+class CrawlSetupError(ValueError):
+    """A setting, start URL or archive path the crawl cannot use (one sentence); nothing was fetched."""
+
+
+class CrawlFailed(RuntimeError):
+    """A crawl in a child process ended without its JSON summary."""
+
+
+def check_db_folder(db_path: str) -> None:
+    """Refuse an archive path whose folder does not exist (a typo must not create folders)."""
+    folder = Path(db_path).expanduser().parent
+    if not folder.is_dir():
+        raise CrawlSetupError(f"cannot use {db_path} as the archive: the folder {folder} does not exist.")
+
+
+def crawl_settings(
+    db_path: str | None,
+    jobdir: str | None,
+    overrides: tuple[str, ...],
+    log_level: str | None,
+    progress: bool,
+    revisit_after: str | None = None,
+) -> Any:
+    """The project's Scrapy settings, then -s NAME=VALUE, then the flags."""
+    from scrapy.settings import Settings
+
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    for item in overrides:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise CrawlSetupError(f"-s {item}: a setting is given as NAME=VALUE, e.g. -s DOWNLOAD_DELAY=2.")
+        settings.set(name.strip(), value, priority="cmdline")
+    if db_path:
+        settings.set("ARCHIVE_DB", db_path, priority="cmdline")
+    if jobdir:
+        settings.set("JOBDIR", jobdir, priority="cmdline")
+    if revisit_after is not None:
+        settings.set("REVISIT_AFTER", revisit_after, priority="cmdline")
+    if log_level and "LOG_LEVEL" not in {o.partition("=")[0].strip() for o in overrides}:
+        settings.set("LOG_LEVEL", log_level.upper(), priority="cmdline")
+    if progress:
+        extensions = settings.getdict("EXTENSIONS")
+        extensions["crawler.runs.ProgressReporter"] = 900
+        settings.set("EXTENSIONS", extensions, priority="cmdline")
+    from crawler.settings import setting_errors
+
+    errors = setting_errors(settings)
+    if errors:
+        raise CrawlSetupError(errors[0])
+    return settings
+
+
+def run_crawl(settings: Any, start_urls: list[str], wait: float = 0) -> Any:
+    """Lock the archive, run the pacsto spider in this process (once: the reactor cannot restart)."""
+    from scrapy.crawler import CrawlerProcess
+
+    from crawler.runs import CrawlRun, RunLocked
+    from crawler.spiders.pacsto import HostScope, PacstoSpider
+
+    urls = start_urls or settings.getlist("START_URLS")
+    try:
+        HostScope.from_urls(urls)
+    except ValueError as exc:
+        raise CrawlSetupError(f"{exc}.") from None
+    run = CrawlRun(
+        settings.get("ARCHIVE_DB"),
+        urls,
+        settings.get("JOBDIR") or None,
+        settings.getfloat("CRAWL_MAX_FAILED_RATIO", 0.5),
+    )
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            run.begin()  # RunLocked: nothing fetched, nothing written
+            break
+        except RunLocked:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(min(1.0, max(0.05, deadline - time.monotonic())))
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(PacstoSpider)
+    CrawlRun.attach(crawler, run)
+    failures: list[str] = []
+    deferred = process.crawl(crawler, start_urls=urls)
+    deferred.addErrback(lambda failure: failures.append(f"{failure.type.__name__}: {failure.value}"))
+    process.start()
+    if run.status == "running":  # the crawl could not start or close normally
+        run.writer_error = run.writer_error or (failures[0] if failures else "the crawl stopped unexpectedly")
+        run.finish("error")
+    return run
+
+
+def crawl_subprocess(db_path: str, start_urls: list[str], *extra: str, timeout: float = 120) -> dict[str, Any]:
+    """One ``pa-archive crawl`` in a child process (a Twisted reactor runs once per process); its JSON summary."""
+    command = [sys.executable, "-m", "cli", "crawl", "--db", str(Path(db_path).resolve()), "--json", "--no-progress"]
+    for url in start_urls:
+        command += ["--start-url", url]
+    for setting in FAST_SETTINGS:
+        command += ["-s", setting]
+    command += list(extra)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    try:
+        return json.loads(done.stdout)
+    except ValueError:
+        raise CrawlFailed(f"the crawl failed (exit status {done.returncode}): {done.stderr.strip()[-800:]}") from None
+
+
+def is_demo_archive(db_path: str | Path) -> bool:
+    """True for an archive an earlier demo made (its archive_state row says so), read without writing."""
+    import sqlite3
+
+    from dedupe import queries
+    from dedupe.readonly import connect_read_only
+
+    try:
+        conn = connect_read_only(db_path)
+    except sqlite3.Error:
+        return False
+    try:
+        row = conn.execute(queries.ARCHIVE_STATE_VALUE_SQL, [DEMO_MARK[0]]).fetchone()
+        return bool(row) and row[0] == DEMO_MARK[1]
+    except sqlite3.Error:
+        return False
+    finally:
+        conn.close()
+
+
+def prepare_demo_archive(db_path: str, force: bool) -> None:
+    """Remove the demo's earlier archive (never anything else unless forced), then make a marked empty one."""
+    from dedupe import queries
+    from dedupe.archive import Archive
+
+    check_db_folder(db_path)
+    path = Path(db_path)
+    if path.exists() and not force and not is_demo_archive(path):
+        raise CrawlSetupError(
+            f"{db_path} exists and is not an archive the demo made: give another --db, or --force to replace it."
+        )
+    for suffix in ("", "-wal", "-shm", ".lock"):
+        Path(db_path + suffix).unlink(missing_ok=True)
+    with Archive(db_path) as archive, archive.db.atomic():
+        archive.db.execute(queries.ARCHIVE_STATE_SET_SQL, list(DEMO_MARK))

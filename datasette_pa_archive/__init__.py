@@ -1,0 +1,98 @@
+"""pa-archive's Datasette plugin: what no existing plugin does.
+
+Registered through the ``datasette`` entry point, so ``datasette archive.db`` shows these pages
+too; ``pa-archive serve`` adds the project's metadata (``metadata.py``) and settings. Datasette
+finds ``templates/`` by itself.
+
+* ``/-/diff?a=...&b=...`` compares any two versions (article ``av-``, block ``bv-`` or
+  snapshot) side by side with the word-level highlights of ``pa-archive diff --words``
+  (``diff_page``, over ``dedupe.diff``); ``/-/diff.json`` returns the same JSON as ``pa-archive diff --json``.
+* ``/-/timeline`` draws each delegation's seat counts, per language, across snapshots as inline SVG
+  (``timeline``; ``/-/timeline.json`` for the data).
+* ``render_cell`` links version ids and version numbers to their diff.
+
+Archived pages are hostile input: every text reaches the HTML through Jinja's autoescape
+(``|safe`` is never used on page text) and the plugin's pages forbid inline scripts (CSP).
+The archive is only read, through Datasette's read-only connections.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlencode
+
+from datasette import hookimpl
+from markupsafe import Markup
+
+from datasette_pa_archive.diff_page import diff_href, diff_view
+from datasette_pa_archive.timeline import timeline_view
+
+VERSION_ID = re.compile(r"[ab]v-[0-9a-f]{4,64}")
+VERSION_TABLES = {"article_versions", "block_versions"}
+ID_COLUMNS = {"id", "version_id", "article_version_id", "block_version_id", "previous_version_id"}
+
+
+@hookimpl
+def register_routes(datasette: Any) -> list[tuple[str, Any]]:
+    return [
+        (r"^/-/diff(?P<as_json>\.json)?$", diff_view),
+        (r"^/-/timeline(?P<as_json>\.json)?$", timeline_view),
+    ]
+
+
+@hookimpl
+def menu_links(datasette: Any, actor: Any, request: Any) -> list[dict[str, str]]:
+    return [
+        {"href": datasette.urls.path("/-/timeline"), "label": "Seats timeline"},
+        {"href": datasette.urls.path("/-/diff"), "label": "Compare two versions"},
+    ]
+
+
+@hookimpl
+def table_actions(datasette: Any, actor: Any, database: str, table: str, request: Any) -> list[dict[str, str]] | None:
+    if table in ("facts", "snapshot_facts", "fact_values", "conflicts", "blocks", "block_versions"):
+        return [
+            {
+                "href": datasette.urls.path("/-/timeline") + "?" + urlencode({"database": database}),
+                "label": "Seats timeline",
+            }
+        ]
+    return None
+
+
+@hookimpl
+def render_cell(row: Any, value: Any, column: str, table: str | None, database: str, datasette: Any) -> Markup | None:
+    """Version numbers and version ids link to their diff; anything else is left to Datasette."""
+    raw = value.get("value") if isinstance(value, dict) else value
+    if table in VERSION_TABLES and column == "version" and isinstance(raw, int):
+        version_id = _cell(row, "id")
+        if not isinstance(version_id, str) or raw < 2:
+            return Markup(f"v{raw}")
+        href = diff_href(datasette, b=version_id, database=database)
+        return Markup('v{} · <a class="pa-diff-link" href="{}">diff ← v{}</a>').format(raw, href, raw - 1)
+    if column not in ID_COLUMNS or not isinstance(raw, str) or not VERSION_ID.fullmatch(raw):
+        return None
+    row_table = "article_versions" if raw.startswith("av-") else "block_versions"
+    row_href = datasette.urls.row(database, row_table, raw)
+    previous, later = _cell(row, "previous_version_id"), _cell(row, "block_version_id")
+    if column == "block_version_id" and isinstance(previous, str) and VERSION_ID.fullmatch(previous):
+        href = diff_href(datasette, a=previous, b=raw, database=database)
+    elif column == "previous_version_id" and isinstance(later, str) and VERSION_ID.fullmatch(later):
+        href = diff_href(datasette, a=raw, b=later, database=database)
+    elif _cell(row, "version") == 1:
+        href = None  # a first version has nothing before it
+    else:
+        href = diff_href(datasette, b=raw, database=database)
+    link = Markup('<a href="{}">{}</a>').format(row_href, raw)
+    if href:
+        link += Markup(' <a class="pa-diff-link" href="{}">diff</a>').format(href)
+    return link
+
+
+def _cell(row: Any, key: str) -> Any:
+    try:
+        value = row[key]
+    except (IndexError, KeyError, TypeError):
+        return None
+    return value.get("value") if isinstance(value, dict) else value

@@ -1,0 +1,249 @@
+"""The diff page: ``/-/diff`` (side by side, word-level highlights) and ``/-/diff.json``.
+
+With only ``b``, ``a`` is the version before it. Texts too large for difflib's word-level work
+(over 200 KB, 5,000 lines, a 5,000-character line, or too many words in the changed lines) get a
+plain line diff that says so: difflib runs outside Datasette's SQL time limit. Texts no page should
+compare (over 5 MB, or lines repeated so often that aligning them would cost more than
+``dedupe.diff.MAX_LINE_PAIRS``) answer 400 before any matching, as does a malformed request; a
+version that is not there 404; each with a one-sentence error. The algorithms are ``dedupe.diff``'s,
+version navigation is ``dedupe.archive``'s.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from datasette.utils.asgi import NotFound, Response
+
+from datasette_pa_archive.pages import archive_database, diff_href, html_response
+from dedupe import diff as difftools
+from dedupe import queries
+from dedupe.archive import ArchiveError, ReadOnlyArchive, Ref
+
+# Only these reach Archive.resolve from the web: no file paths, nothing looked up on disk.
+WEB_REF = re.compile(r"s?\d{1,12}|[ab]\d{1,12}|[ab]v-[0-9a-f]{4,64}|(?:https?|file)://\S{1,2000}")
+MAX_SHOWN_CHARS = 5_000  # of one line on the page (the JSON has the whole line)
+MAX_SHOWN_ROWS = 5_000  # rows of the page's table
+
+
+class DiffError(Exception):
+    """A diff that cannot be shown (one sentence for the page); HTTP 404: what was asked for is not there."""
+
+    status = 404
+
+
+class BadDiffRequest(DiffError):
+    """A request that names no version, or not in a form the page takes: HTTP 400."""
+
+    status = 400
+
+
+def sentence(text: str) -> str:
+    text = " ".join(str(text).split())
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
+class FirstVersion(DiffError):
+    """B has no version before it; ``later`` are the versions it can be compared with."""
+
+    def __init__(self, message: str, ref: str, later: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.ref = ref
+        self.later = later
+
+
+@dataclass
+class Side:
+    """One side of a diff: what it is, where it lives, its text."""
+
+    ref: str
+    kind: str
+    label: str
+    text: str
+    version: int | None = None
+    parent: str | None = None  # 'a3' or 'b1'
+    title: str | None = None
+    first_seen: str | None = None
+    last_seen: str | None = None
+    snapshots: int | None = None
+    url: str | None = None
+
+
+def diff_data(conn: sqlite3.Connection, a: str | None, b: str | None) -> dict[str, Any]:
+    """Both sides, the side-by-side rows and the CLI's structured diff (raises DiffError)."""
+    archive = ReadOnlyArchive(conn)
+    rb = latest_version(archive, resolve(archive, b, "b"))
+    if a:
+        ra = latest_version(archive, resolve(archive, a, "a"))
+    else:
+        ra = archive.previous_version(rb)
+        if ra is None:
+            later = [v for v in archive.sibling_versions(rb) if v["id"] != rb.id]
+            raise FirstVersion(
+                f"{rb.label} is the first version: there is nothing before it to compare with.", rb.id, later
+            )
+    side_a, side_b = read_side(archive, ra), read_side(archive, rb)
+    try:
+        difftools.check_comparable(side_a.text, side_b.text)
+    except difftools.DiffTooLarge as exc:
+        raise BadDiffRequest(str(exc)) from None
+    plain = difftools.too_large_for_words(side_a.text, side_b.text)
+    opcodes = None
+    if not plain:
+        la, lb = side_a.text.splitlines(), side_b.text.splitlines()
+        opcodes = difftools.line_opcodes(la, lb)
+        plain = difftools.too_many_words(la, lb, opcodes)
+    if plain:
+        rows, structured = difftools.plain_line_diff(side_a.text, side_b.text, ra.label, rb.label, plain)
+    else:
+        rows = difftools.side_by_side_rows(side_a.text, side_b.text, opcodes)
+        structured = difftools.structured(side_a.text, side_b.text, ra.label, rb.label, opcodes)
+    return {
+        "a": side_a,
+        "b": side_b,
+        "rows": rows,
+        "structured": structured,
+        "plain": plain,
+        "siblings": archive.sibling_versions(rb),
+    }
+
+
+def shown(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+    """The page's rows with very long lines cut, at most MAX_SHOWN_ROWS of them; and how many were left out."""
+    out = []
+    for row in rows[:MAX_SHOWN_ROWS]:
+        for side in ("left", "right"):
+            parts = row.get(side)
+            if parts and sum(len(text) for _, text in parts) > MAX_SHOWN_CHARS:
+                kept, room = [], MAX_SHOWN_CHARS
+                for op, text in parts:
+                    if room <= 0:
+                        break
+                    kept.append((op, text[:room]))
+                    room -= len(text)
+                cut = sum(len(text) for _, text in parts) - MAX_SHOWN_CHARS
+                row = {**row, side: kept + [("equal", f" … ({cut:,} more characters)")]}
+        out.append(row)
+    return out, max(0, len(rows) - MAX_SHOWN_ROWS)
+
+
+def resolve(archive: ReadOnlyArchive, ref: str | None, name: str) -> Ref:
+    """A reference from the request (only what ``WEB_REF`` allows), resolved; BadDiffRequest or DiffError."""
+    ref = (ref or "").strip()
+    if not ref:
+        raise BadDiffRequest(
+            f"Give {name}: a version id (av-… or bv-…), a snapshot number, an article (a3) or a block (b1)."
+        )
+    if not WEB_REF.fullmatch(ref):
+        raise BadDiffRequest(
+            f"{name} must be a version id (av-… or bv-…), a snapshot number (12), an article (a3), "
+            "a block (b1) or a URL."
+        )
+    try:
+        return archive.resolve(ref)
+    except ArchiveError as exc:
+        raise DiffError(str(exc)) from None
+
+
+def latest_version(archive: ReadOnlyArchive, ref: Ref) -> Ref:
+    """An article or a block stands for its latest version; DiffError when it has none."""
+    version = archive.latest_version(ref)
+    if version is None:
+        raise DiffError(f"{ref.label} has no versions")
+    return version
+
+
+def read_side(archive: ReadOnlyArchive, ref: Ref) -> Side:
+    """One side of the diff: its text and what the page says about it."""
+    try:
+        text = archive.text_of(ref)
+    except ArchiveError as exc:
+        raise DiffError(str(exc)) from None
+    db = archive.db
+    if ref.kind == "article_version":
+        r = db.execute(queries.ARTICLE_VERSION_SIDE_SQL, [ref.id]).fetchone()
+        return Side(ref.id, ref.kind, ref.label, text, r[0], f"a{r[1]}", r[2], r[3], r[4], r[5])
+    if ref.kind == "block_version":
+        r = db.execute(queries.BLOCK_VERSION_SIDE_SQL, [ref.id]).fetchone()
+        return Side(ref.id, ref.kind, ref.label, text, r[0], f"b{r[1]}", f"block b{r[1]}: {r[2]}…", r[3], r[4], r[5])
+    r = db.execute(queries.SNAPSHOT_SIDE_SQL, [ref.id]).fetchone()
+    return Side(f"s{ref.id}", ref.kind, ref.label, text, None, None, None, r[1], r[1], 1, r[0])
+
+
+async def diff_view(datasette: Any, request: Any) -> Response:
+    as_json = bool(request.url_vars.get("as_json"))
+    try:
+        db = await archive_database(datasette, request)
+    except NotFound as exc:
+        if as_json:
+            return Response.json({"error": sentence(exc.args[0] if exc.args else "Not found")}, status=404)
+        raise
+    a, b = request.args.get("a"), request.args.get("b")
+    show_all = request.args.get("context") == "all"
+    context: dict[str, Any] = {
+        "database": db.name,
+        "a_param": a or "",
+        "b_param": b or "",
+        "error": None,
+        "show_all": show_all,
+    }
+    status = 200
+    if not a and not b:
+        if as_json:
+            return Response.json(
+                {
+                    "error": "Give b (and optionally a): a version id (av-… or bv-…), a snapshot "
+                    "number, an article (a3) or a block (b1)."
+                },
+                status=400,
+            )
+        context["recent"] = (await db.execute(queries.RECENT_BLOCK_VERSIONS_SQL)).rows
+    else:
+        try:
+            data = await db.execute_fn(lambda conn: diff_data(conn, a, b))
+        except DiffError as exc:
+            if as_json:
+                return Response.json({"error": sentence(str(exc))}, status=exc.status)
+            context["error"] = sentence(str(exc))
+            if isinstance(exc, FirstVersion):
+                context["compare"] = [
+                    {**v, "href": diff_href(datasette, a=exc.ref, b=v["id"], database=db.name)} for v in exc.later
+                ]
+            status = exc.status
+        else:
+            if as_json:
+                return Response.json(data["structured"])
+            rows = data["rows"]
+            context.update(data)
+            context["rows"], context["rows_left_out"] = shown(rows if show_all else difftools.collapse(rows))
+            context["changed_count"] = sum(r["kind"] != "equal" for r in rows)
+            context["a_href"] = side_href(datasette, db.name, data["a"])
+            context["b_href"] = side_href(datasette, db.name, data["b"])
+            context["links"] = {
+                "all": diff_href(datasette, a=data["a"].ref, b=data["b"].ref, database=db.name) + "&context=all",
+                "changes": diff_href(datasette, a=data["a"].ref, b=data["b"].ref, database=db.name),
+                "json": datasette.urls.path("/-/diff.json")
+                + "?"
+                + urlencode({"a": data["a"].ref, "b": data["b"].ref, "database": db.name}),
+                "swap": diff_href(datasette, a=data["b"].ref, b=data["a"].ref, database=db.name),
+            }
+            context["compare"] = [
+                {**s, "href": diff_href(datasette, a=s["id"], b=data["b"].ref, database=db.name)}
+                for s in data["siblings"]
+                if s["id"] != data["b"].ref
+            ]
+    context["diff_path"] = datasette.urls.path("/-/diff")
+    body = await datasette.render_template("pa_diff.html", context, request=request)
+    return html_response(body, status)
+
+
+def side_href(datasette: Any, database: str, side: Side) -> str:
+    if side.kind == "article_version":
+        return datasette.urls.row(database, "article_versions", side.ref)
+    if side.kind == "block_version":
+        return datasette.urls.row(database, "block_versions", side.ref)
+    return datasette.urls.row(database, "snapshots", side.ref.lstrip("s"))

@@ -1,0 +1,318 @@
+"""Every named SQL query of the archive: the CLI, the crawler and Datasette share these.
+
+Bound ``:params`` or ``?`` only, never table names built with format strings. Migrations (the
+tables these read) live in ``dedupe.schema``; the incremental engine's own SQL stays private to
+``dedupe.archive.incremental``.
+"""
+
+from __future__ import annotations
+
+from dedupe.document import REMOVED_STATUSES
+
+# --------------------------------------------------------------------------- the archive's questions
+
+CONFLICTS_SQL = """
+SELECT language, delegation, field, value, snapshots, first_seen, last_seen
+FROM conflicts
+ORDER BY delegation, field, language, snapshots DESC, value
+"""
+
+MISSING_SQL = """
+SELECT language, delegation, field, count(DISTINCT snapshot_id) AS snapshots,
+       min(observed_at) AS first_seen, max(observed_at) AS last_seen,
+       group_concat(DISTINCT snapshot_id) AS snapshot_ids
+FROM snapshot_facts WHERE value = ''
+GROUP BY language, delegation, field
+ORDER BY delegation, field, language
+"""
+
+BLOCK_VERSIONS_SQL = """
+SELECT b.id AS block_id, b.name AS block, bv.id AS version_id, bv.version, bv.line_count,
+       bv.snapshots, bv.first_seen, bv.last_seen
+FROM block_versions bv JOIN blocks b ON b.id = bv.block_id
+ORDER BY b.id, bv.version
+"""
+
+BLOCK_CHANGES_SQL = """
+SELECT block_version_id, previous_version_id, slot, kind, old_text, new_text, detail
+FROM block_line_changes
+ORDER BY block_version_id, slot
+"""
+
+URL_VERSIONS_SQL = """
+SELECT s.id AS snapshot_id, s.url, s.observed_at, s.http_status, s.status,
+       av.article_id, av.id AS article_version_id, av.version, av.title
+FROM snapshots s
+LEFT JOIN content_articles ca ON ca.content_sha256 = s.content_sha256
+LEFT JOIN article_versions av ON av.id = ca.article_version_id
+WHERE s.url = :url
+ORDER BY s.observed_at, s.id
+"""
+
+REMOVED_ARTICLES_SQL = """
+SELECT id, title, url, versions, first_seen, last_seen
+FROM articles WHERE status = 'removed' ORDER BY last_seen DESC
+"""
+
+SEARCH_SQL = """
+SELECT av.article_id, av.id AS version_id, av.title, av.published,
+       snippet(article_versions_fts, 1, '[', ']', '…', 12) AS snippet
+FROM article_versions_fts
+JOIN article_versions av ON av.rowid = article_versions_fts.rowid
+WHERE article_versions_fts MATCH :q
+ORDER BY rank LIMIT 50
+"""
+
+# What an import reports as its own effect: counts that cost a B-tree scan, not a join over every fact
+COUNT_SQL = {
+    "snapshots": "SELECT count(*) FROM snapshots",
+    "contents": "SELECT count(*) FROM contents",
+    "articles": "SELECT count(*) FROM articles",
+    "article_versions": "SELECT count(*) FROM article_versions",
+    "blocks": "SELECT count(*) FROM blocks",
+    "block_versions": "SELECT count(*) FROM block_versions",
+}
+
+STATS_SQL = {
+    "snapshots": "SELECT count(*) FROM snapshots",
+    "contents": "SELECT count(*) FROM contents",
+    "articles": "SELECT count(*) FROM articles",
+    "article_versions": "SELECT count(*) FROM article_versions",
+    "blocks": "SELECT count(*) FROM blocks",
+    "block_versions": "SELECT count(*) FROM block_versions",
+    "facts": "SELECT count(*) FROM facts",
+    "conflicts": "SELECT count(*) FROM (SELECT DISTINCT language, delegation, field FROM conflicts)",
+    "raw_bytes": "SELECT coalesce(sum(size), 0) FROM contents",
+    "stored_bytes": "SELECT coalesce(sum(stored_size), 0) FROM contents",
+}
+
+
+# --------------------------------------------------------------------------- crawl runs
+
+CRAWL_RUN_INSERT_SQL = """
+INSERT INTO crawl_runs (started_at, status, start_urls, resumed_from, jobdir, pid)
+VALUES (:started_at, 'running', :start_urls, :resumed_from, :jobdir, :pid)
+"""
+
+CRAWL_RUN_FINISH_SQL = """
+UPDATE crawl_runs
+SET finished_at = :finished_at, status = :status, pages_fetched = :pages_fetched, new = :new,
+    changed = :changed, unchanged = :unchanged, removed = :removed, failed = :failed,
+    errors = :errors, stats = :stats
+WHERE id = :id
+"""
+
+# Runs left 'running' by a process that no longer holds the lock (killed): mark them interrupted.
+CRAWL_RUNS_STALE_SQL = """
+UPDATE crawl_runs
+SET status = 'interrupted',
+    finished_at = (SELECT max(s.observed_at) FROM snapshots s WHERE s.origin = 'crawl:' || crawl_runs.id),
+    pages_fetched = (SELECT count(*) FROM snapshots s WHERE s.origin = 'crawl:' || crawl_runs.id
+                     AND s.status != 'error'),
+    errors = json_insert(errors, '$[#]', json_object('url', NULL, 'error',
+             'the crawl process ended without closing the run (killed?)'))
+WHERE status = 'running'
+"""
+
+CRAWL_RUN_SQL = "SELECT * FROM crawl_runs WHERE id = :id"
+
+CRAWL_RUNS_SQL = "SELECT * FROM crawl_runs ORDER BY id DESC LIMIT :limit"
+
+# URLs a run (and the runs it resumes) already stored: a resumed run does not store them again
+# (a page that failed is tried again).
+CRAWL_RUN_URLS_SQL = """
+SELECT DISTINCT url, page_type FROM snapshots WHERE origin = :origin AND status != 'error'
+"""
+
+# Article and country pages to revisit on every run (a vanished one answers 404: removed).
+CRAWL_REVISIT_SQL = """
+SELECT url, page_type FROM (
+    SELECT url, page_type, http_status,
+           row_number() OVER (PARTITION BY url ORDER BY observed_at DESC, id DESC) AS newest
+    FROM snapshots WHERE source = 'crawl' AND page_type IN ('article', 'country')
+) WHERE newest = 1 AND coalesce(http_status, 0) NOT IN ({removed})
+ORDER BY url
+""".format(removed=", ".join(map(str, sorted(REMOVED_STATUSES))))
+
+# The newest stored content of a URL (a 304 answer is parsed from it).
+CRAWL_LAST_CONTENT_SQL = """
+SELECT s.content_sha256, c.encoding FROM snapshots s JOIN contents c ON c.sha256 = s.content_sha256
+WHERE s.url = :url ORDER BY s.observed_at DESC, s.id DESC LIMIT 1
+"""
+
+# Whether a URL ever had content (a new content of a known URL is a change, not a new page).
+CRAWL_URL_KNOWN_SQL = "SELECT 1 FROM snapshots WHERE url = :url AND content_sha256 IS NOT NULL LIMIT 1"
+
+# Articles as a crawl summary compares them before and after a run, each known by its first
+# version (article ids are renumbered by every refresh, and an article's URL may change).
+CRAWL_ARTICLES_STATE_SQL = """
+SELECT a.id, a.title, a.url, a.status, a.versions, a.first_seen, a.last_seen, av.id AS first_version
+FROM articles a JOIN article_versions av ON av.article_id = a.id AND av.version = 1
+ORDER BY a.id
+"""
+
+# The first block-line change that is a conflict of facts (the crawling demo shows its word diff).
+FIRST_CONFLICT_CHANGE_SQL = """
+SELECT previous_version_id, block_version_id FROM block_line_changes
+WHERE kind = 'conflict' ORDER BY block_version_id LIMIT 1
+"""
+
+
+# The newest observation of each crawled URL that was not a failure (200, 304, 404, 410: the page was seen),
+# and the newest failure; SQLite takes the bare columns from the row holding max(observed_at).
+CRAWL_LAST_SEEN_SQL = """
+SELECT url, max(observed_at) AS observed_at, http_status, page_type FROM snapshots
+WHERE source = 'crawl' AND status != 'error' GROUP BY url
+"""
+CRAWL_LAST_FAILED_SQL = """
+SELECT url, max(observed_at) AS observed_at, page_type FROM snapshots
+WHERE source = 'crawl' AND status = 'error' GROUP BY url
+"""
+
+
+# --------------------------------------------------------------------------- archive_state
+
+ARCHIVE_STATE_VALUE_SQL = "SELECT value FROM archive_state WHERE key = ?"
+ARCHIVE_STATE_SET_SQL = "INSERT OR REPLACE INTO archive_state(key, value) VALUES (?, ?)"
+
+# --------------------------------------------------------------------------- Datasette: timeline, last run
+
+# Seat counts as the snapshots stated them, on one axis of snapshots in time order (x = 0, 1,
+# ...): per language, delegation and field its first value, every change and its last value, so
+# that the /-/timeline page draws an archive of any size from a few rows. Facts are compared
+# within one language (pacsto.org and paodkb.org are two series, never one alternating between them).
+_SEAT_FACTS = """
+seat_facts AS (
+  SELECT language, delegation, field, value, snapshot_id, observed_at, block_version_id FROM snapshot_facts
+  WHERE (field = 'seats_total' OR field LIKE 'seats.%') AND (:delegation = '' OR delegation = :delegation)
+), axis AS (
+  SELECT snapshot_id, observed_at, row_number() OVER (ORDER BY observed_at, snapshot_id) - 1 AS x,
+         count(*) OVER () AS n
+  FROM (SELECT DISTINCT snapshot_id, observed_at FROM seat_facts)
+)"""
+
+SEAT_CHANGES_SQL = f"""
+WITH {_SEAT_FACTS.strip()}, ordered AS (
+  SELECT f.language, f.delegation, f.field, f.value, a.x, a.n, f.snapshot_id, f.observed_at, f.block_version_id,
+         lag(f.value) OVER w AS previous_value, lag(f.snapshot_id) OVER w AS previous_snapshot_id,
+         lag(f.observed_at) OVER w AS previous_observed_at,
+         lag(f.block_version_id) OVER w AS previous_block_version_id,
+         lead(f.snapshot_id) OVER w AS next_snapshot_id
+  FROM seat_facts f JOIN axis a ON a.snapshot_id = f.snapshot_id
+  WINDOW w AS (PARTITION BY f.language, f.delegation, f.field ORDER BY a.x)
+)
+SELECT language, delegation, field, value,
+       CASE WHEN previous_value IS NULL THEN 'first'
+            WHEN previous_value != value THEN 'change' ELSE 'last' END AS kind,
+       previous_value, snapshot_id, observed_at, block_version_id, x, n,
+       previous_snapshot_id, previous_observed_at, previous_block_version_id
+FROM ordered
+WHERE previous_value IS NULL OR previous_value != value OR next_snapshot_id IS NULL
+ORDER BY delegation, language, field = 'seats_total' DESC, field, x
+"""
+
+# Snapshots at every :step-th position of that axis, and the last one: the timeline's x ticks.
+TIMELINE_AXIS_SQL = f"""
+WITH {_SEAT_FACTS.strip()}
+SELECT x, n, snapshot_id, observed_at FROM axis
+WHERE x % max(1, :step) = 0 OR x = n - 1
+ORDER BY x
+"""
+
+# What changed in the last crawl run (or run :run, with the interrupted runs it resumed):
+# its snapshots (origin 'crawl:<id>') that brought new content, a removal or an error.
+LAST_RUN_SQL = """
+WITH RECURSIVE chosen(id) AS (
+  SELECT coalesce(nullif(:run, ''), (SELECT id FROM crawl_runs ORDER BY started_at DESC, id DESC LIMIT 1))
+), runs(id, started_at, resumed_from) AS (
+  SELECT c.id, c.started_at, c.resumed_from FROM crawl_runs c JOIN chosen ON c.id = chosen.id
+  UNION
+  SELECT c.id, c.started_at, c.resumed_from FROM crawl_runs c JOIN runs r ON c.id = r.resumed_from
+), since_when AS (SELECT min(started_at) AS since FROM runs)
+SELECT substr(s.origin, 7) AS run, s.id AS snapshot_id, s.url, s.observed_at, s.http_status, s.status,
+{change}
+FROM snapshots s CROSS JOIN since_when w
+LEFT JOIN content_articles ca ON ca.content_sha256 = s.content_sha256
+LEFT JOIN article_versions av ON av.id = ca.article_version_id
+WHERE s.origin IN (SELECT 'crawl:' || id FROM runs) AND s.status IN ('new', 'removed', 'error')
+ORDER BY s.observed_at, s.id
+"""
+
+# The same without a crawl_runs table (an archive from before migration m002): since :since,
+# by default since the start of the last day anything was observed.
+SINCE_SQL = """
+WITH since_when AS (
+  SELECT coalesce(nullif(:since, ''), (SELECT max(date(observed_at)) FROM snapshots)) AS since
+)
+SELECT s.origin AS run, s.id AS snapshot_id, s.url, s.observed_at, s.http_status, s.status,
+{change}
+FROM snapshots s CROSS JOIN since_when w
+LEFT JOIN content_articles ca ON ca.content_sha256 = s.content_sha256
+LEFT JOIN article_versions av ON av.id = ca.article_version_id
+WHERE s.observed_at >= w.since AND s.status IN ('new', 'removed', 'error')
+ORDER BY s.observed_at, s.id
+"""
+
+# What a changed snapshot brought, relative to the start w.since of the period looked at.
+_CHANGE_COLUMNS = """\
+       CASE
+         WHEN s.status = 'removed' THEN 'page removed'
+         WHEN s.status = 'error' THEN 'fetch failed'
+         WHEN av.id IS NULL THEN 'page changed (no article)'
+         WHEN av.first_seen >= w.since AND av.version = 1 THEN 'new article'
+         WHEN av.first_seen >= w.since THEN 'new article version'
+         ELSE 'page changed, article text unchanged'
+       END AS change,
+       av.article_id, av.id AS article_version_id, av.version, av.title,
+       (SELECT group_concat(cb.block_version_id, ' ') FROM content_blocks cb
+          JOIN block_versions bv ON bv.id = cb.block_version_id
+        WHERE cb.content_sha256 = s.content_sha256 AND bv.first_seen >= w.since) AS new_block_versions"""
+
+LAST_RUN_SQL = LAST_RUN_SQL.format(change=_CHANGE_COLUMNS)
+SINCE_SQL = SINCE_SQL.format(change=_CHANGE_COLUMNS)
+
+
+# --------------------------------------------------------------------------- version navigation
+# An article or a block stands for its latest version; a version's previous one; every version
+# of the same article or block (the diff page's "compare with").
+
+LATEST_ARTICLE_VERSION_SQL = "SELECT id FROM article_versions WHERE article_id = ? ORDER BY version DESC LIMIT 1"
+LATEST_BLOCK_VERSION_SQL = "SELECT id FROM block_versions WHERE block_id = ? ORDER BY version DESC LIMIT 1"
+PREVIOUS_ARTICLE_VERSION_SQL = """
+SELECT p.id FROM article_versions v JOIN article_versions p ON p.article_id = v.article_id AND p.version < v.version
+WHERE v.id = ? ORDER BY p.version DESC LIMIT 1
+"""
+PREVIOUS_BLOCK_VERSION_SQL = """
+SELECT p.id FROM block_versions v JOIN block_versions p ON p.block_id = v.block_id AND p.version < v.version
+WHERE v.id = ? ORDER BY p.version DESC LIMIT 1
+"""
+PREVIOUS_SNAPSHOT_SQL = """
+SELECT p.id FROM snapshots s JOIN snapshots p ON p.url = s.url AND p.content_sha256 IS NOT NULL
+AND (p.observed_at < s.observed_at OR (p.observed_at = s.observed_at AND p.id < s.id))
+WHERE s.id = ? ORDER BY p.observed_at DESC, p.id DESC LIMIT 1
+"""
+ARTICLE_VERSION_SIBLINGS_SQL = """
+SELECT o.id, o.version, o.first_seen FROM article_versions v JOIN article_versions o
+ON o.article_id = v.article_id WHERE v.id = ? ORDER BY o.version
+"""
+BLOCK_VERSION_SIBLINGS_SQL = """
+SELECT o.id, o.version, o.first_seen FROM block_versions v JOIN block_versions o
+ON o.block_id = v.block_id WHERE v.id = ? ORDER BY o.version
+"""
+
+# --------------------------------------------------------------------------- the Datasette pages
+
+ARTICLE_VERSION_SIDE_SQL = """
+SELECT version, article_id, title, first_seen, last_seen, snapshots FROM article_versions WHERE id = ?
+"""
+BLOCK_VERSION_SIDE_SQL = """
+SELECT bv.version, bv.block_id, b.name, bv.first_seen, bv.last_seen, bv.snapshots
+FROM block_versions bv JOIN blocks b ON b.id = bv.block_id WHERE bv.id = ?
+"""
+SNAPSHOT_SIDE_SQL = "SELECT url, observed_at FROM snapshots WHERE id = ?"
+RECENT_BLOCK_VERSIONS_SQL = """
+SELECT bv.id, bv.version, bv.block_id, bv.first_seen FROM block_versions bv
+ORDER BY bv.first_seen DESC, bv.version DESC LIMIT 20
+"""
+SEAT_DELEGATIONS_SQL = "SELECT DISTINCT delegation FROM facts WHERE field = 'seats_total' ORDER BY delegation"
+TABLES_AND_VIEWS_SQL = "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')"
