@@ -57,6 +57,9 @@ class Archive(ObservationStore, DerivedRecords, ArchiveQueries):
             # committed; a power cut may lose the last commits but never corrupts the archive.
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA busy_timeout=30000")
+            # 64 MB of page cache (SQLite's default is 2 MB): the derivation's indexes are read at random, and
+            # once they outgrow the cache every lookup would go to the file
+            self.db.execute("PRAGMA cache_size=-65536")
             self.db.execute("PRAGMA foreign_keys=ON")
             schema.migrate(self.db)
             self.codec = Codec(self.db)
