@@ -73,13 +73,14 @@ class Derivation:
     runs: dict[str, list[Run]] = field(default_factory=dict)
 
 
-class _Components:
-    """Union-find whose representative is always the smallest member: labels never depend on order."""
+class Components:
+    """Union-find whose representative is always the smallest member: labels never depend on order.
+    Members are anything ordered (ints here; the incremental engine also mixes in tuples)."""
 
     def __init__(self) -> None:
-        self.parent: dict[int, int] = {}
+        self.parent: dict = {}
 
-    def find(self, x: int) -> int:
+    def find(self, x):
         parent = self.parent
         parent.setdefault(x, x)
         while parent[x] != x:
@@ -87,7 +88,7 @@ class _Components:
             x = parent[x]
         return x
 
-    def union(self, a: int, b: int) -> None:
+    def union(self, a, b) -> None:
         ra, rb = self.find(a), self.find(b)
         if ra != rb:
             self.parent[max(ra, rb)] = min(ra, rb)
@@ -291,7 +292,7 @@ def article_text(page: PageLines, furniture: set[str], runs: list[Run]) -> str:
 
 def label_blocks(runs: dict[str, list[Run]], pages: dict[str, PageLines], line_label: dict[str, int]) -> None:
     """Give runs that share a line cluster one block label (the smallest cluster label)."""
-    components = _Components()
+    components = Components()
     for key, page_runs in runs.items():
         for run in page_runs:
             labels = [line_label[pages[key].lines[i][0]] for i in run.lines]

@@ -39,6 +39,7 @@ import numpy as np
 from ..blocks import (
     ARTICLE_CONFIG,
     LINE_BAND_THRESHOLD,
+    Components,
     PageLines,
     _candidate_positions,
     _title,
@@ -86,24 +87,6 @@ class _Furniture:
 
     def __bool__(self) -> bool:
         return self.any
-
-
-class _UnionFind:
-    def __init__(self) -> None:
-        self.parent: dict = {}
-
-    def find(self, x):
-        parent = self.parent
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    def union(self, a, b) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
 
 
 @dataclass
@@ -352,7 +335,7 @@ class Deriver:
                 shingle_sets[line_id] = line_shingles(text)
             return shingle_sets[line_id]
 
-        uf = _UnionFind()
+        uf = Components()
         existing: dict[int, tuple[int, str]] = {}  # line id -> (cluster, text)
         sig_of: dict[int, np.ndarray] = {line_id: new_sigs[row] for row, line_id in enumerate(new)}
         flat = sorted(set(keys.reshape(-1).tolist()))
@@ -562,7 +545,7 @@ class Deriver:
                     [space, *chunk],
                 ).fetchall()
             )
-        uf = _UnionFind()
+        uf = Components()
         for text_id in joining:
             for other in sorted(candidates[text_id]):
                 a, b = uf.find(group_of[text_id]), uf.find(group_of[other])
@@ -597,7 +580,7 @@ class Deriver:
                 f"SELECT text_id, key FROM derive_text_bands WHERE text_id IN ({_marks(chunk)})", list(chunk)
             ):
                 keys[text_id].add(key)
-        uf = _UnionFind()
+        uf = Components()
         for i, a in enumerate(members):
             for b in members[i + 1 :]:
                 if uf.find(a) != uf.find(b) and keys[a] & keys[b] and texts_alike(sigs[a], sigs[b]):
@@ -969,7 +952,7 @@ class Deriver:
             "SELECT id, line_ids FROM derive_block_versions WHERE block = ? ORDER BY id", [block]
         ).fetchall()
         self.x("DELETE FROM derive_block_clusters WHERE block = ?", [block])
-        uf = _UnionFind()
+        uf = Components()
         clusters_of = {}
         for version_id, line_ids in versions:
             clusters = self._clusters_of(json.loads(line_ids))
