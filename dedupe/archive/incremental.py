@@ -351,10 +351,13 @@ class Deriver:
                     existing[line_id] = (cluster, text)
                     sig_of[line_id] = np.frombuffer(blob, dtype=np.uint32)
         node = {i: ("n", i) for i in new}
+        row_of = {line_id: row for row, line_id in enumerate(sig_of)}  # every signature in one matrix:
+        matrix = np.vstack(list(sig_of.values()))  # a candidate set is one fancy index, not a stack per line
         for row, line_id in enumerate(new):
             candidates = sorted({other for key in keys[row].tolist() for other in bucket_members.get(key, ())})
             if candidates:
-                estimates = estimates_against(new_sigs[row], np.vstack([sig_of[c] for c in candidates]))
+                rows = np.fromiter((row_of[c] for c in candidates), dtype=np.int64, count=len(candidates))
+                estimates = estimates_against(new_sigs[row], matrix[rows])
                 for other in (c for c, e in zip(candidates, estimates.tolist()) if e >= LINE_BAND_THRESHOLD):
                     if other in existing:
                         cluster, text = existing[other]
