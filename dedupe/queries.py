@@ -316,3 +316,76 @@ ORDER BY bv.first_seen DESC, bv.version DESC LIMIT 20
 """
 SEAT_DELEGATIONS_SQL = "SELECT DISTINCT delegation FROM facts WHERE field = 'seats_total' ORDER BY delegation"
 TABLES_AND_VIEWS_SQL = "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')"
+
+
+# --------------------------------------------------------------------------- alerts (dedupe.alerts) and the feed
+
+# Each fact's current value: the one stated by the block variant seen last (per language, delegation, field).
+ALERT_CURRENT_FACTS_SQL = """
+SELECT language, delegation, field, value, block_version_id FROM (
+  SELECT bv.language, f.delegation, f.field, f.value, f.block_version_id,
+         row_number() OVER (PARTITION BY bv.language, f.delegation, f.field
+                            ORDER BY bv.last_seen DESC, bv.first_seen DESC, bv.id) AS newest
+  FROM facts f JOIN block_versions bv ON bv.id = f.block_version_id
+) WHERE newest = 1
+"""
+
+ALERT_BLOCK_VERSIONS_SQL = """
+SELECT bv.id, bv.block_id, bv.version, bv.language, bv.first_seen, b.name AS block
+FROM block_versions bv JOIN blocks b ON b.id = bv.block_id
+"""
+
+ALERT_LINE_CHANGES_SQL = """
+SELECT block_version_id, previous_version_id, kind, detail, old_text, new_text
+FROM block_line_changes ORDER BY block_version_id, slot
+"""
+
+# Removed articles, each known by its first version (article ids are renumbered by every refresh).
+ALERT_REMOVED_ARTICLES_SQL = """
+SELECT av.id AS first_version, a.id, a.title, a.url, a.last_seen
+FROM articles a JOIN article_versions av ON av.article_id = a.id AND av.version = 1
+WHERE a.status = 'removed'
+"""
+
+# The Atom feed of the same changes (datasette-atom renders a canned query with these columns):
+# new block variants with the facts they changed, new conflicts (dated by their second value's
+# first sighting) and removed articles, newest first.
+FACT_CHANGES_FEED_SQL = """
+SELECT 'tag:pa-archive,2025:block-version:' || bv.id AS atom_id,
+       'Block b' || bv.block_id || ' v' || bv.version || ' (' || coalesce(bv.language, '?') || '): '
+         || coalesce((SELECT group_concat(c.detail, '; ') FROM block_line_changes c
+                      WHERE c.block_version_id = bv.id AND c.kind IN ('conflict', 'missing', 'filled')),
+                     'new variant ' || bv.id) AS atom_title,
+       bv.first_seen AS atom_updated,
+       'New variant ' || bv.id || ' of block b' || bv.block_id || ' (' || b.name || '), first seen '
+         || bv.first_seen || ' in ' || bv.snapshots || ' snapshot(s).'
+         || coalesce(char(10) || (SELECT group_concat(c.kind || ': ' || coalesce(c.detail, c.new_text, c.old_text, ''),
+                                                      char(10))
+                                  FROM block_line_changes c WHERE c.block_version_id = bv.id), '') AS atom_content,
+       '/-/diff?b=' || bv.id AS atom_link
+FROM block_versions bv JOIN blocks b ON b.id = bv.block_id
+UNION ALL
+SELECT 'tag:pa-archive,2025:conflict:' || language || ':' || delegation || ':' || field,
+       'Conflict: ' || delegation || ' ' || field || ' (' || language || '): ' || group_concat(value, ' vs '),
+       max(first_seen),
+       delegation || ' ' || field || ' is stated as ' || group_concat(value || ' (' || snapshots || ' snapshots, '
+         || first_seen || ' .. ' || last_seen || ')', ', '),
+       '/-/conflicts'
+FROM (SELECT * FROM conflicts ORDER BY first_seen)
+GROUP BY language, delegation, field
+UNION ALL
+SELECT 'tag:pa-archive,2025:removed:' || av.id,
+       'Article removed: ' || coalesce(a.title, a.url),
+       a.last_seen,
+       a.url || ' answered 404/410 (last seen ' || a.last_seen || ').',
+       a.url
+FROM articles a JOIN article_versions av ON av.article_id = a.id AND av.version = 1
+WHERE a.status = 'removed'
+ORDER BY atom_updated DESC
+LIMIT 200
+"""
+
+# A crawl run's alert (sent, title, failed deliveries) kept in its stats: `pa-archive runs` shows it.
+CRAWL_RUN_NOTIFY_SQL = """
+UPDATE crawl_runs SET stats = json_set(coalesce(nullif(stats, ''), '{}'), '$.notify', json(:notify)) WHERE id = :id
+"""
