@@ -211,14 +211,6 @@ WHERE previous_value IS NULL OR previous_value != value OR next_snapshot_id IS N
 ORDER BY delegation, language, field = 'seats_total' DESC, field, x
 """
 
-# Snapshots at every :step-th position of that axis, and the last one: the timeline's x ticks.
-TIMELINE_AXIS_SQL = f"""
-WITH {_SEAT_FACTS.strip()}
-SELECT x, n, snapshot_id, observed_at FROM axis
-WHERE x % max(1, :step) = 0 OR x = n - 1
-ORDER BY x
-"""
-
 # What changed in the last crawl run (or run :run, with the interrupted runs it resumed):
 # its snapshots (origin 'crawl:<id>') that brought new content, a removal or an error.
 LAST_RUN_SQL = """
@@ -388,4 +380,82 @@ LIMIT 200
 # A crawl run's alert (sent, title, failed deliveries) kept in its stats: `pa-archive runs` shows it.
 CRAWL_RUN_NOTIFY_SQL = """
 UPDATE crawl_runs SET stats = json_set(coalesce(nullif(stats, ''), '{}'), '$.notify', json(:notify)) WHERE id = :id
+"""
+
+# --------------------------------------------------------------------------- Datasette: evidence pages
+
+# The snapshots stating one conflict value (newest first, capped by :limit) and how many there are.
+EVIDENCE_SNAPSHOTS_SQL = """
+SELECT sf.snapshot_id, sf.url, sf.observed_at, sf.block_version_id, count(*) OVER () AS total
+FROM snapshot_facts sf
+WHERE sf.language = :language AND sf.delegation = :delegation AND sf.field = :field AND sf.value = :value
+ORDER BY sf.observed_at DESC, sf.snapshot_id DESC LIMIT :limit
+"""
+
+# The block variants carrying one conflict value.
+EVIDENCE_BLOCK_VERSIONS_SQL = """
+SELECT bv.id, bv.block_id, bv.version, bv.snapshots, bv.first_seen, bv.last_seen
+FROM facts f JOIN block_versions bv ON bv.id = f.block_version_id
+WHERE coalesce(bv.language, '') = :language AND f.delegation = :delegation AND f.field = :field AND f.value = :value
+ORDER BY bv.first_seen
+"""
+
+# Each change of one fact between consecutive observations (in time order): the two variants to diff.
+EVIDENCE_CHANGES_SQL = """
+SELECT previous_value, value, previous_block_version_id, block_version_id, min(observed_at) AS first_changed,
+       count(*) AS times
+FROM (
+  SELECT value, block_version_id, observed_at,
+         lag(value) OVER w AS previous_value, lag(block_version_id) OVER w AS previous_block_version_id
+  FROM snapshot_facts
+  WHERE language = :language AND delegation = :delegation AND field = :field AND value != ''
+  WINDOW w AS (ORDER BY observed_at, snapshot_id)
+)
+WHERE previous_value IS NOT NULL AND previous_value != value
+GROUP BY previous_block_version_id, block_version_id
+ORDER BY first_changed LIMIT 20
+"""
+
+# One snapshot with what was derived from it.
+SNAPSHOT_PAGE_SQL = """
+SELECT s.id, s.url, s.observed_at, s.source, s.origin, s.http_status, s.status, s.page_type, s.content_sha256,
+       s.headers, c.kind, c.size, c.encoding, p.title, p.language,
+       ca.article_version_id, av.article_id, av.version AS article_version, av.title AS article_title
+FROM snapshots s
+LEFT JOIN contents c ON c.sha256 = s.content_sha256
+LEFT JOIN pages p ON p.content_sha256 = s.content_sha256
+LEFT JOIN content_articles ca ON ca.content_sha256 = s.content_sha256
+LEFT JOIN article_versions av ON av.id = ca.article_version_id
+WHERE s.id = :id
+"""
+SNAPSHOT_BLOCK_VERSIONS_SQL = """
+SELECT bv.id, bv.block_id, bv.version, b.name FROM content_blocks cb
+JOIN block_versions bv ON bv.id = cb.block_version_id JOIN blocks b ON b.id = bv.block_id
+WHERE cb.content_sha256 = :sha ORDER BY bv.block_id
+"""
+# The observations of the same URL just before and just after one snapshot.
+SNAPSHOT_NEIGHBOURS_SQL = """
+SELECT * FROM (
+  SELECT 'previous' AS side, q.id, q.observed_at, q.status FROM snapshots s JOIN snapshots q ON q.url = s.url
+    AND (q.observed_at < s.observed_at OR (q.observed_at = s.observed_at AND q.id < s.id))
+  WHERE s.id = :id ORDER BY q.observed_at DESC, q.id DESC LIMIT 1)
+UNION ALL
+SELECT * FROM (
+  SELECT 'next', q.id, q.observed_at, q.status FROM snapshots s JOIN snapshots q ON q.url = s.url
+    AND (q.observed_at > s.observed_at OR (q.observed_at = s.observed_at AND q.id > s.id))
+  WHERE s.id = :id ORDER BY q.observed_at, q.id LIMIT 1)
+"""
+
+# The snapshots showing one block variant, with URL and date (the canned query "block_version_snapshots").
+BLOCK_VERSION_SNAPSHOTS_SQL = """
+SELECT s.id AS snapshot_id, s.url, s.observed_at, s.status
+FROM content_blocks cb JOIN snapshots s ON s.content_sha256 = cb.content_sha256
+WHERE cb.block_version_id = :id
+ORDER BY s.observed_at DESC, s.id DESC
+"""
+
+# The URLs with the most observations (the calendar page's index).
+CALENDAR_URLS_SQL = """
+SELECT url, count(*) AS captures, min(observed_at) AS first_seen, max(observed_at) AS last_seen
+FROM snapshots WHERE content_sha256 IS NOT NULL GROUP BY url ORDER BY captures DESC, url LIMIT 50
 """
