@@ -454,6 +454,7 @@ def _home_html(database: str) -> str:
     route = html.escape(_route(database))
     links = [
         ("-/conflicts", "conflicting facts with their evidence"),
+        (f"{route}/conflicting_facts", "the same as a query"),
         ("-/timeline", "seats timeline"),
         ("-/calendar", "captures of a URL"),
         (f"{route}/fact_changes", "changes of facts (Atom feed)"),

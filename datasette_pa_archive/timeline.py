@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from datasette.utils.asgi import NotFound, Response
 
-from datasette_pa_archive.pages import archive_database, diff_href, html_response
+from datasette_pa_archive.pages import archive_database, diff_href, html_response, snapshot_href
 from dedupe import queries
 
 CHART_WIDTH, CHART_HEIGHT = 760, 150
@@ -221,8 +221,8 @@ async def timeline_view(datasette: Any, request: Any) -> Response:
             change["diff_href"] = diff_href(
                 datasette, a=change["from"]["block_version_id"], b=change["to"]["block_version_id"], database=db.name
             )
-            change["from_href"] = datasette.urls.row(db.name, "snapshots", str(change["from"]["snapshot_id"]))
-            change["to_href"] = datasette.urls.row(db.name, "snapshots", str(change["to"]["snapshot_id"]))
+            change["from_href"] = snapshot_href(datasette, change["from"]["snapshot_id"], db.name)
+            change["to_href"] = snapshot_href(datasette, change["to"]["snapshot_id"], db.name)
         panels.append({**panel, "chart": drawing, "anchor": f"delegation-{number}"})
     context = {
         "database": db.name,
@@ -230,7 +230,7 @@ async def timeline_view(datasette: Any, request: Any) -> Response:
         "snapshot_count": n,
         "delegation": wanted,
         "all_delegations": known,
-        "snapshot_href": lambda sid: datasette.urls.row(db.name, "snapshots", str(sid)),
+        "snapshot_href": lambda sid: snapshot_href(datasette, sid, db.name),
         "timeline_path": datasette.urls.path("/-/timeline"),
         "seat_counts_href": datasette.urls.query(db.name, "seat_counts"),
         "json_href": datasette.urls.path("/-/timeline.json")
