@@ -48,17 +48,20 @@ def read_snapshot(conn: Any, snapshot_id: int) -> dict[str, Any] | None:
         r[0]: {"id": r[1], "observed_at": r[2], "status": r[3]}
         for r in conn.execute(queries.SNAPSHOT_NEIGHBOURS_SQL, {"id": snapshot_id})
     }
-    snap["text"], snap["archived_html"] = None, None
+    snap["text"], snap["archived_html"], snap["archived_raw_text"] = None, None, None
     if snap["content_sha256"]:
         lines = conn.execute("SELECT lines FROM pages WHERE content_sha256 = ?", [snap["content_sha256"]]).fetchone()
         if lines:
             snap["text"] = "\n".join(line[0] for line in json.loads(lines[0]))
-        if snap["kind"] == "html" and (snap["size"] or 0) <= MAX_COPY_BYTES:
+        if (snap["size"] or 0) <= MAX_COPY_BYTES:
             body = conn.execute(
                 "SELECT body, compression FROM contents WHERE sha256 = ?", [snap["content_sha256"]]
             ).fetchone()
             raw = Codec(Database(conn, recursive_triggers=False)).decompress(body[0], body[1])
-            snap["archived_html"] = sandboxed_copy(raw, snap["encoding"])
+            if snap["kind"] == "html":
+                snap["archived_html"] = sandboxed_copy(raw, snap["encoding"])
+            else:  # a text file is its own copy
+                snap["archived_raw_text"] = raw.decode(snap["encoding"] or "utf-8", errors="replace")
     try:
         snap["headers"] = json.loads(snap["headers"] or "{}")
     except ValueError:
