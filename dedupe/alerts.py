@@ -108,6 +108,7 @@ def changes_between(before: FactState, after: FactState) -> FactChanges:
             found.new_conflicts.append(
                 {"language": language, "delegation": delegation, "field": name, "values": values}
             )
+    found.changed_facts.sort(key=lambda c: (importance(c["field"]), c["delegation"], c["field"], c["language"]))
     found.new_block_versions = [
         v for vid, v in sorted(after.block_versions.items()) if vid not in before.block_versions
     ]
@@ -115,6 +116,11 @@ def changes_between(before: FactState, after: FactState) -> FactChanges:
         a for key, a in sorted(after.removed_articles.items()) if key not in before.removed_articles
     ]
     return found
+
+
+def importance(name: str) -> int:
+    """Seats first, then plenipotentiaries, then websites: the order a message names changed facts in."""
+    return 0 if name.startswith("seats") else 1 if name == "plenipotentiary" else 2
 
 
 def _shown(value: str) -> str:
