@@ -9,7 +9,7 @@ import sys
 
 import click
 
-from cli.options import db_option, emit_json, json_option, user_errors
+from cli.options import Alerts, db_option, emit_json, json_option, notify_options, user_errors
 from dedupe import diff as difftools
 from dedupe.archive import Archive, ArchiveError
 from dedupe.sources import expand, read_sources
@@ -30,7 +30,10 @@ def open_archive(db_path: str, must_exist: bool = True) -> Archive:
 @click.argument("inputs", nargs=-1, required=True)
 @db_option
 @json_option
-def import_(inputs: tuple[str, ...], db_path: str, as_json: bool) -> None:
+@notify_options
+def import_(
+    inputs: tuple[str, ...], db_path: str, as_json: bool, notify_urls: tuple[str, ...], datasette_url: str | None
+) -> None:
     """Import snapshots from files, folders, globs or JSON Lines.
 
     Text or HTML is told by content, not by name. JSON Lines files (.jsonl) hold one
@@ -43,10 +46,12 @@ def import_(inputs: tuple[str, ...], db_path: str, as_json: bool) -> None:
       pa-archive import ../shared/seeds/
       pa-archive import 'dumps/*.html' other-scraper.jsonl --db news.db
       pa-archive import crawl.warc.gz collection.wacz
+      pa-archive import new-pages/ --notify 'json://127.0.0.1:9000/hook'   # alert when a fact changed
     """
     lock = _writer_lock(db_path, "import")  # released when the import ends, or by the kernel if it is killed
     try:
         archive = open_archive(db_path, must_exist=False)
+        alerts = Alerts(db_path, notify_urls, datasette_url).before()
         sources = list(expand(inputs))  # paths only: bodies are read one file at a time
         with (
             archive,
@@ -59,6 +64,9 @@ def import_(inputs: tuple[str, ...], db_path: str, as_json: bool) -> None:
         for summary in web_archives:  # WARC, ARC, WACZ: what each held and what was skipped
             click.echo(str(summary), err=True)
         data = report.as_dict()
+        alert = alerts.after(run="import")
+        if alert is not None:
+            data["notify"] = alert
         if as_json:
             with open_archive(db_path) as again:
                 emit_json({**data, "stats": again.stats()})
@@ -71,6 +79,8 @@ def import_(inputs: tuple[str, ...], db_path: str, as_json: bool) -> None:
             )
     finally:
         lock.release()
+    for failure in (alert or {}).get("errors") or []:  # reported, never a failed import
+        click.echo(click.style("warning: ", fg="yellow") + failure, err=True)
     for error in report.errors:
         click.echo(click.style("error: ", fg="red") + error, err=True)
     if report.errors:

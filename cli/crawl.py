@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from cli.options import UsageFailure, db_option, emit_json, json_option, sentence, user_errors
+from cli.options import Alerts, UsageFailure, db_option, emit_json, json_option, notify_options, sentence, user_errors
 
 # crawler.process and crawler.runs (Scrapy, Twisted) are imported inside the commands: `pa-archive --help` stays fast.
 
@@ -64,6 +64,11 @@ def describe_run(run: dict[str, Any]) -> list[str]:
             f"{counts.get('new_block_versions', 0)} new; conflicts: {counts.get('conflicts', 0)}"
             f"{conflicts_by_language(changes.get('conflicts') or [])}"
         )
+    alert = stats.get("notify") or {}
+    if alert.get("sent"):
+        lines.append(f"  alert sent: {alert.get('title')}")
+    for failure in alert.get("errors") or []:
+        lines.append(f"  {failure}")
     errors = run.get("errors") or []
     for error in errors[:10]:
         lines.append(f"  failed: {error.get('url') or '(run)'}: {error.get('error')}")
@@ -124,6 +129,7 @@ def describe_run(run: dict[str, Any]) -> list[str]:
     help="Request an archived page again once its last observation is older than this: 7d, 12h, 90m "
     "or seconds; 0 revisits every page. Default: the REVISIT_AFTER setting ($PA_REVISIT_AFTER), 7d.",
 )
+@notify_options
 def crawl(
     start_urls: tuple[str, ...],
     db_path: str,
@@ -134,6 +140,8 @@ def crawl(
     wait: float,
     progress: bool,
     revisit_after: str | None,
+    notify_urls: tuple[str, ...],
+    datasette_url: str | None,
 ) -> None:
     """Crawl the site into the archive: new articles, the listings, and what is due again.
 
@@ -153,9 +161,11 @@ def crawl(
       pa-archive crawl --start-url http://127.0.0.1:8000/events --db test.db -s DOWNLOAD_DELAY=0
       pa-archive crawl --jobdir crawls/pacsto --json     # resumable; JSON summary
       pa-archive crawl --revisit-after 0                 # a full revisit: every archived page again
+      pa-archive crawl --notify 'mailto://me:app-password@gmail.com' --datasette-url http://127.0.0.1:8001
     """
     from crawler.process import CrawlSetupError, check_db_folder, crawl_settings, run_crawl
     from crawler.runs import EXIT_LOCKED, RunLocked
+    from dedupe import DEFAULT_DB
     from dedupe.archive import ArchiveError
 
     ctx = click.get_current_context()
@@ -166,9 +176,17 @@ def crawl(
     try:
         settings = crawl_settings(db_path, jobdir, overrides, log_level, progress and not as_json, revisit_after)
         check_db_folder(settings.get("ARCHIVE_DB"))
+        archive_db = settings.get("ARCHIVE_DB") or DEFAULT_DB
+        alerts = Alerts(archive_db, notify_urls, datasette_url).before()
         with user_errors():
             run = run_crawl(settings, list(start_urls), wait)
             result = run.result()
+            report = alerts.after(run=f"crawl run {result['id']}")
+            if report is not None:  # kept in the run's stats (`pa-archive runs`) and shown in its summary
+                from crawler.runs import record_notification
+
+                record_notification(archive_db, result["id"], report)
+                result.setdefault("stats", {})["notify"] = report
     except CrawlSetupError as exc:
         raise UsageFailure(str(exc)) from None
     except RunLocked as exc:

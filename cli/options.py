@@ -84,3 +84,68 @@ def user_errors() -> Iterator[None]:
         if isinstance(exc, StorageError):
             raise click.ClickException(str(exc)) from None
         raise
+
+
+def notify_options(fn: Callable) -> Callable:
+    """--notify URL (repeatable, or $PA_ARCHIVE_NOTIFY, space-separated) and --datasette-url."""
+    fn = click.option(
+        "--datasette-url",
+        default=None,
+        envvar="PA_ARCHIVE_DATASETTE_URL",
+        show_envvar=True,
+        metavar="URL",
+        help="Where `pa-archive serve` runs: the alert links to its pages.",
+    )(fn)
+    return click.option(
+        "--notify",
+        "notify_urls",
+        multiple=True,
+        envvar="PA_ARCHIVE_NOTIFY",
+        show_envvar=True,
+        metavar="URL",
+        help="After a run that changed a fact, a conflict, a block variant or removed an article, send ONE "
+        "message to this Apprise URL (mailto://, slack://, tgram://, json://host/path ...; repeatable).",
+    )(fn)
+
+
+class Alerts:
+    """The archive's facts before a run, compared after it: ``Alerts(db, urls).before()`` ... ``.after()``.
+
+    Nothing is read when no URL is given. A delivery failure is returned, never raised."""
+
+    def __init__(self, db_path: str | None, urls: tuple[str, ...], datasette_url: str | None) -> None:
+        self.db_path, self.urls, self.datasette_url = db_path, list(urls), datasette_url
+        self.state: Any = None
+
+    def _read(self) -> Any:
+        from pathlib import Path
+
+        from dedupe import alerts
+        from dedupe.archive import ReadOnlyArchive
+        from dedupe.readonly import connect_read_only
+
+        if not self.db_path or not Path(self.db_path).is_file():
+            return alerts.FactState()
+        conn = connect_read_only(self.db_path)
+        try:
+            return alerts.read_state(ReadOnlyArchive(conn))
+        except sqlite3.DatabaseError:
+            return alerts.FactState()
+        finally:
+            conn.close()
+
+    def before(self) -> Alerts:
+        if self.urls:
+            self.state = self._read()
+        return self
+
+    def after(self, run: str = "") -> dict[str, Any] | None:
+        """What was sent (and the failures), or None when no --notify was given."""
+        if not self.urls:
+            return None
+        from pathlib import Path
+
+        from dedupe import alerts
+
+        database = Path(self.db_path).stem if self.db_path else "archive"
+        return alerts.notify(self.urls, self.state, self._read(), run, self.datasette_url, database)

@@ -7,7 +7,7 @@ import sys
 import click
 
 from cli.archive import open_archive
-from cli.options import db_option, emit_json, json_option, user_errors
+from cli.options import Alerts, db_option, emit_json, json_option, notify_options, user_errors
 
 
 def _since_option(value: str) -> str:
@@ -102,6 +102,7 @@ def export(warc_path: str, wacz_path: str | None, url_prefix: str, since: str, d
 @click.option("--dry-run", is_flag=True, help="List the captures per year; fetch nothing.")
 @db_option
 @json_option
+@notify_options
 def backfill(
     cdx_api: str,
     patterns: tuple[str, ...],
@@ -112,6 +113,8 @@ def backfill(
     dry_run: bool,
     db_path: str,
     as_json: bool,
+    notify_urls: tuple[str, ...],
+    datasette_url: str | None,
 ) -> None:
     """Fill the archive with the dated history a web archive holds (any Wayback-style CDX server).
 
@@ -142,6 +145,7 @@ def backfill(
         raise click.ClickException(f"{exc}: give --replay-prefix.") from None
     client = bf.Client(delay=bf.default_delay(cdx_api) if delay is None else delay)
     archive = open_archive(db_path, must_exist=False)
+    alerts = Alerts(db_path, () if dry_run else notify_urls, datasette_url).before()
     with archive, user_errors():
         try:
             captures = [c for p in patterns for c in bf.list_captures(client, cdx_api, p, since, until)]
@@ -160,8 +164,9 @@ def backfill(
                 hidden=not sys.stderr.isatty(),
             ) as bar:
                 result = bf.backfill(archive, client, prefix, captures, progress=bar.update)
+    alert = alerts.after(run="backfill")
     if as_json:
-        emit_json({"dry_run": dry_run, **result.as_dict()})
+        emit_json({"dry_run": dry_run, **result.as_dict(), **({"notify": alert} if alert else {})})
     else:
         click.echo(
             f"{len(captures)} capture(s) listed; {client.requests} request(s)" + (" (dry run)" if dry_run else "")
@@ -178,6 +183,8 @@ def backfill(
                     f"  {y.conflicts:>9}"
                 )
             click.echo(line)
+    for failure in (alert or {}).get("errors") or []:  # reported, never a failed backfill
+        click.echo(click.style("warning: ", fg="yellow") + failure, err=True)
     for error in result.errors:
         click.echo(click.style("error: ", fg="red") + error, err=True)
     if result.errors:

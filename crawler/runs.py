@@ -20,6 +20,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import sys
 import time
 import weakref
@@ -593,3 +594,13 @@ class ProgressReporter:
             self.task.stop()
         if self.live is not None:
             self.live.stop()
+
+
+def record_notification(db_path: str | Path, run_id: int, report: dict[str, Any]) -> None:
+    """Keep what the run's alert did (sent, title, failed deliveries) in its stats."""
+    conn = sqlite3.connect(str(db_path), timeout=30)
+    try:
+        with conn:
+            conn.execute(queries.CRAWL_RUN_NOTIFY_SQL, {"notify": json.dumps(report, ensure_ascii=False), "id": run_id})
+    finally:
+        conn.close()

@@ -25,7 +25,11 @@ from urllib.parse import urlencode
 from datasette import hookimpl
 from markupsafe import Markup
 
+from datasette_pa_archive.calendar_page import calendar_view
+from datasette_pa_archive.cells import render_json_cell, render_link_cell
 from datasette_pa_archive.diff_page import diff_href, diff_view
+from datasette_pa_archive.evidence import conflicts_view
+from datasette_pa_archive.snapshot_page import snapshot_view
 from datasette_pa_archive.timeline import timeline_view
 
 VERSION_ID = re.compile(r"[ab]v-[0-9a-f]{4,64}")
@@ -38,13 +42,18 @@ def register_routes(datasette: Any) -> list[tuple[str, Any]]:
     return [
         (r"^/-/diff(?P<as_json>\.json)?$", diff_view),
         (r"^/-/timeline(?P<as_json>\.json)?$", timeline_view),
+        (r"^/-/conflicts$", conflicts_view),
+        (r"^/-/snapshot/(?P<snapshot_id>\d{1,12})$", snapshot_view),
+        (r"^/-/calendar$", calendar_view),
     ]
 
 
 @hookimpl
 def menu_links(datasette: Any, actor: Any, request: Any) -> list[dict[str, str]]:
     return [
+        {"href": datasette.urls.path("/-/conflicts"), "label": "Conflicting facts, with evidence"},
         {"href": datasette.urls.path("/-/timeline"), "label": "Seats timeline"},
+        {"href": datasette.urls.path("/-/calendar"), "label": "Captures of a URL"},
         {"href": datasette.urls.path("/-/diff"), "label": "Compare two versions"},
     ]
 
@@ -63,8 +72,13 @@ def table_actions(datasette: Any, actor: Any, database: str, table: str, request
 
 @hookimpl
 def render_cell(row: Any, value: Any, column: str, table: str | None, database: str, datasette: Any) -> Markup | None:
-    """Version numbers and version ids link to their diff; anything else is left to Datasette."""
+    """JSON columns as tables; snapshots, conflict values, version numbers and ids as links; else Datasette's."""
     raw = value.get("value") if isinstance(value, dict) else value
+    shown = render_json_cell(raw, column, table) or render_link_cell(
+        raw, row, column, table, database, datasette, _cell
+    )
+    if shown is not None:
+        return shown
     if table in VERSION_TABLES and column == "version" and isinstance(raw, int):
         version_id = _cell(row, "id")
         if not isinstance(version_id, str) or raw < 2:

@@ -138,6 +138,9 @@ def resolve(archive: ReadOnlyArchive, ref: str | None, name: str) -> Ref:
         raise BadDiffRequest(
             f"Give {name}: a version id (av-… or bv-…), a snapshot number, an article (a3) or a block (b1)."
         )
+    kind = {"av-": "article version", "bv-": "block version"}.get(ref[:3].lower())
+    if kind and not WEB_REF.fullmatch(ref) and len(ref) <= 80:
+        raise DiffError(f"no {kind} matches {ref} (a version id is {ref[:3]} and hexadecimal digits)")
     if not WEB_REF.fullmatch(ref):
         raise BadDiffRequest(
             f"{name} must be a version id (av-… or bv-…), a snapshot number (12), an article (a3), "

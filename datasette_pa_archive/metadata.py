@@ -335,8 +335,12 @@ EXTRA: dict[str, dict[str, Any]] = {
     "snapshots": {"sort_desc": "observed_at"},
     "articles": {"label_column": "title", "sort_desc": "last_seen"},
     "blocks": {"label_column": "name"},
-    "article_versions": {"fts_table": "article_versions_fts"},
     "crawl_runs": {"sort_desc": "started_at"},
+    # Datasette sorts a table by one column: versions by their block (or article), each block's
+    # variants then by id; the "block_variants" query orders them by block and version with dates.
+    "block_versions": {"sort": "block_id"},
+    "article_versions": {"fts_table": "article_versions_fts", "sort": "article_id"},
+    "block_line_changes": {"sort": "block_version_id"},
 }
 
 
@@ -362,7 +366,7 @@ def last_run_query(has_crawl_runs: bool) -> dict[str, Any]:
 
 def canned_queries(has_crawl_runs: bool = True) -> dict[str, dict[str, Any]]:
     """The named questions, in the order the database page lists them."""
-    return {
+    found = {
         "conflicting_facts": {
             "title": "Conflicting facts",
             "description": "Each delegation fact stated with different non-empty values in different snapshots: "
@@ -410,6 +414,19 @@ def canned_queries(has_crawl_runs: bool = True) -> dict[str, dict[str, Any]]:
             "description": "Articles whose URL last answered 404 or 410, most recently removed first.",
             "sql": queries.REMOVED_ARTICLES_SQL.strip(),
         },
+        "block_version_snapshots": {
+            "title": "Snapshots showing one block variant",
+            "description": "The snapshots (URL, date, status) whose page shows the block variant id you give, newest "
+            "first; each opens on its snapshot page with the archived copy.",
+            "sql": unless_blank(queries.BLOCK_VERSION_SNAPSHOTS_SQL, "id"),
+            "params": ["id"],
+        },
+        "fact_changes": {
+            "title": "Changes of facts (Atom feed)",
+            "description": "New block variants with the facts they changed, new conflicts and removed articles, newest "
+            "first: the changes `--notify` alerts on. Add .atom to this page's address for a feed.",
+            "sql": queries.FACT_CHANGES_FEED_SQL.strip(),
+        },
         "search": {
             "title": "Full-text search over articles",
             "description": 'Article versions matching q (SQLite FTS5: words, "a phrase", prefix*, OR, NOT), '
@@ -419,6 +436,9 @@ def canned_queries(has_crawl_runs: bool = True) -> dict[str, dict[str, Any]]:
             "params": ["q"],
         },
     }
+    for query in found.values():
+        query["hide_sql"] = True  # the question first; "Show SQL" opens the query
+    return found
 
 
 def _route(database: str) -> str:
@@ -433,8 +453,11 @@ def _route(database: str) -> str:
 def _home_html(database: str) -> str:
     route = html.escape(_route(database))
     links = [
-        (f"{route}/conflicting_facts", "conflicting facts"),
+        ("-/conflicts", "conflicting facts with their evidence"),
+        (f"{route}/conflicting_facts", "the same as a query"),
         ("-/timeline", "seats timeline"),
+        ("-/calendar", "captures of a URL"),
+        (f"{route}/fact_changes", "changes of facts (Atom feed)"),
         (f"{route}/block_variants", "delegation block variants"),
         (f"{route}/last_run_changes", "what changed in the last crawl"),
         (f"{route}/search", "search articles"),

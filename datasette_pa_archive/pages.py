@@ -19,6 +19,12 @@ def diff_href(datasette: Any, b: str, a: str | None = None, database: str | None
     return datasette.urls.path("/-/diff") + "?" + urlencode(params)
 
 
+def snapshot_href(datasette: Any, snapshot_id: int | str, database: str | None = None) -> str:
+    """The snapshot page: its archived text and copy, its versions, the observations around it."""
+    path = datasette.urls.path(f"/-/snapshot/{snapshot_id}")
+    return path + ("?" + urlencode({"database": database}) if database else "")
+
+
 async def archive_database(datasette: Any, request: Any) -> Any:
     """The database named by ?database=, else the first one that is a pa-archive archive."""
     wanted = request.args.get("database")

@@ -1,17 +1,20 @@
 """The seats timeline: ``/-/timeline`` draws each delegation's seat counts, per language, as inline SVG.
 
 ``/-/timeline.json`` gives the data. Both come from the "seat_counts" canned query's SQL, which
-returns only first values, changes and last values: a few rows for any archive.
+returns only first values, changes and last values: a few rows for any archive. The x-axis is
+time (``observed_at``): a value holds from the snapshot that stated it to the next change, and
+ticks are dates spread evenly over the span (with the time of day when the span is short).
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlencode
 
-from datasette.utils.asgi import Response
+from datasette.utils.asgi import NotFound, Response
 
-from datasette_pa_archive.pages import archive_database, diff_href, html_response
+from datasette_pa_archive.pages import archive_database, diff_href, html_response, snapshot_href
 from dedupe import queries
 
 CHART_WIDTH, CHART_HEIGHT = 760, 150
@@ -82,8 +85,40 @@ def timeline_data(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def chart(panel: dict[str, Any], n: int) -> dict[str, Any]:
-    """Coordinates for one delegation's SVG: scaled points, step paths and y ticks."""
+def seconds(observed_at: str) -> float:
+    """An archive time (ISO 8601, UTC) as seconds since the epoch."""
+    moment = datetime.fromisoformat(observed_at.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.timestamp()
+
+
+def time_span(data: dict[str, Any]) -> tuple[float, float]:
+    """The earliest and latest observation drawn (every series' first and last point are in the data)."""
+    times = [seconds(p["observed_at"]) for d in data["delegations"] for s in d["series"] for p in s["points"]]
+    return (min(times), max(times)) if times else (0.0, 0.0)
+
+
+def time_ticks(span: tuple[float, float], x_of: Any, count: int = MAX_TICKS) -> list[dict[str, Any]]:
+    """Evenly spaced ticks over the span, labelled with the date (and the time when the span is under 3 days)."""
+    t0, t1 = span
+    moments = [t0] if t1 <= t0 else [t0 + (t1 - t0) * k / (count - 1) for k in range(count)]
+    short = t1 - t0 < 3 * 86400
+    ticks = []
+    for t in moments:
+        moment = datetime.fromtimestamp(t, timezone.utc)
+        ticks.append(
+            {
+                "x": x_of(t),
+                "label": moment.strftime("%Y-%m-%d"),
+                "date": moment.strftime("%H:%M:%S" if t1 - t0 < 600 else "%H:%M") if short else "",
+            }
+        )
+    return ticks
+
+
+def chart(panel: dict[str, Any], span: tuple[float, float]) -> dict[str, Any]:
+    """Coordinates for one delegation's SVG on a time axis: scaled points, step paths and y ticks."""
     values = [p["value"] for s in panel["series"] for p in s["points"]]
     low, high = min(values), max(values)
     if low == high:
@@ -93,8 +128,10 @@ def chart(panel: dict[str, Any], n: int) -> dict[str, Any]:
     plot_w = CHART_WIDTH - MARGIN["left"] - MARGIN["right"]
     plot_h = CHART_HEIGHT - MARGIN["top"] - MARGIN["bottom"]
 
-    def x(i: int) -> float:
-        return round(MARGIN["left"] + (plot_w / 2 if n < 2 else plot_w * i / (n - 1)), 1)
+    t0, t1 = span
+
+    def x(t: float) -> float:
+        return round(MARGIN["left"] + (plot_w / 2 if t1 <= t0 else plot_w * (t - t0) / (t1 - t0)), 1)
 
     def y(v: float) -> float:
         return round(MARGIN["top"] + plot_h * (high - v) / (high - low), 1)
@@ -103,11 +140,13 @@ def chart(panel: dict[str, Any], n: int) -> dict[str, Any]:
     lines = []
     for k, s in enumerate(panel["series"]):
         # a step line: each value holds until the snapshot that states another
+        at = [x(seconds(p["observed_at"])) for p in s["points"]]
         path = "".join(
-            f"M{x(p['x'])},{y(p['value'])}" if j == 0 else f"H{x(p['x'])}V{y(p['value'])}"
-            for j, p in enumerate(s["points"])
+            f"M{at[j]},{y(p['value'])}" if j == 0 else f"H{at[j]}V{y(p['value'])}" for j, p in enumerate(s["points"])
         )
-        dots = [{**p, "cx": x(p["x"]), "cy": y(p["value"]), "changed": "changed_from" in p} for p in s["points"]]
+        dots = [
+            {**p, "cx": at[j], "cy": y(p["value"]), "changed": "changed_from" in p} for j, p in enumerate(s["points"])
+        ]
         lines.append(
             {
                 "field": s["field"],
@@ -149,22 +188,20 @@ def change_summary(panel: dict[str, Any], spelled_out: int = 4) -> list[str]:
     return phrases
 
 
-def tick_step(n: int) -> int:
-    """Every how many snapshots an x tick goes, for at most MAX_TICKS of them."""
-    return max(1, -(-(n - 1) // (MAX_TICKS - 1)))
-
-
-def x_ticks(axis: list[dict[str, Any]], x_of: Any, step: int) -> list[dict[str, Any]]:
-    """Ticks at the axis rows, without a regular tick crowding the last one."""
-    last = axis[-1]["x"] if axis else 0
-    kept = [a for a in axis if a["x"] == last or last - a["x"] >= step / 2]
-    return [{"x": x_of(a["x"]), "label": f"s{a['snapshot_id']}", "date": a["observed_at"][:10]} for a in kept]
-
-
 async def timeline_view(datasette: Any, request: Any) -> Response:
     as_json = bool(request.url_vars.get("as_json"))
     db = await archive_database(datasette, request)
-    wanted = request.args.get("delegation") or ""
+    known = [r[0] for r in (await db.execute(queries.SEAT_DELEGATIONS_SQL)).rows]
+    wanted = (request.args.get("delegation") or "").strip()
+    if wanted:  # delegation names are matched whatever their case: kyrgyzstan is Kyrgyzstan
+        match = next((name for name in known if name.casefold() == wanted.casefold()), None)
+        if match is None:
+            message = f"No delegation called {wanted} states seat counts in this archive"
+            message += f"; the delegations are {', '.join(known)}." if known else "."
+            if as_json:
+                return Response.json({"error": message}, status=404)
+            raise NotFound(message)
+        wanted = match
     results = await db.execute(
         queries.SEAT_CHANGES_SQL, {"delegation": wanted}, custom_time_limit=TIMELINE_TIME_LIMIT_MS
     )
@@ -172,21 +209,11 @@ async def timeline_view(datasette: Any, request: Any) -> Response:
     if as_json:
         return Response.json(data)
     n = data["snapshots"]
-    step = tick_step(n)
-    axis = [
-        dict(r)
-        for r in (
-            await db.execute(
-                queries.TIMELINE_AXIS_SQL,
-                {"delegation": wanted, "step": step},
-                custom_time_limit=TIMELINE_TIME_LIMIT_MS,
-            )
-        ).rows
-    ]
+    span = time_span(data)
     panels = []
     for number, panel in enumerate(data["delegations"], start=1):
-        drawing = chart(panel, n)
-        drawing["x_ticks"] = x_ticks(axis, drawing.pop("x_of"), step)
+        drawing = chart(panel, span)
+        drawing["x_ticks"] = time_ticks(span, drawing.pop("x_of"))
         panel["summary"] = change_summary(panel)
         panel["listed_changes"] = panel["changes"][:MAX_LISTED_CHANGES]
         panel["more_changes"] = len(panel["changes"]) - len(panel["listed_changes"])
@@ -194,16 +221,16 @@ async def timeline_view(datasette: Any, request: Any) -> Response:
             change["diff_href"] = diff_href(
                 datasette, a=change["from"]["block_version_id"], b=change["to"]["block_version_id"], database=db.name
             )
-            change["from_href"] = datasette.urls.row(db.name, "snapshots", str(change["from"]["snapshot_id"]))
-            change["to_href"] = datasette.urls.row(db.name, "snapshots", str(change["to"]["snapshot_id"]))
+            change["from_href"] = snapshot_href(datasette, change["from"]["snapshot_id"], db.name)
+            change["to_href"] = snapshot_href(datasette, change["to"]["snapshot_id"], db.name)
         panels.append({**panel, "chart": drawing, "anchor": f"delegation-{number}"})
     context = {
         "database": db.name,
         "panels": panels,
         "snapshot_count": n,
         "delegation": wanted,
-        "all_delegations": [r[0] for r in (await db.execute(queries.SEAT_DELEGATIONS_SQL)).rows],
-        "snapshot_href": lambda sid: datasette.urls.row(db.name, "snapshots", str(sid)),
+        "all_delegations": known,
+        "snapshot_href": lambda sid: snapshot_href(datasette, sid, db.name),
         "timeline_path": datasette.urls.path("/-/timeline"),
         "seat_counts_href": datasette.urls.query(db.name, "seat_counts"),
         "json_href": datasette.urls.path("/-/timeline.json")

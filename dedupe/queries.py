@@ -211,14 +211,6 @@ WHERE previous_value IS NULL OR previous_value != value OR next_snapshot_id IS N
 ORDER BY delegation, language, field = 'seats_total' DESC, field, x
 """
 
-# Snapshots at every :step-th position of that axis, and the last one: the timeline's x ticks.
-TIMELINE_AXIS_SQL = f"""
-WITH {_SEAT_FACTS.strip()}
-SELECT x, n, snapshot_id, observed_at FROM axis
-WHERE x % max(1, :step) = 0 OR x = n - 1
-ORDER BY x
-"""
-
 # What changed in the last crawl run (or run :run, with the interrupted runs it resumed):
 # its snapshots (origin 'crawl:<id>') that brought new content, a removal or an error.
 LAST_RUN_SQL = """
@@ -316,3 +308,154 @@ ORDER BY bv.first_seen DESC, bv.version DESC LIMIT 20
 """
 SEAT_DELEGATIONS_SQL = "SELECT DISTINCT delegation FROM facts WHERE field = 'seats_total' ORDER BY delegation"
 TABLES_AND_VIEWS_SQL = "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')"
+
+
+# --------------------------------------------------------------------------- alerts (dedupe.alerts) and the feed
+
+# Each fact's current value: the one stated by the block variant seen last (per language, delegation, field).
+ALERT_CURRENT_FACTS_SQL = """
+SELECT language, delegation, field, value, block_version_id FROM (
+  SELECT bv.language, f.delegation, f.field, f.value, f.block_version_id,
+         row_number() OVER (PARTITION BY bv.language, f.delegation, f.field
+                            ORDER BY bv.last_seen DESC, bv.first_seen DESC, bv.id) AS newest
+  FROM facts f JOIN block_versions bv ON bv.id = f.block_version_id
+) WHERE newest = 1
+"""
+
+ALERT_BLOCK_VERSIONS_SQL = """
+SELECT bv.id, bv.block_id, bv.version, bv.language, bv.first_seen, b.name AS block
+FROM block_versions bv JOIN blocks b ON b.id = bv.block_id
+"""
+
+ALERT_LINE_CHANGES_SQL = """
+SELECT block_version_id, previous_version_id, kind, detail, old_text, new_text
+FROM block_line_changes ORDER BY block_version_id, slot
+"""
+
+# Removed articles, each known by its first version (article ids are renumbered by every refresh).
+ALERT_REMOVED_ARTICLES_SQL = """
+SELECT av.id AS first_version, a.id, a.title, a.url, a.last_seen
+FROM articles a JOIN article_versions av ON av.article_id = a.id AND av.version = 1
+WHERE a.status = 'removed'
+"""
+
+# The Atom feed of the same changes (datasette-atom renders a canned query with these columns):
+# new block variants with the facts they changed, new conflicts (dated by their second value's
+# first sighting) and removed articles, newest first.
+FACT_CHANGES_FEED_SQL = """
+SELECT 'tag:pa-archive,2025:block-version:' || bv.id AS atom_id,
+       'Block b' || bv.block_id || ' v' || bv.version || ' (' || coalesce(bv.language, '?') || '): '
+         || coalesce((SELECT group_concat(c.detail, '; ') FROM block_line_changes c
+                      WHERE c.block_version_id = bv.id AND c.kind IN ('conflict', 'missing', 'filled')),
+                     'new variant ' || bv.id) AS atom_title,
+       bv.first_seen AS atom_updated,
+       'New variant ' || bv.id || ' of block b' || bv.block_id || ' (' || b.name || '), first seen '
+         || bv.first_seen || ' in ' || bv.snapshots || ' snapshot(s).'
+         || coalesce(char(10) || (SELECT group_concat(c.kind || ': ' || coalesce(c.detail, c.new_text, c.old_text, ''),
+                                                      char(10))
+                                  FROM block_line_changes c WHERE c.block_version_id = bv.id), '') AS atom_content,
+       '/-/diff?b=' || bv.id AS atom_link
+FROM block_versions bv JOIN blocks b ON b.id = bv.block_id
+UNION ALL
+SELECT 'tag:pa-archive,2025:conflict:' || language || ':' || delegation || ':' || field,
+       'Conflict: ' || delegation || ' ' || field || ' (' || language || '): ' || group_concat(value, ' vs '),
+       max(first_seen),
+       delegation || ' ' || field || ' is stated as ' || group_concat(value || ' (' || snapshots || ' snapshots, '
+         || first_seen || ' .. ' || last_seen || ')', ', '),
+       '/-/conflicts'
+FROM (SELECT * FROM conflicts ORDER BY first_seen)
+GROUP BY language, delegation, field
+UNION ALL
+SELECT 'tag:pa-archive,2025:removed:' || av.id,
+       'Article removed: ' || coalesce(a.title, a.url),
+       a.last_seen,
+       a.url || ' answered 404/410 (last seen ' || a.last_seen || ').',
+       a.url
+FROM articles a JOIN article_versions av ON av.article_id = a.id AND av.version = 1
+WHERE a.status = 'removed'
+ORDER BY atom_updated DESC
+LIMIT 200
+"""
+
+# A crawl run's alert (sent, title, failed deliveries) kept in its stats: `pa-archive runs` shows it.
+CRAWL_RUN_NOTIFY_SQL = """
+UPDATE crawl_runs SET stats = json_set(coalesce(nullif(stats, ''), '{}'), '$.notify', json(:notify)) WHERE id = :id
+"""
+
+# --------------------------------------------------------------------------- Datasette: evidence pages
+
+# The snapshots stating one conflict value (newest first, capped by :limit) and how many there are.
+EVIDENCE_SNAPSHOTS_SQL = """
+SELECT sf.snapshot_id, sf.url, sf.observed_at, sf.block_version_id, count(*) OVER () AS total
+FROM snapshot_facts sf
+WHERE sf.language = :language AND sf.delegation = :delegation AND sf.field = :field AND sf.value = :value
+ORDER BY sf.observed_at DESC, sf.snapshot_id DESC LIMIT :limit
+"""
+
+# The block variants carrying one conflict value.
+EVIDENCE_BLOCK_VERSIONS_SQL = """
+SELECT bv.id, bv.block_id, bv.version, bv.snapshots, bv.first_seen, bv.last_seen
+FROM facts f JOIN block_versions bv ON bv.id = f.block_version_id
+WHERE coalesce(bv.language, '') = :language AND f.delegation = :delegation AND f.field = :field AND f.value = :value
+ORDER BY bv.first_seen
+"""
+
+# Each change of one fact between consecutive observations (in time order): the two variants to diff.
+EVIDENCE_CHANGES_SQL = """
+SELECT previous_value, value, previous_block_version_id, block_version_id, min(observed_at) AS first_changed,
+       count(*) AS times
+FROM (
+  SELECT value, block_version_id, observed_at,
+         lag(value) OVER w AS previous_value, lag(block_version_id) OVER w AS previous_block_version_id
+  FROM snapshot_facts
+  WHERE language = :language AND delegation = :delegation AND field = :field AND value != ''
+  WINDOW w AS (ORDER BY observed_at, snapshot_id)
+)
+WHERE previous_value IS NOT NULL AND previous_value != value
+GROUP BY previous_block_version_id, block_version_id
+ORDER BY first_changed LIMIT 20
+"""
+
+# One snapshot with what was derived from it.
+SNAPSHOT_PAGE_SQL = """
+SELECT s.id, s.url, s.observed_at, s.source, s.origin, s.http_status, s.status, s.page_type, s.content_sha256,
+       s.headers, c.kind, c.size, c.encoding, p.title, p.language,
+       ca.article_version_id, av.article_id, av.version AS article_version, av.title AS article_title
+FROM snapshots s
+LEFT JOIN contents c ON c.sha256 = s.content_sha256
+LEFT JOIN pages p ON p.content_sha256 = s.content_sha256
+LEFT JOIN content_articles ca ON ca.content_sha256 = s.content_sha256
+LEFT JOIN article_versions av ON av.id = ca.article_version_id
+WHERE s.id = :id
+"""
+SNAPSHOT_BLOCK_VERSIONS_SQL = """
+SELECT bv.id, bv.block_id, bv.version, b.name FROM content_blocks cb
+JOIN block_versions bv ON bv.id = cb.block_version_id JOIN blocks b ON b.id = bv.block_id
+WHERE cb.content_sha256 = :sha ORDER BY bv.block_id
+"""
+# The observations of the same URL just before and just after one snapshot.
+SNAPSHOT_NEIGHBOURS_SQL = """
+SELECT * FROM (
+  SELECT 'previous' AS side, q.id, q.observed_at, q.status FROM snapshots s JOIN snapshots q ON q.url = s.url
+    AND (q.observed_at < s.observed_at OR (q.observed_at = s.observed_at AND q.id < s.id))
+  WHERE s.id = :id ORDER BY q.observed_at DESC, q.id DESC LIMIT 1)
+UNION ALL
+SELECT * FROM (
+  SELECT 'next', q.id, q.observed_at, q.status FROM snapshots s JOIN snapshots q ON q.url = s.url
+    AND (q.observed_at > s.observed_at OR (q.observed_at = s.observed_at AND q.id > s.id))
+  WHERE s.id = :id ORDER BY q.observed_at, q.id LIMIT 1)
+"""
+
+# The snapshots showing one block variant, with URL and date (the canned query "block_version_snapshots").
+BLOCK_VERSION_SNAPSHOTS_SQL = """
+SELECT s.id AS snapshot_id, s.url, s.observed_at, s.status
+FROM content_blocks cb JOIN snapshots s ON s.content_sha256 = cb.content_sha256
+WHERE cb.block_version_id = :id
+ORDER BY s.observed_at DESC, s.id DESC
+"""
+
+# The URLs with the most observations (the calendar page's index).
+CALENDAR_URLS_SQL = """
+SELECT url, count(*) AS captures, min(observed_at) AS first_seen, max(observed_at) AS last_seen
+FROM snapshots WHERE content_sha256 IS NOT NULL GROUP BY url ORDER BY captures DESC, url LIMIT 50
+"""

@@ -100,14 +100,14 @@ def test_home_page_and_the_conflicts_query(page: object, server: Server, shots: 
     assert page.locator("h1").inner_text() == "CSTO Parliamentary Assembly website archive"
     assert "where snapshots disagree" in page.locator(".metadata-description").inner_text()
     screenshot(page, shots, "home")
-    page.get_by_role("link", name="conflicting facts").click()
+    page.get_by_role("link", name="the same as a query").click()
     page.wait_for_load_state("load")
     assert page.url.endswith("/archive/conflicting_facts")
     cells = page.locator("table.rows-and-columns tbody tr").all_inner_texts()
     assert len(cells) == 2 and all("Kyrgyzstan" in c and "seats_total" in c for c in cells)
     headers = [h.strip() for h in page.locator("table.rows-and-columns thead th").all_inner_texts()]
     value = headers.index("value")
-    assert {c.split("\t")[value].strip() for c in cells} == {"6", "7"}
+    assert {c.split("\t")[value].split()[0] for c in cells} == {"6", "7"}  # each value links to its evidence
     screenshot(page, shots, "conflicts")
 
 
@@ -163,3 +163,55 @@ def test_planted_script_does_not_run(page: object, server: Server, shots: Path) 
     assert page.locator("td.new ins", has_text="<script>window.__pwned = 4</script>").count() == 1
     assert_not_pwned(page)
     screenshot(page, shots, "planted-script")
+
+
+def test_from_a_conflict_to_a_snapshot_copy_and_to_the_diff(page: object, server: Server, shots: Path) -> None:
+    """The analyst's loop: Kyrgyzstan seats 7 vs 6 -> a page stating 7, its archived copy -> the diff."""
+    visit(page, server.url + "/")
+    page.get_by_role("link", name="conflicting facts with their evidence").click()
+    page.wait_for_load_state("load")
+    conflict = page.locator("section.pa-conflict", has_text="Kyrgyzstan seats_total")
+    assert conflict.count() == 1
+    seven = conflict.locator(".pa-value", has=page.locator("h3", has_text="7 ·"))
+    assert seven.locator("a.pa-snapshot-link").count() == 2
+    screenshot(page, shots, "evidence-conflicts")
+    seven.locator("a.pa-snapshot-link").first.click()
+    page.wait_for_load_state("load")
+    assert "/-/snapshot/" in page.url
+    copy = page.locator(".pa-copy")
+    assert "consists of 7 deputies" in copy.inner_text()  # the archived copy says 7
+    assert page.locator("a.pa-block-version").count() >= 1 and page.locator("a.pa-next, .pa-nav").count() >= 1
+    screenshot(page, shots, "evidence-snapshot")
+    page.go_back()
+    page.wait_for_load_state("load")
+    page.locator("section.pa-conflict a.pa-diff-link").first.click()
+    page.wait_for_load_state("load")
+    row = page.locator("table.pa-diff tr", has_text="Kyrgyz Republic to the CSTO PA consists of")
+    assert row.locator("td.old del").inner_text() == "7" and row.locator("td.new ins").inner_text() == "6"
+    screenshot(page, shots, "evidence-diff")
+
+
+def test_archived_html_copy_is_sandboxed_and_loads_nothing(page: object, server: Server, shots: Path) -> None:
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    visit(page, server.url + f"/-/calendar?url={quote(PLANTED_URL, safe='')}")
+    page.locator(".pa-month a").first.click()
+    page.wait_for_load_state("load")
+    assert "/-/snapshot/" in page.url
+    frame = page.frame_locator("iframe.pa-copy")
+    assert "Commission meets" in frame.locator("body").inner_text()  # the copy is drawn
+    assert_not_pwned(page)
+    (inner,) = [f for f in page.frames if f != page.main_frame]
+    assert inner.evaluate("typeof window.__pwned") == "undefined"  # sandboxed: no script ran in the copy
+    assert all(url.startswith(server.url) for url in requests), requests  # nothing left for the site
+    screenshot(page, shots, "evidence-sandboxed-copy")
+
+
+def test_diff_form_inputs_do_not_overlap_the_button(page: object, server: Server) -> None:
+    visit(page, server.url + "/-/diff")
+    boxes = [page.locator(f"form.pa-form {sel}").bounding_box() for sel in ("input[name=a]", "input[name=b]")]
+    button = page.locator("form.pa-form input[type=submit]").bounding_box()
+    for box in boxes:
+        overlaps_x = box["x"] < button["x"] + button["width"] and button["x"] < box["x"] + box["width"]
+        overlaps_y = box["y"] < button["y"] + button["height"] and button["y"] < box["y"] + box["height"]
+        assert not (overlaps_x and overlaps_y)

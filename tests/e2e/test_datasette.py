@@ -240,6 +240,8 @@ def test_every_canned_query_is_checked_here(server: Server) -> None:
         "url_versions",
         "removed_articles",
         "search",
+        "block_version_snapshots",
+        "fact_changes",
     }
     assert names == checked
     for name in names:  # and each page renders without an SQL error
@@ -289,6 +291,7 @@ def test_diff_page_errors_are_sentences(server: Server) -> None:
     page = get(server, f"/-/diff?b={first}", status=404).text
     assert "is the first version" in page and f"/-/diff?a={first}&amp;b={second}&amp;database=archive" in page
     assert "must be a version id" in get(server, "/-/diff?b=../../etc/passwd", status=400).text
+    assert "no block version matches bv-zzz" in get(server, "/-/diff?a=bv-zzz&b=b1", status=404).text
     assert "Which versions?" in get(server, "/-/diff").text
 
 
@@ -563,3 +566,86 @@ def test_datasette_alone_finds_the_plugin_through_its_entry_point(served_archive
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.stdout.split() == ["True", "200", "True"], done.stdout + done.stderr
+
+
+# --- the analyst's loop: evidence, snapshots, captures, the feed, tidy tables ------------------------
+
+
+def test_conflicts_page_links_each_value_to_its_snapshots_variants_and_diffs(server: Server) -> None:
+    page = get(server, "/-/conflicts").text
+    assert "Kyrgyzstan seats_total" in page
+    before, after = conflict_pair(server)
+    assert f"/-/diff?a={before}&amp;b={after}&amp;database=archive" in page  # the diff around the change
+    assert page.count('class="pa-snapshot-link" href="/-/snapshot/') >= 5  # every stating snapshot, with its date
+    assert "2025-10-01T09:00:00Z" in page and "/archive/block_versions/" + before in page
+    assert "/-/conflicts" in get(server, "/archive/conflicting_facts").text  # the query's values link here
+    assert "Kyrgyzstan seats_total" in get(server, "/-/conflicts?delegation=kyrgyzstan").text
+
+
+def test_snapshot_page_shows_text_and_a_sandboxed_copy_with_its_versions_and_neighbours(server: Server) -> None:
+    planted = planted_versions(server)
+    first, second = planted[0]["snapshot_id"], planted[-1]["snapshot_id"]
+    response = get(server, f"/-/snapshot/{first}")
+    page = response.text
+    iframe = page[page.index("<iframe") : page.index("</iframe>")]
+    assert 'sandbox=""' in iframe and "srcdoc=" in iframe and "allow-scripts" not in iframe
+    assert "default-src &#39;none&#39;" in iframe  # the copy may load nothing
+    assert "&lt;script" in iframe and "<script>window" not in page  # escaped into the attribute, never live
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    assert f"/-/snapshot/{second}?database=archive" in page  # the next observation of its URL
+    assert "/archive/article_versions/av-" in page and "Archived text" in page
+    later = get(server, f"/-/snapshot/{second}").text
+    assert f"/-/diff?a=s{first}&amp;b=s{second}" in later  # the diff with the previous observation
+    assert "There is no snapshot 999999" in get(server, "/-/snapshot/999999", status=404).text
+
+
+def test_block_variant_rows_link_to_snapshots_with_url_and_date(server: Server) -> None:
+    before, _ = conflict_pair(server)
+    table = get(server, "/archive/block_versions").text
+    assert f"/archive/block_version_snapshots?id={before}" in table
+    found = rows(server, f"block_version_snapshots?id={before}")
+    assert found and {"snapshot_id", "url", "observed_at"} <= set(found[0])
+    assert 'href="/-/snapshot/' in get(server, f"/archive/block_version_snapshots?id={before}").text
+
+
+def test_calendar_of_captures_links_versions_and_diffs(server: Server) -> None:
+    planted = planted_versions(server)
+    page = get(server, "/-/calendar?" + "url=" + quote(PLANTED_URL, safe="")).text
+    assert "2025" in page and "Oct 2025" in page
+    assert f"/-/snapshot/{planted[0]['snapshot_id']}?database=archive" in page
+    assert 'class="pa-diff-link" href="/-/diff?a=' in page
+    assert "has no capture of" in get(server, "/-/calendar?url=https%3A%2F%2Fnowhere.example%2F", status=404).text
+    assert PLANTED_URL in get(server, "/-/calendar").text  # the index lists captured URLs
+
+
+def test_fact_changes_feed_is_atom(server: Server) -> None:
+    response = get(server, "/archive/fact_changes.atom")
+    assert response.headers["content-type"].startswith("application/xml") or "atom" in response.headers["content-type"]
+    feed = response.text
+    assert "<feed" in feed and "Kyrgyzstan seats_total: 7 → 6" in feed and "Conflict: Kyrgyzstan seats_total" in feed
+    assert "Article removed" in feed
+
+
+def test_timeline_axis_is_time_and_delegations_match_in_any_case(server: Server) -> None:
+    page = get(server, "/-/timeline?delegation=kyrgyzstan").text
+    assert page.count('<svg class="pa-chart"') == 1 and "2025-10-01" in page and "2025-10-05" in page
+    start = page.index('<svg class="pa-chart"')
+    svg = page[start : page.index("</svg>", start)]
+    assert ">s1<" not in svg and ">2025-10-01<" in svg  # ticks are dates, not snapshot numbers
+    assert "/-/snapshot/2?database=archive" in page  # changes open the snapshot page
+    data = get(server, "/-/timeline.json?delegation=KYRGYZSTAN").json()
+    assert [d["delegation"] for d in data["delegations"]] == ["Kyrgyzstan"]
+    error = get(server, "/-/timeline?delegation=Narnia", status=404).text
+    assert "No delegation called Narnia" in error and "Kyrgyzstan" in error
+
+
+def test_tidy_tables_fold_descriptions_hide_sql_and_render_json(server: Server) -> None:
+    table = get(server, "/archive/snapshots").text
+    assert '<details class="pa-about">' in table and "dl.column-descriptions { display: none; }" in table
+    query = get(server, "/archive/conflicting_facts").text
+    assert "About this query" in query
+    assert '<textarea id="sql-editor"' not in query  # hide_sql: the SQL is one click away
+    runs = get(server, "/archive/crawl_runs").text
+    assert '<table class="pa-json">' in runs and '"stats": "{' not in runs
+    snapshot = get(server, "/archive/snapshots/1").text
+    assert '<table class="pa-json">' in snapshot or "none" in snapshot

@@ -1,0 +1,58 @@
+"""The calendar of captures: ``/-/calendar?url=...``, a URL's observations by year, then month.
+
+Like the Wayback Machine's calendar: each capture links to its snapshot page (the version seen)
+and, where the version changed, to the diff with the previous one. The data are
+``dedupe.memento``'s (``MEMENTOS_SQL``, ``calendar``), the same as ``pa-archive timemap``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from datasette.utils.asgi import Response
+
+from datasette_pa_archive.pages import archive_database, diff_href, html_response, snapshot_href
+from dedupe import memento, queries
+
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def diff_refs(entry: dict[str, Any], previous_row: dict[str, Any] | None) -> tuple[str, str] | None:
+    """What to compare for a capture whose version changed: article versions, else the two snapshots."""
+    if not entry["changed"] or previous_row is None:
+        return None
+    if str(entry["version"]).startswith("av-") and str(entry["previous_version"]).startswith("av-"):
+        return entry["previous_version"], entry["version"]
+    return f"s{previous_row['snapshot_id']}", f"s{entry['snapshot_id']}"
+
+
+async def calendar_view(datasette: Any, request: Any) -> Response:
+    db = await archive_database(datasette, request)
+    url = (request.args.get("url") or "").strip()
+    context: dict[str, Any] = {"database": db.name, "url": url, "years": [], "error": None, "captured_urls": []}
+    status = 200
+    if not url:
+        context["captured_urls"] = [dict(r) for r in (await db.execute(queries.CALENDAR_URLS_SQL)).rows]
+    else:
+        rows = [dict(r) for r in (await db.execute(memento.MEMENTOS_SQL, {"url": url})).rows]
+        if not rows:
+            context["error"] = f"The archive has no capture of {url}."
+            status = 404
+        years = memento.calendar(rows)
+        previous_row = None
+        for year, months in years.items():
+            shown_months = []
+            for month, entries in months.items():
+                for entry in entries:
+                    entry["href"] = snapshot_href(datasette, entry["snapshot_id"], db.name)
+                    refs = diff_refs(entry, previous_row)
+                    entry["diff_href"] = diff_href(datasette, a=refs[0], b=refs[1], database=db.name) if refs else None
+                    previous_row = entry
+                shown_months.append({"month": MONTHS[int(month) - 1], "entries": entries})
+            context["years"].append(
+                {"year": year, "months": shown_months, "captures": sum(len(m) for m in months.values())}
+            )
+        context["captures"] = len(rows)
+    context["calendar_path"] = datasette.urls.path("/-/calendar")
+    body = await datasette.render_template("pa_calendar.html", context, request=request)
+    return html_response(body, status)

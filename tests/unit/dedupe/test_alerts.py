@@ -1,0 +1,52 @@
+"""dedupe.alerts: what changed between two states of an archive, and the one message about it."""
+
+from __future__ import annotations
+
+from dedupe import alerts
+
+KEY = ("en", "Kyrgyzstan", "seats_total")
+
+
+def state(value: str, conflict: bool = False, versions: tuple[str, ...] = ("bv-1",)) -> alerts.FactState:
+    return alerts.FactState(
+        facts={KEY: value, ("en", "Belarus", "website.house"): "http://house.gov.by/"},
+        fact_versions={KEY: versions[-1]},
+        conflicts={KEY: ["7", "6"]} if conflict else {},
+        block_versions={
+            v: {"id": v, "block_id": 1, "version": i + 1, "block": "Delegation", "changes": []}
+            for i, v in enumerate(versions)
+        },
+    )
+
+
+def test_nothing_changed_means_no_message() -> None:
+    changes = alerts.changes_between(state("7"), state("7"))
+    assert not changes and alerts.message(changes) is None
+    assert alerts.notify(["json://127.0.0.1:9/x"], state("7"), state("7")) == {
+        "sent": False,
+        "title": None,
+        "errors": [],
+    }
+
+
+def test_a_changed_fact_and_a_new_conflict_make_one_message_with_links() -> None:
+    changes = alerts.changes_between(state("7"), state("6", conflict=True, versions=("bv-1", "bv-2")))
+    assert [(c["field"], c["old"], c["new"]) for c in changes.changed_facts] == [("seats_total", "7", "6")]
+    assert [c["values"] for c in changes.new_conflicts] == [["7", "6"]]
+    assert [v["id"] for v in changes.new_block_versions] == ["bv-2"]
+    msg = alerts.message(changes, "crawl run 3", "http://127.0.0.1:8001/", "archive")
+    assert msg.title.startswith("pa-archive crawl run 3: Kyrgyzstan seats_total 7 → 6")
+    assert "http://127.0.0.1:8001/-/diff?a=bv-1&b=bv-2&database=archive" in msg.body
+
+
+def test_facts_stated_for_the_first_time_are_counted_not_listed() -> None:
+    changes = alerts.changes_between(alerts.FactState(), state("7"))
+    assert changes.first_stated == 2 and changes.changed_facts == []
+
+
+def test_a_failed_delivery_is_one_sentence_without_secrets() -> None:
+    msg = alerts.Message("t", "b")
+    (error,) = alerts.deliver(["json://user:secret@127.0.0.1:9/hook"], msg)
+    assert error.startswith("notification to json://127.0.0.1:9/… failed") and "secret" not in error
+    (error,) = alerts.deliver(["nonsense://x"], msg)
+    assert "not an Apprise URL" in error
