@@ -13,6 +13,8 @@ from typing import Any
 from .. import queries
 from .base import ArchiveError
 
+URLS_LISTED = 10  # URLs listed per conflicting value (``urls_total`` counts them all)
+
 
 class ArchiveQueries:
     """The read half of ``Archive``: stats, conflicts, search, history, references."""
@@ -31,17 +33,99 @@ class ArchiveQueries:
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row)) for row in cursor.fetchall()]
 
-    def conflicts(self) -> list[dict[str, Any]]:
-        """One record per conflicting (delegation, field) of one language, values by snapshot count."""
+    def conflicts(self, evidence: bool = True) -> list[dict[str, Any]]:
+        """One record per conflicting (delegation, field) of one language, values by snapshot count.
+
+        With ``evidence``, each value also lists the block versions stating it and the distinct URLs
+        of the snapshots stating it (oldest first, at most URLS_LISTED, with ``urls_total``), and each
+        record its ``changes``: where the value changed in time, with the block variants around it."""
         grouped: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
         for row in self.query(queries.CONFLICTS_SQL):
             grouped[(row["delegation"], row["field"], row["language"])].append(
                 {k: row[k] for k in ("value", "snapshots", "first_seen", "last_seen")}
             )
-        return [
+        records = [
             {"delegation": d, "field": f, "language": lang, "values": values}
             for (d, f, lang), values in grouped.items()
         ]
+        if evidence:
+            self._add_conflict_evidence(records)
+        return records
+
+    def _add_conflict_evidence(self, records: list[dict[str, Any]]) -> None:
+        versions: dict[tuple, list[str]] = defaultdict(list)
+        urls: dict[tuple, list[str]] = defaultdict(list)
+        for row in self.query(queries.CONFLICT_EVIDENCE_SQL):
+            key = (row["language"], row["delegation"], row["field"], row["value"])
+            if row["block_version_id"] not in versions[key]:
+                versions[key].append(row["block_version_id"])
+            if row["url"] not in urls[key]:
+                urls[key].append(row["url"])
+        changes: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
+        for row in self.query(queries.CONFLICT_CHANGES_SQL):
+            pair = (row["previous_block_version_id"], row["first_block_version_id"])
+            listed = changes[(row["language"], row["delegation"], row["field"])]
+            if pair[0] != pair[1] and all((c["a"], c["b"]) != pair for c in listed):
+                listed.append(
+                    {
+                        "from": row["previous_value"],
+                        "to": row["value"],
+                        "a": pair[0],
+                        "b": pair[1],
+                        "at": row["first_seen"],
+                    }
+                )
+        for record in records:
+            for value in record["values"]:
+                key = (record["language"], record["delegation"], record["field"], value["value"])
+                value["block_versions"] = versions.get(key, [])
+                value["urls"] = urls.get(key, [])[:URLS_LISTED]
+                value["urls_total"] = len(urls.get(key, []))
+            record["changes"] = changes.get((record["language"], record["delegation"], record["field"]), [])
+
+    def fact_periods(self, delegation: str = "") -> list[dict[str, Any]]:
+        """Each run of one value of each (language, delegation, field) through time (any case of delegation)."""
+        return self.query(queries.FACT_PERIODS_SQL, {"delegation": self.delegation_name(delegation)})
+
+    def delegation_name(self, name: str) -> str:
+        """The archive's spelling of a delegation named in any case ('' stays ''); ArchiveError when unknown."""
+        if not name:
+            return ""
+        known = [row[0] for row in self.db.execute(queries.DELEGATIONS_SQL)]
+        for candidate in known:
+            if candidate.casefold() == name.strip().casefold():
+                return candidate
+        raise ArchiveError(f"no delegation is called {name!r} (known: {', '.join(known) or 'none yet'})")
+
+    def facts_as_of(self, when: str | None = None, delegation: str = "") -> dict[str, Any]:
+        """What the site stated at ``when`` (an ISO date or time, UTC; default: now): the latest observation
+        of each page at or before it, per (language, delegation, field) its values with their page counts;
+        ``contradiction`` when pages of that moment state different non-empty values."""
+        until = as_of_bound(when)
+        rows = self.query(queries.FACTS_AS_OF_SQL, {"until": until, "delegation": self.delegation_name(delegation)})
+        grouped: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+        for row in rows:
+            grouped[(row["delegation"], row["field"], row["language"])].append(
+                {
+                    "value": row["value"],
+                    "pages": row["pages"],
+                    "first_observed": row["first_observed"],
+                    "last_observed": row["last_observed"],
+                    "example_url": row["example_url"],
+                    "block_versions": sorted(row["block_version_ids"].split(",")),
+                }
+            )
+        facts = [
+            {
+                "delegation": d,
+                "field": f,
+                "language": lang,
+                "values": values,
+                "contradiction": len({v["value"] for v in values if v["value"] != ""}) > 1,
+            }
+            for (d, f, lang), values in grouped.items()
+        ]
+        return {"as_of": until, "facts": facts}
 
     def missing_values(self) -> list[dict[str, Any]]:
         """Values present as a line but empty, with the snapshots they are missing in."""
@@ -241,3 +325,21 @@ def _resolve(archive: ArchiveQueries, ref: str) -> Ref:
 def _short_name(url: str) -> str:
     """A file name for imported files, the URL for fetched pages: what a person recognises."""
     return url.rsplit("/", 1)[-1] if url.startswith("file:") else url
+
+
+def as_of_bound(when: str | None) -> str:
+    """The last second ``when`` covers, in the archive's one time format (``2024-05-01T23:59:59Z`` for a
+    date): an ISO date, or date and time (UTC unless it says otherwise); None: now."""
+    from datetime import datetime, timezone
+
+    from ..document import utc_iso
+
+    if when is None or not when.strip():
+        return utc_iso(datetime.now(timezone.utc))
+    text = when.strip()
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return utc_iso(datetime.strptime(text, "%Y-%m-%d").replace(hour=23, minute=59, second=59))
+        return utc_iso(datetime.fromisoformat(text.replace("Z", "+00:00")))
+    except ValueError:
+        raise ArchiveError(f"{when!r} is not a date (use 2024-05-01 or 2024-05-01T10:00:00Z)") from None
