@@ -15,6 +15,36 @@ from dedupe.archive import Archive, ArchiveError
 from dedupe.sources import expand, read_sources
 
 
+WIDTH = 80  # what text output fits, whatever the terminal
+URLS_SHOWN = 3  # URLs printed per value or variant (--json has more)
+CHANGES_SHOWN = 5
+FIELD_COLUMN = 29  # where `facts` prints values
+
+
+def fit(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters, with an ellipsis when it was longer."""
+    text = str(text).replace("\n", " ").rstrip()
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def url_lines(urls: list[str], total: int, lead: str, shown: int = URLS_SHOWN) -> list[str]:
+    """Up to ``shown`` URLs (a file's name for imported files), one a line, then ``+N more``."""
+    lines = [fit(lead + short_name(url), WIDTH) for url in urls[:shown]]
+    if total > len(lines):
+        lines.append(" " * len(lead) + f"+{total - len(lines)} more")
+    return lines
+
+
+def when(moment: str | None) -> str:
+    """A stored time as a person reads it: '2024-05-01 10:00' (UTC)."""
+    return (moment or "")[:16].replace("T", " ")
+
+
+def short_name(url: str) -> str:
+    """A file name for imported files, the URL for fetched pages: what a person recognises."""
+    return url.rsplit("/", 1)[-1] if url.startswith("file:") else url
+
+
 def open_archive(db_path: str, must_exist: bool = True) -> Archive:
     """Open the archive or stop with one sentence; a stale archive is refreshed first."""
     try:
@@ -130,19 +160,103 @@ def conflicts(db_path: str, as_json: bool) -> None:
         click.echo(
             click.style(f"{record['delegation']} {record['field']}", bold=True) + f"  ({record['language']} pages)"
         )
+        pad = min(28, max(len(str(v["value"])) for v in record["values"]))
         for value in record["values"]:
             click.echo(
-                f"  {value['value']!s:<30} {value['snapshots']:>4} snapshot(s)  "
-                f"{value['first_seen']} .. {value['last_seen']}"
+                f"  {fit(str(value['value']), pad):<{pad}} {value['snapshots']:>4} snapshot(s)  "
+                f"{when(value['first_seen'])} .. {when(value['last_seen'])}"
             )
+            click.echo(fit(f"      in {', '.join(value.get('block_versions', []))}", WIDTH))
+            for line in url_lines(value.get("urls", []), value.get("urls_total", 0), "      at "):
+                click.echo(line)
+        for change in record.get("changes", [])[:CHANGES_SHOWN]:
+            click.echo(f"  {fit(change['from'], 20)} -> {fit(change['to'], 20)} on {when(change['at'])}:")
+            click.echo(f"    pa-archive diff {change['a']} {change['b']} --words")
+        if len(record.get("changes", [])) > CHANGES_SHOWN:
+            click.echo(f"  ... {len(record['changes']) - CHANGES_SHOWN} more change(s): --json lists them")
     if missing:
         click.echo("\nMissing values (line present, value empty; not conflicts):")
         for row in missing:
-            names = row["seen_in"][:3] + ([f"{len(row['seen_in']) - 3} more"] if len(row["seen_in"]) > 3 else [])
+            names = [short_name(n) for n in row["seen_in"]]
             click.echo(
-                f"  {row['delegation']} {row['field']} ({row['language']}): empty in {row['snapshots']} snapshot(s) "
-                f"({', '.join(names)})  {row['first_seen']} .. {row['last_seen']}"
+                fit(
+                    f"  {row['delegation']} {row['field']} ({row['language']}): empty in {row['snapshots']} "
+                    "snapshot(s)",
+                    WIDTH,
+                )
             )
+            click.echo(f"      {when(row['first_seen'])} .. {when(row['last_seen'])}")
+            for line in url_lines(names, len(names), "      at "):
+                click.echo(line)
+
+
+@click.command()
+@click.option("--as-of", "as_of", metavar="DATE", help="A date (2024-05-01: the end of that day, UTC) or a time.")
+@click.option("--delegation", metavar="NAME", default="", help="One delegation, in any case (kyrgyzstan).")
+@click.option("--periods", is_flag=True, help="Each value's periods through time instead (7 -> 6 -> 7: three).")
+@db_option
+@json_option
+def facts(as_of: str | None, delegation: str, periods: bool, db_path: str, as_json: bool) -> None:
+    """What the site stated on a date: the delegations' seats, plenipotentiaries, websites.
+
+    Each page counts by its latest observation at or before DATE (default: now). Where the
+    pages of that moment state different values, every value is shown with its page count,
+    flagged as a contradiction of the site with itself. --periods lists instead the runs of
+    one value through time, with their first and last snapshot and date.
+
+    \b
+    Example:
+      pa-archive facts --as-of 2024-05-01
+      pa-archive facts --delegation kyrgyzstan --json
+      pa-archive facts --delegation Kyrgyzstan --periods
+    """
+    with open_archive(db_path) as archive:
+        try:
+            result = archive.fact_periods(delegation) if periods else archive.facts_as_of(as_of, delegation)
+        except ArchiveError as exc:
+            raise click.ClickException(str(exc)) from None
+    if as_json:
+        emit_json(result)
+    elif periods:
+        _print_periods(result)
+    else:
+        _print_facts(result)
+
+
+def _print_facts(result: dict) -> None:
+    click.echo(f"What the site stated as of {when(result['as_of'])} UTC (each page's latest observation):")
+    if not result["facts"]:
+        click.echo("  nothing: no page with the delegation block was observed by then.")
+    heading = None
+    for fact in result["facts"]:
+        if (fact["delegation"], fact["language"]) != heading:
+            heading = (fact["delegation"], fact["language"])
+            click.echo(click.style(f"{fact['delegation']} ({fact['language']} pages)", bold=True))
+        lead = f"  {fact['field']:<26} "
+        if len(lead) > FIELD_COLUMN:  # a long field name has a line of its own
+            click.echo(f"  {fact['field']}")
+            lead = " " * FIELD_COLUMN
+        several = len(fact["values"]) > 1
+        for value in fact["values"]:
+            count = f" ({value['pages']} page{'s' if value['pages'] != 1 else ''})" if several else ""
+            click.echo(lead + fit(value["value"] or "(empty)", WIDTH - FIELD_COLUMN - len(count)) + count)
+            lead = " " * FIELD_COLUMN
+        if fact["contradiction"]:
+            click.echo(click.style(lead + "! the site contradicts itself", fg="red"))
+
+
+def _print_periods(rows: list[dict]) -> None:
+    if not rows:
+        click.echo("No facts yet.")
+    heading = None
+    for row in rows:
+        if (row["delegation"], row["field"], row["language"]) != heading:
+            heading = (row["delegation"], row["field"], row["language"])
+            click.echo(click.style(f"{row['delegation']} {row['field']} ({row['language']} pages)", bold=True))
+        click.echo(
+            f"  {fit(row['value'] or '(empty)', 24):<24} {when(row['first_seen'])} .. {when(row['last_seen'])}"
+            f"  s{row['first_snapshot_id']}..s{row['last_snapshot_id']}"
+        )
 
 
 @click.command()
@@ -371,4 +485,4 @@ def check(db_path: str, as_json: bool) -> None:
         sys.exit(1)
 
 
-COMMANDS = (import_, conflicts, blocks, history, diff_, search, stats, rebuild, check)
+COMMANDS = (import_, conflicts, facts, blocks, history, diff_, search, stats, rebuild, check)
