@@ -14,7 +14,6 @@ from dedupe import diff as difftools
 from dedupe.archive import Archive, ArchiveError
 from dedupe.sources import expand, read_sources
 
-
 WIDTH = 80  # what text output fits, whatever the terminal
 URLS_SHOWN = 3  # URLs printed per value or variant (--json has more)
 CHANGES_SHOWN = 5

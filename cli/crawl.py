@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from cli.options import UsageFailure, db_option, emit_json, json_option, sentence, user_errors
+from cli.options import WIDTH, UsageFailure, db_option, emit_json, json_option, sentence, user_errors, wrapped
 
 # crawler.process and crawler.runs (Scrapy, Twisted) are imported inside the commands: `pa-archive --help` stays fast.
 
@@ -379,10 +379,11 @@ def describe_changes(changes: dict[str, Any], first: bool = False, limit: int = 
         items = changes.get(key) or []
         shown = items[: 2 if first else limit]
         for item in shown:
-            lines.append(
-                f"  {label}: {item.get('title') or '(untitled)'}  [{item['url']}]"
-                + (f"  now v{item['versions']}" if key == "changed_articles" else "")
+            title = (item.get("title") or "(untitled)") + (
+                f"  (now v{item['versions']})" if key == "changed_articles" else ""
             )
+            lines += wrapped(f"  {label}: ", title)
+            lines.append(f"      {item['url']}")
         total = counts.get(key, len(items))
         if total > len(shown):
             lines.append(f"  ... {total - len(shown)} more {label}s")
@@ -395,7 +396,7 @@ def describe_changes(changes: dict[str, Any], first: bool = False, limit: int = 
         lines.append(f"  block variant: {version['version_id']} (block b{version['block_id']} v{version['version']})")
         for change in version.get("changes", [])[:limit]:
             detail = change.get("detail") or change.get("new_text") or change.get("old_text") or ""
-            lines.append(f"      {change['kind']:>9}: {detail[:100]}")
+            lines += wrapped(f"      {change['kind']:>9}: ", detail, unit="; ")
     total = counts.get("new_block_versions", len(versions))
     if total > limit:
         lines.append(f"  ... {total - limit} more block variants (pa-archive blocks)")
@@ -403,6 +404,18 @@ def describe_changes(changes: dict[str, Any], first: bool = False, limit: int = 
         values = " vs ".join(str(v["value"]) for v in conflict.get("values", []))
         language = f" ({conflict['language']})" if conflict.get("language") else ""
         lines.append(f"  new conflict: {conflict['delegation']} {conflict['field']}{language}: {values}")
+    lines += describe_contradictions(changes.get("contradictions") or [])
+    return lines
+
+
+def describe_contradictions(contradictions: list[dict[str, Any]]) -> list[str]:
+    """Facts the run's own pages stated differently: the site contradicting itself at one moment."""
+    lines = []
+    for item in contradictions:
+        values = " vs ".join(f"{v['value']} ({v['pages']} page(s))" for v in item["values"])
+        name = f"{item['delegation']} {item['field']} ({item['language']})"
+        lines += wrapped("  the site contradicts itself in this run: ", name)
+        lines += wrapped("      ", values, WIDTH)
     return lines
 
 

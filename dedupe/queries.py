@@ -127,6 +127,19 @@ GROUP BY bv.language, f.delegation, f.field, f.value
 ORDER BY f.delegation, f.field, bv.language, pages DESC, f.value
 """
 
+# Facts the pages of one origin (a crawl run 'crawl:<id>', an imported file) stated, per value: where one
+# (language, delegation, field) has two non-empty values, the site contradicted itself within that run.
+ORIGIN_FACTS_SQL = """
+SELECT bv.language, f.delegation, f.field, f.value, count(DISTINCT s.url) AS pages, min(s.url) AS example_url
+FROM snapshots s
+JOIN content_blocks cb ON cb.content_sha256 = s.content_sha256
+JOIN facts f ON f.block_version_id = cb.block_version_id
+JOIN block_versions bv ON bv.id = f.block_version_id
+WHERE s.origin = :origin AND f.value != ''
+GROUP BY bv.language, f.delegation, f.field, f.value
+ORDER BY f.delegation, f.field, bv.language, pages DESC, f.value
+"""
+
 DELEGATIONS_SQL = "SELECT DISTINCT delegation FROM facts ORDER BY delegation"
 
 # What an import reports as its own effect: counts that cost a B-tree scan, not a join over every fact

@@ -83,6 +83,20 @@ class ArchiveQueries:
                 value["urls_total"] = len(urls.get(key, []))
             record["changes"] = changes.get((record["language"], record["delegation"], record["field"]), [])
 
+    def contradictions(self, origin: str) -> list[dict[str, Any]]:
+        """Facts the pages of one origin (a crawl run, 'crawl:<id>') stated with different non-empty values:
+        {delegation, field, language, values: [{value, pages, example_url}]}."""
+        grouped: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+        for row in self.query(queries.ORIGIN_FACTS_SQL, {"origin": origin}):
+            grouped[(row["delegation"], row["field"], row["language"])].append(
+                {k: row[k] for k in ("value", "pages", "example_url")}
+            )
+        return [
+            {"delegation": d, "field": f, "language": lang, "values": values}
+            for (d, f, lang), values in grouped.items()
+            if len(values) > 1
+        ]
+
     def fact_periods(self, delegation: str = "") -> list[dict[str, Any]]:
         """Each run of one value of each (language, delegation, field) through time (any case of delegation)."""
         return self.query(queries.FACT_PERIODS_SQL, {"delegation": self.delegation_name(delegation)})
