@@ -9,12 +9,11 @@ import sys
 
 import click
 
-from cli.options import db_option, emit_json, json_option, user_errors
+from cli.options import WIDTH, db_option, emit_json, json_option, user_errors, wrapped
 from dedupe import diff as difftools
 from dedupe.archive import Archive, ArchiveError
 from dedupe.sources import expand, read_sources
 
-WIDTH = 80  # what text output fits, whatever the terminal
 URLS_SHOWN = 3  # URLs printed per value or variant (--json has more)
 CHANGES_SHOWN = 5
 FIELD_COLUMN = 29  # where `facts` prints values
@@ -28,7 +27,8 @@ def fit(text: str, width: int) -> str:
 
 def url_lines(urls: list[str], total: int, lead: str, shown: int = URLS_SHOWN) -> list[str]:
     """Up to ``shown`` URLs (a file's name for imported files), one a line, then ``+N more``."""
-    lines = [fit(lead + short_name(url), WIDTH) for url in urls[:shown]]
+    pad = " " * len(lead)
+    lines = [fit((pad if i else lead) + short_name(url), WIDTH) for i, url in enumerate(urls[:shown])]
     if total > len(lines):
         lines.append(" " * len(lead) + f"+{total - len(lines)} more")
     return lines
@@ -259,40 +259,70 @@ def _print_periods(rows: list[dict]) -> None:
 
 
 @click.command()
+@click.argument("block", required=False)
+@click.option("--all", "show_all", is_flag=True, help="Show page furniture (menus, footers: blocks without facts) too.")
 @db_option
 @json_option
-def blocks(db_path: str, as_json: bool) -> None:
+def blocks(block: str | None, show_all: bool, db_path: str, as_json: bool) -> None:
     """Repeated page furniture (the delegation block): each variant and when it was seen.
 
-    Each version lists what changed from the one before, line by line, named by its
-    facts: conflict, missing, filled, reworded, changed, added or removed.
+    Each version lists the pages it was seen on (distinct, the first few) and what changed from
+    the one before, line by line, named by its facts: conflict, missing, filled, reworded,
+    changed, added or removed. The delegation block comes first; blocks that state no fact
+    (menus, footers) are furniture, listed in one line each unless --all or named.
 
     \b
     Example:
       pa-archive blocks
+      pa-archive blocks b6
+      pa-archive blocks --all --json
       pa-archive diff bv-<first> bv-<second> --words
     """
     with open_archive(db_path) as archive:
-        versions = archive.block_versions()
+        try:
+            block_id = _block_id(archive, block) if block else None
+        except ArchiveError as exc:
+            raise click.ClickException(str(exc)) from None
+        versions = archive.block_versions(block_id)
     if as_json:
-        emit_json(versions)
+        emit_json(versions if show_all or block else [v for v in versions if not v["furniture"]])
         return
     if not versions:
         click.echo("No blocks yet: a block is recognised once it repeats across articles.")
-    current = None
+    by_block: dict[int, list[dict]] = {}
     for v in versions:
-        if v["block_id"] != current:
-            current = v["block_id"]
-            click.echo(click.style(f"block b{v['block_id']}: {v['block'][:70]}…", bold=True))
-        click.echo(
-            f"  v{v['version']} {v['version_id']}  {v['line_count']} lines  {v['snapshots']} snapshot(s)  "
-            f"{v['first_seen']} .. {v['last_seen']}"
-        )
-        click.echo(f"     seen in: {', '.join(v['seen_in'])}")
-        for change in v["changes"]:
-            colour = {"conflict": "red", "missing": "yellow", "reworded": "cyan"}.get(change["kind"])
-            detail = change["detail"] or (change["new_text"] or change["old_text"] or "")[:90]
-            click.echo("     " + click.style(f"{change['kind']:>9}", fg=colour) + f"  {detail}")
+        by_block.setdefault(v["block_id"], []).append(v)
+    for number, members in by_block.items():
+        head = members[0]
+        if head["furniture"] and not (show_all or block):
+            click.echo(fit(f"block b{number} (furniture, {len(members)} version(s)): {head['block']}", WIDTH))
+            continue
+        label = " (furniture: states no fact)" if head["furniture"] else ""
+        click.echo(click.style(fit(f"block b{number}{label}: {head['block']}", WIDTH), bold=True))
+        for v in members:
+            click.echo(f"  v{v['version']} {v['version_id']}  {v['line_count']} lines, {v['snapshots']} snapshot(s)")
+            click.echo(f"     {when(v['first_seen'])} .. {when(v['last_seen'])}")
+            for line in url_lines(v["seen_in"], v["seen_in_total"], "     seen on "):
+                click.echo(line)
+            for change in v["changes"]:
+                colour = {"conflict": "red", "missing": "yellow", "reworded": "cyan"}.get(change["kind"])
+                detail = change["detail"] or change["new_text"] or change["old_text"] or ""
+                lines = wrapped(f"     {change['kind']:>9}  ", detail, unit="; ")
+                lines[0] = "     " + click.style(f"{change['kind']:>9}", fg=colour) + lines[0][14:]
+                for line in lines:
+                    click.echo(line)
+    if any(v["furniture"] for v in versions) and not (show_all or block):
+        click.echo("(furniture: blocks that state no fact; `pa-archive blocks --all` or `blocks bN` shows them)")
+
+
+def _block_id(archive: Archive, name: str) -> int:
+    """The block ``name`` (b6, or one of its versions) stands for."""
+    ref = archive.resolve(name)
+    if ref.kind == "block":
+        return int(ref.id)
+    if ref.kind == "block_version":
+        return archive.db.execute("SELECT block_id FROM block_versions WHERE id = ?", [ref.id]).fetchone()[0]
+    raise ArchiveError(f"{name} is not a block: name one as b1 (see `pa-archive blocks`)")
 
 
 @click.command()

@@ -33,6 +33,19 @@ FROM block_versions bv JOIN blocks b ON b.id = bv.block_id
 ORDER BY b.id, bv.version
 """
 
+# Blocks that state a fact in some version: the delegation block; the others are page furniture (menus, footers).
+BLOCKS_WITH_FACTS_SQL = """
+SELECT DISTINCT bv.block_id FROM facts f JOIN block_versions bv ON bv.id = f.block_version_id
+"""
+
+# The distinct pages each block version was seen on, oldest first.
+BLOCK_VERSION_URLS_SQL = """
+SELECT cb.block_version_id, s.url FROM content_blocks cb
+JOIN snapshots s ON s.content_sha256 = cb.content_sha256
+GROUP BY cb.block_version_id, s.url
+ORDER BY cb.block_version_id, min(s.observed_at), min(s.id)
+"""
+
 BLOCK_CHANGES_SQL = """
 SELECT block_version_id, previous_version_id, slot, kind, old_text, new_text, detail
 FROM block_line_changes

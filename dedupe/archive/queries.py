@@ -159,20 +159,30 @@ class ArchiveQueries:
         except sqlite3.OperationalError as exc:
             raise ArchiveError(f"cannot search for {query!r}: {exc}") from None
 
-    def block_versions(self) -> list[dict[str, Any]]:
+    def block_versions(self, block_id: int | None = None) -> list[dict[str, Any]]:
+        """Every block version (or those of one block), blocks that state facts (the delegation block) first.
+
+        Each lists its line changes, the distinct pages it was seen on (``seen_in``, oldest first, at most
+        URLS_LISTED; ``seen_in_total`` counts them) and ``furniture``: its block states no fact (a menu, a footer)."""
         versions = self.query(queries.BLOCK_VERSIONS_SQL)
+        if block_id is not None:
+            versions = [v for v in versions if v["block_id"] == block_id]
+        with_facts = {row[0] for row in self.db.execute(queries.BLOCKS_WITH_FACTS_SQL)}
         changes = defaultdict(list)
         for row in self.query(queries.BLOCK_CHANGES_SQL):
             changes[row["block_version_id"]].append(row)
-        members = defaultdict(list)
-        for bv, _origin, url in self.db.execute(
-            "SELECT cb.block_version_id, s.origin, s.url FROM content_blocks cb "
-            "JOIN snapshots s ON s.content_sha256 = cb.content_sha256 ORDER BY s.observed_at, s.id"
-        ):
-            members[bv].append(_short_name(url))
+        members: dict[str, list[str]] = defaultdict(list)
+        totals: dict[str, int] = defaultdict(int)
+        for bv, url in self.db.execute(queries.BLOCK_VERSION_URLS_SQL):
+            totals[bv] += 1
+            if len(members[bv]) < URLS_LISTED:
+                members[bv].append(_short_name(url))
         for row in versions:
+            row["furniture"] = row["block_id"] not in with_facts
             row["changes"] = changes.get(row["version_id"], [])
             row["seen_in"] = members.get(row["version_id"], [])
+            row["seen_in_total"] = totals.get(row["version_id"], 0)
+        versions.sort(key=lambda v: (v["furniture"], v["block_id"], v["version"]))
         return versions
 
     def resolve(self, ref: str) -> Ref:
@@ -232,7 +242,7 @@ class ArchiveQueries:
                 ]
             return {"kind": "article", "article": head, "versions": versions}
         head = self.query("SELECT * FROM blocks WHERE id = ?", [ref.id])[0]
-        versions = [v for v in self.block_versions() if v["block_id"] == int(ref.id)]
+        versions = self.block_versions(int(ref.id))
         return {"kind": "block", "block": head, "versions": versions}
 
     # --- version navigation -------------------------------------------------------------
