@@ -374,27 +374,30 @@ def history(ref: str, db_path: str, as_json: bool) -> None:
 @click.command(name="diff")
 @click.argument("a")
 @click.argument("b")
-@click.option("--words", "mode", flag_value="words", help="Changed lines with word-level marks.")
-@click.option("--side-by-side", "mode", flag_value="side", help="Two columns.")
-@click.option("--unified", "mode", flag_value="unified", default=True, help="Unified line diff (default).")
+@click.option("--words", "word_marks", is_flag=True, help="Word-level marks (with --side-by-side too).")
+@click.option("--side-by-side", "side", is_flag=True, help="Two columns, wrapped to the terminal (80 when piped).")
+@click.option("--unified", "unified", is_flag=True, help="Unified line diff (the default).")
 @db_option
 @json_option
-def diff_(a: str, b: str, mode: str, db_path: str, as_json: bool) -> None:
+def diff_(a: str, b: str, word_marks: bool, side: bool, unified: bool, db_path: str, as_json: bool) -> None:
     """Compare two snapshots, article versions or block versions.
 
     A and B are each a snapshot id (12 or s12), an article version (av-...) or a block
-    version (bv-...); see `pa-archive blocks` and `pa-archive history`. Colour is used on
-    a terminal only.
+    version (bv-...), or an article (a30) or block (b6) for its latest version; see
+    `pa-archive blocks` and `pa-archive history`. Colour is used on a terminal only.
 
     \b
     Example:
       pa-archive diff 1 2
       pa-archive diff bv-9f1c bv-0a7e --words
-      pa-archive diff av-12ab av-34cd --side-by-side
+      pa-archive diff av-12ab av-34cd --side-by-side --words
+      pa-archive diff bv-0a7e b2          # a variant against the block's latest
     """
+    if unified and (word_marks or side):
+        raise click.UsageError("--unified cannot be combined with --words or --side-by-side.")
     with open_archive(db_path) as archive:
         try:
-            ra, rb = archive.resolve(a), archive.resolve(b)
+            ra, rb = archive.resolve_version(a), archive.resolve_version(b)
             ta, tb = archive.text_of(ra), archive.text_of(rb)
         except ArchiveError as exc:
             raise click.ClickException(str(exc)) from None
@@ -402,10 +405,10 @@ def diff_(a: str, b: str, mode: str, db_path: str, as_json: bool) -> None:
     try:
         if as_json:
             emit_json(difftools.structured(ta, tb, ra.label, rb.label))
-        elif mode == "words":
+        elif side:
+            click.echo(difftools.side_by_side(ta, tb, ra.label, rb.label, marks=word_marks))
+        elif word_marks:
             click.echo(difftools.words(ta, tb, color=colour) or "(identical)")
-        elif mode == "side":
-            click.echo(difftools.side_by_side(ta, tb, ra.label, rb.label))
         else:
             click.echo(difftools.unified(ta, tb, ra.label, rb.label, color=colour) or "(identical)")
     except difftools.DiffTooLarge as exc:

@@ -189,6 +189,16 @@ class ArchiveQueries:
         """What ``ref`` names (see REF_HELP)."""
         return _resolve(self, ref)
 
+    def resolve_version(self, ref: str) -> Ref:
+        """What ``ref`` names, an article or a block standing for its latest version (labelled 'a3 (av-...)')."""
+        found = _resolve(self, ref)
+        if found.kind not in ("article", "block"):
+            return found
+        latest = self.latest_version(found)
+        if latest is None:
+            raise ArchiveError(f"{found.label} has no version yet")
+        return Ref(latest.kind, latest.id, f"{ref.strip()} ({latest.id})")
+
     def text_of(self, ref: Ref) -> str:
         """The text a diff compares: a snapshot's page, a version's text."""
         if ref.kind == "snapshot":
@@ -196,12 +206,12 @@ class ArchiveQueries:
             if row[0] is None:
                 raise ArchiveError(f"snapshot {ref.id} has no content (HTTP {row[1]})")
             return self.content_text(row[0])
-        table = {"article_version": "article_versions", "block_version": "block_versions"}.get(ref.kind)
-        if table is None:
-            raise ArchiveError(
-                f"{ref.label} has several versions: diff two of its versions "
-                f"(see `pa-archive history {ref.label.replace(' ', '')[:1]}{ref.id}`)"
-            )
+        if ref.kind in ("article", "block"):  # a3, b1: the latest version, as on the diff page
+            latest = self.latest_version(ref)
+            if latest is None:
+                raise ArchiveError(f"{ref.label} has no version yet")
+            ref = latest
+        table = {"article_version": "article_versions", "block_version": "block_versions"}[ref.kind]
         return self.db.execute(f"SELECT text FROM [{table}] WHERE id = ?", [ref.id]).fetchone()[0]
 
     def history(self, ref: Ref) -> dict[str, Any]:
