@@ -12,10 +12,12 @@ import click
 from cli.options import WIDTH, db_option, emit_json, json_option, user_errors, wrapped
 from dedupe import diff as difftools
 from dedupe.archive import Archive, ArchiveError
+from dedupe.document import parse_observed_at
 from dedupe.sources import expand, read_sources
 
 URLS_SHOWN = 3  # URLs printed per value or variant (--json has more)
 CHANGES_SHOWN = 5
+BLOCK_NAME_CHARS = 80  # blocks.name is the first line cut at this length
 FIELD_COLUMN = 29  # where `facts` prints values
 
 
@@ -39,6 +41,19 @@ def when(moment: str | None) -> str:
     return (moment or "")[:16].replace("T", " ")
 
 
+def block_label(name: str | None) -> str:
+    """A block's stored name (its first line, cut at 80 characters) ending at a word, with an ellipsis when cut."""
+    if not name or len(name) < BLOCK_NAME_CHARS:
+        return name or ""
+    return name[: name.rfind(" ")].rstrip(" ,;:") + "…" if " " in name else name + "…"
+
+
+def similarity(value: float) -> str:
+    """An estimated similarity between two different versions: 0.996, never '1.00' (an edit too small to
+    move the estimate reads '~1, a small edit')."""
+    return "~1, a small edit" if value >= 0.9995 else f"{value:.3f}"
+
+
 def short_name(url: str) -> str:
     """A file name for imported files, the URL for fetched pages: what a person recognises."""
     return url.rsplit("/", 1)[-1] if url.startswith("file:") else url
@@ -57,9 +72,15 @@ def open_archive(db_path: str, must_exist: bool = True) -> Archive:
 
 @click.command(name="import")
 @click.argument("inputs", nargs=-1, required=True)
+@click.option(
+    "--observed-at",
+    metavar="DATE",
+    help="When these pages were seen (2024-05-01 or 2024-05-01T10:00:00Z; UTC unless it says otherwise). "
+    "Default: a file's modification time, a JSON Lines record's observed_at; web archives keep their own dates.",
+)
 @db_option
 @json_option
-def import_(inputs: tuple[str, ...], db_path: str, as_json: bool) -> None:
+def import_(inputs: tuple[str, ...], observed_at: str | None, db_path: str, as_json: bool) -> None:
     """Import snapshots from files, folders, globs or JSON Lines.
 
     Text or HTML is told by content, not by name. JSON Lines files (.jsonl) hold one
@@ -72,7 +93,13 @@ def import_(inputs: tuple[str, ...], db_path: str, as_json: bool) -> None:
       pa-archive import ../shared/seeds/
       pa-archive import 'dumps/*.html' other-scraper.jsonl --db news.db
       pa-archive import crawl.warc.gz collection.wacz
+      pa-archive import saved-page.html --observed-at 2019-06-01
     """
+    if observed_at is not None:
+        try:
+            observed_at = parse_observed_at(observed_at)
+        except ValueError:
+            raise click.BadParameter(f"{observed_at!r} is not a date (2024-05-01 or 2024-05-01T10:00:00Z)") from None
     lock = _writer_lock(db_path, "import")  # released when the import ends, or by the kernel if it is killed
     try:
         archive = open_archive(db_path, must_exist=False)
@@ -84,7 +111,7 @@ def import_(inputs: tuple[str, ...], db_path: str, as_json: bool) -> None:
                 sources, label="Importing", file=sys.stderr, show_pos=True, hidden=not sys.stderr.isatty()
             ) as files,
         ):  # click draws the bar only on a terminal
-            report = archive.ingest(read_sources(files, web_archives := []))
+            report = archive.ingest(read_sources(files, web_archives := [], observed_at))
         for summary in web_archives:  # WARC, ARC, WACZ: what each held and what was skipped
             click.echo(str(summary), err=True)
         data = report.as_dict()
@@ -295,10 +322,12 @@ def blocks(block: str | None, show_all: bool, db_path: str, as_json: bool) -> No
     for number, members in by_block.items():
         head = members[0]
         if head["furniture"] and not (show_all or block):
-            click.echo(fit(f"block b{number} (furniture, {len(members)} version(s)): {head['block']}", WIDTH))
+            click.echo(
+                fit(f"block b{number} (furniture, {len(members)} version(s)): {block_label(head['block'])}", WIDTH)
+            )
             continue
         label = " (furniture: states no fact)" if head["furniture"] else ""
-        click.echo(click.style(fit(f"block b{number}{label}: {head['block']}", WIDTH), bold=True))
+        click.echo(click.style(fit(f"block b{number}{label}: {block_label(head['block'])}", WIDTH), bold=True))
         for v in members:
             click.echo(f"  v{v['version']} {v['version_id']}  {v['line_count']} lines, {v['snapshots']} snapshot(s)")
             click.echo(f"     {when(v['first_seen'])} .. {when(v['last_seen'])}")
@@ -351,24 +380,35 @@ def history(ref: str, db_path: str, as_json: bool) -> None:
     if result["kind"] == "url":
         click.echo(click.style(result["url"], bold=True))
         for s in result["snapshots"]:
-            click.echo(f"  s{s['snapshot_id']}  {s['observed_at']}  HTTP {s['http_status'] or '-'}  {s['status']}")
+            click.echo(
+                f"  s{s['snapshot_id']}  {when(s['observed_at'])}  HTTP {s['http_status'] or '-'}  {s['status']}"
+            )
+            if s.get("article_version_id"):
+                title = s.get("title") or "(untitled)"
+                click.echo(fit(f"      a{s['article_id']} v{s['version']} {s['article_version_id']}  {title}", WIDTH))
         return
     head = result[result["kind"]]
-    name = head.get("title") or head.get("name") or "(untitled)"
+    name = head.get("title") or block_label(head.get("name")) or "(untitled)"
     prefix = "a" if result["kind"] == "article" else "b"
     status = f"  [{head['status']}]" if head.get("status") == "removed" else ""
-    click.echo(click.style(f"{result['kind']} {prefix}{head['id']}: {name}{status}", bold=True))
+    for line in wrapped(f"{result['kind']} {prefix}{head['id']}: ", f"{name}{status}"):
+        click.echo(click.style(line, bold=True))
     for v in result["versions"]:
         vid = v.get("id") or v.get("version_id")
         sim = v.get("similarity_to_previous")
-        extra = f"  similarity to previous {sim:.2f}" if sim is not None else ""
-        click.echo(
-            f"  v{v['version']} {vid}  {v['snapshots']} snapshot(s)  {v['first_seen']} .. {v['last_seen']}{extra}"
-        )
-        for url in v.get("seen_as", []):
-            click.echo(f"     {url}")
+        extra = f"  similarity to previous {similarity(sim)}" if sim is not None else ""
+        click.echo(f"  v{v['version']} {vid}  {v['snapshots']} snapshot(s){extra}")
+        click.echo(f"     {when(v['first_seen'])} .. {when(v['last_seen'])}")
+        if v.get("title") and v["title"] != head.get("title"):
+            click.echo(fit(f"     title: {v['title']}", WIDTH))
+        urls = v.get("seen_as") or v.get("seen_in") or []
+        for line in url_lines(urls, v.get("seen_in_total", len(urls)), "     seen as "):
+            click.echo(line)
         for change in v.get("changes", []):
-            click.echo(f"     {change['kind']}: {change['detail'] or change['new_text'] or change['old_text']}")
+            for line in wrapped(
+                f"     {change['kind']}: ", change["detail"] or change["new_text"] or change["old_text"]
+            ):
+                click.echo(line)
 
 
 @click.command(name="diff")
