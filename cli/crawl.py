@@ -360,7 +360,9 @@ def demo(db_path: str, force: bool, markup: str) -> None:
     if change:
         before, after = change[0]["previous_version_id"], change[0]["block_version_id"]
         click.echo(click.style(f"\n$ pa-archive diff {before} {after} --words", bold=True))
-        ctx.invoke(diff_command, a=before, b=after, mode="words", db_path=db_path, as_json=False)
+        ctx.invoke(
+            diff_command, a=before, b=after, word_marks=True, side=False, unified=False, db_path=db_path, as_json=False
+        )
     click.echo(
         f"\nDone in {time.monotonic() - started:.0f} s. The archive is {db_path}; try "
         f"`pa-archive runs --db {db_path}` or `pa-archive blocks --db {db_path}`."

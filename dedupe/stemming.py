@@ -44,6 +44,8 @@ def stem_text(text: str | None) -> str | None:
 
 def stem_query(query: str | None) -> str:
     """An FTS5 query with each word stemmed: phrases stay phrases, ``word*`` a prefix query."""
+    if (query or "").count('"') % 2:
+        raise ValueError("a quote is not closed")
     parts = []
     for token in QUERY_TOKEN.findall(query or ""):
         if token in ("(", ")") or token in OPERATORS:
@@ -91,7 +93,7 @@ def snippet(text: str | None, query: str | None, words: int = SNIPPET_WORDS) -> 
     if not spans:
         return ""
     first = next((i for i, span in enumerate(spans) if found and span == found[0]), 0)
-    start = max(0, first - words // 3)
+    start = max(0, min(first - words // 3, len(spans) - words))
     chosen = spans[start : start + words]
     marked, position = [], chosen[0][0]
     hits = set(found)
@@ -100,6 +102,8 @@ def snippet(text: str | None, query: str | None, words: int = SNIPPET_WORDS) -> 
         word = text[begin:end]
         marked.append(f"[{word}]" if (begin, end) in hits else word)
         position = end
+    if start + words >= len(spans):
+        marked.append(text[position:])  # the end of the text: its last punctuation too
     out = " ".join("".join(marked).split())
     return ("…" if start > 0 else "") + out + ("…" if start + words < len(spans) else "")
 

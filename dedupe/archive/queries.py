@@ -153,7 +153,13 @@ class ArchiveQueries:
         return rows
 
     def search(self, query: str) -> list[dict[str, Any]]:
-        """Full-text search (FTS5 syntax) over article titles and texts, best first."""
+        """Full-text search (FTS5 syntax) over article titles and texts in word forms (stems), best first."""
+        from ..stemming import stem_query
+
+        try:
+            stem_query(query)
+        except ValueError as exc:
+            raise ArchiveError(f"cannot search for {query!r}: {exc}") from None
         try:
             return self.query(queries.SEARCH_SQL, {"q": query})
         except sqlite3.OperationalError as exc:
