@@ -9,10 +9,54 @@ import sys
 
 import click
 
-from cli.options import Alerts, db_option, emit_json, json_option, notify_options, user_errors
+from cli.options import WIDTH, Alerts, db_option, emit_json, json_option, notify_options, user_errors, wrapped
 from dedupe import diff as difftools
 from dedupe.archive import Archive, ArchiveError
+from dedupe.document import parse_observed_at
 from dedupe.sources import expand, read_sources
+
+URLS_SHOWN = 3  # URLs printed per value or variant (--json has more)
+CHANGES_SHOWN = 5
+BLOCK_NAME_CHARS = 80  # blocks.name is the first line cut at this length
+FIELD_COLUMN = 29  # where `facts` prints values
+
+
+def fit(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters, with an ellipsis when it was longer."""
+    text = str(text).replace("\n", " ").rstrip()
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def url_lines(urls: list[str], total: int, lead: str, shown: int = URLS_SHOWN) -> list[str]:
+    """Up to ``shown`` URLs (a file's name for imported files), one a line, then ``+N more``."""
+    pad = " " * len(lead)
+    lines = [fit((pad if i else lead) + short_name(url), WIDTH) for i, url in enumerate(urls[:shown])]
+    if total > len(lines):
+        lines.append(" " * len(lead) + f"+{total - len(lines)} more")
+    return lines
+
+
+def when(moment: str | None) -> str:
+    """A stored time as a person reads it: '2024-05-01 10:00' (UTC)."""
+    return (moment or "")[:16].replace("T", " ")
+
+
+def block_label(name: str | None) -> str:
+    """A block's stored name (its first line, cut at 80 characters) ending at a word, with an ellipsis when cut."""
+    if not name or len(name) < BLOCK_NAME_CHARS:
+        return name or ""
+    return name[: name.rfind(" ")].rstrip(" ,;:") + "…" if " " in name else name + "…"
+
+
+def similarity(value: float) -> str:
+    """An estimated similarity between two different versions: 0.996, never '1.00' (an edit too small to
+    move the estimate reads '~1, a small edit')."""
+    return "~1, a small edit" if value >= 0.9995 else f"{value:.3f}"
+
+
+def short_name(url: str) -> str:
+    """A file name for imported files, the URL for fetched pages: what a person recognises."""
+    return url.rsplit("/", 1)[-1] if url.startswith("file:") else url
 
 
 def open_archive(db_path: str, must_exist: bool = True) -> Archive:
@@ -28,11 +72,22 @@ def open_archive(db_path: str, must_exist: bool = True) -> Archive:
 
 @click.command(name="import")
 @click.argument("inputs", nargs=-1, required=True)
+@click.option(
+    "--observed-at",
+    metavar="DATE",
+    help="When these pages were seen (2024-05-01 or 2024-05-01T10:00:00Z; UTC unless it says otherwise). "
+    "Default: a file's modification time, a JSON Lines record's observed_at; web archives keep their own dates.",
+)
 @db_option
 @json_option
 @notify_options
 def import_(
-    inputs: tuple[str, ...], db_path: str, as_json: bool, notify_urls: tuple[str, ...], datasette_url: str | None
+    inputs: tuple[str, ...],
+    observed_at: str | None,
+    db_path: str,
+    as_json: bool,
+    notify_urls: tuple[str, ...],
+    datasette_url: str | None,
 ) -> None:
     """Import snapshots from files, folders, globs or JSON Lines.
 
@@ -47,7 +102,13 @@ def import_(
       pa-archive import 'dumps/*.html' other-scraper.jsonl --db news.db
       pa-archive import crawl.warc.gz collection.wacz
       pa-archive import new-pages/ --notify 'json://127.0.0.1:9000/hook'   # alert when a fact changed
+      pa-archive import saved-page.html --observed-at 2019-06-01
     """
+    if observed_at is not None:
+        try:
+            observed_at = parse_observed_at(observed_at)
+        except ValueError:
+            raise click.BadParameter(f"{observed_at!r} is not a date (2024-05-01 or 2024-05-01T10:00:00Z)") from None
     lock = _writer_lock(db_path, "import")  # released when the import ends, or by the kernel if it is killed
     try:
         archive = open_archive(db_path, must_exist=False)
@@ -60,7 +121,7 @@ def import_(
                 sources, label="Importing", file=sys.stderr, show_pos=True, hidden=not sys.stderr.isatty()
             ) as files,
         ):  # click draws the bar only on a terminal
-            report = archive.ingest(read_sources(files, web_archives := []))
+            report = archive.ingest(read_sources(files, web_archives := [], observed_at))
         for summary in web_archives:  # WARC, ARC, WACZ: what each held and what was skipped
             click.echo(str(summary), err=True)
         data = report.as_dict()
@@ -140,56 +201,172 @@ def conflicts(db_path: str, as_json: bool) -> None:
         click.echo(
             click.style(f"{record['delegation']} {record['field']}", bold=True) + f"  ({record['language']} pages)"
         )
+        pad = min(28, max(len(str(v["value"])) for v in record["values"]))
         for value in record["values"]:
             click.echo(
-                f"  {value['value']!s:<30} {value['snapshots']:>4} snapshot(s)  "
-                f"{value['first_seen']} .. {value['last_seen']}"
+                f"  {fit(str(value['value']), pad):<{pad}} {value['snapshots']:>4} snapshot(s)  "
+                f"{when(value['first_seen'])} .. {when(value['last_seen'])}"
             )
+            click.echo(fit(f"      in {', '.join(value.get('block_versions', []))}", WIDTH))
+            for line in url_lines(value.get("urls", []), value.get("urls_total", 0), "      at "):
+                click.echo(line)
+        for change in record.get("changes", [])[:CHANGES_SHOWN]:
+            click.echo(f"  {fit(change['from'], 20)} -> {fit(change['to'], 20)} on {when(change['at'])}:")
+            click.echo(f"    pa-archive diff {change['a']} {change['b']} --words")
+        if len(record.get("changes", [])) > CHANGES_SHOWN:
+            click.echo(f"  ... {len(record['changes']) - CHANGES_SHOWN} more change(s): --json lists them")
     if missing:
         click.echo("\nMissing values (line present, value empty; not conflicts):")
         for row in missing:
-            names = row["seen_in"][:3] + ([f"{len(row['seen_in']) - 3} more"] if len(row["seen_in"]) > 3 else [])
+            names = [short_name(n) for n in row["seen_in"]]
             click.echo(
-                f"  {row['delegation']} {row['field']} ({row['language']}): empty in {row['snapshots']} snapshot(s) "
-                f"({', '.join(names)})  {row['first_seen']} .. {row['last_seen']}"
+                fit(
+                    f"  {row['delegation']} {row['field']} ({row['language']}): empty in {row['snapshots']} "
+                    "snapshot(s)",
+                    WIDTH,
+                )
             )
+            click.echo(f"      {when(row['first_seen'])} .. {when(row['last_seen'])}")
+            for line in url_lines(names, len(names), "      at "):
+                click.echo(line)
 
 
 @click.command()
+@click.option("--as-of", "as_of", metavar="DATE", help="A date (2024-05-01: the end of that day, UTC) or a time.")
+@click.option("--delegation", metavar="NAME", default="", help="One delegation, in any case (kyrgyzstan).")
+@click.option("--periods", is_flag=True, help="Each value's periods through time instead (7 -> 6 -> 7: three).")
 @db_option
 @json_option
-def blocks(db_path: str, as_json: bool) -> None:
+def facts(as_of: str | None, delegation: str, periods: bool, db_path: str, as_json: bool) -> None:
+    """What the site stated on a date: the delegations' seats, plenipotentiaries, websites.
+
+    Each page counts by its latest observation at or before DATE (default: now). Where the
+    pages of that moment state different values, every value is shown with its page count,
+    flagged as a contradiction of the site with itself. --periods lists instead the runs of
+    one value through time, with their first and last snapshot and date.
+
+    \b
+    Example:
+      pa-archive facts --as-of 2024-05-01
+      pa-archive facts --delegation kyrgyzstan --json
+      pa-archive facts --delegation Kyrgyzstan --periods
+    """
+    with open_archive(db_path) as archive:
+        try:
+            result = archive.fact_periods(delegation) if periods else archive.facts_as_of(as_of, delegation)
+        except ArchiveError as exc:
+            raise click.ClickException(str(exc)) from None
+    if as_json:
+        emit_json(result)
+    elif periods:
+        _print_periods(result)
+    else:
+        _print_facts(result)
+
+
+def _print_facts(result: dict) -> None:
+    click.echo(f"What the site stated as of {when(result['as_of'])} UTC (each page's latest observation):")
+    if not result["facts"]:
+        click.echo("  nothing: no page with the delegation block was observed by then.")
+    heading = None
+    for fact in result["facts"]:
+        if (fact["delegation"], fact["language"]) != heading:
+            heading = (fact["delegation"], fact["language"])
+            click.echo(click.style(f"{fact['delegation']} ({fact['language']} pages)", bold=True))
+        lead = f"  {fact['field']:<26} "
+        if len(lead) > FIELD_COLUMN:  # a long field name has a line of its own
+            click.echo(f"  {fact['field']}")
+            lead = " " * FIELD_COLUMN
+        several = len(fact["values"]) > 1
+        for value in fact["values"]:
+            count = f" ({value['pages']} page{'s' if value['pages'] != 1 else ''})" if several else ""
+            click.echo(lead + fit(value["value"] or "(empty)", WIDTH - FIELD_COLUMN - len(count)) + count)
+            lead = " " * FIELD_COLUMN
+        if fact["contradiction"]:
+            click.echo(click.style(lead + "! the site contradicts itself", fg="red"))
+
+
+def _print_periods(rows: list[dict]) -> None:
+    if not rows:
+        click.echo("No facts yet.")
+    heading = None
+    for row in rows:
+        if (row["delegation"], row["field"], row["language"]) != heading:
+            heading = (row["delegation"], row["field"], row["language"])
+            click.echo(click.style(f"{row['delegation']} {row['field']} ({row['language']} pages)", bold=True))
+        click.echo(
+            f"  {fit(row['value'] or '(empty)', 24):<24} {when(row['first_seen'])} .. {when(row['last_seen'])}"
+            f"  s{row['first_snapshot_id']}..s{row['last_snapshot_id']}"
+        )
+
+
+@click.command()
+@click.argument("block", required=False)
+@click.option("--all", "show_all", is_flag=True, help="Show page furniture (menus, footers: blocks without facts) too.")
+@db_option
+@json_option
+def blocks(block: str | None, show_all: bool, db_path: str, as_json: bool) -> None:
     """Repeated page furniture (the delegation block): each variant and when it was seen.
 
-    Each version lists what changed from the one before, line by line, named by its
-    facts: conflict, missing, filled, reworded, changed, added or removed.
+    Each version lists the pages it was seen on (distinct, the first few) and what changed from
+    the one before, line by line, named by its facts: conflict, missing, filled, reworded,
+    changed, added or removed. The delegation block comes first; blocks that state no fact
+    (menus, footers) are furniture, listed in one line each unless --all or named.
 
     \b
     Example:
       pa-archive blocks
+      pa-archive blocks b6
+      pa-archive blocks --all --json
       pa-archive diff bv-<first> bv-<second> --words
     """
     with open_archive(db_path) as archive:
-        versions = archive.block_versions()
+        try:
+            block_id = _block_id(archive, block) if block else None
+        except ArchiveError as exc:
+            raise click.ClickException(str(exc)) from None
+        versions = archive.block_versions(block_id)
     if as_json:
-        emit_json(versions)
+        emit_json(versions if show_all or block else [v for v in versions if not v["furniture"]])
         return
     if not versions:
         click.echo("No blocks yet: a block is recognised once it repeats across articles.")
-    current = None
+    by_block: dict[int, list[dict]] = {}
     for v in versions:
-        if v["block_id"] != current:
-            current = v["block_id"]
-            click.echo(click.style(f"block b{v['block_id']}: {v['block'][:70]}…", bold=True))
-        click.echo(
-            f"  v{v['version']} {v['version_id']}  {v['line_count']} lines  {v['snapshots']} snapshot(s)  "
-            f"{v['first_seen']} .. {v['last_seen']}"
-        )
-        click.echo(f"     seen in: {', '.join(v['seen_in'])}")
-        for change in v["changes"]:
-            colour = {"conflict": "red", "missing": "yellow", "reworded": "cyan"}.get(change["kind"])
-            detail = change["detail"] or (change["new_text"] or change["old_text"] or "")[:90]
-            click.echo("     " + click.style(f"{change['kind']:>9}", fg=colour) + f"  {detail}")
+        by_block.setdefault(v["block_id"], []).append(v)
+    for number, members in by_block.items():
+        head = members[0]
+        if head["furniture"] and not (show_all or block):
+            click.echo(
+                fit(f"block b{number} (furniture, {len(members)} version(s)): {block_label(head['block'])}", WIDTH)
+            )
+            continue
+        label = " (furniture: states no fact)" if head["furniture"] else ""
+        click.echo(click.style(fit(f"block b{number}{label}: {block_label(head['block'])}", WIDTH), bold=True))
+        for v in members:
+            click.echo(f"  v{v['version']} {v['version_id']}  {v['line_count']} lines, {v['snapshots']} snapshot(s)")
+            click.echo(f"     {when(v['first_seen'])} .. {when(v['last_seen'])}")
+            for line in url_lines(v["seen_in"], v["seen_in_total"], "     seen on "):
+                click.echo(line)
+            for change in v["changes"]:
+                colour = {"conflict": "red", "missing": "yellow", "reworded": "cyan"}.get(change["kind"])
+                detail = change["detail"] or change["new_text"] or change["old_text"] or ""
+                lines = wrapped(f"     {change['kind']:>9}  ", detail, unit="; ")
+                lines[0] = "     " + click.style(f"{change['kind']:>9}", fg=colour) + lines[0][14:]
+                for line in lines:
+                    click.echo(line)
+    if any(v["furniture"] for v in versions) and not (show_all or block):
+        click.echo("(furniture: blocks that state no fact; `pa-archive blocks --all` or `blocks bN` shows them)")
+
+
+def _block_id(archive: Archive, name: str) -> int:
+    """The block ``name`` (b6, or one of its versions) stands for."""
+    ref = archive.resolve(name)
+    if ref.kind == "block":
+        return int(ref.id)
+    if ref.kind == "block_version":
+        return archive.db.execute("SELECT block_id FROM block_versions WHERE id = ?", [ref.id]).fetchone()[0]
+    raise ArchiveError(f"{name} is not a block: name one as b1 (see `pa-archive blocks`)")
 
 
 @click.command()
@@ -218,50 +395,64 @@ def history(ref: str, db_path: str, as_json: bool) -> None:
     if result["kind"] == "url":
         click.echo(click.style(result["url"], bold=True))
         for s in result["snapshots"]:
-            click.echo(f"  s{s['snapshot_id']}  {s['observed_at']}  HTTP {s['http_status'] or '-'}  {s['status']}")
+            click.echo(
+                f"  s{s['snapshot_id']}  {when(s['observed_at'])}  HTTP {s['http_status'] or '-'}  {s['status']}"
+            )
+            if s.get("article_version_id"):
+                title = s.get("title") or "(untitled)"
+                click.echo(fit(f"      a{s['article_id']} v{s['version']} {s['article_version_id']}  {title}", WIDTH))
         return
     head = result[result["kind"]]
-    name = head.get("title") or head.get("name") or "(untitled)"
+    name = head.get("title") or block_label(head.get("name")) or "(untitled)"
     prefix = "a" if result["kind"] == "article" else "b"
     status = f"  [{head['status']}]" if head.get("status") == "removed" else ""
-    click.echo(click.style(f"{result['kind']} {prefix}{head['id']}: {name}{status}", bold=True))
+    for line in wrapped(f"{result['kind']} {prefix}{head['id']}: ", f"{name}{status}"):
+        click.echo(click.style(line, bold=True))
     for v in result["versions"]:
         vid = v.get("id") or v.get("version_id")
         sim = v.get("similarity_to_previous")
-        extra = f"  similarity to previous {sim:.2f}" if sim is not None else ""
-        click.echo(
-            f"  v{v['version']} {vid}  {v['snapshots']} snapshot(s)  {v['first_seen']} .. {v['last_seen']}{extra}"
-        )
-        for url in v.get("seen_as", []):
-            click.echo(f"     {url}")
+        extra = f"  similarity to previous {similarity(sim)}" if sim is not None else ""
+        click.echo(f"  v{v['version']} {vid}  {v['snapshots']} snapshot(s){extra}")
+        click.echo(f"     {when(v['first_seen'])} .. {when(v['last_seen'])}")
+        if v.get("title") and v["title"] != head.get("title"):
+            click.echo(fit(f"     title: {v['title']}", WIDTH))
+        urls = v.get("seen_as") or v.get("seen_in") or []
+        for line in url_lines(urls, v.get("seen_in_total", len(urls)), "     seen as "):
+            click.echo(line)
         for change in v.get("changes", []):
-            click.echo(f"     {change['kind']}: {change['detail'] or change['new_text'] or change['old_text']}")
+            for line in wrapped(
+                f"     {change['kind']}: ", change["detail"] or change["new_text"] or change["old_text"]
+            ):
+                click.echo(line)
 
 
 @click.command(name="diff")
 @click.argument("a")
 @click.argument("b")
-@click.option("--words", "mode", flag_value="words", help="Changed lines with word-level marks.")
-@click.option("--side-by-side", "mode", flag_value="side", help="Two columns.")
-@click.option("--unified", "mode", flag_value="unified", default=True, help="Unified line diff (default).")
+@click.option("--words", "word_marks", is_flag=True, help="Word-level marks (with --side-by-side too).")
+@click.option("--side-by-side", "side", is_flag=True, help="Two columns, wrapped to the terminal (80 when piped).")
+@click.option("--unified", "unified", is_flag=True, help="Unified line diff (the default).")
 @db_option
 @json_option
-def diff_(a: str, b: str, mode: str, db_path: str, as_json: bool) -> None:
+def diff_(a: str, b: str, word_marks: bool, side: bool, unified: bool, db_path: str, as_json: bool) -> None:
     """Compare two snapshots, article versions or block versions.
 
     A and B are each a snapshot id (12 or s12), an article version (av-...) or a block
-    version (bv-...); see `pa-archive blocks` and `pa-archive history`. Colour is used on
-    a terminal only.
+    version (bv-...), or an article (a30) or block (b6) for its latest version; see
+    `pa-archive blocks` and `pa-archive history`. Colour is used on a terminal only.
 
     \b
     Example:
       pa-archive diff 1 2
       pa-archive diff bv-9f1c bv-0a7e --words
-      pa-archive diff av-12ab av-34cd --side-by-side
+      pa-archive diff av-12ab av-34cd --side-by-side --words
+      pa-archive diff bv-0a7e b2          # a variant against the block's latest
     """
+    if unified and (word_marks or side):
+        raise click.UsageError("--unified cannot be combined with --words or --side-by-side.")
     with open_archive(db_path) as archive:
         try:
-            ra, rb = archive.resolve(a), archive.resolve(b)
+            ra, rb = archive.resolve_version(a), archive.resolve_version(b)
             ta, tb = archive.text_of(ra), archive.text_of(rb)
         except ArchiveError as exc:
             raise click.ClickException(str(exc)) from None
@@ -269,10 +460,10 @@ def diff_(a: str, b: str, mode: str, db_path: str, as_json: bool) -> None:
     try:
         if as_json:
             emit_json(difftools.structured(ta, tb, ra.label, rb.label))
-        elif mode == "words":
+        elif side:
+            click.echo(difftools.side_by_side(ta, tb, ra.label, rb.label, marks=word_marks))
+        elif word_marks:
             click.echo(difftools.words(ta, tb, color=colour) or "(identical)")
-        elif mode == "side":
-            click.echo(difftools.side_by_side(ta, tb, ra.label, rb.label))
         else:
             click.echo(difftools.unified(ta, tb, ra.label, rb.label, color=colour) or "(identical)")
     except difftools.DiffTooLarge as exc:
@@ -381,4 +572,4 @@ def check(db_path: str, as_json: bool) -> None:
         sys.exit(1)
 
 
-COMMANDS = (import_, conflicts, blocks, history, diff_, search, stats, rebuild, check)
+COMMANDS = (import_, conflicts, facts, blocks, history, diff_, search, stats, rebuild, check)

@@ -13,7 +13,18 @@ from typing import Any
 
 import click
 
-from cli.options import Alerts, UsageFailure, db_option, emit_json, json_option, notify_options, sentence, user_errors
+from cli.options import (
+    WIDTH,
+    Alerts,
+    UsageFailure,
+    db_option,
+    emit_json,
+    json_option,
+    notify_options,
+    sentence,
+    user_errors,
+    wrapped,
+)
 
 # crawler.process and crawler.runs (Scrapy, Twisted) are imported inside the commands: `pa-archive --help` stays fast.
 
@@ -378,7 +389,9 @@ def demo(db_path: str, force: bool, markup: str) -> None:
     if change:
         before, after = change[0]["previous_version_id"], change[0]["block_version_id"]
         click.echo(click.style(f"\n$ pa-archive diff {before} {after} --words", bold=True))
-        ctx.invoke(diff_command, a=before, b=after, mode="words", db_path=db_path, as_json=False)
+        ctx.invoke(
+            diff_command, a=before, b=after, word_marks=True, side=False, unified=False, db_path=db_path, as_json=False
+        )
     click.echo(
         f"\nDone in {time.monotonic() - started:.0f} s. The archive is {db_path}; try "
         f"`pa-archive runs --db {db_path}` or `pa-archive blocks --db {db_path}`."
@@ -397,10 +410,11 @@ def describe_changes(changes: dict[str, Any], first: bool = False, limit: int = 
         items = changes.get(key) or []
         shown = items[: 2 if first else limit]
         for item in shown:
-            lines.append(
-                f"  {label}: {item.get('title') or '(untitled)'}  [{item['url']}]"
-                + (f"  now v{item['versions']}" if key == "changed_articles" else "")
+            title = (item.get("title") or "(untitled)") + (
+                f"  (now v{item['versions']})" if key == "changed_articles" else ""
             )
+            lines += wrapped(f"  {label}: ", title)
+            lines.append(f"      {item['url']}")
         total = counts.get(key, len(items))
         if total > len(shown):
             lines.append(f"  ... {total - len(shown)} more {label}s")
@@ -413,7 +427,7 @@ def describe_changes(changes: dict[str, Any], first: bool = False, limit: int = 
         lines.append(f"  block variant: {version['version_id']} (block b{version['block_id']} v{version['version']})")
         for change in version.get("changes", [])[:limit]:
             detail = change.get("detail") or change.get("new_text") or change.get("old_text") or ""
-            lines.append(f"      {change['kind']:>9}: {detail[:100]}")
+            lines += wrapped(f"      {change['kind']:>9}: ", detail, unit="; ")
     total = counts.get("new_block_versions", len(versions))
     if total > limit:
         lines.append(f"  ... {total - limit} more block variants (pa-archive blocks)")
@@ -421,6 +435,18 @@ def describe_changes(changes: dict[str, Any], first: bool = False, limit: int = 
         values = " vs ".join(str(v["value"]) for v in conflict.get("values", []))
         language = f" ({conflict['language']})" if conflict.get("language") else ""
         lines.append(f"  new conflict: {conflict['delegation']} {conflict['field']}{language}: {values}")
+    lines += describe_contradictions(changes.get("contradictions") or [])
+    return lines
+
+
+def describe_contradictions(contradictions: list[dict[str, Any]]) -> list[str]:
+    """Facts the run's own pages stated differently: the site contradicting itself at one moment."""
+    lines = []
+    for item in contradictions:
+        values = " vs ".join(f"{v['value']} ({v['pages']} page(s))" for v in item["values"])
+        name = f"{item['delegation']} {item['field']} ({item['language']})"
+        lines += wrapped("  the site contradicts itself in this run: ", name)
+        lines += wrapped("      ", values, WIDTH)
     return lines
 
 

@@ -36,6 +36,39 @@ def json_option(fn: Callable) -> Callable:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts instead of text.")(fn)
 
 
+WIDTH = 80  # text output fits an 80-column terminal (and a pipe)
+
+
+def wrapped(lead: str, text: str, width: int = WIDTH, unit: str | None = None) -> list[str]:
+    """``text`` after ``lead``, wrapped at spaces to ``width`` (never cut mid-word), later lines aligned under it.
+
+    With ``unit`` (``"; "``), ``text`` is a list of facts joined by it: a line breaks between facts, and
+    inside one only when it is longer than a line."""
+    import textwrap
+
+    if unit is not None and unit in text:
+        parts = str(text).split(unit)
+        groups = [parts[0]]
+        for part in parts[1:]:
+            if len(lead) + len(groups[-1]) + len(unit) + len(part) <= width:
+                groups[-1] += unit + part
+            else:
+                groups[-1] += unit.rstrip()
+                groups.append(part)
+        lines = []
+        for group in groups:
+            lines += wrapped(lead if not lines else " " * len(lead), group, width)
+        return lines
+    return textwrap.wrap(
+        " ".join(str(text).split()),
+        width=width,
+        initial_indent=lead,
+        subsequent_indent=" " * len(lead),
+        break_long_words=False,
+        break_on_hyphens=False,
+    ) or [lead.rstrip()]
+
+
 class UsageFailure(click.ClickException):
     """A value the command cannot work with: "Error: <one sentence>", exit status 2, no usage text."""
 

@@ -24,7 +24,7 @@ from scrapy import signals
 from twisted.internet import task, threads
 
 from crawler.items import PageFailure
-from crawler.runs import CrawlRun, archive_state, changes_between
+from crawler.runs import MAX_LISTED, CrawlRun, archive_state, changes_between
 from dedupe import queries
 from dedupe.archive import Archive
 from dedupe.document import REMOVED_STATUSES, RawSnapshot
@@ -47,12 +47,15 @@ class ArchiveWriter:
         self.archive = Archive(db_path)
         self.archive.refresh()  # a killed run may have left the derived tables behind
         self.before = archive_state(self.archive)
+        self.origins: set[str] = set()  # the run's ('crawl:<id>'): its pages' contradictions go in the summary
 
     def store(self, snap: RawSnapshot, failure: str | None = None) -> tuple[str, str]:
         """(kind, message) of one observation after storing it; ``failure`` records a page that failed."""
         if failure is not None:
             self.archive.add(snap)  # a snapshot without content, status 'error': the URL's history shows it
             return "failed", failure
+        if snap.origin:
+            self.origins.add(snap.origin)
         known = self.archive.db.execute(queries.CRAWL_URL_KNOWN_SQL, {"url": snap.url}).fetchone() is not None
         if snap.http_status in REMOVED_STATUSES and not known:
             return "failed", f"HTTP {snap.http_status}: linked but not found (never archived)"
@@ -68,7 +71,11 @@ class ArchiveWriter:
     def finish(self) -> dict[str, Any]:
         """Refresh the derived tables once; what changed since the writer opened the archive."""
         self.archive.refresh()
-        summary = {"changes": changes_between(self.before, archive_state(self.archive)), "stats": self.archive.stats()}
+        changes = changes_between(self.before, archive_state(self.archive))
+        contradictions = [c for origin in sorted(self.origins) for c in self.archive.contradictions(origin)]
+        changes["counts"]["contradictions"] = len(contradictions)
+        changes["contradictions"] = contradictions[:MAX_LISTED]
+        summary = {"changes": changes, "stats": self.archive.stats()}
         self.archive.close()
         return summary
 

@@ -481,7 +481,7 @@ def archive_state(archive: Archive) -> dict[str, Any]:
     blocks = {row["version_id"]: row for row in archive.block_versions()}
     # one conflict per language (facts are compared within a language): Kyrgyzstan's seats in English
     # and the same in Russian are two, and the second one appearing later is a new conflict
-    conflicts = {(c.get("language") or "", c["delegation"], c["field"]): c for c in archive.conflicts()}
+    conflicts = {(c.get("language") or "", c["delegation"], c["field"]): c for c in archive.conflicts(evidence=False)}
     return {"articles": articles, "block_versions": blocks, "conflicts": conflicts}
 
 

@@ -49,6 +49,14 @@ def register_routes(datasette: Any) -> list[tuple[str, Any]]:
 
 
 @hookimpl
+def prepare_connection(conn: Any) -> None:
+    """pa_stem_query and pa_snippet for the search query (pa_stem, should a write ever happen here)."""
+    from dedupe.stemming import register_functions
+
+    register_functions(conn)
+
+
+@hookimpl
 def menu_links(datasette: Any, actor: Any, request: Any) -> list[dict[str, str]]:
     return [
         {"href": datasette.urls.path("/-/conflicts"), "label": "Conflicting facts, with evidence"},

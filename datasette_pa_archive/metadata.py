@@ -219,6 +219,24 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "last_seen": f"Latest of those snapshots ({_TIMESTAMP}).",
         },
     ),
+    "fact_periods": (
+        "Facts through time: each run of one value of a delegation's field, in observation order across the "
+        "snapshots stating it, so 7 -> 6 -> 7 is three periods (view; `pa-archive facts --periods`).",
+        {
+            "language": "Language of the pages that stated it ('en' or 'ru'); conflicts are within one language.",
+            "delegation": "Country of the delegation.",
+            "field": "Which fact (see facts.field).",
+            "period": "1, 2, ...: the runs of one value, in time order.",
+            "value": "The value stated throughout the period ('' when empty).",
+            "snapshots": "Number of snapshots in the period.",
+            "first_snapshot_id": "The period's first snapshot (snapshots.id).",
+            "first_seen": f"When it was observed ({_TIMESTAMP}).",
+            "last_snapshot_id": "The period's last snapshot.",
+            "last_seen": f"When it was observed ({_TIMESTAMP}).",
+            "first_block_version_id": "The block variant of the first snapshot.",
+            "last_block_version_id": "The block variant of the last snapshot: diff it with the next period's first.",
+        },
+    ),
     "conflicts": (
         "Facts stated with different non-empty values in different snapshots: one row per value (view).",
         {
@@ -325,6 +343,7 @@ FACETS: dict[str, list[Any]] = {
     "facts": ["delegation", "field"],
     "snapshot_facts": ["delegation", "field"],
     "fact_values": ["delegation", "field"],
+    "fact_periods": ["delegation", "field"],
     "conflicts": ["delegation", "field"],
     "missing_values": ["delegation", "field"],
     "snapshots_extracted": ["source", "status", "page_type"],
@@ -429,7 +448,8 @@ def canned_queries(has_crawl_runs: bool = True) -> dict[str, dict[str, Any]]:
         },
         "search": {
             "title": "Full-text search over articles",
-            "description": 'Article versions matching q (SQLite FTS5: words, "a phrase", prefix*, OR, NOT), '
+            "description": "Article versions matching q in any word form (English and Russian Snowball stems: "
+            '"парламент" finds "парламента"; SQLite FTS5: words, "a phrase", prefix*, OR, NOT), '
             "best first, with a snippet where [matches] are bracketed. "
             "Nothing runs until q is given.",
             "sql": unless_blank(queries.SEARCH_SQL, "q"),

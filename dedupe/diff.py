@@ -145,17 +145,49 @@ def words(a: str, b: str, color: bool = False) -> str:
     return "\n".join(out)
 
 
-def side_by_side(a: str, b: str, a_name: str, b_name: str, width: int | None = None) -> str:
-    """Two columns, changed rows marked with '|', '<' or '>' like ``diff -y``."""
-    width = width or shutil.get_terminal_size((160, 24)).columns
+def side_by_side(a: str, b: str, a_name: str, b_name: str, width: int | None = None, marks: bool = False) -> str:
+    """Two columns, changed rows marked with '|', '<' or '>' like ``diff -y``; long lines wrap within their
+    column (never cut). ``width``: the terminal's, or 80 when not on one. ``marks``: word-level marks,
+    [-removed-] on the left and {+added+} on the right."""
+    width = width or shutil.get_terminal_size((80, 24)).columns
     col = max(20, (width - 3) // 2)
-    rows = [f"{a_name[:col]:<{col}} | {b_name[:col]}"]
-    marks = {"equal": " ", "replace": "|", "delete": "<", "insert": ">"}
+    rows = [f"{_cut(a_name, col):<{col}} | {_cut(b_name, col)}"]
+    signs = {"equal": " ", "replace": "|", "delete": "<", "insert": ">"}
     for row in aligned_rows(a.splitlines(), b.splitlines()):
         left, right = row.old or "", row.new or ""
-        left = left if len(left) <= col else left[: col - 1] + "…"
-        rows.append(f"{left:<{col}} {marks[row.tag]} {right[:col]}")
+        if marks and row.tag != "equal":
+            left, right = _marked_sides(left, right)
+        lefts, rights = _wrap(left, col), _wrap(right, col)
+        for k in range(max(len(lefts), len(rights))):
+            sign = signs[row.tag] if k == 0 else " "
+            cell = lefts[k] if k < len(lefts) else ""
+            rows.append(f"{cell:<{col}} {sign} {rights[k] if k < len(rights) else ''}".rstrip())
     return "\n".join(rows)
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """``text`` in lines of at most ``width`` characters, broken at spaces where it can be (a longer word is split)."""
+    import textwrap
+
+    return textwrap.wrap(text, width=width, break_on_hyphens=False, drop_whitespace=True) or [""]
+
+
+def _marked_sides(old: str, new: str) -> tuple[str, str]:
+    """The old line with its removed words as [-x-], the new one with its added words as {+x+}."""
+    left, right = [], []
+    for op in word_ops(old, new):
+        if op.op == "equal":
+            left.append(op.text)
+            right.append(op.text)
+        elif op.op == "delete":
+            left.append(f"[-{op.text}-]")
+        else:
+            right.append(f"{{+{op.text}+}}")
+    return "".join(left), "".join(right)
 
 
 def structured(a: str, b: str, a_id: str, b_id: str, opcodes: list[tuple] | None = None) -> dict[str, Any]:

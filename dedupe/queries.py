@@ -33,6 +33,19 @@ FROM block_versions bv JOIN blocks b ON b.id = bv.block_id
 ORDER BY b.id, bv.version
 """
 
+# Blocks that state a fact in some version: the delegation block; the others are page furniture (menus, footers).
+BLOCKS_WITH_FACTS_SQL = """
+SELECT DISTINCT bv.block_id FROM facts f JOIN block_versions bv ON bv.id = f.block_version_id
+"""
+
+# The distinct pages each block version was seen on, oldest first.
+BLOCK_VERSION_URLS_SQL = """
+SELECT cb.block_version_id, s.url FROM content_blocks cb
+JOIN snapshots s ON s.content_sha256 = cb.content_sha256
+GROUP BY cb.block_version_id, s.url
+ORDER BY cb.block_version_id, min(s.observed_at), min(s.id)
+"""
+
 BLOCK_CHANGES_SQL = """
 SELECT block_version_id, previous_version_id, slot, kind, old_text, new_text, detail
 FROM block_line_changes
@@ -54,14 +67,93 @@ SELECT id, title, url, versions, first_seen, last_seen
 FROM articles WHERE status = 'removed' ORDER BY last_seen DESC
 """
 
+# Full-text search in word forms: the query's words and the index are Snowball stems (dedupe.stemming:
+# pa_stem_query, pa_snippet are registered on every connection that runs this), so "парламент" finds
+# "парламента" and "депутат*" finds "депутатов"; FTS5 syntax otherwise ("a phrase", OR, NOT).
 SEARCH_SQL = """
 SELECT av.article_id, av.id AS version_id, av.title, av.published,
-       snippet(article_versions_fts, 1, '[', ']', '…', 12) AS snippet
-FROM article_versions_fts
-JOIN article_versions av ON av.rowid = article_versions_fts.rowid
-WHERE article_versions_fts MATCH :q
+       pa_snippet(av.text, :q) AS snippet
+FROM article_versions_stemmed
+JOIN article_versions av ON av.rowid = article_versions_stemmed.rowid
+WHERE article_versions_stemmed MATCH pa_stem_query(:q)
 ORDER BY rank LIMIT 50
 """
+
+# The evidence of each conflicting value: the block variants stating it and the URLs of the snapshots
+# stating it, each with when it was first observed so (oldest first).
+CONFLICT_EVIDENCE_SQL = """
+SELECT sf.language, sf.delegation, sf.field, sf.value, sf.block_version_id, sf.url,
+       min(sf.observed_at) AS first_seen, bv.block_id, bv.version
+FROM snapshot_facts sf
+JOIN (SELECT DISTINCT language, delegation, field FROM conflicts) c
+  ON c.language = sf.language AND c.delegation = sf.delegation AND c.field = sf.field
+JOIN block_versions bv ON bv.id = sf.block_version_id
+WHERE sf.value != ''
+GROUP BY sf.language, sf.delegation, sf.field, sf.value, sf.block_version_id, sf.url
+ORDER BY first_seen, sf.url
+"""
+
+# Facts through time: each run of one value (see the fact_periods view); :delegation '' for all, any case.
+FACT_PERIODS_SQL = """
+SELECT language, delegation, field, period, value, snapshots, first_snapshot_id, first_seen,
+       last_snapshot_id, last_seen, first_block_version_id, last_block_version_id
+FROM fact_periods
+WHERE :delegation = '' OR delegation = :delegation COLLATE NOCASE
+ORDER BY delegation, field, language, period
+"""
+
+# The changes of the conflicting facts: consecutive periods, with the block variants around each change.
+CONFLICT_CHANGES_SQL = """
+WITH p AS (
+  SELECT f.*, lag(f.value) OVER w AS previous_value, lag(f.last_block_version_id) OVER w AS previous_block_version_id,
+         lag(f.last_seen) OVER w AS previous_seen
+  FROM fact_periods f
+  JOIN (SELECT DISTINCT language, delegation, field FROM conflicts) c
+    ON c.language = f.language AND c.delegation = f.delegation AND c.field = f.field
+  WINDOW w AS (PARTITION BY f.language, f.delegation, f.field ORDER BY f.period)
+)
+SELECT language, delegation, field, previous_value, value, previous_block_version_id, first_block_version_id,
+       previous_seen, first_seen
+FROM p WHERE previous_value IS NOT NULL AND previous_value != '' AND value != ''
+ORDER BY delegation, field, language, period
+"""
+
+# What the site stated at a moment: the latest observation of each URL at or before :until (a failed
+# fetch says nothing; a removed page states nothing), its facts counted per value over those pages.
+FACTS_AS_OF_SQL = """
+WITH latest AS (
+  SELECT url, observed_at, content_sha256 FROM (
+    SELECT url, observed_at, content_sha256,
+           row_number() OVER (PARTITION BY url ORDER BY observed_at DESC, id DESC) AS newest
+    FROM snapshots WHERE observed_at <= :until AND status != 'error'
+  ) WHERE newest = 1 AND content_sha256 IS NOT NULL
+)
+SELECT bv.language, f.delegation, f.field, f.value, count(DISTINCT l.url) AS pages,
+       min(l.observed_at) AS first_observed, max(l.observed_at) AS last_observed,
+       min(l.url) AS example_url, group_concat(DISTINCT f.block_version_id) AS block_version_ids
+FROM latest l
+JOIN content_blocks cb ON cb.content_sha256 = l.content_sha256
+JOIN facts f ON f.block_version_id = cb.block_version_id
+JOIN block_versions bv ON bv.id = f.block_version_id
+WHERE :delegation = '' OR f.delegation = :delegation COLLATE NOCASE
+GROUP BY bv.language, f.delegation, f.field, f.value
+ORDER BY f.delegation, f.field, bv.language, pages DESC, f.value
+"""
+
+# Facts the pages of one origin (a crawl run 'crawl:<id>', an imported file) stated, per value: where one
+# (language, delegation, field) has two non-empty values, the site contradicted itself within that run.
+ORIGIN_FACTS_SQL = """
+SELECT bv.language, f.delegation, f.field, f.value, count(DISTINCT s.url) AS pages, min(s.url) AS example_url
+FROM snapshots s
+JOIN content_blocks cb ON cb.content_sha256 = s.content_sha256
+JOIN facts f ON f.block_version_id = cb.block_version_id
+JOIN block_versions bv ON bv.id = f.block_version_id
+WHERE s.origin = :origin AND f.value != ''
+GROUP BY bv.language, f.delegation, f.field, f.value
+ORDER BY f.delegation, f.field, bv.language, pages DESC, f.value
+"""
+
+DELEGATIONS_SQL = "SELECT DISTINCT delegation FROM facts ORDER BY delegation"
 
 # What an import reports as its own effect: counts that cost a B-tree scan, not a join over every fact
 COUNT_SQL = {

@@ -213,7 +213,11 @@ def m001_initial(db: Database) -> None:
 
 
 def migrate(db: Database) -> None:
-    """Bring ``db`` to the current schema (idempotent)."""
+    """Bring ``db`` to the current schema (idempotent); the stemming functions the triggers call are
+    registered on its connection first."""
+    from .stemming import register_functions
+
+    register_functions(db.conn)
     migrations.apply(db)
 
 
@@ -473,5 +477,75 @@ def m007_fact_values_from_block_versions(db: Database) -> None:
         CREATE VIEW missing_values AS
         SELECT language, delegation, field, snapshots, first_seen, last_seen
         FROM fact_values WHERE value = '';
+        """
+    )
+
+
+# --- facts through time (migration 7)  ---------------------------------------------------------------
+
+
+@migrations()
+def m007_fact_periods(db: Database) -> None:
+    """The runs of one value of each (language, delegation, field) through time: 7 -> 6 -> 7 is three periods."""
+    db.executescript(
+        """
+        -- each run of one value of a (language, delegation, field), in observation order (observed_at, then
+        -- snapshot id) across the snapshots stating it: first and last snapshot, date and block variant
+        CREATE VIEW fact_periods AS
+        WITH ordered AS (
+          SELECT language, delegation, field, value, snapshot_id, observed_at, block_version_id,
+                 lag(value) OVER w AS previous_value
+          FROM snapshot_facts
+          WINDOW w AS (PARTITION BY language, delegation, field ORDER BY observed_at, snapshot_id, value)
+        ), numbered AS (
+          SELECT *, sum(previous_value IS NULL OR previous_value != value) OVER (
+                      PARTITION BY language, delegation, field ORDER BY observed_at, snapshot_id, value
+                      ROWS UNBOUNDED PRECEDING) AS period
+          FROM ordered
+        ), bounded AS (
+          SELECT *, first_value(snapshot_id) OVER p AS first_snapshot_id,
+                 first_value(block_version_id) OVER p AS first_block_version_id,
+                 last_value(snapshot_id) OVER p AS last_snapshot_id,
+                 last_value(block_version_id) OVER p AS last_block_version_id
+          FROM numbered
+          WINDOW p AS (PARTITION BY language, delegation, field, period ORDER BY observed_at, snapshot_id, value
+                       ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+        )
+        SELECT language, delegation, field, period, value, count(*) AS snapshots,
+               min(first_snapshot_id) AS first_snapshot_id, min(observed_at) AS first_seen,
+               min(last_snapshot_id) AS last_snapshot_id, max(observed_at) AS last_seen,
+               min(first_block_version_id) AS first_block_version_id,
+               min(last_block_version_id) AS last_block_version_id
+        FROM bounded
+        GROUP BY language, delegation, field, period;
+        """
+    )
+
+
+# --- search in word forms (migration 8) ---------------------------------------------------------------
+
+
+@migrations()
+def m008_stemmed_search(db: Database) -> None:
+    """Article titles and texts as English and Russian Snowball stems (``dedupe.stemming``), in a full-text
+    index kept in step with article_versions by triggers that call ``pa_stem``; filled for existing archives."""
+    db.executescript(
+        """
+        CREATE VIRTUAL TABLE article_versions_stemmed USING fts5(title, text, tokenize='unicode61');
+        CREATE TRIGGER article_versions_stemmed_ai AFTER INSERT ON article_versions BEGIN
+          INSERT INTO article_versions_stemmed (rowid, title, text)
+            VALUES (new.rowid, pa_stem(new.title), pa_stem(new.text));
+        END;
+        CREATE TRIGGER article_versions_stemmed_ad AFTER DELETE ON article_versions BEGIN
+          DELETE FROM article_versions_stemmed WHERE rowid = old.rowid;
+        END;
+        CREATE TRIGGER article_versions_stemmed_au AFTER UPDATE OF title, text ON article_versions
+        WHEN old.title IS NOT new.title OR old.text IS NOT new.text OR old.rowid != new.rowid BEGIN
+          DELETE FROM article_versions_stemmed WHERE rowid = old.rowid;
+          INSERT INTO article_versions_stemmed (rowid, title, text)
+            VALUES (new.rowid, pa_stem(new.title), pa_stem(new.text));
+        END;
+        INSERT INTO article_versions_stemmed (rowid, title, text)
+          SELECT rowid, pa_stem(title), pa_stem(text) FROM article_versions;
         """
     )

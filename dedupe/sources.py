@@ -48,18 +48,22 @@ def printable_path(path: Path | str) -> str:
     return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
-def read_file(path: Path, summaries: list | None = None) -> Iterator[RawSnapshot | SourceError]:
+def read_file(
+    path: Path, summaries: list | None = None, observed_at: str | None = None
+) -> Iterator[RawSnapshot | SourceError]:
     """One snapshot per file, one per line for JSON Lines, one per record for web archives.
 
     A WARC, ARC or WACZ file is told by its content (see ``dedupe.warc.detect``); what it
     held is appended to ``summaries`` (``dedupe.warc.ReadSummary``) when given. A file whose
     name is not UTF-8 is one error: it could be neither stored nor printed, and must not cost
-    the rest of the batch."""
+    the rest of the batch. ``observed_at`` (normalised, see ``parse_observed_at``) is the observation time
+    of a plain file or of every JSON Lines record, instead of the file's mtime or the record's field; a web
+    archive's records keep their own capture times."""
     if printable_path(path) != str(path):
         yield SourceError(printable_path(path), "file name is not valid UTF-8 (rename the file to import it)")
         return
     if path.suffix.lower() in JSONL_SUFFIXES:
-        yield from read_jsonl(path)
+        yield from read_jsonl(path, observed_at)
         return
     from . import warc  # WARC, ARC, WACZ: warcio is imported only for them
 
@@ -69,7 +73,7 @@ def read_file(path: Path, summaries: list | None = None) -> Iterator[RawSnapshot
     try:
         with path.open("rb") as handle:
             body = handle.read(MAX_FILE_BYTES + 1)  # never more than the cap, even if the file grows
-            observed = utc_iso(datetime.fromtimestamp(os.fstat(handle.fileno()).st_mtime, timezone.utc))
+            observed = observed_at or utc_iso(datetime.fromtimestamp(os.fstat(handle.fileno()).st_mtime, timezone.utc))
     except OSError as exc:
         yield SourceError(str(path), exc.strerror or str(exc))
         return
@@ -98,8 +102,9 @@ def bounded_lines(handle: BinaryIO, limit: int = MAX_FILE_BYTES) -> Iterator[tup
             yield number, line
 
 
-def read_jsonl(path: Path) -> Iterator[RawSnapshot | SourceError]:
-    """``{"url", "observed_at", "text"|"html"}`` per line; a bad line is an error of its own."""
+def read_jsonl(path: Path, observed_at: str | None = None) -> Iterator[RawSnapshot | SourceError]:
+    """``{"url", "observed_at", "text"|"html"}`` per line (``observed_at`` given: the time of every line);
+    a bad line is an error of its own."""
     try:
         handle = path.open("rb")
     except OSError as exc:
@@ -118,7 +123,7 @@ def read_jsonl(path: Path) -> Iterator[RawSnapshot | SourceError]:
                 if not isinstance(record, dict):
                     raise ValueError("a line must be a JSON object")
                 url = check_url(record.get("url"))
-                observed = parse_observed_at(record.get("observed_at"))
+                observed = observed_at or parse_observed_at(record.get("observed_at"))
                 kinds = [k for k in ("html", "text") if isinstance(record.get(k), str)]
                 if len(kinds) != 1:
                     raise ValueError('a line needs exactly one of "text" or "html" (a string)')
@@ -142,9 +147,10 @@ def read_jsonl(path: Path) -> Iterator[RawSnapshot | SourceError]:
 
 
 def read_sources(
-    items: Iterable[Path | SourceError], summaries: list | None = None
+    items: Iterable[Path | SourceError], summaries: list | None = None, observed_at: str | None = None
 ) -> Iterator[RawSnapshot | SourceError]:
-    """Every snapshot (or error) from expanded inputs, reading one file at a time."""
+    """Every snapshot (or error) from expanded inputs, reading one file at a time (``observed_at``: see
+    ``read_file``)."""
     for item in items:
         if isinstance(item, SourceError):
             yield (
@@ -153,7 +159,7 @@ def read_sources(
                 else item
             )
         else:
-            yield from read_file(item, summaries)
+            yield from read_file(item, summaries, observed_at)
 
 
 def read_inputs(inputs: Iterable[str]) -> Iterator[RawSnapshot | SourceError]:

@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from .. import DEFAULT_DB, schema
+from ..stemming import register_functions
 from ..storage import Codec
 from .base import REMOVED_STATUSES, ArchiveError
 from .derivation import DerivedRecords
@@ -61,6 +62,7 @@ class Archive(ObservationStore, DerivedRecords, ArchiveQueries):
             # once they outgrow the cache every lookup would go to the file
             self.db.execute("PRAGMA cache_size=-65536")
             self.db.execute("PRAGMA foreign_keys=ON")
+            register_functions(self.db.conn)  # pa_stem: the stemmed search index's triggers call it
             schema.migrate(self.db)
             self.codec = Codec(self.db)
         except sqlite3.DatabaseError as exc:
@@ -83,3 +85,4 @@ class ReadOnlyArchive(Archive):
     def __init__(self, conn: sqlite3.Connection) -> None:  # deliberately skips Archive.__init__
         self.path = Path("")
         self.db = Database(conn, recursive_triggers=False)
+        register_functions(conn)  # pa_stem_query, pa_snippet: the search query calls them

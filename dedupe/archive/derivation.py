@@ -18,6 +18,7 @@ from sqlite_utils import Database
 
 from .. import schema
 from ..document import EXTRACTOR_VERSION, InputError
+from ..stemming import register_functions
 from .base import write_transaction
 
 ENGINE = "incremental-1"  # archive_state 'derive_engine': what built the derive_* state
@@ -161,6 +162,7 @@ class DerivedRecords:
                 self.db.conn.backup(target)
             target.close()
             reference = Database(copy_path)
+            register_functions(reference.conn)  # the stemmed index's triggers call pa_stem
             with write_transaction(reference):
                 write_reference(reference)
             differences = {

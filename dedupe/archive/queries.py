@@ -13,6 +13,8 @@ from typing import Any
 from .. import queries
 from .base import ArchiveError
 
+URLS_LISTED = 10  # URLs listed per conflicting value (``urls_total`` counts them all)
+
 
 class ArchiveQueries:
     """The read half of ``Archive``: stats, conflicts, search, history, references."""
@@ -31,17 +33,113 @@ class ArchiveQueries:
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row)) for row in cursor.fetchall()]
 
-    def conflicts(self) -> list[dict[str, Any]]:
-        """One record per conflicting (delegation, field) of one language, values by snapshot count."""
+    def conflicts(self, evidence: bool = True) -> list[dict[str, Any]]:
+        """One record per conflicting (delegation, field) of one language, values by snapshot count.
+
+        With ``evidence``, each value also lists the block versions stating it and the distinct URLs
+        of the snapshots stating it (oldest first, at most URLS_LISTED, with ``urls_total``), and each
+        record its ``changes``: where the value changed in time, with the block variants around it."""
         grouped: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
         for row in self.query(queries.CONFLICTS_SQL):
             grouped[(row["delegation"], row["field"], row["language"])].append(
                 {k: row[k] for k in ("value", "snapshots", "first_seen", "last_seen")}
             )
-        return [
+        records = [
             {"delegation": d, "field": f, "language": lang, "values": values}
             for (d, f, lang), values in grouped.items()
         ]
+        if evidence:
+            self._add_conflict_evidence(records)
+        return records
+
+    def _add_conflict_evidence(self, records: list[dict[str, Any]]) -> None:
+        versions: dict[tuple, list[str]] = defaultdict(list)
+        urls: dict[tuple, list[str]] = defaultdict(list)
+        for row in self.query(queries.CONFLICT_EVIDENCE_SQL):
+            key = (row["language"], row["delegation"], row["field"], row["value"])
+            if row["block_version_id"] not in versions[key]:
+                versions[key].append(row["block_version_id"])
+            if row["url"] not in urls[key]:
+                urls[key].append(row["url"])
+        changes: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
+        for row in self.query(queries.CONFLICT_CHANGES_SQL):
+            pair = (row["previous_block_version_id"], row["first_block_version_id"])
+            listed = changes[(row["language"], row["delegation"], row["field"])]
+            if pair[0] != pair[1] and all((c["a"], c["b"]) != pair for c in listed):
+                listed.append(
+                    {
+                        "from": row["previous_value"],
+                        "to": row["value"],
+                        "a": pair[0],
+                        "b": pair[1],
+                        "at": row["first_seen"],
+                    }
+                )
+        for record in records:
+            for value in record["values"]:
+                key = (record["language"], record["delegation"], record["field"], value["value"])
+                value["block_versions"] = versions.get(key, [])
+                value["urls"] = urls.get(key, [])[:URLS_LISTED]
+                value["urls_total"] = len(urls.get(key, []))
+            record["changes"] = changes.get((record["language"], record["delegation"], record["field"]), [])
+
+    def contradictions(self, origin: str) -> list[dict[str, Any]]:
+        """Facts the pages of one origin (a crawl run, 'crawl:<id>') stated with different non-empty values:
+        {delegation, field, language, values: [{value, pages, example_url}]}."""
+        grouped: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+        for row in self.query(queries.ORIGIN_FACTS_SQL, {"origin": origin}):
+            grouped[(row["delegation"], row["field"], row["language"])].append(
+                {k: row[k] for k in ("value", "pages", "example_url")}
+            )
+        return [
+            {"delegation": d, "field": f, "language": lang, "values": values}
+            for (d, f, lang), values in grouped.items()
+            if len(values) > 1
+        ]
+
+    def fact_periods(self, delegation: str = "") -> list[dict[str, Any]]:
+        """Each run of one value of each (language, delegation, field) through time (any case of delegation)."""
+        return self.query(queries.FACT_PERIODS_SQL, {"delegation": self.delegation_name(delegation)})
+
+    def delegation_name(self, name: str) -> str:
+        """The archive's spelling of a delegation named in any case ('' stays ''); ArchiveError when unknown."""
+        if not name:
+            return ""
+        known = [row[0] for row in self.db.execute(queries.DELEGATIONS_SQL)]
+        for candidate in known:
+            if candidate.casefold() == name.strip().casefold():
+                return candidate
+        raise ArchiveError(f"no delegation is called {name!r} (known: {', '.join(known) or 'none yet'})")
+
+    def facts_as_of(self, when: str | None = None, delegation: str = "") -> dict[str, Any]:
+        """What the site stated at ``when`` (an ISO date or time, UTC; default: now): the latest observation
+        of each page at or before it, per (language, delegation, field) its values with their page counts;
+        ``contradiction`` when pages of that moment state different non-empty values."""
+        until = as_of_bound(when)
+        rows = self.query(queries.FACTS_AS_OF_SQL, {"until": until, "delegation": self.delegation_name(delegation)})
+        grouped: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+        for row in rows:
+            grouped[(row["delegation"], row["field"], row["language"])].append(
+                {
+                    "value": row["value"],
+                    "pages": row["pages"],
+                    "first_observed": row["first_observed"],
+                    "last_observed": row["last_observed"],
+                    "example_url": row["example_url"],
+                    "block_versions": sorted(row["block_version_ids"].split(",")),
+                }
+            )
+        facts = [
+            {
+                "delegation": d,
+                "field": f,
+                "language": lang,
+                "values": values,
+                "contradiction": len({v["value"] for v in values if v["value"] != ""}) > 1,
+            }
+            for (d, f, lang), values in grouped.items()
+        ]
+        return {"as_of": until, "facts": facts}
 
     def missing_values(self) -> list[dict[str, Any]]:
         """Values present as a line but empty, with the snapshots they are missing in."""
@@ -55,31 +153,57 @@ class ArchiveQueries:
         return rows
 
     def search(self, query: str) -> list[dict[str, Any]]:
-        """Full-text search (FTS5 syntax) over article titles and texts, best first."""
+        """Full-text search (FTS5 syntax) over article titles and texts in word forms (stems), best first."""
+        from ..stemming import stem_query
+
+        try:
+            stem_query(query)
+        except ValueError as exc:
+            raise ArchiveError(f"cannot search for {query!r}: {exc}") from None
         try:
             return self.query(queries.SEARCH_SQL, {"q": query})
         except sqlite3.OperationalError as exc:
             raise ArchiveError(f"cannot search for {query!r}: {exc}") from None
 
-    def block_versions(self) -> list[dict[str, Any]]:
+    def block_versions(self, block_id: int | None = None) -> list[dict[str, Any]]:
+        """Every block version (or those of one block), blocks that state facts (the delegation block) first.
+
+        Each lists its line changes, the distinct pages it was seen on (``seen_in``, oldest first, at most
+        URLS_LISTED; ``seen_in_total`` counts them) and ``furniture``: its block states no fact (a menu, a footer)."""
         versions = self.query(queries.BLOCK_VERSIONS_SQL)
+        if block_id is not None:
+            versions = [v for v in versions if v["block_id"] == block_id]
+        with_facts = {row[0] for row in self.db.execute(queries.BLOCKS_WITH_FACTS_SQL)}
         changes = defaultdict(list)
         for row in self.query(queries.BLOCK_CHANGES_SQL):
             changes[row["block_version_id"]].append(row)
-        members = defaultdict(list)
-        for bv, _origin, url in self.db.execute(
-            "SELECT cb.block_version_id, s.origin, s.url FROM content_blocks cb "
-            "JOIN snapshots s ON s.content_sha256 = cb.content_sha256 ORDER BY s.observed_at, s.id"
-        ):
-            members[bv].append(_short_name(url))
+        members: dict[str, list[str]] = defaultdict(list)
+        totals: dict[str, int] = defaultdict(int)
+        for bv, url in self.db.execute(queries.BLOCK_VERSION_URLS_SQL):
+            totals[bv] += 1
+            if len(members[bv]) < URLS_LISTED:
+                members[bv].append(_short_name(url))
         for row in versions:
+            row["furniture"] = row["block_id"] not in with_facts
             row["changes"] = changes.get(row["version_id"], [])
             row["seen_in"] = members.get(row["version_id"], [])
+            row["seen_in_total"] = totals.get(row["version_id"], 0)
+        versions.sort(key=lambda v: (v["furniture"], v["block_id"], v["version"]))
         return versions
 
     def resolve(self, ref: str) -> Ref:
         """What ``ref`` names (see REF_HELP)."""
         return _resolve(self, ref)
+
+    def resolve_version(self, ref: str) -> Ref:
+        """What ``ref`` names, an article or a block standing for its latest version (labelled 'a3 (av-...)')."""
+        found = _resolve(self, ref)
+        if found.kind not in ("article", "block"):
+            return found
+        latest = self.latest_version(found)
+        if latest is None:
+            raise ArchiveError(f"{found.label} has no version yet")
+        return Ref(latest.kind, latest.id, f"{ref.strip()} ({latest.id})")
 
     def text_of(self, ref: Ref) -> str:
         """The text a diff compares: a snapshot's page, a version's text."""
@@ -88,12 +212,12 @@ class ArchiveQueries:
             if row[0] is None:
                 raise ArchiveError(f"snapshot {ref.id} has no content (HTTP {row[1]})")
             return self.content_text(row[0])
-        table = {"article_version": "article_versions", "block_version": "block_versions"}.get(ref.kind)
-        if table is None:
-            raise ArchiveError(
-                f"{ref.label} has several versions: diff two of its versions "
-                f"(see `pa-archive history {ref.label.replace(' ', '')[:1]}{ref.id}`)"
-            )
+        if ref.kind in ("article", "block"):  # a3, b1: the latest version, as on the diff page
+            latest = self.latest_version(ref)
+            if latest is None:
+                raise ArchiveError(f"{ref.label} has no version yet")
+            ref = latest
+        table = {"article_version": "article_versions", "block_version": "block_versions"}[ref.kind]
         return self.db.execute(f"SELECT text FROM [{table}] WHERE id = ?", [ref.id]).fetchone()[0]
 
     def history(self, ref: Ref) -> dict[str, Any]:
@@ -134,7 +258,7 @@ class ArchiveQueries:
                 ]
             return {"kind": "article", "article": head, "versions": versions}
         head = self.query("SELECT * FROM blocks WHERE id = ?", [ref.id])[0]
-        versions = [v for v in self.block_versions() if v["block_id"] == int(ref.id)]
+        versions = self.block_versions(int(ref.id))
         return {"kind": "block", "block": head, "versions": versions}
 
     # --- version navigation -------------------------------------------------------------
@@ -241,3 +365,21 @@ def _resolve(archive: ArchiveQueries, ref: str) -> Ref:
 def _short_name(url: str) -> str:
     """A file name for imported files, the URL for fetched pages: what a person recognises."""
     return url.rsplit("/", 1)[-1] if url.startswith("file:") else url
+
+
+def as_of_bound(when: str | None) -> str:
+    """The last second ``when`` covers, in the archive's one time format (``2024-05-01T23:59:59Z`` for a
+    date): an ISO date, or date and time (UTC unless it says otherwise); None: now."""
+    from datetime import datetime, timezone
+
+    from ..document import utc_iso
+
+    if when is None or not when.strip():
+        return utc_iso(datetime.now(timezone.utc))
+    text = when.strip()
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return utc_iso(datetime.strptime(text, "%Y-%m-%d").replace(hour=23, minute=59, second=59))
+        return utc_iso(datetime.fromisoformat(text.replace("Z", "+00:00")))
+    except ValueError:
+        raise ArchiveError(f"{when!r} is not a date (use 2024-05-01 or 2024-05-01T10:00:00Z)") from None

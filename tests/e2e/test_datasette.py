@@ -220,6 +220,9 @@ def test_full_text_search(server: Server) -> None:
     assert sorted(r["version_id"] for r in found) == sorted(r["article_version_id"] for r in planted_versions(server))
     assert "[harmonisation]" in found[0]["snippet"]
     assert rows(server, "search?q=Kyrgyz*")  # FTS5 syntax: prefix
+    # word forms (Snowball stems, pa_stem_query registered by prepare_connection): "harmonised" finds "harmonisation"'s
+    # articles only through its stem, and a prefix of a stem is a prefix query
+    assert sorted(r["version_id"] for r in rows(server, "search?q=harmonis*")) == sorted(r["version_id"] for r in found)
     assert rows(server, "search") == []  # opened without q: no FTS syntax error
     # the table page's own search escapes what is typed
     assert get(server, "/archive/article_versions.json?_search=Bishkek&_shape=array").json()[0]["version"] == 2

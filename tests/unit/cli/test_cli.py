@@ -107,8 +107,10 @@ def test_user_mistakes_are_one_clear_sentence(db: str, tmp_path: Path) -> None:
     assert unknown.exit_code == 1 and "matches 0 block versions" in unknown.output
     absent = run("stats", "--db", str(tmp_path / "nothing.db"))
     assert absent.exit_code == 1 and "does not exist" in absent.output
-    whole = run("diff", "a1", "1", "--db", db)
-    assert whole.exit_code == 1 and "several versions" in whole.output
+    whole = run("diff", "a1", "1", "--db", db)  # an article stands for its latest version, as on the diff page
+    assert whole.exit_code == 0 and "--- a1 (av-" in whole.output
+    both = run("diff", "a1", "1", "--unified", "--words", "--db", db)
+    assert both.exit_code == 2 and "--unified cannot be combined" in both.output
 
 
 def test_import_exit_status_is_nonzero_when_an_input_failed(tmp_path: Path) -> None:
@@ -153,10 +155,8 @@ def test_search_finds_articles_by_text(db: str) -> None:
 
 def test_missing_values_name_the_snapshots(db: str) -> None:
     output = run("conflicts", "--db", db).output
-    assert (
-        "Kyrgyzstan website.supreme_council (en): empty in 2 snapshot(s) "
-        "(001_34847c4070c3c854.txt, 004_b569dc52b8981c01.txt)" in output
-    )
+    assert "  Kyrgyzstan website.supreme_council (en): empty in 2 snapshot(s)\n" in output
+    assert "      at 001_34847c4070c3c854.txt\n         004_b569dc52b8981c01.txt\n" in output
 
 
 def test_history_by_file_name_is_not_a_pattern(db: str) -> None:
@@ -224,3 +224,208 @@ def test_an_import_while_another_run_holds_the_archive_exits_75_and_stores_nothi
     assert "another crawl is already writing a.db" in result.output and "nothing was imported" in result.output
     assert not Path(db).exists()
     assert run("import", str(SEEDS), "--db", db).exit_code == 0  # once it has finished
+
+
+# --- the analyst's loop: evidence, facts through time, 80 columns, word forms -----------------------
+
+
+def dated_seeds(tmp_path: Path) -> str:
+    """The seeds imported one month apart (000 in January 2020 ... 004 in May): 7, 6, 7, 6, 6 Kyrgyz seats."""
+    path = str(tmp_path / "dated.db")
+    for month, seed in enumerate(seed_files(), start=1):
+        result = run("import", str(seed), "--db", path, "--observed-at", f"2020-{month:02d}-01")
+        assert result.exit_code == 0, result.output
+    return path
+
+
+def test_conflicts_json_values_carry_their_evidence(db: str) -> None:
+    record = json.loads(run("conflicts", "--db", db, "--json").output)[0]
+    six, seven = record["values"]
+    assert [url.rsplit("/", 1)[-1][:3] for url in six["urls"]] == ["001", "003", "004"] and six["urls_total"] == 3
+    assert [url.rsplit("/", 1)[-1][:3] for url in seven["urls"]] == ["000", "002"] and seven["urls_total"] == 2
+    assert len(six["block_versions"]) == 2 and len(seven["block_versions"]) == 1
+    assert not set(six["block_versions"]) & set(seven["block_versions"])
+    first = record["changes"][0]
+    assert (first["from"], first["to"], first["a"], first["b"]) == (
+        "7",
+        "6",
+        seven["block_versions"][0],
+        six["block_versions"][0],
+    )
+
+
+def test_conflicts_text_gives_variants_pages_and_a_ready_diff_in_80_columns(db: str) -> None:
+    data = json.loads(run("conflicts", "--db", db, "--json").output)[0]
+    output = run("conflicts", "--db", db).output
+    change = data["changes"][0]
+    assert f"    pa-archive diff {change['a']} {change['b']} --words" in output
+    assert f"      in {', '.join(data['values'][0]['block_versions'])}" in output
+    assert "      at 001_34847c4070c3c854.txt" in output
+    assert max(len(line) for line in output.splitlines()) <= 80
+    diff = run("diff", change["a"], change["b"], "--words", "--db", db)
+    assert "[-7-]{+6+}" in diff.output
+
+
+def test_fact_periods_read_a_flip_flop_as_separate_periods(tmp_path: Path) -> None:
+    from dedupe.archive import Archive
+
+    with Archive(dated_seeds(tmp_path)) as archive:
+        periods = [
+            (p["value"], p["first_seen"][:10], p["last_seen"][:10], p["snapshots"])
+            for p in archive.fact_periods("kyrgyzstan")
+            if p["field"] == "seats_total"
+        ]
+    assert periods == [
+        ("7", "2020-01-01", "2020-01-01", 1),
+        ("6", "2020-02-01", "2020-02-01", 1),
+        ("7", "2020-03-01", "2020-03-01", 1),
+        ("6", "2020-04-01", "2020-05-01", 2),
+    ]
+
+
+def test_facts_as_of_a_date_with_the_site_contradicting_itself(tmp_path: Path) -> None:
+    db = dated_seeds(tmp_path)
+
+    def seats(as_of: str) -> dict:
+        data = json.loads(run("facts", "--db", db, "--as-of", as_of, "--delegation", "KYRGYZSTAN", "--json").output)
+        return next(f for f in data["facts"] if f["field"] == "seats_total")
+
+    january = seats("2020-01-15")
+    assert [(v["value"], v["pages"]) for v in january["values"]] == [("7", 1)] and not january["contradiction"]
+    february = seats("2020-02-01")  # a date covers its whole day: 001 was seen on it
+    assert [(v["value"], v["pages"]) for v in february["values"]] == [("6", 1), ("7", 1)] and february["contradiction"]
+    assert [(v["value"], v["pages"]) for v in seats("2021-01-01")["values"]] == [("6", 3), ("7", 2)]
+    text = run("facts", "--db", db, "--as-of", "2020-01-15").output
+    assert "seats_total                7\n" in text and "contradicts itself" not in text
+    assert "! the site contradicts itself" in run("facts", "--db", db, "--delegation", "kyrgyzstan").output
+    periods = run("facts", "--db", db, "--delegation", "Kyrgyzstan", "--periods").output
+    assert "  6                        2020-04-01 00:00 .. 2020-05-01 00:00  s4..s5" in periods
+    unknown = run("facts", "--db", db, "--delegation", "Narnia")
+    assert unknown.exit_code == 1 and "no delegation is called 'Narnia' (known: Belarus, Kazakhstan" in unknown.output
+    bad = run("facts", "--db", db, "--as-of", "yesterday")
+    assert bad.exit_code == 1 and "'yesterday' is not a date" in bad.output
+
+
+def test_import_observed_at_dates_every_file(tmp_path: Path) -> None:
+    import sqlite3
+
+    db = str(tmp_path / "a.db")
+    assert run("import", str(SEEDS), "--db", db, "--observed-at", "2019-06-01T10:00:00+02:00").exit_code == 0
+    con = sqlite3.connect(db)
+    assert {r[0] for r in con.execute("SELECT observed_at FROM snapshots")} == {"2019-06-01T08:00:00Z"}
+    con.close()
+    bad = run("import", str(SEEDS), "--db", db, "--observed-at", "soon")
+    assert bad.exit_code == 2 and "'soon' is not a date" in bad.output
+
+
+def test_blocks_shows_one_block_and_distinct_pages(db: str) -> None:
+    output = run("blocks", "b1", "--db", db).output
+    assert output.startswith("block b1: Delegation of the National Assembly") and output.count("  v") == 3
+    assert "     seen on 000_d3c53b123cbc5ee3.txt\n             002_5efd4e484426b60a.txt\n" in output
+    assert max(len(line) for line in output.splitlines()) <= 80
+    data = json.loads(run("blocks", "--db", db, "--json").output)
+    assert [(v["seen_in_total"], v["furniture"]) for v in data] == [(2, False), (2, False), (1, False)]
+    missing = run("blocks", "b9", "--db", db)
+    assert missing.exit_code == 1 and "there is no block 9" in missing.output
+
+
+def test_url_lines_cap_the_list_with_a_count() -> None:
+    from cli.archive import url_lines
+
+    assert url_lines(["u1", "u2", "u3", "u4", "u5"], 12, "at ") == ["at u1", "   u2", "   u3", "   +9 more"]
+
+
+def test_side_by_side_wraps_at_80_columns_and_takes_word_marks(db: str) -> None:
+    record = json.loads(run("conflicts", "--db", db, "--json").output)[0]
+    a, b = record["changes"][0]["a"], record["changes"][0]["b"]
+    output = run("diff", a, b, "--side-by-side", "--words", "--db", db).output
+    assert max(len(line) for line in output.splitlines()) <= 80
+    flat = " ".join(output.split())
+    assert "consists of [-7-]" in flat and "consists of {+6+}" in flat
+    plain = run("diff", a, b, "--side-by-side", "--db", db).output
+    assert "deputies." in plain and "[-7-]" not in plain
+
+
+def test_an_article_or_block_stands_for_its_latest_version(db: str) -> None:
+    versions = json.loads(run("history", "b1", "--db", db, "--json").output)["versions"]
+    result = run("diff", versions[0]["version_id"], "b1", "--db", db)
+    assert result.exit_code == 0 and f"+++ b1 ({versions[-1]['version_id']})" in result.output
+    assert run("diff", "a1", "a1", "--db", db).output.strip() == "(identical)"
+
+
+def test_similarity_never_reads_one_for_an_edit() -> None:
+    from cli.archive import similarity
+
+    assert (similarity(0.9964), similarity(1.0), similarity(0.5)) == ("0.996", "~1, a small edit", "0.500")
+
+
+def test_history_of_a_url_names_each_snapshots_article_version(tmp_path: Path) -> None:
+    from dedupe.archive import Archive
+
+    db = str(tmp_path / "a.db")
+    page = tmp_path / "page.txt"
+    page.write_text("Just one line, no article here.\n", encoding="utf-8")
+    assert run("import", str(page), "--db", db).exit_code == 0
+    with Archive(db) as archive:
+        rows = archive.query("SELECT article_id, id, version, title FROM article_versions")
+    output = run("history", str(page), "--db", db).output
+    if rows:  # a lone page is an article: its history is the article's
+        assert f"v1 {rows[0]['id']}" in output
+    else:
+        assert "page.txt" in output and "HTTP -" in output
+
+
+def test_search_finds_word_forms_and_prefixes(tmp_path: Path) -> None:
+    db = str(tmp_path / "ru.db")
+    lines = tmp_path / "ru.jsonl"
+    text = "Заседание депутатов парламента\n\nДепутаты обсудили работу парламентов и ассамблеи."
+    lines.write_text(
+        json.dumps({"url": "https://paodkb.org/events/x", "observed_at": "2024-05-01T10:00:00Z", "text": text}) + "\n",
+        encoding="utf-8",
+    )
+    assert run("import", str(lines), "--db", db).exit_code == 0
+    for query in ("парламент", "депутат*", "депутаты", "парламентами"):
+        found = json.loads(run("search", query, "--db", db, "--json").output)
+        assert len(found) == 1, query
+    assert "[депутатов]" in json.loads(run("search", "депутат*", "--db", db, "--json").output)[0]["snippet"]
+    assert json.loads(run("search", "депутатский", "--db", db, "--json").output) == []
+
+
+def test_a_runs_own_pages_that_disagree_are_contradictions(db: str) -> None:
+    import sqlite3
+
+    from cli.crawl import describe_contradictions
+    from dedupe.archive import Archive
+
+    con = sqlite3.connect(db)
+    con.execute("UPDATE snapshots SET origin = 'crawl:9'")
+    con.commit()
+    con.close()
+    with Archive(db) as archive:
+        found = archive.contradictions("crawl:9")
+        assert archive.contradictions("crawl:8") == []
+    assert [(c["delegation"], c["field"], [(v["value"], v["pages"]) for v in c["values"]]) for c in found] == [
+        ("Kyrgyzstan", "seats_total", [("6", 3), ("7", 2)])
+    ]
+    assert describe_contradictions(found) == [
+        "  the site contradicts itself in this run: Kyrgyzstan seats_total (en)",
+        "      6 (3 page(s)) vs 7 (2 page(s))",
+    ]
+
+
+def test_the_stemmed_index_is_filled_for_an_archive_from_before_it(db: str) -> None:
+    import sqlite3
+
+    from dedupe.archive import Archive
+
+    con = sqlite3.connect(db)
+    con.executescript(
+        """DROP TABLE article_versions_stemmed; DROP TRIGGER article_versions_stemmed_ai;
+        DROP TRIGGER article_versions_stemmed_ad; DROP TRIGGER article_versions_stemmed_au;
+        DELETE FROM _sqlite_migrations WHERE name = 'm008_stemmed_search';"""
+    )
+    con.close()
+    with Archive(db) as archive:
+        assert archive.db.execute("SELECT count(*) FROM article_versions_stemmed").fetchone()[0] == 5
+        assert [r["article_id"] for r in archive.search("deputies")] != []
+    assert run("check", "--db", db).exit_code == 0

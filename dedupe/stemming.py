@@ -1,0 +1,115 @@
+"""Full-text search in word forms: English and Russian Snowball stems, as SQL functions.
+
+The stemmed index (``article_versions_stemmed``, migration m008) holds every article version's
+title and text as stems, kept in step by triggers that call ``pa_stem(text)``; a query's words are
+stemmed the same way by ``pa_stem_query(q)``, keeping FTS5's syntax (``"a phrase"``, ``prefix*``,
+``OR``, ``AND``, ``NOT``, parentheses), so ``парламент`` finds "парламента" and ``депутат*``
+finds "депутатов". ``pa_snippet(text, q)`` shows where the stems match in the original text.
+``register_functions`` adds the three to a connection: every connection that writes
+article_versions (the triggers need ``pa_stem``) or runs the search query must have them.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from functools import lru_cache
+
+import snowballstemmer
+
+STEMMERS = "snowball english+russian"  # what built the stemmed index
+WORD = re.compile(r"\w+")
+CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_ENGLISH = snowballstemmer.stemmer("english")
+_RUSSIAN = snowballstemmer.stemmer("russian")
+# a query: a quoted phrase, an operator or parenthesis, or a word with an optional trailing '*'
+QUERY_TOKEN = re.compile(r'"[^"]*"?|\(|\)|[^\s()"]+')
+OPERATORS = {"OR", "AND", "NOT"}
+SNIPPET_WORDS = 12
+
+
+@lru_cache(maxsize=200_000)
+def stem_word(word: str) -> str:
+    """The Snowball stem of one word: Russian for Cyrillic, English otherwise; lower-cased, 'ё' as 'е'."""
+    word = word.lower().replace("ё", "е")
+    return (_RUSSIAN if CYRILLIC.search(word) else _ENGLISH).stemWord(word)
+
+
+def stem_text(text: str | None) -> str | None:
+    """Every word of ``text`` as its stem, separated by spaces (None stays None)."""
+    if text is None:
+        return None
+    return " ".join(stem_word(w) for w in WORD.findall(text))
+
+
+def stem_query(query: str | None) -> str:
+    """An FTS5 query with each word stemmed: phrases stay phrases, ``word*`` a prefix query."""
+    if (query or "").count('"') % 2:
+        raise ValueError("a quote is not closed")
+    parts = []
+    for token in QUERY_TOKEN.findall(query or ""):
+        if token in ("(", ")") or token in OPERATORS:
+            parts.append(token)
+        elif token.startswith('"'):
+            words = WORD.findall(token)
+            if words:
+                parts.append('"' + " ".join(stem_word(w) for w in words) + '"')
+        else:
+            prefix = token.endswith("*")
+            words = [stem_word(w) for w in WORD.findall(token)]
+            if not words:
+                continue
+            term = '"' + " ".join(words) + '"'  # quoted: a stem is never read as FTS5 syntax
+            parts.append(term + ("*" if prefix else ""))
+    return " ".join(parts)
+
+
+def _query_stems(query: str) -> tuple[set[str], tuple[str, ...]]:
+    """The stems a query asks for, and its prefixes (from ``word*``)."""
+    stems: set[str] = set()
+    prefixes: list[str] = []
+    for token in QUERY_TOKEN.findall(query or ""):
+        if token in OPERATORS or token in ("(", ")"):
+            continue
+        words = [stem_word(w) for w in WORD.findall(token)]
+        if token.endswith("*") and words:
+            prefixes.append(words[-1])
+            words = words[:-1]
+        stems.update(words)
+    return stems, tuple(prefixes)
+
+
+def snippet(text: str | None, query: str | None, words: int = SNIPPET_WORDS) -> str:
+    """About ``words`` words of ``text`` around the first match of ``query``, matches in [brackets]."""
+    if not text:
+        return ""
+    stems, prefixes = _query_stems(query or "")
+    found = [
+        (m.start(), m.end())
+        for m in WORD.finditer(text)
+        if (s := stem_word(m.group())) in stems or (prefixes and s.startswith(prefixes))
+    ]
+    spans = [m.span() for m in WORD.finditer(text)]
+    if not spans:
+        return ""
+    first = next((i for i, span in enumerate(spans) if found and span == found[0]), 0)
+    start = max(0, min(first - words // 3, len(spans) - words))
+    chosen = spans[start : start + words]
+    marked, position = [], chosen[0][0]
+    hits = set(found)
+    for begin, end in chosen:
+        marked.append(text[position:begin])
+        word = text[begin:end]
+        marked.append(f"[{word}]" if (begin, end) in hits else word)
+        position = end
+    if start + words >= len(spans):
+        marked.append(text[position:])  # the end of the text: its last punctuation too
+    out = " ".join("".join(marked).split())
+    return ("…" if start > 0 else "") + out + ("…" if start + words < len(spans) else "")
+
+
+def register_functions(conn: sqlite3.Connection) -> None:
+    """Add pa_stem(text), pa_stem_query(q) and pa_snippet(text, q) to ``conn``."""
+    conn.create_function("pa_stem", 1, stem_text, deterministic=True)
+    conn.create_function("pa_stem_query", 1, stem_query, deterministic=True)
+    conn.create_function("pa_snippet", 2, snippet, deterministic=True)
