@@ -549,3 +549,20 @@ def m008_stemmed_search(db: Database) -> None:
           SELECT rowid, pa_stem(title), pa_stem(text) FROM article_versions;
         """
     )
+
+
+@migrations()
+def m009_fts_reindexes_changed_text_only(db: Database) -> None:
+    """The full-text index re-indexes a version only when its title or text really changed: a refresh
+    writes a touched article's versions whole (counts, first/last seen) and must not rewrite the index."""
+    db.executescript(
+        """
+        DROP TRIGGER IF EXISTS [article_versions_au];
+        CREATE TRIGGER [article_versions_au] AFTER UPDATE OF [title], [text] ON [article_versions]
+        WHEN old.title IS NOT new.title OR old.text IS NOT new.text BEGIN
+          INSERT INTO [article_versions_fts] ([article_versions_fts], rowid, [title], [text])
+            VALUES ('delete', old.rowid, old.[title], old.[text]);
+          INSERT INTO [article_versions_fts] (rowid, [title], [text]) VALUES (new.rowid, new.[title], new.[text]);
+        END;
+        """
+    )

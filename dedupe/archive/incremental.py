@@ -146,7 +146,7 @@ class Deriver:
             self.touched_articles.update(
                 g
                 for (g,) in self.x(
-                    f"SELECT g.grp FROM derive_pages p JOIN derive_groups g "
+                    f"SELECT g.grp FROM derive_pages p CROSS JOIN derive_groups g "  # CROSS: pages first, by id
                     f"ON g.space = 's1' AND g.text_id = p.text1_id "
                     f"WHERE p.page_id IN ({_marks(chunk)})",
                     list(chunk),
@@ -156,7 +156,7 @@ class Deriver:
                 b
                 for (b,) in self.x(
                     f"SELECT DISTINCT v.block FROM derive_page_blocks pb "
-                    f"JOIN derive_block_versions v ON v.id = pb.version_id "
+                    f"CROSS JOIN derive_block_versions v ON v.id = pb.version_id "
                     f"WHERE pb.page_id IN ({_marks(chunk)})",
                     list(chunk),
                 )
