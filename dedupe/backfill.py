@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from .document import RawSnapshot
+from .document import PRIVATE_HEADERS, WIRE_HEADERS, RawSnapshot
 from .sources import SourceError, check_url
 from .warc import HTML_TYPES, warc_date
 
@@ -40,28 +40,25 @@ PAGE_SIZE = 5000
 MAX_PAGES = 1000  # CDX pages per query: a bound, never reached by the site's few thousand URLs
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 # headers of the replay, not of the capture (pywb and the Wayback Machine add them)
-REPLAY_HEADERS = {
-    "memento-datetime",
-    "link",
-    "content-location",
-    "content-length",
-    "content-encoding",
-    "transfer-encoding",
-    "connection",
-    "keep-alive",
-    "set-cookie",
-    "set-cookie2",
-    "date",
-    "server",
-    "x-archive-src",
-    "x-archive-guessed-content-type",
-    "x-archive-guessed-charset",
-    "preference-applied",
-    "cache-control",
-    "x-ts",
-    "x-location",
-    "server-timing",
-}
+REPLAY_HEADERS = (
+    WIRE_HEADERS
+    | PRIVATE_HEADERS
+    | {
+        "memento-datetime",
+        "link",
+        "content-location",
+        "date",
+        "server",
+        "x-archive-src",
+        "x-archive-guessed-content-type",
+        "x-archive-guessed-charset",
+        "preference-applied",
+        "cache-control",
+        "x-ts",
+        "x-location",
+        "server-timing",
+    }
+)
 REPLAY_TIMESTAMP = re.compile(r"/(\d{14})id_/")
 
 
@@ -169,9 +166,10 @@ class Client:
         backoff: float = 2.0,
         timeout: float = 60.0,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.delay, self.retries, self.backoff, self.timeout = delay, retries, backoff, timeout
-        self.sleep = sleep
+        self.sleep, self.clock = sleep, clock
         self.requests = 0
         self._last = 0.0
 
@@ -182,10 +180,10 @@ class Client:
             handlers.append(urllib.request.ProxyHandler({}))  # never send loopback requests to a proxy
         opener = urllib.request.build_opener(*handlers)
         for attempt in range(self.retries + 1):
-            wait = self._last + self.delay - time.monotonic()
+            wait = self._last + self.delay - self.clock()
             if wait > 0:
                 self.sleep(wait)
-            self._last = time.monotonic()
+            self._last = self.clock()
             self.requests += 1
             request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity"})
             try:

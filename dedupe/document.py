@@ -23,6 +23,9 @@ MAX_BODY_BYTES = 50 * 1024 * 1024
 # Response headers never archived: a cookie the site sets is a credential of the crawler's session, not
 # content, and stored headers are queryable by anyone who reads the archive (Datasette included).
 PRIVATE_HEADERS = frozenset({"set-cookie", "set-cookie2"})
+
+# Headers that described the bytes on the wire (framing, transfer), not the decoded body the archive keeps.
+WIRE_HEADERS = frozenset({"content-length", "content-encoding", "transfer-encoding", "connection", "keep-alive"})
 # HTTP statuses that say a page was removed: its article is marked removed, its history kept.
 REMOVED_STATUSES = frozenset({404, 410})
 

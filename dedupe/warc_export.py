@@ -33,20 +33,12 @@ from pathlib import Path
 from typing import Any
 
 from dedupe.archive import Archive
-from dedupe.document import REMOVED_STATUSES
+from dedupe.document import PRIVATE_HEADERS, REMOVED_STATUSES, WIRE_HEADERS
 
 REVISIT_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 REVISIT_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 # headers that described the bytes on the wire, not the decoded body the archive keeps
-REWRITTEN_HEADERS = {
-    "content-length",
-    "content-encoding",
-    "transfer-encoding",
-    "connection",
-    "keep-alive",
-    "set-cookie",
-    "set-cookie2",
-}
+REWRITTEN_HEADERS = WIRE_HEADERS | PRIVATE_HEADERS
 
 SNAPSHOTS_SQL = """
 SELECT s.id, s.url, s.observed_at, s.http_status, s.headers, s.content_sha256, s.status,

@@ -138,7 +138,13 @@ def test_captures_follow_resume_keys_and_collapse_repeated_digests(wayback) -> N
 
 def test_retries_back_off_on_429_and_5xx_and_keep_the_delay(wayback) -> None:
     pauses: list[float] = []
-    client = bf.Client(delay=0.5, retries=3, backoff=2.0, sleep=pauses.append)
+    now = [1000.0]  # a clock that only the pauses move: the figures do not depend on the machine's load
+
+    def sleep(seconds: float) -> None:
+        pauses.append(seconds)
+        now[0] += seconds
+
+    client = bf.Client(delay=0.5, retries=3, backoff=2.0, sleep=sleep, clock=lambda: now[0])
     wayback.fail_next = 2
     status, _, body, _ = client.get(wayback.url + "/cdx/search/cdx?url=x")
     assert status == 200 and client.requests == 3
