@@ -81,6 +81,13 @@ ORDER BY rank LIMIT 50
 
 # The evidence of each conflicting value: the block variants stating it and the URLs of the snapshots
 # stating it, each with when it was first observed so (oldest first).
+# Missing values from the block versions' counts (the missing_values view): no snapshot is read.
+MISSING_COUNTS_SQL = """
+SELECT language, delegation, field, snapshots, first_seen, last_seen
+FROM missing_values
+ORDER BY delegation, field, language
+"""
+
 CONFLICT_EVIDENCE_SQL = """
 SELECT sf.language, sf.delegation, sf.field, sf.value, sf.block_version_id, sf.url,
        min(sf.observed_at) AS first_seen, bv.block_id, bv.version

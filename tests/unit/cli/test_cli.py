@@ -429,3 +429,17 @@ def test_the_stemmed_index_is_filled_for_an_archive_from_before_it(db: str) -> N
         assert archive.db.execute("SELECT count(*) FROM article_versions_stemmed").fetchone()[0] == 5
         assert [r["article_id"] for r in archive.search("deputies")] != []
     assert run("check", "--db", db).exit_code == 0
+
+
+def test_conflicts_without_evidence_give_the_same_values_and_counts(db: str) -> None:
+    full = json.loads(run("conflicts", "--db", db, "--json").output)
+    lean = json.loads(run("conflicts", "--db", db, "--json", "--no-evidence").output)
+    assert (
+        [(c["delegation"], [(v["value"], v["snapshots"]) for v in c["values"]]) for c in lean]
+        == [(c["delegation"], [(v["value"], v["snapshots"]) for v in c["values"]]) for c in full]
+        == [("Kyrgyzstan", [("6", 3), ("7", 2)])]
+    )
+    assert "urls" not in lean[0]["values"][0] and "urls" in full[0]["values"][0]
+    text = run("conflicts", "--db", db, "--no-evidence").output
+    assert "Kyrgyzstan seats_total" in text and " at " not in text and "      in" not in text
+    assert "empty in 2 snapshot(s)" in text
