@@ -202,20 +202,21 @@ class Deriver:
         return pages
 
     def _refresh_page_stats(self, page_ids: list[int]) -> None:
-        """Per content: snapshot count, first and last seen, smallest URL, URL of its newest snapshot."""
+        """Per content: snapshot count, first and last seen, smallest URL, URL of its newest snapshot
+        (one pass over each chunk's snapshots, by the snapshots_content index)."""
         for chunk in _chunks(page_ids):
-            self.x(
-                f"""UPDATE derive_pages SET
-                  snapshots = (SELECT count(*) FROM snapshots s WHERE s.content_sha256 = derive_pages.content_sha256),
-                  first_seen = (SELECT min(observed_at) FROM snapshots s
-                                WHERE s.content_sha256 = derive_pages.content_sha256),
-                  last_seen = (SELECT max(observed_at) FROM snapshots s
-                               WHERE s.content_sha256 = derive_pages.content_sha256),
-                  min_url = (SELECT min(url) FROM snapshots s WHERE s.content_sha256 = derive_pages.content_sha256),
-                  newest_url = (SELECT url FROM snapshots s WHERE s.content_sha256 = derive_pages.content_sha256
-                                ORDER BY observed_at DESC, id DESC LIMIT 1)
-                WHERE page_id IN ({_marks(chunk)})""",
+            rows = self.x(
+                f"""SELECT p.page_id, count(*), min(s.observed_at), max(s.observed_at), min(s.url),
+                           (SELECT n.url FROM snapshots n WHERE n.content_sha256 = p.content_sha256
+                            ORDER BY n.observed_at DESC, n.id DESC LIMIT 1)
+                    FROM derive_pages p JOIN snapshots s ON s.content_sha256 = p.content_sha256
+                    WHERE p.page_id IN ({_marks(chunk)}) GROUP BY p.page_id""",
                 list(chunk),
+            ).fetchall()
+            self.conn.executemany(
+                "UPDATE derive_pages SET snapshots = ?, first_seen = ?, last_seen = ?, min_url = ?, newest_url = ? "
+                "WHERE page_id = ?",
+                [(*row[1:], row[0]) for row in rows],
             )
 
     def _page_stats(self, page_ids: list[int]) -> dict[int, tuple]:
@@ -1241,17 +1242,19 @@ class _RecordWriter:
                 self.x(f"DELETE FROM block_version_lines WHERE block_version_id IN ({_marks(chunk)})", list(chunk))
                 self.x(f"DELETE FROM block_line_changes WHERE block_version_id IN ({_marks(chunk)})", list(chunk))
             for v in versions:
-                fresh = self.x("SELECT 1 FROM block_versions WHERE id = ?", [v["id"]]).fetchone() is None
-                self.x(
-                    """INSERT INTO block_versions(id, block_id, version, language, text, line_count, snapshots,
-                          first_seen, last_seen) VALUES (:id, :block_id, :version, :language, :text, :line_count,
-                          :snapshots, :first_seen, :last_seen)
-                          ON CONFLICT(id) DO UPDATE SET block_id = excluded.block_id, version = excluded.version,
-                          snapshots = excluded.snapshots, first_seen = excluded.first_seen,
-                          last_seen = excluded.last_seen""",
-                    {**v, "block_id": pid},
-                )
-                if fresh:
+                if not v["fresh"]:  # its text, language and facts never change: only place, number and spans
+                    self.x(
+                        "UPDATE block_versions SET block_id = :block_id, version = :version, snapshots = :snapshots, "
+                        "first_seen = :first_seen, last_seen = :last_seen WHERE id = :id",
+                        {**v, "block_id": pid},
+                    )
+                else:
+                    self.x(
+                        """INSERT INTO block_versions(id, block_id, version, language, text, line_count, snapshots,
+                           first_seen, last_seen) VALUES (:id, :block_id, :version, :language, :text, :line_count,
+                           :snapshots, :first_seen, :last_seen)""",
+                        {**v, "block_id": pid},
+                    )
                     self.conn.executemany(
                         "INSERT OR IGNORE INTO facts(block_version_id, delegation, field, value, line_no) "
                         "VALUES (?, ?, ?, ?, ?)",
@@ -1317,27 +1320,28 @@ class _RecordWriter:
         for number, (v, line_slots) in enumerate(zip(ordered, slots), start=1):
             item = info[v]
             version_id = "bv-" + item["hash"][:12]
-            facts = self.d.new_facts.get(item["hash"])
-            if facts is None:  # a version already written: its facts are in the facts table
+            fresh = self.x("SELECT 1 FROM block_versions WHERE id = ?", [version_id]).fetchone() is None
+            if fresh:  # facts extracted once, when the version first appears
+                facts = self.d.new_facts.get(item["hash"]) or extract_facts(item["lines"])
+            else:  # a version already written: its facts are in the facts table
                 facts = [
                     Fact(*row)
                     for row in self.x(
                         "SELECT delegation, field, value, line_no FROM facts WHERE block_version_id = ?", [version_id]
                     )
                 ]
-                if not facts and self.x("SELECT 1 FROM block_versions WHERE id = ?", [version_id]).fetchone() is None:
-                    facts = extract_facts(item["lines"])
             out.append(
                 {
                     "id": version_id,
+                    "fresh": fresh,
                     "version": number,
-                    "language": detect_language(item["text"]),
+                    "language": detect_language(item["text"]) if fresh else None,
                     "text": item["text"],
                     "line_count": len(item["lines"]),
                     "snapshots": item["span"][0],
                     "first_seen": item["span"][1],
                     "last_seen": item["span"][2],
-                    "facts": facts or [],
+                    "facts": facts,
                 }
             )
             line_rows += [(version_id, i, s, t) for i, (t, s) in enumerate(zip(item["lines"], line_slots))]
