@@ -6,6 +6,7 @@ the result (``describe_run``, ``describe_changes``).
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import time
@@ -63,10 +64,17 @@ def describe_run(run: dict[str, Any]) -> list[str]:
         f"{run['unchanged']} unchanged, {run['removed']} removed; {run['failed']} failed."
     ]
     if run.get("resumed_from"):
-        lines.append(
-            f"  resumed run {run['resumed_from']}: {stats.get('skipped_as_stored', 0)} page(s) it had already "
-            "stored were skipped"
-        )
+        resumed = stats.get("resumed_pages", stats.get("skipped_as_stored", 0))
+        lines.append(f"  resumed run {run['resumed_from']}: the {resumed} page(s) it had stored were not fetched again")
+    if run.get("status") == "interrupted":
+        if run.get("jobdir"):
+            lines += wrapped("  ", f"to go on where it stopped, run the same command again (--jobdir {run['jobdir']}).")
+        else:
+            lines += wrapped(
+                "  ",
+                "to go on, run the crawl again: it fetches what the archive lacks (with --jobdir DIR a stopped run "
+                "resumes exactly where it stopped).",
+            )
     if changes:
         counts = changes.get("counts") or {key: len(value) for key, value in changes.items()}
         lines.append(
@@ -210,6 +218,10 @@ def crawl(
     else:
         for line in describe_run(result):
             click.echo(line)
+    if run.stopped_now:  # the reactor was crashed, not stopped: its threads must not hold the exit
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(1)
     if result.get("status") != "finished":
         sys.exit(1)
 

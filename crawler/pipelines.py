@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import queue
 import signal
+import threading
 import time
 import traceback
 from datetime import datetime, timezone
@@ -80,15 +81,24 @@ class ArchiveWriter:
         return summary
 
 
-def writer_main(db_path: str, inbox: Any, outbox: Any, parent_pid: int) -> None:
-    """The writer process: ("page", RawSnapshot, failure) in, ("result", url, kind, message) out, until ("stop",)."""
+def writer_main(db_path: str, inbox: Any, outbox: Any, parent_pid: int, abort: Any = None) -> None:
+    """The writer process: ("page", RawSnapshot, failure) in, ("result", url, kind, message) out, until ("stop",).
+
+    ``abort`` (an Event) set by the crawl means "stop now": the page being stored is finished (each page is
+    its own transaction), the queued ones are left, and the derived tables are left for the next command to
+    bring up to date, so the writer exits within about one page's time and never waits on its queue."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the crawl stops us
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
         writer = ArchiveWriter(db_path)
         outbox.put(("ready",))
         while True:
+            if abort is not None and abort.is_set():
+                writer.archive.close()
+                outbox.put(("aborted",))
+                return
             try:
-                message = inbox.get(timeout=1.0)
+                message = inbox.get(timeout=0.2)
             except queue.Empty:
                 if os.getppid() != parent_pid:
                     return  # the crawl was killed: store nothing more, release the lock we inherited
@@ -118,9 +128,10 @@ class ProcessWriter:
         context = multiprocessing.get_context(method)
         self.inbox = context.Queue()
         self.outbox = context.Queue()
+        self.abort_event = context.Event()
         self.process = context.Process(
             target=writer_main,
-            args=(db_path, self.inbox, self.outbox, os.getpid()),
+            args=(db_path, self.inbox, self.outbox, os.getpid(), self.abort_event),
             name="pa-archive-writer",
             daemon=True,
         )
@@ -128,8 +139,13 @@ class ProcessWriter:
         self.pending = 0
         self.summary: dict[str, Any] | None = None
         self.error: str | None = None
+        self.aborted = False
+        self.closed = False
+        self._closing = threading.Lock()  # the pipeline's close (in a thread) and a second Ctrl-C may both close
 
     def submit(self, snap: RawSnapshot, failure: str | None = None) -> None:
+        if self.abort_event.is_set():
+            return  # stopping now: nothing more is stored
         self.pending += 1
         self.inbox.put(("page", snap, failure))  # the record itself, pickled: one type from spider to store
 
@@ -152,30 +168,68 @@ class ProcessWriter:
             return [message[1:]]
         if message[0] == "done":
             self.summary = message[1]
+        elif message[0] == "aborted":
+            self.aborted = True
         elif message[0] == "crashed":
             self.error = "the archive writer failed: " + message[1].strip().splitlines()[-1]
             self.traceback = message[1]
         return []
 
-    def close(self) -> list[tuple[str, str, str]]:
-        """Stop after the queued pages, wait for the final summary (blocking: run in a thread)."""
+    def abort(self) -> None:
+        """Stop now: the writer finishes the page it is storing and leaves the queued ones."""
+        self.abort_event.set()
+
+    def close(self, timeout: float | None = None) -> list[tuple[str, str, str]]:
+        """Stop after the queued pages (or at once after ``abort``), wait for the final summary (blocking).
+
+        With ``timeout`` a writer that has not answered by then is ended (SIGTERM, then SIGKILL): each of its
+        pages is one SQLite transaction, so what it stored stays whole and the rest is rolled back."""
+        with self._closing:
+            if self.closed:
+                return []
+            results = self._close(timeout)
+            self.closed = True
+            return results
+
+    def _close(self, timeout: float | None) -> list[tuple[str, str, str]]:
         results = []
-        if self.error is None:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        if self.error is None and not self.abort_event.is_set():
             self.inbox.put(("stop",))
-        while self.summary is None and self.error is None:
+        while self.summary is None and self.error is None and not self.aborted:
+            if deadline is not None and time.monotonic() >= deadline:
+                self._end_process()
+                self.error = "the archive writer did not stop in time and was ended (what it stored is kept)"
+                break
             try:
-                results += self._handle(self.outbox.get(timeout=1.0))
+                results += self._handle(self.outbox.get(timeout=0.2))
             except queue.Empty:
                 if not self.process.is_alive():
                     results += self.poll()
-                    if self.summary is None and self.error is None:
+                    if self.summary is None and self.error is None and not self.aborted:
                         self.error = (
                             f"the archive writer process exited unexpectedly (exit code {self.process.exitcode})"
                         )
-        self.process.join(timeout=30)
+        self.process.join(timeout=5 if self.aborted or self.error else 30)
+        if self.process.is_alive():
+            self._end_process()
+        if self.aborted or self.error:
+            self.inbox.cancel_join_thread()  # pages left in the pipe must not hold this process at exit
         self.inbox.close()
         self.outbox.close()
         return results
+
+    def _end_process(self) -> None:
+        self.process.terminate()
+        self.process.join(timeout=3)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(timeout=3)
+
+    def kill(self) -> None:
+        """The last resort of a third Ctrl-C: the writer dies at once (SQLite rolls back its open transaction)."""
+        if self.process.is_alive():
+            self.process.kill()
 
 
 class InlineWriter:
@@ -199,7 +253,15 @@ class InlineWriter:
         results, self.results = self.results, []
         return results
 
-    def close(self) -> list[tuple[str, str, str]]:
+    def abort(self) -> None:
+        """Stop now: nothing is queued here, the page being stored is finished by the crawl's own thread."""
+
+    def kill(self) -> None:
+        """Nothing to kill: the archive is written in the crawl's own thread."""
+
+    def close(self, timeout: float | None = None) -> list[tuple[str, str, str]]:
+        if self.summary is not None or self.error is not None:
+            return self.poll()
         try:
             self.summary = self.writer.finish()
         except Exception as exc:  # noqa: BLE001
@@ -240,6 +302,7 @@ class ArchivePipeline:
                 self.writer = ProcessWriter(str(run.db_path), self.start_method)
             self.loop = task.LoopingCall(self.drain)
             self.loop.start(0.2, now=False)
+        run.writer = self.writer  # a second Ctrl-C stops it at once (crawler.process.Interrupts)
 
     def process_item(self, item: Any) -> Any:
         run = self.run

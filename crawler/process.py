@@ -8,6 +8,8 @@ No click here: ``pa-archive crawl`` and ``demo`` (``cli/crawl.py``) and the benc
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -106,11 +108,88 @@ def run_crawl(settings: Any, start_urls: list[str], wait: float = 0) -> Any:
     failures: list[str] = []
     deferred = process.crawl(crawler, start_urls=urls)
     deferred.addErrback(lambda failure: failures.append(f"{failure.type.__name__}: {failure.value}"))
-    process.start()
+    interrupts = Interrupts(process, crawler, run)
+    from twisted.internet import reactor
+
+    reactor.addSystemEventTrigger("after", "startup", interrupts.install)
+    process.start(install_signal_handlers=False)  # ours: Scrapy's second Ctrl-C waited for the writer for good
     if run.status == "running":  # the crawl could not start or close normally
         run.writer_error = run.writer_error or (failures[0] if failures else "the crawl stopped unexpectedly")
-        run.finish("error")
+        run.finish("shutdown" if interrupts.count else "error")
     return run
+
+
+class Interrupts:
+    """Ctrl-C and SIGTERM during a crawl, as a person at the terminal expects them.
+
+    The first says at once what it waits for and stops gracefully: no new request, the pages in flight
+    are fetched and every fetched page is stored, Scrapy saves its JOBDIR queue; the run is
+    ``interrupted`` and resumable. The second stops now: the archive writer finishes the page it is
+    storing and leaves the rest (each page is one transaction), the run's row is written as
+    ``interrupted`` and the reactor is stopped without waiting for downloads. A third ends the process.
+    Scrapy's own handlers are not used: after its second Ctrl-C the reactor waited on a thread that
+    waited for the writer to store its whole queue, so the crawl never returned."""
+
+    WRITER_GRACE = 10.0  # seconds the writer has to finish its current page after the second signal
+
+    def __init__(self, process: Any, crawler: Any, run: Any) -> None:
+        self.process, self.crawler, self.run = process, crawler, run
+        self.count = 0
+
+    def install(self) -> None:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, self.handle)
+
+    def handle(self, signum: int, _frame: Any) -> None:
+        """The signal handler: only counts and hands the work to the reactor (no I/O on shared streams here)."""
+        from twisted.internet import reactor
+
+        self.count += 1
+        if self.count == 1:
+            reactor.callFromThread(self.stop_gracefully)
+        elif self.count == 2:
+            reactor.callFromThread(self.stop_now)
+        else:
+            os.write(2, b"\nstopped at once: the archive keeps what was stored; run the crawl again to go on.\n")
+            if self.run.writer is not None:
+                self.run.writer.kill()
+            os._exit(130)
+
+    def in_flight(self) -> tuple[int, int]:
+        """(downloads in flight, fetched pages not yet stored)."""
+        engine = getattr(self.crawler, "engine", None)
+        downloads = len(getattr(getattr(engine, "downloader", None), "active", ()) or ())
+        return downloads, self.run.backlog
+
+    def stop_gracefully(self) -> None:
+        from crawler.runs import say
+
+        downloads, backlog = self.in_flight()
+        waiting = f" and storing {backlog} fetched page(s)" if backlog else ""
+        say(
+            self.crawler,
+            f"stopping after {downloads} pages in flight{waiting} (Ctrl-C again to stop now)",
+        )
+        self.process.stop()  # the crawl closes with reason "shutdown"; the reactor stops when it has
+
+    def stop_now(self) -> None:
+        from twisted.internet import reactor
+
+        from crawler.runs import say
+
+        say(self.crawler, "stopping now: the page being stored is finished, the rest is left for the next run")
+        run = self.run
+        writer = run.writer
+        if writer is not None:
+            writer.abort()
+            for url, kind, message in writer.close(timeout=self.WRITER_GRACE):
+                run.counts.add(kind, url, message)
+            run.writer_summary = writer.summary or {}
+            run.writer_error = writer.error
+        run.stopped_now = True
+        stats = dict(self.crawler.stats.get_stats()) if getattr(self.crawler, "stats", None) else {}
+        run.finish("shutdown", stats)
+        reactor.crash()  # not reactor.stop(): its shutdown triggers wait for the downloads in flight
 
 
 def crawl_subprocess(db_path: str, start_urls: list[str], *extra: str, timeout: float = 120) -> dict[str, Any]:

@@ -174,6 +174,8 @@ class CrawlRun:
         self.writer_summary: dict[str, Any] = {}
         self.writer_error: str | None = None
         self.backlog = 0  # pages handed to the archive writer, not yet stored
+        self.writer: Any = None  # the pipeline's archive writer (a second Ctrl-C stops it at once)
+        self.stopped_now = False  # by a second Ctrl-C: Scrapy's own JOBDIR state is not trusted then
         self.scrapy_stats: dict[str, Any] = {}
         self.started_clock = time.monotonic()
 
@@ -317,6 +319,8 @@ class CrawlRun:
         summary = {
             "finish_reason": reason,
             "skipped_as_stored": self.counts.skipped,
+            "resumed_pages": sum(1 for kind in self.stored_before.values() if kind != "listing"),
+            "stopped_now": self.stopped_now,
             "elapsed_seconds": round(time.monotonic() - self.started_clock, 2),
             "changes": self.writer_summary.get("changes", {}),
             "archive": self.writer_summary.get("stats", {}),
@@ -340,7 +344,8 @@ class CrawlRun:
                         "stats": json.dumps(summary, ensure_ascii=False, default=str),
                     },
                 )
-            self._write_jobdir_state(clean=self.status == "interrupted")
+            # a run stopped at once left Scrapy's request queue mid-write: the next run trusts the archive only
+            self._write_jobdir_state(clean=self.status == "interrupted" and not self.stopped_now)
         finally:
             self.close()
         return self.status
@@ -527,6 +532,18 @@ def changes_between(before: dict[str, Any], after: dict[str, Any]) -> dict[str, 
 # --------------------------------------------------------------------------- progress
 
 
+_REPORTERS: weakref.WeakKeyDictionary[Crawler, ProgressReporter] = weakref.WeakKeyDictionary()
+
+
+def say(crawler: Crawler | None, text: str) -> None:
+    """Tell the person at the terminal something now, above the progress line if there is one."""
+    reporter = _REPORTERS.get(crawler) if crawler is not None else None
+    if reporter is not None:
+        reporter.say(text)
+    else:
+        print(text, file=sys.stderr, flush=True)
+
+
 class ProgressReporter:
     """A progress line on stderr while the crawl runs: a live line on a terminal, else one every N s."""
 
@@ -537,6 +554,7 @@ class ProgressReporter:
         self.task: Any = None
         self.live: Any = None
         self.last_line = ""
+        _REPORTERS[crawler] = self
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ProgressReporter:
@@ -560,6 +578,13 @@ class ProgressReporter:
             f"unchanged, {counts.removed} removed, {counts.failed} failed | {queued} queued, {in_flight} in "
             f"flight, {backlog} to store"
         )
+
+    def say(self, text: str) -> None:
+        """One line above the live progress line (or on its own when there is none)."""
+        if self.live is not None:
+            self.live.console.print(text, markup=False, highlight=False, soft_wrap=True)
+        else:
+            print(text, file=sys.stderr, flush=True)
 
     def spider_opened(self, spider: Any) -> None:
         from twisted.internet import task
