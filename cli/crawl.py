@@ -52,47 +52,54 @@ def conflicts_by_language(conflicts: list[dict[str, Any]]) -> str:
     return f" ({', '.join(f'{lang} {n}' for lang, n in sorted(counts.items()))})" if counts else ""
 
 
-def describe_run(run: dict[str, Any]) -> list[str]:
-    """A person's summary of one crawl_runs row."""
+def describe_run(run: dict[str, Any], width: int = WIDTH) -> list[str]:
+    """A person's summary of one crawl_runs row, each line at most ``width`` columns."""
     stats = run.get("stats") or {}
     changes = stats.get("changes") or {}
     elapsed = stats.get("elapsed_seconds")
-    lines = [
-        f"Crawl run {run['id']} {run['status']}"
-        + (f" in {elapsed:.1f} s" if isinstance(elapsed, (int, float)) else "")
-        + f": {run['pages_fetched']} page(s) fetched - {run['new']} new, {run['changed']} changed, "
-        f"{run['unchanged']} unchanged, {run['removed']} removed; {run['failed']} failed."
-    ]
+    took = f" in {elapsed:.1f} s" if isinstance(elapsed, (int, float)) else ""
+    lines = wrapped(
+        "",
+        f"Crawl run {run['id']} {run['status']}{took}: {run['pages_fetched']} page(s) fetched - {run['new']} new, "
+        f"{run['changed']} changed, {run['unchanged']} unchanged, {run['removed']} removed; {run['failed']} failed.",
+        width,
+    )
     if run.get("resumed_from"):
         resumed = stats.get("resumed_pages", stats.get("skipped_as_stored", 0))
-        lines.append(f"  resumed run {run['resumed_from']}: the {resumed} page(s) it had stored were not fetched again")
+        note = f"resumed run {run['resumed_from']}: the {resumed} page(s) it had stored were not fetched again"
+        lines += wrapped("  ", note, width)
     if run.get("status") == "interrupted":
         if run.get("jobdir"):
-            lines += wrapped("  ", f"to go on where it stopped, run the same command again (--jobdir {run['jobdir']}).")
+            lines += wrapped(
+                "  ", f"to go on where it stopped, run the same command again (--jobdir {run['jobdir']}).", width
+            )
         else:
             lines += wrapped(
                 "  ",
                 "to go on, run the crawl again: it fetches what the archive lacks (with --jobdir DIR a stopped run "
                 "resumes exactly where it stopped).",
+                width,
             )
     if changes:
         counts = changes.get("counts") or {key: len(value) for key, value in changes.items()}
-        lines.append(
-            f"  articles: {counts.get('new_articles', 0)} new, {counts.get('changed_articles', 0)} with a new "
+        lines += wrapped(
+            "  ",
+            f"articles: {counts.get('new_articles', 0)} new, {counts.get('changed_articles', 0)} with a new "
             f"version, {counts.get('removed_articles', 0)} removed; block versions: "
-            f"{counts.get('new_block_versions', 0)} new; conflicts: {counts.get('conflicts', 0)}"
-            f"{conflicts_by_language(changes.get('conflicts') or [])}"
+            f"{counts.get('new_block_versions', 0)} new; facts changed: {counts.get('changed_facts', 0)}; "
+            f"conflicts: {counts.get('conflicts', 0)}{conflicts_by_language(changes.get('conflicts') or [])}",
+            width,
         )
     alert = stats.get("notify") or {}
     if alert.get("sent"):
-        lines.append(f"  alert sent: {alert.get('title')}")
+        lines += wrapped("  alert sent: ", str(alert.get("title")), width)
     for failure in alert.get("errors") or []:
-        lines.append(f"  {failure}")
+        lines += wrapped("  ", str(failure), width)
     errors = run.get("errors") or []
     for error in errors[:10]:
-        lines.append(f"  failed: {error.get('url') or '(run)'}: {error.get('error')}")
+        lines += wrapped("  failed: ", f"{error.get('url') or '(run)'}: {error.get('error')}", width)
     if len(errors) > 10:
-        lines.append(f"  ... and {len(errors) - 10} more (pa-archive runs --json)")
+        lines.append(f"  ... and {len(errors) - 10} more (pa-archive runs {run['id']} --json)")
     return lines
 
 
@@ -216,7 +223,7 @@ def crawl(
     if as_json:
         emit_json(result)
     else:
-        for line in describe_run(result):
+        for line in describe_run(result) + describe_changes((result.get("stats") or {}).get("changes") or {}):
             click.echo(line)
     if run.stopped_now:  # the reactor was crashed, not stopped: its threads must not hold the exit
         sys.stdout.flush()
@@ -227,15 +234,17 @@ def crawl(
 
 
 @click.command()
+@click.argument("run_id", required=False, type=click.IntRange(1), metavar="[RUN]")
 @db_option
 @json_option
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1), help="How many runs, newest first.")
-def runs(db_path: str, as_json: bool, limit: int) -> None:
-    """Crawl runs, newest first: status, pages, what changed, failures.
+def runs(run_id: int | None, db_path: str, as_json: bool, limit: int) -> None:
+    """Crawl runs, newest first: status, pages, what changed, failures; RUN: one run in full.
 
     \b
     Example:
       pa-archive runs
+      pa-archive runs 3                       # what run 3 changed: facts, conflicts, variants, articles
       pa-archive runs --json --limit 1 | jq '.[0].status'
     """
     from crawler.runs import decode_run
@@ -244,17 +253,28 @@ def runs(db_path: str, as_json: bool, limit: int) -> None:
 
     try:
         with user_errors(), Archive(db_path, create=False) as archive:
-            rows = [decode_run(r) for r in archive.query(queries.CRAWL_RUNS_SQL, {"limit": limit})]
+            if run_id is None:
+                rows = [decode_run(r) for r in archive.query(queries.CRAWL_RUNS_SQL, {"limit": limit})]
+            else:
+                rows = [decode_run(r) for r in archive.query(queries.CRAWL_RUN_SQL, {"id": run_id})]
     except ArchiveError as exc:
         raise click.ClickException(sentence(exc)) from None
+    if run_id is not None and not rows:
+        raise UsageFailure(f"there is no crawl run {run_id} in {db_path}: `pa-archive runs` lists them.")
     if as_json:
-        emit_json(rows)
+        emit_json(rows[0] if run_id is not None else rows)
         return
     if not rows:
         click.echo("No crawl runs yet: run `pa-archive crawl`.")
     for row in rows:
+        changes = (row.get("stats") or {}).get("changes") or {}
+        if run_id is not None:
+            click.echo(click.style(f"{row['started_at']} .. {row['finished_at'] or '?'}", bold=True))
+            for line in describe_run(row) + describe_changes(changes, limit=20):
+                click.echo(line)
+            continue
         click.echo(click.style(f"{row['started_at']} .. {row['finished_at'] or '?'}", bold=True))
-        for line in describe_run(row):
+        for line in describe_run(row, WIDTH - 2) + describe_changes(changes, first=True, limit=2, width=WIDTH - 2):
             click.echo("  " + line)
 
 
@@ -410,10 +430,18 @@ def demo(db_path: str, force: bool, markup: str) -> None:
     )
 
 
-def describe_changes(changes: dict[str, Any], first: bool = False, limit: int = 5) -> list[str]:
+def describe_changes(changes: dict[str, Any], first: bool = False, limit: int = 5, width: int = WIDTH) -> list[str]:
     """What one run changed in the archive, for a person."""
     lines = []
     counts = changes.get("counts") or {}
+    facts = changes.get("changed_facts") or []
+    for fact in facts[:limit]:
+        old, new = fact.get("old") or "(empty)", fact.get("new") or "(empty)"
+        lines += wrapped(
+            "  fact changed: ", f"{fact['delegation']} {fact['field']} ({fact['language']}): {old} -> {new}", width
+        )
+    if counts.get("changed_facts", len(facts)) > min(limit, len(facts)):
+        lines.append(f"  ... {counts.get('changed_facts', len(facts)) - min(limit, len(facts))} more changed facts")
     for key, label in (
         ("new_articles", "new article"),
         ("changed_articles", "changed article"),
@@ -425,8 +453,8 @@ def describe_changes(changes: dict[str, Any], first: bool = False, limit: int = 
             title = (item.get("title") or "(untitled)") + (
                 f"  (now v{item['versions']})" if key == "changed_articles" else ""
             )
-            lines += wrapped(f"  {label}: ", title)
-            lines.append(f"      {item['url']}")
+            lines += wrapped(f"  {label}: ", title, width)
+            lines.append("      " + fitted(str(item["url"]), width - 6))
         total = counts.get(key, len(items))
         if total > len(shown):
             lines.append(f"  ... {total - len(shown)} more {label}s")
@@ -439,26 +467,37 @@ def describe_changes(changes: dict[str, Any], first: bool = False, limit: int = 
         lines.append(f"  block variant: {version['version_id']} (block b{version['block_id']} v{version['version']})")
         for change in version.get("changes", [])[:limit]:
             detail = change.get("detail") or change.get("new_text") or change.get("old_text") or ""
-            lines += wrapped(f"      {change['kind']:>9}: ", detail, unit="; ")
+            lines += wrapped(f"      {change['kind']:>9}: ", detail, width, unit="; ")
     total = counts.get("new_block_versions", len(versions))
     if total > limit:
         lines.append(f"  ... {total - limit} more block variants (pa-archive blocks)")
     for conflict in changes.get("new_conflicts") or []:
         values = " vs ".join(str(v["value"]) for v in conflict.get("values", []))
         language = f" ({conflict['language']})" if conflict.get("language") else ""
-        lines.append(f"  new conflict: {conflict['delegation']} {conflict['field']}{language}: {values}")
-    lines += describe_contradictions(changes.get("contradictions") or [])
+        lines += wrapped("  new conflict: ", f"{conflict['delegation']} {conflict['field']}{language}: {values}", width)
+    lines += describe_contradictions(changes.get("contradictions") or [], width)
     return lines
 
 
-def describe_contradictions(contradictions: list[dict[str, Any]]) -> list[str]:
+def fitted(url: str, width: int) -> str:
+    """A URL on one line of ``width``: whole when it fits, else its path, cut with an ellipsis if need be (a URL
+    has no spaces to wrap at; ``runs RUN --json`` has it whole)."""
+    if len(url) <= width:
+        return url
+    from urllib.parse import urlsplit
+
+    path = urlsplit(url).path or url
+    return path if len(path) <= width else path[: width - 1] + "…"
+
+
+def describe_contradictions(contradictions: list[dict[str, Any]], width: int = WIDTH) -> list[str]:
     """Facts the run's own pages stated differently: the site contradicting itself at one moment."""
     lines = []
     for item in contradictions:
         values = " vs ".join(f"{v['value']} ({v['pages']} page(s))" for v in item["values"])
         name = f"{item['delegation']} {item['field']} ({item['language']})"
-        lines += wrapped("  the site contradicts itself in this run: ", name)
-        lines += wrapped("      ", values, WIDTH)
+        lines += wrapped("  the site contradicts itself in this run: ", name, width)
+        lines += wrapped("      ", values, width)
     return lines
 
 

@@ -25,8 +25,8 @@ from scrapy import signals
 from twisted.internet import task, threads
 
 from crawler.items import PageFailure
-from crawler.runs import MAX_LISTED, CrawlRun, archive_state, changes_between
-from dedupe import queries
+from crawler.runs import CrawlRun
+from dedupe import changes, queries
 from dedupe.archive import Archive
 from dedupe.document import REMOVED_STATUSES, RawSnapshot
 from dedupe.sources import utc_iso
@@ -47,7 +47,7 @@ class ArchiveWriter:
     def __init__(self, db_path: str) -> None:
         self.archive = Archive(db_path)
         self.archive.refresh()  # a killed run may have left the derived tables behind
-        self.before = archive_state(self.archive)
+        self.before = changes.read_state(self.archive)
         self.origins: set[str] = set()  # the run's ('crawl:<id>'): its pages' contradictions go in the summary
 
     def store(self, snap: RawSnapshot, failure: str | None = None) -> tuple[str, str]:
@@ -72,11 +72,9 @@ class ArchiveWriter:
     def finish(self) -> dict[str, Any]:
         """Refresh the derived tables once; what changed since the writer opened the archive."""
         self.archive.refresh()
-        changes = changes_between(self.before, archive_state(self.archive))
-        contradictions = [c for origin in sorted(self.origins) for c in self.archive.contradictions(origin)]
-        changes["counts"]["contradictions"] = len(contradictions)
-        changes["contradictions"] = contradictions[:MAX_LISTED]
-        summary = {"changes": changes, "stats": self.archive.stats()}
+        found = changes.delta(self.before, changes.read_state(self.archive))
+        found.contradictions = [c for origin in sorted(self.origins) for c in self.archive.contradictions(origin)]
+        summary = {"changes": found.as_dict(), "stats": self.archive.stats()}
         self.archive.close()
         return summary
 

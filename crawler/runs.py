@@ -45,7 +45,6 @@ if TYPE_CHECKING:
 JOBDIR_STATE = "pa-archive-run.json"
 SCRAPY_JOBDIR_FILES = ("requests.seen", "requests.queue", "spider.state")
 MAX_ERRORS = 1000
-MAX_LISTED = 100  # articles, block versions... listed per kind of change in a run's stats
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the archive; try again later
 
 
@@ -475,58 +474,6 @@ class CrawlRunExtension:
         stats["finish_reason"] = reason
         status = self.run.finish(reason, stats)
         spider.logger.info("crawl run %s %s: %s", self.run.id, status, self.run.counts)
-
-
-# --------------------------------------------------------------------------- changes between states
-
-
-def archive_state(archive: Archive) -> dict[str, Any]:
-    """What a person compares between runs: articles, block versions, conflicts."""
-    articles = {row["first_version"]: row for row in archive.query(queries.CRAWL_ARTICLES_STATE_SQL)}
-    blocks = {row["version_id"]: row for row in archive.block_versions()}
-    # one conflict per language (facts are compared within a language): Kyrgyzstan's seats in English
-    # and the same in Russian are two, and the second one appearing later is a new conflict
-    conflicts = {(c.get("language") or "", c["delegation"], c["field"]): c for c in archive.conflicts(evidence=False)}
-    return {"articles": articles, "block_versions": blocks, "conflicts": conflicts}
-
-
-def changes_between(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
-    """New, changed and removed articles, new block versions (with their line changes), conflicts."""
-    old_articles, new_articles = before["articles"], after["articles"]
-    added = [a for key, a in new_articles.items() if key not in old_articles]
-    changed = [
-        a for key, a in new_articles.items() if key in old_articles and a["versions"] > old_articles[key]["versions"]
-    ]
-    removed = [
-        a
-        for key, a in new_articles.items()
-        if a["status"] == "removed" and old_articles.get(key, {}).get("status") != "removed"
-    ]
-    versions = [
-        {
-            "version_id": v["version_id"],
-            "block_id": v["block_id"],
-            "block": v["block"],
-            "version": v["version"],
-            "changes": [{k: c[k] for k in ("kind", "old_text", "new_text", "detail")} for c in v["changes"]],
-        }
-        for vid, v in after["block_versions"].items()
-        if vid not in before["block_versions"]
-    ]
-    brief = ("id", "title", "url", "versions", "status")
-    found = {
-        "new_articles": [{k: a[k] for k in brief} for a in added],
-        "changed_articles": [{k: a[k] for k in brief} for a in changed],
-        "removed_articles": [{k: a[k] for k in brief} for a in removed],
-        "new_block_versions": versions,
-        "conflicts": list(after["conflicts"].values()),
-        "new_conflicts": [c for key, c in after["conflicts"].items() if key not in before["conflicts"]],
-    }
-    # counts of everything; the lists themselves are cut (a first crawl of the real site adds thousands)
-    return {
-        "counts": {key: len(items) for key, items in found.items()},
-        **{key: items[:MAX_LISTED] for key, items in found.items()},
-    }
 
 
 # --------------------------------------------------------------------------- progress

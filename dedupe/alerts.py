@@ -14,113 +14,26 @@ URL, never raised: an alert must not fail the run it reports on.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from dedupe import queries
+# one state and one delta for a run's summary and its alert (dedupe.changes); the old names stay importable
+from .changes import ArchiveState as FactState
+from .changes import RunDelta as FactChanges
+from .changes import conflict_values, importance, read_state  # noqa: F401
+from .changes import delta as changes_between
+
+__all__ = ["FactChanges", "FactState", "Message", "changes_between", "deliver", "message", "notify", "read_state"]
 
 MAX_LISTED = 20  # items of one kind in a message; the rest are counted
 FACTUAL_KINDS = ("conflict", "missing", "filled")
 
 
 @dataclass(frozen=True)
-class FactState:
-    """What alerts compare between two moments of an archive."""
-
-    facts: dict[tuple[str, str, str], str] = field(default_factory=dict)  # (language, delegation, field) -> value
-    fact_versions: dict[tuple[str, str, str], str] = field(default_factory=dict)  # -> block version stating it
-    conflicts: dict[tuple[str, str, str], list[str]] = field(default_factory=dict)  # -> competing values
-    block_versions: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> row, with its line changes
-    removed_articles: dict[str, dict[str, Any]] = field(default_factory=dict)  # first version id -> row
-
-
-@dataclass
-class FactChanges:
-    """What changed between two states; empty when nothing an alert is about changed."""
-
-    changed_facts: list[dict[str, Any]] = field(default_factory=list)
-    first_stated: int = 0  # facts with no value before (a first run states them all): counted, not listed
-    new_conflicts: list[dict[str, Any]] = field(default_factory=list)
-    new_block_versions: list[dict[str, Any]] = field(default_factory=list)
-    removed_articles: list[dict[str, Any]] = field(default_factory=list)
-
-    def __bool__(self) -> bool:
-        return bool(self.changed_facts or self.new_conflicts or self.new_block_versions or self.removed_articles)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "changed_facts": self.changed_facts,
-            "first_stated": self.first_stated,
-            "new_conflicts": self.new_conflicts,
-            "new_block_versions": self.new_block_versions,
-            "removed_articles": self.removed_articles,
-        }
-
-
-@dataclass(frozen=True)
 class Message:
     title: str
     body: str
-
-
-def read_state(archive: Any) -> FactState:
-    """The state of an archive (``Archive`` or ``ReadOnlyArchive``; None for one that does not exist yet)."""
-    if archive is None:
-        return FactState()
-    facts, versions = {}, {}
-    for r in archive.query(queries.ALERT_CURRENT_FACTS_SQL):
-        key = (r["language"] or "", r["delegation"], r["field"])
-        facts[key], versions[key] = r["value"], r["block_version_id"]
-    conflicts: dict[tuple[str, str, str], list[str]] = {}
-    for r in archive.query(queries.CONFLICTS_SQL):
-        conflicts.setdefault((r["language"] or "", r["delegation"], r["field"]), []).append(r["value"])
-    blocks = {r["id"]: {**r, "changes": []} for r in archive.query(queries.ALERT_BLOCK_VERSIONS_SQL)}
-    for r in archive.query(queries.ALERT_LINE_CHANGES_SQL):
-        if r["block_version_id"] in blocks:
-            blocks[r["block_version_id"]]["changes"].append(r)
-    removed = {r["first_version"]: r for r in archive.query(queries.ALERT_REMOVED_ARTICLES_SQL)}
-    return FactState(facts, versions, conflicts, blocks, removed)
-
-
-def changes_between(before: FactState, after: FactState) -> FactChanges:
-    """Changed facts, new conflicts, new block variants and newly removed articles."""
-    found = FactChanges()
-    for key, value in sorted(after.facts.items()):
-        if key not in before.facts:
-            found.first_stated += 1
-        elif before.facts[key] != value:
-            language, delegation, name = key
-            found.changed_facts.append(
-                {
-                    "language": language,
-                    "delegation": delegation,
-                    "field": name,
-                    "old": before.facts[key],
-                    "new": value,
-                    "old_block_version": before.fact_versions.get(key),
-                    "new_block_version": after.fact_versions.get(key),
-                }
-            )
-    for key, values in sorted(after.conflicts.items()):
-        if key not in before.conflicts:
-            language, delegation, name = key
-            found.new_conflicts.append(
-                {"language": language, "delegation": delegation, "field": name, "values": values}
-            )
-    found.changed_facts.sort(key=lambda c: (importance(c["field"]), c["delegation"], c["field"], c["language"]))
-    found.new_block_versions = [
-        v for vid, v in sorted(after.block_versions.items()) if vid not in before.block_versions
-    ]
-    found.removed_articles = [
-        a for key, a in sorted(after.removed_articles.items()) if key not in before.removed_articles
-    ]
-    return found
-
-
-def importance(name: str) -> int:
-    """Seats first, then plenipotentiaries, then websites: the order a message names changed facts in."""
-    return 0 if name.startswith("seats") else 1 if name == "plenipotentiary" else 2
 
 
 def _shown(value: str) -> str:
@@ -157,7 +70,7 @@ def message(
         for c in changes.new_conflicts[:MAX_LISTED]:
             headline.append(f"conflict {c['delegation']} {c['field']}")
             lines.append(
-                f"  {c['delegation']} {c['field']} ({c['language']}): {' vs '.join(c['values'])}"
+                f"  {c['delegation']} {c['field']} ({c['language']}): {' vs '.join(conflict_values(c))}"
                 + link("/-/conflicts", database=database)
             )
         _more(lines, changes.new_conflicts, "new conflicts")

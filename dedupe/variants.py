@@ -27,28 +27,57 @@ class LineChange:
     detail: str
 
 
-def assign_slots(versions: Sequence[Sequence[int]]) -> list[list[int]]:
-    """Slots for each version's lines, given each line's cluster label.
+def assign_slots(versions: Sequence[Sequence[int]], texts: Sequence[Sequence[str]] | None = None) -> list[list[int]]:
+    """Slots for each version's lines, given each line's cluster label (and, optionally, its text).
 
     The first version (the reference) numbers its lines 0..n-1; a later line takes the first
-    unused slot with its label, or a new slot after the last one.
+    unused slot with its label, else (when ``texts`` are given) the first unused slot whose line
+    stated the same facts (the same delegations and fields: "consists of 7 deputies" and "of 6
+    deputies"), else a new slot after the last one. The fact match matters because a line's
+    cluster depends on where it was seen: a variant seen on one listing page only (a scheduled
+    run that revisited nothing else) is body text there and keeps a cluster of its own, while
+    the same variant seen on article pages joins its predecessor's cluster; matching by facts
+    gives the change the same slot, so the same label (``conflict``, ``missing``), either way.
     """
     slots_of_label: dict[int, list[int]] = {}
+    facts_of_slot: dict[int, frozenset[tuple[str, str]]] = {}
     next_slot = 0
     result: list[list[int]] = []
-    for labels in versions:
+    for index, labels in enumerate(versions):
+        signatures = _fact_keys(texts[index]) if texts is not None else {}
         used: set[int] = set()
-        assigned = []
-        for label in labels:
+        assigned: list[int | None] = [None] * len(labels)
+        for position, label in enumerate(labels):  # 1. the line's own cluster
             slot = next((s for s in slots_of_label.get(label, []) if s not in used), None)
+            if slot is not None:
+                used.add(slot)
+                assigned[position] = slot
+        for position, label in enumerate(labels):  # 2. a line stating the same facts, 3. a new slot
+            if assigned[position] is not None:
+                continue
+            keys = signatures.get(position)
+            slot = None
+            if keys:
+                slot = next((s for s, k in sorted(facts_of_slot.items()) if k == keys and s not in used), None)
             if slot is None:
                 slot = next_slot
                 next_slot += 1
-                slots_of_label.setdefault(label, []).append(slot)
+            slots_of_label.setdefault(label, []).append(slot)
             used.add(slot)
-            assigned.append(slot)
-        result.append(assigned)
+            assigned[position] = slot
+        for position, slot in enumerate(assigned):
+            if signatures.get(position):
+                facts_of_slot[slot] = signatures[position]
+        result.append([slot for slot in assigned if slot is not None])
     return result
+
+
+def _fact_keys(lines: Sequence[str]) -> dict[int, frozenset[tuple[str, str]]]:
+    """Per line: the (delegation, field) pairs it states; lines stating none are left out."""
+    keys: dict[int, set[tuple[str, str]]] = {}
+    for fact in extract_facts(lines):
+        keys.setdefault(fact.line_no, set()).add((fact.delegation, fact.field))
+    return {line: frozenset(found) for line, found in keys.items()}
 
 
 def _facts_by_line(lines: Sequence[str], facts: Sequence[Fact] | None = None) -> dict[int, dict[tuple[str, str], str]]:

@@ -1305,7 +1305,7 @@ class _RecordWriter:
                 "order": order_key(first, min_url, h),
             }
         ordered = sorted(info, key=lambda v: info[v]["order"])
-        slots = assign_slots([info[v]["labels"] for v in ordered])
+        slots = assign_slots([info[v]["labels"] for v in ordered], [info[v]["lines"] for v in ordered])
         counts = [info[v]["span"][0] for v in ordered]
         commonest = ordered[counts.index(max(counts))]
         row = (

@@ -189,7 +189,7 @@ class _Writer:
         blocks.sort()
         block_rows, version_rows, line_rows, change_rows, link_rows, fact_rows = [], [], [], [], [], []
         for block_id, (_, ordered, versions, spans) in enumerate(blocks, start=1):
-            slots = assign_slots([labels_of[v] for v in ordered])
+            slots = assign_slots([labels_of[v] for v in ordered], [list(v) for v in ordered])
             commonest = max(ordered, key=lambda v: spans[v][0])
             all_keys = [k for keys in versions.values() for k in keys]
             count, first, last = self._span(all_keys)

@@ -23,9 +23,11 @@ from crawler.middlewares import (
 )
 from crawler.pipelines import ArchiveWriter, InlineWriter, ProcessWriter
 from crawler.replica import ReplicaSite, site_state
-from crawler.runs import JOBDIR_STATE, CrawlRun, RunLocked, archive_state, changes_between, decode_run
+from crawler.runs import JOBDIR_STATE, CrawlRun, RunLocked, decode_run
 from crawler.spiders.pacsto import HostScope
 from dedupe.archive import Archive
+from dedupe.changes import delta
+from dedupe.changes import read_state as archive_state
 from dedupe.document import RawSnapshot
 
 BASE = "http://127.0.0.1:8000"
@@ -308,7 +310,7 @@ def test_changes_between_two_states(tmp_path: Path) -> None:
     before = archive_state(writer.archive)
     writer.store(snap(ARTICLES[0], "2025-12-01T09:00:00Z", status=404))
     writer.archive.refresh()
-    changes = changes_between(before, archive_state(writer.archive))
+    changes = delta(before, archive_state(writer.archive)).as_dict()
     assert [a["url"] for a in changes["removed_articles"]] == [BASE + ARTICLES[0]]
     assert changes["new_articles"] == [] and changes["changed_articles"] == []
 
@@ -563,13 +565,13 @@ def test_a_conflict_that_appears_in_the_second_language_later_is_new(tmp_path: P
         crawl_like(archive, "en", epoch)
     archive.refresh()
     before = archive_state(archive)
-    assert [(c["language"], c["delegation"], c["field"]) for c in before["conflicts"].values()] == [
+    assert [(c["language"], c["delegation"], c["field"]) for c in before.conflicts.values()] == [
         ("en", "Kyrgyzstan", "seats_total")
     ]
     for epoch in (1, 2):
         crawl_like(archive, "ru", epoch)
     archive.refresh()
-    changes = changes_between(before, archive_state(archive))
+    changes = delta(before, archive_state(archive)).as_dict()
     assert [(c["language"], c["delegation"], c["field"]) for c in changes["new_conflicts"]] == [
         ("ru", "Kyrgyzstan", "seats_total")
     ]
@@ -588,7 +590,7 @@ def test_a_conflict_that_appears_in_the_second_language_later_is_new(tmp_path: P
         "failed": 0,
         "stats": {"changes": changes},
     }
-    assert "conflicts: 2 (en 1, ru 1)" in describe_run(run)[1]
+    assert "conflicts: 2 (en 1, ru 1)" in " ".join(describe_run(run))
     archive.close()
 
 

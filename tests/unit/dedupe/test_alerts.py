@@ -5,13 +5,24 @@ from __future__ import annotations
 from dedupe import alerts
 
 KEY = ("en", "Kyrgyzstan", "seats_total")
+CONFLICT = {"language": "en", "delegation": "Kyrgyzstan", "field": "seats_total"}
+CONFLICT["values"] = [{"value": "7"}, {"value": "6"}]
 
 
 def state(value: str, conflict: bool = False, versions: tuple[str, ...] = ("bv-1",)) -> alerts.FactState:
     return alerts.FactState(
         facts={KEY: value, ("en", "Belarus", "website.house"): "http://house.gov.by/"},
         fact_versions={KEY: versions[-1]},
-        conflicts={KEY: ["7", "6"]} if conflict else {},
+        conflicts={
+            KEY: {
+                "language": "en",
+                "delegation": "Kyrgyzstan",
+                "field": "seats_total",
+                "values": [{"value": "7"}, {"value": "6"}],
+            }
+        }
+        if conflict
+        else {},
         block_versions={
             v: {"id": v, "block_id": 1, "version": i + 1, "block": "Delegation", "changes": []}
             for i, v in enumerate(versions)
@@ -32,7 +43,7 @@ def test_nothing_changed_means_no_message() -> None:
 def test_a_changed_fact_and_a_new_conflict_make_one_message_with_links() -> None:
     changes = alerts.changes_between(state("7"), state("6", conflict=True, versions=("bv-1", "bv-2")))
     assert [(c["field"], c["old"], c["new"]) for c in changes.changed_facts] == [("seats_total", "7", "6")]
-    assert [c["values"] for c in changes.new_conflicts] == [["7", "6"]]
+    assert [alerts.conflict_values(c) for c in changes.new_conflicts] == [["7", "6"]]
     assert [v["id"] for v in changes.new_block_versions] == ["bv-2"]
     msg = alerts.message(changes, "crawl run 3", "http://127.0.0.1:8001/", "archive")
     assert msg.title.startswith("pa-archive crawl run 3: Kyrgyzstan seats_total 7 → 6")
