@@ -9,10 +9,19 @@ import sys
 
 import click
 
-from cli.options import WIDTH, Alerts, db_option, emit_json, json_option, notify_options, user_errors, wrapped
+from cli.options import (
+    WIDTH,
+    Alerts,
+    date_option,
+    db_option,
+    emit_json,
+    json_option,
+    notify_options,
+    user_errors,
+    wrapped,
+)
 from dedupe import diff as difftools
 from dedupe.archive import Archive, ArchiveError
-from dedupe.document import parse_observed_at
 from dedupe.sources import expand, read_sources
 
 URLS_SHOWN = 3  # URLs printed per value or variant (--json has more)
@@ -72,11 +81,11 @@ def open_archive(db_path: str, must_exist: bool = True) -> Archive:
 
 @click.command(name="import")
 @click.argument("inputs", nargs=-1, required=True)
-@click.option(
+@date_option(
     "--observed-at",
-    metavar="DATE",
-    help="When these pages were seen (2024-05-01 or 2024-05-01T10:00:00Z; UTC unless it says otherwise). "
-    "Default: a file's modification time, a JSON Lines record's observed_at; web archives keep their own dates.",
+    end=False,
+    help="When these pages were seen, UTC unless it says otherwise. Default: a file's modification time, a "
+    "JSON Lines record's observed_at; web archives keep their own dates",
 )
 @db_option
 @json_option
@@ -104,11 +113,6 @@ def import_(
       pa-archive import new-pages/ --notify 'json://127.0.0.1:9000/hook'   # alert when a fact changed
       pa-archive import saved-page.html --observed-at 2019-06-01
     """
-    if observed_at is not None:
-        try:
-            observed_at = parse_observed_at(observed_at)
-        except ValueError:
-            raise click.BadParameter(f"{observed_at!r} is not a date (2024-05-01 or 2024-05-01T10:00:00Z)") from None
     lock = _writer_lock(db_path, "import")  # released when the import ends, or by the kernel if it is killed
     try:
         archive = open_archive(db_path, must_exist=False)
@@ -241,7 +245,7 @@ def conflicts(evidence: bool, db_path: str, as_json: bool) -> None:
 
 
 @click.command()
-@click.option("--as-of", "as_of", metavar="DATE", help="A date (2024-05-01: the end of that day, UTC) or a time.")
+@date_option("--as-of", "as_of", end=True, help="A date (2024-05-01: the end of that day, UTC) or a time")
 @click.option("--delegation", metavar="NAME", default="", help="One delegation, in any case (kyrgyzstan).")
 @click.option("--periods", is_flag=True, help="Each value's periods through time instead (7 -> 6 -> 7: three).")
 @db_option

@@ -69,6 +69,29 @@ def wrapped(lead: str, text: str, width: int = WIDTH, unit: str | None = None) -
     ) or [lead.rstrip()]
 
 
+DATE_FORMS = "YYYY, YYYY-MM, YYYY-MM-DD, an ISO time or a 14-digit timestamp"
+
+
+def date_option(*names: str, end: bool, help: str, **kwargs: Any) -> Callable:
+    """A date option (``--as-of``, ``--since``, ``--until``, ``--from``, ``--to``, ``--observed-at``): every one
+    accepts the same forms (``dedupe.timestamps.parse_bound``) and refuses the rest with the same sentence, exit
+    status 2. The command gets the archive's ISO time: the period's first second, or with ``end`` its last
+    ("--as-of 2024-05" is the end of May), or None when the option is not given."""
+
+    def check(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        from dedupe.timestamps import TimestampError, parse_bound
+
+        option = max(param.opts, key=len)
+        try:
+            return parse_bound(value, option, end=end)
+        except TimestampError as exc:
+            raise UsageFailure(sentence(exc)) from None
+
+    return click.option(*names, callback=check, metavar="DATE", help=f"{help} ({DATE_FORMS}).", **kwargs)
+
+
 class UsageFailure(click.ClickException):
     """A value the command cannot work with: "Error: <one sentence>", exit status 2, no usage text."""
 

@@ -7,18 +7,7 @@ import sys
 import click
 
 from cli.archive import open_archive
-from cli.options import Alerts, db_option, emit_json, json_option, notify_options, user_errors
-
-
-def _since_option(value: str) -> str:
-    """YYYY, YYYY-MM, YYYY-MM-DD or an ISO time: a prefix the archive's ISO times compare with."""
-    import re
-
-    if value and not re.fullmatch(r"\d{4}(-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2})?Z?)?)?)?", value):
-        raise click.ClickException(
-            f"--since {value!r} is not a date (YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ)."
-        )
-    return value
+from cli.options import Alerts, date_option, db_option, emit_json, json_option, notify_options, user_errors
 
 
 @click.command()
@@ -31,7 +20,7 @@ def _since_option(value: str) -> str:
 )
 @click.option("--wacz", "wacz_path", type=click.Path(dir_okay=False), help="Also package the WARC as this WACZ.")
 @click.option("--url-prefix", default="", help="Only URLs that start with this.")
-@click.option("--since", default="", help="Only observations from this date on (YYYY-MM-DD).")
+@date_option("--since", end=False, help="Only observations from this date on")
 @db_option
 @json_option
 def export(warc_path: str, wacz_path: str | None, url_prefix: str, since: str, db_path: str, as_json: bool) -> None:
@@ -52,7 +41,7 @@ def export(warc_path: str, wacz_path: str | None, url_prefix: str, since: str, d
 
     from dedupe import warc_export
 
-    since = _since_option(since)
+    since = since or ""
     out = Path(warc_path)
     if not out.name.endswith((".warc", ".warc.gz")):
         raise click.ClickException(f"{warc_path} must end in .warc or .warc.gz.")
@@ -93,8 +82,8 @@ def export(warc_path: str, wacz_path: str | None, url_prefix: str, since: str, d
     "--cdx-api", required=True, help="The CDX API (…/cdx/search/cdx on the Wayback Machine, …/<coll>/cdx on pywb)."
 )
 @click.option("--url", "patterns", required=True, multiple=True, help="A URL, or a prefix ending in * (repeatable).")
-@click.option("--from", "since", default="", help="Captures from YYYY[MM[DD[hhmmss]]].")
-@click.option("--to", "until", default="", help="Captures up to YYYY[MM[DD[hhmmss]]].")
+@date_option("--from", "since", end=False, help="Captures from this date on")
+@date_option("--to", "until", end=True, help="Captures up to this date (2016: the end of 2016)")
 @click.option("--replay-prefix", default=None, help="Where captures replay, if not told by the CDX API's address.")
 @click.option(
     "--delay", type=float, default=None, help="Seconds between requests [default: 1 for web.archive.org, else 0]."
@@ -130,15 +119,10 @@ def backfill(
       pa-archive backfill --cdx-api https://web.archive.org/cdx/search/cdx --url pacsto.org/events --from 2014 --to 2016
       pa-archive backfill --cdx-api http://127.0.0.1:8080/my-coll/cdx --url 'https://pacsto.org/*'
     """
-    import re
-
     from dedupe import backfill as bf
+    from dedupe.timestamps import digits14
 
-    for name, value in (("--from", since), ("--to", until)):
-        if value and not re.fullmatch(r"\d{4,14}", value):
-            raise click.ClickException(
-                f"{name} {value!r} is not a timestamp (YYYY, YYYYMM, YYYYMMDD or up to YYYYMMDDhhmmss)."
-            )
+    since, until = digits14(since) if since else "", digits14(until) if until else ""  # the CDX API's form
     try:
         prefix = replay_prefix or bf.replay_prefix_for(cdx_api)
     except ValueError as exc:

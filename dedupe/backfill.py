@@ -312,6 +312,8 @@ def fetch_capture(client: Client, prefix: str, capture: Capture) -> RawSnapshot 
         return SourceError(address, str(exc))
     moved = REPLAY_TIMESTAMP.search(final)
     observed = warc_date(moved.group(1)) if moved else capture.observed_at
+    if not observed:  # never an empty or out-of-range observed_at (dedupe.timestamps)
+        return SourceError(address, f"capture timestamp {capture.timestamp[:20]!r} is not a date from 1991 to tomorrow")
     return RawSnapshot(
         url=url,
         observed_at=observed or "",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Literal
 
 from w3lib.url import safe_url_string
@@ -99,23 +99,17 @@ class SourceError:
 
 
 def utc_iso(moment: datetime) -> str:
-    """ISO 8601 in UTC to the second: the one timestamp format of the archive."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """ISO 8601 in UTC to the second: the one timestamp format of the archive (``dedupe.timestamps``)."""
+    from .timestamps import to_iso
+
+    return to_iso(moment)
 
 
 def parse_observed_at(value: object) -> str:
-    """Normalise an observed_at given in JSON (ISO 8601 string or epoch seconds)."""
-    try:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return utc_iso(datetime.fromtimestamp(value, timezone.utc))
-        if isinstance(value, str) and value.strip():
-            text = value.strip().replace("Z", "+00:00")
-            return utc_iso(datetime.fromisoformat(text))
-    except (OverflowError, OSError, ValueError):
-        raise ValueError(f"observed_at {str(value)[:40]!r} is not a date and time") from None
-    raise ValueError("observed_at must be an ISO 8601 string or epoch seconds")
+    """Normalise an observed_at given in JSON (ISO 8601 string or epoch seconds); ValueError, one sentence."""
+    from .timestamps import parse
+
+    return parse(value, "observed_at")
 
 
 def check_url(url: object) -> str:

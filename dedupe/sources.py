@@ -77,6 +77,9 @@ def read_file(
     except OSError as exc:
         yield SourceError(str(path), exc.strerror or str(exc))
         return
+    except ValueError as exc:  # a modification time outside 1991..tomorrow (dedupe.timestamps)
+        yield SourceError(str(path), f"its modification {exc}; give the time with --observed-at")
+        return
     if len(body) > MAX_FILE_BYTES:
         yield SourceError(str(path), f"file is larger than {MAX_FILE_BYTES // 2**20} MB")
         return

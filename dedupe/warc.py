@@ -24,11 +24,10 @@ import zlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO
 
-from .document import PRIVATE_HEADERS, REMOVED_STATUSES, RawSnapshot, SourceError, check_url, utc_iso
+from .document import PRIVATE_HEADERS, REMOVED_STATUSES, RawSnapshot, SourceError, check_url
 
 HTML_TYPES = {"text/html", "application/xhtml+xml", "text/plain"}
 MAX_REVISIT_CACHE = 256 * 2**20  # payload bytes kept in memory to resolve revisits within one file
@@ -278,15 +277,14 @@ def _charset(content_type: str) -> str | None:
 
 def warc_date(value: str) -> str | None:
     """A WARC-Date (ISO 8601, any precision) or a 14-digit timestamp as the archive's UTC ISO string."""
+    from .timestamps import TimestampError, parse
+
     value = value.strip()
     if not value:
         return None
     try:
-        if value.isdigit() and 4 <= len(value) <= 14:
-            padded = (value + "0101000000"[len(value) - 4 :]) if len(value) < 14 else value
-            return utc_iso(datetime.strptime(padded[:14], "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc))
-        return utc_iso(datetime.fromisoformat(value.replace("Z", "+00:00")))
-    except ValueError:
+        return parse(value, "WARC-Date")  # the archive's one timestamp: 1991 to tomorrow, zero-padded
+    except TimestampError:
         return None
 
 

@@ -303,7 +303,7 @@ def test_facts_as_of_a_date_with_the_site_contradicting_itself(tmp_path: Path) -
     unknown = run("facts", "--db", db, "--delegation", "Narnia")
     assert unknown.exit_code == 1 and "no delegation is called 'Narnia' (known: Belarus, Kazakhstan" in unknown.output
     bad = run("facts", "--db", db, "--as-of", "yesterday")
-    assert bad.exit_code == 1 and "'yesterday' is not a date" in bad.output
+    assert bad.exit_code == 2 and "--as-of 'yesterday' is not a date" in bad.output
 
 
 def test_import_observed_at_dates_every_file(tmp_path: Path) -> None:

@@ -59,7 +59,7 @@ def test_a_file_over_the_cap_is_refused_without_reading_more(tmp_path: Path, mon
     "raw, message",
     [
         ("[" * 100_000, "nested too deeply"),
-        ('{"url": "https://pacsto.org/events/x", "observed_at": 0, "text": "\\ud800"}', "lone surrogate"),
+        ('{"url": "https://pacsto.org/events/x", "observed_at": 1714557600, "text": "\\ud800"}', "lone surrogate"),
     ],
 )
 def test_hostile_json_lines_are_one_sentence(tmp_path: Path, raw: str, message: str) -> None:
