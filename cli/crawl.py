@@ -135,7 +135,7 @@ def describe_run(run: dict[str, Any], width: int = WIDTH) -> list[str]:
     default="WARNING",
     show_default=True,
     type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
-    help="Scrapy's log on stderr.",
+    help="Scrapy's log level (in the log file, or on stderr with --verbose).",
 )
 @click.option(
     "--wait",
@@ -144,6 +144,13 @@ def describe_run(run: dict[str, Any], width: int = WIDTH) -> list[str]:
     default=0,
     metavar="SECONDS",
     help="If another run holds the archive, wait up to this long for it (default: exit at once).",
+)
+@click.option(
+    "--verbose",
+    "-v",
+    is_flag=True,
+    help="Scrapy's log on stderr. Default: in <archive>-crawl.log beside the archive (failures are summed up "
+    "as one sentence each either way).",
 )
 @click.option("--progress/--no-progress", default=True, help="A progress line on stderr while crawling.")
 @click.option(
@@ -164,6 +171,7 @@ def crawl(
     overrides: tuple[str, ...],
     log_level: str,
     wait: float,
+    verbose: bool,
     progress: bool,
     revisit_after: str | None,
     notify_urls: tuple[str, ...],
@@ -200,7 +208,9 @@ def crawl(
     ):
         db_path = None  # -s ARCHIVE_DB=... given, --db not
     try:
-        settings = crawl_settings(db_path, jobdir, overrides, log_level, progress and not as_json, revisit_after)
+        settings = crawl_settings(
+            db_path, jobdir, overrides, log_level, progress and not as_json, revisit_after, verbose=verbose
+        )
         check_db_folder(settings.get("ARCHIVE_DB"))
         archive_db = settings.get("ARCHIVE_DB") or DEFAULT_DB
         alerts = Alerts(archive_db, notify_urls, datasette_url).before()
@@ -225,6 +235,8 @@ def crawl(
     else:
         for line in describe_run(result) + describe_changes((result.get("stats") or {}).get("changes") or {}):
             click.echo(line)
+        if result.get("status") == "failed" and settings.get("LOG_FILE") and os.path.exists(settings["LOG_FILE"]):
+            click.echo(f"  Scrapy's log: {settings.get('LOG_FILE')} (or run again with --verbose)")
     if run.stopped_now:  # the reactor was crashed, not stopped: its threads must not hold the exit
         sys.stdout.flush()
         sys.stderr.flush()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -37,6 +38,12 @@ def check_db_folder(db_path: str) -> None:
         raise CrawlSetupError(f"cannot use {db_path} as the archive: the folder {folder} does not exist.")
 
 
+def log_path(db_path: str) -> str:
+    """Where a crawl of ``db_path`` writes Scrapy's log unless ``--verbose``: beside the archive, named after it."""
+    path = Path(db_path)
+    return str(path.with_name(path.stem + "-crawl.log"))
+
+
 def crawl_settings(
     db_path: str | None,
     jobdir: str | None,
@@ -44,8 +51,12 @@ def crawl_settings(
     log_level: str | None,
     progress: bool,
     revisit_after: str | None = None,
+    verbose: bool = True,
 ) -> Any:
-    """The project's Scrapy settings, then -s NAME=VALUE, then the flags."""
+    """The project's Scrapy settings, then -s NAME=VALUE, then the flags.
+
+    Without ``verbose`` Scrapy's log goes to a file beside the archive (``log_path``): a person at the
+    terminal reads one sentence per failure in the run's summary, not Scrapy's tracebacks."""
     from scrapy.settings import Settings
 
     settings = Settings()
@@ -63,6 +74,8 @@ def crawl_settings(
         settings.set("REVISIT_AFTER", revisit_after, priority="cmdline")
     if log_level and "LOG_LEVEL" not in {o.partition("=")[0].strip() for o in overrides}:
         settings.set("LOG_LEVEL", log_level.upper(), priority="cmdline")
+    if not verbose and "LOG_FILE" not in {o.partition("=")[0].strip() for o in overrides}:
+        settings.set("LOG_FILE", log_path(settings.get("ARCHIVE_DB") or "archive.db"), priority="cmdline")
     if progress:
         extensions = settings.getdict("EXTENSIONS")
         extensions["crawler.runs.ProgressReporter"] = 900
@@ -102,7 +115,14 @@ def run_crawl(settings: Any, start_urls: list[str], wait: float = 0) -> Any:
             if time.monotonic() >= deadline:
                 raise
             time.sleep(min(1.0, max(0.05, deadline - time.monotonic())))
+    proxied = any(os.environ.get(name) for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"))
+    problem = None if proxied else unreachable(urls, settings.getfloat("DOWNLOAD_TIMEOUT", 30))
+    if problem:  # no start host answers: one sentence at once, not a retried failure per page
+        run.writer_error = problem
+        run.finish("finished")
+        return run
     process = CrawlerProcess(settings)
+    quiet_scrapy_advice()
     crawler = process.create_crawler(PacstoSpider)
     CrawlRun.attach(crawler, run)
     failures: list[str] = []
@@ -117,6 +137,89 @@ def run_crawl(settings: Any, start_urls: list[str], wait: float = 0) -> Any:
         run.writer_error = run.writer_error or (failures[0] if failures else "the crawl stopped unexpectedly")
         run.finish("shutdown" if interrupts.count else "error")
     return run
+
+
+def unreachable(urls: list[str], timeout: float = 10) -> str | None:
+    """One sentence when none of the start URLs' hosts can be reached (its name does not resolve, or it
+    refuses or ignores a connection); None when one can. A TCP connection only: HTTP errors are the crawl's."""
+    import socket
+    import threading
+    from urllib.parse import urlsplit
+
+    timeout = max(1.0, min(timeout, 10.0))
+    problems = []
+    for url in dict.fromkeys(urls):
+        parts = urlsplit(url)
+        host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
+        found: list[Any] = []
+
+        def resolve(host: str = host, port: int = port, found: list[Any] = found) -> None:
+            try:
+                found.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+            except OSError as exc:
+                found.append(exc)
+
+        worker = threading.Thread(target=resolve, daemon=True)
+        worker.start()
+        worker.join(timeout)
+        if not found:
+            problems.append(f"{host}: its name did not resolve within {timeout:.0f} s (is there a network?)")
+            continue
+        if isinstance(found[0], OSError):
+            problems.append(f"{host}: its name does not resolve (DNS lookup failed: no network, or a mistyped host)")
+            continue
+        reason = None
+        for family, kind, proto, _, address in found[0]:
+            try:
+                with socket.socket(family, kind, proto) as sock:
+                    sock.settimeout(timeout)
+                    sock.connect(address)
+                reason = None
+                break
+            except ConnectionRefusedError:
+                reason = "it refused the connection (is the site, or `pa-archive replica`, running?)"
+            except TimeoutError:
+                reason = f"it did not answer within {timeout:.0f} s"
+            except OSError as exc:
+                reason = f"it cannot be reached ({exc.strerror or exc})"
+        if reason is None:
+            return None
+        problems.append(f"{host}:{port}: {reason}")
+    if not problems:
+        return None
+    return "cannot reach " + "; ".join(problems) + "; nothing was fetched"
+
+
+_ADVICE = re.compile(
+    r"\s*If you want to process broken responses set the setting DOWNLOAD_FAIL_ON_DATALOSS = False"
+    r"(?: -- This message won't be shown in further requests)?"
+)
+
+
+def quiet_scrapy_advice() -> None:
+    """Take Scrapy's advice to set DOWNLOAD_FAIL_ON_DATALOSS = False out of every log record ("Got data loss
+    in URL." stays): a truncated body must never become a page, so the advice is not for this tool's users.
+
+    A record factory, not a handler filter: Scrapy installs its handlers when the crawl starts and quotes
+    the advice inside other records too (the retry middleware's "Gave up retrying ...: <the error>")."""
+    import logging
+
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "pa_archive", False):
+        return
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        try:
+            text = record.getMessage()
+        except Exception:  # noqa: BLE001 - a record that cannot be formatted is left to logging to report
+            return record
+        if "DOWNLOAD_FAIL_ON_DATALOSS" in text:
+            record.msg, record.args = _ADVICE.sub("", text), ()
+        return record
+
+    factory.pa_archive = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
 
 
 class Interrupts:

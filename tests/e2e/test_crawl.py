@@ -432,7 +432,7 @@ def test_faults_are_retried_or_recorded_and_the_run_goes_on(tmp_path: Path) -> N
             [f"{server.url}/events", f"{server.url}/loop/a"],
             "DOWNLOAD_TIMEOUT=2",
             "CALENDAR_MAX_PAGES=12",
-            extra=("--log-level", "DEBUG"),
+            extra=("--log-level", "DEBUG", "--verbose"),
         )
         log = list(server.request_log)
         netloc = urlsplit(server.url).netloc

@@ -89,3 +89,52 @@ def test_two_interrupts_stop_a_crawl_within_seconds_and_leave_a_consistent_archi
         [sys.executable, "-m", "cli", "check", "--db", str(db)], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+# --------------------------------------------------------------------------- network failures
+
+
+def crawl_command(db: Path, url: str, *extra: str) -> list[str]:
+    command = [sys.executable, "-m", "cli", "crawl", "--db", str(db), "--no-progress", "--start-url", url]
+    for setting in (*FAST, "RETRY_BACKOFF_BASE=0.1", "RETRY_TIMES=1", "DOWNLOAD_TIMEOUT=5"):
+        command += ["-s", setting]
+    return command + list(extra)
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("https://pa-archive-test.invalid/events", "its name does not resolve (DNS lookup failed"),
+        ("http://127.0.0.1:9/events", "it refused the connection"),
+    ],
+    ids=["dns", "refused"],
+)
+def test_an_unreachable_start_host_fails_at_once_with_one_sentence(tmp_path: Path, url: str, said: str) -> None:
+    started = time.monotonic()
+    done = subprocess.run(crawl_command(tmp_path / "a.db", url), cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert time.monotonic() - started < 15  # was 28 s of DNS retries
+    assert done.returncode == 1
+    text = " ".join(done.stdout.split())
+    assert said in text and "nothing was fetched" in text, done.stdout
+    assert "Traceback" not in done.stderr and "Error" not in done.stderr, done.stderr
+
+
+def test_a_faulty_site_gives_one_sentence_per_failure_and_no_scrapy_advice(tmp_path: Path) -> None:
+    with ReplicaServer(epoch=1, lang="en", faults={"truncated", "flaky500"}) as server:
+        command = crawl_command(tmp_path / "a.db", f"{server.url}/events")
+        quiet = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+        loud = subprocess.run(
+            crawl_command(tmp_path / "b.db", f"{server.url}/events", "--verbose"),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert quiet.returncode == 0, quiet.stdout + quiet.stderr
+    assert "truncated body" in quiet.stdout  # the failure, as one sentence in the summary
+    assert quiet.stderr.strip() == "", quiet.stderr  # Scrapy's log went to the file
+    log = (tmp_path / "a-crawl.log").read_text(encoding="utf-8")
+    assert "Gave up retrying" in log or "truncated" in log.lower() or "data loss" in log.lower()
+    assert "[scrapy" in loud.stderr  # --verbose: Scrapy's log on stderr
+    for text in (quiet.stdout, quiet.stderr, loud.stdout, loud.stderr, log):
+        assert "DOWNLOAD_FAIL_ON_DATALOSS" not in text
