@@ -192,7 +192,7 @@ def timemap(
     """The archive's copies of URL as a Memento TimeMap (RFC 7089 link format, or JSON).
 
     Each observation with a content is a memento (a 304 re-links the stored copy); removals
-    and failed fetches are not. Memento URIs are the snapshot's Datasette row by default.
+    and failed fetches are not. Memento URIs are the snapshot's Datasette page by default.
 
     \b
     Example:

@@ -1,7 +1,7 @@
-"""Cells Datasette would show raw: JSON columns as small tables, snapshots and conflict values as links.
+"""Cells Datasette would show raw: JSON columns folded, snapshots and conflict values as links.
 
-* ``snapshots.headers``, ``crawl_runs.stats`` / ``errors`` / ``start_urls``: a table of keys and
-  values (nested values as compact JSON), not a wall of JSON;
+* ``snapshots.headers``, ``crawl_runs.stats`` / ``errors`` / ``start_urls``: one folded line (a digest:
+  "38 s · 1 facts changed", "9 headers · text/html"), opening on "key: value" lines, capped;
 * a snapshot id (``snapshot_id`` anywhere, ``id`` of ``snapshots``): a link to ``/-/snapshot/<id>``;
 * a block variant's ``snapshots`` count: a link to the snapshots showing it, with URL and date;
 * a value of the ``conflicts`` view (or the "conflicting_facts" query): a link to its evidence.
@@ -21,25 +21,80 @@ JSON_COLUMNS = {
     ("crawl_runs", "errors"),
     ("crawl_runs", "start_urls"),
 }
-MAX_ITEMS = 60  # keys shown of one JSON object (the row's JSON has them all)
+MAX_LINES = 40  # "key: value" lines shown of one JSON cell (the row's JSON has them all)
+MAX_VALUE = 120  # characters of one value
+DEPTH = 2  # nested objects are flattened to "a.b: value" this deep, deeper ones shown as compact JSON
 
 
-def json_table(data: Any) -> Markup:
-    """A JSON object or list as an HTML table of its items (every text escaped)."""
-    if isinstance(data, dict):
-        items = list(data.items())
-    elif isinstance(data, list):
-        items = list(enumerate(data))
-    else:
+def _compact(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= MAX_VALUE else text[: MAX_VALUE - 1] + "…"
+
+
+def json_lines(data: Any, prefix: str = "", depth: int = 0) -> list[tuple[str, str]]:
+    """(key, value) lines of a JSON object or list, nested objects flattened to dotted keys."""
+    items = list(data.items()) if isinstance(data, dict) else list(enumerate(data))
+    lines: list[tuple[str, str]] = []
+    for key, value in items:
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value and depth + 1 < DEPTH:
+            lines += json_lines(value, name + ".", depth + 1)
+        elif isinstance(value, list) and value and all(not isinstance(v, (dict, list)) for v in value):
+            lines.append((name, _compact(", ".join(str(v) for v in value))))
+        elif isinstance(value, dict) and isinstance(data, list) and {"url", "error"} <= value.keys():
+            lines.append((str(value.get("url") or "(run)"), _compact(value.get("error"))))
+        else:
+            lines.append((name, _compact(value)))
+    return lines
+
+
+def digest(data: Any, column: str) -> str:
+    """The folded cell's one line: what a person looks for first in this column."""
+    if column == "stats" and isinstance(data, dict):
+        parts = []
+        if isinstance(data.get("elapsed_seconds"), (int, float)):
+            parts.append(f"{data['elapsed_seconds']:.0f} s")
+        counts = (data.get("changes") or {}).get("counts") or {}
+        for key, label in (
+            ("new_articles", "new articles"),
+            ("changed_facts", "facts changed"),
+            ("new_block_versions", "new block variants"),
+            ("new_conflicts", "new conflicts"),
+            ("removed_articles", "removed articles"),
+        ):
+            if counts.get(key):
+                parts.append(f"{counts[key]} {label}")
+        return " · ".join(parts) or f"{len(data)} keys"
+    if column == "errors" and isinstance(data, list):
+        first = data[0] if data and isinstance(data[0], dict) else {}
+        return f"{len(data)} error(s)" + (f": {_compact(first.get('error'))[:48]}" if first.get("error") else "")
+    if column == "headers" and isinstance(data, dict):
+        kind = next((v for k, v in data.items() if str(k).lower() == "content-type"), None)
+        return f"{len(data)} headers" + (f" · {str(kind)[:32]}" if kind else "")
+    return f"{len(data)} keys" if isinstance(data, dict) else f"{len(data)} items"
+
+
+def json_table(data: Any, column: str = "") -> Markup:
+    """A JSON object or list as a folded cell: one summary line, then "key: value" lines (every text escaped).
+
+    Folded, because a run's stats hold a hundred keys and nested lists: rendered whole, as nested
+    tables, in a table's narrow column, three runs made a page 187,000 pixels tall."""
+    if not isinstance(data, (dict, list)):
         return Markup("{}").format(json.dumps(data, ensure_ascii=False))
-    rows = Markup("")
-    for key, value in items[:MAX_ITEMS]:
-        shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-        rows += Markup("<tr><th>{}</th><td>{}</td></tr>").format(key, shown)
-    more = len(items) - MAX_ITEMS
-    if more > 0:
-        rows += Markup('<tr><td colspan="2">… {} more</td></tr>').format(more)
-    return Markup('<table class="pa-json">{}</table>').format(rows)
+    if isinstance(data, list) and all(isinstance(v, str) for v in data) and len(", ".join(data)) <= 80:
+        return Markup('<span class="pa-json-inline">{}</span>').format(", ".join(data))
+    lines = json_lines(data)
+    body = Markup("").join(
+        Markup('<div><span class="pa-json-key">{}</span>: {}</div>').format(key, value)
+        for key, value in lines[:MAX_LINES]
+    )
+    if len(lines) > MAX_LINES:
+        body += Markup('<div class="pa-muted">… {} more (the row\'s JSON has them all)</div>').format(
+            len(lines) - MAX_LINES
+        )
+    return Markup('<details class="pa-json"><summary>{}</summary><div class="pa-json-lines">{}</div></details>').format(
+        digest(data, column), body
+    )
 
 
 def render_json_cell(raw: Any, column: str, table: str | None) -> Markup | None:
@@ -51,7 +106,7 @@ def render_json_cell(raw: Any, column: str, table: str | None) -> Markup | None:
         return None
     if data in ({}, []):
         return Markup('<span class="pa-muted">none</span>')
-    return json_table(data)
+    return json_table(data, column)
 
 
 CONFLICT_COLUMNS = {"language", "delegation", "field", "value", "snapshots", "first_seen", "last_seen"}

@@ -107,7 +107,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         },
     ),
     "article_versions": (
-        "Each distinct text of an article, without the delegation block; full-text searchable. "
+        "Each distinct text of an article, without the delegation block; the 'search' query finds them in any "
+        "word form. "
         "Follow 'diff' in the version column to compare a version with the one before.",
         {
             "id": "Version id: 'av-' and the start of the text's hash.",
@@ -337,7 +338,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
 HIDDEN = {"signatures", "archive_state", "compression_dicts", "_sqlite_migrations"}
 
 FACETS: dict[str, list[Any]] = {
-    "snapshots": ["host", "source", "status", "origin", {"date": "observed_at"}],
+    "snapshots": ["host", "status", "origin", {"date": "observed_at"}],  # source: one of host's twins, suggested
     "articles": ["status"],
     "block_line_changes": ["kind"],
     "facts": ["delegation", "field"],

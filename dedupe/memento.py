@@ -5,8 +5,9 @@ TimeMap in link format (or JSON) lets them, and scripts, list this archive's cop
 Wayback Machine's. Each observation that has a content (a 200, a page seen again, a 304 that
 re-links the stored copy) is a memento; a removal or a failed fetch is not.
 
-Memento URIs point where the copy can be seen: by default the snapshot's row in the archive's
-Datasette (`pa-archive serve`, ``<datasette>/<db name>/snapshots/<id>``); with a replay prefix
+Memento URIs point where the copy can be seen: by default the snapshot's page in the archive's
+Datasette (`pa-archive serve`, ``<datasette>/-/snapshot/<id>?database=<db name>``: the archived copy,
+its article version and block variants, not the raw row); with a replay prefix
 (a pywb collection the archive was exported to), ``<prefix>/<YYYYMMDDhhmmss>/<url>``.
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from email.utils import format_datetime
 from typing import Any
+from urllib.parse import urlencode
 
 MEMENTOS_SQL = """
 SELECT s.id AS snapshot_id, s.url, s.observed_at, s.http_status, s.status, s.content_sha256,
@@ -43,7 +45,8 @@ def mementos(archive, url: str, datasette: str, db_name: str, replay_prefix: str
         if replay_prefix:
             row["memento"] = f"{replay_prefix.rstrip('/')}/{timestamp14(row['observed_at'])}/{url}"
         else:
-            row["memento"] = f"{datasette.rstrip('/')}/{db_name}/snapshots/{row['snapshot_id']}"
+            page = f"/-/snapshot/{row['snapshot_id']}?{urlencode({'database': db_name})}"
+            row["memento"] = datasette.rstrip("/") + page
         row["datetime"] = http_date(row["observed_at"])
     return rows
 

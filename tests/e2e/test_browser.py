@@ -215,3 +215,61 @@ def test_diff_form_inputs_do_not_overlap_the_button(page: object, server: Server
         overlaps_x = box["x"] < button["x"] + button["width"] and button["x"] < box["x"] + box["width"]
         overlaps_y = box["y"] < button["y"] + button["height"] and button["y"] < box["y"] + box["height"]
         assert not (overlaps_x and overlaps_y)
+
+
+# --------------------------------------------------------------------------- a crawled archive, as an operator sees it
+
+
+@pytest.fixture(scope="module")
+def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """Three real crawl runs of the replica (epochs 1, 2, 3): crawl_runs rows with their full stats."""
+    from crawler.process import crawl_subprocess
+    from crawler.replica import ReplicaServer
+
+    folder = tmp_path_factory.mktemp("crawled")
+    db = folder / "archive.db"
+    with ReplicaServer(epoch=1, lang="en") as replica:
+        for epoch in (1, 2, 3):
+            replica.set_epoch(epoch)
+            crawl_subprocess(str(db), [f"{replica.url}/events"], "--revisit-after", "0")
+    running = Server(db, folder / "serve.log")
+    try:
+        running.wait_ready()
+        yield running
+    finally:
+        running.stop()
+
+
+def content_height(page: object) -> int:
+    return page.evaluate("Math.ceil(document.body.getBoundingClientRect().height)")
+
+
+def test_a_three_row_table_page_fits_one_screen(page: object, crawled: Server, shots: Path) -> None:
+    """crawl_runs (3 rows) was 136,965 px tall and snapshots 84,855 px: JSON cells as nested tables."""
+    visit(page, crawled.url + "/archive/crawl_runs")
+    assert page.locator("table.rows-and-columns tbody tr").count() == 3
+    assert content_height(page) < 900, content_height(page)
+    summary = page.locator("details.pa-json summary").first.inner_text()
+    assert " s" in summary  # a digest of the run's stats, e.g. "4 s · 27 new articles"
+    screenshot(page, shots, "crawl-runs")
+    visit(page, crawled.url + "/archive/snapshots?_size=3")
+    assert content_height(page) < 900, content_height(page)
+    page.locator("details.pa-json summary").first.click()  # opens on "key: value" lines
+    assert page.locator("details.pa-json[open] .pa-json-key").count() > 2
+    visit(page, crawled.url + "/archive/crawl_runs/2")
+    assert content_height(page) < 900
+
+
+def test_one_search_short_tab_titles_and_no_blocked_script(page: object, crawled: Server) -> None:
+    messages: list[str] = []
+    page.on("console", lambda message: messages.append(message.text))
+    visit(page, crawled.url + "/archive/article_versions")
+    assert not page.locator("#_search").is_visible()  # the unstemmed table search is hidden ...
+    page.locator("p.pa-search-hint a").click()  # ... in favour of the stemmed search query
+    page.wait_for_load_state()
+    assert page.title() == "Full-text search over articles · archive"
+    visit(page, crawled.url + "/archive/search?q=deputies")
+    assert page.locator("table.rows-and-columns tbody tr").count() >= 1
+    for path in ("/-/conflicts", "/-/timeline", "/-/diff", "/-/snapshot/1?database=archive"):
+        visit(page, crawled.url + path)
+    assert not [m for m in messages if "Content Security Policy" in m], messages

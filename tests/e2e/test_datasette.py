@@ -649,6 +649,6 @@ def test_tidy_tables_fold_descriptions_hide_sql_and_render_json(server: Server) 
     assert "About this query" in query
     assert '<textarea id="sql-editor"' not in query  # hide_sql: the SQL is one click away
     runs = get(server, "/archive/crawl_runs").text
-    assert '<table class="pa-json">' in runs and '"stats": "{' not in runs
+    assert 'class="pa-json-inline">https://pacsto.org/en/</span>' in runs and '"stats": "{' not in runs
     snapshot = get(server, "/archive/snapshots/1").text
-    assert '<table class="pa-json">' in snapshot or "none" in snapshot
+    assert '<details class="pa-json">' in snapshot or "none" in snapshot

@@ -373,7 +373,7 @@ def test_timemap_lists_the_archives_copies_in_link_format(imported: dict[str, An
     assert len(lines) == 5
     as_json = json.loads(pa_archive("timemap", f"{SITE}/events", "--json", "--db", str(imported["db"])).stdout)
     assert [r["status"] for r in as_json] == ["new", "seen_again", "new", "new"]
-    assert as_json[0]["memento"] == f"http://127.0.0.1:8001/archive/snapshots/{as_json[0]['snapshot_id']}"
+    assert as_json[0]["memento"] == f"http://127.0.0.1:8001/-/snapshot/{as_json[0]['snapshot_id']}?database=archive"
 
 
 def test_the_calendar_shows_when_the_edited_article_changed(imported: dict[str, Any]) -> None:

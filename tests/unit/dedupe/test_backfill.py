@@ -204,9 +204,9 @@ def test_timemap_in_link_format(tmp_path: Path) -> None:
         f'<{url}>; rel="original",',
         '<http://x/timemap>; rel="self"; type="application/link-format"; from="Tue, 01 Mar 2016 10:00:00 GMT"; '
         'until="Sat, 01 Jun 2019 10:00:00 GMT",',
-        f'<http://127.0.0.1:8001/archive/snapshots/{rows[0]["snapshot_id"]}>; rel="first memento"; '
+        f'<http://127.0.0.1:8001/-/snapshot/{rows[0]["snapshot_id"]}?database=archive>; rel="first memento"; '
         'datetime="Tue, 01 Mar 2016 10:00:00 GMT",',
-        f'<http://127.0.0.1:8001/archive/snapshots/{rows[1]["snapshot_id"]}>; rel="last memento"; '
+        f'<http://127.0.0.1:8001/-/snapshot/{rows[1]["snapshot_id"]}?database=archive>; rel="last memento"; '
         'datetime="Sat, 01 Jun 2019 10:00:00 GMT"',
     ]
     assert link_format(url, only).splitlines()[1] == (
