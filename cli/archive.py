@@ -6,6 +6,7 @@ Each parses options, calls one method of ``dedupe.archive.Archive`` and formats 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 
 import click
 
@@ -45,9 +46,21 @@ def url_lines(urls: list[str], total: int, lead: str, shown: int = URLS_SHOWN) -
     return lines
 
 
-def when(moment: str | None) -> str:
-    """A stored time as a person reads it: '2024-05-01 10:00' (UTC)."""
-    return (moment or "")[:16].replace("T", " ")
+def when(moment: str | None, seconds: bool = False) -> str:
+    """A stored time as a person reads it: '2024-05-01 10:00' (UTC), or '2024-05-01 10:00:07' with ``seconds``."""
+    return (moment or "")[: 19 if seconds else 16].replace("T", " ")
+
+
+class Clock:
+    """Times printed together: to the minute, or all to the second when two different ones would read alike
+    (observations seconds apart all read "16:14 .. 16:14")."""
+
+    def __init__(self, moments: Iterable[str | None]) -> None:
+        distinct = {m for m in moments if m}
+        self.seconds = len({m[:16] for m in distinct}) < len(distinct)
+
+    def __call__(self, moment: str | None) -> str:
+        return when(moment, self.seconds)
 
 
 def block_label(name: str | None) -> str:
@@ -209,6 +222,11 @@ def conflicts(evidence: bool, db_path: str, as_json: bool) -> None:
         return
     if not found:
         click.echo("No conflicting facts.")
+    when = Clock(  # this listing's times: to the second if two would read alike
+        [t for r in found for v in r["values"] for t in (v["first_seen"], v["last_seen"])]
+        + [c["at"] for r in found for c in r.get("changes", [])]
+        + [t for r in missing for t in (r["first_seen"], r["last_seen"])]
+    )
     for record in found:
         click.echo(
             click.style(f"{record['delegation']} {record['field']}", bold=True) + f"  ({record['language']} pages)"
@@ -278,30 +296,38 @@ def facts(as_of: str | None, delegation: str, periods: bool, db_path: str, as_js
 
 
 def _print_facts(result: dict) -> None:
-    click.echo(f"What the site stated as of {when(result['as_of'])} UTC (each page's latest observation):")
+    """One header per delegation; its facts grouped by language, the fields in one column, the values in the next.
+
+    The data are ``facts_as_of``'s (one record per language, delegation and field); only the layout is here."""
+    click.echo(f"The site as of {when(result['as_of'], seconds=True)} UTC, by each page's latest observation:")
     if not result["facts"]:
         click.echo("  nothing: no page with the delegation block was observed by then.")
-    heading = None
+        return
+    field_width = min(34, max(len(f["field"]) for f in result["facts"]))
+    column = 6 + field_width + 1  # "  en  " + the field + a space
+    grouped: dict[str, dict[str, list[dict]]] = {}
     for fact in result["facts"]:
-        if (fact["delegation"], fact["language"]) != heading:
-            heading = (fact["delegation"], fact["language"])
-            click.echo(click.style(f"{fact['delegation']} ({fact['language']} pages)", bold=True))
-        lead = f"  {fact['field']:<26} "
-        if len(lead) > FIELD_COLUMN:  # a long field name has a line of its own
-            click.echo(f"  {fact['field']}")
-            lead = " " * FIELD_COLUMN
-        several = len(fact["values"]) > 1
-        for value in fact["values"]:
-            count = f" ({value['pages']} page{'s' if value['pages'] != 1 else ''})" if several else ""
-            click.echo(lead + fit(value["value"] or "(empty)", WIDTH - FIELD_COLUMN - len(count)) + count)
-            lead = " " * FIELD_COLUMN
-        if fact["contradiction"]:
-            click.echo(click.style(lead + "! the site contradicts itself", fg="red"))
+        grouped.setdefault(fact["delegation"], {}).setdefault(fact["language"] or "?", []).append(fact)
+    for delegation, languages in grouped.items():
+        click.echo(click.style(delegation, bold=True))
+        for language, facts in sorted(languages.items()):
+            tag = f"  {language:<3} "
+            for fact in facts:
+                lead = tag + f"{fit(fact['field'], field_width):<{field_width}} "
+                tag = " " * len(tag)
+                several = len(fact["values"]) > 1
+                for value in fact["values"]:
+                    count = f" ({value['pages']} page{'s' if value['pages'] != 1 else ''})" if several else ""
+                    click.echo(lead + fit(value["value"] or "(empty)", WIDTH - column - len(count)) + count)
+                    lead = " " * column
+                if fact["contradiction"]:
+                    click.echo(click.style(lead + "! the site contradicts itself", fg="red"))
 
 
 def _print_periods(rows: list[dict]) -> None:
     if not rows:
         click.echo("No facts yet.")
+    when = Clock(t for row in rows for t in (row["first_seen"], row["last_seen"]))
     heading = None
     for row in rows:
         if (row["delegation"], row["field"], row["language"]) != heading:
@@ -344,6 +370,7 @@ def blocks(block: str | None, show_all: bool, db_path: str, as_json: bool) -> No
         return
     if not versions:
         click.echo("No blocks yet: a block is recognised once it repeats across articles.")
+    when = Clock(t for v in versions for t in (v["first_seen"], v["last_seen"]))
     by_block: dict[int, list[dict]] = {}
     for v in versions:
         by_block.setdefault(v["block_id"], []).append(v)
@@ -405,6 +432,10 @@ def history(ref: str, db_path: str, as_json: bool) -> None:
     if as_json:
         emit_json(result)
         return
+    when = Clock(
+        [s.get("observed_at") for s in result.get("snapshots", [])]
+        + [t for v in result.get("versions", []) for t in (v.get("first_seen"), v.get("last_seen"))]
+    )
     if result["kind"] == "url":
         click.echo(click.style(result["url"], bold=True))
         for s in result["snapshots"]:

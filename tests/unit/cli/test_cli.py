@@ -296,7 +296,13 @@ def test_facts_as_of_a_date_with_the_site_contradicting_itself(tmp_path: Path) -
     assert [(v["value"], v["pages"]) for v in february["values"]] == [("6", 1), ("7", 1)] and february["contradiction"]
     assert [(v["value"], v["pages"]) for v in seats("2021-01-01")["values"]] == [("6", 3), ("7", 2)]
     text = run("facts", "--db", db, "--as-of", "2020-01-15").output
-    assert "seats_total                7\n" in text and "contradicts itself" not in text
+    assert "contradicts itself" not in text
+    # one header per delegation, its facts grouped by language, fields and values in aligned columns
+    assert text.count("\nKyrgyzstan\n") == 1 and "(en pages)" not in text
+    seats_line = next(line for line in text.splitlines() if "seats_total" in line and line.rstrip().endswith(" 7"))
+    plenipotentiary = next(line for line in text.splitlines() if "plenipotentiary" in line)
+    assert seats_line.index("seats_total") == plenipotentiary.index("plenipotentiary")
+    assert all(len(line) <= 80 for line in text.splitlines())
     assert "! the site contradicts itself" in run("facts", "--db", db, "--delegation", "kyrgyzstan").output
     periods = run("facts", "--db", db, "--delegation", "Kyrgyzstan", "--periods").output
     assert "  6                        2020-04-01 00:00 .. 2020-05-01 00:00  s4..s5" in periods
@@ -443,3 +449,12 @@ def test_conflicts_without_evidence_give_the_same_values_and_counts(db: str) -> 
     text = run("conflicts", "--db", db, "--no-evidence").output
     assert "Kyrgyzstan seats_total" in text and " at " not in text and "      in" not in text
     assert "empty in 2 snapshot(s)" in text
+
+
+def test_times_print_to_the_second_only_where_two_would_read_alike() -> None:
+    from cli.archive import Clock
+
+    apart = Clock(["2024-05-01T16:14:01Z", "2024-05-01T16:14:09Z", None])
+    assert apart("2024-05-01T16:14:01Z") == "2024-05-01 16:14:01"  # was "16:14 .. 16:14"
+    minutes = Clock(["2024-05-01T16:14:01Z", "2024-05-01T16:15:09Z", "2024-05-01T16:14:01Z"])
+    assert minutes("2024-05-01T16:14:01Z") == "2024-05-01 16:14"
