@@ -5,14 +5,17 @@ Each parses options, calls one method of ``dedupe.archive.Archive`` and formats 
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 import click
 
 from cli.options import (
     WIDTH,
     Alerts,
+    UsageFailure,
     date_option,
     db_option,
     emit_json,
@@ -92,8 +95,17 @@ def open_archive(db_path: str, must_exist: bool = True) -> Archive:
         raise click.ClickException(str(exc)) from None
 
 
+SEEDS = Path(__file__).resolve().parent.parent / "dedupe" / "seeds"  # shipped with the package
+
+
 @click.command(name="import")
-@click.argument("inputs", nargs=-1, required=True)
+@click.argument("inputs", nargs=-1)
+@click.option(
+    "--seeds",
+    "with_seeds",
+    is_flag=True,
+    help=f"Also import the five seed snapshots that ship with pa-archive ({SEEDS.name}/ in the package).",
+)
 @date_option(
     "--observed-at",
     end=False,
@@ -105,6 +117,7 @@ def open_archive(db_path: str, must_exist: bool = True) -> Archive:
 @notify_options
 def import_(
     inputs: tuple[str, ...],
+    with_seeds: bool,
     observed_at: str | None,
     db_path: str,
     as_json: bool,
@@ -120,20 +133,29 @@ def import_(
 
     \b
     Example:
-      pa-archive import ../shared/seeds/
+      pa-archive import --seeds                  # the five seed snapshots shipped with pa-archive
       pa-archive import 'dumps/*.html' other-scraper.jsonl --db news.db
       pa-archive import crawl.warc.gz collection.wacz
       pa-archive import new-pages/ --notify 'json://127.0.0.1:9000/hook'   # alert when a fact changed
       pa-archive import saved-page.html --observed-at 2019-06-01
     """
+    if not inputs and not with_seeds:
+        raise UsageFailure("name the files, folders, globs or JSON Lines to import, or give --seeds.")
+    sources = list(expand((*inputs, *([str(SEEDS)] if with_seeds else ()))))  # paths only: read one at a time
+    if not any(isinstance(source, Path) for source in sources) and not Path(db_path).exists():
+        for error in sources:  # nothing to import: no archive (nor lock file) is made for it
+            click.echo(click.style("error: ", fg="red") + str(error), err=True)
+        click.echo(f"Nothing imported; {db_path} was not created.", err=True)
+        sys.exit(1)
     lock = _writer_lock(db_path, "import")  # released when the import ends, or by the kernel if it is killed
     try:
         archive = open_archive(db_path, must_exist=False)
         alerts = Alerts(db_path, notify_urls, datasette_url).before()
-        sources = list(expand(inputs))  # paths only: bodies are read one file at a time
+        before = archive.stats().get("snapshots", 0)
         with (
             archive,
             user_errors(),
+            interrupted_import(db_path, before),
             click.progressbar(
                 sources, label="Importing", file=sys.stderr, show_pos=True, hidden=not sys.stderr.isatty()
             ) as files,
@@ -163,6 +185,26 @@ def import_(
         click.echo(click.style("error: ", fg="red") + error, err=True)
     if report.errors:
         sys.exit(1)
+
+
+@contextlib.contextmanager
+def interrupted_import(db_path: str, before: int) -> Iterator[None]:
+    """Ctrl-C during an import: say what was kept and what to do (click printed only "Aborted!")."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        try:
+            with Archive(db_path, create=False) as archive:
+                stored = archive.stats().get("snapshots", 0) - before
+        except Exception:  # noqa: BLE001 - the message must come whatever the archive's state
+            stored = None
+        kept = f"{stored} snapshot(s) stored before it are kept" if stored is not None else "what was stored is kept"
+        click.echo(
+            f"\nImport interrupted: {kept}; run the same command again to import the rest "
+            "(what is archived is never added twice).",
+            err=True,
+        )
+        sys.exit(130)
 
 
 def _writer_lock(db_path: str, command: str):
@@ -422,7 +464,7 @@ def history(ref: str, db_path: str, as_json: bool) -> None:
     Example:
       pa-archive history a1
       pa-archive history https://pacsto.org/events/erlan-koshanov-kazahstan-budet-delat-vse-vozmozhnoe
-      pa-archive history ../shared/seeds/001_34847c4070c3c854.txt
+      pa-archive history 001_34847c4070c3c854.txt      # an imported file, by its name
     """
     with open_archive(db_path) as archive:
         try:

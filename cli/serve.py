@@ -24,6 +24,33 @@ def serving_module():
     return serving
 
 
+def port_problem(host: str, port: int) -> str | None:
+    """One sentence when ``host:port`` cannot be listened on (in use, not an address of this machine), checked
+    before anything is printed: uvicorn said "Serving ..." first, then "address already in use", exit 3."""
+    import errno
+    import socket
+
+    if port == 0:
+        return None
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except OSError:
+        return f"cannot serve on {host}: it is not an address of this machine."
+    family, kind, proto, _, address = infos[0]
+    try:
+        with socket.socket(family, kind, proto) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+            sock.bind(address)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            return (
+                f"port {port} on {host} is already in use (another `pa-archive serve`?): "
+                f"stop it, or give another port, e.g. --port {port + 1}."
+            )
+        return f"cannot serve on {host}:{port}: {exc.strerror or exc}."
+    return None
+
+
 @click.command(context_settings={"ignore_unknown_options": True, "help_option_names": ["-h", "--help"]})
 @db_option
 @click.option(
@@ -67,6 +94,10 @@ def serve(db_path: str, host: str, port: int, print_metadata: bool, datasette_ar
             err=True,
         )
     extra = [a for a in datasette_args if a != "--"]
+    if "--get" not in extra:
+        problem = port_problem(host, port)
+        if problem:
+            raise click.ClickException(problem)
     with tempfile.TemporaryDirectory(prefix="pa-archive-serve-") as folder:
         served = uri_safe_path(db_path, folder)  # Datasette pastes the path into file:...?mode=ro unescaped
         metadata_path = serving.write_metadata(served, tables, folder)
