@@ -269,16 +269,14 @@ class Interrupts:
 
         downloads, backlog = self.in_flight()
         waiting = f" and storing {backlog} fetched page(s)" if backlog else ""
-        say(
-            self.crawler,
-            f"stopping after {downloads} pages in flight{waiting} (Ctrl-C again to stop now)",
-        )
+        pages = "page" if downloads == 1 else "pages"
+        say(self.crawler, f"stopping after {downloads} {pages} in flight{waiting} (Ctrl-C again to stop now)")
         self.process.stop()  # the crawl closes with reason "shutdown"; the reactor stops when it has
 
     def stop_now(self) -> None:
         from twisted.internet import reactor
 
-        from crawler.runs import say
+        from crawler.runs import say, stop_progress
 
         say(self.crawler, "stopping now: the page being stored is finished, the rest is left for the next run")
         run = self.run
@@ -292,6 +290,7 @@ class Interrupts:
         run.stopped_now = True
         stats = dict(self.crawler.stats.get_stats()) if getattr(self.crawler, "stats", None) else {}
         run.finish("shutdown", stats)
+        stop_progress(self.crawler)
         reactor.crash()  # not reactor.stop(): its shutdown triggers wait for the downloads in flight
 
 

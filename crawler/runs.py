@@ -491,6 +491,13 @@ def say(crawler: Crawler | None, text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
 
+def stop_progress(crawler: Crawler | None) -> None:
+    """Take the live progress line away now (a crawl stopped at once never reaches spider_closed)."""
+    reporter = _REPORTERS.get(crawler) if crawler is not None else None
+    if reporter is not None:
+        reporter.spider_closed(None)
+
+
 class ProgressReporter:
     """A progress line on stderr while the crawl runs: a live line on a terminal, else one every N s."""
 
@@ -566,6 +573,7 @@ class ProgressReporter:
             self.task.stop()
         if self.live is not None:
             self.live.stop()
+            self.live = None
 
 
 def record_notification(db_path: str | Path, run_id: int, report: dict[str, Any]) -> None:

@@ -10,6 +10,9 @@ row that says ``interrupted``.
 from __future__ import annotations
 
 import os
+import pty
+import re
+import select
 import signal
 import sqlite3
 import subprocess
@@ -66,7 +69,8 @@ def test_two_interrupts_stop_a_crawl_within_seconds_and_leave_a_consistent_archi
             said = time.monotonic() + 3
             while not any("stopping after" in line for line in err_lines) and time.monotonic() < said:
                 time.sleep(0.02)
-            assert any("pages in flight" in line and "again to stop now" in line for line in err_lines), err_lines
+            said_at_once = re.compile(r"stopping after \d+ pages? in flight.*\(Ctrl-C again to stop now\)")
+            assert any(said_at_once.search(line) for line in err_lines), err_lines
             time.sleep(0.3)
             assert proc.poll() is None  # the slow page is still in flight: the graceful stop waits for it
             os.killpg(proc.pid, signum)
@@ -138,3 +142,56 @@ def test_a_faulty_site_gives_one_sentence_per_failure_and_no_scrapy_advice(tmp_p
     assert "[scrapy" in loud.stderr  # --verbose: Scrapy's log on stderr
     for text in (quiet.stdout, quiet.stderr, loud.stdout, loud.stderr, log):
         assert "DOWNLOAD_FAIL_ON_DATALOSS" not in text
+
+
+def test_ctrl_c_twice_in_a_terminal_with_the_live_progress_line(tmp_path: Path) -> None:
+    """The same through a pseudo-terminal: the keys reach the crawl as a person types them, and the live
+    progress line (rich) gives way to the messages and the summary."""
+    db = tmp_path / "archive.db"
+    with ReplicaServer(epoch=1, lang="en", faults={"slow"}, slow_seconds=30) as server:
+        command = [sys.executable, "-m", "cli", "crawl", "--db", str(db), "--start-url", f"{server.url}/events"]
+        for setting in FAST:
+            command += ["-s", setting]
+        pid, fd = pty.fork()
+        if pid == 0:  # the child: the crawl, on the terminal
+            os.chdir(ROOT)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            os.execv(sys.executable, command)
+        screen = bytearray()
+
+        def read(seconds: float) -> bool:
+            """Read the terminal for ``seconds``; False once the crawl has closed it."""
+            end = time.monotonic() + seconds
+            while time.monotonic() < end:
+                if select.select([fd], [], [], 0.05)[0]:
+                    try:
+                        screen.extend(os.read(fd, 65536))
+                    except OSError:
+                        return False
+            return True
+
+        status = None
+        try:
+            deadline = time.monotonic() + 60
+            while stored(db) < 10 and time.monotonic() < deadline:
+                read(0.1)
+            os.write(fd, b"\x03")  # Ctrl-C, typed
+            first = time.monotonic()
+            read(1.0)
+            assert b"again to stop now" in screen, bytes(screen[-2000:])
+            os.write(fd, b"\x03")
+            while status is None and time.monotonic() - first < 15:
+                read(0.2)
+                done, code = os.waitpid(pid, os.WNOHANG)
+                status = code if done else None
+            elapsed = time.monotonic() - first
+        finally:
+            if status is None:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            os.close(fd)
+    assert status is not None and elapsed < 15
+    assert os.waitstatus_to_exitcode(status) == 1
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen.decode("utf-8", "replace"))
+    assert "stopping now" in text and "interrupted" in text and "Traceback" not in text, text[-2000:]
+    assert run_status(db) == "interrupted"
