@@ -340,6 +340,9 @@ def _die_with_parent() -> None:
         pass
     if os.getppid() == 1:  # the parent died before prctl took effect
         os._exit(0)
+    # Ctrl-C reaches the terminal's whole process group: the importing process says what was kept, and a
+    # worker's KeyboardInterrupt traceback would only bury that sentence (the pool ends with the process)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _analyse_chunk(snaps: list[tuple[bytes, str | None, str | None]]) -> list[PageAnalysis | InputError]:
