@@ -378,9 +378,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
 HIDDEN = {"signatures", "archive_state", "compression_dicts", "_sqlite_migrations"}
 
 FACETS: dict[str, list[Any]] = {
-    # few facets on snapshots, none of high cardinality (origin: one per imported file) or by date: each is a
-    # scan of every observation, under Datasette's facet time limit
-    "snapshots": ["host", "source", "status"],
+    # no default facets on snapshots: each is a scan of every observation (a million: seconds); add them on
+    # demand (?_facet=host) on a small archive
     "articles": ["status"],
     "block_line_changes": ["kind"],
     "facts": ["delegation", "field"],
@@ -477,9 +476,9 @@ def canned_queries(has_crawl_runs: bool = True) -> dict[str, dict[str, Any]]:
             "sql": queries.REMOVED_ARTICLES_SQL.strip(),
         },
         "block_version_snapshots": {
-            "title": "Snapshots showing one block variant",
-            "description": "The snapshots (URL, date, status) whose page shows the block variant id you give, newest "
-            "first; each opens on its snapshot page with the archived copy.",
+            "title": "Pages showing one block variant",
+            "description": "The pages showing the block variant id you give, each with its latest snapshot showing "
+            "it (and the first, and how many), newest first; each opens on its snapshot page with the archived copy.",
             "sql": unless_blank(queries.BLOCK_VERSION_SNAPSHOTS_SQL, "id"),
             "params": ["id"],
         },

@@ -521,12 +521,13 @@ SELECT * FROM (
   WHERE s.id = :id ORDER BY q.observed_at, q.id LIMIT 1)
 """
 
-# The snapshots showing one block variant, with URL and date (the canned query "block_version_snapshots").
+# The pages showing one block variant, each with its latest snapshot showing it, newest first (the canned
+# query "block_version_snapshots"; from the per-URL records: fast whatever the number of snapshots).
 BLOCK_VERSION_SNAPSHOTS_SQL = """
-SELECT s.id AS snapshot_id, s.url, s.observed_at, s.status
-FROM content_blocks cb JOIN snapshots s ON s.content_sha256 = cb.content_sha256
-WHERE cb.block_version_id = :id
-ORDER BY s.observed_at DESC, s.id DESC
+SELECT last_snapshot_id AS snapshot_id, url, last_observed_at AS observed_at, snapshots,
+       first_snapshot_id, first_observed_at
+FROM block_version_urls WHERE block_version_id = :id
+ORDER BY last_observed_at DESC, last_snapshot_id DESC LIMIT 1000
 """
 
 # The URLs with the most observations (the calendar page's index), from the per-URL runs.
