@@ -68,8 +68,9 @@ def pages(sample: dict[str, Any]) -> list[tuple[str, str]]:
         a, b = sample["block_versions"]
         found.append(("/-/diff", f"/-/diff?a={a}&b={b}"))
     params = {"url": sample["url"], "q": sample["word"], "id": (sample["block_versions"] or [""])[0]}
+    query = "&".join(f"{k}={quote(str(v))}" for k, v in params.items())
     for name in canned_queries():
-        found.append((f"query {name}", f"/archive/{name}?" + "&".join(f"{k}={quote(str(v))}" for k, v in params.items())))
+        found.append((f"query {name}", f"/archive/{name}?{query}"))
     for table in ("snapshots", "facts", "article_versions", "fact_periods", "url_runs"):
         found.append((f"table {table}", f"/archive/{table}"))
     found.append(("atom feed", "/archive/fact_changes.atom"))
