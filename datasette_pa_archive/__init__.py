@@ -49,6 +49,14 @@ def register_routes(datasette: Any) -> list[tuple[str, Any]]:
 
 
 @hookimpl
+def startup(datasette: Any) -> None:
+    """The database page counts the tables it lists, not the derivation's million-row state (``counts``)."""
+    from datasette_pa_archive.counts import install
+
+    install(datasette)
+
+
+@hookimpl
 def prepare_connection(conn: Any) -> None:
     """pa_stem_query and pa_snippet for the search query (pa_stem, should a write ever happen here)."""
     from dedupe.stemming import register_functions
