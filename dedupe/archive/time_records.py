@@ -93,6 +93,7 @@ class Contents:
         self._versions: dict[str, tuple[str, ...]] = {}
         self._statements: dict[str, dict[str, Statement]] = {}
         self._stating: dict[tuple[str, str, str, str], str] = {}
+        self._facts_of: dict[str, frozenset[tuple[str, str, str]]] = {}
 
     def load(self, shas: Iterable[str | None]) -> None:
         missing = sorted({s for s in shas if s is not None and s not in self._versions})
@@ -129,6 +130,15 @@ class Contents:
                 for lang, bvs in by_language.items()
             }
         return self._statements[sha]
+
+    def facts_of(self, block_versions: str) -> frozenset[tuple[str, str, str]]:
+        """The facts a comma-separated list of block versions states (cached: a few lists recur)."""
+        found = self._facts_of.get(block_versions)
+        if found is None:
+            found = self._facts_of[block_versions] = frozenset().union(
+                *(self.facts[b] for b in block_versions.split(","))
+            )
+        return found
 
     def stating(self, block_versions: str, delegation: str, fld: str, value: str) -> str:
         """The first (smallest) of the block versions stating the value."""
@@ -284,29 +294,40 @@ class PeriodBuilder:
     open: dict[tuple[str, str], dict[str, Period]] = field(default_factory=dict)
     done: list[Period] = field(default_factory=list)
 
+    _slots: dict[frozenset, dict[tuple[str, str], frozenset[str]]] = field(default_factory=dict)
+
     def add(
-        self, first: Key, last: Key, count: int, facts: Iterable[tuple[str, str, str]], first_bvs: str, last_bvs: str
+        self, first: Key, last: Key, count: int, facts: frozenset[tuple[str, str, str]], first_bvs: str, last_bvs: str
     ) -> None:
-        """One span (``count`` observations from ``first`` to ``last``) stating ``facts``."""
-        values: dict[tuple[str, str], set[str]] = defaultdict(set)
-        for delegation, fld, value in facts:
-            values[(delegation, fld)].add(value)
-        for slot, stated in values.items():
-            running = self.open.setdefault(slot, {})
-            for value in [v for v in running if v not in stated]:
-                self.done.append(running.pop(value))
-            for value in stated:
-                last_bv = self.contents.stating(last_bvs, *slot, value)
-                if value in running:
-                    period = running[value]
-                    period.last, period.last_block_version_id = last, last_bv
-                    period.snapshots += count
-                else:
-                    first_bv = self.contents.stating(first_bvs, *slot, value)
-                    running[value] = Period(self.language, *slot, value, count, first, last, first_bv, last_bv)
+        """One span (``count`` observations from ``first`` to ``last``) stating ``facts``. A value stated on
+        and on costs one comparison per field: the block version stating it last is found once, at the end."""
+        slots = self._slots.get(facts)
+        if slots is None:
+            grouped: dict[tuple[str, str], set[str]] = defaultdict(set)
+            for delegation, fld, value in facts:
+                grouped[(delegation, fld)].add(value)
+            slots = self._slots[facts] = {slot: frozenset(values) for slot, values in grouped.items()}
+        for slot, stated in slots.items():
+            running = self.open.get(slot)
+            if running is None:
+                running = self.open[slot] = {}
+            if len(running) != len(stated) or any(v not in running for v in stated):
+                for value in [v for v in running if v not in stated]:
+                    self.done.append(running.pop(value))
+                for value in stated:
+                    if value not in running:
+                        first_bv = self.contents.stating(first_bvs, *slot, value)
+                        running[value] = Period(self.language, *slot, value, 0, first, last, first_bv, "")
+            for period in running.values():
+                period.last = last
+                period.snapshots += count
+                period.last_block_version_id = last_bvs  # the variants; the one stating it is picked in periods()
 
     def periods(self) -> list[Period]:
         every = self.done + [p for running in self.open.values() for p in running.values()]
+        for p in every:
+            if "," in p.last_block_version_id:  # several variants in its last span: the first stating it
+                p.last_block_version_id = self.contents.stating(p.last_block_version_id, p.delegation, p.field, p.value)
         every.sort(key=lambda p: (p.delegation, p.field, p.first, p.value))
         number, slot = 0, None
         for period in every:
@@ -521,7 +542,7 @@ class TimeRecords:
             [language],
         ):
             segment = _segment(row)
-            facts = set().union(*(self.contents.facts[b] for b in segment.first_block_versions.split(",")))
+            facts = self.contents.facts_of(segment.first_block_versions)
             builder.add(
                 segment.first, segment.last, segment.snapshots, facts,
                 segment.first_block_versions, segment.last_block_versions,
