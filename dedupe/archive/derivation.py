@@ -29,10 +29,12 @@ WINDOW = 2000  # snapshots derived at a time: bounds memory on a big import (any
 def _derive_windows(conn: sqlite3.Connection, after: int, last: int) -> None:
     """Derive the snapshots after_id < id <= last, WINDOW at a time, inside the caller's transaction."""
     from .incremental import Deriver
+    from .rosters import RosterStage
 
     while after < last:
         upto = min(last, after + WINDOW)
         Deriver(conn).update(after, upto)
+        RosterStage(conn).update(after, upto)
         after = upto
 
 
@@ -153,6 +155,7 @@ class DerivedRecords:
 
         The reference is written into a temporary copy of the archive, never into the archive."""
         from .reference import write_reference
+        from .rosters import write_reference as write_roster_reference
 
         self.refresh()
         with tempfile.TemporaryDirectory(prefix="pa-archive-check-") as tmp:
@@ -165,6 +168,7 @@ class DerivedRecords:
             register_functions(reference.conn)  # the stemmed index's triggers call pa_stem
             with write_transaction(reference):
                 write_reference(reference)
+                write_roster_reference(reference.conn)
             differences = {
                 table: diff
                 for table in schema.DERIVED_TABLES

@@ -1,0 +1,178 @@
+"""`pa-archive roster` and `pa-archive parity`: delegations as people, and the two sites against each other.
+
+Thin commands over ``dedupe.delegations`` and ``dedupe.parity``; the output fits 80 columns.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from cli.archive import fit, open_archive, when
+from cli.options import WIDTH, db_option, emit_json, json_option
+from dedupe.archive import ArchiveError
+
+NAME_COLUMN = 28
+CHAMBER_COLUMN = 28
+
+
+def _seats(seats: dict[str, str]) -> str:
+    """'7 + 4 = 11' from a roster's seats (total alone when no chamber is named)."""
+    chambers = [v for k, v in sorted(seats.items()) if k.startswith("seats.")]
+    total = seats.get("seats_total", "?")
+    return f"{' + '.join(chambers)} = {total}" if len(chambers) > 1 else str(total)
+
+
+@click.command()
+@click.argument("delegation", required=False, default="")
+@click.option("--as-of", "as_of", metavar="DATE", help="A date (2024-05-01: the end of that day, UTC) or a time.")
+@click.option("--changes", is_flag=True, help="Who joined and left when (and plenipotentiary, seats changes) instead.")
+@db_option
+@json_option
+def roster(delegation: str, as_of: str | None, changes: bool, db_path: str, as_json: bool) -> None:
+    """Who sits in each delegation (country pages), per site, and since when.
+
+    Each page counts by its latest observation at or before DATE (default: now). A member
+    joined when first observed listed and left when first observed not listed on a later
+    roster of the same delegation and site. Names are one person across scripts and forms
+    ("Когут Виктор" is "Viktor Kogut"). --changes lists every change with its dates and
+    the snapshots to compare.
+
+    \b
+    Example:
+      pa-archive roster
+      pa-archive roster kyrgyzstan --as-of 2025-11-01
+      pa-archive roster --changes
+      pa-archive roster belarus --changes --json
+    """
+    from dedupe import delegations
+
+    with open_archive(db_path) as archive:
+        try:
+            if changes:
+                result: Any = {
+                    "changes": delegations.roster_changes(archive, delegation),
+                    "memberships": delegations.memberships(archive, delegation),
+                }
+            else:
+                result = delegations.rosters_as_of(archive, as_of, delegation)
+        except ArchiveError as exc:
+            raise click.ClickException(str(exc)) from None
+    if as_json:
+        emit_json(result)
+    elif changes:
+        _print_changes(result["changes"])
+    else:
+        _print_rosters(result)
+
+
+def _print_rosters(result: dict[str, Any]) -> None:
+    click.echo(f"Rosters as of {when(result['as_of'])} UTC (each country page's latest observation):")
+    if not result["rosters"]:
+        click.echo("  none: no page listing a delegation's members was observed by then.")
+    for r in result["rosters"]:
+        click.echo(
+            click.style(
+                fit(f"{r['delegation']} ({r['language']}): {len(r['members'])} members, roster v{r['version']}", WIDTH),
+                bold=True,
+            )
+        )
+        click.echo(fit(f"  seats {_seats(r['seats'])}; plenipotentiary {r['plenipotentiary'] or '(none)'}", WIDTH))
+        click.echo(fit(f"  {r['url']} at {when(r['observed_at'])} (s{r['snapshot_id']})", WIDTH))
+        for m in r["members"]:
+            since = f"since {when(m['joined'])[:10]}" if m["joined"] else ""
+            click.echo(
+                f"  {fit(m['name'], NAME_COLUMN - 2):<{NAME_COLUMN - 2}} "
+                f"{fit(m['chamber'] or '-', CHAMBER_COLUMN - 1):<{CHAMBER_COLUMN - 1}} {since}".rstrip()
+            )
+            if m["position"]:
+                click.echo(fit(f"      {m['position']}", WIDTH))
+
+
+def _print_changes(rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        click.echo("No roster changes: every delegation's roster is as first observed.")
+        return
+    click.echo("Roster changes, oldest first (joined: first observed listed; left: first observed not listed):")
+    heading = None
+    for row in rows:
+        key = (row["delegation"], row["language"], row["snapshot_id"])
+        if key != heading:
+            heading = key
+            click.echo(click.style(f"{when(row['observed_at'])}  {row['delegation']} ({row['language']})", bold=True))
+            click.echo(fit(f"  at {row['url']} (s{row['snapshot_id']})", WIDTH))
+            if row["previous_snapshot_id"]:
+                click.echo(f"  pa-archive diff s{row['previous_snapshot_id']} s{row['snapshot_id']} --words")
+        if row["kind"] == "joined":
+            text = f"joined  {row['new_value']}"
+        elif row["kind"] == "left":
+            text = f"left    {row['old_value']}"
+        else:
+            text = f"{row['subject']}: {row['old_value'] or '(none)'} -> {row['new_value'] or '(none)'}"
+        click.echo(fit(f"  {text}", WIDTH))
+
+
+@click.command()
+@click.option("--as-of", "as_of", metavar="DATE", help="A date (2024-05-01: the end of that day, UTC) or a time.")
+@click.option("--delegation", metavar="NAME", default="", help="One delegation, in any case (belarus).")
+@click.option("--all", "show_all", is_flag=True, help="Show the fields both sites agree on too.")
+@db_option
+@json_option
+def parity(as_of: str | None, delegation: str, show_all: bool, db_path: str, as_json: bool) -> None:
+    """Do pacsto.org (en) and paodkb.org (ru) say the same thing? Per delegation and field.
+
+    Each site's pages count by their latest observation at or before DATE (default: now):
+    the delegation block's facts and the country pages' rosters. Seats compare as numbers,
+    plenipotentiaries and members as people (any script, any order, patronymics ignored).
+    Without --all only the differences are printed; --json lists every field as
+    {"delegation", "field", "en": {"values", "urls", ...}, "ru": {...}, "agree"}.
+
+    \b
+    Example:
+      pa-archive parity
+      pa-archive parity --as-of 2025-11-01 --all
+      pa-archive parity --delegation belarus --json
+    """
+    from dedupe.parity import parity as compare
+
+    with open_archive(db_path) as archive:
+        try:
+            result = compare(archive, as_of, delegation)
+        except ArchiveError as exc:
+            raise click.ClickException(str(exc)) from None
+    if as_json:
+        emit_json(result["fields"])
+        return
+    fields = result["fields"] if show_all else [f for f in result["fields"] if not f["agree"]]
+    agreeing = sum(1 for f in result["fields"] if f["agree"])
+    click.echo(f"English (en) vs Russian (ru) as of {when(result['as_of'])} UTC:")
+    if not result["fields"]:
+        click.echo("  nothing to compare: no delegation is stated by both sites yet.")
+        return
+    click.echo(
+        f"  {agreeing} field(s) agree, {len(result['fields']) - agreeing} differ or are stated by one site only."
+    )
+    for f in fields:
+        mark = "agree" if f["agree"] else click.style(f["status"], fg="red")
+        click.echo(click.style(f"{f['delegation']} {f['field']}: ", bold=True) + mark)
+        if f["field"] == "members" and "only_en" in f:
+            click.echo(fit(f"  only en: {', '.join(f['only_en']) or '-'}", WIDTH))
+            click.echo(fit(f"  only ru: {', '.join(f['only_ru']) or '-'}", WIDTH))
+        else:
+            for lang in ("en", "ru"):
+                values = f[lang]["values"]
+                shown = ", ".join(map(str, values)) if f["field"] != "members" else f"{len(values)} members"
+                click.echo(fit(f"  {lang}: {shown or '(not stated)'}", WIDTH))
+        for lang in ("en", "ru"):
+            for source in f[lang]["sources"][:3]:
+                where = (
+                    ", ".join(source["block_versions"][:2]) if source["from"] == "block" else source["roster_version"]
+                )
+                value = source["value"] if not isinstance(source["value"], list) else f"{len(source['value'])} names"
+                pages = f" on {source['pages']} page(s)" if source.get("pages") else ""
+                click.echo(fit(f"    {lang} {source['from']} {where}: {value}{pages}", WIDTH))
+                click.echo(fit(f"      {source['url']}", WIDTH))
+
+
+COMMANDS = (roster, parity)
