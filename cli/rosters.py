@@ -79,7 +79,7 @@ def _print_rosters(result: dict[str, Any]) -> None:
             )
         )
         click.echo(fit(f"  seats {_seats(r['seats'])}; plenipotentiary {r['plenipotentiary'] or '(none)'}", WIDTH))
-        click.echo(fit(f"  {r['url']} at {when(r['observed_at'])} (s{r['snapshot_id']})", WIDTH))
+        click.echo(fit(f"  s{r['snapshot_id']} at {when(r['observed_at'])}: {r['url']}", WIDTH))
         for m in r["members"]:
             since = f"since {when(m['joined'])[:10]}" if m["joined"] else ""
             click.echo(
@@ -156,23 +156,31 @@ def parity(as_of: str | None, delegation: str, show_all: bool, db_path: str, as_
     for f in fields:
         mark = "agree" if f["agree"] else click.style(f["status"], fg="red")
         click.echo(click.style(f"{f['delegation']} {f['field']}: ", bold=True) + mark)
-        if f["field"] == "members" and "only_en" in f:
-            click.echo(fit(f"  only en: {', '.join(f['only_en']) or '-'}", WIDTH))
-            click.echo(fit(f"  only ru: {', '.join(f['only_ru']) or '-'}", WIDTH))
-        else:
+        if f["field"] == "members":
             for lang in ("en", "ru"):
-                values = f[lang]["values"]
-                shown = ", ".join(map(str, values)) if f["field"] != "members" else f"{len(values)} members"
-                click.echo(fit(f"  {lang}: {shown or '(not stated)'}", WIDTH))
+                sources = "; ".join(_source(s) for s in f[lang]["sources"])
+                click.echo(fit(f"  {lang}: {len(f[lang]['values'])} members ({sources or 'not stated'})", WIDTH))
+            if "only_en" in f:
+                click.echo(fit(f"  only en: {', '.join(f['only_en']) or '-'}", WIDTH))
+                click.echo(fit(f"  only ru: {', '.join(f['only_ru']) or '-'}", WIDTH))
+            continue
+        column = min(24, max((len(str(s["value"])) for lang in ("en", "ru") for s in f[lang]["sources"]), default=1))
         for lang in ("en", "ru"):
-            for source in f[lang]["sources"][:3]:
-                where = (
-                    ", ".join(source["block_versions"][:2]) if source["from"] == "block" else source["roster_version"]
-                )
-                value = source["value"] if not isinstance(source["value"], list) else f"{len(source['value'])} names"
-                pages = f" on {source['pages']} page(s)" if source.get("pages") else ""
-                click.echo(fit(f"    {lang} {source['from']} {where}: {value}{pages}", WIDTH))
-                click.echo(fit(f"      {source['url']}", WIDTH))
+            by_value: dict[str, list[str]] = {}
+            for s in f[lang]["sources"]:
+                by_value.setdefault(str(s["value"]), []).append(_source(s))
+            if not by_value:
+                click.echo(f"  {lang}: (not stated)")
+            for i, (value, sources) in enumerate(sorted(by_value.items())):
+                lead = f"  {lang}: " if i == 0 else " " * 6
+                click.echo(fit(f"{lead}{fit(value, column):<{column}}  {'; '.join(sources)}", WIDTH))
+
+
+def _source(source: dict[str, Any]) -> str:
+    """'block bv-… (39 pages)' or 'country page rv-…': where one side's value comes from."""
+    if source["from"] == "block":
+        return f"block {source['block_versions'][0]} ({source['pages']} pages)"
+    return f"country page {source['roster_version'][:15]}"
 
 
 COMMANDS = (roster, parity)
