@@ -18,10 +18,10 @@ CHAMBER_COLUMN = 28
 
 
 def _seats(seats: dict[str, str]) -> str:
-    """'7 + 4 = 11' from a roster's seats (total alone when no chamber is named)."""
-    chambers = [v for k, v in sorted(seats.items()) if k.startswith("seats.")]
+    """'11 (council_of_the_republic 4, house_of_representatives 7)' from a roster's seats."""
+    chambers = [f"{k.removeprefix('seats.')} {v}" for k, v in sorted(seats.items()) if k.startswith("seats.")]
     total = seats.get("seats_total", "?")
-    return f"{' + '.join(chambers)} = {total}" if len(chambers) > 1 else str(total)
+    return f"{total} ({', '.join(chambers)})" if chambers else str(total)
 
 
 @click.command()
@@ -78,7 +78,8 @@ def _print_rosters(result: dict[str, Any]) -> None:
                 bold=True,
             )
         )
-        click.echo(fit(f"  seats {_seats(r['seats'])}; plenipotentiary {r['plenipotentiary'] or '(none)'}", WIDTH))
+        click.echo(fit(f"  seats {_seats(r['seats'])}", WIDTH))
+        click.echo(fit(f"  plenipotentiary {r['plenipotentiary'] or '(none)'}", WIDTH))
         click.echo(fit(f"  s{r['snapshot_id']} at {when(r['observed_at'])}: {r['url']}", WIDTH))
         for m in r["members"]:
             since = f"since {when(m['joined'])[:10]}" if m["joined"] else ""
