@@ -24,7 +24,12 @@ from dataclasses import asdict, dataclass, field
 from .facts import DELEGATION_HEAD, PLENIPOTENTIARY_HEAD, _body, extract_facts, normalise_line
 from .people import name_key
 
-__all__ = ["Member", "Roster", "extract_rosters", "is_roster_line"]
+__all__ = ["Member", "Roster", "extract_rosters", "is_roster_line", "may_state_a_roster"]
+
+# A roster line inside a page's stored lines (JSON, non-ASCII kept): three or more capitalised
+# comma-separated parts ending in a full stop. Lets the derivation skip decoding the JSON of a page
+# without one; no part can hold a comma or a quote, so the regex never backtracks far.
+_ROSTER_IN_JSON = re.compile(r'\["(?:[A-ZА-ЯЁ][^",\]]*, ){2,}[A-ZА-ЯЁ][^",\]]*\.",')
 
 _NAME_WORD = r"[A-ZА-ЯЁ][\w'’.-]*"
 _NAME = re.compile(rf"^{_NAME_WORD}(?:\s+{_NAME_WORD}){{1,3}}$")
@@ -81,9 +86,19 @@ def _names(text: str) -> list[str] | None:
     return names
 
 
+def _maybe_roster(line: object) -> bool:
+    """A cheap test before normalising: two commas or more, and a full stop at the end."""
+    return isinstance(line, str) and line.count(",") >= MIN_MEMBERS - 1 and line.rstrip().endswith(".")
+
+
 def is_roster_line(line: str) -> bool:
     """True for a line of three or more comma-separated names ended by a full stop."""
     return _names(normalise_line(line)) is not None
+
+
+def may_state_a_roster(lines_json: str) -> bool:
+    """False when a page's stored lines (``pages.lines``) hold no line shaped like a roster."""
+    return _ROSTER_IN_JSON.search(lines_json) is not None
 
 
 def _language(names: list[str]) -> str:
@@ -93,9 +108,14 @@ def _language(names: list[str]) -> str:
 
 def extract_rosters(lines: Sequence[str]) -> list[Roster]:
     """Every roster the lines of one page state (usually none, or one on a country page)."""
-    texts = [normalise_line(line) for line in lines]
+    raw = list(lines)
+    candidates = [i for i, line in enumerate(raw) if _maybe_roster(line)]
+    if not candidates:  # most pages: no line is even shaped like a roster, nothing is normalised
+        return []
+    texts = [normalise_line(line) for line in raw]
     found = []
-    for at, text in enumerate(texts):
+    for at in candidates:
+        text = texts[at]
         names = _names(text)
         if names is None:
             continue

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..people import name_key
-from ..rosters import Roster, extract_rosters
+from ..rosters import Roster, extract_rosters, may_state_a_roster
 
 CHUNK = 500
 
@@ -73,7 +73,7 @@ class RosterStage:
                 f"SELECT content_sha256, lines FROM pages WHERE content_sha256 IN ({_marks(chunk)})", chunk
             ).fetchall()
             for sha, lines in rows:
-                if "," not in lines:  # no line could be a roster: skip the JSON
+                if not may_state_a_roster(lines):  # no line is shaped like a roster: skip the JSON
                     continue
                 for roster in extract_rosters([line[0] for line in json.loads(lines)]):
                     self._store(sha, roster)

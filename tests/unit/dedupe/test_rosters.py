@@ -86,3 +86,20 @@ def test_the_version_id_depends_on_what_the_roster_states_only() -> None:
     (b,) = extract_rosters(page_lines("en", "/countries/kyrgyz-republic", 1, "aside"))  # other markup, same roster
     (c,) = extract_rosters(page_lines("en", "/countries/kyrgyz-republic", 2))  # a member left
     assert a.version_id == b.version_id != c.version_id and a.version_id.startswith("rv-")
+
+
+def test_the_json_prefilter_never_skips_a_page_with_a_roster() -> None:
+    import json
+
+    from dedupe.rosters import may_state_a_roster
+
+    site = ReplicaSite("ru", "aside")
+    paths = [f"/countries/{slug}" for slug in COUNTRY_SLUGS] + ["/events", "/contacts"]
+    slug = site.respond("GET", "/events", {}, 1, "http://x").body.decode().split('href="/events/')[1].split('"')[0]
+    paths.append(f"/events/{slug}")
+    for lang in ("en", "ru"):
+        for path in paths:
+            response = ReplicaSite(lang).respond("GET", path, {}, 3, "http://x")
+            lines = analyse(response.body, "utf-8", "html").lines
+            stored = json.dumps(lines, ensure_ascii=False)  # as pages.lines holds them
+            assert may_state_a_roster(stored) == bool(extract_rosters([line[0] for line in lines])), (lang, path)
