@@ -28,16 +28,20 @@ def _seats(seats: dict[str, str]) -> str:
 @click.argument("delegation", required=False, default="")
 @click.option("--as-of", "as_of", metavar="DATE", help="A date (2024-05-01: the end of that day, UTC) or a time.")
 @click.option("--changes", is_flag=True, help="Who joined and left when (and plenipotentiary, seats changes) instead.")
+@click.option(
+    "--people", is_flag=True, help="Every person listed, with all spellings and possible same persons, instead."
+)
 @db_option
 @json_option
-def roster(delegation: str, as_of: str | None, changes: bool, db_path: str, as_json: bool) -> None:
+def roster(delegation: str, as_of: str | None, changes: bool, people: bool, db_path: str, as_json: bool) -> None:
     """Who sits in each delegation (country pages), per site, and since when.
 
     Each page counts by its latest observation at or before DATE (default: now). A member
     joined when first observed listed and left when first observed not listed on a later
     roster of the same delegation and site. Names are one person across scripts and forms
     ("Когут Виктор" is "Viktor Kogut"). --changes lists every change with its dates and
-    the snapshots to compare.
+    the snapshots to compare; --people every person with the spellings seen, and names that
+    may be the same person (never merged).
 
     \b
     Example:
@@ -45,13 +49,20 @@ def roster(delegation: str, as_of: str | None, changes: bool, db_path: str, as_j
       pa-archive roster kyrgyzstan --as-of 2025-11-01
       pa-archive roster --changes
       pa-archive roster belarus --changes --json
+      pa-archive roster --people
     """
     from dedupe import delegations
 
     with open_archive(db_path) as archive:
         try:
-            if changes:
-                result: Any = {
+            if people:
+                result: Any = [
+                    p
+                    for p in delegations.people(archive)
+                    if not delegation or delegations.delegation_name(archive, delegation) in p["delegations"]
+                ]
+            elif changes:
+                result = {
                     "changes": delegations.roster_changes(archive, delegation),
                     "memberships": delegations.memberships(archive, delegation),
                 }
@@ -61,6 +72,8 @@ def roster(delegation: str, as_of: str | None, changes: bool, db_path: str, as_j
             raise click.ClickException(str(exc)) from None
     if as_json:
         emit_json(result)
+    elif people:
+        _print_people(result)
     elif changes:
         _print_changes(result["changes"])
     else:
@@ -89,6 +102,19 @@ def _print_rosters(result: dict[str, Any]) -> None:
             )
             if m["position"]:
                 click.echo(fit(f"      {m['position']}", WIDTH))
+
+
+def _print_people(records: list[dict[str, Any]]) -> None:
+    if not records:
+        click.echo("No one is listed on a roster yet.")
+        return
+    names = {r["key"]: r["name"] for r in records}
+    click.echo(f"{len(records)} people (one per identity across scripts; spellings seen):")
+    for r in records:
+        click.echo(fit(f"{r['name']} ({', '.join(r['delegations'])}; {', '.join(r['languages'])})", WIDTH))
+        click.echo(fit(f"  {' · '.join(r['spellings'])}", WIDTH))
+        for key in r["possible_matches"]:
+            click.echo(click.style(fit(f"  ? may be the same person as {names.get(key, key)}", WIDTH), fg="yellow"))
 
 
 def _print_changes(rows: list[dict[str, Any]]) -> None:

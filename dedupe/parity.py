@@ -58,7 +58,12 @@ def parity(archive: Any, when: str | None = None, delegation: str = "") -> dict[
     for roster in rosters_as_of(archive, facts["as_of"], delegation)["rosters"]:
         if roster["language"] not in LANGS:
             continue
-        source = {"from": "roster", "url": roster["url"], "roster_version": roster["roster_version"]}
+        source = {
+            "from": "roster",
+            "url": roster["url"],
+            "snapshot_id": roster["snapshot_id"],
+            "roster_version": roster["roster_version"],
+        }
         stated = dict(roster["seats"])
         if roster["plenipotentiary"]:
             stated["plenipotentiary"] = roster["plenipotentiary"]

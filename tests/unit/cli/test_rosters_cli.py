@@ -74,3 +74,29 @@ def test_an_archive_without_country_pages_has_no_rosters_and_nothing_to_compare(
     assert "none: no page listing a delegation's members" in run("roster", "--db", path).output
     assert "No roster changes" in run("roster", "--changes", "--db", path).output
     assert "nothing to compare" in run("parity", "--db", path).output
+
+
+def test_people_lists_every_spelling_and_shows_possible_same_persons_unmerged(tmp_path: Path) -> None:
+    from dedupe.document import RawSnapshot
+
+    pages = {
+        "en": "Delegation of the Supreme Council of the Kyrgyz Republic to the CSTO PA consists of 3 deputies.\n"
+        "Sergei Ivanov, Anna Petrova, Oleg Sidorov.",
+        "ru": "Делегация Жогорку Кенеша Кыргызской Республики в ПА ОДКБ состоит из 3 депутатов.\n"
+        "Иванова Сергей, Петрова Анна Ивановна, Сидоров Олег.",
+    }
+    path = str(tmp_path / "a.db")
+    with Archive(path) as archive:
+        archive.ingest(
+            [
+                RawSnapshot(f"https://{lang}.example/c", "2024-01-01T00:00:00Z", text.encode())
+                for lang, text in pages.items()
+            ],
+            workers=1,
+        )
+    result = run("roster", "--people", "--db", path)
+    assert result.exit_code == 0, result.output
+    assert "Anna Petrova (Kyrgyzstan; en, ru)" in result.output and "Петрова Анна Ивановна" in result.output
+    assert "  ? may be the same person as Sergei Ivanov" in result.output  # Ivanova: shown, not merged
+    people = json.loads(run("roster", "--people", "--json", "--db", path).output)
+    assert len(people) == 4 and sum(bool(p["possible_matches"]) for p in people) == 2
