@@ -221,7 +221,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
     ),
     "fact_periods": (
         "Facts through time: each run of one value of a delegation's field, in observation order across the "
-        "snapshots stating it, so 7 -> 6 -> 7 is three periods (view; `pa-archive facts --periods`).",
+        "snapshots stating it, so 7 -> 6 -> 7 is three periods (kept by every refresh; `pa-archive facts --periods`).",
         {
             "language": "Language of the pages that stated it ('en' or 'ru'); conflicts are within one language.",
             "delegation": "Country of the delegation.",
@@ -235,6 +235,47 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "last_seen": f"When it was observed ({_TIMESTAMP}).",
             "first_block_version_id": "The block variant of the first snapshot.",
             "last_block_version_id": "The block variant of the last snapshot: diff it with the next period's first.",
+        },
+    ),
+    "fact_segments": (
+        "The archive's history per language as runs of observations (every page, in time order) stating the "
+        "same facts: a few rows when the site is consistent, one per flip when it is not (kept by every refresh).",
+        {
+            "language": "Language of the pages ('en' or 'ru').",
+            "first_observed_at": f"The run's first observation ({_TIMESTAMP}).",
+            "first_snapshot_id": "Its snapshot (snapshots.id).",
+            "last_observed_at": f"The run's last observation ({_TIMESTAMP}).",
+            "last_snapshot_id": "Its snapshot.",
+            "snapshots": "Observations in the run.",
+            "statement": "Hash of the facts stated: two block variants saying the same (a rewording) share it.",
+            "first_block_versions": "Block variants stating the facts in the first observation (comma-separated).",
+            "last_block_versions": "... and in the last.",
+        },
+    ),
+    "url_runs": (
+        "Each page's observations as runs showing the same block variants: what a page stated at any moment, "
+        "one row per change (kept by every refresh; `pa-archive facts --as-of`).",
+        {
+            "url": "The page.",
+            "first_observed_at": f"The run's first observation ({_TIMESTAMP}).",
+            "first_snapshot_id": "Its snapshot (snapshots.id).",
+            "last_observed_at": f"The run's last observation ({_TIMESTAMP}).",
+            "last_snapshot_id": "Its snapshot.",
+            "snapshots": "Observations in the run (failed fetches are left out).",
+            "block_versions": "The block variants the page showed (comma-separated; empty: none).",
+            "stating": "0 when the page was removed (404/410) or had no content: it stated nothing.",
+        },
+    ),
+    "block_version_urls": (
+        "Each block variant with every page that showed it: how often and when (kept by every refresh).",
+        {
+            "block_version_id": "The variant (block_versions.id).",
+            "url": "A page that showed it.",
+            "snapshots": "Observations of that page showing it.",
+            "first_observed_at": f"First of them ({_TIMESTAMP}).",
+            "first_snapshot_id": "Its snapshot (snapshots.id).",
+            "last_observed_at": f"Last of them ({_TIMESTAMP}).",
+            "last_snapshot_id": "Its snapshot.",
         },
     ),
     "conflicts": (
@@ -412,11 +453,11 @@ TABLES.update(
 HIDDEN = {"signatures", "archive_state", "compression_dicts", "_sqlite_migrations"}
 
 FACETS: dict[str, list[Any]] = {
-    "snapshots": ["host", "source", "status", "origin", {"date": "observed_at"}],
+    # no default facets on snapshots: each is a scan of every observation (a million: seconds); add them on
+    # demand (?_facet=host) on a small archive
     "articles": ["status"],
     "block_line_changes": ["kind"],
     "facts": ["delegation", "field"],
-    "snapshot_facts": ["delegation", "field"],
     "fact_values": ["delegation", "field"],
     "fact_periods": ["delegation", "field"],
     "conflicts": ["delegation", "field"],
@@ -478,8 +519,9 @@ def canned_queries(has_crawl_runs: bool = True) -> dict[str, dict[str, Any]]:
             "description": "Each delegation's seat counts (total and per chamber) as the snapshots stated them, "
             "per language (en: pacsto.org, ru: paodkb.org), "
             "in time order: the first value, every change (kind 'change', with the value before "
-            "and the block variants to diff) and the last. x numbers the snapshots 0 .. n-1: the "
-            "seats timeline (/-/timeline) draws these rows. Leave delegation empty for all.",
+            "and the block variants to diff) and the last observation, read from fact_periods; n counts the "
+            "observations stating facts. The seats timeline (/-/timeline) draws these rows. Leave delegation "
+            "empty for all.",
             "sql": queries.SEAT_CHANGES_SQL.strip(),
             "params": ["delegation"],
         },
@@ -509,9 +551,9 @@ def canned_queries(has_crawl_runs: bool = True) -> dict[str, dict[str, Any]]:
             "sql": queries.REMOVED_ARTICLES_SQL.strip(),
         },
         "block_version_snapshots": {
-            "title": "Snapshots showing one block variant",
-            "description": "The snapshots (URL, date, status) whose page shows the block variant id you give, newest "
-            "first; each opens on its snapshot page with the archived copy.",
+            "title": "Pages showing one block variant",
+            "description": "The pages showing the block variant id you give, each with its latest snapshot showing "
+            "it (and the first, and how many), newest first; each opens on its snapshot page with the archived copy.",
             "sql": unless_blank(queries.BLOCK_VERSION_SNAPSHOTS_SQL, "id"),
             "params": ["id"],
         },

@@ -17,11 +17,11 @@ FROM conflicts
 ORDER BY delegation, field, language, snapshots DESC, value
 """
 
+# Values present as a line but empty, per (language, delegation, field): from the fact periods, not the snapshots.
 MISSING_SQL = """
-SELECT language, delegation, field, count(DISTINCT snapshot_id) AS snapshots,
-       min(observed_at) AS first_seen, max(observed_at) AS last_seen,
-       group_concat(DISTINCT snapshot_id) AS snapshot_ids
-FROM snapshot_facts WHERE value = ''
+SELECT language, delegation, field, sum(snapshots) AS snapshots, min(first_seen) AS first_seen,
+       max(last_seen) AS last_seen, count(*) AS periods
+FROM fact_periods WHERE value = ''
 GROUP BY language, delegation, field
 ORDER BY delegation, field, language
 """
@@ -38,12 +38,10 @@ BLOCKS_WITH_FACTS_SQL = """
 SELECT DISTINCT bv.block_id FROM facts f JOIN block_versions bv ON bv.id = f.block_version_id
 """
 
-# The distinct pages each block version was seen on, oldest first.
+# The distinct pages a block version was seen on, oldest first (at most :limit), and how many there are.
 BLOCK_VERSION_URLS_SQL = """
-SELECT cb.block_version_id, s.url FROM content_blocks cb
-JOIN snapshots s ON s.content_sha256 = cb.content_sha256
-GROUP BY cb.block_version_id, s.url
-ORDER BY cb.block_version_id, min(s.observed_at), min(s.id)
+SELECT url, first_observed_at, first_snapshot_id, count(*) OVER () AS total FROM block_version_urls
+WHERE block_version_id = :id ORDER BY first_observed_at, first_snapshot_id, url LIMIT :limit
 """
 
 BLOCK_CHANGES_SQL = """
@@ -79,25 +77,11 @@ WHERE article_versions_stemmed MATCH pa_stem_query(:q)
 ORDER BY rank LIMIT 50
 """
 
-# The evidence of each conflicting value: the block variants stating it and the URLs of the snapshots
-# stating it, each with when it was first observed so (oldest first).
 # Missing values from the block versions' counts (the missing_values view): no snapshot is read.
 MISSING_COUNTS_SQL = """
 SELECT language, delegation, field, snapshots, first_seen, last_seen
 FROM missing_values
 ORDER BY delegation, field, language
-"""
-
-CONFLICT_EVIDENCE_SQL = """
-SELECT sf.language, sf.delegation, sf.field, sf.value, sf.block_version_id, sf.url,
-       min(sf.observed_at) AS first_seen, bv.block_id, bv.version
-FROM snapshot_facts sf
-JOIN (SELECT DISTINCT language, delegation, field FROM conflicts) c
-  ON c.language = sf.language AND c.delegation = sf.delegation AND c.field = sf.field
-JOIN block_versions bv ON bv.id = sf.block_version_id
-WHERE sf.value != ''
-GROUP BY sf.language, sf.delegation, sf.field, sf.value, sf.block_version_id, sf.url
-ORDER BY first_seen, sf.url
 """
 
 # Facts through time: each run of one value (see the fact_periods view); :delegation '' for all, any case.
@@ -109,42 +93,19 @@ WHERE :delegation = '' OR delegation = :delegation COLLATE NOCASE
 ORDER BY delegation, field, language, period
 """
 
-# The changes of the conflicting facts: consecutive periods, with the block variants around each change.
-CONFLICT_CHANGES_SQL = """
-WITH p AS (
-  SELECT f.*, lag(f.value) OVER w AS previous_value, lag(f.last_block_version_id) OVER w AS previous_block_version_id,
-         lag(f.last_seen) OVER w AS previous_seen
-  FROM fact_periods f
-  JOIN (SELECT DISTINCT language, delegation, field FROM conflicts) c
-    ON c.language = f.language AND c.delegation = f.delegation AND c.field = f.field
-  WINDOW w AS (PARTITION BY f.language, f.delegation, f.field ORDER BY f.period)
-)
-SELECT language, delegation, field, previous_value, value, previous_block_version_id, first_block_version_id,
-       previous_seen, first_seen
-FROM p WHERE previous_value IS NOT NULL AND previous_value != '' AND value != ''
-ORDER BY delegation, field, language, period
-"""
-
-# What the site stated at a moment: the latest observation of each URL at or before :until (a failed
-# fetch says nothing; a removed page states nothing), its facts counted per value over those pages.
+# What the site stated at a moment: each URL's run of observations holding :until (the latest starting at or
+# before it; failed fetches are not in runs, removed pages state nothing), grouped by the block versions shown.
+# ``dedupe.archive.queries`` expands each group into its facts. since: the earliest start of those runs.
 FACTS_AS_OF_SQL = """
 WITH latest AS (
-  SELECT url, observed_at, content_sha256 FROM (
-    SELECT url, observed_at, content_sha256,
-           row_number() OVER (PARTITION BY url ORDER BY observed_at DESC, id DESC) AS newest
-    FROM snapshots WHERE observed_at <= :until AND status != 'error'
-  ) WHERE newest = 1 AND content_sha256 IS NOT NULL
+  SELECT url, block_versions, stating, max(first_observed_at) AS since,
+         min(last_observed_at, :until) AS observed_until
+  FROM url_runs WHERE first_observed_at <= :until GROUP BY url
 )
-SELECT bv.language, f.delegation, f.field, f.value, count(DISTINCT l.url) AS pages,
-       min(l.observed_at) AS first_observed, max(l.observed_at) AS last_observed,
-       min(l.url) AS example_url, group_concat(DISTINCT f.block_version_id) AS block_version_ids
-FROM latest l
-JOIN content_blocks cb ON cb.content_sha256 = l.content_sha256
-JOIN facts f ON f.block_version_id = cb.block_version_id
-JOIN block_versions bv ON bv.id = f.block_version_id
-WHERE :delegation = '' OR f.delegation = :delegation COLLATE NOCASE
-GROUP BY bv.language, f.delegation, f.field, f.value
-ORDER BY f.delegation, f.field, bv.language, pages DESC, f.value
+SELECT block_versions, count(*) AS pages, min(since) AS since, max(observed_until) AS last_observed,
+       min(url) AS example_url
+FROM latest WHERE stating = 1 AND block_versions != ''
+GROUP BY block_versions
 """
 
 # Facts the pages of one origin (a crawl run 'crawl:<id>', an imported file) stated, per value: where one
@@ -276,38 +237,34 @@ ARCHIVE_STATE_SET_SQL = "INSERT OR REPLACE INTO archive_state(key, value) VALUES
 
 # --------------------------------------------------------------------------- Datasette: timeline, last run
 
-# Seat counts as the snapshots stated them, on one axis of snapshots in time order (x = 0, 1,
-# ...): per language, delegation and field its first value, every change and its last value, so
-# that the /-/timeline page draws an archive of any size from a few rows. Facts are compared
-# within one language (pacsto.org and paodkb.org are two series, never one alternating between them).
-_SEAT_FACTS = """
-seat_facts AS (
-  SELECT language, delegation, field, value, snapshot_id, observed_at, block_version_id FROM snapshot_facts
+# Seat counts through time, from the fact periods (a series is a step function: a point per period, not per
+# snapshot): per language, delegation and field its first value, every change and its last observation, so
+# that the /-/timeline page draws an archive of any size from a few rows. Facts are compared within one
+# language (pacsto.org and paodkb.org are two series, never one alternating between them). n: the
+# observations stating facts.
+SEAT_CHANGES_SQL = """
+WITH p AS (
+  SELECT language, delegation, field, period, value, first_snapshot_id, first_seen, first_block_version_id,
+         last_snapshot_id, last_seen, last_block_version_id,
+         lag(value) OVER w AS previous_value, lag(last_snapshot_id) OVER w AS previous_snapshot_id,
+         lag(last_seen) OVER w AS previous_observed_at, lag(last_block_version_id) OVER w AS previous_block_version_id,
+         max(period) OVER (PARTITION BY language, delegation, field) AS periods
+  FROM fact_periods
   WHERE (field = 'seats_total' OR field LIKE 'seats.%') AND (:delegation = '' OR delegation = :delegation)
-), axis AS (
-  SELECT snapshot_id, observed_at, row_number() OVER (ORDER BY observed_at, snapshot_id) - 1 AS x,
-         count(*) OVER () AS n
-  FROM (SELECT DISTINCT snapshot_id, observed_at FROM seat_facts)
-)"""
-
-SEAT_CHANGES_SQL = f"""
-WITH {_SEAT_FACTS.strip()}, ordered AS (
-  SELECT f.language, f.delegation, f.field, f.value, a.x, a.n, f.snapshot_id, f.observed_at, f.block_version_id,
-         lag(f.value) OVER w AS previous_value, lag(f.snapshot_id) OVER w AS previous_snapshot_id,
-         lag(f.observed_at) OVER w AS previous_observed_at,
-         lag(f.block_version_id) OVER w AS previous_block_version_id,
-         lead(f.snapshot_id) OVER w AS next_snapshot_id
-  FROM seat_facts f JOIN axis a ON a.snapshot_id = f.snapshot_id
-  WINDOW w AS (PARTITION BY f.language, f.delegation, f.field ORDER BY a.x)
-)
-SELECT language, delegation, field, value,
-       CASE WHEN previous_value IS NULL THEN 'first'
-            WHEN previous_value != value THEN 'change' ELSE 'last' END AS kind,
-       previous_value, snapshot_id, observed_at, block_version_id, x, n,
+  WINDOW w AS (PARTITION BY language, delegation, field ORDER BY period)
+), n AS (SELECT coalesce(sum(snapshots), 0) AS n FROM fact_segments)
+SELECT * FROM (
+SELECT language, delegation, field, value, CASE WHEN period = 1 THEN 'first' ELSE 'change' END AS kind,
+       previous_value, first_snapshot_id AS snapshot_id, first_seen AS observed_at,
+       first_block_version_id AS block_version_id, n.n AS n,
        previous_snapshot_id, previous_observed_at, previous_block_version_id
-FROM ordered
-WHERE previous_value IS NULL OR previous_value != value OR next_snapshot_id IS NULL
-ORDER BY delegation, language, field = 'seats_total' DESC, field, x
+FROM p CROSS JOIN n
+UNION ALL
+SELECT language, delegation, field, value, 'last', value, last_snapshot_id, last_seen, last_block_version_id, n.n,
+       first_snapshot_id, first_seen, first_block_version_id
+FROM p CROSS JOIN n WHERE period = periods AND last_snapshot_id != first_snapshot_id
+)
+ORDER BY delegation, language, field = 'seats_total' DESC, field, observed_at, snapshot_id
 """
 
 # What changed in the last crawl run (or run :run, with the interrupted runs it resumed):
@@ -497,36 +454,55 @@ UPDATE crawl_runs SET stats = json_set(coalesce(nullif(stats, ''), '{}'), '$.not
 
 # --------------------------------------------------------------------------- Datasette: evidence pages
 
-# The snapshots stating one conflict value (newest first, capped by :limit) and how many there are.
-EVIDENCE_SNAPSHOTS_SQL = """
-SELECT sf.snapshot_id, sf.url, sf.observed_at, sf.block_version_id, count(*) OVER () AS total
-FROM snapshot_facts sf
-WHERE sf.language = :language AND sf.delegation = :delegation AND sf.field = :field AND sf.value = :value
-ORDER BY sf.observed_at DESC, sf.snapshot_id DESC LIMIT :limit
+# The evidence of a conflict (``dedupe.archive.evidence``, for the CLI and Datasette alike): per value the block
+# versions stating it, the pages and the newest snapshots stating it (from the per-URL records, capped), and
+# the changes of value through time (from the fact periods).
+_VALUE_VERSIONS = """
+WITH v AS (
+  SELECT DISTINCT f.block_version_id FROM facts f JOIN block_versions bv ON bv.id = f.block_version_id
+  WHERE bv.language = :language AND f.delegation = :delegation AND f.field = :field AND f.value = :value
+)"""
+
+# The pages stating one value, oldest first (at most :limit), and how many there are.
+EVIDENCE_URLS_SQL = f"""
+{_VALUE_VERSIONS.strip()}
+SELECT u.url, min(u.first_observed_at) AS first_seen, count(*) OVER () AS total
+FROM block_version_urls u JOIN v ON v.block_version_id = u.block_version_id
+GROUP BY u.url ORDER BY first_seen, u.url LIMIT :limit
+"""
+
+# The newest snapshot of each page stating one value (newest first, at most :limit), and how many snapshots
+# state it in all.
+EVIDENCE_SNAPSHOTS_SQL = f"""
+{_VALUE_VERSIONS.strip()}
+SELECT u.last_snapshot_id AS snapshot_id, u.url, u.last_observed_at AS observed_at, u.block_version_id,
+       sum(u.snapshots) OVER () AS total
+FROM block_version_urls u JOIN v ON v.block_version_id = u.block_version_id
+ORDER BY u.last_observed_at DESC, u.last_snapshot_id DESC LIMIT :limit
 """
 
 # The block variants carrying one conflict value.
 EVIDENCE_BLOCK_VERSIONS_SQL = """
-SELECT bv.id, bv.block_id, bv.version, bv.snapshots, bv.first_seen, bv.last_seen
+SELECT DISTINCT bv.id, bv.block_id, bv.version, bv.snapshots, bv.first_seen, bv.last_seen
 FROM facts f JOIN block_versions bv ON bv.id = f.block_version_id
-WHERE coalesce(bv.language, '') = :language AND f.delegation = :delegation AND f.field = :field AND f.value = :value
-ORDER BY bv.first_seen
+WHERE bv.language = :language AND f.delegation = :delegation AND f.field = :field AND f.value = :value
+ORDER BY bv.first_seen, bv.id
 """
 
-# Each change of one fact between consecutive observations (in time order): the two variants to diff.
+# Each change of one fact between consecutive periods of non-empty values: the two variants to diff.
 EVIDENCE_CHANGES_SQL = """
-SELECT previous_value, value, previous_block_version_id, block_version_id, min(observed_at) AS first_changed,
+SELECT previous_value, value, previous_block_version_id, block_version_id, min(first_seen) AS first_changed,
        count(*) AS times
 FROM (
-  SELECT value, block_version_id, observed_at,
-         lag(value) OVER w AS previous_value, lag(block_version_id) OVER w AS previous_block_version_id
-  FROM snapshot_facts
+  SELECT period, value, first_block_version_id AS block_version_id, first_seen,
+         lag(value) OVER w AS previous_value, lag(last_block_version_id) OVER w AS previous_block_version_id
+  FROM fact_periods
   WHERE language = :language AND delegation = :delegation AND field = :field AND value != ''
-  WINDOW w AS (ORDER BY observed_at, snapshot_id)
+  WINDOW w AS (ORDER BY period)
 )
 WHERE previous_value IS NOT NULL AND previous_value != value
 GROUP BY previous_block_version_id, block_version_id
-ORDER BY first_changed LIMIT 20
+ORDER BY first_changed, min(period) LIMIT :limit
 """
 
 # One snapshot with what was derived from it.
@@ -559,18 +535,19 @@ SELECT * FROM (
   WHERE s.id = :id ORDER BY q.observed_at, q.id LIMIT 1)
 """
 
-# The snapshots showing one block variant, with URL and date (the canned query "block_version_snapshots").
+# The pages showing one block variant, each with its latest snapshot showing it, newest first (the canned
+# query "block_version_snapshots"; from the per-URL records: fast whatever the number of snapshots).
 BLOCK_VERSION_SNAPSHOTS_SQL = """
-SELECT s.id AS snapshot_id, s.url, s.observed_at, s.status
-FROM content_blocks cb JOIN snapshots s ON s.content_sha256 = cb.content_sha256
-WHERE cb.block_version_id = :id
-ORDER BY s.observed_at DESC, s.id DESC
+SELECT last_snapshot_id AS snapshot_id, url, last_observed_at AS observed_at, snapshots,
+       first_snapshot_id, first_observed_at
+FROM block_version_urls WHERE block_version_id = :id
+ORDER BY last_observed_at DESC, last_snapshot_id DESC LIMIT 1000
 """
 
-# The URLs with the most observations (the calendar page's index).
+# The URLs with the most observations (the calendar page's index), from the per-URL runs.
 CALENDAR_URLS_SQL = """
-SELECT url, count(*) AS captures, min(observed_at) AS first_seen, max(observed_at) AS last_seen
-FROM snapshots WHERE content_sha256 IS NOT NULL GROUP BY url ORDER BY captures DESC, url LIMIT 50
+SELECT url, sum(snapshots) AS captures, min(first_observed_at) AS first_seen, max(last_observed_at) AS last_seen
+FROM url_runs GROUP BY url ORDER BY captures DESC, url LIMIT 50
 """
 
 

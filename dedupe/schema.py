@@ -568,6 +568,78 @@ def m009_fts_reindexes_changed_text_only(db: Database) -> None:
     )
 
 
+# --- time-derived records (migration 10): what analysts ask about time, kept by the engine -------------
+
+TIME_TABLES = ("fact_periods", "fact_segments", "block_version_urls", "url_runs")
+
+
+@migrations()
+def m010_time_records(db: Database) -> None:
+    """Runs of each URL's observations, block versions per URL, segments of each language's history and the
+    periods of each fact, kept by ``dedupe.archive.time_records`` (``fact_periods`` was a view over every
+    snapshot's facts: it becomes a table with the same columns). Filled by the next refresh, which rebuilds."""
+    db.executescript(
+        """
+        DROP VIEW IF EXISTS fact_periods;
+        CREATE INDEX IF NOT EXISTS snapshots_observed ON snapshots(observed_at);  -- time order: (observed_at, id)
+        CREATE TABLE url_runs (                 -- per URL, each run of observations showing the same block versions
+            url TEXT NOT NULL,
+            first_observed_at TEXT NOT NULL,
+            first_snapshot_id INTEGER NOT NULL,
+            last_observed_at TEXT NOT NULL,
+            last_snapshot_id INTEGER NOT NULL,
+            snapshots INTEGER NOT NULL,         -- observations in the run (failed fetches are left out)
+            block_versions TEXT NOT NULL,       -- the block versions shown, comma-separated ('' for none)
+            stating INTEGER NOT NULL,           -- 0: removed (404/410) or no content: the page states nothing
+            PRIMARY KEY (url, first_observed_at, first_snapshot_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX url_runs_first ON url_runs(first_observed_at);
+        CREATE TABLE block_version_urls (       -- per block version and URL: how often and when the page showed it
+            block_version_id TEXT NOT NULL,
+            url TEXT NOT NULL,
+            snapshots INTEGER NOT NULL,
+            first_observed_at TEXT NOT NULL,
+            first_snapshot_id INTEGER NOT NULL,
+            last_observed_at TEXT NOT NULL,
+            last_snapshot_id INTEGER NOT NULL,
+            PRIMARY KEY (block_version_id, url)
+        ) WITHOUT ROWID;
+        CREATE INDEX block_version_urls_url ON block_version_urls(url);
+        CREATE INDEX block_version_urls_first
+            ON block_version_urls(block_version_id, first_observed_at, first_snapshot_id);
+        CREATE TABLE fact_segments (            -- per language, each run of observations stating the same facts
+            language TEXT NOT NULL,
+            first_observed_at TEXT NOT NULL,
+            first_snapshot_id INTEGER NOT NULL,
+            last_observed_at TEXT NOT NULL,
+            last_snapshot_id INTEGER NOT NULL,
+            snapshots INTEGER NOT NULL,
+            statement TEXT NOT NULL,            -- hash of the facts stated
+            first_block_versions TEXT NOT NULL, -- the block versions stating them in its first observation
+            last_block_versions TEXT NOT NULL,  -- ... and in its last
+            PRIMARY KEY (language, first_observed_at, first_snapshot_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE fact_periods (             -- each run of one value of a (language, delegation, field)
+            language TEXT NOT NULL,
+            delegation TEXT NOT NULL,
+            field TEXT NOT NULL,
+            period INTEGER NOT NULL,            -- 1, 2, ... in time order
+            value TEXT NOT NULL,
+            snapshots INTEGER NOT NULL,
+            first_snapshot_id INTEGER NOT NULL,
+            first_seen TEXT NOT NULL,
+            last_snapshot_id INTEGER NOT NULL,
+            last_seen TEXT NOT NULL,
+            first_block_version_id TEXT NOT NULL,
+            last_block_version_id TEXT NOT NULL,
+            PRIMARY KEY (language, delegation, field, period)
+        );
+        CREATE INDEX fact_periods_delegation ON fact_periods(delegation, field);
+        DELETE FROM archive_state WHERE key = 'derive_engine';  -- the next refresh rebuilds, filling them
+        """
+    )
+
+
 # --- delegations as people (migration 14): rosters from country pages, membership periods ---------------
 
 ROSTER_TABLES = ("roster_changes", "roster_memberships", "roster_members", "content_rosters", "roster_versions")
@@ -578,7 +650,8 @@ DERIVED_TABLES = (*DERIVED_TABLES, *ROSTER_TABLES)  # kept by dedupe.archive.ros
 def m014_rosters(db: Database) -> None:
     """Rosters (``dedupe.rosters``) per delegation and language: their versions with the members each lists,
     which content states which, each member's periods (joined: first observed listed; left: first observed
-    not listed on a later roster of the same delegation and language) and the changes between rosters."""
+    not listed on a later roster of the same delegation and language) and the changes between rosters. Filled
+    by the next refresh, which rebuilds."""
     db.executescript(
         """
         CREATE TABLE roster_versions (
@@ -640,5 +713,6 @@ def m014_rosters(db: Database) -> None:
             PRIMARY KEY (delegation, language, snapshot_id, kind, subject)
         );
         CREATE INDEX roster_changes_time ON roster_changes(observed_at);
+        DELETE FROM archive_state WHERE key = 'derive_engine';  -- the next refresh rebuilds, filling them
         """
     )

@@ -110,6 +110,13 @@ class Deriver:
         self.link_add: set[tuple[str, str]] = set()  # (content, block version id) pairs that appeared
         self.link_del: set[tuple[str, str]] = set()  # ... and disappeared
         self.recount: set[int] = set()  # block versions a page left: their spans are summed again
+        self.dropped_contents: set[str] = set()  # contents of block versions dropped whole
+
+    @property
+    def changed_contents(self) -> set[str]:
+        """Contents whose block versions changed in this update (the time-derived records re-derive their
+        older snapshots)."""
+        return {sha for sha, _ in self.link_add | self.link_del} | self.dropped_contents
 
     # ------------------------------------------------------------------ entry point
 
@@ -1269,6 +1276,8 @@ class _RecordWriter:
                 changes,
             )
         for version_id in sorted(old_versions - new_versions):
+            linked = self.x("SELECT content_sha256 FROM content_blocks WHERE block_version_id = ?", [version_id])
+            self.d.dropped_contents.update(sha for (sha,) in linked)
             for table in ("facts", "block_version_lines", "block_line_changes", "content_blocks"):
                 self.x(f"DELETE FROM [{table}] WHERE block_version_id = ?", [version_id])  # fixed names
             self.x("DELETE FROM block_line_changes WHERE previous_version_id = ?", [version_id])
