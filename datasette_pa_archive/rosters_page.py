@@ -11,6 +11,7 @@ returns the same data. Names come from archived pages: printed through Jinja's a
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,6 +19,16 @@ from datasette.utils.asgi import Response
 
 from datasette_pa_archive.pages import archive_database, diff_href, html_response, snapshot_href
 from dedupe.archive import ArchiveError
+
+OLD_ARCHIVE = (
+    "This archive was made by an older version: open it once with pa-archive (`pa-archive stats`) to update it."
+)
+
+
+def _seats_text(seats: dict[str, str]) -> str:
+    chambers = [f"{k.removeprefix('seats.')} {v}" for k, v in sorted(seats.items()) if k.startswith("seats.")]
+    total = seats.get("seats_total", "?")
+    return f"{total} ({', '.join(chambers)})" if chambers else str(total)
 
 
 def _read_roster(conn: Any, delegation: str, as_of: str | None) -> dict[str, Any]:
@@ -27,7 +38,7 @@ def _read_roster(conn: Any, delegation: str, as_of: str | None) -> dict[str, Any
     archive = ReadOnlyArchive(conn)
     tables = {r["name"] for r in archive.query(queries.TABLES_AND_VIEWS_SQL)}
     if "roster_versions" not in tables:
-        return {"error": "This archive was made before rosters: run `pa-archive rebuild` on it.", "delegations": []}
+        return {"error": OLD_ARCHIVE, "delegations": []}
     known = [r["delegation"] for r in archive.query(queries.ROSTER_DELEGATIONS_SQL)]
     data: dict[str, Any] = {"delegations": known, "error": None}
     try:
@@ -35,8 +46,9 @@ def _read_roster(conn: Any, delegation: str, as_of: str | None) -> dict[str, Any
         data["changes"] = delegations.roster_changes(archive, delegation)
         data["memberships"] = [m for m in delegations.memberships(archive, delegation) if m["left"]]
         people = delegations.people(archive)
-    except ArchiveError as exc:
-        return {**data, "error": str(exc), "rosters": [], "changes": [], "memberships": []}
+    except (ArchiveError, sqlite3.OperationalError) as exc:
+        error = str(exc) if isinstance(exc, ArchiveError) else OLD_ARCHIVE
+        return {**data, "error": error, "rosters": [], "changes": [], "memberships": []}
     chosen = {r["delegation"] for r in data["rosters"]}
     data["ambiguous"] = [
         p for p in people if p["possible_matches"] and (not delegation or set(p["delegations"]) & chosen)
@@ -52,6 +64,8 @@ def _read_parity(conn: Any, as_of: str | None) -> dict[str, Any]:
         return {**parity(ReadOnlyArchive(conn), as_of), "error": None}
     except ArchiveError as exc:
         return {"as_of": as_of, "fields": [], "error": str(exc)}
+    except sqlite3.OperationalError:  # read-only: an archive of an older version is not migrated here
+        return {"as_of": as_of, "fields": [], "error": OLD_ARCHIVE}
 
 
 async def roster_view(datasette: Any, request: Any) -> Response:
@@ -69,6 +83,7 @@ async def roster_view(datasette: Any, request: Any) -> Response:
             )
     for roster in data.get("rosters", []):
         roster["href"] = snapshot_href(datasette, roster["snapshot_id"], db.name)
+        roster["seats_text"] = _seats_text(roster["seats"])
     for m in data.get("memberships", []):
         m["left_href"] = snapshot_href(datasette, m["left_snapshot_id"], db.name)
         m["joined_href"] = snapshot_href(datasette, m["joined_snapshot_id"], db.name)
