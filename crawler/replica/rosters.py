@@ -20,6 +20,7 @@ Everything is deterministic (``random.Random`` with a fixed seed), so tests can 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import random
 from dataclasses import dataclass
@@ -264,9 +265,7 @@ def delegations() -> dict[str, Delegation]:
 
 
 def _with_position(person: Person, position: int) -> Person:
-    from dataclasses import replace
-
-    return replace(person, position=position)
+    return dataclasses.replace(person, position=position)
 
 
 @dataclass(frozen=True)

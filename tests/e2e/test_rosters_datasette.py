@@ -79,3 +79,19 @@ def test_archived_names_are_escaped(archive_path: Path) -> None:
 def test_an_unknown_delegation_is_a_sentence(archive_path: Path) -> None:
     status, html, _ = get(archive_path, "/-/roster?delegation=Atlantis")
     assert status == 200 and "no delegation is called" in html
+
+
+def test_an_archive_of_an_older_version_gets_a_sentence_not_an_error(tmp_path: Path) -> None:
+    import sqlite3
+
+    from dedupe.schema import ROSTER_TABLES
+
+    path = tmp_path / "old.db"
+    Archive(path).close()
+    conn = sqlite3.connect(path)
+    for table in ROSTER_TABLES:  # as an archive made before rosters, opened read-only, looks
+        conn.execute(f"DROP TABLE [{table}]")
+    conn.commit()
+    conn.close()
+    status, html, _ = get(path, "/-/roster")
+    assert status == 200 and "made by an older version" in html
