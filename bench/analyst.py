@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from datasette_pa_archive.serving import DEFAULT_SETTINGS
+
 RUNS = 3  # each item is timed this many times; the median is reported
 
 
@@ -77,16 +79,22 @@ def pages(sample: dict[str, Any]) -> list[tuple[str, str]]:
     return found
 
 
+def _settings() -> dict[str, Any]:
+    """``pa-archive serve``'s settings (command-line strings) as Datasette takes them in Python."""
+    typed = {"on": True, "off": False}
+    return {k: int(v) if v.isdigit() else typed.get(v, v) for k, v in DEFAULT_SETTINGS}
+
+
 def time_pages(db: Path, sample: dict[str, Any], runs: int = RUNS) -> dict[str, dict[str, Any]]:
     from datasette.app import Datasette
 
     from datasette_pa_archive import metadata
-    from datasette_pa_archive.serving import DEFAULT_SETTINGS, check_archive, register_plugin
+    from datasette_pa_archive.serving import check_archive, register_plugin
 
     register_plugin()
     tables = check_archive(db)
     datasette = Datasette(
-        [str(db)], metadata=metadata.metadata(db.stem, tables), settings=dict(DEFAULT_SETTINGS)
+        [str(db)], metadata=metadata.metadata(db.stem, tables), settings=_settings()
     )  # sql_time_limit_ms stays at Datasette's default (1 s)
 
     async def fetch() -> dict[str, dict[str, Any]]:

@@ -599,6 +599,18 @@ def table(results: dict[str, Any]) -> str:
             "",
         ),
     ]
+    if "analyst_slowest_page_s" in r:
+        rows.append(
+            (
+                f"7. analyst at {_fmt(r.get('archive_scale_observations'))} observations",
+                f"slowest page {_fmt(r['analyst_slowest_page_s'])} s ({r['analyst_slowest_page']}), slowest command "
+                f"{_fmt(r['analyst_slowest_command_s'])} s ({r['analyst_slowest_command']})",
+                f"failed: {', '.join(r['analyst_failed']) or 'none'}",
+                "",
+                "1M: < 1 s, < 1.5 s; 100k: < 0.3 s, < 1 s",
+                "" if r.get("analyst_goals_met") is None else ("met" if r["analyst_goals_met"] else "**missed**"),
+            )
+        )
     head = ("| measurement | value | baseline (same run) | ratio | goal | |", "| --- | --- | --- | --- | --- | --- |")
     return "\n".join(head + tuple("| " + " | ".join(row) + " |" for row in rows))
 

@@ -7,8 +7,6 @@ tables these read) live in ``dedupe.schema``; the incremental engine's own SQL s
 
 from __future__ import annotations
 
-from dedupe.document import REMOVED_STATUSES
-
 # --------------------------------------------------------------------------- the archive's questions
 
 CONFLICTS_SQL = """
@@ -183,16 +181,6 @@ CRAWL_RUNS_SQL = "SELECT * FROM crawl_runs ORDER BY id DESC LIMIT :limit"
 CRAWL_RUN_URLS_SQL = """
 SELECT DISTINCT url, page_type FROM snapshots WHERE origin = :origin AND status != 'error'
 """
-
-# Article and country pages to revisit on every run (a vanished one answers 404: removed).
-CRAWL_REVISIT_SQL = """
-SELECT url, page_type FROM (
-    SELECT url, page_type, http_status,
-           row_number() OVER (PARTITION BY url ORDER BY observed_at DESC, id DESC) AS newest
-    FROM snapshots WHERE source = 'crawl' AND page_type IN ('article', 'country')
-) WHERE newest = 1 AND coalesce(http_status, 0) NOT IN ({removed})
-ORDER BY url
-""".format(removed=", ".join(map(str, sorted(REMOVED_STATUSES))))
 
 # The newest stored content of a URL (a 304 answer is parsed from it).
 CRAWL_LAST_CONTENT_SQL = """

@@ -53,6 +53,9 @@ def _marks(items: Sequence) -> str:
 # --------------------------------------------------------------------------- what a content states
 
 
+_KEYS: dict[frozenset, str] = {}  # facts -> statement key: contents share a handful of statements
+
+
 @dataclass(frozen=True)
 class Statement:
     """What one content states in one language: its fact-bearing block versions and their facts."""
@@ -64,8 +67,14 @@ class Statement:
     @property
     def key(self) -> str:
         """A hash of the facts alone: two block variants stating the same facts (a rewording) are one segment."""
-        canonical = json.dumps(sorted(self.facts), ensure_ascii=False, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+        found = _KEYS.get(self.facts)
+        if found is None:
+            canonical = json.dumps(sorted(self.facts), ensure_ascii=False, separators=(",", ":"))
+            found = _KEYS[self.facts] = hashlib.sha256(canonical.encode()).hexdigest()[:16]
+            if len(_KEYS) > 10_000:  # bounded: a site whose facts flip on every page would grow it
+                _KEYS.clear()
+                _KEYS[self.facts] = found
+        return found
 
 
 class Contents:
@@ -392,36 +401,47 @@ class TimeRecords:
         ):
             existing[r[0]].append(UrlRun(r[0], (r[1], r[2]), (r[3], r[4]), r[5], r[6], r[7]))
         self.contents.load(row[3] for _, group in batch for row in group)
+        appended: list[UrlRun] = []  # runs extended or added after everything known (a crawl): written in place
+        deltas: list[tuple] = []  # ... and what their new observations add to block_version_urls
+        rewritten: dict[str, list[UrlRun]] = {}  # URLs re-derived from an earlier run: written whole
         for url, group in batch:
             runs = existing.get(url, [])
             start = min([(g[2], g[0]) for g in group[:1]] + ([late[url]] if url in late else []))
-            if not runs and url not in late:  # a new URL
-                kept, tail = [], url_runs_of(self.contents, group)
-            elif runs and start > runs[-1].last and url not in late:  # after everything known: extend
-                kept, tail = runs[:-1], url_runs_of(self.contents, group, runs[-1])
-            else:  # from the run the earliest touched snapshot falls in (or the one before it)
-                cut = next((i for i, run in enumerate(runs) if run.last >= start), len(runs))
-                cut = max(0, cut - 1)
-                kept, carried = runs[:cut], None
-                scan_from = min(runs[cut].first, start) if cut < len(runs) else start
-                rows = self.x(
-                    "SELECT id, url, observed_at, content_sha256, http_status FROM snapshots "
-                    "WHERE url = ? AND status != 'error' AND (observed_at > ? OR (observed_at = ? AND id >= ?)) "
-                    "ORDER BY observed_at, id",
-                    [url, scan_from[0], scan_from[0], scan_from[1]],
-                ).fetchall()
-                self.contents.load(r[3] for r in rows)
-                tail = url_runs_of(self.contents, rows, carried)
-            self.x("DELETE FROM url_runs WHERE url = ?", [url])
-            self.conn.executemany(
-                f"INSERT INTO url_runs ({URL_RUN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [run.row() for run in kept + tail],
-            )
-            self.x("DELETE FROM block_version_urls WHERE url = ?", [url])
-            self.conn.executemany(
-                f"INSERT INTO block_version_urls ({BLOCK_VERSION_URL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                block_version_url_rows(kept + tail),
-            )
+            if url not in late and (not runs or start > runs[-1].last):  # a new URL, or after everything known
+                appended += url_runs_of(self.contents, group, runs[-1] if runs else None)
+                deltas += block_version_url_rows(url_runs_of(self.contents, group))
+                continue
+            # from the run the earliest touched snapshot falls in (or the one before it: a boundary may go)
+            cut = next((i for i, run in enumerate(runs) if run.last >= start), len(runs))
+            cut = max(0, cut - 1)
+            scan_from = min(runs[cut].first, start) if cut < len(runs) else start
+            rows = self.x(
+                "SELECT id, url, observed_at, content_sha256, http_status FROM snapshots "
+                "WHERE url = ? AND status != 'error' AND (observed_at > ? OR (observed_at = ? AND id >= ?)) "
+                "ORDER BY observed_at, id",
+                [url, scan_from[0], scan_from[0], scan_from[1]],
+            ).fetchall()
+            self.contents.load(r[3] for r in rows)
+            rewritten[url] = runs[:cut] + url_runs_of(self.contents, rows)
+        marks = ", ".join("?" * 8)
+        self.conn.executemany(
+            f"INSERT OR REPLACE INTO url_runs ({URL_RUN_COLUMNS}) VALUES ({marks})", [r.row() for r in appended]
+        )
+        self.conn.executemany(
+            f"""INSERT INTO block_version_urls ({BLOCK_VERSION_URL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (block_version_id, url) DO UPDATE SET snapshots = snapshots + excluded.snapshots,
+                last_observed_at = excluded.last_observed_at, last_snapshot_id = excluded.last_snapshot_id""",
+            deltas,
+        )
+        gone = [(url,) for url in rewritten]
+        self.conn.executemany("DELETE FROM url_runs WHERE url = ?", gone)
+        self.conn.executemany("DELETE FROM block_version_urls WHERE url = ?", gone)
+        every = [run for runs in rewritten.values() for run in runs]
+        self.conn.executemany(f"INSERT INTO url_runs ({URL_RUN_COLUMNS}) VALUES ({marks})", [r.row() for r in every])
+        self.conn.executemany(
+            f"INSERT INTO block_version_urls ({BLOCK_VERSION_URL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            block_version_url_rows(every),
+        )
 
     # --- segments
 
