@@ -375,6 +375,81 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
     ),
 }
 
+# Rosters and people (dedupe.archive.rosters): the country pages' members per delegation and site.
+TABLES.update(
+    {
+        "roster_versions": (
+            "Each distinct roster a country page stated (per delegation and site): its seats, plenipotentiary and "
+            "members; /-/roster shows them with who joined and left when.",
+            {
+                "id": "Roster version id: 'rv-' and the start of the roster's hash.",
+                "delegation": "Country of the delegation, in English.",
+                "language": "'en' (pacsto.org) or 'ru' (paodkb.org).",
+                "version": "1, 2, ... per delegation and site, in order of first appearance.",
+                "seats": "Seats the page's delegation sentence states, JSON {field: count}.",
+                "plenipotentiary": "The plenipotentiary representative the page names (empty: none).",
+                "members": "Number of names on the roster line.",
+                "snapshots": "Number of snapshots stating this roster.",
+                "first_seen": f"Earliest snapshot stating it ({_TIMESTAMP}).",
+                "last_seen": f"Latest snapshot stating it ({_TIMESTAMP}).",
+                "first_snapshot_id": "The snapshot it was first seen in.",
+            },
+        ),
+        "roster_members": (
+            "The members each roster version lists, in roster order, with what their biography states.",
+            {
+                "roster_version_id": "The roster (roster_versions.id).",
+                "ord": "Place on the roster line, from 1.",
+                "name": "The name as the roster line writes it.",
+                "full_name": "The name as the biography writes it, often with a patronymic (empty: the same).",
+                "person_key": "One person across scripts, word order and patronymics (dedupe.people).",
+                "position": "Position the biography states (chairman of a chamber, ...); empty when none.",
+                "chamber": "Chamber the biography names (a slug of the facts' chambers); empty when none.",
+            },
+        ),
+        "content_rosters": (
+            "Which archived content states which roster.",
+            {
+                "content_sha256": "The content (contents.sha256).",
+                "roster_version_id": "The roster it states (roster_versions.id).",
+            },
+        ),
+        "roster_memberships": (
+            "Each member's periods in a delegation, per site: joined when first observed listed, left when first "
+            "observed not listed on a later roster (empty: still listed).",
+            {
+                "delegation": "Country of the delegation, in English.",
+                "language": "'en' (pacsto.org) or 'ru' (paodkb.org).",
+                "person_key": "The person (roster_members.person_key).",
+                "period": "1, 2, ...: listed again after leaving starts a new period.",
+                "name": "The name as listed when joining.",
+                "joined": f"First observed listed ({_TIMESTAMP}).",
+                "joined_snapshot_id": "The snapshot that first listed them.",
+                "last_listed": f"Last observed listed ({_TIMESTAMP}).",
+                "last_listed_snapshot_id": "The last snapshot listing them.",
+                "left": f"First observed not listed afterwards ({_TIMESTAMP}); empty while listed.",
+                "left_snapshot_id": "The snapshot that first did not list them.",
+            },
+        ),
+        "roster_changes": (
+            "What changed between consecutive rosters of a delegation on one site: who joined, who left, "
+            "plenipotentiary and seats.",
+            {
+                "delegation": "Country of the delegation, in English.",
+                "language": "'en' (pacsto.org) or 'ru' (paodkb.org).",
+                "snapshot_id": "The first snapshot stating the new roster.",
+                "observed_at": f"When it was observed ({_TIMESTAMP}).",
+                "roster_version_id": "The new roster (roster_versions.id).",
+                "previous_version_id": "The roster before it.",
+                "kind": "'joined', 'left', 'plenipotentiary' or 'seats'.",
+                "subject": "The person (person_key), or the seats field.",
+                "old_value": "Before: the name that left, the former plenipotentiary or seat count.",
+                "new_value": "After: the name that joined, the new plenipotentiary or seat count.",
+            },
+        ),
+    }
+)
+
 HIDDEN = {"signatures", "archive_state", "compression_dicts", "_sqlite_migrations"}
 
 FACETS: dict[str, list[Any]] = {
@@ -484,8 +559,9 @@ def canned_queries(has_crawl_runs: bool = True) -> dict[str, dict[str, Any]]:
         },
         "fact_changes": {
             "title": "Changes of facts (Atom feed)",
-            "description": "New block variants with the facts they changed, new conflicts and removed articles, newest "
-            "first: the changes `--notify` alerts on. Add .atom to this page's address for a feed.",
+            "description": "New block variants with the facts they changed, new conflicts, removed articles and roster "
+            "changes (members who joined or left), newest first: the changes `--notify` alerts on. Add .atom to this "
+            "page's address for a feed.",
             "sql": queries.FACT_CHANGES_FEED_SQL.strip(),
         },
         "search": {
@@ -519,6 +595,8 @@ def _home_html(database: str) -> str:
         (f"{route}/conflicting_facts", "the same as a query"),
         ("-/timeline", "seats timeline"),
         ("-/calendar", "captures of a URL"),
+        ("-/roster", "delegation rosters"),
+        ("-/parity", "English vs Russian"),
         (f"{route}/fact_changes", "changes of facts (Atom feed)"),
         (f"{route}/block_variants", "delegation block variants"),
         (f"{route}/last_run_changes", "what changed in the last crawl"),

@@ -33,6 +33,9 @@ class FactState:
     conflicts: dict[tuple[str, str, str], list[str]] = field(default_factory=dict)  # -> competing values
     block_versions: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> row, with its line changes
     removed_articles: dict[str, dict[str, Any]] = field(default_factory=dict)  # first version id -> row
+    roster_changes: dict[tuple, dict[str, Any]] = field(default_factory=dict)  # (delegation, language, snapshot,
+    # kind, subject) -> row
+    parity_differences: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (delegation, field)
 
 
 @dataclass
@@ -44,9 +47,18 @@ class FactChanges:
     new_conflicts: list[dict[str, Any]] = field(default_factory=list)
     new_block_versions: list[dict[str, Any]] = field(default_factory=list)
     removed_articles: list[dict[str, Any]] = field(default_factory=list)
+    roster_changes: list[dict[str, Any]] = field(default_factory=list)  # members joined or left, ...
+    parity_differences: list[dict[str, Any]] = field(default_factory=list)  # new English/Russian differences
 
     def __bool__(self) -> bool:
-        return bool(self.changed_facts or self.new_conflicts or self.new_block_versions or self.removed_articles)
+        return bool(
+            self.changed_facts
+            or self.new_conflicts
+            or self.new_block_versions
+            or self.removed_articles
+            or self.roster_changes
+            or self.parity_differences
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -55,6 +67,8 @@ class FactChanges:
             "new_conflicts": self.new_conflicts,
             "new_block_versions": self.new_block_versions,
             "removed_articles": self.removed_articles,
+            "roster_changes": self.roster_changes,
+            "parity_differences": self.parity_differences,
         }
 
 
@@ -80,7 +94,23 @@ def read_state(archive: Any) -> FactState:
         if r["block_version_id"] in blocks:
             blocks[r["block_version_id"]]["changes"].append(r)
     removed = {r["first_version"]: r for r in archive.query(queries.ALERT_REMOVED_ARTICLES_SQL)}
-    return FactState(facts, versions, conflicts, blocks, removed)
+    rosters, parity = _roster_state(archive)
+    return FactState(facts, versions, conflicts, blocks, removed, rosters, parity)
+
+
+def _roster_state(archive: Any) -> tuple[dict, dict]:
+    """Roster changes and the English/Russian differences of now (none in an archive older than rosters)."""
+    tables = {r["name"] for r in archive.query(queries.TABLES_AND_VIEWS_SQL)}
+    if "roster_changes" not in tables:
+        return {}, {}
+    from .parity import differences
+
+    changes = {
+        (r["delegation"], r["language"], r["snapshot_id"], r["kind"], r["subject"]): r
+        for r in archive.query(queries.ALERT_ROSTER_CHANGES_SQL)
+    }
+    parity = {(d["delegation"], d["field"]): d for d in differences(archive)}
+    return changes, parity
 
 
 def changes_between(before: FactState, after: FactState) -> FactChanges:
@@ -115,7 +145,29 @@ def changes_between(before: FactState, after: FactState) -> FactChanges:
     found.removed_articles = [
         a for key, a in sorted(after.removed_articles.items()) if key not in before.removed_articles
     ]
+    found.roster_changes = [
+        c
+        for key, c in sorted(after.roster_changes.items(), key=lambda item: (item[1]["observed_at"], repr(item[0])))
+        if key not in before.roster_changes
+    ]
+    found.parity_differences = [
+        _parity_item(d) for key, d in sorted(after.parity_differences.items()) if key not in before.parity_differences
+    ]
     return found
+
+
+def _parity_item(record: dict[str, Any]) -> dict[str, Any]:
+    """What a message names of one English/Russian difference."""
+    item = {
+        "delegation": record["delegation"],
+        "field": record["field"],
+        "status": record["status"],
+        "en": record["en"]["values"],
+        "ru": record["ru"]["values"],
+    }
+    if "only_en" in record:
+        item["only_en"], item["only_ru"] = record["only_en"], record["only_ru"]
+    return item
 
 
 def importance(name: str) -> int:
@@ -179,6 +231,26 @@ def message(
             lines.append(f"  {a['title'] or '(untitled)'} [{a['url']}]")
         _more(lines, changes.removed_articles, "removed articles")
         headline.append(f"{len(changes.removed_articles)} article(s) removed")
+    if changes.roster_changes:
+        lines.append("Roster changes:")
+        for c in changes.roster_changes[:MAX_LISTED]:
+            what = _roster_change(c)
+            headline.append(f"{c['delegation']}: {what}")
+            lines.append(
+                f"  {c['delegation']} ({c['language']}) {c['observed_at'][:10]}: {what}"
+                + link("/-/roster", delegation=c["delegation"])
+            )
+        _more(lines, changes.roster_changes, "roster changes")
+    if changes.parity_differences:
+        lines.append("English and Russian sites now differ:")
+        for d in changes.parity_differences[:MAX_LISTED]:
+            headline.append(f"en/ru differ on {d['delegation']} {d['field']}")
+            if "only_en" in d:
+                shown = f"only en: {', '.join(d['only_en']) or '-'}; only ru: {', '.join(d['only_ru']) or '-'}"
+            else:
+                shown = f"en {_values(d['en'])} vs ru {_values(d['ru'])}"
+            lines.append(f"  {d['delegation']} {d['field']}: {shown}" + link("/-/parity", database=database))
+        _more(lines, changes.parity_differences, "differences")
     if changes.first_stated:
         lines.append(f"{changes.first_stated} fact(s) stated for the first time.")
     if base:
@@ -187,6 +259,18 @@ def message(
     if len(headline) > 3:
         title += f" (+{len(headline) - 3} more)"
     return Message(title=title, body="\n".join(lines))
+
+
+def _roster_change(change: dict[str, Any]) -> str:
+    if change["kind"] == "joined":
+        return f"{change['new_value']} joined"
+    if change["kind"] == "left":
+        return f"{change['old_value']} left"
+    return f"{change['subject']} {_shown(change['old_value'])} → {_shown(change['new_value'])}"
+
+
+def _values(values: list[Any]) -> str:
+    return ", ".join(map(str, values)) or "(not stated)"
 
 
 def _more(lines: list[str], items: list[Any], what: str) -> None:

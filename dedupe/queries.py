@@ -385,7 +385,7 @@ WHERE a.status = 'removed'
 
 # The Atom feed of the same changes (datasette-atom renders a canned query with these columns):
 # new block variants with the facts they changed, new conflicts (dated by their second value's
-# first sighting) and removed articles, newest first.
+# first sighting), removed articles and roster changes (one entry per new roster observed), newest first.
 FACT_CHANGES_FEED_SQL = """
 SELECT 'tag:pa-archive,2025:block-version:' || bv.id AS atom_id,
        'Block b' || bv.block_id || ' v' || bv.version || ' (' || coalesce(bv.language, '?') || '): '
@@ -417,6 +417,20 @@ SELECT 'tag:pa-archive,2025:removed:' || av.id,
        a.url
 FROM articles a JOIN article_versions av ON av.article_id = a.id AND av.version = 1
 WHERE a.status = 'removed'
+UNION ALL
+SELECT 'tag:pa-archive,2025:roster:' || delegation || ':' || language || ':' || snapshot_id,
+       'Roster: ' || delegation || ' (' || language || '): '
+         || group_concat(CASE kind WHEN 'joined' THEN '+ ' || new_value WHEN 'left' THEN '- ' || old_value
+                         ELSE subject || ' ' || old_value || ' → ' || new_value END, '; '),
+       observed_at,
+       'The ' || delegation || ' roster (' || language || ' site) changed, first observed ' || observed_at
+         || ' in snapshot ' || snapshot_id || ' (' || roster_version_id || ', before: ' || previous_version_id || ').'
+         || char(10) || group_concat(kind || ': ' || CASE WHEN kind IN ('joined', 'left')
+                                                   THEN old_value || new_value
+                                                   ELSE old_value || ' → ' || new_value END, char(10)),
+       '/-/roster?delegation=' || delegation
+FROM roster_changes
+GROUP BY delegation, language, snapshot_id
 ORDER BY atom_updated DESC
 LIMIT 200
 """
@@ -522,4 +536,80 @@ ORDER BY last_observed_at DESC, last_snapshot_id DESC LIMIT 1000
 CALENDAR_URLS_SQL = """
 SELECT url, sum(snapshots) AS captures, min(first_observed_at) AS first_seen, max(last_observed_at) AS last_seen
 FROM url_runs GROUP BY url ORDER BY captures DESC, url LIMIT 50
+"""
+
+
+# --------------------------------------------------------------------------- rosters and parity (dedupe.delegations,
+# dedupe.parity, `pa-archive roster` / `parity`, Datasette's /-/roster and /-/parity)
+
+ROSTER_DELEGATIONS_SQL = "SELECT DISTINCT delegation FROM roster_versions ORDER BY delegation"
+
+# The rosters stated at a moment: the latest observation at or before :until of each URL that ever stated a
+# roster (a failed fetch says nothing; a removed page states none), with the roster version it states.
+ROSTERS_AS_OF_SQL = """
+WITH roster_urls AS (
+  SELECT DISTINCT s.url FROM content_rosters cr JOIN snapshots s ON s.content_sha256 = cr.content_sha256
+), latest AS (
+  SELECT (SELECT s.id FROM snapshots s WHERE s.url = u.url AND s.observed_at <= :until AND s.status != 'error'
+          ORDER BY s.observed_at DESC, s.id DESC LIMIT 1) AS id
+  FROM roster_urls u
+)
+SELECT rv.delegation, rv.language, rv.id AS roster_version_id, rv.version, rv.seats, rv.plenipotentiary,
+       rv.members, s.url, s.observed_at, s.id AS snapshot_id
+FROM latest l
+JOIN snapshots s ON s.id = l.id
+JOIN content_rosters cr ON cr.content_sha256 = s.content_sha256
+JOIN roster_versions rv ON rv.id = cr.roster_version_id
+WHERE :delegation = '' OR rv.delegation = :delegation COLLATE NOCASE
+ORDER BY rv.delegation, rv.language, s.url
+"""
+
+# The members of some roster versions (:ids, a JSON list), in roster order.
+ROSTER_MEMBERS_SQL = """
+SELECT roster_version_id, ord, name, full_name, person_key, position, chamber
+FROM roster_members WHERE roster_version_id IN (SELECT value FROM json_each(:ids))
+ORDER BY roster_version_id, ord
+"""
+
+ROSTER_MEMBERSHIPS_SQL = """
+SELECT delegation, language, person_key, period, name, joined, joined_snapshot_id, last_listed,
+       last_listed_snapshot_id, left, left_snapshot_id
+FROM roster_memberships
+WHERE :delegation = '' OR delegation = :delegation COLLATE NOCASE
+ORDER BY delegation, language, joined, name
+"""
+
+# What changed between consecutive rosters (joined, left, plenipotentiary, seats), with the pages observed.
+ROSTER_CHANGES_SQL = """
+SELECT rc.delegation, rc.language, rc.snapshot_id, rc.observed_at, rc.roster_version_id, rc.previous_version_id,
+       rc.kind, rc.subject, rc.old_value, rc.new_value, s.url,
+       (SELECT p.id FROM snapshots p JOIN content_rosters cr ON cr.content_sha256 = p.content_sha256
+        WHERE cr.roster_version_id = rc.previous_version_id AND p.url = s.url
+        ORDER BY p.observed_at DESC, p.id DESC LIMIT 1) AS previous_snapshot_id
+FROM roster_changes rc JOIN snapshots s ON s.id = rc.snapshot_id
+WHERE :delegation = '' OR rc.delegation = :delegation COLLATE NOCASE
+ORDER BY rc.observed_at, rc.delegation, rc.language, rc.snapshot_id,
+         CASE rc.kind WHEN 'left' THEN 0 WHEN 'joined' THEN 1 WHEN 'plenipotentiary' THEN 2 ELSE 3 END, rc.subject
+"""
+
+ROSTER_VERSIONS_SQL = """
+SELECT id, delegation, language, version, seats, plenipotentiary, members, snapshots, first_seen, last_seen,
+       first_snapshot_id
+FROM roster_versions
+WHERE :delegation = '' OR delegation = :delegation COLLATE NOCASE
+ORDER BY delegation, language, version
+"""
+
+# Every spelling of every listed person (identities across scripts are built from these by dedupe.people).
+ROSTER_NAMES_SQL = """
+SELECT DISTINCT rv.delegation, rv.language, rm.person_key, rm.name, rm.full_name
+FROM roster_members rm JOIN roster_versions rv ON rv.id = rm.roster_version_id
+ORDER BY rv.delegation, rm.person_key, rv.language, rm.name
+"""
+
+# The alerts' view of rosters: every change ever derived (a run's new ones are those not there before).
+ALERT_ROSTER_CHANGES_SQL = """
+SELECT delegation, language, snapshot_id, observed_at, kind, subject, old_value, new_value, roster_version_id,
+       previous_version_id
+FROM roster_changes ORDER BY observed_at, delegation, language
 """

@@ -638,3 +638,81 @@ def m010_time_records(db: Database) -> None:
         DELETE FROM archive_state WHERE key = 'derive_engine';  -- the next refresh rebuilds, filling them
         """
     )
+
+
+# --- delegations as people (migration 14): rosters from country pages, membership periods ---------------
+
+ROSTER_TABLES = ("roster_changes", "roster_memberships", "roster_members", "content_rosters", "roster_versions")
+DERIVED_TABLES = (*DERIVED_TABLES, *ROSTER_TABLES)  # kept by dedupe.archive.rosters, compared by `check`
+
+
+@migrations()
+def m014_rosters(db: Database) -> None:
+    """Rosters (``dedupe.rosters``) per delegation and language: their versions with the members each lists,
+    which content states which, each member's periods (joined: first observed listed; left: first observed
+    not listed on a later roster of the same delegation and language) and the changes between rosters. Filled
+    by the next refresh, which rebuilds."""
+    db.executescript(
+        """
+        CREATE TABLE roster_versions (
+            id TEXT PRIMARY KEY,                -- 'rv-' + hash of the canonical roster (dedupe.rosters.Roster)
+            delegation TEXT NOT NULL,           -- English country name, as in facts
+            language TEXT NOT NULL,             -- 'en' or 'ru'
+            version INTEGER NOT NULL,           -- 1, 2, ... per (delegation, language), by first_seen
+            seats TEXT NOT NULL,                -- JSON {"seats_total": "11", "seats.<chamber>": "7", ...}
+            plenipotentiary TEXT NOT NULL,      -- '' when the page names none
+            members INTEGER NOT NULL,
+            snapshots INTEGER NOT NULL,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            first_snapshot_id INTEGER NOT NULL
+        );
+        CREATE INDEX roster_versions_delegation ON roster_versions(delegation, language, version);
+        CREATE TABLE roster_members (
+            roster_version_id TEXT NOT NULL,
+            ord INTEGER NOT NULL,               -- place on the roster line, from 1
+            name TEXT NOT NULL,                 -- as the roster line writes it
+            full_name TEXT NOT NULL,            -- as the biography writes it ('' when the same or none)
+            person_key TEXT NOT NULL,           -- dedupe.people.name_key: one person across scripts
+            position TEXT NOT NULL,             -- as the biography states it ('' when none)
+            chamber TEXT NOT NULL,              -- body slug of dedupe.facts.BODIES ('' when not stated)
+            PRIMARY KEY (roster_version_id, ord)
+        );
+        CREATE INDEX roster_members_person ON roster_members(person_key);
+        CREATE TABLE content_rosters (
+            content_sha256 TEXT NOT NULL,
+            roster_version_id TEXT NOT NULL,
+            PRIMARY KEY (content_sha256, roster_version_id)
+        );
+        CREATE INDEX content_rosters_version ON content_rosters(roster_version_id);
+        CREATE TABLE roster_memberships (
+            delegation TEXT NOT NULL,
+            language TEXT NOT NULL,
+            person_key TEXT NOT NULL,
+            period INTEGER NOT NULL,            -- 1, 2, ...: listed again after leaving is a new period
+            name TEXT NOT NULL,                 -- as listed when joining
+            joined TEXT NOT NULL,               -- first observed listed
+            joined_snapshot_id INTEGER NOT NULL,
+            last_listed TEXT NOT NULL,
+            last_listed_snapshot_id INTEGER NOT NULL,
+            left TEXT,                          -- first observed not listed afterwards; NULL: still listed
+            left_snapshot_id INTEGER,
+            PRIMARY KEY (delegation, language, person_key, period)
+        );
+        CREATE TABLE roster_changes (           -- between consecutive observed rosters of one delegation and language
+            delegation TEXT NOT NULL,
+            language TEXT NOT NULL,
+            snapshot_id INTEGER NOT NULL,       -- the first observation of the new roster
+            observed_at TEXT NOT NULL,
+            roster_version_id TEXT NOT NULL,
+            previous_version_id TEXT NOT NULL,
+            kind TEXT NOT NULL,                 -- 'joined', 'left', 'plenipotentiary', 'seats'
+            subject TEXT NOT NULL,              -- person_key, or the seats field
+            old_value TEXT NOT NULL,            -- '' for joined
+            new_value TEXT NOT NULL,            -- '' for left
+            PRIMARY KEY (delegation, language, snapshot_id, kind, subject)
+        );
+        CREATE INDEX roster_changes_time ON roster_changes(observed_at);
+        DELETE FROM archive_state WHERE key = 'derive_engine';  -- the next refresh rebuilds, filling them
+        """
+    )

@@ -31,6 +31,7 @@ def _derive_windows(conn: sqlite3.Connection, after: int, last: int) -> None:
     """Derive the snapshots after_id < id <= last, WINDOW at a time, then the time-derived records once,
     inside the caller's transaction."""
     from .incremental import Deriver
+    from .rosters import RosterStage
     from .time_records import TimeRecords
 
     start, changed = after, set()
@@ -39,6 +40,7 @@ def _derive_windows(conn: sqlite3.Connection, after: int, last: int) -> None:
         deriver = Deriver(conn)
         deriver.update(after, upto)
         changed |= deriver.changed_contents
+        RosterStage(conn).update(after, upto)
         after = upto
     TimeRecords(conn).update(start, last, changed)
 
@@ -160,6 +162,7 @@ class DerivedRecords:
 
         The reference is written into a temporary copy of the archive, never into the archive."""
         from .reference import write_reference
+        from .rosters import write_reference as write_roster_reference
         from .time_records import write_reference as write_time_reference
 
         self.refresh()
@@ -174,6 +177,7 @@ class DerivedRecords:
             with write_transaction(reference):
                 write_reference(reference)
                 write_time_reference(reference.conn)
+                write_roster_reference(reference.conn)
             differences = {
                 table: diff
                 for table in (*schema.DERIVED_TABLES, *schema.TIME_TABLES)

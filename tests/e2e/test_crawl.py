@@ -613,6 +613,10 @@ def test_demo_crawls_three_epochs_and_tells_what_changed(tmp_path: Path) -> None
         "block variant:",
         "new conflict: Kyrgyzstan seats_total (en)",
         "new conflict: Kyrgyzstan seats_total (ru)",
+        "  left    Azamat Zhumabekov",  # roster changes, with dates (pa-archive roster --changes)
+        "  joined  Oleg Morozov",
+        "  plenipotentiary: Umarov Ismoil -> Saidov Abdujabbor",
+        "Kazakhstan seats.senate: differ",  # the English and Russian sites (pa-archive parity)
     ):
         assert expected in out, expected
     assert elapsed < 60
