@@ -64,6 +64,8 @@ def pages(sample: dict[str, Any]) -> list[tuple[str, str]]:
         ("/-/calendar", "/-/calendar"),
         ("/-/calendar?url", "/-/calendar?url=" + quote(sample["url"] or "", safe="")),
         ("/-/snapshot", f"/-/snapshot/{sample['snapshot']}"),
+        ("/-/roster", "/-/roster"),
+        ("/-/parity", "/-/parity"),
     ]
     found += [(f"/-/timeline?delegation={d}", f"/-/timeline?delegation={quote(d)}") for d in sample["delegations"]]
     if len(sample["block_versions"]) == 2:
@@ -128,6 +130,8 @@ def commands(sample: dict[str, Any]) -> list[tuple[str, list[str]]]:
         ("stats", ["stats"]),
         ("timemap", ["timemap", sample["url"] or ""]),
         ("runs", ["runs"]),
+        ("roster", ["roster"]),
+        ("parity", ["parity"]),
     ]
     return found
 
