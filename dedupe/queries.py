@@ -558,3 +558,8 @@ CALENDAR_URLS_SQL = """
 SELECT url, count(*) AS captures, min(observed_at) AS first_seen, max(observed_at) AS last_seen
 FROM snapshots WHERE content_sha256 IS NOT NULL GROUP BY url ORDER BY captures DESC, url LIMIT 50
 """
+
+# --------------------------------------------------------------------------- the lean archive (m013)
+
+# A content's lines as stored: decode them with ``dedupe.storage.Codec.unpack_lines(lines, lines_compression)``.
+PAGE_LINES_SQL = "SELECT lines, lines_compression FROM pages WHERE content_sha256 = ?"

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..document import EXTRACTOR_VERSION, InputError, PageAnalysis, RawSnapshot
+from ..queries import PAGE_LINES_SQL
 from ..sources import SourceError
 from ..storage import content_hash
 from .base import REMOVED_STATUSES, ArchiveError, write_transaction
@@ -30,7 +31,16 @@ PARALLEL_MIN = (
 ANALYSIS_CHUNK = 8  # contents per task sent to a worker
 
 _CONTENT_COLUMNS = ("sha256", "kind", "size", "stored_size", "compression", "encoding", "body")
-_PAGE_COLUMNS = ("content_sha256", "extractor", "language", "title", "published", "structured", "lines")
+_PAGE_COLUMNS = (
+    "content_sha256",
+    "extractor",
+    "language",
+    "title",
+    "published",
+    "structured",
+    "lines",
+    "lines_compression",
+)
 _SNAPSHOT_COLUMNS = (
     "url",
     "host",
@@ -134,6 +144,7 @@ class ObservationStore:
     def _pack(self, snap: RawSnapshot, sha: str, analysis: PageAnalysis) -> tuple[str, dict[str, Any], dict[str, Any]]:
         """The contents and pages rows of a new content."""
         blob, method = self.codec.compress(snap.body, analysis.kind)
+        lines, lines_method = self.codec.pack_lines(analysis.lines)
         content = {
             "sha256": sha,
             "kind": analysis.kind,
@@ -150,7 +161,8 @@ class ObservationStore:
             "title": analysis.title,
             "published": analysis.published,
             "structured": int(analysis.structured),
-            "lines": json.dumps(analysis.lines, ensure_ascii=False),
+            "lines": lines,
+            "lines_compression": lines_method,
         }
         return sha, content, page
 
@@ -317,10 +329,10 @@ class ObservationStore:
     # --- derived records --------------------------------------------------------------
     def content_text(self, sha: str) -> str:
         """The decoded page text of one stored content (its lines, in order)."""
-        row = self.db.execute("SELECT lines FROM pages WHERE content_sha256 = ?", [sha]).fetchone()
+        row = self.db.execute(PAGE_LINES_SQL, [sha]).fetchone()
         if not row:
             raise ArchiveError(f"no content {sha}")
-        return "\n".join(line[0] for line in json.loads(row[0]))
+        return "\n".join(line[0] for line in self.codec.unpack_lines(*row))
 
     def raw_content(self, sha: str) -> bytes:
         row = self.db.execute("SELECT body, compression FROM contents WHERE sha256 = ?", [sha]).fetchone()
