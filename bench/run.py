@@ -60,6 +60,7 @@ GOALS: dict[str, tuple[str, float, str]] = {
     "import_vs_trafilatura": (">=", 0.75, "import >= 0.75x trafilatura extract's pages/s"),
     "minhash_speedup": (">=", 30.0, "MinHash >= 30x datasketch's per-shingle update"),
     "compression_ratio": (">=", 8.0, "raw HTML stored at >= 8x compression"),
+    "archive_vs_raw_html_first_crawl": ("<=", 1.0, "the archive after the first crawl <= the raw HTML it holds"),
     "add_one_flatness": (
         "<=",
         1.5,
@@ -255,6 +256,13 @@ def bench_crawl(url: str, work: Path, repeat: int, timeout: float) -> dict[str, 
         },
         **archive_storage(work / "crawl.db"),
     }
+
+
+def _archive_vs_raw_html(results: dict[str, Any]) -> float | None:
+    """The first crawl's archive against the raw HTML it holds (issue 19: at most 1)."""
+    if not results.get("html_raw_bytes") or not results.get("archive_bytes_first_crawl"):
+        return None
+    return round(results["archive_bytes_first_crawl"] / results["html_raw_bytes"], 2)
 
 
 def archive_storage(db: Path) -> dict[str, Any]:
@@ -479,6 +487,7 @@ def run_bench(config: BenchConfig) -> dict[str, Any]:
             results["page_bytes_median"] = sizes[len(sizes) // 2]
             _say(config, f"crawling {server.url} (bare spider, crawl, re-crawl)...")
             results.update(bench_crawl(server.url + "/events", work_root, config.repeat, timeout))
+            results["archive_vs_raw_html_first_crawl"] = _archive_vs_raw_html(results)
             folder = work_root / "pages"
             if folder.exists():
                 shutil.rmtree(folder)
