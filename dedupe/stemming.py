@@ -1,7 +1,11 @@
 """Full-text search in word forms: English and Russian Snowball stems, as SQL functions.
 
-The stemmed index (``article_versions_stemmed``, migration m008) holds every article version's
-title and text as stems, kept in step by triggers that call ``pa_stem(text)``; a query's words are
+The stemmed index (``article_versions_stemmed``, migrations m008 and m013) indexes every article
+version's title and text as stems, kept in step by triggers that call ``pa_stem(text)``; it keeps no
+copy of them: its content is the view ``article_versions_stems``, which stems on demand, and removing a
+row needs the stems it was indexed with, so ``pa_stem`` must stay deterministic (a change of stemmers,
+``STEMMERS``, needs the index rebuilt: ``INSERT INTO article_versions_stemmed(article_versions_stemmed)
+VALUES ('rebuild')``). A query's words are
 stemmed the same way by ``pa_stem_query(q)``, keeping FTS5's syntax (``"a phrase"``, ``prefix*``,
 ``OR``, ``AND``, ``NOT``, parentheses), so ``парламент`` finds "парламента" and ``депутат*``
 finds "депутатов". ``pa_snippet(text, q)`` shows where the stems match in the original text.
