@@ -90,7 +90,10 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "title": "Title found on the page, if any.",
             "published": "Publication date found on the page (ISO date), never guessed.",
             "structured": "1 when a title/date or an article body was recognised, 0 for plain text.",
-            "lines": "The page's text lines in reading order, JSON [[text, role], ...].",
+            "lines": "The page's text lines in reading order, JSON [[text, role, section], ...], compressed "
+            "(zstd with the archive's dictionary: read them on the snapshot page).",
+            "lines_compression": "How lines are stored: 'zstd', 'zstd-dict:<id>' (compression_dicts), or NULL for "
+            "JSON text (an archive from before migration m013, until it is converted).",
         },
     ),
     "articles": (
@@ -340,14 +343,6 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         },
     ),
     # internal bookkeeping, hidden from the table list
-    "signatures": (
-        "Cached MinHash signatures of article texts (internal).",
-        {
-            "text_sha256": "SHA-256 of the text.",
-            "config": "The MinHash configuration that produced the signature.",
-            "signature": "Serialized signature.",
-        },
-    ),
     "compression_dicts": (
         "zstd dictionaries trained on the archive's own pages, used to compress raw HTML (internal).",
         {
@@ -363,6 +358,15 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "Internal flags, e.g. generation and derived_generation: the derived tables lag behind the snapshots "
         "while they differ.",
         {"key": "Flag name.", "value": "Flag value."},
+    ),
+    "article_versions_stems": (
+        "Article titles and texts as Snowball stems, computed on demand (internal): the content of the stemmed "
+        "full-text index article_versions_stemmed, which keeps no copy of its own.",
+        {
+            "version_rowid": "rowid of the article version.",
+            "title": "The title's stems.",
+            "text": "The text's stems.",
+        },
     ),
     "_sqlite_migrations": (
         "Schema migrations applied to this archive (internal).",
@@ -450,7 +454,7 @@ TABLES.update(
     }
 )
 
-HIDDEN = {"signatures", "archive_state", "compression_dicts", "_sqlite_migrations"}
+HIDDEN = {"archive_state", "compression_dicts", "article_versions_stems", "_sqlite_migrations"}
 
 FACETS: dict[str, list[Any]] = {
     # no default facets on snapshots: each is a scan of every observation (a million: seconds); add them on

@@ -613,3 +613,8 @@ SELECT delegation, language, snapshot_id, observed_at, kind, subject, old_value,
        previous_version_id
 FROM roster_changes ORDER BY observed_at, delegation, language
 """
+
+# --------------------------------------------------------------------------- the lean archive (m013)
+
+# A content's lines as stored: decode them with ``dedupe.storage.Codec.unpack_lines(lines, lines_compression)``.
+PAGE_LINES_SQL = "SELECT lines, lines_compression FROM pages WHERE content_sha256 = ?"

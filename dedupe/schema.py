@@ -6,8 +6,8 @@ tables live in ``dedupe.queries``.
 
 Tables come in two kinds:
 
-* **observations** - ``contents``, ``snapshots``, ``pages``, ``signatures``: written once,
-  never rewritten; the truth of what was fetched or imported.
+* **observations** - ``contents``, ``snapshots``, ``pages``: written once, never rewritten
+  (only recompressed); the truth of what was fetched or imported.
 * **derived** - ``articles``, ``article_versions``, ``blocks``, ``block_versions``,
   ``block_version_lines``, ``block_line_changes``, ``content_blocks``, ``facts``: a
   deterministic function of the observations, rebuilt by ``dedupe.archive.Archive.refresh``
@@ -716,3 +716,89 @@ def m014_rosters(db: Database) -> None:
         DELETE FROM archive_state WHERE key = 'derive_engine';  -- the next refresh rebuilds, filling them
         """
     )
+
+
+# --- a lean archive (migrations m013_*): each thing stored once -------------------------------------------
+
+
+@migrations()
+def m013_stemmed_search_over_a_view(db: Database) -> None:
+    """The stemmed full-text index without a second copy of the text: FTS5 with external content, a view
+    that stems ``article_versions`` on demand (``pa_stem``), instead of an index that kept its own copy of
+    every stemmed title and text (``article_versions_stemmed_content``, as large as the texts).
+
+    SQLite 3.40 here has no ``contentless_delete`` (3.43), so the triggers remove a row from the index with
+    FTS5's ``'delete'`` command, which needs the stems the row was indexed with: ``pa_stem`` of the old
+    values (deterministic; ``dedupe.stemming.STEMMERS`` names the stemmers). The index is built again from
+    the view by FTS5's ``'rebuild'``, so running this twice gives the same index. Queries (``MATCH``,
+    ``rank``) read only the index; reading the table's columns runs the view, so it needs ``pa_stem``."""
+    for statement in (
+        "DROP TRIGGER IF EXISTS article_versions_stemmed_ai",
+        "DROP TRIGGER IF EXISTS article_versions_stemmed_ad",
+        "DROP TRIGGER IF EXISTS article_versions_stemmed_au",
+        "DROP TABLE IF EXISTS article_versions_stemmed",
+        "DROP VIEW IF EXISTS article_versions_stems",
+        # stemmed on demand; version_rowid is the rowid FTS5 looks rows up by (content_rowid)
+        """CREATE VIEW article_versions_stems AS
+           SELECT rowid AS version_rowid, pa_stem(title) AS title, pa_stem(text) AS text FROM article_versions""",
+        """CREATE VIRTUAL TABLE article_versions_stemmed USING fts5(
+               title, text, tokenize='unicode61', content='article_versions_stems', content_rowid='version_rowid')""",
+        """CREATE TRIGGER article_versions_stemmed_ai AFTER INSERT ON article_versions BEGIN
+             INSERT INTO article_versions_stemmed (rowid, title, text)
+               VALUES (new.rowid, pa_stem(new.title), pa_stem(new.text));
+           END""",
+        """CREATE TRIGGER article_versions_stemmed_ad AFTER DELETE ON article_versions BEGIN
+             INSERT INTO article_versions_stemmed (article_versions_stemmed, rowid, title, text)
+               VALUES ('delete', old.rowid, pa_stem(old.title), pa_stem(old.text));
+           END""",
+        """CREATE TRIGGER article_versions_stemmed_au AFTER UPDATE OF title, text ON article_versions
+           WHEN old.title IS NOT new.title OR old.text IS NOT new.text OR old.rowid != new.rowid BEGIN
+             INSERT INTO article_versions_stemmed (article_versions_stemmed, rowid, title, text)
+               VALUES ('delete', old.rowid, pa_stem(old.title), pa_stem(old.text));
+             INSERT INTO article_versions_stemmed (rowid, title, text)
+               VALUES (new.rowid, pa_stem(new.title), pa_stem(new.text));
+           END""",
+        "INSERT INTO article_versions_stemmed (article_versions_stemmed) VALUES ('rebuild')",
+    ):
+        db.execute(statement)
+
+
+@migrations()
+def m013_drop_signatures(db: Database) -> None:
+    """The ``signatures`` table was created and counted but never written (the derivation keeps its
+    MinHash signatures in ``derive_texts`` and ``derive_lines``): dropped with its primary-key index."""
+    db.execute("DROP TABLE IF EXISTS signatures")
+
+
+LINES_MIGRATION_CHUNK = 500  # pages converted per transaction by m013_pages_lines_compressed
+
+
+@migrations(transactional=False)
+def m013_pages_lines_compressed(db: Database) -> None:
+    """``pages.lines`` compressed with the archive's zstd dictionary (``dedupe.storage.Codec.pack_lines``),
+    the method in the new column ``lines_compression`` (NULL: the JSON text an older archive stored).
+
+    Resumable: LINES_MIGRATION_CHUNK pages a transaction, in rowid order, only those still NULL, so a
+    kill loses at most one chunk's work and the next open of the archive carries on where it stopped
+    (readers decode either form meanwhile). The file keeps its size until ``VACUUM``: freed pages are
+    reused by later writes."""
+    from .archive.base import write_transaction
+    from .storage import Codec
+
+    if "lines_compression" not in {row[1] for row in db.execute("PRAGMA table_info(pages)")}:
+        db.execute("ALTER TABLE pages ADD COLUMN lines_compression TEXT")
+    codec = Codec(db)
+    last = db.execute("SELECT coalesce(min(rowid), 0) - 1 FROM pages WHERE lines_compression IS NULL").fetchone()[0]
+    while True:
+        with write_transaction(db):
+            rows = db.execute(
+                "SELECT rowid, lines FROM pages WHERE rowid > ? AND lines_compression IS NULL ORDER BY rowid LIMIT ?",
+                [last, LINES_MIGRATION_CHUNK],
+            ).fetchall()
+            db.conn.executemany(
+                "UPDATE pages SET lines = ?, lines_compression = ? WHERE rowid = ?",
+                [(*codec.pack_lines_json(lines.encode("utf-8")), rowid) for rowid, lines in rows],
+            )
+        if len(rows) < LINES_MIGRATION_CHUNK:
+            break
+        last = rows[-1][0]

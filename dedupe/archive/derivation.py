@@ -9,7 +9,6 @@ archive and lists every difference from what the incremental refreshes built.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import tempfile
 from pathlib import Path
@@ -144,15 +143,15 @@ class DerivedRecords:
                 continue  # keep the old analysis rather than lose the snapshot's page
             with write_transaction(self.db):
                 self.db.execute(
-                    "UPDATE pages SET extractor = ?, language = ?, title = ?, published = ?, structured = ?, lines = ? "
-                    "WHERE content_sha256 = ?",
+                    "UPDATE pages SET extractor = ?, language = ?, title = ?, published = ?, structured = ?, "
+                    "lines = ?, lines_compression = ? WHERE content_sha256 = ?",
                     [
                         EXTRACTOR_VERSION,
                         analysis.language,
                         analysis.title,
                         analysis.published,
                         int(analysis.structured),
-                        json.dumps(analysis.lines, ensure_ascii=False),
+                        *self.codec.pack_lines(analysis.lines),
                         sha,
                     ],
                 )

@@ -54,7 +54,7 @@ from ..blocks import (
 from ..extract import detect_language
 from ..facts import Fact, extract_facts
 from ..minhash import band_keys, compute_signatures, deserialize, estimate_jaccard, estimates_against, serialize
-from ..storage import text_hash
+from ..storage import Codec, text_hash
 from ..variants import assign_slots, compare_versions
 from .base import REMOVED_STATUSES, order_key
 
@@ -103,6 +103,7 @@ class Deriver:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
         self.x = conn.execute
+        self.codec = Codec(conn)  # decodes pages.lines (Codec.unpack_lines)
         self._pages: dict[int, _Page] = {}
         self.touched_articles: set[int] = set()  # s1 group labels (old and new)
         self.touched_blocks: set[int] = set()  # block labels (old and new)
@@ -189,8 +190,8 @@ class Deriver:
     def _load_new_pages(self, shas: list[str]) -> list[_Page]:
         pages = []
         for chunk in _chunks(shas):
-            for page_id, sha, structured, lines, has_article in self.x(
-                f"""SELECT p.rowid, p.content_sha256, p.structured, p.lines,
+            for page_id, sha, structured, lines, method, has_article in self.x(
+                f"""SELECT p.rowid, p.content_sha256, p.structured, p.lines, p.lines_compression,
                            (SELECT max(coalesce(s.page_type, 'article') = 'article') FROM snapshots s
                             WHERE s.content_sha256 = p.content_sha256)
                     FROM pages p WHERE p.content_sha256 IN ({_marks(chunk)})""",
@@ -199,7 +200,7 @@ class Deriver:
                 page = PageLines(
                     key=sha,
                     structured=bool(structured),
-                    lines=[tuple(x) for x in json.loads(lines)],
+                    lines=self.codec.unpack_lines(lines, method),
                     has_article=bool(has_article),
                 )
                 pages.append(_Page(page_id, sha, page, _title(page)))
@@ -256,15 +257,15 @@ class Deriver:
 
     def page(self, page_id: int) -> _Page:
         if page_id not in self._pages:
-            sha, structured, lines, has_article = self.x(
-                "SELECT p.content_sha256, p.structured, p.lines, d.has_article FROM pages p "
+            sha, structured, lines, method, has_article = self.x(
+                "SELECT p.content_sha256, p.structured, p.lines, p.lines_compression, d.has_article FROM pages p "
                 "JOIN derive_pages d ON d.page_id = p.rowid WHERE p.rowid = ?",
                 [page_id],
             ).fetchone()
             page = PageLines(
                 key=sha,
                 structured=bool(structured),
-                lines=[tuple(x) for x in json.loads(lines)],
+                lines=self.codec.unpack_lines(lines, method),
                 has_article=bool(has_article),
             )
             self._pages[page_id] = _Page(page_id, sha, page, _title(page))

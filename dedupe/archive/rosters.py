@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from ..people import name_key
 from ..rosters import Roster, extract_rosters, may_state_a_roster
+from ..storage import Codec
 
 CHUNK = 500
 
@@ -41,6 +42,7 @@ class RosterStage:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
+        self.codec = Codec(conn)  # decodes pages.lines (compressed since m013)
 
     def update(self, after_id: int, last_id: int) -> None:
         """Derive what the snapshots after_id < id <= last_id bring."""
@@ -70,9 +72,11 @@ class RosterStage:
         for start in range(0, len(shas), CHUNK):
             chunk = shas[start : start + CHUNK]
             rows = self.conn.execute(
-                f"SELECT content_sha256, lines FROM pages WHERE content_sha256 IN ({_marks(chunk)})", chunk
+                f"SELECT content_sha256, lines, lines_compression FROM pages WHERE content_sha256 IN ({_marks(chunk)})",
+                chunk,
             ).fetchall()
-            for sha, lines in rows:
+            for sha, stored, method in rows:
+                lines = self.codec.lines_json(stored, method)
                 if not may_state_a_roster(lines):  # no line is shaped like a roster: skip the JSON
                     continue
                 for roster in extract_rosters([line[0] for line in json.loads(lines)]):
