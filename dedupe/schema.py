@@ -593,7 +593,6 @@ def m010_time_records(db: Database) -> None:
             stating INTEGER NOT NULL,           -- 0: removed (404/410) or no content: the page states nothing
             PRIMARY KEY (url, first_observed_at, first_snapshot_id)
         ) WITHOUT ROWID;
-        CREATE INDEX url_runs_first ON url_runs(first_observed_at);
         CREATE TABLE block_version_urls (       -- per block version and URL: how often and when the page showed it
             block_version_id TEXT NOT NULL,
             url TEXT NOT NULL,
@@ -678,7 +677,6 @@ def m014_rosters(db: Database) -> None:
             chamber TEXT NOT NULL,              -- body slug of dedupe.facts.BODIES ('' when not stated)
             PRIMARY KEY (roster_version_id, ord)
         );
-        CREATE INDEX roster_members_person ON roster_members(person_key);
         CREATE TABLE content_rosters (
             content_sha256 TEXT NOT NULL,
             roster_version_id TEXT NOT NULL,

@@ -38,6 +38,12 @@ SEARCHES = (
 M013 = ("m013_stemmed_search_over_a_view", "m013_drop_signatures", "m013_pages_lines_compressed")
 
 
+BEFORE_M013_TABLES = (
+    "facts", "content_articles", "block_line_changes", "block_version_lines", "content_blocks", "block_versions",
+    "blocks", "article_versions", "articles",
+)  # fmt: skip
+
+
 def _old_archive(tmp_path: Path) -> Path:
     path = tmp_path / "before.db"
     with gzip.open(FIXTURE) as source, path.open("wb") as target:
@@ -60,8 +66,12 @@ def _search_results(conn: sqlite3.Connection) -> dict[str, list]:
 
 
 def _derived(conn: sqlite3.Connection) -> dict[str, list]:
+    """The derived tables an archive before m013 already had (later migrations add others, filled on refresh)."""
+    present = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     return {
-        table: sorted(conn.execute(f"SELECT * FROM [{table}]").fetchall(), key=repr) for table in schema.DERIVED_TABLES
+        table: sorted(conn.execute(f"SELECT * FROM [{table}]").fetchall(), key=repr)
+        for table in schema.DERIVED_TABLES
+        if table in present and table in BEFORE_M013_TABLES
     }
 
 
@@ -152,7 +162,7 @@ INDEX_USERS: dict[str, str] = {
     "article_versions_article": queries.LATEST_ARTICLE_VERSION_SQL,
     "block_versions_block": queries.LATEST_BLOCK_VERSION_SQL,
     "content_articles_version": "SELECT content_sha256 FROM content_articles WHERE article_version_id = ?",
-    "content_blocks_version": queries.BLOCK_VERSION_SNAPSHOTS_SQL,
+    "content_blocks_version": "SELECT content_sha256 FROM content_blocks WHERE block_version_id = ?",
     "crawl_runs_started": queries.LAST_RUN_SQL,
     "derive_article_order_key": "SELECT public_id FROM [derive_article_order] WHERE sort_key < ? "
     "ORDER BY sort_key DESC LIMIT 1",
@@ -176,7 +186,18 @@ INDEX_USERS: dict[str, str] = {
     "derive_runs_page": "DELETE FROM derive_runs WHERE stage = ? AND page_id = ?",
     "derive_text_bands_text": "SELECT text_id, key FROM derive_text_bands WHERE text_id IN (?, ?)",
     "pages_extractor": "SELECT 1 FROM pages WHERE extractor != ? LIMIT 1",
-    "snapshots_content": queries.BLOCK_VERSION_URLS_SQL,
+    "snapshots_content": "SELECT url, min(observed_at) FROM snapshots WHERE content_sha256 IN (?, ?) AND id <= ? "
+    "GROUP BY url",
+    "snapshots_observed": "SELECT id, observed_at, content_sha256 FROM snapshots WHERE observed_at >= ? "
+    "AND content_sha256 IS NOT NULL ORDER BY observed_at, id",
+    "block_version_urls_url": "DELETE FROM block_version_urls WHERE url = ?",
+    "block_version_urls_first": queries.BLOCK_VERSION_URLS_SQL,
+    "fact_periods_delegation": queries.FACT_PERIODS_SQL,
+    "roster_versions_delegation": "SELECT id FROM roster_versions WHERE delegation = ? AND language = ?",
+    "content_rosters_version": "SELECT s.id, s.observed_at, min(rv.id) FROM roster_versions rv "
+    "JOIN content_rosters cr ON cr.roster_version_id = rv.id JOIN snapshots s ON s.content_sha256 = cr.content_sha256 "
+    "WHERE rv.delegation = ? AND rv.language = ? AND s.status != 'error' GROUP BY s.id ORDER BY s.observed_at, s.id",
+    "roster_changes_time": queries.ALERT_ROSTER_CHANGES_SQL,
     "snapshots_identity": queries.URL_VERSIONS_SQL,
     "snapshots_origin": queries.CRAWL_RUN_URLS_SQL,
 }
