@@ -119,7 +119,13 @@ def grouping_quality(archive: Archive) -> tuple[float, float]:
     return (both / predicted if predicted else 1.0), (both / true if true else 1.0)
 
 
-def measure(size: int, work: Path, say=lambda message: None) -> dict:
+def analyst_goals(observations: int) -> tuple[float, float]:
+    """The slowest page and the slowest command allowed (seconds): 1 and 1.5 at 1M observations, 0.3 and 1 at 100k
+    (the real site after ten weekly crawls) and below."""
+    return (1.0, 1.5) if observations > 100_000 else (0.3, 1.0)
+
+
+def measure(size: int, work: Path, say=lambda message: None, analyst: bool = True) -> dict:
     urls = max(2, size // WEEKS)
     db = work / f"scale-{size}.db"
     started = time.perf_counter()
@@ -144,7 +150,7 @@ def measure(size: int, work: Path, say=lambda message: None) -> dict:
             "SELECT count(*) FROM block_versions WHERE text LIKE '%Kyrgyz%' OR text LIKE '%Кыргыз%'"
         ).fetchone()[0]
         stats = archive.stats()
-    return {
+    result = {
         "archive_scale_observations": urls * WEEKS,
         "archive_scale_urls": urls,
         "archive_scale_s": round(seconds, 1),
@@ -157,6 +163,17 @@ def measure(size: int, work: Path, say=lambda message: None) -> dict:
         "archive_scale_db_mb": round(sum(p.stat().st_size for p in work.glob(f"scale-{size}.db*")) / 1e6, 1),
         "archive_scale_stats": stats,
     }
+    if analyst:  # the analyst's phase: every page and read command on the archive just built
+        from bench.analyst import measure as measure_analyst
+
+        result.update(measure_analyst(db, say=say))
+        page_goal, command_goal = analyst_goals(urls * WEEKS)
+        result["analyst_goals_met"] = (
+            not result["analyst_failed"]
+            and result["analyst_slowest_page_s"] < page_goal
+            and result["analyst_slowest_command_s"] < command_goal
+        )
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -164,12 +181,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--observations", type=int, default=1_000_000, help="observations to ingest (default 1M)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--workdir", type=Path, help="keep the archive here (default: a temp dir)")
+    parser.add_argument("--no-analyst", action="store_true", help="skip timing the pages and read commands after")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="pa-scale-") as tmp:
         work = args.workdir or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
-        result = measure(args.observations, work, say=lambda m: print(m, file=sys.stderr, flush=True))
+        result = measure(
+            args.observations, work, say=lambda m: print(m, file=sys.stderr, flush=True), analyst=not args.no_analyst
+        )
     print(json.dumps(result, indent=None if args.json else 2))
+    if not args.json and "analyst_pages" in result:
+        from bench.analyst import table
+
+        print(table(result))
     return 0
 
 

@@ -15,7 +15,13 @@ the same run:
 3. import of the article pages as files vs trafilatura ``extract`` alone on the same files;
 4. MinHash: the project's signatures vs datasketch's per-shingle ``update`` (``bench.minhash_bench``);
 5. scale: dedupe of ``--scale`` synthetic snapshots (``bench.minhash_bench.bench_scale``);
-6. storage: archive bytes per snapshot, raw HTML compression ratio.
+6. storage: archive bytes per snapshot, raw HTML compression ratio, and where the bytes go: bytes per
+   page by table (dbstat; indexes and full-text shadow tables counted with their table) after the
+   first crawl and, with ``--archive-scale``, for the scale run's archive.
+
+CPU per page by stage: the crawl's ``fetch`` (the crawler process) and its archive writer; the
+import's ``analyse``, ``store``, ``derive`` and ``index`` (``dedupe.archive.observations.StageClock``).
+``python -m bench.run --bytes-by-table ARCHIVE`` prints one archive's bytes by table as JSON.
 
 Crawls, imports and scale runs each run in a fresh process. It prints one Markdown table
 (``--json``: one JSON object instead) and writes the JSON to ``--out``.
@@ -54,6 +60,7 @@ GOALS: dict[str, tuple[str, float, str]] = {
     "import_vs_trafilatura": (">=", 0.75, "import >= 0.75x trafilatura extract's pages/s"),
     "minhash_speedup": (">=", 30.0, "MinHash >= 30x datasketch's per-shingle update"),
     "compression_ratio": (">=", 8.0, "raw HTML stored at >= 8x compression"),
+    "archive_vs_raw_html_first_crawl": ("<=", 1.0, "the archive after the first crawl <= the raw HTML it holds"),
     "add_one_flatness": (
         "<=",
         1.5,
@@ -175,8 +182,10 @@ def bench_crawl(url: str, work: Path, repeat: int, timeout: float) -> dict[str, 
         }
         size_first = _db_bytes(db)  # checkpointed: the file is the whole archive
         payload_first = _payload_bytes(db)
+        tables_first = bytes_by_table(db)
         shutil.copyfile(db, full_db)
         rounds["first"]["archive_bytes"] = size_first
+        rounds["first"]["tables"] = tables_first
         rounds["again"] = _child(["bench.crawl_child", "full", url, "--db", str(db)], timeout)
         rounds["again"]["added_bytes"] = _db_bytes(db) - size_first
         payload_again = _payload_bytes(db)
@@ -235,8 +244,25 @@ def bench_crawl(url: str, work: Path, repeat: int, timeout: float) -> dict[str, 
         "recrawl_row_bytes": snapshot_row_bytes(work / "crawl-full-revisit.db", "not_modified"),
         "archive_bytes_first_crawl": first["archive_bytes"],
         "archive_bytes_per_page_first_crawl": round(first["archive_bytes"] / max(1, first["pages"]), 1),
+        # where they go: bytes per page of each table with its indexes (dbstat), largest first
+        "archive_bytes_per_page_by_table_first_crawl": {
+            name: round(size / max(1, first["pages"]), 1) for name, size in first["tables"].items()
+        },
+        # CPU per page by stage: fetching and parsing (the crawler process) and the archive writer (analyse,
+        # store, derive and index together: it is another process, measured as a whole)
+        "crawl_cpu_ms_per_page_by_stage": {
+            "fetch": cpu_ms(first, "cpu_seconds_crawler"),
+            "writer": cpu_ms(first, "cpu_seconds_writer"),
+        },
         **archive_storage(work / "crawl.db"),
     }
+
+
+def _archive_vs_raw_html(results: dict[str, Any]) -> float | None:
+    """The first crawl's archive against the raw HTML it holds (issue 19: at most 1)."""
+    if not results.get("html_raw_bytes") or not results.get("archive_bytes_first_crawl"):
+        return None
+    return round(results["archive_bytes_first_crawl"] / results["html_raw_bytes"], 2)
 
 
 def archive_storage(db: Path) -> dict[str, Any]:
@@ -278,19 +304,55 @@ def archive_storage(db: Path) -> dict[str, Any]:
     }
 
 
+FTS5_SHADOWS = ("_data", "_idx", "_docsize", "_config", "_content")
+
+
 def _table_bytes(con: sqlite3.Connection) -> dict[str, int]:
-    """Bytes of each table with its indexes (dbstat), largest first; {} without dbstat."""
+    """Bytes on disk of each table with its indexes (dbstat pgsize), a full-text index's shadow tables
+    counted as the index, largest first; {} without dbstat."""
     try:
         rows = con.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name").fetchall()
         owners = dict(con.execute("SELECT name, tbl_name FROM sqlite_master WHERE type IN ('table', 'index')"))
+        virtual = {n for (n,) in con.execute("SELECT name FROM sqlite_master WHERE sql LIKE 'CREATE VIRTUAL TABLE%'")}
     except sqlite3.Error:
         return {}
+    shadows = {f"{name}{suffix}": name for name in virtual for suffix in FTS5_SHADOWS}
     totals: dict[str, int] = {}
     for name, size in rows:
         table = owners.get(name, name)
-        table = table.split("_fts")[0] + "_fts" if "_fts" in table else table
+        table = shadows.get(table, table)
         totals[table] = totals.get(table, 0) + size
     return dict(sorted(totals.items(), key=lambda kv: -kv[1]))
+
+
+def bytes_by_table(db: Path) -> dict[str, int]:
+    """``_table_bytes`` of an archive file, its write-ahead log checkpointed first."""
+    _db_bytes(db)
+    con = sqlite3.connect(db)
+    try:
+        return _table_bytes(con)
+    finally:
+        con.close()
+
+
+def scale_storage(db: Path) -> dict[str, Any]:
+    """Where the scale run's archive's bytes go: by table, per observation and per content, against the raw
+    HTML it holds."""
+    tables = bytes_by_table(db)
+    con = sqlite3.connect(db)
+    try:
+        observations, contents, raw = con.execute(
+            "SELECT (SELECT count(*) FROM snapshots), count(*), coalesce(sum(size), 0) FROM contents"
+        ).fetchone()
+    finally:
+        con.close()
+    return {
+        "archive_scale_bytes": sum(tables.values()),
+        "archive_scale_raw_html_bytes": raw,
+        "archive_scale_bytes_by_table": tables,
+        "archive_scale_bytes_per_content_by_table": {k: round(v / max(1, contents), 1) for k, v in tables.items()},
+        "archive_scale_bytes_per_observation": round(sum(tables.values()) / max(1, observations), 1),
+    }
 
 
 def snapshot_row_bytes(db: Path, status: str) -> float | None:
@@ -342,11 +404,14 @@ def _child_import(folder: Path, db: Path, repeat: int) -> dict[str, Any]:
         for path in files:
             trafilatura.extract(path.read_bytes().decode("utf-8"))
 
+    stages: dict[int | None, dict[str, float]] = {}
+
     def import_with(workers: int | None) -> None:
         for stale in db.parent.glob(db.name + "*"):
             stale.unlink()
         with Archive(db) as archive:
             report = archive.ingest(read_inputs([str(folder)]), workers=workers)
+            stages[workers] = dict(archive.stage_cpu.seconds)
         if report.errors or report.added != len(files):
             raise RuntimeError(f"import failed: {report.errors[:3]}")
 
@@ -375,6 +440,9 @@ def _child_import(folder: Path, db: Path, repeat: int) -> dict[str, Any]:
         "import_vs_trafilatura": round(rate["import"] / rate["trafilatura"], 3),
         "import_one_core_pages_per_s": round(rate["import_one_core"], 1),
         "import_one_core_vs_trafilatura": round(rate["import_one_core"] / rate["trafilatura"], 3),
+        # CPU per page by stage (the last round of each): analyse, store, derive, index (StageClock)
+        "import_cpu_ms_per_page_by_stage": {k: round(1000 * v / n, 2) for k, v in stages[None].items()},
+        "import_one_core_cpu_ms_per_page_by_stage": {k: round(1000 * v / n, 2) for k, v in stages[1].items()},
     }
 
 
@@ -419,6 +487,7 @@ def run_bench(config: BenchConfig) -> dict[str, Any]:
             results["page_bytes_median"] = sizes[len(sizes) // 2]
             _say(config, f"crawling {server.url} (bare spider, crawl, re-crawl)...")
             results.update(bench_crawl(server.url + "/events", work_root, config.repeat, timeout))
+            results["archive_vs_raw_html_first_crawl"] = _archive_vs_raw_html(results)
             folder = work_root / "pages"
             if folder.exists():
                 shutil.rmtree(folder)
@@ -439,6 +508,7 @@ def run_bench(config: BenchConfig) -> dict[str, Any]:
 
             _say(config, f"the archive at scale: {config.archive_scale:,} observations through the archive...")
             results.update(measure_scale(config.archive_scale, work_root, say=lambda m: _say(config, m)))
+            results.update(scale_storage(work_root / f"scale-{config.archive_scale}.db"))
         _say(config, f"MinHash on {config.minhash_docs} documents...")
         results.update(bench_minhash_and_scale(config))
     finally:
@@ -494,6 +564,16 @@ def _fmt(value: Any) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)
+
+
+def _top(values: dict[str, float] | None, unit: str, count: int = 8) -> str:
+    """The ``count`` largest of ``values`` as 'name 1,234 B, ...' (the rest summed)."""
+    if not values:
+        return "-"
+    ranked = sorted(values.items(), key=lambda kv: -kv[1])
+    shown = [f"{name} {_fmt(value)}{unit}" for name, value in ranked[:count]]
+    rest = sum(value for _, value in ranked[count:])
+    return ", ".join(shown + ([f"others {_fmt(rest)}{unit}"] if rest else []))
 
 
 def table(results: dict[str, Any]) -> str:
@@ -598,7 +678,49 @@ def table(results: dict[str, Any]) -> str:
             "",
             "",
         ),
+        (
+            "6. bytes per page by table (first crawl)",
+            _top(r.get("archive_bytes_per_page_by_table_first_crawl"), " B"),
+            "",
+            "",
+            "",
+            "",
+        ),
+        (
+            "CPU per page by stage",
+            f"crawl: {_top(r.get('crawl_cpu_ms_per_page_by_stage'), ' ms', 9)}; import (one process): "
+            f"{_top(r.get('import_one_core_cpu_ms_per_page_by_stage'), ' ms', 9)}",
+            f"bare spider {_fmt(r.get('crawl_bare_cpu_ms_per_page'))} ms, trafilatura "
+            f"{_fmt(r.get('trafilatura_ms_per_page'))} ms",
+            "",
+            "",
+            "",
+        ),
     ]
+    if r.get("archive_scale_bytes_by_table"):
+        rows.append(
+            (
+                f"6. scale archive ({_fmt(r.get('archive_scale_observations'))} observations) by table",
+                f"{_fmt(r['archive_scale_bytes'] / 1e6)} MB: "
+                + _top({k: v / 1e6 for k, v in r["archive_scale_bytes_by_table"].items()}, " MB"),
+                f"raw HTML {_fmt(r.get('archive_scale_raw_html_bytes', 0) / 1e6)} MB",
+                "",
+                "",
+                "",
+            )
+        )
+    if "analyst_slowest_page_s" in r:
+        rows.append(
+            (
+                f"7. analyst at {_fmt(r.get('archive_scale_observations'))} observations",
+                f"slowest page {_fmt(r['analyst_slowest_page_s'])} s ({r['analyst_slowest_page']}), slowest command "
+                f"{_fmt(r['analyst_slowest_command_s'])} s ({r['analyst_slowest_command']})",
+                f"failed: {', '.join(r['analyst_failed']) or 'none'}",
+                "",
+                "1M: < 1 s, < 1.5 s; 100k: < 0.3 s, < 1 s",
+                "" if r.get("analyst_goals_met") is None else ("met" if r["analyst_goals_met"] else "**missed**"),
+            )
+        )
     head = ("| measurement | value | baseline (same run) | ratio | goal | |", "| --- | --- | --- | --- | --- | --- |")
     return "\n".join(head + tuple("| " + " | ".join(row) + " |" for row in rows))
 
@@ -631,7 +753,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, help="keep the archives and pages here (default: a temp dir)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     parser.add_argument("--child-import", nargs=2, metavar=("FOLDER", "DB"), help=argparse.SUPPRESS)
+    parser.add_argument("--bytes-by-table", type=Path, metavar="ARCHIVE", help="print an archive's bytes by table")
     args = parser.parse_args(argv)
+    if args.bytes_by_table:
+        print(json.dumps(bytes_by_table(args.bytes_by_table), indent=2))
+        return 0
     if args.child_import:
         print(json.dumps(_child_import(Path(args.child_import[0]), Path(args.child_import[1]), args.repeat)))
         return 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import click
 
-from cli import archive, bench, crawl, serve, web_archives
+from cli import archive, bench, crawl, rosters, serve, web_archives
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -30,9 +30,11 @@ def cli() -> None:
       pa-archive conflicts                 # facts that disagree between snapshots
       pa-archive history a1                # every version of article 1
       pa-archive diff bv-1a2b bv-3c4d --words
+      pa-archive roster --changes          # who joined and left each delegation, when
+      pa-archive parity                    # where the English and Russian sites disagree
     """
 
 
-for _module in (archive, crawl, web_archives, serve, bench):
+for _module in (archive, crawl, web_archives, serve, bench, rosters):
     for _command in _module.COMMANDS:
         cli.add_command(_command)

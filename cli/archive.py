@@ -300,7 +300,7 @@ def conflicts(evidence: bool, db_path: str, as_json: bool) -> None:
                 )
             )
             click.echo(f"      {when(row['first_seen'])} .. {when(row['last_seen'])}")
-            for line in url_lines(names, len(names), "      at "):
+            for line in url_lines(names, row.get("seen_in_total", len(names)), "      at "):
                 click.echo(line)
 
 

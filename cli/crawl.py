@@ -374,7 +374,8 @@ def demo(db_path: str, force: bool, markup: str) -> None:
     Starts the replica (English and Russian) on 127.0.0.1, crawls it at epochs 1, 2 and 3 as
     a schedule would (epoch 2: the block's Kyrgyz seats go from 7 to 6, website lines empty,
     one article edited; epoch 3: "12 senators", one article removed, two added), stops it,
-    and prints each run's new, changed and removed articles, block variants and conflicts.
+    and prints each run's new, changed and removed articles, block variants and conflicts, then
+    the delegations' roster changes and where the English and Russian sites disagree.
     The three moments are weeks apart on the site but seconds apart here, so each crawl runs
     with --revisit-after 0: every archived page is due, as it would be after REVISIT_AFTER
     (7 days by default) on a real schedule.
@@ -436,6 +437,13 @@ def demo(db_path: str, force: bool, markup: str) -> None:
         ctx.invoke(
             diff_command, a=before, b=after, word_marks=True, side=False, unified=False, db_path=db_path, as_json=False
         )
+    from cli.rosters import parity as parity_command
+    from cli.rosters import roster as roster_command
+
+    click.echo(click.style("\n$ pa-archive roster --changes   # who joined and left each delegation, when", bold=True))
+    ctx.invoke(roster_command, delegation="", as_of=None, changes=True, db_path=db_path, as_json=False)
+    click.echo(click.style("\n$ pa-archive parity   # where the English and Russian sites disagree now", bold=True))
+    ctx.invoke(parity_command, as_of=None, delegation="", show_all=False, db_path=db_path, as_json=False)
     click.echo(
         f"\nDone in {time.monotonic() - started:.0f} s. The archive is {db_path}; try "
         f"`pa-archive runs --db {db_path}` or `pa-archive blocks --db {db_path}`."

@@ -9,6 +9,9 @@ finds ``templates/`` by itself.
   (``diff_page``, over ``dedupe.diff``); ``/-/diff.json`` returns the same JSON as ``pa-archive diff --json``.
 * ``/-/timeline`` draws each delegation's seat counts, per language, across snapshots as inline SVG
   (``timeline``; ``/-/timeline.json`` for the data).
+* ``/-/roster`` shows each delegation's members per site, who joined and left when, with evidence
+  snapshots and diffs; ``/-/parity`` the fields the English and Russian sites state differently
+  (``rosters_page``).
 * ``render_cell`` links version ids and version numbers to their diff.
 
 Archived pages are hostile input: every text reaches the HTML through Jinja's autoescape
@@ -29,6 +32,7 @@ from datasette_pa_archive.calendar_page import calendar_view
 from datasette_pa_archive.cells import render_json_cell, render_link_cell
 from datasette_pa_archive.diff_page import diff_href, diff_view
 from datasette_pa_archive.evidence import conflicts_view
+from datasette_pa_archive.rosters_page import parity_view, roster_view
 from datasette_pa_archive.snapshot_page import snapshot_view
 from datasette_pa_archive.timeline import timeline_view
 
@@ -45,7 +49,17 @@ def register_routes(datasette: Any) -> list[tuple[str, Any]]:
         (r"^/-/conflicts$", conflicts_view),
         (r"^/-/snapshot/(?P<snapshot_id>\d{1,12})$", snapshot_view),
         (r"^/-/calendar$", calendar_view),
+        (r"^/-/roster(?P<as_json>\.json)?$", roster_view),
+        (r"^/-/parity(?P<as_json>\.json)?$", parity_view),
     ]
+
+
+@hookimpl
+def startup(datasette: Any) -> None:
+    """The database page counts the tables it lists, not the derivation's million-row state (``counts``)."""
+    from datasette_pa_archive.counts import install
+
+    install(datasette)
 
 
 @hookimpl
@@ -63,6 +77,8 @@ def menu_links(datasette: Any, actor: Any, request: Any) -> list[dict[str, str]]
         {"href": datasette.urls.path("/-/timeline"), "label": "Seats timeline"},
         {"href": datasette.urls.path("/-/calendar"), "label": "Captures of a URL"},
         {"href": datasette.urls.path("/-/diff"), "label": "Compare two versions"},
+        {"href": datasette.urls.path("/-/roster"), "label": "Delegation rosters: who joined and left"},
+        {"href": datasette.urls.path("/-/parity"), "label": "English vs Russian site"},
     ]
 
 

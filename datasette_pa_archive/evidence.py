@@ -1,9 +1,9 @@
 """The conflicts page: ``/-/conflicts``, every conflicting value with its evidence.
 
-For each value: the snapshots stating it (URL, date, link to the archived copy on ``/-/snapshot``),
+For each value: the newest snapshots stating it (URL, date, link to the archived copy on ``/-/snapshot``),
 the block variants carrying it, and for each conflict a ready diff of the two variants around each
-change of value. The data are ``dedupe.queries``' EVIDENCE_* queries over the same ``conflicts`` view
-the "conflicting_facts" canned query and ``pa-archive conflicts`` read.
+change of value. The data are ``dedupe.archive.evidence.conflict_evidence``, the same answer
+``pa-archive conflicts`` gives, read from the time-derived records (fast at any archive size).
 """
 
 from __future__ import annotations
@@ -13,48 +13,56 @@ from typing import Any
 from datasette.utils.asgi import Response
 
 from datasette_pa_archive.pages import archive_database, diff_href, html_response, snapshot_href
-from dedupe import queries
-
-SNAPSHOTS_SHOWN = 10  # per value; the count says how many there are
+from dedupe.archive.evidence import conflict_evidence
 
 
 async def conflicts_view(datasette: Any, request: Any) -> Response:
     db = await archive_database(datasette, request)
     wanted = (request.args.get("delegation") or "").strip()
-    rows = [dict(r) for r in (await db.execute(queries.CONFLICTS_SQL)).rows]
-    if wanted:
-        rows = [r for r in rows if r["delegation"].casefold() == wanted.casefold()]
-    conflicts: dict[tuple[str, str, str], dict[str, Any]] = {}
-    for r in rows:
-        key = (r["language"] or "", r["delegation"], r["field"])
-        conflict = conflicts.setdefault(
-            key, {"language": key[0], "delegation": key[1], "field": key[2], "values": [], "changes": []}
-        )
-        params = {"language": key[0], "delegation": key[1], "field": key[2], "value": r["value"]}
-        found = [
-            dict(s)
-            for s in (await db.execute(queries.EVIDENCE_SNAPSHOTS_SQL, {**params, "limit": SNAPSHOTS_SHOWN})).rows
-        ]
-        for s in found:
-            s["href"] = snapshot_href(datasette, s["snapshot_id"], db.name)
-        variants = [dict(v) for v in (await db.execute(queries.EVIDENCE_BLOCK_VERSIONS_SQL, params)).rows]
-        for v in variants:
-            v["href"] = datasette.urls.row(db.name, "block_versions", v["id"])
-        conflict["values"].append(
-            {**r, "snapshot_rows": found, "total": found[0]["total"] if found else 0, "variants": variants}
-        )
-    for key, conflict in conflicts.items():
-        params = {"language": key[0], "delegation": key[1], "field": key[2]}
-        for c in (await db.execute(queries.EVIDENCE_CHANGES_SQL, params)).rows:
-            change = dict(c)
-            change["diff_href"] = diff_href(
-                datasette, a=change["previous_block_version_id"], b=change["block_version_id"], database=db.name
+    records = await db.execute_fn(lambda conn: conflict_evidence(conn, delegation=wanted, snapshots=True))
+    conflicts = []
+    for record in records:
+        values = []
+        for value in record["values"]:
+            found = value["snapshot_rows"]
+            for s in found:
+                s["href"] = snapshot_href(datasette, s["snapshot_id"], db.name)
+            for v in value["variants"]:
+                v["href"] = datasette.urls.row(db.name, "block_versions", v["id"])
+            values.append(
+                {
+                    **value,
+                    "language": record["language"],
+                    "snapshot_rows": found,
+                    "total": value["snapshots_total"],
+                }
             )
-            conflict["changes"].append(change)
-        conflict["anchor"] = "-".join(part.replace(" ", "_") for part in key)
+        changes = [
+            {
+                "previous_value": c["from"],
+                "value": c["to"],
+                "previous_block_version_id": c["a"],
+                "block_version_id": c["b"],
+                "first_changed": c["at"],
+                "times": c["times"],
+                "diff_href": diff_href(datasette, a=c["a"], b=c["b"], database=db.name),
+            }
+            for c in record["changes"]
+        ]
+        key = (record["language"], record["delegation"], record["field"])
+        conflicts.append(
+            {
+                "language": record["language"],
+                "delegation": record["delegation"],
+                "field": record["field"],
+                "values": values,
+                "changes": changes,
+                "anchor": "-".join(part.replace(" ", "_") for part in key),
+            }
+        )
     context = {
         "database": db.name,
-        "conflicts": list(conflicts.values()),
+        "conflicts": conflicts,
         "delegation": wanted,
         "query_href": datasette.urls.query(db.name, "conflicting_facts"),
         "timeline_path": datasette.urls.path("/-/timeline"),

@@ -90,7 +90,10 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "title": "Title found on the page, if any.",
             "published": "Publication date found on the page (ISO date), never guessed.",
             "structured": "1 when a title/date or an article body was recognised, 0 for plain text.",
-            "lines": "The page's text lines in reading order, JSON [[text, role], ...].",
+            "lines": "The page's text lines in reading order, JSON [[text, role, section], ...], compressed "
+            "(zstd with the archive's dictionary: read them on the snapshot page).",
+            "lines_compression": "How lines are stored: 'zstd', 'zstd-dict:<id>' (compression_dicts), or NULL for "
+            "JSON text (an archive from before migration m013, until it is converted).",
         },
     ),
     "articles": (
@@ -222,7 +225,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
     ),
     "fact_periods": (
         "Facts through time: each run of one value of a delegation's field, in observation order across the "
-        "snapshots stating it, so 7 -> 6 -> 7 is three periods (view; `pa-archive facts --periods`).",
+        "snapshots stating it, so 7 -> 6 -> 7 is three periods (kept by every refresh; `pa-archive facts --periods`).",
         {
             "language": "Language of the pages that stated it ('en' or 'ru'); conflicts are within one language.",
             "delegation": "Country of the delegation.",
@@ -236,6 +239,47 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "last_seen": f"When it was observed ({_TIMESTAMP}).",
             "first_block_version_id": "The block variant of the first snapshot.",
             "last_block_version_id": "The block variant of the last snapshot: diff it with the next period's first.",
+        },
+    ),
+    "fact_segments": (
+        "The archive's history per language as runs of observations (every page, in time order) stating the "
+        "same facts: a few rows when the site is consistent, one per flip when it is not (kept by every refresh).",
+        {
+            "language": "Language of the pages ('en' or 'ru').",
+            "first_observed_at": f"The run's first observation ({_TIMESTAMP}).",
+            "first_snapshot_id": "Its snapshot (snapshots.id).",
+            "last_observed_at": f"The run's last observation ({_TIMESTAMP}).",
+            "last_snapshot_id": "Its snapshot.",
+            "snapshots": "Observations in the run.",
+            "statement": "Hash of the facts stated: two block variants saying the same (a rewording) share it.",
+            "first_block_versions": "Block variants stating the facts in the first observation (comma-separated).",
+            "last_block_versions": "... and in the last.",
+        },
+    ),
+    "url_runs": (
+        "Each page's observations as runs showing the same block variants: what a page stated at any moment, "
+        "one row per change (kept by every refresh; `pa-archive facts --as-of`).",
+        {
+            "url": "The page.",
+            "first_observed_at": f"The run's first observation ({_TIMESTAMP}).",
+            "first_snapshot_id": "Its snapshot (snapshots.id).",
+            "last_observed_at": f"The run's last observation ({_TIMESTAMP}).",
+            "last_snapshot_id": "Its snapshot.",
+            "snapshots": "Observations in the run (failed fetches are left out).",
+            "block_versions": "The block variants the page showed (comma-separated; empty: none).",
+            "stating": "0 when the page was removed (404/410) or had no content: it stated nothing.",
+        },
+    ),
+    "block_version_urls": (
+        "Each block variant with every page that showed it: how often and when (kept by every refresh).",
+        {
+            "block_version_id": "The variant (block_versions.id).",
+            "url": "A page that showed it.",
+            "snapshots": "Observations of that page showing it.",
+            "first_observed_at": f"First of them ({_TIMESTAMP}).",
+            "first_snapshot_id": "Its snapshot (snapshots.id).",
+            "last_observed_at": f"Last of them ({_TIMESTAMP}).",
+            "last_snapshot_id": "Its snapshot.",
         },
     ),
     "conflicts": (
@@ -300,14 +344,6 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         },
     ),
     # internal bookkeeping, hidden from the table list
-    "signatures": (
-        "Cached MinHash signatures of article texts (internal).",
-        {
-            "text_sha256": "SHA-256 of the text.",
-            "config": "The MinHash configuration that produced the signature.",
-            "signature": "Serialized signature.",
-        },
-    ),
     "compression_dicts": (
         "zstd dictionaries trained on the archive's own pages, used to compress raw HTML (internal).",
         {
@@ -324,6 +360,15 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "while they differ.",
         {"key": "Flag name.", "value": "Flag value."},
     ),
+    "article_versions_stems": (
+        "Article titles and texts as Snowball stems, computed on demand (internal): the content of the stemmed "
+        "full-text index article_versions_stemmed, which keeps no copy of its own.",
+        {
+            "version_rowid": "rowid of the article version.",
+            "title": "The title's stems.",
+            "text": "The text's stems.",
+        },
+    ),
     "_sqlite_migrations": (
         "Schema migrations applied to this archive (internal).",
         {
@@ -335,14 +380,89 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
     ),
 }
 
-HIDDEN = {"signatures", "archive_state", "compression_dicts", "_sqlite_migrations"}
+# Rosters and people (dedupe.archive.rosters): the country pages' members per delegation and site.
+TABLES.update(
+    {
+        "roster_versions": (
+            "Each distinct roster a country page stated (per delegation and site): its seats, plenipotentiary and "
+            "members; /-/roster shows them with who joined and left when.",
+            {
+                "id": "Roster version id: 'rv-' and the start of the roster's hash.",
+                "delegation": "Country of the delegation, in English.",
+                "language": "'en' (pacsto.org) or 'ru' (paodkb.org).",
+                "version": "1, 2, ... per delegation and site, in order of first appearance.",
+                "seats": "Seats the page's delegation sentence states, JSON {field: count}.",
+                "plenipotentiary": "The plenipotentiary representative the page names (empty: none).",
+                "members": "Number of names on the roster line.",
+                "snapshots": "Number of snapshots stating this roster.",
+                "first_seen": f"Earliest snapshot stating it ({_TIMESTAMP}).",
+                "last_seen": f"Latest snapshot stating it ({_TIMESTAMP}).",
+                "first_snapshot_id": "The snapshot it was first seen in.",
+            },
+        ),
+        "roster_members": (
+            "The members each roster version lists, in roster order, with what their biography states.",
+            {
+                "roster_version_id": "The roster (roster_versions.id).",
+                "ord": "Place on the roster line, from 1.",
+                "name": "The name as the roster line writes it.",
+                "full_name": "The name as the biography writes it, often with a patronymic (empty: the same).",
+                "person_key": "One person across scripts, word order and patronymics (dedupe.people).",
+                "position": "Position the biography states (chairman of a chamber, ...); empty when none.",
+                "chamber": "Chamber the biography names (a slug of the facts' chambers); empty when none.",
+            },
+        ),
+        "content_rosters": (
+            "Which archived content states which roster.",
+            {
+                "content_sha256": "The content (contents.sha256).",
+                "roster_version_id": "The roster it states (roster_versions.id).",
+            },
+        ),
+        "roster_memberships": (
+            "Each member's periods in a delegation, per site: joined when first observed listed, left when first "
+            "observed not listed on a later roster (empty: still listed).",
+            {
+                "delegation": "Country of the delegation, in English.",
+                "language": "'en' (pacsto.org) or 'ru' (paodkb.org).",
+                "person_key": "The person (roster_members.person_key).",
+                "period": "1, 2, ...: listed again after leaving starts a new period.",
+                "name": "The name as listed when joining.",
+                "joined": f"First observed listed ({_TIMESTAMP}).",
+                "joined_snapshot_id": "The snapshot that first listed them.",
+                "last_listed": f"Last observed listed ({_TIMESTAMP}).",
+                "last_listed_snapshot_id": "The last snapshot listing them.",
+                "left": f"First observed not listed afterwards ({_TIMESTAMP}); empty while listed.",
+                "left_snapshot_id": "The snapshot that first did not list them.",
+            },
+        ),
+        "roster_changes": (
+            "What changed between consecutive rosters of a delegation on one site: who joined, who left, "
+            "plenipotentiary and seats.",
+            {
+                "delegation": "Country of the delegation, in English.",
+                "language": "'en' (pacsto.org) or 'ru' (paodkb.org).",
+                "snapshot_id": "The first snapshot stating the new roster.",
+                "observed_at": f"When it was observed ({_TIMESTAMP}).",
+                "roster_version_id": "The new roster (roster_versions.id).",
+                "previous_version_id": "The roster before it.",
+                "kind": "'joined', 'left', 'plenipotentiary' or 'seats'.",
+                "subject": "The person (person_key), or the seats field.",
+                "old_value": "Before: the name that left, the former plenipotentiary or seat count.",
+                "new_value": "After: the name that joined, the new plenipotentiary or seat count.",
+            },
+        ),
+    }
+)
+
+HIDDEN = {"archive_state", "compression_dicts", "article_versions_stems", "_sqlite_migrations"}
 
 FACETS: dict[str, list[Any]] = {
-    "snapshots": ["host", "status", "origin", {"date": "observed_at"}],  # source: one of host's twins, suggested
+    # no default facets on snapshots: each is a scan of every observation (a million: seconds); add them on
+    # demand (?_facet=host) on a small archive
     "articles": ["status"],
     "block_line_changes": ["kind"],
     "facts": ["delegation", "field"],
-    "snapshot_facts": ["delegation", "field"],
     "fact_values": ["delegation", "field"],
     "fact_periods": ["delegation", "field"],
     "conflicts": ["delegation", "field"],
@@ -404,8 +524,9 @@ def canned_queries(has_crawl_runs: bool = True) -> dict[str, dict[str, Any]]:
             "description": "Each delegation's seat counts (total and per chamber) as the snapshots stated them, "
             "per language (en: pacsto.org, ru: paodkb.org), "
             "in time order: the first value, every change (kind 'change', with the value before "
-            "and the block variants to diff) and the last. x numbers the snapshots 0 .. n-1: the "
-            "seats timeline (/-/timeline) draws these rows. Leave delegation empty for all.",
+            "and the block variants to diff) and the last observation, read from fact_periods; n counts the "
+            "observations stating facts. The seats timeline (/-/timeline) draws these rows. Leave delegation "
+            "empty for all.",
             "sql": queries.SEAT_CHANGES_SQL.strip(),
             "params": ["delegation"],
         },
@@ -435,16 +556,17 @@ def canned_queries(has_crawl_runs: bool = True) -> dict[str, dict[str, Any]]:
             "sql": queries.REMOVED_ARTICLES_SQL.strip(),
         },
         "block_version_snapshots": {
-            "title": "Snapshots showing one block variant",
-            "description": "The snapshots (URL, date, status) whose page shows the block variant id you give, newest "
-            "first; each opens on its snapshot page with the archived copy.",
+            "title": "Pages showing one block variant",
+            "description": "The pages showing the block variant id you give, each with its latest snapshot showing "
+            "it (and the first, and how many), newest first; each opens on its snapshot page with the archived copy.",
             "sql": unless_blank(queries.BLOCK_VERSION_SNAPSHOTS_SQL, "id"),
             "params": ["id"],
         },
         "fact_changes": {
             "title": "Changes of facts (Atom feed)",
-            "description": "New block variants with the facts they changed, new conflicts and removed articles, newest "
-            "first: the changes `--notify` alerts on. Add .atom to this page's address for a feed.",
+            "description": "New block variants with the facts they changed, new conflicts, removed articles and roster "
+            "changes (members who joined or left), newest first: the changes `--notify` alerts on. Add .atom to this "
+            "page's address for a feed.",
             "sql": queries.FACT_CHANGES_FEED_SQL.strip(),
         },
         "search": {
@@ -478,6 +600,8 @@ def _home_html(database: str) -> str:
         (f"{route}/conflicting_facts", "the same as a query"),
         ("-/timeline", "seats timeline"),
         ("-/calendar", "captures of a URL"),
+        ("-/roster", "delegation rosters"),
+        ("-/parity", "English vs Russian"),
         (f"{route}/fact_changes", "changes of facts (Atom feed)"),
         (f"{route}/block_variants", "delegation block variants"),
         (f"{route}/last_run_changes", "what changed in the last crawl"),

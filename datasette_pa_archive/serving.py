@@ -17,7 +17,10 @@ from dedupe.readonly import connect_read_only
 
 # Long article texts are cut in table views (the row page shows them whole); one analyst's
 # questions over a large archive may take longer than Datasette's default 1 s.
-DEFAULT_SETTINGS = (("truncate_cells_html", "300"), ("sql_time_limit_ms", "10000"))
+# Datasette's own sql_time_limit_ms (1 s) stays: every page reads the time-derived records, none needs more
+# suggest_facets off: suggesting means trying a facet on every column of the table shown (a million snapshots:
+# seconds per page view)
+DEFAULT_SETTINGS = (("truncate_cells_html", "300"), ("suggest_facets", "off"))
 
 
 class NotAnArchive(ValueError):

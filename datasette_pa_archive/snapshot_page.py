@@ -50,14 +50,15 @@ def read_snapshot(conn: Any, snapshot_id: int) -> dict[str, Any] | None:
     }
     snap["text"], snap["archived_html"], snap["archived_raw_text"] = None, None, None
     if snap["content_sha256"]:
-        lines = conn.execute("SELECT lines FROM pages WHERE content_sha256 = ?", [snap["content_sha256"]]).fetchone()
+        codec = Codec(Database(conn, recursive_triggers=False))
+        lines = conn.execute(queries.PAGE_LINES_SQL, [snap["content_sha256"]]).fetchone()
         if lines:
-            snap["text"] = "\n".join(line[0] for line in json.loads(lines[0]))
+            snap["text"] = "\n".join(line[0] for line in codec.unpack_lines(*lines))
         if (snap["size"] or 0) <= MAX_COPY_BYTES:
             body = conn.execute(
                 "SELECT body, compression FROM contents WHERE sha256 = ?", [snap["content_sha256"]]
             ).fetchone()
-            raw = Codec(Database(conn, recursive_triggers=False)).decompress(body[0], body[1])
+            raw = codec.decompress(body[0], body[1])
             if snap["kind"] == "html":
                 snap["archived_html"] = sandboxed_copy(raw, snap["encoding"])
             else:  # a text file is its own copy

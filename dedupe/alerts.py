@@ -92,6 +92,26 @@ def message(
             lines.append(f"  {a['title'] or '(untitled)'} [{a['url']}]")
         _more(lines, changes.removed_articles, "removed articles")
         headline.append(f"{len(changes.removed_articles)} article(s) removed")
+    if changes.roster_changes:
+        lines.append("Roster changes:")
+        for c in changes.roster_changes[:MAX_LISTED]:
+            what = _roster_change(c)
+            headline.append(f"{c['delegation']}: {what}")
+            lines.append(
+                f"  {c['delegation']} ({c['language']}) {c['observed_at'][:10]}: {what}"
+                + link("/-/roster", delegation=c["delegation"])
+            )
+        _more(lines, changes.roster_changes, "roster changes")
+    if changes.parity_differences:
+        lines.append("English and Russian sites now differ:")
+        for d in changes.parity_differences[:MAX_LISTED]:
+            headline.append(f"en/ru differ on {d['delegation']} {d['field']}")
+            if "only_en" in d:
+                shown = f"only en: {', '.join(d['only_en']) or '-'}; only ru: {', '.join(d['only_ru']) or '-'}"
+            else:
+                shown = f"en {_values(d['en'])} vs ru {_values(d['ru'])}"
+            lines.append(f"  {d['delegation']} {d['field']}: {shown}" + link("/-/parity", database=database))
+        _more(lines, changes.parity_differences, "differences")
     if changes.first_stated:
         lines.append(f"{changes.first_stated} fact(s) stated for the first time.")
     if base:
@@ -100,6 +120,18 @@ def message(
     if len(headline) > 3:
         title += f" (+{len(headline) - 3} more)"
     return Message(title=title, body="\n".join(lines))
+
+
+def _roster_change(change: dict[str, Any]) -> str:
+    if change["kind"] == "joined":
+        return f"{change['new_value']} joined"
+    if change["kind"] == "left":
+        return f"{change['old_value']} left"
+    return f"{change['subject']} {_shown(change['old_value'])} → {_shown(change['new_value'])}"
+
+
+def _values(values: list[Any]) -> str:
+    return ", ".join(map(str, values)) or "(not stated)"
 
 
 def _more(lines: list[str], items: list[Any], what: str) -> None:

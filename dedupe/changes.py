@@ -30,6 +30,9 @@ class ArchiveState:
     conflicts: dict[FactKey, dict[str, Any]] = field(default_factory=dict)  # {delegation, field, language, values}
     block_versions: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> row with its line changes
     articles: dict[str, dict[str, Any]] = field(default_factory=dict)  # first version id -> row
+    # (delegation, language, snapshot, kind, subject) -> row: members who joined or left, ...
+    roster_changes: dict[tuple, dict[str, Any]] = field(default_factory=dict)
+    parity_differences: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (delegation, field)
 
 
 def read_state(archive: Any) -> ArchiveState:
@@ -50,7 +53,37 @@ def read_state(archive: Any) -> ArchiveState:
                 {k: r[k] for k in ("kind", "old_text", "new_text", "detail", "previous_version_id")}
             )
     articles = {r["first_version"]: r for r in archive.query(queries.CRAWL_ARTICLES_STATE_SQL)}
-    return ArchiveState(facts, versions, conflicts, blocks, articles)
+    rosters, parity = _roster_state(archive)
+    return ArchiveState(facts, versions, conflicts, blocks, articles, rosters, parity)
+
+
+def _roster_state(archive: Any) -> tuple[dict, dict]:
+    """Roster changes and the English/Russian differences of now (none in an archive older than rosters)."""
+    tables = {r["name"] for r in archive.query(queries.TABLES_AND_VIEWS_SQL)}
+    if "roster_changes" not in tables:
+        return {}, {}
+    from .parity import differences
+
+    changes = {
+        (r["delegation"], r["language"], r["snapshot_id"], r["kind"], r["subject"]): r
+        for r in archive.query(queries.ALERT_ROSTER_CHANGES_SQL)
+    }
+    parity = {(d["delegation"], d["field"]): d for d in differences(archive)}
+    return changes, parity
+
+
+def _parity_item(record: dict[str, Any]) -> dict[str, Any]:
+    """What a message names of one English/Russian difference."""
+    item = {
+        "delegation": record["delegation"],
+        "field": record["field"],
+        "status": record["status"],
+        "en": record["en"]["values"],
+        "ru": record["ru"]["values"],
+    }
+    if "only_en" in record:
+        item["only_en"], item["only_ru"] = record["only_en"], record["only_ru"]
+    return item
 
 
 @dataclass
@@ -67,6 +100,8 @@ class RunDelta:
     conflicts: list[dict[str, Any]] = field(default_factory=list)  # every conflict after the run
     new_conflicts: list[dict[str, Any]] = field(default_factory=list)
     contradictions: list[dict[str, Any]] = field(default_factory=list)  # the run's own pages disagreeing
+    roster_changes: list[dict[str, Any]] = field(default_factory=list)  # members joined or left, ...
+    parity_differences: list[dict[str, Any]] = field(default_factory=list)  # new English/Russian differences
 
     LISTS = (
         "new_articles",
@@ -77,10 +112,19 @@ class RunDelta:
         "conflicts",
         "new_conflicts",
         "contradictions",
+        "roster_changes",
+        "parity_differences",
     )
 
     def __bool__(self) -> bool:
-        return bool(self.changed_facts or self.new_conflicts or self.new_block_versions or self.removed_articles)
+        return bool(
+            self.changed_facts
+            or self.new_conflicts
+            or self.new_block_versions
+            or self.removed_articles
+            or self.roster_changes
+            or self.parity_differences
+        )
 
     def as_dict(self, limit: int = MAX_LISTED) -> dict[str, Any]:
         """The JSON kept in ``crawl_runs.stats.changes``: counts of everything, lists cut to ``limit``."""
@@ -129,6 +173,14 @@ def delta(before: ArchiveState, after: ArchiveState) -> RunDelta:
         (v for vid, v in after.block_versions.items() if vid not in before.block_versions),
         key=lambda v: (v.get("first_seen") or "", v.get("block_id") or 0, v["id"]),
     )
+    found.roster_changes = [
+        c
+        for key, c in sorted(after.roster_changes.items(), key=lambda item: (item[1]["observed_at"], repr(item[0])))
+        if key not in before.roster_changes
+    ]
+    found.parity_differences = [
+        _parity_item(d) for key, d in sorted(after.parity_differences.items()) if key not in before.parity_differences
+    ]
     return found
 
 

@@ -7,8 +7,6 @@ tables these read) live in ``dedupe.schema``; the incremental engine's own SQL s
 
 from __future__ import annotations
 
-from dedupe.document import REMOVED_STATUSES
-
 # --------------------------------------------------------------------------- the archive's questions
 
 CONFLICTS_SQL = """
@@ -17,11 +15,11 @@ FROM conflicts
 ORDER BY delegation, field, language, snapshots DESC, value
 """
 
+# Values present as a line but empty, per (language, delegation, field): from the fact periods, not the snapshots.
 MISSING_SQL = """
-SELECT language, delegation, field, count(DISTINCT snapshot_id) AS snapshots,
-       min(observed_at) AS first_seen, max(observed_at) AS last_seen,
-       group_concat(DISTINCT snapshot_id) AS snapshot_ids
-FROM snapshot_facts WHERE value = ''
+SELECT language, delegation, field, sum(snapshots) AS snapshots, min(first_seen) AS first_seen,
+       max(last_seen) AS last_seen, count(*) AS periods
+FROM fact_periods WHERE value = ''
 GROUP BY language, delegation, field
 ORDER BY delegation, field, language
 """
@@ -38,12 +36,10 @@ BLOCKS_WITH_FACTS_SQL = """
 SELECT DISTINCT bv.block_id FROM facts f JOIN block_versions bv ON bv.id = f.block_version_id
 """
 
-# The distinct pages each block version was seen on, oldest first.
+# The distinct pages a block version was seen on, oldest first (at most :limit), and how many there are.
 BLOCK_VERSION_URLS_SQL = """
-SELECT cb.block_version_id, s.url FROM content_blocks cb
-JOIN snapshots s ON s.content_sha256 = cb.content_sha256
-GROUP BY cb.block_version_id, s.url
-ORDER BY cb.block_version_id, min(s.observed_at), min(s.id)
+SELECT url, first_observed_at, first_snapshot_id, count(*) OVER () AS total FROM block_version_urls
+WHERE block_version_id = :id ORDER BY first_observed_at, first_snapshot_id, url LIMIT :limit
 """
 
 BLOCK_CHANGES_SQL = """
@@ -79,25 +75,11 @@ WHERE article_versions_stemmed MATCH pa_stem_query(:q)
 ORDER BY rank LIMIT 50
 """
 
-# The evidence of each conflicting value: the block variants stating it and the URLs of the snapshots
-# stating it, each with when it was first observed so (oldest first).
 # Missing values from the block versions' counts (the missing_values view): no snapshot is read.
 MISSING_COUNTS_SQL = """
 SELECT language, delegation, field, snapshots, first_seen, last_seen
 FROM missing_values
 ORDER BY delegation, field, language
-"""
-
-CONFLICT_EVIDENCE_SQL = """
-SELECT sf.language, sf.delegation, sf.field, sf.value, sf.block_version_id, sf.url,
-       min(sf.observed_at) AS first_seen, bv.block_id, bv.version
-FROM snapshot_facts sf
-JOIN (SELECT DISTINCT language, delegation, field FROM conflicts) c
-  ON c.language = sf.language AND c.delegation = sf.delegation AND c.field = sf.field
-JOIN block_versions bv ON bv.id = sf.block_version_id
-WHERE sf.value != ''
-GROUP BY sf.language, sf.delegation, sf.field, sf.value, sf.block_version_id, sf.url
-ORDER BY first_seen, sf.url
 """
 
 # Facts through time: each run of one value (see the fact_periods view); :delegation '' for all, any case.
@@ -109,42 +91,19 @@ WHERE :delegation = '' OR delegation = :delegation COLLATE NOCASE
 ORDER BY delegation, field, language, period
 """
 
-# The changes of the conflicting facts: consecutive periods, with the block variants around each change.
-CONFLICT_CHANGES_SQL = """
-WITH p AS (
-  SELECT f.*, lag(f.value) OVER w AS previous_value, lag(f.last_block_version_id) OVER w AS previous_block_version_id,
-         lag(f.last_seen) OVER w AS previous_seen
-  FROM fact_periods f
-  JOIN (SELECT DISTINCT language, delegation, field FROM conflicts) c
-    ON c.language = f.language AND c.delegation = f.delegation AND c.field = f.field
-  WINDOW w AS (PARTITION BY f.language, f.delegation, f.field ORDER BY f.period)
-)
-SELECT language, delegation, field, previous_value, value, previous_block_version_id, first_block_version_id,
-       previous_seen, first_seen
-FROM p WHERE previous_value IS NOT NULL AND previous_value != '' AND value != ''
-ORDER BY delegation, field, language, period
-"""
-
-# What the site stated at a moment: the latest observation of each URL at or before :until (a failed
-# fetch says nothing; a removed page states nothing), its facts counted per value over those pages.
+# What the site stated at a moment: each URL's run of observations holding :until (the latest starting at or
+# before it; failed fetches are not in runs, removed pages state nothing), grouped by the block versions shown.
+# ``dedupe.archive.queries`` expands each group into its facts. since: the earliest start of those runs.
 FACTS_AS_OF_SQL = """
 WITH latest AS (
-  SELECT url, observed_at, content_sha256 FROM (
-    SELECT url, observed_at, content_sha256,
-           row_number() OVER (PARTITION BY url ORDER BY observed_at DESC, id DESC) AS newest
-    FROM snapshots WHERE observed_at <= :until AND status != 'error'
-  ) WHERE newest = 1 AND content_sha256 IS NOT NULL
+  SELECT url, block_versions, stating, max(first_observed_at) AS since,
+         min(last_observed_at, :until) AS observed_until
+  FROM url_runs WHERE first_observed_at <= :until GROUP BY url
 )
-SELECT bv.language, f.delegation, f.field, f.value, count(DISTINCT l.url) AS pages,
-       min(l.observed_at) AS first_observed, max(l.observed_at) AS last_observed,
-       min(l.url) AS example_url, group_concat(DISTINCT f.block_version_id) AS block_version_ids
-FROM latest l
-JOIN content_blocks cb ON cb.content_sha256 = l.content_sha256
-JOIN facts f ON f.block_version_id = cb.block_version_id
-JOIN block_versions bv ON bv.id = f.block_version_id
-WHERE :delegation = '' OR f.delegation = :delegation COLLATE NOCASE
-GROUP BY bv.language, f.delegation, f.field, f.value
-ORDER BY f.delegation, f.field, bv.language, pages DESC, f.value
+SELECT block_versions, count(*) AS pages, min(since) AS since, max(observed_until) AS last_observed,
+       min(url) AS example_url
+FROM latest WHERE stating = 1 AND block_versions != ''
+GROUP BY block_versions
 """
 
 # Facts the pages of one origin (a crawl run 'crawl:<id>', an imported file) stated, per value: where one
@@ -223,16 +182,6 @@ CRAWL_RUN_URLS_SQL = """
 SELECT DISTINCT url, page_type FROM snapshots WHERE origin = :origin AND status != 'error'
 """
 
-# Article and country pages to revisit on every run (a vanished one answers 404: removed).
-CRAWL_REVISIT_SQL = """
-SELECT url, page_type FROM (
-    SELECT url, page_type, http_status,
-           row_number() OVER (PARTITION BY url ORDER BY observed_at DESC, id DESC) AS newest
-    FROM snapshots WHERE source = 'crawl' AND page_type IN ('article', 'country')
-) WHERE newest = 1 AND coalesce(http_status, 0) NOT IN ({removed})
-ORDER BY url
-""".format(removed=", ".join(map(str, sorted(REMOVED_STATUSES))))
-
 # The newest stored content of a URL (a 304 answer is parsed from it).
 CRAWL_LAST_CONTENT_SQL = """
 SELECT s.content_sha256, c.encoding FROM snapshots s JOIN contents c ON c.sha256 = s.content_sha256
@@ -276,38 +225,34 @@ ARCHIVE_STATE_SET_SQL = "INSERT OR REPLACE INTO archive_state(key, value) VALUES
 
 # --------------------------------------------------------------------------- Datasette: timeline, last run
 
-# Seat counts as the snapshots stated them, on one axis of snapshots in time order (x = 0, 1,
-# ...): per language, delegation and field its first value, every change and its last value, so
-# that the /-/timeline page draws an archive of any size from a few rows. Facts are compared
-# within one language (pacsto.org and paodkb.org are two series, never one alternating between them).
-_SEAT_FACTS = """
-seat_facts AS (
-  SELECT language, delegation, field, value, snapshot_id, observed_at, block_version_id FROM snapshot_facts
+# Seat counts through time, from the fact periods (a series is a step function: a point per period, not per
+# snapshot): per language, delegation and field its first value, every change and its last observation, so
+# that the /-/timeline page draws an archive of any size from a few rows. Facts are compared within one
+# language (pacsto.org and paodkb.org are two series, never one alternating between them). n: the
+# observations stating facts.
+SEAT_CHANGES_SQL = """
+WITH p AS (
+  SELECT language, delegation, field, period, value, first_snapshot_id, first_seen, first_block_version_id,
+         last_snapshot_id, last_seen, last_block_version_id,
+         lag(value) OVER w AS previous_value, lag(last_snapshot_id) OVER w AS previous_snapshot_id,
+         lag(last_seen) OVER w AS previous_observed_at, lag(last_block_version_id) OVER w AS previous_block_version_id,
+         max(period) OVER (PARTITION BY language, delegation, field) AS periods
+  FROM fact_periods
   WHERE (field = 'seats_total' OR field LIKE 'seats.%') AND (:delegation = '' OR delegation = :delegation)
-), axis AS (
-  SELECT snapshot_id, observed_at, row_number() OVER (ORDER BY observed_at, snapshot_id) - 1 AS x,
-         count(*) OVER () AS n
-  FROM (SELECT DISTINCT snapshot_id, observed_at FROM seat_facts)
-)"""
-
-SEAT_CHANGES_SQL = f"""
-WITH {_SEAT_FACTS.strip()}, ordered AS (
-  SELECT f.language, f.delegation, f.field, f.value, a.x, a.n, f.snapshot_id, f.observed_at, f.block_version_id,
-         lag(f.value) OVER w AS previous_value, lag(f.snapshot_id) OVER w AS previous_snapshot_id,
-         lag(f.observed_at) OVER w AS previous_observed_at,
-         lag(f.block_version_id) OVER w AS previous_block_version_id,
-         lead(f.snapshot_id) OVER w AS next_snapshot_id
-  FROM seat_facts f JOIN axis a ON a.snapshot_id = f.snapshot_id
-  WINDOW w AS (PARTITION BY f.language, f.delegation, f.field ORDER BY a.x)
-)
-SELECT language, delegation, field, value,
-       CASE WHEN previous_value IS NULL THEN 'first'
-            WHEN previous_value != value THEN 'change' ELSE 'last' END AS kind,
-       previous_value, snapshot_id, observed_at, block_version_id, x, n,
+  WINDOW w AS (PARTITION BY language, delegation, field ORDER BY period)
+), n AS (SELECT coalesce(sum(snapshots), 0) AS n FROM fact_segments)
+SELECT * FROM (
+SELECT language, delegation, field, value, CASE WHEN period = 1 THEN 'first' ELSE 'change' END AS kind,
+       previous_value, first_snapshot_id AS snapshot_id, first_seen AS observed_at,
+       first_block_version_id AS block_version_id, n.n AS n,
        previous_snapshot_id, previous_observed_at, previous_block_version_id
-FROM ordered
-WHERE previous_value IS NULL OR previous_value != value OR next_snapshot_id IS NULL
-ORDER BY delegation, language, field = 'seats_total' DESC, field, x
+FROM p CROSS JOIN n
+UNION ALL
+SELECT language, delegation, field, value, 'last', value, last_snapshot_id, last_seen, last_block_version_id, n.n,
+       first_snapshot_id, first_seen, first_block_version_id
+FROM p CROSS JOIN n WHERE period = periods AND last_snapshot_id != first_snapshot_id
+)
+ORDER BY delegation, language, field = 'seats_total' DESC, field, observed_at, snapshot_id
 """
 
 # What changed in the last crawl run (or run :run, with the interrupted runs it resumed):
@@ -440,7 +385,7 @@ WHERE a.status = 'removed'
 
 # The Atom feed of the same changes (datasette-atom renders a canned query with these columns):
 # new block variants with the facts they changed, new conflicts (dated by their second value's
-# first sighting) and removed articles, newest first.
+# first sighting), removed articles and roster changes (one entry per new roster observed), newest first.
 FACT_CHANGES_FEED_SQL = """
 SELECT 'tag:pa-archive,2025:block-version:' || bv.id AS atom_id,
        'Block b' || bv.block_id || ' v' || bv.version || ' (' || coalesce(bv.language, '?') || '): '
@@ -472,6 +417,20 @@ SELECT 'tag:pa-archive,2025:removed:' || av.id,
        a.url
 FROM articles a JOIN article_versions av ON av.article_id = a.id AND av.version = 1
 WHERE a.status = 'removed'
+UNION ALL
+SELECT 'tag:pa-archive,2025:roster:' || delegation || ':' || language || ':' || snapshot_id,
+       'Roster: ' || delegation || ' (' || language || '): '
+         || group_concat(CASE kind WHEN 'joined' THEN '+ ' || new_value WHEN 'left' THEN '- ' || old_value
+                         ELSE subject || ' ' || old_value || ' → ' || new_value END, '; '),
+       observed_at,
+       'The ' || delegation || ' roster (' || language || ' site) changed, first observed ' || observed_at
+         || ' in snapshot ' || snapshot_id || ' (' || roster_version_id || ', before: ' || previous_version_id || ').'
+         || char(10) || group_concat(kind || ': ' || CASE WHEN kind IN ('joined', 'left')
+                                                   THEN old_value || new_value
+                                                   ELSE old_value || ' → ' || new_value END, char(10)),
+       '/-/roster?delegation=' || delegation
+FROM roster_changes
+GROUP BY delegation, language, snapshot_id
 ORDER BY atom_updated DESC
 LIMIT 200
 """
@@ -483,36 +442,55 @@ UPDATE crawl_runs SET stats = json_set(coalesce(nullif(stats, ''), '{}'), '$.not
 
 # --------------------------------------------------------------------------- Datasette: evidence pages
 
-# The snapshots stating one conflict value (newest first, capped by :limit) and how many there are.
-EVIDENCE_SNAPSHOTS_SQL = """
-SELECT sf.snapshot_id, sf.url, sf.observed_at, sf.block_version_id, count(*) OVER () AS total
-FROM snapshot_facts sf
-WHERE sf.language = :language AND sf.delegation = :delegation AND sf.field = :field AND sf.value = :value
-ORDER BY sf.observed_at DESC, sf.snapshot_id DESC LIMIT :limit
+# The evidence of a conflict (``dedupe.archive.evidence``, for the CLI and Datasette alike): per value the block
+# versions stating it, the pages and the newest snapshots stating it (from the per-URL records, capped), and
+# the changes of value through time (from the fact periods).
+_VALUE_VERSIONS = """
+WITH v AS (
+  SELECT DISTINCT f.block_version_id FROM facts f JOIN block_versions bv ON bv.id = f.block_version_id
+  WHERE bv.language = :language AND f.delegation = :delegation AND f.field = :field AND f.value = :value
+)"""
+
+# The pages stating one value, oldest first (at most :limit), and how many there are.
+EVIDENCE_URLS_SQL = f"""
+{_VALUE_VERSIONS.strip()}
+SELECT u.url, min(u.first_observed_at) AS first_seen, count(*) OVER () AS total
+FROM block_version_urls u JOIN v ON v.block_version_id = u.block_version_id
+GROUP BY u.url ORDER BY first_seen, u.url LIMIT :limit
+"""
+
+# The newest snapshot of each page stating one value (newest first, at most :limit), and how many snapshots
+# state it in all.
+EVIDENCE_SNAPSHOTS_SQL = f"""
+{_VALUE_VERSIONS.strip()}
+SELECT u.last_snapshot_id AS snapshot_id, u.url, u.last_observed_at AS observed_at, u.block_version_id,
+       sum(u.snapshots) OVER () AS total
+FROM block_version_urls u JOIN v ON v.block_version_id = u.block_version_id
+ORDER BY u.last_observed_at DESC, u.last_snapshot_id DESC LIMIT :limit
 """
 
 # The block variants carrying one conflict value.
 EVIDENCE_BLOCK_VERSIONS_SQL = """
-SELECT bv.id, bv.block_id, bv.version, bv.snapshots, bv.first_seen, bv.last_seen
+SELECT DISTINCT bv.id, bv.block_id, bv.version, bv.snapshots, bv.first_seen, bv.last_seen
 FROM facts f JOIN block_versions bv ON bv.id = f.block_version_id
-WHERE coalesce(bv.language, '') = :language AND f.delegation = :delegation AND f.field = :field AND f.value = :value
-ORDER BY bv.first_seen
+WHERE bv.language = :language AND f.delegation = :delegation AND f.field = :field AND f.value = :value
+ORDER BY bv.first_seen, bv.id
 """
 
-# Each change of one fact between consecutive observations (in time order): the two variants to diff.
+# Each change of one fact between consecutive periods of non-empty values: the two variants to diff.
 EVIDENCE_CHANGES_SQL = """
-SELECT previous_value, value, previous_block_version_id, block_version_id, min(observed_at) AS first_changed,
+SELECT previous_value, value, previous_block_version_id, block_version_id, min(first_seen) AS first_changed,
        count(*) AS times
 FROM (
-  SELECT value, block_version_id, observed_at,
-         lag(value) OVER w AS previous_value, lag(block_version_id) OVER w AS previous_block_version_id
-  FROM snapshot_facts
+  SELECT period, value, first_block_version_id AS block_version_id, first_seen,
+         lag(value) OVER w AS previous_value, lag(last_block_version_id) OVER w AS previous_block_version_id
+  FROM fact_periods
   WHERE language = :language AND delegation = :delegation AND field = :field AND value != ''
-  WINDOW w AS (ORDER BY observed_at, snapshot_id)
+  WINDOW w AS (ORDER BY period)
 )
 WHERE previous_value IS NOT NULL AND previous_value != value
 GROUP BY previous_block_version_id, block_version_id
-ORDER BY first_changed LIMIT 20
+ORDER BY first_changed, min(period) LIMIT :limit
 """
 
 # One snapshot with what was derived from it.
@@ -545,16 +523,98 @@ SELECT * FROM (
   WHERE s.id = :id ORDER BY q.observed_at, q.id LIMIT 1)
 """
 
-# The snapshots showing one block variant, with URL and date (the canned query "block_version_snapshots").
+# The pages showing one block variant, each with its latest snapshot showing it, newest first (the canned
+# query "block_version_snapshots"; from the per-URL records: fast whatever the number of snapshots).
 BLOCK_VERSION_SNAPSHOTS_SQL = """
-SELECT s.id AS snapshot_id, s.url, s.observed_at, s.status
-FROM content_blocks cb JOIN snapshots s ON s.content_sha256 = cb.content_sha256
-WHERE cb.block_version_id = :id
-ORDER BY s.observed_at DESC, s.id DESC
+SELECT last_snapshot_id AS snapshot_id, url, last_observed_at AS observed_at, snapshots,
+       first_snapshot_id, first_observed_at
+FROM block_version_urls WHERE block_version_id = :id
+ORDER BY last_observed_at DESC, last_snapshot_id DESC LIMIT 1000
 """
 
-# The URLs with the most observations (the calendar page's index).
+# The URLs with the most observations (the calendar page's index), from the per-URL runs.
 CALENDAR_URLS_SQL = """
-SELECT url, count(*) AS captures, min(observed_at) AS first_seen, max(observed_at) AS last_seen
-FROM snapshots WHERE content_sha256 IS NOT NULL GROUP BY url ORDER BY captures DESC, url LIMIT 50
+SELECT url, sum(snapshots) AS captures, min(first_observed_at) AS first_seen, max(last_observed_at) AS last_seen
+FROM url_runs GROUP BY url ORDER BY captures DESC, url LIMIT 50
 """
+
+
+# --------------------------------------------------------------------------- rosters and parity (dedupe.delegations,
+# dedupe.parity, `pa-archive roster` / `parity`, Datasette's /-/roster and /-/parity)
+
+ROSTER_DELEGATIONS_SQL = "SELECT DISTINCT delegation FROM roster_versions ORDER BY delegation"
+
+# The rosters stated at a moment: the latest observation at or before :until of each URL that ever stated a
+# roster (a failed fetch says nothing; a removed page states none), with the roster version it states.
+ROSTERS_AS_OF_SQL = """
+WITH roster_urls AS (
+  SELECT DISTINCT s.url FROM content_rosters cr JOIN snapshots s ON s.content_sha256 = cr.content_sha256
+), latest AS (
+  SELECT (SELECT s.id FROM snapshots s WHERE s.url = u.url AND s.observed_at <= :until AND s.status != 'error'
+          ORDER BY s.observed_at DESC, s.id DESC LIMIT 1) AS id
+  FROM roster_urls u
+)
+SELECT rv.delegation, rv.language, rv.id AS roster_version_id, rv.version, rv.seats, rv.plenipotentiary,
+       rv.members, s.url, s.observed_at, s.id AS snapshot_id
+FROM latest l
+JOIN snapshots s ON s.id = l.id
+JOIN content_rosters cr ON cr.content_sha256 = s.content_sha256
+JOIN roster_versions rv ON rv.id = cr.roster_version_id
+WHERE :delegation = '' OR rv.delegation = :delegation COLLATE NOCASE
+ORDER BY rv.delegation, rv.language, s.url
+"""
+
+# The members of some roster versions (:ids, a JSON list), in roster order.
+ROSTER_MEMBERS_SQL = """
+SELECT roster_version_id, ord, name, full_name, person_key, position, chamber
+FROM roster_members WHERE roster_version_id IN (SELECT value FROM json_each(:ids))
+ORDER BY roster_version_id, ord
+"""
+
+ROSTER_MEMBERSHIPS_SQL = """
+SELECT delegation, language, person_key, period, name, joined, joined_snapshot_id, last_listed,
+       last_listed_snapshot_id, left, left_snapshot_id
+FROM roster_memberships
+WHERE :delegation = '' OR delegation = :delegation COLLATE NOCASE
+ORDER BY delegation, language, joined, name
+"""
+
+# What changed between consecutive rosters (joined, left, plenipotentiary, seats), with the pages observed.
+ROSTER_CHANGES_SQL = """
+SELECT rc.delegation, rc.language, rc.snapshot_id, rc.observed_at, rc.roster_version_id, rc.previous_version_id,
+       rc.kind, rc.subject, rc.old_value, rc.new_value, s.url,
+       (SELECT p.id FROM snapshots p JOIN content_rosters cr ON cr.content_sha256 = p.content_sha256
+        WHERE cr.roster_version_id = rc.previous_version_id AND p.url = s.url
+        ORDER BY p.observed_at DESC, p.id DESC LIMIT 1) AS previous_snapshot_id
+FROM roster_changes rc JOIN snapshots s ON s.id = rc.snapshot_id
+WHERE :delegation = '' OR rc.delegation = :delegation COLLATE NOCASE
+ORDER BY rc.observed_at, rc.delegation, rc.language, rc.snapshot_id,
+         CASE rc.kind WHEN 'left' THEN 0 WHEN 'joined' THEN 1 WHEN 'plenipotentiary' THEN 2 ELSE 3 END, rc.subject
+"""
+
+ROSTER_VERSIONS_SQL = """
+SELECT id, delegation, language, version, seats, plenipotentiary, members, snapshots, first_seen, last_seen,
+       first_snapshot_id
+FROM roster_versions
+WHERE :delegation = '' OR delegation = :delegation COLLATE NOCASE
+ORDER BY delegation, language, version
+"""
+
+# Every spelling of every listed person (identities across scripts are built from these by dedupe.people).
+ROSTER_NAMES_SQL = """
+SELECT DISTINCT rv.delegation, rv.language, rm.person_key, rm.name, rm.full_name
+FROM roster_members rm JOIN roster_versions rv ON rv.id = rm.roster_version_id
+ORDER BY rv.delegation, rm.person_key, rv.language, rm.name
+"""
+
+# The alerts' view of rosters: every change ever derived (a run's new ones are those not there before).
+ALERT_ROSTER_CHANGES_SQL = """
+SELECT delegation, language, snapshot_id, observed_at, kind, subject, old_value, new_value, roster_version_id,
+       previous_version_id
+FROM roster_changes ORDER BY observed_at, delegation, language
+"""
+
+# --------------------------------------------------------------------------- the lean archive (m013)
+
+# A content's lines as stored: decode them with ``dedupe.storage.Codec.unpack_lines(lines, lines_compression)``.
+PAGE_LINES_SQL = "SELECT lines, lines_compression FROM pages WHERE content_sha256 = ?"

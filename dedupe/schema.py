@@ -6,8 +6,8 @@ tables live in ``dedupe.queries``.
 
 Tables come in two kinds:
 
-* **observations** - ``contents``, ``snapshots``, ``pages``, ``signatures``: written once,
-  never rewritten; the truth of what was fetched or imported.
+* **observations** - ``contents``, ``snapshots``, ``pages``: written once, never rewritten
+  (only recompressed); the truth of what was fetched or imported.
 * **derived** - ``articles``, ``article_versions``, ``blocks``, ``block_versions``,
   ``block_version_lines``, ``block_line_changes``, ``content_blocks``, ``facts``: a
   deterministic function of the observations, rebuilt by ``dedupe.archive.Archive.refresh``
@@ -566,3 +566,237 @@ def m009_fts_reindexes_changed_text_only(db: Database) -> None:
         END;
         """
     )
+
+
+# --- time-derived records (migration 10): what analysts ask about time, kept by the engine -------------
+
+TIME_TABLES = ("fact_periods", "fact_segments", "block_version_urls", "url_runs")
+
+
+@migrations()
+def m010_time_records(db: Database) -> None:
+    """Runs of each URL's observations, block versions per URL, segments of each language's history and the
+    periods of each fact, kept by ``dedupe.archive.time_records`` (``fact_periods`` was a view over every
+    snapshot's facts: it becomes a table with the same columns). Filled by the next refresh, which rebuilds."""
+    db.executescript(
+        """
+        DROP VIEW IF EXISTS fact_periods;
+        CREATE INDEX IF NOT EXISTS snapshots_observed ON snapshots(observed_at);  -- time order: (observed_at, id)
+        CREATE TABLE url_runs (                 -- per URL, each run of observations showing the same block versions
+            url TEXT NOT NULL,
+            first_observed_at TEXT NOT NULL,
+            first_snapshot_id INTEGER NOT NULL,
+            last_observed_at TEXT NOT NULL,
+            last_snapshot_id INTEGER NOT NULL,
+            snapshots INTEGER NOT NULL,         -- observations in the run (failed fetches are left out)
+            block_versions TEXT NOT NULL,       -- the block versions shown, comma-separated ('' for none)
+            stating INTEGER NOT NULL,           -- 0: removed (404/410) or no content: the page states nothing
+            PRIMARY KEY (url, first_observed_at, first_snapshot_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE block_version_urls (       -- per block version and URL: how often and when the page showed it
+            block_version_id TEXT NOT NULL,
+            url TEXT NOT NULL,
+            snapshots INTEGER NOT NULL,
+            first_observed_at TEXT NOT NULL,
+            first_snapshot_id INTEGER NOT NULL,
+            last_observed_at TEXT NOT NULL,
+            last_snapshot_id INTEGER NOT NULL,
+            PRIMARY KEY (block_version_id, url)
+        ) WITHOUT ROWID;
+        CREATE INDEX block_version_urls_url ON block_version_urls(url);
+        CREATE INDEX block_version_urls_first
+            ON block_version_urls(block_version_id, first_observed_at, first_snapshot_id);
+        CREATE TABLE fact_segments (            -- per language, each run of observations stating the same facts
+            language TEXT NOT NULL,
+            first_observed_at TEXT NOT NULL,
+            first_snapshot_id INTEGER NOT NULL,
+            last_observed_at TEXT NOT NULL,
+            last_snapshot_id INTEGER NOT NULL,
+            snapshots INTEGER NOT NULL,
+            statement TEXT NOT NULL,            -- hash of the facts stated
+            first_block_versions TEXT NOT NULL, -- the block versions stating them in its first observation
+            last_block_versions TEXT NOT NULL,  -- ... and in its last
+            PRIMARY KEY (language, first_observed_at, first_snapshot_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE fact_periods (             -- each run of one value of a (language, delegation, field)
+            language TEXT NOT NULL,
+            delegation TEXT NOT NULL,
+            field TEXT NOT NULL,
+            period INTEGER NOT NULL,            -- 1, 2, ... in time order
+            value TEXT NOT NULL,
+            snapshots INTEGER NOT NULL,
+            first_snapshot_id INTEGER NOT NULL,
+            first_seen TEXT NOT NULL,
+            last_snapshot_id INTEGER NOT NULL,
+            last_seen TEXT NOT NULL,
+            first_block_version_id TEXT NOT NULL,
+            last_block_version_id TEXT NOT NULL,
+            PRIMARY KEY (language, delegation, field, period)
+        );
+        CREATE INDEX fact_periods_delegation ON fact_periods(delegation, field);
+        DELETE FROM archive_state WHERE key = 'derive_engine';  -- the next refresh rebuilds, filling them
+        """
+    )
+
+
+# --- delegations as people (migration 14): rosters from country pages, membership periods ---------------
+
+ROSTER_TABLES = ("roster_changes", "roster_memberships", "roster_members", "content_rosters", "roster_versions")
+DERIVED_TABLES = (*DERIVED_TABLES, *ROSTER_TABLES)  # kept by dedupe.archive.rosters, compared by `check`
+
+
+@migrations()
+def m014_rosters(db: Database) -> None:
+    """Rosters (``dedupe.rosters``) per delegation and language: their versions with the members each lists,
+    which content states which, each member's periods (joined: first observed listed; left: first observed
+    not listed on a later roster of the same delegation and language) and the changes between rosters. Filled
+    by the next refresh, which rebuilds."""
+    db.executescript(
+        """
+        CREATE TABLE roster_versions (
+            id TEXT PRIMARY KEY,                -- 'rv-' + hash of the canonical roster (dedupe.rosters.Roster)
+            delegation TEXT NOT NULL,           -- English country name, as in facts
+            language TEXT NOT NULL,             -- 'en' or 'ru'
+            version INTEGER NOT NULL,           -- 1, 2, ... per (delegation, language), by first_seen
+            seats TEXT NOT NULL,                -- JSON {"seats_total": "11", "seats.<chamber>": "7", ...}
+            plenipotentiary TEXT NOT NULL,      -- '' when the page names none
+            members INTEGER NOT NULL,
+            snapshots INTEGER NOT NULL,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            first_snapshot_id INTEGER NOT NULL
+        );
+        CREATE INDEX roster_versions_delegation ON roster_versions(delegation, language, version);
+        CREATE TABLE roster_members (
+            roster_version_id TEXT NOT NULL,
+            ord INTEGER NOT NULL,               -- place on the roster line, from 1
+            name TEXT NOT NULL,                 -- as the roster line writes it
+            full_name TEXT NOT NULL,            -- as the biography writes it ('' when the same or none)
+            person_key TEXT NOT NULL,           -- dedupe.people.name_key: one person across scripts
+            position TEXT NOT NULL,             -- as the biography states it ('' when none)
+            chamber TEXT NOT NULL,              -- body slug of dedupe.facts.BODIES ('' when not stated)
+            PRIMARY KEY (roster_version_id, ord)
+        );
+        CREATE TABLE content_rosters (
+            content_sha256 TEXT NOT NULL,
+            roster_version_id TEXT NOT NULL,
+            PRIMARY KEY (content_sha256, roster_version_id)
+        );
+        CREATE INDEX content_rosters_version ON content_rosters(roster_version_id);
+        CREATE TABLE roster_memberships (
+            delegation TEXT NOT NULL,
+            language TEXT NOT NULL,
+            person_key TEXT NOT NULL,
+            period INTEGER NOT NULL,            -- 1, 2, ...: listed again after leaving is a new period
+            name TEXT NOT NULL,                 -- as listed when joining
+            joined TEXT NOT NULL,               -- first observed listed
+            joined_snapshot_id INTEGER NOT NULL,
+            last_listed TEXT NOT NULL,
+            last_listed_snapshot_id INTEGER NOT NULL,
+            left TEXT,                          -- first observed not listed afterwards; NULL: still listed
+            left_snapshot_id INTEGER,
+            PRIMARY KEY (delegation, language, person_key, period)
+        );
+        CREATE TABLE roster_changes (           -- between consecutive observed rosters of one delegation and language
+            delegation TEXT NOT NULL,
+            language TEXT NOT NULL,
+            snapshot_id INTEGER NOT NULL,       -- the first observation of the new roster
+            observed_at TEXT NOT NULL,
+            roster_version_id TEXT NOT NULL,
+            previous_version_id TEXT NOT NULL,
+            kind TEXT NOT NULL,                 -- 'joined', 'left', 'plenipotentiary', 'seats'
+            subject TEXT NOT NULL,              -- person_key, or the seats field
+            old_value TEXT NOT NULL,            -- '' for joined
+            new_value TEXT NOT NULL,            -- '' for left
+            PRIMARY KEY (delegation, language, snapshot_id, kind, subject)
+        );
+        CREATE INDEX roster_changes_time ON roster_changes(observed_at);
+        DELETE FROM archive_state WHERE key = 'derive_engine';  -- the next refresh rebuilds, filling them
+        """
+    )
+
+
+# --- a lean archive (migrations m013_*): each thing stored once -------------------------------------------
+
+
+@migrations()
+def m013_stemmed_search_over_a_view(db: Database) -> None:
+    """The stemmed full-text index without a second copy of the text: FTS5 with external content, a view
+    that stems ``article_versions`` on demand (``pa_stem``), instead of an index that kept its own copy of
+    every stemmed title and text (``article_versions_stemmed_content``, as large as the texts).
+
+    SQLite 3.40 here has no ``contentless_delete`` (3.43), so the triggers remove a row from the index with
+    FTS5's ``'delete'`` command, which needs the stems the row was indexed with: ``pa_stem`` of the old
+    values (deterministic; ``dedupe.stemming.STEMMERS`` names the stemmers). The index is built again from
+    the view by FTS5's ``'rebuild'``, so running this twice gives the same index. Queries (``MATCH``,
+    ``rank``) read only the index; reading the table's columns runs the view, so it needs ``pa_stem``."""
+    for statement in (
+        "DROP TRIGGER IF EXISTS article_versions_stemmed_ai",
+        "DROP TRIGGER IF EXISTS article_versions_stemmed_ad",
+        "DROP TRIGGER IF EXISTS article_versions_stemmed_au",
+        "DROP TABLE IF EXISTS article_versions_stemmed",
+        "DROP VIEW IF EXISTS article_versions_stems",
+        # stemmed on demand; version_rowid is the rowid FTS5 looks rows up by (content_rowid)
+        """CREATE VIEW article_versions_stems AS
+           SELECT rowid AS version_rowid, pa_stem(title) AS title, pa_stem(text) AS text FROM article_versions""",
+        """CREATE VIRTUAL TABLE article_versions_stemmed USING fts5(
+               title, text, tokenize='unicode61', content='article_versions_stems', content_rowid='version_rowid')""",
+        """CREATE TRIGGER article_versions_stemmed_ai AFTER INSERT ON article_versions BEGIN
+             INSERT INTO article_versions_stemmed (rowid, title, text)
+               VALUES (new.rowid, pa_stem(new.title), pa_stem(new.text));
+           END""",
+        """CREATE TRIGGER article_versions_stemmed_ad AFTER DELETE ON article_versions BEGIN
+             INSERT INTO article_versions_stemmed (article_versions_stemmed, rowid, title, text)
+               VALUES ('delete', old.rowid, pa_stem(old.title), pa_stem(old.text));
+           END""",
+        """CREATE TRIGGER article_versions_stemmed_au AFTER UPDATE OF title, text ON article_versions
+           WHEN old.title IS NOT new.title OR old.text IS NOT new.text OR old.rowid != new.rowid BEGIN
+             INSERT INTO article_versions_stemmed (article_versions_stemmed, rowid, title, text)
+               VALUES ('delete', old.rowid, pa_stem(old.title), pa_stem(old.text));
+             INSERT INTO article_versions_stemmed (rowid, title, text)
+               VALUES (new.rowid, pa_stem(new.title), pa_stem(new.text));
+           END""",
+        "INSERT INTO article_versions_stemmed (article_versions_stemmed) VALUES ('rebuild')",
+    ):
+        db.execute(statement)
+
+
+@migrations()
+def m013_drop_signatures(db: Database) -> None:
+    """The ``signatures`` table was created and counted but never written (the derivation keeps its
+    MinHash signatures in ``derive_texts`` and ``derive_lines``): dropped with its primary-key index."""
+    db.execute("DROP TABLE IF EXISTS signatures")
+
+
+LINES_MIGRATION_CHUNK = 500  # pages converted per transaction by m013_pages_lines_compressed
+
+
+@migrations(transactional=False)
+def m013_pages_lines_compressed(db: Database) -> None:
+    """``pages.lines`` compressed with the archive's zstd dictionary (``dedupe.storage.Codec.pack_lines``),
+    the method in the new column ``lines_compression`` (NULL: the JSON text an older archive stored).
+
+    Resumable: LINES_MIGRATION_CHUNK pages a transaction, in rowid order, only those still NULL, so a
+    kill loses at most one chunk's work and the next open of the archive carries on where it stopped
+    (readers decode either form meanwhile). The file keeps its size until ``VACUUM``: freed pages are
+    reused by later writes."""
+    from .archive.base import write_transaction
+    from .storage import Codec
+
+    if "lines_compression" not in {row[1] for row in db.execute("PRAGMA table_info(pages)")}:
+        db.execute("ALTER TABLE pages ADD COLUMN lines_compression TEXT")
+    codec = Codec(db)
+    last = db.execute("SELECT coalesce(min(rowid), 0) - 1 FROM pages WHERE lines_compression IS NULL").fetchone()[0]
+    while True:
+        with write_transaction(db):
+            rows = db.execute(
+                "SELECT rowid, lines FROM pages WHERE rowid > ? AND lines_compression IS NULL ORDER BY rowid LIMIT ?",
+                [last, LINES_MIGRATION_CHUNK],
+            ).fetchall()
+            db.conn.executemany(
+                "UPDATE pages SET lines = ?, lines_compression = ? WHERE rowid = ?",
+                [(*codec.pack_lines_json(lines.encode("utf-8")), rowid) for rowid, lines in rows],
+            )
+        if len(rows) < LINES_MIGRATION_CHUNK:
+            break
+        last = rows[-1][0]

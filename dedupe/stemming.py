@@ -1,7 +1,11 @@
 """Full-text search in word forms: English and Russian Snowball stems, as SQL functions.
 
-The stemmed index (``article_versions_stemmed``, migration m008) holds every article version's
-title and text as stems, kept in step by triggers that call ``pa_stem(text)``; a query's words are
+The stemmed index (``article_versions_stemmed``, migrations m008 and m013) indexes every article
+version's title and text as stems, kept in step by triggers that call ``pa_stem(text)``; it keeps no
+copy of them: its content is the view ``article_versions_stems``, which stems on demand, and removing a
+row needs the stems it was indexed with, so ``pa_stem`` must stay deterministic (a change of stemmers,
+``STEMMERS``, needs the index rebuilt: ``INSERT INTO article_versions_stemmed(article_versions_stemmed)
+VALUES ('rebuild')``). A query's words are
 stemmed the same way by ``pa_stem_query(q)``, keeping FTS5's syntax (``"a phrase"``, ``prefix*``,
 ``OR``, ``AND``, ``NOT``, parentheses), so ``парламент`` finds "парламента" and ``депутат*``
 finds "депутатов". ``pa_snippet(text, q)`` shows where the stems match in the original text.
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import time
 from functools import lru_cache
 
 import snowballstemmer
@@ -26,6 +31,7 @@ _RUSSIAN = snowballstemmer.stemmer("russian")
 QUERY_TOKEN = re.compile(r'"[^"]*"?|\(|\)|[^\s()"]+')
 OPERATORS = {"OR", "AND", "NOT"}
 SNIPPET_WORDS = 12
+_stemming_cpu = [0.0]  # process CPU seconds spent in stem_text: the stemmed index's share of a refresh
 
 
 @lru_cache(maxsize=200_000)
@@ -39,7 +45,15 @@ def stem_text(text: str | None) -> str | None:
     """Every word of ``text`` as its stem, separated by spaces (None stays None)."""
     if text is None:
         return None
-    return " ".join(stem_word(w) for w in WORD.findall(text))
+    started = time.process_time()
+    stems = " ".join(stem_word(w) for w in WORD.findall(text))
+    _stemming_cpu[0] += time.process_time() - started
+    return stems
+
+
+def stemming_cpu_seconds() -> float:
+    """Process CPU seconds this process has spent stemming texts (for the benchmark's "index" stage)."""
+    return _stemming_cpu[0]
 
 
 def stem_query(query: str | None) -> str:

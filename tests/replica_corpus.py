@@ -50,3 +50,27 @@ def replica_snapshots(langs: tuple[str, ...] = ("en", "ru"), markup: str = "head
                     )
                 )
     return tuple(snapshots)
+
+
+@functools.lru_cache(maxsize=2)
+def country_snapshots(langs: tuple[str, ...] = ("en", "ru")) -> tuple[RawSnapshot, ...]:
+    """Every country page of the replica at each epoch (the rosters), observed a day apart per epoch, at the
+    same hours as ``replica_snapshots`` (minutes 50 and on, so no time is shared with its pages)."""
+    snapshots = []
+    for lang in langs:
+        site = ReplicaSite(lang)
+        for epoch in EPOCHS:
+            for minute, slug in enumerate(COUNTRY_SLUGS, start=50):
+                response = site.respond("GET", f"/countries/{slug}", {}, epoch, HOSTS[lang])
+                snapshots.append(
+                    RawSnapshot(
+                        f"{HOSTS[lang]}/countries/{slug}",
+                        f"2024-0{epoch}-01T00:{minute:02d}:00Z",
+                        response.body,
+                        source="crawl",
+                        http_status=response.status,
+                        page_type="country",
+                        headers={"content-type": "text/html; charset=utf-8"},
+                    )
+                )
+    return tuple(snapshots)

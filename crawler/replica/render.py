@@ -13,6 +13,7 @@ from __future__ import annotations
 from html import escape
 from urllib.parse import urlencode
 
+from . import rosters
 from .content import DELEGATION_LINES, Article, Figure, month_name
 
 BLOCK_MARKUPS = ("header", "aside")
@@ -38,12 +39,6 @@ UI = {
             "Kyrgyz Republic",
             "Russian Federation",
             "Republic of Tajikistan",
-        ),
-        "country_text": (
-            "{name} is a member state of the Collective Security Treaty Organization. Its national parliament "
-            "sends a delegation to the Parliamentary Assembly.",
-            "The delegation takes part in the work of the Council, the standing commissions and the plenary "
-            "sessions of the Assembly.",
         ),
         "next": "Next ›",
         "prev": "‹ Previous",
@@ -81,11 +76,6 @@ UI = {
             "Кыргызская Республика",
             "Российская Федерация",
             "Республика Таджикистан",
-        ),
-        "country_text": (
-            "{name} является государством – членом Организации Договора о коллективной безопасности. "
-            "Национальный парламент направляет делегацию в Парламентскую Ассамблею.",
-            "Делегация участвует в работе Совета, постоянных комиссий и пленарных заседаний Ассамблеи.",
         ),
         "next": "Следующая ›",
         "prev": "‹ Предыдущая",
@@ -298,11 +288,31 @@ def home_main(lang: str, latest: list[Article]) -> str:
     )
 
 
-def country_main(lang: str, index: int) -> str:
-    """A member state's page."""
+def country_main(lang: str, index: int, epoch: int = 1) -> str:
+    """A member state's page as on the real site: its name (heading and page title), the delegation
+    sentence, the roster line, the plenipotentiary, the website lines, then a biography per member
+    (``replica.rosters``)."""
     name = UI[lang]["countries"][index]
-    paragraphs = "".join(f"<p>{_e(text.format(name=name))}</p>" for text in UI[lang]["country_text"])
-    return f'<div class="country"><h1 class="country__title">{_e(name)}</h1>{paragraphs}</div>'
+    delegation = rosters.DELEGATIONS[index]
+    r = rosters.roster(delegation, lang, epoch)
+    lines = rosters.page_lines(delegation, lang, epoch)
+    head = 3 + len(rosters.CHAMBERS[delegation])  # sentence, roster, plenipotentiary, website lines
+    intro = "".join(f"<p>{_e(text)}</p>" for text in lines[:head])
+    bios, rest = [], list(lines[head:])
+    for person in r.members:
+        heading = rest.pop(0)
+        count = 4 + (person.position >= 0)  # position?, chamber, born, studies
+        body, rest = rest[: count - 1], rest[count - 1 :]
+        bios.append(
+            f'<div class="member"><h3 class="member__name">{_e(heading)}</h3>'
+            + "".join(f"<p>{_e(text)}</p>" for text in body)
+            + "</div>"
+        )
+    return (
+        f'<div class="country"><h1 class="country__title">{_e(name)}</h1>'
+        f'<div class="country__delegation">{intro}</div>'
+        f'<div class="country__members">{"".join(bios)}</div></div>'
+    )
 
 
 def text_main(heading: str, paragraphs: tuple[str, ...] | list[str]) -> str:

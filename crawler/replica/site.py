@@ -129,7 +129,8 @@ class ReplicaSite:
             return self._article(state, path.removeprefix("/events/"))
         if path.startswith("/countries/") and path.removeprefix("/countries/") in render.COUNTRY_SLUGS:
             index = render.COUNTRY_SLUGS.index(path.removeprefix("/countries/"))
-            return self._html(state, render.UI[self.lang]["countries"][index], render.country_main(self.lang, index))
+            main = render.country_main(self.lang, index, state.epoch)
+            return self._html(state, render.UI[self.lang]["countries"][index], main)
         if path == "/contacts":
             ui = render.UI[self.lang]
             return self._html(state, ui["contacts"], render.text_main(ui["contacts"], ui["contacts_text"]))

@@ -86,3 +86,4 @@ class ReadOnlyArchive(Archive):
         self.path = Path("")
         self.db = Database(conn, recursive_triggers=False)
         register_functions(conn)  # pa_stem_query, pa_snippet: the search query calls them
+        self.codec = Codec(self.db)  # reads pages.lines and contents (nothing is compressed here)

@@ -9,7 +9,6 @@ archive and lists every difference from what the incremental refreshes built.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import tempfile
 from pathlib import Path
@@ -21,19 +20,28 @@ from ..document import EXTRACTOR_VERSION, InputError
 from ..stemming import register_functions
 from .base import write_transaction
 
-ENGINE = "incremental-1"  # archive_state 'derive_engine': what built the derive_* state
+ENGINE = "incremental-2"  # 2: with the time-derived records (dedupe.archive.time_records)
+_UNUSED = None  # archive_state 'derive_engine': what built the derive_* state
 CHECK_SAMPLE = 5  # differing rows shown per table by ``check``
 WINDOW = 2000  # snapshots derived at a time: bounds memory on a big import (any batching gives the same result)
 
 
 def _derive_windows(conn: sqlite3.Connection, after: int, last: int) -> None:
-    """Derive the snapshots after_id < id <= last, WINDOW at a time, inside the caller's transaction."""
+    """Derive the snapshots after_id < id <= last, WINDOW at a time, then the time-derived records once,
+    inside the caller's transaction."""
     from .incremental import Deriver
+    from .rosters import RosterStage
+    from .time_records import TimeRecords
 
+    start, changed = after, set()
     while after < last:
         upto = min(last, after + WINDOW)
-        Deriver(conn).update(after, upto)
+        deriver = Deriver(conn)
+        deriver.update(after, upto)
+        changed |= deriver.changed_contents
+        RosterStage(conn).update(after, upto)
         after = upto
+    TimeRecords(conn).update(start, last, changed)
 
 
 def derived_tables_lag(conn: sqlite3.Connection) -> bool:
@@ -108,7 +116,7 @@ class DerivedRecords:
             self._derive_all(self._last_snapshot_id())
 
     def _derive_all(self, last: int) -> None:
-        for table in (*schema.DERIVED_TABLES, *schema.DERIVE_STATE_TABLES):
+        for table in (*schema.DERIVED_TABLES, *schema.TIME_TABLES, *schema.DERIVE_STATE_TABLES):
             self.db.execute(f"DELETE FROM [{table}]")  # fixed names from dedupe.schema
         _derive_windows(self.db.conn, 0, last)
         self._mark_derived(last)
@@ -135,15 +143,15 @@ class DerivedRecords:
                 continue  # keep the old analysis rather than lose the snapshot's page
             with write_transaction(self.db):
                 self.db.execute(
-                    "UPDATE pages SET extractor = ?, language = ?, title = ?, published = ?, structured = ?, lines = ? "
-                    "WHERE content_sha256 = ?",
+                    "UPDATE pages SET extractor = ?, language = ?, title = ?, published = ?, structured = ?, "
+                    "lines = ?, lines_compression = ? WHERE content_sha256 = ?",
                     [
                         EXTRACTOR_VERSION,
                         analysis.language,
                         analysis.title,
                         analysis.published,
                         int(analysis.structured),
-                        json.dumps(analysis.lines, ensure_ascii=False),
+                        *self.codec.pack_lines(analysis.lines),
                         sha,
                     ],
                 )
@@ -153,6 +161,8 @@ class DerivedRecords:
 
         The reference is written into a temporary copy of the archive, never into the archive."""
         from .reference import write_reference
+        from .rosters import write_reference as write_roster_reference
+        from .time_records import write_reference as write_time_reference
 
         self.refresh()
         with tempfile.TemporaryDirectory(prefix="pa-archive-check-") as tmp:
@@ -165,9 +175,11 @@ class DerivedRecords:
             register_functions(reference.conn)  # the stemmed index's triggers call pa_stem
             with write_transaction(reference):
                 write_reference(reference)
+                write_time_reference(reference.conn)
+                write_roster_reference(reference.conn)
             differences = {
                 table: diff
-                for table in schema.DERIVED_TABLES
+                for table in (*schema.DERIVED_TABLES, *schema.TIME_TABLES)
                 if (diff := _table_differences(self.db, reference, table))
             }
             reference.close()

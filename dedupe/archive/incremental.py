@@ -54,7 +54,7 @@ from ..blocks import (
 from ..extract import detect_language
 from ..facts import Fact, extract_facts
 from ..minhash import band_keys, compute_signatures, deserialize, estimate_jaccard, estimates_against, serialize
-from ..storage import text_hash
+from ..storage import Codec, text_hash
 from ..variants import assign_slots, compare_versions
 from .base import REMOVED_STATUSES, order_key
 
@@ -103,6 +103,7 @@ class Deriver:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
         self.x = conn.execute
+        self.codec = Codec(conn)  # decodes pages.lines (Codec.unpack_lines)
         self._pages: dict[int, _Page] = {}
         self.touched_articles: set[int] = set()  # s1 group labels (old and new)
         self.touched_blocks: set[int] = set()  # block labels (old and new)
@@ -110,6 +111,13 @@ class Deriver:
         self.link_add: set[tuple[str, str]] = set()  # (content, block version id) pairs that appeared
         self.link_del: set[tuple[str, str]] = set()  # ... and disappeared
         self.recount: set[int] = set()  # block versions a page left: their spans are summed again
+        self.dropped_contents: set[str] = set()  # contents of block versions dropped whole
+
+    @property
+    def changed_contents(self) -> set[str]:
+        """Contents whose block versions changed in this update (the time-derived records re-derive their
+        older snapshots)."""
+        return {sha for sha, _ in self.link_add | self.link_del} | self.dropped_contents
 
     # ------------------------------------------------------------------ entry point
 
@@ -182,8 +190,8 @@ class Deriver:
     def _load_new_pages(self, shas: list[str]) -> list[_Page]:
         pages = []
         for chunk in _chunks(shas):
-            for page_id, sha, structured, lines, has_article in self.x(
-                f"""SELECT p.rowid, p.content_sha256, p.structured, p.lines,
+            for page_id, sha, structured, lines, method, has_article in self.x(
+                f"""SELECT p.rowid, p.content_sha256, p.structured, p.lines, p.lines_compression,
                            (SELECT max(coalesce(s.page_type, 'article') = 'article') FROM snapshots s
                             WHERE s.content_sha256 = p.content_sha256)
                     FROM pages p WHERE p.content_sha256 IN ({_marks(chunk)})""",
@@ -192,7 +200,7 @@ class Deriver:
                 page = PageLines(
                     key=sha,
                     structured=bool(structured),
-                    lines=[tuple(x) for x in json.loads(lines)],
+                    lines=self.codec.unpack_lines(lines, method),
                     has_article=bool(has_article),
                 )
                 pages.append(_Page(page_id, sha, page, _title(page)))
@@ -249,15 +257,15 @@ class Deriver:
 
     def page(self, page_id: int) -> _Page:
         if page_id not in self._pages:
-            sha, structured, lines, has_article = self.x(
-                "SELECT p.content_sha256, p.structured, p.lines, d.has_article FROM pages p "
+            sha, structured, lines, method, has_article = self.x(
+                "SELECT p.content_sha256, p.structured, p.lines, p.lines_compression, d.has_article FROM pages p "
                 "JOIN derive_pages d ON d.page_id = p.rowid WHERE p.rowid = ?",
                 [page_id],
             ).fetchone()
             page = PageLines(
                 key=sha,
                 structured=bool(structured),
-                lines=[tuple(x) for x in json.loads(lines)],
+                lines=self.codec.unpack_lines(lines, method),
                 has_article=bool(has_article),
             )
             self._pages[page_id] = _Page(page_id, sha, page, _title(page))
@@ -1269,6 +1277,8 @@ class _RecordWriter:
                 changes,
             )
         for version_id in sorted(old_versions - new_versions):
+            linked = self.x("SELECT content_sha256 FROM content_blocks WHERE block_version_id = ?", [version_id])
+            self.d.dropped_contents.update(sha for (sha,) in linked)
             for table in ("facts", "block_version_lines", "block_line_changes", "content_blocks"):
                 self.x(f"DELETE FROM [{table}] WHERE block_version_id = ?", [version_id])  # fixed names
             self.x("DELETE FROM block_line_changes WHERE previous_version_id = ?", [version_id])

@@ -7,19 +7,24 @@ anything: the derived records follow in ``refresh`` (see ``dedupe.archive.deriva
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import multiprocessing
 import os
+import resource
 import signal
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 from ..document import EXTRACTOR_VERSION, InputError, PageAnalysis, RawSnapshot
+from ..queries import PAGE_LINES_SQL
 from ..sources import SourceError
+from ..stemming import stemming_cpu_seconds
 from ..storage import content_hash
 from .base import REMOVED_STATUSES, ArchiveError, write_transaction
 
@@ -30,7 +35,16 @@ PARALLEL_MIN = (
 ANALYSIS_CHUNK = 8  # contents per task sent to a worker
 
 _CONTENT_COLUMNS = ("sha256", "kind", "size", "stored_size", "compression", "encoding", "body")
-_PAGE_COLUMNS = ("content_sha256", "extractor", "language", "title", "published", "structured", "lines")
+_PAGE_COLUMNS = (
+    "content_sha256",
+    "extractor",
+    "language",
+    "title",
+    "published",
+    "structured",
+    "lines",
+    "lines_compression",
+)
 _SNAPSHOT_COLUMNS = (
     "url",
     "host",
@@ -93,8 +107,66 @@ class IngestReport:
         }
 
 
+STAGES = ("analyse", "store", "derive", "index")
+
+
+class StageClock:
+    """CPU seconds by stage of storing observations, so the benchmark can say where a page's time goes:
+
+    * ``analyse``: extraction (``dedupe.extract.analyse``), here and in ``ingest``'s worker processes
+      (their CPU counted when the pool ends: ``RUSAGE_CHILDREN``);
+    * ``store``: hashing, compressing and the SQLite writes of contents, pages and snapshots;
+    * ``derive``: the refresh of the derived tables after an ``ingest``, minus ``index``;
+    * ``index``: stemming for the stemmed full-text index (the plain index's tokenizer runs inside SQLite's
+      inserts, so it counts in ``derive``).
+    """
+
+    def __init__(self) -> None:
+        self.seconds = dict.fromkeys(STAGES, 0.0)
+
+    @contextlib.contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        started = time.process_time()
+        try:
+            yield
+        finally:
+            self.seconds[stage] += time.process_time() - started
+
+    @contextlib.contextmanager
+    def derive(self) -> Iterator[None]:
+        """``derive`` with the stemming inside it counted as ``index``."""
+        stemmed = stemming_cpu_seconds()
+        with self("derive"):
+            yield
+        index = stemming_cpu_seconds() - stemmed
+        self.seconds["derive"] -= index
+        self.seconds["index"] += index
+
+    @contextlib.contextmanager
+    def workers(self) -> Iterator[None]:
+        """``analyse`` in worker processes: their CPU, once they have ended."""
+        before = _children_cpu()
+        try:
+            yield
+        finally:
+            self.seconds["analyse"] += _children_cpu() - before
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 class ObservationStore:
     """The observation half of ``Archive``: everything that writes contents, pages and snapshots."""
+
+    @property
+    def stage_cpu(self) -> StageClock:
+        """CPU seconds by stage of what this archive object stored (see ``StageClock``)."""
+        clock = self.__dict__.get("_stage_clock")
+        if clock is None:
+            clock = self.__dict__["_stage_clock"] = StageClock()
+        return clock
 
     # --- observations ---------------------------------------------------------------
 
@@ -104,7 +176,7 @@ class ObservationStore:
             prepared = self._prepare(snap)
         except InputError as exc:
             return AddResult("error", message=str(exc))
-        with write_transaction(self.db):
+        with self.stage_cpu("store"), write_transaction(self.db):
             result = self._store(snap, *prepared)
         self._train_compression()
         return result
@@ -122,18 +194,23 @@ class ObservationStore:
             return sha, None, None  # exact repeat: no analysis, no MinHash
         from ..extract import analyse  # trafilatura: only when a new content arrives
 
-        return self._pack(snap, sha, analyse(snap.body, snap.declared_charset, snap.kind_hint))
+        with self.stage_cpu("analyse"):
+            analysis = analyse(snap.body, snap.declared_charset, snap.kind_hint)
+        return self._pack(snap, sha, analysis)
 
     def _lookup(self, snap: RawSnapshot) -> tuple[str | None, bool]:
         """The content's sha256 (None without a body) and whether the archive already has it."""
         if snap.body is None:
             return None, False
-        sha = content_hash(snap.body)
-        return sha, self.db.execute("SELECT 1 FROM contents WHERE sha256 = ?", [sha]).fetchone() is not None
+        with self.stage_cpu("store"):
+            sha = content_hash(snap.body)
+            return sha, self.db.execute("SELECT 1 FROM contents WHERE sha256 = ?", [sha]).fetchone() is not None
 
     def _pack(self, snap: RawSnapshot, sha: str, analysis: PageAnalysis) -> tuple[str, dict[str, Any], dict[str, Any]]:
         """The contents and pages rows of a new content."""
-        blob, method = self.codec.compress(snap.body, analysis.kind)
+        with self.stage_cpu("store"):
+            blob, method = self.codec.compress(snap.body, analysis.kind)
+            lines, lines_method = self.codec.pack_lines(analysis.lines)
         content = {
             "sha256": sha,
             "kind": analysis.kind,
@@ -150,7 +227,8 @@ class ObservationStore:
             "title": analysis.title,
             "published": analysis.published,
             "structured": int(analysis.structured),
-            "lines": json.dumps(analysis.lines, ensure_ascii=False),
+            "lines": lines,
+            "lines_compression": lines_method,
         }
         return sha, content, page
 
@@ -214,6 +292,18 @@ class ObservationStore:
         """
         report = IngestReport(before=self.counts())
         analyser = _Analyser((os.cpu_count() or 1) if workers is None else workers)
+        with self.stage_cpu.workers():
+            self._ingest_batches(items, analyser, report, progress)
+        with self.stage_cpu.derive():
+            self.refresh()
+        report.after = self.counts()
+        report.new_content = report.after["contents"] - report.before["contents"]
+        return report
+
+    def _ingest_batches(
+        self, items: Iterable[RawSnapshot | SourceError], analyser: _Analyser, report: IngestReport, progress: Any
+    ) -> None:
+        """Store ``items`` INGEST_BATCH at a time, each batch analysed while the one before is stored."""
         try:
             pending: tuple | None = None
             batch: list[RawSnapshot | SourceError] = []
@@ -232,10 +322,6 @@ class ObservationStore:
                 self._finish_batch(*pending, report, progress)
         finally:
             analyser.close()
-        self.refresh()
-        report.after = self.counts()
-        report.new_content = report.after["contents"] - report.before["contents"]
-        return report
 
     def _start_batch(self, batch: list[RawSnapshot | SourceError], analyser: _Analyser) -> tuple:
         """Hash a batch and start analysing its new contents (a repeat inside the batch once)."""
@@ -263,7 +349,8 @@ class ObservationStore:
         progress: Any,
     ) -> None:
         """Store an analysed batch in one transaction, then count it in order."""
-        outcome = dict(zip(todo, analyses()))  # index -> PageAnalysis or InputError
+        with self.stage_cpu("analyse"):  # in this process: the analysis; with workers: waiting (no CPU)
+            outcome = dict(zip(todo, analyses()))  # index -> PageAnalysis or InputError
         prepared: dict[int, tuple] = {}
         results: dict[int, AddResult] = {}
         for index, (sha, known) in lookups.items():
@@ -277,7 +364,7 @@ class ObservationStore:
                 prepared[index] = (sha, None, None)  # no body, known, or a repeat of an earlier one
         failure: BaseException | None = None
         if prepared:
-            with write_transaction(self.db):
+            with self.stage_cpu("store"), write_transaction(self.db):
                 for index in sorted(prepared):
                     try:
                         with self.db.atomic():  # a savepoint: this snapshot whole or not at all
@@ -317,10 +404,10 @@ class ObservationStore:
     # --- derived records --------------------------------------------------------------
     def content_text(self, sha: str) -> str:
         """The decoded page text of one stored content (its lines, in order)."""
-        row = self.db.execute("SELECT lines FROM pages WHERE content_sha256 = ?", [sha]).fetchone()
+        row = self.db.execute(PAGE_LINES_SQL, [sha]).fetchone()
         if not row:
             raise ArchiveError(f"no content {sha}")
-        return "\n".join(line[0] for line in json.loads(row[0]))
+        return "\n".join(line[0] for line in self.codec.unpack_lines(*row))
 
     def raw_content(self, sha: str) -> bytes:
         row = self.db.execute("SELECT body, compression FROM contents WHERE sha256 = ?", [sha]).fetchone()

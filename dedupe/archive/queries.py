@@ -12,8 +12,7 @@ from typing import Any
 
 from .. import queries
 from .base import ArchiveError
-
-URLS_LISTED = 10  # URLs listed per conflicting value (``urls_total`` counts them all)
+from .evidence import URLS_LISTED, conflict_evidence, missing_evidence
 
 
 class ArchiveQueries:
@@ -34,54 +33,9 @@ class ArchiveQueries:
         return [dict(zip(names, row)) for row in cursor.fetchall()]
 
     def conflicts(self, evidence: bool = True) -> list[dict[str, Any]]:
-        """One record per conflicting (delegation, field) of one language, values by snapshot count.
-
-        With ``evidence``, each value also lists the block versions stating it and the distinct URLs
-        of the snapshots stating it (oldest first, at most URLS_LISTED, with ``urls_total``), and each
-        record its ``changes``: where the value changed in time, with the block variants around it."""
-        grouped: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
-        for row in self.query(queries.CONFLICTS_SQL):
-            grouped[(row["delegation"], row["field"], row["language"])].append(
-                {k: row[k] for k in ("value", "snapshots", "first_seen", "last_seen")}
-            )
-        records = [
-            {"delegation": d, "field": f, "language": lang, "values": values}
-            for (d, f, lang), values in grouped.items()
-        ]
-        if evidence:
-            self._add_conflict_evidence(records)
-        return records
-
-    def _add_conflict_evidence(self, records: list[dict[str, Any]]) -> None:
-        versions: dict[tuple, list[str]] = defaultdict(list)
-        urls: dict[tuple, list[str]] = defaultdict(list)
-        for row in self.query(queries.CONFLICT_EVIDENCE_SQL):
-            key = (row["language"], row["delegation"], row["field"], row["value"])
-            if row["block_version_id"] not in versions[key]:
-                versions[key].append(row["block_version_id"])
-            if row["url"] not in urls[key]:
-                urls[key].append(row["url"])
-        changes: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
-        for row in self.query(queries.CONFLICT_CHANGES_SQL):
-            pair = (row["previous_block_version_id"], row["first_block_version_id"])
-            listed = changes[(row["language"], row["delegation"], row["field"])]
-            if pair[0] != pair[1] and all((c["a"], c["b"]) != pair for c in listed):
-                listed.append(
-                    {
-                        "from": row["previous_value"],
-                        "to": row["value"],
-                        "a": pair[0],
-                        "b": pair[1],
-                        "at": row["first_seen"],
-                    }
-                )
-        for record in records:
-            for value in record["values"]:
-                key = (record["language"], record["delegation"], record["field"], value["value"])
-                value["block_versions"] = versions.get(key, [])
-                value["urls"] = urls.get(key, [])[:URLS_LISTED]
-                value["urls_total"] = len(urls.get(key, []))
-            record["changes"] = changes.get((record["language"], record["delegation"], record["field"]), [])
+        """One record per conflicting (delegation, field) of one language, values by snapshot count; with
+        ``evidence`` the block versions, pages and changes of each (``dedupe.archive.evidence``)."""
+        return conflict_evidence(self.db.conn, evidence=evidence)
 
     def contradictions(self, origin: str) -> list[dict[str, Any]]:
         """Facts the pages of one origin (a crawl run, 'crawl:<id>') stated with different non-empty values:
@@ -112,48 +66,61 @@ class ArchiveQueries:
         raise ArchiveError(f"no delegation is called {name!r} (known: {', '.join(known) or 'none yet'})")
 
     def facts_as_of(self, when: str | None = None, delegation: str = "") -> dict[str, Any]:
-        """What the site stated at ``when`` (an ISO date or time, UTC; default: now): the latest observation
-        of each page at or before it, per (language, delegation, field) its values with their page counts;
-        ``contradiction`` when pages of that moment state different non-empty values."""
+        """What the site stated at ``when`` (an ISO date or time, UTC; default: now): each page as its latest
+        observation at or before it showed it, per (language, delegation, field) its values with their page
+        counts; ``contradiction`` when pages of that moment state different non-empty values.
+
+        Each value has ``pages``, ``since`` (also ``first_observed``: the earliest time one of those pages
+        began stating it without a break), ``last_observed`` (the latest observation of them, up to
+        ``when``), an ``example_url`` and its ``block_versions``."""
         until = as_of_bound(when)
-        rows = self.query(queries.FACTS_AS_OF_SQL, {"until": until, "delegation": self.delegation_name(delegation)})
+        name = self.delegation_name(delegation)
+        facts: dict[str, set[tuple[str, str, str]]] = defaultdict(set)
+        languages: dict[str, str] = {}
+        for bv, lang, d, f, v in self.db.execute(
+            "SELECT bv.id, bv.language, f.delegation, f.field, f.value FROM facts f "
+            "JOIN block_versions bv ON bv.id = f.block_version_id"
+        ):
+            facts[bv].add((d, f, v))
+            languages[bv] = lang
+        values: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+        for group in self.query(queries.FACTS_AS_OF_SQL, {"until": until}):
+            stated: dict[tuple[str, str, str, str], set[str]] = defaultdict(set)
+            for bv in group["block_versions"].split(","):
+                for d, f, v in facts.get(bv, ()):
+                    if not name or d == name:
+                        stated[(languages[bv], d, f, v)].add(bv)
+            for key, bvs in stated.items():
+                value = values.setdefault(
+                    key,
+                    {"value": key[3], "pages": 0, "since": group["since"], "last_observed": group["last_observed"],
+                     "example_url": group["example_url"], "block_versions": set()},
+                )  # fmt: skip
+                value["pages"] += group["pages"]
+                value["since"] = min(value["since"], group["since"])
+                value["last_observed"] = max(value["last_observed"], group["last_observed"])
+                value["example_url"] = min(value["example_url"], group["example_url"])
+                value["block_versions"] |= bvs
         grouped: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
-        for row in rows:
-            grouped[(row["delegation"], row["field"], row["language"])].append(
-                {
-                    "value": row["value"],
-                    "pages": row["pages"],
-                    "first_observed": row["first_observed"],
-                    "last_observed": row["last_observed"],
-                    "example_url": row["example_url"],
-                    "block_versions": sorted(row["block_version_ids"].split(",")),
-                }
-            )
-        facts = [
+        for (lang, d, f, _), value in sorted(values.items(), key=lambda kv: (kv[0][1], kv[0][2], kv[0][0])):
+            value["first_observed"] = value["since"]
+            value["block_versions"] = sorted(value["block_versions"])
+            grouped[(d, f, lang)].append(value)
+        facts_out = [
             {
                 "delegation": d,
                 "field": f,
                 "language": lang,
-                "values": values,
-                "contradiction": len({v["value"] for v in values if v["value"] != ""}) > 1,
+                "values": sorted(vals, key=lambda v: (-v["pages"], v["value"])),
+                "contradiction": len({v["value"] for v in vals if v["value"] != ""}) > 1,
             }
-            for (d, f, lang), values in grouped.items()
+            for (d, f, lang), vals in grouped.items()
         ]
-        return {"as_of": until, "facts": facts}
+        return {"as_of": until, "facts": facts_out}
 
     def missing_values(self, evidence: bool = True) -> list[dict[str, Any]]:
-        """Values present as a line but empty, with the snapshots they are missing in (``evidence``; without
-        it, counts and dates from the block versions only: fast whatever the number of snapshots)."""
-        if not evidence:
-            return self.query(queries.MISSING_COUNTS_SQL)
-        rows = self.query(queries.MISSING_SQL)
-        names = {
-            str(i): _short_name(url) for i, origin, url in self.db.execute("SELECT id, origin, url FROM snapshots")
-        }
-        for row in rows:
-            ids = sorted(row.pop("snapshot_ids").split(","), key=int)
-            row["seen_in"] = [names[i] for i in ids]
-        return rows
+        """Values present as a line but empty, with the pages they are empty on (``evidence``)."""
+        return missing_evidence(self.db.conn, evidence=evidence)
 
     def search(self, query: str) -> list[dict[str, Any]]:
         """Full-text search (FTS5 syntax) over article titles and texts in word forms (stems), best first."""
@@ -180,12 +147,12 @@ class ArchiveQueries:
         changes = defaultdict(list)
         for row in self.query(queries.BLOCK_CHANGES_SQL):
             changes[row["block_version_id"]].append(row)
-        members: dict[str, list[str]] = defaultdict(list)
-        totals: dict[str, int] = defaultdict(int)
-        for bv, url in self.db.execute(queries.BLOCK_VERSION_URLS_SQL):
-            totals[bv] += 1
-            if len(members[bv]) < URLS_LISTED:
-                members[bv].append(_short_name(url))
+        members: dict[str, list[str]] = {}
+        totals: dict[str, int] = {}
+        for row in versions:
+            found = self.query(queries.BLOCK_VERSION_URLS_SQL, {"id": row["version_id"], "limit": URLS_LISTED})
+            members[row["version_id"]] = [_short_name(r["url"]) for r in found]
+            totals[row["version_id"]] = found[0]["total"] if found else 0
         for row in versions:
             row["furniture"] = row["block_id"] not in with_facts
             row["changes"] = changes.get(row["version_id"], [])

@@ -7,7 +7,6 @@ with what the incremental refreshes (``dedupe.archive.incremental``) built.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 
@@ -19,7 +18,7 @@ from ..blocks import ARTICLE_CONFIG, Derivation, PageLines, derive
 from ..extract import detect_language
 from ..facts import extract_facts
 from ..minhash import compute_signatures, estimate_jaccard
-from ..storage import text_hash
+from ..storage import Codec, text_hash
 from ..variants import assign_slots, compare_versions
 from .base import REMOVED_STATUSES
 
@@ -27,16 +26,15 @@ from .base import REMOVED_STATUSES
 def load_pages(db: Database) -> list[PageLines]:
     """Every analysed content as the cross-page step sees it."""
     rows = db.execute(
-        """SELECT p.content_sha256, p.structured, p.lines,
+        """SELECT p.content_sha256, p.structured, p.lines, p.lines_compression,
                   max(coalesce(s.page_type, 'article') = 'article') AS has_article
            FROM pages p JOIN snapshots s ON s.content_sha256 = p.content_sha256
            GROUP BY p.content_sha256"""
     ).fetchall()
+    codec = Codec(db)
     return [
-        PageLines(
-            key=sha, structured=bool(structured), lines=[tuple(x) for x in json.loads(lines)], has_article=bool(art)
-        )
-        for sha, structured, lines, art in rows
+        PageLines(key=sha, structured=bool(structured), lines=codec.unpack_lines(lines, method), has_article=bool(art))
+        for sha, structured, lines, method, art in rows
     ]
 
 

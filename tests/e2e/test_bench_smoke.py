@@ -67,6 +67,25 @@ def test_scale_runs_report_size_time_memory_and_quality(results: dict) -> None:
     assert 0 <= run["precision"] <= 1 and 0 <= run["recall"] <= 1
 
 
+def test_bytes_by_table_and_cpu_by_stage_are_accounted(results: dict) -> None:
+    by_table = results["archive_bytes_per_page_by_table_first_crawl"]
+    assert {"pages", "contents", "snapshots", "article_versions", "article_versions_stemmed"} <= set(by_table)
+    assert not any(name.endswith(("_data", "_idx", "_docsize", "_config")) for name in by_table)  # FTS with its index
+    accounted = sum(by_table.values()) * results["crawl_pages"]
+    assert 0.9 * results["archive_bytes_first_crawl"] <= accounted <= results["archive_bytes_first_crawl"] + 1000
+    assert results["archive_vs_raw_html_first_crawl"] == round(
+        results["archive_bytes_first_crawl"] / results["html_raw_bytes"], 2
+    )
+    crawl = results["crawl_cpu_ms_per_page_by_stage"]
+    assert set(crawl) == {"fetch", "writer"} and min(crawl.values()) > 0
+    for key in ("import_cpu_ms_per_page_by_stage", "import_one_core_cpu_ms_per_page_by_stage"):
+        stages = results[key]
+        assert set(stages) == {"analyse", "store", "derive", "index"}, key
+        assert min(stages.values()) > 0, key  # every stage ran: 60 article pages analysed, stored, derived, indexed
+    # the stages are parts of the import's whole CPU (one round: --repeat 1), not another clock
+    assert sum(results["import_cpu_ms_per_page_by_stage"].values()) <= results["import_cpu_ms_per_page"] * 1.1
+
+
 def test_the_crawls_fetched_the_whole_site(results: dict) -> None:
     assert results["crawl_status"] == "finished"
     assert results["crawl_bare_pages"] == results["crawl_pages"] == results["recrawl_full_pages"] >= 60

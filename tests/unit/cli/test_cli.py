@@ -428,7 +428,7 @@ def test_the_stemmed_index_is_filled_for_an_archive_from_before_it(db: str) -> N
     con.executescript(
         """DROP TABLE article_versions_stemmed; DROP TRIGGER article_versions_stemmed_ai;
         DROP TRIGGER article_versions_stemmed_ad; DROP TRIGGER article_versions_stemmed_au;
-        DELETE FROM _sqlite_migrations WHERE name = 'm008_stemmed_search';"""
+        DELETE FROM _sqlite_migrations WHERE name IN ('m008_stemmed_search', 'm013_stemmed_search_over_a_view');"""
     )
     con.close()
     with Archive(db) as archive:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 from pathlib import Path
 
@@ -76,12 +77,24 @@ def test_archive_trains_a_dictionary_and_recompresses_earlier_contents(tmp_path:
             archive.add(snapshot(number, body))
         methods = {m for (m,) in archive.db.execute("SELECT DISTINCT compression FROM contents")}
         assert methods == {"zstd"}
+        lines_methods = {m for (m,) in archive.db.execute("SELECT DISTINCT lines_compression FROM pages")}
+        assert lines_methods == {"zstd"}
+        texts = {sha: archive.content_text(sha) for (sha,) in archive.db.execute("SELECT sha256 FROM contents")}
         for number, body in enumerate(site_pages[storage.TRAIN_AFTER - 1 :], start=storage.TRAIN_AFTER - 1):
             archive.add(snapshot(number, body))
         dictionaries = archive.db.execute("SELECT id, samples, level FROM compression_dicts").fetchall()
         assert dictionaries == [(1, storage.TRAIN_AFTER, storage.DICT_LEVEL)]
         methods = dict(archive.db.execute("SELECT compression, count(*) FROM contents GROUP BY 1").fetchall())
         assert methods == {"zstd-dict:1": len(site_pages)}
+        # the pages' lines too: those stored before the dictionary are recompressed with it, and read back the same
+        lines_methods = dict(archive.db.execute("SELECT lines_compression, count(*) FROM pages GROUP BY 1").fetchall())
+        assert lines_methods == {"zstd-dict:1": len(site_pages)}
+        assert {sha: archive.content_text(sha) for sha in texts} == texts
+        json_bytes, stored_bytes = 0, 0
+        for lines, method in archive.db.execute("SELECT lines, lines_compression FROM pages"):
+            json_bytes += len(json.dumps(archive.codec.unpack_lines(lines, method), ensure_ascii=False).encode())
+            stored_bytes += len(lines)
+        assert json_bytes / stored_bytes >= 4.0  # the block and the menus are in the dictionary
         raw, stored = archive.db.execute("SELECT sum(size), sum(stored_size) FROM contents").fetchone()
         assert raw / stored >= 8.0
         for (sha,) in archive.db.execute("SELECT sha256 FROM contents"):
@@ -89,6 +102,23 @@ def test_archive_trains_a_dictionary_and_recompresses_earlier_contents(tmp_path:
     with Archive(tmp_path / "archive.db") as reopened:  # a new process reads with the stored dictionary
         sha = hashlib.sha256(site_pages[0]).hexdigest()
         assert reopened.raw_content(sha) == site_pages[0]
+
+
+def test_page_lines_read_back_from_every_form_they_were_stored_in(tmp_path: Path, site_pages: list[bytes]) -> None:
+    """Codec.unpack_lines reads plain zstd, a dictionary's frames and the JSON text of an archive before m013."""
+    lines = [("Делегация Республики Беларусь", "block", "header"), ("Title", "title", "main"), ("Body", "body", "main")]
+    with Archive(tmp_path / "archive.db") as archive:
+        codec = archive.codec
+        plain, method = codec.pack_lines(lines)
+        assert method == "zstd" and codec.unpack_lines(plain, method) == lines
+        text = json.dumps(lines, ensure_ascii=False)
+        assert codec.unpack_lines(text, storage.LINES_JSON) == lines == codec.unpack_lines(text.encode(), None)
+        for number, body in enumerate(site_pages[: storage.TRAIN_AFTER]):
+            archive.add(snapshot(number, body))
+        packed, method = codec.pack_lines(lines)
+        assert method == "zstd-dict:1" and codec.unpack_lines(packed, method) == lines
+    with Archive(tmp_path / "archive.db") as reopened:  # another connection: the dictionary is read from the archive
+        assert reopened.codec.unpack_lines(packed, method) == lines
 
 
 def test_every_method_ever_written_stays_readable(

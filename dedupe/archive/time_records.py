@@ -1,0 +1,641 @@
+"""Time-derived records: what analysts ask about time, kept by the engine instead of computed per query.
+
+A block version changes a few times a year; observations arrive every day. Every question about
+time (periods of a value, the timeline, as-of, the evidence of a conflict, missing values) used to
+join every observation to every fact of its block version at query time. These records keep the
+answers, touched only by what a refresh brings:
+
+* ``url_runs`` - per URL, each maximal run of its observations (in ``(observed_at, id)`` order,
+  failed fetches left out) showing the same block versions: a URL crawled weekly for a year with
+  one block change is two rows. "What did this page state at time T" reads one row per URL.
+* ``block_version_urls`` - per block version and URL, how often and when the page showed it: the
+  capped URL lists of ``blocks``, the conflicts' evidence and the snapshots stating a value.
+* ``fact_segments`` - per language, each maximal run of observations (of every URL, in time
+  order) stating the same facts: the archive's whole history as a handful of rows when the site
+  is consistent, one row per flip when it is not.
+* ``fact_periods`` - per (language, delegation, field), each maximal run of segments stating one
+  value: 7 -> 6 -> 7 is three periods. The timeline, ``facts --periods`` and the changes of a
+  conflict read these.
+
+A refresh extends the last run of each touched URL and the last segment of each language when
+the new observations come after everything known (a crawl); an older observation arriving late,
+or a content whose block versions changed, re-derives only from the run or segment it falls in.
+``reference_rows`` computes the same tables from scratch for ``pa-archive check``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from .base import REMOVED_STATUSES
+
+CHUNK = 500  # parameters per IN (...) query
+SCAN_BATCH = 5000  # snapshots fetched at a time when a segment is re-derived
+
+Key = tuple[str, int]  # (observed_at, snapshot id): the one order of observations
+TABLES = ("fact_periods", "fact_segments", "block_version_urls", "url_runs")
+
+
+def _chunks(items: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
+    for lo in range(0, len(items), size):
+        yield items[lo : lo + size]
+
+
+def _marks(items: Sequence) -> str:
+    return ",".join("?" * len(items))
+
+
+# --------------------------------------------------------------------------- what a content states
+
+
+_KEYS: dict[frozenset, str] = {}  # facts -> statement key: contents share a handful of statements
+
+
+@dataclass(frozen=True)
+class Statement:
+    """What one content states in one language: its fact-bearing block versions and their facts."""
+
+    language: str
+    block_versions: tuple[str, ...]
+    facts: frozenset[tuple[str, str, str]]  # (delegation, field, value)
+
+    @property
+    def key(self) -> str:
+        """A hash of the facts alone: two block variants stating the same facts (a rewording) are one segment."""
+        found = _KEYS.get(self.facts)
+        if found is None:
+            canonical = json.dumps(sorted(self.facts), ensure_ascii=False, separators=(",", ":"))
+            found = _KEYS[self.facts] = hashlib.sha256(canonical.encode()).hexdigest()[:16]
+            if len(_KEYS) > 10_000:  # bounded: a site whose facts flip on every page would grow it
+                _KEYS.clear()
+                _KEYS[self.facts] = found
+        return found
+
+
+class Contents:
+    """Block versions and facts of contents, looked up in batches and cached for one refresh."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.languages: dict[str, str] = {}
+        self.facts: dict[str, set[tuple[str, str, str]]] = defaultdict(set)
+        for bv, lang, delegation, fld, value in conn.execute(
+            "SELECT bv.id, bv.language, f.delegation, f.field, f.value "
+            "FROM facts f JOIN block_versions bv ON bv.id = f.block_version_id"
+        ):
+            self.languages[bv] = lang
+            self.facts[bv].add((delegation, fld, value))
+        self._versions: dict[str, tuple[str, ...]] = {}
+        self._statements: dict[str, dict[str, Statement]] = {}
+        self._stating: dict[tuple[str, str, str, str], str] = {}
+        self._facts_of: dict[str, frozenset[tuple[str, str, str]]] = {}
+
+    def load(self, shas: Iterable[str | None]) -> None:
+        missing = sorted({s for s in shas if s is not None and s not in self._versions})
+        for chunk in _chunks(missing):
+            found: dict[str, list[str]] = defaultdict(list)
+            for sha, bv in self.conn.execute(
+                "SELECT content_sha256, block_version_id FROM content_blocks "
+                f"WHERE content_sha256 IN ({_marks(chunk)})",
+                list(chunk),
+            ):
+                found[sha].append(bv)
+            for sha in chunk:
+                self._versions[sha] = tuple(sorted(found.get(sha, ())))
+
+    def versions(self, sha: str | None) -> tuple[str, ...]:
+        """Every block version the content shows (furniture included)."""
+        if sha is None:
+            return ()
+        if sha not in self._versions:
+            self.load([sha])
+        return self._versions[sha]
+
+    def statements(self, sha: str | None) -> dict[str, Statement]:
+        """Per language, what the content states (languages without facts are absent)."""
+        if sha is None:
+            return {}
+        if sha not in self._statements:
+            by_language: dict[str, list[str]] = defaultdict(list)
+            for bv in self.versions(sha):
+                if bv in self.languages:
+                    by_language[self.languages[bv]].append(bv)
+            self._statements[sha] = {
+                lang: Statement(lang, tuple(bvs), frozenset().union(*(self.facts[b] for b in bvs)))
+                for lang, bvs in by_language.items()
+            }
+        return self._statements[sha]
+
+    def facts_of(self, block_versions: str) -> frozenset[tuple[str, str, str]]:
+        """The facts a comma-separated list of block versions states (cached: a few lists recur)."""
+        found = self._facts_of.get(block_versions)
+        if found is None:
+            found = self._facts_of[block_versions] = frozenset().union(
+                *(self.facts[b] for b in block_versions.split(","))
+            )
+        return found
+
+    def stating(self, block_versions: str, delegation: str, fld: str, value: str) -> str:
+        """The first (smallest) of the block versions stating the value."""
+        key = (block_versions, delegation, fld, value)
+        if key not in self._stating:
+            fact = key[1:]
+            self._stating[key] = min(b for b in block_versions.split(",") if fact in self.facts.get(b, ()))
+        return self._stating[key]
+
+
+# --------------------------------------------------------------------------- runs of one URL
+
+
+@dataclass
+class UrlRun:
+    url: str
+    first: Key
+    last: Key
+    snapshots: int
+    block_versions: str  # sorted ids, comma-separated; '' for none
+    stating: int  # 0: a removed page (404/410) or no content: it states nothing
+
+    def row(self) -> tuple:
+        return (
+            self.url,
+            self.first[0],
+            self.first[1],
+            self.last[0],
+            self.last[1],
+            self.snapshots,
+            self.block_versions,
+            self.stating,
+        )
+
+
+URL_RUN_COLUMNS = (
+    "url, first_observed_at, first_snapshot_id, last_observed_at, last_snapshot_id, snapshots, block_versions, stating"
+)
+
+
+def _url_observation(contents: Contents, row: tuple) -> tuple[Key, str, int]:
+    """(key, block versions, stating) of one snapshot row (id, url, observed_at, content_sha256, http_status)."""
+    sid, _, observed_at, sha, http_status = row
+    stating = int(sha is not None and http_status not in REMOVED_STATUSES)
+    return (observed_at, sid), ",".join(contents.versions(sha)), stating
+
+
+def url_runs_of(contents: Contents, rows: Iterable[tuple], start: UrlRun | None = None) -> list[UrlRun]:
+    """Runs of one URL's snapshot rows (in key order), continuing ``start`` when the first row extends it."""
+    runs: list[UrlRun] = [start] if start else []
+    for row in rows:
+        key, bvs, stating = _url_observation(contents, row)
+        last = runs[-1] if runs else None
+        if last is not None and last.block_versions == bvs and last.stating == stating:
+            last.last, last.snapshots = key, last.snapshots + 1
+        else:
+            runs.append(UrlRun(row[1], key, key, 1, bvs, stating))
+    return runs
+
+
+# --------------------------------------------------------------------------- segments of one language
+
+
+@dataclass
+class Segment:
+    language: str
+    first: Key
+    last: Key
+    snapshots: int
+    statement: str
+    first_block_versions: str
+    last_block_versions: str
+
+    def row(self) -> tuple:
+        return (
+            self.language,
+            self.first[0],
+            self.first[1],
+            self.last[0],
+            self.last[1],
+            self.snapshots,
+            self.statement,
+            self.first_block_versions,
+            self.last_block_versions,
+        )
+
+
+SEGMENT_COLUMNS = (
+    "language, first_observed_at, first_snapshot_id, last_observed_at, last_snapshot_id, snapshots, statement, "
+    "first_block_versions, last_block_versions"
+)
+
+
+def extend_segments(segments: list[Segment], language: str, key: Key, statement: Statement) -> None:
+    """Add one observation stating ``statement`` after the last segment (in place)."""
+    bvs = ",".join(statement.block_versions)
+    last = segments[-1] if segments else None
+    if last is not None and last.statement == statement.key:
+        last.last, last.last_block_versions, last.snapshots = key, bvs, last.snapshots + 1
+    else:
+        segments.append(Segment(language, key, key, 1, statement.key, bvs, bvs))
+
+
+# --------------------------------------------------------------------------- periods of one language
+
+
+@dataclass
+class Period:
+    language: str
+    delegation: str
+    field: str
+    value: str
+    snapshots: int
+    first: Key
+    last: Key
+    first_block_version_id: str
+    last_block_version_id: str
+    number: int = 0
+
+    def row(self) -> tuple:
+        return (
+            self.language,
+            self.delegation,
+            self.field,
+            self.number,
+            self.value,
+            self.snapshots,
+            self.first[1],
+            self.first[0],
+            self.last[1],
+            self.last[0],
+            self.first_block_version_id,
+            self.last_block_version_id,
+        )
+
+
+PERIOD_COLUMNS = (
+    "language, delegation, field, period, value, snapshots, first_snapshot_id, first_seen, last_snapshot_id, "
+    "last_seen, first_block_version_id, last_block_version_id"
+)
+
+
+@dataclass
+class PeriodBuilder:
+    """Periods of every (delegation, field) of one language from spans stating facts, in time order.
+
+    A period of a value is a maximal run of consecutive spans (of the field's own sequence: spans not
+    stating the field are skipped) that state it; one value per snapshot is the usual case, and then
+    periods are the runs of one value. Spans are segments (incrementally) or single snapshots (reference)."""
+
+    language: str
+    contents: Contents
+    open: dict[tuple[str, str], dict[str, Period]] = field(default_factory=dict)
+    done: list[Period] = field(default_factory=list)
+
+    _slots: dict[frozenset, dict[tuple[str, str], frozenset[str]]] = field(default_factory=dict)
+
+    def add(
+        self, first: Key, last: Key, count: int, facts: frozenset[tuple[str, str, str]], first_bvs: str, last_bvs: str
+    ) -> None:
+        """One span (``count`` observations from ``first`` to ``last``) stating ``facts``. A value stated on
+        and on costs one comparison per field: the block version stating it last is found once, at the end."""
+        slots = self._slots.get(facts)
+        if slots is None:
+            grouped: dict[tuple[str, str], set[str]] = defaultdict(set)
+            for delegation, fld, value in facts:
+                grouped[(delegation, fld)].add(value)
+            slots = self._slots[facts] = {slot: frozenset(values) for slot, values in grouped.items()}
+        for slot, stated in slots.items():
+            running = self.open.get(slot)
+            if running is None:
+                running = self.open[slot] = {}
+            if len(running) != len(stated) or any(v not in running for v in stated):
+                for value in [v for v in running if v not in stated]:
+                    self.done.append(running.pop(value))
+                for value in stated:
+                    if value not in running:
+                        first_bv = self.contents.stating(first_bvs, *slot, value)
+                        running[value] = Period(self.language, *slot, value, 0, first, last, first_bv, "")
+            for period in running.values():
+                period.last = last
+                period.snapshots += count
+                period.last_block_version_id = last_bvs  # the variants; the one stating it is picked in periods()
+
+    def periods(self) -> list[Period]:
+        every = self.done + [p for running in self.open.values() for p in running.values()]
+        for p in every:
+            if "," in p.last_block_version_id:  # several variants in its last span: the first stating it
+                p.last_block_version_id = self.contents.stating(p.last_block_version_id, p.delegation, p.field, p.value)
+        every.sort(key=lambda p: (p.delegation, p.field, p.first, p.value))
+        number, slot = 0, None
+        for period in every:
+            number = number + 1 if (period.delegation, period.field) == slot else 1
+            slot = (period.delegation, period.field)
+            period.number = number
+        return every
+
+
+# --------------------------------------------------------------------------- the incremental update
+
+
+class TimeRecords:
+    """Brings the time-derived records up to date after the engine derived snapshots after_id < id <= last_id.
+
+    ``changed_contents``: contents whose block versions changed in this refresh (their older
+    snapshots now show other versions)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.x = conn.execute
+        self.contents = Contents(conn)
+        self._done_urls: set[str] = set()  # URLs whose runs this update rewrote
+
+    def update(self, after_id: int, last_id: int, changed_contents: Iterable[str] = ()) -> None:
+        late: dict[str, Key] = {}  # URL -> earliest old snapshot whose block versions changed
+        changed = sorted(set(changed_contents)) if after_id else []  # a first derivation has no older snapshots
+        for chunk in _chunks(changed):
+            for url, observed_at in self.x(
+                f"SELECT url, min(observed_at) FROM snapshots WHERE content_sha256 IN ({_marks(chunk)}) "
+                f"AND id <= ? GROUP BY url",
+                [*chunk, after_id],
+            ):
+                key = self._first_key(url, observed_at, after_id)
+                late[url] = min(late.get(url, key), key)
+        earliest = self._update_url_runs(after_id, last_id, late)
+        if earliest is not None:
+            for language in self._languages():
+                self._update_segments(language, earliest)
+                self._write_periods(language)
+
+    def rebuild(self, last_id: int) -> None:
+        for table in TABLES:
+            self.x(f"DELETE FROM [{table}]")  # fixed names
+        self.update(0, last_id)
+
+    def _first_key(self, url: str, observed_at: str, upto: int) -> Key:
+        sid = self.x(
+            "SELECT min(id) FROM snapshots WHERE url = ? AND observed_at = ? AND id <= ?", [url, observed_at, upto]
+        ).fetchone()[0]
+        return (observed_at, sid)
+
+    def _languages(self) -> list[str]:
+        known = {lang for (lang,) in self.x("SELECT DISTINCT language FROM fact_segments")}
+        return sorted(known | set(self.contents.languages.values()))
+
+    # --- URLs
+
+    def _update_url_runs(self, after_id: int, last_id: int, late: dict[str, Key]) -> Key | None:
+        """Runs and block-version pages of every URL the new snapshots (or ``late`` changes) touch; returns the
+        earliest key touched (None: nothing)."""
+        earliest: Key | None = min(late.values()) if late else None
+        rows = self.x(
+            "SELECT id, url, observed_at, content_sha256, http_status FROM snapshots "
+            "WHERE id > ? AND id <= ? AND status != 'error' ORDER BY url, observed_at, id",
+            [after_id, last_id],
+        )
+        batch: list[tuple[str, list[tuple]]] = []
+        for url, group in _by_url(rows):
+            first = (group[0][2], group[0][0])
+            earliest = first if earliest is None else min(earliest, first)
+            batch.append((url, group))
+            if len(batch) >= CHUNK:
+                self._url_batch(batch, late)
+                batch = []
+        self._url_batch(batch, late)
+        rest = sorted(set(late) - self._done_urls)
+        for chunk in _chunks(rest):
+            self._url_batch([(url, []) for url in chunk], late)
+        return earliest
+
+    def _url_batch(self, batch: list[tuple[str, list[tuple]]], late: dict[str, Key]) -> None:
+        if not batch:
+            return
+        urls = [url for url, _ in batch]
+        self._done_urls.update(urls)
+        existing: dict[str, list[UrlRun]] = defaultdict(list)
+        for r in self.x(
+            f"SELECT {URL_RUN_COLUMNS} FROM url_runs WHERE url IN ({_marks(urls)}) "
+            f"ORDER BY url, first_observed_at, first_snapshot_id",
+            urls,
+        ):
+            existing[r[0]].append(UrlRun(r[0], (r[1], r[2]), (r[3], r[4]), r[5], r[6], r[7]))
+        self.contents.load(row[3] for _, group in batch for row in group)
+        appended: list[UrlRun] = []  # runs extended or added after everything known (a crawl): written in place
+        deltas: list[tuple] = []  # ... and what their new observations add to block_version_urls
+        rewritten: dict[str, list[UrlRun]] = {}  # URLs re-derived from an earlier run: written whole
+        for url, group in batch:
+            runs = existing.get(url, [])
+            start = min([(g[2], g[0]) for g in group[:1]] + ([late[url]] if url in late else []))
+            if url not in late and (not runs or start > runs[-1].last):  # a new URL, or after everything known
+                appended += url_runs_of(self.contents, group, runs[-1] if runs else None)
+                deltas += block_version_url_rows(url_runs_of(self.contents, group))
+                continue
+            # from the run the earliest touched snapshot falls in (or the one before it: a boundary may go)
+            cut = next((i for i, run in enumerate(runs) if run.last >= start), len(runs))
+            cut = max(0, cut - 1)
+            scan_from = min(runs[cut].first, start) if cut < len(runs) else start
+            rows = self.x(
+                "SELECT id, url, observed_at, content_sha256, http_status FROM snapshots "
+                "WHERE url = ? AND status != 'error' AND (observed_at > ? OR (observed_at = ? AND id >= ?)) "
+                "ORDER BY observed_at, id",
+                [url, scan_from[0], scan_from[0], scan_from[1]],
+            ).fetchall()
+            self.contents.load(r[3] for r in rows)
+            rewritten[url] = runs[:cut] + url_runs_of(self.contents, rows)
+        marks = ", ".join("?" * 8)
+        self.conn.executemany(
+            f"INSERT OR REPLACE INTO url_runs ({URL_RUN_COLUMNS}) VALUES ({marks})", [r.row() for r in appended]
+        )
+        self.conn.executemany(
+            f"""INSERT INTO block_version_urls ({BLOCK_VERSION_URL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (block_version_id, url) DO UPDATE SET snapshots = snapshots + excluded.snapshots,
+                last_observed_at = excluded.last_observed_at, last_snapshot_id = excluded.last_snapshot_id""",
+            deltas,
+        )
+        gone = [(url,) for url in rewritten]
+        self.conn.executemany("DELETE FROM url_runs WHERE url = ?", gone)
+        self.conn.executemany("DELETE FROM block_version_urls WHERE url = ?", gone)
+        every = [run for runs in rewritten.values() for run in runs]
+        self.conn.executemany(f"INSERT INTO url_runs ({URL_RUN_COLUMNS}) VALUES ({marks})", [r.row() for r in every])
+        self.conn.executemany(
+            f"INSERT INTO block_version_urls ({BLOCK_VERSION_URL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            block_version_url_rows(every),
+        )
+
+    # --- segments
+
+    def _update_segments(self, language: str, earliest: Key) -> None:
+        """Extend the last segment when ``earliest`` comes after everything known; else re-derive from the
+        segment before the one ``earliest`` falls in (so a boundary that disappears is merged)."""
+        last = self._segment_at_or_before(language, earliest)
+        carried: Segment | None = None
+        if last is not None and earliest > last.last and not self._segments_after(language, last.first):
+            carried, scan_from = last, earliest
+        else:
+            scan_from = earliest
+            if last is not None:
+                carried = self._segment_at_or_before(language, (last.first[0], last.first[1] - 1))
+                scan_from = last.first
+            cut = carried.first if carried is not None else scan_from
+            self.x(
+                "DELETE FROM fact_segments WHERE language = ? AND (first_observed_at > ? OR "
+                "(first_observed_at = ? AND first_snapshot_id >= ?))",
+                [language, cut[0], cut[0], cut[1]],
+            )
+        segments: list[Segment] = [carried] if carried else []
+        for key, statements in self._scan(scan_from):
+            statement = statements.get(language)
+            if statement is not None:
+                extend_segments(segments, language, key, statement)
+                if len(segments) > SCAN_BATCH:
+                    self._write_segments(segments[:-1])
+                    del segments[:-1]
+        self._write_segments(segments)
+
+    def _write_segments(self, segments: list[Segment]) -> None:
+        self.conn.executemany(
+            f"INSERT OR REPLACE INTO fact_segments ({SEGMENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [s.row() for s in segments],
+        )
+
+    def _segment_at_or_before(self, language: str, key: Key) -> Segment | None:
+        row = self.x(
+            f"SELECT {SEGMENT_COLUMNS} FROM fact_segments WHERE language = ? AND (first_observed_at < ? OR "
+            f"(first_observed_at = ? AND first_snapshot_id <= ?)) "
+            f"ORDER BY first_observed_at DESC, first_snapshot_id DESC LIMIT 1",
+            [language, key[0], key[0], key[1]],
+        ).fetchone()
+        return _segment(row) if row else None
+
+    def _segments_after(self, language: str, key: Key) -> bool:
+        return (
+            self.x(
+                "SELECT 1 FROM fact_segments WHERE language = ? AND (first_observed_at > ? OR "
+                "(first_observed_at = ? AND first_snapshot_id > ?)) LIMIT 1",
+                [language, key[0], key[0], key[1]],
+            ).fetchone()
+            is not None
+        )
+
+    def _scan(self, start: Key) -> Iterator[tuple[Key, dict[str, Statement]]]:
+        """Every snapshot from ``start`` on, in key order, with what it states (by the observed_at index)."""
+        cursor = self.conn.execute(
+            "SELECT id, observed_at, content_sha256 FROM snapshots "
+            "WHERE observed_at >= ? AND content_sha256 IS NOT NULL ORDER BY observed_at, id",
+            [start[0]],
+        )
+        while rows := cursor.fetchmany(SCAN_BATCH):
+            self.contents.load(r[2] for r in rows)
+            for sid, observed_at, sha in rows:
+                if (observed_at, sid) >= start:
+                    yield (observed_at, sid), self.contents.statements(sha)
+
+    # --- periods
+
+    def _write_periods(self, language: str) -> None:
+        builder = PeriodBuilder(language, self.contents)
+        for row in self.x(
+            f"SELECT {SEGMENT_COLUMNS} FROM fact_segments WHERE language = ? "
+            "ORDER BY first_observed_at, first_snapshot_id",
+            [language],
+        ):
+            segment = _segment(row)
+            facts = self.contents.facts_of(segment.first_block_versions)
+            builder.add(
+                segment.first, segment.last, segment.snapshots, facts,
+                segment.first_block_versions, segment.last_block_versions,
+            )  # fmt: skip
+        self.x("DELETE FROM fact_periods WHERE language = ?", [language])
+        self.conn.executemany(
+            f"INSERT INTO fact_periods ({PERIOD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [p.row() for p in builder.periods()],
+        )
+
+
+def _segment(row: tuple) -> Segment:
+    return Segment(row[0], (row[1], row[2]), (row[3], row[4]), row[5], row[6], row[7], row[8])
+
+
+def _by_url(rows: Iterable[tuple]) -> Iterator[tuple[str, list[tuple]]]:
+    url, group = None, []
+    for row in rows:
+        if row[1] != url and group:
+            yield url, group
+            group = []
+        url = row[1]
+        group.append(row)
+    if group:
+        yield url, group
+
+
+BLOCK_VERSION_URL_COLUMNS = (
+    "block_version_id, url, snapshots, first_observed_at, first_snapshot_id, last_observed_at, last_snapshot_id"
+)
+
+
+def block_version_url_rows(runs: Iterable[UrlRun]) -> list[tuple]:
+    """Per (block version, URL) of these runs: snapshots, first and last observation showing it."""
+    spans: dict[tuple[str, str], list] = {}
+    for run in runs:
+        for bv in filter(None, run.block_versions.split(",")):
+            span = spans.get((bv, run.url))
+            if span is None:
+                spans[(bv, run.url)] = [run.snapshots, run.first, run.last]
+            else:
+                span[0] += run.snapshots
+                span[1], span[2] = min(span[1], run.first), max(span[2], run.last)
+    return [(bv, url, n, first[0], first[1], last[0], last[1]) for (bv, url), (n, first, last) in spans.items()]
+
+
+# --------------------------------------------------------------------------- the reference
+
+
+def reference_rows(conn: sqlite3.Connection) -> dict[str, list[tuple]]:
+    """Every time-derived table computed from scratch from the snapshots, one snapshot at a time (``check``)."""
+    contents = Contents(conn)
+    url_runs: list[UrlRun] = []
+    rows = conn.execute(
+        "SELECT id, url, observed_at, content_sha256, http_status FROM snapshots WHERE status != 'error' "
+        "ORDER BY url, observed_at, id"
+    )
+    for _, group in _by_url(rows):
+        contents.load(r[3] for r in group)
+        url_runs += url_runs_of(contents, group)
+    segments: dict[str, list[Segment]] = defaultdict(list)
+    builders: dict[str, PeriodBuilder] = {}
+    cursor = conn.execute(
+        "SELECT id, observed_at, content_sha256 FROM snapshots WHERE content_sha256 IS NOT NULL "
+        "ORDER BY observed_at, id"
+    )
+    while batch := cursor.fetchmany(SCAN_BATCH):
+        contents.load(r[2] for r in batch)
+        for sid, observed_at, sha in batch:
+            key = (observed_at, sid)
+            for language, statement in contents.statements(sha).items():
+                extend_segments(segments[language], language, key, statement)
+                bvs = ",".join(statement.block_versions)
+                builder = builders.setdefault(language, PeriodBuilder(language, contents))
+                builder.add(key, key, 1, statement.facts, bvs, bvs)
+    return {
+        "url_runs": [r.row() for r in url_runs],
+        "block_version_urls": block_version_url_rows(url_runs),
+        "fact_segments": [s.row() for lang in segments for s in segments[lang]],
+        "fact_periods": [p.row() for b in builders.values() for p in b.periods()],
+    }
+
+
+def write_reference(conn: sqlite3.Connection) -> None:
+    """Replace the time-derived tables with the reference's rows (inside the caller's transaction)."""
+    found = reference_rows(conn)
+    columns = {
+        "url_runs": URL_RUN_COLUMNS,
+        "block_version_urls": BLOCK_VERSION_URL_COLUMNS,
+        "fact_segments": SEGMENT_COLUMNS,
+        "fact_periods": PERIOD_COLUMNS,
+    }
+    for table in TABLES:
+        conn.execute(f"DELETE FROM [{table}]")  # fixed names
+        marks = ", ".join("?" * len(columns[table].split(",")))
+        conn.executemany(f"INSERT INTO [{table}] ({columns[table]}) VALUES ({marks})", found[table])

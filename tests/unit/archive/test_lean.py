@@ -1,0 +1,223 @@
+"""The lean archive (migrations m013_*): each thing stored once, nothing kept that no question asks.
+
+* an archive built by the code before m013 (``tests/data/archive-before-m013.db.gz``) is converted in
+  place on open: its search results, page texts and derived tables are what they were, ``check`` passes;
+* the conversion of ``pages.lines`` resumes where a kill stopped it;
+* every index of the schema is used by a named query or one of the engine's lookups (EXPLAIN QUERY PLAN).
+
+The fixture was built at commit 195b6dd (the last before m013) by ``Archive.ingest`` of 27 observations of
+the replica (``tests.replica_corpus.replica_snapshots(("en",))``: listing page 1, the Tajik country page and
+the first 8 article URLs, at the three epochs), checkpointed and vacuumed.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from dedupe import queries, schema
+from dedupe.archive import Archive
+from dedupe.stemming import register_functions
+from tests.replica_corpus import replica_snapshots
+
+FIXTURE = Path(__file__).resolve().parents[2] / "data" / "archive-before-m013.db.gz"
+SEARCHES = (
+    "delegation",
+    "deleg*",
+    "parliamentary assembly",
+    '"collective security"',
+    "seats OR deputies",
+    "kazakhstan",
+)
+M013 = ("m013_stemmed_search_over_a_view", "m013_drop_signatures", "m013_pages_lines_compressed")
+
+
+BEFORE_M013_TABLES = (
+    "facts", "content_articles", "block_line_changes", "block_version_lines", "content_blocks", "block_versions",
+    "blocks", "article_versions", "articles",
+)  # fmt: skip
+
+
+def _old_archive(tmp_path: Path) -> Path:
+    path = tmp_path / "before.db"
+    with gzip.open(FIXTURE) as source, path.open("wb") as target:
+        shutil.copyfileobj(source, target)
+    return path
+
+
+def _search_results(conn: sqlite3.Connection) -> dict[str, list]:
+    """The CLI's and the canned query's search (SEARCH_SQL, stemmed) and Datasette's table search (the plain
+    index), for each of SEARCHES."""
+    return {
+        query: [
+            conn.execute(queries.SEARCH_SQL, {"q": query}).fetchall(),
+            conn.execute(
+                "SELECT rowid FROM article_versions_fts WHERE article_versions_fts MATCH ? ORDER BY rank", [query]
+            ).fetchall(),
+        ]
+        for query in SEARCHES
+    }
+
+
+def _derived(conn: sqlite3.Connection) -> dict[str, list]:
+    """The derived tables an archive before m013 already had (later migrations add others, filled on refresh)."""
+    present = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    return {
+        table: sorted(conn.execute(f"SELECT * FROM [{table}]").fetchall(), key=repr)
+        for table in schema.DERIVED_TABLES
+        if table in present and table in BEFORE_M013_TABLES
+    }
+
+
+def _integrity_check(conn: sqlite3.Connection, index: str) -> None:
+    """FTS5's own check of an index against its content table (raises when they differ)."""
+    with conn:  # the 'integrity-check' command is an INSERT: its implicit transaction ends here
+        conn.execute(f"INSERT INTO [{index}]([{index}], rank) VALUES ('integrity-check', 1)")
+
+
+def test_an_archive_built_before_m013_is_converted_in_place(tmp_path: Path) -> None:
+    path = _old_archive(tmp_path)
+    old = sqlite3.connect(path)
+    register_functions(old)
+    assert not {row[0] for row in old.execute("SELECT name FROM _sqlite_migrations")} & set(M013)
+    texts = {
+        sha: "\n".join(line[0] for line in json.loads(lines))
+        for sha, lines in old.execute("SELECT content_sha256, lines FROM pages")
+    }
+    searches, derived = _search_results(old), _derived(old)
+    assert any(found[0] for found in searches.values()) and any(found[1] for found in searches.values())
+    old.close()
+
+    with Archive(path) as archive:
+        conn = archive.db.conn
+        applied = {row[0] for row in conn.execute("SELECT name FROM _sqlite_migrations")}
+        assert set(M013) <= applied
+        tables = set(archive.db.table_names())
+        assert "signatures" not in tables and "article_versions_stemmed_content" not in tables
+        assert conn.execute("SELECT count(*) FROM pages WHERE lines_compression IS NULL").fetchone()[0] == 0
+        assert {sha: archive.content_text(sha) for sha in texts} == texts
+        assert _search_results(conn) == searches
+        assert _derived(conn) == derived
+        # FTS5's own check of both indexes against their content (the stemmed one: the stemming view)
+        _integrity_check(conn, "article_versions_stemmed")
+        _integrity_check(conn, "article_versions_fts")
+        assert archive.check() == {}
+        # and it goes on: new observations (new article versions, so the triggers index and unindex) still check
+        more = sorted({s.url for s in replica_snapshots(("en",)) if "/events/" in s.url})[8:10]
+        archive.ingest([s for s in replica_snapshots(("en",)) if s.url in more], workers=1)
+        assert archive.counts()["article_versions"] > len(derived["article_versions"])
+        archive.refresh(force=True)  # deletes every article version: the 'delete' trigger on each
+        _integrity_check(conn, "article_versions_stemmed")
+        assert archive.check() == {}
+
+
+def test_the_lines_conversion_resumes_where_it_stopped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _old_archive(tmp_path)
+    old = sqlite3.connect(path)
+    texts = {sha: lines for sha, lines in old.execute("SELECT content_sha256, lines FROM pages")}
+    old.close()
+    monkeypatch.setattr(schema, "LINES_MIGRATION_CHUNK", 5)
+    calls = {"n": 0}
+    from dedupe import storage
+
+    original = storage.Codec.pack_lines_json
+
+    def killed_after_two_chunks(self, data: bytes):
+        calls["n"] += 1
+        if calls["n"] > 10:
+            raise KeyboardInterrupt("killed")
+        return original(self, data)
+
+    monkeypatch.setattr(storage.Codec, "pack_lines_json", killed_after_two_chunks)
+    with pytest.raises(KeyboardInterrupt):
+        Archive(path)
+    half = sqlite3.connect(path)
+    done = half.execute("SELECT count(*) FROM pages WHERE lines_compression IS NOT NULL").fetchone()[0]
+    assert done == 10 and "m013_pages_lines_compressed" not in {
+        row[0] for row in half.execute("SELECT name FROM _sqlite_migrations")
+    }
+    half.close()
+    monkeypatch.setattr(storage.Codec, "pack_lines_json", original)
+    with Archive(path) as archive:  # the next open carries on, and the pages already converted stay as they are
+        assert archive.db.execute("SELECT count(*) FROM pages WHERE lines_compression IS NULL").fetchone()[0] == 0
+        converted = {sha: archive.content_text(sha) for sha in texts}
+        assert converted == {sha: "\n".join(line[0] for line in json.loads(lines)) for sha, lines in texts.items()}
+        schema.m013_pages_lines_compressed(archive.db)  # once more: nothing left to do, nothing changes
+        assert {sha: archive.content_text(sha) for sha in texts} == converted
+        assert archive.check() == {}
+
+
+# --------------------------------------------------------------------------- every index has a user
+
+# Each index the migrations create, with a statement that uses it: a named query of dedupe.queries, or one
+# of the incremental engine's lookups (dedupe/archive/incremental.py) as it runs it. An index nobody's plan
+# uses is dead weight (issue 19): drop it by a migration, or name its user here.
+INDEX_USERS: dict[str, str] = {
+    "article_versions_article": queries.LATEST_ARTICLE_VERSION_SQL,
+    "block_versions_block": queries.LATEST_BLOCK_VERSION_SQL,
+    "content_articles_version": "SELECT content_sha256 FROM content_articles WHERE article_version_id = ?",
+    "content_blocks_version": "SELECT content_sha256 FROM content_blocks WHERE block_version_id = ?",
+    "crawl_runs_started": queries.LAST_RUN_SQL,
+    "derive_article_order_key": "SELECT public_id FROM [derive_article_order] WHERE sort_key < ? "
+    "ORDER BY sort_key DESC LIMIT 1",
+    "derive_article_order_url": "SELECT grp FROM derive_article_order WHERE url IN (?, ?)",
+    "derive_block_clusters_block": "DELETE FROM derive_block_clusters WHERE block = ?",
+    "derive_block_order_key": "SELECT public_id FROM [derive_block_order] WHERE sort_key < ? "
+    "ORDER BY sort_key DESC LIMIT 1",
+    "derive_block_versions_block": "SELECT id, hash, line_ids, snapshots, first_seen, last_seen, min_url "
+    "FROM derive_block_versions WHERE block = ?",
+    "derive_groups_grp": "SELECT text_id FROM derive_groups WHERE space = ? AND grp = ?",
+    "derive_lines_cluster": "SELECT id FROM derive_lines WHERE cluster IN (?, ?)",
+    "derive_lines_f0": "SELECT 1 FROM derive_lines WHERE f0 = 1 LIMIT 1",
+    "derive_lines_f1": "SELECT 1 FROM derive_lines WHERE f1 = 1 LIMIT 1",
+    "derive_page_blocks_page": "SELECT version_id, n FROM derive_page_blocks WHERE page_id = ?",
+    "derive_page_lines_page": "SELECT l.text, l.id FROM derive_page_lines pl JOIN derive_lines l ON l.id = pl.line_id "
+    "WHERE pl.page_id = ?",
+    "derive_pages_raw": "SELECT page_id FROM derive_pages WHERE raw_id IN (?, ?)",
+    "derive_pages_text0": "SELECT page_id FROM derive_pages WHERE text0_id IN (?, ?)",
+    "derive_pages_text1": "SELECT page_id FROM derive_pages WHERE text1_id IN (?, ?)",
+    "derive_pages_title": "SELECT page_id FROM derive_pages WHERE title_id IN (?, ?)",
+    "derive_runs_page": "DELETE FROM derive_runs WHERE stage = ? AND page_id = ?",
+    "derive_text_bands_text": "SELECT text_id, key FROM derive_text_bands WHERE text_id IN (?, ?)",
+    "pages_extractor": "SELECT 1 FROM pages WHERE extractor != ? LIMIT 1",
+    "snapshots_content": "SELECT url, min(observed_at) FROM snapshots WHERE content_sha256 IN (?, ?) AND id <= ? "
+    "GROUP BY url",
+    "snapshots_observed": "SELECT id, observed_at, content_sha256 FROM snapshots WHERE observed_at >= ? "
+    "AND content_sha256 IS NOT NULL ORDER BY observed_at, id",
+    "block_version_urls_url": "DELETE FROM block_version_urls WHERE url = ?",
+    "block_version_urls_first": queries.BLOCK_VERSION_URLS_SQL,
+    "fact_periods_delegation": queries.FACT_PERIODS_SQL,
+    "roster_versions_delegation": "SELECT id FROM roster_versions WHERE delegation = ? AND language = ?",
+    "content_rosters_version": "SELECT s.id, s.observed_at, min(rv.id) FROM roster_versions rv "
+    "JOIN content_rosters cr ON cr.roster_version_id = rv.id JOIN snapshots s ON s.content_sha256 = cr.content_sha256 "
+    "WHERE rv.delegation = ? AND rv.language = ? AND s.status != 'error' GROUP BY s.id ORDER BY s.observed_at, s.id",
+    "roster_changes_time": queries.ALERT_ROSTER_CHANGES_SQL,
+    "snapshots_identity": queries.URL_VERSIONS_SQL,
+    "snapshots_origin": queries.CRAWL_RUN_URLS_SQL,
+}
+
+
+def _plan(conn: sqlite3.Connection, sql: str) -> str:
+    names = re.findall(r":(\w+)", sql)
+    params: dict | list = dict.fromkeys(names, "") if names else [None] * sql.count("?")
+    return "\n".join(row[-1] for row in conn.execute("EXPLAIN QUERY PLAN " + sql, params))
+
+
+def test_every_index_is_used_by_a_named_query_or_a_lookup(tmp_path: Path) -> None:
+    with Archive(tmp_path / "archive.db") as archive:
+        archive.ingest(replica_snapshots(("en",))[:40], workers=1)
+        conn = archive.db.conn
+        indexes = {
+            name
+            for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
+            if not name.startswith("idx__sqlite_migrations")  # sqlite-utils' own, for its migrations table
+        }
+        assert indexes == set(INDEX_USERS), "an index without a user here: drop it by a migration or name its user"
+        unused = {name: sql for name, sql in INDEX_USERS.items() if f"INDEX {name}" not in _plan(conn, sql)}
+        assert unused == {}
