@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .document import Role
+from .linking import Components
 from .minhash import MinhashConfig, band_keys, compute_signatures, connect_by_bands, estimates_against, shingles
 
 LINE_CONFIG = MinhashConfig(num_perm=128, unit="char", ngram=4, threshold=0.5, seed=1)
@@ -71,27 +72,6 @@ class Derivation:
     article_text: dict[str, str] = field(default_factory=dict)
     article_group: dict[str, int] = field(default_factory=dict)
     runs: dict[str, list[Run]] = field(default_factory=dict)
-
-
-class Components:
-    """Union-find whose representative is always the smallest member: labels never depend on order.
-    Members are anything ordered (ints here; the incremental engine also mixes in tuples)."""
-
-    def __init__(self) -> None:
-        self.parent: dict = {}
-
-    def find(self, x):
-        parent = self.parent
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    def union(self, a, b) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
 
 
 LINE_CANDIDATE_SLACK = 0.1  # LSH candidates a little below the threshold, so banding never loses a pair

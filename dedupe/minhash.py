@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -648,9 +648,6 @@ def estimates_against(signature: np.ndarray, others: np.ndarray) -> np.ndarray:
     return np.count_nonzero(others == signature, axis=1) / float(others.shape[1])
 
 
-_BUCKET_ROWS = 256  # rows of a bucket compared at once against the whole bucket
-
-
 def connect_by_bands(
     keys: np.ndarray,
     confirm: Callable[[int, int], bool],
@@ -664,46 +661,15 @@ def connect_by_bands(
     Unlike ``find_clusters`` (which compares a row with a window of its bucket), an edge here
     depends on the pair alone, so an index that adds rows one at a time and looks their keys up
     finds exactly the same components: this is what lets the archive derive incrementally.
-    Estimates are computed per bucket with numpy; ``confirm`` runs only for pairs that pass them
-    and are not yet connected."""
+    Rows are added one at a time to a ``linking.BandLinker`` (the incremental engine uses the
+    same one), which compares a row with a bucket's components, not with each earlier member:
+    ``confirm`` runs only for pairs that pass the estimate and are not yet connected."""
+    from .linking import BandLinker  # imported here: linking imports this module
+
     n = keys.shape[0]
-    parent = list(range(n))
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    if n:
-        flat = keys.reshape(-1)
-        rows = np.repeat(np.arange(n), keys.shape[1])
-        order = np.lexsort((rows, flat))
-        flat, rows = flat[order], rows[order]
-        starts = np.flatnonzero(np.concatenate(([True], flat[1:] != flat[:-1])))
-        ends = np.append(starts[1:], len(flat))
-        for lo, hi in zip(starts[ends - starts > 1].tolist(), ends[ends - starts > 1].tolist()):
-            members = np.unique(rows[lo:hi])
-            for a_index, b_index in _bucket_pairs(members, signatures, min_estimate):
-                a, b = int(members[a_index]), int(members[b_index])
-                ra, rb = find(a), find(b)
-                if ra != rb and confirm(a, b):
-                    parent[max(ra, rb)] = min(ra, rb)
-    return [find(i) for i in range(n)]
-
-
-def _bucket_pairs(members: np.ndarray, signatures: np.ndarray | None, min_estimate: float) -> Iterator[tuple[int, int]]:
-    """Index pairs (i < j) of a bucket's members whose estimate reaches ``min_estimate``."""
-    k = len(members)
     if signatures is None:
-        for i in range(k):
-            for j in range(i + 1, k):
-                yield i, j
-        return
-    sig = signatures[members]
-    for lo in range(0, k, _BUCKET_ROWS):
-        block = sig[lo : lo + _BUCKET_ROWS]
-        counts = (block[:, None, :] == sig[None, :, :]).sum(axis=2) / float(sig.shape[1])
-        i, j = np.nonzero(counts >= min_estimate)
-        keep = j > i + lo
-        yield from zip((i[keep] + lo).tolist(), j[keep].tolist())
+        signatures, min_estimate = np.zeros((n, 1), dtype=np.uint8), 0.0
+    linker = BandLinker(signatures, min_estimate, confirm)
+    for row in range(n):
+        linker.add(row, keys[row].tolist(), row)
+    return [linker.components.find(row) for row in range(n)]

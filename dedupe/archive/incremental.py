@@ -53,7 +53,8 @@ from ..blocks import (
 )
 from ..extract import detect_language
 from ..facts import Fact, extract_facts
-from ..minhash import band_keys, compute_signatures, deserialize, estimate_jaccard, estimates_against, serialize
+from ..linking import BandLinker
+from ..minhash import band_keys, compute_signatures, deserialize, estimate_jaccard, serialize
 from ..storage import text_hash
 from ..variants import assign_slots, compare_versions
 from .base import REMOVED_STATUSES, order_key
@@ -336,41 +337,39 @@ class Deriver:
                 shingle_sets[line_id] = line_shingles(text)
             return shingle_sets[line_id]
 
-        uf = Components()
         existing: dict[int, tuple[int, str]] = {}  # line id -> (cluster, text)
         sig_of: dict[int, np.ndarray] = {line_id: new_sigs[row] for row, line_id in enumerate(new)}
         flat = sorted(set(keys.reshape(-1).tolist()))
-        bucket_members: dict[int, list[int]] = defaultdict(list)
+        seeds: list[tuple[int, int]] = []  # (key, existing line id): bucket members already clustered
         for chunk in _chunks(flat):
             for key, line_id, cluster, text, blob in self.x(
                 f"SELECT b.key, b.line_id, l.cluster, l.text, l.signature FROM derive_line_bands b "
                 f"CROSS JOIN derive_lines l ON l.id = b.line_id WHERE b.key IN ({_marks(chunk)}) AND l.space = ?",
                 [*chunk, space],
             ):
-                bucket_members[key].append(line_id)
+                seeds.append((key, line_id))
                 if line_id not in existing:
                     existing[line_id] = (cluster, text)
                     sig_of[line_id] = np.frombuffer(blob, dtype=np.uint32)
+        ids_by_row = list(sig_of)  # every signature in one matrix, rows in this order
+        row_of = {line_id: row for row, line_id in enumerate(ids_by_row)}
+
+        def text_for(line_id: int) -> str:
+            return existing[line_id][1] if line_id in existing else text_of[line_id]
+
+        def confirm(a: int, b: int) -> bool:
+            a_id, b_id = ids_by_row[a], ids_by_row[b]
+            return lines_alike(sset(a_id, text_for(a_id)), sset(b_id, text_for(b_id)))
+
+        # the same linker as the reference's ``connect_by_bands``: a new line is compared with each
+        # component of its buckets until one member confirms, not with every earlier line
+        linker = BandLinker(np.vstack([sig_of[i] for i in ids_by_row]), LINE_BAND_THRESHOLD, confirm)
+        uf = linker.components
+        for key, line_id in seeds:
+            linker.seed(key, row_of[line_id], ("c", existing[line_id][0]))
         node = {i: ("n", i) for i in new}
-        row_of = {line_id: row for row, line_id in enumerate(sig_of)}  # every signature in one matrix:
-        matrix = np.vstack(list(sig_of.values()))  # a candidate set is one fancy index, not a stack per line
         for row, line_id in enumerate(new):
-            candidates = sorted({other for key in keys[row].tolist() for other in bucket_members.get(key, ())})
-            if candidates:
-                rows = np.fromiter((row_of[c] for c in candidates), dtype=np.int64, count=len(candidates))
-                estimates = estimates_against(new_sigs[row], matrix[rows])
-                for other in (c for c, e in zip(candidates, estimates.tolist()) if e >= LINE_BAND_THRESHOLD):
-                    if other in existing:
-                        cluster, text = existing[other]
-                        target = ("c", cluster)
-                    else:
-                        text, target = text_of[other], node[other]
-                    if uf.find(node[line_id]) != uf.find(target) and lines_alike(
-                        sset(line_id, text_of[line_id]), sset(other, text)
-                    ):
-                        uf.union(node[line_id], target)
-            for key in keys[row].tolist():
-                bucket_members[key].append(line_id)
+            linker.add(row_of[line_id], keys[row].tolist(), node[line_id])
         components: dict[object, list] = defaultdict(list)
         for line_id in new:
             components[uf.find(node[line_id])].append(line_id)
