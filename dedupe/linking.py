@@ -42,10 +42,13 @@ class Components:
 
     def find(self, x):
         parent = self.parent
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
+        up = parent.get(x, x)
+        if up == x:  # a root (or a member never joined): most calls
+            return x
+        while up != x:
+            grand = parent.get(up, up)
+            parent[x] = grand
+            x, up = up, grand
         return x
 
     def union(self, a, b) -> None:
@@ -86,50 +89,74 @@ class BandLinker:
         self.min_estimate = min_estimate
         self.confirm = confirm
         self.components = components if components is not None else Components()
-        self.buckets: dict[int, _Bucket] = {}
+        # a bucket of one member is that member, (row, node): most band keys are never shared
+        self.buckets: dict[int, _Bucket | tuple[int, Hashable]] = {}
         self.estimated = 0  # signature comparisons made (the work the tests bound)
         self.confirmed = 0  # calls of ``confirm``
 
     def seed(self, key: int, row: int, node: Hashable) -> None:
         """An already-clustered row in bucket ``key``, in the component of ``node``."""
-        bucket = self.buckets.get(key)
+        bucket = self._bucket(key)
         if bucket is None:
-            bucket = self.buckets[key] = _Bucket()
-        self._file(bucket, row, node)
+            self.buckets[key] = (row, node)
+        else:
+            self._file(bucket, row, node, self.components.find(node))
+
+    def _bucket(self, key: int) -> _Bucket | None:
+        """The bucket of ``key`` (a lone member becomes a bucket holding it); None when it is empty."""
+        bucket = self.buckets.get(key)
+        if bucket is None or isinstance(bucket, _Bucket):
+            return bucket
+        alone = _Bucket()
+        alone.small.append(bucket[0])
+        alone.small_nodes.append(bucket[1])
+        self.buckets[key] = alone
+        return alone
 
     def add(self, row: int, keys: Iterable[int], node: Hashable) -> None:
         """Join ``node`` (the new row's) to every component that has a confirmed edge to ``row``.
 
-        This runs once per line and band (31 bands for lines), so it is written for the common
-        case: an empty bucket, or one group that the row joins or already belongs to."""
+        This runs once per line, over its 31 buckets, so it is written for the common cases: empty
+        buckets, and one large group that the row joins or already belongs to. The flat lists of all
+        the row's buckets are estimated in one numpy comparison."""
+        find = self.components.find
         tried: set[int] = set()  # members already confirmed against (a pair is tested once)
-        visited: list[_Bucket] = []
+        buckets: list[_Bucket] = []
+        empty: list[int] = []
         for key in dict.fromkeys(keys):
-            bucket = self.buckets.get(key)
+            bucket = self._bucket(key)
             if bucket is None:
-                bucket = self.buckets[key] = _Bucket()
-            visited.append(bucket)
-            self._scan_bucket(row, node, bucket, tried)
-        for bucket in visited:
-            self._file(bucket, row, node)
+                empty.append(key)
+            else:
+                buckets.append(bucket)
+        mine = find(node)
+        for bucket in buckets:
+            if bucket.groups:
+                for root, members in list(bucket.groups.items()):
+                    if find(root) != mine and self._scan(row, node, root, members, tried):
+                        mine = find(node)
+        if any(bucket.small for bucket in buckets):
+            self._scan_small(row, node, [bucket for bucket in buckets if bucket.small], tried)
+            mine = find(node)
+        for bucket in buckets:
+            self._file(bucket, row, node, mine)
+        for key in empty:
+            self.buckets[key] = (row, node)
 
-    def _scan_bucket(self, row: int, node: Hashable, bucket: _Bucket, tried: set[int]) -> None:
-        find = self.components.find
-        for root, members in list(bucket.groups.items()):
-            if find(root) != find(node):
-                self._scan(row, node, root, members, tried)
-        if bucket.small:
-            self._scan_small(row, node, bucket, tried)
-
-    def _file(self, bucket: _Bucket, row: int, node: Hashable) -> None:
-        """Put a row in a bucket: in its component's large group if the bucket has one, else in the
-        flat list (regrouped when it has doubled, so a growing component becomes a large group)."""
-        find = self.components.find
-        root = find(node)
-        for group_root, members in bucket.groups.items():
-            if find(group_root) == root:
+    def _file(self, bucket: _Bucket, row: int, node: Hashable, root: Hashable) -> None:
+        """Put a row (of component ``root``) in a bucket: in its component's large group if the bucket
+        has one, else in the flat list (regrouped when it has doubled, so a growing component becomes a
+        large group)."""
+        if bucket.groups:
+            find = self.components.find
+            members = bucket.groups.get(root)
+            if members is not None:
                 members.append(row)
                 return
+            for group_root, members in bucket.groups.items():
+                if find(group_root) == root:
+                    members.append(row)
+                    return
         bucket.small.append(row)
         bucket.small_nodes.append(node)
         if len(bucket.small) >= bucket.compact_at:
@@ -156,7 +183,7 @@ class BandLinker:
         bucket.groups = by_root
         bucket.compact_at = max(SCAN, 2 * len(bucket.small))
 
-    def _scan(self, row: int, node: Hashable, root: Hashable, members: list[int], tried: set[int]) -> None:
+    def _scan(self, row: int, node: Hashable, root: Hashable, members: list[int], tried: set[int]) -> bool:
         """Scan one large group, SCAN members at a time, until a member passes the estimate and
         ``confirm``; join on the first."""
         signature = self.signatures[row]
@@ -171,29 +198,37 @@ class BandLinker:
                 self.confirmed += 1
                 if self.confirm(row, other):
                     self.components.union(node, root)
-                    return
+                    return True
+        return False
 
-    def _scan_small(self, row: int, node: Hashable, bucket: _Bucket, tried: set[int]) -> None:
-        """The flat list at once: one estimate each, then ``confirm`` in order for the members that
-        pass and whose component has not joined the row's meanwhile."""
+    def _scan_small(self, row: int, node: Hashable, buckets: list[_Bucket], tried: set[int]) -> None:
+        """The flat lists of the row's buckets at once: one estimate each, then ``confirm`` in order for
+        the members that pass and whose component has not joined the row's meanwhile. A list found
+        holding GROUP members of the row's own component is regrouped for the rows to come."""
         find = self.components.find
-        members, nodes = bucket.small, bucket.small_nodes
+        members: list[int] = []
+        nodes: list[Hashable] = []
+        owners: list[int] = []
+        for index, bucket in enumerate(buckets):
+            members += bucket.small
+            nodes += bucket.small_nodes
+            owners += [index] * len(bucket.small)
         self.estimated += len(members)
         estimates = estimates_against(self.signatures[row], self.signatures[members])
-        mine, same = find(node), 0
+        mine = find(node)
+        same: dict[int, int] = {}
         for index in np.flatnonzero(estimates >= self.min_estimate).tolist():
             other = members[index]
-            if other in tried:
-                continue
             if find(nodes[index]) == mine:
-                same += 1
-                if same >= GROUP:  # the list is stale: regroup it and scan the bucket again
-                    self._regroup(bucket)
-                    self._scan_bucket(row, node, bucket, tried)
-                    return
+                same[owners[index]] = same.get(owners[index], 0) + 1
+                continue
+            if other in tried:
                 continue
             tried.add(other)
             self.confirmed += 1
             if self.confirm(row, other):
                 self.components.union(node, nodes[index])
                 mine = find(node)
+        for index, count in same.items():
+            if count >= GROUP:
+                self._regroup(buckets[index])
