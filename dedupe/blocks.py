@@ -29,11 +29,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
 from .document import Role
-from .linking import Components
+from .linking import SHINGLE_CACHE, Components
 from .minhash import MinhashConfig, band_keys, compute_signatures, connect_by_bands, estimates_against, shingles
 
 LINE_CONFIG = MinhashConfig(num_perm=128, unit="char", ngram=4, threshold=0.5, seed=1)
@@ -106,12 +107,10 @@ def cluster_lines(texts: Sequence[str]) -> dict[str, int]:
     distinct = sorted(set(texts))
     if not distinct:
         return {}
-    sets: dict[int, set[bytes]] = {}
 
+    @lru_cache(maxsize=SHINGLE_CACHE)  # bounded, as in the incremental engine
     def shingle_set(i: int) -> set[bytes]:
-        if i not in sets:
-            sets[i] = line_shingles(distinct[i])
-        return sets[i]
+        return line_shingles(distinct[i])
 
     signatures, keys = line_signatures(distinct)
     labels = connect_by_bands(

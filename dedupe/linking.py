@@ -31,6 +31,7 @@ from .minhash import estimates_against
 
 SCAN = 64  # members of one group estimated at once (one numpy comparison)
 GROUP = 8  # a component with this many members in a bucket gets a group of its own there
+SHINGLE_CACHE = 4096  # lines' shingle sets kept for exact tests (a line is tested about once when it joins)
 
 
 class Components:
@@ -55,6 +56,13 @@ class Components:
         ra, rb = self.find(a), self.find(b)
         if ra != rb:
             self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def shared_keys(keys: np.ndarray) -> set[int]:
+    """The band keys that occur more than once in ``keys`` ((rows, bands)): only those can give a
+    candidate, so a row's other keys need no bucket at all (most keys of most lines)."""
+    values, counts = np.unique(keys.reshape(-1), return_counts=True)
+    return set(values[counts > 1].tolist())
 
 
 class _Bucket:

@@ -664,12 +664,13 @@ def connect_by_bands(
     Rows are added one at a time to a ``linking.BandLinker`` (the incremental engine uses the
     same one), which compares a row with a bucket's components, not with each earlier member:
     ``confirm`` runs only for pairs that pass the estimate and are not yet connected."""
-    from .linking import BandLinker  # imported here: linking imports this module
+    from .linking import BandLinker, shared_keys  # imported here: linking imports this module
 
     n = keys.shape[0]
     if signatures is None:
         signatures, min_estimate = np.zeros((n, 1), dtype=np.uint8), 0.0
     linker = BandLinker(signatures, min_estimate, confirm)
+    shared = shared_keys(keys)
     for row in range(n):
-        linker.add(row, keys[row].tolist(), row)
+        linker.add(row, [key for key in keys[row].tolist() if key in shared], row)
     return [linker.components.find(row) for row in range(n)]

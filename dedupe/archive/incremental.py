@@ -33,6 +33,7 @@ import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -53,7 +54,7 @@ from ..blocks import (
 )
 from ..extract import detect_language
 from ..facts import Fact, extract_facts
-from ..linking import BandLinker
+from ..linking import SHINGLE_CACHE, BandLinker, shared_keys
 from ..minhash import band_keys, compute_signatures, deserialize, estimate_jaccard, serialize
 from ..storage import text_hash
 from ..variants import assign_slots, compare_versions
@@ -330,12 +331,10 @@ class Deriver:
         text_of = {i: t for t, i in ids.items() if i in unclustered}
         new = sorted(unclustered)
         new_sigs, keys = line_signatures([text_of[i] for i in new])
-        shingle_sets: dict[int, set[bytes]] = {}
 
-        def sset(line_id: int, text: str) -> set[bytes]:
-            if line_id not in shingle_sets:
-                shingle_sets[line_id] = line_shingles(text)
-            return shingle_sets[line_id]
+        @lru_cache(maxsize=SHINGLE_CACHE)  # bounded: a page of 20,000 lines would hold ~80 MB of sets
+        def sset(line_id: int) -> set[bytes]:
+            return line_shingles(text_for(line_id))
 
         existing: dict[int, tuple[int, str]] = {}  # line id -> (cluster, text)
         sig_of: dict[int, np.ndarray] = {line_id: new_sigs[row] for row, line_id in enumerate(new)}
@@ -359,7 +358,7 @@ class Deriver:
 
         def confirm(a: int, b: int) -> bool:
             a_id, b_id = ids_by_row[a], ids_by_row[b]
-            return lines_alike(sset(a_id, text_for(a_id)), sset(b_id, text_for(b_id)))
+            return lines_alike(sset(a_id), sset(b_id))
 
         # the same linker as the reference's ``connect_by_bands``: a new line is compared with each
         # component of its buckets until one member confirms, not with every earlier line
@@ -367,9 +366,10 @@ class Deriver:
         uf = linker.components
         for key, line_id in seeds:
             linker.seed(key, row_of[line_id], ("c", existing[line_id][0]))
+        shared = shared_keys(keys) | {key for key, _ in seeds}  # a key no other line has gives no candidate
         node = {i: ("n", i) for i in new}
         for row, line_id in enumerate(new):
-            linker.add(row_of[line_id], keys[row].tolist(), node[line_id])
+            linker.add(row_of[line_id], [key for key in keys[row].tolist() if key in shared], node[line_id])
         components: dict[object, list] = defaultdict(list)
         for line_id in new:
             components[uf.find(node[line_id])].append(line_id)
@@ -392,8 +392,10 @@ class Deriver:
             )
             merged.update({singletons[i]: keep for i in lines if i in singletons and singletons[i] != keep})
             gained.add(keep)
-        rows = [(key, line_id) for row, line_id in enumerate(new) for key in set(keys[row].tolist())]
-        self.conn.executemany("INSERT OR IGNORE INTO derive_line_bands(key, line_id) VALUES (?, ?)", rows)
+        self.conn.executemany(  # a generator: 31 rows a line, never all in memory
+            "INSERT OR IGNORE INTO derive_line_bands(key, line_id) VALUES (?, ?)",
+            ((key, line_id) for row, line_id in enumerate(new) for key in set(keys[row].tolist())),
+        )
         # chains of merges resolve to the final cluster
         for absorbed in list(merged):
             target = merged[absorbed]
