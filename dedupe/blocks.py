@@ -34,8 +34,8 @@ from functools import lru_cache
 import numpy as np
 
 from .document import Role
-from .linking import SHINGLE_CACHE, Components
-from .minhash import MinhashConfig, band_keys, compute_signatures, connect_by_bands, estimates_against, shingles
+from .linking import SHINGLE_CACHE, Components, connect_by_bands
+from .minhash import MinhashConfig, band_keys, compute_signatures, estimates_against, shingles
 
 LINE_CONFIG = MinhashConfig(num_perm=128, unit="char", ngram=4, threshold=0.5, seed=1)
 ARTICLE_CONFIG = MinhashConfig(num_perm=128, unit="word", ngram=3, threshold=0.6, seed=1)

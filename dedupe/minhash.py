@@ -49,7 +49,6 @@ __all__ = [
     "compute_signatures",
     "deserialize",
     "band_keys",
-    "connect_by_bands",
     "estimate_jaccard",
     "estimates_against",
     "find_clusters",
@@ -646,31 +645,3 @@ def estimates_against(signature: np.ndarray, others: np.ndarray) -> np.ndarray:
     """Estimated Jaccard of one signature against each row of ``others`` (the one formula every
     candidate check uses, so batch and incremental clustering agree to the last bit)."""
     return np.count_nonzero(others == signature, axis=1) / float(others.shape[1])
-
-
-def connect_by_bands(
-    keys: np.ndarray,
-    confirm: Callable[[int, int], bool],
-    signatures: np.ndarray | None = None,
-    min_estimate: float = 0.0,
-) -> list[int]:
-    """Per row, the smallest row of its connected component in the graph of pairs that share a
-    band key (``band_keys``), whose estimated Jaccard reaches ``min_estimate`` (when signatures
-    are given) and that pass ``confirm``.
-
-    Unlike ``find_clusters`` (which compares a row with a window of its bucket), an edge here
-    depends on the pair alone, so an index that adds rows one at a time and looks their keys up
-    finds exactly the same components: this is what lets the archive derive incrementally.
-    Rows are added one at a time to a ``linking.BandLinker`` (the incremental engine uses the
-    same one), which compares a row with a bucket's components, not with each earlier member:
-    ``confirm`` runs only for pairs that pass the estimate and are not yet connected."""
-    from .linking import BandLinker, shared_keys  # imported here: linking imports this module
-
-    n = keys.shape[0]
-    if signatures is None:
-        signatures, min_estimate = np.zeros((n, 1), dtype=np.uint8), 0.0
-    linker = BandLinker(signatures, min_estimate, confirm)
-    shared = shared_keys(keys)
-    for row in range(n):
-        linker.add(row, [key for key in keys[row].tolist() if key in shared], row)
-    return [linker.components.find(row) for row in range(n)]

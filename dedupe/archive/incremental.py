@@ -8,7 +8,7 @@ brings it up to date for the pages and snapshots that arrived since the last ref
 1. **Line and title clusters.** Every distinct line text (and, apart, every title) has its LSH
    band keys in ``derive_line_bands``; a new text looks its keys up, confirms each candidate by
    the exact shingle Jaccard and joins (or merges) clusters. Edges depend on the pair alone
-   (``minhash.connect_by_bands``), so the clusters are those of the whole set.
+   (``linking.connect_by_bands``), so the clusters are those of the whole set.
 2. **Article text groups** in three spaces: ``raw`` (titled pages before any furniture), ``s0``
    (after round-0 furniture) and ``s1`` (the final article texts). Members join by band lookups
    and the estimated Jaccard; a text that leaves a space (furniture grew) re-clusters only the
