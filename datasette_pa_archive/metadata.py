@@ -22,6 +22,7 @@ from sqlite_utils import Database
 
 from dedupe import queries, schema
 from dedupe.readonly import connect_read_only
+from dedupe.stemming import MAX_QUERY_WORDS
 
 SHIPPED = Path(__file__).with_name("metadata.yml")
 
@@ -573,7 +574,7 @@ def canned_queries(has_crawl_runs: bool = True) -> dict[str, dict[str, Any]]:
             "description": "Article versions matching q in any word form (English and Russian Snowball stems: "
             '"парламент" finds "парламента"; SQLite FTS5: words, "a phrase", prefix*, OR, NOT), '
             "best first, with a snippet where [matches] are bracketed. "
-            "Nothing runs until q is given.",
+            f"Nothing runs until q is given; only its first {MAX_QUERY_WORDS} words are searched.",
             "sql": unless_blank(queries.SEARCH_SQL, "q"),
             "params": ["q"],
         },
