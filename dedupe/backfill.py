@@ -24,11 +24,12 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from .document import PRIVATE_HEADERS, WIRE_HEADERS, RawSnapshot
+from .headers import Headers, charset_of
 from .sources import SourceError, check_url
 from .warc import HTML_TYPES, warc_date
 
@@ -188,7 +189,7 @@ class Client:
             request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity"})
             try:
                 with opener.open(request, timeout=self.timeout) as response:
-                    return response.status, dict(response.headers.items()), response.read(), response.geturl()
+                    return response.status, Headers(response.headers.items()), response.read(), response.geturl()
             except urllib.error.HTTPError as exc:
                 with exc:
                     if exc.code not in RETRY_STATUSES or attempt == self.retries:
@@ -310,6 +311,7 @@ def fetch_capture(client: Client, prefix: str, capture: Capture) -> RawSnapshot 
         status, headers, body, final = client.get(address)
     except OSError as exc:
         return SourceError(address, str(exc))
+    kept = original_headers(headers)
     moved = REPLAY_TIMESTAMP.search(final)
     observed = warc_date(moved.group(1)) if moved else capture.observed_at
     return RawSnapshot(
@@ -319,27 +321,25 @@ def fetch_capture(client: Client, prefix: str, capture: Capture) -> RawSnapshot 
         source="backfill",
         origin=address,
         http_status=200,
-        headers=original_headers(headers),
-        declared_charset=_charset(original_headers(headers).get("content-type", "")),
+        headers=kept,
+        declared_charset=charset_of(kept.get("Content-Type") or ""),
     )
 
 
-def original_headers(headers: dict[str, str]) -> dict[str, str]:
-    """The captured response's headers: the Wayback Machine's ``x-archive-orig-*``, else pywb's own minus
-    replay headers."""
-    lowered = {k.lower(): v for k, v in headers.items()}
-    prefixed = {k[len("x-archive-orig-") :]: v for k, v in lowered.items() if k.startswith("x-archive-orig-")}
+def original_headers(headers: Mapping[str, str]) -> Headers:
+    """The captured response's headers, names as spelled: the Wayback Machine's ``x-archive-orig-*``, else
+    pywb's own minus replay headers."""
+    prefix = "x-archive-orig-"
+    prefixed = Headers((k[len(prefix) :], v) for k, v in headers.items() if k.lower().startswith(prefix))
     if prefixed:
-        kept = {k: v for k, v in prefixed.items() if k not in REPLAY_HEADERS}
-        if "content-type" in lowered:
-            kept["content-type"] = lowered["content-type"]
+        kept = prefixed.without(REPLAY_HEADERS)
+        replay = Headers(headers)
+        if "content-type" in replay:
+            kept["content-type"] = replay["content-type"]
         return kept
-    return {k: v for k, v in lowered.items() if k not in REPLAY_HEADERS and not k.startswith("x-archive")}
-
-
-def _charset(content_type: str) -> str | None:
-    match = re.search(r"charset=[\"']?([\w.:-]+)", content_type, re.I)
-    return match.group(1) if match else None
+    return Headers(
+        (k, v) for k, v in headers.items() if k.lower() not in REPLAY_HEADERS and not k.lower().startswith("x-archive")
+    )
 
 
 def by_year(captures: Iterable[Capture]) -> dict[str, list[Capture]]:

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..document import EXTRACTOR_VERSION, InputError, PageAnalysis, RawSnapshot
+from ..headers import Headers
 from ..sources import SourceError
 from ..storage import content_hash
 from .base import REMOVED_STATUSES, ArchiveError, write_transaction
@@ -181,7 +182,7 @@ class ObservationStore:
         if content is not None:
             self.db.execute(_INSERT_CONTENT, content)
             self.db.execute(_INSERT_PAGE, page)
-        headers = {k.lower(): v for k, v in (snap.headers or {}).items()}
+        headers = Headers(snap.headers or {})  # looked up in any case, stored as spelled
         cursor = self.db.execute(
             _INSERT_SNAPSHOT,
             {
