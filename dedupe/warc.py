@@ -70,6 +70,7 @@ WACZ_MEMBER_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
 WACZ_PAGE_LISTS = ("pages/pages.jsonl", "pages/extraPages.jsonl")
 _WARC_LINE = re.compile(rb"WARC/\d")
 _GZIP_MAGIC = b"\x1f\x8b\x08"
+MAX_JUNK = 64  # stray bytes between two records read past as a note, not a bad record
 
 
 @dataclass
@@ -567,9 +568,9 @@ def _one_line(exc: BaseException) -> str:
 class _RecordError(Exception):
     """One record is bad (the message names it); ``resync`` when its framing cannot be trusted."""
 
-    def __init__(self, message: str, resync: bool = False) -> None:
+    def __init__(self, message: str, resync: bool = False, junk: bool = False) -> None:
         super().__init__(message)
-        self.resync = resync
+        self.resync, self.junk = resync, junk
 
 
 class _Reader:
@@ -596,13 +597,18 @@ class _Reader:
                 if not stream.available(1):
                     offset = stream.tell()
                     break
-                offset = stream.tell()
+                offset, start = stream.tell(), stream.base + stream.pos
                 item = self._record(stream)
             except _RecordError as exc:
+                found = self._resync(stream) if exc.resync else True
+                if exc.junk and found and stream.base + stream.pos - start <= MAX_JUNK:
+                    # a few stray bytes between records (a Content-Length off by some): nothing was lost
+                    self.summary.notes["stray bytes between records"] += 1
+                    continue
                 self.summary.errors += 1
                 failed_at = offset
                 yield SourceError(f"{self.where}@{offset}", str(exc))
-                if exc.resync and not self._resync(stream):
+                if not found:
                     break
                 continue
             except _Damaged as exc:
@@ -656,7 +662,9 @@ class _Reader:
                 name, _, value = text.partition(":")
                 pairs.append((name.strip(), value.strip()))
             if not line.endswith(b"\n"):  # the stream (or the block) ended inside the headers
-                raise _RecordError(f"the record ends inside its {what} headers", resync=what == "WARC")
+                if what == "HTTP":
+                    return pairs  # the block ends with its HTTP headers (no empty line): nothing is missing
+                raise _RecordError(f"the record ends inside its {what} headers", resync=True)
 
     def _warc_record(self, stream: _Input) -> RawSnapshot | SourceError | None:
         warc = Headers(self._header_block(stream, "WARC"))
@@ -686,7 +694,7 @@ class _Reader:
     def _arc_record(self, stream: _Input, line: bytes) -> RawSnapshot | SourceError | None:
         fields = line.decode("latin-1").split()
         if len(fields) < 5 or not fields[-1].isdigit():
-            raise _RecordError("not a WARC or ARC record header", resync=True)
+            raise _RecordError("not a WARC or ARC record header", resync=True, junk=True)
         at = next((i for i in range(2, len(fields) - 1) if re.fullmatch(r"\d{12,14}", fields[i])), None)
         if at is None:
             raise _RecordError("ARC record header has no date", resync=True)
