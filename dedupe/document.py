@@ -88,6 +88,7 @@ class PageAnalysis:
     published: str | None
     structured: bool
     lines: list[tuple[str, Role, int]]
+    encoding_evidence: str = ""  # why ``encoding`` was used: a BOM, a declaration, validity or detection
 
 
 @dataclass(frozen=True)

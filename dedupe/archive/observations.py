@@ -30,7 +30,7 @@ PARALLEL_MIN = (
 )
 ANALYSIS_CHUNK = 8  # contents per task sent to a worker
 
-_CONTENT_COLUMNS = ("sha256", "kind", "size", "stored_size", "compression", "encoding", "body")
+_CONTENT_COLUMNS = ("sha256", "kind", "size", "stored_size", "compression", "encoding", "body", "encoding_evidence")
 _PAGE_COLUMNS = ("content_sha256", "extractor", "language", "title", "published", "structured", "lines")
 _SNAPSHOT_COLUMNS = (
     "url",
@@ -143,6 +143,7 @@ class ObservationStore:
             "compression": method,
             "encoding": analysis.encoding,
             "body": blob,
+            "encoding_evidence": analysis.encoding_evidence or None,
         }
         page = {
             "content_sha256": sha,
