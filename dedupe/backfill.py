@@ -30,6 +30,7 @@ from typing import Any
 
 from .document import PRIVATE_HEADERS, WIRE_HEADERS, RawSnapshot
 from .headers import Headers, charset_of
+from .pages import page_kind
 from .sources import SourceError, check_url
 from .warc import HTML_TYPES, warc_date
 
@@ -323,6 +324,7 @@ def fetch_capture(client: Client, prefix: str, capture: Capture) -> RawSnapshot 
         http_status=200,
         headers=kept,
         declared_charset=charset_of(kept.get("Content-Type") or ""),
+        page_type=page_kind(url, body),
     )
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from .document import MAX_BODY_BYTES, RawSnapshot, SourceError, check_url, parse_observed_at, utc_iso
+from .pages import page_kind
 
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
 MAX_FILE_BYTES = MAX_BODY_BYTES  # a file, or one JSON Lines record
@@ -80,7 +81,10 @@ def read_file(
     if len(body) > MAX_FILE_BYTES:
         yield SourceError(str(path), f"file is larger than {MAX_FILE_BYTES // 2**20} MB")
         return
-    yield RawSnapshot(url=path.resolve().as_uri(), observed_at=observed, body=body, source="import", origin=str(path))
+    url = path.resolve().as_uri()
+    yield RawSnapshot(
+        url=url, observed_at=observed, body=body, source="import", origin=str(path), page_type=page_kind(url, body)
+    )
 
 
 def bounded_lines(handle: BinaryIO, limit: int = MAX_FILE_BYTES) -> Iterator[tuple[int, bytes | None]]:
