@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from cli.archive import open_archive
+from cli.archive import _writer_lock, open_archive
 from cli.options import Alerts, db_option, emit_json, json_option, notify_options, user_errors
 
 
@@ -57,6 +57,10 @@ def export(warc_path: str, wacz_path: str | None, url_prefix: str, since: str, d
     if not out.name.endswith((".warc", ".warc.gz")):
         raise click.ClickException(f"{warc_path} must end in .warc or .warc.gz.")
     cdxj = out.with_name(out.name.removesuffix(".gz").removesuffix(".warc") + ".cdxj")
+    try:
+        warc_export.check_outputs(db_path, [out, cdxj, *([Path(wacz_path)] if wacz_path else [])])
+    except warc_export.ExportError as exc:
+        raise click.ClickException(str(exc)) from None
     with open_archive(db_path) as archive, user_errors():
         total = warc_export.count_snapshots(archive, url_prefix, since)
         with click.progressbar(
@@ -145,25 +149,14 @@ def backfill(
         raise click.ClickException(f"{exc}: give --replay-prefix.") from None
     client = bf.Client(delay=bf.default_delay(cdx_api) if delay is None else delay)
     archive = open_archive(db_path, must_exist=False)
-    alerts = Alerts(db_path, () if dry_run else notify_urls, datasette_url).before()
-    with archive, user_errors():
-        try:
-            captures = [c for p in patterns for c in bf.list_captures(client, cdx_api, p, since, until)]
-        except bf.BackfillError as exc:
-            raise click.ClickException(str(exc)) from None
-        if dry_run:
-            years = list(bf.plan(captures, bf.archived_captures(archive)).values())
-            result = bf.BackfillResult(years=years, requests=client.requests)
-        else:
-            with click.progressbar(
-                length=len(captures),
-                label="Backfilling",
-                file=sys.stderr,
-                show_pos=True,
-                show_eta=True,
-                hidden=not sys.stderr.isatty(),
-            ) as bar:
-                result = bf.backfill(archive, client, prefix, captures, progress=bar.update)
+    # the archive's writer lock, as crawl and import take it: a backfill never interleaves with them
+    lock = None if dry_run else _writer_lock(db_path, "backfill")
+    try:
+        alerts = Alerts(db_path, () if dry_run else notify_urls, datasette_url).before()
+        result, captures = _run_backfill(archive, client, cdx_api, patterns, since, until, prefix, dry_run)
+    finally:
+        if lock is not None:
+            lock.release()
     alert = alerts.after(run="backfill")
     if as_json:
         emit_json({"dry_run": dry_run, **result.as_dict(), **({"notify": alert} if alert else {})})
@@ -189,6 +182,31 @@ def backfill(
         click.echo(click.style("error: ", fg="red") + error, err=True)
     if result.errors:
         sys.exit(1)
+
+
+def _run_backfill(archive, client, cdx_api, patterns, since, until, prefix, dry_run):
+    """List the captures, then fetch and store them (or only count them, for --dry-run)."""
+    from dedupe import backfill as bf
+
+    with archive, user_errors():
+        try:
+            captures = [c for p in patterns for c in bf.list_captures(client, cdx_api, p, since, until)]
+        except bf.BackfillError as exc:
+            raise click.ClickException(str(exc)) from None
+        if dry_run:
+            years = list(bf.plan(captures, bf.archived_captures(archive)).values())
+            result = bf.BackfillResult(years=years, requests=client.requests)
+        else:
+            with click.progressbar(
+                length=len(captures),
+                label="Backfilling",
+                file=sys.stderr,
+                show_pos=True,
+                show_eta=True,
+                hidden=not sys.stderr.isatty(),
+            ) as bar:
+                result = bf.backfill(archive, client, prefix, captures, progress=bar.update)
+    return result, captures
 
 
 @click.command()

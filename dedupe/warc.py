@@ -688,7 +688,7 @@ class _Reader:
         return item
 
     def _bad(self, warc: Headers, what: str) -> None:
-        url = printable(_strip_userinfo((warc.get("WARC-Target-URI") or "").strip("<> "))) or "a record"
+        url = printable(strip_userinfo((warc.get("WARC-Target-URI") or "").strip("<> "))) or "a record"
         raise _RecordError(f"payload of {url} {what}" if "digest" not in what else f"record of {url} {what}")
 
     def _arc_record(self, stream: _Input, line: bytes) -> RawSnapshot | SourceError | None:
@@ -738,7 +738,7 @@ class _Reader:
             summary.skipped["dns"] += 1
             return None
         try:
-            url = check_url(_strip_userinfo(raw_url))
+            url = check_url(strip_userinfo(raw_url))
         except ValueError:
             summary.skipped["not http(s)"] += 1
             return None
@@ -845,7 +845,7 @@ class _Reader:
         return body
 
     def _revisit(self, warc: Headers, url: str, base: dict, http: Headers) -> RawSnapshot:
-        target = _strip_userinfo((warc.get("WARC-Refers-To-Target-URI") or url).strip("<> "))
+        target = strip_userinfo((warc.get("WARC-Refers-To-Target-URI") or url).strip("<> "))
         referred = self.payloads.get(
             digest_key(warc.get("WARC-Payload-Digest")),
             warc.get("WARC-Refers-To"),
@@ -873,7 +873,7 @@ def _looks_like_text(body: bytes) -> bool:
     return bool(sample) and b"\x00" not in sample and controls <= len(sample) // 50
 
 
-def _strip_userinfo(url: str) -> str:
+def strip_userinfo(url: str) -> str:
     """``url`` without ``user:password@``: a credential is never stored or exported."""
     try:
         parts = urlsplit(url)
