@@ -94,7 +94,18 @@ def export(warc_path: str, wacz_path: str | None, url_prefix: str, since: str, d
 
 @click.command()
 @click.option(
-    "--cdx-api", required=True, help="The CDX API (…/cdx/search/cdx on the Wayback Machine, …/<coll>/cdx on pywb)."
+    "--cdx-api", default=None, help="The CDX API (…/cdx/search/cdx on the Wayback Machine, …/<coll>/cdx on pywb)."
+)
+@click.option(
+    "--warc-prefix",
+    default=None,
+    help="Common Crawl layout: the CDX rows name WARC files (filename, offset, length) under this URL, "
+    "fetched by Range requests (e.g. https://data.commoncrawl.org/).",
+)
+@click.option(
+    "--timemap",
+    default=None,
+    help="A Memento TimeMap prefix: <prefix><url> lists the mementos (e.g. https://arquivo.pt/wayback/timemap/link/).",
 )
 @click.option("--url", "patterns", required=True, multiple=True, help="A URL, or a prefix ending in * (repeatable).")
 @click.option("--from", "since", default="", help="Captures from YYYY[MM[DD[hhmmss]]].")
@@ -108,7 +119,9 @@ def export(warc_path: str, wacz_path: str | None, url_prefix: str, since: str, d
 @json_option
 @notify_options
 def backfill(
-    cdx_api: str,
+    cdx_api: str | None,
+    warc_prefix: str | None,
+    timemap: str | None,
     patterns: tuple[str, ...],
     since: str,
     until: str,
@@ -143,17 +156,22 @@ def backfill(
             raise click.ClickException(
                 f"{name} {value!r} is not a timestamp (YYYY, YYYYMM, YYYYMMDD or up to YYYYMMDDhhmmss)."
             )
+    if not cdx_api and not timemap:
+        raise click.ClickException("give --cdx-api (a CDX server) or --timemap (a Memento TimeMap prefix), or both.")
     try:
-        prefix = replay_prefix or bf.replay_prefix_for(cdx_api)
+        prefix = warc_prefix or replay_prefix or (bf.replay_prefix_for(cdx_api) if cdx_api else "")
     except ValueError as exc:
-        raise click.ClickException(f"{exc}: give --replay-prefix.") from None
-    client = bf.Client(delay=bf.default_delay(cdx_api) if delay is None else delay)
+        raise click.ClickException(
+            f"{exc}: give --replay-prefix (or --warc-prefix for a Common Crawl index)."
+        ) from None
+    client = bf.Client(delay=bf.default_delay(cdx_api or timemap or "") if delay is None else delay)
+    sources = {"cdx_api": cdx_api, "records": bool(warc_prefix), "timemap": timemap}
     archive = open_archive(db_path, must_exist=False)
     # the archive's writer lock, as crawl and import take it: a backfill never interleaves with them
     lock = None if dry_run else _writer_lock(db_path, "backfill")
     try:
         alerts = Alerts(db_path, () if dry_run else notify_urls, datasette_url).before()
-        result, captures = _run_backfill(archive, client, cdx_api, patterns, since, until, prefix, dry_run)
+        result, captures = _run_backfill(archive, client, sources, patterns, since, until, prefix, dry_run)
     finally:
         if lock is not None:
             lock.release()
@@ -184,15 +202,29 @@ def backfill(
         sys.exit(1)
 
 
-def _run_backfill(archive, client, cdx_api, patterns, since, until, prefix, dry_run):
-    """List the captures, then fetch and store them (or only count them, for --dry-run)."""
+def _run_backfill(archive, client, sources, patterns, since, until, prefix, dry_run):
+    """List the captures (CDX index, TimeMap, or both: a moment several archives hold is one capture),
+    then fetch and store them (or only count them, for --dry-run)."""
     from dedupe import backfill as bf
+    from dedupe import history
 
     with archive, user_errors():
         try:
-            captures = [c for p in patterns for c in bf.list_captures(client, cdx_api, p, since, until)]
+            captures = []
+            for p in patterns:
+                if sources["cdx_api"]:
+                    captures += bf.list_captures(
+                        client, sources["cdx_api"], p, since, until, records=sources["records"]
+                    )
+                if sources["timemap"]:
+                    captures += [
+                        c
+                        for c in history.timemap_captures(client, sources["timemap"], p)
+                        if (not since or c.timestamp >= since) and (not until or c.timestamp[: len(until)] <= until)
+                    ]
         except bf.BackfillError as exc:
             raise click.ClickException(str(exc)) from None
+        captures = list({(c.original, c.timestamp): c for c in reversed(captures)}.values())[::-1]
         if dry_run:
             years = list(bf.plan(captures, bf.archived_captures(archive)).values())
             result = bf.BackfillResult(years=years, requests=client.requests)

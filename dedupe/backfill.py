@@ -41,6 +41,7 @@ from .warc import HTML_TYPES, warc_date
 USER_AGENT = "pa-archive/0.1 (+https://github.com/pa-archive/pa-archive; backfill from a web archive)"
 FIELDS = ("timestamp", "original", "mimetype", "statuscode", "digest")
 PYWB_FIELDS = ("timestamp", "url", "mime", "status", "digest")  # pywb's names for the same fields
+RECORD_FIELDS = ("filename", "offset", "length")  # where a Common Crawl-layout index says each record is
 FIELD_ALIASES = {"url": "original", "mime": "mimetype", "status": "statuscode"}  # pywb's JSON names
 PAGE_SIZE = 5000
 MAX_PAGES = 1000  # CDX pages per query: a bound, never reached by the site's few thousand URLs
@@ -84,6 +85,20 @@ class Capture:
     mimetype: str = ""
     statuscode: str = ""
     digest: str = ""
+    # where the bytes are when not at a replay prefix: a WARC file's URL, offset and length (Common
+    # Crawl's index), or a memento URI (a TimeMap)
+    filename: str = ""
+    offset: str = ""
+    length: str = ""
+    memento: str = ""
+
+    def address(self, prefix: str) -> str:
+        """Where this capture is fetched from (also its ``origin``): the memento, the WARC record, or the replay."""
+        if self.memento:
+            return self.memento
+        if self.filename:
+            return f"{prefix.rstrip('/')}/{self.filename.lstrip('/')}@{self.offset}"
+        return replay_url(prefix, self)
 
     @property
     def is_page(self) -> bool:
@@ -248,7 +263,9 @@ class Client:
         self.requests = 0
         self._last = 0.0
 
-    def get(self, url: str, cap: int | None = None) -> tuple[int, Headers, bytes, str]:
+    def get(
+        self, url: str, cap: int | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, Headers, bytes, str]:
         """(status, headers, body, final URL) of a 2xx answer; OSError after the last retry, or at once when
         the answer is larger than the cap."""
         cap = cap or self.cap
@@ -258,7 +275,8 @@ class Client:
                 self.sleep(wait)
             self._last = self.clock()
             self.requests += 1
-            request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity"})
+            sent = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity", **(headers or {})}
+            request = urllib.request.Request(url, headers=sent)
             deadline = _Deadline(self.deadline)
             handlers: list[Any] = [
                 _SameHostRedirects(),
@@ -270,13 +288,13 @@ class Client:
             opener = urllib.request.build_opener(*handlers)
             try:
                 with deadline, opener.open(request, timeout=self.timeout) as response:
-                    headers = Headers(response.headers.items())
+                    answer = Headers(response.headers.items())
                     body = bounded.read_capped(response, cap, f"the answer of {url}")
-                    codings = [c for c in (headers.get("Content-Encoding") or "").split(",") if c.strip()]
+                    codings = [c for c in (answer.get("Content-Encoding") or "").split(",") if c.strip()]
                     body = bounded.decode_content(body, codings, cap, f"the answer of {url}")
                     if deadline.expired:
                         raise TimeoutError("deadline")
-                    return response.status, headers, body, response.geturl()
+                    return response.status, answer, body, response.geturl()
             except bounded.TooLarge as exc:
                 raise OSError(str(exc)) from None
             except bounded.Undecodable as exc:
@@ -388,7 +406,13 @@ def _comparable(url: str) -> tuple[str, str] | None:
 
 
 def list_captures(
-    client: Client, cdx_api: str, pattern: str, since: str = "", until: str = "", page_size: int = PAGE_SIZE
+    client: Client,
+    cdx_api: str,
+    pattern: str,
+    since: str = "",
+    until: str = "",
+    page_size: int = PAGE_SIZE,
+    records: bool = False,
 ) -> Iterator[Capture]:
     """Every 200 capture of ``pattern`` (a URL, or a prefix ending in ``*``), a digest's repeats collapsed.
 
@@ -398,7 +422,7 @@ def list_captures(
     params: dict[str, str] = {
         "url": pattern,
         "output": "json",
-        "fl": ",".join(FIELDS if wayback else PYWB_FIELDS),
+        "fl": ",".join((FIELDS if wayback else PYWB_FIELDS) + (RECORD_FIELDS if records else ())),
         "filter": "statuscode:200",
         "collapse": "digest",
         "limit": str(page_size),
@@ -424,7 +448,9 @@ def list_captures(
         for row in rows:
             if row.get("statuscode", "200") not in ("200", "-", ""):
                 continue
-            capture = Capture(**{name: row.get(name, "") for name in FIELDS})
+            capture = Capture(**{name: row.get(name, "") for name in FIELDS + (RECORD_FIELDS if records else ())})
+            if records and not (capture.filename and capture.offset.isdigit() and capture.length.isdigit()):
+                continue  # a Common Crawl-layout row must say where its WARC record is
             if not re.fullmatch(r"\d{4,14}", capture.timestamp) or capture.observed_at is None:
                 continue  # no usable time: a capture is dated by its timestamp
             if not matches(pattern, capture.original):
@@ -458,11 +484,15 @@ def capture_key(capture: Capture) -> tuple[str, str] | None:
 
 def fetch_capture(client: Client, prefix: str, capture: Capture) -> RawSnapshot | SourceError:
     """The capture's original bytes as an observation dated by its timestamp."""
-    address = replay_url(prefix, capture)
+    address = capture.address(prefix)
     try:
         url = check_url(capture.original)
     except ValueError as exc:
         return SourceError(address, str(exc))
+    if capture.filename:
+        from .history import fetch_warc_record
+
+        return fetch_warc_record(client, prefix, capture, url)
     try:
         status, headers, body, final = client.get(address)
     except OSError as exc:
@@ -547,7 +577,7 @@ def backfill(
     for year, found in by_year(captures).items():
         summary = YearSummary(year, captures=len(found))
         pages = [c for c in found if c.is_page]
-        todo = [c for c in pages if capture_key(c) not in archived and ("", replay_url(prefix, c)) not in archived]
+        todo = [c for c in pages if capture_key(c) not in archived and ("", c.address(prefix)) not in archived]
         summary.not_html = len(found) - len(pages)
         summary.archived_before = len(pages) - len(todo)
         if progress is not None and len(found) > len(todo):

@@ -450,3 +450,39 @@ def test_export_then_import_is_the_identity(round_trip: dict[str, Path], exporte
     assert {"listing", "article", "country"} <= kinds and crawled["articles"]
     for table, rows in crawled.items():
         assert imported[table] == rows, table
+
+
+# ----------------------------------------------------------------------------- backfill from a Memento TimeMap
+
+
+def test_backfill_from_pywbs_timemap_and_its_cdx_stores_each_moment_once(pywb: dict[str, Any], tmp_path: Path) -> None:
+    """pywb answers RFC 7089 TimeMaps: the listing's mementos (three epochs and the revisit an hour after the
+    first) are fetched raw (id_) and dated by their datetimes; asking the CDX API too adds no duplicate."""
+    db = tmp_path / "archive.db"
+    timemap = pywb["url"] + "/epochs/timemap/link/"
+    done = pa_archive("backfill", "--timemap", timemap, "--url", f"{SITE}/events", "--json", "--db", str(db))
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert sum(y["fetched"] for y in result["years"]) == 4 and result["errors"] == []
+    rows = query(db, "SELECT observed_at, page_type, origin FROM snapshots ORDER BY observed_at")
+    assert [r["observed_at"] for r in rows] == [
+        "2016-03-01T10:00:00Z",
+        "2016-03-01T11:00:00Z",
+        "2019-06-01T10:00:00Z",
+        "2023-09-01T10:00:00Z",
+    ]
+    assert {r["page_type"] for r in rows} == {"listing"} and all("id_/" in r["origin"] for r in rows)
+    both = pa_archive(
+        "backfill",
+        "--timemap",
+        timemap,
+        "--cdx-api",
+        pywb["url"] + "/epochs/cdx",
+        "--url",
+        f"{SITE}/events",
+        "--json",
+        "--db",
+        str(db),
+    )
+    assert both.returncode == 0, both.stderr
+    assert sum(y["fetched"] for y in json.loads(both.stdout)["years"]) == 0
