@@ -133,7 +133,7 @@ def backfill(
     notify_urls: tuple[str, ...],
     datasette_url: str | None,
 ) -> None:
-    """Fill the archive with the dated history a web archive holds (any Wayback-style CDX server).
+    """Fill the archive with the dated history web archives hold (CDX servers, Common Crawl, Memento TimeMaps).
 
     Lists the 200 captures (a digest's repeats collapsed), fetches each one's original bytes
     (the id_ replay) one request at a time, and stores it dated by the capture's timestamp,
@@ -146,6 +146,9 @@ def backfill(
         --from 2014 --dry-run
       pa-archive backfill --cdx-api https://web.archive.org/cdx/search/cdx --url pacsto.org/events --from 2014 --to 2016
       pa-archive backfill --cdx-api http://127.0.0.1:8080/my-coll/cdx --url 'https://pacsto.org/*'
+      pa-archive backfill --cdx-api https://index.commoncrawl.org/CC-MAIN-2024-10-index \\
+        --warc-prefix https://data.commoncrawl.org/ --url 'pacsto.org/events*'
+      pa-archive backfill --timemap https://arquivo.pt/wayback/timemap/link/ --url https://pacsto.org/events
     """
     import re
 
