@@ -209,7 +209,6 @@ def _run_backfill(archive, client, sources, patterns, since, until, prefix, dry_
     """List the captures (CDX index, TimeMap, or both: a moment several archives hold is one capture),
     then fetch and store them (or only count them, for --dry-run)."""
     from dedupe import backfill as bf
-    from dedupe import history
 
     with archive, user_errors():
         try:
@@ -222,7 +221,7 @@ def _run_backfill(archive, client, sources, patterns, since, until, prefix, dry_
                 if sources["timemap"]:
                     captures += [
                         c
-                        for c in history.timemap_captures(client, sources["timemap"], p)
+                        for c in bf.timemap_captures(client, sources["timemap"], p)
                         if (not since or c.timestamp >= since) and (not until or c.timestamp[: len(until)] <= until)
                     ]
         except bf.BackfillError as exc:

@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import bounded
+from . import bounded, history
 from .document import PRIVATE_HEADERS, WIRE_HEADERS, RawSnapshot
 from .headers import Headers, charset_of
 from .pages import page_kind
@@ -465,6 +465,21 @@ def list_captures(
     raise BackfillError(f"more than {MAX_PAGES} pages of captures: narrow the pattern or the dates")
 
 
+def timemap_captures(client: Client, timemap_base: str, pattern: str) -> list[Capture]:
+    """The mementos a Memento TimeMap lists for ``pattern`` (a URL), as captures of that URL."""
+    try:
+        mementos = history.timemap_mementos(client, timemap_base, pattern.rstrip("*"))
+    except OSError as exc:
+        raise BackfillError(f"the TimeMap server failed: {exc}") from None
+    except ValueError as exc:
+        raise BackfillError(str(exc)) from None
+    return [
+        Capture(timestamp=stamp, original=original, memento=memento)
+        for original, stamp, memento in mementos
+        if matches(pattern, original) or matches(pattern.rstrip("*"), original)
+    ]
+
+
 # ----------------------------------------------------------------------------- fetching and ingesting
 
 
@@ -490,9 +505,7 @@ def fetch_capture(client: Client, prefix: str, capture: Capture) -> RawSnapshot 
     except ValueError as exc:
         return SourceError(address, str(exc))
     if capture.filename:
-        from .history import fetch_warc_record
-
-        return fetch_warc_record(client, prefix, capture, url)
+        return history.fetch_warc_record(client, prefix, capture, url)
     try:
         status, headers, body, final = client.get(address)
     except OSError as exc:

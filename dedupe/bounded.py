@@ -14,12 +14,13 @@ from __future__ import annotations
 import os
 import zlib
 from collections.abc import Callable, Iterable, Iterator
-from typing import IO
+from typing import IO, BinaryIO
 
 from .document import MAX_BODY_BYTES
 
 DEFAULT_CAP = 16 * 1024 * 1024  # the crawl's DOWNLOAD_MAXSIZE (crawler/settings.py)
 CHUNK = 64 * 1024  # bytes read (or fed to a decompressor) at a time
+_SKIP_CHUNK = 1024 * 1024  # the rest of an oversized line is read and dropped this much at a time
 _BROTLI_STEP = 1024  # compressed bytes fed at a time when the decoder cannot bound its own output
 
 
@@ -171,3 +172,22 @@ def iter_capped(chunks: Iterable[bytes], cap: int, what: str) -> Iterator[bytes]
         if size > cap:
             raise TooLarge(f"{what} is larger than {megabytes(cap)}")
         yield chunk
+
+
+def bounded_lines(handle: BinaryIO, limit: int = MAX_BODY_BYTES) -> Iterator[tuple[int, bytes | None]]:
+    """(line number, bytes) for each line of a binary file, reading at most ``limit`` + 1 bytes of one
+    line; None for a longer line, whose rest is read and dropped in chunks, never held whole."""
+    number = 0
+    while True:
+        line = handle.readline(limit + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) > limit and not line.endswith(b"\n"):
+            while True:
+                rest = handle.readline(_SKIP_CHUNK)
+                if not rest or rest.endswith(b"\n"):
+                    break
+            yield number, None
+        else:
+            yield number, line

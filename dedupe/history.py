@@ -70,25 +70,18 @@ def raw_memento(uri: str) -> str:
     return _WAYBACK_TS.sub(lambda m: f"/{m.group(1)}id_/", uri, count=1)
 
 
-def timemap_captures(client, timemap_base: str, url: str):
-    """The mementos of ``url`` a TimeMap lists (``<timemap_base><url>``), as captures dated by their datetime."""
-    from .backfill import BackfillError, Capture, matches
-
+def timemap_mementos(client, timemap_base: str, url: str) -> list[tuple[str, str, str]]:
+    """(original URL, 14-digit timestamp, raw memento URI) of each memento a TimeMap (``<timemap_base><url>``)
+    lists; OSError when it cannot be fetched, ValueError (one sentence) when it is not a TimeMap."""
     address = f"{timemap_base}{url}"
-    try:
-        _, _, body, _ = client.get(address, MAX_TIMEMAP_BYTES)
-    except OSError as exc:
-        raise BackfillError(f"the TimeMap server failed: {exc}") from None
+    _, _, body, _ = client.get(address, MAX_TIMEMAP_BYTES)
     text = body.decode("utf-8", "replace")
     if "rel=" not in text:
-        raise BackfillError(f"{address} did not answer a link-format TimeMap.")
-    original = url
-    for uri, params in parse_link_format(text):
-        if "original" in params.get("rel", "").split():
-            original = uri or url
-    pattern = url
-    captures = []
-    for uri, params in parse_link_format(text):
+        raise ValueError(f"{address} did not answer a link-format TimeMap.")
+    links = parse_link_format(text)
+    original = next((uri for uri, p in links if "original" in p.get("rel", "").split() and uri), url)
+    found = []
+    for uri, params in links:
         if "memento" not in params.get("rel", "").split() or not uri.lower().startswith(("http://", "https://")):
             continue
         try:
@@ -97,8 +90,6 @@ def timemap_captures(client, timemap_base: str, url: str):
             continue
         if moment is None:
             continue
-        stamp = utc_iso(moment).replace("-", "").replace(":", "").replace("T", "").rstrip("Z")
-        if not matches(pattern.rstrip("*"), original) and not matches(pattern, original):
-            continue
-        captures.append(Capture(timestamp=stamp, original=original, memento=raw_memento(uri)))
-    return captures
+        stamp = "".join(ch for ch in utc_iso(moment) if ch.isdigit())[:14]
+        found.append((original, stamp, raw_memento(uri)))
+    return found

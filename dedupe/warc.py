@@ -481,7 +481,7 @@ def read_web_archive(
     try:
         handle = path.open("rb")
     except OSError as exc:
-        yield SourceError(where, exc.strerror or str(exc))
+        yield SourceError(f"{where}@0", exc.strerror or str(exc))
         return
     with handle:
         yield from read_stream(handle, where, "warc", summaries, cap, fallback)
@@ -517,11 +517,9 @@ def _read_zip(
 
 def _read_pages(handle: IO[bytes], where: str, summaries: list | None) -> Iterator[SourceError]:
     """A WACZ page list (``pages.jsonl``): counted, and each line checked; a bad line is one error."""
-    from .sources import bounded_lines
-
     summary = ReadSummary(where)
     offset = 0
-    for number, line in bounded_lines(handle, MAX_LINE):
+    for number, line in bounded.bounded_lines(handle, MAX_LINE):
         at = offset
         offset += len(line or b"")
         if line is None:

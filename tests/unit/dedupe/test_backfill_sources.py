@@ -117,7 +117,7 @@ def test_a_common_crawl_layout_index_is_backfilled_by_range_requests(server, tmp
 
 
 def test_a_memento_timemap_is_backfilled_with_original_bytes(server, tmp_path: Path) -> None:
-    captures = history.timemap_captures(bf.Client(), server.url + "/timemap/link/", "https://pacsto.org/events/a")
+    captures = bf.timemap_captures(bf.Client(), server.url + "/timemap/link/", "https://pacsto.org/events/a")
     assert [(c.timestamp, c.memento) for c in captures] == [
         ("20160301100000", f"{server.url}/wb/20160301100000id_/https://pacsto.org/events/a"),
         ("20190601100000", f"{server.url}/wb/20190601100000id_/https://pacsto.org/events/a"),
