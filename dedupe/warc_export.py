@@ -253,7 +253,7 @@ def _headers_of(archive: Archive, row: dict[str, Any]) -> tuple[list[tuple[str, 
             raw, status = first[0]["headers"], first[0]["http_status"] if status in (None, 304) else status
     stored = json.loads(raw) if raw else {}
     headers = [
-        ("-".join(p.capitalize() for p in k.split("-")), str(v))
+        (_spelling(k), str(v))
         for k, v in stored.items()
         if k.lower() not in REWRITTEN_HEADERS
     ]
@@ -261,6 +261,12 @@ def _headers_of(archive: Archive, row: dict[str, Any]) -> tuple[list[tuple[str, 
         kind = "text/html" if row["kind"] == "html" else "text/plain"
         headers.append(("Content-Type", f"{kind}; charset={row['encoding'] or 'utf-8'}"))
     return headers, status if status and status != 304 else 200
+
+
+def _spelling(name: str) -> str:
+    """A stored header name as written by the source; an all-lowercase one (archives before names kept their
+    spelling stored them lowercased) in the usual Title-Case."""
+    return "-".join(p.capitalize() for p in name.split("-")) if name.islower() else name
 
 
 def _status_line(code: int) -> str:

@@ -372,3 +372,29 @@ def test_member_names_with_escape_sequences_and_userinfo_never_reach_output(tmp_
     items, _ = read(path)
     assert items[0].url == "https://pacsto.org/events/a"
     assert "\x1b" not in items[0].origin and "\u202e" not in items[0].origin and "\\x1b" in items[0].origin
+
+
+@pytest.mark.parametrize("damage", ["crc", "method", "encrypted"])
+def test_a_damaged_wacz_member_is_one_line_and_the_other_members_are_read(tmp_path: Path, damage: str) -> None:
+    path = tmp_path / "damaged.wacz"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as zf:
+        zf.writestr("archive/a.warc", record("https://pacsto.org/events/a"))
+        zf.writestr("archive/b.warc", record("https://pacsto.org/events/b", B))
+    raw = bytearray(path.read_bytes())
+    second = raw.index(b"PK\x03\x04", 4)  # the local header of archive/b.warc
+    if damage == "crc":
+        at = raw.index(b"Observers", second)
+        raw[at : at + 9] = b"OBSERVERS"
+    elif damage == "method":
+        raw[second + 8 : second + 10] = b"\x63\x00"
+        central = raw.index(b"PK\x01\x02", raw.index(b"PK\x01\x02") + 4)
+        raw[central + 10 : central + 12] = b"\x63\x00"
+    else:
+        raw[second + 6] |= 1
+        central = raw.index(b"PK\x01\x02", raw.index(b"PK\x01\x02") + 4)
+        raw[central + 8] |= 1
+    path.write_bytes(bytes(raw))
+    items, _ = read(path)
+    assert pages_of(items) == ["https://pacsto.org/events/a"]
+    errors = errors_of(items)
+    assert len(errors) == 1 and errors[0].where.startswith(f"{path}!archive/b.warc@")
