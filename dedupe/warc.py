@@ -70,6 +70,7 @@ WACZ_MEMBER_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
 WACZ_PAGE_LISTS = ("pages/pages.jsonl", "pages/extraPages.jsonl")
 _WARC_LINE = re.compile(rb"WARC/\d")
 _GZIP_MAGIC = b"\x1f\x8b\x08"
+PARTIAL_STATUSES = frozenset({204, 205, 206})
 MAX_JUNK = 64  # stray bytes between two records read past as a note, not a bad record
 
 
@@ -758,8 +759,8 @@ class _Reader:
         if status in REMOVED_STATUSES:
             summary.observations += 1
             return RawSnapshot(**base, headers=http, body=None, page_type=page_kind(url))
-        if status is not None and not 200 <= status < 300:
-            summary.skipped[f"HTTP {status}"] += 1
+        if status is not None and (not 200 <= status < 300 or status in PARTIAL_STATUSES):
+            summary.skipped[f"HTTP {status}"] += 1  # 206: a part of a page, 204/205: none
             return None
         mime = media_type(http.get("Content-Type") or "")
         if not mime and (rec_type == "resource" or arc):
@@ -770,6 +771,9 @@ class _Reader:
         if warc.get("WARC-Truncated"):
             self._bad(warc, f"is truncated by its crawler (WARC-Truncated: {printable(warc['WARC-Truncated'][:40])})")
         body = self._payload(block, warc, http, url)
+        if not body.strip():
+            summary.skipped["empty body"] += 1  # a HEAD, or a page served empty: nothing to read
+            return None
         if not mime and not body.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
             summary.skipped["not HTML"] += 1
             return None

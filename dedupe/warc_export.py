@@ -252,11 +252,7 @@ def _headers_of(archive: Archive, row: dict[str, Any]) -> tuple[list[tuple[str, 
         if first:
             raw, status = first[0]["headers"], first[0]["http_status"] if status in (None, 304) else status
     stored = json.loads(raw) if raw else {}
-    headers = [
-        (_spelling(k), str(v))
-        for k, v in stored.items()
-        if k.lower() not in REWRITTEN_HEADERS
-    ]
+    headers = [(_spelling(k), str(v)) for k, v in stored.items() if k.lower() not in REWRITTEN_HEADERS]
     if not any(k.lower() == "content-type" for k, _ in headers):
         kind = "text/html" if row["kind"] == "html" else "text/plain"
         headers.append(("Content-Type", f"{kind}; charset={row['encoding'] or 'utf-8'}"))

@@ -398,3 +398,15 @@ def test_a_damaged_wacz_member_is_one_line_and_the_other_members_are_read(tmp_pa
     assert pages_of(items) == ["https://pacsto.org/events/a"]
     errors = errors_of(items)
     assert len(errors) == 1 and errors[0].where.startswith(f"{path}!archive/b.warc@")
+
+
+def test_partial_and_empty_responses_are_skipped_not_errors(tmp_path: Path) -> None:
+    path = tmp_path / "partial.warc"
+    path.write_bytes(
+        record("https://pacsto.org/events/a", A[:100], status="206 Partial Content")
+        + record("https://pacsto.org/events/b", b"")
+        + record("https://pacsto.org/events/c", B)
+    )
+    items, summaries = read(path)
+    assert pages_of(items) == ["https://pacsto.org/events/c"] and not errors_of(items)
+    assert summaries[0].skipped == {"HTTP 206": 1, "empty body": 1}
