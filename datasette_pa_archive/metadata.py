@@ -79,6 +79,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "stored_size": "Compressed size in bytes.",
             "compression": "'zstd' or 'zstd-dict:<id>'.",
             "encoding": "Character set the bytes were decoded with.",
+            "encoding_evidence": "Why that character set: a byte order mark, the HTTP or <meta> charset, valid "
+            "UTF-8, or detection when the declared charset did not decode cleanly.",
             "body": "The compressed raw bytes (download to inspect; never rendered).",
         },
     ),

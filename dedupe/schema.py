@@ -799,3 +799,12 @@ def m013_pages_lines_compressed(db: Database) -> None:
         if len(rows) < LINES_MIGRATION_CHUNK:
             break
         last = rows[-1][0]
+
+
+@migrations()
+def m015_encoding_evidence(db: Database) -> None:
+    """Why each content's text was decoded with its encoding (a BOM, the HTTP or ``<meta>`` charset,
+    valid UTF-8, or detection when the declared charset did not decode cleanly): an analyst can see
+    which pages were decoded by detection rather than by what they declared."""
+    if "encoding_evidence" not in db["contents"].columns_dict:
+        db.execute("ALTER TABLE contents ADD COLUMN encoding_evidence TEXT")
