@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from cli.archive import open_archive
+from cli.archive import _writer_lock, open_archive
 from cli.options import Alerts, date_option, db_option, emit_json, json_option, notify_options, user_errors
 
 
@@ -46,6 +46,10 @@ def export(warc_path: str, wacz_path: str | None, url_prefix: str, since: str, d
     if not out.name.endswith((".warc", ".warc.gz")):
         raise click.ClickException(f"{warc_path} must end in .warc or .warc.gz.")
     cdxj = out.with_name(out.name.removesuffix(".gz").removesuffix(".warc") + ".cdxj")
+    try:
+        warc_export.check_outputs(db_path, [out, cdxj, *([Path(wacz_path)] if wacz_path else [])])
+    except warc_export.ExportError as exc:
+        raise click.ClickException(str(exc)) from None
     with open_archive(db_path) as archive, user_errors():
         total = warc_export.count_snapshots(archive, url_prefix, since)
         with click.progressbar(
@@ -79,7 +83,18 @@ def export(warc_path: str, wacz_path: str | None, url_prefix: str, since: str, d
 
 @click.command()
 @click.option(
-    "--cdx-api", required=True, help="The CDX API (…/cdx/search/cdx on the Wayback Machine, …/<coll>/cdx on pywb)."
+    "--cdx-api", default=None, help="The CDX API (…/cdx/search/cdx on the Wayback Machine, …/<coll>/cdx on pywb)."
+)
+@click.option(
+    "--warc-prefix",
+    default=None,
+    help="Common Crawl layout: the CDX rows name WARC files (filename, offset, length) under this URL, "
+    "fetched by Range requests (e.g. https://data.commoncrawl.org/).",
+)
+@click.option(
+    "--timemap",
+    default=None,
+    help="A Memento TimeMap prefix: <prefix><url> lists the mementos (e.g. https://arquivo.pt/wayback/timemap/link/).",
 )
 @click.option("--url", "patterns", required=True, multiple=True, help="A URL, or a prefix ending in * (repeatable).")
 @date_option("--from", "since", end=False, help="Captures from this date on")
@@ -93,7 +108,9 @@ def export(warc_path: str, wacz_path: str | None, url_prefix: str, since: str, d
 @json_option
 @notify_options
 def backfill(
-    cdx_api: str,
+    cdx_api: str | None,
+    warc_prefix: str | None,
+    timemap: str | None,
     patterns: tuple[str, ...],
     since: str,
     until: str,
@@ -105,7 +122,7 @@ def backfill(
     notify_urls: tuple[str, ...],
     datasette_url: str | None,
 ) -> None:
-    """Fill the archive with the dated history a web archive holds (any Wayback-style CDX server).
+    """Fill the archive with the dated history web archives hold (CDX servers, Common Crawl, Memento TimeMaps).
 
     Lists the 200 captures (a digest's repeats collapsed), fetches each one's original bytes
     (the id_ replay) one request at a time, and stores it dated by the capture's timestamp,
@@ -118,36 +135,33 @@ def backfill(
         --from 2014 --dry-run
       pa-archive backfill --cdx-api https://web.archive.org/cdx/search/cdx --url pacsto.org/events --from 2014 --to 2016
       pa-archive backfill --cdx-api http://127.0.0.1:8080/my-coll/cdx --url 'https://pacsto.org/*'
+      pa-archive backfill --cdx-api https://index.commoncrawl.org/CC-MAIN-2024-10-index \\
+        --warc-prefix https://data.commoncrawl.org/ --url 'pacsto.org/events*'
+      pa-archive backfill --timemap https://arquivo.pt/wayback/timemap/link/ --url https://pacsto.org/events
     """
     from dedupe import backfill as bf
     from dedupe.timestamps import digits14
 
     since, until = digits14(since) if since else "", digits14(until) if until else ""  # the CDX API's form
+    if not cdx_api and not timemap:
+        raise click.ClickException("give --cdx-api (a CDX server) or --timemap (a Memento TimeMap prefix), or both.")
     try:
-        prefix = replay_prefix or bf.replay_prefix_for(cdx_api)
+        prefix = warc_prefix or replay_prefix or (bf.replay_prefix_for(cdx_api) if cdx_api else "")
     except ValueError as exc:
-        raise click.ClickException(f"{exc}: give --replay-prefix.") from None
-    client = bf.Client(delay=bf.default_delay(cdx_api) if delay is None else delay)
+        raise click.ClickException(
+            f"{exc}: give --replay-prefix (or --warc-prefix for a Common Crawl index)."
+        ) from None
+    client = bf.Client(delay=bf.default_delay(cdx_api or timemap or "") if delay is None else delay)
+    sources = {"cdx_api": cdx_api, "records": bool(warc_prefix), "timemap": timemap}
     archive = open_archive(db_path, must_exist=False)
-    alerts = Alerts(db_path, () if dry_run else notify_urls, datasette_url).before()
-    with archive, user_errors():
-        try:
-            captures = [c for p in patterns for c in bf.list_captures(client, cdx_api, p, since, until)]
-        except bf.BackfillError as exc:
-            raise click.ClickException(str(exc)) from None
-        if dry_run:
-            years = list(bf.plan(captures, bf.archived_captures(archive)).values())
-            result = bf.BackfillResult(years=years, requests=client.requests)
-        else:
-            with click.progressbar(
-                length=len(captures),
-                label="Backfilling",
-                file=sys.stderr,
-                show_pos=True,
-                show_eta=True,
-                hidden=not sys.stderr.isatty(),
-            ) as bar:
-                result = bf.backfill(archive, client, prefix, captures, progress=bar.update)
+    # the archive's writer lock, as crawl and import take it: a backfill never interleaves with them
+    lock = None if dry_run else _writer_lock(db_path, "backfill")
+    try:
+        alerts = Alerts(db_path, () if dry_run else notify_urls, datasette_url).before()
+        result, captures = _run_backfill(archive, client, sources, patterns, since, until, prefix, dry_run)
+    finally:
+        if lock is not None:
+            lock.release()
     alert = alerts.after(run="backfill")
     if as_json:
         emit_json({"dry_run": dry_run, **result.as_dict(), **({"notify": alert} if alert else {})})
@@ -173,6 +187,44 @@ def backfill(
         click.echo(click.style("error: ", fg="red") + error, err=True)
     if result.errors:
         sys.exit(1)
+
+
+def _run_backfill(archive, client, sources, patterns, since, until, prefix, dry_run):
+    """List the captures (CDX index, TimeMap, or both: a moment several archives hold is one capture),
+    then fetch and store them (or only count them, for --dry-run)."""
+    from dedupe import backfill as bf
+
+    with archive, user_errors():
+        try:
+            captures = []
+            for p in patterns:
+                if sources["cdx_api"]:
+                    captures += bf.list_captures(
+                        client, sources["cdx_api"], p, since, until, records=sources["records"]
+                    )
+                if sources["timemap"]:
+                    captures += [
+                        c
+                        for c in bf.timemap_captures(client, sources["timemap"], p)
+                        if (not since or c.timestamp >= since) and (not until or c.timestamp[: len(until)] <= until)
+                    ]
+        except bf.BackfillError as exc:
+            raise click.ClickException(str(exc)) from None
+        captures = list({(c.original, c.timestamp): c for c in reversed(captures)}.values())[::-1]
+        if dry_run:
+            years = list(bf.plan(captures, bf.archived_captures(archive)).values())
+            result = bf.BackfillResult(years=years, requests=client.requests)
+        else:
+            with click.progressbar(
+                length=len(captures),
+                label="Backfilling",
+                file=sys.stderr,
+                show_pos=True,
+                show_eta=True,
+                hidden=not sys.stderr.isatty(),
+            ) as bar:
+                result = bf.backfill(archive, client, prefix, captures, progress=bar.update)
+    return result, captures
 
 
 @click.command()

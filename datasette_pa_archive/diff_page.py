@@ -2,7 +2,9 @@
 
 With only ``b``, ``a`` is the version before it. Texts too large for difflib's word-level work
 (over 200 KB, 5,000 lines, a 5,000-character line, or too many words in the changed lines) get a
-plain line diff that says so: difflib runs outside Datasette's SQL time limit. Texts no page should
+plain line diff that says so, as do texts whose line matching exceeds ``dedupe.diff.MAX_MATCH_WORK``:
+difflib runs outside Datasette's SQL time limit, so its work is bounded, and it runs in a small pool
+of its own (``DIFF_WORKERS``), off the event loop and off the SQL threads every page needs. Texts no page should
 compare (over 5 MB, or lines repeated so often that aligning them would cost more than
 ``dedupe.diff.MAX_LINE_PAIRS``) answer 400 before any matching, as does a malformed request; a
 version that is not there 404; each with a one-sentence error. The algorithms are ``dedupe.diff``'s,
@@ -11,8 +13,10 @@ version navigation is ``dedupe.archive``'s.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -75,6 +79,11 @@ class Side:
 
 def diff_data(conn: sqlite3.Connection, a: str | None, b: str | None) -> dict[str, Any]:
     """Both sides, the side-by-side rows and the CLI's structured diff (raises DiffError)."""
+    return compare(read_sides(conn, a, b))
+
+
+def read_sides(conn: sqlite3.Connection, a: str | None, b: str | None) -> dict[str, Any]:
+    """Both sides and B's siblings, read from the archive (raises DiffError): the part that needs SQL."""
     archive = ReadOnlyArchive(conn)
     rb = latest_version(archive, resolve(archive, b, "b"))
     if a:
@@ -86,7 +95,18 @@ def diff_data(conn: sqlite3.Connection, a: str | None, b: str | None) -> dict[st
             raise FirstVersion(
                 f"{rb.label} is the first version: there is nothing before it to compare with.", rb.id, later
             )
-    side_a, side_b = read_side(archive, ra), read_side(archive, rb)
+    return {
+        "a": read_side(archive, ra),
+        "b": read_side(archive, rb),
+        "labels": (ra.label, rb.label),
+        "siblings": archive.sibling_versions(rb),
+    }
+
+
+def compare(sides: dict[str, Any]) -> dict[str, Any]:
+    """The diff of two sides read by ``read_sides``: no SQL, bounded work (``dedupe.diff``'s budgets)."""
+    side_a, side_b = sides["a"], sides["b"]
+    label_a, label_b = sides["labels"]
     try:
         difftools.check_comparable(side_a.text, side_b.text)
     except difftools.DiffTooLarge as exc:
@@ -95,21 +115,38 @@ def diff_data(conn: sqlite3.Connection, a: str | None, b: str | None) -> dict[st
     opcodes = None
     if not plain:
         la, lb = side_a.text.splitlines(), side_b.text.splitlines()
-        opcodes = difftools.line_opcodes(la, lb)
-        plain = difftools.too_many_words(la, lb, opcodes)
+        try:
+            opcodes = difftools.line_opcodes(la, lb, budget=difftools.MAX_MATCH_WORK)
+        except difftools.MatchBudgetExceeded:
+            plain = (
+                "The texts' lines match only in short runs, too many to align word by word here: this is a "
+                "plain line diff, without word-level highlights."
+            )
+        else:
+            plain = difftools.too_many_words(la, lb, opcodes)
     if plain:
-        rows, structured = difftools.plain_line_diff(side_a.text, side_b.text, ra.label, rb.label, plain)
+        rows, structured = difftools.plain_line_diff(side_a.text, side_b.text, label_a, label_b, plain)
     else:
         rows = difftools.side_by_side_rows(side_a.text, side_b.text, opcodes)
-        structured = difftools.structured(side_a.text, side_b.text, ra.label, rb.label, opcodes)
+        structured = difftools.structured(side_a.text, side_b.text, label_a, label_b, opcodes)
     return {
         "a": side_a,
         "b": side_b,
         "rows": rows,
         "structured": structured,
         "plain": plain,
-        "siblings": archive.sibling_versions(rb),
+        "siblings": sides["siblings"],
     }
+
+
+# Diffs are computed here, not on the event loop nor in Datasette's SQL threads (which every page needs):
+# at most DIFF_WORKERS at once, each bounded in work; more requests wait their turn.
+DIFF_WORKERS = 2
+_DIFFS = ThreadPoolExecutor(max_workers=DIFF_WORKERS, thread_name_prefix="pa-diff")
+
+
+async def computed(sides: dict[str, Any]) -> dict[str, Any]:
+    return await asyncio.get_running_loop().run_in_executor(_DIFFS, compare, sides)
 
 
 def shown(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
@@ -207,7 +244,7 @@ async def diff_view(datasette: Any, request: Any) -> Response:
         context["recent"] = (await db.execute(queries.RECENT_BLOCK_VERSIONS_SQL)).rows
     else:
         try:
-            data = await db.execute_fn(lambda conn: diff_data(conn, a, b))
+            data = await computed(await db.execute_fn(lambda conn: read_sides(conn, a, b)))
         except DiffError as exc:
             if as_json:
                 return Response.json({"error": sentence(str(exc))}, status=exc.status)

@@ -22,6 +22,7 @@ from sqlite_utils import Database
 
 from dedupe import queries, schema
 from dedupe.readonly import connect_read_only
+from dedupe.stemming import MAX_QUERY_WORDS
 
 SHIPPED = Path(__file__).with_name("metadata.yml")
 
@@ -78,6 +79,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "stored_size": "Compressed size in bytes.",
             "compression": "'zstd' or 'zstd-dict:<id>'.",
             "encoding": "Character set the bytes were decoded with.",
+            "encoding_evidence": "Why that character set: a byte order mark, the HTTP or <meta> charset, valid "
+            "UTF-8, or detection when the declared charset did not decode cleanly.",
             "body": "The compressed raw bytes (download to inspect; never rendered).",
         },
     ),
@@ -574,7 +577,7 @@ def canned_queries(has_crawl_runs: bool = True) -> dict[str, dict[str, Any]]:
             "description": "Article versions matching q in any word form (English and Russian Snowball stems: "
             '"парламент" finds "парламента"; SQLite FTS5: words, "a phrase", prefix*, OR, NOT), '
             "best first, with a snippet where [matches] are bracketed. "
-            "Nothing runs until q is given.",
+            f"Nothing runs until q is given; only its first {MAX_QUERY_WORDS} words are searched.",
             "sql": unless_blank(queries.SEARCH_SQL, "q"),
             "params": ["q"],
         },

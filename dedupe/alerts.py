@@ -13,10 +13,14 @@ URL, never raised: an alert must not fail the run it reports on.
 
 from __future__ import annotations
 
+import functools
+import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode, urlsplit
 
 # one state and one delta for a run's summary and its alert (dedupe.changes); the old names stay importable
 from .changes import ArchiveState as FactState
@@ -140,29 +144,126 @@ def _more(lines: list[str], items: list[Any], what: str) -> None:
 
 
 def redact(url: str) -> str:
-    """An Apprise URL without its secrets (user, password, tokens in the path), for reports."""
-    scheme, sep, rest = url.partition("://")
-    if not sep:
+    """An Apprise URL without its secrets, for reports: Apprise's own privacy form of it (tokens,
+    passwords and keys masked as each plugin knows them), cut after the host, because a privacy
+    URL still shows payload and header overrides (``-token=``, ``+Authorization=``), a path
+    may hold a webhook's key and a user name is an account. A URL Apprise cannot read keeps only
+    its scheme."""
+    scheme, sep, _ = url.partition("://")
+    if not sep or not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]{0,31}", scheme):
         return "(not a URL)"
-    host = re.split(r"[/?#]", rest.rpartition("@")[2], maxsplit=1)[0]
+    private = _privacy_url(url)
+    if private is None:
+        return f"{scheme}://…"
+    scheme, _, rest = private.partition("://")
+    host = re.split(r"[/?#]", rest, maxsplit=1)[0].rpartition("@")[2]  # no user either: an account is private
     return f"{scheme}://{host}/…"
 
 
+@functools.lru_cache(maxsize=64)
+def _privacy_url(url: str) -> str | None:
+    """Apprise's ``url(privacy=True)`` of the plugin it makes of ``url`` (None: not an Apprise URL)."""
+    import apprise
+
+    with _secrets_kept_out_of_logs(_tokens(url)):  # Apprise logs a URL it cannot parse, whole
+        try:
+            plugin = apprise.Apprise.instantiate(url)
+            return plugin.url(privacy=True) if plugin else None
+        except Exception:  # a plugin that fails on its own URL: nothing of it is shown
+            return None
+
+
+_TOKEN = re.compile(r"[/:@?&=#,;\s]+")
+MIN_SECRET = 4  # shorter tokens are not scrubbed from log lines (they would take every such word with them)
+
+
+def _tokens(text: str) -> set[str]:
+    """The URL's parts between delimiters, as written and percent-decoded (MIN_SECRET characters or more)."""
+    return {t for t in _TOKEN.split(text + " " + unquote(text)) if len(t) >= MIN_SECRET}
+
+
+def secrets_of(url: str) -> set[str]:
+    """The parts of an Apprise URL that must not be shown: every token of the URL that Apprise's
+    privacy form does not show, and the values of payload and header overrides (``-name=value``,
+    ``+name=value``, ``:name=value``), which the privacy form shows in full."""
+    private = _privacy_url(url)
+    shown = _tokens(private) if private else set()
+    found = _tokens(url) - shown
+    for pair in urlsplit(url).query.split("&"):  # not parse_qsl: it reads the header prefix "+" as a space
+        name, _, value = pair.partition("=")
+        if unquote(name)[:1] in "+-:" and value:
+            found |= _tokens(value) | {value, unquote(value)}
+    return found
+
+
+def scrub(text: str, secrets: set[str]) -> str:
+    """``text`` with every secret replaced by an ellipsis (longest first, so no part of one stays)."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, "…")
+    return text
+
+
+class _ScrubSecrets(logging.Filter):
+    """Rewrites a log record whose message carries a secret (Apprise logs the URLs it loads, its
+    payloads and headers at DEBUG; urllib3 logs request paths, where Telegram's token sits)."""
+
+    def __init__(self, secrets: set[str]) -> None:
+        super().__init__()
+        self.secrets = secrets
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            text = record.getMessage()
+        except Exception:  # a record that cannot format itself is dropped rather than shown raw
+            return False
+        clean = scrub(text, self.secrets)
+        if clean != text:
+            record.msg, record.args = clean, None
+        if record.exc_info and record.exc_info[1] is not None:
+            record.exc_text = scrub(logging.Formatter().formatException(record.exc_info), self.secrets)
+            record.exc_info = None
+        return True
+
+
+@contextmanager
+def _secrets_kept_out_of_logs(secrets: set[str]) -> Iterator[None]:
+    """Meanwhile, every log handler (wherever a record ends up, whichever logger made it, at any
+    level: ``--log-level DEBUG`` included) and Apprise's own logger drop ``secrets`` from records."""
+    guard = _ScrubSecrets(secrets)
+    loggers = [
+        logging.root,
+        *(v for v in list(logging.Logger.manager.loggerDict.values()) if isinstance(v, logging.Logger)),
+    ]
+    handlers = {id(h): h for lg in loggers for h in lg.handlers}
+    targets = [logging.getLogger("apprise"), *handlers.values()]
+    for target in targets:
+        target.addFilter(guard)
+    try:
+        yield
+    finally:
+        for target in targets:
+            target.removeFilter(guard)
+
+
 def deliver(urls: list[str], msg: Message) -> list[str]:
-    """Send ``msg`` to every Apprise URL; one sentence per URL that failed (never raises)."""
+    """Send ``msg`` to every Apprise URL; one sentence per URL that failed (never raises). Neither
+    the sentences nor any log line written meanwhile carry the URLs' secrets."""
     import apprise
 
     errors = []
     for url in urls:
-        try:
-            sender = apprise.Apprise()
-            if not sender.add(url):
-                errors.append(f"notification to {redact(url)} failed: not an Apprise URL Apprise can use")
-                continue
-            if not sender.notify(title=msg.title, body=msg.body):
-                errors.append(f"notification to {redact(url)} failed: it was not delivered")
-        except Exception as exc:  # an alert must not fail the run it reports on
-            errors.append(f"notification to {redact(url)} failed: {exc}")
+        shown = redact(url)
+        secrets = secrets_of(url)
+        with _secrets_kept_out_of_logs(secrets):
+            try:
+                sender = apprise.Apprise()
+                if not sender.add(url):
+                    errors.append(f"notification to {shown} failed: not an Apprise URL Apprise can use")
+                    continue
+                if not sender.notify(title=msg.title, body=msg.body):
+                    errors.append(f"notification to {shown} failed: it was not delivered")
+            except Exception as exc:  # an alert must not fail the run it reports on
+                errors.append(f"notification to {shown} failed: {scrub(str(exc), secrets)}")
     return errors
 
 

@@ -17,28 +17,38 @@ Replay URLs: a CDX API at ``<base>/cdx/search/cdx`` replays at ``<base>/web/<ts>
 
 from __future__ import annotations
 
+import http.client
 import ipaddress
 import json
 import re
+import socket
+import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import bounded, history
 from .document import PRIVATE_HEADERS, WIRE_HEADERS, RawSnapshot
+from .headers import Headers, charset_of
+from .pages import page_kind
 from .sources import SourceError, check_url
 from .warc import HTML_TYPES, warc_date
 
 USER_AGENT = "pa-archive/0.1 (+https://github.com/pa-archive/pa-archive; backfill from a web archive)"
 FIELDS = ("timestamp", "original", "mimetype", "statuscode", "digest")
 PYWB_FIELDS = ("timestamp", "url", "mime", "status", "digest")  # pywb's names for the same fields
+RECORD_FIELDS = ("filename", "offset", "length")  # where a Common Crawl-layout index says each record is
 FIELD_ALIASES = {"url": "original", "mime": "mimetype", "status": "statuscode"}  # pywb's JSON names
 PAGE_SIZE = 5000
 MAX_PAGES = 1000  # CDX pages per query: a bound, never reached by the site's few thousand URLs
 RETRY_STATUSES = {429, 500, 502, 503, 504}
+DEADLINE = 120.0  # seconds for one whole request (connect, headers, body), whatever the pace of its bytes
+BATCH = 10  # captures fetched, then stored in one ingest: a killed backfill loses at most this many fetches
+MAX_CDX_BYTES = 50 * 2**20  # one CDX answer (5,000 rows are ~1 MB)
 # headers of the replay, not of the capture (pywb and the Wayback Machine add them)
 REPLAY_HEADERS = (
     WIRE_HEADERS
@@ -75,6 +85,20 @@ class Capture:
     mimetype: str = ""
     statuscode: str = ""
     digest: str = ""
+    # where the bytes are when not at a replay prefix: a WARC file's URL, offset and length (Common
+    # Crawl's index), or a memento URI (a TimeMap)
+    filename: str = ""
+    offset: str = ""
+    length: str = ""
+    memento: str = ""
+
+    def address(self, prefix: str) -> str:
+        """Where this capture is fetched from (also its ``origin``): the memento, the WARC record, or the replay."""
+        if self.memento:
+            return self.memento
+        if self.filename:
+            return f"{prefix.rstrip('/')}/{self.filename.lstrip('/')}@{self.offset}"
+        return replay_url(prefix, self)
 
     @property
     def is_page(self) -> bool:
@@ -156,8 +180,71 @@ class _SameHostRedirects(urllib.request.HTTPRedirectHandler):
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
+class _Deadline:
+    """Shuts the sockets of one request when its overall time is up: a server that sends a byte every
+    few seconds never times out a per-read timeout, and is stopped by this instead."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.sockets: list[socket.socket] = []
+        self.expired = False
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def watch(self, sock: socket.socket) -> None:
+        self.sockets.append(sock)
+        if self.expired:
+            self._expire()
+
+    def _expire(self) -> None:
+        self.expired = True
+        for sock in self.sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def __enter__(self) -> _Deadline:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+
+
+def _watched(base: type, deadline: _Deadline) -> type:
+    class Connection(base):  # type: ignore[misc, valid-type]
+        def connect(self) -> None:
+            super().connect()
+            deadline.watch(self.sock)
+
+    return Connection
+
+
+class _DeadlineHTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, deadline: _Deadline) -> None:
+        super().__init__()
+        self.deadline = deadline
+
+    def http_open(self, req):
+        return self.do_open(_watched(http.client.HTTPConnection, self.deadline), req)
+
+
+class _DeadlineHTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, deadline: _Deadline) -> None:
+        super().__init__()
+        self.deadline = deadline
+
+    def https_open(self, req):
+        return self.do_open(_watched(http.client.HTTPSConnection, self.deadline), req, context=self._context)
+
+
 class Client:
-    """One request at a time, ``delay`` seconds apart, with retries and backoff."""
+    """One request at a time, ``delay`` seconds apart, with retries and backoff.
+
+    Every answer is bounded: ``timeout`` per read, ``deadline`` seconds for the whole request
+    (connect, headers, body), and ``cap`` bytes of body (the crawl's DOWNLOAD_MAXSIZE, after any
+    Content-Encoding is undone, checked while it streams)."""
 
     def __init__(
         self,
@@ -167,37 +254,62 @@ class Client:
         timeout: float = 60.0,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        deadline: float = DEADLINE,
+        cap: int | None = None,
     ) -> None:
         self.delay, self.retries, self.backoff, self.timeout = delay, retries, backoff, timeout
         self.sleep, self.clock = sleep, clock
+        self.deadline, self.cap = deadline, bounded.body_cap(cap)
         self.requests = 0
         self._last = 0.0
 
-    def get(self, url: str) -> tuple[int, dict[str, str], bytes, str]:
-        """(status, headers, body, final URL) of a 2xx answer; OSError after the last retry."""
-        handlers: list[Any] = [_SameHostRedirects()]
-        if _is_loopback(url):
-            handlers.append(urllib.request.ProxyHandler({}))  # never send loopback requests to a proxy
-        opener = urllib.request.build_opener(*handlers)
+    def get(
+        self, url: str, cap: int | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, Headers, bytes, str]:
+        """(status, headers, body, final URL) of a 2xx answer; OSError after the last retry, or at once when
+        the answer is larger than the cap."""
+        cap = cap or self.cap
         for attempt in range(self.retries + 1):
             wait = self._last + self.delay - self.clock()
             if wait > 0:
                 self.sleep(wait)
             self._last = self.clock()
             self.requests += 1
-            request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity"})
+            sent = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity", **(headers or {})}
+            request = urllib.request.Request(url, headers=sent)
+            deadline = _Deadline(self.deadline)
+            handlers: list[Any] = [
+                _SameHostRedirects(),
+                _DeadlineHTTPHandler(deadline),
+                _DeadlineHTTPSHandler(deadline),
+            ]
+            if _is_loopback(url):
+                handlers.append(urllib.request.ProxyHandler({}))  # never send loopback requests to a proxy
+            opener = urllib.request.build_opener(*handlers)
             try:
-                with opener.open(request, timeout=self.timeout) as response:
-                    return response.status, dict(response.headers.items()), response.read(), response.geturl()
+                with deadline, opener.open(request, timeout=self.timeout) as response:
+                    answer = Headers(response.headers.items())
+                    body = bounded.read_capped(response, cap, f"the answer of {url}")
+                    codings = [c for c in (answer.get("Content-Encoding") or "").split(",") if c.strip()]
+                    body = bounded.decode_content(body, codings, cap, f"the answer of {url}")
+                    if deadline.expired:
+                        raise TimeoutError("deadline")
+                    return response.status, answer, body, response.geturl()
+            except bounded.TooLarge as exc:
+                raise OSError(str(exc)) from None
+            except bounded.Undecodable as exc:
+                raise OSError(f"the answer of {url} does not decode: {exc}") from None
             except urllib.error.HTTPError as exc:
                 with exc:
                     if exc.code not in RETRY_STATUSES or attempt == self.retries:
                         raise OSError(f"HTTP {exc.code} from {url}") from None
                     retry_after = exc.headers.get("Retry-After", "")
                 pause = float(retry_after) if retry_after.isdigit() else self.backoff**attempt
-            except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+            except (urllib.error.URLError, TimeoutError, ConnectionError, http.client.HTTPException, OSError) as exc:
                 if attempt == self.retries:
                     reason = getattr(exc, "reason", exc)
+                    if deadline.expired:
+                        reason = f"no complete answer within {self.deadline:g} s"
                     raise OSError(f"{url} cannot be fetched ({reason})") from None
                 pause = self.backoff**attempt
             self.sleep(min(pause, 300.0))
@@ -208,35 +320,99 @@ class Client:
 
 
 def parse_cdx(body: bytes) -> tuple[list[dict[str, str]], str | None]:
-    """Rows and the resume key of one CDX answer, in the Wayback Machine's or pywb's JSON.
+    """Rows and the resume key of one CDX answer: the Wayback Machine's JSON, pywb's JSON lines, or CDX text.
 
     The Wayback Machine answers one JSON array: a header row, the rows, then (with
-    showResumeKey) an empty row and the key. pywb answers one JSON object a line."""
+    showResumeKey) an empty row and the key. pywb answers one JSON object a line. A plain CDX
+    line is ``urlkey timestamp original mimetype statuscode digest ...``. Anything else (valid
+    JSON of another shape included) is a ValueError of one sentence."""
     text = body.decode("utf-8", "replace").strip()
     if not text:
         return [], None
-    if text.startswith("["):
-        table = json.loads(text)
-        if not table:
-            return [], None
-        header, rows, resume = table[0], [], None
-        for index, row in enumerate(table[1:], start=1):
-            if not row:  # the resume key follows the empty row
-                rest = table[index + 1 :]
-                resume = rest[0][0] if rest and rest[0] else None
-                break
-            rows.append({FIELD_ALIASES.get(k, k): str(v) for k, v in zip(header, row)})
-        return rows, resume
+    try:
+        if text.startswith("["):
+            return _cdx_table(json.loads(text))
+        if text.startswith("{"):
+            rows = []
+            for line in text.splitlines():
+                if line.strip():
+                    record = json.loads(line)
+                    if not isinstance(record, dict):
+                        raise ValueError("a CDX JSON line is not an object")
+                    rows.append({FIELD_ALIASES.get(str(k), str(k)): _text(v) for k, v in record.items()})
+            return rows, None
+    except RecursionError:
+        raise ValueError("the CDX answer is nested too deeply") from None
     rows = []
     for line in text.splitlines():
-        if line.strip():
-            record = json.loads(line)
-            rows.append({FIELD_ALIASES.get(k, k): str(v) for k, v in record.items()})
+        fields = line.split()
+        if len(fields) >= 3 and re.fullmatch(r"\d{4,14}", fields[1]):
+            rows.append(dict(zip(("urlkey", *FIELDS), fields)))
+        elif line.strip():
+            raise ValueError("a CDX line has no timestamp and URL")
     return rows, None
 
 
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else json.dumps(value) if isinstance(value, (list, dict)) else str(value)
+
+
+def _cdx_table(table: object) -> tuple[list[dict[str, str]], str | None]:
+    if not isinstance(table, list):
+        raise ValueError("the CDX answer is not a table")
+    if not table:
+        return [], None
+    header = table[0]
+    if not isinstance(header, list) or not all(isinstance(name, str) for name in header):
+        raise ValueError("the CDX answer's first row is not a list of field names")
+    rows: list[dict[str, str]] = []
+    resume = None
+    for index, row in enumerate(table[1:], start=1):
+        if not isinstance(row, list):
+            raise ValueError("a CDX row is not a list")
+        if not row:  # the resume key follows the empty row
+            rest = table[index + 1 :]
+            key = rest[0][0] if rest and isinstance(rest[0], list) and rest[0] else None
+            resume = key if isinstance(key, str) and key else None
+            break
+        rows.append({FIELD_ALIASES.get(k, k): _text(v) for k, v in zip(header, row)})
+    return rows, resume
+
+
+def matches(pattern: str, url: str) -> bool:
+    """Whether ``url`` is what a CDX query for ``pattern`` asked for: an http(s) URL on the pattern's host
+    (``www.`` or not, any port), equal to it, or starting with it when the pattern ends in ``*``."""
+    wanted, found = _comparable(pattern.rstrip("*")), _comparable(url)
+    if wanted is None or found is None or found[0] != wanted[0]:
+        return False
+    if pattern.endswith("*"):
+        return found[1].startswith(wanted[1])
+    return found[1].rstrip("/") == wanted[1].rstrip("/")
+
+
+def _comparable(url: str) -> tuple[str, str] | None:
+    """(host without www., path?query) of an http(s) URL or a scheme-less pattern; None for anything else."""
+    text = url.strip()
+    if "://" not in text:
+        text = "http://" + text
+    try:
+        parts = urllib.parse.urlsplit(text)
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not host or "@" in parts.netloc:
+        return None
+    return host.removeprefix("www."), (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
 def list_captures(
-    client: Client, cdx_api: str, pattern: str, since: str = "", until: str = "", page_size: int = PAGE_SIZE
+    client: Client,
+    cdx_api: str,
+    pattern: str,
+    since: str = "",
+    until: str = "",
+    page_size: int = PAGE_SIZE,
+    records: bool = False,
 ) -> Iterator[Capture]:
     """Every 200 capture of ``pattern`` (a URL, or a prefix ending in ``*``), a digest's repeats collapsed.
 
@@ -246,7 +422,7 @@ def list_captures(
     params: dict[str, str] = {
         "url": pattern,
         "output": "json",
-        "fl": ",".join(FIELDS if wayback else PYWB_FIELDS),
+        "fl": ",".join((FIELDS if wayback else PYWB_FIELDS) + (RECORD_FIELDS if records else ())),
         "filter": "statuscode:200",
         "collapse": "digest",
         "limit": str(page_size),
@@ -260,20 +436,26 @@ def list_captures(
     for _ in range(MAX_PAGES):
         url = f"{cdx_api}?{urllib.parse.urlencode(params)}"
         try:
-            status, _, body, _ = client.get(url)
+            status, _, body, _ = client.get(url, MAX_CDX_BYTES)
             rows, resume = parse_cdx(body)
         except OSError as exc:
             raise BackfillError(f"the CDX server failed: {exc}") from None
-        except ValueError:
-            raise BackfillError(f"the CDX server at {cdx_api} did not answer CDX JSON") from None
+        except ValueError as exc:
+            raise BackfillError(f"the CDX server at {cdx_api} did not answer CDX ({exc}).") from None
         if rows and "original" not in rows[0] and "fl" in params:
             del params["fl"]  # a server that names the fields otherwise: ask for all of them instead
             continue
         for row in rows:
             if row.get("statuscode", "200") not in ("200", "-", ""):
                 continue
-            capture = Capture(**{name: row.get(name, "") for name in FIELDS})
-            if not capture.timestamp or not capture.original or last.get(capture.original) == capture.digest != "":
+            capture = Capture(**{name: row.get(name, "") for name in FIELDS + (RECORD_FIELDS if records else ())})
+            if records and not (capture.filename and capture.offset.isdigit() and capture.length.isdigit()):
+                continue  # a Common Crawl-layout row must say where its WARC record is
+            if not re.fullmatch(r"\d{4,14}", capture.timestamp) or capture.observed_at is None:
+                continue  # no usable time: a capture is dated by its timestamp
+            if not matches(pattern, capture.original):
+                continue  # never stored: what the query did not ask for (another host, a file: URL ...)
+            if last.get(capture.original) == capture.digest != "":
                 continue
             last[capture.original] = capture.digest
             yield capture
@@ -283,13 +465,29 @@ def list_captures(
     raise BackfillError(f"more than {MAX_PAGES} pages of captures: narrow the pattern or the dates")
 
 
+def timemap_captures(client: Client, timemap_base: str, pattern: str) -> list[Capture]:
+    """The mementos a Memento TimeMap lists for ``pattern`` (a URL), as captures of that URL."""
+    try:
+        mementos = history.timemap_mementos(client, timemap_base, pattern.rstrip("*"))
+    except OSError as exc:
+        raise BackfillError(f"the TimeMap server failed: {exc}") from None
+    except ValueError as exc:
+        raise BackfillError(str(exc)) from None
+    return [
+        Capture(timestamp=stamp, original=original, memento=memento)
+        for original, stamp, memento in mementos
+        if matches(pattern, original) or matches(pattern.rstrip("*"), original)
+    ]
+
+
 # ----------------------------------------------------------------------------- fetching and ingesting
 
 
 def archived_captures(archive) -> set[tuple[str, str]]:
-    """(URL, observed_at) of every capture a backfill already stored: never fetched again."""
-    rows = archive.query("SELECT DISTINCT url, observed_at FROM snapshots WHERE source = 'backfill'")
-    return {(r["url"], r["observed_at"]) for r in rows}
+    """(URL, observed_at) of every capture a backfill already stored, and ("", replay URL) of each (a replay
+    that redirected to a nearby capture is stored under that capture's time): never fetched again."""
+    rows = archive.query("SELECT DISTINCT url, observed_at, origin FROM snapshots WHERE source = 'backfill'")
+    return {(r["url"], r["observed_at"]) for r in rows} | {("", r["origin"]) for r in rows if r["origin"]}
 
 
 def capture_key(capture: Capture) -> tuple[str, str] | None:
@@ -301,15 +499,18 @@ def capture_key(capture: Capture) -> tuple[str, str] | None:
 
 def fetch_capture(client: Client, prefix: str, capture: Capture) -> RawSnapshot | SourceError:
     """The capture's original bytes as an observation dated by its timestamp."""
-    address = replay_url(prefix, capture)
+    address = capture.address(prefix)
     try:
         url = check_url(capture.original)
     except ValueError as exc:
         return SourceError(address, str(exc))
+    if capture.filename:
+        return history.fetch_warc_record(client, prefix, capture, url)
     try:
         status, headers, body, final = client.get(address)
     except OSError as exc:
         return SourceError(address, str(exc))
+    kept = original_headers(headers)
     moved = REPLAY_TIMESTAMP.search(final)
     observed = warc_date(moved.group(1)) if moved else capture.observed_at
     if not observed:  # never an empty or out-of-range observed_at (dedupe.timestamps)
@@ -321,27 +522,26 @@ def fetch_capture(client: Client, prefix: str, capture: Capture) -> RawSnapshot 
         source="backfill",
         origin=address,
         http_status=200,
-        headers=original_headers(headers),
-        declared_charset=_charset(original_headers(headers).get("content-type", "")),
+        headers=kept,
+        declared_charset=charset_of(kept.get("Content-Type") or ""),
+        page_type=page_kind(url, body),
     )
 
 
-def original_headers(headers: dict[str, str]) -> dict[str, str]:
-    """The captured response's headers: the Wayback Machine's ``x-archive-orig-*``, else pywb's own minus
-    replay headers."""
-    lowered = {k.lower(): v for k, v in headers.items()}
-    prefixed = {k[len("x-archive-orig-") :]: v for k, v in lowered.items() if k.startswith("x-archive-orig-")}
+def original_headers(headers: Mapping[str, str]) -> Headers:
+    """The captured response's headers, names as spelled: the Wayback Machine's ``x-archive-orig-*``, else
+    pywb's own minus replay headers."""
+    prefix = "x-archive-orig-"
+    prefixed = Headers((k[len(prefix) :], v) for k, v in headers.items() if k.lower().startswith(prefix))
     if prefixed:
-        kept = {k: v for k, v in prefixed.items() if k not in REPLAY_HEADERS}
-        if "content-type" in lowered:
-            kept["content-type"] = lowered["content-type"]
+        kept = prefixed.without(REPLAY_HEADERS)
+        replay = Headers(headers)
+        if "content-type" in replay:
+            kept["content-type"] = replay["content-type"]
         return kept
-    return {k: v for k, v in lowered.items() if k not in REPLAY_HEADERS and not k.startswith("x-archive")}
-
-
-def _charset(content_type: str) -> str | None:
-    match = re.search(r"charset=[\"']?([\w.:-]+)", content_type, re.I)
-    return match.group(1) if match else None
+    return Headers(
+        (k, v) for k, v in headers.items() if k.lower() not in REPLAY_HEADERS and not k.lower().startswith("x-archive")
+    )
 
 
 def by_year(captures: Iterable[Capture]) -> dict[str, list[Capture]]:
@@ -374,36 +574,42 @@ class BackfillResult:
 
 
 def backfill(
-    archive, client: Client, prefix: str, captures: Iterable[Capture], progress: Callable[[int], None] | None = None
+    archive,
+    client: Client,
+    prefix: str,
+    captures: Iterable[Capture],
+    progress: Callable[[int], None] | None = None,
+    batch: int = BATCH,
 ) -> BackfillResult:
-    """Fetch and ingest every capture not yet archived, a year at a time (oldest first).
+    """Fetch and store every capture not yet archived, a year at a time (oldest first), ``batch`` at a time.
 
-    A year is one ``ingest`` (one refresh of the derived tables), so its summary says what that
-    year brought: new contents, new block versions, and the conflicts known once it is in."""
+    Each batch is stored (one ``ingest``) as soon as it is fetched, so a backfill killed midway has
+    kept all but the batch in flight, and the rerun fetches none of what was stored. A year's
+    summary says what it brought: new contents, new block versions, and the conflicts known once
+    it is in."""
     result = BackfillResult()
     archived = archived_captures(archive)
     for year, found in by_year(captures).items():
         summary = YearSummary(year, captures=len(found))
         pages = [c for c in found if c.is_page]
-        todo = [c for c in pages if capture_key(c) not in archived]
+        todo = [c for c in pages if capture_key(c) not in archived and ("", c.address(prefix)) not in archived]
         summary.not_html = len(found) - len(pages)
         summary.archived_before = len(pages) - len(todo)
         if progress is not None and len(found) > len(todo):
             progress(len(found) - len(todo))
-
-        def fetched(todo: list[Capture] = todo) -> Iterator[RawSnapshot | SourceError]:
-            for capture in todo:
-                yield fetch_capture(client, prefix, capture)
+        for start in range(0, len(todo), max(batch, 1)):
+            fetched = []
+            for capture in todo[start : start + max(batch, 1)]:
+                fetched.append(fetch_capture(client, prefix, capture))
                 if progress is not None:
                     progress(1)
-
-        report = archive.ingest(fetched())
-        summary.failed = len(report.errors)
-        summary.fetched = len(todo) - summary.failed
-        summary.new_contents = report.new_content
-        summary.new_block_versions = report.as_dict()["new_block_versions"]
+            report = archive.ingest(iter(fetched))
+            summary.failed += len(report.errors)
+            summary.fetched += len(fetched) - len(report.errors)
+            summary.new_contents += report.new_content
+            summary.new_block_versions += report.as_dict()["new_block_versions"]
+            result.errors += report.errors
         summary.conflicts = archive.stats()["conflicts"]  # once a year: the import itself counts only rows
-        result.errors += report.errors
         result.years.append(summary)
     result.requests = client.requests
     return result

@@ -29,11 +29,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
 from .document import Role
-from .minhash import MinhashConfig, band_keys, compute_signatures, connect_by_bands, estimates_against, shingles
+from .linking import SHINGLE_CACHE, Components, connect_by_bands
+from .minhash import MinhashConfig, band_keys, compute_signatures, estimates_against, shingles
 
 LINE_CONFIG = MinhashConfig(num_perm=128, unit="char", ngram=4, threshold=0.5, seed=1)
 ARTICLE_CONFIG = MinhashConfig(num_perm=128, unit="word", ngram=3, threshold=0.6, seed=1)
@@ -73,27 +75,6 @@ class Derivation:
     runs: dict[str, list[Run]] = field(default_factory=dict)
 
 
-class Components:
-    """Union-find whose representative is always the smallest member: labels never depend on order.
-    Members are anything ordered (ints here; the incremental engine also mixes in tuples)."""
-
-    def __init__(self) -> None:
-        self.parent: dict = {}
-
-    def find(self, x):
-        parent = self.parent
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    def union(self, a, b) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
-
-
 LINE_CANDIDATE_SLACK = 0.1  # LSH candidates a little below the threshold, so banding never loses a pair
 LINE_BAND_THRESHOLD = LINE_CONFIG.threshold - LINE_CANDIDATE_SLACK
 
@@ -126,12 +107,10 @@ def cluster_lines(texts: Sequence[str]) -> dict[str, int]:
     distinct = sorted(set(texts))
     if not distinct:
         return {}
-    sets: dict[int, set[bytes]] = {}
 
+    @lru_cache(maxsize=SHINGLE_CACHE)  # bounded, as in the incremental engine
     def shingle_set(i: int) -> set[bytes]:
-        if i not in sets:
-            sets[i] = line_shingles(distinct[i])
-        return sets[i]
+        return line_shingles(distinct[i])
 
     signatures, keys = line_signatures(distinct)
     labels = connect_by_bands(

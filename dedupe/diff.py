@@ -9,6 +9,7 @@ too costly for word-level work get a plain line diff (``too_large_for_words``, `
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 import shutil
 from collections import Counter
@@ -30,6 +31,12 @@ MAX_WORD_DIFF_LINES = 5_000  # of either text
 MAX_WORD_DIFF_LINE_CHARS = 5_000  # of any one line
 MAX_WORD_WORK = 4_000_000  # sum over changed line pairs of words(old) x words(new): difflib's cost, ~1 s
 MAX_ALIGNED_LINES = 20_000  # a plain diff's middle longer than this is shown as removed, then added
+# The diff page's line matching is bounded in work, not only in size: difflib recurses into the gaps
+# between the matches it finds, and texts whose matches are all short (two 1.1 MB texts with every
+# pair of lines swapped: 20,000 gaps) cost it a scan of each gap, quadratic (64 s on one request).
+# ``BudgetedMatcher`` counts that scanning (lines scanned plus candidate matches visited) and stops at
+# this budget (~0.5 s of difflib): the page then shows the changed region as removed, then added.
+MAX_MATCH_WORK = 2_000_000
 CONTEXT_LINES = 3  # equal rows kept around each change by ``collapse``
 
 # ANSI styles for a terminal: the codes click.style writes for these, without importing click here
@@ -38,6 +45,32 @@ _GREEN, _RED, _BOLD, _STRIKE, _RESET = "\x1b[32m", "\x1b[31m", "\x1b[1m", "\x1b[
 
 class DiffTooLarge(ValueError):
     """Two texts too costly to align line by line (one sentence)."""
+
+
+class MatchBudgetExceeded(Exception):
+    """The line matcher reached its work budget (``BudgetedMatcher``)."""
+
+
+class BudgetedMatcher(difflib.SequenceMatcher):
+    """difflib's SequenceMatcher that raises MatchBudgetExceeded once its matching has cost ``budget``.
+
+    The work of one ``find_longest_match(alo, ahi, blo, bhi)`` is the lines of a it scans (ahi - alo)
+    plus, for each, the positions in b of its line (difflib's ``b2j`` lists, which it walks): counted in
+    O(1) per call from a prefix sum, so counting costs nothing next to the matching itself."""
+
+    def __init__(self, a: list[str], b: list[str], budget: int, autojunk: bool = True) -> None:
+        self.budget, self.work = budget, 0
+        super().__init__(None, a, b, autojunk=autojunk)
+        occurrences = [len(self.b2j.get(line, ())) + 1 for line in a]
+        self._cost = [0, *itertools.accumulate(occurrences)]
+
+    def find_longest_match(self, alo: int = 0, ahi: int | None = None, blo: int = 0, bhi: int | None = None):
+        ahi = len(self.a) if ahi is None else ahi
+        bhi = len(self.b) if bhi is None else bhi
+        self.work += self._cost[ahi] - self._cost[alo] + (bhi - blo)
+        if self.work > self.budget:
+            raise MatchBudgetExceeded(f"line matching stopped after {self.work:,} steps (budget {self.budget:,})")
+        return super().find_longest_match(alo, ahi, blo, bhi)
 
 
 def equal_line_pairs(la: list[str], lb: list[str]) -> int:
@@ -56,11 +89,13 @@ def check_alignable(la: list[str], lb: list[str]) -> None:
         )
 
 
-def line_opcodes(la: list[str], lb: list[str]) -> list[tuple[str, int, int, int, int]]:
+def line_opcodes(la: list[str], lb: list[str], budget: int | None = None) -> list[tuple[str, int, int, int, int]]:
     """difflib's opcodes from lines ``la`` to ``lb``: the one line matcher of every diff view, bounded by
-    MAX_LINE_PAIRS."""
+    MAX_LINE_PAIRS; with a ``budget``, MatchBudgetExceeded once matching has cost that much."""
     check_alignable(la, lb)
-    return difflib.SequenceMatcher(None, la, lb, autojunk=False).get_opcodes()
+    if budget is None:
+        return difflib.SequenceMatcher(None, la, lb, autojunk=False).get_opcodes()
+    return BudgetedMatcher(la, lb, budget, autojunk=False).get_opcodes()
 
 
 @dataclass(frozen=True)
@@ -271,8 +306,11 @@ def too_many_words(la: list[str], lb: list[str], opcodes: list[tuple[str, int, i
     return None
 
 
-def plain_line_opcodes(la: list[str], lb: list[str]) -> list[tuple[str, int, int, int, int]]:
-    """difflib's opcodes for a common start and end and a middle aligned only while it is small enough."""
+def plain_line_opcodes(
+    la: list[str], lb: list[str], budget: int = MAX_MATCH_WORK
+) -> list[tuple[str, int, int, int, int]]:
+    """difflib's opcodes for a common start and end and a middle aligned only while it is small enough
+    and its matching stays within ``budget`` (else the middle is removed, then added)."""
     start = 0
     while start < len(la) and start < len(lb) and la[start] == lb[start]:
         start += 1
@@ -281,8 +319,14 @@ def plain_line_opcodes(la: list[str], lb: list[str]) -> list[tuple[str, int, int
         end += 1
     ma, mb = la[start : len(la) - end], lb[start : len(lb) - end]
     ops: list[tuple[str, int, int, int, int]] = [("equal", 0, start, 0, start)] if start else []
+    middle = None
     if max(len(ma), len(mb)) <= MAX_ALIGNED_LINES:
-        for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, ma, mb).get_opcodes():
+        try:
+            middle = BudgetedMatcher(ma, mb, budget).get_opcodes()
+        except MatchBudgetExceeded:
+            middle = None
+    if middle is not None:
+        for tag, i1, i2, j1, j2 in middle:
             ops.append((tag, i1 + start, i2 + start, j1 + start, j2 + start))
     else:
         if ma:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
 from w3lib.url import safe_url_string
+
+from .headers import Headers
 
 Role = Literal["candidate", "title", "date", "body"]
 
@@ -30,9 +33,9 @@ WIRE_HEADERS = frozenset({"content-length", "content-encoding", "transfer-encodi
 REMOVED_STATUSES = frozenset({404, 410})
 
 
-def public_headers(headers: dict[str, str] | None) -> dict[str, str]:
-    """``headers`` without PRIVATE_HEADERS (any case)."""
-    return {name: value for name, value in (headers or {}).items() if name.lower() not in PRIVATE_HEADERS}
+def public_headers(headers: Mapping[str, str] | None) -> Headers:
+    """``headers`` without PRIVATE_HEADERS (any case), as the case-insensitive ``Headers``."""
+    return Headers((name, value) for name, value in (headers or {}).items() if name.lower() not in PRIVATE_HEADERS)
 
 
 class InputError(ValueError):
@@ -61,7 +64,7 @@ class RawSnapshot:
 
     def __post_init__(self) -> None:
         # every source (crawl, JSON Lines, WARC...) becomes a RawSnapshot before it is stored: the one place
-        # where private headers are dropped, whoever forgot to
+        # where private headers are dropped, whoever forgot to, and where names become case-insensitive
         self.headers = public_headers(self.headers)
 
 
@@ -85,6 +88,7 @@ class PageAnalysis:
     published: str | None
     structured: bool
     lines: list[tuple[str, Role, int]]
+    encoding_evidence: str = ""  # why ``encoding`` was used: a BOM, a declaration, validity or detection
 
 
 @dataclass(frozen=True)

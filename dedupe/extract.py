@@ -156,22 +156,38 @@ def _canonical(charset: str | None) -> str | None:
 
 
 def decode(raw: bytes, declared_charset: str | None = None, kind_hint: str | None = None) -> tuple[str, str, str]:
-    """Return (text, kind, encoding) or raise InputError saying why the bytes are unusable.
+    """Return (text, kind, encoding) or raise InputError saying why the bytes are unusable (see ``decode_why``)."""
+    text, kind, encoding, _ = decode_why(raw, declared_charset, kind_hint)
+    return text, kind, encoding
 
-    The declared charsets are honoured: the HTTP header's, and an HTML page's ``<meta charset>``,
-    which wins when the two disagree and it decodes cleanly (the page's author wrote it; a
-    server's default header often did not). Two exceptions, both because a declaration can
-    decode without error and still be wrong: a body that is valid UTF-8 with non-ASCII bytes is
-    read as UTF-8 even when a single-byte charset is declared (UTF-8 validity is near-proof), and
-    a decoding that reads as mojibake (``garbling``) is refused, never stored.
+
+def decode_why(
+    raw: bytes, declared_charset: str | None = None, kind_hint: str | None = None
+) -> tuple[str, str, str, str]:
+    """Return (text, kind, encoding, why that encoding) or raise InputError saying why the bytes are unusable.
+
+    The best evidence decides, as browsers do: a BOM, then the declared charsets (the HTTP
+    header's, and an HTML page's ``<meta charset>``, which wins when the two disagree and it
+    decodes cleanly: the page's author wrote it, a server's default header often did not), then
+    detection (charset-normalizer) when what is declared does not decode cleanly (pages labelled
+    UTF-8 holding windows-1252 bytes, which every browser renders). A body that is valid UTF-8
+    with non-ASCII bytes is read as UTF-8 even when a single-byte charset is declared (UTF-8
+    validity is near-proof). A decoding that reads as mojibake (``garbling``) is never used:
+    when nothing else reads as text, the content is refused, never stored garbled.
     """
     if not raw or not raw.strip():
         raise InputError("empty content")
-    if raw.startswith(_BINARY_MAGIC) or b"\x00" in raw[:8192]:
+    if raw.startswith(_BINARY_MAGIC) or b"\x00" in raw[:8192] and not raw.startswith(_UTF16_BOMS):
         raise InputError("binary content (not text or HTML)")
+    for bom, codec in _BOMS:
+        if raw.startswith(bom):
+            try:
+                text = raw[len(bom) :].decode(codec, "strict")
+            except UnicodeDecodeError:
+                break  # a BOM followed by bytes of another charset: the declarations decide
+            kind = kind_hint or detect_kind(text.encode("utf-8"))
+            return _checked(text, kind), kind, codecs.lookup(codec).name, "byte order mark"
     kind = kind_hint or detect_kind(raw)
-    if raw.startswith(codecs.BOM_UTF8):
-        return _checked(raw[3:].decode("utf-8", "strict"), kind), kind, "utf-8"
     header = _canonical(declared_charset)
     meta = _canonical(_declared_html_charset(raw)) if kind == "html" else None
     try:
@@ -183,7 +199,13 @@ def decode(raw: bytes, declared_charset: str | None = None, kind_hint: str | Non
     if utf8 is not None and (
         not declared or "utf-8" in declared or (set(declared) <= _SINGLE_BYTE_CHARSETS and not raw.isascii())
     ):
-        return _checked(utf8, kind), kind, "utf-8"
+        if not declared:
+            why = "valid UTF-8 (nothing declared)"
+        elif "utf-8" in declared:
+            why = "<meta> charset" if meta == "utf-8" else "HTTP charset"
+        else:
+            why = f"valid UTF-8 (the declared {declared[0]} is not what it holds)"
+        return _checked(utf8, kind), kind, "utf-8", why
     problems = []
     for charset in declared:
         if charset == "utf-8":
@@ -196,14 +218,55 @@ def decode(raw: bytes, declared_charset: str | None = None, kind_hint: str | Non
             continue
         garbled = garbling(text)
         if garbled is None:
-            return _checked(text, kind), kind, charset
+            source = "<meta> charset" if charset == meta else "HTTP charset"
+            return _checked(text, kind), kind, charset, source
         problems.append(f"garbled when decoded as its declared charset {charset}: {garbled}{_likely(raw, charset)}")
+    if "utf-8" in declared and utf8 is None:
+        replaced = raw.decode("utf-8", "replace")
+        bad = replaced.count("\ufffd")
+        if any(ord(ch) > 127 and ch != "\ufffd" for ch in replaced) and bad <= max(3, len(raw) // 1000):
+            # mostly UTF-8 with a few stray bytes (a pasted windows-1252 quote): what a browser shows
+            why = f"HTTP/<meta> charset UTF-8, {bad} invalid byte(s) replaced with U+FFFD as browsers do"
+            return _checked(replaced, kind), kind, "utf-8", why
+    if declared:
+        found = _detected(raw)
+        if found is not None:
+            text, charset = found
+            return _checked(text, kind), kind, charset, f"detected (declared {declared[0]} does not decode cleanly)"
     if problems:
         raise InputError(problems[-1] if len(problems) == 1 else f"{problems[0]}; {problems[1]}")
     where = utf8_error.start
     if where >= len(raw) - 3:
         raise InputError("truncated: the content ends inside a UTF-8 character")
     raise InputError(f"not valid UTF-8 (byte {where}) and no charset declared")
+
+
+_ANY_CONTROLS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")  # C0 and C1: what no detected text holds
+_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+def _detected(raw: bytes) -> tuple[str, str] | None:
+    """(text, charset) by detection (charset-normalizer, then this site's likely charsets), never mojibake."""
+    candidates = ["cp1252", *_GUESSES]  # the usual mislabellings first: a Western page, this site's Cyrillic
+    try:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(raw[:200_000]).best()
+        if best is not None and best.encoding:
+            candidates.append(best.encoding)
+    except Exception:  # noqa: BLE001 - detection is a best effort
+        pass
+    for name in dict.fromkeys(_canonical(c) for c in candidates):
+        if name is None or name == "utf-8":
+            continue
+        try:
+            text = raw.decode(name, "strict")
+        except (UnicodeError, LookupError):
+            continue
+        if garbling(text) is None and not _ANY_CONTROLS.search(text[:65536]):
+            return text, name
+    return None
 
 
 # Mojibake: text decoded with the wrong single-byte charset still decodes, but its words are not words.
@@ -258,17 +321,14 @@ def _likely(raw: bytes, wrong: str) -> str:
 
 
 def _checked(text: str, kind: str) -> str:
-    """Reject text that is mostly control characters, or HTML cut off before its end."""
+    """Reject text that is mostly control characters.
+
+    A page without ``</html>`` is not refused: many complete pages never close it, and whether a
+    transfer was cut is known from its length, digest or data loss (the crawl, ``dedupe.warc``)."""
     sample = text[:8192]
     controls = len(_BINARY_CONTROLS.findall(sample))
     if controls > max(8, len(sample) // 50):
         raise InputError("binary content (too many control characters)")
-    if (
-        kind == "html"
-        and re.search(r"<html\b", text[:4096], re.IGNORECASE)
-        and not re.search(r"</html\s*>|</body\s*>", text[-4096:], re.IGNORECASE)
-    ):
-        raise InputError("truncated HTML: no closing </body> or </html>")
     return text
 
 
@@ -504,5 +564,7 @@ def analyse_text(text: str, encoding: str) -> PageAnalysis:
 
 def analyse(raw: bytes, declared_charset: str | None = None, kind_hint: str | None = None) -> PageAnalysis:
     """Decode and analyse one content; raises InputError for unusable input."""
-    text, kind, encoding = decode(raw, declared_charset, kind_hint)
-    return analyse_html(text, encoding) if kind == "html" else analyse_text(text, encoding)
+    text, kind, encoding, why = decode_why(raw, declared_charset, kind_hint)
+    page = analyse_html(text, encoding) if kind == "html" else analyse_text(text, encoding)
+    page.encoding_evidence = why
+    return page

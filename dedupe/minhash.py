@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,7 +49,6 @@ __all__ = [
     "compute_signatures",
     "deserialize",
     "band_keys",
-    "connect_by_bands",
     "estimate_jaccard",
     "estimates_against",
     "find_clusters",
@@ -646,64 +645,3 @@ def estimates_against(signature: np.ndarray, others: np.ndarray) -> np.ndarray:
     """Estimated Jaccard of one signature against each row of ``others`` (the one formula every
     candidate check uses, so batch and incremental clustering agree to the last bit)."""
     return np.count_nonzero(others == signature, axis=1) / float(others.shape[1])
-
-
-_BUCKET_ROWS = 256  # rows of a bucket compared at once against the whole bucket
-
-
-def connect_by_bands(
-    keys: np.ndarray,
-    confirm: Callable[[int, int], bool],
-    signatures: np.ndarray | None = None,
-    min_estimate: float = 0.0,
-) -> list[int]:
-    """Per row, the smallest row of its connected component in the graph of pairs that share a
-    band key (``band_keys``), whose estimated Jaccard reaches ``min_estimate`` (when signatures
-    are given) and that pass ``confirm``.
-
-    Unlike ``find_clusters`` (which compares a row with a window of its bucket), an edge here
-    depends on the pair alone, so an index that adds rows one at a time and looks their keys up
-    finds exactly the same components: this is what lets the archive derive incrementally.
-    Estimates are computed per bucket with numpy; ``confirm`` runs only for pairs that pass them
-    and are not yet connected."""
-    n = keys.shape[0]
-    parent = list(range(n))
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    if n:
-        flat = keys.reshape(-1)
-        rows = np.repeat(np.arange(n), keys.shape[1])
-        order = np.lexsort((rows, flat))
-        flat, rows = flat[order], rows[order]
-        starts = np.flatnonzero(np.concatenate(([True], flat[1:] != flat[:-1])))
-        ends = np.append(starts[1:], len(flat))
-        for lo, hi in zip(starts[ends - starts > 1].tolist(), ends[ends - starts > 1].tolist()):
-            members = np.unique(rows[lo:hi])
-            for a_index, b_index in _bucket_pairs(members, signatures, min_estimate):
-                a, b = int(members[a_index]), int(members[b_index])
-                ra, rb = find(a), find(b)
-                if ra != rb and confirm(a, b):
-                    parent[max(ra, rb)] = min(ra, rb)
-    return [find(i) for i in range(n)]
-
-
-def _bucket_pairs(members: np.ndarray, signatures: np.ndarray | None, min_estimate: float) -> Iterator[tuple[int, int]]:
-    """Index pairs (i < j) of a bucket's members whose estimate reaches ``min_estimate``."""
-    k = len(members)
-    if signatures is None:
-        for i in range(k):
-            for j in range(i + 1, k):
-                yield i, j
-        return
-    sig = signatures[members]
-    for lo in range(0, k, _BUCKET_ROWS):
-        block = sig[lo : lo + _BUCKET_ROWS]
-        counts = (block[:, None, :] == sig[None, :, :]).sum(axis=2) / float(sig.shape[1])
-        i, j = np.nonzero(counts >= min_estimate)
-        keep = j > i + lo
-        yield from zip((i[keep] + lo).tolist(), j[keep].tolist())

@@ -577,7 +577,8 @@ TIME_TABLES = ("fact_periods", "fact_segments", "block_version_urls", "url_runs"
 def m010_time_records(db: Database) -> None:
     """Runs of each URL's observations, block versions per URL, segments of each language's history and the
     periods of each fact, kept by ``dedupe.archive.time_records`` (``fact_periods`` was a view over every
-    snapshot's facts: it becomes a table with the same columns). Filled by the next refresh, which rebuilds."""
+    snapshot's facts: it becomes a table with the same columns). The next refresh builds them (that stage
+    alone: ``dedupe.archive.derivation.STAGES``)."""
     db.executescript(
         """
         DROP VIEW IF EXISTS fact_periods;
@@ -634,7 +635,6 @@ def m010_time_records(db: Database) -> None:
             PRIMARY KEY (language, delegation, field, period)
         );
         CREATE INDEX fact_periods_delegation ON fact_periods(delegation, field);
-        DELETE FROM archive_state WHERE key = 'derive_engine';  -- the next refresh rebuilds, filling them
         """
     )
 
@@ -649,8 +649,8 @@ DERIVED_TABLES = (*DERIVED_TABLES, *ROSTER_TABLES)  # kept by dedupe.archive.ros
 def m014_rosters(db: Database) -> None:
     """Rosters (``dedupe.rosters``) per delegation and language: their versions with the members each lists,
     which content states which, each member's periods (joined: first observed listed; left: first observed
-    not listed on a later roster of the same delegation and language) and the changes between rosters. Filled
-    by the next refresh, which rebuilds."""
+    not listed on a later roster of the same delegation and language) and the changes between rosters. The
+    next refresh builds them (that stage alone: ``dedupe.archive.derivation.STAGES``)."""
     db.executescript(
         """
         CREATE TABLE roster_versions (
@@ -711,7 +711,6 @@ def m014_rosters(db: Database) -> None:
             PRIMARY KEY (delegation, language, snapshot_id, kind, subject)
         );
         CREATE INDEX roster_changes_time ON roster_changes(observed_at);
-        DELETE FROM archive_state WHERE key = 'derive_engine';  -- the next refresh rebuilds, filling them
         """
     )
 
@@ -800,3 +799,12 @@ def m013_pages_lines_compressed(db: Database) -> None:
         if len(rows) < LINES_MIGRATION_CHUNK:
             break
         last = rows[-1][0]
+
+
+@migrations()
+def m015_encoding_evidence(db: Database) -> None:
+    """Why each content's text was decoded with its encoding (a BOM, the HTTP or ``<meta>`` charset,
+    valid UTF-8, or detection when the declared charset did not decode cleanly): an analyst can see
+    which pages were decoded by detection rather than by what they declared."""
+    if "encoding_evidence" not in db["contents"].columns_dict:
+        db.execute("ALTER TABLE contents ADD COLUMN encoding_evidence TEXT")

@@ -12,13 +12,13 @@ import os
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import BinaryIO
 
+from .bounded import bounded_lines  # noqa: F401 - also imported from here
 from .document import MAX_BODY_BYTES, RawSnapshot, SourceError, check_url, parse_observed_at, utc_iso
+from .pages import page_kind
 
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
 MAX_FILE_BYTES = MAX_BODY_BYTES  # a file, or one JSON Lines record
-_SKIP_CHUNK = 1024 * 1024  # the rest of an oversized JSON line is read and dropped this much at a time
 
 
 def expand(inputs: Iterable[str]) -> Iterator[Path | SourceError]:
@@ -83,26 +83,10 @@ def read_file(
     if len(body) > MAX_FILE_BYTES:
         yield SourceError(str(path), f"file is larger than {MAX_FILE_BYTES // 2**20} MB")
         return
-    yield RawSnapshot(url=path.resolve().as_uri(), observed_at=observed, body=body, source="import", origin=str(path))
-
-
-def bounded_lines(handle: BinaryIO, limit: int = MAX_FILE_BYTES) -> Iterator[tuple[int, bytes | None]]:
-    """(line number, bytes) for each line of a binary file, reading at most ``limit`` + 1 bytes of one
-    line; None for a longer line, whose rest is read and dropped in chunks, never held whole."""
-    number = 0
-    while True:
-        line = handle.readline(limit + 1)
-        if not line:
-            return
-        number += 1
-        if len(line) > limit and not line.endswith(b"\n"):
-            while True:
-                rest = handle.readline(_SKIP_CHUNK)
-                if not rest or rest.endswith(b"\n"):
-                    break
-            yield number, None
-        else:
-            yield number, line
+    url = path.resolve().as_uri()
+    yield RawSnapshot(
+        url=url, observed_at=observed, body=body, source="import", origin=str(path), page_type=page_kind(url, body)
+    )
 
 
 def read_jsonl(path: Path, observed_at: str | None = None) -> Iterator[RawSnapshot | SourceError]:

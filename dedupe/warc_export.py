@@ -26,6 +26,7 @@ import contextlib
 import hashlib
 import io
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -34,6 +35,7 @@ from typing import Any
 
 from dedupe.archive import Archive
 from dedupe.document import PRIVATE_HEADERS, REMOVED_STATUSES, WIRE_HEADERS
+from dedupe.warc import strip_userinfo
 
 REVISIT_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 REVISIT_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
@@ -96,17 +98,66 @@ def count_snapshots(archive: Archive, url_prefix: str = "", since: str = "") -> 
     return rows[0]["n"]
 
 
+class ExportError(ValueError):
+    """An output the export must not write (one sentence for the user)."""
+
+
+ARCHIVE_COMPANIONS = ("", "-wal", "-shm", "-journal", ".lock")  # the archive's own files
+
+
+def check_outputs(db_path: str | Path, outputs: list[Path]) -> None:
+    """ExportError when an output resolves to the archive, its WAL, shared memory, journal or lock
+    (a link or ``..`` included), or when two outputs are the same file: never overwritten by an export."""
+    database = Path(db_path).resolve()
+    protected = {Path(f"{database}{suffix}") for suffix in ARCHIVE_COMPANIONS}
+    seen: set[Path] = set()
+    for out in outputs:
+        target = Path(out).resolve()
+        if target in protected or (target.exists() and any(_same_file(target, p) for p in protected if p.exists())):
+            raise ExportError(f"{out} is the archive's own file ({target.name}): choose another output path.")
+        if target in seen:
+            raise ExportError(f"{out} is named twice: choose different output paths.")
+        seen.add(target)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.samefile(b)
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def atomic_output(out: Path):
+    """A temporary file beside ``out``, renamed onto it only when the block succeeds: a failed or
+    interrupted export leaves no partial file (and an earlier file of that name as it was)."""
+    tmp = out.with_name(f".partial-{os.getpid()}-{out.name}")  # same ending: tools tell formats by it
+    try:
+        yield tmp
+        os.replace(tmp, out)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
 def export_warc(
     archive: Archive, out: Path, url_prefix: str = "", since: str = "", progress: Callable[[int], None] | None = None
 ) -> ExportReport:
-    """Write the archive's observations (URL prefix, observed since) to ``out`` as WARC/1.1."""
+    """Write the archive's observations (URL prefix, observed since) to ``out`` as WARC/1.1, atomically."""
+    with atomic_output(out) as tmp:
+        return _export_warc(archive, out, tmp, url_prefix, since, progress)
+
+
+def _export_warc(
+    archive: Archive, out: Path, tmp: Path, url_prefix: str, since: str, progress: Callable[[int], None] | None
+) -> ExportReport:
     from warcio.warcwriter import WARCWriter
 
     report = ExportReport(warc=str(out))
     written: dict[str, tuple[str, str, str]] = {}  # sha -> (payload digest, url, WARC-Date) of its response
     skipped: dict[str, int] = {}
     gzipped = out.name.endswith(".gz")
-    with out.open("wb") as handle:
+    with tmp.open("wb") as handle:
         writer = WARCWriter(handle, gzip=gzipped, warc_version="WARC/1.1")
         writer.write_record(
             writer.create_warcinfo_record(
@@ -122,6 +173,7 @@ def export_warc(
         columns = [d[0] for d in rows.description]
         for values in rows:
             row = dict(zip(columns, values))
+            row["url"] = strip_userinfo(row["url"])  # a credential in a URL is never exported
             reason = _skip_reason(row)
             if reason:
                 skipped[reason] = skipped.get(reason, 0) + 1
@@ -200,15 +252,17 @@ def _headers_of(archive: Archive, row: dict[str, Any]) -> tuple[list[tuple[str, 
         if first:
             raw, status = first[0]["headers"], first[0]["http_status"] if status in (None, 304) else status
     stored = json.loads(raw) if raw else {}
-    headers = [
-        ("-".join(p.capitalize() for p in k.split("-")), str(v))
-        for k, v in stored.items()
-        if k.lower() not in REWRITTEN_HEADERS
-    ]
+    headers = [(_spelling(k), str(v)) for k, v in stored.items() if k.lower() not in REWRITTEN_HEADERS]
     if not any(k.lower() == "content-type" for k, _ in headers):
         kind = "text/html" if row["kind"] == "html" else "text/plain"
         headers.append(("Content-Type", f"{kind}; charset={row['encoding'] or 'utf-8'}"))
     return headers, status if status and status != 304 else 200
+
+
+def _spelling(name: str) -> str:
+    """A stored header name as written by the source; an all-lowercase one (archives before names kept their
+    spelling stored them lowercased) in the usual Title-Case."""
+    return "-".join(p.capitalize() for p in name.split("-")) if name.islower() else name
 
 
 def _status_line(code: int) -> str:
@@ -258,17 +312,19 @@ def _metadata_record(writer, archive: Archive, row: dict[str, Any], concurrent):
 
 
 def write_cdxj(warc: Path, out: Path) -> None:
-    """A sorted CDXJ index of ``warc`` (pywb's and the WACZ's index format)."""
+    """A sorted CDXJ index of ``warc`` (pywb's and the WACZ's index format), written atomically."""
     from cdxj_indexer.main import write_cdx_index
 
-    write_cdx_index(str(out), [str(warc)], {"sort": True})
+    with atomic_output(out) as tmp:
+        write_cdx_index(str(tmp), [str(warc)], {"sort": True})
 
 
 def write_wacz(warc: Path, out: Path) -> None:
     """Package ``warc`` as a WACZ (its index and page list made by the ``wacz`` library)."""
     from wacz.main import main as wacz_main
 
-    with contextlib.redirect_stdout(io.StringIO()) as said:  # the library reports on stdout
-        status = wacz_main(["create", "-o", str(out), "--detect-pages", str(warc)])
-    if status:
-        raise RuntimeError(f"wacz create failed: {' '.join(said.getvalue().split())[:200]}")
+    with atomic_output(out) as tmp:
+        with contextlib.redirect_stdout(io.StringIO()) as said:  # the library reports on stdout
+            status = wacz_main(["create", "-o", str(tmp), "--detect-pages", str(warc)])
+        if status:
+            raise RuntimeError(f"wacz create failed: {' '.join(said.getvalue().split())[:200]}")

@@ -42,15 +42,15 @@ from crawler.items import PageFailure
 from crawler.revisit import DEFAULT_REVISIT_AFTER, RevisitPolicy, parse_duration
 from crawler.urls import first_int
 from dedupe.document import REMOVED_STATUSES, RawSnapshot, public_headers
+
+# the site's address scheme lives with the one page-kind function that crawl, import and backfill share
+from dedupe.pages import ARTICLE_PATH, COUNTRY_PATH, LISTING_PATHS, kind_of_url  # noqa: F401
 from dedupe.sources import utc_iso
 
 PAGE_STATUSES = [
     304,
     *sorted(REMOVED_STATUSES),
 ]  # handed to the callback: "not modified" and "removed" are observations
-ARTICLE_PATH = re.compile(r"^/events/[^/]+/?$")
-COUNTRY_PATH = re.compile(r"^/countries/[^/]+/?$")
-LISTING_PATHS = ("/events", "/events/")
 DEFAULT_PORTS = {"http": 80, "https": 443}
 _CHARSET = re.compile(r"""charset\s*=\s*["']?([^"';\s]+)""", re.IGNORECASE)
 
@@ -67,14 +67,7 @@ PRIORITY = {"listing": 20, "calendar": 10, "article": 0, "country": 0, None: 0, 
 
 def page_type_of(url: str) -> str | None:
     """'listing', 'article' or 'country' by the site's address scheme (shared/site.md), else None."""
-    path = urlsplit(url).path
-    if path in LISTING_PATHS:
-        return "listing"
-    if ARTICLE_PATH.match(path):
-        return "article"
-    if COUNTRY_PATH.match(path):
-        return "country"
-    return None
+    return kind_of_url(url)
 
 
 def listing_params(url: str) -> tuple[int, int | None, int | None]:

@@ -8,7 +8,7 @@ brings it up to date for the pages and snapshots that arrived since the last ref
 1. **Line and title clusters.** Every distinct line text (and, apart, every title) has its LSH
    band keys in ``derive_line_bands``; a new text looks its keys up, confirms each candidate by
    the exact shingle Jaccard and joins (or merges) clusters. Edges depend on the pair alone
-   (``minhash.connect_by_bands``), so the clusters are those of the whole set.
+   (``linking.connect_by_bands``), so the clusters are those of the whole set.
 2. **Article text groups** in three spaces: ``raw`` (titled pages before any furniture), ``s0``
    (after round-0 furniture) and ``s1`` (the final article texts). Members join by band lookups
    and the estimated Jaccard; a text that leaves a space (furniture grew) re-clusters only the
@@ -33,6 +33,7 @@ import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -53,7 +54,8 @@ from ..blocks import (
 )
 from ..extract import detect_language
 from ..facts import Fact, extract_facts
-from ..minhash import band_keys, compute_signatures, deserialize, estimate_jaccard, estimates_against, serialize
+from ..linking import SHINGLE_CACHE, BandLinker, shared_keys
+from ..minhash import band_keys, compute_signatures, deserialize, estimate_jaccard, serialize
 from ..storage import Codec, text_hash
 from ..variants import assign_slots, compare_versions
 from .base import REMOVED_STATUSES, order_key
@@ -337,48 +339,45 @@ class Deriver:
         text_of = {i: t for t, i in ids.items() if i in unclustered}
         new = sorted(unclustered)
         new_sigs, keys = line_signatures([text_of[i] for i in new])
-        shingle_sets: dict[int, set[bytes]] = {}
 
-        def sset(line_id: int, text: str) -> set[bytes]:
-            if line_id not in shingle_sets:
-                shingle_sets[line_id] = line_shingles(text)
-            return shingle_sets[line_id]
+        @lru_cache(maxsize=SHINGLE_CACHE)  # bounded: a page of 20,000 lines would hold ~80 MB of sets
+        def sset(line_id: int) -> set[bytes]:
+            return line_shingles(text_for(line_id))
 
-        uf = Components()
         existing: dict[int, tuple[int, str]] = {}  # line id -> (cluster, text)
         sig_of: dict[int, np.ndarray] = {line_id: new_sigs[row] for row, line_id in enumerate(new)}
         flat = sorted(set(keys.reshape(-1).tolist()))
-        bucket_members: dict[int, list[int]] = defaultdict(list)
+        seeds: list[tuple[int, int]] = []  # (key, existing line id): bucket members already clustered
         for chunk in _chunks(flat):
             for key, line_id, cluster, text, blob in self.x(
                 f"SELECT b.key, b.line_id, l.cluster, l.text, l.signature FROM derive_line_bands b "
                 f"CROSS JOIN derive_lines l ON l.id = b.line_id WHERE b.key IN ({_marks(chunk)}) AND l.space = ?",
                 [*chunk, space],
             ):
-                bucket_members[key].append(line_id)
+                seeds.append((key, line_id))
                 if line_id not in existing:
                     existing[line_id] = (cluster, text)
                     sig_of[line_id] = np.frombuffer(blob, dtype=np.uint32)
+        ids_by_row = list(sig_of)  # every signature in one matrix, rows in this order
+        row_of = {line_id: row for row, line_id in enumerate(ids_by_row)}
+
+        def text_for(line_id: int) -> str:
+            return existing[line_id][1] if line_id in existing else text_of[line_id]
+
+        def confirm(a: int, b: int) -> bool:
+            a_id, b_id = ids_by_row[a], ids_by_row[b]
+            return lines_alike(sset(a_id), sset(b_id))
+
+        # the same linker as the reference's ``connect_by_bands``: a new line is compared with each
+        # component of its buckets until one member confirms, not with every earlier line
+        linker = BandLinker(np.vstack([sig_of[i] for i in ids_by_row]), LINE_BAND_THRESHOLD, confirm)
+        uf = linker.components
+        for key, line_id in seeds:
+            linker.seed(key, row_of[line_id], ("c", existing[line_id][0]))
+        shared = shared_keys(keys) | {key for key, _ in seeds}  # a key no other line has gives no candidate
         node = {i: ("n", i) for i in new}
-        row_of = {line_id: row for row, line_id in enumerate(sig_of)}  # every signature in one matrix:
-        matrix = np.vstack(list(sig_of.values()))  # a candidate set is one fancy index, not a stack per line
         for row, line_id in enumerate(new):
-            candidates = sorted({other for key in keys[row].tolist() for other in bucket_members.get(key, ())})
-            if candidates:
-                rows = np.fromiter((row_of[c] for c in candidates), dtype=np.int64, count=len(candidates))
-                estimates = estimates_against(new_sigs[row], matrix[rows])
-                for other in (c for c, e in zip(candidates, estimates.tolist()) if e >= LINE_BAND_THRESHOLD):
-                    if other in existing:
-                        cluster, text = existing[other]
-                        target = ("c", cluster)
-                    else:
-                        text, target = text_of[other], node[other]
-                    if uf.find(node[line_id]) != uf.find(target) and lines_alike(
-                        sset(line_id, text_of[line_id]), sset(other, text)
-                    ):
-                        uf.union(node[line_id], target)
-            for key in keys[row].tolist():
-                bucket_members[key].append(line_id)
+            linker.add(row_of[line_id], [key for key in keys[row].tolist() if key in shared], node[line_id])
         components: dict[object, list] = defaultdict(list)
         for line_id in new:
             components[uf.find(node[line_id])].append(line_id)
@@ -401,8 +400,10 @@ class Deriver:
             )
             merged.update({singletons[i]: keep for i in lines if i in singletons and singletons[i] != keep})
             gained.add(keep)
-        rows = [(key, line_id) for row, line_id in enumerate(new) for key in set(keys[row].tolist())]
-        self.conn.executemany("INSERT OR IGNORE INTO derive_line_bands(key, line_id) VALUES (?, ?)", rows)
+        self.conn.executemany(  # a generator: 31 rows a line, never all in memory
+            "INSERT OR IGNORE INTO derive_line_bands(key, line_id) VALUES (?, ?)",
+            ((key, line_id) for row, line_id in enumerate(new) for key in set(keys[row].tolist())),
+        )
         # chains of merges resolve to the final cluster
         for absorbed in list(merged):
             target = merged[absorbed]

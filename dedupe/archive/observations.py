@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..document import EXTRACTOR_VERSION, InputError, PageAnalysis, RawSnapshot
+from ..headers import Headers
 from ..queries import PAGE_LINES_SQL
 from ..sources import SourceError
 from ..stemming import stemming_cpu_seconds
@@ -34,7 +35,7 @@ PARALLEL_MIN = (
 )
 ANALYSIS_CHUNK = 8  # contents per task sent to a worker
 
-_CONTENT_COLUMNS = ("sha256", "kind", "size", "stored_size", "compression", "encoding", "body")
+_CONTENT_COLUMNS = ("sha256", "kind", "size", "stored_size", "compression", "encoding", "body", "encoding_evidence")
 _PAGE_COLUMNS = (
     "content_sha256",
     "extractor",
@@ -219,6 +220,7 @@ class ObservationStore:
             "compression": method,
             "encoding": analysis.encoding,
             "body": blob,
+            "encoding_evidence": analysis.encoding_evidence or None,
         }
         page = {
             "content_sha256": sha,
@@ -259,7 +261,7 @@ class ObservationStore:
         if content is not None:
             self.db.execute(_INSERT_CONTENT, content)
             self.db.execute(_INSERT_PAGE, page)
-        headers = {k.lower(): v for k, v in (snap.headers or {}).items()}
+        headers = Headers(snap.headers or {})  # looked up in any case, stored as spelled
         cursor = self.db.execute(
             _INSERT_SNAPSHOT,
             {

@@ -7,7 +7,7 @@ import codecs
 import pytest
 
 from dedupe.document import InputError
-from dedupe.extract import analyse, decode, detect_kind, garbling, html_lines, parse_date_line
+from dedupe.extract import analyse, decode, decode_why, detect_kind, garbling, html_lines, parse_date_line
 from tests.conftest import seed_as_html, seed_block, seed_files
 
 
@@ -20,7 +20,6 @@ from tests.conftest import seed_as_html, seed_block, seed_files
         (b"abc\x00def" * 20, "binary"),
         ("Делегация".encode("cp1251"), "not valid UTF-8"),
         ("<html><body><p>Делегация</p></body></html>".encode()[:-1] + b"\xd0", "truncated"),
-        (b"<html><head></head><body><p>cut off here", "truncated HTML"),
     ],
 )
 def test_unusable_input_is_refused_with_a_reason(raw: bytes, message: str) -> None:
@@ -39,9 +38,19 @@ def test_utf8_body_mislabelled_as_latin1_keeps_its_cyrillic() -> None:
     assert "Делегация Жогорку Кенеша" in text and kind == "html" and encoding == "utf-8"
 
 
-def test_wrong_declared_charset_that_cannot_decode_is_an_error() -> None:
-    with pytest.raises(InputError, match="declared charset"):
-        decode(b"\x81\x8d\x8f\x90\x9d caf\xe9", declared_charset="ascii")
+def test_a_declared_charset_that_cannot_decode_gives_way_to_detection_and_says_so() -> None:
+    text, _, encoding, why = decode_why(b"<p>caf\xe9 cr\xe8me br\xfbl\xe9e</p>", declared_charset="ascii")
+    assert (text, encoding) == ("<p>café crème brûlée</p>", "cp1252") and why.startswith("detected (declared ascii")
+
+
+def test_a_page_without_closing_tags_is_complete() -> None:
+    text, kind, _ = decode(b"<html><head></head><body><p>the rest of the page was never closed")
+    assert kind == "html" and text.endswith("never closed")
+
+
+def test_a_bom_wins_over_a_misspelt_meta_charset() -> None:
+    raw = codecs.BOM_UTF8 + "<html><head><meta charset=iso-8559-1></head><body>Делегация</body>".encode()
+    assert decode_why(raw)[2:] == ("utf-8", "byte order mark")
 
 
 def test_kind_is_told_by_content_not_name() -> None:
@@ -133,12 +142,15 @@ RUSSIAN_PAGE = (
         ("windows-1251", "koi8-r", "case of each letter swapped"),
     ],
 )
-def test_a_declared_charset_that_decodes_into_mojibake_is_refused(served_as: str, written_in: str, sign: str) -> None:
-    with pytest.raises(
-        InputError,
-        match=f"garbled when decoded as its declared charset .*{sign}.*it reads as {codecs.lookup(written_in).name}",
-    ):
-        decode(RUSSIAN_PAGE.encode(written_in), declared_charset=served_as)
+def test_a_declared_charset_that_decodes_into_mojibake_gives_way_to_detection(
+    served_as: str, written_in: str, sign: str
+) -> None:
+    """Never stored garbled: the declared charset reads as mojibake (``sign``), detection finds the real one."""
+    raw = RUSSIAN_PAGE.encode(written_in)
+    assert sign in garbling(raw.decode(served_as))
+    text, _, encoding, why = decode_why(raw, declared_charset=served_as)
+    assert "Парламентская Ассамблея" in text and encoding == codecs.lookup(written_in).name
+    assert why.startswith(f"detected (declared {codecs.lookup(served_as).name}")
 
 
 def test_meta_charset_wins_when_the_header_disagrees_and_it_decodes_cleanly() -> None:
@@ -158,10 +170,12 @@ def test_text_in_latin_languages_is_not_mojibake() -> None:
     )
 
 
-def test_invalid_utf8_under_a_declared_utf8_does_not_say_no_charset_was_declared() -> None:
-    with pytest.raises(InputError) as caught:
-        decode(b"<html><body>caf\xe9 \xff\xfe au lait</body></html>", declared_charset="utf-8")
-    assert "no charset declared" not in str(caught.value) and "declared charset" in str(caught.value)
+def test_windows_1252_bytes_under_a_declared_utf8_are_read_as_a_browser_reads_them() -> None:
+    text, _, encoding, why = decode_why(b"<html><body>caf\xe9 au lait</body></html>", declared_charset="utf-8")
+    assert ("café" in text, encoding) == (True, "cp1252") and why.startswith("detected (declared utf-8")
+    mostly = "<html><body>Делегация Кыргызстана ".encode() + b"\x93quoted\x94</body></html>"
+    text, _, encoding, why = decode_why(mostly, "utf-8")
+    assert "Делегация Кыргызстана" in text and encoding == "utf-8" and "replaced" in why
 
 
 @pytest.mark.parametrize("charset", ["undefined", "\x00", "base64", "zlib", "hex"])

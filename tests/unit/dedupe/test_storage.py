@@ -135,7 +135,8 @@ def test_every_method_ever_written_stays_readable(
     blob, _ = storage.compress(site_pages[100])
     sha = hashlib.sha256(site_pages[100]).hexdigest()
     con.execute(
-        "INSERT INTO contents VALUES (?, 'html', ?, ?, 'zstd', 'utf-8', ?)",
+        "INSERT INTO contents (sha256, kind, size, stored_size, compression, encoding, body)"
+        " VALUES (?, 'html', ?, ?, 'zstd', 'utf-8', ?)",
         [sha, len(site_pages[100]), len(blob), blob],
     )
     con.commit()

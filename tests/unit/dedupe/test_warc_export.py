@@ -111,3 +111,70 @@ def test_filters_and_the_round_trip(tmp_path: Path) -> None:
         rows = copy.query("SELECT observed_at, status FROM snapshots ORDER BY observed_at")
     assert (report.added, report.new_content, report.errors) == (3, 1, [])
     assert [r["status"] for r in rows] == ["new", "seen_again", "seen_again"]
+
+
+# ----------------------------------------------------------------------------- issue 20.8: outputs that are the archive
+
+
+def test_outputs_that_resolve_to_the_archive_its_wal_or_lock_are_refused(tmp_path: Path) -> None:
+    import os
+
+    import pytest
+
+    from dedupe.warc_export import ExportError, check_outputs
+
+    db = build(tmp_path / "archive.db")
+    (tmp_path / "link.wacz").symlink_to(db)
+    for out in (db, tmp_path / "archive.db-wal", tmp_path / "archive.db.lock", tmp_path / "sub" / ".." / "archive.db"):
+        with pytest.raises(ExportError, match="the archive's own file"):
+            check_outputs(db, [tmp_path / "x.warc.gz", out])
+    with pytest.raises(ExportError, match="the archive's own file"):
+        check_outputs(str(db), [tmp_path / "link.wacz"])
+    with pytest.raises(ExportError, match="named twice"):
+        check_outputs(db, [tmp_path / "x.warc", tmp_path / "x.warc"])
+    check_outputs(db, [tmp_path / "x.warc.gz", tmp_path / "x.cdxj", tmp_path / "x.wacz"])
+    assert os.path.getsize(db) > 0
+
+
+def test_a_failed_export_leaves_no_partial_file(tmp_path: Path, monkeypatch) -> None:
+    import pytest
+
+    from dedupe import warc_export
+
+    archive = Archive(build(tmp_path / "archive.db"))
+    out = tmp_path / "out.warc.gz"
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(warc_export, "_metadata_record", broken)
+    with pytest.raises(OSError):
+        export_warc(archive, out)
+    assert sorted(p.name for p in tmp_path.iterdir() if "out" in p.name) == []
+
+
+def test_userinfo_in_a_stored_url_is_not_exported(tmp_path: Path) -> None:
+    archive = Archive(tmp_path / "a.db")
+    body = page("Session in Minsk", ["The Council met in Minsk and adopted the budget."], ["Block line one here."])
+    archive.ingest([RawSnapshot("https://u:secret@pacsto.org/events/a", "2016-03-01T10:00:00Z", body, http_status=200)])
+    export_warc(archive, tmp_path / "x.warc")
+    assert b"secret" not in (tmp_path / "x.warc").read_bytes()
+
+
+def test_export_wacz_onto_the_archive_is_refused_and_the_archive_survives(tmp_path: Path) -> None:
+    import sqlite3
+    import subprocess
+    import sys
+
+    db = build(tmp_path / "archive.db")
+    before = db.read_bytes()
+    done = subprocess.run(
+        [sys.executable, "-m", "cli", "export", "--db", str(db), "--warc", str(tmp_path / "x.warc"), "--wacz", str(db)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).parents[3],
+    )
+    assert done.returncode == 1 and "the archive's own file" in done.stderr and "Traceback" not in done.stderr
+    assert db.read_bytes() == before and not (tmp_path / "x.warc").exists()
+    assert sqlite3.connect(db).execute("SELECT count(*) FROM snapshots").fetchone()[0] == 6

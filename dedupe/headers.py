@@ -1,0 +1,95 @@
+"""HTTP headers as one case-insensitive mapping that keeps each name as it was written.
+
+Why: HTTP names are case-insensitive (RFC 9110), and the tools that write web archives do not
+agree on a spelling: browser-based capture (ArchiveWeb.page, Browsertrix) and HTTP/2 write
+``content-type``, Heritrix and wget ``Content-Type``. Every reader of headers (the WARC reader,
+backfill, export, the store) looks names up through this type, so no page is skipped as "not
+HTML" for a lowercase name; the stored JSON keeps the spelling the source used.
+
+``Headers`` is a ``dict`` (so ``json.dumps`` and every caller that expects a dict keep working),
+keyed by the names as written, with lookups that ignore case. Repeated names are joined with
+", " (RFC 9110's list form) under the first spelling seen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+
+class Headers(dict):
+    """A dict of header name -> value whose lookups ignore the name's case."""
+
+    def __init__(self, items: Mapping[str, str] | Iterable[tuple[str, str]] | None = None) -> None:
+        super().__init__()
+        self._names: dict[str, str] = {}  # lowercased name -> the name as first written
+        pairs = items.items() if isinstance(items, Mapping) else (items or ())
+        for name, value in pairs:
+            self.add(str(name), str(value))
+
+    def add(self, name: str, value: str) -> None:
+        """Append a value (a repeated name joins the earlier value with ', ')."""
+        key = self._names.get(name.lower())
+        if key is None:
+            self._names[name.lower()] = name
+            super().__setitem__(name, value)
+        else:
+            super().__setitem__(key, f"{super().__getitem__(key)}, {value}")
+
+    def _key(self, name: object) -> object:
+        return self._names.get(name.lower(), name) if isinstance(name, str) else name
+
+    def __getitem__(self, name: str) -> str:
+        return super().__getitem__(self._key(name))
+
+    def __setitem__(self, name: str, value: str) -> None:
+        key = self._names.setdefault(name.lower(), name)
+        super().__setitem__(key, value)
+
+    def __delitem__(self, name: str) -> None:
+        key = self._key(name)
+        super().__delitem__(key)
+        del self._names[name.lower()]
+
+    def __contains__(self, name: object) -> bool:
+        return super().__contains__(self._key(name))
+
+    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
+        return super().get(self._key(name), default)
+
+    def pop(self, name: str, *default: Any) -> Any:  # type: ignore[override]
+        key = self._key(name)
+        if super().__contains__(key):
+            self._names.pop(name.lower(), None)
+        return super().pop(key, *default)
+
+    def __reduce__(self) -> tuple:  # pickled (to worker processes) as its pairs, rebuilt by __init__
+        return (Headers, (list(self.items()),))
+
+    def copy(self) -> Headers:  # type: ignore[override]
+        return Headers(self.items())
+
+    def without(self, names: Iterable[str]) -> Headers:
+        """A copy without the given names (any case)."""
+        drop = {n.lower() for n in names}
+        return Headers((k, v) for k, v in self.items() if k.lower() not in drop)
+
+
+def content_type(headers: Mapping[str, str]) -> tuple[str, str | None]:
+    """(media type lowercased, charset as written or None) of a Content-Type header."""
+    value = (headers if isinstance(headers, Headers) else Headers(headers)).get("Content-Type") or ""
+    return media_type(value), charset_of(value)
+
+
+def media_type(value: str) -> str:
+    """``text/html`` of ``text/html; charset=UTF-8``."""
+    return value.split(";")[0].strip().lower()
+
+
+def charset_of(value: str) -> str | None:
+    """The charset parameter of a Content-Type value (quotes removed), else None."""
+    for part in value.split(";")[1:]:
+        key, _, found = part.partition("=")
+        if key.strip().lower() == "charset" and found.strip().strip("\"'"):
+            return found.strip().strip("\"'")
+    return None

@@ -1,0 +1,319 @@
+"""The byte layer of the web-archive reader: lenient WARC dates, digests in any spelling, and the bounded
+decompressing stream that records are framed on.
+
+Why apart from ``dedupe.warc``: this is what makes reading bounded and resumable (a gzip member at a
+time, a line at most ``MAX_LINE`` long, a corrupt member skipped to the next one), independent of what
+a record means.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+import zlib
+from datetime import datetime, timedelta, timezone
+from typing import IO
+
+from . import bounded
+from .document import utc_iso
+
+MAX_LINE = 64 * 1024  # one header line (WARC, ARC or HTTP)
+_WARC_LINE = re.compile(rb"WARC/\d")
+_GZIP_MAGIC = b"\x1f\x8b\x08"
+
+
+# ----------------------------------------------------------------------------- dates
+
+
+_ISO = re.compile(
+    r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,3}))?)?"
+    r"(?:[T ](\d{1,2})(?::?(\d{2}))?(?::?(\d{2}))?(?:[.,]\d+)?)?"
+    r"\s*(Z|z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?$"
+)
+
+
+def warc_date(value: str) -> str | None:
+    """A WARC-Date as the archive's UTC ISO string, or None when it says no usable time.
+
+    Any ISO 8601 precision (``2019``, ``2019-08-15T01:02``, fractions, offsets with or without
+    a colon), a 14-digit (or shorter) timestamp, and WARC 0.18's forms (``2008-10-294T05:21:46-0700``:
+    a day of three digits is read as its first two when they make a date)."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        if value.isdigit() and 4 <= len(value) <= 14:
+            padded = (value + "0101000000"[len(value) - 4 :]) if len(value) < 14 else value
+            return utc_iso(datetime.strptime(padded[:14], "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc))
+        match = _ISO.match(value)
+        if not match:
+            return None
+        year, month, day, hour, minute, second, zone = match.groups()
+        day = (day or "1")[:2]
+        moment = datetime(int(year), int(month or 1), int(day), int(hour or 0), int(minute or 0), int(second or 0))
+        offset = timedelta(0)
+        if zone and zone[0] in "+-":
+            digits = zone[1:].replace(":", "")
+            offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0))
+            offset = -offset if zone[0] == "-" else offset
+        return utc_iso((moment - offset).replace(tzinfo=timezone.utc))
+    except (ValueError, OverflowError):
+        return None
+
+
+# ----------------------------------------------------------------------------- digests
+
+
+_DIGEST_NAMES = {"sha1": "sha1", "sha256": "sha256", "sha512": "sha512", "md5": "md5", "sha384": "sha384"}
+
+
+def parse_digest(value: str | None) -> tuple[str, bytes] | None:
+    """(hashlib name, digest bytes) of a WARC digest in any spelling seen in the wild, else None.
+
+    ``sha1:`` base32 (Heritrix, warcio) or hex, ``sha256:``/``sha-256:``/``SHA256:``, base32, hex
+    or base64 values; an unknown algorithm or an undecodable value is None (unverifiable)."""
+    if not value or ":" not in value:
+        return None
+    name, _, text = value.strip().partition(":")
+    algorithm = _DIGEST_NAMES.get(name.strip().lower().replace("-", "").replace("_", ""))
+    if algorithm is None:
+        return None
+    size = hashlib.new(algorithm).digest_size
+    text = text.strip()
+    for decode in (
+        lambda t: bytes.fromhex(t),
+        lambda t: base64.b32decode(t.upper() + "=" * (-len(t) % 8)),
+        lambda t: base64.b64decode(t + "=" * (-len(t) % 4), validate=True),
+    ):
+        try:
+            raw = decode(text)
+        except (ValueError, binascii.Error):
+            continue
+        if len(raw) == size:
+            return algorithm, raw
+    return None
+
+
+def digest_key(value: str | None) -> str | None:
+    """One spelling of a digest, to match a revisit with its payload whatever each wrote."""
+    parsed = parse_digest(value)
+    return f"{parsed[0]}:{parsed[1].hex()}" if parsed else None
+
+
+# ----------------------------------------------------------------------------- the byte stream
+
+
+class Damaged(Exception):
+    """The stream cannot be read here (corrupt gzip data, bytes that are not gzip); one sentence, and the
+    file offset where the damage is (the gzip member's)."""
+
+    def __init__(self, message: str, offset: int | None = None) -> None:
+        super().__init__(message)
+        self.offset = offset
+
+
+class Input:
+    """The decompressed bytes of a WARC/ARC stream (plain, gzip per record or one gzip member), read
+    in bounded pieces, with the offset to report for a record that starts at the current position."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self.raw = raw
+        self.cdata = raw.read(bounded.CHUNK)  # compressed bytes not yet fed to the decompressor
+        self.cpos = 0  # offset in the file of cdata[0]
+        self.gz = self.cdata.startswith(b"\x1f\x8b")
+        self.decoder = None
+        self.buf = b"" if self.gz else self.cdata
+        self.pos = 0
+        self.base = 0  # stream offset of buf[0]
+        self.produced = 0 if self.gz else len(self.cdata)  # stream bytes made so far
+        self.members: list[tuple[int, int]] = []  # (stream offset, file offset) where each gzip member starts
+        self.eof = False
+        self.cut = False  # the file ended inside a gzip member
+
+    # --- filling
+
+    def _more(self) -> None:
+        if not self.gz:
+            chunk = self.raw.read(bounded.CHUNK)
+            if not chunk:
+                self.eof = True
+            else:
+                self._append(chunk)
+            return
+        if not self.cdata:
+            self.cdata = self.raw.read(bounded.CHUNK)
+        if self.decoder is None:
+            self.cdata = self.cdata.lstrip(b"\x00")  # padding between members
+            if not self.cdata:
+                self.cdata = self.raw.read(bounded.CHUNK)
+                if not self.cdata:
+                    self.eof = True
+                return
+            if not self.cdata.startswith(b"\x1f\x8b"):
+                if len(self.cdata) < 2:
+                    self.cdata += self.raw.read(bounded.CHUNK)
+                    if self.cdata.startswith(b"\x1f\x8b") or len(self.cdata) < 2:
+                        return
+                at = self.cpos
+                self._to_next_member()
+                raise Damaged("bytes that are not a gzip member", at)
+            self.decoder = zlib.decompressobj(31)
+            self.members.append((self.produced, self.cpos))
+        if not self.cdata:
+            self.eof, self.cut = True, True
+            return
+        try:
+            out = self.decoder.decompress(self.cdata, bounded.CHUNK)
+        except zlib.error as exc:
+            at = self.members[-1][1] if self.members else self.cpos
+            self.decoder = None
+            self._to_next_member()
+            raise Damaged(f"corrupt gzip data ({exc})", at) from None
+        rest = self.decoder.unused_data if self.decoder.eof else self.decoder.unconsumed_tail
+        self.cpos += len(self.cdata) - len(rest)
+        self.cdata = rest
+        if self.decoder.eof:
+            self.decoder = None
+        self._append(out)
+
+    def _append(self, data: bytes) -> None:
+        if self.pos > bounded.CHUNK:  # drop what was read
+            self.base += self.pos
+            self.buf = self.buf[self.pos :]
+            self.pos = 0
+        self.buf += data
+        if self.gz:
+            self.produced += len(data)
+
+    def _to_next_member(self) -> None:
+        """Skip to the next gzip header in the file; what was decompressed but not read is dropped."""
+        self.base += len(self.buf)
+        self.buf, self.pos = b"", 0
+        self.decoder = None
+        self.cdata = self.cdata[1:]
+        self.cpos += 1
+        while True:
+            found = self.cdata.find(_GZIP_MAGIC)
+            if found >= 0:
+                self.cpos += found
+                self.cdata = self.cdata[found:]
+                return
+            keep = self.cdata[-2:]
+            self.cpos += len(self.cdata) - len(keep)
+            chunk = self.raw.read(bounded.CHUNK)
+            if not chunk:
+                self.cpos += len(keep)
+                self.cdata = b""
+                self.eof = True
+                return
+            self.cdata = keep + chunk
+
+    def available(self, n: int) -> int:
+        while len(self.buf) - self.pos < n and not self.eof:
+            self._more()
+        return len(self.buf) - self.pos
+
+    # --- reading
+
+    def peek(self, n: int) -> bytes:
+        self.available(n)
+        return self.buf[self.pos : self.pos + n]
+
+    def read(self, n: int) -> bytes:
+        self.available(n)
+        out = self.buf[self.pos : self.pos + n]
+        self.pos += len(out)
+        return out
+
+    def readline(self, limit: int = MAX_LINE) -> bytes | None:
+        """One line (with its newline), the last line without one, or None when it is longer than ``limit``."""
+        scanned = 0
+        while True:
+            end = self.buf.find(b"\n", self.pos + scanned)
+            if end >= 0 and end - self.pos < limit:
+                line = self.buf[self.pos : end + 1]
+                self.pos = end + 1
+                return line
+            if end >= 0 or len(self.buf) - self.pos >= limit:
+                return None
+            scanned = len(self.buf) - self.pos
+            if self.eof:
+                return self.read(scanned)
+            self._more()
+
+    def skip_blank(self) -> None:
+        while self.available(1):
+            byte = self.buf[self.pos : self.pos + 1]
+            if byte not in (b"\r", b"\n", b" ", b"\t", b"\x00"):
+                return
+            self.pos += 1
+
+    def tell(self) -> int:
+        """The offset to report for what starts here: in the file, or the file offset of its gzip member."""
+        here = self.base + self.pos
+        if not self.gz:
+            return here
+        while len(self.members) > 1 and self.members[1][0] <= here:
+            self.members.pop(0)
+        return self.members[0][1] if self.members else self.cpos
+
+    def resync(self) -> bool:
+        """Move to the next line that starts a WARC record (or a gzip member that does); False at the end.
+
+        Called after a bad record's first line was read, so it always moves on: no loop."""
+        while True:
+            self.available(bounded.CHUNK)
+            for match in _WARC_LINE.finditer(self.buf, self.pos):
+                at = match.start()
+                offset = self.base + at
+                if offset == 0 or self.buf[at - 1 : at] == b"\n" or any(m[0] == offset for m in self.members):
+                    self.pos = at
+                    return True
+            if self.eof:
+                self.pos = len(self.buf)
+                return False
+            self.pos = max(self.pos, len(self.buf) - 8)
+            self._more()
+
+
+class Block:
+    """The next ``length`` bytes of a record's block, read from the stream, hashed as they pass."""
+
+    def __init__(self, source: Input, length: int, algorithm: str | None) -> None:
+        self.source, self.left, self.length = source, length, length
+        self.hasher = hashlib.new(algorithm) if algorithm else None
+
+    def peek(self, n: int) -> bytes:
+        return self.source.peek(min(n, self.left))
+
+    def read(self, n: int) -> bytes:
+        data = self.source.read(min(n, self.left))
+        self.left -= len(data)
+        if self.hasher is not None:
+            self.hasher.update(data)
+        return data
+
+    def readline(self, limit: int) -> bytes | None:
+        if self.left <= 0:
+            return b""
+        line = self.source.readline(min(limit, self.left))
+        if line is None:
+            if self.left >= limit:
+                return None
+            line = self.source.read(self.left)  # the block ends inside this line
+        self.left -= len(line)
+        if self.hasher is not None:
+            self.hasher.update(line)
+        return line
+
+    def drain(self, keep_hashing: bool = True) -> None:
+        if not keep_hashing:
+            self.hasher = None
+        bounded.drain(self.read)
+
+    @property
+    def missing(self) -> int:
+        """Bytes the block's length promised that the file does not hold (after ``drain``)."""
+        return self.left
