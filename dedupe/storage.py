@@ -32,6 +32,7 @@ import hashlib
 import json
 import random
 import sqlite3
+import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 
@@ -63,8 +64,22 @@ LINES_JSON = None  # pages.lines_compression of lines stored as JSON text (an ar
 
 Line = tuple[str, str, str]  # (text, role, section)
 
-_compressor = zstandard.ZstdCompressor(level=LEVEL)
-_decompressor = zstandard.ZstdDecompressor()
+# zstandard's (de)compressor objects must not be used by two threads at once (Datasette reads in a thread pool:
+# three concurrent diffs failed with "Data corruption detected"): one of each per thread.
+_local = threading.local()
+
+
+def _plain_compressor() -> zstandard.ZstdCompressor:
+    if not hasattr(_local, "compressor"):
+        _local.compressor = zstandard.ZstdCompressor(level=LEVEL)
+    return _local.compressor
+
+
+def _plain_decompressor() -> zstandard.ZstdDecompressor:
+    if not hasattr(_local, "decompressor"):
+        _local.decompressor = zstandard.ZstdDecompressor()
+    return _local.decompressor
+
 
 DictionarySource = Callable[[int], bytes] | Mapping[int, bytes]
 
@@ -85,7 +100,7 @@ def text_hash(text: str) -> str:
 
 def compress(body: bytes) -> tuple[bytes, str]:
     """Compressed bytes and the name of the method, stored beside them (plain zstd)."""
-    return _compressor.compress(body), "zstd"
+    return _plain_compressor().compress(body), "zstd"
 
 
 def dictionary_id(method: str) -> int | None:
@@ -106,7 +121,7 @@ def decompress(blob: bytes, method: str, dictionaries: DictionarySource | None =
     Never more than ``MAX_BODY_BYTES`` come out (``bounded_decompress``).
     """
     if method == "zstd":
-        return bounded_decompress(_decompressor, blob)
+        return bounded_decompress(_plain_decompressor(), blob)
     number = dictionary_id(method)
     if number is None:
         raise ValueError(f"unknown compression {method!r}")
@@ -149,24 +164,25 @@ class _Dictionary:
         self.id = number
         self.method = f"{DICT_PREFIX}{number}"
         self.data = zstandard.ZstdCompressionDict(data)
-        self._compressor: zstandard.ZstdCompressor | None = None
-        self._decompressor: zstandard.ZstdDecompressor | None = None
-        self._lines_compressor: zstandard.ZstdCompressor | None = None
+        self._local = threading.local()  # one (de)compressor of each kind per thread, as above
 
     def compress(self, body: bytes) -> bytes:
-        if self._compressor is None:
-            self._compressor = zstandard.ZstdCompressor(level=DICT_LEVEL, dict_data=self.data)
-        return self._compressor.compress(body)
+        local = self._local
+        if not hasattr(local, "compressor"):
+            local.compressor = zstandard.ZstdCompressor(level=DICT_LEVEL, dict_data=self.data)
+        return local.compressor.compress(body)
 
     def compress_lines(self, data: bytes) -> bytes:
-        if self._lines_compressor is None:
-            self._lines_compressor = zstandard.ZstdCompressor(level=LINES_LEVEL, dict_data=self.data)
-        return self._lines_compressor.compress(data)
+        local = self._local
+        if not hasattr(local, "lines_compressor"):
+            local.lines_compressor = zstandard.ZstdCompressor(level=LINES_LEVEL, dict_data=self.data)
+        return local.lines_compressor.compress(data)
 
     def decompress(self, blob: bytes) -> bytes:
-        if self._decompressor is None:
-            self._decompressor = zstandard.ZstdDecompressor(dict_data=self.data)
-        return bounded_decompress(self._decompressor, blob)
+        local = self._local
+        if not hasattr(local, "decompressor"):
+            local.decompressor = zstandard.ZstdDecompressor(dict_data=self.data)
+        return bounded_decompress(local.decompressor, blob)
 
 
 class Codec:
