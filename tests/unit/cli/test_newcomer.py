@@ -13,7 +13,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from cli import cli
-from tests.e2e.test_kill import make_snapshots
+from tests.e2e.test_kill import make_snapshots, snapshot_count
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -63,9 +63,9 @@ def test_ctrl_c_during_an_import_says_what_was_kept(tmp_path: Path) -> None:
     )
     try:
         deadline = time.monotonic() + 60
-        while not db.exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        time.sleep(1.5)
+        while snapshot_count(db) < 150 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)  # well inside the import: 1,350 files still to go
+        assert proc.poll() is None, proc.communicate()
         os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole group
         out, err = proc.communicate(timeout=30)
     finally:
