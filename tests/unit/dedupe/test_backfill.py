@@ -6,10 +6,9 @@ The server is a stdlib ``ThreadingHTTPServer`` on 127.0.0.1 (port 0), stopped by
 from __future__ import annotations
 
 import json
-import threading
 import urllib.parse
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from dedupe import backfill as bf
 from dedupe.archive import Archive
 from dedupe.document import RawSnapshot
 from dedupe.memento import link_format, mementos
+from tests.support.loopback import QuietHandler, loopback_server
 from tests.warcs import page
 
 BLOCK = ["Delegation of Kyrgyzstan consists of 7 deputies.", "Plenipotentiary representative: Dastan Bekeshev"]
@@ -34,7 +34,7 @@ ROWS = [
 ]
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     def do_GET(self) -> None:
         server = self.server
         server.log.append(self.path)
@@ -64,31 +64,11 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send(404, b"")
 
-    def _send(self, status: int, body: bytes, headers: list = ()) -> None:
-        self.send_response(status)
-        for name, value in headers:
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args) -> None:
-        pass
-
 
 @pytest.fixture
 def wayback() -> Iterator[ThreadingHTTPServer]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    server.log, server.fail_next = [], 0
-    server.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
+    with loopback_server(_Handler, log=[], fail_next=0) as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 def test_replay_addresses_follow_the_cdx_api() -> None:

@@ -4,23 +4,26 @@ ask for, answers of another shape, and a backfill killed midway that resumes wit
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from dedupe import backfill as bf
 from dedupe.archive import Archive
+from tests.support.loopback import QuietHandler, loopback_server
 from tests.warcs import page
 
 BLOCK = ["Delegation of Kyrgyzstan consists of 7 deputies.", "Plenipotentiary representative: Dastan Bekeshev"]
 HEADER = ["timestamp", "original", "mimetype", "statuscode", "digest"]
 
 
-class _Handler(BaseHTTPRequestHandler):
+HTML = [("Content-Type", "text/html; charset=utf-8")]
+
+
+class _Handler(QuietHandler):
     protocol_version = "HTTP/1.1"
 
     def do_GET(self) -> None:
@@ -39,40 +42,20 @@ class _Handler(BaseHTTPRequestHandler):
                 time.sleep(0.3)
             return
         if self.path.startswith("/big"):
-            self._send(200, b"x" * 3_000_000)
+            self._send(200, b"x" * 3_000_000, HTML)
         elif self.path.startswith("/cdx/search/cdx"):
-            self._send(200, server.cdx)
+            self._send(200, server.cdx, HTML)
         elif self.path.startswith("/web/"):
             number = int(self.path.split("/")[2][:14][-2:])
-            self._send(200, page(f"Article {number}", [f"Body of article number {number} here."], BLOCK))
+            self._send(200, page(f"Article {number}", [f"Body of article number {number} here."], BLOCK), HTML)
         else:
-            self._send(404, b"")
-
-    def _send(self, status: int, body: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args) -> None:
-        pass
+            self._send(404, b"", HTML)
 
 
 @pytest.fixture
 def server() -> Iterator[ThreadingHTTPServer]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    httpd.daemon_threads = True
-    httpd.log, httpd.cdx = [], b"[]"
-    httpd.url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
+    with loopback_server(_Handler, log=[], cdx=b"[]") as httpd:
         yield httpd
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(5)
 
 
 def test_a_trickling_server_is_stopped_by_the_overall_deadline(server) -> None:

@@ -4,10 +4,9 @@ requests) and from any Memento TimeMap, against servers on 127.0.0.1 (port 0), s
 from __future__ import annotations
 
 import json
-import threading
 import urllib.parse
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from warcio.archiveiterator import ArchiveIterator
 from dedupe import backfill as bf
 from dedupe import history
 from dedupe.archive import Archive
+from tests.support.loopback import QuietHandler, loopback_server
 from tests.warcs import WarcBuilder, page
 
 BLOCK = ["Delegation of Kyrgyzstan consists of 7 deputies.", "Plenipotentiary representative: Dastan Bekeshev"]
@@ -24,34 +24,24 @@ B = page("Session in Minsk", ["The Council met in Minsk and adopted the budget."
 LISTING = page("News", ["<div class='events__item'>a</div><div class='events__item'>b</div>"], BLOCK)
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     def do_GET(self) -> None:
         server = self.server
         server.log.append((self.path, self.headers.get("Range")))
         parts = urllib.parse.urlsplit(self.path)
         if parts.path == "/CC-MAIN-2016-10-index":
-            self._send(200, server.index, "text/x-ndjson")
+            self._send(200, server.index, [("Content-Type", "text/x-ndjson")])
         elif parts.path == "/crawl-data/cc.warc.gz":
             first, last = (int(x) for x in self.headers["Range"].removeprefix("bytes=").split("-"))
-            self._send(206, server.warc[first : last + 1], "application/octet-stream")
+            self._send(206, server.warc[first : last + 1], [("Content-Type", "application/octet-stream")])
         elif parts.path.startswith("/timemap/link/"):
-            self._send(200, server.timemap.encode(), "application/link-format")
+            self._send(200, server.timemap.encode(), [("Content-Type", "application/link-format")])
         elif parts.path.startswith("/wb/"):
             stamp = parts.path.split("/")[2]
             body = {"20160301100000id_": A, "20190601100000id_": B}.get(stamp)
-            self._send(200 if body else 404, body or b"", "text/html; charset=utf-8")
+            self._send(200 if body else 404, body or b"", [("Content-Type", "text/html; charset=utf-8")])
         else:
-            self._send(404, b"", "text/plain")
-
-    def _send(self, status: int, body: bytes, kind: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args) -> None:
-        pass
+            self._send(404, b"", [("Content-Type", "text/plain")])
 
 
 @pytest.fixture
@@ -71,27 +61,17 @@ def server(tmp_path: Path) -> Iterator[ThreadingHTTPServer]:
             rows.append({"urlkey": url, "timestamp": stamp, "url": url, "mime": "text/html", "status": "200"})
             rows[-1].update(offset=str(records.get_record_offset()), filename="crawl-data/cc.warc.gz")
             rows[-1]["length"] = str(records.get_record_length())
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    httpd.daemon_threads = True
-    httpd.log, httpd.warc = [], path.read_bytes()
-    httpd.index = "\n".join(json.dumps(r) for r in rows).encode()
-    httpd.url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.timemap = (
-        '<https://pacsto.org/events/a>; rel="original",\n'
-        f'<{httpd.url}/timemap/link/https://pacsto.org/events/a>; rel="self"; type="application/link-format",\n'
-        f'<{httpd.url}/wb/20160301100000/https://pacsto.org/events/a>; rel="first memento"; '
-        'datetime="Tue, 01 Mar 2016 10:00:00 GMT",\n'
-        f'<{httpd.url}/wb/20190601100000/https://pacsto.org/events/a>; rel="last memento"; '
-        'datetime="Sat, 01 Jun 2019 10:00:00 GMT"\n'
-    )
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
+    with loopback_server(_Handler, log=[], warc=path.read_bytes()) as httpd:
+        httpd.index = "\n".join(json.dumps(r) for r in rows).encode()
+        httpd.timemap = (
+            '<https://pacsto.org/events/a>; rel="original",\n'
+            f'<{httpd.url}/timemap/link/https://pacsto.org/events/a>; rel="self"; type="application/link-format",\n'
+            f'<{httpd.url}/wb/20160301100000/https://pacsto.org/events/a>; rel="first memento"; '
+            'datetime="Tue, 01 Mar 2016 10:00:00 GMT",\n'
+            f'<{httpd.url}/wb/20190601100000/https://pacsto.org/events/a>; rel="last memento"; '
+            'datetime="Sat, 01 Jun 2019 10:00:00 GMT"\n'
+        )
         yield httpd
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(5)
 
 
 def test_a_common_crawl_layout_index_is_backfilled_by_range_requests(server, tmp_path: Path) -> None:
