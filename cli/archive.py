@@ -21,6 +21,7 @@ from cli.options import (
     emit_json,
     json_option,
     notify_options,
+    progress,
     user_errors,
     wrapped,
 )
@@ -156,9 +157,7 @@ def import_(
             archive,
             user_errors(),
             interrupted_import(db_path, before),
-            click.progressbar(
-                sources, label="Importing", file=sys.stderr, show_pos=True, hidden=not sys.stderr.isatty()
-            ) as files,
+            progress("Importing", iterable=sources) as files,
         ):  # click draws the bar only on a terminal
             report = archive.ingest(read_sources(files, web_archives := [], observed_at))
         for summary in web_archives:  # WARC, ARC, WACZ: what each held and what was skipped

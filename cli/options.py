@@ -9,6 +9,7 @@ import contextlib
 import errno
 import json
 import sqlite3
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -96,6 +97,19 @@ class UsageFailure(click.ClickException):
     """A value the command cannot work with: "Error: <one sentence>", exit status 2, no usage text."""
 
     exit_code = 2
+
+
+def progress(label: str, length: int | None = None, iterable: Any = None) -> Any:
+    """click's progress bar on stderr, drawn only on a terminal (piped output and logs stay clean)."""
+    return click.progressbar(
+        iterable,
+        length=length,
+        label=label,
+        file=sys.stderr,
+        show_pos=True,
+        show_eta=length is not None,
+        hidden=not sys.stderr.isatty(),
+    )
 
 
 def sentence(message: object) -> str:

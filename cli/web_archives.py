@@ -7,7 +7,7 @@ import sys
 import click
 
 from cli.archive import _writer_lock, open_archive
-from cli.options import Alerts, date_option, db_option, emit_json, json_option, notify_options, user_errors
+from cli.options import Alerts, date_option, db_option, emit_json, json_option, notify_options, progress, user_errors
 
 
 @click.command()
@@ -52,14 +52,7 @@ def export(warc_path: str, wacz_path: str | None, url_prefix: str, since: str, d
         raise click.ClickException(str(exc)) from None
     with open_archive(db_path) as archive, user_errors():
         total = warc_export.count_snapshots(archive, url_prefix, since)
-        with click.progressbar(
-            length=total,
-            label="Exporting",
-            file=sys.stderr,
-            show_pos=True,
-            show_eta=True,
-            hidden=not sys.stderr.isatty(),
-        ) as bar:
+        with progress("Exporting", length=total) as bar:
             report = warc_export.export_warc(archive, out, url_prefix, since, progress=bar.update)
         warc_export.write_cdxj(out, cdxj)
         report.cdxj = str(cdxj)
@@ -215,14 +208,7 @@ def _run_backfill(archive, client, sources, patterns, since, until, prefix, dry_
             years = list(bf.plan(captures, bf.archived_captures(archive)).values())
             result = bf.BackfillResult(years=years, requests=client.requests)
         else:
-            with click.progressbar(
-                length=len(captures),
-                label="Backfilling",
-                file=sys.stderr,
-                show_pos=True,
-                show_eta=True,
-                hidden=not sys.stderr.isatty(),
-            ) as bar:
+            with progress("Backfilling", length=len(captures)) as bar:
                 result = bf.backfill(archive, client, prefix, captures, progress=bar.update)
     return result, captures
 
