@@ -31,9 +31,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scrapy import signals
-from scrapy.utils.url import strip_url
-
 from crawler.revisit import PageRecord, RevisitPolicy, parse_time
 from dedupe import DEFAULT_DB, queries
 from dedupe.archive import Archive, ArchiveError
@@ -143,6 +140,8 @@ class RunCounts:
 def without_credentials(url: str) -> str:
     """The URL without ``user:password@``: a start URL is stored in ``crawl_runs`` and printed by ``runs``,
     so a password in it would be kept and shown forever (the crawl never sends it: ``canonical_url``)."""
+    from scrapy.utils.url import strip_url  # Scrapy only where a crawl is set up: `pa-archive runs` starts fast
+
     try:
         return strip_url(url, strip_credentials=True, strip_default_port=False, strip_fragment=False)
     except ValueError:  # not parseable as a URL: drop whatever sits between "//" and the last "@" of the host part
@@ -465,6 +464,8 @@ class CrawlRunExtension:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlRunExtension:
+        from scrapy import signals
+
         ext = cls(crawler)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
@@ -512,6 +513,8 @@ class ProgressReporter:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ProgressReporter:
+        from scrapy import signals
+
         ext = cls(crawler)
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)

@@ -196,13 +196,14 @@ def test_check_passes_on_the_seeds_and_fails_with_the_difference_when_a_derived_
 
 
 def test_reading_commands_do_not_import_the_heavy_libraries(db: str) -> None:
-    """`--help`, `stats` and `conflicts` start fast: no MinHash, extractor or crawler imported."""
+    """`--help`, `stats`, `conflicts` and `runs` start fast: no MinHash, extractor or crawler imported."""
     import subprocess
     import sys
 
     code = (
         "import sys; from click.testing import CliRunner; from cli import cli; r = CliRunner(); "
-        f"[r.invoke(cli, a) for a in (['--help'], ['stats', '--db', {db!r}], ['conflicts', '--db', {db!r}])]; "
+        f"[r.invoke(cli, a) for a in (['--help'], ['stats', '--db', {db!r}], ['conflicts', '--db', {db!r}], "
+        f"['runs', '--db', {db!r}])]; "
         "print(sorted(m for m in ('datasketch', 'scipy', 'trafilatura', 'scrapy', 'dedupe.minhash') "
         "if m in sys.modules))"
     )
