@@ -10,17 +10,21 @@ the archive pipeline, the crawl-run extension and the middleware that makes requ
 conditional. ``full`` uses the project's revisit policy (``REVISIT_AFTER``, 7 days) unless
 ``--revisit-after`` says otherwise. Prints one JSON line: pages (stored observations), requests
 (every request sent, robots.txt and the sitemap included), seconds (from starting the crawl to
-its end, the archive's final refresh included), CPU seconds of this process and its children.
+its end, the archive's final refresh included), CPU seconds of this process and its children,
+and the writer's CPU seconds by stage (``writer_stages``: see ``instrument_writer``).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import sys
+import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -62,6 +66,36 @@ def preload() -> None:
     import crawler.runs  # noqa: F401
     import crawler.spiders.pacsto  # noqa: F401
     import dedupe.archive  # noqa: F401
+
+
+def instrument_writer(report: Path) -> None:
+    """Make the archive writer write its CPU seconds by stage to ``report`` when it finishes.
+
+    The writer is another process (forked from this one, so it inherits the patched class), whose CPU
+    the crawl sees only as a whole. Inside it ``Archive.add`` already counts ``analyse`` and ``store``
+    (``StageClock``); here the final refresh is counted as ``derive`` (its stemming as ``index``), and
+    the rest of the process's CPU (queues, the per-page "is this URL known" query, reading the
+    run's before and after state) as ``other``, so the stages add up to the writer's whole CPU."""
+    from crawler.pipelines import ArchiveWriter
+
+    finish = ArchiveWriter.finish
+
+    def counted_finish(self: ArchiveWriter) -> dict[str, Any]:
+        clock, refresh = self.archive.stage_cpu, self.archive.refresh
+
+        def counted_refresh() -> Any:
+            with clock.derive():
+                return refresh()
+
+        self.archive.refresh = counted_refresh  # type: ignore[method-assign]
+        summary = finish(self)
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        stages = dict(clock.seconds)
+        stages["other"] = max(0.0, usage.ru_utime + usage.ru_stime - sum(stages.values()))
+        report.write_text(json.dumps(stages), encoding="utf-8")
+        return summary
+
+    ArchiveWriter.finish = counted_finish  # type: ignore[method-assign]
 
 
 def crawl_full(url: str, db: str, revisit_after: str | None = None) -> dict:
@@ -134,12 +168,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.mode == "full" and not args.db:
         parser.error("full mode needs --db")
     preload()
+    report = Path(tempfile.mkdtemp(prefix="pa-bench-writer-")) / "stages.json"
+    instrument_writer(report)
     cpu = _cpu_seconds()
     result = crawl_full(args.url, args.db, args.revisit_after) if args.mode == "full" else crawl_bare(args.url)
     own, children = _cpu_seconds()
     result["cpu_seconds"] = own + children - sum(cpu)
     result["cpu_seconds_crawler"] = own - cpu[0]
     result["cpu_seconds_writer"] = children - cpu[1]
+    if report.exists():
+        result["writer_stages"] = json.loads(report.read_text(encoding="utf-8"))
+        report.unlink()
+    os.rmdir(report.parent)
     print(json.dumps(result), flush=True)
     return 0
 

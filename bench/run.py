@@ -19,8 +19,11 @@ the same run:
    page by table (dbstat; indexes and full-text shadow tables counted with their table) after the
    first crawl and, with ``--archive-scale``, for the scale run's archive.
 
-CPU per page by stage: the crawl's ``fetch`` (the crawler process) and its archive writer; the
-import's ``analyse``, ``store``, ``derive`` and ``index`` (``dedupe.archive.observations.StageClock``).
+CPU ms per page by stage, for the crawl and the import, adding up to the whole CPU: ``fetch`` (the
+crawler process; for the import, reading the files), then the archive's ``analyse``, ``store``,
+``derive`` and ``index`` (``dedupe.archive.observations.StageClock``; in the crawl, the writer
+process's, ``bench.crawl_child.instrument_writer``) and ``other`` (what no stage names: queues, the
+per-page questions outside ``Archive.add``).
 ``python -m bench.run --bytes-by-table ARCHIVE`` prints one archive's bytes by table as JSON.
 
 Crawls, imports and scale runs each run in a fresh process. It prints one Markdown table
@@ -39,7 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -248,14 +251,20 @@ def bench_crawl(url: str, work: Path, repeat: int, timeout: float) -> dict[str, 
         "archive_bytes_per_page_by_table_first_crawl": {
             name: round(size / max(1, first["pages"]), 1) for name, size in first["tables"].items()
         },
-        # CPU per page by stage: fetching and parsing (the crawler process) and the archive writer (analyse,
-        # store, derive and index together: it is another process, measured as a whole)
-        "crawl_cpu_ms_per_page_by_stage": {
-            "fetch": cpu_ms(first, "cpu_seconds_crawler"),
-            "writer": cpu_ms(first, "cpu_seconds_writer"),
-        },
+        # CPU per page by stage: fetch (the crawler process: Scrapy, the spider, the archive's middleware)
+        # and the writer process's analyse, store, derive, index and other (crawl_child.instrument_writer)
+        "crawl_cpu_ms_per_page_by_stage": crawl_stages(first),
         **archive_storage(work / "crawl.db"),
     }
+
+
+def crawl_stages(result: dict[str, Any]) -> dict[str, float]:
+    """CPU ms per page of a crawl by stage: ``fetch`` is the crawler process, the rest the writer's stages
+    (without them, from a writer that did not report, the writer as a whole)."""
+    pages = max(1, result["pages"])
+    stages = {"fetch": result["cpu_seconds_crawler"]}
+    stages.update(result.get("writer_stages") or {"writer": result["cpu_seconds_writer"]})
+    return {name: round(1000 * seconds / pages, 2) for name, seconds in stages.items()}
 
 
 def _archive_vs_raw_html(results: dict[str, Any]) -> float | None:
@@ -376,6 +385,25 @@ def snapshot_row_bytes(db: Path, status: str) -> float | None:
 # --------------------------------------------------------------------------- 3: import
 
 
+class CountedIterator:
+    """An iterator that counts the CPU seconds spent producing its items: the import's ``fetch`` stage
+    (reading and decoding the input files), which happens inside ``ingest`` as it pulls them."""
+
+    def __init__(self, items: Iterable[Any]) -> None:
+        self.items = iter(items)
+        self.seconds = 0.0
+
+    def __iter__(self) -> CountedIterator:
+        return self
+
+    def __next__(self) -> Any:
+        started = time.process_time()
+        try:
+            return next(self.items)
+        finally:
+            self.seconds += time.process_time() - started
+
+
 def bench_import(folder: Path, work: Path, repeat: int, timeout: float) -> dict[str, Any]:
     """``pa-archive import`` of the article files vs trafilatura ``extract`` alone (fresh process)."""
     result = _child(
@@ -409,9 +437,12 @@ def _child_import(folder: Path, db: Path, repeat: int) -> dict[str, Any]:
     def import_with(workers: int | None) -> None:
         for stale in db.parent.glob(db.name + "*"):
             stale.unlink()
+        start = cpu()
+        reading = CountedIterator(read_inputs([str(folder)]))
         with Archive(db) as archive:
-            report = archive.ingest(read_inputs([str(folder)]), workers=workers)
-            stages[workers] = dict(archive.stage_cpu.seconds)
+            report = archive.ingest(reading, workers=workers)
+            stages[workers] = {"fetch": reading.seconds, **archive.stage_cpu.seconds}
+        stages[workers]["other"] = max(0.0, cpu() - start - sum(stages[workers].values()))
         if report.errors or report.added != len(files):
             raise RuntimeError(f"import failed: {report.errors[:3]}")
 
@@ -576,6 +607,18 @@ def _top(values: dict[str, float] | None, unit: str, count: int = 8) -> str:
     return ", ".join(shown + ([f"others {_fmt(rest)}{unit}"] if rest else []))
 
 
+STAGE_ORDER = ("fetch", "analyse", "store", "derive", "index", "other", "writer")
+
+
+def _stages(values: dict[str, float] | None) -> str:
+    """CPU ms per page by stage in the order a page goes through them, then their total."""
+    if not values:
+        return "-"
+    ordered = sorted(values.items(), key=lambda kv: STAGE_ORDER.index(kv[0]) if kv[0] in STAGE_ORDER else 99)
+    parts = [f"{name} {_fmt(ms)}" for name, ms in ordered]
+    return ", ".join(parts) + f" = {_fmt(round(sum(values.values()), 2))} ms"
+
+
 def table(results: dict[str, Any]) -> str:
     """One Markdown table: each measurement, its baseline, the ratio and the goal."""
     r, g = results, results.get("goals", {})
@@ -687,11 +730,25 @@ def table(results: dict[str, Any]) -> str:
             "",
         ),
         (
-            "CPU per page by stage",
-            f"crawl: {_top(r.get('crawl_cpu_ms_per_page_by_stage'), ' ms', 9)}; import (one process): "
-            f"{_top(r.get('import_one_core_cpu_ms_per_page_by_stage'), ' ms', 9)}",
-            f"bare spider {_fmt(r.get('crawl_bare_cpu_ms_per_page'))} ms, trafilatura "
-            f"{_fmt(r.get('trafilatura_ms_per_page'))} ms",
+            "CPU per page by stage: crawl",
+            _stages(r.get("crawl_cpu_ms_per_page_by_stage")),
+            f"bare spider {_fmt(r.get('crawl_bare_cpu_ms_per_page'))} ms",
+            "",
+            "",
+            "",
+        ),
+        (
+            "CPU per page by stage: import",
+            _stages(r.get("import_cpu_ms_per_page_by_stage")),
+            f"trafilatura {_fmt(r.get('trafilatura_ms_per_page'))} ms",
+            "",
+            "",
+            "",
+        ),
+        (
+            "CPU per page by stage: import, one process",
+            _stages(r.get("import_one_core_cpu_ms_per_page_by_stage")),
+            "",
             "",
             "",
             "",

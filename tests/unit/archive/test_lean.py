@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from dedupe import queries, schema
+from dedupe import migrations, queries, schema
 from dedupe.archive import Archive
 from dedupe.stemming import register_functions
 from tests.replica_corpus import replica_snapshots
@@ -122,7 +122,7 @@ def test_the_lines_conversion_resumes_where_it_stopped(tmp_path: Path, monkeypat
     old = sqlite3.connect(path)
     texts = {sha: lines for sha, lines in old.execute("SELECT content_sha256, lines FROM pages")}
     old.close()
-    monkeypatch.setattr(schema, "LINES_MIGRATION_CHUNK", 5)
+    monkeypatch.setattr(migrations, "LINES_MIGRATION_CHUNK", 5)
     calls = {"n": 0}
     from dedupe import storage
 
@@ -148,7 +148,7 @@ def test_the_lines_conversion_resumes_where_it_stopped(tmp_path: Path, monkeypat
         assert archive.db.execute("SELECT count(*) FROM pages WHERE lines_compression IS NULL").fetchone()[0] == 0
         converted = {sha: archive.content_text(sha) for sha in texts}
         assert converted == {sha: "\n".join(line[0] for line in json.loads(lines)) for sha, lines in texts.items()}
-        schema.m013_pages_lines_compressed(archive.db)  # once more: nothing left to do, nothing changes
+        migrations.m013_pages_lines_compressed(archive.db)  # once more: nothing left to do, nothing changes
         assert {sha: archive.content_text(sha) for sha in texts} == converted
         assert archive.check() == {}
 

@@ -1,0 +1,569 @@
+"""The archive's migrations, in the order they run: the schema of ``dedupe.schema`` changes only by a
+new one appended at the end.
+
+Each is a sqlite-utils ``Migrations`` step, run in a transaction (unless marked otherwise) and
+recorded by name in ``_sqlite_migrations``, so names and order never change: an archive made by
+older code is brought up to date by the steps it has not had.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from .schema import INITIAL_DDL
+
+migrations = Migrations("pa-archive")
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    """Observations, derived records, views and full-text search."""
+    db.executescript(INITIAL_DDL)
+    db["article_versions"].enable_fts(["title", "text"], create_triggers=True, tokenize="unicode61")
+
+
+# --- crawl runs (migration 2): one row per `pa-archive crawl` / `scrapy crawl pacsto` -----
+
+
+@migrations()
+def m002_crawl_runs(db: Database) -> None:
+    """Every crawl run: when, how it ended, what it fetched and what changed."""
+    db.executescript(
+        """
+        CREATE TABLE crawl_runs (
+            id INTEGER PRIMARY KEY,
+            started_at TEXT NOT NULL,           -- ISO 8601, UTC
+            finished_at TEXT,                   -- NULL while running (or when the process was killed)
+            status TEXT NOT NULL                -- 'running', 'finished', 'failed', 'interrupted'
+                CHECK (status IN ('running', 'finished', 'failed', 'interrupted')),
+            start_urls TEXT NOT NULL,           -- JSON list
+            pages_fetched INTEGER NOT NULL DEFAULT 0,  -- responses handed to the archive (304s included)
+            new INTEGER NOT NULL DEFAULT 0,     -- URLs seen for the first time
+            changed INTEGER NOT NULL DEFAULT 0, -- known URLs with new content
+            unchanged INTEGER NOT NULL DEFAULT 0,  -- 304 or byte-identical content
+            removed INTEGER NOT NULL DEFAULT 0, -- 404/410: the article is marked removed
+            failed INTEGER NOT NULL DEFAULT 0,  -- pages that could not be fetched or stored
+            errors TEXT NOT NULL DEFAULT '[]',  -- JSON list of {"url", "error"}
+            stats TEXT NOT NULL DEFAULT '{}',   -- JSON: Scrapy stats, settings, changes of the run
+            resumed_from INTEGER REFERENCES crawl_runs(id),  -- the interrupted run this one continues
+            jobdir TEXT,
+            pid INTEGER
+        );
+        CREATE INDEX crawl_runs_started ON crawl_runs(started_at);
+        """
+    )
+
+
+@migrations()
+def m004_compression_dicts(db: Database) -> None:
+    """zstd dictionaries trained on the archive's own pages (contents.compression 'zstd-dict:<id>')."""
+    db.executescript(
+        """
+        CREATE TABLE compression_dicts (
+            id INTEGER PRIMARY KEY,             -- the <id> of 'zstd-dict:<id>'
+            created_at TEXT NOT NULL,           -- ISO 8601, UTC
+            samples INTEGER NOT NULL,           -- HTML contents it was trained on
+            contents_at INTEGER NOT NULL,       -- HTML contents in the archive when it was trained
+            level INTEGER NOT NULL,             -- zstd level contents are compressed at with it
+            dict BLOB NOT NULL                  -- zstandard.train_dictionary(...).as_bytes(); never deleted
+        );
+        """
+    )
+
+
+@migrations()
+def m005_fts_follows_text_only(db: Database) -> None:
+    """Re-index an article version in the full-text index only when its title or text changes, not
+    when a refresh in place moves its counts or last_seen (a re-crawl's 304s)."""
+    db.executescript(
+        """
+        DROP TRIGGER IF EXISTS [article_versions_au];
+        CREATE TRIGGER [article_versions_au] AFTER UPDATE OF [title], [text] ON [article_versions] BEGIN
+          INSERT INTO [article_versions_fts] ([article_versions_fts], rowid, [title], [text])
+            VALUES ('delete', old.rowid, old.[title], old.[text]);
+          INSERT INTO [article_versions_fts] (rowid, [title], [text]) VALUES (new.rowid, new.[title], new.[text]);
+        END;
+        """
+    )
+
+
+# --- incremental derivation (migration 6): the state ``dedupe.archive.incremental`` keeps ---------
+
+
+@migrations()
+def m006_incremental_derivation(db: Database) -> None:
+    """Persisted MinHash/LSH indexes and per-page derivation state, so a refresh derives only what
+    new observations touch. Internal: a function of the observations like the derived tables, and
+    rebuilt with them (``pa-archive rebuild``)."""
+    db.executescript(
+        """
+        CREATE TABLE derive_lines (             -- every distinct line text of a page, and (apart) every title
+            id INTEGER PRIMARY KEY,
+            space TEXT NOT NULL,                -- 'line' or 'title'
+            hash TEXT NOT NULL,                 -- text_hash(text)
+            text TEXT NOT NULL,
+            cluster INTEGER,                    -- near-duplicate component (a member's id);
+                                                -- NULL: never a candidate line
+            indexed INTEGER NOT NULL DEFAULT 0, -- 1 once seen outside a body: banded and clustered (body-only
+                                                -- lines count verbatim and are clusters of their own)
+            signature BLOB,                     -- of an indexed line: blocks.LINE_CONFIG MinHash, uint32 values
+            rep0 INTEGER NOT NULL DEFAULT 0,    -- verbatim on 2+ different articles, as round 0 counts them
+            rep1 INTEGER NOT NULL DEFAULT 0,    -- ... as round 1 counts them
+            f0 INTEGER NOT NULL DEFAULT 0,      -- furniture after round 0
+            f1 INTEGER NOT NULL DEFAULT 0,      -- furniture (final)
+            UNIQUE (space, hash)
+        );
+        CREATE INDEX derive_lines_cluster ON derive_lines(cluster);
+        CREATE INDEX derive_lines_f0 ON derive_lines(f0) WHERE f0 = 1;
+        CREATE INDEX derive_lines_f1 ON derive_lines(f1) WHERE f1 = 1;
+        CREATE TABLE derive_line_bands (        -- LSH band keys of clustered lines (char 4-gram MinHash)
+            key INTEGER NOT NULL,               -- minhash.band_keys: salted per band
+            line_id INTEGER NOT NULL,
+            PRIMARY KEY (key, line_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE derive_near (              -- clusters whose lines outside the body repeat on 2+ articles
+            stage INTEGER NOT NULL, cluster INTEGER NOT NULL, PRIMARY KEY (stage, cluster)
+        ) WITHOUT ROWID;
+        CREATE TABLE derive_runs (              -- lines in a run of 3+ repeated lines on an article page
+            stage INTEGER NOT NULL, line_id INTEGER NOT NULL, page_id INTEGER NOT NULL,
+            PRIMARY KEY (stage, line_id, page_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX derive_runs_page ON derive_runs(stage, page_id);
+        CREATE TABLE derive_texts (             -- article texts with their MinHash signature
+            id INTEGER PRIMARY KEY,
+            hash TEXT NOT NULL UNIQUE,
+            text TEXT NOT NULL,
+            config TEXT NOT NULL,               -- MinhashConfig.full_name: every parameter, scheme included
+            signature BLOB NOT NULL             -- datasketch LeanMinHash.serialize
+        );
+        CREATE TABLE derive_text_bands (
+            key INTEGER NOT NULL, text_id INTEGER NOT NULL, PRIMARY KEY (key, text_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX derive_text_bands_text ON derive_text_bands(text_id);
+        CREATE TABLE derive_groups (            -- near-duplicate groups of texts in a space ('raw', 's0', 's1')
+            space TEXT NOT NULL,
+            text_id INTEGER NOT NULL,
+            grp INTEGER NOT NULL,               -- the smallest text id of the group
+            pages INTEGER NOT NULL,             -- pages whose text in this space it is
+            PRIMARY KEY (space, text_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX derive_groups_grp ON derive_groups(space, grp);
+        CREATE TABLE derive_pages (             -- one per analysed content: its place in the derivation
+            page_id INTEGER PRIMARY KEY,        -- pages.rowid
+            content_sha256 TEXT NOT NULL UNIQUE,
+            has_article INTEGER NOT NULL,
+            title_id INTEGER,                   -- derive_lines, space 'title'
+            raw_id INTEGER,                     -- derive_texts: the text before furniture (titled pages)
+            text0_id INTEGER,                   -- ... after round 0
+            text1_id INTEGER,                   -- ... the article text
+            ev0 TEXT,                           -- the article it counts as in round 0 (NULL: no evidence)
+            ev1 TEXT,                           -- ... in round 1
+            runs TEXT NOT NULL DEFAULT '[]',    -- JSON: its block runs, as line indexes
+            snapshots INTEGER NOT NULL DEFAULT 0,
+            first_seen TEXT,
+            last_seen TEXT,
+            min_url TEXT,
+            newest_url TEXT
+        );
+        CREATE INDEX derive_pages_title ON derive_pages(title_id);
+        CREATE INDEX derive_pages_raw ON derive_pages(raw_id);
+        CREATE INDEX derive_pages_text0 ON derive_pages(text0_id);
+        CREATE INDEX derive_pages_text1 ON derive_pages(text1_id);
+        CREATE TABLE derive_page_lines (        -- which page has which line text
+            line_id INTEGER NOT NULL,
+            page_id INTEGER NOT NULL,
+            kind INTEGER NOT NULL,              -- bits: 1 a candidate outside the body, 2 any candidate; 0 title/date
+            PRIMARY KEY (line_id, page_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX derive_page_lines_page ON derive_page_lines(page_id);
+        CREATE TABLE derive_block_versions (
+            id INTEGER PRIMARY KEY,
+            hash TEXT NOT NULL UNIQUE,          -- text_hash of its lines
+            line_ids TEXT NOT NULL,             -- JSON
+            block INTEGER NOT NULL,             -- component of line clusters
+            pages INTEGER NOT NULL,
+            snapshots INTEGER NOT NULL DEFAULT 0,  -- kept up to date by deltas, so a block seen on every
+            first_seen TEXT,                    -- page costs nothing per new page
+            last_seen TEXT,
+            min_url TEXT
+        );
+        CREATE INDEX derive_block_versions_block ON derive_block_versions(block);
+        CREATE TABLE derive_page_blocks (
+            version_id INTEGER NOT NULL, page_id INTEGER NOT NULL, n INTEGER NOT NULL,
+            PRIMARY KEY (version_id, page_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX derive_page_blocks_page ON derive_page_blocks(page_id);
+        CREATE TABLE derive_block_clusters (cluster INTEGER PRIMARY KEY, block INTEGER NOT NULL);
+        CREATE INDEX derive_block_clusters_block ON derive_block_clusters(block);
+        CREATE TABLE derive_article_order (     -- public article id = rank of sort_key
+            grp INTEGER PRIMARY KEY, sort_key TEXT NOT NULL, public_id INTEGER NOT NULL, url TEXT
+        );
+        CREATE INDEX derive_article_order_key ON derive_article_order(sort_key);
+        CREATE INDEX derive_article_order_url ON derive_article_order(url);
+        CREATE TABLE derive_block_order (
+            block INTEGER PRIMARY KEY, sort_key TEXT NOT NULL, public_id INTEGER NOT NULL
+        );
+        CREATE INDEX derive_block_order_key ON derive_block_order(sort_key);
+        """
+    )
+
+
+@migrations()
+def m007_fact_values_from_block_versions(db: Database) -> None:
+    """Fact values counted from block versions (each knows its snapshots and first/last seen) instead of
+    joining every snapshot to every fact: the conflicts query costs the number of block versions, not of
+    snapshots (1M snapshots: milliseconds, not seconds). A snapshot is counted once per block version
+    stating the value, which is once per snapshot unless a page shows two blocks stating the same fact."""
+    db.executescript(
+        """
+        DROP VIEW IF EXISTS conflicts;
+        DROP VIEW IF EXISTS missing_values;
+        DROP VIEW IF EXISTS fact_values;
+
+        -- each stated value of each (language, delegation, field), with how often and when it was seen
+        CREATE VIEW fact_values AS
+        SELECT bv.language, f.delegation, f.field, f.value,
+               sum(bv.snapshots) AS snapshots, min(bv.first_seen) AS first_seen, max(bv.last_seen) AS last_seen
+        FROM (SELECT DISTINCT block_version_id, delegation, field, value FROM facts) f
+        JOIN block_versions bv ON bv.id = f.block_version_id
+        GROUP BY bv.language, f.delegation, f.field, f.value;
+
+        -- the same (delegation, field) with different non-empty values across snapshots of one
+        -- language: "Виктор Когут" and "Viktor Kogut" are one name in two scripts, not a conflict
+        CREATE VIEW conflicts AS
+        WITH v AS (SELECT * FROM fact_values WHERE value != ''),
+             c AS (SELECT language, delegation, field FROM v GROUP BY language, delegation, field HAVING count(*) > 1)
+        SELECT v.language, v.delegation, v.field, v.value, v.snapshots, v.first_seen, v.last_seen
+        FROM v JOIN c USING (language, delegation, field);
+
+        -- values that are absent (empty) in some snapshots: missing, not a conflict
+        CREATE VIEW missing_values AS
+        SELECT language, delegation, field, snapshots, first_seen, last_seen
+        FROM fact_values WHERE value = '';
+        """
+    )
+
+
+# --- facts through time (migration 7)  ---------------------------------------------------------------
+
+
+@migrations()
+def m007_fact_periods(db: Database) -> None:
+    """The runs of one value of each (language, delegation, field) through time: 7 -> 6 -> 7 is three periods."""
+    db.executescript(
+        """
+        -- each run of one value of a (language, delegation, field), in observation order (observed_at, then
+        -- snapshot id) across the snapshots stating it: first and last snapshot, date and block variant
+        CREATE VIEW fact_periods AS
+        WITH ordered AS (
+          SELECT language, delegation, field, value, snapshot_id, observed_at, block_version_id,
+                 lag(value) OVER w AS previous_value
+          FROM snapshot_facts
+          WINDOW w AS (PARTITION BY language, delegation, field ORDER BY observed_at, snapshot_id, value)
+        ), numbered AS (
+          SELECT *, sum(previous_value IS NULL OR previous_value != value) OVER (
+                      PARTITION BY language, delegation, field ORDER BY observed_at, snapshot_id, value
+                      ROWS UNBOUNDED PRECEDING) AS period
+          FROM ordered
+        ), bounded AS (
+          SELECT *, first_value(snapshot_id) OVER p AS first_snapshot_id,
+                 first_value(block_version_id) OVER p AS first_block_version_id,
+                 last_value(snapshot_id) OVER p AS last_snapshot_id,
+                 last_value(block_version_id) OVER p AS last_block_version_id
+          FROM numbered
+          WINDOW p AS (PARTITION BY language, delegation, field, period ORDER BY observed_at, snapshot_id, value
+                       ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+        )
+        SELECT language, delegation, field, period, value, count(*) AS snapshots,
+               min(first_snapshot_id) AS first_snapshot_id, min(observed_at) AS first_seen,
+               min(last_snapshot_id) AS last_snapshot_id, max(observed_at) AS last_seen,
+               min(first_block_version_id) AS first_block_version_id,
+               min(last_block_version_id) AS last_block_version_id
+        FROM bounded
+        GROUP BY language, delegation, field, period;
+        """
+    )
+
+
+# --- search in word forms (migration 8) ---------------------------------------------------------------
+
+
+@migrations()
+def m008_stemmed_search(db: Database) -> None:
+    """Article titles and texts as English and Russian Snowball stems (``dedupe.stemming``), in a full-text
+    index kept in step with article_versions by triggers that call ``pa_stem``; filled for existing archives."""
+    db.executescript(
+        """
+        CREATE VIRTUAL TABLE article_versions_stemmed USING fts5(title, text, tokenize='unicode61');
+        CREATE TRIGGER article_versions_stemmed_ai AFTER INSERT ON article_versions BEGIN
+          INSERT INTO article_versions_stemmed (rowid, title, text)
+            VALUES (new.rowid, pa_stem(new.title), pa_stem(new.text));
+        END;
+        CREATE TRIGGER article_versions_stemmed_ad AFTER DELETE ON article_versions BEGIN
+          DELETE FROM article_versions_stemmed WHERE rowid = old.rowid;
+        END;
+        CREATE TRIGGER article_versions_stemmed_au AFTER UPDATE OF title, text ON article_versions
+        WHEN old.title IS NOT new.title OR old.text IS NOT new.text OR old.rowid != new.rowid BEGIN
+          DELETE FROM article_versions_stemmed WHERE rowid = old.rowid;
+          INSERT INTO article_versions_stemmed (rowid, title, text)
+            VALUES (new.rowid, pa_stem(new.title), pa_stem(new.text));
+        END;
+        INSERT INTO article_versions_stemmed (rowid, title, text)
+          SELECT rowid, pa_stem(title), pa_stem(text) FROM article_versions;
+        """
+    )
+
+
+@migrations()
+def m009_fts_reindexes_changed_text_only(db: Database) -> None:
+    """The full-text index re-indexes a version only when its title or text really changed: a refresh
+    writes a touched article's versions whole (counts, first/last seen) and must not rewrite the index."""
+    db.executescript(
+        """
+        DROP TRIGGER IF EXISTS [article_versions_au];
+        CREATE TRIGGER [article_versions_au] AFTER UPDATE OF [title], [text] ON [article_versions]
+        WHEN old.title IS NOT new.title OR old.text IS NOT new.text BEGIN
+          INSERT INTO [article_versions_fts] ([article_versions_fts], rowid, [title], [text])
+            VALUES ('delete', old.rowid, old.[title], old.[text]);
+          INSERT INTO [article_versions_fts] (rowid, [title], [text]) VALUES (new.rowid, new.[title], new.[text]);
+        END;
+        """
+    )
+
+
+# --- time-derived records (migration 10): what analysts ask about time, kept by the engine -------------
+
+
+@migrations()
+def m010_time_records(db: Database) -> None:
+    """Runs of each URL's observations, block versions per URL, segments of each language's history and the
+    periods of each fact, kept by ``dedupe.archive.time_records`` (``fact_periods`` was a view over every
+    snapshot's facts: it becomes a table with the same columns). The next refresh builds them (that stage
+    alone: ``dedupe.archive.derivation.STAGES``)."""
+    db.executescript(
+        """
+        DROP VIEW IF EXISTS fact_periods;
+        CREATE INDEX IF NOT EXISTS snapshots_observed ON snapshots(observed_at);  -- time order: (observed_at, id)
+        CREATE TABLE url_runs (                 -- per URL, each run of observations showing the same block versions
+            url TEXT NOT NULL,
+            first_observed_at TEXT NOT NULL,
+            first_snapshot_id INTEGER NOT NULL,
+            last_observed_at TEXT NOT NULL,
+            last_snapshot_id INTEGER NOT NULL,
+            snapshots INTEGER NOT NULL,         -- observations in the run (failed fetches are left out)
+            block_versions TEXT NOT NULL,       -- the block versions shown, comma-separated ('' for none)
+            stating INTEGER NOT NULL,           -- 0: removed (404/410) or no content: the page states nothing
+            PRIMARY KEY (url, first_observed_at, first_snapshot_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE block_version_urls (       -- per block version and URL: how often and when the page showed it
+            block_version_id TEXT NOT NULL,
+            url TEXT NOT NULL,
+            snapshots INTEGER NOT NULL,
+            first_observed_at TEXT NOT NULL,
+            first_snapshot_id INTEGER NOT NULL,
+            last_observed_at TEXT NOT NULL,
+            last_snapshot_id INTEGER NOT NULL,
+            PRIMARY KEY (block_version_id, url)
+        ) WITHOUT ROWID;
+        CREATE INDEX block_version_urls_url ON block_version_urls(url);
+        CREATE INDEX block_version_urls_first
+            ON block_version_urls(block_version_id, first_observed_at, first_snapshot_id);
+        CREATE TABLE fact_segments (            -- per language, each run of observations stating the same facts
+            language TEXT NOT NULL,
+            first_observed_at TEXT NOT NULL,
+            first_snapshot_id INTEGER NOT NULL,
+            last_observed_at TEXT NOT NULL,
+            last_snapshot_id INTEGER NOT NULL,
+            snapshots INTEGER NOT NULL,
+            statement TEXT NOT NULL,            -- hash of the facts stated
+            first_block_versions TEXT NOT NULL, -- the block versions stating them in its first observation
+            last_block_versions TEXT NOT NULL,  -- ... and in its last
+            PRIMARY KEY (language, first_observed_at, first_snapshot_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE fact_periods (             -- each run of one value of a (language, delegation, field)
+            language TEXT NOT NULL,
+            delegation TEXT NOT NULL,
+            field TEXT NOT NULL,
+            period INTEGER NOT NULL,            -- 1, 2, ... in time order
+            value TEXT NOT NULL,
+            snapshots INTEGER NOT NULL,
+            first_snapshot_id INTEGER NOT NULL,
+            first_seen TEXT NOT NULL,
+            last_snapshot_id INTEGER NOT NULL,
+            last_seen TEXT NOT NULL,
+            first_block_version_id TEXT NOT NULL,
+            last_block_version_id TEXT NOT NULL,
+            PRIMARY KEY (language, delegation, field, period)
+        );
+        CREATE INDEX fact_periods_delegation ON fact_periods(delegation, field);
+        """
+    )
+
+
+# --- delegations as people (migration 14): rosters from country pages, membership periods ---------------
+
+
+@migrations()
+def m014_rosters(db: Database) -> None:
+    """Rosters (``dedupe.rosters``) per delegation and language: their versions with the members each lists,
+    which content states which, each member's periods (joined: first observed listed; left: first observed
+    not listed on a later roster of the same delegation and language) and the changes between rosters. The
+    next refresh builds them (that stage alone: ``dedupe.archive.derivation.STAGES``)."""
+    db.executescript(
+        """
+        CREATE TABLE roster_versions (
+            id TEXT PRIMARY KEY,                -- 'rv-' + hash of the canonical roster (dedupe.rosters.Roster)
+            delegation TEXT NOT NULL,           -- English country name, as in facts
+            language TEXT NOT NULL,             -- 'en' or 'ru'
+            version INTEGER NOT NULL,           -- 1, 2, ... per (delegation, language), by first_seen
+            seats TEXT NOT NULL,                -- JSON {"seats_total": "11", "seats.<chamber>": "7", ...}
+            plenipotentiary TEXT NOT NULL,      -- '' when the page names none
+            members INTEGER NOT NULL,
+            snapshots INTEGER NOT NULL,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            first_snapshot_id INTEGER NOT NULL
+        );
+        CREATE INDEX roster_versions_delegation ON roster_versions(delegation, language, version);
+        CREATE TABLE roster_members (
+            roster_version_id TEXT NOT NULL,
+            ord INTEGER NOT NULL,               -- place on the roster line, from 1
+            name TEXT NOT NULL,                 -- as the roster line writes it
+            full_name TEXT NOT NULL,            -- as the biography writes it ('' when the same or none)
+            person_key TEXT NOT NULL,           -- dedupe.people.name_key: one person across scripts
+            position TEXT NOT NULL,             -- as the biography states it ('' when none)
+            chamber TEXT NOT NULL,              -- body slug of dedupe.facts.BODIES ('' when not stated)
+            PRIMARY KEY (roster_version_id, ord)
+        );
+        CREATE TABLE content_rosters (
+            content_sha256 TEXT NOT NULL,
+            roster_version_id TEXT NOT NULL,
+            PRIMARY KEY (content_sha256, roster_version_id)
+        );
+        CREATE INDEX content_rosters_version ON content_rosters(roster_version_id);
+        CREATE TABLE roster_memberships (
+            delegation TEXT NOT NULL,
+            language TEXT NOT NULL,
+            person_key TEXT NOT NULL,
+            period INTEGER NOT NULL,            -- 1, 2, ...: listed again after leaving is a new period
+            name TEXT NOT NULL,                 -- as listed when joining
+            joined TEXT NOT NULL,               -- first observed listed
+            joined_snapshot_id INTEGER NOT NULL,
+            last_listed TEXT NOT NULL,
+            last_listed_snapshot_id INTEGER NOT NULL,
+            left TEXT,                          -- first observed not listed afterwards; NULL: still listed
+            left_snapshot_id INTEGER,
+            PRIMARY KEY (delegation, language, person_key, period)
+        );
+        CREATE TABLE roster_changes (           -- between consecutive observed rosters of one delegation and language
+            delegation TEXT NOT NULL,
+            language TEXT NOT NULL,
+            snapshot_id INTEGER NOT NULL,       -- the first observation of the new roster
+            observed_at TEXT NOT NULL,
+            roster_version_id TEXT NOT NULL,
+            previous_version_id TEXT NOT NULL,
+            kind TEXT NOT NULL,                 -- 'joined', 'left', 'plenipotentiary', 'seats'
+            subject TEXT NOT NULL,              -- person_key, or the seats field
+            old_value TEXT NOT NULL,            -- '' for joined
+            new_value TEXT NOT NULL,            -- '' for left
+            PRIMARY KEY (delegation, language, snapshot_id, kind, subject)
+        );
+        CREATE INDEX roster_changes_time ON roster_changes(observed_at);
+        """
+    )
+
+
+# --- a lean archive (migrations m013_*): each thing stored once -------------------------------------------
+
+
+@migrations()
+def m013_stemmed_search_over_a_view(db: Database) -> None:
+    """The stemmed full-text index without a second copy of the text: FTS5 with external content, a view
+    that stems ``article_versions`` on demand (``pa_stem``), instead of an index that kept its own copy of
+    every stemmed title and text (``article_versions_stemmed_content``, as large as the texts).
+
+    SQLite 3.40 here has no ``contentless_delete`` (3.43), so the triggers remove a row from the index with
+    FTS5's ``'delete'`` command, which needs the stems the row was indexed with: ``pa_stem`` of the old
+    values (deterministic; ``dedupe.stemming.STEMMERS`` names the stemmers). The index is built again from
+    the view by FTS5's ``'rebuild'``, so running this twice gives the same index. Queries (``MATCH``,
+    ``rank``) read only the index; reading the table's columns runs the view, so it needs ``pa_stem``."""
+    for statement in (
+        "DROP TRIGGER IF EXISTS article_versions_stemmed_ai",
+        "DROP TRIGGER IF EXISTS article_versions_stemmed_ad",
+        "DROP TRIGGER IF EXISTS article_versions_stemmed_au",
+        "DROP TABLE IF EXISTS article_versions_stemmed",
+        "DROP VIEW IF EXISTS article_versions_stems",
+        # stemmed on demand; version_rowid is the rowid FTS5 looks rows up by (content_rowid)
+        """CREATE VIEW article_versions_stems AS
+           SELECT rowid AS version_rowid, pa_stem(title) AS title, pa_stem(text) AS text FROM article_versions""",
+        """CREATE VIRTUAL TABLE article_versions_stemmed USING fts5(
+               title, text, tokenize='unicode61', content='article_versions_stems', content_rowid='version_rowid')""",
+        """CREATE TRIGGER article_versions_stemmed_ai AFTER INSERT ON article_versions BEGIN
+             INSERT INTO article_versions_stemmed (rowid, title, text)
+               VALUES (new.rowid, pa_stem(new.title), pa_stem(new.text));
+           END""",
+        """CREATE TRIGGER article_versions_stemmed_ad AFTER DELETE ON article_versions BEGIN
+             INSERT INTO article_versions_stemmed (article_versions_stemmed, rowid, title, text)
+               VALUES ('delete', old.rowid, pa_stem(old.title), pa_stem(old.text));
+           END""",
+        """CREATE TRIGGER article_versions_stemmed_au AFTER UPDATE OF title, text ON article_versions
+           WHEN old.title IS NOT new.title OR old.text IS NOT new.text OR old.rowid != new.rowid BEGIN
+             INSERT INTO article_versions_stemmed (article_versions_stemmed, rowid, title, text)
+               VALUES ('delete', old.rowid, pa_stem(old.title), pa_stem(old.text));
+             INSERT INTO article_versions_stemmed (rowid, title, text)
+               VALUES (new.rowid, pa_stem(new.title), pa_stem(new.text));
+           END""",
+        "INSERT INTO article_versions_stemmed (article_versions_stemmed) VALUES ('rebuild')",
+    ):
+        db.execute(statement)
+
+
+@migrations()
+def m013_drop_signatures(db: Database) -> None:
+    """The ``signatures`` table was created and counted but never written (the derivation keeps its
+    MinHash signatures in ``derive_texts`` and ``derive_lines``): dropped with its primary-key index."""
+    db.execute("DROP TABLE IF EXISTS signatures")
+
+
+LINES_MIGRATION_CHUNK = 500  # pages converted per transaction by m013_pages_lines_compressed
+
+
+@migrations(transactional=False)
+def m013_pages_lines_compressed(db: Database) -> None:
+    """``pages.lines`` compressed with the archive's zstd dictionary (``dedupe.storage.Codec.pack_lines``),
+    the method in the new column ``lines_compression`` (NULL: the JSON text an older archive stored).
+
+    Resumable: LINES_MIGRATION_CHUNK pages a transaction, in rowid order, only those still NULL, so a
+    kill loses at most one chunk's work and the next open of the archive carries on where it stopped
+    (readers decode either form meanwhile). The file keeps its size until ``VACUUM``: freed pages are
+    reused by later writes."""
+    from .archive.base import write_transaction
+    from .storage import Codec
+
+    if "lines_compression" not in {row[1] for row in db.execute("PRAGMA table_info(pages)")}:
+        db.execute("ALTER TABLE pages ADD COLUMN lines_compression TEXT")
+    codec = Codec(db)
+    last = db.execute("SELECT coalesce(min(rowid), 0) - 1 FROM pages WHERE lines_compression IS NULL").fetchone()[0]
+    while True:
+        with write_transaction(db):
+            rows = db.execute(
+                "SELECT rowid, lines FROM pages WHERE rowid > ? AND lines_compression IS NULL ORDER BY rowid LIMIT ?",
+                [last, LINES_MIGRATION_CHUNK],
+            ).fetchall()
+            db.conn.executemany(
+                "UPDATE pages SET lines = ?, lines_compression = ? WHERE rowid = ?",
+                [(*codec.pack_lines_json(lines.encode("utf-8")), rowid) for rowid, lines in rows],
+            )
+        if len(rows) < LINES_MIGRATION_CHUNK:
+            break
+        last = rows[-1][0]
+
+
+@migrations()
+def m015_encoding_evidence(db: Database) -> None:
+    """Why each content's text was decoded with its encoding (a BOM, the HTTP or ``<meta>`` charset,
+    valid UTF-8, or detection when the declared charset did not decode cleanly): an analyst can see
+    which pages were decoded by detection rather than by what they declared."""
+    if "encoding_evidence" not in db["contents"].columns_dict:
+        db.execute("ALTER TABLE contents ADD COLUMN encoding_evidence TEXT")
