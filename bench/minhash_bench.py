@@ -5,7 +5,7 @@
 ``bench_minhash`` compares the project's vectorised signatures (the default poly64 hashing, and
 the sha1 hashing that is bit-identical to datasketch's defaults) with datasketch on the same
 ~900-word texts; ``bench_scale`` runs the whole dedupe (exact repeats by hash, then
-signatures + ``find_clusters``) on n synthetic snapshots in a fresh subprocess, so each
+signatures + ``bench.clustering.find_clusters``) on n synthetic snapshots in a fresh subprocess, so each
 scale reports its own peak RSS.
 """
 
@@ -37,11 +37,11 @@ if str(ROOT) not in sys.path:  # runnable from anywhere, even before the package
 
 from datasketch import MinHash  # noqa: E402
 
+from bench.clustering import find_clusters  # noqa: E402
 from dedupe.minhash import (  # noqa: E402
     MinhashConfig,
     compute_signatures,
     estimate_jaccard,
-    find_clusters,
     hash_function,
     shingles,
 )

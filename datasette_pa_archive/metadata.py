@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from sqlite_utils import Database
 
-from dedupe import queries, schema
+from dedupe import migrations, queries, schema
 from dedupe.readonly import connect_read_only
 from dedupe.stemming import MAX_QUERY_WORDS
 
@@ -653,7 +653,7 @@ def metadata(database: str = "archive", tables: Collection[str] | None = None) -
 def schema_tables() -> set[str]:
     """Tables and views of a freshly migrated archive (the current schema)."""
     db = Database(memory=True)
-    schema.migrate(db)
+    migrations.migrate(db)
     return set(db.table_names()) | set(db.view_names())
 
 

@@ -12,8 +12,16 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from .schema import INITIAL_DDL
+from .stemming import register_functions
 
 migrations = Migrations("pa-archive")
+
+
+def migrate(db: Database) -> None:
+    """Bring ``db`` to the current schema (idempotent); the stemming functions the triggers call are
+    registered on its connection first."""
+    register_functions(db.conn)
+    migrations.apply(db)
 
 
 @migrations()

@@ -22,10 +22,12 @@ vectorised with numpy over blocks of shingles. The estimate is a MinHash estimat
 well-mixed input hash in both modes, so its error is the same (see the unit tests and the
 bench's MAE on pairs of known overlap).
 
-Clustering (:func:`find_clusters`) does LSH banding on a plain ``(n, num_perm)`` array
-(band hash -> sort -> neighbours in the same bucket), verifies every candidate pair with
-the estimated Jaccard and takes connected components, which keeps memory to a few bytes
-per row beyond the signatures themselves (``datasketch.MinHashLSH`` costs ~7 KB a doc).
+LSH: :func:`band_keys` gives each signature one bucket key per band, with bands and rows from
+the threshold (:func:`optimal_param`, datasketch's formula). The archive stores those keys in
+SQLite (``derive_*_bands``), asks for the rows that share one, and confirms each candidate with
+:func:`estimates_against` (``dedupe.blocks``, ``dedupe.archive.incremental``): memory stays a few
+bytes per row, where a ``datasketch.MinHashLSH`` index costs ~7 KB a document. The in-memory
+clustering of a whole signature matrix that the benchmark and the tests use is ``bench.clustering``.
 """
 
 from __future__ import annotations
@@ -39,24 +41,22 @@ import numpy as np
 from datasketch import LeanMinHash
 from datasketch.hashfunc import sha1_hash32, sha1_hash64
 from scipy.integrate import quad
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 __all__ = [
     "CLUSTER_WEIGHTS",
     "MinhashConfig",
+    "as_signature_matrix",
     "compute_signature",
     "compute_signatures",
     "deserialize",
     "band_keys",
     "estimate_jaccard",
     "estimates_against",
-    "find_clusters",
-    "find_pairs",
     "hash_function",
     "optimal_param",
     "poly64_hash32",
     "poly64_hash64",
+    "row_hash",
     "serialize",
     "shingles",
     "to_lean",
@@ -68,13 +68,10 @@ DEFAULT_SCHEME = "affine32"  # datasketch 2.0's default
 HASHINGS = ("poly64", "sha1")  # input hash of a shingle (see the module docstring)
 DEFAULT_HASHING = "poly64"
 
-# LSH weights (false positive, false negative) used by find_clusters/find_pairs.
-# Every candidate is verified by estimated Jaccard, so a false-positive candidate only costs
-# one cheap comparison while a false negative is a missed duplicate: lean towards recall.
+# LSH weights (false positive, false negative) of band_keys. Every candidate is verified by
+# estimated Jaccard, so a false-positive candidate only costs one cheap comparison while a false
+# negative is a missed duplicate: lean towards recall.
 CLUSTER_WEIGHTS = (0.2, 0.8)
-# Each row is compared with at most this many following rows of its bucket (sorted by
-# signature), so a huge bucket costs O(size) pairs instead of O(size^2).
-BUCKET_WINDOW = 8
 
 _MERSENNE_PRIME = np.uint64((1 << 61) - 1)
 _LEGACY_MAX_HASH = np.uint64((1 << 32) - 1)
@@ -83,7 +80,6 @@ _FMIX = {
     64: (np.uint64(33), np.uint64(0xFF51AFD7ED558CCD), np.uint64(33), np.uint64(0xC4CEB9FE1A85EC53), np.uint64(33)),
 }
 _SHINGLE_BLOCK = 4096  # shingles permuted at once: bounds the (num_perm, block) temporary
-_VERIFY_BLOCK = 32768  # candidate pairs verified at once
 _sha1 = hashlib.sha1
 _sha1_digest = type(hashlib.sha1()).digest
 
@@ -456,7 +452,7 @@ def compute_signature(text: str, config: MinhashConfig) -> np.ndarray:
 
 
 def compute_signatures(texts: Sequence[str], config: MinhashConfig) -> np.ndarray:
-    """Signatures of many texts as one (n, num_perm) array, the input find_clusters wants."""
+    """Signatures of many texts as one (n, num_perm) array, the input band_keys takes."""
     perm = _config_permutations(config)
     if config.hashing == "poly64":
         return _poly_signatures(texts, config, perm)
@@ -520,7 +516,7 @@ def optimal_param(threshold: float, num_perm: int, fp_weight: float = 0.5, fn_we
     return best
 
 
-# ---------------------------------------------------------------- clustering
+# ---------------------------------------------------------------- LSH banding
 
 
 def _mix64(h: np.ndarray) -> np.ndarray:
@@ -534,7 +530,7 @@ def _mix64(h: np.ndarray) -> np.ndarray:
     return h
 
 
-def _row_hash(block: np.ndarray, salt: int) -> np.ndarray:
+def row_hash(block: np.ndarray, salt: int) -> np.ndarray:
     """One uint64 per row of a (n, k) block: a bucket key for LSH banding."""
     h = np.full(block.shape[0], (salt * 0x9E3779B97F4A7C15) % (1 << 64), dtype=np.uint64)
     for column in block.T:
@@ -543,87 +539,14 @@ def _row_hash(block: np.ndarray, salt: int) -> np.ndarray:
     return h
 
 
-def _as_signature_matrix(signatures: np.ndarray, num_perm: int | None) -> np.ndarray:
-    """Validate the (n, num_perm) integer matrix find_clusters works on."""
+def as_signature_matrix(signatures: np.ndarray, num_perm: int | None) -> np.ndarray:
+    """Validate an (n, num_perm) unsigned integer matrix of signatures."""
     sig = np.asarray(signatures)
     if sig.ndim != 2 or sig.dtype.kind != "u":
         raise ValueError(f"expected an (n, num_perm) unsigned array, got shape {sig.shape} dtype {sig.dtype}")
     if num_perm is not None and sig.shape[1] != num_perm:
         raise ValueError(f"signatures have {sig.shape[1]} hash values, expected num_perm={num_perm}")
     return sig
-
-
-def _candidate_keys(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
-    """Sorted unique i*n+j (i<j) of rows sharing a band; in-bucket order is by signature so
-    the result does not depend on row order."""
-    n = sig.shape[0]
-    tie_break = _row_hash(sig, salt=bands + 1)
-    keys = np.empty(0, dtype=np.int64)
-    for band in range(bands):
-        bucket = _row_hash(sig[:, band * rows : (band + 1) * rows], salt=band + 1)
-        order = np.lexsort((tie_break, bucket))
-        bucket = bucket[order]
-        found = []
-        for distance in range(1, BUCKET_WINDOW + 1):
-            same = bucket[distance:] == bucket[:-distance]
-            if not same.any():
-                break  # no bucket is larger than `distance`
-            left, right = order[:-distance][same], order[distance:][same]
-            found.append(np.minimum(left, right).astype(np.int64) * n + np.maximum(left, right))
-        if found:
-            keys = np.union1d(keys, np.concatenate(found))
-    return keys
-
-
-def _verified_edges(
-    sig: np.ndarray, threshold: float, weights: tuple[float, float]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Candidate pairs from banding whose estimated Jaccard reaches the threshold: (i, j, estimate)."""
-    n, num_perm = sig.shape
-    bands, rows = optimal_param(threshold, num_perm, *weights)
-    keys = _candidate_keys(sig, bands, rows)
-    left, right, estimates = [], [], []
-    for lo in range(0, len(keys), _VERIFY_BLOCK):
-        block = keys[lo : lo + _VERIFY_BLOCK]
-        i, j = block // n, block % n
-        estimate = np.count_nonzero(sig[i] == sig[j], axis=1) / float(num_perm)
-        keep = estimate >= threshold
-        left.append(i[keep])
-        right.append(j[keep])
-        estimates.append(estimate[keep])
-    if not left:
-        empty = np.empty(0, dtype=np.int64)
-        return empty, empty, np.empty(0, dtype=np.float64)
-    return np.concatenate(left), np.concatenate(right), np.concatenate(estimates)
-
-
-def find_clusters(
-    signatures: np.ndarray,
-    threshold: float,
-    num_perm: int | None = None,
-    *,
-    weights: tuple[float, float] = CLUSTER_WEIGHTS,
-) -> list[int]:
-    """Near-duplicate clusters: per row, the smallest row index of its connected component
-    in the graph of LSH candidate pairs verified by estimated Jaccard >= threshold."""
-    sig = _as_signature_matrix(signatures, num_perm)
-    n = sig.shape[0]
-    if n == 0:
-        return []
-    i, j, _ = _verified_edges(sig, threshold, weights)
-    graph = coo_matrix((np.ones(len(i), dtype=np.int8), (i, j)), shape=(n, n))
-    _, component = connected_components(graph, directed=False)
-    _, first_row = np.unique(component, return_index=True)  # rows ascend, so first == smallest
-    return first_row[component].tolist()
-
-
-def find_pairs(
-    signatures: np.ndarray, threshold: float, *, weights: tuple[float, float] = CLUSTER_WEIGHTS
-) -> list[tuple[int, int, float]]:
-    """Verified near-duplicate pairs (i < j, estimated Jaccard), sorted: the edges find_clusters uses."""
-    sig = _as_signature_matrix(signatures, None)
-    i, j, estimate = _verified_edges(sig, threshold, weights)
-    return list(zip(i.tolist(), j.tolist(), estimate.tolist()))
 
 
 def band_keys(
@@ -633,11 +556,11 @@ def band_keys(
 
     Each band's key is salted by the band number, so keys of different bands never meet and one
     SQLite index on the key serves every band (``derive_*_bands`` tables store exactly these)."""
-    sig = _as_signature_matrix(signatures, None)
+    sig = as_signature_matrix(signatures, None)
     bands, rows = optimal_param(threshold, sig.shape[1], *weights)
     keys = np.empty((sig.shape[0], bands), dtype=np.uint64)
     for band in range(bands):
-        keys[:, band] = _row_hash(sig[:, band * rows : (band + 1) * rows], salt=band + 1)
+        keys[:, band] = row_hash(sig[:, band * rows : (band + 1) * rows], salt=band + 1)
     return keys.view(np.int64)
 
 

@@ -1,9 +1,10 @@
 """The archive's schema: the tables, the DDL that creates them, and what opens a file as an archive.
 
-The schema is applied by the migrations of ``dedupe.migrations`` (sqlite-utils ``Migrations``: each
-run in a transaction and recorded in ``_sqlite_migrations``); it changes only by a new one appended
-there. ``INITIAL_DDL`` is the first migration's; later ones alter it. The named queries that read
-these tables live in ``dedupe.queries``.
+The schema is applied by ``dedupe.migrations.migrate`` (sqlite-utils ``Migrations``: each step run
+in a transaction and recorded in ``_sqlite_migrations``); it changes only by a new step appended
+there. ``INITIAL_DDL`` is the first step's; later ones alter it. This module imports nothing of the
+project, so both the steps and the code that reads the archive can name its tables. The named
+queries that read these tables live in ``dedupe.queries``.
 
 Tables come in two kinds:
 
@@ -60,16 +61,6 @@ TIME_TABLES = ("fact_periods", "fact_segments", "block_version_urls", "url_runs"
 
 
 # --- opening a file as an archive ---------------------------------------------------------------------
-
-
-def migrate(db: Database) -> None:
-    """Bring ``db`` to the current schema (idempotent); the stemming functions the triggers call are
-    registered on its connection first."""
-    from .migrations import migrations  # imported here: the migrations import this module's DDL
-    from .stemming import register_functions
-
-    register_functions(db.conn)
-    migrations.apply(db)
 
 
 APPLICATION_ID = 0x70614172  # "paAr" in the SQLite header: a file this project started, even before its tables

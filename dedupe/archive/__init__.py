@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from .. import DEFAULT_DB, schema
+from .. import DEFAULT_DB, migrations, schema
 from ..stemming import register_functions
 from ..storage import Codec
 from .base import REMOVED_STATUSES, ArchiveError
@@ -63,7 +63,7 @@ class Archive(ObservationStore, DerivedRecords, ArchiveQueries):
             self.db.execute("PRAGMA cache_size=-65536")
             self.db.execute("PRAGMA foreign_keys=ON")
             register_functions(self.db.conn)  # pa_stem: the stemmed search index's triggers call it
-            schema.migrate(self.db)
+            migrations.migrate(self.db)
             self.codec = Codec(self.db)
         except sqlite3.DatabaseError as exc:
             raise ArchiveError(f"{self.path} is not a usable SQLite database ({exc})") from None

@@ -1,5 +1,5 @@
 """dedupe.minhash: datasketch-reproducible signatures (poly64 and sha1 hashing), BLOBs, LSH
-parameters and clustering."""
+parameters; and the in-memory clustering over them that the benchmark uses (bench.clustering)."""
 
 from __future__ import annotations
 
@@ -16,14 +16,13 @@ ROOT = Path(__file__).resolve().parents[3]
 if str(ROOT) not in sys.path:  # run from anywhere, even before the package is installed
     sys.path.insert(0, str(ROOT))
 
+from bench.clustering import find_clusters, find_pairs  # noqa: E402
 from dedupe.minhash import (  # noqa: E402
     MinhashConfig,
     compute_signature,
     compute_signatures,
     deserialize,
     estimate_jaccard,
-    find_clusters,
-    find_pairs,
     hash_function,
     optimal_param,
     poly64_hash32,
