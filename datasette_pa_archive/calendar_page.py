@@ -12,7 +12,7 @@ from typing import Any
 from datasette.utils.asgi import Response
 
 from datasette_pa_archive.pages import archive_database, diff_href, html_response, snapshot_href
-from dedupe import memento, queries
+from dedupe import memento, page_queries
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -32,7 +32,7 @@ async def calendar_view(datasette: Any, request: Any) -> Response:
     context: dict[str, Any] = {"database": db.name, "url": url, "years": [], "error": None, "captured_urls": []}
     status = 200
     if not url:
-        context["captured_urls"] = [dict(r) for r in (await db.execute(queries.CALENDAR_URLS_SQL)).rows]
+        context["captured_urls"] = [dict(r) for r in (await db.execute(page_queries.CALENDAR_URLS_SQL)).rows]
     else:
         rows = [dict(r) for r in (await db.execute(memento.MEMENTOS_SQL, {"url": url})).rows]
         if not rows:

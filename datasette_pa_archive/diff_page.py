@@ -25,7 +25,7 @@ from datasette.utils.asgi import NotFound, Response
 
 from datasette_pa_archive.pages import archive_database, diff_href, html_response
 from dedupe import diff as difftools
-from dedupe import queries
+from dedupe import page_queries
 from dedupe.archive import ArchiveError, ReadOnlyArchive, Ref
 
 # Only these reach Archive.resolve from the web: no file paths, nothing looked up on disk.
@@ -205,12 +205,12 @@ def read_side(archive: ReadOnlyArchive, ref: Ref) -> Side:
         raise DiffError(str(exc)) from None
     db = archive.db
     if ref.kind == "article_version":
-        r = db.execute(queries.ARTICLE_VERSION_SIDE_SQL, [ref.id]).fetchone()
+        r = db.execute(page_queries.ARTICLE_VERSION_SIDE_SQL, [ref.id]).fetchone()
         return Side(ref.id, ref.kind, ref.label, text, r[0], f"a{r[1]}", r[2], r[3], r[4], r[5])
     if ref.kind == "block_version":
-        r = db.execute(queries.BLOCK_VERSION_SIDE_SQL, [ref.id]).fetchone()
+        r = db.execute(page_queries.BLOCK_VERSION_SIDE_SQL, [ref.id]).fetchone()
         return Side(ref.id, ref.kind, ref.label, text, r[0], f"b{r[1]}", f"block b{r[1]}: {r[2]}…", r[3], r[4], r[5])
-    r = db.execute(queries.SNAPSHOT_SIDE_SQL, [ref.id]).fetchone()
+    r = db.execute(page_queries.SNAPSHOT_SIDE_SQL, [ref.id]).fetchone()
     return Side(f"s{ref.id}", ref.kind, ref.label, text, None, None, None, r[1], r[1], 1, r[0])
 
 
@@ -241,7 +241,7 @@ async def diff_view(datasette: Any, request: Any) -> Response:
                 },
                 status=400,
             )
-        context["recent"] = (await db.execute(queries.RECENT_BLOCK_VERSIONS_SQL)).rows
+        context["recent"] = (await db.execute(page_queries.RECENT_BLOCK_VERSIONS_SQL)).rows
     else:
         try:
             data = await computed(await db.execute_fn(lambda conn: read_sides(conn, a, b)))

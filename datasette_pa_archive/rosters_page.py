@@ -32,14 +32,14 @@ def _seats_text(seats: dict[str, str]) -> str:
 
 
 def _read_roster(conn: Any, delegation: str, as_of: str | None) -> dict[str, Any]:
-    from dedupe import delegations, queries
+    from dedupe import delegations, queries, roster_queries
     from dedupe.archive import ReadOnlyArchive
 
     archive = ReadOnlyArchive(conn)
     tables = {r["name"] for r in archive.query(queries.TABLES_AND_VIEWS_SQL)}
     if "roster_versions" not in tables:
         return {"error": OLD_ARCHIVE, "delegations": []}
-    known = [r["delegation"] for r in archive.query(queries.ROSTER_DELEGATIONS_SQL)]
+    known = [r["delegation"] for r in archive.query(roster_queries.ROSTER_DELEGATIONS_SQL)]
     data: dict[str, Any] = {"delegations": known, "error": None}
     try:
         data.update(delegations.rosters_as_of(archive, as_of, delegation))

@@ -18,7 +18,7 @@ from datasette.utils.asgi import NotFound, Response
 from sqlite_utils import Database
 
 from datasette_pa_archive.pages import archive_database, diff_href, html_response, snapshot_href
-from dedupe import queries
+from dedupe import page_queries, queries
 from dedupe.storage import Codec
 
 # No request leaves the archived copy: everything is refused but inline styles.
@@ -34,7 +34,7 @@ def sandboxed_copy(raw: bytes, encoding: str | None) -> str:
 
 def read_snapshot(conn: Any, snapshot_id: int) -> dict[str, Any] | None:
     """The snapshot's row, its block variants, neighbours, text and raw copy (None if there is none)."""
-    conn_rows = conn.execute(queries.SNAPSHOT_PAGE_SQL, {"id": snapshot_id})
+    conn_rows = conn.execute(page_queries.SNAPSHOT_PAGE_SQL, {"id": snapshot_id})
     names = [d[0] for d in conn_rows.description]
     row = conn_rows.fetchone()
     if row is None:
@@ -42,11 +42,11 @@ def read_snapshot(conn: Any, snapshot_id: int) -> dict[str, Any] | None:
     snap = dict(zip(names, row))
     snap["blocks"] = [
         dict(zip(("id", "block_id", "version", "name"), r))
-        for r in conn.execute(queries.SNAPSHOT_BLOCK_VERSIONS_SQL, {"sha": snap["content_sha256"]})
+        for r in conn.execute(page_queries.SNAPSHOT_BLOCK_VERSIONS_SQL, {"sha": snap["content_sha256"]})
     ]
     snap["neighbours"] = {
         r[0]: {"id": r[1], "observed_at": r[2], "status": r[3]}
-        for r in conn.execute(queries.SNAPSHOT_NEIGHBOURS_SQL, {"id": snapshot_id})
+        for r in conn.execute(page_queries.SNAPSHOT_NEIGHBOURS_SQL, {"id": snapshot_id})
     }
     snap["text"], snap["archived_html"], snap["archived_raw_text"] = None, None, None
     if snap["content_sha256"]:

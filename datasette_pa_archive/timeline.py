@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from datasette.utils.asgi import NotFound, Response
 
 from datasette_pa_archive.pages import archive_database, diff_href, html_response, snapshot_href
-from dedupe import queries
+from dedupe import page_queries, queries
 
 CHART_WIDTH, CHART_HEIGHT = 760, 150
 MARGIN = {"left": 46, "right": 44, "top": 26, "bottom": 34}
@@ -190,7 +190,7 @@ def change_summary(panel: dict[str, Any], spelled_out: int = 4) -> list[str]:
 async def timeline_view(datasette: Any, request: Any) -> Response:
     as_json = bool(request.url_vars.get("as_json"))
     db = await archive_database(datasette, request)
-    known = [r[0] for r in (await db.execute(queries.SEAT_DELEGATIONS_SQL)).rows]
+    known = [r[0] for r in (await db.execute(page_queries.SEAT_DELEGATIONS_SQL)).rows]
     wanted = (request.args.get("delegation") or "").strip()
     if wanted:  # delegation names are matched whatever their case: kyrgyzstan is Kyrgyzstan
         match = next((name for name in known if name.casefold() == wanted.casefold()), None)

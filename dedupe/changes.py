@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import queries
+from . import alert_queries, queries
 
 MAX_LISTED = 100  # items of one kind kept in a run's stats; the rest are counted
 FactKey = tuple[str, str, str]  # (language, delegation, field): facts are compared within one language
@@ -40,19 +40,18 @@ def read_state(archive: Any) -> ArchiveState:
     if archive is None:
         return ArchiveState()
     facts, versions = {}, {}
-    for r in archive.query(queries.ALERT_CURRENT_FACTS_SQL):
+    for r in archive.query(alert_queries.ALERT_CURRENT_FACTS_SQL):
         key = (r["language"] or "", r["delegation"], r["field"])
         facts[key], versions[key] = r["value"], r["block_version_id"]
     conflicts = {(c.get("language") or "", c["delegation"], c["field"]): c for c in archive.conflicts(evidence=False)}
-    blocks = {
-        r["id"]: {**r, "version_id": r["id"], "changes": []} for r in archive.query(queries.ALERT_BLOCK_VERSIONS_SQL)
-    }
-    for r in archive.query(queries.ALERT_LINE_CHANGES_SQL):
+    block_rows = archive.query(alert_queries.ALERT_BLOCK_VERSIONS_SQL)
+    blocks = {r["id"]: {**r, "version_id": r["id"], "changes": []} for r in block_rows}
+    for r in archive.query(alert_queries.ALERT_LINE_CHANGES_SQL):
         if r["block_version_id"] in blocks:
             blocks[r["block_version_id"]]["changes"].append(
                 {k: r[k] for k in ("kind", "old_text", "new_text", "detail", "previous_version_id")}
             )
-    articles = {r["first_version"]: r for r in archive.query(queries.CRAWL_ARTICLES_STATE_SQL)}
+    articles = {r["first_version"]: r for r in archive.query(alert_queries.CRAWL_ARTICLES_STATE_SQL)}
     rosters, parity = _roster_state(archive)
     return ArchiveState(facts, versions, conflicts, blocks, articles, rosters, parity)
 
@@ -66,7 +65,7 @@ def _roster_state(archive: Any) -> tuple[dict, dict]:
 
     changes = {
         (r["delegation"], r["language"], r["snapshot_id"], r["kind"], r["subject"]): r
-        for r in archive.query(queries.ALERT_ROSTER_CHANGES_SQL)
+        for r in archive.query(alert_queries.ALERT_ROSTER_CHANGES_SQL)
     }
     parity = {(d["delegation"], d["field"]): d for d in differences(archive)}
     return changes, parity

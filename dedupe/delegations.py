@@ -12,7 +12,7 @@ import json
 from collections import defaultdict
 from typing import Any
 
-from . import queries
+from . import queries, roster_queries
 from .archive.base import ArchiveError
 from .archive.queries import as_of_bound
 from .people import identities
@@ -25,7 +25,7 @@ def delegation_name(archive: Any, name: str) -> str:
     if not name:
         return ""
     known = sorted(
-        {row["delegation"] for row in archive.query(queries.ROSTER_DELEGATIONS_SQL)}
+        {row["delegation"] for row in archive.query(roster_queries.ROSTER_DELEGATIONS_SQL)}
         | {row["delegation"] for row in archive.query(queries.DELEGATIONS_SQL)}
     )
     for candidate in known:
@@ -39,10 +39,10 @@ def rosters_as_of(archive: Any, when: str | None = None, delegation: str = "") -
     latest observation at or before it, with members (position, chamber, when they joined)."""
     until = as_of_bound(when)
     delegation = delegation_name(archive, delegation)
-    rows = archive.query(queries.ROSTERS_AS_OF_SQL, {"until": until, "delegation": delegation})
+    rows = archive.query(roster_queries.ROSTERS_AS_OF_SQL, {"until": until, "delegation": delegation})
     ids = sorted({r["roster_version_id"] for r in rows})
     members: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for m in archive.query(queries.ROSTER_MEMBERS_SQL, {"ids": json.dumps(ids)}):
+    for m in archive.query(roster_queries.ROSTER_MEMBERS_SQL, {"ids": json.dumps(ids)}):
         members[m["roster_version_id"]].append(m)
     joined = _joined_as_of(archive, delegation, until)
     found = []
@@ -78,7 +78,7 @@ def rosters_as_of(archive: Any, when: str | None = None, delegation: str = "") -
 def _joined_as_of(archive: Any, delegation: str, until: str) -> dict[tuple[str, str, str], str]:
     """(delegation, language, person) -> when the period that covers ``until`` began."""
     found = {}
-    for p in archive.query(queries.ROSTER_MEMBERSHIPS_SQL, {"delegation": delegation}):
+    for p in archive.query(roster_queries.ROSTER_MEMBERSHIPS_SQL, {"delegation": delegation}):
         if p["joined"] <= until and (p["left"] is None or p["left"] > until):
             found[(p["delegation"], p["language"], p["person_key"])] = p["joined"]
     return found
@@ -86,18 +86,18 @@ def _joined_as_of(archive: Any, delegation: str, until: str) -> dict[tuple[str, 
 
 def roster_changes(archive: Any, delegation: str = "") -> list[dict[str, Any]]:
     """Every change between consecutive rosters, oldest first: joined, left, plenipotentiary, seats."""
-    return archive.query(queries.ROSTER_CHANGES_SQL, {"delegation": delegation_name(archive, delegation)})
+    return archive.query(roster_queries.ROSTER_CHANGES_SQL, {"delegation": delegation_name(archive, delegation)})
 
 
 def memberships(archive: Any, delegation: str = "") -> list[dict[str, Any]]:
     """Each member's periods: joined (first observed listed) and left (first observed not listed after)."""
-    return archive.query(queries.ROSTER_MEMBERSHIPS_SQL, {"delegation": delegation_name(archive, delegation)})
+    return archive.query(roster_queries.ROSTER_MEMBERSHIPS_SQL, {"delegation": delegation_name(archive, delegation)})
 
 
 def people(archive: Any) -> list[dict[str, Any]]:
     """Every person listed, one record per identity across scripts: spellings, delegations, languages,
     and the identities that may be the same person (shown, never merged)."""
-    rows = archive.query(queries.ROSTER_NAMES_SQL)
+    rows = archive.query(roster_queries.ROSTER_NAMES_SQL)
     names = [r["name"] for r in rows] + [r["full_name"] for r in rows if r["full_name"]]
     where: dict[str, set[tuple[str, str]]] = defaultdict(set)
     for r in rows:

@@ -1,8 +1,10 @@
-"""Every named SQL query of the archive: the CLI, the crawler and Datasette share these.
+"""The archive's named questions: what the CLI, the crawler and Datasette's canned queries share.
 
-Bound ``:params`` or ``?`` only, never table names built with format strings. Migrations (the
-tables these read) live in ``dedupe.schema``; the incremental engine's own SQL stays private to
-``dedupe.archive.incremental``.
+Bound ``:params`` or ``?`` only, never table names built with format strings. The tables these
+read are declared in ``dedupe.schema`` (changed by ``dedupe.migrations``). The rest of the named
+SQL is by subject: rosters in ``dedupe.roster_queries``, a run's changes for the alerts in
+``dedupe.alert_queries``, the Datasette plugin's own pages in ``dedupe.page_queries``; the
+incremental engine's own SQL stays private to ``dedupe.archive.incremental``.
 """
 
 from __future__ import annotations
@@ -191,13 +193,6 @@ WHERE s.url = :url ORDER BY s.observed_at DESC, s.id DESC LIMIT 1
 # Whether a URL ever had content (a new content of a known URL is a change, not a new page).
 CRAWL_URL_KNOWN_SQL = "SELECT 1 FROM snapshots WHERE url = :url AND content_sha256 IS NOT NULL LIMIT 1"
 
-# Articles as a crawl summary compares them before and after a run, each known by its first
-# version (article ids are renumbered by every refresh, and an article's URL may change).
-CRAWL_ARTICLES_STATE_SQL = """
-SELECT a.id, a.title, a.url, a.status, a.versions, a.first_seen, a.last_seen, av.id AS first_version
-FROM articles a JOIN article_versions av ON av.article_id = a.id AND av.version = 1
-ORDER BY a.id
-"""
 
 # The first block-line change that is a conflict of facts (the crawling demo shows its word diff).
 FIRST_CONFLICT_CHANGE_SQL = """
@@ -336,54 +331,14 @@ SELECT o.id, o.version, o.first_seen FROM block_versions v JOIN block_versions o
 ON o.block_id = v.block_id WHERE v.id = ? ORDER BY o.version
 """
 
-# --------------------------------------------------------------------------- the Datasette pages
+# --------------------------------------------------------------------------- what an archive file holds
 
-ARTICLE_VERSION_SIDE_SQL = """
-SELECT version, article_id, title, first_seen, last_seen, snapshots FROM article_versions WHERE id = ?
-"""
-BLOCK_VERSION_SIDE_SQL = """
-SELECT bv.version, bv.block_id, b.name, bv.first_seen, bv.last_seen, bv.snapshots
-FROM block_versions bv JOIN blocks b ON b.id = bv.block_id WHERE bv.id = ?
-"""
-SNAPSHOT_SIDE_SQL = "SELECT url, observed_at FROM snapshots WHERE id = ?"
-RECENT_BLOCK_VERSIONS_SQL = """
-SELECT bv.id, bv.version, bv.block_id, bv.first_seen FROM block_versions bv
-ORDER BY bv.first_seen DESC, bv.version DESC LIMIT 20
-"""
-SEAT_DELEGATIONS_SQL = "SELECT DISTINCT delegation FROM facts WHERE field = 'seats_total' ORDER BY delegation"
 TABLES_AND_VIEWS_SQL = "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')"
 
 
-# --------------------------------------------------------------------------- alerts (dedupe.alerts) and the feed
+# --------------------------------------------------------------------------- the feed and a run's alert
 
-# Each fact's current value: the one stated by the block variant seen last (per language, delegation, field).
-ALERT_CURRENT_FACTS_SQL = """
-SELECT language, delegation, field, value, block_version_id FROM (
-  SELECT bv.language, f.delegation, f.field, f.value, f.block_version_id,
-         row_number() OVER (PARTITION BY bv.language, f.delegation, f.field
-                            ORDER BY bv.last_seen DESC, bv.first_seen DESC, bv.id) AS newest
-  FROM facts f JOIN block_versions bv ON bv.id = f.block_version_id
-) WHERE newest = 1
-"""
-
-ALERT_BLOCK_VERSIONS_SQL = """
-SELECT bv.id, bv.block_id, bv.version, bv.language, bv.first_seen, b.name AS block
-FROM block_versions bv JOIN blocks b ON b.id = bv.block_id
-"""
-
-ALERT_LINE_CHANGES_SQL = """
-SELECT block_version_id, previous_version_id, kind, detail, old_text, new_text
-FROM block_line_changes ORDER BY block_version_id, slot
-"""
-
-# Removed articles, each known by its first version (article ids are renumbered by every refresh).
-ALERT_REMOVED_ARTICLES_SQL = """
-SELECT av.id AS first_version, a.id, a.title, a.url, a.last_seen
-FROM articles a JOIN article_versions av ON av.article_id = a.id AND av.version = 1
-WHERE a.status = 'removed'
-"""
-
-# The Atom feed of the same changes (datasette-atom renders a canned query with these columns):
+# The Atom feed of what changed (datasette-atom renders a canned query with these columns):
 # new block variants with the facts they changed, new conflicts (dated by their second value's
 # first sighting), removed articles and roster changes (one entry per new roster observed), newest first.
 FACT_CHANGES_FEED_SQL = """
@@ -493,35 +448,6 @@ GROUP BY previous_block_version_id, block_version_id
 ORDER BY first_changed, min(period) LIMIT :limit
 """
 
-# One snapshot with what was derived from it.
-SNAPSHOT_PAGE_SQL = """
-SELECT s.id, s.url, s.observed_at, s.source, s.origin, s.http_status, s.status, s.page_type, s.content_sha256,
-       s.headers, c.kind, c.size, c.encoding, p.title, p.language,
-       ca.article_version_id, av.article_id, av.version AS article_version, av.title AS article_title
-FROM snapshots s
-LEFT JOIN contents c ON c.sha256 = s.content_sha256
-LEFT JOIN pages p ON p.content_sha256 = s.content_sha256
-LEFT JOIN content_articles ca ON ca.content_sha256 = s.content_sha256
-LEFT JOIN article_versions av ON av.id = ca.article_version_id
-WHERE s.id = :id
-"""
-SNAPSHOT_BLOCK_VERSIONS_SQL = """
-SELECT bv.id, bv.block_id, bv.version, b.name FROM content_blocks cb
-JOIN block_versions bv ON bv.id = cb.block_version_id JOIN blocks b ON b.id = bv.block_id
-WHERE cb.content_sha256 = :sha ORDER BY bv.block_id
-"""
-# The observations of the same URL just before and just after one snapshot.
-SNAPSHOT_NEIGHBOURS_SQL = """
-SELECT * FROM (
-  SELECT 'previous' AS side, q.id, q.observed_at, q.status FROM snapshots s JOIN snapshots q ON q.url = s.url
-    AND (q.observed_at < s.observed_at OR (q.observed_at = s.observed_at AND q.id < s.id))
-  WHERE s.id = :id ORDER BY q.observed_at DESC, q.id DESC LIMIT 1)
-UNION ALL
-SELECT * FROM (
-  SELECT 'next', q.id, q.observed_at, q.status FROM snapshots s JOIN snapshots q ON q.url = s.url
-    AND (q.observed_at > s.observed_at OR (q.observed_at = s.observed_at AND q.id > s.id))
-  WHERE s.id = :id ORDER BY q.observed_at, q.id LIMIT 1)
-"""
 
 # The pages showing one block variant, each with its latest snapshot showing it, newest first (the canned
 # query "block_version_snapshots"; from the per-URL records: fast whatever the number of snapshots).
@@ -532,87 +458,6 @@ FROM block_version_urls WHERE block_version_id = :id
 ORDER BY last_observed_at DESC, last_snapshot_id DESC LIMIT 1000
 """
 
-# The URLs with the most observations (the calendar page's index), from the per-URL runs.
-CALENDAR_URLS_SQL = """
-SELECT url, sum(snapshots) AS captures, min(first_observed_at) AS first_seen, max(last_observed_at) AS last_seen
-FROM url_runs GROUP BY url ORDER BY captures DESC, url LIMIT 50
-"""
-
-
-# --------------------------------------------------------------------------- rosters and parity (dedupe.delegations,
-# dedupe.parity, `pa-archive roster` / `parity`, Datasette's /-/roster and /-/parity)
-
-ROSTER_DELEGATIONS_SQL = "SELECT DISTINCT delegation FROM roster_versions ORDER BY delegation"
-
-# The rosters stated at a moment: the latest observation at or before :until of each URL that ever stated a
-# roster (a failed fetch says nothing; a removed page states none), with the roster version it states.
-ROSTERS_AS_OF_SQL = """
-WITH roster_urls AS (
-  SELECT DISTINCT s.url FROM content_rosters cr JOIN snapshots s ON s.content_sha256 = cr.content_sha256
-), latest AS (
-  SELECT (SELECT s.id FROM snapshots s WHERE s.url = u.url AND s.observed_at <= :until AND s.status != 'error'
-          ORDER BY s.observed_at DESC, s.id DESC LIMIT 1) AS id
-  FROM roster_urls u
-)
-SELECT rv.delegation, rv.language, rv.id AS roster_version_id, rv.version, rv.seats, rv.plenipotentiary,
-       rv.members, s.url, s.observed_at, s.id AS snapshot_id
-FROM latest l
-JOIN snapshots s ON s.id = l.id
-JOIN content_rosters cr ON cr.content_sha256 = s.content_sha256
-JOIN roster_versions rv ON rv.id = cr.roster_version_id
-WHERE :delegation = '' OR rv.delegation = :delegation COLLATE NOCASE
-ORDER BY rv.delegation, rv.language, s.url
-"""
-
-# The members of some roster versions (:ids, a JSON list), in roster order.
-ROSTER_MEMBERS_SQL = """
-SELECT roster_version_id, ord, name, full_name, person_key, position, chamber
-FROM roster_members WHERE roster_version_id IN (SELECT value FROM json_each(:ids))
-ORDER BY roster_version_id, ord
-"""
-
-ROSTER_MEMBERSHIPS_SQL = """
-SELECT delegation, language, person_key, period, name, joined, joined_snapshot_id, last_listed,
-       last_listed_snapshot_id, left, left_snapshot_id
-FROM roster_memberships
-WHERE :delegation = '' OR delegation = :delegation COLLATE NOCASE
-ORDER BY delegation, language, joined, name
-"""
-
-# What changed between consecutive rosters (joined, left, plenipotentiary, seats), with the pages observed.
-ROSTER_CHANGES_SQL = """
-SELECT rc.delegation, rc.language, rc.snapshot_id, rc.observed_at, rc.roster_version_id, rc.previous_version_id,
-       rc.kind, rc.subject, rc.old_value, rc.new_value, s.url,
-       (SELECT p.id FROM snapshots p JOIN content_rosters cr ON cr.content_sha256 = p.content_sha256
-        WHERE cr.roster_version_id = rc.previous_version_id AND p.url = s.url
-        ORDER BY p.observed_at DESC, p.id DESC LIMIT 1) AS previous_snapshot_id
-FROM roster_changes rc JOIN snapshots s ON s.id = rc.snapshot_id
-WHERE :delegation = '' OR rc.delegation = :delegation COLLATE NOCASE
-ORDER BY rc.observed_at, rc.delegation, rc.language, rc.snapshot_id,
-         CASE rc.kind WHEN 'left' THEN 0 WHEN 'joined' THEN 1 WHEN 'plenipotentiary' THEN 2 ELSE 3 END, rc.subject
-"""
-
-ROSTER_VERSIONS_SQL = """
-SELECT id, delegation, language, version, seats, plenipotentiary, members, snapshots, first_seen, last_seen,
-       first_snapshot_id
-FROM roster_versions
-WHERE :delegation = '' OR delegation = :delegation COLLATE NOCASE
-ORDER BY delegation, language, version
-"""
-
-# Every spelling of every listed person (identities across scripts are built from these by dedupe.people).
-ROSTER_NAMES_SQL = """
-SELECT DISTINCT rv.delegation, rv.language, rm.person_key, rm.name, rm.full_name
-FROM roster_members rm JOIN roster_versions rv ON rv.id = rm.roster_version_id
-ORDER BY rv.delegation, rm.person_key, rv.language, rm.name
-"""
-
-# The alerts' view of rosters: every change ever derived (a run's new ones are those not there before).
-ALERT_ROSTER_CHANGES_SQL = """
-SELECT delegation, language, snapshot_id, observed_at, kind, subject, old_value, new_value, roster_version_id,
-       previous_version_id
-FROM roster_changes ORDER BY observed_at, delegation, language
-"""
 
 # --------------------------------------------------------------------------- the lean archive (m013)
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from dedupe import migrations, queries, schema
+from dedupe import alert_queries, migrations, queries, schema
 from dedupe.archive import Archive
 from dedupe.stemming import register_functions
 from tests.replica_corpus import replica_snapshots
@@ -197,7 +197,7 @@ INDEX_USERS: dict[str, str] = {
     "content_rosters_version": "SELECT s.id, s.observed_at, min(rv.id) FROM roster_versions rv "
     "JOIN content_rosters cr ON cr.roster_version_id = rv.id JOIN snapshots s ON s.content_sha256 = cr.content_sha256 "
     "WHERE rv.delegation = ? AND rv.language = ? AND s.status != 'error' GROUP BY s.id ORDER BY s.observed_at, s.id",
-    "roster_changes_time": queries.ALERT_ROSTER_CHANGES_SQL,
+    "roster_changes_time": alert_queries.ALERT_ROSTER_CHANGES_SQL,
     "snapshots_identity": queries.URL_VERSIONS_SQL,
     "snapshots_origin": queries.CRAWL_RUN_URLS_SQL,
 }
