@@ -17,6 +17,7 @@ from dedupe import backfill as bf
 from dedupe.archive import Archive
 from dedupe.document import RawSnapshot
 from dedupe.memento import link_format, mementos
+from dedupe.polite_http import Client
 from tests.support.loopback import QuietHandler, loopback_server
 from tests.warcs import page
 
@@ -102,7 +103,7 @@ def test_both_json_dialects_are_parsed() -> None:
 
 
 def test_captures_follow_resume_keys_and_collapse_repeated_digests(wayback) -> None:
-    client = bf.Client()
+    client = Client()
     found = list(bf.list_captures(client, wayback.url + "/cdx/search/cdx", "pacsto.org/*", since="2016", until="2019"))
     assert [(c.timestamp, c.digest) for c in found] == [
         ("20160301100000", "D1"),
@@ -124,27 +125,27 @@ def test_retries_back_off_on_429_and_5xx_and_keep_the_delay(wayback) -> None:
         pauses.append(seconds)
         now[0] += seconds
 
-    client = bf.Client(delay=0.5, retries=3, backoff=2.0, sleep=sleep, clock=lambda: now[0])
+    client = Client(delay=0.5, retries=3, backoff=2.0, sleep=sleep, clock=lambda: now[0])
     wayback.fail_next = 2
     status, _, body, _ = client.get(wayback.url + "/cdx/search/cdx?url=x")
     assert status == 200 and client.requests == 3
     assert [round(p, 1) for p in pauses] == [0.0, 0.5, 0.0, 0.5]  # Retry-After: 0, then the delay before each request
     wayback.fail_next = 10
     with pytest.raises(OSError, match="HTTP 503"):
-        bf.Client(retries=2, sleep=lambda _: None).get(wayback.url + "/cdx/search/cdx?url=x")
+        Client(retries=2, sleep=lambda _: None).get(wayback.url + "/cdx/search/cdx?url=x")
 
 
 def test_backfill_stores_dated_captures_once_and_skips_what_is_archived(wayback, tmp_path: Path) -> None:
     api = wayback.url + "/cdx/search/cdx"
     with Archive(tmp_path / "archive.db") as archive:
-        captures = list(bf.list_captures(bf.Client(), api, "pacsto.org/*"))
+        captures = list(bf.list_captures(Client(), api, "pacsto.org/*"))
         assert [(y.year, y.captures, y.not_html) for y in bf.plan(captures, set()).values()] == [
             ("2016", 1, 0),
             ("2018", 1, 1),
             ("2019", 1, 0),
         ]
         ticks: list[int] = []
-        result = bf.backfill(archive, bf.Client(), bf.replay_prefix_for(api), captures, progress=ticks.append)
+        result = bf.backfill(archive, Client(), bf.replay_prefix_for(api), captures, progress=ticks.append)
         assert [(y.year, y.fetched, y.new_contents) for y in result.years] == [
             ("2016", 1, 1),
             ("2018", 0, 0),
@@ -159,7 +160,7 @@ def test_backfill_stores_dated_captures_once_and_skips_what_is_archived(wayback,
         assert rows[0]["origin"] == f"{wayback.url}/web/20160301100000id_/https://pacsto.org/events/a"
         # names as the capture spelled them (X-Archive-Orig-Etag: Etag), looked up in any case
         assert json.loads(rows[0]["headers"]) == {"Etag": '"e1"', "content-type": "text/html; charset=utf-8"}
-        client = bf.Client()
+        client = Client()
         again = bf.backfill(archive, client, bf.replay_prefix_for(api), captures)
         assert [(y.archived_before, y.fetched) for y in again.years] == [
             (1, 0),

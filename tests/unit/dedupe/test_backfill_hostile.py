@@ -13,6 +13,7 @@ import pytest
 
 from dedupe import backfill as bf
 from dedupe.archive import Archive
+from dedupe.polite_http import Client
 from tests.support.loopback import QuietHandler, loopback_server
 from tests.warcs import page
 
@@ -59,7 +60,7 @@ def server() -> Iterator[ThreadingHTTPServer]:
 
 
 def test_a_trickling_server_is_stopped_by_the_overall_deadline(server) -> None:
-    client = bf.Client(retries=0, timeout=5, deadline=1.5, sleep=lambda _: None)
+    client = Client(retries=0, timeout=5, deadline=1.5, sleep=lambda _: None)
     started = time.monotonic()
     with pytest.raises(OSError, match="no complete answer within 1.5 s"):
         client.get(server.url + "/slow")
@@ -68,14 +69,14 @@ def test_a_trickling_server_is_stopped_by_the_overall_deadline(server) -> None:
 
 def test_an_answer_over_the_cap_is_refused_while_it_streams(server) -> None:
     with pytest.raises(OSError, match="larger than"):
-        bf.Client(retries=0, cap=1_000_000).get(server.url + "/big")
+        Client(retries=0, cap=1_000_000).get(server.url + "/big")
 
 
 @pytest.mark.parametrize("answer", [b"[1,2,3]", b"null", b"[[1], [2]]", b'{"a": 1}\n[1]', b"[" * 100_000, b"<html>"])
 def test_cdx_answers_of_another_shape_are_one_sentence(server, answer: bytes) -> None:
     server.cdx = answer
     with pytest.raises(bf.BackfillError) as caught:
-        list(bf.list_captures(bf.Client(retries=0), server.url + "/cdx/search/cdx", "pacsto.org/*"))
+        list(bf.list_captures(Client(retries=0), server.url + "/cdx/search/cdx", "pacsto.org/*"))
     assert "did not answer CDX" in str(caught.value) and "\n" not in str(caught.value)
 
 
@@ -91,7 +92,7 @@ def test_only_captures_of_the_requested_pattern_and_host_are_kept(server) -> Non
         ["20160301100007", "https://pacsto.org/countries/x", "text/html", "200", "D8"],
     ]
     server.cdx = json.dumps([HEADER, *rows]).encode()
-    found = list(bf.list_captures(bf.Client(), server.url + "/cdx/search/cdx", "pacsto.org/events*"))
+    found = list(bf.list_captures(Client(), server.url + "/cdx/search/cdx", "pacsto.org/events*"))
     assert [c.original for c in found] == ["https://pacsto.org/events/a", "http://www.pacsto.org/events?page=2"]
 
 
@@ -112,12 +113,12 @@ def test_a_backfill_killed_midway_keeps_what_it_fetched_and_the_rerun_fetches_th
             raise Killed
 
     with Archive(tmp_path / "archive.db") as archive:
-        captures = list(bf.list_captures(bf.Client(), api, "pacsto.org/*"))
+        captures = list(bf.list_captures(Client(), api, "pacsto.org/*"))
         with pytest.raises(Killed):
-            bf.backfill(archive, bf.Client(), prefix, captures, progress=kill_after_22, batch=5)
+            bf.backfill(archive, Client(), prefix, captures, progress=kill_after_22, batch=5)
         stored = archive.query("SELECT count(*) AS n FROM snapshots")[0]["n"]
         assert stored == 20  # four batches of five stored; the fifth was in flight
-        client = bf.Client()
+        client = Client()
         result = bf.backfill(archive, client, prefix, captures, batch=5)
         assert client.requests == 5 and result.years[0].archived_before == 20 and result.years[0].fetched == 5
         kinds = {r["page_type"] for r in archive.query("SELECT DISTINCT page_type FROM snapshots")}

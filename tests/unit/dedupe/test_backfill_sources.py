@@ -15,6 +15,7 @@ from warcio.archiveiterator import ArchiveIterator
 from dedupe import backfill as bf
 from dedupe import history
 from dedupe.archive import Archive
+from dedupe.polite_http import Client
 from tests.support.loopback import QuietHandler, loopback_server
 from tests.warcs import WarcBuilder, page
 
@@ -76,10 +77,10 @@ def server(tmp_path: Path) -> Iterator[ThreadingHTTPServer]:
 
 def test_a_common_crawl_layout_index_is_backfilled_by_range_requests(server, tmp_path: Path) -> None:
     api = server.url + "/CC-MAIN-2016-10-index"
-    captures = list(bf.list_captures(bf.Client(), api, "pacsto.org/*", records=True))
+    captures = list(bf.list_captures(Client(), api, "pacsto.org/*", records=True))
     assert [(c.original, c.filename) for c in captures][0] == ("https://pacsto.org/events/a", "crawl-data/cc.warc.gz")
     with Archive(tmp_path / "archive.db") as archive:
-        result = bf.backfill(archive, bf.Client(), server.url + "/", captures)
+        result = bf.backfill(archive, Client(), server.url + "/", captures)
         assert result.errors == [] and sum(y.fetched for y in result.years) == 3
         rows = archive.query("SELECT url, observed_at, page_type, origin FROM snapshots ORDER BY observed_at, url")
         assert sorted((r["url"], r["observed_at"], r["page_type"]) for r in rows) == [
@@ -91,19 +92,19 @@ def test_a_common_crawl_layout_index_is_backfilled_by_range_requests(server, tmp
         assert all(r["origin"].startswith(f"{server.url}/crawl-data/cc.warc.gz@") for r in rows)
         ranges = [rng for path, rng in server.log if path == "/crawl-data/cc.warc.gz"]
         assert len(ranges) == 3 and all(rng.startswith("bytes=") for rng in ranges)
-        client = bf.Client()
+        client = Client()
         bf.backfill(archive, client, server.url + "/", captures)
         assert client.requests == 0
 
 
 def test_a_memento_timemap_is_backfilled_with_original_bytes(server, tmp_path: Path) -> None:
-    captures = bf.timemap_captures(bf.Client(), server.url + "/timemap/link/", "https://pacsto.org/events/a")
+    captures = bf.timemap_captures(Client(), server.url + "/timemap/link/", "https://pacsto.org/events/a")
     assert [(c.timestamp, c.memento) for c in captures] == [
         ("20160301100000", f"{server.url}/wb/20160301100000id_/https://pacsto.org/events/a"),
         ("20190601100000", f"{server.url}/wb/20190601100000id_/https://pacsto.org/events/a"),
     ]
     with Archive(tmp_path / "archive.db") as archive:
-        result = bf.backfill(archive, bf.Client(), "", captures)
+        result = bf.backfill(archive, Client(), "", captures)
         assert result.errors == [] and sum(y.fetched for y in result.years) == 2
         rows = archive.query("SELECT observed_at, source, page_type FROM snapshots ORDER BY observed_at")
         assert [(r["observed_at"], r["source"], r["page_type"]) for r in rows] == [

@@ -1,0 +1,451 @@
+"""One WARC or ARC stream's records as observations: framing, damage, revisits, the summary.
+
+``dedupe.warc`` finds the streams in a file (a WARC, an ARC, the members of a WACZ) and hands each
+to ``RecordReader``; what a record becomes, and why a reader of its own, is told in ``dedupe.warc``'s
+docstring. Here: each record framed by its own Content-Length (re-found by its ``WARC/`` line when
+the framing is broken), one bad record one ``SourceError`` naming ``file@offset``, revisits resolved
+from the payloads seen earlier in the same stream (``PayloadCache``, bounded), and everything
+bounded while it streams (``dedupe.bounded``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import zipfile
+import zlib
+from collections import Counter, OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import IO
+from urllib.parse import urlsplit, urlunsplit
+
+from . import bounded
+from .document import REMOVED_STATUSES, RawSnapshot, SourceError, check_url
+from .headers import Headers, charset_of, media_type
+from .pages import page_kind
+from .warc_stream import MAX_LINE, digest_key, parse_digest, warc_date
+from .warc_stream import Block as _Block
+from .warc_stream import Damaged as _Damaged
+from .warc_stream import Input as _Input
+
+HTML_TYPES = {"text/html", "application/xhtml+xml", "text/plain"}
+MAX_HEADER_BLOCK = 1024 * 1024  # a record's WARC headers, or its HTTP headers, in all
+MAX_REVISIT_BYTES = 64 * 2**20  # payload bytes (and their bookkeeping) kept to resolve revisits in one file
+MAX_REVISIT_ENTRIES = 20_000
+ENTRY_OVERHEAD = 1024  # bytes of memory an entry costs besides its payload and headers
+PARTIAL_STATUSES = frozenset({204, 205, 206})
+# What reading a file, or a member of a zip, can raise besides a bad record: the stream ends there.
+READ_ERRORS = (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError, ValueError, zlib.error)
+MAX_JUNK = 64  # stray bytes between two records read past as a note, not a bad record
+
+
+@dataclass
+class ReadSummary:
+    """What one web archive file held: observations passed on and records skipped, by reason."""
+
+    where: str
+    observations: int = 0
+    revisits: int = 0
+    skipped: Counter = field(default_factory=Counter)
+    errors: int = 0
+    dated_by_file: int = 0
+    pages_listed: int = 0
+    notes: Counter = field(default_factory=Counter)  # quirks read past, e.g. a stale Content-Encoding
+
+    def __str__(self) -> str:
+        skipped = ", ".join(f"{n} {why}" for why, n in sorted(self.skipped.items()))
+        notes = ""
+        if self.dated_by_file:
+            notes += f"; {self.dated_by_file} record(s) dated by the file (their WARC-Date is unusable)"
+        if self.notes:
+            notes += "; " + ", ".join(f"{n} {why}" for why, n in sorted(self.notes.items()))
+        if self.pages_listed:
+            notes += f"; {self.pages_listed} page(s) in its page list"
+        return (
+            f"{self.where}: {self.observations} observation(s) ({self.revisits} revisit(s)), "
+            f"{sum(self.skipped.values())} record(s) skipped{' (' + skipped + ')' if skipped else ''}, "
+            f"{self.errors} bad record(s){notes}"
+        )
+
+
+def printable(text: str) -> str:
+    """``text`` with control, format (bidi) and other unprintable characters escaped: safe to print and store."""
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+
+
+def one_line(exc: BaseException) -> str:
+    return printable(" ".join(str(exc).split())[:160]) or type(exc).__name__
+
+
+class _RecordError(Exception):
+    """One record is bad (the message names it); ``resync`` when its framing cannot be trusted."""
+
+    def __init__(self, message: str, resync: bool = False, junk: bool = False) -> None:
+        super().__init__(message)
+        self.resync, self.junk = resync, junk
+
+
+class RecordReader:
+    """The records of one stream: framing, errors by offset, revisits, the summary."""
+
+    def __init__(self, handle: IO[bytes], where: str, source: str, cap: int, fallback: str | None) -> None:
+        self.handle, self.where, self.source, self.cap = handle, where, source, cap
+        self.fallback = fallback
+        self.file_date: str | None = None  # the first warcinfo's (or ARC filedesc's) date
+        self.summary = ReadSummary(where)
+        self.payloads = PayloadCache(MAX_REVISIT_BYTES, MAX_REVISIT_ENTRIES)
+
+    def records(self) -> Iterator[RawSnapshot | SourceError]:
+        try:
+            stream = _Input(self.handle)
+        except READ_ERRORS as exc:
+            self.summary.errors += 1
+            yield SourceError(f"{self.where}@0", f"unreadable ({one_line(exc)})")
+            return
+        offset, failed_at = 0, -1
+        while True:
+            try:
+                stream.skip_blank()
+                if not stream.available(1):
+                    offset = stream.tell()
+                    break
+                offset, start = stream.tell(), stream.base + stream.pos
+                item = self._record(stream)
+            except _RecordError as exc:
+                found = self._resync(stream) if exc.resync else True
+                if exc.junk and found and stream.base + stream.pos - start <= MAX_JUNK:
+                    # a few stray bytes between records (a Content-Length off by some): nothing was lost
+                    self.summary.notes["stray bytes between records"] += 1
+                    continue
+                self.summary.errors += 1
+                failed_at = offset
+                yield SourceError(f"{self.where}@{offset}", str(exc))
+                if not found:
+                    break
+                continue
+            except _Damaged as exc:
+                self.summary.errors += 1
+                at = offset if exc.offset is None else exc.offset
+                yield SourceError(f"{self.where}@{at}", f"unreadable record: {exc}; reading goes on after it")
+                continue
+            except READ_ERRORS as exc:  # the file (or zip member) itself cannot be read on
+                self.summary.errors += 1
+                yield SourceError(f"{self.where}@{offset}", f"the file cannot be read from here on ({one_line(exc)})")
+                break
+            if item is not None:
+                yield item
+        if stream.cut and failed_at != offset:
+            self.summary.errors += 1
+            yield SourceError(f"{self.where}@{offset}", "the file ends inside a gzip member (it was cut short)")
+
+    def _resync(self, stream: _Input) -> bool:
+        try:
+            return stream.resync()
+        except _Damaged:
+            return not stream.eof
+
+    # --- one record
+
+    def _record(self, stream: _Input) -> RawSnapshot | SourceError | None:
+        first = stream.readline(MAX_LINE)
+        if first is None:
+            raise _RecordError(f"a header line is longer than {MAX_LINE // 1024} KB", resync=True)
+        if first.startswith(b"WARC/"):
+            return self._warc_record(stream)
+        return self._arc_record(stream, first)
+
+    def _header_block(self, stream: _Input | _Block, what: str) -> list[tuple[str, str]]:
+        """Name: value lines up to an empty line (continuations folded), bounded in lines and bytes."""
+        pairs: list[tuple[str, str]] = []
+        total = 0
+        while True:
+            line = stream.readline(MAX_LINE)
+            if line is None:
+                raise _RecordError(f"a {what} header line is longer than {MAX_LINE // 1024} KB", resync=True)
+            total += len(line)
+            if total > MAX_HEADER_BLOCK:
+                raise _RecordError(f"{what} headers are longer than {MAX_HEADER_BLOCK // 1024} KB", resync=True)
+            text = line.decode("utf-8", "replace").rstrip("\r\n")
+            if not text.strip():
+                return pairs
+            if text[:1] in (" ", "\t") and pairs:
+                pairs[-1] = (pairs[-1][0], f"{pairs[-1][1]} {text.strip()}")
+            elif ":" in text:
+                name, _, value = text.partition(":")
+                pairs.append((name.strip(), value.strip()))
+            if not line.endswith(b"\n"):  # the stream (or the block) ended inside the headers
+                if what == "HTTP":
+                    return pairs  # the block ends with its HTTP headers (no empty line): nothing is missing
+                raise _RecordError(f"the record ends inside its {what} headers", resync=True)
+
+    def _warc_record(self, stream: _Input) -> RawSnapshot | SourceError | None:
+        warc = Headers(self._header_block(stream, "WARC"))
+        length_text = (warc.get("Content-Length") or "").strip()
+        if not length_text.isdigit():
+            raise _RecordError("record has no valid Content-Length", resync=True)
+        block_digest = parse_digest(warc.get("WARC-Block-Digest"))
+        block = _Block(stream, int(length_text), block_digest[0] if block_digest else None)
+        rec_type = (warc.get("WARC-Type") or "").strip().lower()
+        date_text = warc.get("WARC-Date") or ""
+        if rec_type == "warcinfo":
+            self.file_date = self.file_date or warc_date(date_text)
+        try:
+            item = self._observation(rec_type, warc, block, date_text)
+        finally:
+            block.drain(keep_hashing=block.hasher is not None)
+        if block.missing:
+            return self._bad(warc, f"is truncated ({block.missing} bytes missing)")
+        if block_digest and block.hasher is not None and block.hasher.digest() != block_digest[1]:
+            return self._bad(warc, "fails its digest (WARC-Block-Digest)")
+        return item
+
+    def _bad(self, warc: Headers, what: str) -> None:
+        url = printable(strip_userinfo((warc.get("WARC-Target-URI") or "").strip("<> "))) or "a record"
+        raise _RecordError(f"payload of {url} {what}" if "digest" not in what else f"record of {url} {what}")
+
+    def _arc_record(self, stream: _Input, line: bytes) -> RawSnapshot | SourceError | None:
+        fields = line.decode("latin-1").split()
+        if len(fields) < 5 or not fields[-1].isdigit():
+            raise _RecordError("not a WARC or ARC record header", resync=True, junk=True)
+        at = next((i for i in range(2, len(fields) - 1) if re.fullmatch(r"\d{12,14}", fields[i])), None)
+        if at is None:
+            raise _RecordError("ARC record header has no date", resync=True)
+        url = " ".join(fields[: at - 1])  # an ARC URL may hold spaces: everything before the IP address
+        date_text, mime = fields[at], fields[at + 1] if at + 1 < len(fields) - 1 else ""
+        block = _Block(stream, int(fields[-1]), None)
+        if url.startswith("filedesc://"):
+            self.file_date = self.file_date or warc_date(date_text)
+            self.summary.skipped["arc header"] += 1
+            block.drain()
+            return None
+        warc = Headers([("WARC-Target-URI", url), ("WARC-Date", date_text), ("Content-Type", mime)])
+        try:
+            item = self._observation("response", warc, block, date_text, arc=True)
+        finally:
+            block.drain(keep_hashing=False)
+        if block.missing:
+            return self._bad(warc, f"is truncated ({block.missing} bytes missing)")
+        return item
+
+    def _date(self, text: str) -> str | None:
+        observed = warc_date(text)
+        if observed is None:
+            observed = self.file_date or self.fallback
+            if observed is not None:
+                self.summary.dated_by_file += 1
+        return observed
+
+    def _observation(
+        self, rec_type: str, warc: Headers, block: _Block, date_text: str, arc: bool = False
+    ) -> RawSnapshot | SourceError | None:
+        """One record as an observation, or None (skipped and counted); bad records raise _RecordError."""
+        summary = self.summary
+        if rec_type not in ("response", "resource", "revisit"):
+            summary.skipped[rec_type or "unknown"] += 1
+            return None
+        raw_url = (warc.get("WARC-Target-URI") or "").strip().strip("<>").strip()
+        if not raw_url:
+            raise _RecordError(f"{rec_type} record has no WARC-Target-URI")
+        if raw_url.lower().startswith(("dns:", "whois:")):
+            summary.skipped["dns"] += 1
+            return None
+        try:
+            url = check_url(strip_userinfo(raw_url))
+        except ValueError:
+            summary.skipped["not http(s)"] += 1
+            return None
+        if not url.lower().startswith(("http://", "https://")):
+            summary.skipped["not http(s)"] += 1
+            return None
+        observed = self._date(date_text)
+        if observed is None:
+            raise _RecordError(f"record of {printable(url)} has no usable WARC-Date, and the file no date")
+        status, http = None, Headers()
+        if rec_type != "resource" and block.peek(5) == b"HTTP/":
+            status, http = self._http_part(block)
+        elif rec_type == "response" and not arc and "application/http" in (warc.get("Content-Type") or "").lower():
+            summary.skipped["no HTTP headers"] += 1
+            return None
+        base = dict(url=url, observed_at=observed, source=self.source, origin=self.where, http_status=status)
+        if rec_type == "revisit":
+            return self._revisit(warc, url, base, http)
+        if status in REMOVED_STATUSES:
+            summary.observations += 1
+            return RawSnapshot(**base, headers=http, body=None, page_type=page_kind(url))
+        if status is not None and (not 200 <= status < 300 or status in PARTIAL_STATUSES):
+            summary.skipped[f"HTTP {status}"] += 1  # 206: a part of a page, 204/205: none
+            return None
+        mime = media_type(http.get("Content-Type") or "")
+        if not mime and (rec_type == "resource" or arc):
+            mime = media_type(warc.get("Content-Type") or "")
+        if mime and mime not in HTML_TYPES:
+            summary.skipped["not HTML"] += 1
+            return None
+        if warc.get("WARC-Truncated"):
+            self._bad(warc, f"is truncated by its crawler (WARC-Truncated: {printable(warc['WARC-Truncated'][:40])})")
+        body = self._payload(block, warc, http, url)
+        if not body.strip():
+            summary.skipped["empty body"] += 1  # a HEAD, or a page served empty: nothing to read
+            return None
+        if not mime and not body.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+            summary.skipped["not HTML"] += 1
+            return None
+        self.payloads.put(
+            digest_key(warc.get("WARC-Payload-Digest")),
+            warc.get("WARC-Record-ID"),
+            url,
+            observed,
+            (status or 200, http, body),
+        )
+        summary.observations += 1
+        return RawSnapshot(
+            **base,
+            headers=http,
+            body=body,
+            declared_charset=charset_of(http.get("Content-Type") or warc.get("Content-Type") or ""),
+            page_type=page_kind(url, body),
+        )
+
+    def _http_part(self, block: _Block) -> tuple[int | None, Headers]:
+        """HTTP status and headers at the start of a block (Set-Cookie dropped later, by RawSnapshot)."""
+        line = block.readline(MAX_LINE)
+        if line is None:
+            raise _RecordError(f"HTTP status line is longer than {MAX_LINE // 1024} KB")
+        parts = line.decode("latin-1").split()
+        try:
+            status = int(parts[1][:3]) if len(parts) > 1 else None
+        except ValueError:
+            status = None
+        return status, Headers(self._header_block(block, "HTTP"))
+
+    def _payload(self, block: _Block, warc: Headers, http: Headers, url: str) -> bytes:
+        """The payload, transfer and content encodings undone, at most the cap; digests and lengths checked."""
+        try:
+            raw = bounded.read_capped(block, self.cap, "payload")
+        except bounded.TooLarge:
+            block.drain(keep_hashing=False)
+            raise _RecordError(
+                f"payload of {printable(url)} is larger than {bounded.megabytes(self.cap)} (the download cap): skipped"
+            ) from None
+        block.drain()
+        if block.missing:
+            raise _RecordError(f"payload of {printable(url)} is truncated ({block.missing} bytes missing)")
+        body = raw
+        if "chunked" in (http.get("Transfer-Encoding") or "").lower():
+            body = bounded.dechunk(raw)
+            body = raw if body is None else body  # a stale Transfer-Encoding: the tool kept the decoded body
+        declared = parse_digest(warc.get("WARC-Payload-Digest"))
+        if declared and not any(hashlib.new(declared[0], b).digest() == declared[1] for b in {raw, body}):
+            raise _RecordError(f"record of {printable(url)} fails its digest (WARC-Payload-Digest)")
+        length = (http.get("Content-Length") or "").strip()
+        if length.isdigit() and int(length) > len(body) and "chunked" not in (http.get("Transfer-Encoding") or ""):
+            raise _RecordError(
+                f"payload of {printable(url)} is truncated "
+                f"({int(length) - len(body)} bytes missing by its Content-Length)"
+            )
+        codings = [c for c in (http.get("Content-Encoding") or "").split(",") if c.strip().lower() != "identity"]
+        if codings:
+            try:
+                body = bounded.decode_content(body, codings, self.cap, "payload")
+            except bounded.TooLarge:
+                raise _RecordError(
+                    f"payload of {printable(url)} is larger than {bounded.megabytes(self.cap)} "
+                    "once decompressed: skipped"
+                ) from None
+            except bounded.Undecodable as exc:
+                if body[:2] == b"\x1f\x8b" or not _looks_like_text(body):
+                    what = f"payload of {printable(url)} does not decode as {','.join(codings)}: {exc}"
+                    raise _RecordError(what) from None
+                self.summary.notes[f"stale Content-Encoding {','.join(codings)} (body kept as is)"] += 1
+        return body
+
+    def _revisit(self, warc: Headers, url: str, base: dict, http: Headers) -> RawSnapshot:
+        target = strip_userinfo((warc.get("WARC-Refers-To-Target-URI") or url).strip("<> "))
+        referred = self.payloads.get(
+            digest_key(warc.get("WARC-Payload-Digest")),
+            warc.get("WARC-Refers-To"),
+            target,
+            warc_date(warc.get("WARC-Refers-To-Date") or ""),
+        )
+        self.summary.revisits += 1
+        self.summary.observations += 1
+        if referred is None:  # not in this file: the URL's latest stored content, seen again
+            return RawSnapshot(**{**base, "http_status": 304}, headers={}, body=None, page_type=page_kind(url))
+        stored_status, stored_headers, payload = referred
+        headers = stored_headers or http
+        return RawSnapshot(
+            **{**base, "http_status": stored_status},
+            headers=headers,
+            declared_charset=charset_of(headers.get("Content-Type") or ""),
+            body=payload,
+            page_type=page_kind(url, payload),
+        )
+
+
+def _looks_like_text(body: bytes) -> bool:
+    sample = body[:4096]
+    controls = sum(b < 9 or 13 < b < 32 for b in sample)
+    return bool(sample) and b"\x00" not in sample and controls <= len(sample) // 50
+
+
+def strip_userinfo(url: str) -> str:
+    """``url`` without ``user:password@``: a credential is never stored or exported."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, parts.query, parts.fragment))
+
+
+class PayloadCache:
+    """Payloads seen earlier in one file, by digest, record ID and (URL, date), to resolve revisits.
+
+    Bounded by entries and by bytes (payload, headers and a fixed cost per entry); the oldest
+    entry is forgotten first, in O(1). A revisit whose payload was forgotten falls back to a 304
+    (the URL's latest stored content)."""
+
+    def __init__(self, max_bytes: int = MAX_REVISIT_BYTES, max_entries: int = MAX_REVISIT_ENTRIES) -> None:
+        self.max_bytes, self.max_entries = max_bytes, max_entries
+        self.size = 0
+        self.entries: OrderedDict[tuple[str, str | None], tuple] = OrderedDict()  # capture -> (keys, cost, entry)
+        self.by_digest: dict[str, tuple[str, str | None]] = {}
+        self.by_id: dict[str, tuple[str, str | None]] = {}
+
+    def put(self, digest: str | None, record_id: str | None, url: str, observed: str | None, entry: tuple) -> None:
+        capture = (url, observed)
+        self._forget(capture)
+        cost = ENTRY_OVERHEAD + len(entry[2] or b"") + sum(len(k) + len(v) for k, v in (entry[1] or {}).items())
+        if cost > self.max_bytes:
+            return
+        self.entries[capture] = ((digest, record_id), cost, entry)
+        self.size += cost
+        if digest:
+            self.by_digest[digest] = capture
+        if record_id:
+            self.by_id[record_id.strip()] = capture
+        while self.size > self.max_bytes or len(self.entries) > self.max_entries:
+            self._forget(next(iter(self.entries)))
+
+    def _forget(self, capture: tuple[str, str | None]) -> None:
+        found = self.entries.pop(capture, None)
+        if found is None:
+            return
+        (digest, record_id), cost, _ = found
+        self.size -= cost
+        if digest and self.by_digest.get(digest) == capture:
+            del self.by_digest[digest]
+        if record_id and self.by_id.get(record_id.strip()) == capture:
+            del self.by_id[record_id.strip()]
+
+    def get(self, digest: str | None, record_id: str | None, url: str, observed: str | None) -> tuple | None:
+        for capture in (
+            self.by_id.get((record_id or "").strip()),
+            self.by_digest.get(digest or ""),
+            (url, observed),
+        ):
+            if capture is not None and capture in self.entries:
+                return self.entries[capture][2]
+        return None
