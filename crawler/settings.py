@@ -10,6 +10,7 @@ setting's name (``PA_ARCHIVE_DB=/srv/pa/archive.db``, ``PA_DOWNLOAD_DELAY=2``,
 from __future__ import annotations
 
 import json
+import math
 import os
 
 import crawler  # lower-case names are not settings: crawler.START_URL is the default
@@ -169,50 +170,67 @@ def setting_errors(settings) -> list[str]:
     from crawler.spiders.pacsto import year_month
     from dedupe.document import MAX_BODY_BYTES
 
-    errors = []
-    for name, lowest in _WHOLE.items():
-        value = settings.get(name)
-        try:
-            ok = value is None or int(str(value)) >= lowest
-        except ValueError:
-            ok = False
-        if ok and value is not None and name == "DOWNLOAD_MAXSIZE" and int(str(value)) > MAX_BODY_BYTES:
-            ok = False  # Scrapy reads 0 as "no cap": a response of any size would reach the archive
-        if not ok:
-            bounds = f"between {lowest} and {MAX_BODY_BYTES}" if name == "DOWNLOAD_MAXSIZE" else f"of at least {lowest}"
-            errors.append(f"{name} must be a whole number {bounds}, not {str(value)!r}.")
-    for name, lowest in _NUMBER.items():
-        value = settings.get(name)
-        try:
-            number = None if value is None else float(str(value))
-            ok = number is None or (number >= lowest and number == number and number != float("inf"))
-        except ValueError:
-            ok = False
-        if ok and name == "CRAWL_MAX_FAILED_RATIO" and number is not None and number > 1:
-            ok = False
-        if not ok:
-            bounds = "between 0 and 1" if name == "CRAWL_MAX_FAILED_RATIO" else f"of at least {lowest}"
-            errors.append(f"{name} must be a number {bounds}, not {str(value)!r}.")
-    for name in _FLAGS:
-        try:
-            settings.getbool(name)
-        except ValueError:
-            errors.append(f"{name} must be true or false (or 1 or 0), not {str(settings.get(name))!r}.")
-    for name, allowed in _CHOICES.items():
-        value = settings.get(name)
-        if isinstance(value, int) and name == "LOG_LEVEL":
-            continue  # logging.INFO and the like
-        if value not in (None, "") and str(value).upper() not in {a.upper() for a in allowed}:
-            errors.append(f"{name} must be one of {', '.join(allowed)}, not {str(value)!r}.")
+    # Scrapy reads a DOWNLOAD_MAXSIZE of 0 as "no cap": a response of any size would reach the archive.
+    highest = {"DOWNLOAD_MAXSIZE": MAX_BODY_BYTES, "CRAWL_MAX_FAILED_RATIO": 1}
+    parsed = {"CALENDAR_EARLIEST": (year_month, crawler.CALENDAR_EARLIEST), "REVISIT_AFTER": (parse_duration, "7d")}
+    errors = [_whole_error(name, settings.get(name), low, highest.get(name)) for name, low in _WHOLE.items()]
+    errors += [_number_error(name, settings.get(name), low, highest.get(name)) for name, low in _NUMBER.items()]
+    errors += [_flag_error(name, settings) for name in _FLAGS]
+    errors += [_choice_error(name, settings.get(name), allowed) for name, allowed in _CHOICES.items()]
+    errors += [_parse_error(parse, settings.get(name, default)) for name, (parse, default) in parsed.items()]
+    return [error for error in errors if error]
+
+
+def _bounds(lowest: float, highest: float | None) -> str:
+    return f"of at least {lowest}" if highest is None else f"between {lowest} and {highest}"
+
+
+def _within(number: float, lowest: float, highest: float | None) -> bool:
+    """A finite number from ``lowest`` to ``highest`` (no upper bound when None)."""
+    return math.isfinite(number) and number >= lowest and (highest is None or number <= highest)
+
+
+def _whole_error(name: str, value: object, lowest: int, highest: int | None) -> str | None:
     try:
-        year_month(settings.get("CALENDAR_EARLIEST", crawler.CALENDAR_EARLIEST))
-    except ValueError as exc:
-        errors.append(f"{exc}.")
+        if value is None or _within(int(str(value)), lowest, highest):
+            return None
+    except ValueError:
+        pass
+    return f"{name} must be a whole number {_bounds(lowest, highest)}, not {str(value)!r}."
+
+
+def _number_error(name: str, value: object, lowest: float, highest: float | None) -> str | None:
     try:
-        parse_duration(settings.get("REVISIT_AFTER", "7d"))
+        if value is None or _within(float(str(value)), lowest, highest):
+            return None
+    except ValueError:
+        pass
+    return f"{name} must be a number {_bounds(lowest, highest)}, not {str(value)!r}."
+
+
+def _flag_error(name: str, settings) -> str | None:
+    try:
+        settings.getbool(name)
+    except ValueError:
+        return f"{name} must be true or false (or 1 or 0), not {str(settings.get(name))!r}."
+    return None
+
+
+def _choice_error(name: str, value: object, allowed: tuple[str, ...]) -> str | None:
+    if value in (None, "") or (name == "LOG_LEVEL" and isinstance(value, int)):  # logging.INFO and the like
+        return None
+    if str(value).upper() in {a.upper() for a in allowed}:
+        return None
+    return f"{name} must be one of {', '.join(allowed)}, not {str(value)!r}."
+
+
+def _parse_error(parse, value: object) -> str | None:
+    """The parser's own sentence when it refuses ``value``."""
+    try:
+        parse(value)
     except ValueError as exc:
-        errors.append(f"{exc}.")
-    return errors
+        return f"{exc}."
+    return None
 
 
 def _from_env(names: list[str]) -> None:
