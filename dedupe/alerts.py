@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -44,6 +44,115 @@ def _shown(value: str) -> str:
     return value if value else "(empty)"
 
 
+class _Links:
+    """Datasette links under a message's lines; none when Datasette's address is not known."""
+
+    def __init__(self, base: str | None, database: str) -> None:
+        self.base, self.database = base, database
+
+    def __call__(self, path: str, **params: str) -> str:
+        if not self.base:
+            return ""
+        params = {k: v for k, v in params.items() if v}
+        return f"\n    {self.base}{path}" + ("?" + urlencode(params) if params else "")
+
+
+# One listed item: its line in the body and its part of the title (None: the section is counted instead).
+Describe = Callable[[dict[str, Any], _Links], tuple[str, str | None]]
+
+
+def _changed_fact(c: dict[str, Any], links: _Links) -> tuple[str, str | None]:
+    text = f"{c['delegation']} {c['field']} ({c['language']}): {_shown(c['old'])} → {_shown(c['new'])}"
+    link = links("/-/diff", a=c["old_block_version"], b=c["new_block_version"], database=links.database)
+    return f"  {text}{link}", f"{c['delegation']} {c['field']} {_shown(c['old'])} → {_shown(c['new'])}"
+
+
+def _new_conflict(c: dict[str, Any], links: _Links) -> tuple[str, str | None]:
+    values = " vs ".join(conflict_values(c))
+    line = f"  {c['delegation']} {c['field']} ({c['language']}): {values}" + links(
+        "/-/conflicts", database=links.database
+    )
+    return line, f"conflict {c['delegation']} {c['field']}"
+
+
+def _new_block_version(v: dict[str, Any], links: _Links) -> tuple[str, str | None]:
+    facts = [c["detail"] for c in v["changes"] if c["kind"] in FACTUAL_KINDS and c.get("detail")]
+    line = (
+        f"  {v['id']}: block b{v['block_id']} v{v['version']} ({v['block'][:40]})"
+        + (f": {'; '.join(facts[:5])}" if facts else "")
+        + (links("/-/diff", b=v["id"], database=links.database) if v["version"] > 1 else "")
+    )
+    return line, None
+
+
+def _removed_article(a: dict[str, Any], links: _Links) -> tuple[str, str | None]:
+    return f"  {a['title'] or '(untitled)'} [{a['url']}]", None
+
+
+def _roster_line(c: dict[str, Any], links: _Links) -> tuple[str, str | None]:
+    what = _roster_change(c)
+    line = f"  {c['delegation']} ({c['language']}) {c['observed_at'][:10]}: {what}"
+    return line + links("/-/roster", delegation=c["delegation"]), f"{c['delegation']}: {what}"
+
+
+def _parity_difference(d: dict[str, Any], links: _Links) -> tuple[str, str | None]:
+    if "only_en" in d:
+        shown = f"only en: {', '.join(d['only_en']) or '-'}; only ru: {', '.join(d['only_ru']) or '-'}"
+    else:
+        shown = f"en {_values(d['en'])} vs ru {_values(d['ru'])}"
+    line = f"  {d['delegation']} {d['field']}: {shown}" + links("/-/parity", database=links.database)
+    return line, f"en/ru differ on {d['delegation']} {d['field']}"
+
+
+@dataclass(frozen=True)
+class _Section:
+    """One kind of change in a message: its heading, a line per item (at most MAX_LISTED), the rest counted.
+
+    ``counted`` is the section's part of the title when its items have none ("3 article(s) removed");
+    ``counted_if_first`` gives it only when no section before put anything in the title."""
+
+    attribute: str  # the list of ``FactChanges`` it shows
+    heading: str
+    more: str  # "... and 5 more <more>"
+    describe: Describe
+    counted: str | None = None
+    counted_if_first: bool = False
+
+    def write(self, changes: FactChanges, links: _Links, lines: list[str], headline: list[str]) -> None:
+        items = getattr(changes, self.attribute)
+        if not items:
+            return
+        lines.append(self.heading)
+        for item in items[:MAX_LISTED]:
+            line, title = self.describe(item, links)
+            lines.append(line)
+            if title:
+                headline.append(title)
+        _more(lines, items, self.more)
+        if self.counted and not (self.counted_if_first and headline):
+            headline.append(self.counted.format(len(items)))
+
+
+# In the order a message lists them (and its title names them).
+SECTIONS = (
+    _Section("changed_facts", "Facts changed:", "changed facts", _changed_fact),
+    _Section("new_conflicts", "New conflicts (pages disagree):", "new conflicts", _new_conflict),
+    _Section(
+        "new_block_versions",
+        "New block variants:",
+        "new block variants",
+        _new_block_version,
+        counted="{} new block variant(s)",
+        counted_if_first=True,
+    ),
+    _Section(
+        "removed_articles", "Articles removed:", "removed articles", _removed_article, counted="{} article(s) removed"
+    ),
+    _Section("roster_changes", "Roster changes:", "roster changes", _roster_line),
+    _Section("parity_differences", "English and Russian sites now differ:", "differences", _parity_difference),
+)
+
+
 def message(
     changes: FactChanges, run: str = "", datasette_url: str | None = None, database: str = "archive"
 ) -> Message | None:
@@ -51,71 +160,11 @@ def message(
     if not changes:
         return None
     base = datasette_url.rstrip("/") if datasette_url else None
-
-    def link(path: str, **params: str) -> str:
-        if not base:
-            return ""
-        params = {k: v for k, v in params.items() if v}
-        return f"\n    {base}{path}" + ("?" + urlencode(params) if params else "")
-
+    links = _Links(base, database)
     lines: list[str] = []
     headline: list[str] = []
-    if changes.changed_facts:
-        lines.append("Facts changed:")
-        for c in changes.changed_facts[:MAX_LISTED]:
-            text = f"{c['delegation']} {c['field']} ({c['language']}): {_shown(c['old'])} → {_shown(c['new'])}"
-            headline.append(f"{c['delegation']} {c['field']} {_shown(c['old'])} → {_shown(c['new'])}")
-            lines.append(
-                f"  {text}" + link("/-/diff", a=c["old_block_version"], b=c["new_block_version"], database=database)
-            )
-        _more(lines, changes.changed_facts, "changed facts")
-    if changes.new_conflicts:
-        lines.append("New conflicts (pages disagree):")
-        for c in changes.new_conflicts[:MAX_LISTED]:
-            headline.append(f"conflict {c['delegation']} {c['field']}")
-            lines.append(
-                f"  {c['delegation']} {c['field']} ({c['language']}): {' vs '.join(conflict_values(c))}"
-                + link("/-/conflicts", database=database)
-            )
-        _more(lines, changes.new_conflicts, "new conflicts")
-    if changes.new_block_versions:
-        lines.append("New block variants:")
-        for v in changes.new_block_versions[:MAX_LISTED]:
-            facts = [c["detail"] for c in v["changes"] if c["kind"] in FACTUAL_KINDS and c.get("detail")]
-            lines.append(
-                f"  {v['id']}: block b{v['block_id']} v{v['version']} ({v['block'][:40]})"
-                + (f": {'; '.join(facts[:5])}" if facts else "")
-                + (link("/-/diff", b=v["id"], database=database) if v["version"] > 1 else "")
-            )
-        _more(lines, changes.new_block_versions, "new block variants")
-        if not headline:
-            headline.append(f"{len(changes.new_block_versions)} new block variant(s)")
-    if changes.removed_articles:
-        lines.append("Articles removed:")
-        for a in changes.removed_articles[:MAX_LISTED]:
-            lines.append(f"  {a['title'] or '(untitled)'} [{a['url']}]")
-        _more(lines, changes.removed_articles, "removed articles")
-        headline.append(f"{len(changes.removed_articles)} article(s) removed")
-    if changes.roster_changes:
-        lines.append("Roster changes:")
-        for c in changes.roster_changes[:MAX_LISTED]:
-            what = _roster_change(c)
-            headline.append(f"{c['delegation']}: {what}")
-            lines.append(
-                f"  {c['delegation']} ({c['language']}) {c['observed_at'][:10]}: {what}"
-                + link("/-/roster", delegation=c["delegation"])
-            )
-        _more(lines, changes.roster_changes, "roster changes")
-    if changes.parity_differences:
-        lines.append("English and Russian sites now differ:")
-        for d in changes.parity_differences[:MAX_LISTED]:
-            headline.append(f"en/ru differ on {d['delegation']} {d['field']}")
-            if "only_en" in d:
-                shown = f"only en: {', '.join(d['only_en']) or '-'}; only ru: {', '.join(d['only_ru']) or '-'}"
-            else:
-                shown = f"en {_values(d['en'])} vs ru {_values(d['ru'])}"
-            lines.append(f"  {d['delegation']} {d['field']}: {shown}" + link("/-/parity", database=database))
-        _more(lines, changes.parity_differences, "differences")
+    for section in SECTIONS:
+        section.write(changes, links, lines, headline)
     if changes.first_stated:
         lines.append(f"{changes.first_stated} fact(s) stated for the first time.")
     if base:

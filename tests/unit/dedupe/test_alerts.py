@@ -50,6 +50,31 @@ def test_a_changed_fact_and_a_new_conflict_make_one_message_with_links() -> None
     assert "http://127.0.0.1:8001/-/diff?a=bv-1&b=bv-2&database=archive" in msg.body
 
 
+def test_sections_without_a_title_of_their_own_are_counted_in_it_and_long_lists_cut() -> None:
+    variants = [{"id": f"bv-{n}", "block_id": 1, "version": 1, "block": "Delegation", "changes": []} for n in range(22)]
+    removed = [{"title": "", "url": "https://pacsto.org/events/gone"}]
+    msg = alerts.message(alerts.FactChanges(new_block_versions=variants, removed_articles=removed))
+    assert msg.title == "pa-archive: 22 new block variant(s); 1 article(s) removed"
+    assert "  ... and 2 more new block variants" in msg.body.splitlines()
+    assert "  (untitled) [https://pacsto.org/events/gone]" in msg.body.splitlines()
+    assert "http" not in msg.title and "/-/diff" not in msg.body  # no Datasette address: no links
+    # a new variant is counted in the title only when nothing before it is named there
+    fact = {"delegation": "Russia", "field": "seats_total", "language": "en", "old": "22", "new": ""}
+    fact |= {"old_block_version": "bv-1", "new_block_version": "bv-2"}
+    msg = alerts.message(alerts.FactChanges(changed_facts=[fact], new_block_versions=variants[:1]))
+    assert msg.title == "pa-archive: Russia seats_total 22 → (empty)"
+
+
+def test_differences_of_the_sites_by_people_or_by_value() -> None:
+    people = {"delegation": "Belarus", "field": "members", "only_en": ["Ivan Petrov"], "only_ru": []}
+    seats = {"delegation": "Belarus", "field": "seats_total", "en": [], "ru": [11]}
+    msg = alerts.message(alerts.FactChanges(parity_differences=[people, seats]), datasette_url="http://127.0.0.1:8001")
+    lines = msg.body.splitlines()
+    assert "  Belarus members: only en: Ivan Petrov; only ru: -" in lines
+    assert "  Belarus seats_total: en (not stated) vs ru 11" in lines
+    assert msg.title == "pa-archive: en/ru differ on Belarus members; en/ru differ on Belarus seats_total"
+
+
 def test_facts_stated_for_the_first_time_are_counted_not_listed() -> None:
     changes = alerts.changes_between(alerts.FactState(), state("7"))
     assert changes.first_stated == 2 and changes.changed_facts == []
