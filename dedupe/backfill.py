@@ -256,6 +256,22 @@ def list_captures(
 
     Pages follow ``resumeKey`` when the server gives one; a server without it (pywb) answers a
     query whole, so a full page without a key is taken as complete."""
+    params = _cdx_params(cdx_api, pattern, since, until, page_size, records)
+    last: dict[str, str] = {}  # URL -> digest of its previous capture (collapse=digest, client side too)
+    for _ in range(MAX_PAGES):
+        rows, resume = _cdx_page(client, cdx_api, params)
+        if rows and "original" not in rows[0] and "fl" in params:
+            del params["fl"]  # a server that names the fields otherwise: ask for all of them instead
+            continue
+        yield from _new_captures(rows, pattern, records, last)
+        if not resume:
+            return
+        params["resumeKey"] = resume
+    raise BackfillError(f"more than {MAX_PAGES} pages of captures: narrow the pattern or the dates")
+
+
+def _cdx_params(cdx_api: str, pattern: str, since: str, until: str, page_size: int, records: bool) -> dict[str, str]:
+    """The first page's query: the Wayback Machine and pywb name the same fields differently."""
     wayback = urllib.parse.urlsplit(cdx_api).path.rstrip("/").endswith("/cdx/search/cdx")
     params: dict[str, str] = {
         "url": pattern,
@@ -270,37 +286,41 @@ def list_captures(
         params["from"] = since
     if until:
         params["to"] = until
-    last: dict[str, str] = {}  # URL -> digest of its previous capture (collapse=digest, client side too)
-    for _ in range(MAX_PAGES):
-        url = f"{cdx_api}?{urllib.parse.urlencode(params)}"
-        try:
-            status, _, body, _ = client.get(url, MAX_CDX_BYTES)
-            rows, resume = parse_cdx(body)
-        except OSError as exc:
-            raise BackfillError(f"the CDX server failed: {exc}") from None
-        except ValueError as exc:
-            raise BackfillError(f"the CDX server at {cdx_api} did not answer CDX ({exc}).") from None
-        if rows and "original" not in rows[0] and "fl" in params:
-            del params["fl"]  # a server that names the fields otherwise: ask for all of them instead
+    return params
+
+
+def _cdx_page(client: Client, cdx_api: str, params: dict[str, str]) -> tuple[list[dict[str, str]], str | None]:
+    """One page of rows and its resume key; a failed or unreadable answer is a BackfillError of one sentence."""
+    url = f"{cdx_api}?{urllib.parse.urlencode(params)}"
+    try:
+        _, _, body, _ = client.get(url, MAX_CDX_BYTES)
+        return parse_cdx(body)
+    except OSError as exc:
+        raise BackfillError(f"the CDX server failed: {exc}") from None
+    except ValueError as exc:
+        raise BackfillError(f"the CDX server at {cdx_api} did not answer CDX ({exc}).") from None
+
+
+def _new_captures(rows: list[dict[str, str]], pattern: str, records: bool, last: dict[str, str]) -> Iterator[Capture]:
+    """The usable 200 captures of a page of rows, a URL's capture with its previous one's digest left out."""
+    fields = FIELDS + (RECORD_FIELDS if records else ())
+    for row in rows:
+        if row.get("statuscode", "200") not in ("200", "-", ""):
             continue
-        for row in rows:
-            if row.get("statuscode", "200") not in ("200", "-", ""):
-                continue
-            capture = Capture(**{name: row.get(name, "") for name in FIELDS + (RECORD_FIELDS if records else ())})
-            if records and not (capture.filename and capture.offset.isdigit() and capture.length.isdigit()):
-                continue  # a Common Crawl-layout row must say where its WARC record is
-            if not re.fullmatch(r"\d{4,14}", capture.timestamp) or capture.observed_at is None:
-                continue  # no usable time: a capture is dated by its timestamp
-            if not matches(pattern, capture.original):
-                continue  # never stored: what the query did not ask for (another host, a file: URL ...)
-            if last.get(capture.original) == capture.digest != "":
-                continue
-            last[capture.original] = capture.digest
-            yield capture
-        if not resume:
-            return
-        params["resumeKey"] = resume
-    raise BackfillError(f"more than {MAX_PAGES} pages of captures: narrow the pattern or the dates")
+        capture = Capture(**{name: row.get(name, "") for name in fields})
+        if not _usable(capture, pattern, records) or last.get(capture.original) == capture.digest != "":
+            continue
+        last[capture.original] = capture.digest
+        yield capture
+
+
+def _usable(capture: Capture, pattern: str, records: bool) -> bool:
+    """Whether a capture can be fetched and dated, and is what the query asked for."""
+    if records and not (capture.filename and capture.offset.isdigit() and capture.length.isdigit()):
+        return False  # a Common Crawl-layout row must say where its WARC record is
+    if not re.fullmatch(r"\d{4,14}", capture.timestamp) or capture.observed_at is None:
+        return False  # no usable time: a capture is dated by its timestamp
+    return matches(pattern, capture.original)  # never store what the query did not ask for (another host ...)
 
 
 def timemap_captures(client: Client, timemap_base: str, pattern: str) -> list[Capture]:

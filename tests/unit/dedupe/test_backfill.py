@@ -195,3 +195,39 @@ def test_timemap_in_link_format(tmp_path: Path) -> None:
         f'<http://127.0.0.1:8080/c/20160301100000/{url}>; rel="first last memento"; '
         'datetime="Tue, 01 Mar 2016 10:00:00 GMT"'
     )
+
+
+class ScriptedCdx:
+    """A client whose CDX answers are given in advance (one a request), recording the queries."""
+
+    def __init__(self, *answers: object) -> None:
+        self.answers, self.queries = list(answers), []
+
+    def get(self, url: str, cap: int | None = None) -> tuple[int, dict, bytes, str]:
+        self.queries.append(dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query)))
+        return 200, {}, json.dumps(self.answers.pop(0) if self.answers else []).encode(), url
+
+
+def test_a_server_naming_its_fields_otherwise_is_asked_for_all_of_them() -> None:
+    own_names = [["ts", "uri"], ["20170101000000", "https://pacsto.org/events/a"]]
+    rows = [
+        ["urlkey", "timestamp", "original", "mimetype", "statuscode", "digest"],
+        ["k", "20170101000000", "https://pacsto.org/events/a", "text/html", "200", "D1"],
+        ["k", "20170102000000", "https://pacsto.org/events/b", "text/html", "404", "D2"],  # not a 200
+        ["k", "2017", "https://pacsto.org/events/c", "text/html", "-", "D3"],  # a year: dated 2017-01-01
+        ["k", "someday", "https://pacsto.org/events/d", "text/html", "200", "D4"],  # no usable time
+        ["k", "20170103000000", "https://example.org/events/e", "text/html", "200", "D5"],  # not asked for
+    ]
+    client = ScriptedCdx(own_names, rows)
+    captures = list(bf.list_captures(client, "http://127.0.0.1:9/cdx/search/cdx", "pacsto.org/*"))
+    assert [c.original for c in captures] == ["https://pacsto.org/events/a", "https://pacsto.org/events/c"]
+    assert "fl" in client.queries[0] and "fl" not in client.queries[1]
+
+
+def test_a_cdx_server_that_never_ends_is_refused_after_max_pages(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bf, "MAX_PAGES", 3)
+    page = [["timestamp", "original"], ["20170101000000", "https://pacsto.org/events/a"], [], ["more"]]
+    client = ScriptedCdx(page, page, page, page)
+    with pytest.raises(bf.BackfillError, match="more than 3 pages"):
+        list(bf.list_captures(client, "http://127.0.0.1:9/cdx/search/cdx", "pacsto.org/*"))
+    assert [q.get("resumeKey") for q in client.queries] == [None, "more", "more"]
