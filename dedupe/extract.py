@@ -1,4 +1,4 @@
-"""Bytes -> text -> lines with roles: decoding, HTML-vs-text detection, trafilatura extraction.
+"""Text -> lines with roles: trafilatura extraction, lines, dates and language (decoding: ``dedupe.decoding``).
 
 Nothing here knows about other pages: deciding which lines are furniture needs repetition
 across snapshots and happens in ``dedupe.blocks``.
@@ -6,7 +6,6 @@ across snapshots and happens in ``dedupe.blocks``.
 
 from __future__ import annotations
 
-import codecs
 import re
 from datetime import date
 from html import unescape
@@ -19,21 +18,13 @@ from lxml import html as lxml_html
 from trafilatura.metadata import examine_meta, extract_meta_json, extract_title, extract_url
 from trafilatura.utils import line_processing, load_html
 
+from .decoding import decode_why
 from .document import (
     EXTRACTOR_VERSION,  # noqa: F401 - kept importable from here
     InputError,
     PageAnalysis,
     Role,
 )
-
-_HTML_START = re.compile(
-    rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|title|div|p|article|section|header)\b",
-    re.IGNORECASE | re.DOTALL,
-)
-_HTML_TAGS = re.compile(rb"</(?:p|div|body|html|article|section|span|a|li|h[1-6])>", re.IGNORECASE)
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_\-:.]+)""", re.IGNORECASE)
-_BINARY_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"%PDF", b"PK\x03\x04", b"\x1f\x8b", b"\x7fELF")
-_SINGLE_BYTE_CHARSETS = {"latin-1", "iso8859-1", "cp1252", "ascii", "iso8859-15", "cp1251", "koi8-r", "cp866"}
 
 BLOCK_TAGS = {
     "address",
@@ -77,6 +68,8 @@ BLOCK_TAGS = {
 }
 SKIP_TAGS = {"script", "style", "noscript", "template", "head", "svg", "iframe", "object", "button", "select"}
 
+_LATIN_BYTES = bytes(range(ord("A"), ord("Z") + 1)) + bytes(range(ord("a"), ord("z") + 1))
+_CYRILLIC_LEAD_BYTES = b"\xd0\xd1\xd2\xd3"  # UTF-8 lead bytes of exactly U+0400..U+04FF
 _DATE_LINE = re.compile(r"^\W*\d{1,2}[\s./-]+\w+[\s./-]+\d{4}\W*$|^\W*\w+\s+\d{1,2},?\s+\d{4}\W*$|^\d{4}-\d{2}-\d{2}$")
 MIN_YEAR, MAX_YEAR = 1990, 2100  # fixed bounds: the same bytes must get the same roles on any day
 _DATEPARSER_SETTINGS = {
@@ -123,213 +116,6 @@ _MONTH_NUMBER = {
 _DAY_MONTH_YEAR = re.compile(r"(\d{1,2}) ([^\W\d_]+) (\d{4})")
 _MONTH_DAY_YEAR = re.compile(r"([^\W\d_]+) (\d{1,2}),? (\d{4})")
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-_LATIN_BYTES = bytes(range(ord("A"), ord("Z") + 1)) + bytes(range(ord("a"), ord("z") + 1))
-_CYRILLIC_LEAD_BYTES = b"\xd0\xd1\xd2\xd3"  # UTF-8 lead bytes of exactly U+0400..U+04FF
-_BINARY_CONTROLS = re.compile("[\x00-\x08\x0b\x0e-\x1f]")  # ord < 32 except \t \n \f \r
-
-
-def detect_kind(raw: bytes) -> str:
-    """'html' when the bytes look like markup, else 'text' (decided by content, not name)."""
-    head = raw[:4096].lstrip(codecs.BOM_UTF8)
-    if _HTML_START.match(head) or len(_HTML_TAGS.findall(raw[:65536])) >= 3:
-        return "html"
-    return "text"
-
-
-def _declared_html_charset(raw: bytes) -> str | None:
-    match = _META_CHARSET.search(raw[:4096])
-    return match.group(1).decode("ascii", "replace") if match else None
-
-
-def _canonical(charset: str | None) -> str | None:
-    """Python's name for a declared text charset, or None for one it does not know as a text encoding
-    (an unknown name, a NUL in it, 'undefined', or a bytes codec such as 'base64' or 'zlib')."""
-    if not charset:
-        return None
-    try:
-        info = codecs.lookup(charset.strip().strip("'\""))
-    except (LookupError, ValueError):
-        return None
-    if not getattr(info, "_is_text_encoding", True) or info.name == "undefined":
-        return None
-    return info.name
-
-
-def decode(raw: bytes, declared_charset: str | None = None, kind_hint: str | None = None) -> tuple[str, str, str]:
-    """Return (text, kind, encoding) or raise InputError saying why the bytes are unusable (see ``decode_why``)."""
-    text, kind, encoding, _ = decode_why(raw, declared_charset, kind_hint)
-    return text, kind, encoding
-
-
-def decode_why(
-    raw: bytes, declared_charset: str | None = None, kind_hint: str | None = None
-) -> tuple[str, str, str, str]:
-    """Return (text, kind, encoding, why that encoding) or raise InputError saying why the bytes are unusable.
-
-    The best evidence decides, as browsers do: a BOM, then the declared charsets (the HTTP
-    header's, and an HTML page's ``<meta charset>``, which wins when the two disagree and it
-    decodes cleanly: the page's author wrote it, a server's default header often did not), then
-    detection (charset-normalizer) when what is declared does not decode cleanly (pages labelled
-    UTF-8 holding windows-1252 bytes, which every browser renders). A body that is valid UTF-8
-    with non-ASCII bytes is read as UTF-8 even when a single-byte charset is declared (UTF-8
-    validity is near-proof). A decoding that reads as mojibake (``garbling``) is never used:
-    when nothing else reads as text, the content is refused, never stored garbled.
-    """
-    if not raw or not raw.strip():
-        raise InputError("empty content")
-    if raw.startswith(_BINARY_MAGIC) or b"\x00" in raw[:8192] and not raw.startswith(_UTF16_BOMS):
-        raise InputError("binary content (not text or HTML)")
-    for bom, codec in _BOMS:
-        if raw.startswith(bom):
-            try:
-                text = raw[len(bom) :].decode(codec, "strict")
-            except UnicodeDecodeError:
-                break  # a BOM followed by bytes of another charset: the declarations decide
-            kind = kind_hint or detect_kind(text.encode("utf-8"))
-            return _checked(text, kind), kind, codecs.lookup(codec).name, "byte order mark"
-    kind = kind_hint or detect_kind(raw)
-    header = _canonical(declared_charset)
-    meta = _canonical(_declared_html_charset(raw)) if kind == "html" else None
-    try:
-        utf8 = raw.decode("utf-8", "strict")
-    except UnicodeDecodeError as exc:
-        utf8 = None
-        utf8_error = exc
-    declared = [c for c in dict.fromkeys((meta, header) if meta != header else (header,)) if c]
-    if utf8 is not None and (
-        not declared or "utf-8" in declared or (set(declared) <= _SINGLE_BYTE_CHARSETS and not raw.isascii())
-    ):
-        if not declared:
-            why = "valid UTF-8 (nothing declared)"
-        elif "utf-8" in declared:
-            why = "<meta> charset" if meta == "utf-8" else "HTTP charset"
-        else:
-            why = f"valid UTF-8 (the declared {declared[0]} is not what it holds)"
-        return _checked(utf8, kind), kind, "utf-8", why
-    problems = []
-    for charset in declared:
-        if charset == "utf-8":
-            problems.append(f"not valid UTF-8 (byte {utf8_error.start}), its declared charset")
-            continue
-        try:
-            text = raw.decode(charset, "strict")
-        except UnicodeError:  # UnicodeDecodeError, or a codec's own complaint (utf-16 with an odd length...)
-            problems.append(f"cannot be decoded as its declared charset {charset}")
-            continue
-        garbled = garbling(text)
-        if garbled is None:
-            source = "<meta> charset" if charset == meta else "HTTP charset"
-            return _checked(text, kind), kind, charset, source
-        problems.append(f"garbled when decoded as its declared charset {charset}: {garbled}{_likely(raw, charset)}")
-    if "utf-8" in declared and utf8 is None:
-        replaced = raw.decode("utf-8", "replace")
-        bad = replaced.count("\ufffd")
-        if any(ord(ch) > 127 and ch != "\ufffd" for ch in replaced) and bad <= max(3, len(raw) // 1000):
-            # mostly UTF-8 with a few stray bytes (a pasted windows-1252 quote): what a browser shows
-            why = f"HTTP/<meta> charset UTF-8, {bad} invalid byte(s) replaced with U+FFFD as browsers do"
-            return _checked(replaced, kind), kind, "utf-8", why
-    if declared:
-        found = _detected(raw)
-        if found is not None:
-            text, charset = found
-            return _checked(text, kind), kind, charset, f"detected (declared {declared[0]} does not decode cleanly)"
-    if problems:
-        raise InputError(problems[-1] if len(problems) == 1 else f"{problems[0]}; {problems[1]}")
-    where = utf8_error.start
-    if where >= len(raw) - 3:
-        raise InputError("truncated: the content ends inside a UTF-8 character")
-    raise InputError(f"not valid UTF-8 (byte {where}) and no charset declared")
-
-
-_ANY_CONTROLS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")  # C0 and C1: what no detected text holds
-_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
-_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-
-
-def _detected(raw: bytes) -> tuple[str, str] | None:
-    """(text, charset) by detection (charset-normalizer, then this site's likely charsets), never mojibake."""
-    candidates = ["cp1252", *_GUESSES]  # the usual mislabellings first: a Western page, this site's Cyrillic
-    try:
-        from charset_normalizer import from_bytes
-
-        best = from_bytes(raw[:200_000]).best()
-        if best is not None and best.encoding:
-            candidates.append(best.encoding)
-    except Exception:  # noqa: BLE001 - detection is a best effort
-        pass
-    for name in dict.fromkeys(_canonical(c) for c in candidates):
-        if name is None or name == "utf-8":
-            continue
-        try:
-            text = raw.decode(name, "strict")
-        except (UnicodeError, LookupError):
-            continue
-        if garbling(text) is None and not _ANY_CONTROLS.search(text[:65536]):
-            return text, name
-    return None
-
-
-# Mojibake: text decoded with the wrong single-byte charset still decodes, but its words are not words.
-_WORD = re.compile(r"[^\W\d_]{5,}")
-_LATIN1_LETTERS = re.compile("^[\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff]+$")  # À..ÿ without × ÷
-_CYRILLIC_WORD = re.compile("^[\u0400-\u04ff]+$")
-_MIXED_CASE = re.compile("[\u0430-\u045f][\u0400-\u042f]")  # a lowercase Cyrillic letter, then a capital
-_TAGS = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]*>", re.IGNORECASE | re.DOTALL)
-MOJIBAKE_MIN_WORDS = 3  # fewer garbled words than this is no evidence
-MOJIBAKE_SHARE = 0.2  # of the words of 5+ letters
-_GUESSES = ("cp1251", "koi8-r", "utf-8")  # what a garbled page of this site most likely is
-
-
-def garbling(text: str) -> str | None:
-    """Why ``text`` reads as mojibake (one clause), or None when it reads as text.
-
-    Two signatures, each needing several words of 5+ letters and a fifth of them: words made
-    only of Latin-1 letters À..ÿ ('Ïàðëàìåíòñêàÿ': cp1251 read as iso-8859-1 or windows-1252;
-    no language writes whole words in accented letters), and Cyrillic words in upper case or
-    with a capital after a lowercase letter ('пАРЛАМЕНТ': cp1251 and koi8-r read as each other,
-    which swaps the case of every letter).
-    """
-    words = _WORD.findall(_TAGS.sub(" ", text[:65536]))
-    if len(words) < MOJIBAKE_MIN_WORDS:
-        return None
-    latin1 = [w for w in words if _LATIN1_LETTERS.match(w)]
-    if len(latin1) >= MOJIBAKE_MIN_WORDS and len(latin1) >= MOJIBAKE_SHARE * len(words):
-        return f"words such as {latin1[0][:20]!r} are Latin-1 mojibake"
-    cyrillic = [w for w in words if _CYRILLIC_WORD.match(w)]
-    swapped = [w for w in cyrillic if w.isupper() or _MIXED_CASE.search(w)]
-    if (
-        len(swapped) >= MOJIBAKE_MIN_WORDS
-        and len(swapped) > 0.5 * len(cyrillic)
-        and len(cyrillic) >= MOJIBAKE_SHARE * len(words)
-    ):
-        return f"words such as {swapped[0][:20]!r} have the case of each letter swapped"
-    return None
-
-
-def _likely(raw: bytes, wrong: str) -> str:
-    """' (it reads as windows-1251)' when another of the likely charsets decodes it as text, else ''."""
-    for guess in _GUESSES:
-        if guess == wrong:
-            continue
-        try:
-            text = raw.decode(guess, "strict")
-        except UnicodeDecodeError:
-            continue
-        if garbling(text) is None:
-            return f" (it reads as {codecs.lookup(guess).name})"
-    return ""
-
-
-def _checked(text: str, kind: str) -> str:
-    """Reject text that is mostly control characters.
-
-    A page without ``</html>`` is not refused: many complete pages never close it, and whether a
-    transfer was cut is known from its length, digest or data loss (the crawl, ``dedupe.warc``)."""
-    sample = text[:8192]
-    controls = len(_BINARY_CONTROLS.findall(sample))
-    if controls > max(8, len(sample) // 50):
-        raise InputError("binary content (too many control characters)")
-    return text
 
 
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -396,44 +182,58 @@ def html_lines(markup: str) -> list[tuple[str, int]]:
         raise InputError(f"malformed HTML ({exc})") from None
     # iterwalk never visits comments, so text after one would be lost: "7 <!--x-->deputies"
     etree.strip_tags(root, etree.Comment, etree.ProcessingInstruction)
-    lines: list[tuple[str, int]] = []
-    buffer: list[str] = []
-    landmarks = [0]
-    opened = 0
-
-    def flush() -> None:
-        text = clean_line("".join(buffer))
-        buffer.clear()
-        if text:
-            lines.append((text, landmarks[-1]))
-
-    skipping = 0
+    walk = _LineWalk()
     for event, element in etree.iterwalk(root, events=("start", "end")):
         tag = element.tag if isinstance(element.tag, str) else ""
         if event == "start":
-            if tag in SKIP_TAGS or not tag:
-                skipping += 1
-                continue
-            if skipping:
-                continue
-            if tag in BLOCK_TAGS or tag in LANDMARK_TAGS:
-                flush()
-            if tag in LANDMARK_TAGS:
-                opened += 1
-                landmarks.append(opened)
-            if element.text:
-                buffer.append(element.text)
+            walk.start(tag, element.text)
         else:
-            if tag in SKIP_TAGS or not tag:
-                skipping -= 1
-            elif not skipping and (tag in BLOCK_TAGS or tag in LANDMARK_TAGS):
-                flush()
-                if tag in LANDMARK_TAGS:
-                    landmarks.pop()
-            if not skipping and element.tail:
-                buffer.append(element.tail)
-    flush()
-    return lines
+            walk.end(tag, element.tail)
+    walk.flush()
+    return walk.lines
+
+
+class _LineWalk:
+    """``html_lines``' state as it walks the tree: the text since the last block boundary, the landmark
+    containers open around it, and how deep inside skipped elements (script, style...) it is."""
+
+    def __init__(self) -> None:
+        self.lines: list[tuple[str, int]] = []
+        self.buffer: list[str] = []
+        self.landmarks = [0]  # the numbers of the open landmark containers (0: the page itself)
+        self.opened = 0  # landmark containers met so far: each gets the next number
+        self.skipping = 0
+
+    def flush(self) -> None:
+        """End the current line, if it holds any text."""
+        text = clean_line("".join(self.buffer))
+        self.buffer.clear()
+        if text:
+            self.lines.append((text, self.landmarks[-1]))
+
+    def start(self, tag: str, text: str | None) -> None:
+        if tag in SKIP_TAGS or not tag:
+            self.skipping += 1
+            return
+        if self.skipping:
+            return
+        if tag in BLOCK_TAGS or tag in LANDMARK_TAGS:
+            self.flush()
+        if tag in LANDMARK_TAGS:
+            self.opened += 1
+            self.landmarks.append(self.opened)
+        if text:
+            self.buffer.append(text)
+
+    def end(self, tag: str, tail: str | None) -> None:
+        if tag in SKIP_TAGS or not tag:
+            self.skipping -= 1
+        elif not self.skipping and (tag in BLOCK_TAGS or tag in LANDMARK_TAGS):
+            self.flush()
+            if tag in LANDMARK_TAGS:
+                self.landmarks.pop()
+        if not self.skipping and tail:
+            self.buffer.append(tail)
 
 
 _DATE_PARAMS = {"extensive_search": False, "original_date": True}

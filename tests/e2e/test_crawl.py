@@ -498,7 +498,7 @@ def test_faults_are_retried_or_recorded_and_the_run_goes_on(tmp_path: Path) -> N
     titles = {r["title"] for r in query(db, "SELECT title FROM article_versions")}
     assert {a.title for a in site_state("en", 1).articles} <= titles
     # and nothing stored reads as mojibake (dedupe.extract.garbling): every page is text or a failure with its reason
-    from dedupe.extract import garbling
+    from dedupe.decoding import garbling
 
     stored = query(db, "SELECT p.content_sha256 FROM pages p JOIN snapshots s ON s.content_sha256 = p.content_sha256")
     texts = page_texts(db, [r["content_sha256"] for r in stored])

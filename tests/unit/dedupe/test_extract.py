@@ -6,8 +6,9 @@ import codecs
 
 import pytest
 
+from dedupe.decoding import decode, decode_why, detect_kind, garbling
 from dedupe.document import InputError
-from dedupe.extract import analyse, decode, decode_why, detect_kind, garbling, html_lines, parse_date_line
+from dedupe.extract import analyse, html_lines, parse_date_line
 from tests.conftest import seed_as_html, seed_block, seed_files
 
 
