@@ -86,6 +86,41 @@ class _RecordError(Exception):
         self.resync, self.junk = resync, junk
 
 
+class _Skipped(Exception):
+    """A record that is no observation, for a reason the summary counts (not an error)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _target_url(rec_type: str, warc: Headers) -> str:
+    """The record's http(s) URL without userinfo; _Skipped for DNS and other schemes."""
+    raw_url = (warc.get("WARC-Target-URI") or "").strip().strip("<>").strip()
+    if not raw_url:
+        raise _RecordError(f"{rec_type} record has no WARC-Target-URI")
+    if raw_url.lower().startswith(("dns:", "whois:")):
+        raise _Skipped("dns")
+    try:
+        url = check_url(strip_userinfo(raw_url))
+    except ValueError:
+        raise _Skipped("not http(s)") from None
+    if not url.lower().startswith(("http://", "https://")):
+        raise _Skipped("not http(s)")
+    return url
+
+
+def _declared_type(rec_type: str, warc: Headers, http: Headers, arc: bool) -> str:
+    """The payload's media type as declared (HTTP's, else the record's for a resource or an ARC record);
+    _Skipped when it is declared and not HTML."""
+    mime = media_type(http.get("Content-Type") or "")
+    if not mime and (rec_type == "resource" or arc):
+        mime = media_type(warc.get("Content-Type") or "")
+    if mime and mime not in HTML_TYPES:
+        raise _Skipped("not HTML")
+    return mime
+
+
 class RecordReader:
     """The records of one stream: framing, errors by offset, revisits, the summary."""
 
@@ -240,57 +275,40 @@ class RecordReader:
         self, rec_type: str, warc: Headers, block: _Block, date_text: str, arc: bool = False
     ) -> RawSnapshot | SourceError | None:
         """One record as an observation, or None (skipped and counted); bad records raise _RecordError."""
-        summary = self.summary
-        if rec_type not in ("response", "resource", "revisit"):
-            summary.skipped[rec_type or "unknown"] += 1
-            return None
-        raw_url = (warc.get("WARC-Target-URI") or "").strip().strip("<>").strip()
-        if not raw_url:
-            raise _RecordError(f"{rec_type} record has no WARC-Target-URI")
-        if raw_url.lower().startswith(("dns:", "whois:")):
-            summary.skipped["dns"] += 1
-            return None
         try:
-            url = check_url(strip_userinfo(raw_url))
-        except ValueError:
-            summary.skipped["not http(s)"] += 1
+            return self._read_observation(rec_type, warc, block, date_text, arc)
+        except _Skipped as skipped:
+            self.summary.skipped[skipped.reason] += 1
             return None
-        if not url.lower().startswith(("http://", "https://")):
-            summary.skipped["not http(s)"] += 1
-            return None
+
+    def _read_observation(
+        self, rec_type: str, warc: Headers, block: _Block, date_text: str, arc: bool
+    ) -> RawSnapshot | SourceError | None:
+        """``_observation``'s steps, in order: what kind of record, its URL, its date, its HTTP part, then
+        a removed page, or a revisit, or an HTML payload."""
+        if rec_type not in ("response", "resource", "revisit"):
+            raise _Skipped(rec_type or "unknown")
+        url = _target_url(rec_type, warc)
         observed = self._date(date_text)
         if observed is None:
             raise _RecordError(f"record of {printable(url)} has no usable WARC-Date, and the file no date")
-        status, http = None, Headers()
-        if rec_type != "resource" and block.peek(5) == b"HTTP/":
-            status, http = self._http_part(block)
-        elif rec_type == "response" and not arc and "application/http" in (warc.get("Content-Type") or "").lower():
-            summary.skipped["no HTTP headers"] += 1
-            return None
+        status, http = self._http_headers(rec_type, warc, block, arc)
         base = dict(url=url, observed_at=observed, source=self.source, origin=self.where, http_status=status)
         if rec_type == "revisit":
             return self._revisit(warc, url, base, http)
         if status in REMOVED_STATUSES:
-            summary.observations += 1
+            self.summary.observations += 1
             return RawSnapshot(**base, headers=http, body=None, page_type=page_kind(url))
         if status is not None and (not 200 <= status < 300 or status in PARTIAL_STATUSES):
-            summary.skipped[f"HTTP {status}"] += 1  # 206: a part of a page, 204/205: none
-            return None
-        mime = media_type(http.get("Content-Type") or "")
-        if not mime and (rec_type == "resource" or arc):
-            mime = media_type(warc.get("Content-Type") or "")
-        if mime and mime not in HTML_TYPES:
-            summary.skipped["not HTML"] += 1
-            return None
+            raise _Skipped(f"HTTP {status}")  # 206: a part of a page, 204/205: none
+        mime = _declared_type(rec_type, warc, http, arc)
         if warc.get("WARC-Truncated"):
             self._bad(warc, f"is truncated by its crawler (WARC-Truncated: {printable(warc['WARC-Truncated'][:40])})")
         body = self._payload(block, warc, http, url)
         if not body.strip():
-            summary.skipped["empty body"] += 1  # a HEAD, or a page served empty: nothing to read
-            return None
+            raise _Skipped("empty body")  # a HEAD, or a page served empty: nothing to read
         if not mime and not body.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
-            summary.skipped["not HTML"] += 1
-            return None
+            raise _Skipped("not HTML")
         self.payloads.put(
             digest_key(warc.get("WARC-Payload-Digest")),
             warc.get("WARC-Record-ID"),
@@ -298,7 +316,7 @@ class RecordReader:
             observed,
             (status or 200, http, body),
         )
-        summary.observations += 1
+        self.summary.observations += 1
         return RawSnapshot(
             **base,
             headers=http,
@@ -306,6 +324,14 @@ class RecordReader:
             declared_charset=charset_of(http.get("Content-Type") or warc.get("Content-Type") or ""),
             page_type=page_kind(url, body),
         )
+
+    def _http_headers(self, rec_type: str, warc: Headers, block: _Block, arc: bool) -> tuple[int | None, Headers]:
+        """The record's HTTP status and headers, when its block starts with them (a resource has none)."""
+        if rec_type != "resource" and block.peek(5) == b"HTTP/":
+            return self._http_part(block)
+        if rec_type == "response" and not arc and "application/http" in (warc.get("Content-Type") or "").lower():
+            raise _Skipped("no HTTP headers")
+        return None, Headers()
 
     def _http_part(self, block: _Block) -> tuple[int | None, Headers]:
         """HTTP status and headers at the start of a block (Set-Cookie dropped later, by RawSnapshot)."""
