@@ -135,6 +135,7 @@ class Input:
     # --- filling
 
     def _more(self) -> None:
+        """Read on: the next piece of the stream into the buffer, or mark where it ends."""
         if not self.gz:
             chunk = self.raw.read(bounded.CHUNK)
             if not chunk:
@@ -144,23 +145,33 @@ class Input:
             return
         if not self.cdata:
             self.cdata = self.raw.read(bounded.CHUNK)
-        if self.decoder is None:
-            self.cdata = self.cdata.lstrip(b"\x00")  # padding between members
+        if self.decoder is None and not self._open_member():
+            return
+        self._inflate()
+
+    def _open_member(self) -> bool:
+        """Start the gzip member at the current position (padding skipped); False when there is no member
+        to start yet (the file ended, or too few bytes to tell); Damaged when what is there is not gzip."""
+        self.cdata = self.cdata.lstrip(b"\x00")  # padding between members
+        if not self.cdata:
+            self.cdata = self.raw.read(bounded.CHUNK)
             if not self.cdata:
-                self.cdata = self.raw.read(bounded.CHUNK)
-                if not self.cdata:
-                    self.eof = True
-                return
-            if not self.cdata.startswith(b"\x1f\x8b"):
-                if len(self.cdata) < 2:
-                    self.cdata += self.raw.read(bounded.CHUNK)
-                    if self.cdata.startswith(b"\x1f\x8b") or len(self.cdata) < 2:
-                        return
-                at = self.cpos
-                self._to_next_member()
-                raise Damaged("bytes that are not a gzip member", at)
-            self.decoder = zlib.decompressobj(31)
-            self.members.append((self.produced, self.cpos))
+                self.eof = True
+            return False
+        if not self.cdata.startswith(b"\x1f\x8b"):
+            if len(self.cdata) < 2:
+                self.cdata += self.raw.read(bounded.CHUNK)
+                if self.cdata.startswith(b"\x1f\x8b") or len(self.cdata) < 2:
+                    return False
+            at = self.cpos
+            self._to_next_member()
+            raise Damaged("bytes that are not a gzip member", at)
+        self.decoder = zlib.decompressobj(31)
+        self.members.append((self.produced, self.cpos))
+        return True
+
+    def _inflate(self) -> None:
+        """Decompress the next piece of the open member; a file that ends inside it is cut."""
         if not self.cdata:
             self.eof, self.cut = True, True
             return
