@@ -268,7 +268,7 @@ def crawl_stages(result: dict[str, Any]) -> dict[str, float]:
 
 
 def _archive_vs_raw_html(results: dict[str, Any]) -> float | None:
-    """The first crawl's archive against the raw HTML it holds (issue 19: at most 1)."""
+    """The first crawl's archive against the raw HTML it holds (the goal: at most 1)."""
     if not results.get("html_raw_bytes") or not results.get("archive_bytes_first_crawl"):
         return None
     return round(results["archive_bytes_first_crawl"] / results["html_raw_bytes"], 2)

@@ -44,8 +44,6 @@ DESCRIPTION = (
     "block version, so you can see when they changed and where snapshots disagree."
 )
 
-SEEN = "first_seen / last_seen: earliest and latest observed_at (UTC) of the snapshots"
-
 _TIMESTAMP = "ISO 8601, UTC"
 
 # table -> (description, {column: description}); hidden tables are internal bookkeeping.
@@ -359,8 +357,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         },
     ),
     "archive_state": (
-        "Internal flags, e.g. generation and derived_generation: the derived tables lag behind the snapshots "
-        "while they differ.",
+        "Internal state: derived_snapshot_id (the last snapshot the derived tables include: they lag behind "
+        "the snapshots while it is not the newest), derive_engine and stage:<name> (what built them), made_by.",
         {"key": "Flag name.", "value": "Flag value."},
     ),
     "article_versions_stems": (

@@ -35,13 +35,6 @@ SELECT block_version_id, previous_version_id, kind, detail, old_text, new_text
 FROM block_line_changes ORDER BY block_version_id, slot
 """
 
-# Removed articles, each known by its first version (article ids are renumbered by every refresh).
-ALERT_REMOVED_ARTICLES_SQL = """
-SELECT av.id AS first_version, a.id, a.title, a.url, a.last_seen
-FROM articles a JOIN article_versions av ON av.article_id = a.id AND av.version = 1
-WHERE a.status = 'removed'
-"""
-
 # The alerts' view of rosters: every change ever derived (a run's new ones are those not there before).
 ALERT_ROSTER_CHANGES_SQL = """
 SELECT delegation, language, snapshot_id, observed_at, kind, subject, old_value, new_value, roster_version_id,

@@ -164,16 +164,6 @@ def dechunk(data: bytes) -> bytes | None:
             at += 1
 
 
-def iter_capped(chunks: Iterable[bytes], cap: int, what: str) -> Iterator[bytes]:
-    """The chunks as given, TooLarge once their total passes ``cap``."""
-    size = 0
-    for chunk in chunks:
-        size += len(chunk)
-        if size > cap:
-            raise TooLarge(f"{what} is larger than {megabytes(cap)}")
-        yield chunk
-
-
 def bounded_lines(handle: BinaryIO, limit: int = MAX_BODY_BYTES) -> Iterator[tuple[int, bytes | None]]:
     """(line number, bytes) for each line of a binary file, reading at most ``limit`` + 1 bytes of one
     line; None for a longer line, whose rest is read and dropped in chunks, never held whole."""

@@ -77,13 +77,6 @@ WHERE article_versions_stemmed MATCH pa_stem_query(:q)
 ORDER BY rank LIMIT 50
 """
 
-# Missing values from the block versions' counts (the missing_values view): no snapshot is read.
-MISSING_COUNTS_SQL = """
-SELECT language, delegation, field, snapshots, first_seen, last_seen
-FROM missing_values
-ORDER BY delegation, field, language
-"""
-
 # Facts through time: each run of one value (see the fact_periods view); :delegation '' for all, any case.
 FACT_PERIODS_SQL = """
 SELECT language, delegation, field, period, value, snapshots, first_snapshot_id, first_seen,

@@ -57,14 +57,6 @@ ORDER BY rc.observed_at, rc.delegation, rc.language, rc.snapshot_id,
          CASE rc.kind WHEN 'left' THEN 0 WHEN 'joined' THEN 1 WHEN 'plenipotentiary' THEN 2 ELSE 3 END, rc.subject
 """
 
-ROSTER_VERSIONS_SQL = """
-SELECT id, delegation, language, version, seats, plenipotentiary, members, snapshots, first_seen, last_seen,
-       first_snapshot_id
-FROM roster_versions
-WHERE :delegation = '' OR delegation = :delegation COLLATE NOCASE
-ORDER BY delegation, language, version
-"""
-
 # Every spelling of every listed person (identities across scripts are built from these by dedupe.people).
 ROSTER_NAMES_SQL = """
 SELECT DISTINCT rv.delegation, rv.language, rm.person_key, rm.name, rm.full_name

@@ -126,8 +126,8 @@ INITIAL_DDL = """
         );
         CREATE INDEX pages_extractor ON pages(extractor);
         CREATE TABLE archive_state (
-            key TEXT PRIMARY KEY,               -- 'generation' (bumped by every stored observation) and
-                                                -- 'derived_generation' (what the derived tables were built from)
+            key TEXT PRIMARY KEY,               -- 'derived_snapshot_id' (the last snapshot derived), 'derive_engine',
+                                                -- 'stage:<name>' (each stage's version), 'made_by' (the demo's)
             value TEXT NOT NULL
         );
         CREATE TABLE signatures (
