@@ -408,8 +408,19 @@ def _chunks(n: int, size: int) -> list[tuple[int, int]]:
 
 
 def _peak_rss_mb(who: int) -> float:
-    """ru_maxrss in MB (Linux reports KB)."""
-    return resource.getrusage(who).ru_maxrss / 1024
+    """Peak resident memory in MB: this process's own (``VmHWM``), or its largest child's (ru_maxrss).
+
+    Not ru_maxrss for this process: Linux carries it over ``exec`` from the forked copy of the parent,
+    whose pages all count as resident, so a child started by a process that had grown to 700 MB (the
+    benchmark after its growth step) would report 700 MB whatever it used itself."""
+    if who == resource.RUSAGE_SELF:
+        try:
+            for line in Path("/proc/self/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+        except (OSError, ValueError, IndexError):
+            pass
+    return resource.getrusage(who).ru_maxrss / 1024  # Linux reports KB
 
 
 def _bench_scale_inline(n: int, seed: int = 0, processes: int = PROCESSES, chunk: int = 2000) -> dict:
