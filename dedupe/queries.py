@@ -455,6 +455,9 @@ FROM block_version_urls WHERE block_version_id = :id
 ORDER BY last_observed_at DESC, last_snapshot_id DESC LIMIT :limit
 """
 
+# How many pages showed one block version (one row per page and version).
+EVIDENCE_VERSION_URLS_TOTAL_SQL = "SELECT count(*) FROM block_version_urls WHERE block_version_id = :id"
+
 # How many pages showed any of some block versions (:ids, a JSON array): a page showing two of them counts once.
 EVIDENCE_URLS_TOTAL_SQL = """
 SELECT count(DISTINCT url) AS total FROM block_version_urls

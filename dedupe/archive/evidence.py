@@ -24,6 +24,10 @@ def _rows(conn: sqlite3.Connection, sql: str, params: dict[str, Any] | None = No
     return [dict(zip(names, row)) for row in cursor.fetchall()]
 
 
+def _count(conn: sqlite3.Connection, sql: str, **params: Any) -> int:
+    return conn.execute(sql, params).fetchone()[0]
+
+
 def pages_stating(conn: sqlite3.Connection, version_ids: list[str]) -> tuple[list[str], int]:
     """The pages that showed any of these block versions, oldest first (at most URLS_LISTED), and how many.
 
@@ -39,9 +43,14 @@ def pages_stating(conn: sqlite3.Connection, version_ids: list[str]) -> tuple[lis
     if not first:
         return [], 0
     listed = sorted(first, key=lambda url: (*first[url], url))[:URLS_LISTED]
-    if len(version_ids) == 1 and len(first) < URLS_LISTED:
-        return listed, len(first)
-    total = conn.execute(queries.EVIDENCE_URLS_TOTAL_SQL, {"ids": json.dumps(version_ids)}).fetchone()[0]
+    if len(version_ids) == 1:
+        total = (
+            len(first)
+            if len(first) < URLS_LISTED
+            else _count(conn, queries.EVIDENCE_VERSION_URLS_TOTAL_SQL, id=version_ids[0])
+        )
+    else:
+        total = _count(conn, queries.EVIDENCE_URLS_TOTAL_SQL, ids=json.dumps(version_ids))
     return listed, total
 
 
