@@ -13,7 +13,7 @@ ROSTER_DELEGATIONS_SQL = "SELECT DISTINCT delegation FROM roster_versions ORDER 
 # roster (a failed fetch says nothing; a removed page states none), with the roster version it states.
 ROSTERS_AS_OF_SQL = """
 WITH roster_urls AS (
-  SELECT DISTINCT s.url FROM content_rosters cr JOIN snapshots s ON s.content_sha256 = cr.content_sha256
+  SELECT DISTINCT s.url FROM content_rosters cr CROSS JOIN snapshots s ON s.content_sha256 = cr.content_sha256
 ), latest AS (
   SELECT (SELECT s.id FROM snapshots s WHERE s.url = u.url AND s.observed_at <= :until AND s.status != 'error'
           ORDER BY s.observed_at DESC, s.id DESC LIMIT 1) AS id
