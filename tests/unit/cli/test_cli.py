@@ -212,11 +212,11 @@ def test_reading_commands_do_not_import_the_heavy_libraries(db: str) -> None:
 
 
 def test_an_import_while_another_run_holds_the_archive_exits_75_and_stores_nothing(tmp_path: Path) -> None:
-    from crawler.runs import RunLock
+    from dedupe.archive.lock import WriterLock
 
     db = str(tmp_path / "a.db")
-    crawl = RunLock(db)
-    crawl.acquire({"pid": 1, "started_at": "2026-11-29T10:00:00+00:00"})  # a crawl is writing
+    crawl = WriterLock(db)
+    crawl.acquire("crawl", {"pid": 1, "started_at": "2026-11-29T10:00:00+00:00"})  # a crawl is writing
     try:
         result = CliRunner().invoke(cli, ["import", str(SEEDS), "--db", db])
     finally:
