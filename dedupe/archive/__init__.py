@@ -46,16 +46,16 @@ __all__ = [
     "Ref",
 ]
 
-P = ParamSpec("P")
-R = TypeVar("R")
-Part = TypeVar("Part")
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+_Part = TypeVar("_Part")
 
 
-def _by(part: str, method: Callable[Concatenate[Part, P], R]) -> Callable[Concatenate[Archive, P], R]:
+def _by(part: str, method: Callable[Concatenate[_Part, _P], _R]) -> Callable[Concatenate[Archive, _P], _R]:
     """``Archive``'s own name for one method of one of its parts (signature and docstring kept)."""
 
     @functools.wraps(method)
-    def call(self: Archive, *args: P.args, **kwargs: P.kwargs) -> R:
+    def call(self: Archive, *args: _P.args, **kwargs: _P.kwargs) -> _R:
         return getattr(getattr(self, part), method.__name__)(*args, **kwargs)
 
     return call

@@ -61,6 +61,11 @@ def test_nothing_can_be_written_through_a_read_only_archive_even_over_a_writable
         conn.close()
 
 
+def test_the_archive_answers_every_method_of_its_reading_part_by_name() -> None:
+    reading = {name for name, _ in inspect.getmembers(ArchiveQueries, inspect.isfunction) if not name.startswith("_")}
+    assert len(reading) > 20 and sorted(reading - set(dir(Archive))) == []
+
+
 def test_the_reading_part_is_the_whole_read_only_archive() -> None:
     own = {name for name in vars(ReadOnlyArchive) if not name.startswith("_")}
     assert own == set() and ReadOnlyArchive.__mro__[1] is ArchiveQueries
