@@ -10,11 +10,7 @@ import pytest
 from crawler.runs import CrawlRun
 from dedupe.archive import Archive
 from tests.support.cli import one_sentence_error
-from tests.support.crawl import (
-    ARTICLES,
-    BASE,
-    snap,
-)
+from tests.support.crawl import ARTICLES, BASE, snap
 
 
 def test_commands_have_help_with_an_example() -> None:

@@ -1,4 +1,4 @@
-"""A newcomer's first hour (issue 21): what a user met, done the way they did it."""
+"""A newcomer's first hour: what a user met, done the way they did it."""
 
 from __future__ import annotations
 

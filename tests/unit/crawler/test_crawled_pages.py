@@ -6,10 +6,7 @@ from pathlib import Path
 
 from crawler.replica import site_state
 from dedupe.archive import Archive
-from tests.support.crawl import (
-    HOSTS,
-    crawl_like,
-)
+from tests.support.crawl import HOSTS, crawl_like
 
 
 def test_library_finds_the_delegation_block_once_per_site_on_crawled_pages(tmp_path: Path) -> None:

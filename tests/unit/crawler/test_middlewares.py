@@ -18,11 +18,7 @@ from crawler.middlewares import (
 from crawler.pipelines import ArchiveWriter
 from crawler.runs import CrawlRun
 from dedupe.document import RawSnapshot
-from tests.support.crawl import (
-    BASE,
-    fake_crawler,
-    replica_page,
-)
+from tests.support.crawl import BASE, fake_crawler, replica_page
 
 
 def test_allowed_hosts_middleware_refuses_redirects_off_the_site(tmp_path: Path) -> None:

@@ -8,12 +8,7 @@ from crawler.pipelines import ArchiveWriter
 from dedupe.archive import Archive
 from dedupe.changes import delta
 from dedupe.changes import read_state as archive_state
-from tests.support.crawl import (
-    ARTICLES,
-    BASE,
-    crawl_like,
-    snap,
-)
+from tests.support.crawl import ARTICLES, BASE, crawl_like, snap
 
 
 def test_changes_between_two_states(tmp_path: Path) -> None:

@@ -11,11 +11,7 @@ import pytest
 from crawler.pipelines import ArchiveWriter
 from crawler.runs import JOBDIR_STATE, CrawlRun
 from dedupe.archive import Archive
-from tests.support.crawl import (
-    ARTICLES,
-    BASE,
-    snap,
-)
+from tests.support.crawl import ARTICLES, BASE, snap
 
 
 def test_a_run_is_a_row_from_start_to_finish(tmp_path: Path) -> None:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from scrapy.settings import Settings
 
+from crawler import settings as project_settings
 from dedupe.document import RawSnapshot
-from tests.support.crawl import (
-    BASE,
-)
+from tests.support.crawl import BASE
 
 
 def test_settings_are_polite_and_env_overridable(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -39,3 +39,11 @@ def test_page_snapshot_item_is_a_dataclass_for_item_adapter() -> None:
         url=f"{BASE}/events", observed_at="2025-10-20T09:00:00Z", source="crawl", http_status=304, body=None
     )
     assert ItemAdapter(item).asdict()["http_status"] == 304
+
+
+@pytest.mark.parametrize("value, ok", [(0, False), (1, True), (16 * 2**20, True), (51 * 2**20, False)])
+def test_download_maxsize_must_be_a_real_cap(value: int, ok: bool) -> None:
+    errors = project_settings.setting_errors(Settings({"DOWNLOAD_MAXSIZE": value}))
+    assert (errors == []) is ok
+    if not ok:
+        assert errors == [f"DOWNLOAD_MAXSIZE must be a whole number between 1 and 52428800, not '{value}'."]

@@ -8,14 +8,7 @@ from crawler.pipelines import ArchiveWriter, InlineWriter, ProcessWriter
 from crawler.runs import CrawlRun
 from dedupe.archive import Archive
 from dedupe.document import RawSnapshot
-from tests.support.crawl import (
-    ARTICLES,
-    BASE,
-    FakeCrawler,
-    open_files_of,
-    replica_page,
-    snap,
-)
+from tests.support.crawl import ARTICLES, BASE, FakeCrawler, open_files_of, replica_page, snap
 
 
 def test_writer_names_each_observation_new_changed_unchanged_removed_or_failed(tmp_path: Path) -> None:
