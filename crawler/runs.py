@@ -1,9 +1,10 @@
-"""Crawl runs: the lock, the ``crawl_runs`` row, resuming an interrupted run, progress, changes.
+"""Crawl runs: the run from the writer lock to its outcome, resuming an interrupted run, progress.
 
 One ``CrawlRun`` per crawl. ``begin()`` takes the archive's writer lock (``dedupe.archive.lock``:
 a second writer exits with ``WriterLocked``), marks runs left 'running' by a killed process as
 'interrupted', decides whether this run resumes one (``--jobdir`` remembers the run it
-belongs to) and inserts the run's row. ``finish()`` writes the outcome and releases the lock.
+belongs to) and inserts the run's row (``dedupe.archive.crawl_runs``). ``finish()`` writes the
+outcome and releases the lock.
 
 Resuming: Scrapy's JOBDIR survives a clean stop (SIGINT/SIGTERM) but not a SIGKILL, whose
 request queue and seen-requests file are half-written. So the archive is the truth: a run that
