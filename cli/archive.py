@@ -337,18 +337,23 @@ def _print_facts(result: dict) -> None:
 
 
 def _print_periods(rows: list[dict]) -> None:
+    """One line per period under a heading per fact, written at once: a fact that flip-flops page by page
+    in one crawl has thousands of periods, and a write per line would cost more than the query."""
     if not rows:
         click.echo("No facts yet.")
+        return
     when = Clock(t for row in rows for t in (row["first_seen"], row["last_seen"]))
     heading = None
+    lines = []
     for row in rows:
         if (row["delegation"], row["field"], row["language"]) != heading:
             heading = (row["delegation"], row["field"], row["language"])
-            click.echo(click.style(f"{row['delegation']} {row['field']} ({row['language']} pages)", bold=True))
-        click.echo(
+            lines.append(click.style(f"{row['delegation']} {row['field']} ({row['language']} pages)", bold=True))
+        lines.append(
             f"  {fit(row['value'] or '(empty)', 24):<24} {when(row['first_seen'])} .. {when(row['last_seen'])}"
             f"  s{row['first_snapshot_id']}..s{row['last_snapshot_id']}"
         )
+    click.echo("\n".join(lines))
 
 
 @click.command()

@@ -36,12 +36,6 @@ BLOCKS_WITH_FACTS_SQL = """
 SELECT DISTINCT bv.block_id FROM facts f JOIN block_versions bv ON bv.id = f.block_version_id
 """
 
-# The distinct pages a block version was seen on, oldest first (at most :limit), and how many there are.
-BLOCK_VERSION_URLS_SQL = """
-SELECT url, first_observed_at, first_snapshot_id, count(*) OVER () AS total FROM block_version_urls
-WHERE block_version_id = :id ORDER BY first_observed_at, first_snapshot_id, url LIMIT :limit
-"""
-
 BLOCK_CHANGES_SQL = """
 SELECT block_version_id, previous_version_id, slot, kind, old_text, new_text, detail
 FROM block_line_changes
@@ -272,11 +266,11 @@ ORDER BY s.observed_at, s.id
 # by default since the start of the last day anything was observed.
 SINCE_SQL = """
 WITH since_when AS (
-  SELECT coalesce(nullif(:since, ''), (SELECT max(date(observed_at)) FROM snapshots)) AS since
+  SELECT coalesce(nullif(:since, ''), date((SELECT max(observed_at) FROM snapshots))) AS since
 )
 SELECT s.origin AS run, s.id AS snapshot_id, s.url, s.observed_at, s.http_status, s.status,
 {change}
-FROM snapshots s CROSS JOIN since_when w
+FROM since_when w CROSS JOIN snapshots s  -- the date first, then the snapshots since it by their index
 LEFT JOIN content_articles ca ON ca.content_sha256 = s.content_sha256
 LEFT JOIN article_versions av ON av.id = ca.article_version_id
 WHERE s.observed_at >= w.since AND s.status IN ('new', 'removed', 'error')
@@ -373,7 +367,7 @@ FROM block_line_changes ORDER BY block_version_id, slot
 # Removed articles, each known by its first version (article ids are renumbered by every refresh).
 ALERT_REMOVED_ARTICLES_SQL = """
 SELECT av.id AS first_version, a.id, a.title, a.url, a.last_seen
-FROM articles a JOIN article_versions av ON av.article_id = a.id AND av.version = 1
+FROM articles a CROSS JOIN article_versions av ON av.article_id = a.id AND av.version = 1  -- few are removed
 WHERE a.status = 'removed'
 """
 
@@ -409,7 +403,7 @@ SELECT 'tag:pa-archive,2025:removed:' || av.id,
        a.last_seen,
        a.url || ' answered 404/410 (last seen ' || a.last_seen || ').',
        a.url
-FROM articles a JOIN article_versions av ON av.article_id = a.id AND av.version = 1
+FROM articles a CROSS JOIN article_versions av ON av.article_id = a.id AND av.version = 1  -- few are removed
 WHERE a.status = 'removed'
 UNION ALL
 SELECT 'tag:pa-archive,2025:roster:' || delegation || ':' || language || ':' || snapshot_id,
@@ -438,29 +432,30 @@ UPDATE crawl_runs SET stats = json_set(coalesce(nullif(stats, ''), '{}'), '$.not
 
 # The evidence of a conflict (``dedupe.archive.evidence``, for the CLI and Datasette alike): per value the block
 # versions stating it, the pages and the newest snapshots stating it (from the per-URL records, capped), and
-# the changes of value through time (from the fact periods).
-_VALUE_VERSIONS = """
-WITH v AS (
-  SELECT DISTINCT f.block_version_id FROM facts f JOIN block_versions bv ON bv.id = f.block_version_id
-  WHERE bv.language = :language AND f.delegation = :delegation AND f.field = :field AND f.value = :value
-)"""
+# the changes of value through time (from the fact periods). The pages and snapshots are read per block
+# version, at most :limit each through an index, and merged: a value stated on every page of a million
+# observations costs a few small reads, not a sort of every page.
 
-# The pages stating one value, oldest first (at most :limit), and how many there are.
-EVIDENCE_URLS_SQL = f"""
-{_VALUE_VERSIONS.strip()}
-SELECT u.url, min(u.first_observed_at) AS first_seen, count(*) OVER () AS total
-FROM block_version_urls u JOIN v ON v.block_version_id = u.block_version_id
-GROUP BY u.url ORDER BY first_seen, u.url LIMIT :limit
+# The pages that showed one block version, oldest first (at most :limit).
+EVIDENCE_VERSION_URLS_SQL = """
+SELECT url, first_observed_at, first_snapshot_id FROM block_version_urls
+WHERE block_version_id = :id ORDER BY first_observed_at, first_snapshot_id, url LIMIT :limit
 """
 
-# The newest snapshot of each page stating one value (newest first, at most :limit), and how many snapshots
-# state it in all.
-EVIDENCE_SNAPSHOTS_SQL = f"""
-{_VALUE_VERSIONS.strip()}
-SELECT u.last_snapshot_id AS snapshot_id, u.url, u.last_observed_at AS observed_at, u.block_version_id,
-       sum(u.snapshots) OVER () AS total
-FROM block_version_urls u JOIN v ON v.block_version_id = u.block_version_id
-ORDER BY u.last_observed_at DESC, u.last_snapshot_id DESC LIMIT :limit
+# The newest snapshot of each page that showed one block version, newest first (at most :limit).
+EVIDENCE_VERSION_SNAPSHOTS_SQL = """
+SELECT last_snapshot_id AS snapshot_id, url, last_observed_at AS observed_at, block_version_id
+FROM block_version_urls WHERE block_version_id = :id
+ORDER BY last_observed_at DESC, last_snapshot_id DESC LIMIT :limit
+"""
+
+# How many pages showed one block version (one row per page and version).
+EVIDENCE_VERSION_URLS_TOTAL_SQL = "SELECT count(*) FROM block_version_urls WHERE block_version_id = :id"
+
+# How many pages showed any of some block versions (:ids, a JSON array): a page showing two of them counts once.
+EVIDENCE_URLS_TOTAL_SQL = """
+SELECT count(DISTINCT url) AS total FROM block_version_urls
+WHERE block_version_id IN (SELECT value FROM json_each(:ids))
 """
 
 # The block variants carrying one conflict value.
@@ -542,7 +537,7 @@ ROSTER_DELEGATIONS_SQL = "SELECT DISTINCT delegation FROM roster_versions ORDER 
 # roster (a failed fetch says nothing; a removed page states none), with the roster version it states.
 ROSTERS_AS_OF_SQL = """
 WITH roster_urls AS (
-  SELECT DISTINCT s.url FROM content_rosters cr JOIN snapshots s ON s.content_sha256 = cr.content_sha256
+  SELECT DISTINCT s.url FROM content_rosters cr CROSS JOIN snapshots s ON s.content_sha256 = cr.content_sha256
 ), latest AS (
   SELECT (SELECT s.id FROM snapshots s WHERE s.url = u.url AND s.observed_at <= :until AND s.status != 'error'
           ORDER BY s.observed_at DESC, s.id DESC LIMIT 1) AS id

@@ -7,6 +7,7 @@ observations and at a million.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections import defaultdict
 from typing import Any
@@ -21,6 +22,46 @@ def _rows(conn: sqlite3.Connection, sql: str, params: dict[str, Any] | None = No
     cursor = conn.execute(sql, params or {})
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def _count(conn: sqlite3.Connection, sql: str, **params: Any) -> int:
+    return conn.execute(sql, params).fetchone()[0]
+
+
+def pages_stating(conn: sqlite3.Connection, version_ids: list[str]) -> tuple[list[str], int]:
+    """The pages that showed any of these block versions, oldest first (at most URLS_LISTED), and how many.
+
+    Each version's first pages come through an index and are merged here: the URLs listed are those a sort
+    of every page would list (a page among the first overall is among the first of the version it was
+    first seen with), at the cost of URLS_LISTED rows per version."""
+    first: dict[str, tuple[str, int]] = {}
+    for version_id in version_ids:
+        for url, observed_at, snapshot_id in conn.execute(
+            queries.EVIDENCE_VERSION_URLS_SQL, {"id": version_id, "limit": URLS_LISTED}
+        ):
+            first[url] = min(first.get(url, (observed_at, snapshot_id)), (observed_at, snapshot_id))
+    if not first:
+        return [], 0
+    listed = sorted(first, key=lambda url: (*first[url], url))[:URLS_LISTED]
+    if len(version_ids) == 1:
+        total = (
+            len(first)
+            if len(first) < URLS_LISTED
+            else _count(conn, queries.EVIDENCE_VERSION_URLS_TOTAL_SQL, id=version_ids[0])
+        )
+    else:
+        total = _count(conn, queries.EVIDENCE_URLS_TOTAL_SQL, ids=json.dumps(version_ids))
+    return listed, total
+
+
+def newest_snapshots(conn: sqlite3.Connection, version_ids: list[str]) -> list[dict[str, Any]]:
+    """The newest snapshot of each page showing one of these block versions, newest first (at most
+    URLS_LISTED): merged from each version's newest, as ``pages_stating`` merges the oldest."""
+    rows: list[dict[str, Any]] = []
+    for version_id in version_ids:
+        rows += _rows(conn, queries.EVIDENCE_VERSION_SNAPSHOTS_SQL, {"id": version_id, "limit": URLS_LISTED})
+    rows.sort(key=lambda r: (r["observed_at"], r["snapshot_id"]), reverse=True)
+    return rows[:URLS_LISTED]
 
 
 def conflict_evidence(
@@ -48,17 +89,14 @@ def conflict_evidence(
     for record in records:
         slot = {"language": record["language"], "delegation": record["delegation"], "field": record["field"]}
         for value in record["values"]:
-            params = {**slot, "value": value["value"], "limit": URLS_LISTED}
-            variants = _rows(conn, queries.EVIDENCE_BLOCK_VERSIONS_SQL, params)
-            urls = _rows(conn, queries.EVIDENCE_URLS_SQL, params)
-            value["block_versions"] = [v["id"] for v in variants]
-            value["urls"] = [u["url"] for u in urls]
-            value["urls_total"] = urls[0]["total"] if urls else 0
+            variants = _rows(conn, queries.EVIDENCE_BLOCK_VERSIONS_SQL, {**slot, "value": value["value"]})
+            ids = [v["id"] for v in variants]
+            value["block_versions"] = ids
+            value["urls"], value["urls_total"] = pages_stating(conn, ids)
             if snapshots:
-                found = _rows(conn, queries.EVIDENCE_SNAPSHOTS_SQL, params)
                 value["variants"] = variants
-                value["snapshot_rows"] = found
-                value["snapshots_total"] = found[0]["total"] if found else 0
+                value["snapshot_rows"] = newest_snapshots(conn, ids)
+                value["snapshots_total"] = sum(v["snapshots"] for v in variants)
         record["changes"] = [
             {
                 "from": c["previous_value"],
@@ -81,7 +119,6 @@ def missing_evidence(conn: sqlite3.Connection, *, evidence: bool = True) -> list
     if evidence:
         for row in rows:
             params = {k: row[k] for k in ("language", "delegation", "field")}
-            urls = _rows(conn, queries.EVIDENCE_URLS_SQL, {**params, "value": "", "limit": URLS_LISTED})
-            row["seen_in"] = [u["url"] for u in urls]
-            row["seen_in_total"] = urls[0]["total"] if urls else 0
+            ids = [v["id"] for v in _rows(conn, queries.EVIDENCE_BLOCK_VERSIONS_SQL, {**params, "value": ""})]
+            row["seen_in"], row["seen_in_total"] = pages_stating(conn, ids)
     return rows

@@ -16,7 +16,7 @@ from sqlite_utils import Database
 from .. import queries
 from ..storage import Codec
 from .base import NEWEST_CONTENT_SNAPSHOT_SQL, NEWEST_SNAPSHOT_SQL, ArchiveError
-from .evidence import URLS_LISTED, conflict_evidence, missing_evidence
+from .evidence import conflict_evidence, missing_evidence, pages_stating
 
 
 class ArchiveQueries:
@@ -158,9 +158,8 @@ class ArchiveQueries:
         members: dict[str, list[str]] = {}
         totals: dict[str, int] = {}
         for row in versions:
-            found = self.query(queries.BLOCK_VERSION_URLS_SQL, {"id": row["version_id"], "limit": URLS_LISTED})
-            members[row["version_id"]] = [_short_name(r["url"]) for r in found]
-            totals[row["version_id"]] = found[0]["total"] if found else 0
+            urls, totals[row["version_id"]] = pages_stating(self.db.conn, [row["version_id"]])
+            members[row["version_id"]] = [_short_name(url) for url in urls]
         for row in versions:
             row["furniture"] = row["block_id"] not in with_facts
             row["changes"] = changes.get(row["version_id"], [])

@@ -122,3 +122,28 @@ def test_growth_reports_the_flatness_of_adding_and_importing(results: dict) -> N
     assert results["growth"][1]["stats"]["articles"] == 65  # 60 imported, then five new articles, one at a time
     assert results["add_one_flatness"] > 0 and results["import_flatness"] > 0
     assert results["goals"]["add_one_flatness"]["target"] == "<= 1.5"
+
+
+def test_an_unchanged_week_adds_observations_and_nothing_else(tmp_path: Path) -> None:
+    """bench.unchanged_week on a small archive: every URL observed again, no new version of anything."""
+    from dedupe.archive import Archive
+    from tests.replica_corpus import replica_snapshots
+
+    db = tmp_path / "archive.db"
+    with Archive(db) as archive:
+        archive.ingest(replica_snapshots(("en",)), workers=1)
+        urls = archive.db.execute(  # pages whose newest observation has a body (not a 404)
+            "SELECT count(*) FROM (SELECT content_sha256, status, row_number() OVER (PARTITION BY url "
+            "ORDER BY id DESC) AS n FROM snapshots) WHERE n = 1 AND content_sha256 IS NOT NULL AND status != 'error'"
+        ).fetchone()[0]
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.unchanged_week", "--db", str(db)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout)
+    assert figures["unchanged_week_observations"] == urls
+    assert figures["unchanged_week_grown"] == {"snapshots": urls}

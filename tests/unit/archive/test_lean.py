@@ -191,7 +191,7 @@ INDEX_USERS: dict[str, str] = {
     "snapshots_observed": "SELECT id, observed_at, content_sha256 FROM snapshots WHERE observed_at >= ? "
     "AND content_sha256 IS NOT NULL ORDER BY observed_at, id",
     "block_version_urls_url": "DELETE FROM block_version_urls WHERE url = ?",
-    "block_version_urls_first": queries.BLOCK_VERSION_URLS_SQL,
+    "block_version_urls_first": queries.EVIDENCE_VERSION_URLS_SQL,
     "fact_periods_delegation": queries.FACT_PERIODS_SQL,
     "roster_versions_delegation": "SELECT id FROM roster_versions WHERE delegation = ? AND language = ?",
     "content_rosters_version": "SELECT s.id, s.observed_at, min(rv.id) FROM roster_versions rv "
