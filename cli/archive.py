@@ -24,6 +24,7 @@ from cli.options import (
     progress,
     user_errors,
     wrapped,
+    writer_lock,
 )
 from dedupe import diff as difftools
 from dedupe.archive import Archive, ArchiveError
@@ -148,8 +149,7 @@ def import_(
             click.echo(click.style("error: ", fg="red") + str(error), err=True)
         click.echo(f"Nothing imported; {db_path} was not created.", err=True)
         sys.exit(1)
-    lock = _writer_lock(db_path, "import")  # released when the import ends, or by the kernel if it is killed
-    try:
+    with writer_lock(db_path, "import"):  # released when the import ends, or by the kernel if it is killed
         archive = open_archive(db_path, must_exist=False)
         alerts = Alerts(db_path, notify_urls, datasette_url).before()
         before = archive.stats().get("snapshots", 0)
@@ -176,8 +176,6 @@ def import_(
                 f"{data['new_article_versions']:+d} article version(s), "
                 f"{data['new_block_versions']:+d} block version(s)."
             )
-    finally:
-        lock.release()
     for failure in (alert or {}).get("errors") or []:  # reported, never a failed import
         click.echo(click.style("warning: ", fg="yellow") + failure, err=True)
     for error in report.errors:
@@ -204,33 +202,6 @@ def interrupted_import(db_path: str, before: int) -> Iterator[None]:
             err=True,
         )
         sys.exit(130)
-
-
-def _writer_lock(db_path: str, command: str):
-    """The archive's writer lock (the one a crawl holds): an import never interleaves with a crawl's
-    run. Held by another: one sentence and exit 75 (EX_TEMPFAIL), as a second crawl does."""
-    import os
-    from datetime import datetime, timezone
-
-    from crawler.runs import EXIT_LOCKED, RunLock, RunLocked
-
-    lock = RunLock(db_path)
-    try:
-        with user_errors():
-            lock.acquire(
-                {
-                    "pid": os.getpid(),
-                    "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                    "command": command,
-                    "if_locked": f"nothing was {command}ed; try again when it has finished",
-                }
-            )
-    except RunLocked as exc:
-        click.echo(click.style("error: ", fg="red") + str(exc), err=True)
-        sys.exit(EXIT_LOCKED)
-    except ArchiveError as exc:
-        raise click.ClickException(str(exc)) from None
-    return lock
 
 
 @click.command()
@@ -451,7 +422,7 @@ def _block_id(archive: Archive, name: str) -> int:
     if ref.kind == "block":
         return int(ref.id)
     if ref.kind == "block_version":
-        return archive.db.execute("SELECT block_id FROM block_versions WHERE id = ?", [ref.id]).fetchone()[0]
+        return archive.block_of_version(ref.id)
     raise ArchiveError(f"{name} is not a block: name one as b1 (see `pa-archive blocks`)")
 
 
@@ -620,7 +591,7 @@ def rebuild(db_path: str, as_json: bool) -> None:
     Example:
       pa-archive rebuild --db archive.db
     """
-    with open_archive(db_path) as archive, user_errors():
+    with open_archive(db_path) as archive, writer_lock(db_path, "rebuild"), user_errors():
         archive.rebuild()
         counts = archive.stats()
     if as_json:

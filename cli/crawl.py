@@ -22,6 +22,7 @@ from cli.options import (
     emit_json,
     json_option,
     notify_options,
+    refuse_locked,
     sentence,
     user_errors,
     wrapped,
@@ -198,9 +199,9 @@ def crawl(
       pa-archive crawl --notify 'mailto://me:app-password@gmail.com' --datasette-url http://127.0.0.1:8001
     """
     from crawler.process import CrawlSetupError, check_db_folder, crawl_settings, run_crawl
-    from crawler.runs import EXIT_LOCKED, RunLocked
     from dedupe import DEFAULT_DB
     from dedupe.archive import ArchiveError
+    from dedupe.archive.lock import WriterLocked
 
     ctx = click.get_current_context()
     if ctx.get_parameter_source("db_path") == click.core.ParameterSource.DEFAULT and any(
@@ -219,15 +220,14 @@ def crawl(
             result = run.result()
             report = alerts.after(run=f"crawl run {result['id']}")
             if report is not None:  # kept in the run's stats (`pa-archive runs`) and shown in its summary
-                from crawler.runs import record_notification
+                from dedupe.archive.crawl_runs import record_notification
 
                 record_notification(archive_db, result["id"], report)
                 result.setdefault("stats", {})["notify"] = report
     except CrawlSetupError as exc:
         raise UsageFailure(str(exc)) from None
-    except RunLocked as exc:
-        click.echo(click.style("error: ", fg="red") + str(exc), err=True)
-        sys.exit(EXIT_LOCKED)
+    except WriterLocked as exc:
+        refuse_locked(str(exc))
     except ArchiveError as exc:
         raise click.ClickException(sentence(exc)) from None
     if as_json:
@@ -259,16 +259,12 @@ def runs(run_id: int | None, db_path: str, as_json: bool, limit: int) -> None:
       pa-archive runs 3                       # what run 3 changed: facts, conflicts, variants, articles
       pa-archive runs --json --limit 1 | jq '.[0].status'
     """
-    from crawler.runs import decode_run
-    from dedupe import queries
     from dedupe.archive import Archive, ArchiveError
 
     try:
         with user_errors(), Archive(db_path, create=False) as archive:
-            if run_id is None:
-                rows = [decode_run(r) for r in archive.query(queries.CRAWL_RUNS_SQL, {"limit": limit})]
-            else:
-                rows = [decode_run(r) for r in archive.query(queries.CRAWL_RUN_SQL, {"id": run_id})]
+            found = archive.runs.recent(limit) if run_id is None else [archive.runs.get(run_id)]
+            rows = [row for row in found if row]
     except ArchiveError as exc:
         raise click.ClickException(sentence(exc)) from None
     if run_id is not None and not rows:
@@ -394,7 +390,6 @@ def demo(db_path: str, force: bool, markup: str) -> None:
     from cli.archive import conflicts as conflicts_command
     from cli.archive import diff_ as diff_command
     from crawler.replica import ReplicaServer
-    from dedupe import queries
     from dedupe.archive import Archive
 
     started = time.monotonic()
@@ -430,9 +425,9 @@ def demo(db_path: str, force: bool, markup: str) -> None:
     click.echo(click.style("\n$ pa-archive conflicts", bold=True))
     ctx.invoke(conflicts_command, db_path=db_path, as_json=False)
     with Archive(db_path, create=False) as archive:
-        change = archive.query(queries.FIRST_CONFLICT_CHANGE_SQL)
+        change = archive.first_conflict_change()
     if change:
-        before, after = change[0]["previous_version_id"], change[0]["block_version_id"]
+        before, after = change["previous_version_id"], change["block_version_id"]
         click.echo(click.style(f"\n$ pa-archive diff {before} {after} --words", bold=True))
         ctx.invoke(
             diff_command, a=before, b=after, word_marks=True, side=False, unified=False, db_path=db_path, as_json=False

@@ -156,6 +156,35 @@ def user_errors() -> Iterator[None]:
         raise
 
 
+def refuse_locked(message: str) -> None:
+    """A writer refused because another holds the archive: its one sentence, and exit 75 (EX_TEMPFAIL)."""
+    from dedupe.archive.lock import EXIT_LOCKED
+
+    click.echo(click.style("error: ", fg="red") + message, err=True)
+    sys.exit(EXIT_LOCKED)
+
+
+@contextlib.contextmanager
+def writer_lock(db_path: str, command: str) -> Iterator[None]:
+    """The archive's writer lock (``dedupe.archive.lock``) held while ``command`` writes, released at the end
+    or by the kernel if the process is killed; held by another writer: ``refuse_locked``."""
+    from dedupe.archive import ArchiveError
+    from dedupe.archive.lock import WriterLock, WriterLocked
+
+    lock = WriterLock(db_path)
+    try:
+        with user_errors():
+            lock.acquire(command)
+    except WriterLocked as exc:
+        refuse_locked(str(exc))
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 def notify_options(fn: Callable) -> Callable:
     """--notify URL (repeatable, or $PA_ARCHIVE_NOTIFY, space-separated) and --datasette-url."""
     fn = click.option(

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 import click
 
-from cli.archive import _writer_lock, open_archive
-from cli.options import Alerts, date_option, db_option, emit_json, json_option, notify_options, progress, user_errors
+from cli.archive import open_archive
+from cli.options import (
+    Alerts,
+    date_option,
+    db_option,
+    emit_json,
+    json_option,
+    notify_options,
+    progress,
+    user_errors,
+    writer_lock,
+)
 
 
 @click.command()
@@ -146,15 +157,11 @@ def backfill(
         ) from None
     client = bf.Client(delay=bf.default_delay(cdx_api or timemap or "") if delay is None else delay)
     sources = {"cdx_api": cdx_api, "records": bool(warc_prefix), "timemap": timemap}
-    archive = open_archive(db_path, must_exist=False)
     # the archive's writer lock, as crawl and import take it: a backfill never interleaves with them
-    lock = None if dry_run else _writer_lock(db_path, "backfill")
-    try:
+    with contextlib.nullcontext() if dry_run else writer_lock(db_path, "backfill"):
+        archive = open_archive(db_path, must_exist=False)
         alerts = Alerts(db_path, () if dry_run else notify_urls, datasette_url).before()
         result, captures = _run_backfill(archive, client, sources, patterns, since, until, prefix, dry_run)
-    finally:
-        if lock is not None:
-            lock.release()
     alert = alerts.after(run="backfill")
     if as_json:
         emit_json({"dry_run": dry_run, **result.as_dict(), **({"notify": alert} if alert else {})})

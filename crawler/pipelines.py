@@ -26,7 +26,7 @@ from twisted.internet import task, threads
 
 from crawler.items import PageFailure
 from crawler.runs import CrawlRun
-from dedupe import changes, queries
+from dedupe import changes
 from dedupe.archive import Archive
 from dedupe.document import REMOVED_STATUSES, RawSnapshot
 from dedupe.sources import utc_iso
@@ -57,7 +57,7 @@ class ArchiveWriter:
             return "failed", failure
         if snap.origin:
             self.origins.add(snap.origin)
-        known = self.archive.db.execute(queries.CRAWL_URL_KNOWN_SQL, {"url": snap.url}).fetchone() is not None
+        known = self.archive.has_content(snap.url)
         if snap.http_status in REMOVED_STATUSES and not known:
             return "failed", f"HTTP {snap.http_status}: linked but not found (never archived)"
         result = self.archive.add(snap)

@@ -92,8 +92,9 @@ def run_crawl(settings: Any, start_urls: list[str], wait: float = 0) -> Any:
     """Lock the archive, run the pacsto spider in this process (once: the reactor cannot restart)."""
     from scrapy.crawler import CrawlerProcess
 
-    from crawler.runs import CrawlRun, RunLocked
+    from crawler.runs import CrawlRun
     from crawler.spiders.pacsto import HostScope, PacstoSpider
+    from dedupe.archive.lock import WriterLocked
 
     urls = start_urls or settings.getlist("START_URLS")
     try:
@@ -109,9 +110,9 @@ def run_crawl(settings: Any, start_urls: list[str], wait: float = 0) -> Any:
     deadline = time.monotonic() + wait
     while True:
         try:
-            run.begin()  # RunLocked: nothing fetched, nothing written
+            run.begin()  # WriterLocked: nothing fetched, nothing written
             break
-        except RunLocked:
+        except WriterLocked:
             if time.monotonic() >= deadline:
                 raise
             time.sleep(min(1.0, max(0.05, deadline - time.monotonic())))
@@ -313,7 +314,7 @@ def is_demo_archive(db_path: str | Path) -> bool:
     """True for an archive an earlier demo made (its archive_state row says so), read without writing."""
     import sqlite3
 
-    from dedupe import queries
+    from dedupe.archive import ReadOnlyArchive
     from dedupe.readonly import connect_read_only
 
     try:
@@ -321,8 +322,7 @@ def is_demo_archive(db_path: str | Path) -> bool:
     except sqlite3.Error:
         return False
     try:
-        row = conn.execute(queries.ARCHIVE_STATE_VALUE_SQL, [DEMO_MARK[0]]).fetchone()
-        return bool(row) and row[0] == DEMO_MARK[1]
+        return ReadOnlyArchive(conn).state(DEMO_MARK[0]) == DEMO_MARK[1]
     except sqlite3.Error:
         return False
     finally:
@@ -331,7 +331,6 @@ def is_demo_archive(db_path: str | Path) -> bool:
 
 def prepare_demo_archive(db_path: str, force: bool) -> None:
     """Remove the demo's earlier archive (never anything else unless forced), then make a marked empty one."""
-    from dedupe import queries
     from dedupe.archive import Archive
 
     check_db_folder(db_path)
@@ -342,5 +341,5 @@ def prepare_demo_archive(db_path: str, force: bool) -> None:
         )
     for suffix in ("", "-wal", "-shm", ".lock"):
         Path(db_path + suffix).unlink(missing_ok=True)
-    with Archive(db_path) as archive, archive.db.atomic():
-        archive.db.execute(queries.ARCHIVE_STATE_SET_SQL, list(DEMO_MARK))
+    with Archive(db_path) as archive:
+        archive.set_state(*DEMO_MARK)

@@ -1,9 +1,10 @@
-"""Crawl runs: the lock, the ``crawl_runs`` row, resuming an interrupted run, progress, changes.
+"""Crawl runs: the run from the writer lock to its outcome, resuming an interrupted run, progress.
 
-One ``CrawlRun`` per crawl. ``begin()`` takes an exclusive ``flock`` on ``<archive>.lock`` (a
-second run exits with ``RunLocked``), marks runs left 'running' by a killed process as
+One ``CrawlRun`` per crawl. ``begin()`` takes the archive's writer lock (``dedupe.archive.lock``:
+a second writer exits with ``WriterLocked``), marks runs left 'running' by a killed process as
 'interrupted', decides whether this run resumes one (``--jobdir`` remembers the run it
-belongs to) and inserts the run's row. ``finish()`` writes the outcome and releases the lock.
+belongs to) and inserts the run's row (``dedupe.archive.crawl_runs``). ``finish()`` writes the
+outcome and releases the lock.
 
 Resuming: Scrapy's JOBDIR survives a clean stop (SIGINT/SIGTERM) but not a SIGKILL, whose
 request queue and seen-requests file are half-written. So the archive is the truth: a run that
@@ -15,12 +16,10 @@ after a kill or a finished run (a finished run's seen-requests would filter ever
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import re
 import shutil
-import sqlite3
 import sys
 import time
 import weakref
@@ -32,8 +31,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from crawler.revisit import PageRecord, RevisitPolicy, parse_time
-from dedupe import DEFAULT_DB, queries
-from dedupe.archive import Archive, ArchiveError
+from dedupe import DEFAULT_DB
+from dedupe.archive import Archive
+from dedupe.archive.lock import WriterLock
 from dedupe.sources import utc_iso
 
 if TYPE_CHECKING:
@@ -42,77 +42,10 @@ if TYPE_CHECKING:
 JOBDIR_STATE = "pa-archive-run.json"
 SCRAPY_JOBDIR_FILES = ("requests.seen", "requests.queue", "spider.state")
 MAX_ERRORS = 1000
-EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the archive; try again later
-
-
-class RunLocked(Exception):
-    """Another crawl is writing this archive (one sentence naming it)."""
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, ValueError, OverflowError):
-        return True
-    return True
 
 
 def now_iso() -> str:
     return utc_iso(datetime.now(timezone.utc))
-
-
-class RunLock:
-    """An exclusive, non-blocking ``flock`` on ``<db>.lock``, released when the holder exits (even killed)."""
-
-    def __init__(self, db_path: str | Path) -> None:
-        self.path = Path(f"{db_path}.lock")
-        self._handle: Any = None
-
-    def acquire(self, note: dict[str, Any]) -> None:
-        """Take the lock or raise RunLocked; ArchiveError (one sentence) when the lock file cannot be written."""
-        folder = self.path.parent
-        if not folder.is_dir():  # a mistyped --db: refused, never created
-            raise ArchiveError(f"cannot lock {self.path.name[:-5]}: the folder {folder} does not exist")
-        try:
-            handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held until release(), not a block
-        except OSError as exc:
-            raise ArchiveError(f"cannot write the run's lock file {self.path} ({exc.strerror or exc})") from None
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            try:
-                holder = json.loads(handle.read() or "{}")
-            except ValueError:
-                holder = {}
-            handle.close()
-            who = f" (pid {holder['pid']}, started {holder.get('started_at', '?')})" if holder.get("pid") else ""
-            if holder.get("pid") and not _alive(holder["pid"]):
-                who = f" (pid {holder['pid']} has ended; its archive writer is still stopping, try again in a moment)"
-            what = "an import" if holder.get("command") == "import" else "another crawl"
-            consequence = note.get("if_locked", "this run stops without fetching anything")
-            raise RunLocked(
-                f"{what} is already writing {self.path.name[:-5]}{who}; {consequence} (the lock is {self.path})"
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(json.dumps({k: v for k, v in note.items() if k != "if_locked"}))
-        handle.flush()
-        self._handle = handle
-
-    def release(self) -> None:
-        if self._handle is not None:
-            self._handle.truncate(0)  # no stale holder note for the next one to report
-            self._handle.flush()
-            fcntl.flock(self._handle.fileno(), fcntl.LOCK_UN)
-            self._handle.close()
-            self._handle = None
-
-    @property
-    def held(self) -> bool:
-        return self._handle is not None
 
 
 @dataclass
@@ -161,7 +94,7 @@ class CrawlRun:
         self.start_urls = [without_credentials(url) for url in start_urls]
         self.jobdir = Path(jobdir) if jobdir else None
         self.max_failed_ratio = max_failed_ratio
-        self.lock = RunLock(self.db_path)
+        self.lock = WriterLock(self.db_path)
         self.archive: Archive | None = None
         self.id: int | None = None
         self.resumed_from: int | None = None
@@ -211,25 +144,22 @@ class CrawlRun:
         if self.id is not None:
             return self
         self.started_at = now_iso()
-        self.lock.acquire({"pid": os.getpid(), "started_at": self.started_at, "db": str(self.db_path.resolve())})
+        self.lock.acquire(
+            "crawl",
+            {"started_at": self.started_at, "db": str(self.db_path.resolve())},
+            if_locked="this run stops without fetching anything",
+        )
         try:
             self.archive = Archive(self.db_path)
-            db = self.archive.db
-            with db.atomic():
-                db.execute(queries.CRAWL_RUNS_STALE_SQL)
+            self.archive.runs.settle_interrupted()
             self.resumed_from = self._prepare_jobdir()
-            with db.atomic():
-                cursor = db.execute(
-                    queries.CRAWL_RUN_INSERT_SQL,
-                    {
-                        "started_at": self.started_at,
-                        "start_urls": json.dumps(self.start_urls),
-                        "resumed_from": self.resumed_from,
-                        "jobdir": str(self.jobdir) if self.jobdir else None,
-                        "pid": os.getpid(),
-                    },
-                )
-                self.id = cursor.lastrowid
+            self.id = self.archive.runs.start(
+                self.started_at,
+                self.start_urls,
+                self.resumed_from,
+                str(self.jobdir) if self.jobdir else None,
+                os.getpid(),
+            )
             self._load_resumed_pages()
             self._write_jobdir_state(clean=False)
             self.status = "running"
@@ -250,8 +180,7 @@ class CrawlRun:
             state = {}
         previous = None
         if state.get("db") == str(self.db_path.resolve()) and state.get("run_id"):
-            rows = self.archive.query(queries.CRAWL_RUN_SQL, {"id": state["run_id"]})
-            previous = rows[0] if rows else None
+            previous = self.archive.runs.get(state["run_id"])
         resumable = previous is not None and previous["status"] == "interrupted"
         if not (resumable and state.get("clean")):
             for name in SCRAPY_JOBDIR_FILES:  # half-written by a kill, or complete from a finished run
@@ -267,10 +196,10 @@ class CrawlRun:
         seen: set[int] = set()
         while run_id is not None and run_id not in seen:
             seen.add(run_id)
-            for row in self.archive.query(queries.CRAWL_RUN_URLS_SQL, {"origin": f"crawl:{run_id}"}):
+            for row in self.archive.runs.stored_urls(run_id):
                 self.stored_before.setdefault(row["url"], row["page_type"])
-            rows = self.archive.query(queries.CRAWL_RUN_SQL, {"id": run_id})
-            run_id = rows[0]["resumed_from"] if rows else None
+            row = self.archive.runs.get(run_id)
+            run_id = row["resumed_from"] if row else None
 
     def _write_jobdir_state(self, clean: bool) -> None:
         if self.jobdir is None:
@@ -325,23 +254,21 @@ class CrawlRun:
             "scrapy": _jsonable(self.scrapy_stats),
         }
         try:
-            with self.archive.db.atomic():
-                self.archive.db.execute(
-                    queries.CRAWL_RUN_FINISH_SQL,
-                    {
-                        "id": self.id,
-                        "finished_at": now_iso(),
-                        "status": self.status,
-                        "pages_fetched": self.counts.pages_fetched,
-                        "new": self.counts.new,
-                        "changed": self.counts.changed,
-                        "unchanged": self.counts.unchanged,
-                        "removed": self.counts.removed,
-                        "failed": self.counts.failed,
-                        "errors": json.dumps(errors, ensure_ascii=False),
-                        "stats": json.dumps(summary, ensure_ascii=False, default=str),
-                    },
-                )
+            self.archive.runs.finish(
+                self.id,
+                {
+                    "finished_at": now_iso(),
+                    "status": self.status,
+                    "pages_fetched": self.counts.pages_fetched,
+                    "new": self.counts.new,
+                    "changed": self.counts.changed,
+                    "unchanged": self.counts.unchanged,
+                    "removed": self.counts.removed,
+                    "failed": self.counts.failed,
+                    "errors": json.dumps(errors, ensure_ascii=False),
+                    "stats": json.dumps(summary, ensure_ascii=False, default=str),
+                },
+            )
             # a run stopped at once left Scrapy's request queue mid-write: the next run trusts the archive only
             self._write_jobdir_state(clean=self.status == "interrupted" and not self.stopped_now)
         finally:
@@ -375,8 +302,8 @@ class CrawlRun:
     def result(self) -> dict[str, Any]:
         """The run's row as a dict (errors and stats decoded), read back from the archive."""
         with Archive(self.db_path) as archive:
-            rows = archive.query(queries.CRAWL_RUN_SQL, {"id": self.id})
-        return decode_run(rows[0]) if rows else {"id": self.id, "status": self.status}
+            row = archive.runs.get(self.id)
+        return row or {"id": self.id, "status": self.status}
 
     # ------------------------------------------------------------------ used while crawling
 
@@ -389,10 +316,7 @@ class CrawlRun:
         """The URL's newest stored body and the charset it was decoded with."""
         if self.archive is None:
             return None
-        rows = self.archive.query(queries.CRAWL_LAST_CONTENT_SQL, {"url": url})
-        if not rows or rows[0]["content_sha256"] is None:
-            return None
-        return self.archive.raw_content(rows[0]["content_sha256"]), rows[0]["encoding"]
+        return self.archive.last_content(url)
 
     def already_stored(self, url: str, page_type: str | None) -> bool:
         """Not to be fetched again: stored by the interrupted run this one resumes (listings are re-read)."""
@@ -403,8 +327,9 @@ class CrawlRun:
         whether a failure came after it (the revisit policy's knowledge)."""
         if self.archive is None:
             return {}
-        seen = {row["url"]: row for row in self.archive.query(queries.CRAWL_LAST_SEEN_SQL)}
-        failed = {row["url"]: row for row in self.archive.query(queries.CRAWL_LAST_FAILED_SQL)}
+        last_seen, last_failed = self.archive.crawled_urls()
+        seen = {row["url"]: row for row in last_seen}
+        failed = {row["url"]: row for row in last_failed}
         records = {}
         for url in seen.keys() | failed.keys():
             good, bad = seen.get(url), failed.get(url)
@@ -440,16 +365,6 @@ def revisit_policy(crawler: Crawler | None, revisit_after: float, use_lastmod: b
     return run.revisit_policy(revisit_after, use_lastmod)
 
 
-def decode_run(row: dict[str, Any]) -> dict[str, Any]:
-    data = dict(row)
-    for key, default in (("start_urls", []), ("errors", []), ("stats", {})):
-        try:
-            data[key] = json.loads(data.get(key) or "null") or default
-        except ValueError:
-            data[key] = default
-    return data
-
-
 def _jsonable(stats: dict[str, Any]) -> dict[str, Any]:
     return {k: (v if isinstance(v, (int, float, str, bool, type(None))) else str(v)) for k, v in stats.items()}
 
@@ -460,7 +375,7 @@ class CrawlRunExtension:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.run = CrawlRun.for_crawler(crawler)
-        self.run.begin()  # before the scheduler reads JOBDIR; RunLocked stops the crawl here
+        self.run.begin()  # before the scheduler reads JOBDIR; WriterLocked stops the crawl here
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlRunExtension:
@@ -577,13 +492,3 @@ class ProgressReporter:
         if self.live is not None:
             self.live.stop()
             self.live = None
-
-
-def record_notification(db_path: str | Path, run_id: int, report: dict[str, Any]) -> None:
-    """Keep what the run's alert did (sent, title, failed deliveries) in its stats."""
-    conn = sqlite3.connect(str(db_path), timeout=30)
-    try:
-        with conn:
-            conn.execute(queries.CRAWL_RUN_NOTIFY_SQL, {"notify": json.dumps(report, ensure_ascii=False), "id": run_id})
-    finally:
-        conn.close()

@@ -171,12 +171,6 @@ CRAWL_RUN_URLS_SQL = """
 SELECT DISTINCT url, page_type FROM snapshots WHERE origin = :origin AND status != 'error'
 """
 
-# The newest stored content of a URL (a 304 answer is parsed from it).
-CRAWL_LAST_CONTENT_SQL = """
-SELECT s.content_sha256, c.encoding FROM snapshots s JOIN contents c ON c.sha256 = s.content_sha256
-WHERE s.url = :url ORDER BY s.observed_at DESC, s.id DESC LIMIT 1
-"""
-
 # Whether a URL ever had content (a new content of a known URL is a change, not a new page).
 CRAWL_URL_KNOWN_SQL = "SELECT 1 FROM snapshots WHERE url = :url AND content_sha256 IS NOT NULL LIMIT 1"
 

@@ -1,26 +1,38 @@
 """archive.db: store observations, derive versioned articles, blocks and facts, answer queries.
 
-``Archive`` is a facade over three parts, each in its own module:
+``Archive`` is made of three parts, each an object over the one connection, in its own module:
 
-* ``observations`` - storing what was fetched or imported (``add``, ``ingest``);
-* ``derivation`` - keeping the derived tables in step (``refresh``, ``rebuild``, ``check``), by
-  the incremental engine in ``incremental`` with ``reference`` as the full-rebuild reference;
-* ``queries`` - references, history and the queries the CLI and Datasette share.
+* ``store`` (``observations.ObservationStore``) - storing what was fetched or imported (``add``, ``ingest``);
+* ``derived`` (``derivation.DerivedRecords``) - keeping the derived tables in step (``refresh``, ``rebuild``,
+  ``check``), by the incremental engine in ``incremental`` with ``reference`` as the full-rebuild reference;
+* ``reader`` (``queries.ArchiveQueries``) - references, history, stored pages and the queries the CLI,
+  the crawler and Datasette share; crawl runs have their own part (``runs``).
+
+``Archive`` answers every method of its parts by name (``archive.conflicts()`` is
+``archive.reader.conflicts()``). ``ReadOnlyArchive`` is the reading part alone, over a connection
+opened elsewhere: it has no method that writes. Writers take ``lock.WriterLock`` first.
 """
 
 from __future__ import annotations
 
+import functools
 import sqlite3
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlite_utils import Database
 
 from .. import DEFAULT_DB, migrations, schema
+from ..document import RawSnapshot
+from ..queries import ARCHIVE_STATE_SET_SQL
+from ..sources import SourceError
 from ..stemming import register_functions
 from ..storage import Codec
-from .base import REMOVED_STATUSES, ArchiveError
+from .base import REMOVED_STATUSES, ArchiveError, write_transaction
+from .crawl_runs import CrawlRuns
 from .derivation import DerivedRecords
-from .observations import AddResult, IngestReport, ObservationStore
+from .observations import AddResult, IngestReport, ObservationStore, StageClock
 from .queries import REF_HELP, ArchiveQueries, Ref
 
 __all__ = [
@@ -34,39 +46,101 @@ __all__ = [
     "Ref",
 ]
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+_Part = TypeVar("_Part")
 
-class Archive(ObservationStore, DerivedRecords, ArchiveQueries):
+
+def _by(part: str, method: Callable[Concatenate[_Part, _P], _R]) -> Callable[Concatenate[Archive, _P], _R]:
+    """``Archive``'s own name for one method of one of its parts (signature and docstring kept)."""
+
+    @functools.wraps(method)
+    def call(self: Archive, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        return getattr(getattr(self, part), method.__name__)(*args, **kwargs)
+
+    return call
+
+
+class ReadOnlyArchive(ArchiveQueries):
+    """The reading part of an archive (resolve, text_of, history, version navigation, conflicts...) over a
+    connection opened read-only elsewhere (Datasette's): nothing is migrated, and no method writes."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        db = Database(conn, recursive_triggers=False)
+        register_functions(conn)  # pa_stem_query, pa_snippet: the search query calls them
+        conn.execute("PRAGMA query_only = ON")  # whatever the connection allows, nothing is written through it
+        super().__init__(db, Codec(db))  # reads pages.lines and contents (nothing is compressed here)
+
+
+class Archive:
     """One archive.db: open (creating and migrating it), add observations, refresh, query."""
 
     def __init__(self, path: str | Path = DEFAULT_DB, *, create: bool = True) -> None:
         self.path = Path(path)
-        if not create and not self.path.exists():
-            raise ArchiveError(f"{self.path} does not exist (run `pa-archive import` or `crawl` first)")
-        try:
-            self.db = Database(self.path)
-            # refuse a database that is not an archive before changing anything in it (WAL mode included)
-            if not schema.is_archive(self.db):
-                self.db.close()
-                raise ArchiveError(
-                    f"{self.path} is a SQLite database but not a pa-archive archive "
-                    "(an existing database is never adopted: choose another --db)"
-                )
-            if not self.db.table_names():
-                schema.claim(self.db)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            # WAL + NORMAL: a commit is not fsynced (a checkpoint is). A killed process loses nothing
-            # committed; a power cut may lose the last commits but never corrupts the archive.
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.execute("PRAGMA busy_timeout=30000")
-            # 64 MB of page cache (SQLite's default is 2 MB): the derivation's indexes are read at random, and
-            # once they outgrow the cache every lookup would go to the file
-            self.db.execute("PRAGMA cache_size=-65536")
-            self.db.execute("PRAGMA foreign_keys=ON")
-            register_functions(self.db.conn)  # pa_stem: the stemmed search index's triggers call it
-            migrations.migrate(self.db)
-            self.codec = Codec(self.db)
-        except sqlite3.DatabaseError as exc:
-            raise ArchiveError(f"{self.path} is not a usable SQLite database ({exc})") from None
+        self.db, self.codec = _open(self.path, create)
+        self.reader = ArchiveQueries(self.db, self.codec)
+        self.store = ObservationStore(self.db, self.codec)
+        self.derived = DerivedRecords(self.db, self.codec, self.reader)
+        self.runs = CrawlRuns(self.db)
+
+    def ingest(
+        self, items: Iterable[RawSnapshot | SourceError], progress: Any = None, workers: int | None = None
+    ) -> IngestReport:
+        """Add every snapshot (errors are collected, not raised), then refresh once (see
+        ``ObservationStore.ingest``); the report counts what the archive gained."""
+        report = IngestReport(before=self.reader.counts())
+        self.store.ingest(items, report, progress, workers)
+        with self.stage_cpu.derive():
+            self.derived.refresh()
+        report.after = self.reader.counts()
+        report.new_content = report.after["contents"] - report.before["contents"]
+        return report
+
+    def set_state(self, key: str, value: str) -> None:
+        """Set one value of ``archive_state`` (a mark such as the demo's)."""
+        with write_transaction(self.db):
+            self.db.execute(ARCHIVE_STATE_SET_SQL, [key, value])
+
+    @property
+    def stage_cpu(self) -> StageClock:
+        """CPU seconds by stage of what this archive object stored and derived (see ``StageClock``)."""
+        return self.store.stage_cpu
+
+    # the store
+    add = _by("store", ObservationStore.add)
+    # the derived records
+    refresh = _by("derived", DerivedRecords.refresh)
+    rebuild = _by("derived", DerivedRecords.rebuild)
+    check = _by("derived", DerivedRecords.check)
+    is_stale = _by("derived", DerivedRecords.is_stale)
+    # the reader
+    counts = _by("reader", ArchiveQueries.counts)
+    stats = _by("reader", ArchiveQueries.stats)
+    query = _by("reader", ArchiveQueries.query)
+    conflicts = _by("reader", ArchiveQueries.conflicts)
+    missing_values = _by("reader", ArchiveQueries.missing_values)
+    contradictions = _by("reader", ArchiveQueries.contradictions)
+    fact_periods = _by("reader", ArchiveQueries.fact_periods)
+    facts_as_of = _by("reader", ArchiveQueries.facts_as_of)
+    delegation_name = _by("reader", ArchiveQueries.delegation_name)
+    search = _by("reader", ArchiveQueries.search)
+    block_versions = _by("reader", ArchiveQueries.block_versions)
+    block_of_version = _by("reader", ArchiveQueries.block_of_version)
+    first_conflict_change = _by("reader", ArchiveQueries.first_conflict_change)
+    resolve = _by("reader", ArchiveQueries.resolve)
+    resolve_version = _by("reader", ArchiveQueries.resolve_version)
+    text_of = _by("reader", ArchiveQueries.text_of)
+    history = _by("reader", ArchiveQueries.history)
+    latest_version = _by("reader", ArchiveQueries.latest_version)
+    previous_version = _by("reader", ArchiveQueries.previous_version)
+    sibling_versions = _by("reader", ArchiveQueries.sibling_versions)
+    content_text = _by("reader", ArchiveQueries.content_text)
+    raw_content = _by("reader", ArchiveQueries.raw_content)
+    has_content = _by("reader", ArchiveQueries.has_content)
+    last_validators = _by("reader", ArchiveQueries.last_validators)
+    last_content = _by("reader", ArchiveQueries.last_content)
+    crawled_urls = _by("reader", ArchiveQueries.crawled_urls)
+    state = _by("reader", ArchiveQueries.state)
 
     def close(self) -> None:
         self.db.close()
@@ -78,12 +152,32 @@ class Archive(ObservationStore, DerivedRecords, ArchiveQueries):
         self.close()
 
 
-class ReadOnlyArchive(Archive):
-    """``Archive``'s read methods (resolve, text_of, history, version navigation) over a connection opened
-    read-only elsewhere (Datasette's): nothing is migrated or written."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:  # deliberately skips Archive.__init__
-        self.path = Path("")
-        self.db = Database(conn, recursive_triggers=False)
-        register_functions(conn)  # pa_stem_query, pa_snippet: the search query calls them
-        self.codec = Codec(self.db)  # reads pages.lines and contents (nothing is compressed here)
+def _open(path: Path, create: bool) -> tuple[Database, Codec]:
+    """Open (creating or migrating) the archive at ``path``; ArchiveError (one sentence) for anything else."""
+    if not create and not path.exists():
+        raise ArchiveError(f"{path} does not exist (run `pa-archive import` or `crawl` first)")
+    try:
+        db = Database(path)
+        # refuse a database that is not an archive before changing anything in it (WAL mode included)
+        if not schema.is_archive(db):
+            db.close()
+            raise ArchiveError(
+                f"{path} is a SQLite database but not a pa-archive archive "
+                "(an existing database is never adopted: choose another --db)"
+            )
+        if not db.table_names():
+            schema.claim(db)
+        db.execute("PRAGMA journal_mode=WAL")
+        # WAL + NORMAL: a commit is not fsynced (a checkpoint is). A killed process loses nothing
+        # committed; a power cut may lose the last commits but never corrupts the archive.
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA busy_timeout=30000")
+        # 64 MB of page cache (SQLite's default is 2 MB): the derivation's indexes are read at random, and
+        # once they outgrow the cache every lookup would go to the file
+        db.execute("PRAGMA cache_size=-65536")
+        db.execute("PRAGMA foreign_keys=ON")
+        register_functions(db.conn)  # pa_stem: the stemmed search index's triggers call it
+        migrations.migrate(db)
+        return db, Codec(db)
+    except sqlite3.DatabaseError as exc:
+        raise ArchiveError(f"{path} is not a usable SQLite database ({exc})") from None

@@ -1,5 +1,6 @@
 """What every part of the archive shares: its error, the statuses that remove an article, the
-sort key that orders versions and ranks ids, and the write transaction."""
+sort key that orders versions and ranks ids, the write transaction, and the one question every
+part asks of a URL: its newest snapshot."""
 
 from __future__ import annotations
 
@@ -9,6 +10,17 @@ from collections.abc import Iterator
 from sqlite_utils import Database
 
 from ..document import REMOVED_STATUSES  # noqa: F401 - re-exported: dedupe.archive.REMOVED_STATUSES
+
+# A URL's newest snapshot (any, or the newest with content): one ordering for storing a page (new or seen
+# again, what a 304 confirms), for conditional requests, for a crawl's last body and for resolving a URL.
+NEWEST_SNAPSHOT_SQL = """
+SELECT id, content_sha256, etag, last_modified FROM snapshots WHERE url = :url
+ORDER BY observed_at DESC, id DESC LIMIT 1
+"""
+NEWEST_CONTENT_SNAPSHOT_SQL = """
+SELECT id, content_sha256, etag, last_modified FROM snapshots WHERE url = :url AND content_sha256 IS NOT NULL
+ORDER BY observed_at DESC, id DESC LIMIT 1
+"""
 
 
 class ArchiveError(Exception):

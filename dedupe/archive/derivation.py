@@ -19,7 +19,9 @@ from sqlite_utils import Database
 from .. import schema
 from ..document import EXTRACTOR_VERSION, InputError
 from ..stemming import register_functions
+from ..storage import Codec
 from .base import write_transaction
+from .queries import ArchiveQueries
 
 ENGINE = "incremental-1"  # archive_state 'derive_engine': what built the derive_* state
 SAME_ENGINE = {ENGINE, "incremental-2"}  # 2: written by a development version; the derive_* state is the same
@@ -91,9 +93,12 @@ def derived_tables_lag(conn: sqlite3.Connection) -> bool:
 
 
 class DerivedRecords:
-    """The derivation half of ``Archive``."""
+    """The deriving part of ``Archive``: keeps the derived tables in step with the observations."""
 
-    db: Database
+    def __init__(self, db: Database, codec: Codec, reader: ArchiveQueries) -> None:
+        self.db = db
+        self.codec = codec
+        self.reader = reader  # the stored bytes of a page analysed again
 
     def _state(self) -> dict[str, str]:
         return dict(
@@ -170,7 +175,7 @@ class DerivedRecords:
         for sha in outdated:
             kind, encoding = self.db.execute("SELECT kind, encoding FROM contents WHERE sha256 = ?", [sha]).fetchone()
             try:
-                analysis = analyse(self.raw_content(sha), encoding, kind)
+                analysis = analyse(self.reader.raw_content(sha), encoding, kind)
             except InputError:
                 continue  # keep the old analysis rather than lose the snapshot's page
             with write_transaction(self.db):

@@ -21,13 +21,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlite_utils import Database
+
 from ..document import EXTRACTOR_VERSION, InputError, PageAnalysis, RawSnapshot
 from ..headers import Headers
-from ..queries import PAGE_LINES_SQL
 from ..sources import SourceError
 from ..stemming import stemming_cpu_seconds
-from ..storage import content_hash
-from .base import REMOVED_STATUSES, ArchiveError, write_transaction
+from ..storage import Codec, content_hash
+from .base import NEWEST_CONTENT_SNAPSHOT_SQL, NEWEST_SNAPSHOT_SQL, REMOVED_STATUSES, write_transaction
 
 INGEST_BATCH = 200  # snapshots stored per transaction by ``ingest``
 PARALLEL_MIN = (
@@ -95,6 +96,18 @@ class IngestReport:
     before: dict[str, int] = field(default_factory=dict)
     after: dict[str, int] = field(default_factory=dict)
 
+    def count(self, item: RawSnapshot | SourceError, result: AddResult | None) -> None:
+        """Count one input: a source that could not be read, or what storing its snapshot did."""
+        if isinstance(item, SourceError) or result is None:  # None: only for a source that could not be read
+            self.errors.append(str(item))
+        elif result.status == "error":
+            self.errors.append(f"{item.origin or item.url}: {result.message}")
+        elif result.status == "duplicate":
+            self.duplicates += 1
+        else:
+            self.added += 1
+            self.seen_again += result.status in ("seen_again", "not_modified")
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "added": self.added,
@@ -159,17 +172,14 @@ def _children_cpu() -> float:
 
 
 class ObservationStore:
-    """The observation half of ``Archive``: everything that writes contents, pages and snapshots."""
+    """The writing part of ``Archive``: contents, pages and snapshots (never the derived records)."""
 
-    @property
-    def stage_cpu(self) -> StageClock:
-        """CPU seconds by stage of what this archive object stored (see ``StageClock``)."""
-        clock = self.__dict__.get("_stage_clock")
-        if clock is None:
-            clock = self.__dict__["_stage_clock"] = StageClock()
-        return clock
+    def __init__(self, db: Database, codec: Codec) -> None:
+        self.db = db
+        self.codec = codec
+        self.stage_cpu = StageClock()  # CPU seconds by stage of what this store stored
 
-    # --- observations ---------------------------------------------------------------
+    # --- one observation ------------------------------------------------------------
 
     def add(self, snap: RawSnapshot) -> AddResult:
         """Store one observation in its own transaction; bad input stores nothing."""
@@ -234,25 +244,22 @@ class ObservationStore:
         }
         return sha, content, page
 
+    def _newest(self, url: str, with_content: bool) -> str | None:
+        """The content hash of the URL's newest snapshot (of the newest with content)."""
+        row = self.db.execute(NEWEST_CONTENT_SNAPSHOT_SQL if with_content else NEWEST_SNAPSHOT_SQL, {"url": url})
+        found = row.fetchone()
+        return found[1] if found else None
+
     def _store(self, snap: RawSnapshot, sha: str | None, content: dict | None, page: dict | None) -> AddResult:
         status_code = snap.http_status
         if status_code == 304:
-            row = self.db.execute(
-                "SELECT content_sha256 FROM snapshots WHERE url = ? AND content_sha256 IS NOT NULL "
-                "ORDER BY observed_at DESC, id DESC LIMIT 1",
-                [snap.url],
-            ).fetchone()
-            sha, status = (row[0] if row else None), "not_modified"
+            sha, status = self._newest(snap.url, with_content=True), "not_modified"
         elif status_code in REMOVED_STATUSES:
             sha, status = None, "removed"
         elif sha is None:
             status = "error"
         else:
-            previous = self.db.execute(
-                "SELECT content_sha256 FROM snapshots WHERE url = ? ORDER BY observed_at DESC, id DESC LIMIT 1",
-                [snap.url],
-            ).fetchone()
-            status = "seen_again" if previous and previous[0] == sha else "new"
+            status = "seen_again" if self._newest(snap.url, with_content=False) == sha else "new"
         if self.db.execute(
             "SELECT 1 FROM snapshots WHERE url = ? AND observed_at = ? AND coalesce(content_sha256, '') = ?",
             [snap.url, snap.observed_at, sha or ""],
@@ -282,25 +289,25 @@ class ObservationStore:
         )
         return AddResult(status, cursor.lastrowid)
 
+    # --- many observations ----------------------------------------------------------
+
     def ingest(
-        self, items: Iterable[RawSnapshot | SourceError], progress: Any = None, workers: int | None = None
-    ) -> IngestReport:
-        """Add every snapshot (errors are collected, not raised), then refresh once.
+        self,
+        items: Iterable[RawSnapshot | SourceError],
+        report: IngestReport,
+        progress: Any = None,
+        workers: int | None = None,
+    ) -> None:
+        """Store every snapshot, counting it in ``report`` (errors are collected, not raised).
 
         The same as ``add`` for each item in turn, but faster: INGEST_BATCH snapshots are stored
         per transaction (one savepoint each: a snapshot is stored whole or not at all), and the
         pages of a batch are analysed by ``workers`` processes (default: one per CPU) while the
         batch before it is stored. ``progress(item)`` is called as each item is stored.
         """
-        report = IngestReport(before=self.counts())
         analyser = _Analyser((os.cpu_count() or 1) if workers is None else workers)
         with self.stage_cpu.workers():
             self._ingest_batches(items, analyser, report, progress)
-        with self.stage_cpu.derive():
-            self.refresh()
-        report.after = self.counts()
-        report.new_content = report.after["contents"] - report.before["contents"]
-        return report
 
     def _ingest_batches(
         self, items: Iterable[RawSnapshot | SourceError], analyser: _Analyser, report: IngestReport, progress: Any
@@ -353,69 +360,41 @@ class ObservationStore:
         """Store an analysed batch in one transaction, then count it in order."""
         with self.stage_cpu("analyse"):  # in this process: the analysis; with workers: waiting (no CPU)
             outcome = dict(zip(todo, analyses()))  # index -> PageAnalysis or InputError
-        prepared: dict[int, tuple] = {}
         results: dict[int, AddResult] = {}
+        prepared: dict[int, tuple] = {}
         for index, (sha, known) in lookups.items():
-            item = batch[index]
             found = outcome.get(first_of.get(sha, -1)) if sha is not None and not known else None
             if isinstance(found, InputError):
                 results[index] = AddResult("error", message=str(found))
             elif found is not None and first_of[sha] == index:
-                prepared[index] = self._pack(item, sha, found)
+                prepared[index] = self._pack(batch[index], sha, found)
             else:
                 prepared[index] = (sha, None, None)  # no body, known, or a repeat of an earlier one
-        failure: BaseException | None = None
-        if prepared:
-            with self.stage_cpu("store"), write_transaction(self.db):
-                for index in sorted(prepared):
-                    try:
-                        with self.db.atomic():  # a savepoint: this snapshot whole or not at all
-                            results[index] = self._store(batch[index], *prepared[index])
-                    except BaseException as exc:  # noqa: BLE001 - re-raised once the earlier ones are committed
-                        if not self.db.conn.in_transaction:
-                            raise  # SQLite rolled the whole batch back (a full disk): nothing to commit, say why
-                        failure = exc
-                        break
-        if failure is not None:
-            raise failure
+        self._store_batch(batch, prepared, results)
         self._train_compression()
         for index, item in enumerate(batch):
-            if isinstance(item, SourceError):
-                report.errors.append(str(item))
-            else:
-                result = results[index]
-                if result.status == "error":
-                    report.errors.append(f"{item.origin or item.url}: {result.message}")
-                elif result.status == "duplicate":
-                    report.duplicates += 1
-                else:
-                    report.added += 1
-                    report.seen_again += result.status in ("seen_again", "not_modified")
+            report.count(item, results.get(index))
             if progress is not None:
                 progress(item)
 
-    def last_validators(self, url: str) -> tuple[str | None, str | None]:
-        """ETag and Last-Modified of the URL's newest stored content (for conditional requests)."""
-        row = self.db.execute(
-            "SELECT etag, last_modified FROM snapshots WHERE url = ? AND content_sha256 IS NOT NULL "
-            "ORDER BY observed_at DESC, id DESC LIMIT 1",
-            [url],
-        ).fetchone()
-        return (row[0], row[1]) if row else (None, None)
-
-    # --- derived records --------------------------------------------------------------
-    def content_text(self, sha: str) -> str:
-        """The decoded page text of one stored content (its lines, in order)."""
-        row = self.db.execute(PAGE_LINES_SQL, [sha]).fetchone()
-        if not row:
-            raise ArchiveError(f"no content {sha}")
-        return "\n".join(line[0] for line in self.codec.unpack_lines(*row))
-
-    def raw_content(self, sha: str) -> bytes:
-        row = self.db.execute("SELECT body, compression FROM contents WHERE sha256 = ?", [sha]).fetchone()
-        if not row:
-            raise ArchiveError(f"no content {sha}")
-        return self.codec.decompress(row[0], row[1])
+    def _store_batch(self, batch: list, prepared: dict[int, tuple], results: dict[int, AddResult]) -> None:
+        """Store the prepared snapshots in one transaction, each in a savepoint; a failure is raised once the
+        snapshots before it are committed."""
+        if not prepared:
+            return
+        failure: BaseException | None = None
+        with self.stage_cpu("store"), write_transaction(self.db):
+            for index in sorted(prepared):
+                try:
+                    with self.db.atomic():  # a savepoint: this snapshot whole or not at all
+                        results[index] = self._store(batch[index], *prepared[index])
+                except BaseException as exc:  # noqa: BLE001 - re-raised once the earlier ones are committed
+                    if not self.db.conn.in_transaction:
+                        raise  # SQLite rolled the whole batch back (a full disk): nothing to commit, say why
+                    failure = exc
+                    break
+        if failure is not None:
+            raise failure
 
 
 def _die_with_parent() -> None:

@@ -1,4 +1,5 @@
-"""References, history and the queries the CLI and Datasette ask of the derived records."""
+"""The reading part of the archive: references, history, the stored pages, and the queries the CLI,
+the crawler and Datasette ask of the archive. Nothing here writes."""
 
 from __future__ import annotations
 
@@ -10,13 +11,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlite_utils import Database
+
 from .. import queries
-from .base import ArchiveError
+from ..storage import Codec
+from .base import NEWEST_CONTENT_SNAPSHOT_SQL, NEWEST_SNAPSHOT_SQL, ArchiveError
 from .evidence import conflict_evidence, missing_evidence, pages_stating
 
 
 class ArchiveQueries:
-    """The read half of ``Archive``: stats, conflicts, search, history, references."""
+    """The reading part of an archive: stats, conflicts, search, history, references, stored pages."""
+
+    def __init__(self, db: Database, codec: Codec) -> None:
+        self.db = db
+        self.codec = codec
 
     # --- queries ----------------------------------------------------------------------
 
@@ -162,11 +170,11 @@ class ArchiveQueries:
 
     def resolve(self, ref: str) -> Ref:
         """What ``ref`` names (see REF_HELP)."""
-        return _resolve(self, ref)
+        return _resolve(self.db, ref)
 
     def resolve_version(self, ref: str) -> Ref:
         """What ``ref`` names, an article or a block standing for its latest version (labelled 'a3 (av-...)')."""
-        found = _resolve(self, ref)
+        found = _resolve(self.db, ref)
         if found.kind not in ("article", "block"):
             return found
         latest = self.latest_version(found)
@@ -230,6 +238,58 @@ class ArchiveQueries:
         versions = self.block_versions(int(ref.id))
         return {"kind": "block", "block": head, "versions": versions}
 
+    def state(self, key: str) -> str | None:
+        """One value of ``archive_state`` (None when unset)."""
+        row = self.db.execute(queries.ARCHIVE_STATE_VALUE_SQL, [key]).fetchone()
+        return row[0] if row else None
+
+    def block_of_version(self, version_id: str) -> int:
+        """The block a block version belongs to."""
+        return self.db.execute("SELECT block_id FROM block_versions WHERE id = ?", [version_id]).fetchone()[0]
+
+    def first_conflict_change(self) -> dict[str, Any] | None:
+        """The first block-line change that is a conflict of facts (the demo shows its word diff), or None."""
+        found = self.query(queries.FIRST_CONFLICT_CHANGE_SQL)
+        return found[0] if found else None
+
+    # --- stored pages ----------------------------------------------------------------
+
+    def content_text(self, sha: str) -> str:
+        """The decoded page text of one stored content (its lines, in order)."""
+        row = self.db.execute(queries.PAGE_LINES_SQL, [sha]).fetchone()
+        if not row:
+            raise ArchiveError(f"no content {sha}")
+        return "\n".join(line[0] for line in self.codec.unpack_lines(*row))
+
+    def raw_content(self, sha: str) -> bytes:
+        """The bytes of one stored content, as fetched or imported."""
+        return self._content(sha)[0]
+
+    def _content(self, sha: str) -> tuple[bytes, str | None]:
+        row = self.db.execute("SELECT body, compression, encoding FROM contents WHERE sha256 = ?", [sha]).fetchone()
+        if not row:
+            raise ArchiveError(f"no content {sha}")
+        return self.codec.decompress(row[0], row[1]), row[2]
+
+    def has_content(self, url: str) -> bool:
+        """Whether the URL ever had content (a new content of a known URL is a change, not a new page)."""
+        return self.db.execute(queries.CRAWL_URL_KNOWN_SQL, {"url": url}).fetchone() is not None
+
+    def last_validators(self, url: str) -> tuple[str | None, str | None]:
+        """ETag and Last-Modified of the URL's newest stored content (for conditional requests)."""
+        row = self.db.execute(NEWEST_CONTENT_SNAPSHOT_SQL, {"url": url}).fetchone()
+        return (row[2], row[3]) if row else (None, None)
+
+    def last_content(self, url: str) -> tuple[bytes, str | None] | None:
+        """The URL's newest stored body and the charset it was decoded with (a 304 answer is parsed from it)."""
+        row = self.db.execute(NEWEST_CONTENT_SNAPSHOT_SQL, {"url": url}).fetchone()
+        return self._content(row[1]) if row else None
+
+    def crawled_urls(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Per URL the crawls observed, its newest observation that was not a failure (200, 304, 404, 410:
+        the page was seen) and its newest failure: what the revisit policy knows."""
+        return self.query(queries.CRAWL_LAST_SEEN_SQL), self.query(queries.CRAWL_LAST_FAILED_SQL)
+
     # --- version navigation -------------------------------------------------------------
 
     def latest_version(self, ref: Ref) -> Ref | None:
@@ -286,12 +346,16 @@ REF_HELP = (
 )
 
 
-def _resolve(archive: ArchiveQueries, ref: str) -> Ref:
+def _resolve(db: Database, ref: str) -> Ref:
     """Parse a user's reference; raise ArchiveError with a sentence when it names nothing."""
     ref = ref.strip()
-    db = archive.db
     if "\x00" in ref or any("\ud800" <= c <= "\udfff" for c in ref):  # a NUL, or a byte of a non-UTF-8 argument
         raise ArchiveError(f"{ref.encode('utf-8', 'backslashreplace').decode()!r} is not a reference ({REF_HELP})")
+    return _resolve_id(db, ref) or _resolve_url(db, ref)
+
+
+def _resolve_id(db: Database, ref: str) -> Ref | None:
+    """A snapshot, article, block or version named by its id (None: ``ref`` has no id's form)."""
     if re.fullmatch(r"s?\d+", ref):
         sid = ref.lstrip("s")
         if db.execute("SELECT 1 FROM snapshots WHERE id = ?", [sid]).fetchone():
@@ -314,12 +378,15 @@ def _resolve(archive: ArchiveQueries, ref: str) -> Ref:
                 f"{ref} matches {len(rows)} {kind.replace('_', ' ')}s"
                 + ("" if rows else "; see `pa-archive blocks` or `history`")
             )
+    return None
+
+
+def _resolve_url(db: Database, ref: str) -> Ref:
+    """The newest snapshot of a URL, a file path, or a URL ending in ``/ref``."""
     url = ref
     if "://" not in ref and (Path(ref).exists() or "/" in ref or "." in ref):
         url = Path(ref).resolve().as_uri()
-    row = db.execute(
-        "SELECT id FROM snapshots WHERE url = ? ORDER BY observed_at DESC, id DESC LIMIT 1", [url]
-    ).fetchone()
+    row = db.execute(NEWEST_SNAPSHOT_SQL, {"url": url}).fetchone()
     if row is None:
         row = db.execute(
             "SELECT id FROM snapshots WHERE substr(url, -length(?) - 1) = '/' || ? "

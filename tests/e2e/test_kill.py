@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import random
 import signal
 import sqlite3
 import subprocess
@@ -13,26 +12,9 @@ import sys
 import time
 from pathlib import Path
 
-from tests.conftest import seed_files
+from tests.support.snapshots import make_snapshots, snapshot_count
 
 SCRIPT = Path(sys.executable).with_name("pa-archive")
-
-
-def make_snapshots(folder: Path, count: int) -> None:
-    """Distinct short articles that all carry the seed block (recurring, near-identical titles)."""
-    block = seed_files()[0].read_text(encoding="utf-8").splitlines()[:12]
-    words = " ".join(path.read_text(encoding="utf-8") for path in seed_files()).split()
-    rng = random.Random(7)
-    folder.mkdir()
-    for i in range(count):
-        body = [" ".join(rng.choice(words) for _ in range(rng.randint(25, 60))) + "." for _ in range(3)]
-        text = block + [
-            f"Session {i} of the commission",
-            f"{1 + i % 28} March 2023",
-            f"Session {i} of the commission",
-            *body,
-        ]
-        (folder / f"{i:04d}.txt").write_text("\n".join(text), encoding="utf-8")
 
 
 def survivors(group: int) -> list[int]:
@@ -47,14 +29,6 @@ def survivors(group: int) -> list[int]:
             if int(fields[2]) == group and fields[0] != "Z":
                 alive.append(int(entry.name))
     return alive
-
-
-def snapshot_count(db: Path) -> int:
-    try:
-        with sqlite3.connect(db, timeout=5) as conn:
-            return conn.execute("SELECT count(*) FROM snapshots").fetchone()[0]
-    except sqlite3.Error:
-        return 0
 
 
 def test_sigkill_during_import_leaves_a_consistent_archive(tmp_path: Path) -> None:

@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 from dedupe.readonly import connect_read_only
-from tests.e2e.test_kill import make_snapshots
 from tests.reliability.faults import count, derived_state, duplicate_snapshots, integrity, rederived
+from tests.support.snapshots import make_snapshots
 
 ROOT = Path(__file__).resolve().parents[2]
 FILES = 200

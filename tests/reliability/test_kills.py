@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from crawler.replica import ReplicaServer, site_state
-from tests.e2e.test_kill import make_snapshots
 from tests.reliability.faults import count, derived_state, duplicate_snapshots, integrity, kill_group, rederived
+from tests.support.snapshots import make_snapshots
 
 ROOT = Path(__file__).resolve().parents[2]
 IMPORTED = 120  # files of the import (each one snapshot)

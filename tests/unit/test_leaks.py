@@ -21,7 +21,7 @@ from crawler.spiders.pacsto import HostScope, snapshot_of
 from dedupe.archive import Archive
 from dedupe.document import RawSnapshot
 from dedupe.sources import read_inputs
-from tests.e2e.test_kill import make_snapshots
+from tests.support.snapshots import make_snapshots
 
 COOKIES = {
     "Set-Cookie": "_session=secret; HttpOnly",

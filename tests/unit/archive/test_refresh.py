@@ -67,7 +67,7 @@ def rebuilt(db: Path, folder: Path) -> dict[str, list[tuple]]:
 def spied(archive: Archive, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Records each refresh as "in place" or "rebuild"."""
     calls: list[str] = []
-    derive_all, refresh = archive._derive_all, archive.refresh
+    derive_all, refresh = archive.derived._derive_all, archive.derived.refresh
 
     def rebuild_all(last: int) -> None:
         calls.append("rebuild")
@@ -80,8 +80,8 @@ def spied(archive: Archive, monkeypatch: pytest.MonkeyPatch) -> list[str]:
             calls.append("in place")
         return done
 
-    monkeypatch.setattr(archive, "_derive_all", rebuild_all)
-    monkeypatch.setattr(archive, "refresh", spied_refresh)
+    monkeypatch.setattr(archive.derived, "_derive_all", rebuild_all)
+    monkeypatch.setattr(archive.derived, "refresh", spied_refresh)  # archive.refresh and ingest call it
     return calls
 
 

@@ -211,22 +211,6 @@ def test_reading_commands_do_not_import_the_heavy_libraries(db: str) -> None:
     assert out.strip() == "[]"
 
 
-def test_an_import_while_another_run_holds_the_archive_exits_75_and_stores_nothing(tmp_path: Path) -> None:
-    from crawler.runs import RunLock
-
-    db = str(tmp_path / "a.db")
-    crawl = RunLock(db)
-    crawl.acquire({"pid": 1, "started_at": "2026-11-29T10:00:00+00:00"})  # a crawl is writing
-    try:
-        result = CliRunner().invoke(cli, ["import", str(SEEDS), "--db", db])
-    finally:
-        crawl.release()
-    assert result.exit_code == 75
-    assert "another crawl is already writing a.db" in result.output and "nothing was imported" in result.output
-    assert not Path(db).exists()
-    assert run("import", str(SEEDS), "--db", db).exit_code == 0  # once it has finished
-
-
 # --- the analyst's loop: evidence, facts through time, 80 columns, word forms -----------------------
 
 

@@ -1,4 +1,4 @@
-"""A newcomer's first hour (issue 21): what a user met, done the way they did it."""
+"""A newcomer's first hour: what a user met, done the way they did it."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from cli import cli
-from tests.e2e.test_kill import make_snapshots, snapshot_count
+from tests.support.snapshots import make_snapshots, snapshot_count
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -1,0 +1,157 @@
+"""The crawl commands (crawl, runs, demo) without a crawl started: help, refusals in one sentence, listings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from crawler.runs import CrawlRun
+from dedupe.archive import Archive
+from tests.support.cli import one_sentence_error
+from tests.support.crawl import ARTICLES, BASE, snap
+
+
+def test_commands_have_help_with_an_example() -> None:
+    from click.testing import CliRunner
+
+    from cli.crawl import crawl, demo, replica, runs
+
+    for command in (crawl, runs, replica, demo):
+        result = CliRunner().invoke(command, ["--help"])
+        assert result.exit_code == 0 and "Example:" in result.output, command.name
+
+
+def test_crawl_rejects_bad_start_urls_and_settings(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from cli.crawl import crawl
+
+    db = tmp_path / "a.db"
+    result = CliRunner().invoke(crawl, ["--db", str(db), "--start-url", "file:///etc/passwd"])
+    assert result.exit_code == 2 and "not an http(s) URL" in one_sentence_error(result)
+    result = CliRunner().invoke(crawl, ["--db", str(db), "--start-url", "https://pacsto.org:99999/events"])
+    assert result.exit_code == 2 and "no valid port" in one_sentence_error(result)
+    result = CliRunner().invoke(crawl, ["--db", str(db), "-s", "DOWNLOAD_DELAY"])
+    assert result.exit_code == 2 and "NAME=VALUE" in one_sentence_error(result)
+    for setting, expected in (
+        ("CALENDAR_EARLIEST=bad", "CALENDAR_EARLIEST must be a month as YYYY-MM"),
+        ("CALENDAR_EARLIEST=2013-13", "CALENDAR_EARLIEST must be a month"),
+        ("LISTING_MAX_PAGES=many", "LISTING_MAX_PAGES must be a whole number"),
+        ("DOWNLOAD_DELAY=-1", "DOWNLOAD_DELAY must be a number of at least 0"),
+        ("ROBOTSTXT_OBEY=perhaps", "ROBOTSTXT_OBEY must be true or false"),
+        ("ARCHIVE_WRITER=thread", "ARCHIVE_WRITER must be one of process, inline"),
+    ):
+        result = CliRunner().invoke(crawl, ["--db", str(db), "--start-url", f"{BASE}/events", "-s", setting])
+        assert result.exit_code == 2 and expected in one_sentence_error(result), setting
+    assert not db.exists() and not Path(f"{db}.lock").exists()  # refused up front: nothing locked or created
+
+
+def test_crawl_refuses_an_archive_path_it_cannot_write_in_one_sentence(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from cli.crawl import crawl
+    from dedupe.archive import ArchiveError
+
+    missing = tmp_path / "typo" / "archive.db"
+    result = CliRunner().invoke(crawl, ["--db", str(missing), "--start-url", f"{BASE}/events"])
+    assert result.exit_code == 2 and "does not exist" in one_sentence_error(result)
+    assert not missing.parent.exists()  # no folder made for a mistyped path
+    with pytest.raises(ArchiveError, match="does not exist"):
+        CrawlRun(missing, [f"{BASE}/events"]).begin()  # `scrapy crawl -s ARCHIVE_DB=...` reaches the lock directly
+    assert not missing.parent.exists()
+    result = CliRunner().invoke(crawl, ["--db", "/proc/pa-archive-test.db", "--start-url", f"{BASE}/events"])
+    assert result.exit_code == 1 and "/proc/pa-archive-test.db" in one_sentence_error(result)
+
+
+def test_runs_limit_is_at_least_one(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from cli.crawl import runs
+
+    CrawlRun(tmp_path / "a.db", [f"{BASE}/events"]).begin().finish("finished")
+    for bad in ("0", "-3"):
+        result = CliRunner().invoke(runs, ["--db", str(tmp_path / "a.db"), "--limit", bad])
+        assert result.exit_code == 2 and "--limit" in result.output
+    assert CliRunner().invoke(runs, ["--db", str(tmp_path / "a.db"), "--limit", "1"]).exit_code == 0
+
+
+def test_demo_replaces_only_an_archive_it_made(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from cli.crawl import demo
+    from crawler.process import is_demo_archive, prepare_demo_archive
+
+    mine = tmp_path / "demo.db"
+    prepare_demo_archive(str(mine), force=False)  # a new file: made and marked
+    assert is_demo_archive(mine)
+    prepare_demo_archive(str(mine), force=False)  # the demo's own: replaced
+    assert is_demo_archive(mine)
+    precious = tmp_path / "archive.db"
+    with Archive(precious) as archive:
+        archive.add(snap(ARTICLES[0], "2025-10-20T09:00:00Z"))
+    Path(f"{precious}-wal").write_bytes(b"")  # what a crawl may leave next to it
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not an archive at all")
+    for target in (precious, notes):
+        result = CliRunner().invoke(demo, ["--db", str(target)])
+        assert result.exit_code == 2 and "is not an archive the demo made" in one_sentence_error(result)
+    assert notes.read_text() == "not an archive at all" and Path(f"{precious}-wal").exists()
+    with Archive(precious) as archive:
+        assert archive.query("SELECT count(*) AS n FROM snapshots")[0]["n"] == 1
+    assert not is_demo_archive(precious) and not is_demo_archive(notes)
+    prepare_demo_archive(str(precious), force=True)  # --force: replaced
+    assert is_demo_archive(precious)
+    with Archive(precious) as archive:
+        assert archive.query("SELECT count(*) AS n FROM snapshots")[0]["n"] == 0
+
+
+def test_runs_lists_runs_as_text_and_json(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from cli.crawl import runs
+
+    db = tmp_path / "a.db"
+    run = CrawlRun(db, [f"{BASE}/events"]).begin()
+    run.counts.pages_fetched, run.counts.new = 2, 2
+    run.counts.add("failed", f"{BASE}/events/x", "timed out (after 3 retries)")
+    run.finish("finished")
+    text = CliRunner().invoke(runs, ["--db", str(db)])
+    assert text.exit_code == 0
+    assert "Crawl run 1 finished" in text.output and "failed: http://127.0.0.1:8000/events/x: timed out" in text.output
+    data = json.loads(CliRunner().invoke(runs, ["--db", str(db), "--json"]).output)
+    assert data[0]["status"] == "finished" and data[0]["errors"][0]["error"] == "timed out (after 3 retries)"
+
+
+def test_crawl_takes_revisit_after_as_a_flag_a_setting_or_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib
+
+    from click.testing import CliRunner
+
+    from cli.crawl import crawl
+    from crawler import settings as module
+    from crawler.process import crawl_settings
+
+    assert crawl_settings(None, None, (), None, False).get("REVISIT_AFTER") == "7d"
+    assert crawl_settings(None, None, ("REVISIT_AFTER=1d",), None, False, "0").get("REVISIT_AFTER") == "0"  # flag wins
+    monkeypatch.setenv("PA_REVISIT_AFTER", "12h")
+    try:
+        importlib.reload(module)
+        assert module.REVISIT_AFTER == "12h"
+        monkeypatch.setenv("PA_REVISIT_AFTER", "0")
+        importlib.reload(module)
+        assert module.REVISIT_AFTER == 0
+    finally:
+        monkeypatch.undo()
+        importlib.reload(module)
+    db = tmp_path / "a.db"
+    result = CliRunner().invoke(crawl, ["--db", str(db), "--start-url", f"{BASE}/events", "--revisit-after", "weekly"])
+    assert result.exit_code == 2 and "--revisit-after must be a duration such as 7d" in one_sentence_error(result)
+    result = CliRunner().invoke(crawl, ["--db", str(db), "--start-url", f"{BASE}/events", "-s", "REVISIT_AFTER=-2h"])
+    assert result.exit_code == 2 and "REVISIT_AFTER must be a" in one_sentence_error(result)
+    assert not db.exists()
+    help_text = CliRunner().invoke(crawl, ["--help"]).output
+    assert "--revisit-after" in help_text and "--revisit-after 0" in help_text

@@ -1,0 +1,76 @@
+"""Every command that writes an archive takes its one writer lock: while another writer holds it,
+crawl, import, backfill and rebuild stop at once with one sentence and exit status 75, writing nothing."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli import cli
+from dedupe.archive.lock import EXIT_LOCKED, WriterLock
+from tests.conftest import SEEDS, seed_files
+
+HELD_BY = {"crawl": "another crawl", "import": "an import", "backfill": "a backfill"}
+# each writer's command line, with nothing it could reach: the lock is taken before anything is fetched or read
+WRITERS = {
+    "crawl": ["crawl", "--start-url", "http://127.0.0.1:9/events", "--no-progress"],
+    "import": ["import", str(SEEDS)],
+    "backfill": ["backfill", "--cdx-api", "http://127.0.0.1:9/cdx", "--url", "http://127.0.0.1:9/events"],
+}
+
+
+def snapshots(db: Path) -> int:
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT count(*) FROM snapshots").fetchone()[0]
+
+
+@pytest.mark.parametrize("writer", sorted(WRITERS))
+@pytest.mark.parametrize("holder", sorted(HELD_BY))
+def test_each_writer_refuses_to_start_while_another_holds_the_archive(tmp_path: Path, writer: str, holder: str) -> None:
+    db = tmp_path / "a.db"
+    assert CliRunner().invoke(cli, ["import", str(seed_files()[0]), "--db", str(db)]).exit_code == 0
+    lock = WriterLock(db)
+    lock.acquire(holder)
+    try:
+        result = CliRunner().invoke(cli, [*WRITERS[writer], "--db", str(db)])
+    finally:
+        lock.release()
+    assert result.exit_code == EXIT_LOCKED == 75, result.output
+    (line,) = [text for text in result.output.splitlines() if text.strip()]
+    assert line.startswith(f"error: {HELD_BY[holder]} is already writing a.db (pid ") and "Traceback" not in line
+    assert snapshots(db) == 1  # nothing written
+    if writer == "crawl":
+        with sqlite3.connect(db) as conn:
+            assert conn.execute("SELECT count(*) FROM crawl_runs").fetchone()[0] == 0
+
+
+def test_an_import_into_a_new_archive_while_a_crawl_holds_it_creates_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    crawl = WriterLock(db)
+    crawl.acquire("crawl", {"started_at": "2026-11-29T10:00:00+00:00"})
+    try:
+        result = CliRunner().invoke(cli, ["import", str(SEEDS), "--db", str(db)])
+    finally:
+        crawl.release()
+    assert result.exit_code == 75
+    assert "another crawl is already writing a.db" in result.output and "nothing was imported" in result.output
+    assert "started 2026-11-29T10:00:00+00:00" in result.output
+    assert not db.exists()
+    assert CliRunner().invoke(cli, ["import", str(SEEDS), "--db", str(db)]).exit_code == 0  # once it has finished
+
+
+def test_a_rebuild_waits_for_no_one_it_refuses_while_a_crawl_writes(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    assert CliRunner().invoke(cli, ["import", str(SEEDS), "--db", str(db)]).exit_code == 0
+    crawl = WriterLock(db)
+    crawl.acquire("crawl")
+    try:
+        result = CliRunner().invoke(cli, ["rebuild", "--db", str(db)])
+    finally:
+        crawl.release()
+    assert result.exit_code == 75 and "another crawl is already writing a.db" in result.output
+    assert "nothing was rebuilt" in result.output
+    assert CliRunner().invoke(cli, ["rebuild", "--db", str(db)]).exit_code == 0

@@ -1,0 +1,128 @@
+"""The archive writer of a crawl: what each page was for the run, in a process or inline. No network."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from crawler.pipelines import ArchiveWriter, InlineWriter, ProcessWriter
+from crawler.runs import CrawlRun
+from dedupe.archive import Archive
+from dedupe.document import RawSnapshot
+from tests.support.crawl import ARTICLES, BASE, FakeCrawler, open_files_of, replica_page, snap
+
+
+def test_writer_names_each_observation_new_changed_unchanged_removed_or_failed(tmp_path: Path) -> None:
+    db = str(tmp_path / "a.db")
+    writer = ArchiveWriter(db)
+    first, second = ARTICLES[0], ARTICLES[1]
+    assert writer.store(snap(first, "2025-10-20T09:00:00Z")) == ("new", "")
+    assert writer.store(snap(second, "2025-10-20T09:00:01Z")) == ("new", "")
+    assert writer.store(snap(first, "2025-10-21T09:00:00Z")) == ("unchanged", "")  # byte-identical
+    assert writer.store(snap(first, "2025-10-22T09:00:00Z", status=304)) == ("unchanged", "")
+    assert writer.store(snap(first, "2025-11-10T09:00:00Z", epoch=2)) == ("changed", "")  # the block changed
+    assert writer.store(snap(second, "2025-12-01T09:00:00Z", status=404)) == ("removed", "")
+    kind, message = writer.store(snap("/events/never-seen", "2025-12-01T09:00:00Z", status=404))
+    assert kind == "failed" and "never archived" in message
+    kind, message = writer.store(snap("/events/binary", "2025-12-01T09:00:00Z", body=b"\x89PNG\r\n\x1a\n\x00\x00"))
+    assert kind == "failed" and message
+    failed = RawSnapshot(
+        url=BASE + second,
+        observed_at="2025-12-02T09:00:00Z",
+        body=None,
+        source="crawl",
+        origin="crawl:1",
+        http_status=500,
+        page_type="article",
+    )
+    assert writer.store(failed, "HTTP 500 (after 3 retries)") == ("failed", "HTTP 500 (after 3 retries)")
+    summary = writer.finish()
+    assert summary["stats"]["snapshots"] == 7  # the never-archived 404 and the binary body left no record
+    assert len(summary["changes"]["new_articles"]) == 2
+    with Archive(db) as archive:
+        assert (
+            archive.query("SELECT count(*) AS n FROM snapshots WHERE url LIKE '%binary%' OR url LIKE '%never%'")[0]["n"]
+            == 0
+        )
+        statuses = [
+            r["status"] for r in archive.query("SELECT status FROM snapshots WHERE url = ? ORDER BY id", [BASE + first])
+        ]
+        assert statuses == ["new", "seen_again", "not_modified", "new"]
+        rows = archive.query(
+            "SELECT status, http_status, content_sha256 FROM snapshots WHERE url = ? ORDER BY id", [BASE + second]
+        )
+        assert [(r["status"], r["http_status"]) for r in rows] == [("new", 200), ("removed", 404), ("error", 500)]
+
+
+def test_a_truncated_or_undecodable_body_never_becomes_a_version(tmp_path: Path) -> None:
+    writer = ArchiveWriter(str(tmp_path / "a.db"))
+    undecodable = "<html><body><p>Парламентская Ассамблея</p></body></html>".encode()[:-30] + b"\xff\xfe\x00\x00"
+    kind, _ = writer.store(snap("/events/broken", "2025-10-20T09:00:00Z", body=undecodable))
+    assert kind == "failed"
+    assert writer.store(snap("/events/empty", "2025-10-20T09:00:00Z", body=b""))[0] == "failed"
+    summary = writer.finish()
+    assert summary["stats"]["snapshots"] == 0 and summary["stats"]["article_versions"] == 0
+
+
+def test_process_writer_keeps_order_counts_everything_and_reports_at_close(tmp_path: Path) -> None:
+    db = str(tmp_path / "a.db")
+    writer = ProcessWriter(db)
+    path = ARTICLES[0]
+    sent = [
+        snap(path, "2025-10-20T09:00:00Z"),
+        snap(path, "2025-10-20T09:00:05Z", status=304),
+        snap(path, "2025-11-10T09:00:00Z", epoch=2),
+    ] + [snap(p, "2025-10-20T09:00:00Z") for p in ARTICLES[1:6]]
+    for item in sent:
+        writer.submit(item)
+    results = writer.poll() + writer.close()
+    assert writer.error is None and writer.pending == 0
+    assert [kind for url, kind, _ in results if url == BASE + path] == ["new", "unchanged", "changed"]
+    assert len(results) == len(sent)
+    assert writer.summary["stats"]["snapshots"] == len(sent)
+    assert not writer.process.is_alive()
+
+
+def test_the_writer_process_is_forked_with_no_sqlite_connection_open(tmp_path: Path, monkeypatch) -> None:
+    import multiprocessing.process
+
+    from crawler.pipelines import ArchivePipeline
+
+    db = tmp_path / "a.db"
+    crawler = FakeCrawler(tmp_path)
+    run = CrawlRun.attach(crawler, CrawlRun(db, [f"{BASE}/events"])).begin()
+    assert open_files_of(db)  # the run reads validators and archived bodies through its connection
+    at_fork: list[list[str]] = []
+    real_start = multiprocessing.process.BaseProcess.start
+
+    def start(process: object) -> None:
+        at_fork.append(open_files_of(db))
+        real_start(process)
+
+    monkeypatch.setattr(multiprocessing.process.BaseProcess, "start", start)
+    pipeline = ArchivePipeline(crawler)
+    pipeline.open_spider()
+    try:
+        pipeline.loop.stop()
+        assert at_fork == [[]]  # nothing of SQLite's crossed the fork
+        assert open_files_of(db) and run.validators(BASE + "/events/x") == (None, None)  # reopened after it
+        pipeline.process_item(
+            RawSnapshot(
+                url=BASE + ARTICLES[0],
+                observed_at="2025-10-20T09:00:00Z",
+                source="crawl",
+                http_status=200,
+                body=replica_page(ARTICLES[0])[0],
+                page_type="article",
+            )
+        )
+    finally:
+        results = pipeline.writer.close()
+    assert [(kind, pipeline.writer.error) for _, kind, _ in results] == [("new", None)]
+    assert run.finish("finished") == "finished"
+
+
+def test_inline_writer_does_the_same_work(tmp_path: Path) -> None:
+    writer = InlineWriter(str(tmp_path / "a.db"))
+    writer.submit(snap(ARTICLES[0], "2025-10-20T09:00:00Z"))
+    assert writer.close() == [(BASE + ARTICLES[0], "new", "")]
+    assert writer.summary["stats"]["articles"] == 1
