@@ -17,7 +17,7 @@ from ...storage import text_hash
 from . import sql
 from .lines import line_ids
 from .model import Touched
-from .pages import PageCache, add_to_version, page_stats
+from .pages import PageCache, PageStats, add_to_version, page_stats
 
 
 def version_public_id(version_hash: str) -> str:
@@ -41,21 +41,25 @@ class BlockStage:
         new: dict[int, int] = defaultdict(int)
         for run in runs:
             new[self.block_version([page.lines.lines[i][0] for i in run])] += 1
+        stats = None
         for version_id in set(old) | set(new):
             delta = new.get(version_id, 0) - old.get(version_id, 0)
             if delta != 0:
-                self._move_count(page_id, page.sha, version_id, old, new, delta)
+                if version_id in new and stats is None:  # the page's own statistics: read once
+                    stats = page_stats(self.conn, [page_id])[page_id]
+                self._move_count(page_id, page.sha, version_id, old, new, delta, stats)
         for version_id in set(old) | set(new):
             row = self.conn.execute(sql.VERSION_BLOCK, [version_id]).fetchone()
             if row:
                 self.touched.blocks.add(row[0])
 
-    def _move_count(self, page_id: int, sha: str, version_id: int, old: dict, new: dict, delta: int) -> None:
-        version_hash = self.conn.execute(sql.VERSION_HASH, [version_id]).fetchone()[0]
+    def _move_count(
+        self, page_id: int, sha: str, version_id: int, old: dict, new: dict, delta: int, stats: PageStats | None
+    ) -> None:
         if (version_id in new) != (version_id in old):
+            version_hash = self.conn.execute(sql.VERSION_HASH, [version_id]).fetchone()[0]
             self.touched.link((sha, version_public_id(version_hash)), added=version_id in new)
         if version_id in new:  # the page's own snapshots count once per occurrence
-            stats = page_stats(self.conn, [page_id])[page_id]
             add_to_version(self.conn, version_id, delta * stats.snapshots, stats)
         else:
             self.touched.recount.add(version_id)

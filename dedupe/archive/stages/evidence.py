@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from ...blocks import body_runs
 from . import sql
 from .model import Round
 from .pages import PageCache
-from .texts import group_of
 
 
 @dataclass
@@ -42,21 +42,20 @@ def _label(page_id: int, title_cluster: int | None, titled: bool, grp: int | Non
 
 def set_evidence(conn: sqlite3.Connection, r: Round, page_ids: set[int]) -> set[int]:
     """Recompute the round's evidence label of these pages; returns the pages whose label changed."""
-    changed = set()
-    for page_id in sorted(page_ids):
-        has_article, title_id, text_id, old = conn.execute(r.sql(sql.EVIDENCE_INPUTS), [page_id]).fetchone()
-        title_cluster = None
-        if title_id is not None:
-            title_cluster = conn.execute(sql.TITLE_CLUSTER, [title_id]).fetchone()[0]
-        if not has_article or (r.needs_title and title_id is None):
-            new = None
-        else:
-            grp = group_of(conn, r.evidence_space, text_id)
-            new = _label(page_id, title_cluster, title_id is not None, grp)
-        if new != old:
-            conn.execute(r.sql(sql.SET_EVIDENCE), [new, page_id])
-            changed.add(page_id)
-    return changed
+    updates = []
+    for chunk in sql.chunks(sorted(page_ids)):
+        statement = r.sql(sql.EVIDENCE_INPUTS, marks=sql.marks(chunk))
+        for page_id, has_article, title_id, title_cluster, grp, old in conn.execute(
+            statement, [r.evidence_space, *chunk]
+        ):
+            if not has_article or (r.needs_title and title_id is None):
+                new = None
+            else:
+                new = _label(page_id, title_cluster, title_id is not None, grp)
+            if new != old:
+                updates.append((new, page_id))
+    conn.executemany(r.sql(sql.SET_EVIDENCE), updates)
+    return {page_id for _, page_id in updates}
 
 
 def _candidate_lines(conn: sqlite3.Connection, pages: set[int], clusters: set[int]) -> set[int]:
@@ -88,21 +87,38 @@ def _evidence_pages_of(conn: sqlite3.Connection, r: Round, line_ids: set[int]) -
     return found
 
 
+def _run_inputs(
+    conn: sqlite3.Connection, r: Round, chunk: Sequence[int]
+) -> tuple[dict[int, dict[str, int]], dict[int, set[str]], dict[int, set[int]]]:
+    """For evidence pages of a chunk: line ids by text, the texts that repeat; for every page: its runs."""
+    evidence = {p for (p,) in conn.execute(r.sql(sql.EVIDENCE_PAGES, marks=sql.marks(chunk)), chunk)}
+    ids: dict[int, dict[str, int]] = defaultdict(dict)
+    repeated: dict[int, set[str]] = defaultdict(set)
+    for page_id, text, line_id, rep in conn.execute(r.sql(sql.PAGE_LINES_REPEATED, marks=sql.marks(chunk)), chunk):
+        if page_id in evidence:
+            ids[page_id][text] = line_id
+            if rep == 1:
+                repeated[page_id].add(text)
+    runs: dict[int, set[int]] = defaultdict(set)
+    for page_id, line_id in conn.execute(r.sql(sql.RUNS_OF_PAGES, marks=sql.marks(chunk)), chunk):
+        runs[page_id].add(line_id)
+    return ids, repeated, runs
+
+
 def body_runs_of(conn: sqlite3.Connection, pages: PageCache, r: Round, page_ids: set[int]) -> set[int]:
     """Recompute the body runs of these pages; returns the line ids whose run membership changed."""
     changed: set[int] = set()
-    for page_id in sorted(page_ids):
-        new: set[int] = set()
-        if conn.execute(r.sql(sql.IS_EVIDENCE), [page_id]).fetchone()[0]:
-            ids = dict(conn.execute(sql.PAGE_LINE_IDS, [page_id]).fetchall())
-            repeated = {t for (t,) in conn.execute(r.sql(sql.REPEATED_ON_PAGE), [page_id])}
-            if repeated:
-                new = {ids[t] for t in body_runs(pages.get(page_id).lines, repeated)}
-        old = {i for (i,) in conn.execute(sql.RUNS_OF_PAGE, [r.number, page_id])}
-        if old != new:
-            conn.execute(sql.DELETE_RUNS_OF_PAGE, [r.number, page_id])
-            conn.executemany(sql.INSERT_RUN, [(r.number, i, page_id) for i in new])
-            changed |= old ^ new
+    for chunk in sql.chunks(sorted(page_ids)):
+        ids, repeated, runs = _run_inputs(conn, r, chunk)
+        for page_id in chunk:
+            new: set[int] = set()
+            if repeated[page_id]:
+                new = {ids[page_id][t] for t in body_runs(pages.get(page_id).lines, repeated[page_id])}
+            old = runs[page_id]
+            if old != new:
+                conn.execute(sql.DELETE_RUNS_OF_PAGE, [r.number, page_id])
+                conn.executemany(sql.INSERT_RUN, [(r.number, i, page_id) for i in new])
+                changed |= old ^ new
     return changed
 
 

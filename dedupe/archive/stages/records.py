@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -41,13 +42,13 @@ def _span(members: list[ArticleMember]) -> tuple[int, str, str]:
     return sum(m.snapshots for m in members), min(m.first_seen for m in members), max(m.last_seen for m in members)
 
 
-def _order(members: list[ArticleMember]) -> tuple[str, str, str]:
+def _order(members: list[ArticleMember]) -> str:
     return order_key(min(m.first_seen for m in members), min(m.min_url for m in members), members[0].text_hash)
 
 
 @dataclass
 class BuiltArticle:
-    key: tuple[str, str, str]
+    key: str
     row: tuple  # title, url, status, versions, snapshots, first_seen, last_seen
     versions: list[dict[str, Any]]
     links: list[tuple[str, str]]  # (content, article version id)
@@ -61,7 +62,7 @@ class VersionInfo:
     lines: list[str]
     labels: list[int]  # the lines' clusters
     span: tuple[int, str, str]  # snapshots, first seen, last seen
-    order: tuple[str, str, str]
+    order: str
 
     @property
     def text(self) -> str:
@@ -70,7 +71,7 @@ class VersionInfo:
 
 @dataclass
 class BuiltBlock:
-    key: tuple[str, str, str]
+    key: str
     row: tuple  # name, versions, snapshots, first_seen, last_seen
     versions: list[dict[str, Any]]
     lines: list[tuple]  # block_version_lines rows
@@ -83,6 +84,46 @@ def latest_status(conn: sqlite3.Connection, url: str | None) -> int | None:
         return None
     row = conn.execute(sql.LATEST_STATUS, [url]).fetchone()
     return row[0] if row else None
+
+
+def article(conn: sqlite3.Connection, members: list[ArticleMember]) -> BuiltArticle:
+    """The record of one s1 group from its contents: the article, its versions in time order, its links."""
+    versions: dict[int, list[ArticleMember]] = {}
+    for member in members:
+        versions.setdefault(member.text_id, []).append(member)
+    ordered = sorted(versions, key=lambda t: _order(versions[t]))
+    sigs = signatures(conn, ordered) if len(ordered) > 1 else {}
+    out, links, titles = [], [], []
+    previous = None
+    for number, text_id in enumerate(ordered, start=1):
+        group = versions[text_id]
+        count, first, last = _span(group)
+        title = next((m.title for m in group if m.title), None)
+        titles.append(title)
+        version_id = "av-" + group[0].text_hash[:12]
+        similarity = None if previous is None else round(estimate_jaccard(sigs[previous], sigs[text_id]), 3)
+        out.append(
+            {
+                "id": version_id,
+                "version": number,
+                "title": title,
+                "published": next((m.published for m in group if m.published), None),
+                "text": group[0].text,
+                "snapshots": count,
+                "first_seen": first,
+                "last_seen": last,
+                "similarity_to_previous": similarity,
+            }
+        )
+        links += [(m.sha, version_id) for m in group]
+        previous = text_id
+    # iteration order of the reference: texts by their smallest content, contents by hash
+    every = [m for t in sorted(versions, key=lambda t: versions[t][0].sha) for m in versions[t]]
+    count, first, last = _span(every)
+    url = max(every, key=lambda m: m.last_seen).newest_url
+    status = "removed" if latest_status(conn, url) in REMOVED_STATUSES else "live"
+    row = (next((t for t in reversed(titles) if t), None), url, status, len(ordered), count, first, last)
+    return BuiltArticle(_order(versions[ordered[0]]), row, out, links)
 
 
 def _old_records(conn: sqlite3.Connection, statement: str, labels: list[int]) -> dict[int, tuple[str, int]]:
@@ -117,7 +158,8 @@ class RecordWriter:
             self.conn.execute(sql.DETACH_ARTICLE_VERSIONS, [pid])  # until rewritten or dropped
             self.conn.execute(sql.DELETE_ARTICLE, [pid])
             self.conn.execute(sql.DELETE_ARTICLE_ORDER, [grp])
-        built = {grp: record for grp in groups if (record := self.article(grp)) is not None}
+        members = self._members(groups)
+        built = {grp: article(self.conn, members[grp]) for grp in groups if members[grp]}
         assigned = renumber(self.conn, sql.ARTICLE_RANKS, old, {grp: r.key for grp, r in built.items()})
         new_versions: set[str] = set()
         for grp, record in built.items():
@@ -132,47 +174,15 @@ class RecordWriter:
             self.conn.execute(sql.UNLINK_ARTICLE_VERSION, [version_id])
             self.conn.execute(sql.DELETE_ARTICLE_VERSION, [version_id])
 
-    def article(self, grp: int) -> BuiltArticle | None:
-        """The record of one s1 group: the article, its versions in time order, its contents."""
-        members = [ArticleMember(*row) for row in self.conn.execute(sql.ARTICLE_MEMBERS, [grp])]
-        if not members:
-            return None
-        versions: dict[int, list[ArticleMember]] = {}
-        for member in members:
-            versions.setdefault(member.text_id, []).append(member)
-        ordered = sorted(versions, key=lambda t: _order(versions[t]))
-        sigs = signatures(self.conn, ordered) if len(ordered) > 1 else {}
-        out, links, titles = [], [], []
-        previous = None
-        for number, text_id in enumerate(ordered, start=1):
-            group = versions[text_id]
-            count, first, last = _span(group)
-            title = next((m.title for m in group if m.title), None)
-            titles.append(title)
-            version_id = "av-" + group[0].text_hash[:12]
-            similarity = None if previous is None else round(estimate_jaccard(sigs[previous], sigs[text_id]), 3)
-            out.append(
-                {
-                    "id": version_id,
-                    "version": number,
-                    "title": title,
-                    "published": next((m.published for m in group if m.published), None),
-                    "text": group[0].text,
-                    "snapshots": count,
-                    "first_seen": first,
-                    "last_seen": last,
-                    "similarity_to_previous": similarity,
-                }
-            )
-            links += [(m.sha, version_id) for m in group]
-            previous = text_id
-        # iteration order of the reference: texts by their smallest content, contents by hash
-        every = [m for t in sorted(versions, key=lambda t: versions[t][0].sha) for m in versions[t]]
-        count, first, last = _span(every)
-        url = max(every, key=lambda m: m.last_seen).newest_url
-        status = "removed" if latest_status(self.conn, url) in REMOVED_STATUSES else "live"
-        row = (next((t for t in reversed(titles) if t), None), url, status, len(ordered), count, first, last)
-        return BuiltArticle(_order(versions[ordered[0]]), row, out, links)
+    def _members(self, groups: list[int]) -> dict[int, list[ArticleMember]]:
+        """The contents of each s1 group, by content hash (one query per chunk of groups)."""
+        members: dict[int, list[ArticleMember]] = defaultdict(list)
+        for chunk in sql.chunks(groups):
+            for grp, *row in self.conn.execute(sql.in_list(sql.ARTICLE_MEMBERS, chunk), list(chunk)):
+                members[grp].append(ArticleMember(*row))
+        for found in members.values():
+            found.sort(key=lambda m: m.sha)
+        return members
 
     # --- blocks
 

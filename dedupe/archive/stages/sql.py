@@ -93,7 +93,6 @@ LINES_OF_CLUSTER = "SELECT id FROM derive_lines WHERE cluster = ?"
 LINES_OF_CLUSTERS = "SELECT id FROM derive_lines WHERE cluster IN ({marks})"
 LINE_CLUSTERS = "SELECT id, cluster FROM derive_lines WHERE id IN ({marks})"
 LINE_TEXTS = "SELECT id, text FROM derive_lines WHERE id IN ({marks})"
-TITLE_CLUSTER = "SELECT cluster FROM derive_lines WHERE id = ?"
 
 # --------------------------------------------------------------------------- article texts and their groups
 
@@ -109,11 +108,11 @@ BAND_NEIGHBOURS = (
 GROUP_OF = "SELECT grp FROM derive_groups WHERE space = ? AND text_id = ?"
 GROUPS_OF_TEXTS = "SELECT text_id, grp FROM derive_groups WHERE space = ? AND text_id IN ({marks})"
 MEMBER = "SELECT grp, pages FROM derive_groups WHERE space = ? AND text_id = ?"
-MEMBER_PAGES = "SELECT pages FROM derive_groups WHERE space = ? AND text_id = ?"
+MEMBERS_PRESENT = "SELECT text_id FROM derive_groups WHERE space = ? AND text_id IN ({marks})"
 MEMBER_PAGE_LEFT = "UPDATE derive_groups SET pages = pages - 1 WHERE space = ? AND text_id = ?"
-MEMBER_PAGE_JOINED = "UPDATE derive_groups SET pages = pages + 1 WHERE space = ? AND text_id = ?"
+MEMBER_PAGES_JOINED = "UPDATE derive_groups SET pages = pages + ? WHERE space = ? AND text_id = ?"
 DELETE_MEMBER = "DELETE FROM derive_groups WHERE space = ? AND text_id = ?"
-INSERT_MEMBER = "INSERT INTO derive_groups(space, text_id, grp, pages) VALUES (?, ?, ?, 1)"
+INSERT_MEMBER = "INSERT INTO derive_groups(space, text_id, grp, pages) VALUES (?, ?, ?, ?)"
 GROUP_MEMBERS = "SELECT text_id FROM derive_groups WHERE space = ? AND grp = ?"
 GROUP_MEMBERS_ORDERED = "SELECT text_id FROM derive_groups WHERE space = ? AND grp = ? ORDER BY text_id"
 RELABEL_GROUP = "UPDATE derive_groups SET grp = ? WHERE space = ? AND grp = ?"
@@ -122,7 +121,10 @@ SET_RAW_TEXT = "UPDATE derive_pages SET raw_id = ? WHERE page_id = ?"
 
 # --------------------------------------------------------------------------- evidence and furniture (per round)
 
-EVIDENCE_INPUTS = "SELECT has_article, title_id, {evidence_text}, {ev} FROM derive_pages WHERE page_id = ?"
+EVIDENCE_INPUTS = """SELECT p.page_id, p.has_article, p.title_id, l.cluster, g.grp, p.{ev} FROM derive_pages p
+    LEFT JOIN derive_lines l ON l.id = p.title_id
+    LEFT JOIN derive_groups g ON g.space = ? AND g.text_id = p.{evidence_text}
+    WHERE p.page_id IN ({marks})"""
 SET_EVIDENCE = "UPDATE derive_pages SET {ev} = ? WHERE page_id = ?"
 CANDIDATE_LINES = (
     "SELECT pl.line_id, pl.kind, l.cluster FROM derive_page_lines pl "
@@ -152,24 +154,23 @@ FLAGS = """SELECT l.id, l.{flag}, (l.cluster IS NOT NULL AND (
 EARLIER_FLAG = "OR l.{earlier_flag} = 1"
 SET_FLAG = "UPDATE derive_lines SET {flag} = ? WHERE id = ?"
 ANY_FURNITURE = "SELECT 1 FROM derive_lines WHERE {flag} = 1 LIMIT 1"
-IS_EVIDENCE = "SELECT {ev} IS NOT NULL FROM derive_pages WHERE page_id = ?"
-PAGE_LINE_IDS = (
-    "SELECT l.text, l.id FROM derive_page_lines pl JOIN derive_lines l ON l.id = pl.line_id WHERE pl.page_id = ?"
+EVIDENCE_PAGES = "SELECT page_id FROM derive_pages WHERE page_id IN ({marks}) AND {ev} IS NOT NULL"
+PAGE_LINES_REPEATED = (
+    "SELECT pl.page_id, l.text, l.id, l.{rep} FROM derive_page_lines pl JOIN derive_lines l ON l.id = pl.line_id "
+    "WHERE pl.page_id IN ({marks})"
 )
-REPEATED_ON_PAGE = (
-    "SELECT l.text FROM derive_page_lines pl JOIN derive_lines l ON l.id = pl.line_id "
-    "WHERE pl.page_id = ? AND l.{rep} = 1"
-)
-RUNS_OF_PAGE = "SELECT line_id FROM derive_runs WHERE stage = ? AND page_id = ?"
+RUNS_OF_PAGES = "SELECT page_id, line_id FROM derive_runs WHERE stage = {stage} AND page_id IN ({marks})"
 DELETE_RUNS_OF_PAGE = "DELETE FROM derive_runs WHERE stage = ? AND page_id = ?"
 INSERT_RUN = "INSERT INTO derive_runs(stage, line_id, page_id) VALUES (?, ?, ?)"
-FURNITURE_ON_PAGE = (
-    "SELECT l.text FROM derive_page_lines pl JOIN derive_lines l ON l.id = pl.line_id "
-    "WHERE pl.page_id = ? AND l.{flag} = 1"
+FURNITURE_ON_PAGES = (
+    "SELECT pl.page_id, l.text FROM derive_page_lines pl JOIN derive_lines l ON l.id = pl.line_id "
+    "WHERE pl.page_id IN ({marks}) AND l.{flag} = 1"
 )
-PAGE_TEXT_AND_RUNS = "SELECT {text}, runs FROM derive_pages WHERE page_id = ?"
+PAGE_TEXTS_AND_RUNS = (
+    "SELECT p.page_id, p.{text}, p.runs, g.grp FROM derive_pages p "
+    "LEFT JOIN derive_groups g ON g.space = ? AND g.text_id = p.{text} WHERE p.page_id IN ({marks})"
+)
 SET_PAGE_TEXT = "UPDATE derive_pages SET {text} = ? WHERE page_id = ?"
-PAGE_ARTICLE_TEXT = "SELECT text1_id FROM derive_pages WHERE page_id = ?"
 UNLINK_CONTENT_ARTICLES = "DELETE FROM content_articles WHERE content_sha256 = ?"
 
 # --------------------------------------------------------------------------- blocks and block versions
@@ -231,11 +232,11 @@ UPSERT_ARTICLE_VERSION = """INSERT INTO article_versions(id, article_id, version
 LINK_CONTENT_ARTICLE = "INSERT OR REPLACE INTO content_articles(content_sha256, article_version_id) VALUES (?, ?)"
 UNLINK_ARTICLE_VERSION = "DELETE FROM content_articles WHERE article_version_id = ?"
 DELETE_ARTICLE_VERSION = "DELETE FROM article_versions WHERE id = ?"
-ARTICLE_MEMBERS = """SELECT p.content_sha256, p.text1_id, t.hash, t.text, p.snapshots, p.first_seen, p.last_seen,
-          p.min_url, p.newest_url, pg.title, pg.published
+ARTICLE_MEMBERS = """SELECT g.grp, p.content_sha256, p.text1_id, t.hash, t.text, p.snapshots, p.first_seen,
+          p.last_seen, p.min_url, p.newest_url, pg.title, pg.published
    FROM derive_groups g JOIN derive_pages p ON p.text1_id = g.text_id
    JOIN derive_texts t ON t.id = p.text1_id JOIN pages pg ON pg.content_sha256 = p.content_sha256
-   WHERE g.space = 's1' AND g.grp = ? ORDER BY p.content_sha256"""
+   WHERE g.space = 's1' AND g.grp IN ({marks})"""
 LATEST_STATUS = "SELECT http_status FROM snapshots WHERE url = ? ORDER BY observed_at DESC, id DESC LIMIT 1"
 
 # --------------------------------------------------------------------------- the public records: blocks

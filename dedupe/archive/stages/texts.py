@@ -9,7 +9,7 @@ band lookups confirmed by the estimated Jaccard (``blocks.texts_alike``); a text
 from __future__ import annotations
 
 import sqlite3
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 
 import numpy as np
@@ -68,7 +68,8 @@ def _band_keys(conn: sqlite3.Connection, ids: list[int]) -> dict[int, list[int]]
 
 
 def _neighbours(conn: sqlite3.Connection, space: str, joining: list[int]) -> dict[int, set[int]]:
-    """Texts of the space sharing a band key with each joining text."""
+    """Texts of the space sharing a band key with each joining text (per text: SQLite's DISTINCT is
+    cheaper than uniting one batch's buckets in Python)."""
     keys_of = _band_keys(conn, joining)
     candidates: dict[int, set[int]] = defaultdict(set)
     for text_id in joining:
@@ -117,6 +118,20 @@ def _resplit(conn: sqlite3.Connection, space: str, grp: int, moves: Moves) -> No
             conn.execute(sql.SET_MEMBER_GROUP, [label, space, text_id])
 
 
+def _count_joins(conn: sqlite3.Connection, space: str, added: list[int], moves: Moves) -> list[int]:
+    """Count the added pages in; returns the texts new to the space (each a group of its own so far)."""
+    counts = Counter(added)
+    present: set[int] = set()
+    for chunk in sql.chunks(list(counts)):
+        present.update(t for (t,) in conn.execute(sql.in_list(sql.MEMBERS_PRESENT, chunk), [space, *chunk]))
+    conn.executemany(sql.MEMBER_PAGES_JOINED, [(n, space, t) for t, n in counts.items() if t in present])
+    joining = [t for t in counts if t not in present]
+    conn.executemany(sql.INSERT_MEMBER, [(space, t, t, counts[t]) for t in joining])
+    for text_id in joining:
+        moves[text_id] = (moves.get(text_id, (None, None))[0], text_id)
+    return joining
+
+
 def space_update(conn: sqlite3.Connection, space: str, added: list[int], removed: list[int]) -> Moves:
     """Count pages in and out of a text space; join added texts to groups, re-split groups that lost
     a text. Returns text id -> (old group, new group) for every member whose group changed."""
@@ -132,14 +147,7 @@ def space_update(conn: sqlite3.Connection, space: str, added: list[int], removed
             resplit.add(grp)
     for grp in sorted(resplit):  # first the groups as the remaining texts make them, then the joins
         _resplit(conn, space, grp, moves)
-    joining = []
-    for text_id in added:
-        if conn.execute(sql.MEMBER_PAGES, [space, text_id]).fetchone():
-            conn.execute(sql.MEMBER_PAGE_JOINED, [space, text_id])
-        else:
-            joining.append(text_id)
-            conn.execute(sql.INSERT_MEMBER, [space, text_id, text_id])
-            moves[text_id] = (moves.get(text_id, (None, None))[0], text_id)
+    joining = _count_joins(conn, space, added, moves)
     if joining:
         _join(conn, space, sorted(joining), moves)
     return {t: m for t, m in moves.items() if m[0] != m[1]}

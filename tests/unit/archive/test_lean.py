@@ -23,6 +23,8 @@ import pytest
 
 from dedupe import queries, schema
 from dedupe.archive import Archive
+from dedupe.archive.stages import sql as stage_sql
+from dedupe.archive.stages.model import ROUND_0
 from dedupe.stemming import register_functions
 from tests.replica_corpus import replica_snapshots
 
@@ -177,8 +179,7 @@ INDEX_USERS: dict[str, str] = {
     "derive_lines_f0": "SELECT 1 FROM derive_lines WHERE f0 = 1 LIMIT 1",
     "derive_lines_f1": "SELECT 1 FROM derive_lines WHERE f1 = 1 LIMIT 1",
     "derive_page_blocks_page": "SELECT version_id, n FROM derive_page_blocks WHERE page_id = ?",
-    "derive_page_lines_page": "SELECT l.text, l.id FROM derive_page_lines pl JOIN derive_lines l ON l.id = pl.line_id "
-    "WHERE pl.page_id = ?",
+    "derive_page_lines_page": ROUND_0.sql(stage_sql.PAGE_LINES_REPEATED, marks="?, ?"),
     "derive_pages_raw": "SELECT page_id FROM derive_pages WHERE raw_id IN (?, ?)",
     "derive_pages_text0": "SELECT page_id FROM derive_pages WHERE text0_id IN (?, ?)",
     "derive_pages_text1": "SELECT page_id FROM derive_pages WHERE text1_id IN (?, ?)",
