@@ -86,7 +86,9 @@ class BlockStage:
             return row[0]
         ids = line_ids(self.conn, "line", lines)
         version_lines = [ids[t] for t in lines]
-        version_id = self.conn.execute(sql.INSERT_VERSION, [h, json.dumps(version_lines)]).lastrowid
+        version_id = self.conn.execute(
+            sql.INSERT_VERSION, [h, json.dumps(version_lines), json.dumps(lines, ensure_ascii=False)]
+        ).lastrowid
         clusters = self._clusters_of(version_lines)
         blocks = sorted({b for (b,) in self.conn.execute(sql.in_list(sql.BLOCKS_OF_CLUSTERS, clusters), clusters)})
         if blocks:

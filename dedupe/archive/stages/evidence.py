@@ -88,14 +88,15 @@ def _evidence_pages_of(conn: sqlite3.Connection, r: Round, line_ids: set[int]) -
 
 
 def _run_inputs(
-    conn: sqlite3.Connection, r: Round, chunk: Sequence[int]
+    conn: sqlite3.Connection, pages: PageCache, r: Round, chunk: Sequence[int]
 ) -> tuple[dict[int, dict[str, int]], dict[int, set[str]], dict[int, set[int]]]:
     """For evidence pages of a chunk: line ids by text, the texts that repeat; for every page: its runs."""
     evidence = {p for (p,) in conn.execute(r.sql(sql.EVIDENCE_PAGES, marks=sql.marks(chunk)), chunk)}
     ids: dict[int, dict[str, int]] = defaultdict(dict)
     repeated: dict[int, set[str]] = defaultdict(set)
-    for page_id, text, line_id, rep in conn.execute(r.sql(sql.PAGE_LINES_REPEATED, marks=sql.marks(chunk)), chunk):
+    for page_id, h, line_id, rep in conn.execute(r.sql(sql.PAGE_LINES_REPEATED, marks=sql.marks(chunk)), chunk):
         if page_id in evidence:
+            text = pages.get(page_id).text_of_hash[h]
             ids[page_id][text] = line_id
             if rep == 1:
                 repeated[page_id].add(text)
@@ -109,7 +110,7 @@ def body_runs_of(conn: sqlite3.Connection, pages: PageCache, r: Round, page_ids:
     """Recompute the body runs of these pages; returns the line ids whose run membership changed."""
     changed: set[int] = set()
     for chunk in sql.chunks(sorted(page_ids)):
-        ids, repeated, runs = _run_inputs(conn, r, chunk)
+        ids, repeated, runs = _run_inputs(conn, pages, r, chunk)
         for page_id in chunk:
             new: set[int] = set()
             if repeated[page_id]:

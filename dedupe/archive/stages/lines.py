@@ -41,7 +41,8 @@ class _Bucketed:
 
 
 def line_ids(conn: sqlite3.Connection, space: str, texts: Iterable[str]) -> dict[str, int]:
-    """Ids of texts in a space, inserting the new ones (cluster NULL: not clustered yet)."""
+    """Ids of texts in a space, inserting the new ones (cluster NULL: not clustered yet; the text is kept
+    only once the line is clustered, see ``cluster``)."""
     by_hash = {text_hash(t): t for t in texts}
     hashes = list(by_hash)
     ids: dict[str, int] = {}
@@ -50,7 +51,7 @@ def line_ids(conn: sqlite3.Connection, space: str, texts: Iterable[str]) -> dict
             ids[by_hash[h]] = line_id
     for h in hashes:
         if by_hash[h] not in ids:
-            ids[by_hash[h]] = conn.execute(sql.INSERT_LINE, [space, h, by_hash[h]]).lastrowid
+            ids[by_hash[h]] = conn.execute(sql.INSERT_LINE, [space, h]).lastrowid
     return ids
 
 
@@ -142,7 +143,9 @@ def cluster(conn: sqlite3.Connection, space: str, ids: dict[str, int]) -> Cluste
         for absorbed in clusters[1:]:
             changes.merged[absorbed] = keep
             conn.execute(sql.MERGE_CLUSTER, [keep, absorbed])
-        conn.executemany(sql.SET_LINE_CLUSTER, [(keep, signatures[i].astype(np.uint32).tobytes(), i) for i in lines])
+        conn.executemany(
+            sql.SET_LINE_CLUSTER, [(keep, signatures[i].astype(np.uint32).tobytes(), text_of[i], i) for i in lines]
+        )
         changes.merged.update({singletons[i]: keep for i in lines if i in singletons and singletons[i] != keep})
         changes.gained.add(keep)
     conn.executemany(  # a generator: 31 rows a line, never all in memory

@@ -8,9 +8,11 @@ seen from its signature."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from ...blocks import PageLines
+from ...storage import text_hash
 
 # text id -> (group before, group after) for every text whose group in a space changed
 Moves = dict[int, tuple[int | None, int | None]]
@@ -109,6 +111,11 @@ class Page:
     sha: str
     lines: PageLines
     title: str | None
+
+    @cached_property
+    def text_of_hash(self) -> dict[str, str]:
+        """Its line texts by ``text_hash``: the engine's state names lines by hash."""
+        return {text_hash(text): text for text, _, _ in self.lines.lines}
 
 
 class Furniture:

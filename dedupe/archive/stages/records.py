@@ -228,13 +228,12 @@ class RecordWriter:
         return ids
 
     def _version_info(self, row: tuple) -> VersionInfo:
-        _, h, line_ids, count, first, last, min_url = row
+        _, h, line_ids, lines, count, first, last, min_url = row
         ids = json.loads(line_ids)
-        texts = dict(self.conn.execute(sql.in_list(sql.LINE_TEXTS, ids), ids).fetchall())
         clusters = dict(self.conn.execute(sql.in_list(sql.LINE_CLUSTERS, ids), ids).fetchall())
         return VersionInfo(
             hash=h,
-            lines=[texts[i] for i in ids],
+            lines=json.loads(lines),
             labels=[clusters[i] for i in ids],
             span=(count, first, last),
             order=order_key(first, min_url, h),

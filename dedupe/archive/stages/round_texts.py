@@ -27,10 +27,11 @@ class RoundTexts:
     runs: list[tuple[int, list[list[int]]]] = field(default_factory=list)  # final round: pages' new block runs
 
 
-def _furniture_on(conn: sqlite3.Connection, r: Round, chunk: Sequence[int]) -> dict[int, set[str]]:
+def _furniture_on(conn: sqlite3.Connection, pages: PageCache, r: Round, chunk: Sequence[int]) -> dict[int, set[str]]:
+    """Each page's own lines that are furniture after the round."""
     found: dict[int, set[str]] = defaultdict(set)
-    for page_id, text in conn.execute(r.sql(sql.FURNITURE_ON_PAGES, marks=sql.marks(chunk)), chunk):
-        found[page_id].add(text)
+    for page_id, h in conn.execute(r.sql(sql.FURNITURE_ON_PAGES, marks=sql.marks(chunk)), chunk):
+        found[page_id].add(pages.get(page_id).text_of_hash[h])
     return found
 
 
@@ -41,7 +42,7 @@ def _page_texts(
     any_flag = any_furniture(conn, r)
     results = {}
     for chunk in sql.chunks(sorted(page_ids)):
-        furniture_of = _furniture_on(conn, r, chunk)
+        furniture_of = _furniture_on(conn, pages, r, chunk)
         for page_id in chunk:
             page = pages.get(page_id)
             furniture = Furniture(furniture_of[page_id], any_flag)

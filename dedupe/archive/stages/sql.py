@@ -76,14 +76,14 @@ ALL_PAGES = "SELECT page_id FROM derive_pages"
 # --------------------------------------------------------------------------- lines and titles
 
 LINE_IDS = "SELECT id, hash FROM derive_lines WHERE space = ? AND hash IN ({marks})"
-INSERT_LINE = "INSERT INTO derive_lines(space, hash, text) VALUES (?, ?, ?)"
+INSERT_LINE = "INSERT INTO derive_lines(space, hash) VALUES (?, ?)"  # its text only once clustered
 UNINDEXED_LINES = "SELECT id, cluster FROM derive_lines WHERE id IN ({marks}) AND indexed = 0"
 BUCKET_MEMBERS = (
     "SELECT b.key, b.line_id, l.cluster, l.text, l.signature FROM derive_line_bands b "
     "CROSS JOIN derive_lines l ON l.id = b.line_id WHERE b.key IN ({marks}) AND l.space = ?"
 )
 MERGE_CLUSTER = "UPDATE derive_lines SET cluster = ? WHERE cluster = ?"
-SET_LINE_CLUSTER = "UPDATE derive_lines SET cluster = ?, indexed = 1, signature = ? WHERE id = ?"
+SET_LINE_CLUSTER = "UPDATE derive_lines SET cluster = ?, indexed = 1, signature = ?, text = ? WHERE id = ?"
 INSERT_LINE_BAND = "INSERT OR IGNORE INTO derive_line_bands(key, line_id) VALUES (?, ?)"
 OWN_CLUSTER = "UPDATE derive_lines SET cluster = id WHERE id IN ({marks}) AND cluster IS NULL"
 INSERT_PAGE_LINE = "INSERT INTO derive_page_lines(line_id, page_id, kind) VALUES (?, ?, ?)"
@@ -92,7 +92,6 @@ SET_PAGE_TITLE = "UPDATE derive_pages SET title_id = ? WHERE page_id = ?"
 LINES_OF_CLUSTER = "SELECT id FROM derive_lines WHERE cluster = ?"
 LINES_OF_CLUSTERS = "SELECT id FROM derive_lines WHERE cluster IN ({marks})"
 LINE_CLUSTERS = "SELECT id, cluster FROM derive_lines WHERE id IN ({marks})"
-LINE_TEXTS = "SELECT id, text FROM derive_lines WHERE id IN ({marks})"
 
 # --------------------------------------------------------------------------- article texts and their groups
 
@@ -156,14 +155,14 @@ SET_FLAG = "UPDATE derive_lines SET {flag} = ? WHERE id = ?"
 ANY_FURNITURE = "SELECT 1 FROM derive_lines WHERE {flag} = 1 LIMIT 1"
 EVIDENCE_PAGES = "SELECT page_id FROM derive_pages WHERE page_id IN ({marks}) AND {ev} IS NOT NULL"
 PAGE_LINES_REPEATED = (
-    "SELECT pl.page_id, l.text, l.id, l.{rep} FROM derive_page_lines pl JOIN derive_lines l ON l.id = pl.line_id "
+    "SELECT pl.page_id, l.hash, l.id, l.{rep} FROM derive_page_lines pl JOIN derive_lines l ON l.id = pl.line_id "
     "WHERE pl.page_id IN ({marks})"
 )
 RUNS_OF_PAGES = "SELECT page_id, line_id FROM derive_runs WHERE stage = {stage} AND page_id IN ({marks})"
 DELETE_RUNS_OF_PAGE = "DELETE FROM derive_runs WHERE stage = ? AND page_id = ?"
 INSERT_RUN = "INSERT INTO derive_runs(stage, line_id, page_id) VALUES (?, ?, ?)"
 FURNITURE_ON_PAGES = (
-    "SELECT pl.page_id, l.text FROM derive_page_lines pl JOIN derive_lines l ON l.id = pl.line_id "
+    "SELECT pl.page_id, l.hash FROM derive_page_lines pl JOIN derive_lines l ON l.id = pl.line_id "
     "WHERE pl.page_id IN ({marks}) AND l.{flag} = 1"
 )
 PAGE_TEXTS_AND_RUNS = (
@@ -192,13 +191,14 @@ VERSION_BY_HASH = "SELECT id FROM derive_block_versions WHERE hash = ?"
 VERSION_BLOCK = "SELECT block FROM derive_block_versions WHERE id = ?"
 VERSION_BLOCK_AND_PAGES = "SELECT block, pages FROM derive_block_versions WHERE id = ?"
 SET_VERSION_PAGES = "UPDATE derive_block_versions SET pages = ? WHERE id = ?"
-INSERT_VERSION = "INSERT INTO derive_block_versions(hash, line_ids, block, pages) VALUES (?, ?, 0, 0)"
+INSERT_VERSION = "INSERT INTO derive_block_versions(hash, line_ids, lines, block, pages) VALUES (?, ?, ?, 0, 0)"
 SET_VERSION_BLOCK = "UPDATE derive_block_versions SET block = ? WHERE id = ?"
 DELETE_VERSION = "DELETE FROM derive_block_versions WHERE id = ?"
 NEXT_BLOCK = "SELECT coalesce(max(block), 0) + 1 FROM derive_block_versions"
 VERSIONS_OF_BLOCK = "SELECT id, line_ids FROM derive_block_versions WHERE block = ? ORDER BY id"
 VERSION_ROWS_OF_BLOCK = (
-    "SELECT id, hash, line_ids, snapshots, first_seen, last_seen, min_url FROM derive_block_versions WHERE block = ?"
+    "SELECT id, hash, line_ids, lines, snapshots, first_seen, last_seen, min_url FROM derive_block_versions "
+    "WHERE block = ?"
 )
 BLOCKS_OF_CLUSTERS = "SELECT DISTINCT block FROM derive_block_clusters WHERE cluster IN ({marks})"
 BLOCK_OF_CLUSTER = "SELECT block FROM derive_block_clusters WHERE cluster = ?"

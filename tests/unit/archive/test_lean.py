@@ -26,6 +26,7 @@ from dedupe.archive import Archive
 from dedupe.archive.stages import sql as stage_sql
 from dedupe.archive.stages.model import ROUND_0
 from dedupe.stemming import register_functions
+from dedupe.storage import text_hash
 from tests.replica_corpus import replica_snapshots
 
 FIXTURE = Path(__file__).resolve().parents[2] / "data" / "archive-before-m013.db.gz"
@@ -222,3 +223,47 @@ def test_every_index_is_used_by_a_named_query_or_a_lookup(tmp_path: Path) -> Non
         assert indexes == set(INDEX_USERS), "an index without a user here: drop it by a migration or name its user"
         unused = {name: sql for name, sql in INDEX_USERS.items() if f"INDEX {name}" not in _plan(conn, sql)}
         assert unused == {}
+
+
+def test_m016_keeps_line_texts_only_where_the_engine_reads_them(tmp_path: Path) -> None:
+    path = tmp_path / "archive.db"
+    with Archive(path) as archive:
+        archive.ingest(replica_snapshots(("en",))[:30], workers=1)
+        every_line = {
+            text_hash(text): text
+            for sha in [s for (s,) in archive.db.execute("SELECT content_sha256 FROM pages")]
+            for text in archive.content_text(sha).splitlines()
+        }
+        versions = dict(archive.db.execute("SELECT id, lines FROM derive_block_versions").fetchall())
+    old = sqlite3.connect(path)  # the state as m006 made it: every line's text, versions without their lines
+    old.create_function("line_text", 1, lambda h: every_line.get(h, ""))
+    old.executescript(
+        """
+        ALTER TABLE derive_block_versions DROP COLUMN lines;
+        CREATE TABLE old_lines AS SELECT * FROM derive_lines;
+        UPDATE old_lines SET text = coalesce(text, line_text(hash));
+        DROP TABLE derive_lines;
+        CREATE TABLE derive_lines (id INTEGER PRIMARY KEY, space TEXT NOT NULL, hash TEXT NOT NULL,
+            text TEXT NOT NULL, cluster INTEGER, indexed INTEGER NOT NULL DEFAULT 0, signature BLOB,
+            rep0 INTEGER NOT NULL DEFAULT 0, rep1 INTEGER NOT NULL DEFAULT 0, f0 INTEGER NOT NULL DEFAULT 0,
+            f1 INTEGER NOT NULL DEFAULT 0, UNIQUE (space, hash));
+        INSERT INTO derive_lines SELECT * FROM old_lines;
+        DROP TABLE old_lines;
+        CREATE INDEX derive_lines_cluster ON derive_lines(cluster);
+        CREATE INDEX derive_lines_f0 ON derive_lines(f0) WHERE f0 = 1;
+        CREATE INDEX derive_lines_f1 ON derive_lines(f1) WHERE f1 = 1;
+        DELETE FROM _sqlite_migrations WHERE name = 'm016_derive_lines_text_when_clustered';
+        """
+    )
+    assert old.execute("SELECT count(*) FROM derive_lines WHERE indexed = 0 AND text != ''").fetchone()[0] > 0
+    old.close()
+    with Archive(path) as archive:  # the migration converts the state in place
+        conn = archive.db.conn
+        assert conn.execute("SELECT count(*) FROM derive_lines WHERE indexed = 0 AND text IS NOT NULL").fetchone() == (
+            0,
+        )
+        assert conn.execute("SELECT count(*) FROM derive_lines WHERE indexed = 1 AND text IS NULL").fetchone() == (0,)
+        assert dict(conn.execute("SELECT id, lines FROM derive_block_versions").fetchall()) == versions
+        assert archive.check() == {}
+        archive.ingest(replica_snapshots(("en",))[30:45], workers=1)  # and the engine goes on from it
+        assert archive.check() == {}

@@ -63,3 +63,13 @@ def test_titles_cluster_apart_from_lines_and_are_set_on_their_pages(stage_conn: 
     ).fetchall()
     assert [(page_id, space) for page_id, space, _ in rows] == [(1, "title"), (2, "title")]
     assert rows[0][2] == rows[1][2]  # one title cluster for the two near-identical titles
+
+
+def test_a_line_keeps_its_text_only_once_clustered(stage_conn: sqlite3.Connection) -> None:
+    ids = line_ids(stage_conn, "line", [SEVEN, OTHER])  # seen in a body only: found by hash, no text
+    assert stage_conn.execute("SELECT count(*) FROM derive_lines WHERE text IS NOT NULL").fetchone()[0] == 0
+    cluster(stage_conn, "line", {SEVEN: ids[SEVEN]})  # seen outside a body: its shingles are needed later
+    kept = stage_conn.execute("SELECT id, text FROM derive_lines WHERE text IS NOT NULL").fetchall()
+    assert kept == [(ids[SEVEN], SEVEN)]
+    changes = cluster(stage_conn, "line", line_ids(stage_conn, "line", [SIX]))  # confirmed against SEVEN's text
+    assert changes.gained == {_clusters(stage_conn)[SEVEN]}
