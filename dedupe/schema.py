@@ -816,8 +816,9 @@ def m015_encoding_evidence(db: Database) -> None:
 def m016_derive_lines_text_when_clustered(db: Database) -> None:
     """The engine's line state keeps a line's text only where it is read: lines clustered by shingles
     (``indexed``: outside a body, and titles) need it to confirm a later near-duplicate; every other
-    line is found by its hash. Block versions keep their own lines (``derive_block_versions.lines``,
-    JSON), which the public records are written from. An existing archive is converted in place."""
+    line is found by its key, 16 bytes of its sha256 instead of the 64 characters of its hex digest.
+    Block versions keep their own lines (``derive_block_versions.lines``, JSON), which the public
+    records are written from. An existing archive is converted in place."""
     if "lines" not in db["derive_block_versions"].columns_dict:
         db.execute("ALTER TABLE derive_block_versions ADD COLUMN lines TEXT NOT NULL DEFAULT '[]'")
         versions = db.execute("SELECT id, line_ids FROM derive_block_versions").fetchall()
@@ -831,12 +832,13 @@ def m016_derive_lines_text_when_clustered(db: Database) -> None:
                 [json.dumps([texts[i] for i in ids], ensure_ascii=False), version_id],
             )
     if "NOT NULL" in _column_sql(db, "derive_lines", "text"):
+        db.conn.create_function("m016_key", 1, lambda h: bytes.fromhex(h[:32]), deterministic=True)
         db.executescript(
             """
             CREATE TABLE derive_lines_m016 (
                 id INTEGER PRIMARY KEY,
                 space TEXT NOT NULL,                -- 'line' or 'title'
-                hash TEXT NOT NULL,                 -- text_hash(text)
+                hash BLOB NOT NULL,                 -- first 16 bytes of sha256(text) (stages.model.line_key)
                 text TEXT,                          -- only once indexed: the shingles of a clustered line
                 cluster INTEGER,
                 indexed INTEGER NOT NULL DEFAULT 0,
@@ -848,7 +850,7 @@ def m016_derive_lines_text_when_clustered(db: Database) -> None:
                 UNIQUE (space, hash)
             );
             INSERT INTO derive_lines_m016(id, space, hash, text, cluster, indexed, signature, rep0, rep1, f0, f1)
-                SELECT id, space, hash, CASE WHEN indexed = 1 THEN text END, cluster, indexed, signature,
+                SELECT id, space, m016_key(hash), CASE WHEN indexed = 1 THEN text END, cluster, indexed, signature,
                        rep0, rep1, f0, f1 FROM derive_lines;
             DROP TABLE derive_lines;
             ALTER TABLE derive_lines_m016 RENAME TO derive_lines;

@@ -96,7 +96,7 @@ def _run_inputs(
     repeated: dict[int, set[str]] = defaultdict(set)
     for page_id, h, line_id, rep in conn.execute(r.sql(sql.PAGE_LINES_REPEATED, marks=sql.marks(chunk)), chunk):
         if page_id in evidence:
-            text = pages.get(page_id).text_of_hash[h]
+            text = pages.get(page_id).text_of_key[h]
             ids[page_id][text] = line_id
             if rep == 1:
                 repeated[page_id].add(text)

@@ -17,9 +17,8 @@ import numpy as np
 
 from ...blocks import LINE_BAND_THRESHOLD, candidate_positions, line_shingles, line_signatures, lines_alike
 from ...linking import SHINGLE_CACHE, BandLinker, shared_keys
-from ...storage import text_hash
 from . import sql
-from .model import Page
+from .model import Page, line_key
 from .pages import refresh_page_stats
 
 
@@ -43,7 +42,7 @@ class _Bucketed:
 def line_ids(conn: sqlite3.Connection, space: str, texts: Iterable[str]) -> dict[str, int]:
     """Ids of texts in a space, inserting the new ones (cluster NULL: not clustered yet; the text is kept
     only once the line is clustered, see ``cluster``)."""
-    by_hash = {text_hash(t): t for t in texts}
+    by_hash = {line_key(t): t for t in texts}
     hashes = list(by_hash)
     ids: dict[str, int] = {}
     for chunk in sql.chunks(hashes):

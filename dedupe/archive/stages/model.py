@@ -7,12 +7,21 @@ seen from its signature."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 from ...blocks import PageLines
-from ...storage import text_hash
+
+LINE_KEY_BYTES = 16  # of sha256: no collision among any number of lines an archive will hold
+
+
+def line_key(text: str) -> bytes:
+    """What ``derive_lines`` knows a line by: the first 16 bytes of its text's sha256 (a BLOB, a quarter
+    of the hex digest's size in the table and its unique index)."""
+    return hashlib.sha256(text.encode("utf-8")).digest()[:LINE_KEY_BYTES]
+
 
 # text id -> (group before, group after) for every text whose group in a space changed
 Moves = dict[int, tuple[int | None, int | None]]
@@ -113,9 +122,9 @@ class Page:
     title: str | None
 
     @cached_property
-    def text_of_hash(self) -> dict[str, str]:
-        """Its line texts by ``text_hash``: the engine's state names lines by hash."""
-        return {text_hash(text): text for text, _, _ in self.lines.lines}
+    def text_of_key(self) -> dict[bytes, str]:
+        """Its line texts by ``line_key``: the engine's state names lines by key."""
+        return {line_key(text): text for text, _, _ in self.lines.lines}
 
 
 class Furniture:

@@ -31,7 +31,7 @@ def _furniture_on(conn: sqlite3.Connection, pages: PageCache, r: Round, chunk: S
     """Each page's own lines that are furniture after the round."""
     found: dict[int, set[str]] = defaultdict(set)
     for page_id, h in conn.execute(r.sql(sql.FURNITURE_ON_PAGES, marks=sql.marks(chunk)), chunk):
-        found[page_id].add(pages.get(page_id).text_of_hash[h])
+        found[page_id].add(pages.get(page_id).text_of_key[h])
     return found
 
 

@@ -24,7 +24,7 @@ import pytest
 from dedupe import queries, schema
 from dedupe.archive import Archive
 from dedupe.archive.stages import sql as stage_sql
-from dedupe.archive.stages.model import ROUND_0
+from dedupe.archive.stages.model import ROUND_0, line_key
 from dedupe.stemming import register_functions
 from dedupe.storage import text_hash
 from tests.replica_corpus import replica_snapshots
@@ -230,18 +230,19 @@ def test_m016_keeps_line_texts_only_where_the_engine_reads_them(tmp_path: Path) 
     with Archive(path) as archive:
         archive.ingest(replica_snapshots(("en",))[:30], workers=1)
         every_line = {
-            text_hash(text): text
+            line_key(text): text
             for sha in [s for (s,) in archive.db.execute("SELECT content_sha256 FROM pages")]
             for text in archive.content_text(sha).splitlines()
         }
         versions = dict(archive.db.execute("SELECT id, lines FROM derive_block_versions").fetchall())
     old = sqlite3.connect(path)  # the state as m006 made it: every line's text, versions without their lines
-    old.create_function("line_text", 1, lambda h: every_line.get(h, ""))
+    old.create_function("line_text", 1, lambda key: every_line[key])
+    old.create_function("line_hash", 1, lambda key: text_hash(every_line[key]))
     old.executescript(
         """
         ALTER TABLE derive_block_versions DROP COLUMN lines;
         CREATE TABLE old_lines AS SELECT * FROM derive_lines;
-        UPDATE old_lines SET text = coalesce(text, line_text(hash));
+        UPDATE old_lines SET text = coalesce(text, line_text(hash)), hash = line_hash(hash);
         DROP TABLE derive_lines;
         CREATE TABLE derive_lines (id INTEGER PRIMARY KEY, space TEXT NOT NULL, hash TEXT NOT NULL,
             text TEXT NOT NULL, cluster INTEGER, indexed INTEGER NOT NULL DEFAULT 0, signature BLOB,
@@ -263,6 +264,7 @@ def test_m016_keeps_line_texts_only_where_the_engine_reads_them(tmp_path: Path) 
             0,
         )
         assert conn.execute("SELECT count(*) FROM derive_lines WHERE indexed = 1 AND text IS NULL").fetchone() == (0,)
+        assert conn.execute("SELECT DISTINCT typeof(hash), length(hash) FROM derive_lines").fetchall() == [("blob", 16)]
         assert dict(conn.execute("SELECT id, lines FROM derive_block_versions").fetchall()) == versions
         assert archive.check() == {}
         archive.ingest(replica_snapshots(("en",))[30:45], workers=1)  # and the engine goes on from it

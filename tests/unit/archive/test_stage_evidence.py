@@ -8,13 +8,12 @@ import sqlite3
 import pytest
 
 from dedupe.archive.stages.evidence import any_furniture, set_evidence, update_furniture
-from dedupe.archive.stages.model import ROUND_0, ROUND_1
-from dedupe.storage import text_hash
+from dedupe.archive.stages.model import ROUND_0, ROUND_1, line_key
 from tests.unit.archive.stage_pages import HEADER, derive_lines, lines_of
 
 
-def _flags(conn: sqlite3.Connection) -> dict[str, int]:
-    """Furniture flags after round 0, by line hash (a line that is not clustered keeps no text)."""
+def _flags(conn: sqlite3.Connection) -> dict[bytes, int]:
+    """Furniture flags after round 0, by line key (a line that is not clustered keeps no text)."""
     return dict(conn.execute("SELECT hash, f0 FROM derive_lines WHERE space = 'line'").fetchall())
 
 
@@ -43,8 +42,8 @@ def test_a_header_line_is_furniture_only_on_two_different_articles(
     found = update_furniture(stage_conn, fake, ROUND_0, changed, set())
     flags = _flags(stage_conn)
     expected = 0 if same_article else 1
-    assert [flags[text_hash(line)] for line in HEADER] == [expected, expected]
-    assert flags[text_hash("Deputies met in Minsk.")] == 0
+    assert [flags[line_key(line)] for line in HEADER] == [expected, expected]
+    assert flags[line_key("Deputies met in Minsk.")] == 0
     assert found.any_flipped is not same_article and any_furniture(stage_conn, ROUND_0) is not same_article
     assert len(found.flipped) == (0 if same_article else 2)
 
