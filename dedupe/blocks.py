@@ -137,12 +137,13 @@ def group_texts(texts: dict[str, str], signatures: SignatureSource) -> dict[str,
     return {key: by_text[text] for key, text in texts.items() if text}
 
 
-def _candidate_positions(page: PageLines) -> list[int]:
+def candidate_positions(page: PageLines) -> list[int]:
     """Line indexes that may be furniture: all but the title and the date."""
     return [i for i, (_, role, _) in enumerate(page.lines) if role not in ("title", "date")]
 
 
-def _title(page: PageLines) -> str | None:
+def page_title(page: PageLines) -> str | None:
+    """The text of the page's title line, if it has one."""
     return next((text for text, role, _ in page.lines if role == "title"), None)
 
 
@@ -154,7 +155,7 @@ def page_evidence(page: PageLines) -> tuple[set[str], set[str]]:
     body (counted as near-duplicate clusters) and all its candidate lines (counted verbatim)."""
     near: set[str] = set()
     exact: set[str] = set()
-    for i in _candidate_positions(page):
+    for i in candidate_positions(page):
         text, role, _ = page.lines[i]
         exact.add(text)
         if role != "body":
@@ -168,7 +169,7 @@ def body_runs(page: PageLines, repeated: Container[str]) -> set[str]:
     found: set[str] = set()
     run: list[str] = []
     previous = None
-    for i in [*_candidate_positions(page), None]:
+    for i in [*candidate_positions(page), None]:
         text = page.lines[i][0] if i is not None else None
         joined = (
             i is not None and previous is not None and i == previous + 1 and page.lines[i][2] == page.lines[previous][2]
@@ -288,7 +289,7 @@ def evidence_groups(
     """Which article each page counts as when lines are counted: its title and text, or its text."""
     groups: dict[str, object] = {}
     for page in pages:
-        title = _title(page)
+        title = page_title(page)
         if title is not None:  # an empty text makes a page like no other, never like every other
             groups[page.key] = ("title", title_label[title], text_groups.get(page.key, ("page", page.key)))
         elif page.key in text_groups:
@@ -301,15 +302,15 @@ def derive(pages: Sequence[PageLines], signatures: SignatureSource) -> Derivatio
     pages = sorted(pages, key=lambda p: p.key)
     by_key = {page.key: page for page in pages}
     line_label = cluster_lines(
-        [page.lines[i][0] for page in pages for i in _candidate_positions(page) if page.lines[i][1] != "body"]
+        [page.lines[i][0] for page in pages for i in candidate_positions(page) if page.lines[i][1] != "body"]
     )
     for page in pages:  # body-only lines (they count verbatim), titles and dates get labels of their own
         for text, _, _ in page.lines:
             line_label.setdefault(text, -1 - len(line_label))
-    titles = [t for t in (_title(p) for p in pages) if t is not None]
+    titles = [t for t in (page_title(p) for p in pages) if t is not None]
     title_label = cluster_lines(titles)
 
-    titled = [p for p in pages if _title(p) is not None]
+    titled = [p for p in pages if page_title(p) is not None]
     raw_groups = group_texts({p.key: article_text(p, set(), []) for p in titled}, signatures)
     furniture = find_furniture(titled, evidence_groups(titled, title_label, raw_groups), line_label)
     for rounds in range(2):

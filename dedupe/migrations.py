@@ -8,6 +8,8 @@ older code is brought up to date by the steps it has not had.
 
 from __future__ import annotations
 
+import json
+
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
@@ -575,3 +577,58 @@ def m015_encoding_evidence(db: Database) -> None:
     which pages were decoded by detection rather than by what they declared."""
     if "encoding_evidence" not in db["contents"].columns_dict:
         db.execute("ALTER TABLE contents ADD COLUMN encoding_evidence TEXT")
+
+
+@migrations()
+def m016_derive_lines_text_when_clustered(db: Database) -> None:
+    """The engine's line state keeps a line's text only where it is read: lines clustered by shingles
+    (``indexed``: outside a body, and titles) need it to confirm a later near-duplicate; every other
+    line is found by its key, 16 bytes of its sha256 instead of the 64 characters of its hex digest.
+    Block versions keep their own lines (``derive_block_versions.lines``, JSON), which the public
+    records are written from. An existing archive is converted in place."""
+    if "lines" not in db["derive_block_versions"].columns_dict:
+        db.execute("ALTER TABLE derive_block_versions ADD COLUMN lines TEXT NOT NULL DEFAULT '[]'")
+        versions = db.execute("SELECT id, line_ids FROM derive_block_versions").fetchall()
+        for version_id, line_ids in versions:
+            ids = json.loads(line_ids)
+            texts = dict(
+                db.execute("SELECT l.id, l.text FROM derive_lines l JOIN json_each(?) j ON j.value = l.id", [line_ids])
+            )
+            db.execute(
+                "UPDATE derive_block_versions SET lines = ? WHERE id = ?",
+                [json.dumps([texts[i] for i in ids], ensure_ascii=False), version_id],
+            )
+    if "NOT NULL" in _column_sql(db, "derive_lines", "text"):
+        db.conn.create_function("m016_key", 1, lambda h: bytes.fromhex(h[:32]), deterministic=True)
+        db.executescript(
+            """
+            CREATE TABLE derive_lines_m016 (
+                id INTEGER PRIMARY KEY,
+                space TEXT NOT NULL,                -- 'line' or 'title'
+                hash BLOB NOT NULL,                 -- first 16 bytes of sha256(text) (stages.model.line_key)
+                text TEXT,                          -- only once indexed: the shingles of a clustered line
+                cluster INTEGER,
+                indexed INTEGER NOT NULL DEFAULT 0,
+                signature BLOB,
+                rep0 INTEGER NOT NULL DEFAULT 0,
+                rep1 INTEGER NOT NULL DEFAULT 0,
+                f0 INTEGER NOT NULL DEFAULT 0,
+                f1 INTEGER NOT NULL DEFAULT 0,
+                UNIQUE (space, hash)
+            );
+            INSERT INTO derive_lines_m016(id, space, hash, text, cluster, indexed, signature, rep0, rep1, f0, f1)
+                SELECT id, space, m016_key(hash), CASE WHEN indexed = 1 THEN text END, cluster, indexed, signature,
+                       rep0, rep1, f0, f1 FROM derive_lines;
+            DROP TABLE derive_lines;
+            ALTER TABLE derive_lines_m016 RENAME TO derive_lines;
+            CREATE INDEX derive_lines_cluster ON derive_lines(cluster);
+            CREATE INDEX derive_lines_f0 ON derive_lines(f0) WHERE f0 = 1;
+            CREATE INDEX derive_lines_f1 ON derive_lines(f1) WHERE f1 = 1;
+            """
+        )
+
+
+def _column_sql(db: Database, table: str, column: str) -> str:
+    """The declaration of one column in a table's CREATE statement (to tell a migration already applied)."""
+    sql = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [table]).fetchone()[0]
+    return next((line for line in sql.splitlines() if line.strip().startswith(column + " ")), "")

@@ -269,16 +269,16 @@ def test_a_failure_inside_the_refresh_leaves_the_previous_state(archive: Archive
     archive.ingest(read_inputs([str(p) for p in seed_files()[:4]]))
     before = archive.stats()
     archive.add(RawSnapshot("https://pacsto.org/events/x", "2024-01-01T00:00:00Z", seed_files()[4].read_bytes()))
-    from dedupe.archive import incremental
+    from dedupe.archive.stages import records
 
     def explode(self) -> None:
-        self.d.conn.execute(
+        self.conn.execute(
             "INSERT INTO articles(id, status, versions, snapshots, first_seen, last_seen) "
             "VALUES (999, 'live', 0, 0, 'x', 'x')"
         )
         raise RuntimeError("killed mid-refresh")
 
-    monkeypatch.setattr(incremental._RecordWriter, "write", explode)
+    monkeypatch.setattr(records.RecordWriter, "write", explode)
     with pytest.raises(RuntimeError):
         archive.refresh(force=force)
     assert {

@@ -23,7 +23,10 @@ import pytest
 
 from dedupe import alert_queries, migrations, queries, schema
 from dedupe.archive import Archive
+from dedupe.archive.stages import sql as stage_sql
+from dedupe.archive.stages.model import ROUND_0, line_key
 from dedupe.stemming import register_functions
+from dedupe.storage import text_hash
 from tests.replica_corpus import replica_snapshots
 
 FIXTURE = Path(__file__).resolve().parents[2] / "data" / "archive-before-m013.db.gz"
@@ -156,7 +159,7 @@ def test_the_lines_conversion_resumes_where_it_stopped(tmp_path: Path, monkeypat
 # --------------------------------------------------------------------------- every index has a user
 
 # Each index the migrations create, with a statement that uses it: a named query of dedupe.queries, or one
-# of the incremental engine's lookups (dedupe/archive/incremental.py) as it runs it. An index nobody's plan
+# of the incremental engine's lookups (dedupe/archive/stages/sql.py) as it runs it. An index nobody's plan
 # uses is dead weight (issue 19): drop it by a migration, or name its user here.
 INDEX_USERS: dict[str, str] = {
     "article_versions_article": queries.LATEST_ARTICLE_VERSION_SQL,
@@ -177,8 +180,7 @@ INDEX_USERS: dict[str, str] = {
     "derive_lines_f0": "SELECT 1 FROM derive_lines WHERE f0 = 1 LIMIT 1",
     "derive_lines_f1": "SELECT 1 FROM derive_lines WHERE f1 = 1 LIMIT 1",
     "derive_page_blocks_page": "SELECT version_id, n FROM derive_page_blocks WHERE page_id = ?",
-    "derive_page_lines_page": "SELECT l.text, l.id FROM derive_page_lines pl JOIN derive_lines l ON l.id = pl.line_id "
-    "WHERE pl.page_id = ?",
+    "derive_page_lines_page": ROUND_0.sql(stage_sql.PAGE_LINES_REPEATED, marks="?, ?"),
     "derive_pages_raw": "SELECT page_id FROM derive_pages WHERE raw_id IN (?, ?)",
     "derive_pages_text0": "SELECT page_id FROM derive_pages WHERE text0_id IN (?, ?)",
     "derive_pages_text1": "SELECT page_id FROM derive_pages WHERE text1_id IN (?, ?)",
@@ -221,3 +223,49 @@ def test_every_index_is_used_by_a_named_query_or_a_lookup(tmp_path: Path) -> Non
         assert indexes == set(INDEX_USERS), "an index without a user here: drop it by a migration or name its user"
         unused = {name: sql for name, sql in INDEX_USERS.items() if f"INDEX {name}" not in _plan(conn, sql)}
         assert unused == {}
+
+
+def test_m016_keeps_line_texts_only_where_the_engine_reads_them(tmp_path: Path) -> None:
+    path = tmp_path / "archive.db"
+    with Archive(path) as archive:
+        archive.ingest(replica_snapshots(("en",))[:30], workers=1)
+        every_line = {
+            line_key(text): text
+            for sha in [s for (s,) in archive.db.execute("SELECT content_sha256 FROM pages")]
+            for text in archive.content_text(sha).splitlines()
+        }
+        versions = dict(archive.db.execute("SELECT id, lines FROM derive_block_versions").fetchall())
+    old = sqlite3.connect(path)  # the state as m006 made it: every line's text, versions without their lines
+    old.create_function("line_text", 1, lambda key: every_line[key])
+    old.create_function("line_hash", 1, lambda key: text_hash(every_line[key]))
+    old.executescript(
+        """
+        ALTER TABLE derive_block_versions DROP COLUMN lines;
+        CREATE TABLE old_lines AS SELECT * FROM derive_lines;
+        UPDATE old_lines SET text = coalesce(text, line_text(hash)), hash = line_hash(hash);
+        DROP TABLE derive_lines;
+        CREATE TABLE derive_lines (id INTEGER PRIMARY KEY, space TEXT NOT NULL, hash TEXT NOT NULL,
+            text TEXT NOT NULL, cluster INTEGER, indexed INTEGER NOT NULL DEFAULT 0, signature BLOB,
+            rep0 INTEGER NOT NULL DEFAULT 0, rep1 INTEGER NOT NULL DEFAULT 0, f0 INTEGER NOT NULL DEFAULT 0,
+            f1 INTEGER NOT NULL DEFAULT 0, UNIQUE (space, hash));
+        INSERT INTO derive_lines SELECT * FROM old_lines;
+        DROP TABLE old_lines;
+        CREATE INDEX derive_lines_cluster ON derive_lines(cluster);
+        CREATE INDEX derive_lines_f0 ON derive_lines(f0) WHERE f0 = 1;
+        CREATE INDEX derive_lines_f1 ON derive_lines(f1) WHERE f1 = 1;
+        DELETE FROM _sqlite_migrations WHERE name = 'm016_derive_lines_text_when_clustered';
+        """
+    )
+    assert old.execute("SELECT count(*) FROM derive_lines WHERE indexed = 0 AND text != ''").fetchone()[0] > 0
+    old.close()
+    with Archive(path) as archive:  # the migration converts the state in place
+        conn = archive.db.conn
+        assert conn.execute("SELECT count(*) FROM derive_lines WHERE indexed = 0 AND text IS NOT NULL").fetchone() == (
+            0,
+        )
+        assert conn.execute("SELECT count(*) FROM derive_lines WHERE indexed = 1 AND text IS NULL").fetchone() == (0,)
+        assert conn.execute("SELECT DISTINCT typeof(hash), length(hash) FROM derive_lines").fetchall() == [("blob", 16)]
+        assert dict(conn.execute("SELECT id, lines FROM derive_block_versions").fetchall()) == versions
+        assert archive.check() == {}
+        archive.ingest(replica_snapshots(("en",))[30:45], workers=1)  # and the engine goes on from it
+        assert archive.check() == {}

@@ -9,7 +9,8 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedupe.archive import Archive, incremental
+from dedupe.archive import Archive
+from dedupe.archive.stages import lines as line_stage
 from dedupe.blocks import LINE_BAND_THRESHOLD, cluster_lines, line_shingles, line_signatures, lines_alike
 from dedupe.document import RawSnapshot
 from dedupe.linking import BandLinker, Components
@@ -129,7 +130,7 @@ def test_a_page_of_near_identical_lines_imports_with_linear_work_and_equals_the_
             super().__init__(*args, **kwargs)
             made.append(self)
 
-    monkeypatch.setattr(incremental, "BandLinker", Counting)
+    monkeypatch.setattr(line_stage, "BandLinker", Counting)
     n = 1500
     body = "\n".join(near_identical(n)).encode()
     with Archive(tmp_path / "a.db") as archive:

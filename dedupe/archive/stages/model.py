@@ -1,0 +1,141 @@
+"""The values the engine's stages pass to each other: the two furniture rounds, what a refresh
+touched, one page's lines, and the furniture set as a page sees it.
+
+Stages hand these over explicitly (the driver in ``dedupe.archive.incremental`` passes one
+``Touched`` to each stage that adds to it), so what a stage reads and what it changes can be
+seen from its signature."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from ...blocks import PageLines
+
+LINE_KEY_BYTES = 16  # of sha256: no collision among any number of lines an archive will hold
+
+
+def line_key(text: str) -> bytes:
+    """What ``derive_lines`` knows a line by: the first 16 bytes of its text's sha256 (a BLOB, a quarter
+    of the hex digest's size in the table and its unique index)."""
+    return hashlib.sha256(text.encode("utf-8")).digest()[:LINE_KEY_BYTES]
+
+
+# text id -> (group before, group after) for every text whose group in a space changed
+Moves = dict[int, tuple[int | None, int | None]]
+
+
+@dataclass(frozen=True)
+class Round:
+    """One of the two furniture rounds, with the ``derive_*`` columns it reads and writes.
+
+    Round 0 counts titled article pages by (title cluster, text group before any furniture); round 1
+    counts every article page by (title cluster, text group after round 0's furniture) and gives the
+    final article texts. Spelled out, so that grep finds every use of a column."""
+
+    number: int  # derive_near.stage, derive_runs.stage
+    ev_column: str  # derive_pages: the article a page counts as in this round
+    rep_column: str  # derive_lines: repeats verbatim on two different articles
+    flag_column: str  # derive_lines: furniture after this round
+    text_column: str  # derive_pages: the page's text after this round's furniture
+    space: str  # derive_groups.space of those texts
+    evidence_text_column: str  # derive_pages: the text whose group names the page's evidence
+    evidence_space: str  # derive_groups.space of that text
+    needs_title: bool  # only titled pages give evidence
+    earlier_flag_column: str | None  # furniture of an earlier round stays furniture
+    final: bool  # its texts are the articles' texts, its runs the pages' blocks
+
+    def sql(self, template: str, **fields: Any) -> str:
+        """A statement of ``dedupe.archive.stages.sql`` with this round's column names filled in."""
+        return template.format(
+            ev=self.ev_column,
+            rep=self.rep_column,
+            flag=self.flag_column,
+            text=self.text_column,
+            evidence_text=self.evidence_text_column,
+            stage=self.number,
+            **fields,
+        )
+
+
+ROUND_0 = Round(
+    number=0,
+    ev_column="ev0",
+    rep_column="rep0",
+    flag_column="f0",
+    text_column="text0_id",
+    space="s0",
+    evidence_text_column="raw_id",
+    evidence_space="raw",
+    needs_title=True,
+    earlier_flag_column=None,
+    final=False,
+)
+ROUND_1 = Round(
+    number=1,
+    ev_column="ev1",
+    rep_column="rep1",
+    flag_column="f1",
+    text_column="text1_id",
+    space="s1",
+    evidence_text_column="text0_id",
+    evidence_space="s0",
+    needs_title=False,
+    earlier_flag_column="f0",
+    final=True,
+)
+
+
+@dataclass
+class Touched:
+    """What one refresh touched, gathered by the stages and read by the record writer and the caller."""
+
+    articles: set[int] = field(default_factory=set)  # s1 group labels (old and new)
+    blocks: set[int] = field(default_factory=set)  # block labels (old and new)
+    new_facts: dict[str, list] = field(default_factory=dict)  # block version hash -> facts, extracted once
+    link_add: set[tuple[str, str]] = field(default_factory=set)  # (content, block version id) pairs that appeared
+    link_del: set[tuple[str, str]] = field(default_factory=set)  # ... and disappeared
+    recount: set[int] = field(default_factory=set)  # block versions a page left: their spans are summed again
+    dropped_contents: set[str] = field(default_factory=set)  # contents of block versions dropped whole
+
+    @property
+    def changed_contents(self) -> set[str]:
+        """Contents whose block versions changed (the time-derived records re-derive their older snapshots)."""
+        return {sha for sha, _ in self.link_add | self.link_del} | self.dropped_contents
+
+    def link(self, link: tuple[str, str], added: bool) -> None:
+        """A content gained (or lost) a block version; the last word of the refresh counts."""
+        keep, drop = (self.link_add, self.link_del) if added else (self.link_del, self.link_add)
+        keep.add(link)
+        drop.discard(link)
+
+
+@dataclass
+class Page:
+    """One analysed content as the engine sees it: its derive_pages id, hash, lines and title."""
+
+    page_id: int
+    sha: str
+    lines: PageLines
+    title: str | None
+
+    @cached_property
+    def text_of_key(self) -> dict[bytes, str]:
+        """Its line texts by ``line_key``: the engine's state names lines by key."""
+        return {line_key(text): text for text, _, _ in self.lines.lines}
+
+
+class Furniture:
+    """The furniture set as one page sees it: its own furniture texts, and whether any exists."""
+
+    def __init__(self, texts: set[str], any_furniture: bool) -> None:
+        self.texts = texts
+        self.any = any_furniture
+
+    def __contains__(self, text: object) -> bool:
+        return text in self.texts
+
+    def __bool__(self) -> bool:
+        return self.any

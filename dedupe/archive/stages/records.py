@@ -1,0 +1,287 @@
+"""Stage 5: the public records. Only the articles and blocks that contain a touched page are
+rewritten (``articles``/``article_versions``, ``blocks``/``block_versions`` with their lines, changes
+and facts); public ids stay ranks by first appearance (``ranks``)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from ...extract import detect_language
+from ...facts import Fact, extract_facts
+from ...minhash import estimate_jaccard
+from ...variants import assign_slots, compare_versions
+from ..base import REMOVED_STATUSES, order_key
+from . import sql
+from .blocks import version_public_id
+from .model import Touched
+from .ranks import renumber
+from .texts import signatures
+
+
+class ArticleMember(NamedTuple):
+    """One content of an article (a row of ``sql.ARTICLE_MEMBERS``)."""
+
+    sha: str
+    text_id: int
+    text_hash: str
+    text: str
+    snapshots: int
+    first_seen: str
+    last_seen: str
+    min_url: str
+    newest_url: str
+    title: str | None
+    published: str | None
+
+
+def _span(members: list[ArticleMember]) -> tuple[int, str, str]:
+    return sum(m.snapshots for m in members), min(m.first_seen for m in members), max(m.last_seen for m in members)
+
+
+def _order(members: list[ArticleMember]) -> str:
+    return order_key(min(m.first_seen for m in members), min(m.min_url for m in members), members[0].text_hash)
+
+
+@dataclass
+class BuiltArticle:
+    key: str
+    row: tuple  # title, url, status, versions, snapshots, first_seen, last_seen
+    versions: list[dict[str, Any]]
+    links: list[tuple[str, str]]  # (content, article version id)
+
+
+@dataclass
+class VersionInfo:
+    """A block version as the block's record needs it."""
+
+    hash: str
+    lines: list[str]
+    labels: list[int]  # the lines' clusters
+    span: tuple[int, str, str]  # snapshots, first seen, last seen
+    order: str
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+@dataclass
+class BuiltBlock:
+    key: str
+    row: tuple  # name, versions, snapshots, first_seen, last_seen
+    versions: list[dict[str, Any]]
+    lines: list[tuple]  # block_version_lines rows
+    changes: list[tuple]  # block_line_changes rows
+
+
+def latest_status(conn: sqlite3.Connection, url: str | None) -> int | None:
+    """HTTP status of the newest snapshot of a URL (what says whether its article was removed)."""
+    if url is None:
+        return None
+    row = conn.execute(sql.LATEST_STATUS, [url]).fetchone()
+    return row[0] if row else None
+
+
+def article(conn: sqlite3.Connection, members: list[ArticleMember]) -> BuiltArticle:
+    """The record of one s1 group from its contents: the article, its versions in time order, its links."""
+    versions: dict[int, list[ArticleMember]] = {}
+    for member in members:
+        versions.setdefault(member.text_id, []).append(member)
+    ordered = sorted(versions, key=lambda t: _order(versions[t]))
+    sigs = signatures(conn, ordered) if len(ordered) > 1 else {}
+    out, links, titles = [], [], []
+    previous = None
+    for number, text_id in enumerate(ordered, start=1):
+        group = versions[text_id]
+        count, first, last = _span(group)
+        title = next((m.title for m in group if m.title), None)
+        titles.append(title)
+        version_id = "av-" + group[0].text_hash[:12]
+        similarity = None if previous is None else round(estimate_jaccard(sigs[previous], sigs[text_id]), 3)
+        out.append(
+            {
+                "id": version_id,
+                "version": number,
+                "title": title,
+                "published": next((m.published for m in group if m.published), None),
+                "text": group[0].text,
+                "snapshots": count,
+                "first_seen": first,
+                "last_seen": last,
+                "similarity_to_previous": similarity,
+            }
+        )
+        links += [(m.sha, version_id) for m in group]
+        previous = text_id
+    # iteration order of the reference: texts by their smallest content, contents by hash
+    every = [m for t in sorted(versions, key=lambda t: versions[t][0].sha) for m in versions[t]]
+    count, first, last = _span(every)
+    url = max(every, key=lambda m: m.last_seen).newest_url
+    status = "removed" if latest_status(conn, url) in REMOVED_STATUSES else "live"
+    row = (next((t for t in reversed(titles) if t), None), url, status, len(ordered), count, first, last)
+    return BuiltArticle(_order(versions[ordered[0]]), row, out, links)
+
+
+def _old_records(conn: sqlite3.Connection, statement: str, labels: list[int]) -> dict[int, tuple[str, int]]:
+    old: dict[int, tuple[str, int]] = {}
+    for chunk in sql.chunks(labels):
+        for label, key, pid in conn.execute(sql.in_list(statement, chunk), list(chunk)):
+            old[label] = (key, pid)
+    return old
+
+
+class RecordWriter:
+    """Rewrites the public rows of the articles and blocks a refresh touched, and keeps ids ranks."""
+
+    def __init__(self, conn: sqlite3.Connection, touched: Touched) -> None:
+        self.conn = conn
+        self.touched = touched
+
+    def write(self) -> None:
+        self.conn.execute("PRAGMA defer_foreign_keys = ON")
+        for version_id in sorted(self.touched.recount):  # a page left it: min and max cannot be taken back
+            self.conn.execute(sql.RECOUNT_VERSION, [version_id, version_id])
+        self.write_articles(sorted(self.touched.articles))
+        self.write_blocks(sorted(self.touched.blocks))
+
+    # --- articles
+
+    def write_articles(self, groups: list[int]) -> None:
+        old = _old_records(self.conn, sql.ARTICLE_ORDER, groups)
+        old_versions: set[str] = set()
+        for grp, (_, pid) in old.items():
+            old_versions.update(v for (v,) in self.conn.execute(sql.ARTICLE_VERSION_IDS, [pid]))
+            self.conn.execute(sql.DETACH_ARTICLE_VERSIONS, [pid])  # until rewritten or dropped
+            self.conn.execute(sql.DELETE_ARTICLE, [pid])
+            self.conn.execute(sql.DELETE_ARTICLE_ORDER, [grp])
+        members = self._members(groups)
+        built = {grp: article(self.conn, members[grp]) for grp in groups if members[grp]}
+        assigned = renumber(self.conn, sql.ARTICLE_RANKS, old, {grp: r.key for grp, r in built.items()})
+        new_versions: set[str] = set()
+        for grp, record in built.items():
+            pid = assigned[grp]
+            self.conn.execute(sql.INSERT_ARTICLE, [pid, *record.row])
+            self.conn.execute(sql.INSERT_ARTICLE_ORDER, [grp, record.key, pid, record.row[1]])
+            for v in record.versions:
+                new_versions.add(v["id"])
+                self.conn.execute(sql.UPSERT_ARTICLE_VERSION, {**v, "article_id": pid})
+            self.conn.executemany(sql.LINK_CONTENT_ARTICLE, record.links)
+        for version_id in sorted(old_versions - new_versions):  # its texts left these articles
+            self.conn.execute(sql.UNLINK_ARTICLE_VERSION, [version_id])
+            self.conn.execute(sql.DELETE_ARTICLE_VERSION, [version_id])
+
+    def _members(self, groups: list[int]) -> dict[int, list[ArticleMember]]:
+        """The contents of each s1 group, by content hash (one query per chunk of groups)."""
+        members: dict[int, list[ArticleMember]] = defaultdict(list)
+        for chunk in sql.chunks(groups):
+            for grp, *row in self.conn.execute(sql.in_list(sql.ARTICLE_MEMBERS, chunk), list(chunk)):
+                members[grp].append(ArticleMember(*row))
+        for found in members.values():
+            found.sort(key=lambda m: m.sha)
+        return members
+
+    # --- blocks
+
+    def write_blocks(self, blocks: list[int]) -> None:
+        old = _old_records(self.conn, sql.BLOCK_ORDER, blocks)
+        old_versions: set[str] = set()
+        for block, (_, pid) in old.items():
+            old_versions.update(v for (v,) in self.conn.execute(sql.BLOCK_VERSION_IDS, [pid]))
+            self.conn.execute(sql.DETACH_BLOCK_VERSIONS, [pid])  # until rewritten or dropped
+            self.conn.execute(sql.DELETE_BLOCK, [pid])
+            self.conn.execute(sql.DELETE_BLOCK_ORDER, [block])
+        built = {block: record for block in blocks if (record := self.block(block)) is not None}
+        assigned = renumber(self.conn, sql.BLOCK_RANKS, old, {b: r.key for b, r in built.items()})
+        new_versions: set[str] = set()
+        for block, record in built.items():
+            new_versions.update(self._write_block(block, assigned[block], record))
+        for version_id in sorted(old_versions - new_versions):
+            linked = self.conn.execute(sql.CONTENTS_OF_BLOCK_VERSION, [version_id])
+            self.touched.dropped_contents.update(sha for (sha,) in linked)
+            for statement in sql.DROP_BLOCK_VERSION:
+                self.conn.execute(statement, [version_id])
+        self.conn.executemany(sql.UNLINK_CONTENT_BLOCK, sorted(self.touched.link_del))
+        self.conn.executemany(sql.LINK_CONTENT_BLOCK, sorted(self.touched.link_add))
+
+    def _write_block(self, block: int, pid: int, record: BuiltBlock) -> list[str]:
+        """Write one block's rows; returns its version ids."""
+        self.conn.execute(sql.INSERT_BLOCK, [pid, *record.row])
+        self.conn.execute(sql.INSERT_BLOCK_ORDER, [block, record.key, pid])
+        ids = [v["id"] for v in record.versions]
+        for chunk in sql.chunks(ids):
+            self.conn.execute(sql.in_list(sql.DELETE_VERSION_LINES, chunk), list(chunk))
+            self.conn.execute(sql.in_list(sql.DELETE_VERSION_CHANGES, chunk), list(chunk))
+        for v in record.versions:
+            if not v["fresh"]:  # its text, language and facts never change: only place, number and spans
+                self.conn.execute(sql.MOVE_BLOCK_VERSION, {**v, "block_id": pid})
+            else:
+                self.conn.execute(sql.INSERT_BLOCK_VERSION, {**v, "block_id": pid})
+                self.conn.executemany(
+                    sql.INSERT_FACT, [(v["id"], f.delegation, f.field, f.value, f.line_no) for f in v["facts"]]
+                )
+        self.conn.executemany(sql.INSERT_VERSION_LINE, record.lines)
+        self.conn.executemany(sql.INSERT_LINE_CHANGE, record.changes)
+        return ids
+
+    def _version_info(self, row: tuple) -> VersionInfo:
+        _, h, line_ids, lines, count, first, last, min_url = row
+        ids = json.loads(line_ids)
+        clusters = dict(self.conn.execute(sql.in_list(sql.LINE_CLUSTERS, ids), ids).fetchall())
+        return VersionInfo(
+            hash=h,
+            lines=json.loads(lines),
+            labels=[clusters[i] for i in ids],
+            span=(count, first, last),
+            order=order_key(first, min_url, h),
+        )
+
+    def _facts(self, version_id: str, item: VersionInfo, fresh: bool) -> list[Fact]:
+        if fresh:  # facts extracted once, when the version first appears
+            return self.touched.new_facts.get(item.hash) or extract_facts(item.lines)
+        # a version already written: its facts are in the facts table
+        return [Fact(*row) for row in self.conn.execute(sql.FACTS_OF_VERSION, [version_id])]
+
+    def block(self, block: int) -> BuiltBlock | None:
+        """The record of one block: its versions in time order, their lines in slots, what changed."""
+        rows = self.conn.execute(sql.VERSION_ROWS_OF_BLOCK, [block]).fetchall()
+        if not rows:
+            return None
+        ordered = sorted((self._version_info(row) for row in rows), key=lambda item: item.order)
+        slots = assign_slots([item.labels for item in ordered], [item.lines for item in ordered])
+        counts = [item.span[0] for item in ordered]
+        commonest = ordered[counts.index(max(counts))]
+        first = min(item.span[1] for item in ordered)
+        row = (commonest.lines[0][:80], len(ordered), sum(counts), first, max(item.span[2] for item in ordered))
+        out, line_rows, change_rows = [], [], []
+        previous = None
+        for number, (item, line_slots) in enumerate(zip(ordered, slots), start=1):
+            version_id = version_public_id(item.hash)
+            fresh = self.conn.execute(sql.BLOCK_VERSION_WRITTEN, [version_id]).fetchone() is None
+            facts = self._facts(version_id, item, fresh)
+            out.append(
+                {
+                    "id": version_id,
+                    "fresh": fresh,
+                    "version": number,
+                    "language": detect_language(item.text) if fresh else None,
+                    "text": item.text,
+                    "line_count": len(item.lines),
+                    "snapshots": item.span[0],
+                    "first_seen": item.span[1],
+                    "last_seen": item.span[2],
+                    "facts": facts,
+                }
+            )
+            line_rows += [(version_id, i, s, t) for i, (t, s) in enumerate(zip(item.lines, line_slots))]
+            if previous is not None:
+                prev_id, prev_lines, prev_slots, prev_facts = previous
+                change_rows += [
+                    (version_id, prev_id, c.slot, c.kind, c.old_text, c.new_text, c.detail)
+                    for c in compare_versions(prev_lines, prev_slots, item.lines, line_slots, prev_facts, facts)
+                ]
+            previous = (version_id, item.lines, line_slots, facts)
+        return BuiltBlock(ordered[0].order, row, out, line_rows, change_rows)

@@ -1,0 +1,307 @@
+"""Every statement the incremental engine runs: on its ``derive_*`` state, and on the public tables
+(articles, blocks and their versions) it rewrites. One module, so a column's every use is here.
+
+Templates take ``{marks}`` (a chunk's ``?,?`` list, see ``in_list``), a Round's column names
+(``{ev}``, ``{rep}``, ``{flag}``, ``{text}``, ``{evidence_text}``, ``{stage}``: ``Round.sql``), or
+one fixed column name of derive_pages (``{column}``); values are always bound parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
+
+NEAR, CANDIDATE = 1, 2  # derive_page_lines.kind bits: a candidate line outside the body; any candidate line
+CHUNK = 500  # parameters per IN (...) query
+
+
+def chunks(items: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
+    """``items`` in slices small enough for one ``IN (...)`` list."""
+    for lo in range(0, len(items), size):
+        yield items[lo : lo + size]
+
+
+def marks(items: Sequence) -> str:
+    """The ``?,?,...`` list for ``items``."""
+    return ",".join("?" * len(items))
+
+
+def in_list(template: str, items: Sequence, **fields: str) -> str:
+    """A template with its ``{marks}`` list sized for ``items``."""
+    return template.format(marks=marks(items), **fields)
+
+
+# --------------------------------------------------------------------------- pages and their statistics
+
+NEW_CONTENTS = "SELECT DISTINCT content_sha256 FROM snapshots WHERE id > ? AND id <= ? AND content_sha256 IS NOT NULL"
+NEW_URLS = "SELECT DISTINCT url FROM snapshots WHERE id > ? AND id <= ?"
+KNOWN_PAGES = "SELECT content_sha256, page_id FROM derive_pages WHERE content_sha256 IN ({marks})"
+HAS_ARTICLE_CHANGED = """SELECT 1 FROM derive_pages dp WHERE dp.page_id IN ({marks}) AND dp.has_article !=
+    (SELECT max(coalesce(s.page_type, 'article') = 'article') FROM snapshots s
+     WHERE s.content_sha256 = dp.content_sha256) LIMIT 1"""
+NEW_PAGES = """SELECT p.rowid, p.content_sha256, p.structured, p.lines, p.lines_compression,
+           (SELECT max(coalesce(s.page_type, 'article') = 'article') FROM snapshots s
+            WHERE s.content_sha256 = p.content_sha256)
+    FROM pages p WHERE p.content_sha256 IN ({marks})"""
+DERIVED_PAGE = (
+    "SELECT p.content_sha256, p.structured, p.lines, p.lines_compression, d.has_article FROM pages p "
+    "JOIN derive_pages d ON d.page_id = p.rowid WHERE p.rowid = ?"
+)
+INSERT_PAGE = "INSERT OR IGNORE INTO derive_pages(page_id, content_sha256, has_article) VALUES (?, ?, ?)"
+SNAPSHOT_STATS = """SELECT p.page_id, count(*), min(s.observed_at), max(s.observed_at), min(s.url),
+           (SELECT n.url FROM snapshots n WHERE n.content_sha256 = p.content_sha256
+            ORDER BY n.observed_at DESC, n.id DESC LIMIT 1)
+    FROM derive_pages p JOIN snapshots s ON s.content_sha256 = p.content_sha256
+    WHERE p.page_id IN ({marks}) GROUP BY p.page_id"""
+SET_PAGE_STATS = (
+    "UPDATE derive_pages SET snapshots = ?, first_seen = ?, last_seen = ?, min_url = ?, newest_url = ? "
+    "WHERE page_id = ?"
+)
+PAGE_STATS = "SELECT page_id, snapshots, first_seen, last_seen, min_url FROM derive_pages WHERE page_id IN ({marks})"
+GROUPS_OF_PAGES = (
+    "SELECT g.grp FROM derive_pages p CROSS JOIN derive_groups g "  # CROSS: pages first, by id
+    "ON g.space = 's1' AND g.text_id = p.text1_id "
+    "WHERE p.page_id IN ({marks})"
+)
+BLOCKS_OF_PAGES = (
+    "SELECT DISTINCT v.block FROM derive_page_blocks pb "
+    "CROSS JOIN derive_block_versions v ON v.id = pb.version_id "
+    "WHERE pb.page_id IN ({marks})"
+)
+GROUPS_OF_URLS = "SELECT grp FROM derive_article_order WHERE url IN ({marks})"
+PAGES_WITH = "SELECT page_id FROM derive_pages WHERE {column} IN ({marks})"  # column: a fixed name
+PAGES_CONTAINING = "SELECT page_id FROM derive_page_lines WHERE line_id IN ({marks})"
+ALL_PAGES = "SELECT page_id FROM derive_pages"
+
+# --------------------------------------------------------------------------- lines and titles
+
+LINE_IDS = "SELECT id, hash FROM derive_lines WHERE space = ? AND hash IN ({marks})"
+INSERT_LINE = "INSERT INTO derive_lines(space, hash) VALUES (?, ?)"  # its text only once clustered
+UNINDEXED_LINES = "SELECT id, cluster FROM derive_lines WHERE id IN ({marks}) AND indexed = 0"
+BUCKET_MEMBERS = (
+    "SELECT b.key, b.line_id, l.cluster, l.text, l.signature FROM derive_line_bands b "
+    "CROSS JOIN derive_lines l ON l.id = b.line_id WHERE b.key IN ({marks}) AND l.space = ?"
+)
+MERGE_CLUSTER = "UPDATE derive_lines SET cluster = ? WHERE cluster = ?"
+SET_LINE_CLUSTER = "UPDATE derive_lines SET cluster = ?, indexed = 1, signature = ?, text = ? WHERE id = ?"
+INSERT_LINE_BAND = "INSERT OR IGNORE INTO derive_line_bands(key, line_id) VALUES (?, ?)"
+OWN_CLUSTER = "UPDATE derive_lines SET cluster = id WHERE id IN ({marks}) AND cluster IS NULL"
+INSERT_PAGE_LINE = "INSERT INTO derive_page_lines(line_id, page_id, kind) VALUES (?, ?, ?)"
+DELETE_NEAR_CLUSTERS = "DELETE FROM derive_near WHERE cluster IN ({marks})"
+SET_PAGE_TITLE = "UPDATE derive_pages SET title_id = ? WHERE page_id = ?"
+LINES_OF_CLUSTER = "SELECT id FROM derive_lines WHERE cluster = ?"
+LINES_OF_CLUSTERS = "SELECT id FROM derive_lines WHERE cluster IN ({marks})"
+LINE_CLUSTERS = "SELECT id, cluster FROM derive_lines WHERE id IN ({marks})"
+
+# --------------------------------------------------------------------------- article texts and their groups
+
+TEXT_IDS = "SELECT id, hash FROM derive_texts WHERE hash IN ({marks})"
+INSERT_TEXT = "INSERT INTO derive_texts(hash, text, config, signature) VALUES (?, ?, ?, ?)"
+INSERT_TEXT_BAND = "INSERT OR IGNORE INTO derive_text_bands(key, text_id) VALUES (?, ?)"
+TEXT_SIGNATURES = "SELECT id, signature FROM derive_texts WHERE id IN ({marks})"
+TEXT_BANDS = "SELECT text_id, key FROM derive_text_bands WHERE text_id IN ({marks})"
+BAND_NEIGHBOURS = (
+    "SELECT DISTINCT b.text_id FROM derive_text_bands b CROSS JOIN derive_groups g ON g.space = ? AND "
+    "g.text_id = b.text_id WHERE b.key IN ({marks}) AND b.text_id != ?"
+)
+GROUP_OF = "SELECT grp FROM derive_groups WHERE space = ? AND text_id = ?"
+GROUPS_OF_TEXTS = "SELECT text_id, grp FROM derive_groups WHERE space = ? AND text_id IN ({marks})"
+MEMBER = "SELECT grp, pages FROM derive_groups WHERE space = ? AND text_id = ?"
+MEMBERS_PRESENT = "SELECT text_id FROM derive_groups WHERE space = ? AND text_id IN ({marks})"
+MEMBER_PAGE_LEFT = "UPDATE derive_groups SET pages = pages - 1 WHERE space = ? AND text_id = ?"
+MEMBER_PAGES_JOINED = "UPDATE derive_groups SET pages = pages + ? WHERE space = ? AND text_id = ?"
+DELETE_MEMBER = "DELETE FROM derive_groups WHERE space = ? AND text_id = ?"
+INSERT_MEMBER = "INSERT INTO derive_groups(space, text_id, grp, pages) VALUES (?, ?, ?, ?)"
+GROUP_MEMBERS = "SELECT text_id FROM derive_groups WHERE space = ? AND grp = ?"
+GROUP_MEMBERS_ORDERED = "SELECT text_id FROM derive_groups WHERE space = ? AND grp = ? ORDER BY text_id"
+RELABEL_GROUP = "UPDATE derive_groups SET grp = ? WHERE space = ? AND grp = ?"
+SET_MEMBER_GROUP = "UPDATE derive_groups SET grp = ? WHERE space = ? AND text_id = ?"
+SET_RAW_TEXT = "UPDATE derive_pages SET raw_id = ? WHERE page_id = ?"
+
+# --------------------------------------------------------------------------- evidence and furniture (per round)
+
+EVIDENCE_INPUTS = """SELECT p.page_id, p.has_article, p.title_id, l.cluster, g.grp, p.{ev} FROM derive_pages p
+    LEFT JOIN derive_lines l ON l.id = p.title_id
+    LEFT JOIN derive_groups g ON g.space = ? AND g.text_id = p.{evidence_text}
+    WHERE p.page_id IN ({marks})"""
+SET_EVIDENCE = "UPDATE derive_pages SET {ev} = ? WHERE page_id = ?"
+CANDIDATE_LINES = (
+    "SELECT pl.line_id, pl.kind, l.cluster FROM derive_page_lines pl "
+    "JOIN derive_lines l ON l.id = pl.line_id "
+    "WHERE pl.page_id IN ({marks}) AND pl.kind > 0"
+)
+REPEATS = f"""SELECT l.id, l.{{rep}}, (SELECT count(*) FROM (SELECT DISTINCT p.{{ev}} FROM derive_page_lines pl
+        JOIN derive_pages p ON p.page_id = pl.page_id
+        WHERE pl.line_id = l.id AND pl.kind & {CANDIDATE} AND p.{{ev}} IS NOT NULL LIMIT 2)) >= 2
+    FROM derive_lines l WHERE l.id IN ({{marks}})"""
+SET_REPEAT = "UPDATE derive_lines SET {rep} = ? WHERE id = ?"
+EVIDENCE_PAGES_OF_LINES = (
+    "SELECT pl.page_id FROM derive_page_lines pl JOIN derive_pages p ON p.page_id = pl.page_id "
+    "WHERE pl.line_id IN ({marks}) AND p.{ev} IS NOT NULL"
+)
+NEAR_CLUSTERS = f"""SELECT c.value, (SELECT count(*) FROM (SELECT DISTINCT p.{{ev}} FROM derive_lines l
+        JOIN derive_page_lines pl ON pl.line_id = l.id AND pl.kind & {NEAR}
+        JOIN derive_pages p ON p.page_id = pl.page_id
+        WHERE l.cluster = c.value AND p.{{ev}} IS NOT NULL LIMIT 2)) >= 2
+    FROM json_each(?) c"""
+INSERT_NEAR = "INSERT OR IGNORE INTO derive_near(stage, cluster) VALUES (?, ?)"
+DELETE_NEAR = "DELETE FROM derive_near WHERE stage = ? AND cluster = ?"
+FLAGS = """SELECT l.id, l.{flag}, (l.cluster IS NOT NULL AND (
+        EXISTS (SELECT 1 FROM derive_near n WHERE n.stage = {stage} AND n.cluster = l.cluster)
+        OR EXISTS (SELECT 1 FROM derive_runs r WHERE r.stage = {stage} AND r.line_id = l.id) {earlier}))
+    FROM derive_lines l WHERE l.id IN ({marks})"""
+EARLIER_FLAG = "OR l.{earlier_flag} = 1"
+SET_FLAG = "UPDATE derive_lines SET {flag} = ? WHERE id = ?"
+ANY_FURNITURE = "SELECT 1 FROM derive_lines WHERE {flag} = 1 LIMIT 1"
+EVIDENCE_PAGES = "SELECT page_id FROM derive_pages WHERE page_id IN ({marks}) AND {ev} IS NOT NULL"
+PAGE_LINES_REPEATED = (
+    "SELECT pl.page_id, l.hash, l.id, l.{rep} FROM derive_page_lines pl JOIN derive_lines l ON l.id = pl.line_id "
+    "WHERE pl.page_id IN ({marks})"
+)
+RUNS_OF_PAGES = "SELECT page_id, line_id FROM derive_runs WHERE stage = {stage} AND page_id IN ({marks})"
+DELETE_RUNS_OF_PAGE = "DELETE FROM derive_runs WHERE stage = ? AND page_id = ?"
+INSERT_RUN = "INSERT INTO derive_runs(stage, line_id, page_id) VALUES (?, ?, ?)"
+FURNITURE_ON_PAGES = (
+    "SELECT pl.page_id, l.hash FROM derive_page_lines pl JOIN derive_lines l ON l.id = pl.line_id "
+    "WHERE pl.page_id IN ({marks}) AND l.{flag} = 1"
+)
+PAGE_TEXTS_AND_RUNS = (
+    "SELECT p.page_id, p.{text}, p.runs, g.grp FROM derive_pages p "
+    "LEFT JOIN derive_groups g ON g.space = ? AND g.text_id = p.{text} WHERE p.page_id IN ({marks})"
+)
+SET_PAGE_TEXT = "UPDATE derive_pages SET {text} = ? WHERE page_id = ?"
+UNLINK_CONTENT_ARTICLES = "DELETE FROM content_articles WHERE content_sha256 = ?"
+
+# --------------------------------------------------------------------------- blocks and block versions
+
+SET_PAGE_RUNS = "UPDATE derive_pages SET runs = ? WHERE page_id = ?"
+PAGE_BLOCKS = "SELECT version_id, n FROM derive_page_blocks WHERE page_id = ?"
+SET_PAGE_BLOCK = "UPDATE derive_page_blocks SET n = ? WHERE version_id = ? AND page_id = ?"
+INSERT_PAGE_BLOCK = "INSERT INTO derive_page_blocks(version_id, page_id, n) VALUES (?, ?, ?)"
+DELETE_PAGE_BLOCK = "DELETE FROM derive_page_blocks WHERE version_id = ? AND page_id = ?"
+ADD_TO_VERSION = """UPDATE derive_block_versions SET snapshots = snapshots + ?,
+      first_seen = min(coalesce(first_seen, ?), ?), last_seen = max(coalesce(last_seen, ?), ?),
+      min_url = min(coalesce(min_url, ?), ?) WHERE id = ?"""
+RECOUNT_VERSION = """UPDATE derive_block_versions SET (snapshots, first_seen, last_seen, min_url) = (
+      SELECT sum(pb.n * p.snapshots), min(p.first_seen), max(p.last_seen), min(p.min_url)
+      FROM derive_page_blocks pb JOIN derive_pages p ON p.page_id = pb.page_id WHERE pb.version_id = ?)
+      WHERE id = ?"""
+VERSION_HASH = "SELECT hash FROM derive_block_versions WHERE id = ?"
+VERSION_BY_HASH = "SELECT id FROM derive_block_versions WHERE hash = ?"
+VERSION_BLOCK = "SELECT block FROM derive_block_versions WHERE id = ?"
+VERSION_BLOCK_AND_PAGES = "SELECT block, pages FROM derive_block_versions WHERE id = ?"
+SET_VERSION_PAGES = "UPDATE derive_block_versions SET pages = ? WHERE id = ?"
+INSERT_VERSION = "INSERT INTO derive_block_versions(hash, line_ids, lines, block, pages) VALUES (?, ?, ?, 0, 0)"
+SET_VERSION_BLOCK = "UPDATE derive_block_versions SET block = ? WHERE id = ?"
+DELETE_VERSION = "DELETE FROM derive_block_versions WHERE id = ?"
+NEXT_BLOCK = "SELECT coalesce(max(block), 0) + 1 FROM derive_block_versions"
+VERSIONS_OF_BLOCK = "SELECT id, line_ids FROM derive_block_versions WHERE block = ? ORDER BY id"
+VERSION_ROWS_OF_BLOCK = (
+    "SELECT id, hash, line_ids, lines, snapshots, first_seen, last_seen, min_url FROM derive_block_versions "
+    "WHERE block = ?"
+)
+BLOCKS_OF_CLUSTERS = "SELECT DISTINCT block FROM derive_block_clusters WHERE cluster IN ({marks})"
+BLOCK_OF_CLUSTER = "SELECT block FROM derive_block_clusters WHERE cluster = ?"
+SET_CLUSTER_BLOCK = "INSERT OR REPLACE INTO derive_block_clusters(cluster, block) VALUES (?, ?)"
+INSERT_CLUSTER_BLOCK = "INSERT INTO derive_block_clusters(cluster, block) VALUES (?, ?)"
+DELETE_CLUSTER_BLOCK = "DELETE FROM derive_block_clusters WHERE cluster = ?"
+DELETE_BLOCK_CLUSTERS = "DELETE FROM derive_block_clusters WHERE block = ?"
+RELABEL_VERSIONS = "UPDATE derive_block_versions SET block = ? WHERE block = ?"
+RELABEL_CLUSTERS = "UPDATE derive_block_clusters SET block = ? WHERE block = ?"
+
+# --------------------------------------------------------------------------- the public records: articles
+
+ARTICLE_ORDER = "SELECT grp, sort_key, public_id FROM derive_article_order WHERE grp IN ({marks})"
+ARTICLE_VERSION_IDS = "SELECT id FROM article_versions WHERE article_id = ?"
+DETACH_ARTICLE_VERSIONS = "UPDATE article_versions SET article_id = 0 WHERE article_id = ?"
+DELETE_ARTICLE = "DELETE FROM articles WHERE id = ?"
+DELETE_ARTICLE_ORDER = "DELETE FROM derive_article_order WHERE grp = ?"
+INSERT_ARTICLE = (
+    "INSERT INTO articles(id, title, url, status, versions, snapshots, first_seen, last_seen) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+INSERT_ARTICLE_ORDER = "INSERT INTO derive_article_order(grp, sort_key, public_id, url) VALUES (?, ?, ?, ?)"
+UPSERT_ARTICLE_VERSION = """INSERT INTO article_versions(id, article_id, version, title, published, text,
+      similarity_to_previous, snapshots, first_seen, last_seen)
+      VALUES (:id, :article_id, :version, :title, :published, :text, :similarity_to_previous,
+              :snapshots, :first_seen, :last_seen)
+      ON CONFLICT(id) DO UPDATE SET article_id = excluded.article_id, version = excluded.version,
+      title = excluded.title, published = excluded.published,
+      similarity_to_previous = excluded.similarity_to_previous, snapshots = excluded.snapshots,
+      first_seen = excluded.first_seen, last_seen = excluded.last_seen"""
+LINK_CONTENT_ARTICLE = "INSERT OR REPLACE INTO content_articles(content_sha256, article_version_id) VALUES (?, ?)"
+UNLINK_ARTICLE_VERSION = "DELETE FROM content_articles WHERE article_version_id = ?"
+DELETE_ARTICLE_VERSION = "DELETE FROM article_versions WHERE id = ?"
+ARTICLE_MEMBERS = """SELECT g.grp, p.content_sha256, p.text1_id, t.hash, t.text, p.snapshots, p.first_seen,
+          p.last_seen, p.min_url, p.newest_url, pg.title, pg.published
+   FROM derive_groups g JOIN derive_pages p ON p.text1_id = g.text_id
+   JOIN derive_texts t ON t.id = p.text1_id JOIN pages pg ON pg.content_sha256 = p.content_sha256
+   WHERE g.space = 's1' AND g.grp IN ({marks})"""
+LATEST_STATUS = "SELECT http_status FROM snapshots WHERE url = ? ORDER BY observed_at DESC, id DESC LIMIT 1"
+
+# --------------------------------------------------------------------------- the public records: blocks
+
+BLOCK_ORDER = "SELECT block, sort_key, public_id FROM derive_block_order WHERE block IN ({marks})"
+BLOCK_VERSION_IDS = "SELECT id FROM block_versions WHERE block_id = ?"
+DETACH_BLOCK_VERSIONS = "UPDATE block_versions SET block_id = 0 WHERE block_id = ?"
+DELETE_BLOCK = "DELETE FROM blocks WHERE id = ?"
+DELETE_BLOCK_ORDER = "DELETE FROM derive_block_order WHERE block = ?"
+INSERT_BLOCK = "INSERT INTO blocks(id, name, versions, snapshots, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?)"
+INSERT_BLOCK_ORDER = "INSERT INTO derive_block_order(block, sort_key, public_id) VALUES (?, ?, ?)"
+DELETE_VERSION_LINES = "DELETE FROM block_version_lines WHERE block_version_id IN ({marks})"
+DELETE_VERSION_CHANGES = "DELETE FROM block_line_changes WHERE block_version_id IN ({marks})"
+MOVE_BLOCK_VERSION = (
+    "UPDATE block_versions SET block_id = :block_id, version = :version, snapshots = :snapshots, "
+    "first_seen = :first_seen, last_seen = :last_seen WHERE id = :id"
+)
+INSERT_BLOCK_VERSION = """INSERT INTO block_versions(id, block_id, version, language, text, line_count, snapshots,
+   first_seen, last_seen) VALUES (:id, :block_id, :version, :language, :text, :line_count,
+   :snapshots, :first_seen, :last_seen)"""
+INSERT_FACT = "INSERT OR IGNORE INTO facts(block_version_id, delegation, field, value, line_no) VALUES (?, ?, ?, ?, ?)"
+INSERT_VERSION_LINE = "INSERT INTO block_version_lines(block_version_id, line_no, slot, text) VALUES (?, ?, ?, ?)"
+INSERT_LINE_CHANGE = (
+    "INSERT INTO block_line_changes(block_version_id, previous_version_id, slot, kind, "
+    "old_text, new_text, detail) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+CONTENTS_OF_BLOCK_VERSION = "SELECT content_sha256 FROM content_blocks WHERE block_version_id = ?"
+DROP_BLOCK_VERSION = (
+    "DELETE FROM facts WHERE block_version_id = ?",
+    "DELETE FROM block_version_lines WHERE block_version_id = ?",
+    "DELETE FROM block_line_changes WHERE block_version_id = ?",
+    "DELETE FROM content_blocks WHERE block_version_id = ?",
+    "DELETE FROM block_line_changes WHERE previous_version_id = ?",
+    "DELETE FROM block_versions WHERE id = ?",
+)
+UNLINK_CONTENT_BLOCK = "DELETE FROM content_blocks WHERE content_sha256 = ? AND block_version_id = ?"
+LINK_CONTENT_BLOCK = "INSERT OR IGNORE INTO content_blocks(content_sha256, block_version_id) VALUES (?, ?)"
+BLOCK_VERSION_WRITTEN = "SELECT 1 FROM block_versions WHERE id = ?"
+FACTS_OF_VERSION = "SELECT delegation, field, value, line_no FROM facts WHERE block_version_id = ?"
+
+
+# --------------------------------------------------------------------------- public ids as ranks
+
+
+class RankSql(NamedTuple):
+    """The statements that keep one record table's public ids ranks by sort key."""
+
+    last_below: str  # the public id of the last row below a key
+    between: str  # label, sort key and public id of the rows between two keys
+    move_id: str  # a record's id
+    move_child: str  # the id its child rows point at
+    set_public_id: str  # the order table's public id of a label
+
+
+ARTICLE_RANKS = RankSql(
+    last_below="SELECT public_id FROM [derive_article_order] WHERE sort_key < ? ORDER BY sort_key DESC LIMIT 1",
+    between="SELECT grp, sort_key, public_id FROM [derive_article_order] WHERE sort_key >= ? AND sort_key <= ?",
+    move_id="UPDATE [articles] SET id = ? WHERE id = ?",
+    move_child="UPDATE [article_versions] SET article_id = ? WHERE article_id = ?",
+    set_public_id="UPDATE [derive_article_order] SET public_id = ? WHERE grp = ?",
+)
+BLOCK_RANKS = RankSql(
+    last_below="SELECT public_id FROM [derive_block_order] WHERE sort_key < ? ORDER BY sort_key DESC LIMIT 1",
+    between="SELECT block, sort_key, public_id FROM [derive_block_order] WHERE sort_key >= ? AND sort_key <= ?",
+    move_id="UPDATE [blocks] SET id = ? WHERE id = ?",
+    move_child="UPDATE [block_versions] SET block_id = ? WHERE block_id = ?",
+    set_public_id="UPDATE [derive_block_order] SET public_id = ? WHERE block = ?",
+)

@@ -1,0 +1,164 @@
+"""Stage 2: article texts and their near-duplicate groups, in three spaces.
+
+``raw`` holds titled pages' texts before any furniture is taken out, ``s0`` the texts after round 0's
+furniture and ``s1`` the final article texts. Each text is stored once (``derive_texts``, with its
+MinHash signature and band keys); a group is labelled by its smallest text id. A text joins groups by
+band lookups confirmed by the estimated Jaccard (``blocks.texts_alike``); a text that leaves a space
+(furniture grew) re-splits only the group it left."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+
+import numpy as np
+
+from ...blocks import ARTICLE_CONFIG, Components, article_text, texts_alike
+from ...minhash import band_keys, compute_signatures, deserialize, serialize
+from ...storage import text_hash
+from . import sql
+from .model import Moves, Page
+
+
+def text_ids(conn: sqlite3.Connection, texts: Iterable[str]) -> dict[str, int]:
+    """Ids of article texts, with their signature and band keys stored once."""
+    by_hash = {text_hash(t): t for t in texts if t}
+    ids: dict[str, int] = {}
+    hashes = list(by_hash)
+    for chunk in sql.chunks(hashes):
+        for text_id, h in conn.execute(sql.in_list(sql.TEXT_IDS, chunk), list(chunk)):
+            ids[by_hash[h]] = text_id
+    missing = [h for h in hashes if by_hash[h] not in ids]
+    if missing:
+        sig = compute_signatures([by_hash[h] for h in missing], ARTICLE_CONFIG)
+        keys = band_keys(sig, ARTICLE_CONFIG.threshold)
+        for row, h in enumerate(missing):
+            text_id = conn.execute(
+                sql.INSERT_TEXT, [h, by_hash[h], ARTICLE_CONFIG.full_name, serialize(sig[row], ARTICLE_CONFIG)]
+            ).lastrowid
+            ids[by_hash[h]] = text_id
+            conn.executemany(sql.INSERT_TEXT_BAND, [(k, text_id) for k in set(keys[row].tolist())])
+    return ids
+
+
+def signatures(conn: sqlite3.Connection, ids: Iterable[int]) -> dict[int, np.ndarray]:
+    """The stored MinHash signatures of these texts."""
+    out: dict[int, np.ndarray] = {}
+    for chunk in sql.chunks(list(set(ids))):
+        for text_id, blob in conn.execute(sql.in_list(sql.TEXT_SIGNATURES, chunk), list(chunk)):
+            out[text_id] = deserialize(blob)
+    return out
+
+
+def group_of(conn: sqlite3.Connection, space: str, text_id: int | None) -> int | None:
+    """The group of a text in a space (None: no text, or not in the space)."""
+    if text_id is None:
+        return None
+    row = conn.execute(sql.GROUP_OF, [space, text_id]).fetchone()
+    return row[0] if row else None
+
+
+def _band_keys(conn: sqlite3.Connection, ids: list[int]) -> dict[int, list[int]]:
+    keys_of: dict[int, list[int]] = defaultdict(list)
+    for chunk in sql.chunks(ids):
+        for text_id, key in conn.execute(sql.in_list(sql.TEXT_BANDS, chunk), list(chunk)):
+            keys_of[text_id].append(key)
+    return keys_of
+
+
+def _neighbours(conn: sqlite3.Connection, space: str, joining: list[int]) -> dict[int, set[int]]:
+    """Texts of the space sharing a band key with each joining text (per text: SQLite's DISTINCT is
+    cheaper than uniting one batch's buckets in Python)."""
+    keys_of = _band_keys(conn, joining)
+    candidates: dict[int, set[int]] = defaultdict(set)
+    for text_id in joining:
+        for chunk in sql.chunks(keys_of[text_id]):
+            for (other,) in conn.execute(sql.in_list(sql.BAND_NEIGHBOURS, chunk), [space, *chunk, text_id]):
+                candidates[text_id].add(other)
+    return candidates
+
+
+def _join(conn: sqlite3.Connection, space: str, joining: list[int], moves: Moves) -> None:
+    """Union the groups of new members with the groups of the texts they are alike."""
+    candidates = _neighbours(conn, space, joining)
+    sigs = signatures(conn, set(joining) | {o for c in candidates.values() for o in c})
+    group: dict[int, int] = {}
+    for chunk in sql.chunks(list(sigs)):
+        group.update(conn.execute(sql.in_list(sql.GROUPS_OF_TEXTS, chunk), [space, *chunk]).fetchall())
+    uf = Components()
+    for text_id in joining:
+        for other in sorted(candidates[text_id]):
+            a, b = uf.find(group[text_id]), uf.find(group[other])
+            if a != b and texts_alike(sigs[text_id], sigs[other]):
+                uf.union(a, b)
+    relabel = {grp: uf.find(grp) for grp in set(group.values()) if uf.find(grp) != grp}
+    for old, new in relabel.items():
+        for (text_id,) in conn.execute(sql.GROUP_MEMBERS, [space, old]).fetchall():
+            moves[text_id] = (moves.get(text_id, (old, old))[0], new)
+        conn.execute(sql.RELABEL_GROUP, [new, space, old])
+
+
+def _resplit(conn: sqlite3.Connection, space: str, grp: int, moves: Moves) -> None:
+    """Components of a group's remaining members (the text that left may have held it together)."""
+    members = [t for (t,) in conn.execute(sql.GROUP_MEMBERS_ORDERED, [space, grp])]
+    if not members:
+        return
+    sigs = signatures(conn, members)
+    keys = {t: set(k) for t, k in _band_keys(conn, members).items()}
+    uf = Components()
+    for i, a in enumerate(members):
+        for b in members[i + 1 :]:
+            if uf.find(a) != uf.find(b) and keys.get(a, set()) & keys.get(b, set()) and texts_alike(sigs[a], sigs[b]):
+                uf.union(a, b)
+    for text_id in members:
+        label = uf.find(text_id)  # the smallest member: the same label a fresh join gives
+        if label != grp:
+            moves[text_id] = (moves.get(text_id, (grp, grp))[0], label)
+            conn.execute(sql.SET_MEMBER_GROUP, [label, space, text_id])
+
+
+def _count_joins(conn: sqlite3.Connection, space: str, added: list[int], moves: Moves) -> list[int]:
+    """Count the added pages in; returns the texts new to the space (each a group of its own so far)."""
+    counts = Counter(added)
+    present: set[int] = set()
+    for chunk in sql.chunks(list(counts)):
+        present.update(t for (t,) in conn.execute(sql.in_list(sql.MEMBERS_PRESENT, chunk), [space, *chunk]))
+    conn.executemany(sql.MEMBER_PAGES_JOINED, [(n, space, t) for t, n in counts.items() if t in present])
+    joining = [t for t in counts if t not in present]
+    conn.executemany(sql.INSERT_MEMBER, [(space, t, t, counts[t]) for t in joining])
+    for text_id in joining:
+        moves[text_id] = (moves.get(text_id, (None, None))[0], text_id)
+    return joining
+
+
+def space_update(conn: sqlite3.Connection, space: str, added: list[int], removed: list[int]) -> Moves:
+    """Count pages in and out of a text space; join added texts to groups, re-split groups that lost
+    a text. Returns text id -> (old group, new group) for every member whose group changed."""
+    moves: Moves = {}
+    resplit: set[int] = set()
+    for text_id in removed:
+        grp, pages = conn.execute(sql.MEMBER, [space, text_id]).fetchone()
+        if pages > 1:
+            conn.execute(sql.MEMBER_PAGE_LEFT, [space, text_id])
+        else:
+            conn.execute(sql.DELETE_MEMBER, [space, text_id])
+            moves[text_id] = (grp, None)
+            resplit.add(grp)
+    for grp in sorted(resplit):  # first the groups as the remaining texts make them, then the joins
+        _resplit(conn, space, grp, moves)
+    joining = _count_joins(conn, space, added, moves)
+    if joining:
+        _join(conn, space, sorted(joining), moves)
+    return {t: m for t, m in moves.items() if m[0] != m[1]}
+
+
+def add_raw_texts(conn: sqlite3.Connection, pages: list[Page]) -> set[int]:
+    """Titled new pages' texts before any furniture, in the ``raw`` space; returns the texts that moved."""
+    titled = [p for p in pages if p.title is not None]
+    raw = {p.page_id: article_text(p.lines, set(), []) for p in titled}
+    ids = text_ids(conn, raw.values())
+    for p in titled:
+        if raw[p.page_id]:
+            conn.execute(sql.SET_RAW_TEXT, [ids[raw[p.page_id]], p.page_id])
+    return set(space_update(conn, "raw", [ids[raw[p.page_id]] for p in titled if raw[p.page_id]], []))

@@ -1,0 +1,75 @@
+"""The line stage alone: ids once per text, near-duplicate lines in one cluster, titles apart."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from dedupe.archive.stages.lines import add_titles, cluster, line_ids
+from dedupe.archive.stages.model import Page
+from dedupe.blocks import PageLines, page_title
+
+SEVEN = "The delegation of the Kyrgyz Republic consists of 7 deputies of the Jogorku Kenesh"
+SIX = "The delegation of the Kyrgyz Republic consists of 6 deputies of the Jogorku Kenesh"
+OTHER = "Press service of the Parliamentary Assembly, Saint Petersburg, Shpalernaya street"
+
+
+def _clusters(conn: sqlite3.Connection) -> dict[str, int]:
+    return dict(conn.execute("SELECT text, cluster FROM derive_lines WHERE space = 'line'").fetchall())
+
+
+def test_a_text_has_one_id_per_space(stage_conn: sqlite3.Connection) -> None:
+    first = line_ids(stage_conn, "line", [SEVEN, OTHER])
+    assert line_ids(stage_conn, "line", [OTHER, SEVEN]) == first
+    assert line_ids(stage_conn, "title", [SEVEN])[SEVEN] not in first.values()
+
+
+def test_a_changed_seat_count_joins_the_cluster_and_an_unrelated_line_does_not(stage_conn: sqlite3.Connection) -> None:
+    changes = cluster(stage_conn, "line", line_ids(stage_conn, "line", [SEVEN]))
+    seven = _clusters(stage_conn)[SEVEN]
+    assert changes.gained == {seven} and changes.merged == {}
+    changes = cluster(stage_conn, "line", line_ids(stage_conn, "line", [SIX, OTHER]))
+    found = _clusters(stage_conn)
+    assert found[SIX] == seven and found[OTHER] != seven
+    assert changes.gained == {seven, found[OTHER]}
+    assert cluster(stage_conn, "line", line_ids(stage_conn, "line", [SIX])).gained == set()  # clustered once
+
+
+def test_a_line_alike_to_two_clusters_merges_them_into_the_smaller(stage_conn: sqlite3.Connection) -> None:
+    start = "The delegation of the Republic of Belarus consists of"
+    left, right = start + " seven deputies of the House of Representatives", start + " four members of the Council"
+    cluster(stage_conn, "line", line_ids(stage_conn, "line", [left]))
+    cluster(stage_conn, "line", line_ids(stage_conn, "line", [right]))  # shingle Jaccard 0.44: not alike
+    before = _clusters(stage_conn)
+    assert before[left] != before[right]
+    changes = cluster(stage_conn, "line", line_ids(stage_conn, "line", [start + " eleven"]))  # alike to both
+    kept, absorbed = sorted((before[left], before[right]))
+    assert changes.merged == {absorbed: kept} and changes.gained == {kept}
+    assert set(_clusters(stage_conn).values()) == {kept}
+
+
+def test_titles_cluster_apart_from_lines_and_are_set_on_their_pages(stage_conn: sqlite3.Connection) -> None:
+    line_ids(stage_conn, "line", [SEVEN])
+    pages = []
+    for page_id, title in ((1, SEVEN), (2, SIX)):
+        lines = PageLines(key=f"sha{page_id}", structured=True, lines=[(title, "title", 0), ("Body", "body", 1)])
+        stage_conn.execute(
+            "INSERT INTO derive_pages(page_id, content_sha256, has_article) VALUES (?, ?, 1)", [page_id, lines.key]
+        )
+        pages.append(Page(page_id, lines.key, lines, page_title(lines)))
+    add_titles(stage_conn, pages)
+    rows = stage_conn.execute(
+        "SELECT p.page_id, l.space, l.cluster FROM derive_pages p JOIN derive_lines l ON l.id = p.title_id "
+        "ORDER BY p.page_id"
+    ).fetchall()
+    assert [(page_id, space) for page_id, space, _ in rows] == [(1, "title"), (2, "title")]
+    assert rows[0][2] == rows[1][2]  # one title cluster for the two near-identical titles
+
+
+def test_a_line_keeps_its_text_only_once_clustered(stage_conn: sqlite3.Connection) -> None:
+    ids = line_ids(stage_conn, "line", [SEVEN, OTHER])  # seen in a body only: found by hash, no text
+    assert stage_conn.execute("SELECT count(*) FROM derive_lines WHERE text IS NOT NULL").fetchone()[0] == 0
+    cluster(stage_conn, "line", {SEVEN: ids[SEVEN]})  # seen outside a body: its shingles are needed later
+    kept = stage_conn.execute("SELECT id, text FROM derive_lines WHERE text IS NOT NULL").fetchall()
+    assert kept == [(ids[SEVEN], SEVEN)]
+    changes = cluster(stage_conn, "line", line_ids(stage_conn, "line", [SIX]))  # confirmed against SEVEN's text
+    assert changes.gained == {_clusters(stage_conn)[SEVEN]}
