@@ -31,11 +31,11 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from bench.synthetic_site import _filler
-from crawler.replica.content import block_lines
-from crawler.replica.render import page
 from dedupe.archive import Archive
 from dedupe.document import RawSnapshot
 from dedupe.queries import CONFLICTS_SQL
+from replica.content import block_lines
+from replica.render import page
 
 HOSTS = {"en": "https://pacsto.org", "ru": "https://paodkb.org"}
 WEEKS = 10

@@ -3,7 +3,7 @@
     with SyntheticServer(pages=1000) as server:       # http://127.0.0.1:<port>
         ...crawl server.url...
 
-The pages are the replica's (``crawler.replica.render`` templates, its routing, ETags and
+The pages are the replica's (``replica.render`` templates, its routing, ETags and
 304s, the epoch-1 delegation block of ~1.9 KB), so the crawler and the archive see what they
 see on the replica, only more of it. Each article has the replica's title and lead templates
 and 5-12 paragraphs of prose (1.4-3.9 KB, like the seeds' bodies), a third of them with one
@@ -30,8 +30,9 @@ from email.utils import format_datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from crawler.replica import render, words
-from crawler.replica.content import (
+from crawler.urls import first_int
+from replica import render, words
+from replica.content import (
     ARCHIVE_START,
     PAGE_SIZE,
     Article,
@@ -43,9 +44,8 @@ from crawler.replica.content import (
     format_date,
     make_slug,
 )
-from crawler.replica.server import ReplicaServer
-from crawler.replica.site import STATIC_TIME, ReplicaSite, Response, etag_for, last_modified_for, not_modified
-from crawler.urls import first_int
+from replica.server import ReplicaServer
+from replica.site import STATIC_TIME, ReplicaSite, Response, etag_for, last_modified_for, not_modified
 
 DEFAULT_PAGES = 1000
 SEED = 20240611

@@ -16,8 +16,8 @@ import json
 import sys
 from collections.abc import Callable
 
-from crawler.replica import rosters
 from dedupe.people import _skeleton
+from replica import rosters
 
 # (paodkb.org, pacsto.org): names both real sites spell (the seeds, the Russian block)
 SEED_PAIRS = (

@@ -26,7 +26,7 @@ from twisted.internet import task, threads
 
 from crawler.items import PageFailure
 from crawler.runs import CrawlRun
-from dedupe import changes
+from dedupe.analysis import changes
 from dedupe.archive import Archive
 from dedupe.document import REMOVED_STATUSES, RawSnapshot
 from dedupe.sources import utc_iso

@@ -1,6 +1,6 @@
 """Running a crawl: the settings, the Scrapy process, a crawl in a child process, the demo's archive.
 
-No click here: ``pa-archive crawl`` and ``demo`` (``cli/crawl.py``) and the benchmark
+No click here: ``pa-archive crawl`` and ``demo`` (``cli.py``) and the benchmark
 (``bench/crawl_child.py``) call these. A value the crawl cannot use raises ``CrawlSetupError``
 (one sentence); the command layer turns it into its usage error.
 """

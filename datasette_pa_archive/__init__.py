@@ -6,7 +6,7 @@ finds ``templates/`` by itself.
 
 * ``/-/diff?a=...&b=...`` compares any two versions (article ``av-``, block ``bv-`` or
   snapshot) side by side with the word-level highlights of ``pa-archive diff --words``
-  (``diff_page``, over ``dedupe.diff``); ``/-/diff.json`` returns the same JSON as ``pa-archive diff --json``.
+  (``diff_page``, over ``dedupe.analysis.diff``); ``/-/diff.json`` returns the same JSON as ``pa-archive diff --json``.
 * ``/-/timeline`` draws each delegation's seat counts, per language, across snapshots as inline SVG
   (``timeline``; ``/-/timeline.json`` for the data).
 * ``/-/roster`` shows each delegation's members per site, who joined and left when, with evidence

@@ -2,7 +2,7 @@
 
 Like the Wayback Machine's calendar: each capture links to its snapshot page (the version seen)
 and, where the version changed, to the diff with the previous one. The data are
-``dedupe.memento``'s (``MEMENTOS_SQL``, ``calendar``), the same as ``pa-archive timemap``.
+``dedupe.webarchive.memento``'s (``MEMENTOS_SQL``, ``calendar``), the same as ``pa-archive timemap``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from typing import Any
 from datasette.utils.asgi import Response
 
 from datasette_pa_archive.pages import archive_database, diff_href, html_response, snapshot_href
-from dedupe import memento, page_queries
+from dedupe import page_queries
+from dedupe.webarchive import memento
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 

@@ -2,12 +2,12 @@
 
 With only ``b``, ``a`` is the version before it. Texts too large for difflib's word-level work
 (over 200 KB, 5,000 lines, a 5,000-character line, or too many words in the changed lines) get a
-plain line diff that says so, as do texts whose line matching exceeds ``dedupe.diff.MAX_MATCH_WORK``:
+plain line diff that says so, as do texts whose line matching exceeds ``dedupe.analysis.diff.MAX_MATCH_WORK``:
 difflib runs outside Datasette's SQL time limit, so its work is bounded, and it runs in a small pool
 of its own (``DIFF_WORKERS``), off the event loop and off the SQL threads every page needs. Texts no page should
 compare (over 5 MB, or lines repeated so often that aligning them would cost more than
-``dedupe.diff.MAX_LINE_PAIRS``) answer 400 before any matching, as does a malformed request; a
-version that is not there 404; each with a one-sentence error. The algorithms are ``dedupe.diff``'s,
+``dedupe.analysis.diff.MAX_LINE_PAIRS``) answer 400 before any matching, as does a malformed request; a
+version that is not there 404; each with a one-sentence error. The algorithms are ``dedupe.analysis.diff``'s,
 version navigation is ``dedupe.archive``'s.
 """
 
@@ -24,8 +24,8 @@ from urllib.parse import urlencode
 from datasette.utils.asgi import NotFound, Response
 
 from datasette_pa_archive.pages import archive_database, diff_href, html_response
-from dedupe import diff as difftools
 from dedupe import page_queries
+from dedupe.analysis import diff as difftools
 from dedupe.archive import ArchiveError, ReadOnlyArchive, Ref
 
 # Only these reach Archive.resolve from the web: no file paths, nothing looked up on disk.
@@ -104,7 +104,7 @@ def read_sides(conn: sqlite3.Connection, a: str | None, b: str | None) -> dict[s
 
 
 def compare(sides: dict[str, Any]) -> dict[str, Any]:
-    """The diff of two sides read by ``read_sides``: no SQL, bounded work (``dedupe.diff``'s budgets)."""
+    """The diff of two sides read by ``read_sides``: no SQL, bounded work (``dedupe.analysis.diff``'s budgets)."""
     side_a, side_b = sides["a"], sides["b"]
     label_a, label_b = sides["labels"]
     try:

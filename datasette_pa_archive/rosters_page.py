@@ -5,7 +5,7 @@ page listed at that moment (position, chamber, since when), every change (joined
 plenipotentiary, seats) with the snapshots before and after and their diff, and the people whose
 names may be one person (shown, never merged). ``/-/parity?as_of=...`` lists the fields the English
 and Russian sites state differently, with each side's evidence. Both read through
-``dedupe.delegations`` and ``dedupe.parity``, as ``pa-archive roster`` and ``parity`` do; ``.json``
+``dedupe.analysis.delegations`` and ``dedupe.analysis.parity``, as ``pa-archive roster`` and ``parity`` do; ``.json``
 returns the same data. Names come from archived pages: printed through Jinja's autoescape only.
 """
 
@@ -32,7 +32,8 @@ def _seats_text(seats: dict[str, str]) -> str:
 
 
 def _read_roster(conn: Any, delegation: str, as_of: str | None) -> dict[str, Any]:
-    from dedupe import delegations, queries, roster_queries
+    from dedupe import queries, roster_queries
+    from dedupe.analysis import delegations
     from dedupe.archive import ReadOnlyArchive
 
     archive = ReadOnlyArchive(conn)
@@ -57,8 +58,8 @@ def _read_roster(conn: Any, delegation: str, as_of: str | None) -> dict[str, Any
 
 
 def _read_parity(conn: Any, as_of: str | None) -> dict[str, Any]:
+    from dedupe.analysis.parity import parity
     from dedupe.archive import ReadOnlyArchive
-    from dedupe.parity import parity
 
     try:
         return {**parity(ReadOnlyArchive(conn), as_of), "error": None}

@@ -1,4 +1,4 @@
-"""The named SQL of what a run changed, as the alerts and the crawl summary read it (``dedupe.changes``):
+"""The named SQL of what a run changed, as the alerts and the crawl summary read it (``dedupe.analysis.changes``):
 the archive's state before and after a run, compared in Python.
 
 Bound ``:params`` or ``?`` only; the archive's other named queries are in ``dedupe.queries`` (the Atom

@@ -79,6 +79,12 @@ LINE_CANDIDATE_SLACK = 0.1  # LSH candidates a little below the threshold, so ba
 LINE_BAND_THRESHOLD = LINE_CONFIG.threshold - LINE_CANDIDATE_SLACK
 
 
+def version_public_id(version_hash: str) -> str:
+    """The public id of a block version: ``bv-`` and the start of the hash of its lines (``text_hash``),
+    the same for the engine and the reference rebuild, so ids never depend on the order of arrival."""
+    return "bv-" + version_hash[:12]
+
+
 def line_signatures(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """MinHash signatures of line texts (char 4-grams) and their LSH band keys (banded a little
     below the threshold)."""

@@ -276,7 +276,7 @@ def _checked(text: str, kind: str) -> str:
     """Reject text that is mostly control characters.
 
     A page without ``</html>`` is not refused: many complete pages never close it, and whether a
-    transfer was cut is known from its length, digest or data loss (the crawl, ``dedupe.warc``)."""
+    transfer was cut is known from its length, digest or data loss (the crawl, ``dedupe.webarchive.warc``)."""
     sample = text[:8192]
     controls = len(_BINARY_CONTROLS.findall(sample))
     if controls > max(8, len(sample) // 50):

@@ -13,7 +13,7 @@ import json
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from .schema import INITIAL_DDL
+from .schema import DERIVE_STATE_DDL, INITIAL_DDL, ROSTER_DDL
 from .stemming import register_functions
 
 migrations = Migrations("pa-archive")
@@ -106,117 +106,7 @@ def m006_incremental_derivation(db: Database) -> None:
     """Persisted MinHash/LSH indexes and per-page derivation state, so a refresh derives only what
     new observations touch. Internal: a function of the observations like the derived tables, and
     rebuilt with them (``pa-archive rebuild``)."""
-    db.executescript(
-        """
-        CREATE TABLE derive_lines (             -- every distinct line text of a page, and (apart) every title
-            id INTEGER PRIMARY KEY,
-            space TEXT NOT NULL,                -- 'line' or 'title'
-            hash TEXT NOT NULL,                 -- text_hash(text)
-            text TEXT NOT NULL,
-            cluster INTEGER,                    -- near-duplicate component (a member's id);
-                                                -- NULL: never a candidate line
-            indexed INTEGER NOT NULL DEFAULT 0, -- 1 once seen outside a body: banded and clustered (body-only
-                                                -- lines count verbatim and are clusters of their own)
-            signature BLOB,                     -- of an indexed line: blocks.LINE_CONFIG MinHash, uint32 values
-            rep0 INTEGER NOT NULL DEFAULT 0,    -- verbatim on 2+ different articles, as round 0 counts them
-            rep1 INTEGER NOT NULL DEFAULT 0,    -- ... as round 1 counts them
-            f0 INTEGER NOT NULL DEFAULT 0,      -- furniture after round 0
-            f1 INTEGER NOT NULL DEFAULT 0,      -- furniture (final)
-            UNIQUE (space, hash)
-        );
-        CREATE INDEX derive_lines_cluster ON derive_lines(cluster);
-        CREATE INDEX derive_lines_f0 ON derive_lines(f0) WHERE f0 = 1;
-        CREATE INDEX derive_lines_f1 ON derive_lines(f1) WHERE f1 = 1;
-        CREATE TABLE derive_line_bands (        -- LSH band keys of clustered lines (char 4-gram MinHash)
-            key INTEGER NOT NULL,               -- minhash.band_keys: salted per band
-            line_id INTEGER NOT NULL,
-            PRIMARY KEY (key, line_id)
-        ) WITHOUT ROWID;
-        CREATE TABLE derive_near (              -- clusters whose lines outside the body repeat on 2+ articles
-            stage INTEGER NOT NULL, cluster INTEGER NOT NULL, PRIMARY KEY (stage, cluster)
-        ) WITHOUT ROWID;
-        CREATE TABLE derive_runs (              -- lines in a run of 3+ repeated lines on an article page
-            stage INTEGER NOT NULL, line_id INTEGER NOT NULL, page_id INTEGER NOT NULL,
-            PRIMARY KEY (stage, line_id, page_id)
-        ) WITHOUT ROWID;
-        CREATE INDEX derive_runs_page ON derive_runs(stage, page_id);
-        CREATE TABLE derive_texts (             -- article texts with their MinHash signature
-            id INTEGER PRIMARY KEY,
-            hash TEXT NOT NULL UNIQUE,
-            text TEXT NOT NULL,
-            config TEXT NOT NULL,               -- MinhashConfig.full_name: every parameter, scheme included
-            signature BLOB NOT NULL             -- datasketch LeanMinHash.serialize
-        );
-        CREATE TABLE derive_text_bands (
-            key INTEGER NOT NULL, text_id INTEGER NOT NULL, PRIMARY KEY (key, text_id)
-        ) WITHOUT ROWID;
-        CREATE INDEX derive_text_bands_text ON derive_text_bands(text_id);
-        CREATE TABLE derive_groups (            -- near-duplicate groups of texts in a space ('raw', 's0', 's1')
-            space TEXT NOT NULL,
-            text_id INTEGER NOT NULL,
-            grp INTEGER NOT NULL,               -- the smallest text id of the group
-            pages INTEGER NOT NULL,             -- pages whose text in this space it is
-            PRIMARY KEY (space, text_id)
-        ) WITHOUT ROWID;
-        CREATE INDEX derive_groups_grp ON derive_groups(space, grp);
-        CREATE TABLE derive_pages (             -- one per analysed content: its place in the derivation
-            page_id INTEGER PRIMARY KEY,        -- pages.rowid
-            content_sha256 TEXT NOT NULL UNIQUE,
-            has_article INTEGER NOT NULL,
-            title_id INTEGER,                   -- derive_lines, space 'title'
-            raw_id INTEGER,                     -- derive_texts: the text before furniture (titled pages)
-            text0_id INTEGER,                   -- ... after round 0
-            text1_id INTEGER,                   -- ... the article text
-            ev0 TEXT,                           -- the article it counts as in round 0 (NULL: no evidence)
-            ev1 TEXT,                           -- ... in round 1
-            runs TEXT NOT NULL DEFAULT '[]',    -- JSON: its block runs, as line indexes
-            snapshots INTEGER NOT NULL DEFAULT 0,
-            first_seen TEXT,
-            last_seen TEXT,
-            min_url TEXT,
-            newest_url TEXT
-        );
-        CREATE INDEX derive_pages_title ON derive_pages(title_id);
-        CREATE INDEX derive_pages_raw ON derive_pages(raw_id);
-        CREATE INDEX derive_pages_text0 ON derive_pages(text0_id);
-        CREATE INDEX derive_pages_text1 ON derive_pages(text1_id);
-        CREATE TABLE derive_page_lines (        -- which page has which line text
-            line_id INTEGER NOT NULL,
-            page_id INTEGER NOT NULL,
-            kind INTEGER NOT NULL,              -- bits: 1 a candidate outside the body, 2 any candidate; 0 title/date
-            PRIMARY KEY (line_id, page_id)
-        ) WITHOUT ROWID;
-        CREATE INDEX derive_page_lines_page ON derive_page_lines(page_id);
-        CREATE TABLE derive_block_versions (
-            id INTEGER PRIMARY KEY,
-            hash TEXT NOT NULL UNIQUE,          -- text_hash of its lines
-            line_ids TEXT NOT NULL,             -- JSON
-            block INTEGER NOT NULL,             -- component of line clusters
-            pages INTEGER NOT NULL,
-            snapshots INTEGER NOT NULL DEFAULT 0,  -- kept up to date by deltas, so a block seen on every
-            first_seen TEXT,                    -- page costs nothing per new page
-            last_seen TEXT,
-            min_url TEXT
-        );
-        CREATE INDEX derive_block_versions_block ON derive_block_versions(block);
-        CREATE TABLE derive_page_blocks (
-            version_id INTEGER NOT NULL, page_id INTEGER NOT NULL, n INTEGER NOT NULL,
-            PRIMARY KEY (version_id, page_id)
-        ) WITHOUT ROWID;
-        CREATE INDEX derive_page_blocks_page ON derive_page_blocks(page_id);
-        CREATE TABLE derive_block_clusters (cluster INTEGER PRIMARY KEY, block INTEGER NOT NULL);
-        CREATE INDEX derive_block_clusters_block ON derive_block_clusters(block);
-        CREATE TABLE derive_article_order (     -- public article id = rank of sort_key
-            grp INTEGER PRIMARY KEY, sort_key TEXT NOT NULL, public_id INTEGER NOT NULL, url TEXT
-        );
-        CREATE INDEX derive_article_order_key ON derive_article_order(sort_key);
-        CREATE INDEX derive_article_order_url ON derive_article_order(url);
-        CREATE TABLE derive_block_order (
-            block INTEGER PRIMARY KEY, sort_key TEXT NOT NULL, public_id INTEGER NOT NULL
-        );
-        CREATE INDEX derive_block_order_key ON derive_block_order(sort_key);
-        """
-    )
+    db.executescript(DERIVE_STATE_DDL)
 
 
 @migrations()
@@ -420,68 +310,7 @@ def m014_rosters(db: Database) -> None:
     which content states which, each member's periods (joined: first observed listed; left: first observed
     not listed on a later roster of the same delegation and language) and the changes between rosters. The
     next refresh builds them (that stage alone: ``dedupe.archive.derivation.STAGES``)."""
-    db.executescript(
-        """
-        CREATE TABLE roster_versions (
-            id TEXT PRIMARY KEY,                -- 'rv-' + hash of the canonical roster (dedupe.rosters.Roster)
-            delegation TEXT NOT NULL,           -- English country name, as in facts
-            language TEXT NOT NULL,             -- 'en' or 'ru'
-            version INTEGER NOT NULL,           -- 1, 2, ... per (delegation, language), by first_seen
-            seats TEXT NOT NULL,                -- JSON {"seats_total": "11", "seats.<chamber>": "7", ...}
-            plenipotentiary TEXT NOT NULL,      -- '' when the page names none
-            members INTEGER NOT NULL,
-            snapshots INTEGER NOT NULL,
-            first_seen TEXT NOT NULL,
-            last_seen TEXT NOT NULL,
-            first_snapshot_id INTEGER NOT NULL
-        );
-        CREATE INDEX roster_versions_delegation ON roster_versions(delegation, language, version);
-        CREATE TABLE roster_members (
-            roster_version_id TEXT NOT NULL,
-            ord INTEGER NOT NULL,               -- place on the roster line, from 1
-            name TEXT NOT NULL,                 -- as the roster line writes it
-            full_name TEXT NOT NULL,            -- as the biography writes it ('' when the same or none)
-            person_key TEXT NOT NULL,           -- dedupe.people.name_key: one person across scripts
-            position TEXT NOT NULL,             -- as the biography states it ('' when none)
-            chamber TEXT NOT NULL,              -- body slug of dedupe.facts.BODIES ('' when not stated)
-            PRIMARY KEY (roster_version_id, ord)
-        );
-        CREATE TABLE content_rosters (
-            content_sha256 TEXT NOT NULL,
-            roster_version_id TEXT NOT NULL,
-            PRIMARY KEY (content_sha256, roster_version_id)
-        );
-        CREATE INDEX content_rosters_version ON content_rosters(roster_version_id);
-        CREATE TABLE roster_memberships (
-            delegation TEXT NOT NULL,
-            language TEXT NOT NULL,
-            person_key TEXT NOT NULL,
-            period INTEGER NOT NULL,            -- 1, 2, ...: listed again after leaving is a new period
-            name TEXT NOT NULL,                 -- as listed when joining
-            joined TEXT NOT NULL,               -- first observed listed
-            joined_snapshot_id INTEGER NOT NULL,
-            last_listed TEXT NOT NULL,
-            last_listed_snapshot_id INTEGER NOT NULL,
-            left TEXT,                          -- first observed not listed afterwards; NULL: still listed
-            left_snapshot_id INTEGER,
-            PRIMARY KEY (delegation, language, person_key, period)
-        );
-        CREATE TABLE roster_changes (           -- between consecutive observed rosters of one delegation and language
-            delegation TEXT NOT NULL,
-            language TEXT NOT NULL,
-            snapshot_id INTEGER NOT NULL,       -- the first observation of the new roster
-            observed_at TEXT NOT NULL,
-            roster_version_id TEXT NOT NULL,
-            previous_version_id TEXT NOT NULL,
-            kind TEXT NOT NULL,                 -- 'joined', 'left', 'plenipotentiary', 'seats'
-            subject TEXT NOT NULL,              -- person_key, or the seats field
-            old_value TEXT NOT NULL,            -- '' for joined
-            new_value TEXT NOT NULL,            -- '' for left
-            PRIMARY KEY (delegation, language, snapshot_id, kind, subject)
-        );
-        CREATE INDEX roster_changes_time ON roster_changes(observed_at);
-        """
-    )
+    db.executescript(ROSTER_DDL)
 
 
 # --- a lean archive (migrations m013_*): each thing stored once -------------------------------------------

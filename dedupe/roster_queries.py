@@ -1,5 +1,5 @@
-"""The named SQL of rosters and parity: delegations as people (``dedupe.delegations``, ``dedupe.parity``,
-``pa-archive roster`` / ``parity``, Datasette's /-/roster and /-/parity).
+"""The named SQL of rosters and parity: delegations as people (``dedupe.analysis.delegations``,
+``dedupe.analysis.parity``, ``pa-archive roster`` / ``parity``, Datasette's /-/roster and /-/parity).
 
 Bound ``:params`` or ``?`` only. The tables they read are made by ``dedupe.migrations`` (m014) and kept
 by ``dedupe.archive.rosters``; the archive's other named queries are in ``dedupe.queries``.

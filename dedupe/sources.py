@@ -53,8 +53,8 @@ def read_file(
 ) -> Iterator[RawSnapshot | SourceError]:
     """One snapshot per file, one per line for JSON Lines, one per record for web archives.
 
-    A WARC, ARC or WACZ file is told by its content (see ``dedupe.warc.detect``); what it
-    held is appended to ``summaries`` (``dedupe.warc.ReadSummary``) when given. A file whose
+    A WARC, ARC or WACZ file is told by its content (see ``dedupe.webarchive.warc.detect``); what it
+    held is appended to ``summaries`` (``dedupe.webarchive.warc.ReadSummary``) when given. A file whose
     name is not UTF-8 is one error: it could be neither stored nor printed, and must not cost
     the rest of the batch. ``observed_at`` (normalised, see ``parse_observed_at``) is the observation time
     of a plain file or of every JSON Lines record, instead of the file's mtime or the record's field; a web
@@ -65,7 +65,7 @@ def read_file(
     if path.suffix.lower() in JSONL_SUFFIXES:
         yield from read_jsonl(path, observed_at)
         return
-    from . import warc  # WARC, ARC, WACZ: warcio is imported only for them
+    from .webarchive import warc  # WARC, ARC, WACZ: warcio is imported only for them
 
     if warc.detect(path):
         yield from warc.read_web_archive(path, summaries)

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import functools
 
-from crawler.replica.content import EPOCHS, site_state
-from crawler.replica.render import COUNTRY_SLUGS
-from crawler.replica.site import ReplicaSite
 from dedupe.document import RawSnapshot
+from replica.content import EPOCHS, site_state
+from replica.render import COUNTRY_SLUGS
+from replica.site import ReplicaSite
 
 HOSTS = {"en": "https://pacsto.org", "ru": "https://paodkb.org"}
 

@@ -14,7 +14,7 @@ import numpy as np
 from sqlite_utils import Database
 
 from .. import schema
-from ..blocks import ARTICLE_CONFIG, Derivation, PageLines, derive
+from ..blocks import ARTICLE_CONFIG, Derivation, PageLines, derive, version_public_id
 from ..extract import detect_language
 from ..facts import extract_facts
 from ..minhash import compute_signatures, estimate_jaccard
@@ -204,7 +204,7 @@ class _Writer:
             previous = None
             for number, (lines, line_slots) in enumerate(zip(ordered, slots), start=1):
                 text = "\n".join(lines)
-                version_id = "bv-" + text_hash(text)[:12]
+                version_id = version_public_id(text_hash(text))
                 n, vfirst, vlast = spans[lines]
                 version_rows.append(
                     {

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from crawler.replica import ReplicaServer
+from replica import ReplicaServer
 
 from .conftest import ROOT, SEEDS
 

@@ -224,7 +224,7 @@ def test_diff_form_inputs_do_not_overlap_the_button(page: object, server: Server
 def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """Three real crawl runs of the replica (epochs 1, 2, 3): crawl_runs rows with their full stats."""
     from crawler.process import crawl_subprocess
-    from crawler.replica import ReplicaServer
+    from replica import ReplicaServer
 
     folder = tmp_path_factory.mktemp("crawled")
     db = folder / "archive.db"

@@ -26,9 +26,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from crawler.replica import EPOCH_CHANGES, FAULT_PATHS, ReplicaServer, edit_details, site_state
-from crawler.replica.content import fault_article
-from crawler.replica.faults import FAULT_ARTICLES
+from replica import EPOCH_CHANGES, FAULT_PATHS, ReplicaServer, edit_details, site_state
+from replica.content import fault_article
+from replica.faults import FAULT_ARTICLES
 
 pytestmark = pytest.mark.e2e
 

@@ -22,8 +22,8 @@ from click.testing import CliRunner
 
 from datasette_pa_archive import metadata as datasette_metadata
 from dedupe import queries
+from dedupe.analysis.diff import changed_line_pairs, word_ops
 from dedupe.archive import Archive
-from dedupe.diff import changed_line_pairs, word_ops
 from dedupe.document import RawSnapshot
 
 from .conftest import BIN, PLANTED_URL, REMOVED_URL, Server
@@ -59,11 +59,11 @@ def planted_versions(server: Server) -> list[dict]:
 def test_serve_is_a_pa_archive_command() -> None:
     from cli import cli
 
-    assert "serve" in cli.commands, "cli/__init__.py registers every module's COMMANDS"
+    assert "serve" in cli.commands, "cli.py registers every command on its group"
 
 
 def test_serve_refuses_what_is_not_an_archive(tmp_path: Path) -> None:
-    from cli.serve import serve
+    from cli import serve
 
     result = CliRunner().invoke(serve, ["--db", str(tmp_path / "nothing.db")])
     assert result.exit_code == 1 and "does not exist" in result.output
@@ -73,7 +73,7 @@ def test_serve_refuses_what_is_not_an_archive(tmp_path: Path) -> None:
 
 
 def test_print_metadata_is_fitted_to_the_archive(served_archive: Path) -> None:
-    from cli.serve import serve
+    from cli import serve
     from datasette_pa_archive.serving import datasette_argv
 
     archive = served_archive
@@ -414,7 +414,7 @@ def in_process(db: Path, *paths: str) -> list[httpx.Response]:
 def both_languages(folder: Path) -> Path:
     """Article pages of the replica: pacsto.org (en) at epochs 1 and 2 (Kyrgyz seats 7 -> 6), then
     paodkb.org (ru) at epoch 1 after each, so that the Russian 7s come after the English 6."""
-    from crawler.replica import ReplicaSite, site_state
+    from replica import ReplicaSite, site_state
 
     db = folder / "both.db"
     hosts = {"en": "https://pacsto.org", "ru": "https://paodkb.org"}
@@ -477,7 +477,7 @@ def test_seat_counts_and_the_timeline_keep_the_two_languages_apart(tmp_path: Pat
 
 
 def test_texts_too_large_for_word_highlights_get_a_plain_line_diff_that_says_so(tmp_path: Path) -> None:
-    from dedupe import diff as difftools
+    from dedupe.analysis import diff as difftools
 
     # the limits, on texts (no archive): bytes, lines, one long line, and the word-level work of the changed lines
     small = "Delegation of the Kyrgyz Republic consists of 7 deputies."

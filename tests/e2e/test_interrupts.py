@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.replica import ReplicaServer
+from replica import ReplicaServer
 
 pytestmark = pytest.mark.e2e
 

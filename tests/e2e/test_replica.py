@@ -25,9 +25,9 @@ from pathlib import Path
 import pytest
 from parsel import Selector
 
-from crawler.replica import EPOCH_CHANGES, FAULT_PATHS, FAULTS, PAGE_SIZE, ReplicaServer, edit_details, site_state
-from crawler.replica.content import block_lines, format_date
-from crawler.replica.words import MONTHS_EN, MONTHS_RU_GEN
+from replica import EPOCH_CHANGES, FAULT_PATHS, FAULTS, PAGE_SIZE, ReplicaServer, edit_details, site_state
+from replica.content import block_lines, format_date
+from replica.words import MONTHS_EN, MONTHS_RU_GEN
 
 pytestmark = pytest.mark.e2e
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.replica import ReplicaServer
+from replica import ReplicaServer
 
 from .test_alerts import FAST, Receiver, pa_archive, receiver  # noqa: F401 - the fixture is used by name
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from crawler.process import crawl_subprocess
-from crawler.replica import ReplicaServer
+from replica import ReplicaServer
 
 pytestmark = pytest.mark.e2e
 

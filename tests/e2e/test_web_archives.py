@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from parsel import Selector
 
-from crawler.replica import EPOCH_CHANGES, ReplicaServer
+from replica import EPOCH_CHANGES, ReplicaServer
 from tests.warcs import WarcBuilder
 
 pytestmark = pytest.mark.e2e

@@ -77,6 +77,43 @@ READER_QUERIES = (
 )
 
 
+def sqlite_reader(db: Path, stop: threading.Event, errors: list[str], queries: dict[str, int]) -> None:
+    """Read the archive as an analyst's script would, until told to stop; every error is recorded."""
+    while not stop.is_set():
+        try:
+            with contextlib.closing(connect_read_only(db, timeout=30)) as conn:
+                for sql in READER_QUERIES:
+                    value = conn.execute(sql).fetchall()
+                    if sql is HALF_WRITTEN and value[0][0]:
+                        errors.append(f"half-written: {value[0][0]} snapshot(s) without content")
+                    queries["sqlite"] += 1
+        except Exception as exc:  # the point is that there is none
+            errors.append(f"sqlite reader: {type(exc).__name__}: {exc}")
+
+
+def datasette_reader(db: Path, stop: threading.Event, errors: list[str], queries: dict[str, int]) -> None:
+    """Ask Datasette for pages as a browser would, until told to stop; every 5xx is recorded."""
+    from datasette.app import Datasette
+
+    from datasette_pa_archive.serving import register_plugin
+
+    register_plugin()
+    datasette = Datasette([str(db)], settings={"sql_time_limit_ms": 10_000})
+
+    async def loop() -> None:
+        while not stop.is_set():
+            for path in ("/archive/conflicts.json", "/archive/snapshots.json?_size=5", "/-/diff.json?b=b1"):
+                response = await datasette.client.get(path)
+                if response.status_code >= 500:
+                    errors.append(f"datasette {path}: HTTP {response.status_code}")
+                queries["datasette"] += 1
+
+    try:
+        asyncio.run(loop())
+    except Exception as exc:
+        errors.append(f"datasette reader: {type(exc).__name__}: {exc}")
+
+
 def test_readers_never_see_an_error_while_an_import_writes(tmp_path: Path) -> None:
     make_snapshots(tmp_path / "in", FILES)
     db = tmp_path / "archive.db"
@@ -92,43 +129,10 @@ def test_readers_never_see_an_error_while_an_import_writes(tmp_path: Path) -> No
     queries = {"sqlite": 0, "datasette": 0}
     stop = threading.Event()
 
-    def sqlite_reader() -> None:
-        while not stop.is_set():
-            try:
-                with contextlib.closing(connect_read_only(db, timeout=30)) as conn:
-                    for sql in READER_QUERIES:
-                        value = conn.execute(sql).fetchall()
-                        if sql is HALF_WRITTEN and value[0][0]:
-                            errors.append(f"half-written: {value[0][0]} snapshot(s) without content")
-                        queries["sqlite"] += 1
-            except Exception as exc:  # the point is that there is none
-                errors.append(f"sqlite reader: {type(exc).__name__}: {exc}")
-
-    def datasette_reader() -> None:
-        from datasette.app import Datasette
-
-        from datasette_pa_archive.serving import register_plugin
-
-        register_plugin()
-        datasette = Datasette([str(db)], settings={"sql_time_limit_ms": 10_000})
-
-        async def loop() -> None:
-            while not stop.is_set():
-                for path in ("/archive/conflicts.json", "/archive/snapshots.json?_size=5", "/-/diff.json?b=b1"):
-                    response = await datasette.client.get(path)
-                    if response.status_code >= 500:
-                        errors.append(f"datasette {path}: HTTP {response.status_code}")
-                    queries["datasette"] += 1
-
-        try:
-            asyncio.run(loop())
-        except Exception as exc:
-            errors.append(f"datasette reader: {type(exc).__name__}: {exc}")
-
     readers = [
-        threading.Thread(target=sqlite_reader),
-        threading.Thread(target=sqlite_reader),
-        threading.Thread(target=datasette_reader),
+        threading.Thread(target=sqlite_reader, args=(db, stop, errors, queries)),
+        threading.Thread(target=sqlite_reader, args=(db, stop, errors, queries)),
+        threading.Thread(target=datasette_reader, args=(db, stop, errors, queries)),
     ]
     for reader in readers:
         reader.start()

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dedupe import diff as difftools
+from dedupe.analysis import diff as difftools
 from dedupe.archive import Archive, ArchiveError
 from dedupe.document import InputError, PageAnalysis, RawSnapshot
 from dedupe.extract import analyse

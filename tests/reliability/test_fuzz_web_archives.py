@@ -19,10 +19,10 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dedupe import backfill as bf
 from dedupe.document import RawSnapshot
 from dedupe.sources import SourceError
-from dedupe.warc import _read_pages, read_web_archive
+from dedupe.webarchive import backfill as bf
+from dedupe.webarchive.warc import _read_pages, read_web_archive
 
 CI_EXAMPLES = 150
 EXAMPLES = int(os.environ.get("PA_FUZZ_EXAMPLES", CI_EXAMPLES))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.replica import ReplicaServer, site_state
+from replica import ReplicaServer, site_state
 from tests.reliability.faults import count, derived_state, duplicate_snapshots, integrity, kill_group, rederived
 from tests.support.snapshots import make_snapshots
 

@@ -9,10 +9,10 @@ from types import SimpleNamespace
 from scrapy.settings import Settings
 
 from crawler import settings as project_settings
-from crawler.replica import ReplicaSite, site_state
 from crawler.spiders.pacsto import HostScope
 from dedupe.archive import Archive
 from dedupe.document import RawSnapshot
+from replica import ReplicaSite, site_state
 
 BASE = "http://127.0.0.1:8000"
 HOSTS = {"en": BASE, "ru": "http://127.0.0.1:8001"}

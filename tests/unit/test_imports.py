@@ -100,7 +100,7 @@ def test_every_module_imports_in_a_fresh_interpreter() -> None:
 
 
 def test_the_library_imports_neither_click_nor_datasette() -> None:
-    """dedupe/ is the library: the commands live in cli/, the Datasette plugin in datasette_pa_archive/."""
+    """dedupe/ is the library: the commands live in cli.py, the Datasette plugin in datasette_pa_archive/."""
     modules = project_modules()
     for name, path in modules.items():
         if name.split(".")[0] != "dedupe":

@@ -13,7 +13,7 @@ from scrapy import Request
 from scrapy.http import HtmlResponse
 from scrapy.settings import Settings
 
-from cli.options import DISK_FULL, user_errors
+from cli import DISK_FULL, user_errors
 from crawler import settings as project_settings
 from crawler.middlewares import AllowedHostsMiddleware, DowngradeRefused
 from crawler.runs import CrawlRun, without_credentials

@@ -11,18 +11,13 @@ import json
 import sqlite3
 from collections import defaultdict
 
-from ...blocks import Components
+from ...blocks import Components, version_public_id
 from ...facts import extract_facts
 from ...storage import text_hash
 from . import sql
 from .lines import line_ids
 from .model import Touched
 from .pages import PageCache, PageStats, add_to_version, page_stats
-
-
-def version_public_id(version_hash: str) -> str:
-    """The public id of a block version (``bv-`` and the start of its hash)."""
-    return "bv-" + version_hash[:12]
 
 
 class BlockStage:

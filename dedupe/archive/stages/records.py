@@ -10,13 +10,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from ...blocks import version_public_id
 from ...extract import detect_language
 from ...facts import Fact, extract_facts
 from ...minhash import estimate_jaccard
 from ...variants import assign_slots, compare_versions
 from ..base import REMOVED_STATUSES, order_key
 from . import sql
-from .blocks import version_public_id
 from .model import Touched
 from .ranks import renumber
 from .texts import signatures

@@ -160,7 +160,7 @@ def test_the_lines_conversion_resumes_where_it_stopped(tmp_path: Path, monkeypat
 
 # Each index the migrations create, with a statement that uses it: a named query of dedupe.queries, or one
 # of the incremental engine's lookups (dedupe/archive/stages/sql.py) as it runs it. An index nobody's plan
-# uses is dead weight (issue 19): drop it by a migration, or name its user here.
+# uses is dead weight: drop it by a migration, or name its user here.
 INDEX_USERS: dict[str, str] = {
     "article_versions_article": queries.LATEST_ARTICLE_VERSION_SQL,
     "block_versions_block": queries.LATEST_BLOCK_VERSION_SQL,

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from crawler.replica import ReplicaSite, site_state
 from dedupe import schema
 from dedupe.archive import Archive
 from dedupe.document import RawSnapshot
+from replica import ReplicaSite, site_state
 
 BASE = "http://127.0.0.1:8000"
 

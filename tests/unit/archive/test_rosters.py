@@ -12,10 +12,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dedupe import alerts, delegations, queries
+from dedupe import queries
+from dedupe.analysis import alerts, delegations
+from dedupe.analysis.parity import parity
 from dedupe.archive import Archive, ArchiveError
 from dedupe.document import RawSnapshot
-from dedupe.parity import parity
 from dedupe.schema import ROSTER_TABLES
 from tests.replica_corpus import country_snapshots, replica_snapshots
 

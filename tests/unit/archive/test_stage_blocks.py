@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import sqlite3
 
-from dedupe.archive.stages.blocks import BlockStage, version_public_id
+from dedupe.archive.stages.blocks import BlockStage
 from dedupe.archive.stages.model import Touched
+from dedupe.blocks import version_public_id
 from tests.unit.archive.stage_pages import HEADER, derive_lines, lines_of
 
 

@@ -321,7 +321,7 @@ def test_blocks_shows_one_block_and_distinct_pages(db: str) -> None:
 
 
 def test_url_lines_cap_the_list_with_a_count() -> None:
-    from cli.archive import url_lines
+    from cli import url_lines
 
     assert url_lines(["u1", "u2", "u3", "u4", "u5"], 12, "at ") == ["at u1", "   u2", "   u3", "   +9 more"]
 
@@ -345,7 +345,7 @@ def test_an_article_or_block_stands_for_its_latest_version(db: str) -> None:
 
 
 def test_similarity_never_reads_one_for_an_edit() -> None:
-    from cli.archive import similarity
+    from cli import similarity
 
     assert (similarity(0.9964), similarity(1.0), similarity(0.5)) == ("0.996", "~1, a small edit", "0.500")
 
@@ -385,7 +385,7 @@ def test_search_finds_word_forms_and_prefixes(tmp_path: Path) -> None:
 def test_a_runs_own_pages_that_disagree_are_contradictions(db: str) -> None:
     import sqlite3
 
-    from cli.crawl import describe_contradictions
+    from cli import describe_contradictions
     from dedupe.archive import Archive
 
     con = sqlite3.connect(db)
@@ -437,7 +437,7 @@ def test_conflicts_without_evidence_give_the_same_values_and_counts(db: str) -> 
 
 
 def test_times_print_to_the_second_only_where_two_would_read_alike() -> None:
-    from cli.archive import Clock
+    from cli import Clock
 
     apart = Clock(["2024-05-01T16:14:01Z", "2024-05-01T16:14:09Z", None])
     assert apart("2024-05-01T16:14:01Z") == "2024-05-01 16:14:01"  # was "16:14 .. 16:14"

@@ -16,7 +16,7 @@ from tests.support.crawl import ARTICLES, BASE, snap
 def test_commands_have_help_with_an_example() -> None:
     from click.testing import CliRunner
 
-    from cli.crawl import crawl, demo, replica, runs
+    from cli import crawl, demo, replica, runs
 
     for command in (crawl, runs, replica, demo):
         result = CliRunner().invoke(command, ["--help"])
@@ -26,7 +26,7 @@ def test_commands_have_help_with_an_example() -> None:
 def test_crawl_rejects_bad_start_urls_and_settings(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from cli.crawl import crawl
+    from cli import crawl
 
     db = tmp_path / "a.db"
     result = CliRunner().invoke(crawl, ["--db", str(db), "--start-url", "file:///etc/passwd"])
@@ -51,7 +51,7 @@ def test_crawl_rejects_bad_start_urls_and_settings(tmp_path: Path) -> None:
 def test_crawl_refuses_an_archive_path_it_cannot_write_in_one_sentence(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from cli.crawl import crawl
+    from cli import crawl
     from dedupe.archive import ArchiveError
 
     missing = tmp_path / "typo" / "archive.db"
@@ -68,7 +68,7 @@ def test_crawl_refuses_an_archive_path_it_cannot_write_in_one_sentence(tmp_path:
 def test_runs_limit_is_at_least_one(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from cli.crawl import runs
+    from cli import runs
 
     CrawlRun(tmp_path / "a.db", [f"{BASE}/events"]).begin().finish("finished")
     for bad in ("0", "-3"):
@@ -80,7 +80,7 @@ def test_runs_limit_is_at_least_one(tmp_path: Path) -> None:
 def test_demo_replaces_only_an_archive_it_made(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from cli.crawl import demo
+    from cli import demo
     from crawler.process import is_demo_archive, prepare_demo_archive
 
     mine = tmp_path / "demo.db"
@@ -110,7 +110,7 @@ def test_demo_replaces_only_an_archive_it_made(tmp_path: Path) -> None:
 def test_runs_lists_runs_as_text_and_json(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from cli.crawl import runs
+    from cli import runs
 
     db = tmp_path / "a.db"
     run = CrawlRun(db, [f"{BASE}/events"]).begin()
@@ -131,7 +131,7 @@ def test_crawl_takes_revisit_after_as_a_flag_a_setting_or_the_environment(
 
     from click.testing import CliRunner
 
-    from cli.crawl import crawl
+    from cli import crawl
     from crawler import settings as module
     from crawler.process import crawl_settings
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from crawler.replica import site_state
 from dedupe.archive import Archive
+from replica import site_state
 from tests.support.crawl import HOSTS, crawl_like
 
 

@@ -1,13 +1,13 @@
-"""What a crawl run changed (``dedupe.changes``), as the writer and the crawl summary report it."""
+"""What a crawl run changed (``dedupe.analysis.changes``), as the writer and the crawl summary report it."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from crawler.pipelines import ArchiveWriter
+from dedupe.analysis.changes import delta
+from dedupe.analysis.changes import read_state as archive_state
 from dedupe.archive import Archive
-from dedupe.changes import delta
-from dedupe.changes import read_state as archive_state
 from tests.support.crawl import ARTICLES, BASE, crawl_like, snap
 
 
@@ -26,7 +26,7 @@ def test_changes_between_two_states(tmp_path: Path) -> None:
 
 
 def test_a_conflict_that_appears_in_the_second_language_later_is_new(tmp_path: Path) -> None:
-    from cli.crawl import describe_changes, describe_run
+    from cli import describe_changes, describe_run
 
     archive = Archive(tmp_path / "a.db")
     for epoch in (1, 2):

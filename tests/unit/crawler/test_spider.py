@@ -19,7 +19,6 @@ from twisted.python.failure import Failure
 from crawler import settings as project_settings
 from crawler.items import PageFailure
 from crawler.middlewares import AlreadyArchived, OffsiteRefused
-from crawler.replica import ReplicaSite, site_state
 from crawler.revisit import PageRecord, RevisitPolicy
 from crawler.spiders.pacsto import (
     HostScope,
@@ -35,6 +34,7 @@ from crawler.spiders.pacsto import (
     snapshot_of,
 )
 from dedupe.document import RawSnapshot
+from replica import ReplicaSite, site_state
 from tests.support.revisit import NOW, WEEK, ago, seen
 
 BASE = "http://127.0.0.1:8000"

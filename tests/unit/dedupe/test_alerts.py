@@ -1,8 +1,8 @@
-"""dedupe.alerts: what changed between two states of an archive, and the one message about it."""
+"""dedupe.analysis.alerts: what changed between two states of an archive, and the one message about it."""
 
 from __future__ import annotations
 
-from dedupe import alerts
+from dedupe.analysis import alerts
 
 KEY = ("en", "Kyrgyzstan", "seats_total")
 CONFLICT = {"language": "en", "delegation": "Kyrgyzstan", "field": "seats_total"}

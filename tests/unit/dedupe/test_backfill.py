@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from dedupe import backfill as bf
 from dedupe.archive import Archive
 from dedupe.document import RawSnapshot
-from dedupe.memento import link_format, mementos
-from dedupe.polite_http import Client
+from dedupe.webarchive import backfill as bf
+from dedupe.webarchive.memento import link_format, mementos
+from dedupe.webarchive.polite_http import Client
 from tests.support.loopback import QuietHandler, loopback_server
 from tests.warcs import page
 

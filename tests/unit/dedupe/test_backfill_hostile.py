@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from dedupe import backfill as bf
 from dedupe.archive import Archive
-from dedupe.polite_http import Client
+from dedupe.webarchive import backfill as bf
+from dedupe.webarchive.polite_http import Client
 from tests.support.loopback import QuietHandler, loopback_server
 from tests.warcs import page
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from dedupe import backfill as bf
-from dedupe import history
 from dedupe.archive import Archive
-from dedupe.polite_http import Client
+from dedupe.webarchive import backfill as bf
+from dedupe.webarchive import history
+from dedupe.webarchive.polite_http import Client
 from tests.support.loopback import QuietHandler, loopback_server
 from tests.warcs import WarcBuilder, page
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dedupe import diff
+from dedupe.analysis import diff
 
 OLD = "Delegation consists of 7 deputies.\nWebsite: http://www.kenesh.kg/\nSame line."
 NEW = "Delegation consists of 6 deputies.\nWebsite:\nSame line."
@@ -57,14 +57,14 @@ def test_side_by_side_marks_each_row_like_diff_y() -> None:
     ]
 
 
-# --------------------------------------------------------------------------- cost (issue 9, gap 7)
+# --------------------------------------------------------------------------- cost
 
 
 def test_the_line_matcher_refuses_texts_beyond_its_budget_before_matching() -> None:
     import random
     import time
 
-    from dedupe import diff as difftools
+    from dedupe.analysis import diff as difftools
 
     rng = random.Random(3)
     la = [rng.choice("ab") for _ in range(4_000)]
@@ -86,7 +86,7 @@ def test_the_line_matcher_refuses_texts_beyond_its_budget_before_matching() -> N
 def test_structured_similarity_is_difflibs_ratio() -> None:
     import difflib
 
-    from dedupe import diff as difftools
+    from dedupe.analysis import diff as difftools
 
     for a, b in (("a\nb\nc", "a\nB\nc"), ("", ""), ("x", ""), ("1\n2\n3\n4", "4\n3\n2\n1")):
         expected = round(difflib.SequenceMatcher(None, a.splitlines(), b.splitlines(), autojunk=False).ratio(), 4)

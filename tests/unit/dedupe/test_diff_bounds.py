@@ -8,7 +8,7 @@ import asyncio
 import time
 from pathlib import Path
 
-from dedupe import diff as difftools
+from dedupe.analysis import diff as difftools
 from dedupe.archive import Archive
 from dedupe.document import RawSnapshot
 

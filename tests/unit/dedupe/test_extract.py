@@ -125,7 +125,7 @@ def test_control_characters_never_reach_the_lines() -> None:
     assert all("\x1b" not in text and "\x07" not in text for text, _, _ in page.lines)
 
 
-# --------------------------------------------------------------------------- garbled charsets (issue 9, gap 3)
+# --------------------------------------------------------------------------- garbled charsets
 
 RUSSIAN_PAGE = (
     "<html><head><title>Парламентская ассамблея</title></head><body><p>Парламентская Ассамблея "

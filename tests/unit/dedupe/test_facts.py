@@ -17,7 +17,7 @@ if str(ROOT) not in sys.path:  # run from anywhere, even before the package is i
 from dedupe.facts import Fact, extract_facts  # noqa: E402
 
 SEEDS = ROOT / "dedupe" / "seeds"
-RU_DATA = ROOT / "crawler" / "replica" / "data"
+RU_DATA = ROOT / "replica" / "data"
 BLOCK_LINES = 12
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.replica import rosters
 from dedupe.people import identities, name_key, name_tokens, same_person
+from replica import rosters
 
 
 @pytest.mark.parametrize(

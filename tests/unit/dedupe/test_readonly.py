@@ -43,7 +43,7 @@ def test_serve_an_archive_whose_name_has_a_hash(tmp_path: Path, monkeypatch: pyt
     assert "snapshots" in serving.check_archive(db) and not serving.is_stale(db)
     served: list[Path] = []
     monkeypatch.setattr(serving, "run_datasette", lambda argv: served.append(Path(argv[1]).resolve()))
-    result = CliRunner().invoke(serve.serve, ["--db", str(db)])
+    result = CliRunner().invoke(serve, ["--db", str(db)])
     assert result.exit_code == 0, result.output
     assert served == [db.resolve()]  # Datasette is handed a link without '#' that leads to the archive itself
     assert not (tmp_path / "a").exists()

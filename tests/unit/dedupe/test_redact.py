@@ -8,7 +8,7 @@ import logging
 import pytest
 import requests
 
-from dedupe import alerts
+from dedupe.analysis import alerts
 
 # one URL per scheme family, with the parts that must never be shown
 FAMILIES = {

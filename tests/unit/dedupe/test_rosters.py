@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.replica import rosters as replica
-from crawler.replica.render import COUNTRY_SLUGS
-from crawler.replica.site import ReplicaSite
 from dedupe.extract import analyse
 from dedupe.rosters import extract_rosters, is_roster_line
+from replica import rosters as replica
+from replica.render import COUNTRY_SLUGS
+from replica.site import ReplicaSite
 
 
 def page_lines(lang: str, path: str, epoch: int, markup: str = "header") -> list[str]:

@@ -206,7 +206,7 @@ def test_parallel_analysis_gives_the_same_archive(tmp_path: Path, site_pages: li
     assert dumps[0] == dumps[1]
 
 
-# --------------------------------------------------------------------------- bounds (issue 9, gap 2)
+# --------------------------------------------------------------------------- bounds
 
 
 def test_a_frame_declaring_a_huge_size_is_refused_before_any_allocation() -> None:

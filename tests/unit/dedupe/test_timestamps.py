@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from cli import cli
 from dedupe.document import parse_observed_at, utc_iso
 from dedupe.timestamps import TimestampError, digits14, parse, parse_bound, to_iso
-from dedupe.warc_stream import warc_date
+from dedupe.webarchive.warc_stream import warc_date
 
 
 @pytest.mark.parametrize(

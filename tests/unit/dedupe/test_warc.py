@@ -10,8 +10,8 @@ import pytest
 
 from dedupe.archive import Archive
 from dedupe.sources import SourceError, read_inputs
-from dedupe.warc import ReadSummary, detect, read_web_archive
-from dedupe.warc_stream import warc_date
+from dedupe.webarchive.warc import ReadSummary, detect, read_web_archive
+from dedupe.webarchive.warc_stream import warc_date
 from tests.warcs import WarcBuilder, page
 
 BLOCK = ["Delegation of Kyrgyzstan consists of 7 deputies.", "Plenipotentiary representative: Dastan Bekeshev"]

@@ -9,8 +9,8 @@ from warcio.archiveiterator import ArchiveIterator
 
 from dedupe.archive import Archive
 from dedupe.document import RawSnapshot
-from dedupe.warc import read_web_archive
-from dedupe.warc_export import REVISIT_IDENTICAL, REVISIT_NOT_MODIFIED, export_warc, payload_digest
+from dedupe.webarchive.warc import read_web_archive
+from dedupe.webarchive.warc_export import REVISIT_IDENTICAL, REVISIT_NOT_MODIFIED, export_warc, payload_digest
 from tests.warcs import page
 
 BLOCK = ["Delegation of Kyrgyzstan consists of 7 deputies.", "Plenipotentiary representative: Dastan Bekeshev"]
@@ -113,7 +113,7 @@ def test_filters_and_the_round_trip(tmp_path: Path) -> None:
     assert [r["status"] for r in rows] == ["new", "seen_again", "seen_again"]
 
 
-# ----------------------------------------------------------------------------- issue 20.8: outputs that are the archive
+# ----------------------------------------------------------------------------- outputs that are the archive
 
 
 def test_outputs_that_resolve_to_the_archive_its_wal_or_lock_are_refused(tmp_path: Path) -> None:
@@ -121,7 +121,7 @@ def test_outputs_that_resolve_to_the_archive_its_wal_or_lock_are_refused(tmp_pat
 
     import pytest
 
-    from dedupe.warc_export import ExportError, check_outputs
+    from dedupe.webarchive.warc_export import ExportError, check_outputs
 
     db = build(tmp_path / "archive.db")
     (tmp_path / "link.wacz").symlink_to(db)
@@ -139,7 +139,7 @@ def test_outputs_that_resolve_to_the_archive_its_wal_or_lock_are_refused(tmp_pat
 def test_a_failed_export_leaves_no_partial_file(tmp_path: Path, monkeypatch) -> None:
     import pytest
 
-    from dedupe import warc_export
+    from dedupe.webarchive import warc_export
 
     archive = Archive(build(tmp_path / "archive.db"))
     out = tmp_path / "out.warc.gz"

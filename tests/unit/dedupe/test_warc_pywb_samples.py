@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from dedupe.sources import SourceError
-from dedupe.warc import ReadSummary, detect, read_web_archive
+from dedupe.webarchive.warc import ReadSummary, detect, read_web_archive
 
 SAMPLES = Path(__file__).parents[2] / "fixtures" / "pywb-sample-archive"
 # file -> (observations, revisits, bad records): what each holds, read by hand

@@ -15,9 +15,9 @@ import pytest
 from dedupe.archive import Archive
 from dedupe.headers import Headers
 from dedupe.sources import SourceError, read_sources
-from dedupe.warc import ReadSummary, read_web_archive
-from dedupe.warc_records import PayloadCache
-from dedupe.warc_stream import digest_key, warc_date
+from dedupe.webarchive.warc import ReadSummary, read_web_archive
+from dedupe.webarchive.warc_records import PayloadCache
+from dedupe.webarchive.warc_stream import digest_key, warc_date
 from tests.warcs import page
 
 BLOCK = ["Delegation of Kyrgyzstan consists of 7 deputies.", "Plenipotentiary representative: Dastan Bekeshev"]

@@ -46,8 +46,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO
 
-from . import bounded
-from .document import RawSnapshot, SourceError, utc_iso
+from .. import bounded
+from ..document import RawSnapshot, SourceError, utc_iso
 from .warc_records import READ_ERRORS, ReadSummary, RecordReader, one_line, printable
 from .warc_stream import MAX_LINE
 

@@ -1,5 +1,5 @@
 """Reading the rosters: who each delegation listed at a moment, who joined and left when, and the
-people behind the names. What ``pa-archive roster``, Datasette's roster page and ``dedupe.parity``
+people behind the names. What ``pa-archive roster``, Datasette's roster page and ``dedupe.analysis.parity``
 share; every query is named in ``dedupe.queries``.
 
 ``archive`` is anything with ``query(sql, params)`` and ``delegation_name``: an ``Archive`` or a
@@ -12,10 +12,10 @@ import json
 from collections import defaultdict
 from typing import Any
 
-from . import queries, roster_queries
-from .archive.base import ArchiveError
-from .archive.queries import as_of_bound
-from .people import identities
+from .. import queries, roster_queries
+from ..archive.base import ArchiveError
+from ..archive.queries import as_of_bound
+from ..people import identities
 
 __all__ = ["delegation_name", "rosters_as_of", "roster_changes", "memberships", "people"]
 

@@ -1,7 +1,7 @@
 """The byte layer of the web-archive reader: lenient WARC dates, digests in any spelling, and the bounded
 decompressing stream that records are framed on.
 
-Why apart from ``dedupe.warc``: this is what makes reading bounded and resumable (a gzip member at a
+Why apart from ``dedupe.webarchive.warc``: this is what makes reading bounded and resumable (a gzip member at a
 time, a line at most ``MAX_LINE`` long, a corrupt member skipped to the next one), independent of what
 a record means.
 """
@@ -16,8 +16,8 @@ import zlib
 from datetime import datetime, timedelta, timezone
 from typing import IO
 
-from . import bounded
-from .document import utc_iso
+from .. import bounded
+from ..document import utc_iso
 
 MAX_LINE = 64 * 1024  # one header line (WARC, ARC or HTTP)
 _WARC_LINE = re.compile(rb"WARC/\d")

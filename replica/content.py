@@ -171,8 +171,8 @@ def english_blocks() -> dict[str, tuple[str, ...]]:
 
 @functools.cache
 def russian_blocks() -> dict[str, tuple[str, ...]]:
-    """Russian block variants a/b/c from ``crawler/replica/data/block_ru_*.txt``."""
-    folder = files("crawler.replica") / "data"
+    """Russian block variants a/b/c from ``replica/data/block_ru_*.txt``."""
+    folder = files("replica") / "data"
     return {
         variant: tuple((folder / f"block_ru_{variant}.txt").read_text(encoding="utf-8").splitlines())
         for variant in "abc"

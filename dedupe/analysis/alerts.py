@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlencode, urlsplit
 
-# one state and one delta for a run's summary and its alert (dedupe.changes); the old names stay importable
+# one state and one delta for a run's summary and its alert (dedupe.analysis.changes); the old names stay importable
 from .changes import ArchiveState as FactState
 from .changes import RunDelta as FactChanges
 from .changes import conflict_values, importance, read_state  # noqa: F401

@@ -3,7 +3,7 @@ one moment, and whether they agree.
 
 Each site's statements at ``when`` are its pages by their latest observation at or before it: the
 delegation block's facts (``Archive.facts_as_of``) and the country pages' rosters
-(``dedupe.delegations.rosters_as_of``). Fields: ``seats_total``, ``seats.<chamber>``,
+(``dedupe.analysis.delegations.rosters_as_of``). Fields: ``seats_total``, ``seats.<chamber>``,
 ``plenipotentiary`` and ``members``. They are compared by meaning: numbers as numbers, names
 through ``dedupe.people`` identities (any script, any order, patronymics ignored). A field one
 site states and the other does not is reported too (``agree`` false, ``status`` "one site only"),
@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from ..people import name_key
 from .delegations import delegation_name, rosters_as_of
-from .people import name_key
 
 __all__ = ["parity", "differences"]
 

@@ -4,7 +4,7 @@
         urllib.request.urlopen(server.url + "/events?page=1")
         server.set_epoch(2)
 
-Or from a shell: ``python -m crawler.replica --epoch 2 --port 8000 --faults slow,flaky500``.
+Or from a shell: ``python -m replica --epoch 2 --port 8000 --faults slow,flaky500``.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Why: the Wayback Machine is not the only web archive that holds the site. Common Crawl
 publishes a CDX index (pywb's JSON lines) whose rows say which WARC file holds each capture, at
 which offset and length; the record is fetched with one HTTP Range request and read by the same
-WARC reader as an import (``dedupe.warc``), bounded the same way. Other public archives
+WARC reader as an import (``dedupe.webarchive.warc``), bounded the same way. Other public archives
 (arquivo.pt, the UK Web Archive, archive.today, the Library of Congress, pywb installs) answer
 Memento TimeMaps (RFC 7089): a list of mementos with their datetimes; each is fetched in its
 original form (Wayback-style URIs get the ``id_`` flag) and dated by its datetime.
@@ -18,8 +18,8 @@ import io
 import re
 from email.utils import parsedate_to_datetime
 
-from .document import RawSnapshot, SourceError, utc_iso
-from .pages import page_kind
+from ..document import RawSnapshot, SourceError, utc_iso
+from ..pages import page_kind
 from .warc import read_stream
 
 MAX_TIMEMAP_BYTES = 20 * 2**20

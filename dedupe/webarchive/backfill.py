@@ -26,12 +26,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..document import PRIVATE_HEADERS, WIRE_HEADERS, RawSnapshot
+from ..headers import Headers, charset_of
+from ..pages import page_kind
+from ..sources import SourceError, check_url
 from . import history
-from .document import PRIVATE_HEADERS, WIRE_HEADERS, RawSnapshot
-from .headers import Headers, charset_of
-from .pages import page_kind
 from .polite_http import Client
-from .sources import SourceError, check_url
 from .warc_records import HTML_TYPES
 from .warc_stream import warc_date
 

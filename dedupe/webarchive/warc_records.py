@@ -1,7 +1,7 @@
 """One WARC or ARC stream's records as observations: framing, damage, revisits, the summary.
 
-``dedupe.warc`` finds the streams in a file (a WARC, an ARC, the members of a WACZ) and hands each
-to ``RecordReader``; what a record becomes, and why a reader of its own, is told in ``dedupe.warc``'s
+``dedupe.webarchive.warc`` finds the streams in a file (a WARC, an ARC, the members of a WACZ) and hands each
+to ``RecordReader``; what a record becomes, and why a reader of its own, is told in ``dedupe.webarchive.warc``'s
 docstring. Here: each record framed by its own Content-Length (re-found by its ``WARC/`` line when
 the framing is broken), one bad record one ``SourceError`` naming ``file@offset``, revisits resolved
 from the payloads seen earlier in the same stream (``PayloadCache``, bounded), and everything
@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from typing import IO
 from urllib.parse import urlsplit, urlunsplit
 
-from . import bounded
-from .document import REMOVED_STATUSES, RawSnapshot, SourceError, check_url
-from .headers import Headers, charset_of, media_type
-from .pages import page_kind
+from .. import bounded
+from ..document import REMOVED_STATUSES, RawSnapshot, SourceError, check_url
+from ..headers import Headers, charset_of, media_type
+from ..pages import page_kind
 from .warc_stream import MAX_LINE, digest_key, parse_digest, warc_date
 from .warc_stream import Block as _Block
 from .warc_stream import Damaged as _Damaged

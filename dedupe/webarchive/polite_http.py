@@ -20,8 +20,8 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any
 
-from . import bounded
-from .headers import Headers
+from .. import bounded
+from ..headers import Headers
 
 USER_AGENT = "pa-archive/0.1 (+https://github.com/pa-archive/pa-archive; backfill from a web archive)"
 RETRY_STATUSES = {429, 500, 502, 503, 504}

@@ -1,7 +1,7 @@
 """What one run (a crawl, an import, a backfill) changed in the archive: one type for every reader.
 
 A crawl's summary (``crawl_runs.stats.changes``, printed by ``crawl`` and ``runs``) and an alert
-(``dedupe.alerts``) answer the same question, so they read the same ``ArchiveState`` before and
+(``dedupe.analysis.alerts``) answer the same question, so they read the same ``ArchiveState`` before and
 after the run and compare it with the same ``delta``: new, changed and removed articles, new block
 variants with their line changes, facts whose current value changed, conflicts. Two comparisons
 that drifted apart would tell an analyst two stories about one run.
@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import alert_queries, queries
+from .. import alert_queries, queries
 
 MAX_LISTED = 100  # items of one kind kept in a run's stats; the rest are counted
 FactKey = tuple[str, str, str]  # (language, delegation, field): facts are compared within one language

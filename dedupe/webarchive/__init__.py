@@ -1,0 +1,1 @@
+"""Web archives in and out: WARC/ARC/WACZ reading, WARC export, CDX and Memento backfill."""
