@@ -334,11 +334,26 @@ def short_name(url: str) -> str:
     return url.rsplit("/", 1)[-1] if url.startswith("file:") else url
 
 
+def announce_upgrade(db_path: str) -> Callable[[list[str]], None]:
+    """What a command says before it upgrades an archive made by an older pa-archive: some steps
+    rewrite large tables (minutes at a million observations), and a silent command looks hung."""
+
+    def announce(steps: list[str]) -> None:
+        click.echo(
+            f"Upgrading {db_path} for this version of pa-archive ({len(steps)} schema step(s): "
+            f"{', '.join(steps)}), then bringing its derived records up to date. On a large archive this takes "
+            "minutes; each step is a transaction, so an interruption loses nothing and the next command resumes.",
+            err=True,
+        )
+
+    return announce
+
+
 def open_archive(db_path: str, must_exist: bool = True) -> Archive:
     """Open the archive or stop with one sentence; a stale archive is refreshed first."""
     try:
         with user_errors():
-            archive = Archive(db_path, create=not must_exist)
+            archive = Archive(db_path, create=not must_exist, on_upgrade=announce_upgrade(db_path))
             archive.refresh()
         return archive
     except ArchiveError as exc:
@@ -866,8 +881,15 @@ def check(db_path: str, as_json: bool) -> None:
     Example:
       pa-archive check && echo "derived tables match a rebuild"
     """
-    with open_archive(db_path) as archive, user_errors():
-        differences = archive.check()
+    from dedupe.archive.derivation import CHECK_PHASES
+
+    with open_archive(db_path) as archive, user_errors(), progress("check", length=len(CHECK_PHASES)) as bar:
+        bar.item_show_func = lambda phase: phase  # the phase under way: deriving the reference is most of it
+
+        def on_phase(phase: str) -> None:
+            bar.update(1, phase)
+
+        differences = archive.check(on_phase=on_phase)
     if as_json:
         emit_json({"equal": not differences, "differences": differences})
     elif not differences:
@@ -1317,7 +1339,7 @@ def runs(run_id: int | None, db_path: str, as_json: bool, limit: int) -> None:
     from dedupe.archive import Archive, ArchiveError
 
     try:
-        with user_errors(), Archive(db_path, create=False) as archive:
+        with user_errors(), Archive(db_path, create=False, on_upgrade=announce_upgrade(db_path)) as archive:
             found = archive.runs.recent(limit) if run_id is None else [archive.runs.get(run_id)]
             rows = [row for row in found if row]
     except ArchiveError as exc:

@@ -150,7 +150,7 @@ class CrawlRun:
             if_locked="this run stops without fetching anything",
         )
         try:
-            self.archive = Archive(self.db_path)
+            self.archive = Archive(self.db_path, on_upgrade=self._announce_upgrade)
             self.archive.runs.settle_interrupted()
             self.resumed_from = self._prepare_jobdir()
             self.id = self.archive.runs.start(
@@ -298,6 +298,16 @@ class CrawlRun:
             yield
         finally:
             self.archive = Archive(self.db_path)
+
+    def _announce_upgrade(self, steps: list[str]) -> None:
+        """Before the run fetches anything, an archive made by an older pa-archive is upgraded (minutes on
+        a large one): said on stderr, where the crawl's progress goes, so the wait is not mistaken for a hang."""
+        print(
+            f"Upgrading {self.db_path} for this version of pa-archive ({len(steps)} schema step(s): "
+            f"{', '.join(steps)}) before crawling; each step is a transaction, an interruption loses nothing.",
+            file=sys.stderr,
+            flush=True,
+        )
 
     def result(self) -> dict[str, Any]:
         """The run's row as a dict (errors and stats decoded), read back from the archive."""

@@ -9,6 +9,7 @@ older code is brought up to date by the steps it has not had.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
@@ -19,10 +20,17 @@ from .stemming import register_functions
 migrations = Migrations("pa-archive")
 
 
-def migrate(db: Database) -> None:
+def migrate(db: Database, on_upgrade: Callable[[list[str]], None] | None = None) -> None:
     """Bring ``db`` to the current schema (idempotent); the stemming functions the triggers call are
-    registered on its connection first."""
+    registered on its connection first.
+
+    ``on_upgrade`` is told the names of the steps an existing archive is about to be given (not a new
+    one's): on a large archive some take minutes, and a command that says nothing looks hung."""
     register_functions(db.conn)
+    if on_upgrade is not None and migrations.migrations_table in db.table_names():
+        pending = [step.name for step in migrations.pending(db)]
+        if pending:
+            on_upgrade(pending)
     migrations.apply(db)
 
 

@@ -75,9 +75,16 @@ class ReadOnlyArchive(ArchiveQueries):
 class Archive:
     """One archive.db: open (creating and migrating it), add observations, refresh, query."""
 
-    def __init__(self, path: str | Path = DEFAULT_DB, *, create: bool = True) -> None:
+    def __init__(
+        self,
+        path: str | Path = DEFAULT_DB,
+        *,
+        create: bool = True,
+        on_upgrade: Callable[[list[str]], None] | None = None,
+    ) -> None:
+        """``on_upgrade``: told the schema steps an archive made by older code is about to be given."""
         self.path = Path(path)
-        self.db, self.codec = _open(self.path, create)
+        self.db, self.codec = _open(self.path, create, on_upgrade)
         self.reader = ArchiveQueries(self.db, self.codec)
         self.store = ObservationStore(self.db, self.codec)
         self.derived = DerivedRecords(self.db, self.codec, self.reader)
@@ -152,7 +159,7 @@ class Archive:
         self.close()
 
 
-def _open(path: Path, create: bool) -> tuple[Database, Codec]:
+def _open(path: Path, create: bool, on_upgrade: Callable[[list[str]], None] | None = None) -> tuple[Database, Codec]:
     """Open (creating or migrating) the archive at ``path``; ArchiveError (one sentence) for anything else."""
     if not create and not path.exists():
         raise ArchiveError(f"{path} does not exist (run `pa-archive import` or `crawl` first)")
@@ -177,7 +184,7 @@ def _open(path: Path, create: bool) -> tuple[Database, Codec]:
         db.execute("PRAGMA cache_size=-65536")
         db.execute("PRAGMA foreign_keys=ON")
         register_functions(db.conn)  # pa_stem: the stemmed search index's triggers call it
-        migrations.migrate(db)
+        migrations.migrate(db, on_upgrade)
         return db, Codec(db)
     except sqlite3.DatabaseError as exc:
         raise ArchiveError(f"{path} is not a usable SQLite database ({exc})") from None

@@ -1,0 +1,49 @@
+"""An archive made by an older pa-archive is upgraded with a notice first: some schema steps rewrite
+large tables (minutes at a million observations), and a command that says nothing looks hung."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli import cli
+from dedupe import migrations
+from dedupe.archive import Archive
+
+SEEDS = Path(__file__).resolve().parents[3] / "dedupe" / "seeds"
+
+
+@pytest.fixture()
+def archive_behind_by_one_step(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, list[str]]:
+    """An archive at the current schema, and a newer pa-archive with one more step for it."""
+    db = tmp_path / "archive.db"
+    assert CliRunner().invoke(cli, ["import", str(SEEDS), "--db", str(db)]).exit_code == 0
+    ran: list[str] = []
+    newer = migrations.Migrations._Migration("m999_a_later_step", lambda db: ran.append("ran"), True)
+    monkeypatch.setattr(migrations.migrations, "_migrations", [*migrations.migrations._migrations, newer])
+    return db, ran
+
+
+def test_a_command_says_it_upgrades_before_it_does(archive_behind_by_one_step: tuple[Path, list[str]]) -> None:
+    db, ran = archive_behind_by_one_step
+    first = CliRunner().invoke(cli, ["stats", "--db", str(db)])
+    assert first.exit_code == 0, first.output
+    assert "Upgrading" in first.stderr and "1 schema step(s): m999_a_later_step" in first.stderr
+    assert ran == ["ran"]
+    again = CliRunner().invoke(cli, ["stats", "--db", str(db)])
+    assert "Upgrading" not in again.stderr and ran == ["ran"]  # applied once, announced once
+
+
+def test_a_new_archive_is_created_without_an_upgrade_notice(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["import", str(SEEDS), "--db", str(tmp_path / "new.db")])
+    assert result.exit_code == 0 and "Upgrading" not in result.stderr
+
+
+def test_the_library_tells_its_caller_the_steps(archive_behind_by_one_step: tuple[Path, list[str]]) -> None:
+    db, _ = archive_behind_by_one_step
+    told: list[list[str]] = []
+    with Archive(db, create=False, on_upgrade=told.append):
+        pass
+    assert told == [["m999_a_later_step"]]
