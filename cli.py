@@ -281,9 +281,6 @@ CHANGES_SHOWN = 5
 BLOCK_NAME_CHARS = 80  # blocks.name is the first line cut at this length
 
 
-FIELD_COLUMN = 29  # where `facts` prints values
-
-
 def fit(text: str, width: int) -> str:
     """``text`` cut to ``width`` characters, with an ellipsis when it was longer."""
     text = str(text).replace("\n", " ").rstrip()

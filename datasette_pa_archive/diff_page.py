@@ -77,11 +77,6 @@ class Side:
     url: str | None = None
 
 
-def diff_data(conn: sqlite3.Connection, a: str | None, b: str | None) -> dict[str, Any]:
-    """Both sides, the side-by-side rows and the CLI's structured diff (raises DiffError)."""
-    return compare(read_sides(conn, a, b))
-
-
 def read_sides(conn: sqlite3.Connection, a: str | None, b: str | None) -> dict[str, Any]:
     """Both sides and B's siblings, read from the archive (raises DiffError): the part that needs SQL."""
     archive = ReadOnlyArchive(conn)
