@@ -476,7 +476,7 @@ def m017_derive_texts_keys_only(db: Database) -> None:
 
     if "text" not in db["derive_texts"].columns_dict:
         return
-    db.conn.create_function("m017_key", 1, lambda h: bytes.fromhex(h[:32]), deterministic=True)
+    db.conn.create_function("m017_key", 1, _key_of_hex, deterministic=True)
     with write_transaction(db):
         db.execute(
             """CREATE TABLE IF NOT EXISTS derive_texts_m017 (
@@ -504,6 +504,11 @@ def m017_derive_texts_keys_only(db: Database) -> None:
             "UPDATE derive_article_order SET sort_key = ? WHERE grp = ?",
             [(key[:-32], grp) for grp, key in keys if len(key.rsplit("\0", 1)[-1]) == 64],
         )
+
+
+def _key_of_hex(digest: str) -> bytes:
+    """The 16-byte key (``stages.model.line_key``, ``text_key``) of a text whose sha256 hex digest this is."""
+    return bytes.fromhex(digest[:32])
 
 
 def _column_sql(db: Database, table: str, column: str) -> str:
