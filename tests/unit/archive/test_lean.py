@@ -337,6 +337,7 @@ def test_m017_keeps_no_text_in_the_engines_text_state(tmp_path: Path, monkeypatc
         assert archive.check() == {}
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # SQLite reports the kill too
 def test_the_texts_conversion_resumes_where_it_stopped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path, state = _archive_before_m017(tmp_path, monkeypatch)
     monkeypatch.setattr(migrations, "TEXTS_MIGRATION_CHUNK", 2)
