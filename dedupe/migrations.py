@@ -465,6 +465,60 @@ def m016_derive_lines_text_when_clustered(db: Database) -> None:
         )
 
 
+TEXTS_MIGRATION_CHUNK = 2000  # derive_texts rows copied per transaction by m017_derive_texts_keys_only
+
+
+@migrations(transactional=False)
+def m017_derive_texts_keys_only(db: Database) -> None:
+    """The engine's text state keeps no text: a text (before furniture, after round 0, or an article's)
+    is found by its key, 16 bytes of its sha256 instead of the 64 characters of its hex digest, and
+    grouped by its MinHash signature and band keys; nothing reads it verbatim. An article version's text
+    is written from the text its page gave when the version first appears, and is kept in
+    ``article_versions`` (``Touched.article_texts``), which held every article text a second time.
+
+    The table is copied without its texts into a new one, TEXTS_MIGRATION_CHUNK rows a transaction in id
+    order (resumable: a kill loses at most one chunk, and the next open carries on after the last id
+    copied), then swapped for the old one in one transaction that also shortens the text hash in the
+    articles' sort keys to the 32 hex digits the engine now writes there (the order is the same)."""
+    from .archive.base import write_transaction
+
+    if "text" not in db["derive_texts"].columns_dict:
+        return
+    db.conn.create_function("m017_key", 1, _key_of_hex, deterministic=True)
+    with write_transaction(db):
+        db.execute(
+            """CREATE TABLE IF NOT EXISTS derive_texts_m017 (
+                id INTEGER PRIMARY KEY,
+                hash BLOB NOT NULL UNIQUE,          -- first 16 bytes of sha256(text) (stages.model.text_key)
+                config TEXT NOT NULL,               -- MinhashConfig.full_name: every parameter, scheme included
+                signature BLOB NOT NULL             -- datasketch LeanMinHash.serialize
+            )"""
+        )
+    while True:
+        with write_transaction(db):
+            last = db.execute("SELECT coalesce(max(id), 0) FROM derive_texts_m017").fetchone()[0]
+            copied = db.execute(
+                "INSERT INTO derive_texts_m017(id, hash, config, signature) SELECT id, m017_key(hash), config, "
+                "signature FROM derive_texts WHERE id > ? ORDER BY id LIMIT ?",
+                [last, TEXTS_MIGRATION_CHUNK],
+            ).rowcount
+        if copied < TEXTS_MIGRATION_CHUNK:
+            break
+    with write_transaction(db):
+        db.execute("DROP TABLE derive_texts")
+        db.execute("ALTER TABLE derive_texts_m017 RENAME TO derive_texts")
+        keys = db.execute("SELECT grp, sort_key FROM derive_article_order").fetchall()
+        db.conn.executemany(
+            "UPDATE derive_article_order SET sort_key = ? WHERE grp = ?",
+            [(key[:-32], grp) for grp, key in keys if len(key.rsplit("\0", 1)[-1]) == 64],
+        )
+
+
+def _key_of_hex(digest: str) -> bytes:
+    """The 16-byte key (``stages.model.line_key``, ``text_key``) of a text whose sha256 hex digest this is."""
+    return bytes.fromhex(digest[:32])
+
+
 def _column_sql(db: Database, table: str, column: str) -> str:
     """The declaration of one column in a table's CREATE statement (to tell a migration already applied)."""
     sql = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [table]).fetchone()[0]

@@ -23,6 +23,12 @@ def line_key(text: str) -> bytes:
     return hashlib.sha256(text.encode("utf-8")).digest()[:LINE_KEY_BYTES]
 
 
+def text_key(text: str) -> bytes:
+    """What ``derive_texts`` knows an article text by: the same 16 bytes of its sha256 as ``line_key``
+    (the hex of which starts as ``storage.text_hash`` does, so public ids made from it are unchanged)."""
+    return line_key(text)
+
+
 # text id -> (group before, group after) for every text whose group in a space changed
 Moves = dict[int, tuple[int | None, int | None]]
 
@@ -99,6 +105,9 @@ class Touched:
     link_del: set[tuple[str, str]] = field(default_factory=set)  # ... and disappeared
     recount: set[int] = field(default_factory=set)  # block versions a page left: their spans are summed again
     dropped_contents: set[str] = field(default_factory=set)  # contents of block versions dropped whole
+    # s1 text id -> text, for the final texts pages took in this refresh: ``derive_texts`` keeps no texts, so
+    # an article version not yet in ``article_versions`` is written from here (any other is there already)
+    article_texts: dict[int, str] = field(default_factory=dict)
 
     @property
     def changed_contents(self) -> set[str]:

@@ -18,6 +18,7 @@ from ...variants import assign_slots, compare_versions
 from ..base import REMOVED_STATUSES, order_key
 from . import sql
 from .model import Touched
+from .pages import NeedsRebuild
 from .ranks import renumber
 from .texts import signatures
 
@@ -27,8 +28,7 @@ class ArticleMember(NamedTuple):
 
     sha: str
     text_id: int
-    text_hash: str
-    text: str
+    text_hash: str  # hex of derive_texts.hash (16 bytes of sha256): the start of storage.text_hash
     snapshots: int
     first_seen: str
     last_seen: str
@@ -86,8 +86,11 @@ def latest_status(conn: sqlite3.Connection, url: str | None) -> int | None:
     return row[0] if row else None
 
 
-def article(conn: sqlite3.Connection, members: list[ArticleMember]) -> BuiltArticle:
-    """The record of one s1 group from its contents: the article, its versions in time order, its links."""
+def article(conn: sqlite3.Connection, members: list[ArticleMember], texts: dict[int, str]) -> BuiltArticle:
+    """The record of one s1 group from its contents: the article, its versions in time order, its links.
+
+    A version's text is the one a page took in this refresh (``texts``, ``Touched.article_texts``), else
+    None: a version already in ``article_versions``, whose text never changes (its id is its text's hash)."""
     versions: dict[int, list[ArticleMember]] = {}
     for member in members:
         versions.setdefault(member.text_id, []).append(member)
@@ -108,7 +111,7 @@ def article(conn: sqlite3.Connection, members: list[ArticleMember]) -> BuiltArti
                 "version": number,
                 "title": title,
                 "published": next((m.published for m in group if m.published), None),
-                "text": group[0].text,
+                "text": texts.get(text_id),
                 "snapshots": count,
                 "first_seen": first,
                 "last_seen": last,
@@ -159,7 +162,8 @@ class RecordWriter:
             self.conn.execute(sql.DELETE_ARTICLE, [pid])
             self.conn.execute(sql.DELETE_ARTICLE_ORDER, [grp])
         members = self._members(groups)
-        built = {grp: article(self.conn, members[grp]) for grp in groups if members[grp]}
+        texts = self.touched.article_texts
+        built = {grp: article(self.conn, members[grp], texts) for grp in groups if members[grp]}
         assigned = renumber(self.conn, sql.ARTICLE_RANKS, old, {grp: r.key for grp, r in built.items()})
         new_versions: set[str] = set()
         for grp, record in built.items():
@@ -168,11 +172,20 @@ class RecordWriter:
             self.conn.execute(sql.INSERT_ARTICLE_ORDER, [grp, record.key, pid, record.row[1]])
             for v in record.versions:
                 new_versions.add(v["id"])
-                self.conn.execute(sql.UPSERT_ARTICLE_VERSION, {**v, "article_id": pid})
+                self._write_version({**v, "article_id": pid})
             self.conn.executemany(sql.LINK_CONTENT_ARTICLE, record.links)
         for version_id in sorted(old_versions - new_versions):  # its texts left these articles
             self.conn.execute(sql.UNLINK_ARTICLE_VERSION, [version_id])
             self.conn.execute(sql.DELETE_ARTICLE_VERSION, [version_id])
+
+    def _write_version(self, version: dict[str, Any]) -> None:
+        """Insert or update one article version; without its text, the row must be there already."""
+        if version["text"] is not None:
+            self.conn.execute(sql.UPSERT_ARTICLE_VERSION, version)
+        elif self.conn.execute(sql.MOVE_ARTICLE_VERSION, version).rowcount != 1:
+            # every s1 text had its version written when a page first took it: the state is not the
+            # engine's (or a bug); a rebuild derives every text again
+            raise NeedsRebuild(f"article version {version['id']} has no text: not written, and not new")
 
     def _members(self, groups: list[int]) -> dict[int, list[ArticleMember]]:
         """The contents of each s1 group, by content hash (one query per chunk of groups)."""

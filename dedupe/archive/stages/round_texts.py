@@ -70,7 +70,8 @@ def rederive_texts(
     conn: sqlite3.Connection, pages: PageCache, r: Round, page_ids: set[int], touched: Touched
 ) -> RoundTexts:
     """Runs and article text of these pages with the furniture of round ``r``: the texts move between
-    groups of the round's space; in the final round the pages' articles and block runs are touched."""
+    groups of the round's space; in the final round the pages' articles and block runs are touched, and
+    the texts pages took are kept for the record writer (``Touched.article_texts``)."""
     results = _page_texts(conn, pages, r, page_ids)
     ids = text_ids(conn, (text for text, _ in results.values()))
     stored = _stored(conn, r, list(results))
@@ -85,6 +86,8 @@ def rederive_texts(
             if (old_id is None) != (new_id is None):
                 out.emptiness.add(page_id)
             updates.append((new_id, page_id))
+            if r.final and new_id is not None:  # a text in s1 before has its article version written
+                touched.article_texts[new_id] = text
         if r.final:
             if old_group is not None:
                 touched.articles.add(old_group)

@@ -96,7 +96,7 @@ LINE_CLUSTERS = "SELECT id, cluster FROM derive_lines WHERE id IN ({marks})"
 # --------------------------------------------------------------------------- article texts and their groups
 
 TEXT_IDS = "SELECT id, hash FROM derive_texts WHERE hash IN ({marks})"
-INSERT_TEXT = "INSERT INTO derive_texts(hash, text, config, signature) VALUES (?, ?, ?, ?)"
+INSERT_TEXT = "INSERT INTO derive_texts(hash, config, signature) VALUES (?, ?, ?)"  # no text: its key (m017)
 INSERT_TEXT_BAND = "INSERT OR IGNORE INTO derive_text_bands(key, text_id) VALUES (?, ?)"
 TEXT_SIGNATURES = "SELECT id, signature FROM derive_texts WHERE id IN ({marks})"
 TEXT_BANDS = "SELECT text_id, key FROM derive_text_bands WHERE text_id IN ({marks})"
@@ -229,10 +229,13 @@ UPSERT_ARTICLE_VERSION = """INSERT INTO article_versions(id, article_id, version
       title = excluded.title, published = excluded.published,
       similarity_to_previous = excluded.similarity_to_previous, snapshots = excluded.snapshots,
       first_seen = excluded.first_seen, last_seen = excluded.last_seen"""
+MOVE_ARTICLE_VERSION = """UPDATE article_versions SET article_id = :article_id, version = :version, title = :title,
+      published = :published, similarity_to_previous = :similarity_to_previous, snapshots = :snapshots,
+      first_seen = :first_seen, last_seen = :last_seen WHERE id = :id"""  # a version already written: not its text
 LINK_CONTENT_ARTICLE = "INSERT OR REPLACE INTO content_articles(content_sha256, article_version_id) VALUES (?, ?)"
 UNLINK_ARTICLE_VERSION = "DELETE FROM content_articles WHERE article_version_id = ?"
 DELETE_ARTICLE_VERSION = "DELETE FROM article_versions WHERE id = ?"
-ARTICLE_MEMBERS = """SELECT g.grp, p.content_sha256, p.text1_id, t.hash, t.text, p.snapshots, p.first_seen,
+ARTICLE_MEMBERS = """SELECT g.grp, p.content_sha256, p.text1_id, lower(hex(t.hash)), p.snapshots, p.first_seen,
           p.last_seen, p.min_url, p.newest_url, pg.title, pg.published
    FROM derive_groups g JOIN derive_pages p ON p.text1_id = g.text_id
    JOIN derive_texts t ON t.id = p.text1_id JOIN pages pg ON pg.content_sha256 = p.content_sha256

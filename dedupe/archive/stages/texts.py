@@ -2,9 +2,11 @@
 
 ``raw`` holds titled pages' texts before any furniture is taken out, ``s0`` the texts after round 0's
 furniture and ``s1`` the final article texts. Each text is stored once (``derive_texts``, with its
-MinHash signature and band keys); a group is labelled by its smallest text id. A text joins groups by
-band lookups confirmed by the estimated Jaccard (``blocks.texts_alike``); a text that leaves a space
-(furniture grew) re-splits only the group it left."""
+MinHash signature and band keys) by its key, not verbatim: groups are made of signatures and band keys
+alone, and an article version's text is written from the text the page gave when it first appears
+(``Touched.article_texts``), then read from ``article_versions``. A group is labelled by its smallest
+text id. A text joins groups by band lookups confirmed by the estimated Jaccard (``blocks.texts_alike``);
+a text that leaves a space (furniture grew) re-splits only the group it left."""
 
 from __future__ import annotations
 
@@ -16,14 +18,14 @@ import numpy as np
 
 from ...blocks import ARTICLE_CONFIG, Components, article_text, texts_alike
 from ...minhash import band_keys, compute_signatures, deserialize, serialize
-from ...storage import text_hash
 from . import sql
-from .model import Moves, Page
+from .model import Moves, Page, text_key
 
 
 def text_ids(conn: sqlite3.Connection, texts: Iterable[str]) -> dict[str, int]:
-    """Ids of article texts, with their signature and band keys stored once."""
-    by_hash = {text_hash(t): t for t in texts if t}
+    """Ids of article texts, with their key, signature and band keys stored once (not the text: nothing
+    the engine asks of a text needs more than its signature)."""
+    by_hash = {text_key(t): t for t in texts if t}
     ids: dict[str, int] = {}
     hashes = list(by_hash)
     for chunk in sql.chunks(hashes):
@@ -35,7 +37,7 @@ def text_ids(conn: sqlite3.Connection, texts: Iterable[str]) -> dict[str, int]:
         keys = band_keys(sig, ARTICLE_CONFIG.threshold)
         for row, h in enumerate(missing):
             text_id = conn.execute(
-                sql.INSERT_TEXT, [h, by_hash[h], ARTICLE_CONFIG.full_name, serialize(sig[row], ARTICLE_CONFIG)]
+                sql.INSERT_TEXT, [h, ARTICLE_CONFIG.full_name, serialize(sig[row], ARTICLE_CONFIG)]
             ).lastrowid
             ids[by_hash[h]] = text_id
             conn.executemany(sql.INSERT_TEXT_BAND, [(k, text_id) for k in set(keys[row].tolist())])

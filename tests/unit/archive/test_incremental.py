@@ -3,6 +3,7 @@ tables built refresh by refresh are those the full in-memory derivation gives (`
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from pathlib import Path
 
@@ -76,3 +77,24 @@ def test_a_big_import_derived_in_windows_equals_the_reference(tmp_path: Path, mo
         archive.ingest(corpus, workers=1)
         assert archive.check() == {}
         assert archive.stats()["conflicts"] >= 1
+
+
+def test_an_article_version_missing_its_row_is_rebuilt_not_left_out(tmp_path: Path) -> None:
+    # The engine keeps no article text: a version already written is updated without its text. Were its row
+    # gone (a hand edit, or a bug), the update would find nothing; the refresh rebuilds instead of losing it.
+    corpus = list(replica_snapshots(("en",)))
+    first = [s for s in corpus if s.observed_at.startswith("2024-01")]
+    with Archive(tmp_path / "a.db") as archive:
+        archive.ingest(first, workers=1)
+        conn = archive.db.conn
+        version_id, url = conn.execute(
+            "SELECT av.id, a.url FROM article_versions av JOIN articles a ON a.id = av.article_id "
+            "ORDER BY av.id LIMIT 1"
+        ).fetchone()
+        with conn:
+            conn.execute("DELETE FROM content_articles WHERE article_version_id = ?", [version_id])
+            conn.execute("DELETE FROM article_versions WHERE id = ?", [version_id])
+        again = next(s for s in first if s.url == url)  # the same page observed again: its article is touched
+        archive.ingest([dataclasses.replace(again, observed_at="2024-01-02T00:00:00Z")], workers=1)
+        assert conn.execute("SELECT 1 FROM article_versions WHERE id = ?", [version_id]).fetchone() == (1,)
+        assert archive.check() == {}

@@ -23,8 +23,10 @@ import pytest
 
 from dedupe import alert_queries, migrations, queries, schema
 from dedupe.archive import Archive
+from dedupe.archive.base import ArchiveError
 from dedupe.archive.stages import sql as stage_sql
-from dedupe.archive.stages.model import ROUND_0, line_key
+from dedupe.archive.stages import texts as stage_texts
+from dedupe.archive.stages.model import ROUND_0, line_key, text_key
 from dedupe.stemming import register_functions
 from dedupe.storage import text_hash
 from tests.replica_corpus import replica_snapshots
@@ -268,4 +270,93 @@ def test_m016_keeps_line_texts_only_where_the_engine_reads_them(tmp_path: Path) 
         assert dict(conn.execute("SELECT id, lines FROM derive_block_versions").fetchall()) == versions
         assert archive.check() == {}
         archive.ingest(replica_snapshots(("en",))[30:45], workers=1)  # and the engine goes on from it
+        assert archive.check() == {}
+
+
+def _archive_before_m017(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, dict]:
+    """An archive of 30 observations whose derive_texts and article sort keys are put back as m006 made them
+    (every text verbatim, keyed by its 64-character hex digest), and the state the current code built."""
+    seen: dict[bytes, str] = {}
+
+    def recording_key(text: str) -> bytes:
+        seen[text_key(text)] = text
+        return text_key(text)
+
+    monkeypatch.setattr(stage_texts, "text_key", recording_key)  # the texts the engine saw, by key
+    path = tmp_path / "archive.db"
+    with Archive(path) as archive:
+        archive.ingest(replica_snapshots(("en",))[:30], workers=1)
+        conn = archive.db.conn
+        state = {
+            "texts": sorted(conn.execute("SELECT * FROM derive_texts").fetchall()),
+            "order": sorted(conn.execute("SELECT * FROM derive_article_order").fetchall()),
+        }
+    monkeypatch.undo()
+    assert state["texts"] and all(key in seen for _, key, _, _ in state["texts"])
+    old = sqlite3.connect(path)
+    old.create_function("old_text", 1, lambda key: seen[key])
+    old.create_function("old_hash", 1, lambda key: text_hash(seen[key]))
+    old.create_function("old_sort_key", 1, lambda k: k[:-32] + text_hash(seen[bytes.fromhex(k[-32:])]))
+    old.executescript(
+        """
+        CREATE TABLE old_texts AS SELECT id, old_hash(hash) AS hash, old_text(hash) AS text, config, signature
+            FROM derive_texts;
+        DROP TABLE derive_texts;
+        CREATE TABLE derive_texts (id INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE, text TEXT NOT NULL,
+            config TEXT NOT NULL, signature BLOB NOT NULL);
+        INSERT INTO derive_texts SELECT * FROM old_texts;
+        DROP TABLE old_texts;
+        UPDATE derive_article_order SET sort_key = old_sort_key(sort_key);
+        DELETE FROM _sqlite_migrations WHERE name = 'm017_derive_texts_keys_only';
+        """
+    )
+    assert old.execute("SELECT count(*) FROM derive_texts WHERE length(text) > 100").fetchone()[0] > 0
+    old.close()
+    return path, state
+
+
+def _assert_texts_converted(archive: Archive, state: dict) -> None:
+    conn = archive.db.conn
+    assert [row[1] for row in conn.execute("PRAGMA table_info(derive_texts)")] == ["id", "hash", "config", "signature"]
+    assert conn.execute("SELECT DISTINCT typeof(hash), length(hash) FROM derive_texts").fetchall() == [("blob", 16)]
+    assert sorted(conn.execute("SELECT * FROM derive_texts").fetchall()) == state["texts"]
+    assert sorted(conn.execute("SELECT * FROM derive_article_order").fetchall()) == state["order"]
+    assert "derive_texts_m017" not in archive.db.table_names()
+
+
+def test_m017_keeps_no_text_in_the_engines_text_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path, state = _archive_before_m017(tmp_path, monkeypatch)
+    with Archive(path) as archive:  # the migration converts the state in place, to what the engine builds now
+        _assert_texts_converted(archive, state)
+        assert archive.check() == {}
+        migrations.m017_derive_texts_keys_only(archive.db)  # once more: nothing left to do, nothing changes
+        _assert_texts_converted(archive, state)
+        versions = archive.counts()["article_versions"]
+        archive.ingest(replica_snapshots(("en",))[30:60], workers=1)  # and the engine goes on from it
+        assert archive.counts()["article_versions"] > versions
+        assert archive.check() == {}
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # SQLite reports the kill too
+def test_the_texts_conversion_resumes_where_it_stopped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path, state = _archive_before_m017(tmp_path, monkeypatch)
+    monkeypatch.setattr(migrations, "TEXTS_MIGRATION_CHUNK", 2)
+    original, calls = migrations._key_of_hex, {"n": 0}
+
+    def killed_in_the_third_chunk(digest: str) -> bytes:
+        calls["n"] += 1
+        if calls["n"] > 5:
+            raise RuntimeError("killed")
+        return original(digest)
+
+    monkeypatch.setattr(migrations, "_key_of_hex", killed_in_the_third_chunk)
+    with pytest.raises(ArchiveError):  # the open fails in the third chunk's transaction
+        Archive(path)
+    half = sqlite3.connect(path)
+    assert half.execute("SELECT count(*) FROM derive_texts_m017").fetchone() == (4,)  # two chunks, not the third
+    assert "text" in {row[1] for row in half.execute("PRAGMA table_info(derive_texts)")}
+    half.close()
+    monkeypatch.setattr(migrations, "_key_of_hex", original)
+    with Archive(path) as archive:  # the next open carries on after the rows copied
+        _assert_texts_converted(archive, state)
         assert archive.check() == {}

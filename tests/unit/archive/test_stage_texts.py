@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from dedupe.archive.stages.model import text_key
 from dedupe.archive.stages.texts import group_of, space_update, text_ids
 
 WORDS = (
@@ -22,6 +23,10 @@ def test_a_text_is_stored_once_with_its_signature(stage_conn: sqlite3.Connection
     assert set(ids) == {TEXT, OTHER} and text_ids(stage_conn, [OTHER]) == {OTHER: ids[OTHER]}
     bands = stage_conn.execute("SELECT count(DISTINCT text_id) FROM derive_text_bands").fetchone()[0]
     assert bands == 2
+    # by its 16-byte key, not verbatim (m017): the groups need only the signature and band keys
+    rows = stage_conn.execute("SELECT id, hash FROM derive_texts ORDER BY id").fetchall()
+    assert rows == [(ids[TEXT], text_key(TEXT)), (ids[OTHER], text_key(OTHER))]
+    assert "text" not in {row[1] for row in stage_conn.execute("PRAGMA table_info(derive_texts)")}
 
 
 def test_alike_texts_share_the_smallest_id_as_group_and_an_unrelated_one_does_not(
