@@ -30,7 +30,6 @@ from email.utils import format_datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from crawler.urls import first_int
 from replica import render, words
 from replica.content import (
     ARCHIVE_START,
@@ -45,7 +44,7 @@ from replica.content import (
     make_slug,
 )
 from replica.server import ReplicaServer
-from replica.site import STATIC_TIME, ReplicaSite, Response, etag_for, last_modified_for, not_modified
+from replica.site import STATIC_TIME, ReplicaSite, Response, etag_for, first_int, last_modified_for, not_modified
 
 DEFAULT_PAGES = 1000
 SEED = 20240611

@@ -15,8 +15,6 @@ from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 from urllib.parse import parse_qs, urlsplit
 
-from crawler.urls import first_int
-
 from . import render
 from .content import EPOCH_TIMES, EPOCHS, LANGS, PAGE_SIZE, SiteState, all_figures, fault_article, site_state
 from .faults import (
@@ -33,6 +31,15 @@ from .image import JPEG_BYTES
 
 HTML = "text/html; charset=utf-8"
 STATIC_TIME = datetime(2021, 3, 15, 12, 0, tzinfo=timezone.utc)  # Last-Modified of images and robots.txt
+
+
+def first_int(values: list[str] | None) -> int | None:
+    """The first value of a parsed query parameter (``parse_qs``) as an int, or None. The replica parses its
+    own URLs, as the real site does: it shares no code with the spider it stands in front of."""
+    try:
+        return int(values[0]) if values else None
+    except ValueError:
+        return None
 
 
 @dataclass

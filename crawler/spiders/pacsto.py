@@ -40,7 +40,6 @@ from w3lib.url import safe_url_string, url_query_cleaner
 from crawler import CALENDAR_EARLIEST, START_URL
 from crawler.items import PageFailure
 from crawler.revisit import DEFAULT_REVISIT_AFTER, RevisitPolicy, parse_duration
-from crawler.urls import first_int
 from dedupe.document import REMOVED_STATUSES, RawSnapshot, public_headers
 
 # the site's address scheme lives with the one page-kind function that crawl, import and backfill share
@@ -68,6 +67,14 @@ PRIORITY = {"listing": 20, "calendar": 10, "article": 0, "country": 0, None: 0, 
 def page_type_of(url: str) -> str | None:
     """'listing', 'article' or 'country' by the site's address scheme (shared/site.md), else None."""
     return kind_of_url(url)
+
+
+def first_int(values: list[str] | None) -> int | None:
+    """The first value of a parsed query parameter (``parse_qs``) as an int, or None (absent or not a number)."""
+    try:
+        return int(values[0]) if values else None
+    except ValueError:
+        return None
 
 
 def listing_params(url: str) -> tuple[int, int | None, int | None]:
