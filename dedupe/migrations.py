@@ -16,6 +16,7 @@ from sqlite_utils.migrations import Migrations
 
 from .schema import DERIVE_STATE_DDL, INITIAL_DDL, ROSTER_DDL
 from .stemming import register_functions
+from .transactions import write_transaction
 
 migrations = Migrations("pa-archive")
 
@@ -385,7 +386,6 @@ def m013_pages_lines_compressed(db: Database) -> None:
     kill loses at most one chunk's work and the next open of the archive carries on where it stopped
     (readers decode either form meanwhile). The file keeps its size until ``VACUUM``: freed pages are
     reused by later writes."""
-    from .archive.base import write_transaction
     from .storage import Codec
 
     if "lines_compression" not in {row[1] for row in db.execute("PRAGMA table_info(pages)")}:
@@ -480,7 +480,6 @@ def m017_derive_texts_keys_only(db: Database) -> None:
     order (resumable: a kill loses at most one chunk, and the next open carries on after the last id
     copied), then swapped for the old one in one transaction that also shortens the text hash in the
     articles' sort keys to the 32 hex digits the engine now writes there (the order is the same)."""
-    from .archive.base import write_transaction
 
     if "text" not in db["derive_texts"].columns_dict:
         return
