@@ -32,8 +32,16 @@ def load_pages(db: Database) -> list[PageLines]:
            GROUP BY p.content_sha256"""
     ).fetchall()
     codec = Codec(db)
+    # The same line (a delegation block's, a menu's) stands on most pages: one tuple for all of them keeps
+    # a million observations' lines in a fraction of the memory (the reference holds every page at once).
+    canonical: dict[tuple, tuple] = {}
     return [
-        PageLines(key=sha, structured=bool(structured), lines=codec.unpack_lines(lines, method), has_article=bool(art))
+        PageLines(
+            key=sha,
+            structured=bool(structured),
+            lines=[canonical.setdefault(line, line) for line in codec.unpack_lines(lines, method)],
+            has_article=bool(art),
+        )
         for sha, structured, lines, method, art in rows
     ]
 
