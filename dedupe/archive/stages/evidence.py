@@ -90,16 +90,14 @@ def _evidence_pages_of(conn: sqlite3.Connection, r: Round, line_ids: set[int]) -
 def _run_inputs(
     conn: sqlite3.Connection, pages: PageCache, r: Round, chunk: Sequence[int]
 ) -> tuple[dict[int, dict[str, int]], dict[int, set[str]], dict[int, set[int]]]:
-    """For evidence pages of a chunk: line ids by text, the texts that repeat; for every page: its runs."""
-    evidence = {p for (p,) in conn.execute(r.sql(sql.EVIDENCE_PAGES, marks=sql.marks(chunk)), chunk)}
+    """For evidence pages of a chunk: the texts that repeat, with their line ids (a body run is made of
+    them alone: the page's other lines are not read); for every page: its runs."""
     ids: dict[int, dict[str, int]] = defaultdict(dict)
     repeated: dict[int, set[str]] = defaultdict(set)
-    for page_id, h, line_id, rep in conn.execute(r.sql(sql.PAGE_LINES_REPEATED, marks=sql.marks(chunk)), chunk):
-        if page_id in evidence:
-            text = pages.get(page_id).text_of_key[h]
-            ids[page_id][text] = line_id
-            if rep == 1:
-                repeated[page_id].add(text)
+    for page_id, h, line_id in conn.execute(r.sql(sql.PAGE_LINES_REPEATED, marks=sql.marks(chunk)), chunk):
+        text = pages.get(page_id).text_of_key[h]
+        ids[page_id][text] = line_id
+        repeated[page_id].add(text)
     runs: dict[int, set[int]] = defaultdict(set)
     for page_id, line_id in conn.execute(r.sql(sql.RUNS_OF_PAGES, marks=sql.marks(chunk)), chunk):
         runs[page_id].add(line_id)

@@ -43,14 +43,17 @@ def line_ids(conn: sqlite3.Connection, space: str, texts: Iterable[str]) -> dict
     """Ids of texts in a space, inserting the new ones (cluster NULL: not clustered yet; the text is kept
     only once the line is clustered, see ``cluster``)."""
     by_hash = {line_key(t): t for t in texts}
-    hashes = list(by_hash)
     ids: dict[str, int] = {}
-    for chunk in sql.chunks(hashes):
-        for line_id, h in conn.execute(sql.in_list(sql.LINE_IDS, chunk), [space, *chunk]):
-            ids[by_hash[h]] = line_id
-    for h in hashes:
-        if by_hash[h] not in ids:
-            ids[by_hash[h]] = conn.execute(sql.INSERT_LINE, [space, h]).lastrowid
+
+    def look_up(hashes: list[bytes]) -> None:
+        for chunk in sql.chunks(hashes):
+            for line_id, h in conn.execute(sql.in_list(sql.LINE_IDS, chunk), [space, *chunk]):
+                ids[by_hash[h]] = line_id
+
+    look_up(list(by_hash))
+    missing = [h for h, text in by_hash.items() if text not in ids]
+    conn.executemany(sql.INSERT_LINE, [(space, h) for h in missing])  # ids in this order, as one by one
+    look_up(missing)
     return ids
 
 

@@ -100,9 +100,10 @@ INSERT_TEXT = "INSERT INTO derive_texts(hash, config, signature) VALUES (?, ?, ?
 INSERT_TEXT_BAND = "INSERT OR IGNORE INTO derive_text_bands(key, text_id) VALUES (?, ?)"
 TEXT_SIGNATURES = "SELECT id, signature FROM derive_texts WHERE id IN ({marks})"
 TEXT_BANDS = "SELECT text_id, key FROM derive_text_bands WHERE text_id IN ({marks})"
-BAND_NEIGHBOURS = (
-    "SELECT DISTINCT b.text_id FROM derive_text_bands b CROSS JOIN derive_groups g ON g.space = ? AND "
-    "g.text_id = b.text_id WHERE b.key IN ({marks}) AND b.text_id != ?"
+BAND_NEIGHBOURS = (  # per joining text, the texts of the space sharing one of its band keys
+    "SELECT DISTINCT j.text_id, b.text_id FROM derive_text_bands j CROSS JOIN derive_text_bands b ON b.key = j.key "
+    "CROSS JOIN derive_groups g ON g.space = ? AND g.text_id = b.text_id "
+    "WHERE j.text_id IN ({marks}) AND b.text_id != j.text_id"
 )
 GROUP_OF = "SELECT grp FROM derive_groups WHERE space = ? AND text_id = ?"
 GROUPS_OF_TEXTS = "SELECT text_id, grp FROM derive_groups WHERE space = ? AND text_id IN ({marks})"
@@ -153,10 +154,10 @@ FLAGS = """SELECT l.id, l.{flag}, (l.cluster IS NOT NULL AND (
 EARLIER_FLAG = "OR l.{earlier_flag} = 1"
 SET_FLAG = "UPDATE derive_lines SET {flag} = ? WHERE id = ?"
 ANY_FURNITURE = "SELECT 1 FROM derive_lines WHERE {flag} = 1 LIMIT 1"
-EVIDENCE_PAGES = "SELECT page_id FROM derive_pages WHERE page_id IN ({marks}) AND {ev} IS NOT NULL"
-PAGE_LINES_REPEATED = (
-    "SELECT pl.page_id, l.hash, l.id, l.{rep} FROM derive_page_lines pl JOIN derive_lines l ON l.id = pl.line_id "
-    "WHERE pl.page_id IN ({marks})"
+PAGE_LINES_REPEATED = (  # only what a body run can be made of: lines that repeat, on evidence pages
+    "SELECT pl.page_id, l.hash, l.id FROM derive_page_lines pl JOIN derive_lines l ON l.id = pl.line_id "
+    "JOIN derive_pages p ON p.page_id = pl.page_id WHERE pl.page_id IN ({marks}) AND l.{rep} = 1 "
+    "AND p.{ev} IS NOT NULL"
 )
 RUNS_OF_PAGES = "SELECT page_id, line_id FROM derive_runs WHERE stage = {stage} AND page_id IN ({marks})"
 DELETE_RUNS_OF_PAGE = "DELETE FROM derive_runs WHERE stage = ? AND page_id = ?"

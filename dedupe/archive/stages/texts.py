@@ -27,20 +27,26 @@ def text_ids(conn: sqlite3.Connection, texts: Iterable[str]) -> dict[str, int]:
     the engine asks of a text needs more than its signature)."""
     by_hash = {text_key(t): t for t in texts if t}
     ids: dict[str, int] = {}
-    hashes = list(by_hash)
-    for chunk in sql.chunks(hashes):
-        for text_id, h in conn.execute(sql.in_list(sql.TEXT_IDS, chunk), list(chunk)):
-            ids[by_hash[h]] = text_id
-    missing = [h for h in hashes if by_hash[h] not in ids]
+
+    def look_up(hashes: list[bytes]) -> None:
+        for chunk in sql.chunks(hashes):
+            for text_id, h in conn.execute(sql.in_list(sql.TEXT_IDS, chunk), list(chunk)):
+                ids[by_hash[h]] = text_id
+
+    look_up(list(by_hash))
+    missing = [h for h, text in by_hash.items() if text not in ids]
     if missing:
         sig = compute_signatures([by_hash[h] for h in missing], ARTICLE_CONFIG)
         keys = band_keys(sig, ARTICLE_CONFIG.threshold)
-        for row, h in enumerate(missing):
-            text_id = conn.execute(
-                sql.INSERT_TEXT, [h, ARTICLE_CONFIG.full_name, serialize(sig[row], ARTICLE_CONFIG)]
-            ).lastrowid
-            ids[by_hash[h]] = text_id
-            conn.executemany(sql.INSERT_TEXT_BAND, [(k, text_id) for k in set(keys[row].tolist())])
+        name = ARTICLE_CONFIG.full_name
+        conn.executemany(
+            sql.INSERT_TEXT, [(h, name, serialize(sig[row], ARTICLE_CONFIG)) for row, h in enumerate(missing)]
+        )
+        look_up(missing)  # ids in this order, as one by one
+        conn.executemany(
+            sql.INSERT_TEXT_BAND,
+            [(k, ids[by_hash[h]]) for row, h in enumerate(missing) for k in set(keys[row].tolist())],
+        )
     return ids
 
 
@@ -70,14 +76,11 @@ def _band_keys(conn: sqlite3.Connection, ids: list[int]) -> dict[int, list[int]]
 
 
 def _neighbours(conn: sqlite3.Connection, space: str, joining: list[int]) -> dict[int, set[int]]:
-    """Texts of the space sharing a band key with each joining text (per text: SQLite's DISTINCT is
-    cheaper than uniting one batch's buckets in Python)."""
-    keys_of = _band_keys(conn, joining)
+    """Texts of the space sharing a band key with each joining text (one query a chunk of texts)."""
     candidates: dict[int, set[int]] = defaultdict(set)
-    for text_id in joining:
-        for chunk in sql.chunks(keys_of[text_id]):
-            for (other,) in conn.execute(sql.in_list(sql.BAND_NEIGHBOURS, chunk), [space, *chunk, text_id]):
-                candidates[text_id].add(other)
+    for chunk in sql.chunks(joining):
+        for text_id, other in conn.execute(sql.in_list(sql.BAND_NEIGHBOURS, chunk), [space, *chunk]):
+            candidates[text_id].add(other)
     return candidates
 
 
