@@ -272,4 +272,8 @@ def test_one_search_short_tab_titles_and_no_blocked_script(page: object, crawled
     assert page.locator("table.rows-and-columns tbody tr").count() >= 1
     for path in ("/-/conflicts", "/-/timeline", "/-/diff", "/-/snapshot/1?database=archive"):
         visit(page, crawled.url + path)
-    assert not [m for m in messages if "Content Security Policy" in m], messages
+    # The snapshot page shows the archived page with its images blocked (img-src data:: an archived page
+    # never fetches from the live site); whether Chromium reports that before the next visit varies.
+    # Nothing else may be blocked: no script, style or frame of the plugin's own pages.
+    blocked = [m for m in messages if "Content Security Policy" in m]
+    assert not [m for m in blocked if not (m.startswith("Loading the image") and '"img-src data:"' in m)], blocked
