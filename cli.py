@@ -872,7 +872,8 @@ def check(db_path: str, as_json: bool) -> None:
 
     The reference derivation (everything from the observations, in memory) is written into
     a temporary copy of the archive, never into the archive itself. Exit status 1 and the
-    differing rows when any table differs.
+    differing rows when any table differs. It takes time, memory and disk (the copy) in proportion
+    to the archive: about 11 minutes at a million observations, its phases drawn on a terminal.
 
     \b
     Example:
