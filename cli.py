@@ -175,6 +175,18 @@ def user_errors() -> Iterator[None]:
         raise
 
 
+def report_problems(warnings: Iterable[str], errors: Iterable[str]) -> None:
+    """After an import or a backfill: alerts that could not be delivered as warnings (never a failure
+    of the command), then the inputs that could not be stored as errors, and exit status 1 if any."""
+    for warning in warnings:
+        click.echo(click.style("warning: ", fg="yellow") + warning, err=True)
+    errors = list(errors)
+    for error in errors:
+        click.echo(click.style("error: ", fg="red") + error, err=True)
+    if errors:
+        sys.exit(1)
+
+
 def refuse_locked(message: str) -> None:
     """A writer refused because another holds the archive: its one sentence, and exit 75 (EX_TEMPFAIL)."""
     from dedupe.archive.lock import EXIT_LOCKED
@@ -334,16 +346,9 @@ def short_name(url: str) -> str:
 def announce_upgrade(db_path: str) -> Callable[[list[str]], None]:
     """What a command says before it upgrades an archive made by an older pa-archive: some steps
     rewrite large tables (minutes at a million observations), and a silent command looks hung."""
+    from dedupe.migrations import upgrade_notice
 
-    def announce(steps: list[str]) -> None:
-        click.echo(
-            f"Upgrading {db_path} for this version of pa-archive ({len(steps)} schema step(s): "
-            f"{', '.join(steps)}), then bringing its derived records up to date. On a large archive this takes "
-            "minutes; each step is a transaction, so an interruption loses nothing and the next command resumes.",
-            err=True,
-        )
-
-    return announce
+    return lambda steps: click.echo(upgrade_notice(db_path, steps), err=True)
 
 
 def open_archive(db_path: str, must_exist: bool = True) -> Archive:
@@ -436,12 +441,7 @@ def import_(
                 f"{data['new_article_versions']:+d} article version(s), "
                 f"{data['new_block_versions']:+d} block version(s)."
             )
-    for failure in (alert or {}).get("errors") or []:  # reported, never a failed import
-        click.echo(click.style("warning: ", fg="yellow") + failure, err=True)
-    for error in report.errors:
-        click.echo(click.style("error: ", fg="red") + error, err=True)
-    if report.errors:
-        sys.exit(1)
+    report_problems((alert or {}).get("errors") or [], report.errors)
 
 
 @contextlib.contextmanager
@@ -1748,12 +1748,7 @@ def backfill(
                     f"  {y.conflicts:>9}"
                 )
             click.echo(line)
-    for failure in (alert or {}).get("errors") or []:  # reported, never a failed backfill
-        click.echo(click.style("warning: ", fg="yellow") + failure, err=True)
-    for error in result.errors:
-        click.echo(click.style("error: ", fg="red") + error, err=True)
-    if result.errors:
-        sys.exit(1)
+    report_problems((alert or {}).get("errors") or [], result.errors)
 
 
 def _run_backfill(archive, client, sources, patterns, since, until, prefix, dry_run):

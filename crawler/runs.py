@@ -34,6 +34,7 @@ from crawler.revisit import PageRecord, RevisitPolicy, parse_time
 from dedupe import DEFAULT_DB
 from dedupe.archive import Archive
 from dedupe.archive.lock import WriterLock
+from dedupe.migrations import upgrade_notice
 from dedupe.sources import utc_iso
 
 if TYPE_CHECKING:
@@ -302,12 +303,7 @@ class CrawlRun:
     def _announce_upgrade(self, steps: list[str]) -> None:
         """Before the run fetches anything, an archive made by an older pa-archive is upgraded (minutes on
         a large one): said on stderr, where the crawl's progress goes, so the wait is not mistaken for a hang."""
-        print(
-            f"Upgrading {self.db_path} for this version of pa-archive ({len(steps)} schema step(s): "
-            f"{', '.join(steps)}) before crawling; each step is a transaction, an interruption loses nothing.",
-            file=sys.stderr,
-            flush=True,
-        )
+        print(upgrade_notice(self.db_path, steps), file=sys.stderr, flush=True)
 
     def result(self) -> dict[str, Any]:
         """The run's row as a dict (errors and stats decoded), read back from the archive."""

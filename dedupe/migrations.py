@@ -35,6 +35,16 @@ def migrate(db: Database, on_upgrade: Callable[[list[str]], None] | None = None)
     migrations.apply(db)
 
 
+def upgrade_notice(path: object, steps: list[str]) -> str:
+    """The sentence a command says before it gives an archive made by an older pa-archive ``steps``
+    (``migrate``'s ``on_upgrade``): one wording for the CLI and the crawl."""
+    return (
+        f"Upgrading {path} for this version of pa-archive ({len(steps)} schema step(s): {', '.join(steps)}). "
+        "On a large archive this takes minutes; each step is a transaction, so an interruption loses nothing "
+        "and the next command resumes."
+    )
+
+
 @migrations()
 def m001_initial(db: Database) -> None:
     """Observations, derived records, views and full-text search."""

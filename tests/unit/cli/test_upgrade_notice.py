@@ -47,3 +47,13 @@ def test_the_library_tells_its_caller_the_steps(archive_behind_by_one_step: tupl
     with Archive(db, create=False, on_upgrade=told.append):
         pass
     assert told == [["m999_a_later_step"]]
+
+
+def test_a_crawl_says_it_upgrades_before_it_fetches(
+    archive_behind_by_one_step: tuple[Path, list[str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from crawler.runs import CrawlRun
+
+    db, ran = archive_behind_by_one_step
+    CrawlRun(db, ["https://pacsto.org/events"]).begin().finish("finished")
+    assert "Upgrading" in capsys.readouterr().err and ran == ["ran"]
