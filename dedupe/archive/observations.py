@@ -35,6 +35,9 @@ PARALLEL_MIN = (
     100  # contents to analyse in one batch before ``ingest`` uses worker processes (starting them costs ~0.2 s)
 )
 ANALYSIS_CHUNK = 8  # contents per task sent to a worker
+# the first batch is smaller: nothing is stored or derived while it is analysed, so it is time the
+# importing process waits (half of it with the default sizes), at the smallest size the workers still take
+FIRST_BATCH = PARALLEL_MIN
 
 _CONTENT_COLUMNS = ("sha256", "kind", "size", "stored_size", "compression", "encoding", "body", "encoding_evidence")
 _PAGE_COLUMNS = (
@@ -297,6 +300,7 @@ class ObservationStore:
         report: IngestReport,
         progress: Any = None,
         workers: int | None = None,
+        meanwhile: Callable[[], None] | None = None,
     ) -> None:
         """Store every snapshot, counting it in ``report`` (errors are collected, not raised).
 
@@ -304,13 +308,20 @@ class ObservationStore:
         per transaction (one savepoint each: a snapshot is stored whole or not at all), and the
         pages of a batch are analysed by ``workers`` processes (default: one per CPU) while the
         batch before it is stored. ``progress(item)`` is called as each item is stored.
+        ``meanwhile()`` is called after a batch is stored while the next one is being analysed in
+        the workers: the archive derives what was stored there, on the CPU the workers leave.
         """
         analyser = _Analyser((os.cpu_count() or 1) if workers is None else workers)
         with self.stage_cpu.workers():
-            self._ingest_batches(items, analyser, report, progress)
+            self._ingest_batches(items, analyser, report, progress, meanwhile)
 
     def _ingest_batches(
-        self, items: Iterable[RawSnapshot | SourceError], analyser: _Analyser, report: IngestReport, progress: Any
+        self,
+        items: Iterable[RawSnapshot | SourceError],
+        analyser: _Analyser,
+        report: IngestReport,
+        progress: Any,
+        meanwhile: Callable[[], None] | None,
     ) -> None:
         """Store ``items`` INGEST_BATCH at a time, each batch analysed while the one before is stored."""
         try:
@@ -319,13 +330,15 @@ class ObservationStore:
             for item in itertools.chain(items, [None]):  # None: the end, to store the last batch
                 if item is not None:
                     batch.append(item)
-                    if len(batch) < INGEST_BATCH:
+                    if len(batch) < (INGEST_BATCH if pending is not None else FIRST_BATCH):
                         continue
                 elif not batch:
                     break
                 job = self._start_batch(batch, analyser)  # analysed while the previous batch is stored
                 if pending is not None:
                     self._finish_batch(*pending, report, progress)
+                    if meanwhile is not None and analyser.in_background:
+                        meanwhile()
                 pending, batch = (batch, *job), []
             if pending is not None:
                 self._finish_batch(*pending, report, progress)
@@ -433,11 +446,15 @@ class _Analyser:
     def __init__(self, workers: int) -> None:
         self.workers = workers
         self.pool: ProcessPoolExecutor | None = None
+        self.in_background = False  # the last batch submitted is being analysed by the workers
 
     def submit(self, snaps: list[RawSnapshot]) -> Callable[[], list[PageAnalysis | InputError]]:
         """Start analysing; the returned function waits for the results, in order."""
         args = [(s.body, s.declared_charset, s.kind_hint) for s in snaps]
-        if self.workers < 2 or len(args) < PARALLEL_MIN or "fork" not in multiprocessing.get_all_start_methods():
+        self.in_background = not (
+            self.workers < 2 or len(args) < PARALLEL_MIN or "fork" not in multiprocessing.get_all_start_methods()
+        )
+        if not self.in_background:
             return lambda: _analyse_chunk(args)
         if self.pool is None:
             from .. import extract  # noqa: F401 - loaded before the fork, so every worker has it already

@@ -98,3 +98,28 @@ def test_an_article_version_missing_its_row_is_rebuilt_not_left_out(tmp_path: Pa
         archive.ingest([dataclasses.replace(again, observed_at="2024-01-02T00:00:00Z")], workers=1)
         assert conn.execute("SELECT 1 FROM article_versions WHERE id = ?", [version_id]).fetchone() == (1,)
         assert archive.check() == {}
+
+
+def test_an_import_with_workers_derives_between_batches_while_they_analyse(tmp_path: Path, monkeypatch) -> None:
+    """Two workers: each stored batch is derived while the workers analyse the next one (the derivation
+    is not all left for the end), and the archive equals the reference as after one refresh."""
+    from dedupe.archive import observations
+    from dedupe.archive.derivation import DerivedRecords
+
+    monkeypatch.setattr(observations, "PARALLEL_MIN", 4)
+    monkeypatch.setattr(observations, "FIRST_BATCH", 4)
+    monkeypatch.setattr(observations, "INGEST_BATCH", 12)
+    stored_at_refresh: list[int] = []
+    refresh = DerivedRecords.refresh
+
+    def counting_refresh(self: DerivedRecords, force: bool = False) -> bool:
+        stored_at_refresh.append(self.db.execute("SELECT count(*) FROM snapshots").fetchone()[0])
+        return refresh(self, force)
+
+    monkeypatch.setattr(DerivedRecords, "refresh", counting_refresh)
+    corpus = [s for s in replica_snapshots(("en",)) if "/events/" in s.url][:40]
+    with Archive(tmp_path / "a.db") as archive:
+        archive.ingest(corpus, workers=2)
+        assert archive.check() == {}
+        assert archive.stats()["article_versions"] >= 10
+    assert stored_at_refresh[:3] == [4, 16, 28] and stored_at_refresh[-1] == 40
