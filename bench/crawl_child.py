@@ -72,7 +72,8 @@ def instrument_writer(report: Path) -> None:
     """Make the archive writer write its CPU seconds by stage to ``report`` when it finishes.
 
     The writer is another process (forked from this one, so it inherits the patched class), whose CPU
-    the crawl sees only as a whole. Inside it ``Archive.add`` already counts ``analyse`` and ``store``
+    the crawl sees only as a whole. Inside it the archive already counts ``analyse`` (its analysis workers
+    included) and ``store``
     (``StageClock``); here the final refresh is counted as ``derive`` (its stemming as ``index``), and
     the rest of the process's CPU (queues, the per-page "is this URL known" query, reading the
     run's before and after state) as ``other``, so the stages add up to the writer's whole CPU."""
@@ -89,9 +90,10 @@ def instrument_writer(report: Path) -> None:
 
         self.archive.refresh = counted_refresh  # type: ignore[method-assign]
         summary = finish(self)
-        usage = resource.getrusage(resource.RUSAGE_SELF)
-        stages = dict(clock.seconds)
-        stages["other"] = max(0.0, usage.ru_utime + usage.ru_stime - sum(stages.values()))
+        own, workers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        stages = dict(clock.seconds)  # ``analyse`` includes the writer's analysis workers (ended by now)
+        used = own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime
+        stages["other"] = max(0.0, used - sum(stages.values()))
         report.write_text(json.dumps(stages), encoding="utf-8")
         return summary
 

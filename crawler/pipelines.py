@@ -11,6 +11,7 @@ own thread instead (simpler to debug, slower).
 
 from __future__ import annotations
 
+import collections
 import multiprocessing
 import os
 import queue
@@ -18,6 +19,7 @@ import signal
 import threading
 import time
 import traceback
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +29,7 @@ from twisted.internet import task, threads
 from crawler.items import PageFailure
 from crawler.runs import CrawlRun
 from dedupe.analysis import changes
-from dedupe.archive import Archive
+from dedupe.archive import FLUSH, AddResult, Archive, Flush
 from dedupe.document import REMOVED_STATUSES, RawSnapshot
 from dedupe.sources import utc_iso
 
@@ -36,6 +38,8 @@ if TYPE_CHECKING:
 
 HIGH_WATER = 400  # pages waiting for the writer before the engine pauses
 LOW_WATER = 100
+STREAM_BATCH = 100  # pages per transaction while the crawl is ahead of the writer (fewer while it keeps up)
+STREAM_WORKERS = None  # analysis processes of the writer: one per CPU (1: analyse in the writer itself)
 
 
 # --------------------------------------------------------------------------- the writer's work
@@ -52,15 +56,56 @@ class ArchiveWriter:
 
     def store(self, snap: RawSnapshot, failure: str | None = None) -> tuple[str, str]:
         """(kind, message) of one observation after storing it; ``failure`` records a page that failed."""
-        if failure is not None:
-            self.archive.add(snap)  # a snapshot without content, status 'error': the URL's history shows it
-            return "failed", failure
+        known = self._note(snap, failure) and self.archive.has_content(snap.url)
+        if snap.http_status in REMOVED_STATUSES and failure is None and not known:
+            return _never_archived(snap)
+        return self._kind(self.archive.add(snap), failure, known)
+
+    def store_stream(
+        self, pages: Iterable[tuple[RawSnapshot, str | None] | Flush], answer: Callable[[str, str, str], None]
+    ) -> None:
+        """Store a stream of (snapshot, failure) as ``store`` does each, with ``answer(url, kind, message)``
+        for each in the order they came: in batches while the crawl is ahead (analysed by worker processes,
+        derived between batches), one at a time while the writer keeps up. ``FLUSH``: nothing more for now."""
+        answers = _InOrder(answer)
+        queued: set[str] = set()  # URLs with content sent to the archive, maybe not stored yet
+
+        def to_store() -> Iterator[RawSnapshot | Flush]:
+            for page in pages:
+                if isinstance(page, Flush):
+                    yield page
+                    continue
+                snap, failure = page
+                known = self._note(snap, failure) and (snap.url in queued or self.archive.has_content(snap.url))
+                if snap.http_status in REMOVED_STATUSES and failure is None and not known:
+                    answers.now(snap.url, *_never_archived(snap))
+                    continue
+                if failure is None and (snap.body or snap.http_status == 304):
+                    queued.add(snap.url)
+                answers.expect(snap, (failure, known))
+                yield snap
+
+        def stored(item: Any, result: AddResult | None) -> None:
+            failure, known = answers.context(item)
+            answers.done(item, *self._kind(result, failure, known))
+
+        self.archive.ingest(
+            to_store(), workers=STREAM_WORKERS, size=STREAM_BATCH, first_batch=STREAM_BATCH, listener=stored
+        )
+
+    def _note(self, snap: RawSnapshot, failure: str | None) -> bool:
+        """Note the run's origin (its pages' contradictions go in the summary); whether to ask if the URL
+        is known (a failed page is a failure whatever the archive holds)."""
         if snap.origin:
             self.origins.add(snap.origin)
-        known = self.archive.has_content(snap.url)
-        if snap.http_status in REMOVED_STATUSES and not known:
-            return "failed", f"HTTP {snap.http_status}: linked but not found (never archived)"
-        result = self.archive.add(snap)
+        return failure is None
+
+    @staticmethod
+    def _kind(result: AddResult | None, failure: str | None, known: bool) -> tuple[str, str]:
+        if failure is not None:
+            return "failed", failure  # stored as a snapshot without content, status 'error': the URL's history shows it
+        if result is None:
+            return "failed", "not stored"
         if result.status == "new":
             return ("changed" if known else "new"), ""
         if result.status in ("seen_again", "not_modified", "duplicate"):
@@ -79,38 +124,93 @@ class ArchiveWriter:
         return summary
 
 
+def _never_archived(snap: RawSnapshot) -> tuple[str, str]:
+    """The answer for a 404/410 of a URL the archive never had: not stored (nothing to mark removed)."""
+    return "failed", f"HTTP {snap.http_status}: linked but not found (never archived)"
+
+
+class _InOrder:
+    """The writer's answers in the order the pages came, though a page refused at once may come after pages
+    still being analysed: each waits for the ones before it."""
+
+    def __init__(self, answer: Callable[[str, str, str], None]) -> None:
+        self.answer = answer
+        self.waiting: collections.deque[list] = collections.deque()  # [url, kind, message]; kind None: not yet
+        self.slots: dict[int, tuple[list, Any]] = {}  # id(snapshot) -> (its entry, what the caller keeps)
+
+    def expect(self, snap: RawSnapshot, context: Any) -> None:
+        entry = [snap.url, None, ""]
+        self.waiting.append(entry)
+        self.slots[id(snap)] = (entry, context)
+
+    def context(self, snap: RawSnapshot) -> Any:
+        return self.slots[id(snap)][1]
+
+    def done(self, snap: RawSnapshot, kind: str, message: str) -> None:
+        entry, _ = self.slots.pop(id(snap))
+        entry[1:] = kind, message
+        self._release()
+
+    def now(self, url: str, kind: str, message: str) -> None:
+        self.waiting.append([url, kind, message])
+        self._release()
+
+    def _release(self) -> None:
+        while self.waiting and self.waiting[0][1] is not None:
+            self.answer(*self.waiting.popleft())
+
+
+class WriterStopped(Exception):
+    """The crawl asked the writer to stop now (``abort``), or the crawl process is gone."""
+
+
+def _inbox_pages(inbox: Any, parent_pid: int, abort: Any) -> Iterator[tuple[RawSnapshot, str | None] | Flush]:
+    """The pages the crawl sends, until ("stop",); ``FLUSH`` each time the queue runs dry, so what arrived
+    is stored now rather than when a batch fills. Raises WriterStopped on abort or when the crawl is gone."""
+    dry = True
+    while True:
+        if abort is not None and abort.is_set():
+            raise WriterStopped("aborted")
+        try:
+            message = inbox.get(timeout=0.2) if dry else inbox.get_nowait()
+        except queue.Empty:
+            if not dry:
+                dry = True
+                yield FLUSH
+            elif os.getppid() != parent_pid:
+                raise WriterStopped("orphaned") from None  # the crawl was killed: store nothing more
+            continue
+        if message[0] == "stop":
+            return
+        if os.getppid() != parent_pid:
+            raise WriterStopped("orphaned")
+        dry = False
+        yield message[1], message[2]
+
+
 def writer_main(db_path: str, inbox: Any, outbox: Any, parent_pid: int, abort: Any = None) -> None:
     """The writer process: ("page", RawSnapshot, failure) in, ("result", url, kind, message) out, until ("stop",).
 
-    ``abort`` (an Event) set by the crawl means "stop now": the page being stored is finished (each page is
-    its own transaction), the queued ones are left, and the derived tables are left for the next command to
-    bring up to date, so the writer exits within about one page's time and never waits on its queue."""
+    ``abort`` (an Event) set by the crawl means "stop now": the batch being stored is finished (each batch is
+    one transaction), the queued pages are left, and the derived tables are left for the next command to
+    bring up to date, so the writer exits within about one batch's time and never waits on its queue."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the crawl stops us
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # the crawl sees a daemon process (ended if the crawl exits); inside, it may start analysis workers of its
+    # own, which multiprocessing refuses a daemon. They die with it (PR_SET_PDEATHSIG: observations._die_with_parent)
+    multiprocessing.current_process().daemon = False
     try:
         writer = ArchiveWriter(db_path)
         outbox.put(("ready",))
-        while True:
-            if abort is not None and abort.is_set():
-                writer.archive.close()
+        try:
+            writer.store_stream(
+                _inbox_pages(inbox, parent_pid, abort), lambda url, kind, text: outbox.put(("result", url, kind, text))
+            )
+        except WriterStopped as stopped:
+            writer.archive.close()
+            if str(stopped) == "aborted":
                 outbox.put(("aborted",))
-                return
-            try:
-                message = inbox.get(timeout=0.2)
-            except queue.Empty:
-                if os.getppid() != parent_pid:
-                    return  # the crawl was killed: store nothing more, release the lock we inherited
-                continue
-            if message[0] == "stop":
-                break
-            if os.getppid() != parent_pid:
-                return
-            snap = message[1]
-            try:
-                kind, text = writer.store(snap, message[2])
-            except Exception as exc:  # noqa: BLE001 - one bad page must not stop the writer
-                kind, text = "failed", f"archive error: {type(exc).__name__}: {exc}"
-            outbox.put(("result", snap.url, kind, text))
+            return
         outbox.put(("done", writer.finish()))
     except BaseException:  # noqa: BLE001 - reported to the crawl, which fails the run
         outbox.put(("crashed", traceback.format_exc()))

@@ -32,7 +32,17 @@ from ..storage import Codec
 from .base import REMOVED_STATUSES, ArchiveError, write_transaction
 from .crawl_runs import CrawlRuns
 from .derivation import DerivedRecords
-from .observations import AddResult, IngestReport, ObservationStore, StageClock
+from .observations import (
+    FIRST_BATCH,
+    FLUSH,
+    INGEST_BATCH,
+    AddResult,
+    Batching,
+    Flush,
+    IngestReport,
+    ObservationStore,
+    StageClock,
+)
 from .queries import REF_HELP, ArchiveQueries, Ref
 
 __all__ = [
@@ -42,9 +52,15 @@ __all__ = [
     "Archive",
     "ArchiveError",
     "IngestReport",
+    "FLUSH",
+    "Flush",
     "ReadOnlyArchive",
     "Ref",
 ]
+
+# the refresh between an ingest's batches waits for this many new snapshots: each costs ~30 ms however
+# few pages it derives (bench.growth), so a crawl's trickle of small batches is derived at its end
+DERIVE_BETWEEN_MIN = 50
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -91,16 +107,25 @@ class Archive:
         self.runs = CrawlRuns(self.db)
 
     def ingest(
-        self, items: Iterable[RawSnapshot | SourceError], progress: Any = None, workers: int | None = None
+        self,
+        items: Iterable[RawSnapshot | SourceError | Flush],
+        progress: Any = None,
+        workers: int | None = None,
+        *,
+        size: int = INGEST_BATCH,
+        first_batch: int = FIRST_BATCH,
+        listener: Callable[[RawSnapshot | SourceError, AddResult | None], None] | None = None,
     ) -> IngestReport:
         """Add every snapshot (errors are collected, not raised), then refresh (see
         ``ObservationStore.ingest``); the report counts what the archive gained.
 
         With worker processes the derived tables are also refreshed between batches, while the workers
         analyse the next one: the derivation, serial at the end otherwise, runs on the CPU they leave
-        (an import's wall time on two cores: see the README's performance section)."""
-        report = IngestReport(before=self.reader.counts())
-        self.store.ingest(items, report, progress, workers, meanwhile=self._derive_step)
+        (an import's wall time on two cores: see the README's performance section). ``size`` and
+        ``first_batch``: snapshots per transaction; ``FLUSH`` in ``items`` ends a batch early;
+        ``listener(item, result)`` is told what storing each input did (see ``IngestReport``)."""
+        report = IngestReport(before=self.reader.counts(), listener=listener)
+        self.store.ingest(items, report, progress, workers, Batching(size, first_batch, self._derive_between))
         self._derive_step()
         report.after = self.reader.counts()
         report.new_content = report.after["contents"] - report.before["contents"]
@@ -109,6 +134,11 @@ class Archive:
     def _derive_step(self) -> None:
         with self.stage_cpu.derive():
             self.derived.refresh()
+
+    def _derive_between(self) -> None:
+        """The refresh between an ingest's batches, once enough is new to be worth its fixed cost."""
+        if self.derived.underived() >= DERIVE_BETWEEN_MIN:
+            self._derive_step()
 
     def set_state(self, key: str, value: str) -> None:
         """Set one value of ``archive_state`` (a mark such as the demo's)."""

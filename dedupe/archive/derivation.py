@@ -126,6 +126,10 @@ class DerivedRecords:
             is not None
         )
 
+    def underived(self) -> int:
+        """Snapshots stored since the derived tables were last brought up to date."""
+        return self._last_snapshot_id() - int(self._state().get("derived_snapshot_id", 0))
+
     def is_stale(self) -> bool:
         """True when snapshots arrived, or the extractor changed, since the derived tables were built."""
         return derived_tables_lag(self.db.conn)

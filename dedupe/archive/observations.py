@@ -39,6 +39,26 @@ ANALYSIS_CHUNK = 8  # contents per task sent to a worker
 # importing process waits (half of it with the default sizes), at the smallest size the workers still take
 FIRST_BATCH = PARALLEL_MIN
 
+
+class Flush:
+    """In ``ingest``'s input: nothing more for now; the batch so far is stored without waiting to fill."""
+
+
+FLUSH = Flush()
+
+
+@dataclass
+class Batching:
+    """How ``ingest`` cuts its input into transactions, and what it does between them.
+
+    ``meanwhile()`` is called after a batch is stored while the next one is being analysed in the
+    worker processes: the archive derives what was stored, on the CPU the workers leave."""
+
+    size: int = INGEST_BATCH
+    first: int = FIRST_BATCH
+    meanwhile: Callable[[], None] | None = None
+
+
 _CONTENT_COLUMNS = ("sha256", "kind", "size", "stored_size", "compression", "encoding", "body", "encoding_evidence")
 _PAGE_COLUMNS = (
     "content_sha256",
@@ -98,9 +118,13 @@ class IngestReport:
     errors: list[str] = field(default_factory=list)
     before: dict[str, int] = field(default_factory=dict)
     after: dict[str, int] = field(default_factory=dict)
+    # told each input and what storing it did, as it is counted (the crawl's writer answers the crawl)
+    listener: Callable[[RawSnapshot | SourceError, AddResult | None], None] | None = field(default=None, repr=False)
 
     def count(self, item: RawSnapshot | SourceError, result: AddResult | None) -> None:
         """Count one input: a source that could not be read, or what storing its snapshot did."""
+        if self.listener is not None:
+            self.listener(item, result)
         if isinstance(item, SourceError) or result is None:  # None: only for a source that could not be read
             self.errors.append(str(item))
         elif result.status == "error":
@@ -296,52 +320,60 @@ class ObservationStore:
 
     def ingest(
         self,
-        items: Iterable[RawSnapshot | SourceError],
+        items: Iterable[RawSnapshot | SourceError | Flush],
         report: IngestReport,
         progress: Any = None,
         workers: int | None = None,
-        meanwhile: Callable[[], None] | None = None,
+        batching: Batching | None = None,
     ) -> None:
         """Store every snapshot, counting it in ``report`` (errors are collected, not raised).
 
-        The same as ``add`` for each item in turn, but faster: INGEST_BATCH snapshots are stored
+        The same as ``add`` for each item in turn, but faster: ``batching.size`` snapshots are stored
         per transaction (one savepoint each: a snapshot is stored whole or not at all), and the
         pages of a batch are analysed by ``workers`` processes (default: one per CPU) while the
-        batch before it is stored. ``progress(item)`` is called as each item is stored.
-        ``meanwhile()`` is called after a batch is stored while the next one is being analysed in
-        the workers: the archive derives what was stored there, on the CPU the workers leave.
+        batch before it is stored. ``progress(item)`` is called as each item is stored. ``FLUSH`` in
+        ``items`` (a stream that has nothing more for now, such as a crawl's queue) ends the batch early.
         """
         analyser = _Analyser((os.cpu_count() or 1) if workers is None else workers)
         with self.stage_cpu.workers():
-            self._ingest_batches(items, analyser, report, progress, meanwhile)
+            self._ingest_batches(items, analyser, report, progress, batching or Batching())
 
     def _ingest_batches(
         self,
-        items: Iterable[RawSnapshot | SourceError],
+        items: Iterable[RawSnapshot | SourceError | Flush],
         analyser: _Analyser,
         report: IngestReport,
         progress: Any,
-        meanwhile: Callable[[], None] | None,
+        batching: Batching,
     ) -> None:
-        """Store ``items`` INGEST_BATCH at a time, each batch analysed while the one before is stored."""
+        """Store ``items`` a batch at a time, each batch analysed while the one before is stored."""
+        pending: list[tuple] = []  # the batch being analysed, with its job (at most one)
+
+        def advance(batch: list[RawSnapshot | SourceError], full: bool) -> None:
+            """Start analysing ``batch``; store the one before it, and derive while ``batch`` is analysed."""
+            job = self._start_batch(batch, analyser)
+            if pending:
+                self._finish_batch(*pending.pop(), report, progress)
+                if full and batching.meanwhile is not None and analyser.in_background:
+                    batching.meanwhile()
+            pending.append((batch, *job))
+
         try:
-            pending: tuple | None = None
             batch: list[RawSnapshot | SourceError] = []
             for item in itertools.chain(items, [None]):  # None: the end, to store the last batch
-                if item is not None:
-                    batch.append(item)
-                    if len(batch) < (INGEST_BATCH if pending is not None else FIRST_BATCH):
-                        continue
-                elif not batch:
-                    break
-                job = self._start_batch(batch, analyser)  # analysed while the previous batch is stored
-                if pending is not None:
-                    self._finish_batch(*pending, report, progress)
-                    if meanwhile is not None and analyser.in_background:
-                        meanwhile()
-                pending, batch = (batch, *job), []
-            if pending is not None:
-                self._finish_batch(*pending, report, progress)
+                if isinstance(item, Flush) or item is None:  # nothing more for now: store all there is
+                    if batch:
+                        advance(batch, full=False)
+                        batch = []
+                    if pending:
+                        self._finish_batch(*pending.pop(), report, progress)
+                    if item is None:
+                        break
+                    continue
+                batch.append(item)
+                if len(batch) >= (batching.size if pending else batching.first):
+                    advance(batch, full=True)
+                    batch = []
         finally:
             analyser.close()
 
@@ -451,8 +483,11 @@ class _Analyser:
     def submit(self, snaps: list[RawSnapshot]) -> Callable[[], list[PageAnalysis | InputError]]:
         """Start analysing; the returned function waits for the results, in order."""
         args = [(s.body, s.declared_charset, s.kind_hint) for s in snaps]
-        self.in_background = not (
-            self.workers < 2 or len(args) < PARALLEL_MIN or "fork" not in multiprocessing.get_all_start_methods()
+        # a small batch is analysed here: starting the pool costs more; once it runs, only a single page is
+        self.in_background = (
+            self.workers >= 2
+            and len(args) >= (PARALLEL_MIN if self.pool is None else 2)
+            and "fork" in multiprocessing.get_all_start_methods()
         )
         if not self.in_background:
             return lambda: _analyse_chunk(args)

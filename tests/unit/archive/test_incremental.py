@@ -103,12 +103,12 @@ def test_an_article_version_missing_its_row_is_rebuilt_not_left_out(tmp_path: Pa
 def test_an_import_with_workers_derives_between_batches_while_they_analyse(tmp_path: Path, monkeypatch) -> None:
     """Two workers: each stored batch is derived while the workers analyse the next one (the derivation
     is not all left for the end), and the archive equals the reference as after one refresh."""
+    import dedupe.archive
     from dedupe.archive import observations
     from dedupe.archive.derivation import DerivedRecords
 
     monkeypatch.setattr(observations, "PARALLEL_MIN", 4)
-    monkeypatch.setattr(observations, "FIRST_BATCH", 4)
-    monkeypatch.setattr(observations, "INGEST_BATCH", 12)
+    monkeypatch.setattr(dedupe.archive, "DERIVE_BETWEEN_MIN", 4)
     stored_at_refresh: list[int] = []
     refresh = DerivedRecords.refresh
 
@@ -119,7 +119,31 @@ def test_an_import_with_workers_derives_between_batches_while_they_analyse(tmp_p
     monkeypatch.setattr(DerivedRecords, "refresh", counting_refresh)
     corpus = [s for s in replica_snapshots(("en",)) if "/events/" in s.url][:40]
     with Archive(tmp_path / "a.db") as archive:
-        archive.ingest(corpus, workers=2)
+        archive.ingest(corpus, workers=2, size=12, first_batch=4)
         assert archive.check() == {}
         assert archive.stats()["article_versions"] >= 10
     assert stored_at_refresh[:3] == [4, 16, 28] and stored_at_refresh[-1] == 40
+
+
+def test_flush_stores_what_arrived_without_waiting_for_a_batch_to_fill(tmp_path: Path) -> None:
+    """A crawl's stream: ``FLUSH`` when its queue runs dry stores the pages so far at once (one transaction),
+    so their results reach the crawl while the next pages are still being fetched."""
+    from dedupe.archive import FLUSH
+
+    corpus = [s for s in replica_snapshots(("en",)) if "/events/" in s.url][:5]
+    told: list[tuple[str, str]] = []
+    counted_before: list[int] = []
+
+    def stream():
+        yield from corpus[:2]
+        yield FLUSH
+        counted_before.append(len(told))  # when the third page is asked for
+        yield from corpus[2:]
+
+    with Archive(tmp_path / "a.db") as archive:
+        report = archive.ingest(
+            stream(), workers=1, listener=lambda item, result: told.append((item.url, result.status))
+        )
+        assert archive.check() == {}
+    assert counted_before == [2] and [url for url, _ in told] == [s.url for s in corpus]
+    assert {status for _, status in told} == {"new"} and report.added == 5

@@ -126,3 +126,63 @@ def test_inline_writer_does_the_same_work(tmp_path: Path) -> None:
     writer.submit(snap(ARTICLES[0], "2025-10-20T09:00:00Z"))
     assert writer.close() == [(BASE + ARTICLES[0], "new", "")]
     assert writer.summary["stats"]["articles"] == 1
+
+
+def _mixed_observations() -> list[tuple[RawSnapshot, str | None]]:
+    first, second = ARTICLES[0], ARTICLES[1]
+    failed = snap(second, "2025-12-02T09:00:00Z", body=None, status=500)
+    return [
+        (snap(first, "2025-10-20T09:00:00Z"), None),
+        (snap(second, "2025-10-20T09:00:01Z"), None),
+        (snap(first, "2025-10-21T09:00:00Z"), None),
+        (snap(first, "2025-10-22T09:00:00Z", status=304), None),
+        (snap(first, "2025-11-10T09:00:00Z", epoch=2), None),
+        (snap(second, "2025-12-01T09:00:00Z", status=404), None),
+        (snap("/events/never-seen", "2025-12-01T09:00:00Z", status=404), None),
+        (snap("/events/binary", "2025-12-01T09:00:00Z", body=b"\x89PNG\r\n\x1a\n\x00\x00"), None),
+        (failed, "HTTP 500 (after 3 retries)"),
+        *((snap(path, "2025-10-20T09:00:00Z"), None) for path in ARTICLES[2:8]),
+    ]
+
+
+def test_a_stream_in_batches_analysed_by_workers_answers_as_one_page_at_a_time(tmp_path: Path, monkeypatch) -> None:
+    """What the writer process does while the crawl is ahead: batches, analysed by worker processes. Each
+    page's answer, in order, and the archive are those of storing the pages one at a time."""
+    from crawler import pipelines
+    from dedupe.archive import FLUSH, observations
+
+    monkeypatch.setattr(observations, "PARALLEL_MIN", 2)
+    monkeypatch.setattr(pipelines, "STREAM_BATCH", 4)
+    monkeypatch.setattr(pipelines, "STREAM_WORKERS", 2)
+    pages = _mixed_observations()
+    one = ArchiveWriter(str(tmp_path / "one.db"))
+    expected = [(page.url, *one.store(page, failure)) for page, failure in pages]
+    one_summary = one.finish()
+    batched = ArchiveWriter(str(tmp_path / "batched.db"))
+    answers: list[tuple[str, str, str]] = []
+    batched.store_stream([*pages[:9], FLUSH, *pages[9:]], lambda *answer: answers.append(answer))
+    summary = batched.finish()
+    assert answers == expected
+    assert summary["stats"] == one_summary["stats"] and summary["stats"]["snapshots"] == 13
+    with Archive(tmp_path / "batched.db") as archive:
+        assert archive.check() == {}
+
+
+def test_the_writer_process_analyses_in_worker_processes_of_its_own(tmp_path: Path, monkeypatch) -> None:
+    """The writer process (a daemon to the crawl) starts analysis workers of its own when pages queue up;
+    every page is still answered, in order, and the archive is whole."""
+    from crawler import pipelines
+    from dedupe.archive import observations
+
+    monkeypatch.setattr(observations, "PARALLEL_MIN", 2)  # inherited by the forked writer
+    monkeypatch.setattr(pipelines, "STREAM_BATCH", 4)
+    monkeypatch.setattr(pipelines, "STREAM_WORKERS", 2)
+    pages = _mixed_observations()
+    writer = ProcessWriter(str(tmp_path / "a.db"))
+    for page, failure in pages:
+        writer.submit(page, failure)
+    results = writer.poll() + writer.close(timeout=120)
+    assert writer.error is None, writer.error
+    assert [url for url, _, _ in results] == [page.url for page, _ in pages]
+    assert [kind for _, kind, _ in results][:6] == ["new", "new", "unchanged", "unchanged", "changed", "removed"]
+    assert writer.summary["stats"]["snapshots"] == 13 and not writer.process.is_alive()
