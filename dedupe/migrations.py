@@ -523,6 +523,47 @@ def m017_derive_texts_keys_only(db: Database) -> None:
         )
 
 
+@migrations()
+def m018_content_links_without_rowid(db: Database) -> None:
+    """``content_blocks`` and ``content_articles`` as WITHOUT ROWID tables: each row is its primary key
+    (a content's hash and a version id), which a rowid table stores twice, in the table and in the
+    key's index. Same columns, keys and indexes; a third less space (content_blocks held 201 MB at a
+    million observations). Copied in this step's transaction; the views that read them are unchanged."""
+    for table, columns, key, index_column in (
+        (
+            "content_blocks",
+            "content_sha256 TEXT NOT NULL REFERENCES contents(sha256), "
+            "block_version_id TEXT NOT NULL REFERENCES block_versions(id)",
+            "content_sha256, block_version_id",
+            "block_version_id",
+        ),
+        (
+            "content_articles",
+            "content_sha256 TEXT NOT NULL REFERENCES contents(sha256), "
+            "article_version_id TEXT NOT NULL REFERENCES article_versions(id)",
+            "content_sha256",
+            "article_version_id",
+        ),
+    ):
+        if "WITHOUT ROWID" in _table_sql(db, table):
+            continue
+        db.execute(f"CREATE TABLE {table}_m018 ({columns}, PRIMARY KEY ({key})) WITHOUT ROWID")
+        db.execute(f"INSERT INTO {table}_m018 SELECT * FROM {table}")
+        db.execute(f"DROP TABLE {table}")
+        # legacy: the views that read the table by name would otherwise be checked (and refused) while
+        # the name is missing between the DROP and the RENAME
+        db.execute("PRAGMA legacy_alter_table = ON")
+        try:
+            db.execute(f"ALTER TABLE {table}_m018 RENAME TO {table}")
+        finally:
+            db.execute("PRAGMA legacy_alter_table = OFF")
+        db.execute(f"CREATE INDEX {table}_version ON {table}({index_column})")
+
+
+def _table_sql(db: Database, table: str) -> str:
+    return db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [table]).fetchone()[0]
+
+
 def _key_of_hex(digest: str) -> bytes:
     """The 16-byte key (``stages.model.line_key``, ``text_key``) of a text whose sha256 hex digest this is."""
     return bytes.fromhex(digest[:32])
@@ -530,5 +571,5 @@ def _key_of_hex(digest: str) -> bytes:
 
 def _column_sql(db: Database, table: str, column: str) -> str:
     """The declaration of one column in a table's CREATE statement (to tell a migration already applied)."""
-    sql = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [table]).fetchone()[0]
+    sql = _table_sql(db, table)
     return next((line for line in sql.splitlines() if line.strip().startswith(column + " ")), "")

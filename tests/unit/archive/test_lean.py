@@ -360,3 +360,50 @@ def test_the_texts_conversion_resumes_where_it_stopped(tmp_path: Path, monkeypat
     with Archive(path) as archive:  # the next open carries on after the rows copied
         _assert_texts_converted(archive, state)
         assert archive.check() == {}
+
+
+def test_m018_stores_each_content_link_once(tmp_path: Path) -> None:
+    """content_blocks and content_articles become WITHOUT ROWID in place: the same rows, the views that
+    read them still answer, check passes and the engine goes on writing them."""
+    path = tmp_path / "archive.db"
+    with Archive(path) as archive:
+        archive.ingest(replica_snapshots(("en",))[:30], workers=1)
+    old = sqlite3.connect(path)  # the tables as m001 made them: rowid tables with an index of their key
+    old.execute("PRAGMA legacy_alter_table = ON")
+    old.executescript(
+        """
+        CREATE TABLE cb_old (content_sha256 TEXT NOT NULL REFERENCES contents(sha256),
+            block_version_id TEXT NOT NULL REFERENCES block_versions(id),
+            PRIMARY KEY (content_sha256, block_version_id));
+        INSERT INTO cb_old SELECT * FROM content_blocks;
+        DROP TABLE content_blocks;
+        ALTER TABLE cb_old RENAME TO content_blocks;
+        CREATE INDEX content_blocks_version ON content_blocks(block_version_id);
+        CREATE TABLE ca_old (content_sha256 TEXT PRIMARY KEY REFERENCES contents(sha256),
+            article_version_id TEXT NOT NULL REFERENCES article_versions(id));
+        INSERT INTO ca_old SELECT * FROM content_articles;
+        DROP TABLE content_articles;
+        ALTER TABLE ca_old RENAME TO content_articles;
+        CREATE INDEX content_articles_version ON content_articles(article_version_id);
+        DELETE FROM _sqlite_migrations WHERE name = 'm018_content_links_without_rowid';
+        """
+    )
+    before = {t: sorted(old.execute(f"SELECT * FROM {t}")) for t in ("content_blocks", "content_articles")}
+    facts = sorted(old.execute("SELECT * FROM snapshot_facts"))
+    extracted = sorted(old.execute("SELECT * FROM snapshots_extracted"))
+    assert (
+        "WITHOUT ROWID" not in old.execute("SELECT sql FROM sqlite_master WHERE name = 'content_blocks'").fetchone()[0]
+    )
+    old.close()
+    with Archive(path) as archive:
+        conn = archive.db.conn
+        for table, rows in before.items():
+            assert (
+                "WITHOUT ROWID" in conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", [table]).fetchone()[0]
+            )
+            assert sorted(conn.execute(f"SELECT * FROM {table}")) == rows and rows
+        assert sorted(conn.execute("SELECT * FROM snapshot_facts")) == facts and facts
+        assert sorted(conn.execute("SELECT * FROM snapshots_extracted")) == extracted
+        assert archive.check() == {}
+        archive.ingest(replica_snapshots(("en",))[30:45], workers=1)
+        assert archive.check() == {}
