@@ -2,10 +2,13 @@
 
 Analysing a page (decoding, extraction, MinHash) costs far more than fetching it from a nearby
 server, so by default the archive is written by a separate **writer process** fed through a
-queue: the crawl never waits for the archive. Pages are stored in the order they arrived;
-at the end of the crawl the writer stores what is left, refreshes the derived tables once and
-reports what changed. If the writer falls far behind, the engine pauses until it catches up;
-if it dies, the run is closed as failed. ``ARCHIVE_WRITER = "inline"`` stores in the crawl's
+queue: the crawl never waits for the archive. While the crawl is ahead, the writer takes what has
+queued up as one batch (STREAM_BATCH pages, one transaction), has it analysed by worker processes
+of its own and derives the batch before while they work (``Archive.ingest``: the import's path);
+while it keeps up, it stores what arrived at once (``FLUSH``), as few as one page. Each page is
+answered in the order it came. At the end of the crawl the writer stores what is left, refreshes
+the derived tables and reports what changed. If the writer falls far behind, the engine pauses
+until it catches up; if it dies, the run is closed as failed. ``ARCHIVE_WRITER = "inline"`` stores in the crawl's
 own thread instead (simpler to debug, slower).
 """
 

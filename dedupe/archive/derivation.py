@@ -126,9 +126,10 @@ class DerivedRecords:
             is not None
         )
 
-    def underived(self) -> int:
-        """Snapshots stored since the derived tables were last brought up to date."""
-        return self._last_snapshot_id() - int(self._state().get("derived_snapshot_id", 0))
+    def backlog(self) -> tuple[int, int]:
+        """(snapshots derived, snapshots stored since): by id, what the derived tables cover and what not."""
+        derived = int(self._state().get("derived_snapshot_id", 0))
+        return derived, self._last_snapshot_id() - derived
 
     def is_stale(self) -> bool:
         """True when snapshots arrived, or the extractor changed, since the derived tables were built."""

@@ -7,6 +7,7 @@ import dataclasses
 import random
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -100,15 +101,20 @@ def test_an_article_version_missing_its_row_is_rebuilt_not_left_out(tmp_path: Pa
         assert archive.check() == {}
 
 
-def test_an_import_with_workers_derives_between_batches_while_they_analyse(tmp_path: Path, monkeypatch) -> None:
-    """Two workers: each stored batch is derived while the workers analyse the next one (the derivation
-    is not all left for the end), and the archive equals the reference as after one refresh."""
+@pytest.mark.parametrize(("share", "refreshed_at"), [(0.25, [4, 16, 28, 40]), (1.0, [4, 16, 40])])
+def test_an_import_with_workers_derives_between_batches_while_they_analyse(
+    tmp_path: Path, monkeypatch, share: float, refreshed_at: list[int]
+) -> None:
+    """Two workers: stored batches are derived while the workers analyse the next one (the derivation
+    is not all left for the end), once a share of what is derived is new (so a big import does not pay
+    a refresh's archive-sized steps every batch), and the archive equals the reference."""
     import dedupe.archive
     from dedupe.archive import observations
     from dedupe.archive.derivation import DerivedRecords
 
     monkeypatch.setattr(observations, "PARALLEL_MIN", 4)
     monkeypatch.setattr(dedupe.archive, "DERIVE_BETWEEN_MIN", 4)
+    monkeypatch.setattr(dedupe.archive, "DERIVE_BETWEEN_SHARE", share)
     stored_at_refresh: list[int] = []
     refresh = DerivedRecords.refresh
 
@@ -122,7 +128,7 @@ def test_an_import_with_workers_derives_between_batches_while_they_analyse(tmp_p
         archive.ingest(corpus, workers=2, size=12, first_batch=4)
         assert archive.check() == {}
         assert archive.stats()["article_versions"] >= 10
-    assert stored_at_refresh[:3] == [4, 16, 28] and stored_at_refresh[-1] == 40
+    assert stored_at_refresh[: len(refreshed_at)] == refreshed_at
 
 
 def test_flush_stores_what_arrived_without_waiting_for_a_batch_to_fill(tmp_path: Path) -> None:
