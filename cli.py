@@ -867,6 +867,32 @@ def rebuild(db_path: str, as_json: bool) -> None:
 @click.command()
 @db_option
 @json_option
+def compact(db_path: str, as_json: bool) -> None:
+    """Give the disk back the space the archive no longer uses.
+
+    SQLite reuses freed pages (after an upgrade that converted a table, or a rebuild) but never
+    shrinks the file by itself. Compacting rewrites it without them (SQLite's VACUUM): it needs
+    about the archive's size in free space beside it, holds the writer lock (a crawl or import
+    waits its turn), and a kill leaves the archive as it was. Minutes on a large archive.
+
+    \b
+    Example:
+      pa-archive compact --db archive.db
+    """
+    with open_archive(db_path) as archive, writer_lock(db_path, "compact"), user_errors():
+        try:
+            before, after = archive.compact()
+        except ArchiveError as exc:
+            raise click.ClickException(str(exc)) from None
+    if as_json:
+        emit_json({"bytes_before": before, "bytes_after": after})
+    else:
+        click.echo(f"Compacted {db_path}: {before / 1e6:,.1f} MB -> {after / 1e6:,.1f} MB.")
+
+
+@click.command()
+@db_option
+@json_option
 def check(db_path: str, as_json: bool) -> None:
     """Compare the incrementally derived tables with a full rebuild.
 
@@ -1997,6 +2023,7 @@ for _command in (
     search,
     stats,
     rebuild,
+    compact,
     check,
     roster,
     parity,

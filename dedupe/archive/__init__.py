@@ -16,6 +16,7 @@ opened elsewhere: it has no method that writes. Writers take ``lock.WriterLock``
 from __future__ import annotations
 
 import functools
+import shutil
 import sqlite3
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -145,6 +146,29 @@ class Archive:
         derived, new = self.derived.backlog()
         if new >= max(DERIVE_BETWEEN_MIN, DERIVE_BETWEEN_SHARE * derived):
             self._derive_step()
+
+    def compact(self) -> tuple[int, int]:
+        """Rewrite the file without its free pages (SQLite's ``VACUUM``); its bytes (WAL included) before and
+        after.
+
+        Why: SQLite reuses the pages a deletion or a schema step frees, but never gives them back to the
+        disk (a million-observation archive kept 1.97 GB of them after ``m013``-``m018``). ``VACUUM``
+        needs about the archive's size again in free space while it runs, and a moment with no reader
+        between two of their transactions; a kill leaves the archive as it was."""
+        before = self._file_bytes()
+        needed = self.path.stat().st_size
+        free = shutil.disk_usage(self.path.parent).free
+        if free < needed:
+            raise ArchiveError(
+                f"compacting {self.path} needs about {needed / 1e6:,.0f} MB free beside it ({free / 1e6:,.0f} MB are)"
+            )
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self.db.execute("VACUUM")
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return before, self._file_bytes()
+
+    def _file_bytes(self) -> int:
+        return sum(p.stat().st_size for p in (self.path, Path(f"{self.path}-wal")) if p.exists())
 
     def set_state(self, key: str, value: str) -> None:
         """Set one value of ``archive_state`` (a mark such as the demo's)."""

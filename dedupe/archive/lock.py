@@ -1,4 +1,4 @@
-"""The archive's one writer lock: a crawl, an import, a backfill and a rebuild never interleave.
+"""The archive's one writer lock: a crawl, an import, a backfill, a rebuild and a compact never interleave.
 
 An exclusive, non-blocking ``flock`` on ``<archive>.lock``, released when its holder ends, even
 killed (the kernel drops it). Its file holds a note on the holder (pid, start, command) so the
@@ -20,8 +20,20 @@ from typing import Any
 from .base import ArchiveError
 
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another writer holds the archive; try again later
-HOLDERS = {"crawl": "another crawl", "import": "an import", "backfill": "a backfill", "rebuild": "a rebuild"}
-DONE = {"crawl": "crawled", "import": "imported", "backfill": "backfilled", "rebuild": "rebuilt"}
+HOLDERS = {
+    "crawl": "another crawl",
+    "import": "an import",
+    "backfill": "a backfill",
+    "rebuild": "a rebuild",
+    "compact": "a compact",
+}
+DONE = {
+    "crawl": "crawled",
+    "import": "imported",
+    "backfill": "backfilled",
+    "rebuild": "rebuilt",
+    "compact": "compacted",
+}
 
 
 class WriterLocked(Exception):
@@ -46,7 +58,7 @@ class WriterLock:
         self._handle: Any = None
 
     def acquire(self, command: str, note: dict[str, Any] | None = None, if_locked: str = "") -> None:
-        """Take the lock for ``command`` (crawl, import, backfill, rebuild) or raise WriterLocked, whose
+        """Take the lock for ``command`` (crawl, import, backfill, rebuild, compact) or raise WriterLocked, whose
         sentence ends with ``if_locked`` (what the refused writer did not do); ArchiveError (one sentence)
         when the lock file cannot be written."""
         folder = self.path.parent

@@ -1,5 +1,5 @@
 """Every command that writes an archive takes its one writer lock: while another writer holds it,
-crawl, import, backfill and rebuild stop at once with one sentence and exit status 75, writing nothing."""
+crawl, import, backfill, rebuild and compact stop at once with one sentence and exit status 75, writing nothing."""
 
 from __future__ import annotations
 
@@ -74,3 +74,42 @@ def test_a_rebuild_waits_for_no_one_it_refuses_while_a_crawl_writes(tmp_path: Pa
     assert result.exit_code == 75 and "another crawl is already writing a.db" in result.output
     assert "nothing was rebuilt" in result.output
     assert CliRunner().invoke(cli, ["rebuild", "--db", str(db)]).exit_code == 0
+
+
+def test_compact_gives_the_free_pages_back_and_waits_its_turn(tmp_path: Path) -> None:
+    """`compact`: the file loses its free pages (here those of a dropped table), nothing else changes, and
+    while a crawl writes it refuses like every writer."""
+    import json
+
+    from dedupe.archive import Archive
+
+    db = tmp_path / "a.db"
+    assert CliRunner().invoke(cli, ["import", str(SEEDS), "--db", str(db)]).exit_code == 0
+    with sqlite3.connect(db) as conn:  # pages freed as an upgrade that copies a table frees them
+        conn.execute("CREATE TABLE freed AS SELECT zeroblob(100000) AS b FROM snapshots")
+        conn.execute("DROP TABLE freed")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        free_before = conn.execute("PRAGMA freelist_count").fetchone()[0]
+        tables = {
+            t: conn.execute(f"SELECT count(*) FROM [{t}]").fetchone()[0]
+            for (t,) in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '%fts%' "
+                "AND name NOT LIKE '%stemmed%'"
+            )
+        }
+    crawl = WriterLock(db)
+    crawl.acquire("crawl")
+    try:
+        refused = CliRunner().invoke(cli, ["compact", "--db", str(db)])
+    finally:
+        crawl.release()
+    assert refused.exit_code == 75 and "nothing was compacted" in refused.output
+    result = CliRunner().invoke(cli, ["compact", "--db", str(db), "--json"])
+    assert result.exit_code == 0, result.output
+    sizes = json.loads(result.output)
+    assert free_before > 100 and sizes["bytes_after"] < sizes["bytes_before"] - 100 * 4096
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA freelist_count").fetchone()[0] == 0
+        assert {t: conn.execute(f"SELECT count(*) FROM [{t}]").fetchone()[0] for t in tables} == tables
+    with Archive(db) as archive:
+        assert archive.check() == {}
