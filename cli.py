@@ -872,8 +872,8 @@ def compact(db_path: str, as_json: bool) -> None:
 
     SQLite reuses freed pages (after an upgrade that converted a table, or a rebuild) but never
     shrinks the file by itself. Compacting rewrites it without them (SQLite's VACUUM): it needs
-    about the archive's size in free space beside it, holds the writer lock (a crawl or import
-    waits its turn), and a kill leaves the archive as it was. Minutes on a large archive.
+    about the archive's size in free space beside it, holds the writer lock (a crawl or import started
+    meanwhile is refused, exit 75), and a kill leaves the archive as it was. Minutes on a large archive.
 
     \b
     Example:
