@@ -8,6 +8,7 @@ older code is brought up to date by the steps it has not had.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable
 
@@ -558,6 +559,44 @@ def m018_content_links_without_rowid(db: Database) -> None:
         finally:
             db.execute("PRAGMA legacy_alter_table = OFF")
         db.execute(f"CREATE INDEX {table}_version ON {table}({index_column})")
+
+
+@migrations()
+def m019_runs_per_page(db: Database) -> None:
+    """The engine's body runs kept per page and counted per line instead of a row per (round, line, page):
+    a page's run lines in one column a round (``derive_pages.runs0``, ``runs1``: 4 bytes a line id,
+    ``stages.model.line_ids_blob``), and on how many pages each line is in a run
+    (``derive_lines.in_runs0``, ``in_runs1``), which is all the furniture flags ask. ``derive_runs``
+    and its index held 277 MB at a million observations. Converted in this step's transaction."""
+    if "derive_runs" not in db.table_names():
+        return
+    from .archive.stages.model import line_ids_blob
+
+    for column, kind in (("runs0", "BLOB"), ("runs1", "BLOB")):
+        if column not in db["derive_pages"].columns_dict:
+            db.execute(f"ALTER TABLE derive_pages ADD COLUMN {column} {kind}")
+    for column in ("in_runs0", "in_runs1"):
+        if column not in db["derive_lines"].columns_dict:
+            db.execute(f"ALTER TABLE derive_lines ADD COLUMN {column} INTEGER NOT NULL DEFAULT 0")
+    for stage in (0, 1):
+        rows = db.execute("SELECT page_id, line_id FROM derive_runs WHERE stage = ? ORDER BY page_id", [stage])
+        batch: list[tuple[bytes | None, int]] = []
+        page, ids = None, []
+        for page_id, line_id in itertools.chain(rows, [(None, None)]):
+            if page_id != page and page is not None:
+                batch.append((line_ids_blob(ids), page))
+                ids = []
+            page = page_id
+            ids.append(line_id)
+            if len(batch) >= 10_000 or page_id is None:
+                db.conn.executemany(f"UPDATE derive_pages SET runs{stage} = ? WHERE page_id = ?", batch)
+                batch = []
+        db.execute(
+            f"UPDATE derive_lines SET in_runs{stage} = c.n FROM (SELECT line_id, count(*) AS n FROM derive_runs "
+            "WHERE stage = ? GROUP BY line_id) c WHERE derive_lines.id = c.line_id",
+            [stage],
+        )
+    db.execute("DROP TABLE derive_runs")
 
 
 def _table_sql(db: Database, table: str) -> str:

@@ -44,7 +44,6 @@ DERIVE_STATE_TABLES = (
     "derive_lines",
     "derive_line_bands",
     "derive_near",
-    "derive_runs",
     "derive_texts",
     "derive_text_bands",
     "derive_groups",

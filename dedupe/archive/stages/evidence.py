@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from ...blocks import body_runs
 from . import sql
-from .model import Round
+from .model import Round, line_ids_blob, line_ids_of
 from .pages import PageCache
 
 
@@ -99,8 +99,8 @@ def _run_inputs(
         ids[page_id][text] = line_id
         repeated[page_id].add(text)
     runs: dict[int, set[int]] = defaultdict(set)
-    for page_id, line_id in conn.execute(r.sql(sql.RUNS_OF_PAGES, marks=sql.marks(chunk)), chunk):
-        runs[page_id].add(line_id)
+    for page_id, blob in conn.execute(r.sql(sql.RUNS_OF_PAGES, marks=sql.marks(chunk)), chunk):
+        runs[page_id] = line_ids_of(blob)
     return ids, repeated, runs
 
 
@@ -115,8 +115,8 @@ def body_runs_of(conn: sqlite3.Connection, pages: PageCache, r: Round, page_ids:
                 new = {ids[page_id][t] for t in body_runs(pages.get(page_id).lines, repeated[page_id])}
             old = runs[page_id]
             if old != new:
-                conn.execute(sql.DELETE_RUNS_OF_PAGE, [r.number, page_id])
-                conn.executemany(sql.INSERT_RUN, [(r.number, i, page_id) for i in new])
+                conn.execute(r.sql(sql.SET_RUNS_OF_PAGE), [line_ids_blob(new), page_id])
+                conn.executemany(r.sql(sql.COUNT_IN_RUNS), [(1, i) for i in new - old] + [(-1, i) for i in old - new])
                 changed |= old ^ new
     return changed
 

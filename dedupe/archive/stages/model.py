@@ -8,6 +8,8 @@ seen from its signature."""
 from __future__ import annotations
 
 import hashlib
+import struct
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -41,7 +43,9 @@ class Round:
     counts every article page by (title cluster, text group after round 0's furniture) and gives the
     final article texts. Spelled out, so that grep finds every use of a column."""
 
-    number: int  # derive_near.stage, derive_runs.stage
+    number: int  # derive_near.stage
+    runs_column: str  # derive_pages: the lines of the page's body runs (line_ids_blob)
+    in_runs_column: str  # derive_lines: on how many pages the line is in a body run
     ev_column: str  # derive_pages: the article a page counts as in this round
     rep_column: str  # derive_lines: repeats verbatim on two different articles
     flag_column: str  # derive_lines: furniture after this round
@@ -62,12 +66,16 @@ class Round:
             text=self.text_column,
             evidence_text=self.evidence_text_column,
             stage=self.number,
+            runs=self.runs_column,
+            in_runs=self.in_runs_column,
             **fields,
         )
 
 
 ROUND_0 = Round(
     number=0,
+    runs_column="runs0",
+    in_runs_column="in_runs0",
     ev_column="ev0",
     rep_column="rep0",
     flag_column="f0",
@@ -81,6 +89,8 @@ ROUND_0 = Round(
 )
 ROUND_1 = Round(
     number=1,
+    runs_column="runs1",
+    in_runs_column="in_runs1",
     ev_column="ev1",
     rep_column="rep1",
     flag_column="f1",
@@ -92,6 +102,18 @@ ROUND_1 = Round(
     earlier_flag_column="f0",
     final=True,
 )
+
+
+def line_ids_blob(ids: Iterable[int]) -> bytes | None:
+    """A set of line ids as stored in one column (``derive_pages.runs0``...): sorted, 4 bytes each,
+    little-endian; None for none. A row per (line, page) stored each id with both keys and an index."""
+    ordered = sorted(ids)
+    return struct.pack(f"<{len(ordered)}I", *ordered) if ordered else None
+
+
+def line_ids_of(blob: bytes | None) -> set[int]:
+    """The line ids of a ``line_ids_blob``."""
+    return set(struct.unpack(f"<{len(blob) // 4}I", blob)) if blob else set()
 
 
 @dataclass

@@ -149,7 +149,7 @@ INSERT_NEAR = "INSERT OR IGNORE INTO derive_near(stage, cluster) VALUES (?, ?)"
 DELETE_NEAR = "DELETE FROM derive_near WHERE stage = ? AND cluster = ?"
 FLAGS = """SELECT l.id, l.{flag}, (l.cluster IS NOT NULL AND (
         EXISTS (SELECT 1 FROM derive_near n WHERE n.stage = {stage} AND n.cluster = l.cluster)
-        OR EXISTS (SELECT 1 FROM derive_runs r WHERE r.stage = {stage} AND r.line_id = l.id) {earlier}))
+        OR l.{in_runs} > 0 {earlier}))
     FROM derive_lines l WHERE l.id IN ({marks})"""
 EARLIER_FLAG = "OR l.{earlier_flag} = 1"
 SET_FLAG = "UPDATE derive_lines SET {flag} = ? WHERE id = ?"
@@ -159,9 +159,9 @@ PAGE_LINES_REPEATED = (  # only what a body run can be made of: lines that repea
     "JOIN derive_pages p ON p.page_id = pl.page_id WHERE pl.page_id IN ({marks}) AND l.{rep} = 1 "
     "AND p.{ev} IS NOT NULL"
 )
-RUNS_OF_PAGES = "SELECT page_id, line_id FROM derive_runs WHERE stage = {stage} AND page_id IN ({marks})"
-DELETE_RUNS_OF_PAGE = "DELETE FROM derive_runs WHERE stage = ? AND page_id = ?"
-INSERT_RUN = "INSERT INTO derive_runs(stage, line_id, page_id) VALUES (?, ?, ?)"
+RUNS_OF_PAGES = "SELECT page_id, {runs} FROM derive_pages WHERE page_id IN ({marks})"
+SET_RUNS_OF_PAGE = "UPDATE derive_pages SET {runs} = ? WHERE page_id = ?"
+COUNT_IN_RUNS = "UPDATE derive_lines SET {in_runs} = {in_runs} + ? WHERE id = ?"
 FURNITURE_ON_PAGES = (
     "SELECT pl.page_id, l.hash FROM derive_page_lines pl JOIN derive_lines l ON l.id = pl.line_id "
     "WHERE pl.page_id IN ({marks}) AND l.{flag} = 1"

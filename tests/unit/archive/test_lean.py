@@ -187,7 +187,6 @@ INDEX_USERS: dict[str, str] = {
     "derive_pages_text0": "SELECT page_id FROM derive_pages WHERE text0_id IN (?, ?)",
     "derive_pages_text1": "SELECT page_id FROM derive_pages WHERE text1_id IN (?, ?)",
     "derive_pages_title": "SELECT page_id FROM derive_pages WHERE title_id IN (?, ?)",
-    "derive_runs_page": "DELETE FROM derive_runs WHERE stage = ? AND page_id = ?",
     "derive_text_bands_text": "SELECT text_id, key FROM derive_text_bands WHERE text_id IN (?, ?)",
     "pages_extractor": "SELECT 1 FROM pages WHERE extractor != ? LIMIT 1",
     "snapshots_content": "SELECT url, min(observed_at) FROM snapshots WHERE content_sha256 IN (?, ?) AND id <= ? "
@@ -240,6 +239,7 @@ def test_m016_keeps_line_texts_only_where_the_engine_reads_them(tmp_path: Path) 
     old = sqlite3.connect(path)  # the state as m006 made it: every line's text, versions without their lines
     old.create_function("line_text", 1, lambda key: every_line[key])
     old.create_function("line_hash", 1, lambda key: text_hash(every_line[key]))
+    _undo_m019(old)  # a later step, which the lines as m006 made them predate
     old.executescript(
         """
         ALTER TABLE derive_block_versions DROP COLUMN lines;
@@ -250,7 +250,8 @@ def test_m016_keeps_line_texts_only_where_the_engine_reads_them(tmp_path: Path) 
             text TEXT NOT NULL, cluster INTEGER, indexed INTEGER NOT NULL DEFAULT 0, signature BLOB,
             rep0 INTEGER NOT NULL DEFAULT 0, rep1 INTEGER NOT NULL DEFAULT 0, f0 INTEGER NOT NULL DEFAULT 0,
             f1 INTEGER NOT NULL DEFAULT 0, UNIQUE (space, hash));
-        INSERT INTO derive_lines SELECT * FROM old_lines;
+        INSERT INTO derive_lines SELECT id, space, hash, text, cluster, indexed, signature, rep0, rep1, f0, f1
+            FROM old_lines;
         DROP TABLE old_lines;
         CREATE INDEX derive_lines_cluster ON derive_lines(cluster);
         CREATE INDEX derive_lines_f0 ON derive_lines(f0) WHERE f0 = 1;
@@ -359,6 +360,62 @@ def test_the_texts_conversion_resumes_where_it_stopped(tmp_path: Path, monkeypat
     monkeypatch.setattr(migrations, "_key_of_hex", original)
     with Archive(path) as archive:  # the next open carries on after the rows copied
         _assert_texts_converted(archive, state)
+        assert archive.check() == {}
+
+
+def _undo_m019(conn: sqlite3.Connection) -> None:
+    """The body runs back as m006 kept them: a derive_runs row per (round, line, page)."""
+    from dedupe.archive.stages.model import line_ids_of
+
+    conn.execute(
+        "CREATE TABLE derive_runs (stage INTEGER NOT NULL, line_id INTEGER NOT NULL, page_id INTEGER NOT NULL, "
+        "PRIMARY KEY (stage, line_id, page_id)) WITHOUT ROWID"
+    )
+    conn.execute("CREATE INDEX derive_runs_page ON derive_runs(stage, page_id)")
+    for stage in (0, 1):
+        rows = conn.execute(f"SELECT page_id, runs{stage} FROM derive_pages").fetchall()
+        conn.executemany(
+            "INSERT INTO derive_runs VALUES (?, ?, ?)",
+            [(stage, line_id, page_id) for page_id, blob in rows for line_id in line_ids_of(blob)],
+        )
+    conn.execute("UPDATE derive_pages SET runs0 = NULL, runs1 = NULL")
+    conn.execute("UPDATE derive_lines SET in_runs0 = 0, in_runs1 = 0")
+    conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm019_runs_per_page'")
+    conn.commit()
+
+
+def test_m019_keeps_body_runs_per_page_and_counts_per_line(tmp_path: Path) -> None:
+    """m019 converts the runs of an archive in place: the same runs per page, each line counted on the
+    pages whose runs hold it, check passes and the engine goes on from there."""
+    from dedupe.archive.stages.model import line_ids_of
+
+    path = tmp_path / "archive.db"
+    with Archive(path) as archive:
+        archive.ingest(replica_snapshots(("en",))[:40], workers=1)
+        conn = archive.db.conn
+        runs = {
+            (p, s): line_ids_of(b)
+            for s in (0, 1)
+            for p, b in conn.execute(f"SELECT page_id, runs{s} FROM derive_pages")
+        }
+        counts = conn.execute("SELECT id, in_runs0, in_runs1 FROM derive_lines ORDER BY id").fetchall()
+    assert sum(len(v) for v in runs.values()) > 20 and any(c[1] > 1 for c in counts)
+    old = sqlite3.connect(path)
+    _undo_m019(old)
+    assert old.execute("SELECT count(*) FROM derive_runs").fetchone()[0] == sum(len(v) for v in runs.values())
+    old.close()
+    with Archive(path) as archive:
+        conn = archive.db.conn
+        assert "derive_runs" not in archive.db.table_names()
+        again = {
+            (p, s): line_ids_of(b)
+            for s in (0, 1)
+            for p, b in conn.execute(f"SELECT page_id, runs{s} FROM derive_pages")
+        }
+        assert again == runs
+        assert conn.execute("SELECT id, in_runs0, in_runs1 FROM derive_lines ORDER BY id").fetchall() == counts
+        assert archive.check() == {}
+        archive.ingest(replica_snapshots(("en",))[40:60], workers=1)
         assert archive.check() == {}
 
 
