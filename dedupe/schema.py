@@ -259,7 +259,8 @@ INITIAL_DDL = """
 
 
 # The engine's own state (migration 6; m016 changed derive_lines, m017 derive_texts: keyed by 16-byte
-# BLOBs, no text kept; the article sort keys end in 32 hex digits): persisted MinHash/LSH indexes and
+# BLOBs, no text kept; the article sort keys end in 32 hex digits; m019 dropped derive_runs for
+# derive_pages.runs0/runs1 and derive_lines.in_runs0/in_runs1): persisted MinHash/LSH indexes and
 # per-page derivation state, kept by ``dedupe.archive.incremental`` and its stages.
 DERIVE_STATE_DDL = """
 CREATE TABLE derive_lines (             -- every distinct line text of a page, and (apart) every title
