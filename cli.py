@@ -29,6 +29,7 @@ import click
 from dedupe import DEFAULT_DB
 from dedupe.analysis import diff as difftools
 from dedupe.archive import Archive, ArchiveError
+from dedupe.archive.base import DISK_FULL, SQLITE_FULL
 from dedupe.readonly import uri_safe_path
 from dedupe.sources import expand, read_sources
 
@@ -137,12 +138,6 @@ def sentence(message: object) -> str:
 
 def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
-
-
-SQLITE_FULL = 13  # sqlite3.SQLITE_FULL (Python 3.11+): the disk, or the database's own size limit, is full
-
-
-DISK_FULL = "database or disk is full: free some space and run the command again (what was stored before is kept)"
 
 
 def is_disk_full(exc: BaseException) -> bool:

@@ -30,7 +30,7 @@ from ..queries import ARCHIVE_STATE_SET_SQL
 from ..sources import SourceError
 from ..stemming import register_functions
 from ..storage import Codec
-from .base import REMOVED_STATUSES, ArchiveError, write_transaction
+from .base import DISK_FULL, REMOVED_STATUSES, SQLITE_FULL, ArchiveError, write_transaction
 from .crawl_runs import CrawlRuns
 from .derivation import DerivedRecords
 from .observations import (
@@ -239,9 +239,11 @@ def _open(path: Path, create: bool, on_upgrade: Callable[[list[str]], None] | No
                 f"{path} is a SQLite database but not a pa-archive archive "
                 "(an existing database is never adopted: choose another --db)"
             )
-        if not db.table_names():
+        new = not db.table_names()
+        if new:
             schema.claim(db)
-        db.execute("PRAGMA journal_mode=WAL")
+        else:
+            db.execute("PRAGMA journal_mode=WAL")
         # WAL + NORMAL: a commit is not fsynced (a checkpoint is). A killed process loses nothing
         # committed; a power cut may lose the last commits but never corrupts the archive.
         db.execute("PRAGMA synchronous=NORMAL")
@@ -252,6 +254,12 @@ def _open(path: Path, create: bool, on_upgrade: Callable[[list[str]], None] | No
         db.execute("PRAGMA foreign_keys=ON")
         register_functions(db.conn)  # pa_stem: the stemmed search index's triggers call it
         migrations.migrate(db, on_upgrade)
+        if new:
+            # a new archive's schema is written straight into the file (rollback journal, ~0.5 MB) and only
+            # then switched to WAL: in WAL its ~20 steps would pile ~1 MB into the log before a checkpoint
+            db.execute("PRAGMA journal_mode=WAL")
         return db, Codec(db)
     except sqlite3.DatabaseError as exc:
+        if (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF == SQLITE_FULL:  # a new archive's schema, an upgrade
+            raise ArchiveError(DISK_FULL) from None
         raise ArchiveError(f"{path} is not a usable SQLite database ({exc})") from None

@@ -23,6 +23,11 @@ class ArchiveError(Exception):
     """The database cannot be used as an archive (one clear sentence)."""
 
 
+# what a full disk is, whenever it happens (opening a new archive, storing, deriving): nothing is lost
+DISK_FULL = "database or disk is full: free some space and run the command again (what was stored before is kept)"
+SQLITE_FULL = 13  # sqlite3's primary result code for "database or disk is full"
+
+
 def order_key(first_seen: str, url: str, text_sha256: str) -> str:
     """Sort key of a version (and of the article or block it starts): first seen, then the smallest
     URL, then its text's hash; never arrival order. NUL separators keep tuple order in one string."""
