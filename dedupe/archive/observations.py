@@ -230,10 +230,8 @@ class ObservationStore:
         sha, known = self._lookup(snap)
         if sha is None or known:
             return sha, None, None  # exact repeat: no analysis, no MinHash
-        from ..extract import analyse  # trafilatura: only when a new content arrives
-
-        with self.stage_cpu("analyse"):
-            analysis = analyse(snap.body, snap.declared_charset, snap.kind_hint)
+        with self.stage_cpu("analyse"):  # trafilatura is imported only when a new content arrives
+            analysis = _analysed(snap.body, snap.declared_charset, snap.kind_hint)
         return self._pack(snap, sha, analysis)
 
     def _lookup(self, snap: RawSnapshot) -> tuple[str | None, bool]:
@@ -458,14 +456,26 @@ def _die_with_parent() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _analyse_chunk(snaps: list[tuple[bytes, str | None, str | None]]) -> list[PageAnalysis | InputError]:
-    """``analyse`` of each (body, declared charset, kind hint); bad input gives its InputError."""
+def _analysed(body: bytes, charset: str | None, kind_hint: str | None) -> PageAnalysis:
+    """``dedupe.extract.analyse``, where a page that makes the extractors fail (hostile markup that trips
+    lxml, trafilatura or htmldate) is bad input like any other: its InputError, so one page never stops
+    an import or a crawl's writer, and nothing of it is stored."""
     from ..extract import analyse
 
+    try:
+        return analyse(body, charset, kind_hint)
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any failure of the extractors on this page
+        raise InputError(f"the page could not be analysed ({type(exc).__name__}: {exc})") from exc
+
+
+def _analyse_chunk(snaps: list[tuple[bytes, str | None, str | None]]) -> list[PageAnalysis | InputError]:
+    """``analyse`` of each (body, declared charset, kind hint); bad input gives its InputError."""
     results: list[PageAnalysis | InputError] = []
     for body, charset, kind_hint in snaps:
         try:
-            results.append(analyse(body, charset, kind_hint))
+            results.append(_analysed(body, charset, kind_hint))
         except InputError as exc:
             results.append(exc)
     return results

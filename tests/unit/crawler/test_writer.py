@@ -186,3 +186,33 @@ def test_the_writer_process_analyses_in_worker_processes_of_its_own(tmp_path: Pa
     assert [url for url, _, _ in results] == [page.url for page, _ in pages]
     assert [kind for _, kind, _ in results][:6] == ["new", "new", "unchanged", "unchanged", "changed", "removed"]
     assert writer.summary["stats"]["snapshots"] == 13 and not writer.process.is_alive()
+
+
+def test_a_page_that_breaks_the_extractor_is_one_failure_and_the_stream_goes_on(tmp_path: Path, monkeypatch) -> None:
+    """Hostile markup that makes the extractors raise (not an InputError) fails that page alone, with its
+    reason; the pages before and after it are stored, one at a time or in a batch."""
+    from dedupe import extract
+    from dedupe.archive import FLUSH
+
+    real = extract.analyse
+
+    def fragile(body: bytes, *args: object):
+        if b"<!--trip-->" in body:
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(body, *args)
+
+    monkeypatch.setattr(extract, "analyse", fragile)
+    hostile = snap("/events/hostile", "2025-10-20T09:00:00Z", body=b"<html><body><!--trip--><p>x</p></body></html>")
+    pages = [
+        (snap(ARTICLES[0], "2025-10-20T09:00:00Z"), None),
+        (hostile, None),
+        (snap(ARTICLES[1], "2025-10-20T09:00:00Z"), None),
+    ]
+    writer = ArchiveWriter(str(tmp_path / "a.db"))
+    answers: list[tuple[str, str, str]] = []
+    writer.store_stream([*pages, FLUSH], lambda *answer: answers.append(answer))
+    one = ArchiveWriter(str(tmp_path / "one.db"))
+    assert [kind for _, kind, _ in answers] == ["new", "failed", "new"]
+    assert "could not be analysed (RecursionError" in answers[1][2]
+    assert one.store(hostile)[0] == "failed"
+    assert writer.finish()["stats"]["snapshots"] == 2
