@@ -29,7 +29,7 @@ import click
 from dedupe import DEFAULT_DB
 from dedupe.analysis import diff as difftools
 from dedupe.archive import Archive, ArchiveError
-from dedupe.archive.base import DISK_FULL, SQLITE_FULL
+from dedupe.archive.base import DISK_FULL, is_disk_full
 from dedupe.readonly import uri_safe_path
 from dedupe.sources import expand, read_sources
 
@@ -138,14 +138,6 @@ def sentence(message: object) -> str:
 
 def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
-
-
-def is_disk_full(exc: BaseException) -> bool:
-    """True for SQLite's SQLITE_FULL (any extended code) and for an OSError ENOSPC or EDQUOT."""
-    if isinstance(exc, sqlite3.Error):
-        code = getattr(exc, "sqlite_errorcode", None)
-        return (code is not None and code & 0xFF == SQLITE_FULL) or "database or disk is full" in str(exc)
-    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
 @contextlib.contextmanager
@@ -1871,7 +1863,6 @@ def serving_module():
 def port_problem(host: str, port: int) -> str | None:
     """One sentence when ``host:port`` cannot be listened on (in use, not an address of this machine), checked
     before anything is printed: uvicorn said "Serving ..." first, then "address already in use", exit 3."""
-    import errno
     import socket
 
     if port == 0:

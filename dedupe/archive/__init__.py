@@ -30,7 +30,7 @@ from ..queries import ARCHIVE_STATE_SET_SQL
 from ..sources import SourceError
 from ..stemming import register_functions
 from ..storage import Codec
-from .base import DISK_FULL, REMOVED_STATUSES, SQLITE_FULL, ArchiveError, write_transaction
+from .base import DISK_FULL, REMOVED_STATUSES, ArchiveError, is_disk_full, write_transaction
 from .crawl_runs import CrawlRuns
 from .derivation import DerivedRecords
 from .observations import (
@@ -260,6 +260,6 @@ def _open(path: Path, create: bool, on_upgrade: Callable[[list[str]], None] | No
             db.execute("PRAGMA journal_mode=WAL")
         return db, Codec(db)
     except sqlite3.DatabaseError as exc:
-        if (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF == SQLITE_FULL:  # a new archive's schema, an upgrade
+        if is_disk_full(exc):  # while writing a new archive's schema, or an upgrade
             raise ArchiveError(DISK_FULL) from None
         raise ArchiveError(f"{path} is not a usable SQLite database ({exc})") from None

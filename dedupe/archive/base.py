@@ -4,6 +4,9 @@ part asks of a URL: its newest snapshot."""
 
 from __future__ import annotations
 
+import errno
+import sqlite3
+
 from ..document import REMOVED_STATUSES  # noqa: F401 - re-exported: dedupe.archive.REMOVED_STATUSES
 from ..transactions import write_transaction  # noqa: F401 - re-exported: every part of the archive writes with it
 
@@ -25,7 +28,15 @@ class ArchiveError(Exception):
 
 # what a full disk is, whenever it happens (opening a new archive, storing, deriving): nothing is lost
 DISK_FULL = "database or disk is full: free some space and run the command again (what was stored before is kept)"
-SQLITE_FULL = 13  # sqlite3's primary result code for "database or disk is full"
+SQLITE_FULL = 13  # sqlite3.SQLITE_FULL (Python 3.11+): the disk, or the database's own size limit, is full
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """True for SQLite's SQLITE_FULL (any extended code) and for an OSError ENOSPC or EDQUOT."""
+    if isinstance(exc, sqlite3.Error):
+        code = getattr(exc, "sqlite_errorcode", None)
+        return (code is not None and code & 0xFF == SQLITE_FULL) or "database or disk is full" in str(exc)
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
 def order_key(first_seen: str, url: str, text_sha256: str) -> str:
