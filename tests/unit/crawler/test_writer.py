@@ -154,6 +154,14 @@ def test_a_stream_in_batches_analysed_by_workers_answers_as_one_page_at_a_time(t
     monkeypatch.setattr(observations, "PARALLEL_MIN", 2)
     monkeypatch.setattr(pipelines, "STREAM_BATCH", 4)
     monkeypatch.setattr(pipelines, "STREAM_WORKERS", 2)
+    analysed_by_workers: list[int] = []
+    real_submit = observations.ProcessPoolExecutor.submit
+
+    def counting_submit(pool, fn, chunk):  # each chunk of pages handed to a worker process
+        analysed_by_workers.append(len(chunk))
+        return real_submit(pool, fn, chunk)
+
+    monkeypatch.setattr(observations.ProcessPoolExecutor, "submit", counting_submit)
     pages = _mixed_observations()
     one = ArchiveWriter(str(tmp_path / "one.db"))
     expected = [(page.url, *one.store(page, failure)) for page, failure in pages]
@@ -163,6 +171,7 @@ def test_a_stream_in_batches_analysed_by_workers_answers_as_one_page_at_a_time(t
     batched.store_stream([*pages[:9], FLUSH, *pages[9:]], lambda *answer: answers.append(answer))
     summary = batched.finish()
     assert answers == expected
+    assert sum(analysed_by_workers) >= 6  # the batches of new contents went to the workers
     assert summary["stats"] == one_summary["stats"] and summary["stats"]["snapshots"] == 13
     with Archive(tmp_path / "batched.db") as archive:
         assert archive.check() == {}
