@@ -8,9 +8,10 @@ older code is brought up to date by the steps it has not had.
 
 from __future__ import annotations
 
-import itertools
 import json
 from collections.abc import Callable
+from itertools import groupby
+from operator import itemgetter
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
@@ -572,25 +573,15 @@ def m019_runs_per_page(db: Database) -> None:
         return
     from .archive.stages.model import line_ids_blob
 
-    for column, kind in (("runs0", "BLOB"), ("runs1", "BLOB")):
-        if column not in db["derive_pages"].columns_dict:
-            db.execute(f"ALTER TABLE derive_pages ADD COLUMN {column} {kind}")
-    for column in ("in_runs0", "in_runs1"):
-        if column not in db["derive_lines"].columns_dict:
-            db.execute(f"ALTER TABLE derive_lines ADD COLUMN {column} INTEGER NOT NULL DEFAULT 0")
+    first = itemgetter(0)
     for stage in (0, 1):
+        if f"runs{stage}" not in db["derive_pages"].columns_dict:
+            db.execute(f"ALTER TABLE derive_pages ADD COLUMN runs{stage} BLOB")
+        if f"in_runs{stage}" not in db["derive_lines"].columns_dict:
+            db.execute(f"ALTER TABLE derive_lines ADD COLUMN in_runs{stage} INTEGER NOT NULL DEFAULT 0")
         rows = db.execute("SELECT page_id, line_id FROM derive_runs WHERE stage = ? ORDER BY page_id", [stage])
-        batch: list[tuple[bytes | None, int]] = []
-        page, ids = None, []
-        for page_id, line_id in itertools.chain(rows, [(None, None)]):
-            if page_id != page and page is not None:
-                batch.append((line_ids_blob(ids), page))
-                ids = []
-            page = page_id
-            ids.append(line_id)
-            if len(batch) >= 10_000 or page_id is None:
-                db.conn.executemany(f"UPDATE derive_pages SET runs{stage} = ? WHERE page_id = ?", batch)
-                batch = []
+        runs = ((line_ids_blob(line_id for _, line_id in group), page_id) for page_id, group in groupby(rows, first))
+        db.conn.executemany(f"UPDATE derive_pages SET runs{stage} = ? WHERE page_id = ?", runs)  # streamed
         db.execute(
             f"UPDATE derive_lines SET in_runs{stage} = c.n FROM (SELECT line_id, count(*) AS n FROM derive_runs "
             "WHERE stage = ? GROUP BY line_id) c WHERE derive_lines.id = c.line_id",
