@@ -59,10 +59,8 @@ class ArchiveWriter:
 
     def store(self, snap: RawSnapshot, failure: str | None = None) -> tuple[str, str]:
         """(kind, message) of one observation after storing it; ``failure`` records a page that failed."""
-        known = self._note(snap, failure) and self.archive.has_content(snap.url)
-        if snap.http_status in REMOVED_STATUSES and failure is None and not known:
-            return _never_archived(snap)
-        return self._kind(self.archive.add(snap), failure, known)
+        known, refused = self._admit(snap, failure)
+        return refused or self._kind(self.archive.add(snap), failure, known)
 
     def store_stream(
         self, pages: Iterable[tuple[RawSnapshot, str | None] | Flush], answer: Callable[[str, str, str], None]
@@ -79,9 +77,9 @@ class ArchiveWriter:
                     yield page
                     continue
                 snap, failure = page
-                known = self._note(snap, failure) and (snap.url in queued or self.archive.has_content(snap.url))
-                if snap.http_status in REMOVED_STATUSES and failure is None and not known:
-                    answers.now(snap.url, *_never_archived(snap))
+                known, refused = self._admit(snap, failure, queued)
+                if refused:
+                    answers.now(snap.url, *refused)
                     continue
                 if failure is None and (snap.body or snap.http_status == 304):
                     queued.add(snap.url)
@@ -96,12 +94,20 @@ class ArchiveWriter:
             to_store(), workers=STREAM_WORKERS, size=STREAM_BATCH, first_batch=STREAM_BATCH, listener=stored
         )
 
-    def _note(self, snap: RawSnapshot, failure: str | None) -> bool:
-        """Note the run's origin (its pages' contradictions go in the summary); whether to ask if the URL
-        is known (a failed page is a failure whatever the archive holds)."""
+    def _admit(
+        self, snap: RawSnapshot, failure: str | None, queued: set[str] | frozenset = frozenset()
+    ) -> tuple[bool, tuple[str, str] | None]:
+        """Whether the URL had content before this observation (in the archive, or ``queued`` earlier in
+        this stream), and the answer if it is not to be stored: a 404/410 of a URL never archived has
+        nothing to mark removed. Notes the run's origin (its pages' contradictions go in the summary)."""
         if snap.origin:
             self.origins.add(snap.origin)
-        return failure is None
+        if failure is not None:
+            return False, None  # a failed page is stored as a failure whatever the archive holds
+        known = snap.url in queued or self.archive.has_content(snap.url)
+        if snap.http_status in REMOVED_STATUSES and not known:
+            return False, ("failed", f"HTTP {snap.http_status}: linked but not found (never archived)")
+        return known, None
 
     @staticmethod
     def _kind(result: AddResult | None, failure: str | None, known: bool) -> tuple[str, str]:
@@ -125,11 +131,6 @@ class ArchiveWriter:
         summary = {"changes": found.as_dict(), "stats": self.archive.stats()}
         self.archive.close()
         return summary
-
-
-def _never_archived(snap: RawSnapshot) -> tuple[str, str]:
-    """The answer for a 404/410 of a URL the archive never had: not stored (nothing to mark removed)."""
-    return "failed", f"HTTP {snap.http_status}: linked but not found (never archived)"
 
 
 class _InOrder:
