@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
 
 from ...blocks import LINE_BAND_THRESHOLD, candidate_positions, line_shingles, line_signatures, lines_alike
-from ...linking import SHINGLE_CACHE, BandLinker, shared_keys
+from ...linking import SHINGLE_CACHE, BandLinker, Components, shared_keys
+from ...minhash import estimates_against
 from . import sql
 from .model import Page, line_key
 from .pages import refresh_page_stats
@@ -30,13 +31,53 @@ class ClusterChanges:
     gained: set[int] = field(default_factory=set)  # clusters that gained members
 
 
-@dataclass
 class _Bucketed:
-    """The lines already clustered that share a band key with the new ones."""
+    """The lines already clustered that share a band key with the new ones: their signatures in one
+    matrix (rows in line id order), and per band key the rows of its members and their clusters.
+    Texts are read only for the members an exact test needs (``text``), not for every member."""
 
-    seeds: list[tuple[int, int]] = field(default_factory=list)  # (key, line id)
-    cluster_text: dict[int, tuple[int, str]] = field(default_factory=dict)  # line id -> (cluster, text)
-    signatures: dict[int, np.ndarray] = field(default_factory=dict)
+    def __init__(self, conn: sqlite3.Connection, space: str, keys: np.ndarray) -> None:
+        self.conn = conn
+        keyed: list[tuple[int, int]] = []  # (key, line id): from the band index alone
+        for chunk in sql.chunks(sorted(set(keys.reshape(-1).tolist()))):
+            keyed += conn.execute(sql.in_list(sql.BUCKET_MEMBERS, chunk), chunk).fetchall()
+        clusters: list[int] = []
+        blobs: list[bytes] = []
+        self.ids: list[int] = []  # each member once, in line id order (of this space: lines and titles share keys)
+        for chunk in sql.chunks(sorted({line_id for _, line_id in keyed})):
+            for line_id, its_space, cluster, blob in conn.execute(sql.in_list(sql.MEMBER_SIGNATURES, chunk), chunk):
+                if its_space == space:
+                    self.ids.append(line_id)
+                    clusters.append(cluster)
+                    blobs.append(blob)
+        self.clusters = np.array(clusters, dtype=np.int64)
+        self.signatures = np.frombuffer(b"".join(blobs), dtype=np.uint32).reshape(len(blobs), -1) if blobs else None
+        self.rows_of_key = self._rows_by_key(np.array(keyed, dtype=np.int64).reshape(-1, 2))
+        self.texts: dict[int, str] = {}
+
+    def _rows_by_key(self, keyed: np.ndarray) -> dict[int, np.ndarray]:
+        """Per band key, the member rows in it (numpy: a title's buckets hold thousands at 20k pages)."""
+        if not self.ids:
+            return {}
+        ids = np.array(self.ids, dtype=np.int64)
+        rows = np.minimum(np.searchsorted(ids, keyed[:, 1]), len(ids) - 1)
+        kept = ids[rows] == keyed[:, 1]  # a member of the other space has no row
+        keyed_keys, rows = keyed[kept, 0], rows[kept]
+        order = np.argsort(keyed_keys, kind="stable")
+        keyed_keys, rows = keyed_keys[order], rows[order]
+        unique, starts = np.unique(keyed_keys, return_index=True)
+        return dict(zip(unique.tolist(), np.split(rows, starts[1:]), strict=True))
+
+    def candidates(self, keys: Iterable[int]) -> np.ndarray:
+        """The member rows sharing any of ``keys``, each once, in line id order."""
+        found = [self.rows_of_key[key] for key in keys if key in self.rows_of_key]
+        return np.unique(np.concatenate(found)) if found else np.empty(0, dtype=np.int64)
+
+    def load_texts(self, rows: Iterable[int]) -> None:
+        """Read the texts of these member rows (those not read yet) in one query a chunk."""
+        missing = [self.ids[row] for row in rows if self.ids[row] not in self.texts]
+        for chunk in sql.chunks(missing):
+            self.texts.update(self.conn.execute(sql.in_list(sql.LINE_TEXTS, chunk), chunk))
 
 
 def line_ids(conn: sqlite3.Connection, space: str, texts: Iterable[str]) -> dict[str, int]:
@@ -69,52 +110,70 @@ def _unclustered(conn: sqlite3.Connection, ids: Iterable[int]) -> tuple[set[int]
     return unclustered, singletons
 
 
-def _bucket_members(conn: sqlite3.Connection, space: str, keys: np.ndarray) -> _Bucketed:
-    found = _Bucketed()
-    flat = sorted(set(keys.reshape(-1).tolist()))
-    for chunk in sql.chunks(flat):
-        for key, line_id, cluster, text, blob in conn.execute(sql.in_list(sql.BUCKET_MEMBERS, chunk), [*chunk, space]):
-            found.seeds.append((key, line_id))
-            if line_id not in found.cluster_text:
-                found.cluster_text[line_id] = (cluster, text)
-                found.signatures[line_id] = np.frombuffer(blob, dtype=np.uint32)
-    return found
-
-
 def _components(
     new: list[int], new_sigs: np.ndarray, text_of: dict[int, str], keys: np.ndarray, old: _Bucketed
-) -> tuple[list[list], dict[int, np.ndarray]]:
-    """The new lines grouped with the existing clusters they link to (an existing cluster as ("c", id)),
-    and every signature involved by line id."""
-    signatures = {line_id: new_sigs[row] for row, line_id in enumerate(new)}
-    signatures.update(old.signatures)
-    ids_by_row = list(signatures)  # every signature in one matrix, rows in this order
-    row_of = {line_id: row for row, line_id in enumerate(ids_by_row)}
+) -> list[list]:
+    """The new lines grouped with the existing clusters they link to (an existing cluster as ("c", id)).
+
+    The new lines are linked among themselves by the reference's ``BandLinker``. Each is then
+    estimated, in one numpy comparison, against the existing members of its buckets, leaving out the
+    clusters its component has joined already; the members that pass are confirmed by the exact test
+    in line id order until one per cluster confirms. An edge depends on the pair alone, so these are
+    the components of the whole set. The members are not put in the linker's buckets one by one: a
+    title's buckets hold thousands of lines of other clusters in a large archive (titles share their
+    patterns), and seeding them cost a quarter of adding one article at 5,000 pages."""
 
     @lru_cache(maxsize=SHINGLE_CACHE)  # bounded: a page of 20,000 lines would hold ~80 MB of sets
     def sset(line_id: int) -> set[bytes]:
-        return line_shingles(old.cluster_text[line_id][1] if line_id in old.cluster_text else text_of[line_id])
+        return line_shingles(old.texts[line_id] if line_id in old.texts else text_of[line_id])
 
-    def confirm(a: int, b: int) -> bool:
-        return lines_alike(sset(ids_by_row[a]), sset(ids_by_row[b]))
-
-    # the same linker as the reference's ``connect_by_bands``: a new line is compared with each
-    # component of its buckets until one member confirms, not with every earlier line
-    linker = BandLinker(np.vstack([signatures[i] for i in ids_by_row]), LINE_BAND_THRESHOLD, confirm)
-    for key, line_id in old.seeds:
-        linker.seed(key, row_of[line_id], ("c", old.cluster_text[line_id][0]))
-    shared = shared_keys(keys) | {key for key, _ in old.seeds}  # a key no other line has gives no candidate
+    linker = BandLinker(new_sigs, LINE_BAND_THRESHOLD, lambda a, b: lines_alike(sset(new[a]), sset(new[b])))
+    shared = shared_keys(keys)  # a key no other new line has gives no candidate among them
     for row, line_id in enumerate(new):
-        linker.add(row_of[line_id], [key for key in keys[row].tolist() if key in shared], ("n", line_id))
+        linker.add(row, [key for key in keys[row].tolist() if key in shared], ("n", line_id))
     uf = linker.components
-    components: dict[object, list] = defaultdict(list)
+    joined: dict[Hashable, set[int]] = {}  # component root -> the existing clusters in it
+    if old.signatures is not None:
+        for row, line_id in enumerate(new):
+            _join_existing(row, line_id, new_sigs[row], keys[row].tolist(), old, uf, joined, sset)
+    components: dict[Hashable, list] = defaultdict(list)
     for line_id in new:
         components[uf.find(("n", line_id))].append(line_id)
-    for cluster in {c for c, _ in old.cluster_text.values()}:
-        root = uf.find(("c", cluster))
-        if root in components:
-            components[root].append(("c", cluster))
-    return list(components.values()), signatures
+    for root, clusters in joined.items():
+        components[root].extend(("c", cluster) for cluster in sorted(clusters))
+    return list(components.values())
+
+
+def _join_existing(
+    row: int,
+    line_id: int,
+    signature: np.ndarray,
+    keys: list[int],
+    old: _Bucketed,
+    uf: Components,
+    joined: dict[Hashable, set[int]],
+    sset: Callable[[int], set[bytes]],
+) -> None:
+    """Join one new line's component to every existing cluster it has a confirmed edge to."""
+    node = ("n", line_id)
+    members = old.candidates(keys)
+    mine = joined.get(uf.find(node))
+    if mine:
+        members = members[~np.isin(old.clusters[members], list(mine))]
+    if not len(members):
+        return
+    passing = members[estimates_against(signature, old.signatures[members]) >= LINE_BAND_THRESHOLD]
+    old.load_texts(passing.tolist())
+    mine_set = joined.get(uf.find(node), set())
+    for member in passing.tolist():
+        cluster = int(old.clusters[member])
+        if cluster in mine_set or not lines_alike(sset(line_id), sset(old.ids[member])):
+            continue
+        root, other = uf.find(node), uf.find(("c", cluster))
+        ours = joined.pop(root, set())
+        theirs = joined.pop(other, {cluster})
+        uf.union(root, other)
+        mine_set = joined[uf.find(node)] = ours | theirs
 
 
 def _resolve_chains(merged: dict[int, int]) -> dict[int, int]:
@@ -135,8 +194,9 @@ def cluster(conn: sqlite3.Connection, space: str, ids: dict[str, int]) -> Cluste
     text_of = {i: t for t, i in ids.items() if i in unclustered}
     new = sorted(unclustered)
     new_sigs, keys = line_signatures([text_of[i] for i in new])
-    old = _bucket_members(conn, space, keys)
-    components, signatures = _components(new, new_sigs, text_of, keys, old)
+    old = _Bucketed(conn, space, keys)
+    components = _components(new, new_sigs, text_of, keys, old)
+    signatures = {line_id: new_sigs[row] for row, line_id in enumerate(new)}
     changes = ClusterChanges()
     for members in components:
         clusters = sorted(m[1] for m in members if isinstance(m, tuple))

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import random
 import sqlite3
+from pathlib import Path
 
+import pytest
+
+from dedupe.archive import Archive
+from dedupe.archive.stages import lines as lines_stage
 from dedupe.archive.stages.lines import add_titles, cluster, line_ids
 from dedupe.archive.stages.model import Page
 from dedupe.blocks import PageLines, page_title
@@ -73,3 +79,52 @@ def test_a_line_keeps_its_text_only_once_clustered(stage_conn: sqlite3.Connectio
     assert kept == [(ids[SEVEN], SEVEN)]
     changes = cluster(stage_conn, "line", line_ids(stage_conn, "line", [SIX]))  # confirmed against SEVEN's text
     assert changes.gained == {_clusters(stage_conn)[SEVEN]}
+
+
+def _templated(count: int, seed: int) -> list[str]:
+    """Titles of one pattern with free words after it: many share LSH buckets, few are alike."""
+    rng = random.Random(seed)
+    words = (
+        "budget treaty border customs water energy youth health migration election observers labour culture "
+        "science transport digital security defence terrorism drugs archive court police schools farming"
+    ).split()
+    return ["Commission on " + " ".join(rng.sample(words, 5)) for _ in range(count)]
+
+
+def _partition(conn: sqlite3.Connection) -> set[frozenset[str]]:
+    groups: dict[int, set[str]] = {}
+    for text, found in conn.execute("SELECT text, cluster FROM derive_lines WHERE space = 'title'"):
+        groups.setdefault(found, set()).add(text)
+    return {frozenset(group) for group in groups.values()}
+
+
+def test_titles_added_one_by_one_cluster_as_all_at_once_reading_few_texts(
+    stage_conn: sqlite3.Connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Existing members of a new title's buckets are estimated from their signatures; only those that pass
+    have their text read for the exact test (a title's buckets hold thousands of others in a large archive)."""
+    titles = list(dict.fromkeys(_templated(300, seed=3)))
+    read: list[int] = []
+    members: list[int] = []
+    original_init, original_load = lines_stage._Bucketed.__init__, lines_stage._Bucketed.load_texts
+
+    def counting_init(self, *args) -> None:
+        original_init(self, *args)
+        members.append(len(self.ids))
+
+    def counting_load(self, rows) -> None:
+        rows = list(rows)
+        read.append(len([row for row in rows if self.ids[row] not in self.texts]))
+        original_load(self, rows)
+
+    monkeypatch.setattr(lines_stage._Bucketed, "__init__", counting_init)
+    monkeypatch.setattr(lines_stage._Bucketed, "load_texts", counting_load)
+    for title in titles:
+        cluster(stage_conn, "title", line_ids(stage_conn, "title", [title]))
+    with Archive(tmp_path / "at-once.db") as archive:
+        cluster(archive.db.conn, "title", line_ids(archive.db.conn, "title", titles))
+        at_once = _partition(archive.db.conn)
+    one_by_one = _partition(stage_conn)
+    assert one_by_one == at_once
+    assert 1 < len(at_once) < len(titles)  # some titles joined, not all: the test has both kinds of pair
+    assert sum(members) > 5 * sum(read)  # most bucket members never had their text read
