@@ -22,12 +22,14 @@ def _same_keys(old: dict[int, tuple[str, int]], new: dict[int, str]) -> dict[int
 
 
 def _move_ids(conn: sqlite3.Connection, statements: RankSql, moves: list[tuple[int, int, int]]) -> None:
-    """Give records new ids through negative ones, so that no two rows ever share an id."""
-    for step in ("neg", "pos"):
-        for _, pid, rank in moves:
-            src, dst = (pid, -rank) if step == "neg" else (-rank, rank)
-            conn.execute(statements.move_id, [dst, src])
-            conn.execute(statements.move_child, [dst, src])
+    """Give records new ids through negative ones, so that no two rows ever share an id. Within a step
+    the order of the rows does not matter (every id a step writes is free: negative ones first, then
+    the ranks those left), so each statement runs once over all the moves (a 3,000-page import of
+    pages out of time order made 31,000 single updates here)."""
+    for step in (((pid, -rank) for _, pid, rank in moves), ((-rank, rank) for _, _, rank in moves)):
+        pairs = [(dst, src) for src, dst in step]
+        conn.executemany(statements.move_id, pairs)
+        conn.executemany(statements.move_child, pairs)
     conn.executemany(statements.set_public_id, [(rank, lab) for lab, _, rank in moves])
 
 
