@@ -36,11 +36,16 @@ import functools
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from datasketch import LeanMinHash
-from datasketch.hashfunc import sha1_hash32, sha1_hash64
-from scipy.integrate import quad
+
+if TYPE_CHECKING:
+    from datasketch import LeanMinHash
+
+# datasketch (which imports its LSH, Redis and aiohttp storage) and scipy are imported where they are
+# used, not with this module: together 0.6 s that every ``pa-archive`` command and every crawl's writer
+# paid on start, even a re-crawl that stores one 304 and derives no signature (1.3 s in all).
 
 __all__ = [
     "CLUSTER_WEIGHTS",
@@ -293,6 +298,8 @@ def hash_function(config: MinhashConfig) -> Callable[[bytes], int]:
     """The ``hashfunc`` with which datasketch.MinHash reproduces this config's signatures."""
     wide = config.scheme == "affine64"
     if config.hashing == "sha1":
+        from datasketch.hashfunc import sha1_hash32, sha1_hash64
+
         return sha1_hash64 if wide else sha1_hash32
     return poly64_hash64 if wide else poly64_hash32
 
@@ -464,6 +471,8 @@ def compute_signatures(texts: Sequence[str], config: MinhashConfig) -> np.ndarra
 
 def to_lean(signature: np.ndarray, config: MinhashConfig) -> LeanMinHash:
     """Wrap hash values as a datasketch LeanMinHash (for MinHashLSH or datasketch's jaccard)."""
+    from datasketch import LeanMinHash
+
     return LeanMinHash(seed=config.seed, hashvalues=signature, scheme=config.scheme)
 
 
@@ -477,6 +486,8 @@ def serialize(signature: np.ndarray, config: MinhashConfig) -> bytes:
 
 def deserialize(blob: bytes) -> np.ndarray:
     """Hash values back from a BLOB written by serialize (or by LeanMinHash.serialize)."""
+    from datasketch import LeanMinHash
+
     return LeanMinHash.deserialize(blob).hashvalues
 
 
@@ -492,11 +503,15 @@ def estimate_jaccard(a: np.ndarray, b: np.ndarray) -> float:
 
 def _false_positive_area(threshold: float, bands: int, rows: int) -> float:
     """Integral of the candidate probability below the threshold."""
+    from scipy.integrate import quad
+
     return quad(lambda s: 1 - (1 - s ** float(rows)) ** float(bands), 0.0, threshold)[0]
 
 
 def _false_negative_area(threshold: float, bands: int, rows: int) -> float:
     """Integral of the miss probability above the threshold (datasketch's exact expression)."""
+    from scipy.integrate import quad
+
     return quad(lambda s: 1 - (1 - (1 - s ** float(rows)) ** float(bands)), threshold, 1.0)[0]
 
 

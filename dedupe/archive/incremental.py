@@ -93,7 +93,10 @@ class Deriver:
         RecordWriter(self.conn, self.touched).write()
 
     def add_pages(self, pages: list[Page]) -> None:
-        """Lines, texts, the two furniture rounds and blocks for the contents never derived."""
+        """Lines, texts, the two furniture rounds and blocks for the contents never derived (none: nothing
+        to do, and no signature library to load, for a window of 304s and pages seen again)."""
+        if not pages:
+            return
         new_ids = {p.page_id for p in pages}
         clusters = add_lines(self.conn, pages)
         self.blocks.merge_clusters(clusters.merged)
