@@ -194,8 +194,6 @@ INDEX_USERS: dict[str, str] = {
     "GROUP BY url",
     "snapshots_observed": "SELECT id, observed_at, content_sha256 FROM snapshots WHERE observed_at >= ? "
     "AND content_sha256 IS NOT NULL ORDER BY observed_at, id",
-    "block_version_urls_url": "DELETE FROM block_version_urls WHERE url = ?",
-    "block_version_urls_first": queries.EVIDENCE_VERSION_URLS_SQL,
     "fact_periods_delegation": queries.FACT_PERIODS_SQL,
     "roster_versions_delegation": "SELECT id FROM roster_versions WHERE delegation = ? AND language = ?",
     "content_rosters_version": "SELECT s.id, s.observed_at, min(rv.id) FROM roster_versions rv "
@@ -477,4 +475,24 @@ def test_m018_stores_each_content_link_once(tmp_path: Path) -> None:
         assert sorted(conn.execute("SELECT * FROM snapshots_extracted")) == extracted
         assert archive.check() == {}
         archive.ingest(replica_snapshots(("en",))[30:45], workers=1)
+        assert archive.check() == {}
+
+
+def test_m020_block_version_urls_keep_their_key_only_and_a_rewritten_url_loses_its_rows(tmp_path: Path) -> None:
+    """The rows of a URL whose runs are derived again (an older observation arriving late) are deleted by
+    their keys, the block versions its runs listed; nothing by URL is left to index."""
+    corpus = replica_snapshots(("en",))
+    with Archive(tmp_path / "archive.db") as archive:
+        indexes = archive.db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'block_version_urls'"
+        ).fetchall()
+        assert indexes == []  # the primary key is the table (WITHOUT ROWID)
+        late = [s for s in corpus if "2024-01-" in s.observed_at]
+        archive.ingest([s for s in corpus if s not in late], workers=1)
+        before = archive.db.execute("SELECT count(*) FROM block_version_urls").fetchone()[0]
+        archive.ingest(late, workers=1)  # older than everything stored: each of their URLs is rewritten
+        after = archive.db.execute("SELECT count(*) FROM block_version_urls").fetchone()[0]
+        assert before > 0 and after > before  # the late pages showed block versions not seen on their URLs
+        plan = _plan(archive.db.conn, queries.EVIDENCE_VERSION_URLS_SQL)
+        assert "SEARCH block_version_urls USING PRIMARY KEY (block_version_id=?)" in plan
         assert archive.check() == {}
