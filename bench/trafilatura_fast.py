@@ -20,6 +20,7 @@ import trafilatura
 from trafilatura.utils import load_html
 
 from bench.synthetic_site import SyntheticSite
+from dedupe.extract import BODY_OPTIONS
 from tests.replica_corpus import replica_snapshots
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "site"
@@ -30,15 +31,7 @@ def body_text(markup: str, fast: bool) -> str | None:
     tree = load_html(markup)
     if tree is None:
         return None
-    doc = trafilatura.bare_extraction(
-        tree,
-        with_metadata=False,
-        include_comments=False,
-        include_tables=False,
-        include_images=False,
-        deduplicate=False,
-        fast=fast,
-    )
+    doc = trafilatura.bare_extraction(tree, **BODY_OPTIONS, fast=fast)
     return None if doc is None else doc.text
 
 

@@ -270,6 +270,16 @@ def _trimmed(value: str | None) -> str | None:
     return line_processing(unescape(value))
 
 
+# How the body is asked of trafilatura (``bench.trafilatura_fast`` measures ``fast=True`` against it).
+BODY_OPTIONS: dict[str, bool] = {
+    "with_metadata": False,
+    "include_comments": False,
+    "include_tables": False,
+    "include_images": False,
+    "deduplicate": False,
+}
+
+
 def _extract_article(markup: str) -> tuple[str | None, str | None, list[str]]:
     """trafilatura's title, publication date and body lines (date only when the page states it).
 
@@ -283,15 +293,7 @@ def _extract_article(markup: str) -> tuple[str | None, str | None, list[str]]:
         title, published, url = _title_and_date(tree)
     except (TypeError, ValueError):  # bare_extraction gives up on these, metadata included
         return None, None, []
-    doc = trafilatura.bare_extraction(
-        tree,  # trafilatura copies a tree it is given
-        url=url,
-        with_metadata=False,
-        include_comments=False,
-        include_tables=False,
-        include_images=False,
-        deduplicate=False,
-    )
+    doc = trafilatura.bare_extraction(tree, url=url, **BODY_OPTIONS)  # trafilatura copies a tree it is given
     if doc is None:
         return None, None, []
     body = [clean_line(line) for line in (doc.text or "").split("\n")]
