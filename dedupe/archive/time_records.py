@@ -28,6 +28,7 @@ from __future__ import annotations
 import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 
 from .time_values import (
     PERIOD_COLUMNS,
@@ -35,6 +36,7 @@ from .time_values import (
     URL_RUN_COLUMNS,
     Contents,
     Key,
+    Period,
     PeriodBuilder,
     Segment,
     Statement,
@@ -87,8 +89,9 @@ class TimeRecords:
         earliest = self._update_url_runs(after_id, last_id, late)
         if earliest is not None:
             for language in self._languages():
-                self._update_segments(language, earliest)
-                self._write_periods(language)
+                appended_to = self._update_segments(language, earliest)
+                if appended_to is None or not self._extend_periods(language, appended_to):
+                    self._write_periods(language)
 
     def rebuild(self, last_id: int) -> None:
         for table in TABLES:
@@ -194,13 +197,16 @@ class TimeRecords:
 
     # --- segments
 
-    def _update_segments(self, language: str, earliest: Key) -> None:
+    def _update_segments(self, language: str, earliest: Key) -> Segment | None:
         """Extend the last segment when ``earliest`` comes after everything known; else re-derive from the
-        segment before the one ``earliest`` falls in (so a boundary that disappears is merged)."""
+        segment before the one ``earliest`` falls in (so a boundary that disappears is merged). Returns the
+        last segment as it was before, when the update only appended after it (a crawl); else None."""
         last = self._segment_at_or_before(language, earliest)
         carried: Segment | None = None
+        appended_to: Segment | None = None
         if last is not None and earliest > last.last and not self._segments_after(language, last.first):
             carried, scan_from = last, earliest
+            appended_to = replace(last)
         else:
             scan_from = earliest
             if last is not None:
@@ -221,6 +227,7 @@ class TimeRecords:
                     self._write_segments(segments[:-1])
                     del segments[:-1]
         self._write_segments(segments)
+        return appended_to
 
     def _write_segments(self, segments: list[Segment]) -> None:
         self.conn.executemany(
@@ -262,6 +269,59 @@ class TimeRecords:
 
     # --- periods
 
+    def _extend_periods(self, language: str, appended_to: Segment) -> bool:
+        """The periods after segments were only appended after ``appended_to`` (the last segment before
+        the update): the periods running at its end (per field, those ending last) are carried on through
+        the segments from it on, and only they and the new ones are written; the rest stay. At a million
+        observations ``_write_periods`` rebuilt 27,000 periods from 9,000 segments a language (0.66 s) for
+        every crawled batch. False when there is nothing to carry on from (then rebuild them all)."""
+        running: dict[tuple[str, str], dict[str, Period]] = defaultdict(dict)
+        ends: dict[tuple[str, str], Key] = {}
+        numbers: dict[tuple[str, str], int] = {}
+        for row in self.x(f"SELECT {PERIOD_COLUMNS} FROM fact_periods WHERE language = ?", [language]):
+            period = _period(row)
+            slot = (period.delegation, period.field)
+            numbers[slot] = max(numbers.get(slot, 0), period.number)
+            if period.last > ends.get(slot, ("", 0)):
+                ends[slot], running[slot] = period.last, {}
+            if period.last == ends[slot]:
+                running[slot][period.value] = period
+        if not running:
+            return False
+        builder = PeriodBuilder(language, self.contents, open=dict(running))
+        seeded = {id(p) for values in running.values() for p in values.values()}
+        for row in self.x(
+            f"SELECT {SEGMENT_COLUMNS} FROM fact_segments WHERE language = ? AND (first_observed_at > ? OR "
+            "(first_observed_at = ? AND first_snapshot_id >= ?)) ORDER BY first_observed_at, first_snapshot_id",
+            [language, appended_to.first[0], appended_to.first[0], appended_to.first[1]],
+        ):
+            segment = _segment(row)
+            count = segment.snapshots
+            if segment.first == appended_to.first:  # the last segment, extended: only what it gained
+                count -= appended_to.snapshots
+                if count == 0:
+                    continue
+            facts = self.contents.facts_of(segment.first_block_versions)
+            builder.add(
+                segment.first, segment.last, count, facts, segment.first_block_versions, segment.last_block_versions
+            )
+        periods = builder.periods(numbered=False)
+        fresh = sorted(
+            (p for p in periods if id(p) not in seeded), key=lambda p: (p.delegation, p.field, p.first, p.value)
+        )
+        for period in fresh:  # after every period there was: numbered on from each field's last
+            slot = (period.delegation, period.field)
+            numbers[slot] = period.number = numbers.get(slot, 0) + 1
+        self.conn.executemany(
+            "DELETE FROM fact_periods WHERE language = ? AND delegation = ? AND field = ? AND period = ?",
+            [(language, p.delegation, p.field, p.number) for p in periods if id(p) in seeded],
+        )
+        self.conn.executemany(
+            f"INSERT INTO fact_periods ({PERIOD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [p.row() for p in periods],
+        )
+        return True
+
     def _write_periods(self, language: str) -> None:
         builder = PeriodBuilder(language, self.contents)
         for row in self.x(
@@ -280,6 +340,25 @@ class TimeRecords:
             f"INSERT INTO fact_periods ({PERIOD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [p.row() for p in builder.periods()],
         )
+
+
+def _period(row: tuple) -> Period:
+    """A ``fact_periods`` row (``PERIOD_COLUMNS``) as the builder keeps it."""
+    language, delegation, fld, number, value, snapshots, first_id, first_seen, last_id, last_seen, first_bv, last_bv = (
+        row
+    )
+    return Period(
+        language,
+        delegation,
+        fld,
+        value,
+        snapshots,
+        (first_seen, first_id),
+        (last_seen, last_id),
+        first_bv,
+        last_bv,
+        number,
+    )
 
 
 def _segment(row: tuple) -> Segment:

@@ -304,11 +304,15 @@ class PeriodBuilder:
                 period.snapshots += count
                 period.last_block_version_id = last_bvs  # the variants; the one stating it is picked in periods()
 
-    def periods(self) -> list[Period]:
+    def periods(self, numbered: bool = True) -> list[Period]:
+        """Every period, each with the block version stating it last; numbered 1, 2, ... per field in time
+        order unless ``numbered`` is False (the caller numbers on from periods it keeps elsewhere)."""
         every = self.done + [p for running in self.open.values() for p in running.values()]
         for p in every:
             if "," in p.last_block_version_id:  # several variants in its last span: the first stating it
                 p.last_block_version_id = self.contents.stating(p.last_block_version_id, p.delegation, p.field, p.value)
+        if not numbered:
+            return every
         every.sort(key=lambda p: (p.delegation, p.field, p.first, p.value))
         number, slot = 0, None
         for period in every:

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dedupe.archive import Archive
-from dedupe.archive.time_records import TABLES, reference_rows
+from dedupe.archive.time_records import TABLES, TimeRecords, reference_rows
 from dedupe.document import RawSnapshot
 from tests.replica_corpus import replica_snapshots
 
@@ -94,3 +94,54 @@ def test_as_of_reads_each_page_at_the_moment(tmp_path: Path) -> None:
             "SELECT count(*) FROM url_runs WHERE stating = 0 AND first_observed_at LIKE '2024-03%'"
         ).fetchone()[0]
         assert removed >= 1  # the removed article's 404 states nothing from then on
+
+
+def test_a_crawl_after_everything_carries_the_running_periods_on_without_rebuilding_them(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """Every period was rebuilt from every segment at each refresh (0.66 s a language at a million
+    observations, for each crawled batch); appending after everything carries on the running ones."""
+    corpus = _flip_flop_corpus()
+    later = sorted(  # a crawl's pages arrive in time order
+        (
+            replace(s, observed_at=s.observed_at.replace("2024-", "2025-"))
+            for s in corpus
+            if "2024-01-" in s.observed_at
+        ),
+        key=lambda s: s.observed_at,
+    )
+    rebuilt: list[str] = []
+    original = TimeRecords._write_periods
+
+    def counting(self, language: str) -> None:
+        rebuilt.append(language)
+        original(self, language)
+
+    monkeypatch.setattr(TimeRecords, "_write_periods", counting)
+    counts = "SELECT language, count(*) AS n FROM fact_periods GROUP BY 1"
+    with Archive(tmp_path / "a.db") as archive:
+        archive.ingest(corpus, workers=1)
+        assert rebuilt  # the first derivation builds them
+        before = {r["language"]: r["n"] for r in archive.query(counts)}
+        rebuilt.clear()
+        for snapshot in later:  # a crawl a year on, page by page: each refresh appends after everything
+            archive.ingest([snapshot], workers=1)
+        assert rebuilt == []
+        assert {r["language"]: r["n"] for r in archive.query(counts)} == before  # April's values go on
+        newest = archive.query("SELECT max(last_seen) AS t FROM fact_periods WHERE language = 'en'")[0]["t"]
+        assert newest.startswith("2025-")  # ... into the new year
+        assert archive.check() == {}
+        changed = sorted(  # then epoch 2's pages: the seat count changes again, new periods start
+            (
+                replace(s, observed_at=s.observed_at.replace("2024-", "2026-"))
+                for s in corpus
+                if "2024-02-" in s.observed_at
+            ),
+            key=lambda s: s.observed_at,
+        )
+        for snapshot in changed:
+            archive.ingest([snapshot], workers=1)
+        assert rebuilt == []
+        assert {r["language"]: r["n"] for r in archive.query(counts)}["en"] > before["en"]
+        assert _periods(archive, "en") == ["7", "6", "7", "6"]
+        assert archive.check() == {}
