@@ -50,6 +50,16 @@ SCAN_BATCH = 5000  # snapshots fetched at a time when a segment is re-derived
 
 TABLES = ("fact_periods", "fact_segments", "block_version_urls", "url_runs")
 
+# The periods of one language last seen in each (delegation, field) (those a crawl's new observations carry
+# on), with the field's highest period number; the caller keeps those of the latest last snapshot.
+RUNNING_PERIODS_SQL = f"""
+SELECT {", ".join("p." + c.strip() for c in PERIOD_COLUMNS.split(","))}, m.top FROM fact_periods p
+JOIN (SELECT delegation, field, max(last_seen) AS seen, max(period) AS top FROM fact_periods
+      WHERE language = ? GROUP BY delegation, field) m
+  ON p.delegation = m.delegation AND p.field = m.field AND p.last_seen = m.seen
+WHERE p.language = ?
+"""
+
 
 def _chunks(items: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
     for lo in range(0, len(items), size):
@@ -278,10 +288,10 @@ class TimeRecords:
         running: dict[tuple[str, str], dict[str, Period]] = defaultdict(dict)
         ends: dict[tuple[str, str], Key] = {}
         numbers: dict[tuple[str, str], int] = {}
-        for row in self.x(f"SELECT {PERIOD_COLUMNS} FROM fact_periods WHERE language = ?", [language]):
-            period = _period(row)
+        for row in self.x(RUNNING_PERIODS_SQL, [language, language]):  # the last-seen ones of each field
+            period = _period(row[:-1])
             slot = (period.delegation, period.field)
-            numbers[slot] = max(numbers.get(slot, 0), period.number)
+            numbers[slot] = row[-1]
             if period.last > ends.get(slot, ("", 0)):
                 ends[slot], running[slot] = period.last, {}
             if period.last == ends[slot]:
