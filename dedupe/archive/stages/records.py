@@ -86,16 +86,31 @@ def latest_status(conn: sqlite3.Connection, url: str | None) -> int | None:
     return row[0] if row else None
 
 
-def article(conn: sqlite3.Connection, members: list[ArticleMember], texts: dict[int, str]) -> BuiltArticle:
+def _version_id(member: ArticleMember) -> str:
+    return "av-" + member.text_hash[:12]
+
+
+def article(
+    conn: sqlite3.Connection,
+    members: list[ArticleMember],
+    texts: dict[int, str],
+    known: dict[tuple[str, str], float | None] | None = None,
+) -> BuiltArticle:
     """The record of one s1 group from its contents: the article, its versions in time order, its links.
 
     A version's text is the one a page took in this refresh (``texts``, ``Touched.article_texts``), else
-    None: a version already in ``article_versions``, whose text never changes (its id is its text's hash)."""
+    None: a version already in ``article_versions``, whose text never changes (its id is its text's hash).
+    ``known``: (previous version id, version id) -> the similarity already stored for that pair (a pure
+    function of the two texts), so that a page seen again reads no signature."""
     versions: dict[int, list[ArticleMember]] = {}
     for member in members:
         versions.setdefault(member.text_id, []).append(member)
     ordered = sorted(versions, key=lambda t: _order(versions[t]))
-    sigs = signatures(conn, ordered) if len(ordered) > 1 else {}
+    ids = {text_id: _version_id(versions[text_id][0]) for text_id in ordered}
+    known = known or {}
+    pairs = list(zip(ordered, ordered[1:]))
+    unknown = [pair for pair in pairs if (ids[pair[0]], ids[pair[1]]) not in known]
+    sigs = signatures(conn, {t for pair in unknown for t in pair}) if unknown else {}
     out, links, titles = [], [], []
     previous = None
     for number, text_id in enumerate(ordered, start=1):
@@ -103,8 +118,13 @@ def article(conn: sqlite3.Connection, members: list[ArticleMember], texts: dict[
         count, first, last = _span(group)
         title = next((m.title for m in group if m.title), None)
         titles.append(title)
-        version_id = "av-" + group[0].text_hash[:12]
-        similarity = None if previous is None else round(estimate_jaccard(sigs[previous], sigs[text_id]), 3)
+        version_id = ids[text_id]
+        if previous is None:
+            similarity = None
+        elif (ids[previous], version_id) in known:
+            similarity = known[ids[previous], version_id]
+        else:
+            similarity = round(estimate_jaccard(sigs[previous], sigs[text_id]), 3)
         out.append(
             {
                 "id": version_id,
@@ -127,6 +147,18 @@ def article(conn: sqlite3.Connection, members: list[ArticleMember], texts: dict[
     status = "removed" if latest_status(conn, url) in REMOVED_STATUSES else "live"
     row = (next((t for t in reversed(titles) if t), None), url, status, len(ordered), count, first, last)
     return BuiltArticle(_order(versions[ordered[0]]), row, out, links)
+
+
+def _similarities(stored: dict[str, tuple]) -> dict[tuple[str, str], float | None]:
+    """(previous version id, version id) -> stored similarity, for the versions of one article."""
+    number = sql.ARTICLE_VERSION_FIELDS.index("version")
+    similarity = sql.ARTICLE_VERSION_FIELDS.index("similarity_to_previous")
+    by_number = {fields[number]: version_id for version_id, fields in stored.items()}
+    return {
+        (by_number[fields[number] - 1], version_id): fields[similarity]
+        for version_id, fields in stored.items()
+        if fields[number] - 1 in by_number
+    }
 
 
 def _old_records(conn: sqlite3.Connection, statement: str, labels: list[int]) -> dict[int, tuple[str, int]]:
@@ -154,16 +186,32 @@ class RecordWriter:
     # --- articles
 
     def write_articles(self, groups: list[int]) -> None:
+        """Rewrite the records of these s1 groups. An article that keeps its sort key and its versions (its
+        pages seen again: only counts, dates and its URL move) is updated in place, and only the rows that
+        differ are written; any other is deleted and inserted again, its public id a rank (``renumber``)."""
         old = _old_records(self.conn, sql.ARTICLE_ORDER, groups)
+        stored = self._stored_versions([pid for _, pid in old.values()])
+        members = self._members(groups)
+        texts = self.touched.article_texts
+        known = {pair: similarity for rows in stored.values() for pair, similarity in _similarities(rows).items()}
+        built = {grp: article(self.conn, members[grp], texts, known) for grp in groups if members[grp]}
+        steady = {
+            grp
+            for grp, record in built.items()
+            if grp in old
+            and record.key == old[grp][0]
+            and all(v["text"] is None for v in record.versions)
+            and {v["id"] for v in record.versions} == set(stored.get(old[grp][1], {}))
+        }
+        for grp in sorted(steady):
+            self._update_article(grp, old[grp][1], built.pop(grp), stored[old[grp][1]])
+        old = {grp: found for grp, found in old.items() if grp not in steady}
         old_versions: set[str] = set()
         for grp, (_, pid) in old.items():
-            old_versions.update(v for (v,) in self.conn.execute(sql.ARTICLE_VERSION_IDS, [pid]))
+            old_versions.update(stored.get(pid, {}))
             self.conn.execute(sql.DETACH_ARTICLE_VERSIONS, [pid])  # until rewritten or dropped
             self.conn.execute(sql.DELETE_ARTICLE, [pid])
             self.conn.execute(sql.DELETE_ARTICLE_ORDER, [grp])
-        members = self._members(groups)
-        texts = self.touched.article_texts
-        built = {grp: article(self.conn, members[grp], texts) for grp in groups if members[grp]}
         assigned = renumber(self.conn, sql.ARTICLE_RANKS, old, {grp: r.key for grp, r in built.items()})
         new_versions: set[str] = set()
         for grp, record in built.items():
@@ -177,6 +225,26 @@ class RecordWriter:
         for version_id in sorted(old_versions - new_versions):  # its texts left these articles
             self.conn.execute(sql.UNLINK_ARTICLE_VERSION, [version_id])
             self.conn.execute(sql.DELETE_ARTICLE_VERSION, [version_id])
+
+    def _update_article(self, grp: int, pid: int, record: BuiltArticle, stored: dict[str, tuple]) -> None:
+        """An article in place: the same id, sort key and versions; write the rows whose values moved."""
+        row = self.conn.execute(sql.ARTICLE_ROW, [pid]).fetchone()
+        if tuple(row) != record.row:
+            self.conn.execute(sql.UPDATE_ARTICLE, [*record.row, pid])
+            if row[1] != record.row[1]:  # its newest URL
+                self.conn.execute(sql.UPDATE_ARTICLE_ORDER_URL, [record.row[1], grp])
+        for v in record.versions:
+            if stored[v["id"]] != tuple(v[c] for c in sql.ARTICLE_VERSION_FIELDS):
+                self._write_version({**v, "article_id": pid})
+        self.conn.executemany(sql.RELINK_CONTENT_ARTICLE, record.links)  # new contents of known versions
+
+    def _stored_versions(self, pids: list[int]) -> dict[int, dict[str, tuple]]:
+        """article id -> version id -> its ``sql.ARTICLE_VERSION_FIELDS`` as stored."""
+        stored: dict[int, dict[str, tuple]] = defaultdict(dict)
+        for chunk in sql.chunks(pids):
+            for pid, version_id, *fields in self.conn.execute(sql.in_list(sql.ARTICLE_VERSIONS_OF, chunk), chunk):
+                stored[pid][version_id] = tuple(fields)
+        return stored
 
     def _write_version(self, version: dict[str, Any]) -> None:
         """Insert or update one article version; without its text, the row must be there already."""

@@ -213,7 +213,6 @@ RELABEL_CLUSTERS = "UPDATE derive_block_clusters SET block = ? WHERE block = ?"
 # --------------------------------------------------------------------------- the public records: articles
 
 ARTICLE_ORDER = "SELECT grp, sort_key, public_id FROM derive_article_order WHERE grp IN ({marks})"
-ARTICLE_VERSION_IDS = "SELECT id FROM article_versions WHERE article_id = ?"
 DETACH_ARTICLE_VERSIONS = "UPDATE article_versions SET article_id = 0 WHERE article_id = ?"
 DELETE_ARTICLE = "DELETE FROM articles WHERE id = ?"
 DELETE_ARTICLE_ORDER = "DELETE FROM derive_article_order WHERE grp = ?"
@@ -242,6 +241,29 @@ ARTICLE_MEMBERS = """SELECT g.grp, p.content_sha256, p.text1_id, lower(hex(t.has
    JOIN derive_texts t ON t.id = p.text1_id JOIN pages pg ON pg.content_sha256 = p.content_sha256
    WHERE g.space = 's1' AND g.grp IN ({marks})"""
 LATEST_STATUS = "SELECT http_status FROM snapshots WHERE url = ? ORDER BY observed_at DESC, id DESC LIMIT 1"
+# an article kept in place (its pages seen again): its row and its versions' as the record writer builds them
+ARTICLE_VERSION_FIELDS = (
+    "version",
+    "title",
+    "published",
+    "similarity_to_previous",
+    "snapshots",
+    "first_seen",
+    "last_seen",
+)
+ARTICLE_VERSIONS_OF = (
+    f"SELECT article_id, id, {', '.join(ARTICLE_VERSION_FIELDS)} FROM article_versions WHERE article_id IN ({{marks}})"
+)
+ARTICLE_ROW = "SELECT title, url, status, versions, snapshots, first_seen, last_seen FROM articles WHERE id = ?"
+UPDATE_ARTICLE = (
+    "UPDATE articles SET title = ?, url = ?, status = ?, versions = ?, snapshots = ?, first_seen = ?, "
+    "last_seen = ? WHERE id = ?"
+)
+UPDATE_ARTICLE_ORDER_URL = "UPDATE derive_article_order SET url = ? WHERE grp = ?"
+# a content's link to its version, written only when it is new or points elsewhere (no rewrite of the same row)
+RELINK_CONTENT_ARTICLE = """INSERT INTO content_articles(content_sha256, article_version_id) VALUES (?, ?)
+  ON CONFLICT(content_sha256) DO UPDATE SET article_version_id = excluded.article_version_id
+  WHERE article_version_id != excluded.article_version_id"""
 
 # --------------------------------------------------------------------------- the public records: blocks
 

@@ -153,3 +153,32 @@ def test_flush_stores_what_arrived_without_waiting_for_a_batch_to_fill(tmp_path:
         assert archive.check() == {}
     assert counted_before == [2] and [url for url, _ in told] == [s.url for s in corpus]
     assert {status for _, status in told} == {"new"} and report.added == 5
+
+
+def test_an_article_whose_pages_are_seen_again_is_updated_in_place(tmp_path: Path) -> None:
+    # A weekly crawl that finds nothing new touches every article: its counts and last_seen move, nothing else.
+    # The record is updated where it is (no delete and insert, no signature read for its versions'
+    # similarities), and equals what the reference derives.
+    corpus = sorted(replica_snapshots(("en",)), key=lambda s: (s.observed_at, s.url))
+    with Archive(tmp_path / "a.db") as archive:
+        archive.ingest(corpus, workers=1)
+        conn = archive.db.conn
+        pid, url, snapshots, versions = conn.execute(
+            "SELECT id, url, snapshots, versions FROM articles WHERE versions > 1 ORDER BY id LIMIT 1"
+        ).fetchone()
+        latest = max((s for s in corpus if s.url == url), key=lambda s: s.observed_at)
+        statements: list[str] = []
+        conn.set_trace_callback(statements.append)
+        try:
+            archive.ingest([dataclasses.replace(latest, observed_at="2030-01-01T00:00:00Z")], workers=1)
+        finally:
+            conn.set_trace_callback(None)
+        written = [s for s in statements if s.lstrip().upper().startswith(("DELETE", "INSERT", "UPDATE"))]
+        assert not [s for s in written if "articles " in s and not s.lstrip().upper().startswith("UPDATE")]
+        assert not [s for s in statements if "signature FROM derive_texts" in s]
+        assert conn.execute("SELECT snapshots, versions, last_seen FROM articles WHERE id = ?", [pid]).fetchone() == (
+            snapshots + 1,
+            versions,
+            "2030-01-01T00:00:00Z",
+        )
+        assert archive.check() == {}
