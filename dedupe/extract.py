@@ -25,6 +25,7 @@ from .document import (
     PageAnalysis,
     Role,
 )
+from .language import detect_language
 
 BLOCK_TAGS = {
     "address",
@@ -68,8 +69,6 @@ BLOCK_TAGS = {
 }
 SKIP_TAGS = {"script", "style", "noscript", "template", "head", "svg", "iframe", "object", "button", "select"}
 
-_LATIN_BYTES = bytes(range(ord("A"), ord("Z") + 1)) + bytes(range(ord("a"), ord("z") + 1))
-_CYRILLIC_LEAD_BYTES = b"\xd0\xd1\xd2\xd3"  # UTF-8 lead bytes of exactly U+0400..U+04FF
 _DATE_LINE = re.compile(r"^\W*\d{1,2}[\s./-]+\w+[\s./-]+\d{4}\W*$|^\W*\w+\s+\d{1,2},?\s+\d{4}\W*$|^\d{4}-\d{2}-\d{2}$")
 MIN_YEAR, MAX_YEAR = 1990, 2100  # fixed bounds: the same bytes must get the same roles on any day
 _DATEPARSER_SETTINGS = {
@@ -156,14 +155,6 @@ def _site_date(line: str) -> date | None:
         return date(int(year), month, int(day))
     except ValueError:
         return None  # "31 June 2022": dateparser decides
-
-
-def detect_language(text: str) -> str:
-    """'ru' when Cyrillic letters dominate, else 'en' (the site has no other languages)."""
-    raw = text.encode("utf-8", "surrogatepass")  # counted as bytes: ~50x faster than per character
-    cyrillic = len(raw) - len(raw.translate(None, _CYRILLIC_LEAD_BYTES))
-    latin = len(raw) - len(raw.translate(None, _LATIN_BYTES))
-    return "ru" if cyrillic > latin else "en"
 
 
 LANDMARK_TAGS = {"header", "nav", "main", "aside", "footer", "section", "article", "form", "ul", "ol", "table", "dl"}

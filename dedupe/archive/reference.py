@@ -15,8 +15,8 @@ from sqlite_utils import Database
 
 from .. import schema
 from ..blocks import ARTICLE_CONFIG, Derivation, PageLines, derive, version_public_id
-from ..extract import detect_language
 from ..facts import extract_facts
+from ..language import detect_language
 from ..minhash import compute_signatures, estimate_jaccard
 from ..storage import Codec, text_hash
 from ..variants import assign_slots, compare_versions

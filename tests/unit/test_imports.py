@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -140,3 +141,34 @@ def test_a_refresh_that_derives_no_signature_does_not_import_datasketch(tmp_path
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True).stdout
     assert out.strip() == "1 []"
     assert RawSnapshot  # the class the child builds its 304 with
+
+
+def test_a_week_of_pages_seen_again_loads_no_extractor_and_no_minhash(tmp_path: Path) -> None:
+    """A writer that stores only pages it already holds (the same bytes again, a weekly crawl's usual
+    finding) analyses nothing, so it must not pay for loading trafilatura and htmldate (0.3 s) nor
+    datasketch and scipy (0.6-1.2 s): the record stage names languages with ``dedupe.language``, and an
+    article seen again reuses its versions' stored similarities instead of reading signatures."""
+    import dataclasses
+
+    from dedupe.archive import Archive
+    from tests.replica_corpus import replica_snapshots
+
+    db = tmp_path / "archive.db"
+    corpus = sorted(replica_snapshots(("en",)), key=lambda s: (s.observed_at, s.url))
+    with Archive(db) as archive:
+        archive.ingest(corpus, workers=1)
+        multi = archive.db.execute("SELECT url FROM articles WHERE versions > 1 ORDER BY id").fetchall()
+    assert multi  # articles with versions: their similarities are what would need signatures
+    again = [max((s for s in corpus if s.url == url), key=lambda s: s.observed_at) for (url,) in multi]
+    pickled = tmp_path / "again.pickle"
+    pickled.write_bytes(pickle.dumps([dataclasses.replace(s, observed_at="2031-01-01T00:00:00Z") for s in again]))
+    code = (
+        "import pickle, sys; from dedupe.archive import Archive; "
+        f"pages = pickle.loads(open({str(pickled)!r}, 'rb').read()); a = Archive({str(db)!r}); "
+        "r = a.ingest(pages, workers=1); a.close(); "
+        "grown = {k: r.after[k] - r.before[k] for k in ('snapshots', 'article_versions')}; "
+        "print(grown['snapshots'], grown['article_versions'], "
+        "sorted(m for m in ('datasketch', 'scipy', 'trafilatura', 'htmldate') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True).stdout
+    assert out.strip() == f"{len(again)} 0 []"

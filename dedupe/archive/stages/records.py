@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from ...blocks import version_public_id
-from ...extract import detect_language
 from ...facts import Fact, extract_facts
+from ...language import detect_language
 from ...minhash import estimate_jaccard
 from ...variants import assign_slots, compare_versions
 from ..base import REMOVED_STATUSES, order_key
