@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -476,19 +477,55 @@ def to_lean(signature: np.ndarray, config: MinhashConfig) -> LeanMinHash:
     return LeanMinHash(seed=config.seed, hashvalues=signature, scheme=config.scheme)
 
 
+# LeanMinHash's serialized layout (datasketch 2.0, native byte order): seed (q), the number of values (i; negated
+# for the affine schemes, followed by the scheme's code, B), then the values from the next aligned offset.
+_SCHEME_CODES = {"affine32": 1, "affine64": 2}
+_SCHEME_OF_CODE = {code: scheme for scheme, code in _SCHEME_CODES.items()}
+_VALUE_FORMAT = {"legacy": "I", "affine32": "I", "affine64": "Q"}
+_VALUE_WIDTH = {"I": np.dtype("=u4"), "Q": np.dtype("=u8")}
+_HELD_AS = {"legacy": np.uint64, "affine32": np.uint32, "affine64": np.uint64}  # LeanMinHash.hashvalues' dtype
+_HEAD = struct.calcsize("@qi")
+
+
+def _values_offset(scheme: str) -> int:
+    return _HEAD if scheme == "legacy" else struct.calcsize(f"@qiB0{_VALUE_FORMAT[scheme]}")
+
+
 def serialize(signature: np.ndarray, config: MinhashConfig) -> bytes:
-    """Stable BLOB in LeanMinHash's own format, so datasketch can read stored signatures."""
-    lean = to_lean(signature, config)
-    buf = bytearray(lean.bytesize())
-    lean.serialize(buf)
-    return bytes(buf)
+    """Stable BLOB in LeanMinHash's own format, byte for byte what ``LeanMinHash.serialize`` writes, so
+    datasketch can read stored signatures. Written here (struct and numpy) rather than through datasketch,
+    whose import (its LSH, Redis and aiohttp storage: 0.8-1.2 s) a crawl's writer would otherwise pay to
+    store its first signature; ``tests/unit/dedupe/test_minhash.py`` compares the bytes with datasketch's."""
+    values = np.asarray(signature).reshape(-1)
+    scheme = config.scheme
+    if scheme != "legacy" and values.size == 0:
+        raise ValueError("hashvalues must not be empty")
+    width = _VALUE_WIDTH[_VALUE_FORMAT[scheme]]
+    if values.size and int(values.max()) > np.iinfo(width).max:
+        raise ValueError(f"a hash value does not fit the {scheme} format's {width.itemsize} bytes")
+    if scheme == "legacy":
+        head = struct.pack("@qi", config.seed, values.size)
+    else:
+        head = struct.pack("@qiB", config.seed, -values.size, _SCHEME_CODES[scheme])
+    return head.ljust(_values_offset(scheme), b"\0") + values.astype(width, copy=False).tobytes()
 
 
 def deserialize(blob: bytes) -> np.ndarray:
-    """Hash values back from a BLOB written by serialize (or by LeanMinHash.serialize)."""
-    from datasketch import LeanMinHash
-
-    return LeanMinHash.deserialize(blob).hashvalues
+    """Hash values back from a BLOB written by serialize (or by LeanMinHash.serialize), with the dtype
+    ``LeanMinHash.deserialize(blob).hashvalues`` has."""
+    try:
+        count = struct.unpack_from("@qi", blob, 0)[1]
+        scheme = "legacy"
+        if count < 0:
+            count, code = -count, blob[_HEAD]
+            if code not in _SCHEME_OF_CODE:
+                raise ValueError(f"Unknown permutation scheme code: {code}")
+            scheme = _SCHEME_OF_CODE[code]
+        width = _VALUE_WIDTH[_VALUE_FORMAT[scheme]]
+        values = np.frombuffer(blob, dtype=width, count=count, offset=_values_offset(scheme))
+    except (struct.error, IndexError) as exc:
+        raise ValueError(f"not a serialized MinHash ({exc})") from None
+    return values.astype(_HELD_AS[scheme])
 
 
 def estimate_jaccard(a: np.ndarray, b: np.ndarray) -> float:
@@ -515,11 +552,34 @@ def _false_negative_area(threshold: float, bands: int, rows: int) -> float:
     return quad(lambda s: 1 - (1 - (1 - s ** float(rows)) ** float(bands)), threshold, 1.0)[0]
 
 
+# optimal_param's answers for the thresholds the archive bands with (blocks.LINE_BAND_THRESHOLD,
+# ARTICLE_CONFIG.threshold) and the benchmark's 0.8, at 128 permutations, with CLUSTER_WEIGHTS and with
+# datasketch's equal weights: computing one takes about 1,400 numerical integrations and loading scipy
+# (together 0.9-1.5 s, once per process that derives a signature: a crawl's writer, an import).
+# ``tests/unit/dedupe/test_minhash.py`` computes each again, and asks datasketch's MinHashLSH, and compares.
+KNOWN_OPTIMAL_PARAMS: dict[tuple[float, int, float, float], tuple[int, int]] = {
+    (0.4, 128, 0.2, 0.8): (31, 3),
+    (0.6, 128, 0.2, 0.8): (23, 5),
+    (0.8, 128, 0.2, 0.8): (12, 10),
+    (0.4, 128, 0.5, 0.5): (32, 4),
+    (0.6, 128, 0.5, 0.5): (18, 7),
+    (0.8, 128, 0.5, 0.5): (9, 13),
+}
+
+
 @functools.lru_cache(maxsize=64)
 def optimal_param(threshold: float, num_perm: int, fp_weight: float = 0.5, fn_weight: float = 0.5) -> tuple[int, int]:
     """(bands, rows) minimising weighted FP+FN areas of the LSH S-curve, as datasketch does."""
     if not 0.0 <= threshold <= 1.0:
         raise ValueError(f"threshold must be in [0, 1], got {threshold}")
+    known = KNOWN_OPTIMAL_PARAMS.get((threshold, num_perm, fp_weight, fn_weight))
+    if known is not None:
+        return known
+    return compute_optimal_param(threshold, num_perm, fp_weight, fn_weight)
+
+
+def compute_optimal_param(threshold: float, num_perm: int, fp_weight: float, fn_weight: float) -> tuple[int, int]:
+    """``optimal_param`` by datasketch's search: every (bands, rows) with bands * rows <= num_perm."""
     best, best_error = (0, 0), float("inf")
     for bands in range(1, num_perm + 1):
         for rows in range(1, num_perm // bands + 1):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import random
+import subprocess
 import sys
 from pathlib import Path
 
@@ -17,8 +18,12 @@ if str(ROOT) not in sys.path:  # run from anywhere, even before the package is i
     sys.path.insert(0, str(ROOT))
 
 from bench.clustering import find_clusters, find_pairs  # noqa: E402
+from dedupe.blocks import ARTICLE_CONFIG, LINE_BAND_THRESHOLD, LINE_CONFIG  # noqa: E402
 from dedupe.minhash import (  # noqa: E402
+    CLUSTER_WEIGHTS,
+    KNOWN_OPTIMAL_PARAMS,
     MinhashConfig,
+    compute_optimal_param,
     compute_signature,
     compute_signatures,
     deserialize,
@@ -303,6 +308,42 @@ def test_legacy_scheme_round_trip():
     np.testing.assert_array_equal(restored, signature)
 
 
+@pytest.mark.parametrize("scheme", ["affine32", "affine64", "legacy"])
+@pytest.mark.parametrize("num_perm", [2, 7, 128])
+def test_blobs_are_byte_for_byte_datasketchs_in_every_scheme(scheme, num_perm):
+    # the archive writes and reads the format itself (no datasketch import in a writer): both ways, every scheme
+    cfg = MinhashConfig(num_perm=num_perm, scheme=scheme, seed=3)
+    signature = compute_signature("the delegation of the Kyrgyz Republic has seven seats", cfg)
+    lean = LeanMinHash(seed=cfg.seed, hashvalues=signature, scheme=scheme)
+    buf = bytearray(lean.bytesize())
+    lean.serialize(buf)
+    assert serialize(signature, cfg) == bytes(buf)
+    restored, theirs = deserialize(bytes(buf)), LeanMinHash.deserialize(bytes(buf)).hashvalues
+    assert restored.dtype == theirs.dtype
+    np.testing.assert_array_equal(restored, theirs)
+    restored[0] = 0  # a writable array, as datasketch's
+
+
+def test_a_truncated_or_unknown_blob_is_refused():
+    blob = serialize(compute_signature("a b c d e f g", CFG), CFG)
+    for broken in (blob[:10], blob[:-1], blob[:12] + b"\x09" + blob[13:]):
+        with pytest.raises(ValueError):
+            deserialize(broken)
+    with pytest.raises(ValueError):
+        serialize(np.array([], dtype=np.uint32), CFG)
+
+
+def test_storing_signatures_loads_neither_datasketch_nor_scipy():
+    code = (
+        "import sys; from dedupe.blocks import line_signatures; from dedupe.minhash import serialize, deserialize; "
+        "from dedupe.blocks import LINE_CONFIG; sigs, keys = line_signatures(['one line of text', 'another line']); "
+        "assert (deserialize(serialize(sigs[0], LINE_CONFIG)) == sigs[0]).all(); "
+        "print(sorted(m for m in ('datasketch', 'scipy') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
 @pytest.mark.parametrize("config", [CFG, SHA1], ids=str)
 def test_to_lean_agrees_with_estimate(config):
     a = compute_signature("one two three four five six seven eight", config)
@@ -420,6 +461,19 @@ def test_estimate_jaccard_edges(config):
 def test_optimal_param_matches_datasketch(threshold, num_perm):
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
     assert optimal_param(threshold, num_perm) == (lsh.b, lsh.r)
+
+
+@pytest.mark.parametrize("known", sorted(KNOWN_OPTIMAL_PARAMS))
+def test_the_known_optimal_params_are_what_the_search_and_datasketch_find(known):
+    threshold, num_perm, fp_weight, fn_weight = known
+    assert compute_optimal_param(*known) == KNOWN_OPTIMAL_PARAMS[known]
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm, weights=(fp_weight, fn_weight))
+    assert KNOWN_OPTIMAL_PARAMS[known] == (lsh.b, lsh.r)
+
+
+def test_the_thresholds_the_archive_bands_with_are_known():
+    assert (LINE_BAND_THRESHOLD, LINE_CONFIG.num_perm, *CLUSTER_WEIGHTS) in KNOWN_OPTIMAL_PARAMS
+    assert (ARTICLE_CONFIG.threshold, ARTICLE_CONFIG.num_perm, *CLUSTER_WEIGHTS) in KNOWN_OPTIMAL_PARAMS
 
 
 def test_optimal_param_is_sane():
