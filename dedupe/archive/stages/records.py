@@ -187,8 +187,9 @@ class RecordWriter:
 
     def write_articles(self, groups: list[int]) -> None:
         """Rewrite the records of these s1 groups. An article that keeps its sort key and its versions (its
-        pages seen again: only counts, dates and its URL move) is updated in place, and only the rows that
-        differ are written; any other is deleted and inserted again, its public id a rank (``renumber``)."""
+        pages seen again, or new pages of texts it has: only counts, dates and its URL move) is updated in
+        place, only the rows that differ written; any other is deleted and inserted again, its public id a
+        rank (``renumber``)."""
         old = _old_records(self.conn, sql.ARTICLE_ORDER, groups)
         stored = self._stored_versions([pid for _, pid in old.values()])
         members = self._members(groups)
@@ -200,8 +201,7 @@ class RecordWriter:
             for grp, record in built.items()
             if grp in old
             and record.key == old[grp][0]
-            and all(v["text"] is None for v in record.versions)
-            and {v["id"] for v in record.versions} == set(stored.get(old[grp][1], {}))
+            and {v["id"] for v in record.versions} == set(stored.get(old[grp][1], {}))  # a text given again: its id
         }
         for grp in sorted(steady):
             self._update_article(grp, old[grp][1], built.pop(grp), stored[old[grp][1]])

@@ -181,4 +181,17 @@ def test_an_article_whose_pages_are_seen_again_is_updated_in_place(tmp_path: Pat
             versions,
             "2030-01-01T00:00:00Z",
         )
+        # a new content of a text it has (other bytes around the same article): a new snapshot, the same versions
+        other = dataclasses.replace(latest, observed_at="2030-01-08T00:00:00Z", body=latest.body + b"<!-- -->")
+        statements.clear()
+        conn.set_trace_callback(statements.append)
+        try:
+            archive.ingest([other], workers=1)
+        finally:
+            conn.set_trace_callback(None)
+        assert not [s for s in statements if s.lstrip().upper().startswith("DELETE FROM ARTICLES ")]
+        assert conn.execute("SELECT snapshots, versions FROM articles WHERE id = ?", [pid]).fetchone() == (
+            snapshots + 2,
+            versions,
+        )
         assert archive.check() == {}
