@@ -124,6 +124,10 @@ def crawl_full(url: str, db: str, revisit_after: str | None = None) -> dict:
         "requests": stats.get("downloader/request_count", 0),
         "not_due": stats.get("pacsto/not_due", 0),
         "revisit_after_seconds": stats.get("pacsto/revisit/revisit_after_seconds"),
+        # the tail: pages still queued for the writer when the spider finished, and the seconds from then to
+        # the writer's end (storing them, the final refresh), when only the writer works
+        "writer_backlog_at_close": stats.get("archive/backlog_at_close"),
+        "writer_close_seconds": stats.get("archive/close_seconds"),
     }
 
 
