@@ -117,6 +117,7 @@ _MONTH_DAY_YEAR = re.compile(r"([^\W\d_]+) (\d{1,2}),? (\d{4})")
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 
+_XML_DECLARATION = re.compile(r"\A\s*<\?xml\b[^>]*\?>")
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
@@ -168,7 +169,9 @@ def html_lines(markup: str) -> list[tuple[str, int]]:
     changes (a nav menu directly above the delegation widget is another block).
     """
     try:
-        root = lxml_html.document_fromstring(markup)
+        # lxml refuses a str that declares its encoding ("<?xml version='1.0' encoding='utf-8'?>", as XHTML
+        # pages do): the text is decoded already, and an HTML parser ignores the declaration anyway
+        root = lxml_html.document_fromstring(_XML_DECLARATION.sub("", markup, count=1))
     except (etree.ParserError, ValueError) as exc:
         raise InputError(f"malformed HTML ({exc})") from None
     # iterwalk never visits comments, so text after one would be lost: "7 <!--x-->deputies"

@@ -183,3 +183,26 @@ def test_windows_1252_bytes_under_a_declared_utf8_are_read_as_a_browser_reads_th
 def test_a_declared_charset_that_is_no_text_encoding_is_ignored(charset: str) -> None:
     """Found by fuzzing (tests/reliability): 'undefined' raised UnicodeError, a NUL ValueError."""
     assert decode(b"plain text", declared_charset=charset) == ("plain text", "text", "utf-8")
+
+
+@pytest.mark.parametrize(
+    "declaration",
+    [
+        '<?xml version="1.0" encoding="utf-8"?>\n',
+        "\ufeff  <?xml version='1.0' encoding='windows-1251' standalone='yes'?>",
+    ],
+)
+def test_an_xhtml_page_that_declares_its_encoding_is_read_not_refused(declaration: str) -> None:
+    # lxml refuses a decoded str that declares an encoding: such pages (XHTML, common in old web archives)
+    # were refused whole as "malformed HTML"
+    page = (
+        declaration + '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" '
+        '"http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd"><html xmlns="http://www.w3.org/1999/xhtml">'
+        "<head><title>Session</title></head><body><h1>The Assembly met in Minsk</h1>"
+        "<p>The Parliamentary Assembly held its plenary session, and the delegations adopted the programme.</p>"
+        "<p>The Kyrgyz delegation consists of 7 deputies, the Council said in its statement.</p></body></html>"
+    )
+    analysis = analyse(page.encode("utf-8"), "utf-8")
+    roles = {line: role for line, role, _ in analysis.lines}
+    assert roles["The Assembly met in Minsk"] == "title"
+    assert roles["The Kyrgyz delegation consists of 7 deputies, the Council said in its statement."] == "body"
