@@ -229,7 +229,9 @@ class RecordWriter:
     def _update_article(self, grp: int, pid: int, record: BuiltArticle, stored: dict[str, tuple]) -> None:
         """An article in place: the same id, sort key and versions; write the rows whose values moved."""
         row = self.conn.execute(sql.ARTICLE_ROW, [pid]).fetchone()
-        if tuple(row) != record.row:
+        if row is None:  # its row gone (a hand edit): written again, as a rewrite would
+            self.conn.execute(sql.INSERT_ARTICLE, [pid, *record.row])
+        elif tuple(row) != record.row:
             self.conn.execute(sql.UPDATE_ARTICLE, [*record.row, pid])
             if row[1] != record.row[1]:  # its newest URL
                 self.conn.execute(sql.UPDATE_ARTICLE_ORDER_URL, [record.row[1], grp])

@@ -101,6 +101,24 @@ def test_an_article_version_missing_its_row_is_rebuilt_not_left_out(tmp_path: Pa
         assert archive.check() == {}
 
 
+def test_an_article_missing_its_row_is_written_again_when_its_page_is_seen_again(tmp_path: Path) -> None:
+    # updated in place, an article whose row is gone (a hand edit) gets it back, as a rewrite gave it
+    corpus = list(replica_snapshots(("en",)))
+    first = [s for s in corpus if s.observed_at.startswith("2024-01")]
+    with Archive(tmp_path / "a.db") as archive:
+        archive.ingest(first, workers=1)
+        conn = archive.db.conn
+        pid, url = conn.execute("SELECT id, url FROM articles ORDER BY id LIMIT 1").fetchone()
+        conn.execute("PRAGMA foreign_keys = OFF")  # a hand edit that leaves its versions pointing at it
+        with conn:
+            conn.execute("DELETE FROM articles WHERE id = ?", [pid])
+        conn.execute("PRAGMA foreign_keys = ON")
+        again = next(s for s in first if s.url == url)
+        archive.ingest([dataclasses.replace(again, observed_at="2024-01-02T00:00:00Z")], workers=1)
+        assert conn.execute("SELECT url FROM articles WHERE id = ?", [pid]).fetchone() == (url,)
+        assert archive.check() == {}
+
+
 @pytest.mark.parametrize(("share", "refreshed_at"), [(0.25, [4, 16, 28, 40]), (1.0, [4, 16, 40])])
 def test_an_import_with_workers_derives_between_batches_while_they_analyse(
     tmp_path: Path, monkeypatch, share: float, refreshed_at: list[int]
