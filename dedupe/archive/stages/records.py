@@ -203,8 +203,10 @@ class RecordWriter:
             and record.key == old[grp][0]
             and {v["id"] for v in record.versions} == set(stored.get(old[grp][1], {}))  # a text given again: its id
         }
+        rows = self._article_rows([old[grp][1] for grp in steady])
         for grp in sorted(steady):
-            self._update_article(grp, old[grp][1], built.pop(grp), stored[old[grp][1]])
+            pid = old[grp][1]
+            self._update_article(grp, pid, built.pop(grp), stored[pid], rows.get(pid))
         old = {grp: found for grp, found in old.items() if grp not in steady}
         old_versions: set[str] = set()
         for grp, (_, pid) in old.items():
@@ -226,12 +228,14 @@ class RecordWriter:
             self.conn.execute(sql.UNLINK_ARTICLE_VERSION, [version_id])
             self.conn.execute(sql.DELETE_ARTICLE_VERSION, [version_id])
 
-    def _update_article(self, grp: int, pid: int, record: BuiltArticle, stored: dict[str, tuple]) -> None:
-        """An article in place: the same id, sort key and versions; write the rows whose values moved."""
-        row = self.conn.execute(sql.ARTICLE_ROW, [pid]).fetchone()
+    def _update_article(
+        self, grp: int, pid: int, record: BuiltArticle, stored: dict[str, tuple], row: tuple | None
+    ) -> None:
+        """An article in place: the same id, sort key and versions; write the rows whose values moved
+        (``row``: its ``articles`` row as stored)."""
         if row is None:  # its row gone (a hand edit): written again, as a rewrite would
             self.conn.execute(sql.INSERT_ARTICLE, [pid, *record.row])
-        elif tuple(row) != record.row:
+        elif row != record.row:
             self.conn.execute(sql.UPDATE_ARTICLE, [*record.row, pid])
             if row[1] != record.row[1]:  # its newest URL
                 self.conn.execute(sql.UPDATE_ARTICLE_ORDER_URL, [record.row[1], grp])
@@ -239,6 +243,14 @@ class RecordWriter:
             if stored[v["id"]] != tuple(v[c] for c in sql.ARTICLE_VERSION_FIELDS):
                 self._write_version({**v, "article_id": pid})
         self.conn.executemany(sql.RELINK_CONTENT_ARTICLE, record.links)  # new contents of known versions
+
+    def _article_rows(self, pids: list[int]) -> dict[int, tuple]:
+        """article id -> its ``articles`` row as ``article`` builds it (one query per chunk of ids)."""
+        rows: dict[int, tuple] = {}
+        for chunk in sql.chunks(pids):
+            for pid, *row in self.conn.execute(sql.in_list(sql.ARTICLE_ROWS, chunk), chunk):
+                rows[pid] = tuple(row)
+        return rows
 
     def _stored_versions(self, pids: list[int]) -> dict[int, dict[str, tuple]]:
         """article id -> version id -> its ``sql.ARTICLE_VERSION_FIELDS`` as stored."""

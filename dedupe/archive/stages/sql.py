@@ -254,7 +254,9 @@ ARTICLE_VERSION_FIELDS = (
 ARTICLE_VERSIONS_OF = (
     f"SELECT article_id, id, {', '.join(ARTICLE_VERSION_FIELDS)} FROM article_versions WHERE article_id IN ({{marks}})"
 )
-ARTICLE_ROW = "SELECT title, url, status, versions, snapshots, first_seen, last_seen FROM articles WHERE id = ?"
+ARTICLE_ROWS = (
+    "SELECT id, title, url, status, versions, snapshots, first_seen, last_seen FROM articles WHERE id IN ({marks})"
+)
 UPDATE_ARTICLE = (
     "UPDATE articles SET title = ?, url = ?, status = ?, versions = ?, snapshots = ?, first_seen = ?, "
     "last_seen = ? WHERE id = ?"
