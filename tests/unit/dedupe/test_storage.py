@@ -164,6 +164,27 @@ def test_first_dictionary_recompresses_only_the_newest_plain_contents(
             assert archive.raw_content(hashlib.sha256(body).hexdigest()) == body
 
 
+def test_recompressed_contents_leave_no_half_empty_pages(
+    tmp_path: Path, site_pages: list[bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bodies the first dictionary shrinks (a page each in plain zstd) are not left where they were with
+    most of their page empty: the table is about as small as its rows, as after a VACUUM."""
+    monkeypatch.setattr(storage, "TRAIN_AFTER", 60)
+    with Archive(tmp_path / "archive.db") as archive:
+        for number, body in enumerate(site_pages[:150]):
+            archive.add(snapshot(number, body))
+        methods = [m for (m,) in archive.db.execute("SELECT compression FROM contents")]
+        assert methods == ["zstd-dict:1"] * 150  # the first 60 recompressed, the others stored so
+        leaves, payload = archive.db.execute(
+            "SELECT count(*), sum(payload) FROM dbstat WHERE name = 'contents' AND pagetype = 'leaf'"
+        ).fetchone()
+        page_size = archive.db.execute("PRAGMA page_size").fetchone()[0]
+        assert leaves <= 1.5 * payload / page_size + 2, (leaves, payload)  # rewritten in place: 2x
+        assert archive.db.execute("PRAGMA foreign_key_check").fetchall() == []
+        for body in site_pages[:150]:
+            assert archive.raw_content(hashlib.sha256(body).hexdigest()) == body
+
+
 def test_ingest_stores_a_batch_but_never_part_of_a_bad_input(tmp_path: Path, site_pages: list[bytes]) -> None:
     folder = tmp_path / "pages"
     folder.mkdir()
