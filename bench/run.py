@@ -287,7 +287,10 @@ def archive_storage(db: Path) -> dict[str, Any]:
         raw, stored = con.execute(
             "SELECT coalesce(sum(size), 0), coalesce(sum(stored_size), 0) FROM contents WHERE kind = 'html'"
         ).fetchone()
-        dictionaries = con.execute("SELECT coalesce(sum(length(dict)), 0) FROM compression_dicts").fetchone()[0]
+        # the dictionaries of raw HTML (those of pages' lines are counted in the archive's size, not here)
+        dictionaries = con.execute(
+            "SELECT coalesce(sum(length(dict)), 0) FROM compression_dicts WHERE purpose = 'html'"
+        ).fetchone()[0]
         methods = dict(con.execute("SELECT compression, count(*) FROM contents GROUP BY 1").fetchall())
         tables = _table_bytes(con)
     finally:

@@ -346,14 +346,15 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
     ),
     # internal bookkeeping, hidden from the table list
     "compression_dicts": (
-        "zstd dictionaries trained on the archive's own pages, used to compress raw HTML (internal).",
+        "zstd dictionaries trained on the archive's own pages, used to compress raw HTML and pages' lines (internal).",
         {
-            "id": "Dictionary number: contents.compression says 'zstd-dict:<id>'.",
+            "id": "Dictionary number: contents.compression and pages.lines_compression say 'zstd-dict:<id>'.",
             "created_at": "When it was trained (UTC).",
-            "samples": "How many HTML contents it was trained on.",
+            "samples": "How many HTML contents (or pages' lines) it was trained on.",
             "contents_at": "How many HTML contents the archive held then.",
-            "level": "zstd level contents are compressed at with it.",
+            "level": "zstd level what it compresses is compressed at with it.",
             "dict": "The dictionary itself.",
+            "purpose": "What it compresses: 'html' (contents.body) or 'lines' (pages.lines).",
         },
     ),
     "archive_state": (

@@ -82,19 +82,26 @@ def test_archive_trains_a_dictionary_and_recompresses_earlier_contents(tmp_path:
         texts = {sha: archive.content_text(sha) for (sha,) in archive.db.execute("SELECT sha256 FROM contents")}
         for number, body in enumerate(site_pages[storage.TRAIN_AFTER - 1 :], start=storage.TRAIN_AFTER - 1):
             archive.add(snapshot(number, body))
-        dictionaries = archive.db.execute("SELECT id, samples, level FROM compression_dicts").fetchall()
-        assert dictionaries == [(1, storage.TRAIN_AFTER, storage.DICT_LEVEL)]
+        dictionaries = archive.db.execute("SELECT id, samples, level, purpose FROM compression_dicts").fetchall()
+        assert dictionaries == [
+            (1, storage.TRAIN_AFTER, storage.DICT_LEVEL, "html"),
+            (2, storage.TRAIN_AFTER, storage.LINES_LEVEL, "lines"),
+        ]
         methods = dict(archive.db.execute("SELECT compression, count(*) FROM contents GROUP BY 1").fetchall())
         assert methods == {"zstd-dict:1": len(site_pages)}
-        # the pages' lines too: those stored before the dictionary are recompressed with it, and read back the same
+        # the pages' lines have a dictionary of their own: those stored before it are recompressed with it,
+        # and read back the same
         lines_methods = dict(archive.db.execute("SELECT lines_compression, count(*) FROM pages GROUP BY 1").fetchall())
-        assert lines_methods == {"zstd-dict:1": len(site_pages)}
+        assert lines_methods == {"zstd-dict:2": len(site_pages)}
         assert {sha: archive.content_text(sha) for sha in texts} == texts
-        json_bytes, stored_bytes = 0, 0
+        json_bytes, stored_bytes, with_html_dictionary = 0, 0, 0
         for lines, method in archive.db.execute("SELECT lines, lines_compression FROM pages"):
-            json_bytes += len(json.dumps(archive.codec.unpack_lines(lines, method), ensure_ascii=False).encode())
+            data = json.dumps(archive.codec.unpack_lines(lines, method), ensure_ascii=False).encode()
+            json_bytes += len(data)
             stored_bytes += len(lines)
+            with_html_dictionary += len(archive.codec.current.compress_lines(data))
         assert json_bytes / stored_bytes >= 4.0  # the block and the menus are in the dictionary
+        assert stored_bytes < 0.9 * with_html_dictionary  # and the JSON around them
         raw, stored = archive.db.execute("SELECT sum(size), sum(stored_size) FROM contents").fetchone()
         assert raw / stored >= 8.0
         for (sha,) in archive.db.execute("SELECT sha256 FROM contents"):
@@ -116,7 +123,7 @@ def test_page_lines_read_back_from_every_form_they_were_stored_in(tmp_path: Path
         for number, body in enumerate(site_pages[: storage.TRAIN_AFTER]):
             archive.add(snapshot(number, body))
         packed, method = codec.pack_lines(lines)
-        assert method == "zstd-dict:1" and codec.unpack_lines(packed, method) == lines
+        assert method == "zstd-dict:2" and codec.unpack_lines(packed, method) == lines  # the dictionary of lines
     with Archive(tmp_path / "archive.db") as reopened:  # another connection: the dictionary is read from the archive
         assert reopened.codec.unpack_lines(packed, method) == lines
 
@@ -143,9 +150,38 @@ def test_every_method_ever_written_stays_readable(
     con.close()
     with Archive(db) as archive:
         methods = {m for (m,) in archive.db.execute("SELECT DISTINCT compression FROM contents")}
-        assert methods == {"zstd", "zstd-dict:1", "zstd-dict:2"}
+        assert methods == {"zstd", "zstd-dict:1", "zstd-dict:3"}  # 2 and 4: the dictionaries of lines
+        lines_methods = {m for (m,) in archive.db.execute("SELECT DISTINCT lines_compression FROM pages")}
+        assert lines_methods == {"zstd-dict:2", "zstd-dict:4"}
         for body in site_pages[:101]:
             assert archive.raw_content(hashlib.sha256(body).hexdigest()) == body
+        for value, method in archive.db.execute("SELECT lines, lines_compression FROM pages"):
+            assert archive.codec.unpack_lines(value, method)
+
+
+def test_an_archive_without_a_dictionary_of_lines_gets_one_at_its_next_write(
+    tmp_path: Path, site_pages: list[bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lines go through the raw pages' dictionary until there is one of lines (an archive whose dictionaries
+    came before m021, or whose lines could not be trained on): the next write trains it, and both read back."""
+    monkeypatch.setattr(storage, "TRAIN_AFTER", 20)
+    db = tmp_path / "archive.db"
+    with monkeypatch.context() as patched:
+        patched.setattr(storage.Codec, "_train_lines", lambda self: None)
+        with Archive(db) as archive:
+            for number, body in enumerate(site_pages[:30]):
+                archive.add(snapshot(number, body))
+            assert archive.db.execute("SELECT id, purpose FROM compression_dicts").fetchall() == [(1, "html")]
+            stored = {m for (m,) in archive.db.execute("SELECT lines_compression FROM pages")}
+            assert stored <= {"zstd", "zstd-dict:1"}
+    with Archive(db) as archive:
+        archive.add(snapshot(30, site_pages[30]))  # stored, then the dictionary of lines trained
+        archive.add(snapshot(31, site_pages[31]))
+        assert archive.db.execute("SELECT id, purpose FROM compression_dicts").fetchall() == [(1, "html"), (2, "lines")]
+        lines_methods = [m for (m,) in archive.db.execute("SELECT lines_compression FROM pages ORDER BY rowid")]
+        assert lines_methods[-2:] == ["zstd-dict:1", "zstd-dict:2"] and "zstd" not in lines_methods
+        for value, method in archive.db.execute("SELECT lines, lines_compression FROM pages"):
+            assert [line[0] for line in archive.codec.unpack_lines(value, method)]
 
 
 def test_first_dictionary_recompresses_only_the_newest_plain_contents(
@@ -164,23 +200,33 @@ def test_first_dictionary_recompresses_only_the_newest_plain_contents(
             assert archive.raw_content(hashlib.sha256(body).hexdigest()) == body
 
 
-def test_recompressed_contents_leave_no_half_empty_pages(
+def test_recompressed_contents_and_lines_leave_no_half_empty_pages(
     tmp_path: Path, site_pages: list[bytes], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The bodies the first dictionary shrinks (a page each in plain zstd) are not left where they were with
-    most of their page empty: the table is about as small as its rows, as after a VACUUM."""
+    """The bodies and lines the first dictionaries shrink are not left where they were with most of their
+    page empty: each table is about as small as its rows, as after a VACUUM; a page keeps its rowid, which
+    the engine's state refers to."""
     monkeypatch.setattr(storage, "TRAIN_AFTER", 60)
     with Archive(tmp_path / "archive.db") as archive:
-        for number, body in enumerate(site_pages[:150]):
+        for number, body in enumerate(site_pages[:59]):
+            archive.add(snapshot(number, body))
+        page_ids = archive.db.execute("SELECT rowid, content_sha256 FROM pages ORDER BY rowid").fetchall()
+        for number, body in enumerate(site_pages[59:150], start=59):
             archive.add(snapshot(number, body))
         methods = [m for (m,) in archive.db.execute("SELECT compression FROM contents")]
         assert methods == ["zstd-dict:1"] * 150  # the first 60 recompressed, the others stored so
-        leaves, payload = archive.db.execute(
-            "SELECT count(*), sum(payload) FROM dbstat WHERE name = 'contents' AND pagetype = 'leaf'"
-        ).fetchone()
+        assert {m for (m,) in archive.db.execute("SELECT lines_compression FROM pages")} == {"zstd-dict:2"}
         page_size = archive.db.execute("PRAGMA page_size").fetchone()[0]
-        assert leaves <= 1.5 * payload / page_size + 2, (leaves, payload)  # rewritten in place: 2x
+        for table in ("contents", "pages"):
+            leaves, payload = archive.db.execute(
+                "SELECT count(*), sum(payload) FROM dbstat WHERE name = ? AND pagetype = 'leaf'", [table]
+            ).fetchone()
+            assert leaves <= 1.5 * payload / page_size + 2, (table, leaves, payload)  # shrunk in place: 2x
         assert archive.db.execute("PRAGMA foreign_key_check").fetchall() == []
+        assert archive.db.execute("SELECT rowid, content_sha256 FROM pages ORDER BY rowid LIMIT 59").fetchall() == (
+            page_ids
+        )
+        assert archive.check() == {}
         for body in site_pages[:150]:
             assert archive.raw_content(hashlib.sha256(body).hexdigest()) == body
 
