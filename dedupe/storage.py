@@ -38,6 +38,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
+from typing import Any
 
 import zstandard
 
@@ -344,41 +345,33 @@ class Codec:
         return self._dictionary(cursor.lastrowid)
 
     def _lines_sample(self) -> list[bytes]:
-        """The newest pages' lines as JSON, up to TRAIN_SAMPLE of them and TRAIN_BUDGET_BYTES in all."""
+        """The newest pages' lines as JSON (what ``pack_lines`` compresses), as ``_training_sample``."""
+        return self._sample(
+            "SELECT lines, lines_compression FROM pages ORDER BY rowid DESC LIMIT ?",
+            lambda value, method: self.lines_json(value, method).encode("utf-8"),
+        )
+
+    def _training_sample(self) -> list[bytes]:
+        """The newest HTML contents, decompressed one row at a time, up to TRAIN_SAMPLE of them and
+        TRAIN_BUDGET_BYTES in all: a sample of huge pages stops early instead of filling memory; a
+        content that cannot be read back is left out of the sample."""
+        return self._sample(
+            "SELECT body, compression FROM contents WHERE kind = 'html' ORDER BY rowid DESC LIMIT ?", self.decompress
+        )
+
+    def _sample(self, sql: str, read: Callable[[Any, str | None], bytes]) -> list[bytes]:
+        """``read(value, method)`` of each row of ``sql`` (newest first), within TRAIN_SAMPLE and TRAIN_BUDGET_BYTES."""
         samples: list[bytes] = []
         held = 0
-        cursor = self._execute(
-            "SELECT lines, lines_compression FROM pages ORDER BY rowid DESC LIMIT ?", (TRAIN_SAMPLE,)
-        )
-        for value, method in cursor:
+        for value, method in self._execute(sql, (TRAIN_SAMPLE,)):
             try:
-                data = self.lines_json(value, method).encode("utf-8")
+                data = read(value, method)
             except (StorageError, ValueError):
                 continue
             if held + len(data) > TRAIN_BUDGET_BYTES:
                 break
             samples.append(data)
             held += len(data)
-        return samples
-
-    def _training_sample(self) -> list[bytes]:
-        """The newest HTML contents, decompressed one row at a time, up to TRAIN_SAMPLE of them and
-        TRAIN_BUDGET_BYTES in all: a sample of huge pages stops early instead of filling memory; a
-        content that cannot be read back is left out of the sample."""
-        samples: list[bytes] = []
-        held = 0
-        cursor = self._execute(
-            "SELECT body, compression FROM contents WHERE kind = 'html' ORDER BY rowid DESC LIMIT ?", (TRAIN_SAMPLE,)
-        )
-        for blob, method in cursor:
-            try:
-                body = self.decompress(blob, method)
-            except (StorageError, ValueError):
-                continue
-            if held + len(body) > TRAIN_BUDGET_BYTES:
-                break
-            samples.append(body)
-            held += len(body)
         return samples
 
     def _recompress_plain(self) -> None:
