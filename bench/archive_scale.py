@@ -125,15 +125,31 @@ def analyst_goals(observations: int) -> tuple[float, float]:
     return (1.0, 1.5) if observations > 100_000 else (0.3, 1.0)
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and of its ended children (the ingests' analysis workers)."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def measure(size: int, work: Path, say=lambda message: None, analyst: bool = True) -> dict:
+    from bench.run import CountedIterator
+
     urls = max(2, size // WEEKS)
     db = work / f"scale-{size}.db"
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), _cpu()
+    week_seconds: list[float] = []
+    making = 0.0  # CPU seconds spent making the observations (rendering the pages): the run's ``fetch``
     with Archive(db) as archive:
         for week, batch in observations(urls):
-            archive.ingest(batch)
+            week_started = time.perf_counter()
+            made = CountedIterator(batch)
+            archive.ingest(made)
+            making += made.seconds
+            week_seconds.append(round(time.perf_counter() - week_started, 1))
             say(f"week {week + 1}/{WEEKS}: {archive.counts()} after {time.perf_counter() - started:.0f} s")
         seconds = time.perf_counter() - started
+        stages = {"fetch": making, **archive.stage_cpu.seconds}
+        stages["other"] = max(0.0, _cpu() - cpu_started - sum(stages.values()))
         precision, recall = grouping_quality(archive)
         query_started = time.perf_counter()
         archive.query(CONFLICTS_SQL)  # the named query Datasette's conflicting_facts and the CLI share
@@ -154,6 +170,11 @@ def measure(size: int, work: Path, say=lambda message: None, analyst: bool = Tru
         "archive_scale_observations": urls * WEEKS,
         "archive_scale_urls": urls,
         "archive_scale_s": round(seconds, 1),
+        "archive_scale_week_seconds": week_seconds,
+        # CPU ms per observation by stage, as the crawl's and the import's (``fetch``: making the pages)
+        "archive_scale_cpu_ms_per_observation_by_stage": {
+            name: round(1000 * value / (urls * WEEKS), 3) for name, value in stages.items()
+        },
         "archive_scale_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "archive_scale_precision": round(precision, 4),
         "archive_scale_recall": round(recall, 4),

@@ -769,6 +769,17 @@ def table(results: dict[str, Any]) -> str:
                 "",
             )
         )
+    if r.get("archive_scale_cpu_ms_per_observation_by_stage"):
+        rows.append(
+            (
+                f"CPU per observation by stage: scale ({_fmt(r.get('archive_scale_observations'))} observations)",
+                _stages(r["archive_scale_cpu_ms_per_observation_by_stage"]),
+                "weeks: " + ", ".join(f"{_fmt(s)} s" for s in r.get("archive_scale_week_seconds", [])),
+                "",
+                "",
+                "",
+            )
+        )
     if "analyst_slowest_page_s" in r:
         rows.append(
             (

@@ -16,6 +16,11 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 def test_every_page_and_command_answers_on_a_scale_archive(tmp_path: Path) -> None:
     built = measure(400, tmp_path, analyst=False)
     assert built["archive_scale_planted_found"]
+    # where the run's time went: each week, and CPU per observation by stage (the crawl's and import's stages)
+    assert len(built["archive_scale_week_seconds"]) == 10
+    stages = built["archive_scale_cpu_ms_per_observation_by_stage"]
+    assert set(stages) == {"fetch", "analyse", "store", "derive", "index", "other"}
+    assert stages["fetch"] > 0 and stages["analyse"] > 0 and stages["derive"] > 0
     result = analyst.measure(tmp_path / "scale-400.db", runs=1)
     assert result["analyst_failed"] == []
     pages, commands = result["analyst_pages"], result["analyst_commands"]
