@@ -415,6 +415,29 @@ class Codec:
             tuple(values.values()),
         )
 
+    def recompress_lines(self, after: int, limit: int = RECOMPRESS_CHUNK) -> tuple[int | None, int]:
+        """The pages after rowid ``after`` (``limit`` of them) whose lines were stored another way than with
+        the newest dictionary of lines, recompressed with it where that is smaller (in place: ``compact``
+        runs this before its VACUUM). Returns the last rowid looked at (None: no page left) and how many
+        were rewritten. Run inside a transaction (the caller's, one a chunk: a kill keeps the chunks done)."""
+        target = self.current_lines
+        rows = self._execute(
+            "SELECT rowid, lines, lines_compression FROM pages WHERE rowid > ? ORDER BY rowid LIMIT ?", (after, limit)
+        ).fetchall()
+        if target is None or not rows:
+            return None, 0
+        rewritten = 0
+        for rowid, value, method in rows:
+            if method == target.method:
+                continue
+            packed = target.compress_lines(self.lines_json(value, method).encode("utf-8"))
+            if len(packed) < len(value):
+                self._execute(
+                    "UPDATE pages SET lines = ?, lines_compression = ? WHERE rowid = ?", (packed, target.method, rowid)
+                )
+                rewritten += 1
+        return rows[-1][0], rewritten
+
     def _recompress_plain_lines(self) -> None:
         """The newest RECOMPRESS_LIMIT pages' lines stored in plain zstd (before the first dictionary)
         recompressed with the current one, as ``_recompress_plain`` does for their contents.

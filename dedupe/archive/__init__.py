@@ -29,7 +29,7 @@ from ..document import RawSnapshot
 from ..queries import ARCHIVE_STATE_SET_SQL
 from ..sources import SourceError
 from ..stemming import register_functions
-from ..storage import Codec
+from ..storage import RECOMPRESS_CHUNK, Codec
 from .base import DISK_FULL, REMOVED_STATUSES, ArchiveError, is_disk_full, write_transaction
 from .crawl_runs import CrawlRuns
 from .derivation import DerivedRecords
@@ -147,14 +147,17 @@ class Archive:
         if new >= max(DERIVE_BETWEEN_MIN, DERIVE_BETWEEN_SHARE * derived):
             self._derive_step()
 
-    def compact(self) -> tuple[int, int]:
-        """Rewrite the file without its free pages (SQLite's ``VACUUM``); its bytes (WAL included) before and
-        after.
+    def compact(self, progress: Callable[[int], None] | None = None) -> tuple[int, int]:
+        """Recompress the pages' lines stored before the archive had a dictionary of lines, then rewrite the
+        file without its free pages (SQLite's ``VACUUM``); its bytes (WAL included) before and after.
 
         Why: SQLite reuses the pages a deletion or a schema step frees, but never gives them back to the
-        disk (a million-observation archive kept 1.97 GB of them after ``m013``-``m018``). ``VACUUM``
-        needs about the archive's size again in free space while it runs, and a moment with no reader
-        between two of their transactions; a kill leaves the archive as it was."""
+        disk (a million-observation archive kept 1.97 GB of them after ``m013``-``m018``); and an archive
+        written before ``m021`` keeps its lines in the raw pages' dictionary (a quarter larger) until
+        rewritten, which only pays once the file is rewritten too. ``VACUUM`` needs about the archive's
+        size again in free space while it runs, and a moment with no reader between two of their
+        transactions; a kill leaves the archive as it was (the lines recompressed so far stay so, each
+        chunk its own transaction). ``progress(pages)`` is told each chunk of pages' lines looked at."""
         before = self._file_bytes()
         needed = self.path.stat().st_size
         free = shutil.disk_usage(self.path.parent).free
@@ -162,10 +165,26 @@ class Archive:
             raise ArchiveError(
                 f"compacting {self.path} needs about {needed / 1e6:,.0f} MB free beside it ({free / 1e6:,.0f} MB are)"
             )
+        self._recompress_lines(progress or (lambda _pages: None))
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self.db.execute("VACUUM")
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return before, self._file_bytes()
+
+    def _recompress_lines(self, progress: Callable[[int], None]) -> int:
+        """``Codec.recompress_lines`` over every page, a chunk a transaction (a dictionary of lines trained
+        first if the archive is due one); the number of pages rewritten."""
+        if self.codec.current_lines is None and self.codec.train_due:
+            with write_transaction(self.db):
+                self.codec.train()
+        last: int | None = 0
+        rewritten = 0
+        while last is not None:
+            with write_transaction(self.db):
+                last, done = self.codec.recompress_lines(last)
+            rewritten += done
+            progress(RECOMPRESS_CHUNK)
+        return rewritten
 
     def _file_bytes(self) -> int:
         return sum(p.stat().st_size for p in (self.path, Path(f"{self.path}-wal")) if p.exists())

@@ -305,3 +305,32 @@ def test_dictionary_training_holds_at_most_its_memory_budget(
         monkeypatch.setattr(storage, "TRAIN_BUDGET_BYTES", budget)
         sample = archive.codec._training_sample()
     assert 0 < len(sample) <= 10 and sum(map(len, sample)) <= budget
+
+
+def test_compact_recompresses_the_lines_an_older_archive_stored_with_the_dictionary_of_raw_pages(
+    tmp_path: Path, site_pages: list[bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`compact` trains the dictionary of lines an archive lacks, rewrites every page's lines with it (same
+    lines read back, derived records unchanged) and gives the space back."""
+    monkeypatch.setattr(storage, "TRAIN_AFTER", 20)
+    monkeypatch.setattr(storage, "RECOMPRESS_CHUNK", 7)
+    db = tmp_path / "archive.db"
+    with monkeypatch.context() as patched:  # as an archive written before m021
+        patched.setattr(storage.Codec, "_train_lines", lambda self: None)
+        with Archive(db) as archive:
+            for number, body in enumerate(site_pages[:120]):
+                archive.add(snapshot(number, body))
+            before = {sha: archive.codec.unpack_lines(v, m) for sha, v, m in archive.db.execute(LINES_SQL)}
+            stored_before = archive.db.execute("SELECT sum(length(lines)) FROM pages").fetchone()[0]
+    with Archive(db) as archive:
+        looked_at: list[int] = []
+        size_before, size_after = archive.compact(progress=looked_at.append)
+        assert archive.db.execute("SELECT id, purpose FROM compression_dicts").fetchall() == [(1, "html"), (2, "lines")]
+        assert {m for (m,) in archive.db.execute("SELECT lines_compression FROM pages")} == {"zstd-dict:2"}
+        assert {sha: archive.codec.unpack_lines(v, m) for sha, v, m in archive.db.execute(LINES_SQL)} == before
+        assert archive.db.execute("SELECT sum(length(lines)) FROM pages").fetchone()[0] < 0.9 * stored_before
+        assert sum(looked_at) >= 120 and size_after < size_before
+        assert archive.check() == {}
+
+
+LINES_SQL = "SELECT content_sha256, lines, lines_compression FROM pages"
