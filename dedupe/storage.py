@@ -415,17 +415,18 @@ class Codec:
             tuple(values.values()),
         )
 
-    def recompress_lines(self, after: int, limit: int = RECOMPRESS_CHUNK) -> tuple[int | None, int]:
+    def recompress_lines(self, after: int, limit: int = RECOMPRESS_CHUNK) -> tuple[int | None, int, int]:
         """The pages after rowid ``after`` (``limit`` of them) whose lines were stored another way than with
         the newest dictionary of lines, recompressed with it where that is smaller (in place: ``compact``
-        runs this before its VACUUM). Returns the last rowid looked at (None: no page left) and how many
-        were rewritten. Run inside a transaction (the caller's, one a chunk: a kill keeps the chunks done)."""
+        runs this before its VACUUM). Returns the last rowid looked at (None: no page left), how many pages
+        were looked at and how many rewritten. Run inside a transaction (the caller's, one a chunk: a kill
+        keeps the chunks done)."""
         target = self.current_lines
         rows = self._execute(
             "SELECT rowid, lines, lines_compression FROM pages WHERE rowid > ? ORDER BY rowid LIMIT ?", (after, limit)
         ).fetchall()
         if target is None or not rows:
-            return None, 0
+            return None, 0, 0
         rewritten = 0
         for rowid, value, method in rows:
             if method == target.method:
@@ -436,7 +437,7 @@ class Codec:
                     "UPDATE pages SET lines = ?, lines_compression = ? WHERE rowid = ?", (packed, target.method, rowid)
                 )
                 rewritten += 1
-        return rows[-1][0], rewritten
+        return rows[-1][0], len(rows), rewritten
 
     def _recompress_plain_lines(self) -> None:
         """The newest RECOMPRESS_LIMIT pages' lines stored in plain zstd (before the first dictionary)

@@ -29,7 +29,7 @@ from ..document import RawSnapshot
 from ..queries import ARCHIVE_STATE_SET_SQL
 from ..sources import SourceError
 from ..stemming import register_functions
-from ..storage import RECOMPRESS_CHUNK, Codec
+from ..storage import Codec
 from .base import DISK_FULL, REMOVED_STATUSES, ArchiveError, is_disk_full, write_transaction
 from .crawl_runs import CrawlRuns
 from .derivation import DerivedRecords
@@ -181,9 +181,9 @@ class Archive:
         rewritten = 0
         while last is not None:
             with write_transaction(self.db):
-                last, done = self.codec.recompress_lines(last)
+                last, looked_at, done = self.codec.recompress_lines(last)
             rewritten += done
-            progress(RECOMPRESS_CHUNK)
+            progress(looked_at)
         return rewritten
 
     def _file_bytes(self) -> int:
