@@ -253,11 +253,28 @@ class Codec:
 
     def compress(self, body: bytes, kind: str = "html") -> tuple[bytes, str]:
         """Compressed bytes and their method: the newest dictionary's, or plain zstd before the first."""
+        self.count(kind)
+        return self.compress_with(self.current.id if self.current else None, body)
+
+    def count(self, kind: str) -> None:
+        """One more content of ``kind`` stored (what ``train_due`` counts), compressed here or elsewhere."""
         if kind == "html":
             self._html_contents = self.html_contents + 1
-        if self.current is None:
+
+    def compress_with(self, number: int | None, body: bytes) -> tuple[bytes, str]:
+        """``body`` compressed with dictionary ``number`` (None: plain zstd), and the method to store: how an
+        analysis worker compresses with the dictionary the archive's writer named."""
+        if number is None:
             return compress(body)
-        return self.current.compress(body), self.current.method
+        dictionary = self._dictionary(number)
+        return dictionary.compress(body), dictionary.method
+
+    def compress_lines_with(self, number: int | None, data: bytes) -> tuple[bytes, str]:
+        """Lines' JSON compressed as ``pack_lines_json`` would with dictionary ``number`` (None: plain zstd)."""
+        if number is None:
+            return compress(data)
+        dictionary = self._dictionary(number)
+        return dictionary.compress_lines(data), dictionary.method
 
     def decompress(self, blob: bytes, method: str) -> bytes:
         number = dictionary_id(method)
@@ -273,9 +290,7 @@ class Codec:
         """Lines already serialised as JSON (UTF-8), compressed: with the newest dictionary of lines, else
         of raw pages, else plain zstd."""
         dictionary = self.current_lines or self.current
-        if dictionary is None:
-            return compress(data)
-        return dictionary.compress_lines(data), dictionary.method
+        return self.compress_lines_with(dictionary.id if dictionary else None, data)
 
     def unpack_lines(self, value: bytes | str, method: str | None) -> list[Line]:
         """The one way to read ``pages.lines``: its ``lines_compression`` method names how it was stored."""

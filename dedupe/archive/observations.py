@@ -25,9 +25,10 @@ from sqlite_utils import Database
 
 from ..document import EXTRACTOR_VERSION, InputError, PageAnalysis, RawSnapshot
 from ..headers import Headers
+from ..readonly import connect_read_only
 from ..sources import SourceError
 from ..stemming import stemming_cpu_seconds
-from ..storage import Codec, content_hash
+from ..storage import Codec, compress, content_hash, decompress
 from .base import NEWEST_CONTENT_SNAPSHOT_SQL, NEWEST_SNAPSHOT_SQL, REMOVED_STATUSES, write_transaction
 
 INGEST_BATCH = 200  # snapshots stored per transaction by ``ingest``
@@ -242,11 +243,17 @@ class ObservationStore:
             sha = content_hash(snap.body)
             return sha, self.db.execute("SELECT 1 FROM contents WHERE sha256 = ?", [sha]).fetchone() is not None
 
-    def _pack(self, snap: RawSnapshot, sha: str, analysis: PageAnalysis) -> tuple[str, dict[str, Any], dict[str, Any]]:
-        """The contents and pages rows of a new content."""
+    def _pack(
+        self, snap: RawSnapshot, sha: str, analysis: PageAnalysis | PackedPage
+    ) -> tuple[str, dict[str, Any], dict[str, Any]]:
+        """The contents and pages rows of a new content (compressed here, or already by a worker)."""
         with self.stage_cpu("store"):
-            blob, method = self.codec.compress(snap.body, analysis.kind)
-            lines, lines_method = self.codec.pack_lines(analysis.lines)
+            if isinstance(analysis, PackedPage):
+                self.codec.count(analysis.kind)
+                (blob, method), (lines, lines_method) = self._with_dictionaries(snap.body, analysis)
+            else:
+                blob, method = self.codec.compress(snap.body, analysis.kind)
+                lines, lines_method = self.codec.pack_lines(analysis.lines)
         content = {
             "sha256": sha,
             "kind": analysis.kind,
@@ -268,6 +275,17 @@ class ObservationStore:
             "lines_compression": lines_method,
         }
         return sha, content, page
+
+    def _with_dictionaries(self, body: bytes, packed: PackedPage) -> tuple[tuple[bytes, str], tuple[bytes, str]]:
+        """A worker's compressed body and lines, compressed again here in the one case where that matters: the
+        worker compressed without a dictionary and the archive has trained its first one since (the batches
+        in flight while it was trained), since the contents stored before it are recompressed only then."""
+        (blob, method), (lines, lines_method) = packed.body, packed.lines
+        if method == "zstd" and self.codec.current is not None:
+            blob, method = self.codec.compress_with(self.codec.current.id, body)
+        if lines_method == "zstd" and self.codec.current is not None:
+            lines, lines_method = self.codec.pack_lines_json(decompress(lines, "zstd"))
+        return (blob, method), (lines, lines_method)
 
     def _newest(self, url: str, with_content: bool) -> str | None:
         """The content hash of the URL's newest snapshot (of the newest with content)."""
@@ -388,7 +406,16 @@ class ObservationStore:
                 continue
             first_of[sha] = index
             todo.append(index)
-        return lookups, first_of, todo, analyser.submit([batch[i] for i in todo])
+        return lookups, first_of, todo, analyser.submit([batch[i] for i in todo], self._packing())
+
+    def _packing(self) -> Packing | None:
+        """How workers compress what they analyse: the archive's file and its current dictionaries (None: an
+        archive in memory, whose dictionaries a worker cannot read; this process compresses)."""
+        path = self.db.execute("PRAGMA database_list").fetchone()[2]
+        if not path:
+            return None
+        html, lines = self.codec.current, self.codec.current_lines or self.codec.current
+        return Packing(path, html.id if html else None, lines.id if lines else None)
 
     def _finish_batch(
         self,
@@ -470,14 +497,73 @@ def _analysed(body: bytes, charset: str | None, kind_hint: str | None) -> PageAn
         raise InputError(f"the page could not be analysed ({type(exc).__name__}: {exc})") from exc
 
 
-def _analyse_chunk(snaps: list[tuple[bytes, str | None, str | None]]) -> list[PageAnalysis | InputError]:
-    """``analyse`` of each (body, declared charset, kind hint); bad input gives its InputError."""
-    results: list[PageAnalysis | InputError] = []
+@dataclass(frozen=True)
+class Packing:
+    """What a worker needs to compress as the archive would: its file (to read the dictionaries from, once a
+    process) and the ids of the dictionaries of raw pages and of lines to use (None: plain zstd)."""
+
+    path: str
+    html: int | None
+    lines: int | None
+
+
+@dataclass
+class PackedPage:
+    """An analysed content as a worker sends it back: the ``pages`` row's values with its lines and the raw
+    body already compressed (so the storing process, which is what an ingest waits on, does not)."""
+
+    kind: str
+    encoding: str
+    encoding_evidence: str
+    language: str
+    title: str | None
+    published: str | None
+    structured: bool
+    body: tuple[bytes, str]  # (blob, contents.compression)
+    lines: tuple[bytes, str]  # (blob, pages.lines_compression)
+
+
+_worker_codecs: dict[str, Codec] = {}  # in a worker: a read-only Codec per archive file
+
+
+def _packed(body: bytes, analysis: PageAnalysis, packing: Packing) -> PackedPage:
+    """``analysis`` with ``body`` and its lines compressed with ``packing``'s dictionaries (the archive's file
+    is read only for those, once a process)."""
+    codec = None
+    if packing.html is not None or packing.lines is not None:
+        codec = _worker_codecs.get(packing.path)
+        if codec is None:
+            codec = _worker_codecs[packing.path] = Codec(connect_read_only(packing.path))
+    data = json.dumps(analysis.lines, ensure_ascii=False).encode("utf-8")
+    return PackedPage(
+        analysis.kind,
+        analysis.encoding,
+        analysis.encoding_evidence,
+        analysis.language,
+        analysis.title,
+        analysis.published,
+        analysis.structured,
+        codec.compress_with(packing.html, body) if codec else compress(body),
+        codec.compress_lines_with(packing.lines, data) if codec else compress(data),
+    )
+
+
+def _analyse_chunk(
+    snaps: list[tuple[bytes, str | None, str | None]], packing: Packing | None = None
+) -> list[PageAnalysis | PackedPage | InputError]:
+    """``analyse`` of each (body, declared charset, kind hint), compressed with ``packing`` when given; bad
+    input gives its InputError."""
+    results: list[PageAnalysis | PackedPage | InputError] = []
     for body, charset, kind_hint in snaps:
         try:
-            results.append(_analysed(body, charset, kind_hint))
+            analysis = _analysed(body, charset, kind_hint)
         except InputError as exc:
             results.append(exc)
+            continue
+        try:
+            results.append(analysis if packing is None else _packed(body, analysis, packing))
+        except Exception:  # noqa: BLE001 - the archive unreadable from here (moved, permissions): the writer compresses
+            results.append(analysis)
     return results
 
 
@@ -490,8 +576,11 @@ class _Analyser:
         self.pool: ProcessPoolExecutor | None = None
         self.in_background = False  # the last batch submitted is being analysed by the workers
 
-    def submit(self, snaps: list[RawSnapshot]) -> Callable[[], list[PageAnalysis | InputError]]:
-        """Start analysing; the returned function waits for the results, in order."""
+    def submit(
+        self, snaps: list[RawSnapshot], packing: Packing | None = None
+    ) -> Callable[[], list[PageAnalysis | PackedPage | InputError]]:
+        """Start analysing; the returned function waits for the results, in order. In worker processes, each
+        page is also compressed as ``packing`` says (in this process, the caller compresses)."""
         args = [(s.body, s.declared_charset, s.kind_hint) for s in snaps]
         # a small batch is analysed here: starting the pool costs more; once it runs, only a single page is
         self.in_background = (
@@ -505,13 +594,14 @@ class _Analyser:
             from .. import extract  # noqa: F401 - loaded before the fork, so every worker has it already
 
             # fork: the workers inherit the loaded extractors (spawn would import trafilatura again).
-            # They run only the pure ``analyse`` and leave through os._exit, so the SQLite connection
-            # they inherit is never used or closed there, and fcntl locks are not inherited.
+            # They run only the pure ``analyse`` and the compression (the dictionaries read through a read-only
+            # connection of their own) and leave through os._exit, so the SQLite connection they inherit is
+            # never used or closed there, and fcntl locks are not inherited.
             self.pool = ProcessPoolExecutor(
                 self.workers, mp_context=multiprocessing.get_context("fork"), initializer=_die_with_parent
             )
         futures = [
-            self.pool.submit(_analyse_chunk, args[lo : lo + ANALYSIS_CHUNK])
+            self.pool.submit(_analyse_chunk, args[lo : lo + ANALYSIS_CHUNK], packing)
             for lo in range(0, len(args), ANALYSIS_CHUNK)
         ]
         return lambda: [result for future in futures for result in future.result()]

@@ -157,9 +157,9 @@ def test_a_stream_in_batches_analysed_by_workers_answers_as_one_page_at_a_time(t
     analysed_by_workers: list[int] = []
     real_submit = observations.ProcessPoolExecutor.submit
 
-    def counting_submit(pool, fn, chunk):  # each chunk of pages handed to a worker process
+    def counting_submit(pool, fn, chunk, *rest):  # each chunk of pages handed to a worker process
         analysed_by_workers.append(len(chunk))
-        return real_submit(pool, fn, chunk)
+        return real_submit(pool, fn, chunk, *rest)
 
     monkeypatch.setattr(observations.ProcessPoolExecutor, "submit", counting_submit)
     pages = _mixed_observations()

@@ -249,11 +249,16 @@ def test_ingest_stores_a_batch_but_never_part_of_a_bad_input(tmp_path: Path, sit
         assert counts == [40, 40, 41]
 
 
-def test_parallel_analysis_gives_the_same_archive(tmp_path: Path, site_pages: list[bytes]) -> None:
-    """Worker processes only change who analyses a page, never what is stored or derived."""
+@pytest.mark.parametrize("train_after", [200, 40])
+def test_parallel_analysis_gives_the_same_archive(
+    tmp_path: Path, site_pages: list[bytes], monkeypatch: pytest.MonkeyPatch, train_after: int
+) -> None:
+    """Worker processes only change who analyses (and compresses) a page, never what is stored or derived:
+    with no dictionary yet, and with the first dictionaries trained while the workers analyse."""
+    monkeypatch.setattr(storage, "TRAIN_AFTER", train_after)
     folder = tmp_path / "pages"
     folder.mkdir()
-    for number, body in enumerate(site_pages[:120]):
+    for number, body in enumerate(site_pages[:120] if train_after == 200 else site_pages):
         (folder / f"{number:03d}.html").write_bytes(body)
     dumps = []
     for workers in (1, 2):
@@ -263,6 +268,7 @@ def test_parallel_analysis_gives_the_same_archive(tmp_path: Path, site_pages: li
                 [
                     archive.db.execute(sql).fetchall()
                     for sql in (
+                        "SELECT sha256, compression, body FROM contents ORDER BY sha256",
                         "SELECT * FROM pages ORDER BY content_sha256",
                         "SELECT url, status, content_sha256 FROM snapshots ORDER BY url",
                         "SELECT id, title, text FROM article_versions ORDER BY id",
@@ -334,3 +340,16 @@ def test_compact_recompresses_the_lines_an_older_archive_stored_with_the_diction
 
 
 LINES_SQL = "SELECT content_sha256, lines, lines_compression FROM pages"
+
+
+def test_a_worker_that_cannot_read_the_archive_leaves_compressing_to_the_writer(site_pages: list[bytes]) -> None:
+    """An analysis worker compresses with the dictionaries it reads from the archive's file; when it cannot
+    (the file moved, no permission), it sends the analysis back as it is and the writer compresses."""
+    from dedupe.archive.observations import PackedPage, Packing, _analyse_chunk
+
+    snaps = [(body, "utf-8", None) for body in site_pages[:2]] + [(b"", None, None)]
+    packed = _analyse_chunk(snaps, Packing("/nonexistent/archive.db", 1, 2))
+    assert [type(result).__name__ for result in packed] == ["PageAnalysis", "PageAnalysis", "InputError"]
+    plain = _analyse_chunk(snaps[:1], Packing("/nonexistent/archive.db", None, None))
+    assert isinstance(plain[0], PackedPage) and plain[0].body[1] == plain[0].lines[1] == "zstd"
+    assert storage.decompress(plain[0].body[0], "zstd") == site_pages[0]
