@@ -64,6 +64,7 @@ DICT_PREFIX = "zstd-dict:"
 # pages.lines with a dictionary: level 3 stores 1,166 B a page on the benchmark's pages in 0.03 ms, level 9
 # 984 B in 0.16 ms; the writer's CPU is the scarcer of the two (decompressing costs the same, ~6 us)
 LINES_LEVEL = 3
+_HTML_DICTIONARY_IDS = "SELECT id FROM compression_dicts WHERE purpose = 'html'"
 LINES_JSON = None  # pages.lines_compression of lines stored as JSON text (an archive before m013)
 
 Line = tuple[str, str, str]  # (text, role, section)
@@ -212,14 +213,13 @@ class Codec:
         self.db = db
         self._loaded: dict[int, _Dictionary] = {}
         self._purposes = "purpose" in {c[1] for c in self._execute("PRAGMA table_info(compression_dicts)")}
-        row = self._newest_dictionary("html")
-        self.current = self._dictionary(row[0]) if row else None
-        self.contents_at = row[1] if row else 0
-        lines = self._newest_dictionary("lines")
-        self.current_lines = self._dictionary(lines[0]) if lines else None
+        self.current: _Dictionary | None = None  # the newest dictionary of raw pages
+        self.current_lines: _Dictionary | None = None  # the newest of pages' lines
+        self.contents_at = 0
+        self._html_contents: int | None = None  # counted on first use: opening an archive stays cheap
+        self.reload()
         self._failed_at = 0  # HTML contents when training last failed
         self._lines_failed = False  # the last dictionary of lines could not be trained
-        self._html_contents: int | None = None  # counted on first use: opening an archive stays cheap
 
     @property
     def html_contents(self) -> int:
@@ -319,15 +319,31 @@ class Codec:
         recompressed with it) and one on the newest pages' lines (then the plain-zstd lines). Run inside a
         transaction (the caller's). Returns the id of the newest dictionary trained (None: none was)."""
         trained: int | None = None
-        if self.current is None or self.html_contents - self.contents_at >= RETRAIN_EVERY:
+        first = self.current is None  # only then are there plain-zstd contents and lines to recompress
+        if first or self.html_contents - self.contents_at >= RETRAIN_EVERY:
             trained = self._train_html()
             if trained is None:
                 return None
-            self._recompress_plain()
-        if self._purposes and (trained is not None or self.current_lines is None):
+            if first:
+                self._recompress_plain()
+        first_lines = self.current_lines is None
+        if self._purposes and (trained is not None or first_lines):
             trained = self._train_lines() or trained
-        self._recompress_plain_lines()
+        if first or (first_lines and self.current_lines is not None):
+            self._recompress_plain_lines()
         return trained
+
+    def reload(self) -> None:
+        """Forget what this object knows of the archive's dictionaries and read it again: after a training
+        transaction that was rolled back (a full disk), the ids it handed out must not be used, and a later
+        dictionary may take one of them."""
+        self._loaded.clear()
+        row = self._newest_dictionary("html")
+        self.current = self._dictionary(row[0]) if row else None
+        self.contents_at = row[1] if row else 0
+        lines = self._newest_dictionary("lines")
+        self.current_lines = self._dictionary(lines[0]) if lines else None
+        self._html_contents = None
 
     def _train_html(self) -> int | None:
         samples = self._training_sample()
@@ -430,7 +446,7 @@ class Codec:
             tuple(values.values()),
         )
 
-    def recompress_lines(self, after: int, limit: int = RECOMPRESS_CHUNK) -> tuple[int | None, int, int]:
+    def recompress_lines(self, after: int, limit: int | None = None) -> tuple[int | None, int, int]:
         """The pages after rowid ``after`` (``limit`` of them) whose lines were stored another way than with
         the newest dictionary of lines, recompressed with it where that is smaller (in place: ``compact``
         runs this before its VACUUM). Returns the last rowid looked at (None: no page left), how many pages
@@ -438,13 +454,17 @@ class Codec:
         keeps the chunks done)."""
         target = self.current_lines
         rows = self._execute(
-            "SELECT rowid, lines, lines_compression FROM pages WHERE rowid > ? ORDER BY rowid LIMIT ?", (after, limit)
+            "SELECT rowid, lines, lines_compression FROM pages WHERE rowid > ? ORDER BY rowid LIMIT ?",
+            (after, limit or RECOMPRESS_CHUNK),
         ).fetchall()
         if target is None or not rows:
             return None, 0, 0
+        # lines already in a dictionary of lines (an older one included) stay as they are: only what was
+        # stored before there was one (plain zstd, JSON, a dictionary of raw pages) is worth rewriting
+        of_pages = {f"{DICT_PREFIX}{number}" for (number,) in self._execute(_HTML_DICTIONARY_IDS)}
         rewritten = 0
         for rowid, value, method in rows:
-            if method == target.method:
+            if method not in of_pages and method not in ("zstd", LINES_JSON):
                 continue
             packed = target.compress_lines(self.lines_json(value, method).encode("utf-8"))
             if len(packed) < len(value):

@@ -175,8 +175,12 @@ class Archive:
         """``Codec.recompress_lines`` over every page, a chunk a transaction (a dictionary of lines trained
         first if the archive is due one); the number of pages rewritten."""
         if self.codec.current_lines is None and self.codec.train_due:
-            with write_transaction(self.db):
-                self.codec.train()
+            try:
+                with write_transaction(self.db):
+                    self.codec.train()
+            except BaseException:
+                self.codec.reload()
+                raise
         last: int | None = 0
         rewritten = 0
         while last is not None:

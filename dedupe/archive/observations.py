@@ -157,7 +157,7 @@ class StageClock:
 
     * ``analyse``: extraction (``dedupe.extract.analyse``), here and in ``ingest``'s worker processes
       (their CPU counted when the pool ends: ``RUSAGE_CHILDREN``);
-    * ``store``: hashing, compressing and the SQLite writes of contents, pages and snapshots;
+    * ``store``: hashing, compressing (when no worker did) and the SQLite writes of contents, pages and snapshots;
     * ``derive``: the refresh of the derived tables after an ``ingest``, minus ``index``;
     * ``index``: stemming for the stemmed full-text index (the plain index's tokenizer runs inside SQLite's
       inserts, so it counts in ``derive``).
@@ -221,10 +221,15 @@ class ObservationStore:
         return result
 
     def _train_compression(self) -> None:
-        """Train the compression dictionary when due (see ``dedupe.storage``), in its own transaction."""
+        """Train the compression dictionary when due (see ``dedupe.storage``), in its own transaction; if that
+        is rolled back, the codec forgets the dictionaries it would have added."""
         if self.codec.train_due:
-            with write_transaction(self.db):
-                self.codec.train()
+            try:
+                with write_transaction(self.db):
+                    self.codec.train()
+            except BaseException:
+                self.codec.reload()
+                raise
 
     def _prepare(self, snap: RawSnapshot) -> tuple[str | None, dict[str, Any] | None, dict[str, Any] | None]:
         """Hash, analyse and compress outside the transaction (the expensive part)."""

@@ -260,10 +260,21 @@ def test_parallel_analysis_gives_the_same_archive(
     folder.mkdir()
     for number, body in enumerate(site_pages[:120] if train_after == 200 else site_pages):
         (folder / f"{number:03d}.html").write_bytes(body)
+    from dedupe.archive import observations
+
+    methods_from_workers: list[str] = []
+    real = observations.ObservationStore._with_dictionaries
+
+    def recording(self, body, packed):  # in this process: what each worker's page came back compressed with
+        methods_from_workers.extend((packed.body[1], packed.lines[1]))
+        return real(self, body, packed)
+
+    monkeypatch.setattr(observations.ObservationStore, "_with_dictionaries", recording)
     dumps = []
     for workers in (1, 2):
         with Archive(tmp_path / f"archive{workers}.db") as archive:
-            archive.ingest(read_inputs([str(folder)]), workers=workers)
+            # batches of 50 after the first 100: the later ones go to the workers once the dictionaries exist
+            archive.ingest(read_inputs([str(folder)]), workers=workers, size=50)
             dumps.append(
                 [
                     archive.db.execute(sql).fetchall()
@@ -277,6 +288,44 @@ def test_parallel_analysis_gives_the_same_archive(
                 ]
             )
     assert dumps[0] == dumps[1]
+    assert methods_from_workers  # the workers compressed
+    if train_after == 40:  # and with the archive's dictionaries, read from its file
+        assert {"zstd-dict:1", "zstd-dict:2"} <= set(methods_from_workers)
+
+
+def test_a_training_rolled_back_leaves_no_content_in_a_dictionary_that_is_not_there(
+    tmp_path: Path, site_pages: list[bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A training transaction that fails (a full disk while it recompresses) is rolled back: the archive goes on
+    storing with the dictionaries it has, never with the ids of those that were not kept."""
+    monkeypatch.setattr(storage, "TRAIN_AFTER", 20)
+    real = storage.Codec._recompress_plain_lines
+    failures = [RuntimeError("disk full")]
+
+    def failing_once(self: storage.Codec) -> None:
+        if failures:
+            raise failures.pop()
+        real(self)
+
+    monkeypatch.setattr(storage.Codec, "_recompress_plain_lines", failing_once)
+    db = tmp_path / "archive.db"
+    with Archive(db) as archive:
+        for number, body in enumerate(site_pages[:19]):
+            archive.add(snapshot(number, body))
+        with pytest.raises(RuntimeError, match="disk full"):
+            archive.add(snapshot(19, site_pages[19]))  # stored, then its training rolled back
+        assert archive.db.execute("SELECT count(*) FROM compression_dicts").fetchone()[0] == 0
+        for number, body in enumerate(site_pages[20:60], start=20):
+            archive.add(snapshot(number, body))
+    with Archive(db) as archive:
+        known = {f"zstd-dict:{n}" for (n,) in archive.db.execute("SELECT id FROM compression_dicts")}
+        used = {
+            m
+            for (m,) in archive.db.execute("SELECT compression FROM contents UNION SELECT lines_compression FROM pages")
+        }
+        assert used <= known | {"zstd"} and known
+        for body in site_pages[:60]:
+            assert archive.raw_content(hashlib.sha256(body).hexdigest()) == body
 
 
 # --------------------------------------------------------------------------- bounds
