@@ -174,13 +174,8 @@ class Archive:
     def _recompress_lines(self, progress: Callable[[int], None]) -> int:
         """``Codec.recompress_lines`` over every page, a chunk a transaction (a dictionary of lines trained
         first if the archive is due one); the number of pages rewritten."""
-        if self.codec.current_lines is None and self.codec.train_due:
-            try:
-                with write_transaction(self.db):
-                    self.codec.train()
-            except BaseException:
-                self.codec.reload()
-                raise
+        if self.codec.current_lines is None:
+            self.store.train_compression()
         last: int | None = 0
         rewritten = 0
         while last is not None:

@@ -217,10 +217,10 @@ class ObservationStore:
             return AddResult("error", message=str(exc))
         with self.stage_cpu("store"), write_transaction(self.db):
             result = self._store(snap, *prepared)
-        self._train_compression()
+        self.train_compression()
         return result
 
-    def _train_compression(self) -> None:
+    def train_compression(self) -> None:
         """Train the compression dictionary when due (see ``dedupe.storage``), in its own transaction; if that
         is rolled back, the codec forgets the dictionaries it would have added."""
         if self.codec.train_due:
@@ -446,7 +446,7 @@ class ObservationStore:
             else:
                 prepared[index] = (sha, None, None)  # no body, known, or a repeat of an earlier one
         self._store_batch(batch, prepared, results)
-        self._train_compression()
+        self.train_compression()
         for index, item in enumerate(batch):
             report.count(item, results.get(index))
             if progress is not None:
