@@ -174,12 +174,13 @@ def _trained(samples: list[bytes]) -> bytes | None:
         return None
 
 
-class _Dictionary:
+class Dictionary:
     """One stored dictionary with its (lazily built) compressor and decompressor."""
 
     def __init__(self, number: int, data: bytes) -> None:
         self.id = number
         self.method = f"{DICT_PREFIX}{number}"
+        self.raw = data  # as stored (what an analysis worker is handed)
         self.data = zstandard.ZstdCompressionDict(data)
         self._local = threading.local()  # one (de)compressor of each kind per thread, as above
 
@@ -211,10 +212,10 @@ class Codec:
 
     def __init__(self, db: sqlite3.Connection | object) -> None:
         self.db = db
-        self._loaded: dict[int, _Dictionary] = {}
+        self._loaded: dict[int, Dictionary] = {}
         self._purposes = "purpose" in {c[1] for c in self._execute("PRAGMA table_info(compression_dicts)")}
-        self.current: _Dictionary | None = None  # the newest dictionary of raw pages
-        self.current_lines: _Dictionary | None = None  # the newest of pages' lines
+        self.current: Dictionary | None = None  # the newest dictionary of raw pages
+        self.current_lines: Dictionary | None = None  # the newest of pages' lines
         self.contents_at = 0
         self._html_contents: int | None = None  # counted on first use: opening an archive stays cheap
         self.reload()
@@ -240,13 +241,13 @@ class Codec:
             sql = "SELECT id, contents_at FROM compression_dicts WHERE purpose = ? ORDER BY id DESC LIMIT 1"
         return self._execute(sql, (purpose,)).fetchone()
 
-    def _dictionary(self, number: int) -> _Dictionary:
+    def _dictionary(self, number: int) -> Dictionary:
         found = self._loaded.get(number)
         if found is None:
             row = self._execute("SELECT dict FROM compression_dicts WHERE id = ?", (number,)).fetchone()
             if row is None:
                 raise ValueError(f"the archive has no compression dictionary {number}")
-            found = self._loaded[number] = _Dictionary(number, row[0])
+            found = self._loaded[number] = Dictionary(number, row[0])
         return found
 
     # ------------------------------------------------------------------ reading and writing
@@ -262,8 +263,7 @@ class Codec:
             self._html_contents = self.html_contents + 1
 
     def compress_with(self, number: int | None, body: bytes) -> tuple[bytes, str]:
-        """``body`` compressed with dictionary ``number`` (None: plain zstd), and the method to store: how an
-        analysis worker compresses with the dictionary the archive's writer named."""
+        """``body`` compressed with dictionary ``number`` (None: plain zstd), and the method to store."""
         if number is None:
             return compress(body)
         dictionary = self._dictionary(number)
@@ -367,7 +367,7 @@ class Codec:
         self.current_lines = self._store_dictionary(data, len(samples), self.html_contents, LINES_LEVEL, "lines")
         return self.current_lines.id
 
-    def _store_dictionary(self, data: bytes, samples: int, contents_at: int, level: int, purpose: str) -> _Dictionary:
+    def _store_dictionary(self, data: bytes, samples: int, contents_at: int, level: int, purpose: str) -> Dictionary:
         cursor = self._execute(
             "INSERT INTO compression_dicts (created_at, samples, contents_at, level, dict, purpose) "
             "VALUES (?, ?, ?, ?, ?, ?)",

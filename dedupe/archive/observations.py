@@ -25,10 +25,9 @@ from sqlite_utils import Database
 
 from ..document import EXTRACTOR_VERSION, InputError, PageAnalysis, RawSnapshot
 from ..headers import Headers
-from ..readonly import connect_read_only
 from ..sources import SourceError
 from ..stemming import stemming_cpu_seconds
-from ..storage import Codec, compress, content_hash, decompress
+from ..storage import Codec, Dictionary, compress, content_hash, decompress
 from .base import NEWEST_CONTENT_SNAPSHOT_SQL, NEWEST_SNAPSHOT_SQL, REMOVED_STATUSES, write_transaction
 
 INGEST_BATCH = 200  # snapshots stored per transaction by ``ingest``
@@ -413,14 +412,13 @@ class ObservationStore:
             todo.append(index)
         return lookups, first_of, todo, analyser.submit([batch[i] for i in todo], self._packing())
 
-    def _packing(self) -> Packing | None:
-        """How workers compress what they analyse: the archive's file and its current dictionaries (None: an
-        archive in memory, whose dictionaries a worker cannot read; this process compresses)."""
-        path = self.db.execute("PRAGMA database_list").fetchone()[2]
-        if not path:
-            return None
+    def _packing(self) -> Packing:
+        """How workers compress what they analyse: the archive's current dictionaries, with their bytes."""
         html, lines = self.codec.current, self.codec.current_lines or self.codec.current
-        return Packing(path, html.id if html else None, lines.id if lines else None)
+        return Packing(
+            (html.id, html.raw) if html else None,
+            (lines.id, lines.raw) if lines else None,
+        )
 
     def _finish_batch(
         self,
@@ -504,12 +502,12 @@ def _analysed(body: bytes, charset: str | None, kind_hint: str | None) -> PageAn
 
 @dataclass(frozen=True)
 class Packing:
-    """What a worker needs to compress as the archive would: its file (to read the dictionaries from, once a
-    process) and the ids of the dictionaries of raw pages and of lines to use (None: plain zstd)."""
+    """What a worker needs to compress as the archive's writer would: the dictionaries of raw pages and of
+    lines to use, each (id, its bytes), None for plain zstd. The bytes travel with each task (2 x 64 KB for
+    8 pages: microseconds), so a worker never opens the archive: no SQLite in a forked process."""
 
-    path: str
-    html: int | None
-    lines: int | None
+    html: tuple[int, bytes] | None
+    lines: tuple[int, bytes] | None
 
 
 @dataclass
@@ -528,17 +526,21 @@ class PackedPage:
     lines: tuple[bytes, str]  # (blob, pages.lines_compression)
 
 
-_worker_codecs: dict[str, Codec] = {}  # in a worker: a read-only Codec per archive file
+_worker_dictionaries: dict[tuple[int, bytes], Dictionary] = {}  # in a worker: each dictionary it was given
+
+
+def _compressed(dictionary: tuple[int, bytes] | None, data: bytes, lines: bool) -> tuple[bytes, str]:
+    """``data`` compressed with ``dictionary`` (None: plain zstd) as the writer's ``Codec`` would."""
+    if dictionary is None:
+        return compress(data)
+    found = _worker_dictionaries.get(dictionary)
+    if found is None:
+        found = _worker_dictionaries[dictionary] = Dictionary(*dictionary)
+    return (found.compress_lines(data) if lines else found.compress(data)), found.method
 
 
 def _packed(body: bytes, analysis: PageAnalysis, packing: Packing) -> PackedPage:
-    """``analysis`` with ``body`` and its lines compressed with ``packing``'s dictionaries (the archive's file
-    is read only for those, once a process)."""
-    codec = None
-    if packing.html is not None or packing.lines is not None:
-        codec = _worker_codecs.get(packing.path)
-        if codec is None:
-            codec = _worker_codecs[packing.path] = Codec(connect_read_only(packing.path))
+    """``analysis`` with ``body`` and its lines compressed with ``packing``'s dictionaries."""
     data = json.dumps(analysis.lines, ensure_ascii=False).encode("utf-8")
     return PackedPage(
         analysis.kind,
@@ -548,8 +550,8 @@ def _packed(body: bytes, analysis: PageAnalysis, packing: Packing) -> PackedPage
         analysis.title,
         analysis.published,
         analysis.structured,
-        codec.compress_with(packing.html, body) if codec else compress(body),
-        codec.compress_lines_with(packing.lines, data) if codec else compress(data),
+        _compressed(packing.html, body, lines=False),
+        _compressed(packing.lines, data, lines=True),
     )
 
 
@@ -565,10 +567,7 @@ def _analyse_chunk(
         except InputError as exc:
             results.append(exc)
             continue
-        try:
-            results.append(analysis if packing is None else _packed(body, analysis, packing))
-        except Exception:  # noqa: BLE001 - the archive unreadable from here (moved, permissions): the writer compresses
-            results.append(analysis)
+        results.append(analysis if packing is None else _packed(body, analysis, packing))
     return results
 
 
@@ -599,9 +598,9 @@ class _Analyser:
             from .. import extract  # noqa: F401 - loaded before the fork, so every worker has it already
 
             # fork: the workers inherit the loaded extractors (spawn would import trafilatura again).
-            # They run only the pure ``analyse`` and the compression (the dictionaries read through a read-only
-            # connection of their own) and leave through os._exit, so the SQLite connection they inherit is
-            # never used or closed there, and fcntl locks are not inherited.
+            # They run only the pure ``analyse`` and the compression (with dictionaries handed to them) and leave
+            # through os._exit, so the SQLite connection they inherit is never used or closed there, and fcntl
+            # locks are not inherited.
             self.pool = ProcessPoolExecutor(
                 self.workers, mp_context=multiprocessing.get_context("fork"), initializer=_die_with_parent
             )

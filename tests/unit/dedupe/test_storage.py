@@ -391,14 +391,29 @@ def test_compact_recompresses_the_lines_an_older_archive_stored_with_the_diction
 LINES_SQL = "SELECT content_sha256, lines, lines_compression FROM pages"
 
 
-def test_a_worker_that_cannot_read_the_archive_leaves_compressing_to_the_writer(site_pages: list[bytes]) -> None:
-    """An analysis worker compresses with the dictionaries it reads from the archive's file; when it cannot
-    (the file moved, no permission), it sends the analysis back as it is and the writer compresses."""
+def test_a_worker_compresses_with_the_dictionaries_it_is_handed_as_the_writer_would(
+    tmp_path: Path, site_pages: list[bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An analysis worker is handed the dictionaries' bytes with its task (it never opens the archive) and
+    compresses a page's body and lines byte for byte as the writer's Codec does; plain zstd without them."""
     from dedupe.archive.observations import PackedPage, Packing, _analyse_chunk
 
-    snaps = [(body, "utf-8", None) for body in site_pages[:2]] + [(b"", None, None)]
-    packed = _analyse_chunk(snaps, Packing("/nonexistent/archive.db", 1, 2))
-    assert [type(result).__name__ for result in packed] == ["PageAnalysis", "PageAnalysis", "InputError"]
-    plain = _analyse_chunk(snaps[:1], Packing("/nonexistent/archive.db", None, None))
-    assert isinstance(plain[0], PackedPage) and plain[0].body[1] == plain[0].lines[1] == "zstd"
-    assert storage.decompress(plain[0].body[0], "zstd") == site_pages[0]
+    monkeypatch.setattr(storage, "TRAIN_AFTER", 20)
+    with Archive(tmp_path / "archive.db") as archive:
+        for number, body in enumerate(site_pages[:30]):
+            archive.add(snapshot(number, body))
+        codec = archive.codec
+        html, lines = codec.current, codec.current_lines
+        assert html is not None and lines is not None
+        snaps = [(body, "utf-8", None) for body in site_pages[30:32]] + [(b"", None, None)]
+        packed = _analyse_chunk(snaps, Packing((html.id, html.raw), (lines.id, lines.raw)))
+        assert [type(result).__name__ for result in packed] == ["PackedPage", "PackedPage", "InputError"]
+        for body, page in zip(site_pages[30:32], packed[:2]):
+            assert isinstance(page, PackedPage)
+            assert page.body == (html.compress(body), html.method)
+            analysis = _analyse_chunk([(body, "utf-8", None)])[0]
+            assert page.lines == codec.pack_lines(analysis.lines)
+            assert codec.unpack_lines(*page.lines) == analysis.lines
+    plain = _analyse_chunk(snaps[:1], Packing(None, None))[0]
+    assert isinstance(plain, PackedPage) and plain.body[1] == plain.lines[1] == "zstd"
+    assert storage.decompress(plain.body[0], "zstd") == site_pages[30]
