@@ -108,6 +108,14 @@ def compress(body: bytes) -> tuple[bytes, str]:
     return _plain_compressor().compress(body), "zstd"
 
 
+def compress_with(dictionary: Dictionary | None, data: bytes, *, lines: bool = False) -> tuple[bytes, str]:
+    """``data`` compressed with ``dictionary`` (None: plain zstd), at the level for raw pages or for a page's
+    lines, and the method to store beside it: the one way the writer and its analysis workers compress."""
+    if dictionary is None:
+        return compress(data)
+    return (dictionary.compress_lines(data) if lines else dictionary.compress(data)), dictionary.method
+
+
 def dictionary_id(method: str) -> int | None:
     """The dictionary a method names ('zstd-dict:3' -> 3), None for a dictionary-free method."""
     if method.startswith(DICT_PREFIX):
@@ -232,6 +240,9 @@ class Codec:
     def _execute(self, sql: str, params: tuple = ()) -> sqlite3.Cursor:
         return self.db.execute(sql, params)
 
+    def _executemany(self, sql: str, rows: list[tuple]) -> None:
+        getattr(self.db, "conn", self.db).executemany(sql, rows)  # a sqlite-utils Database or a connection
+
     def _newest_dictionary(self, purpose: str) -> tuple[int, int] | None:
         """(id, contents_at) of the newest dictionary for ``purpose``; an archive before m021 (opened to
         be read) has only dictionaries of raw pages."""
@@ -255,26 +266,12 @@ class Codec:
     def compress(self, body: bytes, kind: str = "html") -> tuple[bytes, str]:
         """Compressed bytes and their method: the newest dictionary's, or plain zstd before the first."""
         self.count(kind)
-        return self.compress_with(self.current.id if self.current else None, body)
+        return compress_with(self.current, body)
 
     def count(self, kind: str) -> None:
         """One more content of ``kind`` stored (what ``train_due`` counts), compressed here or elsewhere."""
         if kind == "html":
             self._html_contents = self.html_contents + 1
-
-    def compress_with(self, number: int | None, body: bytes) -> tuple[bytes, str]:
-        """``body`` compressed with dictionary ``number`` (None: plain zstd), and the method to store."""
-        if number is None:
-            return compress(body)
-        dictionary = self._dictionary(number)
-        return dictionary.compress(body), dictionary.method
-
-    def compress_lines_with(self, number: int | None, data: bytes) -> tuple[bytes, str]:
-        """Lines' JSON compressed as ``pack_lines_json`` would with dictionary ``number`` (None: plain zstd)."""
-        if number is None:
-            return compress(data)
-        dictionary = self._dictionary(number)
-        return dictionary.compress_lines(data), dictionary.method
 
     def decompress(self, blob: bytes, method: str) -> bytes:
         number = dictionary_id(method)
@@ -289,8 +286,7 @@ class Codec:
     def pack_lines_json(self, data: bytes) -> tuple[bytes, str]:
         """Lines already serialised as JSON (UTF-8), compressed: with the newest dictionary of lines, else
         of raw pages, else plain zstd."""
-        dictionary = self.current_lines or self.current
-        return self.compress_lines_with(dictionary.id if dictionary else None, data)
+        return compress_with(self.current_lines or self.current, data, lines=True)
 
     def unpack_lines(self, value: bytes | str, method: str | None) -> list[Line]:
         """The one way to read ``pages.lines``: its ``lines_compression`` method names how it was stored."""
@@ -411,39 +407,51 @@ class Codec:
         last, left = 2**63 - 1, RECOMPRESS_LIMIT
         while left > 0:
             chunk = min(RECOMPRESS_CHUNK, left)
-            rows = self._execute(
-                "SELECT rowid, body FROM contents WHERE compression = 'zstd' AND rowid < ? ORDER BY rowid DESC LIMIT ?",
+            rows = self._rows(
+                "SELECT rowid AS rowid, * FROM contents WHERE compression = 'zstd' AND rowid < ? "
+                "ORDER BY rowid DESC LIMIT ?",
                 (last, chunk),
-            ).fetchall()
+            )
             left -= len(rows)
-            for rowid, blob in rows:
-                raw = decompress(blob, "zstd")
+            shrunk = []
+            for values in rows:
+                raw = decompress(values["body"], "zstd")
                 packed = self.current.compress(raw)
-                if len(packed) < len(blob) and self.current.decompress(packed) == raw:
-                    self._rewrite_content(rowid, packed)
-                last = rowid
+                if len(packed) < len(values["body"]) and self.current.decompress(packed) == raw:
+                    method = self.current.method
+                    shrunk.append({**values, "body": packed, "stored_size": len(packed), "compression": method})
+                last = values["rowid"]
+            self._reinsert("contents", shrunk)
             if len(rows) < chunk:
                 break
 
-    def _rewrite_content(self, rowid: int, packed: bytes) -> None:
-        """One content's row with its body recompressed, deleted and inserted again (with a new rowid:
-        nothing refers to a content's rowid, only to its hash).
+    def _rows(self, sql: str, params: tuple) -> list[dict[str, Any]]:
+        """The rows of ``sql`` as dicts by column name."""
+        cursor = self._execute(sql, params)
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
 
-        Why not UPDATE: a row that shrinks where it is leaves most of its page empty, and SQLite appends
-        new rows at the end of the table, so that space stayed unused (the first 200 contents of every
-        archive, one ~3 KB plain-zstd body a page, 1 KB once recompressed: 0.86 KB a page of the
-        benchmark's first crawl). Deleted rows free whole pages, which the rows inserted next reuse."""
-        row = self._execute("SELECT * FROM contents WHERE rowid = ?", (rowid,))
-        names = [column[0] for column in row.description]
-        values = dict(zip(names, row.fetchone()))
-        values.update(body=packed, stored_size=len(packed), compression=self.current.method)
-        # pages and snapshots refer to the hash: checked at the commit, when the row is back (no ON DELETE
-        # action anywhere; SQLite resets this pragma when the transaction ends)
+    def _reinsert(self, table: str, rows: list[dict[str, Any]]) -> None:
+        """``rows`` (each with its ``rowid`` and every column) written again: all deleted, then inserted with
+        their own rowids in their order (the engine's state refers to a page by its rowid:
+        ``derive_pages.page_id``).
+
+        Why not UPDATE: a row that shrinks where it is leaves most of its page empty, and SQLite appends new
+        rows at the end of a table, so that space stayed unused (the first 200 contents and pages of every
+        archive, a ~3 KB plain-zstd body or ~2 KB of lines a page before the first dictionaries: 1.4 KB a
+        page after the benchmark's first crawl). Deleted rows free whole pages, which SQLite fills afresh."""
+        if not rows:
+            return
+        # pages and snapshots refer to a content's hash: checked at the commit, when the row is back (no ON
+        # DELETE action anywhere; SQLite resets this pragma when the transaction ends)
         self._execute("PRAGMA defer_foreign_keys = ON")
-        self._execute("DELETE FROM contents WHERE rowid = ?", (rowid,))
-        self._execute(
-            f"INSERT INTO contents ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
-            tuple(values.values()),
+        for start in range(0, len(rows), RECOMPRESS_CHUNK):
+            ids = tuple(values["rowid"] for values in rows[start : start + RECOMPRESS_CHUNK])
+            self._execute(f"DELETE FROM [{table}] WHERE rowid IN ({', '.join('?' * len(ids))})", ids)
+        names = list(rows[0])
+        self._executemany(
+            f"INSERT INTO [{table}] ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+            [tuple(values[name] for name in names) for values in sorted(rows, key=lambda v: v["rowid"])],
         )
 
     def recompress_lines(self, after: int, limit: int | None = None) -> tuple[int | None, int, int]:
@@ -476,26 +484,13 @@ class Codec:
 
     def _recompress_plain_lines(self) -> None:
         """The newest RECOMPRESS_LIMIT pages' lines stored in plain zstd (before the first dictionary)
-        recompressed with the current one, as ``_recompress_plain`` does for their contents.
-
-        The rows are deleted, then inserted again with their own rowids (the engine's state refers to a
-        page by its rowid: ``derive_pages.page_id``) in their order: SQLite fills the freed pages
-        afresh, where rows shrunk in place would each have kept most of a page empty."""
-        rows = self._execute(
+        recompressed with the current one, as ``_recompress_plain`` does for their contents."""
+        shrunk = []
+        for values in self._rows(
             "SELECT rowid AS rowid, * FROM pages WHERE lines_compression = 'zstd' ORDER BY rowid DESC LIMIT ?",
             (RECOMPRESS_LIMIT,),
-        )
-        names = [column[0] for column in rows.description]
-        shrunk = []
-        for row in rows.fetchall():
-            values = dict(zip(names, row))
+        ):
             packed, method = self.pack_lines_json(decompress(values["lines"], "zstd"))
             if len(packed) < len(values["lines"]):
-                values.update(lines=packed, lines_compression=method)
-                shrunk.append(values)
-        for start in range(0, len(shrunk), RECOMPRESS_CHUNK):
-            ids = tuple(values["rowid"] for values in shrunk[start : start + RECOMPRESS_CHUNK])
-            self._execute(f"DELETE FROM pages WHERE rowid IN ({', '.join('?' * len(ids))})", ids)
-        insert = f"INSERT INTO pages ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
-        for values in sorted(shrunk, key=lambda v: v["rowid"]):
-            self._execute(insert, tuple(values.values()))
+                shrunk.append({**values, "lines": packed, "lines_compression": method})
+        self._reinsert("pages", shrunk)

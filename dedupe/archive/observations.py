@@ -27,7 +27,7 @@ from ..document import EXTRACTOR_VERSION, InputError, PageAnalysis, RawSnapshot
 from ..headers import Headers
 from ..sources import SourceError
 from ..stemming import stemming_cpu_seconds
-from ..storage import Codec, Dictionary, compress, content_hash, decompress
+from ..storage import Codec, Dictionary, compress_with, content_hash, decompress
 from .base import NEWEST_CONTENT_SNAPSHOT_SQL, NEWEST_SNAPSHOT_SQL, REMOVED_STATUSES, write_transaction
 
 INGEST_BATCH = 200  # snapshots stored per transaction by ``ingest``
@@ -286,7 +286,7 @@ class ObservationStore:
         in flight while it was trained), since the contents stored before it are recompressed only then."""
         (blob, method), (lines, lines_method) = packed.body, packed.lines
         if method == "zstd" and self.codec.current is not None:
-            blob, method = self.codec.compress_with(self.codec.current.id, body)
+            blob, method = compress_with(self.codec.current, body)
         if lines_method == "zstd" and self.codec.current is not None:
             lines, lines_method = self.codec.pack_lines_json(decompress(lines, "zstd"))
         return (blob, method), (lines, lines_method)
@@ -529,14 +529,14 @@ class PackedPage:
 _worker_dictionaries: dict[tuple[int, bytes], Dictionary] = {}  # in a worker: each dictionary it was given
 
 
-def _compressed(dictionary: tuple[int, bytes] | None, data: bytes, lines: bool) -> tuple[bytes, str]:
-    """``data`` compressed with ``dictionary`` (None: plain zstd) as the writer's ``Codec`` would."""
+def _given(dictionary: tuple[int, bytes] | None) -> Dictionary | None:
+    """In a worker: the ``Dictionary`` of (id, bytes) as handed with a task, built once a process."""
     if dictionary is None:
-        return compress(data)
+        return None
     found = _worker_dictionaries.get(dictionary)
     if found is None:
         found = _worker_dictionaries[dictionary] = Dictionary(*dictionary)
-    return (found.compress_lines(data) if lines else found.compress(data)), found.method
+    return found
 
 
 def _packed(body: bytes, analysis: PageAnalysis, packing: Packing) -> PackedPage:
@@ -550,8 +550,8 @@ def _packed(body: bytes, analysis: PageAnalysis, packing: Packing) -> PackedPage
         analysis.title,
         analysis.published,
         analysis.structured,
-        _compressed(packing.html, body, lines=False),
-        _compressed(packing.lines, data, lines=True),
+        compress_with(_given(packing.html), body),
+        compress_with(_given(packing.lines), data, lines=True),
     )
 
 
