@@ -474,7 +474,11 @@ class Codec:
         for rowid, value, method in rows:
             if method not in of_pages and method not in ("zstd", LINES_JSON):
                 continue
-            packed = target.compress_lines(self.lines_json(value, method).encode("utf-8"))
+            try:
+                data = self.lines_json(value, method).encode("utf-8")
+            except (StorageError, ValueError):  # a damaged row stays as it is: compacting the rest goes on
+                continue
+            packed = target.compress_lines(data)
             if len(packed) < len(value):
                 self._execute(
                     "UPDATE pages SET lines = ?, lines_compression = ? WHERE rowid = ?", (packed, target.method, rowid)

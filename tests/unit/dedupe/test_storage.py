@@ -417,3 +417,23 @@ def test_a_worker_compresses_with_the_dictionaries_it_is_handed_as_the_writer_wo
     plain = _analyse_chunk(snaps[:1], Packing(None, None))[0]
     assert isinstance(plain, PackedPage) and plain.body[1] == plain.lines[1] == "zstd"
     assert storage.decompress(plain.body[0], "zstd") == site_pages[30]
+
+
+def test_compact_goes_on_past_a_page_whose_lines_cannot_be_read(
+    tmp_path: Path, site_pages: list[bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A damaged ``pages.lines`` (not a zstd frame) is left as it is; the other pages' lines are recompressed and
+    the file compacted, instead of the whole command failing on one row."""
+    monkeypatch.setattr(storage, "TRAIN_AFTER", 20)
+    db = tmp_path / "archive.db"
+    with monkeypatch.context() as patched:  # lines in the raw pages' dictionary, as an archive before m021
+        patched.setattr(storage.Codec, "_train_lines", lambda self: None)
+        with Archive(db) as archive:
+            for number, body in enumerate(site_pages[:40]):
+                archive.add(snapshot(number, body))
+            archive.db.execute("UPDATE pages SET lines = x'00112233' WHERE rowid = 30")
+    with Archive(db) as archive:
+        archive.compact()
+        methods = dict(archive.db.execute("SELECT rowid, lines_compression FROM pages"))
+        assert methods.pop(30) == "zstd-dict:1" and set(methods.values()) == {"zstd-dict:2"}
+        assert archive.db.execute("SELECT lines FROM pages WHERE rowid = 30").fetchone()[0] == b"\x00\x11\x22\x33"
