@@ -114,12 +114,39 @@ def add_to_version(conn: sqlite3.Connection, version_id: int, count: int, stats:
 
 
 def add_version_deltas(conn: sqlite3.Connection, before: dict[int, PageStats]) -> None:
-    """New snapshots of contents already in block versions: add them to the versions' spans."""
+    """New snapshots of contents already in block versions: add them to the versions' spans.
+
+    A week's crawl sees every page again, and every page shows the same few block versions: the deltas
+    are summed per version first, so each version is updated once per refresh, not once per page
+    (one query per chunk of pages for their blocks)."""
     after = page_stats(conn, before)
-    for page_id, old in before.items():
-        new = after[page_id]
-        for version_id, n in conn.execute(sql.PAGE_BLOCKS, [page_id]).fetchall():
-            add_to_version(conn, version_id, n * (new.snapshots - old.snapshots), new)
+    deltas: dict[int, tuple[int, str | None, str | None, str | None]] = {}
+    for chunk in sql.chunks(sorted(before)):
+        for page_id, version_id, n in conn.execute(sql.in_list(sql.VERSIONS_OF_PAGES, chunk), list(chunk)).fetchall():
+            new = after[page_id]
+            add = n * (new.snapshots - before[page_id].snapshots)
+            if version_id not in deltas:
+                deltas[version_id] = (add, new.first_seen, new.last_seen, new.min_url)
+                continue
+            count, first, last, min_url = deltas[version_id]
+            deltas[version_id] = (
+                count + add,
+                _least(first, new.first_seen),
+                _greatest(last, new.last_seen),
+                _least(min_url, new.min_url),
+            )
+    for version_id in sorted(deltas):
+        count, first, last, min_url = deltas[version_id]
+        add_to_version(conn, version_id, count, PageStats(0, first, last, min_url))
+
+
+def _least(a: str | None, b: str | None) -> str | None:
+    """min() that passes over None, as SQL's min(coalesce(x, y), y) does for the column being updated."""
+    return b if a is None else a if b is None else min(a, b)
+
+
+def _greatest(a: str | None, b: str | None) -> str | None:
+    return b if a is None else a if b is None else max(a, b)
 
 
 def pages_with(conn: sqlite3.Connection, column: str, ids: set[int]) -> set[int]:

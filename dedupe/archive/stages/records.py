@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from ...blocks import version_public_id
@@ -78,12 +79,31 @@ class BuiltBlock:
     changes: list[tuple]  # block_line_changes rows
 
 
-def latest_status(conn: sqlite3.Connection, url: str | None) -> int | None:
-    """HTTP status of the newest snapshot of a URL (what says whether its article was removed)."""
-    if url is None:
-        return None
-    row = conn.execute(sql.LATEST_STATUS, [url]).fetchone()
-    return row[0] if row else None
+def latest_statuses(conn: sqlite3.Connection, urls: Iterable[str | None]) -> dict[str, int | None]:
+    """URL -> HTTP status of its newest snapshot (what says whether its article was removed), one query
+    per chunk of URLs."""
+    found: dict[str, int | None] = {}
+    for chunk in sql.chunks(sorted({url for url in urls if url is not None})):
+        found.update(conn.execute(sql.LATEST_STATUSES, [json.dumps(list(chunk))]).fetchall())
+    return found
+
+
+def _every(versions: dict[int, list[ArticleMember]]) -> list[ArticleMember]:
+    """An article's contents in the reference's iteration order: texts by their smallest content, contents
+    by hash."""
+    return [m for t in sorted(versions, key=lambda t: versions[t][0].sha) for m in versions[t]]
+
+
+def _by_text(members: list[ArticleMember]) -> dict[int, list[ArticleMember]]:
+    versions: dict[int, list[ArticleMember]] = {}
+    for member in members:
+        versions.setdefault(member.text_id, []).append(member)
+    return versions
+
+
+def newest_url(members: list[ArticleMember]) -> str:
+    """The URL an article was last seen under (its ``articles.url``)."""
+    return max(_every(_by_text(members)), key=lambda m: m.last_seen).newest_url
 
 
 def _version_id(member: ArticleMember) -> str:
@@ -95,16 +115,16 @@ def article(
     members: list[ArticleMember],
     texts: dict[int, str],
     known: dict[tuple[str, str], float | None] | None = None,
+    statuses: dict[str, int | None] | None = None,
 ) -> BuiltArticle:
     """The record of one s1 group from its contents: the article, its versions in time order, its links.
 
     A version's text is the one a page took in this refresh (``texts``, ``Touched.article_texts``), else
     None: a version already in ``article_versions``, whose text never changes (its id is its text's hash).
     ``known``: (previous version id, version id) -> the similarity already stored for that pair (a pure
-    function of the two texts), so that a page seen again reads no signature."""
-    versions: dict[int, list[ArticleMember]] = {}
-    for member in members:
-        versions.setdefault(member.text_id, []).append(member)
+    function of the two texts), so that a page seen again reads no signature. ``statuses``: URL -> the
+    status of its newest snapshot (``latest_statuses``), read here when not given."""
+    versions = _by_text(members)
     ordered = sorted(versions, key=lambda t: _order(versions[t]))
     ids = {text_id: _version_id(versions[text_id][0]) for text_id in ordered}
     known = known or {}
@@ -140,11 +160,12 @@ def article(
         )
         links += [(m.sha, version_id) for m in group]
         previous = text_id
-    # iteration order of the reference: texts by their smallest content, contents by hash
-    every = [m for t in sorted(versions, key=lambda t: versions[t][0].sha) for m in versions[t]]
+    every = _every(versions)
     count, first, last = _span(every)
     url = max(every, key=lambda m: m.last_seen).newest_url
-    status = "removed" if latest_status(conn, url) in REMOVED_STATUSES else "live"
+    if statuses is None:
+        statuses = latest_statuses(conn, [url])
+    status = "removed" if statuses.get(url) in REMOVED_STATUSES else "live"
     row = (next((t for t in reversed(titles) if t), None), url, status, len(ordered), count, first, last)
     return BuiltArticle(_order(versions[ordered[0]]), row, out, links)
 
@@ -167,6 +188,18 @@ def _old_records(conn: sqlite3.Connection, statement: str, labels: list[int]) ->
         for label, key, pid in conn.execute(sql.in_list(statement, chunk), list(chunk)):
             old[label] = (key, pid)
     return old
+
+
+@dataclass
+class _Updates:
+    """The rows a refresh changes in articles kept in place, written together by ``RecordWriter._apply``."""
+
+    inserted: list[list] = field(default_factory=list)  # INSERT_ARTICLE
+    articles: list[list] = field(default_factory=list)  # UPDATE_ARTICLE
+    urls: list[list] = field(default_factory=list)  # UPDATE_ARTICLE_ORDER_URL
+    upserted: list[dict[str, Any]] = field(default_factory=list)  # versions with a text
+    moved: list[dict[str, Any]] = field(default_factory=list)  # versions without
+    links: list[tuple[str, str]] = field(default_factory=list)  # RELINK_CONTENT_ARTICLE
 
 
 class RecordWriter:
@@ -195,7 +228,8 @@ class RecordWriter:
         members = self._members(groups)
         texts = self.touched.article_texts
         known = {pair: similarity for rows in stored.values() for pair, similarity in _similarities(rows).items()}
-        built = {grp: article(self.conn, members[grp], texts, known) for grp in groups if members[grp]}
+        statuses = latest_statuses(self.conn, (newest_url(found) for found in members.values() if found))
+        built = {grp: article(self.conn, members[grp], texts, known, statuses) for grp in groups if members[grp]}
         steady = {
             grp
             for grp, record in built.items()
@@ -204,9 +238,11 @@ class RecordWriter:
             and {v["id"] for v in record.versions} == set(stored.get(old[grp][1], {}))  # a text given again: its id
         }
         rows = self._article_rows([old[grp][1] for grp in steady])
+        updates = _Updates()
         for grp in sorted(steady):
             pid = old[grp][1]
-            self._update_article(grp, pid, built.pop(grp), stored[pid], rows.get(pid))
+            self._update_article(updates, grp, pid, built.pop(grp), stored[pid], rows.get(pid))
+        self._apply(updates)
         old = {grp: found for grp, found in old.items() if grp not in steady}
         old_versions: set[str] = set()
         for grp, (_, pid) in old.items():
@@ -228,21 +264,33 @@ class RecordWriter:
             self.conn.execute(sql.UNLINK_ARTICLE_VERSION, [version_id])
             self.conn.execute(sql.DELETE_ARTICLE_VERSION, [version_id])
 
+    @staticmethod
     def _update_article(
-        self, grp: int, pid: int, record: BuiltArticle, stored: dict[str, tuple], row: tuple | None
+        updates: _Updates, grp: int, pid: int, record: BuiltArticle, stored: dict[str, tuple], row: tuple | None
     ) -> None:
-        """An article in place: the same id, sort key and versions; write the rows whose values moved
-        (``row``: its ``articles`` row as stored)."""
+        """An article in place: the same id, sort key and versions; the rows whose values moved go to
+        ``updates`` (``row``: its ``articles`` row as stored)."""
         if row is None:  # its row gone (a hand edit): written again, as a rewrite would
-            self.conn.execute(sql.INSERT_ARTICLE, [pid, *record.row])
+            updates.inserted.append([pid, *record.row])
         elif row != record.row:
-            self.conn.execute(sql.UPDATE_ARTICLE, [*record.row, pid])
+            updates.articles.append([*record.row, pid])
             if row[1] != record.row[1]:  # its newest URL
-                self.conn.execute(sql.UPDATE_ARTICLE_ORDER_URL, [record.row[1], grp])
+                updates.urls.append([record.row[1], grp])
         for v in record.versions:
             if stored[v["id"]] != tuple(v[c] for c in sql.ARTICLE_VERSION_FIELDS):
-                self._write_version({**v, "article_id": pid})
-        self.conn.executemany(sql.RELINK_CONTENT_ARTICLE, record.links)  # new contents of known versions
+                version = {**v, "article_id": pid}
+                (updates.moved if version["text"] is None else updates.upserted).append(version)
+        updates.links += record.links  # new contents of known versions
+
+    def _apply(self, updates: _Updates) -> None:
+        """The steady articles' changes, one executemany per statement for the whole refresh (a week's crawl
+        sees every article again: one statement per article was most of the refresh)."""
+        self.conn.executemany(sql.INSERT_ARTICLE, updates.inserted)
+        self.conn.executemany(sql.UPDATE_ARTICLE, updates.articles)
+        self.conn.executemany(sql.UPDATE_ARTICLE_ORDER_URL, updates.urls)
+        self.conn.executemany(sql.UPSERT_ARTICLE_VERSION, updates.upserted)
+        self._move_versions(updates.moved)
+        self.conn.executemany(sql.RELINK_CONTENT_ARTICLE, updates.links)
 
     def _article_rows(self, pids: list[int]) -> dict[int, tuple]:
         """article id -> its ``articles`` row as ``article`` builds it (one query per chunk of ids)."""
@@ -264,10 +312,21 @@ class RecordWriter:
         """Insert or update one article version; without its text, the row must be there already."""
         if version["text"] is not None:
             self.conn.execute(sql.UPSERT_ARTICLE_VERSION, version)
-        elif self.conn.execute(sql.MOVE_ARTICLE_VERSION, version).rowcount != 1:
-            # every s1 text had its version written when a page first took it: the state is not the
-            # engine's (or a bug); a rebuild derives every text again
-            raise NeedsRebuild(f"article version {version['id']} has no text: not written, and not new")
+        else:
+            self._move_versions([version])
+
+    def _move_versions(self, versions: list[dict[str, Any]]) -> None:
+        """Update article versions written before (no text given): each row must be there already."""
+        if self.conn.executemany(sql.MOVE_ARTICLE_VERSION, versions).rowcount == len(versions):
+            return
+        # every s1 text had its version written when a page first took it: the state is not the
+        # engine's (or a bug); a rebuild derives every text again
+        ids = [v["id"] for v in versions]
+        there = set()
+        for chunk in sql.chunks(ids):
+            there.update(i for (i,) in self.conn.execute(sql.in_list(sql.VERSIONS_THERE, chunk), chunk))
+        missing = next(i for i in ids if i not in there)
+        raise NeedsRebuild(f"article version {missing} has no text: not written, and not new")
 
     def _members(self, groups: list[int]) -> dict[int, list[ArticleMember]]:
         """The contents of each s1 group, by content hash (one query per chunk of groups)."""

@@ -177,6 +177,7 @@ UNLINK_CONTENT_ARTICLES = "DELETE FROM content_articles WHERE content_sha256 = ?
 
 SET_PAGE_RUNS = "UPDATE derive_pages SET runs = ? WHERE page_id = ?"
 PAGE_BLOCKS = "SELECT version_id, n FROM derive_page_blocks WHERE page_id = ?"
+VERSIONS_OF_PAGES = "SELECT page_id, version_id, n FROM derive_page_blocks WHERE page_id IN ({marks})"
 SET_PAGE_BLOCK = "UPDATE derive_page_blocks SET n = ? WHERE version_id = ? AND page_id = ?"
 INSERT_PAGE_BLOCK = "INSERT INTO derive_page_blocks(version_id, page_id, n) VALUES (?, ?, ?)"
 DELETE_PAGE_BLOCK = "DELETE FROM derive_page_blocks WHERE version_id = ? AND page_id = ?"
@@ -240,7 +241,9 @@ ARTICLE_MEMBERS = """SELECT g.grp, p.content_sha256, p.text1_id, lower(hex(t.has
    FROM derive_groups g JOIN derive_pages p ON p.text1_id = g.text_id
    JOIN derive_texts t ON t.id = p.text1_id JOIN pages pg ON pg.content_sha256 = p.content_sha256
    WHERE g.space = 's1' AND g.grp IN ({marks})"""
-LATEST_STATUS = "SELECT http_status FROM snapshots WHERE url = ? ORDER BY observed_at DESC, id DESC LIMIT 1"
+LATEST_STATUSES = """SELECT u.value, (SELECT http_status FROM snapshots WHERE url = u.value
+      ORDER BY observed_at DESC, id DESC LIMIT 1) FROM json_each(?) u"""
+VERSIONS_THERE = "SELECT id FROM article_versions WHERE id IN ({marks})"
 # an article kept in place (its pages seen again): its row and its versions' as the record writer builds them
 ARTICLE_VERSION_FIELDS = (
     "version",
