@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from sqlite_utils import Database
@@ -29,6 +29,20 @@ from ..sources import SourceError
 from ..stemming import stemming_cpu_seconds
 from ..storage import Codec, Dictionary, compress_with, content_hash, decompress
 from .base import NEWEST_CONTENT_SNAPSHOT_SQL, NEWEST_SNAPSHOT_SQL, REMOVED_STATUSES, write_transaction
+
+LOOKUP_CHUNK = 500  # hashes or URLs per query when a batch is read ahead
+# which of a JSON list of content hashes the archive has
+_KNOWN_CONTENTS = "SELECT sha256 FROM contents WHERE sha256 IN (SELECT value FROM json_each(?))"
+# per URL of a JSON list: the content hash of its newest snapshot, and of its newest with content
+_NEWEST_OF_URLS = """SELECT u.value,
+  (SELECT content_sha256 FROM snapshots WHERE url = u.value ORDER BY observed_at DESC, id DESC LIMIT 1),
+  (SELECT content_sha256 FROM snapshots WHERE url = u.value AND content_sha256 IS NOT NULL
+   ORDER BY observed_at DESC, id DESC LIMIT 1)
+FROM json_each(?) u"""  # as NEWEST_SNAPSHOT_SQL and NEWEST_CONTENT_SNAPSHOT_SQL
+# which of a JSON list of [key, url, observed_at, content hash or ''] are stored snapshots: their keys
+_STORED_SNAPSHOTS = """SELECT json_extract(k.value, '$[0]') FROM json_each(?) k WHERE EXISTS (
+  SELECT 1 FROM snapshots WHERE url = json_extract(k.value, '$[1]') AND observed_at = json_extract(k.value, '$[2]')
+    AND coalesce(content_sha256, '') = json_extract(k.value, '$[3]'))"""
 
 INGEST_BATCH = 200  # snapshots stored per transaction by ``ingest``
 PARALLEL_MIN = (
@@ -241,11 +255,19 @@ class ObservationStore:
 
     def _lookup(self, snap: RawSnapshot) -> tuple[str | None, bool]:
         """The content's sha256 (None without a body) and whether the archive already has it."""
-        if snap.body is None:
-            return None, False
+        return self._lookups([snap])[0]
+
+    def _lookups(self, snaps: list[RawSnapshot]) -> list[tuple[str | None, bool]]:
+        """``_lookup`` for many observations: one query per chunk of hashes (a week's crawl is mostly
+        contents the archive has)."""
         with self.stage_cpu("store"):
-            sha = content_hash(snap.body)
-            return sha, self.db.execute("SELECT 1 FROM contents WHERE sha256 = ?", [sha]).fetchone() is not None
+            shas = [None if snap.body is None else content_hash(snap.body) for snap in snaps]
+            wanted = sorted({sha for sha in shas if sha is not None})
+            known: set[str] = set()
+            for lo in range(0, len(wanted), LOOKUP_CHUNK):
+                chunk = json.dumps(wanted[lo : lo + LOOKUP_CHUNK])
+                known.update(sha for (sha,) in self.db.execute(_KNOWN_CONTENTS, [chunk]))
+            return [(sha, sha in known) for sha in shas]
 
     def _pack(
         self, snap: RawSnapshot, sha: str, analysis: PageAnalysis | PackedPage
@@ -297,20 +319,67 @@ class ObservationStore:
         found = row.fetchone()
         return found[1] if found else None
 
-    def _store(self, snap: RawSnapshot, sha: str | None, content: dict | None, page: dict | None) -> AddResult:
+    def _placed(self, snap: RawSnapshot, sha: str | None, newest: _Newest | None) -> tuple[str | None, str]:
+        """The content hash a snapshot stores (a 304's is its URL's newest content) and its status.
+        ``newest``: what the archive held for its URL before the batch, when read ahead (``_read_ahead``)."""
         status_code = snap.http_status
         if status_code == 304:
-            sha, status = self._newest(snap.url, with_content=True), "not_modified"
-        elif status_code in REMOVED_STATUSES:
-            sha, status = None, "removed"
-        elif sha is None:
-            status = "error"
-        else:
-            status = "seen_again" if self._newest(snap.url, with_content=False) == sha else "new"
-        if self.db.execute(
-            "SELECT 1 FROM snapshots WHERE url = ? AND observed_at = ? AND coalesce(content_sha256, '') = ?",
-            [snap.url, snap.observed_at, sha or ""],
-        ).fetchone():
+            return (newest.content if newest is not None else self._newest(snap.url, with_content=True)), "not_modified"
+        if status_code in REMOVED_STATUSES:
+            return None, "removed"
+        if sha is None:
+            return None, "error"
+        previous = newest.any if newest is not None else self._newest(snap.url, with_content=False)
+        return sha, "seen_again" if previous == sha else "new"
+
+    def _read_ahead(
+        self, batch: list, prepared: dict[int, tuple]
+    ) -> tuple[dict[int, tuple[str | None, str]], set[int]]:
+        """For the batch's snapshots of URLs it holds once: their (hash, status) and which are already stored
+        (duplicates), in a few queries for the whole batch instead of two a snapshot. A URL the batch holds
+        twice is left to ``_store``: its first snapshot changes what the second sees."""
+        per_url: dict[str, int] = {}
+        for index in prepared:
+            per_url[batch[index].url] = per_url.get(batch[index].url, 0) + 1
+        once = [index for index in sorted(prepared) if per_url[batch[index].url] == 1]
+        newest: dict[str, _Newest] = {}
+        for lo in range(0, len(once), LOOKUP_CHUNK):
+            urls = json.dumps([batch[index].url for index in once[lo : lo + LOOKUP_CHUNK]])
+            newest.update(
+                (url, _Newest(any_, content)) for url, any_, content in self.db.execute(_NEWEST_OF_URLS, [urls])
+            )
+        placed = {index: self._placed(batch[index], prepared[index][0], newest[batch[index].url]) for index in once}
+        stored: set[int] = set()
+        for lo in range(0, len(once), LOOKUP_CHUNK):
+            chunk = once[lo : lo + LOOKUP_CHUNK]
+            keys = json.dumps(
+                [[index, batch[index].url, batch[index].observed_at, placed[index][0] or ""] for index in chunk]
+            )
+            stored.update(index for (index,) in self.db.execute(_STORED_SNAPSHOTS, [keys]))
+        return placed, stored
+
+    def _store(
+        self,
+        snap: RawSnapshot,
+        sha: str | None,
+        content: dict | None,
+        page: dict | None,
+        placed: tuple[str | None, str] | None = None,
+        stored: bool | None = None,
+    ) -> AddResult:
+        """Store one snapshot (with its content and page when new). ``placed`` and ``stored``: its hash and
+        status, and whether it is a duplicate, when read ahead for its batch."""
+        status_code = snap.http_status
+        sha, status = placed or self._placed(snap, sha, None)
+        if stored is None:
+            stored = (
+                self.db.execute(
+                    "SELECT 1 FROM snapshots WHERE url = ? AND observed_at = ? AND coalesce(content_sha256, '') = ?",
+                    [snap.url, snap.observed_at, sha or ""],
+                ).fetchone()
+                is not None
+            )
+        if stored:
             return AddResult("duplicate", message="already in the archive")
         if content is not None:
             self.db.execute(_INSERT_CONTENT, content)
@@ -402,10 +471,10 @@ class ObservationStore:
         lookups: dict[int, tuple[str | None, bool]] = {}
         first_of: dict[str, int] = {}
         todo: list[int] = []
-        for index, item in enumerate(batch):
-            if isinstance(item, SourceError):
-                continue
-            sha, known = lookups[index] = self._lookup(item)
+        snaps = [index for index, item in enumerate(batch) if not isinstance(item, SourceError)]
+        found = dict(zip(snaps, self._lookups([batch[index] for index in snaps])))
+        for index in snaps:
+            sha, known = lookups[index] = found[index]
             if sha is None or known or sha in first_of:
                 continue
             first_of[sha] = index
@@ -457,10 +526,16 @@ class ObservationStore:
             return
         failure: BaseException | None = None
         with self.stage_cpu("store"), write_transaction(self.db):
+            placed, stored = self._read_ahead(batch, prepared)
             for index in sorted(prepared):
                 try:
                     with self.db.atomic():  # a savepoint: this snapshot whole or not at all
-                        results[index] = self._store(batch[index], *prepared[index])
+                        results[index] = self._store(
+                            batch[index],
+                            *prepared[index],
+                            placed.get(index),
+                            index in stored if index in placed else None,
+                        )
                 except BaseException as exc:  # noqa: BLE001 - re-raised once the earlier ones are committed
                     if not self.db.conn.in_transaction:
                         raise  # SQLite rolled the whole batch back (a full disk): nothing to commit, say why
@@ -498,6 +573,13 @@ def _analysed(body: bytes, charset: str | None, kind_hint: str | None) -> PageAn
         raise
     except Exception as exc:  # noqa: BLE001 - any failure of the extractors on this page
         raise InputError(f"the page could not be analysed ({type(exc).__name__}: {exc})") from exc
+
+
+class _Newest(NamedTuple):
+    """What a URL's newest snapshots held before a batch: content hashes (None: no such snapshot)."""
+
+    any: str | None  # of its newest snapshot
+    content: str | None  # of its newest snapshot with content
 
 
 @dataclass(frozen=True)
