@@ -611,6 +611,14 @@ def m021_lines_dictionaries(db: Database) -> None:
         db.execute("ALTER TABLE compression_dicts ADD COLUMN purpose TEXT NOT NULL DEFAULT 'html'")
 
 
+@migrations()
+def m022_text_bands_by_key_only(db: Database) -> None:
+    """``derive_text_bands`` keeps its primary key (band key, text) and no index by text: the engine computes
+    a text's band keys from its signature when it needs them (a text joining a space, a group split again).
+    The index was 422 B a page after the benchmark's first crawl and 45 MB at a million observations."""
+    db.execute("DROP INDEX IF EXISTS derive_text_bands_text")
+
+
 def _table_sql(db: Database, table: str) -> str:
     return db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [table]).fetchone()[0]
 

@@ -99,11 +99,10 @@ TEXT_IDS = "SELECT id, hash FROM derive_texts WHERE hash IN ({marks})"
 INSERT_TEXT = "INSERT INTO derive_texts(hash, config, signature) VALUES (?, ?, ?)"  # no text: its key (m017)
 INSERT_TEXT_BAND = "INSERT OR IGNORE INTO derive_text_bands(key, text_id) VALUES (?, ?)"
 TEXT_SIGNATURES = "SELECT id, signature FROM derive_texts WHERE id IN ({marks})"
-TEXT_BANDS = "SELECT text_id, key FROM derive_text_bands WHERE text_id IN ({marks})"
-BAND_NEIGHBOURS = (  # per joining text, the texts of the space sharing one of its band keys
-    "SELECT DISTINCT j.text_id, b.text_id FROM derive_text_bands j CROSS JOIN derive_text_bands b ON b.key = j.key "
+KEY_NEIGHBOURS = (  # per band key, the texts of the space that have it
+    "SELECT b.key, b.text_id FROM derive_text_bands b "
     "CROSS JOIN derive_groups g ON g.space = ? AND g.text_id = b.text_id "
-    "WHERE j.text_id IN ({marks}) AND b.text_id != j.text_id"
+    "WHERE b.key IN ({marks})"
 )
 GROUP_OF = "SELECT grp FROM derive_groups WHERE space = ? AND text_id = ?"
 GROUPS_OF_TEXTS = "SELECT text_id, grp FROM derive_groups WHERE space = ? AND text_id IN ({marks})"

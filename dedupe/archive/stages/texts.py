@@ -67,27 +67,38 @@ def group_of(conn: sqlite3.Connection, space: str, text_id: int | None) -> int |
     return row[0] if row else None
 
 
-def _band_keys(conn: sqlite3.Connection, ids: list[int]) -> dict[int, list[int]]:
-    keys_of: dict[int, list[int]] = defaultdict(list)
-    for chunk in sql.chunks(ids):
-        for text_id, key in conn.execute(sql.in_list(sql.TEXT_BANDS, chunk), list(chunk)):
-            keys_of[text_id].append(key)
-    return keys_of
+def _keys_of(sigs: dict[int, np.ndarray]) -> dict[int, set[int]]:
+    """Each text's band keys, from its signature: what ``text_ids`` stored in ``derive_text_bands`` for it,
+    computed again (microseconds) rather than read by text id, which would take an index on the text id
+    (45 MB at a million observations; m022)."""
+    ids = sorted(sigs)
+    if not ids:
+        return {}
+    keys = band_keys(np.stack([sigs[t] for t in ids]), ARTICLE_CONFIG.threshold)
+    return {t: set(keys[row].tolist()) for row, t in enumerate(ids)}
 
 
-def _neighbours(conn: sqlite3.Connection, space: str, joining: list[int]) -> dict[int, set[int]]:
-    """Texts of the space sharing a band key with each joining text (one query a chunk of texts)."""
+def _neighbours(conn: sqlite3.Connection, space: str, joining: dict[int, np.ndarray]) -> dict[int, set[int]]:
+    """Texts of the space sharing a band key with each joining text (``joining``: its signature), one query
+    per chunk of keys."""
+    by_key: dict[int, set[int]] = defaultdict(set)
+    for text_id, keys in _keys_of(joining).items():
+        for key in keys:
+            by_key[key].add(text_id)
     candidates: dict[int, set[int]] = defaultdict(set)
-    for chunk in sql.chunks(joining):
-        for text_id, other in conn.execute(sql.in_list(sql.BAND_NEIGHBOURS, chunk), [space, *chunk]):
-            candidates[text_id].add(other)
+    for chunk in sql.chunks(sorted(by_key)):
+        for key, other in conn.execute(sql.in_list(sql.KEY_NEIGHBOURS, chunk), [space, *chunk]):
+            for text_id in by_key[key]:
+                if other != text_id:
+                    candidates[text_id].add(other)
     return candidates
 
 
 def _join(conn: sqlite3.Connection, space: str, joining: list[int], moves: Moves) -> None:
     """Union the groups of new members with the groups of the texts they are alike."""
-    candidates = _neighbours(conn, space, joining)
-    sigs = signatures(conn, set(joining) | {o for c in candidates.values() for o in c})
+    sigs = signatures(conn, joining)
+    candidates = _neighbours(conn, space, sigs)
+    sigs.update(signatures(conn, {o for c in candidates.values() for o in c} - set(sigs)))
     group: dict[int, int] = {}
     for chunk in sql.chunks(list(sigs)):
         group.update(conn.execute(sql.in_list(sql.GROUPS_OF_TEXTS, chunk), [space, *chunk]).fetchall())
@@ -110,7 +121,7 @@ def _resplit(conn: sqlite3.Connection, space: str, grp: int, moves: Moves) -> No
     if not members:
         return
     sigs = signatures(conn, members)
-    keys = {t: set(k) for t, k in _band_keys(conn, members).items()}
+    keys = _keys_of(sigs)
     uf = Components()
     for i, a in enumerate(members):
         for b in members[i + 1 :]:

@@ -188,7 +188,6 @@ INDEX_USERS: dict[str, str] = {
     "derive_pages_text0": "SELECT page_id FROM derive_pages WHERE text0_id IN (?, ?)",
     "derive_pages_text1": "SELECT page_id FROM derive_pages WHERE text1_id IN (?, ?)",
     "derive_pages_title": "SELECT page_id FROM derive_pages WHERE title_id IN (?, ?)",
-    "derive_text_bands_text": "SELECT text_id, key FROM derive_text_bands WHERE text_id IN (?, ?)",
     "pages_extractor": OUTDATED_PAGE_SQL,
     "snapshots_content": "SELECT url, min(observed_at) FROM snapshots WHERE content_sha256 IN (?, ?) AND id <= ? "
     "GROUP BY url",
@@ -495,4 +494,22 @@ def test_m020_block_version_urls_keep_their_key_only_and_a_rewritten_url_loses_i
         assert before > 0 and after > before  # the late pages showed block versions not seen on their URLs
         plan = _plan(archive.db.conn, queries.EVIDENCE_VERSION_URLS_SQL)
         assert "SEARCH block_version_urls USING PRIMARY KEY (block_version_id=?)" in plan
+        assert archive.check() == {}
+
+
+def test_m022_text_band_keys_come_from_signatures_as_stored(tmp_path: Path) -> None:
+    """The engine computes a text's band keys from its signature instead of reading them by text id (m022
+    dropped that index): for every text, they are the keys ``derive_text_bands`` holds for it."""
+    with Archive(tmp_path / "archive.db") as archive:
+        archive.ingest(replica_snapshots(("en", "ru")), workers=1)
+        conn = archive.db.conn
+        stored: dict[int, set[int]] = {}
+        for key, text_id in conn.execute("SELECT key, text_id FROM derive_text_bands"):
+            stored.setdefault(text_id, set()).add(key)
+        computed = stage_texts._keys_of(stage_texts.signatures(conn, stored))
+        assert len(stored) >= 30 and computed == stored
+        index = "SELECT 1 FROM sqlite_master WHERE name = 'derive_text_bands_text'"
+        conn.execute("CREATE INDEX derive_text_bands_text ON derive_text_bands(text_id)")  # as before m022
+        migrations.m022_text_bands_by_key_only(archive.db)
+        assert conn.execute(index).fetchone() is None
         assert archive.check() == {}
