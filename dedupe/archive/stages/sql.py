@@ -99,10 +99,12 @@ TEXT_IDS = "SELECT id, hash FROM derive_texts WHERE hash IN ({marks})"
 INSERT_TEXT = "INSERT INTO derive_texts(hash, config, signature) VALUES (?, ?, ?)"  # no text: its key (m017)
 INSERT_TEXT_BAND = "INSERT OR IGNORE INTO derive_text_bands(key, text_id) VALUES (?, ?)"
 TEXT_SIGNATURES = "SELECT id, signature FROM derive_texts WHERE id IN ({marks})"
-KEY_NEIGHBOURS = (  # per band key, the texts of the space that have it
-    "SELECT b.key, b.text_id FROM derive_text_bands b "
+KEY_NEIGHBOURS = (  # per joining text (a JSON list of [band key, text id]), the texts of the space sharing a key
+    "SELECT j.text_id, b.text_id FROM (SELECT json_extract(value, '$[0]') AS key, "
+    "json_extract(value, '$[1]') AS text_id FROM json_each(?)) j "
+    "CROSS JOIN derive_text_bands b ON b.key = j.key "
     "CROSS JOIN derive_groups g ON g.space = ? AND g.text_id = b.text_id "
-    "WHERE b.key IN ({marks})"
+    "WHERE b.text_id != j.text_id"
 )
 GROUP_OF = "SELECT grp FROM derive_groups WHERE space = ? AND text_id = ?"
 GROUPS_OF_TEXTS = "SELECT text_id, grp FROM derive_groups WHERE space = ? AND text_id IN ({marks})"

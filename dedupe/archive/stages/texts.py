@@ -10,6 +10,7 @@ a text that leaves a space (furniture grew) re-splits only the group it left."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -20,6 +21,8 @@ from ...blocks import ARTICLE_CONFIG, Components, article_text, texts_alike
 from ...minhash import band_keys, compute_signatures, deserialize, serialize
 from . import sql
 from .model import Moves, Page, text_key
+
+PAIRS_CHUNK = 5_000  # (band key, text) pairs per neighbour query
 
 
 def text_ids(conn: sqlite3.Connection, texts: Iterable[str]) -> dict[str, int]:
@@ -80,17 +83,13 @@ def _keys_of(sigs: dict[int, np.ndarray]) -> dict[int, set[int]]:
 
 def _neighbours(conn: sqlite3.Connection, space: str, joining: dict[int, np.ndarray]) -> dict[int, set[int]]:
     """Texts of the space sharing a band key with each joining text (``joining``: its signature), one query
-    per chunk of keys."""
-    by_key: dict[int, set[int]] = defaultdict(set)
-    for text_id, keys in _keys_of(joining).items():
-        for key in keys:
-            by_key[key].add(text_id)
+    per chunk of (band key, text) pairs; a pair of texts sharing several keys is found once each, one set."""
+    pairs = [[key, text_id] for text_id, keys in _keys_of(joining).items() for key in sorted(keys)]
     candidates: dict[int, set[int]] = defaultdict(set)
-    for chunk in sql.chunks(sorted(by_key)):
-        for key, other in conn.execute(sql.in_list(sql.KEY_NEIGHBOURS, chunk), [space, *chunk]):
-            for text_id in by_key[key]:
-                if other != text_id:
-                    candidates[text_id].add(other)
+    for lo in range(0, len(pairs), PAIRS_CHUNK):
+        chunk = json.dumps(pairs[lo : lo + PAIRS_CHUNK])
+        for text_id, other in conn.execute(sql.KEY_NEIGHBOURS, [chunk, space]):
+            candidates[text_id].add(other)
     return candidates
 
 
