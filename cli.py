@@ -862,7 +862,9 @@ def compact(db_path: str, as_json: bool) -> None:
     about the archive's size in free space beside it, holds the writer lock (a crawl or import started
     meanwhile is refused, exit 75), and a kill leaves the archive as it was. Minutes on a large archive.
     First, the pages' lines an older version stored with the raw pages' dictionary are recompressed
-    with the archive's dictionary of lines (about a quarter smaller).
+    with the archive's dictionary of lines (about a quarter smaller). An archive made with 4 KB pages
+    is rewritten with 8 KB ones (article texts pack better: 4% smaller at a million observations),
+    unless another program has it open (a Datasette): then it keeps its pages and is only compacted.
 
     \b
     Example:

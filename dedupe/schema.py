@@ -78,8 +78,17 @@ def is_archive(db: Database) -> bool:
     return "_sqlite_migrations" in names and "snapshots" in names
 
 
+# SQLite's page size for new archives (and for one ``pa-archive compact`` rewrites). An article version's row
+# (2-3 KB of text) fits once in a 4 KB page, leaving a third of ``article_versions`` empty; at 8 KB three fit.
+# The 1M-observation benchmark archive: 2,714 -> 2,609 MB, no analyst page or command slower (bench.analyst).
+PAGE_SIZE = 8192
+
+
 def claim(db: Database) -> None:
-    """Mark a new database as this project's before anything else is written to it."""
+    """Mark a new database as this project's before anything else is written to it (with PAGE_SIZE pages:
+    a page size is chosen once, before the file's first write)."""
+    if db.execute("PRAGMA page_count").fetchone()[0] == 0:
+        db.execute(f"PRAGMA page_size = {PAGE_SIZE}")
     if db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
         db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 

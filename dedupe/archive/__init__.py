@@ -154,7 +154,8 @@ class Archive:
         Why: SQLite reuses the pages a deletion or a schema step frees, but never gives them back to the
         disk (a million-observation archive kept 1.97 GB of them after ``m013``-``m018``); and an archive
         written before ``m021`` keeps its lines in the raw pages' dictionary (a quarter larger) until
-        rewritten, which only pays once the file is rewritten too. ``VACUUM`` needs about the archive's
+        rewritten, which only pays once the file is rewritten too; an archive of 4 KB pages gets
+        ``schema.PAGE_SIZE`` ones (``_vacuum``). ``VACUUM`` needs about the archive's
         size again in free space while it runs, and a moment with no reader between two of their
         transactions; a kill leaves the archive as it was (the lines recompressed so far stay so, each
         chunk its own transaction). ``progress(pages)`` is told each chunk of pages' lines looked at."""
@@ -167,9 +168,28 @@ class Archive:
             )
         self._recompress_lines(progress or (lambda _pages: None))
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        self.db.execute("VACUUM")
+        self._vacuum()
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return before, self._file_bytes()
+
+    def _vacuum(self) -> None:
+        """VACUUM, with ``schema.PAGE_SIZE`` pages if the archive has other (an archive made before it).
+        SQLite changes a page size only outside WAL: the rewrite runs with a rollback journal (as atomic), then
+        the archive is in WAL again. With another connection open, that switch is refused: then the page
+        size stays as it is and the file is only compacted."""
+        if self.db.execute("PRAGMA page_size").fetchone()[0] != schema.PAGE_SIZE:
+            try:
+                mode = self.db.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
+            except sqlite3.OperationalError:  # locked: another connection holds the WAL
+                mode = "wal"
+            if mode.lower() == "delete":
+                try:
+                    self.db.execute(f"PRAGMA page_size = {schema.PAGE_SIZE}")
+                    self.db.execute("VACUUM")
+                finally:
+                    self.db.execute("PRAGMA journal_mode = WAL")
+                return
+        self.db.execute("VACUUM")
 
     def _recompress_lines(self, progress: Callable[[int], None]) -> int:
         """``Codec.recompress_lines`` over every page, a chunk a transaction (a dictionary of lines trained

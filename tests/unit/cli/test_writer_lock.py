@@ -91,7 +91,9 @@ def test_compact_gives_the_free_pages_back(tmp_path: Path) -> None:
         conn.execute("CREATE TABLE freed AS SELECT zeroblob(100000) AS b FROM snapshots")
         conn.execute("DROP TABLE freed")
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        free_before = conn.execute("PRAGMA freelist_count").fetchone()[0]
+        free_before = (
+            conn.execute("PRAGMA freelist_count").fetchone()[0] * conn.execute("PRAGMA page_size").fetchone()[0]
+        )
         tables = {
             t: conn.execute(f"SELECT count(*) FROM [{t}]").fetchone()[0]
             for (t,) in conn.execute(
@@ -102,9 +104,62 @@ def test_compact_gives_the_free_pages_back(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["compact", "--db", str(db), "--json"])
     assert result.exit_code == 0, result.output
     sizes = json.loads(result.output)
-    assert free_before > 100 and sizes["bytes_after"] < sizes["bytes_before"] - 100 * 4096
+    assert free_before > 400_000 and sizes["bytes_after"] < sizes["bytes_before"] - 400_000
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA freelist_count").fetchone()[0] == 0
         assert {t: conn.execute(f"SELECT count(*) FROM [{t}]").fetchone()[0] for t in tables} == tables
     with Archive(db) as archive:
         assert archive.check() == {}
+
+
+def test_a_new_archive_has_8_kb_pages_and_compact_gives_an_older_one_them(tmp_path: Path) -> None:
+    """Article texts (2-3 KB a row) fill a third less of 4 KB pages: new archives use 8 KB, and `compact`
+    rewrites an archive made with 4 KB pages with 8 KB ones, back in WAL, every row as it was."""
+    from dedupe import schema
+    from dedupe.archive import Archive
+
+    new = tmp_path / "new.db"
+    assert CliRunner().invoke(cli, ["import", str(SEEDS), "--db", str(new)]).exit_code == 0
+    with sqlite3.connect(new) as conn:
+        assert conn.execute("PRAGMA page_size").fetchone()[0] == schema.PAGE_SIZE == 8192
+    old = tmp_path / "old.db"
+    with sqlite3.connect(new) as conn:  # the same archive as the code before made it: 4 KB pages
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("PRAGMA page_size = 4096")
+        conn.execute(f"VACUUM INTO '{old}'")
+    with sqlite3.connect(old) as conn:
+        assert conn.execute("PRAGMA page_size").fetchone()[0] == 4096
+        texts = conn.execute("SELECT id, text FROM article_versions ORDER BY id").fetchall()
+    result = CliRunner().invoke(cli, ["compact", "--db", str(old)])
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(old) as conn:
+        assert conn.execute("PRAGMA page_size").fetchone()[0] == 8192
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("SELECT id, text FROM article_versions ORDER BY id").fetchall() == texts
+    with Archive(old) as archive:
+        assert archive.check() == {}
+
+
+def test_compact_with_a_reader_open_keeps_the_page_size_and_still_compacts(tmp_path: Path) -> None:
+    """Changing the page size needs the archive out of WAL, which SQLite refuses while another connection
+    reads it: `compact` then only compacts."""
+    from dedupe.archive import Archive
+
+    db = tmp_path / "a.db"
+    assert CliRunner().invoke(cli, ["import", str(SEEDS), "--db", str(db)]).exit_code == 0
+    old = tmp_path / "old.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA page_size = 4096")
+        conn.execute(f"VACUUM INTO '{old}'")
+    with sqlite3.connect(old) as conn:
+        conn.execute("PRAGMA journal_mode = WAL")
+    reader = sqlite3.connect(old)
+    try:
+        reader.execute("SELECT count(*) FROM snapshots").fetchone()  # an open connection, no transaction
+        with Archive(old) as archive:
+            archive.compact()
+            assert archive.db.execute("PRAGMA page_size").fetchone()[0] == 4096
+            assert archive.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+            assert archive.check() == {}
+    finally:
+        reader.close()
