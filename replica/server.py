@@ -139,7 +139,8 @@ class ReplicaServer:
         if self._httpd is None:
             self.start()
         try:
-            self._stopping.wait()
+            while not self._stopping.wait(0.5):  # a timed wait: Ctrl-C is seen within half a second, always
+                pass
         except KeyboardInterrupt:
             pass
         finally:
