@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 from bench.synthetic_site import SyntheticSite
+from dedupe import schema
 from dedupe.archive import Archive
 from dedupe.document import RawSnapshot
 
@@ -97,7 +98,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="1000,20000", help="archive sizes in pages, comma-separated")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--workdir", type=Path, help="keep the archives here (default: a temp dir)")
+    parser.add_argument(
+        "--page-size",
+        type=int,
+        choices=(4096, 8192, 16384),
+        help=f"SQLite page size of the archives made (default: the archive's, {schema.PAGE_SIZE}); to compare",
+    )
     args = parser.parse_args(argv)
+    if args.page_size:
+        schema.PAGE_SIZE = args.page_size  # read when a new archive's file is first written
     sizes = sorted(int(s) for s in args.sizes.split(","))
     with tempfile.TemporaryDirectory(prefix="pa-growth-") as tmp:
         work = args.workdir or Path(tmp)
