@@ -75,7 +75,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "kind": "'html' or 'text', told by the content.",
             "size": "Raw size in bytes.",
             "stored_size": "Compressed size in bytes.",
-            "compression": "'zstd' or 'zstd-dict:<id>'.",
+            "compression": "'zstd', 'zstd-dict:<id>' (compression_dicts), or 'zstd-ref:<sha256>': a new version of "
+            "a page compressed against the earlier content of its URL named (only what changed is stored).",
             "encoding": "Character set the bytes were decoded with.",
             "encoding_evidence": "Why that character set: a byte order mark, the HTTP or <meta> charset, valid "
             "UTF-8, or detection when the declared charset did not decode cleanly.",

@@ -332,12 +332,11 @@ class ObservationStore:
         previous = newest.any if newest is not None else self._newest(snap.url, with_content=False)
         return sha, "seen_again" if previous == sha else "new"
 
-    def _read_ahead(
-        self, batch: list, prepared: dict[int, tuple]
-    ) -> tuple[dict[int, tuple[str | None, str]], set[int]]:
-        """For the batch's snapshots of URLs it holds once: their (hash, status) and which are already stored
-        (duplicates), in a few queries for the whole batch instead of two a snapshot. A URL the batch holds
-        twice is left to ``_store``: its first snapshot changes what the second sees."""
+    def _read_ahead(self, batch: list, prepared: dict[int, tuple]) -> dict[int, _Ahead]:
+        """For the batch's snapshots of URLs it holds once: their hash and status, whether each is already
+        stored (a duplicate) and its URL's newest content, in a few queries for the whole batch instead of
+        three a snapshot. A URL the batch holds twice is left to ``_store``: its first snapshot changes what
+        the second sees."""
         per_url: dict[str, int] = {}
         for index in prepared:
             per_url[batch[index].url] = per_url.get(batch[index].url, 0) + 1
@@ -356,7 +355,7 @@ class ObservationStore:
                 [[index, batch[index].url, batch[index].observed_at, placed[index][0] or ""] for index in chunk]
             )
             stored.update(index for (index,) in self.db.execute(_STORED_SNAPSHOTS, [keys]))
-        return placed, stored
+        return {index: _Ahead(*placed[index], index in stored, newest[batch[index].url].content) for index in once}
 
     def _store(
         self,
@@ -364,13 +363,16 @@ class ObservationStore:
         sha: str | None,
         content: dict | None,
         page: dict | None,
-        placed: tuple[str | None, str] | None = None,
-        stored: bool | None = None,
+        ahead: _Ahead | None = None,
     ) -> AddResult:
-        """Store one snapshot (with its content and page when new). ``placed`` and ``stored``: its hash and
-        status, and whether it is a duplicate, when read ahead for its batch."""
+        """Store one snapshot (with its content and page when new). ``ahead``: what ``_read_ahead`` found
+        for it (else looked up here)."""
         status_code = snap.http_status
-        sha, status = placed or self._placed(snap, sha, None)
+        stored: bool | None = None
+        if ahead is not None:
+            sha, status, stored = ahead.sha, ahead.status, ahead.stored
+        else:
+            sha, status = self._placed(snap, sha, None)
         if stored is None:
             stored = (
                 self.db.execute(
@@ -382,6 +384,10 @@ class ObservationStore:
         if stored:
             return AddResult("duplicate", message="already in the archive")
         if content is not None:
+            base = ahead.base if ahead is not None else self._newest(snap.url, with_content=True)
+            if base is not None and content["kind"] == "html":  # a new version of a page: store what changed
+                blob, method = self.codec.against(snap.body, base, content["body"], content["compression"])
+                content = {**content, "body": blob, "stored_size": len(blob), "compression": method}
             self.db.execute(_INSERT_CONTENT, content)
             self.db.execute(_INSERT_PAGE, page)
         headers = Headers(snap.headers or {})  # looked up in any case, stored as spelled
@@ -526,16 +532,11 @@ class ObservationStore:
             return
         failure: BaseException | None = None
         with self.stage_cpu("store"), write_transaction(self.db):
-            placed, stored = self._read_ahead(batch, prepared)
+            ahead = self._read_ahead(batch, prepared)
             for index in sorted(prepared):
                 try:
                     with self.db.atomic():  # a savepoint: this snapshot whole or not at all
-                        results[index] = self._store(
-                            batch[index],
-                            *prepared[index],
-                            placed.get(index),
-                            index in stored if index in placed else None,
-                        )
+                        results[index] = self._store(batch[index], *prepared[index], ahead.get(index))
                 except BaseException as exc:  # noqa: BLE001 - re-raised once the earlier ones are committed
                     if not self.db.conn.in_transaction:
                         raise  # SQLite rolled the whole batch back (a full disk): nothing to commit, say why
@@ -573,6 +574,15 @@ def _analysed(body: bytes, charset: str | None, kind_hint: str | None) -> PageAn
         raise
     except Exception as exc:  # noqa: BLE001 - any failure of the extractors on this page
         raise InputError(f"the page could not be analysed ({type(exc).__name__}: {exc})") from exc
+
+
+class _Ahead(NamedTuple):
+    """What ``_read_ahead`` found for one snapshot of its batch."""
+
+    sha: str | None  # the content hash it stores
+    status: str  # 'new', 'seen_again', ...
+    stored: bool  # already in the archive: a duplicate
+    base: str | None  # its URL's newest content before the batch (what a new content is compressed against)
 
 
 class _Newest(NamedTuple):

@@ -437,3 +437,61 @@ def test_compact_goes_on_past_a_page_whose_lines_cannot_be_read(
         methods = dict(archive.db.execute("SELECT rowid, lines_compression FROM pages"))
         assert methods.pop(30) == "zstd-dict:1" and set(methods.values()) == {"zstd-dict:2"}
         assert archive.db.execute("SELECT lines FROM pages WHERE rowid = 30").fetchone()[0] == b"\x00\x11\x22\x33"
+
+
+def _versions(page: bytes) -> list[bytes]:
+    """Three versions of one page, each a sentence added to its text (a week's edit)."""
+    out, body = [], page
+    for week in range(3):
+        body = body.replace(b"</p>", f" Edited in week {week}.</p>".encode(), 1)
+        out.append(body)
+    return out
+
+
+def test_a_new_version_of_a_page_is_stored_as_what_changed(tmp_path: Path, site_pages: list[bytes]) -> None:
+    """A new content of a URL is compressed against the URL's earlier content: a fraction of its size alone.
+    The third version refers to the first, not to the second (one reference to follow, at most)."""
+    url = "https://pacsto.org/events/edited"
+    first, *later = [site_pages[0], *_versions(site_pages[0])]
+    with Archive(tmp_path / "a.db") as archive:
+        archive.ingest([snapshot(n, body) for n, body in enumerate(site_pages[1:40], start=1)], workers=1)
+        for week, body in enumerate([first, *later]):
+            archive.ingest([RawSnapshot(url, f"2025-10-{20 + week}T09:00:00Z", body, source="crawl")], workers=1)
+        rows = {
+            sha: (method, size)
+            for sha, method, size in archive.db.execute("SELECT sha256, compression, stored_size FROM contents")
+        }
+        shas = [hashlib.sha256(body).hexdigest() for body in [first, *later]]
+        assert not rows[shas[0]][0].startswith(storage.REF_PREFIX)
+        for sha in shas[1:]:
+            method, size = rows[sha]
+            assert method == storage.REF_PREFIX + shas[0] and size < rows[shas[0]][1] / 3, (method, size)
+        assert [archive.raw_content(sha) for sha in shas] == [first, *later]
+        other = hashlib.sha256(site_pages[1]).hexdigest()  # another URL's page is compressed on its own
+        assert not rows[other][0].startswith(storage.REF_PREFIX)
+        assert archive.check() == {}
+
+
+SET_METHOD = "UPDATE contents SET compression = ? WHERE sha256 = ?"
+
+
+def test_a_reference_to_a_missing_or_chained_content_is_refused_in_one_sentence(
+    tmp_path: Path, site_pages: list[bytes]
+) -> None:
+    url = "https://pacsto.org/events/edited"
+    bodies = [site_pages[0], *_versions(site_pages[0])[:2]]
+    with Archive(tmp_path / "a.db") as archive:
+        for week, body in enumerate(bodies):
+            archive.ingest([RawSnapshot(url, f"2025-10-{20 + week}T09:00:00Z", body, source="crawl")], workers=1)
+        first, second, third = (hashlib.sha256(body).hexdigest() for body in bodies)
+        with archive.db.conn:  # a hand edit: the third refers to the second, itself a reference
+            archive.db.execute(SET_METHOD, [storage.REF_PREFIX + second, third])
+        with pytest.raises(storage.StorageError, match="itself stored as a reference"):
+            archive.raw_content(third)
+        with archive.db.conn:
+            archive.db.execute(SET_METHOD, [storage.REF_PREFIX + "0" * 64, third])
+        with pytest.raises(storage.StorageError, match="which the archive does not have"):
+            archive.raw_content(third)
+        assert archive.raw_content(second) == bodies[1] and archive.raw_content(first) == bodies[0]
+    with pytest.raises(ValueError, match="needs the archive"):
+        storage.decompress(b"", storage.REF_PREFIX + first)
