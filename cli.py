@@ -862,7 +862,9 @@ def compact(db_path: str, as_json: bool) -> None:
     about the archive's size in free space beside it, holds the writer lock (a crawl or import started
     meanwhile is refused, exit 75), and a kill leaves the archive as it was. Minutes on a large archive.
     First, the pages' lines an older version stored with the raw pages' dictionary are recompressed
-    with the archive's dictionary of lines (about a quarter smaller). An archive made with 4 KB pages
+    with the archive's dictionary of lines (about a quarter smaller), and each new version of a page an
+    older version stored whole is stored as what changed from its URL's earlier content (a tenth of the
+    size on the benchmark's changed pages). An archive made with 4 KB pages
     is rewritten with 8 KB ones (article texts pack better: 4% smaller at a million observations),
     unless another program has it open (a Datasette): then it keeps its pages and is only compacted.
 
@@ -872,8 +874,18 @@ def compact(db_path: str, as_json: bool) -> None:
     """
     with open_archive(db_path) as archive, writer_lock(db_path, "compact"), user_errors():
         try:  # every content has its page of lines
-            with progress("Recompressing lines", length=archive.counts()["contents"]) as bar:
-                before, after = archive.compact(progress=bar.update)
+            new_versions = archive.db.execute("SELECT count(*) FROM snapshots WHERE status = 'new'").fetchone()[0]
+            with contextlib.ExitStack() as lines_bar, contextlib.ExitStack() as versions_bar:
+                bar = lines_bar.enter_context(progress("Recompressing lines", length=archive.counts()["contents"]))
+                shown: list = []
+
+                def versions(looked_at: int) -> None:  # the second phase: the first bar ends, its own starts
+                    if not shown:
+                        lines_bar.close()
+                        shown.append(versions_bar.enter_context(progress("Storing versions", length=new_versions)))
+                    shown[0].update(looked_at)
+
+                before, after = archive.compact(progress=bar.update, versions=versions)
         except ArchiveError as exc:
             raise click.ClickException(str(exc)) from None
     if as_json:

@@ -73,6 +73,13 @@ REF_PREFIX = "zstd-ref:"  # + the sha256 of the content a raw page is compressed
 # 984 B in 0.16 ms; the writer's CPU is the scarcer of the two (decompressing costs the same, ~6 us)
 LINES_LEVEL = 3
 _HTML_DICTIONARY_IDS = "SELECT id FROM compression_dicts WHERE purpose = 'html'"
+# snapshots that brought their URL a new content, with that content and the URL's content before it
+_NEW_VERSIONS = """SELECT s.id, c.sha256, c.body, c.compression, c.kind,
+  (SELECT p.content_sha256 FROM snapshots p WHERE p.url = s.url AND p.content_sha256 IS NOT NULL
+     AND p.content_sha256 != s.content_sha256 AND (p.observed_at < s.observed_at OR (p.observed_at = s.observed_at
+     AND p.id < s.id)) ORDER BY p.observed_at DESC, p.id DESC LIMIT 1)
+FROM snapshots s JOIN contents c ON c.sha256 = s.content_sha256
+WHERE s.id > ? AND s.status = 'new' ORDER BY s.id LIMIT ?"""
 LINES_JSON = None  # pages.lines_compression of lines stored as JSON text (an archive before m013)
 
 Line = tuple[str, str, str]  # (text, role, section)
@@ -530,6 +537,45 @@ class Codec:
                 self._execute(
                     "UPDATE pages SET lines = ?, lines_compression = ? WHERE rowid = ?", (packed, target.method, rowid)
                 )
+                rewritten += 1
+        return rows[-1][0], len(rows), rewritten
+
+    def referenced(self) -> set[str]:
+        """The contents others are compressed against (``'zstd-ref:<sha256>'``): never to become references."""
+        return {
+            sha
+            for (sha,) in self._execute(
+                "SELECT substr(compression, ?) FROM contents WHERE compression LIKE ?",
+                (len(REF_PREFIX) + 1, REF_PREFIX + "%"),
+            )
+        }
+
+    def refer_versions(self, after: int, referenced: set[str], limit: int | None = None) -> tuple[int | None, int, int]:
+        """Contents first seen as a new version of their URL (snapshots after id ``after``, ``limit`` of them)
+        stored on their own, rewritten against the URL's earlier content where that is smaller, as the writer
+        now stores them (``against``; ``compact`` runs this for an archive written before). A content others
+        refer to (``referenced``, kept up to date) stays as it is. Returns the last snapshot id looked at
+        (None: none left), how many were looked at and how many contents rewritten. Run inside a
+        transaction (the caller's, one a chunk: a kill keeps the chunks done)."""
+        rows = self._execute(_NEW_VERSIONS, (after, limit or RECOMPRESS_CHUNK)).fetchall()
+        if not rows:
+            return None, 0, 0
+        rewritten = 0
+        for _, sha, body, method, kind, previous in rows:
+            if previous is None or kind != "html" or sha in referenced or ref_base(method) is not None:
+                continue
+            try:
+                raw = self.decompress(body, method)
+            except (StorageError, ValueError):  # a damaged row stays as it is: compacting the rest goes on
+                continue
+            blob, new_method = self.against(raw, previous, body, method)
+            base = ref_base(new_method)
+            if base is not None and base != sha:
+                self._execute(
+                    "UPDATE contents SET body = ?, stored_size = ?, compression = ? WHERE sha256 = ?",
+                    (blob, len(blob), new_method, sha),
+                )
+                referenced.add(base)
                 rewritten += 1
         return rows[-1][0], len(rows), rewritten
 

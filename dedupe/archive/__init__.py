@@ -147,7 +147,9 @@ class Archive:
         if new >= max(DERIVE_BETWEEN_MIN, DERIVE_BETWEEN_SHARE * derived):
             self._derive_step()
 
-    def compact(self, progress: Callable[[int], None] | None = None) -> tuple[int, int]:
+    def compact(
+        self, progress: Callable[[int], None] | None = None, versions: Callable[[int], None] | None = None
+    ) -> tuple[int, int]:
         """Recompress the pages' lines stored before the archive had a dictionary of lines, then rewrite the
         file without its free pages (SQLite's ``VACUUM``); its bytes (WAL included) before and after.
 
@@ -158,7 +160,11 @@ class Archive:
         ``schema.PAGE_SIZE`` ones (``_vacuum``). ``VACUUM`` needs about the archive's
         size again in free space while it runs, and a moment with no reader between two of their
         transactions; a kill leaves the archive as it was (the lines recompressed so far stay so, each
-        chunk its own transaction). ``progress(pages)`` is told each chunk of pages' lines looked at."""
+        chunk its own transaction). ``progress(pages)`` is told each chunk of pages' lines looked at.
+
+        Contents an archive stored on their own before new versions of a page were stored as what changed
+        (``Codec.against``) are rewritten so (``Codec.refer_versions``); ``versions(snapshots)`` is told each
+        chunk of the snapshots that brought a new content looked at."""
         before = self._file_bytes()
         needed = self.path.stat().st_size
         free = shutil.disk_usage(self.path.parent).free
@@ -167,6 +173,7 @@ class Archive:
                 f"compacting {self.path} needs about {needed / 1e6:,.0f} MB free beside it ({free / 1e6:,.0f} MB are)"
             )
         self._recompress_lines(progress or (lambda _pages: None))
+        self._refer_versions(versions or (lambda _snapshots: None))
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self._vacuum()
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -201,6 +208,18 @@ class Archive:
         while last is not None:
             with write_transaction(self.db):
                 last, looked_at, done = self.codec.recompress_lines(last)
+            rewritten += done
+            progress(looked_at)
+        return rewritten
+
+    def _refer_versions(self, progress: Callable[[int], None]) -> int:
+        """``Codec.refer_versions`` over every snapshot, a chunk a transaction; the contents rewritten."""
+        referenced = self.codec.referenced()
+        last: int | None = 0
+        rewritten = 0
+        while last is not None:
+            with write_transaction(self.db):
+                last, looked_at, done = self.codec.refer_versions(last, referenced)
             rewritten += done
             progress(looked_at)
         return rewritten

@@ -495,3 +495,39 @@ def test_a_reference_to_a_missing_or_chained_content_is_refused_in_one_sentence(
         assert archive.raw_content(second) == bodies[1] and archive.raw_content(first) == bodies[0]
     with pytest.raises(ValueError, match="needs the archive"):
         storage.decompress(b"", storage.REF_PREFIX + first)
+
+
+def test_compact_stores_the_new_versions_an_older_archive_kept_whole_as_what_changed(
+    tmp_path: Path, site_pages: list[bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An archive written before references (each version compressed on its own): `compact` rewrites every
+    later version against its URL's first content, every content reads back the same, and a content that
+    others refer to is never made a reference itself."""
+    url = "https://pacsto.org/events/edited"
+    bodies = [site_pages[0], *_versions(site_pages[0])]
+    shas = [hashlib.sha256(body).hexdigest() for body in bodies]
+    monkeypatch.setattr(storage.Codec, "against", lambda self, body, previous, blob, method: (blob, method))
+    with Archive(tmp_path / "a.db") as archive:  # as the code before wrote it
+        archive.ingest([snapshot(n, body) for n, body in enumerate(site_pages[1:30], start=1)], workers=1)
+        for week, body in enumerate(bodies):
+            archive.ingest([RawSnapshot(url, f"2025-10-{20 + week}T09:00:00Z", body, source="crawl")], workers=1)
+        assert archive.codec.referenced() == set()
+    monkeypatch.undo()
+    looked_at: list[int] = []
+    with Archive(tmp_path / "a.db") as archive:
+        before = dict(archive.db.execute("SELECT sha256, stored_size FROM contents").fetchall())
+        archive.compact(versions=looked_at.append)
+        rows = {
+            sha: (method, size)
+            for sha, method, size in archive.db.execute("SELECT sha256, compression, stored_size FROM contents")
+        }
+        assert [rows[sha][0] for sha in shas[1:]] == [storage.REF_PREFIX + shas[0]] * 3
+        assert all(rows[sha][1] < before[sha] / 3 for sha in shas[1:])
+        assert rows[shas[0]][1] == before[shas[0]] and not rows[shas[0]][0].startswith(storage.REF_PREFIX)
+        assert [archive.raw_content(sha) for sha in shas] == bodies
+        assert sum(looked_at) == archive.db.execute("SELECT count(*) FROM snapshots WHERE status = 'new'").fetchone()[0]
+        archive.compact()  # once more: nothing left to do, nothing changes
+        assert {sha: method for sha, (method, _) in rows.items()} == dict(
+            archive.db.execute("SELECT sha256, compression FROM contents").fetchall()
+        )
+        assert archive.check() == {}
