@@ -330,7 +330,10 @@ class Codec:
             raw = self._base(base)
         except (StorageError, ValueError):  # a damaged earlier content: this one is stored on its own
             return blob, method
-        packed = zstandard.ZstdCompressor(level=DICT_LEVEL, dict_data=_raw_dictionary(raw)).compress(body)
+        # with a checksum (4 bytes): a raw-content dictionary has no id, so a frame read against other bytes
+        # than it was written with fails here instead of giving other text
+        compressor = zstandard.ZstdCompressor(level=DICT_LEVEL, dict_data=_raw_dictionary(raw), write_checksum=True)
+        packed = compressor.compress(body)
         return (packed, REF_PREFIX + base) if len(packed) < len(blob) else (blob, method)
 
     def pack_lines(self, lines: list[Line] | list[list[str]]) -> tuple[bytes, str]:

@@ -531,3 +531,20 @@ def test_compact_stores_the_new_versions_an_older_archive_kept_whole_as_what_cha
             archive.db.execute("SELECT sha256, compression FROM contents").fetchall()
         )
         assert archive.check() == {}
+
+
+def test_a_reference_read_against_other_bytes_fails_instead_of_giving_other_text(
+    tmp_path: Path, site_pages: list[bytes]
+) -> None:
+    url = "https://pacsto.org/events/edited"
+    bodies = [site_pages[0], _versions(site_pages[0])[0]]
+    with Archive(tmp_path / "a.db") as archive:
+        for week, body in enumerate(bodies):
+            archive.ingest([RawSnapshot(url, f"2025-10-{20 + week}T09:00:00Z", body, source="crawl")], workers=1)
+        first, second = (hashlib.sha256(body).hexdigest() for body in bodies)
+        altered = bodies[0].replace(b"<p>", b"<P>", 1)  # one byte: what the copy would differ by, silently
+        other, method = storage.compress(altered)
+        with archive.db.conn:  # a hand edit: the content referred to holds other bytes now
+            archive.db.execute("UPDATE contents SET body = ?, compression = ? WHERE sha256 = ?", [other, method, first])
+        with pytest.raises(storage.StorageError):
+            archive.raw_content(second)
