@@ -20,7 +20,12 @@ that earlier content instead, its raw bytes as a zstd dictionary of raw content 
 when that is smaller: what changed from one week to the next, not the article again (about 80 against
 855 B a page on changed pages of the million-observation benchmark archive). The content referred to
 is never itself such a reference (a new version refers to the first of its chain, so reading one costs
-one more row at most); contents are never deleted or changed, so what is referred to stays.
+one more row at most); contents are never deleted or changed, so what is referred to stays. A new
+page's lines are compressed against the lines of that same earlier page the same way
+(``pages.lines_compression`` ``'zstd-ref:<sha256>'``), only when the same extractor wrote them: lines
+do change when pages are analysed again by a newer extractor, so those pages' lines are first stored on
+their own (``detach_lines``). Both carry a checksum: read against other bytes, they fail, never give
+other text.
 
 ``Codec`` is one archive's compression (its dictionaries, cached compressors); ``compress``
 and ``decompress`` are the dictionary-free functions for callers without an archive.
@@ -353,7 +358,54 @@ class Codec:
         """``pages.lines`` as its JSON text (what a cheap search over a page's lines reads before parsing)."""
         if method is LINES_JSON:
             return value if isinstance(value, str) else value.decode("utf-8")
+        base = ref_base(method)
+        if base is not None:
+            decompressor = zstandard.ZstdDecompressor(dict_data=_raw_dictionary(self._lines_base(base)[0]))
+            return bounded_decompress(decompressor, value).decode("utf-8")
         return self.decompress(value, method).decode("utf-8")
+
+    def _lines_base(self, sha: str) -> tuple[bytes, str]:
+        """The lines (JSON, UTF-8) of a page another page's lines are compressed against, with the extractor
+        that wrote them; never itself a reference."""
+        row = self._execute("SELECT lines, lines_compression, extractor FROM pages WHERE content_sha256 = ?", (sha,))
+        found = row.fetchone()
+        if found is None:
+            raise StorageError(f"stored lines refer to page {sha[:12]}, which the archive does not have")
+        if ref_base(found[1]) is not None:
+            raise StorageError(f"stored lines refer to page {sha[:12]}, whose lines are themselves a reference")
+        return self.lines_json(found[0], found[1]).encode("utf-8"), found[2]
+
+    def lines_against(self, data: bytes, previous: str, extractor: str, blob: bytes, method: str) -> tuple[bytes, str]:
+        """A new page's lines (``data``, JSON) compressed against the lines of its URL's ``previous`` content (or
+        of the content that one's refer to), if smaller than ``blob`` (``method``). Only against lines the
+        same ``extractor`` wrote: an older one's are rewritten when re-analysed (``detach_lines`` first)."""
+        row = self._execute("SELECT lines_compression FROM pages WHERE content_sha256 = ?", (previous,)).fetchone()
+        if row is None:
+            return blob, method
+        base = ref_base(row[0]) or previous
+        try:
+            raw, written_by = self._lines_base(base)
+        except (StorageError, ValueError):
+            return blob, method
+        if written_by != extractor:
+            return blob, method
+        compressor = zstandard.ZstdCompressor(level=LINES_LEVEL, dict_data=_raw_dictionary(raw), write_checksum=True)
+        packed = compressor.compress(data)
+        return (packed, REF_PREFIX + base) if len(packed) < len(blob) else (blob, method)
+
+    def detach_lines(self, shas: list[str]) -> None:
+        """These pages' lines stored with the dictionary of lines instead of against another page's: before
+        pages are analysed again (their lines rewritten), so that no page's lines refer to lines that change.
+        Run inside the caller's transaction."""
+        for sha in shas:
+            row = self._execute("SELECT lines, lines_compression FROM pages WHERE content_sha256 = ?", (sha,))
+            found = row.fetchone()
+            if found is None or ref_base(found[1]) is None:
+                continue
+            packed, method = self.pack_lines_json(self.lines_json(found[0], found[1]).encode("utf-8"))
+            self._execute(
+                "UPDATE pages SET lines = ?, lines_compression = ? WHERE content_sha256 = ?", (packed, method, sha)
+            )
 
     # ------------------------------------------------------------------ training
 

@@ -189,6 +189,9 @@ class DerivedRecords:
             sha
             for (sha,) in self.db.execute("SELECT content_sha256 FROM pages WHERE extractor != ?", [EXTRACTOR_VERSION])
         ]
+        if outdated:  # lines about to change: none may stay the dictionary of another page's lines
+            with write_transaction(self.db):
+                self.codec.detach_lines(outdated)
         for sha in outdated:
             kind, encoding = self.db.execute("SELECT kind, encoding FROM contents WHERE sha256 = ?", [sha]).fetchone()
             try:

@@ -388,6 +388,11 @@ class ObservationStore:
             if base is not None and content["kind"] == "html":  # a new version of a page: store what changed
                 blob, method = self.codec.against(snap.body, base, content["body"], content["compression"])
                 content = {**content, "body": blob, "stored_size": len(blob), "compression": method}
+                own = self.codec.lines_json(page["lines"], page["lines_compression"]).encode("utf-8")
+                lines, lines_method = self.codec.lines_against(
+                    own, base, page["extractor"], page["lines"], page["lines_compression"]
+                )
+                page = {**page, "lines": lines, "lines_compression": lines_method}
             self.db.execute(_INSERT_CONTENT, content)
             self.db.execute(_INSERT_PAGE, page)
         headers = Headers(snap.headers or {})  # looked up in any case, stored as spelled

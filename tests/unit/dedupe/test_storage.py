@@ -469,7 +469,52 @@ def test_a_new_version_of_a_page_is_stored_as_what_changed(tmp_path: Path, site_
         assert [archive.raw_content(sha) for sha in shas] == [first, *later]
         other = hashlib.sha256(site_pages[1]).hexdigest()  # another URL's page is compressed on its own
         assert not rows[other][0].startswith(storage.REF_PREFIX)
+        lines = dict(archive.db.execute("SELECT content_sha256, lines_compression FROM pages").fetchall())
+        assert [lines[sha] for sha in shas[1:]] == [storage.REF_PREFIX + shas[0]] * 3  # and so are its lines
+        assert [archive.content_text(sha) for sha in shas] == [_text_of(body) for body in [first, *later]]
         assert archive.check() == {}
+
+
+def _text_of(body: bytes) -> str:
+    from dedupe.extract import analyse
+
+    return "\n".join(line[0] for line in analyse(body, None, None).lines)
+
+
+def test_pages_analysed_again_leave_no_lines_referring_to_lines_that_changed(
+    tmp_path: Path, site_pages: list[bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A newer extractor rewrites pages' lines: the lines of later versions, compressed against the first
+    version's, are stored on their own before any page is analysed again, so they read back whichever
+    pages the new analysis changes or fails on."""
+    import dataclasses
+
+    from dedupe import extract
+    from dedupe.document import InputError
+
+    url = "https://pacsto.org/events/edited"
+    bodies = [site_pages[0], *_versions(site_pages[0])]
+    shas = [hashlib.sha256(body).hexdigest() for body in bodies]
+    with Archive(tmp_path / "a.db") as archive:
+        for week, body in enumerate(bodies):
+            archive.ingest([RawSnapshot(url, f"2025-10-{20 + week}T09:00:00Z", body, source="crawl")], workers=1)
+        texts = {sha: archive.content_text(sha) for sha in shas}
+        with archive.db.conn:
+            archive.db.execute("UPDATE pages SET extractor = 'an older one'")
+        real = extract.analyse
+
+        def newer(body: bytes, charset: str | None, kind: str | None):  # changes the first's lines, fails on the rest
+            if body != bodies[0]:
+                raise InputError("not this one")
+            found = real(body, charset, kind)
+            return dataclasses.replace(found, lines=[*found.lines, ("Added by a newer extractor", "candidate", 0)])
+
+        monkeypatch.setattr(extract, "analyse", newer)
+        archive.rebuild()
+        assert archive.content_text(shas[0]) == texts[shas[0]] + "\nAdded by a newer extractor"
+        assert {sha: archive.content_text(sha) for sha in shas[1:]} == {sha: texts[sha] for sha in shas[1:]}
+        methods = [m for (m,) in archive.db.execute("SELECT lines_compression FROM pages")]
+        assert not any(m.startswith(storage.REF_PREFIX) for m in methods)
 
 
 SET_METHOD = "UPDATE contents SET compression = ? WHERE sha256 = ?"
