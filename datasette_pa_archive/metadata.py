@@ -94,7 +94,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "structured": "1 when a title/date or an article body was recognised, 0 for plain text.",
             "lines": "The page's text lines in reading order, JSON [[text, role, section], ...], compressed "
             "(zstd with the archive's dictionary: read them on the snapshot page).",
-            "lines_compression": "How lines are stored: 'zstd', 'zstd-dict:<id>' (compression_dicts), or NULL for "
+            "lines_compression": "How lines are stored: 'zstd', 'zstd-dict:<id>' (compression_dicts), "
+            "'zstd-ref:<sha256>' (against the lines of the earlier page of its URL named), or NULL for "
             "JSON text (an archive from before migration m013, until it is converted).",
         },
     ),
