@@ -1442,6 +1442,9 @@ def replica(epoch: int, port: int, host: str, faults: str, lang: str, markup: st
         click.echo(f"now serving epoch {server.epoch}", err=True)
 
     signal.signal(signal.SIGUSR1, next_epoch)
+    # SIGINT stops it even when it was started with SIGINT ignored, as a script's background job (`&`) is:
+    # Python then keeps it ignored, and the server would outlive `kill -INT`
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     click.echo(server.url)
     click.echo(
         f"Serving the {lang} replica at epoch {epoch} ({markup} markup"

@@ -547,7 +547,11 @@ def test_bad_parameters_are_refused():
         server.set_epoch(0)
 
 
-def test_command_line_serves_until_interrupted():
+@pytest.mark.parametrize(
+    "inherited", [signal.SIG_DFL, signal.SIG_IGN], ids=["from a terminal", "as a script's background job"]
+)
+def test_command_line_serves_until_interrupted(inherited):
+    """Ctrl-C stops it; so does SIGINT when it was started with SIGINT ignored (a script's `&` job)."""
     process = subprocess.Popen(
         [
             sys.executable,
@@ -570,6 +574,8 @@ def test_command_line_serves_until_interrupted():
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONFAULTHANDLER": "1"},  # a SIGABRT dumps every thread's stack
+        # SIGINT as a terminal leaves it, or ignored as a script's background job (`.ci/run &`) leaves it
+        preexec_fn=lambda: signal.signal(signal.SIGINT, inherited),
     )
     try:
         url = process.stdout.readline().strip()
