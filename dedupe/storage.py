@@ -76,6 +76,9 @@ DICT_PREFIX = "zstd-dict:"
 # a raw page or a page's lines against an earlier version's: level 6 stores 41 B a changed page of the 1M
 # benchmark archive in 0.03 ms, level 9 the same 41 B in 0.18 ms, level 3 74 B in 0.03 ms
 REF_LEVEL = 6
+# the largest earlier content a new version is compressed against (raw bytes): a page of the site is 10-100 KB;
+# a hostile multi-megabyte one would cost its size in memory and time again for each of its new versions
+REF_BASE_LIMIT = 2_000_000
 REF_PREFIX = "zstd-ref:"  # + the sha256 of the content a raw page is compressed against
 # pages.lines with a dictionary: level 3 stores 1,166 B a page on the benchmark's pages in 0.03 ms, level 9
 # 984 B in 0.16 ms; the writer's CPU is the scarcer of the two (decompressing costs the same, ~6 us)
@@ -317,6 +320,20 @@ class Codec:
             return decompress(blob, method)
         return self._dictionary(number).decompress(blob)
 
+    def _ref_root(self, previous: str) -> str | None:
+        """The content a new version of ``previous`` is compressed against: ``previous`` or the content it refers
+        to, if that is an HTML page of at most REF_BASE_LIMIT bytes (None: compressed on its own)."""
+        row = self._execute("SELECT compression FROM contents WHERE sha256 = ?", (previous,)).fetchone()
+        if row is None:
+            return None
+        base = ref_base(row[0]) or previous
+        return base if self._small_page(base) else None
+
+    def _small_page(self, sha: str) -> bool:
+        """Whether a content is an HTML page of at most REF_BASE_LIMIT bytes (one to compress others against)."""
+        found = self._execute("SELECT kind, size FROM contents WHERE sha256 = ?", (sha,)).fetchone()
+        return found is not None and found[0] == "html" and found[1] <= REF_BASE_LIMIT
+
     def _base(self, sha: str) -> bytes:
         """The raw bytes of a content another is compressed against (never itself a reference: a stored
         chain, which this code never writes, is refused rather than followed)."""
@@ -330,10 +347,9 @@ class Codec:
     def against(self, body: bytes, previous: str, blob: bytes, method: str) -> tuple[bytes, str]:
         """A new content of a URL compressed against its ``previous`` content (or the content that one refers
         to), if that is smaller than ``blob`` (``method``): the stored blob and its method."""
-        row = self._execute("SELECT compression, kind FROM contents WHERE sha256 = ?", (previous,)).fetchone()
-        if row is None or row[1] != "html":
+        base = self._ref_root(previous)
+        if base is None:
             return blob, method
-        base = ref_base(row[0]) or previous
         try:
             raw = self._base(base)
         except (StorageError, ValueError):  # a damaged earlier content: this one is stored on its own
@@ -383,9 +399,9 @@ class Codec:
         of the content that one's refer to), if smaller than ``blob`` (``method``). Only against lines the
         same ``extractor`` wrote: an older one's are rewritten when re-analysed (``detach_lines`` first)."""
         row = self._execute("SELECT lines_compression FROM pages WHERE content_sha256 = ?", (previous,)).fetchone()
-        if row is None:
+        base = None if row is None else ref_base(row[0]) or previous
+        if base is None or not self._small_page(base):
             return blob, method
-        base = ref_base(row[0]) or previous
         try:
             raw, written_by = self._lines_base(base)
         except (StorageError, ValueError):

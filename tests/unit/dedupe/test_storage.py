@@ -593,3 +593,20 @@ def test_a_reference_read_against_other_bytes_fails_instead_of_giving_other_text
             archive.db.execute("UPDATE contents SET body = ?, compression = ? WHERE sha256 = ?", [other, method, first])
         with pytest.raises(storage.StorageError):
             archive.raw_content(second)
+
+
+def test_a_new_version_of_a_huge_page_is_compressed_on_its_own(
+    tmp_path: Path, site_pages: list[bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page over REF_BASE_LIMIT is never the dictionary of its next versions (its size in memory and time
+    again for each of them)."""
+    monkeypatch.setattr(storage, "REF_BASE_LIMIT", len(site_pages[0]) - 1)
+    url = "https://pacsto.org/events/edited"
+    bodies = [site_pages[0], _versions(site_pages[0])[0]]
+    with Archive(tmp_path / "a.db") as archive:
+        for week, body in enumerate(bodies):
+            archive.ingest([RawSnapshot(url, f"2025-10-{20 + week}T09:00:00Z", body, source="crawl")], workers=1)
+        methods = [m for (m,) in archive.db.execute("SELECT compression FROM contents")]
+        lines = [m for (m,) in archive.db.execute("SELECT lines_compression FROM pages")]
+        assert not any(m.startswith(storage.REF_PREFIX) for m in methods + lines)
+        assert archive.raw_content(hashlib.sha256(bodies[1]).hexdigest()) == bodies[1]
