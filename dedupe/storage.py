@@ -91,6 +91,21 @@ _NEW_VERSIONS = """SELECT s.id, c.sha256, c.body, c.compression, c.kind,
      AND p.id < s.id)) ORDER BY p.observed_at DESC, p.id DESC LIMIT 1)
 FROM snapshots s JOIN contents c ON c.sha256 = s.content_sha256
 WHERE s.id > ? AND s.status = 'new' ORDER BY s.id LIMIT ?"""
+# the content a new version of ? is compressed against (it, or the content it refers to): sha256, body, compression,
+# kind, size
+_VERSION_BASE = """SELECT b.sha256, b.body, b.compression, b.kind, b.size FROM contents p
+JOIN contents b ON b.sha256 = CASE WHEN p.compression LIKE 'zstd-ref:%' THEN substr(p.compression, 10) ELSE p.sha256 END
+WHERE p.sha256 = ?"""
+# ... and the page whose lines a new page's lines are compressed against: content_sha256, lines, lines_compression,
+# extractor, its content's kind and size
+_LINES_BASE = """SELECT b.content_sha256, b.lines, b.lines_compression, b.extractor, c.kind, c.size FROM pages p
+JOIN pages b ON b.content_sha256 = CASE WHEN p.lines_compression LIKE 'zstd-ref:%'
+  THEN substr(p.lines_compression, 10) ELSE p.content_sha256 END
+JOIN contents c ON c.sha256 = b.content_sha256
+WHERE p.content_sha256 = ?"""
+_OUTDATED_LINE_REFERENCES = (
+    "SELECT content_sha256, lines, lines_compression FROM pages WHERE extractor != ? AND lines_compression LIKE ?"
+)
 LINES_JSON = None  # pages.lines_compression of lines stored as JSON text (an archive before m013)
 
 Line = tuple[str, str, str]  # (text, role, section)
@@ -220,6 +235,27 @@ def _raw_dictionary(data: bytes) -> zstandard.ZstdCompressionDict:
     return zstandard.ZstdCompressionDict(data, dict_type=zstandard.DICT_TYPE_RAWCONTENT)
 
 
+def _usable_base(compression: str | None, kind: str, size: int) -> bool:
+    """Whether a content can be what new versions are compressed against: stored on its own (no chains), an
+    HTML page of at most REF_BASE_LIMIT bytes."""
+    return ref_base(compression) is None and kind == "html" and size <= REF_BASE_LIMIT
+
+
+def _as_version(data: bytes, base: str, raw: bytes, blob: bytes, method: str) -> tuple[bytes, str]:
+    """``data`` compressed against ``raw`` (the content ``base``'s body or lines) if smaller than ``blob``.
+    With a checksum (4 bytes): a raw-content dictionary has no id, so a frame read against other bytes than
+    it was written with fails instead of giving other text."""
+    packed = zstandard.ZstdCompressor(level=REF_LEVEL, dict_data=_raw_dictionary(raw), write_checksum=True).compress(
+        data
+    )
+    return (packed, REF_PREFIX + base) if len(packed) < len(blob) else (blob, method)
+
+
+def _from_version(raw: bytes, blob: bytes) -> bytes:
+    """The inverse of ``_as_version``, given the bytes it was compressed against."""
+    return bounded_decompress(zstandard.ZstdDecompressor(dict_data=_raw_dictionary(raw)), blob)
+
+
 class Dictionary:
     """One stored dictionary with its (lazily built) compressor and decompressor."""
 
@@ -314,25 +350,11 @@ class Codec:
     def decompress(self, blob: bytes, method: str) -> bytes:
         base = ref_base(method)
         if base is not None:
-            return bounded_decompress(zstandard.ZstdDecompressor(dict_data=_raw_dictionary(self._base(base))), blob)
+            return _from_version(self._base(base), blob)
         number = dictionary_id(method)
         if number is None:
             return decompress(blob, method)
         return self._dictionary(number).decompress(blob)
-
-    def _ref_root(self, previous: str) -> str | None:
-        """The content a new version of ``previous`` is compressed against: ``previous`` or the content it refers
-        to, if that is an HTML page of at most REF_BASE_LIMIT bytes (None: compressed on its own)."""
-        row = self._execute("SELECT compression FROM contents WHERE sha256 = ?", (previous,)).fetchone()
-        if row is None:
-            return None
-        base = ref_base(row[0]) or previous
-        return base if self._small_page(base) else None
-
-    def _small_page(self, sha: str) -> bool:
-        """Whether a content is an HTML page of at most REF_BASE_LIMIT bytes (one to compress others against)."""
-        found = self._execute("SELECT kind, size FROM contents WHERE sha256 = ?", (sha,)).fetchone()
-        return found is not None and found[0] == "html" and found[1] <= REF_BASE_LIMIT
 
     def _base(self, sha: str) -> bytes:
         """The raw bytes of a content another is compressed against (never itself a reference: a stored
@@ -347,18 +369,14 @@ class Codec:
     def against(self, body: bytes, previous: str, blob: bytes, method: str) -> tuple[bytes, str]:
         """A new content of a URL compressed against its ``previous`` content (or the content that one refers
         to), if that is smaller than ``blob`` (``method``): the stored blob and its method."""
-        base = self._ref_root(previous)
-        if base is None:
+        row = self._execute(_VERSION_BASE, (previous,)).fetchone()  # one read: the base row, its kind and size
+        if row is None or not _usable_base(*row[2:]):
             return blob, method
         try:
-            raw = self._base(base)
+            raw = self.decompress(row[1], row[2])
         except (StorageError, ValueError):  # a damaged earlier content: this one is stored on its own
             return blob, method
-        # with a checksum (4 bytes): a raw-content dictionary has no id, so a frame read against other bytes
-        # than it was written with fails here instead of giving other text
-        compressor = zstandard.ZstdCompressor(level=REF_LEVEL, dict_data=_raw_dictionary(raw), write_checksum=True)
-        packed = compressor.compress(body)
-        return (packed, REF_PREFIX + base) if len(packed) < len(blob) else (blob, method)
+        return _as_version(body, row[0], raw, blob, method)
 
     def pack_lines(self, lines: list[Line] | list[list[str]]) -> tuple[bytes, str]:
         """A page's lines as stored in ``pages.lines``, and the method for ``pages.lines_compression``."""
@@ -379,51 +397,42 @@ class Codec:
             return value if isinstance(value, str) else value.decode("utf-8")
         base = ref_base(method)
         if base is not None:
-            decompressor = zstandard.ZstdDecompressor(dict_data=_raw_dictionary(self._lines_base(base)[0]))
-            return bounded_decompress(decompressor, value).decode("utf-8")
+            return _from_version(self._lines_base(base), value).decode("utf-8")
         return self.decompress(value, method).decode("utf-8")
 
-    def _lines_base(self, sha: str) -> tuple[bytes, str]:
-        """The lines (JSON, UTF-8) of a page another page's lines are compressed against, with the extractor
-        that wrote them; never itself a reference."""
-        row = self._execute("SELECT lines, lines_compression, extractor FROM pages WHERE content_sha256 = ?", (sha,))
+    def _lines_base(self, sha: str) -> bytes:
+        """The lines (JSON, UTF-8) of a page another page's lines are compressed against; never itself a
+        reference."""
+        row = self._execute("SELECT lines, lines_compression FROM pages WHERE content_sha256 = ?", (sha,))
         found = row.fetchone()
         if found is None:
             raise StorageError(f"stored lines refer to page {sha[:12]}, which the archive does not have")
         if ref_base(found[1]) is not None:
             raise StorageError(f"stored lines refer to page {sha[:12]}, whose lines are themselves a reference")
-        return self.lines_json(found[0], found[1]).encode("utf-8"), found[2]
+        return self.lines_json(found[0], found[1]).encode("utf-8")
 
     def lines_against(self, data: bytes, previous: str, extractor: str, blob: bytes, method: str) -> tuple[bytes, str]:
         """A new page's lines (``data``, JSON) compressed against the lines of its URL's ``previous`` content (or
         of the content that one's refer to), if smaller than ``blob`` (``method``). Only against lines the
         same ``extractor`` wrote: an older one's are rewritten when re-analysed (``detach_lines`` first)."""
-        row = self._execute("SELECT lines_compression FROM pages WHERE content_sha256 = ?", (previous,)).fetchone()
-        base = None if row is None else ref_base(row[0]) or previous
-        if base is None or not self._small_page(base):
+        row = self._execute(_LINES_BASE, (previous,)).fetchone()  # one read: the base page's lines and its content
+        if row is None or row[3] != extractor or not _usable_base(*row[2:3], *row[4:]):
             return blob, method
         try:
-            raw, written_by = self._lines_base(base)
+            raw = self.lines_json(row[1], row[2]).encode("utf-8")
         except (StorageError, ValueError):
             return blob, method
-        if written_by != extractor:
-            return blob, method
-        compressor = zstandard.ZstdCompressor(level=REF_LEVEL, dict_data=_raw_dictionary(raw), write_checksum=True)
-        packed = compressor.compress(data)
-        return (packed, REF_PREFIX + base) if len(packed) < len(blob) else (blob, method)
+        return _as_version(data, row[0], raw, blob, method)
 
-    def detach_lines(self, shas: list[str]) -> None:
-        """These pages' lines stored with the dictionary of lines instead of against another page's: before
-        pages are analysed again (their lines rewritten), so that no page's lines refer to lines that change.
-        Run inside the caller's transaction."""
-        for sha in shas:
-            row = self._execute("SELECT lines, lines_compression FROM pages WHERE content_sha256 = ?", (sha,))
-            found = row.fetchone()
-            if found is None or ref_base(found[1]) is None:
-                continue
-            packed, method = self.pack_lines_json(self.lines_json(found[0], found[1]).encode("utf-8"))
+    def detach_lines(self, extractor: str) -> None:
+        """The lines of pages an older extractor wrote that are stored against another page's lines, stored
+        with the dictionary of lines instead: before those pages are analysed again (their lines rewritten),
+        so that no page's lines refer to lines that change. Run inside the caller's transaction."""
+        rows = self._execute(_OUTDATED_LINE_REFERENCES, (extractor, REF_PREFIX + "%")).fetchall()
+        for sha, value, method in rows:
+            packed, new_method = self.pack_lines_json(self.lines_json(value, method).encode("utf-8"))
             self._execute(
-                "UPDATE pages SET lines = ?, lines_compression = ? WHERE content_sha256 = ?", (packed, method, sha)
+                "UPDATE pages SET lines = ?, lines_compression = ? WHERE content_sha256 = ?", (packed, new_method, sha)
             )
 
     # ------------------------------------------------------------------ training

@@ -191,7 +191,7 @@ class DerivedRecords:
         ]
         if outdated:  # lines about to change: none may stay the dictionary of another page's lines
             with write_transaction(self.db):
-                self.codec.detach_lines(outdated)
+                self.codec.detach_lines(EXTRACTOR_VERSION)
         for sha in outdated:
             kind, encoding = self.db.execute("SELECT kind, encoding FROM contents WHERE sha256 = ?", [sha]).fetchone()
             try:
