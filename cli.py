@@ -874,7 +874,7 @@ def compact(db_path: str, as_json: bool) -> None:
     """
     with open_archive(db_path) as archive, writer_lock(db_path, "compact"), user_errors():
         try:  # every content has its page of lines
-            new_versions = archive.db.execute("SELECT count(*) FROM snapshots WHERE status = 'new'").fetchone()[0]
+            new_versions = archive.new_version_snapshots()
             with contextlib.ExitStack() as lines_bar, contextlib.ExitStack() as versions_bar:
                 bar = lines_bar.enter_context(progress("Recompressing lines", length=archive.counts()["contents"]))
                 shown: list = []

@@ -246,6 +246,7 @@ class Archive:
     is_stale = _by("derived", DerivedRecords.is_stale)
     # the reader
     counts = _by("reader", ArchiveQueries.counts)
+    new_version_snapshots = _by("reader", ArchiveQueries.new_version_snapshots)
     stats = _by("reader", ArchiveQueries.stats)
     query = _by("reader", ArchiveQueries.query)
     conflicts = _by("reader", ArchiveQueries.conflicts)

@@ -32,6 +32,10 @@ class ArchiveQueries:
         """Rows of the main tables (no conflicts, no bytes): cheap enough to ask around every batch."""
         return {name: self.db.execute(sql).fetchone()[0] for name, sql in queries.COUNT_SQL.items()}
 
+    def new_version_snapshots(self) -> int:
+        """Snapshots that brought their URL a new content: the work of ``compact``'s second phase."""
+        return self.db.execute(queries.NEW_VERSION_SNAPSHOTS_SQL).fetchone()[0]
+
     def stats(self) -> dict[str, int]:
         return {name: self.db.execute(sql).fetchone()[0] for name, sql in queries.STATS_SQL.items()}
 

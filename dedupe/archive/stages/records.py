@@ -103,7 +103,12 @@ def _by_text(members: list[ArticleMember]) -> dict[int, list[ArticleMember]]:
 
 def newest_url(members: list[ArticleMember]) -> str:
     """The URL an article was last seen under (its ``articles.url``)."""
-    return max(_every(_by_text(members)), key=lambda m: m.last_seen).newest_url
+    return _last_url(_every(_by_text(members)))
+
+
+def _last_url(every: list[ArticleMember]) -> str:
+    """``newest_url`` of contents already in ``_every`` order (the first of the newest wins a tie)."""
+    return max(every, key=lambda m: m.last_seen).newest_url
 
 
 def _version_id(member: ArticleMember) -> str:
@@ -162,7 +167,7 @@ def article(
         previous = text_id
     every = _every(versions)
     count, first, last = _span(every)
-    url = max(every, key=lambda m: m.last_seen).newest_url
+    url = _last_url(every)
     if statuses is None:
         statuses = latest_statuses(conn, [url])
     status = "removed" if statuses.get(url) in REMOVED_STATUSES else "live"
