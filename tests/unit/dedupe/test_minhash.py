@@ -23,6 +23,7 @@ from dedupe.minhash import (  # noqa: E402
     CLUSTER_WEIGHTS,
     KNOWN_OPTIMAL_PARAMS,
     MinhashConfig,
+    band_keys,
     compute_optimal_param,
     compute_signature,
     compute_signatures,
@@ -32,6 +33,7 @@ from dedupe.minhash import (  # noqa: E402
     optimal_param,
     poly64_hash32,
     poly64_hash64,
+    row_hash,
     serialize,
     shingles,
     to_lean,
@@ -474,6 +476,23 @@ def test_the_known_optimal_params_are_what_the_search_and_datasketch_find(known)
 def test_the_thresholds_the_archive_bands_with_are_known():
     assert (LINE_BAND_THRESHOLD, LINE_CONFIG.num_perm, *CLUSTER_WEIGHTS) in KNOWN_OPTIMAL_PARAMS
     assert (ARTICLE_CONFIG.threshold, ARTICLE_CONFIG.num_perm, *CLUSTER_WEIGHTS) in KNOWN_OPTIMAL_PARAMS
+
+
+def test_band_keys_are_each_bands_row_hash_as_archives_stored_them():
+    """All bands are hashed at once; each key must stay the band's ``row_hash`` salted by its number, which
+    is what every archive's ``derive_*_bands`` rows hold (a different key would find no stored neighbour)."""
+    rng = np.random.default_rng(7)
+    for n, num_perm, threshold in ((1, 128, LINE_BAND_THRESHOLD), (9, 128, ARTICLE_CONFIG.threshold), (3, 64, 0.9)):
+        sig = rng.integers(0, 2**32, (n, num_perm), dtype=np.uint64).astype(np.uint32)
+        bands, rows = optimal_param(threshold, num_perm, *CLUSTER_WEIGHTS)
+        expected = np.stack(
+            [row_hash(sig[:, b * rows : (b + 1) * rows], salt=b + 1) for b in range(bands)], axis=1
+        ).view(np.int64)
+        assert np.array_equal(band_keys(sig, threshold), expected)
+    assert band_keys(np.zeros((0, 128), dtype=np.uint32), 0.6).shape == (
+        0,
+        optimal_param(0.6, 128, *CLUSTER_WEIGHTS)[0],
+    )
 
 
 def test_optimal_param_is_sane():
