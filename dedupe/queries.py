@@ -199,6 +199,11 @@ WHERE source = 'crawl' AND status = 'error' GROUP BY url
 ARCHIVE_STATE_VALUE_SQL = "SELECT value FROM archive_state WHERE key = ?"
 ARCHIVE_STATE_SET_SQL = "INSERT OR REPLACE INTO archive_state(key, value) VALUES (?, ?)"
 
+# --------------------------------------------------------------------------- full-text indexes
+
+SEARCH_INDEXES = ("article_versions_fts", "article_versions_stemmed")  # FTS5, both over article_versions' rows
+SEARCH_INDEX_OPTIMIZE_SQL = "INSERT INTO {index}({index}) VALUES ('optimize')"  # FTS5: merge into one segment
+
 # --------------------------------------------------------------------------- Datasette: timeline, last run
 
 # Seat counts through time, from the fact periods (a series is a step function: a point per period, not per

@@ -26,7 +26,7 @@ from sqlite_utils import Database
 
 from .. import DEFAULT_DB, migrations, schema
 from ..document import RawSnapshot
-from ..queries import ARCHIVE_STATE_SET_SQL
+from ..queries import ARCHIVE_STATE_SET_SQL, SEARCH_INDEX_OPTIMIZE_SQL, SEARCH_INDEXES
 from ..sources import SourceError
 from ..stemming import register_functions
 from ..storage import Codec
@@ -164,7 +164,10 @@ class Archive:
 
         Contents an archive stored on their own before new versions of a page were stored as what changed
         (``Codec.against``) are rewritten so (``Codec.refer_versions``); ``versions(snapshots)`` is told each
-        chunk of the snapshots that brought a new content looked at."""
+        chunk of the snapshots that brought a new content looked at. The full-text indexes are merged into
+        one segment each (FTS5's ``optimize``): an index built in batches, as crawls and imports build it, keeps
+        a term's list in several segments (10% of the index: 26.5 -> 23.8 MB at 100,000 observations); only
+        here, where VACUUM gives the pages it frees back to the disk, does merging them make the file smaller."""
         before = self._file_bytes()
         needed = self.path.stat().st_size
         free = shutil.disk_usage(self.path.parent).free
@@ -174,6 +177,9 @@ class Archive:
             )
         self._recompress_lines(progress or (lambda _pages: None))
         self._refer_versions(versions or (lambda _snapshots: None))
+        with write_transaction(self.db):
+            for index in SEARCH_INDEXES:  # each into one segment: FTS5 keeps a batch's rows as their own
+                self.db.execute(SEARCH_INDEX_OPTIMIZE_SQL.format(index=index))
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self._vacuum()
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -163,3 +163,45 @@ def test_compact_with_a_reader_open_keeps_the_page_size_and_still_compacts(tmp_p
             assert archive.check() == {}
     finally:
         reader.close()
+
+
+def test_compact_merges_the_full_text_indexes_a_crawl_built_in_batches(tmp_path: Path) -> None:
+    """An index written a few rows a transaction keeps each term's list in several FTS5 segments; `compact`
+    merges them into one (FTS5's optimize): smaller, and every search finds what it found before."""
+    from bench.synthetic_site import SyntheticSite
+    from dedupe.archive import Archive
+    from dedupe.document import RawSnapshot
+    from dedupe.queries import SEARCH_INDEXES
+
+    site = SyntheticSite(pages=60)
+    db = tmp_path / "a.db"
+    with Archive(db) as archive:
+        for lo in range(0, 60, 4):  # as a crawl's writer stores pages while it keeps up: a few at a time
+            archive.ingest(
+                [
+                    RawSnapshot(f"https://pacsto.org{a.path}", "2026-01-05T10:00:00Z", site.page_html(a))
+                    for a in site.articles[lo : lo + 4]
+                ],
+                workers=1,
+            )
+    searches = ['"collective security"', "parliament*", "delegation NOT Armenia", "title:CSTO"]
+
+    def index_state() -> tuple[dict[str, int], dict[tuple[str, str], list[int]]]:
+        with sqlite3.connect(db) as conn:
+            size = {i: conn.execute(f"SELECT sum(length(block)) FROM {i}_data").fetchone()[0] for i in SEARCH_INDEXES}
+            found = {
+                (i, q): [r for (r,) in conn.execute(f"SELECT rowid FROM {i} WHERE {i} MATCH ? ORDER BY rowid", [q])]
+                for i in SEARCH_INDEXES
+                for q in searches
+            }
+        return size, found
+
+    size_before, found_before = index_state()
+    assert all(found_before[("article_versions_fts", q)] for q in searches[:2])  # the searches find something
+    assert CliRunner().invoke(cli, ["compact", "--db", str(db)]).exit_code == 0
+    size_after, found_after = index_state()
+    assert found_after == found_before
+    assert all(size_after[i] < size_before[i] for i in SEARCH_INDEXES), (size_before, size_after)
+    assert sum(size_after.values()) < 0.98 * sum(size_before.values())
+    with Archive(db) as archive:
+        assert archive.check() == {}
