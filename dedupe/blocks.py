@@ -35,7 +35,7 @@ import numpy as np
 
 from .document import Role
 from .linking import SHINGLE_CACHE, Components, connect_by_bands
-from .minhash import MinhashConfig, band_keys, compute_signatures, estimates_against, shingles
+from .minhash import MinhashConfig, band_keys, compute_signatures, estimates_against, shingle_set
 
 LINE_CONFIG = MinhashConfig(num_perm=128, unit="char", ngram=4, threshold=0.5, seed=1)
 ARTICLE_CONFIG = MinhashConfig(num_perm=128, unit="word", ngram=3, threshold=0.6, seed=1)
@@ -93,12 +93,15 @@ def line_signatures(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def lines_alike(a: set[bytes], b: set[bytes]) -> bool:
-    """The exact test of two lines' shingle sets that confirms every LSH candidate pair."""
-    return len(a & b) >= LINE_CONFIG.threshold * len(a | b)
+    """The exact test of two lines' shingle sets that confirms every LSH candidate pair (the union's size
+    from the intersection's: a title's candidates are hundreds in a large archive, each tested)."""
+    shared = len(a & b)
+    return shared >= LINE_CONFIG.threshold * (len(a) + len(b) - shared)
 
 
 def line_shingles(text: str) -> set[bytes]:
-    return set(shingles(text, LINE_CONFIG))
+    """The set of a line's char 4-grams (``minhash.shingles`` as a set, built as one)."""
+    return shingle_set(text, LINE_CONFIG)
 
 
 def cluster_lines(texts: Sequence[str]) -> dict[str, int]:

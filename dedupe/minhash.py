@@ -168,6 +168,12 @@ def shingles(text: str, config: MinhashConfig) -> list[bytes]:
     return list(dict.fromkeys([enc[s:e] for s, e in zip(starts, ends)]))
 
 
+def shingle_set(text: str, config: MinhashConfig) -> set[bytes]:
+    """``shingles`` as a set, for the exact Jaccard that confirms a candidate pair (no order to keep)."""
+    enc, starts, ends = _spans(text, config)
+    return {enc[s:e] for s, e in zip(starts, ends)}
+
+
 # ---------------------------------------------------------------- signatures
 
 

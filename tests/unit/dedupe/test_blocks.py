@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from dedupe.blocks import PageLines, cluster_lines, find_furniture, find_runs
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dedupe.blocks import LINE_CONFIG, PageLines, cluster_lines, find_furniture, find_runs, line_shingles, lines_alike
+from dedupe.minhash import shingles
 from tests.conftest import seed_block, seed_files
 
 BLOCK = seed_block(seed_files()[0])
@@ -78,3 +82,13 @@ def test_listing_pages_give_no_evidence() -> None:
     ]
     labels = cluster_lines(["Title A", "Title B"])
     assert find_furniture(listing, {}, labels) == set()
+
+
+@given(st.text(max_size=40), st.text(max_size=40))
+@settings(max_examples=400, deadline=None)
+def test_the_exact_line_test_is_the_jaccard_of_the_shingle_sets_minhash_summarises(a: str, b: str) -> None:
+    """``line_shingles`` builds its set directly and ``lines_alike`` counts the union from the intersection:
+    both must stay the set MinHash summarises and the Jaccard of the two sets, or clusters would change."""
+    sa, sb = line_shingles(a), line_shingles(b)
+    assert sa == set(shingles(a, LINE_CONFIG)) and sb == set(shingles(b, LINE_CONFIG))
+    assert lines_alike(sa, sb) == (len(sa & sb) >= LINE_CONFIG.threshold * len(sa | sb))
