@@ -223,6 +223,13 @@ def bench_crawl(url: str, work: Path, repeat: int, timeout: float) -> dict[str, 
         "crawl_writer_cpu_ms_per_page": cpu_ms(first, "cpu_seconds_writer"),
         "crawl_status": first["status"],
         "crawl_vs_bare": round(full_rate / bare_rate, 3),
+        # where the wall time goes: how many of the machine's cores the crawl kept busy on average (its CPU
+        # seconds over its seconds), and the tail: pages still queued for the writer when the spider had
+        # fetched its last, and the seconds from then to the writer's end (their analysis and the derivation
+        # of the whole crawl, which the writer does at the end when it kept up: it stored a few pages at a time)
+        "crawl_cores_busy": round(first["cpu_seconds"] / first["seconds"], 2),
+        "crawl_writer_backlog_at_close": first.get("writer_backlog_at_close"),
+        "crawl_writer_tail_seconds": first.get("writer_close_seconds"),
         # the re-crawl of the unchanged site with the default policy (REVISIT_AFTER, 7 days)
         "recrawl_revisit_after_seconds": again.get("revisit_after_seconds"),
         "recrawl_pages": again["pages"],  # observations stored (listing page 1: a 304)
@@ -740,7 +747,10 @@ def table(results: dict[str, Any]) -> str:
         (
             "CPU per page by stage: crawl",
             _stages(r.get("crawl_cpu_ms_per_page_by_stage")),
-            f"bare spider {_fmt(r.get('crawl_bare_cpu_ms_per_page'))} ms",
+            f"bare spider {_fmt(r.get('crawl_bare_cpu_ms_per_page'))} ms; cores busy "
+            f"{_fmt(r.get('crawl_cores_busy'))}; after the spider's last page: "
+            f"{_fmt(r.get('crawl_writer_tail_seconds'))} s "
+            f"({_fmt(r.get('crawl_writer_backlog_at_close'))} pages queued)",
             "",
             "",
             "",

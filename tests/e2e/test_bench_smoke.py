@@ -81,6 +81,11 @@ def test_bytes_by_table_and_cpu_by_stage_are_accounted(results: dict) -> None:
     assert min(crawl.values()) > 0  # the writer analysed, stored, derived and indexed every page
     # the stages are the crawl's whole CPU: the crawler process and the writer's, split
     assert sum(crawl.values()) == pytest.approx(results["crawl_cpu_ms_per_page"], rel=0.05, abs=0.1)
+    # and where the wall time went: the cores kept busy, the writer's tail after the spider's last page
+    cpu_seconds = results["crawl_cpu_ms_per_page"] * results["crawl_pages"] / 1000
+    assert results["crawl_cores_busy"] == pytest.approx(cpu_seconds / results["crawl_seconds"], rel=0.05, abs=0.02)
+    assert 0 < results["crawl_writer_tail_seconds"] < results["crawl_seconds"]
+    assert 0 <= results["crawl_writer_backlog_at_close"] <= results["crawl_pages"]
     for key in ("import_cpu_ms_per_page_by_stage", "import_one_core_cpu_ms_per_page_by_stage"):
         stages = results[key]
         assert set(stages) == {"fetch", "analyse", "store", "derive", "index", "other"}, key
