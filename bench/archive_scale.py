@@ -107,10 +107,10 @@ def _pairs(counts) -> int:
 def grouping_quality(archive: Archive) -> tuple[float, float]:
     """Pairwise precision and recall of contents grouped into articles (truth: one article per URL)."""
     rows = archive.db.execute(
-        "SELECT ca.content_sha256, av.article_id, min(s.url) FROM content_articles ca "
-        "JOIN article_versions av ON av.id = ca.article_version_id "
-        "JOIN snapshots s ON s.content_sha256 = ca.content_sha256 "
-        "GROUP BY ca.content_sha256"
+        "SELECT ca.page_id, av.article_id, min(s.url) FROM content_articles ca "
+        "JOIN article_versions av ON av.id = ca.article_version_id JOIN pages p ON p.rowid = ca.page_id "
+        "JOIN snapshots s ON s.content_sha256 = p.content_sha256 "
+        "GROUP BY ca.page_id"
     ).fetchall()
     cells = Counter((article, url) for _, article, url in rows)
     predicted = _pairs(Counter(article for _, article, _ in rows).values())

@@ -178,16 +178,18 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         },
     ),
     "content_blocks": (
-        "Which block variants each distinct content shows.",
+        "Which block variants each distinct content shows (the content by its row in pages: join "
+        "pages ON pages.rowid = page_id for its content_sha256, as the snapshot_facts view does).",
         {
-            "content_sha256": "The content (contents.sha256).",
+            "page_id": "The content: its row in pages (pages.rowid, whose content_sha256 names it).",
             "block_version_id": "A block variant it shows (block_versions.id).",
         },
     ),
     "content_articles": (
-        "Which article version each distinct content carries.",
+        "Which article version each distinct content carries (the content by its row in pages: join "
+        "pages ON pages.rowid = page_id for its content_sha256, as the snapshots_extracted view does).",
         {
-            "content_sha256": "The content (contents.sha256).",
+            "page_id": "The content: its row in pages (pages.rowid, whose content_sha256 names it).",
             "article_version_id": "Its article version (article_versions.id).",
         },
     ),

@@ -33,7 +33,7 @@ SELECT s.id, s.url, s.observed_at, s.source, s.origin, s.http_status, s.status, 
 FROM snapshots s
 LEFT JOIN contents c ON c.sha256 = s.content_sha256
 LEFT JOIN pages p ON p.content_sha256 = s.content_sha256
-LEFT JOIN content_articles ca ON ca.content_sha256 = s.content_sha256
+LEFT JOIN content_articles ca ON ca.page_id = p.rowid
 LEFT JOIN article_versions av ON av.id = ca.article_version_id
 WHERE s.id = :id
 """
@@ -41,7 +41,7 @@ WHERE s.id = :id
 SNAPSHOT_BLOCK_VERSIONS_SQL = """
 SELECT bv.id, bv.block_id, bv.version, b.name FROM content_blocks cb
 JOIN block_versions bv ON bv.id = cb.block_version_id JOIN blocks b ON b.id = bv.block_id
-WHERE cb.content_sha256 = :sha ORDER BY bv.block_id
+WHERE cb.page_id = (SELECT rowid FROM pages WHERE content_sha256 = :sha) ORDER BY bv.block_id
 """
 
 # The observations of the same URL just before and just after one snapshot.

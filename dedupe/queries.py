@@ -48,7 +48,8 @@ URL_VERSIONS_SQL = """
 SELECT s.id AS snapshot_id, s.url, s.observed_at, s.http_status, s.status,
        av.article_id, av.id AS article_version_id, av.version, av.title
 FROM snapshots s
-LEFT JOIN content_articles ca ON ca.content_sha256 = s.content_sha256
+LEFT JOIN pages cp ON cp.content_sha256 = s.content_sha256
+LEFT JOIN content_articles ca ON ca.page_id = cp.rowid
 LEFT JOIN article_versions av ON av.id = ca.article_version_id
 WHERE s.url = :url
 ORDER BY s.observed_at, s.id
@@ -100,7 +101,8 @@ GROUP BY block_versions
 ORIGIN_FACTS_SQL = """
 SELECT bv.language, f.delegation, f.field, f.value, count(DISTINCT s.url) AS pages, min(s.url) AS example_url
 FROM snapshots s
-JOIN content_blocks cb ON cb.content_sha256 = s.content_sha256
+JOIN pages cp ON cp.content_sha256 = s.content_sha256
+JOIN content_blocks cb ON cb.page_id = cp.rowid
 JOIN facts f ON f.block_version_id = cb.block_version_id
 JOIN block_versions bv ON bv.id = f.block_version_id
 WHERE s.origin = :origin AND f.value != ''
@@ -199,6 +201,24 @@ WHERE source = 'crawl' AND status = 'error' GROUP BY url
 ARCHIVE_STATE_VALUE_SQL = "SELECT value FROM archive_state WHERE key = ?"
 ARCHIVE_STATE_SET_SQL = "INSERT OR REPLACE INTO archive_state(key, value) VALUES (?, ?)"
 
+# --------------------------------------------------------------------------- derived tables as content
+
+# A derived table's rows as they must be whatever order the observations arrived in (what `check` and the
+# order tests compare across archives): the content links name a content by its page id (m023), which
+# depends on arrival like a snapshot's id, so they are read by the content's hash.
+_DERIVED_ROWS_BY_CONTENT = {
+    "content_blocks": "SELECT p.content_sha256, cb.block_version_id FROM content_blocks cb "
+    "JOIN pages p ON p.rowid = cb.page_id",
+    "content_articles": "SELECT p.content_sha256, ca.article_version_id FROM content_articles ca "
+    "JOIN pages p ON p.rowid = ca.page_id",
+}
+
+
+def derived_rows_sql(table: str) -> str:
+    """The SELECT of a derived table's rows, contents named by their hash (``schema.DERIVED_TABLES``)."""
+    return _DERIVED_ROWS_BY_CONTENT.get(table, f"SELECT * FROM [{table}]")
+
+
 # --------------------------------------------------------------------------- full-text indexes
 
 SEARCH_INDEXES = ("article_versions_fts", "article_versions_stemmed")  # FTS5, both over article_versions' rows
@@ -249,7 +269,8 @@ WITH RECURSIVE chosen(id) AS (
 SELECT substr(s.origin, 7) AS run, s.id AS snapshot_id, s.url, s.observed_at, s.http_status, s.status,
 {change}
 FROM snapshots s CROSS JOIN since_when w
-LEFT JOIN content_articles ca ON ca.content_sha256 = s.content_sha256
+LEFT JOIN pages cp ON cp.content_sha256 = s.content_sha256
+LEFT JOIN content_articles ca ON ca.page_id = cp.rowid
 LEFT JOIN article_versions av ON av.id = ca.article_version_id
 WHERE s.origin IN (SELECT 'crawl:' || id FROM runs) AND s.status IN ('new', 'removed', 'error')
 ORDER BY s.observed_at, s.id
@@ -264,7 +285,8 @@ WITH since_when AS (
 SELECT s.origin AS run, s.id AS snapshot_id, s.url, s.observed_at, s.http_status, s.status,
 {change}
 FROM since_when w CROSS JOIN snapshots s  -- the date first, then the snapshots since it by their index
-LEFT JOIN content_articles ca ON ca.content_sha256 = s.content_sha256
+LEFT JOIN pages cp ON cp.content_sha256 = s.content_sha256
+LEFT JOIN content_articles ca ON ca.page_id = cp.rowid
 LEFT JOIN article_versions av ON av.id = ca.article_version_id
 WHERE s.observed_at >= w.since AND s.status IN ('new', 'removed', 'error')
 ORDER BY s.observed_at, s.id
@@ -283,7 +305,7 @@ _CHANGE_COLUMNS = """\
        av.article_id, av.id AS article_version_id, av.version, av.title,
        (SELECT group_concat(cb.block_version_id, ' ') FROM content_blocks cb
           JOIN block_versions bv ON bv.id = cb.block_version_id
-        WHERE cb.content_sha256 = s.content_sha256 AND bv.first_seen >= w.since) AS new_block_versions"""
+        WHERE cb.page_id = cp.rowid AND bv.first_seen >= w.since) AS new_block_versions"""
 
 LAST_RUN_SQL = LAST_RUN_SQL.format(change=_CHANGE_COLUMNS)
 SINCE_SQL = SINCE_SQL.format(change=_CHANGE_COLUMNS)

@@ -443,3 +443,45 @@ CREATE TABLE roster_changes (           -- between consecutive observed rosters 
 );
 CREATE INDEX roster_changes_time ON roster_changes(observed_at);
 """
+
+
+# Which content shows which block version and which article version, by the content's row in ``pages``
+# (migration 23: ``page_id`` is ``pages.rowid``, the engine's page id in ``derive_pages``, where it was the
+# 64-hex hash: a row a third its size, 218 -> ~60 MB at a million observations); and the two views that read
+# them. The hash of a page id is ``pages.content_sha256``.
+CONTENT_LINKS_DDL = """
+CREATE TABLE content_blocks (
+    page_id INTEGER NOT NULL,           -- pages.rowid of the content
+    block_version_id TEXT NOT NULL REFERENCES block_versions(id),
+    PRIMARY KEY (page_id, block_version_id)
+) WITHOUT ROWID;
+CREATE INDEX content_blocks_version ON content_blocks(block_version_id);
+CREATE TABLE content_articles (
+    page_id INTEGER PRIMARY KEY,        -- pages.rowid of the content
+    article_version_id TEXT NOT NULL REFERENCES article_versions(id)
+);
+CREATE INDEX content_articles_version ON content_articles(article_version_id);
+"""
+
+CONTENT_LINK_VIEWS_DDL = """
+-- every snapshot with the facts its page stated (in the page's language)
+CREATE VIEW snapshot_facts AS
+SELECT s.id AS snapshot_id, s.url, s.observed_at, bv.language, f.delegation, f.field, f.value,
+       f.block_version_id
+FROM snapshots s
+JOIN pages p ON p.content_sha256 = s.content_sha256
+JOIN content_blocks cb ON cb.page_id = p.rowid
+JOIN facts f ON f.block_version_id = cb.block_version_id
+JOIN block_versions bv ON bv.id = f.block_version_id;
+
+-- snapshots with what was extracted from them
+CREATE VIEW snapshots_extracted AS
+SELECT s.id, s.url, s.observed_at, s.source, s.http_status, s.status, s.page_type,
+       s.content_sha256, ca.article_version_id, av.article_id,
+       (SELECT group_concat(cb.block_version_id) FROM content_blocks cb WHERE cb.page_id = p.rowid)
+         AS block_version_ids
+FROM snapshots s
+LEFT JOIN pages p ON p.content_sha256 = s.content_sha256
+LEFT JOIN content_articles ca ON ca.page_id = p.rowid
+LEFT JOIN article_versions av ON av.id = ca.article_version_id;
+"""

@@ -206,8 +206,8 @@ class ArchiveQueries:
         if ref.kind in ("snapshot", "article_version"):
             sql = (
                 (
-                    "SELECT av.article_id FROM snapshots s "
-                    "JOIN content_articles ca ON ca.content_sha256 = s.content_sha256 "
+                    "SELECT av.article_id FROM snapshots s JOIN pages cp ON cp.content_sha256 = s.content_sha256 "
+                    "JOIN content_articles ca ON ca.page_id = cp.rowid "
                     "JOIN article_versions av ON av.id = ca.article_version_id WHERE s.id = ?"
                 )
                 if ref.kind == "snapshot"
@@ -231,8 +231,8 @@ class ArchiveQueries:
                 version["seen_as"] = [
                     r["url"]
                     for r in self.query(
-                        "SELECT DISTINCT s.url FROM snapshots s "
-                        "JOIN content_articles ca ON ca.content_sha256 = s.content_sha256 "
+                        "SELECT DISTINCT s.url FROM content_articles ca JOIN pages cp ON cp.rowid = ca.page_id "
+                        "JOIN snapshots s ON s.content_sha256 = cp.content_sha256 "
                         "WHERE ca.article_version_id = ? ORDER BY s.url",
                         [version["id"]],
                     )

@@ -70,6 +70,7 @@ class _Writer:
         signatures: Callable[[Sequence[str]], np.ndarray],
     ) -> None:
         self.db = db
+        self._page_ids: dict[str, int] | None = None  # content hash -> pages.rowid, read when first asked
         self.signatures = signatures  # Archive._signatures: cached, one batched lookup
         self.pages = {p.key: p for p in pages}
         self.d = derivation
@@ -153,7 +154,7 @@ class _Writer:
                         else round(estimate_jaccard(previous_sig, sig), 3),
                     }
                 )
-                link_rows += [{"content_sha256": k, "article_version_id": version_id} for k in keys]
+                link_rows += [{"page_id": self._page_id(k), "article_version_id": version_id} for k in keys]
                 previous_sig = sig
             all_keys = [k for keys in versions.values() for k in keys]
             count, first, last = self._span(all_keys)
@@ -175,6 +176,12 @@ class _Writer:
         self.db["articles"].insert_all(article_rows)
         self.db["article_versions"].insert_all(version_rows)
         self.db["content_articles"].insert_all(link_rows)
+
+    def _page_id(self, sha: str) -> int:
+        """A content's row in ``pages``: what ``content_blocks`` and ``content_articles`` name it by (m023)."""
+        if self._page_ids is None:
+            self._page_ids = dict(self.db.execute("SELECT content_sha256, rowid FROM pages").fetchall())
+        return self._page_ids[sha]
 
     def _write_blocks(self) -> None:
         occurrences: dict[int, dict[tuple[str, ...], list[str]]] = defaultdict(lambda: defaultdict(list))
@@ -231,7 +238,9 @@ class _Writer:
                     {"block_version_id": version_id, "line_no": i, "slot": s, "text": t}
                     for i, (t, s) in enumerate(zip(lines, line_slots))
                 ]
-                link_rows += [{"content_sha256": k, "block_version_id": version_id} for k in set(versions[lines])]
+                link_rows += [
+                    {"page_id": self._page_id(k), "block_version_id": version_id} for k in set(versions[lines])
+                ]
                 facts = extract_facts(lines)  # once per version: the changes below reuse them
                 fact_rows += [
                     {

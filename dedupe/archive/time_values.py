@@ -81,8 +81,8 @@ class Contents:
         for chunk in _chunks(missing):
             found: dict[str, list[str]] = defaultdict(list)
             for sha, bv in self.conn.execute(
-                "SELECT content_sha256, block_version_id FROM content_blocks "
-                f"WHERE content_sha256 IN ({_marks(chunk)})",
+                "SELECT p.content_sha256, cb.block_version_id FROM pages p "
+                f"JOIN content_blocks cb ON cb.page_id = p.rowid WHERE p.content_sha256 IN ({_marks(chunk)})",
                 list(chunk),
             ):
                 found[sha].append(bv)

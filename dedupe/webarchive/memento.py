@@ -21,7 +21,8 @@ from urllib.parse import urlencode
 MEMENTOS_SQL = """
 SELECT s.id AS snapshot_id, s.url, s.observed_at, s.http_status, s.status, s.content_sha256,
        ca.article_version_id
-FROM snapshots s LEFT JOIN content_articles ca ON ca.content_sha256 = s.content_sha256
+FROM snapshots s LEFT JOIN pages cp ON cp.content_sha256 = s.content_sha256
+LEFT JOIN content_articles ca ON ca.page_id = cp.rowid
 WHERE s.url = :url AND s.content_sha256 IS NOT NULL
 ORDER BY s.observed_at, s.id
 """

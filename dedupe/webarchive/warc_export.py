@@ -56,15 +56,17 @@ ORDER BY observed_at, id LIMIT 1
 ARTICLE_SQL = """
 SELECT av.id, av.article_id, av.version, av.title, av.published, av.text
 FROM content_articles ca JOIN article_versions av ON av.id = ca.article_version_id
-WHERE ca.content_sha256 = :sha
+WHERE ca.page_id = (SELECT rowid FROM pages WHERE content_sha256 = :sha)
 """
 BLOCKS_SQL = """
 SELECT bv.id, bv.block_id, bv.version, bv.language FROM content_blocks cb
-JOIN block_versions bv ON bv.id = cb.block_version_id WHERE cb.content_sha256 = :sha ORDER BY bv.block_id
+JOIN block_versions bv ON bv.id = cb.block_version_id
+WHERE cb.page_id = (SELECT rowid FROM pages WHERE content_sha256 = :sha) ORDER BY bv.block_id
 """
 FACTS_SQL = """
 SELECT f.block_version_id, f.delegation, f.field, f.value FROM content_blocks cb
-JOIN facts f ON f.block_version_id = cb.block_version_id WHERE cb.content_sha256 = :sha
+JOIN facts f ON f.block_version_id = cb.block_version_id
+WHERE cb.page_id = (SELECT rowid FROM pages WHERE content_sha256 = :sha)
 ORDER BY f.block_version_id, f.line_no, f.field
 """
 

@@ -40,10 +40,11 @@ def derived_state(db: Path) -> dict[str, list[tuple]]:
     """Every derived table's rows, sorted (FTS shadow tables are checked through article_versions). The
     incremental derivation's own state (``derive_*``: ids in arrival order) is not compared: ``check``
     compares what it builds with the reference."""
+    from dedupe.queries import derived_rows_sql
     from dedupe.schema import DERIVED_TABLES
 
     with contextlib.closing(sqlite3.connect(db, timeout=30)) as conn:
-        return {name: sorted(conn.execute(f"SELECT * FROM [{name}]").fetchall(), key=repr) for name in DERIVED_TABLES}
+        return {name: sorted(conn.execute(derived_rows_sql(name)).fetchall(), key=repr) for name in DERIVED_TABLES}
 
 
 def rederived(db: Path, folder: Path) -> dict[str, list[tuple]]:

@@ -95,7 +95,7 @@ def rederive_texts(
             if json.dumps(new_runs) != old_runs:
                 out.runs.append((page_id, new_runs))
     if r.final:
-        conn.executemany(sql.UNLINK_CONTENT_ARTICLES, [(pages.get(page_id).sha,) for _, page_id in updates])
+        conn.executemany(sql.UNLINK_CONTENT_ARTICLES, [(page_id,) for _, page_id in updates])
     conn.executemany(r.sql(sql.SET_PAGE_TEXT), updates)
     out.moves = space_update(conn, r.space, added, removed)
     if r.final:

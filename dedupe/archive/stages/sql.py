@@ -172,7 +172,7 @@ PAGE_TEXTS_AND_RUNS = (
     "LEFT JOIN derive_groups g ON g.space = ? AND g.text_id = p.{text} WHERE p.page_id IN ({marks})"
 )
 SET_PAGE_TEXT = "UPDATE derive_pages SET {text} = ? WHERE page_id = ?"
-UNLINK_CONTENT_ARTICLES = "DELETE FROM content_articles WHERE content_sha256 = ?"
+UNLINK_CONTENT_ARTICLES = "DELETE FROM content_articles WHERE page_id = ?"
 
 # --------------------------------------------------------------------------- blocks and block versions
 
@@ -234,7 +234,11 @@ UPSERT_ARTICLE_VERSION = """INSERT INTO article_versions(id, article_id, version
 MOVE_ARTICLE_VERSION = """UPDATE article_versions SET article_id = :article_id, version = :version, title = :title,
       published = :published, similarity_to_previous = :similarity_to_previous, snapshots = :snapshots,
       first_seen = :first_seen, last_seen = :last_seen WHERE id = :id"""  # a version already written: not its text
-LINK_CONTENT_ARTICLE = "INSERT OR REPLACE INTO content_articles(content_sha256, article_version_id) VALUES (?, ?)"
+# the content links name a content by its page id (m023); the engine's records know it by hash: (hash, version)
+LINK_CONTENT_ARTICLE = (
+    "INSERT OR REPLACE INTO content_articles(page_id, article_version_id) "
+    "SELECT rowid, ?2 FROM pages WHERE content_sha256 = ?1"
+)
 UNLINK_ARTICLE_VERSION = "DELETE FROM content_articles WHERE article_version_id = ?"
 DELETE_ARTICLE_VERSION = "DELETE FROM article_versions WHERE id = ?"
 ARTICLE_MEMBERS = """SELECT g.grp, p.content_sha256, p.text1_id, lower(hex(t.hash)), p.snapshots, p.first_seen,
@@ -267,8 +271,9 @@ UPDATE_ARTICLE = (
 )
 UPDATE_ARTICLE_ORDER_URL = "UPDATE derive_article_order SET url = ? WHERE grp = ?"
 # a content's link to its version, written only when it is new or points elsewhere (no rewrite of the same row)
-RELINK_CONTENT_ARTICLE = """INSERT INTO content_articles(content_sha256, article_version_id) VALUES (?, ?)
-  ON CONFLICT(content_sha256) DO UPDATE SET article_version_id = excluded.article_version_id
+RELINK_CONTENT_ARTICLE = """INSERT INTO content_articles(page_id, article_version_id)
+  SELECT rowid, ?2 FROM pages WHERE content_sha256 = ?1
+  ON CONFLICT(page_id) DO UPDATE SET article_version_id = excluded.article_version_id
   WHERE article_version_id != excluded.article_version_id"""
 
 # --------------------------------------------------------------------------- the public records: blocks
@@ -295,7 +300,9 @@ INSERT_LINE_CHANGE = (
     "INSERT INTO block_line_changes(block_version_id, previous_version_id, slot, kind, "
     "old_text, new_text, detail) VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
-CONTENTS_OF_BLOCK_VERSION = "SELECT content_sha256 FROM content_blocks WHERE block_version_id = ?"
+CONTENTS_OF_BLOCK_VERSION = (
+    "SELECT p.content_sha256 FROM content_blocks cb JOIN pages p ON p.rowid = cb.page_id WHERE cb.block_version_id = ?"
+)
 DROP_BLOCK_VERSION = (
     "DELETE FROM facts WHERE block_version_id = ?",
     "DELETE FROM block_version_lines WHERE block_version_id = ?",
@@ -304,8 +311,14 @@ DROP_BLOCK_VERSION = (
     "DELETE FROM block_line_changes WHERE previous_version_id = ?",
     "DELETE FROM block_versions WHERE id = ?",
 )
-UNLINK_CONTENT_BLOCK = "DELETE FROM content_blocks WHERE content_sha256 = ? AND block_version_id = ?"
-LINK_CONTENT_BLOCK = "INSERT OR IGNORE INTO content_blocks(content_sha256, block_version_id) VALUES (?, ?)"
+UNLINK_CONTENT_BLOCK = (  # (hash, version), as LINK_CONTENT_BLOCK
+    "DELETE FROM content_blocks WHERE page_id = (SELECT rowid FROM pages WHERE content_sha256 = ?1) "
+    "AND block_version_id = ?2"
+)
+LINK_CONTENT_BLOCK = (
+    "INSERT OR IGNORE INTO content_blocks(page_id, block_version_id) "
+    "SELECT rowid, ?2 FROM pages WHERE content_sha256 = ?1"
+)
 BLOCK_VERSION_WRITTEN = "SELECT 1 FROM block_versions WHERE id = ?"
 FACTS_OF_VERSION = "SELECT delegation, field, value, line_no FROM facts WHERE block_version_id = ?"
 

@@ -19,6 +19,16 @@ class FakePages:
         for page_id, lines in pages.items():
             page = PageLines(key=f"sha{page_id}", structured=True, lines=lines, has_article=True)
             self.pages[page_id] = Page(page_id, f"sha{page_id}", page, page_title(page))
+            # its content and its row in pages, whose rowid is the page id (the content links name it by that)
+            conn.execute(
+                "INSERT INTO contents(sha256, kind, size, stored_size, compression, encoding, body) "
+                "VALUES (?, 'html', 0, 0, 'zstd', 'utf-8', x'')",
+                [f"sha{page_id}"],
+            )
+            conn.execute(
+                "INSERT INTO pages(rowid, content_sha256, extractor, structured, lines) VALUES (?, ?, 'test', 1, '[]')",
+                [page_id, f"sha{page_id}"],
+            )
             conn.execute(
                 "INSERT INTO derive_pages(page_id, content_sha256, has_article, snapshots, first_seen, last_seen, "
                 "min_url, newest_url) VALUES (?, ?, 1, 2, ?, ?, ?, ?)",

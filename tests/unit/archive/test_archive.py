@@ -27,10 +27,10 @@ def groups(archive: Archive, sql: str) -> set[frozenset[str]]:
 
 
 ARTICLES_SQL = """SELECT av.article_id, s.url FROM snapshots s
-JOIN content_articles ca ON ca.content_sha256 = s.content_sha256
+JOIN pages p ON p.content_sha256 = s.content_sha256 JOIN content_articles ca ON ca.page_id = p.rowid
 JOIN article_versions av ON av.id = ca.article_version_id"""
 BLOCK_VARIANTS_SQL = """SELECT cb.block_version_id, s.url FROM snapshots s
-JOIN content_blocks cb ON cb.content_sha256 = s.content_sha256"""
+JOIN pages p ON p.content_sha256 = s.content_sha256 JOIN content_blocks cb ON cb.page_id = p.rowid"""
 
 
 def summary(archive: Archive) -> tuple:
@@ -66,7 +66,8 @@ def test_titles_and_dates_are_extracted_and_never_invented(archive: Archive) -> 
     rows = {
         seed_name(url): (title, published)
         for url, title, published in archive.db.execute(
-            "SELECT s.url, av.title, av.published FROM snapshots s JOIN content_articles ca USING (content_sha256) "
+            "SELECT s.url, av.title, av.published FROM snapshots s JOIN pages p ON p.content_sha256 = s.content_sha256 "
+            "JOIN content_articles ca ON ca.page_id = p.rowid "
             "JOIN article_versions av ON av.id = ca.article_version_id"
         )
     }
@@ -181,10 +182,11 @@ def dated_seeds(folder: Path) -> list[Path]:
 
 def derived_dump(archive: Archive) -> dict[str, list[tuple]]:
     """Every row of every derived table, in key order: what must not depend on arrival."""
+    from dedupe.queries import derived_rows_sql
     from dedupe.schema import DERIVED_TABLES
 
     return {
-        table: sorted(map(tuple, archive.db.execute(f"SELECT * FROM [{table}]").fetchall()), key=repr)
+        table: sorted(map(tuple, archive.db.execute(derived_rows_sql(table)).fetchall()), key=repr)
         for table in DERIVED_TABLES
     }
 

@@ -74,8 +74,12 @@ def _search_results(conn: sqlite3.Connection) -> dict[str, list]:
 def _derived(conn: sqlite3.Connection) -> dict[str, list]:
     """The derived tables an archive before m013 already had (later migrations add others, filled on refresh)."""
     present = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    keyed_by_page = "page_id" in {row[1] for row in conn.execute("PRAGMA table_info(content_blocks)")}  # m023
     return {
-        table: sorted(conn.execute(f"SELECT * FROM [{table}]").fetchall(), key=repr)
+        table: sorted(
+            conn.execute(queries.derived_rows_sql(table) if keyed_by_page else f"SELECT * FROM [{table}]").fetchall(),
+            key=repr,
+        )
         for table in schema.DERIVED_TABLES
         if table in present and table in BEFORE_M013_TABLES
     }
@@ -167,8 +171,8 @@ def test_the_lines_conversion_resumes_where_it_stopped(tmp_path: Path, monkeypat
 INDEX_USERS: dict[str, str] = {
     "article_versions_article": queries.LATEST_ARTICLE_VERSION_SQL,
     "block_versions_block": queries.LATEST_BLOCK_VERSION_SQL,
-    "content_articles_version": "SELECT content_sha256 FROM content_articles WHERE article_version_id = ?",
-    "content_blocks_version": "SELECT content_sha256 FROM content_blocks WHERE block_version_id = ?",
+    "content_articles_version": "SELECT page_id FROM content_articles WHERE article_version_id = ?",
+    "content_blocks_version": "SELECT page_id FROM content_blocks WHERE block_version_id = ?",
     "crawl_runs_started": queries.LAST_RUN_SQL,
     "derive_article_order_key": "SELECT public_id FROM [derive_article_order] WHERE sort_key < ? "
     "ORDER BY sort_key DESC LIMIT 1",
@@ -430,48 +434,90 @@ def test_m019_keeps_body_runs_per_page_and_counts_per_line(tmp_path: Path) -> No
         assert archive.check() == {}
 
 
-def test_m018_stores_each_content_link_once(tmp_path: Path) -> None:
-    """content_blocks and content_articles become WITHOUT ROWID in place: the same rows, the views that
-    read them still answer, check passes and the engine goes on writing them."""
+def _bytes(conn: sqlite3.Connection, table: str) -> int:
+    """A table's bytes with its indexes (dbstat)."""
+    return conn.execute("SELECT sum(pgsize) FROM dbstat WHERE name LIKE ?", [table + "%"]).fetchone()[0]
+
+
+@pytest.mark.parametrize("made_by", ["m001", "m018"])
+def test_m023_names_each_content_by_its_page_in_the_content_links(tmp_path: Path, made_by: str) -> None:
+    """content_blocks and content_articles keyed by the content's hash, as m001 made them (rowid tables) or
+    m018 (WITHOUT ROWID), become keyed by its page id in place: the same links, the views that read them
+    answer the same, check passes, the engine goes on writing them, and they take less room."""
     path = tmp_path / "archive.db"
     with Archive(path) as archive:
         archive.ingest(replica_snapshots(("en",))[:30], workers=1)
-    old = sqlite3.connect(path)  # the tables as m001 made them: rowid tables with an index of their key
-    old.execute("PRAGMA legacy_alter_table = ON")
-    old.executescript(
-        """
-        CREATE TABLE cb_old (content_sha256 TEXT NOT NULL REFERENCES contents(sha256),
-            block_version_id TEXT NOT NULL REFERENCES block_versions(id),
-            PRIMARY KEY (content_sha256, block_version_id));
-        INSERT INTO cb_old SELECT * FROM content_blocks;
+    conn = sqlite3.connect(path)
+    links = {
+        "content_blocks": sorted(
+            conn.execute(
+                "SELECT p.content_sha256, cb.block_version_id FROM content_blocks cb "
+                "JOIN pages p ON p.rowid = cb.page_id"
+            )
+        ),
+        "content_articles": sorted(
+            conn.execute(
+                "SELECT p.content_sha256, ca.article_version_id FROM content_articles ca "
+                "JOIN pages p ON p.rowid = ca.page_id"
+            )
+        ),
+    }
+    facts = sorted(conn.execute("SELECT * FROM snapshot_facts"))
+    extracted = sorted(conn.execute("SELECT * FROM snapshots_extracted"))
+    assert links["content_blocks"] and links["content_articles"] and facts and extracted
+    without_rowid = " WITHOUT ROWID" if made_by == "m018" else ""
+    keys = {"content_blocks": "PRIMARY KEY (content_sha256, block_version_id)", "content_articles": "PRIMARY KEY"}
+    conn.execute("PRAGMA legacy_alter_table = ON")
+    for view in ("snapshot_facts", "snapshots_extracted"):  # as m001 made them, on the hash
+        conn.execute(f"DROP VIEW {view}")
+    conn.executescript(
+        f"""
         DROP TABLE content_blocks;
-        ALTER TABLE cb_old RENAME TO content_blocks;
+        CREATE TABLE content_blocks (content_sha256 TEXT NOT NULL REFERENCES contents(sha256),
+            block_version_id TEXT NOT NULL REFERENCES block_versions(id), {keys["content_blocks"]}){without_rowid};
         CREATE INDEX content_blocks_version ON content_blocks(block_version_id);
-        CREATE TABLE ca_old (content_sha256 TEXT PRIMARY KEY REFERENCES contents(sha256),
-            article_version_id TEXT NOT NULL REFERENCES article_versions(id));
-        INSERT INTO ca_old SELECT * FROM content_articles;
         DROP TABLE content_articles;
-        ALTER TABLE ca_old RENAME TO content_articles;
+        CREATE TABLE content_articles (
+            content_sha256 TEXT NOT NULL {keys["content_articles"]} REFERENCES contents(sha256),
+            article_version_id TEXT NOT NULL REFERENCES article_versions(id)){without_rowid};
         CREATE INDEX content_articles_version ON content_articles(article_version_id);
-        DELETE FROM _sqlite_migrations WHERE name = 'm018_content_links_without_rowid';
+        CREATE VIEW snapshot_facts AS
+        SELECT s.id AS snapshot_id, s.url, s.observed_at, bv.language, f.delegation, f.field, f.value,
+               f.block_version_id
+        FROM snapshots s JOIN content_blocks cb ON cb.content_sha256 = s.content_sha256
+        JOIN facts f ON f.block_version_id = cb.block_version_id JOIN block_versions bv ON bv.id = f.block_version_id;
+        CREATE VIEW snapshots_extracted AS
+        SELECT s.id, s.url, s.observed_at, s.source, s.http_status, s.status, s.page_type,
+               s.content_sha256, ca.article_version_id, av.article_id,
+               (SELECT group_concat(cb.block_version_id) FROM content_blocks cb
+                WHERE cb.content_sha256 = s.content_sha256) AS block_version_ids
+        FROM snapshots s
+        LEFT JOIN content_articles ca ON ca.content_sha256 = s.content_sha256
+        LEFT JOIN article_versions av ON av.id = ca.article_version_id;
+        DELETE FROM _sqlite_migrations WHERE name = 'm023_content_links_by_page';
         """
     )
-    before = {t: sorted(old.execute(f"SELECT * FROM {t}")) for t in ("content_blocks", "content_articles")}
-    facts = sorted(old.execute("SELECT * FROM snapshot_facts"))
-    extracted = sorted(old.execute("SELECT * FROM snapshots_extracted"))
-    assert (
-        "WITHOUT ROWID" not in old.execute("SELECT sql FROM sqlite_master WHERE name = 'content_blocks'").fetchone()[0]
-    )
-    old.close()
+    if made_by == "m001":
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm018_content_links_without_rowid'")
+    conn.executemany("INSERT INTO content_blocks VALUES (?, ?)", links["content_blocks"])
+    conn.executemany("INSERT INTO content_articles VALUES (?, ?)", links["content_articles"])
+    conn.commit()
+    assert sorted(conn.execute("SELECT * FROM snapshot_facts")) == facts
+    assert sorted(conn.execute("SELECT * FROM snapshots_extracted")) == extracted
+    by_hash = {t: _bytes(conn, t) for t in links}
+    conn.close()
     with Archive(path) as archive:
         conn = archive.db.conn
-        for table, rows in before.items():
-            assert (
-                "WITHOUT ROWID" in conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", [table]).fetchone()[0]
-            )
-            assert sorted(conn.execute(f"SELECT * FROM {table}")) == rows and rows
-        assert sorted(conn.execute("SELECT * FROM snapshot_facts")) == facts and facts
+        assert "page_id" in archive.db["content_blocks"].columns_dict
+        assert (
+            "WITHOUT ROWID" in conn.execute("SELECT sql FROM sqlite_master WHERE name = 'content_blocks'").fetchone()[0]
+        )
+        assert sorted(conn.execute("SELECT * FROM snapshot_facts")) == facts
         assert sorted(conn.execute("SELECT * FROM snapshots_extracted")) == extracted
+        assert archive.check() == {}
+        by_page = {t: _bytes(conn, t) for t in links}
+        assert by_page["content_blocks"] < by_hash["content_blocks"], (by_hash, by_page)
+        archive.ingest(replica_snapshots(("en",))[30:40], workers=1)  # the engine writes them on
         assert archive.check() == {}
         archive.ingest(replica_snapshots(("en",))[30:45], workers=1)
         assert archive.check() == {}

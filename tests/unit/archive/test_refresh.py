@@ -12,6 +12,7 @@ import pytest
 from dedupe import schema
 from dedupe.archive import Archive
 from dedupe.document import RawSnapshot
+from dedupe.queries import derived_rows_sql
 from replica import ReplicaSite, site_state
 
 BASE = "http://127.0.0.1:8000"
@@ -41,7 +42,7 @@ def observe(
 def derived(db: Path) -> dict[str, list[tuple]]:
     con = sqlite3.connect(db)
     try:
-        tables = {t: sorted(con.execute(f"SELECT * FROM [{t}]").fetchall(), key=repr) for t in schema.DERIVED_TABLES}
+        tables = {t: sorted(con.execute(derived_rows_sql(t)).fetchall(), key=repr) for t in schema.DERIVED_TABLES}
         tables["fts"] = sorted(
             con.execute(  # the versions full-text search finds (rowids follow arrival)
                 "SELECT av.id FROM article_versions_fts "

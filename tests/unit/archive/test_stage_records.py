@@ -42,8 +42,8 @@ def test_two_versions_of_a_block_become_one_block_with_a_conflict(stage_conn: sq
         "SELECT block_version_id, value FROM facts WHERE field = 'seats_total' ORDER BY block_version_id"
     ).fetchall()
     assert sorted(value for _, value in seats) == ["6", "7"]
-    links = stage_conn.execute("SELECT content_sha256, block_version_id FROM content_blocks ORDER BY 1").fetchall()
-    assert links == [("sha1", versions[0][0]), ("sha2", versions[1][0])]
+    links = stage_conn.execute("SELECT page_id, block_version_id FROM content_blocks ORDER BY 1").fetchall()
+    assert links == [(1, versions[0][0]), (2, versions[1][0])]
 
 
 def test_a_block_whose_versions_are_gone_loses_its_rows(stage_conn: sqlite3.Connection) -> None:

@@ -43,7 +43,8 @@ def test_library_keeps_every_paragraph_and_no_block_line_in_article_text(tmp_pat
         for article in site_state(lang, 1).articles:
             (row,) = archive.query(
                 "SELECT av.text FROM article_versions av JOIN content_articles ca ON ca.article_version_id = av.id "
-                "JOIN snapshots s ON s.content_sha256 = ca.content_sha256 WHERE s.url = ?",
+                "JOIN pages p ON p.rowid = ca.page_id JOIN snapshots s ON s.content_sha256 = p.content_sha256 "
+                "WHERE s.url = ?",
                 [HOSTS[lang] + article.path],
             )
             assert all(p in row["text"] for p in article.paragraphs), (lang, article.path)

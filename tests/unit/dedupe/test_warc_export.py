@@ -84,7 +84,7 @@ def test_metadata_records_carry_what_was_derived(tmp_path: Path) -> None:
     with Archive(build(tmp_path / "archive.db")) as archive:
         export_warc(archive, tmp_path / "out.warc")
         version = archive.query(
-            "SELECT article_version_id FROM content_articles ca JOIN contents c ON c.sha256 = ca.content_sha256 LIMIT 1"
+            "SELECT article_version_id FROM content_articles ca JOIN pages p ON p.rowid = ca.page_id LIMIT 1"
         )
     found = records(tmp_path / "out.warc")
     metadata = [(h, body) for t, h, _, body in found if t == "metadata"]
