@@ -485,3 +485,34 @@ LEFT JOIN pages p ON p.content_sha256 = s.content_sha256
 LEFT JOIN content_articles ca ON ca.page_id = p.rowid
 LEFT JOIN article_versions av ON av.id = ca.article_version_id;
 """
+
+# The engine's page (migration 24): ``derive_pages`` without its copy of the content's hash, which ``pages``
+# holds for the same rowid (the copy and its unique index were 150 B a page, 33 MB at a million observations).
+DERIVE_PAGES_COLUMNS = (
+    "page_id, has_article, title_id, raw_id, text0_id, text1_id, ev0, ev1, runs, snapshots, first_seen, "
+    "last_seen, min_url, newest_url, runs0, runs1"
+)
+DERIVE_PAGES_DDL = """
+CREATE TABLE derive_pages (             -- one per analysed content: its place in the derivation
+    page_id INTEGER PRIMARY KEY,        -- pages.rowid (the content's hash: pages.content_sha256)
+    has_article INTEGER NOT NULL,
+    title_id INTEGER,                   -- derive_lines, space 'title'
+    raw_id INTEGER,                     -- derive_texts: the text before furniture (titled pages)
+    text0_id INTEGER,                   -- ... after round 0
+    text1_id INTEGER,                   -- ... the article text
+    ev0 TEXT,                           -- the article it counts as in round 0 (NULL: no evidence)
+    ev1 TEXT,                           -- ... in round 1
+    runs TEXT NOT NULL DEFAULT '[]',    -- JSON: its block runs, as line indexes
+    snapshots INTEGER NOT NULL DEFAULT 0,
+    first_seen TEXT,
+    last_seen TEXT,
+    min_url TEXT,
+    newest_url TEXT,
+    runs0 BLOB,                         -- the line ids of its body runs after round 0 (model.line_ids_blob)
+    runs1 BLOB                          -- ... after round 1
+);
+CREATE INDEX derive_pages_title ON derive_pages(title_id);
+CREATE INDEX derive_pages_raw ON derive_pages(raw_id);
+CREATE INDEX derive_pages_text0 ON derive_pages(text0_id);
+CREATE INDEX derive_pages_text1 ON derive_pages(text1_id);
+"""

@@ -240,7 +240,7 @@ def add_lines(conn: sqlite3.Connection, pages: list[Page]) -> ClusterChanges:
     body_only = [ids[t] for t in candidates - outside_body]
     for chunk in sql.chunks(body_only):
         conn.execute(sql.in_list(sql.OWN_CLUSTER, chunk), list(chunk))
-    conn.executemany(sql.INSERT_PAGE, [(p.page_id, p.sha, int(p.lines.has_article)) for p in pages])
+    conn.executemany(sql.INSERT_PAGE, [(p.page_id, int(p.lines.has_article)) for p in pages])
     conn.executemany(sql.INSERT_PAGE_LINE, [row for p in pages for row in _page_line_rows(p, ids)])
     refresh_page_stats(conn, [p.page_id for p in pages])
     if changes.merged:

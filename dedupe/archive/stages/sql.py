@@ -35,10 +35,14 @@ def in_list(template: str, items: Sequence, **fields: str) -> str:
 
 NEW_CONTENTS = "SELECT DISTINCT content_sha256 FROM snapshots WHERE id > ? AND id <= ? AND content_sha256 IS NOT NULL"
 NEW_URLS = "SELECT DISTINCT url FROM snapshots WHERE id > ? AND id <= ?"
-KNOWN_PAGES = "SELECT content_sha256, page_id FROM derive_pages WHERE content_sha256 IN ({marks})"
-HAS_ARTICLE_CHANGED = """SELECT 1 FROM derive_pages dp WHERE dp.page_id IN ({marks}) AND dp.has_article !=
+KNOWN_PAGES = (  # the engine's page of a content is its row in pages (m024: derive_pages keeps no hash)
+    "SELECT p.content_sha256, d.page_id FROM pages p JOIN derive_pages d ON d.page_id = p.rowid "
+    "WHERE p.content_sha256 IN ({marks})"
+)
+HAS_ARTICLE_CHANGED = """SELECT 1 FROM derive_pages dp JOIN pages pg ON pg.rowid = dp.page_id
+    WHERE dp.page_id IN ({marks}) AND dp.has_article !=
     (SELECT max(coalesce(s.page_type, 'article') = 'article') FROM snapshots s
-     WHERE s.content_sha256 = dp.content_sha256) LIMIT 1"""
+     WHERE s.content_sha256 = pg.content_sha256) LIMIT 1"""
 NEW_PAGES = """SELECT p.rowid, p.content_sha256, p.structured, p.lines, p.lines_compression,
            (SELECT max(coalesce(s.page_type, 'article') = 'article') FROM snapshots s
             WHERE s.content_sha256 = p.content_sha256)
@@ -47,11 +51,11 @@ DERIVED_PAGE = (
     "SELECT p.content_sha256, p.structured, p.lines, p.lines_compression, d.has_article FROM pages p "
     "JOIN derive_pages d ON d.page_id = p.rowid WHERE p.rowid = ?"
 )
-INSERT_PAGE = "INSERT OR IGNORE INTO derive_pages(page_id, content_sha256, has_article) VALUES (?, ?, ?)"
+INSERT_PAGE = "INSERT OR IGNORE INTO derive_pages(page_id, has_article) VALUES (?, ?)"
 SNAPSHOT_STATS = """SELECT p.page_id, count(*), min(s.observed_at), max(s.observed_at), min(s.url),
-           (SELECT n.url FROM snapshots n WHERE n.content_sha256 = p.content_sha256
+           (SELECT n.url FROM snapshots n WHERE n.content_sha256 = pg.content_sha256
             ORDER BY n.observed_at DESC, n.id DESC LIMIT 1)
-    FROM derive_pages p JOIN snapshots s ON s.content_sha256 = p.content_sha256
+    FROM derive_pages p JOIN pages pg ON pg.rowid = p.page_id JOIN snapshots s ON s.content_sha256 = pg.content_sha256
     WHERE p.page_id IN ({marks}) GROUP BY p.page_id"""
 SET_PAGE_STATS = (
     "UPDATE derive_pages SET snapshots = ?, first_seen = ?, last_seen = ?, min_url = ?, newest_url = ? "
@@ -241,10 +245,10 @@ LINK_CONTENT_ARTICLE = (
 )
 UNLINK_ARTICLE_VERSION = "DELETE FROM content_articles WHERE article_version_id = ?"
 DELETE_ARTICLE_VERSION = "DELETE FROM article_versions WHERE id = ?"
-ARTICLE_MEMBERS = """SELECT g.grp, p.content_sha256, p.text1_id, lower(hex(t.hash)), p.snapshots, p.first_seen,
+ARTICLE_MEMBERS = """SELECT g.grp, pg.content_sha256, p.text1_id, lower(hex(t.hash)), p.snapshots, p.first_seen,
           p.last_seen, p.min_url, p.newest_url, pg.title, pg.published
    FROM derive_groups g JOIN derive_pages p ON p.text1_id = g.text_id
-   JOIN derive_texts t ON t.id = p.text1_id JOIN pages pg ON pg.content_sha256 = p.content_sha256
+   JOIN derive_texts t ON t.id = p.text1_id JOIN pages pg ON pg.rowid = p.page_id
    WHERE g.space = 's1' AND g.grp IN ({marks})"""
 LATEST_STATUSES = """SELECT u.value, (SELECT http_status FROM snapshots WHERE url = u.value
       ORDER BY observed_at DESC, id DESC LIMIT 1) FROM json_each(?) u"""

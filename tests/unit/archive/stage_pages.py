@@ -30,9 +30,9 @@ class FakePages:
                 [page_id, f"sha{page_id}"],
             )
             conn.execute(
-                "INSERT INTO derive_pages(page_id, content_sha256, has_article, snapshots, first_seen, last_seen, "
-                "min_url, newest_url) VALUES (?, ?, 1, 2, ?, ?, ?, ?)",
-                [page_id, f"sha{page_id}", f"2024-01-0{page_id}", f"2024-02-0{page_id}", f"u{page_id}", f"u{page_id}"],
+                "INSERT INTO derive_pages(page_id, has_article, snapshots, first_seen, last_seen, "
+                "min_url, newest_url) VALUES (?, 1, 2, ?, ?, ?, ?)",
+                [page_id, f"2024-01-0{page_id}", f"2024-02-0{page_id}", f"u{page_id}", f"u{page_id}"],
             )
 
     def get(self, page_id: int) -> Page:

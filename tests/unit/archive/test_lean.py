@@ -559,3 +559,39 @@ def test_m022_text_band_keys_come_from_signatures_as_stored(tmp_path: Path) -> N
         migrations.m022_text_bands_by_key_only(archive.db)
         assert conn.execute(index).fetchone() is None
         assert archive.check() == {}
+
+
+def test_m024_drops_the_engines_copy_of_each_contents_hash(tmp_path: Path) -> None:
+    """derive_pages as m006-m019 made it (with content_sha256 UNIQUE) loses the hash in place: every other
+    column as it was, `check` passes, the engine goes on deriving, and the table takes less room."""
+    path = tmp_path / "archive.db"
+    with Archive(path) as archive:
+        archive.ingest(replica_snapshots(("en",))[:30], workers=1)
+    conn = sqlite3.connect(path)
+    rows = sorted(conn.execute(f"SELECT {schema.DERIVE_PAGES_COLUMNS} FROM derive_pages"))
+    assert rows
+    with_hash_ddl = schema.DERIVE_PAGES_DDL.replace(
+        "has_article INTEGER NOT NULL,", "content_sha256 TEXT NOT NULL UNIQUE, has_article INTEGER NOT NULL,"
+    )
+    conn.executescript(
+        f"""
+        ALTER TABLE derive_pages RENAME TO kept;
+        DROP INDEX derive_pages_title; DROP INDEX derive_pages_raw;
+        DROP INDEX derive_pages_text0; DROP INDEX derive_pages_text1;
+        {with_hash_ddl}
+        INSERT INTO derive_pages (content_sha256, {schema.DERIVE_PAGES_COLUMNS})
+            SELECT p.content_sha256, k.* FROM kept k JOIN pages p ON p.rowid = k.page_id;
+        DROP TABLE kept;
+        DELETE FROM _sqlite_migrations WHERE name = 'm024_derive_pages_without_hash';
+        """
+    )
+    with_hash = _bytes(conn, "derive_pages") + _bytes(conn, "sqlite_autoindex_derive_pages")
+    conn.close()
+    with Archive(path) as archive:
+        conn = archive.db.conn
+        assert "content_sha256" not in archive.db["derive_pages"].columns_dict
+        assert sorted(conn.execute(f"SELECT {schema.DERIVE_PAGES_COLUMNS} FROM derive_pages")) == rows
+        assert _bytes(conn, "derive_pages") < with_hash
+        assert archive.check() == {}
+        archive.ingest(replica_snapshots(("en",))[30:40], workers=1)  # the engine derives on
+        assert archive.check() == {}

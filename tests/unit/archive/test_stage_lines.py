@@ -58,9 +58,7 @@ def test_titles_cluster_apart_from_lines_and_are_set_on_their_pages(stage_conn: 
     pages = []
     for page_id, title in ((1, SEVEN), (2, SIX)):
         lines = PageLines(key=f"sha{page_id}", structured=True, lines=[(title, "title", 0), ("Body", "body", 1)])
-        stage_conn.execute(
-            "INSERT INTO derive_pages(page_id, content_sha256, has_article) VALUES (?, ?, 1)", [page_id, lines.key]
-        )
+        stage_conn.execute("INSERT INTO derive_pages(page_id, has_article) VALUES (?, 1)", [page_id])
         pages.append(Page(page_id, lines.key, lines, page_title(lines)))
     add_titles(stage_conn, pages)
     rows = stage_conn.execute(

@@ -94,6 +94,8 @@ def test_compact_gives_the_free_pages_back(tmp_path: Path) -> None:
         free_before = (
             conn.execute("PRAGMA freelist_count").fetchone()[0] * conn.execute("PRAGMA page_size").fetchone()[0]
         )
+        # the engine and the content links name a content by its row in pages (m023): compact must keep it
+        page_ids = conn.execute("SELECT rowid, content_sha256 FROM pages ORDER BY rowid").fetchall()
         tables = {
             t: conn.execute(f"SELECT count(*) FROM [{t}]").fetchone()[0]
             for (t,) in conn.execute(
@@ -107,6 +109,7 @@ def test_compact_gives_the_free_pages_back(tmp_path: Path) -> None:
     assert free_before > 400_000 and sizes["bytes_after"] < sizes["bytes_before"] - 400_000
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA freelist_count").fetchone()[0] == 0
+        assert conn.execute("SELECT rowid, content_sha256 FROM pages ORDER BY rowid").fetchall() == page_ids
         assert {t: conn.execute(f"SELECT count(*) FROM [{t}]").fetchone()[0] for t in tables} == tables
     with Archive(db) as archive:
         assert archive.check() == {}
