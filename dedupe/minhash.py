@@ -611,10 +611,13 @@ def _mix64(h: np.ndarray) -> np.ndarray:
     return h
 
 
-def row_hash(block: np.ndarray, salt: int) -> np.ndarray:
-    """One uint64 per row of a (n, k) block: a bucket key for LSH banding."""
-    h = np.full(block.shape[0], (salt * 0x9E3779B97F4A7C15) % (1 << 64), dtype=np.uint64)
-    for column in block.T:
+def row_hash(block: np.ndarray, salt: int | np.ndarray) -> np.ndarray:
+    """One uint64 per row of a (..., k) block, over its last axis: a bucket key for LSH banding. ``salt``: an
+    int, or an array broadcast against the other axes (``band_keys``: one per band, every band in one pass)."""
+    # an array product wraps modulo 2**64 silently (a numpy scalar's would warn)
+    salts = np.atleast_1d(np.asarray(salt, dtype=np.uint64)) * np.uint64(0x9E3779B97F4A7C15)
+    h = np.broadcast_to(salts, block.shape[:-1]).copy()
+    for column in np.moveaxis(block, -1, 0):
         h ^= column.astype(np.uint64)
         _mix64(h)
     return h
@@ -639,15 +642,10 @@ def band_keys(
     SQLite index on the key serves every band (``derive_*_bands`` tables store exactly these)."""
     sig = as_signature_matrix(signatures, None)
     bands, rows = optimal_param(threshold, sig.shape[1], *weights)
-    # ``row_hash`` of every band at once: (n, bands) hashes, one pass per row of a band rather than one per
-    # value of the signature (110 numpy calls -> 5: most of the cost of the keys of one page)
+    # every band at once, salted by its number: one pass per row of a band rather than one per value of the
+    # signature (110 numpy calls -> 5: most of the cost of the keys of one page)
     blocks = sig[:, : bands * rows].reshape(sig.shape[0], bands, rows)
-    salts = (np.arange(1, bands + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)).astype(np.uint64)
-    keys = np.broadcast_to(salts, (sig.shape[0], bands)).copy()
-    for row in range(rows):
-        keys ^= blocks[:, :, row].astype(np.uint64)
-        _mix64(keys)
-    return keys.view(np.int64)
+    return row_hash(blocks, np.arange(1, bands + 1)).view(np.int64)
 
 
 def estimates_against(signature: np.ndarray, others: np.ndarray) -> np.ndarray:

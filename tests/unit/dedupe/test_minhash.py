@@ -493,6 +493,10 @@ def test_band_keys_are_each_bands_row_hash_as_archives_stored_them():
         0,
         optimal_param(0.6, 128, *CLUSTER_WEIGHTS)[0],
     )
+    # and the keys themselves, as the code before the one-pass keys computed them (archives store these)
+    sig = (np.arange(128, dtype=np.uint64) * np.uint64(2654435761) % np.uint64(2**32)).astype(np.uint32)[None, :]
+    assert band_keys(sig, 0.4)[0, :3].tolist() == [7568001546169057401, 2498320440535982216, 425342683779637768]
+    assert band_keys(sig, 0.6)[0, :3].tolist() == [-7691732725601817524, -2169681899168843886, -5096513574415239139]
 
 
 def test_optimal_param_is_sane():
