@@ -201,24 +201,6 @@ WHERE source = 'crawl' AND status = 'error' GROUP BY url
 ARCHIVE_STATE_VALUE_SQL = "SELECT value FROM archive_state WHERE key = ?"
 ARCHIVE_STATE_SET_SQL = "INSERT OR REPLACE INTO archive_state(key, value) VALUES (?, ?)"
 
-# --------------------------------------------------------------------------- derived tables as content
-
-# A derived table's rows as they must be whatever order the observations arrived in (what `check` and the
-# order tests compare across archives): the content links name a content by its page id (m023), which
-# depends on arrival like a snapshot's id, so they are read by the content's hash.
-_DERIVED_ROWS_BY_CONTENT = {
-    "content_blocks": "SELECT p.content_sha256, cb.block_version_id FROM content_blocks cb "
-    "JOIN pages p ON p.rowid = cb.page_id",
-    "content_articles": "SELECT p.content_sha256, ca.article_version_id FROM content_articles ca "
-    "JOIN pages p ON p.rowid = ca.page_id",
-}
-
-
-def derived_rows_sql(table: str) -> str:
-    """The SELECT of a derived table's rows, contents named by their hash (``schema.DERIVED_TABLES``)."""
-    return _DERIVED_ROWS_BY_CONTENT.get(table, f"SELECT * FROM [{table}]")
-
-
 # --------------------------------------------------------------------------- full-text indexes
 
 SEARCH_INDEXES = ("article_versions_fts", "article_versions_stemmed")  # FTS5, both over article_versions' rows

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -18,6 +19,29 @@ SHARED_SEEDS = ROOT.parent / "shared" / "seeds"
 PACKAGE_SEEDS = ROOT / "dedupe" / "seeds"
 SEEDS = SHARED_SEEDS if SHARED_SEEDS.is_dir() else PACKAGE_SEEDS
 BLOCK_LINES = 12
+
+
+# A derived table's rows as they must be whatever order the observations arrived in (what the order, batching
+# and fault tests compare across archives): the content links name a content by its page id (m023), which
+# depends on arrival like a snapshot's id, so they are read by the content's hash.
+_DERIVED_ROWS_BY_CONTENT = {
+    "content_blocks": "SELECT p.content_sha256, cb.block_version_id FROM content_blocks cb "
+    "JOIN pages p ON p.rowid = cb.page_id",
+    "content_articles": "SELECT p.content_sha256, ca.article_version_id FROM content_articles ca "
+    "JOIN pages p ON p.rowid = ca.page_id",
+}
+
+
+def derived_rows_sql(table: str) -> str:
+    """The SELECT of a derived table's rows, contents named by their hash (``schema.DERIVED_TABLES``)."""
+    return _DERIVED_ROWS_BY_CONTENT.get(table, f"SELECT * FROM [{table}]")
+
+
+def derived_tables(conn: sqlite3.Connection) -> dict[str, list[tuple]]:
+    """Every derived table's rows, sorted, contents by hash: what must not depend on arrival or batching."""
+    from dedupe.schema import DERIVED_TABLES
+
+    return {t: sorted(map(tuple, conn.execute(derived_rows_sql(t)).fetchall()), key=repr) for t in DERIVED_TABLES}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -403,12 +403,11 @@ CRAWL_FAST = (
 
 def derived_rows(db: Path) -> dict[str, list[tuple]]:
     """Every derived table's rows, sorted (the comparison ``pa-archive check`` makes), and the observations."""
-    from dedupe.queries import derived_rows_sql
-    from dedupe.schema import DERIVED_TABLES
+    from tests.conftest import derived_tables
 
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
-        tables = {t: sorted(con.execute(derived_rows_sql(t)).fetchall(), key=repr) for t in DERIVED_TABLES}
+        tables = derived_tables(con)
         tables["snapshots"] = sorted(
             con.execute("SELECT url, observed_at, http_status, page_type, content_sha256 FROM snapshots").fetchall(),
             key=repr,

@@ -40,11 +40,10 @@ def derived_state(db: Path) -> dict[str, list[tuple]]:
     """Every derived table's rows, sorted (FTS shadow tables are checked through article_versions). The
     incremental derivation's own state (``derive_*``: ids in arrival order) is not compared: ``check``
     compares what it builds with the reference."""
-    from dedupe.queries import derived_rows_sql
-    from dedupe.schema import DERIVED_TABLES
+    from tests.conftest import derived_tables
 
     with contextlib.closing(sqlite3.connect(db, timeout=30)) as conn:
-        return {name: sorted(conn.execute(derived_rows_sql(name)).fetchall(), key=repr) for name in DERIVED_TABLES}
+        return derived_tables(conn)
 
 
 def rederived(db: Path, folder: Path) -> dict[str, list[tuple]]:

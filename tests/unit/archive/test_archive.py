@@ -15,7 +15,7 @@ from dedupe import schema
 from dedupe.archive import Archive, ArchiveError
 from dedupe.document import RawSnapshot
 from dedupe.sources import read_inputs
-from tests.conftest import SEEDS, render_html, seed_block, seed_files, seed_name
+from tests.conftest import SEEDS, derived_tables, render_html, seed_block, seed_files, seed_name
 
 
 def groups(archive: Archive, sql: str) -> set[frozenset[str]]:
@@ -182,13 +182,7 @@ def dated_seeds(folder: Path) -> list[Path]:
 
 def derived_dump(archive: Archive) -> dict[str, list[tuple]]:
     """Every row of every derived table, in key order: what must not depend on arrival."""
-    from dedupe.queries import derived_rows_sql
-    from dedupe.schema import DERIVED_TABLES
-
-    return {
-        table: sorted(map(tuple, archive.db.execute(derived_rows_sql(table)).fetchall()), key=repr)
-        for table in DERIVED_TABLES
-    }
+    return derived_tables(archive.db.conn)
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

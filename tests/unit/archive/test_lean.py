@@ -30,6 +30,7 @@ from dedupe.archive.stages import texts as stage_texts
 from dedupe.archive.stages.model import ROUND_0, line_key, text_key
 from dedupe.stemming import register_functions
 from dedupe.storage import text_hash
+from tests.conftest import derived_rows_sql
 from tests.replica_corpus import replica_snapshots
 
 FIXTURE = Path(__file__).resolve().parents[2] / "data" / "archive-before-m013.db.gz"
@@ -77,7 +78,7 @@ def _derived(conn: sqlite3.Connection) -> dict[str, list]:
     keyed_by_page = "page_id" in {row[1] for row in conn.execute("PRAGMA table_info(content_blocks)")}  # m023
     return {
         table: sorted(
-            conn.execute(queries.derived_rows_sql(table) if keyed_by_page else f"SELECT * FROM [{table}]").fetchall(),
+            conn.execute(derived_rows_sql(table) if keyed_by_page else f"SELECT * FROM [{table}]").fetchall(),
             key=repr,
         )
         for table in schema.DERIVED_TABLES

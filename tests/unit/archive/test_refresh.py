@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from dedupe import schema
 from dedupe.archive import Archive
 from dedupe.document import RawSnapshot
-from dedupe.queries import derived_rows_sql
 from replica import ReplicaSite, site_state
+from tests.conftest import derived_tables
 
 BASE = "http://127.0.0.1:8000"
 
@@ -42,7 +41,7 @@ def observe(
 def derived(db: Path) -> dict[str, list[tuple]]:
     con = sqlite3.connect(db)
     try:
-        tables = {t: sorted(con.execute(derived_rows_sql(t)).fetchall(), key=repr) for t in schema.DERIVED_TABLES}
+        tables = derived_tables(con)
         tables["fts"] = sorted(
             con.execute(  # the versions full-text search finds (rowids follow arrival)
                 "SELECT av.id FROM article_versions_fts "
