@@ -685,14 +685,21 @@ def m024_derive_pages_without_hash(db: Database) -> None:
     db.execute("DROP TABLE derive_pages_m024")
 
 
-def _execute_each(db: Database, ddl: str) -> None:
-    """Each statement of ``ddl`` in the step's transaction (``executescript`` would commit before it)."""
-    statement = ""
+def ddl_statements(ddl: str) -> list[str]:
+    """The statements of a DDL script, each whole (comments before it included)."""
+    statements, statement = [], ""
     for line in ddl.splitlines(keepends=True):
         statement += line
         if sqlite3.complete_statement(statement):
-            db.execute(statement)
+            statements.append(statement)
             statement = ""
+    return statements
+
+
+def _execute_each(db: Database, ddl: str) -> None:
+    """Each statement of ``ddl`` in the step's transaction (``executescript`` would commit before it)."""
+    for statement in ddl_statements(ddl):
+        db.execute(statement)
 
 
 def _table_sql(db: Database, table: str) -> str:

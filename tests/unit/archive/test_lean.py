@@ -449,55 +449,23 @@ def test_m023_names_each_content_by_its_page_in_the_content_links(tmp_path: Path
     with Archive(path) as archive:
         archive.ingest(replica_snapshots(("en",))[:30], workers=1)
     conn = sqlite3.connect(path)
-    links = {
-        "content_blocks": sorted(
-            conn.execute(
-                "SELECT p.content_sha256, cb.block_version_id FROM content_blocks cb "
-                "JOIN pages p ON p.rowid = cb.page_id"
-            )
-        ),
-        "content_articles": sorted(
-            conn.execute(
-                "SELECT p.content_sha256, ca.article_version_id FROM content_articles ca "
-                "JOIN pages p ON p.rowid = ca.page_id"
-            )
-        ),
-    }
+    links = {t: sorted(conn.execute(derived_rows_sql(t))) for t in ("content_blocks", "content_articles")}  # by hash
     facts = sorted(conn.execute("SELECT * FROM snapshot_facts"))
     extracted = sorted(conn.execute("SELECT * FROM snapshots_extracted"))
     assert links["content_blocks"] and links["content_articles"] and facts and extracted
-    without_rowid = " WITHOUT ROWID" if made_by == "m018" else ""
-    keys = {"content_blocks": "PRIMARY KEY (content_sha256, block_version_id)", "content_articles": "PRIMARY KEY"}
+    # the tables, their indexes and the two views as m001 made them (m018: the same tables WITHOUT ROWID)
+    made = ("content_blocks", "content_articles", "snapshot_facts", "snapshots_extracted")
+    old_form = [
+        statement.replace(");", ") WITHOUT ROWID;") if made_by == "m018" and "CREATE TABLE" in statement else statement
+        for statement in migrations.ddl_statements(schema.INITIAL_DDL)
+        if re.search(rf"CREATE (TABLE|VIEW) ({'|'.join(made)}) |CREATE INDEX \w+ ON ({'|'.join(made)})\(", statement)
+    ]
+    assert len(old_form) == 6
     conn.execute("PRAGMA legacy_alter_table = ON")
-    for view in ("snapshot_facts", "snapshots_extracted"):  # as m001 made them, on the hash
+    for view in ("snapshot_facts", "snapshots_extracted"):
         conn.execute(f"DROP VIEW {view}")
-    conn.executescript(
-        f"""
-        DROP TABLE content_blocks;
-        CREATE TABLE content_blocks (content_sha256 TEXT NOT NULL REFERENCES contents(sha256),
-            block_version_id TEXT NOT NULL REFERENCES block_versions(id), {keys["content_blocks"]}){without_rowid};
-        CREATE INDEX content_blocks_version ON content_blocks(block_version_id);
-        DROP TABLE content_articles;
-        CREATE TABLE content_articles (
-            content_sha256 TEXT NOT NULL {keys["content_articles"]} REFERENCES contents(sha256),
-            article_version_id TEXT NOT NULL REFERENCES article_versions(id)){without_rowid};
-        CREATE INDEX content_articles_version ON content_articles(article_version_id);
-        CREATE VIEW snapshot_facts AS
-        SELECT s.id AS snapshot_id, s.url, s.observed_at, bv.language, f.delegation, f.field, f.value,
-               f.block_version_id
-        FROM snapshots s JOIN content_blocks cb ON cb.content_sha256 = s.content_sha256
-        JOIN facts f ON f.block_version_id = cb.block_version_id JOIN block_versions bv ON bv.id = f.block_version_id;
-        CREATE VIEW snapshots_extracted AS
-        SELECT s.id, s.url, s.observed_at, s.source, s.http_status, s.status, s.page_type,
-               s.content_sha256, ca.article_version_id, av.article_id,
-               (SELECT group_concat(cb.block_version_id) FROM content_blocks cb
-                WHERE cb.content_sha256 = s.content_sha256) AS block_version_ids
-        FROM snapshots s
-        LEFT JOIN content_articles ca ON ca.content_sha256 = s.content_sha256
-        LEFT JOIN article_versions av ON av.id = ca.article_version_id;
-        DELETE FROM _sqlite_migrations WHERE name = 'm023_content_links_by_page';
-        """
-    )
+    conn.executescript("DROP TABLE content_blocks; DROP TABLE content_articles;" + "".join(old_form))
+    conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm023_content_links_by_page'")
     if made_by == "m001":
         conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm018_content_links_without_rowid'")
     conn.executemany("INSERT INTO content_blocks VALUES (?, ?)", links["content_blocks"])
