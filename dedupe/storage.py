@@ -91,16 +91,19 @@ _NEW_VERSIONS = """SELECT s.id, c.sha256, c.body, c.compression, c.kind,
      AND p.id < s.id)) ORDER BY p.observed_at DESC, p.id DESC LIMIT 1)
 FROM snapshots s JOIN contents c ON c.sha256 = s.content_sha256
 WHERE s.id > ? AND s.status = 'new' ORDER BY s.id LIMIT ?"""
+# ``ref_base`` in SQL: the content a row's blob is compressed against ({method}: its method column), else {own}
+_REF_BASE_SQL = (
+    f"CASE WHEN {{method}} LIKE '{REF_PREFIX}%' THEN substr({{method}}, {len(REF_PREFIX) + 1}) ELSE {{own}} END"
+)
 # the content a new version of ? is compressed against (it, or the content it refers to): sha256, body, compression,
 # kind, size
-_VERSION_BASE = """SELECT b.sha256, b.body, b.compression, b.kind, b.size FROM contents p
-JOIN contents b ON b.sha256 = CASE WHEN p.compression LIKE 'zstd-ref:%' THEN substr(p.compression, 10) ELSE p.sha256 END
+_VERSION_BASE = f"""SELECT b.sha256, b.body, b.compression, b.kind, b.size FROM contents p
+JOIN contents b ON b.sha256 = {_REF_BASE_SQL.format(method="p.compression", own="p.sha256")}
 WHERE p.sha256 = ?"""
 # ... and the page whose lines a new page's lines are compressed against: content_sha256, lines, lines_compression,
 # extractor, its content's kind and size
-_LINES_BASE = """SELECT b.content_sha256, b.lines, b.lines_compression, b.extractor, c.kind, c.size FROM pages p
-JOIN pages b ON b.content_sha256 = CASE WHEN p.lines_compression LIKE 'zstd-ref:%'
-  THEN substr(p.lines_compression, 10) ELSE p.content_sha256 END
+_LINES_BASE = f"""SELECT b.content_sha256, b.lines, b.lines_compression, b.extractor, c.kind, c.size FROM pages p
+JOIN pages b ON b.content_sha256 = {_REF_BASE_SQL.format(method="p.lines_compression", own="p.content_sha256")}
 JOIN contents c ON c.sha256 = b.content_sha256
 WHERE p.content_sha256 = ?"""
 _OUTDATED_LINE_REFERENCES = (
@@ -370,13 +373,16 @@ class Codec:
         """A new content of a URL compressed against its ``previous`` content (or the content that one refers
         to), if that is smaller than ``blob`` (``method``): the stored blob and its method."""
         row = self._execute(_VERSION_BASE, (previous,)).fetchone()  # one read: the base row, its kind and size
-        if row is None or not _usable_base(*row[2:]):
+        if row is None:
+            return blob, method
+        base, stored, compression, kind, size = row
+        if not _usable_base(compression, kind, size):
             return blob, method
         try:
-            raw = self.decompress(row[1], row[2])
+            raw = self.decompress(stored, compression)
         except (StorageError, ValueError):  # a damaged earlier content: this one is stored on its own
             return blob, method
-        return _as_version(body, row[0], raw, blob, method)
+        return _as_version(body, base, raw, blob, method)
 
     def pack_lines(self, lines: list[Line] | list[list[str]]) -> tuple[bytes, str]:
         """A page's lines as stored in ``pages.lines``, and the method for ``pages.lines_compression``."""
@@ -416,13 +422,16 @@ class Codec:
         of the content that one's refer to), if smaller than ``blob`` (``method``). Only against lines the
         same ``extractor`` wrote: an older one's are rewritten when re-analysed (``detach_lines`` first)."""
         row = self._execute(_LINES_BASE, (previous,)).fetchone()  # one read: the base page's lines and its content
-        if row is None or row[3] != extractor or not _usable_base(*row[2:3], *row[4:]):
+        if row is None:
+            return blob, method
+        base, lines, compression, written_by, kind, size = row
+        if written_by != extractor or not _usable_base(compression, kind, size):
             return blob, method
         try:
-            raw = self.lines_json(row[1], row[2]).encode("utf-8")
+            raw = self.lines_json(lines, compression).encode("utf-8")
         except (StorageError, ValueError):
             return blob, method
-        return _as_version(data, row[0], raw, blob, method)
+        return _as_version(data, base, raw, blob, method)
 
     def detach_lines(self, extractor: str) -> None:
         """The lines of pages an older extractor wrote that are stored against another page's lines, stored
