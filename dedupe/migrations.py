@@ -22,6 +22,8 @@ from .schema import (
     CONTENT_LINKS_DDL,
     DERIVE_PAGES_COLUMNS,
     DERIVE_PAGES_DDL,
+    DERIVE_PAGES_M024_COLUMNS,
+    DERIVE_PAGES_M024_DDL,
     DERIVE_STATE_DDL,
     INITIAL_DDL,
     ROSTER_DDL,
@@ -670,19 +672,64 @@ def m024_derive_pages_without_hash(db: Database) -> None:
     and 33 MB at a million observations. Copied in this step's transaction."""
     if "content_sha256" not in db["derive_pages"].columns_dict:
         return
-    db.execute("PRAGMA legacy_alter_table = ON")
+    _set_derive_pages_aside(db, "derive_pages_m024", DERIVE_PAGES_M024_DDL)
+    db.execute(
+        f"INSERT INTO derive_pages ({DERIVE_PAGES_M024_COLUMNS}) "
+        f"SELECT {DERIVE_PAGES_M024_COLUMNS} FROM derive_pages_m024 ORDER BY page_id"
+    )
+    db.execute("DROP TABLE derive_pages_m024")
+
+
+@migrations()
+def m025_derive_pages_run_sets(db: Database) -> None:
+    """``derive_pages`` names its three runs (the block runs, the body runs of rounds 0 and 1) by the id of a
+    row of ``derive_run_sets``, which holds each distinct value once: pages of one layout show the same runs,
+    and the three copies each page held were 276 B a page after the benchmark's first crawl (8 distinct values
+    in 1,000 pages) and 6.2 MB at 100,000 observations (12). ``newest_url`` is NULL where it is ``min_url``
+    (every page seen under one URL). The block runs' JSON is written compact (SQLite's ``json``, as
+    ``sql.runs_json`` writes it). Copied in this step's transaction."""
+    if "runs_id" in db["derive_pages"].columns_dict:
+        return
+    _set_derive_pages_aside(db, "derive_pages_m025", DERIVE_PAGES_DDL)
+    db.execute(
+        "INSERT OR IGNORE INTO derive_run_sets(value) SELECT value FROM ("
+        "SELECT CAST(json(runs) AS BLOB) AS value FROM derive_pages_m025 WHERE runs != '[]' "
+        "UNION SELECT runs0 FROM derive_pages_m025 WHERE runs0 IS NOT NULL "
+        "UNION SELECT runs1 FROM derive_pages_m025 WHERE runs1 IS NOT NULL) ORDER BY value"
+    )
+    copied = DERIVE_PAGES_COLUMNS.replace(
+        "runs_id", "(SELECT id FROM derive_run_sets WHERE value = CAST(json(o.runs) AS BLOB))"
+    )
+    copied = copied.replace("newest_url", "nullif(newest_url, min_url)")
+    for column in ("runs0", "runs1"):
+        copied = copied.replace(f"{column}_id", f"(SELECT id FROM derive_run_sets WHERE value = o.{column})")
+    db.execute(
+        f"INSERT INTO derive_pages ({DERIVE_PAGES_COLUMNS}) SELECT {copied} FROM derive_pages_m025 o ORDER BY page_id"
+    )
+    db.execute("DROP TABLE derive_pages_m025")
+
+
+@migrations()
+def m026_snapshots_by_url_and_time(db: Database) -> None:
+    """The index of snapshots by (URL, time) without the content's 64-hex hash, which m001's unique identity
+    index (URL, time, content) held for every observation: 64 of its ~150 B a row (64 MB at a million
+    observations). It still serves every question by URL and time (and, with the row id last, "newest
+    first" without a sort); that one URL at one time with one content is stored once is the writer's rule,
+    which it checks in the write transaction before every insert (``ObservationStore._store``)."""
+    db.execute("CREATE INDEX IF NOT EXISTS snapshots_url_time ON snapshots(url, observed_at)")
+    db.execute("DROP INDEX IF EXISTS snapshots_identity")
+
+
+def _set_derive_pages_aside(db: Database, name: str, ddl: str) -> None:
+    """Rename ``derive_pages`` to ``name`` (its rows to copy into the new table) and create the new one by ``ddl``."""
+    db.execute("PRAGMA legacy_alter_table = ON")  # a rename does not rewrite what names the table
     try:
-        db.execute("ALTER TABLE derive_pages RENAME TO derive_pages_m024")
+        db.execute(f"ALTER TABLE derive_pages RENAME TO {name}")
     finally:
         db.execute("PRAGMA legacy_alter_table = OFF")
     for index in ("title", "raw", "text0", "text1"):  # their names are the new table's
         db.execute(f"DROP INDEX IF EXISTS derive_pages_{index}")
-    _execute_each(db, DERIVE_PAGES_DDL)
-    db.execute(
-        f"INSERT INTO derive_pages ({DERIVE_PAGES_COLUMNS}) SELECT {DERIVE_PAGES_COLUMNS} FROM derive_pages_m024 "
-        "ORDER BY page_id"
-    )
-    db.execute("DROP TABLE derive_pages_m024")
+    _execute_each(db, ddl)
 
 
 def ddl_statements(ddl: str) -> list[str]:

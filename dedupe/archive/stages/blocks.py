@@ -31,7 +31,7 @@ class BlockStage:
     def set_page_runs(self, page_id: int, runs: list[list[int]]) -> None:
         """A page's block runs changed: move its counts between block versions."""
         page = self.pages.get(page_id)
-        self.conn.execute(sql.SET_PAGE_RUNS, [json.dumps(runs), page_id])
+        self.conn.execute(sql.SET_PAGE_RUNS, [sql.run_set_id(self.conn, sql.runs_json(runs)), page_id])
         old = dict(self.conn.execute(sql.PAGE_BLOCKS, [page_id]).fetchall())
         new: dict[int, int] = defaultdict(int)
         for run in runs:

@@ -115,7 +115,7 @@ def body_runs_of(conn: sqlite3.Connection, pages: PageCache, r: Round, page_ids:
                 new = {ids[page_id][t] for t in body_runs(pages.get(page_id).lines, repeated[page_id])}
             old = runs[page_id]
             if old != new:
-                conn.execute(r.sql(sql.SET_RUNS_OF_PAGE), [line_ids_blob(new), page_id])
+                conn.execute(r.sql(sql.SET_RUNS_OF_PAGE), [sql.run_set_id(conn, line_ids_blob(new)), page_id])
                 conn.executemany(r.sql(sql.COUNT_IN_RUNS), [(1, i) for i in new - old] + [(-1, i) for i in old - new])
                 changed |= old ^ new
     return changed

@@ -44,7 +44,7 @@ class Round:
     final article texts. Spelled out, so that grep finds every use of a column."""
 
     number: int  # derive_near.stage
-    runs_column: str  # derive_pages: the lines of the page's body runs (line_ids_blob)
+    runs_column: str  # derive_pages: the lines of the page's body runs (derive_run_sets: line_ids_blob)
     in_runs_column: str  # derive_lines: on how many pages the line is in a body run
     ev_column: str  # derive_pages: the article a page counts as in this round
     rep_column: str  # derive_lines: repeats verbatim on two different articles
@@ -74,7 +74,7 @@ class Round:
 
 ROUND_0 = Round(
     number=0,
-    runs_column="runs0",
+    runs_column="runs0_id",
     in_runs_column="in_runs0",
     ev_column="ev0",
     rep_column="rep0",
@@ -89,7 +89,7 @@ ROUND_0 = Round(
 )
 ROUND_1 = Round(
     number=1,
-    runs_column="runs1",
+    runs_column="runs1_id",
     in_runs_column="in_runs1",
     ev_column="ev1",
     rep_column="rep1",
@@ -105,8 +105,8 @@ ROUND_1 = Round(
 
 
 def line_ids_blob(ids: Iterable[int]) -> bytes | None:
-    """A set of line ids as stored in one column (``derive_pages.runs0``...): sorted, 4 bytes each,
-    little-endian; None for none. A row per (line, page) stored each id with both keys and an index."""
+    """A set of line ids as stored (a ``derive_run_sets`` value, named by ``derive_pages.runs0_id``...): sorted,
+    4 bytes each, little-endian; None for none. A row per (line, page) stored each id with both keys and an index."""
     ordered = sorted(ids)
     return struct.pack(f"<{len(ordered)}I", *ordered) if ordered else None
 

@@ -4,7 +4,6 @@ the groups of the round's space; the final round's texts are the articles, its r
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections import defaultdict
 from collections.abc import Sequence
@@ -92,7 +91,7 @@ def rederive_texts(
             if old_group is not None:
                 touched.articles.add(old_group)
             new_runs = [run.lines for run in runs]
-            if json.dumps(new_runs) != old_runs:
+            if new_runs != sql.runs_of_json(old_runs):
                 out.runs.append((page_id, new_runs))
     if r.final:
         conn.executemany(sql.UNLINK_CONTENT_ARTICLES, [(page_id,) for _, page_id in updates])

@@ -8,6 +8,8 @@ one fixed column name of derive_pages (``{column}``); values are always bound pa
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
@@ -57,9 +59,9 @@ SNAPSHOT_STATS = """SELECT p.page_id, count(*), min(s.observed_at), max(s.observ
             ORDER BY n.observed_at DESC, n.id DESC LIMIT 1)
     FROM derive_pages p JOIN pages pg ON pg.rowid = p.page_id JOIN snapshots s ON s.content_sha256 = pg.content_sha256
     WHERE p.page_id IN ({marks}) GROUP BY p.page_id"""
-SET_PAGE_STATS = (
-    "UPDATE derive_pages SET snapshots = ?, first_seen = ?, last_seen = ?, min_url = ?, newest_url = ? "
-    "WHERE page_id = ?"
+SET_PAGE_STATS = (  # newest_url NULL where it is min_url (m025)
+    "UPDATE derive_pages SET snapshots = ?1, first_seen = ?2, last_seen = ?3, min_url = ?4, "
+    "newest_url = nullif(?5, ?4) WHERE page_id = ?6"
 )
 PAGE_STATS = "SELECT page_id, snapshots, first_seen, last_seen, min_url FROM derive_pages WHERE page_id IN ({marks})"
 GROUPS_OF_PAGES = (
@@ -164,7 +166,10 @@ PAGE_LINES_REPEATED = (  # only what a body run can be made of: lines that repea
     "JOIN derive_pages p ON p.page_id = pl.page_id WHERE pl.page_id IN ({marks}) AND l.{rep} = 1 "
     "AND p.{ev} IS NOT NULL"
 )
-RUNS_OF_PAGES = "SELECT page_id, {runs} FROM derive_pages WHERE page_id IN ({marks})"
+RUNS_OF_PAGES = (
+    "SELECT p.page_id, s.value FROM derive_pages p LEFT JOIN derive_run_sets s ON s.id = p.{runs} "
+    "WHERE p.page_id IN ({marks})"
+)
 SET_RUNS_OF_PAGE = "UPDATE derive_pages SET {runs} = ? WHERE page_id = ?"
 COUNT_IN_RUNS = "UPDATE derive_lines SET {in_runs} = {in_runs} + ? WHERE id = ?"
 FURNITURE_ON_PAGES = (
@@ -172,7 +177,8 @@ FURNITURE_ON_PAGES = (
     "WHERE pl.page_id IN ({marks}) AND l.{flag} = 1"
 )
 PAGE_TEXTS_AND_RUNS = (
-    "SELECT p.page_id, p.{text}, p.runs, g.grp FROM derive_pages p "
+    "SELECT p.page_id, p.{text}, s.value, g.grp FROM derive_pages p "
+    "LEFT JOIN derive_run_sets s ON s.id = p.runs_id "
     "LEFT JOIN derive_groups g ON g.space = ? AND g.text_id = p.{text} WHERE p.page_id IN ({marks})"
 )
 SET_PAGE_TEXT = "UPDATE derive_pages SET {text} = ? WHERE page_id = ?"
@@ -180,7 +186,31 @@ UNLINK_CONTENT_ARTICLES = "DELETE FROM content_articles WHERE page_id = ?"
 
 # --------------------------------------------------------------------------- blocks and block versions
 
-SET_PAGE_RUNS = "UPDATE derive_pages SET runs = ? WHERE page_id = ?"
+SET_PAGE_RUNS = "UPDATE derive_pages SET runs_id = ? WHERE page_id = ?"
+INSERT_RUN_SET = "INSERT OR IGNORE INTO derive_run_sets(value) VALUES (?)"
+RUN_SET_ID = "SELECT id FROM derive_run_sets WHERE value = ?"
+
+
+def run_set_id(conn: sqlite3.Connection, value: bytes | None) -> int | None:
+    """The id in ``derive_run_sets`` of a page's runs (``runs_json`` or ``model.line_ids_blob``), added when
+    new; None for no runs. Pages of one layout share their runs: each distinct value is stored once (m025)."""
+    if not value:
+        return None
+    conn.execute(INSERT_RUN_SET, [value])
+    return conn.execute(RUN_SET_ID, [value]).fetchone()[0]
+
+
+def runs_json(runs: list[list[int]]) -> bytes | None:
+    """A page's block runs (line indexes) as ``derive_run_sets`` holds them: compact JSON, as SQLite's
+    ``json()`` writes it (m025 converted the older runs with it); None for none."""
+    return json.dumps(runs, separators=(",", ":")).encode("utf-8") if runs else None
+
+
+def runs_of_json(value: bytes | None) -> list[list[int]]:
+    """The block runs of a ``runs_json`` value."""
+    return json.loads(value) if value else []
+
+
 PAGE_BLOCKS = "SELECT version_id, n FROM derive_page_blocks WHERE page_id = ?"
 VERSIONS_OF_PAGES = "SELECT page_id, version_id, n FROM derive_page_blocks WHERE page_id IN ({marks})"
 SET_PAGE_BLOCK = "UPDATE derive_page_blocks SET n = ? WHERE version_id = ? AND page_id = ?"
@@ -246,7 +276,7 @@ LINK_CONTENT_ARTICLE = (
 UNLINK_ARTICLE_VERSION = "DELETE FROM content_articles WHERE article_version_id = ?"
 DELETE_ARTICLE_VERSION = "DELETE FROM article_versions WHERE id = ?"
 ARTICLE_MEMBERS = """SELECT g.grp, pg.content_sha256, p.text1_id, lower(hex(t.hash)), p.snapshots, p.first_seen,
-          p.last_seen, p.min_url, p.newest_url, pg.title, pg.published
+          p.last_seen, p.min_url, coalesce(p.newest_url, p.min_url), pg.title, pg.published
    FROM derive_groups g JOIN derive_pages p ON p.text1_id = g.text_id
    JOIN derive_texts t ON t.id = p.text1_id JOIN pages pg ON pg.rowid = p.page_id
    WHERE g.space = 's1' AND g.grp IN ({marks})"""

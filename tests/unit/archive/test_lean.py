@@ -204,7 +204,7 @@ INDEX_USERS: dict[str, str] = {
     "JOIN content_rosters cr ON cr.roster_version_id = rv.id JOIN snapshots s ON s.content_sha256 = cr.content_sha256 "
     "WHERE rv.delegation = ? AND rv.language = ? AND s.status != 'error' GROUP BY s.id ORDER BY s.observed_at, s.id",
     "roster_changes_time": alert_queries.ALERT_ROSTER_CHANGES_SQL,
-    "snapshots_identity": queries.URL_VERSIONS_SQL,
+    "snapshots_url_time": queries.URL_VERSIONS_SQL,
     "snapshots_origin": queries.CRAWL_RUN_URLS_SQL,
 }
 
@@ -379,10 +379,55 @@ def test_the_texts_conversion_resumes_where_it_stopped(tmp_path: Path, monkeypat
         assert archive.check() == {}
 
 
+def _pages_as_m024(conn: sqlite3.Connection) -> list[tuple]:
+    """derive_pages' rows in m024's columns, runs decoded, whichever form the table has (m024's or m025's)."""
+    if "runs_id" in {row[1] for row in conn.execute("PRAGMA table_info(derive_pages)")}:
+        sets = ", ".join(f"(SELECT value FROM derive_run_sets WHERE id = p.{c}_id)" for c in ("runs", "runs0", "runs1"))
+        rows = conn.execute(
+            "SELECT page_id, has_article, title_id, raw_id, text0_id, text1_id, ev0, ev1, snapshots, first_seen, "
+            f"last_seen, min_url, coalesce(newest_url, min_url), {sets} FROM derive_pages p"
+        ).fetchall()
+        rows = [(*row[:13], json.loads(row[13]) if row[13] else [], *row[14:]) for row in rows]
+    else:
+        rows = conn.execute(
+            "SELECT page_id, has_article, title_id, raw_id, text0_id, text1_id, ev0, ev1, snapshots, first_seen, "
+            "last_seen, min_url, newest_url, runs, runs0, runs1 FROM derive_pages"
+        ).fetchall()
+        rows = [(*row[:13], json.loads(row[13]), *row[14:]) for row in rows]
+    return sorted(rows, key=repr)
+
+
+def _undo_m025(conn: sqlite3.Connection) -> None:
+    """derive_pages back as m024 left it: each page's runs in its row (the block runs as Python's json.dumps
+    wrote them), its newest URL even where it is its smallest; no derive_run_sets."""
+    if "runs_id" not in {row[1] for row in conn.execute("PRAGMA table_info(derive_pages)")}:
+        return
+    conn.create_function("spaced_json", 1, lambda v: json.dumps(json.loads(v)) if v else "[]")
+    conn.executescript(
+        f"""
+        ALTER TABLE derive_pages RENAME TO kept;
+        DROP INDEX derive_pages_title; DROP INDEX derive_pages_raw;
+        DROP INDEX derive_pages_text0; DROP INDEX derive_pages_text1;
+        {schema.DERIVE_PAGES_M024_DDL}
+        INSERT INTO derive_pages ({schema.DERIVE_PAGES_M024_COLUMNS})
+            SELECT page_id, has_article, title_id, raw_id, text0_id, text1_id, ev0, ev1,
+                spaced_json((SELECT value FROM derive_run_sets WHERE id = k.runs_id)), snapshots, first_seen,
+                last_seen, min_url, coalesce(newest_url, min_url),
+                (SELECT value FROM derive_run_sets WHERE id = k.runs0_id),
+                (SELECT value FROM derive_run_sets WHERE id = k.runs1_id)
+            FROM kept k;
+        DROP TABLE kept;
+        DROP TABLE derive_run_sets;
+        DELETE FROM _sqlite_migrations WHERE name = 'm025_derive_pages_run_sets';
+        """
+    )
+
+
 def _undo_m019(conn: sqlite3.Connection) -> None:
     """The body runs back as m006 kept them: a derive_runs row per (round, line, page)."""
     from dedupe.archive.stages.model import line_ids_of
 
+    _undo_m025(conn)  # a later step, whose form of the runs m019 predates
     conn.execute(
         "CREATE TABLE derive_runs (stage INTEGER NOT NULL, line_id INTEGER NOT NULL, page_id INTEGER NOT NULL, "
         "PRIMARY KEY (stage, line_id, page_id)) WITHOUT ROWID"
@@ -409,11 +454,7 @@ def test_m019_keeps_body_runs_per_page_and_counts_per_line(tmp_path: Path) -> No
     with Archive(path) as archive:
         archive.ingest(replica_snapshots(("en",))[:40], workers=1)
         conn = archive.db.conn
-        runs = {
-            (p, s): line_ids_of(b)
-            for s in (0, 1)
-            for p, b in conn.execute(f"SELECT page_id, runs{s} FROM derive_pages")
-        }
+        runs = {(row[0], s): line_ids_of(row[14 + s]) for row in _pages_as_m024(conn) for s in (0, 1)}
         counts = conn.execute("SELECT id, in_runs0, in_runs1 FROM derive_lines ORDER BY id").fetchall()
     assert sum(len(v) for v in runs.values()) > 20 and any(c[1] > 1 for c in counts)
     old = sqlite3.connect(path)
@@ -423,11 +464,7 @@ def test_m019_keeps_body_runs_per_page_and_counts_per_line(tmp_path: Path) -> No
     with Archive(path) as archive:
         conn = archive.db.conn
         assert "derive_runs" not in archive.db.table_names()
-        again = {
-            (p, s): line_ids_of(b)
-            for s in (0, 1)
-            for p, b in conn.execute(f"SELECT page_id, runs{s} FROM derive_pages")
-        }
+        again = {(row[0], s): line_ids_of(row[14 + s]) for row in _pages_as_m024(conn) for s in (0, 1)}
         assert again == runs
         assert conn.execute("SELECT id, in_runs0, in_runs1 FROM derive_lines ORDER BY id").fetchall() == counts
         assert archive.check() == {}
@@ -537,9 +574,10 @@ def test_m024_drops_the_engines_copy_of_each_contents_hash(tmp_path: Path) -> No
     with Archive(path) as archive:
         archive.ingest(replica_snapshots(("en",))[:30], workers=1)
     conn = sqlite3.connect(path)
-    rows = sorted(conn.execute(f"SELECT {schema.DERIVE_PAGES_COLUMNS} FROM derive_pages"))
+    _undo_m025(conn)  # a later step
+    rows = _pages_as_m024(conn)
     assert rows
-    with_hash_ddl = schema.DERIVE_PAGES_DDL.replace(
+    with_hash_ddl = schema.DERIVE_PAGES_M024_DDL.replace(
         "has_article INTEGER NOT NULL,", "content_sha256 TEXT NOT NULL UNIQUE, has_article INTEGER NOT NULL,"
     )
     conn.executescript(
@@ -548,7 +586,7 @@ def test_m024_drops_the_engines_copy_of_each_contents_hash(tmp_path: Path) -> No
         DROP INDEX derive_pages_title; DROP INDEX derive_pages_raw;
         DROP INDEX derive_pages_text0; DROP INDEX derive_pages_text1;
         {with_hash_ddl}
-        INSERT INTO derive_pages (content_sha256, {schema.DERIVE_PAGES_COLUMNS})
+        INSERT INTO derive_pages (content_sha256, {schema.DERIVE_PAGES_M024_COLUMNS})
             SELECT p.content_sha256, k.* FROM kept k JOIN pages p ON p.rowid = k.page_id;
         DROP TABLE kept;
         DELETE FROM _sqlite_migrations WHERE name = 'm024_derive_pages_without_hash';
@@ -559,8 +597,73 @@ def test_m024_drops_the_engines_copy_of_each_contents_hash(tmp_path: Path) -> No
     with Archive(path) as archive:
         conn = archive.db.conn
         assert "content_sha256" not in archive.db["derive_pages"].columns_dict
-        assert sorted(conn.execute(f"SELECT {schema.DERIVE_PAGES_COLUMNS} FROM derive_pages")) == rows
+        assert _pages_as_m024(conn) == rows
         assert _bytes(conn, "derive_pages") < with_hash
         assert archive.check() == {}
         archive.ingest(replica_snapshots(("en",))[30:40], workers=1)  # the engine derives on
+        assert archive.check() == {}
+
+
+def test_m025_keeps_each_distinct_runs_once(tmp_path: Path) -> None:
+    """derive_pages as m024 left it (each page's three runs in its row) names its runs by the id of a
+    derive_run_sets row in place: the same runs for every page, far fewer values than pages, `check` passes,
+    the engine goes on deriving (a run set it has not seen is added), and the table takes less room."""
+    path = tmp_path / "archive.db"
+    with Archive(path) as archive:
+        archive.ingest(replica_snapshots(("en",))[:40], workers=1)
+    conn = sqlite3.connect(path)
+    rows = _pages_as_m024(conn)
+    _undo_m025(conn)
+    assert _pages_as_m024(conn) == rows
+    assert conn.execute("SELECT count(*) FROM derive_pages WHERE runs != '[]' AND runs1 IS NOT NULL").fetchone()[0] > 5
+    before = _bytes(conn, "derive_pages")
+    conn.close()
+    with Archive(path) as archive:
+        conn = archive.db.conn
+        assert _pages_as_m024(conn) == rows
+        sets = conn.execute("SELECT count(*) FROM derive_run_sets").fetchone()[0]
+        assert 0 < sets < len(rows) / 2
+        assert conn.execute("SELECT count(*) FROM derive_pages WHERE newest_url = min_url").fetchone() == (0,)
+        assert _bytes(conn, "derive_pages") + _bytes(conn, "derive_run_sets") < before
+        migrations.m025_derive_pages_run_sets(archive.db)  # once more: nothing left to do, nothing changes
+        assert _pages_as_m024(conn) == rows
+        assert archive.check() == {}
+        archive.ingest(replica_snapshots(("en",))[40:70], workers=1)  # the engine derives on
+        assert archive.check() == {}
+        assert conn.execute("SELECT count(*) FROM derive_run_sets").fetchone()[0] >= sets
+
+
+def test_m026_keeps_snapshots_by_url_and_time_and_each_observation_once(tmp_path: Path) -> None:
+    """The identity index (URL, time, content hash) gives way to (URL, time): every observation is still
+    stored once (the writer checks before it inserts: the same snapshots again, or twice in one batch, add
+    nothing), the newest of a URL is read from the index without a sort, and the index takes less room."""
+    path = tmp_path / "archive.db"
+    snaps = replica_snapshots(("en",))[:30]
+    with Archive(path) as archive:
+        archive.ingest(snaps, workers=1)
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        """
+        DROP INDEX snapshots_url_time;
+        CREATE UNIQUE INDEX snapshots_identity ON snapshots(url, observed_at, coalesce(content_sha256, ''));
+        DELETE FROM _sqlite_migrations WHERE name = 'm026_snapshots_by_url_and_time';
+        """
+    )
+    payload = "SELECT sum(payload) FROM dbstat WHERE name = ?"  # the index is one page either way: its bytes in it
+    before = conn.execute(payload, ["snapshots_identity"]).fetchone()[0]
+    rows = conn.execute("SELECT * FROM snapshots ORDER BY id").fetchall()
+    conn.close()
+    with Archive(path) as archive:
+        conn = archive.db.conn
+        names = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert "snapshots_url_time" in names and "snapshots_identity" not in names
+        assert conn.execute("SELECT * FROM snapshots ORDER BY id").fetchall() == rows
+        assert conn.execute(payload, ["snapshots_url_time"]).fetchone()[0] < before * 0.7
+        plan = _plan(conn, "SELECT id FROM snapshots WHERE url = ? ORDER BY observed_at DESC, id DESC LIMIT 1")
+        assert "INDEX snapshots_url_time" in plan and "TEMP B-TREE" not in plan
+        report = archive.ingest([*snaps[:10], *snaps[:10]], workers=1)  # already stored, and twice in one batch
+        assert report.after["snapshots"] == report.before["snapshots"] == len(rows)
+        one = replica_snapshots(("en",))[30]
+        archive.ingest([one, one], workers=1)
+        assert conn.execute("SELECT count(*) FROM snapshots WHERE url = ?", [one.url]).fetchone() == (1,)
         assert archive.check() == {}
