@@ -681,13 +681,17 @@ def m024_derive_pages_without_hash(db: Database) -> None:
 
 
 @migrations()
-def m025_derive_pages_run_sets(db: Database) -> None:
+def m025_derive_pages_shared_runs_own_lines(db: Database) -> None:
     """``derive_pages`` names its three runs (the block runs, the body runs of rounds 0 and 1) by the id of a
     row of ``derive_run_sets``, which holds each distinct value once: pages of one layout show the same runs,
     and the three copies each page held were 276 B a page after the benchmark's first crawl (8 distinct values
     in 1,000 pages) and 6.2 MB at 100,000 observations (12). ``newest_url`` is NULL where it is ``min_url``
     (every page seen under one URL). The block runs' JSON is written compact (SQLite's ``json``, as
-    ``sql.runs_json`` writes it). Copied in this step's transaction."""
+    ``sql.runs_json`` writes it). Each page's own lines, with their kinds, are in its row (``lines``,
+    ``model.page_lines_blob``), which is where the engine reads them, and the index of ``derive_page_lines``
+    by page is dropped (401 -> ~170 B a page after the benchmark's first crawl; 8.6 MB at 100,000
+    observations, the rows' own key by line kept for the pages of a line). Copied in this step's
+    transaction."""
     if "runs_id" in db["derive_pages"].columns_dict:
         return
     _set_derive_pages_aside(db, "derive_pages_m025", DERIVE_PAGES_DDL)
@@ -707,6 +711,12 @@ def m025_derive_pages_run_sets(db: Database) -> None:
         f"INSERT INTO derive_pages ({DERIVE_PAGES_COLUMNS}) SELECT {copied} FROM derive_pages_m025 o ORDER BY page_id"
     )
     db.execute("DROP TABLE derive_pages_m025")
+    from .archive.stages.model import page_lines_blob  # the engine's encoding (its package loads numpy: only here)
+
+    rows = db.conn.execute("SELECT page_id, line_id, kind FROM derive_page_lines ORDER BY page_id")  # by its index
+    blobs = ((page_lines_blob({line: kind for _, line, kind in of}), page) for page, of in groupby(rows, itemgetter(0)))
+    db.conn.executemany("UPDATE derive_pages SET lines = ? WHERE page_id = ?", blobs)
+    db.execute("DROP INDEX IF EXISTS derive_page_lines_page")
 
 
 @migrations()

@@ -520,7 +520,8 @@ CREATE INDEX derive_pages_text1 ON derive_pages(text1_id);
 
 # The engine's page (migration 25): its runs by the id of a set of runs that all pages showing the same layout share
 # (``derive_run_sets``): the three copies a page held were 276 B a page after the benchmark's first crawl, for 8
-# distinct values in 1,000 pages; its newest URL only where it is not its smallest.
+# distinct values in 1,000 pages; its newest URL only where it is not its smallest; its own lines in one value
+# (``lines``), which replaced the index of derive_page_lines by page. DERIVE_PAGES_COLUMNS: those m024's table had.
 DERIVE_PAGES_COLUMNS = (
     "page_id, has_article, title_id, raw_id, text0_id, text1_id, ev0, ev1, runs_id, snapshots, first_seen, "
     "last_seen, min_url, newest_url, runs0_id, runs1_id"
@@ -543,7 +544,8 @@ CREATE TABLE derive_pages (             -- one per analysed content: its place i
     newest_url TEXT,                    -- NULL: min_url
     runs0_id INTEGER,                   -- derive_run_sets: the line ids of its body runs after round 0
                                         -- (model.line_ids_blob); NULL: none
-    runs1_id INTEGER                    -- ... after round 1
+    runs1_id INTEGER,                   -- ... after round 1
+    lines BLOB                          -- its distinct lines with their kinds (model.page_lines_blob)
 );
 CREATE INDEX derive_pages_title ON derive_pages(title_id);
 CREATE INDEX derive_pages_raw ON derive_pages(raw_id);

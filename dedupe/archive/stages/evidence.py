@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from ...blocks import body_runs
 from . import sql
 from .model import Round, line_ids_blob, line_ids_of
-from .pages import PageCache
+from .pages import PageCache, page_lines
 
 
 @dataclass
@@ -61,11 +61,15 @@ def set_evidence(conn: sqlite3.Connection, r: Round, page_ids: set[int]) -> set[
 def _candidate_lines(conn: sqlite3.Connection, pages: set[int], clusters: set[int]) -> set[int]:
     """The candidate lines of these pages; adds the clusters of those outside the body to ``clusters``."""
     texts: set[int] = set()
-    for chunk in sql.chunks(sorted(pages)):
-        for line_id, kind, cluster in conn.execute(sql.in_list(sql.CANDIDATE_LINES, chunk), list(chunk)):
-            texts.add(line_id)
-            if kind & sql.NEAR:
-                clusters.add(cluster)
+    near: set[int] = set()
+    for lines in page_lines(conn, sorted(pages)).values():
+        for line_id, kind in lines:
+            if kind > 0:
+                texts.add(line_id)
+                if kind & sql.NEAR:
+                    near.add(line_id)
+    for chunk in sql.chunks(sorted(near)):
+        clusters.update(cluster for _, cluster in conn.execute(sql.in_list(sql.LINE_CLUSTERS, chunk), list(chunk)))
     return texts
 
 
@@ -91,13 +95,20 @@ def _run_inputs(
     conn: sqlite3.Connection, pages: PageCache, r: Round, chunk: Sequence[int]
 ) -> tuple[dict[int, dict[str, int]], dict[int, set[str]], dict[int, set[int]]]:
     """For evidence pages of a chunk: the texts that repeat, with their line ids (a body run is made of
-    them alone: the page's other lines are not read); for every page: its runs."""
+    them alone: only their keys are read); for every page: its runs."""
     ids: dict[int, dict[str, int]] = defaultdict(dict)
     repeated: dict[int, set[str]] = defaultdict(set)
-    for page_id, h, line_id in conn.execute(r.sql(sql.PAGE_LINES_REPEATED, marks=sql.marks(chunk)), chunk):
-        text = pages.get(page_id).text_of_key[h]
-        ids[page_id][text] = line_id
-        repeated[page_id].add(text)
+    lines_of = page_lines(conn, chunk, evidence=r)
+    repeats: dict[int, bytes] = {}  # line id -> key, of the lines that repeat
+    every = sorted({line_id for lines in lines_of.values() for line_id, _ in lines})
+    for part in sql.chunks(every):
+        repeats.update(conn.execute(r.sql(sql.REPEATED_LINES, marks=sql.marks(part)), list(part)))
+    for page_id, lines in lines_of.items():
+        for line_id, _ in lines:
+            if line_id in repeats:
+                text = pages.get(page_id).text_of_key[repeats[line_id]]
+                ids[page_id][text] = line_id
+                repeated[page_id].add(text)
     runs: dict[int, set[int]] = defaultdict(set)
     for page_id, blob in conn.execute(r.sql(sql.RUNS_OF_PAGES, marks=sql.marks(chunk)), chunk):
         runs[page_id] = line_ids_of(blob)

@@ -19,7 +19,7 @@ from ...blocks import LINE_BAND_THRESHOLD, candidate_positions, line_shingles, l
 from ...linking import SHINGLE_CACHE, BandLinker, Components, shared_keys
 from ...minhash import estimates_against
 from . import sql
-from .model import Page, line_key
+from .model import Page, line_key, page_lines_blob
 from .pages import refresh_page_stats
 
 
@@ -217,15 +217,15 @@ def cluster(conn: sqlite3.Connection, space: str, ids: dict[str, int]) -> Cluste
     return changes
 
 
-def _page_line_rows(page: Page, ids: dict[str, int]) -> list[tuple[int, int, int]]:
-    """derive_page_lines rows of one page: each distinct line with its candidate bits."""
+def _page_line_kinds(page: Page, ids: dict[str, int]) -> dict[int, int]:
+    """Each distinct line of one page with its candidate bits (``derive_page_lines.kind``)."""
     kinds: dict[int, int] = defaultdict(int)
     for text, _, _ in page.lines.lines:
         kinds[ids[text]] |= 0
     for i in candidate_positions(page.lines):
         text, role, _ = page.lines.lines[i]
         kinds[ids[text]] |= sql.CANDIDATE | (sql.NEAR if role != "body" else 0)
-    return [(line_id, page.page_id, kind) for line_id, kind in kinds.items()]
+    return kinds
 
 
 def add_lines(conn: sqlite3.Connection, pages: list[Page]) -> ClusterChanges:
@@ -240,8 +240,13 @@ def add_lines(conn: sqlite3.Connection, pages: list[Page]) -> ClusterChanges:
     body_only = [ids[t] for t in candidates - outside_body]
     for chunk in sql.chunks(body_only):
         conn.execute(sql.in_list(sql.OWN_CLUSTER, chunk), list(chunk))
-    conn.executemany(sql.INSERT_PAGE, [(p.page_id, int(p.lines.has_article)) for p in pages])
-    conn.executemany(sql.INSERT_PAGE_LINE, [row for p in pages for row in _page_line_rows(p, ids)])
+    kinds = {p.page_id: _page_line_kinds(p, ids) for p in pages}
+    conn.executemany(
+        sql.INSERT_PAGE, [(p.page_id, int(p.lines.has_article), page_lines_blob(kinds[p.page_id])) for p in pages]
+    )
+    conn.executemany(
+        sql.INSERT_PAGE_LINE, [(line, page, kind) for page, lines in kinds.items() for line, kind in lines.items()]
+    )
     refresh_page_stats(conn, [p.page_id for p in pages])
     if changes.merged:
         merged = list(changes.merged)

@@ -14,7 +14,7 @@ from typing import NamedTuple
 from ...blocks import PageLines, page_title
 from ...storage import Codec
 from . import sql
-from .model import Page
+from .model import Page, Round, page_lines_of
 
 
 class NeedsRebuild(Exception):
@@ -168,3 +168,20 @@ def pages_containing(conn: sqlite3.Connection, line_ids: set[int]) -> set[int]:
 def all_pages(conn: sqlite3.Connection) -> set[int]:
     """Every derived page."""
     return {p for (p,) in conn.execute(sql.ALL_PAGES)}
+
+
+def page_lines(
+    conn: sqlite3.Connection, page_ids: Iterable[int], evidence: Round | None = None
+) -> dict[int, list[tuple[int, int]]]:
+    """Each page's (line id, kind) pairs (``derive_pages.lines``); with ``evidence``, only the pages that
+    count as an article in that round."""
+    found: dict[int, list[tuple[int, int]]] = {}
+    for chunk in sql.chunks(list(page_ids)):
+        statement = (
+            sql.in_list(sql.PAGE_LINES, chunk)
+            if evidence is None
+            else evidence.sql(sql.EVIDENCE_PAGE_LINES, marks=sql.marks(chunk))
+        )
+        for page_id, blob in conn.execute(statement, list(chunk)):
+            found[page_id] = page_lines_of(blob)
+    return found

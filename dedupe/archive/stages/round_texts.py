@@ -13,7 +13,7 @@ from ...blocks import Run, article_text, find_runs
 from . import sql
 from .evidence import any_furniture
 from .model import Furniture, Moves, Round, Touched
-from .pages import PageCache
+from .pages import PageCache, page_lines
 from .texts import space_update, text_ids
 
 
@@ -26,11 +26,17 @@ class RoundTexts:
     runs: list[tuple[int, list[list[int]]]] = field(default_factory=list)  # final round: pages' new block runs
 
 
-def _furniture_on(conn: sqlite3.Connection, pages: PageCache, r: Round, chunk: Sequence[int]) -> dict[int, set[str]]:
-    """Each page's own lines that are furniture after the round."""
+def _furniture_on(
+    conn: sqlite3.Connection, pages: PageCache, furniture: dict[int, bytes], chunk: Sequence[int]
+) -> dict[int, set[str]]:
+    """Each page's own lines that are furniture after the round (``furniture``: line id -> key)."""
     found: dict[int, set[str]] = defaultdict(set)
-    for page_id, h in conn.execute(r.sql(sql.FURNITURE_ON_PAGES, marks=sql.marks(chunk)), chunk):
-        found[page_id].add(pages.get(page_id).text_of_key[h])
+    if not furniture:
+        return found
+    for page_id, lines in page_lines(conn, chunk).items():
+        for line_id, _ in lines:
+            if line_id in furniture:
+                found[page_id].add(pages.get(page_id).text_of_key[furniture[line_id]])
     return found
 
 
@@ -39,9 +45,10 @@ def _page_texts(
 ) -> dict[int, tuple[str, list[Run]]]:
     """Each page's runs and article text with the round's furniture, by page id in order."""
     any_flag = any_furniture(conn, r)
+    every = dict(conn.execute(r.sql(sql.FURNITURE_LINES))) if any_flag else {}
     results = {}
     for chunk in sql.chunks(sorted(page_ids)):
-        furniture_of = _furniture_on(conn, pages, r, chunk)
+        furniture_of = _furniture_on(conn, pages, every, chunk)
         for page_id in chunk:
             page = pages.get(page_id)
             furniture = Furniture(furniture_of[page_id], any_flag)

@@ -53,7 +53,13 @@ DERIVED_PAGE = (
     "SELECT p.content_sha256, p.structured, p.lines, p.lines_compression, d.has_article FROM pages p "
     "JOIN derive_pages d ON d.page_id = p.rowid WHERE p.rowid = ?"
 )
-INSERT_PAGE = "INSERT OR IGNORE INTO derive_pages(page_id, has_article) VALUES (?, ?)"
+INSERT_PAGE = (  # its lines with its rows of derive_page_lines, whatever else a row already there holds
+    "INSERT INTO derive_pages(page_id, has_article, lines) VALUES (?, ?, ?) "
+    "ON CONFLICT (page_id) DO UPDATE SET lines = excluded.lines"
+)
+# a page's own lines (model.page_lines_blob), all of its pages or those with evidence in a round
+PAGE_LINES = "SELECT page_id, lines FROM derive_pages WHERE page_id IN ({marks})"
+EVIDENCE_PAGE_LINES = "SELECT page_id, lines FROM derive_pages WHERE page_id IN ({marks}) AND {ev} IS NOT NULL"
 SNAPSHOT_STATS = """SELECT p.page_id, count(*), min(s.observed_at), max(s.observed_at), min(s.url),
            (SELECT n.url FROM snapshots n WHERE n.content_sha256 = pg.content_sha256
             ORDER BY n.observed_at DESC, n.id DESC LIMIT 1)
@@ -133,11 +139,6 @@ EVIDENCE_INPUTS = """SELECT p.page_id, p.has_article, p.title_id, l.cluster, g.g
     LEFT JOIN derive_groups g ON g.space = ? AND g.text_id = p.{evidence_text}
     WHERE p.page_id IN ({marks})"""
 SET_EVIDENCE = "UPDATE derive_pages SET {ev} = ? WHERE page_id = ?"
-CANDIDATE_LINES = (
-    "SELECT pl.line_id, pl.kind, l.cluster FROM derive_page_lines pl "
-    "JOIN derive_lines l ON l.id = pl.line_id "
-    "WHERE pl.page_id IN ({marks}) AND pl.kind > 0"
-)
 REPEATS = f"""SELECT l.id, l.{{rep}}, (SELECT count(*) FROM (SELECT DISTINCT p.{{ev}} FROM derive_page_lines pl
         JOIN derive_pages p ON p.page_id = pl.page_id
         WHERE pl.line_id = l.id AND pl.kind & {CANDIDATE} AND p.{{ev}} IS NOT NULL LIMIT 2)) >= 2
@@ -161,21 +162,14 @@ FLAGS = """SELECT l.id, l.{flag}, (l.cluster IS NOT NULL AND (
 EARLIER_FLAG = "OR l.{earlier_flag} = 1"
 SET_FLAG = "UPDATE derive_lines SET {flag} = ? WHERE id = ?"
 ANY_FURNITURE = "SELECT 1 FROM derive_lines WHERE {flag} = 1 LIMIT 1"
-PAGE_LINES_REPEATED = (  # only what a body run can be made of: lines that repeat, on evidence pages
-    "SELECT pl.page_id, l.hash, l.id FROM derive_page_lines pl JOIN derive_lines l ON l.id = pl.line_id "
-    "JOIN derive_pages p ON p.page_id = pl.page_id WHERE pl.page_id IN ({marks}) AND l.{rep} = 1 "
-    "AND p.{ev} IS NOT NULL"
-)
+REPEATED_LINES = "SELECT id, hash FROM derive_lines WHERE id IN ({marks}) AND {rep} = 1"  # what runs are made of
 RUNS_OF_PAGES = (
     "SELECT p.page_id, s.value FROM derive_pages p LEFT JOIN derive_run_sets s ON s.id = p.{runs} "
     "WHERE p.page_id IN ({marks})"
 )
 SET_RUNS_OF_PAGE = "UPDATE derive_pages SET {runs} = ? WHERE page_id = ?"
 COUNT_IN_RUNS = "UPDATE derive_lines SET {in_runs} = {in_runs} + ? WHERE id = ?"
-FURNITURE_ON_PAGES = (
-    "SELECT pl.page_id, l.hash FROM derive_page_lines pl JOIN derive_lines l ON l.id = pl.line_id "
-    "WHERE pl.page_id IN ({marks}) AND l.{flag} = 1"
-)
+FURNITURE_LINES = "SELECT id, hash FROM derive_lines WHERE {flag} = 1"  # by the partial index: a few hundred
 PAGE_TEXTS_AND_RUNS = (
     "SELECT p.page_id, p.{text}, s.value, g.grp FROM derive_pages p "
     "LEFT JOIN derive_run_sets s ON s.id = p.runs_id "

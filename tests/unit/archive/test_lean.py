@@ -25,9 +25,8 @@ from dedupe import alert_queries, migrations, queries, schema
 from dedupe.archive import Archive
 from dedupe.archive.base import ArchiveError
 from dedupe.archive.derivation import OUTDATED_PAGE_SQL
-from dedupe.archive.stages import sql as stage_sql
 from dedupe.archive.stages import texts as stage_texts
-from dedupe.archive.stages.model import ROUND_0, line_key, text_key
+from dedupe.archive.stages.model import line_key, page_lines_of, text_key
 from dedupe.stemming import register_functions
 from dedupe.storage import text_hash
 from tests.conftest import derived_rows_sql
@@ -188,7 +187,6 @@ INDEX_USERS: dict[str, str] = {
     "derive_lines_f0": "SELECT 1 FROM derive_lines WHERE f0 = 1 LIMIT 1",
     "derive_lines_f1": "SELECT 1 FROM derive_lines WHERE f1 = 1 LIMIT 1",
     "derive_page_blocks_page": "SELECT version_id, n FROM derive_page_blocks WHERE page_id = ?",
-    "derive_page_lines_page": ROUND_0.sql(stage_sql.PAGE_LINES_REPEATED, marks="?, ?"),
     "derive_pages_raw": "SELECT page_id FROM derive_pages WHERE raw_id IN (?, ?)",
     "derive_pages_text0": "SELECT page_id FROM derive_pages WHERE text0_id IN (?, ?)",
     "derive_pages_text1": "SELECT page_id FROM derive_pages WHERE text1_id IN (?, ?)",
@@ -399,7 +397,8 @@ def _pages_as_m024(conn: sqlite3.Connection) -> list[tuple]:
 
 def _undo_m025(conn: sqlite3.Connection) -> None:
     """derive_pages back as m024 left it: each page's runs in its row (the block runs as Python's json.dumps
-    wrote them), its newest URL even where it is its smallest; no derive_run_sets."""
+    wrote them), its newest URL even where it is its smallest, its lines only in derive_page_lines (indexed by
+    page too); no derive_run_sets."""
     if "runs_id" not in {row[1] for row in conn.execute("PRAGMA table_info(derive_pages)")}:
         return
     conn.create_function("spaced_json", 1, lambda v: json.dumps(json.loads(v)) if v else "[]")
@@ -418,7 +417,8 @@ def _undo_m025(conn: sqlite3.Connection) -> None:
             FROM kept k;
         DROP TABLE kept;
         DROP TABLE derive_run_sets;
-        DELETE FROM _sqlite_migrations WHERE name = 'm025_derive_pages_run_sets';
+        CREATE INDEX derive_page_lines_page ON derive_page_lines(page_id);
+        DELETE FROM _sqlite_migrations WHERE name = 'm025_derive_pages_shared_runs_own_lines';
         """
     )
 
@@ -604,10 +604,11 @@ def test_m024_drops_the_engines_copy_of_each_contents_hash(tmp_path: Path) -> No
         assert archive.check() == {}
 
 
-def test_m025_keeps_each_distinct_runs_once(tmp_path: Path) -> None:
-    """derive_pages as m024 left it (each page's three runs in its row) names its runs by the id of a
-    derive_run_sets row in place: the same runs for every page, far fewer values than pages, `check` passes,
-    the engine goes on deriving (a run set it has not seen is added), and the table takes less room."""
+def test_m025_keeps_each_distinct_runs_once_and_each_pages_lines_in_its_row(tmp_path: Path) -> None:
+    """derive_pages as m024 left it (each page's three runs in its row, its lines in derive_page_lines indexed
+    by page) names its runs by the id of a derive_run_sets row in place and holds its own lines: the same runs
+    and lines for every page, far fewer run values than pages, no index of derive_page_lines by page, `check`
+    passes, the engine goes on deriving (a run set it has not seen is added), and the tables take less room."""
     path = tmp_path / "archive.db"
     with Archive(path) as archive:
         archive.ingest(replica_snapshots(("en",))[:40], workers=1)
@@ -616,7 +617,8 @@ def test_m025_keeps_each_distinct_runs_once(tmp_path: Path) -> None:
     _undo_m025(conn)
     assert _pages_as_m024(conn) == rows
     assert conn.execute("SELECT count(*) FROM derive_pages WHERE runs != '[]' AND runs1 IS NOT NULL").fetchone()[0] > 5
-    before = _bytes(conn, "derive_pages")
+    by_page = sorted(conn.execute("SELECT page_id, line_id, kind FROM derive_page_lines"))
+    before = _bytes(conn, "derive_pages") + _bytes(conn, "derive_page_lines")
     conn.close()
     with Archive(path) as archive:
         conn = archive.db.conn
@@ -624,8 +626,17 @@ def test_m025_keeps_each_distinct_runs_once(tmp_path: Path) -> None:
         sets = conn.execute("SELECT count(*) FROM derive_run_sets").fetchone()[0]
         assert 0 < sets < len(rows) / 2
         assert conn.execute("SELECT count(*) FROM derive_pages WHERE newest_url = min_url").fetchone() == (0,)
-        assert _bytes(conn, "derive_pages") + _bytes(conn, "derive_run_sets") < before
-        migrations.m025_derive_pages_run_sets(archive.db)  # once more: nothing left to do, nothing changes
+        after = _bytes(conn, "derive_pages") + _bytes(conn, "derive_run_sets") + _bytes(conn, "derive_page_lines")
+        assert after < before
+        indexes = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert "derive_page_lines_page" not in indexes
+        held = sorted(
+            (page, line, kind)
+            for page, blob in conn.execute("SELECT page_id, lines FROM derive_pages")
+            for line, kind in page_lines_of(blob)
+        )
+        assert held == by_page and len(held) > 100
+        migrations.m025_derive_pages_shared_runs_own_lines(archive.db)  # once more: nothing left to do, nothing changes
         assert _pages_as_m024(conn) == rows
         assert archive.check() == {}
         archive.ingest(replica_snapshots(("en",))[40:70], workers=1)  # the engine derives on
