@@ -187,7 +187,8 @@ RUN_SET_ID = "SELECT id FROM derive_run_sets WHERE value = ?"
 
 def run_set_id(conn: sqlite3.Connection, value: bytes | None) -> int | None:
     """The id in ``derive_run_sets`` of a page's runs (``runs_json`` or ``model.line_ids_blob``), added when
-    new; None for no runs. Pages of one layout share their runs: each distinct value is stored once (m025)."""
+    new; None for no runs. Pages of one layout share their runs: each distinct value is stored once (m025). A
+    value no page names any more is kept (they are few: one per layout ever seen; a rebuild starts afresh)."""
     if not value:
         return None
     conn.execute(INSERT_RUN_SET, [value])
