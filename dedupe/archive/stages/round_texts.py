@@ -98,7 +98,7 @@ def rederive_texts(
             if old_group is not None:
                 touched.articles.add(old_group)
             new_runs = [run.lines for run in runs]
-            if new_runs != sql.runs_of_json(old_runs):
+            if sql.runs_json(new_runs) != old_runs:  # as stored: compared without decoding
                 out.runs.append((page_id, new_runs))
     if r.final:
         conn.executemany(sql.UNLINK_CONTENT_ARTICLES, [(page_id,) for _, page_id in updates])

@@ -181,7 +181,7 @@ UNLINK_CONTENT_ARTICLES = "DELETE FROM content_articles WHERE page_id = ?"
 # --------------------------------------------------------------------------- blocks and block versions
 
 SET_PAGE_RUNS = "UPDATE derive_pages SET runs_id = ? WHERE page_id = ?"
-INSERT_RUN_SET = "INSERT OR IGNORE INTO derive_run_sets(value) VALUES (?)"
+INSERT_RUN_SET = "INSERT INTO derive_run_sets(value) VALUES (?)"
 RUN_SET_ID = "SELECT id FROM derive_run_sets WHERE value = ?"
 
 
@@ -191,19 +191,14 @@ def run_set_id(conn: sqlite3.Connection, value: bytes | None) -> int | None:
     value no page names any more is kept (they are few: one per layout ever seen; a rebuild starts afresh)."""
     if not value:
         return None
-    conn.execute(INSERT_RUN_SET, [value])
-    return conn.execute(RUN_SET_ID, [value]).fetchone()[0]
+    found = conn.execute(RUN_SET_ID, [value]).fetchone()  # nearly always there: one statement a page
+    return found[0] if found else conn.execute(INSERT_RUN_SET, [value]).lastrowid
 
 
 def runs_json(runs: list[list[int]]) -> bytes | None:
     """A page's block runs (line indexes) as ``derive_run_sets`` holds them: compact JSON, as SQLite's
     ``json()`` writes it (m025 converted the older runs with it); None for none."""
     return json.dumps(runs, separators=(",", ":")).encode("utf-8") if runs else None
-
-
-def runs_of_json(value: bytes | None) -> list[list[int]]:
-    """The block runs of a ``runs_json`` value."""
-    return json.loads(value) if value else []
 
 
 PAGE_BLOCKS = "SELECT version_id, n FROM derive_page_blocks WHERE page_id = ?"
