@@ -33,7 +33,7 @@ from datasette_pa_archive.cells import render_json_cell, render_link_cell
 from datasette_pa_archive.diff_page import diff_href, diff_view
 from datasette_pa_archive.evidence import conflicts_view
 from datasette_pa_archive.rosters_page import parity_view, roster_view
-from datasette_pa_archive.snapshot_page import snapshot_view
+from datasette_pa_archive.snapshot_page import snapshot_row_view, snapshot_view
 from datasette_pa_archive.timeline import timeline_view
 
 VERSION_ID = re.compile(r"[ab]v-[0-9a-f]{4,64}")
@@ -48,6 +48,7 @@ def register_routes(datasette: Any) -> list[tuple[str, Any]]:
         (r"^/-/timeline(?P<as_json>\.json)?$", timeline_view),
         (r"^/-/conflicts$", conflicts_view),
         (r"^/-/snapshot/(?P<snapshot_id>\d{1,12})$", snapshot_view),
+        (r"^/(?P<database>[^/-][^/]*)/snapshots/(?P<snapshot_id>\d{1,12})(?P<as_json>\.json)?$", snapshot_row_view),
         (r"^/-/calendar$", calendar_view),
         (r"^/-/roster(?P<as_json>\.json)?$", roster_view),
         (r"^/-/parity(?P<as_json>\.json)?$", parity_view),

@@ -50,7 +50,7 @@ _TIMESTAMP = "ISO 8601, UTC"
 TABLES: dict[str, tuple[str, dict[str, str]]] = {
     "snapshots": (
         "One row per observation of a URL: an imported file or a crawled page, with what the fetch returned. "
-        "Observations are never rewritten.",
+        "Observations are never rewritten. A view of the observations table with each content's hash.",
         {
             "id": "Snapshot number (s12 in the CLI).",
             "url": "The page's URL (file:// for imported files).",
@@ -349,6 +349,14 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         },
     ),
     # internal bookkeeping, hidden from the table list
+    "observations": (
+        "The rows behind the snapshots view, each naming its content by its row in contents instead of its "
+        "64-hex hash (a third of a row's size). Query snapshots: the same rows with the hash (internal).",
+        {
+            "id": "Snapshot number (snapshots.id).",
+            "content_id": "The content's row in contents (its hash: snapshots.content_sha256); empty: no body.",
+        },
+    ),
     "compression_dicts": (
         "zstd dictionaries trained on the archive's own pages, used to compress raw HTML and pages' lines (internal).",
         {
@@ -461,7 +469,7 @@ TABLES.update(
     }
 )
 
-HIDDEN = {"archive_state", "compression_dicts", "article_versions_stems", "_sqlite_migrations"}
+HIDDEN = {"observations", "archive_state", "compression_dicts", "article_versions_stems", "_sqlite_migrations"}
 
 FACETS: dict[str, list[Any]] = {
     # no default facets on snapshots: each is a scan of every observation (a million: seconds); add them on

@@ -70,6 +70,23 @@ def read_snapshot(conn: Any, snapshot_id: int) -> dict[str, Any] | None:
     return snap
 
 
+def snapshot_row_href(datasette: Any, database: str, snapshot_id: int | str, as_json: str = "") -> str:
+    """The snapshot's row with every column: ``snapshots`` is a view (m027), so Datasette has no row page for it;
+    the view filtered to its id shows the same."""
+    return datasette.urls.table(database, "snapshots", format=as_json.lstrip(".") or None) + f"?id={int(snapshot_id)}"
+
+
+async def snapshot_row_view(datasette: Any, request: Any) -> Response:
+    """``/<database>/snapshots/<id>``, the row page of the table snapshots was before m027 (links to it are in
+    notes and feeds): sent on to the view's row."""
+    url_vars = request.url_vars
+    if url_vars["database"] not in datasette.databases:
+        raise NotFound(f"There is no database {url_vars['database']}")
+    return Response.redirect(
+        snapshot_row_href(datasette, url_vars["database"], url_vars["snapshot_id"], url_vars.get("as_json") or "")
+    )
+
+
 async def snapshot_view(datasette: Any, request: Any) -> Response:
     db = await archive_database(datasette, request)
     raw_id = request.url_vars["snapshot_id"]
@@ -77,7 +94,7 @@ async def snapshot_view(datasette: Any, request: Any) -> Response:
     if snap is None:
         raise NotFound(f"There is no snapshot {raw_id} in this archive")
     links: dict[str, Any] = {
-        "row": datasette.urls.row(db.name, "snapshots", str(snap["id"])),
+        "row": snapshot_row_href(datasette, db.name, snap["id"]),
         "calendar": datasette.urls.path("/-/calendar") + "?" + urlencode({"url": snap["url"], "database": db.name}),
     }
     if snap["article_version_id"]:

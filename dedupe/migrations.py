@@ -26,7 +26,9 @@ from .schema import (
     DERIVE_PAGES_M024_DDL,
     DERIVE_STATE_DDL,
     INITIAL_DDL,
+    OBSERVATIONS_DDL,
     ROSTER_DDL,
+    SNAPSHOT_COLUMNS,
 )
 from .stemming import register_functions
 from .transactions import write_transaction
@@ -728,6 +730,46 @@ def m026_snapshots_by_url_and_time(db: Database) -> None:
     which it checks in the write transaction before every insert (``ObservationStore._store``)."""
     db.execute("CREATE INDEX IF NOT EXISTS snapshots_url_time ON snapshots(url, observed_at)")
     db.execute("DROP INDEX IF EXISTS snapshots_identity")
+
+
+@migrations()
+def m027_observations_by_content_id(db: Database) -> None:
+    """Observations name their content by ``contents.rowid`` (table ``observations``) where ``snapshots`` held its
+    64-hex hash, in the row and in its index by content (about 120 MB at a million observations); ``snapshots`` is
+    a view that joins the hash back, so what reads snapshots reads the same rows. Copied in id order in this
+    step's transaction (a million rows in about a minute); an observation whose content is missing would lose its
+    hash, so the step refuses such an archive (only a file changed by hand can hold one) rather than lose it."""
+    if "observations" in db.table_names():
+        return
+    missing = db.execute(
+        "SELECT count(*) FROM snapshots s WHERE s.content_sha256 IS NOT NULL "
+        "AND NOT EXISTS (SELECT 1 FROM contents c WHERE c.sha256 = s.content_sha256)"
+    ).fetchone()[0]
+    if missing:
+        raise sqlite3.IntegrityError(
+            f"{missing} snapshot(s) name a content the archive does not hold: this archive was changed outside "
+            "pa-archive; restore it from a backup, or delete those snapshots, before this version can open it"
+        )
+    db.execute("PRAGMA legacy_alter_table = ON")  # a rename does not rewrite the views that name snapshots
+    try:
+        db.execute("ALTER TABLE snapshots RENAME TO snapshots_m027")
+    finally:
+        db.execute("PRAGMA legacy_alter_table = OFF")
+    for index in ("url_time", "content", "origin", "observed", "identity"):
+        db.execute(f"DROP INDEX IF EXISTS snapshots_{index}")
+    statements = ddl_statements(OBSERVATIONS_DDL)
+    tables = [s for s in statements if "CREATE TABLE" in s]
+    for statement in tables:
+        db.execute(statement)
+    columns = SNAPSHOT_COLUMNS.replace("content_sha256", "content_id")
+    copied = SNAPSHOT_COLUMNS.replace(
+        "content_sha256", "(SELECT c.rowid FROM contents c WHERE c.sha256 = s.content_sha256)"
+    )
+    db.execute(f"INSERT INTO observations ({columns}) SELECT {copied} FROM snapshots_m027 s ORDER BY s.id")
+    db.execute("DROP TABLE snapshots_m027")
+    for statement in statements:  # the indexes built once, after the rows; then the view
+        if statement not in tables:
+            db.execute(statement)
 
 
 def _set_derive_pages_aside(db: Database, name: str, ddl: str) -> None:

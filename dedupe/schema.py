@@ -76,7 +76,7 @@ def is_archive(db: Database) -> bool:
     if not names:
         empty = db.execute("PRAGMA page_count").fetchone()[0] == 0
         return empty or db.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
-    return "_sqlite_migrations" in names and "snapshots" in names
+    return "_sqlite_migrations" in names and bool({"snapshots", "observations"} & names)  # before m027, after it
 
 
 # SQLite's page size for new archives (and for one ``pa-archive compact`` rewrites). An article version's row
@@ -555,4 +555,42 @@ CREATE TABLE derive_run_sets (          -- each distinct value of a page's runs,
     id INTEGER PRIMARY KEY,
     value BLOB NOT NULL UNIQUE
 );
+"""
+
+# One row per observation (migration 27), its content named by ``contents.rowid`` where ``snapshots`` held the
+# content's 64-hex hash, in the row and again in its index by content: 64 of ~180 B a row and most of that index
+# (about 120 MB at a million observations). ``snapshots`` is now a view of these rows with the content's hash, so
+# every query, view and Datasette page that reads snapshots reads them as before; only the writer names this table.
+# ``contents`` rows keep their rowid for good: never deleted, and the recompression that rewrites the first ones
+# inserts each with its own rowid again (``storage.Codec``), as ``pages`` rows for the engine's page ids.
+SNAPSHOT_COLUMNS = (
+    "id, url, host, observed_at, source, origin, http_status, headers, etag, last_modified, page_type, "
+    "content_sha256, status"
+)
+OBSERVATIONS_DDL = """
+CREATE TABLE observations (             -- one per fetch or imported record; read through the snapshots view
+    id INTEGER PRIMARY KEY,             -- snapshots.id
+    url TEXT NOT NULL,
+    host TEXT,
+    observed_at TEXT NOT NULL,          -- ISO 8601, UTC
+    source TEXT NOT NULL,               -- 'import' or 'crawl'
+    origin TEXT,                        -- file path or crawl run that produced it
+    http_status INTEGER,
+    headers TEXT,                       -- JSON object
+    etag TEXT,
+    last_modified TEXT,
+    page_type TEXT,                     -- 'article', 'listing', 'country' or NULL
+    content_id INTEGER,                 -- contents.rowid (the hash: snapshots.content_sha256); NULL: no body
+    status TEXT NOT NULL                -- 'new', 'seen_again', 'not_modified', 'removed', 'error'
+);
+CREATE INDEX observations_url_time ON observations(url, observed_at);  -- newest first, with the row id, unsorted
+CREATE INDEX observations_content ON observations(content_id);
+CREATE INDEX observations_origin ON observations(origin);
+CREATE INDEX observations_observed ON observations(observed_at);      -- time order: (observed_at, id)
+-- each observation with its content's hash: what the archive's queries and its analysts read
+CREATE VIEW snapshots AS
+SELECT o.id, o.url, o.host, o.observed_at, o.source, o.origin, o.http_status, o.headers, o.etag, o.last_modified,
+       o.page_type, c.sha256 AS content_sha256, o.status
+FROM observations o
+LEFT JOIN contents c ON c.rowid = o.content_id;
 """

@@ -107,7 +107,12 @@ def _insert_sql(table: str, columns: tuple[str, ...], verb: str = "INSERT") -> s
 
 _INSERT_CONTENT = _insert_sql("contents", _CONTENT_COLUMNS, "INSERT OR IGNORE")
 _INSERT_PAGE = _insert_sql("pages", _PAGE_COLUMNS, "INSERT OR IGNORE")
-_INSERT_SNAPSHOT = _insert_sql("snapshots", _SNAPSHOT_COLUMNS)
+# into the table behind the snapshots view (m027): the content by its row, found by its hash in the same statement
+_INSERT_SNAPSHOT = (
+    _insert_sql("observations", _SNAPSHOT_COLUMNS)
+    .replace("content_sha256", "content_id", 1)
+    .replace(":content_sha256", "(SELECT rowid FROM contents WHERE sha256 = :content_sha256)")
+)
 
 
 @dataclass

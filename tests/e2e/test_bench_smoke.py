@@ -69,7 +69,7 @@ def test_scale_runs_report_size_time_memory_and_quality(results: dict) -> None:
 
 def test_bytes_by_table_and_cpu_by_stage_are_accounted(results: dict) -> None:
     by_table = results["archive_bytes_per_page_by_table_first_crawl"]
-    assert {"pages", "contents", "snapshots", "article_versions", "article_versions_stemmed"} <= set(by_table)
+    assert {"pages", "contents", "observations", "article_versions", "article_versions_stemmed"} <= set(by_table)
     assert not any(name.endswith(("_data", "_idx", "_docsize", "_config")) for name in by_table)  # FTS with its index
     accounted = sum(by_table.values()) * results["crawl_pages"]
     assert 0.9 * results["archive_bytes_first_crawl"] <= accounted <= results["archive_bytes_first_crawl"] + 1000

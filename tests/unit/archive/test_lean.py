@@ -192,9 +192,9 @@ INDEX_USERS: dict[str, str] = {
     "derive_pages_text1": "SELECT page_id FROM derive_pages WHERE text1_id IN (?, ?)",
     "derive_pages_title": "SELECT page_id FROM derive_pages WHERE title_id IN (?, ?)",
     "pages_extractor": OUTDATED_PAGE_SQL,
-    "snapshots_content": "SELECT url, min(observed_at) FROM snapshots WHERE content_sha256 IN (?, ?) AND id <= ? "
-    "GROUP BY url",
-    "snapshots_observed": "SELECT id, observed_at, content_sha256 FROM snapshots WHERE observed_at >= ? "
+    "observations_content": "SELECT url, min(observed_at) FROM observations WHERE content_id IN "
+    "(SELECT rowid FROM contents WHERE sha256 IN (?, ?)) AND id <= ? GROUP BY url",
+    "observations_observed": "SELECT id, observed_at, content_sha256 FROM snapshots WHERE observed_at >= ? "
     "AND content_sha256 IS NOT NULL ORDER BY observed_at, id",
     "fact_periods_delegation": queries.FACT_PERIODS_SQL,
     "roster_versions_delegation": "SELECT id FROM roster_versions WHERE delegation = ? AND language = ?",
@@ -202,8 +202,8 @@ INDEX_USERS: dict[str, str] = {
     "JOIN content_rosters cr ON cr.roster_version_id = rv.id JOIN snapshots s ON s.content_sha256 = cr.content_sha256 "
     "WHERE rv.delegation = ? AND rv.language = ? AND s.status != 'error' GROUP BY s.id ORDER BY s.observed_at, s.id",
     "roster_changes_time": alert_queries.ALERT_ROSTER_CHANGES_SQL,
-    "snapshots_url_time": queries.URL_VERSIONS_SQL,
-    "snapshots_origin": queries.CRAWL_RUN_URLS_SQL,
+    "observations_url_time": queries.URL_VERSIONS_SQL,
+    "observations_origin": queries.CRAWL_RUN_URLS_SQL,
 }
 
 
@@ -644,6 +644,27 @@ def test_m025_keeps_each_distinct_runs_once_and_each_pages_lines_in_its_row(tmp_
         assert conn.execute("SELECT count(*) FROM derive_run_sets").fetchone()[0] >= sets
 
 
+def _undo_m027(conn: sqlite3.Connection) -> None:
+    """The snapshots table as m026 left it (its hash in each row, its four indexes), from the view m027 made."""
+    (ddl,) = [s for s in migrations.ddl_statements(schema.INITIAL_DDL) if "CREATE TABLE snapshots" in s]
+    conn.execute("PRAGMA legacy_alter_table = ON")  # the views that name snapshots stay as they are
+    conn.executescript(
+        ddl.replace("CREATE TABLE snapshots", "CREATE TABLE snapshots_m026")
+        + """;
+        INSERT INTO snapshots_m026 SELECT * FROM snapshots ORDER BY id;
+        DROP VIEW snapshots;
+        DROP TABLE observations;
+        ALTER TABLE snapshots_m026 RENAME TO snapshots;
+        CREATE INDEX snapshots_url_time ON snapshots(url, observed_at);
+        CREATE INDEX snapshots_content ON snapshots(content_sha256);
+        CREATE INDEX snapshots_origin ON snapshots(origin);
+        CREATE INDEX snapshots_observed ON snapshots(observed_at);
+        DELETE FROM _sqlite_migrations WHERE name = 'm027_observations_by_content_id';
+        """
+    )
+    conn.execute("PRAGMA legacy_alter_table = OFF")
+
+
 def test_m026_keeps_snapshots_by_url_and_time_and_each_observation_once(tmp_path: Path) -> None:
     """The identity index (URL, time, content hash) gives way to (URL, time): every observation is still
     stored once (the writer checks before it inserts: the same snapshots again, or twice in one batch, add
@@ -653,6 +674,7 @@ def test_m026_keeps_snapshots_by_url_and_time_and_each_observation_once(tmp_path
     with Archive(path) as archive:
         archive.ingest(snaps, workers=1)
     conn = sqlite3.connect(path)
+    _undo_m027(conn)
     conn.executescript(
         """
         DROP INDEX snapshots_url_time;
@@ -664,17 +686,79 @@ def test_m026_keeps_snapshots_by_url_and_time_and_each_observation_once(tmp_path
     before = conn.execute(payload, ["snapshots_identity"]).fetchone()[0]
     rows = conn.execute("SELECT * FROM snapshots ORDER BY id").fetchall()
     conn.close()
-    with Archive(path) as archive:
+    with Archive(path) as archive:  # m026, then m027
         conn = archive.db.conn
         names = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
-        assert "snapshots_url_time" in names and "snapshots_identity" not in names
+        assert "observations_url_time" in names and not {"snapshots_identity", "snapshots_url_time"} & names
         assert conn.execute("SELECT * FROM snapshots ORDER BY id").fetchall() == rows
-        assert conn.execute(payload, ["snapshots_url_time"]).fetchone()[0] < before * 0.7
+        assert conn.execute(payload, ["observations_url_time"]).fetchone()[0] < before * 0.7
         plan = _plan(conn, "SELECT id FROM snapshots WHERE url = ? ORDER BY observed_at DESC, id DESC LIMIT 1")
-        assert "INDEX snapshots_url_time" in plan and "TEMP B-TREE" not in plan
+        assert "INDEX observations_url_time" in plan and "TEMP B-TREE" not in plan
         report = archive.ingest([*snaps[:10], *snaps[:10]], workers=1)  # already stored, and twice in one batch
         assert report.after["snapshots"] == report.before["snapshots"] == len(rows)
         one = replica_snapshots(("en",))[30]
         archive.ingest([one, one], workers=1)
         assert conn.execute("SELECT count(*) FROM snapshots WHERE url = ?", [one.url]).fetchone() == (1,)
         assert archive.check() == {}
+
+
+def test_m027_names_each_content_by_its_row_and_snapshots_read_as_before(tmp_path: Path) -> None:
+    """Observations name their content by ``contents.rowid``; the snapshots view gives every row, every view over
+    it and every named question the same answers as the table did, in less room, and the writer goes on."""
+    path = tmp_path / "archive.db"
+    snaps = replica_snapshots(("en",))
+    with Archive(path) as archive:
+        archive.ingest(snaps[:40], workers=1)
+    conn = sqlite3.connect(path)
+    _undo_m027(conn)
+    conn.commit()
+    payload = "SELECT sum(payload) FROM dbstat WHERE name IN ({})"
+    before = conn.execute(payload.format("'snapshots', 'snapshots_content'")).fetchone()[0]
+    rows = conn.execute("SELECT * FROM snapshots ORDER BY id").fetchall()
+    views = {
+        v: conn.execute(f"SELECT * FROM {v} ORDER BY 1, 2, 3").fetchall()
+        for v in ("snapshots_extracted", "snapshot_facts", "conflicts")
+    }
+    assert any(sha is None for *_, sha, _status in rows)  # observations without a body are kept as such
+    conn.close()
+    with Archive(path) as archive:
+        conn = archive.db.conn
+        assert conn.execute("SELECT * FROM snapshots ORDER BY id").fetchall() == rows
+        assert {v: conn.execute(f"SELECT * FROM {v} ORDER BY 1, 2, 3").fetchall() for v in views} == views
+        linked = conn.execute(
+            "SELECT count(*) FROM observations o JOIN contents c ON c.rowid = o.content_id"
+        ).fetchone()[0]
+        assert linked == sum(1 for row in rows if row[-2] is not None)
+        after = conn.execute(payload.format("'observations', 'observations_content'")).fetchone()[0]
+        assert after < before * 0.75  # the hash was 64 of each row's bytes and each index entry's
+        plan = _plan(conn, "SELECT url FROM snapshots WHERE content_sha256 = ?")  # a content's observations
+        assert "INDEX observations_content" in plan and "SCAN" not in plan
+        assert archive.check() == {}
+        archive.ingest([*snaps[:40], *snaps[40:50]], workers=1)  # the old ones add nothing, the new ones land
+        assert conn.execute("SELECT count(*) FROM snapshots").fetchone()[0] == len(rows) + 10
+        assert (
+            conn.execute("SELECT count(*) FROM snapshots s JOIN contents c ON c.sha256 = s.content_sha256").fetchone()[
+                0
+            ]
+            == conn.execute("SELECT count(content_sha256) FROM snapshots").fetchone()[0]
+        )
+        assert archive.check() == {}
+
+
+def test_m027_refuses_an_archive_whose_snapshot_names_a_missing_content(tmp_path: Path) -> None:
+    """Such a snapshot's hash would be lost (no row to name): the step refuses, says why, and changes nothing."""
+    path = tmp_path / "archive.db"
+    with Archive(path) as archive:
+        archive.ingest(replica_snapshots(("en",))[:5], workers=1)
+    conn = sqlite3.connect(path)
+    _undo_m027(conn)
+    conn.execute("UPDATE snapshots SET content_sha256 = ? WHERE id = 1", ["0" * 64])
+    conn.commit()
+    rows = conn.execute("SELECT * FROM snapshots ORDER BY id").fetchall()
+    conn.close()
+    with pytest.raises(ArchiveError, match="1 snapshot.s. name a content the archive does not hold"):
+        Archive(path)
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT type FROM sqlite_master WHERE name = 'snapshots'").fetchone() == ("table",)
+    assert conn.execute("SELECT * FROM snapshots ORDER BY id").fetchall() == rows
+    conn.close()

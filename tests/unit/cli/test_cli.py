@@ -389,7 +389,7 @@ def test_a_runs_own_pages_that_disagree_are_contradictions(db: str) -> None:
     from dedupe.archive import Archive
 
     con = sqlite3.connect(db)
-    con.execute("UPDATE snapshots SET origin = 'crawl:9'")
+    con.execute("UPDATE observations SET origin = 'crawl:9'")  # the table behind the snapshots view
     con.commit()
     con.close()
     with Archive(db) as archive:

@@ -53,7 +53,7 @@ def test_nothing_can_be_written_through_a_read_only_archive_even_over_a_writable
     conn = sqlite3.connect(seeded)  # writable as opened: the read-only archive makes it read-only
     try:
         reader = ReadOnlyArchive(conn)
-        for sql in ("DELETE FROM snapshots", "INSERT INTO archive_state(key, value) VALUES ('x', 'y')"):
+        for sql in ("DELETE FROM observations", "INSERT INTO archive_state(key, value) VALUES ('x', 'y')"):
             with pytest.raises(sqlite3.OperationalError, match="readonly"):
                 reader.query(sql)
         assert reader.stats()["snapshots"] == 5 and reader.state("x") is None
