@@ -41,7 +41,7 @@ def _sample(db: Path) -> dict[str, Any]:
     try:
         one = lambda sql: (conn.execute(sql).fetchone() or [None])[0]  # noqa: E731
         return {
-            "snapshot": one("SELECT max(id) FROM snapshots"),
+            "snapshot": one("SELECT max(id) FROM observations"),
             "url": one("SELECT url FROM snapshots ORDER BY id DESC LIMIT 1"),
             "delegations": [r[0] for r in conn.execute("SELECT DISTINCT delegation FROM facts ORDER BY 1")],
             "block_versions": [r[0] for r in conn.execute("SELECT id FROM block_versions ORDER BY first_seen LIMIT 2")],

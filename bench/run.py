@@ -290,7 +290,7 @@ def archive_storage(db: Path) -> dict[str, Any]:
     size = _db_bytes(db)
     con = sqlite3.connect(db)
     try:
-        snapshots = con.execute("SELECT count(*) FROM snapshots").fetchone()[0]
+        snapshots = con.execute("SELECT count(*) FROM observations").fetchone()[0]
         raw, stored = con.execute(
             "SELECT coalesce(sum(size), 0), coalesce(sum(stored_size), 0) FROM contents WHERE kind = 'html'"
         ).fetchone()
@@ -366,7 +366,7 @@ def scale_storage(db: Path) -> dict[str, Any]:
     con = sqlite3.connect(db)
     try:
         observations, contents, raw = con.execute(
-            "SELECT (SELECT count(*) FROM snapshots), count(*), coalesce(sum(size), 0) FROM contents"
+            "SELECT (SELECT count(*) FROM observations), count(*), coalesce(sum(size), 0) FROM contents"
         ).fetchone()
     finally:
         con.close()
@@ -383,8 +383,8 @@ def snapshot_row_bytes(db: Path, status: str) -> float | None:
     """Mean payload bytes of one snapshot row of ``status`` with its index entries (dbstat), or None."""
     con = sqlite3.connect(db)
     try:
-        count = con.execute("SELECT count(*) FROM snapshots WHERE status = ?", [status]).fetchone()[0]
-        total = con.execute("SELECT count(*) FROM snapshots").fetchone()[0]
+        count = con.execute("SELECT count(*) FROM observations WHERE status = ?", [status]).fetchone()[0]
+        total = con.execute("SELECT count(*) FROM observations").fetchone()[0]
         names = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE tbl_name = 'snapshots'")]
         marks = ",".join("?" * len(names))
         payload = con.execute(f"SELECT sum(payload) FROM dbstat WHERE name IN ({marks})", names).fetchone()[0]

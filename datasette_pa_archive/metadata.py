@@ -50,7 +50,7 @@ _TIMESTAMP = "ISO 8601, UTC"
 TABLES: dict[str, tuple[str, dict[str, str]]] = {
     "snapshots": (
         "One row per observation of a URL: an imported file or a crawled page, with what the fetch returned. "
-        "Observations are never rewritten. A view of the observations table with each content's hash.",
+        "Observations are never rewritten. A view of the observations table with each URL and content hash.",
         {
             "id": "Snapshot number (s12 in the CLI).",
             "url": "The page's URL (file:// for imported files).",
@@ -350,11 +350,20 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
     ),
     # internal bookkeeping, hidden from the table list
     "observations": (
-        "The rows behind the snapshots view, each naming its content by its row in contents instead of its "
-        "64-hex hash (a third of a row's size). Query snapshots: the same rows with the hash (internal).",
+        "The rows behind the snapshots view, each naming its URL by its row in urls and its content by its row in "
+        "contents instead of their text (most of a row's size). Query snapshots: the same rows (internal).",
         {
             "id": "Snapshot number (snapshots.id).",
+            "url_id": "The URL's row in urls (its text: snapshots.url).",
             "content_id": "The content's row in contents (its hash: snapshots.content_sha256); empty: no body.",
+        },
+    ),
+    "urls": (
+        "Each URL observed, once: the observations name it by its id (internal; snapshots shows the URL).",
+        {
+            "id": "The URL's number (observations.url_id).",
+            "url": "The page's URL (file:// for imported files).",
+            "host": "Host name of the URL (pacsto.org, paodkb.org; empty for files).",
         },
     ),
     "compression_dicts": (
@@ -469,7 +478,7 @@ TABLES.update(
     }
 )
 
-HIDDEN = {"observations", "archive_state", "compression_dicts", "article_versions_stems", "_sqlite_migrations"}
+HIDDEN = {"observations", "urls", "archive_state", "compression_dicts", "article_versions_stems", "_sqlite_migrations"}
 
 FACETS: dict[str, list[Any]] = {
     # no default facets on snapshots: each is a scan of every observation (a million: seconds); add them on

@@ -11,7 +11,10 @@ import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
+from sqlite_utils import Database
+
 from datasette_pa_archive import metadata
+from dedupe import migrations
 from dedupe.archive.derivation import derived_tables_lag
 from dedupe.readonly import connect_read_only
 
@@ -38,7 +41,24 @@ def check_archive(db_path: str | Path) -> set[str]:
         raise NotAnArchive(f"{path} is not a usable SQLite database ({exc})") from None
     if not {"_sqlite_migrations", "snapshots", "block_versions"} <= tables:
         raise NotAnArchive(f"{path} is a SQLite database but not a pa-archive archive")
+    steps = pending_steps(path)
+    if steps:
+        raise NotAnArchive(
+            f"{path} was written by an older pa-archive ({len(steps)} schema step(s) to give it: {', '.join(steps)}); "
+            f"serving never writes, so upgrade it first with any command that opens it, e.g. "
+            f"`pa-archive stats --db {path}`, then serve it"
+        )
     return tables
+
+
+def pending_steps(db_path: str | Path) -> list[str]:
+    """The schema steps this version would give the archive (read without writing): the named queries and pages
+    read the current schema (since m027 the tables behind the snapshots view), so an older file is not served."""
+    conn = connect_read_only(db_path)
+    try:
+        return [step.name for step in migrations.migrations.pending(Database(conn))]
+    finally:
+        conn.close()
 
 
 def is_stale(db_path: str | Path) -> bool:

@@ -26,6 +26,7 @@ from .schema import (
     DERIVE_PAGES_M024_DDL,
     DERIVE_STATE_DDL,
     INITIAL_DDL,
+    OBSERVATION_COLUMNS,
     OBSERVATIONS_DDL,
     ROSTER_DDL,
     SNAPSHOT_COLUMNS,
@@ -733,12 +734,13 @@ def m026_snapshots_by_url_and_time(db: Database) -> None:
 
 
 @migrations()
-def m027_observations_by_content_id(db: Database) -> None:
-    """Observations name their content by ``contents.rowid`` (table ``observations``) where ``snapshots`` held its
-    64-hex hash, in the row and in its index by content (about 120 MB at a million observations); ``snapshots`` is
-    a view that joins the hash back, so what reads snapshots reads the same rows. Copied in id order in this
-    step's transaction (a million rows in about a minute); an observation whose content is missing would lose its
-    hash, so the step refuses such an archive (only a file changed by hand can hold one) rather than lose it."""
+def m027_observations_by_url_and_content_ids(db: Database) -> None:
+    """Observations name their URL by ``urls.id`` and their content by ``contents.rowid`` (table ``observations``)
+    where ``snapshots`` held the URL's text and the content's 64-hex hash, each in the row and again in an index
+    (~230 of ~360 MB at a million observations); ``snapshots`` is a view that joins them back, so what reads
+    snapshots reads the same rows. URLs are numbered in their sort order, observations copied in id order, in this
+    step's transaction. An observation whose content is missing would lose its hash, so the step refuses such an
+    archive (only a file changed by hand can hold one: the table's foreign key forbade it) rather than lose it."""
     if "observations" in db.table_names():
         return
     missing = db.execute(
@@ -761,11 +763,11 @@ def m027_observations_by_content_id(db: Database) -> None:
     tables = [s for s in statements if "CREATE TABLE" in s]
     for statement in tables:
         db.execute(statement)
-    columns = SNAPSHOT_COLUMNS.replace("content_sha256", "content_id")
-    copied = SNAPSHOT_COLUMNS.replace(
+    db.execute("INSERT INTO urls(url, host) SELECT url, min(host) FROM snapshots_m027 GROUP BY url ORDER BY url")
+    copied = SNAPSHOT_COLUMNS.replace("url, host", "(SELECT u.id FROM urls u WHERE u.url = s.url)").replace(
         "content_sha256", "(SELECT c.rowid FROM contents c WHERE c.sha256 = s.content_sha256)"
     )
-    db.execute(f"INSERT INTO observations ({columns}) SELECT {copied} FROM snapshots_m027 s ORDER BY s.id")
+    db.execute(f"INSERT INTO observations ({OBSERVATION_COLUMNS}) SELECT {copied} FROM snapshots_m027 s ORDER BY s.id")
     db.execute("DROP TABLE snapshots_m027")
     for statement in statements:  # the indexes built once, after the rows; then the view
         if statement not in tables:

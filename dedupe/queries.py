@@ -114,7 +114,7 @@ DELEGATIONS_SQL = "SELECT DISTINCT delegation FROM facts ORDER BY delegation"
 
 # What an import reports as its own effect: counts that cost a B-tree scan, not a join over every fact
 COUNT_SQL = {
-    "snapshots": "SELECT count(*) FROM snapshots",
+    "snapshots": "SELECT count(*) FROM observations",  # the table behind the view: a count through a join scans
     "contents": "SELECT count(*) FROM contents",
     "articles": "SELECT count(*) FROM articles",
     "article_versions": "SELECT count(*) FROM article_versions",
@@ -123,7 +123,7 @@ COUNT_SQL = {
 }
 
 STATS_SQL = {
-    "snapshots": "SELECT count(*) FROM snapshots",
+    "snapshots": "SELECT count(*) FROM observations",  # the table behind the view: a count through a join scans
     "contents": "SELECT count(*) FROM contents",
     "articles": "SELECT count(*) FROM articles",
     "article_versions": "SELECT count(*) FROM article_versions",
@@ -155,9 +155,9 @@ WHERE id = :id
 CRAWL_RUNS_STALE_SQL = """
 UPDATE crawl_runs
 SET status = 'interrupted',
-    finished_at = (SELECT max(s.observed_at) FROM snapshots s WHERE s.origin = 'crawl:' || crawl_runs.id),
-    pages_fetched = (SELECT count(*) FROM snapshots s WHERE s.origin = 'crawl:' || crawl_runs.id
-                     AND s.status != 'error'),
+    finished_at = (SELECT max(o.observed_at) FROM observations o WHERE o.origin = 'crawl:' || crawl_runs.id),
+    pages_fetched = (SELECT count(*) FROM observations o WHERE o.origin = 'crawl:' || crawl_runs.id
+                     AND o.status != 'error'),
     errors = json_insert(errors, '$[#]', json_object('url', NULL, 'error',
              'the crawl process ended without closing the run (killed?)'))
 WHERE status = 'running'
@@ -185,14 +185,17 @@ WHERE kind = 'conflict' ORDER BY block_version_id LIMIT 1
 
 
 # The newest observation of each crawled URL that was not a failure (200, 304, 404, 410: the page was seen),
-# and the newest failure; SQLite takes the bare columns from the row holding max(observed_at).
+# and the newest failure; SQLite takes the bare columns from the row holding max(observed_at). Grouped by the URL's
+# row in the tables behind the snapshots view (m027): grouping the view by its URL text would sort every observation.
 CRAWL_LAST_SEEN_SQL = """
-SELECT url, max(observed_at) AS observed_at, http_status, page_type FROM snapshots
-WHERE source = 'crawl' AND status != 'error' GROUP BY url
+SELECT u.url, max(o.observed_at) AS observed_at, o.http_status, o.page_type
+FROM observations o JOIN urls u ON u.id = o.url_id
+WHERE o.source = 'crawl' AND o.status != 'error' GROUP BY o.url_id
 """
 CRAWL_LAST_FAILED_SQL = """
-SELECT url, max(observed_at) AS observed_at, page_type FROM snapshots
-WHERE source = 'crawl' AND status = 'error' GROUP BY url
+SELECT u.url, max(o.observed_at) AS observed_at, o.page_type
+FROM observations o JOIN urls u ON u.id = o.url_id
+WHERE o.source = 'crawl' AND o.status = 'error' GROUP BY o.url_id
 """
 
 
@@ -262,7 +265,7 @@ ORDER BY s.observed_at, s.id
 # by default since the start of the last day anything was observed.
 SINCE_SQL = """
 WITH since_when AS (
-  SELECT coalesce(nullif(:since, ''), date((SELECT max(observed_at) FROM snapshots))) AS since
+  SELECT coalesce(nullif(:since, ''), date((SELECT max(observed_at) FROM observations))) AS since
 )
 SELECT s.origin AS run, s.id AS snapshot_id, s.url, s.observed_at, s.http_status, s.status,
 {change}
@@ -455,4 +458,4 @@ ORDER BY last_observed_at DESC, last_snapshot_id DESC LIMIT 1000
 # A content's lines as stored: decode them with ``dedupe.storage.Codec.unpack_lines(lines, lines_compression)``.
 PAGE_LINES_SQL = "SELECT lines, lines_compression FROM pages WHERE content_sha256 = ?"
 # snapshots that brought their URL a new content (what ``compact`` looks at to store versions as changes)
-NEW_VERSION_SNAPSHOTS_SQL = "SELECT count(*) FROM snapshots WHERE status = 'new'"
+NEW_VERSION_SNAPSHOTS_SQL = "SELECT count(*) FROM observations WHERE status = 'new'"

@@ -557,21 +557,29 @@ CREATE TABLE derive_run_sets (          -- each distinct value of a page's runs,
 );
 """
 
-# One row per observation (migration 27), its content named by ``contents.rowid`` where ``snapshots`` held the
-# content's 64-hex hash, in the row and again in its index by content: 64 of ~180 B a row and most of that index
-# (about 120 MB at a million observations). ``snapshots`` is now a view of these rows with the content's hash, so
-# every query, view and Datasette page that reads snapshots reads them as before; only the writer names this table.
+# One row per observation (migration 27), its URL and its content each named by a row id where ``snapshots`` held
+# their text: the URL (~40 B, in the row and again in its index by URL and time) by ``urls.id``, and the content's
+# 64-hex hash (in the row and again in its index by content) by ``contents.rowid``: ~230 of ~360 MB at a million
+# observations. ``snapshots`` is now a view of these rows with the URL, host and hash joined back, so every query,
+# view and Datasette page that reads snapshots reads them as before; only the writer names these tables.
 # ``contents`` rows keep their rowid for good: never deleted, and the recompression that rewrites the first ones
 # inserts each with its own rowid again (``storage.Codec``), as ``pages`` rows for the engine's page ids.
 SNAPSHOT_COLUMNS = (
     "id, url, host, observed_at, source, origin, http_status, headers, etag, last_modified, page_type, "
     "content_sha256, status"
 )
+OBSERVATION_COLUMNS = (
+    "id, url_id, observed_at, source, origin, http_status, headers, etag, last_modified, page_type, content_id, status"
+)
 OBSERVATIONS_DDL = """
+CREATE TABLE urls (                     -- each URL observed, once
+    id INTEGER PRIMARY KEY,
+    url TEXT NOT NULL UNIQUE,
+    host TEXT                           -- the URL's host name (empty for files)
+);
 CREATE TABLE observations (             -- one per fetch or imported record; read through the snapshots view
     id INTEGER PRIMARY KEY,             -- snapshots.id
-    url TEXT NOT NULL,
-    host TEXT,
+    url_id INTEGER NOT NULL,            -- urls.id
     observed_at TEXT NOT NULL,          -- ISO 8601, UTC
     source TEXT NOT NULL,               -- 'import' or 'crawl'
     origin TEXT,                        -- file path or crawl run that produced it
@@ -583,14 +591,15 @@ CREATE TABLE observations (             -- one per fetch or imported record; rea
     content_id INTEGER,                 -- contents.rowid (the hash: snapshots.content_sha256); NULL: no body
     status TEXT NOT NULL                -- 'new', 'seen_again', 'not_modified', 'removed', 'error'
 );
-CREATE INDEX observations_url_time ON observations(url, observed_at);  -- newest first, with the row id, unsorted
+CREATE INDEX observations_url_time ON observations(url_id, observed_at);  -- newest first, with the row id, unsorted
 CREATE INDEX observations_content ON observations(content_id);
 CREATE INDEX observations_origin ON observations(origin);
 CREATE INDEX observations_observed ON observations(observed_at);      -- time order: (observed_at, id)
--- each observation with its content's hash: what the archive's queries and its analysts read
+-- each observation with its URL and its content's hash: what the archive's queries and its analysts read
 CREATE VIEW snapshots AS
-SELECT o.id, o.url, o.host, o.observed_at, o.source, o.origin, o.http_status, o.headers, o.etag, o.last_modified,
+SELECT o.id, u.url, u.host, o.observed_at, o.source, o.origin, o.http_status, o.headers, o.etag, o.last_modified,
        o.page_type, c.sha256 AS content_sha256, o.status
 FROM observations o
+JOIN urls u ON u.id = o.url_id
 LEFT JOIN contents c ON c.rowid = o.content_id;
 """

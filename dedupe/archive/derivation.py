@@ -88,7 +88,7 @@ def derived_tables_lag(conn: sqlite3.Connection) -> bool:
             "SELECT key, value FROM archive_state WHERE key IN ('derived_snapshot_id', 'derive_engine')"
         ).fetchall()
     )
-    last = conn.execute("SELECT coalesce(max(id), 0) FROM snapshots").fetchone()[0]
+    last = conn.execute("SELECT coalesce(max(id), 0) FROM observations").fetchone()[0]
     if state.get("derive_engine") not in SAME_ENGINE:
         return last > 0
     if last > 0 and _built_stages(conn) != set(STAGES):
@@ -123,7 +123,7 @@ class DerivedRecords:
         )
 
     def _last_snapshot_id(self) -> int:
-        return self.db.execute("SELECT coalesce(max(id), 0) FROM snapshots").fetchone()[0]
+        return self.db.execute("SELECT coalesce(max(id), 0) FROM observations").fetchone()[0]
 
     def _outdated(self) -> bool:
         return self.db.execute(OUTDATED_PAGE_SQL, [EXTRACTOR_VERSION, EXTRACTOR_VERSION]).fetchone() is not None

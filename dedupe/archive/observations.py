@@ -107,9 +107,13 @@ def _insert_sql(table: str, columns: tuple[str, ...], verb: str = "INSERT") -> s
 
 _INSERT_CONTENT = _insert_sql("contents", _CONTENT_COLUMNS, "INSERT OR IGNORE")
 _INSERT_PAGE = _insert_sql("pages", _PAGE_COLUMNS, "INSERT OR IGNORE")
-# into the table behind the snapshots view (m027): the content by its row, found by its hash in the same statement
+# into the tables behind the snapshots view (m027): the URL once, then the observation naming its URL and its
+# content by their rows, found by their text in the same statement
+_INSERT_URL = "INSERT OR IGNORE INTO urls(url, host) VALUES (:url, :host)"
 _INSERT_SNAPSHOT = (
     _insert_sql("observations", _SNAPSHOT_COLUMNS)
+    .replace("url, host, ", "url_id, ", 1)
+    .replace(":url, :host, ", "(SELECT id FROM urls WHERE url = :url), ", 1)
     .replace("content_sha256", "content_id", 1)
     .replace(":content_sha256", "(SELECT rowid FROM contents WHERE sha256 = :content_sha256)")
 )
@@ -401,11 +405,11 @@ class ObservationStore:
             self.db.execute(_INSERT_CONTENT, content)
             self.db.execute(_INSERT_PAGE, page)
         headers = Headers(snap.headers or {})  # looked up in any case, stored as spelled
+        self.db.execute(_INSERT_URL, {"url": snap.url, "host": urlsplit(snap.url).hostname})
         cursor = self.db.execute(
             _INSERT_SNAPSHOT,
             {
                 "url": snap.url,
-                "host": urlsplit(snap.url).hostname,
                 "observed_at": snap.observed_at,
                 "source": snap.source,
                 "origin": snap.origin,

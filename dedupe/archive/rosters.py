@@ -227,7 +227,9 @@ def write_reference(db_conn: sqlite3.Connection) -> None:
     stage = RosterStage(db_conn)
     shas = [
         sha
-        for (sha,) in db_conn.execute("SELECT DISTINCT content_sha256 FROM snapshots WHERE content_sha256 IS NOT NULL")
+        for (sha,) in db_conn.execute(
+            "SELECT sha256 FROM contents WHERE rowid IN (SELECT content_id FROM observations)"
+        )
     ]
     stage.add_contents(sorted(shas))
     for delegation, language in db_conn.execute(

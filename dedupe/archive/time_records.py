@@ -90,9 +90,10 @@ class TimeRecords:
         changed = sorted(set(changed_contents)) if after_id else []  # a first derivation has no older snapshots
         for chunk in _chunks(changed):
             for url, observed_at in self.x(
-                # the table behind the snapshots view (m027): from the contents' rows to their observations by index
-                f"SELECT url, min(observed_at) FROM observations WHERE content_id IN "
-                f"(SELECT rowid FROM contents WHERE sha256 IN ({_marks(chunk)})) AND id <= ? GROUP BY url",
+                # the tables behind the snapshots view (m027): from the contents' rows to their observations by index
+                f"SELECT u.url, min(o.observed_at) FROM observations o JOIN urls u ON u.id = o.url_id "
+                f"WHERE o.content_id IN (SELECT rowid FROM contents WHERE sha256 IN ({_marks(chunk)})) AND o.id <= ? "
+                f"GROUP BY o.url_id",
                 [*chunk, after_id],
             ):
                 key = self._first_key(url, observed_at, after_id)

@@ -57,3 +57,17 @@ def test_a_crawl_says_it_upgrades_before_it_fetches(
     db, ran = archive_behind_by_one_step
     CrawlRun(db, ["https://pacsto.org/events"]).begin().finish("finished")
     assert "Upgrading" in capsys.readouterr().err and ran == ["ran"]
+
+
+def test_serve_refuses_an_archive_an_upgrade_would_change_and_says_how_to_upgrade_it(
+    archive_behind_by_one_step: tuple[Path, list[str]],
+) -> None:
+    """Serving never writes, and the pages read the current schema: an older archive is named, not half served."""
+    db, ran = archive_behind_by_one_step
+    refused = CliRunner().invoke(cli, ["serve", "--db", str(db), "--print-metadata"])
+    assert refused.exit_code == 1 and ran == []
+    assert "older pa-archive (1 schema step(s) to give it: m999_a_later_step)" in refused.output
+    assert f"pa-archive stats --db {db}" in refused.output
+    assert CliRunner().invoke(cli, ["stats", "--db", str(db)]).exit_code == 0 and ran == ["ran"]
+    served = CliRunner().invoke(cli, ["serve", "--db", str(db), "--print-metadata"])
+    assert served.exit_code == 0 and "databases" in served.output
