@@ -591,7 +591,10 @@ CREATE TABLE observations (             -- one per fetch or imported record; rea
     content_id INTEGER,                 -- contents.rowid (the hash: snapshots.content_sha256); NULL: no body
     status TEXT NOT NULL                -- 'new', 'seen_again', 'not_modified', 'removed', 'error'
 );
-CREATE INDEX observations_url_time ON observations(url_id, observed_at);  -- newest first, with the row id, unsorted
+-- by URL and time, newest first with the row id, unsorted; with the content after them, so that counting the
+-- snapshots view (Datasette's table page: a count through both joins) reads this index, not the table (1M: 0.59 ->
+-- 0.2 s for 8 MB)
+CREATE INDEX observations_url_time ON observations(url_id, observed_at, id, content_id);
 CREATE INDEX observations_content ON observations(content_id);
 CREATE INDEX observations_origin ON observations(origin);
 CREATE INDEX observations_observed ON observations(observed_at);      -- time order: (observed_at, id)
