@@ -101,6 +101,7 @@ def derived_tables_lag(conn: sqlite3.Connection) -> bool:
 CHECKED_TABLES = (*schema.DERIVED_TABLES, *schema.TIME_TABLES)
 CHECK_PHASES = (
     "bring the derived records up to date",
+    "check the observations' links",
     "copy the archive",
     "derive the reference from the observations",
     *(f"compare {table}" for table in CHECKED_TABLES),
@@ -226,8 +227,10 @@ class DerivedRecords:
         phase = on_phase or (lambda _label: None)
         phase(CHECK_PHASES[0])
         self.refresh()
+        phase(CHECK_PHASES[1])
+        differences = {"observations": broken} if (broken := broken_observation_links(self.db.conn)) else {}
         with tempfile.TemporaryDirectory(prefix="pa-archive-check-") as tmp:
-            phase(CHECK_PHASES[1])
+            phase(CHECK_PHASES[2])
             copy_path = Path(tmp) / "reference.db"
             target = sqlite3.connect(copy_path)
             with target:
@@ -235,18 +238,33 @@ class DerivedRecords:
             target.close()
             reference = Database(copy_path)
             register_functions(reference.conn)  # the stemmed index's triggers call pa_stem
-            phase(CHECK_PHASES[2])
+            phase(CHECK_PHASES[3])
             with write_transaction(reference):
                 write_reference(reference)
                 write_time_reference(reference.conn)
                 write_roster_reference(reference.conn)
-            differences = {}
             for table in CHECKED_TABLES:
                 phase(f"compare {table}")
                 if diff := _table_differences(self.db, reference, table):
                     differences[table] = diff
             reference.close()
         return differences
+
+
+# Observations name their URL and content by row ids (m027) that no foreign key guards (a rowid cannot be one's
+# parent key): a row naming none would read through the snapshots view as no URL or no content.
+BROKEN_LINKS_SQL = {
+    "name a URL the archive does not hold": "SELECT count(*) FROM observations o "
+    "WHERE NOT EXISTS (SELECT 1 FROM urls u WHERE u.id = o.url_id)",
+    "name a content the archive does not hold": "SELECT count(*) FROM observations o "
+    "WHERE o.content_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM contents c WHERE c.rowid = o.content_id)",
+}
+
+
+def broken_observation_links(conn: sqlite3.Connection) -> list[str]:
+    """One sentence per kind of broken link among the observations (none: an empty list)."""
+    counts = {what: conn.execute(sql).fetchone()[0] for what, sql in BROKEN_LINKS_SQL.items()}
+    return [f"{n} observation(s) {what}" for what, n in counts.items() if n]
 
 
 def _rows(db: Database, table: str) -> list[tuple]:

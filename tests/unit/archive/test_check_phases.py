@@ -49,3 +49,25 @@ def test_the_reference_holds_a_line_repeated_on_many_pages_once(tmp_path: Path) 
     repeated = [line for line, ids in by_value.items() if sum(line in p.lines for p in pages) > 1]
     assert repeated, "the seeds share their delegation block's lines"
     assert all(len(by_value[line]) == 1 for line in repeated)
+
+
+def test_check_names_observations_whose_url_or_content_is_gone(tmp_path: Path) -> None:
+    """Observations name their URL and content by row ids (m027) that no foreign key guards: a file changed by
+    hand can leave one naming nothing, which the snapshots view would show as no URL or no content."""
+    import sqlite3
+
+    db = tmp_path / "archive.db"
+    assert CliRunner().invoke(cli, ["import", str(SEEDS), "--db", str(db)]).exit_code == 0
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE observations SET content_id = 999999 WHERE id = 1")
+    conn.execute("UPDATE observations SET url_id = 999999 WHERE id IN (2, 3)")
+    conn.commit()
+    conn.close()
+    with Archive(db, create=False) as archive:
+        differences = archive.check()
+    assert differences["observations"] == [
+        "2 observation(s) name a URL the archive does not hold",
+        "1 observation(s) name a content the archive does not hold",
+    ]
+    result = CliRunner().invoke(cli, ["check", "--db", str(db)])
+    assert result.exit_code != 0 and "1 observation(s) name a content the archive does not hold" in result.output
