@@ -901,7 +901,8 @@ def compact(db_path: str, as_json: bool) -> None:
 def check(db_path: str, as_json: bool) -> None:
     """Compare the incrementally derived tables with a full rebuild.
 
-    First, every observation must name a URL and a content (if any) the archive holds. The reference derivation (everything from the observations, in memory) is written into
+    First, every observation must name a URL and a content (if any) the archive holds. The
+    reference derivation (everything from the observations, in memory) is written into
     a temporary copy of the archive, never into the archive itself. Exit status 1 and the
     differing rows when any table differs. It takes time, memory and disk (the copy) in proportion
     to the archive: about 11 minutes at a million observations, its phases drawn on a terminal.
