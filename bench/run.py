@@ -385,7 +385,9 @@ def snapshot_row_bytes(db: Path, status: str) -> float | None:
     try:
         count = con.execute("SELECT count(*) FROM observations WHERE status = ?", [status]).fetchone()[0]
         total = con.execute("SELECT count(*) FROM observations").fetchone()[0]
-        names = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE tbl_name = 'snapshots'")]
+        names = [  # the tables behind the snapshots view (m027), with their indexes
+            r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE tbl_name IN ('observations', 'urls')")
+        ]
         marks = ",".join("?" * len(names))
         payload = con.execute(f"SELECT sum(payload) FROM dbstat WHERE name IN ({marks})", names).fetchone()[0]
     except sqlite3.Error:

@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 
 from datasette.utils.asgi import NotFound, Response
 
-from datasette_pa_archive.pages import archive_database, diff_href, html_response
+from datasette_pa_archive.pages import archive_database, diff_href, html_response, snapshot_row_href
 from dedupe import page_queries
 from dedupe.analysis import diff as difftools
 from dedupe.archive import ArchiveError, ReadOnlyArchive, Ref
@@ -281,4 +281,4 @@ def side_href(datasette: Any, database: str, side: Side) -> str:
         return datasette.urls.row(database, "article_versions", side.ref)
     if side.kind == "block_version":
         return datasette.urls.row(database, "block_versions", side.ref)
-    return datasette.urls.row(database, "snapshots", side.ref.lstrip("s"))
+    return snapshot_row_href(datasette, database, side.ref.lstrip("s"))

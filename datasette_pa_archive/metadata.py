@@ -495,7 +495,8 @@ FACETS: dict[str, list[Any]] = {
 }
 
 EXTRA: dict[str, dict[str, Any]] = {
-    "snapshots": {"sort_desc": "observed_at"},
+    # a view (m027): sorted by these through their indexes; by the URL or the hash it would sort a million rows
+    "snapshots": {"sort_desc": "observed_at", "sortable_columns": ["id", "observed_at"]},
     "articles": {"label_column": "title", "sort_desc": "last_seen"},
     "blocks": {"label_column": "name"},
     "crawl_runs": {"sort_desc": "started_at"},

@@ -47,6 +47,12 @@ def snapshot_href(datasette: Any, snapshot_id: int | str, database: str | None =
     return path + ("?" + urlencode({"database": database}) if database else "")
 
 
+def snapshot_row_href(datasette: Any, database: str, snapshot_id: int | str, as_json: str = "") -> str:
+    """The snapshot's row with every column: ``snapshots`` is a view (m027), so Datasette has no row page for it;
+    the view filtered to its id shows the same."""
+    return datasette.urls.table(database, "snapshots", format=as_json.lstrip(".") or None) + f"?id={int(snapshot_id)}"
+
+
 async def archive_database(datasette: Any, request: Any) -> Any:
     """The database named by ?database=, else the first one that is a pa-archive archive."""
     wanted = request.args.get("database")

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from datasette.utils.asgi import NotFound, Response
 from sqlite_utils import Database
 
-from datasette_pa_archive.pages import archive_database, diff_href, html_response, snapshot_href
+from datasette_pa_archive.pages import archive_database, diff_href, html_response, snapshot_href, snapshot_row_href
 from dedupe import page_queries, queries
 from dedupe.storage import Codec
 
@@ -68,12 +68,6 @@ def read_snapshot(conn: Any, snapshot_id: int) -> dict[str, Any] | None:
     except ValueError:
         pass
     return snap
-
-
-def snapshot_row_href(datasette: Any, database: str, snapshot_id: int | str, as_json: str = "") -> str:
-    """The snapshot's row with every column: ``snapshots`` is a view (m027), so Datasette has no row page for it;
-    the view filtered to its id shows the same."""
-    return datasette.urls.table(database, "snapshots", format=as_json.lstrip(".") or None) + f"?id={int(snapshot_id)}"
 
 
 async def snapshot_row_view(datasette: Any, request: Any) -> Response:

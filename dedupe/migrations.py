@@ -740,34 +740,49 @@ def m027_observations_by_url_and_content_ids(db: Database) -> None:
     (~230 of ~360 MB at a million observations); ``snapshots`` is a view that joins them back, so what reads
     snapshots reads the same rows. URLs are numbered in their sort order, observations copied in id order, in this
     step's transaction. An observation whose content is missing would lose its hash, so the step refuses such an
-    archive (only a file changed by hand can hold one: the table's foreign key forbade it) rather than lose it."""
-    if "observations" in db.table_names():
+    archive (only a file changed by hand can hold one: the table's foreign key forbade it) rather than lose it.
+    An archive given this step's first form (commit 6b33fa0, recorded as ``m027_observations_by_content_id``:
+    ``observations`` with the URL's text, no ``urls``) is converted the same way from those rows."""
+    found = db["observations"].columns_dict if "observations" in db.table_names() else None
+    if found is not None and "url_id" in found:
         return
-    missing = db.execute(
-        "SELECT count(*) FROM snapshots s WHERE s.content_sha256 IS NOT NULL "
-        "AND NOT EXISTS (SELECT 1 FROM contents c WHERE c.sha256 = s.content_sha256)"
-    ).fetchone()[0]
-    if missing:
-        raise sqlite3.IntegrityError(
-            f"{missing} snapshot(s) name a content the archive does not hold: this archive was changed outside "
-            "pa-archive; restore it from a backup, or delete those snapshots, before this version can open it"
-        )
     db.execute("PRAGMA legacy_alter_table = ON")  # a rename does not rewrite the views that name snapshots
     try:
-        db.execute("ALTER TABLE snapshots RENAME TO snapshots_m027")
+        if found is not None:  # the first form: its rows, read with their content's hash as snapshots held them
+            db.execute("DROP VIEW snapshots")
+            db.execute("ALTER TABLE observations RENAME TO snapshots_m027")
+            source = (
+                "(SELECT o.id, o.url, o.host, o.observed_at, o.source, o.origin, o.http_status, o.headers, o.etag, "
+                "o.last_modified, o.page_type, c.sha256 AS content_sha256, o.status FROM snapshots_m027 o "
+                "LEFT JOIN contents c ON c.rowid = o.content_id)"
+            )
+        else:
+            missing = db.execute(
+                "SELECT count(*) FROM snapshots s WHERE s.content_sha256 IS NOT NULL "
+                "AND NOT EXISTS (SELECT 1 FROM contents c WHERE c.sha256 = s.content_sha256)"
+            ).fetchone()[0]
+            if missing:
+                raise sqlite3.IntegrityError(
+                    f"{missing} snapshot(s) name a content the archive does not hold: this archive was changed "
+                    "outside pa-archive; restore it from a backup, or delete those snapshots, before this version "
+                    "can open it"
+                )
+            db.execute("ALTER TABLE snapshots RENAME TO snapshots_m027")
+            source = "snapshots_m027"
     finally:
         db.execute("PRAGMA legacy_alter_table = OFF")
-    for index in ("url_time", "content", "origin", "observed", "identity"):
+    for index in ("url_time", "content", "origin", "observed", "identity"):  # of either form: the names are taken
         db.execute(f"DROP INDEX IF EXISTS snapshots_{index}")
+        db.execute(f"DROP INDEX IF EXISTS observations_{index}")
     statements = ddl_statements(OBSERVATIONS_DDL)
     tables = [s for s in statements if "CREATE TABLE" in s]
     for statement in tables:
         db.execute(statement)
-    db.execute("INSERT INTO urls(url, host) SELECT url, min(host) FROM snapshots_m027 GROUP BY url ORDER BY url")
+    db.execute(f"INSERT INTO urls(url, host) SELECT url, min(host) FROM {source} GROUP BY url ORDER BY url")
     copied = SNAPSHOT_COLUMNS.replace("url, host", "(SELECT u.id FROM urls u WHERE u.url = s.url)").replace(
         "content_sha256", "(SELECT c.rowid FROM contents c WHERE c.sha256 = s.content_sha256)"
     )
-    db.execute(f"INSERT INTO observations ({OBSERVATION_COLUMNS}) SELECT {copied} FROM snapshots_m027 s ORDER BY s.id")
+    db.execute(f"INSERT INTO observations ({OBSERVATION_COLUMNS}) SELECT {copied} FROM {source} s ORDER BY s.id")
     db.execute("DROP TABLE snapshots_m027")
     for statement in statements:  # the indexes built once, after the rows; then the view
         if statement not in tables:

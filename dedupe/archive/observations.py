@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import resource
 import signal
+import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -33,6 +34,8 @@ from .base import NEWEST_CONTENT_SNAPSHOT_SQL, NEWEST_SNAPSHOT_SQL, REMOVED_STAT
 LOOKUP_CHUNK = 500  # hashes or URLs per query when a batch is read ahead
 # which of a JSON list of content hashes the archive has
 _KNOWN_CONTENTS = "SELECT sha256 FROM contents WHERE sha256 IN (SELECT value FROM json_each(?))"
+# the rows of those contents: what an observation names its content by (m027)
+_CONTENT_ROWS = "SELECT sha256, rowid FROM contents WHERE sha256 IN (SELECT value FROM json_each(?))"
 # per URL of a JSON list: the content hash of its newest snapshot, and of its newest with content
 _NEWEST_OF_URLS = """SELECT u.value,
   (SELECT content_sha256 FROM snapshots WHERE url = u.value ORDER BY observed_at DESC, id DESC LIMIT 1),
@@ -107,16 +110,16 @@ def _insert_sql(table: str, columns: tuple[str, ...], verb: str = "INSERT") -> s
 
 _INSERT_CONTENT = _insert_sql("contents", _CONTENT_COLUMNS, "INSERT OR IGNORE")
 _INSERT_PAGE = _insert_sql("pages", _PAGE_COLUMNS, "INSERT OR IGNORE")
-# into the tables behind the snapshots view (m027): the URL once, then the observation naming its URL and its
-# content by their rows, found by their text in the same statement
+# into the tables behind the snapshots view (m027): the URL once, then the observation naming its URL (found by its
+# text in the same statement) and its content by their rows
 _INSERT_URL = "INSERT OR IGNORE INTO urls(url, host) VALUES (:url, :host)"
 _INSERT_SNAPSHOT = (
     _insert_sql("observations", _SNAPSHOT_COLUMNS)
     .replace("url, host, ", "url_id, ", 1)
     .replace(":url, :host, ", "(SELECT id FROM urls WHERE url = :url), ", 1)
-    .replace("content_sha256", "content_id", 1)
-    .replace(":content_sha256", "(SELECT rowid FROM contents WHERE sha256 = :content_sha256)")
+    .replace("content_sha256", "content_id")
 )
+_CONTENT_ROW = "SELECT rowid FROM contents WHERE sha256 = ?"
 
 
 @dataclass
@@ -364,7 +367,14 @@ class ObservationStore:
                 [[index, batch[index].url, batch[index].observed_at, placed[index][0] or ""] for index in chunk]
             )
             stored.update(index for (index,) in self.db.execute(_STORED_SNAPSHOTS, [keys]))
-        return {index: _Ahead(*placed[index], index in stored, newest[batch[index].url].content) for index in once}
+        rows: dict[str, int] = {}
+        wanted = sorted({placed[index][0] for index in once} - {None})
+        for lo in range(0, len(wanted), LOOKUP_CHUNK):
+            rows.update(self.db.execute(_CONTENT_ROWS, [json.dumps(wanted[lo : lo + LOOKUP_CHUNK])]))
+        return {
+            index: _Ahead(*placed[index], index in stored, newest[batch[index].url].content, rows.get(placed[index][0]))
+            for index in once
+        }
 
     def _store(
         self,
@@ -402,8 +412,16 @@ class ObservationStore:
                     own, base, page["extractor"], page["lines"], page["lines_compression"]
                 )
                 page = {**page, "lines": lines, "lines_compression": lines_method}
-            self.db.execute(_INSERT_CONTENT, content)
+            inserted = self.db.execute(_INSERT_CONTENT, content)
+            content_id = inserted.lastrowid if inserted.rowcount == 1 else None
             self.db.execute(_INSERT_PAGE, page)
+        if content is None:
+            content_id = ahead.content_id if ahead is not None else None
+        if sha is not None and content_id is None:  # the table's foreign key refused this before m027
+            found = self.db.execute(_CONTENT_ROW, [sha]).fetchone()
+            if found is None:
+                raise sqlite3.IntegrityError(f"the snapshot of {snap.url} names a content the archive does not hold")
+            content_id = found[0]
         headers = Headers(snap.headers or {})  # looked up in any case, stored as spelled
         self.db.execute(_INSERT_URL, {"url": snap.url, "host": urlsplit(snap.url).hostname})
         cursor = self.db.execute(
@@ -419,7 +437,7 @@ class ObservationStore:
                 "etag": headers.get("etag"),
                 "last_modified": headers.get("last-modified"),
                 "page_type": snap.page_type,
-                "content_sha256": sha,
+                "content_id": content_id,
                 "status": status,
             },
         )
@@ -597,6 +615,7 @@ class _Ahead(NamedTuple):
     status: str  # 'new', 'seen_again', ...
     stored: bool  # already in the archive: a duplicate
     base: str | None  # its URL's newest content before the batch (what a new content is compressed against)
+    content_id: int | None  # the row of its content, if the archive held it before the batch
 
 
 class _Newest(NamedTuple):

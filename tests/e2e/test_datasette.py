@@ -657,6 +657,9 @@ def test_tidy_tables_fold_descriptions_hide_sql_and_render_json(server: Server) 
     assert '<details class="pa-json">' in snapshot or "none" in snapshot
     assert get(server, "/archive/snapshots/1.json", status=302).headers["location"] == "/archive/snapshots.json?id=1"
     assert rows(server, "snapshots?id=1")[0]["id"] == 1
+    assert [r["id"] for r in rows(server, "snapshots?_sort=id&_size=2")] == [1, 2]  # sorted by an index
+    refused = get(server, "/archive/snapshots?_sort=url", status=500)  # Datasette's status for a column not sortable
+    assert "Cannot sort table by url" in refused.text  # it would sort every observation: a million rows
 
 
 def test_the_database_page_never_counts_the_derivation_state(tmp_path: Path) -> None:
@@ -667,3 +670,10 @@ def test_the_database_page_never_counts_the_derivation_state(tmp_path: Path) -> 
     counts = {t["name"]: t["count"] for t in page.json()["tables"]}
     assert counts["observations"] > 0 and counts["fact_periods"] > 0  # the table behind the snapshots view
     assert counts["derive_pages"] is None and counts["article_versions_fts_data"] is None
+
+
+def test_the_diff_of_two_snapshots_links_each_to_its_row_of_the_snapshots_view(server: Server) -> None:
+    """``snapshots`` is a view (m027): a side's link goes straight to its row there, not through the redirect."""
+    text = get(server, "/-/diff?a=s1&b=s2").text
+    assert 'href="/archive/snapshots?id=1"' in text and 'href="/archive/snapshots?id=2"' in text
+    assert "/archive/snapshots/1" not in text

@@ -765,3 +765,61 @@ def test_m027_refuses_an_archive_whose_snapshot_names_a_missing_content(tmp_path
     assert conn.execute("SELECT type FROM sqlite_master WHERE name = 'snapshots'").fetchone() == ("table",)
     assert conn.execute("SELECT * FROM snapshots ORDER BY id").fetchall() == rows
     conn.close()
+
+
+def test_m027_converts_the_first_form_it_had_with_urls_as_text(tmp_path: Path) -> None:
+    """Commit 6b33fa0 gave m027 as ``m027_observations_by_content_id``: ``observations`` with each URL's text and
+    no ``urls``. An archive upgraded then is converted by the step as it is now, with every row as it was."""
+    path = tmp_path / "archive.db"
+    snaps = replica_snapshots(("en",))
+    with Archive(path) as archive:
+        archive.ingest(snaps[:30], workers=1)
+    conn = sqlite3.connect(path)
+    _undo_m027(conn)
+    rows = conn.execute("SELECT * FROM snapshots ORDER BY id").fetchall()
+    conn.execute("PRAGMA legacy_alter_table = ON")
+    conn.executescript(  # that first form, made from the m026 one as its step made it
+        """
+        ALTER TABLE snapshots RENAME TO snapshots_old;
+        DROP INDEX snapshots_url_time; DROP INDEX snapshots_content; DROP INDEX snapshots_origin;
+        DROP INDEX snapshots_observed;
+        CREATE TABLE observations (id INTEGER PRIMARY KEY, url TEXT NOT NULL, host TEXT, observed_at TEXT NOT NULL,
+            source TEXT NOT NULL, origin TEXT, http_status INTEGER, headers TEXT, etag TEXT, last_modified TEXT,
+            page_type TEXT, content_id INTEGER, status TEXT NOT NULL);
+        INSERT INTO observations SELECT s.id, s.url, s.host, s.observed_at, s.source, s.origin, s.http_status,
+            s.headers, s.etag, s.last_modified, s.page_type, c.rowid, s.status
+            FROM snapshots_old s LEFT JOIN contents c ON c.sha256 = s.content_sha256;
+        DROP TABLE snapshots_old;
+        CREATE INDEX observations_url_time ON observations(url, observed_at);
+        CREATE INDEX observations_content ON observations(content_id);
+        CREATE INDEX observations_origin ON observations(origin);
+        CREATE INDEX observations_observed ON observations(observed_at);
+        CREATE VIEW snapshots AS SELECT o.id, o.url, o.host, o.observed_at, o.source, o.origin, o.http_status,
+            o.headers, o.etag, o.last_modified, o.page_type, c.sha256 AS content_sha256, o.status
+            FROM observations o LEFT JOIN contents c ON c.rowid = o.content_id;
+        INSERT INTO _sqlite_migrations(migration_set, name, applied_at)
+            VALUES ('pa-archive', 'm027_observations_by_content_id', '2026-12-04 08:35:00');
+        """
+    )
+    conn.commit()
+    assert conn.execute("SELECT * FROM snapshots ORDER BY id").fetchall() == rows
+    conn.close()
+    with Archive(path) as archive:
+        conn = archive.db.conn
+        assert (
+            "url_id" in archive.db["observations"].columns_dict and "url" not in archive.db["observations"].columns_dict
+        )
+        assert conn.execute("SELECT * FROM snapshots ORDER BY id").fetchall() == rows
+        assert archive.check() == {}
+        archive.ingest(snaps[30:40], workers=1)  # and the writer goes on
+        assert conn.execute("SELECT count(*) FROM snapshots").fetchone()[0] == len(rows) + 10
+
+
+def test_the_writer_refuses_a_snapshot_whose_content_is_not_stored(tmp_path: Path) -> None:
+    """Before m027 the table's foreign key refused it; a row id has no foreign key, and the snapshot would have
+    been stored as one without a body."""
+    snap = replica_snapshots(("en",))[0]
+    with Archive(tmp_path / "archive.db") as archive:
+        with pytest.raises(sqlite3.IntegrityError, match="names a content the archive does not hold"):
+            archive.store._store(snap, "f" * 64, None, None)
+        assert archive.db.execute("SELECT count(*) FROM observations").fetchone() == (0,)

@@ -94,8 +94,11 @@ def test_compact_gives_the_free_pages_back(tmp_path: Path) -> None:
         free_before = (
             conn.execute("PRAGMA freelist_count").fetchone()[0] * conn.execute("PRAGMA page_size").fetchone()[0]
         )
-        # the engine and the content links name a content by its row in pages (m023): compact must keep it
+        # the engine and the content links name a content by its row in pages (m023), observations by its row
+        # in contents (m027): compact must keep both
         page_ids = conn.execute("SELECT rowid, content_sha256 FROM pages ORDER BY rowid").fetchall()
+        content_ids = conn.execute("SELECT rowid, sha256 FROM contents ORDER BY rowid").fetchall()
+        snapshots = conn.execute("SELECT * FROM snapshots ORDER BY id").fetchall()
         tables = {
             t: conn.execute(f"SELECT count(*) FROM [{t}]").fetchone()[0]
             for (t,) in conn.execute(
@@ -110,6 +113,8 @@ def test_compact_gives_the_free_pages_back(tmp_path: Path) -> None:
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA freelist_count").fetchone()[0] == 0
         assert conn.execute("SELECT rowid, content_sha256 FROM pages ORDER BY rowid").fetchall() == page_ids
+        assert conn.execute("SELECT rowid, sha256 FROM contents ORDER BY rowid").fetchall() == content_ids
+        assert conn.execute("SELECT * FROM snapshots ORDER BY id").fetchall() == snapshots
         assert {t: conn.execute(f"SELECT count(*) FROM [{t}]").fetchone()[0] for t in tables} == tables
     with Archive(db) as archive:
         assert archive.check() == {}
