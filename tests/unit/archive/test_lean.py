@@ -666,16 +666,22 @@ def _undo_m027(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA legacy_alter_table = OFF")
 
 
-def test_m026_keeps_snapshots_by_url_and_time_and_each_observation_once(tmp_path: Path) -> None:
-    """The identity index (URL, time, content hash) gives way to (URL, time): every observation is still
-    stored once (the writer checks before it inserts: the same snapshots again, or twice in one batch, add
-    nothing), the newest of a URL is read from the index without a sort, and the index takes less room."""
+def _m026_archive(tmp_path: Path, snaps: list) -> tuple[Path, sqlite3.Connection]:
+    """An archive of ``snaps`` in the form m026 left it, and a connection to it (the caller closes it)."""
     path = tmp_path / "archive.db"
-    snaps = replica_snapshots(("en",))[:30]
     with Archive(path) as archive:
         archive.ingest(snaps, workers=1)
     conn = sqlite3.connect(path)
     _undo_m027(conn)
+    return path, conn
+
+
+def test_m026_keeps_snapshots_by_url_and_time_and_each_observation_once(tmp_path: Path) -> None:
+    """The identity index (URL, time, content hash) gives way to (URL, time): every observation is still
+    stored once (the writer checks before it inserts: the same snapshots again, or twice in one batch, add
+    nothing), the newest of a URL is read from the index without a sort, and the index takes less room."""
+    snaps = replica_snapshots(("en",))[:30]
+    path, conn = _m026_archive(tmp_path, snaps)
     conn.executescript(
         """
         DROP INDEX snapshots_url_time;
@@ -706,13 +712,8 @@ def test_m026_keeps_snapshots_by_url_and_time_and_each_observation_once(tmp_path
 def test_m027_names_each_content_by_its_row_and_snapshots_read_as_before(tmp_path: Path) -> None:
     """Observations name their content by ``contents.rowid``; the snapshots view gives every row, every view over
     it and every named question the same answers as the table did, in less room, and the writer goes on."""
-    path = tmp_path / "archive.db"
     snaps = replica_snapshots(("en",))
-    with Archive(path) as archive:
-        archive.ingest(snaps[:40], workers=1)
-    conn = sqlite3.connect(path)
-    _undo_m027(conn)
-    conn.commit()
+    path, conn = _m026_archive(tmp_path, snaps[:40])
     payload = "SELECT sum(payload) FROM dbstat WHERE name LIKE ? OR name LIKE ?"
     before = conn.execute(payload, ["snapshots%", "snapshots%"]).fetchone()[0]
     rows = conn.execute("SELECT * FROM snapshots ORDER BY id").fetchall()
@@ -739,22 +740,16 @@ def test_m027_names_each_content_by_its_row_and_snapshots_read_as_before(tmp_pat
         assert archive.check() == {}
         archive.ingest([*snaps[:40], *snaps[40:50]], workers=1)  # the old ones add nothing, the new ones land
         assert conn.execute("SELECT count(*) FROM snapshots").fetchone()[0] == len(rows) + 10
+        with_body = "SELECT count(*) FROM snapshots s JOIN contents c ON c.sha256 = s.content_sha256"
         assert (
-            conn.execute("SELECT count(*) FROM snapshots s JOIN contents c ON c.sha256 = s.content_sha256").fetchone()[
-                0
-            ]
-            == conn.execute("SELECT count(content_sha256) FROM snapshots").fetchone()[0]
+            conn.execute(with_body).fetchone() == conn.execute("SELECT count(content_sha256) FROM snapshots").fetchone()
         )
         assert archive.check() == {}
 
 
 def test_m027_refuses_an_archive_whose_snapshot_names_a_missing_content(tmp_path: Path) -> None:
     """Such a snapshot's hash would be lost (no row to name): the step refuses, says why, and changes nothing."""
-    path = tmp_path / "archive.db"
-    with Archive(path) as archive:
-        archive.ingest(replica_snapshots(("en",))[:5], workers=1)
-    conn = sqlite3.connect(path)
-    _undo_m027(conn)
+    path, conn = _m026_archive(tmp_path, replica_snapshots(("en",))[:5])
     conn.execute("UPDATE snapshots SET content_sha256 = ? WHERE id = 1", ["0" * 64])
     conn.commit()
     rows = conn.execute("SELECT * FROM snapshots ORDER BY id").fetchall()
@@ -770,12 +765,8 @@ def test_m027_refuses_an_archive_whose_snapshot_names_a_missing_content(tmp_path
 def test_m027_converts_the_first_form_it_had_with_urls_as_text(tmp_path: Path) -> None:
     """Commit 6b33fa0 gave m027 as ``m027_observations_by_content_id``: ``observations`` with each URL's text and
     no ``urls``. An archive upgraded then is converted by the step as it is now, with every row as it was."""
-    path = tmp_path / "archive.db"
     snaps = replica_snapshots(("en",))
-    with Archive(path) as archive:
-        archive.ingest(snaps[:30], workers=1)
-    conn = sqlite3.connect(path)
-    _undo_m027(conn)
+    path, conn = _m026_archive(tmp_path, snaps[:30])
     rows = conn.execute("SELECT * FROM snapshots ORDER BY id").fetchall()
     conn.execute("PRAGMA legacy_alter_table = ON")
     conn.executescript(  # that first form, made from the m026 one as its step made it
