@@ -95,8 +95,9 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "lines": "The page's text lines in reading order, JSON [[text, role, section], ...], compressed "
             "(zstd with the archive's dictionary: read them on the snapshot page).",
             "lines_compression": "How lines are stored: 'zstd', 'zstd-dict:<id>' (compression_dicts), "
-            "'zstd-ref:<sha256>' (against the lines of the earlier page of its URL named), or NULL for "
-            "JSON text (an archive from before migration m013, until it is converted).",
+            "'zstd-ref:<sha256>' (against the lines of the earlier page of its URL named), "
+            "'zstd-own' or 'zstd-own:<id>' (against this page's own raw content, after the tail of dictionary <id>), "
+            "or NULL for JSON text (an archive from before migration m013, until it is converted).",
         },
     ),
     "articles": (

@@ -53,7 +53,7 @@ def read_snapshot(conn: Any, snapshot_id: int) -> dict[str, Any] | None:
         codec = Codec(Database(conn, recursive_triggers=False))
         lines = conn.execute(queries.PAGE_LINES_SQL, [snap["content_sha256"]]).fetchone()
         if lines:
-            snap["text"] = "\n".join(line[0] for line in codec.unpack_lines(*lines))
+            snap["text"] = "\n".join(line[0] for line in codec.unpack_lines(*lines, snap["content_sha256"]))
         if (snap["size"] or 0) <= MAX_COPY_BYTES:
             body = conn.execute(
                 "SELECT body, compression FROM contents WHERE sha256 = ?", [snap["content_sha256"]]

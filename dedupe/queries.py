@@ -455,7 +455,7 @@ ORDER BY last_observed_at DESC, last_snapshot_id DESC LIMIT 1000
 
 # --------------------------------------------------------------------------- the lean archive (m013)
 
-# A content's lines as stored: decode them with ``dedupe.storage.Codec.unpack_lines(lines, lines_compression)``.
+# A content's lines as stored: decode them with ``dedupe.storage.Codec.unpack_lines(lines, lines_compression, sha)``.
 PAGE_LINES_SQL = "SELECT lines, lines_compression FROM pages WHERE content_sha256 = ?"
 # snapshots that brought their URL a new content (what ``compact`` looks at to store versions as changes)
 NEW_VERSION_SNAPSHOTS_SQL = "SELECT count(*) FROM observations WHERE status = 'new'"

@@ -195,8 +195,9 @@ class DerivedRecords:
                 self.codec.detach_lines(EXTRACTOR_VERSION)
         for sha in outdated:
             kind, encoding = self.db.execute("SELECT kind, encoding FROM contents WHERE sha256 = ?", [sha]).fetchone()
+            raw = self.reader.raw_content(sha)
             try:
-                analysis = analyse(self.reader.raw_content(sha), encoding, kind)
+                analysis = analyse(raw, encoding, kind)
             except InputError:
                 continue  # keep the old analysis rather than lose the snapshot's page
             with write_transaction(self.db):
@@ -209,7 +210,7 @@ class DerivedRecords:
                         analysis.title,
                         analysis.published,
                         int(analysis.structured),
-                        *self.codec.pack_lines(analysis.lines),
+                        *self.codec.pack_lines(analysis.lines, raw),
                         sha,
                     ],
                 )

@@ -28,7 +28,7 @@ from ..document import EXTRACTOR_VERSION, InputError, PageAnalysis, RawSnapshot
 from ..headers import Headers
 from ..sources import SourceError
 from ..stemming import stemming_cpu_seconds
-from ..storage import Codec, Dictionary, compress_with, content_hash, decompress
+from ..storage import OWN_METHOD, Codec, Dictionary, compress_own, compress_with, content_hash
 from .base import NEWEST_CONTENT_SNAPSHOT_SQL, NEWEST_SNAPSHOT_SQL, REMOVED_STATUSES, write_transaction
 
 LOOKUP_CHUNK = 500  # hashes or URLs per query when a batch is read ahead
@@ -291,7 +291,7 @@ class ObservationStore:
                 (blob, method), (lines, lines_method) = self._with_dictionaries(snap.body, analysis)
             else:
                 blob, method = self.codec.compress(snap.body, analysis.kind)
-                lines, lines_method = self.codec.pack_lines(analysis.lines)
+                lines, lines_method = self.codec.pack_lines(analysis.lines, snap.body)
         content = {
             "sha256": sha,
             "kind": analysis.kind,
@@ -321,8 +321,9 @@ class ObservationStore:
         (blob, method), (lines, lines_method) = packed.body, packed.lines
         if method == "zstd" and self.codec.current is not None:
             blob, method = compress_with(self.codec.current, body)
-        if lines_method == "zstd" and self.codec.current is not None:
-            lines, lines_method = self.codec.pack_lines_json(decompress(lines, "zstd"))
+        if lines_method in ("zstd", OWN_METHOD) and self.codec.current is not None:
+            data = self.codec.lines_json(lines, lines_method, raw=body).encode("utf-8")
+            lines, lines_method = self.codec.pack_lines_json(data, body)
         return (blob, method), (lines, lines_method)
 
     def _newest(self, url: str, with_content: bool) -> str | None:
@@ -407,7 +408,7 @@ class ObservationStore:
             if base is not None and content["kind"] == "html":  # a new version of a page: store what changed
                 blob, method = self.codec.against(snap.body, base, content["body"], content["compression"])
                 content = {**content, "body": blob, "stored_size": len(blob), "compression": method}
-                own = self.codec.lines_json(page["lines"], page["lines_compression"]).encode("utf-8")
+                own = self.codec.lines_json(page["lines"], page["lines_compression"], raw=snap.body).encode("utf-8")
                 lines, lines_method = self.codec.lines_against(
                     own, base, page["extractor"], page["lines"], page["lines_compression"]
                 )
@@ -676,7 +677,7 @@ def _packed(body: bytes, analysis: PageAnalysis, packing: Packing) -> PackedPage
         analysis.published,
         analysis.structured,
         compress_with(_given(packing.html), body),
-        compress_with(_given(packing.lines), data, lines=True),
+        compress_own(_given(packing.lines), data, body, *compress_with(_given(packing.lines), data, lines=True)),
     )
 
 

@@ -263,7 +263,7 @@ class ArchiveQueries:
         row = self.db.execute(queries.PAGE_LINES_SQL, [sha]).fetchone()
         if not row:
             raise ArchiveError(f"no content {sha}")
-        return "\n".join(line[0] for line in self.codec.unpack_lines(*row))
+        return "\n".join(line[0] for line in self.codec.unpack_lines(*row, sha))
 
     def raw_content(self, sha: str) -> bytes:
         """The bytes of one stored content, as fetched or imported."""

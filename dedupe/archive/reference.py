@@ -39,7 +39,7 @@ def load_pages(db: Database) -> list[PageLines]:
         PageLines(
             key=sha,
             structured=bool(structured),
-            lines=[canonical.setdefault(line, line) for line in codec.unpack_lines(lines, method)],
+            lines=[canonical.setdefault(line, line) for line in codec.unpack_lines(lines, method, sha)],
             has_article=bool(art),
         )
         for sha, structured, lines, method, art in rows

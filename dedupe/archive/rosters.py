@@ -76,7 +76,7 @@ class RosterStage:
                 chunk,
             ).fetchall()
             for sha, stored, method in rows:
-                lines = self.codec.lines_json(stored, method)
+                lines = self.codec.lines_json(stored, method, sha)
                 if not may_state_a_roster(lines):  # no line is shaped like a roster: skip the JSON
                     continue
                 for roster in extract_rosters([line[0] for line in json.loads(lines)]):

@@ -85,7 +85,7 @@ class PageCache:
         return self._pages[page_id]
 
     def _page(self, page_id: int, sha: str, structured: int, lines: bytes, method: str | None, article: int) -> Page:
-        lines = self.codec.unpack_lines(lines, method)
+        lines = self.codec.unpack_lines(lines, method, sha)
         page = PageLines(key=sha, structured=bool(structured), lines=lines, has_article=bool(article))
         return Page(page_id, sha, page, page_title(page))
 

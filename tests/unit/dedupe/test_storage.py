@@ -78,7 +78,7 @@ def test_archive_trains_a_dictionary_and_recompresses_earlier_contents(tmp_path:
         methods = {m for (m,) in archive.db.execute("SELECT DISTINCT compression FROM contents")}
         assert methods == {"zstd"}
         lines_methods = {m for (m,) in archive.db.execute("SELECT DISTINCT lines_compression FROM pages")}
-        assert lines_methods == {"zstd"}
+        assert lines_methods == {"zstd-own"}  # against the page's own raw bytes: smaller than plain zstd
         texts = {sha: archive.content_text(sha) for (sha,) in archive.db.execute("SELECT sha256 FROM contents")}
         for number, body in enumerate(site_pages[storage.TRAIN_AFTER - 1 :], start=storage.TRAIN_AFTER - 1):
             archive.add(snapshot(number, body))
@@ -92,11 +92,11 @@ def test_archive_trains_a_dictionary_and_recompresses_earlier_contents(tmp_path:
         # the pages' lines have a dictionary of their own: those stored before it are recompressed with it,
         # and read back the same
         lines_methods = dict(archive.db.execute("SELECT lines_compression, count(*) FROM pages GROUP BY 1").fetchall())
-        assert lines_methods == {"zstd-dict:2": len(site_pages)}
+        assert lines_methods == {"zstd-own:2": len(site_pages)}
         assert {sha: archive.content_text(sha) for sha in texts} == texts
         json_bytes, stored_bytes, with_html_dictionary = 0, 0, 0
-        for lines, method in archive.db.execute("SELECT lines, lines_compression FROM pages"):
-            data = json.dumps(archive.codec.unpack_lines(lines, method), ensure_ascii=False).encode()
+        for sha, lines, method in archive.db.execute(LINES_SQL):
+            data = json.dumps(archive.codec.unpack_lines(lines, method, sha), ensure_ascii=False).encode()
             json_bytes += len(data)
             stored_bytes += len(lines)
             with_html_dictionary += len(archive.codec.current.compress_lines(data))
@@ -128,6 +128,31 @@ def test_page_lines_read_back_from_every_form_they_were_stored_in(tmp_path: Path
         assert reopened.codec.unpack_lines(packed, method) == lines
 
 
+def test_a_new_pages_lines_are_stored_against_its_own_raw_page(tmp_path: Path, site_pages: list[bytes]) -> None:
+    """A page's lines are words its raw page holds: stored against those bytes (after the tail of the dictionary
+    of lines) they take a fraction of what the dictionary alone gives, read back the same, and a read against
+    other bytes fails instead of giving other text."""
+    with Archive(tmp_path / "archive.db") as archive:
+        for number, body in enumerate(site_pages[:260]):
+            archive.add(snapshot(number, body))
+        codec = archive.codec
+        rows = archive.db.execute(LINES_SQL + " WHERE rowid > 200").fetchall()
+        assert {method for _, _, method in rows} == {"zstd-own:2"}
+        own, dictionary_alone = 0, 0
+        for sha, value, method in rows:
+            data = codec.lines_json(value, method, sha).encode("utf-8")
+            assert codec.lines_json(value, method, raw=archive.raw_content(sha)) == data.decode("utf-8")
+            own += len(value)
+            dictionary_alone += len(codec.current_lines.compress_lines(data))
+        assert own < 0.5 * dictionary_alone
+        sha, value, method = rows[0]
+        with pytest.raises(storage.StorageError, match="needs its hash"):
+            codec.unpack_lines(value, method)
+        with pytest.raises(storage.StorageError):  # the checksum: another page's bytes are not this one's
+            codec.unpack_lines(value, method, raw=archive.raw_content(rows[1][0]))
+        assert archive.check() == {}
+
+
 def test_every_method_ever_written_stays_readable(
     tmp_path: Path, site_pages: list[bytes], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -152,11 +177,11 @@ def test_every_method_ever_written_stays_readable(
         methods = {m for (m,) in archive.db.execute("SELECT DISTINCT compression FROM contents")}
         assert methods == {"zstd", "zstd-dict:1", "zstd-dict:3"}  # 2 and 4: the dictionaries of lines
         lines_methods = {m for (m,) in archive.db.execute("SELECT DISTINCT lines_compression FROM pages")}
-        assert lines_methods == {"zstd-dict:2", "zstd-dict:4"}
+        assert lines_methods == {"zstd-own:2", "zstd-own:4"}
         for body in site_pages[:101]:
             assert archive.raw_content(hashlib.sha256(body).hexdigest()) == body
-        for value, method in archive.db.execute("SELECT lines, lines_compression FROM pages"):
-            assert archive.codec.unpack_lines(value, method)
+        for sha, value, method in archive.db.execute(LINES_SQL):
+            assert archive.codec.unpack_lines(value, method, sha)
 
 
 def test_an_archive_without_a_dictionary_of_lines_gets_one_at_its_next_write(
@@ -173,15 +198,15 @@ def test_an_archive_without_a_dictionary_of_lines_gets_one_at_its_next_write(
                 archive.add(snapshot(number, body))
             assert archive.db.execute("SELECT id, purpose FROM compression_dicts").fetchall() == [(1, "html")]
             stored = {m for (m,) in archive.db.execute("SELECT lines_compression FROM pages")}
-            assert stored <= {"zstd", "zstd-dict:1"}
+            assert stored <= {"zstd-own", "zstd-own:1"}
     with Archive(db) as archive:
         archive.add(snapshot(30, site_pages[30]))  # stored, then the dictionary of lines trained
         archive.add(snapshot(31, site_pages[31]))
         assert archive.db.execute("SELECT id, purpose FROM compression_dicts").fetchall() == [(1, "html"), (2, "lines")]
         lines_methods = [m for (m,) in archive.db.execute("SELECT lines_compression FROM pages ORDER BY rowid")]
-        assert lines_methods[-2:] == ["zstd-dict:1", "zstd-dict:2"] and "zstd" not in lines_methods
-        for value, method in archive.db.execute("SELECT lines, lines_compression FROM pages"):
-            assert [line[0] for line in archive.codec.unpack_lines(value, method)]
+        assert lines_methods[-2:] == ["zstd-own:1", "zstd-own:2"] and "zstd-own" not in lines_methods
+        for sha, value, method in archive.db.execute(LINES_SQL):
+            assert [line[0] for line in archive.codec.unpack_lines(value, method, sha)]
 
 
 def test_first_dictionary_recompresses_only_the_newest_plain_contents(
@@ -215,7 +240,7 @@ def test_recompressed_contents_and_lines_leave_no_half_empty_pages(
             archive.add(snapshot(number, body))
         methods = [m for (m,) in archive.db.execute("SELECT compression FROM contents")]
         assert methods == ["zstd-dict:1"] * 150  # the first 60 recompressed, the others stored so
-        assert {m for (m,) in archive.db.execute("SELECT lines_compression FROM pages")} == {"zstd-dict:2"}
+        assert {m for (m,) in archive.db.execute("SELECT lines_compression FROM pages")} == {"zstd-own:2"}
         page_size = archive.db.execute("PRAGMA page_size").fetchone()[0]
         for table in ("contents", "pages"):
             leaves, payload = archive.db.execute(
@@ -290,7 +315,7 @@ def test_parallel_analysis_gives_the_same_archive(
     assert dumps[0] == dumps[1]
     assert methods_from_workers  # the workers compressed
     if train_after == 40:  # and with the archive's dictionaries, read from its file
-        assert {"zstd-dict:1", "zstd-dict:2"} <= set(methods_from_workers)
+        assert {"zstd-dict:1", "zstd-own:2"} <= set(methods_from_workers)
 
 
 def test_a_training_rolled_back_leaves_no_content_in_a_dictionary_that_is_not_there(
@@ -318,12 +343,13 @@ def test_a_training_rolled_back_leaves_no_content_in_a_dictionary_that_is_not_th
         for number, body in enumerate(site_pages[20:60], start=20):
             archive.add(snapshot(number, body))
     with Archive(db) as archive:
-        known = {f"zstd-dict:{n}" for (n,) in archive.db.execute("SELECT id FROM compression_dicts")}
+        numbers = [n for (n,) in archive.db.execute("SELECT id FROM compression_dicts")]
+        known = {f"{prefix}:{n}" for n in numbers for prefix in ("zstd-dict", "zstd-own")}
         used = {
             m
             for (m,) in archive.db.execute("SELECT compression FROM contents UNION SELECT lines_compression FROM pages")
         }
-        assert used <= known | {"zstd"} and known
+        assert used <= known | {"zstd", "zstd-own"} and known
         for body in site_pages[:60]:
             assert archive.raw_content(hashlib.sha256(body).hexdigest()) == body
 
@@ -372,23 +398,28 @@ def test_compact_recompresses_the_lines_an_older_archive_stored_with_the_diction
     db = tmp_path / "archive.db"
     with monkeypatch.context() as patched:  # as an archive written before m021
         patched.setattr(storage.Codec, "_train_lines", lambda self: None)
+        patched.setattr(storage, "compress_own", _not_against_own_page)
         with Archive(db) as archive:
             for number, body in enumerate(site_pages[:120]):
                 archive.add(snapshot(number, body))
-            before = {sha: archive.codec.unpack_lines(v, m) for sha, v, m in archive.db.execute(LINES_SQL)}
+            before = {sha: archive.codec.unpack_lines(v, m, sha) for sha, v, m in archive.db.execute(LINES_SQL)}
             stored_before = archive.db.execute("SELECT sum(length(lines)) FROM pages").fetchone()[0]
     with Archive(db) as archive:
         looked_at: list[int] = []
         size_before, size_after = archive.compact(progress=looked_at.append)
         assert archive.db.execute("SELECT id, purpose FROM compression_dicts").fetchall() == [(1, "html"), (2, "lines")]
-        assert {m for (m,) in archive.db.execute("SELECT lines_compression FROM pages")} == {"zstd-dict:2"}
-        assert {sha: archive.codec.unpack_lines(v, m) for sha, v, m in archive.db.execute(LINES_SQL)} == before
+        assert {m for (m,) in archive.db.execute("SELECT lines_compression FROM pages")} == {"zstd-own:2"}
+        assert {sha: archive.codec.unpack_lines(v, m, sha) for sha, v, m in archive.db.execute(LINES_SQL)} == before
         assert archive.db.execute("SELECT sum(length(lines)) FROM pages").fetchone()[0] < 0.9 * stored_before
         assert sum(looked_at) == 120 and size_after < size_before
         assert archive.check() == {}
 
 
 LINES_SQL = "SELECT content_sha256, lines, lines_compression FROM pages"
+
+
+def _not_against_own_page(dictionary, data, raw, blob, method):  # as the writer before 'zstd-own'
+    return blob, method
 
 
 def test_a_worker_compresses_with_the_dictionaries_it_is_handed_as_the_writer_would(
@@ -412,10 +443,10 @@ def test_a_worker_compresses_with_the_dictionaries_it_is_handed_as_the_writer_wo
             assert isinstance(page, PackedPage)
             assert page.body == (html.compress(body), html.method)
             analysis = _analyse_chunk([(body, "utf-8", None)])[0]
-            assert page.lines == codec.pack_lines(analysis.lines)
-            assert codec.unpack_lines(*page.lines) == analysis.lines
+            assert page.lines == codec.pack_lines(analysis.lines, body)
+            assert codec.unpack_lines(*page.lines, raw=body) == analysis.lines
     plain = _analyse_chunk(snaps[:1], Packing(None, None))[0]
-    assert isinstance(plain, PackedPage) and plain.body[1] == plain.lines[1] == "zstd"
+    assert isinstance(plain, PackedPage) and plain.body[1] == "zstd" and plain.lines[1] == "zstd-own"
     assert storage.decompress(plain.body[0], "zstd") == site_pages[30]
 
 
@@ -428,6 +459,7 @@ def test_compact_goes_on_past_a_page_whose_lines_cannot_be_read(
     db = tmp_path / "archive.db"
     with monkeypatch.context() as patched:  # lines in the raw pages' dictionary, as an archive before m021
         patched.setattr(storage.Codec, "_train_lines", lambda self: None)
+        patched.setattr(storage, "compress_own", _not_against_own_page)
         with Archive(db) as archive:
             for number, body in enumerate(site_pages[:40]):
                 archive.add(snapshot(number, body))
@@ -435,7 +467,7 @@ def test_compact_goes_on_past_a_page_whose_lines_cannot_be_read(
     with Archive(db) as archive:
         archive.compact()
         methods = dict(archive.db.execute("SELECT rowid, lines_compression FROM pages"))
-        assert methods.pop(30) == "zstd-dict:1" and set(methods.values()) == {"zstd-dict:2"}
+        assert methods.pop(30) == "zstd-dict:1" and set(methods.values()) == {"zstd-own:2"}
         assert archive.db.execute("SELECT lines FROM pages WHERE rowid = 30").fetchone()[0] == b"\x00\x11\x22\x33"
 
 
