@@ -50,6 +50,7 @@ DERIVE_STATE_TABLES = (
     "derive_pages",
     "derive_run_sets",
     "derive_page_lines",
+    "derive_line_pages",
     "derive_block_versions",
     "derive_page_blocks",
     "derive_block_clusters",
@@ -554,6 +555,19 @@ CREATE INDEX derive_pages_text1 ON derive_pages(text1_id);
 CREATE TABLE derive_run_sets (          -- each distinct value of a page's runs, once (sql.run_set_id)
     id INTEGER PRIMARY KEY,
     value BLOB NOT NULL UNIQUE
+);
+"""
+
+# The pages of a line on many pages (migration 28): its rows of derive_page_lines (~13 B a page) as ranges of
+# page ids, 2 B a page; the template's lines stand on every page (``dedupe.archive.stages.postings``).
+DERIVE_LINE_PAGES_DDL = """
+CREATE TABLE derive_line_pages (        -- the pages of a line on postings.COMMON_AFTER pages or more
+    id INTEGER PRIMARY KEY,             -- a rowid table: a blob of up to 4 KB stays in its row (WITHOUT ROWID
+                                        -- spills what passes ~2 KB to a page of its own)
+    line_id INTEGER NOT NULL,
+    chunk INTEGER NOT NULL,             -- page_id >> postings.SHIFT
+    pages BLOB NOT NULL,                -- uint16 LE a page, in order: its offset in the range << 2 | its kind
+    UNIQUE (line_id, chunk)
 );
 """
 

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from ...blocks import body_runs
-from . import sql
+from . import postings, sql
 from .model import Round, line_ids_blob, line_ids_of
 from .pages import PageCache, page_lines
 
@@ -77,7 +77,10 @@ def _repeat_flips(conn: sqlite3.Connection, r: Round, texts: set[int]) -> set[in
     """Bring the verbatim-repeat flags of these lines up to date; returns the lines whose flag flipped."""
     flips: set[int] = set()
     for chunk in sql.chunks(sorted(texts)):
+        common = postings.common_lines(conn, chunk)  # their pages are in ranges, not in the statement's rows
         for line_id, old, new in conn.execute(r.sql(sql.REPEATS, marks=sql.marks(chunk)), list(chunk)):
+            if line_id in common:
+                new = int(len(postings.evidence(conn, r.ev_column, [line_id], sql.CANDIDATE)) >= 2)
             if old != new:
                 flips.add(line_id)
                 conn.execute(r.sql(sql.SET_REPEAT), [new, line_id])
@@ -88,7 +91,7 @@ def _evidence_pages_of(conn: sqlite3.Connection, r: Round, line_ids: set[int]) -
     found: set[int] = set()
     for chunk in sql.chunks(sorted(line_ids)):
         found.update(p for (p,) in conn.execute(r.sql(sql.EVIDENCE_PAGES_OF_LINES, marks=sql.marks(chunk)), chunk))
-    return found
+    return found | postings.pages_with_evidence(conn, r.ev_column, postings.common_lines(conn, line_ids))
 
 
 def _run_inputs(
@@ -135,7 +138,16 @@ def body_runs_of(conn: sqlite3.Connection, pages: PageCache, r: Round, page_ids:
 def _near_clusters(conn: sqlite3.Connection, r: Round, clusters: list[int]) -> None:
     """Record which clusters repeat outside the body on two different articles."""
     for chunk in sql.chunks(clusters):
-        for cluster, near in conn.execute(r.sql(sql.NEAR_CLUSTERS), [json.dumps(list(chunk))]):
+        common: dict[int, list[int]] = defaultdict(list)  # per cluster, its lines whose pages are in ranges
+        lines_of = conn.execute(sql.in_list(sql.CLUSTER_LINES, chunk), list(chunk)).fetchall()
+        found = postings.common_lines(conn, (line for _, line in lines_of))
+        for cluster, line in lines_of:
+            if line in found:
+                common[cluster].append(line)
+        for cluster, near in conn.execute(r.sql(sql.NEAR_CLUSTERS), [json.dumps(list(chunk))]).fetchall():
+            if not near and cluster in common:  # the plain rows' articles and the ranges' together
+                seen = {ev for (ev,) in conn.execute(r.sql(sql.NEAR_EVIDENCE), [cluster])}
+                near = len(seen | postings.evidence(conn, r.ev_column, common[cluster], sql.NEAR)) >= 2
             if near:
                 conn.execute(sql.INSERT_NEAR, [r.number, cluster])
             else:

@@ -18,7 +18,7 @@ import numpy as np
 from ...blocks import LINE_BAND_THRESHOLD, candidate_positions, line_shingles, line_signatures, lines_alike
 from ...linking import SHINGLE_CACHE, BandLinker, Components, shared_keys
 from ...minhash import estimates_against
-from . import sql
+from . import postings, sql
 from .model import Page, line_key, page_lines_blob
 from .pages import refresh_page_stats
 
@@ -244,9 +244,7 @@ def add_lines(conn: sqlite3.Connection, pages: list[Page]) -> ClusterChanges:
     conn.executemany(
         sql.INSERT_PAGE, [(p.page_id, int(p.lines.has_article), page_lines_blob(kinds[p.page_id])) for p in pages]
     )
-    conn.executemany(
-        sql.INSERT_PAGE_LINE, [(line, page, kind) for page, lines in kinds.items() for line, kind in lines.items()]
-    )
+    postings.add(conn, [(line, page, kind) for page, lines in kinds.items() for line, kind in lines.items()])
     refresh_page_stats(conn, [p.page_id for p in pages])
     if changes.merged:
         merged = list(changes.merged)

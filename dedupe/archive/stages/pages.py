@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from ...blocks import PageLines, page_title
 from ...storage import Codec
-from . import sql
+from . import postings, sql
 from .model import Page, Round, page_lines_of
 
 
@@ -158,11 +158,11 @@ def pages_with(conn: sqlite3.Connection, column: str, ids: set[int]) -> set[int]
 
 
 def pages_containing(conn: sqlite3.Connection, line_ids: set[int]) -> set[int]:
-    """Pages that carry any of these lines."""
+    """Pages that carry any of these lines (a common line's from its ranges, ``postings``)."""
     found: set[int] = set()
     for chunk in sql.chunks(sorted(line_ids)):
         found.update(p for (p,) in conn.execute(sql.in_list(sql.PAGES_CONTAINING, chunk), list(chunk)))
-    return found
+    return found | postings.pages_of(conn, postings.common_lines(conn, line_ids))
 
 
 def all_pages(conn: sqlite3.Connection) -> set[int]:

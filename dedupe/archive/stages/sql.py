@@ -153,6 +153,12 @@ NEAR_CLUSTERS = f"""SELECT c.value, (SELECT count(*) FROM (SELECT DISTINCT p.{{e
         JOIN derive_pages p ON p.page_id = pl.page_id
         WHERE l.cluster = c.value AND p.{{ev}} IS NOT NULL LIMIT 2)) >= 2
     FROM json_each(?) c"""
+# ... the articles (up to two) a cluster's plain rows name, to join with those of its common lines' ranges
+NEAR_EVIDENCE = f"""SELECT DISTINCT p.{{ev}} FROM derive_lines l
+    JOIN derive_page_lines pl ON pl.line_id = l.id AND pl.kind & {NEAR}
+    JOIN derive_pages p ON p.page_id = pl.page_id
+    WHERE l.cluster = ? AND p.{{ev}} IS NOT NULL LIMIT 2"""
+CLUSTER_LINES = "SELECT cluster, id FROM derive_lines WHERE cluster IN ({marks})"
 INSERT_NEAR = "INSERT OR IGNORE INTO derive_near(stage, cluster) VALUES (?, ?)"
 DELETE_NEAR = "DELETE FROM derive_near WHERE stage = ? AND cluster = ?"
 FLAGS = """SELECT l.id, l.{flag}, (l.cluster IS NOT NULL AND (
