@@ -810,6 +810,36 @@ def m028_common_lines_by_page_ranges(db: Database) -> None:
         postings.append(db.conn, [(line, page, kind) for page, kind in rows])
 
 
+@migrations()
+def m029_derive_texts_without_config(db: Database) -> None:
+    """``derive_texts`` without ``config``: every row held the same 75-character name of the MinHash parameters,
+    which nothing read (the signature, datasketch's ``LeanMinHash.serialize``, carries its seed and its number of
+    permutations, and the parameters are the code's: ``ARTICLE_CONFIG``); 9 MB at a million observations."""
+    if "config" in db["derive_texts"].columns_dict:
+        db.execute("ALTER TABLE derive_texts DROP COLUMN config")
+
+
+@migrations()
+def m030_band_keys_in_four_bytes(db: Database) -> None:
+    """The LSH band keys of ``derive_line_bands`` and ``derive_text_bands`` as ``minhash.band_keys`` now gives
+    them: the top 31 bits of each band's row hash (``key >> KEY_SHIFT``, SQLite's arithmetic shift, as numpy's),
+    4 bytes a key instead of 8. Each table is copied in key order (two keys of one row that now meet are one row)
+    and the copy takes its name, in this step's transaction."""
+    from .minhash import KEY_SHIFT
+
+    for table, member in (("derive_line_bands", "line_id"), ("derive_text_bands", "text_id")):
+        if db.execute(f"SELECT 1 FROM [{table}] WHERE key NOT BETWEEN -1073741824 AND 1073741823 LIMIT 1").fetchone():
+            sql = _table_sql(db, table)
+            db.execute(f"ALTER TABLE [{table}] RENAME TO [{table}_m030]")
+            db.execute(sql)
+            db.execute(
+                f"INSERT OR IGNORE INTO [{table}] (key, {member}) SELECT key >> ?, {member} FROM [{table}_m030] "
+                "ORDER BY 1, 2",
+                [KEY_SHIFT],
+            )
+            db.execute(f"DROP TABLE [{table}_m030]")
+
+
 def _set_derive_pages_aside(db: Database, name: str, ddl: str) -> None:
     """Rename ``derive_pages`` to ``name`` (its rows to copy into the new table) and create the new one by ``ddl``."""
     db.execute("PRAGMA legacy_alter_table = ON")  # a rename does not rewrite what names the table

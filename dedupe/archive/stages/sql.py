@@ -108,7 +108,7 @@ LINE_CLUSTERS = "SELECT id, cluster FROM derive_lines WHERE id IN ({marks})"
 # --------------------------------------------------------------------------- article texts and their groups
 
 TEXT_IDS = "SELECT id, hash FROM derive_texts WHERE hash IN ({marks})"
-INSERT_TEXT = "INSERT INTO derive_texts(hash, config, signature) VALUES (?, ?, ?)"  # no text: its key (m017)
+INSERT_TEXT = "INSERT INTO derive_texts(hash, signature) VALUES (?, ?)"  # no text: its key (m017)
 INSERT_TEXT_BAND = "INSERT OR IGNORE INTO derive_text_bands(key, text_id) VALUES (?, ?)"
 TEXT_SIGNATURES = "SELECT id, signature FROM derive_texts WHERE id IN ({marks})"
 KEY_NEIGHBOURS = (  # per joining text (a JSON list of [band key, text id]), the texts of the space sharing a key

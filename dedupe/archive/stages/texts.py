@@ -41,10 +41,7 @@ def text_ids(conn: sqlite3.Connection, texts: Iterable[str]) -> dict[str, int]:
     if missing:
         sig = compute_signatures([by_hash[h] for h in missing], ARTICLE_CONFIG)
         keys = band_keys(sig, ARTICLE_CONFIG.threshold)
-        name = ARTICLE_CONFIG.full_name
-        conn.executemany(
-            sql.INSERT_TEXT, [(h, name, serialize(sig[row], ARTICLE_CONFIG)) for row, h in enumerate(missing)]
-        )
+        conn.executemany(sql.INSERT_TEXT, [(h, serialize(sig[row], ARTICLE_CONFIG)) for row, h in enumerate(missing)])
         look_up(missing)  # ids in this order, as one by one
         conn.executemany(
             sql.INSERT_TEXT_BAND,

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from dedupe import alert_queries, migrations, queries, schema
+from dedupe import alert_queries, migrations, minhash, queries, schema
 from dedupe.archive import Archive
 from dedupe.archive.base import ArchiveError
 from dedupe.archive.derivation import OUTDATED_PAGE_SQL
@@ -307,22 +307,23 @@ def _archive_before_m017(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tup
             "order": sorted(conn.execute("SELECT * FROM derive_article_order").fetchall()),
         }
     monkeypatch.undo()
-    assert state["texts"] and all(key in seen for _, key, _, _ in state["texts"])
+    assert state["texts"] and all(key in seen for _, key, _ in state["texts"])
     old = sqlite3.connect(path)
     old.create_function("old_text", 1, lambda key: seen[key])
     old.create_function("old_hash", 1, lambda key: text_hash(seen[key]))
     old.create_function("old_sort_key", 1, lambda k: k[:-32] + text_hash(seen[bytes.fromhex(k[-32:])]))
     old.executescript(
         """
-        CREATE TABLE old_texts AS SELECT id, old_hash(hash) AS hash, old_text(hash) AS text, config, signature
-            FROM derive_texts;
+        CREATE TABLE old_texts AS SELECT id, old_hash(hash) AS hash, old_text(hash) AS text,
+            'minhash:perm=128,unit=word' AS config, signature FROM derive_texts;
         DROP TABLE derive_texts;
         CREATE TABLE derive_texts (id INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE, text TEXT NOT NULL,
             config TEXT NOT NULL, signature BLOB NOT NULL);
         INSERT INTO derive_texts SELECT * FROM old_texts;
         DROP TABLE old_texts;
         UPDATE derive_article_order SET sort_key = old_sort_key(sort_key);
-        DELETE FROM _sqlite_migrations WHERE name = 'm017_derive_texts_keys_only';
+        DELETE FROM _sqlite_migrations
+            WHERE name IN ('m017_derive_texts_keys_only', 'm029_derive_texts_without_config');
         """
     )
     assert old.execute("SELECT count(*) FROM derive_texts WHERE length(text) > 100").fetchone()[0] > 0
@@ -332,7 +333,7 @@ def _archive_before_m017(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tup
 
 def _assert_texts_converted(archive: Archive, state: dict) -> None:
     conn = archive.db.conn
-    assert [row[1] for row in conn.execute("PRAGMA table_info(derive_texts)")] == ["id", "hash", "config", "signature"]
+    assert [row[1] for row in conn.execute("PRAGMA table_info(derive_texts)")] == ["id", "hash", "signature"]  # m029
     assert conn.execute("SELECT DISTINCT typeof(hash), length(hash) FROM derive_texts").fetchall() == [("blob", 16)]
     assert sorted(conn.execute("SELECT * FROM derive_texts").fetchall()) == state["texts"]
     assert sorted(conn.execute("SELECT * FROM derive_article_order").fetchall()) == state["order"]
@@ -814,3 +815,46 @@ def test_the_writer_refuses_a_snapshot_whose_content_is_not_stored(tmp_path: Pat
         with pytest.raises(sqlite3.IntegrityError, match="names a content the archive does not hold"):
             archive.store._store(snap, "f" * 64, None, None)
         assert archive.db.execute("SELECT count(*) FROM observations").fetchone() == (0,)
+
+
+def test_m029_drops_the_text_states_config_which_nothing_read(tmp_path: Path) -> None:
+    path = tmp_path / "archive.db"
+    with Archive(path) as archive:
+        archive.ingest(replica_snapshots(("en",))[:20], workers=1)
+        texts = archive.db.execute("SELECT id, hash, signature FROM derive_texts ORDER BY id").fetchall()
+    conn = sqlite3.connect(path)  # the table as m017 left it: the parameters' name in every row
+    with conn:
+        conn.execute("ALTER TABLE derive_texts ADD COLUMN config TEXT NOT NULL DEFAULT 'minhash:perm=128,unit=word'")
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm029_derive_texts_without_config'")
+    conn.close()
+    with Archive(path) as archive:
+        conn = archive.db.conn
+        assert [row[1] for row in conn.execute("PRAGMA table_info(derive_texts)")] == ["id", "hash", "signature"]
+        assert conn.execute("SELECT id, hash, signature FROM derive_texts ORDER BY id").fetchall() == texts
+        assert archive.check() == {}
+        archive.ingest(replica_snapshots(("en",))[20:35], workers=1)  # and the engine goes on from it
+        assert archive.check() == {}
+
+
+def test_m030_keeps_the_top_31_bits_of_each_band_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Band keys as the code before m030 stored them (a whole int64 row hash) become what ``band_keys`` gives now:
+    the same rows as an archive the current code built from the same observations."""
+    bands = (
+        "SELECT 'line', key, line_id FROM derive_line_bands "
+        "UNION ALL SELECT 'text', key, text_id FROM derive_text_bands"
+    )
+    snapshots = replica_snapshots(("en",))[:30]
+    with monkeypatch.context() as patched:
+        patched.setattr(minhash, "KEY_SHIFT", 0)
+        with Archive(tmp_path / "old.db") as archive:
+            archive.ingest(snapshots, workers=1)
+            assert archive.db.execute(f"SELECT max(abs(key)) FROM ({bands})").fetchone()[0] > 2**30
+            archive.db.execute("DELETE FROM _sqlite_migrations WHERE name = 'm030_band_keys_in_four_bytes'")
+    with Archive(tmp_path / "new.db") as archive:
+        archive.ingest(snapshots, workers=1)
+        expected = sorted(archive.db.execute(bands).fetchall())
+    with Archive(tmp_path / "old.db") as archive:  # converted on open
+        assert sorted(archive.db.execute(bands).fetchall()) == expected
+        assert archive.check() == {}
+        archive.ingest(replica_snapshots(("en",))[30:45], workers=1)  # the engine finds its neighbours by them
+        assert archive.check() == {}
