@@ -33,12 +33,15 @@ and ``decompress`` are the dictionary-free functions for callers without an arch
 A page's lines (``pages.lines``, what the extractor read: JSON ``[[text, role, section], ...]``) go
 through a dictionary of their own, trained with each dictionary of raw pages on the newest pages'
 lines (``compression_dicts.purpose`` 'lines'; until there is one, the raw pages' dictionary):
-the delegation block, the menus and the JSON around them are in it, so a page's lines cost less
-than its article text compressed alone (923 B a page on the 100,000-observation benchmark archive,
-1,200 B with the dictionary of raw HTML, 5.7 KB as JSON). ``pages.lines_compression`` names the
-method (``'zstd-dict:<id>'``, whichever dictionary it is). Every reader decodes them through
-``Codec.unpack_lines``, which also reads the JSON text of an archive written before
-(``lines_compression`` NULL, until migration m013 converts it).
+the delegation block, the menus and the JSON around them are in it (923 B a page on the
+100,000-observation benchmark archive, 1,200 B with the dictionary of raw HTML, 5.7 KB as JSON).
+Their words are the raw page's words, so a new page's lines are compressed against its own raw bytes,
+after the tail of that dictionary (``'zstd-own:<id>'``, ``compress_own``: 108 against 857 B on the
+first versions of the 1M benchmark archive); reading them needs the page's content, which is never
+deleted and whose raw bytes never change. ``pages.lines_compression`` names the method
+(``'zstd-dict:<id>'``, ``'zstd-own:<id>'``, ``'zstd-ref:<sha256>'``). Every reader decodes them through
+``Codec.unpack_lines`` (with the page's hash), which also reads the JSON text of an archive written
+before (``lines_compression`` NULL, until migration m013 converts it).
 """
 
 from __future__ import annotations
