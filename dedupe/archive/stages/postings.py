@@ -15,6 +15,7 @@ so every question asks the plain rows by SQL and the common lines here, and join
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -27,23 +28,6 @@ SHIFT = 11  # a range holds the page ids of one value of page_id >> SHIFT
 SPAN = 1 << SHIFT  # 2,048 page ids: a blob of at most 4 KB (within its row of an 8 KB page), rewritten when one joins
 COMMON_AFTER = 64  # pages of a line before they move here: below it a row each costs less than a range
 KIND_BITS = 2  # derive_page_lines.kind: NEAR (1) and CANDIDATE (2)
-
-COMMON_LINES = "SELECT DISTINCT line_id FROM derive_line_pages WHERE line_id IN ({marks})"
-RANGES = "SELECT chunk, pages FROM derive_line_pages WHERE line_id = ? ORDER BY chunk"
-RANGES_AT = "SELECT chunk, pages FROM derive_line_pages WHERE line_id = ? AND chunk IN ({marks})"
-WRITE_RANGE = (
-    "INSERT INTO derive_line_pages(line_id, chunk, pages) VALUES (?, ?, ?) "
-    "ON CONFLICT (line_id, chunk) DO UPDATE SET pages = excluded.pages"
-)
-# lines among ? (a JSON list) with at least ? rows in derive_page_lines (by its key: at most that many read)
-NOW_COMMON = (
-    "SELECT j.value FROM json_each(?) j WHERE "
-    "(SELECT count(*) FROM (SELECT 1 FROM derive_page_lines WHERE line_id = j.value LIMIT ?2)) >= ?2"
-)
-PLAIN_ROWS = "SELECT page_id, kind FROM derive_page_lines WHERE line_id = ?"
-DELETE_PLAIN_ROWS = "DELETE FROM derive_page_lines WHERE line_id = ?"
-EVIDENCE_OF_PAGES = "SELECT DISTINCT {ev} FROM derive_pages WHERE page_id IN ({marks}) AND {ev} IS NOT NULL LIMIT ?"
-PAGES_WITH_EVIDENCE = "SELECT page_id FROM derive_pages WHERE page_id IN ({marks}) AND {ev} IS NOT NULL"
 
 
 def encode(chunk: int, pairs: Iterable[tuple[int, int]], joined: bytes = b"") -> bytes:
@@ -66,7 +50,7 @@ def common_lines(conn: sqlite3.Connection, line_ids: Iterable[int]) -> set[int]:
     """Which of these lines have their pages here."""
     found: set[int] = set()
     for part in sql.chunks(sorted(set(line_ids))):
-        found.update(line for (line,) in conn.execute(sql.in_list(COMMON_LINES, part), list(part)))
+        found.update(line for (line,) in conn.execute(sql.in_list(sql.COMMON_LINES, part), list(part)))
     return found
 
 
@@ -78,14 +62,10 @@ def add(conn: sqlite3.Connection, rows: Sequence[tuple[int, int, int]]) -> None:
     append(conn, [row for row in rows if row[0] in common])
     candidates = sorted({line for line, _, _ in rows} - common)
     for part in sql.chunks(candidates):
-        for (line,) in conn.execute(NOW_COMMON, [_json(part), COMMON_AFTER]).fetchall():
-            plain = conn.execute(PLAIN_ROWS, [line]).fetchall()
-            conn.execute(DELETE_PLAIN_ROWS, [line])
+        for (line,) in conn.execute(sql.NOW_COMMON, [json.dumps(list(part)), COMMON_AFTER]).fetchall():
+            plain = conn.execute(sql.PLAIN_ROWS, [line]).fetchall()
+            conn.execute(sql.DELETE_PLAIN_ROWS, [line])
             append(conn, [(line, page, kind) for page, kind in plain])
-
-
-def _json(items: Sequence[int]) -> str:
-    return "[" + ",".join(str(int(item)) for item in items) + "]"
 
 
 def append(conn: sqlite3.Connection, rows: Sequence[tuple[int, int, int]]) -> None:
@@ -95,23 +75,23 @@ def append(conn: sqlite3.Connection, rows: Sequence[tuple[int, int, int]]) -> No
         by_range[line][page >> SHIFT].append((page, kind))
     for line, ranges in by_range.items():
         chunks = sorted(ranges)
-        existing = dict(conn.execute(sql.in_list(RANGES_AT, chunks), [line, *chunks]).fetchall())
+        existing = dict(conn.execute(sql.in_list(sql.RANGES_AT, chunks), [line, *chunks]).fetchall())
         for chunk in chunks:
-            conn.execute(WRITE_RANGE, [line, chunk, encode(chunk, ranges[chunk], existing.get(chunk, b""))])
+            conn.execute(sql.WRITE_RANGE, [line, chunk, encode(chunk, ranges[chunk], existing.get(chunk, b""))])
 
 
 def pages_of(conn: sqlite3.Connection, line_ids: Iterable[int], mask: int = 0) -> set[int]:
     """Every page of these common lines (with ``mask``: whose kind has one of its bits)."""
     found: set[int] = set()
     for line in line_ids:
-        for chunk, blob in conn.execute(RANGES, [line]):
+        for chunk, blob in conn.execute(sql.RANGES, [line]):
             found.update(decode(chunk, blob, mask).tolist())
     return found
 
 
 def _pages_in_order(conn: sqlite3.Connection, line: int, mask: int) -> Iterator[list[int]]:
     """A common line's pages (kind within ``mask``), a range at a time in page id order."""
-    for chunk, blob in conn.execute(RANGES, [line]):
+    for chunk, blob in conn.execute(sql.RANGES, [line]):
         pages = decode(chunk, blob, mask).tolist()
         if pages:
             yield pages
@@ -124,7 +104,7 @@ def evidence(conn: sqlite3.Connection, ev: str, line_ids: Iterable[int], mask: i
     for line in line_ids:
         for pages in _pages_in_order(conn, line, mask):
             for part in sql.chunks(pages):
-                statement = EVIDENCE_OF_PAGES.format(ev=ev, marks=sql.marks(part))
+                statement = sql.EVIDENCE_OF_PAGES.format(ev=ev, marks=sql.marks(part))
                 found.update(value for (value,) in conn.execute(statement, [*part, enough]))
                 if len(found) >= enough:
                     return found
@@ -136,5 +116,5 @@ def pages_with_evidence(conn: sqlite3.Connection, ev: str, line_ids: Iterable[in
     found: set[int] = set()
     pages = sorted(pages_of(conn, line_ids))
     for part in sql.chunks(pages):
-        found.update(p for (p,) in conn.execute(PAGES_WITH_EVIDENCE.format(ev=ev, marks=sql.marks(part)), part))
+        found.update(p for (p,) in conn.execute(sql.PAGES_WITH_EVIDENCE.format(ev=ev, marks=sql.marks(part)), part))
     return found

@@ -105,6 +105,26 @@ LINES_OF_CLUSTER = "SELECT id FROM derive_lines WHERE cluster = ?"
 LINES_OF_CLUSTERS = "SELECT id FROM derive_lines WHERE cluster IN ({marks})"
 LINE_CLUSTERS = "SELECT id, cluster FROM derive_lines WHERE id IN ({marks})"
 
+# --------------------------------------------------------------------------- the pages of lines on many pages
+# (postings: derive_line_pages, a row per line and range of page ids)
+
+COMMON_LINES = "SELECT DISTINCT line_id FROM derive_line_pages WHERE line_id IN ({marks})"
+RANGES = "SELECT chunk, pages FROM derive_line_pages WHERE line_id = ? ORDER BY chunk"
+RANGES_AT = "SELECT chunk, pages FROM derive_line_pages WHERE line_id = ? AND chunk IN ({marks})"
+WRITE_RANGE = (
+    "INSERT INTO derive_line_pages(line_id, chunk, pages) VALUES (?, ?, ?) "
+    "ON CONFLICT (line_id, chunk) DO UPDATE SET pages = excluded.pages"
+)
+# lines among ? (a JSON list) with at least ? rows in derive_page_lines (by its key: at most that many read)
+NOW_COMMON = (
+    "SELECT j.value FROM json_each(?) j WHERE "
+    "(SELECT count(*) FROM (SELECT 1 FROM derive_page_lines WHERE line_id = j.value LIMIT ?2)) >= ?2"
+)
+PLAIN_ROWS = "SELECT page_id, kind FROM derive_page_lines WHERE line_id = ?"
+DELETE_PLAIN_ROWS = "DELETE FROM derive_page_lines WHERE line_id = ?"
+EVIDENCE_OF_PAGES = "SELECT DISTINCT {ev} FROM derive_pages WHERE page_id IN ({marks}) AND {ev} IS NOT NULL LIMIT ?"
+PAGES_WITH_EVIDENCE = "SELECT page_id FROM derive_pages WHERE page_id IN ({marks}) AND {ev} IS NOT NULL"
+
 # --------------------------------------------------------------------------- article texts and their groups
 
 TEXT_IDS = "SELECT id, hash FROM derive_texts WHERE hash IN ({marks})"
