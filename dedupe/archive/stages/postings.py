@@ -23,11 +23,11 @@ from collections.abc import Iterable, Iterator, Sequence
 import numpy as np
 
 from . import sql
+from .model import KIND_BITS
 
 SHIFT = 11  # a range holds the page ids of one value of page_id >> SHIFT
 SPAN = 1 << SHIFT  # 2,048 page ids: a blob of at most 4 KB (within its row of an 8 KB page), rewritten when one joins
 COMMON_AFTER = 64  # pages of a line before they move here: below it a row each costs less than a range
-KIND_BITS = 2  # derive_page_lines.kind: NEAR (1) and CANDIDATE (2)
 
 
 def encode(chunk: int, pairs: Iterable[tuple[int, int]], joined: bytes = b"") -> bytes:

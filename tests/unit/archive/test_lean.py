@@ -17,6 +17,7 @@ import json
 import re
 import shutil
 import sqlite3
+import struct
 from pathlib import Path
 
 import pytest
@@ -420,6 +421,8 @@ def _undo_m025(conn: sqlite3.Connection) -> None:
         DROP TABLE derive_run_sets;
         CREATE INDEX derive_page_lines_page ON derive_page_lines(page_id);
         DELETE FROM _sqlite_migrations WHERE name = 'm025_derive_pages_shared_runs_own_lines';
+        -- m031 converts the lines m025 puts in derive_pages: it runs again after m025
+        DELETE FROM _sqlite_migrations WHERE name = 'm031_page_lines_as_varint_gaps';
         """
     )
 
@@ -858,3 +861,58 @@ def test_m030_keeps_the_top_31_bits_of_each_band_key(tmp_path: Path, monkeypatch
         assert archive.check() == {}
         archive.ingest(replica_snapshots(("en",))[30:45], workers=1)  # the engine finds its neighbours by them
         assert archive.check() == {}
+
+
+def _undo_m031(conn: sqlite3.Connection) -> None:
+    """derive_pages.lines back in m025's form: the line ids, 4 bytes each, then a byte per kind."""
+    rows = conn.execute("SELECT page_id, lines FROM derive_pages WHERE lines IS NOT NULL").fetchall()
+    old = []
+    for page_id, blob in rows:
+        pairs = page_lines_of(blob)
+        ids, kinds = [i for i, _ in pairs], [k for _, k in pairs]
+        old.append((struct.pack(f"<{len(ids)}I{len(ids)}B", *ids, *kinds), page_id))
+    conn.executemany("UPDATE derive_pages SET lines = ? WHERE page_id = ?", old)
+    conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm031_page_lines_as_varint_gaps'")
+    conn.commit()
+
+
+def test_m031_writes_each_pages_lines_as_varint_gaps(tmp_path: Path) -> None:
+    """Page lines in m025's form (5 bytes a line) become the varint gaps the engine writes now: the same
+    (line, kind) pairs for every page, the same bytes as an archive the current code built, at most half the
+    size, and the engine derives on from them; ``check`` passes."""
+    snapshots = replica_snapshots(("en",))[:40]
+    with Archive(tmp_path / "new.db") as archive:
+        archive.ingest(snapshots, workers=1)
+        expected = archive.db.execute("SELECT page_id, lines FROM derive_pages ORDER BY page_id").fetchall()
+    shutil.copy(tmp_path / "new.db", tmp_path / "old.db")
+    conn = sqlite3.connect(tmp_path / "old.db")
+    _undo_m031(conn)
+    old_size = conn.execute("SELECT sum(length(lines)) FROM derive_pages").fetchone()[0]
+    conn.close()
+    with Archive(tmp_path / "old.db") as archive:  # converted on open
+        rows = archive.db.execute("SELECT page_id, lines FROM derive_pages ORDER BY page_id").fetchall()
+        assert rows == expected and len(rows) > 30
+        assert sum(len(page_lines_of(blob)) for _, blob in rows) > 300
+        assert sum(len(blob) for _, blob in rows) * 2 < old_size
+        assert archive.check() == {}
+        archive.ingest(replica_snapshots(("en",))[40:55], workers=1)
+        assert archive.check() == {}
+
+
+def test_m031_stops_on_page_lines_in_no_form_it_knows(tmp_path: Path) -> None:
+    """A row that is not in m025's form (here, ids out of order) stops the step with the page named, and the
+    archive keeps every row as it was (the step is one transaction; it runs again once the row is mended)."""
+    with Archive(tmp_path / "archive.db") as archive:
+        archive.ingest(replica_snapshots(("en",))[:10], workers=1)
+    conn = sqlite3.connect(tmp_path / "archive.db")
+    _undo_m031(conn)
+    (page_id,) = conn.execute("SELECT min(page_id) FROM derive_pages WHERE length(lines) >= 10").fetchone()
+    conn.execute("UPDATE derive_pages SET lines = ? WHERE page_id = ?", [struct.pack("<2I2B", 9, 3, 0, 0), page_id])
+    conn.commit()
+    before = conn.execute("SELECT page_id, lines FROM derive_pages ORDER BY page_id").fetchall()
+    conn.close()
+    with pytest.raises(ValueError, match=f"page {page_id} is not in m025's form"):
+        Archive(tmp_path / "archive.db").close()
+    conn = sqlite3.connect(tmp_path / "archive.db")
+    assert conn.execute("SELECT page_id, lines FROM derive_pages ORDER BY page_id").fetchall() == before
+    assert not conn.execute("SELECT 1 FROM _sqlite_migrations WHERE name = 'm031_page_lines_as_varint_gaps'").fetchone()

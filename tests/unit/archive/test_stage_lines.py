@@ -7,11 +7,13 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dedupe.archive import Archive
 from dedupe.archive.stages import lines as lines_stage
 from dedupe.archive.stages.lines import add_titles, cluster, line_ids
-from dedupe.archive.stages.model import Page
+from dedupe.archive.stages.model import Page, page_lines_blob, page_lines_of
 from dedupe.blocks import PageLines, page_title
 
 SEVEN = "The delegation of the Kyrgyz Republic consists of 7 deputies of the Jogorku Kenesh"
@@ -126,3 +128,23 @@ def test_titles_added_one_by_one_cluster_as_all_at_once_reading_few_texts(
     assert one_by_one == at_once
     assert 1 < len(at_once) < len(titles)  # some titles joined, not all: the test has both kinds of pair
     assert sum(members) > 5 * sum(read)  # most bucket members never had their text read
+
+
+@given(st.dictionaries(st.integers(1, 2**40), st.integers(0, 3), max_size=80))
+def test_a_pages_lines_blob_gives_back_its_lines_and_kinds(kinds: dict[int, int]) -> None:
+    """``derive_pages.lines``: any line ids (gaps of one byte and of several) with any kind, in id order."""
+    blob = page_lines_blob(kinds)
+    assert page_lines_of(blob) == sorted(kinds.items())
+
+
+def test_a_pages_lines_blob_takes_a_byte_a_line_where_ids_run_on() -> None:
+    """The template's small ids and a new page's consecutive own ids take a byte each; a kind that does not fit
+    its bits and a blob cut inside a number are refused, not read as other lines."""
+    template = dict.fromkeys(range(3, 60, 2), 3)
+    own = dict.fromkeys(range(400_000, 400_020), 0)
+    blob = page_lines_blob(template | own)
+    assert len(blob) == len(template) + len(own) + 2  # the jump to the page's own ids: 3 bytes
+    with pytest.raises(ValueError, match="does not fit"):
+        page_lines_blob({5: 4})
+    with pytest.raises(ValueError, match="ends inside a number"):
+        page_lines_of(page_lines_blob({800_000: 1})[:-1])
