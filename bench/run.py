@@ -298,7 +298,7 @@ def archive_storage(db: Path) -> dict[str, Any]:
         dictionaries = con.execute(
             "SELECT coalesce(sum(length(dict)), 0) FROM compression_dicts WHERE purpose = 'html'"
         ).fetchone()[0]
-        methods = dict(  # 'zstd-ref:<sha256>' names one content each: counted as one method
+        methods = dict(  # 'zstd-ref:#<rowid>' names one content each: counted as one method
             con.execute(
                 "SELECT CASE WHEN compression LIKE 'zstd-ref:%' THEN 'zstd-ref' ELSE compression END, count(*) "
                 "FROM contents GROUP BY 1"

@@ -75,8 +75,9 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "kind": "'html' or 'text', told by the content.",
             "size": "Raw size in bytes.",
             "stored_size": "Compressed size in bytes.",
-            "compression": "'zstd', 'zstd-dict:<id>' (compression_dicts), or 'zstd-ref:<sha256>': a new version of "
-            "a page compressed against the earlier content of its URL named (only what changed is stored).",
+            "compression": "'zstd', 'zstd-dict:<id>' (compression_dicts), or 'zstd-ref:#<rowid>': a new version of "
+            "a page compressed against the earlier content of its URL, the contents row of that rowid (only what "
+            "changed is stored).",
             "encoding": "Character set the bytes were decoded with.",
             "encoding_evidence": "Why that character set: a byte order mark, the HTTP or <meta> charset, valid "
             "UTF-8, or detection when the declared charset did not decode cleanly.",
@@ -95,7 +96,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "lines": "The page's text lines in reading order, JSON [[text, role, section], ...], compressed "
             "(zstd with the archive's dictionary: read them on the snapshot page).",
             "lines_compression": "How lines are stored: 'zstd', 'zstd-dict:<id>' (compression_dicts), "
-            "'zstd-ref:<sha256>' (against the lines of the earlier page of its URL named), "
+            "'zstd-ref:#<rowid>' (against the lines of the earlier page of its URL, the pages row of that rowid), "
             "'zstd-own' or 'zstd-own:<id>' (against this page's own raw content, after the tail of dictionary <id>), "
             "or NULL for JSON text (an archive from before migration m013, until it is converted).",
         },

@@ -856,6 +856,21 @@ def m031_page_lines_as_varint_gaps(db: Database) -> None:
     db.conn.executemany("UPDATE derive_pages SET lines = ? WHERE page_id = ?", list(converted()))
 
 
+@migrations()
+def m032_references_by_rowid(db: Database) -> None:
+    """A new version's raw page and lines name what they are compressed against by its rowid
+    (``'zstd-ref:#<rowid>'``, in ``contents`` and in ``pages``) instead of its sha256 (``'zstd-ref:<sha256>'``):
+    16 bytes where 73 were, in two columns of every new version's rows (14 MB at a million observations). A
+    reference whose content the archive lacks (a damaged row, unreadable before as after) is left as it was."""
+    for table, column, key in (("contents", "compression", "sha256"), ("pages", "lines_compression", "content_sha256")):
+        db.execute(
+            f"UPDATE [{table}] SET [{column}] = 'zstd-ref:#' || (SELECT b.rowid FROM [{table}] b "
+            f"WHERE b.[{key}] = substr([{table}].[{column}], 10)) "
+            f"WHERE [{column}] LIKE 'zstd-ref:%' AND [{column}] NOT LIKE 'zstd-ref:#%' "
+            f"AND EXISTS (SELECT 1 FROM [{table}] b WHERE b.[{key}] = substr([{table}].[{column}], 10))"
+        )
+
+
 def _m025_lines_blob(kinds: dict[int, int]) -> bytes:
     """A page's lines in m025's form: the line ids sorted, 4 bytes each, then each one's kind in a byte."""
     ids = sorted(kinds)

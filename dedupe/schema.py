@@ -103,7 +103,7 @@ INITIAL_DDL = """
             kind TEXT NOT NULL,                 -- 'html' or 'text'
             size INTEGER NOT NULL,              -- raw bytes
             stored_size INTEGER NOT NULL,       -- compressed bytes
-            compression TEXT NOT NULL,          -- 'zstd', 'zstd-dict:<id>' or 'zstd-ref:<sha256>' (dedupe.storage)
+            compression TEXT NOT NULL,          -- 'zstd', 'zstd-dict:<id>' or 'zstd-ref:#<rowid>' (dedupe.storage)
             encoding TEXT NOT NULL,             -- charset the text was decoded with
             body BLOB NOT NULL
         );

@@ -16,16 +16,17 @@ compressed with it stores little more than its article (~10x on the benchmark's 
   Dictionaries are never deleted: every method ever written stays readable.
 
 A new version of a page already archived (a new content of a URL that had one) is compressed against
-that earlier content instead, its raw bytes as a zstd dictionary of raw content (``'zstd-ref:<sha256>'``),
+that earlier content instead, its raw bytes as a zstd dictionary of raw content (``'zstd-ref:#<rowid>'``, the
+earlier content's row in ``contents``; m032: an archive before it named the content by its sha256),
 when that is smaller: what changed from one week to the next, not the article again (about 80 against
 855 B a page on changed pages of the million-observation benchmark archive). The content referred to
 is never itself such a reference (a new version refers to the first of its chain, so reading one costs
 one more row at most); contents are never deleted or changed, so what is referred to stays. A new
 page's lines are compressed against the lines of that same earlier page the same way
-(``pages.lines_compression`` ``'zstd-ref:<sha256>'``), only when the same extractor wrote them: lines
-do change when pages are analysed again by a newer extractor, so those pages' lines are first stored on
-their own (``detach_lines``). Both carry a checksum: read against other bytes, they fail, never give
-other text.
+(``pages.lines_compression`` ``'zstd-ref:#<rowid>'``, that page's row in ``pages``), only when the same
+extractor wrote them: lines do change when pages are analysed again by a newer extractor, so those
+pages' lines are first stored on their own (``detach_lines``). Both carry a checksum: read against other
+bytes, they fail, never give other text.
 
 ``Codec`` is one archive's compression (its dictionaries, cached compressors); ``compress``
 and ``decompress`` are the dictionary-free functions for callers without an archive.
@@ -39,7 +40,7 @@ Their words are the raw page's words, so a new page's lines are compressed again
 after the tail of that dictionary (``'zstd-own:<id>'``, ``compress_own``: 108 against 857 B on the
 first versions of the 1M benchmark archive); reading them needs the page's content, which is never
 deleted and whose raw bytes never change. ``pages.lines_compression`` names the method
-(``'zstd-dict:<id>'``, ``'zstd-own:<id>'``, ``'zstd-ref:<sha256>'``). Every reader decodes them through
+(``'zstd-dict:<id>'``, ``'zstd-own:<id>'``, ``'zstd-ref:#<rowid>'``). Every reader decodes them through
 ``Codec.unpack_lines`` (with the page's hash), which also reads the JSON text of an archive written
 before (``lines_compression`` NULL, until migration m013 converts it).
 """
@@ -82,7 +83,10 @@ REF_LEVEL = 6
 # the largest earlier content a new version is compressed against (raw bytes): a page of the site is 10-100 KB;
 # a hostile multi-megabyte one would cost its size in memory and time again for each of its new versions
 REF_BASE_LIMIT = 2_000_000
-REF_PREFIX = "zstd-ref:"  # + the sha256 of the content a raw page is compressed against
+# + '#' and the rowid of the content (in contents) or page (in pages) a raw page or its lines are compressed
+# against: 16 bytes where the sha256 took 73 (14 MB at a million observations, m032); contents and pages are never
+# deleted, and their rowids stay what they are (VACUUM keeps them; ``_reinsert`` writes rows back with their own)
+REF_PREFIX = "zstd-ref:#"
 # a page's lines against its own raw page, prefixed by the tail of a dictionary: 'zstd-own' or 'zstd-own:<id>'
 OWN_METHOD = "zstd-own"
 # that tail and level: on 200 first versions of the 1M benchmark archive, 108 B a page's lines in 0.09 ms (857 B
@@ -94,25 +98,27 @@ OWN_LEVEL = 9
 LINES_LEVEL = 3
 _HTML_DICTIONARY_IDS = "SELECT id FROM compression_dicts WHERE purpose = 'html'"
 # snapshots that brought their URL a new content, with that content and the URL's content before it
-_NEW_VERSIONS = """SELECT s.id, c.sha256, c.body, c.compression, c.kind,
+_NEW_VERSIONS = """SELECT s.id, c.rowid, c.body, c.compression, c.kind,
   (SELECT p.content_sha256 FROM snapshots p WHERE p.url = s.url AND p.content_sha256 IS NOT NULL
      AND p.content_sha256 != s.content_sha256 AND (p.observed_at < s.observed_at OR (p.observed_at = s.observed_at
      AND p.id < s.id)) ORDER BY p.observed_at DESC, p.id DESC LIMIT 1)
 FROM snapshots s JOIN contents c ON c.sha256 = s.content_sha256
 WHERE s.id > ? AND s.status = 'new' ORDER BY s.id LIMIT ?"""
-# ``ref_base`` in SQL: the content a row's blob is compressed against ({method}: its method column), else {own}
+# ``ref_base`` in SQL: the row a row's blob is compressed against ({method}: its method column), else {own}
 _REF_BASE_SQL = (
-    f"CASE WHEN {{method}} LIKE '{REF_PREFIX}%' THEN substr({{method}}, {len(REF_PREFIX) + 1}) ELSE {{own}} END"
+    f"CASE WHEN {{method}} LIKE '{REF_PREFIX}%' THEN CAST(substr({{method}}, {len(REF_PREFIX) + 1}) AS INTEGER) "
+    "ELSE {own} END"
 )
-# the content a new version of ? is compressed against (it, or the content it refers to): sha256, body, compression,
+# the content a new version of ? is compressed against (it, or the content it refers to): rowid, body, compression,
 # kind, size
-_VERSION_BASE = f"""SELECT b.sha256, b.body, b.compression, b.kind, b.size FROM contents p
-JOIN contents b ON b.sha256 = {_REF_BASE_SQL.format(method="p.compression", own="p.sha256")}
+_VERSION_BASE = f"""SELECT b.rowid, b.body, b.compression, b.kind, b.size FROM contents p
+JOIN contents b ON b.rowid = {_REF_BASE_SQL.format(method="p.compression", own="p.rowid")}
 WHERE p.sha256 = ?"""
-# ... and the page whose lines a new page's lines are compressed against: content_sha256, lines, lines_compression,
-# extractor, its content's kind and size
-_LINES_BASE = f"""SELECT b.content_sha256, b.lines, b.lines_compression, b.extractor, c.kind, c.size FROM pages p
-JOIN pages b ON b.content_sha256 = {_REF_BASE_SQL.format(method="p.lines_compression", own="p.content_sha256")}
+# ... and the page whose lines a new page's lines are compressed against: rowid, content_sha256, lines,
+# lines_compression, extractor, its content's kind and size
+_LINES_BASE = f"""SELECT b.rowid, b.content_sha256, b.lines, b.lines_compression, b.extractor, c.kind, c.size
+FROM pages p
+JOIN pages b ON b.rowid = {_REF_BASE_SQL.format(method="p.lines_compression", own="p.rowid")}
 JOIN contents c ON c.sha256 = b.content_sha256
 WHERE p.content_sha256 = ?"""
 _OUTDATED_LINE_REFERENCES = (
@@ -179,9 +185,15 @@ def dictionary_id(method: str) -> int | None:
     return None
 
 
-def ref_base(method: str | None) -> str | None:
-    """The content a 'zstd-ref:<sha256>' blob is compressed against, None for any other method."""
-    return method[len(REF_PREFIX) :] if method and method.startswith(REF_PREFIX) else None
+def ref_base(method: str | None) -> int | None:
+    """The row (of ``contents`` for a raw page, of ``pages`` for lines) a 'zstd-ref:#<rowid>' blob is compressed
+    against, None for any other method."""
+    if not method or not method.startswith(REF_PREFIX):
+        return None
+    number = method[len(REF_PREFIX) :]
+    if not number.isascii() or not number.isdigit():
+        raise ValueError(f"unknown compression {method[:40]!r}")
+    return int(number)
 
 
 def decompress(blob: bytes, method: str, dictionaries: DictionarySource | None = None) -> bytes:
@@ -194,7 +206,7 @@ def decompress(blob: bytes, method: str, dictionaries: DictionarySource | None =
     if method == "zstd":
         return bounded_decompress(_plain_decompressor(), blob)
     if ref_base(method) is not None:
-        raise ValueError(f"{method[:21]}... needs the archive's content it refers to (use Archive.raw_content)")
+        raise ValueError(f"{method} needs the archive's content it refers to (use Archive.raw_content)")
     number = dictionary_id(method)
     if number is None:
         raise ValueError(f"unknown compression {method!r}")
@@ -253,14 +265,15 @@ def _usable_base(compression: str | None, kind: str, size: int) -> bool:
     return ref_base(compression) is None and kind == "html" and size <= REF_BASE_LIMIT
 
 
-def _as_version(data: bytes, base: str, raw: bytes, blob: bytes, method: str) -> tuple[bytes, str]:
-    """``data`` compressed against ``raw`` (the content ``base``'s body or lines) if smaller than ``blob``.
+def _as_version(data: bytes, base: int, raw: bytes, blob: bytes, method: str) -> tuple[bytes, str]:
+    """``data`` compressed against ``raw`` (the body of content ``base`` or the lines of page ``base``, by rowid)
+    if smaller than ``blob``.
     With a checksum (4 bytes): a raw-content dictionary has no id, so a frame read against other bytes than
     it was written with fails instead of giving other text."""
     packed = zstandard.ZstdCompressor(level=REF_LEVEL, dict_data=_raw_dictionary(raw), write_checksum=True).compress(
         data
     )
-    return (packed, REF_PREFIX + base) if len(packed) < len(blob) else (blob, method)
+    return (packed, f"{REF_PREFIX}{base}") if len(packed) < len(blob) else (blob, method)
 
 
 def _from_version(raw: bytes, blob: bytes) -> bytes:
@@ -411,14 +424,14 @@ class Codec:
             return decompress(blob, method)
         return self._dictionary(number).decompress(blob)
 
-    def _base(self, sha: str) -> bytes:
+    def _base(self, rowid: int) -> bytes:
         """The raw bytes of a content another is compressed against (never itself a reference: a stored
         chain, which this code never writes, is refused rather than followed)."""
-        row = self._execute("SELECT body, compression FROM contents WHERE sha256 = ?", (sha,)).fetchone()
+        row = self._execute("SELECT body, compression FROM contents WHERE rowid = ?", (rowid,)).fetchone()
         if row is None:
-            raise StorageError(f"stored content refers to content {sha[:12]}, which the archive does not have")
+            raise StorageError(f"stored content refers to content #{rowid}, which the archive does not have")
         if ref_base(row[1]) is not None:
-            raise StorageError(f"stored content refers to content {sha[:12]}, itself stored as a reference")
+            raise StorageError(f"stored content refers to content #{rowid}, itself stored as a reference")
         return self.decompress(row[0], row[1])
 
     def against(self, body: bytes, previous: str, blob: bytes, method: str) -> tuple[bytes, str]:
@@ -483,16 +496,16 @@ class Codec:
             raise StorageError(f"the lines of page {sha[:12]} are stored against its content, which the archive lacks")
         return self.decompress(row[0], row[1])
 
-    def _lines_base(self, sha: str) -> bytes:
+    def _lines_base(self, rowid: int) -> bytes:
         """The lines (JSON, UTF-8) of a page another page's lines are compressed against; never itself a
         reference."""
-        row = self._execute("SELECT lines, lines_compression FROM pages WHERE content_sha256 = ?", (sha,))
+        row = self._execute("SELECT lines, lines_compression, content_sha256 FROM pages WHERE rowid = ?", (rowid,))
         found = row.fetchone()
         if found is None:
-            raise StorageError(f"stored lines refer to page {sha[:12]}, which the archive does not have")
+            raise StorageError(f"stored lines refer to page #{rowid}, which the archive does not have")
         if ref_base(found[1]) is not None:
-            raise StorageError(f"stored lines refer to page {sha[:12]}, whose lines are themselves a reference")
-        return self.lines_json(found[0], found[1], sha).encode("utf-8")
+            raise StorageError(f"stored lines refer to page #{rowid}, whose lines are themselves a reference")
+        return self.lines_json(found[0], found[1], found[2]).encode("utf-8")
 
     def lines_against(self, data: bytes, previous: str, extractor: str, blob: bytes, method: str) -> tuple[bytes, str]:
         """A new page's lines (``data``, JSON) compressed against the lines of its URL's ``previous`` content (or
@@ -501,11 +514,11 @@ class Codec:
         row = self._execute(_LINES_BASE, (previous,)).fetchone()  # one read: the base page's lines and its content
         if row is None:
             return blob, method
-        base, lines, compression, written_by, kind, size = row
+        base, sha, lines, compression, written_by, kind, size = row
         if written_by != extractor or not _usable_base(compression, kind, size):
             return blob, method
         try:
-            raw = self.lines_json(lines, compression, base).encode("utf-8")
+            raw = self.lines_json(lines, compression, sha).encode("utf-8")
         except (StorageError, ValueError):
             return blob, method
         return _as_version(data, base, raw, blob, method)
@@ -714,17 +727,18 @@ class Codec:
                 rewritten += 1
         return rows[-1][0], len(rows), rewritten
 
-    def referenced(self) -> set[str]:
-        """The contents others are compressed against (``'zstd-ref:<sha256>'``): never to become references."""
+    def referenced(self) -> set[int]:
+        """The contents (rowids) others are compressed against (``'zstd-ref:#<rowid>'``): never to become
+        references."""
         return {
-            sha
-            for (sha,) in self._execute(
-                "SELECT substr(compression, ?) FROM contents WHERE compression LIKE ?",
+            rowid
+            for (rowid,) in self._execute(
+                "SELECT CAST(substr(compression, ?) AS INTEGER) FROM contents WHERE compression LIKE ?",
                 (len(REF_PREFIX) + 1, REF_PREFIX + "%"),
             )
         }
 
-    def refer_versions(self, after: int, referenced: set[str], limit: int | None = None) -> tuple[int | None, int, int]:
+    def refer_versions(self, after: int, referenced: set[int], limit: int | None = None) -> tuple[int | None, int, int]:
         """Contents first seen as a new version of their URL (snapshots after id ``after``, ``limit`` of them)
         stored on their own, rewritten against the URL's earlier content where that is smaller, as the writer
         now stores them (``against``; ``compact`` runs this for an archive written before). A content others
@@ -735,8 +749,8 @@ class Codec:
         if not rows:
             return None, 0, 0
         rewritten = 0
-        for _, sha, body, method, kind, previous in rows:
-            if previous is None or kind != "html" or sha in referenced or ref_base(method) is not None:
+        for _, rowid, body, method, kind, previous in rows:
+            if previous is None or kind != "html" or rowid in referenced or ref_base(method) is not None:
                 continue
             try:
                 raw = self.decompress(body, method)
@@ -744,10 +758,10 @@ class Codec:
                 continue
             blob, new_method = self.against(raw, previous, body, method)
             base = ref_base(new_method)
-            if base is not None and base != sha:
+            if base is not None and base != rowid:
                 self._execute(
-                    "UPDATE contents SET body = ?, stored_size = ?, compression = ? WHERE sha256 = ?",
-                    (blob, len(blob), new_method, sha),
+                    "UPDATE contents SET body = ?, stored_size = ?, compression = ? WHERE rowid = ?",
+                    (blob, len(blob), new_method, rowid),
                 )
                 referenced.add(base)
                 rewritten += 1

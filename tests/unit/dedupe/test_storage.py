@@ -497,14 +497,21 @@ def test_a_new_version_of_a_page_is_stored_as_what_changed(tmp_path: Path, site_
         assert not rows[shas[0]][0].startswith(storage.REF_PREFIX)
         for sha in shas[1:]:
             method, size = rows[sha]
-            assert method == storage.REF_PREFIX + shas[0] and size < rows[shas[0]][1] / 3, (method, size)
+            assert method == _ref(archive, "contents", shas[0]) and size < rows[shas[0]][1] / 3, (method, size)
         assert [archive.raw_content(sha) for sha in shas] == [first, *later]
         other = hashlib.sha256(site_pages[1]).hexdigest()  # another URL's page is compressed on its own
         assert not rows[other][0].startswith(storage.REF_PREFIX)
         lines = dict(archive.db.execute("SELECT content_sha256, lines_compression FROM pages").fetchall())
-        assert [lines[sha] for sha in shas[1:]] == [storage.REF_PREFIX + shas[0]] * 3  # and so are its lines
+        assert [lines[sha] for sha in shas[1:]] == [_ref(archive, "pages", shas[0])] * 3  # and so are its lines
         assert [archive.content_text(sha) for sha in shas] == [_text_of(body) for body in [first, *later]]
         assert archive.check() == {}
+
+
+def _ref(archive: Archive, table: str, sha: str) -> str:
+    """The method of a blob compressed against the row of ``table`` (contents or pages) of content ``sha``."""
+    key = "sha256" if table == "contents" else "content_sha256"
+    (rowid,) = archive.db.execute(f"SELECT rowid FROM [{table}] WHERE [{key}] = ?", [sha]).fetchone()
+    return f"zstd-ref:#{rowid}"
 
 
 def _text_of(body: bytes) -> str:
@@ -562,16 +569,21 @@ def test_a_reference_to_a_missing_or_chained_content_is_refused_in_one_sentence(
             archive.ingest([RawSnapshot(url, f"2025-10-{20 + week}T09:00:00Z", body, source="crawl")], workers=1)
         first, second, third = (hashlib.sha256(body).hexdigest() for body in bodies)
         with archive.db.conn:  # a hand edit: the third refers to the second, itself a reference
-            archive.db.execute(SET_METHOD, [storage.REF_PREFIX + second, third])
+            archive.db.execute(SET_METHOD, [_ref(archive, "contents", second), third])
         with pytest.raises(storage.StorageError, match="itself stored as a reference"):
             archive.raw_content(third)
         with archive.db.conn:
-            archive.db.execute(SET_METHOD, [storage.REF_PREFIX + "0" * 64, third])
-        with pytest.raises(storage.StorageError, match="which the archive does not have"):
+            archive.db.execute(SET_METHOD, [storage.REF_PREFIX + "99999", third])
+        with pytest.raises(storage.StorageError, match="content #99999, which the archive does not have"):
             archive.raw_content(third)
+        for hostile in ("zstd-ref:#", "zstd-ref:#-1", "zstd-ref:#1 OR 1", "zstd-ref:#١"):  # not a rowid: refused
+            with archive.db.conn:
+                archive.db.execute(SET_METHOD, [hostile, third])
+            with pytest.raises((storage.StorageError, ValueError), match="unknown compression"):
+                archive.raw_content(third)
         assert archive.raw_content(second) == bodies[1] and archive.raw_content(first) == bodies[0]
     with pytest.raises(ValueError, match="needs the archive"):
-        storage.decompress(b"", storage.REF_PREFIX + first)
+        storage.decompress(b"", storage.REF_PREFIX + "1")
 
 
 def test_compact_stores_the_new_versions_an_older_archive_kept_whole_as_what_changed(
@@ -598,7 +610,7 @@ def test_compact_stores_the_new_versions_an_older_archive_kept_whole_as_what_cha
             sha: (method, size)
             for sha, method, size in archive.db.execute("SELECT sha256, compression, stored_size FROM contents")
         }
-        assert [rows[sha][0] for sha in shas[1:]] == [storage.REF_PREFIX + shas[0]] * 3
+        assert [rows[sha][0] for sha in shas[1:]] == [_ref(archive, "contents", shas[0])] * 3
         assert all(rows[sha][1] < before[sha] / 3 for sha in shas[1:])
         assert rows[shas[0]][1] == before[shas[0]] and not rows[shas[0]][0].startswith(storage.REF_PREFIX)
         assert [archive.raw_content(sha) for sha in shas] == bodies
@@ -642,3 +654,48 @@ def test_a_new_version_of_a_huge_page_is_compressed_on_its_own(
         lines = [m for (m,) in archive.db.execute("SELECT lines_compression FROM pages")]
         assert not any(m.startswith(storage.REF_PREFIX) for m in methods + lines)
         assert archive.raw_content(hashlib.sha256(bodies[1]).hexdigest()) == bodies[1]
+
+
+def test_m032_names_the_row_a_version_refers_to_by_its_rowid(tmp_path: Path, site_pages: list[bytes]) -> None:
+    """References as the code before m032 wrote them ('zstd-ref:<sha256>', in contents and pages) become
+    'zstd-ref:#<rowid>' on open: the same methods as the current code writes, every content and every page's text
+    reads back the same; a reference to a content the archive lacks is left as it was."""
+    from dedupe import migrations
+
+    url = "https://pacsto.org/events/edited"
+    bodies = [site_pages[0], *_versions(site_pages[0])]
+    shas = [hashlib.sha256(body).hexdigest() for body in bodies]
+    with Archive(tmp_path / "a.db") as archive:
+        archive.ingest([snapshot(n, body) for n, body in enumerate(site_pages[1:20], start=1)], workers=1)
+        for week, body in enumerate(bodies):
+            archive.ingest([RawSnapshot(url, f"2025-10-{20 + week}T09:00:00Z", body, source="crawl")], workers=1)
+        expected = archive.db.execute(_METHODS).fetchall()
+        texts = [archive.content_text(sha) for sha in shas]
+        with archive.db.conn:  # back as the code before m032 wrote them
+            for table, column, key in (
+                ("contents", "compression", "sha256"),
+                ("pages", "lines_compression", "content_sha256"),
+            ):
+                archive.db.execute(
+                    f"UPDATE {table} SET {column} = 'zstd-ref:' || (SELECT b.{key} FROM {table} b "
+                    f"WHERE b.rowid = CAST(substr({table}.{column}, 11) AS INTEGER)) WHERE {column} LIKE 'zstd-ref:#%'"
+                )
+            archive.db.execute(SET_METHOD, ["zstd-ref:" + "0" * 64, hashlib.sha256(site_pages[5]).hexdigest()])
+            archive.db.execute(
+                "DELETE FROM _sqlite_migrations WHERE name = ?", [migrations.m032_references_by_rowid.__name__]
+            )
+        old = archive.db.execute(_METHODS).fetchall()
+        assert sum(m.startswith("zstd-ref:") and "#" not in m for row in old for m in row[1:] if m) == 7
+    with Archive(tmp_path / "a.db") as archive:  # converted on open
+        got = archive.db.execute(_METHODS).fetchall()
+        damaged = hashlib.sha256(site_pages[5]).hexdigest()
+        assert [row for row in got if row[0] != damaged] == [row for row in expected if row[0] != damaged]
+        assert dict((row[0], row[1]) for row in got)[damaged] == "zstd-ref:" + "0" * 64
+        assert [archive.raw_content(sha) for sha in shas] == bodies
+        assert [archive.content_text(sha) for sha in shas] == texts
+
+
+_METHODS = (
+    "SELECT c.sha256, c.compression, p.lines_compression FROM contents c "
+    "JOIN pages p ON p.content_sha256 = c.sha256 ORDER BY c.rowid"
+)
