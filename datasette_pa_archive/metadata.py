@@ -265,7 +265,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
     ),
     "url_runs": (
         "Each page's observations as runs showing the same block variants: what a page stated at any moment, "
-        "one row per change (kept by every refresh; `pa-archive facts --as-of`).",
+        "one row per change (kept by every refresh; `pa-archive facts --as-of`). A view of url_runs_by_url_id "
+        "with each URL's text.",
         {
             "url": "The page.",
             "first_observed_at": f"The run's first observation ({_TIMESTAMP}).",
@@ -278,7 +279,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         },
     ),
     "block_version_urls": (
-        "Each block variant with every page that showed it: how often and when (kept by every refresh).",
+        "Each block variant with every page that showed it: how often and when (kept by every refresh). A view "
+        "of block_version_urls_by_url_id with each URL's text.",
         {
             "block_version_id": "The variant (block_versions.id).",
             "url": "A page that showed it.",
@@ -288,6 +290,14 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "last_observed_at": f"Last of them ({_TIMESTAMP}).",
             "last_snapshot_id": "Its snapshot.",
         },
+    ),
+    "url_runs_by_url_id": (
+        "The rows of url_runs as stored, naming the page by urls.id (read url_runs).",
+        {"url_id": "The page (urls.id)."},
+    ),
+    "block_version_urls_by_url_id": (
+        "The rows of block_version_urls as stored, naming the page by urls.id (read block_version_urls).",
+        {"url_id": "The page (urls.id)."},
     ),
     "conflicts": (
         "Facts stated with different non-empty values in different snapshots: one row per value (view).",
@@ -480,7 +490,16 @@ TABLES.update(
     }
 )
 
-HIDDEN = {"observations", "urls", "archive_state", "compression_dicts", "article_versions_stems", "_sqlite_migrations"}
+HIDDEN = {
+    "observations",
+    "urls",
+    "url_runs_by_url_id",
+    "block_version_urls_by_url_id",
+    "archive_state",
+    "compression_dicts",
+    "article_versions_stems",
+    "_sqlite_migrations",
+}
 
 FACETS: dict[str, list[Any]] = {
     # no default facets on snapshots: each is a scan of every observation (a million: seconds); add them on

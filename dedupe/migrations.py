@@ -32,6 +32,7 @@ from .schema import (
     OBSERVATIONS_DDL,
     ROSTER_DDL,
     SNAPSHOT_COLUMNS,
+    TIME_BY_URL_ID_DDL,
 )
 from .stemming import register_functions
 from .transactions import write_transaction
@@ -869,6 +870,44 @@ def m032_references_by_rowid(db: Database) -> None:
             f"WHERE [{column}] LIKE 'zstd-ref:%' AND [{column}] NOT LIKE 'zstd-ref:#%' "
             f"AND EXISTS (SELECT 1 FROM [{table}] b WHERE b.[{key}] = substr([{table}].[{column}], 10))"
         )
+
+
+@migrations()
+def m033_time_records_by_url_id(db: Database) -> None:
+    """``url_runs`` and ``block_version_urls`` name their URL by ``urls.id`` (``url_runs_by_url_id``,
+    ``block_version_urls_by_url_id``), and the old names become views with the URL joined back
+    (``schema.TIME_BY_URL_ID_DDL``): every row copied in this step's transaction. A row naming a URL the archive
+    does not hold (which a refresh never writes) stops the step rather than be dropped: ``pa-archive rebuild``
+    derives the records again."""
+    if "url_runs" in db.view_names():
+        return
+    for table in ("url_runs", "block_version_urls"):
+        orphans = db.execute(
+            f"SELECT count(*) FROM [{table}] t WHERE NOT EXISTS (SELECT 1 FROM urls u WHERE u.url = t.url)"
+        ).fetchone()[0]
+        if orphans:
+            raise ValueError(
+                f"{orphans} row(s) of {table} name a URL the archive does not hold: run `pa-archive rebuild`"
+            )
+    statements = ddl_statements(TIME_BY_URL_ID_DDL)
+    for statement in statements:
+        if "CREATE TABLE" in statement:
+            db.execute(statement)
+    db.execute(
+        "INSERT INTO url_runs_by_url_id SELECT u.id, r.first_observed_at, r.first_snapshot_id, r.last_observed_at, "
+        "r.last_snapshot_id, r.snapshots, r.block_versions, r.stating FROM url_runs r JOIN urls u ON u.url = r.url "
+        "ORDER BY u.id, r.first_observed_at, r.first_snapshot_id"
+    )
+    db.execute(
+        "INSERT INTO block_version_urls_by_url_id SELECT b.block_version_id, u.id, b.snapshots, b.first_observed_at, "
+        "b.first_snapshot_id, b.last_observed_at, b.last_snapshot_id FROM block_version_urls b "
+        "JOIN urls u ON u.url = b.url ORDER BY b.block_version_id, u.id"
+    )
+    db.execute("DROP TABLE url_runs")
+    db.execute("DROP TABLE block_version_urls")
+    for statement in statements:
+        if "CREATE VIEW" in statement:
+            db.execute(statement)
 
 
 def _m025_lines_blob(kinds: dict[int, int]) -> bytes:

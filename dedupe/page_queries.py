@@ -59,6 +59,9 @@ SELECT * FROM (
 
 # The URLs with the most observations (the calendar page's index), from the per-URL runs.
 CALENDAR_URLS_SQL = """
-SELECT url, sum(snapshots) AS captures, min(first_observed_at) AS first_seen, max(last_observed_at) AS last_seen
-FROM url_runs GROUP BY url ORDER BY captures DESC, url LIMIT 50
+SELECT u.url, c.captures, c.first_seen, c.last_seen FROM (
+  SELECT url_id, sum(snapshots) AS captures, min(first_observed_at) AS first_seen, max(last_observed_at) AS last_seen
+  FROM url_runs_by_url_id GROUP BY url_id
+) c JOIN urls u ON u.id = c.url_id
+ORDER BY c.captures DESC, u.url LIMIT 50
 """

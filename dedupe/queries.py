@@ -84,15 +84,16 @@ ORDER BY delegation, field, language, period
 # What the site stated at a moment: each URL's run of observations holding :until (the latest starting at or
 # before it; failed fetches are not in runs, removed pages state nothing), grouped by the block versions shown.
 # ``dedupe.archive.queries`` expands each group into its facts. since: the earliest start of those runs.
+# (Over the stored rows, grouped by URL id in their key's order; the URL joined for the example only.)
 FACTS_AS_OF_SQL = """
 WITH latest AS (
-  SELECT url, block_versions, stating, max(first_observed_at) AS since,
+  SELECT url_id, block_versions, stating, max(first_observed_at) AS since,
          min(last_observed_at, :until) AS observed_until
-  FROM url_runs WHERE first_observed_at <= :until GROUP BY url
+  FROM url_runs_by_url_id WHERE first_observed_at <= :until GROUP BY url_id
 )
 SELECT block_versions, count(*) AS pages, min(since) AS since, max(observed_until) AS last_observed,
-       min(url) AS example_url
-FROM latest WHERE stating = 1 AND block_versions != ''
+       min(u.url) AS example_url
+FROM latest JOIN urls u ON u.id = latest.url_id WHERE stating = 1 AND block_versions != ''
 GROUP BY block_versions
 """
 

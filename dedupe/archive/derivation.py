@@ -170,7 +170,7 @@ class DerivedRecords:
             self._derive_all(self._last_snapshot_id())
 
     def _derive_all(self, last: int) -> None:
-        for table in (*schema.DERIVED_TABLES, *schema.TIME_TABLES, *schema.DERIVE_STATE_TABLES):
+        for table in (*schema.DERIVED_TABLES, *schema.TIME_STORED_TABLES, *schema.DERIVE_STATE_TABLES):
             self.db.execute(f"DELETE FROM [{table}]")  # fixed names from dedupe.schema
         self.db.execute("DELETE FROM archive_state WHERE key LIKE 'stage:%'")  # every stage built whole, once
         _derive_windows(self.db.conn, 0, last)

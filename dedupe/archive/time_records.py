@@ -48,7 +48,27 @@ from .time_values import (
 CHUNK = 500  # parameters per IN (...) query
 SCAN_BATCH = 5000  # snapshots fetched at a time when a segment is re-derived
 
-TABLES = ("fact_periods", "fact_segments", "block_version_urls", "url_runs")
+TABLES = ("fact_periods", "fact_segments", "block_version_urls", "url_runs")  # as read (two are views)
+STORED = ("fact_periods", "fact_segments", "block_version_urls_by_url_id", "url_runs_by_url_id")  # as written
+
+# ``url_runs`` and ``block_version_urls`` are views (m033): their rows are written naming the URL by ``urls.id``.
+# Every URL of a run is one an observation names, so the lookup finds it (a NULL would fail NOT NULL, loudly).
+_URL_ID = "(SELECT id FROM urls WHERE url = ?)"
+_URL_RUN_STORED = (
+    "url_runs_by_url_id (url_id, first_observed_at, first_snapshot_id, last_observed_at, last_snapshot_id, "
+    f"snapshots, block_versions, stating) VALUES ({_URL_ID}, ?, ?, ?, ?, ?, ?, ?)"
+)
+INSERT_URL_RUN = f"INSERT INTO {_URL_RUN_STORED}"
+REPLACE_URL_RUN = f"INSERT OR REPLACE INTO {_URL_RUN_STORED}"
+DELETE_URL_RUNS = f"DELETE FROM url_runs_by_url_id WHERE url_id = {_URL_ID}"
+INSERT_BLOCK_VERSION_URL = (
+    "INSERT INTO block_version_urls_by_url_id (block_version_id, url_id, snapshots, first_observed_at, "
+    f"first_snapshot_id, last_observed_at, last_snapshot_id) VALUES (?, {_URL_ID}, ?, ?, ?, ?, ?)"
+)
+ADD_TO_BLOCK_VERSION_URL = f"""{INSERT_BLOCK_VERSION_URL}
+    ON CONFLICT (block_version_id, url_id) DO UPDATE SET snapshots = snapshots + excluded.snapshots,
+    last_observed_at = excluded.last_observed_at, last_snapshot_id = excluded.last_snapshot_id"""
+DELETE_BLOCK_VERSION_URL = f"DELETE FROM block_version_urls_by_url_id WHERE block_version_id = ? AND url_id = {_URL_ID}"
 
 # The periods of one language last seen in each (delegation, field) (those a crawl's new observations carry
 # on), with the field's highest period number; the caller keeps those of the latest last snapshot.
@@ -106,7 +126,7 @@ class TimeRecords:
                     self._write_periods(language)
 
     def rebuild(self, last_id: int) -> None:
-        for table in TABLES:
+        for table in STORED:
             self.x(f"DELETE FROM [{table}]")  # fixed names
         self.update(0, last_id)
 
@@ -180,32 +200,19 @@ class TimeRecords:
             ).fetchall()
             self.contents.load(r[3] for r in rows)
             rewritten[url] = runs[:cut] + url_runs_of(self.contents, rows)
-        marks = ", ".join("?" * 8)
-        self.conn.executemany(
-            f"INSERT OR REPLACE INTO url_runs ({URL_RUN_COLUMNS}) VALUES ({marks})", [r.row() for r in appended]
-        )
-        self.conn.executemany(
-            f"""INSERT INTO block_version_urls ({BLOCK_VERSION_URL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (block_version_id, url) DO UPDATE SET snapshots = snapshots + excluded.snapshots,
-                last_observed_at = excluded.last_observed_at, last_snapshot_id = excluded.last_snapshot_id""",
-            deltas,
-        )
+        self.conn.executemany(REPLACE_URL_RUN, [r.row() for r in appended])
+        self.conn.executemany(ADD_TO_BLOCK_VERSION_URL, deltas)
         gone = [(url,) for url in rewritten]
-        self.conn.executemany("DELETE FROM url_runs WHERE url = ?", gone)
+        self.conn.executemany(DELETE_URL_RUNS, gone)
         # a URL's block_version_urls rows are those of the block versions its runs list: deleted by their
         # key, so the table needs no index by URL (576 B a page at the first crawl; m020)
         shown = {
             (bv, url) for url in rewritten for run in existing.get(url, []) for bv in run.block_versions.split(",")
         }
-        self.conn.executemany(
-            "DELETE FROM block_version_urls WHERE block_version_id = ? AND url = ?", sorted(p for p in shown if p[0])
-        )
+        self.conn.executemany(DELETE_BLOCK_VERSION_URL, sorted(p for p in shown if p[0]))
         every = [run for runs in rewritten.values() for run in runs]
-        self.conn.executemany(f"INSERT INTO url_runs ({URL_RUN_COLUMNS}) VALUES ({marks})", [r.row() for r in every])
-        self.conn.executemany(
-            f"INSERT INTO block_version_urls ({BLOCK_VERSION_URL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            block_version_url_rows(every),
-        )
+        self.conn.executemany(INSERT_URL_RUN, [r.row() for r in every])
+        self.conn.executemany(INSERT_BLOCK_VERSION_URL, block_version_url_rows(every))
 
     # --- segments
 
@@ -389,11 +396,6 @@ def _by_url(rows: Iterable[tuple]) -> Iterator[tuple[str, list[tuple]]]:
         yield url, group
 
 
-BLOCK_VERSION_URL_COLUMNS = (
-    "block_version_id, url, snapshots, first_observed_at, first_snapshot_id, last_observed_at, last_snapshot_id"
-)
-
-
 def block_version_url_rows(runs: Iterable[UrlRun]) -> list[tuple]:
     """Per (block version, URL) of these runs: snapshots, first and last observation showing it."""
     spans: dict[tuple[str, str], list] = {}
@@ -448,13 +450,10 @@ def reference_rows(conn: sqlite3.Connection) -> dict[str, list[tuple]]:
 def write_reference(conn: sqlite3.Connection) -> None:
     """Replace the time-derived tables with the reference's rows (inside the caller's transaction)."""
     found = reference_rows(conn)
-    columns = {
-        "url_runs": URL_RUN_COLUMNS,
-        "block_version_urls": BLOCK_VERSION_URL_COLUMNS,
-        "fact_segments": SEGMENT_COLUMNS,
-        "fact_periods": PERIOD_COLUMNS,
-    }
-    for table in TABLES:
+    for table in STORED:
         conn.execute(f"DELETE FROM [{table}]")  # fixed names
-        marks = ", ".join("?" * len(columns[table].split(",")))
-        conn.executemany(f"INSERT INTO [{table}] ({columns[table]}) VALUES ({marks})", found[table])
+    conn.executemany(INSERT_URL_RUN, found["url_runs"])
+    conn.executemany(INSERT_BLOCK_VERSION_URL, found["block_version_urls"])
+    for table, columns in (("fact_segments", SEGMENT_COLUMNS), ("fact_periods", PERIOD_COLUMNS)):
+        marks = ", ".join("?" * len(columns.split(",")))
+        conn.executemany(f"INSERT INTO [{table}] ({columns}) VALUES ({marks})", found[table])

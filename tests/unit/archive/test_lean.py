@@ -539,7 +539,7 @@ def test_m020_block_version_urls_keep_their_key_only_and_a_rewritten_url_loses_i
     corpus = replica_snapshots(("en",))
     with Archive(tmp_path / "archive.db") as archive:
         indexes = archive.db.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'block_version_urls'"
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'block_version_urls_by_url_id'"
         ).fetchall()
         assert indexes == []  # the primary key is the table (WITHOUT ROWID)
         late = [s for s in corpus if "2024-01-" in s.observed_at]
@@ -549,7 +549,7 @@ def test_m020_block_version_urls_keep_their_key_only_and_a_rewritten_url_loses_i
         after = archive.db.execute("SELECT count(*) FROM block_version_urls").fetchone()[0]
         assert before > 0 and after > before  # the late pages showed block versions not seen on their URLs
         plan = _plan(archive.db.conn, queries.EVIDENCE_VERSION_URLS_SQL)
-        assert "SEARCH block_version_urls USING PRIMARY KEY (block_version_id=?)" in plan
+        assert "SEARCH b USING PRIMARY KEY (block_version_id=?)" in plan  # the table under the view (m033)
         assert archive.check() == {}
 
 
@@ -650,6 +650,7 @@ def test_m025_keeps_each_distinct_runs_once_and_each_pages_lines_in_its_row(tmp_
 
 def _undo_m027(conn: sqlite3.Connection) -> None:
     """The snapshots table as m026 left it (its hash in each row, its four indexes), from the view m027 made."""
+    _undo_m033(conn)  # a later step, whose URL ids m027 makes anew
     (ddl,) = [s for s in migrations.ddl_statements(schema.INITIAL_DDL) if "CREATE TABLE snapshots" in s]
     conn.execute("PRAGMA legacy_alter_table = ON")  # the views that name snapshots stay as they are
     conn.executescript(
@@ -916,3 +917,64 @@ def test_m031_stops_on_page_lines_in_no_form_it_knows(tmp_path: Path) -> None:
     conn = sqlite3.connect(tmp_path / "archive.db")
     assert conn.execute("SELECT page_id, lines FROM derive_pages ORDER BY page_id").fetchall() == before
     assert not conn.execute("SELECT 1 FROM _sqlite_migrations WHERE name = 'm031_page_lines_as_varint_gaps'").fetchone()
+
+
+def _payload(conn: sqlite3.Connection, table: str) -> int:
+    """The bytes of a table's rows (dbstat), without the free space of its pages."""
+    return conn.execute("SELECT sum(payload) FROM dbstat WHERE name = ?", [table]).fetchone()[0]
+
+
+def _undo_m033(conn: sqlite3.Connection) -> None:
+    """url_runs and block_version_urls back as tables naming their URL (m010, m020), from the views m033 made."""
+    conn.executescript(
+        """
+        CREATE TABLE url_runs_m032 AS SELECT * FROM url_runs;
+        CREATE TABLE block_version_urls_m032 AS SELECT * FROM block_version_urls;
+        DROP VIEW url_runs; DROP VIEW block_version_urls;
+        DROP TABLE url_runs_by_url_id; DROP TABLE block_version_urls_by_url_id;
+        CREATE TABLE url_runs (url TEXT NOT NULL, first_observed_at TEXT NOT NULL, first_snapshot_id INTEGER NOT NULL,
+            last_observed_at TEXT NOT NULL, last_snapshot_id INTEGER NOT NULL, snapshots INTEGER NOT NULL,
+            block_versions TEXT NOT NULL, stating INTEGER NOT NULL,
+            PRIMARY KEY (url, first_observed_at, first_snapshot_id)) WITHOUT ROWID;
+        CREATE TABLE block_version_urls (block_version_id TEXT NOT NULL, url TEXT NOT NULL,
+            snapshots INTEGER NOT NULL, first_observed_at TEXT NOT NULL, first_snapshot_id INTEGER NOT NULL,
+            last_observed_at TEXT NOT NULL, last_snapshot_id INTEGER NOT NULL,
+            PRIMARY KEY (block_version_id, url)) WITHOUT ROWID;
+        INSERT INTO url_runs SELECT * FROM url_runs_m032;
+        INSERT INTO block_version_urls SELECT * FROM block_version_urls_m032;
+        DROP TABLE url_runs_m032; DROP TABLE block_version_urls_m032;
+        DELETE FROM _sqlite_migrations WHERE name = 'm033_time_records_by_url_id';
+        """
+    )
+
+
+def test_m033_names_the_url_of_the_time_records_by_its_id(tmp_path: Path) -> None:
+    """url_runs and block_version_urls as tables with the URL's text become tables by urls.id under views of the
+    old names: the same rows through the views, less room, `check` passes, the engine writes on (a crawl's new
+    runs and a late observation's rewritten ones), and the analysts' queries over them answer as before."""
+    corpus = replica_snapshots(("en",))
+    late = [s for s in corpus if "2024-01-" in s.observed_at]
+    path = tmp_path / "archive.db"
+    with Archive(path) as archive:
+        archive.ingest([s for s in corpus if s not in late][:60], workers=1)
+        until = archive.db.execute("SELECT max(observed_at) FROM snapshots").fetchone()[0]
+        as_of = archive.db.execute(queries.FACTS_AS_OF_SQL, {"until": until}).fetchall()
+    conn = sqlite3.connect(path)
+    tables = ("url_runs", "block_version_urls")
+    rows = {t: sorted(conn.execute(f"SELECT * FROM {t}").fetchall()) for t in tables}
+    assert all(len(found) > 20 for found in rows.values())
+    _undo_m033(conn)
+    assert {t: sorted(conn.execute(f"SELECT * FROM {t}").fetchall()) for t in tables} == rows
+    before = _payload(conn, "url_runs") + _payload(conn, "block_version_urls")
+    conn.close()
+    with Archive(path) as archive:  # converted on open
+        conn = archive.db.conn
+        assert set(tables) <= set(archive.db.view_names())
+        assert {t: sorted(conn.execute(f"SELECT * FROM {t}").fetchall()) for t in tables} == rows
+        after = _payload(conn, "url_runs_by_url_id") + _payload(conn, "block_version_urls_by_url_id")
+        assert after < before * 0.75
+        assert conn.execute(queries.FACTS_AS_OF_SQL, {"until": until}).fetchall() == as_of and as_of
+        assert archive.check() == {}
+        archive.ingest([s for s in corpus if s not in late][60:], workers=1)
+        archive.ingest(late, workers=1)  # older than everything stored: their URLs' runs are rewritten
+        assert archive.check() == {}
