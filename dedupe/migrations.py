@@ -910,6 +910,37 @@ def m033_time_records_by_url_id(db: Database) -> None:
             db.execute(statement)
 
 
+@migrations()
+def m034_article_order_by_url_id(db: Database) -> None:
+    """``derive_article_order`` names each article's URL by ``urls.id`` (``url_id``, indexed) where it held the
+    URL's text twice, in its row and in its index by URL (~80 B an article: 8 MB at a million observations)."""
+    if "url_id" in db["derive_article_order"].columns_dict:
+        return
+    db.execute("ALTER TABLE derive_article_order ADD COLUMN url_id INTEGER")
+    db.execute(
+        "UPDATE derive_article_order SET url_id = (SELECT u.id FROM urls u WHERE u.url = derive_article_order.url)"
+    )
+    db.execute("DROP INDEX IF EXISTS derive_article_order_url")
+    db.execute("ALTER TABLE derive_article_order DROP COLUMN url")
+    db.execute("CREATE INDEX derive_article_order_url_id ON derive_article_order(url_id)")
+
+
+@migrations()
+def m035_page_urls_by_id(db: Database) -> None:
+    """``derive_pages`` names a page's smallest and newest URL by ``urls.id`` (``min_url_id``, ``newest_url_id``,
+    NULL where it is the smallest) where it held their text (~40 B a page: 8 MB at a million observations)."""
+    if "min_url_id" in db["derive_pages"].columns_dict:
+        return
+    db.execute("ALTER TABLE derive_pages ADD COLUMN min_url_id INTEGER")
+    db.execute("ALTER TABLE derive_pages ADD COLUMN newest_url_id INTEGER")
+    db.execute(
+        "UPDATE derive_pages SET min_url_id = (SELECT u.id FROM urls u WHERE u.url = derive_pages.min_url), "
+        "newest_url_id = (SELECT u.id FROM urls u WHERE u.url = derive_pages.newest_url)"
+    )
+    db.execute("ALTER TABLE derive_pages DROP COLUMN min_url")
+    db.execute("ALTER TABLE derive_pages DROP COLUMN newest_url")
+
+
 def _m025_lines_blob(kinds: dict[int, int]) -> bytes:
     """A page's lines in m025's form: the line ids sorted, 4 bytes each, then each one's kind in a byte."""
     ids = sorted(kinds)

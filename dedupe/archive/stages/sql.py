@@ -65,11 +65,16 @@ SNAPSHOT_STATS = """SELECT p.page_id, count(*), min(s.observed_at), max(s.observ
             ORDER BY n.observed_at DESC, n.id DESC LIMIT 1)
     FROM derive_pages p JOIN pages pg ON pg.rowid = p.page_id JOIN snapshots s ON s.content_sha256 = pg.content_sha256
     WHERE p.page_id IN ({marks}) GROUP BY p.page_id"""
-SET_PAGE_STATS = (  # newest_url NULL where it is min_url (m025)
-    "UPDATE derive_pages SET snapshots = ?1, first_seen = ?2, last_seen = ?3, min_url = ?4, "
-    "newest_url = nullif(?5, ?4) WHERE page_id = ?6"
+# a page's smallest and newest URL by urls.id (m035); newest_url_id NULL where it is min_url_id (m025)
+SET_PAGE_STATS = (
+    "UPDATE derive_pages SET snapshots = ?1, first_seen = ?2, last_seen = ?3, "
+    "min_url_id = (SELECT id FROM urls WHERE url = ?4), "
+    "newest_url_id = (SELECT id FROM urls WHERE url = ?5 AND ?5 IS NOT ?4) WHERE page_id = ?6"
 )
-PAGE_STATS = "SELECT page_id, snapshots, first_seen, last_seen, min_url FROM derive_pages WHERE page_id IN ({marks})"
+PAGE_STATS = (
+    "SELECT p.page_id, p.snapshots, p.first_seen, p.last_seen, u.url FROM derive_pages p "
+    "LEFT JOIN urls u ON u.id = p.min_url_id WHERE p.page_id IN ({marks})"
+)
 GROUPS_OF_PAGES = (
     "SELECT g.grp FROM derive_pages p CROSS JOIN derive_groups g "  # CROSS: pages first, by id
     "ON g.space = 's1' AND g.text_id = p.text1_id "
@@ -80,7 +85,9 @@ BLOCKS_OF_PAGES = (
     "CROSS JOIN derive_block_versions v ON v.id = pb.version_id "
     "WHERE pb.page_id IN ({marks})"
 )
-GROUPS_OF_URLS = "SELECT grp FROM derive_article_order WHERE url IN ({marks})"
+# derive_article_order names an article's URL by urls.id (m034); the engine knows it by its text
+_URL_ID = "(SELECT id FROM urls WHERE url = ?)"
+GROUPS_OF_URLS = "SELECT grp FROM derive_article_order WHERE url_id IN (SELECT id FROM urls WHERE url IN ({marks}))"
 PAGES_WITH = "SELECT page_id FROM derive_pages WHERE {column} IN ({marks})"  # column: a fixed name
 PAGES_CONTAINING = "SELECT page_id FROM derive_page_lines WHERE line_id IN ({marks})"
 ALL_PAGES = "SELECT page_id FROM derive_pages"
@@ -236,8 +243,9 @@ ADD_TO_VERSION = """UPDATE derive_block_versions SET snapshots = snapshots + ?,
       first_seen = min(coalesce(first_seen, ?), ?), last_seen = max(coalesce(last_seen, ?), ?),
       min_url = min(coalesce(min_url, ?), ?) WHERE id = ?"""
 RECOUNT_VERSION = """UPDATE derive_block_versions SET (snapshots, first_seen, last_seen, min_url) = (
-      SELECT sum(pb.n * p.snapshots), min(p.first_seen), max(p.last_seen), min(p.min_url)
-      FROM derive_page_blocks pb JOIN derive_pages p ON p.page_id = pb.page_id WHERE pb.version_id = ?)
+      SELECT sum(pb.n * p.snapshots), min(p.first_seen), max(p.last_seen), min(u.url)
+      FROM derive_page_blocks pb JOIN derive_pages p ON p.page_id = pb.page_id LEFT JOIN urls u ON u.id = p.min_url_id
+      WHERE pb.version_id = ?)
       WHERE id = ?"""
 VERSION_HASH = "SELECT hash FROM derive_block_versions WHERE id = ?"
 VERSION_BY_HASH = "SELECT id FROM derive_block_versions WHERE hash = ?"
@@ -272,7 +280,7 @@ INSERT_ARTICLE = (
     "INSERT INTO articles(id, title, url, status, versions, snapshots, first_seen, last_seen) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
-INSERT_ARTICLE_ORDER = "INSERT INTO derive_article_order(grp, sort_key, public_id, url) VALUES (?, ?, ?, ?)"
+INSERT_ARTICLE_ORDER = f"INSERT INTO derive_article_order(grp, sort_key, public_id, url_id) VALUES (?, ?, ?, {_URL_ID})"
 UPSERT_ARTICLE_VERSION = """INSERT INTO article_versions(id, article_id, version, title, published, text,
       similarity_to_previous, snapshots, first_seen, last_seen)
       VALUES (:id, :article_id, :version, :title, :published, :text, :similarity_to_previous,
@@ -292,9 +300,10 @@ LINK_CONTENT_ARTICLE = (
 UNLINK_ARTICLE_VERSION = "DELETE FROM content_articles WHERE article_version_id = ?"
 DELETE_ARTICLE_VERSION = "DELETE FROM article_versions WHERE id = ?"
 ARTICLE_MEMBERS = """SELECT g.grp, pg.content_sha256, p.text1_id, lower(hex(t.hash)), p.snapshots, p.first_seen,
-          p.last_seen, p.min_url, coalesce(p.newest_url, p.min_url), pg.title, pg.published
+          p.last_seen, mu.url, coalesce(nu.url, mu.url), pg.title, pg.published
    FROM derive_groups g JOIN derive_pages p ON p.text1_id = g.text_id
    JOIN derive_texts t ON t.id = p.text1_id JOIN pages pg ON pg.rowid = p.page_id
+   LEFT JOIN urls mu ON mu.id = p.min_url_id LEFT JOIN urls nu ON nu.id = p.newest_url_id
    WHERE g.space = 's1' AND g.grp IN ({marks})"""
 LATEST_STATUSES = """SELECT u.value, (SELECT http_status FROM snapshots WHERE url = u.value
       ORDER BY observed_at DESC, id DESC LIMIT 1) FROM json_each(?) u"""
@@ -319,7 +328,7 @@ UPDATE_ARTICLE = (
     "UPDATE articles SET title = ?, url = ?, status = ?, versions = ?, snapshots = ?, first_seen = ?, "
     "last_seen = ? WHERE id = ?"
 )
-UPDATE_ARTICLE_ORDER_URL = "UPDATE derive_article_order SET url = ? WHERE grp = ?"
+UPDATE_ARTICLE_ORDER_URL = f"UPDATE derive_article_order SET url_id = {_URL_ID} WHERE grp = ?"
 # a content's link to its version, written only when it is new or points elsewhere (no rewrite of the same row)
 RELINK_CONTENT_ARTICLE = """INSERT INTO content_articles(page_id, article_version_id)
   SELECT rowid, ?2 FROM pages WHERE content_sha256 = ?1

@@ -29,10 +29,11 @@ class FakePages:
                 "INSERT INTO pages(rowid, content_sha256, extractor, structured, lines) VALUES (?, ?, 'test', 1, '[]')",
                 [page_id, f"sha{page_id}"],
             )
+            url_id = conn.execute("INSERT INTO urls(url, host) VALUES (?, '')", [f"u{page_id}"]).lastrowid
             conn.execute(
-                "INSERT INTO derive_pages(page_id, has_article, snapshots, first_seen, last_seen, "
-                "min_url, newest_url) VALUES (?, 1, 2, ?, ?, ?, ?)",
-                [page_id, f"2024-01-0{page_id}", f"2024-02-0{page_id}", f"u{page_id}", f"u{page_id}"],
+                "INSERT INTO derive_pages(page_id, has_article, snapshots, first_seen, last_seen, min_url_id) "
+                "VALUES (?, 1, 2, ?, ?, ?)",
+                [page_id, f"2024-01-0{page_id}", f"2024-02-0{page_id}", url_id],
             )
 
     def get(self, page_id: int) -> Page:

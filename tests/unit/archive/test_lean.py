@@ -177,7 +177,8 @@ INDEX_USERS: dict[str, str] = {
     "crawl_runs_started": queries.LAST_RUN_SQL,
     "derive_article_order_key": "SELECT public_id FROM [derive_article_order] WHERE sort_key < ? "
     "ORDER BY sort_key DESC LIMIT 1",
-    "derive_article_order_url": "SELECT grp FROM derive_article_order WHERE url IN (?, ?)",
+    "derive_article_order_url_id": "SELECT grp FROM derive_article_order "
+    "WHERE url_id IN (SELECT id FROM urls WHERE url IN (?, ?))",
     "derive_block_clusters_block": "DELETE FROM derive_block_clusters WHERE block = ?",
     "derive_block_order_key": "SELECT public_id FROM [derive_block_order] WHERE sort_key < ? "
     "ORDER BY sort_key DESC LIMIT 1",
@@ -379,14 +380,55 @@ def test_the_texts_conversion_resumes_where_it_stopped(tmp_path: Path, monkeypat
         assert archive.check() == {}
 
 
+def _undo_m035(conn: sqlite3.Connection) -> None:
+    """derive_pages naming a page's smallest and newest URL by their text, as before m035."""
+    if "min_url_id" not in {row[1] for row in conn.execute("PRAGMA table_info(derive_pages)")}:
+        return
+    conn.executescript(
+        """
+        ALTER TABLE derive_pages ADD COLUMN min_url TEXT;
+        ALTER TABLE derive_pages ADD COLUMN newest_url TEXT;
+        UPDATE derive_pages SET min_url = (SELECT url FROM urls WHERE id = min_url_id),
+            newest_url = (SELECT url FROM urls WHERE id = newest_url_id);
+        ALTER TABLE derive_pages DROP COLUMN min_url_id;
+        ALTER TABLE derive_pages DROP COLUMN newest_url_id;
+        DELETE FROM _sqlite_migrations WHERE name = 'm035_page_urls_by_id';
+        """
+    )
+
+
+def _undo_m034(conn: sqlite3.Connection) -> None:
+    """derive_article_order naming each article's URL by its text (indexed), as before m034."""
+    if "url_id" not in {row[1] for row in conn.execute("PRAGMA table_info(derive_article_order)")}:
+        return
+    conn.executescript(
+        """
+        ALTER TABLE derive_article_order ADD COLUMN url TEXT;
+        UPDATE derive_article_order SET url = (SELECT url FROM urls WHERE id = url_id);
+        DROP INDEX derive_article_order_url_id;
+        ALTER TABLE derive_article_order DROP COLUMN url_id;
+        CREATE INDEX derive_article_order_url ON derive_article_order(url);
+        DELETE FROM _sqlite_migrations WHERE name = 'm034_article_order_by_url_id';
+        """
+    )
+
+
+def _page_urls_sql(conn: sqlite3.Connection) -> str:
+    """A page's smallest and newest URL (NULL where it is the smallest) as text, whichever form derive_pages has."""
+    if "min_url_id" in {row[1] for row in conn.execute("PRAGMA table_info(derive_pages)")}:
+        return "(SELECT url FROM urls WHERE id = min_url_id), (SELECT url FROM urls WHERE id = newest_url_id)"
+    return "min_url, newest_url"
+
+
 def _pages_as_m024(conn: sqlite3.Connection) -> list[tuple]:
     """derive_pages' rows in m024's columns, runs decoded, whichever form the table has (m024's or m025's)."""
     if "runs_id" in {row[1] for row in conn.execute("PRAGMA table_info(derive_pages)")}:
         sets = ", ".join(f"(SELECT value FROM derive_run_sets WHERE id = p.{c}_id)" for c in ("runs", "runs0", "runs1"))
         rows = conn.execute(
             "SELECT page_id, has_article, title_id, raw_id, text0_id, text1_id, ev0, ev1, snapshots, first_seen, "
-            f"last_seen, min_url, coalesce(newest_url, min_url), {sets} FROM derive_pages p"
+            f"last_seen, {_page_urls_sql(conn)}, {sets} FROM derive_pages p"
         ).fetchall()
+        rows = [(*row[:12], row[12] or row[11], *row[13:]) for row in rows]  # the newest URL: NULL if the smallest
         rows = [(*row[:13], json.loads(row[13]) if row[13] else [], *row[14:]) for row in rows]
     else:
         rows = conn.execute(
@@ -403,6 +445,7 @@ def _undo_m025(conn: sqlite3.Connection) -> None:
     page too); no derive_run_sets."""
     if "runs_id" not in {row[1] for row in conn.execute("PRAGMA table_info(derive_pages)")}:
         return
+    _undo_m035(conn)  # a later step, which converts the URLs m025 copies
     conn.create_function("spaced_json", 1, lambda v: json.dumps(json.loads(v)) if v else "[]")
     conn.executescript(
         f"""
@@ -629,7 +672,7 @@ def test_m025_keeps_each_distinct_runs_once_and_each_pages_lines_in_its_row(tmp_
         assert _pages_as_m024(conn) == rows
         sets = conn.execute("SELECT count(*) FROM derive_run_sets").fetchone()[0]
         assert 0 < sets < len(rows) / 2
-        assert conn.execute("SELECT count(*) FROM derive_pages WHERE newest_url = min_url").fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM derive_pages WHERE newest_url_id = min_url_id").fetchone() == (0,)
         after = _bytes(conn, "derive_pages") + _bytes(conn, "derive_run_sets") + _bytes(conn, "derive_page_lines")
         assert after < before
         indexes = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
@@ -650,7 +693,8 @@ def test_m025_keeps_each_distinct_runs_once_and_each_pages_lines_in_its_row(tmp_
 
 def _undo_m027(conn: sqlite3.Connection) -> None:
     """The snapshots table as m026 left it (its hash in each row, its four indexes), from the view m027 made."""
-    _undo_m033(conn)  # a later step, whose URL ids m027 makes anew
+    for later in (_undo_m033, _undo_m034, _undo_m035):  # later steps, whose URL ids m027 makes anew
+        later(conn)
     (ddl,) = [s for s in migrations.ddl_statements(schema.INITIAL_DDL) if "CREATE TABLE snapshots" in s]
     conn.execute("PRAGMA legacy_alter_table = ON")  # the views that name snapshots stay as they are
     conn.executescript(
@@ -977,4 +1021,64 @@ def test_m033_names_the_url_of_the_time_records_by_its_id(tmp_path: Path) -> Non
         assert archive.check() == {}
         archive.ingest([s for s in corpus if s not in late][60:], workers=1)
         archive.ingest(late, workers=1)  # older than everything stored: their URLs' runs are rewritten
+        assert archive.check() == {}
+
+
+def test_m034_names_each_articles_url_by_its_id_in_the_article_order(tmp_path: Path) -> None:
+    """derive_article_order as before m034 (each article's URL as text, indexed) names it by urls.id: the same
+    URLs, less room, `check` passes, and the engine goes on (a removed page touches its article by its URL)."""
+    import dataclasses
+
+    corpus = replica_snapshots(("en",))
+    path = tmp_path / "archive.db"
+    with Archive(path) as archive:
+        archive.ingest(corpus[:40], workers=1)
+        expected = archive.db.execute(
+            "SELECT o.grp, o.sort_key, o.public_id, u.url FROM derive_article_order o JOIN urls u ON u.id = o.url_id "
+            "ORDER BY o.grp"
+        ).fetchall()
+    assert len(expected) > 10
+    conn = sqlite3.connect(path)
+    _undo_m034(conn)
+    before = _payload(conn, "derive_article_order") + _payload(conn, "derive_article_order_url")
+    conn.close()
+    with Archive(path) as archive:  # converted on open
+        conn = archive.db.conn
+        got = conn.execute(
+            "SELECT o.grp, o.sort_key, o.public_id, u.url FROM derive_article_order o JOIN urls u ON u.id = o.url_id "
+            "ORDER BY o.grp"
+        ).fetchall()
+        assert got == expected
+        after = _payload(conn, "derive_article_order") + _payload(conn, "derive_article_order_url_id")
+        assert after < before * 0.8
+        assert archive.check() == {}
+        article = next(s for s in corpus[:40] if s.url == expected[0][3])
+        gone = dataclasses.replace(article, observed_at="2030-01-01T00:00:00Z", body=None, http_status=404)
+        archive.ingest([gone, *corpus[40:50]], workers=1)
+        assert archive.check() == {}
+        assert conn.execute("SELECT status FROM articles WHERE url = ?", [article.url]).fetchone() == ("removed",)
+
+
+def test_m035_names_each_pages_urls_by_their_ids(tmp_path: Path) -> None:
+    """derive_pages as before m035 (a page's smallest and newest URL as text) names them by urls.id: the same
+    URLs for every page, less room, `check` passes, and the engine goes on (a page seen under a new URL)."""
+    import dataclasses
+
+    corpus = replica_snapshots(("en",))
+    path = tmp_path / "archive.db"
+    with Archive(path) as archive:
+        archive.ingest(corpus[:40], workers=1)
+        expected = _pages_as_m024(archive.db.conn)
+    conn = sqlite3.connect(path)
+    _undo_m035(conn)
+    assert _pages_as_m024(conn) == expected
+    before = _payload(conn, "derive_pages")
+    conn.close()
+    with Archive(path) as archive:  # converted on open
+        conn = archive.db.conn
+        assert _pages_as_m024(conn) == expected
+        assert _payload(conn, "derive_pages") < before - 20 * len(expected)
+        assert archive.check() == {}
+        moved = dataclasses.replace(corpus[5], url=corpus[5].url + "?moved", observed_at="2030-01-01T00:00:00Z")
+        archive.ingest([moved, *corpus[40:50]], workers=1)
         assert archive.check() == {}

@@ -15,7 +15,7 @@ def _article(conn: sqlite3.Connection, grp: int, key: str, pid: int) -> None:
         [pid, f"g{grp}", f"u{grp}", key, key],
     )
     conn.execute(
-        "INSERT INTO derive_article_order(grp, sort_key, public_id, url) VALUES (?, ?, ?, ?)", [grp, key, pid, "u"]
+        "INSERT INTO derive_article_order(grp, sort_key, public_id, url_id) VALUES (?, ?, ?, ?)", [grp, key, pid, 1]
     )
 
 
