@@ -11,10 +11,10 @@ from collections import Counter
 
 from .sql import RankSql
 
-TOP_KEY = "\U0010ffff"  # above every sort key
+TOP_KEY = b"\xff"  # above every sort key (UTF-8 never has this byte)
 
 
-def _same_keys(old: dict[int, tuple[str, int]], new: dict[int, str]) -> dict[int, int]:
+def _same_keys(old: dict[int, tuple[bytes, int]], new: dict[int, bytes]) -> dict[int, int]:
     """The same keys: the same ranks, in key order."""
     free = sorted(old.values())
     by_key = sorted(new.items(), key=lambda item: (item[1], item[0]))
@@ -34,7 +34,7 @@ def _move_ids(conn: sqlite3.Connection, statements: RankSql, moves: list[tuple[i
 
 
 def renumber(
-    conn: sqlite3.Connection, statements: RankSql, old: dict[int, tuple[str, int]], new: dict[int, str]
+    conn: sqlite3.Connection, statements: RankSql, old: dict[int, tuple[bytes, int]], new: dict[int, bytes]
 ) -> dict[int, int]:
     """Public ids as ranks by sort key: ``old`` label -> (key, id) removed, ``new`` label -> key added.
     Returns label -> id for the new ones, and moves the ids of the others whose rank changed."""

@@ -313,7 +313,7 @@ def _archive_before_m017(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tup
     old = sqlite3.connect(path)
     old.create_function("old_text", 1, lambda key: seen[key])
     old.create_function("old_hash", 1, lambda key: text_hash(seen[key]))
-    old.create_function("old_sort_key", 1, lambda k: k[:-32] + text_hash(seen[bytes.fromhex(k[-32:])]))
+    old.create_function("old_sort_key", 1, lambda k: k[:-16].decode() + text_hash(seen[k[-16:]]))  # m036's bytes
     old.executescript(
         """
         CREATE TABLE old_texts AS SELECT id, old_hash(hash) AS hash, old_text(hash) AS text,
@@ -324,8 +324,8 @@ def _archive_before_m017(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tup
         INSERT INTO derive_texts SELECT * FROM old_texts;
         DROP TABLE old_texts;
         UPDATE derive_article_order SET sort_key = old_sort_key(sort_key);
-        DELETE FROM _sqlite_migrations
-            WHERE name IN ('m017_derive_texts_keys_only', 'm029_derive_texts_without_config');
+        DELETE FROM _sqlite_migrations WHERE name IN
+            ('m017_derive_texts_keys_only', 'm029_derive_texts_without_config', 'm036_sort_keys_as_bytes');
         """
     )
     assert old.execute("SELECT count(*) FROM derive_texts WHERE length(text) > 100").fetchone()[0] > 0
@@ -1081,4 +1081,33 @@ def test_m035_names_each_pages_urls_by_their_ids(tmp_path: Path) -> None:
         assert archive.check() == {}
         moved = dataclasses.replace(corpus[5], url=corpus[5].url + "?moved", observed_at="2030-01-01T00:00:00Z")
         archive.ingest([moved, *corpus[40:50]], workers=1)
+        assert archive.check() == {}
+
+
+def test_m036_keeps_the_hash_of_each_sort_key_as_bytes_and_every_rank(tmp_path: Path) -> None:
+    """Sort keys as text (the hash in hex, before m036) become bytes: what the current code writes for the same
+    observations, in the same order (the public ids unchanged), and the engine ranks on from them (pages out
+    of time order renumber articles)."""
+    corpus = replica_snapshots(("en",))
+    path = tmp_path / "archive.db"
+    with Archive(path) as archive:
+        archive.ingest(corpus[20:60], workers=1)
+        expected = {
+            table: archive.db.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
+            for table in ("derive_article_order", "derive_block_order")
+        }
+        ids = archive.db.execute("SELECT id, url FROM articles ORDER BY id").fetchall()
+    conn = sqlite3.connect(path)
+    conn.create_function("as_text", 2, lambda k, n: k[:-n].decode() + k[-n:].hex())  # its hash: the last n bytes
+    for table, size in (("derive_article_order", 16), ("derive_block_order", 32)):
+        conn.execute(f"UPDATE {table} SET sort_key = as_text(sort_key, ?)", [size])
+    conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm036_sort_keys_as_bytes'")
+    conn.commit()
+    assert conn.execute("SELECT DISTINCT typeof(sort_key) FROM derive_article_order").fetchall() == [("text",)]
+    conn.close()
+    with Archive(path) as archive:  # converted on open
+        for table, rows in expected.items():
+            assert archive.db.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall() == rows and rows
+        assert archive.db.execute("SELECT id, url FROM articles ORDER BY id").fetchall() == ids
+        archive.ingest(corpus[:20], workers=1)  # older than everything stored: the ids after them move
         assert archive.check() == {}
