@@ -58,6 +58,10 @@ DERIVE_STATE_TABLES = (
     "derive_block_order",
 )
 
+# Tables without an INTEGER PRIMARY KEY whose rows others name by rowid (observations.content_id, the content links
+# and derive_pages.page_id by pages.rowid, 'zstd-ref:#<rowid>'), each with its key: ``compact`` checks VACUUM kept them.
+ROWID_NAMED = (("contents", "sha256"), ("pages", "content_sha256"))
+
 # Time-derived records (migration 10): what analysts ask about time, kept by the engine. ``check`` compares these
 # (``url_runs`` and ``block_version_urls`` are views since m033); the engine writes and empties TIME_STORED_TABLES.
 TIME_TABLES = ("fact_periods", "fact_segments", "block_version_urls", "url_runs")

@@ -213,3 +213,22 @@ def test_compact_merges_the_full_text_indexes_a_crawl_built_in_batches(tmp_path:
     assert sum(size_after.values()) < 0.98 * sum(size_before.values())
     with Archive(db) as archive:
         assert archive.check() == {}
+
+
+def test_compact_says_so_if_vacuum_ever_renumbered_the_rows_named_by_rowid(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite's documentation allows VACUUM to renumber rows of a table without an INTEGER PRIMARY KEY; were
+    it to (here a rewrite that moves the contents' rowids), compact fails with a sentence, not in silence."""
+    from dedupe.archive import Archive, ArchiveError
+
+    db = tmp_path / "a.db"
+    assert CliRunner().invoke(cli, ["import", str(SEEDS), "--db", str(db)]).exit_code == 0
+
+    def renumbering(self: Archive) -> None:
+        with self.db.conn:
+            self.db.execute("UPDATE contents SET rowid = rowid + 1000")
+
+    monkeypatch.setattr(Archive, "_rewrite", renumbering)
+    with Archive(db) as archive, pytest.raises(ArchiveError, match="VACUUM renumbered rows of contents or pages"):
+        archive.compact()
