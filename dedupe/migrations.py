@@ -40,6 +40,19 @@ from .transactions import write_transaction
 migrations = Migrations("pa-archive")
 
 
+# what to do when a step meets derived rows it cannot convert: they are derived, so the version that wrote them
+# can derive them again, after which this version's step converts them
+_REBUILD_FIRST = (
+    "derived rows, damaged: run `pa-archive rebuild` with the pa-archive version that wrote this archive, then "
+    "open it with this one again, or restore it from a copy"
+)
+
+
+class MigrationError(ValueError):
+    """A step that finds rows it cannot convert and stops (its transaction rolled back, the archive as it was):
+    the archive's opening says it in a sentence (``ArchiveError``) with what to do."""
+
+
 def migrate(db: Database, on_upgrade: Callable[[list[str]], None] | None = None) -> None:
     """Bring ``db`` to the current schema (idempotent); the stemming functions the triggers call are
     registered on its connection first.
@@ -886,9 +899,7 @@ def m033_time_records_by_url_id(db: Database) -> None:
             f"SELECT count(*) FROM [{table}] t WHERE NOT EXISTS (SELECT 1 FROM urls u WHERE u.url = t.url)"
         ).fetchone()[0]
         if orphans:
-            raise ValueError(
-                f"{orphans} row(s) of {table} name a URL the archive does not hold: run `pa-archive rebuild`"
-            )
+            raise MigrationError(f"{orphans} row(s) of {table} name a URL the archive does not hold ({_REBUILD_FIRST})")
     statements = ddl_statements(TIME_BY_URL_ID_DDL)
     for statement in statements:
         if "CREATE TABLE" in statement:
@@ -969,7 +980,7 @@ def _m025_lines_of(page_id: int, blob: bytes) -> list[tuple[int, int]]:
     values = struct.unpack(f"<{count}I{count}B", blob) if not rest else ()
     ids, kinds = values[:count], values[count:]
     if rest or any(a >= b for a, b in zip(ids, ids[1:])) or any(k > 3 for k in kinds):
-        raise ValueError(f"derive_pages.lines of page {page_id} is not in m025's form; run `pa-archive check`")
+        raise MigrationError(f"derive_pages.lines of page {page_id} is not in m025's form ({_REBUILD_FIRST})")
     return list(zip(ids, kinds))
 
 

@@ -351,3 +351,5 @@ def _open(path: Path, create: bool, on_upgrade: Callable[[list[str]], None] | No
         if is_disk_full(exc):  # while writing a new archive's schema, or an upgrade
             raise ArchiveError(DISK_FULL) from None
         raise ArchiveError(f"{path} is not a usable SQLite database ({exc})") from None
+    except migrations.MigrationError as exc:
+        raise ArchiveError(f"upgrading {path} stopped, nothing changed by that step: {exc}") from None

@@ -956,7 +956,7 @@ def test_m031_stops_on_page_lines_in_no_form_it_knows(tmp_path: Path) -> None:
     conn.commit()
     before = conn.execute("SELECT page_id, lines FROM derive_pages ORDER BY page_id").fetchall()
     conn.close()
-    with pytest.raises(ValueError, match=f"page {page_id} is not in m025's form"):
+    with pytest.raises(ArchiveError, match=f"upgrading .* stopped, .*page {page_id} is not in m025's form"):
         Archive(tmp_path / "archive.db").close()
     conn = sqlite3.connect(tmp_path / "archive.db")
     assert conn.execute("SELECT page_id, lines FROM derive_pages ORDER BY page_id").fetchall() == before
@@ -1111,3 +1111,26 @@ def test_m036_keeps_the_hash_of_each_sort_key_as_bytes_and_every_rank(tmp_path: 
         assert archive.db.execute("SELECT id, url FROM articles ORDER BY id").fetchall() == ids
         archive.ingest(corpus[:20], workers=1)  # older than everything stored: the ids after them move
         assert archive.check() == {}
+
+
+def test_m033_stops_on_a_time_record_naming_a_url_the_archive_does_not_hold(tmp_path: Path) -> None:
+    """A url_runs row whose URL no observation names (damaged: the engine never writes one) would be dropped by
+    the copy: the step stops with a sentence instead, and the tables stay as they were."""
+    path = tmp_path / "archive.db"
+    with Archive(path) as archive:
+        archive.ingest(replica_snapshots(("en",))[:10], workers=1)
+    conn = sqlite3.connect(path)
+    _undo_m033(conn)
+    conn.execute(
+        "INSERT INTO url_runs SELECT 'https://pacsto.org/nowhere', first_observed_at, first_snapshot_id, "
+        "last_observed_at, last_snapshot_id, snapshots, block_versions, stating FROM url_runs LIMIT 1"
+    )
+    conn.commit()
+    before = sorted(conn.execute("SELECT * FROM url_runs").fetchall())
+    conn.close()
+    with pytest.raises(ArchiveError, match="1 row.* of url_runs name a URL the archive does not hold"):
+        Archive(path).close()
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT type FROM sqlite_master WHERE name = 'url_runs'").fetchone() == ("table",)
+    assert sorted(conn.execute("SELECT * FROM url_runs").fetchall()) == before
+    conn.close()
