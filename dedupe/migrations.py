@@ -32,7 +32,8 @@ from .schema import (
     OBSERVATIONS_DDL,
     ROSTER_DDL,
     SNAPSHOT_COLUMNS,
-    TIME_BY_URL_ID_DDL,
+    TIME_BY_URL_ID_TABLES_DDL,
+    TIME_BY_URL_ID_VIEWS_DDL,
 )
 from .stemming import register_functions
 from .transactions import write_transaction
@@ -889,9 +890,9 @@ def m032_references_by_rowid(db: Database) -> None:
 def m033_time_records_by_url_id(db: Database) -> None:
     """``url_runs`` and ``block_version_urls`` name their URL by ``urls.id`` (``url_runs_by_url_id``,
     ``block_version_urls_by_url_id``), and the old names become views with the URL joined back
-    (``schema.TIME_BY_URL_ID_DDL``): every row copied in this step's transaction. A row naming a URL the archive
-    does not hold (which a refresh never writes) stops the step rather than be dropped: ``pa-archive rebuild``
-    derives the records again."""
+    (``schema.TIME_BY_URL_ID_TABLES_DDL``, ``TIME_BY_URL_ID_VIEWS_DDL``): every row copied in this step's
+    transaction. A row naming a URL the archive does not hold (which a refresh never writes) stops the step
+    rather than be dropped."""
     if "url_runs" in db.view_names():
         return
     for table in ("url_runs", "block_version_urls"):
@@ -900,10 +901,7 @@ def m033_time_records_by_url_id(db: Database) -> None:
         ).fetchone()[0]
         if orphans:
             raise MigrationError(f"{orphans} row(s) of {table} name a URL the archive does not hold ({_REBUILD_FIRST})")
-    statements = ddl_statements(TIME_BY_URL_ID_DDL)
-    for statement in statements:
-        if "CREATE TABLE" in statement:
-            db.execute(statement)
+    _execute_each(db, TIME_BY_URL_ID_TABLES_DDL)
     db.execute(
         "INSERT INTO url_runs_by_url_id SELECT u.id, r.first_observed_at, r.first_snapshot_id, r.last_observed_at, "
         "r.last_snapshot_id, r.snapshots, r.block_versions, r.stating FROM url_runs r JOIN urls u ON u.url = r.url "
@@ -916,9 +914,7 @@ def m033_time_records_by_url_id(db: Database) -> None:
     )
     db.execute("DROP TABLE url_runs")
     db.execute("DROP TABLE block_version_urls")
-    for statement in statements:
-        if "CREATE VIEW" in statement:
-            db.execute(statement)
+    _execute_each(db, TIME_BY_URL_ID_VIEWS_DDL)
 
 
 @migrations()

@@ -62,6 +62,10 @@ DERIVE_STATE_TABLES = (
 # and derive_pages.page_id by pages.rowid, 'zstd-ref:#<rowid>'), each with its key: ``compact`` checks VACUUM kept them.
 ROWID_NAMED = (("contents", "sha256"), ("pages", "content_sha256"))
 
+# A URL's row id by its text, in a statement whose parameter is the URL: the tables that name URLs by ``urls.id``
+# (the time-derived records, the engine's article order) are written through it.
+URL_ID_OF = "(SELECT id FROM urls WHERE url = ?)"
+
 # Time-derived records (migration 10): what analysts ask about time, kept by the engine. ``check`` compares these
 # (``url_runs`` and ``block_version_urls`` are views since m033); the engine writes and empties TIME_STORED_TABLES.
 TIME_TABLES = ("fact_periods", "fact_segments", "block_version_urls", "url_runs")
@@ -580,7 +584,7 @@ CREATE TABLE derive_line_pages (        -- the pages of a line on postings.COMMO
 # The time-derived records by URL (m033) name their URL by ``urls.id``, as ``observations`` do, where they held its
 # text (~40 B a row: 27 MB at a million observations, 200 B a page after the benchmark's first crawl). Analysts read
 # them as before, through views of their old names with the URL joined back; the engine writes the tables.
-TIME_BY_URL_ID_DDL = """
+TIME_BY_URL_ID_TABLES_DDL = """
 CREATE TABLE url_runs_by_url_id (       -- per URL, each run of observations showing the same block versions
     url_id INTEGER NOT NULL,            -- urls.id
     first_observed_at TEXT NOT NULL,
@@ -602,6 +606,8 @@ CREATE TABLE block_version_urls_by_url_id ( -- per block version and URL: how of
     last_snapshot_id INTEGER NOT NULL,
     PRIMARY KEY (block_version_id, url_id)
 ) WITHOUT ROWID;
+"""
+TIME_BY_URL_ID_VIEWS_DDL = """
 CREATE VIEW url_runs AS
 SELECT u.url, r.first_observed_at, r.first_snapshot_id, r.last_observed_at, r.last_snapshot_id, r.snapshots,
        r.block_versions, r.stating

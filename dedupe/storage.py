@@ -733,8 +733,9 @@ class Codec:
         return {
             rowid
             for (rowid,) in self._execute(
-                "SELECT CAST(substr(compression, ?) AS INTEGER) FROM contents WHERE compression LIKE ?",
-                (len(REF_PREFIX) + 1, REF_PREFIX + "%"),
+                f"SELECT {_REF_BASE_SQL.format(method='compression', own='NULL')} FROM contents "
+                "WHERE compression LIKE ?",
+                (REF_PREFIX + "%",),
             )
         }
 

@@ -30,6 +30,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 
+from ..schema import TIME_STORED_TABLES, TIME_TABLES, URL_ID_OF
 from .time_values import (
     PERIOD_COLUMNS,
     SEGMENT_COLUMNS,
@@ -48,27 +49,28 @@ from .time_values import (
 CHUNK = 500  # parameters per IN (...) query
 SCAN_BATCH = 5000  # snapshots fetched at a time when a segment is re-derived
 
-TABLES = ("fact_periods", "fact_segments", "block_version_urls", "url_runs")  # as read (two are views)
-STORED = ("fact_periods", "fact_segments", "block_version_urls_by_url_id", "url_runs_by_url_id")  # as written
+TABLES = TIME_TABLES  # as read (two are views)
+STORED = TIME_STORED_TABLES  # as written
 
 # ``url_runs`` and ``block_version_urls`` are views (m033): their rows are written naming the URL by ``urls.id``.
 # Every URL of a run is one an observation names, so the lookup finds it (a NULL would fail NOT NULL, loudly).
-_URL_ID = "(SELECT id FROM urls WHERE url = ?)"
 _URL_RUN_STORED = (
     "url_runs_by_url_id (url_id, first_observed_at, first_snapshot_id, last_observed_at, last_snapshot_id, "
-    f"snapshots, block_versions, stating) VALUES ({_URL_ID}, ?, ?, ?, ?, ?, ?, ?)"
+    f"snapshots, block_versions, stating) VALUES ({URL_ID_OF}, ?, ?, ?, ?, ?, ?, ?)"
 )
 INSERT_URL_RUN = f"INSERT INTO {_URL_RUN_STORED}"
 REPLACE_URL_RUN = f"INSERT OR REPLACE INTO {_URL_RUN_STORED}"
-DELETE_URL_RUNS = f"DELETE FROM url_runs_by_url_id WHERE url_id = {_URL_ID}"
+DELETE_URL_RUNS = f"DELETE FROM url_runs_by_url_id WHERE url_id = {URL_ID_OF}"
 INSERT_BLOCK_VERSION_URL = (
     "INSERT INTO block_version_urls_by_url_id (block_version_id, url_id, snapshots, first_observed_at, "
-    f"first_snapshot_id, last_observed_at, last_snapshot_id) VALUES (?, {_URL_ID}, ?, ?, ?, ?, ?)"
+    f"first_snapshot_id, last_observed_at, last_snapshot_id) VALUES (?, {URL_ID_OF}, ?, ?, ?, ?, ?)"
 )
 ADD_TO_BLOCK_VERSION_URL = f"""{INSERT_BLOCK_VERSION_URL}
     ON CONFLICT (block_version_id, url_id) DO UPDATE SET snapshots = snapshots + excluded.snapshots,
     last_observed_at = excluded.last_observed_at, last_snapshot_id = excluded.last_snapshot_id"""
-DELETE_BLOCK_VERSION_URL = f"DELETE FROM block_version_urls_by_url_id WHERE block_version_id = ? AND url_id = {_URL_ID}"
+DELETE_BLOCK_VERSION_URL = (
+    f"DELETE FROM block_version_urls_by_url_id WHERE block_version_id = ? AND url_id = {URL_ID_OF}"
+)
 
 # The periods of one language last seen in each (delegation, field) (those a crawl's new observations carry
 # on), with the field's highest period number; the caller keeps those of the latest last snapshot.

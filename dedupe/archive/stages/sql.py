@@ -13,6 +13,8 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
+from ...schema import URL_ID_OF
+
 NEAR, CANDIDATE = 1, 2  # derive_page_lines.kind bits: a candidate line outside the body; any candidate line
 CHUNK = 500  # parameters per IN (...) query
 
@@ -86,7 +88,6 @@ BLOCKS_OF_PAGES = (
     "WHERE pb.page_id IN ({marks})"
 )
 # derive_article_order names an article's URL by urls.id (m034); the engine knows it by its text
-_URL_ID = "(SELECT id FROM urls WHERE url = ?)"
 GROUPS_OF_URLS = "SELECT grp FROM derive_article_order WHERE url_id IN (SELECT id FROM urls WHERE url IN ({marks}))"
 PAGES_WITH = "SELECT page_id FROM derive_pages WHERE {column} IN ({marks})"  # column: a fixed name
 PAGES_CONTAINING = "SELECT page_id FROM derive_page_lines WHERE line_id IN ({marks})"
@@ -280,7 +281,9 @@ INSERT_ARTICLE = (
     "INSERT INTO articles(id, title, url, status, versions, snapshots, first_seen, last_seen) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
-INSERT_ARTICLE_ORDER = f"INSERT INTO derive_article_order(grp, sort_key, public_id, url_id) VALUES (?, ?, ?, {_URL_ID})"
+INSERT_ARTICLE_ORDER = (
+    f"INSERT INTO derive_article_order(grp, sort_key, public_id, url_id) VALUES (?, ?, ?, {URL_ID_OF})"
+)
 UPSERT_ARTICLE_VERSION = """INSERT INTO article_versions(id, article_id, version, title, published, text,
       similarity_to_previous, snapshots, first_seen, last_seen)
       VALUES (:id, :article_id, :version, :title, :published, :text, :similarity_to_previous,
@@ -328,7 +331,7 @@ UPDATE_ARTICLE = (
     "UPDATE articles SET title = ?, url = ?, status = ?, versions = ?, snapshots = ?, first_seen = ?, "
     "last_seen = ? WHERE id = ?"
 )
-UPDATE_ARTICLE_ORDER_URL = f"UPDATE derive_article_order SET url_id = {_URL_ID} WHERE grp = ?"
+UPDATE_ARTICLE_ORDER_URL = f"UPDATE derive_article_order SET url_id = {URL_ID_OF} WHERE grp = ?"
 # a content's link to its version, written only when it is new or points elsewhere (no rewrite of the same row)
 RELINK_CONTENT_ARTICLE = """INSERT INTO content_articles(page_id, article_version_id)
   SELECT rowid, ?2 FROM pages WHERE content_sha256 = ?1

@@ -611,6 +611,7 @@ def test_compact_stores_the_new_versions_an_older_archive_kept_whole_as_what_cha
             for sha, method, size in archive.db.execute("SELECT sha256, compression, stored_size FROM contents")
         }
         assert [rows[sha][0] for sha in shas[1:]] == [_ref(archive, "contents", shas[0])] * 3
+        assert {f"zstd-ref:#{rowid}" for rowid in archive.codec.referenced()} == {_ref(archive, "contents", shas[0])}
         assert all(rows[sha][1] < before[sha] / 3 for sha in shas[1:])
         assert rows[shas[0]][1] == before[shas[0]] and not rows[shas[0]][0].startswith(storage.REF_PREFIX)
         assert [archive.raw_content(sha) for sha in shas] == bodies
