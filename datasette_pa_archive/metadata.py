@@ -115,8 +115,9 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         },
     ),
     "article_versions": (
-        "Each distinct text of an article, without the delegation block; the 'search' query finds them in any "
-        "word form. "
+        "Each distinct text of an article, without the delegation block. The search box here finds the versions "
+        "holding every word typed, as typed; the 'search' query also finds word forms, prefixes and phrases and "
+        "shows where they matched. "
         "Follow 'diff' in the version column to compare a version with the one before.",
         {
             "id": "Version id: 'av-' and the start of the text's hash.",

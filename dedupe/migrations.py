@@ -34,6 +34,7 @@ from .schema import (
     SNAPSHOT_COLUMNS,
     TIME_BY_URL_ID_TABLES_DDL,
     TIME_BY_URL_ID_VIEWS_DDL,
+    WORD_INDEX_DDL,
 )
 from .stemming import register_functions
 from .transactions import write_transaction
@@ -962,6 +963,18 @@ def _m036_key(key: str) -> bytes:
     """A sort key before m036 (first seen, URL and hex hash, NUL-separated text) as ``order_key`` makes it."""
     head, _, digest = key.rpartition("\0")
     return f"{head}\0".encode() + bytes.fromhex(digest)
+
+
+@migrations()
+def m037_word_index_without_positions(db: Database) -> None:
+    """The word index (``article_versions_fts``) keeps which versions hold each word, not where
+    (``schema.WORD_INDEX_DDL``): rebuilt from ``article_versions`` in this step's transaction. Its triggers name it
+    and stay. Phrases and word forms were, and stay, the stemmed index's."""
+    if "detail=none" in _table_sql(db, "article_versions_fts"):
+        return
+    db.execute("DROP TABLE article_versions_fts")
+    _execute_each(db, WORD_INDEX_DDL)
+    db.execute("INSERT INTO article_versions_fts(article_versions_fts) VALUES ('rebuild')")
 
 
 def _m025_lines_blob(kinds: dict[int, int]) -> bytes:

@@ -227,6 +227,10 @@ def test_full_text_search(server: Server) -> None:
     assert rows(server, "search") == []  # opened without q: no FTS syntax error
     # the table page's own search escapes what is typed
     assert get(server, "/archive/article_versions.json?_search=Bishkek&_shape=array").json()[0]["version"] == 2
+    # every word typed (the word index keeps no positions since m037: words, not phrases, are what the box asks)
+    both = get(server, "/archive/article_versions.json?_search=harmonisation+Bishkek&_shape=array").json()
+    assert [r["version"] for r in both] == [2]
+    assert get(server, "/archive/article_versions.json?_search=harmonisation+nowhereword&_shape=array").json() == []
 
 
 def test_every_canned_query_is_checked_here(server: Server) -> None:
