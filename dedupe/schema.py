@@ -282,8 +282,8 @@ INITIAL_DDL = """
 # The engine's own state (migration 6; m016 changed derive_lines, m017 derive_texts: keyed by 16-byte
 # BLOBs, no text kept; the article sort keys end in 32 hex digits; m019 dropped derive_runs for
 # derive_pages.runs0/runs1 and derive_lines.in_runs0/in_runs1; m022 dropped the index of derive_text_bands by
-# text, which an archive made before it had): persisted MinHash/LSH indexes and
-# per-page derivation state, kept by ``dedupe.archive.incremental`` and its stages.
+# text, which an archive made before it had; m038 dropped derive_lines.signature, computed again from the text):
+# persisted MinHash/LSH indexes and per-page derivation state, kept by ``dedupe.archive.incremental`` and its stages.
 DERIVE_STATE_DDL = """
 CREATE TABLE derive_lines (             -- every distinct line text of a page, and (apart) every title
     id INTEGER PRIMARY KEY,

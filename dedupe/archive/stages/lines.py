@@ -15,7 +15,15 @@ from functools import lru_cache
 
 import numpy as np
 
-from ...blocks import LINE_BAND_THRESHOLD, candidate_positions, line_shingles, line_signatures, lines_alike
+from ...blocks import (
+    LINE_BAND_THRESHOLD,
+    candidate_positions,
+    line_shingles,
+    line_signatures,
+    lines_alike,
+    remember_line_signatures,
+    stored_line_signatures,
+)
 from ...linking import SHINGLE_CACHE, BandLinker, Components, shared_keys
 from ...minhash import estimates_against
 from . import postings, sql
@@ -32,28 +40,26 @@ class ClusterChanges:
 
 
 class _Bucketed:
-    """The lines already clustered that share a band key with the new ones: their signatures in one
-    matrix (rows in line id order), and per band key the rows of its members and their clusters.
-    Texts are read only for the members an exact test needs (``text``), not for every member."""
+    """The lines already clustered that share a band key with the new ones: their texts, their signatures in one
+    matrix (rows in line id order; computed again from the texts, ``blocks.stored_line_signatures``), and per band
+    key the rows of its members and their clusters."""
 
     def __init__(self, conn: sqlite3.Connection, space: str, keys: np.ndarray) -> None:
-        self.conn = conn
         keyed: list[tuple[int, int]] = []  # (key, line id): from the band index alone
         for chunk in sql.chunks(sorted(set(keys.reshape(-1).tolist()))):
             keyed += conn.execute(sql.in_list(sql.BUCKET_MEMBERS, chunk), chunk).fetchall()
         clusters: list[int] = []
-        blobs: list[bytes] = []
         self.ids: list[int] = []  # each member once, in line id order (of this space: lines and titles share keys)
+        self.texts: dict[int, str] = {}
         for chunk in sql.chunks(sorted({line_id for _, line_id in keyed})):
-            for line_id, its_space, cluster, blob in conn.execute(sql.in_list(sql.MEMBER_SIGNATURES, chunk), chunk):
+            for line_id, its_space, cluster, text in conn.execute(sql.in_list(sql.MEMBERS, chunk), chunk):
                 if its_space == space:
                     self.ids.append(line_id)
                     clusters.append(cluster)
-                    blobs.append(blob)
+                    self.texts[line_id] = text
         self.clusters = np.array(clusters, dtype=np.int64)
-        self.signatures = np.frombuffer(b"".join(blobs), dtype=np.uint32).reshape(len(blobs), -1) if blobs else None
+        self.signatures = stored_line_signatures([self.texts[i] for i in self.ids]) if self.ids else None
         self.rows_of_key = self._rows_by_key(np.array(keyed, dtype=np.int64).reshape(-1, 2))
-        self.texts: dict[int, str] = {}
 
     def _rows_by_key(self, keyed: np.ndarray) -> dict[int, np.ndarray]:
         """Per band key, the member rows in it (numpy: a title's buckets hold thousands at 20k pages)."""
@@ -72,12 +78,6 @@ class _Bucketed:
         """The member rows sharing any of ``keys``, each once, in line id order."""
         found = [self.rows_of_key[key] for key in keys if key in self.rows_of_key]
         return np.unique(np.concatenate(found)) if found else np.empty(0, dtype=np.int64)
-
-    def load_texts(self, rows: Iterable[int]) -> None:
-        """Read the texts of these member rows (those not read yet) in one query a chunk."""
-        missing = [self.ids[row] for row in rows if self.ids[row] not in self.texts]
-        for chunk in sql.chunks(missing):
-            self.texts.update(self.conn.execute(sql.in_list(sql.LINE_TEXTS, chunk), chunk))
 
 
 def line_ids(conn: sqlite3.Connection, space: str, texts: Iterable[str]) -> dict[str, int]:
@@ -163,7 +163,6 @@ def _join_existing(
     if not len(members):
         return
     passing = members[estimates_against(signature, old.signatures[members]) >= LINE_BAND_THRESHOLD]
-    old.load_texts(passing.tolist())
     mine_set = joined.get(uf.find(node), set())
     for member in passing.tolist():
         cluster = int(old.clusters[member])
@@ -194,9 +193,9 @@ def cluster(conn: sqlite3.Connection, space: str, ids: dict[str, int]) -> Cluste
     text_of = {i: t for t, i in ids.items() if i in unclustered}
     new = sorted(unclustered)
     new_sigs, keys = line_signatures([text_of[i] for i in new])
+    remember_line_signatures([text_of[i] for i in new], new_sigs)
     old = _Bucketed(conn, space, keys)
     components = _components(new, new_sigs, text_of, keys, old)
-    signatures = {line_id: new_sigs[row] for row, line_id in enumerate(new)}
     changes = ClusterChanges()
     for members in components:
         clusters = sorted(m[1] for m in members if isinstance(m, tuple))
@@ -205,9 +204,7 @@ def cluster(conn: sqlite3.Connection, space: str, ids: dict[str, int]) -> Cluste
         for absorbed in clusters[1:]:
             changes.merged[absorbed] = keep
             conn.execute(sql.MERGE_CLUSTER, [keep, absorbed])
-        conn.executemany(
-            sql.SET_LINE_CLUSTER, [(keep, signatures[i].astype(np.uint32).tobytes(), text_of[i], i) for i in lines]
-        )
+        conn.executemany(sql.SET_LINE_CLUSTER, [(keep, text_of[i], i) for i in lines])
         changes.merged.update({singletons[i]: keep for i in lines if i in singletons and singletons[i] != keep})
         changes.gained.add(keep)
     conn.executemany(  # a generator: 31 rows a line, never all in memory

@@ -100,10 +100,9 @@ INSERT_LINE = "INSERT INTO derive_lines(space, hash) VALUES (?, ?)"  # its text 
 UNINDEXED_LINES = "SELECT id, cluster FROM derive_lines WHERE id IN ({marks}) AND indexed = 0"
 BUCKET_MEMBERS = "SELECT key, line_id FROM derive_line_bands WHERE key IN ({marks})"
 # the space is compared by the caller: ``space = ?`` here made the statement 4x slower (measured at 20k pages)
-MEMBER_SIGNATURES = "SELECT id, space, cluster, signature FROM derive_lines WHERE id IN ({marks}) ORDER BY id"
-LINE_TEXTS = "SELECT id, text FROM derive_lines WHERE id IN ({marks})"
+MEMBERS = "SELECT id, space, cluster, text FROM derive_lines WHERE id IN ({marks}) ORDER BY id"
 MERGE_CLUSTER = "UPDATE derive_lines SET cluster = ? WHERE cluster = ?"
-SET_LINE_CLUSTER = "UPDATE derive_lines SET cluster = ?, indexed = 1, signature = ?, text = ? WHERE id = ?"
+SET_LINE_CLUSTER = "UPDATE derive_lines SET cluster = ?, indexed = 1, text = ? WHERE id = ?"
 INSERT_LINE_BAND = "INSERT OR IGNORE INTO derive_line_bands(key, line_id) VALUES (?, ?)"
 OWN_CLUSTER = "UPDATE derive_lines SET cluster = id WHERE id IN ({marks}) AND cluster IS NULL"
 INSERT_PAGE_LINE = "INSERT INTO derive_page_lines(line_id, page_id, kind) VALUES (?, ?, ?)"

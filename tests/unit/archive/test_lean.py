@@ -18,8 +18,10 @@ import re
 import shutil
 import sqlite3
 import struct
+from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from dedupe import alert_queries, migrations, minhash, queries, schema
@@ -28,6 +30,7 @@ from dedupe.archive.base import ArchiveError
 from dedupe.archive.derivation import OUTDATED_PAGE_SQL
 from dedupe.archive.stages import texts as stage_texts
 from dedupe.archive.stages.model import line_key, page_lines_of, text_key
+from dedupe.blocks import line_signatures
 from dedupe.stemming import register_functions
 from dedupe.storage import text_hash
 from tests.conftest import derived_rows_sql
@@ -260,7 +263,8 @@ def test_m016_keeps_line_texts_only_where_the_engine_reads_them(tmp_path: Path) 
     old = sqlite3.connect(path)  # the state as m006 made it: every line's text, versions without their lines
     old.create_function("line_text", 1, lambda key: every_line[key])
     old.create_function("line_hash", 1, lambda key: text_hash(every_line[key]))
-    _undo_m019(old)  # a later step, which the lines as m006 made them predate
+    _undo_m038(old)  # later steps, which the lines as m006 made them predate
+    _undo_m019(old)
     old.executescript(
         """
         ALTER TABLE derive_block_versions DROP COLUMN lines;
@@ -293,6 +297,54 @@ def test_m016_keeps_line_texts_only_where_the_engine_reads_them(tmp_path: Path) 
         assert archive.check() == {}
         archive.ingest(replica_snapshots(("en",))[30:45], workers=1)  # and the engine goes on from it
         assert archive.check() == {}
+
+
+def _undo_m038(conn: sqlite3.Connection) -> None:
+    """derive_lines keeping each clustered line's MinHash signature, as before m038."""
+    if "signature" in {row[1] for row in conn.execute("PRAGMA table_info(derive_lines)")}:
+        return
+    conn.create_function("line_signature", 1, lambda text: line_signatures([text])[0][0].astype(np.uint32).tobytes())
+    conn.executescript(
+        """
+        ALTER TABLE derive_lines ADD COLUMN signature BLOB;
+        UPDATE derive_lines SET signature = line_signature(text) WHERE indexed = 1;
+        DELETE FROM _sqlite_migrations WHERE name = 'm038_line_signatures_from_their_texts';
+        """
+    )
+
+
+def test_m038_computes_line_signatures_from_their_texts_and_clusters_as_before(tmp_path: Path) -> None:
+    """The signatures of clustered lines (titles, mostly) are dropped: the engine computes a candidate's again from
+    its text, and the clusters it makes from then on are those a fresh build makes of the same observations."""
+    corpus = replica_snapshots(("en",))
+    path = tmp_path / "archive.db"
+    with Archive(path) as archive:
+        archive.ingest(corpus[:40], workers=1)
+    conn = sqlite3.connect(path)
+    _undo_m038(conn)
+    assert conn.execute("SELECT count(*) FROM derive_lines WHERE length(signature) = 512").fetchone()[0] > 0
+    conn.commit()
+    conn.close()
+    with Archive(path) as archive:  # converted on open
+        conn = archive.db.conn
+        assert "signature" not in {row[1] for row in conn.execute("PRAGMA table_info(derive_lines)")}
+        assert conn.execute("SELECT count(*) FROM derive_lines WHERE indexed = 1 AND text IS NULL").fetchone() == (0,)
+        archive.ingest(corpus[40:], workers=1)  # new titles meet the stored ones in their buckets
+        assert archive.check() == {}
+        clusters = conn.execute("SELECT space, text, cluster FROM derive_lines WHERE indexed = 1").fetchall()
+    with Archive(tmp_path / "fresh.db") as fresh:
+        fresh.ingest(corpus, workers=1)
+        assert _partition(fresh.db.conn.execute("SELECT space, text, cluster FROM derive_lines WHERE indexed = 1")) == (
+            _partition(clusters)
+        )
+
+
+def _partition(rows: Iterable[tuple[str, str, int]]) -> set[frozenset[tuple[str, str]]]:
+    """Clusters as sets of (space, text), whatever their ids."""
+    groups: dict[int, set[tuple[str, str]]] = {}
+    for space, text, cluster in rows:
+        groups.setdefault(cluster, set()).add((space, text))
+    return {frozenset(group) for group in groups.values()}
 
 
 def _archive_before_m017(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, dict]:
