@@ -231,6 +231,12 @@ def test_full_text_search(server: Server) -> None:
     both = get(server, "/archive/article_versions.json?_search=harmonisation+Bishkek&_shape=array").json()
     assert [r["version"] for r in both] == [2]
     assert get(server, "/archive/article_versions.json?_search=harmonisation+nowhereword&_shape=array").json() == []
+    # what the word index cannot answer (one column, a phrase) gets a sentence and the search query with those words
+    column = get(server, "/archive/article_versions.json?_search_title=Bishkek", status=400).json()
+    assert "not a phrase and not one column" in column["error"] and "/archive/search?q=Bishkek" in column["error"]
+    phrase = get(server, '/archive/article_versions?_search="harmonisation+of"&_searchmode=raw', status=400).text
+    assert 'href="/archive/search?q=%22harmonisation+of%22"' in phrase and "fts5" not in phrase
+    assert rows(server, 'search?q="harmonisation of"')  # which the search query finds
 
 
 def test_every_canned_query_is_checked_here(server: Server) -> None:
