@@ -13,8 +13,9 @@ finds ``templates/`` by itself.
   snapshots and diffs; ``/-/parity`` the fields the English and Russian sites state differently
   (``rosters_page``).
 * ``render_cell`` links version ids and version numbers to their diff.
-* ``handle_exception`` answers a search the word index cannot make (a phrase, or one column: it keeps which
-  versions hold a word, not where, m037) with what to use instead, not SQLite's message.
+* The search box of ``article_versions`` searches the archive's one full-text index, of word stems
+  (``table_search``: ``filters_from_request``, ``extra_template_vars``); a search it cannot read is answered with
+  a sentence (``handle_exception``).
 
 Archived pages are hostile input: every text reaches the HTML through Jinja's autoescape
 (``|safe`` is never used on page text) and the plugin's pages forbid inline scripts (CSP).
@@ -28,9 +29,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from datasette import hookimpl
-from datasette.utils.asgi import Response
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
+from datasette_pa_archive import table_search
 from datasette_pa_archive.calendar_page import calendar_view
 from datasette_pa_archive.cells import render_json_cell, render_link_cell
 from datasette_pa_archive.diff_page import diff_href, diff_view
@@ -42,12 +43,6 @@ from datasette_pa_archive.timeline import timeline_view
 VERSION_ID = re.compile(r"[ab]v-[0-9a-f]{4,64}")
 VERSION_TABLES = {"article_versions", "block_versions"}
 ID_COLUMNS = {"id", "version_id", "article_version_id", "block_version_id", "previous_version_id"}
-# what FTS5 says when asked of an index without positions (the word index, m037) what only positions answer
-WORD_INDEX_LIMITS = ("phrase queries are not supported", "column queries are not supported")
-WORD_INDEX_ADVICE = (
-    "The search box of this table finds the versions holding every word typed, not a phrase and not one column. "
-    "For a phrase, a word in any of its forms, or where the words matched, use the search query: {url}"
-)
 
 
 @hookimpl
@@ -66,25 +61,20 @@ def register_routes(datasette: Any) -> list[tuple[str, Any]]:
 
 @hookimpl
 def handle_exception(datasette: Any, request: Any, exception: Exception) -> Any:
-    """A phrase or a column search on the word index gets a sentence and a link to the search query with the same
-    words (400; in JSON for a JSON request); any other error is Datasette's to show."""
-    if not any(limit in str(exception) for limit in WORD_INDEX_LIMITS):
-        return None
-    database = (request.url_vars or {}).get("database")
-    words = " ".join(
-        request.args.get(key) for key in request.args if key.startswith("_search") and key != "_searchmode"
-    )
-    url = datasette.urls.path(f"/{database}/search?{urlencode({'q': words})}" if database else "/")
-    message = WORD_INDEX_ADVICE.format(url=url)
-    if request.path.endswith(".json"):
-        return Response.json({"ok": False, "error": message, "status": 400, "title": "Not a word search"}, status=400)
+    """A search the full-text index cannot read gets a sentence (``table_search.search_error``)."""
+    return table_search.search_error(datasette, request, exception)
 
-    async def page() -> Response:
-        error = Markup(WORD_INDEX_ADVICE.format(url=f'<a href="{escape(url)}">{escape(url)}</a>'))
-        context = {"ok": False, "error": error, "status": 400, "title": "Not a word search"}
-        return Response.html(await datasette.render_template("error.html", context, request=request), status=400)
 
-    return page
+@hookimpl
+def filters_from_request(request: Any, database: str, table: str, datasette: Any) -> Any:
+    """The search box of ``article_versions`` through the stemmed index (``table_search.filters``)."""
+    return table_search.filters(request, database, table, datasette)
+
+
+@hookimpl
+def extra_template_vars(template: str, database: str | None, table: str | None, datasette: Any) -> Any:
+    """The search box drawn on ``article_versions`` (``table_search.template_vars``)."""
+    return table_search.template_vars(template, database, table, datasette)
 
 
 @hookimpl

@@ -116,8 +116,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
     ),
     "article_versions": (
         "Each distinct text of an article, without the delegation block. The search box here finds the versions "
-        "holding every word typed, as typed; the 'search' query also finds word forms, prefixes and phrases and "
-        "shows where they matched. "
+        "holding every word typed in any of its forms, \"a phrase\", prefix*, OR and NOT; the 'search' query "
+        "also shows where they matched. "
         "Follow 'diff' in the version column to compare a version with the one before.",
         {
             "id": "Version id: 'av-' and the start of the text's hash.",
@@ -525,7 +525,7 @@ EXTRA: dict[str, dict[str, Any]] = {
     # Datasette sorts a table by one column: versions by their block (or article), each block's
     # variants then by id; the "block_variants" query orders them by block and version with dates.
     "block_versions": {"sort": "block_id"},
-    "article_versions": {"fts_table": "article_versions_fts", "sort": "article_id"},
+    "article_versions": {"sort": "article_id"},  # its search box: table_search, through the stemmed index
     "block_line_changes": {"sort": "block_version_id"},
 }
 

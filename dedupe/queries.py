@@ -72,6 +72,11 @@ WHERE article_versions_stemmed MATCH pa_stem_query(:q)
 ORDER BY rank LIMIT 50
 """
 
+# Datasette's search box on the article_versions page (datasette_pa_archive.table_search): the versions the one
+# full-text index finds for :{param}, an FTS5 query of stems (dedupe.stemming.stem_query, with a column filter for
+# ?_search_title=), as a condition of the table page's own query
+TABLE_SEARCH_SQL = "rowid IN (SELECT rowid FROM article_versions_stemmed WHERE article_versions_stemmed MATCH :{param})"
+
 # Facts through time: each run of one value (see the fact_periods view); :delegation '' for all, any case.
 FACT_PERIODS_SQL = """
 SELECT language, delegation, field, period, value, snapshots, first_snapshot_id, first_seen,
@@ -207,7 +212,7 @@ ARCHIVE_STATE_SET_SQL = "INSERT OR REPLACE INTO archive_state(key, value) VALUES
 
 # --------------------------------------------------------------------------- full-text indexes
 
-SEARCH_INDEXES = ("article_versions_fts", "article_versions_stemmed")  # FTS5, both over article_versions' rows
+SEARCH_INDEXES = ("article_versions_stemmed",)  # FTS5 over article_versions' rows (one since m037)
 SEARCH_INDEX_OPTIMIZE_SQL = "INSERT INTO {index}({index}) VALUES ('optimize')"  # FTS5: merge into one segment
 
 # --------------------------------------------------------------------------- Datasette: timeline, last run

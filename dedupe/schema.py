@@ -667,18 +667,3 @@ FROM observations o
 JOIN urls u ON u.id = o.url_id
 LEFT JOIN contents c ON c.rowid = o.content_id;
 """
-
-# The word index over ``article_versions`` (migration 37), behind Datasette's search box on that table: FTS5 over the
-# table's own rows (external content: no copy of the text), keeping which rows hold a word and nothing of where
-# (``detail=none``). The box matches every word given (Datasette quotes each), ``prefix*`` too; phrases, NEAR and word
-# forms are the stemmed index's (``article_versions_stemmed``, the 'search' query and ``pa-archive search``), which
-# keeps positions. Positions here were 64% of this index: 1,662 -> ~560 B a page after the benchmark's first crawl.
-# Datasette finds the index by ``content="article_versions"`` in this statement (its ``detect_fts``).
-WORD_INDEX_DDL = """
-CREATE VIRTUAL TABLE "article_versions_fts" USING FTS5 (
-    "title", "text",
-    tokenize='unicode61',
-    content="article_versions",
-    detail=none
-);
-"""

@@ -225,18 +225,20 @@ def test_full_text_search(server: Server) -> None:
     # articles only through its stem, and a prefix of a stem is a prefix query
     assert sorted(r["version_id"] for r in rows(server, "search?q=harmonis*")) == sorted(r["version_id"] for r in found)
     assert rows(server, "search") == []  # opened without q: no FTS syntax error
-    # the table page's own search escapes what is typed
-    assert get(server, "/archive/article_versions.json?_search=Bishkek&_shape=array").json()[0]["version"] == 2
-    # every word typed (the word index keeps no positions since m037: words, not phrases, are what the box asks)
-    both = get(server, "/archive/article_versions.json?_search=harmonisation+Bishkek&_shape=array").json()
-    assert [r["version"] for r in both] == [2]
-    assert get(server, "/archive/article_versions.json?_search=harmonisation+nowhereword&_shape=array").json() == []
-    # what the word index cannot answer (one column, a phrase) gets a sentence and the search query with those words
-    column = get(server, "/archive/article_versions.json?_search_title=Bishkek", status=400).json()
-    assert "not a phrase and not one column" in column["error"] and "/archive/search?q=Bishkek" in column["error"]
-    phrase = get(server, '/archive/article_versions?_search="harmonisation+of"&_searchmode=raw', status=400).text
-    assert 'href="/archive/search?q=%22harmonisation+of%22"' in phrase and "fts5" not in phrase
-    assert rows(server, 'search?q="harmonisation of"')  # which the search query finds
+    # the table page's own search box: the same index (m037), so word forms, phrases and one column
+    box = "/archive/article_versions.json?_shape=array&_search"
+    assert get(server, f"{box}=Bishkek").json()[0]["version"] == 2
+    assert [r["version"] for r in get(server, f"{box}=harmonised+Bishkek").json()] == [2]  # every word, any form
+    assert [r["version"] for r in get(server, f'{box}="harmonisation of"').json()] == [1, 2]  # a phrase
+    assert get(server, f'{box}="of harmonisation"').json() == []  # the same words, not in that order
+    assert get(server, f"{box}=harmonisation+nowhereword").json() == []
+    assert get(server, f"{box}_title=Bishkek").json() == []  # one column: the title does not say it
+    page = get(server, "/archive/article_versions?_search=harmonised").text
+    assert 'id="_search"' in page and 'value="harmonised"' in page and "in any word form" in page
+    # a search FTS5 cannot read gets a sentence and the search query with the same words
+    unread = get(server, "/archive/article_versions.json?_search=NOT+Bishkek", status=400).json()["error"]
+    assert "cannot read that search" in unread and "/archive/search?q=NOT+Bishkek" in unread
+    assert "quote is not closed" in get(server, '/archive/article_versions.json?_search="open', status=400).text
 
 
 def test_every_canned_query_is_checked_here(server: Server) -> None:
@@ -679,7 +681,7 @@ def test_the_database_page_never_counts_the_derivation_state(tmp_path: Path) -> 
     (page,) = in_process(db, "/both.json")
     counts = {t["name"]: t["count"] for t in page.json()["tables"]}
     assert counts["observations"] > 0 and counts["fact_periods"] > 0  # the table behind the snapshots view
-    assert counts["derive_pages"] is None and counts["article_versions_fts_data"] is None
+    assert counts["derive_pages"] is None and counts["article_versions_stemmed_data"] is None
 
 
 def test_the_diff_of_two_snapshots_links_each_to_its_row_of_the_snapshots_view(server: Server) -> None:

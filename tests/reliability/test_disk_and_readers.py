@@ -71,7 +71,7 @@ HALF_WRITTEN = (
 READER_QUERIES = (
     "SELECT count(*) FROM snapshots",
     "SELECT count(*) FROM conflicts",
-    "SELECT count(*) FROM article_versions_fts WHERE article_versions_fts MATCH 'session'",
+    "SELECT count(*) FROM article_versions_stemmed WHERE article_versions_stemmed MATCH 'session'",  # a stem
     "SELECT delegation, field, value FROM facts ORDER BY 1, 2, 3 LIMIT 50",
     HALF_WRITTEN,
 )

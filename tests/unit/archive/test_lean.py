@@ -62,22 +62,9 @@ def _old_archive(tmp_path: Path) -> Path:
 
 
 def _search_results(conn: sqlite3.Connection) -> dict[str, list]:
-    """The CLI's and the canned query's search (SEARCH_SQL, stemmed) and Datasette's table search (the word
-    index: the versions found, as its box asks; since m037 it keeps no positions, so no phrase), for each of
+    """The CLI's, the canned query's and (since m037) Datasette's table search (SEARCH_SQL, stemmed), for each of
     SEARCHES."""
-    return {
-        query: [
-            conn.execute(queries.SEARCH_SQL, {"q": query}).fetchall(),
-            _word_index_rows(conn, query) if '"' not in query else None,
-        ]
-        for query in SEARCHES
-    }
-
-
-def _word_index_rows(conn: sqlite3.Connection, query: str) -> list[int]:
-    """The article versions the word index (Datasette's search box on article_versions) finds for ``query``."""
-    sql = "SELECT rowid FROM article_versions_fts WHERE article_versions_fts MATCH ? ORDER BY rowid"
-    return [rowid for (rowid,) in conn.execute(sql, [query])]
+    return {query: conn.execute(queries.SEARCH_SQL, {"q": query}).fetchall() for query in SEARCHES}
 
 
 def _derived(conn: sqlite3.Connection) -> dict[str, list]:
@@ -125,7 +112,6 @@ def test_an_archive_built_before_m013_is_converted_in_place(tmp_path: Path) -> N
         assert _derived(conn) == derived
         # FTS5's own check of both indexes against their content (the stemmed one: the stemming view)
         _integrity_check(conn, "article_versions_stemmed")
-        _integrity_check(conn, "article_versions_fts")
         assert archive.check() == {}
         # and it goes on: new observations (new article versions, so the triggers index and unindex) still check
         more = sorted({s.url for s in replica_snapshots(("en",)) if "/events/" in s.url})[8:10]
@@ -1170,50 +1156,50 @@ def test_m036_keeps_the_hash_of_each_sort_key_as_bytes_and_every_rank(tmp_path: 
         assert archive.check() == {}
 
 
-def test_m037_keeps_which_versions_hold_a_word_not_where(tmp_path: Path) -> None:
-    """The word index as m001 made it (positions kept) becomes one of which rows hold each word: it finds the
-    same versions for every word search the table's box makes, checks against article_versions, takes less room,
-    and follows the versions the engine writes and deletes from then on; a phrase is the stemmed search's."""
+def test_m037_keeps_one_full_text_index(tmp_path: Path) -> None:
+    """The word index m001 made (``article_versions_fts``, with the triggers m001 and m009 gave it) goes: every
+    search is the stemmed index's, which finds what it found, checks against the texts, and follows the versions
+    the engine writes and deletes from then on."""
     corpus = replica_snapshots(("en",))
     path = tmp_path / "archive.db"
     with Archive(path) as archive:
         archive.ingest(corpus[:40], workers=1)
     conn = sqlite3.connect(path)
+    register_functions(conn)
     conn.executescript(
         """
-        DROP TABLE article_versions_fts;
         CREATE VIRTUAL TABLE "article_versions_fts" USING FTS5 ("title", "text", tokenize='unicode61',
             content="article_versions");
         INSERT INTO article_versions_fts(article_versions_fts) VALUES ('rebuild');
-        DELETE FROM _sqlite_migrations WHERE name = 'm037_word_index_without_positions';
+        CREATE TRIGGER "article_versions_ai" AFTER INSERT ON "article_versions" BEGIN
+          INSERT INTO "article_versions_fts" (rowid, "title", "text") VALUES (new.rowid, new."title", new."text");
+        END;
+        CREATE TRIGGER "article_versions_ad" AFTER DELETE ON "article_versions" BEGIN
+          INSERT INTO "article_versions_fts" ("article_versions_fts", rowid, "title", "text")
+            VALUES('delete', old.rowid, old."title", old."text");
+        END;
+        CREATE TRIGGER [article_versions_au] AFTER UPDATE OF [title], [text] ON [article_versions]
+        WHEN old.title IS NOT new.title OR old.text IS NOT new.text BEGIN
+          INSERT INTO [article_versions_fts] ([article_versions_fts], rowid, [title], [text])
+            VALUES ('delete', old.rowid, old.[title], old.[text]);
+          INSERT INTO [article_versions_fts] (rowid, [title], [text]) VALUES (new.rowid, new.[title], new.[text]);
+        END;
+        DELETE FROM _sqlite_migrations WHERE name = 'm037_one_full_text_index';
         """
     )
-    words = [q for q in SEARCHES if '"' not in q]
-    found = {q: _word_index_rows(conn, q) for q in words}
+    found = _search_results(conn)
     assert sum(map(bool, found.values())) >= 4  # words the replica has ("seats OR deputies": neither)
-    with_positions = _fts_bytes(conn)
+    conn.commit()
     conn.close()
     with Archive(path) as archive:  # converted on open
         conn = archive.db.conn
-        assert (
-            "detail=none"
-            in conn.execute("SELECT sql FROM sqlite_master WHERE name = 'article_versions_fts'").fetchone()[0]
-        )
-        assert {q: _word_index_rows(conn, q) for q in words} == found
-        _integrity_check(conn, "article_versions_fts")
-        assert _fts_bytes(conn) < 0.6 * with_positions
-        with pytest.raises(sqlite3.OperationalError, match="phrase queries are not supported"):
-            _word_index_rows(conn, '"collective security"')
-        assert conn.execute(queries.SEARCH_SQL, {"q": '"collective security"'}).fetchall()  # the stemmed index's
+        left = "SELECT name FROM sqlite_master WHERE name LIKE 'article_versions_fts%' OR sql LIKE '%versions_fts%'"
+        assert conn.execute(left).fetchall() == []
+        assert _search_results(conn) == found
         archive.ingest(corpus[40:80], workers=1)
-        archive.refresh(force=True)  # every version deleted and written again: the triggers on the new index
-        _integrity_check(conn, "article_versions_fts")
+        archive.refresh(force=True)  # every version deleted and written again: the stemmed index's triggers
+        _integrity_check(conn, "article_versions_stemmed")
         assert archive.check() == {}
-
-
-def _fts_bytes(conn: sqlite3.Connection) -> int:
-    """The bytes the word index's shadow tables hold (SQLite's dbstat: their rows, not the pages around them)."""
-    return conn.execute("SELECT sum(payload) FROM dbstat WHERE name LIKE 'article_versions_fts%'").fetchone()[0]
 
 
 def test_m033_stops_on_a_time_record_naming_a_url_the_archive_does_not_hold(tmp_path: Path) -> None:

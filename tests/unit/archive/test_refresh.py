@@ -11,6 +11,7 @@ import pytest
 
 from dedupe.archive import Archive
 from dedupe.document import RawSnapshot
+from dedupe.stemming import stem_word
 from replica import ReplicaSite, site_state
 from tests.conftest import derived_tables
 
@@ -44,9 +45,10 @@ def derived(db: Path) -> dict[str, list[tuple]]:
         tables = derived_tables(con)
         tables["fts"] = sorted(
             con.execute(  # the versions full-text search finds (rowids follow arrival)
-                "SELECT av.id FROM article_versions_fts "
-                "JOIN article_versions av ON av.rowid = article_versions_fts.rowid "
-                "WHERE article_versions_fts MATCH 'assembly OR ассамблея'"
+                "SELECT av.id FROM article_versions_stemmed "
+                "JOIN article_versions av ON av.rowid = article_versions_stemmed.rowid "
+                "WHERE article_versions_stemmed MATCH ?",
+                [f"{stem_word('assembly')} OR {stem_word('ассамблея')}"],
             ).fetchall()
         )
         return tables

@@ -192,7 +192,7 @@ def test_compact_merges_the_full_text_indexes_a_crawl_built_in_batches(tmp_path:
                 ],
                 workers=1,
             )
-    searches = ['"collective security"', "parliament*", "delegation NOT Armenia", "title:CSTO"]
+    searches = ['"collect secur"', "parliament*", "deleg NOT armenia", "title:csto"]  # in stems, as the index is
 
     def index_state() -> tuple[dict[str, int], dict[tuple[str, str], list[int]]]:
         with sqlite3.connect(db) as conn:
@@ -205,12 +205,12 @@ def test_compact_merges_the_full_text_indexes_a_crawl_built_in_batches(tmp_path:
         return size, found
 
     size_before, found_before = index_state()
-    assert all(found_before[("article_versions_fts", q)] for q in searches[:2])  # the searches find something
+    assert all(found_before[("article_versions_stemmed", q)] for q in searches[:2])  # the searches find something
     assert CliRunner().invoke(cli, ["compact", "--db", str(db)]).exit_code == 0
     size_after, found_after = index_state()
     assert found_after == found_before
     assert all(size_after[i] < size_before[i] for i in SEARCH_INDEXES), (size_before, size_after)
-    assert sum(size_after.values()) < 0.98 * sum(size_before.values())
+    assert sum(size_after.values()) < 0.99 * sum(size_before.values())  # (the stemmed index: 1.5% here)
     with Archive(db) as archive:
         assert archive.check() == {}
 
