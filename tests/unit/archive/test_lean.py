@@ -285,6 +285,14 @@ def test_m016_keeps_line_texts_only_where_the_engine_reads_them(tmp_path: Path) 
         assert archive.check() == {}
 
 
+def _ingested(tmp_path: Path, snapshots: list) -> Path:
+    """An archive (``archive.db`` in ``tmp_path``) of these snapshots, as the current code builds it."""
+    path = tmp_path / "archive.db"
+    with Archive(path) as archive:
+        archive.ingest(snapshots, workers=1)
+    return path
+
+
 def _undo_m038(conn: sqlite3.Connection) -> None:
     """derive_lines keeping each clustered line's MinHash signature, as before m038."""
     if "signature" in {row[1] for row in conn.execute("PRAGMA table_info(derive_lines)")}:
@@ -303,9 +311,7 @@ def test_m038_computes_line_signatures_from_their_texts_and_clusters_as_before(t
     """The signatures of clustered lines (titles, mostly) are dropped: the engine computes a candidate's again from
     its text, and the clusters it makes from then on are those a fresh build makes of the same observations."""
     corpus = replica_snapshots(("en",))
-    path = tmp_path / "archive.db"
-    with Archive(path) as archive:
-        archive.ingest(corpus[:40], workers=1)
+    path = _ingested(tmp_path, corpus[:40])
     conn = sqlite3.connect(path)
     _undo_m038(conn)
     assert conn.execute("SELECT count(*) FROM derive_lines WHERE length(signature) = 512").fetchone()[0] > 0
@@ -1161,9 +1167,7 @@ def test_m037_keeps_one_full_text_index(tmp_path: Path) -> None:
     search is the stemmed index's, which finds what it found, checks against the texts, and follows the versions
     the engine writes and deletes from then on."""
     corpus = replica_snapshots(("en",))
-    path = tmp_path / "archive.db"
-    with Archive(path) as archive:
-        archive.ingest(corpus[:40], workers=1)
+    path = _ingested(tmp_path, corpus[:40])
     conn = sqlite3.connect(path)
     register_functions(conn)
     conn.executescript(
