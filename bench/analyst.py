@@ -77,6 +77,10 @@ def pages(sample: dict[str, Any]) -> list[tuple[str, str]]:
         found.append((f"query {name}", f"/archive/{name}?{query}"))
     for table in ("snapshots", "facts", "article_versions", "fact_periods", "url_runs"):
         found.append((f"table {table}", f"/archive/{table}"))
+    # the search box of article_versions (datasette_pa_archive.table_search): a word, and a phrase most texts hold
+    found.append(("table article_versions?_search", f"/archive/article_versions?_search={quote(sample['word'])}"))
+    phrase = quote('"collective security"')
+    found.append(("table article_versions?_search phrase", f"/archive/article_versions?_search={phrase}"))
     found.append(("atom feed", "/archive/fact_changes.atom"))
     return found
 
