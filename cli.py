@@ -864,8 +864,8 @@ def compact(db_path: str, as_json: bool) -> None:
     First, the pages' lines an older version stored with the raw pages' dictionary are recompressed
     with the archive's dictionary of lines (about a quarter smaller), and each new version of a page an
     older version stored whole is stored as what changed from its URL's earlier content (a tenth of the
-    size on the benchmark's changed pages), and the full-text indexes, which crawls and imports write
-    in batches, are merged into one segment each (a tenth smaller). An archive made with 4 KB pages
+    size on the benchmark's changed pages), and the full-text index, which crawls and imports write
+    in batches, is merged into one segment (a few percent smaller). An archive made with 4 KB pages
     is rewritten with 8 KB ones (article texts pack better: 4% smaller at a million observations),
     unless another program has it open (a Datasette): then it keeps its pages and is only compacted.
 

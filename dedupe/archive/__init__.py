@@ -165,8 +165,8 @@ class Archive:
 
         Contents an archive stored on their own before new versions of a page were stored as what changed
         (``Codec.against``) are rewritten so (``Codec.refer_versions``); ``versions(snapshots)`` is told each
-        chunk of the snapshots that brought a new content looked at. The full-text indexes are merged into
-        one segment each (FTS5's ``optimize``): an index built in batches, as crawls and imports build it, keeps
+        chunk of the snapshots that brought a new content looked at. The full-text index is merged into
+        one segment (FTS5's ``optimize``): an index built in batches, as crawls and imports build it, keeps
         a term's list in several segments (10% of the index: 26.5 -> 23.8 MB at 100,000 observations); only
         here, where VACUUM gives the pages it frees back to the disk, does merging them make the file smaller."""
         before = self._file_bytes()

@@ -184,8 +184,8 @@ class StageClock:
       (their CPU counted when the pool ends: ``RUSAGE_CHILDREN``);
     * ``store``: hashing, compressing (when no worker did) and the SQLite writes of contents, pages and snapshots;
     * ``derive``: the refresh of the derived tables after an ``ingest``, minus ``index``;
-    * ``index``: stemming for the stemmed full-text index (the plain index's tokenizer runs inside SQLite's
-      inserts, so it counts in ``derive``).
+    * ``index``: stemming for the full-text index (its tokenizer runs inside SQLite's inserts, so it counts in
+      ``derive``).
     """
 
     def __init__(self) -> None:
