@@ -754,9 +754,9 @@ def table(results: dict[str, Any]) -> str:
             f"{_fmt(r.get('archive_bytes_per_page_first_crawl'))} B/page after the first crawl, "
             f"{_fmt(r.get('archive_bytes_per_snapshot'))} B/snapshot after the re-crawl",
             f"raw HTML {_fmt(r.get('html_raw_bytes', 0) / max(1, r.get('crawl_pages') or 1))} B/page",
-            "",
-            "",
-            "",
+            f"{_fmt(r.get('archive_vs_raw_html_first_crawl'))}x",
+            "<= 1x",
+            mark("archive_vs_raw_html_first_crawl"),
         ),
         (
             "6. bytes per page by table (first crawl)",
