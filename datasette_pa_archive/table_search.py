@@ -70,7 +70,8 @@ def filters(request: Any, database: str, table: str, datasette: Any) -> Any:
                 continue
             clauses.append(TABLE_SEARCH_SQL.format(param=f"pa_search_{i}"))
             params[f"pa_search_{i}"] = f"{column} : ({stems})" if column else stems
-            described.append(f'{column or "title or text"} matches "{words}" in any word form')
+            shown = words if '"' in words else f'"{words}"'  # a phrase typed in quotes keeps its own
+            described.append(f"{column or 'title or text'} matches {shown} in any word form")
         return FilterArguments(clauses, params, described, {"search": searches.get("", "")})
 
     return inner

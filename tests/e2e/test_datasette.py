@@ -230,6 +230,8 @@ def test_full_text_search(server: Server) -> None:
     assert get(server, f"{box}=Bishkek").json()[0]["version"] == 2
     assert [r["version"] for r in get(server, f"{box}=harmonised+Bishkek").json()] == [2]  # every word, any form
     assert [r["version"] for r in get(server, f'{box}="harmonisation of"').json()] == [1, 2]  # a phrase
+    said = get(server, '/archive/article_versions.json?_search="harmonisation of"').json()["human_description_en"]
+    assert said.startswith('where title or text matches "harmonisation of" in any word form')
     assert get(server, f'{box}="of harmonisation"').json() == []  # the same words, not in that order
     assert get(server, f"{box}=harmonisation+nowhereword").json() == []
     assert get(server, f"{box}_title=Bishkek").json() == []  # one column: the title does not say it
