@@ -25,6 +25,7 @@ from dedupe.stemming import stem_query
 TABLE = "article_versions"
 INDEX = "article_versions_stemmed"
 COLUMNS = ("title", "text")  # the index's columns: ?_search_<column>=
+WORD_INDEX = "article_versions_fts"  # an archive before m037 (plain `datasette` never upgrades): Datasette's own
 # what SQLite says of a query FTS5 cannot read (or pa_stem_query refuses: an unclosed quote)
 UNREADABLE = ("fts5: syntax error", "user-defined function raised exception")
 ADVICE = (
@@ -45,7 +46,10 @@ def _searches(request: Any) -> dict[str, str]:
 
 
 async def _has_index(datasette: Any, database: str) -> bool:
-    return await datasette.get_database(database).table_exists(INDEX)
+    """Whether the box is this module's to answer: the stemmed index is there, and no word index Datasette would
+    search by itself (an archive not upgraded since m037, served by plain ``datasette``, keeps its own box)."""
+    db = datasette.get_database(database)
+    return await db.table_exists(INDEX) and not await db.table_exists(WORD_INDEX)
 
 
 def filters(request: Any, database: str, table: str, datasette: Any) -> Any:

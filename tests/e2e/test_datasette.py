@@ -691,3 +691,29 @@ def test_the_diff_of_two_snapshots_links_each_to_its_row_of_the_snapshots_view(s
     text = get(server, "/-/diff?a=s1&b=s2").text
     assert 'href="/archive/snapshots?id=1"' in text and 'href="/archive/snapshots?id=2"' in text
     assert "/archive/snapshots/1" not in text
+
+
+def test_an_archive_not_upgraded_since_m037_keeps_datasettes_own_search_box(
+    served_archive: Path, tmp_path: Path
+) -> None:
+    """Plain `datasette` never upgrades an archive: one that still has the word index (before m037) is searched by
+    Datasette itself, exact words, and the plugin adds no second condition that would leave only both's finds."""
+    import shutil
+
+    old = tmp_path / "old.db"
+    shutil.copy(served_archive, old)
+    conn = sqlite3.connect(old)
+    conn.executescript(
+        """
+        CREATE VIRTUAL TABLE "article_versions_fts" USING FTS5 ("title", "text", tokenize='unicode61',
+            content="article_versions");
+        INSERT INTO article_versions_fts(article_versions_fts) VALUES ('rebuild');
+        """
+    )
+    conn.close()
+    box = "/old/article_versions.json?_shape=objects&_search"
+    exact, forms = in_process(old, f"{box}=harmonisation", f"{box}=harmonised")
+    assert len(exact.json()["rows"]) == 2 and "in any word form" not in exact.json()["human_description_en"]
+    assert forms.json()["rows"] == []  # the word index knows no other form: Datasette's own box, as before
+    (upgraded,) = in_process(served_archive, "/" + served_archive.stem + "/article_versions.json?_search=harmonised")
+    assert len(upgraded.json()["rows"]) == 2
