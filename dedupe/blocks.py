@@ -92,36 +92,36 @@ def line_signatures(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     return signatures, band_keys(signatures, LINE_BAND_THRESHOLD)
 
 
-LINE_SIGNATURE_CACHE = 32_768  # line texts whose signature is kept (~700 B each with the text: ~23 MB at most)
+LINE_SIGNATURE_CACHE = 32_768  # line texts whose signature is kept (~700 B each with a title's text: ~23 MB)
+CACHED_TEXT_CHARS = 1_000  # longer lines (rare, and a hostile page's may be megabytes) are computed each time
 _line_signature_cache: dict[str, np.ndarray] = {}
 
 
 def stored_line_signatures(texts: Sequence[str]) -> np.ndarray:
     """The signatures of lines the archive clustered before, computed again from their texts (a row each, uint32):
     the archive keeps a clustered line's text, not its signature (m038: 512 B a title, a pure function of the
-    text, ~11 us to compute). The last LINE_SIGNATURE_CACHE computed are kept by text, so a crawl that meets the
-    same titles' buckets batch after batch computes each about once; the cache is emptied whole when full."""
+    text, ~11 us to compute). Those computed are kept by text (``remember_line_signatures``), so a crawl that
+    meets the same titles' buckets batch after batch computes each about once."""
     found = {t: _line_signature_cache[t] for t in texts if t in _line_signature_cache}
     missing = list(dict.fromkeys(t for t in texts if t not in found))
     if missing:
         computed = compute_signatures(missing, LINE_CONFIG).astype(np.uint32)
         found.update(zip(missing, computed, strict=True))
-        if len(_line_signature_cache) + len(missing) > LINE_SIGNATURE_CACHE:
-            _line_signature_cache.clear()
-        if len(missing) <= LINE_SIGNATURE_CACHE:
-            _line_signature_cache.update(zip(missing, computed, strict=True))
+        remember_line_signatures(missing, computed)
     if not texts:
         return np.empty((0, LINE_CONFIG.num_perm), dtype=np.uint32)
     return np.stack([found[t] for t in texts])
 
 
 def remember_line_signatures(texts: Sequence[str], signatures: np.ndarray) -> None:
-    """Keep the signatures just computed for lines being clustered (``line_signatures``): the next batches meet
-    them as members of their buckets (``stored_line_signatures``)."""
-    if len(_line_signature_cache) + len(texts) > LINE_SIGNATURE_CACHE:
+    """Keep these lines' signatures for ``stored_line_signatures``: those just computed for lines being clustered
+    (``line_signatures``), which the next batches meet as members of their buckets, and those computed again.
+    At most LINE_SIGNATURE_CACHE of lines up to CACHED_TEXT_CHARS long; the cache is emptied whole when full."""
+    kept = [(t, s) for t, s in zip(texts, signatures.astype(np.uint32), strict=True) if len(t) <= CACHED_TEXT_CHARS]
+    if len(_line_signature_cache) + len(kept) > LINE_SIGNATURE_CACHE:
         _line_signature_cache.clear()
-    if len(texts) <= LINE_SIGNATURE_CACHE:
-        _line_signature_cache.update(zip(texts, signatures.astype(np.uint32), strict=True))
+    if len(kept) <= LINE_SIGNATURE_CACHE:
+        _line_signature_cache.update(kept)
 
 
 def lines_alike(a: set[bytes], b: set[bytes]) -> bool:

@@ -99,12 +99,14 @@ def _partition(conn: sqlite3.Connection) -> set[frozenset[str]]:
     return {frozenset(group) for group in groups.values()}
 
 
+@pytest.mark.parametrize("cache", [blocks.LINE_SIGNATURE_CACHE, 0], ids=["kept", "computed-again"])
 def test_titles_added_one_by_one_cluster_as_all_at_once_computing_each_signature_once(
-    stage_conn: sqlite3.Connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    stage_conn: sqlite3.Connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cache: int
 ) -> None:
     """Existing members of a new title's buckets are estimated from their signatures, which the archive does not
-    keep (m038): they are computed again from the texts, and kept in memory by text, so adding 300 titles one by
-    one, each meeting many of the others in its buckets, computes each title's signature about once."""
+    keep (m038): they are computed again from the texts it keeps. With the signatures kept in memory by text,
+    adding 300 titles one by one, each meeting many of the others in its buckets, computes each title's once;
+    with none kept, every member's is computed again from its stored text, and the clusters are the same."""
     titles = list(dict.fromkeys(_templated(300, seed=3)))
     members: list[int] = []
     computed: list[int] = []
@@ -119,14 +121,18 @@ def test_titles_added_one_by_one_cluster_as_all_at_once_computing_each_signature
         return original_compute(texts, config)
 
     blocks._line_signature_cache.clear()
+    monkeypatch.setattr(blocks, "LINE_SIGNATURE_CACHE", cache)
     monkeypatch.setattr(lines_stage._Bucketed, "__init__", counting_init)
     monkeypatch.setattr(blocks, "compute_signatures", counting_compute)
     for title in titles:
         cluster(stage_conn, "title", line_ids(stage_conn, "title", [title]))
     one_by_one = _partition(stage_conn)
     assert sum(members) > 5 * len(titles)  # each met many others in its buckets
-    assert sum(computed) == len(titles)  # and computed each signature once: when it joined
-    blocks._line_signature_cache.clear()  # the stored ones computed again from their texts
+    if cache:
+        assert sum(computed) == len(titles)  # and computed each signature once: when it joined
+    else:
+        assert sum(computed) == len(titles) + sum(members)  # each member's again, from the archive's text
+    blocks._line_signature_cache.clear()
     stored = [t for (t,) in stage_conn.execute("SELECT text FROM derive_lines WHERE space = 'title' ORDER BY id")]
     assert (blocks.stored_line_signatures(stored) == blocks.line_signatures(stored)[0]).all()
     with Archive(tmp_path / "at-once.db") as archive:
@@ -134,6 +140,16 @@ def test_titles_added_one_by_one_cluster_as_all_at_once_computing_each_signature
         at_once = _partition(archive.db.conn)
     assert one_by_one == at_once
     assert 1 < len(at_once) < len(titles)  # some titles joined, not all: the test has both kinds of pair
+
+
+def test_a_long_lines_signature_is_computed_not_kept() -> None:
+    """The kept signatures are bounded in count and in their texts' length: a hostile page's megabyte line is
+    computed each time it is met, never held."""
+    blocks._line_signature_cache.clear()
+    long, short = "x" * (blocks.CACHED_TEXT_CHARS + 1), "a title of an ordinary length"
+    found = blocks.stored_line_signatures([long, short])
+    assert (found == blocks.line_signatures([long, short])[0]).all()
+    assert list(blocks._line_signature_cache) == [short]
 
 
 @given(st.dictionaries(st.integers(1, 2**40), st.integers(0, 3), max_size=80))
