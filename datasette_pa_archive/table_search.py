@@ -7,7 +7,7 @@ there; this one (``filters_from_request``) sends the box's words as stems (``ded
 the search query does) to the stemmed index: a word finds every form of it, ``"a phrase"`` a phrase,
 ``word*`` a prefix, ``CSTO-PA`` the two words in a row; ``?_search_title=`` and ``?_search_text=`` one
 column. ``template_vars`` draws the box (Datasette draws it only for an index it found itself), and
-``search_error`` answers a search FTS5 cannot read with a sentence, not SQLite's message.
+``search_error`` answers a box search FTS5 cannot read with a sentence, not SQLite's message.
 """
 
 from __future__ import annotations
@@ -26,8 +26,7 @@ TABLE = "article_versions"
 INDEX = "article_versions_stemmed"
 COLUMNS = ("title", "text")  # the index's columns: ?_search_<column>=
 WORD_INDEX = "article_versions_fts"  # an archive before m037 (plain `datasette` never upgrades): Datasette's own
-# what SQLite says of a query FTS5 cannot read (or pa_stem_query refuses: an unclosed quote)
-UNREADABLE = ("fts5: syntax error", "user-defined function raised exception")
+UNREADABLE = "fts5: syntax error"  # what SQLite says of a query FTS5 cannot read (an unclosed quote: ``filters``)
 ADVICE = (
     "The full-text index cannot read that search ({detail}). It reads words (any of their forms), "
     '"a phrase", prefix*, OR, NOT and parentheses; the search query also shows where they matched: {url}'
@@ -89,16 +88,15 @@ async def template_vars(template: str, database: str | None, table: str | None, 
 
 
 def search_error(datasette: Any, request: Any, exception: Exception) -> Any:
-    """A search FTS5 cannot read, on the table page or the search query: 400 with a sentence and a link to the
-    search query (in JSON for a JSON request); any other error is Datasette's to show."""
+    """A box search FTS5 cannot read (``NOT`` alone): 400 with a sentence and a link to the search query with the
+    same words (in JSON for a JSON request); any other error is Datasette's to show. (The search query's own
+    errors never reach here: Datasette shows a canned query's SQL error on its page.)"""
     detail = str(exception)
-    searched = _searches(request) or request.args.get("q")
-    if not searched or not any(sign in detail for sign in UNREADABLE):
+    searches = _searches(request)
+    if not searches or UNREADABLE not in detail:
         return None
-    if "user-defined function" in detail:  # pa_stem_query, of the search query
-        detail = "a quote is not closed"
     database = (request.url_vars or {}).get("database")
-    words = request.args.get("q") or " ".join(_searches(request).values())
+    words = " ".join(searches.values())
     url = datasette.urls.path(f"/{database}/search?{urlencode({'q': words})}" if database else "/")
     title = "A search the index cannot read"
     if request.path.endswith(".json"):
