@@ -968,7 +968,7 @@ def _m036_key(key: str) -> bytes:
 def m037_one_full_text_index(db: Database) -> None:
     """One full-text index over the article texts: the stemmed one (``article_versions_stemmed``), which finds a
     word in any of its forms, phrases and prefixes. The word index m001 made for Datasette's search box
-    (``article_versions_fts``, 1.8 KB a page after the benchmark's first crawl, 121 MB at a million observations)
+    (``article_versions_fts``, 1,662 B a page after the benchmark's first crawl, 116-121 MB at a million observations)
     and its three triggers go: the plugin's ``filters_from_request`` sends the box's words to the stemmed index."""
     for trigger in ("article_versions_ai", "article_versions_ad", "article_versions_au"):
         db.execute(f"DROP TRIGGER IF EXISTS [{trigger}]")

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sqlite_utils import Database
 
 from dedupe import alert_queries, migrations, minhash, queries, schema
 from dedupe.archive import Archive
@@ -1170,27 +1171,12 @@ def test_m037_keeps_one_full_text_index(tmp_path: Path) -> None:
     path = _ingested(tmp_path, corpus[:40])
     conn = sqlite3.connect(path)
     register_functions(conn)
-    conn.executescript(
-        """
-        CREATE VIRTUAL TABLE "article_versions_fts" USING FTS5 ("title", "text", tokenize='unicode61',
-            content="article_versions");
-        INSERT INTO article_versions_fts(article_versions_fts) VALUES ('rebuild');
-        CREATE TRIGGER "article_versions_ai" AFTER INSERT ON "article_versions" BEGIN
-          INSERT INTO "article_versions_fts" (rowid, "title", "text") VALUES (new.rowid, new."title", new."text");
-        END;
-        CREATE TRIGGER "article_versions_ad" AFTER DELETE ON "article_versions" BEGIN
-          INSERT INTO "article_versions_fts" ("article_versions_fts", rowid, "title", "text")
-            VALUES('delete', old.rowid, old."title", old."text");
-        END;
-        CREATE TRIGGER [article_versions_au] AFTER UPDATE OF [title], [text] ON [article_versions]
-        WHEN old.title IS NOT new.title OR old.text IS NOT new.text BEGIN
-          INSERT INTO [article_versions_fts] ([article_versions_fts], rowid, [title], [text])
-            VALUES ('delete', old.rowid, old.[title], old.[text]);
-          INSERT INTO [article_versions_fts] (rowid, [title], [text]) VALUES (new.rowid, new.[title], new.[text]);
-        END;
-        DELETE FROM _sqlite_migrations WHERE name = 'm037_one_full_text_index';
-        """
-    )
+    db = Database(conn)  # the word index as the history made it: m001's, with m009's trigger for updates
+    db["article_versions"].enable_fts(["title", "text"], create_triggers=True, tokenize="unicode61")
+    migrations.m009_fts_reindexes_changed_text_only(db)
+    conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm037_one_full_text_index'")
+    triggers = "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND sql LIKE '%article_versions_fts%'"
+    assert conn.execute(triggers).fetchone() == (3,)
     found = _search_results(conn)
     assert sum(map(bool, found.values())) >= 4  # words the replica has ("seats OR deputies": neither)
     conn.commit()
