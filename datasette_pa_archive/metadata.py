@@ -369,6 +369,19 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "id": "Snapshot number (snapshots.id).",
             "url_id": "The URL's row in urls (its text: snapshots.url).",
             "content_id": "The content's row in contents (its hash: snapshots.content_sha256); empty: no body.",
+            "header_set": "The response's set of headers in header_sets; empty: headers kept whole here, or none.",
+            "headers": "The response's headers that vary (Date, Content-Length...) as JSON, or all of them where "
+            "header_set is empty; snapshots.headers gives them whole.",
+        },
+    ),
+    "header_sets": (
+        "Each set of response headers observed, once, the values that vary from one response to the next "
+        "(Date, Content-Length, ETag, Last-Modified...) null (internal; snapshots.headers gives them whole).",
+        {
+            "id": "The set's number (observations.header_set).",
+            "headers": "The headers as a JSON object, in the response's order.",
+            "etag_key": "How the set spells ETag (where snapshots.headers puts snapshots.etag back).",
+            "modified_key": "How the set spells Last-Modified.",
         },
     ),
     "urls": (
@@ -493,6 +506,7 @@ TABLES.update(
 
 HIDDEN = {
     "observations",
+    "header_sets",
     "urls",
     "url_runs_by_url_id",
     "block_version_urls_by_url_id",

@@ -13,8 +13,10 @@ keyed by the names as written, with lookups that ignore case. Repeated names are
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class Headers(dict):
@@ -93,3 +95,59 @@ def charset_of(value: str) -> str | None:
         if key.strip().lower() == "charset" and found.strip().strip("\"'"):
             return found.strip().strip("\"'")
     return None
+
+
+# Response headers whose value changes from one response to the next of the same server (a time, a length, a
+# validator, a request's id): an archive keeps them with each observation and the rest of a response's headers
+# once, as a set (``schema.HEADER_SETS_DDL``). A header not listed only makes more sets, never a wrong record.
+VARYING_HEADERS = frozenset(
+    {
+        "date",
+        "content-length",
+        "etag",
+        "last-modified",
+        "expires",
+        "age",
+        "x-request-id",
+        "x-runtime",
+        "cf-ray",
+        "x-varnish",
+        "x-timer",
+        "x-amz-request-id",
+        "x-amz-cf-id",
+    }
+)
+# the two varying headers an observation keeps in their own columns (etag, last_modified): not stored twice
+COLUMN_HEADERS = ("etag", "last-modified")
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110's token: what a header's name is
+
+
+class HeaderSplit(NamedTuple):
+    """One response's headers as stored: its set (JSON, the varying values null), the varying values but
+    ETag and Last-Modified (JSON, None if none), and the set's spellings of those two names."""
+
+    set_json: str
+    varying_json: str | None
+    etag_key: str
+    modified_key: str
+
+
+def split_varying(headers: Mapping[str, str]) -> HeaderSplit | None:
+    """``headers`` as a set shared by the responses that differ only in ``VARYING_HEADERS``, and what varies.
+
+    None when a name is not an HTTP token (a hostile or broken archive): such headers are stored whole, since
+    the view that joins a set with its values addresses a name in a JSON path."""
+    names = list(headers)
+    if not names or not all(_TOKEN.fullmatch(name) for name in names):
+        return None
+    shared = {name: (None if name.lower() in VARYING_HEADERS else headers[name]) for name in names}
+    varying = {
+        name: headers[name] for name in names if name.lower() in VARYING_HEADERS and name.lower() not in COLUMN_HEADERS
+    }
+    spelled = {name.lower(): name for name in names}
+    return HeaderSplit(
+        json.dumps(shared, ensure_ascii=False, separators=(",", ":")),
+        json.dumps(varying, ensure_ascii=False, separators=(",", ":")) if varying else None,
+        spelled.get("etag", "ETag"),
+        spelled.get("last-modified", "Last-Modified"),
+    )

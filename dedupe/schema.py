@@ -645,7 +645,7 @@ CREATE TABLE observations (             -- one per fetch or imported record; rea
     source TEXT NOT NULL,               -- 'import' or 'crawl'
     origin TEXT,                        -- file path or crawl run that produced it
     http_status INTEGER,
-    headers TEXT,                       -- JSON object
+    headers TEXT,                       -- JSON object (since m039: the values header_set leaves null)
     etag TEXT,
     last_modified TEXT,
     page_type TEXT,                     -- 'article', 'listing', 'country' or NULL
@@ -663,6 +663,37 @@ CREATE INDEX observations_observed ON observations(observed_at);      -- time or
 CREATE VIEW snapshots AS
 SELECT o.id, u.url, u.host, o.observed_at, o.source, o.origin, o.http_status, o.headers, o.etag, o.last_modified,
        o.page_type, c.sha256 AS content_sha256, o.status
+FROM observations o
+JOIN urls u ON u.id = o.url_id
+LEFT JOIN contents c ON c.rowid = o.content_id;
+"""
+
+# A crawl's responses repeat the same few sets of headers but for a few values (``headers.VARYING_HEADERS``: Date,
+# Content-Length, ETag, Last-Modified...): ~340 B an observation as whole JSON, 430 B a page of the first crawl with
+# the row's share of its page. Since migration 39 an observation names its set (``header_set``: the headers in
+# their order, each varying value null) and keeps in ``headers`` only the varying values but ETag and Last-Modified,
+# which its own columns hold; ``snapshots.headers`` puts them back in place (json_patch replaces a key's value where
+# it stands, json_replace only a key the set has). An observation whose headers cannot take that form (a name that
+# is not an HTTP token) keeps them whole, with ``header_set`` NULL. The key names ``etag_key`` and ``modified_key``
+# keep the spelling of the source ("Etag" from Scrapy, "ETag" from a WARC); where the set has no such header they
+# name one it lacks, which json_replace leaves alone.
+HEADER_SETS_DDL = """
+CREATE TABLE header_sets (              -- each set of response headers observed, once (varying values null)
+    id INTEGER PRIMARY KEY,
+    headers TEXT NOT NULL UNIQUE,       -- JSON object, in the response's order
+    etag_key TEXT NOT NULL,             -- the set's name of ETag (as spelled), else 'ETag'
+    modified_key TEXT NOT NULL          -- the set's name of Last-Modified, else 'Last-Modified'
+);
+"""
+SNAPSHOTS_VIEW_DDL = """
+-- each observation with its URL, its content's hash and its whole headers: what the queries and analysts read
+CREATE VIEW snapshots AS
+SELECT o.id, u.url, u.host, o.observed_at, o.source, o.origin, o.http_status,
+       CASE WHEN o.header_set IS NULL THEN o.headers ELSE (
+           SELECT json_replace(json_patch(h.headers, coalesce(o.headers, '{}')),
+                               '$."' || h.etag_key || '"', o.etag, '$."' || h.modified_key || '"', o.last_modified)
+           FROM header_sets h WHERE h.id = o.header_set) END AS headers,
+       o.etag, o.last_modified, o.page_type, c.sha256 AS content_sha256, o.status
 FROM observations o
 JOIN urls u ON u.id = o.url_id
 LEFT JOIN contents c ON c.rowid = o.content_id;

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 from sqlite_utils import Database
 
 from ..document import EXTRACTOR_VERSION, InputError, PageAnalysis, RawSnapshot
-from ..headers import Headers
+from ..headers import Headers, split_varying
 from ..sources import SourceError
 from ..stemming import stemming_cpu_seconds
 from ..storage import OWN_METHOD, Codec, Dictionary, compress_own, compress_with, content_hash
@@ -95,6 +95,7 @@ _SNAPSHOT_COLUMNS = (
     "origin",
     "http_status",
     "headers",
+    "header_set",
     "etag",
     "last_modified",
     "page_type",
@@ -120,6 +121,8 @@ _INSERT_SNAPSHOT = (
     .replace("content_sha256", "content_id")
 )
 _CONTENT_ROW = "SELECT rowid FROM contents WHERE sha256 = ?"
+_HEADER_SET = "SELECT id FROM header_sets WHERE headers = ?"
+_INSERT_HEADER_SET = "INSERT INTO header_sets(headers, etag_key, modified_key) VALUES (?, ?, ?)"
 
 
 @dataclass
@@ -424,6 +427,8 @@ class ObservationStore:
                 raise sqlite3.IntegrityError(f"the snapshot of {snap.url} names a content the archive does not hold")
             content_id = found[0]
         headers = Headers(snap.headers or {})  # looked up in any case, stored as spelled
+        # a 304 repeats what the stored content's snapshot already says: keep its row small
+        header_set, stored_headers = self._stored_headers(headers) if status_code != 304 else (None, None)
         self.db.execute(_INSERT_URL, {"url": snap.url, "host": urlsplit(snap.url).hostname})
         cursor = self.db.execute(
             _INSERT_SNAPSHOT,
@@ -433,8 +438,8 @@ class ObservationStore:
                 "source": snap.source,
                 "origin": snap.origin,
                 "http_status": status_code,
-                # a 304 repeats what the stored content's snapshot already says: keep its row small
-                "headers": json.dumps(headers, ensure_ascii=False) if headers and status_code != 304 else None,
+                "headers": stored_headers,
+                "header_set": header_set,
                 "etag": headers.get("etag"),
                 "last_modified": headers.get("last-modified"),
                 "page_type": snap.page_type,
@@ -443,6 +448,19 @@ class ObservationStore:
             },
         )
         return AddResult(status, cursor.lastrowid)
+
+    def _stored_headers(self, headers: Headers) -> tuple[int | None, str | None]:
+        """(``observations.header_set``, ``observations.headers``) for a response's headers: the id of its set
+        (added if new) and the values that vary, or (None, the whole JSON) where no set can hold them."""
+        if not headers:
+            return None, None
+        split = split_varying(headers)
+        if split is None:
+            return None, json.dumps(headers, ensure_ascii=False, separators=(",", ":"))
+        found = self.db.execute(_HEADER_SET, [split.set_json]).fetchone()
+        if found is None:
+            found = (self.db.execute(_INSERT_HEADER_SET, split[:1] + split[2:]).lastrowid,)
+        return found[0], split.varying_json
 
     # --- many observations ----------------------------------------------------------
 

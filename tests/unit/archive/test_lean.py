@@ -32,6 +32,7 @@ from dedupe.archive.derivation import OUTDATED_PAGE_SQL
 from dedupe.archive.stages import texts as stage_texts
 from dedupe.archive.stages.model import line_key, page_lines_of, text_key
 from dedupe.blocks import line_signatures
+from dedupe.document import RawSnapshot
 from dedupe.stemming import register_functions
 from dedupe.storage import text_hash
 from tests.conftest import derived_rows_sql
@@ -741,9 +742,30 @@ def test_m025_keeps_each_distinct_runs_once_and_each_pages_lines_in_its_row(tmp_
         assert conn.execute("SELECT count(*) FROM derive_run_sets").fetchone()[0] >= sets
 
 
+def _undo_m039(conn: sqlite3.Connection) -> None:
+    """Observations keeping their whole headers (minified JSON, as the writer keeps what no set holds), as before
+    m039; the snapshots view as m027 made it."""
+    if "header_set" not in {row[1] for row in conn.execute("PRAGMA table_info(observations)")}:
+        return
+    whole = conn.execute("SELECT headers, id FROM snapshots WHERE headers IS NOT NULL").fetchall()
+    (view,) = [s for s in migrations.ddl_statements(schema.OBSERVATIONS_DDL) if "CREATE VIEW snapshots" in s]
+    conn.executescript(
+        f"""
+        DROP VIEW snapshots;
+        {view};
+        ALTER TABLE observations DROP COLUMN header_set;
+        DROP TABLE header_sets;
+        DELETE FROM _sqlite_migrations WHERE name = 'm039_header_sets';
+        """
+    )
+    conn.executemany("UPDATE observations SET headers = ? WHERE id = ?", whole)
+    conn.commit()
+
+
 def _undo_m027(conn: sqlite3.Connection) -> None:
     """The snapshots table as m026 left it (its hash in each row, its four indexes), from the view m027 made."""
-    for later in (_undo_m033, _undo_m034, _undo_m035):  # later steps, whose URL ids m027 makes anew
+    for later in (_undo_m039, _undo_m033, _undo_m034, _undo_m035):  # later steps: m039's on observations, and
+        # the steps whose URL ids m027 makes anew
         later(conn)
     (ddl,) = [s for s in migrations.ddl_statements(schema.INITIAL_DDL) if "CREATE TABLE snapshots" in s]
     conn.execute("PRAGMA legacy_alter_table = ON")  # the views that name snapshots stay as they are
@@ -1213,3 +1235,75 @@ def test_m033_stops_on_a_time_record_naming_a_url_the_archive_does_not_hold(tmp_
     assert conn.execute("SELECT type FROM sqlite_master WHERE name = 'url_runs'").fetchone() == ("table",)
     assert sorted(conn.execute("SELECT * FROM url_runs").fetchall()) == before
     conn.close()
+
+
+def _crawled(snaps: list, when: str = "2026-01-0{}T10:00:00Z") -> list[RawSnapshot]:
+    """``snaps`` as a crawl stores them: each with the headers of a web server's answer, in its order (Scrapy's
+    spelling), its Date and validators its own; one with a name that is not an HTTP token; one a 304."""
+    crawled = []
+    for number, snap in enumerate(snaps):
+        headers = {
+            "Content-Length": str(len(snap.body or b"")),
+            "Server": "nginx",
+            "Date": f"Mon, 0{number % 9 + 1} Jan 2026 10:00:{number % 60:02d} GMT",
+            "Content-Type": "text/html; charset=utf-8",
+            "Etag": f'"e{number}"',
+            "Last-Modified": "Mon, 20 Oct 2025 09:30:42 GMT",
+            "Cache-Control": "max-age=0" if number % 2 else "no-cache",
+        }
+        if number == 3:
+            headers["X Odd Name"] = 'ünïcode "quoted"'
+        crawled.append(
+            RawSnapshot(snap.url, when.format(number % 9 + 1), snap.body, "crawl", "crawl:1", 200, headers, "utf-8")
+        )
+    first = crawled[0]
+    crawled.append(RawSnapshot(first.url, "2026-02-01T10:00:00Z", None, "crawl", "crawl:2", 304, {"Etag": '"e0"'}))
+    return crawled
+
+
+def test_header_sets_store_each_set_once_and_snapshots_give_every_header_back_in_order(tmp_path: Path) -> None:
+    """A crawl's responses share two sets of headers: each is stored once, each observation keeps its Date and
+    Content-Length, and snapshots.headers is the whole response's headers in their order, as before. Headers with
+    a name no JSON path may hold are kept whole; a 304 keeps none (its content's snapshot has them)."""
+    crawled = _crawled(replica_snapshots(("en",))[:12])
+    path = _ingested(tmp_path, crawled)
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT count(*) FROM header_sets").fetchone() == (2,)
+    got = dict(conn.execute("SELECT id, headers FROM snapshots"))
+    ids = dict(conn.execute("SELECT observed_at || url, id FROM snapshots"))
+    for snap in crawled:
+        stored = got[ids[snap.observed_at + snap.url]]
+        if snap.http_status == 304:
+            assert stored is None
+            continue
+        assert list(json.loads(stored).items()) == list(snap.headers.items())  # every header, in its order
+    rows = conn.execute("SELECT header_set, headers FROM observations WHERE headers IS NOT NULL").fetchall()
+    whole = [text for number, text in rows if number is None]
+    assert len(whole) == 1 and "X Odd Name" in whole[0]
+    assert all(set(json.loads(text)) == {"Content-Length", "Date"} for number, text in rows if number is not None)
+    in_sets = [text for number, text in rows if number is not None]
+    assert sum(map(len, in_sets)) < sum(len(text) for text in got.values() if text and "X Odd" not in text) / 3
+
+
+def test_m039_converts_whole_headers_to_sets_and_keeps_what_it_cannot(tmp_path: Path) -> None:
+    """An archive whose observations hold their whole headers is converted on open: the same snapshots.headers
+    (every header, in its order), each set once; a row whose etag column disagrees with its JSON (changed by hand)
+    keeps its headers whole; the writer and ``check`` go on."""
+    crawled = _crawled(replica_snapshots(("en",))[:12])
+    path = _ingested(tmp_path, crawled[:10])
+    conn = sqlite3.connect(path)
+    _undo_m039(conn)
+    conn.execute("UPDATE observations SET etag = 'changed by hand' WHERE id = 2")
+    conn.commit()
+    before = conn.execute("SELECT id, headers FROM snapshots ORDER BY id").fetchall()
+    assert all(number is None or "Server" in number for _, number in before)  # whole, as before m039
+    conn.close()
+    with Archive(path) as archive:
+        conn = archive.db.conn
+        assert conn.execute("SELECT id, headers FROM snapshots ORDER BY id").fetchall() == before
+        assert conn.execute("SELECT count(*) FROM header_sets").fetchone() == (2,)
+        kept = conn.execute("SELECT id FROM observations WHERE header_set IS NULL AND headers IS NOT NULL")
+        assert sorted(kept) == [(2,), (4,)]  # the hand-changed row and the name no set holds
+        archive.ingest(crawled[10:], workers=1)
+        assert conn.execute("SELECT count(*) FROM header_sets").fetchone() == (2,)
+        assert archive.check() == {}
