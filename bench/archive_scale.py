@@ -11,7 +11,8 @@ writer; one ingest per week of observations, as a weekly crawl would store them)
   week 9: three block versions per language, one conflict per language;
 * 2% of the pages are edited each week (one sentence changed): new versions of their articles.
 
-Every other observation is byte-identical to the one before (~75% of all). Measured: total
+Each observation carries the response headers a crawl stores (``_headers``: the server's set, with its own Date,
+length and validators). Every other observation is byte-identical to the one before (~75% of all). Measured: total
 seconds and peak RSS; near-duplicate article grouping precision and recall over pairs of
 contents (truth: one article per URL); whether the planted block versions and conflicts were
 all found; and the time of the conflicts query on the result.
@@ -20,6 +21,7 @@ all found; and the time of the conflicts query on the result.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import html
 import json
 import random
@@ -28,6 +30,8 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
+from datetime import datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 from bench.synthetic_site import _filler
@@ -71,6 +75,21 @@ def _page(index: int, lang: str, week: int, edits: int) -> bytes:
     return page(lang, title, main, block_lines(lang, variant), "header").encode("utf-8")
 
 
+def _headers(body: bytes, observed: str) -> dict[str, str]:
+    """The headers a crawl stores with a page, as the site's server sends them (Scrapy's spelling): the same set
+    for every page but the answer's time, length and validators."""
+    when = datetime.fromisoformat(observed.replace("Z", "+00:00"))
+    return {
+        "Content-Length": str(len(body)),
+        "Server": "nginx",
+        "Date": format_datetime(when, usegmt=True),
+        "Content-Type": "text/html; charset=utf-8",
+        "Etag": f'"{hashlib.blake2b(body, digest_size=12).hexdigest()}"',
+        "Last-Modified": format_datetime(when - timedelta(days=3), usegmt=True),
+        "Cache-Control": "max-age=0, private, must-revalidate",
+    }
+
+
 def observations(urls: int):
     """Week by week, every URL once: (week, iterator of RawSnapshot). Pages are rendered as the
     archive reads them, so memory holds one batch, not a week; edits accumulate per URL."""
@@ -86,12 +105,14 @@ def observations(urls: int):
                     f"2024-{1 + week // 4:02d}-{1 + 7 * (week % 4):02d}T{index // 3600 % 24:02d}:"
                     f"{index // 60 % 60:02d}:{index % 60:02d}Z"
                 )
+                body = _page(index, lang, week, edits[(lang, index)])
                 yield RawSnapshot(
                     f"{HOSTS[lang]}/events/article-{index}",
                     observed,
-                    _page(index, lang, week, edits[(lang, index)]),
+                    body,
                     source="crawl",
                     http_status=200,
+                    headers=_headers(body, observed),
                     page_type="article",
                     declared_charset="utf-8",
                 )
