@@ -16,6 +16,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
+from email.utils import format_datetime
 from typing import Any, NamedTuple
 
 
@@ -120,29 +122,53 @@ VARYING_HEADERS = frozenset(
 # the two varying headers an observation keeps in their own columns (etag, last_modified): not stored twice
 COLUMN_HEADERS = ("etag", "last-modified")
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110's token: what a header's name is
+_OBSERVED_AT = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z"
+)  # the form the archive stores times in
 
 
 class HeaderSplit(NamedTuple):
     """One response's headers as stored: its set (JSON, the varying values null), the varying values but
-    ETag and Last-Modified (JSON, None if none), and the set's spellings of those two names."""
+    ETag, Last-Modified and a Date that is the observation's time (JSON, None if none), and the set's
+    spellings of those three names."""
 
     set_json: str
     varying_json: str | None
     etag_key: str
     modified_key: str
+    date_key: str
 
 
-def split_varying(headers: Mapping[str, str]) -> HeaderSplit | None:
+def http_date(observed_at: str) -> str | None:
+    """The IMF-fixdate (RFC 9110) of an observation time ``2024-06-04T10:00:00Z``: what the server's Date says
+    when its clock and the crawler's agree to the second. The snapshots view computes the same in SQL
+    (``schema.SNAPSHOTS_VIEW_DDL``); None for any other form of time, whose Date is then stored."""
+    if not _OBSERVED_AT.fullmatch(observed_at or ""):
+        return None
+    try:
+        when = datetime.strptime(observed_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return None
+    return format_datetime(when, usegmt=True)
+
+
+def split_varying(headers: Mapping[str, str], observed_at: str | None = None) -> HeaderSplit | None:
     """``headers`` as a set shared by the responses that differ only in ``VARYING_HEADERS``, and what varies.
 
+    A Date equal to ``http_date(observed_at)`` is not stored: the view writes it from the observation's time.
     None when a name is not an HTTP token (a hostile or broken archive): such headers are stored whole, since
     the view that joins a set with its values addresses a name in a JSON path."""
     names = list(headers)
     if not names or not all(_TOKEN.fullmatch(name) for name in names):
         return None
     shared = {name: (None if name.lower() in VARYING_HEADERS else headers[name]) for name in names}
+    said = http_date(observed_at) if observed_at else None
     varying = {
-        name: headers[name] for name in names if name.lower() in VARYING_HEADERS and name.lower() not in COLUMN_HEADERS
+        name: headers[name]
+        for name in names
+        if name.lower() in VARYING_HEADERS
+        and name.lower() not in COLUMN_HEADERS
+        and not (name.lower() == "date" and headers[name] == said)
     }
     spelled = {name.lower(): name for name in names}
     return HeaderSplit(
@@ -150,4 +176,5 @@ def split_varying(headers: Mapping[str, str]) -> HeaderSplit | None:
         json.dumps(varying, ensure_ascii=False, separators=(",", ":")) if varying else None,
         spelled.get("etag", "ETag"),
         spelled.get("last-modified", "Last-Modified"),
+        spelled.get("date", "Date"),
     )

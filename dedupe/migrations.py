@@ -990,11 +990,11 @@ def m038_line_signatures_from_their_texts(db: Database) -> None:
 @migrations()
 def m039_header_sets(db: Database) -> None:
     """A crawl's observations name their set of response headers (``header_sets``: the same few sets again and
-    again) and keep only the values that vary (Date, Content-Length...; ETag and Last-Modified are in their own
-    columns already): ~340 B an observation as whole JSON, ~60 B after. ``snapshots.headers`` gives them whole
-    as before, in the same order (``schema.SNAPSHOTS_VIEW_DDL``). Rows are converted in id order, a chunk at a
-    time; a row whose headers no set can hold (a name that is not an HTTP token, columns that disagree with its
-    JSON: a file changed by hand) keeps them whole."""
+    again) and keep only the values that vary (Content-Length, a Date that is not the observation's own time...;
+    ETag and Last-Modified are in their own columns already): ~340 B an observation as whole JSON, ~25 B after.
+    ``snapshots.headers`` gives them whole as before, in the same order (``schema.SNAPSHOTS_VIEW_DDL``). Rows are
+    converted in id order, a chunk at a time; a row whose headers no set can hold (a name that is not an HTTP
+    token, columns that disagree with its JSON: a file changed by hand) keeps them whole."""
     if "header_set" not in db["observations"].columns_dict:
         _execute_each(db, HEADER_SETS_DDL)
         db.execute("ALTER TABLE observations ADD COLUMN header_set INTEGER")
@@ -1003,27 +1003,27 @@ def m039_header_sets(db: Database) -> None:
     sets = {text: number for number, text in db.execute("SELECT id, headers FROM header_sets")}
     after = 0
     while rows := db.execute(
-        "SELECT id, headers, etag, last_modified FROM observations WHERE id > ? AND headers IS NOT NULL "
+        "SELECT id, headers, etag, last_modified, observed_at FROM observations WHERE id > ? AND headers IS NOT NULL "
         "AND header_set IS NULL ORDER BY id LIMIT 10000",
         [after],
     ).fetchall():
         after = rows[-1][0]
-        for number, text, etag, modified in rows:
-            split = _m039_split(text, etag, modified)
+        for number, text, etag, modified, observed_at in rows:
+            split = _m039_split(text, etag, modified, observed_at)
             if split is None:
                 continue
             found = sets.get(split.set_json)
             if found is None:
                 found = sets[split.set_json] = db.execute(
-                    "INSERT INTO header_sets(headers, etag_key, modified_key) VALUES (?, ?, ?)",
-                    [split.set_json, split.etag_key, split.modified_key],
+                    "INSERT INTO header_sets(headers, etag_key, modified_key, date_key) VALUES (?, ?, ?, ?)",
+                    [split.set_json, split.etag_key, split.modified_key, split.date_key],
                 ).lastrowid
             db.execute(
                 "UPDATE observations SET header_set = ?, headers = ? WHERE id = ?", [found, split.varying_json, number]
             )
 
 
-def _m039_split(text: str, etag: str | None, modified: str | None) -> HeaderSplit | None:
+def _m039_split(text: str, etag: str | None, modified: str | None, observed_at: str) -> HeaderSplit | None:
     """``headers.split_varying`` of a row's whole headers (JSON), if its etag and last_modified columns hold what
     the JSON says (else None: the row keeps them whole)."""
     try:
@@ -1035,7 +1035,7 @@ def _m039_split(text: str, etag: str | None, modified: str | None) -> HeaderSpli
     headers = Headers(found.items())
     if len(headers) != len(found) or headers.get("etag") != etag or headers.get("last-modified") != modified:
         return None
-    return split_varying(headers)
+    return split_varying(headers, observed_at)
 
 
 def _m025_lines_blob(kinds: dict[int, int]) -> bytes:

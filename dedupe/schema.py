@@ -670,19 +670,21 @@ LEFT JOIN contents c ON c.rowid = o.content_id;
 
 # A crawl's responses repeat the same few sets of headers but for a few values (``headers.VARYING_HEADERS``: Date,
 # Content-Length, ETag, Last-Modified...): ~340 B an observation as whole JSON, 430 B a page of the first crawl with
-# the row's share of its page. Since migration 39 an observation names its set (``header_set``: the headers in
+# the row's share of its indexes. Since migration 39 an observation names its set (``header_set``: the headers in
 # their order, each varying value null) and keeps in ``headers`` only the varying values but ETag and Last-Modified,
-# which its own columns hold; ``snapshots.headers`` puts them back in place (json_patch replaces a key's value where
-# it stands, json_replace only a key the set has). An observation whose headers cannot take that form (a name that
-# is not an HTTP token) keeps them whole, with ``header_set`` NULL. The key names ``etag_key`` and ``modified_key``
-# keep the spelling of the source ("Etag" from Scrapy, "ETag" from a WARC); where the set has no such header they
-# name one it lacks, which json_replace leaves alone.
+# which its own columns hold, and a Date that is its own time to the second (``headers.http_date``), which the view
+# writes from observed_at. ``snapshots.headers`` puts each back in place: json_replace sets a value where its key
+# stands (and leaves a set without that key alone), json_patch then the values kept with the observation. An
+# observation whose headers cannot take that form (a name that is not an HTTP token) keeps them whole, with
+# ``header_set`` NULL. The key names keep the spelling of the source ("Etag" from Scrapy, "ETag" from a WARC); where
+# the set has no such header they name one it lacks.
 HEADER_SETS_DDL = """
 CREATE TABLE header_sets (              -- each set of response headers observed, once (varying values null)
     id INTEGER PRIMARY KEY,
     headers TEXT NOT NULL UNIQUE,       -- JSON object, in the response's order
     etag_key TEXT NOT NULL,             -- the set's name of ETag (as spelled), else 'ETag'
-    modified_key TEXT NOT NULL          -- the set's name of Last-Modified, else 'Last-Modified'
+    modified_key TEXT NOT NULL,         -- the set's name of Last-Modified, else 'Last-Modified'
+    date_key TEXT NOT NULL              -- the set's name of Date, else 'Date'
 );
 """
 SNAPSHOTS_VIEW_DDL = """
@@ -690,8 +692,13 @@ SNAPSHOTS_VIEW_DDL = """
 CREATE VIEW snapshots AS
 SELECT o.id, u.url, u.host, o.observed_at, o.source, o.origin, o.http_status,
        CASE WHEN o.header_set IS NULL THEN o.headers ELSE (
-           SELECT json_replace(json_patch(h.headers, coalesce(o.headers, '{}')),
-                               '$."' || h.etag_key || '"', o.etag, '$."' || h.modified_key || '"', o.last_modified)
+           SELECT json_patch(json_replace(h.headers,
+               '$."' || h.date_key || '"', substr('SunMonTueWedThuFriSat', 3 * strftime('%w', o.observed_at) + 1, 3)
+                   || strftime(', %d ', o.observed_at)
+                   || substr('JanFebMarAprMayJunJulAugSepOctNovDec', 3 * strftime('%m', o.observed_at) - 2, 3)
+                   || strftime(' %Y %H:%M:%S GMT', o.observed_at),
+               '$."' || h.etag_key || '"', o.etag, '$."' || h.modified_key || '"', o.last_modified),
+               coalesce(o.headers, '{}'))
            FROM header_sets h WHERE h.id = o.header_set) END AS headers,
        o.etag, o.last_modified, o.page_type, c.sha256 AS content_sha256, o.status
 FROM observations o

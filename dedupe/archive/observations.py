@@ -122,7 +122,7 @@ _INSERT_SNAPSHOT = (
 )
 _CONTENT_ROW = "SELECT rowid FROM contents WHERE sha256 = ?"
 _HEADER_SET = "SELECT id FROM header_sets WHERE headers = ?"
-_INSERT_HEADER_SET = "INSERT INTO header_sets(headers, etag_key, modified_key) VALUES (?, ?, ?)"
+_INSERT_HEADER_SET = "INSERT INTO header_sets(headers, etag_key, modified_key, date_key) VALUES (?, ?, ?, ?)"
 
 
 @dataclass
@@ -428,7 +428,9 @@ class ObservationStore:
             content_id = found[0]
         headers = Headers(snap.headers or {})  # looked up in any case, stored as spelled
         # a 304 repeats what the stored content's snapshot already says: keep its row small
-        header_set, stored_headers = self._stored_headers(headers) if status_code != 304 else (None, None)
+        header_set, stored_headers = (
+            self._stored_headers(headers, snap.observed_at) if status_code != 304 else (None, None)
+        )
         self.db.execute(_INSERT_URL, {"url": snap.url, "host": urlsplit(snap.url).hostname})
         cursor = self.db.execute(
             _INSERT_SNAPSHOT,
@@ -449,12 +451,12 @@ class ObservationStore:
         )
         return AddResult(status, cursor.lastrowid)
 
-    def _stored_headers(self, headers: Headers) -> tuple[int | None, str | None]:
+    def _stored_headers(self, headers: Headers, observed_at: str) -> tuple[int | None, str | None]:
         """(``observations.header_set``, ``observations.headers``) for a response's headers: the id of its set
         (added if new) and the values that vary, or (None, the whole JSON) where no set can hold them."""
         if not headers:
             return None, None
-        split = split_varying(headers)
+        split = split_varying(headers, observed_at)
         if split is None:
             return None, json.dumps(headers, ensure_ascii=False, separators=(",", ":"))
         found = self.db.execute(_HEADER_SET, [split.set_json]).fetchone()
