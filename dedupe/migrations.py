@@ -1008,6 +1008,7 @@ def m039_header_sets(db: Database) -> None:
         [after],
     ).fetchall():
         after = rows[-1][0]
+        updates = []
         for number, text, etag, modified, observed_at in rows:
             split = _m039_split(text, etag, modified, observed_at)
             if split is None:
@@ -1018,9 +1019,8 @@ def m039_header_sets(db: Database) -> None:
                     "INSERT INTO header_sets(headers, etag_key, modified_key, date_key) VALUES (?, ?, ?, ?)",
                     [split.set_json, split.etag_key, split.modified_key, split.date_key],
                 ).lastrowid
-            db.execute(
-                "UPDATE observations SET header_set = ?, headers = ? WHERE id = ?", [found, split.varying_json, number]
-            )
+            updates.append((found, split.varying_json, number))
+        db.conn.executemany("UPDATE observations SET header_set = ?, headers = ? WHERE id = ?", updates)
 
 
 def _m039_split(text: str, etag: str | None, modified: str | None, observed_at: str) -> HeaderSplit | None:
