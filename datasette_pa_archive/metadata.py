@@ -379,6 +379,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "(Date, Content-Length, ETag, Last-Modified...) null (internal; snapshots.headers gives them whole).",
         {
             "id": "The set's number (observations.header_set).",
+            "digest": "The first 16 bytes of the SHA-256 of headers: how the writer finds a set it has.",
             "headers": "The headers as a JSON object, in the response's order.",
             "etag_key": "How the set spells ETag (where snapshots.headers puts snapshots.etag back).",
             "modified_key": "How the set spells Last-Modified.",

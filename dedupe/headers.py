@@ -13,6 +13,7 @@ keyed by the names as written, with lookups that ignore case. Repeated names are
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -137,6 +138,13 @@ class HeaderSplit(NamedTuple):
     etag_key: str
     modified_key: str
     date_key: str
+
+    @property
+    def digest(self) -> bytes:
+        """The set's key in ``header_sets``: 16 bytes of the SHA-256 of its JSON, so that a server that sends a
+        new set with every answer (a per-request header this module does not know) costs its JSON once, not
+        again in a unique index of the text."""
+        return hashlib.sha256(self.set_json.encode("utf-8")).digest()[:16]
 
 
 def http_date(observed_at: str) -> str | None:

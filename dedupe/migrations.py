@@ -1000,7 +1000,7 @@ def m039_header_sets(db: Database) -> None:
         db.execute("ALTER TABLE observations ADD COLUMN header_set INTEGER")
     db.execute("DROP VIEW IF EXISTS snapshots")
     _execute_each(db, SNAPSHOTS_VIEW_DDL)
-    sets = {text: number for number, text in db.execute("SELECT id, headers FROM header_sets")}
+    sets = {digest: number for number, digest in db.execute("SELECT id, digest FROM header_sets")}
     after = 0
     while rows := db.execute(
         "SELECT id, headers, etag, last_modified, observed_at FROM observations WHERE id > ? AND headers IS NOT NULL "
@@ -1013,11 +1013,11 @@ def m039_header_sets(db: Database) -> None:
             split = _m039_split(text, etag, modified, observed_at)
             if split is None:
                 continue
-            found = sets.get(split.set_json)
+            found = sets.get(split.digest)
             if found is None:
-                found = sets[split.set_json] = db.execute(
-                    "INSERT INTO header_sets(headers, etag_key, modified_key, date_key) VALUES (?, ?, ?, ?)",
-                    [split.set_json, split.etag_key, split.modified_key, split.date_key],
+                found = sets[split.digest] = db.execute(
+                    "INSERT INTO header_sets(digest, headers, etag_key, modified_key, date_key) VALUES (?, ?, ?, ?, ?)",
+                    [split.digest, split.set_json, split.etag_key, split.modified_key, split.date_key],
                 ).lastrowid
             updates.append((found, split.varying_json, number))
         db.conn.executemany("UPDATE observations SET header_set = ?, headers = ? WHERE id = ?", updates)

@@ -681,7 +681,8 @@ LEFT JOIN contents c ON c.rowid = o.content_id;
 HEADER_SETS_DDL = """
 CREATE TABLE header_sets (              -- each set of response headers observed, once (varying values null)
     id INTEGER PRIMARY KEY,
-    headers TEXT NOT NULL UNIQUE,       -- JSON object, in the response's order
+    digest BLOB NOT NULL UNIQUE,        -- first 16 bytes of sha256(headers) (headers.HeaderSplit.digest)
+    headers TEXT NOT NULL,              -- JSON object, in the response's order
     etag_key TEXT NOT NULL,             -- the set's name of ETag (as spelled), else 'ETag'
     modified_key TEXT NOT NULL,         -- the set's name of Last-Modified, else 'Last-Modified'
     date_key TEXT NOT NULL              -- the set's name of Date, else 'Date'

@@ -121,8 +121,8 @@ _INSERT_SNAPSHOT = (
     .replace("content_sha256", "content_id")
 )
 _CONTENT_ROW = "SELECT rowid FROM contents WHERE sha256 = ?"
-_HEADER_SET = "SELECT id FROM header_sets WHERE headers = ?"
-_INSERT_HEADER_SET = "INSERT INTO header_sets(headers, etag_key, modified_key, date_key) VALUES (?, ?, ?, ?)"
+_HEADER_SET = "SELECT id FROM header_sets WHERE digest = ?"
+_INSERT_HEADER_SET = "INSERT INTO header_sets(digest, headers, etag_key, modified_key, date_key) VALUES (?, ?, ?, ?, ?)"
 
 
 @dataclass
@@ -459,9 +459,10 @@ class ObservationStore:
         split = split_varying(headers, observed_at)
         if split is None:
             return None, json.dumps(headers, ensure_ascii=False, separators=(",", ":"))
-        found = self.db.execute(_HEADER_SET, [split.set_json]).fetchone()
+        found = self.db.execute(_HEADER_SET, [split.digest]).fetchone()
         if found is None:
-            found = (self.db.execute(_INSERT_HEADER_SET, split[:1] + split[2:]).lastrowid,)
+            values = [split.digest, split.set_json, split.etag_key, split.modified_key, split.date_key]
+            found = (self.db.execute(_INSERT_HEADER_SET, values).lastrowid,)
         return found[0], split.varying_json
 
     # --- many observations ----------------------------------------------------------

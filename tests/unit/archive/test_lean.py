@@ -1311,3 +1311,22 @@ def test_m039_converts_whole_headers_to_sets_and_keeps_what_it_cannot(tmp_path: 
         archive.ingest(crawled[10:], workers=1)
         assert conn.execute("SELECT count(*) FROM header_sets").fetchone() == (2,)
         assert archive.check() == {}
+
+
+def test_a_server_that_sends_a_new_set_each_time_costs_its_headers_once(tmp_path: Path) -> None:
+    """A per-request header the writer does not know as varying (X-Trace) makes each answer's set new: each set
+    is stored once, found by its 16-byte digest, not by a second copy of its text in a unique index."""
+    crawled = _crawled(replica_snapshots(("en",))[:40])[:40]
+    for number, snap in enumerate(crawled):
+        snap.headers["X-Trace"] = f"trace-{number:08d}-{'x' * 40}"
+    path = _ingested(tmp_path, [snap for snap in crawled if "X Odd Name" not in snap.headers])
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT count(*) FROM header_sets").fetchone() == (39,)
+    whole = sum(len(text.encode()) for (text,) in conn.execute("SELECT headers FROM snapshots"))
+    stored = (
+        conn.execute(
+            "SELECT sum(payload) FROM dbstat WHERE name = 'header_sets' OR name LIKE 'sqlite_autoindex_header_sets%'"
+        ).fetchone()[0]
+        + conn.execute("SELECT sum(length(headers)) FROM observations").fetchone()[0]
+    )
+    assert stored < whole * 1.3
