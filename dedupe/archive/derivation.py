@@ -253,12 +253,15 @@ class DerivedRecords:
 
 
 # Observations name their URL and content by row ids (m027) that no foreign key guards (a rowid cannot be one's
-# parent key): a row naming none would read through the snapshots view as no URL or no content.
+# parent key): a row naming none would read through the snapshots view as no URL, no content or no headers.
 BROKEN_LINKS_SQL = {
     "name a URL the archive does not hold": "SELECT count(*) FROM observations o "
     "WHERE NOT EXISTS (SELECT 1 FROM urls u WHERE u.id = o.url_id)",
     "name a content the archive does not hold": "SELECT count(*) FROM observations o "
     "WHERE o.content_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM contents c WHERE c.rowid = o.content_id)",
+    # the view would read its headers as none (m039)
+    "name a set of headers the archive does not hold": "SELECT count(*) FROM observations o "
+    "WHERE o.header_set IS NOT NULL AND NOT EXISTS (SELECT 1 FROM header_sets h WHERE h.id = o.header_set)",
 }
 
 

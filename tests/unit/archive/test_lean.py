@@ -1311,6 +1311,9 @@ def test_m039_converts_whole_headers_to_sets_and_keeps_what_it_cannot(tmp_path: 
         archive.ingest(crawled[10:], workers=1)
         assert conn.execute("SELECT count(*) FROM header_sets").fetchone() == (2,)
         assert archive.check() == {}
+        with conn:  # a hand edit: its set gone
+            conn.execute("UPDATE observations SET header_set = 99 WHERE id = 3")
+        assert archive.check() == {"observations": ["1 observation(s) name a set of headers the archive does not hold"]}
 
 
 def test_a_server_that_sends_a_new_set_each_time_costs_its_headers_once(tmp_path: Path) -> None:
