@@ -123,9 +123,8 @@ VARYING_HEADERS = frozenset(
 # the two varying headers an observation keeps in their own columns (etag, last_modified): not stored twice
 COLUMN_HEADERS = ("etag", "last-modified")
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110's token: what a header's name is
-_OBSERVED_AT = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z"
-)  # the form the archive stores times in
+# the form the archive stores times in (ASCII digits: SQLite's date functions read no others)
+_OBSERVED_AT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
 
 
 class HeaderSplit(NamedTuple):
