@@ -124,7 +124,7 @@ VARYING_HEADERS = frozenset(
 COLUMN_HEADERS = ("etag", "last-modified")
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110's token: what a header's name is
 # the form the archive stores times in (ASCII digits: SQLite's date functions read no others)
-_OBSERVED_AT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
+_OBSERVED_AT = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})Z")
 
 
 class HeaderSplit(NamedTuple):
@@ -146,15 +146,16 @@ class HeaderSplit(NamedTuple):
         return hashlib.sha256(self.set_json.encode("utf-8")).digest()[:16]
 
 
-def http_date(observed_at: str) -> str | None:
+def http_date(observed_at: str | None) -> str | None:
     """The IMF-fixdate (RFC 9110) of an observation time ``2024-06-04T10:00:00Z``: what the server's Date says
     when its clock and the crawler's agree to the second. The snapshots view computes the same in SQL
     (``schema.SNAPSHOTS_VIEW_DDL``); None for any other form of time, whose Date is then stored."""
-    if not _OBSERVED_AT.fullmatch(observed_at or ""):
+    found = _OBSERVED_AT.fullmatch(observed_at or "")
+    if found is None:
         return None
     try:
-        when = datetime.strptime(observed_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
-    except ValueError:
+        when = datetime(*map(int, found.groups()), tzinfo=timezone.utc)
+    except ValueError:  # no such day or time
         return None
     return format_datetime(when, usegmt=True)
 
@@ -164,20 +165,24 @@ def split_varying(headers: Mapping[str, str], observed_at: str | None = None) ->
 
     A Date equal to ``http_date(observed_at)`` is not stored: the view writes it from the observation's time.
     None when a name is not an HTTP token (a hostile or broken archive): such headers are stored whole, since
-    the view that joins a set with its values addresses a name in a JSON path."""
-    names = list(headers)
-    if not names or not all(_TOKEN.fullmatch(name) for name in names):
+    the view that joins a set with its values addresses a name in a JSON path. Once a crawled observation: the
+    names as written (``Headers`` is a dict of them) are read in one pass."""
+    shared: dict[str, str | None] = {}
+    varying: dict[str, str] = {}
+    spelled: dict[str, str] = {}
+    for name, value in headers.items():
+        if not _TOKEN.fullmatch(name):
+            return None
+        lowered = name.lower()
+        spelled[lowered] = name
+        if lowered not in VARYING_HEADERS:
+            shared[name] = value
+            continue
+        shared[name] = None
+        if lowered not in COLUMN_HEADERS and not (lowered == "date" and value == http_date(observed_at)):
+            varying[name] = value
+    if not shared:
         return None
-    shared = {name: (None if name.lower() in VARYING_HEADERS else headers[name]) for name in names}
-    said = http_date(observed_at) if observed_at else None
-    varying = {
-        name: headers[name]
-        for name in names
-        if name.lower() in VARYING_HEADERS
-        and name.lower() not in COLUMN_HEADERS
-        and not (name.lower() == "date" and headers[name] == said)
-    }
-    spelled = {name.lower(): name for name in names}
     return HeaderSplit(
         json.dumps(shared, ensure_ascii=False, separators=(",", ":")),
         json.dumps(varying, ensure_ascii=False, separators=(",", ":")) if varying else None,
