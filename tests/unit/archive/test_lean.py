@@ -1333,3 +1333,28 @@ def test_a_server_that_sends_a_new_set_each_time_costs_its_headers_once(tmp_path
         + conn.execute("SELECT sum(length(headers)) FROM observations").fetchone()[0]
     )
     assert stored < whole * 1.3
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["a\x00b", 'q"uote\\back', "tab\there", "ünïcode \u2028 line", "\x7f\x1b[31m", "", " lead", "x" * 5000],
+    ids=["nul", "quote-backslash", "tab", "unicode", "escape", "empty", "space", "long"],
+)
+def test_any_header_value_comes_back_from_its_set_as_received(tmp_path: Path, value: str) -> None:
+    """A server's (or a web archive's) header values are outside input: whatever a varying one (Date, ETag,
+    Last-Modified, rebuilt from columns and SQL) or a set's one holds, snapshots.headers gives it back."""
+    headers = {"Server": value, "Date": value, "Etag": value, "Last-Modified": value, "X-Odd": value}
+    snap = RawSnapshot(
+        "http://127.0.0.1/p",
+        "2026-01-01T00:00:00Z",
+        b"<html><body><p>a page</p></body></html>",
+        "crawl",
+        None,
+        200,
+        headers,
+        "utf-8",
+    )
+    conn = sqlite3.connect(_ingested(tmp_path, [snap]))
+    assert conn.execute("SELECT header_set IS NOT NULL FROM observations").fetchone() == (1,)
+    (stored,) = conn.execute("SELECT headers FROM snapshots").fetchone()
+    assert list(json.loads(stored).items()) == list(headers.items())
