@@ -21,7 +21,6 @@ all found; and the time of the conflicts query on the result.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import html
 import json
 import random
@@ -40,6 +39,7 @@ from dedupe.document import RawSnapshot
 from dedupe.queries import CONFLICTS_SQL
 from replica.content import block_lines
 from replica.render import page
+from replica.site import etag_for
 
 HOSTS = {"en": "https://pacsto.org", "ru": "https://paodkb.org"}
 WEEKS = 10
@@ -84,7 +84,7 @@ def _headers(body: bytes, observed: str) -> dict[str, str]:
         "Server": "nginx",
         "Date": format_datetime(when, usegmt=True),
         "Content-Type": "text/html; charset=utf-8",
-        "Etag": f'"{hashlib.blake2b(body, digest_size=12).hexdigest()}"',
+        "Etag": etag_for(body),
         "Last-Modified": format_datetime(when - timedelta(days=3), usegmt=True),
         "Cache-Control": "max-age=0, private, must-revalidate",
     }
