@@ -28,6 +28,7 @@ from .schema import (
     DERIVE_PAGES_M024_COLUMNS,
     DERIVE_PAGES_M024_DDL,
     DERIVE_STATE_DDL,
+    DERIVE_TEXTS_DDL,
     HEADER_SETS_DDL,
     INITIAL_DDL,
     OBSERVATION_COLUMNS,
@@ -35,10 +36,11 @@ from .schema import (
     ROSTER_DDL,
     SNAPSHOT_COLUMNS,
     SNAPSHOTS_VIEW_DDL,
+    TEXT_SIGNATURE_TRIGGERS_DDL,
     TIME_BY_URL_ID_TABLES_DDL,
     TIME_BY_URL_ID_VIEWS_DDL,
 )
-from .stemming import register_functions
+from .sql_functions import register_functions
 from .transactions import write_transaction
 
 migrations = Migrations("pa-archive")
@@ -1021,6 +1023,27 @@ def m039_header_sets(db: Database) -> None:
                 ).lastrowid
             updates.append((found, split.varying_json, number))
         db.conn.executemany("UPDATE observations SET header_set = ?, headers = ? WHERE id = ?", updates)
+
+
+@migrations()
+def m040_text_signatures_from_article_versions(db: Database) -> None:
+    """``derive_texts`` keeps no signature (~530 B) for a text that its article version holds: the engine computes it
+    again from ``article_versions.text`` when the text meets another (~0.2 ms). The column becomes nullable (the
+    table is written again, ids kept), the triggers that put a signature back when a version's text leaves are
+    created, and each held text's signature is dropped, a text counted held only when its version's text has its
+    key (``pa_text_key``)."""
+    if _table_sql(db, "derive_texts").find("signature BLOB NOT NULL") >= 0:
+        db.execute("ALTER TABLE derive_texts RENAME TO derive_texts_m040")
+        _execute_each(db, DERIVE_TEXTS_DDL)
+        db.execute("INSERT INTO derive_texts(id, hash, signature) SELECT id, hash, signature FROM derive_texts_m040")
+        db.execute("DROP TABLE derive_texts_m040")
+    for statement in ddl_statements(TEXT_SIGNATURE_TRIGGERS_DDL):
+        db.execute(statement.replace("CREATE TRIGGER", "CREATE TRIGGER IF NOT EXISTS", 1))
+    db.execute(
+        "UPDATE derive_texts SET signature = NULL WHERE signature IS NOT NULL AND EXISTS (SELECT 1 FROM "
+        "article_versions av WHERE av.id = 'av-' || lower(hex(substr(derive_texts.hash, 1, 6))) "
+        "AND pa_text_key(av.text) = derive_texts.hash)"
+    )
 
 
 def _m039_split(text: str, etag: str | None, modified: str | None, observed_at: str) -> HeaderSplit | None:

@@ -706,3 +706,29 @@ FROM observations o
 JOIN urls u ON u.id = o.url_id
 LEFT JOIN contents c ON c.rowid = o.content_id;
 """
+
+
+# --- article texts' signatures (migration 40) ------------------------------------------------------------------
+# ``derive_texts`` knows each text of the engine by its 16-byte key and its MinHash signature (~530 B). An article
+# text is held by its article version (``article_versions.text``, id 'av-' + the key's first 12 hex digits), so
+# its signature is a pure function of a text the archive keeps: the engine sets it NULL once the version holds
+# the text and computes it again when the text meets another (``stages.texts.signatures``). The triggers put a
+# signature back when a version's text leaves (deleted, or changed by hand), so a NULL always names a held text.
+DERIVE_TEXTS_DDL = """
+CREATE TABLE derive_texts (
+    id INTEGER PRIMARY KEY,
+    hash BLOB NOT NULL UNIQUE,          -- first 16 bytes of sha256(text) (stages.model.text_key)
+    signature BLOB                      -- datasketch LeanMinHash.serialize; NULL: article_versions holds the text
+);
+"""
+TEXT_SIGNATURE_TRIGGERS_DDL = """
+CREATE TRIGGER article_versions_text_signature_ad AFTER DELETE ON article_versions BEGIN
+  UPDATE derive_texts SET signature = pa_text_signature(old.text)
+   WHERE hash = pa_text_key(old.text) AND signature IS NULL;
+END;
+CREATE TRIGGER article_versions_text_signature_au AFTER UPDATE OF text ON article_versions
+  WHEN old.text IS NOT new.text BEGIN
+  UPDATE derive_texts SET signature = pa_text_signature(old.text)
+   WHERE hash = pa_text_key(old.text) AND signature IS NULL;
+END;
+"""

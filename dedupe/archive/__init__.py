@@ -29,7 +29,7 @@ from .. import DEFAULT_DB, migrations, schema
 from ..document import RawSnapshot
 from ..queries import ARCHIVE_STATE_SET_SQL, SEARCH_INDEX_OPTIMIZE_SQL, SEARCH_INDEXES
 from ..sources import SourceError
-from ..stemming import register_functions
+from ..sql_functions import register_functions
 from ..storage import Codec
 from .base import DISK_FULL, REMOVED_STATUSES, ArchiveError, is_disk_full, write_transaction
 from .crawl_runs import CrawlRuns
@@ -340,7 +340,7 @@ def _open(path: Path, create: bool, on_upgrade: Callable[[list[str]], None] | No
         # once they outgrow the cache every lookup would go to the file
         db.execute("PRAGMA cache_size=-65536")
         db.execute("PRAGMA foreign_keys=ON")
-        register_functions(db.conn)  # pa_stem: the stemmed search index's triggers call it
+        register_functions(db.conn)  # the triggers call pa_stem (the stemmed index) and pa_text_signature (m040)
         migrations.migrate(db, on_upgrade)
         if new:
             # a new archive's schema is written straight into the file (rollback journal, ~0.5 MB) and only

@@ -18,7 +18,7 @@ from sqlite_utils import Database
 
 from .. import schema
 from ..document import EXTRACTOR_VERSION, InputError
-from ..stemming import register_functions
+from ..sql_functions import register_functions
 from ..storage import Codec
 from .base import write_transaction
 from .queries import ArchiveQueries
@@ -170,7 +170,8 @@ class DerivedRecords:
             self._derive_all(self._last_snapshot_id())
 
     def _derive_all(self, last: int) -> None:
-        for table in (*schema.DERIVED_TABLES, *schema.TIME_STORED_TABLES, *schema.DERIVE_STATE_TABLES):
+        # the engine's state first: deleting article versions then puts no text's signature back (m040's trigger)
+        for table in (*schema.DERIVE_STATE_TABLES, *schema.DERIVED_TABLES, *schema.TIME_STORED_TABLES):
             self.db.execute(f"DELETE FROM [{table}]")  # fixed names from dedupe.schema
         self.db.execute("DELETE FROM archive_state WHERE key LIKE 'stage:%'")  # every stage built whole, once
         _derive_windows(self.db.conn, 0, last)
@@ -238,9 +239,11 @@ class DerivedRecords:
                 self.db.conn.backup(target)
             target.close()
             reference = Database(copy_path)
-            register_functions(reference.conn)  # the stemmed index's triggers call pa_stem
+            register_functions(reference.conn)  # the triggers call pa_stem and pa_text_signature
             phase(CHECK_PHASES[3])
             with write_transaction(reference):
+                # the copy's engine state is thrown away with it: no signature put back per version replaced
+                reference.execute("DELETE FROM derive_texts")
                 write_reference(reference)
                 write_time_reference(reference.conn)
                 write_roster_reference(reference.conn)

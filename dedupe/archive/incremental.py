@@ -60,7 +60,7 @@ from .stages.pages import (
 )
 from .stages.records import RecordWriter
 from .stages.round_texts import rederive_texts
-from .stages.texts import add_raw_texts
+from .stages.texts import add_raw_texts, begin_refresh, store_new_signatures
 
 __all__ = ["Deriver", "NeedsRebuild"]
 
@@ -82,6 +82,7 @@ class Deriver:
 
     def update(self, after_id: int, last_id: int) -> None:
         """Derive what the snapshots with after_id < id <= last_id bring."""
+        begin_refresh()
         window = read_window(self.conn, after_id, last_id)
         check_has_article(self.conn, window.old_ids)
         new_pages = self.pages.load_new(window.new_shas)
@@ -91,6 +92,7 @@ class Deriver:
         self.add_pages(new_pages)
         self._touch_observed(window.old_ids, window.urls)
         RecordWriter(self.conn, self.touched).write()
+        store_new_signatures(self.conn)  # of the texts no article version holds (m040)
 
     def add_pages(self, pages: list[Page]) -> None:
         """Lines, texts, the two furniture rounds and blocks for the contents never derived (none: nothing

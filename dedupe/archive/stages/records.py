@@ -21,7 +21,7 @@ from . import sql
 from .model import Touched
 from .pages import NeedsRebuild
 from .ranks import renumber
-from .texts import signatures
+from .texts import release_held_signatures, signatures
 
 
 class ArticleMember(NamedTuple):
@@ -213,6 +213,7 @@ class RecordWriter:
     def __init__(self, conn: sqlite3.Connection, touched: Touched) -> None:
         self.conn = conn
         self.touched = touched
+        self.written_texts: list[str] = []  # the texts of article versions written with one (m040)
 
     def write(self) -> None:
         self.conn.execute("PRAGMA defer_foreign_keys = ON")
@@ -267,7 +268,8 @@ class RecordWriter:
             self.conn.executemany(sql.LINK_CONTENT_ARTICLE, record.links)
         for version_id in sorted(old_versions - new_versions):  # its texts left these articles
             self.conn.execute(sql.UNLINK_ARTICLE_VERSION, [version_id])
-            self.conn.execute(sql.DELETE_ARTICLE_VERSION, [version_id])
+            self.conn.execute(sql.DELETE_ARTICLE_VERSION, [version_id])  # its text's signature put back (trigger)
+        release_held_signatures(self.conn, self.written_texts)
 
     @staticmethod
     def _update_article(
@@ -294,6 +296,7 @@ class RecordWriter:
         self.conn.executemany(sql.UPDATE_ARTICLE, updates.articles)
         self.conn.executemany(sql.UPDATE_ARTICLE_ORDER_URL, updates.urls)
         self.conn.executemany(sql.UPSERT_ARTICLE_VERSION, updates.upserted)
+        self.written_texts += [v["text"] for v in updates.upserted]
         self._move_versions(updates.moved)
         self.conn.executemany(sql.RELINK_CONTENT_ARTICLE, updates.links)
 
@@ -317,6 +320,7 @@ class RecordWriter:
         """Insert or update one article version; without its text, the row must be there already."""
         if version["text"] is not None:
             self.conn.execute(sql.UPSERT_ARTICLE_VERSION, version)
+            self.written_texts.append(version["text"])
         else:
             self._move_versions([version])
 

@@ -135,9 +135,17 @@ PAGES_WITH_EVIDENCE = "SELECT page_id FROM derive_pages WHERE page_id IN ({marks
 # --------------------------------------------------------------------------- article texts and their groups
 
 TEXT_IDS = "SELECT id, hash FROM derive_texts WHERE hash IN ({marks})"
-INSERT_TEXT = "INSERT INTO derive_texts(hash, signature) VALUES (?, ?)"  # no text: its key (m017)
+INSERT_TEXT = "INSERT INTO derive_texts(hash) VALUES (?)"  # no text: its key (m017); its signature later (m040)
 INSERT_TEXT_BAND = "INSERT OR IGNORE INTO derive_text_bands(key, text_id) VALUES (?, ?)"
-TEXT_SIGNATURES = "SELECT id, signature FROM derive_texts WHERE id IN ({marks})"
+TEXT_SIGNATURES = "SELECT id, hash, signature FROM derive_texts WHERE id IN ({marks})"
+# a text without a signature (m040) and the text of its article version, whose id is 'av-' + 12 hex digits of its key
+HELD_TEXTS = """SELECT t.id, t.hash, av.text FROM derive_texts t
+   LEFT JOIN article_versions av ON av.id = 'av-' || lower(hex(substr(t.hash, 1, 6)))
+   WHERE t.id IN ({marks})"""
+STORE_NEW_SIGNATURE = """UPDATE derive_texts SET signature = ?1 WHERE hash = ?2 AND signature IS NULL
+   AND NOT EXISTS (SELECT 1 FROM article_versions WHERE id = 'av-' || lower(hex(substr(?2, 1, 6))) AND text = ?3)"""
+RELEASE_SIGNATURE = """UPDATE derive_texts SET signature = NULL WHERE hash = ?1 AND signature IS NOT NULL
+   AND EXISTS (SELECT 1 FROM article_versions WHERE id = 'av-' || lower(hex(substr(?1, 1, 6))) AND text = ?2)"""
 KEY_NEIGHBOURS = (  # per joining text (a JSON list of [band key, text id]), the texts of the space sharing a key
     "SELECT j.text_id, b.text_id FROM (SELECT json_extract(value, '$[0]') AS key, "
     "json_extract(value, '$[1]') AS text_id FROM json_each(?)) j "

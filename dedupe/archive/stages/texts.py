@@ -4,7 +4,9 @@
 furniture and ``s1`` the final article texts. Each text is stored once (``derive_texts``, with its
 MinHash signature and band keys) by its key, not verbatim: groups are made of signatures and band keys
 alone, and an article version's text is written from the text the page gave when it first appears
-(``Touched.article_texts``), then read from ``article_versions``. A group is labelled by its smallest
+(``Touched.article_texts``), then read from ``article_versions``. Once a version holds a text, the text's
+stored signature is dropped (m040, ``release_held_signatures``) and computed again from the version's text when
+the text meets another (``signatures``). A group is labelled by its smallest
 text id. A text joins groups by band lookups confirmed by the estimated Jaccard (``blocks.texts_alike``);
 a text that leaves a space (furniture grew) re-splits only the group it left."""
 
@@ -21,8 +23,42 @@ from ...blocks import ARTICLE_CONFIG, Components, article_text, texts_alike
 from ...minhash import band_keys, compute_signatures, deserialize, serialize
 from . import sql
 from .model import Moves, Page, text_key
+from .pages import NeedsRebuild
 
 PAIRS_CHUNK = 5_000  # (band key, text) pairs per neighbour query
+HELD_SIGNATURE_CACHE = 8_192  # signatures of held texts computed again, kept by key (~0.7 KB each: ~6 MB)
+_held_signature_cache: dict[bytes, np.ndarray] = {}
+# the texts a refresh added, by key: their text and stored signature. Their rows are written without it, and
+# ``store_new_signatures`` writes it at the refresh's end for those no article version then holds: a signature
+# written and dropped in one refresh would leave its table's pages a quarter full
+_new_texts: dict[bytes, tuple[str, bytes]] = {}
+
+
+def signature_blob(text: str) -> bytes:
+    """An article text's signature as ``derive_texts`` stores it (``pa_text_signature`` in SQL)."""
+    return serialize(compute_signatures([text], ARTICLE_CONFIG)[0], ARTICLE_CONFIG)
+
+
+def _remember(keys: Iterable[bytes], sigs: Iterable[np.ndarray]) -> None:
+    """Keep computed signatures of texts by key for ``signatures`` (the cache is emptied whole when full)."""
+    kept = list(zip(keys, sigs))
+    if len(_held_signature_cache) + len(kept) > HELD_SIGNATURE_CACHE:
+        _held_signature_cache.clear()
+    if len(kept) <= HELD_SIGNATURE_CACHE:
+        _held_signature_cache.update(kept)
+
+
+def begin_refresh() -> None:
+    """Forget the texts of an earlier refresh (one rolled back left them)."""
+    _new_texts.clear()
+
+
+def store_new_signatures(conn: sqlite3.Connection) -> None:
+    """At a refresh's end: the signatures of the texts it added that no article version holds (a text before
+    furniture, a page that is no article), in their rows; a held text's stays computed from its version."""
+    conn.executemany(sql.STORE_NEW_SIGNATURE, [(blob, key, text) for key, (text, blob) in _new_texts.items()])
+    _remember(list(_new_texts), [deserialize(blob) for _, blob in _new_texts.values()])  # the next batches meet them
+    _new_texts.clear()
 
 
 def text_ids(conn: sqlite3.Connection, texts: Iterable[str]) -> dict[str, int]:
@@ -41,7 +77,9 @@ def text_ids(conn: sqlite3.Connection, texts: Iterable[str]) -> dict[str, int]:
     if missing:
         sig = compute_signatures([by_hash[h] for h in missing], ARTICLE_CONFIG)
         keys = band_keys(sig, ARTICLE_CONFIG.threshold)
-        conn.executemany(sql.INSERT_TEXT, [(h, serialize(sig[row], ARTICLE_CONFIG)) for row, h in enumerate(missing)])
+        conn.executemany(sql.INSERT_TEXT, [(h,) for h in missing])  # the signature at the end, if not held
+        for row, h in enumerate(missing):
+            _new_texts[h] = (by_hash[h], serialize(sig[row], ARTICLE_CONFIG))
         look_up(missing)  # ids in this order, as one by one
         conn.executemany(
             sql.INSERT_TEXT_BAND,
@@ -51,12 +89,49 @@ def text_ids(conn: sqlite3.Connection, texts: Iterable[str]) -> dict[str, int]:
 
 
 def signatures(conn: sqlite3.Connection, ids: Iterable[int]) -> dict[int, np.ndarray]:
-    """The stored MinHash signatures of these texts."""
+    """The MinHash signatures of these texts: as stored; for a text added in this refresh, as computed; for a
+    text its article version holds (signature NULL, m040), computed again from the version's text (~0.2 ms;
+    kept by key for the next batches)."""
     out: dict[int, np.ndarray] = {}
+    held: list[int] = []
     for chunk in sql.chunks(list(set(ids))):
-        for text_id, blob in conn.execute(sql.in_list(sql.TEXT_SIGNATURES, chunk), list(chunk)):
-            out[text_id] = deserialize(blob)
+        for text_id, key, blob in conn.execute(sql.in_list(sql.TEXT_SIGNATURES, chunk), list(chunk)):
+            if blob is not None:
+                out[text_id] = deserialize(blob)
+            elif (added := _new_texts.get(key)) is not None:
+                out[text_id] = deserialize(added[1])
+            elif (kept := _held_signature_cache.get(key)) is not None:
+                out[text_id] = kept
+            else:
+                held.append(text_id)
+    if held:
+        out.update(_held_signatures(conn, held))
     return out
+
+
+def _held_signatures(conn: sqlite3.Connection, ids: list[int]) -> dict[int, np.ndarray]:
+    """Signatures of texts held by their article versions, computed from the versions' texts. A text whose version
+    is gone or holds another text (the triggers put a signature back first: only a hand edit without them) is
+    a state the engine did not leave, so everything is derived again."""
+    found: dict[int, tuple[bytes, str]] = {}
+    for chunk in sql.chunks(ids):
+        for text_id, key, text in conn.execute(sql.in_list(sql.HELD_TEXTS, chunk), list(chunk)):
+            if text is None or text_key(text) != key:
+                raise NeedsRebuild(f"article text {text_id} has no signature and no article version holding it")
+            found[text_id] = (key, text)
+    order = sorted(found)
+    computed = compute_signatures([found[t][1] for t in order], ARTICLE_CONFIG)
+    # as stored and read back: the dtype ``deserialize`` gives
+    sigs = [deserialize(serialize(computed[row], ARTICLE_CONFIG)) for row in range(len(order))]
+    _remember((found[t][0] for t in order), sigs)
+    return dict(zip(order, sigs))
+
+
+def release_held_signatures(conn: sqlite3.Connection, texts: Iterable[str]) -> None:
+    """Drop the stored signatures of these texts, written with their article versions in this refresh (where the
+    version holds the very text: two texts whose keys share 12 hex digits share a version id): ``signatures``
+    computes them again from ``article_versions.text`` (m040: ~530 B a text)."""
+    conn.executemany(sql.RELEASE_SIGNATURE, [(text_key(t), t) for t in texts])
 
 
 def group_of(conn: sqlite3.Connection, space: str, text_id: int | None) -> int | None:

@@ -29,14 +29,15 @@ from dedupe import alert_queries, migrations, minhash, queries, schema
 from dedupe.archive import Archive
 from dedupe.archive.base import ArchiveError
 from dedupe.archive.derivation import OUTDATED_PAGE_SQL
+from dedupe.archive.incremental import NeedsRebuild
 from dedupe.archive.stages import texts as stage_texts
 from dedupe.archive.stages.model import line_key, page_lines_of, text_key
 from dedupe.blocks import line_signatures
 from dedupe.document import RawSnapshot
 from dedupe.headers import http_date
-from dedupe.stemming import register_functions
+from dedupe.sql_functions import register_functions
 from dedupe.storage import text_hash
-from tests.conftest import derived_rows_sql
+from tests.conftest import derived_rows_sql, seed_as_html, seed_files
 from tests.replica_corpus import replica_snapshots
 
 FIXTURE = Path(__file__).resolve().parents[2] / "data" / "archive-before-m013.db.gz"
@@ -334,6 +335,102 @@ def test_m038_computes_line_signatures_from_their_texts_and_clusters_as_before(t
         )
 
 
+def _signature_state(conn: sqlite3.Connection) -> tuple[list[bytes], list[bytes]]:
+    """The keys of the engine's texts whose signature is stored, and of those without one."""
+    rows = conn.execute("SELECT hash, signature IS NULL FROM derive_texts ORDER BY id").fetchall()
+    return [h for h, held in rows if not held], [h for h, held in rows if held]
+
+
+def _held_keys(conn: sqlite3.Connection) -> set[bytes]:
+    return {text_key(t) for (t,) in conn.execute("SELECT text FROM article_versions")}
+
+
+def test_m040_keeps_no_signature_for_a_text_its_article_version_holds(tmp_path: Path) -> None:
+    """A text an article version holds has no stored signature (computed again from the version's text when a new
+    text meets it); the archive made before m040 is converted on open, and what the engine derives after it is
+    what a fresh build derives."""
+    corpus = replica_snapshots(("en",))
+    path = _ingested(tmp_path, corpus[:40])
+    conn = sqlite3.connect(path)
+    _undo_m040(conn)
+    assert conn.execute("SELECT count(*) FROM derive_texts WHERE signature IS NULL").fetchone() == (0,)
+    conn.close()
+    with Archive(path) as archive:  # converted on open
+        conn = archive.db.conn
+        stored, held = _signature_state(conn)
+        assert held and set(held) == _held_keys(conn) & set(held + stored) and not set(stored) & _held_keys(conn)
+        archive.ingest(corpus[40:], workers=1)  # new versions meet the held texts in their buckets
+        assert archive.check() == {}
+        stored, held = _signature_state(conn)
+        assert set(held) == _held_keys(conn) and not set(stored) & _held_keys(conn)
+        records = conn.execute(
+            "SELECT id, version, similarity_to_previous, snapshots FROM article_versions ORDER BY id"
+        ).fetchall()
+    with Archive(tmp_path / "fresh.db") as fresh:
+        fresh.ingest(corpus, workers=1)
+        assert (
+            fresh.db.execute(
+                "SELECT id, version, similarity_to_previous, snapshots FROM article_versions ORDER BY id"
+            ).fetchall()
+            == records
+        )
+        assert any(s is not None for (_, _, s, _) in records)  # similarities computed from held texts
+
+
+def test_a_text_whose_article_version_goes_has_its_signature_stored_again(tmp_path: Path) -> None:
+    """The first article's text holds a contacts block until a second article repeats it: its version then goes
+    (the text without the block is the article's now), and the engine still knows the old text as the page's
+    text before furniture; the trigger stores its signature again, as the engine would have computed it."""
+    shared = [
+        "Press service of the Parliamentary Assembly of the CSTO",
+        "Phone: 8 (812) 326-69-30, fax 326-69-31",
+        "Address: 191015 Saint Petersburg, Shpalernaya street 47",
+    ]
+    pages = []
+    for i, path in enumerate(seed_files()[1:4]):
+        contacts = "".join(f"<p>{line}</p>" for line in shared)
+        html = seed_as_html(path).replace("</div></main>", f"{contacts}</div></main>")
+        pages.append(RawSnapshot(f"https://pacsto.org/events/a{i}", f"2024-01-0{i + 1}T00:00:00Z", html.encode()))
+    with Archive(tmp_path / "a.db") as archive:
+        conn = archive.db.conn
+        archive.ingest(pages[:1], workers=1)
+        (first,) = [t for (t,) in conn.execute("SELECT text FROM article_versions")]
+        assert conn.execute("SELECT signature FROM derive_texts WHERE hash = ?", [text_key(first)]).fetchone() == (
+            None,
+        )
+        archive.ingest(pages[1:2], workers=1)  # the block is furniture now: the first version is replaced
+        assert first not in {t for (t,) in conn.execute("SELECT text FROM article_versions")}
+        (signature,) = conn.execute("SELECT signature FROM derive_texts WHERE hash = ?", [text_key(first)]).fetchone()
+        assert signature == stage_texts.signature_blob(first)
+        stored, held = _signature_state(conn)
+        assert set(held) == _held_keys(conn) and text_key(first) in stored
+        archive.ingest(pages[2:], workers=1)
+        assert archive.check() == {}
+
+
+def test_a_signature_no_version_holds_is_derived_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A text without a signature whose version no longer holds it (the triggers dropped, the text changed by
+    hand) is a state the engine never leaves: reading it asks for a rebuild, which derives it all again."""
+    corpus = replica_snapshots(("en",))
+    path = _ingested(tmp_path, corpus[:40])
+    with Archive(path) as archive:
+        conn = archive.db.conn
+        text_id, version = conn.execute(
+            "SELECT t.id, av.id FROM derive_texts t JOIN article_versions av "
+            "ON av.id = 'av-' || lower(hex(substr(t.hash, 1, 6))) LIMIT 1"
+        ).fetchone()
+        with conn:
+            conn.execute("DROP TRIGGER article_versions_text_signature_au")
+            conn.execute("UPDATE article_versions SET text = text || ' (edited)' WHERE id = ?", [version])
+        monkeypatch.setattr(stage_texts, "_held_signature_cache", {})  # as a new process: none computed yet
+        with pytest.raises(NeedsRebuild, match="no article version holding it"):
+            stage_texts.signatures(conn, [text_id])
+        archive.rebuild()
+        assert archive.check() == {}
+        stored, held = _signature_state(conn)
+        assert set(held) == _held_keys(conn)
+
+
 def _partition(rows: Iterable[tuple[str, str, int]]) -> set[frozenset[tuple[str, str]]]:
     """Clusters as sets of (space, text), whatever their ids."""
     groups: dict[int, set[tuple[str, str]]] = {}
@@ -363,6 +460,7 @@ def _archive_before_m017(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tup
     monkeypatch.undo()
     assert state["texts"] and all(key in seen for _, key, _ in state["texts"])
     old = sqlite3.connect(path)
+    _undo_m040(old)  # every signature stored, as m017 knew the table
     old.create_function("old_text", 1, lambda key: seen[key])
     old.create_function("old_hash", 1, lambda key: text_hash(seen[key]))
     old.create_function("old_sort_key", 1, lambda k: k[:-16].decode() + text_hash(seen[k[-16:]]))  # m036's bytes
@@ -741,6 +839,32 @@ def test_m025_keeps_each_distinct_runs_once_and_each_pages_lines_in_its_row(tmp_
         archive.ingest(replica_snapshots(("en",))[40:70], workers=1)  # the engine derives on
         assert archive.check() == {}
         assert conn.execute("SELECT count(*) FROM derive_run_sets").fetchone()[0] >= sets
+
+
+def _undo_m040(conn: sqlite3.Connection) -> None:
+    """Every text's signature stored, in m017's NOT NULL column, without m040's triggers, as before m040."""
+    if (
+        conn.execute(
+            "SELECT 1 FROM _sqlite_migrations WHERE name = 'm040_text_signatures_from_article_versions'"
+        ).fetchone()
+        is None
+    ):
+        return
+    conn.create_function("m040_signature", 1, stage_texts.signature_blob)
+    conn.executescript(
+        """
+        UPDATE derive_texts SET signature = (SELECT m040_signature(av.text) FROM article_versions av
+            WHERE av.id = 'av-' || lower(hex(substr(derive_texts.hash, 1, 6)))) WHERE signature IS NULL;
+        DROP TRIGGER article_versions_text_signature_ad;
+        DROP TRIGGER article_versions_text_signature_au;
+        ALTER TABLE derive_texts RENAME TO derive_texts_new;
+        CREATE TABLE derive_texts (id INTEGER PRIMARY KEY, hash BLOB NOT NULL UNIQUE, signature BLOB NOT NULL);
+        INSERT INTO derive_texts SELECT * FROM derive_texts_new;
+        DROP TABLE derive_texts_new;
+        DELETE FROM _sqlite_migrations WHERE name = 'm040_text_signatures_from_article_versions';
+        """
+    )
+    conn.commit()
 
 
 def _undo_m039(conn: sqlite3.Connection) -> None:
