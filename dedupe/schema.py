@@ -732,3 +732,29 @@ CREATE TRIGGER article_versions_text_signature_au AFTER UPDATE OF text ON articl
    WHERE hash = pa_text_key(old.text) AND signature IS NULL;
 END;
 """
+
+
+# --- the engine's lines, leaner (migration 41) ---------------------------------------------------------------------
+# Every distinct line of a page, and apart every title, by a 12-byte key and its space as an integer (0 a line, 1 a
+# title: SQLite stores 0 and 1 in the record's header alone), in the row and in its unique index: 16 bytes and the
+# words 'line' / 'title' before.
+DERIVE_LINES_DDL = """
+CREATE TABLE derive_lines (
+    id INTEGER PRIMARY KEY,
+    space INTEGER NOT NULL,             -- 0 a page's line, 1 a title (stages.model.LINE_SPACES)
+    hash BLOB NOT NULL,                 -- first 12 bytes of sha256(text) (stages.model.line_key)
+    text TEXT,                          -- only once indexed: the shingles of a clustered line
+    cluster INTEGER,                    -- near-duplicate component (a member's id); NULL: never a candidate line
+    indexed INTEGER NOT NULL DEFAULT 0, -- 1 once banded and clustered (body-only lines are clusters of their own)
+    rep0 INTEGER NOT NULL DEFAULT 0,    -- verbatim on 2+ different articles, as round 0 counts them
+    rep1 INTEGER NOT NULL DEFAULT 0,    -- ... as round 1 counts them
+    f0 INTEGER NOT NULL DEFAULT 0,      -- furniture after round 0
+    f1 INTEGER NOT NULL DEFAULT 0,      -- furniture (final)
+    in_runs0 INTEGER NOT NULL DEFAULT 0,  -- body runs of round 0 holding it
+    in_runs1 INTEGER NOT NULL DEFAULT 0,  -- ... of round 1
+    UNIQUE (space, hash)
+);
+CREATE INDEX derive_lines_cluster ON derive_lines(cluster);
+CREATE INDEX derive_lines_f0 ON derive_lines(f0) WHERE f0 = 1;
+CREATE INDEX derive_lines_f1 ON derive_lines(f1) WHERE f1 = 1;
+"""

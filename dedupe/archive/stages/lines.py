@@ -27,7 +27,7 @@ from ...blocks import (
 from ...linking import SHINGLE_CACHE, BandLinker, Components, shared_keys
 from ...minhash import estimates_against
 from . import postings, sql
-from .model import Page, line_key, page_lines_blob
+from .model import LINE_SPACES, Page, line_key, page_lines_blob
 from .pages import refresh_page_stats
 
 
@@ -51,9 +51,10 @@ class _Bucketed:
         clusters: list[int] = []
         self.ids: list[int] = []  # each member once, in line id order (of this space: lines and titles share keys)
         self.texts: dict[int, str] = {}
+        wanted = LINE_SPACES[space]
         for chunk in sql.chunks(sorted({line_id for _, line_id in keyed})):
             for line_id, its_space, cluster, text in conn.execute(sql.in_list(sql.MEMBERS, chunk), chunk):
-                if its_space == space:
+                if its_space == wanted:
                     self.ids.append(line_id)
                     clusters.append(cluster)
                     self.texts[line_id] = text
@@ -88,12 +89,12 @@ def line_ids(conn: sqlite3.Connection, space: str, texts: Iterable[str]) -> dict
 
     def look_up(hashes: list[bytes]) -> None:
         for chunk in sql.chunks(hashes):
-            for line_id, h in conn.execute(sql.in_list(sql.LINE_IDS, chunk), [space, *chunk]):
+            for line_id, h in conn.execute(sql.in_list(sql.LINE_IDS, chunk), [LINE_SPACES[space], *chunk]):
                 ids[by_hash[h]] = line_id
 
     look_up(list(by_hash))
     missing = [h for h, text in by_hash.items() if text not in ids]
-    conn.executemany(sql.INSERT_LINE, [(space, h) for h in missing])  # ids in this order, as one by one
+    conn.executemany(sql.INSERT_LINE, [(LINE_SPACES[space], h) for h in missing])  # ids in this order, as one by one
     look_up(missing)
     return ids
 

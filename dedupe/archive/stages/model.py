@@ -16,19 +16,21 @@ from typing import Any
 
 from ...blocks import PageLines
 
-LINE_KEY_BYTES = 16  # of sha256: no collision among any number of lines an archive will hold
+LINE_KEY_BYTES = 12  # of sha256 (m041): 96 bits, no collision among any number of lines an archive will hold
+TEXT_KEY_BYTES = 16  # an article version's public id is 'av-' + the first 12 hex digits of its text's key
+LINE_SPACES = {"line": 0, "title": 1}  # derive_lines.space (m041: an integer, stored in no byte of the row)
 
 
 def line_key(text: str) -> bytes:
-    """What ``derive_lines`` knows a line by: the first 16 bytes of its text's sha256 (a BLOB, a quarter
-    of the hex digest's size in the table and its unique index)."""
+    """What ``derive_lines`` knows a line by: the first 12 bytes of its text's sha256 (a BLOB, in the table and its
+    unique index; 16 before m041)."""
     return hashlib.sha256(text.encode("utf-8")).digest()[:LINE_KEY_BYTES]
 
 
 def text_key(text: str) -> bytes:
-    """What ``derive_texts`` knows an article text by: the same 16 bytes of its sha256 as ``line_key``
-    (the hex of which starts as ``storage.text_hash`` does, so public ids made from it are unchanged)."""
-    return line_key(text)
+    """What ``derive_texts`` knows an article text by: the first 16 bytes of its sha256 (the hex of which starts
+    as ``storage.text_hash`` does, so public ids made from it are unchanged)."""
+    return hashlib.sha256(text.encode("utf-8")).digest()[:TEXT_KEY_BYTES]
 
 
 # text id -> (group before, group after) for every text whose group in a space changed

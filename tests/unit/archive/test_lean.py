@@ -13,6 +13,7 @@ the first 8 article URLs, at the three epochs), checkpointed and vacuumed.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import re
 import shutil
@@ -253,7 +254,8 @@ def test_m016_keeps_line_texts_only_where_the_engine_reads_them(tmp_path: Path) 
     old = sqlite3.connect(path)  # the state as m006 made it: every line's text, versions without their lines
     old.create_function("line_text", 1, lambda key: every_line[key])
     old.create_function("line_hash", 1, lambda key: text_hash(every_line[key]))
-    _undo_m038(old)  # later steps, which the lines as m006 made them predate
+    _undo_m041(old)  # later steps, which the lines as m006 made them predate
+    _undo_m038(old)
     _undo_m019(old)
     old.executescript(
         """
@@ -282,7 +284,7 @@ def test_m016_keeps_line_texts_only_where_the_engine_reads_them(tmp_path: Path) 
             0,
         )
         assert conn.execute("SELECT count(*) FROM derive_lines WHERE indexed = 1 AND text IS NULL").fetchone() == (0,)
-        assert conn.execute("SELECT DISTINCT typeof(hash), length(hash) FROM derive_lines").fetchall() == [("blob", 16)]
+        assert conn.execute("SELECT DISTINCT typeof(hash), length(hash) FROM derive_lines").fetchall() == [("blob", 12)]
         assert dict(conn.execute("SELECT id, lines FROM derive_block_versions").fetchall()) == versions
         assert archive.check() == {}
         archive.ingest(replica_snapshots(("en",))[30:45], workers=1)  # and the engine goes on from it
@@ -295,6 +297,104 @@ def _ingested(tmp_path: Path, snapshots: list) -> Path:
     with Archive(path) as archive:
         archive.ingest(snapshots, workers=1)
     return path
+
+
+def _undo_m041(conn: sqlite3.Connection) -> None:
+    """derive_lines naming its spaces by word, as before m041 (the keys stay 12 bytes: m041 keeps those as they are,
+    and the steps before it that make keys compute them with ``line_key``)."""
+    if (
+        conn.execute("SELECT 1 FROM _sqlite_migrations WHERE name = 'm041_line_keys_in_twelve_bytes'").fetchone()
+        is None
+    ):
+        return
+    info = conn.execute("PRAGMA table_info(derive_lines)").fetchall()  # (cid, name, type, notnull, default, pk)
+    declared = ", ".join(
+        f"{name} {'TEXT' if name == 'space' else kind}{' NOT NULL' if notnull else ''}"
+        + (f" DEFAULT {default}" if default is not None else "")
+        for _, name, kind, notnull, default, _ in info
+        if name != "id"
+    )
+    listed = ", ".join(name for _, name, *_ in info)
+    selected = listed.replace("space", "CASE space WHEN 1 THEN 'title' ELSE 'line' END")
+    conn.executescript(
+        f"""
+        ALTER TABLE derive_lines RENAME TO derive_lines_m041;
+        DROP INDEX derive_lines_cluster; DROP INDEX derive_lines_f0; DROP INDEX derive_lines_f1;
+        CREATE TABLE derive_lines (id INTEGER PRIMARY KEY, {declared}, UNIQUE (space, hash));
+        INSERT INTO derive_lines({listed}) SELECT {selected} FROM derive_lines_m041;
+        DROP TABLE derive_lines_m041;
+        CREATE INDEX derive_lines_cluster ON derive_lines(cluster);
+        CREATE INDEX derive_lines_f0 ON derive_lines(f0) WHERE f0 = 1;
+        CREATE INDEX derive_lines_f1 ON derive_lines(f1) WHERE f1 = 1;
+        DELETE FROM _sqlite_migrations WHERE name = 'm041_line_keys_in_twelve_bytes';
+        """
+    )
+    conn.commit()
+
+
+def _before_m041(path: Path) -> dict[bytes, str]:
+    """The archive's derive_lines put back as m016-m040 left it (each space by its word, 16-byte keys); returns its
+    line and title texts by their 16-byte key."""
+    with Archive(path) as archive:
+        texts = [
+            t
+            for sha in [s for (s,) in archive.db.execute("SELECT content_sha256 FROM pages")]
+            for t in archive.content_text(sha).splitlines()
+        ]
+        texts += [t for (t,) in archive.db.execute("SELECT text FROM derive_lines WHERE text IS NOT NULL")]
+    full = {hashlib.sha256(t.encode()).digest()[:16]: t for t in texts}
+    by_short = {key[:12]: key for key in full}
+    conn = sqlite3.connect(path)
+    _undo_m041(conn)
+    conn.create_function("m041_full_key", 1, lambda key: by_short[key])
+    with conn:
+        conn.execute("UPDATE derive_lines SET hash = m041_full_key(hash)")
+    conn.close()
+    return full
+
+
+def test_m041_keys_lines_by_twelve_bytes_and_each_space_by_a_number(tmp_path: Path) -> None:
+    """m041 converts the engine's lines in place: the same rows by id, a 12-byte key and a numbered space each,
+    ``check`` passes and the engine goes on from them."""
+    corpus = replica_snapshots(("en",))
+    path = _ingested(tmp_path, corpus[:40])
+    with Archive(path) as archive:
+        rows = archive.db.execute("SELECT * FROM derive_lines ORDER BY id").fetchall()
+    _before_m041(path)
+    old = sqlite3.connect(path)
+    assert old.execute("SELECT DISTINCT space, length(hash) FROM derive_lines ORDER BY 1").fetchall() == [
+        ("line", 16),
+        ("title", 16),
+    ]
+    old.close()
+    with Archive(path) as archive:  # converted on open
+        conn = archive.db.conn
+        assert conn.execute("SELECT DISTINCT space, length(hash) FROM derive_lines ORDER BY 1").fetchall() == [
+            (0, 12),
+            (1, 12),
+        ]
+        assert conn.execute("SELECT * FROM derive_lines ORDER BY id").fetchall() == rows
+        assert archive.check() == {}
+        archive.ingest(corpus[40:], workers=1)  # new lines meet the converted ones by key
+        assert archive.check() == {}
+
+
+def test_m041_stops_on_two_lines_whose_keys_share_twelve_bytes(tmp_path: Path) -> None:
+    """Two different lines of one space whose 16-byte keys share the first 12 would be one line: the step stops,
+    the archive as it was, and says so."""
+    path = _ingested(tmp_path, replica_snapshots(("en",))[:10])
+    _before_m041(path)
+    conn = sqlite3.connect(path)
+    with conn:
+        (a, key), (b, _) = conn.execute("SELECT id, hash FROM derive_lines WHERE space = 'line' LIMIT 2").fetchall()
+        conn.execute("UPDATE derive_lines SET hash = ? WHERE id = ?", [key[:12] + b"\xff" * 4, b])
+        conn.execute("UPDATE derive_lines SET hash = ? WHERE id = ?", [key[:12] + b"\x00" * 4, a])
+    conn.close()
+    with pytest.raises(ArchiveError, match="share the first 12 bytes"):
+        Archive(path).close()
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT DISTINCT space FROM derive_lines ORDER BY 1").fetchall() == [("line",), ("title",)]
+    conn.close()
 
 
 def _undo_m038(conn: sqlite3.Connection) -> None:

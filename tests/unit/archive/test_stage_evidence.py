@@ -14,7 +14,7 @@ from tests.unit.archive.stage_pages import HEADER, derive_lines, lines_of
 
 def _flags(conn: sqlite3.Connection) -> dict[bytes, int]:
     """Furniture flags after round 0, by line key (a line that is not clustered keeps no text)."""
-    return dict(conn.execute("SELECT hash, f0 FROM derive_lines WHERE space = 'line'").fetchall())
+    return dict(conn.execute("SELECT hash, f0 FROM derive_lines WHERE space = 0").fetchall())
 
 
 def test_the_label_names_the_title_cluster_and_the_text_group(stage_conn: sqlite3.Connection) -> None:

@@ -23,7 +23,7 @@ OTHER = "Press service of the Parliamentary Assembly, Saint Petersburg, Shpalern
 
 
 def _clusters(conn: sqlite3.Connection) -> dict[str, int]:
-    return dict(conn.execute("SELECT text, cluster FROM derive_lines WHERE space = 'line'").fetchall())
+    return dict(conn.execute("SELECT text, cluster FROM derive_lines WHERE space = 0").fetchall())
 
 
 def test_a_text_has_one_id_per_space(stage_conn: sqlite3.Connection) -> None:
@@ -68,7 +68,7 @@ def test_titles_cluster_apart_from_lines_and_are_set_on_their_pages(stage_conn: 
         "SELECT p.page_id, l.space, l.cluster FROM derive_pages p JOIN derive_lines l ON l.id = p.title_id "
         "ORDER BY p.page_id"
     ).fetchall()
-    assert [(page_id, space) for page_id, space, _ in rows] == [(1, "title"), (2, "title")]
+    assert [(page_id, space) for page_id, space, _ in rows] == [(1, 1), (2, 1)]  # space 1: titles (m041)
     assert rows[0][2] == rows[1][2]  # one title cluster for the two near-identical titles
 
 
@@ -94,7 +94,7 @@ def _templated(count: int, seed: int) -> list[str]:
 
 def _partition(conn: sqlite3.Connection) -> set[frozenset[str]]:
     groups: dict[int, set[str]] = {}
-    for text, found in conn.execute("SELECT text, cluster FROM derive_lines WHERE space = 'title'"):
+    for text, found in conn.execute("SELECT text, cluster FROM derive_lines WHERE space = 1"):
         groups.setdefault(found, set()).add(text)
     return {frozenset(group) for group in groups.values()}
 
@@ -133,7 +133,7 @@ def test_titles_added_one_by_one_cluster_as_all_at_once_computing_each_signature
     else:
         assert sum(computed) == len(titles) + sum(members)  # each member's again, from the archive's text
     blocks._line_signature_cache.clear()
-    stored = [t for (t,) in stage_conn.execute("SELECT text FROM derive_lines WHERE space = 'title' ORDER BY id")]
+    stored = [t for (t,) in stage_conn.execute("SELECT text FROM derive_lines WHERE space = 1 ORDER BY id")]
     assert (blocks.stored_line_signatures(stored) == blocks.line_signatures(stored)[0]).all()
     with Archive(tmp_path / "at-once.db") as archive:
         cluster(archive.db.conn, "title", line_ids(archive.db.conn, "title", titles))

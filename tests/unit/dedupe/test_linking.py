@@ -137,6 +137,6 @@ def test_a_page_of_near_identical_lines_imports_with_linear_work_and_equals_the_
         archive.ingest([RawSnapshot("https://pacsto.org/events/x", "2024-01-01T00:00:00Z", body)], workers=1)
         estimated = sum(linker.estimated for linker in made)
         assert made and estimated < 300 * n, estimated  # pairwise: over n^2/2 = 1.1M
-        clusters = archive.db.execute("SELECT count(DISTINCT cluster) FROM derive_lines WHERE space = 'line'")
+        clusters = archive.db.execute("SELECT count(DISTINCT cluster) FROM derive_lines WHERE space = 0")
         assert clusters.fetchone()[0] == 1
         assert archive.check() == {}
