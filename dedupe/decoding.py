@@ -11,6 +11,8 @@ from __future__ import annotations
 import codecs
 import re
 
+import webencodings
+
 from .document import InputError
 
 _HTML_START = re.compile(
@@ -23,6 +25,7 @@ _BINARY_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"%PDF", b"PK\x03\x04", b
 _SINGLE_BYTE_CHARSETS = {"latin-1", "iso8859-1", "cp1252", "ascii", "iso8859-15", "cp1251", "koi8-r", "cp866"}
 
 _BINARY_CONTROLS = re.compile("[\x00-\x08\x0b\x0e-\x1f]")  # ord < 32 except \t \n \f \r
+_STRAY_NULS = 8  # lone NUL bytes in a page's first 8 KB that are typos, not binary content (read as U+FFFD)
 
 
 def detect_kind(raw: bytes) -> str:
@@ -40,11 +43,15 @@ def _declared_html_charset(raw: bytes) -> str | None:
 
 def _canonical(charset: str | None) -> str | None:
     """Python's name for a declared text charset, or None for one it does not know as a text encoding
-    (an unknown name, a NUL in it, 'undefined', or a bytes codec such as 'base64' or 'zlib')."""
+    (an unknown name, a NUL in it, 'undefined', or a bytes codec such as 'base64' or 'zlib') or that no browser
+    decodes a page in (a label outside the WHATWG Encoding Standard's, e.g. UTF-7, whose '+ADw-' is a '<')."""
     if not charset:
         return None
+    label = charset.strip().strip("'\"")
+    if webencodings.lookup(label) is None:
+        return None
     try:
-        info = codecs.lookup(charset.strip().strip("'\""))
+        info = codecs.lookup(label)
     except (LookupError, ValueError):
         return None
     if not getattr(info, "_is_text_encoding", True) or info.name == "undefined":
@@ -89,8 +96,8 @@ def decode_why(
     found, problems = _by_declared_charsets(raw, kind, declared, utf8_error)
     if found is None and "utf-8" in declared.charsets and utf8 is None:
         found = _mostly_utf8(raw, kind)
-    if found is None and declared.charsets:
-        found = _by_detection(raw, kind, declared)
+    if found is None and (declared.charsets or (utf8_error is not None and not _damaged_utf8(raw))):
+        found = _by_detection(raw, kind, declared)  # nothing declared (or nothing usable): browsers guess too
     if found is not None:
         return found
     raise _refusal(problems, utf8_error, len(raw))
@@ -103,7 +110,9 @@ def _refuse_unusable(raw: bytes) -> None:
     """Empty or binary content is refused before any charset is tried."""
     if not raw or not raw.strip():
         raise InputError("empty content")
-    if raw.startswith(_BINARY_MAGIC) or b"\x00" in raw[:8192] and not raw.startswith(_UTF16_BOMS):
+    head = raw[:8192]
+    stray_nuls = head.count(b"\x00") <= _STRAY_NULS and b"\x00\x00" not in head  # a typo's, each on its own
+    if raw.startswith(_BINARY_MAGIC) or not stray_nuls and not raw.startswith(_UTF16_BOMS):
         raise InputError("binary content (not text or HTML)")
 
 
@@ -174,13 +183,26 @@ def _mostly_utf8(raw: bytes, kind: str) -> Decoded | None:
     return None
 
 
+def _damaged_utf8(raw: bytes) -> bool:
+    """UTF-8 with a few bad bytes (cut short, or a stray byte): most of its non-ASCII characters decode. Refused
+    when nothing is declared, rather than read as a single-byte charset, which would make mojibake of the rest."""
+    replaced = raw[:65536].decode("utf-8", "replace")
+    bad = replaced.count("\ufffd")
+    return sum(1 for ch in replaced if ord(ch) > 127) - bad >= bad
+
+
 def _by_detection(raw: bytes, kind: str, declared: _Declared) -> Decoded | None:
     """A detected charset, when what is declared does not decode cleanly."""
     found = _detected(raw)
     if found is None:
         return None
     text, charset = found
-    return _checked(text, kind), kind, charset, f"detected (declared {declared.charsets[0]} does not decode cleanly)"
+    why = (
+        f"declared {declared.charsets[0]} does not decode cleanly"
+        if declared.charsets
+        else "no usable charset declared"
+    )
+    return _checked(text, kind), kind, charset, f"detected ({why})"
 
 
 def _refusal(problems: list[str], utf8_error: UnicodeDecodeError | None, size: int) -> InputError:
@@ -209,7 +231,8 @@ def _detected(raw: bytes) -> tuple[str, str] | None:
             candidates.append(best.encoding)
     except Exception:  # noqa: BLE001 - detection is a best effort
         pass
-    for name in dict.fromkeys(_canonical(c) for c in candidates):
+    readable: list[tuple[int, int, str, str]] = []  # (mojibake words, order, text, charset)
+    for order, name in enumerate(dict.fromkeys(_canonical(c) for c in candidates)):
         if name is None or name == "utf-8":
             continue
         try:
@@ -217,8 +240,23 @@ def _detected(raw: bytes) -> tuple[str, str] | None:
         except (UnicodeError, LookupError):
             continue
         if garbling(text) is None and not _ANY_CONTROLS.search(text[:65536]):
-            return text, name
-    return None
+            readable.append((_mojibake_words(text), order, text, name))
+    if not readable:
+        return None
+    _, _, text, name = min(readable)  # a short page is too short for ``garbling``: the fewest telltale words win
+    return text, name
+
+
+_LETTERS = re.compile(r"[^\W\d_]{2,}")
+
+
+def _mojibake_words(text: str) -> int:
+    """Words (2+ letters) that only a wrong single-byte charset makes: all in Latin-1's accented letters
+    ('Ñîâåò', cp1251 read as cp1252), or Cyrillic with a capital after a lowercase letter ('сОВЕТ': koi8-r and
+    cp1251 read as each other). ``garbling`` needs several longer words before it calls a text mojibake; this
+    count only ranks the charsets that read a page when nothing declared decodes it."""
+    words = _LETTERS.findall(_TAGS.sub(" ", text[:65536]))
+    return sum(1 for w in words if _LATIN1_LETTERS.match(w) or (_CYRILLIC_WORD.match(w) and _MIXED_CASE.search(w)))
 
 
 # Mojibake: text decoded with the wrong single-byte charset still decodes, but its words are not words.
@@ -281,4 +319,4 @@ def _checked(text: str, kind: str) -> str:
     controls = len(_BINARY_CONTROLS.findall(sample))
     if controls > max(8, len(sample) // 50):
         raise InputError("binary content (too many control characters)")
-    return text
+    return text.replace("\x00", "\ufffd")  # as an HTML parser reads a NUL (lxml refuses one)

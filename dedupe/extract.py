@@ -12,6 +12,7 @@ from html import unescape
 
 import dateparser
 import trafilatura
+import trafilatura.utils as trafilatura_utils
 from htmldate import find_date
 from lxml import etree
 from lxml import html as lxml_html
@@ -161,6 +162,26 @@ def _site_date(line: str) -> date | None:
 LANDMARK_TAGS = {"header", "nav", "main", "aside", "footer", "section", "article", "form", "ul", "ol", "table", "dl"}
 
 
+# libxml2 stops a page at 256 levels of nesting (and a text run at 10 MB) unless asked for "huge" trees, and goes
+# on without the rest: an old page's unclosed <span>s or <font>s (a few hundred of them) lost their article's end
+# with no error. Both parses of a page (``html_lines`` and trafilatura's ``load_html``, whose module parser is
+# replaced by the same one with ``huge_tree``) lift that to 2,048 levels; a page deeper still is refused
+# (``_refuse_cut``), never stored cut. Any page within the old limits parses exactly as before.
+_HUGE_TREE = {"huge_tree": True}
+_LINES_PARSER = lxml_html.HTMLParser(**_HUGE_TREE)
+trafilatura_utils.HTML_PARSER = lxml_html.HTMLParser(
+    collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True, remove_pis=True, **_HUGE_TREE
+)
+
+
+def _refuse_cut(parser: lxml_html.HTMLParser) -> None:
+    """InputError when the last parse stopped at one of libxml2's limits (the rest of the page would be lost)."""
+    for entry in parser.error_log:
+        if entry.type_name == "ERR_RESOURCE_LIMIT":
+            limit = entry.message.split(", use XML_PARSE_HUGE")[0]  # libxml2's own advice is not the reader's
+            raise InputError(f"the HTML parser stops inside this page ({limit}), so it is not stored cut")
+
+
 def html_lines(markup: str) -> list[tuple[str, int]]:
     """The page's visible text as lines, one per block-level element, in reading order.
 
@@ -171,9 +192,10 @@ def html_lines(markup: str) -> list[tuple[str, int]]:
     try:
         # lxml refuses a str that declares its encoding ("<?xml version='1.0' encoding='utf-8'?>", as XHTML
         # pages do): the text is decoded already, and an HTML parser ignores the declaration anyway
-        root = lxml_html.document_fromstring(_XML_DECLARATION.sub("", markup, count=1))
+        root = lxml_html.document_fromstring(_XML_DECLARATION.sub("", markup, count=1), parser=_LINES_PARSER)
     except (etree.ParserError, ValueError) as exc:
         raise InputError(f"malformed HTML ({exc})") from None
+    _refuse_cut(_LINES_PARSER)
     # iterwalk never visits comments, so text after one would be lost: "7 <!--x-->deputies"
     etree.strip_tags(root, etree.Comment, etree.ProcessingInstruction)
     walk = _LineWalk()
