@@ -10,8 +10,11 @@ so they take the same path as a crawl or an import:
 - a ``revisit`` (any profile: WARC 0.18, 1.0, 1.1, URI-agnostic) is the content it refers to,
   seen again: the referred payload found earlier in the same file, by WARC-Refers-To, payload
   digest (any spelling: ``sha1:`` base32 or hex, ``sha256``/``sha-256``) or target URI and
-  date; when it is not in the file, a 304 without a body re-links the URL's latest stored content;
-- ``request``, ``metadata``, ``warcinfo``, DNS and non-HTML records are skipped and counted.
+  date; a revisit of a record skipped (not HTML, a redirect), or whose own HTTP headers say so, is skipped
+  alike; otherwise, when it is not in the file, a 304 without a body re-links the URL's latest stored content
+  (as does a server-not-modified revisit, so that an export reads back as it was);
+- ``request``, ``metadata``, ``warcinfo``, DNS and non-HTML records are skipped and counted; NUL padding
+  between records is read past and its size told once.
 
 Why a reader of its own (warcio is still used to write): files written by other tools are
 damaged and odd in ways a strict reader refuses, and one refusal used to lose the whole file or
@@ -54,6 +57,10 @@ from .warc_stream import MAX_LINE
 MAX_WACZ_DEPTH = 3  # a WACZ inside a WACZ inside a WACZ, no deeper
 WACZ_MEMBER_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
 WACZ_PAGE_LISTS = ("pages/pages.jsonl", "pages/extraPages.jsonl")
+# A member that expands more than this many times, to more than MAX_BOMB_FREE bytes, is not read: a WARC's text
+# deflates 5-20 times; 1 MB of deflated NULs makes 1 GB (seconds of reading for nothing).
+MAX_MEMBER_RATIO = 100
+MAX_BOMB_FREE = 64 * 2**20
 
 
 # ----------------------------------------------------------------------------- detection
@@ -93,6 +100,18 @@ def is_wacz(path: Path | IO[bytes]) -> bool:
         return False
 
 
+def looks_like_wacz(path: Path) -> bool:
+    """A zip named .wacz or holding a WACZ's datapackage.json: told "not a WACZ" when it has no archive/ folder,
+    rather than "binary content" as any other zip."""
+    if path.suffix.lower() == ".wacz":
+        return True
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return "datapackage.json" in zf.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return False
+
+
 def _is_wacz_member(name: str) -> bool:
     return name.startswith("archive/") and name.lower().endswith(WACZ_MEMBER_SUFFIXES)
 
@@ -104,7 +123,7 @@ def detect(path: Path) -> str | None:
             kind = sniff(handle.read(4096))
     except OSError:
         return None
-    if kind == "wacz" and not is_wacz(path):
+    if kind == "wacz" and not is_wacz(path) and not looks_like_wacz(path):
         return None
     return kind
 
@@ -129,6 +148,10 @@ def read_web_archive(
         except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
             yield SourceError(f"{where}@0", f"unreadable WACZ ({one_line(exc)})")
             return
+        if not is_wacz(path):
+            zf.close()
+            yield SourceError(f"{where}@0", "not a WACZ (no archive/ folder of WARC files)")
+            return
         with zf:
             yield from _read_zip(zf, where, summaries, cap, fallback, 1)
         return
@@ -149,6 +172,13 @@ def _read_zip(
         name = info.filename
         here = f"{where}!{printable(name)}"
         lower = name.lower()
+        if _is_bomb(info):
+            yield SourceError(
+                f"{here}@{info.header_offset}",
+                f"member expands {info.file_size // max(info.compress_size, 1):,} times, to {info.file_size:,} bytes "
+                "(a decompression bomb): not read",
+            )
+            continue
         try:
             if lower.endswith(".wacz"):
                 if depth >= MAX_WACZ_DEPTH:
@@ -164,6 +194,11 @@ def _read_zip(
                     yield from _read_pages(member, here, summaries)
         except READ_ERRORS as exc:
             yield SourceError(f"{here}@{info.header_offset}", f"unreadable member ({one_line(exc)})")
+
+
+def _is_bomb(info: zipfile.ZipInfo) -> bool:
+    """A member far larger than what it compresses from (zipfile never reads past its declared size)."""
+    return info.file_size > MAX_BOMB_FREE and info.file_size > MAX_MEMBER_RATIO * info.compress_size
 
 
 def _read_pages(handle: IO[bytes], where: str, summaries: list | None) -> Iterator[SourceError]:

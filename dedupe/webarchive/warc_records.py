@@ -52,6 +52,7 @@ class ReadSummary:
     dated_by_file: int = 0
     pages_listed: int = 0
     notes: Counter = field(default_factory=Counter)  # quirks read past, e.g. a stale Content-Encoding
+    padding: int = 0  # NUL bytes read past between records (a file padded to a block size, a disk's zeros)
 
     def __str__(self) -> str:
         skipped = ", ".join(f"{n} {why}" for why, n in sorted(self.skipped.items()))
@@ -60,6 +61,8 @@ class ReadSummary:
             notes += f"; {self.dated_by_file} record(s) dated by the file (their WARC-Date is unusable)"
         if self.notes:
             notes += "; " + ", ".join(f"{n} {why}" for why, n in sorted(self.notes.items()))
+        if self.padding:
+            notes += f"; {self.padding:,} bytes of padding skipped"
         if self.pages_listed:
             notes += f"; {self.pages_listed} page(s) in its page list"
         return (
@@ -95,18 +98,22 @@ class _Skipped(Exception):
 
 
 def _target_url(rec_type: str, warc: Headers) -> str:
-    """The record's http(s) URL without userinfo; _Skipped for DNS and other schemes."""
+    """The record's http(s) URL without userinfo; _Skipped for DNS and other schemes, a bad record for an
+    http(s) URL that is not one (a port out of range, an unclosed IPv6 bracket, no host)."""
     raw_url = (warc.get("WARC-Target-URI") or "").strip().strip("<>").strip()
     if not raw_url:
         raise _RecordError(f"{rec_type} record has no WARC-Target-URI")
     if raw_url.lower().startswith(("dns:", "whois:")):
         raise _Skipped("dns")
+    if not raw_url.lower().startswith(("http://", "https://")):
+        raise _Skipped("not http(s)")
     try:
         url = check_url(strip_userinfo(raw_url))
+        valid = bool(urlsplit(url).hostname)
     except ValueError:
-        raise _Skipped("not http(s)") from None
-    if not url.lower().startswith(("http://", "https://")):
-        raise _Skipped("not http(s)")
+        valid = False
+    if not valid:
+        raise _RecordError(f"{rec_type} record's WARC-Target-URI is an invalid URL ({printable(raw_url[:200])})")
     return url
 
 
@@ -130,6 +137,8 @@ class RecordReader:
         self.file_date: str | None = None  # the first warcinfo's (or ARC filedesc's) date
         self.summary = ReadSummary(where)
         self.payloads = PayloadCache(MAX_REVISIT_BYTES, MAX_REVISIT_ENTRIES)
+        # why each record read earlier was skipped (not HTML, HTTP 302...): its revisits are skipped alike
+        self.skips = PayloadCache(MAX_REVISIT_ENTRIES * ENTRY_OVERHEAD * 2, MAX_REVISIT_ENTRIES)
 
     def records(self) -> Iterator[RawSnapshot | SourceError]:
         try:
@@ -170,6 +179,7 @@ class RecordReader:
                 break
             if item is not None:
                 yield item
+        self.summary.padding = stream.padding
         if stream.cut and failed_at != offset:
             self.summary.errors += 1
             yield SourceError(f"{self.where}@{offset}", "the file ends inside a gzip member (it was cut short)")
@@ -233,6 +243,14 @@ class RecordReader:
             return self._bad(warc, f"is truncated ({block.missing} bytes missing)")
         if block_digest and block.hasher is not None and block.hasher.digest() != block_digest[1]:
             return self._bad(warc, "fails its digest (WARC-Block-Digest)")
+        return self._counted(item, rec_type == "revisit")
+
+    def _counted(self, item: RawSnapshot | None, revisit: bool) -> RawSnapshot | None:
+        """``item``, counted once it passed every check of its record (a revisit that fails its digest is a
+        bad record only, not an observation too)."""
+        if item is not None:
+            self.summary.observations += 1
+            self.summary.revisits += revisit
         return item
 
     def _bad(self, warc: Headers, what: str) -> None:
@@ -261,7 +279,7 @@ class RecordReader:
             block.drain(keep_hashing=False)
         if block.missing:
             return self._bad(warc, f"is truncated ({block.missing} bytes missing)")
-        return item
+        return self._counted(item, False)
 
     def _date(self, text: str) -> str | None:
         observed = warc_date(text)
@@ -296,8 +314,24 @@ class RecordReader:
         base = dict(url=url, observed_at=observed, source=self.source, origin=self.where, http_status=status)
         if rec_type == "revisit":
             return self._revisit(warc, url, base, http)
+        try:
+            return self._response(rec_type, warc, block, arc, base, http)
+        except _Skipped as skipped:  # remembered, so that a revisit of this record is skipped alike
+            self.skips.put(
+                digest_key(warc.get("WARC-Payload-Digest")),
+                warc.get("WARC-Record-ID"),
+                url,
+                observed,
+                (None, None, skipped.reason),
+            )
+            raise
+
+    def _response(
+        self, rec_type: str, warc: Headers, block: _Block, arc: bool, base: dict, http: Headers
+    ) -> RawSnapshot:
+        """A response or resource record: a removed page, or its HTML payload (_Skipped for anything else)."""
+        url, observed, status = base["url"], base["observed_at"], base["http_status"]
         if status in REMOVED_STATUSES:
-            self.summary.observations += 1
             return RawSnapshot(**base, headers=http, body=None, page_type=page_kind(url))
         if status is not None and (not 200 <= status < 300 or status in PARTIAL_STATUSES):
             raise _Skipped(f"HTTP {status}")  # 206: a part of a page, 204/205: none
@@ -316,7 +350,6 @@ class RecordReader:
             observed,
             (status or 200, http, body),
         )
-        self.summary.observations += 1
         return RawSnapshot(
             **base,
             headers=http,
@@ -387,18 +420,25 @@ class RecordReader:
         return body
 
     def _revisit(self, warc: Headers, url: str, base: dict, http: Headers) -> RawSnapshot:
-        target = strip_userinfo((warc.get("WARC-Refers-To-Target-URI") or url).strip("<> "))
-        referred = self.payloads.get(
+        """The content a revisit refers to, seen again: its payload when read earlier in this file (a 304 of
+        the same URL stays a 304, which links the same content); skipped as its original was (not HTML, a
+        redirect...); else told by its own HTTP status and Content-Type like a response; else (none, or an
+        HTML type) a 304 that re-links the URL's latest stored content."""
+        keys = (
             digest_key(warc.get("WARC-Payload-Digest")),
             warc.get("WARC-Refers-To"),
-            target,
+            strip_userinfo((warc.get("WARC-Refers-To-Target-URI") or url).strip("<> ")),
             warc_date(warc.get("WARC-Refers-To-Date") or ""),
         )
-        self.summary.revisits += 1
-        self.summary.observations += 1
-        if referred is None:  # not in this file: the URL's latest stored content, seen again
-            return RawSnapshot(**{**base, "http_status": 304}, headers={}, body=None, page_type=page_kind(url))
-        stored_status, stored_headers, payload = referred
+        found = self.payloads.find(*keys)
+        if found is None:
+            skipped = self.skips.get(*keys)
+            if skipped is not None:
+                raise _Skipped(skipped[2])
+            return self._unresolved_revisit(warc, url, base, http)
+        (referred_url, _), (stored_status, stored_headers, payload) = found
+        if base["http_status"] == 304 and referred_url == url:  # the server said so: kept a 304, as exported
+            return RawSnapshot(**base, headers={}, body=None, page_type=page_kind(url))
         headers = stored_headers or http
         return RawSnapshot(
             **{**base, "http_status": stored_status},
@@ -407,6 +447,19 @@ class RecordReader:
             body=payload,
             page_type=page_kind(url, payload),
         )
+
+    def _unresolved_revisit(self, warc: Headers, url: str, base: dict, http: Headers) -> RawSnapshot:
+        """A revisit whose original is not in the file, by the same rules as a response: a 404/410 is a removed
+        page, another status than 2xx or 304 and a declared type that is not HTML are skipped; else a 304.
+
+        A revisit without a Content-Type is kept: most tools write the revisit of an HTML page with no headers."""
+        status = base["http_status"]
+        if status in REMOVED_STATUSES:
+            return RawSnapshot(**base, headers=http, body=None, page_type=page_kind(url))
+        if status is not None and status != 304 and (not 200 <= status < 300 or status in PARTIAL_STATUSES):
+            raise _Skipped(f"HTTP {status}")
+        _declared_type("revisit", warc, http, False)
+        return RawSnapshot(**{**base, "http_status": 304}, headers={}, body=None, page_type=page_kind(url))
 
 
 def _looks_like_text(body: bytes) -> bool:
@@ -467,11 +520,18 @@ class PayloadCache:
             del self.by_id[record_id.strip()]
 
     def get(self, digest: str | None, record_id: str | None, url: str, observed: str | None) -> tuple | None:
+        found = self.find(digest, record_id, url, observed)
+        return found[1] if found else None
+
+    def find(
+        self, digest: str | None, record_id: str | None, url: str, observed: str | None
+    ) -> tuple[tuple[str, str | None], tuple] | None:
+        """(the capture's URL and date, its entry) by record ID, else digest, else URL and date."""
         for capture in (
             self.by_id.get((record_id or "").strip()),
             self.by_digest.get(digest or ""),
             (url, observed),
         ):
             if capture is not None and capture in self.entries:
-                return self.entries[capture][2]
+                return capture, self.entries[capture][2]
         return None

@@ -22,6 +22,7 @@ from ..document import utc_iso
 MAX_LINE = 64 * 1024  # one header line (WARC, ARC or HTTP)
 _WARC_LINE = re.compile(rb"WARC/\d")
 _GZIP_MAGIC = b"\x1f\x8b\x08"
+_BLANK = b"\r\n \t\x00"  # read past between records
 
 
 # ----------------------------------------------------------------------------- dates
@@ -131,6 +132,7 @@ class Input:
         self.members: list[tuple[int, int]] = []  # (stream offset, file offset) where each gzip member starts
         self.eof = False
         self.cut = False  # the file ended inside a gzip member
+        self.padding = 0  # NULs read past between records or between gzip members
 
     # --- filling
 
@@ -152,7 +154,10 @@ class Input:
     def _open_member(self) -> bool:
         """Start the gzip member at the current position (padding skipped); False when there is no member
         to start yet (the file ended, or too few bytes to tell); Damaged when what is there is not gzip."""
+        padded = len(self.cdata)
         self.cdata = self.cdata.lstrip(b"\x00")  # padding between members
+        self.padding += padded - len(self.cdata)
+        self.cpos += padded - len(self.cdata)
         if not self.cdata:
             self.cdata = self.raw.read(bounded.CHUNK)
             if not self.cdata:
@@ -255,11 +260,15 @@ class Input:
             self._more()
 
     def skip_blank(self) -> None:
+        """Read past blank lines and NUL padding before a record, a buffer at a time (a file padded with
+        megabytes of NULs is read at the speed of ``bytes.lstrip``); the NULs are counted in ``padding``."""
         while self.available(1):
-            byte = self.buf[self.pos : self.pos + 1]
-            if byte not in (b"\r", b"\n", b" ", b"\t", b"\x00"):
+            rest = len(self.buf) - self.pos
+            blank = rest - len(self.buf[self.pos :].lstrip(_BLANK))
+            self.padding += self.buf.count(b"\x00", self.pos, self.pos + blank)
+            self.pos += blank
+            if blank < rest:
                 return
-            self.pos += 1
 
     def tell(self) -> int:
         """The offset to report for what starts here: in the file, or the file offset of its gzip member."""

@@ -110,7 +110,7 @@ def test_filters_and_the_round_trip(tmp_path: Path) -> None:
         report = copy.ingest(read_web_archive(tmp_path / "a.warc.gz"))
         rows = copy.query("SELECT observed_at, status FROM snapshots ORDER BY observed_at")
     assert (report.added, report.new_content, report.errors) == (3, 1, [])
-    assert [r["status"] for r in rows] == ["new", "seen_again", "seen_again"]
+    assert [r["status"] for r in rows] == ["new", "seen_again", "not_modified"]  # the 304 comes back a 304
 
 
 # ----------------------------------------------------------------------------- outputs that are the archive

@@ -412,3 +412,160 @@ def test_partial_and_empty_responses_are_skipped_not_errors(tmp_path: Path) -> N
     items, summaries = read(path)
     assert pages_of(items) == ["https://pacsto.org/events/c"] and not errors_of(items)
     assert summaries[0].skipped == {"HTTP 206": 1, "empty body": 1}
+
+
+# ----------------------------------------------------------------------------- revisits of what was skipped
+
+NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+
+
+def revisit(url: str, date: str, *, http: list[tuple[str, str]], status: str = "200 OK", **refers: str) -> bytes:
+    """A revisit record with its own HTTP headers and WARC-Refers-To* / WARC-Payload-Digest fields."""
+    names = {"digest": "WARC-Payload-Digest", "target": "WARC-Refers-To-Target-URI", "on": "WARC-Refers-To-Date"}
+    profile = NOT_MODIFIED if status.startswith("304") else IDENTICAL
+    extra = [("WARC-Profile", profile), *((names[k], v) for k, v in refers.items())]
+    return record(url, b"", rec_type="revisit", date=date, http=http, status=status, extra=extra)
+
+
+def test_revisits_of_non_html_are_skipped_as_their_originals_and_html_ones_kept(tmp_path: Path) -> None:
+    css = b"body { color: red }"
+    css_digest = sha1_digests(css)["base32"]
+    path = tmp_path / "site.warc"
+    path.write_bytes(
+        record("https://pacsto.org/events/a", extra=[("WARC-Payload-Digest", sha1_digests(A)["base32"])])
+        + record(
+            "https://pacsto.org/s.css",
+            css,
+            http=[("Content-Type", "text/css")],
+            extra=[("WARC-Payload-Digest", css_digest)],
+        )
+        # its own type says CSS (the original is outside the file)
+        + revisit("https://pacsto.org/t.css", "2016-03-02T00:00:00Z", http=[("Content-Type", "text/css")])
+        # no type of its own, but its original (by digest) was skipped as not HTML
+        + revisit("https://pacsto.org/s.css", "2016-03-02T00:00:01Z", http=[], digest=css_digest)
+        # a 304 of a font
+        + revisit(
+            "https://pacsto.org/f.woff2",
+            "2016-03-02T00:00:02Z",
+            http=[("Content-Type", "font/woff2")],
+            status="304 Not Modified",
+        )
+        # an HTML page seen again: by digest, and as a 304 without any Content-Type (its original outside the file)
+        + revisit("https://pacsto.org/events/a", "2016-03-02T00:00:03Z", http=[], digest=sha1_digests(A)["hex"])
+        + revisit("https://pacsto.org/events/a", "2016-03-02T00:00:04Z", http=[], status="304 Not Modified")
+    )
+    items, summaries = read(path)
+    assert not errors_of(items)
+    assert [(i.url, i.observed_at, i.http_status, i.body == A) for i in items] == [
+        ("https://pacsto.org/events/a", "2016-03-01T10:00:00Z", 200, True),
+        ("https://pacsto.org/events/a", "2016-03-02T00:00:03Z", 200, True),
+        ("https://pacsto.org/events/a", "2016-03-02T00:00:04Z", 304, False),
+    ]
+    assert summaries[0].skipped == {"not HTML": 4} and (summaries[0].observations, summaries[0].revisits) == (3, 2)
+
+    # what was stored is what an export holds: read back, the same snapshots
+    from dedupe.webarchive.warc_export import export_warc
+
+    snapshots = "SELECT url, observed_at, http_status, content_sha256 FROM snapshots ORDER BY observed_at"
+    with Archive(tmp_path / "a.db") as archive:
+        archive.ingest(read_sources([path]))
+        export_warc(archive, tmp_path / "out.warc.gz")
+        stored = archive.query(snapshots)
+    with Archive(tmp_path / "b.db") as copy:
+        report = copy.ingest(read_web_archive(tmp_path / "out.warc.gz"))
+        assert report.errors == [] and copy.query(snapshots) == stored and len(stored) == 3
+
+
+def test_a_revisit_of_a_redirect_or_a_removed_page_is_what_its_status_says(tmp_path: Path) -> None:
+    path = tmp_path / "statuses.warc"
+    path.write_bytes(
+        revisit("https://pacsto.org/old", "2016-03-02T00:00:00Z", http=[("Location", "/new")], status="301 Moved")
+        + revisit("https://pacsto.org/gone", "2016-03-02T00:00:01Z", http=[], status="404 Not Found")
+    )
+    items, summaries = read(path)
+    assert [(i.url, i.http_status, i.body) for i in items] == [("https://pacsto.org/gone", 404, None)]
+    assert summaries[0].skipped == {"HTTP 301": 1}
+
+
+def test_a_revisit_that_fails_its_digest_is_a_bad_record_only(tmp_path: Path) -> None:
+    bad = revisit("https://pacsto.org/events/a", "2016-03-02T00:00:00Z", http=[])
+    bad = bad.replace(b"Content-Length:", b"WARC-Block-Digest: sha1:" + b"A" * 32 + b"\r\nContent-Length:")
+    path = tmp_path / "digest.warc"
+    path.write_bytes(record("https://pacsto.org/events/a") + bad)
+    items, summaries = read(path)
+    assert len(pages_of(items)) == 1 and len(errors_of(items)) == 1
+    assert (summaries[0].observations, summaries[0].revisits, summaries[0].errors) == (1, 0, 1)
+
+
+# ----------------------------------------------------------------------------- padding, bombs, not a WACZ, URLs
+
+
+def test_nul_padding_is_read_past_a_buffer_at_a_time_and_told_once(tmp_path: Path, monkeypatch) -> None:
+    from dedupe.webarchive import warc_stream
+
+    calls = 0
+    available = warc_stream.Input.available
+
+    def counted(self, n: int) -> int:
+        nonlocal calls
+        calls += 1
+        return available(self, n)
+
+    monkeypatch.setattr(warc_stream.Input, "available", counted)
+    path = tmp_path / "padded.warc"
+    path.write_bytes(record("https://pacsto.org/events/a") + b"\x00" * 2**22 + record("https://pacsto.org/events/b", B))
+    items, summaries = read(path)
+    assert pages_of(items) == ["https://pacsto.org/events/a", "https://pacsto.org/events/b"] and not errors_of(items)
+    assert calls < 10_000  # not one call per byte
+    assert summaries[0].padding == 2**22 and "; 4,194,304 bytes of padding skipped" in str(summaries[0])
+
+
+def test_nul_padding_between_gzip_members_keeps_the_offsets_right(tmp_path: Path) -> None:
+    first = gzip.compress(record("https://pacsto.org/events/a"))
+    second = gzip.compress(record("https://pacsto.org/events/b", B, extra=[("WARC-Block-Digest", "sha1:" + "A" * 32)]))
+    path = tmp_path / "padded.warc.gz"
+    path.write_bytes(first + b"\x00" * 1000 + second)
+    items, summaries = read(path)
+    assert pages_of(items) == ["https://pacsto.org/events/a"]
+    assert [e.where for e in errors_of(items)] == [f"{path}@{len(first) + 1000}"]
+    assert summaries[0].padding == 1000
+
+
+def test_a_wacz_member_that_is_a_decompression_bomb_is_not_read(tmp_path: Path, monkeypatch) -> None:
+    from dedupe.webarchive import warc
+
+    monkeypatch.setattr(warc, "MAX_BOMB_FREE", 2**16)
+    path = tmp_path / "bomb.wacz"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("archive/a.warc", record("https://pacsto.org/events/a"))
+        zf.writestr("archive/big.warc", b"\x00" * 2**20)
+    items, _ = read(path)
+    assert pages_of(items) == ["https://pacsto.org/events/a"]
+    (error,) = errors_of(items)
+    assert error.where.startswith(f"{path}!archive/big.warc@") and "decompression bomb" in error.message
+
+
+def test_a_zip_like_a_wacz_without_an_archive_folder_is_told_so(tmp_path: Path) -> None:
+    from dedupe.webarchive.warc import detect
+
+    path = tmp_path / "invalid.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("datapackage.json", "{}")
+        zf.writestr("data/archive/test.txt", "not here")
+    assert detect(path) == "wacz"
+    items = list(read_sources([path]))
+    assert [(e.where, e.message) for e in errors_of(items)] == [
+        (f"{path}@0", "not a WACZ (no archive/ folder of WARC files)")
+    ]
+
+
+def test_an_http_url_that_is_not_valid_is_a_bad_record_and_another_scheme_is_skipped(tmp_path: Path) -> None:
+    bad = ["https://pacsto.org:99999/x", "https://[::1", "https://", "http:///events/a"]
+    path = tmp_path / "urls.warc"
+    path.write_bytes(b"".join(record(url) for url in [*bad, "ftp://pacsto.org/a", "https://pacsto.org/events/a"]))
+    items, summaries = read(path)
+    assert pages_of(items) == ["https://pacsto.org/events/a"]
+    errors = errors_of(items)
+    assert len(errors) == 4 and all("WARC-Target-URI is an invalid URL" in e.message for e in errors)
+    assert summaries[0].skipped == {"not http(s)": 1} and summaries[0].errors == 4
