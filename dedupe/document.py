@@ -61,6 +61,8 @@ class RawSnapshot:
     declared_charset: str | None = None
     kind_hint: str | None = None
     page_type: str | None = None
+    # where in its source it was read ("file.warc.gz@1234"), for messages only: never stored (``origin`` is)
+    locator: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         # every source (crawl, JSON Lines, WARC...) becomes a RawSnapshot before it is stored: the one place

@@ -157,7 +157,8 @@ class IngestReport:
         if isinstance(item, SourceError) or result is None:  # None: only for a source that could not be read
             self.errors.append(str(item))
         elif result.status == "error":
-            self.errors.append(f"{item.origin or item.url}: {result.message}")
+            where = f"{item.locator}: {item.url}" if item.locator else item.origin or item.url
+            self.errors.append(f"{where}: {result.message}")
         elif result.status == "duplicate":
             self.duplicates += 1
         else:

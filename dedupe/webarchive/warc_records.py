@@ -177,6 +177,8 @@ class RecordReader:
                 self.summary.errors += 1
                 yield SourceError(f"{self.where}@{offset}", f"the file cannot be read from here on ({one_line(exc)})")
                 break
+            if isinstance(item, RawSnapshot):
+                item.locator = f"{self.where}@{offset}"  # a page refused later (its charset...) is named by it
             if item is not None:
                 yield item
         self.summary.padding = stream.padding

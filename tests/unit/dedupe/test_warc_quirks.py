@@ -569,3 +569,19 @@ def test_an_http_url_that_is_not_valid_is_a_bad_record_and_another_scheme_is_ski
     errors = errors_of(items)
     assert len(errors) == 4 and all("WARC-Target-URI is an invalid URL" in e.message for e in errors)
     assert summaries[0].skipped == {"not http(s)": 1} and summaries[0].errors == 4
+
+
+def test_a_page_refused_after_reading_is_named_by_its_file_offset_and_url(tmp_path: Path) -> None:
+    """A record read whole whose page is then refused (binary content, no charset reads it) is one line naming
+    where it is in the file and which URL, as a damaged record's is: the archive's own ``origin`` stays the file."""
+    binary = b"<html><body>" + b"\x00\x01\x02" * 200 + b"</body></html>"
+    first = record("https://pacsto.org/events/fine")
+    path = tmp_path / "mixed.warc"
+    path.write_bytes(first + record("https://pacsto.org/events/binary", binary))
+    with Archive(tmp_path / "a.db") as archive:
+        report = archive.ingest(read_sources([path]), workers=1)
+        origins = {o for (o,) in archive.db.execute("SELECT DISTINCT origin FROM snapshots")}
+    assert report.added == 1 and origins == {str(path)}
+    assert report.errors == [
+        f"{path}@{len(first)}: https://pacsto.org/events/binary: binary content (not text or HTML)"
+    ]
