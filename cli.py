@@ -36,6 +36,45 @@ from dedupe.sources import expand, read_sources
 # --- options: Options and error handling shared by every pa-archive command.
 
 
+class PathParam(click.Path):
+    """A path option or argument that refuses an empty value with click's usage error (exit status 2):
+    ``Path("")`` is the current folder, so ``import ""`` would import it and ``--db ""`` open it."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, (str, bytes)) and not value:
+            self.fail("empty path", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+PORT = click.IntRange(0, 65535)
+
+
+class Positive(click.IntRange):
+    """1 up to SQLite's largest INTEGER (2**63 - 1): a larger id or limit is click's usage error, not an
+    OverflowError from the query; the help says "x>=1"."""
+
+    def __init__(self) -> None:
+        super().__init__(1, 2**63 - 1)
+
+    def _describe_range(self) -> str:
+        return "x>=1"
+
+
+class Seconds(click.FloatRange):
+    """A number of seconds, 0 up to a year: never negative, infinite or "nan" (time.sleep refuses them)."""
+
+    YEAR = 365 * 86400
+
+    def __init__(self) -> None:
+        super().__init__(min=0)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        seconds = super().convert(value, param, ctx)
+        if not 0 <= seconds <= self.YEAR:  # also "nan", which passes every comparison of the range
+            self.fail(f"{value} is not a number of seconds from 0 to {self.YEAR} (a year).", param, ctx)
+        return seconds
+
+
 def db_option(fn: Callable) -> Callable:
     """--db PATH on every command (default ./archive.db, or $PA_ARCHIVE_DB)."""
     return click.option(
@@ -45,7 +84,7 @@ def db_option(fn: Callable) -> Callable:
         envvar="PA_ARCHIVE_DB",
         show_default=True,
         show_envvar=True,
-        type=click.Path(dir_okay=False),
+        type=PathParam(dir_okay=False),
         help="The archive's SQLite file.",
     )(fn)
 
@@ -353,7 +392,7 @@ SEEDS = Path(__file__).resolve().parent / "dedupe" / "seeds"  # shipped with the
 
 
 @click.command(name="import")
-@click.argument("inputs", nargs=-1)
+@click.argument("inputs", nargs=-1, type=PathParam(readable=False))  # an unreadable one: its error line
 @click.option(
     "--seeds",
     "with_seeds",
@@ -383,7 +422,8 @@ def import_(
     Text or HTML is told by content, not by name. JSON Lines files (.jsonl) hold one
     {"url", "observed_at", "text"|"html"} object a line. Web archives (WARC, WARC.gz,
     ARC, WACZ) give one snapshot per HTML response or revisit record. Importing the same input again
-    adds nothing. A bad input is reported and skipped; the exit status is 1 if any failed.
+    adds nothing. A bad input (or a folder entry that cannot be read) is reported and skipped; the
+    exit status is 1 if any failed. A dangling symbolic link is noted as skipped, not failed.
 
     \b
     Example:
@@ -395,7 +435,10 @@ def import_(
     """
     if not inputs and not with_seeds:
         raise UsageFailure("name the files, folders, globs or JSON Lines to import, or give --seeds.")
-    sources = list(expand((*inputs, *([str(SEEDS)] if with_seeds else ()))))  # paths only: read one at a time
+    skipped: list[str] = []  # dangling symbolic links in the folders and globs: said, not errors
+    sources = list(expand((*inputs, *([str(SEEDS)] if with_seeds else ())), skipped))  # paths: read one at a time
+    for note in skipped:
+        click.echo(click.style("skipped: ", fg="yellow") + note, err=True)
     if not any(isinstance(source, Path) for source in sources) and not Path(db_path).exists():
         for error in sources:  # nothing to import: no archive (nor lock file) is made for it
             click.echo(click.style("error: ", fg="red") + str(error), err=True)
@@ -1223,7 +1266,7 @@ def describe_run(run: dict[str, Any], width: int = WIDTH) -> list[str]:
 @db_option
 @click.option(
     "--jobdir",
-    type=click.Path(file_okay=False),
+    type=PathParam(file_okay=False),
     default=None,
     envvar="PA_JOBDIR",
     show_envvar=True,
@@ -1248,7 +1291,7 @@ def describe_run(run: dict[str, Any], width: int = WIDTH) -> list[str]:
 @click.option(
     "--wait",
     "wait",
-    type=float,
+    type=Seconds(),
     default=0,
     metavar="SECONDS",
     help="If another run holds the archive, wait up to this long for it (default: exit at once).",
@@ -1353,10 +1396,12 @@ def crawl(
 
 
 @click.command()
-@click.argument("run_id", required=False, type=click.IntRange(1), metavar="[RUN]")
+@click.argument("run_id", required=False, type=Positive(), metavar="[RUN]")
 @db_option
 @json_option
-@click.option("--limit", default=20, show_default=True, type=click.IntRange(1), help="How many runs, newest first.")
+@click.option(
+    "--limit", default=20, show_default=True, type=Positive(), metavar="N", help="How many runs, newest first."
+)
 def runs(run_id: int | None, db_path: str, as_json: bool, limit: int) -> None:
     """Crawl runs, newest first: status, pages, what changed, failures; RUN: one run in full.
 
@@ -1401,7 +1446,7 @@ def runs(run_id: int | None, db_path: str, as_json: bool, limit: int) -> None:
     show_default=True,
     help="The site's state: 1, 2 (block and one article changed), 3 (one removed, two added).",
 )
-@click.option("--port", type=int, default=8000, show_default=True, help="0 picks a free port.")
+@click.option("--port", type=PORT, default=8000, show_default=True, help="0 picks a free port.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="A loopback address.")
 @click.option(
     "--faults",
@@ -1418,7 +1463,14 @@ def runs(run_id: int | None, db_path: str, as_json: bool, limit: int) -> None:
     show_default=True,
     help="How the delegation block is marked up.",
 )
-@click.option("--slow-seconds", type=float, default=5.0, show_default=True, help="Delay of the 'slow' fault page.")
+@click.option(
+    "--slow-seconds",
+    type=Seconds(),
+    metavar="SECONDS",
+    default=5.0,
+    show_default=True,
+    help="Delay of the 'slow' fault page.",
+)
 def replica(epoch: int, port: int, host: str, faults: str, lang: str, markup: str, slow_seconds: float) -> None:
     """Serve a local replica of the site to crawl (loopback only) until Ctrl-C.
 
@@ -1463,7 +1515,7 @@ def replica(epoch: int, port: int, host: str, faults: str, lang: str, markup: st
     "db_path",
     default="demo-archive.db",
     show_default=True,
-    type=click.Path(dir_okay=False),
+    type=PathParam(dir_okay=False),
     help="Where the demo builds its fresh archive: a new file, or one an earlier demo made (replaced).",
 )
 @click.option("--force", is_flag=True, help="Replace --db even if it is not an archive the demo made.")
@@ -1628,10 +1680,10 @@ def describe_contradictions(contradictions: list[dict[str, Any]], width: int = W
     "--warc",
     "warc_path",
     required=True,
-    type=click.Path(dir_okay=False),
+    type=PathParam(dir_okay=False),
     help="The WARC/1.1 file to write (gzipped when it ends in .gz); a .cdxj index is written beside it.",
 )
-@click.option("--wacz", "wacz_path", type=click.Path(dir_okay=False), help="Also package the WARC as this WACZ.")
+@click.option("--wacz", "wacz_path", type=PathParam(dir_okay=False), help="Also package the WARC as this WACZ.")
 @click.option("--url-prefix", default="", help="Only URLs that start with this.")
 @date_option("--since", end=False, help="Only observations from this date on")
 @db_option
@@ -1707,7 +1759,11 @@ def export(warc_path: str, wacz_path: str | None, url_prefix: str, since: str, d
 @date_option("--to", "until", end=True, help="Captures up to this date (2016: the end of 2016)")
 @click.option("--replay-prefix", default=None, help="Where captures replay, if not told by the CDX API's address.")
 @click.option(
-    "--delay", type=float, default=None, help="Seconds between requests [default: 1 for web.archive.org, else 0]."
+    "--delay",
+    type=Seconds(),
+    metavar="SECONDS",
+    default=None,
+    help="Seconds between requests [default: 1 for web.archive.org, else 0].",
 )
 @click.option("--dry-run", is_flag=True, help="List the captures per year; fetch nothing.")
 @db_option
@@ -1916,7 +1972,7 @@ def port_problem(host: str, port: int) -> str | None:
     show_default=True,
     help="Address to listen on; 0.0.0.0 makes the archive reachable from other machines.",
 )
-@click.option("--port", default=8001, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@click.option("--port", default=8001, show_default=True, type=PORT, help="Port to listen on.")
 @click.option(
     "--print-metadata",
     is_flag=True,
