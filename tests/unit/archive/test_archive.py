@@ -215,7 +215,9 @@ def test_bad_inputs_are_reported_and_the_rest_imported(archive: Archive, tmp_pat
     tmp_path.mkdir()
     (tmp_path / "empty.txt").write_bytes(b"")
     (tmp_path / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
-    (tmp_path / "cp1251.txt").write_bytes("Делегация парламента".encode("cp1251"))
+    (tmp_path / "cp1251.txt").write_bytes("Делегация парламента".encode("cp1251"))  # nothing declared: detected
+    utf8 = "Делегация парламента".encode()
+    (tmp_path / "damaged.txt").write_bytes(utf8[:6] + b"\xff" + utf8[6:])  # UTF-8 with a stray byte: no guess
     (tmp_path / "cut.html").write_bytes(b"<html><body><p>half a page")
     (tmp_path / "feed.jsonl").write_text(
         '{"url": "https://pacsto.org/events/a", "observed_at": "2024-01-02T03:04:05Z", '
@@ -231,7 +233,7 @@ def test_bad_inputs_are_reported_and_the_rest_imported(archive: Archive, tmp_pat
     for expected in (
         "empty.txt: empty content",
         "image.png: binary",
-        "cp1251.txt: not valid UTF-8",
+        "damaged.txt: not valid UTF-8",
         "feed.jsonl:2: malformed JSON",
         "feed.jsonl:3: url scheme 'javascript'",
         "feed.jsonl:4: a line needs exactly one",
@@ -239,11 +241,11 @@ def test_bad_inputs_are_reported_and_the_rest_imported(archive: Archive, tmp_pat
         "*.none: no file matches",
     ):
         assert expected in messages
-    assert report.added == 3
+    assert report.added == 4
     urls = {url for (url,) in archive.db.execute("SELECT url FROM snapshots")}
-    assert "https://pacsto.org/events/a" in urls and len(urls) == 3
-    assert any(url.endswith("/cut.html") for url in urls)
-    assert archive.db.execute("SELECT count(*) FROM contents").fetchone()[0] == 3
+    assert "https://pacsto.org/events/a" in urls and len(urls) == 4
+    assert any(url.endswith("/cut.html") for url in urls) and any(url.endswith("/cp1251.txt") for url in urls)
+    assert archive.db.execute("SELECT count(*) FROM contents").fetchone()[0] == 4
 
 
 def test_a_database_that_is_not_an_archive_is_refused(tmp_path: Path) -> None:
