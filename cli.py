@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -30,8 +31,9 @@ from dedupe import DEFAULT_DB
 from dedupe.analysis import diff as difftools
 from dedupe.archive import Archive, ArchiveError
 from dedupe.archive.base import DISK_FULL, is_disk_full
+from dedupe.document import RawSnapshot
 from dedupe.readonly import uri_safe_path
-from dedupe.sources import expand, read_sources
+from dedupe.sources import SourceError, expand, read_sources
 
 # --- options: Options and error handling shared by every pa-archive command.
 
@@ -391,6 +393,17 @@ def open_archive(db_path: str, must_exist: bool = True) -> Archive:
 SEEDS = Path(__file__).resolve().parent / "dedupe" / "seeds"  # shipped with the package
 
 
+def _count_refused(refused: Counter[str]) -> Callable[[RawSnapshot | SourceError, Any], None]:
+    """An ingest listener counting, per web archive file, the observations it read whose page was then refused:
+    its summary's observations include them."""
+
+    def listener(item: RawSnapshot | SourceError, result: Any) -> None:  # result: an AddResult, or None
+        if isinstance(item, RawSnapshot) and item.locator and result is not None and result.status == "error":
+            refused[item.locator.rpartition("@")[0]] += 1
+
+    return listener
+
+
 @click.command(name="import")
 @click.argument("inputs", nargs=-1, type=PathParam(readable=False))  # an unreadable one: its error line
 @click.option(
@@ -454,8 +467,12 @@ def import_(
             interrupted_import(db_path, before),
             progress("Importing", iterable=sources) as files,
         ):  # click draws the bar only on a terminal
-            report = archive.ingest(read_sources(files, web_archives := [], observed_at))
+            refused: Counter[str] = Counter()  # web archive file -> its pages refused after they were read
+            report = archive.ingest(
+                read_sources(files, web_archives := [], observed_at), listener=_count_refused(refused)
+            )
         for summary in web_archives:  # WARC, ARC, WACZ: what each held and what was skipped
+            summary.refused = refused[summary.where]
             click.echo(str(summary), err=True)
         data = report.as_dict()
         alert = alerts.after(run="import")

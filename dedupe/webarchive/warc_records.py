@@ -53,6 +53,7 @@ class ReadSummary:
     pages_listed: int = 0
     notes: Counter = field(default_factory=Counter)  # quirks read past, e.g. a stale Content-Encoding
     padding: int = 0  # NUL bytes read past between records (a file padded to a block size, a disk's zeros)
+    refused: int = 0  # observations read whole whose page the archive then refused (binary, no charset...)
 
     def __str__(self) -> str:
         skipped = ", ".join(f"{n} {why}" for why, n in sorted(self.skipped.items()))
@@ -65,8 +66,9 @@ class ReadSummary:
             notes += f"; {self.padding:,} bytes of padding skipped"
         if self.pages_listed:
             notes += f"; {self.pages_listed} page(s) in its page list"
+        refused = f", {self.refused} of them refused (see the errors)" if self.refused else ""
         return (
-            f"{self.where}: {self.observations} observation(s) ({self.revisits} revisit(s)), "
+            f"{self.where}: {self.observations} observation(s) ({self.revisits} revisit(s)){refused}, "
             f"{sum(self.skipped.values())} record(s) skipped{' (' + skipped + ')' if skipped else ''}, "
             f"{self.errors} bad record(s){notes}"
         )

@@ -211,3 +211,20 @@ def test_a_lone_surrogate_names_its_field(tmp_path: Path, field: str) -> None:
     result = run("import", str(feed), "--db", str(tmp_path / "a.db"))
     assert result.exit_code == 1 and "Traceback" not in result.output, result.output
     assert f"feed.jsonl:1: {field}: contains a lone surrogate (invalid Unicode)\n" in result.output
+
+
+# --- 5. a web archive's summary counts the pages refused after they were read
+
+
+def test_a_web_archives_summary_counts_the_pages_refused_after_reading(tmp_path: Path) -> None:
+    from tests.unit.dedupe.test_warc_quirks import record
+
+    binary = b"<html><body>" + b"\x00\x01\x02" * 200 + b"</body></html>"
+    first = record("https://pacsto.org/events/fine")
+    warc = tmp_path / "mixed.warc"
+    warc.write_bytes(first + record("https://pacsto.org/events/binary", binary))
+    result = run("import", str(warc), "--db", str(tmp_path / "a.db"))
+    assert result.exit_code == 1
+    assert f"{warc}: 2 observation(s) (0 revisit(s)), 1 of them refused (see the errors)" in result.output
+    assert f"error: {warc}@{len(first)}: https://pacsto.org/events/binary: binary content" in result.output
+    assert imported(tmp_path / "a.db") == 1
