@@ -25,6 +25,7 @@ _BINARY_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"%PDF", b"PK\x03\x04", b
 _SINGLE_BYTE_CHARSETS = {"latin-1", "iso8859-1", "cp1252", "ascii", "iso8859-15", "cp1251", "koi8-r", "cp866"}
 
 _BINARY_CONTROLS = re.compile("[\x00-\x08\x0b\x0e-\x1f]")  # ord < 32 except \t \n \f \r
+_BINARY_CONTROL_BYTES = re.compile(b"[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f]")  # the same as bytes, but ESC (ISO-2022-JP)
 _STRAY_NULS = 8  # lone NUL bytes in a page's first 8 KB that are typos, not binary content (read as U+FFFD)
 
 
@@ -110,9 +111,12 @@ def _refuse_unusable(raw: bytes) -> None:
     """Empty or binary content is refused before any charset is tried."""
     if not raw or not raw.strip():
         raise InputError("empty content")
+    if raw.startswith(_UTF16_BOMS):
+        return
     head = raw[:8192]
     stray_nuls = head.count(b"\x00") <= _STRAY_NULS and b"\x00\x00" not in head  # a typo's, each on its own
-    if raw.startswith(_BINARY_MAGIC) or not stray_nuls and not raw.startswith(_UTF16_BOMS):
+    controls = len(_BINARY_CONTROL_BYTES.findall(head))
+    if raw.startswith(_BINARY_MAGIC) or not stray_nuls or controls > max(8, len(head) // 50):
         raise InputError("binary content (not text or HTML)")
 
 

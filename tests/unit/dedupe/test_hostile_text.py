@@ -78,6 +78,11 @@ def test_a_stray_nul_byte_is_read_as_a_replacement_character_and_binary_is_still
     assert [t for t, _, _ in analyse(_page("<p>a normal paragraph with a stray\x00 NUL byte in it</p>")).lines] == [
         "a normal paragraph with a stray\ufffd NUL byte in it"
     ]
-    for binary in (b"<html>" + b"\x00\x01" * 100 + b"</html>", b"<html><p>text</p>\xff\xfe\x00\x00</html>"):
+    binaries = (
+        b"<html>" + b"\x00\x01" * 100 + b"</html>",
+        b"<html><p>text</p>\xff\xfe\x00\x00</html>",
+        bytes(range(256)) * 4,
+    )
+    for binary in binaries:
         with pytest.raises(InputError, match="binary content"):
             decode_why(binary)
