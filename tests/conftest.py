@@ -101,6 +101,26 @@ def seed_as_html(path: Path, markup: str = "header") -> str:
     return render_html(block, None, None, rest, markup)
 
 
+CONTACTS = [
+    "Press service of the Parliamentary Assembly of the CSTO",
+    "Phone: 8 (812) 326-69-30, fax 8 (812) 326-69-31",
+    "Address: 191015 Saint Petersburg, Shpalernaya street 47",
+]  # three lines: a block inside the body
+
+
+def pages_with_contacts() -> list:
+    """Three seed articles whose body ends with the same three contact lines (``CONTACTS``): part of the first
+    article's text until a second article repeats them, furniture from then on."""
+    from dedupe.document import RawSnapshot
+
+    pages = []
+    for i, path in enumerate(seed_files()[1:4]):
+        contacts = "".join(f"<p>{line}</p>" for line in CONTACTS)
+        markup = seed_as_html(path).replace("</div></main>", f"{contacts}</div></main>")
+        pages.append(RawSnapshot(f"https://pacsto.org/events/a{i}", f"2024-01-0{i + 1}T00:00:00Z", markup.encode()))
+    return pages
+
+
 @pytest.fixture
 def archive(tmp_path: Path):
     arc = Archive(tmp_path / "archive.db")

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from dedupe.archive import Archive
 from dedupe.document import RawSnapshot
-from tests.conftest import seed_as_html, seed_files
+from tests.conftest import CONTACTS, pages_with_contacts
 from tests.replica_corpus import replica_snapshots
 
 # a statement that deletes or inserts an article row (an update in place does neither)
@@ -54,16 +54,7 @@ def test_both_languages_one_page_at_a_time_in_time_order_equals_the_reference(tm
 
 
 def test_a_line_that_becomes_furniture_rederives_the_pages_that_carry_it(tmp_path: Path) -> None:
-    shared = [
-        "Press service of the Parliamentary Assembly of the CSTO",
-        "Phone: 8 (812) 326-69-30, fax 8 (812) 326-69-31",
-        "Address: 191015 Saint Petersburg, Shpalernaya street 47",
-    ]  # three lines: a block inside the body
-    pages = []
-    for i, path in enumerate(seed_files()[1:4]):
-        contacts = "".join(f"<p>{line}</p>" for line in shared)
-        html = seed_as_html(path).replace("</div></main>", f"{contacts}</div></main>")
-        pages.append(RawSnapshot(f"https://pacsto.org/events/a{i}", f"2024-01-0{i + 1}T00:00:00Z", html.encode()))
+    shared, pages = CONTACTS, pages_with_contacts()
     with Archive(tmp_path / "a.db") as archive:
         archive.ingest(pages[:1], workers=1)  # one article: the contacts line is part of it
         first = archive.db.execute("SELECT text FROM article_versions").fetchone()[0]

@@ -38,7 +38,7 @@ from dedupe.document import RawSnapshot
 from dedupe.headers import http_date
 from dedupe.sql_functions import register_functions
 from dedupe.storage import text_hash
-from tests.conftest import derived_rows_sql, seed_as_html, seed_files
+from tests.conftest import derived_rows_sql, pages_with_contacts
 from tests.replica_corpus import replica_snapshots
 
 FIXTURE = Path(__file__).resolve().parents[2] / "data" / "archive-before-m013.db.gz"
@@ -481,16 +481,7 @@ def test_a_text_whose_article_version_goes_has_its_signature_stored_again(tmp_pa
     """The first article's text holds a contacts block until a second article repeats it: its version then goes
     (the text without the block is the article's now), and the engine still knows the old text as the page's
     text before furniture; the trigger stores its signature again, as the engine would have computed it."""
-    shared = [
-        "Press service of the Parliamentary Assembly of the CSTO",
-        "Phone: 8 (812) 326-69-30, fax 326-69-31",
-        "Address: 191015 Saint Petersburg, Shpalernaya street 47",
-    ]
-    pages = []
-    for i, path in enumerate(seed_files()[1:4]):
-        contacts = "".join(f"<p>{line}</p>" for line in shared)
-        html = seed_as_html(path).replace("</div></main>", f"{contacts}</div></main>")
-        pages.append(RawSnapshot(f"https://pacsto.org/events/a{i}", f"2024-01-0{i + 1}T00:00:00Z", html.encode()))
+    pages = pages_with_contacts()
     with Archive(tmp_path / "a.db") as archive:
         conn = archive.db.conn
         archive.ingest(pages[:1], workers=1)
