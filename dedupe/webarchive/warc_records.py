@@ -74,6 +74,16 @@ class ReadSummary:
         )
 
 
+def _whole_by_content_length(raw: bytes, http: Headers) -> bytes | None:
+    """An HTTP body cut to its Content-Length when it holds all of it, and nothing after it but the record
+    separator's blank lines (not chunked); else None."""
+    length = (http.get("Content-Length") or "").strip()
+    if not length.isdigit() or "chunked" in (http.get("Transfer-Encoding") or "").lower():
+        return None
+    size = int(length)
+    return raw[:size] if len(raw) >= size and not raw[size:].strip() else None
+
+
 def printable(text: str) -> str:
     """``text`` with control, format (bidi) and other unprintable characters escaped: safe to print and store."""
     return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
@@ -281,8 +291,10 @@ class RecordReader:
             item = self._observation("response", warc, block, date_text, arc=True)
         finally:
             block.drain(keep_hashing=False)
-        if block.missing:
+        if block.missing and not (isinstance(item, RawSnapshot) and item.body is not None):
             return self._bad(warc, f"is truncated ({block.missing} bytes missing)")
+        if block.missing:  # its HTTP body was whole by its Content-Length (``_payload``)
+            self.summary.notes["ARC record length past the file's end, its HTTP body whole"] += 1
         return self._counted(item, False)
 
     def _date(self, text: str) -> str | None:
@@ -342,7 +354,7 @@ class RecordReader:
         mime = _declared_type(rec_type, warc, http, arc)
         if warc.get("WARC-Truncated"):
             self._bad(warc, f"is truncated by its crawler (WARC-Truncated: {printable(warc['WARC-Truncated'][:40])})")
-        body = self._payload(block, warc, http, url)
+        body = self._payload(block, warc, http, url, arc)
         if not body.strip():
             raise _Skipped("empty body")  # a HEAD, or a page served empty: nothing to read
         if not mime and not body.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
@@ -382,8 +394,10 @@ class RecordReader:
             status = None
         return status, Headers(self._header_block(block, "HTTP"))
 
-    def _payload(self, block: _Block, warc: Headers, http: Headers, url: str) -> bytes:
-        """The payload, transfer and content encodings undone, at most the cap; digests and lengths checked."""
+    def _payload(self, block: _Block, warc: Headers, http: Headers, url: str, arc: bool = False) -> bytes:
+        """The payload, transfer and content encodings undone, at most the cap; digests and lengths checked. An
+        ARC record whose length runs past the file's end while its HTTP body is whole by its Content-Length is
+        read (``_whole_by_content_length``): some ARC writers counted a URL's spaces as '%20' in the record's length."""
         try:
             raw = bounded.read_capped(block, self.cap, "payload")
         except bounded.TooLarge:
@@ -393,7 +407,10 @@ class RecordReader:
             ) from None
         block.drain()
         if block.missing:
-            raise _RecordError(f"payload of {printable(url)} is truncated ({block.missing} bytes missing)")
+            whole = _whole_by_content_length(raw, http) if arc else None
+            if whole is None:
+                raise _RecordError(f"payload of {printable(url)} is truncated ({block.missing} bytes missing)")
+            raw = whole
         body = raw
         if "chunked" in (http.get("Transfer-Encoding") or "").lower():
             body = bounded.dechunk(raw)

@@ -585,3 +585,33 @@ def test_a_page_refused_after_reading_is_named_by_its_file_offset_and_url(tmp_pa
     assert report.errors == [
         f"{path}@{len(first)}: https://pacsto.org/events/binary: binary content (not text or HTML)"
     ]
+
+
+@pytest.mark.parametrize("short_by", [0, 10])
+def test_an_arc_length_that_counts_a_urls_spaces_as_escapes_is_read_when_its_body_is_whole(
+    tmp_path: Path, short_by: int
+) -> None:
+    """warcio's example-space-in-url.arc: its last record's length counts each space of the URL as '%20' (12
+    bytes past the file's end), while its HTTP body is whole by its Content-Length. That record is read, with a
+    note; one whose body is short of its Content-Length too stays a truncated record."""
+    desc = b"1 0 pa-archive\nURL IP-address Archive-date Content-type Archive-length\n"
+    body = A[: len(A) - short_by]
+    block = b"HTTP/1.0 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n" % len(A) + body
+    arc = (
+        b"filedesc://t.arc 0.0.0.0 20080301100000 text/plain %d\n" % len(desc)
+        + desc
+        + b"\n"
+        + b"http://pacsto.org/events/a b c d e f 127.0.0.1 20080301100000 text/html %d\n" % (len(block) + 12)
+        + block
+        + b"\n"
+    )
+    (tmp_path / "t.arc").write_bytes(arc)
+    items, summaries = read(tmp_path / "t.arc")
+    if short_by:
+        assert not pages_of(items) and summaries[0].errors == 1
+        assert "is truncated (" in [str(i) for i in items if isinstance(i, SourceError)][0]
+    else:
+        assert pages_of(items) == ["http://pacsto.org/events/a%20b%20c%20d%20e%20f"] and items[0].body == A
+        assert summaries[0].errors == 0 and summaries[0].notes == {
+            "ARC record length past the file's end, its HTTP body whole": 1
+        }
