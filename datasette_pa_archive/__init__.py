@@ -31,7 +31,7 @@ from urllib.parse import urlencode
 from datasette import hookimpl
 from markupsafe import Markup
 
-from datasette_pa_archive import table_search
+from datasette_pa_archive import errors, table_search
 from datasette_pa_archive.calendar_page import calendar_view
 from datasette_pa_archive.cells import render_json_cell, render_link_cell
 from datasette_pa_archive.diff_page import diff_href, diff_view
@@ -61,8 +61,11 @@ def register_routes(datasette: Any) -> list[tuple[str, Any]]:
 
 @hookimpl
 def handle_exception(datasette: Any, request: Any, exception: Exception) -> Any:
-    """A search the full-text index cannot read gets a sentence (``table_search.search_error``)."""
-    return table_search.search_error(datasette, request, exception)
+    """A search the full-text index cannot read gets a sentence (``table_search.search_error``); any other error
+    the request caused is answered quickly, its input cut short and no traceback logged (``errors``)."""
+    return table_search.search_error(datasette, request, exception) or errors.client_error(
+        datasette, request, exception
+    )
 
 
 @hookimpl
