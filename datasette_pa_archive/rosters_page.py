@@ -108,6 +108,8 @@ async def parity_view(datasette: Any, request: Any) -> Response:
     as_of = request.args.get("as_of") or None
     data = await db.execute_fn(lambda conn: _read_parity(conn, as_of))
     if request.url_vars.get("as_json"):
+        if data["error"]:  # a date it cannot read: said, not an empty list that looks like "no data"
+            return Response.json({"ok": False, "error": data["error"]}, status=400)
         return Response.json(data["fields"], default=str)
     show_all = request.args.get("all") == "1"
     roster_path = datasette.urls.path("/-/roster")

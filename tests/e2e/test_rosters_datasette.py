@@ -70,6 +70,13 @@ def test_parity_page_lists_the_differences_of_the_sites(archive_path: Path) -> N
     assert any(f["delegation"] == "Belarus" and f["field"] == "members" and not f["agree"] for f in fields)
 
 
+@pytest.mark.parametrize("as_of", ["2024-13-45", "2024-02-30", "yesterday"])
+def test_parity_json_says_a_date_it_cannot_read(archive_path: Path, as_of: str) -> None:
+    """It answered 200 with [], which reads as "no fields": a 400 with the sentence the HTML page shows."""
+    status, _, response = get(archive_path, f"/-/parity.json?as_of={as_of}")
+    assert status == 400 and response.json()["ok"] is False and as_of in response.json()["error"]
+
+
 def test_archived_names_are_escaped(archive_path: Path) -> None:
     status, html, _ = get(archive_path, "/-/roster?delegation=Kyrgyzstan&as_of=2023-06-02")
     assert status == 200
