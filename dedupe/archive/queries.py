@@ -145,6 +145,11 @@ class ArchiveQueries:
         try:
             return self.query(queries.SEARCH_SQL, {"q": query})
         except sqlite3.OperationalError as exc:
+            if "fts5: syntax error" in str(exc):  # '*', 'OR OR', '': SQLite's words are no help to a reader
+                raise ArchiveError(
+                    f'cannot search for {query!r}: the index reads words (any of their forms), "a phrase", '
+                    "prefix*, OR, NOT and parentheses"
+                ) from None
             raise ArchiveError(f"cannot search for {query!r}: {exc}") from None
 
     def block_versions(self, block_id: int | None = None) -> list[dict[str, Any]]:

@@ -228,3 +228,15 @@ def test_a_web_archives_summary_counts_the_pages_refused_after_reading(tmp_path:
     assert f"{warc}: 2 observation(s) (0 revisit(s)), 1 of them refused (see the errors)" in result.output
     assert f"error: {warc}@{len(first)}: https://pacsto.org/events/binary: binary content" in result.output
     assert imported(tmp_path / "a.db") == 1
+
+
+# --- 6. a search FTS5 cannot read is said in words, not in SQLite's
+
+
+@pytest.mark.parametrize("query", ["*", "OR OR", ""])
+def test_a_search_the_index_cannot_read_is_a_sentence(tmp_path: Path, query: str) -> None:
+    db = tmp_path / "a.db"
+    assert run("import", "--seeds", "--db", str(db)).exit_code == 0
+    result = run("search", query, "--db", str(db))
+    assert result.exit_code == 1 and "fts5" not in result.output
+    assert f"cannot search for {query!r}: the index reads words" in result.output
