@@ -11,7 +11,8 @@ from typing import Any
 
 from datasette.utils.asgi import Response
 
-from datasette_pa_archive.pages import archive_database, diff_href, html_response, snapshot_href
+from datasette_pa_archive.errors import BadParameter, echo, param
+from datasette_pa_archive.pages import MAX_URL_CHARS, archive_database, diff_href, html_response, snapshot_href
 from dedupe import page_queries
 from dedupe.webarchive import memento
 
@@ -29,15 +30,22 @@ def diff_refs(entry: dict[str, Any], previous_row: dict[str, Any] | None) -> tup
 
 async def calendar_view(datasette: Any, request: Any) -> Response:
     db = await archive_database(datasette, request)
-    url = (request.args.get("url") or "").strip()
-    context: dict[str, Any] = {"database": db.name, "url": url, "years": [], "error": None, "captured_urls": []}
+    context: dict[str, Any] = {"database": db.name, "url": "", "years": [], "error": None, "captured_urls": []}
     status = 200
+    try:
+        url = param(request, "url", MAX_URL_CHARS)
+    except BadParameter as exc:  # said above the form, which stays empty
+        context["error"], status, url = exc.message, exc.status, ""
+    else:
+        context["url"] = url
     if not url:
-        context["captured_urls"] = [dict(r) for r in (await db.execute(page_queries.CALENDAR_URLS_SQL)).rows]
+        if status == 200:
+            context["captured_urls"] = [dict(r) for r in (await db.execute(page_queries.CALENDAR_URLS_SQL)).rows]
+            context["empty"] = not context["captured_urls"]
     else:
         rows = [dict(r) for r in (await db.execute(memento.MEMENTOS_SQL, {"url": url})).rows]
         if not rows:
-            context["error"] = f"The archive has no capture of {url}."
+            context["error"] = f"The archive has no capture of {echo(url)}."
             status = 404
         years = memento.calendar(rows)
         previous_row = None

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from datasette.utils.asgi import NotFound, Response
+from datasette.utils.asgi import Response
 
+from datasette_pa_archive.errors import BadParameter, echo, json_error, param
 from datasette_pa_archive.pages import archive_database, diff_href, html_response, snapshot_row_href
 from dedupe import page_queries
 from dedupe.analysis import diff as difftools
@@ -32,6 +33,8 @@ from dedupe.archive import ArchiveError, ReadOnlyArchive, Ref
 WEB_REF = re.compile(r"s?\d{1,12}|[ab]\d{1,12}|[ab]v-[0-9a-f]{4,64}|(?:https?|file)://\S{1,2000}")
 MAX_SHOWN_CHARS = 5_000  # of one line on the page (the JSON has the whole line)
 MAX_SHOWN_ROWS = 5_000  # rows of the page's table
+MAX_REF_CHARS = 2_100  # of a or b: WEB_REF's longest, a URL of 2,000 characters after its scheme
+CONTEXT_CHOICES = {"all": "every line, not only the changed ones and a few around them"}
 
 
 class DiffError(Exception):
@@ -164,24 +167,27 @@ def shown(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
 
 
 def resolve(archive: ReadOnlyArchive, ref: str | None, name: str) -> Ref:
-    """A reference from the request (only what ``WEB_REF`` allows), resolved; BadDiffRequest or DiffError."""
+    """A reference from the request (only what ``WEB_REF`` allows), resolved: BadDiffRequest (400) when missing or
+    not in a form the page takes, DiffError (404) when well-formed but not in the archive, each naming ``name``."""
     ref = (ref or "").strip()
     if not ref:
         raise BadDiffRequest(
             f"Give {name}: a version id (av-… or bv-…), a snapshot number, an article (a3) or a block (b1)."
         )
     kind = {"av-": "article version", "bv-": "block version"}.get(ref[:3].lower())
-    if kind and not WEB_REF.fullmatch(ref) and len(ref) <= 80:
-        raise DiffError(f"no {kind} matches {ref} (a version id is {ref[:3]} and hexadecimal digits)")
+    if kind and not WEB_REF.fullmatch(ref):
+        raise BadDiffRequest(
+            f"{name} {echo(ref)} is not a {kind} id: {ref[:3].lower()} and 4 to 64 hexadecimal digits."
+        )
     if not WEB_REF.fullmatch(ref):
         raise BadDiffRequest(
-            f"{name} must be a version id (av-… or bv-…), a snapshot number (12), an article (a3), "
+            f"{name} {echo(ref)} is not a version id (av-… or bv-…), a snapshot number (12), an article (a3), "
             "a block (b1) or a URL."
         )
     try:
         return archive.resolve(ref)
     except ArchiveError as exc:
-        raise DiffError(str(exc)) from None
+        raise DiffError(f"{name}: {exc}") from None
 
 
 def latest_version(archive: ReadOnlyArchive, ref: Ref) -> Ref:
@@ -210,31 +216,30 @@ def read_side(archive: ReadOnlyArchive, ref: Ref) -> Side:
 
 
 async def diff_view(datasette: Any, request: Any) -> Response:
+    """Errors: a missing or malformed a or b, an unknown context, a pair too costly to compare: 400; a version that
+    is not there, or none before b: 404. The .json answers them in Datasette's JSON error shape; the page says them
+    above its form (``errors``)."""
     as_json = bool(request.url_vars.get("as_json"))
+    db = await archive_database(datasette, request)  # errors.client_error answers its 404, in JSON for the .json
+    context: dict[str, Any] = {"database": db.name, "a_param": "", "b_param": "", "error": None, "show_all": False}
+    context["diff_path"] = datasette.urls.path("/-/diff")
     try:
-        db = await archive_database(datasette, request)
-    except NotFound as exc:
+        context["show_all"] = param(request, "context", 3, CONTEXT_CHOICES) == "all"
+        a, b = param(request, "a", MAX_REF_CHARS), param(request, "b", MAX_REF_CHARS)
+    except BadParameter as exc:
         if as_json:
-            return Response.json({"error": sentence(exc.args[0] if exc.args else "Not found")}, status=404)
-        raise
-    a, b = request.args.get("a"), request.args.get("b")
-    show_all = request.args.get("context") == "all"
-    context: dict[str, Any] = {
-        "database": db.name,
-        "a_param": a or "",
-        "b_param": b or "",
-        "error": None,
-        "show_all": show_all,
-    }
+            raise
+        context["error"] = exc.message
+        return html_response(await datasette.render_template("pa_diff.html", context, request=request), exc.status)
+    context["a_param"], context["b_param"] = a, b
+    show_all = context["show_all"]
     status = 200
     if not a and not b:
         if as_json:
-            return Response.json(
-                {
-                    "error": "Give b (and optionally a): a version id (av-… or bv-…), a snapshot "
-                    "number, an article (a3) or a block (b1)."
-                },
-                status=400,
+            return json_error(
+                "Give b (and optionally a): a version id (av-… or bv-…), a snapshot number, an article (a3) or a "
+                "block (b1).",
+                400,
             )
         context["recent"] = (await db.execute(page_queries.RECENT_BLOCK_VERSIONS_SQL)).rows
     else:
@@ -242,7 +247,7 @@ async def diff_view(datasette: Any, request: Any) -> Response:
             data = await computed(await db.execute_fn(lambda conn: read_sides(conn, a, b)))
         except DiffError as exc:
             if as_json:
-                return Response.json({"error": sentence(str(exc))}, status=exc.status)
+                return json_error(sentence(str(exc)), exc.status)
             context["error"] = sentence(str(exc))
             if isinstance(exc, FirstVersion):
                 context["compare"] = [
@@ -271,7 +276,6 @@ async def diff_view(datasette: Any, request: Any) -> Response:
                 for s in data["siblings"]
                 if s["id"] != data["b"].ref
             ]
-    context["diff_path"] = datasette.urls.path("/-/diff")
     body = await datasette.render_template("pa_diff.html", context, request=request)
     return html_response(body, status)
 

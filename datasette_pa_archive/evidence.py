@@ -12,13 +12,22 @@ from typing import Any
 
 from datasette.utils.asgi import Response
 
-from datasette_pa_archive.pages import archive_database, diff_href, html_response, snapshot_href
+from datasette_pa_archive.errors import param
+from datasette_pa_archive.pages import (
+    MAX_NAME_CHARS,
+    archive_database,
+    diff_href,
+    html_response,
+    known_delegation,
+    snapshot_href,
+)
 from dedupe.archive.evidence import conflict_evidence
 
 
 async def conflicts_view(datasette: Any, request: Any) -> Response:
     db = await archive_database(datasette, request)
-    wanted = (request.args.get("delegation") or "").strip()
+    # a delegation the archive does not name is a 404; one without conflicts an empty page
+    wanted = await known_delegation(db, param(request, "delegation", MAX_NAME_CHARS))
     records = await db.execute_fn(lambda conn: conflict_evidence(conn, delegation=wanted, snapshots=True))
     conflicts = []
     for record in records:

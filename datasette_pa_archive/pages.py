@@ -5,10 +5,18 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+import sqlite3
 from typing import Any
 from urllib.parse import urlencode
 
-from datasette.utils.asgi import NotFound, Response
+from datasette.utils.asgi import Response
+
+from datasette_pa_archive.errors import BadParameter, NotThere, echo, param
+
+MAX_DATABASE_CHARS = 255  # a database is named after its file, whose name is at most 255 bytes
+MAX_NAME_CHARS = 200  # a delegation's name ("Kyrgyzstan"): any longer is no name
+MAX_DATE_CHARS = 40  # 2024-05-01T10:00:00.000000+03:00 is 32
+MAX_URL_CHARS = 4_000  # a URL of the archive
 
 
 def datasette_menu_script() -> str:
@@ -54,22 +62,68 @@ def snapshot_row_href(datasette: Any, database: str, snapshot_id: int | str, as_
 
 
 async def archive_database(datasette: Any, request: Any) -> Any:
-    """The database named by ?database=, else the first one that is a pa-archive archive."""
-    wanted = request.args.get("database")
+    """The database named by ?database=, else the first one that is a pa-archive archive (NotThere: none)."""
+    wanted = param(request, "database", MAX_DATABASE_CHARS)
     if wanted:
         try:
             db = datasette.get_database(wanted)
         except KeyError:
-            raise NotFound(f"There is no database called {wanted}") from None
+            raise NotThere(f"There is no database called {echo(wanted)}.") from None
         if "block_versions" not in await db.table_names():
-            raise NotFound(f"{wanted} is not a pa-archive archive")
+            raise NotThere(f"The database {echo(wanted)} is not a pa-archive archive.")
         return db
     for name, db in datasette.databases.items():
         if name.startswith("_"):
             continue
         if "block_versions" in await db.table_names():
             return db
-    raise NotFound("No pa-archive archive is being served")
+    raise NotThere("No pa-archive archive is being served.")
+
+
+async def known_delegation(db: Any, wanted: str, known: list[str] | None = None, what: str = "") -> str:
+    """The archive's spelling of the delegation ``wanted`` (any case; '' stays ''): among ``known``, else the names
+    of the block facts and rosters; NotThere, naming those there are, when unknown."""
+    if not wanted:
+        return ""
+    if known is None:
+        known = await db.execute_fn(_all_delegations)
+    match = next((name for name in known if name.casefold() == wanted.casefold()), None)
+    if match is None:
+        there = f"the delegations are {', '.join(known)}" if known else "it has none yet"
+        raise NotThere(f"No delegation called {echo(wanted)}{what} in this archive: {there}.")
+    return match
+
+
+def _all_delegations(conn: Any) -> list[str]:
+    """Every delegation the block facts or the rosters name (``dedupe.analysis.delegations.delegation_name``'s)."""
+    from dedupe import queries, roster_queries
+
+    names: set[str] = set()
+    for sql in (queries.DELEGATIONS_SQL, roster_queries.ROSTER_DELEGATIONS_SQL):
+        try:
+            names |= {row[0] for row in conn.execute(sql)}
+        except sqlite3.OperationalError:  # an archive of an older version, without rosters (read-only here)
+            continue
+    return sorted(names)
+
+
+def as_of_param(request: Any) -> str | None:
+    """``?as_of=`` as the rosters and parity read it (None: now); BadParameter when it is not such a date."""
+    from dedupe.archive import ArchiveError
+    from dedupe.archive.queries import as_of_bound
+    from dedupe.timestamps import EARLIEST
+
+    value = param(request, "as_of", MAX_DATE_CHARS)
+    if not value:
+        return None
+    try:
+        as_of_bound(value)
+    except ArchiveError:
+        raise BadParameter(
+            f"as_of {echo(value)} is not a date from {EARLIEST:%Y-%m-%d} to tomorrow: give a day (2024-05-01) "
+            "or a time (2024-05-01T10:00:00Z)."
+        ) from None
+    return value
 
 
 def html_response(body: str, status: int = 200) -> Response:

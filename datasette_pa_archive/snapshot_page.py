@@ -11,12 +11,14 @@ frames load from anywhere); the page's own CSP adds the same ``default-src`` lim
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode
 
-from datasette.utils.asgi import NotFound, Response
+from datasette.utils.asgi import Response
 from sqlite_utils import Database
 
+from datasette_pa_archive.errors import BadParameter, NotThere, echo
 from datasette_pa_archive.pages import archive_database, diff_href, html_response, snapshot_href, snapshot_row_href
 from dedupe import page_queries, queries
 from dedupe.storage import Codec
@@ -24,6 +26,7 @@ from dedupe.storage import Codec
 # No request leaves the archived copy: everything is refused but inline styles.
 COPY_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; base-uri 'none'"
 MAX_COPY_BYTES = 3_000_000  # larger pages are shown as text only
+SNAPSHOT_ID = re.compile(r"[0-9]{1,12}")  # larger numbers are no snapshot's id (and no SQLite integer's)
 
 
 def sandboxed_copy(raw: bytes, encoding: str | None) -> str:
@@ -75,18 +78,27 @@ async def snapshot_row_view(datasette: Any, request: Any) -> Response:
     notes and feeds): sent on to the view's row."""
     url_vars = request.url_vars
     if url_vars["database"] not in datasette.databases:
-        raise NotFound(f"There is no database {url_vars['database']}")
+        raise NotThere(f"There is no database called {echo(unquote(url_vars['database']))}.")
     return Response.redirect(
         snapshot_row_href(datasette, url_vars["database"], url_vars["snapshot_id"], url_vars.get("as_json") or "")
     )
 
 
 async def snapshot_view(datasette: Any, request: Any) -> Response:
+    """``/-/snapshot/<id>``: an id that is not a number, or none, is a 400; a number no snapshot has a 404."""
+    raw_id = unquote(request.url_vars.get("snapshot_id") or "")
+    if not raw_id:
+        raise BadParameter("Give a snapshot id in the path, as /-/snapshot/12 (the id column of snapshots).")
+    if raw_id.endswith(".json") and SNAPSHOT_ID.fullmatch(raw_id[: -len(".json")]):
+        db = await archive_database(datasette, request)
+        row = snapshot_row_href(datasette, db.name, raw_id[: -len(".json")], ".json")
+        raise NotThere(f"The snapshot page has no JSON: the snapshot's row is {row}.")
+    if not SNAPSHOT_ID.fullmatch(raw_id):
+        raise BadParameter(f"The snapshot id {echo(raw_id)} is not a number: give 1 to 12 digits, as /-/snapshot/12.")
     db = await archive_database(datasette, request)
-    raw_id = request.url_vars["snapshot_id"]
     snap = await db.execute_fn(lambda conn: read_snapshot(conn, int(raw_id)))
     if snap is None:
-        raise NotFound(f"There is no snapshot {raw_id} in this archive")
+        raise NotThere(f"There is no snapshot {raw_id} in this archive.")
     links: dict[str, Any] = {
         "row": snapshot_row_href(datasette, db.name, snap["id"]),
         "calendar": datasette.urls.path("/-/calendar") + "?" + urlencode({"url": snap["url"], "database": db.name}),

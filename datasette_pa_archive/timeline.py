@@ -13,9 +13,17 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlencode
 
-from datasette.utils.asgi import NotFound, Response
+from datasette.utils.asgi import Response
 
-from datasette_pa_archive.pages import archive_database, diff_href, html_response, snapshot_href
+from datasette_pa_archive.errors import param
+from datasette_pa_archive.pages import (
+    MAX_NAME_CHARS,
+    archive_database,
+    diff_href,
+    html_response,
+    known_delegation,
+    snapshot_href,
+)
 from dedupe import page_queries, queries
 
 CHART_WIDTH, CHART_HEIGHT = 760, 150
@@ -191,16 +199,9 @@ async def timeline_view(datasette: Any, request: Any) -> Response:
     as_json = bool(request.url_vars.get("as_json"))
     db = await archive_database(datasette, request)
     known = [r[0] for r in (await db.execute(page_queries.SEAT_DELEGATIONS_SQL)).rows]
-    wanted = (request.args.get("delegation") or "").strip()
-    if wanted:  # delegation names are matched whatever their case: kyrgyzstan is Kyrgyzstan
-        match = next((name for name in known if name.casefold() == wanted.casefold()), None)
-        if match is None:
-            message = f"No delegation called {wanted} states seat counts in this archive"
-            message += f"; the delegations are {', '.join(known)}." if known else "."
-            if as_json:
-                return Response.json({"error": message}, status=404)
-            raise NotFound(message)
-        wanted = match
+    # delegation names are matched whatever their case: kyrgyzstan is Kyrgyzstan; an unknown one is a 404
+    # (``errors.client_error`` answers it, in JSON for the .json)
+    wanted = await known_delegation(db, param(request, "delegation", MAX_NAME_CHARS), known, " stating seat counts")
     results = await db.execute(queries.SEAT_CHANGES_SQL, {"delegation": wanted})
     data = timeline_data([dict(r) for r in results.rows])
     if as_json:
