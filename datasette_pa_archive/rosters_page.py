@@ -17,12 +17,24 @@ from urllib.parse import urlencode
 
 from datasette.utils.asgi import Response
 
-from datasette_pa_archive.pages import archive_database, diff_href, html_response, snapshot_href
+from datasette_pa_archive.errors import NotThere, RequestError, param
+from datasette_pa_archive.pages import (
+    MAX_DATE_CHARS,
+    MAX_NAME_CHARS,
+    archive_database,
+    as_of_param,
+    diff_href,
+    html_response,
+    known_delegation,
+    snapshot_href,
+)
 from dedupe.archive import ArchiveError
 
 OLD_ARCHIVE = (
-    "This archive was made by an older version: open it once with pa-archive (`pa-archive stats`) to update it."
+    "This archive was made by an older version and has no rosters: open it once with pa-archive "
+    "(`pa-archive stats`) to update it."
 )
+ALL_CHOICES = {"1": "agreeing fields too", "0": "only the differences"}
 
 
 def _seats_text(seats: dict[str, str]) -> str:
@@ -32,6 +44,8 @@ def _seats_text(seats: dict[str, str]) -> str:
 
 
 def _read_roster(conn: Any, delegation: str, as_of: str | None) -> dict[str, Any]:
+    """The roster page's data for ``delegation`` (the archive's spelling, or '' for all) at ``as_of``; NotThere
+    when the archive has no rosters (one of an older version, read-only here)."""
     from dedupe import queries, roster_queries
     from dedupe.analysis import delegations
     from dedupe.archive import ReadOnlyArchive
@@ -39,7 +53,7 @@ def _read_roster(conn: Any, delegation: str, as_of: str | None) -> dict[str, Any
     archive = ReadOnlyArchive(conn)
     tables = {r["name"] for r in archive.query(queries.TABLES_AND_VIEWS_SQL)}
     if "roster_versions" not in tables:
-        return {"error": OLD_ARCHIVE, "delegations": []}
+        raise NotThere(OLD_ARCHIVE)
     known = [r["delegation"] for r in archive.query(roster_queries.ROSTER_DELEGATIONS_SQL)]
     data: dict[str, Any] = {"delegations": known, "error": None}
     try:
@@ -47,9 +61,10 @@ def _read_roster(conn: Any, delegation: str, as_of: str | None) -> dict[str, Any
         data["changes"] = delegations.roster_changes(archive, delegation)
         data["memberships"] = [m for m in delegations.memberships(archive, delegation) if m["left"]]
         people = delegations.people(archive)
-    except (ArchiveError, sqlite3.OperationalError) as exc:
-        error = str(exc) if isinstance(exc, ArchiveError) else OLD_ARCHIVE
-        return {**data, "error": error, "rosters": [], "changes": [], "memberships": []}
+    except ArchiveError as exc:  # the request was checked (``roster_view``): what is left is the archive's
+        raise NotThere(sentence(str(exc))) from None
+    except sqlite3.OperationalError:
+        raise NotThere(OLD_ARCHIVE) from None
     chosen = {r["delegation"] for r in data["rosters"]}
     data["ambiguous"] = [
         p for p in people if p["possible_matches"] and (not delegation or set(p["delegations"]) & chosen)
@@ -58,23 +73,52 @@ def _read_roster(conn: Any, delegation: str, as_of: str | None) -> dict[str, Any
 
 
 def _read_parity(conn: Any, as_of: str | None) -> dict[str, Any]:
+    """The parity page's data at ``as_of`` (checked: ``as_of_param``); NotThere for an archive of an older
+    version."""
     from dedupe.analysis.parity import parity
     from dedupe.archive import ReadOnlyArchive
 
     try:
         return {**parity(ReadOnlyArchive(conn), as_of), "error": None}
     except ArchiveError as exc:
-        return {"as_of": as_of, "fields": [], "error": str(exc)}
+        raise NotThere(sentence(str(exc))) from None
     except sqlite3.OperationalError:  # read-only: an archive of an older version is not migrated here
-        return {"as_of": as_of, "fields": [], "error": OLD_ARCHIVE}
+        raise NotThere(OLD_ARCHIVE) from None
+
+
+def sentence(text: str) -> str:
+    text = " ".join(text.split())
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "?", "!")) else text + "."
 
 
 async def roster_view(datasette: Any, request: Any) -> Response:
+    """A date it cannot read is a 400, a delegation the archive does not name a 404: in JSON for the .json, else
+    said above the page's form (``errors``)."""
+    as_json = bool(request.url_vars.get("as_json"))
     db = await archive_database(datasette, request)
-    delegation = request.args.get("delegation", "")
-    as_of = request.args.get("as_of") or None
-    data = await db.execute_fn(lambda conn: _read_roster(conn, delegation, as_of))
-    if request.url_vars.get("as_json"):
+    path = datasette.urls.path("/-/roster")
+    context: dict[str, Any] = {
+        "database": db.name,
+        "delegation": "",
+        "as_of_arg": "",
+        "roster_path": path,
+        "parity_href": datasette.urls.path("/-/parity") + "?" + urlencode({"database": db.name}),
+    }
+    try:
+        context["as_of_arg"] = (request.args.get("as_of") or "").strip()[:MAX_DATE_CHARS]  # the form keeps it
+        as_of = as_of_param(request)
+        wanted = param(request, "delegation", MAX_NAME_CHARS)
+        context["delegation"] = wanted
+        delegation = await known_delegation(db, wanted)
+        data = await db.execute_fn(lambda conn: _read_roster(conn, delegation, as_of))
+    except RequestError as exc:
+        if as_json:
+            raise  # errors.client_error: Datasette's JSON error, this status
+        known = await db.execute_fn(_roster_delegations)
+        context.update(error=exc.message, delegations=known, delegation_links=_links(path, db.name, known))
+        return html_response(await datasette.render_template("pa_roster.html", context, request=request), exc.status)
+    if as_json:
         return Response.json(data, default=str)
     for change in data.get("changes", []):
         change["href"] = snapshot_href(datasette, change["snapshot_id"], db.name)
@@ -88,42 +132,60 @@ async def roster_view(datasette: Any, request: Any) -> Response:
     for m in data.get("memberships", []):
         m["left_href"] = snapshot_href(datasette, m["left_snapshot_id"], db.name)
         m["joined_href"] = snapshot_href(datasette, m["joined_snapshot_id"], db.name)
-    path = datasette.urls.path("/-/roster")
-    context = {
-        **data,
-        "database": db.name,
-        "delegation": delegation,
-        "as_of_arg": as_of or "",
-        "roster_path": path,
-        "delegation_links": [
-            (d, path + "?" + urlencode({"delegation": d, "database": db.name})) for d in data.get("delegations", [])
-        ],
-        "parity_href": datasette.urls.path("/-/parity") + "?" + urlencode({"database": db.name}),
-    }
+    context.update(data)
+    context.update(delegation=delegation, delegation_links=_links(path, db.name, data.get("delegations", [])))
     return html_response(await datasette.render_template("pa_roster.html", context, request=request))
 
 
+def _links(path: str, database: str, delegations: list[str]) -> list[tuple[str, str]]:
+    return [(d, path + "?" + urlencode({"delegation": d, "database": database})) for d in delegations]
+
+
+def _roster_delegations(conn: Any) -> list[str]:
+    """The delegations with rosters, for the links above an error ([] for an archive without rosters)."""
+    from dedupe import roster_queries
+
+    try:
+        return [row[0] for row in conn.execute(roster_queries.ROSTER_DELEGATIONS_SQL)]
+    except sqlite3.OperationalError:
+        return []
+
+
 async def parity_view(datasette: Any, request: Any) -> Response:
+    """A date or ``all`` it cannot read is a 400 (in JSON for the .json, else said above the page's form)."""
+    as_json = bool(request.url_vars.get("as_json"))
     db = await archive_database(datasette, request)
-    as_of = request.args.get("as_of") or None
-    data = await db.execute_fn(lambda conn: _read_parity(conn, as_of))
-    if request.url_vars.get("as_json"):
-        if data["error"]:  # a date it cannot read: said, not an empty list that looks like "no data"
-            return Response.json({"ok": False, "error": data["error"]}, status=400)
+    context: dict[str, Any] = {
+        "database": db.name,
+        "as_of_arg": "",
+        "error": None,
+        "fields": [],
+        "total": 0,
+        "show_all": False,
+        "parity_path": datasette.urls.path("/-/parity"),
+    }
+    try:
+        context["as_of_arg"] = (request.args.get("as_of") or "").strip()[:MAX_DATE_CHARS]  # the form keeps it
+        as_of = as_of_param(request)
+        show_all = param(request, "all", 1, ALL_CHOICES) == "1"
+        context["show_all"] = show_all
+        data = await db.execute_fn(lambda conn: _read_parity(conn, as_of))
+    except RequestError as exc:
+        if as_json:
+            raise  # errors.client_error: Datasette's JSON error, this status
+        context["error"] = exc.message
+        return html_response(await datasette.render_template("pa_parity.html", context, request=request), exc.status)
+    if as_json:
         return Response.json(data["fields"], default=str)
-    show_all = request.args.get("all") == "1"
     roster_path = datasette.urls.path("/-/roster")
     for field in data["fields"]:
         field["roster_href"] = roster_path + "?" + urlencode({"delegation": field["delegation"], "database": db.name})
-    context = {
-        "database": db.name,
-        "as_of": data["as_of"],
-        "as_of_arg": as_of or "",
-        "error": data["error"],
-        "fields": data["fields"] if show_all else [f for f in data["fields"] if not f["agree"]],
-        "agreeing": sum(1 for f in data["fields"] if f["agree"]),
-        "total": len(data["fields"]),
-        "show_all": show_all,
-        "parity_path": datasette.urls.path("/-/parity"),
-    }
+    context.update(
+        {
+            "as_of": data["as_of"],
+            "fields": data["fields"] if show_all else [f for f in data["fields"] if not f["agree"]],
+            "agreeing": sum(1 for f in data["fields"] if f["agree"]),
+            "total": len(data["fields"]),
+        }
+    )
     return html_response(await datasette.render_template("pa_parity.html", context, request=request))

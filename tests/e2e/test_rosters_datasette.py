@@ -83,9 +83,11 @@ def test_archived_names_are_escaped(archive_path: Path) -> None:
     assert PLANTED not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
-def test_an_unknown_delegation_is_a_sentence(archive_path: Path) -> None:
+def test_an_unknown_delegation_is_a_404_with_a_sentence(archive_path: Path) -> None:
     status, html, _ = get(archive_path, "/-/roster?delegation=Atlantis")
-    assert status == 200 and "no delegation is called" in html
+    assert status == 404 and "No delegation called &#39;Atlantis&#39; in this archive" in html
+    status, _, response = get(archive_path, "/-/roster.json?delegation=Atlantis")  # it answered 200 and "error"
+    assert status == 404 and response.json()["ok"] is False and "Atlantis" in response.json()["error"]
 
 
 def test_an_archive_of_an_older_version_gets_a_sentence_not_an_error(tmp_path: Path) -> None:
@@ -100,5 +102,5 @@ def test_an_archive_of_an_older_version_gets_a_sentence_not_an_error(tmp_path: P
         conn.execute(f"DROP TABLE [{table}]")
     conn.commit()
     conn.close()
-    status, html, _ = get(path, "/-/roster")
-    assert status == 200 and "made by an older version" in html
+    status, html, _ = get(path, "/-/roster")  # what the page reads is not in it: a 404 that says what to do
+    assert status == 404 and "made by an older version" in html
