@@ -1,0 +1,275 @@
+"""How the Datasette plugin's pages and their .json answer a request's errors, table-driven over its routes.
+
+A parameter the page cannot read (a date that is not one, an id that is not a number, a value it does not take,
+one longer than any it takes) or a missing one: 400; a well-formed request for what the archive does not hold:
+404; a sentence naming the parameter, the value echoed cut short and escaped on the HTML page; the .json in
+Datasette's own JSON error shape with the HTML page's status; never a 500. And every page over an archive with
+nothing in it: 200 and a sentence saying so. Datasette runs in this process (no port), over two small archives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sqlite3
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+import pytest
+
+from dedupe.archive import Archive
+from dedupe.document import RawSnapshot
+from tests.replica_corpus import country_snapshots
+
+SEEDS = Path(__file__).resolve().parents[2] / "dedupe" / "seeds"
+LONG = "x" * 30_000
+SCRIPT = "<script>alert(1)</script>"
+JSON_ERROR_KEYS = {"ok", "error", "status", "title"}  # datasette.handle_exception's JSON
+
+
+@pytest.fixture(scope="module")
+def archives(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """``empty``: a fresh archive, nothing imported; ``full``: the seeds (Kyrgyzstan's seats 7 -> 6, a conflict)
+    a day apart, and Belarus's country pages on both sites (rosters); ``old``: an archive without the roster
+    tables, as one of an older version opened read-only looks."""
+    folder = tmp_path_factory.mktemp("plugin-errors")
+    empty, full, old = folder / "empty.db", folder / "full.db", folder / "old.db"
+    Archive(empty).close()
+    shutil.copy(empty, full)
+    shutil.copy(empty, old)
+    seeds = [
+        RawSnapshot(f"file:///seeds/{path.name}", f"2025-10-{day:02d}T09:00:00Z", path.read_bytes())
+        for day, path in enumerate(sorted(SEEDS.glob("*.txt")), start=1)
+    ]
+    belarus = [s for s in country_snapshots() if "republic-of-belarus" in s.url]
+    with Archive(full) as archive:
+        archive.ingest(sorted(seeds + belarus, key=lambda s: s.observed_at), workers=1)
+    from dedupe.schema import ROSTER_TABLES
+
+    conn = sqlite3.connect(old)
+    for table in ROSTER_TABLES:
+        conn.execute(f"DROP TABLE [{table}]")
+    conn.commit()
+    conn.close()
+    return {"empty": empty, "full": full, "old": old}
+
+
+def fetch(db: Path, *paths: str) -> list[httpx.Response]:
+    from datasette.app import Datasette
+
+    from datasette_pa_archive.serving import register_plugin
+
+    register_plugin()
+    datasette = Datasette([str(db)], settings={"sql_time_limit_ms": 10_000})
+
+    async def run() -> list[httpx.Response]:
+        return [await datasette.client.get(path) for path in paths]
+
+    return asyncio.run(run())
+
+
+def q(value: str) -> str:
+    return quote(value, safe="")
+
+
+def assert_json_error(response: httpx.Response, status: int, path: str) -> str:
+    """The body is Datasette's JSON error with this status; its sentence."""
+    assert response.headers["content-type"].startswith("application/json"), path
+    body = response.json()
+    assert set(body) == JSON_ERROR_KEYS and body["ok"] is False and body["status"] == status, (path, body)
+    assert isinstance(body["error"], str) and body["error"].endswith("."), (path, body)
+    return body["error"]
+
+
+# (route, query, status, what the sentence says): each route with a .json is asked both ways
+BOTH = [
+    ("/-/timeline", "delegation=Narnia", 404, "No delegation called 'Narnia' stating seat counts"),
+    ("/-/timeline", "delegation=" + LONG, 400, "delegation is too long: 30,000 characters, at most 200"),
+    ("/-/timeline", "database=nope", 404, "There is no database called 'nope'"),
+    ("/-/timeline", "database=" + LONG, 400, "database is too long"),
+    ("/-/roster", "delegation=Narnia", 404, "No delegation called 'Narnia' in this archive: the delegations are"),
+    ("/-/roster", "delegation=" + LONG, 400, "delegation is too long"),
+    ("/-/roster", "as_of=yesterday", 400, "as_of 'yesterday' is not a date from 1991-01-01 to tomorrow"),
+    ("/-/roster", "as_of=2024-13-45", 400, "as_of '2024-13-45' is not a date"),
+    ("/-/roster", "as_of=1990-01-01", 400, "as_of '1990-01-01' is not a date from 1991-01-01"),
+    ("/-/roster", "delegation=Belarus&as_of=" + LONG, 400, "as_of is too long"),
+    ("/-/roster", "database=nope", 404, "There is no database called 'nope'"),
+    ("/-/parity", "as_of=yesterday", 400, "as_of 'yesterday' is not a date"),
+    ("/-/parity", "as_of=" + LONG, 400, "as_of is too long"),
+    ("/-/parity", "all=maybe", 400, "all 'maybe' is not one of the values it takes: 1 (agreeing fields too)"),
+    ("/-/parity", "database=nope", 404, "There is no database called 'nope'"),
+    ("/-/diff", "a=s1", 400, "Give b"),
+    ("/-/diff", "b=zz", 400, "b 'zz' is not a version id"),
+    ("/-/diff", "a=bv-zzzz&b=s2", 400, "a 'bv-zzzz' is not a block version id: bv- and 4 to 64 hexadecimal"),
+    ("/-/diff", "b=" + "9" * 20, 400, "b '99999999999999999999' is not a version id"),
+    ("/-/diff", "b=" + LONG, 400, "b is too long: 30,000 characters, at most 2,100"),
+    ("/-/diff", "b=s2&context=bogus", 400, "context 'bogus' is not one of the values it takes: all"),
+    ("/-/diff", "b=s99999", 404, "b: there is no snapshot 99999"),
+    ("/-/diff", "a=bv-0000&b=s2", 404, "a: bv-0000 matches 0 block versions"),
+    ("/-/diff", "b=s1", 404, "is the first version"),
+    ("/-/diff", "b=s2&database=nope", 404, "There is no database called 'nope'"),
+]
+
+# pages without a .json: (path, status, what the sentence says)
+HTML_ONLY = [
+    ("/-/conflicts?delegation=Narnia", 404, "No delegation called &#39;Narnia&#39; in this archive"),
+    ("/-/conflicts?delegation=" + LONG, 400, "delegation is too long"),
+    ("/-/conflicts?database=nope", 404, "There is no database called &#39;nope&#39;"),
+    ("/-/snapshot/999999", 404, "There is no snapshot 999999 in this archive."),
+    ("/-/snapshot/abc", 400, "The snapshot id &#39;abc&#39; is not a number"),
+    ("/-/snapshot/1234567890123", 400, "is not a number: give 1 to 12 digits"),
+    ("/-/snapshot/", 400, "Give a snapshot id"),
+    ("/-/snapshot", 400, "Give a snapshot id"),
+    ("/-/snapshot/1?database=nope", 404, "There is no database called &#39;nope&#39;"),
+    ("/-/calendar?url=https%3A%2F%2Fnowhere.example%2F", 404, "The archive has no capture of &#39;https://nowhere"),
+    ("/-/calendar?url=" + LONG, 400, "url is too long: 30,000 characters, at most 4,000"),
+    ("/-/calendar?database=nope", 404, "There is no database called &#39;nope&#39;"),
+    ("/nope/snapshots/1", 404, "There is no database called &#39;nope&#39;"),
+]
+
+
+def test_each_error_has_the_same_status_as_html_and_as_json_and_says_which_parameter(archives) -> None:
+    paths = [f"{route}{suffix}?{query}" for route, query, _, _ in BOTH for suffix in ("", ".json")]
+    responses = dict(zip(paths, fetch(archives["full"], *paths)))
+    for route, query, status, said in BOTH:
+        page, data = responses[f"{route}?{query}"], responses[f"{route}.json?{query}"]
+        shown = f"{route}?{query[:60]}"
+        assert page.status_code == status and data.status_code == status, (shown, page.status_code, data.status_code)
+        assert said in assert_json_error(data, status, shown), (shown, data.json())
+        assert said.replace("'", "&#39;") in page.text, (shown, page.text[-3000:])
+        assert "Traceback" not in page.text and page.headers["content-type"].startswith("text/html"), shown
+
+
+def test_pages_without_json_answer_errors_with_their_status_and_a_sentence(archives) -> None:
+    for (path, status, said), page in zip(HTML_ONLY, fetch(archives["full"], *(p for p, _, _ in HTML_ONLY))):
+        assert page.status_code == status and said in page.text, (path[:60], page.status_code, page.text[-2000:])
+
+
+def test_a_request_for_a_json_the_page_has_not_is_a_json_404_that_says_where_the_data_is(archives) -> None:
+    (response,) = fetch(archives["full"], "/-/snapshot/1.json")
+    assert "/full/snapshots.json?id=1" in assert_json_error(response, 404, "/-/snapshot/1.json")
+
+
+def test_long_values_are_echoed_cut_short(archives) -> None:
+    """A 30 KB value comes back as at most ECHO_CHARS of it, on the page as in the JSON."""
+    from datasette_pa_archive.errors import ECHO_CHARS
+
+    long_unknown = "y" * 150  # under the length limits: echoed in a 404's sentence
+    paths = [f"{route}{suffix}?{query}" for route, query, _, _ in BOTH if LONG in query for suffix in ("", ".json")]
+    paths += [p for p, _, _ in HTML_ONLY if LONG in p]
+    paths += [f"/-/snapshot/{'z' * 5000}", f"/-/calendar?url={'y' * 3000}", f"/-/roster.json?delegation={long_unknown}"]
+    for path, response in zip(paths, fetch(archives["full"], *paths)):
+        assert response.status_code in (400, 404), path[:60]
+        assert "x" * (ECHO_CHARS + 1) not in response.text and "z" * (ECHO_CHARS + 1) not in response.text, path[:60]
+        assert len(response.text) < 20_000, path[:60]
+        field = 'name="url" value="' + "y" * 3000 + '"'  # a value within the limits stays whole in the form's field
+        assert (field in response.text) == ("calendar?url=y" in path), path[:60]
+        assert "y" * (ECHO_CHARS + 1) not in response.text.replace(field, ""), path[:60]
+
+
+ESCAPED = [
+    f"/-/timeline?delegation={q(SCRIPT)}",
+    f"/-/conflicts?delegation={q(SCRIPT)}",
+    f"/-/roster?delegation={q(SCRIPT)}",
+    f"/-/roster?as_of={q(SCRIPT)}",
+    f"/-/parity?all={q(SCRIPT)}",
+    f"/-/diff?b={q(SCRIPT)}",
+    f"/-/diff?b=s2&context={q(SCRIPT)}",
+    f"/-/calendar?url={q(SCRIPT)}",
+    f"/-/timeline?database={q(SCRIPT)}",
+    f"/-/snapshot/{q('<script>alert(1)')}",
+]
+
+
+def test_echoed_values_are_escaped_on_the_pages(archives) -> None:
+    for path, page in zip(ESCAPED, fetch(archives["full"], *ESCAPED)):
+        assert page.status_code in (400, 404) and "<script>alert" not in page.text, path
+        assert "&lt;script&gt;alert(1)" in page.text, path
+
+
+ROUTES = {  # each route of register_routes and the parameters it reads
+    "/-/timeline": ("delegation", "database"),
+    "/-/timeline.json": ("delegation", "database"),
+    "/-/diff": ("a", "b", "context", "database"),
+    "/-/diff.json": ("a", "b", "context", "database"),
+    "/-/conflicts": ("delegation", "database"),
+    "/-/snapshot/2": ("database",),
+    "/-/calendar": ("url", "database"),
+    "/-/roster": ("delegation", "as_of", "database"),
+    "/-/roster.json": ("delegation", "as_of", "database"),
+    "/-/parity": ("as_of", "all", "database"),
+    "/-/parity.json": ("as_of", "all", "database"),
+}
+HOSTILE = ["", "%00", "%ff%fe", "-1", "9" * 40, "%0A", q("' OR 1=1 --"), q("../../etc/passwd")]
+
+
+def test_no_value_of_any_parameter_of_any_route_is_a_500(archives) -> None:
+    """Hostile values for every parameter of every route: an answer (200, 400 or 404), never a server error;
+    every error of a .json in Datasette's JSON error shape, with a sentence."""
+    paths = [f"{route}?{name}={value}" for route, names in ROUTES.items() for name in names for value in HOSTILE]
+    paths += [f"/-/snapshot/{value}" for value in HOSTILE if "/" not in value]
+    for db in (archives["full"], archives["empty"]):
+        for path, response in zip(paths, fetch(db, *paths)):
+            assert response.status_code in (200, 302, 400, 404), (db.name, path, response.status_code)
+            if response.status_code >= 400 and path.split("?")[0].endswith(".json"):
+                assert_json_error(response, response.status_code, path)
+            assert "Traceback" not in response.text, path
+
+
+EMPTY_STATES = [  # every page over an archive with nothing imported: 200, and what it says
+    ("/-/timeline", "No seat counts in this archive yet"),
+    ("/-/diff", "The archive holds no delegation block variant yet"),
+    ("/-/conflicts", "No conflicting facts in this archive."),
+    ("/-/calendar", "The archive holds no capture yet"),
+    ("/-/roster", "The archive holds no country page listing a delegation's members yet"),
+    ("/-/parity", "neither site states a delegation's seats, plenipotentiary or members: nothing to compare yet"),
+    ("/-/parity?all=1", "nothing to compare yet"),
+]
+
+
+def test_every_page_of_an_empty_archive_says_it_is_empty(archives) -> None:
+    paths = [p for p, _ in EMPTY_STATES] + ["/-/timeline.json", "/-/roster.json", "/-/parity.json"]
+    responses = fetch(archives["empty"], *paths)
+    for (path, said), page in zip(EMPTY_STATES, responses):
+        assert page.status_code == 200 and said in page.text, (path, page.status_code, page.text[-2000:])
+    timeline, roster, parity = (r.json() for r in responses[len(EMPTY_STATES) :])
+    assert timeline == {"snapshots": 0, "delegations": []} and parity == []
+    assert roster["delegations"] == [] and roster["rosters"] == [] and roster["changes"] == []
+
+
+def test_an_empty_archive_has_no_delegation_nor_snapshot(archives) -> None:
+    paths = ["/-/roster.json?delegation=Belarus", "/-/timeline.json?delegation=Belarus", "/-/diff.json?b=s1"]
+    for path, response in zip(paths, fetch(archives["empty"], *paths)):
+        error = assert_json_error(response, 404, path)
+        assert "it has none yet" in error or "there is no snapshot 1" in error, (path, error)
+    (page,) = fetch(archives["empty"], "/-/snapshot/1")
+    assert page.status_code == 404 and "There is no snapshot 1 in this archive." in page.text
+
+
+def test_an_archive_without_rosters_is_a_404_that_says_how_to_update_it(archives) -> None:
+    for path in ("/-/roster", "/-/parity"):
+        page, data = fetch(archives["old"], path, path + ".json")
+        assert page.status_code == 404 and "made by an older version" in page.text, path
+        assert "made by an older version" in assert_json_error(data, 404, path + ".json")
+
+
+def test_well_formed_requests_still_answer(archives) -> None:
+    """The checks refuse no value the pages take: any case, a day or a time, all=1, context=all."""
+    paths = [
+        "/-/timeline.json?delegation=kyrgyzstan",
+        "/-/roster.json?delegation=belarus&as_of=2024-02-15",
+        "/-/roster?delegation=Belarus&as_of=2024-02-15T10:00:00Z",
+        "/-/parity.json?as_of=2024-03-15",
+        "/-/parity?all=1",
+        "/-/parity?all=0",
+        "/-/diff?a=s1&b=s2&context=all",
+        "/-/conflicts?delegation=KYRGYZSTAN",
+        "/-/snapshot/1",
+        "/-/calendar?url=file%3A%2F%2F%2Fseeds%2F000_d3c53b123cbc5ee3.txt",
+    ]
+    for path, response in zip(paths, fetch(archives["full"], *paths)):
+        assert response.status_code == 200, (path, response.status_code, response.text[-1500:])
+    timeline, roster = fetch(archives["full"], paths[0], paths[1])
+    assert [d["delegation"] for d in timeline.json()["delegations"]] == ["Kyrgyzstan"]
+    assert {r["delegation"] for r in roster.json()["rosters"]} == {"Belarus"}
