@@ -111,7 +111,7 @@ def as_of_param(request: Any) -> str | None:
     """``?as_of=`` as the rosters and parity read it (None: now); BadParameter when it is not such a date."""
     from dedupe.archive import ArchiveError
     from dedupe.archive.queries import as_of_bound
-    from dedupe.timestamps import EARLIEST
+    from dedupe.timestamps import EARLIEST, FORMS
 
     value = param(request, "as_of", MAX_DATE_CHARS)
     if not value:
@@ -120,8 +120,7 @@ def as_of_param(request: Any) -> str | None:
         as_of_bound(value)
     except ArchiveError:
         raise BadParameter(
-            f"as_of {echo(value)} is not a date from {EARLIEST:%Y-%m-%d} to tomorrow: give a day (2024-05-01) "
-            "or a time (2024-05-01T10:00:00Z)."
+            f"as_of {echo(value)} is not a date from {EARLIEST:%Y-%m-%d} to tomorrow: give {FORMS}."
         ) from None
     return value
 

@@ -92,20 +92,18 @@ def parse(value: object, what: str = "the time") -> str:
     """A time given as text (ISO 8601 at any precision, or 4 to 14 digits as in WARC and CDX) or epoch
     seconds, as the archive's ISO string; TimestampError (one sentence) for anything else."""
     try:
-        moment = _moment(value, end=False)
-    except (OverflowError, OSError, ValueError):
+        return to_iso(_moment(value, end=False), what)
+    except (OverflowError, OSError, ValueError):  # TimestampError included: quote what was given
         raise _refusal(value, what) from None
-    return to_iso(moment, what)
 
 
 def parse_bound(value: str, option: str, end: bool) -> str:
     """A date option of the command line: the first second of the period it names (``--since``, ``--from``)
     or, with ``end``, its last (``--as-of``, ``--until``, ``--to``: "2024-05" means up to the end of May)."""
-    try:
-        moment = _moment(value, end)
-    except (OverflowError, OSError, ValueError):
+    try:  # a refusal quotes what was typed ('0001-01-01'), not the moment it was read as
+        return to_iso(_moment(value, end), option)
+    except (OverflowError, OSError, ValueError):  # TimestampError included: out of range
         raise _refusal(value, option) from None
-    return to_iso(moment, option)
 
 
 def digits14(iso: str) -> str:

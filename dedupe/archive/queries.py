@@ -412,19 +412,19 @@ def _short_name(url: str) -> str:
     return url.rsplit("/", 1)[-1] if url.startswith("file:") else url
 
 
-def as_of_bound(when: str | None) -> str:
-    """The last second ``when`` covers, in the archive's one time format (``2024-05-01T23:59:59Z`` for a
-    date): an ISO date, or date and time (UTC unless it says otherwise); None: now."""
+def as_of_bound(when: str | None, what: str = "as of") -> str:
+    """The last second ``when`` covers, in the archive's one time format (``2024-05-31T23:59:59Z`` for
+    ``2024-05``); None or blank: now. It reads what the command line's ``--as-of`` reads
+    (``timestamps.parse_bound``: a year, a month, a day, an ISO time or 14 digits, from 1991 to tomorrow), so
+    the web pages and the commands take the same dates and refuse the rest with the same sentence."""
     from datetime import datetime, timezone
 
     from ..document import utc_iso
+    from ..timestamps import TimestampError, parse_bound
 
     if when is None or not when.strip():
         return utc_iso(datetime.now(timezone.utc))
-    text = when.strip()
     try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            return utc_iso(datetime.strptime(text, "%Y-%m-%d").replace(hour=23, minute=59, second=59))
-        return utc_iso(datetime.fromisoformat(text.replace("Z", "+00:00")))
-    except ValueError:
-        raise ArchiveError(f"{when!r} is not a date (use 2024-05-01 or 2024-05-01T10:00:00Z)") from None
+        return parse_bound(when, what, end=True)
+    except TimestampError as exc:
+        raise ArchiveError(str(exc)) from None

@@ -91,3 +91,39 @@ def test_every_date_option_accepts_the_same_forms_and_refuses_with_the_same_sent
         assert result.exit_code == 2, (command, result.output)
         assert f"{command[-1]} '2024-13-01' is not a date and time from 1991-01-01 to" in result.output
         assert len(result.output.strip().splitlines()) == 1, result.output
+
+
+def test_the_web_pages_as_of_reads_what_the_command_lines_as_of_reads() -> None:
+    """``as_of_bound`` (the rosters' and the facts' ``as_of``, on the web pages and in the library) takes the
+    forms ``--as-of`` takes, to the end of the period, and refuses the rest with the command line's sentence."""
+    import pytest
+
+    from dedupe.archive import ArchiveError
+    from dedupe.archive.queries import as_of_bound
+    from dedupe.timestamps import TimestampError, parse_bound
+
+    for given in ("2024", "2024-05", "2024-05-01", "20240501", "20240501100000", "2024-05-01T10:00:00+02:00"):
+        assert as_of_bound(given) == parse_bound(given, "--as-of", end=True)
+    assert as_of_bound("2024-05") == "2024-05-31T23:59:59Z"
+    assert as_of_bound("2024") == "2024-12-31T23:59:59Z"
+    for refused in ("1990-01-01", "0001-01-01", "yesterday", "2024-13-45", "9999"):
+        with pytest.raises(ArchiveError) as web:
+            as_of_bound(refused)
+        with pytest.raises(TimestampError) as cli:
+            parse_bound(refused, "as of", end=True)
+        assert str(web.value) == str(cli.value)
+
+
+def test_a_refused_date_is_quoted_as_it_was_typed() -> None:
+    """'0001-01-01' is refused as '0001-01-01', not as the moment it was read as ('0001-01-01T23:59:59+00:00')."""
+    import pytest
+
+    from dedupe.timestamps import TimestampError, parse, parse_bound
+
+    for given in ("0001-01-01", "1990-05", "9999"):
+        with pytest.raises(TimestampError) as bound:
+            parse_bound(given, "--as-of", end=True)
+        assert f"--as-of {given!r} is not" in str(bound.value)
+        with pytest.raises(TimestampError) as plain:
+            parse(given, "--observed-at")
+        assert f"--observed-at {given!r} is not" in str(plain.value)
