@@ -379,13 +379,18 @@ def _resolve_id(db: Database, ref: str) -> Ref | None:
         ("av-", "article_version", "article_versions"),
         ("bv-", "block_version", "block_versions"),
     ):
-        if ref.startswith(prefix):
-            rows = db.execute(f"SELECT id FROM [{table}] WHERE id LIKE ? || '%'", [ref]).fetchall()
+        if ref.lower().startswith(prefix):
+            # a prefix of the id (lowercase hex), by the primary key's range: no LIKE, whose '%' and '_' in a
+            # typed reference would match other ids
+            start = ref.lower()
+            rows = db.execute(
+                f"SELECT id FROM [{table}] WHERE id >= ? AND id < ? LIMIT 2", [start, start + "\U0010ffff"]
+            ).fetchall()
             if len(rows) == 1:
                 return Ref(kind, rows[0][0], rows[0][0])
+            what = kind.replace("_", " ")
             raise ArchiveError(
-                f"{ref} matches {len(rows)} {kind.replace('_', ' ')}s"
-                + ("" if rows else "; see `pa-archive blocks` or `history`")
+                f"{ref} names more than one {what}: give more of its digits" if rows else f"there is no {what} {ref}"
             )
     return None
 

@@ -310,7 +310,7 @@ def test_diff_page_errors_are_sentences(server: Server) -> None:
     assert "is the first version" in page and f"/-/diff?a={first}&amp;b={second}&amp;database=archive" in page
     assert "is not a version id" in get(server, "/-/diff?b=../../etc/passwd", status=400).text
     assert "is not a block version id" in get(server, "/-/diff?a=bv-zzz&b=b1", status=400).text  # not hexadecimal
-    assert "matches 0 block versions" in get(server, "/-/diff?a=bv-0000&b=b1", status=404).text
+    assert "there is no block version bv-0000" in get(server, "/-/diff?a=bv-0000&b=b1", status=404).text
     assert "Which versions?" in get(server, "/-/diff").text
 
 

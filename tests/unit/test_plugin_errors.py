@@ -106,7 +106,7 @@ BOTH = [
     ("/-/diff", "b=" + LONG, 400, "b is too long: 30,000 characters, at most 2,100"),
     ("/-/diff", "b=s2&context=bogus", 400, "context 'bogus' is not one of the values it takes: all"),
     ("/-/diff", "b=s99999", 404, "b: there is no snapshot 99999"),
-    ("/-/diff", "a=bv-0000&b=s2", 404, "a: bv-0000 matches 0 block versions"),
+    ("/-/diff", "a=bv-0000&b=s2", 404, "a: there is no block version bv-0000"),
     ("/-/diff", "b=s1", 404, "is the first version"),
     ("/-/diff", "b=s2&database=nope", 404, "There is no database called 'nope'"),
 ]

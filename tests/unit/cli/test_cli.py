@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -104,7 +105,14 @@ def test_user_mistakes_are_one_clear_sentence(db: str, tmp_path: Path) -> None:
     missing = run("history", "a99", "--db", db)
     assert missing.exit_code == 1 and "Error: there is no article 99" in missing.output
     unknown = run("diff", "bv-zzz", "1", "--db", db)
-    assert unknown.exit_code == 1 and "matches 0 block versions" in unknown.output
+    assert unknown.exit_code == 1 and "there is no block version" in unknown.output
+    # a typed prefix is a prefix, not a LIKE pattern: 'bv-%' and 'bv-_' matched every block version
+    for pattern in ("bv-%", "bv-_", "BV-%"):
+        wild = run("diff", pattern, "1", "--db", db)
+        assert wild.exit_code == 1 and f"there is no block version {pattern}" in wild.output
+    versions = [r[0] for r in sqlite3.connect(db).execute("SELECT id FROM block_versions ORDER BY id")]
+    assert len(versions) >= 2 and run("diff", versions[0].upper(), "1", "--db", db).exit_code == 0  # any case
+    assert "names more than one block version" in run("diff", "bv-", "1", "--db", db).output  # a prefix of all
     absent = run("stats", "--db", str(tmp_path / "nothing.db"))
     assert absent.exit_code == 1 and "does not exist" in absent.output
     whole = run("diff", "a1", "1", "--db", db)  # an article stands for its latest version, as on the diff page
