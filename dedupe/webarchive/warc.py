@@ -24,6 +24,12 @@ batch. Here every record is framed by its own Content-Length, so:
   short) is one ``SourceError`` naming ``file@offset`` (the record's byte offset; in a gzipped
   file, the offset of the gzip member it starts in) and reading goes on after it, re-finding
   the next ``WARC/`` line when the framing itself is broken;
+- a Content-Length far too long no longer swallows the records after it: when a record header starts inside
+  the block and the block then runs past the file's end, or into bytes that are not a record, or its HTTP body
+  ends at that header by its own Content-Length, reading goes back to that header (from what is buffered, or by
+  seeking the file or zip member back) and the damaged record is one ``SourceError`` saying so, unless its HTTP body
+  was whole before that header (then it is kept, and the summary notes it); a record that merely holds a WARC
+  file as its payload is read as it is;
 - everything is bounded while it streams: header lines and blocks, and payloads by the crawl's
   ``DOWNLOAD_MAXSIZE`` (``dedupe.bounded``) after gzip members, chunked transfer and
   Content-Encoding (gzip, deflate, br) are undone; a record over it is one line and skipped,
@@ -71,7 +77,7 @@ def sniff(head: bytes) -> str | None:
 
     Told by content, like every other input: a gzip member is opened to look for 'WARC/' or an
     ARC header, a zip for an ``archive/`` folder of WARCs or WACZs inside it (``is_wacz``)."""
-    if head.startswith(b"WARC/"):
+    if head[:5].upper() == b"WARC/":  # 'warc/1.0' too: some writers lower-case every header
         return "warc"
     if head.startswith(b"filedesc://"):
         return "arc"

@@ -210,7 +210,7 @@ class RecordReader:
         first = stream.readline(MAX_LINE)
         if first is None:
             raise _RecordError(f"a header line is longer than {MAX_LINE // 1024} KB", resync=True)
-        if first.startswith(b"WARC/"):
+        if first[:5].upper() == b"WARC/":  # 'warc/1.0' too
             return self._warc_record(stream)
         return self._arc_record(stream, first)
 
@@ -244,20 +244,58 @@ class RecordReader:
         if not length_text.isdigit():
             raise _RecordError("record has no valid Content-Length", resync=True)
         block_digest = parse_digest(warc.get("WARC-Block-Digest"))
-        block = _Block(stream, int(length_text), block_digest[0] if block_digest else None)
+        block = _Block(stream, int(length_text), block_digest[0] if block_digest else None, "warc")
         rec_type = (warc.get("WARC-Type") or "").strip().lower()
         date_text = warc.get("WARC-Date") or ""
         if rec_type == "warcinfo":
             self.file_date = self.file_date or warc_date(date_text)
+        item, failure = None, None
         try:
             item = self._observation(rec_type, warc, block, date_text)
+        except _RecordError as exc:
+            failure = exc
         finally:
             block.drain(keep_hashing=block.hasher is not None)
+        if self._overran(stream, block, warc, item, item is None and failure is None):
+            return self._counted(item, rec_type == "revisit")  # its HTTP body was whole: kept, with a note
+        if failure is not None:
+            raise failure
         if block.missing:
             return self._bad(warc, f"is truncated ({block.missing} bytes missing)")
         if block_digest and block.hasher is not None and block.hasher.digest() != block_digest[1]:
             return self._bad(warc, "fails its digest (WARC-Block-Digest)")
         return self._counted(item, rec_type == "revisit")
+
+    def _overran(
+        self, stream: _Input, block: _Block, warc: Headers, item: RawSnapshot | None, skipped: bool = False
+    ) -> bool:
+        """When the record's length is too long (``_Block.overrun``): reading goes back to the record it ran into,
+        and the record is kept only when its HTTP body was whole by its Content-Length before that record's
+        header (True, with a note); a record skipped anyway (``skipped``: a request, not HTML...) is a note too;
+        else it is a bad record, told in words. False: the record's length is right."""
+        boundary = block.overrun()
+        if boundary is None:
+            return False
+        rewound = stream.rewind(boundary)
+        if rewound and (skipped or (block.salvaged and isinstance(item, RawSnapshot))):
+            what = "skipped record(s)" if skipped else "record(s) kept (HTTP body whole)"
+            self.summary.notes[f"{what} whose Content-Length ran into the next record (read on from it)"] += 1
+            return True
+        if isinstance(item, RawSnapshot):
+            self.payloads.forget(item.url, item.observed_at)
+        url = printable(strip_userinfo((warc.get("WARC-Target-URI") or "").strip("<> "))) or "a record"
+        length = f"its Content-Length ({block.length:,} bytes)"
+        if not rewound:
+            raise _RecordError(
+                f"record of {url} is damaged: {length} runs into the next record, which cannot be read again "
+                "here (the records it overlaps are lost); reading goes on at the next record header",
+                resync=True,
+            )
+        where = stream.tell()
+        raise _RecordError(
+            f"record of {url} is damaged: {length} runs past its end into the next record (at offset {where}); "
+            "it is not imported, and reading goes on from that record"
+        )
 
     def _counted(self, item: RawSnapshot | None, revisit: bool) -> RawSnapshot | None:
         """``item``, counted once it passed every check of its record (a revisit that fails its digest is a
@@ -280,17 +318,25 @@ class RecordReader:
             raise _RecordError("ARC record header has no date", resync=True)
         url = " ".join(fields[: at - 1])  # an ARC URL may hold spaces: everything before the IP address
         date_text, mime = fields[at], fields[at + 1] if at + 1 < len(fields) - 1 else ""
-        block = _Block(stream, int(fields[-1]), None)
+        block = _Block(stream, int(fields[-1]), None, "arc")
         if url.startswith("filedesc://"):
             self.file_date = self.file_date or warc_date(date_text)
             self.summary.skipped["arc header"] += 1
             block.drain()
+            self._overran(stream, block, Headers([("WARC-Target-URI", url)]), None, True)
             return None
         warc = Headers([("WARC-Target-URI", url), ("WARC-Date", date_text), ("Content-Type", mime)])
+        item, failure = None, None
         try:
             item = self._observation("response", warc, block, date_text, arc=True)
+        except _RecordError as exc:
+            failure = exc
         finally:
             block.drain(keep_hashing=False)
+        if self._overran(stream, block, warc, item, item is None and failure is None):
+            return self._counted(item, False)
+        if failure is not None:
+            raise failure
         if block.missing and not (isinstance(item, RawSnapshot) and item.body is not None):
             return self._bad(warc, f"is truncated ({block.missing} bytes missing)")
         if block.missing:  # its HTTP body was whole by its Content-Length (``_payload``)
@@ -398,19 +444,7 @@ class RecordReader:
         """The payload, transfer and content encodings undone, at most the cap; digests and lengths checked. An
         ARC record whose length runs past the file's end while its HTTP body is whole by its Content-Length is
         read (``_whole_by_content_length``): some ARC writers counted a URL's spaces as '%20' in the record's length."""
-        try:
-            raw = bounded.read_capped(block, self.cap, "payload")
-        except bounded.TooLarge:
-            block.drain(keep_hashing=False)
-            raise _RecordError(
-                f"payload of {printable(url)} is larger than {bounded.megabytes(self.cap)} (the download cap): skipped"
-            ) from None
-        block.drain()
-        if block.missing:
-            whole = _whole_by_content_length(raw, http) if arc else None
-            if whole is None:
-                raise _RecordError(f"payload of {printable(url)} is truncated ({block.missing} bytes missing)")
-            raw = whole
+        raw = self._raw_payload(block, http, url, arc)
         body = raw
         if "chunked" in (http.get("Transfer-Encoding") or "").lower():
             body = bounded.dechunk(raw)
@@ -439,6 +473,41 @@ class RecordReader:
                     raise _RecordError(what) from None
                 self.summary.notes[f"stale Content-Encoding {','.join(codings)} (body kept as is)"] += 1
         return body
+
+    def _raw_payload(self, block: _Block, http: Headers, url: str, arc: bool) -> bytes:
+        """The block's payload as written (at most the cap): cut to its HTTP Content-Length when the block ran into
+        the next record and the body is whole before it, or (ARC) when the block runs past the file's end."""
+        start = block.position
+        try:
+            raw = bounded.read_capped(block, self.cap, "payload")
+        except bounded.TooLarge:
+            block.drain(keep_hashing=False)
+            raise _RecordError(
+                f"payload of {printable(url)} is larger than {bounded.megabytes(self.cap)} (the download cap): skipped"
+            ) from None
+        block.drain()
+        boundary = self._ends_at(block, raw, start, http)
+        if boundary is not None:  # the block ran into the next record: its HTTP body, when whole, ends before it
+            cut = boundary - start
+            whole = _whole_by_content_length(raw[:cut], http) if 0 <= cut <= len(raw) else None
+            if whole is not None:
+                raw, block.salvaged = whole, True
+        elif block.missing:
+            whole = _whole_by_content_length(raw, http) if arc else None
+            if whole is None:
+                raise _RecordError(f"payload of {printable(url)} is truncated ({block.missing} bytes missing)")
+            raw = whole
+        return raw
+
+    @staticmethod
+    def _ends_at(block: _Block, raw: bytes, start: int, http: Headers) -> int | None:
+        """``block.overrun()``; a block also overran when its HTTP body, by its Content-Length, ends just before the
+        record header found inside it (its length then runs exactly to a later record)."""
+        if block.boundary is not None and not block.missing:
+            size, cut = (http.get("Content-Length") or "").strip(), block.boundary - start
+            if size.isdigit() and int(size) <= cut <= len(raw) and not raw[int(size) : cut].strip():
+                block.ends_early = "chunked" not in (http.get("Transfer-Encoding") or "").lower()
+        return block.overrun()
 
     def _revisit(self, warc: Headers, url: str, base: dict, http: Headers) -> RawSnapshot:
         """The content a revisit refers to, seen again: its payload when read earlier in this file (a 304 of
@@ -528,6 +597,10 @@ class PayloadCache:
             self.by_id[record_id.strip()] = capture
         while self.size > self.max_bytes or len(self.entries) > self.max_entries:
             self._forget(next(iter(self.entries)))
+
+    def forget(self, url: str, observed: str | None) -> None:
+        """Forget what was put for (``url``, ``observed``): its record turned out bad after it was read."""
+        self._forget((url, observed))
 
     def _forget(self, capture: tuple[str, str | None]) -> None:
         found = self.entries.pop(capture, None)

@@ -20,7 +20,15 @@ from .. import bounded
 from ..document import utc_iso
 
 MAX_LINE = 64 * 1024  # one header line (WARC, ARC or HTTP)
-_WARC_LINE = re.compile(rb"WARC/\d")
+_WARC_LINE = re.compile(rb"WARC/\d", re.IGNORECASE)  # 'warc/1.0' too: some writers lower-case every header
+# Where a record starts inside the block before it (its Content-Length too long): a WARC version line after a blank
+# line, or an ARC header line (URL, IP address, 12-14 digit date, ..., length) after a newline.
+_WARC_START = re.compile(rb"\n\r?\n(WARC/\d+\.\d+\r?\n)", re.IGNORECASE)
+_ARC_LINE = rb"[A-Za-z][A-Za-z0-9+.-]*:[^\r\n]*? \d{12,14} [^\r\n]*?\d\r?\n"
+_ARC_START = re.compile(rb"\n(" + _ARC_LINE + rb")")
+_ARC_HEADER = re.compile(_ARC_LINE)
+TAIL = 64  # bytes of a block kept to find a record header its last bytes ran into
+HISTORY = 256  # bytes already read that the stream keeps, to step back into a header a block's last bytes ate
 _GZIP_MAGIC = b"\x1f\x8b\x08"
 _BLANK = b"\r\n \t\x00"  # read past between records
 
@@ -121,6 +129,8 @@ class Input:
 
     def __init__(self, raw: IO[bytes]) -> None:
         self.raw = raw
+        self.origin = _position(raw)  # where the stream starts in ``raw``, when ``raw`` can seek back to it
+        self.deferred: Damaged | None = None  # damage met while looking ahead, raised at the next read
         self.cdata = raw.read(bounded.CHUNK)  # compressed bytes not yet fed to the decompressor
         self.cpos = 0  # offset in the file of cdata[0]
         self.gz = self.cdata.startswith(b"\x1f\x8b")
@@ -195,10 +205,11 @@ class Input:
         self._append(out)
 
     def _append(self, data: bytes) -> None:
-        if self.pos > bounded.CHUNK:  # drop what was read
-            self.base += self.pos
-            self.buf = self.buf[self.pos :]
-            self.pos = 0
+        if self.pos > bounded.CHUNK:  # drop what was read, but the last few bytes (``rewind``)
+            drop = self.pos - HISTORY
+            self.base += drop
+            self.buf = self.buf[drop:]
+            self.pos = HISTORY
         self.buf += data
         if self.gz:
             self.produced += len(data)
@@ -227,9 +238,53 @@ class Input:
             self.cdata = keep + chunk
 
     def available(self, n: int) -> int:
+        if self.deferred is not None:
+            damage, self.deferred = self.deferred, None
+            raise damage
         while len(self.buf) - self.pos < n and not self.eof:
             self._more()
         return len(self.buf) - self.pos
+
+    def lookahead(self, n: int) -> bytes:
+        """Up to ``n`` bytes from here, not read; damage met on the way is raised at the next read, not here."""
+        try:
+            self.available(n)
+        except Damaged as exc:
+            self.deferred = exc
+        return self.buf[self.pos : self.pos + n]
+
+    def rewind(self, offset: int) -> bool:
+        """Go back to the stream offset ``offset`` (a record a too long block ran into); False when it cannot.
+
+        From what is still buffered, else by seeking the file back: to ``offset`` in a plain stream, or to the
+        gzip member holding it, decompressed again up to it."""
+        if self.deferred is None and self.base <= offset <= self.base + len(self.buf):
+            self.pos = offset - self.base
+            return True
+        if self.origin is None:
+            return False
+        try:
+            if not self.gz:
+                self.raw.seek(self.origin + offset)
+                self.buf, self.pos, self.base, self.eof, self.deferred = b"", 0, offset, False, None
+                return True
+            start = next((m for m in reversed(self.members) if m[0] <= offset), None)
+            if start is None:
+                return False
+            self.raw.seek(self.origin + start[1])
+        except (OSError, ValueError):
+            return False
+        self.cdata, self.cpos, self.decoder = b"", start[1], None
+        self.buf, self.pos, self.base, self.produced = b"", 0, start[0], start[0]
+        self.members = [m for m in self.members if m[0] < start[0]]
+        self.eof, self.cut, self.deferred = False, False, None
+        skip = offset - start[0]
+        while skip > 0:
+            got = len(self.read(min(skip, bounded.CHUNK)))
+            if not got:
+                return False
+            skip -= got
+        return True
 
     # --- reading
 
@@ -245,6 +300,7 @@ class Input:
 
     def readline(self, limit: int = MAX_LINE) -> bytes | None:
         """One line (with its newline), the last line without one, or None when it is longer than ``limit``."""
+        self.available(0)  # damage met while looking ahead
         scanned = 0
         while True:
             end = self.buf.find(b"\n", self.pos + scanned)
@@ -298,21 +354,68 @@ class Input:
             self._more()
 
 
-class Block:
-    """The next ``length`` bytes of a record's block, read from the stream, hashed as they pass."""
+def _position(raw: IO[bytes]) -> int | None:
+    """Where ``raw`` is now, when it can seek back there (a file, a zip member); else None."""
+    try:
+        return raw.tell() if raw.seekable() else None
+    except (AttributeError, OSError, ValueError):
+        return None
 
-    def __init__(self, source: Input, length: int, algorithm: str | None) -> None:
+
+def starts_record(head: bytes, kind: str) -> bool:
+    """Whether ``head`` (what follows a record) starts the next record of a ``kind`` stream, past blank lines
+    and padding; the end of the stream (or only blank bytes) counts as one."""
+    head = head.lstrip(_BLANK)
+    if not head:
+        return True
+    if kind == "arc":
+        return bool(_ARC_HEADER.match(head))
+    return head[:5].upper() == b"WARC/"
+
+
+class Block:
+    """The next ``length`` bytes of a record's block, read from the stream, hashed as they pass.
+
+    With a ``kind`` ('warc' or 'arc'), the bytes that pass are watched for the start of a record: ``overrun``
+    then tells whether the block's length was too long, and where the record it ran into starts."""
+
+    def __init__(self, source: Input, length: int, algorithm: str | None, kind: str | None = None) -> None:
         self.source, self.left, self.length = source, length, length
         self.hasher = hashlib.new(algorithm) if algorithm else None
+        self.start = source.base + source.pos  # stream offset of the block's first byte
+        self.pattern = {"warc": _WARC_START, "arc": _ARC_START}.get(kind or "")
+        self.kind = kind
+        self.boundary: int | None = None  # stream offset of the first record header seen inside the block
+        self.tail = b""
+        self.ends_early = False  # its HTTP body ended at ``boundary`` by its Content-Length (see ``overrun``)
+        self.salvaged = False  # ran into the next record, but its HTTP body was whole and kept
+        self._overrun: int | None | bool = False  # False: not worked out yet
+
+    @property
+    def position(self) -> int:
+        """Stream offset of the next byte of the block."""
+        return self.start + self.length - self.left
+
+    def _watch(self, data: bytes) -> None:
+        if self.pattern is None or self.boundary is not None or not data:
+            return
+        window = self.tail + data
+        found = self.pattern.search(window)
+        if found:
+            self.boundary = self.position - len(window) + found.start(1)
+        self.tail = window[-TAIL:]
 
     def peek(self, n: int) -> bytes:
-        return self.source.peek(min(n, self.left))
+        return self.source.peek(min(n, self.left)) if self.left > 0 else b""
 
     def read(self, n: int) -> bytes:
+        if self.left <= 0:  # nothing left to read (and damage looked ahead at is not this block's)
+            return b""
         data = self.source.read(min(n, self.left))
         self.left -= len(data)
         if self.hasher is not None:
             self.hasher.update(data)
+        self._watch(data)
         return data
 
     def readline(self, limit: int) -> bytes | None:
@@ -326,6 +429,7 @@ class Block:
         self.left -= len(line)
         if self.hasher is not None:
             self.hasher.update(line)
+        self._watch(line)
         return line
 
     def drain(self, keep_hashing: bool = True) -> None:
@@ -337,3 +441,28 @@ class Block:
     def missing(self) -> int:
         """Bytes the block's length promised that the file does not hold (after ``drain``)."""
         return self.left
+
+    def overrun(self) -> int | None:
+        """After ``drain``: the stream offset of the record this block ran into when its length is too long, else
+        None. Too long: a record header starts inside the block (or in its last bytes), and the block then runs
+        past the file's end, or what follows it is not a record, or its HTTP body ended at that header
+        (``ends_early``). A record that holds a whole WARC file as its payload is none of these."""
+        if self._overrun is not False:
+            return self._overrun
+        self._overrun = None
+        if self.pattern is None:
+            return None
+        boundary = self.boundary
+        ahead = b"" if self.missing else self.source.lookahead(2 * TAIL)
+        if boundary is None and self.tail:  # the block's last bytes ate part of the next record's header
+            found = self.pattern.search(self.tail + ahead)
+            if found and found.start(1) < len(self.tail):
+                boundary = self.position - len(self.tail) + found.start(1)
+        if boundary is None:
+            return None
+        if not (self.missing or self.ends_early):
+            ahead = self.source.lookahead(MAX_LINE)  # past blank lines, the whole of an ARC header line
+            if self.source.deferred is None and starts_record(ahead, self.kind or "warc"):
+                return None  # what follows is a record: the header inside the block is the payload's
+        self._overrun = boundary
+        return self._overrun

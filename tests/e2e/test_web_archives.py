@@ -486,3 +486,18 @@ def test_backfill_from_pywbs_timemap_and_its_cdx_stores_each_moment_once(pywb: d
     )
     assert both.returncode == 0, both.stderr
     assert sum(y["fetched"] for y in json.loads(both.stdout)["years"]) == 0
+
+
+def test_a_revisit_too_long_is_told_and_the_records_after_it_imported_once(tmp_path: Path) -> None:
+    """pywb's example.warc with its revisit's Content-Length far too long (it ran into the request after it): the
+    import names the damaged record in words, reads on from the next one, and a second import adds nothing."""
+    sample = (ROOT / "tests" / "fixtures" / "pywb-sample-archive" / "example.warc").read_bytes()
+    path, db = tmp_path / "revisit-too-long.warc", tmp_path / "archive.db"
+    path.write_bytes(sample.replace(b"Content-Length: 340", b"Content-Length: 1300", 1))
+    first = pa_archive("import", str(path), "--db", str(db))
+    again = pa_archive("import", str(path), "--db", str(db))
+    assert first.returncode == 1 and "Traceback" not in first.stderr
+    assert f"{path}@3161: record of http://example.com?example=1 is damaged" in first.stderr
+    assert "runs past its end into the next record (at offset 4062)" in first.stderr
+    assert "1 observation(s) (0 revisit(s)), 4 record(s) skipped (1 HTTP 302, 2 request, 1 warcinfo)" in first.stderr
+    assert "Imported 1 snapshot(s)" in first.stdout and "Imported 0 snapshot(s)" in again.stdout
