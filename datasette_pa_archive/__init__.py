@@ -13,6 +13,7 @@ finds ``templates/`` by itself.
   snapshots and diffs; ``/-/parity`` the fields the English and Russian sites state differently
   (``rosters_page``).
 * ``render_cell`` links version ids and version numbers to their diff.
+* With ``--cors`` the plugin's pages and errors carry Datasette's CORS headers too (``cors``).
 * The search box of ``article_versions`` searches the archive's one full-text index, of word stems
   (``table_search``: ``filters_from_request``, ``extra_template_vars``); a search it cannot read is answered with
   a sentence (``handle_exception``).
@@ -57,6 +58,14 @@ def register_routes(datasette: Any) -> list[tuple[str, Any]]:
         (r"^/-/roster(?P<as_json>\.json)?$", roster_view),
         (r"^/-/parity(?P<as_json>\.json)?$", parity_view),
     ]
+
+
+@hookimpl
+def asgi_wrapper(datasette: Any) -> Any:
+    """Datasette's ``--cors`` headers on the plugin's routes and errors as well (``cors``)."""
+    from datasette_pa_archive.cors import with_cors
+
+    return lambda app: with_cors(datasette, app)
 
 
 @hookimpl

@@ -273,3 +273,33 @@ def test_well_formed_requests_still_answer(archives) -> None:
     timeline, roster = fetch(archives["full"], paths[0], paths[1])
     assert [d["delegation"] for d in timeline.json()["delegations"]] == ["Kyrgyzstan"]
     assert {r["delegation"] for r in roster.json()["rosters"]} == {"Belarus"}
+
+
+def test_with_cors_the_plugins_json_and_errors_carry_datasettes_cors_headers_once(archives: dict[str, Path]) -> None:
+    """``datasette --cors``: another origin (a notebook, a newsroom's page) reads the plugin's JSON and its errors
+    as it reads Datasette's own; without --cors none of them carries the headers."""
+    from datasette.app import Datasette
+
+    from datasette_pa_archive.serving import register_plugin
+
+    register_plugin()
+    paths = (
+        "/-/timeline.json",  # the plugin's data
+        "/-/parity.json?as_of=yesterday",  # the plugin's own error (400)
+        "/-/snapshot/abc",  # an error raised to the plugin's handle_exception (400)
+        "/full/snapshots.json?_size=1",  # Datasette's own: one header, not two
+    )
+
+    def get(cors: bool) -> list[httpx.Response]:
+        datasette = Datasette([str(archives["full"])], settings={"sql_time_limit_ms": 10_000}, cors=cors)
+
+        async def run() -> list[httpx.Response]:
+            return [await datasette.client.get(path) for path in paths]
+
+        return asyncio.run(run())
+
+    for path, response in zip(paths, get(cors=True)):
+        assert response.headers.get_list("access-control-allow-origin") == ["*"], (path, response.headers)
+        assert response.status_code in (200, 400), (path, response.status_code)
+    for path, response in zip(paths, get(cors=False)):
+        assert "access-control-allow-origin" not in response.headers, path
