@@ -24,7 +24,7 @@ from .. import bounded
 from ..document import REMOVED_STATUSES, RawSnapshot, SourceError, check_url
 from ..headers import Headers, charset_of, media_type
 from ..pages import page_kind
-from .warc_stream import MAX_LINE, digest_key, parse_digest, warc_date
+from .warc_stream import MAX_LINE, digest_key, parse_digest, starts_record, warc_date
 from .warc_stream import Block as _Block
 from .warc_stream import Damaged as _Damaged
 from .warc_stream import Input as _Input
@@ -454,10 +454,16 @@ class RecordReader:
             raise _RecordError(f"record of {printable(url)} fails its digest (WARC-Payload-Digest)")
         length = (http.get("Content-Length") or "").strip()
         if length.isdigit() and int(length) > len(body) and "chunked" not in (http.get("Transfer-Encoding") or ""):
-            raise _RecordError(
-                f"payload of {printable(url)} is truncated "
-                f"({int(length) - len(body)} bytes missing by its Content-Length)"
-            )
+            rest = self._left_after(block, int(length) - len(body), arc)
+            if rest is None:
+                raise _RecordError(
+                    f"payload of {printable(url)} is truncated "
+                    f"({int(length) - len(body)} bytes missing by its Content-Length)"
+                )
+            body, raw = body + rest, raw + rest
+            self.summary.notes[
+                "record(s) whose length left out their body's last blank bytes (read from after it)"
+            ] += 1
         codings = [c for c in (http.get("Content-Encoding") or "").split(",") if c.strip().lower() != "identity"]
         if codings:
             try:
@@ -498,6 +504,23 @@ class RecordReader:
                 raise _RecordError(f"payload of {printable(url)} is truncated ({block.missing} bytes missing)")
             raw = whole
         return raw
+
+    def _left_after(self, block: _Block, missing: int, arc: bool) -> bytes | None:
+        """The ``missing`` last bytes of an HTTP body found just after its block, when they are blank and a record
+        (or the file's end) follows them: the writer's length left out the body's last newline (warcio's
+        example-wrong-chunks.warc.gz, webarchive-commons' link-extraction-test.warc). Else None. They are read past
+        as stray bytes between records, as before."""
+        if missing > MAX_JUNK or block.left or block.overrun() is not None:
+            return None
+        ahead = block.source.lookahead(missing + MAX_JUNK)
+        rest = ahead[:missing]
+        if (
+            len(rest) < missing
+            or rest.strip(b" \t\r\n")
+            or not starts_record(ahead[missing:], "arc" if arc else "warc")
+        ):
+            return None
+        return rest
 
     @staticmethod
     def _ends_at(block: _Block, raw: bytes, start: int, http: Headers) -> int | None:

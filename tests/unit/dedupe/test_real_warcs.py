@@ -184,6 +184,26 @@ def test_lower_case_warc_records_are_read(tmp_path: Path) -> None:
     assert [i.url for i in items] == ["http://example.com/", "http://example.com/b"] and summary.errors == 0
 
 
+def test_a_body_whose_last_newline_the_record_length_left_out_is_kept_whole(tmp_path: Path) -> None:
+    # webarchive-commons' link-extraction-test.warc: the block ends one byte before the HTTP body does, and that
+    # byte, a newline, comes right after the block
+    body = b"<html><body><p>The Council met in Minsk.</p></body></html>\n"
+    short = _with_block_length(_response("http://example.com/a", body), -1)
+    cut = _with_block_length(_response("http://example.com/b", body.replace(b"</html>", b"</html>x")), -2)
+    path = tmp_path / "short.warc"
+    path.write_bytes(short + cut + _response("http://example.com/c", body))
+    items, summary = read(path)
+    assert [(i.url, i.body) for i in items if not isinstance(i, SourceError)] == [
+        ("http://example.com/a", body),
+        ("http://example.com/c", body),
+    ]
+    errors = errors_of(items)
+    assert len(errors) == 1 and "http://example.com/b is truncated (2 bytes missing by its Content-Length)" in (
+        errors[0].message
+    )
+    assert "left out their body's last blank bytes" in str(summary)
+
+
 def _response(url: str, body: bytes, content_type: str = "text/html", http_length: bool = True) -> bytes:
     length = b"Content-Length: %d\r\n" % len(body) if http_length else b""
     block = b"HTTP/1.1 200 OK\r\nContent-Type: %s\r\n%s\r\n" % (content_type.encode(), length) + body
