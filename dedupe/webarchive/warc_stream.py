@@ -24,9 +24,11 @@ _WARC_LINE = re.compile(rb"WARC/\d", re.IGNORECASE)  # 'warc/1.0' too: some writ
 # Where a record starts inside the block before it (its Content-Length too long): a WARC version line after a blank
 # line, or an ARC header line (URL, IP address, 12-14 digit date, ..., length) after a newline.
 _WARC_START = re.compile(rb"\n\r?\n(WARC/\d+\.\d+\r?\n)", re.IGNORECASE)
-_ARC_LINE = rb"[A-Za-z][A-Za-z0-9+.-]*:[^\r\n]*? \d{12,14} [^\r\n]*?\d\r?\n"
-_ARC_START = re.compile(rb"\n(" + _ARC_LINE + rb")")
-_ARC_HEADER = re.compile(_ARC_LINE)
+# Space-separated fields, a bounded number of them, so that a long line of numbers costs linear time, not quadratic.
+_ARC_START = re.compile(rb"\n([A-Za-z][A-Za-z0-9+.-]*:\S* \S+ \d{12,14}(?: \S+){0,8}? \d+\r?\n)")
+_ARC_HEADER = re.compile(
+    rb"[A-Za-z][A-Za-z0-9+.-]*:\S*(?: \S+){0,8}? \d{12,14}(?: \S+){0,8}? \d+\r?\n"
+)  # URL spaces too
 TAIL = 64  # bytes of a block kept to find a record header its last bytes ran into
 HISTORY = 256  # bytes already read that the stream keeps, to step back into a header a block's last bytes ate
 _GZIP_MAGIC = b"\x1f\x8b\x08"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import time
 import zipfile
 import zlib
 from pathlib import Path
@@ -134,6 +135,22 @@ def test_an_arc_record_too_long_no_longer_swallows_the_next(tmp_path: Path) -> N
     items, summary = read(path)
     assert [i.url for i in items] == ["http://example.com/", "http://example.com/b"]
     assert not errors_of(items) and summary.observations == 2
+
+
+def test_a_long_line_of_numbers_in_an_arc_record_is_watched_in_linear_time(tmp_path: Path) -> None:
+    # the first pattern for an ARC header inside a block backtracked over such a line: minutes for 200 KB
+    body = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n\na:" + b" 12345678901234" * 14_000 + b"\n"
+    path = tmp_path / "numbers.arc"
+    path.write_bytes(
+        b"filedesc://numbers.arc 0.0.0.0 20140216050221 text/plain 0\n\n"
+        + b"http://example.com/n 93.184.216.119 20140216050221 text/plain %d\n" % len(body)
+        + body
+        + b"\n"
+    )
+    started = time.monotonic()
+    items, summary = read(path)
+    assert summary.observations == 1 and not errors_of(items)
+    assert time.monotonic() - started < 5
 
 
 def test_a_wacz_member_is_read_again_from_the_record_it_overran(tmp_path: Path) -> None:
