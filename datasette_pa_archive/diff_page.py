@@ -54,13 +54,7 @@ def sentence(text: str) -> str:
     return text if text.endswith((".", "?", "!")) else text + "."
 
 
-class FirstVersion(DiffError):
-    """B has no version before it; ``later`` are the versions it can be compared with."""
-
-    def __init__(self, message: str, ref: str, later: list[dict[str, Any]]) -> None:
-        super().__init__(message)
-        self.ref = ref
-        self.later = later
+NOTHING_BEFORE = "nothing before it"  # side A of a first version's page: the links to it show it whole
 
 
 @dataclass
@@ -88,11 +82,15 @@ def read_sides(conn: sqlite3.Connection, a: str | None, b: str | None) -> dict[s
         ra = latest_version(archive, resolve(archive, a, "a"))
     else:
         ra = archive.previous_version(rb)
-        if ra is None:
-            later = [v for v in archive.sibling_versions(rb) if v["id"] != rb.id]
-            raise FirstVersion(
-                f"{rb.label} is the first version: there is nothing before it to compare with.", rb.id, later
-            )
+        if ra is None:  # a first version: shown whole, against nothing (every line added), not as an error
+            side_b = read_side(archive, rb)
+            return {
+                "a": Side("", side_b.kind, NOTHING_BEFORE, ""),
+                "b": side_b,
+                "labels": (NOTHING_BEFORE, rb.label),
+                "siblings": archive.sibling_versions(rb),
+                "first": True,
+            }
     return {
         "a": read_side(archive, ra),
         "b": read_side(archive, rb),
@@ -127,6 +125,9 @@ def compare(sides: dict[str, Any]) -> dict[str, Any]:
     else:
         rows = difftools.side_by_side_rows(side_a.text, side_b.text, opcodes)
         structured = difftools.structured(side_a.text, side_b.text, label_a, label_b, opcodes)
+    first = sides.get("first", False)
+    if first:  # nothing to name on side A; say why every line is new
+        structured = {**structured, "a": None, "first_version": True}
     return {
         "a": side_a,
         "b": side_b,
@@ -134,6 +135,7 @@ def compare(sides: dict[str, Any]) -> dict[str, Any]:
         "structured": structured,
         "plain": plain,
         "siblings": sides["siblings"],
+        "first": first,
     }
 
 
@@ -249,10 +251,6 @@ async def diff_view(datasette: Any, request: Any) -> Response:
             if as_json:
                 return json_error(sentence(str(exc)), exc.status)
             context["error"] = sentence(str(exc))
-            if isinstance(exc, FirstVersion):
-                context["compare"] = [
-                    {**v, "href": diff_href(datasette, a=exc.ref, b=v["id"], database=db.name)} for v in exc.later
-                ]
             status = exc.status
         else:
             if as_json:
@@ -261,15 +259,17 @@ async def diff_view(datasette: Any, request: Any) -> Response:
             context.update(data)
             context["rows"], context["rows_left_out"] = shown(rows if show_all else difftools.collapse(rows))
             context["changed_count"] = sum(r["kind"] != "equal" for r in rows)
-            context["a_href"] = side_href(datasette, db.name, data["a"])
+            first = data["first"]
+            a_ref = None if first else data["a"].ref
+            context["a_href"] = None if first else side_href(datasette, db.name, data["a"])
             context["b_href"] = side_href(datasette, db.name, data["b"])
             context["links"] = {
-                "all": diff_href(datasette, a=data["a"].ref, b=data["b"].ref, database=db.name) + "&context=all",
-                "changes": diff_href(datasette, a=data["a"].ref, b=data["b"].ref, database=db.name),
+                "all": diff_href(datasette, a=a_ref, b=data["b"].ref, database=db.name) + "&context=all",
+                "changes": diff_href(datasette, a=a_ref, b=data["b"].ref, database=db.name),
                 "json": datasette.urls.path("/-/diff.json")
                 + "?"
-                + urlencode({"a": data["a"].ref, "b": data["b"].ref, "database": db.name}),
-                "swap": diff_href(datasette, a=data["b"].ref, b=data["a"].ref, database=db.name),
+                + urlencode({**({"a": a_ref} if a_ref else {}), "b": data["b"].ref, "database": db.name}),
+                "swap": None if first else diff_href(datasette, a=data["b"].ref, b=a_ref, database=db.name),
             }
             context["compare"] = [
                 {**s, "href": diff_href(datasette, a=s["id"], b=data["b"].ref, database=db.name)}

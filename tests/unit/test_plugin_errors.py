@@ -107,7 +107,6 @@ BOTH = [
     ("/-/diff", "b=s2&context=bogus", 400, "context 'bogus' is not one of the values it takes: all"),
     ("/-/diff", "b=s99999", 404, "b: there is no snapshot 99999"),
     ("/-/diff", "a=bv-0000&b=s2", 404, "a: there is no block version bv-0000"),
-    ("/-/diff", "b=s1", 404, "is the first version"),
     ("/-/diff", "b=s2&database=nope", 404, "There is no database called 'nope'"),
 ]
 
@@ -303,3 +302,19 @@ def test_with_cors_the_plugins_json_and_errors_carry_datasettes_cors_headers_onc
         assert response.status_code in (200, 400), (path, response.status_code)
     for path, response in zip(paths, get(cors=False)):
         assert "access-control-allow-origin" not in response.headers, path
+
+
+def test_a_first_version_is_shown_whole_not_as_an_error(archives: dict[str, Path]) -> None:
+    """The links the archive's tables, search, feeds and the diff page's own list give to a first version
+    (``/-/diff?b=<v1>``) show it whole against nothing, every line added: the page answered 404 'is the first
+    version' before, a dead end for every first variant of a block."""
+    first = sqlite3.connect(archives["full"]).execute("SELECT id FROM block_versions WHERE version = 1").fetchone()[0]
+    page, data, snapshot = fetch(
+        archives["full"], f"/-/diff?b={first}", f"/-/diff.json?b={first}", "/-/diff.json?b=s1"
+    )
+    assert page.status_code == 200, page.text[:300]
+    assert "A: nothing before it" in page.text and "First version:" in page.text and "swap A and B" not in page.text
+    assert "<ins>" in page.text or 'class="pa-inserted"' in page.text
+    assert data.status_code == 200 and data.json()["first_version"] is True and data.json()["a"] is None
+    assert data.json()["b"] == first and all(c["old"] is None for c in data.json()["changes"])
+    assert snapshot.status_code == 200 and snapshot.json()["first_version"] is True  # the first snapshot too
