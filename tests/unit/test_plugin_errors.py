@@ -309,9 +309,7 @@ def test_a_first_version_is_shown_whole_not_as_an_error(archives: dict[str, Path
     (``/-/diff?b=<v1>``) show it whole against nothing, every line added: the page answered 404 'is the first
     version' before, a dead end for every first variant of a block."""
     first = sqlite3.connect(archives["full"]).execute("SELECT id FROM block_versions WHERE version = 1").fetchone()[0]
-    page, data, snapshot = fetch(
-        archives["full"], f"/-/diff?b={first}", f"/-/diff.json?b={first}", "/-/diff.json?b=s1"
-    )
+    page, data, snapshot = fetch(archives["full"], f"/-/diff?b={first}", f"/-/diff.json?b={first}", "/-/diff.json?b=s1")
     assert page.status_code == 200, page.text[:300]
     assert "A: nothing before it" in page.text and "First version:" in page.text and "swap A and B" not in page.text
     assert "<ins>" in page.text or 'class="pa-inserted"' in page.text
