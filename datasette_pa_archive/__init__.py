@@ -84,9 +84,15 @@ def filters_from_request(request: Any, database: str, table: str, datasette: Any
 
 
 @hookimpl
-def extra_template_vars(template: str, database: str | None, table: str | None, datasette: Any) -> Any:
-    """The search box drawn on ``article_versions`` (``table_search.template_vars``)."""
-    return table_search.template_vars(template, database, table, datasette)
+def extra_template_vars(template: str, database: str | None, table: str | None, datasette: Any, request: Any) -> Any:
+    """The search box drawn on ``article_versions`` (``table_search.template_vars``); the search query's page
+    saying in words why a search cannot be read (``table_search.query_page_vars``)."""
+
+    async def inner() -> dict[str, Any]:
+        found = table_search.query_page_vars(template, database, request)
+        return {**(await table_search.template_vars(template, database, table, datasette)), **found}
+
+    return inner
 
 
 @hookimpl

@@ -20,9 +20,10 @@ from datasette.utils.asgi import BadRequest, Response
 from markupsafe import Markup, escape
 
 from dedupe.queries import TABLE_SEARCH_SQL
-from dedupe.stemming import stem_query
+from dedupe.stemming import stem_query, unreadable
 
 TABLE = "article_versions"
+SEARCH_QUERY = "search"  # the canned query of the same index (``metadata.canned_queries``)
 INDEX = "article_versions_stemmed"
 COLUMNS = ("title", "text")  # the index's columns: ?_search_<column>=
 WORD_INDEX = "article_versions_fts"  # an archive before m037 (plain `datasette` never upgrades): Datasette's own
@@ -85,6 +86,21 @@ async def template_vars(template: str, database: str | None, table: str | None, 
     if table == TABLE and template == "table.html" and database and await _has_index(datasette, database):
         return {"supports_search": True}
     return {}
+
+
+def query_page_vars(template: str, database: str | None, request: Any) -> dict[str, Any]:
+    """The search query's page (``/<db>/search?q=``) with a search the index cannot read: the sentence the search
+    command gives (``dedupe.stemming.unreadable``) in place of SQLite's ("user-defined function raised exception"
+    for an unclosed quote, "fts5: syntax error near" for ``*``). Datasette shows a canned query's SQL error on its
+    page with status 400 (so ``handle_exception`` never sees it); a template variable of a plugin replaces the
+    page's ``error``. Any other error of the query (a time limit) stays Datasette's."""
+    if template != "query.html" or not database or request is None:
+        return {}
+    if (request.url_vars or {}).get("table") != SEARCH_QUERY:
+        return {}
+    q = request.args.get("q")
+    reason = unreadable(q) if q and q.strip() else None
+    return {"error": f"Cannot search for {q[:200]!r}: {reason}."} if reason else {}
 
 
 def search_error(datasette: Any, request: Any, exception: Exception) -> Any:

@@ -230,7 +230,8 @@ WITH p AS (
          lag(last_seen) OVER w AS previous_observed_at, lag(last_block_version_id) OVER w AS previous_block_version_id,
          max(period) OVER (PARTITION BY language, delegation, field) AS periods
   FROM fact_periods
-  WHERE (field = 'seats_total' OR field LIKE 'seats.%') AND (:delegation = '' OR delegation = :delegation COLLATE NOCASE)
+  WHERE (field = 'seats_total' OR field LIKE 'seats.%')
+    AND (:delegation = '' OR delegation = :delegation COLLATE NOCASE)
   WINDOW w AS (PARTITION BY language, delegation, field ORDER BY period)
 ), n AS (SELECT coalesce(sum(snapshots), 0) AS n FROM fact_segments)
 SELECT * FROM (

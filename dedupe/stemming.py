@@ -111,6 +111,30 @@ def stem_query(query: str | None) -> str:
     return " ".join(parts)
 
 
+SEARCH_FORMS = 'words (any of their forms), "a phrase", prefix*, OR, NOT and parentheses'
+
+
+def unreadable(query: str | None) -> str | None:
+    """Why the full-text index cannot read ``query``, as words ('a quote is not closed'); None when it can.
+
+    Why here: SQLite's own words for it ("fts5: syntax error near ..." or, from the stemming function, "user-defined
+    function raised exception") help no reader, and the search command and the search page must say the same.
+    FTS5 itself decides, on an empty in-memory index: no archive is read."""
+    try:
+        stemmed = stem_query(query)
+    except ValueError as exc:
+        return f"{exc}; the index reads {SEARCH_FORMS}"
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.execute("CREATE VIRTUAL TABLE probe USING fts5(text)")
+        conn.execute("SELECT rowid FROM probe WHERE probe MATCH ?", [stemmed]).fetchall()
+    except sqlite3.OperationalError:
+        return f"the index reads {SEARCH_FORMS}"
+    finally:
+        conn.close()
+    return None
+
+
 def _query_stems(query: str) -> tuple[set[str], tuple[str, ...]]:
     """The stems a query asks for, and its prefixes (from ``word*``)."""
     stems: set[str] = set()
@@ -155,8 +179,18 @@ def snippet(text: str | None, query: str | None, words: int = SNIPPET_WORDS) -> 
     return ("…" if start > 0 else "") + out + ("…" if start + words < len(spans) else "")
 
 
+def _stem_query_sql(query: str | None) -> str:
+    """``stem_query`` as SQL calls it: a query it cannot read becomes one FTS5 refuses (an unclosed quote), so
+    the statement fails with FTS5's error, as for any other unreadable search, and no Python traceback reaches a
+    server's log for a reader's typo (``unreadable`` says why in words)."""
+    try:
+        return stem_query(query)
+    except ValueError:
+        return '"'
+
+
 def register_functions(conn: sqlite3.Connection) -> None:
     """Add pa_stem(text), pa_stem_query(q) and pa_snippet(text, q) to ``conn``."""
     conn.create_function("pa_stem", 1, stem_text, deterministic=True)
-    conn.create_function("pa_stem_query", 1, stem_query, deterministic=True)
+    conn.create_function("pa_stem_query", 1, _stem_query_sql, deterministic=True)
     conn.create_function("pa_snippet", 2, snippet, deterministic=True)

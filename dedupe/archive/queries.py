@@ -136,20 +136,14 @@ class ArchiveQueries:
 
     def search(self, query: str) -> list[dict[str, Any]]:
         """Full-text search (FTS5 syntax) over article titles and texts in word forms (stems), best first."""
-        from ..stemming import stem_query
+        from ..stemming import unreadable
 
-        try:
-            stem_query(query)
-        except ValueError as exc:
-            raise ArchiveError(f"cannot search for {query!r}: {exc}") from None
+        reason = unreadable(query)  # '*', 'OR OR', '', '"unclosed': SQLite's words are no help to a reader
+        if reason is not None:
+            raise ArchiveError(f"cannot search for {query!r}: {reason}")
         try:
             return self.query(queries.SEARCH_SQL, {"q": query})
         except sqlite3.OperationalError as exc:
-            if "fts5: syntax error" in str(exc):  # '*', 'OR OR', '': SQLite's words are no help to a reader
-                raise ArchiveError(
-                    f'cannot search for {query!r}: the index reads words (any of their forms), "a phrase", '
-                    "prefix*, OR, NOT and parentheses"
-                ) from None
             raise ArchiveError(f"cannot search for {query!r}: {exc}") from None
 
     def block_versions(self, block_id: int | None = None) -> list[dict[str, Any]]:

@@ -241,6 +241,11 @@ def test_full_text_search(server: Server) -> None:
     unread = get(server, "/archive/article_versions.json?_search=NOT+Bishkek", status=400).json()["error"]
     assert "cannot read that search" in unread and "/archive/search?q=NOT+Bishkek" in unread
     assert "quote is not closed" in get(server, '/archive/article_versions.json?_search="open', status=400).text
+    # the search query's page says the same in words ('user-defined function raised exception' before)
+    for typed, said in (('"open', "a quote is not closed"), ("*", "the index reads words")):
+        page = get(server, f"/archive/search?q={quote(typed)}", status=400).text
+        assert "Cannot search for" in page and said in page and "user-defined function" not in page, page[-2000:]
+        assert "syntax error" not in page
 
 
 def test_every_canned_query_is_checked_here(server: Server) -> None:
