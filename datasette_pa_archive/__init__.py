@@ -51,7 +51,7 @@ def register_routes(datasette: Any) -> list[tuple[str, Any]]:
     return [
         (r"^/-/diff(?P<as_json>\.json)?$", diff_view),
         (r"^/-/timeline(?P<as_json>\.json)?$", timeline_view),
-        (r"^/-/conflicts$", conflicts_view),
+        (r"^/-/conflicts(?P<as_json>\.json)?$", conflicts_view),
         (r"^/-/snapshot(?:/(?P<snapshot_id>[^/]*))?$", snapshot_view),  # any id: one that is not a number is a 400
         (r"^/(?P<database>[^/-][^/]*)/snapshots/(?P<snapshot_id>\d{1,12})(?P<as_json>\.json)?$", snapshot_row_view),
         (r"^/-/calendar$", calendar_view),

@@ -1,4 +1,4 @@
-"""The conflicts page: ``/-/conflicts``, every conflicting value with its evidence.
+"""The conflicts page: ``/-/conflicts`` (and ``/-/conflicts.json``), every conflicting value with its evidence.
 
 For each value: the newest snapshots stating it (URL, date, link to the archived copy on ``/-/snapshot``),
 the block variants carrying it, and for each conflict a ready diff of the two variants around each
@@ -9,6 +9,7 @@ change of value. The data are ``dedupe.archive.evidence.conflict_evidence``, the
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from datasette.utils.asgi import Response
 
@@ -69,12 +70,17 @@ async def conflicts_view(datasette: Any, request: Any) -> Response:
                 "anchor": "-".join(part.replace(" ", "_") for part in key),
             }
         )
+    if (request.url_vars or {}).get("as_json"):  # the page's data, links included (``pa-archive conflicts --json``'s)
+        return Response.json({"database": db.name, "delegation": wanted or None, "conflicts": conflicts}, default=str)
     context = {
         "database": db.name,
         "conflicts": conflicts,
         "delegation": wanted,
         "query_href": datasette.urls.query(db.name, "conflicting_facts"),
         "timeline_path": datasette.urls.path("/-/timeline"),
+        "json_href": datasette.urls.path("/-/conflicts.json")
+        + "?"
+        + urlencode({"database": db.name, **({"delegation": wanted} if wanted else {})}),
     }
     body = await datasette.render_template("pa_conflicts.html", context, request=request)
     return html_response(body)

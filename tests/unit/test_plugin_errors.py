@@ -84,6 +84,9 @@ def assert_json_error(response: httpx.Response, status: int, path: str) -> str:
 
 # (route, query, status, what the sentence says): each route with a .json is asked both ways
 BOTH = [
+    ("/-/conflicts", "delegation=Narnia", 404, "No delegation called 'Narnia' in this archive"),
+    ("/-/conflicts", "delegation=" + LONG, 400, "delegation is too long"),
+    ("/-/conflicts", "database=nope", 404, "There is no database called 'nope'"),
     ("/-/timeline", "delegation=Narnia", 404, "No delegation called 'Narnia' stating seat counts"),
     ("/-/timeline", "delegation=" + LONG, 400, "delegation is too long: 30,000 characters, at most 200"),
     ("/-/timeline", "database=nope", 404, "There is no database called 'nope'"),
@@ -112,9 +115,6 @@ BOTH = [
 
 # pages without a .json: (path, status, what the sentence says)
 HTML_ONLY = [
-    ("/-/conflicts?delegation=Narnia", 404, "No delegation called &#39;Narnia&#39; in this archive"),
-    ("/-/conflicts?delegation=" + LONG, 400, "delegation is too long"),
-    ("/-/conflicts?database=nope", 404, "There is no database called &#39;nope&#39;"),
     ("/-/snapshot/999999", 404, "There is no snapshot 999999 in this archive."),
     ("/-/snapshot/abc", 400, "The snapshot id &#39;abc&#39; is not a number"),
     ("/-/snapshot/1234567890123", 400, "is not a number: give 1 to 12 digits"),
@@ -193,6 +193,7 @@ ROUTES = {  # each route of register_routes and the parameters it reads
     "/-/diff": ("a", "b", "context", "database"),
     "/-/diff.json": ("a", "b", "context", "database"),
     "/-/conflicts": ("delegation", "database"),
+    "/-/conflicts.json": ("delegation", "database"),
     "/-/snapshot/2": ("database",),
     "/-/calendar": ("url", "database"),
     "/-/roster": ("delegation", "as_of", "database"),
@@ -316,3 +317,22 @@ def test_a_first_version_is_shown_whole_not_as_an_error(archives: dict[str, Path
     assert data.status_code == 200 and data.json()["first_version"] is True and data.json()["a"] is None
     assert data.json()["b"] == first and all(c["old"] is None for c in data.json()["changes"])
     assert snapshot.status_code == 200 and snapshot.json()["first_version"] is True  # the first snapshot too
+
+
+def test_the_conflicts_page_has_its_json(archives: dict[str, Path]) -> None:
+    """``/-/conflicts.json`` answered Datasette's 'Database not found' (404): the page's data with its links."""
+    data, one, page = fetch(
+        archives["full"], "/-/conflicts.json", "/-/conflicts.json?delegation=kyrgyzstan", "/-/conflicts"
+    )
+    assert data.status_code == 200 and data.json()["conflicts"], data.text[:300]
+    kyrgyz = one.json()
+    assert kyrgyz["delegation"] == "Kyrgyzstan" and {c["delegation"] for c in kyrgyz["conflicts"]} == {"Kyrgyzstan"}
+    values = {v["value"] for c in kyrgyz["conflicts"] if c["field"] == "seats_total" for v in c["values"]}
+    assert values == {"6", "7"}
+    assert all(
+        s["href"].startswith("/-/snapshot/")
+        for c in kyrgyz["conflicts"]
+        for v in c["values"]
+        for s in v["snapshot_rows"]
+    )
+    assert "/-/conflicts.json" in page.text  # the page links its JSON
