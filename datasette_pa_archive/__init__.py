@@ -69,6 +69,14 @@ def asgi_wrapper(datasette: Any) -> Any:
 
 
 @hookimpl
+def prepare_jinja2_environment(env: Any) -> None:
+    """``pa_label``: a fact's field or a chamber as a reader names it (``pages.field_label``)."""
+    from datasette_pa_archive.pages import field_label
+
+    env.filters["pa_label"] = field_label
+
+
+@hookimpl
 def handle_exception(datasette: Any, request: Any, exception: Exception) -> Any:
     """A search the full-text index cannot read gets a sentence (``table_search.search_error``); any other error
     the request caused is answered quickly, its input cut short and no traceback logged (``errors``)."""

@@ -130,3 +130,21 @@ def html_response(body: str, status: int = 200) -> Response:
     return Response.html(
         body, status=status, headers={"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff"}
     )
+
+
+def field_label(name: Any) -> str:
+    """A fact's field or a chamber as a reader names it: ``seats.house_of_representatives`` -> "seats: House of
+    Representatives", ``seats_total`` -> "seats (total)", ``supreme_council`` -> "Supreme Council" (the stored names,
+    which the SQL and the JSON use, stay in the cell's title). Anything else is shown as it is."""
+    text = "" if name is None else str(name)
+    if text == "seats_total":
+        return "seats (total)"
+    head, dot, tail = text.partition(".")
+    if dot and head in ("seats", "website") and tail:
+        return f"{head}: {_words(tail)}"
+    return _words(text) if re.fullmatch(r"[a-z]+(?:_[a-z]+)+", text) else text
+
+
+def _words(slug: str) -> str:
+    small = {"of", "the", "and"}
+    return " ".join(w if w in small and i else w.capitalize() for i, w in enumerate(slug.split("_")))

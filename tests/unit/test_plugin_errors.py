@@ -336,3 +336,17 @@ def test_the_conflicts_page_has_its_json(archives: dict[str, Path]) -> None:
         for s in v["snapshot_rows"]
     )
     assert "/-/conflicts.json" in page.text  # the page links its JSON
+
+
+def test_chambers_and_fields_read_as_words_on_the_roster_and_parity_pages(archives: dict[str, Path]) -> None:
+    """'supreme_council' and 'seats.house_of_representatives' were shown as stored; the stored name stays the
+    cell's title (what SQL and the JSON use)."""
+    from datasette_pa_archive.pages import field_label
+
+    assert field_label("seats.house_of_representatives") == "seats: House of Representatives"
+    assert field_label("council_of_the_republic") == "Council of the Republic"
+    assert field_label("seats_total") == "seats (total)" and field_label("members") == "members"
+    assert field_label("website.state_duma") == "website: State Duma" and field_label(None) == ""
+    (roster,) = fetch(archives["full"], "/-/roster?delegation=Belarus")
+    assert roster.status_code == 200 and ">House of Representatives</td>" in roster.text
+    assert 'title="house_of_representatives"' in roster.text
