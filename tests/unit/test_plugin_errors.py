@@ -350,3 +350,17 @@ def test_chambers_and_fields_read_as_words_on_the_roster_and_parity_pages(archiv
     (roster,) = fetch(archives["full"], "/-/roster?delegation=Belarus")
     assert roster.status_code == 200 and ">House of Representatives</td>" in roster.text
     assert 'title="house_of_representatives"' in roster.text
+
+
+def test_a_roster_as_of_a_past_date_shows_nothing_observed_after_it(archives: dict[str, Path]) -> None:
+    """``/-/roster?as_of=1995`` said no country page was observed by then, then listed who joined in 2025."""
+    now, then, early = fetch(
+        archives["full"],
+        "/-/roster.json?delegation=Belarus",
+        "/-/roster.json?delegation=Belarus&as_of=1995",
+        "/-/roster?delegation=Belarus&as_of=1995",
+    )
+    assert now.json()["changes"] or now.json()["rosters"]  # the archive has Belarus's rosters
+    assert then.status_code == 200 and then.json()["rosters"] == []
+    assert then.json()["changes"] == [] and then.json()["memberships"] == []
+    assert "Who joined and left" not in early.text and "was observed by then" in early.text
