@@ -27,10 +27,11 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
+from scrapy.exceptions import CloseSpider
 from twisted.internet import task, threads
 
 from crawler.items import PageFailure
-from crawler.runs import CrawlRun
+from crawler.runs import ARCHIVE_LOCKED, CrawlRun
 from dedupe.analysis import changes
 from dedupe.archive import FLUSH, AddResult, Archive, Flush
 from dedupe.document import REMOVED_STATUSES, RawSnapshot
@@ -396,6 +397,8 @@ class ArchivePipeline:
         return CrawlRun.for_crawler(self.crawler)
 
     def open_spider(self) -> None:
+        if self.run.locked:  # another writer holds the archive (logged by CrawlRunExtension): close at once
+            raise CloseSpider(ARCHIVE_LOCKED)
         run = self.run.begin()
         if self.mode == "inline":
             self.writer = InlineWriter(str(run.db_path))

@@ -17,6 +17,7 @@ after a kill or a finished run (a finished run's seen-requests would filter ever
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import shutil
@@ -110,6 +111,7 @@ class CrawlRun:
         self.stopped_now = False  # by a second Ctrl-C: Scrapy's own JOBDIR state is not trusted then
         self.scrapy_stats: dict[str, Any] = {}
         self.started_clock = time.monotonic()
+        self.locked: str | None = None  # another writer held the archive: the crawl closes as 'archive_locked'
 
     # ------------------------------------------------------------------ registry
 
@@ -375,13 +377,30 @@ def _jsonable(stats: dict[str, Any]) -> dict[str, Any]:
     return {k: (v if isinstance(v, (int, float, str, bool, type(None))) else str(v)) for k, v in stats.items()}
 
 
+ARCHIVE_LOCKED = "archive_locked"  # the close reason of a crawl refused by the archive's writer lock
+
+
 class CrawlRunExtension:
-    """Begins the run when the crawler starts (``scrapy crawl`` too) and finishes it with the close reason."""
+    """Begins the run when the crawler starts (``scrapy crawl`` too) and finishes it with the close reason.
+
+    An archive another writer holds (``scrapy crawl`` under Scrapyd or cron; ``pa-archive crawl`` takes
+    the lock before the crawler exists) is one log line with the holder's pid and start, and the spider
+    closes as ``archive_locked`` before anything is fetched (the pipeline refuses to open): no traceback,
+    no row, and the JOBDIR the holder may be using is not opened."""
 
     def __init__(self, crawler: Crawler) -> None:
+        from dedupe.archive.lock import WriterLocked
+
         self.crawler = crawler
         self.run = CrawlRun.for_crawler(crawler)
-        self.run.begin()  # before the scheduler reads JOBDIR; WriterLocked stops the crawl here
+        try:
+            self.run.begin()  # before the scheduler reads JOBDIR
+        except WriterLocked as exc:
+            self.run.locked = str(exc)
+            logging.getLogger(__name__).error("%s", exc)
+            # the scheduler is built after the extensions: it must not open (and, closing, rewrite) the queue of
+            # the crawl holding the lock, which may use the same JOBDIR
+            crawler.settings.set("JOBDIR", None, priority=max(crawler.settings.getpriority("JOBDIR") or 0, 100))
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlRunExtension:
@@ -392,6 +411,8 @@ class CrawlRunExtension:
         return ext
 
     def spider_closed(self, spider: Any, reason: str) -> None:
+        if self.run.locked:
+            return  # said when the lock was refused; the holder's run is not ours to finish
         stats = dict(self.crawler.stats.get_stats())
         stats["finish_reason"] = reason
         status = self.run.finish(reason, stats)

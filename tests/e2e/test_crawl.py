@@ -556,6 +556,29 @@ def test_a_second_concurrent_run_exits_with_the_lock_message(tmp_path: Path) -> 
     assert [r["status"] for r in query(db, "SELECT status FROM crawl_runs")] == ["finished"]
 
 
+def test_scrapy_crawl_on_a_locked_archive_logs_the_holder_and_closes_without_a_traceback(tmp_path: Path) -> None:
+    """The Scrapyd path: `scrapy crawl` whose archive another crawl holds says so in one line and stops."""
+    from dedupe.archive.lock import WriterLock
+
+    db, jobdir = tmp_path / "archive.db", tmp_path / "job"
+    holder = WriterLock(db)
+    holder.acquire("crawl", {"started_at": "2026-01-02T03:04:05+00:00"})
+    try:
+        command = [sys.executable, "-m", "scrapy", "crawl", "pacsto", "-a", "start_url=http://127.0.0.1:9/events"]
+        for setting in (*FAST, f"ARCHIVE_DB={db}", f"JOBDIR={jobdir}"):
+            command += ["-s", setting]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=ROOT)
+    finally:
+        holder.release()
+    assert "Traceback" not in done.stderr and "Task exception" not in done.stderr, done.stderr[-3000:]
+    (line,) = [line for line in done.stderr.splitlines() if "already writing" in line]
+    assert f"ERROR: another crawl is already writing archive.db (pid {os.getpid()}, started 2026-01-02T03:04:05" in line
+    assert "Spider closed (archive_locked)" in done.stderr and "Crawled (" not in done.stderr
+    assert done.returncode == 0  # Scrapy's own exit status for a spider that closed (Scrapyd: job finished)
+    assert not (jobdir / "requests.queue").exists()  # the holder's JOBDIR queue is left alone
+    assert not db.exists() or query(db, "SELECT count(*) AS n FROM crawl_runs")[0]["n"] == 0
+
+
 def test_a_killed_run_resumed_with_its_jobdir_leaves_no_duplicates(tmp_path: Path) -> None:
     db, jobdir = tmp_path / "archive.db", tmp_path / "job"
     with ReplicaServer(epoch=1, lang="en") as server:
