@@ -364,3 +364,14 @@ def test_a_roster_as_of_a_past_date_shows_nothing_observed_after_it(archives: di
     assert then.status_code == 200 and then.json()["rosters"] == []
     assert then.json()["changes"] == [] and then.json()["memberships"] == []
     assert "Who joined and left" not in early.text and "was observed by then" in early.text
+
+
+def test_the_parity_pages_sources_are_links_to_their_evidence(archives: dict[str, Path]) -> None:
+    """Each side's sources (block variants, roster versions, the page) were plain text: a dead end for evidence."""
+    import re
+
+    (page,) = fetch(archives["full"], "/-/parity?all=1")
+    sources = " ".join(re.findall(r'<span class="pa-source">.*?</span>', page.text, re.S))
+    hrefs = {h.replace("&amp;", "&") for h in re.findall(r'href="([^"]+)"', sources)}
+    assert any("/full/roster_versions/rv-" in h for h in hrefs) and any("/-/calendar?url=" in h for h in hrefs)
+    assert all(r.status_code == 200 for r in fetch(archives["full"], *sorted(hrefs)[:12])), sorted(hrefs)[:12]
