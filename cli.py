@@ -1236,6 +1236,17 @@ def describe_run(run: dict[str, Any], width: int = WIDTH) -> list[str]:
         resumed = stats.get("resumed_pages", stats.get("skipped_as_stored", 0))
         note = f"resumed run {run['resumed_from']}: the {resumed} page(s) it had stored were not fetched again"
         lines += wrapped("  ", note, width)
+    if run.get("live"):
+        pid = f" (pid {run['pid']})" if run.get("pid") else ""
+        lines += wrapped("  ", f"still running{pid}: the counts are what it has stored so far.", width)
+    elif run.get("recorded_status") == "running":
+        pid = f" (pid {run['pid']})" if run.get("pid") else ""
+        lines += wrapped(
+            "  ",
+            f"killed: its process{pid} has ended and no crawl holds the archive's lock; the counts are what it "
+            "stored, and the next crawl records it as interrupted.",
+            width,
+        )
     if run.get("status") == "interrupted":
         if run.get("jobdir"):
             lines += wrapped(
@@ -1429,11 +1440,13 @@ def runs(run_id: int | None, db_path: str, as_json: bool, limit: int) -> None:
       pa-archive runs --json --limit 1 | jq '.[0].status'
     """
     from dedupe.archive import Archive, ArchiveError
+    from dedupe.archive.lock import holder as lock_holder
 
     try:
         with user_errors(), Archive(db_path, create=False, on_upgrade=announce_upgrade(db_path)) as archive:
             found = archive.runs.recent(limit) if run_id is None else [archive.runs.get(run_id)]
-            rows = [row for row in found if row]
+            holder = lock_holder(db_path)  # a 'running' row whose process holds no lock was killed
+            rows = [archive.runs.as_now(row, holder) for row in found if row]
     except ArchiveError as exc:
         raise click.ClickException(sentence(exc)) from None
     if run_id is not None and not rows:

@@ -1,7 +1,12 @@
 """The ``crawl_runs`` table: a crawl's row from its start to its outcome, read back by ``runs``.
 
 The crawler (``crawler.runs``) decides what a run is and when it ends; this module is the only one
-that writes or reads its row, through the named SQL of ``dedupe.queries``.
+that writes or reads its row, through the named SQL of ``dedupe.queries`` (and, below, the counts of what a
+run stored, read from its observations).
+
+A run's counts are written when it finishes. Until then (running, or killed before it could finish) they
+are read from the observations it stored, by its origin (``crawl:<id>``, indexed): pages seen, new pages,
+changed, unchanged, removed, failed fetches.
 """
 
 from __future__ import annotations
@@ -15,6 +20,29 @@ from sqlite_utils import Database
 
 from .. import queries
 
+# What a run stored, from its observations: a 'new' observation of a URL that had no content before it is a new
+# page, of one that had content a change (what the crawl's writer counts: ``crawler.pipelines.ArchiveWriter``).
+RUN_OBSERVED_SQL = """
+SELECT coalesce(sum(o.status != 'error'), 0) AS pages_fetched,
+       coalesce(sum(o.status = 'new' AND NOT EXISTS (SELECT 1 FROM observations p WHERE p.url_id = o.url_id
+                     AND p.content_id IS NOT NULL AND p.id < o.id)), 0) AS new,
+       coalesce(sum(o.status = 'new' AND EXISTS (SELECT 1 FROM observations p WHERE p.url_id = o.url_id
+                     AND p.content_id IS NOT NULL AND p.id < o.id)), 0) AS changed,
+       coalesce(sum(o.status IN ('seen_again', 'not_modified')), 0) AS unchanged,
+       coalesce(sum(o.status = 'removed'), 0) AS removed,
+       coalesce(sum(o.status = 'error'), 0) AS failed,
+       max(o.observed_at) AS last_observed_at
+FROM observations o WHERE o.origin = :origin
+"""
+RUN_COUNTS_SET_SQL = """
+UPDATE crawl_runs SET pages_fetched = :pages_fetched, new = :new, changed = :changed, unchanged = :unchanged,
+                      removed = :removed, failed = max(failed, :failed)
+WHERE id = :id
+"""
+RUN_STALE_IDS_SQL = "SELECT id FROM crawl_runs WHERE status = 'running'"
+KILLED = "the crawl process ended without closing the run (killed?)"
+COUNTS = ("pages_fetched", "new", "changed", "unchanged", "removed", "failed")
+
 
 class CrawlRuns:
     """The archive's crawl runs."""
@@ -25,7 +53,39 @@ class CrawlRuns:
     def settle_interrupted(self) -> None:
         """Mark the runs left 'running' (by a killed process: the caller holds the writer lock) interrupted."""
         with self.db.atomic():
+            stale = [row[0] for row in self.db.execute(RUN_STALE_IDS_SQL).fetchall()]
             self.db.execute(queries.CRAWL_RUNS_STALE_SQL)
+            for run_id in stale:  # every count, not only the pages: a killed run's new pages were new
+                self.db.execute(RUN_COUNTS_SET_SQL, {"id": run_id, **self.observed(run_id)})
+
+    def observed(self, run_id: int) -> dict[str, Any]:
+        """What the run stored so far, from its observations (``RUN_OBSERVED_SQL``): its counts and the
+        time of its newest observation (None when it stored nothing)."""
+        return self._rows(RUN_OBSERVED_SQL, {"origin": f"crawl:{run_id}"})[0]
+
+    def as_now(self, row: dict[str, Any], holder: dict[str, Any] | None) -> dict[str, Any]:
+        """A decoded run's row as it stands now. A finished row is itself. A 'running' one counts what it
+        stored so far (its row has counts only once it finishes) and, when its process no longer holds the
+        archive's writer lock (``holder``: ``lock.holder``; None, unknown, leaves it running), reads
+        'interrupted' as the next crawl will record it, with ``recorded_status`` 'running' (not written here)."""
+        if row.get("status") != "running":
+            return row
+        data = dict(row)
+        observed = self.observed(row["id"])
+        data.update({key: max(observed[key], row.get(key) or 0) for key in COUNTS})
+        alive = holder is None or (
+            holder.get("command", "crawl") == "crawl" and (row.get("pid") is None or holder.get("pid") == row["pid"])
+        )
+        if alive:
+            data["live"] = True
+            return data
+        data.update(  # as ``settle_interrupted`` will write it
+            status="interrupted",
+            recorded_status="running",
+            finished_at=observed["last_observed_at"],
+            errors=[*(row.get("errors") or []), {"url": None, "error": KILLED}],
+        )
+        return data
 
     def start(
         self, started_at: str, start_urls: list[str], resumed_from: int | None, jobdir: str | None, pid: int

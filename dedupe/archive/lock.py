@@ -112,6 +112,23 @@ def _holder(handle: Any) -> dict[str, Any]:
     return found if isinstance(found, dict) else {}
 
 
+def holder(db_path: str | Path) -> dict[str, Any] | None:
+    """The note of the writer holding ``db_path``'s lock now (pid, started_at, command...), read without
+    taking the lock (a reader must never make a writer starting at that moment fail); ``{}`` when no writer
+    holds it: no lock file (no writer ever ran), an empty note (its holder released it) or a note whose process
+    has ended (a killed holder: the kernel dropped its lock, the note stays). None when the note cannot be read."""
+    try:
+        with open(f"{db_path}.lock", encoding="utf-8") as handle:
+            note = _holder(handle)
+    except FileNotFoundError:
+        return {}
+    except OSError:
+        return None
+    if not note.get("pid") or not _alive(note["pid"]):
+        return {}
+    return note
+
+
 @contextlib.contextmanager
 def writing(db_path: str | Path, command: str, if_locked: str = "") -> Iterator[WriterLock]:
     """The writer lock held for a block (``with writing(db, "import"): ...``)."""

@@ -155,3 +155,66 @@ def test_crawl_takes_revisit_after_as_a_flag_a_setting_or_the_environment(
     assert not db.exists()
     help_text = CliRunner().invoke(crawl, ["--help"]).output
     assert "--revisit-after" in help_text and "--revisit-after 0" in help_text
+
+
+KILLED_CRAWL = """
+import os, signal, sys
+from crawler.pipelines import ArchiveWriter
+from crawler.runs import CrawlRun
+from tests.support.crawl import ARTICLES, BASE, snap
+run = CrawlRun(sys.argv[1], [f"{BASE}/events"]).begin()
+writer = ArchiveWriter(sys.argv[1])
+for i, path in enumerate(ARTICLES[:3]):
+    writer.store(snap(path, f"2025-10-20T09:00:0{i}Z", origin=run.origin))
+writer.archive.close()
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_runs_shows_a_killed_run_as_interrupted_with_what_it_stored(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from click.testing import CliRunner
+
+    from cli import runs
+
+    db = tmp_path / "a.db"
+    root = Path(__file__).resolve().parents[3]
+    killed = subprocess.run([sys.executable, "-c", KILLED_CRAWL, str(db)], cwd=root, timeout=60, check=False)
+    assert killed.returncode == -9  # SIGKILL: its row stays 'running', its lock note names a dead pid
+    text = CliRunner().invoke(runs, ["--db", str(db)])
+    assert text.exit_code == 0, text.output
+    assert "Crawl run 1 interrupted: 3 page(s) fetched - 3 new" in text.output
+    assert "no crawl holds the archive's lock" in " ".join(text.output.split())
+    (row,) = json.loads(CliRunner().invoke(runs, ["--db", str(db), "--json"]).output)
+    assert (row["status"], row["recorded_status"], row["new"]) == ("interrupted", "running", 3)
+    CrawlRun(db, [f"{BASE}/events"]).begin().finish("finished")  # the next crawl settles it: the same counts
+    (_, old) = json.loads(CliRunner().invoke(runs, ["--db", str(db), "--json"]).output)
+    assert (old["status"], old["pages_fetched"], old["new"], old["changed"]) == ("interrupted", 3, 3, 0)
+    assert "recorded_status" not in old
+
+
+def test_runs_counts_what_a_live_run_has_stored_so_far(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from cli import runs
+    from crawler.pipelines import ArchiveWriter
+
+    db = tmp_path / "a.db"
+    with Archive(db) as archive:
+        archive.add(snap(ARTICLES[1], "2025-10-19T09:00:00Z", origin="import"))
+    run = CrawlRun(db, [f"{BASE}/events"]).begin()  # this process holds the lock: the run is live
+    try:
+        writer = ArchiveWriter(str(db))
+        writer.store(snap(ARTICLES[0], "2025-10-20T09:00:00Z", origin=run.origin))
+        writer.store(snap(ARTICLES[1], "2025-10-20T09:00:01Z", epoch=3, origin=run.origin))
+        writer.store(snap(ARTICLES[2], "2025-10-20T09:00:02Z", status=500, origin=run.origin))
+        writer.archive.close()
+        text = CliRunner().invoke(runs, ["--db", str(db)])
+        (row,) = json.loads(CliRunner().invoke(runs, ["--db", str(db), "--json"]).output)
+    finally:
+        run.finish("shutdown")
+    assert "Crawl run 1 running: 2 page(s) fetched - 1 new, 1 changed" in text.output and "1 failed" in text.output
+    assert "still running (pid " in text.output
+    assert (row["status"], row["pages_fetched"], row["new"], row["changed"], row["failed"]) == ("running", 2, 1, 1, 1)
