@@ -29,8 +29,8 @@ import click
 
 from dedupe import DEFAULT_DB
 from dedupe.analysis import diff as difftools
-from dedupe.archive import Archive, ArchiveError
-from dedupe.archive.base import DISK_FULL, is_disk_full
+from dedupe.archive import Archive, ArchiveError, ReadOnlyArchive
+from dedupe.archive.base import DISK_FULL, is_disk_full, read_only_mode
 from dedupe.document import RawSnapshot
 from dedupe.readonly import uri_safe_path
 from dedupe.sources import SourceError, expand, read_sources
@@ -379,15 +379,81 @@ def announce_upgrade(db_path: str) -> Callable[[list[str]], None]:
     return lambda steps: click.echo(upgrade_notice(db_path, steps), err=True)
 
 
-def open_archive(db_path: str, must_exist: bool = True) -> Archive:
-    """Open the archive or stop with one sentence; a stale archive is refreshed first."""
+def open_archive(db_path: str, must_exist: bool = True, writes: bool = False, refresh: bool = True) -> Archive:
+    """Open the archive or stop with one sentence; a stale archive is refreshed first. A command that only
+    reads (not ``writes``) reads an archive it cannot write (a read-only folder, file or mount) as it is."""
     try:
+        if not writes and Path(db_path).is_file() and (mode := read_only_mode(db_path)):
+            return ReadingArchive(db_path, mode)  # type: ignore[return-value] - the reading part of an Archive
         with user_errors():
             archive = Archive(db_path, create=not must_exist, on_upgrade=announce_upgrade(db_path))
-            archive.refresh()
+            if refresh:
+                archive.refresh()
         return archive
     except ArchiveError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+class ReadingArchive(ReadOnlyArchive):
+    """An archive this process cannot write, read as it is (``read_only_mode``: SQLite's ``mode=ro``, with
+    ``immutable=1`` when its folder is read-only): the reading part, the crawl runs and the check (which writes
+    only into a temporary copy). Nothing is upgraded or refreshed: an archive that needs it is refused, or read
+    with its derived tables as its last writer left them (said on stderr)."""
+
+    def __init__(self, db_path: str, mode: str) -> None:
+        from dedupe import schema
+        from dedupe.archive.base import unwritable
+        from dedupe.archive.crawl_runs import CrawlRuns
+        from dedupe.archive.derivation import DerivedRecords
+        from dedupe.migrations import migrations
+
+        self.path = Path(db_path)
+        why = self.why = unwritable(db_path)
+        try:
+            conn = sqlite3.connect(self.path.resolve().as_uri() + "?" + mode, uri=True, timeout=30)
+        except sqlite3.Error as exc:
+            raise ArchiveError(f"{db_path} is not a usable SQLite database ({exc}; {why})") from None
+        try:
+            super().__init__(conn)
+            if not schema.is_archive(self.db) or not self.db.table_names():
+                raise ArchiveError(f"{db_path} is a SQLite database but not a pa-archive archive")
+            if pending := [step.name for step in migrations.pending(self.db)]:
+                raise ArchiveError(
+                    f"{db_path} was made by an older pa-archive and needs an upgrade ({len(pending)} schema "
+                    f"step(s)) that cannot be written: {why}; run a command of this version once where it can be "
+                    "written"
+                )
+            self.runs = CrawlRuns(self.db)
+            self.derived = DerivedRecords(self.db, self.codec, self)  # type: ignore[arg-type] - reads only
+            if self.derived.is_stale():
+                click.echo(
+                    f"note: {db_path} cannot be written ({why}): it is read as its last writer left it, without "
+                    "deriving its newest snapshots.",
+                    err=True,
+                )
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise ArchiveError(f"{db_path} is not a usable SQLite database ({exc}; {why})") from None
+        except BaseException:
+            conn.close()
+            raise
+
+    def check(self, on_phase: Callable[[str], None] | None = None) -> dict[str, list[str]]:
+        if self.derived.is_stale():  # the check refreshes first: here that would be a write
+            raise click.ClickException(
+                f"{self.path} cannot be written ({self.why}) and its derived tables lag behind its newest "
+                "snapshots: a check compares them after a refresh; run it where the archive can be written"
+            )
+        return self.derived.check(on_phase=on_phase)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> ReadingArchive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 SEEDS = Path(__file__).resolve().parent / "dedupe" / "seeds"  # shipped with the package
@@ -458,7 +524,7 @@ def import_(
         click.echo(f"Nothing imported; {db_path} was not created.", err=True)
         sys.exit(1)
     with writer_lock(db_path, "import"):  # released when the import ends, or by the kernel if it is killed
-        archive = open_archive(db_path, must_exist=False)
+        archive = open_archive(db_path, must_exist=False, writes=True)
         alerts = Alerts(db_path, notify_urls, datasette_url).before()
         before = archive.stats().get("snapshots", 0)
         with (
@@ -898,7 +964,7 @@ def rebuild(db_path: str, as_json: bool) -> None:
     Example:
       pa-archive rebuild --db archive.db
     """
-    with open_archive(db_path) as archive, writer_lock(db_path, "rebuild"), user_errors():
+    with open_archive(db_path, writes=True) as archive, writer_lock(db_path, "rebuild"), user_errors():
         archive.rebuild()
         counts = archive.stats()
     if as_json:
@@ -933,7 +999,7 @@ def compact(db_path: str, as_json: bool) -> None:
     Example:
       pa-archive compact --db archive.db
     """
-    with open_archive(db_path) as archive, writer_lock(db_path, "compact"), user_errors():
+    with open_archive(db_path, writes=True) as archive, writer_lock(db_path, "compact"), user_errors():
         try:  # every content has its page of lines
             new_versions = archive.new_version_snapshots()
             with contextlib.ExitStack() as lines_bar, contextlib.ExitStack() as versions_bar:
@@ -1439,11 +1505,10 @@ def runs(run_id: int | None, db_path: str, as_json: bool, limit: int) -> None:
       pa-archive runs 3                       # what run 3 changed: facts, conflicts, variants, articles
       pa-archive runs --json --limit 1 | jq '.[0].status'
     """
-    from dedupe.archive import Archive, ArchiveError
     from dedupe.archive.lock import holder as lock_holder
 
     try:
-        with user_errors(), Archive(db_path, create=False, on_upgrade=announce_upgrade(db_path)) as archive:
+        with user_errors(), open_archive(db_path, refresh=False) as archive:
             found = archive.runs.recent(limit) if run_id is None else [archive.runs.get(run_id)]
             holder = lock_holder(db_path)  # a 'running' row whose process holds no lock was killed
             rows = [archive.runs.as_now(row, holder) for row in found if row]
@@ -1847,7 +1912,7 @@ def backfill(
     sources = {"cdx_api": cdx_api, "records": bool(warc_prefix), "timemap": timemap}
     # the archive's writer lock, as crawl and import take it: a backfill never interleaves with them
     with contextlib.nullcontext() if dry_run else writer_lock(db_path, "backfill"):
-        archive = open_archive(db_path, must_exist=False)
+        archive = open_archive(db_path, must_exist=False, writes=True)
         alerts = Alerts(db_path, () if dry_run else notify_urls, datasette_url).before()
         result, captures = _run_backfill(archive, client, sources, patterns, since, until, prefix, dry_run)
     alert = alerts.after(run="backfill")

@@ -5,7 +5,9 @@ part asks of a URL: its newest snapshot."""
 from __future__ import annotations
 
 import errno
+import os
 import sqlite3
+from pathlib import Path
 
 from ..document import REMOVED_STATUSES  # noqa: F401 - re-exported: dedupe.archive.REMOVED_STATUSES
 from ..transactions import write_transaction  # noqa: F401 - re-exported: every part of the archive writes with it
@@ -37,6 +39,57 @@ def is_disk_full(exc: BaseException) -> bool:
         code = getattr(exc, "sqlite_errorcode", None)
         return (code is not None and code & 0xFF == SQLITE_FULL) or "database or disk is full" in str(exc)
     return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+# How an archive that cannot be written is read (``read_only_mode``): SQLite's read-only open, and with
+# ``immutable`` when no -wal or -shm can be made beside it (SQLite then reads the file alone, never locking it).
+READ_ONLY = "mode=ro"
+IMMUTABLE = "mode=ro&immutable=1"
+
+
+def read_only_mode(path: str | Path) -> str | None:
+    """None when the archive at ``path`` can be opened as usual (its file and its folder are writable, as
+    ``os.access`` tells: root is refused only by a read-only file system). Otherwise the URI query to read it
+    with: ``mode=ro`` when SQLite can (its folder is writable, so SQLite makes its -shm; or it is not in WAL
+    mode; or its -wal and -shm are there), ``mode=ro&immutable=1`` when the folder is read-only and the archive
+    in WAL mode without a -wal to read: a read-only folder cannot hold a live writer's -wal, so nothing can
+    change under the reader. ArchiveError (one sentence) when SQLite cannot read it at all."""
+    path = Path(path)
+    folder = path.parent
+    if os.access(path, os.W_OK) and os.access(folder, os.W_OK):
+        return None
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(100)
+    except OSError:
+        return None  # unreadable: the usual opening says why
+    if os.access(folder, os.W_OK):
+        return READ_ONLY  # only the file is read-only: SQLite makes its -shm (WAL mode) in the folder
+    wal_mode = len(header) >= 20 and header[18] == 2  # the file format's read and write versions: 2 is WAL
+    if not wal_mode:
+        journal = Path(f"{path}-journal")
+        if journal.exists() and journal.stat().st_size:
+            raise ArchiveError(
+                f"the folder {folder} is read-only and {path.name} has a journal of an interrupted write "
+                f"({journal.name}) that SQLite must roll back before reading: open it once where it can be written"
+            )
+        return READ_ONLY
+    wal, shm = Path(f"{path}-wal"), Path(f"{path}-shm")
+    if not wal.exists() or not wal.stat().st_size:
+        return IMMUTABLE  # nothing in a -wal: the file alone is the archive
+    if shm.exists():
+        return READ_ONLY  # SQLite reads the -wal through the -shm a writer left
+    raise ArchiveError(
+        f"the folder {folder} is read-only and the archive is in WAL mode: its {wal.name} holds writes not yet in "
+        f"{path.name}, and SQLite cannot read them without making a {shm.name} beside it; copy {path.name} and "
+        f"{wal.name} to a writable folder, or make {folder} writable"
+    )
+
+
+def unwritable(path: str | Path) -> str:
+    """Why the archive at ``path`` cannot be written, in a few words (for ``read_only_mode``'s readers)."""
+    folder = Path(path).parent
+    return f"its folder {folder} is read-only" if not os.access(folder, os.W_OK) else "the file is read-only"
 
 
 def order_key(first_seen: str, url: str, text_sha256: str) -> bytes:
