@@ -8,10 +8,13 @@
 * ``ArchiveMiddleware`` makes requests conditional on the archive's validators, answers a 304
   with the archived body (so a listing that did not change still yields its links), and skips
   pages that the interrupted run being resumed has already stored.
+* ``SiteBreakerMiddleware`` stops the crawl as ``site_unreachable`` when a host stops answering
+  mid-run: CRAWL_MAX_CONNECT_FAILURES pages in a row that cannot connect to it, with no answer between.
 """
 
 from __future__ import annotations
 
+import logging
 import random
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -81,10 +84,15 @@ class BackoffRetryMiddleware(RetryMiddleware):
             retry.meta["retry_delay"] = min(self.cap, self.base * 2 ** (attempt - 1)) * random.uniform(0.8, 1.2)
         return retry
 
-    async def process_request(self, request: Request) -> None:
+    async def process_request(self, request: Request) -> Request | None:
         delay = request.meta.pop("retry_delay", 0)
-        if delay:
-            await maybe_deferred_to_future(deferLater(reactor, delay, lambda: None))
+        waited = 0.0
+        while waited < delay:  # in slices: a crawl stopped because its site died does not wait for a retry
+            if site_gone(self.crawler):
+                return request  # back to the queue (a retry is never filtered): JOBDIR keeps it for the next run
+            step = min(0.25, delay - waited)
+            await maybe_deferred_to_future(deferLater(reactor, step, lambda: None))
+            waited += step
         return None
 
 
@@ -155,3 +163,107 @@ class ArchiveMiddleware:
             flags=[*response.flags, "archived-body"],
             protocol=response.protocol,
         )
+
+
+# Connection-level failures: the host did not answer at all (an HTTP error is an answer). By class name, as
+# Scrapy >= 2.14 raises its own classes (DownloadConnectionRefusedError...) where Twisted's were seen before.
+CONNECT_FAILURES = {
+    "DownloadConnectionRefusedError": "connection refused",
+    "ConnectionRefusedError": "connection refused",
+    "DownloadTimeoutError": "timed out",
+    "TimeoutError": "timed out",
+    "TCPTimedOutError": "timed out",
+    "CannotResolveHostError": "DNS lookup failed",
+    "DNSLookupError": "DNS lookup failed",
+    "NoRouteError": "no route to host",
+    "ConnectError": "cannot connect",
+}
+
+
+def site_gone(crawler: Crawler) -> bool:
+    """Whether SiteBreakerMiddleware stopped this crawl because its site stopped answering."""
+    from crawler.runs import _RUNS
+
+    run = _RUNS.get(crawler)
+    return run is not None and run.ended_early is not None
+
+
+def connect_failure(exception: BaseException) -> str | None:
+    """What kind of connection failure ``exception`` is ("connection refused"...), None for anything else."""
+    for cls in type(exception).__mro__:
+        if cls.__name__ in CONNECT_FAILURES:
+            return CONNECT_FAILURES[cls.__name__]
+    return None
+
+
+class SiteBreakerMiddleware:
+    """Stop the crawl when a host stops answering mid-run, rather than retry every page left with backoff.
+
+    Each host has a streak: the distinct pages whose attempt failed to connect (refused, timed out, DNS)
+    since the host last answered anything (any HTTP status). When a streak reaches ``CRAWL_MAX_CONNECT_FAILURES``
+    pages (0: never) the spider closes as ``site_unreachable`` with one log line naming the host and the
+    requests left unfetched; the run is ``interrupted``, so the next run resumes (with ``--jobdir``,
+    exactly where it stopped). Pages, not attempts: one page failing through all its retries never trips it.
+    Placed after the retry middleware (a higher number): it sees every attempt. Once tripped, the retries of
+    the pages in flight go back to the queue without their backoff wait (``BackoffRetryMiddleware``): the
+    crawl closes within moments, and Scrapy's JOBDIR queue keeps them for the next run."""
+
+    def __init__(self, crawler: Crawler, limit: int) -> None:
+        self.crawler = crawler
+        self.limit = limit
+        self.streaks: dict[str, set[str]] = {}
+        self.tripped: str | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SiteBreakerMiddleware:
+        limit = crawler.settings.getint("CRAWL_MAX_CONNECT_FAILURES", 10)
+        if limit <= 0:
+            raise NotConfigured("CRAWL_MAX_CONNECT_FAILURES is 0")
+        return cls(crawler, limit)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        self.streaks.pop(urlsplit(request.url).netloc, None)  # the host answered
+        return response
+
+    def process_exception(self, request: Request, exception: BaseException) -> None:
+        failure = connect_failure(exception)
+        if failure is None:
+            return None
+        if self.tripped:
+            return None  # its retry goes back to the queue (BackoffRetryMiddleware), which JOBDIR keeps
+        host = urlsplit(request.url).netloc
+        streak = self.streaks.setdefault(host, set())
+        streak.add(request.url)
+        if len(streak) >= self.limit:
+            self.trip(host, len(streak), failure)
+        return None
+
+    def left(self) -> int:
+        """Requests queued or in flight (those in flight fail without a retry now)."""
+        engine = self.crawler.engine
+        try:
+            queued = len(engine._slot.scheduler)  # no public accessor
+        except Exception:  # noqa: BLE001 - a scheduler without a length
+            queued = 0
+        return queued + len(getattr(engine.downloader, "active", ()) or ())
+
+    def trip(self, host: str, pages: int, failure: str) -> None:
+        from crawler.runs import SITE_UNREACHABLE, CrawlRun, say, told
+
+        left = self.left()
+        self.tripped = (
+            f"{host} stopped answering: {pages} pages in a row could not connect ({failure}, the last one) with no "
+            f"answer in between; the crawl stopped with {left} request(s) left unfetched, which the next run fetches"
+        )
+        self.crawler.stats.set_value("pacsto/site_unreachable", host)
+        self.crawler.stats.set_value("pacsto/left_unfetched", left)
+        CrawlRun.for_crawler(self.crawler).ended_early = self.tripped
+        logging.getLogger(__name__).error("%s", self.tripped)
+        if told(self.crawler):  # a person watching the progress line hears it now, not only in the summary
+            say(self.crawler, self.tripped)
+        self.close_spider(SITE_UNREACHABLE)
+
+    def close_spider(self, reason: str) -> None:
+        from scrapy.utils.defer import deferred_from_coro
+
+        deferred_from_coro(self.crawler.engine.close_spider_async(reason=reason))

@@ -42,6 +42,8 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 JOBDIR_STATE = "pa-archive-run.json"
+ARCHIVE_LOCKED = "archive_locked"  # the close reason of a crawl refused by the archive's writer lock
+SITE_UNREACHABLE = "site_unreachable"  # the close reason of a crawl whose site stopped answering (middlewares)
 SCRAPY_JOBDIR_FILES = ("requests.seen", "requests.queue", "spider.state")
 MAX_ERRORS = 1000
 
@@ -112,6 +114,7 @@ class CrawlRun:
         self.scrapy_stats: dict[str, Any] = {}
         self.started_clock = time.monotonic()
         self.locked: str | None = None  # another writer held the archive: the crawl closes as 'archive_locked'
+        self.ended_early: str | None = None  # why the crawl stopped before its end (one sentence), e.g. the site died
 
     # ------------------------------------------------------------------ registry
 
@@ -215,7 +218,7 @@ class CrawlRun:
     def conclude(self, reason: str) -> str:
         """The run's status from Scrapy's finish reason and what happened to its pages."""
         tried = self.counts.pages_fetched + self.counts.failed
-        if reason in ("shutdown", "interrupted"):
+        if reason in ("shutdown", "interrupted", SITE_UNREACHABLE):  # resumable: the next run goes on
             return "interrupted"
         if self.writer_error or reason != "finished":
             return "failed"
@@ -234,18 +237,19 @@ class CrawlRun:
         self.status = self.conclude(reason)
         if stats is not None:
             self.scrapy_stats = stats
-        errors = list(self.counts.errors)
+        run_errors = []  # the run's own first: a summary shows the first few errors, then "... and N more"
         if self.writer_error:
-            errors.append({"url": None, "error": self.writer_error})
+            run_errors.append({"url": None, "error": self.writer_error})
         if reason not in ("finished", "shutdown"):
-            errors.append({"url": None, "error": f"the crawl ended early: {reason}"})
+            run_errors.append({"url": None, "error": self.ended_early or f"the crawl ended early: {reason}"})
         elif self.status == "failed" and not self.writer_error:
-            errors.append(
+            run_errors.append(
                 {
                     "url": None,
                     "error": "too many pages failed" if self.counts.pages_fetched else "no page could be fetched",
                 }
             )
+        errors = run_errors + list(self.counts.errors)
         summary = {
             "finish_reason": reason,
             "skipped_as_stored": self.counts.skipped,
@@ -377,9 +381,6 @@ def _jsonable(stats: dict[str, Any]) -> dict[str, Any]:
     return {k: (v if isinstance(v, (int, float, str, bool, type(None))) else str(v)) for k, v in stats.items()}
 
 
-ARCHIVE_LOCKED = "archive_locked"  # the close reason of a crawl refused by the archive's writer lock
-
-
 class CrawlRunExtension:
     """Begins the run when the crawler starts (``scrapy crawl`` too) and finishes it with the close reason.
 
@@ -432,6 +433,11 @@ def say(crawler: Crawler | None, text: str) -> None:
         reporter.say(text)
     else:
         print(text, file=sys.stderr, flush=True)
+
+
+def told(crawler: Crawler | None) -> bool:
+    """Whether a person watches this crawl's progress line (``say`` then reaches them at once)."""
+    return crawler is not None and crawler in _REPORTERS
 
 
 def stop_progress(crawler: Crawler | None) -> None:

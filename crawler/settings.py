@@ -95,6 +95,11 @@ METAREFRESH_ENABLED = False
 DEPTH_LIMIT = 0  # the listing and calendar bounds above are explicit; depth would cut the listing short
 # A run whose failed pages exceed this share of the pages it tried is 'failed' (exit status 1).
 CRAWL_MAX_FAILED_RATIO = 0.5
+# The site died mid-run: after this many pages of one host in a row fail to connect (refused, timed out,
+# DNS) with no answer from it in between, the crawl stops as 'site_unreachable' (the run is 'interrupted',
+# the next run goes on) instead of retrying every page left with backoff. One page failing all its retries
+# counts once. 0 = never stop.
+CRAWL_MAX_CONNECT_FAILURES = 10
 
 # --- components ----------------------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
@@ -105,6 +110,7 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
     "crawler.middlewares.ArchiveMiddleware": 560,
+    "crawler.middlewares.SiteBreakerMiddleware": 570,  # after the retry (550): sees every attempt's failure
 }
 ITEM_PIPELINES = {"crawler.pipelines.ArchivePipeline": 300}
 EXTENSIONS = {"crawler.runs.CrawlRunExtension": 0}
@@ -134,6 +140,7 @@ _WHOLE = {
     "DOWNLOAD_WARNSIZE": 0,
     "SITEMAP_MAX_DEPTH": 0,
     "SITEMAP_MAX_FILES": 0,
+    "CRAWL_MAX_CONNECT_FAILURES": 0,
 }
 _NUMBER = {
     "DOWNLOAD_DELAY": 0,

@@ -579,6 +579,111 @@ def test_scrapy_crawl_on_a_locked_archive_logs_the_holder_and_closes_without_a_t
     assert not db.exists() or query(db, "SELECT count(*) AS n FROM crawl_runs")[0]["n"] == 0
 
 
+class DyingSite:
+    """A small site on 127.0.0.1 whose server can die mid-crawl: /events lists ``articles`` articles; with
+    ``dies`` the server stops listening once it has answered /events, so every article is refused. HTTP/1.0,
+    one request per connection: no kept-alive connection outlives the listening socket."""
+
+    def __init__(self, articles: int, dies: bool, port: int = 0) -> None:
+        import http.server
+        import threading
+
+        site = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802 - the http.server name
+                if site.dead.is_set():
+                    return  # between the death and the socket's close: no answer
+                path = urlsplit(self.path)
+                if path.path == "/events":
+                    links = "" if path.query else "".join(f'<a href="/events/article-{n}">{n}</a>' for n in site.range)
+                    self.answer(200, f"<html><body><h1>News</h1>{links}</body></html>")
+                    if dies and not path.query:
+                        site.dead.set()
+                elif path.path.startswith("/events/article-"):
+                    n = path.path.rsplit("-", 1)[1]
+                    text = f"The assembly met for the {n}th time and adopted a model law on cooperation. " * 5
+                    self.answer(
+                        200,
+                        f"<html><head><title>Meeting {n}</title></head><body><article><h1>Meeting {n}"
+                        f"</h1><p>{text}</p></article></body></html>",
+                    )
+                else:
+                    self.answer(404, "<html><body>not found</body></html>")
+
+            def answer(self, status: int, html: str) -> None:
+                body = html.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.range = range(articles)
+        self.dead = threading.Event()
+        self.server = http.server.HTTPServer(("127.0.0.1", port), Handler)
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.killer = threading.Thread(target=self._die, daemon=True)
+
+    def _die(self) -> None:
+        while not self.dead.wait(0.1):
+            if self.stopped:
+                return
+        self.stop()
+
+    def __enter__(self) -> DyingSite:
+        self.stopped = False
+        self.thread.start()
+        self.killer.start()
+        return self
+
+    def stop(self) -> None:
+        if not self.stopped:
+            self.stopped = True
+            self.server.shutdown()
+            self.server.server_close()
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.stop()
+        self.thread.join(timeout=5)
+        self.killer.join(timeout=5)
+
+
+def test_a_site_that_dies_mid_crawl_stops_the_run_soon_and_the_next_run_goes_on(tmp_path: Path) -> None:
+    db, jobdir = tmp_path / "archive.db", tmp_path / "job"
+    retrying = ("RETRY_TIMES=3", "RETRY_BACKOFF_BASE=0.5")  # without the breaker: 3.5 s of backoff per page left
+    with DyingSite(articles=40, dies=True) as site:
+        started = time.monotonic()
+        done, result = crawl(db, [f"{site.url}/events"], *retrying, jobdir=jobdir, timeout=120)
+        took = time.monotonic() - started
+        port = site.port
+    assert result is not None, done.stderr[-2000:]
+    assert done.returncode == 1 and result["status"] == "interrupted"
+    assert result["stats"]["finish_reason"] == "site_unreachable"
+    first = result["errors"][0]["error"]  # the run's own error first: the summary shows it
+    assert re.fullmatch(
+        rf"127\.0\.0\.1:{port} stopped answering: 10 pages in a row could not connect \(connection refused, the last "
+        r"one\) with no answer in between; the crawl stopped with \d+ request\(s\) left unfetched, which the next run "
+        r"fetches",
+        first,
+    ), first
+    assert result["failed"] < 40 and took < 30, (result["failed"], took)
+    # the site is back: the next run with the same jobdir goes on, and every article ends up archived
+    with DyingSite(articles=40, dies=False, port=port) as site:
+        done, again = crawl(db, [f"{site.url}/events"], *retrying, jobdir=jobdir, timeout=120)
+    assert again is not None and again["status"] == "finished", done.stderr[-2000:]
+    assert again["resumed_from"] == result["id"]
+    stored = query(
+        db, "SELECT count(DISTINCT url) AS n FROM snapshots WHERE url LIKE '%/article-%' AND content_sha256 IS NOT NULL"
+    )
+    assert stored[0]["n"] == 40
+
+
 def test_a_killed_run_resumed_with_its_jobdir_leaves_no_duplicates(tmp_path: Path) -> None:
     db, jobdir = tmp_path / "archive.db", tmp_path / "job"
     with ReplicaServer(epoch=1, lang="en") as server:

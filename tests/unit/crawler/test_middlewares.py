@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from scrapy import Request
+from scrapy.exceptions import DownloadConnectionRefusedError, DownloadTimeoutError, NotConfigured
 from scrapy.http import HtmlResponse, Response
 
 from crawler.middlewares import (
@@ -14,11 +16,13 @@ from crawler.middlewares import (
     ArchiveMiddleware,
     BackoffRetryMiddleware,
     OffsiteRefused,
+    SiteBreakerMiddleware,
+    site_gone,
 )
 from crawler.pipelines import ArchiveWriter
 from crawler.runs import CrawlRun
 from dedupe.document import RawSnapshot
-from tests.support.crawl import BASE, fake_crawler, replica_page
+from tests.support.crawl import BASE, FakeCrawler, fake_crawler, replica_page
 
 
 def test_allowed_hosts_middleware_refuses_redirects_off_the_site(tmp_path: Path) -> None:
@@ -93,3 +97,81 @@ def test_archive_middleware_makes_requests_conditional_and_answers_304_with_the_
         mw.process_request(Request(f"{BASE}/events/done", meta={"archive_page": True, "page_type": "article"}))
     assert mw.process_request(Request(f"{BASE}/events", meta={"archive_page": True, "page_type": "listing"})) is None
     run.finish("finished")
+
+
+class BreakerCrawler(FakeCrawler):
+    """A crawler whose engine has a queue and downloads in flight; its stats are kept."""
+
+    def __init__(self, tmp_path: Path, queued: int = 0, in_flight: int = 0) -> None:
+        super().__init__(tmp_path)
+        values: dict = {}
+        self.stats = SimpleNamespace(values=values, set_value=values.__setitem__)
+        downloader = SimpleNamespace(active={object() for _ in range(in_flight)})
+        self.engine = SimpleNamespace(_slot=SimpleNamespace(scheduler=[None] * queued), downloader=downloader)
+
+
+def breaker(tmp_path: Path, **settings: object) -> tuple[SiteBreakerMiddleware, list[str]]:
+    crawler = BreakerCrawler(tmp_path, queued=40, in_flight=3)
+    for name, value in settings.items():
+        crawler.settings.set(name, value)
+    mw = SiteBreakerMiddleware.from_crawler(crawler)
+    closed: list[str] = []
+    mw.close_spider = closed.append  # type: ignore[method-assign]
+    return mw, closed
+
+
+REFUSED = DownloadConnectionRefusedError("Connection was refused by other side: 111: Connection refused.")
+
+
+def test_the_site_dying_mid_crawl_stops_it_after_ten_pages_that_cannot_connect(tmp_path: Path) -> None:
+    mw, closed = breaker(tmp_path)
+    for n in range(9):
+        assert mw.process_exception(Request(f"{BASE}/events/a{n}"), REFUSED) is None
+    assert not closed
+    last = Request(f"{BASE}/events/a9")
+    mw.process_exception(last, DownloadTimeoutError("took longer than 5 seconds"))
+    assert closed == ["site_unreachable"]
+    run = CrawlRun.for_crawler(mw.crawler)
+    assert run.ended_early == (
+        "127.0.0.1:8000 stopped answering: 10 pages in a row could not connect (timed out, the last one) with no "
+        "answer in between; the crawl stopped with 43 request(s) left unfetched, which the next run fetches"
+    )
+    assert run.conclude("site_unreachable") == "interrupted"  # resumable, exit status 1
+    assert site_gone(mw.crawler)  # the retries in flight go back to the queue without their backoff wait
+
+
+def test_one_flaky_page_an_answer_between_or_an_http_error_never_trips_it(tmp_path: Path) -> None:
+    mw, closed = breaker(tmp_path)
+    flaky = Request(f"{BASE}/events/flaky")
+    for _ in range(50):  # one page failing every retry is one page
+        mw.process_exception(flaky, REFUSED)
+    for n in range(8):  # with the flaky one, 9 pages in a row
+        mw.process_exception(Request(f"{BASE}/events/a{n}"), REFUSED)
+    mw.process_response(Request(f"{BASE}/events/ok"), Response(f"{BASE}/events/ok", status=500))  # it answered
+    for n in range(9):
+        mw.process_exception(Request(f"{BASE}/events/b{n}"), REFUSED)
+    for n in range(20):
+        mw.process_exception(Request(f"{BASE}/events/c{n}"), ValueError("not a connection failure"))
+    for n in range(9):  # another host's failures are its own streak
+        mw.process_exception(Request(f"http://127.0.0.1:8001/events/d{n}"), REFUSED)
+    assert closed == [] and not site_gone(mw.crawler)
+
+
+def test_the_breaker_is_a_setting_and_0_turns_it_off(tmp_path: Path, monkeypatch) -> None:
+    mw, closed = breaker(tmp_path, CRAWL_MAX_CONNECT_FAILURES=3)
+    for n in range(3):
+        mw.process_exception(Request(f"{BASE}/events/a{n}"), REFUSED)
+    assert closed == ["site_unreachable"]
+    with pytest.raises(NotConfigured):
+        breaker(tmp_path, CRAWL_MAX_CONNECT_FAILURES=0)
+    monkeypatch.setenv("PA_CRAWL_MAX_CONNECT_FAILURES", "25")
+    import importlib
+
+    from crawler import settings as project_settings
+
+    try:
+        assert importlib.reload(project_settings).CRAWL_MAX_CONNECT_FAILURES == 25
+    finally:
+        monkeypatch.delenv("PA_CRAWL_MAX_CONNECT_FAILURES")
+        importlib.reload(project_settings)
+    assert project_settings.CRAWL_MAX_CONNECT_FAILURES == 10
