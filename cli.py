@@ -1388,7 +1388,8 @@ def describe_run(run: dict[str, Any], width: int = WIDTH) -> list[str]:
     type=Seconds(),
     default=0,
     metavar="SECONDS",
-    help="If another run holds the archive, wait up to this long for it (default: exit at once).",
+    help="If another writer holds the archive, wait up to this long for it, saying so on stderr (default: exit "
+    "at once with status 75). The run's time starts when it has the archive.",
 )
 @click.option(
     "--verbose",
@@ -1442,7 +1443,7 @@ def crawl(
       pa-archive crawl --revisit-after 0                 # a full revisit: every archived page again
       pa-archive crawl --notify 'mailto://me:app-password@gmail.com' --datasette-url http://127.0.0.1:8001
     """
-    from crawler.process import CrawlSetupError, check_db_folder, crawl_settings, run_crawl
+    from crawler.process import CrawlSetupError, check_db_folder, crawl_settings
     from dedupe import DEFAULT_DB
     from dedupe.archive import ArchiveError
     from dedupe.archive.lock import WriterLocked
@@ -1460,7 +1461,7 @@ def crawl(
         archive_db = settings.get("ARCHIVE_DB") or DEFAULT_DB
         alerts = Alerts(archive_db, notify_urls, datasette_url).before()
         with user_errors():
-            run = run_crawl(settings, list(start_urls), wait)
+            run = crawl_when_free(settings, list(start_urls), wait, archive_db)
             result = run.result()
             report = alerts.after(run=f"crawl run {result['id']}")
             if report is not None:  # kept in the run's stats (`pa-archive runs`) and shown in its summary
@@ -1487,6 +1488,28 @@ def crawl(
         os._exit(1)
     if result.get("status") != "finished":
         sys.exit(1)
+
+
+def crawl_when_free(settings: Any, start_urls: list[str], wait: float, db_path: str) -> Any:
+    """``run_crawl``, waiting up to ``wait`` seconds for another writer to release the archive: one line on
+    stderr when the wait starts, and each try made afresh, so the run's clock (its elapsed_seconds) starts
+    once it holds the lock, not before the wait. WriterLocked when the wait is over."""
+    from crawler.process import run_crawl
+    from dedupe.archive.lock import WriterLocked, waiting_for
+
+    deadline = time.monotonic() + wait
+    said = False
+    while True:
+        try:
+            return run_crawl(settings, start_urls, 0)  # 0: refused at once when locked, nothing fetched or written
+        except WriterLocked:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise
+            if not said:
+                click.echo(waiting_for(db_path, wait), err=True)
+                said = True
+            time.sleep(min(0.5, left))
 
 
 @click.command()

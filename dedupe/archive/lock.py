@@ -129,6 +129,14 @@ def holder(db_path: str | Path) -> dict[str, Any] | None:
     return note
 
 
+def waiting_for(db_path: str | Path, seconds: float) -> str:
+    """The line a writer says when it starts waiting (``--wait``) for the one holding ``db_path``'s lock."""
+    note = holder(db_path) or {}
+    what = HOLDERS.get(note.get("command") or "crawl", "another writer") if note else "another writer"
+    who = f" (pid {note['pid']}, started {note.get('started_at', '?')})" if note.get("pid") else ""
+    return f"{what}{who} is writing {Path(db_path).name}: waiting up to {seconds:g} s for it to finish."
+
+
 @contextlib.contextmanager
 def writing(db_path: str | Path, command: str, if_locked: str = "") -> Iterator[WriterLock]:
     """The writer lock held for a block (``with writing(db, "import"): ...``)."""

@@ -3,6 +3,7 @@ crawl, import, backfill, rebuild and compact stop at once with one sentence and 
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -232,3 +233,29 @@ def test_compact_says_so_if_vacuum_ever_renumbered_the_rows_named_by_rowid(
     monkeypatch.setattr(Archive, "_rewrite", renumbering)
     with Archive(db) as archive, pytest.raises(ArchiveError, match="VACUUM renumbered rows of contents or pages"):
         archive.compact()
+
+
+def test_crawl_wait_says_who_it_waits_for_and_does_not_count_the_wait_as_run_time(tmp_path: Path) -> None:
+    import json
+    import threading
+    import time
+
+    db = tmp_path / "a.db"
+    holder = WriterLock(db)
+    holder.acquire("import")
+    release = threading.Timer(2.5, holder.release)
+    release.start()
+    started = time.monotonic()
+    try:
+        result = CliRunner().invoke(
+            cli, [*WRITERS["crawl"], "--db", str(db), "--wait", "30", "--json"], catch_exceptions=False
+        )
+    finally:
+        release.join(10)
+    took = time.monotonic() - started
+    (waited,) = [line for line in result.stderr.splitlines() if "waiting" in line]
+    assert waited.startswith(f"an import (pid {os.getpid()}, started ")
+    assert waited.endswith(") is writing a.db: waiting up to 30 s for it to finish.")
+    run = json.loads(result.stdout)
+    assert run["id"] == 1  # one row: the refused tries wrote nothing
+    assert run["stats"]["elapsed_seconds"] <= took - 2.0  # the 2.5 s wait is not the run's time
