@@ -250,7 +250,7 @@ class Interrupts:
 
         self.count += 1
         if self.count == 1:
-            reactor.callFromThread(self.stop_gracefully)
+            reactor.callFromThread(self.stop_gracefully, signum)
         elif self.count == 2:
             reactor.callFromThread(self.stop_now)
         else:
@@ -265,13 +265,21 @@ class Interrupts:
         downloads = len(getattr(getattr(engine, "downloader", None), "active", ()) or ())
         return downloads, self.run.backlog
 
-    def stop_gracefully(self) -> None:
+    def stop_gracefully(self, signum: int = signal.SIGINT) -> None:
         from crawler.runs import say
 
         downloads, backlog = self.in_flight()
         waiting = f" and storing {backlog} fetched page(s)" if backlog else ""
         pages = "page" if downloads == 1 else "pages"
-        say(self.crawler, f"stopping after {downloads} {pages} in flight{waiting} (Ctrl-C again to stop now)")
+        if signum == signal.SIGINT:  # a person at the terminal
+            say(self.crawler, f"stopping after {downloads} {pages} in flight{waiting} (Ctrl-C again to stop now)")
+        else:  # systemd, kill, a scheduler: name the signal, and how to force the stop without a terminal
+            name = signal.Signals(signum).name
+            say(
+                self.crawler,
+                f"{name} received: stopping after {downloads} {pages} in flight{waiting} "
+                f"(send {name} again, or Ctrl-C, to stop now)",
+            )
         self.process.stop()  # the crawl closes with reason "shutdown"; the reactor stops when it has
 
     def stop_now(self) -> None:

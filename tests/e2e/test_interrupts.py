@@ -69,7 +69,12 @@ def test_two_interrupts_stop_a_crawl_within_seconds_and_leave_a_consistent_archi
             said = time.monotonic() + 3
             while not any("stopping after" in line for line in err_lines) and time.monotonic() < said:
                 time.sleep(0.02)
-            said_at_once = re.compile(r"stopping after \d+ pages? in flight.*\(Ctrl-C again to stop now\)")
+            said_at_once = re.compile(
+                r"stopping after \d+ pages? in flight.*\(Ctrl-C again to stop now\)"
+                if signum == signal.SIGINT
+                else r"SIGTERM received: stopping after \d+ pages? in flight.*"
+                r"\(send SIGTERM again, or Ctrl-C, to stop now\)"
+            )
             assert any(said_at_once.search(line) for line in err_lines), err_lines
             time.sleep(0.3)
             assert proc.poll() is None  # the slow page is still in flight: the graceful stop waits for it
