@@ -1378,9 +1378,11 @@ def describe_run(run: dict[str, Any], width: int = WIDTH) -> list[str]:
 @click.option(
     "--log-level",
     default="WARNING",
+    envvar="PA_LOG_LEVEL",
+    show_envvar=True,
     show_default=True,
-    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
-    help="Scrapy's log level (in the log file, or on stderr with --verbose).",
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], case_sensitive=False),
+    help="Scrapy's log level (in the log file, or on stderr with --verbose); -s LOG_LEVEL=... wins.",
 )
 @click.option(
     "--wait",

@@ -218,3 +218,26 @@ def test_runs_counts_what_a_live_run_has_stored_so_far(tmp_path: Path) -> None:
     assert "Crawl run 1 running: 2 page(s) fetched - 1 new, 1 changed" in text.output and "1 failed" in text.output
     assert "still running (pid " in text.output
     assert (row["status"], row["pages_fetched"], row["new"], row["changed"], row["failed"]) == ("running", 2, 1, 1, 1)
+
+
+def test_crawl_log_level_reads_pa_log_level_and_its_help_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    import crawler.process
+    from cli import crawl
+
+    seen: list[str] = []
+
+    def settings(db_path, jobdir, overrides, log_level, *args, **kwargs):
+        seen.append(log_level)
+        raise crawler.process.CrawlSetupError("stop here.")
+
+    monkeypatch.setattr(crawler.process, "crawl_settings", settings)
+    for env, flags, expected in (({}, [], "WARNING"), ({"PA_LOG_LEVEL": "info"}, [], "INFO")):
+        result = CliRunner().invoke(crawl, flags, env=env)
+        assert result.exit_code == 2 and seen[-1].upper() == expected, (env, result.output)
+    result = CliRunner().invoke(crawl, ["--log-level", "ERROR"], env={"PA_LOG_LEVEL": "INFO"})
+    assert seen[-1] == "ERROR"  # the flag wins
+    result = CliRunner().invoke(crawl, [], env={"PA_LOG_LEVEL": "loud"})
+    assert result.exit_code == 2 and "PA_LOG_LEVEL" in result.output
+    assert "env var: PA_LOG_LEVEL" in " ".join(CliRunner().invoke(crawl, ["--help"]).output.split())
