@@ -217,8 +217,20 @@ def writer_main(db_path: str, inbox: Any, outbox: Any, parent_pid: int, abort: A
                 outbox.put(("aborted",))
             return
         outbox.put(("done", writer.finish()))
-    except BaseException:  # noqa: BLE001 - reported to the crawl, which fails the run
-        outbox.put(("crashed", traceback.format_exc()))
+    except BaseException as exc:  # noqa: BLE001 - reported to the crawl, which fails the run
+        outbox.put(("crashed", traceback.format_exc(), "disk_full" if _disk_full(exc) else None))
+
+
+def _disk_full(exc: BaseException | None) -> bool:
+    """A full disk (SQLITE_FULL, ENOSPC, EDQUOT) behind ``exc`` or what it was raised from."""
+    from dedupe.archive import is_disk_full
+
+    seen = 0
+    while exc is not None and seen < 10:
+        if is_disk_full(exc):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
 
 
 class ProcessWriter:
@@ -240,8 +252,10 @@ class ProcessWriter:
         )
         self.process.start()
         self.pending = 0
+        self.unanswered: collections.deque[tuple[str, str | None]] = collections.deque()  # (url, failure) sent
         self.summary: dict[str, Any] | None = None
         self.error: str | None = None
+        self.disk_full = False
         self.aborted = False
         self.closed = False
         self._closing = threading.Lock()  # the pipeline's close (in a thread) and a second Ctrl-C may both close
@@ -250,6 +264,7 @@ class ProcessWriter:
         if self.abort_event.is_set():
             return  # stopping now: nothing more is stored
         self.pending += 1
+        self.unanswered.append((snap.url, failure))
         self.inbox.put(("page", snap, failure))  # the record itself, pickled: one type from spider to store
 
     def poll(self) -> list[tuple[str, str, str]]:
@@ -268,6 +283,7 @@ class ProcessWriter:
     def _handle(self, message: tuple) -> list[tuple[str, str, str]]:
         if message[0] == "result":
             self.pending -= 1
+            self._answered(message[1])
             return [message[1:]]
         if message[0] == "done":
             self.summary = message[1]
@@ -276,7 +292,22 @@ class ProcessWriter:
         elif message[0] == "crashed":
             self.error = "the archive writer failed: " + message[1].strip().splitlines()[-1]
             self.traceback = message[1]
+            self.disk_full = len(message) > 2 and message[2] == "disk_full"
         return []
+
+    def _answered(self, url: str) -> None:
+        """The writer answered for ``url`` (answers come in the order the pages were sent)."""
+        if self.unanswered and self.unanswered[0][0] == url:
+            self.unanswered.popleft()
+            return
+        for index, (sent, _) in enumerate(self.unanswered):
+            if sent == url:
+                del self.unanswered[index]
+                return
+
+    def unstored(self) -> list[tuple[str, str | None]]:
+        """(url, failure) of what was sent and never answered: not stored (after an error or an abort)."""
+        return list(self.unanswered)
 
     def abort(self) -> None:
         """Stop now: the writer finishes the page it is storing and leaves the queued ones."""
@@ -468,6 +499,7 @@ class ArchivePipeline:
             self.run.counts.add(kind, url, message)
         self.run.writer_summary = writer.summary or {}
         self.run.writer_error = writer.error
+        count_unstored(writer, self.run)
         self.crawler.stats.set_value("archive/backlog_at_close", backlog)
         self.crawler.stats.set_value("archive/close_seconds", round(time.monotonic() - started, 3))
 
@@ -484,3 +516,27 @@ class ArchivePipeline:
                     http_status=302,
                 )
             )
+
+
+def count_unstored(writer: Any, run: CrawlRun) -> None:
+    """After the writer failed: each page it was sent and never stored is a failed page of the run, and the
+    run's error says in one sentence what happened and what to do (the pages are fetched again next time)."""
+    if not writer.error or not isinstance(writer, ProcessWriter):
+        return  # the inline writer answers for every page as it is sent
+    left = writer.unstored()
+    if not left:
+        return
+    fetched = sum(1 for _, failure in left if failure is None)
+    pages = f"{fetched} fetched page{'' if fetched == 1 else 's'} {'was' if fetched == 1 else 'were'} not stored"
+    if writer.disk_full:
+        run.writer_error = (
+            f"the disk holding {run.db_path} is full: {pages}; free some space and run the crawl again, "
+            "the next run fetches them"
+        )
+        why = "not stored: the disk is full"
+    else:
+        run.writer_error = f"{writer.error}; {pages}: run the crawl again, the next run fetches them"
+        why = "not stored: the archive writer failed"
+    for url, failure in left:
+        run.counts.add("failed", url, failure or why)
+    run.not_stored = len(left)

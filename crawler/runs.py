@@ -115,6 +115,7 @@ class CrawlRun:
         self.started_clock = time.monotonic()
         self.locked: str | None = None  # another writer held the archive: the crawl closes as 'archive_locked'
         self.ended_early: str | None = None  # why the crawl stopped before its end (one sentence), e.g. the site died
+        self.not_stored = 0  # observations sent to the archive writer that it never stored (it failed)
 
     # ------------------------------------------------------------------ registry
 
@@ -240,7 +241,7 @@ class CrawlRun:
         run_errors = []  # the run's own first: a summary shows the first few errors, then "... and N more"
         if self.writer_error:
             run_errors.append({"url": None, "error": self.writer_error})
-        if reason not in ("finished", "shutdown"):
+        if reason not in ("finished", "shutdown") and not (reason == "archive_writer_failed" and self.writer_error):
             run_errors.append({"url": None, "error": self.ended_early or f"the crawl ended early: {reason}"})
         elif self.status == "failed" and not self.writer_error:
             run_errors.append(
@@ -253,6 +254,7 @@ class CrawlRun:
         summary = {
             "finish_reason": reason,
             "skipped_as_stored": self.counts.skipped,
+            "not_stored": self.not_stored,  # counted as failed too
             "resumed_pages": sum(1 for kind in self.stored_before.values() if kind != "listing"),
             "stopped_now": self.stopped_now,
             "elapsed_seconds": round(time.monotonic() - self.started_clock, 2),

@@ -225,3 +225,48 @@ def test_a_page_that_breaks_the_extractor_is_one_failure_and_the_stream_goes_on(
     assert "could not be analysed (RecursionError" in answers[1][2]
     assert one.store(hostile)[0] == "failed"
     assert writer.finish()["stats"]["snapshots"] == 2
+
+
+def test_a_full_disk_mid_crawl_counts_every_page_not_stored_and_says_so(tmp_path: Path, monkeypatch) -> None:
+    import sqlite3
+    import time
+
+    from crawler.pipelines import count_unstored
+
+    def full_after_one(self: ArchiveWriter, pages, answer) -> None:  # the writer's disk fills after one page
+        stored = 0
+        for page in pages:
+            if isinstance(page, tuple):
+                if stored:
+                    raise sqlite3.OperationalError("database or disk is full")
+                answer(page[0].url, "new", "")
+                stored += 1
+
+    monkeypatch.setattr(ArchiveWriter, "store_stream", full_after_one)  # before the fork: the writer has it
+    db = tmp_path / "x.db"
+    run = CrawlRun(db, [f"{BASE}/events"]).begin()
+    with run.archive_closed():
+        writer = ProcessWriter(str(db))
+    for path in ARTICLES[:5]:
+        run.counts.pages_fetched += 1
+        writer.submit(snap(path, "2025-10-20T09:00:00Z"))
+    deadline = time.monotonic() + 20
+    results = []
+    while writer.error is None and time.monotonic() < deadline:
+        results += writer.poll()
+        time.sleep(0.05)
+    results += writer.close()
+    for url, kind, message in results:
+        run.counts.add(kind, url, message)
+    run.writer_error = writer.error
+    count_unstored(writer, run)
+    assert run.finish("archive_writer_failed") == "failed"
+    row = run.result()
+    assert (row["pages_fetched"], row["new"], row["failed"]) == (5, 1, 4)
+    assert row["errors"][0]["error"] == (
+        f"the disk holding {db} is full: 4 fetched pages were not stored; free some space and run the crawl again, "
+        "the next run fetches them"
+    )
+    assert [e["url"] for e in row["errors"][1:]] == [BASE + path for path in ARTICLES[1:5]]
+    assert {e["error"] for e in row["errors"][1:]} == {"not stored: the disk is full"}
+    assert len(row["errors"]) == 5 and row["stats"]["not_stored"] == 4  # no "the crawl ended early" besides
