@@ -1354,8 +1354,8 @@ def describe_run(run: dict[str, Any], width: int = WIDTH) -> list[str]:
     "start_urls",
     multiple=True,
     metavar="URL",
-    help="Where to start (repeat for both sites); its host is the only one crawled. "
-    "Default: https://pacsto.org/events.",
+    help="Where to start (repeat for both sites); its host is the only one crawled. Default: $PA_START_URLS "
+    "(a JSON list: '[\"https://paodkb.org/events\"]'), else https://pacsto.org/events.",
 )
 @db_option
 @click.option(
@@ -1373,7 +1373,10 @@ def describe_run(run: dict[str, Any], width: int = WIDTH) -> list[str]:
     "overrides",
     multiple=True,
     metavar="NAME=VALUE",
-    help="A Scrapy setting, e.g. -s DOWNLOAD_DELAY=2 -s CONCURRENT_REQUESTS_PER_DOMAIN=1.",
+    help="A setting of the crawl or of Scrapy, e.g. -s DOWNLOAD_DELAY=2 -s CONCURRENT_REQUESTS_PER_DOMAIN=1. "
+    "Each can also be set by an environment variable PA_<NAME> (PA_DOWNLOAD_DELAY=2, PA_ROBOTSTXT_OBEY=false; "
+    "JSON values parsed); -s wins over it, and the flags over both. The settings: README, 'Settings and "
+    "environment'.",
 )
 @click.option(
     "--log-level",
@@ -1400,7 +1403,9 @@ def describe_run(run: dict[str, Any], width: int = WIDTH) -> list[str]:
     help="Scrapy's log on stderr. Default: in <archive>-crawl.log beside the archive (failures are summed up "
     "as one sentence each either way).",
 )
-@click.option("--progress/--no-progress", default=True, help="A progress line on stderr while crawling.")
+@click.option(
+    "--progress/--no-progress", default=True, show_default=True, help="A progress line on stderr while crawling."
+)
 @click.option(
     "--revisit-after",
     "revisit_after",
@@ -1456,10 +1461,14 @@ def crawl(
     ):
         db_path = None  # -s ARCHIVE_DB=... given, --db not
     try:
-        settings = crawl_settings(
-            db_path, jobdir, overrides, log_level, progress and not as_json, revisit_after, verbose=verbose
-        )
+        try:
+            settings = crawl_settings(
+                db_path, jobdir, overrides, log_level, progress and not as_json, revisit_after, verbose=verbose
+            )
+        except CrawlSetupError as exc:
+            raise CrawlSetupError(from_environment(str(exc), overrides)) from None
         check_db_folder(settings.get("ARCHIVE_DB"))
+        check_jobdir(settings.get("JOBDIR"))
         archive_db = settings.get("ARCHIVE_DB") or DEFAULT_DB
         alerts = Alerts(archive_db, notify_urls, datasette_url).before()
         with user_errors():
@@ -1490,6 +1499,41 @@ def crawl(
         os._exit(1)
     if result.get("status") != "finished":
         sys.exit(1)
+
+
+def from_environment(message: str, overrides: tuple[str, ...]) -> str:
+    """A refused setting's sentence, naming the environment variable it came from ("DOWNLOAD_DELAY must be a
+    number ..." for PA_DOWNLOAD_DELAY=abc did not say where the value was)."""
+    import re
+
+    found = re.match(r"([A-Z][A-Z0-9_]*) must ", message)
+    if not found:
+        return message
+    name = found.group(1)
+    if f"PA_{name}" not in os.environ or name in {o.partition("=")[0].strip() for o in overrides}:
+        return message  # given by -s (which wins), or a default
+    return f"{message.rstrip('.')} (from the environment variable PA_{name})."
+
+
+def check_jobdir(jobdir: str | None) -> None:
+    """Refuse a --jobdir the crawl cannot keep its state in, before anything is locked, fetched or recorded
+    (a read-only one failed as 'Read-only file system (ro/state)', after the run's row was written)."""
+    if not jobdir:
+        return
+    from crawler.process import CrawlSetupError
+
+    folder = Path(jobdir)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):  # root too is refused by a read-only file system
+            pass
+    except OSError as exc:
+        named = Path(str(exc.filename)) if exc.filename else None
+        where = f" ({named})" if named and named != folder and named.parent != folder else ""  # not our probe
+        raise CrawlSetupError(
+            f"cannot keep the crawl's state in --jobdir {jobdir}: {exc.strerror or exc}{where}; nothing was fetched "
+            "(choose a folder that can be written, or leave --jobdir out)."
+        ) from None
 
 
 def crawl_when_free(settings: Any, start_urls: list[str], wait: float, db_path: str) -> Any:
@@ -2143,14 +2187,19 @@ def serve(db_path: str, host: str, port: int, print_metadata: bool, datasette_ar
 # (bench/ is not installed).
 
 
+BENCH_OUT = "pa-archive-bench.json"  # where `pa-archive bench` writes its JSON: the current folder
+
+
 @click.command(context_settings={"ignore_unknown_options": True, "help_option_names": []})
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def bench(args: tuple[str, ...]) -> None:
     """Measure where the time goes: crawl, re-crawl, import, MinHash, scale, storage.
 
     Builds a synthetic copy of the site on 127.0.0.1 and prints one table (and JSON with
-    --json); every ratio is against a baseline measured in the same run. Options are those
-    of `python -m bench.run` (see `pa-archive bench --help`).
+    --json); every ratio is against a baseline measured in the same run. Every number is also
+    written as JSON to pa-archive-bench.json in the current folder (--out FILE elsewhere; the
+    default below, in the checkout, is `python -m bench.run`'s). Options are those of
+    `python -m bench.run`, listed below.
 
     \b
     Example:
@@ -2167,6 +2216,8 @@ def bench(args: tuple[str, ...]) -> None:
         click.echo(click.get_current_context().get_help())
         click.echo("\nOptions of the benchmark:")
         sys.stdout.flush()
+    if not any(a == "--out" or a.startswith("--out=") for a in args):
+        args = (*args, "--out", BENCH_OUT)  # the current folder, not the checkout pa-archive runs from
     path = os.pathsep.join(p for p in (str(checkout), os.environ.get("PYTHONPATH", "")) if p)
     done = subprocess.run([sys.executable, "-m", "bench.run", *args], env={**os.environ, "PYTHONPATH": path})
     sys.exit(done.returncode)

@@ -241,3 +241,93 @@ def test_crawl_log_level_reads_pa_log_level_and_its_help_says_so(monkeypatch: py
     result = CliRunner().invoke(crawl, [], env={"PA_LOG_LEVEL": "loud"})
     assert result.exit_code == 2 and "PA_LOG_LEVEL" in result.output
     assert "env var: PA_LOG_LEVEL" in " ".join(CliRunner().invoke(crawl, ["--help"]).output.split())
+
+
+def test_crawl_help_shows_the_progress_default_and_the_pa_variables() -> None:
+    from click.testing import CliRunner
+
+    from cli import crawl
+
+    text = " ".join(CliRunner().invoke(crawl, ["--help"]).output.split())
+    assert "--progress / --no-progress A progress line on stderr while crawling. [default: progress]" in text
+    assert "PA_<NAME>" in text and "PA_DOWNLOAD_DELAY=2" in text and "$PA_START_URLS" in text
+
+
+def test_bench_help_does_not_point_to_itself_and_its_json_goes_to_the_current_folder(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from types import SimpleNamespace
+
+    from click.testing import CliRunner
+
+    import cli
+
+    calls: list[list[str]] = []
+    monkeypatch.setattr(cli.subprocess, "run", lambda argv, **kw: calls.append(argv) or SimpleNamespace(returncode=0))
+    text = CliRunner().invoke(cli.bench, ["--help"]).output
+    assert "see `pa-archive bench --help`" not in text and "pa-archive-bench.json in the current" in text
+    assert CliRunner().invoke(cli.bench, ["--pages", "10"]).exit_code == 0
+    assert calls[-1][-4:] == ["--pages", "10", "--out", "pa-archive-bench.json"]
+    assert CliRunner().invoke(cli.bench, ["--out", "x.json"]).exit_code == 0
+    assert calls[-1][-2:] == ["--out", "x.json"]  # an --out given is kept, alone
+
+
+def test_crawl_names_the_environment_variable_a_bad_setting_came_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from cli import from_environment
+
+    env = {**os.environ, "PA_DOWNLOAD_DELAY": "abc"}  # read when crawler.settings is imported: a process of its own
+    args = ["crawl", "--db", str(tmp_path / "a.db"), "--start-url", "http://127.0.0.1:9/events"]
+    root = Path(__file__).resolve().parents[3]
+    done = subprocess.run(
+        [sys.executable, "-c", "from cli import cli; cli()", *args],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip() == (
+        "Error: DOWNLOAD_DELAY must be a number of at least 0, not 'abc' (from the environment variable "
+        "PA_DOWNLOAD_DELAY)."
+    )
+    monkeypatch.setenv("PA_DOWNLOAD_DELAY", "abc")
+    refused = "DOWNLOAD_DELAY must be a number of at least 0, not 'x'."
+    assert from_environment(refused, ("DOWNLOAD_DELAY=x",)) == refused  # -s gave the value: it wins
+    monkeypatch.delenv("PA_DOWNLOAD_DELAY")
+    assert from_environment(refused, ()) == refused
+
+
+def test_crawl_refuses_a_jobdir_it_cannot_write_naming_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+    import tempfile
+
+    from click.testing import CliRunner
+
+    from cli import crawl
+
+    db = tmp_path / "a.db"
+    (tmp_path / "file").write_text("")
+    args = ["--db", str(db), "--start-url", "http://127.0.0.1:9/events", "--no-progress", "--jobdir"]
+    result = CliRunner().invoke(crawl, [*args, str(tmp_path / "file" / "state")])
+    assert result.exit_code == 2 and f"cannot keep the crawl's state in --jobdir {tmp_path}/file/state" in (
+        one_sentence_error(result)
+    )
+
+    def read_only(*a, **kw):  # what a read-only mount answers, even to root
+        raise OSError(errno.EROFS, "Read-only file system", str(tmp_path / "ro" / "tmpabc"))
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", read_only)
+    result = CliRunner().invoke(crawl, [*args, str(tmp_path / "ro")])
+    assert result.exit_code == 2
+    assert f"cannot keep the crawl's state in --jobdir {tmp_path}/ro: Read-only file system; nothing was fetched" in (
+        one_sentence_error(result)
+    )
+    assert not db.exists()  # refused before the lock and the run's row
