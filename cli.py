@@ -931,11 +931,20 @@ def search(query: str, db_path: str, as_json: bool) -> None:
         click.echo(f"   {row['snippet']}")
 
 
+# The snapshots that are not a page's content: fetches that failed (stored as an observation without content, in
+# the URL's history) and pages found removed (404/410). ``pa-archive stats`` shows them beside the snapshots.
+SNAPSHOT_OUTCOMES_SQL = "SELECT status, count(*) FROM observations WHERE status IN ('error', 'removed') GROUP BY status"
+
+
 @click.command()
 @db_option
 @json_option
 def stats(db_path: str, as_json: bool) -> None:
     """Counts of snapshots, articles, versions, blocks and conflicts.
+
+    The snapshots are every observation, of which failed fetches (stored without content, in
+    their URL's history) and pages found removed (404/410) are counted apart too
+    (failed_fetches, removed_pages in --json).
 
     \b
     Example:
@@ -943,10 +952,23 @@ def stats(db_path: str, as_json: bool) -> None:
     """
     with open_archive(db_path) as archive:
         numbers = archive.stats()
+        outcomes = dict(archive.db.execute(SNAPSHOT_OUTCOMES_SQL).fetchall())
+    numbers = {
+        **numbers,
+        "failed_fetches": outcomes.get("error", 0),  # among the snapshots
+        "removed_pages": outcomes.get("removed", 0),
+    }
     if as_json:
         emit_json(numbers)
         return
     for name, value in numbers.items():
+        if name in ("failed_fetches", "removed_pages"):
+            continue
+        if name == "snapshots" and (numbers["failed_fetches"] or numbers["removed_pages"]):
+            value = (
+                f"{value} (of which {numbers['failed_fetches']} failed fetch(es), "
+                f"{numbers['removed_pages']} page(s) found removed)"
+            )
         click.echo(f"{name:>18}  {value}")
 
 

@@ -44,6 +44,21 @@ def test_stats_json_is_the_public_interface(db: str) -> None:
     } == {"snapshots": 5, "articles": 5, "article_versions": 5, "blocks": 1, "block_versions": 3, "conflicts": 1}
 
 
+def test_stats_says_how_many_snapshots_are_failed_fetches_or_removed_pages(db: str) -> None:
+    from dedupe.archive import Archive
+    from tests.support.crawl import ARTICLES, snap
+
+    with Archive(db) as archive:
+        archive.add(snap(ARTICLES[0], "2025-10-20T09:00:00Z", status=500, origin="crawl:1"))  # failed: no content
+        archive.add(snap(ARTICLES[1], "2025-10-20T09:00:01Z", origin="crawl:1"))
+        archive.add(snap(ARTICLES[1], "2025-10-21T09:00:01Z", status=404, origin="crawl:1"))
+    data = json.loads(run("stats", "--db", db, "--json").output)
+    assert (data["snapshots"], data["failed_fetches"], data["removed_pages"]) == (8, 1, 1)
+    text = run("stats", "--db", db).output
+    assert "snapshots  8 (of which 1 failed fetch(es), 1 page(s) found removed)" in text
+    assert "failed_fetches" not in text
+
+
 def test_conflicts_json_shape(db: str) -> None:
     data = json.loads(run("conflicts", "--db", db, "--json").output)
     assert len(data) == 1
