@@ -168,7 +168,8 @@ def message(
     if changes.first_stated:
         lines.append(f"{changes.first_stated} fact(s) stated for the first time.")
     if base:
-        lines.append(f"All changes: {base}/{database}/fact_changes · conflicts: {base}/-/conflicts")
+        conflicts = links("/-/conflicts", database=database).strip()  # with ?database=, as the other links
+        lines.append(f"All changes: {base}/{database}/fact_changes · conflicts: {conflicts}")
     title = "pa-archive" + (f" {run}" if run else "") + ": " + "; ".join(headline[:3])
     if len(headline) > 3:
         title += f" (+{len(headline) - 3} more)"

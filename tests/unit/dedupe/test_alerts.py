@@ -48,6 +48,10 @@ def test_a_changed_fact_and_a_new_conflict_make_one_message_with_links() -> None
     msg = alerts.message(changes, "crawl run 3", "http://127.0.0.1:8001/", "archive")
     assert msg.title.startswith("pa-archive crawl run 3: Kyrgyzstan seats_total 7 → 6")
     assert "http://127.0.0.1:8001/-/diff?a=bv-1&b=bv-2&database=archive" in msg.body
+    assert msg.body.splitlines()[-1] == (  # the final links name the database too
+        "All changes: http://127.0.0.1:8001/archive/fact_changes · conflicts: "
+        "http://127.0.0.1:8001/-/conflicts?database=archive"
+    )
 
 
 def test_sections_without_a_title_of_their_own_are_counted_in_it_and_long_lists_cut() -> None:
