@@ -551,10 +551,19 @@ def import_(
             click.echo(
                 f"Imported {report.added} snapshot(s) ({report.new_content} new content, "
                 f"{report.duplicates} already archived); "
-                f"{data['new_article_versions']:+d} article version(s), "
-                f"{data['new_block_versions']:+d} block version(s)."
+                f"{_version_change(data['new_article_versions'], 'article')}, "
+                f"{_version_change(data['new_block_versions'], 'block')}."
             )
     report_problems((alert or {}).get("errors") or [], report.errors)
+
+
+def _version_change(change: int, kind: str) -> str:
+    """'+3 article version(s)'; fewer than before is said as such ('-1 article version(s)' read as a loss): versions
+    are derived, and new pages can show two to be one (the same text seen under another URL) or a block to be a
+    page's furniture, so the archive regroups them; no snapshot is lost."""
+    if change >= 0:
+        return f"+{change} {kind} version(s)"
+    return f"{-change} {kind} version(s) fewer (the new pages regrouped them; no snapshot was lost)"
 
 
 @contextlib.contextmanager

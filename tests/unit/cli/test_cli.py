@@ -466,3 +466,14 @@ def test_times_print_to_the_second_only_where_two_would_read_alike() -> None:
     assert apart("2024-05-01T16:14:01Z") == "2024-05-01 16:14:01"  # was "16:14 .. 16:14"
     minutes = Clock(["2024-05-01T16:14:01Z", "2024-05-01T16:15:09Z", "2024-05-01T16:14:01Z"])
     assert minutes("2024-05-01T16:14:01Z") == "2024-05-01 16:14"
+
+
+def test_fewer_versions_after_an_import_are_said_as_a_regrouping_not_a_loss() -> None:
+    from cli import _version_change
+
+    assert _version_change(5, "article") == "+5 article version(s)"
+    assert _version_change(0, "block") == "+0 block version(s)"
+    assert (
+        _version_change(-1, "article")
+        == "1 article version(s) fewer (the new pages regrouped them; no snapshot was lost)"
+    )
