@@ -1326,7 +1326,8 @@ def describe_run(run: dict[str, Any], width: int = WIDTH) -> list[str]:
     lines = wrapped(
         "",
         f"Crawl run {run['id']} {run['status']}{took}: {run['pages_fetched']} page(s) fetched - {run['new']} new, "
-        f"{run['changed']} changed, {run['unchanged']} unchanged, {run['removed']} removed; {run['failed']} failed.",
+        f"{run['changed']} changed, {run['unchanged']} unchanged, {run['removed']} removed; {run['failed']} failed"
+        + (f" ({stats['not_stored']} of them fetched but not stored)." if stats.get("not_stored") else "."),
         width,
     )
     if run.get("resumed_from"):

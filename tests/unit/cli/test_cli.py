@@ -477,3 +477,15 @@ def test_fewer_versions_after_an_import_are_said_as_a_regrouping_not_a_loss() ->
         _version_change(-1, "article")
         == "1 article version(s) fewer (the new pages regrouped them; no snapshot was lost)"
     )
+
+
+def test_a_runs_pages_fetched_but_not_stored_are_said_in_its_summary() -> None:
+    """A disk that filled mid-crawl: the pages the writer never stored count as failed, and the summary says how
+    many of the failed were fetched (the crawler's ``not_stored``), so no one reads them as the site's failures."""
+    from cli import describe_run
+
+    run = {"id": 3, "status": "failed", "pages_fetched": 38, "new": 1, "changed": 0, "unchanged": 0, "removed": 0}
+    full = " ".join(describe_run({**run, "failed": 37, "stats": {"not_stored": 37}}))
+    assert "37 failed (37 of them fetched but not stored)." in full
+    plain = " ".join(describe_run({**run, "failed": 2, "stats": {}}))
+    assert "2 failed." in plain and "not stored" not in plain
