@@ -295,6 +295,33 @@ def _secrets_kept_out_of_logs(secrets: set[str]) -> Iterator[None]:
             target.removeFilter(guard)
 
 
+class _Warnings(logging.Handler):
+    """The warnings Apprise logs while it sends (why a delivery failed: "A Connection error occurred sending JSON
+    notification to 127.0.0.1.", an HTTP status), kept for the sentence of a failed notification."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.messages.append(" ".join(record.getMessage().split())[:300])
+        except Exception:  # noqa: BLE001 - a record that cannot be formatted says nothing
+            pass
+
+
+@contextmanager
+def _apprise_warnings() -> Iterator[list[str]]:
+    """Meanwhile, what Apprise warns of (its own words; the caller scrubs secrets from them)."""
+    handler = _Warnings()
+    logger = logging.getLogger("apprise")
+    logger.addHandler(handler)
+    try:
+        yield handler.messages
+    finally:
+        logger.removeHandler(handler)
+
+
 def deliver(urls: list[str], msg: Message) -> list[str]:
     """Send ``msg`` to every Apprise URL; one sentence per URL that failed (never raises). Neither
     the sentences nor any log line written meanwhile carry the URLs' secrets."""
@@ -310,8 +337,11 @@ def deliver(urls: list[str], msg: Message) -> list[str]:
                 if not sender.add(url):
                     errors.append(f"notification to {shown} failed: not an Apprise URL Apprise can use")
                     continue
-                if not sender.notify(title=msg.title, body=msg.body):
-                    errors.append(f"notification to {shown} failed: it was not delivered")
+                with _apprise_warnings() as said:
+                    delivered = sender.notify(title=msg.title, body=msg.body)
+                if not delivered:
+                    reason = scrub(said[-1], secrets) if said else "it was not delivered"
+                    errors.append(f"notification to {shown} failed: {reason}")
             except Exception as exc:  # an alert must not fail the run it reports on
                 errors.append(f"notification to {shown} failed: {scrub(str(exc), secrets)}")
     return errors

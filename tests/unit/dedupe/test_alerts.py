@@ -90,3 +90,15 @@ def test_a_failed_delivery_is_one_sentence_without_secrets() -> None:
     assert error.startswith("notification to json://127.0.0.1:9/… failed") and "secret" not in error
     (error,) = alerts.deliver(["nonsense://x"], msg)
     assert "not an Apprise URL" in error
+
+
+def test_a_failed_delivery_says_why_in_apprises_words() -> None:
+    """'it was not delivered' gave an operator nothing to act on: the sentence carries what Apprise warned of
+    (a connection refused here; an HTTP status from a server that answers), its secrets kept out."""
+    import socket
+
+    with socket.socket() as probe:  # a loopback port with nothing listening
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    (error,) = alerts.deliver([f"json://user:s3cret@127.0.0.1:{port}/hook"], alerts.Message("t", "b"))
+    assert "Connection error" in error and "s3cret" not in error and "not delivered" not in error, error
