@@ -12,8 +12,9 @@ returns the same data. Names come from archived pages: printed through Jinja's a
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from datasette.utils.asgi import Response
 
@@ -129,9 +130,13 @@ async def roster_view(datasette: Any, request: Any) -> Response:
             change["diff_href"] = diff_href(
                 datasette, a=f"s{change['previous_snapshot_id']}", b=f"s{change['snapshot_id']}", database=db.name
             )
+    sites = Counter((r["delegation"], r["language"]) for r in data.get("rosters", []))
     for roster in data.get("rosters", []):
         roster["href"] = snapshot_href(datasette, roster["snapshot_id"], db.name)
         roster["seats_text"] = _seats_text(roster["seats"])
+        # one delegation's pages of one language under two addresses (a mirror, a moved site): say whose is whose
+        if sites[(roster["delegation"], roster["language"])] > 1:
+            roster["host"] = urlsplit(roster["url"] or "").netloc or roster["url"]
     for m in data.get("memberships", []):
         m["left_href"] = snapshot_href(datasette, m["left_snapshot_id"], db.name)
         m["joined_href"] = snapshot_href(datasette, m["joined_snapshot_id"], db.name)

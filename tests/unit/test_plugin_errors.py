@@ -375,3 +375,26 @@ def test_the_parity_pages_sources_are_links_to_their_evidence(archives: dict[str
     hrefs = {h.replace("&amp;", "&") for h in re.findall(r'href="([^"]+)"', sources)}
     assert any("/full/roster_versions/rv-" in h for h in hrefs) and any("/-/calendar?url=" in h for h in hrefs)
     assert all(r.status_code == 200 for r in fetch(archives["full"], *sorted(hrefs)[:12])), sorted(hrefs)[:12]
+
+
+def test_one_delegations_rosters_under_two_addresses_say_which_is_which(
+    archives: dict[str, Path], tmp_path: Path
+) -> None:
+    """The same site crawled under two addresses gave two 'Belarus (en)' sections, unlabelled."""
+    import dataclasses
+
+    db = tmp_path / "two.db"
+    shutil.copy(archives["full"], db)
+    english = [s for s in country_snapshots() if "republic-of-belarus" in s.url and "pacsto.org" in s.url]
+    mirrored = [
+        dataclasses.replace(
+            s, url=s.url.replace("pacsto.org", "mirror.pacsto.example"), observed_at="2025-11-01T09:00:00Z"
+        )
+        for s in english[-1:]
+    ]
+    with Archive(db) as archive:
+        archive.ingest(mirrored, workers=1)
+    (page,) = fetch(db, "/-/roster?delegation=Belarus")
+    assert page.status_code == 200
+    assert "Belarus (en, mirror.pacsto.example)" in page.text and "Belarus (en, pacsto.org)" in page.text
+    assert "Belarus (ru):" in page.text  # one Russian roster: no address needed
