@@ -23,16 +23,20 @@ from .. import queries
 # What a run stored, from its observations: a 'new' observation of a URL that had no content before it is a new
 # page, of one that had content a change (what the crawl's writer counts: ``crawler.pipelines.ArchiveWriter``).
 RUN_OBSERVED_SQL = """
-SELECT coalesce(sum(o.status != 'error'), 0) AS pages_fetched,
-       coalesce(sum(o.status = 'new' AND NOT EXISTS (SELECT 1 FROM observations p WHERE p.url_id = o.url_id
-                     AND p.content_id IS NOT NULL AND p.id < o.id)), 0) AS new,
-       coalesce(sum(o.status = 'new' AND EXISTS (SELECT 1 FROM observations p WHERE p.url_id = o.url_id
-                     AND p.content_id IS NOT NULL AND p.id < o.id)), 0) AS changed,
-       coalesce(sum(o.status IN ('seen_again', 'not_modified')), 0) AS unchanged,
-       coalesce(sum(o.status = 'removed'), 0) AS removed,
-       coalesce(sum(o.status = 'error'), 0) AS failed,
-       max(o.observed_at) AS last_observed_at
-FROM observations o WHERE o.origin = :origin
+WITH o AS (
+  SELECT status, observed_at,
+         status = 'new' AND EXISTS (SELECT 1 FROM observations p WHERE p.url_id = o.url_id
+                                    AND p.content_id IS NOT NULL AND p.id < o.id) AS changed
+  FROM observations o WHERE o.origin = :origin
+)
+SELECT coalesce(sum(status != 'error'), 0) AS pages_fetched,
+       coalesce(sum(status = 'new' AND NOT changed), 0) AS new,
+       coalesce(sum(changed), 0) AS changed,
+       coalesce(sum(status IN ('seen_again', 'not_modified')), 0) AS unchanged,
+       coalesce(sum(status = 'removed'), 0) AS removed,
+       coalesce(sum(status = 'error'), 0) AS failed,
+       max(observed_at) AS last_observed_at
+FROM o
 """
 RUN_COUNTS_SET_SQL = """
 UPDATE crawl_runs SET pages_fetched = :pages_fetched, new = :new, changed = :changed, unchanged = :unchanged,
