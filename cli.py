@@ -27,7 +27,7 @@ from typing import Any
 
 import click
 
-from dedupe import DEFAULT_DB
+from dedupe import DEFAULT_DB, queries
 from dedupe.analysis import diff as difftools
 from dedupe.archive import Archive, ArchiveError, ReadOnlyArchive
 from dedupe.archive.base import DISK_FULL, is_disk_full, read_only_mode
@@ -940,11 +940,6 @@ def search(query: str, db_path: str, as_json: bool) -> None:
         click.echo(f"   {row['snippet']}")
 
 
-# The snapshots that are not a page's content: fetches that failed (stored as an observation without content, in
-# the URL's history) and pages found removed (404/410). ``pa-archive stats`` shows them beside the snapshots.
-SNAPSHOT_OUTCOMES_SQL = "SELECT status, count(*) FROM observations WHERE status IN ('error', 'removed') GROUP BY status"
-
-
 @click.command()
 @db_option
 @json_option
@@ -961,7 +956,7 @@ def stats(db_path: str, as_json: bool) -> None:
     """
     with open_archive(db_path) as archive:
         numbers = archive.stats()
-        outcomes = dict(archive.db.execute(SNAPSHOT_OUTCOMES_SQL).fetchall())
+        outcomes = dict(archive.db.execute(queries.SNAPSHOT_OUTCOMES_SQL).fetchall())
     numbers = {
         **numbers,
         "failed_fetches": outcomes.get("error", 0),  # among the snapshots

@@ -1073,6 +1073,15 @@ def m041_line_keys_in_twelve_bytes(db: Database) -> None:
     db.execute("DROP TABLE derive_lines_m041")
 
 
+@migrations()
+def m042_an_index_of_failed_and_removed_observations(db: Database) -> None:
+    """``pa-archive stats`` counts the failed fetches and removed pages among the snapshots: through a partial index
+    of only those rows, not a scan of every observation (37-122 ms at 100,000 observations)."""
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS observations_outcome ON observations(status) WHERE status IN ('error', 'removed')"
+    )
+
+
 def _m039_split(text: str, etag: str | None, modified: str | None, observed_at: str) -> HeaderSplit | None:
     """``headers.split_varying`` of a row's whole headers (JSON), if its etag and last_modified columns hold what
     the JSON says (else None: the row keeps them whole)."""

@@ -466,3 +466,8 @@ ORDER BY last_observed_at DESC, last_snapshot_id DESC LIMIT 1000
 PAGE_LINES_SQL = "SELECT lines, lines_compression FROM pages WHERE content_sha256 = ?"
 # snapshots that brought their URL a new content (what ``compact`` looks at to store versions as changes)
 NEW_VERSION_SNAPSHOTS_SQL = "SELECT count(*) FROM observations WHERE status = 'new'"
+
+# `pa-archive stats`: the snapshots that are not a page's content, failed fetches (stored without content, in the URL's
+# history) and pages found removed (404/410), through the partial index of just those (m042): a scan of every
+# observation took 37-122 ms at 100,000.
+SNAPSHOT_OUTCOMES_SQL = "SELECT status, count(*) FROM observations WHERE status IN ('error', 'removed') GROUP BY status"

@@ -659,6 +659,8 @@ CREATE INDEX observations_url_time ON observations(url_id, observed_at, id, cont
 CREATE INDEX observations_content ON observations(content_id);
 CREATE INDEX observations_origin ON observations(origin);
 CREATE INDEX observations_observed ON observations(observed_at);      -- time order: (observed_at, id)
+-- only the failed fetches and removed pages (m042): `pa-archive stats` counts them without reading every observation
+CREATE INDEX observations_outcome ON observations(status) WHERE status IN ('error', 'removed');
 -- each observation with its URL and its content's hash: what the archive's queries and its analysts read
 CREATE VIEW snapshots AS
 SELECT o.id, u.url, u.host, o.observed_at, o.source, o.origin, o.http_status, o.headers, o.etag, o.last_modified,

@@ -205,6 +205,7 @@ INDEX_USERS: dict[str, str] = {
     "roster_changes_time": alert_queries.ALERT_ROSTER_CHANGES_SQL,
     "observations_url_time": queries.URL_VERSIONS_SQL,
     "observations_origin": queries.CRAWL_RUN_URLS_SQL,
+    "observations_outcome": queries.SNAPSHOT_OUTCOMES_SQL,
 }
 
 
