@@ -151,6 +151,7 @@ class CrawlRun:
         if self.id is not None:
             return self
         self.started_at = now_iso()
+        self.started_clock = time.monotonic()  # a wait for another run's lock is not this run's time
         self.lock.acquire(
             "crawl",
             {"started_at": self.started_at, "db": str(self.db_path.resolve())},
@@ -170,10 +171,33 @@ class CrawlRun:
             self._load_resumed_pages()
             self._write_jobdir_state(clean=False)
             self.status = "running"
-        except BaseException:
-            self.lock.release()
+        except BaseException as exc:
+            self._abandon(exc)
             raise
         return self
+
+    def _abandon(self, exc: BaseException) -> None:
+        """A start that failed after the row was inserted (the JOBDIR unwritable, say) ends that row as failed,
+        naming why: left 'running', ``runs`` would show a crawl that never fetched as one in progress."""
+        try:
+            if self.id is not None and self.archive is not None:
+                reason = f"the run could not start: {exc}" if str(exc) else f"the run could not start: {exc!r}"
+                self.archive.runs.finish(
+                    self.id,
+                    {
+                        "finished_at": now_iso(),
+                        "status": "failed",
+                        **dict.fromkeys(("pages_fetched", "new", "changed", "unchanged", "removed", "failed"), 0),
+                        "errors": json.dumps([{"url": None, "error": reason}], ensure_ascii=False),
+                        "stats": json.dumps({"finish_reason": "not_started"}),
+                    },
+                )
+        except Exception:  # the archive itself failing: the next run settles the row as interrupted
+            pass
+        finally:
+            self.id = None
+            self.close()
+            self.lock.release()
 
     def _prepare_jobdir(self) -> int | None:
         """The run this one resumes (if any); clears Scrapy's JOBDIR state it must not trust."""

@@ -13,6 +13,8 @@ import json
 import math
 import os
 
+from scrapy.settings import SETTINGS_PRIORITIES
+
 import crawler  # lower-case names are not settings: crawler.START_URL is the default
 import dedupe
 
@@ -185,7 +187,15 @@ def setting_errors(settings) -> list[str]:
     errors += [_flag_error(name, settings) for name in _FLAGS]
     errors += [_choice_error(name, settings.get(name), allowed) for name, allowed in _CHOICES.items()]
     errors += [_parse_error(parse, settings.get(name, default)) for name, (parse, default) in parsed.items()]
-    return [error for error in errors if error]
+    return [_from_where(error, settings) for error in errors if error]
+
+
+def _from_where(error: str, settings) -> str:
+    """Name the environment variable when the value came from one: an operator who set ``PA_DOWNLOAD_DELAY``
+    in a cron job's environment and never typed ``DOWNLOAD_DELAY`` must be told which line to mend."""
+    name = error.split(" ", 1)[0]
+    from_env = f"PA_{name}" in os.environ and settings.getpriority(name) == SETTINGS_PRIORITIES["project"]
+    return f"{error[:-1]} (from the environment variable PA_{name})." if from_env else error
 
 
 def _bounds(lowest: float, highest: float | None) -> str:
@@ -251,9 +261,20 @@ def _from_env(names: list[str]) -> None:
             value = json.loads(raw)
         except ValueError:
             value = raw
-        if isinstance(scope[name], bool) and isinstance(value, str):
-            value = value.strip().lower() in ("1", "true", "yes", "on")
+        if isinstance(scope[name], bool):
+            value = _env_flag(value)
         scope[name] = value
+
+
+def _env_flag(value: object) -> object:
+    """A yes/no variable's value as a bool; anything else stays as typed, so that ``setting_errors`` refuses it
+    (``PA_ROBOTSTXT_OBEY=ture`` must not turn robots.txt off)."""
+    word = str(value).strip().lower()
+    if word in ("1", "true", "yes", "on"):
+        return True
+    if word in ("0", "false", "no", "off"):
+        return False
+    return value
 
 
 _from_env([name for name in list(globals()) if name.isupper()])

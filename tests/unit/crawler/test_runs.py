@@ -173,3 +173,32 @@ def test_a_resumed_run_reads_again_the_listing_pages_the_killed_run_stored(tmp_p
         assert policy.known(BASE + ARTICLES[0]) and resumed.already_stored(BASE + ARTICLES[0], "article")
     finally:
         resumed.finish("finished")
+
+
+def test_a_run_that_cannot_write_its_jobdir_ends_its_row(tmp_path: Path) -> None:
+    """The row is inserted before the JOBDIR's state is written: a JOBDIR the run cannot write ends that row as
+    failed, with the reason, and frees the archive for the next run."""
+    db, jobdir = tmp_path / "a.db", tmp_path / "job"
+    (jobdir / (JOBDIR_STATE + ".tmp")).mkdir(parents=True)  # the state file cannot be written
+    with pytest.raises(OSError):
+        CrawlRun(db, [f"{BASE}/events"], str(jobdir)).begin()
+    row = Archive(db).runs.recent(1)[0]
+    assert row["status"] == "failed" and row["finished_at"]
+    assert row["errors"][0]["error"].startswith("the run could not start:")
+    following = CrawlRun(db, [f"{BASE}/events"]).begin()  # the lock was released
+    assert following.id == row["id"] + 1 and following.status == "running"
+    following.finish("finished")
+
+
+def test_a_runs_time_starts_when_it_holds_the_archive(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run made, then kept waiting for another run's lock, counts its elapsed time from ``begin``."""
+    import crawler.runs
+
+    clock = [1000.0]
+    monkeypatch.setattr(crawler.runs.time, "monotonic", lambda: clock[0])
+    run = CrawlRun(tmp_path / "a.db", [f"{BASE}/events"])
+    clock[0] += 600  # ten minutes waiting for the lock
+    run.begin()
+    clock[0] += 2.5
+    run.finish("finished")
+    assert Archive(tmp_path / "a.db").runs.recent(1)[0]["stats"]["elapsed_seconds"] == 2.5

@@ -62,3 +62,56 @@ def test_every_problem_is_named_in_the_order_of_the_rules() -> None:
     assert [e.split()[0] for e in errors[:2]] == ["DOWNLOAD_MAXSIZE", "LOG_LEVEL"]
     assert len(errors) == 4 and errors[-1].startswith("REVISIT_AFTER")
     assert "soon" in errors[2]
+
+
+@pytest.mark.parametrize(
+    "variable, value, message",
+    [
+        (
+            "PA_DOWNLOAD_DELAY",
+            "-2",
+            "DOWNLOAD_DELAY must be a number of at least 0, not '-2' (from the environment variable "
+            "PA_DOWNLOAD_DELAY).",
+        ),
+        # a misspelt yes/no is refused, not read as "no" (robots.txt must not be turned off by a typo)
+        (
+            "PA_ROBOTSTXT_OBEY",
+            "ture",
+            "ROBOTSTXT_OBEY must be true or false (or 1 or 0), not 'ture' (from the environment variable "
+            "PA_ROBOTSTXT_OBEY).",
+        ),
+    ],
+)
+def test_a_bad_environment_value_names_its_variable(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str
+) -> None:
+    import importlib
+
+    from crawler.process import CrawlSetupError, crawl_settings
+
+    monkeypatch.setenv(variable, value)
+    try:
+        importlib.reload(project_settings)
+        with pytest.raises(CrawlSetupError) as raised:
+            crawl_settings(None, None, (), None, progress=False)
+        assert str(raised.value) == message
+        # the same value typed with -s is the operator's own: no variable to name
+        setting = variable.removeprefix("PA_")
+        with pytest.raises(CrawlSetupError) as typed:
+            crawl_settings(None, None, (f"{setting}={value}",), None, progress=False)
+        assert "environment" not in str(typed.value) and f"not '{value}'" in str(typed.value)
+    finally:
+        monkeypatch.undo()
+        importlib.reload(project_settings)
+
+
+@pytest.mark.parametrize("value, read", [("yes", True), ("OFF", False), ("1", True), ("false", False)])
+def test_environment_yes_and_no(monkeypatch: pytest.MonkeyPatch, value: str, read: bool) -> None:
+    import importlib
+
+    monkeypatch.setenv("PA_ROBOTSTXT_OBEY", value)
+    try:
+        assert importlib.reload(project_settings).ROBOTSTXT_OBEY is read
+    finally:
+        monkeypatch.undo()
+        importlib.reload(project_settings)
