@@ -1488,12 +1488,9 @@ def crawl(
     ):
         db_path = None  # -s ARCHIVE_DB=... given, --db not
     try:
-        try:
-            settings = crawl_settings(
-                db_path, jobdir, overrides, log_level, progress and not as_json, revisit_after, verbose=verbose
-            )
-        except CrawlSetupError as exc:
-            raise CrawlSetupError(from_environment(str(exc), overrides)) from None
+        settings = crawl_settings(
+            db_path, jobdir, overrides, log_level, progress and not as_json, revisit_after, verbose=verbose
+        )
         check_db_folder(settings.get("ARCHIVE_DB"))
         check_jobdir(settings.get("JOBDIR"))
         archive_db = settings.get("ARCHIVE_DB") or DEFAULT_DB
@@ -1526,20 +1523,6 @@ def crawl(
         os._exit(1)
     if result.get("status") != "finished":
         sys.exit(1)
-
-
-def from_environment(message: str, overrides: tuple[str, ...]) -> str:
-    """A refused setting's sentence, naming the environment variable it came from ("DOWNLOAD_DELAY must be a
-    number ..." for PA_DOWNLOAD_DELAY=abc did not say where the value was)."""
-    import re
-
-    found = re.match(r"([A-Z][A-Z0-9_]*) must ", message)
-    if not found:
-        return message
-    name = found.group(1)
-    if f"PA_{name}" not in os.environ or name in {o.partition("=")[0].strip() for o in overrides}:
-        return message  # given by -s (which wins), or a default
-    return f"{message.rstrip('.')} (from the environment variable PA_{name})."
 
 
 def check_jobdir(jobdir: str | None) -> None:

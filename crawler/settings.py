@@ -20,6 +20,7 @@ import dedupe
 
 BOT_NAME = "pa_archive"
 SPIDER_MODULES = ["crawler.spiders"]
+COMMANDS_MODULE = "crawler.commands"  # `scrapy crawl` checks the settings first and exits 75 on a busy archive
 NEWSPIDER_MODULE = "crawler.spiders"
 
 # --- where the crawl goes ---------------------------------------------------------------

@@ -574,9 +574,28 @@ def test_scrapy_crawl_on_a_locked_archive_logs_the_holder_and_closes_without_a_t
     (line,) = [line for line in done.stderr.splitlines() if "already writing" in line]
     assert f"ERROR: another crawl is already writing archive.db (pid {os.getpid()}, started 2026-01-02T03:04:05" in line
     assert "Spider closed (archive_locked)" in done.stderr and "Crawled (" not in done.stderr
-    assert done.returncode == 0  # Scrapy's own exit status for a spider that closed (Scrapyd: job finished)
+    assert done.returncode == 75  # EX_TEMPFAIL, as pa-archive crawl (crawler.commands.crawl): cron can tell
     assert not (jobdir / "requests.queue").exists()  # the holder's JOBDIR queue is left alone
     assert not db.exists() or query(db, "SELECT count(*) AS n FROM crawl_runs")[0]["n"] == 0
+
+
+def test_scrapy_crawl_with_a_setting_it_cannot_use_says_so_and_starts_nothing(tmp_path: Path) -> None:
+    """`scrapy crawl` checks its settings as `pa-archive crawl` does: one line for each it cannot use (a value from
+    a PA_ variable, as a cron job's environment gives it, names the variable), exit status 2, and no lock, row,
+    request or traceback (Scrapy's retry middleware raised one on RETRY_TIMES=many)."""
+    db, jobdir = tmp_path / "archive.db", tmp_path / "job"
+    command = [sys.executable, "-m", "scrapy", "crawl", "pacsto", "-a", "start_url=http://127.0.0.1:9/events"]
+    for setting in (f"ARCHIVE_DB={db}", f"JOBDIR={jobdir}", "RETRY_TIMES=many"):
+        command += ["-s", setting]
+    env = {**os.environ, "PA_DOWNLOAD_DELAY": "-1"}
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=ROOT, env=env)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr[-3000:]
+    assert [line for line in done.stderr.splitlines() if line.startswith("Error")] == [
+        "Error: RETRY_TIMES must be a whole number of at least 0, not 'many'.",
+        "Error: DOWNLOAD_DELAY must be a number of at least 0, not '-1' (from the environment variable "
+        "PA_DOWNLOAD_DELAY).",
+    ]
+    assert not db.exists() and not jobdir.exists()
 
 
 class DyingSite:
