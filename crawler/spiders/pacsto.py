@@ -21,7 +21,7 @@ Callbacks only yield items (``dedupe.document.RawSnapshot``, ``PageFailure``) an
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -142,8 +142,9 @@ class HostScope:
 
 
 def canonical_url(url: str) -> str:
-    """One spelling per page: percent-encoded, lowercase scheme and host (IDNA), no user info, no
-    default port (``:443``/``:80``), no fragment, ``/`` for an empty path, and only the query
+    """One spelling per page: percent-encoded (escapes in upper case, unreserved characters unescaped),
+    lowercase scheme and host (IDNA), no user info, no default port (``:443``/``:80``), no fragment, ``/`` for
+    an empty path, no trailing slash on a page of a known kind (``/events/x/`` is ``/events/x``), and only the query
     parameters the page's kind has (``PAGE_QUERY_PARAMS``): none for an article or a country page,
     ``month``, ``year`` and ``page`` for a listing, in their order (``?month=7&year=2013&page=2`` stays
     so). ValueError for a URL that has no valid http(s) form (a port like ``:99999`` or ``:abc``, no
@@ -158,16 +159,35 @@ def canonical_url(url: str) -> str:
     if ":" in host:
         host = f"[{host}]"
     netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
-    canonical = urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
-    allowed = PAGE_QUERY_PARAMS.get(page_type_of(canonical))
+    path = _ESCAPE.sub(_normal_escape, parts.path) or "/"
+    kind = page_type_of(urlunsplit((scheme, netloc, path, "", "")))
+    if kind is not None and len(path) > 1:
+        path = path.rstrip("/")  # Rails routes /events/x/ as /events/x: one page, one URL (the listing is /events)
+    canonical = urlunsplit((scheme, netloc, path, parts.query, ""))
+    allowed = PAGE_QUERY_PARAMS.get(kind)
     if allowed is not None and parts.query:
         canonical = url_query_cleaner(canonical, allowed, unique=True)
     return canonical
 
 
-def clean_link(response: Response, href: str, scope: HostScope) -> str | None:
+_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+
+def _normal_escape(match: re.Match[str]) -> str:
+    """One spelling of a percent-escape in a path (RFC 3986 6.2.2): upper-case hex (``%d0%bd`` and ``%D0%BD``
+    are the same Cyrillic letter, and a CMS may write either), and an unreserved character as itself
+    (``%2D`` is ``-``). Other escapes (``%2F``, ``%20``) stay escaped: decoding them would change the path."""
+    char = chr(int(match.group(1), 16))
+    return char if char in _UNRESERVED else "%" + match.group(1).upper()
+
+
+def clean_link(
+    response: Response, href: str, scope: HostScope, spell: Callable[[str], str] | None = None
+) -> str | None:
     """The canonical URL (``canonical_url``) of a link inside the scope, or None: mailto:, data:, file:,
-    off-site, fragment-only, or malformed (a bad port) - one bad link never costs the page's others."""
+    off-site, fragment-only, or malformed (a bad port) - one bad link never costs the page's others.
+    ``spell`` (``PacstoSpider.respell``) writes it with the scheme and host the site answers under."""
     href = (href or "").strip()
     if not href or href.startswith("#"):
         return None
@@ -175,7 +195,17 @@ def clean_link(response: Response, href: str, scope: HostScope) -> str | None:
         url = canonical_url(response.urljoin(href))
     except ValueError:
         return None
-    return url if scope.allows(url) else None
+    if not scope.allows(url):
+        return None
+    return spell(url) if spell is not None else url
+
+
+def twin_key(url: str) -> tuple[str, int | None]:
+    """(host without ``www.``, port without a default one) of a canonical URL: a host and its ``www.`` twin,
+    over http or https, share one key."""
+    parts = urlsplit(url)
+    port = parts.port if parts.port not in (None, DEFAULT_PORTS.get(parts.scheme)) else None
+    return (parts.hostname or "").removeprefix("www."), port
 
 
 def year_month(value: Any) -> tuple[int, int]:
@@ -318,6 +348,42 @@ class PacstoSpider(scrapy.Spider):
         urls = self.start_urls or [START_URL]
         self.scope = HostScope.from_urls(urls)
         self.allowed_domains = self.scope.hostnames
+        # How each host of the scope is written in the URLs this crawl requests and files pages under: its
+        # start URL's scheme and host until a redirect shows the site answers elsewhere (``learn_spelling``).
+        # The site is served as pacsto.org and as www.pacsto.org, and an editor's absolute link may name either
+        # (or http://): without one spelling, one article would be fetched and archived under two or four URLs.
+        self.spelling: dict[tuple[str, int | None], tuple[str, str]] = {}
+        for url in urls:
+            parts = urlsplit(canonical_url(url))
+            self.spelling.setdefault(twin_key(url), (parts.scheme, parts.netloc))
+
+    def respell(self, url: str) -> str:
+        """``url`` (canonical, in scope) with the scheme and host this crawl writes its host as."""
+        spelled = self.spelling.get(twin_key(url))
+        if spelled is None:
+            return url
+        parts = urlsplit(url)
+        return urlunsplit((*spelled, parts.path, parts.query, ""))
+
+    def learn_spelling(self, response: Response) -> None:
+        """A redirect that only changed the scheme or the host to its ``www.`` twin (http -> https, pacsto.org ->
+        www.pacsto.org or back) says how the site wants its pages named: the links read from then on are
+        written that way, so they are not each redirected, and never archived under the other name."""
+        redirects = (response.meta.get("redirect_urls") or []) if response.request is not None else []
+        if not redirects:
+            return
+        try:
+            asked, landed = canonical_url(redirects[0]), canonical_url(response.url)
+        except ValueError:
+            return
+        key = twin_key(landed)
+        a, b = urlsplit(asked), urlsplit(landed)
+        if twin_key(asked) != key or (a.path, a.query) != (b.path, b.query) or key not in self.spelling:
+            return
+        if self.spelling[key] != (b.scheme, b.netloc):
+            self.logger.info("the site answers %s as %s://%s: links are written so", asked, b.scheme, b.netloc)
+            self.spelling[key] = (b.scheme, b.netloc)
+            self._count("spelling_learned")
 
     @property
     def policy(self) -> RevisitPolicy:
@@ -379,7 +445,7 @@ class PacstoSpider(scrapy.Spider):
                     callback=self.parse_sitemap,
                     errback=self.sitemap_failed,
                     priority=PRIORITY["listing"],
-                    meta={"archive_page": False, "dont_retry": True},
+                    meta={"archive_page": False, "dont_retry": True, "sitemap_root": True},
                 )
         if self.revisit_archived:
             for url, page_type in policy.revisits():
@@ -390,12 +456,19 @@ class PacstoSpider(scrapy.Spider):
     # ------------------------------------------------------------------ callbacks
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
-        """Every page: its snapshot, then the article and country pages it links."""
-        page_type = page_type_of(response.url) or response.meta.get("page_type")
+        """Every page: its snapshot, then the article and country pages it links.
+
+        A page reached through a redirect is filed as the kind of page it landed on: an article that redirects
+        to the home page (a removed record, a Rails ``redirect_to root_path``) is not stored as an article."""
+        page_type = page_type_of(response.url)
+        if page_type is None and not response.meta.get("redirect_urls"):
+            page_type = response.meta.get("page_type")  # a redirect's page is what it landed on, not what was asked
         yield snapshot_of(response, page_type)
+        self.learn_spelling(response)
         if response.status in REMOVED_STATUSES or not isinstance(response, TextResponse) or not response.body:
             return  # a 304 arrives with the archived body (ArchiveMiddleware), so its links are followed
-        links = [u for u in (clean_link(response, h, self.scope) for h in response.css("a::attr(href)").getall()) if u]
+        hrefs = response.css("a::attr(href)").getall()
+        links = [u for u in (clean_link(response, h, self.scope, self.respell) for h in hrefs) if u]
         for url in dict.fromkeys(links):
             kind = page_type_of(url)
             if kind in ("article", "country"):
@@ -412,7 +485,8 @@ class PacstoSpider(scrapy.Spider):
         stops at the first page whose articles are all archived (a 304's archived copy included);
         calendar months inside the bounds, when due."""
         items = [
-            clean_link(response, h, self.scope) for h in response.css("div.events__content a::attr(href)").getall()
+            clean_link(response, h, self.scope, self.respell)
+            for h in response.css("div.events__content a::attr(href)").getall()
         ]
         if not response.css("div.events__content"):  # unknown markup: any article link counts
             items = links
@@ -473,7 +547,7 @@ class PacstoSpider(scrapy.Spider):
             self.logger.info("ignoring unreadable sitemap %s: %s", response.url, exc)
             return
         for entry in sitemap:
-            url = clean_link(response, entry.get("loc", ""), self.scope)
+            url = clean_link(response, entry.get("loc", ""), self.scope, self.respell)
             if url is None:
                 continue
             if sitemap.type == "sitemapindex":
@@ -511,8 +585,42 @@ class PacstoSpider(scrapy.Spider):
         except OSError as exc:  # gzip.BadGzipFile, a truncated stream
             raise ValueError(f"not a readable gzip file ({exc})") from None
 
-    def sitemap_failed(self, failure: Failure) -> None:
+    def sitemap_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
+        """No /sitemap.xml: ask robots.txt where the sitemaps are (its ``Sitemap:`` lines). A Rails site's
+        sitemap_generator writes ``/sitemap.xml.gz`` and names it only there."""
         self.logger.info("no sitemap: %s", describe_failure(failure))
+        request = getattr(failure, "request", None)
+        if request is None or not request.meta.get("sitemap_root"):
+            return
+        parts = urlsplit(request.url)
+        yield scrapy.Request(
+            urlunsplit((parts.scheme, parts.netloc, "/robots.txt", "", "")),
+            callback=self.parse_robots,
+            errback=self.sitemap_failed,
+            priority=PRIORITY["listing"],
+            meta={"archive_page": False, "dont_retry": True},
+        )
+
+    def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
+        """The sitemaps robots.txt names (inside the scope, within SITEMAP_MAX_FILES); ``/sitemap.xml.gz`` when
+        it names none."""
+        lines = response.body[:1_000_000].decode("utf-8", "replace").splitlines()
+        named = [line.split(":", 1)[1].strip() for line in lines if line.strip().lower().startswith("sitemap:")]
+        urls = [clean_link(response, href, self.scope, self.respell) for href in named] or [
+            clean_link(response, "/sitemap.xml.gz", self.scope, self.respell)
+        ]
+        for url in dict.fromkeys(u for u in urls if u):
+            if self._sitemaps_requested >= self.sitemap_max_files:
+                self._count("sitemap_skipped")
+                break
+            self._sitemaps_requested += 1
+            yield scrapy.Request(
+                url,
+                callback=self.parse_sitemap,
+                errback=self.sitemap_failed,
+                priority=PRIORITY["listing"],
+                meta={"archive_page": False, "dont_retry": True},
+            )
 
     def failed(self, failure: Failure) -> Iterator[PageFailure]:
         """A page that could not be fetched becomes a failure of the run (the run goes on)."""
