@@ -112,8 +112,8 @@ class BackoffRetryMiddleware(RetryMiddleware):
     async def process_request(self, request: Request) -> Request | None:
         delay = request.meta.pop("retry_delay", 0)
         waited = 0.0
-        while waited < delay:  # in slices: a crawl stopped because its site died does not wait for a retry
-            if site_gone(self.crawler):
+        while waited < delay:  # in slices: a crawl that is stopping does not wait for a retry
+            if site_gone(self.crawler) or spider_closing(self.crawler):
                 return request  # back to the queue (a retry is never filtered): JOBDIR keeps it for the next run
             step = min(0.25, delay - waited)
             await maybe_deferred_to_future(deferLater(reactor, step, lambda: None))
@@ -228,6 +228,15 @@ def site_gone(crawler: Crawler) -> bool:
 
     run = _RUNS.get(crawler)
     return run is not None and run.ended_early is not None
+
+
+def spider_closing(crawler: Crawler) -> bool:
+    """Whether the engine is closing the spider (Ctrl-C, SIGTERM, CloseSpider): a retry waiting out a
+    ``Retry-After`` of up to ``RETRY_AFTER_MAX`` seconds would hold the close (the engine waits for every
+    request in progress) until a scheduler's stop timeout killed the crawl. Scrapy has no public flag for
+    it: its engine slot's ``closing`` (2.x), read defensively."""
+    slot = getattr(getattr(crawler, "engine", None), "_slot", None)
+    return getattr(slot, "closing", None) is not None
 
 
 def connect_failure(exception: BaseException) -> str | None:

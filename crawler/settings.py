@@ -75,6 +75,9 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 # Seconds before retry n: RETRY_BACKOFF_BASE * 2 ** (n - 1), at most RETRY_BACKOFF_MAX.
 RETRY_BACKOFF_BASE = 2.0
 RETRY_BACKOFF_MAX = 60.0
+# A 429/503 whose Retry-After asks for longer than the backoff is retried after that wait, at most this long
+# (a site asking for a day is given up after the retries, not waited for).
+RETRY_AFTER_MAX = 600.0
 # Scrapy's list without the DNS failures: a name that does not resolve will not resolve 2 s later either
 # (and a crawl with no network spent 28 s retrying it); refused connections, timeouts and losses are retried.
 RETRY_EXCEPTIONS = [
@@ -153,6 +156,7 @@ _NUMBER = {
     "AUTOTHROTTLE_TARGET_CONCURRENCY": 0,
     "RETRY_BACKOFF_BASE": 0,
     "RETRY_BACKOFF_MAX": 0,
+    "RETRY_AFTER_MAX": 0,
     "CRAWL_MAX_FAILED_RATIO": 0,
     "PROGRESS_INTERVAL": 0,
 }

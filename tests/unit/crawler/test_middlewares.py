@@ -18,6 +18,7 @@ from crawler.middlewares import (
     OffsiteRefused,
     SiteBreakerMiddleware,
     site_gone,
+    spider_closing,
 )
 from crawler.pipelines import ArchiveWriter
 from crawler.runs import CrawlRun
@@ -175,3 +176,16 @@ def test_the_breaker_is_a_setting_and_0_turns_it_off(tmp_path: Path, monkeypatch
         monkeypatch.delenv("PA_CRAWL_MAX_CONNECT_FAILURES")
         importlib.reload(project_settings)
     assert project_settings.CRAWL_MAX_CONNECT_FAILURES == 10
+
+
+def test_a_retry_stops_waiting_when_the_spider_closes() -> None:
+    """A retry waiting out a long Retry-After gives way to a close (Ctrl-C, SIGTERM): the engine waits for every
+    request in progress, so the wait would hold the stop for up to RETRY_AFTER_MAX seconds."""
+    from scrapy.core.engine import _Slot
+
+    slot = _Slot(True, SimpleNamespace(schedule=lambda: None, cancel=lambda: None), None)  # Scrapy's own slot
+    assert slot.closing is None  # what _Slot.close() replaces with a Deferred
+    crawler = SimpleNamespace(engine=SimpleNamespace(_slot=slot))
+    assert not spider_closing(crawler) and not spider_closing(SimpleNamespace(engine=None))
+    slot.closing = object()
+    assert spider_closing(crawler)

@@ -115,3 +115,8 @@ def test_environment_yes_and_no(monkeypatch: pytest.MonkeyPatch, value: str, rea
     finally:
         monkeypatch.undo()
         importlib.reload(project_settings)
+
+
+def test_retry_after_max_is_a_number_of_seconds() -> None:
+    assert errors_with(RETRY_AFTER_MAX="1h") == ["RETRY_AFTER_MAX must be a number of at least 0, not '1h'."]
+    assert errors_with(RETRY_AFTER_MAX="120") == []
