@@ -7,7 +7,7 @@ import hashlib
 import re
 import sqlite3
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from datasette.utils.asgi import Response
 
@@ -42,6 +42,22 @@ CSP = (
     f"default-src 'self'; script-src 'self'{datasette_menu_script()}; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'"
 )
+
+
+WEB_URL = re.compile(r"https?://[^\s\x00-\x1f\x7f]+", re.IGNORECASE)  # no space nor control character anywhere
+
+
+def web_href(url: Any) -> str | None:
+    """``url`` when a link to it is safe to draw: an http(s) URL with a host; None for anything else (javascript:,
+    data:, file:, a URL with spaces or control characters, a malformed one), which the page shows as text only.
+    Archived URLs are hostile input: a link built from one takes this first."""
+    if not isinstance(url, str) or len(url) > MAX_URL_CHARS or not WEB_URL.fullmatch(url):
+        return None
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:  # "http://[::1" : an IPv6 host not closed
+        return None
+    return url if host else None
 
 
 def diff_href(datasette: Any, b: str, a: str | None = None, database: str | None = None) -> str:

@@ -19,7 +19,14 @@ from datasette.utils.asgi import Response
 from sqlite_utils import Database
 
 from datasette_pa_archive.errors import BadParameter, NotThere, echo
-from datasette_pa_archive.pages import archive_database, diff_href, html_response, snapshot_href, snapshot_row_href
+from datasette_pa_archive.pages import (
+    archive_database,
+    diff_href,
+    html_response,
+    snapshot_href,
+    snapshot_row_href,
+    web_href,
+)
 from dedupe import page_queries, queries
 from dedupe.storage import Codec
 
@@ -102,6 +109,7 @@ async def snapshot_view(datasette: Any, request: Any) -> Response:
     links: dict[str, Any] = {
         "row": snapshot_row_href(datasette, db.name, snap["id"]),
         "calendar": datasette.urls.path("/-/calendar") + "?" + urlencode({"url": snap["url"], "database": db.name}),
+        "live": web_href(snap["url"]),  # None for any other scheme (javascript:, data:, file:): shown as text only
     }
     if snap["article_version_id"]:
         links["article_version"] = datasette.urls.row(db.name, "article_versions", snap["article_version_id"])
