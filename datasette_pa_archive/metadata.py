@@ -32,6 +32,20 @@ def unless_blank(sql: str, param: str) -> str:
     return f"SELECT * FROM ({sql.strip()}\n) WHERE :{param} != ''"
 
 
+def web_links_only(sql: str, fallback: str = "/-/calendar") -> str:
+    """``sql`` (a feed's: its ``atom_link`` column) with each link that is not the plugin's own (``/-/...``) nor an
+    http(s) URL without spaces or control characters replaced by ``fallback``: a removed article's link is its
+    archived URL, which may be ``file:``, ``javascript:`` or ``data:`` (the entry's text still names it)."""
+    http = "atom_link GLOB '[hH][tT][tT][pP]://?*' OR atom_link GLOB '[hH][tT][tT][pP][sS]://?*'"
+    spaces = "char(" + ", ".join(str(code) for code in [*range(1, 33), 127]) + ")"  # space and control characters
+    return (
+        "SELECT atom_id, atom_title, atom_updated, atom_content,\n"
+        f"       CASE WHEN (atom_link GLOB '/-/*' OR {http}) AND atom_link NOT GLOB '*[' || {spaces} || ']*'\n"
+        f"            THEN atom_link ELSE '{fallback}' END AS atom_link\n"
+        f"FROM ({sql.strip()}\n)\nORDER BY atom_updated DESC"
+    )
+
+
 # --- descriptions --------------------------------------------------------------------
 
 TITLE = "CSTO Parliamentary Assembly website archive"
@@ -630,7 +644,7 @@ def canned_queries(has_crawl_runs: bool = True) -> dict[str, dict[str, Any]]:
             "description": "New block variants with the facts they changed, new conflicts, removed articles and roster "
             "changes (members who joined or left), newest first: the changes `--notify` alerts on. Add .atom to this "
             "page's address for a feed.",
-            "sql": queries.FACT_CHANGES_FEED_SQL.strip(),
+            "sql": web_links_only(queries.FACT_CHANGES_FEED_SQL),
         },
         "search": {
             "title": "Full-text search over articles",
