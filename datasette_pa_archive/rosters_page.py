@@ -136,13 +136,22 @@ async def roster_view(datasette: Any, request: Any) -> Response:
         roster["seats_text"] = _seats_text(roster["seats"])
         # one delegation's pages of one language under two addresses (a mirror, a moved site): say whose is whose
         if sites[(roster["delegation"], roster["language"])] > 1:
-            roster["host"] = urlsplit(roster["url"] or "").netloc or roster["url"]
+            roster["host"] = _host(roster["url"])
     for m in data.get("memberships", []):
         m["left_href"] = snapshot_href(datasette, m["left_snapshot_id"], db.name)
         m["joined_href"] = snapshot_href(datasette, m["joined_snapshot_id"], db.name)
     context.update(data)
     context.update(delegation=delegation, delegation_links=_links(path, db.name, data.get("delegations", [])))
     return html_response(await datasette.render_template("pa_roster.html", context, request=request))
+
+
+def _host(url: str | None) -> str:
+    """The host of an archived URL, as text; the URL itself when it has none or cannot be split (a stored
+    ``http://[::1`` made ``urlsplit`` raise: the page answered 500)."""
+    try:
+        return urlsplit(url or "").netloc or url or ""
+    except ValueError:
+        return url or ""
 
 
 def _links(path: str, database: str, delegations: list[str]) -> list[tuple[str, str]]:
