@@ -33,7 +33,7 @@ from dedupe.archive import Archive, ArchiveError, ReadOnlyArchive
 from dedupe.archive.base import DISK_FULL, is_disk_full, read_only_mode
 from dedupe.document import RawSnapshot
 from dedupe.readonly import uri_safe_path
-from dedupe.sources import SourceError, expand, read_sources
+from dedupe.sources import SourceError, expand, read_sources, shown_path
 
 # --- options: Options and error handling shared by every pa-archive command.
 
@@ -502,7 +502,8 @@ def import_(
     {"url", "observed_at", "text"|"html"} object a line. Web archives (WARC, WARC.gz,
     ARC, WACZ) give one snapshot per HTML response or revisit record. Importing the same input again
     adds nothing. A bad input (or a folder entry that cannot be read) is reported and skipped; the
-    exit status is 1 if any failed. A dangling symbolic link is noted as skipped, not failed.
+    exit status is 1 if any failed. A dangling symbolic link, a pipe or device, a link to a folder and the
+    archive's own files are noted as skipped, not failed.
 
     \b
     Example:
@@ -516,11 +517,13 @@ def import_(
         raise UsageFailure("name the files, folders, globs or JSON Lines to import, or give --seeds.")
     skipped: list[str] = []  # dangling symbolic links in the folders and globs: said, not errors
     sources = list(expand((*inputs, *([str(SEEDS)] if with_seeds else ())), skipped))  # paths: read one at a time
+    sources = _without_the_archive(sources, db_path, skipped)
     for note in skipped:
         click.echo(click.style("skipped: ", fg="yellow") + note, err=True)
     if not any(isinstance(source, Path) for source in sources) and not Path(db_path).exists():
         for error in sources:  # nothing to import: no archive (nor lock file) is made for it
-            click.echo(click.style("error: ", fg="red") + str(error), err=True)
+            shown = f"{shown_path(error.where)}: {error.message}" if isinstance(error, SourceError) else str(error)
+            click.echo(click.style("error: ", fg="red") + shown, err=True)
         click.echo(f"Nothing imported; {db_path} was not created.", err=True)
         sys.exit(1)
     with writer_lock(db_path, "import"):  # released when the import ends, or by the kernel if it is killed
@@ -555,6 +558,22 @@ def import_(
                 f"{_version_change(data['new_block_versions'], 'block')}."
             )
     report_problems((alert or {}).get("errors") or [], report.errors)
+
+
+def _without_the_archive(
+    sources: list[Path | SourceError], db_path: str, skipped: list[str]
+) -> list[Path | SourceError]:
+    """The inputs but the archive's own files (the database, its -wal, -shm and -journal, its .lock), each said
+    as skipped: a folder holding the archive (``import pages/ --db pages/archive.db``) must not import the lock
+    file's note, written while the import runs, as a page."""
+    own = {os.path.realpath(f"{db_path}{suffix}") for suffix in ("", "-wal", "-shm", "-journal", ".lock")}
+    kept: list[Path | SourceError] = []
+    for source in sources:
+        if isinstance(source, Path) and os.path.realpath(source) in own:
+            skipped.append(f"{shown_path(source)}: a file of the archive being imported into (not imported)")
+        else:
+            kept.append(source)
+    return kept
 
 
 def _version_change(change: int, kind: str) -> str:
