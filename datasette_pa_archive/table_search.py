@@ -67,7 +67,7 @@ def filters(request: Any, database: str, table: str, datasette: Any) -> Any:
                 raise BadRequest(f"Cannot search by column {column!r}: the index holds {' and '.join(COLUMNS)}.")
             try:
                 stems = stem_query(words)
-            except ValueError as error:  # an unclosed quote
+            except ValueError as error:  # an unclosed quote, a NOT with nothing before it
                 raise BadRequest(f"Cannot search for {words!r}: {error}.") from error
             if not stems:  # no word in it: nothing matches, rather than everything
                 clauses.append("0")
@@ -104,9 +104,10 @@ def query_page_vars(template: str, database: str | None, request: Any) -> dict[s
 
 
 def search_error(datasette: Any, request: Any, exception: Exception) -> Any:
-    """A box search FTS5 cannot read (``NOT`` alone): 400 with a sentence and a link to the search query with the
-    same words (in JSON for a JSON request); any other error is Datasette's to show. (The search query's own
-    errors never reach here: Datasette shows a canned query's SQL error on its page.)"""
+    """A box search FTS5 cannot read (a safety net: ``stem_query`` gives it only queries FTS5 reads): 400 with
+    a sentence and a link to the search query with the same words (in JSON for a JSON request); any other error is
+    Datasette's to show. (The search query's own errors never reach here: Datasette shows a canned query's SQL error
+    on its page.)"""
     detail = str(exception)
     searches = _searches(request)
     if not searches or UNREADABLE not in detail:

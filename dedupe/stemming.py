@@ -108,7 +108,53 @@ def stem_query(query: str | None) -> str:
                 continue
             term = '"' + " ".join(words) + '"'  # quoted: a stem is never read as FTS5 syntax
             parts.append(term + ("*" if prefix else ""))
-    return " ".join(parts)
+    return " ".join(_well_formed(parts))
+
+
+def _close_group(out: list[str]) -> None:
+    """End the innermost open parenthesis of ``out``: without a dangling operator, and gone if it holds nothing."""
+    while out[-1] in OPERATORS:
+        out.pop()
+    if out[-1] != "(":
+        out.append(")")
+        return
+    out.pop()
+    if out and out[-1] in OPERATORS:  # "a AND ( )": the operator lost its right side
+        out.pop()
+
+
+def _well_formed(parts: list[str]) -> list[str]:
+    """The stemmed query as FTS5's grammar takes it, meaning what was typed.
+
+    Why: FTS5 ANDs adjacent phrases but refuses a phrase beside a parenthesis (``"a" ( "b" )``), an operator with
+    nothing on its left, two operators in a row or ``( )``; text pasted into the box (``<script>alert("X")</script>``,
+    ``f(x) = 2``) was one of those and got an error instead of results. So: an AND where a phrase meets a
+    parenthesis, the later of two operators kept (``a AND NOT b`` is ``a NOT b``), a leading AND or OR and empty
+    or unopened parentheses dropped. A NOT with nothing before it cannot be kept (FTS5 has no "everything but")
+    and is not dropped either, which would search for what was excluded: ValueError."""
+    out: list[str] = []
+    depth = 0
+    for part in parts:
+        operand_before = bool(out) and (out[-1] == ")" or out[-1] not in OPERATORS and out[-1] != "(")
+        if part == "(":
+            out += ["AND", "("] if operand_before else ["("]
+            depth += 1
+        elif part == ")":
+            if depth:
+                _close_group(out)
+                depth -= 1
+        elif part in OPERATORS:
+            if operand_before:
+                out.append(part)
+            elif out and out[-1] in OPERATORS:
+                out[-1] = part
+            elif part == "NOT":
+                raise ValueError("NOT needs words before it (a NOT b)")
+        else:
+            out += ["AND", part] if out and out[-1] == ")" else [part]
+    while out and (out[-1] in OPERATORS or out[-1] == "("):
+        depth -= out.pop() == "("
+    return out + [")"] * depth
 
 
 SEARCH_FORMS = 'words (any of their forms), "a phrase", prefix*, OR, NOT and parentheses'

@@ -311,14 +311,21 @@ def test_feed_links_only_the_plugins_pages_and_http_urls(archive: Path) -> None:
 def test_unreadable_search_is_answered_without_a_rich_traceback(
     archive: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A search FTS5 cannot read (markup typed in the box) went to ``search_error`` before ``client_error``, so
-    Datasette's rich traceback of every local was printed for it: 2 s of the event loop per request."""
+    """A search FTS5 cannot read went to ``search_error`` before ``client_error``, so Datasette's rich traceback of
+    every local was printed for it: 2 s of the event loop per request. (Markup typed in the box was such a search;
+    ``dedupe.stemming`` now makes it one FTS5 reads, so the stemmer is made to give FTS5 what it refuses.)"""
     import datasette.handle_exception as default_handler
     import rich
 
+    from datasette_pa_archive import table_search
+
     monkeypatch.setattr(default_handler, "rich", rich)  # as in a fresh server, before any other error
     capsys.readouterr()
-    (response,) = fetch(archive, "/hostile/article_versions?_search=" + quote(SCRIPT * 20))
+    (pasted,) = fetch(archive, "/hostile/article_versions?_search=" + quote(SCRIPT * 20))
+    assert pasted.status_code == 200  # markup pasted into the box is searched for its words
+    assert_inert(pasted, "search")
+    monkeypatch.setattr(table_search, "stem_query", lambda words: '"script" (')
+    (response,) = fetch(archive, "/hostile/article_versions?_search=" + quote(SCRIPT))
     assert response.status_code == 400 and "The full-text index cannot read that search" in response.text
     assert_inert(response, "search")
     printed = capsys.readouterr()

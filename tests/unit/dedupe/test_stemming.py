@@ -61,3 +61,35 @@ def test_the_c_stemmers_in_use_give_the_pure_python_snowball_stems() -> None:
     for word in sorted(words):
         expected = python["ru" if stemming.CYRILLIC.search(word) else "en"].stemWord(word)
         assert stemming.stem_word(word) == expected, word
+
+
+def test_pasted_text_is_a_query_fts5_reads_meaning_what_was_typed() -> None:
+    """FTS5 refuses a phrase beside a parenthesis, two operators in a row, a leading operator and '( )': text pasted
+    into the search box got an error instead of results. Each becomes the query it means."""
+    import pytest
+
+    from dedupe.stemming import unreadable
+
+    con = sqlite3.connect(":memory:")
+    register_functions(con)
+    con.execute("CREATE VIRTUAL TABLE t USING fts5(text)")
+    con.execute("INSERT INTO t VALUES (pa_stem('A script: alert(x) by the deputies'))")
+    expected = {
+        '<script>alert("X")</script>': '"script alert" AND ( "x" ) AND "script"',
+        "f(x) = 2": '"f" AND ( "x" ) AND "2"',
+        "deputies AND NOT script": '"deputi" NOT "script"',  # the later of two operators
+        "OR deputies": '"deputi"',
+        "(alert) (deputies)": '( "alert" ) AND ( "deputi" )',
+        "deputies ( ) script": '"deputi" "script"',
+        ") script (": '"script"',
+        "((script": '( ( "script" ) )',
+    }
+    for typed, query in expected.items():
+        assert stem_query(typed) == query
+        assert unreadable(typed) is None
+        con.execute("SELECT count(*) FROM t WHERE t MATCH pa_stem_query(?)", [typed]).fetchone()
+    assert con.execute("SELECT count(*) FROM t WHERE t MATCH pa_stem_query(?)", ["<script>alert(x)"]).fetchone()[0]
+    # a NOT with nothing before it: dropping it would search for what was excluded
+    with pytest.raises(ValueError, match="NOT needs words before it"):
+        stem_query("NOT deputies")
+    assert unreadable("(NOT deputies)").startswith("NOT needs words before it (a NOT b)")
