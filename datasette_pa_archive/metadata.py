@@ -32,6 +32,28 @@ def unless_blank(sql: str, param: str) -> str:
     return f"SELECT * FROM ({sql.strip()}\n) WHERE :{param} != ''"
 
 
+EMPTY_FEED_ENTRY = (
+    "No change recorded yet",
+    "The archive holds no new block variant, conflict, removed article or roster change yet; "
+    "they appear here as crawls and imports find them.",
+)
+
+
+def never_empty(feed_sql: str) -> str:
+    """A feed's SQL that gives one entry saying nothing has changed yet when it has no row: datasette-atom takes the
+    feed's time as the newest entry's (``max()`` of its rows), so a new archive's feed answered 500 to the reader
+    who subscribed to it. The entry's time is the newest observation's (the start of 1970 in an empty archive)."""
+    title, content = (text.replace("'", "''") for text in EMPTY_FEED_ENTRY)
+    return (
+        f"WITH feed AS ({feed_sql.strip()}\n)\n"
+        "SELECT * FROM feed\nUNION ALL\n"
+        f"SELECT 'tag:pa-archive,2025:nothing-yet', '{title}',\n"
+        "       coalesce((SELECT max(observed_at) FROM observations), '1970-01-01T00:00:00Z'),\n"
+        f"       '{content}', '/-/calendar'\n"
+        "WHERE NOT EXISTS (SELECT 1 FROM feed)\nORDER BY atom_updated DESC"
+    )
+
+
 def web_links_only(sql: str, fallback: str = "/-/calendar") -> str:
     """``sql`` (a feed's: its ``atom_link`` column) with each link that is not the plugin's own (``/-/...``) nor an
     http(s) URL without spaces or control characters replaced by ``fallback``: a removed article's link is its
@@ -644,7 +666,7 @@ def canned_queries(has_crawl_runs: bool = True) -> dict[str, dict[str, Any]]:
             "description": "New block variants with the facts they changed, new conflicts, removed articles and roster "
             "changes (members who joined or left), newest first: the changes `--notify` alerts on. Add .atom to this "
             "page's address for a feed.",
-            "sql": web_links_only(queries.FACT_CHANGES_FEED_SQL),
+            "sql": never_empty(web_links_only(queries.FACT_CHANGES_FEED_SQL)),
         },
         "search": {
             "title": "Full-text search over articles",

@@ -398,3 +398,24 @@ def test_one_delegations_rosters_under_two_addresses_say_which_is_which(
     assert page.status_code == 200
     assert "Belarus (en, mirror.pacsto.example)" in page.text and "Belarus (en, pacsto.org)" in page.text
     assert "Belarus (ru):" in page.text  # one Russian roster: no address needed
+
+
+def test_the_feed_of_an_archive_with_nothing_changed_yet_is_a_feed(archives: dict[str, Path]) -> None:
+    """datasette-atom takes the feed's time from its newest entry: a new archive's feed was a 500 for the reader who
+    subscribed to it before anything had changed. It is a feed with one entry saying so; an archive with changes
+    does not show that entry."""
+    from datasette.app import Datasette
+
+    from datasette_pa_archive import metadata
+    from datasette_pa_archive.serving import register_plugin
+
+    register_plugin()
+
+    def feed(db: Path) -> httpx.Response:
+        datasette = Datasette([str(db)], metadata=metadata.metadata(db.stem, metadata.archive_tables(db)))
+        return asyncio.run(datasette.client.get(f"/{db.stem}/fact_changes.atom"))
+
+    empty, full = feed(archives["empty"]), feed(archives["full"])
+    assert empty.status_code == 200 and "<feed" in empty.text, empty.text[-2000:]
+    assert empty.text.count("<entry>") == 1 and "No change recorded yet" in empty.text
+    assert full.status_code == 200 and full.text.count("<entry>") > 1 and "No change recorded yet" not in full.text
