@@ -15,6 +15,7 @@ import stat
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import urlsplit, urlunsplit
 
 from .bounded import bounded_lines  # noqa: F401 - also imported from here
@@ -26,6 +27,7 @@ MAX_FILE_BYTES = MAX_BODY_BYTES  # a file, or one JSON Lines record
 MAX_URL_CHARS = 8192  # a JSON Lines url: no web server takes a longer request line (Apache 8,190, nginx 8 KB)
 MAX_NUMBER_DIGITS = 100  # a JSON number: the longest any field needs is epoch seconds (10 digits and a fraction)
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_COMPRESSED = {b"\x1f\x8b": "gzip", b"BZh": "bzip2", b"\xfd7zXZ\x00": "xz", b"\x28\xb5\x2f\xfd": "zstd"}
 
 
 def expand(inputs: Iterable[str], skipped: list[str] | None = None) -> Iterator[Path | SourceError]:
@@ -186,6 +188,12 @@ def read_file(
     )
 
 
+def _compression(head: bytes) -> str | None:
+    """The compression whose magic bytes ``head`` starts with, or None (a JSON Lines file's: a plain file's bytes are
+    the archive's to judge, and refused there as binary content)."""
+    return next((name for magic, name in _COMPRESSED.items() if head.startswith(magic)), None)
+
+
 def _refused_mtime(mtime: float) -> str:
     """Why a file's modification time cannot be its observation time, as one sentence."""
     from .timestamps import EARLIEST, latest
@@ -213,10 +221,14 @@ def read_jsonl(path: Path, observed_at: str | None = None) -> Iterator[RawSnapsh
         return
     records = 0
     with handle:
-        for number, raw in bounded_lines(handle, MAX_FILE_BYTES):
+        lines = _Upto(handle, os.fstat(handle.fileno()).st_size)  # what a writer appends meanwhile: the next import's
+        for number, raw in bounded_lines(lines, MAX_FILE_BYTES):  # type: ignore[arg-type] - readline is all it uses
             where = f"{where_file}:{number}"
             if number == 1 and raw is not None and raw.startswith(_WIDE_BOMS):
                 yield SourceError(where_file, "file is UTF-16 or UTF-32, not UTF-8 (save it as UTF-8 to import it)")
+                return
+            if number == 1 and raw is not None and (compression := _compression(raw)):
+                yield SourceError(where_file, f"{compression}-compressed (decompress it to import it)")
                 return
             if raw is None:
                 records += 1
@@ -231,6 +243,19 @@ def read_jsonl(path: Path, observed_at: str | None = None) -> Iterator[RawSnapsh
                 yield SourceError(where, str(exc))
     if not records:
         yield SourceError(where_file, "file holds no JSON Lines record (it is empty)")
+
+
+class _Upto:
+    """A binary file read no further than ``size`` bytes: a JSON Lines file that a scraper is still appending to
+    is read as it was when opened (its last line, if cut mid-way, is one error), not followed for ever."""
+
+    def __init__(self, handle: BinaryIO, size: int) -> None:
+        self.handle, self.left = handle, size
+
+    def readline(self, limit: int = -1) -> bytes:
+        line = self.handle.readline(self.left if limit < 0 else min(limit, self.left)) if self.left > 0 else b""
+        self.left -= len(line)
+        return line
 
 
 _WIDE_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)

@@ -204,3 +204,27 @@ def test_a_dash_is_not_taken_for_a_missing_file(tmp_path: Path) -> None:
     assert errors(result.output) == [
         "error: -: standard input cannot be imported; save it to a file and name that file"
     ]
+
+
+def test_a_json_lines_file_still_being_written_is_read_as_it_was_when_opened(tmp_path: Path) -> None:
+    from dedupe.sources import read_inputs
+
+    path = tmp_path / "in.jsonl"
+    path.write_text("".join(line(f"https://pacsto.org/events/{n}") + "\n" for n in range(3)), encoding="utf-8")
+    read = []
+    with path.open("a", encoding="utf-8") as writer:  # a scraper appending as fast as it is read
+        for n, item in enumerate(read_inputs([str(path)])):
+            read.append(item)
+            writer.write(line(f"https://pacsto.org/events/new{n}") + '\n{"url": "https://pacsto')
+            writer.flush()
+    assert [item.url for item in read] == [f"https://pacsto.org/events/{n}" for n in range(3)]
+
+
+def test_a_compressed_json_lines_file_says_to_decompress_it(tmp_path: Path) -> None:
+    import gzip
+
+    path = tmp_path / "feed.jsonl"  # it was "line is not valid UTF-8"
+    path.write_bytes(gzip.compress((line() + "\n").encode()))
+    result = run("import", str(path), "--db", str(tmp_path / "a.db"))
+    (message,) = errors(result.output)
+    assert message == f"error: {path}: gzip-compressed (decompress it to import it)"
