@@ -110,7 +110,10 @@ class HostScope:
     def from_urls(cls, urls: Iterable[str]) -> HostScope:
         found: list[tuple[str, int | None]] = []
         for url in urls:
-            parts = urlsplit(url)
+            try:
+                parts = urlsplit(safe_url_string(url))  # an IDN host as links carry it: punycode
+            except ValueError:  # a port out of range: said below
+                parts = urlsplit(url)
             host = (parts.hostname or "").lower()
             if parts.scheme not in DEFAULT_PORTS or not host:
                 raise ValueError(f"start URL {url!r} is not an http(s) URL with a host")
@@ -142,13 +145,16 @@ class HostScope:
 
 
 def canonical_url(url: str) -> str:
-    """One spelling per page: percent-encoded (escapes in upper case, unreserved characters unescaped),
-    lowercase scheme and host (IDNA), no user info, no default port (``:443``/``:80``), no fragment, ``/`` for
-    an empty path, no trailing slash on a page of a known kind (``/events/x/`` is ``/events/x``), and only the query
-    parameters the page's kind has (``PAGE_QUERY_PARAMS``): none for an article or a country page,
-    ``month``, ``year`` and ``page`` for a listing, in their order (``?month=7&year=2013&page=2`` stays
-    so). ValueError for a URL that has no valid http(s) form (a port like ``:99999`` or ``:abc``, no
-    host, another scheme)."""
+    """One spelling per page: percent-encoded, lowercase scheme and host (IDNA), no user info, no default port
+    (``:443``/``:80``), no fragment, ``/`` for an empty path, and only the query parameters the page's kind has
+    (``PAGE_QUERY_PARAMS``): none for an article or a country page, ``month``, ``year`` and ``page`` for a
+    listing, in their order (``?month=7&year=2013&page=2`` stays so). ValueError for a URL that has no valid
+    http(s) form (a port like ``:99999`` or ``:abc``, no host, another scheme).
+
+    The path is kept as written (a trailing slash, the case of its escapes): the archive keys each page's
+    history by its URL, so a path spelled otherwise than before would file an archived page's next observation
+    under a new URL and its revisit under the old one for ever. The real sites' slugs are ASCII
+    transliterations linked as ``/events/<slug>`` (shared/site.md)."""
     url = safe_url_string(url)  # ValueError for a port out of range or not a number
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
@@ -159,27 +165,11 @@ def canonical_url(url: str) -> str:
     if ":" in host:
         host = f"[{host}]"
     netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
-    path = _ESCAPE.sub(_normal_escape, parts.path) or "/"
-    kind = page_type_of(urlunsplit((scheme, netloc, path, "", "")))
-    if kind is not None and len(path) > 1:
-        path = path.rstrip("/")  # Rails routes /events/x/ as /events/x: one page, one URL (the listing is /events)
-    canonical = urlunsplit((scheme, netloc, path, parts.query, ""))
-    allowed = PAGE_QUERY_PARAMS.get(kind)
+    canonical = urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
+    allowed = PAGE_QUERY_PARAMS.get(page_type_of(canonical))
     if allowed is not None and parts.query:
         canonical = url_query_cleaner(canonical, allowed, unique=True)
     return canonical
-
-
-_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
-_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-
-
-def _normal_escape(match: re.Match[str]) -> str:
-    """One spelling of a percent-escape in a path (RFC 3986 6.2.2): upper-case hex (``%d0%bd`` and ``%D0%BD``
-    are the same Cyrillic letter, and a CMS may write either), and an unreserved character as itself
-    (``%2D`` is ``-``). Other escapes (``%2F``, ``%20``) stay escaped: decoding them would change the path."""
-    char = chr(int(match.group(1), 16))
-    return char if char in _UNRESERVED else "%" + match.group(1).upper()
 
 
 def clean_link(
@@ -354,16 +344,23 @@ class PacstoSpider(scrapy.Spider):
         # (or http://): without one spelling, one article would be fetched and archived under two or four URLs.
         self.spelling: dict[tuple[str, int | None], tuple[str, str]] = {}
         for url in urls:
-            parts = urlsplit(canonical_url(url))
-            self.spelling.setdefault(twin_key(url), (parts.scheme, parts.netloc))
+            canonical = canonical_url(url)  # an IDN host as links carry it (punycode), so that their keys match
+            parts = urlsplit(canonical)
+            self.spelling.setdefault(twin_key(canonical), (parts.scheme, parts.netloc))
 
     def respell(self, url: str) -> str:
-        """``url`` (canonical, in scope) with the scheme and host this crawl writes its host as."""
+        """``url`` (canonical, in scope) with the scheme and host this crawl writes its host as; never an https
+        link as http (a crawl started at ``http://`` would otherwise fetch over http what the page linked over
+        https: the downgrade the redirect middleware refuses)."""
         spelled = self.spelling.get(twin_key(url))
         if spelled is None:
             return url
         parts = urlsplit(url)
-        return urlunsplit((*spelled, parts.path, parts.query, ""))
+        scheme, netloc = spelled
+        if parts.scheme == "https" and scheme == "http":
+            scheme = "https"
+            netloc = netloc.removesuffix(":80")  # an http port is no https one: twin_key matched the default ports
+        return urlunsplit((scheme, netloc, parts.path, parts.query, ""))
 
     def learn_spelling(self, response: Response) -> None:
         """A redirect that only changed the scheme or the host to its ``www.`` twin (http -> https, pacsto.org ->
@@ -606,8 +603,8 @@ class PacstoSpider(scrapy.Spider):
         it names none."""
         lines = response.body[:1_000_000].decode("utf-8", "replace").splitlines()
         named = [line.split(":", 1)[1].strip() for line in lines if line.strip().lower().startswith("sitemap:")]
-        urls = [clean_link(response, href, self.scope, self.respell) for href in named] or [
-            clean_link(response, "/sitemap.xml.gz", self.scope, self.respell)
+        urls = [u for href in named if (u := clean_link(response, href, self.scope, self.respell))] or [
+            clean_link(response, "/sitemap.xml.gz", self.scope, self.respell)  # none named in the scope either
         ]
         for url in dict.fromkeys(u for u in urls if u):
             if self._sitemaps_requested >= self.sitemap_max_files:
