@@ -123,14 +123,23 @@ def _close_group(out: list[str]) -> None:
         out.pop()
 
 
+def _one_operator(first: str, second: str) -> str:
+    """The one operator two in a row mean: ``a AND NOT b`` is ``a NOT b``, ``a OR AND b`` (a typo) the later;
+    any other pair with a NOT (``a NOT OR b``, ``a OR NOT b``, ``a NOT NOT b``) has no meaning FTS5 could give,
+    and either choice would search for what was excluded: ValueError."""
+    if "NOT" not in (first, second) or (first, second) == ("AND", "NOT"):
+        return second
+    raise ValueError(f"{first} {second}: two operators in a row (a NOT b, a OR b)")
+
+
 def _well_formed(parts: list[str]) -> list[str]:
     """The stemmed query as FTS5's grammar takes it, meaning what was typed.
 
     Why: FTS5 ANDs adjacent phrases but refuses a phrase beside a parenthesis (``"a" ( "b" )``), an operator with
     nothing on its left, two operators in a row or ``( )``; text pasted into the box (``<script>alert("X")</script>``,
     ``f(x) = 2``) was one of those and got an error instead of results. So: an AND where a phrase meets a
-    parenthesis, the later of two operators kept (``a AND NOT b`` is ``a NOT b``), a leading AND or OR and empty
-    or unopened parentheses dropped. A NOT with nothing before it cannot be kept (FTS5 has no "everything but")
+    parenthesis, one operator for two in a row (``_one_operator``), a leading AND or OR and empty or unopened
+    parentheses dropped. A NOT with nothing before it cannot be kept (FTS5 has no "everything but")
     and is not dropped either, which would search for what was excluded: ValueError."""
     out: list[str] = []
     depth = 0
@@ -147,9 +156,10 @@ def _well_formed(parts: list[str]) -> list[str]:
             if operand_before:
                 out.append(part)
             elif out and out[-1] in OPERATORS:
-                out[-1] = part
+                out[-1] = _one_operator(out[-1], part)
             elif part == "NOT":
-                raise ValueError("NOT needs words before it (a NOT b)")
+                where = " in the same parentheses" if out else ""
+                raise ValueError(f"NOT needs words before it{where} (a NOT b)")
         else:
             out += ["AND", part] if out and out[-1] == ")" else [part]
     while out and (out[-1] in OPERATORS or out[-1] == "("):

@@ -84,12 +84,17 @@ def test_pasted_text_is_a_query_fts5_reads_meaning_what_was_typed() -> None:
         ") script (": '"script"',
         "((script": '( ( "script" ) )',
     }
+    found = {"deputies AND NOT script": 0, "(alert) (deputies)": 1, "deputies ( ) script": 1, "((script": 1}
     for typed, query in expected.items():
         assert stem_query(typed) == query
         assert unreadable(typed) is None
-        con.execute("SELECT count(*) FROM t WHERE t MATCH pa_stem_query(?)", [typed]).fetchone()
+        count = con.execute("SELECT count(*) FROM t WHERE t MATCH pa_stem_query(?)", [typed]).fetchone()[0]
+        assert count == found.get(typed, count), typed
     assert con.execute("SELECT count(*) FROM t WHERE t MATCH pa_stem_query(?)", ["<script>alert(x)"]).fetchone()[0]
-    # a NOT with nothing before it: dropping it would search for what was excluded
+    # a NOT with nothing before it, or beside another operator: any reading could search for what was excluded
     with pytest.raises(ValueError, match="NOT needs words before it"):
         stem_query("NOT deputies")
-    assert unreadable("(NOT deputies)").startswith("NOT needs words before it (a NOT b)")
+    assert unreadable("a (NOT deputies)").startswith("NOT needs words before it in the same parentheses (a NOT b)")
+    for typed in ("a NOT AND b", "a NOT OR b", "a OR NOT b", "a NOT NOT b"):
+        assert unreadable(typed).startswith(f"{typed[2:-2]}: two operators in a row"), typed
+    assert stem_query("a OR AND b") == '"a" AND "b"'  # no NOT in it: the later one
