@@ -233,7 +233,7 @@ def _number_error(name: str, value: object, lowest: float, highest: float | None
 def _flag_error(name: str, settings) -> str | None:
     try:
         settings.getbool(name)
-    except ValueError:
+    except (ValueError, TypeError):  # TypeError: a list or dict given through the API
         return f"{name} must be true or false (or 1 or 0), not {str(settings.get(name))!r}."
     return None
 
@@ -256,25 +256,27 @@ def _parse_error(parse, value: object) -> str | None:
 
 
 def _from_env(names: list[str]) -> None:
-    """Let ``PA_<NAME>`` override setting NAME (JSON values parsed, anything else a string)."""
+    """Let ``PA_<NAME>`` override setting NAME (JSON values parsed, anything else a string; a yes/no setting read
+    by ``_env_flag`` from the text itself). An empty variable (``PA_JOBDIR=`` in a compose or systemd environment
+    file) is no value: the setting keeps its default."""
     scope = globals()
     for name in names:
         raw = os.environ.get(f"PA_{name}")
-        if raw is None:
+        if raw is None or not raw.strip():
+            continue
+        if isinstance(scope[name], bool):  # not through JSON: 'null' or '[1]' must be refused, not read as no
+            scope[name] = _env_flag(raw)
             continue
         try:
-            value = json.loads(raw)
+            scope[name] = json.loads(raw)
         except ValueError:
-            value = raw
-        if isinstance(scope[name], bool):
-            value = _env_flag(value)
-        scope[name] = value
+            scope[name] = raw
 
 
-def _env_flag(value: object) -> object:
+def _env_flag(value: str) -> object:
     """A yes/no variable's value as a bool; anything else stays as typed, so that ``setting_errors`` refuses it
     (``PA_ROBOTSTXT_OBEY=ture`` must not turn robots.txt off)."""
-    word = str(value).strip().lower()
+    word = value.strip().lower()
     if word in ("1", "true", "yes", "on"):
         return True
     if word in ("0", "false", "no", "off"):

@@ -105,13 +105,22 @@ def test_a_bad_environment_value_names_its_variable(
         importlib.reload(project_settings)
 
 
-@pytest.mark.parametrize("value, read", [("yes", True), ("OFF", False), ("1", True), ("false", False)])
+@pytest.mark.parametrize(
+    "value, read",
+    [("yes", True), ("OFF", False), ("1", True), ("false", False), ("null", "null"), ("[1]", "[1]"), ("", True)],
+)
 def test_environment_yes_and_no(monkeypatch: pytest.MonkeyPatch, value: str, read: bool) -> None:
     import importlib
 
     monkeypatch.setenv("PA_ROBOTSTXT_OBEY", value)
     try:
-        assert importlib.reload(project_settings).ROBOTSTXT_OBEY is read
+        obey = importlib.reload(project_settings).ROBOTSTXT_OBEY
+        assert obey == read and type(obey) is type(read)  # what is not yes or no stays text, to be refused
+        if isinstance(read, str):
+            assert errors_with(ROBOTSTXT_OBEY=obey) == [
+                f"ROBOTSTXT_OBEY must be true or false (or 1 or 0), not {read!r} (from the environment variable "
+                "PA_ROBOTSTXT_OBEY)."
+            ]
     finally:
         monkeypatch.undo()
         importlib.reload(project_settings)
