@@ -596,6 +596,17 @@ def test_scrapy_crawl_with_a_setting_it_cannot_use_says_so_and_starts_nothing(tm
         "PA_DOWNLOAD_DELAY).",
     ]
     assert not db.exists() and not jobdir.exists()
+    bad_start = [sys.executable, "-m", "scrapy", "crawl", "pacsto", "-a", "start_url=ftp://127.0.0.1/events"]
+    done = subprocess.run([*bad_start, "-s", f"ARCHIVE_DB={db}"], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr[-3000:]
+    assert "Error: start URL 'ftp://127.0.0.1/events' is not an http(s) URL with a host." in done.stderr
+    # a run that fails (no page could be fetched: nothing listens on port 9) exits 1, as pa-archive crawl
+    failing = [sys.executable, "-m", "scrapy", "crawl", "pacsto", "-a", "start_url=http://127.0.0.1:9/events"]
+    for setting in (*FAST, f"ARCHIVE_DB={db}", "RETRY_TIMES=0", "SITEMAP_FOLLOW=false"):
+        failing += ["-s", setting]
+    done = subprocess.run(failing, capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 1, done.stderr[-3000:]
+    assert [r["status"] for r in query(db, "SELECT status FROM crawl_runs")] == ["failed"]
 
 
 class DyingSite:
