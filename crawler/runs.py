@@ -181,15 +181,19 @@ class CrawlRun:
         naming why: left 'running', ``runs`` would show a crawl that never fetched as one in progress."""
         try:
             if self.id is not None and self.archive is not None:
+                stopped = isinstance(exc, KeyboardInterrupt)  # Ctrl-C while it began: stopped, not broken
                 reason = f"the run could not start: {exc}" if str(exc) else f"the run could not start: {exc!r}"
                 self.archive.runs.finish(
                     self.id,
                     {
                         "finished_at": now_iso(),
-                        "status": "failed",
+                        "status": "interrupted" if stopped else "failed",
                         **dict.fromkeys(("pages_fetched", "new", "changed", "unchanged", "removed", "failed"), 0),
-                        "errors": json.dumps([{"url": None, "error": reason}], ensure_ascii=False),
-                        "stats": json.dumps({"finish_reason": "not_started"}),
+                        "errors": json.dumps(
+                            [{"url": None, "error": "stopped before it began" if stopped else reason}],
+                            ensure_ascii=False,
+                        ),
+                        "stats": json.dumps({"finish_reason": "shutdown" if stopped else "not_started"}),
                     },
                 )
         except Exception:  # the archive itself failing: the next run settles the row as interrupted

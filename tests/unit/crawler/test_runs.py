@@ -202,3 +202,16 @@ def test_a_runs_time_starts_when_it_holds_the_archive(tmp_path: Path, monkeypatc
     clock[0] += 2.5
     run.finish("finished")
     assert Archive(tmp_path / "a.db").runs.recent(1)[0]["stats"]["elapsed_seconds"] == 2.5
+
+
+def test_a_run_stopped_by_ctrl_c_while_it_begins_is_interrupted_not_failed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted(self: CrawlRun, clean: bool) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(CrawlRun, "_write_jobdir_state", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        CrawlRun(tmp_path / "a.db", [f"{BASE}/events"]).begin()
+    row = Archive(tmp_path / "a.db").runs.recent(1)[0]
+    assert (row["status"], row["errors"][0]["error"]) == ("interrupted", "stopped before it began")
