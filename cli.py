@@ -534,6 +534,7 @@ def import_(
             archive,
             user_errors(),
             interrupted_import(db_path, before),
+            terminated_as_interrupted(),
             progress("Importing", iterable=sources) as files,
         ):  # click draws the bar only on a terminal
             refused: Counter[str] = Counter()  # web archive file -> its pages refused after they were read
@@ -585,12 +586,35 @@ def _version_change(change: int, kind: str) -> str:
     return f"{-change} {kind} version(s) fewer (the new pages regrouped them; no snapshot was lost)"
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, a service manager stopping the job) while an import runs."""
+
+
 @contextlib.contextmanager
-def interrupted_import(db_path: str, before: int) -> Iterator[None]:
-    """Ctrl-C during an import: say what was kept and what to do (click printed only "Aborted!")."""
+def terminated_as_interrupted() -> Iterator[None]:
+    """SIGTERM raises ``Terminated`` while the block runs: the import ends as after Ctrl-C (its transaction rolled
+    back, what was stored said), exit status 143; it was ended without a word."""
+
+    def terminate(signum: int, frame: object) -> None:
+        raise Terminated
+
+    try:
+        previous = signal.signal(signal.SIGTERM, terminate)
+    except ValueError:  # not the main thread (an embedding program): its own handling stays
+        yield
+        return
     try:
         yield
-    except KeyboardInterrupt:
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def interrupted_import(db_path: str, before: int) -> Iterator[None]:
+    """Ctrl-C (or SIGTERM) during an import: say what was kept and what to do (click printed only "Aborted!")."""
+    try:
+        yield
+    except KeyboardInterrupt as exc:
         try:
             with Archive(db_path, create=False) as archive:
                 stored = archive.stats().get("snapshots", 0) - before
@@ -602,7 +626,7 @@ def interrupted_import(db_path: str, before: int) -> Iterator[None]:
             "(what is archived is never added twice).",
             err=True,
         )
-        sys.exit(130)
+        sys.exit(143 if isinstance(exc, Terminated) else 130)
 
 
 @click.command()

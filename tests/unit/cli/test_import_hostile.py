@@ -228,3 +228,37 @@ def test_a_compressed_json_lines_file_says_to_decompress_it(tmp_path: Path) -> N
     result = run("import", str(path), "--db", str(tmp_path / "a.db"))
     (message,) = errors(result.output)
     assert message == f"error: {path}: gzip-compressed (decompress it to import it)"
+
+
+def test_a_sigterm_during_an_import_says_what_was_kept_and_leaves_a_consistent_archive(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import ROOT
+    from tests.support.snapshots import make_snapshots, snapshot_count
+
+    make_snapshots(tmp_path / "in", 1500)
+    db = tmp_path / "archive.db"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cli", "import", str(tmp_path / "in"), "--db", str(db)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while snapshot_count(db) < 150 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert proc.poll() is None, proc.communicate()
+        proc.terminate()  # as `kill` or a service manager: it was ended without a word
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=10)
+    assert proc.returncode == 143, out + err
+    assert "Import interrupted:" in err and "stored before it are kept" in err and "Traceback" not in err
+    check = run("check", "--db", str(db))
+    assert check.exit_code == 0 and "Every derived table equals a full rebuild." in check.output
