@@ -147,7 +147,7 @@ STORE_NEW_SIGNATURE = """UPDATE derive_texts SET signature = ?1 WHERE hash = ?2 
 RELEASE_SIGNATURE = """UPDATE derive_texts SET signature = NULL WHERE hash = ?1 AND signature IS NOT NULL
    AND EXISTS (SELECT 1 FROM article_versions WHERE id = 'av-' || lower(hex(substr(?1, 1, 6))) AND text = ?2)"""
 KEY_NEIGHBOURS = (  # per joining text (a JSON list of [band key, text id]), the texts of the space sharing a key
-    "SELECT j.text_id, b.text_id FROM (SELECT json_extract(value, '$[0]') AS key, "
+    "SELECT DISTINCT j.text_id, b.text_id FROM (SELECT json_extract(value, '$[0]') AS key, "
     "json_extract(value, '$[1]') AS text_id FROM json_each(?)) j "
     "CROSS JOIN derive_text_bands b ON b.key = j.key "
     "CROSS JOIN derive_groups g ON g.space = ? AND g.text_id = b.text_id "
