@@ -1520,10 +1520,10 @@ def crawl(
       pa-archive crawl --revisit-after 0                 # a full revisit: every archived page again
       pa-archive crawl --notify 'mailto://me:app-password@gmail.com' --datasette-url http://127.0.0.1:8001
     """
-    from crawler.process import CrawlSetupError, check_db_folder, crawl_settings
+    from crawler.process import CrawlSetupError, check_db_folder, crawl_settings, run_crawl
     from dedupe import DEFAULT_DB
     from dedupe.archive import ArchiveError
-    from dedupe.archive.lock import WriterLocked
+    from dedupe.archive.lock import WriterLocked, waiting_for
 
     ctx = click.get_current_context()
     if ctx.get_parameter_source("db_path") == click.core.ParameterSource.DEFAULT and any(
@@ -1539,7 +1539,9 @@ def crawl(
         archive_db = settings.get("ARCHIVE_DB") or DEFAULT_DB
         alerts = Alerts(archive_db, notify_urls, datasette_url).before()
         with user_errors():
-            run = crawl_when_free(settings, list(start_urls), wait, archive_db)
+            run = run_crawl(
+                settings, list(start_urls), wait, on_wait=lambda: click.echo(waiting_for(archive_db, wait), err=True)
+            )
             result = run.result()
             report = alerts.after(run=f"crawl run {result['id']}")
             if report is not None:  # kept in the run's stats (`pa-archive runs`) and shown in its summary
@@ -1587,28 +1589,6 @@ def check_jobdir(jobdir: str | None) -> None:
             f"cannot keep the crawl's state in --jobdir {jobdir}: {exc.strerror or exc}{where}; nothing was fetched "
             "(choose a folder that can be written, or leave --jobdir out)."
         ) from None
-
-
-def crawl_when_free(settings: Any, start_urls: list[str], wait: float, db_path: str) -> Any:
-    """``run_crawl``, waiting up to ``wait`` seconds for another writer to release the archive: one line on
-    stderr when the wait starts, and each try made afresh, so the run's clock (its elapsed_seconds) starts
-    once it holds the lock, not before the wait. WriterLocked when the wait is over."""
-    from crawler.process import run_crawl
-    from dedupe.archive.lock import WriterLocked, waiting_for
-
-    deadline = time.monotonic() + wait
-    said = False
-    while True:
-        try:
-            return run_crawl(settings, start_urls, 0)  # 0: refused at once when locked, nothing fetched or written
-        except WriterLocked:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise
-            if not said:
-                click.echo(waiting_for(db_path, wait), err=True)
-                said = True
-            time.sleep(min(0.5, left))
 
 
 @click.command()

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -88,8 +89,12 @@ def crawl_settings(
     return settings
 
 
-def run_crawl(settings: Any, start_urls: list[str], wait: float = 0) -> Any:
-    """Lock the archive, run the pacsto spider in this process (once: the reactor cannot restart)."""
+def run_crawl(settings: Any, start_urls: list[str], wait: float = 0, on_wait: Callable[[], None] | None = None) -> Any:
+    """Lock the archive, run the pacsto spider in this process (once: the reactor cannot restart).
+
+    Another writer holding the archive is waited for up to ``wait`` seconds (``on_wait`` is called once, when the
+    wait starts: ``pa-archive crawl --wait`` says so on stderr); WriterLocked after that. The run's clock starts
+    when it holds the lock (``CrawlRun.begin``)."""
     from scrapy.crawler import CrawlerProcess
 
     from crawler.runs import CrawlRun
@@ -115,7 +120,10 @@ def run_crawl(settings: Any, start_urls: list[str], wait: float = 0) -> Any:
         except WriterLocked:
             if time.monotonic() >= deadline:
                 raise
-            time.sleep(min(1.0, max(0.05, deadline - time.monotonic())))
+            if on_wait is not None:
+                on_wait()
+                on_wait = None
+            time.sleep(min(0.5, max(0.05, deadline - time.monotonic())))
     proxied = any(os.environ.get(name) for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"))
     problem = None if proxied else unreachable(urls, settings.getfloat("DOWNLOAD_TIMEOUT", 30))
     if problem:  # no start host answers: one sentence at once, not a retried failure per page
