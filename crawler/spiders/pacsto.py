@@ -32,13 +32,14 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.gz import gunzip
-from scrapy.utils.sitemap import Sitemap
+from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed
 from w3lib.url import safe_url_string, url_query_cleaner
 
 from crawler import CALENDAR_EARLIEST, START_URL
 from crawler.items import PageFailure
+from crawler.middlewares import CONNECT_FAILURES
 from crawler.revisit import DEFAULT_REVISIT_AFTER, RevisitPolicy, parse_duration
 from dedupe.document import REMOVED_STATUSES, RawSnapshot, public_headers
 
@@ -239,15 +240,9 @@ def snapshot_of(response: Response, page_type: str | None, observed: datetime | 
     )
 
 
-_FAILURE_NAMES = {
-    "DownloadTimeoutError": "timed out",
-    "TimeoutError": "timed out",
-    "TCPTimedOutError": "timed out",
+_FAILURE_NAMES = {  # the connection failures (the host did not answer) are the site breaker's, in one table
+    **CONNECT_FAILURES,
     "ResponseDataLossError": "truncated body: the connection closed before the announced length",
-    "CannotResolveHostError": "DNS lookup failed",
-    "DNSLookupError": "DNS lookup failed",
-    "DownloadConnectionRefusedError": "connection refused",
-    "ConnectionRefusedError": "connection refused",
     "ConnectionLost": "connection lost",
     "ConnectionDone": "connection closed",
     "DownloadCancelledError": "download cancelled (larger than DOWNLOAD_MAXSIZE?)",
@@ -436,14 +431,7 @@ class PacstoSpider(scrapy.Spider):
             yield self.page_request(url, priority=PRIORITY["listing"] + 10)
         if self.sitemap_follow:
             for origin in dict.fromkeys(f"{urlsplit(u).scheme}://{urlsplit(u).netloc}" for u in starts):
-                self._sitemaps_requested += 1
-                yield scrapy.Request(
-                    origin + "/sitemap.xml",
-                    callback=self.parse_sitemap,
-                    errback=self.sitemap_failed,
-                    priority=PRIORITY["listing"],
-                    meta={"archive_page": False, "dont_retry": True, "sitemap_root": True},
-                )
+                yield self.sitemap_request(origin + "/sitemap.xml", sitemap_root=True)
         if self.revisit_archived:
             for url, page_type in policy.revisits():
                 if self.scope.allows(url) and url not in starts:
@@ -557,19 +545,24 @@ class PacstoSpider(scrapy.Spider):
                         self.sitemap_max_files,
                     )
                     continue
-                self._sitemaps_requested += 1
-                yield scrapy.Request(
-                    url,
-                    callback=self.parse_sitemap,
-                    errback=self.sitemap_failed,
-                    meta={"archive_page": False, "dont_retry": True, "sitemap_depth": depth + 1},
-                )
+                yield self.sitemap_request(url, priority=0, sitemap_depth=depth + 1)
             elif page_type_of(url) in ("article", "country"):
                 if self.policy.changed_since_seen(url, entry.get("lastmod")):
                     self._count("sitemap_lastmod_changed")
                     yield self.page_request(url)
                 elif self.wanted(url):
                     yield self.page_request(url)
+
+    def sitemap_request(self, url: str, priority: int = PRIORITY["listing"], **meta: Any) -> scrapy.Request:
+        """A request for a sitemap file, counted against SITEMAP_MAX_FILES (the callers check the count)."""
+        self._sitemaps_requested += 1
+        return scrapy.Request(
+            url,
+            callback=self.parse_sitemap,
+            errback=self.sitemap_failed,
+            priority=priority,
+            meta={"archive_page": False, "dont_retry": True, **meta},
+        )
 
     def sitemap_body(self, response: Response) -> bytes:
         """The sitemap's XML: a gzipped one (``.xml.gz`` served as a file, not as Content-Encoding) unpacked to
@@ -601,8 +594,7 @@ class PacstoSpider(scrapy.Spider):
     def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
         """The sitemaps robots.txt names (inside the scope, within SITEMAP_MAX_FILES); ``/sitemap.xml.gz`` when
         it names none."""
-        lines = response.body[:1_000_000].decode("utf-8", "replace").splitlines()
-        named = [line.split(":", 1)[1].strip() for line in lines if line.strip().lower().startswith("sitemap:")]
+        named = sitemap_urls_from_robots(response.body[:1_000_000], base_url=response.url)  # Scrapy's reader
         urls = [u for href in named if (u := clean_link(response, href, self.scope, self.respell))] or [
             clean_link(response, "/sitemap.xml.gz", self.scope, self.respell)  # none named in the scope either
         ]
@@ -610,14 +602,7 @@ class PacstoSpider(scrapy.Spider):
             if self._sitemaps_requested >= self.sitemap_max_files:
                 self._count("sitemap_skipped")
                 break
-            self._sitemaps_requested += 1
-            yield scrapy.Request(
-                url,
-                callback=self.parse_sitemap,
-                errback=self.sitemap_failed,
-                priority=PRIORITY["listing"],
-                meta={"archive_page": False, "dont_retry": True},
-            )
+            yield self.sitemap_request(url)
 
     def failed(self, failure: Failure) -> Iterator[PageFailure]:
         """A page that could not be fetched becomes a failure of the run (the run goes on)."""
