@@ -7,7 +7,6 @@ file never stops the batch and never leaves a partial record.
 from __future__ import annotations
 
 import codecs
-import glob
 import json
 import os
 import re
@@ -47,7 +46,7 @@ def expand(inputs: Iterable[str], skipped: list[str] | None = None) -> Iterator[
             if item == "-":
                 yield SourceError(item, "standard input cannot be imported; save it to a file and name that file")
             elif any(ch in item for ch in "*?["):
-                matches = sorted(Path(p) for p in glob.glob(item, recursive=True))
+                matches = pattern_matches(item)
                 found = [entry for entry in (_file_or_error(m, skipped) for m in matches) if entry is not None]
                 if not found:
                     yield SourceError(
@@ -70,6 +69,23 @@ def expand(inputs: Iterable[str], skipped: list[str] | None = None) -> Iterator[
             yield path
         else:
             yield SourceError(item, "not a regular file or folder")
+
+
+def pattern_matches(pattern: str) -> list[Path]:
+    """The paths a shell-style pattern names (``pages/**/*.html``), sorted, as ``glob.glob`` gives them (hidden
+    names only where the pattern spells the dot) but through ``pathlib``, whose ``**`` does not follow links to
+    folders: ``glob.glob`` did, and a folder linking back to its parent made it run without end (as
+    ``walk_folder``, a link to a folder is not followed)."""
+    parts = Path(pattern).parts
+    first = next(i for i, part in enumerate(parts) if any(ch in part for ch in "*?["))
+    anchor = Path(*parts[:first]) if first else Path()
+    rest = Path(*parts[first:])
+    dotted = any(part.startswith(".") for part in rest.parts)
+    return sorted(
+        match
+        for match in anchor.glob(str(rest))
+        if dotted or not any(part.startswith(".") for part in match.relative_to(anchor).parts)
+    )
 
 
 def walk_folder(folder: Path, skipped: list[str] | None = None) -> list[Path | SourceError]:
