@@ -30,6 +30,8 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import reactor
 from twisted.internet.task import deferLater
 
+from crawler.failures import connect_failure
+
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
@@ -207,21 +209,6 @@ class ArchiveMiddleware:
         )
 
 
-# Connection-level failures: the host did not answer at all (an HTTP error is an answer). By class name, as
-# Scrapy >= 2.14 raises its own classes (DownloadConnectionRefusedError...) where Twisted's were seen before.
-CONNECT_FAILURES = {
-    "DownloadConnectionRefusedError": "connection refused",
-    "ConnectionRefusedError": "connection refused",
-    "DownloadTimeoutError": "timed out",
-    "TimeoutError": "timed out",
-    "TCPTimedOutError": "timed out",
-    "CannotResolveHostError": "DNS lookup failed",
-    "DNSLookupError": "DNS lookup failed",
-    "NoRouteError": "no route to host",
-    "ConnectError": "cannot connect",
-}
-
-
 def site_gone(crawler: Crawler) -> bool:
     """Whether SiteBreakerMiddleware stopped this crawl because its site stopped answering."""
     from crawler.runs import _RUNS
@@ -237,14 +224,6 @@ def spider_closing(crawler: Crawler) -> bool:
     it: its engine slot's ``closing`` (2.x), read defensively."""
     slot = getattr(getattr(crawler, "engine", None), "_slot", None)
     return getattr(slot, "closing", None) is not None
-
-
-def connect_failure(exception: BaseException) -> str | None:
-    """What kind of connection failure ``exception`` is ("connection refused"...), None for anything else."""
-    for cls in type(exception).__mro__:
-        if cls.__name__ in CONNECT_FAILURES:
-            return CONNECT_FAILURES[cls.__name__]
-    return None
 
 
 class SiteBreakerMiddleware:

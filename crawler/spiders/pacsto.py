@@ -38,8 +38,8 @@ from twisted.web._newclient import ResponseFailed
 from w3lib.url import safe_url_string, url_query_cleaner
 
 from crawler import CALENDAR_EARLIEST, START_URL
+from crawler.failures import CONNECT_FAILURES
 from crawler.items import PageFailure
-from crawler.middlewares import CONNECT_FAILURES
 from crawler.revisit import DEFAULT_REVISIT_AFTER, RevisitPolicy, parse_duration
 from dedupe.document import REMOVED_STATUSES, RawSnapshot, public_headers
 

@@ -172,3 +172,12 @@ def test_a_week_of_pages_seen_again_loads_no_extractor_and_no_minhash(tmp_path: 
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True).stdout
     assert out.strip() == f"{len(again)} 0 []"
+
+
+def test_loading_the_spider_installs_no_twisted_reactor() -> None:
+    """run_crawl imports the spider before Scrapy installs the asyncio reactor its settings ask for: a module the
+    spider imports that imports ``twisted.internet.reactor`` installs Twisted's default one first, and every crawl
+    fails ('The installed reactor ... does not match the requested one')."""
+    code = "import sys, crawler.process, crawler.spiders.pacsto; print('twisted.internet.reactor' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert done.stdout.strip() == "False"
