@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from w3lib.url import safe_url_string
 
@@ -116,6 +117,17 @@ def parse_observed_at(value: object) -> str:
     from .timestamps import parse
 
     return parse(value, "observed_at")
+
+
+def strip_userinfo(url: str) -> str:
+    """``url`` without ``user:password@``: a credential is never stored or exported."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, parts.query, parts.fragment))
 
 
 def check_url(url: object) -> str:

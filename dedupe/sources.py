@@ -18,7 +18,7 @@ from typing import BinaryIO
 from urllib.parse import urlsplit, urlunsplit
 
 from .bounded import bounded_lines  # noqa: F401 - also imported from here
-from .document import MAX_BODY_BYTES, RawSnapshot, SourceError, check_url, parse_observed_at, utc_iso
+from .document import MAX_BODY_BYTES, RawSnapshot, SourceError, check_url, parse_observed_at, strip_userinfo, utc_iso
 from .pages import page_kind
 
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
@@ -328,7 +328,7 @@ def record_url(value: object) -> str:
         raise ValueError(f"url is not a valid URL ({reason[:1].lower() + reason[1:]})") from None
     if parts.scheme.lower() in ("http", "https") and not parts.hostname:
         raise ValueError("url has no host")
-    url = urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, parts.query, ""))
+    url = strip_userinfo(urlunsplit(parts._replace(fragment="")))
     if len(url) > MAX_URL_CHARS:  # percent-encoding made it longer
         raise ValueError(f"url is longer than {MAX_URL_CHARS:,} characters once percent-encoded")
     return url

@@ -34,8 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from dedupe.archive import Archive
-from dedupe.document import PRIVATE_HEADERS, REMOVED_STATUSES, WIRE_HEADERS
-from dedupe.webarchive.warc_records import strip_userinfo
+from dedupe.document import PRIVATE_HEADERS, REMOVED_STATUSES, WIRE_HEADERS, strip_userinfo
 
 REVISIT_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 REVISIT_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"

@@ -18,10 +18,10 @@ from collections import Counter, OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from .. import bounded
-from ..document import REMOVED_STATUSES, RawSnapshot, SourceError, check_url
+from ..document import REMOVED_STATUSES, RawSnapshot, SourceError, check_url, strip_userinfo
 from ..headers import Headers, charset_of, media_type
 from ..pages import page_kind
 from .warc_stream import MAX_LINE, digest_key, parse_digest, starts_record, warc_date
@@ -579,17 +579,6 @@ def _looks_like_text(body: bytes) -> bool:
     sample = body[:4096]
     controls = sum(b < 9 or 13 < b < 32 for b in sample)
     return bool(sample) and b"\x00" not in sample and controls <= len(sample) // 50
-
-
-def strip_userinfo(url: str) -> str:
-    """``url`` without ``user:password@``: a credential is never stored or exported."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, parts.query, parts.fragment))
 
 
 class PayloadCache:
