@@ -157,16 +157,33 @@ SET finished_at = :finished_at, status = :status, pages_fetched = :pages_fetched
 WHERE id = :id
 """
 
-# Runs left 'running' by a process that no longer holds the lock (killed): mark them interrupted.
-CRAWL_RUNS_STALE_SQL = """
+# What a run stored, from its observations: a 'new' observation of a URL that had no content before it is a new
+# page, of one that had content a change (what the crawl's writer counts: ``crawler.pipelines.ArchiveWriter``).
+RUN_OBSERVED_SQL = """
+WITH o AS (
+  SELECT status, observed_at,
+         status = 'new' AND EXISTS (SELECT 1 FROM observations p WHERE p.url_id = o.url_id
+                                    AND p.content_id IS NOT NULL AND p.id < o.id) AS changed
+  FROM observations o WHERE o.origin = :origin
+)
+SELECT coalesce(sum(status != 'error'), 0) AS pages_fetched,
+       coalesce(sum(status = 'new' AND NOT changed), 0) AS new,
+       coalesce(sum(changed), 0) AS changed,
+       coalesce(sum(status IN ('seen_again', 'not_modified')), 0) AS unchanged,
+       coalesce(sum(status = 'removed'), 0) AS removed,
+       coalesce(sum(status = 'error'), 0) AS failed,
+       max(observed_at) AS last_observed_at
+FROM o
+"""
+# Runs left 'running' (the caller holds the writer lock, so their process was killed): each is marked interrupted
+# with what it stored (``RUN_OBSERVED_SQL``'s counts, its newest observation's time) and the reason.
+RUN_STALE_IDS_SQL = "SELECT id FROM crawl_runs WHERE status = 'running'"
+CRAWL_RUN_SETTLE_SQL = """
 UPDATE crawl_runs
-SET status = 'interrupted',
-    finished_at = (SELECT max(o.observed_at) FROM observations o WHERE o.origin = 'crawl:' || crawl_runs.id),
-    pages_fetched = (SELECT count(*) FROM observations o WHERE o.origin = 'crawl:' || crawl_runs.id
-                     AND o.status != 'error'),
-    errors = json_insert(errors, '$[#]', json_object('url', NULL, 'error',
-             'the crawl process ended without closing the run (killed?)'))
-WHERE status = 'running'
+SET status = 'interrupted', finished_at = :last_observed_at, pages_fetched = :pages_fetched, new = :new,
+    changed = :changed, unchanged = :unchanged, removed = :removed, failed = max(failed, :failed),
+    errors = json_insert(errors, '$[#]', json_object('url', NULL, 'error', :killed))
+WHERE id = :id
 """
 
 CRAWL_RUN_SQL = "SELECT * FROM crawl_runs WHERE id = :id"

@@ -20,30 +20,6 @@ from sqlite_utils import Database
 
 from .. import queries
 
-# What a run stored, from its observations: a 'new' observation of a URL that had no content before it is a new
-# page, of one that had content a change (what the crawl's writer counts: ``crawler.pipelines.ArchiveWriter``).
-RUN_OBSERVED_SQL = """
-WITH o AS (
-  SELECT status, observed_at,
-         status = 'new' AND EXISTS (SELECT 1 FROM observations p WHERE p.url_id = o.url_id
-                                    AND p.content_id IS NOT NULL AND p.id < o.id) AS changed
-  FROM observations o WHERE o.origin = :origin
-)
-SELECT coalesce(sum(status != 'error'), 0) AS pages_fetched,
-       coalesce(sum(status = 'new' AND NOT changed), 0) AS new,
-       coalesce(sum(changed), 0) AS changed,
-       coalesce(sum(status IN ('seen_again', 'not_modified')), 0) AS unchanged,
-       coalesce(sum(status = 'removed'), 0) AS removed,
-       coalesce(sum(status = 'error'), 0) AS failed,
-       max(observed_at) AS last_observed_at
-FROM o
-"""
-RUN_COUNTS_SET_SQL = """
-UPDATE crawl_runs SET pages_fetched = :pages_fetched, new = :new, changed = :changed, unchanged = :unchanged,
-                      removed = :removed, failed = max(failed, :failed)
-WHERE id = :id
-"""
-RUN_STALE_IDS_SQL = "SELECT id FROM crawl_runs WHERE status = 'running'"
 KILLED = "the crawl process ended without closing the run (killed?)"
 COUNTS = ("pages_fetched", "new", "changed", "unchanged", "removed", "failed")
 
@@ -57,15 +33,14 @@ class CrawlRuns:
     def settle_interrupted(self) -> None:
         """Mark the runs left 'running' (by a killed process: the caller holds the writer lock) interrupted."""
         with self.db.atomic():
-            stale = [row[0] for row in self.db.execute(RUN_STALE_IDS_SQL).fetchall()]
-            self.db.execute(queries.CRAWL_RUNS_STALE_SQL)
+            stale = [row[0] for row in self.db.execute(queries.RUN_STALE_IDS_SQL).fetchall()]
             for run_id in stale:  # every count, not only the pages: a killed run's new pages were new
-                self.db.execute(RUN_COUNTS_SET_SQL, {"id": run_id, **self.observed(run_id)})
+                self.db.execute(queries.CRAWL_RUN_SETTLE_SQL, {"id": run_id, "killed": KILLED, **self.observed(run_id)})
 
     def observed(self, run_id: int) -> dict[str, Any]:
-        """What the run stored so far, from its observations (``RUN_OBSERVED_SQL``): its counts and the
+        """What the run stored so far, from its observations (``queries.RUN_OBSERVED_SQL``): its counts and the
         time of its newest observation (None when it stored nothing)."""
-        return self._rows(RUN_OBSERVED_SQL, {"origin": f"crawl:{run_id}"})[0]
+        return self._rows(queries.RUN_OBSERVED_SQL, {"origin": f"crawl:{run_id}"})[0]
 
     def as_now(self, row: dict[str, Any], holder: dict[str, Any] | None) -> dict[str, Any]:
         """A decoded run's row as it stands now. A finished row is itself. A 'running' one counts what it
