@@ -60,10 +60,8 @@ def _read_roster(conn: Any, delegation: str, as_of: str | None) -> dict[str, Any
     try:
         data.update(delegations.rosters_as_of(archive, as_of, delegation))
         until = data["as_of"]  # the last second ``as_of`` covers: nothing observed after it is shown
-        data["changes"] = [c for c in delegations.roster_changes(archive, delegation) if c["observed_at"] <= until]
-        data["memberships"] = [
-            m for m in delegations.memberships(archive, delegation) if m["left"] and m["left"] <= until
-        ]
+        data["changes"] = delegations.roster_changes(archive, delegation, until)
+        data["memberships"] = delegations.memberships(archive, delegation, until)
         people = delegations.people(archive)
     except ArchiveError as exc:  # the request was checked (``roster_view``): what is left is the archive's
         raise NotThere(sentence(str(exc))) from None

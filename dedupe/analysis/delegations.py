@@ -84,14 +84,18 @@ def _joined_as_of(archive: Any, delegation: str, until: str) -> dict[tuple[str, 
     return found
 
 
-def roster_changes(archive: Any, delegation: str = "") -> list[dict[str, Any]]:
-    """Every change between consecutive rosters, oldest first: joined, left, plenipotentiary, seats."""
-    return archive.query(roster_queries.ROSTER_CHANGES_SQL, {"delegation": delegation_name(archive, delegation)})
+def roster_changes(archive: Any, delegation: str = "", until: str | None = None) -> list[dict[str, Any]]:
+    """Every change between consecutive rosters, oldest first: joined, left, plenipotentiary, seats; with
+    ``until`` (an ISO time), only those observed by then."""
+    rows = archive.query(roster_queries.ROSTER_CHANGES_SQL, {"delegation": delegation_name(archive, delegation)})
+    return rows if until is None else [r for r in rows if r["observed_at"] <= until]
 
 
-def memberships(archive: Any, delegation: str = "") -> list[dict[str, Any]]:
-    """Each member's periods: joined (first observed listed) and left (first observed not listed after)."""
-    return archive.query(roster_queries.ROSTER_MEMBERSHIPS_SQL, {"delegation": delegation_name(archive, delegation)})
+def memberships(archive: Any, delegation: str = "", until: str | None = None) -> list[dict[str, Any]]:
+    """Each member's periods: joined (first observed listed) and left (first observed not listed after); with
+    ``until``, the periods ended by then (who had left as of that moment)."""
+    rows = archive.query(roster_queries.ROSTER_MEMBERSHIPS_SQL, {"delegation": delegation_name(archive, delegation)})
+    return rows if until is None else [r for r in rows if r["left"] and r["left"] <= until]
 
 
 def people(archive: Any) -> list[dict[str, Any]]:
