@@ -83,10 +83,9 @@ class WriterLock:
         self._handle = handle
 
     def _refusal(self, holder: dict[str, Any], consequence: str) -> str:
-        who = f" (pid {holder['pid']}, started {holder.get('started_at', '?')})" if holder.get("pid") else ""
+        what, who = _described(holder)
         if holder.get("pid") and not _alive(holder["pid"]):
             who = f" (pid {holder['pid']} has ended; its archive writer is still stopping, try again in a moment)"
-        what = HOLDERS.get(holder.get("command") or "crawl", "another writer")
         return f"{what} is already writing {self.path.name[:-5]}{who}; {consequence} (the lock is {self.path})"
 
     def release(self) -> None:
@@ -132,9 +131,16 @@ def holder(db_path: str | Path) -> dict[str, Any] | None:
 def waiting_for(db_path: str | Path, seconds: float) -> str:
     """The line a writer says when it starts waiting (``--wait``) for the one holding ``db_path``'s lock."""
     note = holder(db_path) or {}
-    what = HOLDERS.get(note.get("command") or "crawl", "another writer") if note else "another writer"
-    who = f" (pid {note['pid']}, started {note.get('started_at', '?')})" if note.get("pid") else ""
+    what, who = _described(note)
+    what = what if note else "another writer"
     return f"{what}{who} is writing {Path(db_path).name}: waiting up to {seconds:g} s for it to finish."
+
+
+def _described(note: dict[str, Any]) -> tuple[str, str]:
+    """(what holds the lock, ' (pid N, started T)'), from the holder's note (a note without a command: a crawl's)."""
+    what = HOLDERS.get(note.get("command") or "crawl", "another writer")
+    who = f" (pid {note['pid']}, started {note.get('started_at', '?')})" if note.get("pid") else ""
+    return what, who
 
 
 @contextlib.contextmanager
