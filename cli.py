@@ -29,8 +29,9 @@ import click
 
 from dedupe import DEFAULT_DB, queries
 from dedupe.analysis import diff as difftools
-from dedupe.archive import Archive, ArchiveError, ReadOnlyArchive
+from dedupe.archive import Archive, ArchiveError
 from dedupe.archive.base import DISK_FULL, is_disk_full, read_only_mode
+from dedupe.archive.reading import ReadingArchive
 from dedupe.document import RawSnapshot
 from dedupe.readonly import uri_safe_path
 from dedupe.sources import SourceError, expand, read_sources, shown_path
@@ -379,12 +380,17 @@ def announce_upgrade(db_path: str) -> Callable[[list[str]], None]:
     return lambda steps: click.echo(upgrade_notice(db_path, steps), err=True)
 
 
+def say_note(text: str) -> None:
+    """What the library notes about what a command reads (not an error) on stderr, so its output stays clean."""
+    click.echo(f"note: {text}", err=True)
+
+
 def open_archive(db_path: str, must_exist: bool = True, writes: bool = False, refresh: bool = True) -> Archive:
     """Open the archive or stop with one sentence; a stale archive is refreshed first. A command that only
     reads (not ``writes``) reads an archive it cannot write (a read-only folder, file or mount) as it is."""
     try:
         if not writes and Path(db_path).is_file() and (mode := read_only_mode(db_path)):
-            return ReadingArchive(db_path, mode)  # type: ignore[return-value] - the reading part of an Archive
+            return ReadingArchive(db_path, mode, on_note=say_note)  # type: ignore[return-value] - its reading part
         with user_errors():
             archive = Archive(db_path, create=not must_exist, on_upgrade=announce_upgrade(db_path))
             if refresh:
@@ -392,68 +398,6 @@ def open_archive(db_path: str, must_exist: bool = True, writes: bool = False, re
         return archive
     except ArchiveError as exc:
         raise click.ClickException(str(exc)) from None
-
-
-class ReadingArchive(ReadOnlyArchive):
-    """An archive this process cannot write, read as it is (``read_only_mode``: SQLite's ``mode=ro``, with
-    ``immutable=1`` when its folder is read-only): the reading part, the crawl runs and the check (which writes
-    only into a temporary copy). Nothing is upgraded or refreshed: an archive that needs it is refused, or read
-    with its derived tables as its last writer left them (said on stderr)."""
-
-    def __init__(self, db_path: str, mode: str) -> None:
-        from dedupe import schema
-        from dedupe.archive.base import unwritable
-        from dedupe.archive.crawl_runs import CrawlRuns
-        from dedupe.archive.derivation import DerivedRecords
-        from dedupe.migrations import migrations
-
-        self.path = Path(db_path)
-        why = self.why = unwritable(db_path)
-        try:
-            conn = sqlite3.connect(self.path.resolve().as_uri() + "?" + mode, uri=True, timeout=30)
-        except sqlite3.Error as exc:
-            raise ArchiveError(f"{db_path} is not a usable SQLite database ({exc}; {why})") from None
-        try:
-            super().__init__(conn)
-            if not schema.is_archive(self.db) or not self.db.table_names():
-                raise ArchiveError(f"{db_path} is a SQLite database but not a pa-archive archive")
-            if pending := [step.name for step in migrations.pending(self.db)]:
-                raise ArchiveError(
-                    f"{db_path} was made by an older pa-archive and needs an upgrade ({len(pending)} schema "
-                    f"step(s)) that cannot be written: {why}; run a command of this version once where it can be "
-                    "written"
-                )
-            self.runs = CrawlRuns(self.db)
-            self.derived = DerivedRecords(self.db, self.codec, self)  # type: ignore[arg-type] - reads only
-            if self.derived.is_stale():
-                click.echo(
-                    f"note: {db_path} cannot be written ({why}): it is read as its last writer left it, without "
-                    "deriving its newest snapshots.",
-                    err=True,
-                )
-        except sqlite3.DatabaseError as exc:
-            conn.close()
-            raise ArchiveError(f"{db_path} is not a usable SQLite database ({exc}; {why})") from None
-        except BaseException:
-            conn.close()
-            raise
-
-    def check(self, on_phase: Callable[[str], None] | None = None) -> dict[str, list[str]]:
-        if self.derived.is_stale():  # the check refreshes first: here that would be a write
-            raise click.ClickException(
-                f"{self.path} cannot be written ({self.why}) and its derived tables lag behind its newest "
-                "snapshots: a check compares them after a refresh; run it where the archive can be written"
-            )
-        return self.derived.check(on_phase=on_phase)
-
-    def close(self) -> None:
-        self.db.close()
-
-    def __enter__(self) -> ReadingArchive:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 SEEDS = Path(__file__).resolve().parent / "dedupe" / "seeds"  # shipped with the package
@@ -1114,7 +1058,10 @@ def check(db_path: str, as_json: bool) -> None:
         def on_phase(phase: str) -> None:
             bar.update(1, phase)
 
-        differences = archive.check(on_phase=on_phase)
+        try:
+            differences = archive.check(on_phase=on_phase)
+        except ArchiveError as exc:  # an archive read as it is, whose check would have to refresh it first
+            raise click.ClickException(str(exc)) from None
     if as_json:
         emit_json({"equal": not differences, "differences": differences})
     elif not differences:
