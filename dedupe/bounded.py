@@ -164,18 +164,34 @@ def dechunk(data: bytes) -> bytes | None:
             at += 1
 
 
-def bounded_lines(handle: BinaryIO, limit: int = MAX_BODY_BYTES) -> Iterator[tuple[int, bytes | None]]:
+def bounded_lines(
+    handle: BinaryIO, limit: int = MAX_BODY_BYTES, total: int | None = None
+) -> Iterator[tuple[int, bytes | None]]:
     """(line number, bytes) for each line of a binary file, reading at most ``limit`` + 1 bytes of one
-    line; None for a longer line, whose rest is read and dropped in chunks, never held whole."""
+    line; None for a longer line, whose rest is read and dropped in chunks, never held whole.
+
+    ``total``: read no more than that many bytes in all, so that a file another program is still appending to
+    (a scraper's JSON Lines) is read as it was when its size was taken, not followed for as long as it grows;
+    a last line cut there comes without its newline (the caller's error to report)."""
+    left = total
+
+    def readline(size: int) -> bytes:
+        nonlocal left
+        if left is None:
+            return handle.readline(size)
+        line = handle.readline(min(size, left)) if left > 0 else b""
+        left -= len(line)
+        return line
+
     number = 0
     while True:
-        line = handle.readline(limit + 1)
+        line = readline(limit + 1)
         if not line:
             return
         number += 1
         if len(line) > limit and not line.endswith(b"\n"):
             while True:
-                rest = handle.readline(_SKIP_CHUNK)
+                rest = readline(_SKIP_CHUNK)
                 if not rest or rest.endswith(b"\n"):
                     break
             yield number, None

@@ -14,7 +14,6 @@ import stat
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import BinaryIO
 from urllib.parse import urlsplit, urlunsplit
 
 from .bounded import bounded_lines  # noqa: F401 - also imported from here
@@ -237,8 +236,8 @@ def read_jsonl(path: Path, observed_at: str | None = None) -> Iterator[RawSnapsh
         return
     records = 0
     with handle:
-        lines = _Upto(handle, os.fstat(handle.fileno()).st_size)  # what a writer appends meanwhile: the next import's
-        for number, raw in bounded_lines(lines, MAX_FILE_BYTES):  # type: ignore[arg-type] - readline is all it uses
+        size = os.fstat(handle.fileno()).st_size  # what a writer appends meanwhile is the next import's
+        for number, raw in bounded_lines(handle, MAX_FILE_BYTES, total=size):
             where = f"{where_file}:{number}"
             if number == 1 and raw is not None and raw.startswith(_WIDE_BOMS):
                 yield SourceError(where_file, "file is UTF-16 or UTF-32, not UTF-8 (save it as UTF-8 to import it)")
@@ -259,19 +258,6 @@ def read_jsonl(path: Path, observed_at: str | None = None) -> Iterator[RawSnapsh
                 yield SourceError(where, str(exc))
     if not records:
         yield SourceError(where_file, "file holds no JSON Lines record (it is empty)")
-
-
-class _Upto:
-    """A binary file read no further than ``size`` bytes: a JSON Lines file that a scraper is still appending to
-    is read as it was when opened (its last line, if cut mid-way, is one error), not followed for ever."""
-
-    def __init__(self, handle: BinaryIO, size: int) -> None:
-        self.handle, self.left = handle, size
-
-    def readline(self, limit: int = -1) -> bytes:
-        line = self.handle.readline(self.left if limit < 0 else min(limit, self.left)) if self.left > 0 else b""
-        self.left -= len(line)
-        return line
 
 
 _WIDE_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
