@@ -12,11 +12,11 @@ from urllib.parse import urlencode, urlsplit
 from datasette.utils.asgi import Response
 
 from datasette_pa_archive.errors import BadParameter, NotThere, echo, param
+from dedupe.document import MAX_URL_CHARS  # the longest URL stored, asked for by ?url= and drawn as a link
 
 MAX_DATABASE_CHARS = 255  # a database is named after its file, whose name is at most 255 bytes
 MAX_NAME_CHARS = 200  # a delegation's name ("Kyrgyzstan"): any longer is no name
 MAX_DATE_CHARS = 40  # 2024-05-01T10:00:00.000000+03:00 is 32
-MAX_URL_CHARS = 4_000  # a URL of the archive
 
 
 def datasette_menu_script() -> str:

@@ -24,6 +24,14 @@ EXTRACTOR_VERSION = "extract-3"
 MAX_BODY_BYTES = 50 * 1024 * 1024
 
 
+# The longest URL the archive takes in from any source (a JSON Lines record, a web archive's record; a crawl
+# asks for none longer than Scrapy's URLLENGTH_LIMIT, 2,083), and the longest the Datasette pages take in
+# ``?url=`` and draw as a link: one bound, so that every stored URL can be looked up and linked. 8,192 because
+# no web server takes a longer request line (Apache 8,190, nginx 8 KB): a longer one was never fetched, and is
+# only a hostile record's way to fill error lines, index entries and pages.
+MAX_URL_CHARS = 8192
+
+
 # Response headers never archived: a cookie the site sets is a credential of the crawler's session, not
 # content, and stored headers are queryable by anyone who reads the archive (Datasette included).
 PRIVATE_HEADERS = frozenset({"set-cookie", "set-cookie2"})

@@ -17,12 +17,20 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from .bounded import bounded_lines  # noqa: F401 - also imported from here
-from .document import MAX_BODY_BYTES, RawSnapshot, SourceError, check_url, parse_observed_at, strip_userinfo, utc_iso
+from .document import (
+    MAX_BODY_BYTES,
+    MAX_URL_CHARS,
+    RawSnapshot,
+    SourceError,
+    check_url,
+    parse_observed_at,
+    strip_userinfo,
+    utc_iso,
+)
 from .pages import page_kind
 
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
 MAX_FILE_BYTES = MAX_BODY_BYTES  # a file, or one JSON Lines record
-MAX_URL_CHARS = 8192  # a JSON Lines url: no web server takes a longer request line (Apache 8,190, nginx 8 KB)
 MAX_NUMBER_DIGITS = 100  # a JSON number: the longest any field needs is epoch seconds (10 digits and a fraction)
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 _COMPRESSED = {b"\x1f\x8b": "gzip", b"BZh": "bzip2", b"\xfd7zXZ\x00": "xz", b"\x28\xb5\x2f\xfd": "zstd"}

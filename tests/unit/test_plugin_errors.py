@@ -122,7 +122,7 @@ HTML_ONLY = [
     ("/-/snapshot", 400, "Give a snapshot id"),
     ("/-/snapshot/1?database=nope", 404, "There is no database called &#39;nope&#39;"),
     ("/-/calendar?url=https%3A%2F%2Fnowhere.example%2F", 404, "The archive has no capture of &#39;https://nowhere"),
-    ("/-/calendar?url=" + LONG, 400, "url is too long: 30,000 characters, at most 4,000"),
+    ("/-/calendar?url=" + LONG, 400, "url is too long: 30,000 characters, at most 8,192"),
     ("/-/calendar?database=nope", 404, "There is no database called &#39;nope&#39;"),
     ("/nope/snapshots/1", 404, "There is no database called &#39;nope&#39;"),
 ]
