@@ -21,7 +21,7 @@ from typing import IO
 from urllib.parse import urlsplit
 
 from .. import bounded
-from ..document import REMOVED_STATUSES, RawSnapshot, SourceError, check_url, strip_userinfo
+from ..document import MAX_URL_CHARS, REMOVED_STATUSES, RawSnapshot, SourceError, check_url, strip_userinfo
 from ..headers import Headers, charset_of, media_type
 from ..pages import page_kind
 from .warc_stream import MAX_LINE, digest_key, parse_digest, starts_record, warc_date
@@ -111,7 +111,8 @@ class _Skipped(Exception):
 
 def _target_url(rec_type: str, warc: Headers) -> str:
     """The record's http(s) URL without userinfo; _Skipped for DNS and other schemes, a bad record for an
-    http(s) URL that is not one (a port out of range, an unclosed IPv6 bracket, no host)."""
+    http(s) URL that is not one (a port out of range, an unclosed IPv6 bracket, no host) or is longer than
+    ``MAX_URL_CHARS``, the bound of every URL the archive stores (a header line alone may hold 64 KB of it)."""
     raw_url = (warc.get("WARC-Target-URI") or "").strip().strip("<>").strip()
     if not raw_url:
         raise _RecordError(f"{rec_type} record has no WARC-Target-URI")
@@ -119,6 +120,8 @@ def _target_url(rec_type: str, warc: Headers) -> str:
         raise _Skipped("dns")
     if not raw_url.lower().startswith(("http://", "https://")):
         raise _Skipped("not http(s)")
+    if len(raw_url) > MAX_URL_CHARS:
+        raise _RecordError(_too_long(rec_type, raw_url))
     try:
         url = check_url(strip_userinfo(raw_url))
         valid = bool(urlsplit(url).hostname)
@@ -126,7 +129,17 @@ def _target_url(rec_type: str, warc: Headers) -> str:
         valid = False
     if not valid:
         raise _RecordError(f"{rec_type} record's WARC-Target-URI is an invalid URL ({printable(raw_url[:200])})")
+    if len(url) > MAX_URL_CHARS:  # percent-encoding made it longer
+        raise _RecordError(_too_long(rec_type, raw_url, " once percent-encoded"))
     return url
+
+
+def _too_long(rec_type: str, raw_url: str, how: str = "") -> str:
+    """The sentence for a target URL over ``MAX_URL_CHARS``: its length and its start, never all of it."""
+    return (
+        f"{rec_type} record's WARC-Target-URI is longer than {MAX_URL_CHARS:,} characters{how} "
+        f"({len(raw_url):,}: {printable(raw_url[:80])}...)"
+    )
 
 
 def _declared_type(rec_type: str, warc: Headers, http: Headers, arc: bool) -> str:
