@@ -56,14 +56,13 @@ def never_empty(feed_sql: str) -> str:
 
 def web_links_only(sql: str, fallback: str = "/-/calendar") -> str:
     """``sql`` (a feed's: its ``atom_link`` column) with each link that is not the plugin's own (``/-/...``) nor an
-    http(s) URL without spaces or control characters replaced by ``fallback``: a removed article's link is its
-    archived URL, which may be ``file:``, ``javascript:`` or ``data:`` (the entry's text still names it)."""
-    http = "atom_link GLOB '[hH][tT][tT][pP]://?*' OR atom_link GLOB '[hH][tT][tT][pP][sS]://?*'"
-    spaces = "char(" + ", ".join(str(code) for code in [*range(1, 33), 127]) + ")"  # space and control characters
+    http(s) URL the pages would draw as a link replaced by ``fallback``: a removed article's link is its archived
+    URL, which may be ``file:``, ``javascript:`` or ``data:`` (the entry's text still names it). The rule is
+    ``pages.feed_link``'s (over ``pages.web_href``), which the plugin registers as the SQL function
+    ``pa_feed_link``, so the feed and the pages cannot disagree on what is safe to link."""
     return (
         "SELECT atom_id, atom_title, atom_updated, atom_content,\n"
-        f"       CASE WHEN (atom_link GLOB '/-/*' OR {http}) AND atom_link NOT GLOB '*[' || {spaces} || ']*'\n"
-        f"            THEN atom_link ELSE '{fallback}' END AS atom_link\n"
+        f"       pa_feed_link(atom_link, '{fallback}') AS atom_link\n"
         f"FROM ({sql.strip()}\n)\nORDER BY atom_updated DESC"
     )
 

@@ -60,6 +60,19 @@ def web_href(url: Any) -> str | None:
     return url if host else None
 
 
+OWN_PAGE = re.compile(r"/-/[^\s\x00-\x1f\x7f]*")  # a page of the plugin's, as the feed's SQL builds its links
+
+
+def feed_link(link: Any, fallback: str) -> str:
+    """An Atom entry's link (``pa_feed_link`` in the feed's SQL: ``metadata.web_links_only``): a page of the
+    plugin's own (``/-/...``, no space nor control character), an archived URL when ``web_href`` would draw it as a
+    link, else ``fallback``. A removed article's link is its archived URL (``javascript:``, ``data:``, ``file:``...):
+    the feed and the pages take one rule, this module's, not an SQL copy of it that drifts."""
+    if isinstance(link, str) and len(link) <= MAX_URL_CHARS and OWN_PAGE.fullmatch(link):
+        return link
+    return web_href(link) or fallback
+
+
 def diff_href(datasette: Any, b: str, a: str | None = None, database: str | None = None) -> str:
     params = {k: v for k, v in (("a", a), ("b", b), ("database", database)) if v}
     return datasette.urls.path("/-/diff") + "?" + urlencode(params)
