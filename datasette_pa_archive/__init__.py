@@ -115,14 +115,19 @@ def startup(datasette: Any) -> None:
 
 
 @hookimpl
-def prepare_connection(conn: Any) -> None:
+def prepare_connection(conn: Any, datasette: Any) -> None:
     """pa_stem_query and pa_snippet for the search query (pa_stem, should a write ever happen here); pa_feed_link
-    for the feed's links (``pages.feed_link``: the pages' rule of a safe link)."""
+    for the feed's links (``pages.feed_link``: the pages' rule of a safe link, the plugin's pages under Datasette's
+    ``base_url``)."""
     from datasette_pa_archive.pages import feed_link
     from dedupe.stemming import register_functions
 
     register_functions(conn)
-    conn.create_function("pa_feed_link", 2, feed_link, deterministic=True)
+
+    def pa_feed_link(link: Any, fallback: str) -> str:
+        return feed_link(link, fallback, datasette.urls.path)
+
+    conn.create_function("pa_feed_link", 2, pa_feed_link, deterministic=True)
 
 
 @hookimpl

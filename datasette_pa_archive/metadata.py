@@ -665,7 +665,7 @@ def canned_queries(has_crawl_runs: bool = True) -> dict[str, dict[str, Any]]:
             "description": "New block variants with the facts they changed, new conflicts, removed articles and roster "
             "changes (members who joined or left), newest first: the changes `--notify` alerts on. Add .atom to this "
             "page's address for a feed.",
-            "sql": never_empty(web_links_only(queries.FACT_CHANGES_FEED_SQL)),
+            "sql": web_links_only(never_empty(queries.FACT_CHANGES_FEED_SQL)),  # every link, its own too
         },
         "search": {
             "title": "Full-text search over articles",

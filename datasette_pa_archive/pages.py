@@ -6,6 +6,7 @@ import base64
 import hashlib
 import re
 import sqlite3
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -63,14 +64,16 @@ def web_href(url: Any) -> str | None:
 OWN_PAGE = re.compile(r"/-/[^\s\x00-\x1f\x7f]*")  # a page of the plugin's, as the feed's SQL builds its links
 
 
-def feed_link(link: Any, fallback: str) -> str:
+def feed_link(link: Any, fallback: str, site_path: Callable[[str], str] = str) -> str:
     """An Atom entry's link (``pa_feed_link`` in the feed's SQL: ``metadata.web_links_only``): a page of the
     plugin's own (``/-/...``, no space nor control character), an archived URL when ``web_href`` would draw it as a
     link, else ``fallback``. A removed article's link is its archived URL (``javascript:``, ``data:``, ``file:``...):
-    the feed and the pages take one rule, this module's, not an SQL copy of it that drifts."""
+    the feed and the pages take one rule, this module's, not an SQL copy of it that drifts. The plugin's pages
+    (``fallback`` too) go through ``site_path``, Datasette's ``urls.path``: behind a proxy that serves Datasette
+    under a prefix (its ``base_url`` setting), a bare ``/-/diff`` would lead out of it."""
     if isinstance(link, str) and len(link) <= MAX_URL_CHARS and OWN_PAGE.fullmatch(link):
-        return link
-    return web_href(link) or fallback
+        return str(site_path(link))
+    return web_href(link) or str(site_path(fallback))
 
 
 def diff_href(datasette: Any, b: str, a: str | None = None, database: str | None = None) -> str:

@@ -51,10 +51,12 @@ NOT_LINKED = [
 
 def feed_links(urls: list[object]) -> list[str]:
     """Each URL as the feed's SQL (``web_links_only``) leaves it, on a connection the plugin prepared."""
+    from datasette.app import Datasette
+
     from datasette_pa_archive import prepare_connection
 
     conn = sqlite3.connect(":memory:")
-    prepare_connection(conn)
+    prepare_connection(conn, Datasette())
     rows = " UNION ALL ".join(
         f"SELECT 'id{i}' AS atom_id, 't' AS atom_title, '2025-01-01T00:00:{i:02d}Z' AS atom_updated, "
         f"'c' AS atom_content, :u{i} AS atom_link"
