@@ -352,18 +352,33 @@ def test_chambers_and_fields_read_as_words_on_the_roster_and_parity_pages(archiv
     assert 'title="house_of_representatives"' in roster.text
 
 
-def test_a_roster_as_of_a_past_date_shows_nothing_observed_after_it(archives: dict[str, Path]) -> None:
-    """``/-/roster?as_of=1995`` said no country page was observed by then, then listed who joined in 2025."""
-    now, then, early = fetch(
+def test_a_roster_as_of_a_moment_shows_what_was_observed_by_then_and_nothing_after(archives: dict[str, Path]) -> None:
+    """Belarus's roster changes on the Russian site on 2024-02-01 and on the English one on 2024-03-01: as of
+    2024-02-15 the first change is shown and the second is not, nor its new member. (An as-of before every roster
+    could not tell a cut by time from an archive without rosters: ``as_of=1995`` said no country page was observed
+    by then, then listed who joined in 2024.)"""
+    now, then, page, early = fetch(
         archives["full"],
         "/-/roster.json?delegation=Belarus",
+        "/-/roster.json?delegation=Belarus&as_of=2024-02-15",
+        "/-/roster?delegation=Belarus&as_of=2024-02-15",
         "/-/roster.json?delegation=Belarus&as_of=1995",
-        "/-/roster?delegation=Belarus&as_of=1995",
     )
-    assert now.json()["changes"] or now.json()["rosters"]  # the archive has Belarus's rosters
-    assert then.status_code == 200 and then.json()["rosters"] == []
-    assert then.json()["changes"] == [] and then.json()["memberships"] == []
-    assert "Who joined and left" not in early.text and "was observed by then" in early.text
+
+    def changes(response: httpx.Response) -> set[tuple[str, str, str]]:
+        return {(c["language"], c["kind"], c["old_value"] or c["new_value"]) for c in response.json()["changes"]}
+
+    earlier = {("ru", "left", "Воробьёв Александр"), ("ru", "joined", "Морозов Олег")}
+    later = {("en", "left", "Alexander Vorobyov"), ("en", "joined", "Oleg Morozov")}
+    assert changes(now) == earlier | later  # the archive holds both
+    assert then.status_code == 200 and changes(then) == earlier
+    members = {r["language"]: {m["name"] for m in r["members"]} for r in then.json()["rosters"]}
+    assert "Alexander Vorobyov" in members["en"] and "Oleg Morozov" not in members["en"]
+    assert "Морозов Олег" in members["ru"] and "Воробьёв Александр" not in members["ru"]
+    left = {(m["language"], m["name"], m["left"][:10]) for m in then.json()["memberships"]}
+    assert left == {("ru", "Воробьёв Александр", "2024-02-01")}  # the English one left later
+    assert page.status_code == 200 and "Морозов Олег" in page.text and "Oleg Morozov" not in page.text
+    assert early.json()["rosters"] == early.json()["changes"] == early.json()["memberships"] == []
 
 
 def test_the_parity_pages_sources_are_links_to_their_evidence(archives: dict[str, Path]) -> None:
