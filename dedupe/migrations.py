@@ -31,6 +31,7 @@ from .schema import (
     DERIVE_STATE_DDL,
     DERIVE_TEXTS_DDL,
     HEADER_SETS_DDL,
+    HOT_TEXT_KEYS_DDL,
     INITIAL_DDL,
     OBSERVATION_COLUMNS,
     OBSERVATIONS_DDL,
@@ -1080,6 +1081,14 @@ def m042_an_index_of_failed_and_removed_observations(db: Database) -> None:
     db.execute(
         "CREATE INDEX IF NOT EXISTS observations_outcome ON observations(status) WHERE status IN ('error', 'removed')"
     )
+
+
+@migrations()
+def m043_groups_under_crowded_text_keys(db: Database) -> None:
+    """The groups present under each band key that many article texts hold (``schema.HOT_TEXT_KEYS_DDL``), so that
+    a new text among thousands of near-identical ones meets their group, not each of them. Empty at first: a key
+    already crowded is found so the next time a text holding it arrives (``stages.texts``)."""
+    _execute_each(db, HOT_TEXT_KEYS_DDL)
 
 
 def _m039_split(text: str, etag: str | None, modified: str | None, observed_at: str) -> HeaderSplit | None:

@@ -46,6 +46,8 @@ DERIVE_STATE_TABLES = (
     "derive_near",
     "derive_texts",
     "derive_text_bands",
+    "derive_hot_text_keys",
+    "derive_hot_text_groups",
     "derive_groups",
     "derive_pages",
     "derive_run_sets",
@@ -759,4 +761,25 @@ CREATE TABLE derive_lines (
 CREATE INDEX derive_lines_cluster ON derive_lines(cluster);
 CREATE INDEX derive_lines_f0 ON derive_lines(f0) WHERE f0 = 1;
 CREATE INDEX derive_lines_f1 ON derive_lines(f1) WHERE f1 = 1;
+"""
+
+
+# --- the groups under a crowded band key (migration 43) ------------------------------------------------------------
+# A new article text joins the groups of the texts that share one of its LSH band keys. Near-identical texts (a feed
+# of one notice with a number changed) all share every key, so reading a key's texts one by one made each new text
+# meet every earlier one: n^2 x bands rows. Past ``stages.texts.HOT_BUCKET`` texts a key is "hot" and the groups
+# present under it are kept per space, with how many of their members hold it: a new text meets groups, and in a
+# group the first member alike it is enough. Most keys never get there, so these tables stay small.
+HOT_TEXT_KEYS_DDL = """
+CREATE TABLE IF NOT EXISTS derive_hot_text_keys (  -- band keys held by more than stages.texts.HOT_BUCKET texts
+    key INTEGER PRIMARY KEY
+);
+CREATE TABLE IF NOT EXISTS derive_hot_text_groups (  -- per space, the groups under each hot key
+    space TEXT NOT NULL,                -- as derive_groups.space
+    key INTEGER NOT NULL,               -- a derive_hot_text_keys key
+    grp INTEGER NOT NULL,               -- a derive_groups.grp of the space
+    members INTEGER NOT NULL,           -- its members (texts of the space) whose band keys include the key
+    PRIMARY KEY (space, grp, key)       -- a group's rows together: renamed as one when groups merge
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS derive_hot_text_groups_key ON derive_hot_text_groups(space, key);
 """

@@ -154,6 +154,33 @@ KEY_NEIGHBOURS = (  # per joining text (a JSON list of [band key, text id]), the
     "WHERE b.text_id != j.text_id"
 )
 GROUP_OF = "SELECT grp FROM derive_groups WHERE space = ? AND text_id = ?"
+# crowded band keys (schema.HOT_TEXT_KEYS_DDL): which of these keys (a JSON list) are hot; which of these keys now hold
+# more than ?2 texts; the groups under one key, per space, as the key turns hot; the groups under hot keys; a member
+# counted in or out of a group under a key; a group renamed
+HOT_KEYS_AMONG = "SELECT key FROM derive_hot_text_keys WHERE key IN (SELECT value FROM json_each(?))"
+CROWDED_KEYS = (
+    "SELECT b.key FROM (SELECT DISTINCT value AS key FROM json_each(?1)) j "
+    "CROSS JOIN derive_text_bands b ON b.key = j.key GROUP BY b.key HAVING count(*) > ?2"
+)
+INSERT_HOT_KEY = "INSERT OR IGNORE INTO derive_hot_text_keys(key) VALUES (?)"
+HOT_GROUPS_OF_KEY = """INSERT INTO derive_hot_text_groups(space, key, grp, members)
+   SELECT g.space, b.key, g.grp, count(*) FROM derive_text_bands b
+   CROSS JOIN (SELECT 'raw' AS space UNION ALL SELECT 's0' UNION ALL SELECT 's1') s
+   CROSS JOIN derive_groups g ON g.space = s.space AND g.text_id = b.text_id
+   WHERE b.key = ?1 GROUP BY g.space, g.grp"""
+HOT_NEIGHBOURS = (  # the groups under each of these hot keys (a JSON list), but those of these texts (another)
+    "SELECT h.key, h.grp FROM (SELECT DISTINCT value AS key FROM json_each(?1)) j "
+    "CROSS JOIN derive_hot_text_groups h ON h.space = ?2 AND h.key = j.key "
+    "WHERE h.grp NOT IN (SELECT value FROM json_each(?3))"
+)
+HOT_COUNT = """INSERT INTO derive_hot_text_groups(space, key, grp, members) VALUES (?, ?, ?, ?)
+   ON CONFLICT DO UPDATE SET members = members + excluded.members"""
+HOT_EMPTIED = "DELETE FROM derive_hot_text_groups WHERE space = ? AND key = ? AND grp = ? AND members <= 0"
+HOT_RELABEL = """INSERT INTO derive_hot_text_groups(space, key, grp, members)
+   SELECT space, key, ?1, members FROM derive_hot_text_groups WHERE space = ?2 AND grp = ?3
+   ON CONFLICT DO UPDATE SET members = members + excluded.members"""
+HOT_DROP_GROUP = "DELETE FROM derive_hot_text_groups WHERE space = ? AND grp = ?"
+ANY_HOT_KEY = "SELECT EXISTS (SELECT 1 FROM derive_hot_text_keys)"
 GROUPS_OF_TEXTS = "SELECT text_id, grp FROM derive_groups WHERE space = ? AND text_id IN ({marks})"
 MEMBER = "SELECT grp, pages FROM derive_groups WHERE space = ? AND text_id = ?"
 MEMBERS_PRESENT = "SELECT text_id FROM derive_groups WHERE space = ? AND text_id IN ({marks})"

@@ -8,7 +8,11 @@ alone, and an article version's text is written from the text the page gave when
 stored signature is dropped (m040, ``release_held_signatures``) and computed again from the version's text when
 the text meets another (``signatures``). A group is labelled by its smallest
 text id. A text joins groups by band lookups confirmed by the estimated Jaccard (``blocks.texts_alike``);
-a text that leaves a space (furniture grew) re-splits only the group it left."""
+a text that leaves a space (furniture grew) re-splits only the group it left.
+
+A band key held by more than ``HOT_BUCKET`` texts (near-identical texts: a notice with a number changed) is hot: its
+groups are kept per space (``derive_hot_text_groups``), and a text holding it meets those groups, and in each the
+first member alike it that shares a key, not every text under the key (that cost the square of their number)."""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ import json
 import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from itertools import chain, repeat
 
 import numpy as np
 
@@ -26,6 +31,10 @@ from .model import Moves, Page, text_key
 from .pages import NeedsRebuild
 
 PAIRS_CHUNK = 5_000  # (band key, text) pairs per neighbour query
+# texts under one band key past which its groups are kept per space: a new text then reads the groups (a handful)
+# instead of the texts (all of them); ordinary keys hold 1-30 texts even at a million observations
+HOT_BUCKET = 64
+MEMBER_PROBE = (1, 8, 64, 512)  # members of a met group read at a time while looking for one alike (then 512 each)
 HELD_SIGNATURE_CACHE = 8_192  # signatures of held texts computed again, kept by key (~0.7 KB each: ~6 MB)
 _held_signature_cache: dict[bytes, np.ndarray] = {}
 # the texts a refresh added, by key: their text and stored signature. Their rows are written without it, and
@@ -85,7 +94,49 @@ def text_ids(conn: sqlite3.Connection, texts: Iterable[str]) -> dict[str, int]:
             sql.INSERT_TEXT_BAND,
             [(k, ids[by_hash[h]]) for row, h in enumerate(missing) for k in set(keys[row].tolist())],
         )
+        _heat(conn, set(keys.reshape(-1).tolist()))
     return ids
+
+
+def _heat(conn: sqlite3.Connection, keys: set[int]) -> None:
+    """Make hot those of ``keys`` that now hold more than ``HOT_BUCKET`` texts: their groups in every space, as
+    ``derive_groups`` has them now, counted into ``derive_hot_text_groups`` (kept from then on by every change of a
+    member's group). A key not yet hot holds at most ``HOT_BUCKET`` texts plus the batch's, so this reads little."""
+    cold = sorted(keys - hot_keys(conn, keys))
+    if not cold:
+        return
+    for key in [k for (k,) in conn.execute(sql.CROWDED_KEYS, [json.dumps(cold), HOT_BUCKET])]:
+        conn.execute(sql.INSERT_HOT_KEY, [key])
+        conn.execute(sql.HOT_GROUPS_OF_KEY, [key])
+
+
+def hot_keys(conn: sqlite3.Connection, keys: Iterable[int]) -> set[int]:
+    """Which of these band keys are hot (held by more than ``HOT_BUCKET`` texts once)."""
+    found: set[int] = set()
+    keys = sorted(set(keys))
+    for lo in range(0, len(keys), PAIRS_CHUNK):
+        found.update(k for (k,) in conn.execute(sql.HOT_KEYS_AMONG, [json.dumps(keys[lo : lo + PAIRS_CHUNK])]))
+    return found
+
+
+def _count_hot(
+    conn: sqlite3.Connection, space: str, changes: list[tuple[int, int | None, int | None]], keys: dict[int, set[int]]
+) -> None:
+    """Count members out of and into groups under their hot keys: ``changes`` holds (text, group it left or None,
+    group it joined or None); ``keys`` each text's band keys."""
+    hot = hot_keys(conn, {k for text_id, _, _ in changes for k in keys[text_id]})
+    if not hot:
+        return
+    out = [(space, k, left, -1) for t, left, _ in changes if left is not None for k in sorted(keys[t] & hot)]
+    conn.executemany(sql.HOT_COUNT, out)
+    conn.executemany(sql.HOT_EMPTIED, [row[:3] for row in out])
+    conn.executemany(
+        sql.HOT_COUNT, [(space, k, joined, 1) for t, _, joined in changes if joined is not None for k in keys[t] & hot]
+    )
+
+
+def _any_hot(conn: sqlite3.Connection) -> bool:
+    return bool(conn.execute(sql.ANY_HOT_KEY).fetchone()[0])
 
 
 def signatures(conn: sqlite3.Connection, ids: Iterable[int]) -> dict[int, np.ndarray]:
@@ -153,22 +204,80 @@ def _keys_of(sigs: dict[int, np.ndarray]) -> dict[int, set[int]]:
     return {t: set(keys[row].tolist()) for row, t in enumerate(ids)}
 
 
-def _neighbours(conn: sqlite3.Connection, space: str, joining: dict[int, np.ndarray]) -> dict[int, set[int]]:
-    """Texts of the space sharing a band key with each joining text (``joining``: its signature), one query
-    per chunk of (band key, text) pairs; a pair of texts sharing several keys is found once each, one set."""
-    pairs = [[key, text_id] for text_id, keys in _keys_of(joining).items() for key in sorted(keys)]
-    candidates: dict[int, set[int]] = defaultdict(set)
+def _neighbours(
+    conn: sqlite3.Connection, space: str, keys: dict[int, set[int]], hot: set[int]
+) -> tuple[dict[int, set[int]], dict[int, set[int]]]:
+    """What each joining text (``keys``: its band keys) meets in the space: the texts sharing one of its ordinary
+    keys, one query per chunk of (band key, text) pairs (a text sharing several keys found once); and the groups
+    other than the joining texts' own under its ``hot`` keys (``derive_hot_text_groups``), members not read."""
+    texts: dict[int, set[int]] = defaultdict(set)
+    pairs = [[key, text_id] for text_id, ks in keys.items() for key in sorted(ks - hot)]
     for lo in range(0, len(pairs), PAIRS_CHUNK):
-        chunk = json.dumps(pairs[lo : lo + PAIRS_CHUNK])
-        for text_id, other in conn.execute(sql.KEY_NEIGHBOURS, [chunk, space]):
-            candidates[text_id].add(other)
-    return candidates
+        for text_id, other in conn.execute(sql.KEY_NEIGHBOURS, [json.dumps(pairs[lo : lo + PAIRS_CHUNK]), space]):
+            texts[text_id].add(other)
+    under: dict[int, set[int]] = defaultdict(set)  # hot key -> its groups; read once a key, not once a text
+    held = sorted({k for ks in keys.values() for k in ks} & hot)
+    for lo in range(0, len(held), PAIRS_CHUNK):
+        chunk = json.dumps(held[lo : lo + PAIRS_CHUNK])
+        for key, grp in conn.execute(sql.HOT_NEIGHBOURS, [chunk, space, json.dumps(sorted(keys))]):
+            under[key].add(grp)
+    groups = {text_id: set().union(*(under[k] for k in ks & hot)) for text_id, ks in keys.items()}
+    return texts, groups
+
+
+def _join_among(
+    joining: list[int], keys: dict[int, set[int]], hot: set[int], sigs: dict[int, np.ndarray], uf: Components
+) -> None:
+    """Union the joining texts alike one another that share a hot key, in memory (their own groups are left out of
+    ``_neighbours``' groups: a batch of near-identical texts would meet each other, the square of the batch). Under
+    each key a text is compared with each component the key's earlier texts make, until one member is alike."""
+    buckets: dict[int, list[int]] = defaultdict(list)
+    for text_id in joining:  # sorted: each bucket in id order
+        for key in keys[text_id] & hot:
+            buckets[key].append(text_id)
+    for key in sorted(buckets):
+        seen: dict[int, list[int]] = {}  # component (its label now) -> the bucket's texts in it so far
+        for text_id in buckets[key]:
+            for label in list(seen):  # components merged since: one entry, the larger list kept
+                now = uf.find(label)
+                if now != label:
+                    moved, kept = sorted((seen.pop(label), seen.pop(now, [])), key=len)
+                    kept.extend(moved)
+                    seen[now] = kept
+            for label in sorted(seen):
+                mine = uf.find(text_id)
+                if uf.find(label) != mine and any(texts_alike(sigs[text_id], sigs[m]) for m in seen[label]):
+                    uf.union(mine, label)
+            seen.setdefault(uf.find(text_id), []).append(text_id)
+
+
+def _alike_member(
+    conn: sqlite3.Connection, space: str, grp: int, text_id: int, sig: np.ndarray, keys: set[int]
+) -> bool:
+    """Whether a member of the group other than ``text_id`` shares a band key with it and is alike it: the pair the
+    reference rebuild would join them by. Members are read a few at a time, and the first that is ends the search
+    (among near-identical texts, the first read)."""
+    cursor = conn.execute(sql.GROUP_MEMBERS_ORDERED, [space, grp])
+    try:
+        for size in chain(MEMBER_PROBE, repeat(MEMBER_PROBE[-1])):  # ends with the group's members
+            rows = cursor.fetchmany(size)
+            if not rows:
+                return False
+            sigs = signatures(conn, [m for (m,) in rows if m != text_id])
+            theirs = _keys_of(sigs)
+            if any(theirs[m] & keys and texts_alike(sig, sigs[m]) for m in sorted(sigs)):
+                return True
+        return False  # never reached: ``repeat`` does not end
+    finally:
+        cursor.close()
 
 
 def _join(conn: sqlite3.Connection, space: str, joining: list[int], moves: Moves) -> None:
     """Union the groups of new members with the groups of the texts they are alike."""
     sigs = signatures(conn, joining)
-    candidates = _neighbours(conn, space, sigs)
+    keys = _keys_of(sigs)
+    hot = hot_keys(conn, {k for ks in keys.values() for k in ks})
+    candidates, met_groups = _neighbours(conn, space, keys, hot)
     sigs.update(signatures(conn, {o for c in candidates.values() for o in c} - set(sigs)))
     group: dict[int, int] = {}
     for chunk in sql.chunks(list(sigs)):
@@ -179,11 +288,20 @@ def _join(conn: sqlite3.Connection, space: str, joining: list[int], moves: Moves
             a, b = uf.find(group[text_id]), uf.find(group[other])
             if a != b and texts_alike(sigs[text_id], sigs[other]):
                 uf.union(a, b)
-    relabel = {grp: uf.find(grp) for grp in set(group.values()) if uf.find(grp) != grp}
+        for grp in sorted(met_groups[text_id]):
+            a, b = uf.find(group[text_id]), uf.find(grp)
+            if a != b and _alike_member(conn, space, grp, text_id, sigs[text_id], keys[text_id]):
+                uf.union(a, b)
+    _join_among(joining, keys, hot, sigs, uf)
+    relabel = {
+        grp: uf.find(grp) for grp in set(group.values()) | set().union(*met_groups.values()) if uf.find(grp) != grp
+    }
     for old, new in relabel.items():
         for (text_id,) in conn.execute(sql.GROUP_MEMBERS, [space, old]).fetchall():
             moves[text_id] = (moves.get(text_id, (old, old))[0], new)
         conn.execute(sql.RELABEL_GROUP, [new, space, old])
+        conn.execute(sql.HOT_RELABEL, [new, space, old])
+        conn.execute(sql.HOT_DROP_GROUP, [space, old])
 
 
 def _resplit(conn: sqlite3.Connection, space: str, grp: int, moves: Moves) -> None:
@@ -203,6 +321,7 @@ def _resplit(conn: sqlite3.Connection, space: str, grp: int, moves: Moves) -> No
         if label != grp:
             moves[text_id] = (moves.get(text_id, (grp, grp))[0], label)
             conn.execute(sql.SET_MEMBER_GROUP, [label, space, text_id])
+    _count_hot(conn, space, [(t, grp, uf.find(t)) for t in members if uf.find(t) != grp], keys)
 
 
 def _count_joins(conn: sqlite3.Connection, space: str, added: list[int], moves: Moves) -> list[int]:
@@ -214,6 +333,8 @@ def _count_joins(conn: sqlite3.Connection, space: str, added: list[int], moves: 
     conn.executemany(sql.MEMBER_PAGES_JOINED, [(n, space, t) for t, n in counts.items() if t in present])
     joining = [t for t in counts if t not in present]
     conn.executemany(sql.INSERT_MEMBER, [(space, t, t, counts[t]) for t in joining])
+    if joining and _any_hot(conn):
+        _count_hot(conn, space, [(t, None, t) for t in joining], _keys_of(signatures(conn, joining)))
     for text_id in joining:
         moves[text_id] = (moves.get(text_id, (None, None))[0], text_id)
     return joining
@@ -224,6 +345,7 @@ def space_update(conn: sqlite3.Connection, space: str, added: list[int], removed
     a text. Returns text id -> (old group, new group) for every member whose group changed."""
     moves: Moves = {}
     resplit: set[int] = set()
+    gone: list[tuple[int, int | None, int | None]] = []
     for text_id in removed:
         grp, pages = conn.execute(sql.MEMBER, [space, text_id]).fetchone()
         if pages > 1:
@@ -232,6 +354,9 @@ def space_update(conn: sqlite3.Connection, space: str, added: list[int], removed
             conn.execute(sql.DELETE_MEMBER, [space, text_id])
             moves[text_id] = (grp, None)
             resplit.add(grp)
+            gone.append((text_id, grp, None))
+    if gone and _any_hot(conn):
+        _count_hot(conn, space, gone, _keys_of(signatures(conn, [t for t, _, _ in gone])))
     for grp in sorted(resplit):  # first the groups as the remaining texts make them, then the joins
         _resplit(conn, space, grp, moves)
     joining = _count_joins(conn, space, added, moves)

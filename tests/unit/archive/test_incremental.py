@@ -13,9 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dedupe.archive import Archive
+from dedupe.archive.stages import texts as stage_texts
 from dedupe.document import RawSnapshot
 from tests.conftest import CONTACTS, pages_with_contacts
 from tests.replica_corpus import replica_snapshots
+from tests.unit.archive.test_stage_texts import hot_groups_as_counted
 
 # a statement that deletes or inserts an article row (an update in place does neither)
 REWRITES_ARTICLES = re.compile(r"\s*(DELETE\s+FROM|INSERT\s+(OR\s+\w+\s+)?INTO)\s+\[?articles\b", re.IGNORECASE)
@@ -51,6 +53,23 @@ def test_both_languages_one_page_at_a_time_in_time_order_equals_the_reference(tm
         assert archive.check() == {}
         stats = archive.stats()
     assert stats["conflicts"] >= 2 and stats["block_versions"] >= 6
+
+
+def test_with_every_shared_band_key_hot_the_archive_still_equals_the_reference(tmp_path: Path, monkeypatch) -> None:
+    """Band keys past ``HOT_BUCKET`` texts are read as groups, not texts (near-identical floods): with every key of
+    two texts hot, the replica's pages one at a time, then all, and a line turning furniture (texts leave their
+    groups) derive what the reference does, and the kept groups under each key are what their members give."""
+    monkeypatch.setattr(stage_texts, "HOT_BUCKET", 1)
+    corpus = sorted(replica_snapshots(("en", "ru")), key=lambda s: (s.observed_at, s.url))
+    with Archive(tmp_path / "a.db") as archive:
+        for snapshot in corpus[::4]:
+            archive.ingest([snapshot], workers=1)
+        archive.ingest(corpus, workers=1)
+        for page in pages_with_contacts()[:2]:
+            archive.ingest([page], workers=1)
+        assert archive.check() == {}
+        kept, counted = hot_groups_as_counted(archive.db.conn)
+    assert kept == counted and len({key for _, key, _, _ in kept}) >= 50
 
 
 def test_a_line_that_becomes_furniture_rederives_the_pages_that_carry_it(tmp_path: Path) -> None:

@@ -31,6 +31,7 @@ from dedupe.archive import Archive
 from dedupe.archive.base import ArchiveError
 from dedupe.archive.derivation import OUTDATED_PAGE_SQL
 from dedupe.archive.incremental import NeedsRebuild
+from dedupe.archive.stages import sql as stage_sql
 from dedupe.archive.stages import texts as stage_texts
 from dedupe.archive.stages.model import line_key, page_lines_of, text_key
 from dedupe.blocks import line_signatures
@@ -184,6 +185,7 @@ INDEX_USERS: dict[str, str] = {
     "derive_block_versions_block": "SELECT id, hash, line_ids, snapshots, first_seen, last_seen, min_url "
     "FROM derive_block_versions WHERE block = ?",
     "derive_groups_grp": "SELECT text_id FROM derive_groups WHERE space = ? AND grp = ?",
+    "derive_hot_text_groups_key": stage_sql.HOT_NEIGHBOURS,
     "derive_lines_cluster": "SELECT id FROM derive_lines WHERE cluster IN (?, ?)",
     "derive_lines_f0": "SELECT 1 FROM derive_lines WHERE f0 = 1 LIMIT 1",
     "derive_lines_f1": "SELECT 1 FROM derive_lines WHERE f1 = 1 LIMIT 1",

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import random
 import sqlite3
 
+from dedupe.archive.stages import texts as stage_texts
 from dedupe.archive.stages.model import text_key
 from dedupe.archive.stages.texts import group_of, space_update, text_ids
+from dedupe.blocks import ARTICLE_CONFIG, texts_alike
+from dedupe.linking import Components
+from dedupe.minhash import band_keys, compute_signatures
 
 WORDS = (
     "The Parliamentary Assembly of the Collective Security Treaty Organization held its plenary session in "
@@ -48,3 +53,74 @@ def test_pages_are_counted_and_the_group_a_text_leaves_is_split_again(stage_conn
     assert space_update(stage_conn, "s1", [], [a]) == {}  # one page left: still a member
     assert space_update(stage_conn, "s1", [], [a]) == {a: (a, None), b: (a, b)}  # b is a group of its own now
     assert group_of(stage_conn, "s1", b) == b and group_of(stage_conn, "s1", a) is None
+
+
+FAMILY = WORDS + " Registration number {n} of the session's record."
+OTHER_FAMILY = (
+    "Observers of the Assembly monitored the early parliamentary elections in the member state and reported that "
+    "the vote was held in accordance with national law and international standards; polling station {n} opened "
+    "on time, and the mission met the central election commission and the candidates before the count"
+)
+
+
+def _components(conn: sqlite3.Connection, space: str, texts: dict[int, str]) -> dict[int, int]:
+    """The groups the reference would give the space's texts: every pair sharing a band key and alike joined,
+    computed from the texts alone, labelled by their smallest id."""
+    present = [t for (t,) in conn.execute("SELECT text_id FROM derive_groups WHERE space = ?", [space])]
+    sigs = compute_signatures([texts[t] for t in present], ARTICLE_CONFIG)
+    keys = band_keys(sigs, ARTICLE_CONFIG.threshold)
+    uf = Components()
+    for i, a in enumerate(present):
+        for j in range(i + 1, len(present)):
+            if set(keys[i].tolist()) & set(keys[j].tolist()) and texts_alike(sigs[i], sigs[j]):
+                uf.union(a, present[j])
+    return {t: uf.find(t) for t in present}
+
+
+def hot_groups_as_counted(conn: sqlite3.Connection) -> tuple[set, set]:
+    """``derive_hot_text_groups`` as kept, and as counted afresh from the members' band keys and groups."""
+    kept = set(conn.execute("SELECT space, key, grp, members FROM derive_hot_text_groups"))
+    counted = set(
+        conn.execute(
+            "SELECT g.space, b.key, g.grp, count(*) FROM derive_text_bands b "
+            "JOIN derive_hot_text_keys h ON h.key = b.key JOIN derive_groups g ON g.text_id = b.text_id "
+            "GROUP BY g.space, b.key, g.grp"
+        )
+    )
+    return kept, counted
+
+
+def test_near_identical_texts_meet_groups_not_each_other_and_group_as_the_reference(
+    stage_conn: sqlite3.Connection, monkeypatch
+) -> None:
+    """Hundreds of one notice with a number changed share every band key: each new text used to meet every
+    earlier one (the square of their number). Past HOT_BUCKET texts a key's groups are kept, and a new text meets
+    those; the groups stay what every alike pair sharing a key gives, through joins and re-splits."""
+    monkeypatch.setattr(stage_texts, "HOT_BUCKET", 4)
+    met: list[int] = []
+    neighbours = stage_texts._neighbours
+
+    def counting(conn, space, keys, hot):
+        texts, groups = neighbours(conn, space, keys, hot)
+        met.extend(len(texts[t]) + len(groups[t]) for t in keys)
+        return texts, groups
+
+    monkeypatch.setattr(stage_texts, "_neighbours", counting)
+    rng = random.Random(7)
+    corpus = [FAMILY.format(n=n) for n in range(40)] + [OTHER_FAMILY.format(n=n) for n in range(25)] + [OTHER]
+    rng.shuffle(corpus)
+    by_id: dict[int, str] = {}
+    for lo in range(0, len(corpus), 9):
+        ids = text_ids(stage_conn, corpus[lo : lo + 9])
+        by_id.update({i: t for t, i in ids.items()})
+        space_update(stage_conn, "s1", sorted(ids.values()), [])
+        assert {t: group_of(stage_conn, "s1", t) for t in by_id} == _components(stage_conn, "s1", by_id)
+    assert len(set(_components(stage_conn, "s1", by_id).values())) == 3
+    assert max(met[-9:]) <= 8  # the last texts met a few texts and groups, not the 40 and 25 before them
+    kept, counted = hot_groups_as_counted(stage_conn)
+    assert kept == counted and kept
+    for gone in rng.sample(sorted(by_id), 20):  # texts leave: the groups they held together split again
+        space_update(stage_conn, "s1", [], [gone])
+        del by_id[gone]
+        assert {t: group_of(stage_conn, "s1", t) for t in by_id} == _components(stage_conn, "s1", by_id)
+    assert hot_groups_as_counted(stage_conn)[0] == hot_groups_as_counted(stage_conn)[1]
