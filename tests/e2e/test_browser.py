@@ -17,6 +17,8 @@ from urllib.parse import quote
 
 import pytest
 
+from tests.support import shared
+
 from .conftest import PLANTED_URL, Server  # the `server` fixture is conftest's too
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -222,16 +224,11 @@ def test_diff_form_inputs_do_not_overlap_the_button(page: object, server: Server
 
 @pytest.fixture(scope="module")
 def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """Three real crawl runs of the replica (epochs 1, 2, 3): crawl_runs rows with their full stats."""
-    from crawler.process import crawl_subprocess
-    from replica import ReplicaServer
-
-    folder = tmp_path_factory.mktemp("crawled")
+    """Three real crawl runs of the replica (epochs 1, 2, 3): crawl_runs rows with their full stats (the run's
+    shared crawl, ``tests.support.shared.english_epochs``, served from a copy)."""
+    made, _ = shared.english_epochs(tmp_path_factory)
+    folder = shared.copy_of(made, tmp_path_factory.mktemp("crawled"))
     db = folder / "archive.db"
-    with ReplicaServer(epoch=1, lang="en") as replica:
-        for epoch in (1, 2, 3):
-            replica.set_epoch(epoch)
-            crawl_subprocess(str(db), [f"{replica.url}/events"], "--revisit-after", "0")
     running = Server(db, folder / "serve.log")
     try:
         running.wait_ready()

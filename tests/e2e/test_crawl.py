@@ -29,6 +29,7 @@ import pytest
 from replica import EPOCH_CHANGES, FAULT_PATHS, ReplicaServer, edit_details, site_state
 from replica.content import fault_article
 from replica.faults import FAULT_ARTICLES
+from tests.support import shared
 
 pytestmark = pytest.mark.e2e
 
@@ -761,18 +762,11 @@ def test_a_killed_run_resumed_with_its_jobdir_leaves_no_duplicates(tmp_path: Pat
 # --------------------------------------------------------------------------- the demo
 
 
-def test_demo_crawls_three_epochs_and_tells_what_changed(tmp_path: Path) -> None:
-    started = time.monotonic()
-    done = subprocess.run(
-        [sys.executable, "-m", "cli", "demo", "--db", str(tmp_path / "demo.db")],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
-    )
-    elapsed = time.monotonic() - started
-    assert done.returncode == 0, done.stderr[-2000:]
-    out = done.stdout
+def test_demo_crawls_three_epochs_and_tells_what_changed(tmp_path_factory: pytest.TempPathFactory) -> None:
+    folder, done = shared.demo(tmp_path_factory)  # `pa-archive demo`, run once for the README's test and this
+    elapsed = done["seconds"]
+    assert done["returncode"] == 0, done["stderr"][-2000:]
+    out = done["stdout"]
     assert out.count("$ pa-archive crawl") == 3
     for expected in (
         "new article:",
@@ -790,4 +784,4 @@ def test_demo_crawls_three_epochs_and_tells_what_changed(tmp_path: Path) -> None
     assert elapsed < 60
     from crawler.process import is_demo_archive
 
-    assert is_demo_archive(tmp_path / "demo.db")  # so the next demo may replace it, and nothing else
+    assert is_demo_archive(folder / "demo-archive.db")  # so the next demo may replace it, and nothing else

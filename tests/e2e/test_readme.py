@@ -4,7 +4,9 @@ What is adapted, and why: `pip install` is skipped (the test runs in the install
 is `pytest` (it is this suite); the demo's archive is the one every later line uses
 (``PA_ARCHIVE_DB``, as the README says); a line run twice is run once; the loopback ports 8000 and
 8001 become free ones (CI may have them taken); a line ending in ``&`` is started, must answer on
-its port, and is stopped by the test at the end.
+its port, and is stopped by the test at the end. `pa-archive demo` is run so once a test run, in a
+folder of its own, for this test and the demo's own (``tests.support.shared.demo``); its folder is
+copied here.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.support import shared
 
 pytestmark = pytest.mark.e2e
 
@@ -65,7 +69,7 @@ def test_the_readme_lists_what_a_newcomer_needs() -> None:
     assert not any("shared/seeds" in c or "…" in c for c in commands)  # nothing that does not exist in a clone
 
 
-def test_every_readme_command_runs_and_exits_0(tmp_path: Path) -> None:
+def test_every_readme_command_runs_and_exits_0(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
     ports = {"8000": str(free_port()), "8001": str(free_port())}
     env = {
         **os.environ,
@@ -81,6 +85,12 @@ def test_every_readme_command_runs_and_exits_0(tmp_path: Path) -> None:
             seen.add(command)
             for old, new in ports.items():
                 command = command.replace(old, new)
+            if command == "pa-archive demo":  # run once a test run, as here (own folder, $PA_ARCHIVE_DB): its files
+                made, done = shared.demo(tmp_path_factory)
+                assert done["returncode"] == 0, f"{command}\n{done['stdout'][-2000:]}\n{done['stderr'][-2000:]}"
+                assert "Traceback" not in done["stderr"], f"{command}\n{done['stderr'][-2000:]}"
+                shared.copy_of(made, tmp_path)
+                continue
             if command.endswith("&"):
                 argv = shlex.split(command[:-1])
                 process = subprocess.Popen(

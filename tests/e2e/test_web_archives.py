@@ -24,6 +24,7 @@ import pytest
 from parsel import Selector
 
 from replica import EPOCH_CHANGES, ReplicaServer
+from tests.support import shared
 from tests.warcs import WarcBuilder
 
 pytestmark = pytest.mark.e2e
@@ -390,16 +391,6 @@ def test_the_calendar_shows_when_the_edited_article_changed(imported: dict[str, 
 
 # ----------------------------------------------------------------------------- export then import: the identity
 
-CRAWL_FAST = (
-    "DOWNLOAD_DELAY=0",
-    "AUTOTHROTTLE_ENABLED=false",
-    "CONCURRENT_REQUESTS_PER_DOMAIN=4",
-    "DOWNLOAD_TIMEOUT=5",
-    "RETRY_BACKOFF_BASE=0.1",
-    "RETRY_TIMES=1",
-    "REVISIT_AFTER=0",
-)
-
 
 def derived_rows(db: Path) -> dict[str, list[tuple]]:
     """Every derived table's rows, sorted (the comparison ``pa-archive check`` makes), and the observations."""
@@ -419,17 +410,10 @@ def derived_rows(db: Path) -> dict[str, list[tuple]]:
 
 @pytest.fixture(scope="module")
 def round_trip(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """The replica's three epochs crawled into one archive, exported as WARC and WACZ, each imported afresh."""
-    folder = tmp_path_factory.mktemp("round-trip")
-    crawled = folder / "crawled.db"
-    with ReplicaServer(epoch=1, lang="en") as replica:
-        for epoch in (1, 2, 3):
-            replica.set_epoch(epoch)
-            args = ["crawl", "--db", str(crawled), "--json", "--no-progress", "--start-url", f"{replica.url}/events"]
-            for setting in CRAWL_FAST:
-                args += ["-s", setting]
-            done = pa_archive(*args, timeout=180)
-            assert done.returncode == 0, done.stderr[-2000:]
+    """The replica's three epochs crawled into one archive (the run's shared crawl, every page due at each
+    epoch: ``tests.support.shared.english_epochs``), exported as WARC and WACZ, each imported afresh."""
+    folder = shared.copy_of(shared.english_epochs(tmp_path_factory)[0], tmp_path_factory.mktemp("round-trip"))
+    crawled = folder / "archive.db"
     done = pa_archive(
         "export", "--db", str(crawled), "--warc", str(folder / "x.warc.gz"), "--wacz", str(folder / "x.wacz")
     )

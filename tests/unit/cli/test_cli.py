@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from cli import cli
 from tests.conftest import ROOT, SEEDS, seed_files
+from tests.support import shared
 
 
 @pytest.fixture
@@ -160,12 +161,13 @@ def test_every_command_has_help_with_an_example_and_is_in_the_readme() -> None:
         assert f"pa-archive {name}" in readme, f"README does not mention `pa-archive {name}`"
 
 
-def test_demo_runs_from_any_folder(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    result = run("demo")
-    assert result.exit_code == 0, result.output
-    assert "Kyrgyzstan seats_total" in result.output
-    assert "[-7-]{+6+}" in result.output or "[-6-]{+7+}" in result.output
+def test_demo_runs_from_any_folder(tmp_path_factory: pytest.TempPathFactory) -> None:
+    folder, done = shared.demo(tmp_path_factory)  # `pa-archive demo` run in a folder of its own, once a test run
+    assert folder.resolve() != ROOT and (folder / "demo-archive.db").is_file()  # its archive where it ran
+    output = done["stdout"] + done["stderr"]
+    assert done["returncode"] == 0, output
+    assert "Kyrgyzstan seats_total" in output
+    assert "[-7-]{+6+}" in output or "[-6-]{+7+}" in output
 
 
 def test_search_finds_articles_by_text(db: str) -> None:
