@@ -3,7 +3,8 @@
 ``build_archive`` makes the archive a user would: `pa-archive import` of the bundled seeds (their
 files dated one day apart) and of a JSON Lines file with hostile pages (a `<script>` quoted in the
 text and in the title), then one recorded crawl run that changes a page and finds another removed.
-``server`` runs `pa-archive serve` over it in a subprocess (one per test module), always stopped.
+``server`` runs `pa-archive serve` over it in a subprocess (one per test module), always stopped. The
+archive is built once a test run (``tests.support.shared``) and each test module serves a copy of its own.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import pytest
 from dedupe import queries
 from dedupe.archive import Archive
 from dedupe.document import RawSnapshot
+from tests.support import shared
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -208,7 +210,14 @@ class Server:
 
 @pytest.fixture(scope="module")
 def served_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_archive(tmp_path_factory.mktemp("datasette"))
+    """A copy, the module's own, of the archive ``build_archive`` makes once a test run (``shared.shared``)."""
+
+    def build(folder: Path) -> dict:
+        build_archive(folder)
+        return {}
+
+    made, _ = shared.shared(tmp_path_factory, "datasette-archive", build)
+    return shared.copy_of(made, tmp_path_factory.mktemp("datasette")) / "archive.db"
 
 
 @pytest.fixture(scope="module")
