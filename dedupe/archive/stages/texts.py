@@ -225,20 +225,26 @@ def _neighbours(
     return texts, groups
 
 
-def _join_among(
-    joining: list[int], keys: dict[int, set[int]], hot: set[int], sigs: dict[int, np.ndarray], uf: Components
+def _union_alike(
+    texts: list[int],
+    keys: dict[int, set[int]],
+    sigs: dict[int, np.ndarray],
+    uf: Components,
+    among: set[int] | None = None,
 ) -> None:
-    """Union the joining texts alike one another that share a hot key, in memory (their own groups are left out of
-    ``_neighbours``' groups: a batch of near-identical texts would meet each other, the square of the batch). Under
-    each key a text is compared with each component the key's earlier texts make, until one member is alike."""
+    """Union the texts (each its own label in ``uf``, or already joined there) alike one another that share a band
+    key (one of ``among``, if given), in memory. Under each key a text is compared with each component the key's
+    earlier texts make until one of its members is alike: every alike pair sharing a key ends in one component, as
+    comparing every pair would leave it, but near-identical texts cost about one comparison each, not the square of
+    their number."""
     buckets: dict[int, list[int]] = defaultdict(list)
-    for text_id in joining:  # sorted: each bucket in id order
-        for key in keys[text_id] & hot:
+    for text_id in sorted(texts):
+        for key in keys[text_id] if among is None else keys[text_id] & among:
             buckets[key].append(text_id)
     for key in sorted(buckets):
         seen: dict[int, list[int]] = {}  # component (its label now) -> the bucket's texts in it so far
         for text_id in buckets[key]:
-            for label in list(seen):  # components merged since: one entry, the larger list kept
+            for label in list(seen):  # components merged since: one entry, the longer list kept
                 now = uf.find(label)
                 if now != label:
                     moved, kept = sorted((seen.pop(label), seen.pop(now, [])), key=len)
@@ -292,7 +298,7 @@ def _join(conn: sqlite3.Connection, space: str, joining: list[int], moves: Moves
             a, b = uf.find(group[text_id]), uf.find(grp)
             if a != b and _alike_member(conn, space, grp, text_id, sigs[text_id], keys[text_id]):
                 uf.union(a, b)
-    _join_among(joining, keys, hot, sigs, uf)
+    _union_alike(joining, keys, sigs, uf, among=hot)  # their own groups are not among the groups met
     relabel = {
         grp: uf.find(grp) for grp in set(group.values()) | set().union(*met_groups.values()) if uf.find(grp) != grp
     }
@@ -312,10 +318,7 @@ def _resplit(conn: sqlite3.Connection, space: str, grp: int, moves: Moves) -> No
     sigs = signatures(conn, members)
     keys = _keys_of(sigs)
     uf = Components()
-    for i, a in enumerate(members):
-        for b in members[i + 1 :]:
-            if uf.find(a) != uf.find(b) and keys.get(a, set()) & keys.get(b, set()) and texts_alike(sigs[a], sigs[b]):
-                uf.union(a, b)
+    _union_alike(members, keys, sigs, uf)
     for text_id in members:
         label = uf.find(text_id)  # the smallest member: the same label a fresh join gives
         if label != grp:
