@@ -31,7 +31,7 @@ from ..queries import ARCHIVE_STATE_SET_SQL, SEARCH_INDEX_OPTIMIZE_SQL, SEARCH_I
 from ..sources import SourceError
 from ..sql_functions import register_functions
 from ..storage import Codec
-from .base import DISK_FULL, REMOVED_STATUSES, ArchiveError, is_disk_full, write_transaction
+from .base import DISK_FULL, REMOVED_STATUSES, ArchiveError, is_disk_full, not_an_archive, write_transaction
 from .crawl_runs import CrawlRuns
 from .derivation import DerivedRecords
 from .observations import (
@@ -323,10 +323,7 @@ def _open(path: Path, create: bool, on_upgrade: Callable[[list[str]], None] | No
         # refuse a database that is not an archive before changing anything in it (WAL mode included)
         if not schema.is_archive(db):
             db.close()
-            raise ArchiveError(
-                f"{path} is a SQLite database but not a pa-archive archive "
-                "(an existing database is never adopted: choose another --db)"
-            )
+            raise not_an_archive(path)
         new = not db.table_names()
         if new:
             schema.claim(db)

@@ -28,6 +28,15 @@ class ArchiveError(Exception):
     """The database cannot be used as an archive (one clear sentence)."""
 
 
+def not_an_archive(path: str | Path) -> ArchiveError:
+    """Someone else's SQLite database (empty, or with tables of its own): one sentence, the same whether the
+    archive was to be written (``Archive``) or only read (``ReadingArchive``), so a user hears one answer."""
+    return ArchiveError(
+        f"{path} is a SQLite database but not a pa-archive archive "
+        "(an existing database is never adopted: choose another --db)"
+    )
+
+
 # what a full disk is, whenever it happens (opening a new archive, storing, deriving): nothing is lost
 DISK_FULL = "database or disk is full: free some space and run the command again (what was stored before is kept)"
 SQLITE_FULL = 13  # sqlite3.SQLITE_FULL (Python 3.11+): the disk, or the database's own size limit, is full

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import gzip
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -69,3 +71,51 @@ def test_read_commands_run_as_a_user_who_cannot_write_the_folder() -> None:
     finally:
         folder.chmod(0o755)
         shutil.rmtree(folder)
+
+
+def _not_archives(folder: Path) -> dict[str, Path]:
+    """Files a user may point --db at by mistake, each in ``folder``: SQLite databases of someone else's, an
+    empty file, a cut-off archive, and files that are no SQLite at all."""
+    made = {name: folder / f"{name}.db" for name in ("empty", "other", "zero", "truncated", "random", "gzip")}
+    with sqlite3.connect(made["empty"]) as conn:
+        conn.execute("PRAGMA user_version = 7")  # a database with a page and no table
+    with sqlite3.connect(made["other"]) as conn:
+        conn.execute("CREATE TABLE notes (body TEXT)")
+    made["zero"].write_bytes(b"")
+    archive = folder / "archive.db"
+    Archive(archive).close()  # closed: all of it in the file, no -wal
+    whole = archive.read_bytes()
+    archive.unlink()
+    made["truncated"].write_bytes(whole[: len(whole) // 2])
+    made["random"].write_bytes(bytes(range(256)) * 40)
+    made["gzip"].write_bytes(gzip.compress(whole))
+    return made
+
+
+def test_a_read_only_file_that_is_no_archive_is_refused_in_one_sentence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read through ``ReadingArchive``, someone else's database is refused as the writable path refuses it
+    (not for lacking ``compression_dicts``, which the reading part reads on opening), and every other file in
+    one sentence naming why it was read as it is; never a traceback."""
+    files = _not_archives(tmp_path)
+    writable = {name: tmp_path / f"writable-{name}.db" for name in ("empty", "other")}
+    for name, copy in writable.items():
+        shutil.copy(files[name], copy)
+    said_writable = {name: CliRunner().invoke(cli, ["stats", "--db", str(path)]) for name, path in writable.items()}
+    monkeypatch.setattr(os, "access", not_writable(tmp_path, *files.values()))
+    for name, path in files.items():
+        result = CliRunner().invoke(cli, ["stats", "--db", str(path)])
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), (name, result.output)
+        said = " ".join(result.output.split())
+        assert said.startswith(f"Error: {path} ") and ". " not in said, (name, said)
+        assert "compression_dicts" not in said, (name, said)
+        if name in writable:  # word for word what the writable path says of the same file
+            assert said_writable[name].exit_code == 1
+            assert said == " ".join(said_writable[name].output.split()).replace(f"writable-{name}", name)
+            assert said.endswith(
+                "is a SQLite database but not a pa-archive archive (an existing database is never adopted: "
+                "choose another --db)"
+            )
+        else:
+            assert f"its folder {tmp_path} is read-only" in said, (name, said)
