@@ -24,16 +24,17 @@ from urllib.parse import urlencode
 from datasette.utils.asgi import Response
 
 from datasette_pa_archive.errors import BadParameter, echo, json_error, param
-from datasette_pa_archive.pages import archive_database, diff_href, html_response, snapshot_row_href
+from datasette_pa_archive.pages import MAX_URL_CHARS, archive_database, diff_href, html_response, snapshot_row_href
 from dedupe import page_queries
 from dedupe.analysis import diff as difftools
 from dedupe.archive import ArchiveError, ReadOnlyArchive, Ref
 
-# Only these reach Archive.resolve from the web: no file paths, nothing looked up on disk.
-WEB_REF = re.compile(r"s?\d{1,12}|[ab]\d{1,12}|[ab]v-[0-9a-f]{4,64}|(?:https?|file)://\S{1,2000}")
+# Only these reach Archive.resolve from the web: no file paths, nothing looked up on disk. A URL as long as the
+# archive stores (MAX_URL_CHARS, what imports accept), so every stored URL can be compared by its address.
+WEB_REF = re.compile(rf"s?\d{{1,12}}|[ab]\d{{1,12}}|[ab]v-[0-9a-f]{{4,64}}|(?:https?|file)://\S{{1,{MAX_URL_CHARS}}}")
 MAX_SHOWN_CHARS = 5_000  # of one line on the page (the JSON has the whole line)
 MAX_SHOWN_ROWS = 5_000  # rows of the page's table
-MAX_REF_CHARS = 2_100  # of a or b: WEB_REF's longest, a URL of 2,000 characters after its scheme
+MAX_REF_CHARS = MAX_URL_CHARS  # of a or b: the longest reference is a stored URL
 CONTEXT_CHOICES = {"all": "every line, not only the changed ones and a few around them"}
 
 

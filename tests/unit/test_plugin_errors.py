@@ -106,7 +106,7 @@ BOTH = [
     ("/-/diff", "b=zz", 400, "b 'zz' is not a version id"),
     ("/-/diff", "a=bv-zzzz&b=s2", 400, "a 'bv-zzzz' is not a block version id: bv- and 4 to 64 hexadecimal"),
     ("/-/diff", "b=" + "9" * 20, 400, "b '99999999999999999999' is not a version id"),
-    ("/-/diff", "b=" + LONG, 400, "b is too long: 30,000 characters, at most 2,100"),
+    ("/-/diff", "b=" + LONG, 400, "b is too long: 30,000 characters, at most 8,192"),
     ("/-/diff", "b=s2&context=bogus", 400, "context 'bogus' is not one of the values it takes: all"),
     ("/-/diff", "b=s99999", 404, "b: there is no snapshot 99999"),
     ("/-/diff", "a=bv-0000&b=s2", 404, "a: there is no block version bv-0000"),

@@ -46,3 +46,24 @@ def test_a_url_as_long_as_an_import_takes_is_found_by_the_calendar_and_linked(tm
     assert web_href(url) == url and web_href(url + "a") is None  # drawn as a link up to the same bound
     too_long = get(db, "/-/calendar?url=" + "a" * (MAX_URL_CHARS + 1))
     assert too_long.status_code == 400 and f"at most {MAX_URL_CHARS:,}" in too_long.text
+
+
+def test_a_long_stored_url_is_a_reference_the_diff_page_takes(tmp_path: Path) -> None:
+    """/-/diff took URLs of 2,000 characters only: a stored one of 5,000 was refused as too long."""
+    url = "https://pacsto.org/events/" + "b" * (5_000 - len("https://pacsto.org/events/"))
+    records = tmp_path / "long.jsonl"
+    records.write_text(
+        "".join(
+            json.dumps({"url": url, "observed_at": when, "html": PAGE.decode().replace("Kept.", said)}) + "\n"
+            for when, said in (("2025-10-01T09:00:00Z", "Kept."), ("2025-10-02T09:00:00Z", "Changed."))
+        )
+    )
+    db = tmp_path / "a.db"
+    with Archive(db) as archive:
+        archive.ingest(list(read_sources([records])), workers=1)
+    for page in ("/-/diff", "/-/diff.json"):
+        response = get(db, f"{page}?a=s1&b=" + quote(url, safe=""))  # b: the URL's newest snapshot, s2
+        assert response.status_code == 200, response.text[:300]
+        assert "Changed" in response.text and "too long" not in response.text
+    longest = get(db, "/-/diff?a=s1&b=" + quote(url + "b" * (MAX_URL_CHARS - len(url)), safe=""))
+    assert longest.status_code == 404 and "nothing in the archive is called" in longest.text  # taken, not found
