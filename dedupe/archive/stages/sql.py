@@ -181,6 +181,12 @@ HOT_RELABEL = """INSERT INTO derive_hot_text_groups(space, key, grp, members)
    ON CONFLICT DO UPDATE SET members = members + excluded.members"""
 HOT_DROP_GROUP = "DELETE FROM derive_hot_text_groups WHERE space = ? AND grp = ?"
 ANY_HOT_KEY = "SELECT EXISTS (SELECT 1 FROM derive_hot_text_keys)"
+GROUP_FIRST_MEMBERS = "SELECT text_id FROM derive_groups WHERE space = ? AND grp = ? ORDER BY text_id LIMIT ?"
+GROUP_MEMBERS_UNDER_KEYS = (  # the members of a group (?3) of the space (?2) holding one of these keys (a JSON list)
+    "SELECT DISTINCT b.text_id FROM (SELECT DISTINCT value AS key FROM json_each(?1)) j "
+    "CROSS JOIN derive_text_bands b ON b.key = j.key "
+    "CROSS JOIN derive_groups g ON g.space = ?2 AND g.text_id = b.text_id WHERE g.grp = ?3"
+)
 GROUPS_OF_TEXTS = "SELECT text_id, grp FROM derive_groups WHERE space = ? AND text_id IN ({marks})"
 MEMBER = "SELECT grp, pages FROM derive_groups WHERE space = ? AND text_id = ?"
 MEMBERS_PRESENT = "SELECT text_id FROM derive_groups WHERE space = ? AND text_id IN ({marks})"

@@ -20,7 +20,6 @@ import json
 import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from itertools import chain, repeat
 
 import numpy as np
 
@@ -34,7 +33,7 @@ PAIRS_CHUNK = 5_000  # (band key, text) pairs per neighbour query
 # texts under one band key past which its groups are kept per space: a new text then reads the groups (a handful)
 # instead of the texts (all of them); ordinary keys hold 1-30 texts even at a million observations
 HOT_BUCKET = 64
-MEMBER_PROBE = (1, 8, 64, 512)  # members of a met group read at a time while looking for one alike (then 512 each)
+MEMBER_PROBE = 8  # members of a met group tried first for one alike (near-identical texts: the first is)
 HELD_SIGNATURE_CACHE = 8_192  # signatures of held texts computed again, kept by key (~0.7 KB each: ~6 MB)
 _held_signature_cache: dict[bytes, np.ndarray] = {}
 # the texts a refresh added, by key: their text and stored signature. Their rows are written without it, and
@@ -258,24 +257,27 @@ def _union_alike(
 
 
 def _alike_member(
-    conn: sqlite3.Connection, space: str, grp: int, text_id: int, sig: np.ndarray, keys: set[int]
+    conn: sqlite3.Connection, space: str, grp: int, text_id: int, sig: np.ndarray, keys: set[int], hot: set[int]
 ) -> bool:
     """Whether a member of the group other than ``text_id`` shares a band key with it and is alike it: the pair the
-    reference rebuild would join them by. Members are read a few at a time, and the first that is ends the search
-    (among near-identical texts, the first read)."""
-    cursor = conn.execute(sql.GROUP_MEMBERS_ORDERED, [space, grp])
-    try:
-        for size in chain(MEMBER_PROBE, repeat(MEMBER_PROBE[-1])):  # ends with the group's members
-            rows = cursor.fetchmany(size)
-            if not rows:
-                return False
-            sigs = signatures(conn, [m for (m,) in rows if m != text_id])
-            theirs = _keys_of(sigs)
-            if any(theirs[m] & keys and texts_alike(sig, sigs[m]) for m in sorted(sigs)):
-                return True
-        return False  # never reached: ``repeat`` does not end
-    finally:
-        cursor.close()
+    reference rebuild would join them by. The group's first ``MEMBER_PROBE`` members are tried (among near-identical
+    texts the first settles it); then the members holding one of the text's ``hot`` keys, the only others the text
+    can be joined to here (those sharing an ordinary key are among ``_neighbours``' texts): at most the texts under
+    those keys, what the text met before keys were hot."""
+    probe = [m for (m,) in conn.execute(sql.GROUP_FIRST_MEMBERS, [space, grp, MEMBER_PROBE]) if m != text_id]
+    if _any_alike(conn, probe, sig, keys):
+        return True
+    if len(probe) < MEMBER_PROBE - 1:  # the whole group was tried
+        return False
+    holders = conn.execute(sql.GROUP_MEMBERS_UNDER_KEYS, [json.dumps(sorted(keys & hot)), space, grp])
+    return _any_alike(conn, sorted({m for (m,) in holders} - set(probe) - {text_id}), sig, keys)
+
+
+def _any_alike(conn: sqlite3.Connection, members: list[int], sig: np.ndarray, keys: set[int]) -> bool:
+    """Whether one of ``members`` shares one of ``keys`` and is alike the text whose signature is ``sig``."""
+    sigs = signatures(conn, members)
+    theirs = _keys_of(sigs)
+    return any(theirs[m] & keys and texts_alike(sig, sigs[m]) for m in sorted(sigs))
 
 
 def _join(conn: sqlite3.Connection, space: str, joining: list[int], moves: Moves) -> None:
@@ -296,7 +298,7 @@ def _join(conn: sqlite3.Connection, space: str, joining: list[int], moves: Moves
                 uf.union(a, b)
         for grp in sorted(met_groups[text_id]):
             a, b = uf.find(group[text_id]), uf.find(grp)
-            if a != b and _alike_member(conn, space, grp, text_id, sigs[text_id], keys[text_id]):
+            if a != b and _alike_member(conn, space, grp, text_id, sigs[text_id], keys[text_id], hot):
                 uf.union(a, b)
     _union_alike(joining, keys, sigs, uf, among=hot)  # their own groups are not among the groups met
     relabel = {

@@ -63,6 +63,11 @@ OTHER_FAMILY = (
 )
 
 
+# a window sliding over 300 words: each text alike the next, the first and last not alike: one group, joined
+# through members that are not its first
+DRIFTING = [" ".join(f"word{w:03d}" for w in range(k * 6, k * 6 + 120)) for k in range(12)]
+
+
 def _components(conn: sqlite3.Connection, space: str, texts: dict[int, str]) -> dict[int, int]:
     """The groups the reference would give the space's texts: every pair sharing a band key and alike joined,
     computed from the texts alone, labelled by their smallest id."""
@@ -108,6 +113,7 @@ def test_near_identical_texts_meet_groups_not_each_other_and_group_as_the_refere
     monkeypatch.setattr(stage_texts, "_neighbours", counting)
     rng = random.Random(7)
     corpus = [FAMILY.format(n=n) for n in range(40)] + [OTHER_FAMILY.format(n=n) for n in range(25)] + [OTHER]
+    corpus += DRIFTING
     rng.shuffle(corpus)
     by_id: dict[int, str] = {}
     for lo in range(0, len(corpus), 9):
@@ -115,7 +121,7 @@ def test_near_identical_texts_meet_groups_not_each_other_and_group_as_the_refere
         by_id.update({i: t for t, i in ids.items()})
         space_update(stage_conn, "s1", sorted(ids.values()), [])
         assert {t: group_of(stage_conn, "s1", t) for t in by_id} == _components(stage_conn, "s1", by_id)
-    assert len(set(_components(stage_conn, "s1", by_id).values())) == 3
+    assert len(set(_components(stage_conn, "s1", by_id).values())) == 4
     assert max(met[-9:]) <= 8  # the last texts met a few texts and groups, not the 40 and 25 before them
     kept, counted = hot_groups_as_counted(stage_conn)
     assert kept == counted and kept
@@ -124,3 +130,21 @@ def test_near_identical_texts_meet_groups_not_each_other_and_group_as_the_refere
         del by_id[gone]
         assert {t: group_of(stage_conn, "s1", t) for t in by_id} == _components(stage_conn, "s1", by_id)
     assert hot_groups_as_counted(stage_conn)[0] == hot_groups_as_counted(stage_conn)[1]
+
+
+def test_a_text_alike_only_later_members_of_a_hot_group_still_joins_it(
+    stage_conn: sqlite3.Connection, monkeypatch
+) -> None:
+    """A met group's first members are tried first; a text alike none of them but alike a later member holding its
+    hot key (a drifting text: alike its neighbours, not the group's first) joins the group all the same."""
+    monkeypatch.setattr(stage_texts, "HOT_BUCKET", 1)
+    monkeypatch.setattr(stage_texts, "MEMBER_PROBE", 1)
+    first = text_ids(stage_conn, DRIFTING[:7])
+    space_update(stage_conn, "s1", sorted(first.values()), [])
+    by_id = {i: t for t, i in first.items()}
+    for text in DRIFTING[7:]:
+        (text_id,) = text_ids(stage_conn, [text]).values()
+        by_id[text_id] = text
+        space_update(stage_conn, "s1", [text_id], [])
+    groups = {t: group_of(stage_conn, "s1", t) for t in by_id}
+    assert groups == _components(stage_conn, "s1", by_id) and set(groups.values()) == {min(by_id)}
