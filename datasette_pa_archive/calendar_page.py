@@ -11,11 +11,19 @@ from typing import Any
 
 from datasette.utils.asgi import Response
 
-from datasette_pa_archive.errors import BadParameter, echo, param
-from datasette_pa_archive.pages import MAX_URL_CHARS, archive_database, diff_href, html_response, snapshot_href
+from datasette_pa_archive.errors import BadParameter, NotThere, RequestError, echo, param
+from datasette_pa_archive.pages import (
+    MAX_URL_CHARS,
+    archive_database,
+    calendar_href,
+    diff_href,
+    html_response,
+    snapshot_href,
+)
 from dedupe import page_queries
 from dedupe.webarchive import memento
 
+MAX_ID_DIGITS = 12  # of ?url_id= (a snapshot id takes as many: /-/snapshot/<id>)
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -28,20 +36,39 @@ def diff_refs(entry: dict[str, Any], previous_row: dict[str, Any] | None) -> tup
     return f"s{previous_row['snapshot_id']}", f"s{entry['snapshot_id']}"
 
 
+async def url_by_id(db: Any, request: Any) -> str:
+    """The URL ``?url_id=`` names (``urls.id``), '' when it is not given: how the pages link the calendar of a URL
+    too long to pass in a link (``pages.calendar_href``). BadParameter when it is no id, NotThere when no URL has it."""
+    raw = param(request, "url_id", MAX_ID_DIGITS)
+    if not raw:
+        return ""
+    if not raw.isascii() or not raw.isdigit():
+        raise BadParameter(f"url_id {echo(raw)} is not a number: give the id of a URL in the archive (urls.id).")
+    row = (await db.execute("SELECT url FROM urls WHERE id = ?", [int(raw)])).first()
+    if row is None:
+        raise NotThere(f"The archive has no URL with id {raw}.")
+    return row[0]
+
+
 async def calendar_view(datasette: Any, request: Any) -> Response:
+    """A URL by ``?url=`` or by its id (``?url_id=``); none: the most captured URLs. A parameter it cannot read is a
+    400, a URL it has no capture of a 404, each said above the form."""
     db = await archive_database(datasette, request)
     context: dict[str, Any] = {"database": db.name, "url": "", "years": [], "error": None, "captured_urls": []}
     status = 200
     try:
-        url = param(request, "url", MAX_URL_CHARS)
-    except BadParameter as exc:  # said above the form, which stays empty
+        url = param(request, "url", MAX_URL_CHARS) or await url_by_id(db, request)
+    except RequestError as exc:  # said above the form, which stays empty
         context["error"], status, url = exc.message, exc.status, ""
     else:
         context["url"] = url
     if not url:
         if status == 200:
-            context["captured_urls"] = [dict(r) for r in (await db.execute(page_queries.CALENDAR_URLS_SQL)).rows]
-            context["empty"] = not context["captured_urls"]
+            captured = [dict(r) for r in (await db.execute(page_queries.CALENDAR_URLS_SQL)).rows]
+            for row in captured:
+                row["href"] = await calendar_href(datasette, db, row["url"])
+            context["captured_urls"] = captured
+            context["empty"] = not captured
     else:
         rows = [dict(r) for r in (await db.execute(memento.MEMENTOS_SQL, {"url": url})).rows]
         if not rows:

@@ -76,6 +76,28 @@ def feed_link(link: Any, fallback: str, site_path: Callable[[str], str] = str) -
     return web_href(link) or str(site_path(fallback))
 
 
+# The longest link a page draws with an archived URL in its query. A stored URL holds up to MAX_URL_CHARS, and
+# escaping it for a query can triple it ('/', '&' become %2F, %26: 24,600 characters for 8,192 of '/'), more than
+# uvicorn reads (h11 refuses a request whose head passes 16 KiB before it has all arrived: 'Invalid HTTP request
+# received', whenever it comes in pieces, as over a network) or nginx's default 8 KB buffers hold. 8,000 leaves a
+# request line of 8,192 room for its method and version.
+MAX_LINK_CHARS = 8_000
+
+
+async def calendar_href(datasette: Any, db: Any, url: str | None) -> str | None:
+    """The calendar of captures of ``url`` in ``db`` (a Datasette database): by ``?url=``, readable and the same in
+    any archive, unless that link would pass MAX_LINK_CHARS; then by the URL's id in this archive (``?url_id=``),
+    which every server takes. None when there is no URL, or it is not in the archive (shown as text only)."""
+    if not url:
+        return None
+    path = datasette.urls.path("/-/calendar")
+    href = path + "?" + urlencode({"url": url, "database": db.name})
+    if len(href) <= MAX_LINK_CHARS:
+        return href
+    row = (await db.execute("SELECT id FROM urls WHERE url = ?", [url])).first()
+    return path + "?" + urlencode({"url_id": row[0], "database": db.name}) if row else None
+
+
 def diff_href(datasette: Any, b: str, a: str | None = None, database: str | None = None) -> str:
     params = {k: v for k, v in (("a", a), ("b", b), ("database", database)) if v}
     return datasette.urls.path("/-/diff") + "?" + urlencode(params)

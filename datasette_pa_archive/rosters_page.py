@@ -24,6 +24,7 @@ from datasette_pa_archive.pages import (
     MAX_NAME_CHARS,
     archive_database,
     as_of_param,
+    calendar_href,
     diff_href,
     html_response,
     known_delegation,
@@ -195,6 +196,9 @@ async def parity_view(datasette: Any, request: Any) -> Response:
     roster_path = datasette.urls.path("/-/roster")
     for field in data["fields"]:
         field["roster_href"] = roster_path + "?" + urlencode({"delegation": field["delegation"], "database": db.name})
+        for side in (field["en"], field["ru"]):
+            for source in side["sources"]:
+                source["calendar_href"] = await calendar_href(datasette, db, source.get("url"))
     context.update(
         {
             "as_of": data["as_of"],

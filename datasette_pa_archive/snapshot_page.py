@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
-from urllib.parse import unquote, urlencode
+from urllib.parse import unquote
 
 from datasette.utils.asgi import Response
 from sqlite_utils import Database
@@ -21,6 +21,7 @@ from sqlite_utils import Database
 from datasette_pa_archive.errors import BadParameter, NotThere, echo
 from datasette_pa_archive.pages import (
     archive_database,
+    calendar_href,
     diff_href,
     html_response,
     snapshot_href,
@@ -108,7 +109,7 @@ async def snapshot_view(datasette: Any, request: Any) -> Response:
         raise NotThere(f"There is no snapshot {raw_id} in this archive.")
     links: dict[str, Any] = {
         "row": snapshot_row_href(datasette, db.name, snap["id"]),
-        "calendar": datasette.urls.path("/-/calendar") + "?" + urlencode({"url": snap["url"], "database": db.name}),
+        "calendar": await calendar_href(datasette, db, snap["url"]),
         "live": web_href(snap["url"]),  # None for any other scheme (javascript:, data:, file:): shown as text only
     }
     if snap["article_version_id"]:

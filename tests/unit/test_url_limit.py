@@ -5,8 +5,14 @@ a stored URL over 4,000 characters, while JSON Lines stored them up to 8,192).""
 from __future__ import annotations
 
 import asyncio
+import html
 import json
+import re
+import socket
+import threading
+import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -67,3 +73,69 @@ def test_a_long_stored_url_is_a_reference_the_diff_page_takes(tmp_path: Path) ->
         assert "Changed" in response.text and "too long" not in response.text
     longest = get(db, "/-/diff?a=s1&b=" + quote(url + "b" * (MAX_URL_CHARS - len(url)), safe=""))
     assert longest.status_code == 404 and "nothing in the archive is called" in longest.text  # taken, not found
+
+
+def serve_in_thread(db: Path) -> tuple[Any, threading.Thread, int]:
+    """A real uvicorn (h11, as `pa-archive serve` runs it) serving ``db`` on 127.0.0.1, on a port of its own."""
+    import uvicorn
+    from datasette.app import Datasette
+
+    from datasette_pa_archive.serving import register_plugin
+
+    register_plugin()
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(Datasette([str(db)]).app(), log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started
+    return server, thread, sock.getsockname()[1]
+
+
+def get_in_pieces(port: int, target: str) -> bytes:
+    """The status line of a GET whose head arrives in 1,460-byte pieces, as from a browser over a network."""
+    head = f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n".encode()
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as conn:
+        try:
+            for start in range(0, len(head), 1460):
+                conn.sendall(head[start : start + 1460])
+                time.sleep(0.002)
+            answer = b""
+            while chunk := conn.recv(65536):
+                answer += chunk
+        except OSError as exc:  # the server closed the connection on a head it refused
+            return repr(exc).encode()
+    return answer.split(b"\r\n", 1)[0]
+
+
+def test_the_calendar_link_of_the_longest_escaped_url_reaches_a_real_server(tmp_path: Path) -> None:
+    """A stored URL of 8,192 characters, all of them escaped in a query ('/' is %2F), made a calendar link of 24,600
+    characters: uvicorn refuses a head over 16 KiB while it arrives ('Invalid HTTP request received'). Such a link
+    names the URL by its id instead, and every link the plugin draws to the calendar stays under MAX_LINK_CHARS."""
+    from datasette_pa_archive.pages import MAX_LINK_CHARS
+
+    url = "https://pacsto.org/events/" + "/" * (MAX_URL_CHARS - len("https://pacsto.org/events/"))
+    records = tmp_path / "long.jsonl"
+    records.write_text(json.dumps({"url": url, "observed_at": "2025-10-01T09:00:00Z", "html": PAGE.decode()}) + "\n")
+    db = tmp_path / "a.db"
+    with Archive(db) as archive:
+        archive.ingest(list(read_sources([records])), workers=1)
+    snapshot = get(db, "/-/snapshot/1")
+    (link,) = re.findall(r'<a href="([^"]*/-/calendar\?[^"]*)">all captures', snapshot.text)
+    link = html.unescape(link)
+    index = get(db, "/-/calendar")
+    assert [html.unescape(h) for h in re.findall(r'<a href="([^"]*/-/calendar\?[^"]*)">https://', index.text)] == [link]
+    assert len(link) <= MAX_LINK_CHARS < len("/-/calendar?url=" + quote(url, safe=""))
+    server, thread, port = serve_in_thread(db)
+    try:
+        assert get_in_pieces(port, link) == b"HTTP/1.1 200 OK"
+        captures = httpx.get(f"http://127.0.0.1:{port}{link}", timeout=30)
+        assert captures.status_code == 200 and "/-/snapshot/1" in captures.text and "1 capture," in captures.text
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+    assert not thread.is_alive()
