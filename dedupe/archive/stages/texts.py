@@ -20,6 +20,7 @@ import json
 import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -257,20 +258,39 @@ def _union_alike(
 
 
 def _alike_member(
-    conn: sqlite3.Connection, space: str, grp: int, text_id: int, sig: np.ndarray, keys: set[int], hot: set[int]
+    conn: sqlite3.Connection, space: str, grp: int, text_id: int, keys: set[int], hot: set[int], sigs: Signatures
 ) -> bool:
     """Whether a member of the group other than ``text_id`` shares a band key with it and is alike it: the pair the
     reference rebuild would join them by. The group's first ``MEMBER_PROBE`` members are tried (among near-identical
-    texts the first settles it); then the members holding one of the text's ``hot`` keys, the only others the text
-    can be joined to here (those sharing an ordinary key are among ``_neighbours``' texts): at most the texts under
-    those keys, what the text met before keys were hot."""
-    probe = [m for (m,) in conn.execute(sql.GROUP_FIRST_MEMBERS, [space, grp, MEMBER_PROBE]) if m != text_id]
-    if _any_alike(conn, probe, sig, keys):
+    texts the first settles it; ``sigs.probes``, read once a join); then the members holding one of the text's
+    ``hot`` keys, the only others the text can be joined to here (those sharing an ordinary key are among
+    ``_neighbours``' texts): at most the texts under those keys, what the text met before keys were hot."""
+    sig = sigs.of[text_id]
+    probe = [m for m in sigs.probes[grp] if m != text_id]
+    if any(sigs.keys[m] & keys and texts_alike(sig, sigs.of[m]) for m in probe):
         return True
-    if len(probe) < MEMBER_PROBE - 1:  # the whole group was tried
+    if len(sigs.probes[grp]) < MEMBER_PROBE:  # the whole group was tried
         return False
     holders = conn.execute(sql.GROUP_MEMBERS_UNDER_KEYS, [json.dumps(sorted(keys & hot)), space, grp])
     return _any_alike(conn, sorted({m for (m,) in holders} - set(probe) - {text_id}), sig, keys)
+
+
+@dataclass
+class Signatures:
+    """What a join reads of texts once: signatures (``of``) and band keys by text, and the first members of each
+    group met under a hot key (``probes``)."""
+
+    of: dict[int, np.ndarray]
+    keys: dict[int, set[int]]
+    probes: dict[int, list[int]]
+
+
+def _probes(conn: sqlite3.Connection, space: str, groups: set[int], sigs: dict[int, np.ndarray]) -> Signatures:
+    """The first ``MEMBER_PROBE`` members of each group, with their signatures and keys added to ``sigs``: among
+    near-identical texts every joining text tries the same few, computed once."""
+    probes = {g: [m for (m,) in conn.execute(sql.GROUP_FIRST_MEMBERS, [space, g, MEMBER_PROBE])] for g in groups}
+    sigs.update(signatures(conn, {m for ms in probes.values() for m in ms} - set(sigs)))
+    return Signatures(sigs, _keys_of({m: sigs[m] for ms in probes.values() for m in ms}), probes)
 
 
 def _any_alike(conn: sqlite3.Connection, members: list[int], sig: np.ndarray, keys: set[int]) -> bool:
@@ -290,6 +310,7 @@ def _join(conn: sqlite3.Connection, space: str, joining: list[int], moves: Moves
     group: dict[int, int] = {}
     for chunk in sql.chunks(list(sigs)):
         group.update(conn.execute(sql.in_list(sql.GROUPS_OF_TEXTS, chunk), [space, *chunk]).fetchall())
+    probed = _probes(conn, space, set().union(*met_groups.values()), sigs)
     uf = Components()
     for text_id in joining:
         for other in sorted(candidates[text_id]):
@@ -298,7 +319,7 @@ def _join(conn: sqlite3.Connection, space: str, joining: list[int], moves: Moves
                 uf.union(a, b)
         for grp in sorted(met_groups[text_id]):
             a, b = uf.find(group[text_id]), uf.find(grp)
-            if a != b and _alike_member(conn, space, grp, text_id, sigs[text_id], keys[text_id], hot):
+            if a != b and _alike_member(conn, space, grp, text_id, keys[text_id], hot, probed):
                 uf.union(a, b)
     _union_alike(joining, keys, sigs, uf, among=hot)  # their own groups are not among the groups met
     relabel = {
