@@ -2128,7 +2128,9 @@ def serve(db_path: str, host: str, port: int, print_metadata: bool, datasette_ar
 
     Datasette reads the archive and never writes to it, so it can run while a crawl or
     an import adds snapshots. Open http://127.0.0.1:8001/ and start with "Conflicting
-    facts" or the seats timeline. Arguments after -- go to `datasette serve`.
+    facts" or the seats timeline. An archive it cannot write (a copy on a read-only
+    share or mount) is served as its last writer left it. Arguments after -- go to
+    `datasette serve`.
 
     \b
     Example:
@@ -2138,18 +2140,14 @@ def serve(db_path: str, host: str, port: int, print_metadata: bool, datasette_ar
     """
     serving = serving_module()
     try:
-        tables = serving.check_archive(db_path)
+        archive = serving.served_archive(db_path)
     except serving.NotAnArchive as exc:
         raise click.ClickException(str(exc)) from None
     if print_metadata:
-        click.echo(serving.metadata_yaml(db_path, tables), nl=False)
+        click.echo(serving.metadata_yaml(db_path, archive.tables), nl=False)
         return
-    if serving.is_stale(db_path):
-        click.echo(
-            "note: the derived tables lag behind the latest snapshots; the next `pa-archive import` "
-            "or crawl refreshes them.",
-            err=True,
-        )
+    if note := archive.note():
+        say_note(note)
     extra = [a for a in datasette_args if a != "--"]
     if "--get" not in extra:
         problem = port_problem(host, port)
@@ -2157,10 +2155,11 @@ def serve(db_path: str, host: str, port: int, print_metadata: bool, datasette_ar
             raise click.ClickException(problem)
     with tempfile.TemporaryDirectory(prefix="pa-archive-serve-") as folder:
         served = uri_safe_path(db_path, folder)  # Datasette pastes the path into file:...?mode=ro unescaped
-        metadata_path = serving.write_metadata(served, tables, folder)
+        metadata_path = serving.write_metadata(served, archive.tables, folder)
         if "--get" not in extra:
             click.echo(f"Serving {db_path} read-only at http://{host}:{port}/ (Ctrl-C stops)", err=True)
-        serving.run_datasette(serving.datasette_argv(served, metadata_path, host, port, extra))
+        argv = serving.datasette_argv(served, metadata_path, host, port, extra, immutable=archive.immutable)
+        serving.run_datasette(argv)
 
 
 # --- bench: ``pa-archive bench``: ``python -m bench.run`` from the checkout this is installed from

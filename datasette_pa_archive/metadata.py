@@ -752,9 +752,10 @@ def schema_tables() -> set[str]:
     return set(db.table_names()) | set(db.view_names())
 
 
-def archive_tables(path: str | Path) -> set[str]:
-    """Tables and views of an archive file, read without writing to it."""
-    conn = connect_read_only(path)
+def archive_tables(path: str | Path, query: str = "mode=ro") -> set[str]:
+    """Tables and views of an archive file, read without writing to it (opened with ``query``: ``mode=ro``, or
+    ``mode=ro&immutable=1`` when its folder cannot hold the -shm that ``mode=ro`` would make)."""
+    conn = connect_read_only(path, query=query)
     try:
         return {row[0] for row in conn.execute(queries.TABLES_AND_VIEWS_SQL)}
     finally:

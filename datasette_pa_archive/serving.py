@@ -2,6 +2,10 @@
 
 Datasette opens the file read-only (``mode=ro``, not ``immutable``): a crawl or import may
 write to the archive meanwhile, and WAL lets readers and the one writer work at the same time.
+An archive this process cannot write (a copy on a read-only share or mount) is opened as the read
+commands open it (``dedupe.archive.base.read_only_mode``): ``mode=ro`` where SQLite can read it so, and
+Datasette's ``immutable`` where its folder cannot hold the -shm a WAL reader makes and there is no -wal
+to read, since there ``mode=ro`` fails with "attempt to write a readonly database".
 """
 
 from __future__ import annotations
@@ -9,12 +13,14 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlite_utils import Database
 
 from datasette_pa_archive import metadata
 from dedupe import migrations
+from dedupe.archive.base import IMMUTABLE, READ_ONLY, ArchiveError, read_only_mode, unwritable
 from dedupe.archive.derivation import derived_tables_lag
 from dedupe.readonly import connect_read_only
 
@@ -30,18 +36,76 @@ class NotAnArchive(ValueError):
     """A path that is not a pa-archive archive (one sentence)."""
 
 
-def check_archive(db_path: str | Path) -> set[str]:
-    """The archive's tables and views, read without writing; NotAnArchive if it is not one."""
+@dataclass(frozen=True)
+class ServedArchive:
+    """An archive checked for serving: how Datasette must open it and what to tell the user before it does.
+
+    ``query`` is how SQLite reads it (``READ_ONLY``, Datasette's own ``mode=ro``, or ``IMMUTABLE``);
+    ``unwritable`` says in a few words why this process cannot write it, None when it can; ``stale`` is true
+    while its derived tables lag behind its snapshots."""
+
+    path: Path
+    tables: set[str]
+    query: str
+    unwritable: str | None
+    stale: bool
+
+    @property
+    def immutable(self) -> bool:
+        """True when Datasette must open it as an immutable database (``datasette -i``), not with ``mode=ro``."""
+        return self.query == IMMUTABLE
+
+    def note(self) -> str | None:
+        """One sentence to say before serving, or None. An archive that cannot be written is served as its last
+        writer left it (a reader might otherwise expect what a crawl adds elsewhere, or a refresh, to show);
+        a writable one whose derived tables lag behind is refreshed by the next import or crawl."""
+        if self.unwritable:
+            lag = ", without deriving its newest snapshots" if self.stale else ""
+            return f"{self.path} cannot be written ({self.unwritable}): it is served as its last writer left it{lag}."
+        if self.stale:
+            return (
+                "the derived tables lag behind the latest snapshots; the next `pa-archive import` or crawl "
+                "refreshes them."
+            )
+        return None
+
+
+def served_archive(db_path: str | Path) -> ServedArchive:
+    """Check the archive at ``db_path`` for serving, read without writing (an archive this process cannot write
+    as the read commands read it: ``read_only_mode``); NotAnArchive (one sentence) if it cannot be served."""
     path = Path(db_path)
     if not path.is_file():
         raise NotAnArchive(f"{path} does not exist (run `pa-archive import` or `crawl` first)")
     try:
-        tables = metadata.archive_tables(path)
+        mode = read_only_mode(path)
+    except ArchiveError as exc:  # a -wal that cannot be read, a journal to roll back: where it can be written
+        raise NotAnArchive(str(exc)) from None
+    why = unwritable(path) if mode else None
+    query = mode or READ_ONLY
+    tables = check_archive(path, query, why)
+    return ServedArchive(path, tables, query, why, is_stale(path, query))
+
+
+def check_archive(db_path: str | Path, query: str = READ_ONLY, why: str | None = None) -> set[str]:
+    """The archive's tables and views, read without writing (opened with ``query``); NotAnArchive if it is not
+    one. ``why`` (why it cannot be written, for an archive read as it is) ends the sentence of a file SQLite
+    cannot read as the read commands end theirs (``ReadingArchive``), and turns the advice for an older archive
+    to where it can be written: there no command of this version can upgrade it."""
+    path = Path(db_path)
+    if not path.is_file():
+        raise NotAnArchive(f"{path} does not exist (run `pa-archive import` or `crawl` first)")
+    try:
+        tables = metadata.archive_tables(path, query)
+        if not {"_sqlite_migrations", "snapshots", "block_versions"} <= tables:
+            raise NotAnArchive(f"{path} is a SQLite database but not a pa-archive archive")
+        steps = pending_steps(path, query)
     except sqlite3.DatabaseError as exc:
-        raise NotAnArchive(f"{path} is not a usable SQLite database ({exc})") from None
-    if not {"_sqlite_migrations", "snapshots", "block_versions"} <= tables:
-        raise NotAnArchive(f"{path} is a SQLite database but not a pa-archive archive")
-    steps = pending_steps(path)
+        raise NotAnArchive(f"{path} is not a usable SQLite database ({exc}{'; ' + why if why else ''})") from None
+    if steps and why:
+        raise NotAnArchive(
+            f"{path} was written by an older pa-archive and needs an upgrade ({len(steps)} schema step(s)) that "
+            f"cannot be written: {why}; run a command of this version once where it can be written, then serve it"
+        )
     if steps:
         raise NotAnArchive(
             f"{path} was written by an older pa-archive ({len(steps)} schema step(s) to give it: {', '.join(steps)}); "
@@ -51,19 +115,19 @@ def check_archive(db_path: str | Path) -> set[str]:
     return tables
 
 
-def pending_steps(db_path: str | Path) -> list[str]:
+def pending_steps(db_path: str | Path, query: str = READ_ONLY) -> list[str]:
     """The schema steps this version would give the archive (read without writing): the named queries and pages
     read the current schema (since m027 the tables behind the snapshots view), so an older file is not served."""
-    conn = connect_read_only(db_path)
+    conn = connect_read_only(db_path, query=query)
     try:
         return [step.name for step in migrations.migrations.pending(Database(conn))]
     finally:
         conn.close()
 
 
-def is_stale(db_path: str | Path) -> bool:
+def is_stale(db_path: str | Path, query: str = READ_ONLY) -> bool:
     """True while the derived tables lag behind the snapshots (the next import or crawl refreshes them)."""
-    conn = connect_read_only(db_path)
+    conn = connect_read_only(db_path, query=query)
     try:
         return derived_tables_lag(conn)
     except sqlite3.DatabaseError:
@@ -87,11 +151,21 @@ def metadata_yaml(db_path: str | Path, tables: set[str]) -> str:
 
 
 def datasette_argv(
-    db_path: str | Path, metadata_path: str | Path, host: str = "127.0.0.1", port: int = 8001, extra: Sequence[str] = ()
+    db_path: str | Path,
+    metadata_path: str | Path,
+    host: str = "127.0.0.1",
+    port: int = 8001,
+    extra: Sequence[str] = (),
+    immutable: bool = False,
 ) -> list[str]:
-    """``datasette serve`` arguments: the archive (read-only, not immutable), metadata, host, port, then ``extra``."""
-    argv = ["serve", str(db_path), "--metadata", str(metadata_path), "--host", host, "--port", str(port)]
-    for name, value in DEFAULT_SETTINGS:
+    """``datasette serve`` arguments: the archive (read-only; ``immutable`` only for a ``ServedArchive`` that must
+    be, ``-i``), metadata, host, port, then ``extra``. Datasette offers an immutable database for download
+    (``/archive.db``), a mutable one not: ``allow_download`` is off then, so what an analyst (or anyone, with
+    ``--host 0.0.0.0``) can take from the server does not depend on the file's permissions (``extra`` may turn
+    it on)."""
+    database = ["-i", str(db_path)] if immutable else [str(db_path)]
+    argv = ["serve", *database, "--metadata", str(metadata_path), "--host", host, "--port", str(port)]
+    for name, value in (*DEFAULT_SETTINGS, *((("allow_download", "off"),) if immutable else ())):
         argv += ["--setting", name, value]
     return argv + list(extra)
 

@@ -15,14 +15,17 @@ from pathlib import Path
 URI_SPECIAL = re.compile(r"[#?%]")
 
 
-def read_only_uri(path: str | Path) -> str:
-    """``file:///abs/path?mode=ro`` with the path percent-encoded: never creates or writes the file."""
-    return Path(path).resolve().as_uri() + "?mode=ro"
+def read_only_uri(path: str | Path, query: str = "mode=ro") -> str:
+    """``file:///abs/path?mode=ro`` with the path percent-encoded: never creates or writes the file. ``query``
+    may add to ``mode=ro`` (``mode=ro&immutable=1`` for an archive whose folder cannot hold a -shm:
+    ``dedupe.archive.base.read_only_mode``)."""
+    return Path(path).resolve().as_uri() + "?" + query
 
 
-def connect_read_only(path: str | Path, timeout: float = 5.0) -> sqlite3.Connection:
-    """A read-only connection to an existing database file (sqlite3.OperationalError if there is none)."""
-    return sqlite3.connect(read_only_uri(path), uri=True, timeout=timeout)
+def connect_read_only(path: str | Path, timeout: float = 5.0, query: str = "mode=ro") -> sqlite3.Connection:
+    """A read-only connection to an existing database file (sqlite3.OperationalError if there is none), opened
+    with ``query`` (see ``read_only_uri``)."""
+    return sqlite3.connect(read_only_uri(path, query), uri=True, timeout=timeout)
 
 
 def uri_safe_path(path: str | Path, folder: str | Path) -> Path:

@@ -17,7 +17,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -173,15 +173,16 @@ def serve_command(db: Path, port: int) -> list[str]:
 
 
 class Server:
-    """`pa-archive serve` in a subprocess on a free port of 127.0.0.1."""
+    """`pa-archive serve` in a subprocess on a free port of 127.0.0.1; ``wrapper`` runs it through another
+    command (``setpriv`` as a user who cannot write the archive)."""
 
-    def __init__(self, db: Path, log: Path) -> None:
+    def __init__(self, db: Path, log: Path, wrapper: Sequence[str] = ()) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
         self._log_file = log.open("wb")
         self.process = subprocess.Popen(
-            serve_command(db, self.port), stdout=self._log_file, stderr=subprocess.STDOUT, cwd=db.parent
+            [*wrapper, *serve_command(db, self.port)], stdout=self._log_file, stderr=subprocess.STDOUT, cwd=db.parent
         )
 
     def wait_ready(self, timeout: float = 30) -> None:

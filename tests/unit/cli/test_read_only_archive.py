@@ -119,3 +119,57 @@ def test_a_read_only_file_that_is_no_archive_is_refused_in_one_sentence(
             )
         else:
             assert f"its folder {tmp_path} is read-only" in said, (name, said)
+
+
+def test_serve_refuses_a_read_only_file_that_is_no_archive_in_one_sentence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``serve`` reads an archive it cannot write as the read commands do (``read_only_mode``), so a file there
+    that SQLite cannot read is refused for what it is, naming why it was read as it is, not for "attempt to
+    write a readonly database"; never a traceback, and Datasette is never started."""
+    from datasette_pa_archive import serving
+
+    files = _not_archives(tmp_path)
+    started: list[list[str]] = []
+    monkeypatch.setattr(serving, "run_datasette", started.append)
+    monkeypatch.setattr(os, "access", not_writable(tmp_path, *files.values()))
+    for name, path in files.items():
+        result = CliRunner().invoke(cli, ["serve", "--db", str(path)])
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), (name, result.output)
+        said = " ".join(result.output.split())
+        assert said.startswith(f"Error: {path} ") and ". " not in said, (name, said)
+        assert "readonly database" not in said, (name, said)
+        if name in ("empty", "other", "zero"):
+            assert said.endswith("is a SQLite database but not a pa-archive archive"), (name, said)
+        else:
+            assert said.endswith(f"; its folder {tmp_path} is read-only)"), (name, said)
+    assert not started
+
+
+def test_serve_opens_an_archive_in_a_read_only_folder_immutable_only_without_a_wal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Closed, the archive is handed to Datasette as immutable (``-i``, downloads off as for a mutable one); with
+    a -wal and its -shm, read ``mode=ro`` (immutable would ignore the -wal's snapshots); with a -wal and no -shm,
+    which SQLite cannot read without making one, refused in one sentence."""
+    from datasette_pa_archive import serving
+
+    db = tmp_path / "a.db"
+    assert CliRunner().invoke(cli, ["import", str(SEEDS), "--db", str(db)]).exit_code == 0
+    started: list[list[str]] = []
+    monkeypatch.setattr(serving, "run_datasette", started.append)
+    monkeypatch.setattr(os, "access", not_writable(tmp_path, db))
+    result = CliRunner().invoke(cli, ["serve", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert f"note: {db} cannot be written (its folder {tmp_path} is read-only): it is served as its last writer " in (
+        result.output
+    )
+    (argv,) = started
+    assert argv[1:3] == ["-i", str(db.resolve())] and argv[argv.index("allow_download") + 1] == "off", argv
+    Path(f"{db}-wal").write_bytes(b"\0" * 32)  # a -wal to read: only SQLite's mode=ro reads it, through a -shm
+    Path(f"{db}-shm").write_bytes(b"")
+    assert serving.served_archive(db).query == "mode=ro" and not serving.served_archive(db).immutable
+    Path(f"{db}-shm").unlink()
+    result = CliRunner().invoke(cli, ["serve", "--db", str(db)])
+    assert result.exit_code == 1 and "holds writes not yet in a.db" in " ".join(result.output.split()), result.output
+    assert len(started) == 1
