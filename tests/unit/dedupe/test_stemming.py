@@ -54,7 +54,11 @@ def test_the_c_stemmers_in_use_give_the_pure_python_snowball_stems() -> None:
 
     assert isinstance(stemming._ENGLISH, Stemmer.Stemmer) and isinstance(stemming._RUSSIAN, Stemmer.Stemmer)
     root = Path(__file__).resolve().parents[3]
-    sources = [*(root / "tests/fixtures/site").glob("*.html"), *(root / "replica").glob("**/*.[pt][yx]*")]
+    # the replica's sources and data by their suffixes: a glob of "*.[pt][yx]*" also took the bytecode in
+    # replica/__pycache__ (".pyc"), which exists once a test run's controller has compiled the project
+    # (tests/conftest.py) or any interpreter wrote it, and failed the test with a UnicodeDecodeError
+    replica = [path for path in (root / "replica").rglob("*") if path.suffix in (".py", ".txt") and path.is_file()]
+    sources = [*(root / "tests/fixtures/site").glob("*.html"), *replica]
     words = {w.lower().replace("ё", "е") for path in sources for w in re.findall(r"\w+", path.read_text("utf-8"))}
     python = {"en": english_stemmer.EnglishStemmer(), "ru": russian_stemmer.RussianStemmer()}
     assert len(words) > 1000 and any(stemming.CYRILLIC.search(w) for w in words)
