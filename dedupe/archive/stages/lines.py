@@ -30,6 +30,8 @@ from . import postings, sql
 from .model import LINE_SPACES, Page, line_key, page_lines_blob
 from .pages import refresh_page_stats
 
+MEMBER_PROBE = 4  # members of a cluster under each key tried first (near-identical lines: the first confirms)
+
 
 @dataclass
 class ClusterChanges:
@@ -60,25 +62,40 @@ class _Bucketed:
                     self.texts[line_id] = text
         self.clusters = np.array(clusters, dtype=np.int64)
         self.signatures = stored_line_signatures([self.texts[i] for i in self.ids]) if self.ids else None
-        self.rows_of_key = self._rows_by_key(np.array(keyed, dtype=np.int64).reshape(-1, 2))
+        self.first_rows, self.other_rows = self._rows_by_key(np.array(keyed, dtype=np.int64).reshape(-1, 2))
 
-    def _rows_by_key(self, keyed: np.ndarray) -> dict[int, np.ndarray]:
-        """Per band key, the member rows in it (numpy: a title's buckets hold thousands at 20k pages)."""
+    def _rows_by_key(self, keyed: np.ndarray) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
+        """Per band key, the member rows in it (numpy: a title's buckets hold thousands at 20k pages): the first
+        ``MEMBER_PROBE`` of each cluster under the key, and the others. A new line is estimated against the first
+        ones, and against the others only of a cluster none of them confirmed: near-identical lines (one cluster of
+        thousands under every key) cost a few estimates each, not thousands."""
         if not self.ids:
-            return {}
+            return {}, {}
         ids = np.array(self.ids, dtype=np.int64)
         rows = np.minimum(np.searchsorted(ids, keyed[:, 1]), len(ids) - 1)
         kept = ids[rows] == keyed[:, 1]  # a member of the other space has no row
         keyed_keys, rows = keyed[kept, 0], rows[kept]
-        order = np.argsort(keyed_keys, kind="stable")
+        order = np.lexsort((rows, self.clusters[rows], keyed_keys))  # by key, its clusters, rows in id order
         keyed_keys, rows = keyed_keys[order], rows[order]
-        unique, starts = np.unique(keyed_keys, return_index=True)
-        return dict(zip(unique.tolist(), np.split(rows, starts[1:]), strict=True))
+        clusters = self.clusters[rows]
+        starts = np.flatnonzero(np.r_[True, (keyed_keys[1:] != keyed_keys[:-1]) | (clusters[1:] != clusters[:-1])])
+        rank = np.arange(len(rows)) - np.repeat(starts, np.diff(np.r_[starts, len(rows)]))
+        first = rank < MEMBER_PROBE
+        return _split_by_key(keyed_keys[first], rows[first]), _split_by_key(keyed_keys[~first], rows[~first])
 
-    def candidates(self, keys: Iterable[int]) -> np.ndarray:
-        """The member rows sharing any of ``keys``, each once, in line id order."""
-        found = [self.rows_of_key[key] for key in keys if key in self.rows_of_key]
+    def candidates(self, keys: Iterable[int], by_key: dict[int, np.ndarray]) -> np.ndarray:
+        """The member rows of ``by_key`` (``first_rows`` or ``other_rows``) under any of ``keys``, each once, in
+        line id order."""
+        found = [by_key[key] for key in keys if key in by_key]
         return np.unique(np.concatenate(found)) if found else np.empty(0, dtype=np.int64)
+
+
+def _split_by_key(keys: np.ndarray, rows: np.ndarray) -> dict[int, np.ndarray]:
+    """Rows grouped by their key (``keys`` sorted)."""
+    if not len(keys):
+        return {}
+    unique, starts = np.unique(keys, return_index=True)
+    return dict(zip(unique.tolist(), np.split(rows, starts[1:]), strict=True))
 
 
 def line_ids(conn: sqlite3.Connection, space: str, texts: Iterable[str]) -> dict[str, int]:
@@ -155,14 +172,38 @@ def _join_existing(
     joined: dict[Hashable, set[int]],
     sset: Callable[[int], set[bytes]],
 ) -> None:
-    """Join one new line's component to every existing cluster it has a confirmed edge to."""
+    """Join one new line's component to every existing cluster it has a confirmed edge to: first through each
+    cluster's first members under its keys, then through the other members of the clusters none of those
+    confirmed (every cluster under a key has a first member there, so those are all the clusters met)."""
     node = ("n", line_id)
-    members = old.candidates(keys)
+    members = old.candidates(keys, old.first_rows)
     mine = joined.get(uf.find(node))
     if mine:
         members = members[~np.isin(old.clusters[members], list(mine))]
     if not len(members):
         return
+    met = set(old.clusters[members].tolist())
+    _join_members(line_id, signature, members, old, uf, joined, sset)
+    unsettled = met - joined.get(uf.find(node), set())
+    if unsettled:
+        others = old.candidates(keys, old.other_rows)
+        others = others[np.isin(old.clusters[others], list(unsettled))]
+        if len(others):
+            _join_members(line_id, signature, others, old, uf, joined, sset)
+
+
+def _join_members(
+    line_id: int,
+    signature: np.ndarray,
+    members: np.ndarray,
+    old: _Bucketed,
+    uf: Components,
+    joined: dict[Hashable, set[int]],
+    sset: Callable[[int], set[bytes]],
+) -> None:
+    """Estimate the new line against these member rows in one numpy comparison; confirm those that pass by the
+    exact test in line id order until one per cluster confirms, joining each such cluster to its component."""
+    node = ("n", line_id)
     passing = members[estimates_against(signature, old.signatures[members]) >= LINE_BAND_THRESHOLD]
     mine_set = joined.get(uf.find(node), set())
     for member in passing.tolist():

@@ -170,3 +170,42 @@ def test_a_pages_lines_blob_takes_a_byte_a_line_where_ids_run_on() -> None:
         page_lines_blob({5: 4})
     with pytest.raises(ValueError, match="ends inside a number"):
         page_lines_of(page_lines_blob({800_000: 1})[:-1])
+
+
+def test_near_identical_titles_are_estimated_against_a_few_members_of_their_cluster(
+    stage_conn: sqlite3.Connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hundreds of "Notice number N of the Council's session" share every band key and one cluster: a new one is
+    estimated against the cluster's first members under its keys, not all of them (which grew with the square of
+    such titles), and the clusters are those of all the titles at once."""
+    titles = [
+        f"Notice number {n} of the Council of the Parliamentary Assembly on its regular session" for n in range(160)
+    ]
+    titles += [f"Observers monitored the elections in district {n} of the member state" for n in range(40)]
+    random.Random(5).shuffle(titles)
+    estimated: list[int] = []
+    original = lines_stage.estimates_against
+
+    def counting(signature, members):
+        estimated.append(len(members))
+        return original(signature, members)
+
+    monkeypatch.setattr(lines_stage, "estimates_against", counting)
+    for lo in range(0, len(titles), 20):
+        cluster(stage_conn, "title", line_ids(stage_conn, "title", titles[lo : lo + 20]))
+    by_batches = _partition(stage_conn)
+    estimated.clear()
+    cluster(
+        stage_conn,
+        "title",
+        line_ids(
+            stage_conn,
+            "title",
+            ["Notice number 999 of the Council of the Parliamentary Assembly on its regular session"],
+        ),
+    )
+    assert 0 < sum(estimated) <= 40  # a few first members of its cluster, not its 160
+    with Archive(tmp_path / "at-once.db") as archive:
+        cluster(archive.db.conn, "title", line_ids(archive.db.conn, "title", titles))
+        at_once = _partition(archive.db.conn)
+    assert by_batches == at_once and len(at_once) == 2
