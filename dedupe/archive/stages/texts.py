@@ -266,10 +266,10 @@ def _alike_member(
     ``hot`` keys, the only others the text can be joined to here (those sharing an ordinary key are among
     ``_neighbours``' texts): at most the texts under those keys, what the text met before keys were hot."""
     sig = sigs.of[text_id]
-    probe = [m for m in sigs.probes[grp] if m != text_id]
+    probe = sigs.probes[grp]  # never the text itself: its own group is not among the groups it meets
     if any(sigs.keys[m] & keys and texts_alike(sig, sigs.of[m]) for m in probe):
         return True
-    if len(sigs.probes[grp]) < MEMBER_PROBE:  # the whole group was tried
+    if len(probe) < MEMBER_PROBE:  # the whole group was tried
         return False
     holders = conn.execute(sql.GROUP_MEMBERS_UNDER_KEYS, [json.dumps(sorted(keys & hot)), space, grp])
     return _any_alike(conn, sorted({m for (m,) in holders} - set(probe) - {text_id}), sig, keys)
