@@ -258,16 +258,16 @@ def _union_alike(
 
 
 def _alike_member(
-    conn: sqlite3.Connection, space: str, grp: int, text_id: int, keys: set[int], hot: set[int], sigs: Signatures
+    conn: sqlite3.Connection, space: str, grp: int, text_id: int, keys: set[int], hot: set[int], reads: JoinReads
 ) -> bool:
     """Whether a member of the group other than ``text_id`` shares a band key with it and is alike it: the pair the
     reference rebuild would join them by. The group's first ``MEMBER_PROBE`` members are tried (among near-identical
-    texts the first settles it; ``sigs.probes``, read once a join); then the members holding one of the text's
+    texts the first settles it; ``reads.probes``, read once a join); then the members holding one of the text's
     ``hot`` keys, the only others the text can be joined to here (those sharing an ordinary key are among
     ``_neighbours``' texts): at most the texts under those keys, what the text met before keys were hot."""
-    sig = sigs.of[text_id]
-    probe = sigs.probes[grp]  # never the text itself: its own group is not among the groups it meets
-    if any(sigs.keys[m] & keys and texts_alike(sig, sigs.of[m]) for m in probe):
+    sig = reads.of[text_id]
+    probe = reads.probes[grp]  # never the text itself: its own group is not among the groups it meets
+    if any(reads.keys[m] & keys and texts_alike(sig, reads.of[m]) for m in probe):
         return True
     if len(probe) < MEMBER_PROBE:  # the whole group was tried
         return False
@@ -276,7 +276,7 @@ def _alike_member(
 
 
 @dataclass
-class Signatures:
+class JoinReads:
     """What a join reads of texts once: signatures (``of``) and band keys by text, and the first members of each
     group met under a hot key (``probes``)."""
 
@@ -285,12 +285,12 @@ class Signatures:
     probes: dict[int, list[int]]
 
 
-def _probes(conn: sqlite3.Connection, space: str, groups: set[int], sigs: dict[int, np.ndarray]) -> Signatures:
+def _probes(conn: sqlite3.Connection, space: str, groups: set[int], sigs: dict[int, np.ndarray]) -> JoinReads:
     """The first ``MEMBER_PROBE`` members of each group, with their signatures and keys added to ``sigs``: among
     near-identical texts every joining text tries the same few, computed once."""
     probes = {g: [m for (m,) in conn.execute(sql.GROUP_FIRST_MEMBERS, [space, g, MEMBER_PROBE])] for g in groups}
     sigs.update(signatures(conn, {m for ms in probes.values() for m in ms} - set(sigs)))
-    return Signatures(sigs, _keys_of({m: sigs[m] for ms in probes.values() for m in ms}), probes)
+    return JoinReads(sigs, _keys_of({m: sigs[m] for ms in probes.values() for m in ms}), probes)
 
 
 def _any_alike(conn: sqlite3.Connection, members: list[int], sig: np.ndarray, keys: set[int]) -> bool:
@@ -300,10 +300,16 @@ def _any_alike(conn: sqlite3.Connection, members: list[int], sig: np.ndarray, ke
     return any(theirs[m] & keys and texts_alike(sig, sigs[m]) for m in sorted(sigs))
 
 
-def _join(conn: sqlite3.Connection, space: str, joining: list[int], moves: Moves) -> None:
-    """Union the groups of new members with the groups of the texts they are alike."""
-    sigs = signatures(conn, joining)
-    keys = _keys_of(sigs)
+def _join(
+    conn: sqlite3.Connection,
+    space: str,
+    joining: list[int],
+    sigs: dict[int, np.ndarray],
+    keys: dict[int, set[int]],
+    moves: Moves,
+) -> None:
+    """Union the groups of new members (``sigs``, ``keys``: their signatures and band keys, as ``_join_new`` read
+    them) with the groups of the texts they are alike."""
     hot = hot_keys(conn, {k for ks in keys.values() for k in ks})
     candidates, met_groups = _neighbours(conn, space, keys, hot)
     sigs.update(signatures(conn, {o for c in candidates.values() for o in c} - set(sigs)))
@@ -359,11 +365,20 @@ def _count_joins(conn: sqlite3.Connection, space: str, added: list[int], moves: 
     conn.executemany(sql.MEMBER_PAGES_JOINED, [(n, space, t) for t, n in counts.items() if t in present])
     joining = [t for t in counts if t not in present]
     conn.executemany(sql.INSERT_MEMBER, [(space, t, t, counts[t]) for t in joining])
-    if joining and _any_hot(conn):
-        _count_hot(conn, space, [(t, None, t) for t in joining], _keys_of(signatures(conn, joining)))
     for text_id in joining:
         moves[text_id] = (moves.get(text_id, (None, None))[0], text_id)
     return joining
+
+
+def _join_new(conn: sqlite3.Connection, space: str, joining: list[int], moves: Moves) -> None:
+    """Count the texts new to the space (each its own group so far) into the groups under their hot keys, then
+    join them. Their signatures and band keys are read once for both; the count is asked only while some key is
+    hot (most archives have none), where it would otherwise read the hot keys of every batch's texts."""
+    sigs = signatures(conn, joining)
+    keys = _keys_of(sigs)
+    if _any_hot(conn):
+        _count_hot(conn, space, [(t, None, t) for t in joining], keys)
+    _join(conn, space, sorted(joining), sigs, keys, moves)
 
 
 def space_update(conn: sqlite3.Connection, space: str, added: list[int], removed: list[int]) -> Moves:
@@ -387,7 +402,7 @@ def space_update(conn: sqlite3.Connection, space: str, added: list[int], removed
         _resplit(conn, space, grp, moves)
     joining = _count_joins(conn, space, added, moves)
     if joining:
-        _join(conn, space, sorted(joining), moves)
+        _join_new(conn, space, joining, moves)
     return {t: m for t, m in moves.items() if m[0] != m[1]}
 
 

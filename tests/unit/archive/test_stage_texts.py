@@ -148,3 +148,29 @@ def test_a_text_alike_only_later_members_of_a_hot_group_still_joins_it(
         space_update(stage_conn, "s1", [text_id], [])
     groups = {t: group_of(stage_conn, "s1", t) for t in by_id}
     assert groups == _components(stage_conn, "s1", by_id) and set(groups.values()) == {min(by_id)}
+
+
+def test_a_batch_s_band_keys_are_computed_once_per_space_where_a_key_is_hot(
+    stage_conn: sqlite3.Connection, monkeypatch
+) -> None:
+    """While a key is hot, the texts joining a space are counted into their hot keys' groups and then joined: both
+    need the texts' signatures and band keys, read once a batch and space (they were read twice)."""
+    monkeypatch.setattr(stage_texts, "HOT_BUCKET", 4)
+    corpus = [FAMILY.format(n=n) for n in range(12)] + [OTHER]
+    by_id = {i: t for t, i in text_ids(stage_conn, corpus).items()}
+    first, batch = sorted(by_id)[:8], sorted(by_id)[8:]
+    reads: list[frozenset[int]] = []
+    keys_of, read_signatures = stage_texts._keys_of, stage_texts.signatures
+    monkeypatch.setattr(stage_texts, "_keys_of", lambda sigs: reads.append(frozenset(sigs)) or keys_of(sigs))
+    monkeypatch.setattr(
+        stage_texts, "signatures", lambda conn, ids: reads.append(frozenset(ids)) or read_signatures(conn, ids)
+    )
+    for space in ("s0", "s1"):
+        space_update(stage_conn, space, first, [])
+        assert stage_texts._any_hot(stage_conn)
+        reads.clear()
+        space_update(stage_conn, space, batch, [])
+        assert reads.count(frozenset(batch)) == 2, space  # its signatures once, its band keys once
+        assert {t: group_of(stage_conn, space, t) for t in by_id} == _components(stage_conn, space, by_id)
+    kept, counted = hot_groups_as_counted(stage_conn)
+    assert kept == counted and {space for space, *_ in kept} == {"s0", "s1"}
