@@ -5,6 +5,7 @@
   redirect from https to http (same host or not).
 * ``BackoffRetryMiddleware`` is Scrapy's retry (5xx, timeouts, truncated bodies...) with an
   exponential pause before each new attempt.
+* ``HostPauseMiddleware`` sends nothing to a host for as long as its 429/503 ``Retry-After`` asked.
 * ``ArchiveMiddleware`` makes requests conditional on the archive's validators, answers a 304
   with the archived body (so a listing that did not change still yields its links), and skips
   pages that the interrupted run being resumed has already stored.
@@ -80,6 +81,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
     A 429 or 503 that says when to come back (``Retry-After``: seconds or an HTTP date) is retried no sooner
     than that, up to ``RETRY_AFTER_MAX`` seconds (600 by default): backing off 2, 4 and 8 s against a site
     that asked for 120 s spent every retry inside the window it asked us to keep away, and lost the page.
+    The other pages of that host wait too, in ``HostPauseMiddleware``.
     """
 
     def __init__(self, settings: Any) -> None:
@@ -120,6 +122,81 @@ class BackoffRetryMiddleware(RetryMiddleware):
             step = min(0.25, delay - waited)
             await maybe_deferred_to_future(deferLater(reactor, step, lambda: None))
             waited += step
+        return None
+
+
+class HostPauseMiddleware:
+    """A 429 or 503 whose ``Retry-After`` asks to keep away pauses its whole host, not only the page that got it.
+
+    A site that rate-limits a crawl answers 429 to every page it is sent while the window lasts: were only the
+    refused page held back, the others would keep coming at full speed and each earn a 429 of its own. So no
+    request to that host (Scrapy's downloader slot) is sent until the time passes, at most ``RETRY_AFTER_MAX``
+    seconds: requests wait here in short slices, and those already queued in the downloader's slot go back to the
+    scheduler to wait here too. A crawl that is stopping does not wait: its requests go back to the queue (JOBDIR
+    keeps them). One log line per pause; ``pacsto/host_pauses`` and ``pacsto/host_paused_seconds`` count them.
+    Placed after the retry middleware (a higher number): it sees the 429 before it becomes a retry.
+    """
+
+    STATUSES = frozenset({429, 503})
+    SLICE = 0.25  # seconds between looks at a stopping crawl
+
+    def __init__(self, crawler: Crawler, most: float) -> None:
+        self.crawler = crawler
+        self.most = most
+        self.until: dict[str, float] = {}  # slot key -> time.monotonic() when its requests may go again
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> HostPauseMiddleware:
+        return cls(crawler, crawler.settings.getfloat("RETRY_AFTER_MAX", 600.0))
+
+    def host_of(self, request: Request) -> str:
+        """The downloader slot the request goes through (its host, as Scrapy groups requests for politeness)."""
+        downloader = getattr(getattr(self.crawler, "engine", None), "downloader", None)
+        if downloader is not None:
+            return downloader.get_slot_key(request)
+        return urlsplit(request.url).hostname or ""
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if response.status in self.STATUSES:
+            wait = retry_after_seconds(response.headers.get("Retry-After"))
+            if wait:
+                self.pause(self.host_of(request), min(wait, self.most), response.status)
+        return response
+
+    def pause(self, host: str, seconds: float, status: int) -> None:
+        """Keep ``host`` waiting ``seconds`` from now (a pause already longer stands)."""
+        now = time.monotonic()
+        current = self.until.get(host, 0.0)
+        if now + seconds <= current:
+            return
+        self.until[host] = now + seconds
+        self.crawler.stats.inc_value("pacsto/host_paused_seconds", round(now + seconds - max(now, current), 3))
+        if current <= now:
+            self.crawler.stats.inc_value("pacsto/host_pauses")
+            logging.getLogger(__name__).warning(
+                "%s answered %d with Retry-After: no request goes to it for %.0f s", host, status, seconds
+            )
+        self.hold_queued(host)
+
+    def hold_queued(self, host: str) -> None:
+        """Send the requests waiting in the host's downloader slot (they passed the middlewares before the pause)
+        back to the scheduler, so that they wait here rather than go out when a connection frees. Scrapy has no
+        public way to hold a slot: its ``slots`` and each slot's ``queue`` of (request, deferred), read
+        defensively; a request is answered with a copy of itself, which the engine schedules again."""
+        downloader = getattr(getattr(self.crawler, "engine", None), "downloader", None)
+        slot = (getattr(downloader, "slots", None) or {}).get(host)
+        queue = getattr(slot, "queue", None)
+        while queue:
+            request, deferred = queue.popleft()
+            self.crawler.stats.inc_value("pacsto/host_pause_requeued")
+            deferred.callback(request.replace(dont_filter=True))  # seen already: the duplicate filter would drop it
+
+    async def process_request(self, request: Request) -> Request | None:
+        host = self.host_of(request)
+        while (left := self.until.get(host, 0.0) - time.monotonic()) > 0:
+            if site_gone(self.crawler) or spider_closing(self.crawler):
+                return request.replace(dont_filter=True)  # back to the queue: JOBDIR keeps it for the next run
+            await maybe_deferred_to_future(deferLater(reactor, min(self.SLICE, left), lambda: None))
         return None
 
 

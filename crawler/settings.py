@@ -76,7 +76,7 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 RETRY_BACKOFF_BASE = 2.0
 RETRY_BACKOFF_MAX = 60.0
 # A 429/503 whose Retry-After asks for longer than the backoff is retried after that wait, at most this long
-# (a site asking for a day is given up after the retries, not waited for).
+# (a site asking for a day is given up after the retries, not waited for); no request goes to that host meanwhile.
 RETRY_AFTER_MAX = 600.0
 # Scrapy's list without the DNS failures: a name that does not resolve will not resolve 2 s later either
 # (and a crawl with no network spent 28 s retrying it); refused connections, timeouts and losses are retried.
@@ -116,6 +116,8 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
     "crawler.middlewares.ArchiveMiddleware": 560,
+    # after the retry (550) and the archive's skip of stored pages (560): a Retry-After pauses the whole host
+    "crawler.middlewares.HostPauseMiddleware": 565,
     "crawler.middlewares.SiteBreakerMiddleware": 570,  # after the retry (550): sees every attempt's failure
 }
 ITEM_PIPELINES = {"crawler.pipelines.ArchivePipeline": 300}
