@@ -142,6 +142,14 @@ def _too_long(rec_type: str, raw_url: str, how: str = "") -> str:
     )
 
 
+def _arc_date_field(fields: list[str]) -> int | None:
+    """Where the date is in an ARC header line's fields: the first of 12-14 digits after the URL and IP address
+    (a URL may hold spaces); else, in a line of ARC v1's 5 fields (URL IP date type length) or v2's 10, the third,
+    an unusable date (Heritrix wrote ``null``) that the file's date then stands for, as for a WARC record."""
+    found = next((i for i in range(2, len(fields) - 1) if re.fullmatch(r"\d{12,14}", fields[i])), None)
+    return 2 if found is None and len(fields) in (5, 10) else found
+
+
 def _declared_type(rec_type: str, warc: Headers, http: Headers, arc: bool) -> str:
     """The payload's media type as declared (HTTP's, else the record's for a resource or an ARC record);
     _Skipped when it is declared and not HTML."""
@@ -160,6 +168,7 @@ class RecordReader:
         self.handle, self.where, self.source, self.cap = handle, where, source, cap
         self.fallback = fallback
         self.file_date: str | None = None  # the first warcinfo's (or ARC filedesc's) date
+        self.kind = "warc"  # 'arc' once an ARC header was read: a bad record is then read past to the next ARC header
         self.summary = ReadSummary(where)
         self.payloads = PayloadCache(MAX_REVISIT_BYTES, MAX_REVISIT_ENTRIES)
         # why each record read earlier was skipped (not HTML, HTTP 302...): its revisits are skipped alike
@@ -213,7 +222,7 @@ class RecordReader:
 
     def _resync(self, stream: _Input) -> bool:
         try:
-            return stream.resync()
+            return stream.resync(self.kind)
         except _Damaged:
             return not stream.eof
 
@@ -326,7 +335,8 @@ class RecordReader:
         fields = line.decode("latin-1").split()
         if len(fields) < 5 or not fields[-1].isdigit():
             raise _RecordError("not a WARC or ARC record header", resync=True, junk=True)
-        at = next((i for i in range(2, len(fields) - 1) if re.fullmatch(r"\d{12,14}", fields[i])), None)
+        self.kind = "arc"
+        at = _arc_date_field(fields)
         if at is None:
             raise _RecordError("ARC record header has no date", resync=True)
         url = " ".join(fields[: at - 1])  # an ARC URL may hold spaces: everything before the IP address

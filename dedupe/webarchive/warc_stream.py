@@ -29,6 +29,7 @@ _ARC_START = re.compile(rb"\n([A-Za-z][A-Za-z0-9+.-]*:\S* \S+ \d{12,14}(?: \S+){
 _ARC_HEADER = re.compile(
     rb"[A-Za-z][A-Za-z0-9+.-]*:\S*(?: \S+){0,8}? \d{12,14}(?: \S+){0,8}? \d+\r?\n"
 )  # URL spaces too
+_ARC_LINE = re.compile(rb"[A-Za-z][A-Za-z0-9+.-]*:\S* ")  # where an ARC header line may start (``_ARC_HEADER`` tells)
 TAIL = 64  # bytes of a block kept to find a record header its last bytes ran into
 HISTORY = 256  # bytes already read that the stream keeps, to step back into a header a block's last bytes ate
 _GZIP_MAGIC = b"\x1f\x8b\x08"
@@ -337,23 +338,36 @@ class Input:
             self.members.pop(0)
         return self.members[0][1] if self.members else self.cpos
 
-    def resync(self) -> bool:
-        """Move to the next line that starts a WARC record (or a gzip member that does); False at the end.
+    def resync(self, kind: str = "warc") -> bool:
+        """Move to the next line that starts a record of a ``kind`` stream ('warc': a ``WARC/`` line, 'arc': an ARC
+        header line), or to a gzip member that does; False at the end.
 
         Called after a bad record's first line was read, so it always moves on: no loop."""
         while True:
             self.available(bounded.CHUNK)
-            for match in _WARC_LINE.finditer(self.buf, self.pos):
-                at = match.start()
-                offset = self.base + at
-                if offset == 0 or self.buf[at - 1 : at] == b"\n" or any(m[0] == offset for m in self.members):
-                    self.pos = at
-                    return True
+            found = self._next_start(kind)
+            if found is not None and found >= 0:
+                self.pos = found
+                return True
             if self.eof:
                 self.pos = len(self.buf)
                 return False
-            self.pos = max(self.pos, len(self.buf) - 8)
+            self.pos = max(self.pos, len(self.buf) - 8) if found is None else -found - 1
             self._more()
+
+    def _next_start(self, kind: str) -> int | None:
+        """Where in the buffer the next record starts; None when not in it, ``-at - 1`` when an ARC header line may
+        start at ``at`` but goes on past the buffer (read on from there)."""
+        for match in (_ARC_LINE if kind == "arc" else _WARC_LINE).finditer(self.buf, self.pos):
+            at = match.start()
+            offset = self.base + at
+            if not (offset == 0 or self.buf[at - 1 : at] == b"\n" or any(m[0] == offset for m in self.members)):
+                continue
+            if kind != "arc" or _ARC_HEADER.match(self.buf, at, at + MAX_LINE):
+                return at
+            if not self.eof and self.buf.find(b"\n", at) < 0 and len(self.buf) - at < MAX_LINE:
+                return -at - 1
+        return None
 
 
 def _position(raw: IO[bytes]) -> int | None:

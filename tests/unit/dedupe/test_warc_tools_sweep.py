@@ -1,0 +1,78 @@
+"""Files of archiving tools the reader had not met, each defect found by importing them a test here: a small file cut
+from the tool's own (``tests/fixtures/real-archives``, origins and licences in its README) or one built in its shape."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dedupe.sources import SourceError
+from dedupe.webarchive.warc import ReadSummary, read_web_archive
+from tests.warcs import page
+
+REAL = Path(__file__).parents[2] / "fixtures" / "real-archives"
+HTML = page("Session in Minsk", ["The Council met in Minsk and adopted the budget for the next two years."], [])
+
+
+def read(path: Path) -> tuple[list, ReadSummary]:
+    summaries: list[ReadSummary] = []
+    items = list(read_web_archive(path, summaries))
+    return items, summaries[0]
+
+
+def pages_of(items: list) -> list[str]:
+    return [i.url for i in items if not isinstance(i, SourceError)]
+
+
+def errors_of(items: list) -> list[SourceError]:
+    return [i for i in items if isinstance(i, SourceError)]
+
+
+def arc_record(header: str, body: bytes = HTML) -> bytes:
+    """One ARC v1 record: ``header`` (URL IP date type) and the length of its HTTP response."""
+    block = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n" % len(body) + body
+    return f"{header} {len(block)}\n".encode() + block + b"\n"
+
+
+ARC_HEAD = b"filedesc://t.arc 0.0.0.0 20080430204825 text/plain 0\n\n"
+
+
+# ----------------------------------------------------------------------------- ARC headers without a usable date
+
+
+def test_an_arc_record_dated_null_takes_the_files_date_and_the_records_after_it_are_read(tmp_path: Path) -> None:
+    # Heritrix wrote 'null' for a date it did not have (archivesunleashed/aut's badexample.arc.gz): the record was
+    # one error and reading looked for a 'WARC/' line, so every ARC record after it was lost
+    path = tmp_path / "null.arc"
+    path.write_bytes(
+        ARC_HEAD
+        + arc_record("http://example.com/a 1.2.3.4 null text/html")
+        + arc_record("http://example.com/b 1.2.3.4 20080430204826 text/html")
+    )
+    items, summary = read(path)
+    assert [(i.url, i.observed_at) for i in items] == [
+        ("http://example.com/a", "2008-04-30T20:48:25Z"),
+        ("http://example.com/b", "2008-04-30T20:48:26Z"),
+    ]
+    assert summary.dated_by_file == 1 and summary.errors == 0
+
+
+def test_after_an_arc_header_without_a_date_reading_goes_on_at_the_next_arc_header(tmp_path: Path) -> None:
+    path = tmp_path / "nodate.arc"
+    path.write_bytes(
+        ARC_HEAD
+        + arc_record("http://example.com/a 1.2.3.4 yesterday text/html extra")  # 6 fields: no date to be found
+        + arc_record("http://example.com/b 1.2.3.4 20080430204826 text/html")
+        + arc_record("http://example.com/c 1.2.3.4 20080430204827 text/html")
+    )
+    items, summary = read(path)
+    assert pages_of(items) == ["http://example.com/b", "http://example.com/c"]
+    assert [e.message for e in errors_of(items)] == ["ARC record header has no date"] and summary.errors == 1
+
+
+def test_auts_bad_arc_is_read_to_its_end(tmp_path: Path) -> None:
+    items, summary = read(REAL / "aut-badexample.arc.gz")
+    assert pages_of(items) == ["http://www.archive.org/robots.txt"]
+    # the three records after the one dated 'null' have empty bodies (Content-Length: 0): read, and skipped
+    assert summary.skipped["empty body"] == 3 and summary.dated_by_file == 1
+    missing = "payload of http://www.archive.org/ is truncated (479 bytes missing)"  # the file ends inside it
+    assert [e.message for e in errors_of(items)] == [missing]
