@@ -31,7 +31,7 @@ from ..queries import ARCHIVE_STATE_SET_SQL, SEARCH_INDEX_OPTIMIZE_SQL, SEARCH_I
 from ..sources import SourceError
 from ..sql_functions import register_functions
 from ..storage import Codec
-from .base import DISK_FULL, REMOVED_STATUSES, ArchiveError, is_disk_full, not_an_archive, write_transaction
+from .base import DISK_FULL, REMOVED_STATUSES, ArchiveError, is_disk_full, open_archive_file, write_transaction
 from .crawl_runs import CrawlRuns
 from .derivation import DerivedRecords
 from .observations import (
@@ -319,11 +319,7 @@ def _open(path: Path, create: bool, on_upgrade: Callable[[list[str]], None] | No
     if not create and not path.exists():
         raise ArchiveError(f"{path} does not exist (run `pa-archive import` or `crawl` first)")
     try:
-        db = Database(path)
-        # refuse a database that is not an archive before changing anything in it (WAL mode included)
-        if not schema.is_archive(db):
-            db.close()
-            raise not_an_archive(path)
+        db = open_archive_file(path)  # someone else's database refused before anything in it changes (WAL mode)
         new = not db.table_names()
         if new:
             schema.claim(db)

@@ -1,6 +1,6 @@
 """What every part of the archive shares: its error, the statuses that remove an article, the
-sort key that orders versions and ranks ids, the write transaction, and the one question every
-part asks of a URL: its newest snapshot."""
+sort key that orders versions and ranks ids, the write transaction, the one question every
+part asks of a URL (its newest snapshot), and the opening of a file as an archive, written or only read."""
 
 from __future__ import annotations
 
@@ -9,7 +9,11 @@ import os
 import sqlite3
 from pathlib import Path
 
+from sqlite_utils import Database
+
+from .. import schema
 from ..document import REMOVED_STATUSES  # noqa: F401 - re-exported: dedupe.archive.REMOVED_STATUSES
+from ..readonly import connect_read_only
 from ..transactions import write_transaction  # noqa: F401 - re-exported: every part of the archive writes with it
 
 # A URL's newest snapshot (any, or the newest with content): one ordering for storing a page (new or seen
@@ -35,6 +39,28 @@ def not_an_archive(path: str | Path) -> ArchiveError:
         f"{path} is a SQLite database but not a pa-archive archive "
         "(an existing database is never adopted: choose another --db)"
     )
+
+
+def open_archive_file(path: str | Path, mode: str | None = None) -> Database:
+    """The SQLite database at ``path``, opened as usual (``mode`` None: a new or 0-byte file is accepted, for the
+    caller to make an archive) or read-only with ``mode`` (``read_only_mode``'s URI query: it must be an archive
+    already). Whatever else it holds is refused (ArchiveError) here, once for both, before anything writes or
+    reads it: someone else's database in the one ``not_an_archive`` sentence, where a writer would have put it in
+    WAL mode and a reader failed on the first table it lacks. sqlite3.Error when SQLite cannot read the file: the
+    caller says so with what it knows."""
+    read_only = mode is not None
+    db = Database(connect_read_only(path, 30, mode), recursive_triggers=False) if read_only else Database(path)
+    try:
+        if read_only and db.execute("PRAGMA page_count").fetchone()[0] == 0:  # a writer would make it an archive
+            raise ArchiveError(
+                f"{path} is an empty file, not a pa-archive archive, and cannot be made one: {unwritable(path)}"
+            )
+        if not schema.is_archive(db) or (read_only and not db.table_names()):
+            raise not_an_archive(path)
+    except BaseException:
+        db.close()
+        raise
+    return db
 
 
 # what a full disk is, whenever it happens (opening a new archive, storing, deriving): nothing is lost

@@ -12,25 +12,11 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlite_utils import Database
-
-from .. import schema
 from ..migrations import migrations
 from . import ReadOnlyArchive
-from .base import ArchiveError, not_an_archive, unwritable
+from .base import ArchiveError, open_archive_file, unwritable
 from .crawl_runs import CrawlRuns
 from .derivation import DerivedRecords
-
-
-def _refuse_what_is_no_archive(conn: sqlite3.Connection, db_path: str | Path, why: str) -> None:
-    """ArchiveError unless ``conn`` reads a pa-archive archive. Asked first: the reading part reads
-    ``compression_dicts`` on opening, and someone else's database would otherwise be refused for lacking
-    that table ("no such table") instead of for what it is, as the writable path (``Archive``) refuses it."""
-    probe = Database(conn, recursive_triggers=False)  # sets nothing in the file: a read-only connection
-    if probe.execute("PRAGMA page_count").fetchone()[0] == 0:  # an empty file: a writer would make it an archive
-        raise ArchiveError(f"{db_path} is an empty file, not a pa-archive archive, and cannot be made one: {why}")
-    if not schema.is_archive(probe) or not probe.table_names():
-        raise not_an_archive(db_path)
 
 
 class ReadingArchive(ReadOnlyArchive):
@@ -44,11 +30,10 @@ class ReadingArchive(ReadOnlyArchive):
         self.path = Path(db_path)
         why = self.why = unwritable(db_path)
         try:
-            conn = sqlite3.connect(self.path.resolve().as_uri() + "?" + mode, uri=True, timeout=30)
+            conn = open_archive_file(db_path, mode).conn  # refused before the reading part reads its first table
         except sqlite3.Error as exc:
             raise ArchiveError(f"{db_path} is not a usable SQLite database ({exc}; {why})") from None
         try:
-            _refuse_what_is_no_archive(conn, db_path, why)  # before the reading part reads its first table
             super().__init__(conn)
             if pending := [step.name for step in migrations.pending(self.db)]:
                 raise ArchiveError(
