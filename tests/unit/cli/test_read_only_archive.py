@@ -92,6 +92,16 @@ def _not_archives(folder: Path) -> dict[str, Path]:
     return made
 
 
+def _refusal(command: str, path: Path) -> str:
+    """What ``command --db path`` says, on one line, after checking it refused the file the way a user should
+    hear it: exit 1, no traceback, one sentence that starts with the file's name."""
+    result = CliRunner().invoke(cli, [command, "--db", str(path)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), (command, path, result.output)
+    said = " ".join(result.output.split())
+    assert said.startswith(f"Error: {path} ") and ". " not in said, (command, said)
+    return said
+
+
 def test_a_read_only_file_that_is_no_archive_is_refused_in_one_sentence(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -102,17 +112,13 @@ def test_a_read_only_file_that_is_no_archive_is_refused_in_one_sentence(
     writable = {name: tmp_path / f"writable-{name}.db" for name in ("empty", "other")}
     for name, copy in writable.items():
         shutil.copy(files[name], copy)
-    said_writable = {name: CliRunner().invoke(cli, ["stats", "--db", str(path)]) for name, path in writable.items()}
+    said_writable = {name: _refusal("stats", path) for name, path in writable.items()}
     monkeypatch.setattr(os, "access", not_writable(tmp_path, *files.values()))
     for name, path in files.items():
-        result = CliRunner().invoke(cli, ["stats", "--db", str(path)])
-        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), (name, result.output)
-        said = " ".join(result.output.split())
-        assert said.startswith(f"Error: {path} ") and ". " not in said, (name, said)
+        said = _refusal("stats", path)
         assert "compression_dicts" not in said, (name, said)
         if name in writable:  # word for word what the writable path says of the same file
-            assert said_writable[name].exit_code == 1
-            assert said == " ".join(said_writable[name].output.split()).replace(f"writable-{name}", name)
+            assert said == said_writable[name].replace(f"writable-{name}", name)
             assert said.endswith(
                 "is a SQLite database but not a pa-archive archive (an existing database is never adopted: "
                 "choose another --db)"
@@ -134,10 +140,7 @@ def test_serve_refuses_a_read_only_file_that_is_no_archive_in_one_sentence(
     monkeypatch.setattr(serving, "run_datasette", started.append)
     monkeypatch.setattr(os, "access", not_writable(tmp_path, *files.values()))
     for name, path in files.items():
-        result = CliRunner().invoke(cli, ["serve", "--db", str(path)])
-        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), (name, result.output)
-        said = " ".join(result.output.split())
-        assert said.startswith(f"Error: {path} ") and ". " not in said, (name, said)
+        said = _refusal("serve", path)
         assert "readonly database" not in said, (name, said)
         if name in ("empty", "other", "zero"):
             assert said.endswith("is a SQLite database but not a pa-archive archive"), (name, said)
