@@ -200,6 +200,9 @@ def read_file(
     if len(body) > MAX_FILE_BYTES:
         yield SourceError(where, f"file is larger than {MAX_FILE_BYTES // 2**20} MB")
         return
+    if warc.is_cdx_index(body):
+        yield SourceError(where, "a CDX index, not a page or a web archive: import the WARC or WACZ files it lists")
+        return
     try:
         observed = observed_at or utc_iso(datetime.fromtimestamp(mtime, timezone.utc))
     except (OverflowError, OSError, ValueError):  # a modification time outside 1991..tomorrow (dedupe.timestamps)

@@ -48,6 +48,7 @@ time and content) and does not store again.
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -90,6 +91,19 @@ def sniff(head: bytes) -> str | None:
             return None
         return sniff(inner) if not inner.startswith(b"\x1f\x8b") else None
     return None
+
+
+# A CDX index's first line: its legend (' CDX N b a m s k r M S V g'), ipwb's '!context'/'!meta', or a capture
+# (SURT key, 14-digit timestamp, then the URL of a CDX line or the JSON of a CDXJ line).
+_CDX_INDEX = re.compile(
+    rb"\s*(?:CDX(?: [A-Za-z]){3,}\s*\n|!(?:context|meta) |\S+ \d{14} (?:\{|[A-Za-z][A-Za-z0-9+.-]*:\S* ))"
+)
+
+
+def is_cdx_index(head: bytes) -> bool:
+    """Whether a file starting with ``head`` is a CDX or CDXJ index (pywb, OpenWayback, ipwb, cdxj-indexer): it
+    lists captures and where their records are, and holds no page, so it is not imported as a text page."""
+    return bool(_CDX_INDEX.match(head[:4096]))
 
 
 def _gunzip_head(head: bytes) -> bytes:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dedupe.sources import SourceError
+import pytest
+
+from dedupe.sources import SourceError, read_sources
 from dedupe.webarchive.warc import ReadSummary, read_web_archive
 from tests.warcs import page
 
@@ -76,3 +78,37 @@ def test_auts_bad_arc_is_read_to_its_end(tmp_path: Path) -> None:
     assert summary.skipped["empty body"] == 3 and summary.dated_by_file == 1
     missing = "payload of http://www.archive.org/ is truncated (479 bytes missing)"  # the file ends inside it
     assert [e.message for e in errors_of(items)] == [missing]
+
+
+# ----------------------------------------------------------------------------- CDX indexes given to import
+
+
+@pytest.mark.parametrize(
+    "index",
+    [
+        # pywb's sample_archive/cdx/example.cdx (CDX 11 with its legend)
+        b" CDX N b a m s k r M S V g\ncom,example)/?example=1 20140103030321 http://example.com?example=1 text/html"
+        b" 200 B2LTWWPUOYAH7UIPQ7ZUPQ4VMBSVC36A - - 1043 333 example.warc.gz\n",
+        # pywb's and cdxj-indexer's CDXJ (py-wacz, js-wacz)
+        b'com,example)/?example=1 20140103030321 {"url": "http://example.com?example=1", "length": "1043", '
+        b'"offset": "333", "filename": "example.warc.gz"}\n',
+        # ipwb's CDXJ
+        b'!context ["http://oduwsdl.github.io/contexts/cdxj"]\n!meta {"generator": "InterPlanetary Wayback"}\n',
+        # OpenWayback's legend without the leading space (richardlehane/webarchive's hello-world.cdx)
+        b"CDX A b e a m s c k r V v D d g M n\n0-0-0checkmate.com/Bugs/ 20010424210551 209.52.183.152 ...\n",
+    ],
+    ids=["cdx11", "cdxj", "ipwb", "legend"],
+)
+def test_a_cdx_index_given_to_import_is_one_sentence_not_a_text_page(tmp_path: Path, index: bytes) -> None:
+    path = tmp_path / "index.cdx"
+    path.write_bytes(index)
+    items = list(read_sources([path]))
+    assert [(e.where, e.message) for e in items] == [
+        (str(path), "a CDX index, not a page or a web archive: import the WARC or WACZ files it lists")
+    ]
+
+
+def test_a_text_page_that_mentions_cdx_is_still_a_page(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_bytes(b"CDX files list captures.\ncom,example)/ is a SURT key.\n")
+    assert [type(i).__name__ for i in read_sources([path])] == ["RawSnapshot"]
