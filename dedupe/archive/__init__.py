@@ -31,7 +31,15 @@ from ..queries import ARCHIVE_STATE_SET_SQL, SEARCH_INDEX_OPTIMIZE_SQL, SEARCH_I
 from ..sources import SourceError
 from ..sql_functions import register_functions
 from ..storage import Codec
-from .base import DISK_FULL, REMOVED_STATUSES, ArchiveError, is_disk_full, open_archive_file, write_transaction
+from .base import (
+    DISK_FULL,
+    REMOVED_STATUSES,
+    ArchiveError,
+    Closable,
+    is_disk_full,
+    open_archive_file,
+    write_transaction,
+)
 from .crawl_runs import CrawlRuns
 from .derivation import DerivedRecords
 from .observations import (
@@ -94,7 +102,7 @@ class ReadOnlyArchive(ArchiveQueries):
         super().__init__(db, Codec(db))  # reads pages.lines and contents (nothing is compressed here)
 
 
-class Archive:
+class Archive(Closable):
     """One archive.db: open (creating and migrating it), add observations, refresh, query."""
 
     def __init__(
@@ -303,15 +311,6 @@ class Archive:
     last_content = _by("reader", ArchiveQueries.last_content)
     crawled_urls = _by("reader", ArchiveQueries.crawled_urls)
     state = _by("reader", ArchiveQueries.state)
-
-    def close(self) -> None:
-        self.db.close()
-
-    def __enter__(self) -> Archive:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def _open(path: Path, create: bool, on_upgrade: Callable[[list[str]], None] | None = None) -> tuple[Database, Codec]:

@@ -8,6 +8,7 @@ import errno
 import os
 import sqlite3
 from pathlib import Path
+from typing import TypeVar
 
 from sqlite_utils import Database
 
@@ -39,6 +40,25 @@ def not_an_archive(path: str | Path) -> ArchiveError:
         f"{path} is a SQLite database but not a pa-archive archive "
         "(an existing database is never adopted: choose another --db)"
     )
+
+
+_Closable = TypeVar("_Closable", bound="Closable")
+
+
+class Closable:
+    """An archive over one connection (``db``), written (``Archive``) or only read (``ReadingArchive``): closed by
+    ``close`` or at the end of a ``with`` block, the same way for both."""
+
+    db: Database
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self: _Closable) -> _Closable:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def open_archive_file(path: str | Path, mode: str | None = None) -> Database:

@@ -14,12 +14,12 @@ from pathlib import Path
 
 from ..migrations import migrations
 from . import ReadOnlyArchive
-from .base import ArchiveError, open_archive_file, unwritable
+from .base import ArchiveError, Closable, open_archive_file, unwritable
 from .crawl_runs import CrawlRuns
 from .derivation import DerivedRecords
 
 
-class ReadingArchive(ReadOnlyArchive):
+class ReadingArchive(ReadOnlyArchive, Closable):
     """An archive this process cannot write, read as it is (``base.read_only_mode``: SQLite's ``mode=ro``, with
     ``immutable=1`` when its folder is read-only): the reading part, the crawl runs and the check (which writes
     only into a temporary copy). Nothing is upgraded or refreshed: an archive that needs an upgrade is refused
@@ -64,12 +64,3 @@ class ReadingArchive(ReadOnlyArchive):
                 "snapshots: a check compares them after a refresh; run it where the archive can be written"
             )
         return self.derived.check(on_phase=on_phase)
-
-    def close(self) -> None:
-        self.db.close()
-
-    def __enter__(self) -> ReadingArchive:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
