@@ -3,6 +3,9 @@ from the tool's own (``tests/fixtures/real-archives``, origins and licences in i
 
 from __future__ import annotations
 
+import base64
+import gzip
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -112,3 +115,40 @@ def test_a_text_page_that_mentions_cdx_is_still_a_page(tmp_path: Path) -> None:
     path = tmp_path / "notes.txt"
     path.write_bytes(b"CDX files list captures.\ncom,example)/ is a SURT key.\n")
     assert [type(i).__name__ for i in read_sources([path])] == ["RawSnapshot"]
+
+
+# ----------------------------------------------------------------------------- digests
+
+
+def sha1_base32(data: bytes) -> str:
+    return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode()
+
+
+def clueweb09_record(url: str, body: bytes, digest_of: bytes | None = None) -> bytes:
+    """A record as ClueWeb09's Nutch wrote it (resiliparse's clueweb-quirk.warc.gz): WARC/0.18, its 3-digit day,
+    HTTP headers ended by bare newlines, a stale ``Content-Encoding: gzip`` on the decoded body, and the block's
+    digest as the payload's too (``digest_of``: what both digests are of, the block unless told)."""
+    block = b"HTTP/1.1 200 OK\nContent-Type: text/html\nContent-Encoding: gzip\n\n" + body
+    digest = sha1_base32(block if digest_of is None else digest_of)
+    head = (
+        f"WARC/0.18\r\nWARC-Type: response\r\nWARC-Target-URI: {url}\r\nWARC-Date: 2008-10-294T05:21:46-0700\r\n"
+        f"WARC-Payload-Digest: {digest}\r\nWARC-Block-Digest: {digest}\r\n"
+        f"Content-Type: application/http;msgtype=response\r\nContent-Length: {len(block)}\r\n\r\n"
+    )
+    return head.encode() + block + b"\r\n\r\n"
+
+
+def test_a_payload_digest_that_is_the_blocks_digest_is_checked_as_the_blocks(tmp_path: Path) -> None:
+    # every ClueWeb09 record failed its payload digest (29 of 29 in resiliparse's clueweb-quirk.warc.gz)
+    path = tmp_path / "clueweb09.warc.gz"
+    path.write_bytes(
+        gzip.compress(clueweb09_record("http://example.jp/a", HTML))
+        + gzip.compress(clueweb09_record("http://example.jp/b", HTML, digest_of=b"another block"))
+    )
+    items, summary = read(path)
+    assert pages_of(items) == ["http://example.jp/a"] and items[0].body == HTML
+    assert items[0].observed_at == "2008-10-29T12:21:46Z"
+    assert [e.message for e in errors_of(items)] == [
+        "record of http://example.jp/b fails its digest (WARC-Block-Digest)"
+    ]
+    assert "stale Content-Encoding gzip (body kept as is)" in summary.notes
