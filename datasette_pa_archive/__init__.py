@@ -108,10 +108,12 @@ def extra_template_vars(template: str, database: str | None, table: str | None, 
 
 @hookimpl
 def startup(datasette: Any) -> None:
-    """The database page counts the tables it lists, not the derivation's million-row state (``counts``)."""
-    from datasette_pa_archive.counts import install
+    """The database page counts the tables it lists, not the derivation's million-row state (``counts``); an
+    immutable archive is named by a fingerprint, not a hash of its whole file (``fingerprint``)."""
+    from datasette_pa_archive import counts, fingerprint
 
-    install(datasette)
+    counts.install(datasette)
+    fingerprint.install(datasette)
 
 
 @hookimpl
