@@ -39,6 +39,20 @@ FIELDS = ("timestamp", "original", "mimetype", "statuscode", "digest")
 PYWB_FIELDS = ("timestamp", "url", "mime", "status", "digest")  # pywb's names for the same fields
 RECORD_FIELDS = ("filename", "offset", "length")  # where a Common Crawl-layout index says each record is
 FIELD_ALIASES = {"url": "original", "mime": "mimetype", "status": "statuscode"}  # pywb's JSON names
+# The letters of a CDX legend line (archive.org's CDX file format) this reader uses, as the CDX API names them.
+CDX_LETTERS = {
+    "N": "urlkey",
+    "A": "urlkey",
+    "b": "timestamp",
+    "a": "original",
+    "m": "mimetype",
+    "s": "statuscode",
+    "k": "digest",
+    "S": "length",
+    "V": "offset",
+    "g": "filename",
+}
+_CDX_LEGEND = re.compile(r"CDX(?: [A-Za-z])+")
 PAGE_SIZE = 5000
 MAX_PAGES = 1000  # CDX pages per query: a bound, never reached by the site's few thousand URLs
 BATCH = 10  # captures fetched, then stored in one ingest: a killed backfill loses at most this many fetches
@@ -158,12 +172,13 @@ def default_delay(cdx_api: str) -> float:
 
 
 def parse_cdx(body: bytes) -> tuple[list[dict[str, str]], str | None]:
-    """Rows and the resume key of one CDX answer: the Wayback Machine's JSON, pywb's JSON lines, or CDX text.
+    """Rows and the resume key of one CDX answer: the Wayback Machine's JSON, pywb's JSON lines, CDXJ or CDX text.
 
     The Wayback Machine answers one JSON array: a header row, the rows, then (with
-    showResumeKey) an empty row and the key. pywb answers one JSON object a line. A plain CDX
-    line is ``urlkey timestamp original mimetype statuscode digest ...``. Anything else (valid
-    JSON of another shape included) is a ValueError of one sentence."""
+    showResumeKey) an empty row and the key. pywb answers one JSON object a line. A CDXJ line (pywb's and Common
+    Crawl's index files) is ``urlkey timestamp {json}``. A plain CDX line is ``urlkey timestamp original mimetype
+    statuscode digest ...``, or the fields its legend line names (`` CDX N b a m s k r M S V g``). Anything else
+    (valid JSON of another shape included) is a ValueError of one sentence."""
     text = body.decode("utf-8", "replace").strip()
     if not text:
         return [], None
@@ -171,24 +186,43 @@ def parse_cdx(body: bytes) -> tuple[list[dict[str, str]], str | None]:
         if text.startswith("["):
             return _cdx_table(json.loads(text))
         if text.startswith("{"):
-            rows = []
-            for line in text.splitlines():
-                if line.strip():
-                    record = json.loads(line)
-                    if not isinstance(record, dict):
-                        raise ValueError("a CDX JSON line is not an object")
-                    rows.append({FIELD_ALIASES.get(str(k), str(k)): _text(v) for k, v in record.items()})
-            return rows, None
+            return [_json_row(json.loads(line)) for line in text.splitlines() if line.strip()], None
+        return _cdx_lines(text), None
     except RecursionError:
         raise ValueError("the CDX answer is nested too deeply") from None
-    rows = []
+
+
+def _json_row(record: object, **row: str) -> dict[str, str]:
+    """One JSON object of a CDX answer (pywb's or a CDXJ line's) as a row, pywb's field names as the Wayback
+    Machine's."""
+    if not isinstance(record, dict):
+        raise ValueError("a CDX JSON line is not an object")
+    return {**row, **{FIELD_ALIASES.get(str(k), str(k)): _text(v) for k, v in record.items()}}
+
+
+def _cdx_lines(text: str) -> list[dict[str, str]]:
+    """CDXJ or CDX text lines as rows; a legend line (`` CDX N b a ...``) names the fields of the lines after it, and
+    ipwb's ``!context``/``!meta`` lines are read past."""
+    rows: list[dict[str, str]] = []
+    names: tuple[str, ...] = ("urlkey", *FIELDS)
     for line in text.splitlines():
-        fields = line.split()
-        if len(fields) >= 3 and re.fullmatch(r"\d{4,14}", fields[1]):
-            rows.append(dict(zip(("urlkey", *FIELDS), fields)))
-        elif line.strip():
+        fields = line.split(maxsplit=2)
+        if _CDX_LEGEND.fullmatch(line.strip()):
+            names = tuple(CDX_LETTERS.get(letter, letter) for letter in line.split()[1:])
+        elif line.startswith("!") or not line.strip():
+            continue
+        elif len(fields) == 3 and re.fullmatch(r"\d{4,14}", fields[1]) and fields[2].startswith("{"):
+            rows.append(_json_row(json.loads(fields[2]), urlkey=fields[0], timestamp=fields[1]))
+        elif _dated(line.split(), names.index("timestamp") if "timestamp" in names else 1):
+            rows.append(dict(zip(names, line.split())))
+        else:
             raise ValueError("a CDX line has no timestamp and URL")
-    return rows, None
+    return rows
+
+
+def _dated(parts: list[str], at: int) -> bool:
+    """Whether a CDX line's fields have a timestamp at ``at`` (and a URL beside it)."""
+    return len(parts) >= 3 and len(parts) > at and bool(re.fullmatch(r"\d{4,14}", parts[at]))
 
 
 def _text(value: object) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from dedupe.sources import SourceError, read_sources
+from dedupe.webarchive.backfill import parse_cdx
 from dedupe.webarchive.warc import ReadSummary, read_web_archive
 from tests.warcs import page
 
@@ -152,3 +153,53 @@ def test_a_payload_digest_that_is_the_blocks_digest_is_checked_as_the_blocks(tmp
         "record of http://example.jp/b fails its digest (WARC-Block-Digest)"
     ]
     assert "stale Content-Encoding gzip (body kept as is)" in summary.notes
+
+
+# ----------------------------------------------------------------------------- backfill's CDX reader
+
+
+PYWB_CDX = (
+    b" CDX N b a m s k r M S V g\n"
+    b"com,example)/?example=1 20140103030321 http://example.com?example=1 text/html 200 "
+    b"B2LTWWPUOYAH7UIPQ7ZUPQ4VMBSVC36A - - 1043 333 example.warc.gz\n"
+)
+PYWB_CDXJ = (
+    b'com,example)/?example=1 20140103030321 {"url": "http://example.com?example=1", "mime": "text/html", '
+    b'"status": "200", "digest": "B2LTWWPUOYAH7UIPQ7ZUPQ4VMBSVC36A", "length": "1043", "offset": "333", '
+    b'"filename": "example.warc.gz"}\n'
+)
+OPENWAYBACK_CDX = (  # richardlehane/webarchive's hello-world.cdx: another legend, the IP address before the URL
+    b"CDX A b e a m s c k r V v D d g M n\n"
+    b"0-0-0checkmate.com/Bugs/Bug_Investigators.html 20010424210551 209.52.183.152 "
+    b"0-0-0checkmate.com:80/Bugs/Bug_Investigators.html text/html 200 58670fbe7432c5bed6f3dcd7ea32b221 "
+    b"a725a64ad6bb7112c55ed26c9e4cef63 - 17130110 59129865 1927657 6501523 DE_crawl6.20010424210458 - 5750\n"
+)
+EXAMPLE_ROW = {
+    "timestamp": "20140103030321",
+    "original": "http://example.com?example=1",
+    "mimetype": "text/html",
+    "statuscode": "200",
+    "digest": "B2LTWWPUOYAH7UIPQ7ZUPQ4VMBSVC36A",
+    "length": "1043",
+    "offset": "333",
+    "filename": "example.warc.gz",
+}
+
+
+@pytest.mark.parametrize("answer", [PYWB_CDX, PYWB_CDXJ], ids=["cdx-legend", "cdxj"])
+def test_cdxj_and_cdx_with_a_legend_are_read_by_their_field_names(answer: bytes) -> None:
+    # a CDXJ line was read as a CDX line: its URL was '{"url":', so every capture was dropped as off the pattern
+    rows, resume = parse_cdx(answer)
+    assert resume is None and len(rows) == 1
+    assert {k: rows[0][k] for k in EXAMPLE_ROW} == EXAMPLE_ROW
+
+
+def test_a_cdx_legend_names_where_each_field_is() -> None:
+    rows, _ = parse_cdx(OPENWAYBACK_CDX)
+    assert rows[0]["original"] == "0-0-0checkmate.com:80/Bugs/Bug_Investigators.html"
+    assert (rows[0]["timestamp"], rows[0]["statuscode"], rows[0]["offset"]) == ("20010424210551", "200", "17130110")
+
+
+def test_a_short_line_after_a_legend_is_one_sentence() -> None:
+    with pytest.raises(ValueError, match="a CDX line has no timestamp and URL"):
+        parse_cdx(b"CDX a m s k b\nhttp://example.com/ text/html 200 X\n")
