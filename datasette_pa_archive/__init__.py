@@ -76,10 +76,14 @@ def prepare_jinja2_environment(env: Any) -> None:
     env.filters["pa_label"] = field_label
 
 
-@hookimpl
+@hookimpl(tryfirst=True)
 def handle_exception(datasette: Any, request: Any, exception: Exception) -> Any:
     """A search the full-text index cannot read gets a sentence (``table_search.search_error``); any other error
     the request caused is answered quickly, its input cut short and no traceback logged (``errors``).
+
+    Asked first (``tryfirst``): Datasette takes the first answer, and pluggy asks the plugin registered last first,
+    so another plugin that answers every error (an error reporter) installed beside this one would otherwise hide
+    these sentences. What it leaves (None) still reaches the others and Datasette's default.
 
     ``client_error`` is asked first: it also turns off Datasette's rich traceback for every error (a search FTS5
     cannot read, which it leaves to ``search_error``, took 2 s of the event loop to log with its locals)."""
