@@ -8,11 +8,13 @@ and, where the version changed, to the diff with the previous one. The data are
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from datasette.utils.asgi import Response
 
 from datasette_pa_archive.errors import BadParameter, NotThere, RequestError, echo, param
 from datasette_pa_archive.pages import (
+    MAX_LINK_CHARS,
     MAX_URL_CHARS,
     archive_database,
     calendar_href,
@@ -50,6 +52,17 @@ async def url_by_id(db: Any, request: Any) -> str:
     return row[0]
 
 
+async def form_fields(db: Any, url: str) -> dict[str, Any]:
+    """What the form is filled with: the URL in its box, unless submitting it unchanged would make a request longer
+    than MAX_LINK_CHARS, which servers refuse (uvicorn: a head over 16 KiB); then the box is left empty for another
+    URL and the URL is named by its id in a hidden field (a URL typed in the box wins over it), as the pages' links
+    to such a calendar do (``pages.calendar_href``)."""
+    if len("/-/calendar?database=&" + urlencode({"url": url})) + len(db.name) * 3 <= MAX_LINK_CHARS:
+        return {"value": url, "url_id": None}
+    row = (await db.execute("SELECT id FROM urls WHERE url = ?", [url])).first()
+    return {"value": "", "url_id": row[0]} if row else {"value": url, "url_id": None}
+
+
 async def calendar_view(datasette: Any, request: Any) -> Response:
     """A URL by ``?url=`` or by its id (``?url_id=``); none: the most captured URLs. A parameter it cannot read is a
     400, a URL it has no capture of a 404, each said above the form."""
@@ -62,6 +75,7 @@ async def calendar_view(datasette: Any, request: Any) -> Response:
         context["error"], status, url = exc.message, exc.status, ""
     else:
         context["url"] = url
+    context["form"] = await form_fields(db, url)
     if not url:
         if status == 200:
             captured = [dict(r) for r in (await db.execute(page_queries.CALENDAR_URLS_SQL)).rows]

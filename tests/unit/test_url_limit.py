@@ -13,7 +13,7 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import httpx
 
@@ -112,6 +112,14 @@ def get_in_pieces(port: int, target: str) -> bytes:
     return answer.split(b"\r\n", 1)[0]
 
 
+def form_submitted(page: str) -> str:
+    """The request a browser makes for the calendar page's form submitted as it is drawn (GET: its fields in order)."""
+    form = re.search(r'<form class="pa-form" action="([^"]*)" method="get">(.*?)</form>', page, re.S)
+    assert form is not None
+    fields = re.findall(r'<input type="(?:hidden|text)" name="([^"]+)" value="([^"]*)"', form.group(2))
+    return html.unescape(form.group(1)) + "?" + urlencode([(name, html.unescape(value)) for name, value in fields])
+
+
 def test_the_calendar_link_of_the_longest_escaped_url_reaches_a_real_server(tmp_path: Path) -> None:
     """A stored URL of 8,192 characters, all of them escaped in a query ('/' is %2F), made a calendar link of 24,600
     characters: uvicorn refuses a head over 16 KiB while it arrives ('Invalid HTTP request received'). Such a link
@@ -135,6 +143,11 @@ def test_the_calendar_link_of_the_longest_escaped_url_reaches_a_real_server(tmp_
         assert get_in_pieces(port, link) == b"HTTP/1.1 200 OK"
         captures = httpx.get(f"http://127.0.0.1:{port}{link}", timeout=30)
         assert captures.status_code == 200 and "/-/snapshot/1" in captures.text and "1 capture," in captures.text
+        # the form on that page, submitted unchanged as a browser does, names the URL by its id too
+        resubmitted = form_submitted(captures.text)
+        assert len(resubmitted) <= MAX_LINK_CHARS and get_in_pieces(port, resubmitted) == b"HTTP/1.1 200 OK"
+        again = httpx.get(f"http://127.0.0.1:{port}{resubmitted}", timeout=30)
+        assert again.status_code == 200 and "/-/snapshot/1" in again.text and "1 capture," in again.text
     finally:
         server.should_exit = True
         thread.join(timeout=30)
