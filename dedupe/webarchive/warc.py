@@ -56,6 +56,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO
 
+import zstandard
+
 from .. import bounded
 from ..document import RawSnapshot, SourceError, utc_iso
 from .warc_records import READ_ERRORS, ReadSummary, RecordReader, one_line, printable
@@ -68,6 +70,9 @@ WACZ_PAGE_LISTS = ("pages/pages.jsonl", "pages/extraPages.jsonl")
 # deflates 5-20 times; 1 MB of deflated NULs makes 1 GB (seconds of reading for nothing).
 MAX_MEMBER_RATIO = 100
 MAX_BOMB_FREE = 64 * 2**20
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"  # a Zstandard frame
+ZSTD_DICT_MAGIC = b"\x5d\x2a\x4d\x18"  # the skippable frame (0x184D2A5D) a .warc.zst keeps its dictionary in
+MAX_ZSTD_DICT = 16 * 2**20  # a .warc.zst's dictionary (ArchiveTeam's are a few hundred KB)
 
 
 # ----------------------------------------------------------------------------- detection
@@ -136,12 +141,60 @@ def _is_wacz_member(name: str) -> bool:
     return name.startswith("archive/") and name.lower().endswith(WACZ_MEMBER_SUFFIXES)
 
 
+def open_zstd(raw: IO[bytes]) -> IO[bytes]:
+    """The decompressed bytes of a .warc.zst (IIPC's Zstandard WARC, written by ArchiveTeam's wget-at and Zeno): a
+    frame a record, after an optional skippable frame holding the dictionary every frame was compressed with (itself
+    zstd-compressed or not). ValueError of one sentence when the dictionary cannot be read."""
+    head = raw.read(8)
+    params = {}
+    if head[:4] == ZSTD_DICT_MAGIC:
+        size = int.from_bytes(head[4:8], "little")
+        if size > MAX_ZSTD_DICT:
+            raise ValueError(f"its dictionary frame is larger than {MAX_ZSTD_DICT // 2**20} MB")
+        data = raw.read(size)
+        if len(data) < size:
+            raise ValueError("the file ends inside its dictionary frame")
+        try:
+            if data.startswith(ZSTD_MAGIC):
+                data = zstandard.ZstdDecompressor().decompress(data, max_output_size=MAX_ZSTD_DICT)
+        except zstandard.ZstdError as exc:
+            raise ValueError(f"its dictionary does not decompress ({one_line(exc)})") from None
+        params["dict_data"] = zstandard.ZstdCompressionDict(data)
+        head = b""
+    return zstandard.ZstdDecompressor(**params).stream_reader(_Prefixed(head, raw), read_across_frames=True)
+
+
+class _Prefixed:
+    """``raw`` with ``head`` (bytes already read from it) put back in front: what a stream that cannot seek needs."""
+
+    def __init__(self, head: bytes, raw: IO[bytes]) -> None:
+        self.head, self.raw = head, raw
+
+    def read(self, n: int = -1) -> bytes:
+        if not self.head:
+            return self.raw.read(n)
+        n = len(self.head) if n is None or n < 0 else n
+        out, self.head = self.head[:n], self.head[n:]
+        return out
+
+
+def _is_zstd(head: bytes) -> bool:
+    return head.startswith((ZSTD_MAGIC, ZSTD_DICT_MAGIC))
+
+
 def detect(path: Path) -> str | None:
-    """'warc', 'arc' or 'wacz' when ``path`` is a web archive, told by its content."""
+    """'warc', 'arc' or 'wacz' when ``path`` is a web archive, told by its content (a .warc.zst by its first record)."""
     try:
         with path.open("rb") as handle:
-            kind = sniff(handle.read(4096))
-    except OSError:
+            head = handle.read(4096)
+            if head.startswith(ZSTD_DICT_MAGIC):
+                return "warc"  # the frame IIPC's Zstandard WARC keeps its dictionary in: read (or refused) as one
+            if _is_zstd(head):
+                handle.seek(0)
+                inner = open_zstd(handle).read(64)
+                return "warc" if sniff(inner) in ("warc", "arc") and inner[:1] != b"\x1f" else None
+            kind = sniff(head)
+    except (OSError, ValueError, zstandard.ZstdError):
         return None
     if kind == "wacz" and not is_wacz(path) and not looks_like_wacz(path):
         return None
@@ -181,7 +234,17 @@ def read_web_archive(
         yield SourceError(f"{where}@0", exc.strerror or str(exc))
         return
     with handle:
-        yield from read_stream(handle, where, "warc", summaries, cap, fallback)
+        stream: IO[bytes] = handle
+        if _is_zstd(handle.read(4)):
+            handle.seek(0)
+            try:
+                stream = open_zstd(handle)
+            except (OSError, ValueError) as exc:
+                yield SourceError(f"{where}@0", f"unreadable .warc.zst: {one_line(exc)}")
+                return
+        else:
+            handle.seek(0)
+        yield from read_stream(stream, where, "warc", summaries, cap, fallback)
 
 
 def _read_zip(

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from typing import IO
 from urllib.parse import urlsplit
 
+import zstandard
+
 from .. import bounded
 from ..document import MAX_URL_CHARS, REMOVED_STATUSES, RawSnapshot, SourceError, check_url, strip_userinfo
 from ..headers import Headers, charset_of, media_type
@@ -36,7 +38,16 @@ MAX_REVISIT_ENTRIES = 20_000
 ENTRY_OVERHEAD = 1024  # bytes of memory an entry costs besides its payload and headers
 PARTIAL_STATUSES = frozenset({204, 205, 206})
 # What reading a file, or a member of a zip, can raise besides a bad record: the stream ends there.
-READ_ERRORS = (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError, ValueError, zlib.error)
+READ_ERRORS = (
+    zipfile.BadZipFile,
+    OSError,
+    EOFError,
+    RuntimeError,
+    NotImplementedError,
+    ValueError,
+    zlib.error,
+    zstandard.ZstdError,  # a .warc.zst's frames
+)
 MAX_JUNK = 64  # stray bytes between two records read past as a note, not a bad record
 
 

@@ -9,6 +9,7 @@ import hashlib
 from pathlib import Path
 
 import pytest
+import zstandard
 
 from dedupe.sources import SourceError, read_sources
 from dedupe.webarchive.backfill import parse_cdx
@@ -203,3 +204,56 @@ def test_a_cdx_legend_names_where_each_field_is() -> None:
 def test_a_short_line_after_a_legend_is_one_sentence() -> None:
     with pytest.raises(ValueError, match="a CDX line has no timestamp and URL"):
         parse_cdx(b"CDX a m s k b\nhttp://example.com/ text/html 200 X\n")
+
+
+# ----------------------------------------------------------------------------- Zstandard WARCs (.warc.zst)
+
+
+def warc_record(url: str, body: bytes = HTML) -> bytes:
+    block = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n" + body
+    head = (
+        f"WARC/1.1\r\nWARC-Type: response\r\nWARC-Target-URI: {url}\r\nWARC-Date: 2023-05-01T10:00:00Z\r\n"
+        f"Content-Type: application/http;msgtype=response\r\nContent-Length: {len(block)}\r\n\r\n"
+    )
+    return head.encode() + block + b"\r\n\r\n"
+
+
+RECORDS = [warc_record(f"https://example.org/{n}") for n in range(3)]
+
+
+def warc_zst(records: list[bytes], with_dictionary: bool) -> bytes:
+    """A .warc.zst as IIPC's Zstandard WARC proposal and ArchiveTeam's wget-at write it: a frame a record, the
+    dictionary (zstd-compressed) in a skippable frame (magic 0x184D2A5D) in front."""
+    if not with_dictionary:
+        return b"".join(zstandard.ZstdCompressor().compress(r) for r in records)
+    dictionary = zstandard.train_dictionary(1024, [r.replace(b"/0", b"/%d" % n) for n in range(40) for r in records])
+    compressor = zstandard.ZstdCompressor(dict_data=dictionary)
+    packed = zstandard.ZstdCompressor().compress(dictionary.as_bytes())
+    frame = b"\x5d\x2a\x4d\x18" + len(packed).to_bytes(4, "little") + packed
+    return frame + b"".join(compressor.compress(r) for r in records)
+
+
+@pytest.mark.parametrize("with_dictionary", [False, True], ids=["frames", "dictionary"])
+def test_a_zstandard_warc_is_read(tmp_path: Path, with_dictionary: bool) -> None:
+    # wget-at and Zeno write .warc.zst; it was refused as "binary content (not text or HTML)"
+    path = tmp_path / "at.warc.zst"
+    path.write_bytes(warc_zst(RECORDS, with_dictionary))
+    items, summary = read(path)
+    assert pages_of(items) == [f"https://example.org/{n}" for n in range(3)] and summary.errors == 0
+    assert items[0].body == HTML
+
+
+def test_a_damaged_zstandard_warc_is_one_sentence_each(tmp_path: Path) -> None:
+    whole = warc_zst(RECORDS, with_dictionary=True)
+    cut = tmp_path / "cut.warc.zst"
+    cut.write_bytes(whole[:40])  # inside its dictionary frame
+    assert [(e.where, e.message) for e in read_sources([cut])] == [
+        (f"{cut}@0", "unreadable .warc.zst: the file ends inside its dictionary frame")
+    ]
+    garbled = tmp_path / "garbled.warc.zst"
+    many = [warc_record(f"https://example.org/{n}") for n in range(400)]  # 200 KB: reads of 64 KB before it
+    garbled.write_bytes(warc_zst(many, with_dictionary=False) + b"\x28\xb5\x2f\xfd" + b"\xff" * 64)
+    items, summary = read(garbled)
+    # the reads before the damaged frame are kept; the one that met it is lost with it (see the README's limits)
+    assert 250 <= len(pages_of(items)) < 400 and summary.errors == 1
+    assert errors_of(items)[0].message.startswith("the file cannot be read from here on (zstd decompress error")
