@@ -470,13 +470,18 @@ class Block:
             return None
         boundary = self.boundary
         ahead = b"" if self.missing else self.source.lookahead(2 * TAIL)
+        if ahead and b"\n" not in ahead:  # an ARC header line (a long URL) may run past 2 * TAIL bytes
+            ahead = self.source.lookahead(MAX_LINE)
+        ahead = ahead[: ahead.find(b"\n") + 1] if b"\n" in ahead else ahead
+        straddles = False  # the header starts inside the block and ends after it: what follows is its rest
         if boundary is None and self.tail:  # the block's last bytes ate part of the next record's header
             found = self.pattern.search(self.tail + ahead)
             if found and found.start(1) < len(self.tail):
                 boundary = self.position - len(self.tail) + found.start(1)
+                straddles = found.end(1) > len(self.tail)
         if boundary is None:
             return None
-        if not (self.missing or self.ends_early):
+        if not (self.missing or self.ends_early or straddles):
             ahead = self.source.lookahead(MAX_LINE)  # past blank lines, the whole of an ARC header line
             if self.source.deferred is None and starts_record(ahead, self.kind or "warc"):
                 return None  # what follows is a record: the header inside the block is the payload's

@@ -257,3 +257,19 @@ def test_a_damaged_zstandard_warc_is_one_sentence_each(tmp_path: Path) -> None:
     # the reads before the damaged frame are kept; the one that met it is lost with it (see the README's limits)
     assert 250 <= len(pages_of(items)) < 400 and summary.errors == 1
     assert errors_of(items)[0].message.startswith("the file cannot be read from here on (zstd decompress error")
+
+
+def test_an_arc_header_whose_first_byte_the_block_before_ate_is_read_whole(tmp_path: Path) -> None:
+    # the ARC format's own hello-world2.arc (richardlehane/webarchive): its filedesc's length counts one byte too
+    # many, the 'h' of the next record's URL; that record was read as a 'ttp://...' URL and skipped as not http(s)
+    version = b"2 0 AlexaInternet\nURL IP-address Archive-date Content-type Result-code Checksum Location Offset "
+    version += b"Filename Archive-length\n\n"
+    url = "http://www.dryswamp.edu:80/" + "index" * 8 + ".html"  # a header line longer than the 128 bytes looked at
+    path = tmp_path / "hello-world2.arc"
+    path.write_bytes(
+        b"filedesc://IA-001102.arc 0.0.0.0 19960923142103 text/plain 200 - - 0 IA-001102.arc %d\n" % (len(version) + 1)
+        + version
+        + arc_record(f"{url} 127.10.100.2 19961104142103 text/html 200 fac069150613fe55599cc7fa88aa089d - 209 x.arc")
+    )
+    items, summary = read(path)
+    assert pages_of(items) == [url] and summary.errors == 0
