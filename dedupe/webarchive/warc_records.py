@@ -153,12 +153,14 @@ def _too_long(rec_type: str, raw_url: str, how: str = "") -> str:
     )
 
 
-def _arc_date_field(fields: list[str]) -> int | None:
+def _arc_date_field(fields: list[str], in_arc: bool) -> int | None:
     """Where the date is in an ARC header line's fields: the first of 12-14 digits after the URL and IP address
-    (a URL may hold spaces); else, in a line of ARC v1's 5 fields (URL IP date type length) or v2's 10, the third,
-    an unusable date (Heritrix wrote ``null``) that the file's date then stands for, as for a WARC record."""
+    (a URL may hold spaces); else, in an ARC file (``in_arc``: a header was read before), in a line of ARC v1's
+    5 fields (URL IP date type length) or v2's 10 whose first is a URL, the third: an unusable date (Heritrix wrote
+    ``null``) that the file's date then stands for, as for a WARC record."""
     found = next((i for i in range(2, len(fields) - 1) if re.fullmatch(r"\d{12,14}", fields[i])), None)
-    return 2 if found is None and len(fields) in (5, 10) else found
+    a_url = re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", fields[0]) is not None
+    return 2 if found is None and in_arc and a_url and len(fields) in (5, 10) else found
 
 
 def _declared_type(rec_type: str, warc: Headers, http: Headers, arc: bool) -> str:
@@ -346,10 +348,10 @@ class RecordReader:
         fields = line.decode("latin-1").split()
         if len(fields) < 5 or not fields[-1].isdigit():
             raise _RecordError("not a WARC or ARC record header", resync=True, junk=True)
-        self.kind = "arc"
-        at = _arc_date_field(fields)
+        at = _arc_date_field(fields, in_arc=self.kind == "arc")
         if at is None:
             raise _RecordError("ARC record header has no date", resync=True)
+        self.kind = "arc"
         url = " ".join(fields[: at - 1])  # an ARC URL may hold spaces: everything before the IP address
         date_text, mime = fields[at], fields[at + 1] if at + 1 < len(fields) - 1 else ""
         block = _Block(stream, int(fields[-1]), None, "arc")

@@ -273,3 +273,11 @@ def test_an_arc_header_whose_first_byte_the_block_before_ate_is_read_whole(tmp_p
     )
     items, summary = read(path)
     assert pages_of(items) == [url] and summary.errors == 0
+
+
+def test_a_line_of_five_words_between_warc_records_does_not_make_the_file_an_arc(tmp_path: Path) -> None:
+    path = tmp_path / "junk.warc"
+    path.write_bytes(RECORDS[0] + b"see page 2 of 45\r\n" + RECORDS[1])
+    items, summary = read(path)
+    assert pages_of(items) == ["https://example.org/0", "https://example.org/1"]
+    assert [e.message for e in errors_of(items)] == ["ARC record header has no date"]
