@@ -15,6 +15,8 @@ from pathlib import Path
 from tests.support.snapshots import make_snapshots, snapshot_count
 
 SCRIPT = Path(sys.executable).with_name("pa-archive")
+# files imported: past PARALLEL_MIN (100), so the import analyses in worker processes that the kill must take along
+FILES = 160
 
 
 def survivors(group: int) -> list[int]:
@@ -32,7 +34,7 @@ def survivors(group: int) -> list[int]:
 
 
 def test_sigkill_during_import_leaves_a_consistent_archive(tmp_path: Path) -> None:
-    make_snapshots(tmp_path / "in", 400)
+    make_snapshots(tmp_path / "in", FILES)
     db = tmp_path / "archive.db"
     proc = subprocess.Popen(
         [str(SCRIPT), "import", str(tmp_path / "in"), "--db", str(db)],
@@ -63,7 +65,7 @@ def test_sigkill_during_import_leaves_a_consistent_archive(tmp_path: Path) -> No
         ).fetchone()[0]
         assert orphans == 0
         stored = conn.execute("SELECT count(*) FROM snapshots").fetchone()[0]
-    assert 30 <= stored <= 400
+    assert 30 <= stored <= FILES
 
     # the next command heals the derived tables; importing again completes without duplicates
     stats = json.loads(
@@ -80,5 +82,5 @@ def test_sigkill_during_import_leaves_a_consistent_archive(tmp_path: Path) -> No
             [str(SCRIPT), "stats", "--json", "--db", str(db)], capture_output=True, text=True, timeout=120, check=True
         ).stdout
     )
-    assert stats["snapshots"] == stats["articles"] == stats["contents"] == 400
+    assert stats["snapshots"] == stats["articles"] == stats["contents"] == FILES
     assert stats["blocks"] == 1 and stats["block_versions"] == 1

@@ -12,6 +12,7 @@ the first 8 article URLs, at the three epochs), checkpointed and vacuumed.
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 import json
@@ -19,7 +20,7 @@ import re
 import shutil
 import sqlite3
 import struct
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -218,8 +219,7 @@ def _plan(conn: sqlite3.Connection, sql: str) -> str:
 
 
 def test_every_index_is_used_by_a_named_query_or_a_lookup(tmp_path: Path) -> None:
-    with Archive(tmp_path / "archive.db") as archive:
-        archive.ingest(replica_snapshots(("en",))[:40], workers=1)
+    with Archive(_ingested(tmp_path, replica_snapshots(("en",))[:40])) as archive:
         conn = archive.db.conn
         indexes = {
             name
@@ -245,9 +245,8 @@ def test_the_outdated_extractor_question_seeks_and_never_scans(tmp_path: Path) -
 
 
 def test_m016_keeps_line_texts_only_where_the_engine_reads_them(tmp_path: Path) -> None:
-    path = tmp_path / "archive.db"
+    path = _ingested(tmp_path, replica_snapshots(("en",))[:30])
     with Archive(path) as archive:
-        archive.ingest(replica_snapshots(("en",))[:30], workers=1)
         every_line = {
             line_key(text): text
             for sha in [s for (s,) in archive.db.execute("SELECT content_sha256 FROM pages")]
@@ -294,11 +293,31 @@ def test_m016_keeps_line_texts_only_where_the_engine_reads_them(tmp_path: Path) 
         assert archive.check() == {}
 
 
-def _ingested(tmp_path: Path, snapshots: list) -> Path:
-    """An archive (``archive.db`` in ``tmp_path``) of these snapshots, as the current code builds it."""
-    path = tmp_path / "archive.db"
-    with Archive(path) as archive:
-        archive.ingest(snapshots, workers=1)
+_BUILT: dict[str, Path] = {}  # the archives ``_ingested`` built in this module, by what they hold
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _built_archives(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A folder for the archives ``_ingested`` builds once a module (forgotten when the module ends)."""
+    _BUILT["folder"] = tmp_path_factory.mktemp("lean-built")
+    yield
+    _BUILT.clear()
+
+
+def _ingested(tmp_path: Path, snapshots: Sequence[RawSnapshot], name: str = "archive.db") -> Path:
+    """An archive (``name`` in ``tmp_path``) of these snapshots, as the current code builds it.
+
+    Most tests here start from the same few (the replica's first 30 or 40 observations): each is ingested
+    once a module (about 1.3 s of analysis for 40 pages) and every test gets a copy of its own file."""
+    key = hashlib.sha256(repr([dataclasses.astuple(snapshot) for snapshot in snapshots]).encode()).hexdigest()
+    built = _BUILT.get(key)
+    if built is None:
+        built = _BUILT["folder"] / f"{key}.db"
+        with Archive(built) as archive:
+            archive.ingest(snapshots, workers=1)
+        _BUILT[key] = built
+    path = tmp_path / name
+    shutil.copyfile(built, path)  # a closed archive is its one file (the -wal is checkpointed and removed)
     return path
 
 
@@ -741,9 +760,8 @@ def test_m019_keeps_body_runs_per_page_and_counts_per_line(tmp_path: Path) -> No
     pages whose runs hold it, check passes and the engine goes on from there."""
     from dedupe.archive.stages.model import line_ids_of
 
-    path = tmp_path / "archive.db"
+    path = _ingested(tmp_path, replica_snapshots(("en",))[:40])
     with Archive(path) as archive:
-        archive.ingest(replica_snapshots(("en",))[:40], workers=1)
         conn = archive.db.conn
         runs = {(row[0], s): line_ids_of(row[14 + s]) for row in _pages_as_m024(conn) for s in (0, 1)}
         counts = conn.execute("SELECT id, in_runs0, in_runs1 FROM derive_lines ORDER BY id").fetchall()
@@ -773,9 +791,7 @@ def test_m023_names_each_content_by_its_page_in_the_content_links(tmp_path: Path
     """content_blocks and content_articles keyed by the content's hash, as m001 made them (rowid tables) or
     m018 (WITHOUT ROWID), become keyed by its page id in place: the same links, the views that read them
     answer the same, check passes, the engine goes on writing them, and they take less room."""
-    path = tmp_path / "archive.db"
-    with Archive(path) as archive:
-        archive.ingest(replica_snapshots(("en",))[:30], workers=1)
+    path = _ingested(tmp_path, replica_snapshots(("en",))[:30])
     conn = sqlite3.connect(path)
     links = {t: sorted(conn.execute(derived_rows_sql(t))) for t in ("content_blocks", "content_articles")}  # by hash
     facts = sorted(conn.execute("SELECT * FROM snapshot_facts"))
@@ -861,9 +877,7 @@ def test_m022_text_band_keys_come_from_signatures_as_stored(tmp_path: Path) -> N
 def test_m024_drops_the_engines_copy_of_each_contents_hash(tmp_path: Path) -> None:
     """derive_pages as m006-m019 made it (with content_sha256 UNIQUE) loses the hash in place: every other
     column as it was, `check` passes, the engine goes on deriving, and the table takes less room."""
-    path = tmp_path / "archive.db"
-    with Archive(path) as archive:
-        archive.ingest(replica_snapshots(("en",))[:30], workers=1)
+    path = _ingested(tmp_path, replica_snapshots(("en",))[:30])
     conn = sqlite3.connect(path)
     _undo_m025(conn)  # a later step
     rows = _pages_as_m024(conn)
@@ -900,9 +914,7 @@ def test_m025_keeps_each_distinct_runs_once_and_each_pages_lines_in_its_row(tmp_
     by page) names its runs by the id of a derive_run_sets row in place and holds its own lines: the same runs
     and lines for every page, far fewer run values than pages, no index of derive_page_lines by page, `check`
     passes, the engine goes on deriving (a run set it has not seen is added), and the tables take less room."""
-    path = tmp_path / "archive.db"
-    with Archive(path) as archive:
-        archive.ingest(replica_snapshots(("en",))[:40], workers=1)
+    path = _ingested(tmp_path, replica_snapshots(("en",))[:40])
     conn = sqlite3.connect(path)
     rows = _pages_as_m024(conn)
     _undo_m025(conn)
@@ -1008,9 +1020,7 @@ def _undo_m027(conn: sqlite3.Connection) -> None:
 
 def _m026_archive(tmp_path: Path, snaps: list) -> tuple[Path, sqlite3.Connection]:
     """An archive of ``snaps`` in the form m026 left it, and a connection to it (the caller closes it)."""
-    path = tmp_path / "archive.db"
-    with Archive(path) as archive:
-        archive.ingest(snaps, workers=1)
+    path = _ingested(tmp_path, snaps)
     conn = sqlite3.connect(path)
     _undo_m027(conn)
     return path, conn
@@ -1157,9 +1167,8 @@ def test_the_writer_refuses_a_snapshot_whose_content_is_not_stored(tmp_path: Pat
 
 
 def test_m029_drops_the_text_states_config_which_nothing_read(tmp_path: Path) -> None:
-    path = tmp_path / "archive.db"
+    path = _ingested(tmp_path, replica_snapshots(("en",))[:20])
     with Archive(path) as archive:
-        archive.ingest(replica_snapshots(("en",))[:20], workers=1)
         texts = archive.db.execute("SELECT id, hash, signature FROM derive_texts ORDER BY id").fetchall()
     conn = sqlite3.connect(path)  # the table as m017 left it: the parameters' name in every row
     with conn:
@@ -1189,8 +1198,7 @@ def test_m030_keeps_the_top_31_bits_of_each_band_key(tmp_path: Path, monkeypatch
             archive.ingest(snapshots, workers=1)
             assert archive.db.execute(f"SELECT max(abs(key)) FROM ({bands})").fetchone()[0] > 2**30
             archive.db.execute("DELETE FROM _sqlite_migrations WHERE name = 'm030_band_keys_in_four_bytes'")
-    with Archive(tmp_path / "new.db") as archive:
-        archive.ingest(snapshots, workers=1)
+    with Archive(_ingested(tmp_path, snapshots, "new.db")) as archive:
         expected = sorted(archive.db.execute(bands).fetchall())
     with Archive(tmp_path / "old.db") as archive:  # converted on open
         assert sorted(archive.db.execute(bands).fetchall()) == expected
@@ -1217,8 +1225,7 @@ def test_m031_writes_each_pages_lines_as_varint_gaps(tmp_path: Path) -> None:
     (line, kind) pairs for every page, the same bytes as an archive the current code built, at most half the
     size, and the engine derives on from them; ``check`` passes."""
     snapshots = replica_snapshots(("en",))[:40]
-    with Archive(tmp_path / "new.db") as archive:
-        archive.ingest(snapshots, workers=1)
+    with Archive(_ingested(tmp_path, snapshots, "new.db")) as archive:
         expected = archive.db.execute("SELECT page_id, lines FROM derive_pages ORDER BY page_id").fetchall()
     shutil.copy(tmp_path / "new.db", tmp_path / "old.db")
     conn = sqlite3.connect(tmp_path / "old.db")
@@ -1238,9 +1245,7 @@ def test_m031_writes_each_pages_lines_as_varint_gaps(tmp_path: Path) -> None:
 def test_m031_stops_on_page_lines_in_no_form_it_knows(tmp_path: Path) -> None:
     """A row that is not in m025's form (here, ids out of order) stops the step with the page named, and the
     archive keeps every row as it was (the step is one transaction; it runs again once the row is mended)."""
-    with Archive(tmp_path / "archive.db") as archive:
-        archive.ingest(replica_snapshots(("en",))[:10], workers=1)
-    conn = sqlite3.connect(tmp_path / "archive.db")
+    conn = sqlite3.connect(_ingested(tmp_path, replica_snapshots(("en",))[:10]))
     _undo_m031(conn)
     (page_id,) = conn.execute("SELECT min(page_id) FROM derive_pages WHERE length(lines) >= 10").fetchone()
     conn.execute("UPDATE derive_pages SET lines = ? WHERE page_id = ?", [struct.pack("<2I2B", 9, 3, 0, 0), page_id])
@@ -1289,9 +1294,8 @@ def test_m033_names_the_url_of_the_time_records_by_its_id(tmp_path: Path) -> Non
     runs and a late observation's rewritten ones), and the analysts' queries over them answer as before."""
     corpus = replica_snapshots(("en",))
     late = [s for s in corpus if "2024-01-" in s.observed_at]
-    path = tmp_path / "archive.db"
+    path = _ingested(tmp_path, [s for s in corpus if s not in late][:60])
     with Archive(path) as archive:
-        archive.ingest([s for s in corpus if s not in late][:60], workers=1)
         until = archive.db.execute("SELECT max(observed_at) FROM snapshots").fetchone()[0]
         as_of = archive.db.execute(queries.FACTS_AS_OF_SQL, {"until": until}).fetchall()
     conn = sqlite3.connect(path)
@@ -1318,12 +1322,9 @@ def test_m033_names_the_url_of_the_time_records_by_its_id(tmp_path: Path) -> Non
 def test_m034_names_each_articles_url_by_its_id_in_the_article_order(tmp_path: Path) -> None:
     """derive_article_order as before m034 (each article's URL as text, indexed) names it by urls.id: the same
     URLs, less room, `check` passes, and the engine goes on (a removed page touches its article by its URL)."""
-    import dataclasses
-
     corpus = replica_snapshots(("en",))
-    path = tmp_path / "archive.db"
+    path = _ingested(tmp_path, corpus[:40])
     with Archive(path) as archive:
-        archive.ingest(corpus[:40], workers=1)
         expected = archive.db.execute(
             "SELECT o.grp, o.sort_key, o.public_id, u.url FROM derive_article_order o JOIN urls u ON u.id = o.url_id "
             "ORDER BY o.grp"
@@ -1353,12 +1354,9 @@ def test_m034_names_each_articles_url_by_its_id_in_the_article_order(tmp_path: P
 def test_m035_names_each_pages_urls_by_their_ids(tmp_path: Path) -> None:
     """derive_pages as before m035 (a page's smallest and newest URL as text) names them by urls.id: the same
     URLs for every page, less room, `check` passes, and the engine goes on (a page seen under a new URL)."""
-    import dataclasses
-
     corpus = replica_snapshots(("en",))
-    path = tmp_path / "archive.db"
+    path = _ingested(tmp_path, corpus[:40])
     with Archive(path) as archive:
-        archive.ingest(corpus[:40], workers=1)
         expected = _pages_as_m024(archive.db.conn)
     conn = sqlite3.connect(path)
     _undo_m035(conn)
@@ -1380,9 +1378,8 @@ def test_m036_keeps_the_hash_of_each_sort_key_as_bytes_and_every_rank(tmp_path: 
     observations, in the same order (the public ids unchanged), and the engine ranks on from them (pages out
     of time order renumber articles)."""
     corpus = replica_snapshots(("en",))
-    path = tmp_path / "archive.db"
+    path = _ingested(tmp_path, corpus[20:60])
     with Archive(path) as archive:
-        archive.ingest(corpus[20:60], workers=1)
         expected = {
             table: archive.db.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
             for table in ("derive_article_order", "derive_block_order")
