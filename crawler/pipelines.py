@@ -32,9 +32,11 @@ from twisted.internet import task, threads
 
 from crawler.items import PageFailure
 from crawler.runs import ARCHIVE_LOCKED, CrawlRun
+from crawler.spiders.pacsto import redirect_removal
 from dedupe.analysis import changes
 from dedupe.archive import FLUSH, AddResult, Archive, Flush
-from dedupe.document import REMOVED_STATUSES, RawSnapshot
+from dedupe.document import RawSnapshot
+from dedupe.pages import says_removed
 from dedupe.sources import utc_iso
 
 if TYPE_CHECKING:
@@ -106,8 +108,10 @@ class ArchiveWriter:
         if failure is not None:
             return False, None  # a failed page is stored as a failure whatever the archive holds
         known = snap.url in queued or self.archive.has_content(snap.url)
-        if snap.http_status in REMOVED_STATUSES and not known:
-            return False, ("failed", f"HTTP {snap.http_status}: linked but not found (never archived)")
+        location = snap.headers.get("Location")
+        if not known and says_removed(snap.url, snap.http_status, location):
+            gone = f"redirected to {location}" if location else "not found"
+            return False, ("failed", f"HTTP {snap.http_status}: linked but {gone} (never archived)")
         return known, None
 
     @staticmethod
@@ -504,9 +508,16 @@ class ArchivePipeline:
         self.crawler.stats.set_value("archive/close_seconds", round(time.monotonic() - started, 3))
 
     def request_dropped(self, request: Any) -> None:
-        """A redirect back to a URL of its own chain is a loop: the page fails (Scrapy drops it silently)."""
+        """A redirect back to a URL of its own chain is a loop: the page fails (Scrapy drops it silently). A
+        redirect to a page this run read already (the listing) is dropped too: when it says the article it came
+        from is gone (``redirect_removal``), that is stored."""
         chain = request.meta.get("redirect_urls") or []
-        if request.meta.get("archive_page") and request.url in chain:
+        if not request.meta.get("archive_page"):
+            return
+        removal = redirect_removal(request.meta, request.url) if request.url not in chain else None
+        if removal is not None:
+            self.process_item(removal)
+        elif request.url in chain:
             self.process_item(
                 PageFailure(
                     url=chain[0],

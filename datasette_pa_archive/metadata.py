@@ -99,10 +99,12 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "or last_modified, or query observations joined with header_sets.",
             "etag": "ETag response header, sent back on the next crawl.",
             "last_modified": "Last-Modified response header, sent back on the next crawl.",
-            "page_type": "'article', 'listing', 'country' or empty when unknown.",
+            "page_type": "'article', 'listing', 'country', 'other' (reached through a redirect, never an article) "
+            "or empty when unknown.",
             "content_sha256": "SHA-256 of the raw bytes; the same content is stored once in contents.",
             "status": "'new' (content differs from the URL's previous snapshot), 'seen_again', "
-            "'not_modified' (HTTP 304), 'removed' (404/410) or 'error'.",
+            "'not_modified' (HTTP 304), 'removed' (404/410, or an article's 301/308 to a page that is no article) "
+            "or 'error'.",
         },
     ),
     "contents": (
@@ -144,7 +146,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "id": "Article number (a3 in the CLI).",
             "title": "Latest known title.",
             "url": "URL the article was last seen under.",
-            "status": "'live', or 'removed' when its URL last answered 404/410.",
+            "status": "'live', or 'removed' when its URL last answered 404/410 or a permanent redirect (301/308) "
+            "to a page that is no article.",
             "versions": "Number of distinct texts (article_versions).",
             "snapshots": "Number of snapshots showing the article.",
             "first_seen": f"Earliest snapshot showing it ({_TIMESTAMP}).",
@@ -313,7 +316,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "last_snapshot_id": "Its snapshot.",
             "snapshots": "Observations in the run (failed fetches are left out).",
             "block_versions": "The block variants the page showed (comma-separated; empty: none).",
-            "stating": "0 when the page was removed (404/410) or had no content: it stated nothing.",
+            "stating": "0 when the page was removed (404/410, a permanent redirect away) or had no content: it "
+            "stated nothing.",
         },
     ),
     "block_version_urls": (
@@ -369,7 +373,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "source": "'import' or 'crawl'.",
             "http_status": "HTTP status (empty for imports).",
             "status": "'new', 'seen_again', 'not_modified', 'removed' or 'error'.",
-            "page_type": "'article', 'listing', 'country' or empty.",
+            "page_type": "'article', 'listing', 'country', 'other' or empty.",
             "content_sha256": "The content (contents.sha256).",
             "article_version_id": "Article version it carries.",
             "article_id": "Article it belongs to.",
@@ -389,7 +393,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "new": "URLs seen for the first time.",
             "changed": "Known URLs with new content.",
             "unchanged": "Pages answering 304 or with byte-identical content.",
-            "removed": "Pages answering 404/410: their articles are marked removed.",
+            "removed": "Pages answering 404/410, or an article's 301/308 to a page that is no article: their "
+            "articles are marked removed.",
             "failed": "Pages that could not be fetched or stored.",
             "errors": "JSON list of {url, error}, one per failure.",
             "stats": "JSON: Scrapy's stats, the settings and the changes of the run.",

@@ -38,7 +38,8 @@ PRIVATE_HEADERS = frozenset({"set-cookie", "set-cookie2"})
 
 # Headers that described the bytes on the wire (framing, transfer), not the decoded body the archive keeps.
 WIRE_HEADERS = frozenset({"content-length", "content-encoding", "transfer-encoding", "connection", "keep-alive"})
-# HTTP statuses that say a page was removed: its article is marked removed, its history kept.
+# HTTP statuses that say a page was removed: its article is marked removed, its history kept. An article's permanent
+# redirect to a page that is no article says so too: ``dedupe.pages.says_removed`` is the whole rule.
 REMOVED_STATUSES = frozenset({404, 410})
 
 

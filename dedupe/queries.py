@@ -55,6 +55,7 @@ WHERE s.url = :url
 ORDER BY s.observed_at, s.id
 """
 
+# articles whose URL last said the page is gone (404/410, or an article's 301/308 to a page that is no article)
 REMOVED_ARTICLES_SQL = """
 SELECT id, title, url, versions, first_seen, last_seen
 FROM articles WHERE status = 'removed' ORDER BY last_seen DESC
@@ -385,7 +386,8 @@ UNION ALL
 SELECT 'tag:pa-archive,2025:removed:' || av.id,
        'Article removed: ' || coalesce(a.title, a.url),
        a.last_seen,
-       a.url || ' answered 404/410 (last seen ' || a.last_seen || ').',
+       a.url || ' answered 404/410, or redirected for good to a page that is no article (last seen ' ||
+       a.last_seen || ').',
        a.url
 FROM articles a CROSS JOIN article_versions av ON av.article_id = a.id AND av.version = 1  -- few are removed
 WHERE a.status = 'removed'
@@ -485,6 +487,6 @@ PAGE_LINES_SQL = "SELECT lines, lines_compression FROM pages WHERE content_sha25
 NEW_VERSION_SNAPSHOTS_SQL = "SELECT count(*) FROM observations WHERE status = 'new'"
 
 # `pa-archive stats`: the snapshots that are not a page's content, failed fetches (stored without content, in the URL's
-# history) and pages found removed (404/410), through the partial index of just those (m042): a scan of every
-# observation took 37-122 ms at 100,000.
+# history) and pages found removed (404/410, an article's 301/308 away: pages.says_removed), through the partial index
+# of just those (m042): a scan of every observation took 37-122 ms at 100,000.
 SNAPSHOT_OUTCOMES_SQL = "SELECT status, count(*) FROM observations WHERE status IN ('error', 'removed') GROUP BY status"

@@ -21,7 +21,7 @@ Callbacks only yield items (``dedupe.document.RawSnapshot``, ``PageFailure``) an
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -44,7 +44,7 @@ from crawler.revisit import DEFAULT_REVISIT_AFTER, RevisitPolicy, parse_duration
 from dedupe.document import REMOVED_STATUSES, RawSnapshot, public_headers
 
 # the site's address scheme lives with the one page-kind function that crawl, import and backfill share
-from dedupe.pages import ARTICLE_PATH, COUNTRY_PATH, LISTING_PATHS, kind_of_url  # noqa: F401
+from dedupe.pages import ARTICLE_PATH, COUNTRY_PATH, LISTING_PATHS, OTHER, kind_of_url, says_removed  # noqa: F401
 from dedupe.sources import utc_iso
 
 PAGE_STATUSES = [
@@ -237,6 +237,29 @@ def snapshot_of(response: Response, page_type: str | None, observed: datetime | 
         headers=headers,
         declared_charset=declared_charset(headers.get("Content-Type")),
         page_type=page_type,
+    )
+
+
+def redirect_removal(meta: Mapping[str, Any], landed: str, observed: datetime | None = None) -> RawSnapshot | None:
+    """The observation of the page first asked for when a redirect says it is gone, else None: an article URL
+    whose answer was a permanent redirect (301, 308) to a page that is no article (``dedupe.pages.says_removed``)
+    and whose chain did not end on an article either. It keeps the real status and the Location that answer gave,
+    without a body; the archive stores it as a removal. ``meta``: the request's (Scrapy's ``redirect_urls`` and
+    ``redirect_reasons``); ``landed``: the URL the chain reached."""
+    chain, reasons = meta.get("redirect_urls") or [], meta.get("redirect_reasons") or []
+    if not chain or not reasons or not isinstance(reasons[0], int):  # no redirect, or a <meta> refresh
+        return None
+    asked, location = _canonical_or_as_is(chain[0]), [*chain[1:], landed][0]
+    if page_type_of(_canonical_or_as_is(landed)) == "article" or not says_removed(asked, reasons[0], location):
+        return None
+    return RawSnapshot(
+        url=asked,
+        observed_at=utc_iso(observed or datetime.now(timezone.utc)),
+        body=None,
+        source="crawl",
+        http_status=reasons[0],
+        headers={"Location": location},
+        page_type=page_type_of(asked),
     )
 
 
@@ -443,11 +466,18 @@ class PacstoSpider(scrapy.Spider):
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
         """Every page: its snapshot, then the article and country pages it links.
 
-        A page reached through a redirect is filed as the kind of page it landed on: an article that redirects
-        to the home page (a removed record, a Rails ``redirect_to root_path``) is not stored as an article."""
+        A page reached through a redirect is filed as the kind of page it landed on, ``OTHER`` when its URL is of
+        no known kind: an article that redirects to the home page (a removed record, a Rails ``redirect_to
+        root_path``) is not stored as an article. When that redirect was permanent, the article's URL gets an
+        observation of its own saying so (``redirect_removal``): the archive marks the article removed."""
+        meta = response.request.meta if response.request is not None else {}
+        redirected = bool(meta.get("redirect_urls"))
+        removal = redirect_removal(meta, response.url) if redirected else None
+        if removal is not None:
+            yield removal
         page_type = page_type_of(response.url)
-        if page_type is None and not response.meta.get("redirect_urls"):
-            page_type = response.meta.get("page_type")  # a redirect's page is what it landed on, not what was asked
+        if page_type is None:  # a redirect's page is what it landed on, not what was asked
+            page_type = OTHER if redirected else meta.get("page_type")
         yield snapshot_of(response, page_type)
         self.learn_spelling(response)
         if response.status in REMOVED_STATUSES or not isinstance(response, TextResponse) or not response.body:

@@ -26,10 +26,11 @@ from sqlite_utils import Database
 
 from ..document import EXTRACTOR_VERSION, InputError, PageAnalysis, RawSnapshot
 from ..headers import Headers, split_varying
+from ..pages import says_removed
 from ..sources import SourceError
 from ..stemming import stemming_cpu_seconds
 from ..storage import OWN_METHOD, Codec, Dictionary, compress_own, compress_with, content_hash
-from .base import NEWEST_CONTENT_SNAPSHOT_SQL, NEWEST_SNAPSHOT_SQL, REMOVED_STATUSES, write_transaction
+from .base import NEWEST_CONTENT_SNAPSHOT_SQL, NEWEST_SNAPSHOT_SQL, write_transaction
 
 LOOKUP_CHUNK = 500  # hashes or URLs per query when a batch is read ahead
 # which of a JSON list of content hashes the archive has
@@ -342,8 +343,8 @@ class ObservationStore:
         status_code = snap.http_status
         if status_code == 304:
             return (newest.content if newest is not None else self._newest(snap.url, with_content=True)), "not_modified"
-        if status_code in REMOVED_STATUSES:
-            return None, "removed"
+        if says_removed(snap.url, status_code, snap.headers.get("Location")):
+            return None, "removed"  # 404/410, or an article's permanent redirect away: the page is gone
         if sha is None:
             return None, "error"
         previous = newest.any if newest is not None else self._newest(snap.url, with_content=False)

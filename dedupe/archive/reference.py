@@ -18,9 +18,9 @@ from ..blocks import ARTICLE_CONFIG, Derivation, PageLines, derive, version_publ
 from ..facts import extract_facts
 from ..language import detect_language
 from ..minhash import compute_signatures, estimate_jaccard
+from ..pages import article_status
 from ..storage import Codec, text_hash
 from ..variants import assign_slots, compare_versions
-from .base import REMOVED_STATUSES
 
 
 def load_pages(db: Database) -> list[PageLines]:
@@ -105,13 +105,12 @@ class _Writer:
         for key, group in self.d.article_group.items():
             if key in self.seen:
                 members[group][self.d.article_text[key]].append(key)
-        latest = {
-            url: (status,)
-            for url, status in self.db.execute(
-                "SELECT url, http_status FROM (SELECT url, http_status, row_number() OVER "
+        latest = dict(  # each URL's newest observation's status ('removed': dedupe.pages.says_removed)
+            self.db.execute(
+                "SELECT url, status FROM (SELECT url, status, row_number() OVER "
                 "(PARTITION BY url ORDER BY observed_at DESC, id DESC) AS newest FROM snapshots) WHERE newest = 1"
             )
-        }
+        )
         url_of = {
             sha: url
             for sha, url in self.db.execute(
@@ -160,7 +159,7 @@ class _Writer:
             count, first, last = self._span(all_keys)
             url = max(all_keys, key=lambda k: self.seen[k][2])
             url = url_of.get(url)
-            status = "removed" if url in latest and latest[url][0] in REMOVED_STATUSES else "live"
+            status = article_status(latest.get(url))
             article_rows.append(
                 {
                     "id": article_id,

@@ -15,8 +15,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from .base import REMOVED_STATUSES
-
 CHUNK = 500  # parameters per IN (...) query
 
 Key = tuple[str, int]  # (observed_at, snapshot id): the one order of observations
@@ -140,7 +138,7 @@ class UrlRun:
     last: Key
     snapshots: int
     block_versions: str  # sorted ids, comma-separated; '' for none
-    stating: int  # 0: a removed page (404/410) or no content: it states nothing
+    stating: int  # 0: a removed page (404/410, a permanent redirect away) or no content: it states nothing
 
     def row(self) -> tuple:
         return (
@@ -162,8 +160,10 @@ URL_RUN_COLUMNS = (
 
 def _url_observation(contents: Contents, row: tuple) -> tuple[Key, str, int]:
     """(key, block versions, stating) of one snapshot row (id, url, observed_at, content_sha256, http_status)."""
-    sid, _, observed_at, sha, http_status = row
-    stating = int(sha is not None and http_status not in REMOVED_STATUSES)
+    sid, _, observed_at, sha, _ = row
+    # an observation that says its page is gone (404/410, an article's permanent redirect away: pages.says_removed)
+    # is stored without content (observations._placed), as a failure: either way the URL stated nothing then
+    stating = int(sha is not None)
     return (observed_at, sid), ",".join(contents.versions(sha)), stating
 
 

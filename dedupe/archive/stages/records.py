@@ -15,8 +15,9 @@ from ...blocks import version_public_id
 from ...facts import Fact, extract_facts
 from ...language import detect_language
 from ...minhash import estimate_jaccard
+from ...pages import article_status
 from ...variants import assign_slots, compare_versions
-from ..base import REMOVED_STATUSES, order_key
+from ..base import order_key
 from . import sql
 from .model import Touched
 from .pages import NeedsRebuild
@@ -79,10 +80,10 @@ class BuiltBlock:
     changes: list[tuple]  # block_line_changes rows
 
 
-def latest_statuses(conn: sqlite3.Connection, urls: Iterable[str | None]) -> dict[str, int | None]:
-    """URL -> HTTP status of its newest snapshot (what says whether its article was removed), one query
-    per chunk of URLs."""
-    found: dict[str, int | None] = {}
+def latest_statuses(conn: sqlite3.Connection, urls: Iterable[str | None]) -> dict[str, str | None]:
+    """URL -> status of its newest snapshot ('removed' says its article was removed: ``pages.article_status``),
+    one query per chunk of URLs."""
+    found: dict[str, str | None] = {}
     for chunk in sql.chunks(sorted({url for url in urls if url is not None})):
         found.update(conn.execute(sql.LATEST_STATUSES, [json.dumps(list(chunk))]).fetchall())
     return found
@@ -120,7 +121,7 @@ def article(
     members: list[ArticleMember],
     texts: dict[int, str],
     known: dict[tuple[str, str], float | None] | None = None,
-    statuses: dict[str, int | None] | None = None,
+    statuses: dict[str, str | None] | None = None,
 ) -> BuiltArticle:
     """The record of one s1 group from its contents: the article, its versions in time order, its links.
 
@@ -170,7 +171,7 @@ def article(
     url = _last_url(every)
     if statuses is None:
         statuses = latest_statuses(conn, [url])
-    status = "removed" if statuses.get(url) in REMOVED_STATUSES else "live"
+    status = article_status(statuses.get(url))
     row = (next((t for t in reversed(titles) if t), None), url, status, len(ordered), count, first, last)
     return BuiltArticle(_order(versions[ordered[0]]), row, out, links)
 

@@ -348,7 +348,8 @@ ARTICLE_MEMBERS = """SELECT g.grp, pg.content_sha256, p.text1_id, lower(hex(t.ha
    JOIN derive_texts t ON t.id = p.text1_id JOIN pages pg ON pg.rowid = p.page_id
    LEFT JOIN urls mu ON mu.id = p.min_url_id LEFT JOIN urls nu ON nu.id = p.newest_url_id
    WHERE g.space = 's1' AND g.grp IN ({marks})"""
-LATEST_STATUSES = """SELECT u.value, (SELECT http_status FROM snapshots WHERE url = u.value
+# per URL, its newest observation's status: 'removed' when it said the page is gone (dedupe.pages.says_removed)
+LATEST_STATUSES = """SELECT u.value, (SELECT status FROM snapshots WHERE url = u.value
       ORDER BY observed_at DESC, id DESC LIMIT 1) FROM json_each(?) u"""
 VERSIONS_THERE = "SELECT id FROM article_versions WHERE id IN ({marks})"
 # an article kept in place (its pages seen again): its row and its versions' as the record writer builds them

@@ -1,13 +1,16 @@
 """Soft removals: an archived article that now redirects to the home page or to the listing, as a Rails site does
 with a deleted record (``redirect_to root_path``), and one that answers 200 with a "page not found" page.
 
-Two crawls of a small site on 127.0.0.1, each in a child process (a Twisted reactor runs once per process): the
-first archives three articles, the second (every archived page due) finds them gone in those three ways.
+Three crawls of a small site on 127.0.0.1, each in a child process (a Twisted reactor runs once per process): the
+first archives six articles, the second (every archived page due) finds them gone or moved in the ways below, the
+third finds one of them back. A permanent redirect (301, 308) away from an article is its removal; a temporary one
+(302) and a redirect to another article are not.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -34,6 +37,17 @@ ARTICLES = {  # texts far apart, so that each is an article of its own
     "to-home": "Deputies discussed migration policy in Minsk and agreed on joint monitoring of the borders.",
     "to-listing": "The defence commission reviewed a draft model law on military cooperation and peacekeeping.",
     "not-found": "Observers monitored the parliamentary elections in Bishkek and praised the orderly turnout.",
+    "to-about": "A seminar on cyber security gathered legal experts from six capitals to compare statutes.",
+    "renamed": "The youth parliament met in Yerevan to discuss volunteering, sport and student exchanges.",
+    "comes-back": "Budget experts examined the financing of the collective rapid reaction forces this year.",
+}
+# once the site is at stage 1: (status, target) of each article that redirects
+REDIRECTS = {
+    "to-home": (302, "/"),  # temporary: no removal
+    "to-listing": (301, "/events"),  # permanent, to the listing the run has read already
+    "to-about": (308, "/about"),  # permanent, to a page of no known kind
+    "renamed": (301, "/events/renamed-2"),  # permanent, to another article: moved, not removed
+    "comes-back": (301, "/"),  # permanent, and back with a 200 at stage 2
 }
 NOT_FOUND = (
     "<html><head><title>Page not found</title></head><body><header><a href='/events'>News</a></header>"
@@ -41,26 +55,36 @@ NOT_FOUND = (
 )
 
 
+def article_html(slug: str) -> str:
+    text = " ".join([ARTICLES[slug]] * 4)
+    return f"<html><head><title>{slug}</title></head><body><article><h1>{slug}</h1><p>{text}</p>"
+
+
 class _Site(QuietHandler):
-    """The news list and its articles; once ``server.gone``, the articles are deleted in the three ways."""
+    """The news list and its articles; from ``server.stage`` 1 the articles are deleted or moved as REDIRECTS and
+    NOT_FOUND say (the listing links none of them); at stage 2 'comes-back' answers 200 again."""
 
     def do_GET(self) -> None:  # noqa: N802 - the http.server name
         server: Any = self.server
         path = urlsplit(self.path).path
         slug = path.removeprefix("/events/")
+        gone = server.stage >= 1 and not (slug == "comes-back" and server.stage == 2)
         if path == "/":
             self._html(200, "<html><head><title>Home</title></head><body><h1>Welcome</h1><a href='/events'>News</a>")
+        elif path == "/about":
+            self._html(200, "<html><head><title>About</title></head><body><h1>About the Assembly</h1></body></html>")
         elif path == "/events":
-            links = "" if server.gone else "".join(f'<a href="/events/{s}">{s}</a>' for s in ARTICLES)
+            links = "" if server.stage else "".join(f'<a href="/events/{s}">{s}</a>' for s in ARTICLES)
             self._html(200, f"<html><head><title>News</title></head><body><h1>News</h1>{links}</body></html>")
-        elif slug in ARTICLES and server.gone and slug != "not-found":
-            target = "/" if slug == "to-home" else "/events"
-            self._send(302 if slug == "to-home" else 301, b"", [("Location", f"{server.url}{target}")])
-        elif slug in ARTICLES and server.gone:
+        elif slug == "renamed-2":
+            self._html(200, article_html("renamed"))
+        elif slug in REDIRECTS and gone:
+            status, target = REDIRECTS[slug]
+            self._send(status, b"", [("Location", f"{server.url}{target}")])
+        elif slug in ARTICLES and gone:
             self._html(200, NOT_FOUND)
         elif slug in ARTICLES:
-            text = " ".join([ARTICLES[slug]] * 4)
-            self._html(200, f"<html><head><title>{slug}</title></head><body><article><h1>{slug}</h1><p>{text}</p>")
+            self._html(200, article_html(slug))
         else:
             self._html(404, NOT_FOUND)
 
@@ -97,43 +121,103 @@ def versions(db: Path, url: str) -> list[tuple]:
     )
 
 
+def snapshots(db: Path, url: str) -> list[tuple]:
+    return rows(db, "SELECT status, http_status, page_type FROM snapshots WHERE url = ? ORDER BY id", url)
+
+
+def article_status(db: Path, title: str) -> list[tuple]:
+    return rows(db, "SELECT status FROM articles WHERE title = ?", title)
+
+
 @pytest.fixture(scope="module")
 def crawled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """The archive after the site deleted its three articles, and both runs' summaries."""
-    db = tmp_path_factory.mktemp("soft") / "a.db"
-    with loopback_server(_Site, gone=False) as site:
-        first = crawl(db, site.url)
-        site.gone = True
-        second = crawl(db, site.url)
-    return {"db": db, "base": site.url, "first": first, "second": second}
+    """The archive after the site deleted or moved its articles (a copy: ``db``), the same archive after the
+    third crawl (``later``), and the runs' summaries."""
+    folder = tmp_path_factory.mktemp("soft")
+    later = folder / "a.db"
+    with loopback_server(_Site, stage=0) as site:
+        first = crawl(later, site.url)
+        site.stage = 1
+        second = crawl(later, site.url)
+        db = folder / "second.db"
+        shutil.copyfile(later, db)
+        site.stage = 2
+        third = crawl(later, site.url)
+    return {"db": db, "later": later, "base": site.url, "first": first, "second": second, "third": third}
 
 
-def test_an_article_redirected_to_the_home_page_or_the_listing_keeps_its_history(crawled: dict[str, Any]) -> None:
-    """What the crawl does today, and a careful archive should: the page a removed article redirects to is filed
-    under its own URL (or, the listing having been read already in that run, not again), and the article's URL is
-    given no observation and its article no version from it. The article is not marked removed either: a redirect
-    says where the site sends a reader, not that the text is gone (left: no observation records the redirect)."""
+def test_a_temporary_redirect_keeps_the_article_and_its_landing_page_is_no_article(crawled: dict[str, Any]) -> None:
+    """A 302 to the home page is no removal (a site sends readers away for a while too): the article's URL gets
+    no observation and its article stays live with its one version. The home page is filed under its own URL as
+    'other' (no kind by its address, reached through a redirect), so its "Welcome" is no article and not among
+    the run's new articles, which the alerts read."""
     db, base, second = crawled["db"], crawled["base"], crawled["second"]
-    assert crawled["first"]["new"] == 5  # /events, /events?page=2 and the three articles
-    for slug in ("to-home", "to-listing"):
+    assert crawled["first"]["new"] == 8  # /events, /events?page=2 and the six articles
+    url = f"{base}/events/to-home"
+    assert snapshots(db, url) == [("new", 200, "article")]
+    assert versions(db, url) == [("to-home", 1)]
+    assert rows(db, "SELECT status FROM articles WHERE url = ?", url) == [("live",)]
+    assert snapshots(db, f"{base}/") == [("new", 200, "other")]
+    assert snapshots(db, f"{base}/about") == [("new", 200, "other")]
+    assert not rows(db, "SELECT title FROM articles WHERE title IN ('Home', 'Welcome', 'About', 'About the Assembly')")
+    new_articles = [a["title"] for a in second["stats"]["changes"]["new_articles"]]
+    assert new_articles == ["The page you were looking for doesn't exist."]
+    assert second["failed"] == 0
+
+
+def test_a_permanent_redirect_away_from_an_article_is_its_removal(crawled: dict[str, Any]) -> None:
+    """A 301 to the listing (read already in that run: Scrapy drops the redirect) and a 308 to a page of no known
+    kind are recorded as observations of the article's URL with their real status and Location, no body; the
+    article is removed as after a 404 (its versions kept), the run counts the removals, and the URL's time-derived
+    run says it stated nothing then."""
+    db, base, second = crawled["db"], crawled["base"], crawled["second"]
+    for slug, (status, target) in {"to-listing": (301, "/events"), "to-about": (308, "/about")}.items():
         url = f"{base}/events/{slug}"
-        assert rows(db, "SELECT status, http_status FROM snapshots WHERE url = ?", url) == [("new", 200)], slug
+        assert snapshots(db, url) == [("new", 200, "article"), ("removed", status, "article")], slug
+        (headers, sha) = rows(
+            db,
+            "SELECT headers, content_sha256 FROM snapshots WHERE url = ? AND id = "
+            "(SELECT max(id) FROM snapshots WHERE url = ?)",
+            url,
+            url,
+        )[0]
+        assert json.loads(headers) == {"Location": f"{base}{target}"} and sha is None, slug
         assert versions(db, url) == [(slug, 1)], slug
-        assert rows(db, "SELECT status FROM articles WHERE url = ?", url) == [("live",)], slug
-    # the home page is filed under its own URL, with no kind (it is no article by its address)
-    assert rows(db, "SELECT status, http_status, page_type FROM snapshots WHERE url = ?", f"{base}/") == [
-        ("new", 200, None)
+        assert rows(db, "SELECT status FROM articles WHERE url = ?", url) == [("removed",)], slug
+        assert rows(db, "SELECT stating FROM url_runs WHERE url = ? ORDER BY first_observed_at", url) == [(1,), (0,)]
+    assert second["removed"] == 3  # with comes-back's 301 to the home page
+    removed = sorted(a["title"] for a in second["stats"]["changes"]["removed_articles"])
+    assert removed == ["comes-back", "to-about", "to-listing"]
+
+
+def test_a_permanent_redirect_to_another_article_is_a_move(crawled: dict[str, Any]) -> None:
+    """A 301 to another article URL (a new slug) says where the article went, not that it is gone: the old URL gets
+    no observation, the page it lands on is filed as an article, and the article is live under its new URL."""
+    db, base = crawled["db"], crawled["base"]
+    assert snapshots(db, f"{base}/events/renamed") == [("new", 200, "article")]
+    assert snapshots(db, f"{base}/events/renamed-2") == [("new", 200, "article")]
+    assert rows(db, "SELECT url, status, versions FROM articles WHERE title = 'renamed'") == [
+        (f"{base}/events/renamed-2", "live", 1)
     ]
-    # its text is no version of any archived article
-    assert not rows(
-        db,
-        "SELECT 1 FROM snapshots s JOIN pages p ON p.content_sha256 = s.content_sha256 "
-        "JOIN content_articles ca ON ca.page_id = p.rowid JOIN article_versions av ON av.id = ca.article_version_id "
-        "JOIN articles a ON a.id = av.article_id WHERE s.url = ? AND a.url LIKE ?",
-        f"{base}/",
-        f"{base}/events/%",
-    )
-    assert second["failed"] == 0 and second["removed"] == 0
+
+
+def test_the_archive_after_such_a_crawl_passes_check(crawled: dict[str, Any]) -> None:
+    """The incremental engine and the reference rebuild read a removal by redirect alike."""
+    command = [sys.executable, "-m", "cli", "check", "--db", str(crawled["db"])]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+
+
+def test_an_article_back_after_its_removal_by_redirect_is_live_again(crawled: dict[str, Any]) -> None:
+    """As after a 404: once the URL answers 200 again, the article is live, its history whole."""
+    later, base, third = crawled["later"], crawled["base"], crawled["third"]
+    url = f"{base}/events/comes-back"
+    assert snapshots(later, url) == [("new", 200, "article"), ("removed", 301, "article"), ("new", 200, "article")]
+    assert article_status(later, "comes-back") == [("live",)]
+    assert versions(later, url) == [("comes-back", 1)]
+    assert article_status(later, "to-listing") == [("removed",)]
+    assert third["stats"]["changes"]["removed_articles"] == []  # removed already
+    assert third["removed"] == 2  # to-listing and to-about, revisited (README: the revisit policy)
 
 
 def test_a_200_not_found_page_is_stored_as_what_it_is_and_the_article_keeps_its_text(crawled: dict[str, Any]) -> None:
