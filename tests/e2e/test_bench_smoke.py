@@ -15,6 +15,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
 RATIOS = ("crawl_vs_bare", "recrawl_speedup", "import_vs_trafilatura", "minhash_speedup", "compression_ratio")
 REQUIRED = RATIOS + ("recrawl_bytes_per_page", "minhash_mae_project", "minhash_mae_datasketch", "scale")
+# the synthetic site's articles: a size at which every figure is there (its fixed costs, the processes each
+# crawl and the import start, are most of the run; 60 articles took 4 s more for nothing more checked)
+PAGES = 20
 
 
 @pytest.fixture(scope="module")
@@ -26,13 +29,13 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict:
             "-m",
             "bench.run",
             "--pages",
-            "60",
+            str(PAGES),
             "--scale",
-            "2000",
+            "500",
             "--minhash-docs",
             "20",
             "--growth",
-            "30,60",
+            "10,20",
             "--repeat",
             "1",
             "--json",
@@ -62,7 +65,7 @@ def test_every_key_of_the_issue_is_there(results: dict) -> None:
 
 def test_scale_runs_report_size_time_memory_and_quality(results: dict) -> None:
     (run,) = results["scale"]
-    assert run["size"] == 2000
+    assert run["size"] == 500
     assert run["seconds"] > 0 and run["peak_rss_mb"] > 0
     assert 0 <= run["precision"] <= 1 and 0 <= run["recall"] <= 1
 
@@ -89,7 +92,7 @@ def test_bytes_by_table_and_cpu_by_stage_are_accounted(results: dict) -> None:
     for key in ("import_cpu_ms_per_page_by_stage", "import_one_core_cpu_ms_per_page_by_stage"):
         stages = results[key]
         assert set(stages) == {"fetch", "analyse", "store", "derive", "index", "other"}, key
-        assert min(stages.values()) > 0, key  # every stage ran: 60 article pages read, analysed, stored, ...
+        assert min(stages.values()) > 0, key  # every stage ran: the article pages read, analysed, stored, ...
     # the stages are the import's whole CPU (one round: --repeat 1), not another clock
     assert sum(results["import_cpu_ms_per_page_by_stage"].values()) == pytest.approx(
         results["import_cpu_ms_per_page"], rel=0.05, abs=0.1
@@ -98,17 +101,17 @@ def test_bytes_by_table_and_cpu_by_stage_are_accounted(results: dict) -> None:
 
 def test_the_crawls_fetched_the_whole_site(results: dict) -> None:
     assert results["crawl_status"] == "finished"
-    assert results["crawl_bare_pages"] == results["crawl_pages"] == results["recrawl_full_pages"] >= 60
+    assert results["crawl_bare_pages"] == results["crawl_pages"] == results["recrawl_full_pages"] >= PAGES
     assert results["recrawl_full_not_modified"] == results["recrawl_full_pages"]  # an unchanged site: all 304
     # the default revisit policy re-reads listing page 1 (a 304), robots.txt and the sitemap: nothing is due
     assert results["recrawl_pages"] == results["recrawl_not_modified"] == 1 and results["recrawl_requests"] <= 3
     assert results["recrawl_bytes_per_page"] == round(results["recrawl_bytes_added"] / results["crawl_pages"], 1)
-    assert results["import_pages"] == 60
+    assert results["import_pages"] == PAGES
 
 
 def test_goals_are_judged_and_the_machine_is_named(results: dict) -> None:
     goals = results["goals"]
-    assert set(RATIOS) | {"recrawl_bytes_per_page", "minhash_mae", "scale_2000"} <= set(goals)
+    assert set(RATIOS) | {"recrawl_bytes_per_page", "minhash_mae", "scale_500"} <= set(goals)
     assert all(goal["met"] in (True, False) for goal in goals.values())
     machine = results["machine"]
     assert machine["nproc"] >= 1 and machine["python"].count(".") == 2
@@ -136,8 +139,8 @@ def test_the_table_lists_the_stages_in_order_with_their_total() -> None:
 
 
 def test_growth_reports_the_flatness_of_adding_and_importing(results: dict) -> None:
-    assert [row["pages"] for row in results["growth"]] == [30, 60]
-    assert results["growth"][1]["stats"]["articles"] == 65  # 60 imported, then five new articles, one at a time
+    assert [row["pages"] for row in results["growth"]] == [10, 20]
+    assert results["growth"][1]["stats"]["articles"] == 25  # 20 imported, then five new articles, one at a time
     assert results["add_one_flatness"] > 0 and results["import_flatness"] > 0
     assert results["goals"]["add_one_flatness"]["target"] == "<= 1.5"
 
