@@ -89,9 +89,14 @@ class PageRecord:
     http_status: int | None = None  # of that observation
     page_type: str | None = None
     failed_last: bool = False  # the newest observation of all was a failure
+    status: str | None = None  # that observation's outcome as the archive stored it ('removed', 'new', ...)
 
     @property
     def removed(self) -> bool:
+        """The page was last seen gone: the archive's verdict (``dedupe.pages.says_removed``: a 404/410, or an
+        article's permanent redirect away), or, for a record that does not carry it, a 404/410."""
+        if self.status is not None:
+            return self.status == "removed"
         return self.http_status in REMOVED_STATUSES
 
 

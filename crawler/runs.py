@@ -378,6 +378,7 @@ class CrawlRun:
             records[url] = PageRecord(
                 seen_at=parse_time(good["observed_at"]) if good else None,
                 http_status=good["http_status"] if good else None,
+                status=good["status"] if good else None,
                 page_type=(good or bad)["page_type"],
                 failed_last=bad is not None and (good is None or bad["observed_at"] > good["observed_at"]),
             )

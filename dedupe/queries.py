@@ -212,7 +212,7 @@ WHERE kind = 'conflict' ORDER BY block_version_id LIMIT 1
 # and the newest failure; SQLite takes the bare columns from the row holding max(observed_at). Grouped by the URL's
 # row in the tables behind the snapshots view (m027): grouping the view by its URL text would sort every observation.
 CRAWL_LAST_SEEN_SQL = """
-SELECT u.url, max(o.observed_at) AS observed_at, o.http_status, o.page_type
+SELECT u.url, max(o.observed_at) AS observed_at, o.http_status, o.status, o.page_type
 FROM observations o JOIN urls u ON u.id = o.url_id
 WHERE o.source = 'crawl' AND o.status != 'error' GROUP BY o.url_id
 """
