@@ -160,5 +160,6 @@ def test_a_pause_is_logged_and_counted_once_and_only_ever_lengthened(tmp_path: P
         "pacsto.org answered 429 with Retry-After: no request goes to it for 10 s"
     ]
     assert crawler.stats.counts["pacsto/host_pauses"] == 1
-    assert 29.9 <= crawler.stats.counts["pacsto/host_paused_seconds"] <= 30.0
+    # 10 s, then lengthened to 30 s from the third answer's moment: 30 s and the few ms between the answers
+    assert 29.9 <= crawler.stats.counts["pacsto/host_paused_seconds"] <= 30.5
     assert 29 < mw.until["pacsto.org"] - time.monotonic() <= 30 and set(mw.until) == {"pacsto.org"}
