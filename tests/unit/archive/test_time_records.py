@@ -5,9 +5,11 @@ removals, both languages), and answering what the analyst pages and commands ask
 from __future__ import annotations
 
 import random
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -69,18 +71,30 @@ def test_a_crawl_after_everything_extends_the_last_run_and_segment(tmp_path: Pat
         assert archive.check() == {}
 
 
-def test_the_reference_builds_every_table(tmp_path: Path) -> None:
-    with Archive(tmp_path / "a.db") as archive:
+@pytest.fixture(scope="module")
+def flip_flops(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An archive of ``_flip_flop_corpus`` in one batch, for the tests that only read it (each reads a copy)."""
+    path = tmp_path_factory.mktemp("flip-flops") / "a.db"
+    with Archive(path) as archive:
         archive.ingest(_flip_flop_corpus(), workers=1)
+    return path
+
+
+def _copy(archive: Path, tmp_path: Path) -> Path:
+    """A copy of a closed archive (its one file) in ``tmp_path``."""
+    return Path(shutil.copyfile(archive, tmp_path / archive.name))
+
+
+def test_the_reference_builds_every_table(flip_flops: Path, tmp_path: Path) -> None:
+    with Archive(_copy(flip_flops, tmp_path)) as archive:
         rows = reference_rows(archive.db.conn)
         for table in TABLES:
             assert sorted(rows[table]) == sorted(archive.db.execute(f"SELECT * FROM [{table}]").fetchall()), table
         assert {r[0] for r in rows["fact_segments"]} == {"en", "ru"}
 
 
-def test_as_of_reads_each_page_at_the_moment(tmp_path: Path) -> None:
-    with Archive(tmp_path / "a.db") as archive:
-        archive.ingest(_flip_flop_corpus(), workers=1)
+def test_as_of_reads_each_page_at_the_moment(flip_flops: Path, tmp_path: Path) -> None:
+    with Archive(_copy(flip_flops, tmp_path)) as archive:
 
         def kyrgyz(when: str) -> dict[str, int]:
             facts = archive.facts_as_of(when, "Kyrgyzstan")["facts"]
