@@ -61,7 +61,7 @@ import zstandard
 from .. import bounded
 from ..document import RawSnapshot, SourceError, utc_iso
 from .warc_records import READ_ERRORS, ReadSummary, RecordReader, one_line, printable
-from .warc_stream import MAX_LINE
+from .warc_stream import MAX_LINE, ZSTD_MAGIC, Damaged, ZstdFrames
 
 MAX_WACZ_DEPTH = 3  # a WACZ inside a WACZ inside a WACZ, no deeper
 WACZ_MEMBER_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
@@ -70,7 +70,6 @@ WACZ_PAGE_LISTS = ("pages/pages.jsonl", "pages/extraPages.jsonl")
 # deflates 5-20 times; 1 MB of deflated NULs makes 1 GB (seconds of reading for nothing).
 MAX_MEMBER_RATIO = 100
 MAX_BOMB_FREE = 64 * 2**20
-ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"  # a Zstandard frame
 ZSTD_DICT_MAGIC = b"\x5d\x2a\x4d\x18"  # the skippable frame (0x184D2A5D) a .warc.zst keeps its dictionary in
 MAX_ZSTD_DICT = 16 * 2**20  # a .warc.zst's dictionary (ArchiveTeam's are a few hundred KB)
 
@@ -141,12 +140,13 @@ def _is_wacz_member(name: str) -> bool:
     return name.startswith("archive/") and name.lower().endswith(WACZ_MEMBER_SUFFIXES)
 
 
-def open_zstd(raw: IO[bytes]) -> IO[bytes]:
+def open_zstd(raw: IO[bytes]) -> ZstdFrames:
     """The decompressed bytes of a .warc.zst (IIPC's Zstandard WARC, written by ArchiveTeam's wget-at and Zeno): a
     frame a record, after an optional skippable frame holding the dictionary every frame was compressed with (itself
     zstd-compressed or not). ValueError of one sentence when the dictionary cannot be read."""
     head = raw.read(8)
     params = {}
+    start = 0
     if head[:4] == ZSTD_DICT_MAGIC:
         size = int.from_bytes(head[4:8], "little")
         if size > MAX_ZSTD_DICT:
@@ -160,22 +160,11 @@ def open_zstd(raw: IO[bytes]) -> IO[bytes]:
         except zstandard.ZstdError as exc:
             raise ValueError(f"its dictionary does not decompress ({one_line(exc)})") from None
         params["dict_data"] = zstandard.ZstdCompressionDict(data)
-        head = b""
-    return zstandard.ZstdDecompressor(**params).stream_reader(_Prefixed(head, raw), read_across_frames=True)
-
-
-class _Prefixed:
-    """``raw`` with ``head`` (bytes already read from it) put back in front: what a stream that cannot seek needs."""
-
-    def __init__(self, head: bytes, raw: IO[bytes]) -> None:
-        self.head, self.raw = head, raw
-
-    def read(self, n: int = -1) -> bytes:
-        if not self.head:
-            return self.raw.read(n)
-        n = len(self.head) if n is None or n < 0 else n
-        out, self.head = self.head[:n], self.head[n:]
-        return out
+        start = 8 + size
+    frames = ZstdFrames(raw, zstandard.ZstdDecompressor(**params), start)
+    if not start:
+        frames.cdata = head  # read back from the start: no dictionary frame
+    return frames
 
 
 def _is_zstd(head: bytes) -> bool:
@@ -191,10 +180,10 @@ def detect(path: Path) -> str | None:
                 return "warc"  # the frame IIPC's Zstandard WARC keeps its dictionary in: read (or refused) as one
             if _is_zstd(head):
                 handle.seek(0)
-                inner = open_zstd(handle).read(64)
+                inner = open_zstd(handle).read(64)  # Damaged: not a .warc.zst worth reading
                 return "warc" if sniff(inner) in ("warc", "arc") and inner[:1] != b"\x1f" else None
             kind = sniff(head)
-    except (OSError, ValueError, zstandard.ZstdError):
+    except (OSError, ValueError, zstandard.ZstdError, Damaged):
         return None
     if kind == "wacz" and not is_wacz(path) and not looks_like_wacz(path):
         return None

@@ -16,6 +16,8 @@ import zlib
 from datetime import datetime, timedelta, timezone
 from typing import IO
 
+import zstandard
+
 from .. import bounded
 from ..document import utc_iso
 
@@ -34,6 +36,7 @@ TAIL = 64  # bytes of a block kept to find a record header its last bytes ran in
 HISTORY = 256  # bytes already read that the stream keeps, to step back into a header a block's last bytes ate
 _GZIP_MAGIC = b"\x1f\x8b\x08"
 _BLANK = b"\r\n \t\x00"  # read past between records
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"  # a Zstandard frame (RFC 8878)
 
 
 # ----------------------------------------------------------------------------- dates
@@ -134,7 +137,11 @@ class Input:
         self.raw = raw
         self.origin = _position(raw)  # where the stream starts in ``raw``, when ``raw`` can seek back to it
         self.deferred: Damaged | None = None  # damage met while looking ahead, raised at the next read
-        self.cdata = raw.read(bounded.CHUNK)  # compressed bytes not yet fed to the decompressor
+        self.frames = raw.frames if isinstance(raw, ZstdFrames) else None  # a .warc.zst's, for ``tell``
+        try:
+            self.cdata = raw.read(bounded.CHUNK)  # compressed bytes not yet fed to the decompressor
+        except Damaged as exc:  # a .warc.zst's first frame
+            self.cdata, self.deferred = b"", exc
         self.cpos = 0  # offset in the file of cdata[0]
         self.gz = self.cdata.startswith(b"\x1f\x8b")
         self.decoder = None
@@ -152,7 +159,12 @@ class Input:
     def _more(self) -> None:
         """Read on: the next piece of the stream into the buffer, or mark where it ends."""
         if not self.gz:
-            chunk = self.raw.read(bounded.CHUNK)
+            try:
+                chunk = self.raw.read(bounded.CHUNK)
+            except Damaged:  # a .warc.zst's frame: what it gave is dropped with it, as a gzip member's is
+                self.base += len(self.buf)
+                self.buf, self.pos = b"", 0
+                raise
             if not chunk:
                 self.eof = True
             else:
@@ -332,6 +344,10 @@ class Input:
     def tell(self) -> int:
         """The offset to report for what starts here: in the file, or the file offset of its gzip member."""
         here = self.base + self.pos
+        if self.frames:
+            while len(self.frames) > 1 and self.frames[1][0] <= here:
+                self.frames.pop(0)
+            return self.frames[0][1]
         if not self.gz:
             return here
         while len(self.members) > 1 and self.members[1][0] <= here:
@@ -368,6 +384,143 @@ class Input:
             if not self.eof and self.buf.find(b"\n", at) < 0 and len(self.buf) - at < MAX_LINE:
                 return -at - 1
         return None
+
+
+class ZstdFrames:
+    """A .warc.zst's decompressed bytes, a frame at a time: each frame is framed by its own block headers (RFC 8878),
+    so a damaged frame costs only its records (``Damaged``, naming the frame's file offset, then the next frame), and
+    ``frames`` maps the stream's offsets to the file offsets of the frames (a record is named by its frame's, as by
+    its gzip member's in a .warc.gz). Every read is bounded, whatever a frame expands to (zstandard's stream reader)."""
+
+    def __init__(self, raw: IO[bytes], decompressor: zstandard.ZstdDecompressor, start: int = 0) -> None:
+        self.raw, self.decompressor = raw, decompressor
+        self.cdata, self.cpos = b"", start  # compressed bytes read, not yet passed on; the file offset of cdata[0]
+        self.produced = 0  # decompressed bytes passed on
+        self.frames: list[tuple[int, int]] = []  # (stream offset, file offset) where each frame starts
+        self.reader = None
+
+    def read(self, n: int = -1) -> bytes:
+        n = bounded.CHUNK if n is None or n < 0 else n
+        while True:
+            if self.reader is None and not self._start_frame():
+                return b""
+            try:
+                out = self.reader.read(n)
+            except zstandard.ZstdError as exc:
+                self.reader = None
+                at = self.frames[-1][1]
+                self._to_next_frame()
+                raise Damaged(f"corrupt zstd data ({' '.join(str(exc).split())[:120]})", at) from None
+            if out:
+                self.produced += len(out)
+                return out
+            self.reader = None  # the frame ended (or the file did, inside it)
+
+    def _start_frame(self) -> bool:
+        """Open the frame here (padding and skippable frames read past); False at the end of the file; Damaged when
+        what is here is no frame (reading goes on at the next one)."""
+        while True:
+            head = self.peek(8).lstrip(b"\x00")
+            if not head:
+                if not self.peek(1):
+                    return False
+                self.take(len(self.cdata) - len(self.cdata.lstrip(b"\x00")))  # NUL padding
+                continue
+            if head[:4] == ZSTD_MAGIC:
+                break
+            if len(head) >= 8 and 0x50 <= head[0] <= 0x5F and head[1:4] == b"\x2a\x4d\x18":  # a skippable frame
+                self.skip(8 + int.from_bytes(head[4:8], "little"))
+                continue
+            at = self.cpos
+            self.take(1)
+            self._to_next_frame()
+            raise Damaged("bytes that are not a zstd frame", at)
+        self.frames.append((self.produced, self.cpos))
+        self.reader = self.decompressor.stream_reader(_FrameSource(self), read_across_frames=False)
+        return True
+
+    def _to_next_frame(self) -> None:
+        """Skip to the next frame's magic number: the block headers of a damaged frame cannot be trusted."""
+        while True:
+            found = self.peek(len(self.cdata) or bounded.CHUNK).find(ZSTD_MAGIC)
+            if found >= 0:
+                self.take(found)
+                return
+            keep = min(len(self.cdata), len(ZSTD_MAGIC) - 1)
+            self.take(len(self.cdata) - keep)
+            if not self.peek(keep + 1)[keep:]:
+                self.take(keep)
+                return
+
+    def peek(self, n: int) -> bytes:
+        while len(self.cdata) < n:
+            chunk = self.raw.read(max(bounded.CHUNK, n - len(self.cdata)))
+            if not chunk:
+                break
+            self.cdata += chunk
+        return self.cdata[:n]
+
+    def take(self, n: int) -> bytes:
+        out = self.peek(n)
+        self.cdata = self.cdata[len(out) :]
+        self.cpos += len(out)
+        return out
+
+    def skip(self, n: int) -> None:
+        while n > 0:
+            got = len(self.take(min(n, bounded.CHUNK)))
+            if not got:
+                return
+            n -= got
+
+
+class _FrameSource:
+    """The compressed bytes of one zstd frame, read from ``ZstdFrames``, ending where the frame does: its header,
+    then its blocks (a 3-byte header each, with the block's type and size), then its checksum when it has one."""
+
+    def __init__(self, frames: ZstdFrames) -> None:
+        self.frames = frames
+        self.left = 0  # bytes to pass on before the next header to read
+        self.state = "frame"
+        self.checksum = False
+
+    def read(self, n: int = -1) -> bytes:
+        while self.left == 0:
+            if not self._next_part():
+                return b""
+        data = self.frames.take(min(n if n is not None and n >= 0 else self.left, self.left))
+        self.left = self.left - len(data) if data else 0
+        if not data:
+            self.state = "end"  # the file ended inside the frame
+        return data
+
+    def _next_part(self) -> bool:
+        """Read the next header of the frame and how many bytes it covers; False at the frame's end."""
+        if self.state == "frame":
+            head = self.frames.peek(5)
+            if len(head) < 5:
+                return False
+            descriptor = head[4]
+            single = bool(descriptor & 0x20)
+            self.checksum = bool(descriptor & 0x04)
+            size_field = (1 if single else 0, 2, 4, 8)[descriptor >> 6]
+            self.left = 5 + (0 if single else 1) + (0, 1, 2, 4)[descriptor & 3] + size_field
+            self.state = "block"
+            return True
+        if self.state == "block":
+            head = self.frames.peek(3)
+            if len(head) < 3:
+                return False
+            value = int.from_bytes(head, "little")
+            kind, size = (value >> 1) & 3, value >> 3
+            self.left = 3 + (1 if kind == 1 else size)  # an RLE block holds one byte, repeated
+            self.state = "checksum" if value & 1 else "block"
+            return True
+        if self.state == "checksum" and self.checksum:
+            self.left, self.state = 4, "end"
+            return True
+        self.state = "end"
+        return False
 
 
 def _position(raw: IO[bytes]) -> int | None:

@@ -250,13 +250,24 @@ def test_a_damaged_zstandard_warc_is_one_sentence_each(tmp_path: Path) -> None:
     assert [(e.where, e.message) for e in read_sources([cut])] == [
         (f"{cut}@0", "unreadable .warc.zst: the file ends inside its dictionary frame")
     ]
+    frames = [zstandard.ZstdCompressor().compress(r) for r in RECORDS]
+    garbage = b"\x28\xb5\x2f\xfd" + b"\xff" * 64  # a frame's magic number, then nothing a frame holds
     garbled = tmp_path / "garbled.warc.zst"
-    many = [warc_record(f"https://example.org/{n}") for n in range(400)]  # 200 KB: reads of 64 KB before it
-    garbled.write_bytes(warc_zst(many, with_dictionary=False) + b"\x28\xb5\x2f\xfd" + b"\xff" * 64)
+    garbled.write_bytes(frames[0] + garbage + frames[1] + b"\x00" * 32 + frames[2])
     items, summary = read(garbled)
-    # the reads before the damaged frame are kept; the one that met it is lost with it (see the README's limits)
-    assert 250 <= len(pages_of(items)) < 400 and summary.errors == 1
-    assert errors_of(items)[0].message.startswith("the file cannot be read from here on (zstd decompress error")
+    assert pages_of(items) == [f"https://example.org/{n}" for n in range(3)] and summary.errors == 1
+    [error] = errors_of(items)
+    assert error.where == f"{garbled}@{len(frames[0])}"  # the damaged frame's offset in the file
+    assert error.message.startswith("unreadable record: corrupt zstd data (")
+
+
+def test_a_record_of_a_zstandard_warc_is_named_by_its_frames_offset(tmp_path: Path) -> None:
+    frames = [zstandard.ZstdCompressor().compress(r) for r in RECORDS[:2]]
+    frames.append(zstandard.ZstdCompressor().compress(RECORDS[2].replace(b"Content-Length: ", b"Content-Length: 9")))
+    path = tmp_path / "named.warc.zst"
+    path.write_bytes(b"".join(frames))
+    items, _ = read(path)
+    assert [e.where for e in errors_of(items)] == [f"{path}@{len(frames[0]) + len(frames[1])}"]
 
 
 def test_an_arc_header_whose_first_byte_the_block_before_ate_is_read_whole(tmp_path: Path) -> None:
