@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import sqlite3
@@ -12,8 +13,8 @@ import zstandard
 
 from bench.synthetic_site import SyntheticSite
 from dedupe import storage
-from dedupe.archive import Archive
-from dedupe.document import RawSnapshot
+from dedupe.archive import Archive, observations
+from dedupe.document import PageAnalysis, RawSnapshot
 from dedupe.sources import read_inputs
 
 
@@ -22,6 +23,32 @@ def site_pages() -> list[bytes]:
     """300 article pages shaped like the site's (the replica's templates, 7-12 KB, one shared block)."""
     site = SyntheticSite(300)
     return [site.page_html(article) for article in site.articles]
+
+
+# the tests of who analyses a page and what analysing it again gives: each analyses as the archive does
+ANALYSING = {
+    "test_parallel_analysis_gives_the_same_archive",
+    "test_a_worker_compresses_with_the_dictionaries_it_is_handed_as_the_writer_would",
+    "test_pages_analysed_again_leave_no_lines_referring_to_lines_that_changed",
+}
+
+
+@functools.cache
+def _analysed_once(body: bytes, charset: str | None, kind_hint: str | None) -> PageAnalysis:
+    """``observations._analysed``, once a process for each page: it is pure, and the same 300 site pages are
+    stored again and again here (their analysis was most of this module's time)."""
+    return _ANALYSED(body, charset, kind_hint)
+
+
+_ANALYSED = observations._analysed
+
+
+@pytest.fixture(autouse=True)
+def _each_page_analysed_once(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Storage tests reuse a page's analysis (the first test to store it analyses it); the ``ANALYSING`` ones
+    do not (forked workers inherit the patch with its cache)."""
+    if request.node.originalname not in ANALYSING:
+        monkeypatch.setattr(observations, "_analysed", _analysed_once)
 
 
 def snapshot(number: int, body: bytes, **extra) -> RawSnapshot:
@@ -285,8 +312,6 @@ def test_parallel_analysis_gives_the_same_archive(
     folder.mkdir()
     for number, body in enumerate(site_pages[:120] if train_after == 200 else site_pages[:170]):
         (folder / f"{number:03d}.html").write_bytes(body)
-    from dedupe.archive import observations
-
     methods_from_workers: list[str] = []
     real = observations.ObservationStore._with_dictionaries
 
