@@ -29,6 +29,7 @@ def _ingest_in_batches(archive: Archive, snapshots: list[RawSnapshot], cuts: lis
         archive.ingest(snapshots[start:end], workers=1)
 
 
+@pytest.mark.usefixtures("each_page_analysed_once")  # tests.support.analysis
 @settings(
     max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 )
@@ -44,6 +45,7 @@ def test_any_batching_and_order_equals_the_reference(seed: int, batches: int, sh
         assert archive.check() == {}
 
 
+@pytest.mark.usefixtures("each_page_analysed_once")  # tests.support.analysis
 def test_both_languages_one_page_at_a_time_in_time_order_equals_the_reference(tmp_path: Path) -> None:
     corpus = sorted(replica_snapshots(("en", "ru")), key=lambda s: (s.observed_at, s.url))
     with Archive(tmp_path / "a.db") as archive:
@@ -55,6 +57,7 @@ def test_both_languages_one_page_at_a_time_in_time_order_equals_the_reference(tm
     assert stats["conflicts"] >= 2 and stats["block_versions"] >= 6
 
 
+@pytest.mark.usefixtures("each_page_analysed_once")  # tests.support.analysis
 def test_with_every_shared_band_key_hot_the_archive_still_equals_the_reference(tmp_path: Path, monkeypatch) -> None:
     """Band keys past ``HOT_BUCKET`` texts are read as groups, not texts (near-identical floods): with every key of
     two texts hot, the replica's pages one at a time, then all, and a line turning furniture (texts leave their
@@ -83,6 +86,7 @@ def test_a_line_that_becomes_furniture_rederives_the_pages_that_carry_it(tmp_pat
     assert shared[1] in first and all(shared[1] not in t for t in texts) and len(texts) == 2
 
 
+@pytest.mark.usefixtures("each_page_analysed_once")  # tests.support.analysis
 def test_a_big_import_derived_in_windows_equals_the_reference(tmp_path: Path, monkeypatch) -> None:
     from dedupe.archive import derivation
 
@@ -193,6 +197,7 @@ def test_flush_stores_what_arrived_without_waiting_for_a_batch_to_fill(tmp_path:
     assert {status for _, status in told} == {"new"} and report.added == 5
 
 
+@pytest.mark.usefixtures("each_page_analysed_once")  # tests.support.analysis
 def test_an_article_whose_pages_are_seen_again_is_updated_in_place(tmp_path: Path) -> None:
     # A weekly crawl that finds nothing new touches every article: its counts and last_seen move, nothing else.
     # The record is updated where it is (no delete and insert, no signature read for its versions'

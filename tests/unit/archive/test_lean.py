@@ -43,6 +43,8 @@ from dedupe.storage import text_hash
 from tests.conftest import derived_rows_sql, pages_with_contacts
 from tests.replica_corpus import replica_snapshots
 
+pytestmark = pytest.mark.usefixtures("each_page_analysed_once")  # tests.support.analysis
+
 FIXTURE = Path(__file__).resolve().parents[2] / "data" / "archive-before-m013.db.gz"
 SEARCHES = (
     "delegation",

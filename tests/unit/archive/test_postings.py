@@ -20,6 +20,8 @@ from dedupe.archive.stages.pages import pages_containing
 from tests.conftest import derived_tables
 from tests.replica_corpus import replica_snapshots
 
+pytestmark = pytest.mark.usefixtures("each_page_analysed_once")  # tests.support.analysis
+
 
 def test_a_range_gives_back_its_pages_and_their_kinds() -> None:
     chunk = 3

@@ -20,6 +20,8 @@ from dedupe.document import RawSnapshot
 from dedupe.schema import ROSTER_TABLES
 from tests.replica_corpus import country_snapshots, replica_snapshots
 
+pytestmark = pytest.mark.usefixtures("each_page_analysed_once")  # tests.support.analysis
+
 EPOCH_1, EPOCH_2, EPOCH_3 = "2024-01-01", "2024-02-01", "2024-03-01"
 
 

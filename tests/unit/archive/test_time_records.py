@@ -18,6 +18,8 @@ from dedupe.archive.time_records import TABLES, TimeRecords, reference_rows
 from dedupe.document import RawSnapshot
 from tests.replica_corpus import replica_snapshots
 
+pytestmark = pytest.mark.usefixtures("each_page_analysed_once")  # tests.support.analysis
+
 
 def _flip_flop_corpus() -> list[RawSnapshot]:
     """Both languages at the replica's three epochs, then epoch 1's pages observed again in April: the Kyrgyz

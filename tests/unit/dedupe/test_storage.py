@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import sqlite3
@@ -14,8 +13,9 @@ import zstandard
 from bench.synthetic_site import SyntheticSite
 from dedupe import storage
 from dedupe.archive import Archive, observations
-from dedupe.document import PageAnalysis, RawSnapshot
+from dedupe.document import RawSnapshot
 from dedupe.sources import read_inputs
+from tests.support.analysis import analyse_each_page_once
 
 
 @pytest.fixture(scope="module")
@@ -33,22 +33,12 @@ ANALYSING = {
 }
 
 
-@functools.cache
-def _analysed_once(body: bytes, charset: str | None, kind_hint: str | None) -> PageAnalysis:
-    """``observations._analysed``, once a process for each page: it is pure, and the same 300 site pages are
-    stored again and again here (their analysis was most of this module's time)."""
-    return _ANALYSED(body, charset, kind_hint)
-
-
-_ANALYSED = observations._analysed
-
-
 @pytest.fixture(autouse=True)
 def _each_page_analysed_once(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Storage tests reuse a page's analysis (the first test to store it analyses it); the ``ANALYSING`` ones
-    do not (forked workers inherit the patch with its cache)."""
+    """Storage tests reuse a page's analysis (``tests.support.analysis``: the same 300 site pages are stored
+    again and again here, a third of this module's time); the ``ANALYSING`` ones analyse as the archive does."""
     if request.node.originalname not in ANALYSING:
-        monkeypatch.setattr(observations, "_analysed", _analysed_once)
+        analyse_each_page_once(monkeypatch)
 
 
 def snapshot(number: int, body: bytes, **extra) -> RawSnapshot:
