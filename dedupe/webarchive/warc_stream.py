@@ -420,11 +420,12 @@ class ZstdFrames:
         """Open the frame here (padding and skippable frames read past); False at the end of the file; Damaged when
         what is here is no frame (reading goes on at the next one)."""
         while True:
-            head = self.peek(8).lstrip(b"\x00")
+            head = self.peek(8)
             if not head:
-                if not self.peek(1):
-                    return False
-                self.take(len(self.cdata) - len(self.cdata.lstrip(b"\x00")))  # NUL padding
+                return False
+            padding = len(head) - len(head.lstrip(b"\x00"))
+            if padding:
+                self.take(padding)  # NULs between frames, 8 at most at a time
                 continue
             if head[:4] == ZSTD_MAGIC:
                 break
@@ -453,6 +454,7 @@ class ZstdFrames:
                 return
 
     def peek(self, n: int) -> bytes:
+        """The next ``n`` compressed bytes (fewer at the end of the file), not taken."""
         while len(self.cdata) < n:
             chunk = self.raw.read(max(bounded.CHUNK, n - len(self.cdata)))
             if not chunk:
@@ -461,12 +463,14 @@ class ZstdFrames:
         return self.cdata[:n]
 
     def take(self, n: int) -> bytes:
+        """The next ``n`` compressed bytes, taken (passed on to a frame, or read past)."""
         out = self.peek(n)
         self.cdata = self.cdata[len(out) :]
         self.cpos += len(out)
         return out
 
     def skip(self, n: int) -> None:
+        """Read past ``n`` compressed bytes (a skippable frame), a buffer at a time."""
         while n > 0:
             got = len(self.take(min(n, bounded.CHUNK)))
             if not got:
@@ -485,6 +489,7 @@ class _FrameSource:
         self.checksum = False
 
     def read(self, n: int = -1) -> bytes:
+        """Up to ``n`` bytes of the frame; b"" at its end (or the file's)."""
         while self.left == 0:
             if not self._next_part():
                 return b""

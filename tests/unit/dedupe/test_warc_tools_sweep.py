@@ -253,7 +253,7 @@ def test_a_damaged_zstandard_warc_is_one_sentence_each(tmp_path: Path) -> None:
     frames = [zstandard.ZstdCompressor().compress(r) for r in RECORDS]
     garbage = b"\x28\xb5\x2f\xfd" + b"\xff" * 64  # a frame's magic number, then nothing a frame holds
     garbled = tmp_path / "garbled.warc.zst"
-    garbled.write_bytes(frames[0] + garbage + frames[1] + b"\x00" * 32 + frames[2])
+    garbled.write_bytes(frames[0] + garbage + frames[1] + b"\x00" * 3 + frames[2] + b"\x00" * 32)
     items, summary = read(garbled)
     assert pages_of(items) == [f"https://example.org/{n}" for n in range(3)] and summary.errors == 1
     [error] = errors_of(items)
