@@ -10,7 +10,8 @@ deduplication:
 - each later observation of the same content is a ``revisit`` (profile
   identical-payload-digest, WARC-Refers-To-Target-URI and -Date naming that response);
 - a 304 is a ``revisit`` with profile server-not-modified;
-- a 404/410 is a ``response`` with that status and no body;
+- a removed page (a 404/410, an article's permanent redirect away) is a ``response`` with that status, its
+  ``Location`` if it had one, and no body;
 - each of those is followed by a ``metadata`` record (WARC-Concurrent-To) carrying what the
   archive derived from it: the article version (id and text), the block versions and facts, as
   JSON in a ``pa-archive-derived`` field of an application/warc-fields block.
@@ -192,7 +193,7 @@ def _export_warc(
 def _skip_reason(row: dict[str, Any]) -> str | None:
     if not row["url"].startswith(("http://", "https://")):
         return "not an HTTP URL"
-    if row["content_sha256"] is None and row["http_status"] not in REMOVED_STATUSES:
+    if row["content_sha256"] is None and row["status"] != "removed" and row["http_status"] not in REMOVED_STATUSES:
         return "no content (failed fetch or 304 of an unknown page)"
     return None
 
@@ -203,9 +204,13 @@ def _observation_record(writer, archive: Archive, row: dict[str, Any], written: 
 
     date = warc_date(row["observed_at"])
     sha = row["content_sha256"]
-    if sha is None:  # removed: the status, no body
+    if sha is None:  # removed: the status, no body; a redirect's Location, which says where the page went
         report.removed += 1
-        http = StatusAndHeaders(_status_line(row["http_status"]), [("Content-Length", "0")], protocol="HTTP/1.1")
+        stored = json.loads(row["headers"]) if row["headers"] else {}
+        moved = [("Location", str(v)) for k, v in stored.items() if k.lower() == "location"]
+        http = StatusAndHeaders(
+            _status_line(row["http_status"]), [*moved, ("Content-Length", "0")], protocol="HTTP/1.1"
+        )
         return writer.create_warc_record(
             row["url"], "response", payload=io.BytesIO(b""), http_headers=http, warc_headers_dict={"WARC-Date": date}
         )

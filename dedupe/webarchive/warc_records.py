@@ -23,9 +23,9 @@ from urllib.parse import urlsplit
 import zstandard
 
 from .. import bounded
-from ..document import MAX_URL_CHARS, REMOVED_STATUSES, RawSnapshot, SourceError, check_url, strip_userinfo
+from ..document import MAX_URL_CHARS, RawSnapshot, SourceError, check_url, strip_userinfo
 from ..headers import Headers, charset_of, media_type
-from ..pages import page_kind
+from ..pages import page_kind, says_removed
 from .warc_stream import MAX_LINE, digest_key, parse_digest, starts_record, warc_date
 from .warc_stream import Block as _Block
 from .warc_stream import Damaged as _Damaged
@@ -427,9 +427,10 @@ class RecordReader:
     def _response(
         self, rec_type: str, warc: Headers, block: _Block, arc: bool, base: dict, http: Headers
     ) -> RawSnapshot:
-        """A response or resource record: a removed page, or its HTML payload (_Skipped for anything else)."""
+        """A response or resource record: a removed page (a 404/410, an article's permanent redirect away:
+        ``pages.says_removed``, its Location kept), or its HTML payload (_Skipped for anything else)."""
         url, observed, status = base["url"], base["observed_at"], base["http_status"]
-        if status in REMOVED_STATUSES:
+        if says_removed(url, status, http.get("Location")):
             return RawSnapshot(**base, headers=http, body=None, page_type=page_kind(url))
         if status is not None and (not 200 <= status < 300 or status in PARTIAL_STATUSES):
             raise _Skipped(f"HTTP {status}")  # 206: a part of a page, 204/205: none
@@ -600,12 +601,13 @@ class RecordReader:
         )
 
     def _unresolved_revisit(self, warc: Headers, url: str, base: dict, http: Headers) -> RawSnapshot:
-        """A revisit whose original is not in the file, by the same rules as a response: a 404/410 is a removed
-        page, another status than 2xx or 304 and a declared type that is not HTML are skipped; else a 304.
+        """A revisit whose original is not in the file, by the same rules as a response: a removed page (a 404/410,
+        an article's permanent redirect away), another status than 2xx or 304 and a declared type that is not HTML
+        are skipped; else a 304.
 
         A revisit without a Content-Type is kept: most tools write the revisit of an HTML page with no headers."""
         status = base["http_status"]
-        if status in REMOVED_STATUSES:
+        if says_removed(url, status, http.get("Location")):
             return RawSnapshot(**base, headers=http, body=None, page_type=page_kind(url))
         if status is not None and status != 304 and (not 200 <= status < 300 or status in PARTIAL_STATUSES):
             raise _Skipped(f"HTTP {status}")
