@@ -199,6 +199,7 @@ def seeds_in_one_batch(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[P
     return files, expected
 
 
+@pytest.mark.usefixtures("each_page_analysed_once")  # tests.support.analysis
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(order=st.permutations(list(range(5))), cuts=st.lists(st.integers(1, 4), max_size=3, unique=True))
 def test_result_does_not_depend_on_order_or_batching(
