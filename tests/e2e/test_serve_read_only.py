@@ -59,10 +59,16 @@ def folder() -> Iterator[Path]:
         shutil.rmtree(made)
 
 
-def _import_seeds(db: Path) -> None:
+@pytest.fixture(scope="module")
+def seeds_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`pa-archive import --seeds` into a new archive, once a module: each test copies it (a closed archive is
+    its one file) into its read-only folder."""
+    db = tmp_path_factory.mktemp("seeds") / "archive.db"
     subprocess.run(
         [str(BIN / "pa-archive"), "import", "--seeds", "--db", str(db)], check=True, capture_output=True, timeout=120
     )
+    assert not Path(f"{db}-wal").exists()  # closed cleanly: the -wal folded into the file
+    return db
 
 
 def _served_urls(server: Server) -> list[str]:
@@ -73,10 +79,11 @@ def _served_urls(server: Server) -> list[str]:
 
 
 @pytest.mark.parametrize("left", ["closed", "with_wal"])
-def test_serve_answers_on_an_archive_in_a_read_only_folder(folder: Path, tmp_path: Path, left: str) -> None:
+def test_serve_answers_on_an_archive_in_a_read_only_folder(
+    folder: Path, tmp_path: Path, left: str, seeds_archive: Path
+) -> None:
     reader = _as_a_reader()
-    db = folder / "archive.db"
-    _import_seeds(db)
+    db = Path(shutil.copyfile(seeds_archive, folder / "archive.db"))
     if left == "with_wal":
         subprocess.run([sys.executable, "-c", KILLED_WRITER, str(db)], cwd=ROOT, check=True, timeout=120)
         assert Path(f"{db}-wal").stat().st_size > 0 and Path(f"{db}-shm").exists()
@@ -101,12 +108,12 @@ def test_serve_answers_on_an_archive_in_a_read_only_folder(folder: Path, tmp_pat
     assert sorted(p.name for p in folder.iterdir()) == before  # nothing made beside it
 
 
-def test_serve_refuses_a_truncated_archive_in_a_read_only_folder_in_one_sentence(folder: Path) -> None:
+def test_serve_refuses_a_truncated_archive_in_a_read_only_folder_in_one_sentence(
+    folder: Path, seeds_archive: Path
+) -> None:
     reader = _as_a_reader()
-    whole = folder / "whole.db"
-    _import_seeds(whole)
     truncated = folder / "archive.db"
-    truncated.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    truncated.write_bytes(seeds_archive.read_bytes()[: seeds_archive.stat().st_size // 2])
     folder.chmod(0o555)
     done = subprocess.run(
         [*reader, *[str(BIN / "pa-archive"), "serve", "--db", str(truncated), "--port", "0"]],
