@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from replica import ReplicaServer
+from replica import FAULT_PATHS, ReplicaServer
 
 pytestmark = pytest.mark.e2e
 
@@ -132,8 +132,11 @@ def test_a_faulty_site_gives_one_sentence_per_failure_and_no_scrapy_advice(tmp_p
     with ReplicaServer(epoch=1, lang="en", faults={"truncated", "flaky500"}) as server:
         command = crawl_command(tmp_path / "a.db", f"{server.url}/events")
         quiet = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+        # --verbose on the truncated page alone (its retries are what Scrapy would advise about), no sitemap
         loud = subprocess.run(
-            crawl_command(tmp_path / "b.db", f"{server.url}/events", "--verbose"),
+            crawl_command(
+                tmp_path / "b.db", server.url + FAULT_PATHS["truncated"], "--verbose", "-s", "SITEMAP_FOLLOW=0"
+            ),
             cwd=ROOT,
             capture_output=True,
             text=True,
@@ -145,6 +148,7 @@ def test_a_faulty_site_gives_one_sentence_per_failure_and_no_scrapy_advice(tmp_p
     log = (tmp_path / "a-crawl.log").read_text(encoding="utf-8")
     assert "Gave up retrying" in log or "truncated" in log.lower() or "data loss" in log.lower()
     assert "[scrapy" in loud.stderr  # --verbose: Scrapy's log on stderr
+    assert "truncated body" in loud.stdout, loud.stdout  # the page failed as in the whole crawl
     for text in (quiet.stdout, quiet.stderr, loud.stdout, loud.stderr, log):
         assert "DOWNLOAD_FAIL_ON_DATALOSS" not in text
 
