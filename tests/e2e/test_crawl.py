@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -128,31 +129,48 @@ def conflicts_of(db: Path) -> dict[tuple[str, str, str], set[str]]:
 
 
 @pytest.fixture(scope="module")
-def epochs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """Both sites crawled at epochs 1, 1 again, 2 and 3 into one archive (header markup)."""
+def sites() -> Iterator[dict[str, ReplicaServer]]:
+    """Both replica sites, for the module's tests that crawl them in turn (each sets the epochs it crawls)."""
+    with ReplicaServer(epoch=1, lang="en") as en, ReplicaServer(epoch=1, lang="ru") as ru:
+        yield {"en": en, "ru": ru}
+
+
+@pytest.fixture(scope="module")
+def epochs(sites: dict[str, ReplicaServer], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Both sites crawled at epochs 1, 1 again, 2 and 3 into one archive (header markup). The first crawl is
+    the default policy's on an empty archive (every page new, as with REVISIT_AFTER=0): the default policy's
+    test goes on from a copy of its archive, on the same sites (their URLs are in it)."""
     folder = tmp_path_factory.mktemp("epochs")
     db = folder / "archive.db"
     runs: list[dict[str, Any]] = []
-    with ReplicaServer(epoch=1, lang="en") as en, ReplicaServer(epoch=1, lang="ru") as ru:
-        for epoch in (1, 1, 2, 3):
-            en.set_epoch(epoch)
-            ru.set_epoch(epoch)
-            marks = len(en.request_log), len(ru.request_log)
-            done, result = crawl(db, [f"{en.url}/events", f"{ru.url}/events"], REVISIT_ALL)
-            assert done.returncode == 0 and result is not None, done.stderr[-2000:]
-            runs.append(
-                {
-                    "epoch": epoch,
-                    "result": result,
-                    "en": list(en.request_log[marks[0] :]),
-                    "ru": list(ru.request_log[marks[1] :]),
-                    "stats": query(db, NEWS_COUNTS)[0],
-                }
-            )
-            if len(runs) == 3:
-                shutil.copy(db, folder / "after-epoch-2.db")  # for the markup comparison
-        urls = {"en": en.url, "ru": ru.url}
-    return {"db": db, "runs": runs, "urls": urls, "after_epoch_2": folder / "after-epoch-2.db"}
+    en, ru = sites["en"], sites["ru"]
+    for epoch in (1, 1, 2, 3):
+        en.set_epoch(epoch)
+        ru.set_epoch(epoch)
+        marks = len(en.request_log), len(ru.request_log)
+        done, result = crawl(db, [f"{en.url}/events", f"{ru.url}/events"], *([REVISIT_ALL] if runs else []))
+        assert done.returncode == 0 and result is not None, done.stderr[-2000:]
+        runs.append(
+            {
+                "epoch": epoch,
+                "result": result,
+                "en": list(en.request_log[marks[0] :]),
+                "ru": list(ru.request_log[marks[1] :]),
+                "stats": query(db, NEWS_COUNTS)[0],
+            }
+        )
+        if len(runs) == 1:
+            shutil.copy(db, folder / "after-epoch-1.db")  # for the default policy's test
+        if len(runs) == 3:
+            shutil.copy(db, folder / "after-epoch-2.db")  # for the markup comparison
+    urls = {"en": en.url, "ru": ru.url}
+    return {
+        "db": db,
+        "runs": runs,
+        "urls": urls,
+        "after_epoch_1": folder / "after-epoch-1.db",
+        "after_epoch_2": folder / "after-epoch-2.db",
+    }
 
 
 def test_epoch_1_fetches_every_page_once_and_archives_every_article(epochs: dict[str, Any]) -> None:
@@ -314,71 +332,69 @@ def test_every_run_is_a_row(epochs: dict[str, Any]) -> None:
 
 
 def test_the_default_policy_rereads_the_first_listing_page_finds_new_articles_and_forces_a_full_revisit(
-    tmp_path: Path,
+    epochs: dict[str, Any], sites: dict[str, ReplicaServer], tmp_path: Path
 ) -> None:
     """REVISIT_AFTER as shipped (7 days): a re-crawl of an unchanged site asks for listing page 1 (304),
     robots.txt and the sitemap, nothing else; a new article on page 1 and the block change on it are still
     recorded; an edit or removal deeper in waits for its page to be due, which --revisit-after 0 forces."""
-    db = tmp_path / "archive.db"
-    with ReplicaServer(epoch=1, lang="en") as en, ReplicaServer(epoch=1, lang="ru") as ru:
-        servers = {"en": en, "ru": ru}
-        urls = [f"{en.url}/events", f"{ru.url}/events"]
+    # the default policy on an empty archive (every page is new): the epochs' first crawl, on these sites
+    db = Path(shutil.copy(epochs["after_epoch_1"], tmp_path / "archive.db"))
+    first_pages = {lang: page_requests(epochs["runs"][0][lang]) for lang in ("en", "ru")}
+    for lang in ("en", "ru"):
+        assert {a.path for a in site_state(lang, 1).articles} <= {path for path, _ in first_pages[lang]}
+    urls = [f"{sites['en'].url}/events", f"{sites['ru'].url}/events"]
 
-        def run(epoch: int, *extra: str) -> tuple[dict[str, Any], dict[str, list[tuple[str, int]]], dict[str, list]]:
-            for server in servers.values():
-                server.set_epoch(epoch)
-            marks = {lang: len(server.request_log) for lang, server in servers.items()}
-            done, result = crawl(db, urls, extra=extra)
-            assert done.returncode == 0 and result is not None and result["status"] == "finished", done.stderr[-2000:]
-            logs = {lang: list(server.request_log[marks[lang] :]) for lang, server in servers.items()}
-            return result, {lang: page_requests(log) for lang, log in logs.items()}, logs
+    def run(epoch: int, *extra: str) -> tuple[dict[str, Any], dict[str, list[tuple[str, int]]], dict[str, list]]:
+        for server in sites.values():
+            server.set_epoch(epoch)
+        marks = {lang: len(server.request_log) for lang, server in sites.items()}
+        done, result = crawl(db, urls, extra=extra)
+        assert done.returncode == 0 and result is not None and result["status"] == "finished", done.stderr[-2000:]
+        logs = {lang: list(server.request_log[marks[lang] :]) for lang, server in sites.items()}
+        return result, {lang: page_requests(log) for lang, log in logs.items()}, logs
 
-        first, first_pages, _ = run(1)  # the default policy on an empty archive: every page is new
-        for lang in ("en", "ru"):
-            assert {a.path for a in site_state(lang, 1).articles} <= {path for path, _ in first_pages[lang]}
+    # the same site again: listing page 1 only (304), plus robots.txt and the sitemap
+    again, pages, logs = run(1)
+    for lang in ("en", "ru"):
+        assert pages[lang] == [("/events", 304)], pages[lang]
+        assert len(logs[lang]) <= 3, logs[lang]
+    assert (again["pages_fetched"], again["unchanged"], again["new"], again["changed"], again["failed"]) == (
+        2,
+        2,
+        0,
+        0,
+        0,
+    )
+    scrapy_stats = again["stats"]["scrapy"]
+    assert scrapy_stats["pacsto/not_due"] > 0 and scrapy_stats["pacsto/revisit/due_at_start"] == 0
+    assert scrapy_stats["pacsto/revisit/revisit_after_seconds"] == 7 * 86400
+    assert sum(len(p) for p in first_pages.values()) >= 15 * sum(len(p) for p in pages.values())
 
-        # the same site again: listing page 1 only (304), plus robots.txt and the sitemap
-        again, pages, logs = run(1)
-        for lang in ("en", "ru"):
-            assert pages[lang] == [("/events", 304)], pages[lang]
-            assert len(logs[lang]) <= 3, logs[lang]
-        assert (again["pages_fetched"], again["unchanged"], again["new"], again["changed"], again["failed"]) == (
-            2,
-            2,
-            0,
-            0,
-            0,
-        )
-        scrapy_stats = again["stats"]["scrapy"]
-        assert scrapy_stats["pacsto/not_due"] > 0 and scrapy_stats["pacsto/revisit/due_at_start"] == 0
-        assert scrapy_stats["pacsto/revisit/revisit_after_seconds"] == 7 * 86400
-        assert sum(len(p) for p in first_pages.values()) >= 15 * sum(len(p) for p in pages.values())
+    # epoch 3 (a new block, two new articles on page 1, one removed, epoch 2's edit): the new articles
+    # and the block are found on the first page; the list is read down to the first all-archived page
+    later, pages, _ = run(3)
+    changes = later["stats"]["changes"]
+    added = set(EPOCH_CHANGES["en"][3]["added"])
+    for lang in ("en", "ru"):
+        assert {path for path, _ in pages[lang]} == {"/events", "/events?page=2"} | {f"/events/{s}" for s in added}
+        assert all(status == 200 for _, status in pages[lang]), pages[lang]
+    assert {urlsplit(a["url"]).path.removeprefix("/events/") for a in changes["new_articles"]} == added
+    assert later["new"] == 4 and len(changes["new_articles"]) == 4  # two per site
+    assert len(delegation_versions(later)) == 2  # the block's new variant, one per language
+    assert later["removed"] == 0 and changes["removed_articles"] == [] and changes["changed_articles"] == []
 
-        # epoch 3 (a new block, two new articles on page 1, one removed, epoch 2's edit): the new articles
-        # and the block are found on the first page; the list is read down to the first all-archived page
-        later, pages, _ = run(3)
-        changes = later["stats"]["changes"]
-        added = set(EPOCH_CHANGES["en"][3]["added"])
-        for lang in ("en", "ru"):
-            assert {path for path, _ in pages[lang]} == {"/events", "/events?page=2"} | {f"/events/{s}" for s in added}
-            assert all(status == 200 for _, status in pages[lang]), pages[lang]
-        assert {urlsplit(a["url"]).path.removeprefix("/events/") for a in changes["new_articles"]} == added
-        assert later["new"] == 4 and len(changes["new_articles"]) == 4  # two per site
-        assert len(delegation_versions(later)) == 2  # the block's new variant, one per language
-        assert later["removed"] == 0 and changes["removed_articles"] == [] and changes["changed_articles"] == []
-
-        # a full revisit, as the week's end would bring: the removal and the edit are recorded
-        full, pages, _ = run(3, "--revisit-after", "0")
-        changes = full["stats"]["changes"]
-        (removed,) = EPOCH_CHANGES["en"][3]["removed"]
-        (edited,) = EPOCH_CHANGES["en"][2]["edited"]
-        assert full["removed"] == 2 and {urlsplit(a["url"]).path for a in changes["removed_articles"]} == {
-            f"/events/{removed}"
-        }
-        assert sorted(urlsplit(a["url"]).path for a in changes["changed_articles"]) == [f"/events/{edited}"] * 2
-        assert changes["new_articles"] == [] and delegation_versions(full) == []
-        for lang in ("en", "ru"):
-            assert {a.path for a in site_state(lang, 3).articles} <= {path for path, _ in pages[lang]}
+    # a full revisit, as the week's end would bring: the removal and the edit are recorded
+    full, pages, _ = run(3, "--revisit-after", "0")
+    changes = full["stats"]["changes"]
+    (removed,) = EPOCH_CHANGES["en"][3]["removed"]
+    (edited,) = EPOCH_CHANGES["en"][2]["edited"]
+    assert full["removed"] == 2 and {urlsplit(a["url"]).path for a in changes["removed_articles"]} == {
+        f"/events/{removed}"
+    }
+    assert sorted(urlsplit(a["url"]).path for a in changes["changed_articles"]) == [f"/events/{edited}"] * 2
+    assert changes["new_articles"] == [] and delegation_versions(full) == []
+    for lang in ("en", "ru"):
+        assert {a.path for a in site_state(lang, 3).articles} <= {path for path, _ in pages[lang]}
 
 
 def test_revisit_after_is_checked_before_anything_is_fetched(tmp_path: Path) -> None:
