@@ -9,8 +9,12 @@ import dataclasses
 import re
 from pathlib import Path
 
+import pytest
+
 from dedupe.archive import Archive
 from tests.replica_corpus import replica_snapshots
+
+pytestmark = pytest.mark.usefixtures("each_page_analysed_once")  # tests.support.analysis
 
 # a read of one URL's or one content's rows (the values are in the traced SQL)
 ONE_KEY_READ = re.compile(r"^\s*SELECT\b.*\bWHERE\s+(url|sha256|content_sha256)\s*=\s*'", re.IGNORECASE | re.DOTALL)

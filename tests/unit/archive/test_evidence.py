@@ -8,6 +8,7 @@ import pytest
 
 from dedupe.archive import Archive, evidence
 from tests.replica_corpus import replica_snapshots
+from tests.support.analysis import analyse_each_page_once
 
 # What the merged reads must equal: every page stating any of the versions, grouped and sorted at once.
 ALL_PAGES_SQL = """
@@ -26,7 +27,9 @@ ORDER BY last_observed_at DESC, last_snapshot_id DESC
 def archive(tmp_path_factory: pytest.TempPathFactory):
     path = tmp_path_factory.mktemp("evidence") / "archive.db"
     with Archive(path) as archive:
-        archive.ingest(replica_snapshots(), workers=1)
+        with pytest.MonkeyPatch.context() as patched:  # the replica's pages as analysed before in this process
+            analyse_each_page_once(patched)
+            archive.ingest(replica_snapshots(), workers=1)
         yield archive
 
 

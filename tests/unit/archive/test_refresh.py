@@ -15,6 +15,7 @@ from dedupe.stemming import stem_word
 from replica import ReplicaSite, site_state
 from tests.conftest import derived_tables
 
+pytestmark = pytest.mark.usefixtures("each_page_analysed_once")  # tests.support.analysis
 BASE = "http://127.0.0.1:8000"
 
 

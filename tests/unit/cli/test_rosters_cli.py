@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from cli import cli
 from dedupe.archive import Archive
 from tests.replica_corpus import country_snapshots, replica_snapshots
+from tests.support.analysis import analyse_each_page_once
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +20,8 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Both sites' country pages at the three epochs, with the listings (the block's facts)."""
     path = tmp_path_factory.mktemp("cli") / "a.db"
     corpus = [s for s in replica_snapshots(("en", "ru")) if "/events?" in s.url] + list(country_snapshots())
-    with Archive(path) as archive:
+    with Archive(path) as archive, pytest.MonkeyPatch.context() as patched:
+        analyse_each_page_once(patched)  # the replica's pages as analysed before in this process
         archive.ingest(sorted(corpus, key=lambda s: s.observed_at), workers=1)
     yield str(path)
 
