@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +19,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.support.db import rows
 from tests.support.loopback import QuietHandler, loopback_server
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -102,14 +102,6 @@ def crawl(db: Path, url: str) -> dict[str, Any]:
     result = json.loads(done.stdout)
     assert result["status"] == "finished", done.stderr[-2000:]
     return result
-
-
-def rows(db: Path, sql: str, *params: object) -> list[tuple]:
-    con = sqlite3.connect(db)
-    try:
-        return con.execute(sql, params).fetchall()
-    finally:
-        con.close()
 
 
 def versions(db: Path, url: str) -> list[tuple]:

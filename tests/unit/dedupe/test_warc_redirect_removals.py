@@ -8,26 +8,18 @@ export writes such an observation back with its status and Location, so the roun
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 from dedupe.archive import Archive
 from dedupe.document import RawSnapshot
 from dedupe.sources import read_inputs
 from dedupe.webarchive.warc_export import export_warc
+from tests.support.db import rows
 from tests.warcs import WarcBuilder
 
 ARTICLE = "https://pacsto.org/events/deputies-met-in-minsk"
 TEXT = "Deputies met in Minsk to discuss a model law on migration and the monitoring of borders. " * 4
 PAGE = f"<html><head><title>Minsk</title></head><body><article><h1>Minsk</h1><p>{TEXT}</p></article></body></html>"
-
-
-def rows(db: Path, sql: str, *params: object) -> list[tuple]:
-    con = sqlite3.connect(db)
-    try:
-        return con.execute(sql, params).fetchall()
-    finally:
-        con.close()
 
 
 def imported(tmp_path: Path, name: str, location: str, status: str = "301 Moved Permanently") -> Path:
