@@ -404,17 +404,27 @@ class ZstdFrames:
         while True:
             if self.reader is None and not self._start_frame():
                 return b""
+            at = self.frames[-1][1] if self.frames else self.cpos
             try:
                 out = self.reader.read(n)
             except zstandard.ZstdError as exc:
-                self.reader = None
-                at = self.frames[-1][1]
-                self._to_next_frame()
+                self._abandon_frame(at)
                 raise Damaged(f"corrupt zstd data ({' '.join(str(exc).split())[:120]})", at) from None
             if out:
                 self.produced += len(out)
                 return out
             self.reader = None  # the frame ended (or the file did, inside it)
+            if self.cpos == at:  # nothing of it could be read (a magic number the file ends on): never read it again
+                self._abandon_frame(at)
+                raise Damaged("a zstd frame cut short after its magic number", at)
+
+    def _abandon_frame(self, at: int) -> None:
+        """Leave the frame that started at ``at`` for the next frame's magic number, always past ``at``: a frame of
+        which nothing could be read would otherwise be opened again, for ever."""
+        self.reader = None
+        if self.cpos == at:
+            self.take(1)
+        self._to_next_frame()
 
     def _start_frame(self) -> bool:
         """Open the frame here (padding and skippable frames read past); False at the end of the file; Damaged when

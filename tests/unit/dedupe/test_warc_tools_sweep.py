@@ -292,3 +292,20 @@ def test_a_line_of_five_words_between_warc_records_does_not_make_the_file_an_arc
     items, summary = read(path)
     assert pages_of(items) == ["https://example.org/0", "https://example.org/1"]
     assert [e.message for e in errors_of(items)] == ["ARC record header has no date"]
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("tail", [b"", b"\x00", b"\x28\xb5\x2f\xfd"], ids=["magic", "magic-nul", "magic-twice"])
+def test_a_zstandard_warc_that_ends_on_a_frames_magic_number_ends(tmp_path: Path, tail: bytes) -> None:
+    """The fuzzer's find: a frame of which nothing can be read (the file ends on its magic number) was opened again
+    for ever, a new frame noted each time, until the memory ran out (4.8 GB in a minute). Now the reading ends, the
+    records before it read."""
+    frames = [zstandard.ZstdCompressor().compress(r) for r in RECORDS]
+    path = tmp_path / "ends.warc.zst"
+    path.write_bytes(b"".join(frames) + b"\x28\xb5\x2f\xfd" + tail)
+    items, summary = read(path)
+    assert pages_of(items) == [f"https://example.org/{n}" for n in range(3)]
+    assert summary.errors <= 2 and all(e.where.startswith(f"{path}@") for e in errors_of(items))
+    alone = tmp_path / "magic.bin"
+    alone.write_bytes(b"\x28\xb5\x2f\xfd" + tail)
+    assert len(list(read_sources([alone]))) == 1  # a file of a few bytes: one item, whatever it is
