@@ -161,7 +161,11 @@ def open_zstd(raw: IO[bytes]) -> ZstdFrames:
             raise ValueError(f"its dictionary does not decompress ({one_line(exc)})") from None
         params["dict_data"] = zstandard.ZstdCompressionDict(data)
         start = 8 + size
-    frames = ZstdFrames(raw, zstandard.ZstdDecompressor(**params), start)
+    try:
+        decompressor = zstandard.ZstdDecompressor(**params)  # the dictionary is read here
+    except zstandard.ZstdError as exc:
+        raise ValueError(f"its dictionary frame holds no zstd dictionary ({one_line(exc)})") from None
+    frames = ZstdFrames(raw, decompressor, start)
     if not start:
         frames.cdata = head  # read back from the start: no dictionary frame
     return frames

@@ -309,3 +309,14 @@ def test_a_zstandard_warc_that_ends_on_a_frames_magic_number_ends(tmp_path: Path
     alone = tmp_path / "magic.bin"
     alone.write_bytes(b"\x28\xb5\x2f\xfd" + tail)
     assert len(list(read_sources([alone]))) == 1  # a file of a few bytes: one item, whatever it is
+
+
+def test_a_dictionary_frame_that_holds_no_dictionary_is_one_sentence(tmp_path: Path) -> None:
+    """Found by mutating .warc.zst files: a dictionary frame whose bytes claim a zstd dictionary (its magic number)
+    but hold none raised zstandard's own error out of the import."""
+    junk = b"\x37\xa4\x30\xec" + b"\x01" * 60
+    path = tmp_path / "junk-dictionary.warc.zst"
+    path.write_bytes(b"\x5d\x2a\x4d\x18" + len(junk).to_bytes(4, "little") + junk + warc_zst(RECORDS, False))
+    assert [(e.where, e.message.split(" (")[0]) for e in read_sources([path])] == [
+        (f"{path}@0", "unreadable .warc.zst: its dictionary frame holds no zstd dictionary")
+    ]
