@@ -16,6 +16,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+import zstandard
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -109,6 +110,40 @@ def test_fuzz_warc_and_arc_reader(data: bytes, packing: str) -> None:
         data = b"".join(gzip.compress(p) for p in parts if p)
         data = data[: len(data) - (len(data) % 7 if len(data) % 3 == 0 else 0)]  # sometimes cut the last member
     _check(_read(data, "fuzz.warc.gz" if packing != "plain" else "fuzz.warc"))
+
+
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+ZSTD_DICTIONARY = zstandard.train_dictionary(
+    1024, [bytes(s).replace(b"2019", b"%d" % year) for year in range(1990, 2030) for s in SEEDS[:4]]
+)
+
+
+@FUZZ
+@given(
+    mutated(),
+    st.booleans(),
+    st.lists(
+        st.tuples(
+            st.one_of(st.just(-1), st.integers(0, 10**6)),  # -1: at the end of the file
+            st.one_of(st.sampled_from([ZSTD_MAGIC, ZSTD_MAGIC + b"\x00", b"\x00" * 3]), st.binary(max_size=8)),
+        ),
+        max_size=3,
+    ),
+)
+def test_fuzz_zstandard_warc_reader(data: bytes, with_dictionary: bool, damage: list[tuple[int, bytes]]) -> None:
+    """A .warc.zst (a frame a record, a dictionary frame in front or none), then damaged after compression: bytes
+    cut or inserted where a frame's bytes, its magic number or the file's end are (a frame that could not be read
+    was once opened again for ever)."""
+    parts = [p for p in re.split(rb"(?=WARC/1\.|WARC/0\.)", data) if p]
+    compressor = zstandard.ZstdCompressor(dict_data=ZSTD_DICTIONARY) if with_dictionary else zstandard.ZstdCompressor()
+    packed = bytearray(b"".join(compressor.compress(p) for p in parts))
+    for at, insert in damage:
+        at = len(packed) if at < 0 else at % (len(packed) + 1)
+        packed[at : at + (0 if insert else 1 + at % 5)] = insert or b""
+    if with_dictionary:
+        head = ZSTD_DICTIONARY.as_bytes()
+        packed[0:0] = b"\x5d\x2a\x4d\x18" + len(head).to_bytes(4, "little") + head
+    _check(_read(bytes(packed), "fuzz.warc.zst"))
 
 
 @FUZZ
