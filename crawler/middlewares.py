@@ -202,11 +202,12 @@ class HostPauseMiddleware:
 
 def retry_after_seconds(value: bytes | str | None, now: float | None = None) -> float | None:
     """Seconds a ``Retry-After`` header asks to wait (RFC 9110: a number of seconds or an HTTP date), None
-    when absent or unreadable; never negative."""
+    when absent or unreadable; never negative. Only ASCII digits are a number (RFC 9110's delay-seconds): ``str``'s
+    isdigit() also takes '²' or '٣', which float() refuses or reads, and a hostile header failed the page."""
     if value is None:
         return None
     text = (value.decode("latin-1") if isinstance(value, bytes) else str(value)).strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         return float(text)
     try:
         when = parsedate_to_datetime(text)

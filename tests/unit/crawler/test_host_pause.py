@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from scrapy import Request
 from scrapy.http import Response
 
-from crawler.middlewares import HostPauseMiddleware
+from crawler.middlewares import HostPauseMiddleware, retry_after_seconds
 from tests.support.crawl import fake_crawler
 from tests.support.loopback import QuietHandler, loopback_server
 
@@ -163,3 +163,15 @@ def test_a_pause_is_logged_and_counted_once_and_only_ever_lengthened(tmp_path: P
     # 10 s, then lengthened to 30 s from the third answer's moment: 30 s and the few ms between the answers
     assert 29.9 <= crawler.stats.counts["pacsto/host_paused_seconds"] <= 30.5
     assert 29 < mw.until["pacsto.org"] - time.monotonic() <= 30 and set(mw.until) == {"pacsto.org"}
+
+
+def test_a_retry_after_of_unicode_digits_or_absurd_values_is_read_safely() -> None:
+    """A hostile Retry-After never raises (a raise in the middleware failed the page instead of retrying it):
+    only ASCII digits are seconds; a huge number is infinite (RETRY_AFTER_MAX caps it), a date past is 0."""
+    assert retry_after_seconds(b"\xb2") is None  # '²' in latin-1: str.isdigit() says yes, float() refuses it
+    assert retry_after_seconds("\u0663") is None  # an Arabic-Indic 3
+    assert retry_after_seconds(" 7 ") == 7.0
+    assert retry_after_seconds(b"9" * 5000) == float("inf")
+    assert retry_after_seconds("Sun, 06 Nov 1994 08:49:37 GMT") == 0.0
+    for junk in ("-5", "1e9", "1.5", "", "Wed, 21 Oct 99999 07:28:00 GMT", "\x00"):
+        assert retry_after_seconds(junk) is None, junk
