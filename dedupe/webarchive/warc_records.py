@@ -49,6 +49,7 @@ READ_ERRORS = (
     zstandard.ZstdError,  # a .warc.zst's frames
 )
 MAX_JUNK = 64  # stray bytes between two records read past as a note, not a bad record
+_SIZE = re.compile(r"[0-9]{1,18}")  # a length: 10**18 bytes is past any file
 
 
 @dataclass
@@ -85,13 +86,20 @@ class ReadSummary:
         )
 
 
+def size_of(text: str | None) -> int | None:
+    """A length field (Content-Length, an ARC header's last field) as a number, else None: ASCII digits only, at most
+    18 of them. ``str.isdigit`` also takes '²' (latin-1 0xB2) and any number of digits, which ``int`` then refuses
+    (ValueError, past 4,300 digits too), and that ended the reading of the whole file instead of costing one record."""
+    text = (text or "").strip()
+    return int(text) if _SIZE.fullmatch(text) else None
+
+
 def _whole_by_content_length(raw: bytes, http: Headers) -> bytes | None:
     """An HTTP body cut to its Content-Length when it holds all of it, and nothing after it but the record
     separator's blank lines (not chunked); else None."""
-    length = (http.get("Content-Length") or "").strip()
-    if not length.isdigit() or "chunked" in (http.get("Transfer-Encoding") or "").lower():
+    size = size_of(http.get("Content-Length"))
+    if size is None or "chunked" in (http.get("Transfer-Encoding") or "").lower():
         return None
-    size = int(length)
     return raw[:size] if len(raw) >= size and not raw[size:].strip() else None
 
 
@@ -275,11 +283,11 @@ class RecordReader:
 
     def _warc_record(self, stream: _Input) -> RawSnapshot | SourceError | None:
         warc = Headers(self._header_block(stream, "WARC"))
-        length_text = (warc.get("Content-Length") or "").strip()
-        if not length_text.isdigit():
+        length = size_of(warc.get("Content-Length"))
+        if length is None:
             raise _RecordError("record has no valid Content-Length", resync=True)
         block_digest = parse_digest(warc.get("WARC-Block-Digest"))
-        block = _Block(stream, int(length_text), block_digest[0] if block_digest else None, "warc")
+        block = _Block(stream, length, block_digest[0] if block_digest else None, "warc")
         rec_type = (warc.get("WARC-Type") or "").strip().lower()
         date_text = warc.get("WARC-Date") or ""
         if rec_type == "warcinfo":
@@ -346,7 +354,7 @@ class RecordReader:
 
     def _arc_record(self, stream: _Input, line: bytes) -> RawSnapshot | SourceError | None:
         fields = line.decode("latin-1").split()
-        if len(fields) < 5 or not fields[-1].isdigit():
+        if len(fields) < 5 or size_of(fields[-1]) is None:
             raise _RecordError("not a WARC or ARC record header", resync=True, junk=True)
         at = _arc_date_field(fields, in_arc=self.kind == "arc")
         if at is None:
@@ -354,7 +362,7 @@ class RecordReader:
         self.kind = "arc"
         url = " ".join(fields[: at - 1])  # an ARC URL may hold spaces: everything before the IP address
         date_text, mime = fields[at], fields[at + 1] if at + 1 < len(fields) - 1 else ""
-        block = _Block(stream, int(fields[-1]), None, "arc")
+        block = _Block(stream, size_of(fields[-1]) or 0, None, "arc")
         if url.startswith("filedesc://"):
             self.file_date = self.file_date or warc_date(date_text)
             self.summary.skipped["arc header"] += 1
@@ -491,13 +499,13 @@ class RecordReader:
             declared = None  # ClueWeb09's writer put the block's digest in both: the block's is checked (_warc_record)
         if declared and not any(hashlib.new(declared[0], b).digest() == declared[1] for b in {raw, body}):
             raise _RecordError(f"record of {printable(url)} fails its digest (WARC-Payload-Digest)")
-        length = (http.get("Content-Length") or "").strip()
-        if length.isdigit() and int(length) > len(body) and "chunked" not in (http.get("Transfer-Encoding") or ""):
-            rest = self._left_after(block, int(length) - len(body), arc)
+        length = size_of(http.get("Content-Length"))
+        if length is not None and length > len(body) and "chunked" not in (http.get("Transfer-Encoding") or ""):
+            rest = self._left_after(block, length - len(body), arc)
             if rest is None:
                 raise _RecordError(
                     f"payload of {printable(url)} is truncated "
-                    f"({int(length) - len(body)} bytes missing by its Content-Length)"
+                    f"({length - len(body)} bytes missing by its Content-Length)"
                 )
             body, raw = body + rest, raw + rest
             self.summary.notes[
@@ -566,8 +574,8 @@ class RecordReader:
         """``block.overrun()``; a block also overran when its HTTP body, by its Content-Length, ends just before the
         record header found inside it (its length then runs exactly to a later record)."""
         if block.boundary is not None and not block.missing:
-            size, cut = (http.get("Content-Length") or "").strip(), block.boundary - start
-            if size.isdigit() and int(size) <= cut <= len(raw) and not raw[int(size) : cut].strip():
+            size, cut = size_of(http.get("Content-Length")), block.boundary - start
+            if size is not None and size <= cut <= len(raw) and not raw[size:cut].strip():
                 block.ends_early = "chunked" not in (http.get("Transfer-Encoding") or "").lower()
         return block.overrun()
 

@@ -320,3 +320,24 @@ def test_a_dictionary_frame_that_holds_no_dictionary_is_one_sentence(tmp_path: P
     assert [(e.where, e.message.split(" (")[0]) for e in read_sources([path])] == [
         (f"{path}@0", "unreadable .warc.zst: its dictionary frame holds no zstd dictionary")
     ]
+
+
+# ----------------------------------------------------------------------------- lengths int() refuses
+
+
+@pytest.mark.parametrize("length", ["\xb2", "9" * 5000], ids=["superscript-two", "5000-digits"])
+def test_a_length_that_is_no_number_costs_its_record_not_the_file(tmp_path: Path, length: str) -> None:
+    # str.isdigit() takes '²' (latin-1 0xB2) and 5,000 digits, int() then refused them (ValueError): 'the file
+    # cannot be read from here on', every record after it lost
+    second = warc_record("https://example.org/1").replace(b"Content-Length: ", b"Content-Length: X", 1)
+    warc = tmp_path / "length.warc"
+    warc.write_bytes(RECORDS[0] + second.replace(b"Content-Length: X", f"Content-Length: {length}".encode("latin-1")))
+    warc.write_bytes(warc.read_bytes() + RECORDS[2])
+    arc = tmp_path / "length.arc"
+    bad = f"http://example.com/b 1.2.3.4 20080430204826 text/html {length}\n".encode("latin-1") + HTML + b"\n"
+    arc.write_bytes(ARC_HEAD + arc_record("http://example.com/a 1.2.3.4 20080430204826 text/html") + bad)
+    arc.write_bytes(arc.read_bytes() + arc_record("http://example.com/c 1.2.3.4 20080430204826 text/html"))
+    for path, last in ((warc, "https://example.org/2"), (arc, "http://example.com/c")):
+        items, summary = read(path)
+        assert pages_of(items)[-1] == last and summary.errors == 1
+        assert "cannot be read" not in errors_of(items)[0].message
