@@ -314,7 +314,12 @@ class SiteBreakerMiddleware:
     exactly where it stopped). Pages, not attempts: one page failing through all its retries never trips it.
     Placed after the retry middleware (a higher number): it sees every attempt. Once tripped, the retries of
     the pages in flight go back to the queue without their backoff wait (``BackoffRetryMiddleware``): the
-    crawl closes within moments, and Scrapy's JOBDIR queue keeps them for the next run."""
+    crawl closes within moments, and Scrapy's JOBDIR queue keeps them for the next run.
+
+    A page refused with a 429/503 that asks to keep away (``Retry-After``) counts in the streak too, as no
+    answer: ``HostPauseMiddleware`` holds the whole host for each one, so a site refusing every page made the
+    crawl last pages x attempts x ``RETRY_AFTER_MAX`` (12 pages refused with Retry-After: 1 took 38 s, one
+    pause per attempt; 1,000 refused with 600 s would take weeks) before it ended as failed."""
 
     def __init__(self, crawler: Crawler, limit: int) -> None:
         self.crawler = crawler
@@ -330,7 +335,12 @@ class SiteBreakerMiddleware:
         return cls(crawler, limit)
 
     def process_response(self, request: Request, response: Response) -> Response:
-        self.streaks.pop(urlsplit(request.url).netloc, None)  # the host answered
+        host = urlsplit(request.url).netloc
+        if response.status in HostPauseMiddleware.STATUSES and retry_after_seconds(response.headers.get("Retry-After")):
+            if not self.tripped:
+                self.count(host, request.url, f"refused (HTTP {response.status} with Retry-After, the last one)")
+        else:
+            self.streaks.pop(host, None)  # the host answered
         return response
 
     def process_exception(self, request: Request, exception: BaseException) -> None:
@@ -339,12 +349,15 @@ class SiteBreakerMiddleware:
             return None
         if self.tripped:
             return None  # its retry goes back to the queue (BackoffRetryMiddleware), which JOBDIR keeps
-        host = urlsplit(request.url).netloc
-        streak = self.streaks.setdefault(host, set())
-        streak.add(request.url)
-        if len(streak) >= self.limit:
-            self.trip(host, len(streak), failure)
+        self.count(urlsplit(request.url).netloc, request.url, f"could not connect ({failure}, the last one)")
         return None
+
+    def count(self, host: str, page: str, how: str) -> None:
+        """One more page of ``host``'s streak (``how`` it went, for the log line); trip at the limit."""
+        streak = self.streaks.setdefault(host, set())
+        streak.add(page)
+        if len(streak) >= self.limit:
+            self.trip(host, len(streak), how)
 
     def left(self) -> int:
         """Requests queued or in flight (those in flight fail without a retry now)."""
@@ -355,12 +368,12 @@ class SiteBreakerMiddleware:
             queued = 0
         return queued + len(getattr(engine.downloader, "active", ()) or ())
 
-    def trip(self, host: str, pages: int, failure: str) -> None:
+    def trip(self, host: str, pages: int, how: str) -> None:
         from crawler.runs import SITE_UNREACHABLE, CrawlRun, say, told
 
         left = self.left()
         self.tripped = (
-            f"{host} stopped answering: {pages} pages in a row could not connect ({failure}, the last one) with no "
+            f"{host} stopped answering: {pages} pages in a row {how} with no "
             f"answer in between; the crawl stopped with {left} request(s) left unfetched, which the next run fetches"
         )
         self.crawler.stats.set_value("pacsto/site_unreachable", host)

@@ -22,8 +22,10 @@ from scrapy import Request
 from scrapy.http import Response
 
 from crawler.middlewares import HostPauseMiddleware, retry_after_seconds
+from crawler.runs import CrawlRun
 from tests.support.crawl import fake_crawler
 from tests.support.loopback import QuietHandler, loopback_server
+from tests.unit.crawler.test_middlewares import BASE, breaker
 
 ROOT = Path(__file__).resolve().parents[3]
 ARTICLES = 12
@@ -175,3 +177,32 @@ def test_a_retry_after_of_unicode_digits_or_absurd_values_is_read_safely() -> No
     assert retry_after_seconds("Sun, 06 Nov 1994 08:49:37 GMT") == 0.0
     for junk in ("-5", "1e9", "1.5", "", "Wed, 21 Oct 99999 07:28:00 GMT", "\x00"):
         assert retry_after_seconds(junk) is None, junk
+
+
+def test_a_site_refusing_every_page_with_retry_after_ends_the_crawl_as_interrupted(tmp_path: Path) -> None:
+    """Each refused page pauses the whole host, so a site answering 429 Retry-After to every page made the crawl
+    last pages x attempts x RETRY_AFTER_MAX: the site breaker counts such pages as unanswered, and stops the crawl
+    at the tenth in a row (resumable). An attempt without Retry-After, or any other answer between, is an answer."""
+    mw, closed = breaker(tmp_path)
+
+    def answer(n: int, status: int, retry_after: str | None = "600") -> None:
+        request = Request(f"{BASE}/events/a{n}")
+        headers = {"Retry-After": retry_after} if retry_after else {}
+        mw.process_response(request, Response(request.url, status=status, headers=headers, request=request))
+
+    for _ in range(5):
+        answer(0, 429)  # one page refused through its retries is one page
+    for n in range(1, 9):
+        answer(n, 503 if n % 2 else 429)
+    answer(9, 429, None)  # no Retry-After: an answer (the retries and their backoff handle it)
+    answer(10, 200)
+    assert not closed and not mw.streaks
+    for n in range(20, 29):
+        answer(n, 429)
+    assert not closed
+    answer(29, 429, "Sun, 06 Nov 2094 08:49:37 GMT")
+    assert closed == ["site_unreachable"]
+    assert CrawlRun.for_crawler(mw.crawler).ended_early == (
+        "127.0.0.1:8000 stopped answering: 10 pages in a row refused (HTTP 429 with Retry-After, the last one) with "
+        "no answer in between; the crawl stopped with 43 request(s) left unfetched, which the next run fetches"
+    )
