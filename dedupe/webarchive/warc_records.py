@@ -251,7 +251,8 @@ class RecordReader:
 
     def _record(self, stream: _Input) -> RawSnapshot | SourceError | None:
         first = stream.readline(MAX_LINE)
-        if first is None:
+        if first is None:  # not read: its first byte is stepped past, or the resync finds this same line for ever
+            stream.read(1)
             raise _RecordError(f"a header line is longer than {MAX_LINE // 1024} KB", resync=True)
         if first[:5].upper() == b"WARC/":  # 'warc/1.0' too
             return self._warc_record(stream)

@@ -190,8 +190,9 @@ class Input:
             return False
         if not self.cdata.startswith(b"\x1f\x8b"):
             if len(self.cdata) < 2:
-                self.cdata += self.raw.read(bounded.CHUNK)
-                if self.cdata.startswith(b"\x1f\x8b") or len(self.cdata) < 2:
+                more = self.raw.read(bounded.CHUNK)
+                if more:  # too few bytes to tell: look again with more (one byte the file ends on is no member)
+                    self.cdata += more
                     return False
             at = self.cpos
             self._to_next_member()

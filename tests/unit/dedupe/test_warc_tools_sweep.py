@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
+from itertools import islice
 from pathlib import Path
 
 import pytest
@@ -341,3 +342,31 @@ def test_a_length_that_is_no_number_costs_its_record_not_the_file(tmp_path: Path
         items, summary = read(path)
         assert pages_of(items)[-1] == last and summary.errors == 1
         assert "cannot be read" not in errors_of(items)[0].message
+
+
+# ----------------------------------------------------------------------------- loops the fuzzer found
+
+
+def bounded_read(path: Path, most: int = 50) -> list:
+    """At most ``most`` items: a reader that loops (yielding the same error for ever) fails here, it does not hang."""
+    return list(islice(read_web_archive(path), most))
+
+
+def test_a_warc_line_longer_than_64_kb_is_read_past(tmp_path: Path) -> None:
+    # a first line 'WARC/1.0' and 70,000 spaces was not read (too long), so the resync found it again: the same
+    # error for ever, memory growing
+    path = tmp_path / "long-line.warc"
+    path.write_bytes(b"WARC/1.0" + b" " * 70_000 + b"\r\n" + RECORDS[0])
+    items = bounded_read(path)
+    assert pages_of(items) == ["https://example.org/0"]
+    assert [e.message for e in errors_of(items)] == ["a header line is longer than 64 KB"]
+
+
+@pytest.mark.timeout(20)
+def test_a_warc_gz_that_ends_on_one_stray_byte_ends(tmp_path: Path) -> None:
+    # one byte after the last gzip member was too few to tell a gzip header by, and was looked at again for ever
+    path = tmp_path / "stray.warc.gz"
+    path.write_bytes(b"".join(gzip.compress(r) for r in RECORDS) + b"x")
+    items = bounded_read(path)
+    assert pages_of(items) == [f"https://example.org/{n}" for n in range(3)]
+    assert len(errors_of(items)) == 1
