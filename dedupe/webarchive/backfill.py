@@ -53,6 +53,8 @@ CDX_LETTERS = {
     "g": "filename",
 }
 _CDX_LEGEND = re.compile(r"CDX(?: [A-Za-z])+")
+# A record's offset and length: ASCII digits ('²' passes str.isdigit, then int() raised out of a backfill), 18 at most.
+_BYTE_COUNT = re.compile(r"[0-9]{1,18} [0-9]{1,18}")
 PAGE_SIZE = 5000
 MAX_PAGES = 1000  # CDX pages per query: a bound, never reached by the site's few thousand URLs
 BATCH = 10  # captures fetched, then stored in one ingest: a killed backfill loses at most this many fetches
@@ -350,8 +352,8 @@ def _new_captures(rows: list[dict[str, str]], pattern: str, records: bool, last:
 
 def _usable(capture: Capture, pattern: str, records: bool) -> bool:
     """Whether a capture can be fetched and dated, and is what the query asked for."""
-    if records and not (capture.filename and capture.offset.isdigit() and capture.length.isdigit()):
-        return False  # a Common Crawl-layout row must say where its WARC record is
+    if records and not (capture.filename and _BYTE_COUNT.fullmatch(capture.offset + " " + capture.length)):
+        return False  # a Common Crawl-layout row must say where its WARC record is, in numbers int() reads
     if not re.fullmatch(r"\d{4,14}", capture.timestamp) or capture.observed_at is None:
         return False  # no usable time: a capture is dated by its timestamp
     return matches(pattern, capture.original)  # never store what the query did not ask for (another host ...)

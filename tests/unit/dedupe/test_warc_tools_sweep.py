@@ -13,7 +13,7 @@ import pytest
 import zstandard
 
 from dedupe.sources import SourceError, read_sources
-from dedupe.webarchive.backfill import parse_cdx
+from dedupe.webarchive.backfill import _new_captures, parse_cdx
 from dedupe.webarchive.warc import ReadSummary, read_web_archive
 from tests.warcs import page
 
@@ -370,3 +370,12 @@ def test_a_warc_gz_that_ends_on_one_stray_byte_ends(tmp_path: Path) -> None:
     items = bounded_read(path)
     assert pages_of(items) == [f"https://example.org/{n}" for n in range(3)]
     assert len(errors_of(items)) == 1
+
+
+def test_a_cdxj_row_whose_offset_or_length_is_no_number_is_not_fetched() -> None:
+    # '²' passes str.isdigit, then int() raised ValueError out of fetch_warc_record: the backfill ended in a traceback
+    row = 'org,example)/{} 20200101000000 {{"url": "http://example.org/{}", "status": "200", "filename": "a.warc.gz", '
+    sizes = [("\xb2", "90"), ("12", "9" * 5000), ("12", "90")]
+    lines = [row.format(n, n) + f'"offset": "{at}", "length": "{size}"}}' for n, (at, size) in enumerate(sizes)]
+    rows, _ = parse_cdx("\n".join(lines).encode())
+    assert [c.original for c in _new_captures(rows, "http://example.org/*", True, {})] == ["http://example.org/2"]
