@@ -32,7 +32,7 @@ from twisted.internet import task, threads
 
 from crawler.items import PageFailure
 from crawler.runs import ARCHIVE_LOCKED, CrawlRun
-from crawler.spiders.pacsto import redirect_removal
+from crawler.spiders.pacsto import first_redirect_status, redirect_removal
 from dedupe.analysis import changes
 from dedupe.archive import FLUSH, AddResult, Archive, Flush
 from dedupe.document import RawSnapshot
@@ -524,7 +524,7 @@ class ArchivePipeline:
                     error=f"redirect loop: {' -> '.join([*chain, request.url])}",
                     page_type=request.meta.get("page_type"),
                     observed_at=utc_iso(datetime.now(timezone.utc)),
-                    http_status=302,
+                    http_status=first_redirect_status(request.meta),
                 )
             )
 

@@ -263,6 +263,15 @@ def redirect_removal(meta: Mapping[str, Any], landed: str, observed: datetime | 
     )
 
 
+def first_redirect_status(meta: Mapping[str, Any]) -> int | None:
+    """The status the page asked for answered when its redirect chain failed further on (an offsite hop, a loop): the
+    chain's first reason (301, 308...) as the site sent it, not a 302 assumed; None without a redirect."""
+    reasons = meta.get("redirect_reasons") or []
+    if reasons and isinstance(reasons[0], int):
+        return reasons[0]
+    return 302 if meta.get("redirect_urls") else None  # a <meta> refresh: no status of its own
+
+
 _FAILURE_NAMES = {  # the connection failures (the host did not answer) are the site breaker's, in one table
     **CONNECT_FAILURES,
     "ResponseDataLossError": "truncated body: the connection closed before the announced length",
@@ -646,7 +655,7 @@ class PacstoSpider(scrapy.Spider):
             return
         page = (request.meta.get("redirect_urls") or [request.url])[0]  # the page asked for, not where it led
         response = getattr(failure.value, "response", None)
-        status = response.status if response is not None else (302 if request.meta.get("redirect_urls") else None)
+        status = response.status if response is not None else first_redirect_status(request.meta)
         yield PageFailure(
             url=page,
             error=describe_failure(failure),

@@ -19,8 +19,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from crawler.middlewares import OffsiteRefused
+from crawler.spiders.pacsto import first_redirect_status
 from tests.support.db import rows
 from tests.support.loopback import QuietHandler, loopback_server
+from tests.unit.crawler.test_spider import BASE, failure_of, make_spider
 
 ROOT = Path(__file__).resolve().parents[3]
 FAST = (
@@ -226,3 +229,21 @@ def test_a_200_not_found_page_is_stored_as_what_it_is_and_the_article_keeps_its_
     titles = dict(rows(db, "SELECT title, versions FROM articles WHERE url = ?", url))
     assert titles["not-found"] == 1  # the archived article: its one version, still live
     assert rows(db, "SELECT status FROM articles WHERE title = 'not-found'") == [("live",)]
+
+
+def test_a_failed_redirect_chain_keeps_the_status_the_page_answered() -> None:
+    """An article's 301 or 308 whose next hop fails (off the allowed hosts, a loop) is stored as a failure with the
+    status the article's URL answered, as the chain's first reason says, not a 302 assumed for every redirect."""
+    spider = make_spider()
+    for status in (301, 308, 302):
+        offsite = failure_of(
+            OffsiteRefused("refused to leave the allowed hosts: http://example.invalid/"),
+            "http://example.invalid/",
+            redirect_urls=[f"{BASE}/events/moved"],
+            redirect_reasons=[status],
+        )
+        (item,) = list(spider.failed(offsite))
+        assert (item.url, item.http_status) == (f"{BASE}/events/moved", status)
+    assert first_redirect_status({"redirect_urls": ["a", "b"], "redirect_reasons": [308, 302]}) == 308
+    assert first_redirect_status({"redirect_urls": ["a"], "redirect_reasons": ["meta refresh"]}) == 302
+    assert first_redirect_status({}) is None
