@@ -47,6 +47,7 @@ time and content) and does not store again.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import zipfile
@@ -154,11 +155,8 @@ def open_zstd(raw: IO[bytes]) -> ZstdFrames:
         data = raw.read(size)
         if len(data) < size:
             raise ValueError("the file ends inside its dictionary frame")
-        try:
-            if data.startswith(ZSTD_MAGIC):
-                data = zstandard.ZstdDecompressor().decompress(data, max_output_size=MAX_ZSTD_DICT)
-        except zstandard.ZstdError as exc:
-            raise ValueError(f"its dictionary does not decompress ({one_line(exc)})") from None
+        if data.startswith(ZSTD_MAGIC):
+            data = _unpack_dictionary(data)
         params["dict_data"] = zstandard.ZstdCompressionDict(data)
         start = 8 + size
     try:
@@ -169,6 +167,16 @@ def open_zstd(raw: IO[bytes]) -> ZstdFrames:
     if not start:
         frames.cdata = head  # read back from the start: no dictionary frame
     return frames
+
+
+def _unpack_dictionary(data: bytes) -> bytes:
+    """A dictionary frame's zstd-compressed dictionary, at most ``MAX_ZSTD_DICT`` bytes of it: read as a stream, since
+    ``decompress`` first allocates the size the frame's header declares (up to 2**64 bytes: a MemoryError)."""
+    reader = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(data), read_across_frames=False)
+    try:
+        return bounded.read_capped(reader, MAX_ZSTD_DICT, "its dictionary")
+    except zstandard.ZstdError as exc:
+        raise ValueError(f"its dictionary does not decompress ({one_line(exc)})") from None
 
 
 def _is_zstd(head: bytes) -> bool:
