@@ -648,8 +648,13 @@ class PacstoSpider(scrapy.Spider):
         from crawler.middlewares import AlreadyArchived
 
         request = failure.request
-        if failure.check(AlreadyArchived):
-            return  # stored by the interrupted run this one resumes
+        if failure.check(AlreadyArchived):  # stored by the interrupted run this one resumes
+            # ... or only where a redirect landed (the home page every deleted article is sent to): the article's
+            # removal by that redirect is this run's, as when the duplicate filter drops it (request_dropped)
+            removal = redirect_removal(request.meta, request.url) if request.meta.get("redirect_urls") else None
+            if removal is not None:
+                yield removal
+            return
         if failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
             self.crawler.stats.inc_value("pacsto/robots_forbidden")
             return

@@ -19,8 +19,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from crawler.middlewares import OffsiteRefused
+from crawler.middlewares import AlreadyArchived, OffsiteRefused
 from crawler.spiders.pacsto import first_redirect_status
+from dedupe.document import RawSnapshot
 from tests.support.db import rows
 from tests.support.loopback import QuietHandler, loopback_server
 from tests.unit.crawler.test_spider import BASE, failure_of, make_spider
@@ -247,3 +248,28 @@ def test_a_failed_redirect_chain_keeps_the_status_the_page_answered() -> None:
     assert first_redirect_status({"redirect_urls": ["a", "b"], "redirect_reasons": [308, 302]}) == 308
     assert first_redirect_status({"redirect_urls": ["a"], "redirect_reasons": ["meta refresh"]}) == 302
     assert first_redirect_status({}) is None
+
+
+def test_a_resumed_run_records_a_removal_whose_redirect_lands_on_a_page_stored_before() -> None:
+    """A run resuming an interrupted one skips the pages that run stored (AlreadyArchived), the home page and the
+    listing among them: an article's 301 there was dropped with no trace (and counted as a page skipped). The
+    removal is recorded as when the duplicate filter drops such a redirect; a page asked for itself stays skipped."""
+    spider = make_spider()
+    landed = failure_of(
+        AlreadyArchived("already stored by run 1"),
+        f"{BASE}/",
+        redirect_urls=[f"{BASE}/events/deleted"],
+        redirect_reasons=[301],
+    )
+    (removal,) = list(spider.failed(landed))
+    assert isinstance(removal, RawSnapshot) and removal.body is None
+    assert (removal.url, removal.http_status, removal.headers) == (
+        f"{BASE}/events/deleted",
+        301,
+        {"Location": f"{BASE}/"},
+    )
+    temporary = failure_of(
+        AlreadyArchived("stored"), f"{BASE}/", redirect_urls=[f"{BASE}/events/away"], redirect_reasons=[302]
+    )
+    assert list(spider.failed(temporary)) == []
+    assert list(spider.failed(failure_of(AlreadyArchived("stored"), f"{BASE}/events/kept"))) == []
