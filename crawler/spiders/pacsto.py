@@ -44,7 +44,15 @@ from crawler.revisit import DEFAULT_REVISIT_AFTER, RevisitPolicy, parse_duration
 from dedupe.document import REMOVED_STATUSES, RawSnapshot, public_headers
 
 # the site's address scheme lives with the one page-kind function that crawl, import and backfill share
-from dedupe.pages import ARTICLE_PATH, COUNTRY_PATH, LISTING_PATHS, OTHER, kind_of_url, says_removed  # noqa: F401
+from dedupe.pages import (  # noqa: F401
+    ARTICLE_PATH,
+    COUNTRY_PATH,
+    LISTING_PATHS,
+    OTHER,
+    PERMANENT_REDIRECTS,
+    kind_of_url,
+    says_removed,
+)
 from dedupe.sources import utc_iso
 
 PAGE_STATUSES = [
@@ -243,13 +251,16 @@ def snapshot_of(response: Response, page_type: str | None, observed: datetime | 
 def redirect_removal(meta: Mapping[str, Any], landed: str, observed: datetime | None = None) -> RawSnapshot | None:
     """The observation of the page first asked for when a redirect says it is gone, else None: an article URL
     whose answer was a permanent redirect (301, 308) to a page that is no article (``dedupe.pages.says_removed``)
-    and whose chain did not end on an article either. It keeps the real status and the Location that answer gave,
-    without a body; the archive stores it as a removal. ``meta``: the request's (Scrapy's ``redirect_urls`` and
-    ``redirect_reasons``); ``landed``: the URL the chain reached."""
+    and whose chain did not end on an article either. Permanent hops in a row are read as one: www to the bare
+    host, or http to https, then the deleted article's 301 home, is a removal (the first hop alone, to the same
+    article on another host, read as a move). It keeps the first answer's status and, as its Location, where those
+    permanent hops led, without a body; the archive stores it as a removal. ``meta``: the request's (Scrapy's
+    ``redirect_urls`` and ``redirect_reasons``); ``landed``: the URL the chain reached."""
     chain, reasons = meta.get("redirect_urls") or [], meta.get("redirect_reasons") or []
     if not chain or not reasons or not isinstance(reasons[0], int):  # no redirect, or a <meta> refresh
         return None
-    asked, location = _canonical_or_as_is(chain[0]), [*chain[1:], landed][0]
+    permanent = next((i for i, reason in enumerate(reasons) if reason not in PERMANENT_REDIRECTS), len(reasons))
+    asked, location = _canonical_or_as_is(chain[0]), [*chain[1:], landed][max(permanent, 1) - 1]
     if page_type_of(_canonical_or_as_is(landed)) == "article" or not says_removed(asked, reasons[0], location):
         return None
     return RawSnapshot(

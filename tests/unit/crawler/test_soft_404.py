@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from crawler.middlewares import AlreadyArchived, OffsiteRefused
-from crawler.spiders.pacsto import first_redirect_status
+from crawler.spiders.pacsto import first_redirect_status, redirect_removal
 from dedupe.document import RawSnapshot
 from tests.support.db import rows
 from tests.support.loopback import QuietHandler, loopback_server
@@ -273,3 +273,19 @@ def test_a_resumed_run_records_a_removal_whose_redirect_lands_on_a_page_stored_b
     )
     assert list(spider.failed(temporary)) == []
     assert list(spider.failed(failure_of(AlreadyArchived("stored"), f"{BASE}/events/kept"))) == []
+
+
+def test_permanent_redirects_in_a_row_are_read_as_one() -> None:
+    """The real site is served on www and the bare host: an archived www article that is deleted answers 301 to the
+    bare host's same article, which answers 301 home. Read hop by hop, the first 301 was a move and the removal was
+    missed; read as the permanent hops in a row, it is a removal whose Location is where they led. A temporary hop
+    ends the run: a 301 to the same article that then 302s home is no removal, nor a chain that ends on an article."""
+    www, bare = "https://www.pacsto.org/events/deleted", "https://pacsto.org/events/deleted"
+    meta = {"redirect_urls": [www, bare], "redirect_reasons": [301, 301]}
+    removal = redirect_removal(meta, "https://pacsto.org/")
+    assert removal is not None and (removal.url, removal.http_status) == (www, 301)
+    assert removal.headers == {"Location": "https://pacsto.org/"}
+    assert redirect_removal({**meta, "redirect_reasons": [301, 302]}, "https://pacsto.org/") is None
+    assert redirect_removal({**meta, "redirect_reasons": [308]}, "https://pacsto.org/events/deleted") is None
+    three = {"redirect_urls": [www, bare, "https://pacsto.org/events/"], "redirect_reasons": [301, 308, 302]}
+    assert redirect_removal(three, "https://pacsto.org/").headers == {"Location": "https://pacsto.org/events/"}
