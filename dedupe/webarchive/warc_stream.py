@@ -31,7 +31,11 @@ _ARC_START = re.compile(rb"\n([A-Za-z][A-Za-z0-9+.-]*:\S* \S+ \d{12,14}(?: \S+){
 _ARC_HEADER = re.compile(
     rb"[A-Za-z][A-Za-z0-9+.-]*:\S*(?: \S+){0,8}? \d{12,14}(?: \S+){0,8}? \d+\r?\n"
 )  # URL spaces too
-_ARC_LINE = re.compile(rb"[A-Za-z][A-Za-z0-9+.-]*:\S* ")  # where an ARC header line may start (``_ARC_HEADER`` tells)
+# Where an ARC header line may start (``_ARC_HEADER`` tells): at a line's start only (re.M), since tried at every byte
+# a line of 70,000 letters cost 70,000 scans of the rest of it (quadratic: minutes, a hang); a gzip member's start
+# mid-line is tried apart (``_ARC_LINE_AT``).
+_ARC_LINE = re.compile(rb"^[A-Za-z][A-Za-z0-9+.-]*:\S* ", re.MULTILINE)
+_ARC_LINE_AT = re.compile(rb"[A-Za-z][A-Za-z0-9+.-]*:\S* ")
 TAIL = 64  # bytes of a block kept to find a record header its last bytes ran into
 HISTORY = 256  # bytes already read that the stream keeps, to step back into a header a block's last bytes ate
 _GZIP_MAGIC = b"\x1f\x8b\x08"
@@ -375,8 +379,7 @@ class Input:
     def _next_start(self, kind: str) -> int | None:
         """Where in the buffer the next record starts; None when not in it, ``-at - 1`` when an ARC header line may
         start at ``at`` but goes on past the buffer (read on from there)."""
-        for match in (_ARC_LINE if kind == "arc" else _WARC_LINE).finditer(self.buf, self.pos):
-            at = match.start()
+        for at in self._candidates(kind):
             offset = self.base + at
             if not (offset == 0 or self.buf[at - 1 : at] == b"\n" or any(m[0] == offset for m in self.members)):
                 continue
@@ -385,6 +388,14 @@ class Input:
             if not self.eof and self.buf.find(b"\n", at) < 0 and len(self.buf) - at < MAX_LINE:
                 return -at - 1
         return None
+
+    def _candidates(self, kind: str) -> list[int]:
+        """Where in the buffer, from ``pos``, a record's first line of a ``kind`` stream may start, in order."""
+        if kind != "arc":
+            return [match.start() for match in _WARC_LINE.finditer(self.buf, self.pos)]
+        lines = [match.start() for match in _ARC_LINE.finditer(self.buf, self.pos)]
+        members = (m[0] - self.base for m in self.members if self.pos <= m[0] - self.base < len(self.buf))
+        return sorted({*lines, *(at for at in members if _ARC_LINE_AT.match(self.buf, at))})
 
 
 class ZstdFrames:

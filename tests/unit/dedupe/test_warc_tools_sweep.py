@@ -389,3 +389,16 @@ def test_a_dictionary_frame_declaring_a_terabyte_is_one_sentence(tmp_path: Path)
     path.write_bytes(b"\x5d\x2a\x4d\x18" + len(frame).to_bytes(4, "little") + frame + warc_zst(RECORDS, False))
     [error] = list(read_web_archive(path))
     assert error.message.startswith("unreadable .warc.zst: its dictionary does not decompress (")
+
+
+@pytest.mark.timeout(10)
+def test_an_arc_line_of_150000_letters_is_read_past_in_linear_time(tmp_path: Path) -> None:
+    # the resync to the next ARC header tried its pattern at every byte, each try scanning the rest of the letters:
+    # quadratic, 9 s for 70,000 letters, about a minute for these
+    path = tmp_path / "letters.arc"
+    record = arc_record("http://example.com/a 1.2.3.4 20080430204826 text/html")
+    letters = b"http://example.com/" + b"a" * 150_000 + b"\n"
+    path.write_bytes(ARC_HEAD + record + letters + record.replace(b"/a ", b"/c "))
+    items = bounded_read(path)
+    assert pages_of(items) == ["http://example.com/a", "http://example.com/c"]
+    assert [e.message for e in errors_of(items)] == ["a header line is longer than 64 KB"]
