@@ -443,8 +443,9 @@ def import_(
     """Import snapshots from files, folders, globs or JSON Lines.
 
     Text or HTML is told by content, not by name. JSON Lines files (.jsonl) hold one
-    {"url", "observed_at", "text"|"html"} object a line. Web archives (WARC, WARC.gz,
-    ARC, WACZ) give one snapshot per HTML response or revisit record. Importing the same input again
+    {"url", "observed_at", "text"|"html"} object a line. Web archives (WARC, WARC.gz, WARC.zst,
+    ARC, ARC.gz, WACZ) give one snapshot per HTML response or revisit record; a CDX index is refused
+    (import the files it lists). Importing the same input again
     adds nothing. A bad input (or a folder entry that cannot be read) is reported and skipped; the
     exit status is 1 if any failed. A dangling symbolic link, a pipe or device, a link to a folder and the
     archive's own files are noted as skipped, not failed.
