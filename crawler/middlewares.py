@@ -156,11 +156,17 @@ class HostPauseMiddleware:
             return downloader.get_slot_key(request)
         return urlsplit(request.url).hostname or ""
 
+    @classmethod
+    def keep_away_seconds(cls, response: Response) -> float | None:
+        """How long the answer asks the whole host to be left alone: a 429 or 503's ``Retry-After`` (None: it
+        does not ask). The one reading of it, for this middleware and ``SiteBreakerMiddleware``."""
+        if response.status not in cls.STATUSES:
+            return None
+        return retry_after_seconds(response.headers.get("Retry-After")) or None
+
     def process_response(self, request: Request, response: Response) -> Response:
-        if response.status in self.STATUSES:
-            wait = retry_after_seconds(response.headers.get("Retry-After"))
-            if wait:
-                self.pause(self.host_of(request), min(wait, self.most), response.status)
+        if wait := self.keep_away_seconds(response):
+            self.pause(self.host_of(request), min(wait, self.most), response.status)
         return response
 
     def pause(self, host: str, seconds: float, status: int) -> None:
@@ -336,7 +342,7 @@ class SiteBreakerMiddleware:
 
     def process_response(self, request: Request, response: Response) -> Response:
         host = urlsplit(request.url).netloc
-        if response.status in HostPauseMiddleware.STATUSES and retry_after_seconds(response.headers.get("Retry-After")):
+        if HostPauseMiddleware.keep_away_seconds(response):
             if not self.tripped:
                 self.count(host, request.url, f"refused (HTTP {response.status} with Retry-After, the last one)")
         else:
