@@ -190,7 +190,7 @@ def detect(path: Path) -> str | None:
             head = handle.read(4096)
             if head.startswith(ZSTD_DICT_MAGIC):
                 return "warc"  # the frame IIPC's Zstandard WARC keeps its dictionary in: read (or refused) as one
-            if _is_zstd(head):
+            if head.startswith(ZSTD_MAGIC):
                 handle.seek(0)
                 inner = open_zstd(handle).read(64)  # Damaged: not a .warc.zst worth reading
                 return "warc" if sniff(inner) in ("warc", "arc") and inner[:1] != b"\x1f" else None
