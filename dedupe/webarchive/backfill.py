@@ -208,15 +208,15 @@ def _cdx_lines(text: str) -> list[dict[str, str]]:
     rows: list[dict[str, str]] = []
     names: tuple[str, ...] = ("urlkey", *FIELDS)
     for line in text.splitlines():
-        fields = line.split(maxsplit=2)
+        fields, parts = line.split(maxsplit=2), line.split()
         if _CDX_LEGEND.fullmatch(line.strip()):
-            names = tuple(CDX_LETTERS.get(letter, letter) for letter in line.split()[1:])
-        elif line.startswith("!") or not line.strip():
+            names = tuple(CDX_LETTERS.get(letter, letter) for letter in parts[1:])
+        elif line.startswith("!") or not parts:
             continue
         elif len(fields) == 3 and re.fullmatch(r"\d{4,14}", fields[1]) and fields[2].startswith("{"):
             rows.append(_json_row(json.loads(fields[2]), urlkey=fields[0], timestamp=fields[1]))
-        elif _dated(line.split(), names.index("timestamp") if "timestamp" in names else 1):
-            rows.append(dict(zip(names, line.split())))
+        elif _dated(parts, names.index("timestamp") if "timestamp" in names else 1):
+            rows.append(dict(zip(names, parts)))
         else:
             raise ValueError("a CDX line has no timestamp and URL")
     return rows
